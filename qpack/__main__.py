@@ -1,0 +1,5 @@
+import sys
+
+from qpack.cli import main
+
+sys.exit(main())

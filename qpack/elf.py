@@ -1,0 +1,161 @@
+"""ELF facts through pyelftools: headers, the dynamic section, notes and symbol tables.
+
+Nothing here loads or runs the file. The only bytes read outside pyelftools are those of one
+section (the executable's read-only data, located by pyelftools) to find the build-stamp name
+the executable holds as a string; they are read in chunks, never the whole file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.dynamic import DynamicSection
+from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import NoteSection, SymbolTableSection
+
+ELF_MAGIC = b"\x7fELF"
+
+# e_machine -> the machine part of a wheel platform tag (PEP 600 / auditwheel's names).
+WHEEL_MACHINES = {
+    "EM_X86_64": "x86_64",
+    "EM_386": "i686",
+    "EM_AARCH64": "aarch64",
+    "EM_ARM": "armv7l",
+    "EM_PPC64": "ppc64le",
+    "EM_S390": "s390x",
+    "EM_RISCV": "riscv64",
+    "EM_LOONGARCH": "loongarch64",
+}
+
+
+class ElfReadError(ValueError):
+    """The file starts like ELF (or is named like a library) but cannot be read as ELF."""
+
+
+@dataclass(frozen=True)
+class ElfInfo:
+    machine: str
+    elf_class: int
+    little_endian: bool
+    elf_type: str
+    interp: bool
+    soname: str | None
+    needed: tuple[str, ...]
+    runpath: tuple[str, ...]
+    build_id: str | None
+    stamps_exported: tuple[str, ...]
+    stamps_held: tuple[str, ...]
+    defined_symbols: int
+    undefined_symbols: tuple[str, ...]
+
+    @property
+    def wheel_machine(self) -> str | None:
+        if self.machine == "EM_PPC64" and not self.little_endian:
+            return "ppc64"
+        return WHEEL_MACHINES.get(self.machine)
+
+    def exports(self, symbol: str) -> bool:
+        return symbol in self.stamps_exported
+
+
+def stamp_regex(stamp_glob: str) -> re.Pattern[bytes]:
+    """`qemu_stamp_*` -> a byte regex for the whole identifier."""
+    head = re.escape(stamp_glob.rstrip("*").encode())
+    return re.compile(head + (rb"[A-Za-z0-9_]+" if stamp_glob.endswith("*") else rb"(?![A-Za-z0-9_])"))
+
+
+def _scan_section(stream: BinaryIO, offset: int, size: int, regex: re.Pattern[bytes]) -> set[str]:
+    found: set[str] = set()
+    chunk, overlap = 1 << 20, 256
+    pos, tail = 0, b""
+    while pos < size:
+        stream.seek(offset + pos)
+        data = stream.read(min(chunk, size - pos))
+        if not data:
+            break
+        buf = tail + data
+        for m in regex.finditer(buf):
+            # A match touching the end of the buffer may continue in the next chunk; the overlap
+            # re-reads it whole there.
+            if m.end() < len(buf) or pos + len(data) >= size:
+                found.add(m.group().decode("ascii"))
+        tail = buf[-overlap:]
+        pos += len(data)
+    return found
+
+
+def read_elf(stream: BinaryIO, stamp_glob: str | None = None, scan_strings: bool = False) -> ElfInfo:
+    """ELF facts of an open file. Raises ElfReadError for a truncated or corrupt file."""
+    try:
+        return _read_elf(stream, stamp_glob, scan_strings)
+    except (ELFError, ValueError, KeyError, IndexError, AssertionError, OSError) as e:
+        raise ElfReadError(f"truncated or corrupt ELF file ({e})") from None
+    except Exception as e:  # pyelftools raises construct's errors on short reads
+        if type(e).__module__.startswith(("construct", "elftools")):
+            raise ElfReadError(f"truncated or corrupt ELF file ({type(e).__name__})") from None
+        raise
+
+
+def _read_elf(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool) -> ElfInfo:
+    elf = ELFFile(stream)
+    soname: str | None = None
+    needed: list[str] = []
+    runpath: list[str] = []
+    interp = False
+    for seg in elf.iter_segments():
+        if seg["p_type"] == "PT_INTERP":
+            interp = True
+    build_id = None
+    exported: set[str] = set()
+    undefined: set[str] = set()
+    defined = 0
+    stamp_re = stamp_regex(stamp_glob) if stamp_glob else None
+    held: set[str] = set()
+    for sec in elf.iter_sections():
+        if isinstance(sec, DynamicSection):
+            for tag in sec.iter_tags():
+                if tag.entry.d_tag == "DT_SONAME":
+                    soname = getattr(tag, "soname", None)
+                elif tag.entry.d_tag == "DT_NEEDED":
+                    needed.append(str(getattr(tag, "needed", "")))
+                elif tag.entry.d_tag in ("DT_RUNPATH", "DT_RPATH"):
+                    runpath.extend(p for p in getattr(tag, tag.entry.d_tag[3:].lower()).split(":") if p)
+        elif isinstance(sec, NoteSection):
+            for note in sec.iter_notes():
+                if note["n_type"] == "NT_GNU_BUILD_ID":
+                    build_id = note["n_desc"]
+        elif isinstance(sec, SymbolTableSection) and sec.name == ".dynsym":
+            for sym in sec.iter_symbols():
+                if not sym.name:
+                    continue
+                if sym["st_shndx"] == "SHN_UNDEF":
+                    undefined.add(sym.name)
+                else:
+                    defined += 1
+                    if stamp_re is not None and stamp_re.fullmatch(sym.name.encode()):
+                        exported.add(sym.name)
+        if (
+            scan_strings
+            and stamp_re is not None
+            and sec.name in (".rodata", ".data.rel.ro", ".data")
+            and sec["sh_type"] == "SHT_PROGBITS"
+        ):
+            held |= _scan_section(stream, sec["sh_offset"], sec["sh_size"], stamp_re)
+    return ElfInfo(
+        machine=str(elf["e_machine"]),
+        elf_class=elf.elfclass,
+        little_endian=elf.little_endian,
+        elf_type=str(elf["e_type"]),
+        interp=interp,
+        soname=soname,
+        needed=tuple(needed),
+        runpath=tuple(runpath),
+        build_id=build_id,
+        stamps_exported=tuple(sorted(exported)),
+        stamps_held=tuple(sorted(held)),
+        defined_symbols=defined,
+        undefined_symbols=tuple(sorted(undefined)),
+    )

@@ -1,0 +1,41 @@
+"""One exception base that every qpack error really derives from.
+
+The CLI turns a QpackError into `error: <message>` lines and the exit status below; anything
+else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class QpackError(Exception):
+    """Base of every error qpack raises on purpose. `str()` is the one-line message."""
+
+    exit_status = 2
+
+
+class LayoutError(QpackError):
+    """A layout file is unreadable or invalid. Holds every problem found, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class BuildError(QpackError):
+    """The build tree cannot be read as given (missing, not a directory, unreadable file...)."""
+
+
+class PlanError(QpackError):
+    """Files claimed twice, unclaimed files, or a module whose dependency is in no package."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class VersionError(QpackError):
+    """A version string cannot be mapped to PEP 440."""
+
+
+class OutputError(QpackError):
+    """The output cannot be written as asked (existing directory, unwritable place...)."""

@@ -1,0 +1,203 @@
+"""Walk a staged install tree (DESTDIR) into an Inventory: every file, symlink and directory with
+its mode, size, streamed sha256 and, for ELF files, the facts of `qpack.elf`.
+
+Symlinks are recorded, never followed. Hashing and ELF reading run on a thread pool (hashlib
+and file reads release the GIL), so both cores work on a large build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import stat
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from qpack.elf import ELF_MAGIC, ElfInfo, ElfReadError, read_elf
+from qpack.errors import BuildError
+from qpack.globs import compile_glob
+
+EntryKind = Literal["file", "symlink", "dir"]
+CHUNK = 1 << 20
+
+Progress = Callable[[int, int], None]
+"""Called with (bytes just processed, total bytes) for a progress bar the CLI owns."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: str  # relative to the build root, '/'-separated, no leading '/'
+    kind: EntryKind
+    mode: int  # permission bits only (stat.S_IMODE)
+    size: int
+    sha256: str | None = None
+    target: str | None = None  # a symlink's target, as written
+    elf: ElfInfo | None = None
+    elf_error: str | None = None
+
+    @property
+    def executable(self) -> bool:
+        return self.kind == "file" and bool(self.mode & 0o111)
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.path)
+
+
+@dataclass(frozen=True)
+class Inventory:
+    root: Path
+    prefix: str
+    entries: tuple[Entry, ...]
+    warnings: tuple[str, ...] = ()
+
+    def by_path(self) -> dict[str, Entry]:
+        return {e.path: e for e in self.entries}
+
+    def files(self) -> tuple[Entry, ...]:
+        """Everything a package ships as a path of its own: regular files and symlinks."""
+        return tuple(e for e in self.entries if e.kind != "dir")
+
+    def empty_dirs(self) -> tuple[Entry, ...]:
+        paths = [e.path for e in self.entries]
+        nonempty = {posixpath.dirname(p) for p in paths}
+        return tuple(e for e in self.entries if e.kind == "dir" and e.path not in nonempty)
+
+
+def symlink_escapes(path: str, target: str) -> bool:
+    """Would the link, resolved inside the build root (absolute targets are root-relative, as
+    they are once installed), point above the root? Resolved lexically: never followed."""
+    base = "" if target.startswith("/") else posixpath.dirname(path)
+    depth = 0
+    for part in posixpath.join(base, target.lstrip("/")).split("/"):
+        if part in ("", "."):
+            continue
+        depth += -1 if part == ".." else 1
+        if depth < 0:
+            return True
+    return False
+
+
+def _looks_like_library(name: str) -> bool:
+    return name.endswith(".so") or ".so." in name
+
+
+def _describe(
+    root: Path,
+    rel: str,
+    st: os.stat_result,
+    stamp_glob: str | None,
+    scan_strings: bool,
+    progress: Callable[[int], None] | None,
+) -> Entry:
+    full = root / rel
+    h = hashlib.sha256()
+    try:
+        with full.open("rb") as f:
+            head = f.read(4)
+            h.update(head)
+            while chunk := f.read(CHUNK):
+                h.update(chunk)
+                if progress:
+                    progress(len(chunk))
+            elf: ElfInfo | None = None
+            err: str | None = None
+            if head == ELF_MAGIC:
+                f.seek(0)
+                try:
+                    elf = read_elf(f, stamp_glob, scan_strings)
+                except ElfReadError as e:
+                    err = str(e)
+            elif _looks_like_library(rel):
+                err = "not an ELF file" if len(head) == 4 or st.st_size >= 4 else "empty or truncated file"
+    except PermissionError:
+        raise BuildError(f"{full}: cannot read file: permission denied") from None
+    except OSError as e:
+        raise BuildError(f"{full}: cannot read file: {e.strerror}") from None
+    return Entry(rel, "file", stat.S_IMODE(st.st_mode), st.st_size, h.hexdigest(), None, elf, err)
+
+
+def _check_name(root: Path, rel: str) -> None:
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
+        raise BuildError(
+            f"{root}/{shown}: file name is not valid UTF-8 (wheels, JSON and package lists need UTF-8 names)"
+        ) from None
+
+
+def scan(
+    root: Path | str,
+    prefix: str = "/usr",
+    *,
+    stamp_glob: str | None = None,
+    executables: Iterable[str] = (),
+    progress: Progress | None = None,
+    jobs: int | None = None,
+) -> Inventory:
+    """Inventory of a staged install tree. `executables` are build-root-relative globs of the
+    files whose read-only data is searched for the stamp name they hold."""
+    root = Path(root)
+    if not root.exists():
+        raise BuildError(f"{root}: build directory does not exist")
+    if not root.is_dir():
+        raise BuildError(f"{root}: not a directory (give the staged install tree, e.g. DESTDIR)")
+    exe_res = [compile_glob(g) for g in executables]
+    dirs: list[Entry] = []
+    links: list[Entry] = []
+    regular: list[tuple[str, os.stat_result]] = []
+    warnings: list[str] = []
+
+    def walk_error(e: OSError) -> None:
+        raise BuildError(f"{e.filename}: cannot read directory: {e.strerror}")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=walk_error):
+        reldir = os.path.relpath(dirpath, root)
+        reldir = "" if reldir == "." else reldir.replace(os.sep, "/")
+        dirnames.sort()
+        for name in sorted(dirnames + filenames):
+            rel = f"{reldir}/{name}" if reldir else name
+            _check_name(root, rel)
+            full = os.path.join(dirpath, name)
+            st = os.lstat(full)
+            if stat.S_ISLNK(st.st_mode):
+                target = os.readlink(full)
+                _check_name(root, target)
+                links.append(Entry(rel, "symlink", 0o777, len(os.fsencode(target)), None, target))
+                if symlink_escapes(rel, target):
+                    warnings.append(
+                        f"{rel}: symlink to {target!r} points outside the build "
+                        "(kept as a link, not followed)"
+                    )
+            elif stat.S_ISDIR(st.st_mode):
+                dirs.append(Entry(rel, "dir", stat.S_IMODE(st.st_mode), 0))
+            elif stat.S_ISREG(st.st_mode):
+                regular.append((rel, st))
+            else:
+                raise BuildError(f"{full}: not a regular file, symlink or directory (device, fifo or socket)")
+        # os.walk lists symlinks to directories among dirnames; never descend into them.
+        dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
+
+    if not regular and not links and not dirs:
+        raise BuildError(f"{root}: build directory is empty")
+
+    total = sum(st.st_size for _, st in regular)
+
+    def advance(n: int) -> None:
+        if progress is not None:
+            progress(n, total)
+
+    def one(item: tuple[str, os.stat_result]) -> Entry:
+        rel, st = item
+        scan_strings = any(r.match(rel) for r in exe_res)
+        return _describe(root, rel, st, stamp_glob, scan_strings, advance if progress else None)
+
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        files = list(pool.map(one, regular))
+    entries = sorted([*dirs, *links, *files], key=lambda e: e.path)
+    return Inventory(root, prefix, tuple(entries), tuple(warnings))
