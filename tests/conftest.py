@@ -1,0 +1,105 @@
+"""Shared fixtures: the demo build (real C compiler) and Debian's real QEMU build.
+
+Debian's QEMU packages are downloaded once into a cache (`$QPACK_TEST_CACHE`, default
+`~/.cache/qpack-tests`) with `apt-get download` and extracted with `dpkg-deb -x` into one tree,
+the way the facts document describes. When they cannot be had, the tests that need them skip
+with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from qpack.demo.build import build_demo
+
+QEMU_PACKAGES = (
+    "qemu-system-x86",
+    "qemu-system-common",
+    "qemu-system-gui",
+    "qemu-block-extra",
+    "qemu-utils",
+    "qemu-system-data",
+)
+
+
+def cache_dir() -> Path:
+    d = Path(os.environ.get("QPACK_TEST_CACHE", Path.home() / ".cache" / "qpack-tests"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def have_cc() -> bool:
+    return any(shutil.which(c) for c in (os.environ.get("CC") or "cc", "cc", "gcc"))
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A staged install tree of the demo program (prefix /usr). Treat it as read-only."""
+    if not have_cc():
+        pytest.skip("no C compiler (cc/gcc) on this machine: the demo build needs one")
+    return build_demo(tmp_path_factory.mktemp("demo") / "build")
+
+
+@dataclass(frozen=True)
+class QemuBuild:
+    debs: dict[str, Path]  # package name -> .deb
+    root: Path  # all .debs extracted into one staged tree
+    version: str  # the Debian version of the architecture-dependent packages
+
+    def deb_version(self, package: str) -> str:
+        return deb_field(self.debs[package], "Version")
+
+
+def deb_field(deb: Path, field: str) -> str:
+    return subprocess.run(["dpkg-deb", "-f", str(deb), field], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def _download(dest: Path) -> dict[str, Path]:
+    if not shutil.which("apt-get") or not shutil.which("dpkg-deb"):
+        pytest.skip("apt-get/dpkg-deb not available: cannot download Debian's QEMU packages")
+    found = {p: sorted(dest.glob(f"{p}_*.deb")) for p in QEMU_PACKAGES}
+    if all(found.values()):
+        return {p: f[-1] for p, f in found.items()}
+    r = subprocess.run(
+        ["apt-get", "download", *QEMU_PACKAGES], cwd=dest, capture_output=True, text=True, timeout=600, check=False
+    )
+    found = {p: sorted(dest.glob(f"{p}_*.deb")) for p in QEMU_PACKAGES}
+    if r.returncode != 0 or not all(found.values()):
+        msg = (r.stderr.strip().splitlines() or ["no output"])[-1]
+        pytest.skip(f"cannot download Debian's QEMU packages with apt-get download (run apt-get update?): {msg}")
+    return {p: f[-1] for p, f in found.items()}
+
+
+@pytest.fixture(scope="session")
+def qemu_build(tmp_path_factory: pytest.TempPathFactory) -> QemuBuild:
+    debs = _download(cache_dir() / "qemu-debs")
+    root = tmp_path_factory.mktemp("qemu") / "build"
+    for deb in debs.values():
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    return QemuBuild(debs, root, deb_field(debs["qemu-system-x86"], "Version"))
+
+
+def make_venv(path: Path) -> Path:
+    """A fresh venv with pip (no network needed); returns its python."""
+    venv.EnvBuilder(with_pip=True, clear=True).create(path)
+    return path / "bin" / "python"
+
+
+@pytest.fixture
+def fresh_venv(tmp_path: Path) -> Path:
+    return make_venv(tmp_path / "venv")
+
+
+def run_qpack(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The real command line, in a subprocess, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "qpack", *args], capture_output=True, text=True, cwd=cwd, check=False, timeout=900
+    )
