@@ -1,0 +1,291 @@
+"""Build the demo program bundled with qpack into a staged install tree.
+
+The demo is a small C program whose modules are loaded the way QEMU loads its own (see the
+comment at the top of src/main.c for the exact loader contract).  `build_demo` compiles it
+with the system C compiler in a temporary directory and installs it DESTDIR-style:
+
+    <destdir>/<prefix>/bin/demo                      the executable (-rdynamic, RUNPATH $ORIGIN/../lib)
+    <destdir>/<prefix>/bin/demo-run -> demo          a relative symlink
+    <destdir>/<prefix>/lib/libdemo-util.so.1         SONAME libdemo-util.so.1, DT_NEEDED of bin/demo
+    <destdir>/<prefix>/lib/demo/<type>/<name>.so     one per entry of MODULES
+    <destdir>/<prefix>/share/demo/banner.txt
+    <destdir>/<prefix>/share/doc/demo/README
+
+Builds are deterministic: the same sources, prefix and build tag give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+SRC_DIR = Path(__file__).resolve().parent / "src"
+
+# Install locations, relative to the prefix.
+EXECUTABLE = "bin/demo"
+EXECUTABLE_LINK = "bin/demo-run"
+UTIL_LIBRARY = "lib/libdemo-util.so.1"
+MODULE_DIR = "lib/demo"
+BANNER = "share/demo/banner.txt"
+README = "share/doc/demo/README"
+FALLBACK_MODULE_ROOT = "/var/run/demo"
+
+_COMPILE_TIMEOUT_S = 300
+_STDERR_LINES = 10
+
+
+class DemoBuildError(Exception):
+    """The demo program cannot be built; `str()` is the message."""
+
+
+@dataclass(frozen=True)
+class DemoModule:
+    """One module of the demo: the file lib/demo/<type>/<name>.so and the modules it needs."""
+
+    type: str
+    name: str
+    needs: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        """`<type>-<name>`, as `demo` prints it and as `demo --load` takes it."""
+        return f"{self.type}-{self.name}"
+
+    @property
+    def path(self) -> str:
+        """The module's file, relative to the prefix."""
+        return f"{MODULE_DIR}/{self.type}/{self.name}.so"
+
+
+# Kept in step with the `modules` table in src/main.c; the order is the `demo --load-all` order.
+MODULES: tuple[DemoModule, ...] = (
+    DemoModule("ui", "curses"),
+    DemoModule("ui", "gtk", needs=("ui-opengl",)),
+    DemoModule("ui", "opengl"),
+    DemoModule("block", "curl"),
+    DemoModule("block", "nfs"),
+    DemoModule("audio", "alsa"),
+    DemoModule("audio", "pa", needs=("audio-alsa",)),
+)
+
+# Extra link arguments per module (paths are relative to the build directory).
+_MODULE_LINK_ARGS: dict[str, tuple[str, ...]] = {
+    # A library of the core: DT_NEEDED libdemo-util.so.1, found next to the core's lib/.
+    "block-curl": (UTIL_LIBRARY, "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../.."),
+    # A system library: DT_NEEDED libm.so.6.
+    "audio-alsa": ("-lm",),
+}
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """One entry of the install tree: a built or shipped file, or a symlink."""
+
+    path: str  # relative to the prefix
+    mode: int = 0o644
+    source: Path | None = None
+    link: str | None = None
+
+
+def canon_build_tag(build_tag: str) -> str:
+    """The build tag as the fallback module directory spells it (what demo_util_canon does)."""
+    keep = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-.~")
+    return "".join(c if c in keep else "_" for c in build_tag)
+
+
+def fallback_module_dir(build_tag: str) -> str:
+    """The absolute, never relocated, last module search location of a build."""
+    return f"{FALLBACK_MODULE_ROOT}/{canon_build_tag(build_tag)}"
+
+
+def _c_sources(src_dir: Path) -> list[tuple[str, Path]]:
+    """Every .c and .h file under src_dir as (relative POSIX path, path), sorted by that path."""
+    found = [
+        (p.relative_to(src_dir).as_posix(), p)
+        for p in src_dir.rglob("*")
+        if p.suffix in {".c", ".h"} and p.is_file()
+    ]
+    return sorted(found)
+
+
+def compute_stamp(prefix: str, build_tag: str, src_dir: Path = SRC_DIR) -> str:
+    """The build stamp: 40 hex digits; modules export `demo_stamp_<stamp>`.
+
+    It is the SHA-1 of a sequence of fields, each written as `label NUL decimal-length NUL value`:
+    first one field per .c/.h file under src_dir in sorted relative-path order (label = that
+    path, value = the file's bytes), then `prefix` and `build_tag` (UTF-8).  The lengths keep
+    two different inputs from running together into the same bytes.
+    """
+    digest = hashlib.sha1(usedforsecurity=False)
+
+    def field(label: str, value: bytes) -> None:
+        digest.update(label.encode() + b"\0" + str(len(value)).encode() + b"\0")
+        digest.update(value)
+
+    for rel, path in _c_sources(src_dir):
+        field(rel, path.read_bytes())
+    field("prefix", prefix.encode())
+    field("build_tag", build_tag.encode())
+    return digest.hexdigest()
+
+
+def find_compiler(cc: str | None = None) -> list[str]:
+    """The compiler command as argv: `cc` if given, else $CC if set, else `cc`, else `gcc`.
+
+    `cc` and $CC may carry arguments ("ccache gcc"); they are split like a shell would.  An
+    explicit `cc` that cannot be found is an error, not a reason to fall back to another one.
+    """
+    if cc is not None:
+        candidates = [(cc, cc)]
+    else:
+        env_cc = os.environ.get("CC", "").strip()
+        candidates = [(f"$CC ({env_cc})", env_cc)] if env_cc else []
+        candidates += [("cc", "cc"), ("gcc", "gcc")]
+    for label, command in candidates:
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            raise DemoBuildError(f"cannot parse compiler command {label}: {exc}") from None
+        if argv and (program := shutil.which(argv[0])) is not None:
+            return [program, *argv[1:]]
+    tried = ", ".join(label for label, _ in candidates)
+    hint = "install gcc or pass a working cc" if cc is not None else "install gcc"
+    raise DemoBuildError(f"no C compiler found: tried {tried}; {hint}")
+
+
+def _check_arguments(prefix: str, build_tag: str) -> None:
+    parts = prefix.split("/")
+    if not prefix.startswith("/") or str(PurePosixPath(prefix)) != prefix or "" in parts[1:] or ".." in parts:
+        raise DemoBuildError(f"prefix must be an absolute normalised path such as /usr, got {prefix!r}")
+    if not build_tag or not build_tag.isascii() or not build_tag.isprintable():
+        raise DemoBuildError(f"build tag must be non-empty printable ASCII, got {build_tag!r}")
+
+
+def _c_string(text: str) -> str:
+    """text as a C string literal (ASCII letters and digits kept, everything else octal-escaped)."""
+    return '"' + "".join(c if c.isascii() and c.isalnum() else f"\\{ord(c):03o}" for c in text) + '"'
+
+
+def _run(argv: list[str], cwd: Path, what: str) -> None:
+    # LC_ALL=C: compiler messages (which end up in our errors) in one language.
+    env = {**os.environ, "LC_ALL": "C"}
+    try:
+        result = subprocess.run(
+            argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=_COMPILE_TIMEOUT_S, check=False
+        )
+    except OSError as exc:
+        raise DemoBuildError(f"building {what}: cannot run {argv[0]}: {exc.strerror}") from None
+    except subprocess.TimeoutExpired:
+        raise DemoBuildError(f"building {what}: {argv[0]} took over {_COMPILE_TIMEOUT_S} s") from None
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()[:_STDERR_LINES] or ["(no output)"]
+        details = "\n".join(f"  {line}" for line in lines)
+        raise DemoBuildError(
+            f"building {what} failed: {shlex.join(argv)} exited with status {result.returncode}:\n{details}"
+        )
+
+
+def _compile(compiler: list[str], work: Path, stamp: str, build_tag: str) -> list[_Staged]:
+    """Compiles everything in work/src into work/out (laid out as the prefix); returns what to install.
+
+    Every command runs in `work` with relative paths, and -ffile-prefix-map maps `work` away in
+    case the compiler still records it, so the outputs do not depend on the temporary directory.
+    """
+    cflags = [
+        "-std=gnu11",
+        "-O2",
+        "-g0",
+        "-fPIC",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        f"-ffile-prefix-map={work}=.",
+        "-Isrc",
+        f"-DDEMO_STAMP={stamp}",
+    ]
+    # sha1 build ids are derived from the output's content, so they are deterministic too.
+    build_id = "-Wl,--build-id=sha1"
+    out = work / "out"
+    for rel in (EXECUTABLE, UTIL_LIBRARY, *(m.path for m in MODULES)):
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+
+    _run(
+        [*compiler, *cflags, "-shared", f"-Wl,-soname,{PurePosixPath(UTIL_LIBRARY).name}", build_id,
+         "-o", f"out/{UTIL_LIBRARY}", "src/demo-util.c"],
+        work,
+        UTIL_LIBRARY,
+    )  # fmt: skip
+    _run(
+        [*compiler, *cflags, f"-DDEMO_BUILD_TAG={_c_string(build_tag)}",
+         # -rdynamic: modules call functions of the executable (demo_core_register).
+         # RUNPATH (new dtags) $ORIGIN/../lib: finds libdemo-util.so.1 wherever the prefix is copied.
+         "-rdynamic", "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../lib", build_id,
+         "-o", f"out/{EXECUTABLE}", "src/main.c", f"out/{UTIL_LIBRARY}",
+         # dlopen() is in libc since glibc 2.34; older ones need libdl, which --as-needed then keeps.
+         "-Wl,--push-state,--as-needed", "-ldl", "-Wl,--pop-state"],
+        work,
+        EXECUTABLE,
+    )  # fmt: skip
+    for module in MODULES:
+        link_args = [
+            f"out/{arg}" if arg == UTIL_LIBRARY else arg for arg in _MODULE_LINK_ARGS.get(module.id, ())
+        ]
+        _run(
+            [*compiler, *cflags, "-shared", build_id, "-o", f"out/{module.path}",
+             f"src/modules/{module.type}/{module.name}.c", *link_args],
+            work,
+            module.path,
+        )  # fmt: skip
+
+    return [
+        _Staged(EXECUTABLE, mode=0o755, source=out / EXECUTABLE),
+        _Staged(EXECUTABLE_LINK, link=PurePosixPath(EXECUTABLE).name),
+        _Staged(UTIL_LIBRARY, source=out / UTIL_LIBRARY),
+        *(_Staged(m.path, source=out / m.path) for m in MODULES),
+        _Staged(BANNER, source=work / "src/share/banner.txt"),
+        _Staged(README, source=work / "src/share/README"),
+    ]
+
+
+def _install(staged: list[_Staged], root: Path) -> None:
+    """Writes the staged entries under root, replacing files or symlinks already there."""
+    for entry in staged:
+        dest = root / entry.path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.is_symlink() or dest.is_file():
+            # Never write through an existing symlink: it could point outside root.
+            dest.unlink()
+        elif dest.exists():
+            raise DemoBuildError(f"cannot install {entry.path}: {dest} exists and is not a file")
+        if entry.link is not None:
+            dest.symlink_to(entry.link)
+        elif entry.source is not None:
+            shutil.copyfile(entry.source, dest)
+            dest.chmod(entry.mode)
+
+
+def build_demo(destdir: Path, *, prefix: str = "/usr", cc: str | None = None, build_tag: str = "1") -> Path:
+    """Compiles the demo and installs it under destdir/<prefix>; returns destdir.
+
+    `cc` is the compiler command (default: $CC, else cc, else gcc).  `build_tag` is the version
+    string of this build (`demo --version`, the fallback module directory); with `prefix` and the
+    sources it determines the build stamp, so two builds differing in any of them refuse each
+    other's modules.  Raises DemoBuildError for a missing or failing compiler or bad arguments.
+    """
+    destdir = Path(destdir)
+    _check_arguments(prefix, build_tag)
+    compiler = find_compiler(cc)
+    stamp = compute_stamp(prefix, build_tag)
+    with tempfile.TemporaryDirectory(prefix="qpack-demo-") as tmp:
+        # Resolved: the compiler records the physical directory, which is what the prefix map must name.
+        work = Path(tmp).resolve()
+        shutil.copytree(SRC_DIR, work / "src")
+        staged = _compile(compiler, work, stamp, build_tag)
+        _install(staged, destdir / prefix.lstrip("/"))
+    return destdir
