@@ -220,6 +220,7 @@ def cmd_plan(args: argparse.Namespace, out: Out) -> int:
         if args.explain:
             data["claims"] = [{"path": c.path, "package": c.package, "rule": c.rule} for c in plan.claims]
         out.json(data)
+        _warn_all(plan, out)  # also in the JSON; stderr is for the person running it
         return 0
     if args.explain:
         out.table(

@@ -200,9 +200,14 @@ def find_modules(inventory: Inventory, layout: Layout, prefix: str) -> tuple[lis
                 if dir_re.match(base):
                     rel = "/".join(parts[cut:])
                     parsed = naming.parse(rel)
-                    if parsed:
-                        mtype, mname = parsed
-                        modules.append(Module(naming.module_id(mtype, mname), mtype, mname, e.path))
+                    mid = naming.module_id(*parsed) if parsed else None
+                    if parsed and mid and (layout.known_modules is None or mid in layout.known_modules):
+                        modules.append(Module(mid, parsed[0], parsed[1], e.path))
+                    elif parsed:
+                        warnings.append(
+                            f"{e.path}: in a module directory, but the loader never looks up this name "
+                            f"(module {mid!r} is not in modules.known)"
+                        )
                     elif rel.endswith(".so") or ".so." in rel:
                         warnings.append(
                             f"{e.path}: in a module directory, but the loader never looks up this name "

@@ -59,7 +59,9 @@ class QemuBuild:
 
 
 def deb_field(deb: Path, field: str) -> str:
-    return subprocess.run(["dpkg-deb", "-f", str(deb), field], check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["dpkg-deb", "-f", str(deb), field], check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def _download(dest: Path) -> dict[str, Path]:
@@ -69,12 +71,19 @@ def _download(dest: Path) -> dict[str, Path]:
     if all(found.values()):
         return {p: f[-1] for p, f in found.items()}
     r = subprocess.run(
-        ["apt-get", "download", *QEMU_PACKAGES], cwd=dest, capture_output=True, text=True, timeout=600, check=False
+        ["apt-get", "download", *QEMU_PACKAGES],
+        cwd=dest,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     found = {p: sorted(dest.glob(f"{p}_*.deb")) for p in QEMU_PACKAGES}
     if r.returncode != 0 or not all(found.values()):
         msg = (r.stderr.strip().splitlines() or ["no output"])[-1]
-        pytest.skip(f"cannot download Debian's QEMU packages with apt-get download (run apt-get update?): {msg}")
+        pytest.skip(
+            f"cannot download Debian's QEMU packages with apt-get download (run apt-get update?): {msg}"
+        )
     return {p: f[-1] for p, f in found.items()}
 
 
@@ -101,5 +110,10 @@ def fresh_venv(tmp_path: Path) -> Path:
 def run_qpack(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The real command line, in a subprocess, as a user runs it."""
     return subprocess.run(
-        [sys.executable, "-m", "qpack", *args], capture_output=True, text=True, cwd=cwd, check=False, timeout=900
+        [sys.executable, "-m", "qpack", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        timeout=900,
     )

@@ -1,0 +1,61 @@
+"""The command line as scripts and people use it: JSON shapes, tables, exit statuses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from qpack.cli import main
+
+from .conftest import run_qpack
+
+
+def test_layouts_lists_shipped_layouts_with_descriptions() -> None:
+    r = run_qpack("layouts", "--json")
+    assert r.returncode == 0
+    data = json.loads(r.stdout)
+    names = {x["name"]: x["description"] for x in data["layouts"]}
+    assert {"qemu", "demo"} <= set(names)
+    assert all(names.values())
+    plain = run_qpack("layouts")
+    assert plain.stdout.splitlines()[0].split("\t")[0] in names
+
+
+def test_plan_json_shape(demo_build: Path) -> None:
+    r = run_qpack("plan", str(demo_build), "--layout", "demo", "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert set(data) >= {"layout", "prefix", "packages", "excluded", "unclaimed"}
+    for p in data["packages"]:
+        assert set(p) >= {"name", "kind", "files", "modules", "requires"}
+        assert p["kind"] in ("core", "module", "group", "meta")
+        assert all(not f.startswith("/") for f in p["files"])
+    assert data["packages"][0]["name"] == "demo-core"
+    assert data["packages"][-1]["kind"] == "meta"
+
+
+def test_scan_and_plan_plain_output(demo_build: Path) -> None:
+    r = run_qpack("scan", str(demo_build), "--layout", "demo")
+    assert r.returncode == 0, r.stderr
+    rows = {line.split("\t")[0]: line.split("\t") for line in r.stdout.splitlines()}
+    assert rows["usr/lib/demo/ui/gtk.so"][1:3] == ["demo-ui-gtk", "ui: gtk"]
+    assert rows["usr/bin/demo-run"][3] == "-> demo"
+    assert "libdemo-util.so.1" in rows["usr/bin/demo"][3]
+    r = run_qpack("plan", str(demo_build), "--layout", "demo")
+    assert r.returncode == 0
+    assert r.stdout.splitlines()[0].split("\t")[:3] == ["demo-core", "core", "5"]
+
+
+def test_main_is_callable_and_returns_status(demo_build: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["plan", str(demo_build), "--layout", "demo", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["layout"] == "demo"
+    assert main(["plan", str(demo_build), "--layout", "nosuch"]) == 2
+    assert "no such shipped layout" in capsys.readouterr().err
+
+
+def test_prefix_option(demo_build: Path) -> None:
+    # with the wrong prefix no module directory matches, so module files have no rule
+    r = run_qpack("plan", str(demo_build), "--layout", "demo", "--prefix", "/opt/demo", "--json")
+    assert r.returncode == 0
+    pkgs = {p["name"] for p in json.loads(r.stdout)["packages"]}
+    assert "demo-ui-gtk" not in pkgs

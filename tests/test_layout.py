@@ -1,0 +1,247 @@
+"""Layout loading and validation: every problem is one line naming the file, the key path and
+what is wrong; the CLI exits 2 without a traceback."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from qpack import layout as L
+from qpack.errors import LayoutError
+from qpack.globs import GlobError, compile_glob
+
+from .conftest import run_qpack
+
+BASE = """
+[layout]
+name = "t"
+[loader]
+executables = ["{prefix}/bin/prog"]
+naming = "{type}-{name}.so"
+types = ["ui", "block"]
+[[loader.search]]
+env = "PROG_MODULE_DIR"
+[[loader.search]]
+relocated = "lib/prog"
+[loader.stamp]
+symbol = "prog_stamp_*"
+[[package]]
+name = "prog-core"
+rest = true
+[per-module]
+name = "prog-{module}"
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "t.toml") -> Path:
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(text))
+    return p
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    path = write(tmp_path, text)
+    with pytest.raises(LayoutError) as e:
+        L.load(path)
+    assert all(line.startswith(f"{path}: ") for line in e.value.problems), e.value.problems
+    return e.value.problems
+
+
+def test_shipped_layouts_load() -> None:
+    for name in ("qemu", "demo"):
+        lay = L.load(name)
+        assert lay.name == name
+        assert lay.description
+    q = L.load("qemu")
+    assert q.loader.naming.parse("ui-curses.so") == ("ui", "curses")
+    assert q.loader.naming.parse("hw-display-virtio-gpu-pci-gl.so") == ("hw", "display-virtio-gpu-pci-gl")
+    assert q.loader.naming.parse("libfoo.so") is None
+    assert q.loader.naming.parse("net-foo.so") is None  # not a declared type
+    assert [s.kind for s in q.loader.search] == ["env", "relocated", "absolute"]
+    assert q.deps_of("ui-spice-app") == ("ui-spice-core", "chardev-spice")
+
+
+def test_the_three_naming_schemes(tmp_path: Path) -> None:
+    typed_dirs = L.load(write(tmp_path, BASE.replace('"{type}-{name}.so"', '"{type}/{name}.so"')))
+    assert typed_dirs.loader.naming.parse("ui/gtk.so") == ("ui", "gtk")
+    assert typed_dirs.loader.naming.parse("ui-gtk.so") is None
+    untyped = BASE.replace('"{type}-{name}.so"', '"lib{name}.so"').replace('types = ["ui", "block"]', "")
+    lay = L.load(write(tmp_path, untyped, "u.toml"))
+    assert lay.loader.naming.parse("libfoo.so") == ("", "foo")
+    assert lay.loader.naming.module_id("", "foo") == "foo"
+
+
+def test_all_three_search_kinds_and_pkgversion() -> None:
+    assert L.canon_pkgversion("Debian 1:7.2+dfsg-7+deb12u18+b3") == "Debian_1_7.2+dfsg-7+deb12u18+b3"
+
+
+@pytest.mark.parametrize(
+    ("edit", "key", "message"),
+    [
+        (("[loader]", "[loader]\nbogus = 1"), "loader.bogus", "unknown key"),
+        (("[layout]", "[layout]\ncolour = 'red'"), "layout.colour", "unknown key"),
+        (
+            ('executables = ["{prefix}/bin/prog"]', 'executables = ["{prefix}/bin/[prog"]'),
+            "loader.executables[0]",
+            "bad glob",
+        ),
+        (
+            ('executables = ["{prefix}/bin/prog"]', 'executables = ["/usr/bin/prog"]'),
+            "loader.executables[0]",
+            "absolute",
+        ),
+        (
+            ('executables = ["{prefix}/bin/prog"]', 'executables = ["usr/../bin"]'),
+            "loader.executables[0]",
+            "'..'",
+        ),
+        (
+            ('executables = ["{prefix}/bin/prog"]', 'executables = ["{libdir}/prog"]'),
+            "loader.executables[0]",
+            "placeholder",
+        ),
+        (('name = "prog-{module}"', 'name = "prog-{modul}"'), "per-module.name", "unknown placeholder"),
+        (('name = "prog-{module}"', 'name = "prog/{module}"'), "per-module.name", "'/' or '..'"),
+        (('name = "prog-{module}"', 'name = "prog..{module}"'), "per-module.name", "'/' or '..'"),
+        (('name = "prog-{module}"', 'name = "prog.{module}"'), "per-module.name", "could produce '..'"),
+        (('naming = "{type}-{name}.so"', 'naming = "{kind}-{name}.so"'), "loader.naming", "bad pattern"),
+        (('naming = "{type}-{name}.so"', 'naming = "../{name}.so"'), "loader.naming", "without '..'"),
+        (
+            ('relocated = "lib/prog"', 'relocated = "/lib/prog"'),
+            "loader.search[1].relocated",
+            "relative to the prefix",
+        ),
+        (
+            ('env = "PROG_MODULE_DIR"', 'env = "PROG MODULE"'),
+            "loader.search[0].env",
+            "bad environment variable",
+        ),
+        (('symbol = "prog_stamp_*"', 'symbol = "prog stamp"'), "loader.stamp.symbol", "bad symbol glob"),
+        (("rest = true", "rest = 'yes'"), "package[0].rest", "true or false"),
+        (('name = "prog-core"', 'name = "prog core"'), "package[0].name", "bad package name"),
+    ],
+)
+def test_each_problem_names_key(tmp_path: Path, edit: tuple[str, str], key: str, message: str) -> None:
+    text = BASE.replace(*edit, 1)
+    assert text != BASE
+    found = problems(tmp_path, text)
+    assert any(f": {key}: " in p and message in p for p in found), found
+
+
+def test_undefined_type_unknown_module_and_cycle(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        BASE
+        + """
+[modules.dependencies]
+"ui-gtk" = ["net-tap"]
+"block-a" = ["block-b"]
+"block-b" = ["block-a"]
+""",
+    )
+    assert any("modules.dependencies.ui-gtk[0]: unknown module 'net-tap'" in p for p in found), found
+    assert any("dependency cycle: block-a -> block-b -> block-a" in p for p in found), found
+
+
+def test_known_modules_list(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        BASE + '\n[modules]\nknown = ["ui-gtk"]\n[modules.dependencies]\n"ui-gtk" = ["ui-opengl"]\n',
+    )
+    assert any("unknown module 'ui-opengl': not in modules.known" in p for p in found), found
+
+
+def test_group_glob_with_undefined_type_is_reported_at_plan(tmp_path: Path) -> None:
+    # a rename glob is validated as a module glob
+    found = problems(tmp_path, BASE + '\n[per-module.renames]\n"ui/x" = "prog-{*}"\n')
+    assert any("per-module.renames.ui/x" in p and "bad module glob" in p for p in found), found
+
+
+def test_all_problems_reported_together(tmp_path: Path) -> None:
+    text = BASE.replace("[loader]", "[loader]\nbogus = 1").replace(
+        'relocated = "lib/prog"', 'relocated = "/x"'
+    )
+    assert len(problems(tmp_path, text)) >= 2
+
+
+def test_extends_inherits_loader_and_replaces_packaging(tmp_path: Path) -> None:
+    write(tmp_path, BASE, "parent.toml")
+    child = write(
+        tmp_path,
+        """
+[layout]
+extends = "parent.toml"
+name = "child"
+[modules.dependencies]
+"ui-gtk" = ["ui-opengl"]
+[[package]]
+name = "everything"
+rest = true
+[[package]]
+name = "mods"
+kind = "group"
+modules = ["*"]
+""",
+        "child.toml",
+    )
+    lay = L.load(child)
+    assert lay.name == "child"
+    assert lay.loader.stamp_symbol == "prog_stamp_*"
+    assert [p.name for p in lay.packages] == ["everything", "mods"]
+    assert lay.per_module is None  # packaging is replaced as a whole
+    assert lay.deps_of("ui-gtk") == ("ui-opengl",)
+
+
+def test_extends_shipped_by_name_and_cycles(tmp_path: Path) -> None:
+    child = write(tmp_path, '[layout]\nextends = "qemu"\nname = "q2"\n', "q2.toml")
+    assert L.load(child).loader.stamp_symbol == "qemu_stamp_*"
+    write(tmp_path, '[layout]\nextends = "b.toml"\n', "a.toml")
+    write(tmp_path, '[layout]\nextends = "a.toml"\n', "b.toml")
+    with pytest.raises(LayoutError, match="cycle"):
+        L.load(tmp_path / "a.toml")
+    write(tmp_path, '[layout]\nextends = "nope.toml"\n', "c.toml")
+    with pytest.raises(LayoutError, match=r"layout\.extends: .*nope\.toml: layout file not found"):
+        L.load(tmp_path / "c.toml")
+
+
+def test_unreadable_and_invalid_toml(tmp_path: Path) -> None:
+    with pytest.raises(LayoutError, match="layout file not found"):
+        L.load(tmp_path / "missing.toml")
+    with pytest.raises(LayoutError, match="invalid TOML"):
+        L.load(write(tmp_path, "[loader\n"))
+    with pytest.raises(LayoutError, match="no such shipped layout"):
+        L.load("nosuchlayout")
+
+
+def test_cli_layout_error_is_one_line_per_problem_exit_2(tmp_path: Path, demo_build: Path) -> None:
+    bad = write(tmp_path, BASE.replace('name = "prog-{module}"', 'name = "prog/{module}"'))
+    r = run_qpack("plan", str(demo_build), "--layout", str(bad))
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert r.stderr.startswith(f"error: {bad}: per-module.name: bad template"), r.stderr
+    assert r.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("glob", "path", "hit"),
+    [
+        ("usr/lib/*.so", "usr/lib/a.so", True),
+        ("usr/lib/*.so", "usr/lib/x/a.so", False),
+        ("usr/lib/**", "usr/lib/x/a.so", True),
+        ("usr/**/a.so", "usr/a.so", True),
+        ("usr/**/a.so", "usr/x/y/a.so", True),
+        ("usr/lib/[ab].so", "usr/lib/b.so", True),
+        ("usr/lib/[!ab].so", "usr/lib/b.so", False),
+        ("usr/lib/?.so", "usr/lib/ab.so", False),
+    ],
+)
+def test_globs(glob: str, path: str, hit: bool) -> None:
+    assert (compile_glob(glob).match(path) is not None) is hit
+
+
+@pytest.mark.parametrize("glob", ["", "/abs", "a/../b", "a//b", "a/[b", "a]b", "a**/b"])
+def test_bad_globs(glob: str) -> None:
+    with pytest.raises(GlobError):
+        compile_glob(glob)

@@ -1,0 +1,298 @@
+"""The split plan on the real demo build and on small synthetic trees: every file planned
+exactly once, conflicts and unclaimed files fail loudly, module dependencies become requires."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from qpack import layout as L
+from qpack.errors import PlanError
+from qpack.inventory import scan
+from qpack.plan import make_plan
+
+from .conftest import run_qpack
+
+DEMO_MODULES = {"ui-curses", "ui-gtk", "ui-opengl", "block-curl", "block-nfs", "audio-alsa", "audio-pa"}
+
+
+def plan_of(build: Path, layout: str | Path = "demo", **kw: str):  # type: ignore[no-untyped-def]
+    lay = L.load(layout)
+    inv = scan(
+        build,
+        lay.prefix,
+        stamp_glob=lay.loader.stamp_symbol,
+        executables=[L.expand_prefix(g, lay.prefix) for g in lay.loader.executables],
+    )
+    return make_plan(inv, lay, **kw)  # type: ignore[arg-type]
+
+
+def all_paths(build: Path) -> set[str]:
+    out = set()
+    for p in build.rglob("*"):
+        rel = p.relative_to(build).as_posix()
+        if p.is_symlink() or not p.is_dir() or not any(p.iterdir()):
+            out.add(rel)
+    return out
+
+
+def test_demo_every_file_planned_exactly_once(demo_build: Path) -> None:
+    plan = plan_of(demo_build)
+    claimed = [f for p in plan.packages for f in p.files] + [x.path for x in plan.excluded]
+    assert len(claimed) == len(set(claimed)), "a file is in two packages"
+    assert set(claimed) == all_paths(demo_build)
+    assert not plan.unclaimed
+    assert {m.id for m in plan.modules} == DEMO_MODULES
+    core = plan.package("demo-core")
+    assert "usr/bin/demo" in core.files and "usr/bin/demo-run" in core.files
+    assert not any(f.startswith("usr/lib/demo/") for f in core.files)
+    for m in plan.modules:
+        pkg = plan.package(f"demo-{m.id}")
+        assert pkg.kind == "module"
+        assert pkg.files == (m.path,)
+        assert pkg.modules == (m.id,)
+        assert "demo-core" in pkg.requires
+    assert plan.package("demo-ui-gtk").requires == ("demo-core", "demo-ui-opengl")
+    assert plan.package("demo-audio-pa").requires == ("demo-core", "demo-audio-alsa")
+    meta = plan.package("demo")
+    extras = dict(meta.extras)
+    assert extras["ui"] == ("demo-ui-curses", "demo-ui-gtk", "demo-ui-opengl")
+    assert extras["block-curl"] == ("demo-block-curl",)
+    assert len(extras["all"]) == 7
+    assert meta.requires == ("demo-core",)
+
+
+def test_demo_elf_facts(demo_build: Path) -> None:
+    plan = plan_of(demo_build)
+    by = plan.inventory.by_path()
+    exe = by["usr/bin/demo"].elf
+    assert exe is not None
+    assert exe.machine.startswith("EM_")
+    assert "libdemo-util.so.1" in exe.needed
+    assert exe.runpath == ("$ORIGIN/../lib",)
+    assert len(exe.stamps_held) == 1
+    stamp = exe.stamps_held[0]
+    for m in plan.modules:
+        facts = by[m.path].elf
+        assert facts is not None
+        assert facts.stamps_exported == (stamp,), m.id
+        assert facts.build_id
+    assert by["usr/lib/libdemo-util.so.1"].elf.soname == "libdemo-util.so.1"  # type: ignore[union-attr]
+    assert by["usr/bin/demo-run"].kind == "symlink"
+    assert by["usr/bin/demo-run"].target == "demo"
+
+
+def copy_build(src: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "build"
+    shutil.copytree(src, dst, symlinks=True)
+    return dst
+
+
+def layout_file(tmp_path: Path, extra: str, base: str = "demo") -> Path:
+    p = tmp_path / "lay.toml"
+    p.write_text(f'[layout]\nextends = "{base}"\nname = "t"\n' + textwrap.dedent(extra))
+    return p
+
+
+def test_file_claimed_twice_names_file_and_both_rules(demo_build: Path, tmp_path: Path) -> None:
+    lay = layout_file(
+        tmp_path,
+        """
+        [[package]]
+        name = "core"
+        rest = true
+        [[package]]
+        name = "docs"
+        files = ["{prefix}/share/doc/**"]
+        [[package]]
+        name = "readme"
+        files = ["usr/share/doc/demo/README"]
+        [per-module]
+        name = "demo-{module}"
+        """,
+    )
+    with pytest.raises(PlanError) as e:
+        plan_of(demo_build, lay)
+    msg = str(e.value)
+    assert "usr/share/doc/demo/README: claimed twice" in msg
+    assert "package[1] 'docs' (files '{prefix}/share/doc/**')" in msg
+    assert "package[2] 'readme' (files 'usr/share/doc/demo/README')" in msg
+    r = run_qpack("plan", str(demo_build), "--layout", str(lay))
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: usr/share/doc/demo/README: claimed twice")
+    assert "Traceback" not in r.stderr
+
+
+def test_module_claimed_by_group_and_exclusion(demo_build: Path, tmp_path: Path) -> None:
+    lay = layout_file(
+        tmp_path,
+        """
+        [[package]]
+        name = "core"
+        rest = true
+        [[package]]
+        name = "ui"
+        kind = "group"
+        modules = ["ui-*"]
+        [[exclude]]
+        reason = "no curses here"
+        modules = ["ui-curses"]
+        [per-module]
+        name = "demo-{module}"
+        """,
+    )
+    with pytest.raises(
+        PlanError,
+        match=r"ui/curses.so: claimed twice: by package\[1\] 'ui' \(modules 'ui-\*'\) and by exclude\[0\]",
+    ):
+        plan_of(demo_build, lay)
+
+
+UNCLAIMED_LAYOUT = """
+[[package]]
+name = "core"
+files = ["{prefix}/bin/*", "{prefix}/lib/*.so.*"]
+[per-module]
+name = "demo-{module}"
+"""
+
+
+def test_unclaimed_files_error_core_drop(demo_build: Path, tmp_path: Path) -> None:
+    lay = layout_file(tmp_path, UNCLAIMED_LAYOUT)
+    with pytest.raises(PlanError) as e:
+        plan_of(demo_build, lay)
+    msg = str(e.value)
+    assert "file(s) claimed by no package" in msg and "--unclaimed core|drop" in msg
+    assert "usr/share/demo/banner.txt" in msg and "usr/share/doc/demo/README" in msg
+
+    r = run_qpack("plan", str(demo_build), "--layout", str(lay), "--json")
+    assert r.returncode == 2 and r.stdout == ""
+    assert "usr/share/demo/banner.txt" in r.stderr
+
+    to_core = plan_of(demo_build, lay, unclaimed="core")
+    assert "usr/share/demo/banner.txt" in to_core.package("core").files
+    assert not to_core.unclaimed
+
+    dropped = plan_of(demo_build, lay, unclaimed="drop")
+    assert "usr/share/demo/banner.txt" not in dropped.package("core").files
+    assert "usr/share/demo/banner.txt" in dropped.unclaimed
+    assert "usr/share/demo/banner.txt" in [x.path for x in dropped.excluded]
+    r = run_qpack("plan", str(demo_build), "--layout", str(lay), "--json", "--unclaimed", "drop")
+    assert r.returncode == 0
+    assert "usr/share/demo/banner.txt" in json.loads(r.stdout)["unclaimed"]
+
+
+def test_so_the_loader_never_looks_up_is_reported(demo_build: Path, tmp_path: Path) -> None:
+    build = copy_build(demo_build, tmp_path)
+    (build / "usr/lib/demo/ui/gtk.so").rename(build / "usr/lib/demo/ui/libgtk.so")
+    (build / "usr/lib/demo/net").mkdir()
+    (build / "usr/lib/demo/net/tap.so").write_bytes(b"")
+    plan = plan_of(build)
+    text = "\n".join(plan.warnings)
+    assert "usr/lib/demo/ui/libgtk.so: in a module directory, but the loader never looks up this name" in text
+    assert "usr/lib/demo/net/tap.so: in a module directory, but the loader never looks up" in text
+    assert "ui-gtk" not in {m.id for m in plan.modules}
+    r = run_qpack("plan", str(build), "--layout", "demo")
+    assert r.returncode == 0
+    assert "never looks up" in r.stderr
+
+
+def test_missing_dependency_is_an_error(demo_build: Path, tmp_path: Path) -> None:
+    build = copy_build(demo_build, tmp_path)
+    (build / "usr/lib/demo/ui/opengl.so").unlink()
+    with pytest.raises(
+        PlanError,
+        match=re.escape(
+            "module 'ui-gtk' (package 'demo-ui-gtk') needs module 'ui-opengl', which is not in this build"
+        ),
+    ):
+        plan_of(build)
+
+
+def test_excluded_dependency_is_an_error(demo_build: Path, tmp_path: Path) -> None:
+    lay = layout_file(
+        tmp_path,
+        """
+        [[package]]
+        name = "core"
+        rest = true
+        [[exclude]]
+        reason = "no GL"
+        modules = ["ui-opengl"]
+        [per-module]
+        name = "demo-{module}"
+        """,
+    )
+    with pytest.raises(PlanError, match="needs module 'ui-opengl', which is excluded"):
+        plan_of(demo_build, lay)
+
+
+def test_groups_renames_and_explain(demo_build: Path, tmp_path: Path) -> None:
+    lay = layout_file(
+        tmp_path,
+        """
+        [[package]]
+        name = "demo-core"
+        rest = true
+        [[package]]
+        name = "demo-gui"
+        kind = "group"
+        modules = ["ui-gtk", "ui-opengl"]
+        [[package]]
+        name = "demo-rest"
+        kind = "group"
+        rest = true
+        [[exclude]]
+        reason = "test only"
+        files = ["{prefix}/share/doc/**"]
+        [meta]
+        name = "demo-all"
+        """,
+    )
+    plan = plan_of(demo_build, lay)
+    assert plan.package("demo-gui").modules == ("ui-gtk", "ui-opengl")
+    assert set(plan.package("demo-rest").modules) == DEMO_MODULES - {"ui-gtk", "ui-opengl"}
+    assert [x.path for x in plan.excluded] == ["usr/share/doc/demo/README"]
+    r = run_qpack("plan", str(demo_build), "--layout", str(lay), "--explain", "--json")
+    assert r.returncode == 0, r.stderr
+    rules = {c["path"]: c["rule"] for c in json.loads(r.stdout)["claims"]}
+    assert rules["usr/lib/demo/ui/gtk.so"] == "package[1] 'demo-gui': modules 'ui-gtk'"
+    assert rules["usr/share/doc/demo/README"].startswith("exclude[0] (test only): files")
+    assert rules["usr/bin/demo"] == "package 'demo-core': rest (other files)"
+
+    renamed = layout_file(
+        tmp_path,
+        """
+        [[package]]
+        name = "demo-core"
+        rest = true
+        [per-module]
+        name = "demo-{type}-{name}"
+        [per-module.renames]
+        "audio-*" = "demo-sound-{*}"
+        "ui-gtk" = "demo-gtk"
+        """,
+    )
+    names = {p.name for p in plan_of(demo_build, renamed).packages}
+    assert {"demo-sound-alsa", "demo-sound-pa", "demo-gtk", "demo-ui-opengl", "demo-block-curl"} <= names
+
+
+def test_module_installed_twice(demo_build: Path, tmp_path: Path) -> None:
+    lay = tmp_path / "two.toml"
+    lay.write_text(
+        (L.SHIPPED_DIR / "demo.toml")
+        .read_text()
+        .replace(
+            'relocated = "lib/demo"', 'relocated = "lib/demo"\n[[loader.search]]\nrelocated = "lib/demo2"'
+        )
+    )
+    build = copy_build(demo_build, tmp_path)
+    (build / "usr/lib/demo2/ui").mkdir(parents=True)
+    shutil.copy(build / "usr/lib/demo/ui/gtk.so", build / "usr/lib/demo2/ui/gtk.so")
+    with pytest.raises(PlanError, match="module 'ui-gtk' is installed twice"):
+        plan_of(build, lay)
