@@ -3,12 +3,15 @@ what is wrong; the CLI exits 2 without a traceback."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from qpack import layout as L
+from qpack.cli import main
 from qpack.errors import LayoutError
 from qpack.globs import GlobError, compile_glob
 
@@ -42,10 +45,17 @@ def write(tmp_path: Path, text: str, name: str = "t.toml") -> Path:
 
 
 def problems(tmp_path: Path, text: str) -> list[str]:
+    """The problems the library reports, checked to be exactly what the CLI prints: one
+    `error: <file>: <key>: <problem>` line each, exit status 2, no traceback."""
     path = write(tmp_path, text)
     with pytest.raises(LayoutError) as e:
         L.load(path)
     assert all(line.startswith(f"{path}: ") for line in e.value.problems), e.value.problems
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        status = main(["plan", str(tmp_path / "no-build-needed"), "--layout", str(path)])
+    assert status == 2
+    assert err.getvalue().splitlines() == [f"error: {p}" for p in e.value.problems]
     return e.value.problems
 
 
