@@ -48,6 +48,7 @@ class ElfInfo:
     build_id: str | None
     stamps_exported: tuple[str, ...]
     stamps_held: tuple[str, ...]
+    # Dynamic symbols are read for shared objects only (modules, libraries), not for programs.
     defined_symbols: int
     undefined_symbols: tuple[str, ...]
 
@@ -127,7 +128,9 @@ def _read_elf(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool) -> E
             for note in sec.iter_notes():
                 if note["n_type"] == "NT_GNU_BUILD_ID":
                     build_id = note["n_desc"]
-        elif isinstance(sec, SymbolTableSection) and sec.name == ".dynsym":
+        elif isinstance(sec, SymbolTableSection) and sec.name == ".dynsym" and not interp:
+            # Programs (PT_INTERP) export tens of thousands of symbols with --export-dynamic and
+            # never the stamp: walking them would be most of a scan's time for nothing.
             for sym in sec.iter_symbols():
                 if not sym.name:
                     continue
