@@ -124,6 +124,13 @@ class PackageRule:
     requires: tuple[str, ...] | None = None
     summary: str = ""
     index: int = 0
+    # How each required sibling is pinned: (package, "exact" | "upstream"); unlisted ones are exact.
+    # "upstream" is Debian's `(>> <upstream version>~)` for an arch:all sibling that binNMUs
+    # (`+bN` versions of the arch packages) do not rebuild, e.g. qemu-system-data.
+    pins: tuple[tuple[str, str], ...] = ()
+
+
+PIN_KINDS = ("exact", "upstream")
 
 
 @dataclass(frozen=True)
@@ -576,7 +583,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
         if not isinstance(p, dict):
             c.bad(where, "must be a table")
             continue
-        c.unknown(p, where, {"name", "kind", "files", "modules", "rest", "requires", "summary"})
+        c.unknown(p, where, {"name", "kind", "files", "modules", "rest", "requires", "summary", "pins"})
         pname = c.string(p, "name", where)
         if pname is None:
             c.bad(f"{where}.name", "missing")
@@ -592,6 +599,15 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
         rest = c.boolean(p, "rest", where)
         if not (files or mods or rest):
             c.bad(where, f"package {pname!r} claims nothing: give files, modules or rest = true")
+        requires = c.strings(p, "requires", where)
+        pins = []
+        for dep, pin in c.table(p, f"{where}.pins", set()).items():
+            if pin not in PIN_KINDS:
+                c.bad(f"{where}.pins.{dep}", f"must be one of {', '.join(PIN_KINDS)}, got {pin!r}")
+            elif dep not in (requires or ()):
+                c.bad(f"{where}.pins.{dep}", f"pins {dep!r}, which is not in this package's requires")
+            else:
+                pins.append((dep, pin))
         packages.append(
             PackageRule(
                 name=pname,
@@ -599,9 +615,10 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
                 files=files,
                 modules=mods,
                 rest=rest,
-                requires=c.strings(p, "requires", where),
+                requires=requires,
                 summary=c.string(p, "summary", where, "") or "",
                 index=i,
+                pins=tuple(sorted(pins)),
             )
         )
     names = [p.name for p in packages]

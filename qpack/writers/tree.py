@@ -1,0 +1,403 @@
+"""Distro outputs from one plan: per-package trees, debhelper `.install` files, RPM `%files -f`
+lists and a manifest with each package's files, sibling pins and shared-library needs.
+
+    OUT/<package>/<build path>     hard links into the build where possible, else copies
+    OUT/debian/<package>.install   for dh_install, sources relative to the build root (debian/tmp)
+    OUT/rpm/<package>.files        for `%files -f`, absolute paths, `%dir` for owned directories
+    OUT/manifest.json              "version": 1 (the format), "package_version": the build's
+
+Everything is computed and checked first (names every format can carry, library resolution),
+then written into a temporary sibling of OUT that replaces OUT only when complete, so a failed
+or interrupted split leaves no partial output. The writer never re-decides ownership.
+
+Names a format cannot carry as-is:
+- dh_install splits lines on whitespace and globs each word (Perl bsd_glob with brace and
+  backslash quoting; debhelper >= 13 substitutes `${Space}`-style variables first). So
+  `\\ * ? [ ] { }` and a leading `#` are backslash-escaped, `$` becomes `${Dollar}`, space, tab
+  and newline become `${Space}`, `${Tab}`, `${Newline}` (those need compat 13: a note says so).
+- RPM quotes a path containing spaces in double quotes and macro-expands every line (`%` ->
+  `%%`). Whether a backslash-escaped or quoted glob character is literal differs between RPM
+  releases (4.19 changed it), so paths with `* ? [ ] { } \\ "` or control characters are refused.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qpack.errors import BuildError, OutputError
+from qpack.inventory import CHUNK, Entry
+from qpack.libdeps import Manager, PackageLibs, package_libs, resolve
+from qpack.output import atomic_dir
+from qpack.plan import Package, Plan
+
+Progress = Callable[[int, int], None]
+
+MANIFEST_VERSION = 1
+RESERVED = frozenset({"debian", "rpm", "manifest.json"})
+_LINK_FALLBACK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EACCES}
+
+
+@dataclass
+class TreeReport:
+    outdir: Path
+    packages: list[tuple[str, int]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    linked: int = 0
+    copied: int = 0
+
+
+# --------------------------------------------------------------------------- name escaping
+
+
+def check_relpath(path: str) -> None:
+    """A build path must stay inside the output: relative, no '.', '..' or empty segment."""
+    if not path or path.startswith("/") or "\0" in path:
+        raise OutputError(f"{path!r}: not a relative path inside the build; refusing to write it")
+    if any(part in ("", ".", "..") for part in path.split("/")):
+        raise OutputError(f"{path!r}: path with '.', '..' or an empty segment; refusing to write it")
+
+
+def _control(path: str, allowed: str) -> str | None:
+    return next((c for c in path if (ord(c) < 0x20 or ord(c) == 0x7F) and c not in allowed), None)
+
+
+_DH_GLOB = set("\\*?[]{}")
+_DH_VARS = {"$": "${Dollar}", " ": "${Space}", "\t": "${Tab}", "\n": "${Newline}"}
+
+
+def debian_install_line(path: str) -> tuple[str, bool]:
+    """One `.install` line claiming exactly `path` (relative to the build root), and whether it
+    needs debhelper compat 13 (variable substitution)."""
+    bad = _control(path, "\t\n")
+    if bad is not None:
+        raise OutputError(f"{path!r}: control character {bad!r} in a file name: dh_install cannot take it")
+    out = []
+    needs_13 = False
+    for i, c in enumerate(path):
+        if c in _DH_GLOB or (c == "#" and i == 0):
+            out.append("\\" + c)
+        elif c in _DH_VARS:
+            out.append(_DH_VARS[c])
+            needs_13 = True
+        else:
+            out.append(c)
+    return "".join(out), needs_13
+
+
+_RPM_REFUSED = set('*?[]{}\\"')
+
+
+def rpm_files_line(path: str, *, directory: bool = False) -> str:
+    """One `%files` line for `/path` (`%dir` for a directory the package owns)."""
+    bad = _control(path, "")
+    if bad is not None:
+        raise OutputError(
+            f"{path!r}: control character {bad!r} in a file name: RPM file lists cannot take it"
+        )
+    glob = sorted(set(path) & _RPM_REFUSED)
+    if glob:
+        raise OutputError(
+            f"/{path}: {''.join(glob)!r} in a file name: RPM file lists treat it as a glob or quote "
+            "(escaping differs between RPM releases), so qpack refuses it; rename the file"
+        )
+    text = "/" + path.replace("%", "%%")
+    if " " in text:
+        text = f'"{text}"'
+    return f"%dir {text}" if directory else text
+
+
+# --------------------------------------------------------------------------- requirements
+
+
+def upstream_version(version: str) -> str:
+    """Debian's ${source:Upstream-Version}: the version without its revision."""
+    return version.rsplit("-", 1)[0] if "-" in version else version
+
+
+def requirements(plan: Plan, package: Package, version: str) -> list[dict[str, str]]:
+    pins = {}
+    for rule in plan.layout.packages:
+        if rule.name == package.name:
+            pins = dict(rule.pins)
+    out = []
+    for req in package.requires:
+        if pins.get(req) == "upstream":
+            rel, ver = ">>", upstream_version(version) + "~"
+        else:
+            rel, ver = "=", version
+        out.append({"package": req, "relation": rel, "version": ver, "debian": f"{req} ({rel} {ver})"})
+    return out
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def _file_record(e: Entry) -> dict[str, Any]:
+    if e.kind == "symlink":
+        return {"path": e.path, "type": "symlink", "target": e.target}
+    if e.kind == "dir":
+        return {"path": e.path, "type": "dir", "mode": f"{e.mode:04o}"}
+    return {"path": e.path, "type": "file", "mode": f"{e.mode:04o}", "size": e.size, "sha256": e.sha256}
+
+
+def build_manifest(
+    plan: Plan,
+    version: str,
+    libs: dict[str, PackageLibs],
+    resolved: dict[str, str | None] | None,
+    resolve_libs: Manager | None,
+) -> dict[str, Any]:
+    by_path = plan.inventory.by_path()
+    packages = []
+    for p in plan.packages:
+        pl = libs[p.name]
+        external = []
+        for x in pl.external:
+            rec: dict[str, Any] = {"soname": x.soname, "needed_by": list(x.needed_by)}
+            if resolved is not None:
+                rec["package"] = resolved.get(x.soname)
+            external.append(rec)
+        entry: dict[str, Any] = {
+            "name": p.name,
+            "kind": p.kind,
+            "summary": p.summary,
+            "modules": list(p.modules),
+            "files": [_file_record(by_path[f]) for f in p.files],
+            "dirs": list(p.dirs),
+            "requires": requirements(plan, p, version),
+            "libraries": {
+                "external": external,
+                "internal": [
+                    {"soname": i.soname, "path": i.path, "package": i.package, "needed_by": list(i.needed_by)}
+                    for i in pl.internal
+                ],
+            },
+        }
+        if resolved is not None:
+            entry["library_packages"] = sorted(
+                {v for x in pl.external if (v := resolved.get(x.soname)) is not None}
+            )
+            entry["unresolved_libraries"] = [x.soname for x in pl.external if resolved.get(x.soname) is None]
+        if p.kind == "meta":
+            entry["extras"] = {k: list(v) for k, v in p.extras}
+        packages.append(entry)
+    return {
+        "version": MANIFEST_VERSION,
+        "package_version": version,
+        "layout": plan.layout.name,
+        "prefix": plan.prefix,
+        "resolve_libs": resolve_libs,
+        "packages": packages,
+        "excluded": [{"path": x.path, "reason": x.reason} for x in plan.excluded],
+    }
+
+
+# --------------------------------------------------------------------------- writing files
+
+
+class _TreeWriter:
+    def __init__(self, root: Path, build: Path, progress: Progress | None, total: int) -> None:
+        self.root = root
+        self.build = build
+        self.progress = progress
+        self.total = total
+        self.try_links = True
+        self.linked = 0
+        self.copied = 0
+        self.made: set[str] = set()
+
+    def ensure_dir(self, pkgroot: str, rel: str) -> None:
+        """Create pkgroot/rel and its parents, refusing to pass through anything but a real
+        directory (a symlink there would let a later write land outside OUT)."""
+        parts = rel.split("/") if rel else []
+        cur = pkgroot
+        for part in parts:
+            cur = f"{cur}/{part}"
+            if cur in self.made:
+                continue
+            full = self.root / cur
+            try:
+                os.mkdir(full, 0o755)
+            except FileExistsError:
+                if not stat.S_ISDIR(os.lstat(full).st_mode):
+                    raise OutputError(
+                        f"{full}: exists and is not a directory; refusing to write into it"
+                    ) from None
+            self.made.add(cur)
+
+    def write(self, pkg: str, e: Entry) -> None:
+        check_relpath(e.path)
+        dst = self.root / pkg / e.path
+        if not os.path.normpath(dst).startswith(os.path.normpath(self.root / pkg) + os.sep):
+            raise OutputError(f"{e.path!r}: would be written outside {self.root / pkg}")
+        parent, _, _ = e.path.rpartition("/")
+        self.ensure_dir(pkg, parent)
+        if e.kind == "dir":
+            self.ensure_dir(pkg, e.path)
+        elif e.kind == "symlink":
+            assert e.target is not None
+            os.symlink(e.target, dst)
+        else:
+            self._file(e, dst)
+            if self.progress is not None:
+                self.progress(e.size, self.total)
+
+    def _file(self, e: Entry, dst: Path) -> None:
+        src = self.build / e.path
+        if self.try_links:
+            try:
+                os.link(src, dst, follow_symlinks=False)
+            except FileNotFoundError:
+                raise BuildError(f"{src}: vanished since the build was scanned") from None
+            except OSError as err:
+                if err.errno not in _LINK_FALLBACK:
+                    raise OutputError(f"{dst}: cannot link {src}: {err.strerror}") from None
+                if err.errno == errno.EXDEV:
+                    self.try_links = False  # another filesystem: every file will need a copy
+            else:
+                st = os.lstat(dst)
+                if not stat.S_ISREG(st.st_mode) or st.st_size != e.size or stat.S_IMODE(st.st_mode) != e.mode:
+                    raise BuildError(f"{src}: changed since the build was scanned (type, size or mode)")
+                self.linked += 1
+                return
+        self._copy(e, src, dst)
+        self.copied += 1
+
+    @staticmethod
+    def _copy(e: Entry, src: Path, dst: Path) -> None:
+        try:
+            fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
+        except PermissionError:
+            raise BuildError(f"{src}: cannot read file: permission denied") from None
+        except OSError as err:
+            raise BuildError(f"{src}: cannot read file: {err.strerror}") from None
+        h = hashlib.sha256()
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise BuildError(f"{src}: no longer a regular file")
+            out_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(out_fd, "wb") as out:
+                while chunk := f.read(CHUNK):
+                    h.update(chunk)
+                    out.write(chunk)
+                os.fchmod(out.fileno(), e.mode)
+            os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+        if h.hexdigest() != e.sha256:
+            raise BuildError(f"{src}: changed since the build was scanned (sha256 differs)")
+
+    def apply_dir_modes(self, dir_modes: dict[str, int]) -> None:
+        """Give created directories the build's modes, deepest first (a 0555 parent must not
+        block its children)."""
+        for cur in sorted(self.made, key=lambda d: d.count("/"), reverse=True):
+            rel = cur.split("/", 1)[1] if "/" in cur else ""
+            if rel in dir_modes:
+                os.chmod(self.root / cur, dir_modes[rel])
+
+
+def _write_text(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+
+
+def write_tree(
+    plan: Plan,
+    outdir: Path | str,
+    *,
+    version: str,
+    force: bool = False,
+    resolve_libs: Manager | None = None,
+    progress: Progress | None = None,
+) -> TreeReport:
+    outdir = Path(outdir)
+    build = plan.inventory.root
+    out_abs, build_abs = outdir.absolute(), build.absolute()
+    if build_abs == out_abs or out_abs in build_abs.parents:
+        raise OutputError(
+            f"{outdir}: the build {build} is inside the output directory; choose another output"
+        )
+    report = TreeReport(outdir)
+    by_path = plan.inventory.by_path()
+
+    # ---- everything that can fail on content, before any output exists
+    install: dict[str, str] = {}
+    rpm: dict[str, str] = {}
+    for p in plan.packages:
+        if p.name in RESERVED or "/" in p.name or p.name in (".", ".."):
+            raise OutputError(f"package name {p.name!r} clashes with OUT/{p.name}; rename the package")
+        lines, compat13 = [], False
+        rlines = [rpm_files_line(d, directory=True) for d in p.dirs]
+        for f in p.files:
+            check_relpath(f)
+            line, needs = debian_install_line(f)
+            lines.append(line)
+            compat13 = compat13 or needs
+            rlines.append(rpm_files_line(f, directory=by_path[f].kind == "dir"))
+        if compat13:
+            report.notes.append(
+                f"debian/{p.name}.install uses ${{Space}}-style substitutions for unusual file names: "
+                "it needs debhelper compat 13 or later"
+            )
+        install[p.name] = "".join(x + "\n" for x in lines)
+        rpm[p.name] = "".join(x + "\n" for x in rlines)
+
+    libs = package_libs(plan)
+    resolved: dict[str, str | None] | None = None
+    if resolve_libs is not None:
+        wanted = {x.soname: x.machine for pl in libs.values() for x in pl.external}
+        resolved = resolve(wanted, resolve_libs)
+        missing = sorted(s for s, v in resolved.items() if v is None)
+        if missing:
+            report.notes.append(
+                f"{len(missing)} library(ies) not provided by any installed {resolve_libs} package: "
+                + ", ".join(missing)
+            )
+    for p in plan.packages:
+        for i in libs[p.name].internal:
+            if i.package is None:
+                report.notes.append(
+                    f"package {p.name!r} needs {i.soname} ({i.path}), which is excluded from every package"
+                )
+            elif i.package != p.name and i.package not in p.requires:
+                report.notes.append(
+                    f"package {p.name!r} needs {i.soname} from package {i.package!r} but does not require it"
+                )
+    manifest = build_manifest(plan, version, libs, resolved, resolve_libs)
+    manifest_text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    total = sum(by_path[f].size for p in plan.packages for f in p.files if by_path[f].kind == "file")
+    dir_modes = {e.path: e.mode for e in plan.inventory.entries if e.kind == "dir"}
+
+    with atomic_dir(outdir, force) as tmp:
+        w = _TreeWriter(tmp, build, progress, total)
+        try:
+            for p in plan.packages:
+                (tmp / p.name).mkdir()
+                w.made.add(p.name)
+                for f in p.files:
+                    w.write(p.name, by_path[f])
+            w.apply_dir_modes(dir_modes)
+            (tmp / "debian").mkdir()
+            (tmp / "rpm").mkdir()
+            for p in plan.packages:
+                _write_text(tmp / "debian" / f"{p.name}.install", install[p.name])
+                _write_text(tmp / "rpm" / f"{p.name}.files", rpm[p.name])
+            _write_text(tmp / "manifest.json", manifest_text)
+        except OSError as err:
+            raise OutputError(f"{outdir}: cannot write output: {err.strerror} ({err.filename})") from None
+        report.packages = [(p.name, len(p.files)) for p in plan.packages]
+        report.linked, report.copied = w.linked, w.copied
+    if report.copied and report.linked == 0:
+        report.notes.append(
+            f"{report.copied} file(s) copied: the output is on another filesystem than the build, "
+            "so hard links were not possible"
+        )
+    return report
