@@ -1,0 +1,501 @@
+"""`qpack split --format wheel` on the demo build (real gcc), read back with `wheel unpack`,
+installed with real pip in real venvs and with the installer library."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import os
+import platform
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from installer.sources import WheelFile
+
+from qpack import layout as layout_mod
+from qpack.errors import OutputError, QpackError
+from qpack.install import InstallError, install_wheels, read_wheel, select
+from qpack.inventory import scan
+from qpack.plan import Plan, make_plan
+from qpack.writers.wheel import WheelReport, write_wheels
+
+from .conftest import make_venv, run_qpack
+
+VERSION = "1:1.0+dfsg-1+b1"
+PEP440 = "1!1.0+dfsg.1.b.1"
+EPOCH = 1700000000
+MACHINE = platform.machine()
+
+
+def plan_of(build: Path, layout: str | Path = "demo") -> Plan:
+    lay = layout_mod.load(layout)
+    inv = scan(build, "/usr", stamp_glob=lay.loader.stamp_symbol, executables=["usr/bin/demo"])
+    return make_plan(inv, lay)
+
+
+@pytest.fixture(scope="module")
+def demo_plan(demo_build: Path) -> Plan:
+    return plan_of(demo_build)
+
+
+@pytest.fixture(scope="module")
+def dist(demo_plan: Plan, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, WheelReport]:
+    out = tmp_path_factory.mktemp("wheels") / "dist"
+    seen: list[tuple[int, int]] = []
+    report = write_wheels(
+        demo_plan,
+        out,
+        version=VERSION,
+        compression_level=1,
+        source_date_epoch=EPOCH,
+        progress=lambda n, total: seen.append((n, total)),
+    )
+    # The progress callback saw every payload byte exactly once, against one total.
+    totals = {t for _, t in seen}
+    assert len(totals) == 1
+    assert sum(n for n, _ in seen) == totals.pop() > 0
+    return out, report
+
+
+def wheel_named(out: Path, dist_name: str) -> Path:
+    (found,) = [p for p in out.glob("*.whl") if read_wheel(p).name == dist_name]
+    return found
+
+
+def copy_build(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst, symlinks=True)
+    return dst
+
+
+# --------------------------------------------------------------------------- what is in the wheels
+
+
+def test_one_wheel_per_package_plus_meta(demo_plan: Plan, dist: tuple[Path, WheelReport]) -> None:
+    out, report = dist
+    names = sorted(p.name for p, _ in report.wheels)
+    assert names == sorted(p.name for p in out.iterdir())
+    assert len(names) == len(demo_plan.packages)
+    assert f"demo_core-{PEP440}-py3-none-linux_{MACHINE}.whl" in names
+    assert f"demo_ui_gtk-{PEP440}-py3-none-linux_{MACHINE}.whl" in names
+    assert f"demo-{PEP440}-py3-none-linux_{MACHINE}.whl" in names
+    assert {read_wheel(p).name for p in out.iterdir()} == {p.name for p in demo_plan.packages}
+
+
+def test_core_wheel_entries_modes_and_symlink_copy(demo_build: Path, dist: tuple[Path, WheelReport]) -> None:
+    out, _ = dist
+    core = wheel_named(out, "demo-core")
+    stem = f"demo_core-{PEP440}"
+    with zipfile.ZipFile(core) as zf:
+        infos = {i.filename: i for i in zf.infolist()}
+        names = [i.filename for i in zf.infolist()]
+        assert names[-3:] == [f"{stem}.dist-info/{n}" for n in ("METADATA", "WHEEL", "RECORD")]
+        assert names[:-3] == sorted(names[:-3])
+        assert sorted(names[:-3]) == [
+            f"{stem}.data/data/lib/libdemo-util.so.1",
+            f"{stem}.data/data/share/demo/banner.txt",
+            f"{stem}.data/data/share/doc/demo/README",
+            f"{stem}.data/scripts/demo",
+            f"{stem}.data/scripts/demo-run",
+        ]
+        mode = {n: i.external_attr >> 16 for n, i in infos.items()}
+        assert mode[f"{stem}.data/scripts/demo"] == stat.S_IFREG | 0o755
+        assert mode[f"{stem}.data/data/lib/libdemo-util.so.1"] == stat.S_IFREG | 0o644
+        # bin/demo-run -> demo: a copy of the binary with its mode, never the link text.
+        exe = (demo_build / "usr/bin/demo").read_bytes()
+        assert zf.read(f"{stem}.data/scripts/demo-run") == exe
+        assert mode[f"{stem}.data/scripts/demo-run"] == stat.S_IFREG | 0o755
+        assert all(i.date_time == (2023, 11, 14, 22, 13, 20) for i in infos.values())
+        meta = zf.read(f"{stem}.dist-info/METADATA").decode()
+        wheel = zf.read(f"{stem}.dist-info/WHEEL").decode()
+    assert "Metadata-Version: 2.1\nName: demo-core\n" in meta
+    assert f"Version: {PEP440}\n" in meta
+    assert "Summary: The demo program without its modules\n" in meta
+    assert "Requires-Dist" not in meta
+    assert "Root-Is-Purelib: false\n" in wheel
+    assert f"Tag: py3-none-linux_{MACHINE}\n" in wheel
+
+
+def test_record_has_sha256_and_size_of_every_entry(dist: tuple[Path, WheelReport]) -> None:
+    out, _ = dist
+    for whl in out.glob("*.whl"):
+        with zipfile.ZipFile(whl) as zf:
+            record_name = next(n for n in zf.namelist() if n.endswith(".dist-info/RECORD"))
+            rows = list(csv.reader(io.StringIO(zf.read(record_name).decode())))
+            assert [r[0] for r in rows] == zf.namelist()
+            for name, digest, size in rows:
+                if name == record_name:
+                    assert (digest, size) == ("", "")
+                    continue
+                data = zf.read(name)
+                expect = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+                assert digest == f"sha256={expect}"
+                assert size == str(len(data))
+
+
+def test_module_and_meta_metadata(dist: tuple[Path, WheelReport]) -> None:
+    out, _ = dist
+    gtk = read_wheel(wheel_named(out, "demo-ui-gtk"))
+    assert sorted(str(r) for r in gtk.requires) == [f"demo-core=={PEP440}", f"demo-ui-opengl=={PEP440}"]
+    meta = read_wheel(wheel_named(out, "demo"))
+    assert {"ui-gtk", "ui-curses", "block-curl", "ui", "block", "audio", "all"} <= meta.extras
+    reqs = {str(r) for r in meta.requires}
+    assert f"demo-core=={PEP440}" in reqs
+    assert f'demo-ui-gtk=={PEP440}; extra == "ui-gtk"' in reqs
+    assert f'demo-block-nfs=={PEP440}; extra == "block"' in reqs
+    with zipfile.ZipFile(wheel_named(out, "demo")) as zf:
+        assert all(".dist-info/" in n for n in zf.namelist())
+
+
+def test_no_file_in_two_wheels_and_every_file_in_one(demo_plan: Plan, dist: tuple[Path, WheelReport]) -> None:
+    out, report = dist
+    installed: dict[str, str] = {}
+    for whl in out.glob("*.whl"):
+        with zipfile.ZipFile(whl) as zf:
+            for n in zf.namelist():
+                if ".dist-info/" in n:
+                    continue
+                _, scheme, rel = n.split("/", 2)
+                where = f"bin/{rel}" if scheme == "scripts" else rel
+                assert where not in installed, f"{where} in {whl.name} and {installed[where]}"
+                installed[where] = whl.name
+    planned = {f.removeprefix("usr/") for p in demo_plan.packages for f in p.files}
+    assert set(installed) == planned
+    assert report.notes == [] and report.dropped == []
+
+
+def test_every_wheel_unpacks_and_validates(dist: tuple[Path, WheelReport], tmp_path: Path) -> None:
+    out, _ = dist
+    for whl in sorted(out.glob("*.whl")):
+        r = subprocess.run(
+            [sys.executable, "-m", "wheel", "unpack", "-d", str(tmp_path / "unpacked"), str(whl)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert r.returncode == 0, r.stderr
+        with WheelFile.open(whl) as source:
+            source.validate_record()
+    unpacked = next((tmp_path / "unpacked").glob("demo_core-*"))
+    assert os.access(unpacked / f"demo_core-{PEP440}.data/scripts/demo", os.X_OK)
+    # ...and all of them install with installer into a plain prefix; the program runs there.
+    prefix = tmp_path / "prefix"
+    done = install_wheels(sorted(out.glob("*.whl")), prefix)
+    assert len(done) == len(list(out.glob("*.whl")))
+    assert all(i.record.is_file() for i in done)
+    r = subprocess.run([str(prefix / "bin/demo")], capture_output=True, text=True, check=False, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "demo: 7 modules loaded" in r.stdout
+
+
+# --------------------------------------------------------------------------- reproducible
+
+
+def test_two_splits_are_byte_identical(demo_build: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH)}
+    outs = []
+    for n in ("a", "b"):
+        r = subprocess.run(
+            [sys.executable, "-m", "qpack", "split", str(demo_build), "-l", "demo", "--version", VERSION,
+             "-o", str(tmp_path / n), "--compression-level", "1"],
+            env=env, capture_output=True, text=True, check=False, timeout=300,
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        outs.append({p.name: p.read_bytes() for p in (tmp_path / n).iterdir()})
+    assert outs[0] == outs[1]
+    assert len(outs[0]) == 9  # core, 7 modules, meta
+    # The date really comes from SOURCE_DATE_EPOCH (else the check above proves little).
+    with zipfile.ZipFile(tmp_path / "a" / f"demo_core-{PEP440}-py3-none-linux_{MACHINE}.whl") as zf:
+        assert zf.infolist()[0].date_time == (2023, 11, 14, 22, 13, 20)
+
+
+def test_one_worker_or_two_and_other_dates(
+    demo_plan: Plan, dist: tuple[Path, WheelReport], tmp_path: Path
+) -> None:
+    out, _ = dist
+    write_wheels(
+        demo_plan, tmp_path / "one", version=VERSION, compression_level=1, jobs=1, source_date_epoch=EPOCH
+    )
+    assert {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()} == {
+        p.name: p.read_bytes() for p in out.iterdir()
+    }
+    write_wheels(demo_plan, tmp_path / "other", version=VERSION, compression_level=1, source_date_epoch=0)
+    core = f"demo_core-{PEP440}-py3-none-linux_{MACHINE}.whl"
+    assert (tmp_path / "other" / core).read_bytes() != (out / core).read_bytes()
+    with zipfile.ZipFile(tmp_path / "other" / core) as zf:
+        assert zf.infolist()[0].date_time == (1980, 1, 1, 0, 0, 0)
+
+
+def test_compression_level_is_used(demo_plan: Plan, tmp_path: Path) -> None:
+    write_wheels(demo_plan, tmp_path / "l0", version=VERSION, compression_level=0)
+    write_wheels(demo_plan, tmp_path / "l9", version=VERSION, compression_level=9)
+    core = f"demo_core-{PEP440}-py3-none-linux_{MACHINE}.whl"
+    assert (tmp_path / "l0" / core).stat().st_size > (tmp_path / "l9" / core).stat().st_size
+
+
+# --------------------------------------------------------------------------- real pip, real venvs
+
+
+def venv_tree(root: Path) -> dict[str, tuple[str, int]]:
+    """Every regular file under root: relative path -> (sha256, mode)."""
+    out = {}
+    for dirpath, _, filenames in os.walk(root):
+        for n in filenames:
+            p = Path(dirpath) / n
+            if p.is_symlink() or "__pycache__" in p.parts:
+                continue
+            out[p.relative_to(root).as_posix()] = (
+                hashlib.sha256(p.read_bytes()).hexdigest(),
+                stat.S_IMODE(p.stat().st_mode),
+            )
+    return out
+
+
+def installed_by(
+    before: dict[str, tuple[str, int]], after: dict[str, tuple[str, int]]
+) -> dict[str, tuple[str, int]]:
+    # The installers' own bookkeeping differs by design (INSTALLER, REQUESTED, RECORD's lines).
+    own = ("/INSTALLER", "/REQUESTED", "/RECORD", "/direct_url.json")
+    return {k: v for k, v in after.items() if before.get(k) != v and not k.endswith(own)}
+
+
+def loaded(demo: Path) -> dict[str, str]:
+    r = subprocess.run([str(demo)], capture_output=True, text=True, check=False, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "", r.stderr
+    out = {}
+    for line in r.stdout.splitlines():
+        if line.startswith("loaded "):
+            _, mid, _, path = line.split(" ", 3)
+            out[mid] = path
+    return out
+
+
+def pip(python: Path, *args: str) -> None:
+    r = subprocess.run(
+        [str(python), "-m", "pip", "--disable-pip-version-check", *args],
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_pip_installs_core_and_chosen_modules(
+    dist: tuple[Path, WheelReport], fresh_venv: Path, tmp_path: Path
+) -> None:
+    out, _ = dist
+    venv = fresh_venv.parent.parent
+    before = venv_tree(venv)
+    pip(fresh_venv, "install", "--no-index", "--find-links", str(out), "demo[ui-gtk,block-curl]")
+    by_pip = installed_by(before, venv_tree(venv))
+
+    mods = loaded(venv / "bin/demo")
+    assert set(mods) == {"ui-gtk", "ui-opengl", "block-curl"}
+    assert mods["block-curl"] == f"{venv.resolve()}/lib/demo/block/curl.so"
+    assert by_pip["bin/demo"][1] == 0o755
+
+    # The same selection through the installer library gives the same tree.
+    other = tmp_path / "other"
+    python2 = make_venv(other)
+    before2 = venv_tree(other)
+    wheels = select(out, ["ui-gtk", "block-curl"])
+    assert sorted(read_wheel(w).name for w in wheels) == [
+        "demo", "demo-block-curl", "demo-core", "demo-ui-gtk", "demo-ui-opengl",
+    ]  # fmt: skip
+    install_wheels(wheels, other)
+    by_installer = installed_by(before2, venv_tree(other))
+    assert by_installer == by_pip
+    assert len(by_pip) > 10
+    assert set(loaded(other / "bin/demo")) == {"ui-gtk", "ui-opengl", "block-curl"}
+    assert python2.exists()
+
+    # pip uninstall of one module wheel: the program no longer loads it.
+    pip(fresh_venv, "uninstall", "-y", "demo-block-curl")
+    assert not (venv / "lib/demo/block/curl.so").exists()
+    assert set(loaded(venv / "bin/demo")) == {"ui-gtk", "ui-opengl"}
+
+
+def test_select_follows_types_and_refuses_unknown_extras(dist: tuple[Path, WheelReport]) -> None:
+    out, _ = dist
+    names = sorted(read_wheel(w).name for w in select(out, ["block", "audio-pa"]))
+    assert names == [
+        "demo",
+        "demo-audio-alsa",
+        "demo-audio-pa",
+        "demo-block-curl",
+        "demo-block-nfs",
+        "demo-core",
+    ]
+    assert sorted(read_wheel(w).name for w in select(out, ["demo-core"])) == ["demo-core"]
+    with pytest.raises(InstallError, match="ui-nope: neither an extra of demo"):
+        select(out, ["ui-nope"])
+
+
+def test_installer_refuses_paths_outside_the_root_and_bad_records(
+    dist: tuple[Path, WheelReport], tmp_path: Path
+) -> None:
+    out, _ = dist
+    core = wheel_named(out, "demo-core")
+    evil = tmp_path / core.name
+    with zipfile.ZipFile(core) as src, zipfile.ZipFile(evil, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        dst.writestr(f"demo_core-{PEP440}.data/data/../../../escaped", b"x")
+    with pytest.raises(InstallError, match="outside the install root"):
+        install_wheels([evil], tmp_path / "prefix")
+    assert not (tmp_path / "escaped").exists()
+
+    tampered = tmp_path / "t" / core.name
+    tampered.parent.mkdir()
+    with zipfile.ZipFile(core) as src, zipfile.ZipFile(tampered, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, b"changed" if info.filename.endswith("banner.txt") else data)
+    with pytest.raises(InstallError, match="didn't match RECORD"):
+        install_wheels([tampered], tmp_path / "prefix2")
+    assert not (tmp_path / "prefix2/share/demo/banner.txt").exists()
+
+
+# --------------------------------------------------------------------------- odd builds
+
+
+def test_symlink_policy(demo_build: Path, tmp_path: Path) -> None:
+    build = copy_build(demo_build, tmp_path / "build")
+    usr = build / "usr"
+    (usr / "share/demo/dangling").symlink_to("nowhere.txt")
+    (usr / "share/demo/docs").symlink_to("../doc/demo")  # a directory
+    (usr / "share/demo/outside").symlink_to("../../../../etc/passwd")
+    (usr / "lib/curl-link.so").symlink_to("demo/block/curl.so")  # another package's file
+    (usr / "share/demo/banner-link.txt").symlink_to("/usr/share/demo/banner.txt")  # absolute, same package
+    (usr / "share/demo/chain").symlink_to("banner-link.txt")
+    (usr / "share/demo/empty").mkdir()
+    report = write_wheels(plan_of(build), tmp_path / "out", version="1.0", compression_level=1)
+    notes = "\n".join(report.notes)
+    assert "usr/share/demo/dangling: symlink that points to 'usr/share/demo/nowhere.txt'" in notes
+    assert "usr/share/demo/docs: symlink that points to the directory 'usr/share/doc/demo'" in notes
+    assert "usr/share/demo/outside: symlink that points outside the build" in notes
+    assert (
+        "usr/lib/curl-link.so: symlink that points to 'usr/lib/demo/block/curl.so' "
+        "of package 'demo-block-curl'" in notes
+    )
+    assert "usr/share/demo/empty: empty directory" in notes
+    assert len(report.notes) == 5
+    with zipfile.ZipFile(wheel_named(tmp_path / "out", "demo-core")) as zf:
+        banner = (usr / "share/demo/banner.txt").read_bytes()
+        assert zf.read("demo_core-1.0.data/data/share/demo/banner-link.txt") == banner
+        assert zf.read("demo_core-1.0.data/data/share/demo/chain") == banner
+        assert not any(n.endswith(("dangling", "docs", "outside", "curl-link.so")) for n in zf.namelist())
+
+
+def test_mixed_machines_are_an_error(demo_build: Path, tmp_path: Path) -> None:
+    build = copy_build(demo_build, tmp_path / "build")
+    data = bytearray((build / "usr/lib/libdemo-util.so.1").read_bytes())
+    data[18:20] = (183).to_bytes(2, "little" if data[5] == 1 else "big")  # EM_AARCH64
+    (build / "usr/lib/libother.so").write_bytes(bytes(data))
+    with pytest.raises(OutputError, match="the build mixes machines") as exc:
+        write_wheels(plan_of(build), tmp_path / "out", version="1.0")
+    assert "usr/lib/libother.so is aarch64" in str(exc.value)
+    assert not (tmp_path / "out").exists()
+    # ELF files for other machines under share/ (a guest's firmware) do not count.
+    (build / "usr/lib/libother.so").rename(build / "usr/share/demo/firmware.elf")
+    write_wheels(plan_of(build), tmp_path / "out", version="1.0", compression_level=1)
+
+
+def test_a_file_changed_since_the_scan_is_an_error(demo_build: Path, tmp_path: Path) -> None:
+    build = copy_build(demo_build, tmp_path / "build")
+    plan = plan_of(build)
+    (build / "usr/share/demo/banner.txt").write_text("changed\n")
+    with pytest.raises(QpackError, match="changed since the build was scanned"):
+        write_wheels(plan, tmp_path / "out", version="1.0", compression_level=1)
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["build"]
+
+
+# --------------------------------------------------------------------------- bad input, through the CLI
+
+
+def check_refused(r: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    errors = [ln for ln in lines if ln.startswith("error: ")]
+    assert len(errors) == 1, r.stderr
+    for n in needles:
+        assert n in errors[0]
+
+
+def split_args(build: Path, out: Path, *more: str) -> list[str]:
+    return [
+        "split",
+        str(build),
+        "-l",
+        "demo",
+        "--version",
+        "1.0",
+        "-o",
+        str(out),
+        "--compression-level",
+        "1",
+        *more,
+    ]
+
+
+def test_non_empty_output_refused_without_force(demo_build: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine\n")
+    check_refused(run_qpack(*split_args(demo_build, out)), "not empty", "--force")
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    r = run_qpack(*split_args(demo_build, out, "--force"))
+    assert r.returncode == 0, r.stderr
+    assert len(list(out.glob("*.whl"))) == 9
+    assert not (out / "keep.txt").exists()
+
+
+def test_invalid_version_refused(demo_build: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = split_args(demo_build, out)
+    args[args.index("1.0")] = "not a version"
+    check_refused(run_qpack(*args), "'not a version' cannot be mapped to PEP 440")
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_package_with_no_files_refused(demo_build: Path, tmp_path: Path) -> None:
+    layout = tmp_path / "demo-docs.toml"
+    layout.write_text(
+        (layout_mod.SHIPPED_DIR / "demo.toml")
+        .read_text()
+        .replace('name = "demo"\n', 'name = "demo-docs"\n', 1)
+        + '\n[[package]]\nname = "demo-docs"\nkind = "core"\nfiles = ["{prefix}/share/no-such-dir/*"]\n'
+    )
+    out = tmp_path / "out"
+    args = split_args(demo_build, out)
+    args[args.index("demo")] = str(layout)
+    check_refused(run_qpack(*args), "package 'demo-docs' has no files")
+    assert not out.exists()
+
+
+def test_files_outside_the_prefix(demo_build: Path, tmp_path: Path) -> None:
+    build = copy_build(demo_build, tmp_path / "build")
+    (build / "etc").mkdir()
+    (build / "etc/demo.conf").write_text("x=1\n")
+    out = tmp_path / "out"
+    check_refused(
+        run_qpack(*split_args(build, out)),
+        "etc/demo.conf",
+        "outside the prefix /usr",
+        "--drop-outside-prefix",
+    )
+    assert not out.exists()
+    r = run_qpack(*split_args(build, out, "--drop-outside-prefix"))
+    assert r.returncode == 0, r.stderr
+    assert "warning: etc/demo.conf: outside the prefix /usr" in r.stderr
+    for whl in out.glob("*.whl"):
+        with zipfile.ZipFile(whl) as zf:
+            assert not any("demo.conf" in n for n in zf.namelist())
