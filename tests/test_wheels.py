@@ -457,6 +457,15 @@ def test_non_empty_output_refused_without_force(demo_build: Path, tmp_path: Path
     assert not (out / "keep.txt").exists()
 
 
+def test_build_inside_the_output_is_refused(demo_build: Path, tmp_path: Path) -> None:
+    build = copy_build(demo_build, tmp_path / "out" / "build")
+    check_refused(
+        run_qpack(*split_args(build, tmp_path / "out", "--force")), "is inside the output directory"
+    )
+    assert (build / "usr/bin/demo").is_file()
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["build"]
+
+
 def test_invalid_version_refused(demo_build: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     args = split_args(demo_build, out)

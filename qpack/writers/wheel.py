@@ -397,6 +397,12 @@ def write_wheels(
     outdir = Path(outdir)
     if not 0 <= compression_level <= 9:
         raise WheelError(f"compression level {compression_level} is not between 0 and 9")
+    build_abs, out_abs = plan.inventory.root.resolve(), outdir.resolve()
+    if build_abs == out_abs or out_abs in build_abs.parents:
+        # With --force, replacing the output would delete the build.
+        raise WheelError(
+            f"{outdir}: the build {plan.inventory.root} is inside the output directory; choose another output"
+        )
     check_output_dir(outdir, force)
     when = date_time(source_date_epoch)
     specs, report = wheel_specs(plan, version, outside_prefix)
