@@ -4,7 +4,9 @@ Debian's own .debs, Debian's sibling pins, and the library packages Debian's Dep
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -164,3 +166,33 @@ def test_resolve_libs_dpkg_matches_debians_depends(bookworm: QemuBuild, tmp_path
     # No module's library needs include the core's symbols: only real sonames, none of the build's.
     sonames = {x["soname"] for x in block["libraries"]["external"]}
     assert "libcurl-gnutls.so.4" in sonames and all(".so" in s for s in sonames)
+
+
+@pytest.mark.skipif(
+    not shutil.which("dh_install"), reason="debhelper not installed (apt-get install debhelper)"
+)
+def test_real_dh_install_rebuilds_each_debs_file_list(
+    bookworm: QemuBuild, split: tuple[Path, float], tmp_path: Path
+) -> None:
+    """Our .install files, used as-is by dh_install with the build as its source dir, install
+    exactly the files of each of Debian's .debs."""
+    out, _ = split
+    src = tmp_path / "src"
+    (src / "debian").mkdir(parents=True)
+    control = "Source: qemu\nMaintainer: Q <q@example.org>\nBuild-Depends: debhelper-compat (= 13)\n"
+    for pkg in QEMU_PACKAGES:
+        control += f"\nPackage: {pkg}\nArchitecture: any\nDescription: {pkg}\n test\n"
+        shutil.copy(out / "debian" / f"{pkg}.install", src / "debian" / f"{pkg}.install")
+    (src / "debian/control").write_text(control)
+    r = subprocess.run(
+        ["dh_install", f"--sourcedir={bookworm.root}"], cwd=src, capture_output=True, text=True, check=False
+    )
+    assert r.returncode == 0, r.stderr
+    for pkg in QEMU_PACKAGES:
+        got_root = src / "debian" / pkg
+        got = {
+            p.relative_to(got_root).as_posix(): (f"symlink -> {os.readlink(p)}" if p.is_symlink() else "file")
+            for p in got_root.rglob("*")
+            if p.is_symlink() or not p.is_dir()
+        }
+        assert got == deb_contents(bookworm.debs[pkg]), pkg
