@@ -32,6 +32,7 @@ Manager = Literal["dpkg", "rpm"]
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
 _STANDARD_LIB_DIRS = ("lib", "lib32", "lib64", "usr/lib", "usr/lib32", "usr/lib64", "usr/local/lib")
+_LIBRARY_NAME = re.compile(r"[^/]*\.so(?:\.[0-9][^/]*)?\Z")
 _MULTIARCH = re.compile(r"(?:usr/)?lib/[a-z0-9_]+-linux-[a-z0-9_]+\Z")
 
 # ldconfig -p tags 64-bit (and hard-float) entries with these; 32-bit x86/arm have none of them.
@@ -111,7 +112,7 @@ def provided_sonames(inventory: Inventory, prefix: str) -> dict[str, str]:
         names = []
         if e.elf is not None and e.elf.soname:
             names.append(e.elf.soname)
-        if posixpath.dirname(e.path) in dirs and (".so" in e.name):
+        if posixpath.dirname(e.path) in dirs and _LIBRARY_NAME.match(e.name):
             names.append(e.name)
         for n in names:
             provided.setdefault(n, e.path)

@@ -132,6 +132,28 @@ def test_library_needs_count_only_what_the_build_does_not_provide(demo_build: Pa
     assert "resolve_libs" in json.loads((tmp_path / "out/manifest.json").read_text())
 
 
+def test_needing_a_sibling_library_without_requiring_it_is_noted(demo_build: Path, tmp_path: Path) -> None:
+    plan = demo_plan(demo_build)
+    curl = plan.package("demo-block-curl")
+    bad = dataclasses.replace(
+        plan,
+        packages=tuple(dataclasses.replace(p, requires=()) if p is curl else p for p in plan.packages),
+    )
+    report = write_tree(bad, tmp_path / "out", version=VERSION)
+    assert (
+        "package 'demo-block-curl' needs libdemo-util.so.1 from package 'demo-core' but does not require it"
+        in report.notes
+    )
+
+
+def test_library_names_in_library_dirs(tmp_path: Path) -> None:
+    from qpack.libdeps import provided_sonames
+
+    extra = {"usr/lib/libx.so.2.1": "", "usr/lib/libx.so": "", "usr/lib/notes.sort": ""}
+    provided = provided_sonames(scan(synthetic(tmp_path / "build", extra), "/usr"), "/usr")
+    assert set(provided) == {"libx.so.2.1", "libx.so"}
+
+
 @pytest.mark.skipif(
     not shutil.which("dpkg"), reason="dpkg not installed: cannot resolve sonames with dpkg -S"
 )
