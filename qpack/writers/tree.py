@@ -6,6 +6,12 @@ lists and a manifest with each package's files, sibling pins and shared-library 
     OUT/rpm/<package>.files        for `%files -f`, absolute paths, `%dir` for owned directories
     OUT/manifest.json              "version": 1 (the format), "package_version": the build's
 
+Trees hold hard links to the build's files when OUT is on the same filesystem (they share the
+build's inode, mode and mtime: edit a copy, not the tree, if a later step rewrites files in
+place), else streamed copies verified against the scanned sha256. Lists name every file,
+symlink and assigned empty directory on its own line, never a whole directory, so each list
+claims exactly the plan's files even where packages share a directory (share/qemu).
+
 Everything is computed and checked first (names every format can carry, library resolution),
 then written into a temporary sibling of OUT that replaces OUT only when complete, so a failed
 or interrupted split leaves no partial output. The writer never re-decides ownership.
