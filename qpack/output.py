@@ -40,7 +40,11 @@ def atomic_dir(outdir: Path, force: bool = False) -> Iterator[Path]:
         if outdir.exists():
             old = parent / f".{outdir.name}.old-{os.getpid()}"
             outdir.rename(old)
-            tmp.rename(outdir)
+            try:
+                tmp.rename(outdir)
+            except BaseException:
+                old.rename(outdir)  # put the previous output back: never leave nothing
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             tmp.rename(outdir)

@@ -83,6 +83,19 @@ _SYSTEM_DIRS = {
     "usr/lib/sysctl.d",
     "usr/lib/tmpfiles.d",
     "usr/lib/binfmt.d",
+    "usr/lib/modules-load.d",
+    "usr/share/doc-base",
+    "usr/share/menu",
+    "usr/share/mime",
+    "usr/share/mime/packages",
+    "usr/share/zsh",
+    "usr/share/zsh/vendor-completions",
+    "usr/share/fish",
+    "usr/share/glib-2.0",
+    "usr/share/glib-2.0/schemas",
+    "etc/systemd",
+    "etc/systemd/system",
+    "etc/xdg",
 }
 
 
@@ -92,7 +105,7 @@ def _is_system_dir(path: str, prefix: str) -> bool:
         return True
     parts = path.split("/")
     # usr/lib/<multiarch triplet>, usr/share/man/man1, usr/share/locale/<lang>/LC_MESSAGES...
-    if len(parts) == 3 and parts[:2] in (["usr", "lib"], ["lib", ""]) and "-linux-" in parts[2]:
+    if len(parts) == 3 and parts[:2] == ["usr", "lib"] and "-linux-" in parts[2]:
         return True
     if len(parts) == 2 and parts[0] == "lib" and "-linux-" in parts[1]:
         return True
@@ -434,8 +447,11 @@ def make_plan(
 
 
 def _with_dirs(packages: list[Package], inventory: Inventory, prefix: str) -> list[Package]:
-    """A directory belongs to a package when every file below it does and it is not one of the
-    base system's directories; its nested directories then belong to that package too."""
+    """Which package owns each directory (RPM `%dir`), never one of the base system's:
+    - a directory whose files all belong to one package belongs to it;
+    - a directory shared by several packages (QEMU's module dir: modules in many packages)
+      belongs to the one package that all of them are or require, directly or not, so that
+      installing any of them brings its owner; with no such package it stays unowned."""
     owner_of: dict[str, set[str]] = defaultdict(set)
     for p in packages:
         for f in p.files:
@@ -443,10 +459,29 @@ def _with_dirs(packages: list[Package], inventory: Inventory, prefix: str) -> li
             while d:
                 owner_of[d].add(p.name)
                 d = posixpath.dirname(d)
+    requires = {p.name: set(p.requires) for p in packages}
+
+    def closure(name: str) -> set[str]:
+        seen, todo = {name}, [name]
+        while todo:
+            for r in requires.get(todo.pop(), ()):
+                if r not in seen:
+                    seen.add(r)
+                    todo.append(r)
+        return seen
+
+    order = [p.name for p in packages]
     dirs_of: dict[str, list[str]] = defaultdict(list)
     for d, owners in owner_of.items():
-        if len(owners) == 1 and not _is_system_dir(d, prefix):
+        if _is_system_dir(d, prefix):
+            continue
+        common = set.intersection(*(closure(o) for o in owners))
+        if len(owners) == 1:
             dirs_of[next(iter(owners))].append(d)
+        elif common:
+            # Prefer a package that has files there itself, then layout order.
+            best = min(common, key=lambda n: (n not in owners, order.index(n) if n in order else len(order)))
+            dirs_of[best].append(d)
     return [
         Package(
             p.name,

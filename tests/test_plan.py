@@ -296,3 +296,38 @@ def test_module_installed_twice(demo_build: Path, tmp_path: Path) -> None:
     shutil.copy(build / "usr/lib/demo/ui/gtk.so", build / "usr/lib/demo2/ui/gtk.so")
     with pytest.raises(PlanError, match="module 'ui-gtk' is installed twice"):
         plan_of(build, lay)
+
+
+def test_directory_ownership(demo_build: Path) -> None:
+    plan = plan_of(demo_build)
+    core = plan.package("demo-core")
+    # module dirs hold files of many packages; all of them require demo-core, so it owns them
+    assert {"usr/lib/demo", "usr/lib/demo/ui", "usr/share/demo", "usr/share/doc/demo"} <= set(core.dirs)
+    # base-system directories are never a package's
+    assert not {"usr", "usr/bin", "usr/lib", "usr/share", "usr/share/doc"} & {d for p in plan.packages for d in p.dirs}
+    owned = [d for p in plan.packages for d in p.dirs]
+    assert len(owned) == len(set(owned))
+
+
+def test_shared_directory_without_common_requirement_stays_unowned(demo_build: Path, tmp_path: Path) -> None:
+    lay = layout_file(
+        tmp_path,
+        """
+        [[package]]
+        name = "a"
+        files = ["{prefix}/share/demo/banner.txt"]
+        [[package]]
+        name = "b"
+        rest = true
+        [per-module]
+        name = "demo-{module}"
+        requires = ["b"]
+        """,
+    )
+    build = copy_build(demo_build, tmp_path)
+    (build / "usr/share/demo/extra.txt").write_text("b's")
+    plan = plan_of(build, lay)
+    assert plan.package("a").files == ("usr/share/demo/banner.txt",)
+    assert "usr/share/demo/extra.txt" in plan.package("b").files
+    assert "usr/share/demo" not in {d for p in plan.packages for d in p.dirs}
+    assert "usr/lib/demo" in plan.package("b").dirs
