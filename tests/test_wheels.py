@@ -127,6 +127,7 @@ def test_record_has_sha256_and_size_of_every_entry(dist: tuple[Path, WheelReport
     for whl in out.glob("*.whl"):
         with zipfile.ZipFile(whl) as zf:
             record_name = next(n for n in zf.namelist() if n.endswith(".dist-info/RECORD"))
+            assert zf.testzip() is None  # every entry's CRC-32 checks
             rows = list(csv.reader(io.StringIO(zf.read(record_name).decode())))
             assert [r[0] for r in rows] == zf.namelist()
             for name, digest, size in rows:
@@ -390,6 +391,21 @@ def test_symlink_policy(demo_build: Path, tmp_path: Path) -> None:
         assert zf.read("demo_core-1.0.data/data/share/demo/banner-link.txt") == banner
         assert zf.read("demo_core-1.0.data/data/share/demo/chain") == banner
         assert not any(n.endswith(("dangling", "docs", "outside", "curl-link.so")) for n in zf.namelist())
+
+
+def test_large_file_in_many_chunks(demo_build: Path, tmp_path: Path) -> None:
+    """A file larger than the read chunk and the in-memory spool: streamed, spooled to disk,
+    and still the same bytes, hash and CRC once read back."""
+    build = copy_build(demo_build, tmp_path / "build")
+    big = os.urandom(3 << 20) + bytes(4 << 20)  # 7 MiB: incompressible, then compressible
+    (build / "usr/share/demo/big.bin").write_bytes(big)
+    write_wheels(plan_of(build), tmp_path / "out", version="1.0", compression_level=1, jobs=2)
+    core = wheel_named(tmp_path / "out", "demo-core")
+    with WheelFile.open(core) as source:
+        source.validate_record()
+    with zipfile.ZipFile(core) as zf:
+        assert zf.testzip() is None
+        assert zf.read("demo_core-1.0.data/data/share/demo/big.bin") == big
 
 
 def test_mixed_machines_are_an_error(demo_build: Path, tmp_path: Path) -> None:
