@@ -506,6 +506,17 @@ def test_package_with_no_files_refused(demo_build: Path, tmp_path: Path) -> None
     assert not out.exists()
 
 
+def test_package_name_that_is_no_wheel_name_refused(demo_build: Path, tmp_path: Path) -> None:
+    layout = tmp_path / "demo-plus.toml"
+    text = (layout_mod.SHIPPED_DIR / "demo.toml").read_text()
+    layout.write_text(text.replace('name = "demo-{module}"', 'name = "demo+{module}"'))
+    out = tmp_path / "out"
+    args = split_args(demo_build, out)
+    args[args.index("demo")] = str(layout)
+    check_refused(run_qpack(*args), "package name 'demo+audio-alsa' is not a valid wheel name")
+    assert not out.exists()
+
+
 def test_files_outside_the_prefix(demo_build: Path, tmp_path: Path) -> None:
     build = copy_build(demo_build, tmp_path / "build")
     (build / "etc").mkdir()

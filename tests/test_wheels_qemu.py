@@ -112,6 +112,10 @@ def test_core_plus_ui_curses_then_ui_gtk(runnable: QemuBuild, qemu_dist: Path, t
     assert "curses" in shown
     assert (venv / "lib/x86_64-linux-gnu/qemu/ui-opengl.so").is_file()  # ui-gtk's dependency
 
+    # PEP 685: the module accel-tcg-x86_64 is the extra accel-tcg-x86-64, which any pip accepts.
+    pip(venv, "--find-links", str(qemu_dist), "qemu[accel-tcg-x86-64]")
+    assert (venv / "lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so").is_file()
+
 
 def test_meta_wheel_extras_and_pins(runnable: QemuBuild, qemu_dist: Path) -> None:
     version = to_pep440(runnable.version)

@@ -13,8 +13,10 @@ Policies (README "Wheels"):
   ``outside_prefix="drop"``, left out and returned in ``WheelReport.dropped``.
 - Names: PEP 503-normalized (``qemu-accel-tcg-x86_64`` -> ``qemu-accel-tcg-x86-64``), with ``-``
   escaped to ``_`` in file and directory names (binary distribution format). Extras are
-  normalized the same way (PEP 685): ``qemu[accel-tcg-x86_64]`` is the extra
-  ``accel-tcg-x86-64``; pip normalizes what the user types likewise.
+  normalized the same way (PEP 685): the module ``accel-tcg-x86_64`` is the extra
+  ``accel-tcg-x86-64``. pip 23.3 and later normalize what the user types, so
+  ``qemu[accel-tcg-x86_64]`` works there; older pip (23.2, bundled with Python 3.11) compares
+  the text as typed and needs ``qemu[accel-tcg-x86-64]``.
 - Metadata-Version 2.1; every sibling requirement is pinned ``==`` to the exact version.
 - Tag ``py3-none-linux_<machine>`` from the ELF machine of the build's host code: every ELF file
   outside ``<prefix>/share/`` (``share`` holds architecture-independent data, such as QEMU's
@@ -57,7 +59,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidName, canonicalize_name
 
 from qpack import __version__
 from qpack.errors import OutputError
@@ -236,7 +238,13 @@ def wheel_specs(
 
     names: dict[str, str] = {}
     for pkg in plan.packages:
-        dist = canonicalize_name(pkg.name)
+        try:
+            dist = canonicalize_name(pkg.name, validate=True)
+        except InvalidName:
+            raise WheelError(
+                f"package name {pkg.name!r} is not a valid wheel name "
+                "(letters, digits and . _ - only, starting and ending with a letter or digit)"
+            ) from None
         if dist in names:
             raise WheelError(f"packages {names[dist]!r} and {pkg.name!r} are the same wheel name {dist!r}")
         names[dist] = pkg.name
