@@ -17,14 +17,19 @@ The rule, applied in this order:
      that two different words never give the same version. (Only the three spelled-out words:
      mapping ``~a1`` and ``~alpha1``, or ``~pre1`` and ``~rc1``, to the same PEP 440 pre-release
      would make two versions dpkg tells apart equal.)
-   - everything else, the rest of ``upstream`` and then the revision, becomes the local label:
-     its runs of letters and of digits, lowercased, joined by ``.``; other characters only
-     separate runs. ``1:7.2+dfsg-7+deb12u18+b3`` -> ``1!7.2+dfsg.7.deb.12.u.18.b.3`` and
-     ``7.2.0-5.fc38`` -> ``7.2.0+5.fc.38``.
+   - everything else becomes the local label: the rest of ``upstream``, then, if there is a
+     revision, the marker segment ``0r`` and the revision. Each part is written as its runs of
+     letters and of digits, lowercased, joined by ``.``; other characters only separate runs.
+     ``1:7.2+dfsg-7+deb12u18+b3`` -> ``1!7.2+dfsg.0r.7.deb.12.u.18.b.3``,
+     ``7.2.0-5.fc38`` -> ``7.2.0+0r.5.fc.38``, ``7.2+dfsg`` (no revision) -> ``7.2+dfsg``.
 
    Splitting letters from digits is what keeps ``deb12u9 < deb12u18`` and ``+b2 < +b10``: PEP 440
    compares numeric local segments as numbers, and a version with more local segments after an
    equal prefix is the greater one, as dpkg and RPM order ``-7`` < ``-7+deb12u1`` < ``-7+deb12u1+b1``.
+   The marker keeps the upstream part compared before the revision, as dpkg does: ``0r`` starts
+   with a digit but is not a number, so it sorts below every run of letters (``1.0-2`` <
+   ``1.0+dfsg-1``, RPM's ``1.0-1`` < ``1.0^git1-1``) and, like every non-number, below every
+   number (``1.0+dfsg-9`` < ``1.0+dfsg1-1``).
 
 Where PEP 440 cannot keep dpkg's order (the tests check each case against ``dpkg --compare-versions``):
 
@@ -34,9 +39,10 @@ Where PEP 440 cannot keep dpkg's order (the tests check each case against ``dpkg
   alphabetically: ``~alpha1`` < ``~git1`` in dpkg, but PEP 440 puts ``.dev1`` below ``a1``.
   And two different such words: PEP 440 compares their numbers first (``~git20240101`` >
   ``~pre1``), dpkg their letters.
-- A run of letters against a run of digits at the same place (the *shape* changes between two
-  versions, e.g. a repack suffix appears: ``1.0-2`` vs ``1.0+dfsg-1``): PEP 440 puts the number
-  higher, dpkg looks at the characters (``+`` < ``.`` < letters/end rules).
+- Within the upstream rest or within the revision, a run of letters against a run of digits
+  at the same place (``-1`` < ``-a1`` in dpkg, but PEP 440 puts numbers above letters), or a
+  separator that decides (``-1build1`` < ``-1+b1`` in dpkg, letters sorting below ``+``; PEP 440
+  sees ``build`` > ``b``).
 - Upper-case letters: PEP 440 lowercases local labels, dpkg and RPM compare them as ASCII.
 - Separators inside the local part are not kept: ``-7.1`` and ``-7+1`` both give ``+7.1``
   (dpkg orders ``+`` below ``.``); such a pair maps to one version.
@@ -59,6 +65,7 @@ _RELEASE = re.compile(r"(\d+(?:\.\d+)*)(.*)\Z", re.DOTALL)
 _PRE = re.compile(r"~(alpha|beta|rc)\.?(\d*)(?![A-Za-z])", re.IGNORECASE)
 _DEV = re.compile(r"~([A-Za-z]*)\.?(\d*)")
 _RUNS = re.compile(r"[A-Za-z]+|\d+")
+_REVISION_MARK = "0r"  # below any run of letters or digits: see the module docstring
 _PRE_TAG = {"alpha": "a", "beta": "b", "rc": "rc"}
 
 
@@ -107,7 +114,9 @@ def to_pep440(version: str) -> str:
             if dm.group(1):
                 local_words.append(dm.group(1))
             tail = tail[dm.end() :]
-    local = [*local_words, *_RUNS.findall(tail), *_RUNS.findall(revision)]
+    local = [*local_words, *_RUNS.findall(tail)]
+    if dash:
+        local += [_REVISION_MARK, *_RUNS.findall(revision)]
     text440 = f"{epoch}{release}{pre}{dev}" + ("+" + ".".join(local).lower() if local else "")
     try:
         return str(Version(text440))

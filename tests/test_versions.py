@@ -15,6 +15,18 @@ from qpack.versions import to_pep440
 # Versions of the shapes one package's history has (same shape, no `~` in the revision): for
 # every pair, PEP 440 must order the mapped versions as dpkg orders the originals.
 ORDERED = [
+    # the upstream part is compared before the revision, whatever their shapes
+    "7.1",
+    "7.1-1",
+    "7.1-9",
+    "7.1+dfsg",
+    "7.1+dfsg-1",
+    "7.1+dfsg-9",
+    "7.1+dfsg1-1",
+    "7.1+dfsg2-1",
+    "7.1.1",
+    "7.2-1",
+    "7.2-2",
     "7.2+dfsg-7",
     "7.2+dfsg-7+b1",
     "7.2+dfsg-7+b2",
@@ -51,10 +63,10 @@ ORDERED = [
     "10.0-1",
     "10.0-1+b1",
     "10.0-1.1",
-    "7.2.0-5.fc38",
-    "7.2.0-6.fc38",
-    "7.2.0-6.fc39",
-    "7.2.0-10.fc39",
+    "7.3.0-5.fc38",
+    "7.3.0-6.fc38",
+    "7.3.0-6.fc39",
+    "7.3.0-10.fc39",
 ]
 
 # The documented cases where PEP 440 cannot follow dpkg: (lower, higher) by dpkg.
@@ -63,7 +75,8 @@ DIVERGENT = [
     ("9.0~alpha1-1", "9.0~git1-1"),  # a non-pre-release ~word after a pre-release word
     ("9.0~beta1-1", "9.0~pre1-1"),
     ("9.0~git20240101-1", "9.0~pre1-1"),  # two non-pre-release words: numbers first
-    ("1.0-2", "1.0+dfsg-1"),  # a repack suffix appears: letters against digits
+    ("1.0-1build1", "1.0-1+b1"),  # separators dpkg compares, PEP 440 drops
+    ("1.0-1", "1.0-a1"),  # letters against digits inside the revision
     ("1.0-1+B1", "1.0-1+a1"),  # upper case
 ]
 # Distinct by dpkg, one version in PEP 440 (separators are not kept).
@@ -86,15 +99,16 @@ def pep_cmp(a: str, b: str) -> int:
 
 
 def test_examples() -> None:
-    assert to_pep440("1:7.2+dfsg-7+deb12u18+b3") == "1!7.2+dfsg.7.deb.12.u.18.b.3"
-    assert to_pep440("7.2.0-5.fc38") == "7.2.0+5.fc.38"
+    assert to_pep440("1:7.2+dfsg-7+deb12u18+b3") == "1!7.2+dfsg.0r.7.deb.12.u.18.b.3"
+    assert to_pep440("7.2.0-5.fc38") == "7.2.0+0r.5.fc.38"
+    assert to_pep440("7.2+dfsg") == "7.2+dfsg"
     assert to_pep440("7.2.0") == "7.2.0"
     assert to_pep440("7.2.0rc1") == "7.2.0rc1"
     assert to_pep440("1!2.0.post1") == "1!2.0.post1"
-    assert to_pep440("7.2~rc1-1") == "7.2rc1+1"
-    assert to_pep440("9.0~git20240101+dfsg-1") == "9.0.dev20240101+git.dfsg.1"
+    assert to_pep440("7.2~rc1-1") == "7.2rc1+0r.1"
+    assert to_pep440("9.0~git20240101+dfsg-1") == "9.0.dev20240101+git.dfsg.0r.1"
     assert to_pep440("9.0~pre1") == "9.0.dev1+pre"
-    assert to_pep440("1:10.0.13+ds-0+deb13u1") == "1!10.0.13+ds.0.deb.13.u.1"
+    assert to_pep440("1:10.0.13+ds-0+deb13u1") == "1!10.0.13+ds.0r.0.deb.13.u.1"
 
 
 def test_every_mapped_version_is_valid_pep440() -> None:
@@ -150,6 +164,8 @@ def test_rpm_style() -> None:
     assert Version(to_pep440("7.2.0-5.fc38")) < Version(to_pep440("7.2.0-5.fc39"))
     assert Version(to_pep440("7.2.0-5.fc38")) < Version(to_pep440("7.2.0-10.fc38"))
     assert Version(to_pep440("2:7.2.0-5.fc38")) > Version(to_pep440("8.0.0-1.fc40"))
+    # `^` (a snapshot after the release) sorts above the release and below the next one.
+    assert Version(to_pep440("1.0-1")) < Version(to_pep440("1.0^git1-1")) < Version(to_pep440("1.0.1-1"))
 
 
 @pytest.mark.parametrize(

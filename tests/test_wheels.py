@@ -29,7 +29,7 @@ from qpack.writers.wheel import WheelReport, write_wheels
 from .conftest import make_venv, run_qpack
 
 VERSION = "1:1.0+dfsg-1+b1"
-PEP440 = "1!1.0+dfsg.1.b.1"
+PEP440 = "1!1.0+dfsg.0r.1.b.1"
 EPOCH = 1700000000
 MACHINE = platform.machine()
 
