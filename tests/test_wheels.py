@@ -432,6 +432,33 @@ def test_a_file_changed_since_the_scan_is_an_error(demo_build: Path, tmp_path: P
     assert [p.name for p in tmp_path.iterdir()] == ["build"]
 
 
+def test_interrupted_split_leaves_nothing(demo_plan: Plan, tmp_path: Path) -> None:
+    calls = []
+
+    def progress(n: int, total: int) -> None:
+        calls.append(n)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_wheels(demo_plan, tmp_path / "out", version="1.0", compression_level=1, progress=progress)
+    assert len(calls) >= 3
+    assert list(tmp_path.iterdir()) == []  # neither the output nor its temporary sibling
+
+
+def test_failed_forced_split_keeps_the_previous_output(demo_build: Path, tmp_path: Path) -> None:
+    build = copy_build(demo_build, tmp_path / "build")
+    plan = plan_of(build)
+    out = tmp_path / "out"
+    write_wheels(plan, out, version="1.0", compression_level=1)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (build / "usr/lib/demo/ui/gtk.so").write_bytes(b"changed")  # fails mid-write, not up front
+    with pytest.raises(QpackError, match="changed since the build was scanned"):
+        write_wheels(plan, out, version="1.0", force=True, compression_level=1)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build", "out"]
+
+
 # --------------------------------------------------------------------------- bad input, through the CLI
 
 
