@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
+from packaging.metadata import Metadata
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidName, canonicalize_name
 
@@ -211,7 +212,13 @@ def _metadata(plan: Plan, pkg: Package, version: str) -> str:
         except InvalidRequirement as e:
             raise WheelError(f"package {pkg.name!r}: invalid requirement {r!r}: {e}") from None
         lines.append(f"Requires-Dist: {r}")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    try:  # the whole file, as installers will read it
+        Metadata.from_email(text, validate=True)
+    except ExceptionGroup as eg:
+        problems = "; ".join(str(e) for e in eg.exceptions)
+        raise WheelError(f"package {pkg.name!r}: invalid wheel metadata: {problems}") from None
+    return text
 
 
 def wheel_specs(
