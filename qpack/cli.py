@@ -248,9 +248,16 @@ def cmd_plan(args: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_split(args: argparse.Namespace, out: Out) -> int:
+    from qpack.output import check_output_dir
+    from qpack.versions import to_pep440
+
+    # Cheap refusals first: a bad version or a non-empty output fails before a long scan.
+    # A version that cannot be read as PEP 440, Debian or RPM is no good for the distro lists either.
+    to_pep440(args.version)
+    outdir = Path(args.output)
+    check_output_dir(outdir, args.force)
     plan = load_plan(args, out)
     _warn_all(plan, out)
-    outdir = Path(args.output)
     if args.format == "wheel":
         from qpack.writers.wheel import write_wheels
 
