@@ -44,12 +44,10 @@ import hashlib
 import io
 import os
 import posixpath
-import shutil
 import stat
 import tempfile
 import threading
 import time
-import zipfile
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -68,6 +66,7 @@ from qpack.inventory import Entry
 from qpack.output import atomic_dir, check_output_dir
 from qpack.plan import Package, Plan
 from qpack.versions import to_pep440
+from qpack.writers.zipwriter import ZipWriter
 
 CHUNK = 1 << 20
 DEFAULT_DATE = (1980, 1, 1, 0, 0, 0)
@@ -344,14 +343,6 @@ def _b64(digest: bytes) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def _zipinfo(arcname: str, mode: int, when: tuple[int, int, int, int, int, int]) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(arcname, date_time=when)
-    info.create_system = 3  # Unix, so that installers read the mode bits
-    info.external_attr = (stat.S_IFREG | mode) << 16
-    info.compress_type = zipfile.ZIP_DEFLATED
-    return info
-
-
 @dataclass
 class Compressed:
     """One entry compressed ahead of its place in the archive: raw deflate data (spooled to
@@ -411,26 +402,6 @@ def compress(member: Member, level: int, advance: Callable[[int], None] | None =
     return Compressed(member, spool, crc, n, csize, f"sha256={_b64(h.digest())}")
 
 
-def _append(zf: zipfile.ZipFile, info: zipfile.ZipInfo, c: Compressed) -> None:
-    """Append already-deflated data as the next entry: what ZipFile.open(info, "w") does on a
-    seekable file, without compressing again (the sizes and CRC are known up front)."""
-    info.file_size = c.size
-    info.compress_size = c.compress_size
-    info.CRC = c.crc
-    info.flag_bits = 0
-    zip64 = c.size * 1.05 > zipfile.ZIP64_LIMIT or c.compress_size > zipfile.ZIP64_LIMIT
-    assert zf.fp is not None
-    zf.fp.seek(zf.start_dir)
-    info.header_offset = zf.fp.tell()
-    zf._writecheck(info)  # type: ignore[attr-defined]
-    zf._didModify = True  # type: ignore[attr-defined]
-    zf.fp.write(info.FileHeader(zip64))
-    shutil.copyfileobj(c.data, zf.fp, CHUNK)
-    zf.start_dir = zf.fp.tell()
-    zf.filelist.append(info)
-    zf.NameToInfo[info.filename] = info
-
-
 def assemble(
     spec: WheelSpec,
     path: Path,
@@ -442,27 +413,36 @@ def assemble(
     """Write the wheel from its payload entries (compressed, in `spec.payload` order), then
     METADATA, WHEEL and the RECORD of what was written."""
     records: list[tuple[str, str, str]] = []
+
+    def append(zw: ZipWriter, c: Compressed) -> None:
+        m = c.member
+        zw.add(m.arcname, m.mode, when, crc=c.crc, size=c.size, compress_size=c.compress_size, data=c.data)
+        records.append((m.arcname, c.digest, str(c.size)))
+
     try:
-        with zipfile.ZipFile(path, "w", allowZip64=True) as zf:
+        with path.open("wb") as f, ZipWriter(f) as zw:
             for m in spec.payload:
                 c = next(entries)
                 assert c.member is m
-                try:
-                    _append(zf, _zipinfo(m.arcname, m.mode, when), c)
-                finally:
-                    c.close()
-                records.append((m.arcname, c.digest, str(c.size)))
-            record_name = f"{spec.dist_info}/RECORD"
-            for m in spec.metadata:
-                c = compress(m, compression_level)
                 with contextlib.closing(c):
-                    _append(zf, _zipinfo(m.arcname, m.mode, when), c)
-                records.append((m.arcname, c.digest, str(c.size)))
+                    append(zw, c)
+            for m in spec.metadata:
+                with contextlib.closing(compress(m, compression_level)) as c:
+                    append(zw, c)
+            record_name = f"{spec.dist_info}/RECORD"
             out = io.StringIO()
             csv.writer(out, lineterminator="\n").writerows([*records, (record_name, "", "")])
             record = Member(record_name, 0o644, data=out.getvalue().encode())
             with contextlib.closing(compress(record, compression_level)) as c:
-                _append(zf, _zipinfo(record_name, 0o644, when), c)
+                zw.add(
+                    record_name,
+                    0o644,
+                    when,
+                    crc=c.crc,
+                    size=c.size,
+                    compress_size=c.compress_size,
+                    data=c.data,
+                )
     except OSError as e:
         raise WheelError(f"{e.filename or path}: cannot write wheel {spec.filename}: {e.strerror}") from None
 
