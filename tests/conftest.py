@@ -67,6 +67,7 @@ def deb_field(deb: Path, field: str) -> str:
 def _download(dest: Path) -> dict[str, Path]:
     if not shutil.which("apt-get") or not shutil.which("dpkg-deb"):
         pytest.skip("apt-get/dpkg-deb not available: cannot download Debian's QEMU packages")
+    dest.mkdir(parents=True, exist_ok=True)
     found = {p: sorted(dest.glob(f"{p}_*.deb")) for p in QEMU_PACKAGES}
     if all(found.values()):
         return {p: f[-1] for p, f in found.items()}
