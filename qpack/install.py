@@ -16,10 +16,8 @@ in between them:
 from __future__ import annotations
 
 import email.parser
-import json
 import os
 import posixpath
-import subprocess
 import sys
 import sysconfig
 import zipfile
@@ -163,26 +161,36 @@ class Installed:
     record: Path  # the installed RECORD: every file written, for a later uninstall
 
 
+def _venv_python_version(cfg: Path) -> str | None:
+    """X.Y of a venv's interpreter, read from its pyvenv.cfg (`version` or `version_info`)."""
+    try:
+        lines = cfg.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        key, sep, value = line.partition("=")
+        if sep and key.strip() in ("version", "version_info"):
+            parts = value.strip().split(".")
+            if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+                return f"{parts[0]}.{parts[1]}"
+    return None
+
+
 def scheme_paths(target: Path) -> dict[str, str]:
-    """Where each wheel scheme goes: a venv's own layout (asked of its python), else the
-    POSIX prefix layout of this interpreter with `target` as the prefix."""
+    """Where each wheel scheme goes under `target`: a venv (its Python version read from
+    pyvenv.cfg) or a plain prefix (this interpreter's version), in the POSIX prefix layout.
+
+    Computed, never asked of the target's own python: qpack runs no code from a prefix."""
     target = Path(target).absolute()
-    python = target / "bin" / "python"
-    if (target / "pyvenv.cfg").is_file() and python.exists():
-        try:
-            out = subprocess.run(
-                [str(python), "-c", "import json, sysconfig; print(json.dumps(sysconfig.get_paths()))"],
-                capture_output=True,
-                text=True,
-                check=True,
-                timeout=60,
-            ).stdout
-        except (OSError, subprocess.SubprocessError) as e:
-            raise InstallError(f"{target}: cannot ask the venv's python for its paths ({e})") from None
-        paths: dict[str, str] = json.loads(out)
-    else:
-        base = str(target)
-        paths = sysconfig.get_paths("posix_prefix", vars={"base": base, "platbase": base})
+    cfg = target / "pyvenv.cfg"
+    version = _venv_python_version(cfg) if cfg.is_file() else None
+    if cfg.is_file() and version is None:
+        raise InstallError(f"{cfg}: no Python version in it; cannot tell where the venv's site-packages is")
+    base = str(target)
+    variables = {"base": base, "platbase": base, "installed_base": base, "installed_platbase": base}
+    if version is not None:
+        variables |= {"py_version_short": version, "py_version_nodot": version.replace(".", "")}
+    paths = sysconfig.get_paths("posix_prefix", vars=variables)
     return {
         "purelib": paths["purelib"],
         "platlib": paths["platlib"],

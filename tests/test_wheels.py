@@ -562,3 +562,19 @@ def test_files_outside_the_prefix(demo_build: Path, tmp_path: Path) -> None:
     for whl in out.glob("*.whl"):
         with zipfile.ZipFile(whl) as zf:
             assert not any("demo.conf" in n for n in zf.namelist())
+
+
+def test_install_runs_no_code_from_the_target(dist: tuple[Path, WheelReport], tmp_path: Path) -> None:
+    """The target's python is never asked anything: qpack executes no code from a prefix."""
+    out, _ = dist
+    target = tmp_path / "venv"
+    (target / "bin").mkdir(parents=True)
+    marker = tmp_path / "ran"
+    (target / "bin/python").write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+    (target / "bin/python").chmod(0o755)
+    (target / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.7\n")
+    install_wheels(select(out, ["ui-curses"]), target)
+    assert not marker.exists()
+    assert (target / "lib/demo/ui/curses.so").is_file()
+    assert (target / "bin/demo").is_file()
+    assert list((target / "lib/python3.11/site-packages").glob("demo_ui_curses-*.dist-info"))
