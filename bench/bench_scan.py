@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from qpack import layout as L
-from qpack.inventory import scan
+from qpack.inventory import scan_for_layout
 
 
 def best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
@@ -46,12 +46,7 @@ def main() -> None:
         )
 
     def qpack_scan() -> None:
-        scan(
-            args.build,
-            lay.prefix,
-            stamp_glob=lay.loader.stamp_symbol,
-            executables=[L.expand_prefix(g, lay.prefix) for g in lay.loader.executables],
-        )
+        scan_for_layout(args.build, lay)
 
     b = best(baseline, args.repeat)
     q = best(qpack_scan, args.repeat)

@@ -21,8 +21,8 @@ from rich.table import Table
 from qpack import __version__
 from qpack import layout as layout_mod
 from qpack.errors import PlanError, QpackError
-from qpack.inventory import Inventory, scan
-from qpack.layout import Layout, expand_prefix
+from qpack.inventory import Inventory, scan_for_layout
+from qpack.layout import Layout
 from qpack.plan import Plan, make_plan
 
 Handler = Callable[[argparse.Namespace, "Out"], int]
@@ -86,21 +86,24 @@ class Out:
 
 
 def load_inventory(args: argparse.Namespace, layout: Layout, out: Out) -> Inventory:
-    prefix = args.prefix or layout.prefix
     with out.progress("hashing") as progress:
-        return scan(
-            Path(args.build),
-            prefix,
-            stamp_glob=layout.loader.stamp_symbol,
-            executables=[expand_prefix(g, prefix) for g in layout.loader.executables],
-            progress=progress,
-        )
+        return scan_for_layout(Path(args.build), layout, args.prefix, progress=progress)
 
 
 def load_plan(args: argparse.Namespace, out: Out) -> Plan:
     layout = layout_mod.load(args.layout)
     inventory = load_inventory(args, layout, out)
     return make_plan(inventory, layout, prefix=args.prefix or layout.prefix, unclaimed=args.unclaimed)
+
+
+PLAN_COLUMNS = ("package", "kind", "files", "modules", "requires")
+
+
+def plan_rows(plan: Plan) -> list[tuple[str, ...]]:
+    return [
+        (p.name, p.kind, str(len(p.files)), ", ".join(p.modules), ", ".join(p.requires))
+        for p in plan.packages
+    ]
 
 
 def _warn_all(plan: Plan, out: Out) -> None:
@@ -229,13 +232,8 @@ def cmd_plan(args: argparse.Namespace, out: Out) -> int:
             [(c.path, c.package or "(excluded)", c.rule) for c in plan.claims],
         )
     else:
-        rows = []
-        for p in plan.packages:
-            rows.append((p.name, p.kind, str(len(p.files)), ", ".join(p.modules), ", ".join(p.requires)))
         out.table(
-            f"Plan for {plan.inventory.root} (layout {plan.layout.name})",
-            ("package", "kind", "files", "modules", "requires"),
-            rows,
+            f"Plan for {plan.inventory.root} (layout {plan.layout.name})", PLAN_COLUMNS, plan_rows(plan)
         )
         if args.files:
             for p in plan.packages:

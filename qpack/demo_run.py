@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Protocol
 
 from qpack import layout as layout_mod
+from qpack.cli import PLAN_COLUMNS, plan_rows
 from qpack.demo.build import MODULES, DemoBuildError, build_demo
 from qpack.errors import QpackError
 from qpack.install import install_wheels, read_wheel, select
-from qpack.inventory import scan
-from qpack.layout import expand_prefix
+from qpack.inventory import scan_for_layout
 from qpack.plan import make_plan
 from qpack.writers.wheel import write_wheels
 
@@ -95,21 +95,8 @@ def run_demo(args: argparse.Namespace, out: _Out) -> int:
 
         layout = layout_mod.load("demo")
         prefix = layout.prefix
-        inventory = scan(
-            build,
-            prefix,
-            stamp_glob=layout.loader.stamp_symbol,
-            executables=[expand_prefix(g, prefix) for g in layout.loader.executables],
-        )
-        plan = make_plan(inventory, layout, prefix=prefix)
-        out.table(
-            f"Plan for the demo build (layout {layout.name})",
-            ("package", "kind", "files", "modules", "requires"),
-            [
-                (p.name, p.kind, str(len(p.files)), ", ".join(p.modules), ", ".join(p.requires))
-                for p in plan.packages
-            ],
-        )
+        plan = make_plan(scan_for_layout(build, layout, prefix), layout, prefix=prefix)
+        out.table(f"Plan for the demo build (layout {layout.name})", PLAN_COLUMNS, plan_rows(plan))
         for w in plan.warnings:
             out.warn(w)
 

@@ -20,6 +20,7 @@ from typing import Literal
 from qpack.elf import ELF_MAGIC, ElfInfo, ElfReadError, read_elf
 from qpack.errors import BuildError
 from qpack.globs import compile_glob
+from qpack.layout import Layout, expand_prefix
 
 EntryKind = Literal["file", "symlink", "dir"]
 CHUNK = 1 << 20
@@ -201,3 +202,24 @@ def scan(
         files = list(pool.map(one, regular))
     entries = sorted([*dirs, *links, *files], key=lambda e: e.path)
     return Inventory(root, prefix, tuple(entries), tuple(warnings))
+
+
+def scan_for_layout(
+    root: Path | str,
+    layout: Layout,
+    prefix: str | None = None,
+    *,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+) -> Inventory:
+    """`scan` reading what `layout` needs: the stamp symbol its modules export, and the stamp
+    name held by its executables (at the build's prefix, default the layout's)."""
+    prefix = prefix or layout.prefix
+    return scan(
+        root,
+        prefix,
+        stamp_glob=layout.loader.stamp_symbol,
+        executables=[expand_prefix(g, prefix) for g in layout.loader.executables],
+        progress=progress,
+        jobs=jobs,
+    )

@@ -97,6 +97,13 @@ def qemu_build(tmp_path_factory: pytest.TempPathFactory) -> QemuBuild:
     return QemuBuild(debs, root, deb_field(debs["qemu-system-x86"], "Version"))
 
 
+def copy_build(src: Path, tmp_path: Path) -> Path:
+    """A writable copy of a (session-shared, read-only) build, symlinks kept as links."""
+    dst = tmp_path / "build"
+    shutil.copytree(src, dst, symlinks=True)
+    return dst
+
+
 def make_venv(path: Path) -> Path:
     """A fresh venv with pip (no network needed); returns its python."""
     venv.EnvBuilder(with_pip=True, clear=True).create(path)

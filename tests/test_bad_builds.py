@@ -12,13 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import run_qpack
-
-
-def copy_build(src: Path, tmp_path: Path) -> Path:
-    dst = tmp_path / "build"
-    shutil.copytree(src, dst, symlinks=True)
-    return dst
+from .conftest import copy_build, run_qpack
 
 
 def assert_clean_error(r: subprocess.CompletedProcess[str], *needles: str) -> None:

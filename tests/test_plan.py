@@ -13,22 +13,17 @@ import pytest
 
 from qpack import layout as L
 from qpack.errors import PlanError
-from qpack.inventory import scan
+from qpack.inventory import scan_for_layout
 from qpack.plan import make_plan
 
-from .conftest import run_qpack
+from .conftest import copy_build, run_qpack
 
 DEMO_MODULES = {"ui-curses", "ui-gtk", "ui-opengl", "block-curl", "block-nfs", "audio-alsa", "audio-pa"}
 
 
 def plan_of(build: Path, layout: str | Path = "demo", **kw: str):  # type: ignore[no-untyped-def]
     lay = L.load(layout)
-    inv = scan(
-        build,
-        lay.prefix,
-        stamp_glob=lay.loader.stamp_symbol,
-        executables=[L.expand_prefix(g, lay.prefix) for g in lay.loader.executables],
-    )
+    inv = scan_for_layout(build, lay)
     return make_plan(inv, lay, **kw)  # type: ignore[arg-type]
 
 
@@ -85,12 +80,6 @@ def test_demo_elf_facts(demo_build: Path) -> None:
     assert by["usr/lib/libdemo-util.so.1"].elf.soname == "libdemo-util.so.1"  # type: ignore[union-attr]
     assert by["usr/bin/demo-run"].kind == "symlink"
     assert by["usr/bin/demo-run"].target == "demo"
-
-
-def copy_build(src: Path, tmp_path: Path) -> Path:
-    dst = tmp_path / "build"
-    shutil.copytree(src, dst, symlinks=True)
-    return dst
 
 
 def layout_file(tmp_path: Path, extra: str, base: str = "demo") -> Path:

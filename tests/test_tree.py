@@ -16,7 +16,7 @@ import pytest
 
 from qpack import layout as layout_mod
 from qpack.errors import BuildError, OutputError
-from qpack.inventory import scan
+from qpack.inventory import scan, scan_for_layout
 from qpack.plan import Plan, make_plan
 from qpack.writers import tree
 from qpack.writers.tree import debian_install_line, rpm_files_line, write_tree
@@ -28,7 +28,7 @@ VERSION = "1.0-1"
 
 def demo_plan(build: Path) -> Plan:
     lay = layout_mod.load("demo")
-    inv = scan(build, "/usr", stamp_glob=lay.loader.stamp_symbol, executables=["usr/bin/demo"])
+    inv = scan_for_layout(build, lay)
     return make_plan(inv, lay)
 
 

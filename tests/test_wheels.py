@@ -22,7 +22,7 @@ from installer.sources import WheelFile
 from qpack import layout as layout_mod
 from qpack.errors import OutputError, QpackError
 from qpack.install import InstallError, install_wheels, read_wheel, select
-from qpack.inventory import scan
+from qpack.inventory import scan_for_layout
 from qpack.plan import Plan, make_plan
 from qpack.writers.wheel import WheelReport, write_wheels
 
@@ -36,7 +36,7 @@ MACHINE = platform.machine()
 
 def plan_of(build: Path, layout: str | Path = "demo") -> Plan:
     lay = layout_mod.load(layout)
-    inv = scan(build, "/usr", stamp_glob=lay.loader.stamp_symbol, executables=["usr/bin/demo"])
+    inv = scan_for_layout(build, lay)
     return make_plan(inv, lay)
 
 
