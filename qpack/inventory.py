@@ -69,18 +69,26 @@ class Inventory:
         return tuple(e for e in self.entries if e.kind == "dir" and e.path not in nonempty)
 
 
-def symlink_escapes(path: str, target: str) -> bool:
-    """Would the link, resolved inside the build root (absolute targets are root-relative, as
-    they are once installed), point above the root? Resolved lexically: never followed."""
+def link_destination(path: str, target: str) -> str | None:
+    """The build-root-relative path a symlink at `path` points to, or None when it points above
+    the root. Absolute targets are root-relative, as they are once installed. Resolved lexically:
+    the link is never followed."""
     base = "" if target.startswith("/") else posixpath.dirname(path)
-    depth = 0
+    parts: list[str] = []
     for part in posixpath.join(base, target.lstrip("/")).split("/"):
         if part in ("", "."):
             continue
-        depth += -1 if part == ".." else 1
-        if depth < 0:
-            return True
-    return False
+        if part != "..":
+            parts.append(part)
+        elif parts:
+            parts.pop()
+        else:
+            return None
+    return "/".join(parts)
+
+
+def symlink_escapes(path: str, target: str) -> bool:
+    return link_destination(path, target) is None
 
 
 def _looks_like_library(name: str) -> bool:

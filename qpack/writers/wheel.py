@@ -62,7 +62,7 @@ from packaging.utils import InvalidName, canonicalize_name
 
 from qpack import __version__
 from qpack.errors import OutputError
-from qpack.inventory import Entry
+from qpack.inventory import Entry, link_destination
 from qpack.output import atomic_dir, check_output_dir
 from qpack.plan import Package, Plan
 from qpack.versions import to_pep440
@@ -147,9 +147,8 @@ def _resolve_link(path: str, by_path: dict[str, Entry]) -> tuple[Entry | None, s
     entry = by_path[path]
     while entry.kind == "symlink":
         target = entry.target or ""
-        base = "" if target.startswith("/") else posixpath.dirname(entry.path)
-        resolved = posixpath.normpath(posixpath.join(base, target.lstrip("/")))
-        if resolved == ".." or resolved.startswith("../"):
+        resolved = link_destination(entry.path, target)
+        if resolved is None:
             return None, f"points outside the build ({target!r})"
         if resolved in seen:
             return None, "is a symlink loop"
