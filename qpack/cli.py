@@ -23,7 +23,7 @@ from qpack import layout as layout_mod
 from qpack.errors import PlanError, QpackError
 from qpack.inventory import Inventory, scan_for_layout
 from qpack.layout import Layout
-from qpack.plan import Plan, make_plan
+from qpack.plan import Plan, find_modules, make_plan
 
 Handler = Callable[[argparse.Namespace, "Out"], int]
 
@@ -147,8 +147,6 @@ def cmd_scan(args: argparse.Namespace, out: Out) -> int:
         warnings = list(plan.warnings)
     except PlanError as err:
         # scan is the diagnostic view: show every file even when the split cannot be planned.
-        from qpack.plan import find_modules
-
         found, warnings = find_modules(inventory, layout, prefix)
         modules = {m.path: m for m in found}
         warnings = [*inventory.warnings, *warnings]
