@@ -58,9 +58,6 @@ class ElfInfo:
             return "ppc64"
         return WHEEL_MACHINES.get(self.machine)
 
-    def exports(self, symbol: str) -> bool:
-        return symbol in self.stamps_exported
-
 
 def stamp_regex(stamp_glob: str) -> re.Pattern[bytes]:
     """`qemu_stamp_*` -> a byte regex for the whole identifier."""

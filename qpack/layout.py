@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import string
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -46,13 +46,6 @@ class SearchLocation:
     value: str
     optional: bool = False
 
-    def describe(self) -> str:
-        if self.kind == "env":
-            return f"${self.value}"
-        if self.kind == "relocated":
-            return f"<exe dir>/../{self.value}"
-        return self.value
-
 
 @dataclass(frozen=True)
 class Naming:
@@ -77,9 +70,6 @@ class Naming:
         if m is None:
             return None
         return (m.groupdict().get("type") or "", m.group("name"))
-
-    def filename(self, mtype: str, name: str) -> str:
-        return self.pattern.replace("{type}", mtype).replace("{name}", name)
 
     def module_id(self, mtype: str, name: str) -> str:
         """The id used in dependencies, package templates and extras (QEMU: the file stem)."""
@@ -337,7 +327,7 @@ class _Checker:
     def bad(self, key: str, problem: str) -> None:
         self.problems.append(f"{self.path}: {key}: {problem}")
 
-    def table(self, data: Mapping[str, Any], key: str, allowed: set[str]) -> Mapping[str, Any]:
+    def table(self, data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
         value = data.get(key.rsplit(".", 1)[-1], {})
         if not isinstance(value, dict):
             self.bad(key, f"must be a table, got {type(value).__name__}")
@@ -440,13 +430,13 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
     c = _Checker(path)
     c.unknown(data, "", _TOP_KEYS)
 
-    meta_t = c.table(data, "layout", set())
+    meta_t = c.table(data, "layout")
     c.unknown(meta_t, "layout", {"name", "description", "extends"})
     name = c.string(meta_t, "name", "layout", path.stem) or path.stem
     description = c.string(meta_t, "description", "layout", "") or ""
 
     # ---- loader
-    lt = c.table(data, "loader", set())
+    lt = c.table(data, "loader")
     c.unknown(lt, "loader", {"prefix", "executables", "bindir", "naming", "types", "search", "stamp"})
     prefix = c.string(lt, "prefix", "loader", "/usr") or "/usr"
     if not prefix.startswith("/") or ".." in prefix.split("/"):
@@ -521,7 +511,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
                 c.bad(f"{where}.absolute", f"unknown placeholder {{{unknown_ph[0]}}} (only {{pkgversion}})")
         search.append(SearchLocation(skind, value, optional))
 
-    stamp_t = c.table(lt, "loader.stamp", set())
+    stamp_t = c.table(lt, "loader.stamp")
     c.unknown(stamp_t, "loader.stamp", {"symbol"})
     stamp = c.string(stamp_t, "symbol", "loader.stamp")
     if stamp is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\*?", stamp):
@@ -530,7 +520,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
     loader = Loader(tuple(executables), bindir, tuple(search), naming, stamp)
 
     # ---- modules
-    mt = c.table(data, "modules", set())
+    mt = c.table(data, "modules")
     c.unknown(mt, "modules", {"known", "dependencies"})
     known = c.strings(mt, "known", "modules")
 
@@ -552,7 +542,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
 
     for i, k in enumerate(known or ()):
         check_module(k, f"modules.known[{i}]")
-    deps_t = c.table(mt, "modules.dependencies", set())
+    deps_t = c.table(mt, "modules.dependencies")
     deps: dict[str, tuple[str, ...]] = {}
     for mid, needs in deps_t.items():
         where = f"modules.dependencies.{mid}"
@@ -601,7 +591,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
             c.bad(where, f"package {pname!r} claims nothing: give files, modules or rest = true")
         requires = c.strings(p, "requires", where)
         pins = []
-        for dep, pin in c.table(p, f"{where}.pins", set()).items():
+        for dep, pin in c.table(p, f"{where}.pins").items():
             if pin not in PIN_KINDS:
                 c.bad(f"{where}.pins.{dep}", f"must be one of {', '.join(PIN_KINDS)}, got {pin!r}")
             elif dep not in (requires or ()):
@@ -646,7 +636,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
                 c.bad("per-module.name", "missing: a template such as 'qemu-{module}'")
                 template = "x"
             c.template(template, "per-module.name", tmpl_vars)
-            renames_t = c.table(pm, "per-module.renames", set())
+            renames_t = c.table(pm, "per-module.renames")
             renames = []
             for g, t in renames_t.items():
                 where = f"per-module.renames.{g}"
@@ -700,7 +690,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
                 mname = "meta"
             if mname in names:
                 c.bad("meta.name", f"package name {mname!r} is also a [[package]]")
-            extras_t = c.table(mt2, "meta.extras", set())
+            extras_t = c.table(mt2, "meta.extras")
             extras = []
             for ename, members in extras_t.items():
                 where = f"meta.extras.{ename}"
@@ -771,19 +761,3 @@ def _find_cycle(deps: Mapping[str, tuple[str, ...]]) -> list[str] | None:
             if found:
                 return found
     return None
-
-
-def iter_module_closure(layout: Layout, modules: Iterator[str] | tuple[str, ...]) -> list[str]:
-    """Modules plus their dependencies, dependencies first (the loader's order)."""
-    out: list[str] = []
-
-    def add(m: str) -> None:
-        if m in out:
-            return
-        for d in layout.deps_of(m):
-            add(d)
-        out.append(m)
-
-    for m in modules:
-        add(m)
-    return out

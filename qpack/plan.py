@@ -172,9 +172,6 @@ class Plan:
     def owner(self) -> dict[str, str]:
         return {c.path: c.package for c in self.claims if c.package is not None}
 
-    def module_package(self) -> dict[str, str]:
-        return {m: p.name for p in self.packages for m in p.modules}
-
     def to_json(self) -> dict[str, object]:
         return {
             "version": 1,
