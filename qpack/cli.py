@@ -7,79 +7,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from typing import Any
 
 from qpack import __version__
-from qpack import layout as layout_mod
+from qpack.console import PLAN_COLUMNS, Out, plan_rows
 from qpack.errors import PlanError, QpackError
-from qpack.inventory import Inventory, scan_for_layout
-from qpack.layout import Layout
-from qpack.plan import Plan, find_modules, make_plan
+from qpack.inventory import Inventory
+from qpack.layout import Layout, load_layout, shipped_layouts
+from qpack.plan import Plan, make_plan
 
-Handler = Callable[[argparse.Namespace, "Out"], int]
+Handler = Callable[[argparse.Namespace, Out], int]
 
-
-class Out:
-    """Where output goes: stdout for results, stderr for warnings and progress."""
-
-    def __init__(self) -> None:
-        self.stdout = Console(soft_wrap=True, highlight=False)
-        self.stderr = Console(stderr=True, soft_wrap=True, highlight=False)
-
-    @property
-    def rich(self) -> bool:
-        return self.stdout.is_terminal
-
-    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        if self.rich:
-            t = Table(title=title, title_justify="left")
-            for c in columns:
-                t.add_column(c, overflow="fold")
-            for r in rows:
-                t.add_row(*r)
-            self.stdout.print(t)
-        else:
-            for r in rows:
-                sys.stdout.write("\t".join(r) + "\n")
-
-    def line(self, text: str) -> None:
-        sys.stdout.write(text + "\n")
-
-    def warn(self, text: str) -> None:
-        sys.stderr.write(f"warning: {text}\n")
-
-    def json(self, data: object) -> None:
-        sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
-
-    @contextlib.contextmanager
-    def progress(self, label: str) -> Iterator[Callable[[int, int], None] | None]:
-        """A byte progress bar on a terminal; nothing when stderr is not one."""
-        if not self.stderr.is_terminal:
-            yield None
-            return
-        with Progress(
-            TextColumn(label),
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            console=self.stderr,
-            transient=True,
-        ) as bar:
-            task = bar.add_task(label, total=None)
-
-            def advance(n: int, total: int) -> None:
-                bar.update(task, advance=n, total=total)
-
-            yield advance
+# Each file is `Entry.to_json()`, shared with the tree writer's manifest, plus what scan adds.
+SCAN_JSON_VERSION = 1
 
 
 # --------------------------------------------------------------------------- shared steps
@@ -87,23 +32,12 @@ class Out:
 
 def load_inventory(args: argparse.Namespace, layout: Layout, out: Out) -> Inventory:
     with out.progress("hashing") as progress:
-        return scan_for_layout(Path(args.build), layout, args.prefix, progress=progress)
+        return layout.loader.scan(Path(args.build), args.prefix, progress=progress)
 
 
 def load_plan(args: argparse.Namespace, out: Out) -> Plan:
-    layout = layout_mod.load(args.layout)
-    inventory = load_inventory(args, layout, out)
-    return make_plan(inventory, layout, prefix=args.prefix or layout.prefix, unclaimed=args.unclaimed)
-
-
-PLAN_COLUMNS = ("package", "kind", "files", "modules", "requires")
-
-
-def plan_rows(plan: Plan) -> list[tuple[str, ...]]:
-    return [
-        (p.name, p.kind, str(len(p.files)), ", ".join(p.modules), ", ".join(p.requires))
-        for p in plan.packages
-    ]
+    layout = load_layout(args.layout)
+    return make_plan(load_inventory(args, layout, out), layout, unclaimed=args.unclaimed)
 
 
 def _warn_all(plan: Plan, out: Out) -> None:
@@ -116,9 +50,9 @@ def _warn_all(plan: Plan, out: Out) -> None:
 
 def cmd_layouts(args: argparse.Namespace, out: Out) -> int:
     rows = []
-    for name, path in layout_mod.shipped_layouts().items():
+    for name, path in shipped_layouts().items():
         try:
-            desc = layout_mod.load(path).description
+            desc = load_layout(path).description
         except QpackError as e:
             desc = f"(invalid: {str(e).splitlines()[0]})"
         rows.append((name, desc))
@@ -134,59 +68,39 @@ def _module_label(mtype: str, name: str) -> str:
 
 
 def cmd_scan(args: argparse.Namespace, out: Out) -> int:
-    layout = layout_mod.load(args.layout)
+    layout = load_layout(args.layout)
     inventory = load_inventory(args, layout, out)
-    prefix = args.prefix or layout.prefix
     owner: dict[str, str] = {}
-    modules = {}
     problems: list[str] = []
     try:
-        plan = make_plan(inventory, layout, prefix=prefix, unclaimed=args.unclaimed)
+        plan = make_plan(inventory, layout, unclaimed=args.unclaimed)
         owner = {c.path: c.package or "(excluded)" for c in plan.claims}
         modules = {m.path: m for m in plan.modules}
         warnings = list(plan.warnings)
     except PlanError as err:
         # scan is the diagnostic view: show every file even when the split cannot be planned.
-        found, warnings = find_modules(inventory, layout, prefix)
-        modules = {m.path: m for m in found}
-        warnings = [*inventory.warnings, *warnings]
+        found = layout.loader.find_modules(inventory)
+        modules = {m.path: m for m in found.modules}
+        warnings = [*inventory.warnings, *found.never_looked_up]
         problems = err.problems
     if args.json:
-        files = []
+        files: list[dict[str, Any]] = []
         for e in inventory.entries:
             m = modules.get(e.path)
-            elf = e.elf
             files.append(
                 {
-                    "path": e.path,
-                    "kind": e.kind,
-                    "mode": f"{e.mode:04o}",
-                    "size": e.size,
-                    "sha256": e.sha256,
-                    "target": e.target,
+                    **e.to_json(),
                     "package": owner.get(e.path),
                     "module": {"id": m.id, "type": m.type, "name": m.name} if m else None,
-                    "elf": None
-                    if elf is None
-                    else {
-                        "machine": elf.machine,
-                        "class": elf.elf_class,
-                        "type": elf.elf_type,
-                        "soname": elf.soname,
-                        "needed": list(elf.needed),
-                        "runpath": list(elf.runpath),
-                        "build_id": elf.build_id,
-                        "stamp_exported": list(elf.stamps_exported),
-                        "stamp_held": list(elf.stamps_held),
-                    },
+                    "elf": e.elf.to_json() if e.elf else None,
                     "elf_error": e.elf_error,
                 }
             )
         out.json(
             {
-                "version": 1,
+                "version": SCAN_JSON_VERSION,
                 "layout": layout.name,
-                "prefix": prefix,
+                "prefix": inventory.prefix,
                 "files": files,
                 "warnings": warnings,
                 "problems": problems,
@@ -203,7 +117,7 @@ def cmd_scan(args: argparse.Namespace, out: Out) -> int:
                 needs = f"-> {e.target}"
             rows.append((e.path, owner.get(e.path, "?"), _module_label(m.type, m.name) if m else "", needs))
         out.table(
-            f"{inventory.root} (layout {layout.name}, prefix {prefix})",
+            f"{inventory.root} (layout {layout.name}, prefix {inventory.prefix})",
             ("file", "package", "module", "ELF needs / link"),
             rows,
         )
@@ -243,55 +157,66 @@ def cmd_plan(args: argparse.Namespace, out: Out) -> int:
     return 0
 
 
-def cmd_split(args: argparse.Namespace, out: Out) -> int:
-    from qpack.output import check_output_dir
-    from qpack.versions import to_pep440
+def _write_wheels(plan: Plan, args: argparse.Namespace, out: Out) -> None:
+    from qpack.writers.wheel import write_wheels
 
-    # Cheap refusals first: a bad version or a non-empty output fails before a long scan.
-    # A version that cannot be read as PEP 440, Debian or RPM is no good for the distro lists either.
-    to_pep440(args.version)
-    outdir = Path(args.output)
-    check_output_dir(outdir, args.force)
-    plan = load_plan(args, out)
-    _warn_all(plan, out)
-    if args.format == "wheel":
-        from qpack.writers.wheel import write_wheels
+    with out.progress("writing wheels") as progress:
+        report = write_wheels(
+            plan,
+            Path(args.output),
+            version=args.version,
+            force=args.force,
+            outside_prefix="drop" if args.drop_outside_prefix else "error",
+            compression_level=args.compression_level,
+            progress=progress,
+        )
+    for w in report.dropped:
+        out.warn(f"{w}: outside the prefix {plan.prefix}, left out of the wheels (--drop-outside-prefix)")
+    for note in report.notes:
+        out.warn(note)
+    out.table("Wheels", ("wheel", "files"), [(str(w.path), str(w.files)) for w in report.written])
 
-        with out.progress("writing wheels") as progress:
-            wheels = write_wheels(
-                plan,
-                outdir,
-                version=args.version,
-                force=args.force,
-                outside_prefix="drop" if args.drop_outside_prefix else "error",
-                compression_level=args.compression_level,
-                progress=progress,
-            )
-        for w in wheels.dropped:
-            out.warn(f"{w}: outside the prefix {plan.prefix}, left out of the wheels (--drop-outside-prefix)")
-        for w in wheels.notes:
-            out.warn(w)
-        out.table("Wheels", ("wheel", "files"), [(p.name, str(n)) for p, n in wheels.wheels])
-        return 0
+
+def _write_tree(plan: Plan, args: argparse.Namespace, out: Out) -> None:
     from qpack.writers.tree import write_tree
 
     with out.progress("writing trees") as progress:
         report = write_tree(
             plan,
-            outdir,
+            Path(args.output),
             version=args.version,
             force=args.force,
             resolve_libs=args.resolve_libs,
             progress=progress,
         )
-    for w in report.notes:
-        out.warn(w)
-    out.table("Packages", ("package", "files"), [(name, str(n)) for name, n in report.packages])
+    for note in report.notes:
+        out.warn(note)
+    out.table("Packages", ("package", "files"), [(w.package, str(w.files)) for w in report.written])
+
+
+# `split --format F` -> the writer that writes F.
+WRITERS: dict[str, Callable[[Plan, argparse.Namespace, Out], None]] = {
+    "wheel": _write_wheels,
+    "tree": _write_tree,
+}
+
+
+def cmd_split(args: argparse.Namespace, out: Out) -> int:
+    from qpack.versions import to_pep440
+    from qpack.writers import check_output
+
+    # Cheap refusals first: a bad version or an output that cannot be used fails before a long
+    # scan. A version that cannot be read as PEP 440, Debian or RPM is no good for distro lists.
+    to_pep440(args.version)
+    check_output(Path(args.output), Path(args.build), args.force)
+    plan = load_plan(args, out)
+    _warn_all(plan, out)
+    WRITERS[args.format](plan, args, out)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace, out: Out) -> int:
-    from qpack.demo_run import run_demo
+    from qpack.demo.run import run_demo
 
     return run_demo(args, out)
 
@@ -340,7 +265,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("split", help="write the packages: wheels or distro trees")
     _build_args(p)
     p.add_argument("--version", required=True, help="version of the build (PEP 440, Debian or RPM style)")
-    p.add_argument("--format", choices=("wheel", "tree"), default="wheel")
+    p.add_argument("--format", choices=tuple(WRITERS), default="wheel")
     p.add_argument("-o", "--output", required=True, help="output directory (must be empty or absent)")
     p.add_argument("--force", action="store_true", help="replace a non-empty output directory")
     p.add_argument("--compression-level", type=int, default=6, choices=range(10), metavar="0-9")

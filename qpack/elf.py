@@ -35,7 +35,7 @@ class ElfReadError(ValueError):
     """The file starts like ELF (or is named like a library) but cannot be read as ELF."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ElfInfo:
     machine: str
     elf_class: int
@@ -51,6 +51,19 @@ class ElfInfo:
     # Dynamic symbols are read for shared objects only (modules, libraries), not for programs.
     defined_symbols: int
     undefined_symbols: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "machine": self.machine,
+            "class": self.elf_class,
+            "type": self.elf_type,
+            "soname": self.soname,
+            "needed": list(self.needed),
+            "runpath": list(self.runpath),
+            "build_id": self.build_id,
+            "stamp_exported": list(self.stamps_exported),
+            "stamp_held": list(self.stamps_held),
+        }
 
     @property
     def wheel_machine(self) -> str | None:
@@ -97,7 +110,7 @@ def read_elf(stream: BinaryIO, stamp_glob: str | None = None, scan_strings: bool
         raise
 
 
-def _read_elf(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool) -> ElfInfo:
+def _read_elf(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool) -> ElfInfo:  # noqa: PLR0912 - one pass over the sections, a branch per structure read
     elf = ELFFile(stream)
     soname: str | None = None
     needed: list[str] = []

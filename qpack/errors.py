@@ -13,24 +13,25 @@ class QpackError(Exception):
     exit_status = 2
 
 
-class LayoutError(QpackError):
-    """A layout file is unreadable or invalid. Holds every problem found, one line each."""
+class ProblemsError(QpackError):
+    """An error that reports every problem found at once, one line each (as packaging's
+    validators do), rather than stopping at the first."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+class LayoutError(ProblemsError):
+    """A layout file is unreadable or invalid. Holds every problem found, one line each."""
 
 
 class BuildError(QpackError):
     """The build tree cannot be read as given (missing, not a directory, unreadable file...)."""
 
 
-class PlanError(QpackError):
+class PlanError(ProblemsError):
     """Files claimed twice, unclaimed files, or a module whose dependency is in no package."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 class VersionError(QpackError):

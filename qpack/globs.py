@@ -27,7 +27,7 @@ def _class(pattern: str, start: int) -> tuple[str, int]:
 
 
 @lru_cache(maxsize=1024)
-def compile_glob(pattern: str) -> re.Pattern[str]:
+def compile_glob(pattern: str) -> re.Pattern[str]:  # noqa: PLR0912 - a tokenizer: one branch per glob token
     """Compile a relative path glob. Raises GlobError for empty, absolute or `..` patterns."""
     if not pattern:
         raise GlobError("empty glob")
@@ -73,5 +73,9 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
         raise GlobError(str(e)) from None
 
 
-def match(pattern: str, path: str) -> bool:
-    return compile_glob(pattern).match(path) is not None
+def expand_prefix(glob: str, prefix: str) -> str:
+    """`{prefix}/bin/qemu-*` with prefix `/usr` -> `usr/bin/qemu-*` (build-root relative)."""
+    pre = prefix.strip("/")
+    if glob.startswith("{prefix}/"):
+        return f"{pre}/{glob[len('{prefix}/') :]}" if pre else glob[len("{prefix}/") :]
+    return glob.replace("{prefix}", pre)

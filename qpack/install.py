@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import email.parser
 import os
-import posixpath
 import sys
 import sysconfig
 import zipfile
@@ -226,34 +225,36 @@ def install_wheels(
     )
     done: list[Installed] = []
     for wp in wheel_paths:
-        info = read_wheel(Path(wp))
-        for lib in {schemes["purelib"], schemes["platlib"]}:
-            for existing in Path(lib).glob("*.dist-info"):
-                if canonicalize_name(existing.name.split("-")[0]) == info.name:
-                    raise InstallError(f"{info.name} is already installed in {target} ({existing.name})")
-        destination = SchemeDictionaryDestination(
-            schemes, interpreter=python, script_kind="posix", bytecode_optimization_levels=()
-        )
-        try:
-            with zipfile.ZipFile(wp) as zf:
-                _check_paths(Path(wp), zf.namelist())
-            with WheelFile.open(Path(wp)) as source:
-                source.validate_record()
-                install(source, destination, {"INSTALLER": f"{installer_name}\n".encode()})
-                dist_info = source.dist_info_dir
-        except InstallerError as e:
-            raise InstallError(f"{wp}: {e}") from None
-        except (ValueError, OSError, zipfile.BadZipFile) as e:
-            raise InstallError(f"{wp}: cannot install: {str(e).splitlines()[0] if str(e) else e!r}") from None
-        root = (
-            schemes["platlib"]
-            if "Root-Is-Purelib: false" in _wheel_text(Path(wp), dist_info)
-            else schemes["purelib"]
-        )
-        done.append(Installed(info.name, info.version, Path(root) / dist_info / "RECORD"))
+        done.append(_install_one(Path(wp), target, schemes, python, installer_name))
     return done
 
 
-def _wheel_text(path: Path, dist_info: str) -> str:
-    with zipfile.ZipFile(path) as zf:
-        return zf.read(posixpath.join(dist_info, "WHEEL")).decode("utf-8", "replace")
+def _install_one(
+    wp: Path, target: Path, schemes: dict[str, str], python: str, installer_name: str
+) -> Installed:
+    """One wheel, its zip opened once: paths checked, RECORD validated, then installed."""
+    try:
+        name, version, _, _ = parse_wheel_filename(wp.name)
+    except InvalidWheelFilename as e:
+        raise InstallError(f"{wp}: not a wheel file name ({e})") from None
+    for lib in {schemes["purelib"], schemes["platlib"]}:
+        for existing in Path(lib).glob("*.dist-info"):
+            if canonicalize_name(existing.name.split("-")[0]) == name:
+                raise InstallError(f"{name} is already installed in {target} ({existing.name})")
+    destination = SchemeDictionaryDestination(
+        schemes, interpreter=python, script_kind="posix", bytecode_optimization_levels=()
+    )
+    try:
+        with zipfile.ZipFile(wp) as zf:
+            _check_paths(wp, zf.namelist())
+            source = WheelFile(zf)
+            source.validate_record()
+            wheel_text = source.read_dist_info("WHEEL")
+            install(source, destination, {"INSTALLER": f"{installer_name}\n".encode()})
+            dist_info = source.dist_info_dir
+    except InstallerError as e:
+        raise InstallError(f"{wp}: {e}") from None
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile) as e:
+        raise InstallError(f"{wp}: cannot install: {str(e).splitlines()[0] if str(e) else e!r}") from None
+    root = schemes["platlib"] if "Root-Is-Purelib: false" in wheel_text else schemes["purelib"]
+    return Installed(name, version, Path(root) / dist_info / "RECORD")

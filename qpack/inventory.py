@@ -15,12 +15,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from qpack.elf import ELF_MAGIC, ElfInfo, ElfReadError, read_elf
 from qpack.errors import BuildError
 from qpack.globs import compile_glob
-from qpack.layout import Layout, expand_prefix
 
 EntryKind = Literal["file", "symlink", "dir"]
 CHUNK = 1 << 20
@@ -29,7 +28,7 @@ Progress = Callable[[int, int], None]
 """Called with (bytes just processed, total bytes) for a progress bar the CLI owns."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     path: str  # relative to the build root, '/'-separated, no leading '/'
     kind: EntryKind
@@ -40,6 +39,18 @@ class Entry:
     elf: ElfInfo | None = None
     elf_error: str | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        """The entry as `scan --json` and the manifest show it (README "Inventory"); every
+        key is present for every kind (null where it means nothing: a link's sha256)."""
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "mode": f"{self.mode:04o}",
+            "size": self.size,
+            "sha256": self.sha256,
+            "target": self.target,
+        }
+
     @property
     def executable(self) -> bool:
         return self.kind == "file" and bool(self.mode & 0o111)
@@ -49,7 +60,7 @@ class Entry:
         return posixpath.basename(self.path)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Inventory:
     root: Path
     prefix: str
@@ -210,24 +221,3 @@ def scan(
         files = list(pool.map(one, regular))
     entries = sorted([*dirs, *links, *files], key=lambda e: e.path)
     return Inventory(root, prefix, tuple(entries), tuple(warnings))
-
-
-def scan_for_layout(
-    root: Path | str,
-    layout: Layout,
-    prefix: str | None = None,
-    *,
-    progress: Progress | None = None,
-    jobs: int | None = None,
-) -> Inventory:
-    """`scan` reading what `layout` needs: the stamp symbol its modules export, and the stamp
-    name held by its executables (at the build's prefix, default the layout's)."""
-    prefix = prefix or layout.prefix
-    return scan(
-        root,
-        prefix,
-        stamp_glob=layout.loader.stamp_symbol,
-        executables=[expand_prefix(g, prefix) for g in layout.loader.executables],
-        progress=progress,
-        jobs=jobs,
-    )

@@ -242,7 +242,9 @@ def parse_dpkg_search(text: str) -> dict[str, str]:
     return out
 
 
-def resolve(sonames: Mapping[str, str], manager: Manager, run: Runner = _run) -> dict[str, str | None]:
+def packages_for_sonames(
+    sonames: Mapping[str, str], manager: Manager, run: Runner = _run
+) -> dict[str, str | None]:
     """soname (-> ELF machine of the file needing it) -> the installed package providing it."""
     tool = _tool(manager)
     if tool is None:

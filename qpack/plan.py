@@ -4,19 +4,27 @@ Every file (and every empty directory) of the build ends in exactly one package 
 exclusion. A file two rules claim is an error naming both rules; files no rule claims are an
 error listing them (like `dh_missing --fail-missing`) unless the caller says `core` or `drop`.
 Writers take a Plan and never re-decide ownership.
+
+`make_plan` runs named phases, each a small function: the modules the loader sees and their
+problems, the layout's rules, claims, the unclaimed policy, packages with their requirements,
+the meta package, and directory ownership. Problems from every phase are reported together.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Literal
 
 from qpack.errors import PlanError
-from qpack.globs import compile_glob
-from qpack.inventory import Entry, Inventory
-from qpack.layout import Layout, expand_prefix, module_glob_matches
+from qpack.globs import compile_glob, expand_prefix
+from qpack.inventory import Entry, Inventory, Progress
+from qpack.layout import Layout, PackageRule, PinKind, load_layout, module_glob_matches
+from qpack.loader import FoundModules, Module
 
 PackageKind = Literal["core", "module", "group", "meta"]
 Unclaimed = Literal["error", "core", "drop"]
@@ -114,15 +122,7 @@ def _is_system_dir(path: str, prefix: str) -> bool:
     return path.startswith(f"{pre}/") and path[len(pre) + 1 :] in _SYSTEM_DIRS | {"share/doc", "lib", "bin"}
 
 
-@dataclass(frozen=True)
-class Module:
-    id: str
-    type: str
-    name: str
-    path: str
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Claim:
     """Why a path is where it is: `--explain` prints these."""
 
@@ -132,36 +132,42 @@ class Claim:
     module: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Package:
     name: str
     kind: PackageKind
     files: tuple[str, ...]
     modules: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
+    # How each required sibling is pinned in distro lists; unlisted ones are "exact".
+    pins: Mapping[str, PinKind] = field(default_factory=dict)
     summary: str = ""
     dirs: tuple[str, ...] = ()  # directories this package alone owns (RPM %dir)
-    extras: tuple[tuple[str, tuple[str, ...]], ...] = ()  # meta only: extra -> packages
+    extras: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # meta only: extra -> packages
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Excluded:
     path: str
     reason: str
     rule: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Plan:
     layout: Layout
     inventory: Inventory
-    prefix: str
     packages: tuple[Package, ...]
     excluded: tuple[Excluded, ...]
     unclaimed: tuple[str, ...]
     claims: tuple[Claim, ...]
     modules: tuple[Module, ...]
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def prefix(self) -> str:
+        """Where the build was staged: decided once, when it was scanned."""
+        return self.inventory.prefix
 
     def package(self, name: str) -> Package:
         for p in self.packages:
@@ -184,7 +190,7 @@ class Plan:
                     "files": list(p.files),
                     "modules": list(p.modules),
                     "requires": list(p.requires),
-                    **({"extras": {k: list(v) for k, v in p.extras}} if p.kind == "meta" else {}),
+                    **({"extras": {k: list(v) for k, v in p.extras.items()}} if p.kind == "meta" else {}),
                 }
                 for p in self.packages
             ],
@@ -194,256 +200,308 @@ class Plan:
         }
 
 
-def find_modules(inventory: Inventory, layout: Layout, prefix: str) -> tuple[list[Module], list[str]]:
-    """Modules of the build: files in a module directory named as the loader looks them up.
-    Also returns warnings for `.so` files there that the loader would never look up."""
-    dir_res = [compile_glob(d) for d in layout.module_dirs(prefix)]
-    naming = layout.loader.naming
-    modules: list[Module] = []
-    warnings: list[str] = []
-    for e in inventory.files():
-        for dir_re in dir_res:
-            # A module dir glob may contain '*' ({pkgversion}); try every ancestor of the path.
-            parts = e.path.split("/")
-            for cut in range(len(parts) - 1, 0, -1):
-                base = "/".join(parts[:cut])
-                if dir_re.match(base):
-                    rel = "/".join(parts[cut:])
-                    parsed = naming.parse(rel)
-                    mid = naming.module_id(*parsed) if parsed else None
-                    if parsed and mid and (layout.known_modules is None or mid in layout.known_modules):
-                        modules.append(Module(mid, parsed[0], parsed[1], e.path))
-                    elif parsed:
-                        warnings.append(
-                            f"{e.path}: in a module directory, but the loader never looks up this name "
-                            f"(module {mid!r} is not in modules.known)"
-                        )
-                    elif rel.endswith(".so") or ".so." in rel:
-                        warnings.append(
-                            f"{e.path}: in a module directory, but the loader never looks up this name "
-                            f"(modules are named {naming.pattern!r}"
-                            + (f" with types {', '.join(naming.types)}" if naming.typed else "")
-                            + ")"
-                        )
-                    break
-            else:
-                continue
-            break
-    return modules, warnings
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    """One explicit layout rule, a `[[package]]` or an `[[exclude]]`, ready to match."""
+
+    description: str  # "package[0] 'qemu-core'" or "exclude[1] (test-only accelerator)"
+    package: str | None  # None: an exclusion
+    reason: str
+    files: tuple[tuple[str, re.Pattern[str]], ...]  # (glob as written, compiled at the prefix)
+    modules: tuple[str, ...]
+
+    def match(self, path: str, module: Module | None) -> str | None:
+        """Why this rule claims `path` (`files '...'` or `modules '...'`), or None."""
+        for glob, pattern in self.files:
+            if pattern.match(path):
+                return f"files {glob!r}"
+        if module is not None:
+            for glob in self.modules:
+                if module_glob_matches(glob, module.id):
+                    return f"modules {glob!r}"
+        return None
 
 
-def make_plan(
-    inventory: Inventory, layout: Layout, *, prefix: str | None = None, unclaimed: Unclaimed = "error"
-) -> Plan:
-    prefix = prefix if prefix is not None else inventory.prefix
-    modules, warnings = find_modules(inventory, layout, prefix)
-    warnings = [*inventory.warnings, *warnings]
-    module_at = {m.path: m for m in modules}
-    ids = defaultdict(list)
-    for m in modules:
-        ids[m.id].append(m.path)
+def layout_rules(layout: Layout, prefix: str) -> tuple[Rule, ...]:
+    """The layout's explicit rules in layout order: packages, then exclusions."""
+
+    def compiled(globs: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+        return tuple((g, compile_glob(expand_prefix(g, prefix))) for g in globs)
+
+    rules = [
+        Rule(
+            description=f"package[{p.index}] {p.name!r}",
+            package=p.name,
+            reason="",
+            files=compiled(p.files),
+            modules=p.modules,
+        )
+        for p in layout.packages
+    ]
+    rules += [
+        Rule(
+            description=f"exclude[{x.index}] ({x.reason})",
+            package=None,
+            reason=x.reason,
+            files=compiled(x.files),
+            modules=x.modules,
+        )
+        for x in layout.exclusions
+    ]
+    return tuple(rules)
+
+
+@dataclass
+class _Claims:
+    """What the claiming phases found; the later phases read and extend it."""
+
+    claims: list[Claim] = field(default_factory=list)
+    excluded: list[Excluded] = field(default_factory=list)
+    unclaimed: list[str] = field(default_factory=list)
+    per_module_names: dict[str, str] = field(default_factory=dict)  # module id -> package
+
+
+# --------------------------------------------------------------------------- the phases
+
+
+def module_problems(found: FoundModules, inventory: Inventory) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of the modules themselves: installed twice is an error, a module
+    the loader cannot read as ELF a warning."""
     problems = [
         f"module {mid!r} is installed twice: {', '.join(paths)} (the loader loads only the first it finds)"
-        for mid, paths in sorted(ids.items())
-        if len(paths) > 1
+        for mid, paths in found.duplicates.items()
     ]
-
     by_path = inventory.by_path()
-    for m in modules:
-        e = by_path[m.path]
-        if e.elf_error:
-            warnings.append(f"{m.path}: module is {e.elf_error}; the loader cannot load it")
+    warnings = [
+        f"{m.path}: module is {err}; the loader cannot load it"
+        for m in found.modules
+        if (err := by_path[m.path].elf_error)
+    ]
+    return problems, warnings
 
-    items: list[Entry] = [*inventory.files(), *inventory.empty_dirs()]
-    # Explicit rules: (description, package or None, matcher)
-    rules: list[tuple[str, str | None, str | None, tuple[str, ...], tuple[str, ...]]] = []
-    for p in layout.packages:
-        rules.append((f"package[{p.index}] {p.name!r}", p.name, None, p.files, p.modules))
-    for x in layout.exclusions:
-        rules.append((f"exclude[{x.index}] ({x.reason})", None, x.reason, x.files, x.modules))
 
-    claims: list[Claim] = []
-    excluded: list[Excluded] = []
-    unclaimed_paths: list[str] = []
+def claim(
+    items: tuple[Entry, ...], rules: tuple[Rule, ...], module_at: Mapping[str, Module], layout: Layout
+) -> tuple[_Claims, list[str]]:
+    """Each path to the one rule that claims it, else to its per-module package or a `rest`
+    package; paths no rule claims stay unclaimed. A path two rules claim is a problem."""
+    out = _Claims()
+    problems: list[str] = []
     rest_core = next((p.name for p in layout.packages if p.rest and p.kind == "core"), None)
     rest_group = next((p.name for p in layout.packages if p.rest and p.kind == "group"), None)
-    per_module_names: dict[str, str] = {}
-
     for e in items:
         mod = module_at.get(e.path)
-        hits: list[tuple[str, str | None, str | None, str]] = []
-        for desc, pkg, reason, file_globs, mod_globs in rules:
-            why = None
-            for g in file_globs:
-                if compile_glob(expand_prefix(g, prefix)).match(e.path):
-                    why = f"files {g!r}"
-                    break
-            if why is None and mod is not None:
-                for g in mod_globs:
-                    if module_glob_matches(g, mod.id):
-                        why = f"modules {g!r}"
-                        break
-            if why is not None:
-                hits.append((desc, pkg, reason, why))
+        hits = [(r, why) for r in rules if (why := r.match(e.path, mod)) is not None]
         if len(hits) > 1:
-            a, b = hits[0], hits[1]
-            problems.append(f"{e.path}: claimed twice: by {a[0]} ({a[3]}) and by {b[0]} ({b[3]})")
+            (a, why_a), (b, why_b) = hits[0], hits[1]
+            problems.append(
+                f"{e.path}: claimed twice: by {a.description} ({why_a}) and by {b.description} ({why_b})"
+            )
             continue
         if hits:
-            desc, pkg, reason, why = hits[0]
-            rule = f"{desc}: {why}"
-            if pkg is None:
-                excluded.append(Excluded(e.path, reason or "", rule))
-            claims.append(Claim(e.path, pkg, rule, mod.id if mod else None))
-            continue
-        if mod is not None:
-            if layout.per_module is not None:
-                name, key = layout.per_module.package_name(mod.type, mod.name, mod.id)
-                per_module_names[mod.id] = name
-                claims.append(Claim(e.path, name, f"{key} ({mod.id})", mod.id))
-                continue
-            if rest_group is not None:
-                claims.append(
-                    Claim(e.path, rest_group, f"package {rest_group!r}: rest (other modules)", mod.id)
-                )
-                continue
-        elif rest_core is not None:
-            claims.append(Claim(e.path, rest_core, f"package {rest_core!r}: rest (other files)"))
-            continue
-        unclaimed_paths.append(e.path)
+            rule, why = hits[0]
+            if rule.package is None:
+                out.excluded.append(Excluded(e.path, rule.reason, f"{rule.description}: {why}"))
+            out.claims.append(
+                Claim(e.path, rule.package, f"{rule.description}: {why}", mod.id if mod else None)
+            )
+        elif mod is not None and layout.per_module is not None:
+            name, key = layout.per_module.package_name(mod.type, mod.name, mod.id)
+            out.per_module_names[mod.id] = name
+            out.claims.append(Claim(e.path, name, f"{key} ({mod.id})", mod.id))
+        elif mod is not None and rest_group is not None:
+            out.claims.append(
+                Claim(e.path, rest_group, f"package {rest_group!r}: rest (other modules)", mod.id)
+            )
+        elif mod is None and rest_core is not None:
+            out.claims.append(Claim(e.path, rest_core, f"package {rest_core!r}: rest (other files)"))
+        else:
+            out.unclaimed.append(e.path)
+    return out, problems
 
-    if unclaimed_paths and unclaimed == "error":
-        shown = "\n  ".join(unclaimed_paths[:50])
-        more = f"\n  ... and {len(unclaimed_paths) - 50} more" if len(unclaimed_paths) > 50 else ""
-        problems.append(
-            f"{len(unclaimed_paths)} file(s) claimed by no package of layout {layout.name!r} "
+
+def apply_unclaimed(
+    found: _Claims, policy: Unclaimed, layout: Layout, module_at: Mapping[str, Module]
+) -> list[str]:
+    """The unclaimed policy: fail (`error`), give them to the core (`core`), or leave them out
+    but still list them (`drop`, so scripts see what was left out). Returns problems."""
+    paths = found.unclaimed
+    if not paths:
+        return []
+    if policy == "error":
+        shown = "\n  ".join(paths[:50])
+        more = f"\n  ... and {len(paths) - 50} more" if len(paths) > 50 else ""
+        return [
+            f"{len(paths)} file(s) claimed by no package of layout {layout.name!r} "
             f"(add a rule, or pass --unclaimed core|drop):\n  {shown}{more}"
-        )
-    elif unclaimed_paths and unclaimed == "core":
+        ]
+    if policy == "core":
+        rest_core = next((p.name for p in layout.packages if p.rest and p.kind == "core"), None)
         target = rest_core or next(iter(layout.core_packages()), None)
         if target is None:
-            problems.append(f"--unclaimed core: layout {layout.name!r} has no core package")
-        else:
-            for path in unclaimed_paths:
-                claims.append(
-                    Claim(path, target, "--unclaimed core", module_at[path].id if path in module_at else None)
-                )
-        unclaimed_paths = []
-    elif unclaimed_paths and unclaimed == "drop":
-        for path in unclaimed_paths:
-            excluded.append(Excluded(path, "claimed by no rule (--unclaimed drop)", "--unclaimed drop"))
-            claims.append(Claim(path, None, "--unclaimed drop"))
-        # Dropped files are still listed as unclaimed, so scripts see what was left out.
+            return [f"--unclaimed core: layout {layout.name!r} has no core package"]
+        for path in paths:
+            found.claims.append(
+                Claim(path, target, "--unclaimed core", module_at[path].id if path in module_at else None)
+            )
+        found.unclaimed = []
+        return []
+    for path in paths:
+        found.excluded.append(Excluded(path, "claimed by no rule (--unclaimed drop)", "--unclaimed drop"))
+        found.claims.append(Claim(path, None, "--unclaimed drop"))
+    return []
 
-    # Group files by package in a stable order: layout packages, then per-module, then meta.
+
+def build_packages(
+    found: _Claims, layout: Layout, modules: tuple[Module, ...]
+) -> tuple[list[Package], list[str]]:
+    """The layout's packages, then the per-module ones, with their files, modules and
+    requirements: the core packages (or the rule's own `requires`) plus the packages of
+    the modules each module needs loaded first. Returns (packages, problems)."""
+    problems: list[str] = []
     files_of: dict[str, list[str]] = defaultdict(list)
     modules_of: dict[str, list[str]] = defaultdict(list)
-    for cl in claims:
+    for cl in found.claims:
         if cl.package is None:
             continue
         files_of[cl.package].append(cl.path)
         if cl.module:
             modules_of[cl.package].append(cl.module)
-    module_pkg = {cl.module: cl.package for cl in claims if cl.module and cl.package}
+    module_pkg = {cl.module: cl.package for cl in found.claims if cl.module and cl.package}
     present = {m.id for m in modules}
 
-    names_in_order = [p.name for p in layout.packages] + sorted(
-        set(per_module_names.values()) - {p.name for p in layout.packages}
-    )
-    clash = set(per_module_names.values()) & {p.name for p in layout.packages}
-    for n in sorted(clash):
+    rules = {p.name: p for p in layout.packages}
+    per_module = set(found.per_module_names.values())
+    names = [p.name for p in layout.packages] + sorted(per_module - set(rules))
+    for n in sorted(per_module & set(rules)):
         problems.append(f"per-module package name {n!r} is also a [[package]] of layout {layout.name!r}")
-    if layout.meta and layout.meta.name in names_in_order:
+    if layout.meta and layout.meta.name in names:
         problems.append(f"meta package name {layout.meta.name!r} is also the name of another package")
 
-    kinds = {p.name: p.kind for p in layout.packages}
-    explicit_requires = {p.name: p.requires for p in layout.packages}
-    cores = list(layout.core_packages())
     packages: list[Package] = []
-    for name in names_in_order:
+    for name in names:
+        rule = rules.get(name)
+        kind: PackageKind = rule.kind if rule else "module"
         mods = sorted(set(modules_of.get(name, [])))
-        kind: PackageKind = kinds.get(name, "module")
-        if name in explicit_requires and explicit_requires[name] is not None:
-            req = list(explicit_requires[name] or ())
-        elif kind == "core":
-            req = []
-        elif kind == "module" and layout.per_module and layout.per_module.requires is not None:
-            req = list(layout.per_module.requires)
-        else:
-            req = list(cores)
+        req = _base_requires(layout, rule, kind)
         for mid in mods:
-            for dep in layout.deps_of(mid):
+            for dep in layout.loader.deps_of(mid):
                 if dep not in present or dep not in module_pkg:
                     where = "is not in this build" if dep not in present else "is excluded"
                     problems.append(
                         f"module {mid!r} (package {name!r}) needs module {dep!r}, "
                         f"which {where}: it would never load"
                     )
-                    continue
-                dep_pkg = module_pkg[dep]
-                if dep_pkg != name and dep_pkg not in req:
-                    req.append(dep_pkg)
-        req = [r for r in req if r != name]
-        summary = ""
-        if name in kinds:
-            summary = next(p.summary for p in layout.packages if p.name == name)
-        elif layout.per_module:
-            summary = layout.per_module.summary.replace("{module}", mods[0] if mods else name)
-        packages.append(
-            Package(name, kind, tuple(sorted(files_of.get(name, []))), tuple(mods), tuple(req), summary)
-        )
-
-    if layout.meta is not None:
-        meta = layout.meta
-        req = list(meta.requires) if meta.requires is not None else list(cores)
-        extras: dict[str, set[str]] = defaultdict(set)
-        for m in modules:
-            if m.id not in module_pkg:
-                continue
-            extras[m.id].add(module_pkg[m.id])
-            if m.type:
-                extras[m.type].add(module_pkg[m.id])
-            extras["all"].add(module_pkg[m.id])
-        for ename, members in meta.extras:
-            for member in members:
-                matched = [mm.id for mm in modules if member in (mm.id, mm.type)]
-                if not matched:
-                    warnings.append(f"meta.extras.{ename}: {member!r} names no module of this build")
-                extras[ename].update(module_pkg[x] for x in matched if x in module_pkg)
+                elif module_pkg[dep] != name and module_pkg[dep] not in req:
+                    req.append(module_pkg[dep])
         packages.append(
             Package(
-                meta.name,
-                "meta",
-                (),
-                (),
-                tuple(req),
-                meta.summary,
-                extras=tuple(sorted((k, tuple(sorted(v))) for k, v in extras.items())),
+                name=name,
+                kind=kind,
+                files=tuple(sorted(files_of.get(name, []))),
+                modules=tuple(mods),
+                requires=tuple(r for r in req if r != name),
+                pins=rule.pins if rule is not None else {},
+                summary=_summary(layout, rule, mods, name),
             )
         )
+    return packages, problems
 
-    for made in packages:
-        if not made.files and made.kind != "meta":
-            warnings.append(f"package {made.name!r} has no files in this build")
 
+def _base_requires(layout: Layout, rule: PackageRule | None, kind: PackageKind) -> list[str]:
+    """A package's requirements before module dependencies: its rule's own `requires`, else
+    none for a core package, else the per-module `requires`, else the core packages."""
+    if rule is not None and rule.requires is not None:
+        return list(rule.requires)
+    if kind == "core":
+        return []
+    if kind == "module" and layout.per_module and layout.per_module.requires is not None:
+        return list(layout.per_module.requires)
+    return list(layout.core_packages())
+
+
+def _summary(layout: Layout, rule: PackageRule | None, mods: list[str], name: str) -> str:
+    if rule is not None:
+        return rule.summary
+    if layout.per_module:
+        return layout.per_module.summary.replace("{module}", mods[0] if mods else name)
+    return ""
+
+
+def meta_package(
+    layout: Layout, modules: tuple[Module, ...], module_pkg: Mapping[str, str]
+) -> tuple[Package | None, list[str]]:
+    """The meta package: requires the core packages; its extras are every module id, every
+    module type and `all`, plus the layout's own `[meta.extras]`. Returns (package, warnings)."""
+    meta = layout.meta
+    if meta is None:
+        return None, []
+    warnings: list[str] = []
+    extras: dict[str, set[str]] = defaultdict(set)
+    for m in modules:
+        if m.id not in module_pkg:
+            continue
+        extras[m.id].add(module_pkg[m.id])
+        if m.type:
+            extras[m.type].add(module_pkg[m.id])
+        extras["all"].add(module_pkg[m.id])
+    for ename, members in meta.extras.items():
+        for member in members:
+            matched = [mm.id for mm in modules if member in (mm.id, mm.type)]
+            if not matched:
+                warnings.append(f"meta.extras.{ename}: {member!r} names no module of this build")
+            extras[ename].update(module_pkg[x] for x in matched if x in module_pkg)
+    requires = meta.requires if meta.requires is not None else layout.core_packages()
+    package = Package(
+        name=meta.name,
+        kind="meta",
+        files=(),
+        requires=tuple(requires),
+        summary=meta.summary,
+        extras={k: tuple(sorted(v)) for k, v in sorted(extras.items())},
+    )
+    return package, warnings
+
+
+def make_plan(inventory: Inventory, layout: Layout, *, unclaimed: Unclaimed = "error") -> Plan:
+    """Which package owns each file of the build; raises PlanError listing every problem.
+    The prefix is the one the build was scanned with (`inventory.prefix`)."""
+    prefix = inventory.prefix
+    found = layout.loader.find_modules(inventory)
+    problems, module_warnings = module_problems(found, inventory)
+    warnings = [*inventory.warnings, *found.never_looked_up, *module_warnings]
+    module_at = {m.path: m for m in found.modules}
+
+    items = (*inventory.files(), *inventory.empty_dirs())
+    claims, claim_problems = claim(items, layout_rules(layout, prefix), module_at, layout)
+    problems += claim_problems
+    problems += apply_unclaimed(claims, unclaimed, layout, module_at)
+
+    packages, package_problems = build_packages(claims, layout, found.modules)
+    problems += package_problems
+    module_pkg = {cl.module: cl.package for cl in claims.claims if cl.module and cl.package}
+    meta, meta_warnings = meta_package(layout, found.modules, module_pkg)
+    warnings += meta_warnings
+    if meta is not None:
+        packages.append(meta)
+    warnings += [
+        f"package {p.name!r} has no files in this build" for p in packages if not p.files and p.kind != "meta"
+    ]
     if problems:
         raise PlanError(problems)
-
-    packages = _with_dirs(packages, inventory, prefix)
     return Plan(
         layout=layout,
         inventory=inventory,
-        prefix=prefix,
-        packages=tuple(packages),
-        excluded=tuple(sorted(excluded, key=lambda x: x.path)),
-        unclaimed=tuple(unclaimed_paths),
-        claims=tuple(sorted(claims, key=lambda c: c.path)),
-        modules=tuple(sorted(modules, key=lambda m: m.id)),
+        packages=tuple(with_dirs(packages, prefix)),
+        excluded=tuple(sorted(claims.excluded, key=lambda x: x.path)),
+        unclaimed=tuple(claims.unclaimed),
+        claims=tuple(sorted(claims.claims, key=lambda c: c.path)),
+        modules=tuple(sorted(found.modules, key=lambda m: m.id)),
         warnings=tuple(warnings),
     )
 
 
-def _with_dirs(packages: list[Package], inventory: Inventory, prefix: str) -> list[Package]:
+def with_dirs(packages: list[Package], prefix: str) -> list[Package]:
     """Which package owns each directory (RPM `%dir`), never one of the base system's:
     - a directory whose files all belong to one package belongs to it;
     - a directory shared by several packages (QEMU's module dir: modules in many packages)
@@ -467,28 +525,32 @@ def _with_dirs(packages: list[Package], inventory: Inventory, prefix: str) -> li
                     todo.append(r)
         return seen
 
-    order = [p.name for p in packages]
+    order = {p.name: i for i, p in enumerate(packages)}
     dirs_of: dict[str, list[str]] = defaultdict(list)
     for d, owners in owner_of.items():
         if _is_system_dir(d, prefix):
             continue
-        common = set.intersection(*(closure(o) for o in owners))
         if len(owners) == 1:
             dirs_of[next(iter(owners))].append(d)
-        elif common:
+            continue
+        common = set.intersection(*(closure(o) for o in owners))
+        if common:
             # Prefer a package that has files there itself, then layout order.
-            best = min(common, key=lambda n: (n not in owners, order.index(n) if n in order else len(order)))
+            best = min(common, key=lambda n: (n not in owners, order.get(n, len(order))))
             dirs_of[best].append(d)
-    return [
-        Package(
-            p.name,
-            p.kind,
-            p.files,
-            p.modules,
-            p.requires,
-            p.summary,
-            tuple(sorted(dirs_of.get(p.name, []))),
-            p.extras,
-        )
-        for p in packages
-    ]
+    return [replace(p, dirs=tuple(sorted(dirs_of.get(p.name, [])))) for p in packages]
+
+
+def plan_build(
+    build: Path | str,
+    layout: Layout | Path | str,
+    *,
+    prefix: str | None = None,
+    unclaimed: Unclaimed = "error",
+    progress: Progress | None = None,
+) -> Plan:
+    """Scan a staged build with the layout's loader (at `prefix`, default the layout's) and plan
+    it: the load -> scan -> plan sequence every caller needs."""
+    lay = layout if isinstance(layout, Layout) else load_layout(layout)
+    inventory = lay.loader.scan(build, prefix, progress=progress)
+    return make_plan(inventory, lay, unclaimed=unclaimed)

@@ -73,7 +73,7 @@ def _bad(version: str, why: str) -> VersionError:
     return VersionError(f"version {version!r} cannot be mapped to PEP 440: {why}")
 
 
-def to_pep440(version: str) -> str:
+def to_pep440(version: str) -> str:  # noqa: PLR0912 - one branch per rule of the mapping, in the order the README gives
     """The PEP 440 form of a PEP 440, Debian or RPM version (see the module docstring)."""
     text = version.strip()
     if not text:

@@ -120,9 +120,9 @@ def test_fedora_names_every_module_and_follows_module_dep(fedora_tree: Path, tmp
 
 
 def test_fedora_layout_looks_in_lib64(qemu_build: QemuBuild) -> None:
-    lay = layout_mod.load("qemu-fedora")
-    assert lay.module_dirs("/usr") == ("usr/lib64/qemu",)
-    assert lay.dependencies == layout_mod.load("qemu").dependencies
+    lay = layout_mod.load_layout("qemu-fedora")
+    assert lay.loader.module_dirs("/usr") == ("usr/lib64/qemu",)
+    assert lay.loader.dependencies == layout_mod.load_layout("qemu").loader.dependencies
     # Applied to Debian's tree as staged, its module dir is not Fedora's: nothing is a module.
     r = run_qpack("plan", str(qemu_build.root), "--layout", "qemu-fedora", "--json")
     assert r.returncode == 0, r.stderr
@@ -156,7 +156,11 @@ def test_module_whose_dependency_is_in_no_package_is_an_error(tmp_path: Path) ->
 
 
 def test_trixie_adds_opengl_and_spice_module_packages(qemu_build: QemuBuild) -> None:
-    r = run_qpack("plan", str(qemu_build.root), "--layout", "qemu-debian-trixie", "--json")
+    # Bookworm's build has files trixie's layout no longer knows (tests/test_trixie.py checks
+    # trixie's own build file for file); the module packages are what this test is about.
+    r = run_qpack(
+        "plan", str(qemu_build.root), "--layout", "qemu-debian-trixie", "--json", "--unclaimed", "drop"
+    )
     assert r.returncode == 0, r.stderr
     pkgs = {p["name"]: p for p in json.loads(r.stdout)["packages"]}
     present = {p.name[: -len(".so")] for p in (qemu_build.root / DEBIAN_MODDIR).glob("*.so")}
@@ -183,11 +187,11 @@ def test_trixie_adds_opengl_and_spice_module_packages(qemu_build: QemuBuild) -> 
 
 def test_all_shipped_distro_layouts_load() -> None:
     for name in ("qemu-debian", "qemu-fedora", "qemu-debian-trixie"):
-        lay = layout_mod.load(name)
+        lay = layout_mod.load_layout(name)
         assert lay.name == name
-    deb = layout_mod.load("qemu-debian")
+    deb = layout_mod.load_layout("qemu-debian")
     x86 = next(p for p in deb.packages if p.name == "qemu-system-x86")
-    assert x86.pins == (("qemu-system-data", "upstream"),)
+    assert x86.pins == {"qemu-system-data": "upstream"}
 
 
 def _layout(tmp_path: Path, package: str) -> Path:
@@ -205,14 +209,16 @@ def test_pins_are_validated(tmp_path: Path) -> None:
         '[[package]]\nname = "core"\nkind = "core"\nrest = true\nrequires = ["data"]\n'
         'pins = { "data" = "upstream" }\n',
     )
-    assert next(p for p in layout_mod.load(ok).packages if p.name == "core").pins == (("data", "upstream"),)
+    assert next(p for p in layout_mod.load_layout(ok).packages if p.name == "core").pins == {
+        "data": "upstream"
+    }
     bad = _layout(
         tmp_path,
         '[[package]]\nname = "core"\nkind = "core"\nrest = true\nrequires = ["data"]\n'
         'pins = { "data" = "loose", "other" = "exact" }\n',
     )
     with pytest.raises(LayoutError) as e:
-        layout_mod.load(bad)
+        layout_mod.load_layout(bad)
     assert e.value.problems == [
         f"{bad}: package[1].pins.data: must be one of exact, upstream, got 'loose'",
         f"{bad}: package[1].pins.other: pins 'other', which is not in this package's requires",
@@ -221,4 +227,4 @@ def test_pins_are_validated(tmp_path: Path) -> None:
         tmp_path, '[[package]]\nname = "core"\nkind = "core"\nrest = true\npins = "upstream"\n'
     )
     with pytest.raises(LayoutError, match=r"package\[1\]\.pins: must be a table"):
-        layout_mod.load(not_table)
+        layout_mod.load_layout(not_table)

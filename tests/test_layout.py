@@ -14,6 +14,7 @@ from qpack import layout as L
 from qpack.cli import main
 from qpack.errors import LayoutError
 from qpack.globs import GlobError, compile_glob
+from qpack.loader import canon_pkgversion
 
 from .conftest import run_qpack
 
@@ -49,7 +50,7 @@ def problems(tmp_path: Path, text: str) -> list[str]:
     `error: <file>: <key>: <problem>` line each, exit status 2, no traceback."""
     path = write(tmp_path, text)
     with pytest.raises(LayoutError) as e:
-        L.load(path)
+        L.load_layout(path)
     assert all(line.startswith(f"{path}: ") for line in e.value.problems), e.value.problems
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
@@ -61,30 +62,35 @@ def problems(tmp_path: Path, text: str) -> list[str]:
 
 def test_shipped_layouts_load() -> None:
     for name in ("qemu", "demo"):
-        lay = L.load(name)
+        lay = L.load_layout(name)
         assert lay.name == name
         assert lay.description
-    q = L.load("qemu")
+    q = L.load_layout("qemu")
     assert q.loader.naming.parse("ui-curses.so") == ("ui", "curses")
     assert q.loader.naming.parse("hw-display-virtio-gpu-pci-gl.so") == ("hw", "display-virtio-gpu-pci-gl")
     assert q.loader.naming.parse("libfoo.so") is None
     assert q.loader.naming.parse("net-foo.so") is None  # not a declared type
     assert [s.kind for s in q.loader.search] == ["env", "relocated", "absolute"]
-    assert q.deps_of("ui-spice-app") == ("ui-spice-core", "chardev-spice")
+    assert q.loader.deps_of("ui-spice-app") == ("ui-spice-core", "chardev-spice")
 
 
 def test_the_three_naming_schemes(tmp_path: Path) -> None:
-    typed_dirs = L.load(write(tmp_path, BASE.replace('"{type}-{name}.so"', '"{type}/{name}.so"')))
+    typed_dirs = L.load_layout(write(tmp_path, BASE.replace('"{type}-{name}.so"', '"{type}/{name}.so"')))
     assert typed_dirs.loader.naming.parse("ui/gtk.so") == ("ui", "gtk")
     assert typed_dirs.loader.naming.parse("ui-gtk.so") is None
     untyped = BASE.replace('"{type}-{name}.so"', '"lib{name}.so"').replace('types = ["ui", "block"]', "")
-    lay = L.load(write(tmp_path, untyped, "u.toml"))
+    lay = L.load_layout(write(tmp_path, untyped, "u.toml"))
     assert lay.loader.naming.parse("libfoo.so") == ("", "foo")
     assert lay.loader.naming.module_id("", "foo") == "foo"
+    # {type} would always be empty without types: `prog-{type}-{name}` gave `prog--name`.
+    typeless = untyped.replace('name = "prog-{module}"', 'name = "prog-{type}-{name}"')
+    assert typeless != untyped
+    found = problems(tmp_path, typeless)
+    assert any(": per-module.name: " in p and "{type} is always empty" in p for p in found), found
 
 
 def test_all_three_search_kinds_and_pkgversion() -> None:
-    assert L.canon_pkgversion("Debian 1:7.2+dfsg-7+deb12u18+b3") == "Debian_1_7.2+dfsg-7+deb12u18+b3"
+    assert canon_pkgversion("Debian 1:7.2+dfsg-7+deb12u18+b3") == "Debian_1_7.2+dfsg-7+deb12u18+b3"
 
 
 @pytest.mark.parametrize(
@@ -196,33 +202,33 @@ modules = ["*"]
 """,
         "child.toml",
     )
-    lay = L.load(child)
+    lay = L.load_layout(child)
     assert lay.name == "child"
     assert lay.loader.stamp_symbol == "prog_stamp_*"
     assert [p.name for p in lay.packages] == ["everything", "mods"]
     assert lay.per_module is None  # packaging is replaced as a whole
-    assert lay.deps_of("ui-gtk") == ("ui-opengl",)
+    assert lay.loader.deps_of("ui-gtk") == ("ui-opengl",)
 
 
 def test_extends_shipped_by_name_and_cycles(tmp_path: Path) -> None:
     child = write(tmp_path, '[layout]\nextends = "qemu"\nname = "q2"\n', "q2.toml")
-    assert L.load(child).loader.stamp_symbol == "qemu_stamp_*"
+    assert L.load_layout(child).loader.stamp_symbol == "qemu_stamp_*"
     write(tmp_path, '[layout]\nextends = "b.toml"\n', "a.toml")
     write(tmp_path, '[layout]\nextends = "a.toml"\n', "b.toml")
     with pytest.raises(LayoutError, match="cycle"):
-        L.load(tmp_path / "a.toml")
+        L.load_layout(tmp_path / "a.toml")
     write(tmp_path, '[layout]\nextends = "nope.toml"\n', "c.toml")
     with pytest.raises(LayoutError, match=r"layout\.extends: .*nope\.toml: layout file not found"):
-        L.load(tmp_path / "c.toml")
+        L.load_layout(tmp_path / "c.toml")
 
 
 def test_unreadable_and_invalid_toml(tmp_path: Path) -> None:
     with pytest.raises(LayoutError, match="layout file not found"):
-        L.load(tmp_path / "missing.toml")
+        L.load_layout(tmp_path / "missing.toml")
     with pytest.raises(LayoutError, match="invalid TOML"):
-        L.load(write(tmp_path, "[loader\n"))
+        L.load_layout(write(tmp_path, "[loader\n"))
     with pytest.raises(LayoutError, match="no such shipped layout"):
-        L.load("nosuchlayout")
+        L.load_layout("nosuchlayout")
 
 
 def test_cli_layout_error_is_one_line_per_problem_exit_2(tmp_path: Path, demo_build: Path) -> None:

@@ -13,8 +13,7 @@ import pytest
 
 from qpack import layout as L
 from qpack.errors import PlanError
-from qpack.inventory import scan_for_layout
-from qpack.plan import make_plan
+from qpack.plan import plan_build
 
 from .conftest import copy_build, run_qpack
 
@@ -22,9 +21,7 @@ DEMO_MODULES = {"ui-curses", "ui-gtk", "ui-opengl", "block-curl", "block-nfs", "
 
 
 def plan_of(build: Path, layout: str | Path = "demo", **kw: str):  # type: ignore[no-untyped-def]
-    lay = L.load(layout)
-    inv = scan_for_layout(build, lay)
-    return make_plan(inv, lay, **kw)  # type: ignore[arg-type]
+    return plan_build(build, layout, **kw)  # type: ignore[arg-type]
 
 
 def all_paths(build: Path) -> set[str]:

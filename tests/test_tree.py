@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from qpack import layout as layout_mod
 from qpack.errors import BuildError, OutputError
-from qpack.inventory import scan, scan_for_layout
-from qpack.plan import Plan, make_plan
+from qpack.inventory import scan
+from qpack.plan import Plan, plan_build
 from qpack.writers import tree
 from qpack.writers.tree import debian_install_line, rpm_files_line, write_tree
 
@@ -27,9 +26,7 @@ VERSION = "1.0-1"
 
 
 def demo_plan(build: Path) -> Plan:
-    lay = layout_mod.load("demo")
-    inv = scan_for_layout(build, lay)
-    return make_plan(inv, lay)
+    return plan_build(build, "demo")
 
 
 def synthetic(root: Path, names: dict[str, str] | None = None) -> Path:
@@ -87,14 +84,15 @@ def test_demo_split_writes_trees_lists_and_manifest(demo_build: Path, tmp_path: 
     assert "demo-core\t5" in r.stdout
 
     m = json.loads((out / "manifest.json").read_text())
-    assert m["version"] == 1 and m["package_version"] == VERSION and m["layout"] == "demo"
+    assert m["version"] == 2 and m["package_version"] == VERSION and m["layout"] == "demo"
     pk = {p["name"]: p for p in m["packages"]}
     demo_file = next(f for f in pk["demo-core"]["files"] if f["path"] == "usr/bin/demo")
-    assert demo_file["mode"] == "0755" and demo_file["type"] == "file"
+    assert demo_file["mode"] == "0755" and demo_file["kind"] == "file"
     assert (
         demo_file["size"] == (demo_build / "usr/bin/demo").stat().st_size and len(demo_file["sha256"]) == 64
     )
-    assert {"path": "usr/bin/demo-run", "type": "symlink", "target": "demo"} in pk["demo-core"]["files"]
+    link = next(f for f in pk["demo-core"]["files"] if f["path"] == "usr/bin/demo-run")
+    assert link["kind"] == "symlink" and link["target"] == "demo" and link["sha256"] is None
     # Exact-version pins on siblings, from the plan (module_dep adds demo-audio-alsa).
     assert pk["demo-audio-pa"]["requires"] == [
         {"package": "demo-core", "relation": "=", "version": VERSION, "debian": f"demo-core (= {VERSION})"},
@@ -248,7 +246,8 @@ def test_empty_dir_symlink_and_modes_kept(tmp_path: Path) -> None:
     rpm = (tmp_path / "out/rpm/demo-core.files").read_text().splitlines()
     assert "%dir /usr/share/demo/empty" in rpm and "%dir /usr/share/demo" in rpm
     m = json.loads((tmp_path / "out/manifest.json").read_text())
-    assert {"path": "usr/share/demo/empty", "type": "dir", "mode": "0755"} in m["packages"][0]["files"]
+    empty = next(f for f in m["packages"][0]["files"] if f["path"] == "usr/share/demo/empty")
+    assert empty["kind"] == "dir" and empty["mode"] == "0755"
 
 
 def test_copies_when_hard_links_are_impossible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

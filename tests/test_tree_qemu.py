@@ -65,7 +65,7 @@ def test_every_file_in_the_same_package_as_debians_deb(
     ours: dict[str, tuple[str, str]] = {}
     for p in manifest["packages"]:
         for f in p["files"]:
-            kind = f"symlink -> {f['target']}" if f["type"] == "symlink" else f["type"]
+            kind = f"symlink -> {f['target']}" if f["kind"] == "symlink" else f["kind"]
             ours[f["path"]] = (p["name"], kind)
     debian: dict[str, tuple[str, str]] = {}
     for pkg in QEMU_PACKAGES:

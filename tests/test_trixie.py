@@ -86,11 +86,11 @@ def test_every_file_in_the_same_package_as_trixies_debs(trixie: Trixie, split: P
     ours: dict[str, tuple[str, str]] = {}
     for p in manifest.values():
         for f in p["files"]:
-            if f["type"] == "dir":
+            if f["kind"] == "dir":
                 continue
             ours[f["path"]] = (
                 p["name"],
-                f"symlink -> {f['target']}" if f["type"] == "symlink" else f["type"],
+                f"symlink -> {f['target']}" if f["kind"] == "symlink" else f["kind"],
             )
     debian = {path: (pkg, kind) for pkg in PACKAGES for path, kind in deb_contents(trixie.debs[pkg]).items()}
     lines = []

@@ -22,8 +22,7 @@ from installer.sources import WheelFile
 from qpack import layout as layout_mod
 from qpack.errors import OutputError, QpackError
 from qpack.install import InstallError, install_wheels, read_wheel, select
-from qpack.inventory import scan_for_layout
-from qpack.plan import Plan, make_plan
+from qpack.plan import Plan, plan_build
 from qpack.writers.wheel import WheelReport, write_wheels
 
 from .conftest import make_venv, run_qpack
@@ -35,9 +34,7 @@ MACHINE = platform.machine()
 
 
 def plan_of(build: Path, layout: str | Path = "demo") -> Plan:
-    lay = layout_mod.load(layout)
-    inv = scan_for_layout(build, lay)
-    return make_plan(inv, lay)
+    return plan_build(build, layout)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qpack.writers.zipwriter import ZipWriter
+from qpack.writers._zip import ZipWriter
 
 
 def deflate(data: bytes) -> tuple[bytes, int]:

@@ -25,6 +25,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from qpack.loader import canon_pkgversion
+
 SRC_DIR = Path(__file__).resolve().parent / "src"
 
 # Install locations, relative to the prefix.
@@ -94,9 +96,9 @@ class _Staged:
 
 
 def canon_build_tag(build_tag: str) -> str:
-    """The build tag as the fallback module directory spells it (what demo_util_canon does)."""
-    keep = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-.~")
-    return "".join(c if c in keep else "_" for c in build_tag)
+    """The build tag as the fallback module directory spells it (what demo_util_canon does:
+    QEMU's canonicalisation of its pkgversion, which the loader model owns)."""
+    return canon_pkgversion(build_tag)
 
 
 def fallback_module_dir(build_tag: str) -> str:

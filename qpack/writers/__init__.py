@@ -1,4 +1,69 @@
-"""Writers turn a Plan into files: wheels (wheel.py) or distro trees and lists (tree.py).
+"""Writers turn a Plan into files: wheels (`wheel.py`) or distro trees and lists (`tree.py`).
 
-A writer never re-decides ownership: it writes what the plan says, atomically.
+What every writer shares lives here: the progress callback, the report shape, and the one check
+of an output directory against the build it is written from. A writer decides everything first
+(raising before anything is written), then writes into a temporary sibling of the output that
+replaces it only when complete (`_atomic.py`). A writer never re-decides ownership.
 """
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qpack.errors import OutputError
+
+Progress = Callable[[int, int], None]
+"""Called with (bytes just written, total bytes) for a progress bar the CLI owns."""
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """One package as written: its name, the path written for it, and how many files it holds."""
+
+    package: str
+    path: Path
+    files: int
+
+
+@dataclass
+class Report:
+    """What a writer did: the packages written, build paths it left out (`dropped`), and
+    notes on anything else worth saying (links left out, copies instead of hard links...)."""
+
+    outdir: Path
+    written: list[Written] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _inside(path: str, parent: str) -> bool:
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def check_output(outdir: Path, build: Path | None, force: bool) -> None:
+    """Refuse, before any work, an output that cannot be written safely:
+    - one that exists and is not a directory (or is a symlink), or is not empty without `force`;
+    - one that is the build, contains it, or lies inside it, compared on fully resolved paths
+      (symlinks and `..` followed as the kernel would), since replacing the output with
+      `--force` would delete the build, and writing inside the build would change it."""
+    if build is not None:
+        out_real, build_real = os.path.realpath(outdir), os.path.realpath(build)
+        if _inside(build_real, out_real):
+            raise OutputError(
+                f"{outdir}: the build {build} is inside the output directory; choose another output"
+            )
+        if _inside(out_real, build_real):
+            raise OutputError(
+                f"{outdir}: the output directory is inside the build {build}; choose another output"
+            )
+    if outdir.is_symlink() or (outdir.exists() and not outdir.is_dir()):
+        raise OutputError(f"{outdir}: output exists and is not a directory")
+    try:
+        nonempty = outdir.is_dir() and any(outdir.iterdir())
+    except OSError as e:
+        raise OutputError(f"{outdir}: cannot read the output directory: {e.strerror}") from None
+    if nonempty and not force:
+        raise OutputError(f"{outdir}: output directory exists and is not empty (use --force to replace it)")

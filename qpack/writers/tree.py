@@ -4,7 +4,7 @@ lists and a manifest with each package's files, sibling pins and shared-library 
     OUT/<package>/<build path>     hard links into the build where possible, else copies
     OUT/debian/<package>.install   for dh_install, sources relative to the build root (debian/tmp)
     OUT/rpm/<package>.files        for `%files -f`, absolute paths, `%dir` for owned directories
-    OUT/manifest.json              "version": 1 (the format), "package_version": the build's
+    OUT/manifest.json              "version": 2 (the format), "package_version": the build's
 
 Trees hold hard links to the build's files when OUT is on the same filesystem (they share the
 build's inode, mode and mtime: edit a copy, not the tree, if a later step rewrites files in
@@ -12,9 +12,10 @@ place), else streamed copies verified against the scanned sha256. Lists name eve
 symlink and assigned empty directory on its own line, never a whole directory, so each list
 claims exactly the plan's files even where packages share a directory (share/qemu).
 
-Everything is computed and checked first (names every format can carry, library resolution),
-then written into a temporary sibling of OUT that replaces OUT only when complete, so a failed
-or interrupted split leaves no partial output. The writer never re-decides ownership.
+Two steps, as for wheels: `tree_spec` decides and checks everything (names every format can
+carry, library resolution, the lists and the manifest) without writing; `write_tree` then
+writes into a temporary sibling of OUT that replaces OUT only when complete, so a failed or
+interrupted split leaves no partial output. The writer never re-decides ownership.
 
 Names a format cannot carry as-is:
 - dh_install splits lines on whitespace and globs each word (Perl bsd_glob with brace and
@@ -33,31 +34,32 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from qpack.errors import BuildError, OutputError
 from qpack.inventory import CHUNK, Entry
-from qpack.libdeps import Manager, PackageLibs, package_libs, resolve
-from qpack.output import atomic_dir
+from qpack.libdeps import Manager, PackageLibs, package_libs, packages_for_sonames
 from qpack.plan import Package, Plan
+from qpack.writers import Progress, Report, Written, check_output
+from qpack.writers._atomic import atomic_dir
 
-Progress = Callable[[int, int], None]
-
-MANIFEST_VERSION = 1
+# 2: file records are `Entry.to_json()`, as `scan --json` shows them ("kind", not "type").
+MANIFEST_VERSION = 2
 RESERVED = frozenset({"debian", "rpm", "manifest.json"})
 _LINK_FALLBACK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EACCES}
 
 
 @dataclass
-class TreeReport:
-    outdir: Path
-    packages: list[tuple[str, int]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+class TreeReport(Report):
     linked: int = 0
     copied: int = 0
+
+    @property
+    def packages(self) -> list[tuple[str, int]]:
+        return [(w.package, w.files) for w in self.written]
 
 
 # --------------------------------------------------------------------------- name escaping
@@ -128,14 +130,10 @@ def upstream_version(version: str) -> str:
     return version.rsplit("-", 1)[0] if "-" in version else version
 
 
-def requirements(plan: Plan, package: Package, version: str) -> list[dict[str, str]]:
-    pins = {}
-    for rule in plan.layout.packages:
-        if rule.name == package.name:
-            pins = dict(rule.pins)
+def requirements(package: Package, version: str) -> list[dict[str, str]]:
     out = []
     for req in package.requires:
-        if pins.get(req) == "upstream":
+        if package.pins.get(req) == "upstream":
             rel, ver = ">>", upstream_version(version) + "~"
         else:
             rel, ver = "=", version
@@ -144,14 +142,6 @@ def requirements(plan: Plan, package: Package, version: str) -> list[dict[str, s
 
 
 # --------------------------------------------------------------------------- manifest
-
-
-def _file_record(e: Entry) -> dict[str, Any]:
-    if e.kind == "symlink":
-        return {"path": e.path, "type": "symlink", "target": e.target}
-    if e.kind == "dir":
-        return {"path": e.path, "type": "dir", "mode": f"{e.mode:04o}"}
-    return {"path": e.path, "type": "file", "mode": f"{e.mode:04o}", "size": e.size, "sha256": e.sha256}
 
 
 def build_manifest(
@@ -176,9 +166,9 @@ def build_manifest(
             "kind": p.kind,
             "summary": p.summary,
             "modules": list(p.modules),
-            "files": [_file_record(by_path[f]) for f in p.files],
+            "files": [by_path[f].to_json() for f in p.files],
             "dirs": list(p.dirs),
-            "requires": requirements(plan, p, version),
+            "requires": requirements(p, version),
             "libraries": {
                 "external": external,
                 "internal": [
@@ -193,7 +183,7 @@ def build_manifest(
             )
             entry["unresolved_libraries"] = [x.soname for x in pl.external if resolved.get(x.soname) is None]
         if p.kind == "meta":
-            entry["extras"] = {k: list(v) for k, v in p.extras}
+            entry["extras"] = {k: list(v) for k, v in p.extras.items()}
         packages.append(entry)
     return {
         "version": MANIFEST_VERSION,
@@ -314,28 +304,22 @@ def _write_text(path: Path, text: str) -> None:
         f.write(text)
 
 
-def write_tree(
-    plan: Plan,
-    outdir: Path | str,
-    *,
-    version: str,
-    force: bool = False,
-    resolve_libs: Manager | None = None,
-    progress: Progress | None = None,
-) -> TreeReport:
-    outdir = Path(outdir)
-    build = plan.inventory.root
-    out_abs, build_abs = outdir.absolute(), build.absolute()
-    if build_abs == out_abs or out_abs in build_abs.parents:
-        raise OutputError(
-            f"{outdir}: the build {build} is inside the output directory; choose another output"
-        )
-    report = TreeReport(outdir)
-    by_path = plan.inventory.by_path()
+@dataclass(frozen=True, kw_only=True)
+class TreeSpec:
+    """Everything `write_tree` will write, decided and checked."""
 
-    # ---- everything that can fail on content, before any output exists
+    install: Mapping[str, str]  # package -> debian/<package>.install text
+    rpm: Mapping[str, str]  # package -> rpm/<package>.files text
+    manifest: str
+    notes: tuple[str, ...]
+    total: int  # bytes of regular files to link or copy
+
+
+def _lists(plan: Plan, by_path: Mapping[str, Entry]) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """(dh_install lists, RPM lists, notes), refusing names a format cannot carry."""
     install: dict[str, str] = {}
     rpm: dict[str, str] = {}
+    notes: list[str] = []
     for p in plan.packages:
         if p.name in RESERVED or "/" in p.name or p.name in (".", ".."):
             raise OutputError(f"package name {p.name!r} clashes with OUT/{p.name}; rename the package")
@@ -348,42 +332,76 @@ def write_tree(
             compat13 = compat13 or needs
             rlines.append(rpm_files_line(f, directory=by_path[f].kind == "dir"))
         if compat13:
-            report.notes.append(
+            notes.append(
                 f"debian/{p.name}.install uses ${{Space}}-style substitutions for unusual file names: "
                 "it needs debhelper compat 13 or later"
             )
         install[p.name] = "".join(x + "\n" for x in lines)
         rpm[p.name] = "".join(x + "\n" for x in rlines)
+    return install, rpm, notes
 
+
+def _library_notes(plan: Plan, libs: Mapping[str, PackageLibs]) -> list[str]:
+    notes = []
+    for p in plan.packages:
+        for i in libs[p.name].internal:
+            if i.package is None:
+                notes.append(
+                    f"package {p.name!r} needs {i.soname} ({i.path}), which is excluded from every package"
+                )
+            elif i.package != p.name and i.package not in p.requires:
+                notes.append(
+                    f"package {p.name!r} needs {i.soname} from package {i.package!r} but does not require it"
+                )
+    return notes
+
+
+def tree_spec(plan: Plan, *, version: str, resolve_libs: Manager | None = None) -> TreeSpec:
+    """Decide and check everything a tree split writes; raises before anything is written."""
+    by_path = plan.inventory.by_path()
+    install, rpm, notes = _lists(plan, by_path)
     libs = package_libs(plan)
     resolved: dict[str, str | None] | None = None
     if resolve_libs is not None:
         wanted = {x.soname: x.machine for pl in libs.values() for x in pl.external}
-        resolved = resolve(wanted, resolve_libs)
+        resolved = packages_for_sonames(wanted, resolve_libs)
         missing = sorted(s for s, v in resolved.items() if v is None)
         if missing:
-            report.notes.append(
+            notes.append(
                 f"{len(missing)} library(ies) not provided by any installed {resolve_libs} package: "
                 + ", ".join(missing)
             )
-    for p in plan.packages:
-        for i in libs[p.name].internal:
-            if i.package is None:
-                report.notes.append(
-                    f"package {p.name!r} needs {i.soname} ({i.path}), which is excluded from every package"
-                )
-            elif i.package != p.name and i.package not in p.requires:
-                report.notes.append(
-                    f"package {p.name!r} needs {i.soname} from package {i.package!r} but does not require it"
-                )
+    notes += _library_notes(plan, libs)
     manifest = build_manifest(plan, version, libs, resolved, resolve_libs)
-    manifest_text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return TreeSpec(
+        install=install,
+        rpm=rpm,
+        manifest=json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+        notes=tuple(notes),
+        total=sum(by_path[f].size for p in plan.packages for f in p.files if by_path[f].kind == "file"),
+    )
 
-    total = sum(by_path[f].size for p in plan.packages for f in p.files if by_path[f].kind == "file")
+
+def write_tree(
+    plan: Plan,
+    outdir: Path | str,
+    *,
+    version: str,
+    force: bool = False,
+    resolve_libs: Manager | None = None,
+    progress: Progress | None = None,
+) -> TreeReport:
+    """Per-package trees, the dh_install and RPM lists and the manifest in `outdir`, atomically."""
+    outdir = Path(outdir)
+    build = plan.inventory.root
+    check_output(outdir, build, force)
+    spec = tree_spec(plan, version=version, resolve_libs=resolve_libs)
+    report = TreeReport(outdir, notes=list(spec.notes))
+    by_path = plan.inventory.by_path()
     dir_modes = {e.path: e.mode for e in plan.inventory.entries if e.kind == "dir"}
 
-    with atomic_dir(outdir, force) as tmp:
-        w = _TreeWriter(tmp, build, progress, total)
+    with atomic_dir(outdir, build=build, force=force) as tmp:
+        w = _TreeWriter(tmp, build, progress, spec.total)
         try:
             for p in plan.packages:
                 (tmp / p.name).mkdir()
@@ -394,12 +412,12 @@ def write_tree(
             (tmp / "debian").mkdir()
             (tmp / "rpm").mkdir()
             for p in plan.packages:
-                _write_text(tmp / "debian" / f"{p.name}.install", install[p.name])
-                _write_text(tmp / "rpm" / f"{p.name}.files", rpm[p.name])
-            _write_text(tmp / "manifest.json", manifest_text)
+                _write_text(tmp / "debian" / f"{p.name}.install", spec.install[p.name])
+                _write_text(tmp / "rpm" / f"{p.name}.files", spec.rpm[p.name])
+            _write_text(tmp / "manifest.json", spec.manifest)
         except OSError as err:
             raise OutputError(f"{outdir}: cannot write output: {err.strerror} ({err.filename})") from None
-        report.packages = [(p.name, len(p.files)) for p in plan.packages]
+        report.written = [Written(p.name, outdir / p.name, len(p.files)) for p in plan.packages]
         report.linked, report.copied = w.linked, w.copied
     if report.copied and report.linked == 0:
         report.notes.append(

@@ -52,7 +52,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
@@ -63,15 +63,15 @@ from packaging.utils import InvalidName, canonicalize_name
 from qpack import __version__
 from qpack.errors import OutputError
 from qpack.inventory import Entry, link_destination
-from qpack.output import atomic_dir, check_output_dir
 from qpack.plan import Package, Plan
 from qpack.versions import to_pep440
-from qpack.writers.zipwriter import ZipWriter
+from qpack.writers import Progress, Report, Written, check_output
+from qpack.writers._atomic import atomic_dir
+from qpack.writers._zip import ZipWriter
 
 CHUNK = 1 << 20
 DEFAULT_DATE = (1980, 1, 1, 0, 0, 0)
 OutsidePrefix = Literal["error", "drop"]
-Progress = Callable[[int, int], None]
 
 
 class WheelError(OutputError):
@@ -79,10 +79,13 @@ class WheelError(OutputError):
 
 
 @dataclass
-class WheelReport:
-    wheels: list[tuple[Path, int]] = field(default_factory=list)  # (wheel, payload files)
-    dropped: list[str] = field(default_factory=list)  # build paths left out: outside the prefix
-    notes: list[str] = field(default_factory=list)  # what else was left out, and why
+class WheelReport(Report):
+    """`dropped`: build paths outside the prefix, left out; `notes`: what else was left out."""
+
+    @property
+    def wheels(self) -> list[tuple[Path, int]]:
+        """(wheel, payload files) for each wheel written."""
+        return [(w.path, w.files) for w in self.written]
 
 
 @dataclass(frozen=True)
@@ -193,7 +196,7 @@ def _metadata(plan: Plan, pkg: Package, version: str) -> str:
         lines.append(f"Summary: {' '.join(pkg.summary.split())}")
     reqs = [f"{canonicalize_name(r)}=={version}" for r in pkg.requires]
     extras: dict[str, tuple[str, tuple[str, ...]]] = {}
-    for name, members in pkg.extras:
+    for name, members in pkg.extras.items():
         norm = normalize_extra(name)
         if norm in extras and extras[norm][0] != name:
             raise WheelError(
@@ -219,7 +222,8 @@ def _metadata(plan: Plan, pkg: Package, version: str) -> str:
     return text
 
 
-def wheel_specs(
+# One pass deciding every wheel's entries; it is split when placement moves to the loader model (6/12).
+def wheel_specs(  # noqa: PLR0912, PLR0915
     plan: Plan, version: str, outside_prefix: OutsidePrefix = "error"
 ) -> tuple[list[WheelSpec], WheelReport]:
     """Every wheel to write and what is left out; raises before anything is written."""
@@ -236,7 +240,7 @@ def wheel_specs(
             owner[f] = pkg.name
     pre = plan.prefix.strip("/")
     bindir = plan.layout.loader.bindir.strip("/")
-    report = WheelReport()
+    report = WheelReport(Path())
     outside: list[str] = []
     specs: list[WheelSpec] = []
     placed: dict[str, str] = {}  # installed path (relative to the root) -> package
@@ -480,15 +484,10 @@ def write_wheels(
     outdir = Path(outdir)
     if not 0 <= compression_level <= 9:
         raise WheelError(f"compression level {compression_level} is not between 0 and 9")
-    build_abs, out_abs = plan.inventory.root.resolve(), outdir.resolve()
-    if build_abs == out_abs or out_abs in build_abs.parents:
-        # With --force, replacing the output would delete the build.
-        raise WheelError(
-            f"{outdir}: the build {plan.inventory.root} is inside the output directory; choose another output"
-        )
-    check_output_dir(outdir, force)
+    check_output(outdir, plan.inventory.root, force)
     when = date_time(source_date_epoch)
     specs, report = wheel_specs(plan, version, outside_prefix)
+    report.outdir = outdir
     total = sum(s.payload_bytes for s in specs)
     lock = threading.Lock()
 
@@ -502,7 +501,10 @@ def write_wheels(
     todo = iter([m for s in specs for m in s.payload])
     pending: deque[Future[Compressed]] = deque()
 
-    with atomic_dir(outdir, force) as tmp, ThreadPoolExecutor(max_workers=workers) as pool:
+    with (
+        atomic_dir(outdir, build=plan.inventory.root, force=force) as tmp,
+        ThreadPoolExecutor(max_workers=workers) as pool,
+    ):
 
         def entries() -> Iterator[Compressed]:
             while True:
@@ -523,5 +525,5 @@ def write_wheels(
                 if not f.cancelled() and f.exception() is None:
                     f.result().close()
             raise
-    report.wheels = [(outdir / s.filename, len(s.payload)) for s in specs]
+    report.written = [Written(s.package, outdir / s.filename, len(s.payload)) for s in specs]
     return report

@@ -13,21 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from qpack.errors import OutputError
-
-
-def check_output_dir(outdir: Path, force: bool) -> None:
-    """Refuse an existing non-empty output directory unless forced; do it before any work."""
-    if outdir.is_symlink() or (outdir.exists() and not outdir.is_dir()):
-        raise OutputError(f"{outdir}: output exists and is not a directory")
-    if outdir.is_dir() and any(outdir.iterdir()) and not force:
-        raise OutputError(f"{outdir}: output directory exists and is not empty (use --force to replace it)")
+from qpack.writers import check_output
 
 
 @contextlib.contextmanager
-def atomic_dir(outdir: Path, force: bool = False) -> Iterator[Path]:
-    """Yield a temporary directory next to `outdir`; on success it replaces `outdir`."""
+def atomic_dir(outdir: Path, *, build: Path | None, force: bool = False) -> Iterator[Path]:
+    """Yield a temporary directory next to `outdir`; on success it replaces `outdir`.
+    `build` is the tree the output is made from: the output may neither hold nor lie in it."""
     outdir = Path(outdir)
-    check_output_dir(outdir, force)
+    check_output(outdir, build, force)
     parent = outdir.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,7 @@
 Build the demo with the system C compiler, plan it with the `demo` layout, split it into wheels,
 install the core plus the chosen modules into a temporary prefix with the installer library,
 run the installed program and show which modules its loader found. Output goes through the
-CLI's `Out`; everything else is the library.
+`Out` the command line hands in (`qpack.console`); everything else is the library.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from qpack import layout as layout_mod
-from qpack.cli import PLAN_COLUMNS, plan_rows
+from qpack.console import PLAN_COLUMNS, plan_rows
 from qpack.demo.build import MODULES, DemoBuildError, build_demo
 from qpack.errors import QpackError
 from qpack.install import install_wheels, read_wheel, select
-from qpack.inventory import scan_for_layout
-from qpack.plan import make_plan
+from qpack.layout import load_layout
+from qpack.plan import plan_build
 from qpack.writers.wheel import write_wheels
 
 DEMO_VERSION = "1.0"
@@ -93,9 +92,8 @@ def run_demo(args: argparse.Namespace, out: _Out) -> int:
             first = str(e).splitlines()[0]
             raise DemoError(f"cannot build the demo: {first}") from e
 
-        layout = layout_mod.load("demo")
-        prefix = layout.prefix
-        plan = make_plan(scan_for_layout(build, layout, prefix), layout, prefix=prefix)
+        layout = load_layout("demo")
+        plan = plan_build(build, layout)
         out.table(f"Plan for the demo build (layout {layout.name})", PLAN_COLUMNS, plan_rows(plan))
         for w in plan.warnings:
             out.warn(w)

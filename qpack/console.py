@@ -1,0 +1,81 @@
+"""Terminal output, owned by the command line (the library never prints): rich tables on a
+terminal, tab-separated lines when piped, JSON with `--json`, warnings and progress on stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from qpack.plan import Plan
+
+
+class Out:
+    """Where output goes: stdout for results, stderr for warnings and progress."""
+
+    def __init__(self) -> None:
+        self.stdout = Console(soft_wrap=True, highlight=False)
+        self.stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+
+    @property
+    def rich(self) -> bool:
+        return self.stdout.is_terminal
+
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        if self.rich:
+            t = Table(title=title, title_justify="left")
+            for c in columns:
+                t.add_column(c, overflow="fold")
+            for r in rows:
+                t.add_row(*r)
+            self.stdout.print(t)
+        else:
+            for r in rows:
+                sys.stdout.write("\t".join(r) + "\n")
+
+    def line(self, text: str) -> None:
+        sys.stdout.write(text + "\n")
+
+    def warn(self, text: str) -> None:
+        sys.stderr.write(f"warning: {text}\n")
+
+    def json(self, data: object) -> None:
+        sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
+
+    @contextlib.contextmanager
+    def progress(self, label: str) -> Iterator[Callable[[int, int], None] | None]:
+        """A byte progress bar on a terminal; nothing when stderr is not one."""
+        if not self.stderr.is_terminal:
+            yield None
+            return
+        with Progress(
+            TextColumn(label),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=self.stderr,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(label, total=None)
+
+            def advance(n: int, total: int) -> None:
+                bar.update(task, advance=n, total=total)
+
+            yield advance
+
+
+PLAN_COLUMNS = ("package", "kind", "files", "modules", "requires")
+
+
+def plan_rows(plan: Plan) -> list[tuple[str, ...]]:
+    """One row per package of a plan, under PLAN_COLUMNS."""
+    return [
+        (p.name, p.kind, str(len(p.files)), ", ".join(p.modules), ", ".join(p.requires))
+        for p in plan.packages
+    ]

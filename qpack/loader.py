@@ -1,0 +1,225 @@
+"""The program's module loader as data: where it searches, how it names module files, which
+build stamp it demands and which modules it loads first.
+
+This module knows no TOML and no packaging policy. `qpack.layout` builds a `Loader` from a
+layout file; tests build one directly. The plan asks it which files of a build are modules
+(`find_modules`), the wheel writer where modules must land, and `check` (which never imports
+the plan) which file the loader would take in an installed prefix.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from qpack.globs import compile_glob, expand_prefix
+from qpack.inventory import Inventory, Progress, scan
+
+SearchKind = Literal["env", "relocated", "absolute"]
+
+_PKGVERSION_UNSAFE = re.compile(r"[^A-Za-z0-9+\-.~]")
+
+
+def canon_pkgversion(pkgversion: str) -> str:
+    """QEMU's module-upgrade directory name: every char outside `A-Za-z0-9+-.~` becomes `_`."""
+    return _PKGVERSION_UNSAFE.sub("_", pkgversion)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchLocation:
+    """One directory the loader searches. `value` is an env var name, a prefix-relative directory
+    (relocated next to the executable) or an absolute directory that may hold `{pkgversion}`."""
+
+    kind: SearchKind
+    value: str
+    optional: bool = False
+
+
+@lru_cache(maxsize=64)
+def _naming_regex(pattern: str, types: tuple[str, ...]) -> re.Pattern[str]:
+    out = []
+    for literal, fieldname, _, _ in string.Formatter().parse(pattern):
+        out.append(re.escape(literal))
+        if fieldname == "type":
+            # Longest first so that a type that prefixes another cannot steal its files.
+            alts = "|".join(re.escape(t) for t in sorted(types, key=len, reverse=True))
+            out.append(f"(?P<type>{alts})")
+        elif fieldname == "name":
+            out.append("(?P<name>[^/]+?)")
+    return re.compile("".join(out) + r"\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Naming:
+    """How a module's file is named inside a module directory: `{type}-{name}.so`,
+    `{type}/{name}.so` or `lib{name}.so`."""
+
+    pattern: str
+    types: tuple[str, ...] = ()
+
+    @property
+    def typed(self) -> bool:
+        return "{type}" in self.pattern
+
+    def parse(self, relpath: str) -> tuple[str, str] | None:
+        """(type, name) of a path relative to a module dir, or None if the loader would never
+        look it up under this naming. Untyped naming gives type ''."""
+        m = _naming_regex(self.pattern, self.types).match(relpath)
+        if m is None:
+            return None
+        return (m.groupdict().get("type") or "", m.group("name"))
+
+    def module_id(self, mtype: str, name: str) -> str:
+        """The id used in dependencies, package templates and extras (QEMU: the file stem)."""
+        return f"{mtype}-{name}" if mtype else name
+
+    def describe(self) -> str:
+        return repr(self.pattern) + (f" with types {', '.join(self.types)}" if self.typed else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """A file of a build (or prefix) that the loader looks up as module `id`."""
+
+    id: str
+    type: str
+    name: str
+    path: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FoundModules:
+    """What `Loader.find_modules` sees in a tree: the modules, in path order; the `.so` files
+    in module directories that the loader never asks for (one warning each); and modules
+    present under more than one path (the loader would only ever load one of them)."""
+
+    modules: tuple[Module, ...]
+    never_looked_up: tuple[str, ...]
+    duplicates: Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Loader:
+    """One program's module loader.
+
+    - `prefix`: the install prefix it was configured with (a build's default `--prefix`);
+    - `executables`: globs (`{prefix}/bin/qemu-system-*`) of the programs that load modules;
+    - `bindir`: where those programs live, relative to the prefix (relocation starts there);
+    - `search`: the directories searched, in order;
+    - `naming`: module file names inside a module directory;
+    - `stamp_symbol`: the symbol glob each module exports and each executable holds the exact
+      name of (QEMU's `qemu_stamp_<hex>`), or None when the loader checks no build stamp;
+    - `dependencies`: module id -> modules loaded first (a missing one: the module is not found);
+    - `known_modules`: the only module ids the loader ever looks up, when the program has a
+      fixed table; None when any name fitting `naming` is looked up.
+    """
+
+    prefix: str = "/usr"
+    executables: tuple[str, ...]
+    bindir: str = "bin"
+    search: tuple[SearchLocation, ...]
+    naming: Naming
+    stamp_symbol: str | None = None
+    dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    known_modules: frozenset[str] | None = None
+
+    def deps_of(self, module_id: str) -> tuple[str, ...]:
+        return self.dependencies.get(module_id, ())
+
+    def executable_globs(self, prefix: str | None = None) -> tuple[str, ...]:
+        """Build-root-relative globs of the executables, for a build staged at `prefix`."""
+        pre = self.prefix if prefix is None else prefix
+        return tuple(expand_prefix(g, pre) for g in self.executables)
+
+    def module_dirs(self, prefix: str | None = None) -> tuple[str, ...]:
+        """Build-root-relative globs of the directories where modules are installed
+        (`{pkgversion}` matches any one path segment)."""
+        pre = (self.prefix if prefix is None else prefix).strip("/")
+        dirs = []
+        for loc in self.search:
+            if loc.kind == "relocated":
+                dirs.append(f"{pre}/{loc.value}" if pre else loc.value)
+            elif loc.kind == "absolute":
+                dirs.append(loc.value.strip("/").replace("{pkgversion}", "*"))
+        return tuple(dirs)
+
+    def scan(
+        self,
+        root: Path | str,
+        prefix: str | None = None,
+        *,
+        progress: Progress | None = None,
+        jobs: int | None = None,
+    ) -> Inventory:
+        """Inventory of a build staged at `prefix` (default: this loader's), reading what the
+        loader needs: the stamp symbol modules export and the stamp name executables hold."""
+        pre = self.prefix if prefix is None else prefix
+        return scan(
+            root,
+            pre,
+            stamp_glob=self.stamp_symbol,
+            executables=self.executable_globs(pre),
+            progress=progress,
+            jobs=jobs,
+        )
+
+    def find_modules(self, inventory: Inventory | Iterable[str], prefix: str | None = None) -> FoundModules:
+        """Modules of a tree: files in a module directory named as the loader looks them up.
+        Takes an Inventory (its prefix is the default) or plain build-root-relative paths."""
+        if isinstance(inventory, Inventory):
+            pre = inventory.prefix if prefix is None else prefix
+            paths: Iterable[str] = (e.path for e in inventory.files())
+        else:
+            pre = self.prefix if prefix is None else prefix
+            paths = inventory
+        dir_res = [compile_glob(d) for d in self.module_dirs(pre)]
+        modules: list[Module] = []
+        warnings: list[str] = []
+        for path in paths:
+            parts = path.split("/")
+            for dir_re in dir_res:
+                # A module dir glob may contain '*' ({pkgversion}); try every ancestor of the path.
+                cut = next(
+                    (c for c in range(len(parts) - 1, 0, -1) if dir_re.match("/".join(parts[:c]))), None
+                )
+                if cut is None:
+                    continue
+                verdict = self._look_up(path, "/".join(parts[cut:]))
+                if isinstance(verdict, Module):
+                    modules.append(verdict)
+                elif verdict is not None:
+                    warnings.append(verdict)
+                break
+        ids: dict[str, list[str]] = {}
+        for m in modules:
+            ids.setdefault(m.id, []).append(m.path)
+        return FoundModules(
+            modules=tuple(modules),
+            never_looked_up=tuple(warnings),
+            duplicates={mid: tuple(p) for mid, p in sorted(ids.items()) if len(p) > 1},
+        )
+
+    def _look_up(self, path: str, rel: str) -> Module | str | None:
+        """The module a file in a module directory is, a warning why the loader never asks for
+        it, or None for a file that is no module and does not look like one."""
+        naming = self.naming
+        parsed = naming.parse(rel)
+        if parsed is not None:
+            mid = naming.module_id(*parsed)
+            if self.known_modules is None or mid in self.known_modules:
+                return Module(mid, parsed[0], parsed[1], path)
+            return (
+                f"{path}: in a module directory, but the loader never looks up this name "
+                f"(module {mid!r} is not in modules.known)"
+            )
+        if rel.endswith(".so") or ".so." in rel:
+            return (
+                f"{path}: in a module directory, but the loader never looks up this name "
+                f"(modules are named {naming.describe()})"
+            )
+        return None

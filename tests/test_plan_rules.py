@@ -1,0 +1,249 @@
+"""Every rule of the plan, on inventories and loaders built in memory: no compiler, no disk.
+
+The loader and the layout are built directly (the loader knows no TOML), so each test states
+exactly the build and the policy it is about.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qpack.errors import PlanError
+from qpack.inventory import Entry, Inventory
+from qpack.layout import Exclusion, Layout, Meta, PackageRule, PerModule
+from qpack.loader import Loader, Naming, SearchLocation
+from qpack.plan import make_plan
+
+LOADER = Loader(
+    prefix="/usr",
+    executables=("{prefix}/bin/prog",),
+    search=(SearchLocation("env", "PROG_MODULE_DIR"), SearchLocation("relocated", "lib/prog")),
+    naming=Naming("{type}-{name}.so", ("ui", "block")),
+    stamp_symbol="prog_stamp_*",
+    dependencies={"ui-gtk": ("ui-opengl",)},
+)
+
+
+def inventory(*paths: str, dirs: tuple[str, ...] = ()) -> Inventory:
+    """Regular files at `paths` (a trailing '@target' makes a symlink), plus empty `dirs`."""
+    entries = []
+    for p in paths:
+        if "@" in p:
+            path, target = p.split("@")
+            entries.append(Entry(path, "symlink", 0o777, len(target), target=target))
+        else:
+            entries.append(Entry(p, "file", 0o755 if "/bin/" in p else 0o644, 1, "0" * 64))
+    entries += [Entry(d, "dir", 0o755, 0) for d in dirs]
+    # The parents, as a scan records them.
+    parents = {"/".join(e.path.split("/")[:i]) for e in entries for i in range(1, e.path.count("/") + 1)}
+    entries += [Entry(d, "dir", 0o755, 0) for d in parents - {e.path for e in entries}]
+    return Inventory(Path("/nonexistent/build"), "/usr", tuple(sorted(entries, key=lambda e: e.path)))
+
+
+def layout(
+    *packages: PackageRule,
+    per_module: PerModule | None = PerModule(name="prog-{module}"),  # noqa: B008 - frozen
+    exclusions: tuple[Exclusion, ...] = (),
+    meta: Meta | None = None,
+    loader: Loader = LOADER,
+) -> Layout:
+    rules = packages or (PackageRule(name="prog-core", rest=True),)
+    return Layout(
+        name="t",
+        description="",
+        path=Path("t.toml"),
+        loader=loader,
+        packages=tuple(rules),
+        per_module=per_module,
+        exclusions=exclusions,
+        meta=meta,
+    )
+
+
+BUILD = (
+    "usr/bin/prog",
+    "usr/share/prog/data.txt",
+    "usr/lib/prog/ui-gtk.so",
+    "usr/lib/prog/ui-opengl.so",
+    "usr/lib/prog/block-curl.so",
+)
+
+
+def test_every_path_once_modules_per_module_and_requires() -> None:
+    plan = make_plan(inventory(*BUILD), layout())
+    assert [p.name for p in plan.packages] == [
+        "prog-core",
+        "prog-block-curl",
+        "prog-ui-gtk",
+        "prog-ui-opengl",
+    ]
+    assert plan.package("prog-core").files == ("usr/bin/prog", "usr/share/prog/data.txt")
+    assert plan.package("prog-ui-gtk").requires == ("prog-core", "prog-ui-opengl")
+    assert plan.package("prog-block-curl").requires == ("prog-core",)
+    assert {m.id for m in plan.modules} == {"ui-gtk", "ui-opengl", "block-curl"}
+    claimed = [f for p in plan.packages for f in p.files]
+    assert sorted(claimed) == sorted(BUILD)
+
+
+def test_double_claim_names_the_file_and_both_rules() -> None:
+    lay = layout(
+        PackageRule(name="prog-core", rest=True, files=("{prefix}/share/**",)),
+        PackageRule(name="prog-data", files=("{prefix}/share/prog/*.txt",), index=1),
+    )
+    with pytest.raises(PlanError) as e:
+        make_plan(inventory(*BUILD), lay)
+    assert e.value.problems == [
+        "usr/share/prog/data.txt: claimed twice: by package[0] 'prog-core' (files '{prefix}/share/**') "
+        "and by package[1] 'prog-data' (files '{prefix}/share/prog/*.txt')"
+    ]
+
+
+def test_module_claimed_by_a_group_and_an_exclusion() -> None:
+    lay = layout(
+        PackageRule(name="prog-core", rest=True),
+        PackageRule(name="prog-gui", kind="group", modules=("ui-*",), index=1),
+        exclusions=(Exclusion(reason="no gtk", modules=("ui-gtk",)),),
+    )
+    with pytest.raises(PlanError, match=r"ui-gtk.so: claimed twice: by package\[1\] 'prog-gui'"):
+        make_plan(inventory(*BUILD), lay)
+
+
+def test_unclaimed_files_in_the_three_policies() -> None:
+    lay = layout(PackageRule(name="prog-core", files=("{prefix}/bin/*",)))
+    inv = inventory(*BUILD)
+    with pytest.raises(PlanError) as e:
+        make_plan(inv, lay)
+    assert e.value.problems == [
+        "1 file(s) claimed by no package of layout 't' (add a rule, or pass --unclaimed core|drop):\n"
+        "  usr/share/prog/data.txt"
+    ]
+    core = make_plan(inv, lay, unclaimed="core")
+    assert core.package("prog-core").files == ("usr/bin/prog", "usr/share/prog/data.txt")
+    assert core.unclaimed == ()
+    drop = make_plan(inv, lay, unclaimed="drop")
+    assert drop.package("prog-core").files == ("usr/bin/prog",)
+    assert drop.unclaimed == ("usr/share/prog/data.txt",)
+    assert [x.path for x in drop.excluded] == ["usr/share/prog/data.txt"]
+    assert not any("usr/share/prog/data.txt" in p.files for p in drop.packages)
+
+
+def test_unclaimed_core_without_a_core_package() -> None:
+    lay = layout(PackageRule(name="prog-mods", kind="group", modules=("*",)), per_module=None)
+    with pytest.raises(PlanError, match="--unclaimed core: layout 't' has no core package"):
+        make_plan(inventory(*BUILD), lay, unclaimed="core")
+
+
+def test_missing_and_excluded_dependency_modules() -> None:
+    missing = [p for p in BUILD if not p.endswith("ui-opengl.so")]
+    with pytest.raises(PlanError) as e:
+        make_plan(inventory(*missing), layout())
+    assert e.value.problems == [
+        "module 'ui-gtk' (package 'prog-ui-gtk') needs module 'ui-opengl', "
+        "which is not in this build: it would never load"
+    ]
+    lay = layout(
+        PackageRule(name="prog-core", rest=True),
+        exclusions=(Exclusion(reason="no GL", modules=("ui-opengl",)),),
+    )
+    with pytest.raises(PlanError, match="needs module 'ui-opengl', which is excluded"):
+        make_plan(inventory(*BUILD), lay)
+
+
+def test_module_installed_twice_and_names_never_looked_up() -> None:
+    lay_loader = Loader(
+        executables=("{prefix}/bin/prog",),
+        search=(
+            SearchLocation("relocated", "lib/prog"),
+            SearchLocation("absolute", "/opt/prog/{pkgversion}"),
+        ),
+        naming=Naming("{type}-{name}.so", ("ui", "block")),
+    )
+    twice = inventory(*BUILD, "opt/prog/1.0/block-curl.so")
+    with pytest.raises(
+        PlanError, match=r"module 'block-curl' is installed twice: .*opt/prog/1.0/block-curl.so"
+    ):
+        make_plan(twice, layout(loader=lay_loader))
+    odd = make_plan(inventory(*BUILD, "usr/lib/prog/net-tap.so"), layout(loader=lay_loader))
+    assert any("net-tap.so: in a module directory, but the loader never looks up" in w for w in odd.warnings)
+    assert "usr/lib/prog/net-tap.so" in odd.package("prog-core").files
+
+
+def test_renames_groups_and_meta_extras() -> None:
+    lay = layout(
+        PackageRule(name="prog-core", rest=True),
+        PackageRule(name="prog-gui", kind="group", modules=("ui-gtk",), index=1),
+        per_module=PerModule(name="prog-{module}", renames={"block-*": "prog-driver-{*}"}),
+        meta=Meta(name="prog", extras={"desktop": ("ui",)}),
+    )
+    plan = make_plan(inventory(*BUILD), lay)
+    assert [p.name for p in plan.packages] == [
+        "prog-core",
+        "prog-gui",
+        "prog-driver-curl",
+        "prog-ui-opengl",
+        "prog",
+    ]
+    meta = plan.package("prog")
+    assert meta.kind == "meta" and meta.requires == ("prog-core",)
+    assert meta.extras["ui"] == ("prog-gui", "prog-ui-opengl")
+    assert meta.extras["desktop"] == ("prog-gui", "prog-ui-opengl")
+    assert meta.extras["all"] == ("prog-driver-curl", "prog-gui", "prog-ui-opengl")
+    assert plan.package("prog-gui").requires == ("prog-core", "prog-ui-opengl")
+    claims = {c.path: c.rule for c in plan.claims}
+    assert claims["usr/lib/prog/block-curl.so"] == "per-module.renames.'block-*' (block-curl)"
+
+
+def test_directory_ownership() -> None:
+    plan = make_plan(inventory(*BUILD, dirs=("usr/share/prog/empty",)), layout())
+    dirs = {p.name: p.dirs for p in plan.packages}
+    # One owner: the core owns its own directories; the module dir, shared by three module
+    # packages that all require the core, goes to the core; base-system dirs go to nobody.
+    assert dirs["prog-core"] == ("usr/lib/prog", "usr/share/prog")
+    assert "usr/share/prog/empty" in plan.package("prog-core").files  # an empty dir is shipped itself
+    assert all(not d for n, d in dirs.items() if n != "prog-core")
+    # A directory shared by packages with no common requirement stays unowned.
+    lay = layout(PackageRule(name="a", files=("{prefix}/bin/*",)), PackageRule(name="b", rest=True, index=1))
+    plan = make_plan(
+        inventory("usr/lib/x/one", "usr/bin/prog", "usr/lib/x/two", "usr/lib/prog/ui-opengl.so"), lay
+    )
+    assert "usr/lib/x" in plan.package("b").dirs  # only b has files there
+    lay2 = layout(
+        PackageRule(name="a", files=("{prefix}/lib/x/one",)),
+        PackageRule(name="b", rest=True, index=1),
+    )
+    plan2 = make_plan(inventory("usr/lib/x/one", "usr/lib/x/two"), lay2)
+    assert all("usr/lib/x" not in p.dirs for p in plan2.packages)
+
+
+def test_symlinks_and_empty_dirs_are_claimed_like_files() -> None:
+    lay = layout(
+        PackageRule(name="prog-core", rest=True),
+        exclusions=(Exclusion(reason="scratch", files=("{prefix}/share/prog/tmp",)),),
+    )
+    plan = make_plan(inventory(*BUILD, "usr/bin/prog-run@prog", dirs=("usr/share/prog/tmp",)), lay)
+    assert "usr/bin/prog-run" in plan.package("prog-core").files
+    assert [x.path for x in plan.excluded] == ["usr/share/prog/tmp"]
+
+
+def test_loader_and_inventory_do_not_import_the_layout_or_the_plan() -> None:
+    code = (
+        "import sys, qpack.loader, qpack.inventory\n"
+        "bad = sorted(set(sys.modules) & {'qpack.layout', 'qpack.plan', 'qpack.cli', 'tomllib'})\n"
+        "print(','.join(bad))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "", f"qpack.loader/inventory imported {r.stdout.strip()}"
+
+
+def test_public_api_plans_a_build(tmp_path: Path) -> None:
+    import qpack
+
+    assert set(qpack.__all__) >= {"load_layout", "plan_build", "write_wheels", "write_tree", "select"}
+    for name in qpack.__all__:
+        assert getattr(qpack, name) is not None
+    with pytest.raises(AttributeError):
+        _ = qpack.no_such_thing
