@@ -1,7 +1,8 @@
 """Build the demo program bundled with qpack into a staged install tree.
 
 The demo is a small C program whose modules are loaded the way QEMU loads its own (see the
-comment at the top of src/main.c for the exact loader contract).  `build_demo` compiles it
+comment at the top of src/main.c for the exact loader contract; the executable is linked from
+src/main.c plus src/loader.c, the module table and the checks after dlopen).  `build_demo` compiles it
 with the system C compiler in a temporary directory and installs it DESTDIR-style:
 
     <destdir>/<prefix>/bin/demo                      the executable (-rdynamic, RUNPATH $ORIGIN/../lib)
@@ -65,7 +66,7 @@ class DemoModule:
         return f"{MODULE_DIR}/{self.type}/{self.name}.so"
 
 
-# Kept in step with the `modules` table in src/main.c; the order is the `demo --load-all` order.
+# Kept in step with the `demo_modules` table in src/loader.c; the order is the `demo --load-all` order.
 MODULES: tuple[DemoModule, ...] = (
     DemoModule("ui", "curses"),
     DemoModule("ui", "gtk", needs=("ui-opengl",)),
@@ -225,10 +226,11 @@ def _compile(compiler: list[str], work: Path, stamp: str, build_tag: str) -> lis
     )  # fmt: skip
     _run(
         [*compiler, *cflags, f"-DDEMO_BUILD_TAG={_c_string(build_tag)}",
-         # -rdynamic: modules call functions of the executable (demo_core_register).
+         # -rdynamic: modules call functions of the executable (demo_core_register); loader.c
+         # hides everything else it defines.
          # RUNPATH (new dtags) $ORIGIN/../lib: finds libdemo-util.so.1 wherever the prefix is copied.
          "-rdynamic", "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../lib", build_id,
-         "-o", f"out/{EXECUTABLE}", "src/main.c", f"out/{UTIL_LIBRARY}",
+         "-o", f"out/{EXECUTABLE}", "src/main.c", "src/loader.c", f"out/{UTIL_LIBRARY}",
          # dlopen() is in libc since glibc 2.34; older ones need libdl, which --as-needed then keeps.
          "-Wl,--push-state,--as-needed", "-ldl", "-Wl,--pop-state"],
         work,

@@ -4,8 +4,10 @@
  * change both together.
  *
  * Modules
- *   The table `modules` below: <type>-<name> and the modules it needs.  Like QEMU's module_deps,
- *   the dependencies are compiled into the executable, not recorded in the .so files.
+ *   The table `demo_modules` in loader.c: <type>-<name> and the modules it needs.  Like QEMU's
+ *   module_deps, the dependencies are compiled into the executable, not recorded in the .so files.
+ *   (loader.c, linked into both demo and demo-registry, also holds the dlopen / stamp / init
+ *   checks below; registry.c documents the second executable's contract.)
  *
  * Search locations, in this order, one directory each:
  *   1. $DEMO_MODULE_DIR, if set and not empty (a single directory, not a list);
@@ -44,93 +46,30 @@
  *   demo --version           "demo <build tag>"
  *   demo --help              usage on stdout
  */
-#include <dlfcn.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "demo-util.h"
-#include "module.h"
+#include "loader.h"
 
 #ifndef DEMO_BUILD_TAG
 #error "build with -DDEMO_BUILD_TAG=\"<tag>\" (build.py does)"
 #endif
 
-/* Only the name: the executable never defines the stamp function itself. */
-static const char stamp_symbol[] = DEMO_STAMP_SYMBOL;
-
-struct module {
-    const char *id; /* "<type>-<name>", as printed and as given to --load */
-    const char *type;
-    const char *name;
-    const char *needs[2]; /* ids of modules loaded first; unused slots are NULL */
-};
-
-/* Kept in step with MODULES in build.py; the order is the --load-all order. */
-static const struct module modules[] = {
-    {"ui-curses", "ui", "curses", {NULL}},
-    {"ui-gtk", "ui", "gtk", {"ui-opengl", NULL}},
-    {"ui-opengl", "ui", "opengl", {NULL}},
-    {"block-curl", "block", "curl", {NULL}},
-    {"block-nfs", "block", "nfs", {NULL}},
-    {"audio-alsa", "audio", "alsa", {NULL}},
-    {"audio-pa", "audio", "pa", {"audio-alsa", NULL}},
-};
-#define N_MODULES (sizeof(modules) / sizeof(modules[0]))
-#define N_NEEDS (sizeof(modules[0].needs) / sizeof(modules[0].needs[0]))
-
 enum state { NOT_TRIED, LOADING, LOADED, FAILED };
-static enum state states[N_MODULES];
+static enum state states[DEMO_N_MODULES];
 
 static const char *search_dirs[3];
 static size_t n_search_dirs;
 /* dirname(dirname(/proc/self/exe)): "" for the root, NULL when unknown. */
 static char *install_prefix;
 
-/* The module whose demo_module_init() is running, and whether it registered as itself. */
-static const struct module *initializing;
-static int registered;
-
 static char *xjoin2(const char *a, const char *b)
 {
-    char *s = demo_util_join(a, b, (char *)NULL);
-    if (s == NULL) {
-        fputs("demo: out of memory\n", stderr);
-        exit(1);
-    }
-    return s;
-}
-
-int demo_core_register(const char *type, const char *name)
-{
-    if (initializing == NULL || strcmp(type, initializing->type) != 0 ||
-        strcmp(name, initializing->name) != 0) {
-        return -1;
-    }
-    registered = 1;
-    return 0;
-}
-
-/* Sets install_prefix from /proc/self/exe, like QEMU's get_relocated_path(). */
-static void find_install_prefix(void)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0 || (size_t)n >= sizeof(exe) - 1) {
-        return;
-    }
-    exe[n] = '\0';
-    /* The path is canonical, so dropping two components is the same as <dir>/.. */
-    for (int i = 0; i < 2; i++) {
-        char *slash = strrchr(exe, '/');
-        if (slash != NULL) {
-            *slash = '\0';
-        }
-    }
-    install_prefix = xjoin2(exe, "");
+    return demo_check_alloc(demo_util_join(a, b, (char *)NULL));
 }
 
 static void init_search_path(void)
@@ -142,34 +81,17 @@ static void init_search_path(void)
     if (install_prefix != NULL) {
         search_dirs[n_search_dirs++] = xjoin2(install_prefix, "/lib/demo");
     }
-    char *tag = demo_util_canon(DEMO_BUILD_TAG);
-    if (tag == NULL) {
-        fputs("demo: out of memory\n", stderr);
-        exit(1);
-    }
+    char *tag = demo_check_alloc(demo_util_canon(DEMO_BUILD_TAG));
     search_dirs[n_search_dirs++] = xjoin2("/var/run/demo/", tag);
     free(tag);
 }
 
-static long find_module(const char *id)
-{
-    for (size_t i = 0; i < N_MODULES; i++) {
-        if (strcmp(modules[i].id, id) == 0) {
-            return (long)i;
-        }
-    }
-    return -1;
-}
-
 /* The path of m's file in the first search location where it exists, or NULL. */
-static char *find_file(const struct module *m)
+static char *find_file(const struct demo_module *m)
 {
     for (size_t i = 0; i < n_search_dirs; i++) {
-        char *path = demo_util_join(search_dirs[i], "/", m->type, "/", m->name, ".so", (char *)NULL);
-        if (path == NULL) {
-            fputs("demo: out of memory\n", stderr);
-            exit(1);
-        }
+        char *path = demo_check_alloc(
+            demo_util_join(search_dirs[i], "/", m->type, "/", m->name, ".so", (char *)NULL));
         /* As QEMU: only a missing file or directory moves on; any other error means "found". */
         if (access(path, F_OK) == 0 || (errno != ENOENT && errno != ENOTDIR)) {
             return path;
@@ -179,41 +101,10 @@ static char *find_file(const struct module *m)
     return NULL;
 }
 
-/* dlopen()s path, checks the stamp and runs the module's init. Returns 1 if m is now loaded. */
-static int load_file(const struct module *m, const char *path)
-{
-    /*
-     * RTLD_NOW: an unresolvable symbol fails here, with a message, instead of crashing later.
-     * RTLD_GLOBAL: a module's exports resolve the modules loaded after it (ui-gtk uses ui-opengl).
-     */
-    void *handle = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
-    if (handle == NULL) {
-        fprintf(stderr, "demo: failed to load module %s: %s\n", path, dlerror());
-        return 0;
-    }
-    if (dlsym(handle, stamp_symbol) == NULL) {
-        fprintf(stderr, "demo: failed to initialize module: %s\n", path);
-        fputs("demo: Only modules from the same build can be loaded.\n", stderr);
-        dlclose(handle);
-        return 0;
-    }
-    int (*init)(void) = (int (*)(void))dlsym(handle, "demo_module_init");
-    initializing = m;
-    registered = 0;
-    int ok = init != NULL && init() == 0 && registered;
-    initializing = NULL;
-    if (!ok) {
-        fprintf(stderr, "demo: failed to initialize module: %s\n", path);
-        dlclose(handle);
-        return 0;
-    }
-    return 1;
-}
-
 /* Loads module idx and its dependencies; returns 1 if it is loaded. */
 static int load_module(size_t idx, int report_missing)
 {
-    const struct module *m = &modules[idx];
+    const struct demo_module *m = &demo_modules[idx];
 
     if (states[idx] != NOT_TRIED) {
         return states[idx] == LOADED; /* LOADING would be a dependency cycle: not loaded */
@@ -232,8 +123,8 @@ static int load_module(size_t idx, int report_missing)
         states[idx] = FAILED;
         return 0;
     }
-    for (size_t i = 0; i < N_NEEDS && m->needs[i] != NULL; i++) {
-        long dep = find_module(m->needs[i]);
+    for (size_t i = 0; i < DEMO_N_NEEDS && m->needs[i] != NULL; i++) {
+        long dep = demo_find_module(m->needs[i]);
         if (dep < 0 || !load_module((size_t)dep, 0)) {
             fprintf(stderr, "demo: module %s not loaded: needs %s\n", m->id, m->needs[i]);
             free(path);
@@ -241,7 +132,7 @@ static int load_module(size_t idx, int report_missing)
             return 0;
         }
     }
-    int ok = load_file(m, path);
+    int ok = demo_load_file(m->type, m->name, path);
     if (ok) {
         printf("loaded %s from %s\n", m->id, path);
     }
@@ -272,7 +163,7 @@ static void print_banner(void)
 static void print_summary(void)
 {
     size_t n = 0;
-    for (size_t i = 0; i < N_MODULES; i++) {
+    for (size_t i = 0; i < DEMO_N_MODULES; i++) {
         n += states[i] == LOADED;
     }
     print_banner();
@@ -290,7 +181,8 @@ int main(int argc, char **argv)
 {
     /* Line-buffered, so that stdout and stderr interleave in order when both are captured. */
     setvbuf(stdout, NULL, _IOLBF, 0);
-    find_install_prefix();
+    demo_progname = "demo";
+    install_prefix = demo_install_prefix();
     init_search_path();
 
     const char *cmd = argc > 1 ? argv[1] : "--load-all";
@@ -299,14 +191,14 @@ int main(int argc, char **argv)
             return usage(stderr, 2);
         }
         for (int i = 2; i < argc; i++) {
-            if (find_module(argv[i]) < 0) {
+            if (demo_find_module(argv[i]) < 0) {
                 fprintf(stderr, "demo: unknown module %s\n", argv[i]);
                 return 2;
             }
         }
         int status = 0;
         for (int i = 2; i < argc; i++) {
-            if (!load_module((size_t)find_module(argv[i]), 1)) {
+            if (!load_module((size_t)demo_find_module(argv[i]), 1)) {
                 status = 1;
             }
         }
@@ -317,7 +209,7 @@ int main(int argc, char **argv)
         return usage(stderr, 2);
     }
     if (strcmp(cmd, "--load-all") == 0) {
-        for (size_t i = 0; i < N_MODULES; i++) {
+        for (size_t i = 0; i < DEMO_N_MODULES; i++) {
             load_module(i, 0);
         }
         print_summary();
@@ -330,7 +222,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "--stamp") == 0) {
-        puts(stamp_symbol);
+        puts(demo_stamp_symbol);
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {
