@@ -115,6 +115,7 @@ def test_staged_tree_has_exactly_the_documented_files(build1: Path) -> None:
     assert entries == {
         "usr/bin/demo": "0o755",
         "usr/bin/demo-run": "-> demo",
+        "usr/bin/demo-registry": "0o755",
         "usr/lib/libdemo-util.so.1": "0o644",
         **{f"usr/{m.path}": "0o644" for m in MODULES},
         "usr/share/demo/banner.txt": "0o644",

@@ -1,13 +1,17 @@
 """Build the demo program bundled with qpack into a staged install tree.
 
-The demo is a small C program whose modules are loaded the way QEMU loads its own (see the
-comment at the top of src/main.c for the exact loader contract; the executable is linked from
-src/main.c plus src/loader.c, the module table and the checks after dlopen).  `build_demo` compiles it
-with the system C compiler in a temporary directory and installs it DESTDIR-style:
+The demo is a small modular C program with two executables that load the same modules in two
+different ways: `demo` the way QEMU loads its own (the contract is the comment at the top of
+src/main.c) and `demo-registry` like plugin frameworks that register every module file of whole
+directories (the comment at the top of src/registry.c).  Both are linked from their own source
+plus src/loader.c (module table, stamp and init checks), so they share one build tag, one stamp
+and one module table.  `build_demo` compiles everything with the system C compiler in a
+temporary directory and installs it DESTDIR-style:
 
     <destdir>/<prefix>/bin/demo                      the executable (-rdynamic, RUNPATH $ORIGIN/../lib)
     <destdir>/<prefix>/bin/demo-run -> demo          a relative symlink
-    <destdir>/<prefix>/lib/libdemo-util.so.1         SONAME libdemo-util.so.1, DT_NEEDED of bin/demo
+    <destdir>/<prefix>/bin/demo-registry             the register-all loader (linked like bin/demo)
+    <destdir>/<prefix>/lib/libdemo-util.so.1         SONAME libdemo-util.so.1, DT_NEEDED of both executables
     <destdir>/<prefix>/lib/demo/<type>/<name>.so     one per entry of MODULES
     <destdir>/<prefix>/share/demo/banner.txt
     <destdir>/<prefix>/share/doc/demo/README
@@ -33,6 +37,7 @@ SRC_DIR = Path(__file__).resolve().parent / "src"
 # Install locations, relative to the prefix.
 EXECUTABLE = "bin/demo"
 EXECUTABLE_LINK = "bin/demo-run"
+REGISTRY_EXECUTABLE = "bin/demo-registry"
 UTIL_LIBRARY = "lib/libdemo-util.so.1"
 MODULE_DIR = "lib/demo"
 BANNER = "share/demo/banner.txt"
@@ -194,13 +199,13 @@ def _run(argv: list[str], cwd: Path, what: str) -> None:
         )
 
 
-def _compile(compiler: list[str], work: Path, stamp: str, build_tag: str) -> list[_Staged]:
-    """Compiles everything in work/src into work/out (laid out as the prefix); returns what to install.
+def _cflags(work: Path) -> list[str]:
+    """The compiler flags of every file of the build (the stamp is added where it is needed).
 
     Every command runs in `work` with relative paths, and -ffile-prefix-map maps `work` away in
     case the compiler still records it, so the outputs do not depend on the temporary directory.
     """
-    cflags = [
+    return [
         "-std=gnu11",
         "-O2",
         "-g0",
@@ -210,12 +215,19 @@ def _compile(compiler: list[str], work: Path, stamp: str, build_tag: str) -> lis
         "-Werror",
         f"-ffile-prefix-map={work}=.",
         "-Isrc",
-        f"-DDEMO_STAMP={stamp}",
     ]
-    # sha1 build ids are derived from the output's content, so they are deterministic too.
-    build_id = "-Wl,--build-id=sha1"
+
+
+# sha1 build ids are derived from the output's content, so they are deterministic too.
+_BUILD_ID = "-Wl,--build-id=sha1"
+
+
+def _compile(compiler: list[str], work: Path, stamp: str, build_tag: str) -> list[_Staged]:
+    """Compiles everything in work/src into work/out (laid out as the prefix); returns what to install."""
+    cflags = [*_cflags(work), f"-DDEMO_STAMP={stamp}"]
+    build_id = _BUILD_ID
     out = work / "out"
-    for rel in (EXECUTABLE, UTIL_LIBRARY, *(m.path for m in MODULES)):
+    for rel in (EXECUTABLE, REGISTRY_EXECUTABLE, UTIL_LIBRARY, *(m.path for m in MODULES)):
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
 
     _run(
@@ -224,18 +236,19 @@ def _compile(compiler: list[str], work: Path, stamp: str, build_tag: str) -> lis
         work,
         UTIL_LIBRARY,
     )  # fmt: skip
-    _run(
-        [*compiler, *cflags, f"-DDEMO_BUILD_TAG={_c_string(build_tag)}",
-         # -rdynamic: modules call functions of the executable (demo_core_register); loader.c
-         # hides everything else it defines.
-         # RUNPATH (new dtags) $ORIGIN/../lib: finds libdemo-util.so.1 wherever the prefix is copied.
-         "-rdynamic", "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../lib", build_id,
-         "-o", f"out/{EXECUTABLE}", "src/main.c", "src/loader.c", f"out/{UTIL_LIBRARY}",
-         # dlopen() is in libc since glibc 2.34; older ones need libdl, which --as-needed then keeps.
-         "-Wl,--push-state,--as-needed", "-ldl", "-Wl,--pop-state"],
-        work,
-        EXECUTABLE,
-    )  # fmt: skip
+    for executable, source in ((EXECUTABLE, "src/main.c"), (REGISTRY_EXECUTABLE, "src/registry.c")):
+        _run(
+            [*compiler, *cflags, f"-DDEMO_BUILD_TAG={_c_string(build_tag)}",
+             # -rdynamic: modules call functions of the executable (demo_core_register); loader.c
+             # hides everything else it defines.
+             # RUNPATH (new dtags) $ORIGIN/../lib: finds libdemo-util.so.1 wherever the prefix is copied.
+             "-rdynamic", "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../lib", build_id,
+             "-o", f"out/{executable}", source, "src/loader.c", f"out/{UTIL_LIBRARY}",
+             # dlopen() is in libc since glibc 2.34; older ones need libdl, which --as-needed then keeps.
+             "-Wl,--push-state,--as-needed", "-ldl", "-Wl,--pop-state"],
+            work,
+            executable,
+        )  # fmt: skip
     for module in MODULES:
         link_args = [
             f"out/{arg}" if arg == UTIL_LIBRARY else arg for arg in _MODULE_LINK_ARGS.get(module.id, ())
@@ -250,6 +263,7 @@ def _compile(compiler: list[str], work: Path, stamp: str, build_tag: str) -> lis
     return [
         _Staged(EXECUTABLE, mode=0o755, source=out / EXECUTABLE),
         _Staged(EXECUTABLE_LINK, link=PurePosixPath(EXECUTABLE).name),
+        _Staged(REGISTRY_EXECUTABLE, mode=0o755, source=out / REGISTRY_EXECUTABLE),
         _Staged(UTIL_LIBRARY, source=out / UTIL_LIBRARY),
         *(_Staged(m.path, source=out / m.path) for m in MODULES),
         _Staged(BANNER, source=work / "src/share/banner.txt"),
