@@ -17,6 +17,11 @@ temporary directory and installs it DESTDIR-style:
     <destdir>/<prefix>/share/doc/demo/README
 
 Builds are deterministic: the same sources, prefix and build tag give byte-identical files.
+
+For test fixtures that need module files the build does not have, `build_extra_module` compiles
+one more module the way the build compiles its own (with a given stamp or none, optionally linked
+against libraries from `build_extra_library`, optionally 32-bit x86), and `m32_supported` says
+whether the compiler can build 32-bit x86 code on this machine.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path, PurePosixPath
 
 from qpack.loader import canon_pkgversion
@@ -307,3 +314,161 @@ def build_demo(destdir: Path, *, prefix: str = "/usr", cc: str | None = None, bu
         staged = _compile(compiler, work, stamp, build_tag)
         _install(staged, destdir / prefix.lstrip("/"))
     return destdir
+
+
+# --- extra modules and libraries for test fixtures -------------------------------------------------
+
+_STAMP_CHARS = frozenset("0123456789abcdefABCDEF")
+
+
+def _check_file_name(what: str, value: str) -> None:
+    if not value or value in {".", ".."} or "/" in value or not value.isascii() or not value.isprintable():
+        raise DemoBuildError(f"{what} must be a printable ASCII file name without '/', got {value!r}")
+
+
+@cache
+def _m32_works(compiler: tuple[str, ...]) -> bool:
+    with tempfile.TemporaryDirectory(prefix="qpack-demo-m32-") as tmp:
+        (Path(tmp) / "t.c").write_text("int demo_m32_probe;\n")
+        try:
+            result = subprocess.run(
+                [*compiler, "-m32", "-shared", "-o", "t.so", "t.c"],
+                cwd=tmp,
+                capture_output=True,
+                timeout=_COMPILE_TIMEOUT_S,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return result.returncode == 0
+
+
+def m32_supported(cc: str | None = None) -> bool:
+    """Whether the compiler (as `find_compiler(cc)` finds it) builds and links `-m32` shared objects.
+
+    On Debian this needs gcc-multilib.  False also when there is no compiler at all.  The answer
+    is cached per compiler command.
+    """
+    try:
+        compiler = find_compiler(cc)
+    except DemoBuildError:
+        return False
+    return _m32_works(tuple(compiler))
+
+
+def _extra_compiler(cc: str | None, m32: bool) -> list[str]:
+    compiler = find_compiler(cc)
+    if m32 and not _m32_works(tuple(compiler)):
+        raise DemoBuildError(
+            f"{shlex.join(compiler)} cannot build -m32 shared objects here "
+            "(on Debian: apt-get install gcc-multilib)"
+        )
+    return compiler
+
+
+def build_extra_library(dest: Path, soname: str, *, m32: bool = False, cc: str | None = None) -> Path:
+    """Compiles a tiny shared library with SONAME `soname` into dest/<soname>; returns that path.
+
+    For `build_extra_module(needed=...)`: a module linked against it has `soname` in its
+    DT_NEEDED, so removing or moving the library makes the module fail to load (dlopen's "cannot
+    open shared object file").  The library defines one function and needs only libc.  `m32`
+    builds it for 32-bit x86 (ELFCLASS32, EM_386), for 32-bit modules; `cc` as for `build_demo`.
+    Deterministic like `build_demo`.  Raises DemoBuildError for a bad soname, a missing compiler
+    or a failed compile.
+    """
+    _check_file_name("soname", soname)
+    compiler = _extra_compiler(cc, m32)
+    symbol = "demo_extra_" + "".join(c if c.isalnum() else "_" for c in soname)
+    source = "/* An extra library built by build_extra_library(). */\n"
+    source += f"int {symbol}(void);\nint {symbol}(void)\n{{\n    return 1;\n}}\n"
+    with tempfile.TemporaryDirectory(prefix="qpack-demo-extra-") as tmp:
+        work = Path(tmp).resolve()
+        (work / "src").mkdir()
+        (work / "out").mkdir()
+        (work / "src/extra-library.c").write_text(source)
+        _run(
+            [*compiler, *_cflags(work), *(["-m32"] if m32 else []), "-shared", f"-Wl,-soname,{soname}",
+             _BUILD_ID, "-o", "out/library.so", "src/extra-library.c"],
+            work,
+            soname,
+        )  # fmt: skip
+        _install([_Staged(soname, source=work / "out/library.so")], Path(dest))
+    return Path(dest) / soname
+
+
+def build_extra_module(
+    dest: Path,
+    *,
+    type: str,
+    name: str,
+    stamp: str | None,
+    needed: Sequence[Path] = (),
+    runpath: str | None = None,
+    m32: bool = False,
+    cc: str | None = None,
+) -> Path:
+    """Compiles one module into dest/<type>/<name>.so (dest being a module directory such as
+    <prefix>/lib/demo); returns that path.
+
+    The module is compiled with the build's flags and exports what the demo's modules export:
+    `demo_stamp_<stamp>` when `stamp` is given (`compute_stamp(prefix, build_tag)` of the build
+    that should accept it; None exports no stamp, so every build refuses it), `demo_module_dummy`,
+    and `demo_module_init`, which registers `type`/`name` with demo_core_register().  Its id,
+    `<type>-<name>`, need not be in MODULES (no loader knows its dependencies then) and `type`
+    need not be a demo type.
+
+    `needed`: shared libraries (such as `build_extra_library`'s) the module is linked against;
+    each adds the library's SONAME to the module's DT_NEEDED (kept even though the module calls
+    nothing in it), so the module fails to load where that library cannot be found.  `runpath`:
+    the module's DT_RUNPATH (e.g. "$ORIGIN" to find such a library next to it), none by default.
+    `m32`: build for 32-bit x86 (ELFCLASS32, EM_386), which a 64-bit demo cannot dlopen ("wrong
+    ELF class"); needs `m32_supported()` (and 32-bit `needed` libraries), else DemoBuildError.
+    `cc` as for `build_demo`.  Deterministic like `build_demo`; an existing file is replaced.
+    """
+    _check_file_name("module type", type)
+    _check_file_name("module name", name)
+    if stamp is not None and (len(stamp) != 40 or not set(stamp) <= _STAMP_CHARS):
+        raise DemoBuildError(f"stamp must be 40 hex digits (see compute_stamp), got {stamp!r}")
+    needed = [Path(lib) for lib in needed]
+    for lib in needed:
+        if not lib.is_file():
+            raise DemoBuildError(f"needed library {lib} is not a file")
+    compiler = _extra_compiler(cc, m32)
+    if stamp is not None:
+        # Exactly what a module of the build is (module.h's DEMO_MODULE), with a trivial setup.
+        source = (
+            '#include "module.h"\n\nstatic int setup(void)\n{\n    return 0;\n}\n\n'
+            f"DEMO_MODULE({_c_string(type)}, {_c_string(name)}, setup)\n"
+        )
+    else:
+        # DEMO_MODULE without the stamp function (module.h requires a stamp).
+        source = (
+            "int demo_core_register(const char *type, const char *name);\n"
+            "void demo_module_dummy(void);\nvoid demo_module_dummy(void) {}\n"
+            "int demo_module_init(void);\nint demo_module_init(void)\n{\n"
+            f"    return demo_core_register({_c_string(type)}, {_c_string(name)});\n}}\n"
+        )
+    rel = f"{type}/{name}.so"
+    with tempfile.TemporaryDirectory(prefix="qpack-demo-extra-") as tmp:
+        work = Path(tmp).resolve()
+        (work / "src").mkdir()
+        (work / "out").mkdir()
+        (work / "lib").mkdir()
+        shutil.copyfile(SRC_DIR / "module.h", work / "src/module.h")
+        (work / "src/extra-module.c").write_text(source)
+        # Copies under relative names, so that nothing of the caller's paths reaches the output.
+        libs = []
+        for i, lib in enumerate(needed):
+            shutil.copyfile(lib, work / f"lib/{i}.so")
+            libs.append(f"lib/{i}.so")
+        _run(
+            [*compiler, *_cflags(work), *(["-m32"] if m32 else []),
+             *([f"-DDEMO_STAMP={stamp}"] if stamp is not None else []),
+             "-shared", _BUILD_ID, "-o", "out/module.so", "src/extra-module.c",
+             *([f"-Wl,--enable-new-dtags,-rpath,{runpath}"] if runpath is not None else []),
+             *(["-Wl,--push-state,--no-as-needed", *libs, "-Wl,--pop-state"] if libs else [])],
+            work,
+            rel,
+        )  # fmt: skip
+        _install([_Staged(rel, source=work / "out/module.so")], Path(dest))
+    return Path(dest) / rel
