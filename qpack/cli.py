@@ -215,6 +215,49 @@ def cmd_split(args: argparse.Namespace, out: Out) -> int:
     return 0
 
 
+def _env_pairs(items: Sequence[str]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise QpackError(f"--env {item!r}: expected VAR=VALUE")
+        env[name] = value
+    return env
+
+
+def cmd_check(args: argparse.Namespace, out: Out) -> int:
+    from qpack.check import check
+
+    layout = load_layout(args.layout)
+    report = check(
+        args.prefix,
+        layout.loader,
+        layout_name=layout.name,
+        root=args.root or "/",
+        env=_env_pairs(args.env),
+        pkgversion=args.pkgversion,
+    )
+    if args.json:
+        out.json(report.to_json())
+    else:
+        rows = []
+        for m in report.modules:
+            problems = "; ".join(f"{p.kind}: {p.detail}" for p in m.problems)
+            rows.append((m.module, m.file or "-", "yes" if m.loads else "no", problems))
+        out.table(
+            f"Modules of {report.prefix} (layout {report.layout}"
+            + (f", root {report.root}" if args.root else "")
+            + ")",
+            ("module", "file", "loads", "problems"),
+            rows,
+        )
+        s = report.summary()
+        out.line(f"{s['load']} of {s['modules']} modules load; {s['problems']} problem(s)")
+    for w in report.warnings:
+        out.warn(w)
+    return 0 if report.ok else 1
+
+
 def cmd_demo(args: argparse.Namespace, out: Out) -> int:
     from qpack.demo.run import run_demo
 
@@ -278,6 +321,29 @@ def parser() -> argparse.ArgumentParser:
         "--resolve-libs", choices=("dpkg", "rpm"), help="tree: map needed sonames to distro packages"
     )
     p.set_defaults(func=cmd_split)
+
+    p = sub.add_parser(
+        "check",
+        help="which module file the loader would use in an installed prefix, and whether it loads",
+        description="Work out statically, from the layout's loader model, which file each module "
+        "of an installed prefix would be loaded from and whether it would load; nothing is run. "
+        "Exit status 0: every module present loads; 1: problems found; 2: bad usage.",
+    )
+    p.add_argument("prefix", help="the installed prefix (a venv, /usr; inside --root if given)")
+    p.add_argument(
+        "--layout", "-l", required=True, help="shipped layout name (see `qpack layouts`) or a .toml path"
+    )
+    p.add_argument("--root", help="judge PREFIX inside this staged root (DESTDIR), as if installed")
+    p.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="VAR=VALUE",
+        help="the environment the program would run with (default: empty); repeatable",
+    )
+    p.add_argument("--pkgversion", help="the build's package version, for {pkgversion} locations")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("demo", help="build the demo program, split it, install two modules and run it")
     p.add_argument(

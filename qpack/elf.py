@@ -172,3 +172,88 @@ def _read_elf(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool) -> E
         defined_symbols=defined,
         undefined_symbols=tuple(sorted(undefined)),
     )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LinkFacts:
+    """What the dynamic linker and a module loader look at, read without walking symbol tables:
+    machine and class, SONAME, NEEDED, DT_RPATH and DT_RUNPATH apart (ld.so treats them
+    differently), and which of some wanted symbol names the file defines (through its symbol
+    hash table, as the dynamic linker looks a name up)."""
+
+    machine: str
+    elf_class: int
+    elf_type: str
+    soname: str | None
+    needed: tuple[str, ...]
+    rpath: tuple[str, ...]
+    runpath: tuple[str, ...]
+    defines: frozenset[str]
+
+
+def read_link_facts(stream: BinaryIO, wanted: tuple[str, ...] = ()) -> LinkFacts:
+    """`LinkFacts` of an open ELF file; raises ElfReadError for one that is truncated or corrupt."""
+    try:
+        return _read_link_facts(stream, wanted)
+    except (ELFError, ValueError, KeyError, IndexError, AssertionError, OSError) as e:
+        raise ElfReadError(f"truncated or corrupt ELF file ({e})") from None
+    except Exception as e:  # pyelftools raises construct's errors on short reads
+        if type(e).__module__.startswith(("construct", "elftools")):
+            raise ElfReadError(f"truncated or corrupt ELF file ({type(e).__name__})") from None
+        raise
+
+
+def _dynamic_tags(elf: ELFFile) -> tuple[str | None, list[str], list[str], list[str]]:
+    """(SONAME, NEEDED, DT_RPATH entries, DT_RUNPATH entries)."""
+    soname: str | None = None
+    needed: list[str] = []
+    paths: dict[str, list[str]] = {"DT_RPATH": [], "DT_RUNPATH": []}
+    dynamic = elf.get_section_by_name(".dynamic")
+    if isinstance(dynamic, DynamicSection):
+        for tag in dynamic.iter_tags():
+            kind = tag.entry.d_tag
+            if kind == "DT_SONAME":
+                soname = getattr(tag, "soname", None)
+            elif kind == "DT_NEEDED":
+                needed.append(str(getattr(tag, "needed", "")))
+            elif kind in paths:
+                paths[kind].extend(p for p in str(getattr(tag, kind[3:].lower())).split(":") if p)
+    return soname, needed, paths["DT_RPATH"], paths["DT_RUNPATH"]
+
+
+def _defined(elf: ELFFile, wanted: tuple[str, ...]) -> frozenset[str]:
+    """Which of `wanted` the file defines, through its symbol hash table where it has one."""
+    defines: set[str] = set()
+    table = elf.get_section_by_name(".gnu.hash") or elf.get_section_by_name(".hash")
+    lookup = getattr(table, "get_symbol", None)
+    dynsym = elf.get_section_by_name(".dynsym")
+    for name in wanted:
+        if lookup is not None:
+            syms = [s] if (s := lookup(name)) is not None else []
+        elif isinstance(dynsym, SymbolTableSection):
+            syms = dynsym.get_symbol_by_name(name) or []
+        else:
+            syms = []
+        if any(sym["st_shndx"] != "SHN_UNDEF" for sym in syms):
+            defines.add(name)
+    return frozenset(defines)
+
+
+def _read_link_facts(stream: BinaryIO, wanted: tuple[str, ...]) -> LinkFacts:
+    elf = ELFFile(stream)
+    soname, needed, rpath, runpath = _dynamic_tags(elf)
+    return LinkFacts(
+        machine=str(elf["e_machine"]),
+        elf_class=elf.elfclass,
+        elf_type=str(elf["e_type"]),
+        soname=soname,
+        needed=tuple(needed),
+        rpath=tuple(rpath),
+        runpath=tuple(runpath),
+        defines=_defined(elf, wanted) if wanted else frozenset(),
+    )
+
+
+def held_stamps(stream: BinaryIO, stamp_glob: str) -> tuple[str, ...]:
+    """The stamp names an executable holds in its read-only data (it does not export them)."""
+    return read_elf(stream, stamp_glob, scan_strings=True).stamps_held

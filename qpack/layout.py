@@ -14,14 +14,14 @@ from __future__ import annotations
 import re
 import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from qpack.errors import LayoutError
 from qpack.globs import GlobError, compile_glob, expand_prefix
-from qpack.loader import Loader, Naming, SearchKind, SearchLocation
+from qpack.loader import MAX_DEPTH, RESOLUTIONS, Loader, Naming, SearchKind, SearchLocation
 
 SHIPPED_DIR = Path(__file__).parent / "layouts"
 
@@ -307,8 +307,8 @@ class _Table:
             return None
         return tuple(value)
 
-    def boolean(self, key: str) -> bool:
-        value = self.data.get(key, False)
+    def boolean(self, key: str, *, default: bool = False) -> bool:
+        value = self.data.get(key, default)
         if not isinstance(value, bool):
             self.bad(key, f"must be true or false, got {value!r}")
             return False
@@ -397,9 +397,15 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
 # ---- [loader] and [modules]: the Loader
 
 
+_LOADER_KEYS = {
+    "prefix", "executables", "bindir", "naming", "types", "search", "stamp",
+    "resolution", "depth", "relocatable", "bundle",
+}  # fmt: skip
+
+
 def _read_loader(top: _Table) -> Loader:
     t = top.table("loader")
-    t.allow({"prefix", "executables", "bindir", "naming", "types", "search", "stamp"})
+    t.allow(_LOADER_KEYS)
     prefix = t.string("prefix", "/usr") or "/usr"
     if not prefix.startswith("/") or ".." in prefix.split("/"):
         t.bad("prefix", f"must be an absolute path without '..', got {prefix!r}")
@@ -407,7 +413,19 @@ def _read_loader(top: _Table) -> Loader:
     if not executables:
         t.bad("executables", "must list at least one glob of the executables that load modules")
     naming = _read_naming(t)
-    dependencies, known = _read_modules(top.table("modules"), naming)
+    modules = top.table("modules")
+    known = _read_known(modules, naming)
+    resolution = t.string("resolution", "first-found") or "first-found"
+    if resolution not in RESOLUTIONS:
+        t.bad("resolution", f"must be one of {', '.join(RESOLUTIONS)}, got {resolution!r}")
+        resolution = "first-found"
+    depth = t.data.get("depth", 0)
+    if not isinstance(depth, int) or isinstance(depth, bool) or not 0 <= depth <= MAX_DEPTH:
+        t.bad("depth", f"must be a whole number from 0 to {MAX_DEPTH}, got {depth!r}")
+        depth = 0
+    bundle = t.string("bundle")
+    if bundle is not None and (not bundle or "/" in bundle or bundle in (".", "..")):
+        t.bad("bundle", f"must be one directory name next to the executable, got {bundle!r}")
     return Loader(
         prefix=prefix,
         executables=t.file_globs(executables or (), "executables", prefix),
@@ -415,9 +433,32 @@ def _read_loader(top: _Table) -> Loader:
         search=_read_search(t),
         naming=naming,
         stamp_symbol=_read_stamp(t.table("stamp")),
-        dependencies=dependencies,
+        dependencies=_read_dependencies(modules, "dependencies", naming, known),
+        recommends=_read_dependencies(modules, "recommends", naming, known),
         known_modules=known,
+        resolution=resolution,  # type: ignore[arg-type]
+        depth=depth,
+        relocatable=t.boolean("relocatable", default=True),
+        bundle=bundle,
     )
+
+
+def _naming_pattern(t: _Table, key: str, pattern: str, types: tuple[str, ...]) -> None:
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None]
+    except ValueError as e:
+        t.bad(key, f"bad pattern {pattern!r}: {e}")
+        return
+    if (
+        fields.count("name") != 1
+        or any(f not in ("type", "name") for f in fields)
+        or fields.count("type") > 1
+    ):
+        t.bad(key, f"bad pattern {pattern!r}: needs {{name}} once, {{type}} at most once, nothing else")
+    if pattern.startswith("/") or ".." in pattern:
+        t.bad(key, f"bad pattern {pattern!r}: must be relative, without '..'")
+    if "type" in fields and not types:
+        t.bad("types", "the naming has {type} but no module types are declared")
 
 
 def _read_naming(t: _Table) -> Naming:
@@ -427,26 +468,35 @@ def _read_naming(t: _Table) -> Naming:
             t.bad(f"types[{i}]", f"bad module type {ty!r}: lowercase letters, digits and '_'")
     if len(set(types)) != len(types):
         t.bad("types", "lists a type twice")
-    pattern = t.string("naming")
-    if pattern is None:
+    raw = t.data.get("naming")
+    if raw is None:
         t.bad("naming", "missing: how module files are named, e.g. '{type}-{name}.so'")
-        pattern = "{name}.so"
-    try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None]
-    except ValueError as e:
-        t.bad("naming", f"bad pattern {pattern!r}: {e}")
-        fields = ["name"]
-    if (
-        fields.count("name") != 1
-        or any(f not in ("type", "name") for f in fields)
-        or fields.count("type") > 1
-    ):
-        t.bad("naming", f"bad pattern {pattern!r}: needs {{name}} once, {{type}} at most once, nothing else")
-    if pattern.startswith("/") or ".." in pattern:
-        t.bad("naming", f"bad pattern {pattern!r}: must be relative, without '..'")
-    if "type" in fields and not types:
-        t.bad("types", "the naming has {type} but no module types are declared")
-    return Naming(pattern, tuple(types))
+        return Naming("{name}.so", tuple(types))
+    if isinstance(raw, str):
+        patterns: tuple[str, ...] = (raw,)
+        _naming_pattern(t, "naming", raw, types)
+    elif isinstance(raw, list) and raw and all(isinstance(p, str) for p in raw):
+        patterns = tuple(raw)
+        for i, p in enumerate(patterns):
+            _naming_pattern(t, f"naming[{i}]", p, types)
+        if len({"{type}" in p for p in patterns}) > 1:
+            t.bad("naming", "either every pattern has {type} or none has")
+    else:
+        t.bad("naming", "must be a pattern or a non-empty list of patterns")
+        return Naming("{name}.so", tuple(types))
+    return Naming(patterns[0], tuple(types), patterns[1:])
+
+
+def _env_names(loc: _Table) -> tuple[str, ...]:
+    raw = loc.data.get("env")
+    names = (raw,) if isinstance(raw, str) else tuple(raw) if isinstance(raw, list) else ()
+    if not names or not all(isinstance(n, str) for n in names):
+        loc.bad("env", "must be a variable name or a non-empty list of them (the first one set is used)")
+        return ()
+    for n in names:
+        if not _ENV_NAME.match(n):
+            loc.bad("env", f"bad environment variable name {n!r}")
+    return names
 
 
 def _read_search(t: _Table) -> tuple[SearchLocation, ...]:
@@ -456,28 +506,58 @@ def _read_search(t: _Table) -> tuple[SearchLocation, ...]:
         return ()
     out = []
     for loc in t.tables("search", "[[loader.search]]"):
-        loc.allow({"env", "relocated", "absolute", "optional"})
+        loc.allow({"env", "relocated", "absolute", "optional", "list", "replaces", "anchor"})
         kinds = [k for k in ("env", "relocated", "absolute") if k in loc.data]
         if len(kinds) != 1:
             loc.bad(None, "needs exactly one of env, relocated, absolute")
             continue
         kind: SearchKind = kinds[0]  # type: ignore[assignment]
-        value = loc.string(kind)
-        if value is None:
+        only = {"list": "env", "replaces": "env", "anchor": "relocated"}
+        for key, owner in only.items():
+            if key in loc.data and kind != owner:
+                loc.bad(key, f"only applies to {owner} locations")
+        if kind == "env":
+            names = _env_names(loc)
+            if not names:
+                continue
+            out.append(
+                SearchLocation(
+                    "env",
+                    names[0],
+                    loc.boolean("optional"),
+                    fallbacks=names[1:],
+                    path_list=loc.boolean("list"),
+                    replaces_rest=loc.boolean("replaces"),
+                )
+            )
             continue
-        optional = loc.boolean("optional")
-        if kind == "env" and not _ENV_NAME.match(value):
-            loc.bad("env", f"bad environment variable name {value!r}")
-        elif kind == "relocated" and (value.startswith("/") or ".." in value.split("/") or not value):
-            loc.bad("relocated", f"must be a directory relative to the prefix, got {value!r}")
-        elif kind == "absolute":
-            unknown = [f for _, f, _, _ in string.Formatter().parse(value) if f not in (None, "pkgversion")]
-            if not value.startswith("/") or ".." in value.split("/"):
-                loc.bad("absolute", f"must be an absolute directory without '..', got {value!r}")
-            elif unknown:
-                loc.bad("absolute", f"unknown placeholder {{{unknown[0]}}} (only {{pkgversion}})")
-        out.append(SearchLocation(kind, value, optional))
+        found = _read_dir_location(loc, kind)
+        if found is not None:
+            out.append(found)
     return tuple(out)
+
+
+def _read_dir_location(loc: _Table, kind: SearchKind) -> SearchLocation | None:
+    """A `relocated` or `absolute` location."""
+    value = loc.string(kind)
+    if value is None:
+        return None
+    if kind == "relocated" and (value.startswith("/") or ".." in value.split("/") or not value):
+        loc.bad("relocated", f"must be a directory relative to the prefix, got {value!r}")
+    elif kind == "absolute":
+        allowed = (None, "pkgversion", "home", "xdg_data_home")
+        unknown = [f for _, f, _, _ in string.Formatter().parse(value) if f not in allowed]
+        if not value.startswith(("/", "{home}", "{xdg_data_home}")) or ".." in value.split("/"):
+            loc.bad("absolute", f"must be an absolute directory without '..', got {value!r}")
+        elif unknown:
+            loc.bad(
+                "absolute",
+                f"unknown placeholder {{{unknown[0]}}} (known: {{pkgversion}}, {{home}}, {{xdg_data_home}})",
+            )
+    anchor = loc.string("anchor")
+    if anchor is not None and (anchor.startswith("/") or ".." in anchor.split("/") or not anchor):
+        loc.bad("anchor", f"must be a library's path relative to the prefix, got {anchor!r}")
+    return SearchLocation(kind, value, loc.boolean("optional"), anchor=anchor)
 
 
 def _read_stamp(t: _Table) -> str | None:
@@ -488,45 +568,50 @@ def _read_stamp(t: _Table) -> str | None:
     return stamp
 
 
-def _read_modules(t: _Table, naming: Naming) -> tuple[dict[str, tuple[str, ...]], frozenset[str] | None]:
-    t.allow({"known", "dependencies"})
+def _check_module(t: _Table, mid: str, key: str, naming: Naming, known: Collection[str] | None) -> bool:
+    if not _MODULE_ID.match(mid):
+        t.bad(key, f"bad module id {mid!r}")
+        return False
+    if naming.split_id(mid) is None:
+        t.bad(key, f"unknown module {mid!r}: its type is not one of loader.types ({', '.join(naming.types)})")
+        return False
+    if known is not None and mid not in known:
+        t.bad(key, f"unknown module {mid!r}: not in modules.known")
+        return False
+    return True
+
+
+def _read_known(t: _Table, naming: Naming) -> frozenset[str] | None:
+    t.allow({"known", "dependencies", "recommends"})
     known = t.strings("known")
-
-    def check_module(mid: str, key: str, where: _Table) -> bool:
-        if not _MODULE_ID.match(mid):
-            where.bad(key, f"bad module id {mid!r}")
-            return False
-        if naming.typed and not any(mid.startswith(ty + "-") for ty in naming.types):
-            where.bad(
-                key,
-                f"unknown module {mid!r}: its type is not one of loader.types ({', '.join(naming.types)})",
-            )
-            return False
-        if known is not None and mid not in known:
-            where.bad(key, f"unknown module {mid!r}: not in modules.known")
-            return False
-        return True
-
     for i, k in enumerate(known or ()):
-        check_module(k, f"known[{i}]", t)
-    deps_t = t.table("dependencies")
+        _check_module(t, k, f"known[{i}]", naming, known)
+    return frozenset(known) if known is not None else None
+
+
+def _read_dependencies(
+    t: _Table, key: str, naming: Naming, known: frozenset[str] | None
+) -> dict[str, tuple[str, ...]]:
+    """`[modules.dependencies]` (loaded first; a cycle is an error) or `[modules.recommends]`."""
+    deps_t = t.table(key)
     deps: dict[str, tuple[str, ...]] = {}
     for mid, needs in deps_t.data.items():
         if not isinstance(needs, list) or not all(isinstance(n, str) for n in needs):
             deps_t.bad(mid, "must be a list of module ids")
             continue
-        ok = check_module(mid, mid, deps_t)
+        ok = _check_module(deps_t, mid, mid, naming, known)
         for j, n in enumerate(needs):
-            ok = check_module(n, f"{mid}[{j}]", deps_t) and ok
+            ok = _check_module(deps_t, n, f"{mid}[{j}]", naming, known) and ok
             if n == mid:
                 deps_t.bad(f"{mid}[{j}]", f"module {mid!r} depends on itself")
                 ok = False
         if ok:
             deps[mid] = tuple(needs)
-    cycle = _find_cycle(deps)
-    if cycle:
-        t.bad("dependencies", f"dependency cycle: {' -> '.join(cycle)}")
-    return dict(sorted(deps.items())), (frozenset(known) if known is not None else None)
+    if key == "dependencies":
+        cycle = _find_cycle(deps)
+        if cycle:
+            t.bad(key, f"dependency cycle: {' -> '.join(cycle)}")
+    return dict(sorted(deps.items()))
 
 
 def _find_cycle(deps: Mapping[str, tuple[str, ...]]) -> list[str] | None:

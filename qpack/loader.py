@@ -21,6 +21,9 @@ from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import Inventory, Progress, scan
 
 SearchKind = Literal["env", "relocated", "absolute"]
+Resolution = Literal["first-found", "register-all"]
+RESOLUTIONS: tuple[Resolution, ...] = ("first-found", "register-all")
+MAX_DEPTH = 8  # directory levels a register-all loader scans below a location
 
 _PKGVERSION_UNSAFE = re.compile(r"[^A-Za-z0-9+\-.~]")
 
@@ -32,12 +35,30 @@ def canon_pkgversion(pkgversion: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SearchLocation:
-    """One directory the loader searches. `value` is an env var name, a prefix-relative directory
-    (relocated next to the executable) or an absolute directory that may hold `{pkgversion}`."""
+    """One place the loader searches.
+
+    - `env`: `value` names an environment variable holding one directory (or, with `path_list`,
+      a `:`-separated list); `fallbacks` are further variable names tried in order when it is
+      not set (the first one set is used); with `replaces_rest`, once one of them is set the
+      locations after this one are not searched.
+    - `relocated`: `value` is a directory relative to the configured prefix. A relocatable build
+      finds it from where its anchor is installed: the executable (in the loader's `bindir`),
+      or, with `anchor`, a shared library of the program (its prefix-relative path).
+    - `absolute`: `value` is an absolute directory, never relocated; it may hold `{pkgversion}`,
+      `{home}` and `{xdg_data_home}` (`$XDG_DATA_HOME`, default `{home}/.local/share`).
+    """
 
     kind: SearchKind
     value: str
     optional: bool = False
+    fallbacks: tuple[str, ...] = ()
+    path_list: bool = False
+    replaces_rest: bool = False
+    anchor: str | None = None
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return (self.value, *self.fallbacks) if self.kind == "env" else ()
 
 
 @lru_cache(maxsize=64)
@@ -57,10 +78,16 @@ def _naming_regex(pattern: str, types: tuple[str, ...]) -> re.Pattern[str]:
 @dataclass(frozen=True, slots=True)
 class Naming:
     """How a module's file is named inside a module directory: `{type}-{name}.so`,
-    `{type}/{name}.so` or `lib{name}.so`."""
+    `{type}/{name}.so` or `lib{name}.so`; `alternatives` are further patterns the loader also
+    accepts, tried after `pattern` in order (a module may load from `name.so` or `libname.so`)."""
 
     pattern: str
     types: tuple[str, ...] = ()
+    alternatives: tuple[str, ...] = ()
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        return (self.pattern, *self.alternatives)
 
     @property
     def typed(self) -> bool:
@@ -69,17 +96,32 @@ class Naming:
     def parse(self, relpath: str) -> tuple[str, str] | None:
         """(type, name) of a path relative to a module dir, or None if the loader would never
         look it up under this naming. Untyped naming gives type ''."""
-        m = _naming_regex(self.pattern, self.types).match(relpath)
-        if m is None:
-            return None
-        return (m.groupdict().get("type") or "", m.group("name"))
+        for pattern in self.patterns:
+            m = _naming_regex(pattern, self.types).match(relpath)
+            if m is not None:
+                return (m.groupdict().get("type") or "", m.group("name"))
+        return None
+
+    def file_names(self, mtype: str, name: str) -> tuple[str, ...]:
+        """The paths, relative to a module directory, the loader tries for a module, in order."""
+        return tuple(p.replace("{type}", mtype).replace("{name}", name) for p in self.patterns)
 
     def module_id(self, mtype: str, name: str) -> str:
         """The id used in dependencies, package templates and extras (QEMU: the file stem)."""
         return f"{mtype}-{name}" if mtype else name
 
+    def split_id(self, module_id: str) -> tuple[str, str] | None:
+        """(type, name) of a module id, or None when no declared type starts it."""
+        if not self.typed:
+            return ("", module_id)
+        for t in sorted(self.types, key=len, reverse=True):
+            if module_id.startswith(t + "-"):
+                return (t, module_id[len(t) + 1 :])
+        return None
+
     def describe(self) -> str:
-        return repr(self.pattern) + (f" with types {', '.join(self.types)}" if self.typed else "")
+        shown = " or ".join(repr(p) for p in self.patterns)
+        return shown + (f" with types {', '.join(self.types)}" if self.typed else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +157,19 @@ class Loader:
     - `stamp_symbol`: the symbol glob each module exports and each executable holds the exact
       name of (QEMU's `qemu_stamp_<hex>`), or None when the loader checks no build stamp;
     - `dependencies`: module id -> modules loaded first (a missing one: the module is not found);
+    - `recommends`: module id -> modules that are useful beside it but not loaded first;
     - `known_modules`: the only module ids the loader ever looks up, when the program has a
-      fixed table; None when any name fitting `naming` is looked up.
+      fixed table; None when any name fitting `naming` is looked up;
+    - `resolution`: `first-found` (each module is looked up by name through the locations in
+      order; the first existing file wins and the search stops there, even if it then fails to
+      load: QEMU 7.2 and later) or `register-all` (every module file in every location is
+      registered, in order; a module id seen twice keeps the first: plugin registries);
+    - `depth`: how many directory levels below a location `register-all` scans (beyond the
+      levels the naming itself has, as in `{type}/{name}.so`);
+    - `relocatable`: whether `relocated` locations follow the installed anchor (False: they
+      are the configured absolute paths, as in Debian's QEMU since 8.2);
+    - `bundle`: a directory next to the executable (QEMU's `qemu-bundle`) that, when it exists,
+      takes precedence for every configured path: `<exe dir>/<bundle>/<configured path>`.
     """
 
     prefix: str = "/usr"
@@ -126,7 +179,12 @@ class Loader:
     naming: Naming
     stamp_symbol: str | None = None
     dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    recommends: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     known_modules: frozenset[str] | None = None
+    resolution: Resolution = "first-found"
+    depth: int = 0
+    relocatable: bool = True
+    bundle: str | None = None
 
     def deps_of(self, module_id: str) -> tuple[str, ...]:
         return self.dependencies.get(module_id, ())

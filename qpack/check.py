@@ -1,0 +1,593 @@
+"""`qpack check`: which file the program's loader would use for each module of an installed
+prefix, and whether it would load, worked out statically from the loader model.
+
+For each executable the layout names, the check walks the loader's search locations with the
+given environment (empty by default, so the verdict does not depend on the caller's shell),
+as the loader would: `first-found` looks every module up by name and takes the first existing
+file, `register-all` registers every module file of every location and keeps the first of each
+id. The file taken is then judged as the loader and the dynamic linker would judge it:
+
+- `unreadable`: not ELF, truncated, no permission;
+- `machine`: another ELF class or machine than the executable's;
+- `other-build`: it does not export the stamp symbol the executable holds;
+- `missing-library`: a DT_NEEDED library (or one of theirs) the dynamic linker would not find
+  (`qpack.ldpaths`), leaving out what the executable itself has loaded;
+- `dependency`: a module it needs loaded first is missing or will not load, transitively;
+- `shadowed`: the file taken will not load while a later copy would;
+- `never-looked-up`: a `.so` in a search location under a name the loader never asks for;
+- `duplicate`: two files in one location give one module to a `register-all` loader, which
+  depends on directory order to pick one.
+
+This module imports the loader model and the ELF readers, never the plan: a check has no
+packaging policy and works on any prefix, however the modules got there. Nothing from the
+prefix is loaded, linked or run.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from qpack.errors import QpackError
+from qpack.globs import compile_glob, expand_prefix
+from qpack.ldpaths import ElfFile, LibraryFinder, Root, read_elf_file
+from qpack.loader import Loader, SearchLocation, canon_pkgversion
+
+JSON_VERSION = 1
+
+ProblemKind = Literal[
+    "other-build",
+    "shadowed",
+    "dependency",
+    "missing-library",
+    "machine",
+    "unreadable",
+    "never-looked-up",
+    "duplicate",
+]
+PROBLEM_KINDS: tuple[ProblemKind, ...] = (
+    "other-build",
+    "shadowed",
+    "dependency",
+    "missing-library",
+    "machine",
+    "unreadable",
+    "never-looked-up",
+    "duplicate",
+)
+
+
+class CheckError(QpackError):
+    """The check cannot be run as asked (no such prefix, no executable found...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    kind: ProblemKind
+    detail: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModuleVerdict:
+    """One module (or one file the loader never asks for) as the loader would see it."""
+
+    module: str
+    file: str | None  # the file the loader would use, as the program sees its path
+    loads: bool
+    problems: tuple[Problem, ...] = ()
+    copies: tuple[str, ...] = ()  # other files of the same module the loader passes over
+    executables: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "module": self.module,
+            "file": self.file,
+            "loads": self.loads,
+            "problems": [{"kind": p.kind, "detail": p.detail} for p in self.problems],
+            "copies": list(self.copies),
+            "executables": list(self.executables),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckReport:
+    prefix: str
+    root: str
+    layout: str
+    executables: tuple[str, ...]
+    modules: tuple[ModuleVerdict, ...]
+    locations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # exe -> dirs searched
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not any(m.problems for m in self.modules)
+
+    def summary(self) -> dict[str, object]:
+        present = [m for m in self.modules if m.file is not None]
+        kinds: dict[str, int] = {}
+        for m in self.modules:
+            for p in m.problems:
+                kinds[p.kind] = kinds.get(p.kind, 0) + 1
+        return {
+            "modules": len(present),
+            "load": sum(1 for m in present if m.loads),
+            "problems": sum(kinds.values()),
+            "by_kind": dict(sorted(kinds.items())),
+        }
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": JSON_VERSION,
+            "prefix": self.prefix,
+            "root": self.root,
+            "layout": self.layout,
+            "executables": list(self.executables),
+            "locations": {k: list(v) for k, v in self.locations.items()},
+            "modules": [m.to_json() for m in self.modules],
+            "summary": self.summary(),
+            "warnings": list(self.warnings),
+        }
+
+
+# --------------------------------------------------------------------------- finding executables
+
+
+def _glob_paths(root: Root, pattern: str) -> list[str]:
+    """Absolute paths inside the root matching a root-relative glob: the directories above the
+    first wildcard are taken as they are, the rest is walked one segment per level."""
+    parts = pattern.split("/")
+    literal = 0
+    while literal < len(parts) - 1 and not any(c in parts[literal] for c in "*?["):
+        literal += 1
+    regex = compile_glob(pattern)
+    depth = len(parts) - literal if "**" not in pattern else 16
+    out: list[str] = []
+
+    def walk(d: str, level: int) -> None:
+        for name in root.listdir(d):
+            path = posixpath.join(d, name)
+            if regex.match(path.lstrip("/")):
+                out.append(path)
+            if level < depth and root.is_dir(path):
+                walk(path, level + 1)
+
+    walk("/" + "/".join(parts[:literal]), 1)
+    return sorted(set(out))
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Exe:
+    path: str  # as named (program view)
+    real: str  # /proc/self/exe: symlinks resolved
+    elf: ElfFile
+    stamps: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- search locations
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Context:
+    loader: Loader
+    root: Root
+    env: Mapping[str, str]
+    pkgversion: str | None
+    notes: list[str]
+
+
+def _placeholders(value: str, ctx: _Context) -> str | None:
+    """An absolute location with its placeholders filled, or None when one is unknown."""
+    home = ctx.env.get("HOME")
+    if "{home}" in value:
+        if not home:
+            return None
+        value = value.replace("{home}", home)
+    if "{xdg_data_home}" in value:
+        data = ctx.env.get("XDG_DATA_HOME") or (f"{home}/.local/share" if home else None)
+        if not data:
+            return None
+        value = value.replace("{xdg_data_home}", data)
+    if "{pkgversion}" in value:
+        if ctx.pkgversion is None:
+            ctx.notes.append(f"{value}: not searched: give --pkgversion to fill {{pkgversion}}")
+            return None
+        value = value.replace("{pkgversion}", canon_pkgversion(ctx.pkgversion))
+    return value
+
+
+def _relocated(loc: SearchLocation, exe: _Exe, finder: LibraryFinder, ctx: _Context) -> str | None:
+    loader = ctx.loader
+    configured = posixpath.join(loader.prefix, loc.value)
+    exe_dir = posixpath.dirname(exe.real)
+    if loader.bundle is not None:
+        bundle = posixpath.join(exe_dir, loader.bundle)
+        if ctx.root.is_dir(bundle):
+            return bundle + configured
+    if not loader.relocatable:
+        return configured
+    if loc.anchor is None:
+        anchor_dir, anchor_rel = exe_dir, loader.bindir
+    else:
+        lib = _find_anchor(loc.anchor, exe, finder)
+        if lib is None:
+            ctx.notes.append(f"{loc.anchor}: the library anchoring {loc.value} is not loaded by {exe.path}")
+            return None
+        anchor_dir, anchor_rel = posixpath.dirname(lib), posixpath.dirname(loc.anchor)
+    up = len([p for p in anchor_rel.split("/") if p])
+    base = anchor_dir
+    for _ in range(up):
+        base = posixpath.dirname(base)
+    return posixpath.join(base, loc.value)
+
+
+def _find_anchor(anchor: str, exe: _Exe, finder: LibraryFinder) -> str | None:
+    """Where the anchor library is loaded from for this executable (by its file name)."""
+    name = posixpath.basename(anchor)
+    if exe.elf.facts is None:
+        return None
+    todo, seen = [exe.elf], {exe.elf.path}
+    while todo:
+        cur = todo.pop()
+        assert cur.facts is not None
+        for needed in cur.facts.needed:
+            lib = finder.find(needed, cur)
+            if lib is None or lib.path in seen:
+                continue
+            if needed == name or posixpath.basename(lib.path) == name:
+                return lib.path
+            seen.add(lib.path)
+            todo.append(lib)
+    return None
+
+
+def search_dirs(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[str]:
+    """The directories the loader searches for this executable, in order."""
+    dirs: list[str] = []
+    for loc in ctx.loader.search:
+        if loc.kind == "env":
+            name = next((n for n in loc.variables if n in ctx.env), None)
+            if name is None:
+                continue
+            value = ctx.env[name]
+            entries = value.split(":") if loc.path_list else [value]
+            dirs += [e for e in entries if e]
+            if loc.replaces_rest:
+                break
+        elif loc.kind == "relocated":
+            d = _relocated(loc, exe, finder, ctx)
+            if d is not None:
+                dirs.append(d)
+        else:
+            d = _placeholders(loc.value, ctx)
+            if d is not None:
+                dirs.append(d)
+    out: list[str] = []
+    for d in dirs:
+        norm = posixpath.normpath(d) if d.startswith("/") else posixpath.normpath(posixpath.join("/", d))
+        if norm not in out:
+            out.append(norm)
+    return out
+
+
+# --------------------------------------------------------------------------- what is found
+
+
+@dataclass
+class _Found:
+    """Module id -> the files the loader sees for it, in search order; and stray files."""
+
+    files: dict[str, list[str]] = field(default_factory=dict)
+    types: dict[str, tuple[str, str]] = field(default_factory=dict)
+    never: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
+    duplicates: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _listing(root: Root, d: str, depth: int) -> Iterator[str]:
+    """Paths relative to `d` of the files under it, `depth` directory levels deep at most, in
+    strcmp order of each level (as a loader reading directories in sorted order)."""
+
+    def walk(rel: str, level: int) -> Iterator[str]:
+        here = posixpath.join(d, rel) if rel else d
+        for name in root.listdir(here):
+            sub = f"{rel}/{name}" if rel else name
+            full = posixpath.join(d, sub)
+            if root.is_dir(full):
+                if level < depth:
+                    yield from walk(sub, level + 1)
+            else:
+                yield sub
+
+    yield from walk("", 0)
+
+
+def _looks_like_module(rel: str) -> bool:
+    name = posixpath.basename(rel)
+    return name.endswith(".so") or ".so." in name
+
+
+def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
+    """What the loader sees in its search directories: for `register-all`, every module file in
+    order; for `first-found`, each wanted module (and each module a directory holds) looked up
+    by name through the directories, every existing candidate in order."""
+    loader, naming = ctx.loader, ctx.loader.naming
+    depth = max(p.count("/") for p in naming.patterns) + loader.depth
+    found = _Found()
+    for d in dirs:
+        seen_here: dict[str, str] = {}
+        for rel in _listing(ctx.root, d, depth):
+            _sort(found, posixpath.join(d, rel), rel, ctx, seen_here, wanted)
+    if loader.resolution == "first-found":
+        for mid in sorted(wanted):
+            parsed = found.types.get(mid) or naming.split_id(mid)
+            if parsed is None:
+                continue
+            for d in dirs:
+                for fname in naming.file_names(*parsed):
+                    path = posixpath.join(d, fname)
+                    # The loader's access(F_OK): the file exists (links followed).
+                    if ctx.root.exists(path):
+                        found.files.setdefault(mid, []).append(path)
+    return found
+
+
+def _sort(
+    found: _Found, path: str, rel: str, ctx: _Context, seen_here: dict[str, str], wanted: set[str]
+) -> None:
+    """One file of a search directory: a module the loader sees, or one it never looks up."""
+    loader, naming = ctx.loader, ctx.loader.naming
+    parsed = naming.parse(rel)
+    if parsed is None:
+        if _looks_like_module(rel):
+            found.never.append((path, f"modules are named {naming.describe()}"))
+        return
+    mid = naming.module_id(*parsed)
+    if loader.known_modules is not None and mid not in loader.known_modules:
+        found.never.append((path, f"module {mid!r} is not one the loader knows"))
+        return
+    found.types.setdefault(mid, parsed)
+    if loader.resolution == "first-found":
+        wanted.add(mid)
+    elif ctx.root.is_file(path):
+        if mid in seen_here:
+            found.duplicates.setdefault(mid, [seen_here[mid]]).append(path)
+        seen_here.setdefault(mid, path)
+        found.files.setdefault(mid, []).append(path)
+
+
+# --------------------------------------------------------------------------- judging one file
+
+
+@dataclass(frozen=True, slots=True)
+class _FileVerdict:
+    problems: tuple[Problem, ...]
+
+
+class _Judge:
+    """Judges module files for one executable; verdicts are memoized by resolved path."""
+
+    def __init__(self, exe: _Exe, ctx: _Context, finder: LibraryFinder, exe_libs: set[str]) -> None:
+        self.exe = exe
+        self.ctx = ctx
+        self.finder = finder
+        self.exe_libs = exe_libs
+        self.memo: dict[str, _FileVerdict] = {}
+
+    def judge(self, path: str) -> _FileVerdict:
+        real = self.ctx.root.resolve(path)
+        if real is None:
+            return _FileVerdict((Problem("unreadable", f"{path}: a dangling link or a path through a file"),))
+        if real not in self.memo:
+            self.memo[real] = self._judge(path, real)
+        return self.memo[real]
+
+    def _judge(self, path: str, real: str) -> _FileVerdict:
+        wanted = self.exe.stamps
+        elf = read_elf_file(self.ctx.root, real, wanted)
+        if elf.facts is None:
+            return _FileVerdict((Problem("unreadable", f"{path}: {elf.error}"),))
+        exe = self.exe.elf.facts
+        assert exe is not None
+        facts = elf.facts
+        if (facts.machine, facts.elf_class) != (exe.machine, exe.elf_class):
+            return _FileVerdict(
+                (
+                    Problem(
+                        "machine",
+                        f"{path}: {facts.machine} {facts.elf_class}-bit, but {self.exe.path} is "
+                        f"{exe.machine} {exe.elf_class}-bit",
+                    ),
+                )
+            )
+        problems: list[Problem] = []
+        if self.ctx.loader.stamp_symbol is not None and wanted and not facts.defines & set(wanted):
+            problems.append(
+                Problem(
+                    "other-build",
+                    f"{path}: does not export {wanted[0]}, the stamp {self.exe.path} asks for: "
+                    "a module from another build",
+                )
+            )
+        _, missing = self.finder.closure(elf, self.exe_libs)
+        for m in missing:
+            problems.append(Problem("missing-library", f"{path}: the dynamic linker would not find {m}"))
+        return _FileVerdict(tuple(problems))
+
+
+# --------------------------------------------------------------------------- the check
+
+
+def _executables(loader: Loader, prefix: str, ctx: _Context) -> list[_Exe]:
+    exes: list[_Exe] = []
+    for glob in loader.executables:
+        for path in _glob_paths(ctx.root, expand_prefix(glob, prefix)):
+            real = ctx.root.resolve(path)
+            if real is None or not ctx.root.is_file(real):
+                continue
+            elf = read_elf_file(ctx.root, real)
+            if elf.facts is None:
+                ctx.notes.append(f"{path}: not used as a loader: {elf.error}")
+                continue
+            stamps: tuple[str, ...] = ()
+            if loader.stamp_symbol is not None:
+                from qpack.elf import ElfReadError, held_stamps
+
+                try:
+                    with open(ctx.root.host(real), "rb") as f:
+                        stamps = held_stamps(f, loader.stamp_symbol)
+                except (OSError, ElfReadError):
+                    stamps = ()
+                if not stamps:
+                    ctx.notes.append(
+                        f"{path}: holds no {loader.stamp_symbol} stamp name: same-build checks skipped for it"
+                    )
+            exes.append(_Exe(path=path, real=real, elf=elf, stamps=stamps))
+    return exes
+
+
+def check(
+    prefix: str | Path,
+    loader: Loader,
+    *,
+    layout_name: str = "",
+    root: str | Path = "/",
+    env: Mapping[str, str] | None = None,
+    pkgversion: str | None = None,
+) -> CheckReport:
+    """Check every module of an installed prefix against the loader, for each executable.
+
+    `prefix` is where the program is installed, as the program sees it (inside `root`)."""
+    rt = Root(root)
+    pre = "/" + str(prefix).strip("/") if str(prefix) != "/" else "/"
+    if not rt.is_dir(pre):
+        raise CheckError(f"{rt.host(pre)}: no such directory (the installed prefix to check)")
+    ctx = _Context(loader=loader, root=rt, env=dict(env or {}), pkgversion=pkgversion, notes=[])
+    exes = _executables(loader, pre, ctx)
+    if not exes:
+        shown = ", ".join(expand_prefix(g, pre) for g in loader.executables)
+        raise CheckError(
+            f"{rt.host(pre)}: none of the loader's executables is installed there (looked for {shown})"
+        )
+
+    system = rt
+    if not rt.exists("/etc/ld.so.cache"):
+        # A staged tree (DESTDIR), not a system root: its system libraries are this host's.
+        system = Root("/")
+        if str(rt.root) != "/":
+            ctx.notes.append(
+                f"{rt.root} has no /etc/ld.so.cache: system libraries are looked up on this host"
+            )
+    rows: dict[tuple[str, str | None, tuple[Problem, ...], tuple[str, ...], bool], list[str]] = {}
+    locations: dict[str, tuple[str, ...]] = {}
+    for exe in exes:
+        finder = LibraryFinder(rt, ctx.env, exe.elf, system)
+        exe_libs, exe_missing = finder.closure(exe.elf, set())
+        if exe_missing:
+            ctx.notes.append(
+                f"{exe.path}: cannot start: the dynamic linker would not find {', '.join(exe_missing)}"
+            )
+        dirs = search_dirs(exe, finder, ctx)
+        locations[exe.path] = tuple(dirs)
+        for verdict in _verdicts(exe, dirs, ctx, _Judge(exe, ctx, finder, exe_libs)):
+            key = (verdict.module, verdict.file, verdict.problems, verdict.copies, verdict.loads)
+            rows.setdefault(key, []).append(exe.path)
+    modules = sorted(
+        (
+            ModuleVerdict(
+                module=k[0], file=k[1], problems=k[2], copies=k[3], loads=k[4], executables=tuple(v)
+            )
+            for k, v in rows.items()
+        ),
+        key=lambda m: (m.module, m.file or "", m.executables),
+    )
+    return CheckReport(
+        prefix=pre,
+        root=str(rt.root),
+        layout=layout_name,
+        executables=tuple(e.path for e in exes),
+        modules=tuple(modules),
+        locations=locations,
+        warnings=tuple(dict.fromkeys(ctx.notes)),
+    )
+
+
+def _verdicts(exe: _Exe, dirs: list[str], ctx: _Context, judge: _Judge) -> list[ModuleVerdict]:
+    loader = ctx.loader
+    wanted = set(loader.known_modules or ())
+    for mid, deps in loader.dependencies.items():
+        wanted.add(mid)
+        wanted.update(deps)
+    found = find(dirs, ctx, wanted)
+    own: dict[str, tuple[Problem, ...]] = {}
+    for mid, files in found.files.items():
+        own[mid] = judge.judge(files[0]).problems
+
+    loads: dict[str, bool] = {}
+    why: dict[str, list[Problem]] = {}
+
+    def resolve(mid: str) -> bool:
+        """Whether `mid` loads: its own file and its dependencies, transitively (iterative, so
+        long chains cannot exhaust the stack; a cycle counts as not loading)."""
+        stack = [mid]
+        visiting: set[str] = set()
+        while stack:
+            cur = stack[-1]
+            if cur in loads:
+                stack.pop()
+                continue
+            if cur not in found.files:
+                loads[cur] = False
+                stack.pop()
+                continue
+            pending = [d for d in loader.deps_of(cur) if d not in loads and d not in visiting]
+            if pending and cur not in visiting:
+                visiting.add(cur)
+                stack.extend(pending)
+                continue
+            visiting.discard(cur)
+            problems = list(own[cur])
+            for dep in loader.deps_of(cur):
+                if dep not in found.files:
+                    problems.append(Problem("dependency", f"needs module {dep!r}, which is not installed"))
+                elif not loads.get(dep, False):
+                    problems.append(Problem("dependency", f"needs module {dep!r}, which will not load"))
+            loads[cur] = not problems
+            why[cur] = problems
+            stack.pop()
+        return loads[mid]
+
+    out: list[ModuleVerdict] = []
+    for mid in sorted(found.files):
+        files = found.files[mid]
+        ok = resolve(mid)
+        problems = list(why[mid])
+        if not ok and own[mid]:
+            good = next((f for f in files[1:] if not judge.judge(f).problems), None)
+            if good is not None:
+                problems.append(
+                    Problem("shadowed", f"{files[0]} is taken first and hides the good copy {good}")
+                )
+        if mid in found.duplicates:
+            shown = " and ".join(found.duplicates[mid])
+            problems.append(Problem("duplicate", f"{shown} are both module {mid!r} in one directory"))
+        out.append(
+            ModuleVerdict(
+                module=mid, file=files[0], loads=ok, problems=tuple(problems), copies=tuple(files[1:])
+            )
+        )
+    for path, reason in found.never:
+        stem = posixpath.basename(path).split(".so")[0]
+        out.append(
+            ModuleVerdict(
+                module=stem,
+                file=path,
+                loads=False,
+                problems=(
+                    Problem("never-looked-up", f"{path}: the loader never looks this file up ({reason})"),
+                ),
+            )
+        )
+    return out

@@ -1,0 +1,299 @@
+"""Where the dynamic linker would find a shared library, worked out statically inside a root.
+
+`Root` resolves paths the way the kernel would inside a chroot (symlinks followed within the
+root, never out of it), so `check --root DESTDIR` judges a staged tree as if it were installed.
+`LibraryFinder` follows ld.so's search order for one DT_NEEDED name (glibc, `man ld.so`):
+
+1. a name with a slash is a path;
+2. the requesting object's DT_RPATH (only when it has no DT_RUNPATH), then the executable's
+   DT_RPATH (only when the executable has no DT_RUNPATH);
+3. `LD_LIBRARY_PATH` from the given environment;
+4. the requesting object's DT_RUNPATH;
+5. `/etc/ld.so.cache` inside the root (read here, never by running ldconfig);
+6. the default directories (`/lib/<triplet>`, `/usr/lib/<triplet>`, `/lib64`, `/usr/lib64`,
+   `/lib`, `/usr/lib`).
+
+`$ORIGIN` expands to the requesting object's directory. A candidate of another ELF class or
+machine is skipped, as ld.so skips it. Nothing is loaded or run.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import posixpath
+import stat
+import struct
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from qpack.elf import ELF_MAGIC, ElfReadError, LinkFacts, read_link_facts
+
+MAX_SYMLINKS = 40  # as the kernel's ELOOP limit
+
+_MULTIARCH = {
+    ("EM_X86_64", 64): "x86_64-linux-gnu",
+    ("EM_386", 32): "i386-linux-gnu",
+    ("EM_AARCH64", 64): "aarch64-linux-gnu",
+    ("EM_ARM", 32): "arm-linux-gnueabihf",
+    ("EM_PPC64", 64): "powerpc64le-linux-gnu",
+    ("EM_S390", 64): "s390x-linux-gnu",
+    ("EM_RISCV", 64): "riscv64-linux-gnu",
+}
+
+
+class Root:
+    """A filesystem tree seen from inside, as a program installed there would see it."""
+
+    def __init__(self, root: Path | str = "/") -> None:
+        self.root = Path(root).absolute()
+
+    def host(self, path: str) -> Path:
+        """The host path of an absolute path inside the root (lexically: no resolution)."""
+        return self.root / path.lstrip("/")
+
+    def resolve(self, path: str) -> str | None:
+        """`path` with every symlink followed inside the root, or None when a component does
+        not exist, is not a directory where one is needed, or links loop (ENOENT, ENOTDIR,
+        ELOOP: what `access(F_OK)` fails with)."""
+        todo = [p for p in path.split("/") if p and p != "."]
+        todo.reverse()
+        parts: list[str] = []
+        links = 0
+        while todo:
+            part = todo.pop()
+            if part == "..":
+                if parts:
+                    parts.pop()
+                continue
+            current = "/" + "/".join([*parts, part])
+            try:
+                st = os.lstat(self.host(current))
+            except OSError:
+                return None
+            if stat.S_ISLNK(st.st_mode):
+                links += 1
+                if links > MAX_SYMLINKS:
+                    return None
+                target = os.readlink(self.host(current))
+                if target.startswith("/"):
+                    parts = []
+                more = [p for p in target.split("/") if p and p != "."]
+                todo.extend(reversed(more))
+                continue
+            if todo and not stat.S_ISDIR(st.st_mode):
+                return None
+            parts.append(part)
+        return "/" + "/".join(parts)
+
+    def exists(self, path: str) -> bool:
+        return self.resolve(path) is not None
+
+    def stat(self, path: str) -> os.stat_result | None:
+        real = self.resolve(path)
+        if real is None:
+            return None
+        try:
+            return os.stat(self.host(real), follow_symlinks=False)
+        except OSError:
+            return None
+
+    def is_dir(self, path: str) -> bool:
+        st = self.stat(path)
+        return st is not None and stat.S_ISDIR(st.st_mode)
+
+    def is_file(self, path: str) -> bool:
+        st = self.stat(path)
+        return st is not None and stat.S_ISREG(st.st_mode)
+
+    def listdir(self, path: str) -> list[str]:
+        """Names in a directory, sorted as strcmp sorts them (by bytes); [] if unreadable."""
+        real = self.resolve(path)
+        if real is None:
+            return []
+        try:
+            names = os.listdir(self.host(real))
+        except OSError:
+            return []
+        return sorted(names, key=os.fsencode)
+
+
+@dataclass(frozen=True, slots=True)
+class ElfFile:
+    """An ELF file at a (resolved) path inside the root, or why it cannot be read."""
+
+    path: str
+    facts: LinkFacts | None
+    error: str | None = None
+    system: bool = False  # found among the system libraries (LibraryFinder.system), not the root
+
+
+def read_elf_file(root: Root, path: str, wanted: tuple[str, ...] = ()) -> ElfFile:
+    """Link facts of the file at `path` (already resolved inside the root)."""
+    try:
+        with open(root.host(path), "rb") as f:
+            if f.read(4) != ELF_MAGIC:
+                return ElfFile(path, None, "not an ELF file")
+            f.seek(0)
+            return ElfFile(path, read_link_facts(f, wanted))
+    except PermissionError:
+        return ElfFile(path, None, "cannot read it: permission denied")
+    except IsADirectoryError:
+        return ElfFile(path, None, "is a directory")
+    except ElfReadError as e:
+        return ElfFile(path, None, str(e))
+    except OSError as e:
+        return ElfFile(path, None, f"cannot read it: {e.strerror or errno.errorcode.get(e.errno or 0, e)}")
+
+
+# --------------------------------------------------------------------------- ld.so.cache
+
+_CACHE_NEW = b"glibc-ld.so.cache1.1"
+_CACHE_OLD = b"ld.so-1.7.0"
+
+
+def parse_ld_so_cache(data: bytes) -> dict[str, list[str]]:
+    """soname -> library paths, in the cache's order, from the bytes of `/etc/ld.so.cache`
+    (glibc's format 1.1, alone or after the old libc5 table). Unreadable data gives {}."""
+    start = 0
+    if data.startswith(_CACHE_OLD):
+        (nlibs,) = struct.unpack_from("<I", data, len(_CACHE_OLD) + 1)
+        start = (len(_CACHE_OLD) + 1 + 4 + nlibs * 12 + 7) & ~7
+    if data[start : start + len(_CACHE_NEW)] != _CACHE_NEW:
+        return {}
+    try:
+        nlibs, _strings = struct.unpack_from("<II", data, start + 20)
+        entries = start + 48
+        out: dict[str, list[str]] = {}
+        for i in range(nlibs):
+            _flags, key, value = struct.unpack_from("<iII", data, entries + i * 24)
+            # String offsets count from the start of the new-format header.
+            name, path = _cstr(data, start + key), _cstr(data, start + value)
+            out.setdefault(name, []).append(path)
+    except struct.error:
+        return {}
+    return out
+
+
+def _cstr(data: bytes, offset: int) -> str:
+    end = data.index(b"\0", offset)
+    return data[offset:end].decode("utf-8", "surrogateescape")
+
+
+# --------------------------------------------------------------------------- the search
+
+
+def _expand(entry: str, origin: str) -> str:
+    for token in ("${ORIGIN}", "$ORIGIN"):
+        entry = entry.replace(token, origin)
+    return entry
+
+
+class LibraryFinder:
+    """Find libraries by DT_NEEDED name for objects loaded into one executable."""
+
+    def __init__(self, root: Root, env: Mapping[str, str], exe: ElfFile, system: Root | None = None) -> None:
+        self.root = root
+        self.system = system or root  # where ld.so.cache and the default directories are
+        self.exe = exe
+        ld_path = env.get("LD_LIBRARY_PATH", "")
+        self.ld_library_path = tuple(p for p in ld_path.replace(";", ":").split(":") if p)
+        self._cache: dict[str, list[str]] | None = None
+        self._found: dict[tuple[str, tuple[str, ...], tuple[str, ...]], ElfFile | None] = {}
+        facts = exe.facts
+        self.machine = (facts.machine, facts.elf_class) if facts else ("", 0)
+
+    @property
+    def cache(self) -> dict[str, list[str]]:
+        if self._cache is None:
+            try:
+                data = self.system.host("/etc/ld.so.cache").read_bytes()
+            except OSError:
+                data = b""
+            self._cache = parse_ld_so_cache(data)
+        return self._cache
+
+    def default_dirs(self) -> tuple[str, ...]:
+        triplet = _MULTIARCH.get(self.machine)
+        dirs = (f"/lib/{triplet}", f"/usr/lib/{triplet}") if triplet else ()
+        lib64 = ("/lib64", "/usr/lib64") if self.machine[1] == 64 else ()
+        return (*dirs, *lib64, "/lib", "/usr/lib")
+
+    def _dirs(self, requester: ElfFile) -> Iterator[tuple[str, Root]]:
+        """(directory, the tree it is in): an object's own paths are in its own tree."""
+        facts = requester.facts
+        assert facts is not None
+        origin = posixpath.dirname(requester.path)
+        own = self.system if requester.system else self.root
+        if not facts.runpath:
+            yield from ((_expand(d, origin), own) for d in facts.rpath)
+        exe = self.exe.facts
+        if exe is not None and not exe.runpath and requester is not self.exe:
+            yield from ((_expand(d, posixpath.dirname(self.exe.path)), self.root) for d in exe.rpath)
+        yield from ((d, self.root) for d in self.ld_library_path)
+        yield from ((_expand(d, origin), own) for d in facts.runpath)
+
+    def _usable(self, path: str, root: Root | None = None) -> ElfFile | None:
+        root = root or self.root
+        real = root.resolve(path)
+        if real is None or not root.is_file(real):
+            return None
+        found = read_elf_file(root, real)
+        if found.facts is None or (found.facts.machine, found.facts.elf_class) != self.machine:
+            return None  # ld.so skips a file it cannot use and searches on
+        if root is not self.root:
+            found = ElfFile(found.path, found.facts, None, system=True)
+        return found
+
+    def find(self, name: str, requester: ElfFile) -> ElfFile | None:
+        """The library ld.so would load for DT_NEEDED `name` of `requester`, or None."""
+        facts = requester.facts
+        assert facts is not None
+        key = (name, (requester.path, str(requester.system), *facts.rpath), facts.runpath)
+        if key in self._found:
+            return self._found[key]
+        found: ElfFile | None = None
+        if "/" in name:
+            found = self._usable(name)
+        else:
+            for d, tree in self._dirs(requester):
+                if d and (found := self._usable(posixpath.join(d, name), tree)) is not None:
+                    break
+            else:
+                for path in self.cache.get(name, ()):
+                    if (found := self._usable(path, self.system)) is not None:
+                        break
+                else:
+                    for d in self.default_dirs():
+                        if (found := self._usable(posixpath.join(d, name), self.system)) is not None:
+                            break
+        self._found[key] = found
+        return found
+
+    def closure(self, obj: ElfFile, loaded: set[str]) -> tuple[set[str], list[str]]:
+        """Every soname `obj` brings in, transitively, given the sonames already `loaded`
+        (matched by name, as ld.so matches DT_NEEDED against loaded objects), and the names it
+        cannot find, each as `name (needed by path)`."""
+        have = set(loaded)
+        missing: list[str] = []
+        todo = [obj]
+        seen = {obj.path}
+        while todo:
+            cur = todo.pop()
+            assert cur.facts is not None
+            for name in cur.facts.needed:
+                if name in have:
+                    continue
+                lib = self.find(name, cur)
+                if lib is None:
+                    missing.append(f"{name} (needed by {cur.path})")
+                    have.add(name)
+                    continue
+                have.add(name)
+                if lib.facts is not None and lib.facts.soname:
+                    have.add(lib.facts.soname)
+                if lib.path not in seen:
+                    seen.add(lib.path)
+                    todo.append(lib)
+        return have, missing
