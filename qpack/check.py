@@ -467,7 +467,7 @@ def check(
     ctx = _Context(loader=loader, root=rt, env=dict(env or {}), pkgversion=pkgversion, notes=[])
     exes = _executables(loader, pre, ctx)
     if not exes:
-        shown = ", ".join(expand_prefix(g, pre) for g in loader.executables)
+        shown = ", ".join("/" + expand_prefix(g, pre) for g in loader.executables)
         raise CheckError(
             f"{rt.host(pre)}: none of the loader's executables is installed there (looked for {shown})"
         )

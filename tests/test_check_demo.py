@@ -1,0 +1,222 @@
+"""`qpack check` agrees with real loaders: the demo's two programs, one per resolution kind.
+
+`bin/demo` looks every module up by name, first existing file wins (QEMU's way); `bin/demo-registry`
+registers every module file of every location, first of each id kept (plugin registries). For a
+matrix of prepared prefixes, and for each program, `check`'s `loads` must equal, module for
+module, whether the program, run with the same environment, printed `loaded <module>`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from qpack.check import check
+from qpack.demo.build import build_demo, build_extra_library, build_extra_module, compute_stamp, m32_supported
+from qpack.layout import load_layout
+
+from .conftest import copy_build, have_cc
+
+MODULES = {"ui-curses", "ui-gtk", "ui-opengl", "block-curl", "block-nfs", "audio-alsa", "audio-pa"}
+
+
+@dataclass(frozen=True)
+class Program:
+    layout: str
+    exe: str
+    stale_var: str  # the variable that puts a directory first
+
+
+PROGRAMS = {
+    "first-found": Program("demo", "bin/demo", "DEMO_MODULE_DIR"),
+    "register-all": Program("demo-registry", "bin/demo-registry", "DEMO_PLUGIN_PATH"),
+}
+
+
+@pytest.fixture(scope="session")
+def other_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo built again with another build tag: the same modules with another stamp."""
+    if not have_cc():
+        pytest.skip("no C compiler (cc/gcc) on this machine: the demo build needs one")
+    return build_demo(tmp_path_factory.mktemp("demo-other") / "build", build_tag="other-build")
+
+
+def run(prefix: Path, exe: str, env: dict[str, str]) -> set[str]:
+    """The modules the real program loaded (it prints `loaded <id> from <file>`)."""
+    r = subprocess.run([str(prefix / exe)], capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert r.returncode == 0, r.stderr
+    return {line.split()[1] for line in r.stdout.splitlines() if line.startswith("loaded ")}
+
+
+Case = Callable[[Path, Path, Path, Program], dict[str, str]]  # (prefix, scratch, other build, program) -> env
+MODDIR = "lib/demo"
+
+
+def clean(prefix: Path, tmp: Path, other: Path, prog: Program) -> dict[str, str]:
+    return {}
+
+
+def curses_from_another_build(prefix: Path, tmp: Path, other: Path, prog: Program) -> dict[str, str]:
+    shutil.copy2(other / "usr" / MODDIR / "ui/curses.so", prefix / MODDIR / "ui/curses.so")
+    return {}
+
+
+def stale_curses_earlier(prefix: Path, tmp: Path, other: Path, prog: Program) -> dict[str, str]:
+    stale = tmp / "stale"
+    (stale / "ui").mkdir(parents=True)
+    shutil.copy2(other / "usr" / MODDIR / "ui/curses.so", stale / "ui/curses.so")
+    return {prog.stale_var: str(stale)}
+
+
+def good_curses_later(prefix: Path, tmp: Path, other: Path, prog: Program) -> dict[str, str]:
+    """A copy that loads, searched first: the installed one is hidden but nothing breaks."""
+    early = tmp / "early"
+    (early / "ui").mkdir(parents=True)
+    shutil.copy2(prefix / MODDIR / "ui/curses.so", early / "ui/curses.so")
+    return {prog.stale_var: str(early)}
+
+
+def missing_dependency(prefix: Path, tmp: Path, other: Path, prog: Program) -> dict[str, str]:
+    (prefix / MODDIR / "ui/opengl.so").unlink()
+    return {}
+
+
+def dependency_from_another_build(prefix: Path, tmp: Path, other: Path, prog: Program) -> dict[str, str]:
+    shutil.copy2(other / "usr" / MODDIR / "ui/opengl.so", prefix / MODDIR / "ui/opengl.so")
+    return {}
+
+
+def misnamed(prefix: Path, tmp: Path, other: Path, prog: Program) -> dict[str, str]:
+    (prefix / MODDIR / "ui/curses.so").rename(prefix / MODDIR / "ui-curses.so")
+    return {}
+
+
+def another_machine(prefix: Path, tmp: Path, other: Path, prog: Program) -> dict[str, str]:
+    if not m32_supported():
+        pytest.skip("gcc cannot build -m32 objects here (apt-get install gcc-multilib)")
+    stamp = compute_stamp("/usr", "1")
+    build_extra_module(prefix / MODDIR, type="ui", name="curses", stamp=stamp, m32=True)
+    return {}
+
+
+def _module_needing_extra(prefix: Path, tmp: Path) -> Path:
+    libs = tmp / "libs"
+    lib = build_extra_library(libs, "libdemo-extra.so.1")
+    build_extra_module(
+        prefix / MODDIR, type="block", name="nfs", stamp=compute_stamp("/usr", "1"), needed=[lib]
+    )
+    return libs
+
+
+def library_missing(prefix: Path, tmp: Path, other: Path, prog: Program) -> dict[str, str]:
+    _module_needing_extra(prefix, tmp)
+    return {}
+
+
+def library_through_ld_library_path(prefix: Path, tmp: Path, other: Path, prog: Program) -> dict[str, str]:
+    libs = _module_needing_extra(prefix, tmp)
+    return {"LD_LIBRARY_PATH": str(libs)}
+
+
+CASES: dict[str, tuple[Case, dict[str, set[str]]]] = {
+    # case -> (how the prefix is prepared, the problem kinds check must report per module)
+    "clean": (clean, {}),
+    "a module from a second build": (curses_from_another_build, {"ui-curses": {"other-build"}}),
+    "a stale copy earlier in the search order": (
+        stale_curses_earlier,
+        {"ui-curses": {"other-build", "shadowed"}},
+    ),
+    "a good copy earlier in the search order": (good_curses_later, {}),
+    "a missing dependency module": (missing_dependency, {"ui-gtk": {"dependency"}}),
+    "a dependency from another build": (
+        dependency_from_another_build,
+        {"ui-opengl": {"other-build"}, "ui-gtk": {"dependency"}},
+    ),
+    "a misnamed file": (misnamed, {"ui-curses": {"never-looked-up"}}),
+    "a module for another machine": (another_machine, {"ui-curses": {"machine"}}),
+    "a module whose library is missing": (library_missing, {"block-nfs": {"missing-library"}}),
+    "a library found only through LD_LIBRARY_PATH": (library_through_ld_library_path, {}),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(PROGRAMS))
+@pytest.mark.parametrize("case", list(CASES))
+def test_check_agrees_with_the_real_loader(
+    demo_build: Path, other_build: Path, tmp_path: Path, case: str, kind: str
+) -> None:
+    prog = PROGRAMS[kind]
+    prefix = copy_build(demo_build, tmp_path) / "usr"
+    prepare, expected = CASES[case]
+    env = prepare(prefix, tmp_path, other_build, prog)
+    loaded = run(prefix, prog.exe, env)
+    report = check(prefix, load_layout(prog.layout).loader, env=env)
+    says = {m.module for m in report.modules if m.loads}
+    assert says == loaded, f"check says {sorted(says)}, {prog.exe} loaded {sorted(loaded)}"
+    rows = {m.module: m for m in report.modules}
+    got = {m: {p.kind for p in rows[m].problems} for m in rows if rows[m].problems}
+    assert got == expected
+    assert report.ok == (not expected)
+    if case == "clean":
+        assert loaded == MODULES
+
+
+def test_check_follows_path_lists_and_replacing_variables(demo_build: Path, tmp_path: Path) -> None:
+    """demo-registry: DEMO_PLUGIN_PATH prepends a list; DEMO_PLUGIN_SYSTEM_PATH, even empty,
+    replaces the relocated directory."""
+    prefix = copy_build(demo_build, tmp_path) / "usr"
+    extra = tmp_path / "a"
+    (extra / "ui").mkdir(parents=True)
+    shutil.copy2(prefix / MODDIR / "ui/curses.so", extra / "ui/curses.so")
+    loader = load_layout("demo-registry").loader
+    for env in (
+        {"DEMO_PLUGIN_PATH": f"{tmp_path}/none::{extra}", "DEMO_PLUGIN_SYSTEM_PATH": ""},
+        {"DEMO_PLUGIN_PATH": f"{extra}"},
+        {"DEMO_PLUGIN_SYSTEM_PATH": f"{extra}:{prefix / MODDIR}"},
+    ):
+        loaded = run(prefix, "bin/demo-registry", env)
+        report = check(prefix, loader, env=env)
+        assert {m.module for m in report.modules if m.loads} == loaded, env
+    only_extra = check(prefix, loader, env={"DEMO_PLUGIN_PATH": str(extra), "DEMO_PLUGIN_SYSTEM_PATH": ""})
+    assert [(m.module, m.file) for m in only_extra.modules] == [("ui-curses", f"{extra}/ui/curses.so")]
+
+
+def test_check_of_a_staged_root_and_json(demo_build: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from qpack.cli import main
+
+    assert main(["check", "/usr", "-l", "demo", "--root", str(demo_build), "--json"]) == 0
+    import json
+
+    data = json.loads(capsys.readouterr().out)
+    assert data["version"] == 1 and data["prefix"] == "/usr"
+    assert {m["module"] for m in data["modules"] if m["loads"]} == MODULES
+    assert data["summary"] == {"modules": 7, "load": 7, "problems": 0, "by_kind": {}}
+    assert all(m["file"].startswith("/usr/lib/demo/") for m in data["modules"])
+
+
+def test_check_never_runs_code_from_the_prefix(demo_build: Path, tmp_path: Path) -> None:
+    """A module whose constructor leaves a marker when it is loaded, and a program replaced by
+    a script that leaves one when run: check reads both and the markers never appear."""
+    prefix = copy_build(demo_build, tmp_path) / "usr"
+    marker = tmp_path / "ran"
+    src = tmp_path / "evil.c"
+    src.write_text(
+        "#include <fcntl.h>\n"
+        "__attribute__((constructor)) static void run(void)\n"
+        f'{{ open("{marker}", O_CREAT | O_WRONLY, 0644); }}\n'
+    )
+    subprocess.run(
+        ["gcc", "-shared", "-fPIC", "-o", str(prefix / MODDIR / "ui/evil.so"), str(src)], check=True
+    )
+    (prefix / "bin/demo-run").unlink()
+    (prefix / "bin/demo-run").write_text(f"#!/bin/sh\ntouch {marker}\n")
+    (prefix / "bin/demo-run").chmod(0o755)
+    for layout in ("demo", "demo-registry"):
+        report = check(prefix, load_layout(layout).loader)
+        rows = {m.module: m for m in report.modules}
+        assert "evil" in rows or "ui-evil" in rows
+    assert not marker.exists()
