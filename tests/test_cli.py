@@ -43,7 +43,7 @@ def test_scan_and_plan_plain_output(demo_build: Path) -> None:
     assert "libdemo-util.so.1" in rows["usr/bin/demo"][3]
     r = run_qpack("plan", str(demo_build), "--layout", "demo")
     assert r.returncode == 0
-    assert r.stdout.splitlines()[0].split("\t")[:3] == ["demo-core", "core", "5"]
+    assert r.stdout.splitlines()[0].split("\t")[:3] == ["demo-core", "core", "6"]
 
 
 def test_main_is_callable_and_returns_status(demo_build: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -28,7 +28,7 @@ def test_demo_default_modules(tmp_path: Path) -> None:
     assert set(loaded) == {"ui-gtk", "ui-opengl", "block-curl"}
     assert loaded["block-curl"] == f"{keep.resolve()}/prefix/lib/demo/block/curl.so"
     assert "loaded exactly block-curl, ui-gtk, ui-opengl" in r.stdout
-    assert "demo-core\tcore\t5" in r.stdout  # the plan table
+    assert "demo-core\tcore\t6" in r.stdout  # the plan table
     # --keep kept the three stages; only the chosen wheels' files are in the prefix.
     assert len(list((keep / "dist").glob("*.whl"))) == 9
     assert (keep / "build/usr/bin/demo").is_file()

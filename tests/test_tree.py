@@ -81,7 +81,7 @@ def test_demo_split_writes_trees_lists_and_manifest(demo_build: Path, tmp_path: 
     assert (core / "usr/bin/demo").stat().st_mode & 0o777 == 0o755
     # Hard links into the build: same inode, so the mode is the build's by construction.
     assert (core / "usr/bin/demo").stat().st_ino == (demo_build / "usr/bin/demo").stat().st_ino
-    assert "demo-core\t5" in r.stdout
+    assert "demo-core\t6" in r.stdout
 
     m = json.loads((out / "manifest.json").read_text())
     assert m["version"] == 2 and m["package_version"] == VERSION and m["layout"] == "demo"

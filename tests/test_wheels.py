@@ -99,6 +99,7 @@ def test_core_wheel_entries_modes_and_symlink_copy(demo_build: Path, dist: tuple
             f"{stem}.data/data/share/demo/banner.txt",
             f"{stem}.data/data/share/doc/demo/README",
             f"{stem}.data/scripts/demo",
+            f"{stem}.data/scripts/demo-registry",
             f"{stem}.data/scripts/demo-run",
         ]
         mode = {n: i.external_attr >> 16 for n, i in infos.items()}
