@@ -16,7 +16,8 @@ id. The file taken is then judged as the loader and the dynamic linker would jud
 - `shadowed`: the file taken will not load while a later copy would;
 - `never-looked-up`: a `.so` in a search location under a name the loader never asks for;
 - `duplicate`: two files in one location give one module to a `register-all` loader, which
-  depends on directory order to pick one.
+  depends on directory order to pick one;
+- `missing-helper`: a program the loader runs is not where it looks for it.
 
 This module imports the loader model and the ELF readers, never the plan: a check has no
 packaging policy and works on any prefix, however the modules got there. Nothing from the
@@ -26,11 +27,13 @@ prefix is loaded, linked or run.
 from __future__ import annotations
 
 import posixpath
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from qpack.elf import ElfReadError, held_stamps
 from qpack.errors import QpackError
 from qpack.globs import compile_glob, expand_prefix
 from qpack.ldpaths import ElfFile, LibraryFinder, Root, read_elf_file
@@ -47,6 +50,7 @@ ProblemKind = Literal[
     "unreadable",
     "never-looked-up",
     "duplicate",
+    "missing-helper",
 ]
 PROBLEM_KINDS: tuple[ProblemKind, ...] = (
     "other-build",
@@ -57,6 +61,7 @@ PROBLEM_KINDS: tuple[ProblemKind, ...] = (
     "unreadable",
     "never-looked-up",
     "duplicate",
+    "missing-helper",
 )
 
 
@@ -420,32 +425,99 @@ class _Judge:
 # --------------------------------------------------------------------------- the check
 
 
-def _executables(loader: Loader, prefix: str, ctx: _Context) -> list[_Exe]:
+def _stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
+    """The stamp names a loader file (a program, or the loader's library) holds."""
+    glob = ctx.loader.stamp_symbol
+    if glob is None:
+        return ()
+    try:
+        with open(ctx.root.host(real), "rb") as f:
+            stamps = held_stamps(f, glob)
+    except (OSError, ElfReadError):
+        stamps = ()
+    if not stamps:
+        ctx.notes.append(f"{path}: holds no {glob} stamp name: same-build checks skipped for it")
+    return stamps
+
+
+def _loaded_objects(elf: ElfFile, finder: LibraryFinder) -> dict[str, ElfFile]:
+    """Every shared library the dynamic linker loads for a program, by resolved path."""
+    found: dict[str, ElfFile] = {}
+    todo = [elf]
+    while todo:
+        cur = todo.pop()
+        assert cur.facts is not None
+        for needed in cur.facts.needed:
+            lib = finder.find(needed, cur)
+            if lib is not None and lib.path not in found:
+                found[lib.path] = lib
+                todo.append(lib)
+    return found
+
+
+def _program(path: str, ctx: _Context) -> tuple[str, ElfFile] | None:
+    real = ctx.root.resolve(path)
+    if real is None or not ctx.root.is_file(real):
+        return None
+    elf = read_elf_file(ctx.root, real)
+    if elf.facts is None:
+        ctx.notes.append(f"{path}: not used as a loader: {elf.error}")
+        return None
+    return real, elf
+
+
+def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root) -> list[_Exe]:
+    """The programs that load modules: the layout's executables, and, when the loader is a
+    library, every program of the prefix's bindir that links it (its stamp is the library's)."""
     exes: list[_Exe] = []
     for glob in loader.executables:
         for path in _glob_paths(ctx.root, expand_prefix(glob, prefix)):
-            real = ctx.root.resolve(path)
-            if real is None or not ctx.root.is_file(real):
-                continue
-            elf = read_elf_file(ctx.root, real)
-            if elf.facts is None:
-                ctx.notes.append(f"{path}: not used as a loader: {elf.error}")
-                continue
-            stamps: tuple[str, ...] = ()
-            if loader.stamp_symbol is not None:
-                from qpack.elf import ElfReadError, held_stamps
-
-                try:
-                    with open(ctx.root.host(real), "rb") as f:
-                        stamps = held_stamps(f, loader.stamp_symbol)
-                except (OSError, ElfReadError):
-                    stamps = ()
-                if not stamps:
-                    ctx.notes.append(
-                        f"{path}: holds no {loader.stamp_symbol} stamp name: same-build checks skipped for it"
-                    )
-            exes.append(_Exe(path=path, real=real, elf=elf, stamps=stamps))
+            found = _program(path, ctx)
+            if found is not None:
+                exes.append(_Exe(path=path, real=found[0], elf=found[1], stamps=_stamps(path, found[0], ctx)))
+    if loader.library is None:
+        return exes
+    libraries = {
+        real: path
+        for path in _glob_paths(ctx.root, expand_prefix(loader.library, prefix))
+        if (real := ctx.root.resolve(path)) is not None
+    }
+    bindir = posixpath.join(prefix, loader.bindir)
+    named = {e.path for e in exes} | {e.real for e in exes}
+    for name in ctx.root.listdir(bindir):
+        path = posixpath.join(bindir, name)
+        if path in named or (found := _program(path, ctx)) is None or found[0] in named:
+            continue  # each program once, by its resolved path (bin/demo-run -> demo)
+        if found[1].facts is None or found[1].facts.elf_type not in ("ET_DYN", "ET_EXEC"):
+            continue
+        loaded = _loaded_objects(found[1], LibraryFinder(ctx.root, ctx.env, found[1], system))
+        lib = next((p for p in loaded if p in libraries), None)
+        if lib is not None:
+            named.add(found[0])
+            exes.append(
+                _Exe(path=path, real=found[0], elf=found[1], stamps=_stamps(libraries[lib], lib, ctx))
+            )
     return exes
+
+
+def _helper_rows(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[ModuleVerdict]:
+    """Each helper program the loader runs: is it where this executable will look for it?"""
+    rows = []
+    for helper in ctx.loader.helpers:
+        if helper.env is not None and helper.env in ctx.env:
+            where = ctx.env[helper.env]
+        elif helper.relocated is not None:
+            where = _relocated(SearchLocation("relocated", helper.relocated), exe, finder, ctx) or ""
+        else:
+            where = helper.absolute or ""
+        path = posixpath.join(where, helper.name)
+        st = ctx.root.stat(path)
+        ok = st is not None and stat.S_ISREG(st.st_mode) and bool(st.st_mode & 0o111)
+        problems = (
+            () if ok else (Problem("missing-helper", f"{path}: the loader runs {helper.name} from here"),)
+        )
+        rows.append(ModuleVerdict(module=f"helper:{helper.name}", file=path, loads=ok, problems=problems))
+    return rows
 
 
 def check(
@@ -465,13 +537,6 @@ def check(
     if not rt.is_dir(pre):
         raise CheckError(f"{rt.host(pre)}: no such directory (the installed prefix to check)")
     ctx = _Context(loader=loader, root=rt, env=dict(env or {}), pkgversion=pkgversion, notes=[])
-    exes = _executables(loader, pre, ctx)
-    if not exes:
-        shown = ", ".join("/" + expand_prefix(g, pre) for g in loader.executables)
-        raise CheckError(
-            f"{rt.host(pre)}: none of the loader's executables is installed there (looked for {shown})"
-        )
-
     system = rt
     if not rt.exists("/etc/ld.so.cache"):
         # A staged tree (DESTDIR), not a system root: its system libraries are this host's.
@@ -480,6 +545,12 @@ def check(
             ctx.notes.append(
                 f"{rt.root} has no /etc/ld.so.cache: system libraries are looked up on this host"
             )
+    exes = _executables(loader, pre, ctx, system)
+    if not exes:
+        shown = ", ".join("/" + expand_prefix(g, pre) for g in loader.executables)
+        raise CheckError(
+            f"{rt.host(pre)}: none of the loader's executables is installed there (looked for {shown})"
+        )
     rows: dict[tuple[str, str | None, tuple[Problem, ...], tuple[str, ...], bool], list[str]] = {}
     locations: dict[str, tuple[str, ...]] = {}
     for exe in exes:
@@ -491,7 +562,10 @@ def check(
             )
         dirs = search_dirs(exe, finder, ctx)
         locations[exe.path] = tuple(dirs)
-        for verdict in _verdicts(exe, dirs, ctx, _Judge(exe, ctx, finder, exe_libs)):
+        verdicts = _verdicts(exe, dirs, ctx, _Judge(exe, ctx, finder, exe_libs)) + _helper_rows(
+            exe, finder, ctx
+        )
+        for verdict in verdicts:
             key = (verdict.module, verdict.file, verdict.problems, verdict.copies, verdict.loads)
             rows.setdefault(key, []).append(exe.path)
     modules = sorted(

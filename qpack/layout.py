@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from qpack.errors import LayoutError
 from qpack.globs import GlobError, compile_glob, expand_prefix
-from qpack.loader import MAX_DEPTH, RESOLUTIONS, Loader, Naming, SearchKind, SearchLocation
+from qpack.loader import MAX_DEPTH, RESOLUTIONS, Helper, Loader, Naming, SearchKind, SearchLocation
 
 SHIPPED_DIR = Path(__file__).parent / "layouts"
 
@@ -399,7 +399,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
 
 _LOADER_KEYS = {
     "prefix", "executables", "bindir", "naming", "types", "search", "stamp",
-    "resolution", "depth", "relocatable", "bundle",
+    "resolution", "depth", "relocatable", "bundle", "library", "helpers",
 }  # fmt: skip
 
 
@@ -410,7 +410,10 @@ def _read_loader(top: _Table) -> Loader:
     if not prefix.startswith("/") or ".." in prefix.split("/"):
         t.bad("prefix", f"must be an absolute path without '..', got {prefix!r}")
     executables = t.strings("executables")
-    if not executables:
+    library = t.string("library")
+    if library is not None:
+        t.file_globs((library,), "library", prefix)
+    if not executables and library is None:
         t.bad("executables", "must list at least one glob of the executables that load modules")
     naming = _read_naming(t)
     modules = top.table("modules")
@@ -440,7 +443,31 @@ def _read_loader(top: _Table) -> Loader:
         depth=depth,
         relocatable=t.boolean("relocatable", default=True),
         bundle=bundle,
+        library=library,
+        helpers=_read_helpers(t),
     )
+
+
+def _read_helpers(t: _Table) -> tuple[Helper, ...]:
+    out = []
+    for h in t.tables("helpers", "[[loader.helpers]]"):
+        h.allow({"name", "relocated", "absolute", "env"})
+        name = h.string("name")
+        if not name or "/" in name or name in (".", ".."):
+            h.bad("name", f"must be a program's file name, got {name!r}")
+            continue
+        relocated, absolute, env = h.string("relocated"), h.string("absolute"), h.string("env")
+        if (relocated is None) == (absolute is None):
+            h.bad(None, "needs exactly one of relocated, absolute")
+            continue
+        if relocated is not None and (relocated.startswith("/") or ".." in relocated.split("/")):
+            h.bad("relocated", f"must be a directory relative to the prefix, got {relocated!r}")
+        if absolute is not None and (not absolute.startswith("/") or ".." in absolute.split("/")):
+            h.bad("absolute", f"must be an absolute directory without '..', got {absolute!r}")
+        if env is not None and not _ENV_NAME.match(env):
+            h.bad("env", f"bad environment variable name {env!r}")
+        out.append(Helper(name=name, relocated=relocated, absolute=absolute, env=env))
+    return tuple(out)
 
 
 def _naming_pattern(t: _Table, key: str, pattern: str, types: tuple[str, ...]) -> None:

@@ -96,7 +96,9 @@ class Naming:
     def parse(self, relpath: str) -> tuple[str, str] | None:
         """(type, name) of a path relative to a module dir, or None if the loader would never
         look it up under this naming. Untyped naming gives type ''."""
-        for pattern in self.patterns:
+        # The most specific pattern first: with `{name}.so` and `lib{name}.so`, `libx.so` is
+        # module `x` (the loader asking for `libx` would be the odder reading).
+        for pattern in sorted(self.patterns, key=lambda p: -len(re.sub(r"\{[^}]*\}", "", p))):
             m = _naming_regex(pattern, self.types).match(relpath)
             if m is not None:
                 return (m.groupdict().get("type") or "", m.group("name"))
@@ -145,6 +147,18 @@ class FoundModules:
     duplicates: Mapping[str, tuple[str, ...]]
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Helper:
+    """A program the loader runs (QEMU's qemu-bridge-helper, a plugin scanner): looked for as
+    `name` in the variable `env` when set, else in `relocated` (a prefix-relative directory,
+    found from the executable like a relocated search location) or at `absolute`."""
+
+    name: str
+    relocated: str | None = None
+    absolute: str | None = None
+    env: str | None = None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Loader:
     """One program's module loader.
@@ -169,7 +183,11 @@ class Loader:
     - `relocatable`: whether `relocated` locations follow the installed anchor (False: they
       are the configured absolute paths, as in Debian's QEMU since 8.2);
     - `bundle`: a directory next to the executable (QEMU's `qemu-bundle`) that, when it exists,
-      takes precedence for every configured path: `<exe dir>/<bundle>/<configured path>`.
+      takes precedence for every configured path: `<exe dir>/<bundle>/<configured path>`;
+    - `library`: a glob (`{prefix}/lib/libgst*.so.*`) of the shared library that holds the loader,
+      for frameworks whose library loads the plugins: every program of `bindir` that links it
+      is a loader too, and the stamp name is read from the library;
+    - `helpers`: programs the loader runs, which must be where it looks for them.
     """
 
     prefix: str = "/usr"
@@ -185,6 +203,8 @@ class Loader:
     depth: int = 0
     relocatable: bool = True
     bundle: str | None = None
+    library: str | None = None
+    helpers: tuple[Helper, ...] = ()
 
     def deps_of(self, module_id: str) -> tuple[str, ...]:
         return self.dependencies.get(module_id, ())

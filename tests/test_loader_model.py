@@ -1,0 +1,218 @@
+"""The loader model beyond QEMU, each feature on a small compiled fixture: the demo's program and
+library, with modules built by `build_extra_module` where each feature puts them.
+
+The two real loaders of the demo prove the two resolution kinds (tests/test_check_demo.py); these
+tests pin what `check` concludes for the features no demo program has, from the layout text on.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from qpack.check import check
+from qpack.demo.build import build_extra_module, compute_stamp
+from qpack.errors import LayoutError
+from qpack.layout import load_layout
+from qpack.loader import Loader
+
+from .conftest import copy_build
+
+STAMP = compute_stamp("/usr", "1")  # the demo build's stamp
+
+HEAD = """
+[loader]
+prefix = "/usr"
+executables = ["{prefix}/bin/demo"]
+naming = "{type}/{name}.so"
+types = ["ui", "block", "audio"]
+[loader.stamp]
+symbol = "demo_stamp_*"
+"""
+
+
+def loader(tmp_path: Path, text: str) -> Loader:
+    path = tmp_path / "layout.toml"
+    path.write_text(textwrap.dedent(text) + '\n[[package]]\nname = "core"\nrest = true\n')
+    return load_layout(path).loader
+
+
+@pytest.fixture
+def prefix(demo_build: Path, tmp_path: Path) -> Path:
+    return copy_build(demo_build, tmp_path) / "usr"
+
+
+def files(report_modules: object) -> dict[str, str | None]:
+    return {m.module: m.file for m in report_modules}  # type: ignore[attr-defined]
+
+
+def test_fallback_variables_first_one_set_wins(prefix: Path, tmp_path: Path) -> None:
+    ld = loader(tmp_path, HEAD + '[[loader.search]]\nenv = ["PROG_A", "PROG_B"]\n')
+    a, b = tmp_path / "a", tmp_path / "b"
+    build_extra_module(a, type="ui", name="x", stamp=STAMP)
+    build_extra_module(b, type="ui", name="x", stamp=STAMP)
+    assert files(check(prefix, ld, env={"PROG_B": str(b)}).modules) == {"ui-x": f"{b}/ui/x.so"}
+    both = check(prefix, ld, env={"PROG_A": str(a), "PROG_B": str(b)})
+    assert files(both.modules) == {"ui-x": f"{a}/ui/x.so"}
+    assert check(prefix, ld, env={}).modules == ()
+
+
+def test_per_user_directories(prefix: Path, tmp_path: Path) -> None:
+    ld = loader(tmp_path, HEAD + '[[loader.search]]\nabsolute = "{xdg_data_home}/demo/plugins"\n')
+    home = tmp_path / "home"
+    build_extra_module(home / ".local/share/demo/plugins", type="ui", name="x", stamp=STAMP)
+    report = check(prefix, ld, env={"HOME": str(home)})
+    assert files(report.modules) == {"ui-x": f"{home}/.local/share/demo/plugins/ui/x.so"}
+    assert report.ok
+    data = tmp_path / "data"
+    build_extra_module(data / "demo/plugins", type="ui", name="y", stamp=STAMP)
+    assert set(files(check(prefix, ld, env={"HOME": str(home), "XDG_DATA_HOME": str(data)}).modules)) == {
+        "ui-y"
+    }
+    assert check(prefix, ld, env={}).modules == ()  # no HOME: the location is not searched
+
+
+def test_relocation_from_a_library_of_the_program(prefix: Path, tmp_path: Path) -> None:
+    """Plugin frameworks find their plugin directory from their own library's location."""
+    ld = loader(
+        tmp_path,
+        HEAD + '[[loader.search]]\nrelocated = "lib/demo-plugins"\nanchor = "lib/libdemo-util.so.1"\n',
+    )
+    build_extra_module(prefix / "lib/demo-plugins", type="block", name="x", stamp=STAMP)
+    report = check(prefix, ld)
+    assert files(report.modules) == {"block-x": f"{prefix}/lib/demo-plugins/block/x.so"}
+    assert report.ok
+
+
+def test_several_file_names_per_module(prefix: Path, tmp_path: Path) -> None:
+    ld = loader(
+        tmp_path,
+        HEAD.replace('naming = "{type}/{name}.so"', 'naming = ["{type}/{name}.so", "{type}/lib{name}.so"]')
+        + '[[loader.search]]\nrelocated = "lib/demo"\n',
+    )
+    built = build_extra_module(prefix / "lib/demo", type="ui", name="x", stamp=STAMP)
+    built.rename(built.parent / "libx.so")
+    report = check(prefix, ld)
+    assert files(report.modules)["ui-x"] == f"{prefix}/lib/demo/ui/libx.so"
+    # Both names present: the first pattern wins, the other is a copy passed over.
+    build_extra_module(prefix / "lib/demo", type="ui", name="x", stamp=STAMP)
+    row = next(m for m in check(prefix, ld).modules if m.module == "ui-x")
+    assert row.file == f"{prefix}/lib/demo/ui/x.so" and row.copies == (f"{prefix}/lib/demo/ui/libx.so",)
+
+
+def test_register_all_scans_to_a_depth_and_finds_untyped_modules(prefix: Path, tmp_path: Path) -> None:
+    text = """
+    [loader]
+    prefix = "/usr"
+    executables = ["{prefix}/bin/demo"]
+    naming = "{name}.so"
+    resolution = "register-all"
+    depth = 1
+    [[loader.search]]
+    relocated = "lib/plugins"
+    """
+    ld = loader(tmp_path, text)
+    build_extra_module(prefix / "lib/plugins", type="a", name="one", stamp=None)  # lib/plugins/a/one.so
+    build_extra_module(prefix / "lib/plugins/deep", type="b", name="two", stamp=None)  # two levels down
+    report = check(prefix, ld)
+    assert files(report.modules) == {"one": f"{prefix}/lib/plugins/a/one.so"}
+    shallow = loader(tmp_path, text.replace("depth = 1", "depth = 0"))
+    assert check(prefix, shallow).modules == ()
+
+
+def test_bundle_directory_and_builds_that_do_not_relocate(prefix: Path, tmp_path: Path) -> None:
+    """QEMU since 7.1: <exe dir>/qemu-bundle/<configured path> first when it exists; Debian's
+    QEMU since 8.2 does not relocate: only the configured path counts."""
+    search = '[[loader.search]]\nrelocated = "lib/demo"\n'
+    fixed = loader(tmp_path, HEAD.replace('prefix = "/usr"', 'prefix = "/usr"\nrelocatable = false') + search)
+    # Not relocated: the configured /usr/lib/demo, which is not this prefix's.
+    assert all(not (m.file or "").startswith(str(prefix)) for m in check(prefix, fixed).modules)
+    bundled = loader(
+        tmp_path,
+        HEAD.replace('prefix = "/usr"', 'prefix = "/usr"\nrelocatable = false\nbundle = "demo-bundle"')
+        + search,
+    )
+    target = prefix / "bin/demo-bundle/usr/lib/demo"
+    build_extra_module(target, type="ui", name="x", stamp=STAMP)
+    report = check(prefix, bundled)
+    assert files(report.modules) == {"ui-x": f"{target}/ui/x.so"}
+    assert report.locations[f"{prefix}/bin/demo"] == (str(target),)
+
+
+def test_pkgversion_directory_inside_a_root(demo_build: Path, tmp_path: Path) -> None:
+    root = copy_build(demo_build, tmp_path)
+    ld = loader(tmp_path, HEAD + '[[loader.search]]\nabsolute = "/var/run/demo/{pkgversion}"\n')
+    build_extra_module(root / "var/run/demo/Debian_1_2.0~rc1", type="ui", name="x", stamp=STAMP)
+    report = check("/usr", ld, root=root, pkgversion="Debian 1:2.0~rc1")
+    assert files(report.modules) == {"ui-x": "/var/run/demo/Debian_1_2.0~rc1/ui/x.so"}
+    without = check("/usr", ld, root=root)
+    assert without.modules == () and any("--pkgversion" in w for w in without.warnings)
+
+
+def test_recommended_modules_are_not_loaded_first(prefix: Path, tmp_path: Path) -> None:
+    ld = loader(
+        tmp_path,
+        HEAD
+        + '[[loader.search]]\nrelocated = "lib/demo"\n'
+        + '[modules.recommends]\n"ui-curses" = ["audio-pa"]\n',
+    )
+    (prefix / "lib/demo/audio/pa.so").unlink()
+    rows = {m.module: m for m in check(prefix, ld).modules}
+    assert rows["ui-curses"].loads and not rows["ui-curses"].problems
+    assert ld.recommends == {"ui-curses": ("audio-pa",)}
+
+
+def test_the_loader_as_a_library_every_program_linking_it(prefix: Path, tmp_path: Path) -> None:
+    """A framework whose library loads the plugins: each program of bindir that links it is a
+    loader; the layout names no executable."""
+    text = HEAD.replace('executables = ["{prefix}/bin/demo"]', 'library = "{prefix}/lib/libdemo-util.so.*"')
+    ld = loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n')
+    report = check(prefix, ld)
+    assert set(report.executables) == {f"{prefix}/bin/demo", f"{prefix}/bin/demo-registry"}
+    assert report.ok and {m.module for m in report.modules if m.loads} >= {"ui-gtk", "block-curl"}
+
+
+def test_helper_programs_must_be_where_the_loader_runs_them(prefix: Path, tmp_path: Path) -> None:
+    text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'
+    text += '[[loader.helpers]]\nname = "demo-helper"\nrelocated = "libexec/demo"\nenv = "DEMO_HELPER_DIR"\n'
+    ld = loader(tmp_path, text)
+    rows = {m.module: m for m in check(prefix, ld).modules}
+    assert [p.kind for p in rows["helper:demo-helper"].problems] == ["missing-helper"]
+    helper = prefix / "libexec/demo/demo-helper"
+    helper.parent.mkdir(parents=True)
+    helper.write_text("#!/bin/sh\n")
+    helper.chmod(0o755)
+    rows = {m.module: m for m in check(prefix, ld).modules}
+    assert rows["helper:demo-helper"].loads
+    assert not {m.module: m for m in check(prefix, ld, env={"DEMO_HELPER_DIR": "/nowhere"}).modules}[
+        "helper:demo-helper"
+    ].loads
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('[[loader.search]]\nenv = ["OK", "bad name"]\n', "loader.search[0].env"),
+        ('[[loader.search]]\nenv = "X"\nanchor = "lib/x.so"\n', "loader.search[0].anchor"),
+        ('[[loader.search]]\nabsolute = "/x/{user}"\n', "loader.search[0].absolute"),
+        ('[[loader.search]]\nrelocated = "lib/demo"\nlist = true\n', "loader.search[0].list"),
+    ],
+)
+def test_bad_loader_keys_are_named(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(LayoutError) as e:
+        loader(tmp_path, HEAD + text)
+    assert any(f": {key}" in p for p in e.value.problems), e.value.problems
+
+
+def test_bad_resolution_depth_and_bundle(tmp_path: Path) -> None:
+    bad = (
+        HEAD.replace('prefix = "/usr"', 'prefix = "/usr"\nresolution = "any"\ndepth = 99\nbundle = "a/b"')
+        + '[[loader.search]]\nrelocated = "lib/demo"\n'
+    )
+    with pytest.raises(LayoutError) as e:
+        loader(tmp_path, bad)
+    joined = "\n".join(e.value.problems)
+    for key in ("loader.resolution", "loader.depth", "loader.bundle"):
+        assert f": {key}: " in joined, joined
