@@ -505,12 +505,12 @@ def _helper_rows(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[Module
     rows = []
     for helper in ctx.loader.helpers:
         if helper.env is not None and helper.env in ctx.env:
-            where = ctx.env[helper.env]
+            path = ctx.env[helper.env]  # the variable names the helper program itself
         elif helper.relocated is not None:
             where = _relocated(SearchLocation("relocated", helper.relocated), exe, finder, ctx) or ""
+            path = posixpath.join(where, helper.name)
         else:
-            where = helper.absolute or ""
-        path = posixpath.join(where, helper.name)
+            path = posixpath.join(helper.absolute or "", helper.name)
         st = ctx.root.stat(path)
         ok = st is not None and stat.S_ISREG(st.st_mode) and bool(st.st_mode & 0o111)
         problems = (

@@ -149,9 +149,9 @@ class FoundModules:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Helper:
-    """A program the loader runs (QEMU's qemu-bridge-helper, a plugin scanner): looked for as
-    `name` in the variable `env` when set, else in `relocated` (a prefix-relative directory,
-    found from the executable like a relocated search location) or at `absolute`."""
+    """A program the loader runs (QEMU's qemu-bridge-helper, a plugin scanner): the path in the
+    variable `env` when it is set, else `name` in `relocated` (a prefix-relative directory,
+    found from the executable like a relocated search location) or in `absolute`."""
 
     name: str
     relocated: str | None = None

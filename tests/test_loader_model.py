@@ -176,7 +176,7 @@ def test_the_loader_as_a_library_every_program_linking_it(prefix: Path, tmp_path
 
 def test_helper_programs_must_be_where_the_loader_runs_them(prefix: Path, tmp_path: Path) -> None:
     text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'
-    text += '[[loader.helpers]]\nname = "demo-helper"\nrelocated = "libexec/demo"\nenv = "DEMO_HELPER_DIR"\n'
+    text += '[[loader.helpers]]\nname = "demo-helper"\nrelocated = "libexec/demo"\nenv = "DEMO_HELPER"\n'
     ld = loader(tmp_path, text)
     rows = {m.module: m for m in check(prefix, ld).modules}
     assert [p.kind for p in rows["helper:demo-helper"].problems] == ["missing-helper"]
@@ -186,7 +186,7 @@ def test_helper_programs_must_be_where_the_loader_runs_them(prefix: Path, tmp_pa
     helper.chmod(0o755)
     rows = {m.module: m for m in check(prefix, ld).modules}
     assert rows["helper:demo-helper"].loads
-    assert not {m.module: m for m in check(prefix, ld, env={"DEMO_HELPER_DIR": "/nowhere"}).modules}[
+    assert not {m.module: m for m in check(prefix, ld, env={"DEMO_HELPER": "/nowhere/demo-helper"}).modules}[
         "helper:demo-helper"
     ].loads
 
