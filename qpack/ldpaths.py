@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from qpack.elf import ELF_MAGIC, ElfReadError, LinkFacts, read_link_facts
+from qpack.elf import ELF_MAGIC, ElfReadError, LinkFacts, read_link_facts_path
 
 MAX_SYMLINKS = 40  # as the kernel's ELOOP limit
 
@@ -135,8 +135,7 @@ def read_elf_file(root: Root, path: str, wanted: tuple[str, ...] = ()) -> ElfFil
         with open(root.host(path), "rb") as f:
             if f.read(4) != ELF_MAGIC:
                 return ElfFile(path, None, "not an ELF file")
-            f.seek(0)
-            return ElfFile(path, read_link_facts(f, wanted))
+        return ElfFile(path, read_link_facts_path(root.host(path), wanted))
     except PermissionError:
         return ElfFile(path, None, "cannot read it: permission denied")
     except IsADirectoryError:
