@@ -11,9 +11,9 @@ import hashlib
 import os
 import posixpath
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -66,6 +66,15 @@ class Inventory:
     prefix: str
     entries: tuple[Entry, ...]
     warnings: tuple[str, ...] = ()
+    # Where a file's bytes are read from when that is not `root / path` (a build read from
+    # meson's install data: qpack.meson); writers use `source()`.
+    sources: Mapping[str, Path] = field(default_factory=dict)
+    # A path's install tag (meson's `install_tag`), for layout rules that select by tag.
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def source(self, path: str) -> Path:
+        """The file holding the bytes of the entry at `path`."""
+        return self.sources.get(path) or self.root / path
 
     def by_path(self) -> dict[str, Entry]:
         return {e.path: e for e in self.entries}
@@ -114,7 +123,22 @@ def _describe(
     scan_strings: bool,
     progress: Callable[[int], None] | None,
 ) -> Entry:
-    full = root / rel
+    return describe_file(
+        root / rel, rel, stat.S_IMODE(st.st_mode), st.st_size, stamp_glob, scan_strings, progress
+    )
+
+
+def describe_file(
+    full: Path,
+    rel: str,
+    mode: int,
+    size: int,
+    stamp_glob: str | None = None,
+    scan_strings: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Entry:
+    """The entry of the regular file `full`, recorded at build path `rel` with `mode` and `size`
+    (a scanned tree's own, or those an install would give it: qpack.meson)."""
     h = hashlib.sha256()
     try:
         with full.open("rb") as f:
@@ -133,12 +157,12 @@ def _describe(
                 except ElfReadError as e:
                     err = str(e)
             elif _looks_like_library(rel):
-                err = "not an ELF file" if len(head) == 4 or st.st_size >= 4 else "empty or truncated file"
+                err = "not an ELF file" if len(head) == 4 or size >= 4 else "empty or truncated file"
     except PermissionError:
         raise BuildError(f"{full}: cannot read file: permission denied") from None
     except OSError as e:
         raise BuildError(f"{full}: cannot read file: {e.strerror}") from None
-    return Entry(rel, "file", stat.S_IMODE(st.st_mode), st.st_size, h.hexdigest(), None, elf, err)
+    return Entry(rel, "file", mode, size, h.hexdigest(), None, elf, err)
 
 
 def _check_name(root: Path, rel: str) -> None:

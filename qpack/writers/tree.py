@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from qpack.errors import BuildError, OutputError
-from qpack.inventory import CHUNK, Entry
+from qpack.inventory import CHUNK, Entry, Inventory
 from qpack.libdeps import Manager, PackageLibs, package_libs, packages_for_sonames
 from qpack.plan import Package, Plan
 from qpack.writers import Progress, Report, Written, check_output
@@ -200,9 +200,17 @@ def build_manifest(
 
 
 class _TreeWriter:
-    def __init__(self, root: Path, build: Path, progress: Progress | None, total: int) -> None:
+    def __init__(
+        self,
+        root: Path,
+        build: Path,
+        progress: Progress | None,
+        total: int,
+        inventory: Inventory | None = None,
+    ) -> None:
         self.root = root
         self.build = build
+        self.inventory = inventory  # where each file's bytes are (Inventory.source), if not build/path
         self.progress = progress
         self.total = total
         self.try_links = True
@@ -247,7 +255,7 @@ class _TreeWriter:
                 self.progress(e.size, self.total)
 
     def _file(self, e: Entry, dst: Path) -> None:
-        src = self.build / e.path
+        src = self.inventory.source(e.path) if self.inventory is not None else self.build / e.path
         if self.try_links:
             try:
                 os.link(src, dst, follow_symlinks=False)
@@ -401,7 +409,7 @@ def write_tree(
     dir_modes = {e.path: e.mode for e in plan.inventory.entries if e.kind == "dir"}
 
     with atomic_dir(outdir, build=build, force=force) as tmp:
-        w = _TreeWriter(tmp, build, progress, spec.total)
+        w = _TreeWriter(tmp, build, progress, spec.total, plan.inventory)
         try:
             for p in plan.packages:
                 (tmp / p.name).mkdir()

@@ -297,7 +297,7 @@ def wheel_specs(  # noqa: PLR0912, PLR0915
                 Member(
                     arc,
                     stat.S_IMODE(src.mode) & 0o777,
-                    source=plan.inventory.root / src.path,
+                    source=plan.inventory.source(src.path),
                     size=src.size,
                     sha256=src.sha256,
                     build_path=path,
