@@ -1,40 +1,85 @@
-"""Install split wheels without pip, through the `installer` library, and pick them by extras.
-
-Three steps, kept apart so that later work (safe installs of module subsets, uninstall) can slot
-in between them:
+"""Install split wheels through the `installer` library, transactionally, and pick them by extras.
 
 - `read_wheel` / `DistDir`: what a directory of wheels offers (names, versions, requirements,
   the meta wheel's extras), read from each wheel's METADATA;
-- `select`: the wheels a selection needs, following the meta wheel's extras and then every
-  wheel's Requires-Dist, each pinned requirement checked against the wheel found;
-- `install_wheels`: each wheel's RECORD validated (`WheelFile.validate_record`), every path
-  checked to stay inside its scheme directory, then written by `SchemeDictionaryDestination`.
-  Exec bits come from the zip entries' mode (the writer stores `S_IFREG | mode`).
-  Returns what was installed, with each distribution's RECORD path (what an uninstall reads).
+- `select` / `DistDir.choose`: the wheels a selection needs, following the meta wheel's extras
+  and then every wheel's Requires-Dist, each pinned requirement checked against the wheel found;
+- `check_wheel`: one wheel refused or accepted before anything is written: no duplicate, symlink
+  or non-regular entry, no absolute, `..`, backslash or `__pycache__` path, RECORD validated
+  (`WheelFile.validate_record`: every entry listed, hashes and sizes right) and listing nothing
+  the archive lacks, every file mapped into its scheme directory;
+- `install`: under the prefix lock (`qpack.transaction`), with the loader model: what is
+  already installed is skipped; a module whose version differs from the installed core's, or
+  whose stamp the installed executables do not hold, is refused naming both; no file another
+  distribution owns (or no distribution owns) is overwritten; then every wheel is written by
+  `installer.install` into a journaled destination, all or nothing; then `qpack.check` says
+  which of the modules installed will load.
+- `install_wheels`: the same transaction for given wheel files, without a loader.
+
+`install` writes `REQUESTED` (PEP 376: installed on request) into the `.dist-info` of the
+distributions named and of the core, not into those installed only as dependencies (uninstall
+removes those with the last module that needs them), and `qpack.json` with the layout, so that
+`qpack list` and `qpack uninstall` know the loader without `-l`. The meta wheel is only read for
+its extras, not installed (unless named itself).
 """
 
 from __future__ import annotations
 
 import email.parser
+import io
+import json
 import os
-import sys
-import sysconfig
+import posixpath
+import stat
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, cast
 
-from installer import install
-from installer.destinations import SchemeDictionaryDestination
+import installer
+from installer.destinations import WheelDestination
 from installer.exceptions import InstallerError
+from installer.records import Hash, RecordEntry, parse_record_file
 from installer.sources import WheelFile
+from installer.utils import Scheme, construct_record_file, fix_shebang
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, NormalizedName, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
+from qpack.check import CheckReport, ModuleVerdict
+from qpack.elf import ElfReadError, held_stamps, read_elf
 from qpack.errors import QpackError
+from qpack.installed import (
+    QPACK_FILE,
+    SCHEMES,
+    InstalledSet,
+    Roles,
+    executables_on_disk,
+    host_path,
+    program_prefix,
+    roles,
+    scheme_paths,
+)
+from qpack.loader import Loader
+from qpack.transaction import DirPlanner, StepHook, Transaction, TxPlan, locked
 
-SCHEMES = ("purelib", "platlib", "headers", "scripts", "data")
+__all__ = [
+    "SCHEMES",
+    "CheckedWheel",
+    "DistDir",
+    "InstallError",
+    "InstallReport",
+    "Installed",
+    "WheelInfo",
+    "check_wheel",
+    "install",
+    "install_wheels",
+    "read_wheel",
+    "scheme_paths",
+    "select",
+]
 
 
 class InstallError(QpackError):
@@ -127,86 +172,614 @@ class DistDir:
                     todo.append((dep, frozenset()))
         return sorted(chosen.values(), key=lambda w: w.name)
 
+    def roots(
+        self, wanted: Sequence[str], where: Path
+    ) -> tuple[list[tuple[WheelInfo, frozenset[str]]], set[str]]:
+        """What `wanted` asks for: (wheel, extras asked of it) pairs, and the names of the wheels
+        asked for themselves (directly, or as what an asked extra of the meta wheel requires)."""
+        roots: list[tuple[WheelInfo, frozenset[str]]] = []
+        extras: set[str] = set()
+        asked: set[str] = set()
+        for item in wanted:
+            norm = canonicalize_name(item)
+            if norm in self.wheels:
+                roots.append((self.wheels[norm], frozenset()))
+                asked.add(norm)
+            else:
+                extras.add(str(norm))
+        if extras or not roots:
+            meta = self.meta()
+            unknown = sorted(extras - meta.extras)
+            if unknown:
+                raise InstallError(
+                    f"{', '.join(unknown)}: neither an extra of {meta.name} nor a wheel in {where} "
+                    f"(extras: {', '.join(sorted(meta.extras))})"
+                )
+            roots.append((meta, frozenset(extras)))
+            for req in meta.requires:
+                if req.marker is not None and any(req.marker.evaluate({"extra": e}) for e in extras):
+                    asked.add(canonicalize_name(req.name))
+        return roots, asked
+
+    def choose(self, wanted: Sequence[str], where: Path) -> list[tuple[WheelInfo, bool]]:
+        """The wheels to install for `wanted`, each with whether it was asked for itself; the
+        meta wheel only when named (extras are read from it, as pip does, but it holds no file)."""
+        roots, asked = self.roots(wanted, where)
+        out = []
+        for w in self.resolve(roots):
+            if w.extras and w.name not in asked:
+                continue
+            out.append((w, w.name in asked))
+        return out
+
 
 def select(dist_dir: Path, wanted: Sequence[str]) -> list[Path]:
     """The wheels to install for `wanted`: extras of the meta wheel (`ui-curses`, `block`, `all`)
     or distribution names (`qemu-core`), with everything they require. Asking for extras selects
     the meta wheel too, as `pip install 'qemu[ui-curses,block]'` does."""
     dd = DistDir.read(dist_dir)
-    roots: list[tuple[WheelInfo, frozenset[str]]] = []
-    extras: set[str] = set()
-    for item in wanted:
-        norm = canonicalize_name(item)
-        if norm in dd.wheels:
-            roots.append((dd.wheels[norm], frozenset()))
-        else:
-            extras.add(str(norm))
-    if extras or not roots:
-        meta = dd.meta()
-        unknown = sorted(extras - meta.extras)
-        if unknown:
-            raise InstallError(
-                f"{', '.join(unknown)}: neither an extra of {meta.name} nor a wheel in {dist_dir} "
-                f"(extras: {', '.join(sorted(meta.extras))})"
-            )
-        roots.append((meta, frozenset(extras)))
+    roots, _ = dd.roots(wanted, Path(dist_dir))
     return [w.path for w in dd.resolve(roots)]
+
+
+# --------------------------------------------------------------------------- one wheel, checked
+
+ADDED_METADATA = ("INSTALLER", "REQUESTED", QPACK_FILE, "direct_url.json")
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One file of a wheel and where it goes."""
+
+    name: str  # the archive path
+    scheme: str
+    path: str  # inside the scheme directory
+    executable: bool
+    digest: str | None  # sha256 from RECORD (urlsafe base64)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckedWheel:
+    """A wheel whose archive and RECORD were checked: what it will write."""
+
+    info: WheelInfo
+    dist_info: str  # NAME-VERSION.dist-info
+    root_scheme: str  # purelib or platlib: where the .dist-info goes
+    members: tuple[Member, ...]
+
+    @property
+    def name(self) -> NormalizedName:
+        return self.info.name
+
+
+def _refuse(path: Path, name: str, why: str) -> InstallError:
+    return InstallError(f"{path}: refusing {name!r}: {why}")
+
+
+def _check_name(path: Path, name: str) -> None:
+    """Refuse any archive path that could land outside its scheme directory."""
+    parts = name.rstrip("/").split("/")
+    if name.startswith("/") or ":" in parts[0]:
+        raise _refuse(path, name, "an absolute path; it would be written outside the install root")
+    if ".." in parts:
+        raise _refuse(path, name, "a '..' segment; it would be written outside the install root")
+    if "\\" in name or "\0" in name or "" in parts or "." in parts:
+        raise _refuse(path, name, "not a plain relative path")
+    if "__pycache__" in parts[:-1]:
+        raise _refuse(path, name, "a file in __pycache__ (a wheel must not ship bytecode caches)")
+
+
+def _first_issue(e: Exception) -> str:
+    issues = getattr(e, "issues", None)
+    if isinstance(issues, list) and issues:
+        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+        return str(issues[0]).splitlines()[0] + more
+    text = str(e).splitlines()
+    return text[0] if text else repr(e)
+
+
+def check_wheel(info: WheelInfo) -> CheckedWheel:
+    """Check one wheel's archive and RECORD, reading it whole; nothing is written."""
+    path = info.path
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return _check_open_wheel(info, zf)
+    except InstallError:
+        raise
+    except (InstallerError, ValueError) as e:
+        raise InstallError(f"{path}: {_first_issue(e)}") from None
+    except (OSError, zipfile.BadZipFile, KeyError, EOFError) as e:
+        raise InstallError(f"{path}: cannot read the wheel ({_first_issue(e)})") from None
+
+
+def _regular_entries(path: Path, zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The archive's file entries: each name once, plain and relative, each a regular file."""
+    entries = zf.infolist()
+    counts = Counter(i.filename for i in entries)
+    for name, n in sorted(counts.items()):
+        if n > 1:
+            raise _refuse(path, name, f"the archive holds it {n} times")
+    files = []
+    for i in entries:
+        _check_name(path, i.filename)
+        kind = stat.S_IFMT(i.external_attr >> 16)
+        if i.is_dir():
+            if kind not in (0, stat.S_IFDIR):
+                raise _refuse(path, i.filename, "a directory entry of another file type")
+            continue
+        if kind == stat.S_IFLNK:
+            raise _refuse(path, i.filename, "a symbolic link entry (a wheel holds regular files only)")
+        if kind not in (0, stat.S_IFREG):
+            raise _refuse(path, i.filename, f"not a regular file (type {kind:o})")
+        files.append(i)
+    return files
+
+
+def _check_open_wheel(info: WheelInfo, zf: zipfile.ZipFile) -> CheckedWheel:
+    path = info.path
+    files = _regular_entries(path, zf)
+    source = WheelFile(zf)
+    dist_info = source.dist_info_dir  # exactly one, named after the wheel file
+    wheel_meta = email.parser.HeaderParser().parsestr(source.read_dist_info("WHEEL"))
+    if not str(wheel_meta.get("Wheel-Version", "")).startswith("1."):
+        raise InstallError(
+            f"{path}: Wheel-Version {wheel_meta.get('Wheel-Version')!r}; only 1.x is supported"
+        )
+    root_scheme = "purelib" if str(wheel_meta.get("Root-Is-Purelib", "")).strip() == "true" else "platlib"
+    source.validate_record()
+    record_name = f"{dist_info}/RECORD"
+    rows = {row[0]: row for row in parse_record_file(source.read_dist_info("RECORD").splitlines())}
+    names = {i.filename for i in files}
+    for listed in sorted(rows):
+        _check_name(path, listed)
+        if listed not in names:
+            raise _refuse(path, listed, "RECORD lists it, but the archive does not hold it")
+    extra = sorted(n for n in ADDED_METADATA if f"{dist_info}/{n}" in names)
+    if extra:
+        raise _refuse(path, f"{dist_info}/{extra[0]}", "installers write this file, wheels must not ship it")
+    if f"{dist_info}/entry_points.txt" in names:
+        text = source.read_dist_info("entry_points.txt")
+        if "[console_scripts]" in text or "[gui_scripts]" in text:
+            raise InstallError(f"{path}: entry-point scripts are not supported by qpack install")
+    data_dir = source.data_dir
+    members = []
+    for i in files:
+        if i.filename == record_name:
+            continue
+        mode = i.external_attr >> 16
+        executable = bool(mode and stat.S_ISREG(mode) and mode & 0o111)
+        row = rows.get(i.filename)
+        digest = row[1].partition("=")[2] if row and row[1].startswith("sha256=") else None
+        if i.filename.startswith(data_dir + "/"):
+            scheme, _, sub = i.filename[len(data_dir) + 1 :].partition("/")
+            if scheme not in SCHEMES or not sub:
+                raise _refuse(path, i.filename, f"not in a known scheme of {data_dir} ({', '.join(SCHEMES)})")
+            members.append(Member(i.filename, scheme, sub, executable, digest))
+        else:
+            members.append(Member(i.filename, root_scheme, i.filename, executable, digest))
+    return CheckedWheel(info=info, dist_info=dist_info, root_scheme=root_scheme, members=tuple(members))
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class _Destination(WheelDestination):
+    """installer's destination, writing through the transaction (only planned paths) and
+    checking every file's bytes against the RECORD read before."""
+
+    def __init__(self, tx: Transaction, schemes: Mapping[str, str], interpreter: str, wheel: CheckedWheel):
+        self.tx = tx
+        self.schemes = schemes
+        self.interpreter = interpreter
+        self.expected = {(m.scheme, m.path): m.digest for m in wheel.members}
+        self.wheel = wheel
+
+    def rel(self, scheme: str, path: str) -> str:
+        return _target(self.schemes, scheme, path, self.wheel.info.path)
+
+    def write_script(self, name: str, module: str, attr: str, section: object) -> RecordEntry:
+        raise InstallError(f"{self.wheel.info.path}: entry-point scripts are not supported by qpack install")
+
+    def write_file(
+        self, scheme: Scheme, path: str | os.PathLike[str], stream: BinaryIO, is_executable: bool
+    ) -> RecordEntry:
+        path = os.fspath(path)
+        rel = self.rel(scheme, path)
+        rewritten = False
+        if scheme == "scripts":
+            with fix_shebang(stream, self.interpreter) as fixed:
+                rewritten = fixed is not stream
+                digest, size = self.tx.create(rel, fixed, executable=is_executable)
+        else:
+            digest, size = self.tx.create(rel, stream, executable=is_executable)
+        want = self.expected.get((scheme, path))
+        if want is not None and not rewritten and want != digest:
+            raise InstallError(f"{self.wheel.info.path}: {path} changed since its RECORD was checked")
+        return RecordEntry(path, Hash("sha256", digest), size)
+
+    def finalize_installation(
+        self, scheme: Scheme, record_file_path: str, records: Iterable[tuple[Scheme, RecordEntry]]
+    ) -> None:
+        base = self.schemes[scheme] or "."
+
+        def prefix_for_scheme(other: Scheme) -> str | None:
+            if other == scheme:
+                return None
+            return os.path.relpath(self.schemes[other] or ".", base) + "/"
+
+        with construct_record_file(list(records), prefix_for_scheme) as stream:
+            self.tx.create(self.rel(scheme, record_file_path), stream, executable=False)
+
+
+def _target(schemes: Mapping[str, str], scheme: str, path: str, wheel: Path) -> str:
+    """Where a file of a scheme lands, relative to the prefix; it must stay in the scheme's
+    directory."""
+    base = schemes[scheme]
+    rel = posixpath.normpath(posixpath.join(base, path)) if base else posixpath.normpath(path)
+    inside = rel.startswith(base + "/") if base else not (rel == ".." or rel.startswith("../"))
+    if not inside or rel.startswith("/") or rel == base:
+        raise _refuse(wheel, path, f"it would leave its scheme directory {base or '.'}")
+    return rel
+
+
+def _added(requested: bool, layout_ref: str | None, modules: Sequence[str]) -> dict[str, bytes]:
+    added = {"INSTALLER": b"qpack\n"}
+    if requested:
+        added["REQUESTED"] = b""
+    if layout_ref is not None:
+        data = {"version": 1, "layout": layout_ref, "modules": list(modules)}
+        added[QPACK_FILE] = (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()
+    return added
+
+
+def _targets(w: CheckedWheel, schemes: Mapping[str, str], added: Iterable[str]) -> list[str]:
+    out = [_target(schemes, m.scheme, m.path, w.info.path) for m in w.members]
+    out += [_target(schemes, w.root_scheme, f"{w.dist_info}/{n}", w.info.path) for n in (*added, "RECORD")]
+    return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Job:
+    wheel: CheckedWheel
+    requested: bool
+    targets: tuple[str, ...]
+    roles: Roles | None
+    added: Mapping[str, bytes]
+
+
+def _write(
+    host: Path, prefix: str, jobs: Sequence[_Job], schemes: Mapping[str, str], hook: StepHook | None
+) -> None:
+    """All jobs in one transaction: every file planned, made, or none."""
+    dirs = DirPlanner(host)
+    creates: list[str] = []
+    for job in jobs:
+        for t in job.targets:
+            dirs.need(posixpath.dirname(t))
+            creates.append(t)
+    plan = TxPlan(op="install", mkdirs=tuple(dirs.made), creates=tuple(creates))
+    interpreter = posixpath.join(prefix, schemes["scripts"], "python")
+    with Transaction(host, plan, step_hook=hook) as tx:
+        tx.make_dirs()
+        for job in jobs:
+            try:
+                with zipfile.ZipFile(job.wheel.info.path) as zf:
+                    dest = _Destination(tx, schemes, interpreter, job.wheel)
+                    installer.install(WheelFile(zf), dest, dict(job.added))
+            except InstallError:
+                raise
+            except (InstallerError, ValueError, KeyError, zipfile.BadZipFile) as e:
+                raise InstallError(f"{job.wheel.info.path}: cannot install: {_first_issue(e)}") from None
+            except OSError as e:
+                raise InstallError(f"{job.wheel.info.path}: cannot install: {e}") from None
+            tx.step_done()
+        tx.commit()
+
+
+# --------------------------------------------------------------------------- planning against the prefix
+
+
+def _conflicts(jobs: Sequence[_Job], state: InstalledSet) -> None:
+    """No file of the transaction exists already (owned or not) or comes from two wheels."""
+    seen: dict[str, NormalizedName] = {}
+    for job in jobs:
+        for t in job.targets:
+            other = seen.setdefault(t, job.wheel.name)
+            if other != job.wheel.name:
+                raise InstallError(f"{t}: in both {other} and {job.wheel.name}; not installing either")
+            if os.path.lexists(state.host / t):
+                owner = state.owners.get(t)
+                if owner is not None:
+                    raise InstallError(
+                        f"{t}: belongs to the installed {state.describe(owner)}; "
+                        f"{job.wheel.name} {job.wheel.info.version} would overwrite it"
+                    )
+                raise InstallError(
+                    f"{t}: already exists and no installed distribution owns it; "
+                    f"{job.wheel.name} {job.wheel.info.version} would overwrite it"
+                )
+
+
+def _versions(jobs: Sequence[_Job], state: InstalledSet, loader: Loader | None) -> None:
+    """A module goes only with its core's version, and every pin on an installed distribution
+    must hold."""
+    if loader is not None:
+        cores = {
+            name: (d.version, "installed")
+            for name, d in state.dists.items()
+            if roles(d.files, loader).executables
+        }
+        cores |= {
+            j.wheel.name: (str(j.wheel.info.version), "being installed")
+            for j in jobs
+            if j.roles is not None and j.roles.executables
+        }
+        for j in jobs:
+            if j.roles is None or not j.roles.modules:
+                continue
+            for core, (version, how) in sorted(cores.items()):
+                if core != j.wheel.name and Version(version) != j.wheel.info.version:
+                    raise InstallError(
+                        f"{j.wheel.name} {j.wheel.info.version} does not match the {how} {core} {version}: "
+                        "a module installs only with the core of its own build"
+                    )
+    for j in jobs:
+        for req in j.wheel.info.requires:
+            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+                continue
+            dep = state.dists.get(canonicalize_name(req.name))
+            if dep is not None and not req.specifier.contains(dep.version, prereleases=True):
+                raise InstallError(
+                    f"{j.wheel.name} {j.wheel.info.version} requires {req}, but {dep.name} {dep.version} "
+                    "is installed"
+                )
+
+
+def _read_member(path: Path, name: str) -> bytes:
+    with zipfile.ZipFile(path) as zf:
+        return zf.read(name)
+
+
+def _held(jobs: Sequence[_Job], host: Path, loader: Loader, glob: str) -> dict[str, tuple[str, ...]]:
+    """Executable (and where it comes from) -> the stamp names it holds: the installed ones and
+    those the transaction installs."""
+    held: dict[str, tuple[str, ...]] = {}
+    for j in jobs:
+        if j.roles is None:
+            continue
+        by_target = dict(zip(j.targets, j.wheel.members, strict=False))
+        for exe in j.roles.executables:
+            try:
+                data = _read_member(j.wheel.info.path, by_target[exe].name)
+                stamps = held_stamps(io.BytesIO(data), glob)
+            except ElfReadError:
+                stamps = ()
+            if stamps:
+                held[f"{exe} (in {j.wheel.name} {j.wheel.info.version})"] = stamps
+    for exe in executables_on_disk(host, loader):
+        try:
+            with open(host / exe, "rb") as f:
+                stamps = held_stamps(cast(BinaryIO, f), glob)
+        except (OSError, ElfReadError):
+            continue
+        if stamps:
+            held[f"{exe} (installed)"] = stamps
+    return held
+
+
+def _stamps(jobs: Sequence[_Job], host: Path, loader: Loader, warnings: list[str]) -> None:
+    """Each module file exports the stamp every installed (or now installed) executable holds."""
+    glob = loader.stamp_symbol
+    modules = [j for j in jobs if j.roles is not None and j.roles.modules]
+    if glob is None or not modules:
+        return
+    held = _held(jobs, host, loader, glob)
+    if not held:
+        warnings.append(f"no installed executable holds a {glob} stamp name: module stamps not checked")
+        return
+    for j in modules:
+        assert j.roles is not None
+        what = f"{j.wheel.name} {j.wheel.info.version}"
+        by_target = dict(zip(j.targets, j.wheel.members, strict=False))
+        for mid, rel in sorted(j.roles.module_files.items()):
+            data = _read_member(j.wheel.info.path, by_target[rel].name)
+            try:
+                exported = set(read_elf(io.BytesIO(data), glob).stamps_exported)
+            except ElfReadError as e:
+                raise InstallError(f"{what}: module {mid} ({rel}) is not a readable ELF file: {e}") from None
+            for exe, stamps in sorted(held.items()):
+                if not exported & set(stamps):
+                    has = ", ".join(sorted(exported)) or "no stamp"
+                    raise InstallError(
+                        f"{what}: module {mid} exports {has}, but {exe} holds {stamps[0]}: "
+                        "a module of another build"
+                    )
+
+
+# --------------------------------------------------------------------------- the API
 
 
 @dataclass(frozen=True)
 class Installed:
     name: NormalizedName
     version: Version
-    record: Path  # the installed RECORD: every file written, for a later uninstall
+    record: Path  # the installed RECORD (on this host): every file written, for a later uninstall
+    requested: bool = False
+    modules: tuple[str, ...] = ()
 
 
-def _venv_python_version(cfg: Path) -> str | None:
-    """X.Y of a venv's interpreter, read from its pyvenv.cfg (`version` or `version_info`)."""
-    try:
-        lines = cfg.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        key, sep, value = line.partition("=")
-        if sep and key.strip() in ("version", "version_info"):
-            parts = value.strip().split(".")
-            if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
-                return f"{parts[0]}.{parts[1]}"
-    return None
+@dataclass(frozen=True, kw_only=True)
+class InstallReport:
+    prefix: str  # as the program sees it
+    root: str
+    layout: str
+    installed: tuple[Installed, ...]
+    present: tuple[tuple[str, str], ...]  # (name, version) already installed, left alone
+    check: CheckReport | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def modules(self) -> tuple[str, ...]:
+        return tuple(sorted({m for i in self.installed for m in i.modules}))
+
+    def verdicts(self) -> list[ModuleVerdict]:
+        """The check's rows for the modules installed now."""
+        if self.check is None:
+            return []
+        mods = set(self.modules)
+        return [v for v in self.check.modules if v.module in mods]
+
+    @property
+    def ok(self) -> bool:
+        return all(v.loads and not v.problems for v in self.verdicts())
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": 1,
+            "prefix": self.prefix,
+            "root": self.root,
+            "layout": self.layout,
+            "installed": [
+                {
+                    "name": i.name,
+                    "version": str(i.version),
+                    "requested": i.requested,
+                    "modules": list(i.modules),
+                    "record": str(i.record),
+                }
+                for i in self.installed
+            ],
+            "already_installed": [{"name": n, "version": v} for n, v in self.present],
+            "check": [v.to_json() for v in self.verdicts()],
+            "warnings": list(self.warnings),
+        }
 
 
-def scheme_paths(target: Path) -> dict[str, str]:
-    """Where each wheel scheme goes under `target`: a venv (its Python version read from
-    pyvenv.cfg) or a plain prefix (this interpreter's version), in the POSIX prefix layout.
+def _jobs(
+    chosen: Sequence[tuple[CheckedWheel, bool]],
+    state: InstalledSet,
+    loader: Loader | None,
+    layout_ref: str | None,
+    present: list[tuple[str, str]],
+    markers: bool,
+) -> list[_Job]:
+    jobs = []
+    for w, asked in chosen:
+        have = state.dists.get(w.name)
+        if have is not None and have.parsed_version == w.info.version:
+            present.append((w.name, have.version))
+            continue
+        targets_guess = _targets(w, state.schemes, ())
+        r = roles(targets_guess, loader) if loader is not None else None
+        requested = markers and (asked or bool(r is not None and r.executables))
+        added = (
+            _added(requested, layout_ref if markers else None, r.modules if r else ())
+            if markers
+            else {"INSTALLER": b"qpack\n"}
+        )
+        jobs.append(
+            _Job(
+                wheel=w,
+                requested=requested,
+                targets=tuple(_targets(w, state.schemes, added)),
+                roles=r,
+                added=added,
+            )
+        )
+    return jobs
 
-    Computed, never asked of the target's own python: qpack runs no code from a prefix."""
-    target = Path(target).absolute()
-    cfg = target / "pyvenv.cfg"
-    version = _venv_python_version(cfg) if cfg.is_file() else None
-    if cfg.is_file() and version is None:
-        raise InstallError(f"{cfg}: no Python version in it; cannot tell where the venv's site-packages is")
-    base = str(target)
-    variables = {"base": base, "platbase": base, "installed_base": base, "installed_platbase": base}
-    if version is not None:
-        variables |= {"py_version_short": version, "py_version_nodot": version.replace(".", "")}
-    paths = sysconfig.get_paths("posix_prefix", vars=variables)
-    return {
-        "purelib": paths["purelib"],
-        "platlib": paths["platlib"],
-        "headers": paths.get("include", os.path.join(target, "include")),
-        "scripts": paths["scripts"],
-        "data": paths["data"],
-    }
+
+def _transact(
+    chosen: Sequence[tuple[CheckedWheel, bool]],
+    prefix: str,
+    root: Path,
+    *,
+    loader: Loader | None,
+    layout_ref: str | None,
+    markers: bool,
+    step_hook: StepHook | None,
+) -> tuple[list[Installed], list[tuple[str, str]], list[str]]:
+    host = host_path(root, prefix)
+    present: list[tuple[str, str]] = []
+    warnings: list[str] = []
+    with locked(host) as notes:
+        warnings += notes
+        state = InstalledSet.read(host, prefix)
+        jobs = _jobs(chosen, state, loader, layout_ref, present, markers)
+        _versions(jobs, state, loader)
+        for j in jobs:
+            have = state.dists.get(j.wheel.name)
+            if have is not None:
+                raise InstallError(
+                    f"{have.name} {have.version} is installed and the wheel is {j.wheel.info.version}: "
+                    "uninstall it first"
+                )
+        if loader is not None:
+            _stamps(jobs, host, loader, warnings)
+        _conflicts(jobs, state)
+        if jobs:
+            _write(host, prefix, jobs, state.schemes, step_hook)
+    done = [
+        Installed(
+            j.wheel.name,
+            j.wheel.info.version,
+            host / state.schemes[j.wheel.root_scheme] / j.wheel.dist_info / "RECORD",
+            j.requested,
+            j.roles.modules if j.roles else (),
+        )
+        for j in jobs
+    ]
+    return done, present, warnings
 
 
-def _check_paths(path: Path, names: Iterable[str]) -> None:
-    """Refuse any archive path that could land outside its scheme directory."""
-    for name in names:
-        parts = name.split("/")
-        if name.startswith("/") or "\\" in name or ".." in parts or ":" in parts[0]:
-            raise InstallError(f"{path}: refusing {name!r}: it would be written outside the install root")
-        if len(parts) > 2 and parts[0].endswith(".data") and parts[1] not in SCHEMES:
-            raise InstallError(f"{path}: {name!r} is in the unknown scheme {parts[1]!r}")
+def install(
+    dist_dir: Path,
+    wanted: Sequence[str],
+    prefix: str | Path,
+    *,
+    loader: Loader,
+    layout_name: str = "",
+    layout_ref: str | None = None,
+    root: str | Path = "/",
+    step_hook: StepHook | None = None,
+    run_check: bool = True,
+) -> InstallReport:
+    """Install the modules `wanted` (extras of the meta wheel: modules, types, `all`; or
+    distribution names) from the wheels in `dist_dir`, with the core and their dependencies,
+    into `prefix` (as the program sees it; written under `root`). All checks pass before a
+    byte is written; then all wheels are installed, or none. Finally `qpack.check` judges the
+    prefix. `step_hook(n)` is called after the n-th wheel is written (tests inject faults)."""
+    dist = Path(dist_dir)
+    dd = DistDir.read(dist)
+    chosen = [(check_wheel(w), asked) for w, asked in dd.choose(wanted, dist)]
+    pre = program_prefix(prefix)
+    rt = Path(root).absolute()
+    done, present, warnings = _transact(
+        chosen,
+        pre,
+        rt,
+        loader=loader,
+        layout_ref=layout_ref if layout_ref is not None else (layout_name or None),
+        markers=True,
+        step_hook=step_hook,
+    )
+    report = None
+    if run_check and done:
+        from qpack.check import CheckError, check
+
+        try:
+            report = check(pre, loader, layout_name=layout_name, root=rt)
+        except CheckError as e:
+            warnings.append(f"not checked: {e}")
+    return InstallReport(
+        prefix=pre,
+        root=str(rt),
+        layout=layout_name,
+        installed=tuple(done),
+        present=tuple(present),
+        check=report,
+        warnings=tuple(warnings),
+    )
 
 
 def install_wheels(
@@ -216,45 +789,27 @@ def install_wheels(
     interpreter: str | None = None,
     installer_name: str = "qpack",
 ) -> list[Installed]:
-    """Install the wheels into a venv or prefix with the `installer` library. A wheel whose
-    distribution is already installed there is refused (uninstall it first)."""
-    target = Path(target).absolute()
-    schemes = scheme_paths(target)
-    python = interpreter or (
-        str(target / "bin" / "python") if (target / "pyvenv.cfg").is_file() else sys.executable
-    )
-    done: list[Installed] = []
+    """Install the given wheel files into a venv or prefix (a host path), all or none, with
+    the same checks as `install` but no loader model. A wheel whose distribution is already
+    installed there is refused (uninstall it first); `interpreter` and `installer_name` are
+    kept for compatibility (scripts' `#!python` becomes `<target>/bin/python`)."""
+    del interpreter, installer_name
+    chosen = []
     for wp in wheel_paths:
-        done.append(_install_one(Path(wp), target, schemes, python, installer_name))
-    return done
-
-
-def _install_one(
-    wp: Path, target: Path, schemes: dict[str, str], python: str, installer_name: str
-) -> Installed:
-    """One wheel, its zip opened once: paths checked, RECORD validated, then installed."""
-    try:
-        name, version, _, _ = parse_wheel_filename(wp.name)
-    except InvalidWheelFilename as e:
-        raise InstallError(f"{wp}: not a wheel file name ({e})") from None
-    for lib in {schemes["purelib"], schemes["platlib"]}:
-        for existing in Path(lib).glob("*.dist-info"):
-            if canonicalize_name(existing.name.split("-")[0]) == name:
-                raise InstallError(f"{name} is already installed in {target} ({existing.name})")
-    destination = SchemeDictionaryDestination(
-        schemes, interpreter=python, script_kind="posix", bytecode_optimization_levels=()
+        chosen.append((check_wheel(read_wheel(Path(wp))), False))
+    target = Path(target).absolute()
+    state_root = Path("/")
+    prefix = program_prefix(target)
+    host = host_path(state_root, prefix)
+    existing = InstalledSet.read(host, prefix) if host.is_dir() else None
+    if existing is not None:
+        for w, _ in chosen:
+            if w.name in existing.dists:
+                d = existing.dists[w.name]
+                raise InstallError(
+                    f"{w.name} is already installed in {target} ({posixpath.basename(d.dist_info)})"
+                )
+    done, _, _ = _transact(
+        chosen, prefix, state_root, loader=None, layout_ref=None, markers=False, step_hook=None
     )
-    try:
-        with zipfile.ZipFile(wp) as zf:
-            _check_paths(wp, zf.namelist())
-            source = WheelFile(zf)
-            source.validate_record()
-            wheel_text = source.read_dist_info("WHEEL")
-            install(source, destination, {"INSTALLER": f"{installer_name}\n".encode()})
-            dist_info = source.dist_info_dir
-    except InstallerError as e:
-        raise InstallError(f"{wp}: {e}") from None
-    except (ValueError, OSError, KeyError, zipfile.BadZipFile) as e:
-        raise InstallError(f"{wp}: cannot install: {str(e).splitlines()[0] if str(e) else e!r}") from None
-    root = schemes["platlib"] if "Root-Is-Purelib: false" in wheel_text else schemes["purelib"]
-    return Installed(name, version, Path(root) / dist_info / "RECORD")
+    return done

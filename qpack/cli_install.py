@@ -1,0 +1,246 @@
+"""The command line of installed prefixes: `qpack install`, `uninstall`, `list` and `preserve`.
+
+`add_parsers` adds the subcommands to `qpack`'s parser (qpack/cli.py calls it); each handler
+calls the library and prints through `Out`. Errors are QpackErrors, which cli.main turns into
+`error:` lines and exit status 2; 1 means the modules installed (or listed) will not all load.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from qpack.console import Out
+from qpack.installed import InstalledError
+from qpack.layout import Layout, load_layout
+
+_LAYOUT_HELP = "shipped layout name (see `qpack layouts`) or a .toml path"
+
+
+def layout_ref(spec: str) -> str:
+    """How a layout is recorded in the prefix: a shipped name as is, a file by its absolute path."""
+    if "/" not in spec and not spec.endswith(".toml"):
+        return spec
+    return str(Path(spec).resolve())
+
+
+def _layout(args: argparse.Namespace, *, required: bool) -> Layout | None:
+    """The layout given with -l, else the one `qpack install` recorded in the prefix."""
+    from qpack.listing import recorded_layout
+
+    spec = args.layout or recorded_layout(args.prefix, args.root or "/")
+    if spec is None:
+        if required:
+            raise InstalledError(
+                f"{args.prefix}: no installed distribution records its layout; give -l LAYOUT"
+            )
+        return None
+    return load_layout(spec)
+
+
+def _yes(flag: bool | None) -> str:
+    return "?" if flag is None else ("yes" if flag else "no")
+
+
+def cmd_install(args: argparse.Namespace, out: Out) -> int:
+    from qpack.install import install
+
+    layout = load_layout(args.layout)
+    report = install(
+        Path(args.dist),
+        args.names,
+        args.prefix,
+        loader=layout.loader,
+        layout_name=layout.name,
+        layout_ref=layout_ref(args.layout),
+        root=args.root or "/",
+    )
+    verdicts = report.verdicts()
+    if args.json:
+        out.json(report.to_json())
+    else:
+        rows = [(str(i.name), str(i.version), ", ".join(i.modules), "installed") for i in report.installed]
+        rows += [(n, v, "", "already installed") for n, v in report.present]
+        where = report.prefix + (f" (root {report.root})" if args.root else "")
+        out.table(f"Distributions in {where}", ("distribution", "version", "modules", "state"), rows)
+        if verdicts:
+            out.table(
+                "Modules installed, as the loader will see them",
+                ("module", "file", "loads", "problems"),
+                [
+                    (
+                        v.module,
+                        v.file or "-",
+                        _yes(v.loads),
+                        "; ".join(f"{p.kind}: {p.detail}" for p in v.problems),
+                    )
+                    for v in verdicts
+                ],
+            )
+            load = sum(1 for v in verdicts if v.loads)
+            out.line(f"{load} of {len(verdicts)} module(s) installed will load")
+        elif not report.installed:
+            out.line("nothing to install: everything asked for is installed already")
+    for w in report.warnings:
+        out.warn(w)
+    return 0 if report.ok else 1
+
+
+def cmd_uninstall(args: argparse.Namespace, out: Out) -> int:
+    from qpack.uninstall import uninstall
+
+    layout = _layout(args, required=False)
+    report = uninstall(
+        args.names,
+        args.prefix,
+        root=args.root or "/",
+        loader=layout.loader if layout else None,
+        with_dependents=args.with_dependents,
+        keep_dependencies=args.keep_dependencies,
+    )
+    if args.json:
+        out.json(report.to_json())
+    else:
+        why = {"named": "named", "dependent": "depends on what was named", "unneeded": "no longer needed"}
+        out.table(
+            f"Removed from {report.prefix}",
+            ("distribution", "version", "why", "files"),
+            [(r.name, r.version, why[r.why], str(r.files)) for r in report.removed],
+        )
+        for k in report.kept:
+            out.line(k)
+    for w in report.warnings:
+        out.warn(w)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, out: Out) -> int:
+    from qpack.listing import list_installed
+
+    layout = _layout(args, required=True)
+    assert layout is not None
+    report = list_installed(
+        args.prefix,
+        loader=layout.loader,
+        layout_name=layout.name,
+        root=args.root or "/",
+        pkgversion=args.pkgversion,
+    )
+    if args.json:
+        out.json(report.to_json())
+    else:
+        out.table(
+            f"Installed in {report.prefix} (layout {report.layout})",
+            ("distribution", "version", "kind", "modules", "loads", "problems"),
+            [
+                (
+                    d.name,
+                    d.version,
+                    d.kind,
+                    ", ".join(d.modules),
+                    _yes(d.loads) if d.modules else "",
+                    "; ".join(d.problems),
+                )
+                for d in report.dists
+            ],
+        )
+    for w in report.warnings:
+        out.warn(w)
+    return 0 if all(d.loads is not False for d in report.dists) else 1
+
+
+def cmd_preserve(args: argparse.Namespace, out: Out) -> int:
+    from qpack.preserve import preserve
+
+    layout = load_layout(args.layout)
+    report = preserve(
+        args.prefix,
+        loader=layout.loader,
+        pkgversion=args.pkgversion,
+        root=args.root or "/",
+        remove=args.remove,
+    )
+    if args.json:
+        out.json(report.to_json())
+    elif report.note is not None:
+        out.line(f"layout {layout.name}: {report.note}")
+    elif args.remove:
+        out.line(f"removed {len(report.removed)} path(s) preserve had added for {report.directory}")
+        for p in report.removed:
+            out.line(p)
+    else:
+        out.line(
+            f"preserved {len(report.added)} module file(s) in {report.directory}"
+            + (f" ({len(report.present)} already there)" if report.present else "")
+        )
+        for p in report.added:
+            out.line(p)
+    return 0
+
+
+def _prefix_args(p: argparse.ArgumentParser, *, layout: bool | None) -> None:
+    """`layout`: True = -l required, False = optional (default: the one recorded), None = none."""
+    if layout is not None:
+        p.add_argument(
+            "--layout",
+            "-l",
+            required=layout,
+            help=_LAYOUT_HELP if layout else _LAYOUT_HELP + " (default: the one `qpack install` recorded)",
+        )
+    p.add_argument(
+        "--prefix", required=True, help="the installed prefix, as the program sees it (a venv, /usr)"
+    )
+    p.add_argument("--root", help="a staging root (DESTDIR): the prefix is ROOT/PREFIX on this machine")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def add_parsers(sub: Any) -> None:
+    """Add install, uninstall, list and preserve to `qpack`'s subparsers."""
+    p = sub.add_parser(
+        "install",
+        help="install the core and chosen modules from split wheels, all or nothing, and check them",
+        description="Install the core (if not yet installed) and the chosen module wheels with their "
+        "dependency modules, through the installer library. Every check passes before a byte is "
+        "written; a failure leaves the prefix as it was. Exit status 1: a module installed will not load.",
+    )
+    p.add_argument("dist", help="the directory of wheels `qpack split --format wheel` wrote")
+    p.add_argument(
+        "names", nargs="+", metavar="MODULE", help="modules, module types or `all` (the meta wheel's extras)"
+    )
+    _prefix_args(p, layout=True)
+    p.set_defaults(func=cmd_install)
+
+    p = sub.add_parser(
+        "uninstall",
+        help="remove installed distributions by their RECORD, and the dependencies nothing needs any more",
+    )
+    p.add_argument(
+        "names", nargs="+", metavar="NAME", help="distribution names, or module ids (with a layout)"
+    )
+    _prefix_args(p, layout=False)
+    p.add_argument(
+        "--with-dependents", action="store_true", help="also remove what depends on the named distributions"
+    )
+    p.add_argument(
+        "--keep-dependencies",
+        action="store_true",
+        help="keep the dependencies that were installed only for what is removed",
+    )
+    p.set_defaults(func=cmd_uninstall)
+
+    p = sub.add_parser("list", help="the installed core and modules, their versions, and whether each loads")
+    _prefix_args(p, layout=False)
+    p.add_argument("--pkgversion", help="the build's package version, for {pkgversion} locations")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser(
+        "preserve",
+        help="copy the installed modules into the loader's versioned fallback directory before an upgrade",
+    )
+    _prefix_args(p, layout=True)
+    p.add_argument(
+        "--pkgversion", required=True, help='the running build\'s package version ("Debian 1:7.2+dfsg-7")'
+    )
+    p.add_argument("--remove", action="store_true", help="remove what an earlier preserve added")
+    p.set_defaults(func=cmd_preserve)

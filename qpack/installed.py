@@ -1,0 +1,298 @@
+"""What is installed in a prefix: where each wheel scheme goes, and the distributions there
+(their `.dist-info` directories, as pip and qpack write them), each with its files from RECORD.
+
+A prefix is seen twice: as the program sees it (`prefix`, say `/usr`) and on this host
+(`host` = `<root>/<prefix>` when staging into a DESTDIR). Paths of installed files are kept
+relative to the prefix, so the two views never mix. Nothing from the prefix is run.
+"""
+
+from __future__ import annotations
+
+import csv
+import email.parser
+import json
+import os
+import posixpath
+import sysconfig
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from qpack.errors import QpackError
+from qpack.globs import compile_glob
+from qpack.loader import Loader
+
+SCHEMES = ("purelib", "platlib", "headers", "scripts", "data")
+QPACK_FILE = "qpack.json"  # what `qpack install` adds to a .dist-info: the layout and the modules
+
+
+class InstalledError(QpackError):
+    """The installed state of a prefix cannot be read."""
+
+
+def host_path(root: str | Path, prefix: str | Path) -> Path:
+    """The prefix on this host: `<root>/<prefix>`."""
+    return Path(root).absolute() / str(prefix).lstrip("/")
+
+
+def program_prefix(prefix: str | Path) -> str:
+    """The prefix as the program sees it: absolute, normalized."""
+    return posixpath.normpath("/" + str(prefix).strip("/")) if str(prefix).strip("/") else "/"
+
+
+def _venv_python_version(cfg: Path) -> str | None:
+    """X.Y of a venv's interpreter, read from its pyvenv.cfg (`version` or `version_info`)."""
+    try:
+        lines = cfg.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        key, sep, value = line.partition("=")
+        if sep and key.strip() in ("version", "version_info"):
+            parts = value.strip().split(".")
+            if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+                return f"{parts[0]}.{parts[1]}"
+    return None
+
+
+def scheme_paths(target: Path) -> dict[str, str]:
+    """Where each wheel scheme goes under `target`: a venv (its Python version read from
+    pyvenv.cfg) or a plain prefix (this interpreter's version), in the POSIX prefix layout.
+
+    Computed, never asked of the target's own python: qpack runs no code from a prefix."""
+    target = Path(target).absolute()
+    cfg = target / "pyvenv.cfg"
+    version = _venv_python_version(cfg) if cfg.is_file() else None
+    if cfg.is_file() and version is None:
+        raise InstalledError(f"{cfg}: no Python version in it; cannot tell where the venv's site-packages is")
+    base = str(target)
+    variables = {"base": base, "platbase": base, "installed_base": base, "installed_platbase": base}
+    if version is not None:
+        variables |= {"py_version_short": version, "py_version_nodot": version.replace(".", "")}
+    paths = sysconfig.get_paths("posix_prefix", vars=variables)
+    return {
+        "purelib": paths["purelib"],
+        "platlib": paths["platlib"],
+        "headers": paths.get("include", os.path.join(target, "include")),
+        "scripts": paths["scripts"],
+        "data": paths["data"],
+    }
+
+
+def scheme_dirs(host: Path) -> dict[str, str]:
+    """Each scheme's directory relative to the prefix (`bin`, `lib/python3.11/site-packages`)."""
+    out = {}
+    for scheme, path in scheme_paths(host).items():
+        rel = posixpath.normpath(os.path.relpath(path, host))
+        if rel == ".." or rel.startswith(("../", "/")):
+            raise InstalledError(f"{host}: the {scheme} directory {path} is outside the prefix")
+        out[scheme] = "" if rel == "." else rel
+    return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class Distribution:
+    """One installed distribution, read from its `.dist-info` directory."""
+
+    name: NormalizedName
+    version: str
+    dist_info: str  # relative to the prefix
+    files: tuple[str, ...]  # every file its RECORD lists, relative to the prefix
+    outside: tuple[str, ...] = ()  # RECORD entries outside the prefix, as written
+    requires: tuple[Requirement, ...] = ()
+    extras: frozenset[str] = frozenset()
+    requested: bool = False  # a REQUESTED file: installed on request, not as a dependency
+    installer: str = ""
+    layout: str | None = None  # the layout `qpack install` was given
+    has_record: bool = True
+
+    @property
+    def parsed_version(self) -> Version | None:
+        try:
+            return Version(self.version)
+        except InvalidVersion:
+            return None
+
+    def needs(self) -> set[NormalizedName]:
+        """The distributions it requires unconditionally (not only for some extra)."""
+        out: set[NormalizedName] = set()
+        for r in self.requires:
+            if r.marker is None or r.marker.evaluate({"extra": ""}):
+                out.add(canonicalize_name(r.name))
+        return out
+
+
+def _read_record(text: str) -> list[str]:
+    return [row[0] for row in csv.reader(text.splitlines()) if row]
+
+
+def _relative(entry: str, site: str, prefix: str, host: Path) -> str | None:
+    """A RECORD entry (relative to the site directory, or absolute) relative to the prefix;
+    None when it lies outside."""
+    if entry.startswith("/"):
+        for base in (prefix, str(host)):
+            base = base.rstrip("/")
+            if entry == base or entry.startswith(base + "/"):
+                rel = posixpath.normpath(entry[len(base) :].lstrip("/"))
+                return None if rel.startswith("..") or rel == "." else rel
+        return None
+    rel = posixpath.normpath(posixpath.join(site, entry))
+    if rel == ".." or rel.startswith("../") or rel == ".":
+        return None
+    return rel
+
+
+def read_distribution(host: Path, prefix: str, dist_info: str) -> Distribution:
+    """The distribution whose .dist-info is at `dist_info` (relative to the prefix)."""
+    d = host / dist_info
+    site = posixpath.dirname(dist_info)
+    stem = posixpath.basename(dist_info).removesuffix(".dist-info")
+    name, _, version = stem.partition("-")
+    meta: dict[str, list[str]] = {}
+    warnings: list[str] = []
+    try:
+        msg = email.parser.HeaderParser().parsestr((d / "METADATA").read_text(encoding="utf-8"))
+        meta = {k.lower(): [str(v) for v in msg.get_all(k) or ()] for k in set(msg.keys())}
+    except (OSError, UnicodeDecodeError):
+        warnings.append("no METADATA")
+    name = (meta.get("name") or [name])[0]
+    version = (meta.get("version") or [version])[0]
+    requires = []
+    for r in meta.get("requires-dist", []):
+        try:
+            requires.append(Requirement(r))
+        except InvalidRequirement:
+            continue
+    files: list[str] = []
+    outside: list[str] = []
+    has_record = True
+    try:
+        entries = _read_record((d / "RECORD").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        entries, has_record = [], False
+    for entry in entries:
+        rel = _relative(entry, site, prefix, host)
+        if rel is None:
+            outside.append(entry)
+        else:
+            files.append(rel)
+    layout = None
+    try:
+        data = json.loads((d / QPACK_FILE).read_text(encoding="utf-8"))
+        if isinstance(data, dict) and isinstance(data.get("layout"), str):
+            layout = data["layout"]
+    except (OSError, ValueError):
+        pass
+    try:
+        installer = (d / "INSTALLER").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        installer = ""
+    return Distribution(
+        name=canonicalize_name(name),
+        version=version,
+        dist_info=dist_info,
+        files=tuple(files),
+        outside=tuple(outside),
+        requires=tuple(requires),
+        extras=frozenset(str(canonicalize_name(e)) for e in meta.get("provides-extra", [])),
+        requested=(d / "REQUESTED").exists(),
+        installer=installer,
+        layout=layout,
+        has_record=has_record,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstalledSet:
+    """The distributions installed in a prefix, and which one owns each file."""
+
+    host: Path
+    prefix: str
+    schemes: Mapping[str, str]  # scheme -> directory relative to the prefix
+    dists: Mapping[NormalizedName, Distribution]
+    owners: Mapping[str, NormalizedName] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, host: Path, prefix: str) -> InstalledSet:
+        host = Path(host)
+        schemes = scheme_dirs(host)
+        dists: dict[NormalizedName, Distribution] = {}
+        for site in sorted({schemes["purelib"], schemes["platlib"]}):
+            sd = host / site
+            if not sd.is_dir():
+                continue
+            for entry in sorted(os.listdir(sd)):
+                if not entry.endswith(".dist-info") or not (sd / entry).is_dir():
+                    continue
+                dist = read_distribution(host, prefix, posixpath.join(site, entry) if site else entry)
+                if dist.name in dists:
+                    other = dists[dist.name]
+                    raise InstalledError(
+                        f"{host}: {dist.name} is installed twice ({other.dist_info} and {dist.dist_info})"
+                    )
+                dists[dist.name] = dist
+        owners: dict[str, NormalizedName] = {}
+        for dist in dists.values():
+            for f in dist.files:
+                owners.setdefault(f, dist.name)
+        return cls(host=host, prefix=prefix, schemes=schemes, dists=dists, owners=owners)
+
+    def describe(self, name: NormalizedName) -> str:
+        d = self.dists[name]
+        return f"{d.name} {d.version}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Roles:
+    """What a distribution is to the program's loader, from its files."""
+
+    modules: tuple[str, ...]  # module ids
+    module_files: Mapping[str, str]  # module id -> file relative to the prefix
+    executables: tuple[str, ...]  # loader executables, relative to the prefix
+
+    @property
+    def kind(self) -> str:
+        if self.executables:
+            return "core"
+        return "module" if self.modules else "other"
+
+
+def roles(files: Iterable[str], loader: Loader) -> Roles:
+    """Modules and loader executables among prefix-relative paths."""
+    files = list(files)
+    found = loader.find_modules(files, prefix="")
+    exe_res = [compile_glob(g) for g in loader.executable_globs("")]
+    exes = tuple(sorted(f for f in files if any(r.match(f) for r in exe_res)))
+    module_files = {m.id: m.path for m in found.modules}
+    return Roles(modules=tuple(sorted(module_files)), module_files=module_files, executables=exes)
+
+
+def executables_on_disk(host: Path, loader: Loader) -> list[str]:
+    """The loader's executables present under the prefix (however they were installed),
+    relative to it."""
+    out: set[str] = set()
+    for glob in loader.executable_globs(""):
+        regex = compile_glob(glob)
+        parts = glob.split("/")
+        literal = 0
+        while literal < len(parts) - 1 and not any(c in parts[literal] for c in "*?["):
+            literal += 1
+        start = "/".join(parts[:literal])
+        depth = len(parts) - literal if "**" not in glob else 16
+        base = host / start if start else host
+        if not base.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(base):
+            sub = os.path.relpath(dirpath, base)
+            level = 0 if sub == "." else sub.count("/") + 1
+            if level + 1 >= depth:
+                dirnames[:] = []
+            for name in filenames:
+                rel = posixpath.normpath(posixpath.join(start, sub, name))
+                if regex.match(rel):
+                    out.add(rel)
+    return sorted(out)

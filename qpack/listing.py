@@ -1,0 +1,152 @@
+"""`qpack list`: the program's distributions installed in a prefix, their versions, and whether
+each module loads (the verdicts of `qpack.check`).
+
+The program's distributions are those holding one of the loader's executables (the core) or
+modules, those that require one of them (the meta package, groups) and those they require. What
+else is installed there (pip itself in a venv) is not listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from qpack.check import CheckError, CheckReport, check
+from qpack.installed import InstalledSet, host_path, program_prefix, roles
+from qpack.loader import Loader
+from qpack.transaction import locked, pending
+
+
+@dataclass(frozen=True, kw_only=True)
+class Listed:
+    name: str
+    version: str
+    kind: str  # core, module, meta, other
+    modules: tuple[str, ...]
+    loads: bool | None  # modules only; None when the check could not run
+    problems: tuple[str, ...] = ()
+    requested: bool = False
+    installer: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "kind": self.kind,
+            "modules": list(self.modules),
+            "loads": self.loads,
+            "problems": list(self.problems),
+            "requested": self.requested,
+            "installer": self.installer,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListReport:
+    prefix: str
+    root: str
+    layout: str
+    dists: tuple[Listed, ...]
+    warnings: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": 1,
+            "prefix": self.prefix,
+            "root": self.root,
+            "layout": self.layout,
+            "distributions": [d.to_json() for d in self.dists],
+            "warnings": list(self.warnings),
+        }
+
+
+def recorded_layout(prefix: str | Path, root: str | Path = "/") -> str | None:
+    """The layout `qpack install` recorded in the prefix, when its distributions agree on one."""
+    pre = program_prefix(prefix)
+    host = host_path(root, pre)
+    if not host.is_dir():
+        return None
+    found = {d.layout for d in InstalledSet.read(host, pre).dists.values() if d.layout}
+    return found.pop() if len(found) == 1 else None
+
+
+def _module_verdicts(
+    report: CheckReport | None, modules: tuple[str, ...]
+) -> tuple[bool | None, tuple[str, ...]]:
+    if report is None:
+        return None, ()
+    problems: list[str] = []
+    loads = True
+    for mid in modules:
+        rows = [m for m in report.modules if m.module == mid]
+        if not rows:
+            loads = False
+            problems.append(f"{mid}: the loader does not find it")
+        for row in rows:
+            loads = loads and row.loads
+            problems += [f"{p.kind}: {p.detail}" for p in row.problems]
+    return loads, tuple(dict.fromkeys(problems))
+
+
+def list_installed(
+    prefix: str | Path,
+    *,
+    loader: Loader,
+    layout_name: str = "",
+    root: str | Path = "/",
+    pkgversion: str | None = None,
+) -> ListReport:
+    """The program's distributions in `prefix` (under `root`), with the check's verdict on each
+    module; an interrupted transaction found there is recovered first."""
+    pre = program_prefix(prefix)
+    rt = Path(root).absolute()
+    host = host_path(rt, pre)
+    if not host.is_dir():
+        raise CheckError(f"{host}: no such directory (the installed prefix)")
+    warnings: list[str] = []
+    if pending(host):
+        with locked(host) as notes:
+            warnings += notes
+    state = InstalledSet.read(host, pre)
+    kinds: dict[NormalizedName, str] = {}
+    found: dict[NormalizedName, tuple[str, ...]] = {}
+    for name, d in state.dists.items():
+        r = roles(d.files, loader)
+        if r.kind != "other":
+            kinds[name] = r.kind
+            found[name] = r.modules
+    for name, d in state.dists.items():
+        if name not in kinds and any(canonicalize_name(q.name) in kinds for q in d.requires):
+            kinds[name] = "meta" if d.extras else "other"
+    for name in list(kinds):
+        for dep in state.dists[name].needs():
+            if dep in state.dists and dep not in kinds:
+                kinds[dep] = "other"
+    report = None
+    try:
+        report = check(pre, loader, layout_name=layout_name, root=rt, pkgversion=pkgversion)
+        warnings += report.warnings
+    except CheckError as e:
+        warnings.append(f"whether modules load is unknown: {e}")
+    rows = []
+    for name in sorted(kinds, key=lambda n: (("core", "module", "meta", "other").index(kinds[n]), n)):
+        d = state.dists[name]
+        mods = found.get(name, ())
+        loads, problems = _module_verdicts(report, mods) if mods else (None, ())
+        rows.append(
+            Listed(
+                name=d.name,
+                version=d.version,
+                kind=kinds[name],
+                modules=mods,
+                loads=loads,
+                problems=problems,
+                requested=d.requested,
+                installer=d.installer,
+            )
+        )
+    return ListReport(
+        prefix=pre, root=str(rt), layout=layout_name, dists=tuple(rows), warnings=tuple(warnings)
+    )

@@ -1,0 +1,261 @@
+"""Remove installed distributions by their RECORD, all or nothing, whoever installed them (qpack
+or pip).
+
+Which distributions go:
+
+- the ones named, by distribution name (`qemu-ui-gtk`) or, with a loader, by module id
+  (`ui-gtk`, typed as the user likes: `accel-tcg-x86_64` or `accel-tcg-x86-64`);
+- a distribution that an installed one requires (unconditionally, by Requires-Dist) is not
+  removed unless that one is named too, or `with_dependents` adds every such dependent;
+- then, unless `keep_dependencies`: every distribution the removed ones required that nothing
+  left requires and that was installed only as a dependency (no `REQUESTED` file in its
+  `.dist-info`; `qpack install` writes one for what was asked for and for the core, pip for
+  what was named on its command line), transitively. So `ui-opengl`, pulled in by `ui-gtk`,
+  goes with `ui-gtk` unless another installed module (`ui-egl-headless`) needs it, or it was
+  installed on request.
+
+Every file a removed distribution's RECORD lists (and the rest of its `.dist-info`, and the
+`__pycache__` entries of its `.py` files) is moved into the journal's backup directory, then
+the directories this leaves empty are removed, up to the prefix; a file that a distribution
+which stays also lists is kept. A RECORD entry outside the prefix is refused (nothing is
+removed). The transaction is undone on any failure (`qpack.transaction`).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from qpack.errors import QpackError
+from qpack.installed import Distribution, InstalledSet, host_path, program_prefix, roles
+from qpack.loader import Loader
+from qpack.transaction import STATE_DIR, StepHook, Transaction, TxPlan, locked
+
+
+class UninstallError(QpackError):
+    """Distributions cannot be removed as asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    name: NormalizedName
+    version: str
+    why: str  # "named", "dependent" (--with-dependents) or "unneeded" (installed as a dependency)
+    files: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class UninstallReport:
+    prefix: str
+    root: str
+    removed: tuple[Removed, ...]
+    kept: tuple[str, ...] = ()  # dependencies kept, with why
+    warnings: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": 1,
+            "prefix": self.prefix,
+            "root": self.root,
+            "removed": [
+                {"name": r.name, "version": r.version, "why": r.why, "files": r.files} for r in self.removed
+            ],
+            "kept": list(self.kept),
+            "warnings": list(self.warnings),
+        }
+
+
+def _lookup(state: InstalledSet, items: Sequence[str], loader: Loader | None) -> list[NormalizedName]:
+    """Distribution names for what the user typed: names first, then module ids."""
+    by_module: dict[str, NormalizedName] = {}
+    if loader is not None:
+        for d in state.dists.values():
+            for mid in roles(d.files, loader).modules:
+                by_module.setdefault(canonicalize_name(mid), d.name)
+    out: list[NormalizedName] = []
+    for item in items:
+        norm = canonicalize_name(item)
+        name = norm if norm in state.dists else by_module.get(norm)
+        if name is None:
+            hint = "" if loader is not None else " (give -l LAYOUT to name modules)"
+            raise UninstallError(
+                f"{item}: neither an installed distribution nor an installed module in {state.host}{hint}"
+            )
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def _needed_by(state: InstalledSet) -> dict[NormalizedName, set[NormalizedName]]:
+    """Distribution -> the installed distributions that require it."""
+    rdeps: dict[NormalizedName, set[NormalizedName]] = {n: set() for n in state.dists}
+    for d in state.dists.values():
+        for dep in d.needs():
+            if dep in rdeps and dep != d.name:
+                rdeps[dep].add(d.name)
+    return rdeps
+
+
+def _choose(
+    state: InstalledSet, named: list[NormalizedName], *, with_dependents: bool, keep_dependencies: bool
+) -> tuple[dict[NormalizedName, str], list[str]]:
+    rdeps = _needed_by(state)
+    why: dict[NormalizedName, str] = dict.fromkeys(named, "named")
+    todo = list(named)
+    while todo:
+        cur = todo.pop()
+        for dependent in sorted(rdeps[cur] - set(why)):
+            if not with_dependents:
+                raise UninstallError(
+                    f"{cur}: {state.describe(dependent)} depends on it; "
+                    "name it too, or give --with-dependents"
+                )
+            why[dependent] = "dependent"
+            todo.append(dependent)
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(state.dists):
+            users = rdeps[name]
+            if name in why or not users & set(why) or users - set(why):
+                continue  # removed already, no dependency of what goes, or still needed
+            if state.dists[name].requested or keep_dependencies:
+                continue
+            why[name] = "unneeded"
+            changed = True
+    kept: list[str] = []
+    for name in sorted(state.dists):
+        users = rdeps[name]
+        if name in why or not users & set(why):
+            continue
+        if users - set(why):
+            kept.append(
+                f"{state.describe(name)}: kept, still needed by {', '.join(sorted(users - set(why)))}"
+            )
+        elif state.dists[name].requested:
+            kept.append(f"{state.describe(name)}: kept, it was installed on request")
+        else:
+            kept.append(f"{state.describe(name)}: kept (--keep-dependencies)")
+    return why, kept
+
+
+def _files_of(d: Distribution, state: InstalledSet) -> list[str]:
+    """Every file to remove for a distribution: its RECORD, the rest of its .dist-info, and the
+    bytecode caches of its .py files."""
+    files = set(d.files)
+    info = state.host / d.dist_info
+    for dirpath, dirnames, filenames in os.walk(info):
+        dirnames.sort()
+        rel_dir = posixpath.normpath(posixpath.join(d.dist_info, os.path.relpath(dirpath, info)))
+        files.update(posixpath.join(rel_dir, n) for n in filenames)
+    for f in list(files):
+        if f.endswith(".py"):
+            cache = state.host / posixpath.dirname(f) / "__pycache__"
+            stem = posixpath.basename(f)[:-3]
+            if cache.is_dir():
+                for n in sorted(os.listdir(cache)):
+                    if n.startswith(stem + ".") and n.endswith(".pyc"):
+                        files.add(posixpath.join(posixpath.dirname(f), "__pycache__", n))
+    return sorted(files)
+
+
+def _emptied_dirs(host: Path, removed: set[str]) -> list[tuple[str, int]]:
+    """Directories (below the prefix) that hold nothing once `removed` is gone, deepest first,
+    with their modes."""
+    candidates: set[str] = set()
+    for f in removed:
+        d = posixpath.dirname(f)
+        while d and d != ".":
+            candidates.add(d)
+            d = posixpath.dirname(d)
+    gone = set(removed)
+    out: list[tuple[str, int]] = []
+    for d in sorted(candidates, key=lambda p: (-p.count("/"), p)):
+        if d == STATE_DIR or d.startswith(STATE_DIR + "/"):
+            continue
+        path = host / d
+        try:
+            st = os.lstat(path)
+            names = os.listdir(path)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            continue
+        if all(posixpath.join(d, n) in gone for n in names):
+            gone.add(d)
+            out.append((d, stat.S_IMODE(st.st_mode)))
+    return out
+
+
+def uninstall(
+    items: Sequence[str],
+    prefix: str | Path,
+    *,
+    root: str | Path = "/",
+    loader: Loader | None = None,
+    with_dependents: bool = False,
+    keep_dependencies: bool = False,
+    step_hook: StepHook | None = None,
+) -> UninstallReport:
+    """Remove the distributions (or modules) `items` from `prefix` (as the program sees it,
+    under `root`), as the module docstring says; all or nothing."""
+    pre = program_prefix(prefix)
+    rt = Path(root).absolute()
+    host = host_path(rt, pre)
+    if not host.is_dir():
+        raise UninstallError(f"{host}: no such directory (the installed prefix)")
+    warnings: list[str] = []
+    with locked(host) as notes:
+        warnings += notes
+        state = InstalledSet.read(host, pre)
+        named = _lookup(state, items, loader)
+        why, kept = _choose(
+            state, named, with_dependents=with_dependents, keep_dependencies=keep_dependencies
+        )
+        order = sorted(why, key=lambda n: (named.index(n) if n in named else len(named), n))
+        staying = {f for n, d in state.dists.items() if n not in why for f in d.files}
+        per_dist: list[tuple[Distribution, list[str]]] = []
+        for name in order:
+            d = state.dists[name]
+            if d.outside:
+                raise UninstallError(
+                    f"{d.name} {d.version}: its RECORD lists {d.outside[0]}, outside {pre}; "
+                    "not removing anything"
+                )
+            if not d.has_record:
+                raise UninstallError(
+                    f"{d.name} {d.version}: no RECORD in {d.dist_info}; cannot tell its files"
+                )
+            files = []
+            for f in _files_of(d, state):
+                path = host / f
+                if f in staying:
+                    warnings.append(f"{f}: kept, another installed distribution lists it too")
+                elif not os.path.lexists(path):
+                    warnings.append(f"{f}: listed by {d.name} but already gone")
+                elif path.is_symlink() or not path.is_dir():
+                    files.append(f)
+            per_dist.append((d, files))
+        all_files = [f for _, fs in per_dist for f in fs]
+        plan = TxPlan(
+            op="uninstall",
+            removes=tuple(all_files),
+            rmdirs=tuple(_emptied_dirs(host, set(all_files))),
+        )
+        with Transaction(host, plan, step_hook=step_hook) as tx:
+            for _, files in per_dist:
+                for f in files:
+                    tx.remove(f)
+                tx.step_done()
+            tx.remove_dirs()
+            tx.commit()
+    removed = tuple(Removed(d.name, d.version, why[d.name], len(fs)) for d, fs in per_dist)
+    return UninstallReport(
+        prefix=pre, root=str(rt), removed=removed, kept=tuple(kept), warnings=tuple(warnings)
+    )
