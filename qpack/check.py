@@ -26,6 +26,7 @@ prefix is loaded, linked or run.
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 import stat
 from collections.abc import Iterator, Mapping
@@ -37,7 +38,7 @@ from qpack.elf import ElfReadError, held_stamps
 from qpack.errors import QpackError
 from qpack.globs import compile_glob, expand_prefix
 from qpack.ldpaths import ElfFile, LibraryFinder, Root, read_elf_file
-from qpack.loader import Loader, SearchLocation, canon_pkgversion
+from qpack.loader import Loader, Naming, SearchLocation, canon_pkgversion
 
 JSON_VERSION = 1
 
@@ -317,38 +318,68 @@ def _looks_like_module(rel: str) -> bool:
 def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
     """What the loader sees in its search directories: for `register-all`, every module file in
     order; for `first-found`, each wanted module (and each module a directory holds) looked up
-    by name through the directories, every existing candidate in order."""
+    by name through the directories, every existing candidate in order. A type whose own
+    variable is set (`type_env`) is looked for in that directory only."""
     loader, naming = ctx.loader, ctx.loader.naming
-    depth = max(p.count("/") for p in naming.patterns) + loader.depth
+    depth = naming.depth() + loader.depth
     found = _Found()
+    own = _own_type_dirs(ctx)
     for d in dirs:
         seen_here: dict[str, str] = {}
         for rel in _listing(ctx.root, d, depth):
-            _sort(found, posixpath.join(d, rel), rel, ctx, seen_here, wanted)
+            _sort(found, posixpath.join(d, rel), rel, ctx, seen_here, wanted, own)
+    for mtype, d in own.items():
+        seen_here = {}
+        for rel in _listing(ctx.root, d, 0):
+            # The variable replaces the type's directory: match the patterns' last segment.
+            for pattern in naming.patterns_of(mtype):
+                parsed = naming.parse(posixpath.join(posixpath.dirname(pattern), rel))
+                if parsed is not None and parsed[0] == mtype:
+                    _sort(found, posixpath.join(d, rel), rel, ctx, seen_here, wanted, {}, parsed)
+                    break
     if loader.resolution == "first-found":
         for mid in sorted(wanted):
             parsed = found.types.get(mid) or naming.split_id(mid)
             if parsed is None:
                 continue
-            for d in dirs:
-                for fname in naming.file_names(*parsed):
-                    path = posixpath.join(d, fname)
-                    # The loader's access(F_OK): the file exists (links followed).
-                    if ctx.root.exists(path):
-                        found.files.setdefault(mid, []).append(path)
+            for path in _candidates(dirs, own, naming, *parsed):
+                # The loader's access(F_OK): the file exists (links followed).
+                if ctx.root.exists(path):
+                    found.files.setdefault(mid, []).append(path)
     return found
 
 
+def _own_type_dirs(ctx: _Context) -> dict[str, str]:
+    """Module type -> the directory its own variable names, for those set."""
+    return {t: ctx.env[var] for t, var in ctx.loader.type_env.items() if ctx.env.get(var)}
+
+
+def _candidates(dirs: list[str], own: Mapping[str, str], naming: Naming, mtype: str, name: str) -> list[str]:
+    """The files the loader tries for a module, in order."""
+    if mtype in own:
+        return [posixpath.join(own[mtype], posixpath.basename(f)) for f in naming.file_names(mtype, name)]
+    return [posixpath.join(d, f) for d in dirs for f in naming.file_names(mtype, name)]
+
+
 def _sort(
-    found: _Found, path: str, rel: str, ctx: _Context, seen_here: dict[str, str], wanted: set[str]
+    found: _Found,
+    path: str,
+    rel: str,
+    ctx: _Context,
+    seen_here: dict[str, str],
+    wanted: set[str],
+    own: Mapping[str, str],
+    parsed: tuple[str, str] | None = None,
 ) -> None:
     """One file of a search directory: a module the loader sees, or one it never looks up."""
     loader, naming = ctx.loader, ctx.loader.naming
-    parsed = naming.parse(rel)
+    parsed = parsed or naming.parse(rel)
     if parsed is None:
         if _looks_like_module(rel):
             found.never.append((path, f"modules are named {naming.describe()}"))
         return
+    if parsed[0] in own:
+        return  # this type is looked for in its own variable's directory only
     mid = naming.module_id(*parsed)
     if loader.known_modules is not None and mid not in loader.known_modules:
         found.never.append((path, f"module {mid!r} is not one the loader knows"))
@@ -380,6 +411,12 @@ class _Judge:
         self.finder = finder
         self.exe_libs = exe_libs
         self.memo: dict[str, _FileVerdict] = {}
+        # The version nodes defined by what the program has loaded (itself and its libraries).
+        self.versions: set[str] = set()
+        if ctx.loader.stamp_version is not None:
+            for obj in [exe.elf, *_loaded_objects(exe.elf, finder).values()]:
+                if obj.facts is not None:
+                    self.versions |= obj.facts.version_defs
 
     def judge(self, path: str) -> _FileVerdict:
         real = self.ctx.root.resolve(path)
@@ -416,6 +453,18 @@ class _Judge:
                     "a module from another build",
                 )
             )
+        version = self.ctx.loader.stamp_version
+        if version is not None:
+            private = sorted(v for v in facts.version_needs if fnmatch.fnmatchcase(v, version))
+            missing_nodes = [v for v in private if v not in self.versions]
+            if missing_nodes:
+                problems.append(
+                    Problem(
+                        "other-build",
+                        f"{path}: needs version {missing_nodes[0]}, which {self.exe.path} and its "
+                        "libraries do not define: a module from another build",
+                    )
+                )
         _, missing = self.finder.closure(elf, self.exe_libs)
         for m in missing:
             problems.append(Problem("missing-library", f"{path}: the dynamic linker would not find {m}"))

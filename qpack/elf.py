@@ -16,6 +16,7 @@ from typing import BinaryIO
 from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection, DynamicSegment
 from elftools.elf.elffile import ELFFile
+from elftools.elf.gnuversions import GNUVerDefSection, GNUVerNeedSection
 from elftools.elf.hash import ELFHashTable, GNUHashTable
 from elftools.elf.sections import NoteSection, SymbolTableSection
 
@@ -192,6 +193,11 @@ class LinkFacts:
     rpath: tuple[str, ...]
     runpath: tuple[str, ...]
     defines: frozenset[str]
+    # Symbol version nodes the file needs from its libraries (.gnu.version_r) and those it
+    # defines (.gnu.version_d): a private node such as PROG_PRIVATE_9.0.0, needed by modules
+    # and defined only by the same build's library, is a same-build check without a stamp.
+    version_needs: frozenset[str] = frozenset()
+    version_defs: frozenset[str] = frozenset()
 
 
 def read_link_facts(stream: BinaryIO, wanted: tuple[str, ...] = ()) -> LinkFacts:
@@ -263,7 +269,23 @@ def _read_link_facts(stream: BinaryIO, wanted: tuple[str, ...]) -> LinkFacts:
         rpath=tuple(rpath),
         runpath=tuple(runpath),
         defines=defines,
+        version_needs=_version_nodes(elf, ".gnu.version_r"),
+        version_defs=_version_nodes(elf, ".gnu.version_d"),
     )
+
+
+def _version_nodes(elf: ELFFile, section: str) -> frozenset[str]:
+    """The version node names of `.gnu.version_r` (needed) or `.gnu.version_d` (defined; the
+    first auxiliary entry of each definition is its own name, the rest its parents)."""
+    sec = elf.get_section_by_name(section)
+    if not isinstance(sec, GNUVerNeedSection | GNUVerDefSection):
+        return frozenset()
+    names: set[str] = set()
+    for _, auxiliaries in sec.iter_versions():
+        for i, aux in enumerate(auxiliaries):
+            if isinstance(sec, GNUVerNeedSection) or i == 0:
+                names.add(str(aux.name))
+    return frozenset(names)
 
 
 def _segment_tags(
@@ -366,6 +388,16 @@ def read_link_facts_path(path: str | Path, wanted: tuple[str, ...] = ()) -> Link
         rpath=tuple(rpath),
         runpath=tuple(runpath),
         defines=frozenset(defines),
+        version_needs=frozenset(
+            _text(aux.name)
+            for req in binary.symbols_version_requirement
+            for aux in req.get_auxiliary_symbols()
+        ),
+        version_defs=frozenset(
+            _text(d.auxiliary_symbols[0].name)
+            for d in binary.symbols_version_definition
+            if d.auxiliary_symbols
+        ),
     )
 
 

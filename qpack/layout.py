@@ -31,7 +31,7 @@ PIN_KINDS = ("exact", "upstream")
 
 # Distro and wheel package names alike: Debian allows [a-z0-9+.-], PEP 508 [A-Za-z0-9._-].
 _PACKAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9+._-]*\Z")
-_TYPE_NAME = re.compile(r"[a-z0-9][a-z0-9_]*\Z")
+_TYPE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 _MODULE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*\Z")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -399,7 +399,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
 
 _LOADER_KEYS = {
     "prefix", "executables", "bindir", "naming", "types", "search", "stamp",
-    "resolution", "depth", "relocatable", "bundle", "library", "helpers",
+    "resolution", "depth", "relocatable", "bundle", "library", "helpers", "by-type",
 }  # fmt: skip
 
 
@@ -416,6 +416,7 @@ def _read_loader(top: _Table) -> Loader:
     if not executables and library is None:
         t.bad("executables", "must list at least one glob of the executables that load modules")
     naming = _read_naming(t)
+    stamp = _read_stamp(t.table("stamp"))
     modules = top.table("modules")
     known = _read_known(modules, naming)
     resolution = t.string("resolution", "first-found") or "first-found"
@@ -435,7 +436,8 @@ def _read_loader(top: _Table) -> Loader:
         bindir=t.string("bindir", "bin") or "bin",
         search=_read_search(t),
         naming=naming,
-        stamp_symbol=_read_stamp(t.table("stamp")),
+        stamp_symbol=stamp[0],
+        stamp_version=stamp[1],
         dependencies=_read_dependencies(modules, "dependencies", naming, known),
         recommends=_read_dependencies(modules, "recommends", naming, known),
         known_modules=known,
@@ -445,6 +447,7 @@ def _read_loader(top: _Table) -> Loader:
         bundle=bundle,
         library=library,
         helpers=_read_helpers(t),
+        type_env=_read_type_env(t),
     )
 
 
@@ -492,7 +495,7 @@ def _read_naming(t: _Table) -> Naming:
     types = t.strings("types") or ()
     for i, ty in enumerate(types):
         if not _TYPE_NAME.match(ty):
-            t.bad(f"types[{i}]", f"bad module type {ty!r}: lowercase letters, digits and '_'")
+            t.bad(f"types[{i}]", f"bad module type {ty!r}: lowercase letters, digits, '_' and '-'")
     if len(set(types)) != len(types):
         t.bad("types", "lists a type twice")
     raw = t.data.get("naming")
@@ -511,7 +514,46 @@ def _read_naming(t: _Table) -> Naming:
     else:
         t.bad("naming", "must be a pattern or a non-empty list of patterns")
         return Naming("{name}.so", tuple(types))
-    return Naming(patterns[0], tuple(types), patterns[1:])
+    return Naming(patterns[0], tuple(types), patterns[1:], _read_by_type(t, types))
+
+
+def _read_by_type(t: _Table, types: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """`[loader.by-type.<type>]`: a type's own file names (and, read by `_read_type_env`, its
+    own directory variable)."""
+    by_type: dict[str, tuple[str, ...]] = {}
+    table = t.table("by-type")
+    for mtype in table.data:
+        rule = table.table(mtype)
+        rule.allow({"naming", "env"})
+        if mtype not in types:
+            rule.bad(None, f"{mtype!r} is not one of loader.types ({', '.join(types)})")
+            continue
+        raw = rule.data.get("naming")
+        patterns = (raw,) if isinstance(raw, str) else tuple(raw) if isinstance(raw, list) else ()
+        if raw is not None and (not patterns or not all(isinstance(p, str) for p in patterns)):
+            rule.bad("naming", "must be a pattern or a non-empty list of patterns")
+            continue
+        for i, p in enumerate(patterns):
+            key = "naming" if isinstance(raw, str) else f"naming[{i}]"
+            if "{type}" in p:
+                rule.bad(key, f"bad pattern {p!r}: the type is known here, leave {{type}} out")
+            _naming_pattern(rule, key, p, types)
+        if patterns:
+            by_type[mtype] = patterns
+    return by_type
+
+
+def _read_type_env(t: _Table) -> dict[str, str]:
+    out = {}
+    for mtype, rule in t.table("by-type").data.items():
+        env = rule.get("env") if isinstance(rule, dict) else None
+        if env is None:
+            continue
+        if not isinstance(env, str) or not _ENV_NAME.match(env):
+            t.bad(f"by-type.{mtype}.env", f"bad environment variable name {env!r}")
+            continue
+        out[mtype] = env
+    return out
 
 
 def _env_names(loc: _Table) -> tuple[str, ...]:
@@ -587,15 +629,23 @@ def _read_dir_location(loc: _Table, kind: SearchKind) -> SearchLocation | None:
     return SearchLocation(kind, value, loc.boolean("optional"), anchor=anchor)
 
 
-def _read_stamp(t: _Table) -> str | None:
-    t.allow({"symbol"})
+def _read_stamp(t: _Table) -> tuple[str | None, str | None]:
+    """(symbol glob, version node glob) of `[loader.stamp]`."""
+    t.allow({"symbol", "version"})
     stamp = t.string("symbol")
     if stamp is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\*?", stamp):
         t.bad("symbol", f"bad symbol glob {stamp!r}: a C identifier, optionally ending in '*'")
-    return stamp
+    version = t.string("version")
+    if version is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*\*?", version):
+        t.bad("version", f"bad version node glob {version!r}: e.g. 'PROG_PRIVATE_*'")
+    return stamp, version
 
 
-def _check_module(t: _Table, mid: str, key: str, naming: Naming, known: Collection[str] | None) -> bool:
+def _check_module(
+    t: _Table, mid: str, key: str, naming: Naming, known: Collection[str] | None, *, glob: bool = False
+) -> bool:
+    if glob and any(c in mid for c in "*?["):
+        return _check_module_glob(t, mid, key, naming)
     if not _MODULE_ID.match(mid):
         t.bad(key, f"bad module id {mid!r}")
         return False
@@ -604,6 +654,18 @@ def _check_module(t: _Table, mid: str, key: str, naming: Naming, known: Collecti
         return False
     if known is not None and mid not in known:
         t.bad(key, f"unknown module {mid!r}: not in modules.known")
+        return False
+    return True
+
+
+def _check_module_glob(t: _Table, mid: str, key: str, naming: Naming) -> bool:
+    """A dependency key that is a glob (`storage-backend-*`) gives every module it matches its
+    dependencies; its type prefix must still be a declared type."""
+    if not re.fullmatch(r"[A-Za-z0-9_.+*?\[\]-]+", mid):
+        t.bad(key, f"bad module glob {mid!r}")
+        return False
+    if naming.typed and naming.split_id(mid) is None:
+        t.bad(key, f"bad module glob {mid!r}: it must start with one of loader.types")
         return False
     return True
 
@@ -626,7 +688,7 @@ def _read_dependencies(
         if not isinstance(needs, list) or not all(isinstance(n, str) for n in needs):
             deps_t.bad(mid, "must be a list of module ids")
             continue
-        ok = _check_module(deps_t, mid, mid, naming, known)
+        ok = _check_module(deps_t, mid, mid, naming, known, glob=True)
         for j, n in enumerate(needs):
             ok = _check_module(deps_t, n, f"{mid}[{j}]", naming, known) and ok
             if n == mid:

@@ -9,6 +9,7 @@ the plan) which file the loader would take in an installed prefix.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import string
 from collections.abc import Iterable, Mapping
@@ -75,15 +76,22 @@ def _naming_regex(pattern: str, types: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
+def _specificity(pattern: str) -> int:
+    return len(re.sub(r"\{[^}]*\}", "", pattern))
+
+
 @dataclass(frozen=True, slots=True)
 class Naming:
     """How a module's file is named inside a module directory: `{type}-{name}.so`,
     `{type}/{name}.so` or `lib{name}.so`; `alternatives` are further patterns the loader also
-    accepts, tried after `pattern` in order (a module may load from `name.so` or `libname.so`)."""
+    accepts, tried after `pattern` in order (a module may load from `name.so` or `libname.so`).
+    `by_type` gives a type its own patterns (without `{type}`), for loaders whose types differ
+    in more than a word: `storage-backend/libprog_storage_backend_{name}.so`."""
 
     pattern: str
     types: tuple[str, ...] = ()
     alternatives: tuple[str, ...] = ()
+    by_type: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def patterns(self) -> tuple[str, ...]:
@@ -91,22 +99,40 @@ class Naming:
 
     @property
     def typed(self) -> bool:
-        return "{type}" in self.pattern
+        return "{type}" in self.pattern or bool(self.by_type)
+
+    def patterns_of(self, mtype: str) -> tuple[str, ...]:
+        """The file-name patterns of one type, `{type}` filled in."""
+        own = self.by_type.get(mtype)
+        if own:
+            return own
+        return tuple(p.replace("{type}", mtype) for p in self.patterns)
+
+    def depth(self) -> int:
+        """How many directory levels below a module directory its file names reach."""
+        every = [*self.patterns, *(p for ps in self.by_type.values() for p in ps)]
+        return max(p.count("/") for p in every)
 
     def parse(self, relpath: str) -> tuple[str, str] | None:
         """(type, name) of a path relative to a module dir, or None if the loader would never
         look it up under this naming. Untyped naming gives type ''."""
         # The most specific pattern first: with `{name}.so` and `lib{name}.so`, `libx.so` is
         # module `x` (the loader asking for `libx` would be the odder reading).
-        for pattern in sorted(self.patterns, key=lambda p: -len(re.sub(r"\{[^}]*\}", "", p))):
+        candidates: list[tuple[str, str | None]] = [(p, t) for t, ps in self.by_type.items() for p in ps]
+        candidates += [(p, None) for p in self.patterns]
+        for pattern, mtype in sorted(candidates, key=lambda c: -_specificity(c[0])):
             m = _naming_regex(pattern, self.types).match(relpath)
-            if m is not None:
-                return (m.groupdict().get("type") or "", m.group("name"))
+            if m is None:
+                continue
+            found = mtype if mtype is not None else (m.groupdict().get("type") or "")
+            if mtype is None and found in self.by_type:
+                continue  # that type's files are named by its own patterns only
+            return (found, m.group("name"))
         return None
 
     def file_names(self, mtype: str, name: str) -> tuple[str, ...]:
         """The paths, relative to a module directory, the loader tries for a module, in order."""
-        return tuple(p.replace("{type}", mtype).replace("{name}", name) for p in self.patterns)
+        return tuple(p.replace("{name}", name) for p in self.patterns_of(mtype))
 
     def module_id(self, mtype: str, name: str) -> str:
         """The id used in dependencies, package templates and extras (QEMU: the file stem)."""
@@ -123,6 +149,8 @@ class Naming:
 
     def describe(self) -> str:
         shown = " or ".join(repr(p) for p in self.patterns)
+        if self.by_type:
+            shown += "".join(f"; {t}: {' or '.join(map(repr, ps))}" for t, ps in self.by_type.items())
         return shown + (f" with types {', '.join(self.types)}" if self.typed else "")
 
 
@@ -145,6 +173,17 @@ class FoundModules:
     modules: tuple[Module, ...]
     never_looked_up: tuple[str, ...]
     duplicates: Mapping[str, tuple[str, ...]]
+
+
+def _matching(table: Mapping[str, tuple[str, ...]], module_id: str) -> tuple[str, ...]:
+    """The values of every key of `table` that is `module_id` or a glob matching it, in key
+    order, without repeats and without the module itself."""
+    out: dict[str, None] = dict.fromkeys(table.get(module_id, ()))
+    for key, values in table.items():
+        if key != module_id and any(c in key for c in "*?[") and fnmatch.fnmatchcase(module_id, key):
+            out.update(dict.fromkeys(values))
+    out.pop(module_id, None)
+    return tuple(out)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -170,6 +209,9 @@ class Loader:
     - `naming`: module file names inside a module directory;
     - `stamp_symbol`: the symbol glob each module exports and each executable holds the exact
       name of (QEMU's `qemu_stamp_<hex>`), or None when the loader checks no build stamp;
+    - `stamp_version`: a glob of private symbol version nodes (`PROG_PRIVATE_*`) that modules
+      need and only the same build's program or library defines: a same-build check without an
+      exported stamp;
     - `dependencies`: module id -> modules loaded first (a missing one: the module is not found);
     - `recommends`: module id -> modules that are useful beside it but not loaded first;
     - `known_modules`: the only module ids the loader ever looks up, when the program has a
@@ -187,7 +229,12 @@ class Loader:
     - `library`: a glob (`{prefix}/lib/libgst*.so.*`) of the shared library that holds the loader,
       for frameworks whose library loads the plugins: every program of `bindir` that links it
       is a loader too, and the stamp name is read from the library;
-    - `helpers`: programs the loader runs, which must be where it looks for them.
+    - `helpers`: programs the loader runs, which must be where it looks for them;
+    - `type_env`: module type -> a variable that, when set, names the only directory searched
+      for that type's modules (the file name's last segment is looked up there).
+
+    `dependencies` and `recommends` keys may be globs (`storage-backend-*`): every module the
+    glob matches has those dependencies.
     """
 
     prefix: str = "/usr"
@@ -196,6 +243,7 @@ class Loader:
     search: tuple[SearchLocation, ...]
     naming: Naming
     stamp_symbol: str | None = None
+    stamp_version: str | None = None
     dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     recommends: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     known_modules: frozenset[str] | None = None
@@ -205,9 +253,13 @@ class Loader:
     bundle: str | None = None
     library: str | None = None
     helpers: tuple[Helper, ...] = ()
+    type_env: Mapping[str, str] = field(default_factory=dict)
 
     def deps_of(self, module_id: str) -> tuple[str, ...]:
-        return self.dependencies.get(module_id, ())
+        return _matching(self.dependencies, module_id)
+
+    def recommends_of(self, module_id: str) -> tuple[str, ...]:
+        return _matching(self.recommends, module_id)
 
     def executable_globs(self, prefix: str | None = None) -> tuple[str, ...]:
         """Build-root-relative globs of the executables, for a build staged at `prefix`."""

@@ -1,0 +1,185 @@
+"""Loaders unlike QEMU's (issue 5b/12): types that differ in more than a word, dependency keys
+as globs, and same-build checks through a private symbol version node instead of a stamp.
+
+The version-node check is compared with the real dynamic linker: a tiny C program dlopens each
+module and says whether it loaded.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from qpack.check import check
+from qpack.demo.build import build_extra_module
+from qpack.layout import load_layout
+from qpack.loader import Loader
+from qpack.plan import make_plan
+
+from .conftest import copy_build, have_cc
+
+TYPED = """
+[loader]
+prefix = "/usr"
+executables = ["{prefix}/bin/demo"]
+naming = "{type}/{name}.so"
+types = ["connection-driver", "storage-backend", "lock-driver"]
+[loader.by-type.connection-driver]
+naming = "connection-driver/libprog_driver_{name}.so"
+env = "PROG_DRIVER_DIR"
+[loader.by-type.storage-backend]
+naming = "storage-backend/libprog_storage_backend_{name}.so"
+env = "PROG_STORAGE_BACKEND_DIR"
+[[loader.search]]
+relocated = "lib/prog"
+[modules.dependencies]
+"storage-backend-*" = ["connection-driver-storage"]
+[[package]]
+name = "prog-core"
+rest = true
+[per-module]
+name = "prog-{module}"
+"""
+
+
+def typed_loader(tmp_path: Path) -> Loader:
+    (tmp_path / "typed.toml").write_text(TYPED)
+    return load_layout(tmp_path / "typed.toml").loader
+
+
+def test_per_type_file_names_and_ids_without_file_prefixes(tmp_path: Path) -> None:
+    naming = typed_loader(tmp_path).naming
+    assert naming.parse("connection-driver/libprog_driver_qemu.so") == ("connection-driver", "qemu")
+    assert naming.parse("storage-backend/libprog_storage_backend_fs.so") == ("storage-backend", "fs")
+    assert naming.parse("lock-driver/sanlock.so") == ("lock-driver", "sanlock")  # the default naming
+    assert naming.parse("connection-driver/qemu.so") is None  # not this type's file name
+    assert naming.split_id("storage-backend-fs") == ("storage-backend", "fs")
+
+
+def test_glob_dependency_keys(tmp_path: Path) -> None:
+    ld = typed_loader(tmp_path)
+    assert ld.deps_of("storage-backend-fs") == ("connection-driver-storage",)
+    assert ld.deps_of("storage-backend-rbd") == ("connection-driver-storage",)
+    assert ld.deps_of("connection-driver-qemu") == ()
+
+
+def test_check_per_type_directories_and_variables(demo_build: Path, tmp_path: Path) -> None:
+    prefix = copy_build(demo_build, tmp_path) / "usr"
+    moddir = prefix / "lib/prog"
+    build_extra_module(moddir, type="connection-driver", name="libprog_driver_storage", stamp=None)
+    build_extra_module(moddir, type="storage-backend", name="libprog_storage_backend_fs", stamp=None)
+    build_extra_module(moddir, type="lock-driver", name="sanlock", stamp=None)
+    ld = typed_loader(tmp_path)
+    rows = {m.module: m for m in check(prefix, ld).modules}
+    assert set(rows) == {"connection-driver-storage", "storage-backend-fs", "lock-driver-sanlock"}
+    assert all(m.loads for m in rows.values())
+    # The driver missing: every backend needs it (the glob key).
+    (moddir / "connection-driver/libprog_driver_storage.so").unlink()
+    rows = {m.module: m for m in check(prefix, ld).modules}
+    assert [p.kind for p in rows["storage-backend-fs"].problems] == ["dependency"]
+    # A type's own variable replaces its directory: the driver is found there, the default
+    # directory's backends still are.
+    own = tmp_path / "drivers"
+    build_extra_module(tmp_path, type="drivers", name="libprog_driver_storage", stamp=None)
+    report = check(prefix, ld, env={"PROG_DRIVER_DIR": str(own)})
+    rows = {m.module: m for m in report.modules}
+    assert rows["connection-driver-storage"].file == f"{own}/libprog_driver_storage.so"
+    assert rows["storage-backend-fs"].loads
+
+
+def test_plan_reads_per_type_names(demo_build: Path, tmp_path: Path) -> None:
+    build = copy_build(demo_build, tmp_path)
+    moddir = build / "usr/lib/prog"
+    build_extra_module(moddir, type="storage-backend", name="libprog_storage_backend_fs", stamp=None)
+    build_extra_module(moddir, type="connection-driver", name="libprog_driver_storage", stamp=None)
+    (tmp_path / "typed.toml").write_text(TYPED)
+    lay = load_layout(tmp_path / "typed.toml")
+    plan = make_plan(lay.loader.scan(build), lay)
+    names = {p.name for p in plan.packages}
+    assert {"prog-storage-backend-fs", "prog-connection-driver-storage"} <= names
+    assert "prog-connection-driver-storage" in plan.package("prog-storage-backend-fs").requires
+
+
+# --------------------------------------------------------------------------- version nodes
+
+LIB_C = "int prog_private_call(void) { return %d; }\n"
+MAP = "PROG_PRIVATE_%s { global: prog_private_call; local: *; };\n"
+MOD_C = "int prog_private_call(void);\nint prog_module_init(void) { return prog_private_call(); }\n"
+PROG_C = textwrap.dedent(
+    r"""
+    #include <dlfcn.h>
+    #include <stdio.h>
+    int prog_private_call(void);
+    int main(int argc, char **argv) {
+        for (int i = 1; i < argc; i++)
+            printf("%s %s\n", argv[i], dlopen(argv[i], RTLD_NOW) ? "loaded" : "refused");
+        return prog_private_call() == 1 ? 0 : 3;
+    }
+    """
+)
+
+
+def gcc(*args: str) -> None:
+    subprocess.run(["gcc", *args], check=True, capture_output=True)
+
+
+def build_versioned(root: Path, tmp: Path) -> None:
+    """root/usr: bin/prog linking lib/libprog.so.1 (node PROG_PRIVATE_1.0), and modules in
+    lib/prog: same.so built against it, other.so against another build (PROG_PRIVATE_2.0)."""
+    pre = root / "usr"
+    for d in ("bin", "lib/prog", "other"):
+        (pre / d).mkdir(parents=True, exist_ok=True)
+    for v, where in (("1.0", pre / "lib"), ("2.0", pre / "other")):
+        (tmp / f"lib{v}.c").write_text(LIB_C % 1)
+        (tmp / f"map{v}").write_text(MAP % v)
+        gcc("-shared", "-fPIC", f"-Wl,--version-script={tmp / f'map{v}'}", "-Wl,-soname,libprog.so.1",
+            "-o", str(where / "libprog.so.1"), str(tmp / f"lib{v}.c"))  # fmt: skip
+    (tmp / "prog.c").write_text(PROG_C)
+    gcc("-o", str(pre / "bin/prog"), str(tmp / "prog.c"), f"-L{pre / 'lib'}", "-l:libprog.so.1",
+        "-Wl,-rpath,$ORIGIN/../lib", "-ldl")  # fmt: skip
+    (tmp / "mod.c").write_text(MOD_C)
+    for name, libdir in (("same", pre / "lib"), ("other", pre / "other")):
+        gcc("-shared", "-fPIC", "-o", str(pre / "lib/prog" / f"{name}.so"), str(tmp / "mod.c"),
+            f"-L{libdir}", "-l:libprog.so.1")  # fmt: skip
+    shutil.rmtree(pre / "other")
+
+
+VERSIONED = """
+[loader]
+prefix = "/usr"
+executables = ["{prefix}/bin/prog"]
+naming = "{name}.so"
+[loader.stamp]
+version = "PROG_PRIVATE_*"
+[[loader.search]]
+relocated = "lib/prog"
+[[package]]
+name = "core"
+rest = true
+"""
+
+
+@pytest.mark.skipif(not have_cc(), reason="no C compiler (cc/gcc) on this machine")
+def test_version_node_stamp_agrees_with_the_dynamic_linker(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    build_versioned(root, tmp_path)
+    pre = root / "usr"
+    r = subprocess.run(
+        [str(pre / "bin/prog"), str(pre / "lib/prog/same.so"), str(pre / "lib/prog/other.so")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={},
+    )
+    real = dict(line.rsplit(" ", 1) for line in r.stdout.splitlines())
+    assert real == {str(pre / "lib/prog/same.so"): "loaded", str(pre / "lib/prog/other.so"): "refused"}
+    (tmp_path / "v.toml").write_text(VERSIONED)
+    report = check(pre, load_layout(tmp_path / "v.toml").loader)
+    rows = {m.module: m for m in report.modules}
+    assert rows["same"].loads and not rows["other"].loads
+    assert [p.kind for p in rows["other"].problems] == ["other-build"]
+    assert "PROG_PRIVATE_2.0" in rows["other"].problems[0].detail
