@@ -30,9 +30,23 @@ SCAN_JSON_VERSION = 1
 # --------------------------------------------------------------------------- shared steps
 
 
+def build_path(args: argparse.Namespace) -> Path:
+    """The build a command reads: a staged install tree (BUILD) or a meson build directory (--meson)."""
+    if (args.build is None) == (args.meson is None):
+        raise QpackError(
+            "give one build: a staged install tree (BUILD) or a meson build directory (--meson DIR)"
+        )
+    return Path(args.meson if args.meson is not None else args.build)
+
+
 def load_inventory(args: argparse.Namespace, layout: Layout, out: Out) -> Inventory:
+    build = build_path(args)
     with out.progress("hashing") as progress:
-        return layout.loader.scan(Path(args.build), args.prefix, progress=progress)
+        if args.meson is not None:
+            from qpack.meson import scan_meson
+
+            return scan_meson(build, layout.loader, prefix=args.prefix, progress=progress)
+        return layout.loader.scan(build, args.prefix, progress=progress)
 
 
 def load_plan(args: argparse.Namespace, out: Out) -> Plan:
@@ -208,7 +222,7 @@ def cmd_split(args: argparse.Namespace, out: Out) -> int:
     # Cheap refusals first: a bad version or an output that cannot be used fails before a long
     # scan. A version that cannot be read as PEP 440, Debian or RPM is no good for distro lists.
     to_pep440(args.version)
-    check_output(Path(args.output), Path(args.build), args.force)
+    check_output(Path(args.output), build_path(args), args.force)
     plan = load_plan(args, out)
     _warn_all(plan, out)
     WRITERS[args.format](plan, args, out)
@@ -268,7 +282,12 @@ def cmd_demo(args: argparse.Namespace, out: Out) -> int:
 
 
 def _build_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("build", help="staged install tree (DESTDIR) of one build")
+    p.add_argument("build", nargs="?", help="staged install tree (DESTDIR) of one build")
+    p.add_argument(
+        "--meson",
+        metavar="BUILDDIR",
+        help="instead of BUILD: a meson build directory, read as `meson install --destdir` would leave it",
+    )
     p.add_argument(
         "--layout", "-l", required=True, help="shipped layout name (see `qpack layouts`) or a .toml path"
     )

@@ -47,6 +47,7 @@ class PackageRule:
     kind: PackageKind = "core"
     files: tuple[str, ...] = ()
     modules: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # install tags (meson's install_tag; a build read with --meson)
     rest: bool = False
     requires: tuple[str, ...] | None = None
     summary: str = ""
@@ -110,6 +111,7 @@ class Exclusion:
     reason: str
     files: tuple[str, ...] = ()
     modules: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
     index: int = 0
 
 
@@ -334,6 +336,14 @@ class _Table:
             self.bad(key, f"bad module glob {glob!r}: use module ids with * and ?")
             return False
         return True
+
+    def install_tags(self, key: str) -> tuple[str, ...]:
+        """Install tags as meson spells them (`runtime`, `devel`, `i18n`, a project's own)."""
+        tags = self.strings(key) or ()
+        for i, tag in enumerate(tags):
+            if not re.fullmatch(r"[A-Za-z0-9_.+-]+", tag):
+                self.bad(f"{key}[{i}]", f"bad install tag {tag!r}")
+        return tags
 
     def module_globs(self, key: str) -> tuple[str, ...]:
         globs = self.strings(key) or ()
@@ -737,7 +747,7 @@ def _find_cycle(deps: Mapping[str, tuple[str, ...]]) -> list[str] | None:
 def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
     packages: list[PackageRule] = []
     for i, p in enumerate(top.tables("package", "[[package]]")):
-        p.allow({"name", "kind", "files", "modules", "rest", "requires", "summary", "pins"})
+        p.allow({"name", "kind", "files", "modules", "tags", "rest", "requires", "summary", "pins"})
         name = p.string("name")
         if name is None:
             p.bad("name", "missing")
@@ -750,9 +760,10 @@ def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
             kind = "core"
         files = p.file_globs(p.strings("files") or (), "files", prefix)
         modules = p.module_globs("modules")
+        tags = p.install_tags("tags")
         rest = p.boolean("rest")
-        if not (files or modules or rest):
-            p.bad(None, f"package {name!r} claims nothing: give files, modules or rest = true")
+        if not (files or modules or tags or rest):
+            p.bad(None, f"package {name!r} claims nothing: give files, modules, tags or rest = true")
         requires = p.strings("requires")
         pins: dict[str, PinKind] = {}
         pins_t = p.table("pins")
@@ -769,6 +780,7 @@ def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
                 kind=kind,  # type: ignore[arg-type]
                 files=files,
                 modules=modules,
+                tags=tags,
                 rest=rest,
                 requires=requires,
                 summary=p.string("summary", "") or "",
@@ -833,15 +845,16 @@ def _name_template(t: _Table, template: str, key: str, naming: Naming, *, star: 
 def _read_exclusions(top: _Table, prefix: str) -> tuple[Exclusion, ...]:
     out = []
     for i, ex in enumerate(top.tables("exclude", "[[exclude]]")):
-        ex.allow({"reason", "files", "modules"})
+        ex.allow({"reason", "files", "modules", "tags"})
         reason = ex.string("reason")
         if not reason:
             ex.bad("reason", "missing: say why these files are left out")
         files = ex.file_globs(ex.strings("files") or (), "files", prefix)
         modules = ex.module_globs("modules")
-        if not files and not modules:
-            ex.bad(None, "excludes nothing: give files or modules")
-        out.append(Exclusion(reason=reason or "", files=files, modules=modules, index=i))
+        tags = ex.install_tags("tags")
+        if not files and not modules and not tags:
+            ex.bad(None, "excludes nothing: give files, modules or tags")
+        out.append(Exclusion(reason=reason or "", files=files, modules=modules, tags=tags, index=i))
     return tuple(out)
 
 

@@ -209,12 +209,15 @@ class Rule:
     reason: str
     files: tuple[tuple[str, re.Pattern[str]], ...]  # (glob as written, compiled at the prefix)
     modules: tuple[str, ...]
+    tags: tuple[str, ...] = ()
 
-    def match(self, path: str, module: Module | None) -> str | None:
-        """Why this rule claims `path` (`files '...'` or `modules '...'`), or None."""
+    def match(self, path: str, module: Module | None, tag: str | None = None) -> str | None:
+        """Why this rule claims `path` (`files '...'`, `modules '...'` or `tags '...'`), or None."""
         for glob, pattern in self.files:
             if pattern.match(path):
                 return f"files {glob!r}"
+        if tag is not None and tag in self.tags:
+            return f"tags {tag!r}"
         if module is not None:
             for glob in self.modules:
                 if module_glob_matches(glob, module.id):
@@ -235,6 +238,7 @@ def layout_rules(layout: Layout, prefix: str) -> tuple[Rule, ...]:
             reason="",
             files=compiled(p.files),
             modules=p.modules,
+            tags=p.tags,
         )
         for p in layout.packages
     ]
@@ -245,6 +249,7 @@ def layout_rules(layout: Layout, prefix: str) -> tuple[Rule, ...]:
             reason=x.reason,
             files=compiled(x.files),
             modules=x.modules,
+            tags=x.tags,
         )
         for x in layout.exclusions
     ]
@@ -281,7 +286,11 @@ def module_problems(found: FoundModules, inventory: Inventory) -> tuple[list[str
 
 
 def claim(
-    items: tuple[Entry, ...], rules: tuple[Rule, ...], module_at: Mapping[str, Module], layout: Layout
+    items: tuple[Entry, ...],
+    rules: tuple[Rule, ...],
+    module_at: Mapping[str, Module],
+    layout: Layout,
+    tags: Mapping[str, str] | None = None,
 ) -> tuple[_Claims, list[str]]:
     """Each path to the one rule that claims it, else to its per-module package or a `rest`
     package; paths no rule claims stay unclaimed. A path two rules claim is a problem."""
@@ -291,7 +300,8 @@ def claim(
     rest_group = next((p.name for p in layout.packages if p.rest and p.kind == "group"), None)
     for e in items:
         mod = module_at.get(e.path)
-        hits = [(r, why) for r in rules if (why := r.match(e.path, mod)) is not None]
+        tag = tags.get(e.path) if tags else None
+        hits = [(r, why) for r in rules if (why := r.match(e.path, mod, tag)) is not None]
         if len(hits) > 1:
             (a, why_a), (b, why_b) = hits[0], hits[1]
             problems.append(
@@ -473,7 +483,7 @@ def make_plan(inventory: Inventory, layout: Layout, *, unclaimed: Unclaimed = "e
     module_at = {m.path: m for m in found.modules}
 
     items = (*inventory.files(), *inventory.empty_dirs())
-    claims, claim_problems = claim(items, layout_rules(layout, prefix), module_at, layout)
+    claims, claim_problems = claim(items, layout_rules(layout, prefix), module_at, layout, inventory.tags)
     problems += claim_problems
     problems += apply_unclaimed(claims, unclaimed, layout, module_at)
 
