@@ -364,6 +364,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_check)
 
+    from qpack.cli_install import add_parsers as add_install_parsers
+
+    add_install_parsers(sub)  # install, uninstall, list, preserve: qpack/cli_install.py
+
     p = sub.add_parser("demo", help="build the demo program, split it, install two modules and run it")
     p.add_argument(
         "--modules", default="ui-gtk,block-curl", help="modules to install (default: ui-gtk,block-curl)"

@@ -509,12 +509,10 @@ def _versions(jobs: Sequence[_Job], state: InstalledSet, loader: Loader | None) 
             for name, d in state.dists.items()
             if roles(d.files, loader).executables
         }
-        cores |= {
-            j.wheel.name: (str(j.wheel.info.version), "being installed")
-            for j in jobs
-            if j.roles is not None and j.roles.executables
-        }
-        for j in jobs:
+        for j in jobs:  # an installed core stays what a module is judged against
+            if j.roles is not None and j.roles.executables and j.wheel.name not in cores:
+                cores[j.wheel.name] = (str(j.wheel.info.version), "being installed")
+        for j in sorted(jobs, key=lambda j: (not j.requested, j.wheel.name)):  # what was asked for first
             if j.roles is None or not j.roles.modules:
                 continue
             for core, (version, how) in sorted(cores.items()):
@@ -686,7 +684,25 @@ def _jobs(
                 added=added,
             )
         )
-    return jobs
+    return _ordered(jobs)
+
+
+def _ordered(jobs: list[_Job]) -> list[_Job]:
+    """Cores first, then each wheel after the wheels it requires, by name among equals: a
+    program running meanwhile never sees a module before its dependencies."""
+    names = {j.wheel.name for j in jobs}
+    needs = {
+        j.wheel.name: {canonicalize_name(r.name) for r in j.wheel.info.requires} & names - {j.wheel.name}
+        for j in jobs
+    }
+    left = sorted(jobs, key=lambda j: (not (j.roles and j.roles.executables), j.wheel.name))
+    out: list[_Job] = []
+    while left:
+        placed = {j.wheel.name for j in out}
+        ready = next((j for j in left if needs[j.wheel.name] <= placed), left[0])  # a cycle: as listed
+        out.append(ready)
+        left.remove(ready)
+    return out
 
 
 def _transact(

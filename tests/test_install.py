@@ -1,0 +1,498 @@
+"""`qpack install` on the demo's real wheels: what it installs, what it refuses before writing a
+byte, and that every failure (a fault after each wheel, SIGKILL, a concurrent install) leaves the
+prefix as it was or as a clean install leaves it.
+
+The prefix is compared whole, before and after: every path, its type, mode and contents.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import time
+import warnings
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from qpack.cli import main
+from qpack.demo.build import build_demo
+from qpack.install import InstallError, install, install_wheels
+from qpack.layout import load_layout
+from qpack.plan import plan_build
+from qpack.transaction import KILL_HOOK, STATE_DIR, InjectedFault, PrefixLock
+from qpack.writers.wheel import write_wheels
+
+from .conftest import have_cc
+
+LOADER = load_layout("demo").loader
+Snapshot = dict[str, tuple[str, int, str]]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def snapshot(root: Path) -> Snapshot:
+    """Every path under root: (type, mode, sha256 of contents or link target)."""
+    out: Snapshot = {}
+    if not root.exists():
+        return out
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            st = p.lstat()
+            rel = p.relative_to(root).as_posix()
+            if stat.S_ISLNK(st.st_mode):
+                out[rel] = ("link", 0, os.readlink(p))
+            elif stat.S_ISDIR(st.st_mode):
+                out[rel] = ("dir", stat.S_IMODE(st.st_mode), "")
+            else:
+                out[rel] = ("file", stat.S_IMODE(st.st_mode), hashlib.sha256(p.read_bytes()).hexdigest())
+    return out
+
+
+def split(build: Path, out: Path, version: str, layout: str | Path = "demo") -> Path:
+    write_wheels(plan_build(build, load_layout(layout)), out, version=version)
+    return out
+
+
+def loaded(prefix: Path) -> set[str]:
+    """What the real demo program loads from the prefix."""
+    env = {k: v for k, v in os.environ.items() if k != "DEMO_MODULE_DIR"}
+    r = subprocess.run(
+        [str(prefix / "bin/demo")], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    assert r.returncode == 0, r.stderr
+    return {line.split()[1] for line in r.stdout.splitlines() if line.startswith("loaded ")}
+
+
+def qpack(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "qpack", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+        check=False,
+    )
+
+
+def do_install(dist: Path, prefix: Path, *names: str, **kw: object) -> object:
+    return install(dist, list(names), prefix, loader=LOADER, layout_name="demo", **kw)  # type: ignore[arg-type]
+
+
+def verify_records(prefix: Path) -> int:
+    """Every installed RECORD's files exist with the hash and size it says; returns how many files."""
+    n = 0
+    for record in prefix.glob("lib/python*/site-packages/*.dist-info/RECORD"):
+        for row in csv.reader(record.read_text().splitlines()):
+            path = (record.parent.parent / row[0]).resolve()
+            assert path.is_file(), path
+            if row[1]:
+                digest = base64.urlsafe_b64encode(hashlib.sha256(path.read_bytes()).digest()).rstrip(b"=")
+                assert row[1] == "sha256=" + digest.decode(), path
+                assert int(row[2]) == path.stat().st_size
+            n += 1
+    return n
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def demo_dist(demo_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return split(demo_build, tmp_path_factory.mktemp("dist") / "v1", "1.0")
+
+
+@pytest.fixture(scope="session")
+def demo_dist_v2(demo_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return split(demo_build, tmp_path_factory.mktemp("dist") / "v2", "2.0")
+
+
+@pytest.fixture(scope="session")
+def other_build_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo built with another build tag (another stamp), split with the same version."""
+    if not have_cc():
+        pytest.skip("no C compiler (cc/gcc) on this machine: the demo build needs one")
+    build = build_demo(tmp_path_factory.mktemp("other") / "build", build_tag="other")
+    return split(build, tmp_path_factory.mktemp("dist") / "other", "1.0")
+
+
+@pytest.fixture
+def with_curses(demo_dist: Path, tmp_path: Path) -> Path:
+    """A prefix holding the core and ui-curses."""
+    prefix = tmp_path / "prefix"
+    do_install(demo_dist, prefix, "ui-curses")
+    return prefix
+
+
+# --------------------------------------------------------------------------- installing
+
+
+def test_install_in_two_steps_then_the_program_loads_exactly_those(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prefix = tmp_path / "p"
+    assert (
+        main(["install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-curses", "--json"]) == 0
+    )
+    first = json.loads(capsys.readouterr().out)
+    assert [(i["name"], i["requested"]) for i in first["installed"]] == [
+        ("demo-core", True),
+        ("demo-ui-curses", True),
+    ]
+    assert [(c["module"], c["loads"], c["file"]) for c in first["check"]] == [
+        ("ui-curses", True, f"{prefix}/lib/demo/ui/curses.so")
+    ]
+    assert loaded(prefix) == {"ui-curses"}
+
+    # Typed as the user likes (PEP 503/685 normalization), a type as an extra; the core is there.
+    assert (
+        main(["install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "UI_gtk", "block", "--json"])
+        == 0
+    )
+    second = json.loads(capsys.readouterr().out)
+    assert [(i["name"], i["requested"]) for i in second["installed"]] == [  # in the order installed
+        ("demo-block-curl", True),
+        ("demo-block-nfs", True),
+        ("demo-ui-opengl", False),  # only as ui-gtk's dependency, so before it
+        ("demo-ui-gtk", True),
+    ]
+    assert second["already_installed"] == [{"name": "demo-core", "version": "1.0"}]
+    assert {c["module"]: c["loads"] for c in second["check"]} == {
+        "block-curl": True,
+        "block-nfs": True,
+        "ui-gtk": True,
+        "ui-opengl": True,
+    }
+    assert loaded(prefix) == {"ui-curses", "ui-gtk", "ui-opengl", "block-curl", "block-nfs"}
+    assert verify_records(prefix) > 30
+    assert not (prefix / STATE_DIR).exists()  # no lock, no journal left behind
+    info = prefix / "lib/python3.11/site-packages/demo_ui_gtk-1.0.dist-info"
+    assert json.loads((info / "qpack.json").read_text()) == {
+        "layout": "demo",
+        "modules": ["ui-gtk"],
+        "version": 1,
+    }
+    assert (info / "INSTALLER").read_text() == "qpack\n"
+
+    # Again: nothing to do, nothing changed.
+    before = snapshot(prefix)
+    assert main(["install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-gtk"]) == 0
+    assert "nothing to install" in capsys.readouterr().out
+    assert snapshot(prefix) == before
+
+
+def test_install_into_a_staging_root(demo_dist: Path, tmp_path: Path) -> None:
+    root = tmp_path / "destdir"
+    report = do_install(demo_dist, Path("/usr"), "ui-gtk", root=root)
+    assert (root / "usr/lib/demo/ui/gtk.so").is_file()
+    assert (root / "usr/bin/demo").is_file()
+    assert {v.module: v.file for v in report.verdicts()} == {  # type: ignore[attr-defined]
+        "ui-gtk": "/usr/lib/demo/ui/gtk.so",  # as the program will see it
+        "ui-opengl": "/usr/lib/demo/ui/opengl.so",
+    }
+    assert sorted(p.name for p in root.iterdir()) == ["usr"]
+
+
+def test_a_module_of_another_version_is_refused_naming_both(
+    demo_dist_v2: Path, with_curses: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = snapshot(with_curses)
+    assert main(["install", str(demo_dist_v2), "-l", "demo", "--prefix", str(with_curses), "ui-gtk"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "error: demo-ui-gtk 2.0 does not match the installed demo-core 1.0: "
+        "a module installs only with the core of its own build"
+    ]
+    assert snapshot(with_curses) == before
+
+
+def test_a_module_of_another_build_is_refused_naming_both_stamps(
+    other_build_dist: Path, with_curses: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = snapshot(with_curses)
+    assert (
+        main(["install", str(other_build_dist), "-l", "demo", "--prefix", str(with_curses), "ui-curses"]) == 0
+    )
+    assert (
+        main(["install", str(other_build_dist), "-l", "demo", "--prefix", str(with_curses), "block-curl"])
+        == 2
+    )
+    (err,) = capsys.readouterr().err.splitlines()
+    assert err.startswith("error: demo-block-curl 1.0: module block-curl exports demo_stamp_")
+    assert ", but bin/demo (installed) holds demo_stamp_" in err
+    assert err.endswith(": a module of another build")
+    stamps = [w for w in err.split() if w.startswith("demo_stamp_")]
+    assert len(stamps) == 2 and stamps[0] != stamps[1]
+    assert snapshot(with_curses) == before
+
+
+def test_never_overwrites_a_file_another_distribution_owns(
+    demo_dist: Path, with_curses: Path, tmp_path: Path
+) -> None:
+    # A wheel of another distribution that would write ui-curses' module file.
+    intruder = tmp_path / "intruder-1.0-py3-none-any.whl"
+    make_wheel(intruder, "intruder", {"intruder-1.0.data/data/lib/demo/ui/curses.so": b"not a module"})
+    before = snapshot(with_curses)
+    with pytest.raises(
+        InstallError, match=r"^lib/demo/ui/curses.so: belongs to the installed demo-ui-curses 1.0;"
+    ):
+        install_wheels([intruder], with_curses)
+    (with_curses / "share/stray.txt").write_text("mine")
+    before = snapshot(with_curses)
+    stray = tmp_path / "stray-1.0-py3-none-any.whl"
+    make_wheel(stray, "stray", {"stray-1.0.data/data/share/stray.txt": b"theirs"})
+    with pytest.raises(
+        InstallError, match=r"^share/stray.txt: already exists and no installed distribution owns it"
+    ):
+        install_wheels([stray], with_curses)
+    assert snapshot(with_curses) == before
+
+
+# --------------------------------------------------------------------------- hostile wheels
+
+
+def make_wheel(
+    path: Path,
+    name: str,
+    files: dict[str, bytes],
+    *,
+    record: Callable[[list[list[str]]], list[list[str]]] | None = None,
+    extra: Callable[[zipfile.ZipFile], None] | None = None,
+) -> Path:
+    """A wheel written by hand: files, METADATA, WHEEL and a RECORD (which `record` may edit)."""
+    info = f"{name}-1.0.dist-info"
+    files = {
+        **files,
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\nTag: py3-none-any\n",
+    }
+    rows = []
+    for n, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        rows.append([n, f"sha256={digest}", str(len(data))])
+    rows.append([f"{info}/RECORD", "", ""])
+    if record is not None:
+        rows = record(rows)
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, data in files.items():
+            zi = zipfile.ZipInfo(n)
+            zi.external_attr = (stat.S_IFREG | 0o644) << 16
+            zf.writestr(zi, data)
+        if extra is not None:
+            extra(zf)
+        zf.writestr(f"{info}/RECORD", "".join(",".join(r) + "\n" for r in rows))
+    return path
+
+
+def _symlink_entry(zf: zipfile.ZipFile) -> None:
+    zi = zipfile.ZipInfo("demo_ui_gtk-1.0.data/data/lib/demo/ui/evil.so")
+    zi.external_attr = (stat.S_IFLNK | 0o777) << 16
+    zf.writestr(zi, "/etc/passwd")
+
+
+def _duplicate(zf: zipfile.ZipFile) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name it writes
+        zf.writestr("demo_ui_gtk-1.0.data/data/lib/demo/ui/gtk.so", b"second copy")
+
+
+def _lie(rows: list[list[str]]) -> list[list[str]]:
+    return [[r[0], "sha256=" + "A" * 43, r[2]] if r[0].endswith("gtk.so") else r for r in rows]
+
+
+def _phantom(rows: list[list[str]]) -> list[list[str]]:
+    return [*rows, ["demo_ui_gtk-1.0.data/data/lib/demo/ui/phantom.so", "sha256=" + "A" * 43, "1"]]
+
+
+def _unlisted(rows: list[list[str]]) -> list[list[str]]:
+    return [r for r in rows if not r[0].endswith("gtk.so")]
+
+
+GTK = "demo_ui_gtk-1.0.data/data/lib/demo/ui/gtk.so"
+HOSTILE: dict[str, tuple[dict[str, object], str]] = {
+    # case -> (how the ui-gtk wheel is made hostile, what the one error line says)
+    "dot-dot": ({"files": {"demo_ui_gtk-1.0.data/data/../../../../escaped": b"x"}}, "a '..' segment"),
+    "absolute path": ({"files": {"/tmp/escaped": b"x"}}, "an absolute path"),
+    "symlink entry": ({"extra": _symlink_entry}, "a symbolic link entry"),
+    "RECORD that lies about a hash": ({"record": _lie}, "didn't match RECORD"),
+    "RECORD that lists a file the wheel lacks": ({"record": _phantom}, "RECORD lists it, but the archive"),
+    "RECORD that omits a file": ({"record": _unlisted}, "is not mentioned in RECORD"),
+    "duplicate entries": ({"extra": _duplicate}, "the archive holds it 2 times"),
+    "bytecode cache": ({"files": {"demo_ui_gtk-1.0.data/purelib/__pycache__/x.pyc": b"x"}}, "__pycache__"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_a_hostile_wheel_is_refused_before_anything_is_written(
+    case: str, demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dist = tmp_path / "dist"
+    shutil.copytree(demo_dist, dist)
+    real = dist / "demo_ui_gtk-1.0-py3-none-linux_x86_64.whl"
+    with zipfile.ZipFile(real) as zf:
+        files = {
+            n: zf.read(n) for n in zf.namelist() if "dist-info/RECORD" not in n and "dist-info/WHEEL" not in n
+        }
+    how, message = HOSTILE[case]
+    files.update(how.get("files", {}))  # type: ignore[arg-type]
+    make_wheel(real, "demo_ui_gtk", files, record=how.get("record"), extra=how.get("extra"))  # type: ignore[arg-type]
+    prefix = tmp_path / "prefix"
+    prefix.mkdir()
+    before = snapshot(tmp_path / "prefix")
+    # ui-gtk comes after the core and ui-opengl: nothing of those may be written either.
+    assert main(["install", str(dist), "-l", "demo", "--prefix", str(prefix), "ui-gtk"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {real}: "), err
+    assert message in err[0]
+    assert snapshot(prefix) == before == {}
+    assert not (tmp_path / "escaped").exists()
+
+
+# --------------------------------------------------------------------------- faults
+
+
+MANY = (
+    "ui-gtk",
+    "block-curl",
+    "audio-pa",
+)  # 6 wheels: core, ui-gtk, ui-opengl, block-curl, audio-pa, audio-alsa
+
+
+@pytest.mark.parametrize("after", range(1, 5))
+def test_a_failure_after_any_wheel_leaves_the_prefix_as_it_was(
+    after: int, demo_dist: Path, with_curses: Path
+) -> None:
+    # Starting from core + ui-curses: 5 wheels to install; fail after the 1st ... 4th.
+    before = snapshot(with_curses)
+    calls = []
+
+    def fail(step: int) -> None:
+        calls.append(step)
+        if step == after:
+            raise KeyboardInterrupt  # any exception, not only ours, undoes the transaction
+
+    with pytest.raises(KeyboardInterrupt):
+        do_install(demo_dist, with_curses, *MANY, step_hook=fail)
+    assert calls == list(range(1, after + 1))
+    assert snapshot(with_curses) == before
+    assert loaded(with_curses) == {"ui-curses"}
+
+
+def test_a_failure_after_the_first_wheel_of_a_fresh_prefix_leaves_nothing(
+    demo_dist: Path, tmp_path: Path
+) -> None:
+    prefix = tmp_path / "fresh" / "prefix"  # made by the install, removed by its undoing
+    r = qpack("install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), *MANY,
+              env={"QPACK_TEST_FAIL_AFTER_WHEEL": "1"})  # fmt: skip
+    assert r.returncode == 2
+    assert r.stderr == "error: QPACK_TEST_FAIL_AFTER_WHEEL=1: failing after step 1 (a test hook)\n"
+    assert not (tmp_path / "fresh").exists()
+
+
+def test_a_wheel_changed_during_the_install_is_caught_mid_wheel(
+    demo_dist: Path, with_curses: Path, tmp_path: Path
+) -> None:
+    dist = tmp_path / "dist"
+    shutil.copytree(demo_dist, dist)
+    before = snapshot(with_curses)
+    victim = dist / "demo_block_curl-1.0-py3-none-linux_x86_64.whl"
+
+    def swap(step: int) -> None:  # after the first wheel, another process replaces a later one
+        if step == 1:
+            with zipfile.ZipFile(victim) as zf:
+                entries = [(i, zf.read(i)) for i in zf.infolist()]
+            with zipfile.ZipFile(victim, "w") as zf:
+                for i, data in entries:
+                    zf.writestr(i, b"\x7fELF changed" if i.filename.endswith("curl.so") else data)
+
+    with pytest.raises(InstallError, match=r"lib/demo/block/curl.so changed since its RECORD was checked"):
+        do_install(dist, with_curses, *MANY, step_hook=swap)
+    assert snapshot(with_curses) == before
+
+
+def test_a_killed_install_is_undone_by_the_next_call(
+    demo_dist: Path, with_curses: Path, tmp_path: Path
+) -> None:
+    args = ("install", str(demo_dist), "-l", "demo", "--prefix", str(with_curses), *MANY)
+    before = snapshot(with_curses)
+    r = qpack(*args, env={KILL_HOOK: "3"})
+    assert r.returncode == -9, r.stderr  # SIGKILL: no handler, no cleanup ran
+    half = snapshot(with_curses)
+    assert f"{STATE_DIR}/journal.json" in half
+    # Three wheels were written, dependencies first: audio-alsa, audio-pa, block-curl.
+    assert "lib/demo/block/curl.so" in half
+    assert "lib/demo/ui/gtk.so" not in half
+    # qpack list notices the journal and undoes the interrupted install...
+    listed = qpack("list", "--prefix", str(with_curses), "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert "warning: undid the interrupted install of process" in listed.stderr
+    assert [d["name"] for d in json.loads(listed.stdout)["distributions"]] == ["demo-core", "demo-ui-curses"]
+    assert snapshot(with_curses) == before
+
+    # ...and so does the next install, which then does its own work.
+    r = qpack(*args, env={KILL_HOOK: "2"})
+    assert r.returncode == -9
+    r = qpack(*args)
+    assert r.returncode == 0, r.stderr
+    assert "warning: undid the interrupted install" in r.stderr
+    clean = tmp_path / "clean"
+    do_install(demo_dist, clean, "ui-curses")
+    do_install(demo_dist, clean, *MANY)
+    assert snapshot(with_curses) == snapshot(clean)
+
+
+def test_concurrent_installs_are_serialized(demo_dist: Path, tmp_path: Path) -> None:
+    prefix = tmp_path / "prefix"
+    prefix.mkdir()
+
+    def start(*names: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "qpack",
+                "install",
+                str(demo_dist),
+                "-l",
+                "demo",
+                "--prefix",
+                str(prefix),
+                *names,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    with PrefixLock(prefix):  # the prefix is busy: both must wait, writing nothing
+        procs = [start("ui-gtk", "audio-pa"), start("ui-gtk", "block-curl")]
+        time.sleep(2)
+        assert [p.poll() for p in procs] == [None, None]
+        assert set(snapshot(prefix)) == {STATE_DIR, f"{STATE_DIR}/lock"}
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], results
+    # Whichever ran second found the core and ui-gtk installed and added only its own module.
+    assert sorted(json.dumps(r[0]).count("already installed") for r in results) == [0, 3]
+    assert loaded(prefix) == {"ui-gtk", "ui-opengl", "audio-pa", "audio-alsa", "block-curl"}
+    assert verify_records(prefix) > 30
+    assert not (prefix / STATE_DIR).exists()
+
+
+def test_injected_fault_is_a_qpack_error(
+    demo_dist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QPACK_TEST_FAIL_AFTER_WHEEL", "2")
+    with pytest.raises(InjectedFault, match="failing after step 2"):
+        do_install(demo_dist, tmp_path / "p", "ui-curses")
+    assert not (tmp_path / "p").exists()
