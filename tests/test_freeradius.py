@@ -1,0 +1,263 @@
+"""Debian bookworm's real FreeRADIUS 3.2 build split with `freeradius-debian`: every file, symlink
+and empty directory in the same package as in Debian's own .debs, lists the real dh_install and
+dh_missing --fail-missing accept, Debian's sibling Depends and library Depends, and what
+`qpack check` says of the installed tree.
+
+All binary packages of the source `freeradius` (amd64 and all) are downloaded once with
+apt-get (tests/debian_source.py) into `<cache>/debian-source/freeradius/` and extracted into one
+staged tree. qpack runs as the command line, in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from . import debian_source as ds
+from .conftest import cache_dir, run_qpack
+
+pytestmark = pytest.mark.network
+
+SOURCE = "freeradius"
+LAYOUT = "freeradius-debian"
+MODDIR = "usr/lib/freeradius"
+# The source's binary packages in bookworm (17; all of them install on amd64).
+PACKAGES = (
+    "freeradius",
+    "freeradius-common",
+    "freeradius-config",
+    "freeradius-dhcp",
+    "freeradius-iodbc",
+    "freeradius-krb5",
+    "freeradius-ldap",
+    "freeradius-memcached",
+    "freeradius-mysql",
+    "freeradius-postgresql",
+    "freeradius-python3",
+    "freeradius-redis",
+    "freeradius-rest",
+    "freeradius-utils",
+    "freeradius-yubikey",
+    "libfreeradius-dev",
+    "libfreeradius3",
+)
+# What the layout's header says it was checked against.
+CHECKED_VERSION = "3.2.1+dfsg-4+deb12u1"
+CHECKED_ENTRIES = 922  # files, symlinks and empty directories of the 17 .debs
+CHECKED_MODULES = 66
+# Debian's Depends that name no shared library (and so no soname of ours resolves to them).
+NOT_LIBRARIES = {"adduser", "ca-certificates", "lsb-base", "make", "openssl", "ssl-cert"}
+# Sibling Depends the format cannot say as Debian does: it pins every sibling, Debian leaves
+# these unversioned. (package, Debian's, ours)
+UNVERSIONED = {
+    ("freeradius", "freeradius-common", "freeradius-common (>> {upstream}~)"),
+    ("freeradius", "freeradius-config", "freeradius-config (= {version})"),
+    ("freeradius-config", "freeradius-common", "freeradius-common (>> {upstream}~)"),
+    ("freeradius-utils", "freeradius-common", "freeradius-common (>> {upstream}~)"),
+    ("freeradius-utils", "freeradius-config", "freeradius-config (= {version})"),
+}
+# libfreeradius-*.so share the module directory; the loader never looks them up as modules.
+LIBRARIES_IN_MODDIR = {
+    "libfreeradius-dhcp",
+    "libfreeradius-eap",
+    "libfreeradius-radius",
+    "libfreeradius-server",
+}
+
+
+@dataclass(frozen=True)
+class Split:
+    out: Path
+    seconds: float
+
+    def manifest(self) -> dict[str, dict]:
+        return {p["name"]: p for p in json.loads((self.out / "manifest.json").read_text())["packages"]}
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory) -> ds.Build:
+    try:
+        debs = ds.fetch(SOURCE, cache_dir() / "debian-source" / SOURCE)
+    except ds.Unavailable as e:
+        pytest.skip(f"Debian's {SOURCE} packages: {e}")
+    except subprocess.TimeoutExpired as e:
+        pytest.skip(f"Debian's {SOURCE} packages: {e.cmd[0]} timed out after {e.timeout} s")
+    version = ds.source_version(debs)
+    if not version.startswith("3.2."):
+        pytest.skip(f"this machine's {SOURCE} is {version}, not 3.2.x: {LAYOUT} describes bookworm's 3.2")
+    root = ds.extract(debs, tmp_path_factory.mktemp(SOURCE) / "build")
+    return ds.Build(SOURCE, debs, root, version)
+
+
+def _split(build: ds.Build, out: Path, *extra: str) -> Split:
+    t0 = time.monotonic()
+    r = run_qpack(
+        "split", str(build.root), "-l", LAYOUT, "--version", build.version,
+        "--format", "tree", "-o", str(out), *extra,
+    )  # fmt: skip
+    seconds = time.monotonic() - t0
+    assert r.returncode == 0, r.stderr
+    return Split(out, seconds)
+
+
+@pytest.fixture(scope="module")
+def split(build: ds.Build, tmp_path_factory: pytest.TempPathFactory) -> Split:
+    return _split(build, tmp_path_factory.mktemp("freeradius-split") / "out")
+
+
+def test_the_sources_packages_are_the_layouts(build: ds.Build, split: Split) -> None:
+    assert sorted(build.debs) == sorted(PACKAGES)
+    assert sorted(split.manifest()) == sorted(PACKAGES)
+
+
+def test_every_entry_in_the_same_package_as_debians_debs(build: ds.Build, split: Split) -> None:
+    report = ds.compare_split(build, split.out)
+    print(f"{build.version}: split in {split.seconds:.2f} s; " + ", ".join(report.per_package))
+    assert not report.diffs, f"{len(report.diffs)} difference(s) from Debian's .debs:\n" + "\n".join(
+        report.diffs
+    )
+    if build.version == CHECKED_VERSION:
+        assert report.total == CHECKED_ENTRIES
+    modules = {m for p in split.manifest().values() for m in p["modules"]}
+    on_disk = {p.name.removesuffix(".so").replace("_", "-", 1) for p in (build.root / MODDIR).glob("*_*.so")}
+    assert modules == on_disk
+    if build.version == CHECKED_VERSION:
+        assert len(modules) == CHECKED_MODULES
+
+
+def test_install_lists_and_trees_are_each_debs_list(build: ds.Build, split: Split) -> None:
+    for pkg in PACKAGES:
+        expected = sorted(build.contents(pkg, dirs=True))
+        install = sorted((split.out / "debian" / f"{pkg}.install").read_text().splitlines())
+        assert install == expected, pkg
+        assert sorted(ds.installed_tree(split.out / pkg)) == expected, pkg
+
+
+@pytest.mark.skipif(not ds.have_debhelper(), reason="debhelper not installed (apt-get install debhelper)")
+def test_real_dh_install_and_dh_missing_fail_missing(build: ds.Build, split: Split, tmp_path: Path) -> None:
+    src = ds.fake_source(SOURCE, list(PACKAGES), split.out / "debian", build.root, tmp_path / "src")
+    r = ds.debhelper(src, "dh_install")
+    assert r.returncode == 0, r.stderr
+    r = ds.debhelper(src, "dh_missing", "--fail-missing")
+    assert r.returncode == 0, r.stdout + r.stderr
+    for pkg in PACKAGES:
+        assert ds.installed_tree(src / "debian" / pkg) == build.contents(pkg, dirs=True), pkg
+
+    # dh_missing does look: without one module's line it names that module.
+    src2 = ds.fake_source(SOURCE, list(PACKAGES), split.out / "debian", build.root, tmp_path / "src2")
+    install = src2 / "debian/freeradius-redis.install"
+    install.write_text(
+        "".join(x for x in install.read_text().splitlines(True) if not x.endswith("rlm_rediswho.so\n"))
+    )
+    assert ds.debhelper(src2, "dh_install").returncode == 0
+    r = ds.debhelper(src2, "dh_missing", "--fail-missing")
+    assert r.returncode != 0
+    assert f"{MODDIR}/rlm_rediswho.so" in r.stdout + r.stderr
+
+
+def test_sibling_requirements_are_debians_depends(build: ds.Build, split: Split) -> None:
+    manifest = split.manifest()
+    upstream = build.version.rsplit("-", 1)[0]
+    differ = set()
+    for pkg in PACKAGES:
+        debians = ds.sibling_depends(build, pkg)
+        ours = {r["package"]: r["debian"] for r in manifest[pkg]["requires"]}
+        assert sorted(ours) == sorted(debians), pkg
+        differ |= {(pkg, name, ours[name]) for name, rel in debians.items() if ours[name] != rel}
+    expected = {(p, n, o.format(version=build.version, upstream=upstream)) for p, n, o in UNVERSIONED}
+    assert differ == expected
+
+
+def test_library_requirements_are_debians_library_depends(build: ds.Build, tmp_path: Path) -> None:
+    wanted = ds.all_library_depends(build, NOT_LIBRARIES)
+    missing = sorted(p for p, ok in ds.installed_status(sorted(wanted)).items() if not ok)
+    if missing:
+        pytest.skip(
+            "dpkg cannot name the package of a library not installed here: "
+            f"apt-get install {' '.join(missing)}"
+        )
+    manifest = _split(build, tmp_path / "out", "--resolve-libs", "dpkg").manifest()
+    for pkg in PACKAGES:
+        assert manifest[pkg]["unresolved_libraries"] == [], pkg
+        assert manifest[pkg]["library_packages"] == sorted(ds.library_depends(build, pkg, NOT_LIBRARIES)), pkg
+    # Modules link the server's symbols without DT_NEEDED: no bogus library needs from them.
+    sonames = {x["soname"] for x in manifest["freeradius"]["libraries"]["external"]}
+    assert not any(s.startswith("libfreeradius") for s in sonames)
+
+
+def _check(root: Path, *extra: str) -> tuple[int, dict]:
+    r = run_qpack("check", "/usr", "--root", str(root), "-l", LAYOUT, "--json", *extra)
+    assert r.returncode in (0, 1), r.stderr
+    return r.returncode, json.loads(r.stdout)
+
+
+def test_check_every_module_loads_from_the_extracted_tree(build: ds.Build) -> None:
+    missing = sorted(
+        p
+        for p, ok in ds.installed_status(sorted(ds.all_library_depends(build, NOT_LIBRARIES))).items()
+        if not ok
+    )
+    if missing:
+        pytest.skip(f"the modules' libraries are not all installed here: apt-get install {' '.join(missing)}")
+    status, report = _check(build.root)
+    assert report["executables"] == ["/usr/sbin/freeradius"]
+    loaded = {m["module"] for m in report["modules"] if m["loads"]}
+    assert len(loaded) == len(list((build.root / MODDIR).glob("*_*.so")))
+    # The one thing it finds: the server's own libraries in the module directory, which the
+    # format cannot declare as not-modules (a layout key for them is missing).
+    problems = {m["module"]: [p["kind"] for p in m["problems"]] for m in report["modules"] if m["problems"]}
+    assert problems == {lib: ["never-looked-up"] for lib in LIBRARIES_IN_MODDIR}
+    assert status == 1
+
+
+def test_check_follows_the_drivers_to_their_parent_module(build: ds.Build, tmp_path: Path) -> None:
+    """Without rlm_sql.so, the SQL drivers and the modules that use an sql instance do not load;
+    without rlm_eap.so, no EAP method does."""
+    root = tmp_path / "root"
+    shutil.copytree(build.root, root, symlinks=True)
+    (root / MODDIR / "rlm_sql.so").unlink()
+    (root / MODDIR / "rlm_eap.so").unlink()
+    _, report = _check(root)
+    broken = {m["module"] for m in report["modules"] if any(p["kind"] == "dependency" for p in m["problems"])}
+    on_disk = {p.name.removesuffix(".so").replace("_", "-", 1) for p in (root / MODDIR).glob("rlm_*.so")}
+    assert broken == {m for m in on_disk if m.startswith(("rlm-sql_", "rlm-eap_"))} | {"rlm-sqlippool"}
+
+
+def _module_struct_head(so: Path) -> int:
+    """The first 8 bytes of the data symbol named like the file (rlm_pap in rlm_pap.so)."""
+    with so.open("rb") as f:
+        elf = ELFFile(f)
+        dynsym = elf.get_section_by_name(".dynsym")
+        syms = dynsym.get_symbol_by_name(so.name.removesuffix(".so")) if dynsym else None
+        assert syms, f"{so.name}: exports no {so.name.removesuffix('.so')}"
+        addr = syms[0]["st_value"]
+        for seg in elf.iter_segments():
+            if seg["p_type"] == "PT_LOAD" and seg["p_vaddr"] <= addr < seg["p_vaddr"] + seg["p_filesz"]:
+                f.seek(addr - seg["p_vaddr"] + seg["p_offset"])
+                return int(struct.unpack("<Q", f.read(8))[0])
+    raise AssertionError(f"{so.name}: symbol outside the file's loaded data")
+
+
+def test_the_same_build_check_is_a_magic_number_of_the_version(build: ds.Build) -> None:
+    """What the layout says of the stamp (which [loader.stamp] cannot say): every rlm_<name> and
+    proto_<name> module's struct starts with one magic, RADIUSD_MAGIC_NUMBER =
+    HEXIFY3(f, RADIUSD_VERSION, 00000) (libradius.h; a tarball build has no commit): 0xf03020100000
+    for 3.2.1. EAP methods, SQL and cache drivers start with a pointer instead (no magic: they
+    are loaded by their parent module, which checks none)."""
+    drivers = ("rlm_eap_", "rlm_sql_", "rlm_cache_")
+    top = {so.name: _module_struct_head(so) for so in (build.root / MODDIR).glob("*_*.so")}
+    is_driver = {name: name.startswith(drivers) and name != "rlm_sql_map.so" for name in top}
+    magics = {v for name, v in top.items() if not is_driver[name]}
+    major, minor, incr = (int(x) for x in build.version.split("+")[0].split(".")[:3])
+    assert magics == {int(f"f{major:02d}{minor:02d}{incr:02d}00000", 16)}, [hex(m) for m in magics]
+    assert not any(top[name] in magics for name in top if is_driver[name])
+    if build.version == CHECKED_VERSION:
+        assert sum(is_driver.values()) == 17  # 9 EAP methods, 6 SQL and 2 cache drivers
