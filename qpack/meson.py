@@ -56,11 +56,34 @@ _NO_RPATH_SUFFIXES = (".lib", ".pdb", ".h", ".hpp", ".dll", ".exe", ".a")
 # --------------------------------------------------------------------------- install.dat as data
 
 
-class MesonObject:
-    """A stand-in for an object of one of meson's classes: the fields it was pickled with, as
-    attributes (`_args` for one rebuilt from constructor arguments, such as an enum member)."""
+class _MesonStr(str):
+    """meson's str subclasses (OptionString: install directories)."""
 
     meson_class = "?"
+
+
+class _MesonInt(int):
+    """meson's int subclasses (OctalInt: install_umask)."""
+
+    meson_class = "?"
+
+
+_VALUES: dict[type, type] = {str: _MesonStr, int: _MesonInt}
+
+
+class MesonObject:
+    """A stand-in for an object of one of meson's classes: the fields it was pickled with, as
+    attributes. One rebuilt from arguments that start with a str or an int (a subclass of it,
+    such as OptionString(value, option name), or an enum member) stands in as that value."""
+
+    meson_class = "?"
+
+    def __new__(cls, *args: object) -> Any:
+        if args and type(args[0]) in _VALUES:
+            value = _VALUES[type(args[0])](args[0])
+            value.meson_class = cls.meson_class
+            return value
+        return super().__new__(cls)
 
     def __init__(self, *args: object) -> None:
         self._args = args
@@ -72,10 +95,6 @@ class MesonObject:
                     self.__dict__.update(part)
         elif isinstance(state, dict):
             self.__dict__.update(state)
-
-
-class _MesonInt(int):
-    """meson's int subclasses (OctalInt: install_umask)."""
 
 
 def _reconstructor(cls: type, base: type, state: object) -> object:
@@ -115,8 +134,9 @@ class _DataUnpickler(pickle.Unpickler):
         if module == "mesonbuild" or module.startswith("mesonbuild."):
             key = (module, name)
             if key not in self.stubs:
-                base: type = _MesonInt if name == "OctalInt" else MesonObject
-                self.stubs[key] = type(name.replace(".", "_"), (base,), {"meson_class": f"{module}.{name}"})
+                self.stubs[key] = type(
+                    name.replace(".", "_"), (MesonObject,), {"meson_class": f"{module}.{name}"}
+                )
             return self.stubs[key]
         if (module, name) in _SAFE:
             return _SAFE[(module, name)]
