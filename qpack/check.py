@@ -26,10 +26,11 @@ prefix is loaded, linked or run.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import posixpath
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -39,6 +40,8 @@ from qpack.errors import QpackError
 from qpack.globs import compile_glob, expand_prefix
 from qpack.ldpaths import ElfFile, LibraryFinder, Root, read_elf_file
 from qpack.loader import Loader, Naming, SearchLocation, canon_pkgversion
+from qpack.modinfo import ModuleInfo, read_module_table
+from qpack.modinfo import dependencies as table_dependencies
 
 JSON_VERSION = 1
 
@@ -171,6 +174,8 @@ class _Exe:
     real: str  # /proc/self/exe: symlinks resolved
     elf: ElfFile
     stamps: tuple[str, ...]
+    table: tuple[ModuleInfo, ...] | None = None  # the module table it holds, where it has one
+    target: str | None = None  # QEMU: the emulator's target, from qemu-system-<target>
 
 
 # --------------------------------------------------------------------------- search locations
@@ -524,6 +529,8 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root) -> li
             found = _program(path, ctx)
             if found is not None:
                 exes.append(_Exe(path=path, real=found[0], elf=found[1], stamps=_stamps(path, found[0], ctx)))
+    if loader.module_table is not None:
+        exes = [_with_table(e, ctx) for e in exes]
     if loader.library is None:
         return exes
     libraries = {
@@ -547,6 +554,51 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root) -> li
                 _Exe(path=path, real=found[0], elf=found[1], stamps=_stamps(libraries[lib], lib, ctx))
             )
     return exes
+
+
+def _with_table(exe: _Exe, ctx: _Context) -> _Exe:
+    """The executable with the module table it holds (QEMU's modinfo), read statically."""
+    try:
+        table = read_module_table(ctx.root.host(exe.real))
+    except ElfReadError as e:
+        ctx.notes.append(f"{exe.path}: its module table cannot be read: {e}")
+        return exe
+    name = posixpath.basename(exe.path)
+    target = name.removeprefix("qemu-system-") if name.startswith("qemu-system-") else None
+    return dataclasses.replace(exe, table=table, target=target)
+
+
+def _table_dependencies(exe: _Exe, ctx: _Context) -> Mapping[str, tuple[str, ...]] | None:
+    """The executable's own module dependencies, from the module table it holds; the layout's
+    are cross-checked against them (a warning names both)."""
+    if exe.table is None:
+        return None
+    deps = table_dependencies(exe.table)
+    for mid, needs in deps.items():
+        ours = ctx.loader.deps_of(mid)
+        if set(ours) != set(needs):
+            ctx.notes.append(
+                f"{exe.path}: its module table says {mid} needs {', '.join(needs) or 'nothing'}; "
+                f"the layout says {', '.join(ours) or 'nothing'}"
+            )
+    return deps
+
+
+def _never_loaded(exe: _Exe, present: Iterable[str]) -> dict[str, str]:
+    """Module -> why this emulator never loads it, from its module table: listed for another
+    target, or a device module (`hw-*`) the table does not list (QEMU finds device modules
+    through the table only)."""
+    if exe.table is None:
+        return {}
+    listed = {m.name: m for m in exe.table}
+    never = {}
+    for mid in present:
+        info = listed.get(mid)
+        if info is None and mid.startswith("hw-"):
+            never[mid] = "its module table does not list it (QEMU finds device modules only there)"
+        elif info is not None and exe.target is not None and info.arch and info.arch != exe.target:
+            never[mid] = f"its module table lists it for target {info.arch}, not {exe.target}"
+    return never
 
 
 def _helper_rows(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[ModuleVerdict]:
@@ -637,56 +689,78 @@ def check(
     )
 
 
-def _verdicts(exe: _Exe, dirs: list[str], ctx: _Context, judge: _Judge) -> list[ModuleVerdict]:
-    loader = ctx.loader
-    wanted = set(loader.known_modules or ())
-    for mid, deps in loader.dependencies.items():
-        wanted.add(mid)
-        wanted.update(deps)
-    found = find(dirs, ctx, wanted)
-    own: dict[str, tuple[Problem, ...]] = {}
-    for mid, files in found.files.items():
-        own[mid] = judge.judge(files[0]).problems
+class _Resolver:
+    """Whether each module loads: its own file's verdict, and its dependencies loading first,
+    transitively. Iterative, so long chains cannot exhaust the stack; a cycle does not load."""
 
-    loads: dict[str, bool] = {}
-    why: dict[str, list[Problem]] = {}
+    def __init__(
+        self,
+        files: Mapping[str, list[str]],
+        own: Mapping[str, tuple[Problem, ...]],
+        deps_of: Callable[[str], tuple[str, ...]],
+    ) -> None:
+        self.files = files
+        self.own = own
+        self.deps_of = deps_of
+        self.loads: dict[str, bool] = {}
+        self.why: dict[str, list[Problem]] = {}
 
-    def resolve(mid: str) -> bool:
-        """Whether `mid` loads: its own file and its dependencies, transitively (iterative, so
-        long chains cannot exhaust the stack; a cycle counts as not loading)."""
-        stack = [mid]
-        visiting: set[str] = set()
+    def resolve(self, mid: str) -> bool:
+        loads, stack, visiting = self.loads, [mid], set[str]()
         while stack:
             cur = stack[-1]
             if cur in loads:
                 stack.pop()
                 continue
-            if cur not in found.files:
+            if cur not in self.files:
                 loads[cur] = False
                 stack.pop()
                 continue
-            pending = [d for d in loader.deps_of(cur) if d not in loads and d not in visiting]
+            pending = [d for d in self.deps_of(cur) if d not in loads and d not in visiting]
             if pending and cur not in visiting:
                 visiting.add(cur)
                 stack.extend(pending)
                 continue
             visiting.discard(cur)
-            problems = list(own[cur])
-            for dep in loader.deps_of(cur):
-                if dep not in found.files:
+            problems = list(self.own[cur])
+            for dep in self.deps_of(cur):
+                if dep not in self.files:
                     problems.append(Problem("dependency", f"needs module {dep!r}, which is not installed"))
                 elif not loads.get(dep, False):
                     problems.append(Problem("dependency", f"needs module {dep!r}, which will not load"))
             loads[cur] = not problems
-            why[cur] = problems
+            self.why[cur] = problems
             stack.pop()
         return loads[mid]
 
+
+def _verdicts(exe: _Exe, dirs: list[str], ctx: _Context, judge: _Judge) -> list[ModuleVerdict]:
+    loader = ctx.loader
+    wanted = set(loader.known_modules or ())
+    for mid, deps in loader.dependencies.items():
+        if not any(c in mid for c in "*?["):
+            wanted.add(mid)
+        wanted.update(deps)
+    table_deps = _table_dependencies(exe, ctx)
+    if table_deps is not None:
+        wanted.update(table_deps)
+
+    def deps_of(mid: str) -> tuple[str, ...]:
+        return table_deps.get(mid, ()) if table_deps is not None else loader.deps_of(mid)
+
+    found = find(dirs, ctx, wanted)
+    never = _never_loaded(exe, found.files)
+    own: dict[str, tuple[Problem, ...]] = {}
+    for mid, files in found.files.items():
+        own[mid] = judge.judge(files[0]).problems
+        if mid in never:
+            own[mid] = (Problem("never-looked-up", f"{exe.path} never loads {mid}: {never[mid]}"), *own[mid])
+    resolver = _Resolver(found.files, own, deps_of)
     out: list[ModuleVerdict] = []
     for mid in sorted(found.files):
         files = found.files[mid]
-        ok = resolve(mid)
-        problems = list(why[mid])
+        ok = resolver.resolve(mid)
+        problems = list(resolver.why[mid])
         if not ok and own[mid]:
             good = next((f for f in files[1:] if not judge.judge(f).problems), None)
             if good is not None:
@@ -703,14 +777,6 @@ def _verdicts(exe: _Exe, dirs: list[str], ctx: _Context, judge: _Judge) -> list[
         )
     for path, reason in found.never:
         stem = posixpath.basename(path).split(".so")[0]
-        out.append(
-            ModuleVerdict(
-                module=stem,
-                file=path,
-                loads=False,
-                problems=(
-                    Problem("never-looked-up", f"{path}: the loader never looks this file up ({reason})"),
-                ),
-            )
-        )
+        problem = Problem("never-looked-up", f"{path}: the loader never looks this file up ({reason})")
+        out.append(ModuleVerdict(module=stem, file=path, loads=False, problems=(problem,)))
     return out

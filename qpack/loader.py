@@ -23,6 +23,8 @@ from qpack.inventory import Inventory, Progress, scan
 
 SearchKind = Literal["env", "relocated", "absolute"]
 Resolution = Literal["first-found", "register-all"]
+ModuleTable = Literal["qemu-modinfo"]
+MODULE_TABLES: tuple[ModuleTable, ...] = ("qemu-modinfo",)
 RESOLUTIONS: tuple[Resolution, ...] = ("first-found", "register-all")
 MAX_DEPTH = 8  # directory levels a register-all loader scans below a location
 
@@ -231,7 +233,9 @@ class Loader:
       is a loader too, and the stamp name is read from the library;
     - `helpers`: programs the loader runs, which must be where it looks for them;
     - `type_env`: module type -> a variable that, when set, names the only directory searched
-      for that type's modules (the file name's last segment is looked up there).
+      for that type's modules (the file name's last segment is looked up there);
+    - `module_table`: the kind of module table each executable holds, read statically where it
+      has one (`qemu-modinfo`: QEMU's per-target table of names, target and dependencies).
 
     `dependencies` and `recommends` keys may be globs (`storage-backend-*`): every module the
     glob matches has those dependencies.
@@ -254,6 +258,7 @@ class Loader:
     library: str | None = None
     helpers: tuple[Helper, ...] = ()
     type_env: Mapping[str, str] = field(default_factory=dict)
+    module_table: ModuleTable | None = None
 
     def deps_of(self, module_id: str) -> tuple[str, ...]:
         return _matching(self.dependencies, module_id)

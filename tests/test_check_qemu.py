@@ -262,3 +262,21 @@ def test_clean_prefix_checks_clean_through_the_cli(
     row = next(m for m in data["modules"] if m["module"] == "ui-curses")
     assert row["loads"] is False and [p["kind"] for p in row["problems"]] == ["other-build"]
     assert data["version"] == 1 and data["summary"]["problems"] >= 1
+
+
+def test_module_table_tells_what_an_emulator_never_loads(qemu_build: QemuBuild, tmp_path: Path) -> None:
+    """The x86_64 emulator's modinfo lists accel-tcg-i386 for target i386 and has no
+    hw-s390x-virtio-gpu-ccw: check says it never loads them, read from the executable itself;
+    and the layout's dependency list is cross-checked against the table."""
+    prefix = make_prefix(qemu_build, tmp_path / "prefix")
+    for name in ("accel-tcg-i386.so", "hw-s390x-virtio-gpu-ccw.so", "hw-display-virtio-gpu.so"):
+        shutil.copy2(qemu_build.root / "usr" / MODDIR / name, prefix / MODDIR)
+    report = check(prefix, load_layout("qemu").loader)
+    rows = {m.module: m for m in report.modules}
+    for mid, why in (("accel-tcg-i386", "for target i386"), ("hw-s390x-virtio-gpu-ccw", "does not list it")):
+        assert not rows[mid].loads
+        assert rows[mid].problems[0].kind == "never-looked-up" and why in rows[mid].problems[0].detail
+    assert rows["hw-display-virtio-gpu"].loads
+    # 7.2's table: hw-display-virtio-gpu-gl needs only hw-display-virtio-gpu; the layout adds
+    # ui-opengl (upstream since 2024): a warning names both.
+    assert any("hw-display-virtio-gpu-gl needs hw-display-virtio-gpu;" in w for w in report.warnings)
