@@ -129,12 +129,21 @@ def _choose(
                 continue
             why[name] = "unneeded"
             changed = True
+    return why, _kept(state, rdeps, why)
+
+
+def _kept(
+    state: InstalledSet, rdeps: dict[NormalizedName, set[NormalizedName]], why: dict[NormalizedName, str]
+) -> list[str]:
+    """Why each dependency of what goes, that would otherwise go too, stays."""
     kept: list[str] = []
     for name in sorted(state.dists):
         users = rdeps[name]
         if name in why or not users & set(why):
             continue
         if users - set(why):
+            if state.dists[name].requested:
+                continue  # it would stay anyway: nothing to say
             kept.append(
                 f"{state.describe(name)}: kept, still needed by {', '.join(sorted(users - set(why)))}"
             )
@@ -142,7 +151,7 @@ def _choose(
             kept.append(f"{state.describe(name)}: kept, it was installed on request")
         else:
             kept.append(f"{state.describe(name)}: kept (--keep-dependencies)")
-    return why, kept
+    return kept
 
 
 def _files_of(d: Distribution, state: InstalledSet) -> list[str]:

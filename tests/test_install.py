@@ -108,9 +108,20 @@ def verify_records(prefix: Path) -> int:
 # --------------------------------------------------------------------------- fixtures
 
 
+_WHEELS: dict[Path, Path] = {}
+
+
+def demo_wheels(demo_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo build split into wheels, version 1.0, once a session (the other test files of
+    qpack install share it through their own `demo_dist` fixtures)."""
+    if demo_build not in _WHEELS:
+        _WHEELS[demo_build] = split(demo_build, tmp_path_factory.mktemp("dist") / "v1", "1.0")
+    return _WHEELS[demo_build]
+
+
 @pytest.fixture(scope="session")
 def demo_dist(demo_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return split(demo_build, tmp_path_factory.mktemp("dist") / "v1", "1.0")
+    return demo_wheels(demo_build, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,242 @@
+"""`qpack uninstall` and `qpack list` on prefixes `qpack install` (or pip) filled from the demo's
+real wheels: the dependency policy, refusals, faults, and pip and qpack undoing each other's work.
+
+The policy tested: a distribution another installed one requires is not removed unless named
+too or `--with-dependents`; the dependencies of what goes are removed with it when nothing left
+needs them and they were installed only as dependencies (no REQUESTED file).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from qpack.cli import main
+from qpack.transaction import STATE_DIR
+from qpack.uninstall import UninstallError, uninstall
+
+from .conftest import make_venv
+from .test_install import demo_wheels, do_install, loaded, qpack, snapshot, split
+
+
+@pytest.fixture(scope="session")
+def demo_dist(demo_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return demo_wheels(demo_build, tmp_path_factory)
+
+
+LAYOUT = """\
+[layout]
+name = "demo-shared-gl"
+description = "the demo, where block-nfs needs ui-opengl too"
+extends = "demo"
+
+[modules.dependencies]
+"ui-gtk" = ["ui-opengl"]
+"audio-pa" = ["audio-alsa"]
+"block-nfs" = ["ui-opengl"]
+"""
+
+
+def names(prefix: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, bool | None]:
+    """`qpack list --json`: distribution -> whether its modules load."""
+    capsys.readouterr()
+    status = main(["list", "--prefix", str(prefix), "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert status == (0 if all(d["loads"] is not False for d in data["distributions"]) else 1)
+    return {d["name"]: d["loads"] for d in data["distributions"]}
+
+
+def test_a_dependency_goes_with_the_last_module_that_needs_it(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prefix = tmp_path / "p"
+    do_install(demo_dist, prefix, "ui-curses")
+    after_curses = snapshot(prefix)
+    do_install(demo_dist, prefix, "ui-gtk")
+    assert names(prefix, capsys) == {
+        "demo-core": None,
+        "demo-ui-curses": True,
+        "demo-ui-gtk": True,
+        "demo-ui-opengl": True,
+    }
+    assert main(["uninstall", "--prefix", str(prefix), "demo-ui-gtk", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [(r["name"], r["why"]) for r in report["removed"]] == [
+        ("demo-ui-gtk", "named"),
+        ("demo-ui-opengl", "unneeded"),
+    ]
+    assert loaded(prefix) == {"ui-curses"}
+    # Byte for byte what installing ui-curses alone gave: RECORDs, dist-info, empty directories.
+    assert snapshot(prefix) == after_curses
+
+
+def test_a_dependency_stays_while_another_module_needs_it(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    layout = tmp_path / "shared-gl.toml"
+    layout.write_text(LAYOUT)
+    dist = split(demo_build, tmp_path / "dist", "1.0", layout)
+    prefix = tmp_path / "p"
+    assert (
+        main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-gtk", "block-nfs"]) == 0
+    )
+    capsys.readouterr()
+    # The layout recorded at install time gives uninstall its module names: ui-gtk is demo-ui-gtk.
+    assert main(["uninstall", "--prefix", str(prefix), "ui-gtk"]) == 0
+    out = capsys.readouterr().out
+    assert "demo-ui-opengl 1.0: kept, still needed by demo-block-nfs" in out
+    assert (prefix / "lib/demo/ui/opengl.so").is_file()
+    assert not (prefix / "lib/demo/ui/gtk.so").exists()
+    assert main(["uninstall", "--prefix", str(prefix), "block-nfs"]) == 0
+    assert not (prefix / "lib/demo/ui/opengl.so").exists()  # the last user is gone: so is it
+
+
+def test_a_dependency_installed_on_request_stays(demo_dist: Path, tmp_path: Path) -> None:
+    prefix = tmp_path / "p"
+    do_install(demo_dist, prefix, "ui-opengl")
+    do_install(demo_dist, prefix, "ui-gtk")
+    report = uninstall(["demo-ui-gtk"], prefix)
+    assert [r.name for r in report.removed] == ["demo-ui-gtk"]
+    assert report.kept == ("demo-ui-opengl 1.0: kept, it was installed on request",)
+    assert loaded(prefix) == {"ui-opengl"}
+    report = uninstall(["demo-ui-opengl"], prefix)
+    assert [r.name for r in report.removed] == ["demo-ui-opengl"]
+
+
+def test_keep_dependencies(demo_dist: Path, tmp_path: Path) -> None:
+    prefix = tmp_path / "p"
+    do_install(demo_dist, prefix, "ui-gtk")
+    report = uninstall(["demo-ui-gtk"], prefix, keep_dependencies=True)
+    assert [r.name for r in report.removed] == ["demo-ui-gtk"]
+    assert loaded(prefix) == {"ui-opengl"}
+
+
+def test_what_others_depend_on_is_refused_unless_named_or_with_dependents(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "p"
+    empty.mkdir()
+    before_all = snapshot(empty)
+    do_install(demo_dist, empty, "ui-gtk", "audio-pa")
+    prefix = empty
+    before = snapshot(prefix)
+    assert main(["uninstall", "--prefix", str(prefix), "demo-ui-opengl"]) == 2
+    assert capsys.readouterr().err == (
+        "error: demo-ui-opengl: demo-ui-gtk 1.0 depends on it; name it too, or give --with-dependents\n"
+    )
+    assert main(["uninstall", "--prefix", str(prefix), "demo-core"]) == 2
+    assert "demo-core: demo-audio-alsa 1.0 depends on it" in capsys.readouterr().err
+    assert snapshot(prefix) == before
+    # Named together, both go.
+    assert main(["uninstall", "--prefix", str(prefix), "demo-ui-opengl", "demo-ui-gtk"]) == 0
+    assert loaded(prefix) == {"audio-pa", "audio-alsa"}
+    capsys.readouterr()
+    # The core with everything that depends on it: the prefix is as before the first install.
+    assert main(["uninstall", "--prefix", str(prefix), "demo-core", "--with-dependents", "--json"]) == 0
+    removed = json.loads(capsys.readouterr().out)["removed"]
+    assert {(r["name"], r["why"]) for r in removed} == {
+        ("demo-core", "named"),
+        ("demo-audio-pa", "dependent"),
+        ("demo-audio-alsa", "dependent"),
+    }
+    assert snapshot(prefix) == before_all == {}
+
+
+def test_unknown_names_and_module_ids(demo_dist: Path, tmp_path: Path) -> None:
+    prefix = tmp_path / "p"
+    do_install(demo_dist, prefix, "ui-curses")
+    with pytest.raises(
+        UninstallError, match=r"^ui-nope: neither an installed distribution nor an installed module"
+    ):
+        uninstall(["ui-nope"], prefix)
+    with pytest.raises(UninstallError, match=r"give -l LAYOUT to name modules"):
+        uninstall(["ui-curses"], prefix)  # no loader given to the library: names only
+    r = qpack("uninstall", "--prefix", str(prefix), "-l", "demo", "UI_Curses")
+    assert r.returncode == 0, r.stderr
+    assert loaded(prefix) == set()
+
+
+@pytest.mark.parametrize("after", [1, 2])
+def test_a_failed_uninstall_puts_everything_back(demo_dist: Path, tmp_path: Path, after: int) -> None:
+    prefix = tmp_path / "p"
+    do_install(demo_dist, prefix, "ui-gtk", "block-curl")
+    before = snapshot(prefix)
+
+    def fail(step: int) -> None:
+        if step == after:
+            raise RuntimeError("injected")
+
+    with pytest.raises(RuntimeError, match="injected"):
+        uninstall(["demo-ui-gtk", "demo-block-curl"], prefix, step_hook=fail)
+    assert snapshot(prefix) == before
+
+
+def test_a_killed_uninstall_is_undone_by_the_next_call(demo_dist: Path, tmp_path: Path) -> None:
+    prefix = tmp_path / "p"
+    do_install(demo_dist, prefix, "ui-gtk", "block-curl")
+    before = snapshot(prefix)
+    r = qpack("uninstall", "--prefix", str(prefix), "demo-ui-gtk", "demo-block-curl",
+              env={"QPACK_TEST_KILL_AFTER_WHEEL": "1"})  # fmt: skip
+    assert r.returncode == -9, r.stderr
+    half = snapshot(prefix)
+    assert "lib/demo/ui/gtk.so" not in half
+    assert f"{STATE_DIR}/backup/0" in half
+    r = qpack("list", "--prefix", str(prefix))
+    assert "undid the interrupted uninstall" in r.stderr
+    assert snapshot(prefix) == before
+
+
+def test_list_says_which_modules_will_not_load(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prefix = tmp_path / "p"
+    do_install(demo_dist, prefix, "ui-gtk")
+    (prefix / "lib/demo/ui/opengl.so").unlink()  # broken behind qpack's back
+    assert main(["list", "--prefix", str(prefix)]) == 1
+    rows = {line.split("\t")[0]: line.split("\t") for line in capsys.readouterr().out.splitlines()}
+    assert rows["demo-ui-gtk"][1:5] == ["1.0", "module", "ui-gtk", "no"]
+    assert "dependency: needs module 'ui-opengl', which is not installed" in rows["demo-ui-gtk"][5]
+    assert rows["demo-ui-opengl"][4] == "no"
+    assert rows["demo-core"][2] == "core"
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    assert main(["list", "--prefix", str(bare)]) == 2
+    assert "no installed distribution records its layout; give -l LAYOUT" in capsys.readouterr().err
+
+
+def test_pip_and_qpack_undo_each_others_installs(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    venv = tmp_path / "venv"
+    python = make_venv(venv)
+    assert main(["install", str(demo_dist), "-l", "demo", "--prefix", str(venv), "ui-gtk", "ui-curses"]) == 0
+    assert loaded(venv) == {"ui-gtk", "ui-opengl", "ui-curses"}
+
+    def pip(*args: str) -> str:
+        r = subprocess.run(
+            [str(python), "-m", "pip", "--disable-pip-version-check", *args],
+            capture_output=True, text=True, check=False, timeout=300,
+        )  # fmt: skip
+        assert r.returncode == 0, r.stdout + r.stderr
+        return r.stdout
+
+    # pip sees what qpack installed, and removes a module by its RECORD.
+    assert "demo-ui-curses 1.0" in pip("list").replace("  ", " ").replace("  ", " ")
+    pip("uninstall", "-y", "demo-ui-curses")
+    assert loaded(venv) == {"ui-gtk", "ui-opengl"}
+    # qpack removes what pip installed; installing through pip and qpack mixes.
+    pip("install", "--no-index", "--find-links", str(demo_dist), "demo-block-curl")
+    capsys.readouterr()
+    assert names(venv, capsys) == {
+        "demo-core": None,
+        "demo-block-curl": True,
+        "demo-ui-gtk": True,
+        "demo-ui-opengl": True,
+    }
+    assert main(["uninstall", "--prefix", str(venv), "demo-block-curl"]) == 0
+    assert loaded(venv) == {"ui-gtk", "ui-opengl"}
+    assert "demo-block-curl" not in pip("list")
+    pip("check")
