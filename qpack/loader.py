@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from qpack.errors import BuildError
 from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import Inventory, Progress, scan
 
@@ -294,6 +295,10 @@ class Loader:
         """Inventory of a build staged at `prefix` (default: this loader's), reading what the
         loader needs: the stamp symbol modules export and the stamp name executables hold."""
         pre = self.prefix if prefix is None else prefix
+        if not pre.startswith("/") or ".." in pre.split("/") or "\0" in pre:
+            raise BuildError(
+                f"--prefix {pre!r}: must be an absolute path without '..' (where the build was staged)"
+            )
         return scan(
             root,
             pre,

@@ -73,9 +73,19 @@ def _bad(version: str, why: str) -> VersionError:
     return VersionError(f"version {version!r} cannot be mapped to PEP 440: {why}")
 
 
+MAX_VERSION_LENGTH = 255  # dpkg and rpm take longer ones, but no real version comes near
+
+
 def to_pep440(version: str) -> str:  # noqa: PLR0912 - one branch per rule of the mapping, in the order the README gives
     """The PEP 440 form of a PEP 440, Debian or RPM version (see the module docstring)."""
-    text = version.strip()
+    if len(version) > MAX_VERSION_LENGTH:
+        raise VersionError(
+            f"version of {len(version)} characters: the limit is {MAX_VERSION_LENGTH} (README \"Limits\")"
+        )
+    if version != version.strip():
+        # Trimmed in wheels but kept raw in distro lists would be two versions of one build.
+        raise _bad(version, "it has leading or trailing white space")
+    text = version
     if not text:
         raise _bad(version, "it is empty")
     if not any(c in text for c in ":-~^"):
