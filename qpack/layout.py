@@ -11,7 +11,9 @@ which knows no TOML) and the packaging rules the planner reads.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import string
 import tomllib
 from collections.abc import Collection, Mapping
@@ -21,7 +23,17 @@ from typing import Any, Literal
 
 from qpack.errors import LayoutError
 from qpack.globs import GlobError, compile_glob, expand_prefix
-from qpack.loader import MAX_DEPTH, RESOLUTIONS, Helper, Loader, Naming, SearchKind, SearchLocation
+from qpack.loader import (
+    MAX_DEPTH,
+    MODULE_TABLES,
+    RESOLUTIONS,
+    Helper,
+    Loader,
+    ModuleTable,
+    Naming,
+    SearchKind,
+    SearchLocation,
+)
 
 SHIPPED_DIR = Path(__file__).parent / "layouts"
 
@@ -56,6 +68,12 @@ class PackageRule:
     # `(>> <upstream version>~)` for an arch:all sibling that binNMUs (`+bN` versions of the
     # arch packages) do not rebuild, e.g. qemu-system-data.
     pins: Mapping[str, PinKind] = field(default_factory=dict)
+    # A required sibling that other packages can stand in for, in distro lists: Debian's
+    # `qemu-system-x86 (= V) | qemu-system-arm (= V)`. Key: the sibling in `requires`.
+    alternatives: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Requirements outside the split, as the distro writes them: `adduser`, `logrotate`,
+    # `libfoo1 (>= 1.2) | libbar1`. Distro outputs carry them; wheels cannot.
+    depends: tuple[str, ...] = ()
 
 
 def _fnmatch_regex(glob: str) -> str:
@@ -95,6 +113,19 @@ class PerModule:
     renames: Mapping[str, str] = field(default_factory=dict)
     requires: tuple[str, ...] | None = None
     summary: str = ""
+    # More files of a module's package than the module: globs with {prefix}, {package},
+    # {module}, {type} and {name} (`{prefix}/share/doc/{package}/**`, a helper, a man page).
+    files: tuple[str, ...] = ()
+    depends: tuple[str, ...] = ()
+
+    def file_globs(self, package: str, mtype: str, name: str, module_id: str) -> tuple[str, ...]:
+        fill = {"{package}": package, "{module}": module_id, "{type}": mtype, "{name}": name}
+        out = []
+        for g in self.files:
+            for key, value in fill.items():
+                g = g.replace(key, value)
+            out.append(g)
+        return tuple(out)
 
     def package_name(self, mtype: str, name: str, module_id: str) -> tuple[str, str]:
         """(package name, the template key that produced it)."""
@@ -134,6 +165,9 @@ class Layout:
     exclusions: tuple[Exclusion, ...] = ()
     meta: Meta | None = None
     extends: tuple[Path, ...] = ()
+    # More base-system directories (build-root globs) that no package of this layout owns in
+    # RPM %dir lists: /etc/logrotate.d, another program's plugin directory...
+    system_dirs: tuple[str, ...] = ()
 
     @property
     def prefix(self) -> str:
@@ -169,10 +203,28 @@ def find_layout(spec: str | Path, relative_to: Path | None = None) -> Path:
     return path
 
 
+# Limits on what a layout may ask (README "Limits"): a layout is a small hand-written file.
+MAX_LAYOUT_BYTES = 1 << 20
+MAX_RULES = 10_000  # [[package]] plus [[exclude]] tables
+MAX_DEPENDENCY_CHAIN = 1_000
+
+
 def _read(path: Path) -> dict[str, Any]:
+    """The TOML of a layout file: a regular file of at most MAX_LAYOUT_BYTES, read without
+    blocking (a FIFO or a device such as /dev/zero is refused before it is opened)."""
     try:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise LayoutError([f"{path}: is a directory, not a layout file"])
+        if not stat.S_ISREG(st.st_mode):
+            raise LayoutError([f"{path}: not a regular file (a FIFO, socket or device): give a .toml file"])
+        if st.st_size > MAX_LAYOUT_BYTES:
+            raise LayoutError([f"{path}: layout file of {st.st_size} bytes; the limit is {MAX_LAYOUT_BYTES}"])
         with path.open("rb") as f:
-            return tomllib.load(f)
+            data = f.read(MAX_LAYOUT_BYTES + 1)
+        if len(data) > MAX_LAYOUT_BYTES:
+            raise LayoutError([f"{path}: layout file larger than {MAX_LAYOUT_BYTES} bytes"])
+        return tomllib.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise LayoutError([f"{path}: layout file not found"]) from None
     except IsADirectoryError:
@@ -183,6 +235,10 @@ def _read(path: Path) -> dict[str, Any]:
         raise LayoutError([f"{path}: not UTF-8 text"]) from None
     except tomllib.TOMLDecodeError as e:
         raise LayoutError([f"{path}: invalid TOML: {e}"]) from None
+    except RecursionError:
+        raise LayoutError([f"{path}: invalid TOML: nested too deeply"]) from None
+    except OSError as e:
+        raise LayoutError([f"{path}: cannot read layout file: {e.strerror}"]) from None
 
 
 def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -382,7 +438,11 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
     top = _Table(data, "", path, problems)
     top.allow(_TOP_KEYS)
     head = top.table("layout")
-    head.allow({"name", "description", "extends"})
+    head.allow({"name", "description", "extends", "system-dirs"})
+    rules = [data.get(k) for k in ("package", "exclude")]
+    count = sum(len(r) for r in rules if isinstance(r, list))
+    if count > MAX_RULES:
+        raise LayoutError([f"{path}: {count} [[package]] and [[exclude]] tables; the limit is {MAX_RULES}"])
     loader = _read_loader(top)
     packages = _read_packages(top, loader.prefix)
     per_module = _read_per_module(top, packages, loader.naming)
@@ -401,6 +461,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
         exclusions=exclusions,
         meta=meta,
         extends=extends,
+        system_dirs=head.file_globs(head.strings("system-dirs") or (), "system-dirs", loader.prefix),
     )
 
 
@@ -409,7 +470,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
 
 _LOADER_KEYS = {
     "prefix", "executables", "bindir", "naming", "types", "search", "stamp",
-    "resolution", "depth", "relocatable", "bundle", "library", "helpers", "by-type",
+    "resolution", "depth", "relocatable", "bundle", "library", "helpers", "by-type", "module-table",
 }  # fmt: skip
 
 
@@ -458,7 +519,16 @@ def _read_loader(top: _Table) -> Loader:
         library=library,
         helpers=_read_helpers(t),
         type_env=_read_type_env(t),
+        module_table=_read_module_table(t),
     )
+
+
+def _read_module_table(t: _Table) -> ModuleTable | None:
+    kind = t.string("module-table")
+    if kind is not None and kind not in MODULE_TABLES:
+        t.bad("module-table", f"must be one of {', '.join(MODULE_TABLES)}, got {kind!r}")
+        return None
+    return kind
 
 
 def _read_helpers(t: _Table) -> tuple[Helper, ...]:
@@ -710,7 +780,25 @@ def _read_dependencies(
         cycle = _find_cycle(deps)
         if cycle:
             t.bad(key, f"dependency cycle: {' -> '.join(cycle)}")
+        elif (depth := _longest_chain(deps)) > MAX_DEPENDENCY_CHAIN:
+            t.bad(key, f"a dependency chain of {depth} modules; the limit is {MAX_DEPENDENCY_CHAIN}")
     return dict(sorted(deps.items()))
+
+
+def _longest_chain(deps: Mapping[str, tuple[str, ...]]) -> int:
+    """The number of modules in the longest dependency chain (no cycles), found iteratively."""
+    length: dict[str, int] = {}
+    for start in deps:
+        stack = [start]
+        while stack:
+            node = stack[-1]
+            pending = [n for n in deps.get(node, ()) if n not in length]
+            if pending:
+                stack.extend(pending)
+                continue
+            length[node] = 1 + max((length[n] for n in deps.get(node, ())), default=0)
+            stack.pop()
+    return max(length.values(), default=0)
 
 
 def _find_cycle(deps: Mapping[str, tuple[str, ...]]) -> list[str] | None:
@@ -747,7 +835,9 @@ def _find_cycle(deps: Mapping[str, tuple[str, ...]]) -> list[str] | None:
 def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
     packages: list[PackageRule] = []
     for i, p in enumerate(top.tables("package", "[[package]]")):
-        p.allow({"name", "kind", "files", "modules", "tags", "rest", "requires", "summary", "pins"})
+        p.allow(
+            {"name", "kind", "files", "modules", "tags", "rest", "requires", "summary", "pins", "depends"}
+        )
         name = p.string("name")
         if name is None:
             p.bad("name", "missing")
@@ -764,7 +854,7 @@ def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
         rest = p.boolean("rest")
         if not (files or modules or tags or rest):
             p.bad(None, f"package {name!r} claims nothing: give files, modules, tags or rest = true")
-        requires = p.strings("requires")
+        requires, alternatives = _alternatives(p, p.strings("requires"))
         pins: dict[str, PinKind] = {}
         pins_t = p.table("pins")
         for dep, pin in pins_t.data.items():
@@ -786,6 +876,8 @@ def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
                 summary=p.string("summary", "") or "",
                 index=i,
                 pins=dict(sorted(pins.items())),
+                alternatives=alternatives,
+                depends=_depends(p),
             )
         )
     names = [p.name for p in packages]
@@ -803,6 +895,41 @@ def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
     return tuple(packages)
 
 
+_RELATION = re.compile(r"[A-Za-z0-9][A-Za-z0-9+._-]*(?::[a-z0-9]+)?(?: \((?:<<|<=|=|>=|>>) [^()\s]+\))?\Z")
+
+
+def _alternatives(
+    t: _Table, requires: tuple[str, ...] | None
+) -> tuple[tuple[str, ...] | None, dict[str, tuple[str, ...]]]:
+    """`requires` entries may be `a | b | c`: the first is the sibling (what wheels and the plan
+    require), the rest the packages that can stand in for it in distro lists."""
+    if requires is None:
+        return None, {}
+    first: list[str] = []
+    alternatives: dict[str, tuple[str, ...]] = {}
+    for j, entry in enumerate(requires):
+        names = [n.strip() for n in entry.split("|")]
+        if not all(_PACKAGE_NAME.match(n) for n in names):
+            t.bad(f"requires[{j}]", f"bad requirement {entry!r}: package names separated by '|'")
+            continue
+        first.append(names[0])
+        if len(names) > 1:
+            alternatives[names[0]] = tuple(names[1:])
+    return tuple(first), alternatives
+
+
+def _depends(t: _Table) -> tuple[str, ...]:
+    """`depends`: requirements outside the split, each `name`, `name (op version)` or such
+    alternatives joined by ` | ` (Debian's relation syntax, which RPM lists can also carry)."""
+    out = []
+    for j, entry in enumerate(t.strings("depends") or ()):
+        if "\n" in entry or not all(_RELATION.match(a.strip()) for a in entry.split("|")):
+            t.bad(f"depends[{j}]", f"bad requirement {entry!r}: e.g. 'adduser', 'libfoo1 (>= 1.2) | libbar1'")
+            continue
+        out.append(" | ".join(a.strip() for a in entry.split("|")))
+    return tuple(out)
+
+
 def _read_per_module(top: _Table, packages: tuple[PackageRule, ...], naming: Naming) -> PerModule | None:
     if "per-module" not in top.data:
         return None
@@ -810,7 +937,7 @@ def _read_per_module(top: _Table, packages: tuple[PackageRule, ...], naming: Nam
         top.bad("per-module", "must be a table")
         return None
     t = top.table("per-module")
-    t.allow({"name", "renames", "requires", "summary"})
+    t.allow({"name", "renames", "requires", "summary", "files", "depends"})
     template = t.string("name")
     if template is None:
         t.bad("name", "missing: a template such as 'qemu-{module}'")
@@ -830,8 +957,33 @@ def _read_per_module(top: _Table, packages: tuple[PackageRule, ...], naming: Nam
     if any(p.rest and p.kind == "group" for p in packages):
         top.bad("per-module", "a group with rest = true already takes every other module")
     return PerModule(
-        name=template, renames=renames, requires=t.strings("requires"), summary=t.string("summary", "") or ""
+        name=template,
+        renames=renames,
+        requires=t.strings("requires"),
+        summary=t.string("summary", "") or "",
+        files=_per_module_files(t),
+        depends=_depends(t),
     )
+
+
+def _per_module_files(t: _Table) -> tuple[str, ...]:
+    out = []
+    known = "(known: {prefix}, {package}, {module}, {type}, {name})"
+    for i, g in enumerate(t.strings("files") or ()):
+        filled = g
+        for key in ("{package}", "{module}", "{type}", "{name}"):
+            filled = filled.replace(key, "x")
+        expanded = expand_prefix(filled, "/usr")
+        if "{" in expanded or "}" in expanded:
+            t.bad(f"files[{i}]", f"bad glob {g!r}: unknown placeholder {known}")
+            continue
+        try:
+            compile_glob(expanded)
+        except GlobError as e:
+            t.bad(f"files[{i}]", f"bad glob {g!r}: {e}")
+            continue
+        out.append(g)
+    return tuple(out)
 
 
 def _name_template(t: _Table, template: str, key: str, naming: Naming, *, star: bool = False) -> None:
