@@ -12,14 +12,17 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qpack import __version__
 from qpack.console import PLAN_COLUMNS, Out, plan_rows
 from qpack.errors import PlanError, QpackError
 from qpack.inventory import Inventory
 from qpack.layout import Layout, load_layout, shipped_layouts
-from qpack.plan import Plan, make_plan
+from qpack.plan import Plan, Unclaimed, make_plan
+
+if TYPE_CHECKING:
+    from qpack.writers.tree import ListKind
 
 Handler = Callable[[argparse.Namespace, Out], int]
 
@@ -51,7 +54,21 @@ def load_inventory(args: argparse.Namespace, layout: Layout, out: Out) -> Invent
 
 def load_plan(args: argparse.Namespace, out: Out) -> Plan:
     layout = load_layout(args.layout)
-    return make_plan(load_inventory(args, layout, out), layout, unclaimed=args.unclaimed)
+    policy, core = unclaimed_policy(args.unclaimed)
+    return make_plan(load_inventory(args, layout, out), layout, unclaimed=policy, unclaimed_core=core)
+
+
+def unclaimed_policy(value: str) -> tuple[Unclaimed, str | None]:
+    """`--unclaimed error|core|core=NAME|drop` -> (policy, the core package NAME or None)."""
+    policy, sep, name = value.partition("=")
+    if policy == "core" and sep and name:
+        return "core", name
+    if not sep and value in _POLICIES:
+        return _POLICIES[value], None
+    raise QpackError(f"--unclaimed {value!r}: expected error, core, core=NAME or drop")
+
+
+_POLICIES: dict[str, Unclaimed] = {"error": "error", "core": "core", "drop": "drop"}
 
 
 def _warn_all(plan: Plan, out: Out) -> None:
@@ -87,7 +104,8 @@ def cmd_scan(args: argparse.Namespace, out: Out) -> int:
     owner: dict[str, str] = {}
     problems: list[str] = []
     try:
-        plan = make_plan(inventory, layout, unclaimed=args.unclaimed)
+        policy, core = unclaimed_policy(args.unclaimed)
+        plan = make_plan(inventory, layout, unclaimed=policy, unclaimed_core=core)
         owner = {c.path: c.package or "(excluded)" for c in plan.claims}
         modules = {m.path: m for m in plan.modules}
         warnings = list(plan.warnings)
@@ -201,11 +219,22 @@ def _write_tree(plan: Plan, args: argparse.Namespace, out: Out) -> None:
             version=args.version,
             force=args.force,
             resolve_libs=args.resolve_libs,
+            lists=_list_kinds(args.lists),
+            copy=args.copy,
             progress=progress,
         )
     for note in report.notes:
         out.warn(note)
     out.table("Packages", ("package", "files"), [(w.package, str(w.files)) for w in report.written])
+
+
+def _list_kinds(value: str) -> tuple[ListKind, ...]:
+    """`--lists debian,rpm` -> the list kinds asked for."""
+    names = [k.strip() for k in value.split(",") if k.strip()]
+    kinds: dict[str, ListKind] = {"debian": "debian", "rpm": "rpm"}
+    if not names or any(k not in kinds for k in names):
+        raise QpackError(f"--lists {value!r}: expected a comma-separated choice of debian, rpm")
+    return tuple(kinds[k] for k in dict.fromkeys(names))
 
 
 # `split --format F` -> the writer that writes F.
@@ -222,9 +251,15 @@ def cmd_split(args: argparse.Namespace, out: Out) -> int:
     # Cheap refusals first: a bad version or an output that cannot be used fails before a long
     # scan. A version that cannot be read as PEP 440, Debian or RPM is no good for distro lists.
     to_pep440(args.version)
+    _list_kinds(args.lists)
+    unclaimed_policy(args.unclaimed)
     check_output(Path(args.output), build_path(args), args.force)
     plan = load_plan(args, out)
     _warn_all(plan, out)
+    if plan.unclaimed:
+        out.table(
+            "Claimed by no rule, left out (--unclaimed drop)", ("file",), [(f,) for f in plan.unclaimed]
+        )
     WRITERS[args.format](plan, args, out)
     return 0
 
@@ -296,9 +331,10 @@ def _build_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--unclaimed",
-        choices=("error", "core", "drop"),
         default="error",
-        help="files no rule claims: fail (default), put them in the core package, or drop them",
+        metavar="error|core|core=NAME|drop",
+        help="files no rule claims: fail (default), put them in the core package (NAME: which one, "
+        "when the layout has several), or drop them (listed as unclaimed)",
     )
 
 
@@ -337,7 +373,20 @@ def parser() -> argparse.ArgumentParser:
         help="wheels: leave out (and list) files outside the prefix, such as /etc, instead of failing",
     )
     p.add_argument(
-        "--resolve-libs", choices=("dpkg", "rpm"), help="tree: map needed sonames to distro packages"
+        "--resolve-libs",
+        choices=("dpkg", "rpm"),
+        help="tree: map needed sonames to distro packages (dpkg: with dpkg-shlibdeps' minimum versions)",
+    )
+    p.add_argument(
+        "--lists",
+        default="debian,rpm",
+        metavar="debian,rpm",
+        help="tree: which file lists to write (default both): debian/*.install, rpm/*.files",
+    )
+    p.add_argument(
+        "--copy",
+        action="store_true",
+        help="tree: copy files instead of hard-linking them to the build (for packagers who strip or edit)",
     )
     p.set_defaults(func=cmd_split)
 

@@ -200,7 +200,7 @@ class _Replay:
     umask: int | None  # None: install_umask = 'preserve'
     items: dict[str, Installed]
     warnings: list[str]
-    problems: list[str]
+    missing: list[str]  # targets not built
 
     def dest(self, install_path: str) -> str:
         """minstall's get_destdir_path, relative to the DESTDIR."""
@@ -344,7 +344,7 @@ def _targets(r: _Replay, data: MesonObject) -> None:
         if not src.exists():
             if t.__dict__.get("optional"):
                 continue
-            r.problems.append(f"{src}: not built (run meson compile -C {r.builddir})")
+            r.missing.append(str(fname))
             continue
         src = _stampfile(src)
         system = t.__dict__.get("system", "linux")
@@ -375,12 +375,20 @@ def _targets(r: _Replay, data: MesonObject) -> None:
         for alias, to in (t.__dict__.get("aliases") or {}).items():
             link = r.dest(posixpath.join(outdir, alias))
             r.add(Installed(path=link, kind="symlink", target=to, tag="devel", what=what))
-    if stripped:
-        shown = ", ".join(stripped[:5]) + (f" and {len(stripped) - 5} more" if len(stripped) > 5 else "")
-        r.problems.append(
-            f"{r.builddir}: configured with -Dstrip=true: meson install would strip {shown}, which qpack "
-            "cannot do without running strip (reconfigure with -Dstrip=false, or split the installed tree)"
+    if r.missing:
+        raise BuildError(
+            f"{r.builddir}: not built yet (run meson compile -C {r.builddir}): {_some(r.missing)}"
         )
+    if stripped:
+        raise BuildError(
+            f"{r.builddir}: configured with -Dstrip=true: meson install would strip {_some(stripped)}, "
+            "which qpack cannot do without running strip (reconfigure with -Dstrip=false, "
+            "or split the installed tree)"
+        )
+
+
+def _some(items: list[str]) -> str:
+    return ", ".join(items[:5]) + (f" and {len(items) - 5} more" if len(items) > 5 else "")
 
 
 def _files(r: _Replay, data: MesonObject, key: str, headers: bool = False) -> None:
@@ -452,8 +460,6 @@ def replay_install(builddir: Path, data: MesonObject) -> tuple[str, list[Install
     _files(r, data, "data")
     _symlinks(r, data)
     _scripts(r, data)
-    if r.problems:
-        raise BuildError("\n".join(r.problems))
     return prefix, sorted(r.items.values(), key=lambda i: i.path), r.warnings
 
 

@@ -142,7 +142,7 @@ class Package:
     # How each required sibling is pinned in distro lists; unlisted ones are "exact".
     pins: Mapping[str, PinKind] = field(default_factory=dict)
     summary: str = ""
-    dirs: tuple[str, ...] = ()  # directories this package alone owns (RPM %dir)
+    dirs: tuple[str, ...] = ()  # directories this package owns (RPM %dir; see with_dirs)
     extras: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # meta only: extra -> packages
 
 
@@ -331,11 +331,24 @@ def claim(
 
 
 def apply_unclaimed(
-    found: _Claims, policy: Unclaimed, layout: Layout, module_at: Mapping[str, Module]
+    found: _Claims,
+    policy: Unclaimed,
+    layout: Layout,
+    module_at: Mapping[str, Module],
+    core: str | None = None,
+    warnings: list[str] | None = None,
 ) -> list[str]:
-    """The unclaimed policy: fail (`error`), give them to the core (`core`), or leave them out
-    but still list them (`drop`, so scripts see what was left out). Returns problems."""
+    """The unclaimed policy: fail (`error`), give them to a core package (`core`: the one named
+    by `core`, else the core `rest` package, else the first core package; with several core
+    packages a warning in `warnings` names the one chosen), or leave them out but still list
+    them (`drop`, so scripts see what was left out). Returns problems."""
     paths = found.unclaimed
+    cores = list(layout.core_packages())
+    if core is not None and core not in cores:
+        known = ", ".join(repr(c) for c in cores) or "none"
+        return [
+            f"--unclaimed core={core}: not a core package of layout {layout.name!r} (core packages: {known})"
+        ]
     if not paths:
         return []
     if policy == "error":
@@ -347,9 +360,14 @@ def apply_unclaimed(
         ]
     if policy == "core":
         rest_core = next((p.name for p in layout.packages if p.rest and p.kind == "core"), None)
-        target = rest_core or next(iter(layout.core_packages()), None)
+        target = core or rest_core or next(iter(cores), None)
         if target is None:
             return [f"--unclaimed core: layout {layout.name!r} has no core package"]
+        if core is None and len(cores) > 1 and warnings is not None:
+            warnings.append(
+                f"--unclaimed core: {len(paths)} file(s) claimed by no rule went to {target!r}, one of "
+                f"the core packages {', '.join(repr(c) for c in cores)}; --unclaimed core=NAME picks another"
+            )
         for path in paths:
             found.claims.append(
                 Claim(path, target, "--unclaimed core", module_at[path].id if path in module_at else None)
@@ -473,7 +491,9 @@ def meta_package(
     return package, warnings
 
 
-def make_plan(inventory: Inventory, layout: Layout, *, unclaimed: Unclaimed = "error") -> Plan:
+def make_plan(
+    inventory: Inventory, layout: Layout, *, unclaimed: Unclaimed = "error", unclaimed_core: str | None = None
+) -> Plan:
     """Which package owns each file of the build; raises PlanError listing every problem.
     The prefix is the one the build was scanned with (`inventory.prefix`)."""
     prefix = inventory.prefix
@@ -485,7 +505,7 @@ def make_plan(inventory: Inventory, layout: Layout, *, unclaimed: Unclaimed = "e
     items = (*inventory.files(), *inventory.empty_dirs())
     claims, claim_problems = claim(items, layout_rules(layout, prefix), module_at, layout, inventory.tags)
     problems += claim_problems
-    problems += apply_unclaimed(claims, unclaimed, layout, module_at)
+    problems += apply_unclaimed(claims, unclaimed, layout, module_at, unclaimed_core, warnings)
 
     packages, package_problems = build_packages(claims, layout, found.modules)
     problems += package_problems
@@ -515,8 +535,11 @@ def with_dirs(packages: list[Package], prefix: str) -> list[Package]:
     """Which package owns each directory (RPM `%dir`), never one of the base system's:
     - a directory whose files all belong to one package belongs to it;
     - a directory shared by several packages (QEMU's module dir: modules in many packages)
-      belongs to the one package that all of them are or require, directly or not, so that
-      installing any of them brings its owner; with no such package it stays unowned."""
+      belongs to the fewest packages such that each of them is or requires (directly or not)
+      one of the owners, so that installing any of them brings an owner: one package when
+      all of them require it; several when they do not (Debian's share/qemu, shared by
+      qemu-system-common and the arch:all qemu-system-data, neither requiring the other, is
+      owned by both, as RPM allows and Fedora's guidelines ask of unrelated packages)."""
     owner_of: dict[str, set[str]] = defaultdict(set)
     for p in packages:
         for f in p.files:
@@ -543,11 +566,21 @@ def with_dirs(packages: list[Package], prefix: str) -> list[Package]:
         if len(owners) == 1:
             dirs_of[next(iter(owners))].append(d)
             continue
-        common = set.intersection(*(closure(o) for o in owners))
-        if common:
-            # Prefer a package that has files there itself, then layout order.
-            best = min(common, key=lambda n: (n not in owners, order.get(n, len(order))))
+        closures = {o: closure(o) for o in owners}
+        uncovered = set(owners)
+        while uncovered:
+            # Greedy cover: the package most of the uncovered ones are or require; then one
+            # with files there itself; then layout order.
+            best = min(
+                set().union(*(closures[o] for o in uncovered)),
+                key=lambda n: (
+                    -sum(n in closures[o] for o in uncovered),
+                    n not in owners,
+                    order.get(n, len(order)),
+                ),
+            )
             dirs_of[best].append(d)
+            uncovered = {o for o in uncovered if best not in closures[o]}
     return [replace(p, dirs=tuple(sorted(dirs_of.get(p.name, [])))) for p in packages]
 
 
@@ -557,10 +590,11 @@ def plan_build(
     *,
     prefix: str | None = None,
     unclaimed: Unclaimed = "error",
+    unclaimed_core: str | None = None,
     progress: Progress | None = None,
 ) -> Plan:
     """Scan a staged build with the layout's loader (at `prefix`, default the layout's) and plan
     it: the load -> scan -> plan sequence every caller needs."""
     lay = layout if isinstance(layout, Layout) else load_layout(layout)
     inventory = lay.loader.scan(build, prefix, progress=progress)
-    return make_plan(inventory, lay, unclaimed=unclaimed)
+    return make_plan(inventory, lay, unclaimed=unclaimed, unclaimed_core=unclaimed_core)

@@ -570,12 +570,14 @@ def _public_library(soname: str, machine: str) -> bool | None:
         return None
 
 
-def _package_depends(
+def package_depends(
     files: Sequence[ElfImports],
     packages: Mapping[str, str | None],
     internal: set[str],
     db: DpkgData,
 ) -> DebianDepends:
+    """dpkg-shlibdeps for one package's ELF files: `packages` maps sonames to the installed
+    package shipping each; `internal` sonames (the build's own libraries) are left out."""
     merged = _Merged()
     notes: set[str] = set()
     for imp in files:
@@ -633,5 +635,5 @@ def debian_depends(
             for path in p.files
             if (e := by_path[path]).kind == "file" and e.elf is not None and e.elf.needed
         ]
-        out[p.name] = _package_depends(files, packages, internal, db)
+        out[p.name] = package_depends(files, packages, internal, db)
     return out

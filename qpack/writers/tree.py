@@ -34,21 +34,24 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from qpack.errors import BuildError, OutputError
 from qpack.inventory import CHUNK, Entry, Inventory
 from qpack.libdeps import Manager, PackageLibs, package_libs, packages_for_sonames
 from qpack.plan import Package, Plan
+from qpack.shlibs import DebianDepends, debian_depends, rpm_requires
 from qpack.writers import Progress, Report, Written, check_output
 from qpack.writers._atomic import atomic_dir
 
 # 2: file records are `Entry.to_json()`, as `scan --json` shows them ("kind", not "type").
 MANIFEST_VERSION = 2
 RESERVED = frozenset({"debian", "rpm", "manifest.json"})
+ListKind = Literal["debian", "rpm"]
+LISTS: tuple[ListKind, ...] = ("debian", "rpm")
 _LINK_FALLBACK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EACCES}
 
 
@@ -144,14 +147,23 @@ def requirements(package: Package, version: str) -> list[dict[str, str]]:
 # --------------------------------------------------------------------------- manifest
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Libraries:
+    """What the manifest says of each package's libraries, decided before anything is written."""
+
+    libs: Mapping[str, PackageLibs]
+    resolve_libs: Manager | None = None
+    resolved: Mapping[str, str | None] | None = None  # soname -> distro package
+    debian: Mapping[str, DebianDepends] | None = None  # with --resolve-libs dpkg
+    rpm: Mapping[str, tuple[str, ...]] | None = None  # when RPM lists are written
+
+
 def build_manifest(
-    plan: Plan,
-    version: str,
-    libs: dict[str, PackageLibs],
-    resolved: dict[str, str | None] | None,
-    resolve_libs: Manager | None,
+    plan: Plan, version: str, lib: _Libraries, lists: Mapping[str, Collection[str]]
 ) -> dict[str, Any]:
+    """The manifest; `lists` maps each list kind written to the packages that have one."""
     by_path = plan.inventory.by_path()
+    libs, resolved = lib.libs, lib.resolved
     packages = []
     for p in plan.packages:
         pl = libs[p.name]
@@ -182,6 +194,14 @@ def build_manifest(
                 {v for x in pl.external if (v := resolved.get(x.soname)) is not None}
             )
             entry["unresolved_libraries"] = [x.soname for x in pl.external if resolved.get(x.soname) is None]
+        if lib.debian is not None:
+            entry["debian_depends"] = lib.debian[p.name].depends
+        if lib.rpm is not None:
+            entry["rpm_requires"] = list(lib.rpm[p.name])
+        entry["lists"] = {
+            "debian": f"debian/{p.name}.install" if p.name in lists.get("debian", ()) else None,
+            "rpm": f"rpm/{p.name}.files" if p.name in lists.get("rpm", ()) else None,
+        }
         if p.kind == "meta":
             entry["extras"] = {k: list(v) for k, v in p.extras.items()}
         packages.append(entry)
@@ -190,9 +210,11 @@ def build_manifest(
         "package_version": version,
         "layout": plan.layout.name,
         "prefix": plan.prefix,
-        "resolve_libs": resolve_libs,
+        "resolve_libs": lib.resolve_libs,
+        "lists": sorted(lists),
         "packages": packages,
         "excluded": [{"path": x.path, "reason": x.reason} for x in plan.excluded],
+        "unclaimed": list(plan.unclaimed),
     }
 
 
@@ -207,13 +229,14 @@ class _TreeWriter:
         progress: Progress | None,
         total: int,
         inventory: Inventory | None = None,
+        copy: bool = False,
     ) -> None:
         self.root = root
         self.build = build
         self.inventory = inventory  # where each file's bytes are (Inventory.source), if not build/path
         self.progress = progress
         self.total = total
-        self.try_links = True
+        self.try_links = not copy
         self.linked = 0
         self.copied = 0
         self.made: set[str] = set()
@@ -316,37 +339,60 @@ def _write_text(path: Path, text: str) -> None:
 class TreeSpec:
     """Everything `write_tree` will write, decided and checked."""
 
-    install: Mapping[str, str]  # package -> debian/<package>.install text
-    rpm: Mapping[str, str]  # package -> rpm/<package>.files text
+    install: Mapping[str, str] | None  # package -> debian/<package>.install text (None: not asked)
+    rpm: Mapping[str, str] | None  # package -> rpm/<package>.files text; packages without files have none
     manifest: str
     notes: tuple[str, ...]
     total: int  # bytes of regular files to link or copy
 
 
-def _lists(plan: Plan, by_path: Mapping[str, Entry]) -> tuple[dict[str, str], dict[str, str], list[str]]:
-    """(dh_install lists, RPM lists, notes), refusing names a format cannot carry."""
-    install: dict[str, str] = {}
-    rpm: dict[str, str] = {}
-    notes: list[str] = []
+def _check_names(plan: Plan) -> None:
     for p in plan.packages:
         if p.name in RESERVED or "/" in p.name or p.name in (".", ".."):
             raise OutputError(f"package name {p.name!r} clashes with OUT/{p.name}; rename the package")
-        lines, compat13 = [], False
-        rlines = [rpm_files_line(d, directory=True) for d in p.dirs]
         for f in p.files:
             check_relpath(f)
+
+
+def debian_lists(plan: Plan) -> tuple[dict[str, str], list[str]]:
+    """(package -> its dh_install list, notes), refusing names dh_install cannot carry. A package
+    without files gets an empty list, which dh_install takes as installing nothing."""
+    install: dict[str, str] = {}
+    notes: list[str] = []
+    for p in plan.packages:
+        lines, compat13 = [], False
+        for f in p.files:
             line, needs = debian_install_line(f)
             lines.append(line)
             compat13 = compat13 or needs
-            rlines.append(rpm_files_line(f, directory=by_path[f].kind == "dir"))
         if compat13:
             notes.append(
                 f"debian/{p.name}.install uses ${{Space}}-style substitutions for unusual file names: "
                 "it needs debhelper compat 13 or later"
             )
         install[p.name] = "".join(x + "\n" for x in lines)
-        rpm[p.name] = "".join(x + "\n" for x in rlines)
-    return install, rpm, notes
+    return install, notes
+
+
+def rpm_lists(plan: Plan, by_path: Mapping[str, Entry]) -> tuple[dict[str, str], list[str]]:
+    """(package -> its `%files -f` list, notes), refusing names RPM cannot carry. A package
+    without files (the meta package) gets no list: rpmbuild refuses an empty `%files -f` file
+    ("Empty %files file"), and a bare `%files -n NAME` section builds it."""
+    rpm: dict[str, str] = {}
+    empty: list[str] = []
+    for p in plan.packages:
+        lines = [rpm_files_line(d, directory=True) for d in p.dirs]
+        lines += [rpm_files_line(f, directory=by_path[f].kind == "dir") for f in p.files]
+        if lines:
+            rpm[p.name] = "".join(x + "\n" for x in lines)
+        else:
+            empty.append(p.name)
+    notes = [
+        f"rpm/{n}.files not written: package {n!r} has no files (give it a bare `%files -n {n}`; "
+        "rpmbuild refuses an empty %files -f list)"
+        for n in empty
+    ]
+    return rpm, notes
 
 
 def _library_notes(plan: Plan, libs: Mapping[str, PackageLibs]) -> list[str]:
@@ -364,12 +410,13 @@ def _library_notes(plan: Plan, libs: Mapping[str, PackageLibs]) -> list[str]:
     return notes
 
 
-def tree_spec(plan: Plan, *, version: str, resolve_libs: Manager | None = None) -> TreeSpec:
-    """Decide and check everything a tree split writes; raises before anything is written."""
-    by_path = plan.inventory.by_path()
-    install, rpm, notes = _lists(plan, by_path)
+def _libraries(plan: Plan, resolve_libs: Manager | None, with_rpm: bool) -> tuple[_Libraries, list[str]]:
+    """Each package's library needs, resolved to distro packages (and Debian's versioned
+    Depends) when asked, and rpm's Requires when RPM lists are written. Returns (them, notes)."""
     libs = package_libs(plan)
+    notes: list[str] = []
     resolved: dict[str, str | None] | None = None
+    debian = None
     if resolve_libs is not None:
         wanted = {x.soname: x.machine for pl in libs.values() for x in pl.external}
         resolved = packages_for_sonames(wanted, resolve_libs)
@@ -379,8 +426,42 @@ def tree_spec(plan: Plan, *, version: str, resolve_libs: Manager | None = None) 
                 f"{len(missing)} library(ies) not provided by any installed {resolve_libs} package: "
                 + ", ".join(missing)
             )
+        if resolve_libs == "dpkg":
+            debian = debian_depends(plan, libs, resolved)
+            notes += [f"package {n!r}: {note}" for n, d in debian.items() for note in d.notes]
     notes += _library_notes(plan, libs)
-    manifest = build_manifest(plan, version, libs, resolved, resolve_libs)
+    lib = _Libraries(
+        libs=libs,
+        resolve_libs=resolve_libs,
+        resolved=resolved,
+        debian=debian,
+        rpm=rpm_requires(plan) if with_rpm else None,
+    )
+    return lib, notes
+
+
+def tree_spec(
+    plan: Plan, *, version: str, resolve_libs: Manager | None = None, lists: Collection[ListKind] = LISTS
+) -> TreeSpec:
+    """Decide and check everything a tree split writes; raises before anything is written.
+    Only the lists asked for are made, so a name RPM cannot carry does not stop Debian's."""
+    unknown = sorted(set(lists) - set(LISTS))
+    if unknown:
+        raise OutputError(f"unknown list kind(s) {', '.join(unknown)}: expected debian, rpm")
+    by_path = plan.inventory.by_path()
+    _check_names(plan)
+    notes: list[str] = []
+    install = rpm = None
+    if "debian" in lists:
+        install, more = debian_lists(plan)
+        notes += more
+    if "rpm" in lists:
+        rpm, more = rpm_lists(plan, by_path)
+        notes += more
+    lib, more = _libraries(plan, resolve_libs, with_rpm=rpm is not None)
+    notes += more
+    written = {k: set(v) for k, v in (("debian", install), ("rpm", rpm)) if v is not None}
+    manifest = build_manifest(plan, version, lib, written)
     return TreeSpec(
         install=install,
         rpm=rpm,
@@ -397,19 +478,23 @@ def write_tree(
     version: str,
     force: bool = False,
     resolve_libs: Manager | None = None,
+    lists: Collection[ListKind] = LISTS,
+    copy: bool = False,
     progress: Progress | None = None,
 ) -> TreeReport:
-    """Per-package trees, the dh_install and RPM lists and the manifest in `outdir`, atomically."""
+    """Per-package trees, the dh_install and/or RPM lists (`lists`) and the manifest in `outdir`,
+    atomically. Trees hard-link the build's files where they can; `copy` copies every file (for
+    packagers who strip or edit files in place, which would change the build through a link)."""
     outdir = Path(outdir)
     build = plan.inventory.root
     check_output(outdir, build, force)
-    spec = tree_spec(plan, version=version, resolve_libs=resolve_libs)
+    spec = tree_spec(plan, version=version, resolve_libs=resolve_libs, lists=lists)
     report = TreeReport(outdir, notes=list(spec.notes))
     by_path = plan.inventory.by_path()
     dir_modes = {e.path: e.mode for e in plan.inventory.entries if e.kind == "dir"}
 
     with atomic_dir(outdir, build=build, force=force) as tmp:
-        w = _TreeWriter(tmp, build, progress, spec.total, plan.inventory)
+        w = _TreeWriter(tmp, build, progress, spec.total, plan.inventory, copy=copy)
         try:
             for p in plan.packages:
                 (tmp / p.name).mkdir()
@@ -417,17 +502,18 @@ def write_tree(
                 for f in p.files:
                     w.write(p.name, by_path[f])
             w.apply_dir_modes(dir_modes)
-            (tmp / "debian").mkdir()
-            (tmp / "rpm").mkdir()
-            for p in plan.packages:
-                _write_text(tmp / "debian" / f"{p.name}.install", spec.install[p.name])
-                _write_text(tmp / "rpm" / f"{p.name}.files", spec.rpm[p.name])
+            for kind, texts, suffix in (("debian", spec.install, "install"), ("rpm", spec.rpm, "files")):
+                if texts is None:
+                    continue
+                (tmp / kind).mkdir()
+                for name, text in sorted(texts.items()):
+                    _write_text(tmp / kind / f"{name}.{suffix}", text)
             _write_text(tmp / "manifest.json", spec.manifest)
         except OSError as err:
             raise OutputError(f"{outdir}: cannot write output: {err.strerror} ({err.filename})") from None
         report.written = [Written(p.name, outdir / p.name, len(p.files)) for p in plan.packages]
         report.linked, report.copied = w.linked, w.copied
-    if report.copied and report.linked == 0:
+    if report.copied and report.linked == 0 and not copy:
         report.notes.append(
             f"{report.copied} file(s) copied: the output is on another filesystem than the build, "
             "so hard links were not possible"
