@@ -654,7 +654,7 @@ class InstallReport:
 
 
 def _jobs(
-    chosen: Sequence[tuple[CheckedWheel, bool]],
+    chosen: Sequence[tuple[WheelInfo, bool]],
     state: InstalledSet,
     loader: Loader | None,
     layout_ref: str | None,
@@ -662,11 +662,12 @@ def _jobs(
     markers: bool,
 ) -> list[_Job]:
     jobs = []
-    for w, asked in chosen:
-        have = state.dists.get(w.name)
-        if have is not None and have.parsed_version == w.info.version:
-            present.append((w.name, have.version))
+    for info, asked in chosen:
+        have = state.dists.get(info.name)
+        if have is not None and have.parsed_version == info.version:
+            present.append((info.name, have.version))
             continue
+        w = check_wheel(info)  # only what will be written is read whole
         targets_guess = _targets(w, state.schemes, ())
         r = roles(targets_guess, loader) if loader is not None else None
         requested = markers and (asked or bool(r is not None and r.executables))
@@ -706,7 +707,7 @@ def _ordered(jobs: list[_Job]) -> list[_Job]:
 
 
 def _transact(
-    chosen: Sequence[tuple[CheckedWheel, bool]],
+    chosen: Sequence[tuple[WheelInfo, bool]],
     prefix: str,
     root: Path,
     *,
@@ -767,7 +768,7 @@ def install(
     prefix. `step_hook(n)` is called after the n-th wheel is written (tests inject faults)."""
     dist = Path(dist_dir)
     dd = DistDir.read(dist)
-    chosen = [(check_wheel(w), asked) for w, asked in dd.choose(wanted, dist)]
+    chosen = dd.choose(wanted, dist)
     pre = program_prefix(prefix)
     rt = Path(root).absolute()
     done, present, warnings = _transact(
@@ -810,9 +811,7 @@ def install_wheels(
     installed there is refused (uninstall it first); `interpreter` and `installer_name` are
     kept for compatibility (scripts' `#!python` becomes `<target>/bin/python`)."""
     del interpreter, installer_name
-    chosen = []
-    for wp in wheel_paths:
-        chosen.append((check_wheel(read_wheel(Path(wp))), False))
+    chosen = [(read_wheel(Path(wp)), False) for wp in wheel_paths]
     target = Path(target).absolute()
     state_root = Path("/")
     prefix = program_prefix(target)

@@ -262,12 +262,19 @@ class Roles:
 
 
 def roles(files: Iterable[str], loader: Loader) -> Roles:
-    """Modules and loader executables among prefix-relative paths."""
+    """Modules and loader executables among prefix-relative paths: modules in the relocated
+    module directories (`lib/x86_64-linux-gnu/qemu/...`) or in the bundle directory next to
+    the executables (`bin/qemu-bundle/usr/lib/x86_64-linux-gnu/qemu/...`)."""
     files = list(files)
-    found = loader.find_modules(files, prefix="")
+    module_files = {m.id: m.path for m in loader.find_modules(files, prefix="").modules}
+    if loader.bundle is not None:
+        # <bindir>/<bundle>/<configured path>: where QEMU's get_relocated_path looks first.
+        bundle = posixpath.join(loader.bindir, loader.bundle) + "/"
+        inner = [f[len(bundle) :] for f in files if f.startswith(bundle)]
+        for m in loader.find_modules(inner, prefix=loader.prefix).modules:
+            module_files.setdefault(m.id, bundle + m.path)
     exe_res = [compile_glob(g) for g in loader.executable_globs("")]
     exes = tuple(sorted(f for f in files if any(r.match(f) for r in exe_res)))
-    module_files = {m.id: m.path for m in found.modules}
     return Roles(modules=tuple(sorted(module_files)), module_files=module_files, executables=exes)
 
 

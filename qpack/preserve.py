@@ -70,8 +70,19 @@ def fallback_dir(loader: Loader, pkgversion: str) -> str | None:
     return None
 
 
-def _module_dirs(loader: Loader, prefix: str) -> list[str]:
-    return [posixpath.join(prefix, loc.value) for loc in loader.search if loc.kind == "relocated"]
+def _module_dirs(root: Root, loader: Loader, prefix: str) -> list[str]:
+    """The prefix's module directories, as the relocated loader finds them: in the bundle
+    directory next to the executables when there is one, else under the prefix."""
+    dirs = []
+    bundle = posixpath.join(prefix, loader.bindir, loader.bundle) if loader.bundle else None
+    for loc in loader.search:
+        if loc.kind != "relocated":
+            continue
+        if bundle is not None and root.is_dir(bundle):
+            dirs.append(bundle + posixpath.join(loader.prefix, loc.value))
+        else:
+            dirs.append(posixpath.join(prefix, loc.value))
+    return dirs
 
 
 def _modules(root: Root, loader: Loader, prefix: str) -> dict[str, str]:
@@ -100,7 +111,7 @@ def _modules(root: Root, loader: Loader, prefix: str) -> dict[str, str]:
             if real is not None:
                 out.setdefault(sub, real)
 
-    for d in _module_dirs(loader, prefix):
+    for d in _module_dirs(root, loader, prefix):
         walk(d, "", 0)
     return out
 

@@ -10,7 +10,8 @@ present only while a transaction runs or after one was interrupted:
     .qpack/backup/<n>     the n-th file an uninstall removes, moved aside until the commit
 
 A transaction makes directories, creates files, moves files aside and removes directories, in
-that order, and only what its journal lists. Every file it creates is absent when the journal is
+that order, and only what its journal lists; everything reaches the disk (sync) before the
+commit marker is written. Every file it creates is absent when the journal is
 written (the callers check that under the lock), so undoing removes the files that exist (and
 their temporary siblings), puts moved files back (re-making removed directories with their
 modes) and removes the directories it made, deepest first, when empty. The next transaction, or
@@ -249,6 +250,9 @@ class Transaction:
 
     def commit(self) -> None:
         try:
+            # Every file written reaches the disk before the marker that makes it final: one
+            # sync for the whole transaction instead of one fsync per file (300 for QEMU's core).
+            os.sync()
             with open(self.state / COMMITTED, "wb") as f:
                 os.fsync(f.fileno())
             _fsync_dir(self.state)
@@ -281,7 +285,7 @@ class Transaction:
                 raise _oserror("cannot make the directory", e) from None
 
     def create(self, rel: str, stream: BinaryIO, *, executable: bool) -> tuple[str, int]:
-        """Write a new file from `stream` (temporary sibling, fsync, rename): its sha256 digest
+        """Write a new file from `stream` (temporary sibling, then rename): its sha256 digest
         (urlsafe base64 without padding, as RECORD spells it) and size."""
         if rel not in self._creates or rel in self._created:
             raise TransactionError(f"{rel}: not a file this transaction may write (or written twice)")
@@ -302,8 +306,6 @@ class Transaction:
                 if executable:
                     mode = os.fstat(f.fileno()).st_mode
                     os.fchmod(f.fileno(), stat.S_IMODE(mode) | ((mode & 0o444) >> 2))
-                f.flush()
-                os.fsync(f.fileno())
             os.rename(tmp, path)
         except OSError as e:
             raise _oserror("cannot write the file", e) from None
