@@ -265,7 +265,7 @@ def _run(argv: list[str], what: str, env: dict[str, str]) -> None:
 
 
 def _meson_install(project: Project, prefix: str, build_dir: str | None, stage: Path) -> None:
-    """meson setup (unless build_dir is configured already), compile, install --destdir stage.
+    """meson setup (unless build_dir is configured already), then install --destdir stage.
 
     The build directory is inside the source tree (build_dir, else a temporary `.qpack-build-*`
     removed afterwards): compilers record paths relative to it, so the same sources give the
@@ -284,12 +284,8 @@ def _meson_install(project: Project, prefix: str, build_dir: str | None, stage: 
         if not (bdir / "meson-private" / "coredata.dat").is_file():
             setup = [*meson, "setup", str(bdir), str(source), f"--prefix={prefix}", *project.meson_args]
             _run(setup, "meson setup", env)
-        _run([*meson, "compile", "-C", str(bdir)], "meson compile", env)
-        _run(
-            [*meson, "install", "-C", str(bdir), "--no-rebuild", "--destdir", str(stage)],
-            "meson install",
-            env,
-        )
+        # meson install compiles what is out of date first: one meson run, not two.
+        _run([*meson, "install", "-C", str(bdir), "--destdir", str(stage)], "meson install", env)
     finally:
         if not keep:
             shutil.rmtree(bdir, ignore_errors=True)
