@@ -4,6 +4,7 @@ The library API, imported lazily so that `qpack --version` and `import qpack` st
 
     layout = load_layout("qemu")                       # or a path to a .toml file
     plan = plan_build("BUILD", layout)                 # scan (layout.loader.scan) + make_plan
+    plan = make_plan(scan_meson("builddir", layout.loader), layout)   # a meson build, as installed
     write_wheels(plan, "dist", version="1.0")          # or write_tree(plan, "out", version=...)
     install_wheels(select("dist", ["ui-curses"]), "venv")
 
@@ -28,6 +29,7 @@ _API = {
     "Plan": "qpack.plan",
     "make_plan": "qpack.plan",
     "plan_build": "qpack.plan",
+    "scan_meson": "qpack.meson",
     "write_wheels": "qpack.writers.wheel",
     "write_tree": "qpack.writers.tree",
     "select": "qpack.install",
@@ -45,6 +47,7 @@ __all__ = [  # noqa: RUF022 - grouped as _API is: errors, layouts, loader, plans
     "Plan",
     "make_plan",
     "plan_build",
+    "scan_meson",
     "write_wheels",
     "write_tree",
     "select",
@@ -58,6 +61,7 @@ if TYPE_CHECKING:
     from qpack.inventory import Inventory
     from qpack.layout import Layout, find_layout, load_layout, shipped_layouts
     from qpack.loader import Loader
+    from qpack.meson import scan_meson
     from qpack.plan import Plan, make_plan, plan_build
     from qpack.writers.tree import write_tree
     from qpack.writers.wheel import write_wheels

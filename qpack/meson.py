@@ -216,6 +216,12 @@ class _Replay:
             return stat.S_IMODE(mode)
         return (0o777 if mode & 0o111 else 0o666) & ~self.umask
 
+    @property
+    def dir_mode(self) -> int:
+        """A directory meson makes (under its umask; with install_umask = 'preserve', the
+        installing process's, taken to be 022)."""
+        return 0o777 & ~(0o022 if self.umask is None else self.umask)
+
     def mode_for(self, own: int, install_mode: object) -> int:
         """minstall's set_mode: install_mode's permissions if it gives some, else sanitized."""
         if isinstance(install_mode, MesonObject) and install_mode.__dict__.get("perms_s") is not None:
@@ -239,7 +245,7 @@ class _Replay:
             )
         for parent in _parents(item.path):
             if parent not in self.items:
-                self.items[parent] = Installed(path=parent, kind="dir", mode=self.sanitized(0o777), what="")
+                self.items[parent] = Installed(path=parent, kind="dir", mode=self.dir_mode, what="")
             elif self.items[parent].kind != "dir":
                 raise BuildError(f"{parent}: meson would install it as a file and as a directory")
         self.items[item.path] = item
@@ -279,7 +285,7 @@ class _Replay:
         files_out, dirs_out = _excludes(exclude)
         if not src.is_dir():
             raise BuildError(f"{src}: meson would fail to install {what}: not a directory")
-        self.add(Installed(path=path, kind="dir", mode=self.sanitized(0o777), tag=tag, what=what))
+        self.add(Installed(path=path, kind="dir", mode=self.dir_mode, tag=tag, what=what))
         for dirpath, dirnames, filenames in os.walk(src):
             here = Path(dirpath)
             for d in sorted(dirnames):
@@ -417,7 +423,7 @@ def _emptydirs(r: _Replay, data: MesonObject) -> None:
         item = Installed(
             path=path,
             kind="dir",
-            mode=r.mode_for(0o777, d.__dict__.get("install_mode")),
+            mode=r.mode_for(r.dir_mode, d.__dict__.get("install_mode")),
             tag=_tag(d),
             what="emptydir",
         )
@@ -580,8 +586,10 @@ class _Sources(dict[str, Path]):
     """Inventory.sources of a meson build; owns the temporary directory of its prepared copies,
     removed when the inventory is (or at exit)."""
 
-    workdir: Path | None = None
-    _lock = threading.Lock()
+    def __init__(self) -> None:
+        super().__init__()
+        self.workdir: Path | None = None
+        self._lock = threading.Lock()
 
     def prepared(self, name: str) -> Path:
         with self._lock:
