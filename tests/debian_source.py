@@ -328,3 +328,13 @@ def library_depends(build: Build, package: str, not_libraries: set[str]) -> list
 
 def all_library_depends(build: Build, not_libraries: set[str]) -> set[str]:
     return {n for pkg in build.debs for n in library_depends(build, pkg, not_libraries)}
+
+
+def external_depends(build: Build, package: str, names: set[str]) -> list[str]:
+    """Debian's Depends of `package` on the packages `names` (those that ship no library), as
+    written, in Debian's order."""
+    return [
+        " | ".join(alts)
+        for alts in relations(build.debs[package], "Depends")
+        if relation_name(alts[0]) in names
+    ]

@@ -171,6 +171,14 @@ def test_sibling_requirements_are_debians_depends(build: ds.Build, split: Split)
         assert ours == debians, pkg
 
 
+def test_external_requirements_are_debians_other_depends(build: ds.Build, split: Split) -> None:
+    """The layout's `depends`: Debian's Depends on packages outside the source that ship no
+    library, as Debian writes them."""
+    manifest = split.manifest()
+    for pkg in PACKAGES:
+        assert manifest[pkg]["depends"] == ds.external_depends(build, pkg, NOT_LIBRARIES), pkg
+
+
 def test_library_requirements_are_debians_library_depends(build: ds.Build, tmp_path: Path) -> None:
     wanted = ds.all_library_depends(build, NOT_LIBRARIES)
     missing = sorted(p for p, ok in ds.installed_status(sorted(wanted)).items() if not ok)

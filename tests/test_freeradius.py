@@ -176,6 +176,14 @@ def test_sibling_requirements_are_debians_depends(build: ds.Build, split: Split)
     assert differ == expected
 
 
+def test_external_requirements_are_debians_other_depends(build: ds.Build, split: Split) -> None:
+    """The layout's `depends`: Debian's Depends on packages outside the source that ship no
+    library, as Debian writes them."""
+    manifest = split.manifest()
+    for pkg in PACKAGES:
+        assert manifest[pkg]["depends"] == ds.external_depends(build, pkg, NOT_LIBRARIES), pkg
+
+
 def test_library_requirements_are_debians_library_depends(build: ds.Build, tmp_path: Path) -> None:
     wanted = ds.all_library_depends(build, NOT_LIBRARIES)
     missing = sorted(p for p, ok in ds.installed_status(sorted(wanted)).items() if not ok)
@@ -261,3 +269,132 @@ def test_the_same_build_check_is_a_magic_number_of_the_version(build: ds.Build) 
     assert not any(top[name] in magics for name in top if is_driver[name])
     if build.version == CHECKED_VERSION:
         assert sum(is_driver.values()) == 17  # 9 EAP methods, 6 SQL and 2 cache drivers
+
+
+# --------------------------------------------------------------------------- the real server
+
+RADIUSD_CONF = """\
+prefix = /usr
+raddbdir = {raddb}
+libdir = /nonexistent
+run_dir = {raddb}
+logdir = {raddb}
+log {{
+  destination = stdout
+}}
+modules {{
+  pap {{
+  }}
+}}
+server default {{
+  listen {{
+    type = auth
+    ipaddr = 127.0.0.1
+    port = 18120
+  }}
+  authorize {{
+    pap
+  }}
+  authenticate {{
+    Auth-Type PAP {{
+      pap
+    }}
+  }}
+}}
+"""
+
+
+def _radiusd_check(root: Path, raddb: Path, fr_library_path: str) -> subprocess.CompletedProcess[str]:
+    """The real server's configuration check (`freeradius -XC`), which loads rlm_pap, run from
+    the extracted tree: its libraries through LD_LIBRARY_PATH (its RUNPATH is the installed
+    /usr/lib/freeradius), its modules through FR_LIBRARY_PATH (host paths inside `root`)."""
+    raddb.mkdir()
+    (raddb / "radiusd.conf").write_text(RADIUSD_CONF.format(raddb=raddb))
+    (raddb / "clients.conf").write_text("")
+    dirs = ":".join(f"{root}{d}" for d in fr_library_path.split(":"))
+    return subprocess.run(
+        [
+            str(root / "usr/sbin/freeradius"),
+            "-XC",
+            "-xx",
+            "-d",
+            str(raddb),
+            "-D",
+            str(root / "usr/share/freeradius"),
+        ],
+        env={"PATH": "/usr/bin:/bin", "LD_LIBRARY_PATH": str(root / MODDIR), "FR_LIBRARY_PATH": dirs},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _with_bad_pap(build: ds.Build, tmp_path: Path, change: str) -> Path:
+    """A copy of the tree with a second rlm_pap.so in /opt/bad: one that cannot load (its libc
+    renamed) or one of another version (its magic changed to 3.2.2's)."""
+    root = tmp_path / "root"
+    shutil.copytree(build.root, root, symlinks=True)
+    (root / "opt/bad").mkdir(parents=True)
+    bad = root / "opt/bad/rlm_pap.so"
+    shutil.copy2(root / MODDIR / "rlm_pap.so", bad)
+    data = bad.read_bytes()
+    if change == "unloadable":
+        assert data.count(b"libc.so.6\0") == 1
+        bad.write_bytes(data.replace(b"libc.so.6\0", b"libq.so.6\0"))
+    else:
+        magic = struct.pack("<Q", _module_struct_head(bad))
+        assert data.count(magic) == 1
+        bad.write_bytes(data.replace(magic, struct.pack("<Q", 0xF03020200000)))
+    return root
+
+
+@pytest.fixture(scope="module")
+def runs_here(build: ds.Build) -> None:
+    wanted = ds.library_depends(build, "freeradius", NOT_LIBRARIES)
+    missing = sorted(p for p, ok in ds.installed_status(wanted).items() if not ok)
+    if missing:
+        pytest.skip(f"the server's libraries are not installed here: apt-get install {' '.join(missing)}")
+
+
+@pytest.mark.usefixtures("runs_here")
+def test_real_server_takes_the_first_copy_that_loads_where_check_stops_at_the_first(
+    build: ds.Build, tmp_path: Path
+) -> None:
+    """fr_dlopenext tries each FR_LIBRARY_PATH directory until dlopen() succeeds: a copy that
+    cannot load does not hide a good one after it. qpack's `first-found` stops at the first
+    existing file and calls the module not loading (`shadowed`): the format needs a resolution
+    "first that loads" to say FreeRADIUS (see the layout's header)."""
+    root = _with_bad_pap(build, tmp_path, "unloadable")
+    r = _radiusd_check(root, tmp_path / "raddb", "/opt/bad:/usr/lib/freeradius")
+    out = r.stdout + r.stderr
+    assert r.returncode == 0 and "Configuration appears to be OK" in out, out
+    assert "Loading rlm_pap failed: libq.so.6" in out
+    assert f"Loading rlm_pap with path: {root}/{MODDIR}/rlm_pap.so" in out
+
+    _, report = _check(root, "--env", "FR_LIBRARY_PATH=/opt/bad:/usr/lib/freeradius")
+    pap = next(m for m in report["modules"] if m["module"] == "rlm-pap")
+    assert pap["file"] == "/opt/bad/rlm_pap.so" and not pap["loads"]
+    assert "shadowed" in {p["kind"] for p in pap["problems"]}
+
+
+@pytest.mark.usefixtures("runs_here")
+def test_real_server_refuses_another_versions_module_which_check_cannot_see(
+    build: ds.Build, tmp_path: Path
+) -> None:
+    """A module that dlopen()s but carries another version's magic is refused, and the search
+    stops there: "Application and rlm_pap magic number (commit) mismatch" (MAGIC_COMMIT covers
+    the low 32 bits, where HEXIFY3 puts the last version digits). Without a stamp the format can
+    say, qpack check calls it loading."""
+    root = _with_bad_pap(build, tmp_path, "other-version")
+    r = _radiusd_check(root, tmp_path / "raddb", "/opt/bad:/usr/lib/freeradius")
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out
+    assert (
+        "Application and rlm_pap magic number (commit) mismatch.  application: 20100000 module: 20200000"
+        in out
+    )
+
+    _, report = _check(root, "--env", "FR_LIBRARY_PATH=/opt/bad:/usr/lib/freeradius")
+    pap = next(m for m in report["modules"] if m["module"] == "rlm-pap")
+    assert pap["file"] == "/opt/bad/rlm_pap.so" and pap["loads"]
