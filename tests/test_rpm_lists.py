@@ -123,12 +123,17 @@ def test_rpmbuild_builds_every_package_of_the_demo_split(demo_build: Path, tmp_p
 
 
 @pytest.mark.qemu
-def test_rpmbuild_builds_every_package_of_debians_qemu_split(qemu_build: QemuBuild, tmp_path: Path) -> None:
+@pytest.mark.parametrize("layout", ["qemu-debian", "qemu"])
+def test_rpmbuild_builds_every_package_of_the_qemu_split(
+    layout: str, qemu_build: QemuBuild, tmp_path: Path
+) -> None:
+    """Debian's split (six packages) and the neutral one (qemu-core, a package per module and
+    the meta package `qemu`, built from a bare %files)."""
     if not re.match(r"(\d+:)?7\.2[+.~-]", qemu_build.version):
         pytest.skip(f"the downloaded QEMU is {qemu_build.version}, not bookworm's 7.2")
     out = tmp_path / "out"
     r = run_qpack(
-        "split", str(qemu_build.root), "-l", "qemu-debian", "--version", qemu_build.version,
+        "split", str(qemu_build.root), "-l", layout, "--version", qemu_build.version,
         "--format", "tree", "-o", str(out), "--lists", "rpm",
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
@@ -136,9 +141,15 @@ def test_rpmbuild_builds_every_package_of_debians_qemu_split(qemu_build: QemuBui
     built, rb = rpmbuild(out, qemu_build.root, tmp_path)
     assert rb.returncode == 0, rb.stderr[-3000:]
     check_rpms(out, built)
+    block = rpm_query(
+        built["qemu-block-extra" if layout == "qemu-debian" else "qemu-block-curl"], "--requires"
+    )
+    assert "libcurl-gnutls.so.4()(64bit)" in block and "libc.so.6(GLIBC_2.14)(64bit)" in block
+    if layout == "qemu":
+        assert rpm_query(built["qemu"], "--list") == ["(contains no files)"]
+        assert len(built) > 30
+        return
     # usr/share/qemu holds files of qemu-system-common and the arch:all qemu-system-data, neither
     # requiring the other: both own it, so installing either leaves no unowned directory.
     owners = sorted(n for n, rpm in built.items() if "/usr/share/qemu" in rpm_query(rpm, "--list"))
     assert owners == ["qemu-system-common", "qemu-system-data"]
-    block = rpm_query(built["qemu-block-extra"], "--requires")
-    assert "libcurl-gnutls.so.4()(64bit)" in block and "libc.so.6(GLIBC_2.14)(64bit)" in block
