@@ -338,3 +338,12 @@ def external_depends(build: Build, package: str, names: set[str]) -> list[str]:
         for alts in relations(build.debs[package], "Depends")
         if relation_name(alts[0]) in names
     ]
+
+
+def library_relations(build: Build, package: str, not_libraries: set[str]) -> set[str]:
+    """Debian's Depends of `package` on library packages (what dpkg-shlibdeps wrote), as written."""
+    return {
+        " | ".join(alts)
+        for alts in relations(build.debs[package], "Depends")
+        if relation_name(alts[0]) not in build.debs and relation_name(alts[0]) not in not_libraries
+    }

@@ -190,6 +190,9 @@ def test_library_requirements_are_debians_library_depends(build: ds.Build, tmp_p
     manifest = _split(build, tmp_path / "out", "--resolve-libs", "dpkg").manifest()
     for pkg in PACKAGES:
         assert manifest[pkg]["unresolved_libraries"] == [], pkg
+        # With versions too, as dpkg-shlibdeps wrote them from the libraries' symbols files.
+        ours = set(filter(None, manifest[pkg]["debian_depends"].split(", ")))
+        assert ours == ds.library_relations(build, pkg, NOT_LIBRARIES), pkg
         assert manifest[pkg]["library_packages"] == ds.library_depends(build, pkg, NOT_LIBRARIES), pkg
     # A plugin linking another plugin by its SONAME (lib02_imap_acl_plugin.so needs
     # lib01_acl_plugin.so) links the build, not a library to depend on.

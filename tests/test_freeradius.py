@@ -195,6 +195,9 @@ def test_library_requirements_are_debians_library_depends(build: ds.Build, tmp_p
     manifest = _split(build, tmp_path / "out", "--resolve-libs", "dpkg").manifest()
     for pkg in PACKAGES:
         assert manifest[pkg]["unresolved_libraries"] == [], pkg
+        # With versions too, as dpkg-shlibdeps wrote them from the libraries' symbols files.
+        ours = set(filter(None, manifest[pkg]["debian_depends"].split(", ")))
+        assert ours == ds.library_relations(build, pkg, NOT_LIBRARIES), pkg
         assert manifest[pkg]["library_packages"] == sorted(ds.library_depends(build, pkg, NOT_LIBRARIES)), pkg
     # Modules link the server's symbols without DT_NEEDED: no bogus library needs from them.
     sonames = {x["soname"] for x in manifest["freeradius"]["libraries"]["external"]}
