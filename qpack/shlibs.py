@@ -431,6 +431,13 @@ class DpkgData:
     admindir: Path = field(default_factory=lambda: Path(os.environ.get("DPKG_ADMINDIR", "/var/lib/dpkg")))
     confdir: Path = Path("/etc/dpkg")
     _symbols: dict[Path, dict[str, SymbolsObject]] = field(default_factory=dict)
+    _public: dict[tuple[str, str], bool | None] = field(default_factory=dict)
+
+    def public_library(self, soname: str, machine: str) -> bool | None:
+        """Whether the host's library for `soname` has a SONAME (cached; see _public_library)."""
+        if (soname, machine) not in self._public:
+            self._public[soname, machine] = _public_library(soname, machine)
+        return self._public[soname, machine]
 
     def control_file(self, package: str, kind: str, arch: str | None) -> Path | None:
         names = [f"{package}.{kind}"]
@@ -594,7 +601,7 @@ def package_depends(
                 continue
             dep = db.shlibs(pkg, soname, arch)
             if dep is not None:
-                if _public_library(soname, imp.machine) is not False:
+                if db.public_library(soname, imp.machine) is not False:
                     for sub in re.split(r",\s*", dep):
                         merged.deps[sub] = ""
             elif split_soname(soname) is not None:
