@@ -17,7 +17,9 @@ id. The file taken is then judged as the loader and the dynamic linker would jud
 - `never-looked-up`: a `.so` in a search location under a name the loader never asks for;
 - `duplicate`: two files in one location give one module to a `register-all` loader, which
   depends on directory order to pick one;
-- `missing-helper`: a program the loader runs is not where it looks for it.
+- `missing-helper`: a program the loader runs is not where it looks for it;
+- `version` (added by `qpack.upgrades`, not judged here): the module's distribution has
+  another version than the installed core's.
 
 This module imports the loader model and the ELF readers, never the plan: a check has no
 packaging policy and works on any prefix, however the modules got there. Nothing from the
@@ -55,6 +57,7 @@ ProblemKind = Literal[
     "never-looked-up",
     "duplicate",
     "missing-helper",
+    "version",  # not the loader's: qpack.upgrades, from the installed distributions' metadata
 ]
 PROBLEM_KINDS: tuple[ProblemKind, ...] = (
     "other-build",
@@ -66,6 +69,7 @@ PROBLEM_KINDS: tuple[ProblemKind, ...] = (
     "never-looked-up",
     "duplicate",
     "missing-helper",
+    "version",
 )
 
 
@@ -342,7 +346,7 @@ def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
                 if parsed is not None and parsed[0] == mtype:
                     _sort(found, posixpath.join(d, rel), rel, ctx, seen_here, wanted, {}, parsed)
                     break
-    if loader.resolution == "first-found":
+    if loader.resolution != "register-all":
         for mid in sorted(wanted):
             parsed = found.types.get(mid) or naming.split_id(mid)
             if parsed is None:
@@ -390,7 +394,7 @@ def _sort(
         found.never.append((path, f"module {mid!r} is not one the loader knows"))
         return
     found.types.setdefault(mid, parsed)
-    if loader.resolution == "first-found":
+    if loader.resolution != "register-all":
         wanted.add(mid)
     elif ctx.root.is_file(path):
         if mid in seen_here:
@@ -734,6 +738,23 @@ class _Resolver:
         return loads[mid]
 
 
+# What the dynamic linker refuses (dlopen fails): a first-loadable loader moves on to the next file.
+_DLOPEN_FAILURES = frozenset({"unreadable", "machine", "missing-library"})
+
+
+def _take_first_loadable(found: _Found, own: dict[str, tuple[Problem, ...]], judge: _Judge) -> None:
+    """Put first, for each module, the first file that dlopen would accept: the loader tries
+    the candidates in order and passes over those the dynamic linker refuses."""
+    for mid, files in found.files.items():
+        for i, path in enumerate(files):
+            problems = judge.judge(path).problems
+            if not any(p.kind in _DLOPEN_FAILURES for p in problems):
+                if i:
+                    found.files[mid] = [path, *files[:i], *files[i + 1 :]]
+                    own[mid] = problems
+                break
+
+
 def _verdicts(exe: _Exe, dirs: list[str], ctx: _Context, judge: _Judge) -> list[ModuleVerdict]:
     loader = ctx.loader
     wanted = set(loader.known_modules or ())
@@ -753,8 +774,10 @@ def _verdicts(exe: _Exe, dirs: list[str], ctx: _Context, judge: _Judge) -> list[
     own: dict[str, tuple[Problem, ...]] = {}
     for mid, files in found.files.items():
         own[mid] = judge.judge(files[0]).problems
-        if mid in never:
-            own[mid] = (Problem("never-looked-up", f"{exe.path} never loads {mid}: {never[mid]}"), *own[mid])
+    if loader.resolution == "first-loadable":
+        _take_first_loadable(found, own, judge)
+    for mid in never:
+        own[mid] = (Problem("never-looked-up", f"{exe.path} never loads {mid}: {never[mid]}"), *own[mid])
     resolver = _Resolver(found.files, own, deps_of)
     out: list[ModuleVerdict] = []
     for mid in sorted(found.files):

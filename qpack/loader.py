@@ -23,10 +23,10 @@ from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import Inventory, Progress, scan
 
 SearchKind = Literal["env", "relocated", "absolute"]
-Resolution = Literal["first-found", "register-all"]
+Resolution = Literal["first-found", "first-loadable", "register-all"]
 ModuleTable = Literal["qemu-modinfo"]
 MODULE_TABLES: tuple[ModuleTable, ...] = ("qemu-modinfo",)
-RESOLUTIONS: tuple[Resolution, ...] = ("first-found", "register-all")
+RESOLUTIONS: tuple[Resolution, ...] = ("first-found", "first-loadable", "register-all")
 MAX_DEPTH = 8  # directory levels a register-all loader scans below a location
 
 _PKGVERSION_UNSAFE = re.compile(r"[^A-Za-z0-9+\-.~]")
@@ -221,8 +221,11 @@ class Loader:
       fixed table; None when any name fitting `naming` is looked up;
     - `resolution`: `first-found` (each module is looked up by name through the locations in
       order; the first existing file wins and the search stops there, even if it then fails to
-      load: QEMU 7.2 and later) or `register-all` (every module file in every location is
-      registered, in order; a module id seen twice keeps the first: plugin registries);
+      load: QEMU 7.2 and later), `first-loadable` (looked up the same way, but a file the
+      dynamic linker refuses is passed over for the next one, as a loader that tries dlopen on
+      each candidate does: FreeRADIUS; a same-build check failing still stops it) or
+      `register-all` (every module file in every location is registered, in order; a module id
+      seen twice keeps the first: plugin registries);
     - `depth`: how many directory levels below a location `register-all` scans (beyond the
       levels the naming itself has, as in `{type}/{name}.so`);
     - `relocatable`: whether `relocated` locations follow the installed anchor (False: they

@@ -216,3 +216,21 @@ def test_bad_resolution_depth_and_bundle(tmp_path: Path) -> None:
     joined = "\n".join(e.value.problems)
     for key in ("loader.resolution", "loader.depth", "loader.bundle"):
         assert f": {key}: " in joined, joined
+
+
+def test_first_loadable_passes_over_files_dlopen_refuses(prefix: Path, tmp_path: Path) -> None:
+    """FreeRADIUS-style: each candidate is tried with dlopen; a broken earlier copy is passed
+    over, a copy of another build still stops the search (its same-build check fails)."""
+    text = HEAD.replace('prefix = "/usr"', 'prefix = "/usr"\nresolution = "first-loadable"')
+    text += '[[loader.search]]\nenv = "PROG_DIR"\n[[loader.search]]\nrelocated = "lib/demo"\n'
+    ld = loader(tmp_path, text)
+    early = tmp_path / "early"
+    (early / "ui").mkdir(parents=True)
+    (early / "ui/curses.so").write_bytes(b"not an ELF file")
+    rows = {m.module: m for m in check(prefix, ld, env={"PROG_DIR": str(early)}).modules}
+    assert rows["ui-curses"].loads and rows["ui-curses"].file == f"{prefix}/lib/demo/ui/curses.so"
+    other = build_extra_module(early, type="ui", name="curses", stamp="0" * 40)
+    assert other == early / "ui/curses.so"
+    rows = {m.module: m for m in check(prefix, ld, env={"PROG_DIR": str(early)}).modules}
+    assert not rows["ui-curses"].loads and rows["ui-curses"].file == str(other)
+    assert "other-build" in {p.kind for p in rows["ui-curses"].problems}
