@@ -3,14 +3,21 @@ lists and a manifest with each package's files, sibling pins and shared-library 
 
     OUT/<package>/<build path>     hard links into the build where possible, else copies
     OUT/debian/<package>.install   for dh_install, sources relative to the build root (debian/tmp)
-    OUT/rpm/<package>.files        for `%files -f`, absolute paths, `%dir` for owned directories
+    OUT/rpm/<package>.files        for `%files -f`, absolute paths, `%dir` for owned directories;
+                                   none for a package without files (rpmbuild refuses an empty
+                                   list: such a package takes a bare `%files -n NAME`)
     OUT/manifest.json              "version": 2 (the format), "package_version": the build's
+
+Only the lists asked for (`lists`) are made, so a name one format cannot carry does not stop
+the other's. The manifest carries each package's `debian_depends` (dpkg-shlibdeps' line, with
+`resolve_libs="dpkg"`) and `rpm_requires` (rpm's generator's, with the RPM lists): qpack.shlibs.
 
 Trees hold hard links to the build's files when OUT is on the same filesystem (they share the
 build's inode, mode and mtime: edit a copy, not the tree, if a later step rewrites files in
-place), else streamed copies verified against the scanned sha256. Lists name every file,
-symlink and assigned empty directory on its own line, never a whole directory, so each list
-claims exactly the plan's files even where packages share a directory (share/qemu).
+place; `copy` copies every file), else streamed copies verified against the scanned sha256.
+Lists name every file, symlink and assigned empty directory on its own line, never a whole
+directory, so each list claims exactly the plan's files even where packages share a directory
+(share/qemu, which every package with files there that needs it owns with `%dir`).
 
 Two steps, as for wheels: `tree_spec` decides and checks everything (names every format can
 carry, library resolution, the lists and the manifest) without writing; `write_tree` then
