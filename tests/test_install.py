@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 import time
+import venv
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -84,6 +85,12 @@ def qpack(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
         timeout=300,
         check=False,
     )
+
+
+def bare_venv(path: Path) -> Path:
+    """A venv without pip of its own (pip runs into it with --python): quick to make."""
+    venv.EnvBuilder(with_pip=False, clear=True).create(path)
+    return path / "bin" / "python"
 
 
 def do_install(dist: Path, prefix: Path, *names: str, **kw: object) -> object:

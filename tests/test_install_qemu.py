@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,8 @@ from qpack.layout import load_layout
 from qpack.plan import plan_build
 from qpack.writers.wheel import write_wheels
 
-from .conftest import QemuBuild, make_venv
-from .test_install import snapshot
+from .conftest import QemuBuild
+from .test_install import bare_venv, snapshot
 from .test_wheels_qemu import EMULATOR, displays, missing_libraries
 
 pytestmark = [pytest.mark.qemu, pytest.mark.network]
@@ -57,7 +58,7 @@ def test_install_modules_into_a_venv_then_uninstall_them(
     wheels: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     venv = tmp_path / "venv"
-    python = make_venv(venv)
+    python = bare_venv(venv)
     install = ("install", str(wheels), "-l", "qemu", "--prefix", str(venv))
 
     first = run(capsys, *install, "ui-curses")
@@ -102,7 +103,8 @@ def test_install_modules_into_a_venv_then_uninstall_them(
 
     # pip uninstalls a module qpack installed.
     r = subprocess.run(
-        [str(python), "-m", "pip", "--disable-pip-version-check", "uninstall", "-y", "qemu-ui-curses"],
+        [sys.executable, "-m", "pip", "--python", str(python), "--disable-pip-version-check",
+         "uninstall", "-y", "qemu-ui-curses"],
         capture_output=True, text=True, check=False, timeout=300,
     )  # fmt: skip
     assert r.returncode == 0, r.stdout + r.stderr

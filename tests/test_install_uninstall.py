@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,7 @@ from qpack.cli import main
 from qpack.transaction import STATE_DIR
 from qpack.uninstall import UninstallError, uninstall
 
-from .conftest import make_venv
-from .test_install import demo_wheels, do_install, loaded, qpack, snapshot, split
+from .test_install import bare_venv, demo_wheels, do_install, loaded, qpack, snapshot, split
 
 
 @pytest.fixture(scope="session")
@@ -211,13 +211,13 @@ def test_pip_and_qpack_undo_each_others_installs(
     demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     venv = tmp_path / "venv"
-    python = make_venv(venv)
+    python = bare_venv(venv)
     assert main(["install", str(demo_dist), "-l", "demo", "--prefix", str(venv), "ui-gtk", "ui-curses"]) == 0
     assert loaded(venv) == {"ui-gtk", "ui-opengl", "ui-curses"}
 
     def pip(*args: str) -> str:
         r = subprocess.run(
-            [str(python), "-m", "pip", "--disable-pip-version-check", *args],
+            [sys.executable, "-m", "pip", "--python", str(python), "--disable-pip-version-check", *args],
             capture_output=True, text=True, check=False, timeout=300,
         )  # fmt: skip
         assert r.returncode == 0, r.stdout + r.stderr
