@@ -2,11 +2,12 @@
 
 meson links programs with the rpaths they need in the build directory (`$ORIGIN/`, padded with
 `X`s to the length of the install rpath) and, on install, rewrites DT_RPATH and DT_RUNPATH in
-place (`mesonbuild/scripts/depfixer.py`, unchanged in substance since meson 0.5x): the build-only
-entries and the padding are dropped, the target's install_rpath goes first, other entries (from
-pkg-config, say) are kept; an rpath left empty is removed from the dynamic section. This module
-does the same on a copy of the bytes, so that qpack reads a meson build as installed without
-running meson; it refuses (ElfRpathError) exactly where depfixer would fail.
+place (`mesonbuild/scripts/depfixer.py`, the same from meson 0.60 on but for one change): the
+build-only entries and the padding are dropped, the target's install_rpath goes first, other
+entries (from pkg-config, say) are kept; an rpath left empty is removed from the dynamic section,
+and since meson 1.10 its string is also overwritten with `X`s (but for a tail that a dynamic
+symbol's name shares). This module does the same on a copy of the bytes, so that qpack reads a
+meson build as installed without running meson; it refuses (ElfRpathError) where depfixer fails.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class _Elf:
         self.dyn_fmt = e + ("qQ" if self.is64 else "iI")
         try:
             self._parse(e)
-        except (struct.error, IndexError, ZeroDivisionError, UnicodeDecodeError):
+        except (struct.error, IndexError):
             raise ElfRpathError("truncated or malformed ELF file") from None
 
     def _parse(self, e: str) -> None:
@@ -71,13 +72,20 @@ class _Elf:
                 pos += step
                 if tag == DT_NULL:
                     break
-        self.dynsym_strings: list[str] = []
+
+    def dynsym_strings(self) -> list[str]:
+        """The names of the dynamic symbols, as depfixer reads them (meson 1.10 and later)."""
+        out: list[str] = []
         dynsym, dynstr = self.find(b".dynsym"), self.find(b".dynstr")
         if dynsym is not None and dynstr is not None:
             step = 24 if self.is64 else 16
-            for i in range(dynsym[5] // dynsym[9]):
-                (name,) = struct.unpack_from(self.word, self.data, dynsym[4] + i * step)
-                self.dynsym_strings.append(self.read_str(dynstr[4] + name).decode())
+            try:
+                for i in range(dynsym[5] // dynsym[9]):
+                    (name,) = struct.unpack_from(self.word, self.data, dynsym[4] + i * step)
+                    out.append(self.read_str(dynstr[4] + name).decode())
+            except (struct.error, ZeroDivisionError, UnicodeDecodeError):
+                raise ElfRpathError("malformed dynamic symbol table") from None
+        return out
 
     def read_str(self, offset: int) -> bytes:
         end = self.data.find(b"\0", offset)
@@ -105,7 +113,7 @@ class _Elf:
             raise ElfRpathError("a write runs past the end of the file")
         self.data[offset : offset + len(data)] = data
 
-    def fix(self, tag: int, remove: frozenset[bytes], new_rpath: bytes) -> None:
+    def fix(self, tag: int, remove: frozenset[bytes], new_rpath: bytes, blank: bool) -> None:
         """depfixer's fix_rpathtype_entry."""
         offset = self.entry_offset(tag)
         if offset is None:
@@ -123,17 +131,21 @@ class _Elf:
         if joined:
             self.write(offset, joined + b"\0")
         else:
-            self.remove(tag, offset)
+            self.remove(tag, offset, blank)
 
-    def remove(self, tag: int, offset: int) -> None:
-        """depfixer's remove_rpath_entry: blank the string (but for a dynamic symbol name that
-        shares its tail), move the entry to the end as DT_NULL and write the section back."""
+    def remove(self, tag: int, offset: int, blank: bool) -> None:
+        """depfixer's remove_rpath_entry: blank the string (meson 1.10+; but for a dynamic
+        symbol name that shares its tail), move the entry to the end as DT_NULL, write back."""
         dyn = self.find(b".dynamic")
         if dyn is None:
             return
-        text = self.read_str(offset).decode()
-        reused = max((s for s in self.dynsym_strings if text.endswith(s)), key=len, default="")
-        self.write(offset, b"X" * (len(text) - len(reused)))
+        if blank:
+            try:
+                text = self.read_str(offset).decode()
+            except UnicodeDecodeError:
+                raise ElfRpathError("an rpath that is not UTF-8") from None
+            reused = max((s for s in self.dynsym_strings() if text.endswith(s)), key=len, default="")
+            self.write(offset, b"X" * (len(text) - len(reused)))
         i = next(i for i, d in enumerate(self.dynamic) if d.tag == tag)
         moved = self.dynamic[i]
         moved.tag = DT_NULL
@@ -147,13 +159,15 @@ class _Elf:
             self.write(dyn[4] + n * step, struct.pack(self.dyn_fmt, d.tag, d.val))
 
 
-def installed_bytes(data: bytes, remove: frozenset[bytes], install_rpath: bytes) -> bytes | None:
-    """The bytes `meson install` leaves of a target whose build bytes are `data`, given its
-    build-only rpath entries and its install_rpath; None when they are the same (not an ELF file,
-    no rpath, or nothing to change). Raises ElfRpathError where depfixer would fail."""
+def installed_bytes(
+    data: bytes, remove: frozenset[bytes], install_rpath: bytes, meson_version: tuple[int, int] = (1, 10)
+) -> bytes | None:
+    """The bytes `meson install` (of `meson_version`) leaves of a target whose build bytes are
+    `data`, given its build-only rpath entries and its install_rpath; None when they are the same
+    (not an ELF file, no rpath, or nothing to change). Raises ElfRpathError where depfixer fails."""
     if len(data) < 6 or data[1:4] != b"ELF":
         return None  # depfixer leaves files that are not ELF alone
     elf = _Elf(bytearray(data))
     for tag in (DT_RPATH, DT_RUNPATH):
-        elf.fix(tag, remove, install_rpath)
+        elf.fix(tag, remove, install_rpath, blank=meson_version >= (1, 10))
     return None if elf.data == data else bytes(elf.data)

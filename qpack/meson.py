@@ -599,7 +599,7 @@ class _Sources(dict[str, Path]):
         return self.workdir / name
 
 
-def _prepare(item: Installed, sources: _Sources, index: int) -> Path:
+def _prepare(item: Installed, sources: _Sources, index: int, meson_version: tuple[int, int]) -> Path:
     """Where the installed bytes of `item` are: its source, or a copy made as meson install
     would leave it (rpath rewritten, mode set)."""
     assert item.source is not None
@@ -610,7 +610,7 @@ def _prepare(item: Installed, sources: _Sources, index: int) -> Path:
             with src.open("rb") as f:
                 head = f.read(6)
             if len(head) == 6 and head[1:4] == b"ELF":
-                patched = installed_bytes(src.read_bytes(), *item.rpath)
+                patched = installed_bytes(src.read_bytes(), *item.rpath, meson_version)
         except ElfRpathError as e:
             raise BuildError(f"{src}: meson install would fail to fix its rpath: {e}") from None
         except OSError as e:
@@ -659,6 +659,7 @@ def scan_meson(
             f"{info['meson_version']['full']} (run meson setup --reconfigure)"
         )
     _cross_check(builddir, data, info)
+    version = (int(info["meson_version"]["major"]), int(info["meson_version"]["minor"]))
     meson_prefix, items, warnings = replay_install(builddir, data)
     if prefix is not None and prefix.rstrip("/") != meson_prefix.rstrip("/"):
         raise BuildError(
@@ -698,7 +699,7 @@ def scan_meson(
 
     def one(pair: tuple[int, Installed]) -> Entry:
         index, item = pair
-        src = _prepare(item, sources, index)
+        src = _prepare(item, sources, index, version)
         sources[item.path] = src
         scan_strings = any(r.match(item.path) for r in exe_res)
         size = src.stat().st_size

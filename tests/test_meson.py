@@ -3,6 +3,7 @@ its `meson install --destdir` tree gives, file for file and byte for byte in the
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -248,3 +249,23 @@ def test_install_data_is_read_as_data_never_run(demo: MesonBuild, tmp_path: Path
     with pytest.raises(BuildError, match=r"cannot read meson's install data: unexpected object posix.system"):
         scan_meson(build)
     assert not marker.exists()
+
+
+def test_the_rpath_rewrite_follows_the_meson_version(feature: MesonBuild) -> None:
+    """meson before 1.10 removes an emptied rpath entry but leaves its string; 1.10 and later
+    overwrite it with X's (checked by hand against meson 0.60.3, 0.62.2, 1.0.1 and 1.12.1)."""
+    from qpack._meson_rpath import installed_bytes
+    from qpack.elf import read_elf
+
+    build = (feature.build / "feat-tool").read_bytes()
+    old = installed_bytes(build, frozenset({b"$ORIGIN/"}), b"", (1, 9))
+    new = installed_bytes(build, frozenset({b"$ORIGIN/"}), b"", (1, 10))
+    assert old is not None and new is not None and len(old) == len(new) == len(build)
+    assert b"\0$ORIGIN/\0" in old and b"\0$ORIGIN/\0" not in new and b"\0XXXXXXXX\0" in new
+    for data in (old, new):
+        assert read_elf(io.BytesIO(data)).runpath == ()
+    # This build's meson (from PyPI) is 1.10 or later: the tree it installed has the new bytes.
+    assert (feature.stage / "usr/bin/feat-tool").read_bytes() == new
+    # Nothing to do for a target without a build rpath, or for a file that is not ELF.
+    assert installed_bytes((feature.build / "plug.so").read_bytes(), frozenset(), b"", (1, 10)) is None
+    assert installed_bytes(b"#!/bin/sh\n", frozenset({b"$ORIGIN/"}), b"", (1, 10)) is None
