@@ -166,6 +166,11 @@ def cmd_plan(args: argparse.Namespace, out: Out) -> int:
         data = plan.to_json()
         if args.explain:
             data["claims"] = [{"path": c.path, "package": c.package, "rule": c.rule} for c in plan.claims]
+            data["library_requirements"] = [
+                {"package": r.package, "requires": r.requires, "path": r.path, "soname": r.soname,
+                 "provider": r.provider}
+                for r in plan.library_requirements
+            ]  # fmt: skip
         out.json(data)
         _warn_all(plan, out)  # also in the JSON; stderr is for the person running it
         return 0
@@ -175,6 +180,12 @@ def cmd_plan(args: argparse.Namespace, out: Out) -> int:
             ("file", "package", "rule"),
             [(c.path, c.package or "(excluded)", c.rule) for c in plan.claims],
         )
+        if plan.library_requirements:
+            out.table(
+                "Requirements added because a file links a sibling's library (DT_NEEDED)",
+                ("package", "requires", "because"),
+                [(r.package, r.requires, r.why) for r in plan.library_requirements],
+            )
     else:
         out.table(
             f"Plan for {plan.inventory.root} (layout {plan.layout.name})", PLAN_COLUMNS, plan_rows(plan)

@@ -1,9 +1,8 @@
 """Shared-library needs of each package, and (optionally) the distro packages that provide them.
 
 A package needs a library when one of its ELF files names it in `DT_NEEDED` and no file of the
-build provides it. A build file provides its `SONAME`, and its file name when it sits in a
-library directory (the standard ones, the prefix's, a multiarch one, or a directory a build
-file's RUNPATH/RPATH points to). Only `DT_NEEDED` counts: a module's undefined symbols that the
+build provides it (`qpack.sonames` says which build file provides a name; `library_dirs` and
+`provided_sonames` are re-exported here). Only `DT_NEEDED` counts: a module's undefined symbols that the
 core executable defines (QEMU links modules against `--export-dynamic` symbols) never become
 library needs, unlike tools that turn every unresolved symbol into a dependency.
 
@@ -15,7 +14,6 @@ Nothing from the build is ever run.
 from __future__ import annotations
 
 import os
-import posixpath
 import re
 import shutil
 import subprocess
@@ -25,15 +23,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qpack.errors import QpackError
-from qpack.inventory import Inventory
 from qpack.plan import Plan
+from qpack.sonames import library_dirs as library_dirs  # noqa: PLC0414 - re-exported
+from qpack.sonames import provided_sonames as provided_sonames  # noqa: PLC0414 - re-exported
 
 Manager = Literal["dpkg", "rpm"]
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
-_STANDARD_LIB_DIRS = ("lib", "lib32", "lib64", "usr/lib", "usr/lib32", "usr/lib64", "usr/local/lib")
-_LIBRARY_NAME = re.compile(r"[^/]*\.so(?:\.[0-9][^/]*)?\Z")
-_MULTIARCH = re.compile(r"(?:usr/)?lib/[a-z0-9_]+-linux-[a-z0-9_]+\Z")
 
 # ldconfig -p tags 64-bit (and hard-float) entries with these; 32-bit x86/arm have none of them.
 _LDCONFIG_FLAGS = {
@@ -78,45 +74,6 @@ class Internal:
 class PackageLibs:
     external: tuple[External, ...]
     internal: tuple[Internal, ...]
-
-
-def library_dirs(inventory: Inventory, prefix: str) -> set[str]:
-    """Build-root-relative directories in which a file's name is a soname it provides."""
-    pre = prefix.strip("/")
-    dirs = set(_STANDARD_LIB_DIRS)
-    if pre:
-        dirs |= {f"{pre}/lib", f"{pre}/lib64", f"{pre}/lib32"}
-    for e in inventory.entries:
-        parent = posixpath.dirname(e.path)
-        if _MULTIARCH.match(parent) or (pre and _MULTIARCH.match(parent.removeprefix(f"{pre}/"))):
-            dirs.add(parent)
-        if e.elf is None:
-            continue
-        for rp in e.elf.runpath:
-            for d in rp.split(":"):
-                if not d:
-                    continue
-                for token in ("$ORIGIN", "${ORIGIN}"):
-                    d = d.replace(token, "/" + posixpath.dirname(e.path))
-                norm = posixpath.normpath(d).lstrip("/")
-                if norm and not norm.startswith(".."):
-                    dirs.add(norm)
-    return dirs
-
-
-def provided_sonames(inventory: Inventory, prefix: str) -> dict[str, str]:
-    """soname -> the (first, by path) build file that provides it."""
-    dirs = library_dirs(inventory, prefix)
-    provided: dict[str, str] = {}
-    for e in inventory.files():
-        names = []
-        if e.elf is not None and e.elf.soname:
-            names.append(e.elf.soname)
-        if posixpath.dirname(e.path) in dirs and _LIBRARY_NAME.match(e.name):
-            names.append(e.name)
-        for n in names:
-            provided.setdefault(n, e.path)
-    return provided
 
 
 def package_libs(plan: Plan) -> dict[str, PackageLibs]:

@@ -7,7 +7,8 @@ Writers take a Plan and never re-decide ownership.
 
 `make_plan` runs named phases, each a small function: the modules the loader sees and their
 problems, the layout's rules, claims, the unclaimed policy, packages with their requirements,
-the meta package, and directory ownership. Problems from every phase are reported together.
+the requirements their files' `DT_NEEDED` libraries add, the meta package, and directory
+ownership. Problems from every phase are reported together.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import Entry, Inventory, Progress
 from qpack.layout import Layout, PackageRule, PinKind, load_layout, module_glob_matches
 from qpack.loader import FoundModules, Module
+from qpack.sonames import provided_sonames
 
 PackageKind = Literal["core", "module", "group", "meta"]
 Unclaimed = Literal["error", "core", "drop"]
@@ -147,6 +149,22 @@ class Package:
 
 
 @dataclass(frozen=True, slots=True)
+class LibraryRequirement:
+    """`package` requires `requires` because `path` (one of its files) links `soname`, which
+    `provider` (a file of `requires`) provides: `--explain` prints these."""
+
+    package: str
+    requires: str
+    path: str
+    soname: str
+    provider: str
+
+    @property
+    def why(self) -> str:
+        return f"{self.path} links {self.soname} ({self.provider})"
+
+
+@dataclass(frozen=True, slots=True)
 class Excluded:
     path: str
     reason: str
@@ -163,6 +181,7 @@ class Plan:
     claims: tuple[Claim, ...]
     modules: tuple[Module, ...]
     warnings: tuple[str, ...] = ()
+    library_requirements: tuple[LibraryRequirement, ...] = ()  # added from DT_NEEDED
 
     @property
     def prefix(self) -> str:
@@ -436,6 +455,64 @@ def build_packages(
     return packages, problems
 
 
+def library_requirements(
+    packages: list[Package], inventory: Inventory, claims: _Claims
+) -> tuple[list[Package], list[LibraryRequirement], list[str]]:
+    """A package whose ELF files link (`DT_NEEDED`) a library that another package of the split
+    ships requires that package, so installing it brings the library rather than letting the
+    dynamic linker take the system's copy. Forbidden, and reported as a problem: a library no
+    package ships (excluded), and a requirement that closes a cycle (the layout put the library
+    in a package that needs the one linking it, such as a module's library linked by the core).
+    Returns (packages, the requirements added with their reasons, problems)."""
+    provided = provided_sonames(inventory, inventory.prefix)
+    owner = {cl.path: cl.package for cl in claims.claims}
+    by_path = inventory.by_path()
+    requires = {p.name: list(p.requires) for p in packages}
+
+    def closure(name: str) -> set[str]:
+        seen, todo = {name}, [name]
+        while todo:
+            for r in requires.get(todo.pop(), ()):
+                if r not in seen:
+                    seen.add(r)
+                    todo.append(r)
+        return seen
+
+    added: list[LibraryRequirement] = []
+    problems: list[str] = []
+    for p in packages:
+        for path in p.files:
+            e = by_path[path]
+            if e.kind != "file" or e.elf is None:
+                continue
+            for soname in e.elf.needed:
+                provider = provided.get(soname)
+                if provider is None or provider == path:
+                    continue
+                if provider not in owner or owner[provider] is None:
+                    rule = next((c.rule for c in claims.claims if c.path == provider), "no rule")
+                    problems.append(
+                        f"{path} (package {p.name!r}) links {soname}, which only {provider} provides, "
+                        f"and that file is in no package ({rule})"
+                    )
+                    continue
+                q = owner[provider]
+                assert q is not None
+                if q in closure(p.name):
+                    continue
+                if p.name in closure(q):
+                    problems.append(
+                        f"{path} (package {p.name!r}) links {soname} from package {q!r}, which requires "
+                        f"{p.name!r}: requiring it would make a cycle (put {provider} in {p.name!r} "
+                        "or a package both require)"
+                    )
+                    continue
+                requires[p.name].append(q)
+                added.append(LibraryRequirement(p.name, q, path, soname, provider))
+    out = [replace(p, requires=tuple(requires[p.name])) for p in packages]
+    return out, added, problems
+
+
 def _base_requires(layout: Layout, rule: PackageRule | None, kind: PackageKind) -> list[str]:
     """A package's requirements before module dependencies: its rule's own `requires`, else
     none for a core package, else the per-module `requires`, else the core packages."""
@@ -509,6 +586,8 @@ def make_plan(
 
     packages, package_problems = build_packages(claims, layout, found.modules)
     problems += package_problems
+    packages, lib_requirements, lib_problems = library_requirements(packages, inventory, claims)
+    problems += lib_problems
     module_pkg = {cl.module: cl.package for cl in claims.claims if cl.module and cl.package}
     meta, meta_warnings = meta_package(layout, found.modules, module_pkg)
     warnings += meta_warnings
@@ -528,6 +607,7 @@ def make_plan(
         claims=tuple(sorted(claims.claims, key=lambda c: c.path)),
         modules=tuple(sorted(found.modules, key=lambda m: m.id)),
         warnings=tuple(warnings),
+        library_requirements=tuple(lib_requirements),
     )
 
 

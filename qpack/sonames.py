@@ -1,0 +1,58 @@
+"""Which file of a build provides each shared-library name (soname) its ELF files ask for.
+
+A build file provides its `SONAME`, and its file name when it sits in a library directory (the
+standard ones, the prefix's, a multiarch one, or a directory a build file's RUNPATH/RPATH points
+to). The plan uses this to make a package require the sibling that ships a library it links
+(`DT_NEEDED`); `libdeps` to tell a build's own libraries from the system's; the wheel writer to
+point RUNPATHs at where those libraries are installed. Only names are compared: nothing is loaded.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from qpack.inventory import Inventory
+
+_STANDARD_LIB_DIRS = ("lib", "lib32", "lib64", "usr/lib", "usr/lib32", "usr/lib64", "usr/local/lib")
+_LIBRARY_NAME = re.compile(r"[^/]*\.so(?:\.[0-9][^/]*)?\Z")
+_MULTIARCH = re.compile(r"(?:usr/)?lib/[a-z0-9_]+-linux-[a-z0-9_]+\Z")
+
+
+def library_dirs(inventory: Inventory, prefix: str) -> set[str]:
+    """Build-root-relative directories in which a file's name is a soname it provides."""
+    pre = prefix.strip("/")
+    dirs = set(_STANDARD_LIB_DIRS)
+    if pre:
+        dirs |= {f"{pre}/lib", f"{pre}/lib64", f"{pre}/lib32"}
+    for e in inventory.entries:
+        parent = posixpath.dirname(e.path)
+        if _MULTIARCH.match(parent) or (pre and _MULTIARCH.match(parent.removeprefix(f"{pre}/"))):
+            dirs.add(parent)
+        if e.elf is None:
+            continue
+        for rp in e.elf.runpath:
+            for d in rp.split(":"):
+                if not d:
+                    continue
+                for token in ("$ORIGIN", "${ORIGIN}"):
+                    d = d.replace(token, "/" + posixpath.dirname(e.path))
+                norm = posixpath.normpath(d).lstrip("/")
+                if norm and not norm.startswith(".."):
+                    dirs.add(norm)
+    return dirs
+
+
+def provided_sonames(inventory: Inventory, prefix: str) -> dict[str, str]:
+    """soname -> the (first, by path) build file that provides it."""
+    dirs = library_dirs(inventory, prefix)
+    provided: dict[str, str] = {}
+    for e in inventory.files():
+        names = []
+        if e.elf is not None and e.elf.soname:
+            names.append(e.elf.soname)
+        if posixpath.dirname(e.path) in dirs and _LIBRARY_NAME.match(e.name):
+            names.append(e.name)
+        for n in names:
+            provided.setdefault(n, e.path)
+    return provided
