@@ -212,12 +212,19 @@ def _write_wheels(plan: Plan, args: argparse.Namespace, out: Out) -> None:
             outside_prefix="drop" if args.drop_outside_prefix else "error",
             compression_level=args.compression_level,
             progress=progress,
+            resolve_libs=args.resolve_libs,
+            bundle_libs=args.bundle_libs,
         )
     for w in report.dropped:
         out.warn(f"{w}: outside the prefix {plan.prefix}, left out of the wheels (--drop-outside-prefix)")
     for note in report.notes:
         out.warn(note)
     out.table("Wheels", ("wheel", "files"), [(str(w.path), str(w.files)) for w in report.written])
+    for line in report.summary():
+        out.line(line)
+    for soname, package in (report.resolved or {}).items():
+        if package is None:
+            out.warn(f"{soname}: no installed {args.resolve_libs} package provides it (soname only)")
 
 
 def _write_tree(plan: Plan, args: argparse.Namespace, out: Out) -> None:
@@ -386,7 +393,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--resolve-libs",
         choices=("dpkg", "rpm"),
-        help="tree: map needed sonames to distro packages (dpkg: with dpkg-shlibdeps' minimum versions)",
+        help="map needed sonames to distro packages (tree: with dpkg-shlibdeps' minimum versions; "
+        "wheel: in Requires-External)",
+    )
+    p.add_argument(
+        "--bundle-libs",
+        nargs="?",
+        const="policy",
+        choices=("policy", "all"),
+        help="wheel: copy the external libraries into the wheels, once each (policy, the default: all "
+        "but the manylinux allow-list; all: all but the C library and the dynamic loader)",
     )
     p.add_argument(
         "--lists",

@@ -30,7 +30,7 @@ from qpack.errors import QpackError
 from qpack.installed import host_path, program_prefix
 from qpack.ldpaths import Root
 from qpack.loader import Loader, canon_pkgversion
-from qpack.transaction import PrefixLock, tmp_sibling
+from qpack.transaction import locked, tmp_sibling
 
 MANIFEST = ".qpack-preserve.json"
 
@@ -205,7 +205,7 @@ def preserve(
     if not host.is_dir():
         raise PreserveError(f"{host}: no such directory (the installed prefix)")
     try:
-        with PrefixLock(host):
+        with locked(host):  # an interrupted install is undone first: copy what is really installed
             if remove:
                 return _remove(rt, directory)
             return _copy(rt, loader, pre, directory)

@@ -100,8 +100,8 @@ def test_core_plus_ui_curses_then_ui_gtk(runnable: QemuBuild, qemu_dist: Path, t
     shown = displays(venv)
     assert "curses" in shown
     assert "gtk" not in shown
-    # The relocated loader looks in <venv>/lib/x86_64-linux-gnu/qemu, where the wheel put it.
-    assert (venv / "lib/x86_64-linux-gnu/qemu/ui-curses.so").is_file()
+    # Since 7.1 QEMU looks in <exe dir>/qemu-bundle/<configured path> first, where the wheel put it.
+    assert (venv / "bin/qemu-bundle/usr/lib/x86_64-linux-gnu/qemu/ui-curses.so").is_file()
     # Debian's usr/bin/kvm -> qemu-system-x86_64 is a copy of the binary, executable.
     assert (venv / "bin/kvm").read_bytes()[:4] == b"\x7fELF"
     assert os.access(venv / "bin/kvm", os.X_OK)
@@ -110,11 +110,12 @@ def test_core_plus_ui_curses_then_ui_gtk(runnable: QemuBuild, qemu_dist: Path, t
     shown = displays(venv)
     assert "gtk" in shown
     assert "curses" in shown
-    assert (venv / "lib/x86_64-linux-gnu/qemu/ui-opengl.so").is_file()  # ui-gtk's dependency
+    # ui-gtk's dependency
+    assert (venv / "bin/qemu-bundle/usr/lib/x86_64-linux-gnu/qemu/ui-opengl.so").is_file()
 
     # PEP 685: the module accel-tcg-x86_64 is the extra accel-tcg-x86-64, which any pip accepts.
     pip(venv, "--find-links", str(qemu_dist), "qemu[accel-tcg-x86-64]")
-    assert (venv / "lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so").is_file()
+    assert (venv / "bin/qemu-bundle/usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so").is_file()
 
 
 def test_meta_wheel_extras_and_pins(runnable: QemuBuild, qemu_dist: Path) -> None:

@@ -50,9 +50,9 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Literal
 
@@ -61,12 +61,18 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidName, canonicalize_name
 
 from qpack import __version__
+from qpack.bundle import BundleMode
 from qpack.errors import OutputError
 from qpack.inventory import Entry, link_destination
+from qpack.libdeps import Manager, package_libs, packages_for_sonames
 from qpack.plan import Package, Plan
+from qpack.sonames import provided_sonames
 from qpack.versions import to_pep440
 from qpack.writers import Progress, Report, Written, check_output
 from qpack.writers._atomic import atomic_dir
+from qpack.writers._libraries import FileRef, link_libraries
+from qpack.writers._placement import Placed, Placement, choose, loader_executables, verify
+from qpack.writers._runpath import ElfPatch, patched_copy
 from qpack.writers._zip import ZipWriter
 
 CHUNK = 1 << 20
@@ -80,17 +86,58 @@ class WheelError(OutputError):
 
 @dataclass
 class WheelReport(Report):
-    """`dropped`: build paths outside the prefix, left out; `notes`: what else was left out."""
+    """`dropped`: build paths outside the prefix, left out; `notes`: what else was left out;
+    `placement`: how modules were placed; `external`: soname -> the wheels that need it from the
+    system (their `Requires-External`); `resolved`: soname -> distro package, with `resolve_libs`;
+    `bundled`: (soname, file name in the wheel, wheel, bytes) of each library `bundle_libs` copied;
+    `rewritten`: how many ELF files got a new RUNPATH (or SONAME, DT_NEEDED)."""
+
+    placement: str = ""
+    external: dict[str, list[str]] = field(default_factory=dict)
+    resolved: dict[str, str | None] | None = None
+    bundled: list[tuple[str, str, str, int]] = field(default_factory=list)
+    rewritten: int = 0
 
     @property
     def wheels(self) -> list[tuple[Path, int]]:
         """(wheel, payload files) for each wheel written."""
         return [(w.path, w.files) for w in self.written]
 
+    def summary(self) -> list[str]:
+        """A few lines for the person splitting: the libraries the wheels need from the system
+        (most needed first), what was bundled, and how many files got a RUNPATH."""
+        lines = []
+        if self.external:
+            wheels = {w for ws in self.external.values() for w in ws}
+            top = sorted(self.external.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+            shown = ", ".join(f"{s} ({len(ws)})" for s, ws in top[:8])
+            more = f" and {len(top) - 8} more" if len(top) > 8 else ""
+            lines.append(
+                f"external libraries: {len(top)} needed from the system by {len(wheels)} wheel(s), "
+                f"in their Requires-External: {shown}{more}"
+            )
+            if self.resolved:
+                found = sorted({p for p in self.resolved.values() if p})
+                lines.append(f"distro packages providing them: {', '.join(found) or 'none found'}")
+        if self.bundled:
+            size = sum(b[3] for b in self.bundled)
+            into = sorted({b[2] for b in self.bundled})
+            lines.append(
+                f"bundled: {len(self.bundled)} libraries ({size / 1e6:.1f} MB) into {len(into)} wheel(s): "
+                + ", ".join(f"{w} ({sum(1 for b in self.bundled if b[2] == w)})" for w in into)
+            )
+        if self.rewritten:
+            lines.append(
+                f"RUNPATH rewritten in {self.rewritten} ELF file(s) to find the wheels' own libraries"
+            )
+        return lines
+
 
 @dataclass(frozen=True)
 class Member:
-    """One archive entry: streamed from `source` (expected size and sha256 from the scan) or `data`."""
+    """One archive entry: streamed from `source` (expected size and sha256 from the scan) or `data`;
+    with `patch`, an ELF file rewritten (RUNPATH, SONAME, DT_NEEDED) on a copy before it is
+    stored, RECORD then holding the rewritten bytes."""
 
     arcname: str
     mode: int
@@ -99,6 +146,7 @@ class Member:
     size: int = 0
     sha256: str | None = None
     build_path: str | None = None  # the build file it comes from (a link's own path for copies)
+    patch: ElfPatch | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +186,8 @@ def date_time(source_date_epoch: int | None) -> tuple[int, int, int, int, int, i
             source_date_epoch = int(env)
         except ValueError:
             raise WheelError(f"SOURCE_DATE_EPOCH={env!r} is not a whole number of seconds") from None
+    if source_date_epoch > 4354819199:  # 2107-12-31T23:59:59Z, the last time a zip can hold
+        raise WheelError(f"SOURCE_DATE_EPOCH={source_date_epoch} is after 2107, which a zip cannot hold")
     t = time.gmtime(max(source_date_epoch, 315532800))  # 1980-01-01T00:00:00Z
     if t.tm_year > 2107:
         raise WheelError(f"SOURCE_DATE_EPOCH={source_date_epoch} is after 2107, which a zip cannot hold")
@@ -186,7 +236,7 @@ def machine_tag(plan: Plan) -> str:
     return f"linux_{next(iter(seen))}" if seen else "any"
 
 
-def _metadata(plan: Plan, pkg: Package, version: str) -> str:
+def _metadata(plan: Plan, pkg: Package, version: str, external: Sequence[str] = ()) -> str:
     lines = [
         "Metadata-Version: 2.1",
         f"Name: {canonicalize_name(pkg.name)}",
@@ -213,6 +263,7 @@ def _metadata(plan: Plan, pkg: Package, version: str) -> str:
         except InvalidRequirement as e:
             raise WheelError(f"package {pkg.name!r}: invalid requirement {r!r}: {e}") from None
         lines.append(f"Requires-Dist: {r}")
+    lines += [f"Requires-External: {x}" for x in external]
     text = "\n".join(lines) + "\n"
     try:  # the whole file, as installers will read it
         Metadata.from_email(text, validate=True)
@@ -222,29 +273,8 @@ def _metadata(plan: Plan, pkg: Package, version: str) -> str:
     return text
 
 
-# One pass deciding every wheel's entries; it is split when placement moves to the loader model (6/12).
-def wheel_specs(  # noqa: PLR0912, PLR0915
-    plan: Plan, version: str, outside_prefix: OutsidePrefix = "error"
-) -> tuple[list[WheelSpec], WheelReport]:
-    """Every wheel to write and what is left out; raises before anything is written."""
-    pep440 = to_pep440(version)
-    tag = f"py3-none-{machine_tag(plan)}"
-    by_path = plan.inventory.by_path()
-    owner: dict[str, str] = {}
-    for pkg in plan.packages:
-        for f in pkg.files:
-            if f in owner:
-                raise WheelError(
-                    f"{f}: in both packages {owner[f]!r} and {pkg.name!r}; pip would overwrite it"
-                )
-            owner[f] = pkg.name
-    pre = plan.prefix.strip("/")
-    bindir = plan.layout.loader.bindir.strip("/")
-    report = WheelReport(Path())
-    outside: list[str] = []
-    specs: list[WheelSpec] = []
-    placed: dict[str, str] = {}  # installed path (relative to the root) -> package
-
+def _check_names(plan: Plan) -> None:
+    """Every package name is a valid wheel name, and no two are the same once normalized."""
     names: dict[str, str] = {}
     for pkg in plan.packages:
         try:
@@ -258,87 +288,221 @@ def wheel_specs(  # noqa: PLR0912, PLR0915
             raise WheelError(f"packages {names[dist]!r} and {pkg.name!r} are the same wheel name {dist!r}")
         names[dist] = pkg.name
 
+
+def _link_source(
+    path: str, entry: Entry, package: str, by_path: dict[str, Entry], owner: dict[str, str]
+) -> Entry | str:
+    """The file whose bytes a wheel holds for `path`: itself, or for a symlink the regular file
+    of the same package it leads to; else why the link cannot be held."""
+    if entry.kind != "symlink":
+        return entry
+    final, why = _resolve_link(path, by_path)
+    if final is not None and owner.get(final.path) != package:
+        return f"points to {final.path!r} of package {owner.get(final.path, '(excluded)')!r}"
+    return final if final is not None else why
+
+
+@dataclass
+class _Payloads:
+    """Each package's files as placed: archive members, where they land, what they hold."""
+
+    files: dict[str, list[FileRef]]
+    members: dict[str, list[Member]]
+    placed: dict[str, Placed]  # build path -> its place
+    outside: list[str]
+    elf: set[str] = field(default_factory=set)  # build paths placed as ELF files (links: their target's)
+
+
+def _owners(plan: Plan) -> dict[str, str]:
+    """build path -> its package; a file in two packages is an error (pip would overwrite it)."""
+    owner: dict[str, str] = {}
+    dirs = {e.path for e in plan.inventory.entries if e.kind == "dir"}
+    for pkg in plan.packages:
+        for f in pkg.files:
+            if f in owner and f not in dirs:  # an empty directory may be in several packages
+                raise WheelError(
+                    f"{f}: in both packages {owner[f]!r} and {pkg.name!r}; pip would overwrite it"
+                )
+            owner[f] = pkg.name
+    return owner
+
+
+def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport) -> _Payloads:
+    """Place every file of every package; links become copies of same-package files."""
+    by_path = plan.inventory.by_path()
+    owner = _owners(plan)
+    out = _Payloads({}, {}, {}, [])
+    installed_by: dict[str, str] = {}  # installed path -> wheel
     for pkg in plan.packages:
         if pkg.kind != "meta" and not pkg.files:
             raise WheelError(
                 f"package {pkg.name!r} has no files: a wheel cannot be empty (check its layout rule)"
             )
         dist = canonicalize_name(pkg.name)
-        stem = f"{escape(pkg.name)}-{pep440}"
-        data_dir = f"{stem}.data"
-        payload: list[Member] = []
+        data_dir = f"{escape(pkg.name)}-{pep440}.data"
+        files: list[FileRef] = []
+        members: list[Member] = []
         for path in pkg.files:
-            entry = by_path[path]
-            if pre and path != pre and not path.startswith(pre + "/"):
-                outside.append(path)
-                continue
-            rel = path[len(pre) + 1 :] if pre else path
-            if entry.kind == "dir":
-                report.notes.append(f"{path}: empty directory, a wheel cannot hold it (left out of {dist})")
-                continue
-            src = entry
-            if entry.kind == "symlink":
-                final, why = _resolve_link(path, by_path)
-                if final is not None and owner.get(final.path) != pkg.name:
-                    why = f"points to {final.path!r} of package {owner.get(final.path, '(excluded)')!r}"
-                    final = None
-                if final is None:
-                    report.notes.append(
-                        f"{path}: symlink that {why}; wheels cannot hold links (left out of {dist})"
+            src = _link_source(path, by_path[path], pkg.name, by_path, owner)
+            if isinstance(src, str) or src.kind == "dir":
+                if placement.place(path, False) is None:
+                    out.outside.append(path)
+                else:
+                    why = (
+                        f"symlink that {src}; wheels cannot hold links"
+                        if isinstance(src, str)
+                        else ("empty directory, a wheel cannot hold it")
                     )
-                    continue
-                src = final
-            is_script = bool(bindir) and posixpath.dirname(rel) == bindir and bool(src.mode & 0o111)
-            arc = f"{data_dir}/scripts/{posixpath.basename(rel)}" if is_script else f"{data_dir}/data/{rel}"
-            if rel in placed:
-                raise WheelError(f"{rel}: would be installed by both {placed[rel]!r} and {dist!r}")
-            placed[rel] = dist
-            payload.append(
-                Member(
-                    arc,
-                    stat.S_IMODE(src.mode) & 0o777,
-                    source=plan.inventory.source(src.path),
-                    size=src.size,
-                    sha256=src.sha256,
-                    build_path=path,
+                    report.notes.append(f"{path}: {why} (left out of {dist})")
+                continue
+            where = placement.place(path, bool(src.mode & 0o111))
+            if where is None:
+                out.outside.append(path)
+                continue
+            if where.installed in installed_by:
+                raise WheelError(
+                    f"{where.installed}: would be installed by both {installed_by[where.installed]!r} "
+                    f"and {dist!r}"
                 )
+            installed_by[where.installed] = dist
+            out.placed[path] = where
+            if src.elf is not None:
+                out.elf.add(path)
+            m = Member(
+                f"{data_dir}/{where.scheme}/{where.path}",
+                stat.S_IMODE(src.mode) & 0o777,
+                source=plan.inventory.source(src.path),
+                size=src.size,
+                sha256=src.sha256,
+                build_path=path,
             )
-        if pkg.kind != "meta" and not payload and not outside:
+            members.append(m)
+            files.append(FileRef(pkg.name, m.arcname, where.installed, src, str(m.source)))
+        if pkg.kind != "meta" and not members and not out.outside:
             raise WheelError(
                 f"package {pkg.name!r} has no files a wheel can hold (only empty directories or links)"
             )
+        out.files[pkg.name] = files
+        out.members[pkg.name] = members
+    return out
+
+
+def _check_outside(
+    plan: Plan, payloads: _Payloads, outside_prefix: OutsidePrefix, report: WheelReport
+) -> None:
+    outside = payloads.outside
+    if not outside:
+        return
+    if outside_prefix != "drop":
+        shown = ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
+        raise WheelError(
+            f"{len(outside)} file(s) outside the prefix {plan.prefix} cannot go into a wheel: {shown} "
+            "(pass --drop-outside-prefix to leave them out)"
+        )
+    report.dropped = sorted(outside)
+    for pkg in plan.packages:
+        if pkg.kind != "meta" and not payloads.members[pkg.name]:
+            raise WheelError(
+                f"package {pkg.name!r} has no files inside the prefix {plan.prefix}: its wheel would be empty"
+            )
+
+
+def _verify_placement(plan: Plan, placement: Placement, payloads: _Payloads) -> None:
+    """The loader model must find every placed module and helper after install: else one line."""
+    by_path = plan.inventory.by_path()
+    exes = loader_executables(plan.layout.loader, plan.prefix, payloads.placed, payloads.elf, by_path)
+    problems = verify(plan.layout.loader, placement, plan.modules, payloads.placed, exes)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise WheelError(f"layout {plan.layout.name!r}: {problems[0]}{more}")
+
+
+def wheel_specs(
+    plan: Plan,
+    version: str,
+    outside_prefix: OutsidePrefix = "error",
+    *,
+    resolve_libs: Manager | None = None,
+    bundle_libs: BundleMode | None = None,
+) -> tuple[list[WheelSpec], WheelReport]:
+    """Every wheel to write and what is left out; raises before anything is written.
+
+    Phases: names; placement from the loader model (`_placement`), each file to its place;
+    files outside the prefix; proof that the loader finds every placed module; how every ELF
+    file finds its libraries (RUNPATH patches, bundled libraries, external needs, tags); then
+    each wheel's members, METADATA and WHEEL."""
+    pep440 = to_pep440(version)
+    split_tag = machine_tag(plan)
+    machine = split_tag.removeprefix("linux_") if split_tag != "any" else None
+    _check_names(plan)
+    placement = choose(plan.layout.loader, plan.prefix, all_data=bundle_libs is not None)
+    report = WheelReport(Path(), placement=placement.how)
+    payloads = _payloads(plan, placement, pep440, report)
+    _check_outside(plan, payloads, outside_prefix, report)
+    _verify_placement(plan, placement, payloads)
+
+    linked = link_libraries(
+        [f for fs in payloads.files.values() for f in fs],
+        provided=provided_sonames(plan.inventory, plan.prefix),
+        requires={p.name: p.requires for p in plan.packages},
+        order=[p.name for p in plan.packages],
+        escaped={p.name: escape(p.name) for p in plan.packages},
+        prefix=plan.prefix,
+        machine=machine,
+        bundle=bundle_libs,
+    )
+    report.rewritten = len(linked.patches)
+    for name, sonames in linked.external.items():
+        for soname in sonames:
+            report.external.setdefault(soname, []).append(canonicalize_name(name))
+    report.external = dict(sorted(report.external.items()))
+    distro: dict[str, str | None] = {}
+    if resolve_libs is not None and report.external:
+        machines = {e.soname: e.machine for pl in package_libs(plan).values() for e in pl.external}
+        wanted = {s: machines.get(s, "EM_X86_64" if machine == "x86_64" else "") for s in report.external}
+        distro = packages_for_sonames(wanted, resolve_libs)
+        report.resolved = dict(sorted(distro.items()))
+
+    specs: list[WheelSpec] = []
+    for pkg in plan.packages:
+        stem = f"{escape(pkg.name)}-{pep440}"
+        payload = [
+            replace(m, patch=linked.patches[m.arcname]) if m.arcname in linked.patches else m
+            for m in payloads.members[pkg.name]
+        ]
+        for g in linked.grafts:
+            if g.package == pkg.name:
+                payload.append(
+                    Member(
+                        f"{stem}.data/data/{g.installed}", 0o755, source=Path(g.lib.path), size=g.lib.size,
+                        sha256=g.lib.sha256, patch=g.patch,
+                    )
+                )  # fmt: skip
+                report.bundled.append((g.lib.soname, g.lib.new_name, canonicalize_name(pkg.name), g.lib.size))
+        ext = linked.external.get(pkg.name, [])
+        requires_external = [*ext, *sorted({d for s in ext if (d := distro.get(s))})]
+        tag = f"py3-none-{linked.tags.get(pkg.name, split_tag)}"
         wheel_text = (
             f"Wheel-Version: 1.0\nGenerator: qpack {__version__}\nRoot-Is-Purelib: false\nTag: {tag}\n"
         )
         meta = (
-            Member(f"{stem}.dist-info/METADATA", 0o644, data=_metadata(plan, pkg, pep440).encode()),
+            Member(
+                f"{stem}.dist-info/METADATA",
+                0o644,
+                data=_metadata(plan, pkg, pep440, requires_external).encode(),
+            ),
             Member(f"{stem}.dist-info/WHEEL", 0o644, data=wheel_text.encode()),
         )
         specs.append(
             WheelSpec(
                 pkg.name,
-                dist,
+                canonicalize_name(pkg.name),
                 stem,
                 f"{stem}-{tag}.whl",
                 tuple(sorted(payload, key=lambda m: m.arcname)),
                 meta,
             )
         )
-    if outside:
-        if outside_prefix != "drop":
-            shown = ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
-            raise WheelError(
-                f"{len(outside)} file(s) outside the prefix {plan.prefix} cannot go into a wheel: {shown} "
-                "(pass --drop-outside-prefix to leave them out)"
-            )
-        report.dropped = sorted(outside)
-        for spec in specs:
-            pkg = plan.package(spec.package)
-            if pkg.kind != "meta" and not spec.payload:
-                raise WheelError(
-                    f"package {pkg.name!r} has no files inside the prefix {plan.prefix}: "
-                    "its wheel would be empty"
-                )
     return specs, report
 
 
@@ -365,9 +529,25 @@ class Compressed:
 SPOOL_MAX = 4 << 20
 
 
-def compress(member: Member, level: int, advance: Callable[[int], None] | None = None) -> Compressed:
+def compress(
+    member: Member,
+    level: int,
+    advance: Callable[[int], None] | None = None,
+    workdir: Path | None = None,
+) -> Compressed:
     """Deflate one entry, streaming it in chunks; sha256, CRC-32 and zlib all release the GIL on
-    large buffers, so several of these run on several cores at once."""
+    large buffers, so several of these run on several cores at once. A member with a `patch` is
+    first copied into `workdir` and rewritten there; the archive and RECORD get the new bytes."""
+    if member.patch is not None:
+        assert member.source is not None and workdir is not None
+        dst = workdir / hashlib.sha256(member.arcname.encode()).hexdigest()
+        size, sha = patched_copy(member.source, dst, member.patch, size=member.size, sha256=member.sha256)
+        try:
+            done = compress(replace(member, source=dst, size=size, sha256=sha, patch=None), level, advance)
+        finally:
+            dst.unlink()
+        done.member = member  # the spec's member: its place in the archive
+        return done
     h = hashlib.sha256()
     crc = 0
     n = 0
@@ -459,8 +639,9 @@ def write_wheel(
     advance: Callable[[int], None] | None = None,
 ) -> None:
     """Write one wheel on this thread (write_wheels spreads the compression over cores)."""
-    entries = (compress(m, compression_level, advance) for m in spec.payload)
-    assemble(spec, path, entries, when=when, compression_level=compression_level)
+    with tempfile.TemporaryDirectory(prefix=".qpack-patch-", dir=path.parent) as work:
+        entries = (compress(m, compression_level, advance, Path(work)) for m in spec.payload)
+        assemble(spec, path, entries, when=when, compression_level=compression_level)
 
 
 def write_wheels(
@@ -474,19 +655,26 @@ def write_wheels(
     progress: Progress | None = None,
     jobs: int | None = None,
     source_date_epoch: int | None = None,
+    resolve_libs: Manager | None = None,
+    bundle_libs: BundleMode | None = None,
 ) -> WheelReport:
     """One wheel per package of the plan (the meta wheel included) in `outdir`, atomically.
 
     Parallel at the level of files, not wheels (QEMU's core wheel holds ~90% of the bytes):
-    `jobs` worker threads (default: one per core) deflate the entries ahead, a bounded window
-    of them at a time, while this thread appends them to the archives in their fixed order.
+    `jobs` worker threads (default: one per core) deflate the entries ahead (rewriting ELF
+    files that need a new RUNPATH on copies first), a bounded window of them at a time, while
+    this thread appends them to the archives in their fixed order. `resolve_libs` names the
+    distro package of each external library in `Requires-External`; `bundle_libs` copies
+    external libraries into the wheels (`qpack.bundle`).
     """
     outdir = Path(outdir)
     if not 0 <= compression_level <= 9:
         raise WheelError(f"compression level {compression_level} is not between 0 and 9")
     check_output(outdir, plan.inventory.root, force)
     when = date_time(source_date_epoch)
-    specs, report = wheel_specs(plan, version, outside_prefix)
+    specs, report = wheel_specs(
+        plan, version, outside_prefix, resolve_libs=resolve_libs, bundle_libs=bundle_libs
+    )
     report.outdir = outdir
     total = sum(s.payload_bytes for s in specs)
     lock = threading.Lock()
@@ -503,13 +691,16 @@ def write_wheels(
 
     with (
         atomic_dir(outdir, build=plan.inventory.root, force=force) as tmp,
+        tempfile.TemporaryDirectory(prefix=".qpack-patch-", dir=outdir.absolute().parent) as work,
         ThreadPoolExecutor(max_workers=workers) as pool,
     ):
 
         def entries() -> Iterator[Compressed]:
             while True:
                 while len(pending) < window and (m := next(todo, None)) is not None:
-                    pending.append(pool.submit(compress, m, compression_level, advance if progress else None))
+                    pending.append(
+                        pool.submit(compress, m, compression_level, advance if progress else None, Path(work))
+                    )
                 if not pending:
                     return
                 yield pending.popleft().result()

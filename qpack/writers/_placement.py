@@ -1,0 +1,224 @@
+"""Where each file of a wheel lands once installed, decided from the loader model, and the proof
+that every module and helper is then where the program's loader looks.
+
+An installer puts `<dist>.data/data/<path>` at `<root>/<path>` and `<dist>.data/scripts/<name>`
+at `<root>/bin/<name>` for every POSIX scheme (a venv, `--user`, `--prefix`, Debian's
+`/usr/local`): `root` is the install prefix. Two placements, chosen from the loader:
+
+- `bundle` (the loader has a bundle directory, QEMU's `qemu-bundle`, since 7.1): the files of the
+  loader's `bindir` stay in `<root>/<bindir>/`; every other file under the build's prefix goes to
+  `<root>/<bindir>/<bundle>/<its absolute configured path>`, where the program looks for every
+  configured path (modules, firmware, data, helpers) once that directory exists, whether the
+  build relocates or not (QEMU's `get_relocated_path`).
+- `relocated` (no bundle directory): a file goes to `<root>/<path relative to the prefix>`, where
+  a relocatable loader finds it from the installed executable (or its anchor library).
+
+`verify` then walks the loader's search locations from where each executable is installed, as
+`qpack check` would in the installed tree, and says which module or helper would not be found
+(a build that does not relocate and has no bundle directory: nowhere a wheel can put it).
+Paths here are relative to the install root; none of them is touched.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from qpack.globs import compile_glob, expand_prefix
+from qpack.inventory import Entry
+from qpack.loader import Loader, Module, SearchLocation
+
+Scheme = Literal["scripts", "data"]
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A file's place in a wheel: `<dist>.data/<scheme>/<path>`."""
+
+    scheme: Scheme
+    path: str
+
+    @property
+    def installed(self) -> str:
+        """Where an installer puts it, relative to the install root."""
+        return f"bin/{self.path}" if self.scheme == "scripts" else self.path
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    prefix: str  # the build's prefix, without slashes ("usr"; "" for /)
+    bindir: str  # the loader's bindir, relative to the prefix
+    bundle: str | None  # files outside bindir go through this directory next to the executables
+    scripts: bool  # executables of bindir through the scripts scheme (else data/<bindir>/)
+
+    @property
+    def how(self) -> str:
+        return f"through <root>/{self.bindir}/{self.bundle}" if self.bundle else "relocated"
+
+    def place(self, path: str, executable: bool) -> Placed | None:
+        """Where the build file `path` goes, or None when it is outside the prefix."""
+        pre = self.prefix
+        if pre and path != pre and not path.startswith(pre + "/"):
+            return None
+        rel = path[len(pre) + 1 :] if pre else path
+        if posixpath.dirname(rel) == self.bindir:
+            if executable and self.scripts:
+                return Placed("scripts", posixpath.basename(rel))
+            return Placed("data", rel)
+        if self.bundle is not None:
+            return Placed("data", f"{self.bindir}/{self.bundle}/{path}")
+        return Placed("data", rel)
+
+
+def choose(loader: Loader, prefix: str, *, all_data: bool = False) -> Placement:
+    """The placement the loader model asks for. `all_data` puts executables through the data
+    scheme too, so that a wheel unpacked as-is has the installed tree's relative layout (what
+    `auditwheel show` reads when it follows `$ORIGIN` RUNPATHs)."""
+    bindir = loader.bindir.strip("/")
+    return Placement(
+        prefix=prefix.strip("/"),
+        bindir=bindir,
+        bundle=loader.bundle,
+        scripts=bindir == "bin" and not all_data,
+    )
+
+
+def _up(path: str, levels: int) -> str | None:
+    for _ in range(levels):
+        if not path:
+            return None
+        path = posixpath.dirname(path)
+    return path
+
+
+def _depth(rel: str) -> int:
+    return len([p for p in rel.split("/") if p])
+
+
+@dataclass(frozen=True, slots=True)
+class _Exe:
+    build_path: str
+    installed: str
+
+
+def _search_dir(
+    loc: SearchLocation, exe: _Exe, placement: Placement, loader: Loader, placed: Mapping[str, Placed]
+) -> str | None:
+    """Where a `relocated` location is for this installed executable, relative to the install
+    root; None when it stays at its configured absolute path, outside the install root."""
+    pre = placement.prefix
+    configured = f"{pre}/{loc.value}" if pre else loc.value
+    exe_dir = posixpath.dirname(exe.installed)
+    if placement.bundle is not None:
+        return posixpath.normpath(f"{exe_dir}/{placement.bundle}/{configured}")
+    if not loader.relocatable:
+        return None
+    if loc.anchor is None:
+        base = _up(exe_dir, _depth(loader.bindir))
+    else:
+        lib = placed.get(f"{pre}/{loc.anchor}" if pre else loc.anchor)
+        base = (
+            None
+            if lib is None
+            else _up(posixpath.dirname(lib.installed), _depth(posixpath.dirname(loc.anchor)))
+        )
+    if base is None:
+        return None
+    return posixpath.normpath(posixpath.join(base, loc.value)) if base else posixpath.normpath(loc.value)
+
+
+def loader_executables(
+    loader: Loader,
+    prefix: str,
+    placed: Mapping[str, Placed],
+    elf_paths: Iterable[str],
+    by_path: Mapping[str, Entry],
+) -> list[_Exe]:
+    """The loader's programs among the placed ELF files: the executables the layout names, and
+    with `[loader] library`, every program of the bindir that links that library."""
+    elf = set(elf_paths)
+    globs = [compile_glob(g) for g in loader.executable_globs(prefix)]
+    chosen = {p for p in placed if p in elf and any(g.match(p) for g in globs)}
+    if loader.library is not None:
+        lib_re = compile_glob(expand_prefix(loader.library, prefix))
+        names = {
+            n
+            for e in by_path.values()
+            if lib_re.match(e.path)
+            for n in (e.name, e.elf.soname if e.elf else None)
+            if n
+        }
+        pre = prefix.strip("/")
+        bindir = f"{pre}/{loader.bindir.strip('/')}" if pre else loader.bindir.strip("/")
+        for p in placed:
+            e = by_path.get(p)
+            if p in elf and posixpath.dirname(p) == bindir and e and e.elf and names & set(e.elf.needed):
+                chosen.add(p)
+    return [_Exe(p, placed[p].installed) for p in sorted(chosen)]
+
+
+def verify(
+    loader: Loader,
+    placement: Placement,
+    modules: Iterable[Module],
+    placed: Mapping[str, Placed],
+    exes: list[_Exe],
+) -> list[str]:
+    """Every module and helper placed in a wheel, checked against every installed loader
+    program: one line per file the loader would not find where the wheel puts it."""
+    pre = placement.prefix
+    problems: list[str] = []
+    relocated = [loc for loc in loader.search if loc.kind == "relocated"]
+    absolute_dirs = [
+        loc.value.strip("/") for loc in loader.search if loc.kind == "absolute" and "{" not in loc.value
+    ]
+    for m in modules:
+        where = placed.get(m.path)
+        if where is None:
+            continue
+        loc = next(
+            (x for x in relocated if m.path.startswith((f"{pre}/{x.value}/" if pre else f"{x.value}/"))),
+            None,
+        )
+        if loc is None:
+            if any(m.path.startswith(d + "/") for d in absolute_dirs):
+                problems.append(
+                    f"module {m.id!r} ({m.path}): the loader looks for it only at the absolute "
+                    f"/{posixpath.dirname(m.path)}, which no install prefix moves; a wheel cannot place it"
+                )
+            continue
+        rel = m.path[len(f"{pre}/{loc.value}/" if pre else f"{loc.value}/") :]
+        for exe in exes:
+            d = _search_dir(loc, exe, placement, loader, placed)
+            if d is None:
+                problems.append(
+                    f"module {m.id!r}: {exe.build_path} installed as <prefix>/{exe.installed} would look "
+                    f"only in /{pre + '/' if pre else ''}{loc.value} (the layout says the build does not "
+                    "relocate and names no bundle directory), never where a wheel installs it"
+                )
+                break
+            if posixpath.join(d, rel) != where.installed:
+                problems.append(
+                    f"module {m.id!r}: installed as <prefix>/{where.installed}, but {exe.build_path} "
+                    f"installed as <prefix>/{exe.installed} looks in <prefix>/{d}"
+                )
+                break
+    for helper in loader.helpers:
+        if helper.relocated is None:
+            continue
+        path = f"{pre}/{helper.relocated}/{helper.name}" if pre else f"{helper.relocated}/{helper.name}"
+        where = placed.get(path)
+        if where is None:
+            continue
+        for exe in exes:
+            d = _search_dir(SearchLocation("relocated", helper.relocated), exe, placement, loader, placed)
+            if d is None or posixpath.join(d, helper.name) != where.installed:
+                shown = f"<prefix>/{d}" if d is not None else f"/{pre}/{helper.relocated}"
+                problems.append(
+                    f"helper {helper.name!r}: installed as <prefix>/{where.installed}, but "
+                    f"{exe.build_path} installed as <prefix>/{exe.installed} runs it from {shown}"
+                )
+                break
+    return problems
