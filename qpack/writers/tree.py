@@ -17,7 +17,7 @@ build's inode, mode and mtime: edit a copy, not the tree, if a later step rewrit
 place; `copy` copies every file), else streamed copies verified against the scanned sha256.
 Lists name every file, symlink and assigned empty directory on its own line, never a whole
 directory, so each list claims exactly the plan's files even where packages share a directory
-(share/qemu, which every package with files there that needs it owns with `%dir`).
+(share/qemu; which packages own a directory with `%dir` is plan.with_dirs' rule).
 
 Two steps, as for wheels: `tree_spec` decides and checks everything (names every format can
 carry, library resolution, the lists and the manifest) without writing; `write_tree` then
