@@ -8,9 +8,11 @@ and file reads release the GIL), so both cores work on a large build.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import posixpath
 import stat
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -138,22 +140,29 @@ def describe_file(
     progress: Callable[[int], None] | None = None,
 ) -> Entry:
     """The entry of the regular file `full`, recorded at build path `rel` with `mode` and `size`
-    (a scanned tree's own, or those an install would give it: qpack.meson)."""
+    (a scanned tree's own, or those an install would give it: qpack.meson).
+
+    The file is read once, in CHUNK pieces into this thread's buffer (hashlib releases the GIL
+    on them); a file that fits in one piece (most modules) has its ELF facts read from that
+    piece, a larger one through a few small reads of the structures `read_elf` needs."""
     h = hashlib.sha256()
+    buf = _buffer()
+    view = memoryview(buf)
     try:
-        with full.open("rb") as f:
-            head = f.read(4)
-            h.update(head)
-            while chunk := f.read(CHUNK):
-                h.update(chunk)
+        with full.open("rb", buffering=0) as f:
+            n = f.readinto(buf)
+            head = bytes(view[: min(n, 4)])  # the buffer holds the previous file's bytes past n
+            first = bytes(view[:n]) if head == ELF_MAGIC and n < CHUNK else None
+            while n:
+                h.update(view[:n])
                 if progress:
-                    progress(len(chunk))
+                    progress(n)
+                n = f.readinto(buf)
             elf: ElfInfo | None = None
             err: str | None = None
             if head == ELF_MAGIC:
-                f.seek(0)
                 try:
-                    elf = read_elf(f, stamp_glob, scan_strings)
+                    elf = read_elf(io.BytesIO(first) if first is not None else f, stamp_glob, scan_strings)
                 except ElfReadError as e:
                     err = str(e)
             elif _looks_like_library(rel):
@@ -163,6 +172,17 @@ def describe_file(
     except OSError as e:
         raise BuildError(f"{full}: cannot read file: {e.strerror}") from None
     return Entry(rel, "file", mode, size, h.hexdigest(), None, elf, err)
+
+
+_local = threading.local()
+
+
+def _buffer() -> bytearray:
+    """This thread's read buffer: one CHUNK per scanning thread, reused for every file."""
+    buf: bytearray | None = getattr(_local, "buf", None)
+    if buf is None:
+        buf = _local.buf = bytearray(CHUNK)
+    return buf
 
 
 def _check_name(root: Path, rel: str) -> None:

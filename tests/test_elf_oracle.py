@@ -1,15 +1,33 @@
-"""LIEF (fast, what `check` reads link facts with) against pyelftools (the independent oracle):
-the same machine, class, type, SONAME, NEEDED, RPATH, RUNPATH and defined symbols for every ELF
-file of the demo build and of Debian's QEMU build, and the same refusal of damaged files."""
+"""The fast ELF readers against pyelftools (the independent oracle):
+
+- LIEF (what `check` reads link facts with): the same machine, class, type, SONAME, NEEDED,
+  RPATH, RUNPATH and defined symbols;
+- `read_elf` (what the scan reads every ELF file with, through `struct`): the same `ElfInfo`,
+  stamps and symbol counts included, as `read_elf_pyelftools`;
+
+for every ELF file of the demo build and of Debian's QEMU build, and the same refusal of damaged
+files."""
 
 from __future__ import annotations
 
+import io
+import random
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from qpack.elf import ELF_MAGIC, ElfReadError, read_link_facts, read_link_facts_path
+from qpack.demo.build import build_extra_module, m32_supported
+from qpack.elf import (
+    ELF_MAGIC,
+    ElfReadError,
+    read_elf,
+    read_elf_pyelftools,
+    read_link_facts,
+    read_link_facts_path,
+)
 
 from .conftest import QemuBuild
 
@@ -68,3 +86,96 @@ def test_garbage_after_the_magic_is_refused(tmp_path: Path) -> None:
     bad.write_bytes(ELF_MAGIC + b"\0" * 12 + b"garbage" * 10)
     with pytest.raises(ElfReadError):
         read_link_facts_path(bad)
+
+
+# --------------------------------------------------------------------------- read_elf (the scan's)
+
+
+def same_info(path: Path, stamp_glob: str) -> None:
+    for scan_strings in (True, False):
+        with path.open("rb") as f:
+            oracle = read_elf_pyelftools(f, stamp_glob, scan_strings)
+        with path.open("rb") as f:
+            assert read_elf(f, stamp_glob, scan_strings) == oracle, (path, scan_strings)
+
+
+def test_read_elf_agrees_with_pyelftools_on_the_demo(demo_build: Path) -> None:
+    files = elf_files(demo_build)
+    assert len(files) >= 10
+    for path in files:
+        same_info(path, "demo_stamp_*")
+    # What the scan is for, read the fast way: the stamp the program holds is the one every module exports.
+    with (demo_build / "usr/bin/demo").open("rb") as f:
+        (held,) = read_elf(f, "demo_stamp_*", scan_strings=True).stamps_held
+    with (demo_build / "usr/lib/demo/ui/gtk.so").open("rb") as f:
+        gtk = read_elf(f, "demo_stamp_*")
+    assert gtk.stamps_exported == (held,)
+    assert gtk.defined_symbols > 0
+    assert gtk.undefined_symbols
+
+
+@pytest.mark.qemu
+@pytest.mark.network
+def test_read_elf_agrees_with_pyelftools_on_qemu(qemu_build: QemuBuild) -> None:
+    files = elf_files(qemu_build.root)
+    assert len(files) > 40
+    for path in files:
+        same_info(path, "qemu_stamp_*")
+
+
+def test_read_elf_agrees_on_a_32_bit_module(tmp_path: Path) -> None:
+    if not m32_supported():
+        pytest.skip("the compiler cannot build -m32 shared objects (Debian: gcc-multilib)")
+    path = build_extra_module(tmp_path, type="ui", name="m32", stamp="ab" * 20, m32=True)
+    with path.open("rb") as f:
+        info = read_elf(f, "demo_stamp_*")
+    assert (info.elf_class, info.machine) == (32, "EM_386")
+    assert info.stamps_exported == ("demo_stamp_" + "ab" * 20,)
+    same_info(path, "demo_stamp_*")
+
+
+def test_a_systemtap_note_is_not_a_build_id(tmp_path: Path) -> None:
+    """SystemTap's probe notes (name "stapsdt") have type 3, the number NT_GNU_BUILD_ID has in
+    GNU notes: only a GNU note gives the build-id."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    src = tmp_path / "probe.c"
+    src.write_text(
+        '__asm__(".pushsection .note.stapsdt,\\"\\",@note\\n.balign 4\\n'
+        '.4byte 8, 4, 3\\n.asciz \\"stapsdt\\"\\n.balign 4\\n.4byte 0x12345678\\n.popsection");\n'
+        "int probe(void) { return 1; }\n"
+    )
+    so = tmp_path / "probe.so"
+    subprocess.run([cc, "-shared", "-fPIC", "-Wl,--build-id=sha1", "-o", str(so), str(src)], check=True)
+    with so.open("rb") as f:
+        info = read_elf(f)
+    assert isinstance(info.build_id, str)
+    assert len(info.build_id) == 40
+    same_info(so, "demo_stamp_*")
+
+
+def test_damaged_files_never_crash_read_elf(demo_build: Path) -> None:
+    """Cut short or with bytes changed in its headers, a module is refused with ElfReadError or
+    read as pyelftools reads it; never another exception, never a huge allocation."""
+    data = (demo_build / "usr/lib/demo/ui/gtk.so").read_bytes()
+    rng = random.Random(7)
+    damaged = [data[:cut] for cut in range(0, len(data), 211)]
+    for _ in range(150):
+        b = bytearray(data)
+        for _ in range(3):
+            b[rng.randrange(min(len(b), 4096))] ^= rng.randrange(1, 256)
+        damaged.append(bytes(b))
+    refused = 0
+    for d in damaged:
+        try:
+            fast = read_elf(io.BytesIO(d), "demo_stamp_*", True)
+        except ElfReadError:
+            refused += 1
+            continue
+        try:
+            oracle = read_elf_pyelftools(io.BytesIO(d), "demo_stamp_*", True)
+        except (ElfReadError, OverflowError):  # pyelftools refuses more of what a cut-off read shows
+            continue
+        assert fast == oracle
+    assert refused >= len(range(0, len(data), 211)) - 1  # every cut file but the whole one
