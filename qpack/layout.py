@@ -11,13 +11,16 @@ which knows no TOML) and the packaging rules the planner reads.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import stat
 import string
 import tomllib
+from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,8 +41,8 @@ from qpack.loader import (
 SHIPPED_DIR = Path(__file__).parent / "layouts"
 
 PackageKind = Literal["core", "group"]
-PinKind = Literal["exact", "upstream"]
-PIN_KINDS = ("exact", "upstream")
+PinKind = Literal["exact", "upstream", "none"]
+PIN_KINDS = ("exact", "upstream", "none")
 
 # Distro and wheel package names alike: Debian allows [a-z0-9+.-], PEP 508 [A-Za-z0-9._-].
 _PACKAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9+._-]*\Z")
@@ -175,6 +178,11 @@ class Layout:
         return self.loader.prefix
 
     def core_packages(self) -> tuple[str, ...]:
+        return self._core_packages
+
+    @cached_property
+    def _core_packages(self) -> tuple[str, ...]:
+        # Computed once: the plan asks for every package (10,000 rules would be 10^8 steps).
         return tuple(p.name for p in self.packages if p.kind == "core")
 
 
@@ -196,7 +204,11 @@ def find_layout(spec: str | Path, relative_to: Path | None = None) -> Path:
         if text in shipped:
             return shipped[text]
         names = ", ".join(shipped) or "none"
-        raise LayoutError([f"{text}: no such shipped layout (shipped: {names}); give a path to a .toml file"])
+        close = difflib.get_close_matches(text, list(shipped), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise LayoutError(
+            [f"{text}: no such shipped layout ({hint}shipped: {names}); give a path to a .toml file"]
+        )
     path = Path(text)
     if relative_to is not None and not path.is_absolute():
         path = relative_to / path
@@ -880,8 +892,8 @@ def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
                 depends=_depends(p),
             )
         )
-    names = [p.name for p in packages]
-    for n in sorted({n for n in names if names.count(n) > 1}):
+    counts = Counter(p.name for p in packages)
+    for n in sorted(n for n, k in counts.items() if k > 1):
         top.bad("package", f"package name {n!r} is defined twice")
     for kind in ("core", "group"):
         rest_pkgs = [p.name for p in packages if p.rest and p.kind == kind]

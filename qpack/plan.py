@@ -23,7 +23,7 @@ from typing import Literal
 
 from qpack.errors import PlanError
 from qpack.globs import compile_glob, expand_prefix
-from qpack.inventory import Entry, Inventory, Progress
+from qpack.inventory import Entry, Inventory, Progress, link_destination
 from qpack.layout import Layout, PackageRule, PinKind, load_layout, module_glob_matches
 from qpack.loader import FoundModules, Module
 from qpack.sonames import provided_sonames
@@ -143,6 +143,9 @@ class Package:
     requires: tuple[str, ...] = ()
     # How each required sibling is pinned in distro lists; unlisted ones are "exact".
     pins: Mapping[str, PinKind] = field(default_factory=dict)
+    # Packages that can stand in for a required sibling in distro lists (`a (= V) | b (= V)`).
+    alternatives: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    depends: tuple[str, ...] = ()  # requirements outside the split, as the layout writes them
     summary: str = ""
     dirs: tuple[str, ...] = ()  # directories this package owns (RPM %dir; see with_dirs)
     extras: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # meta only: extra -> packages
@@ -288,9 +291,12 @@ class _Claims:
 # --------------------------------------------------------------------------- the phases
 
 
-def module_problems(found: FoundModules, inventory: Inventory) -> tuple[list[str], list[str]]:
-    """(problems, warnings) of the modules themselves: installed twice is an error, a module
-    the loader cannot read as ELF a warning."""
+def module_problems(
+    found: FoundModules, inventory: Inventory, executables: tuple[str, ...] = ()
+) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of the modules themselves: installed twice is an error; a module
+    the loader cannot read as ELF, a module that is a symlink out of the build or to nothing,
+    and a module built for another machine than the loader's `executables` are warnings."""
     problems = [
         f"module {mid!r} is installed twice: {', '.join(paths)} (the loader loads only the first it finds)"
         for mid, paths in found.duplicates.items()
@@ -301,7 +307,43 @@ def module_problems(found: FoundModules, inventory: Inventory) -> tuple[list[str
         for m in found.modules
         if (err := by_path[m.path].elf_error)
     ]
+    exe_res = [compile_glob(g) for g in executables]
+    hosts = {
+        (e.elf.machine, e.elf.elf_class)
+        for e in inventory.entries
+        if e.elf is not None and any(r.match(e.path) for r in exe_res)
+    }
+    for m in found.modules:
+        e = by_path[m.path]
+        if e.kind == "symlink":
+            if (why := _link_problem(e, by_path)) is not None:
+                warnings.append(
+                    f"{m.path}: module is a symlink {why}; the loader cannot load it from this build"
+                )
+        elif e.elf is not None and len(hosts) == 1 and (e.elf.machine, e.elf.elf_class) not in hosts:
+            ((machine, bits),) = hosts
+            warnings.append(
+                f"{m.path}: module is built for {e.elf.machine} ({e.elf.elf_class}-bit), the loader's "
+                f"executables for {machine} ({bits}-bit); the loader cannot load it"
+            )
     return problems, warnings
+
+
+def _link_problem(e: Entry, by_path: Mapping[str, Entry]) -> str | None:
+    """Why a symlink does not lead to a regular file of the build (followed lexically), or None."""
+    seen = {e.path}
+    while e.kind == "symlink":
+        dest = link_destination(e.path, e.target or "")
+        if dest is None:
+            return f"to {e.target!r}, outside the build"
+        nxt = by_path.get(dest)
+        if nxt is None:
+            return f"to {e.target!r}, which is not in the build"
+        if dest in seen:
+            return "loop"
+        seen.add(dest)
+        e = nxt
+    return None if e.kind == "file" else f"to the directory {e.path!r}"
 
 
 def claim(
@@ -317,10 +359,17 @@ def claim(
     problems: list[str] = []
     rest_core = next((p.name for p in layout.packages if p.rest and p.kind == "core"), None)
     rest_group = next((p.name for p in layout.packages if p.rest and p.kind == "group"), None)
+    rules = (*rules, *_per_module_file_rules(items, rules, module_at, layout))
     for e in items:
         mod = module_at.get(e.path)
         tag = tags.get(e.path) if tags else None
         hits = [(r, why) for r in rules if (why := r.match(e.path, mod, tag)) is not None]
+        if e.kind == "dir" and len(hits) > 1 and all(r.package is not None for r, _ in hits):
+            # One directory in several packages (Debian ships an empty directory from two
+            # .debs): each of them ships it.
+            for r, why in hits:
+                out.claims.append(Claim(e.path, r.package, f"{r.description}: {why}"))
+            continue
         if len(hits) > 1:
             (a, why_a), (b, why_b) = hits[0], hits[1]
             problems.append(
@@ -347,6 +396,38 @@ def claim(
         else:
             out.unclaimed.append(e.path)
     return out, problems
+
+
+def _per_module_file_rules(
+    items: tuple[Entry, ...], rules: tuple[Rule, ...], module_at: Mapping[str, Module], layout: Layout
+) -> list[Rule]:
+    """`[per-module] files`: for each module that gets its own package, a rule claiming the
+    files its package carries beside the module (its doc directory, a helper, a man page)."""
+    per_module = layout.per_module
+    if per_module is None or not per_module.files:
+        return []
+    prefix = layout.prefix
+    extra = []
+    for e in items:
+        mod = module_at.get(e.path)
+        if mod is None or any(r.match(e.path, mod) is not None for r in rules):
+            continue  # not a module, or a group or exclusion takes it
+        package, _ = per_module.package_name(mod.type, mod.name, mod.id)
+        globs = per_module.file_globs(package, mod.type, mod.name, mod.id)
+        extra.append(
+            Rule(
+                description=f"per-module.files ({mod.id})",
+                package=package,
+                reason="",
+                # Shown as the layout writes it; matched as filled in for this module.
+                files=tuple(
+                    (g, compile_glob(expand_prefix(f, prefix)))
+                    for g, f in zip(per_module.files, globs, strict=True)
+                ),
+                modules=(),
+            )
+        )
+    return extra
 
 
 def apply_unclaimed(
@@ -449,6 +530,10 @@ def build_packages(
                 modules=tuple(mods),
                 requires=tuple(r for r in req if r != name),
                 pins=rule.pins if rule is not None else {},
+                alternatives=rule.alternatives if rule is not None else {},
+                depends=rule.depends
+                if rule is not None
+                else (layout.per_module.depends if layout.per_module else ()),
                 summary=_summary(layout, rule, mods, name),
             )
         )
@@ -575,7 +660,7 @@ def make_plan(
     The prefix is the one the build was scanned with (`inventory.prefix`)."""
     prefix = inventory.prefix
     found = layout.loader.find_modules(inventory)
-    problems, module_warnings = module_problems(found, inventory)
+    problems, module_warnings = module_problems(found, inventory, layout.loader.executable_globs(prefix))
     warnings = [*inventory.warnings, *found.never_looked_up, *module_warnings]
     module_at = {m.path: m for m in found.modules}
 
@@ -601,7 +686,11 @@ def make_plan(
     return Plan(
         layout=layout,
         inventory=inventory,
-        packages=tuple(with_dirs(packages, prefix)),
+        packages=tuple(
+            with_dirs(
+                packages, prefix, tuple(compile_glob(expand_prefix(g, prefix)) for g in layout.system_dirs)
+            )
+        ),
         excluded=tuple(sorted(claims.excluded, key=lambda x: x.path)),
         unclaimed=tuple(claims.unclaimed),
         claims=tuple(sorted(claims.claims, key=lambda c: c.path)),
@@ -611,7 +700,9 @@ def make_plan(
     )
 
 
-def with_dirs(packages: list[Package], prefix: str) -> list[Package]:
+def with_dirs(
+    packages: list[Package], prefix: str, system: tuple[re.Pattern[str], ...] = ()
+) -> list[Package]:
     """Which package owns each directory (RPM `%dir`), never one of the base system's:
     - a directory whose files all belong to one package belongs to it;
     - a directory shared by several packages (QEMU's module dir: modules in many packages)
@@ -641,7 +732,7 @@ def with_dirs(packages: list[Package], prefix: str) -> list[Package]:
     order = {p.name: i for i, p in enumerate(packages)}
     dirs_of: dict[str, list[str]] = defaultdict(list)
     for d, owners in owner_of.items():
-        if _is_system_dir(d, prefix):
+        if _is_system_dir(d, prefix) or any(s.match(d) for s in system):
             continue
         if len(owners) == 1:
             dirs_of[next(iter(owners))].append(d)

@@ -6,15 +6,17 @@ exactly the build and the policy it is about.
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
-from qpack.errors import PlanError
+from qpack.errors import LayoutError, PlanError
 from qpack.inventory import Entry, Inventory
-from qpack.layout import Exclusion, Layout, Meta, PackageRule, PerModule
+from qpack.layout import Exclusion, Layout, Meta, PackageRule, PerModule, load_layout
 from qpack.loader import Loader, Naming, SearchLocation
 from qpack.plan import make_plan
 
@@ -248,3 +250,110 @@ def test_public_api_plans_a_build(tmp_path: Path) -> None:
         assert getattr(qpack, name) is not None
     with pytest.raises(AttributeError):
         _ = qpack.no_such_thing
+
+
+# --------------------------------------------------------------------------- 5b/12: richer packages
+
+
+def test_per_module_packages_carry_more_than_the_module() -> None:
+    lay = layout(
+        PackageRule(name="prog-core", rest=True),
+        per_module=PerModule(
+            name="prog-{module}",
+            files=("{prefix}/share/doc/{package}/**", "{prefix}/share/man/man8/{name}.8.gz"),
+        ),
+    )
+    inv = inventory(*BUILD, "usr/share/doc/prog-ui-gtk/copyright", "usr/share/man/man8/curl.8.gz")
+    plan = make_plan(inv, lay)
+    assert plan.package("prog-ui-gtk").files == (
+        "usr/lib/prog/ui-gtk.so",
+        "usr/share/doc/prog-ui-gtk/copyright",
+    )
+    assert "usr/share/man/man8/curl.8.gz" in plan.package("prog-block-curl").files
+    rules = {c.path: c.rule for c in plan.claims}
+    assert rules["usr/share/doc/prog-ui-gtk/copyright"] == (
+        "per-module.files (ui-gtk): files '{prefix}/share/doc/{package}/**'"
+    )
+
+
+def test_per_module_files_clash_with_an_explicit_rule() -> None:
+    lay = layout(
+        PackageRule(name="prog-core", rest=True, files=("{prefix}/share/doc/**",)),
+        per_module=PerModule(name="prog-{module}", files=("{prefix}/share/doc/{package}/**",)),
+    )
+    with pytest.raises(PlanError, match=r"copyright: claimed twice: by package\[0\] 'prog-core'"):
+        make_plan(inventory(*BUILD, "usr/share/doc/prog-ui-gtk/copyright"), lay)
+
+
+def test_one_directory_in_several_packages() -> None:
+    lay = layout(
+        PackageRule(name="prog-core", rest=True, files=("{prefix}/share/prog/hooks",)),
+        PackageRule(name="prog-extra", files=("{prefix}/share/prog/hooks", "{prefix}/bin/prog"), index=1),
+    )
+    plan = make_plan(inventory(*BUILD, dirs=("usr/share/prog/hooks",)), lay)
+    assert "usr/share/prog/hooks" in plan.package("prog-core").files
+    assert "usr/share/prog/hooks" in plan.package("prog-extra").files
+    # Files still cannot be in two packages.
+    lay2 = layout(
+        PackageRule(name="prog-core", rest=True, files=("{prefix}/bin/prog",)),
+        PackageRule(name="prog-extra", files=("{prefix}/bin/prog",), index=1),
+    )
+    with pytest.raises(PlanError, match="usr/bin/prog: claimed twice"):
+        make_plan(inventory(*BUILD), lay2)
+
+
+def test_requirements_outside_the_split_and_alternatives(tmp_path: Path) -> None:
+    text = """
+    [loader]
+    executables = ["{prefix}/bin/prog"]
+    naming = "{type}-{name}.so"
+    types = ["ui", "block"]
+    [[loader.search]]
+    relocated = "lib/prog"
+    [[package]]
+    name = "prog-core"
+    rest = true
+    depends = ["adduser", "logrotate (>= 3.8)", "libfoo1 (>= 1.2) | libbar1"]
+    [[package]]
+    name = "prog-extra"
+    files = ["{prefix}/share/**"]
+    requires = ["prog-core | prog-core-lite"]
+    [per-module]
+    name = "prog-{module}"
+    depends = ["prog-common"]
+    """
+    (tmp_path / "l.toml").write_text(textwrap.dedent(text))
+    lay = load_layout(tmp_path / "l.toml")
+    plan = make_plan(inventory(*BUILD), lay)
+    core, extra = plan.package("prog-core"), plan.package("prog-extra")
+    assert core.depends == ("adduser", "logrotate (>= 3.8)", "libfoo1 (>= 1.2) | libbar1")
+    assert extra.requires == ("prog-core",) and extra.alternatives == {"prog-core": ("prog-core-lite",)}
+    assert plan.package("prog-ui-gtk").depends == ("prog-common",)
+    from qpack.writers.tree import requirements
+
+    assert requirements(extra, "1.0-1") == [
+        {
+            "package": "prog-core",
+            "relation": "=",
+            "version": "1.0-1",
+            "debian": "prog-core (= 1.0-1) | prog-core-lite (= 1.0-1)",
+            "alternatives": ["prog-core-lite"],
+        }
+    ]
+    bad = text.replace('"adduser"', '"add user"').replace('"prog-core | prog-core-lite"', '"prog-core | /x"')
+    (tmp_path / "bad.toml").write_text(textwrap.dedent(bad))
+    with pytest.raises(LayoutError) as e:
+        load_layout(tmp_path / "bad.toml")
+    assert any("package[0].depends[0]: bad requirement 'add user'" in p for p in e.value.problems)
+    assert any("package[1].requires[0]: bad requirement" in p for p in e.value.problems)
+
+
+def test_layout_system_dirs_are_nobodys(tmp_path: Path) -> None:
+    lay = layout(PackageRule(name="prog-core", rest=True))
+    plan = make_plan(inventory(*BUILD, "etc/logrotate.d/prog"), lay)
+    assert "etc/logrotate.d" in plan.package("prog-core").dirs
+    lay2 = dataclasses.replace(lay, system_dirs=("etc/logrotate.d",))
+    assert (
+        "etc/logrotate.d"
+        not in make_plan(inventory(*BUILD, "etc/logrotate.d/prog"), lay2).package("prog-core").dirs
+    )

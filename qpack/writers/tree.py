@@ -52,7 +52,8 @@ from qpack.libdeps import Manager, PackageLibs, package_libs, packages_for_sonam
 from qpack.plan import Package, Plan
 from qpack.shlibs import DebianDepends, debian_depends, rpm_requires
 from qpack.writers import Progress, Report, Written, check_output
-from qpack.writers._atomic import atomic_dir
+from qpack.writers._atomic import atomic_dir, checkpoint
+from qpack.writers._names import check_package_names
 
 # 2: file records are `Entry.to_json()`, as `scan --json` shows them ("kind", not "type").
 MANIFEST_VERSION = 2
@@ -140,14 +141,29 @@ def upstream_version(version: str) -> str:
     return version.rsplit("-", 1)[0] if "-" in version else version
 
 
-def requirements(package: Package, version: str) -> list[dict[str, str]]:
-    out = []
+def requirements(package: Package, version: str) -> list[dict[str, Any]]:
+    """Each sibling requirement with its pin; `debian` is the relation as a control file writes
+    it, alternatives included (`qemu-system-x86 (= V) | qemu-system-arm (= V)`, the stand-ins
+    pinned like the sibling)."""
+    out: list[dict[str, Any]] = []
     for req in package.requires:
-        if package.pins.get(req) == "upstream":
+        pin = package.pins.get(req)
+        if pin == "upstream":
             rel, ver = ">>", upstream_version(version) + "~"
+        elif pin == "none":  # any version: Debian's unversioned sibling Depends
+            rel, ver = "", ""
         else:
             rel, ver = "=", version
-        out.append({"package": req, "relation": rel, "version": ver, "debian": f"{req} ({rel} {ver})"})
+        names = (req, *package.alternatives.get(req, ()))
+        entry: dict[str, Any] = {
+            "package": req,
+            "relation": rel,
+            "version": ver,
+            "debian": " | ".join(f"{n} ({rel} {ver})" if rel else n for n in names),
+        }
+        if len(names) > 1:
+            entry["alternatives"] = list(names[1:])
+        out.append(entry)
     return out
 
 
@@ -188,6 +204,7 @@ def build_manifest(
             "files": [by_path[f].to_json() for f in p.files],
             "dirs": list(p.dirs),
             "requires": requirements(p, version),
+            "depends": list(p.depends),
             "libraries": {
                 "external": external,
                 "internal": [
@@ -247,6 +264,7 @@ class _TreeWriter:
         self.linked = 0
         self.copied = 0
         self.made: set[str] = set()
+        self.refused: dict[int, int] = {}  # errno -> files copied because linking failed with it
 
     def ensure_dir(self, pkgroot: str, rel: str) -> None:
         """Create pkgroot/rel and its parents, refusing to pass through anything but a real
@@ -296,6 +314,7 @@ class _TreeWriter:
                     raise OutputError(f"{dst}: cannot link {src}: {err.strerror}") from None
                 if err.errno == errno.EXDEV:
                     self.try_links = False  # another filesystem: every file will need a copy
+                self.refused[err.errno] = self.refused.get(err.errno, 0) + 1
             else:
                 st = os.lstat(dst)
                 if not stat.S_ISREG(st.st_mode) or st.st_size != e.size or stat.S_IMODE(st.st_mode) != e.mode:
@@ -335,6 +354,21 @@ class _TreeWriter:
             rel = cur.split("/", 1)[1] if "/" in cur else ""
             if rel in dir_modes:
                 os.chmod(self.root / cur, dir_modes[rel])
+
+
+def _copy_notes(refused: Mapping[int, int], copied: int) -> list[str]:
+    """Why files were copied rather than hard-linked: another filesystem (EXDEV), or the system
+    refusing the link itself (EPERM under fs.protected_hardlinks, EMLINK, EACCES...)."""
+    notes = []
+    if errno.EXDEV in refused:
+        notes.append(
+            f"{copied} file(s) copied: the output is on another filesystem than the build, "
+            "so hard links were not possible"
+        )
+    for err, n in sorted(refused.items()):
+        if err != errno.EXDEV:
+            notes.append(f"{n} file(s) copied: the system refused to hard-link them ({os.strerror(err)})")
+    return notes
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -456,6 +490,7 @@ def tree_spec(
     if unknown:
         raise OutputError(f"unknown list kind(s) {', '.join(unknown)}: expected debian, rpm")
     by_path = plan.inventory.by_path()
+    check_package_names(plan, {"rpm", *(k for k in lists if k == "debian")})
     _check_names(plan)
     notes: list[str] = []
     install = rpm = None
@@ -508,6 +543,7 @@ def write_tree(
                 w.made.add(p.name)
                 for f in p.files:
                     w.write(p.name, by_path[f])
+                    checkpoint(f"wrote {p.name}/{f}")
             w.apply_dir_modes(dir_modes)
             for kind, texts, suffix in (("debian", spec.install, "install"), ("rpm", spec.rpm, "files")):
                 if texts is None:
@@ -517,12 +553,11 @@ def write_tree(
                     _write_text(tmp / kind / f"{name}.{suffix}", text)
             _write_text(tmp / "manifest.json", spec.manifest)
         except OSError as err:
-            raise OutputError(f"{outdir}: cannot write output: {err.strerror} ({err.filename})") from None
+            # The file as it would have been in the output, not in the temporary directory.
+            name = os.fsdecode(err.filename) if err.filename else ""
+            where = f" ({outdir}{name[len(str(tmp)) :]})" if name.startswith(f"{tmp}/") else ""
+            raise OutputError(f"{outdir}: cannot write output: {err.strerror}{where}") from None
         report.written = [Written(p.name, outdir / p.name, len(p.files)) for p in plan.packages]
         report.linked, report.copied = w.linked, w.copied
-    if report.copied and report.linked == 0 and not copy:
-        report.notes.append(
-            f"{report.copied} file(s) copied: the output is on another filesystem than the build, "
-            "so hard links were not possible"
-        )
+    report.notes += _copy_notes(w.refused, w.copied)
     return report
