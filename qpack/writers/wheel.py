@@ -70,6 +70,7 @@ from qpack.sonames import provided_sonames
 from qpack.versions import to_pep440
 from qpack.writers import Progress, Report, Written, check_output
 from qpack.writers._atomic import atomic_dir
+from qpack.writers._deflate import compressobj
 from qpack.writers._libraries import FileRef, link_libraries
 from qpack.writers._placement import Placed, Placement, choose, loader_executables, verify
 from qpack.writers._runpath import ElfPatch, patched_copy
@@ -551,7 +552,7 @@ def compress(
     h = hashlib.sha256()
     crc = 0
     n = 0
-    comp = zlib.compressobj(level, zlib.DEFLATED, -15)  # raw deflate, as zipfile writes it
+    comp = compressobj(level)  # raw deflate (zlib-ng), as zipfile writes it: qpack/writers/_deflate.py
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX)  # noqa: SIM115 - closed by the caller
     try:
         if member.data is not None:
