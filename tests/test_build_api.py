@@ -72,9 +72,6 @@ def test_project_builder_metadata_and_wheel(demo: MesonBuild, split: Path, tmp_p
     assert wheel.read_bytes() == (split / GTK).read_bytes()
     with zipfile.ZipFile(wheel) as zf:
         assert zf.read("demo_ui_gtk-1.dist-info/METADATA") == (dist_info / "METADATA").read_bytes()
-    # The meta package by default.
-    default = Path(builder.build("wheel", tmp_path / "dist", config_settings={"build-dir": "build"}))
-    assert default.read_bytes() == (split / "demo-1-py3-none-linux_x86_64.whl").read_bytes()
 
 
 def test_shell_loop_over_the_plans_packages_gives_qpack_splits_wheels(
@@ -170,6 +167,9 @@ def test_meson_build_directory_project(demo: MesonBuild, split: Path, tmp_path: 
     (project / "build").symlink_to(demo.build)
     wheel = build_wheel(project, tmp_path / "dist", package="demo-block-curl")
     assert wheel.read_bytes() == (split / wheel.name).read_bytes()
+    meta_wheel = build_wheel(project, tmp_path / "dist")  # the meta package by default
+    assert meta_wheel.name == "demo-1-py3-none-linux_x86_64.whl"
+    assert meta_wheel.read_bytes() == (split / meta_wheel.name).read_bytes()
     meta = tmp_path / "meta"
     cwd = Path.cwd()
     os.chdir(project)
