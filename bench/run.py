@@ -13,9 +13,10 @@ build of the size of a modular program with many modules, under bench/out/builds
   scaling, and of 1,000 for `qpack check`.
 
 Contents are real ELF files of this host: each executable is a real executable and each module a
-real shared object (or, for the smallest, a gcc-compiled one), followed by chunks of other ELF
-files of the host with a few bytes changed, and a trailer naming the file, so that every file
-differs and compresses like ELF code. Randomness is seeded per file name.
+real shared object (or, for the smallest, a gcc-compiled one) with its SONAME entry disabled (a
+module has none), followed by chunks of other ELF files of the host with a few bytes changed, and
+a trailer naming the file, so that every file differs and compresses like ELF code. Randomness is
+seeded per file name.
 
 Every command runs in a fresh child wrapper that times it and reads its peak RSS
 (getrusage(RUSAGE_CHILDREN) of that wrapper, which has no other child). Comparisons run qpack then
@@ -66,7 +67,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 LAYOUT = HERE / "bench-layout.toml"
-GENERATOR = 1  # bump when generated contents change, so cached builds are remade
+GENERATOR = 2  # bump when generated contents change, so cached builds are remade
 SEED = "qpack-bench"
 KIB = 1024
 MIB = 1024 * 1024
@@ -244,10 +245,44 @@ def read_chunk(path: str, offset: int, n: int) -> bytes:
         return f.read(n)
 
 
+def drop_soname(data: bytes) -> bytes:
+    """`data` (an ELF file of this host) with its DT_SONAME entry turned into DT_DEBUG, which
+    nothing reads in a shared object: a program's modules have no SONAME, and a module that kept
+    a host library's (libtinfo.so.6) would "provide" it to every executable of the build that
+    links that library, which the plan rightly refuses as a dependency cycle."""
+    ident = elf_ident(data[:64])
+    if ident is None:
+        return data
+    endian = "<" if ident[1] == 1 else ">"
+    elf64 = ident[0] == 2
+    if elf64:
+        (phoff,) = struct.unpack_from(endian + "Q", data, 32)
+        phentsize, phnum = struct.unpack_from(endian + "HH", data, 54)
+        dyn, ph = struct.Struct(endian + "qQ"), struct.Struct(endian + "IIQQQQQQ")
+    else:
+        (phoff,) = struct.unpack_from(endian + "I", data, 28)
+        phentsize, phnum = struct.unpack_from(endian + "HH", data, 42)
+        dyn, ph = struct.Struct(endian + "iI"), struct.Struct(endian + "IIIIIIII")
+    out = bytearray(data)
+    dt_soname, dt_debug, pt_dynamic = 14, 21, 2
+    for i in range(phnum):
+        fields = ph.unpack_from(data, phoff + i * phentsize)
+        if fields[0] != pt_dynamic:
+            continue
+        offset, filesz = (fields[2], fields[5]) if elf64 else (fields[1], fields[4])
+        for at in range(offset, offset + filesz - dyn.size + 1, dyn.size):
+            tag, value = dyn.unpack_from(data, at)
+            if tag == dt_soname:
+                dyn.pack_into(out, at, dt_debug, value)
+    return bytes(out)
+
+
 def write_elf(dest: Path, base: bytes, size: int, rng: random.Random, pool: Pool) -> int:
-    """`base`, then chunks of the host's ELF files (a few bytes changed in each) up to `size`, then
-    a trailer naming the file: real ELF headers, contents compressing like ELF code, all distinct."""
+    """`base` (without its SONAME), then chunks of the host's ELF files (a few bytes changed in
+    each) up to `size`, then a trailer naming the file: real ELF headers, contents compressing
+    like ELF code, all distinct."""
     trailer = f"\nbenchprog synthetic file {dest.name}\n".encode()
+    base = drop_soname(base)
     with open(dest, "wb") as f:
         f.write(base)
         remaining = size - len(base) - len(trailer)
