@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,13 +68,13 @@ def configure_and_build(project: Path, build: Path, *setup_args: str, compile: b
         meson("compile", "-C", str(build))
 
 
-def _make(name: str, tmp_path_factory: pytest.TempPathFactory, write: object) -> MesonBuild:
+def _make(name: str, tmp_path_factory: pytest.TempPathFactory, write: Callable[[Path], object]) -> MesonBuild:
     if name not in _built:
         why = have_meson()
         if why is not None:
             pytest.skip(why)
         project = tmp_path_factory.mktemp(name) / "project"
-        write(project)  # type: ignore[operator]
+        write(project)
         build = project / "build"
         configure_and_build(project, build, *(["-Dbuild_tag=1"] if name == "demo" else ["--libdir=lib"]))
         stage = project.parent / "stage"
