@@ -275,11 +275,16 @@ def _meson_install(project: Project, prefix: str, build_dir: str | None, stage: 
         raise BackendError(f"{source}: no meson.build (tool.qpack.meson-source)")
     meson, env = _meson_command(), _meson_env()
     keep = build_dir is not None
-    bdir = (
-        project.root / build_dir
-        if build_dir is not None
-        else Path(tempfile.mkdtemp(".tmp", ".qpack-build-", source))
-    )
+    try:
+        bdir = (
+            project.root / build_dir
+            if build_dir is not None
+            else Path(tempfile.mkdtemp(".tmp", ".qpack-build-", source))
+        )
+    except OSError as e:
+        raise BackendError(
+            f"{source}: cannot make a build directory in the source tree: {e.strerror}"
+        ) from None
     try:
         if not (bdir / "meson-private" / "coredata.dat").is_file():
             setup = [*meson, "setup", str(bdir), str(source), f"--prefix={prefix}", *project.meson_args]
@@ -361,10 +366,14 @@ def build_wheel(
     project = Project.read(Path.cwd())
     with _wheel(project, settings) as wheel:
         out = Path(wheel_directory)
-        out.mkdir(parents=True, exist_ok=True)
         tmp = out / f".{wheel.name}.tmp"
-        shutil.copyfile(wheel, tmp)
-        os.replace(tmp, out / wheel.name)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(wheel, tmp)
+            os.replace(tmp, out / wheel.name)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            raise BackendError(f"{out}: cannot write the wheel: {e.strerror}") from None
         return wheel.name
 
 
