@@ -9,12 +9,14 @@ import argparse
 import contextlib
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qpack import __version__
+from qpack.cli_options import QpackParser, add_common, add_common_to_subcommands, make_out
 from qpack.console import PLAN_COLUMNS, Out, plan_rows
 from qpack.errors import PlanError, QpackError
 from qpack.inventory import Inventory
@@ -22,6 +24,7 @@ from qpack.layout import Layout, load_layout, shipped_layouts
 from qpack.plan import Plan, Unclaimed, make_plan
 
 if TYPE_CHECKING:
+    from qpack.writers import Report
     from qpack.writers.tree import ListKind
 
 Handler = Callable[[argparse.Namespace, Out], int]
@@ -44,18 +47,36 @@ def build_path(args: argparse.Namespace) -> Path:
 
 def load_inventory(args: argparse.Namespace, layout: Layout, out: Out) -> Inventory:
     build = build_path(args)
+    start = time.monotonic()
     with out.progress("hashing") as progress:
         if args.meson is not None:
             from qpack.meson import scan_meson
 
-            return scan_meson(build, layout.loader, prefix=args.prefix, progress=progress)
-        return layout.loader.scan(build, args.prefix, progress=progress)
+            inventory = scan_meson(build, layout.loader, prefix=args.prefix, progress=progress)
+        else:
+            inventory = layout.loader.scan(build, args.prefix, progress=progress)
+    size = sum(e.size for e in inventory.entries if e.kind == "file")
+    out.info(
+        f"read {len(inventory.entries)} paths ({size} bytes) of {build} at prefix {inventory.prefix} "
+        f"for layout {layout.name} in {time.monotonic() - start:.2f} s"
+    )
+    return inventory
 
 
 def load_plan(args: argparse.Namespace, out: Out) -> Plan:
+    from qpack.fit import check_fit
+
     layout = load_layout(args.layout)
     policy, core = unclaimed_policy(args.unclaimed)
-    return make_plan(load_inventory(args, layout, out), layout, unclaimed=policy, unclaimed_core=core)
+    inventory = load_inventory(args, layout, out)
+    # A layout that does not fit the build (no module, nothing under the prefix, no stamp)
+    # would still plan: everything in the core package. Fail first, saying what was found.
+    warnings, notes = check_fit(inventory, layout.loader, allow_empty=args.allow_empty)
+    for w in warnings:
+        out.warn(w)
+    for n in notes:
+        out.info(n)
+    return make_plan(inventory, layout, unclaimed=policy, unclaimed_core=core)
 
 
 def unclaimed_policy(value: str) -> tuple[Unclaimed, str | None]:
@@ -80,6 +101,19 @@ def _warn_all(plan: Plan, out: Out) -> None:
 
 
 def cmd_layouts(args: argparse.Namespace, out: Out) -> int:
+    if args.show is not None:
+        from qpack.layout import find_layout
+
+        path = find_layout(args.show)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as e:
+            raise QpackError(f"{path}: cannot read it: {e.strerror}") from None
+        if args.json:
+            out.json({"version": 1, "name": args.show, "path": str(path), "toml": text})
+        else:
+            sys.stdout.write(text)
+        return 0
     rows = []
     for name, path in shipped_layouts().items():
         try:
@@ -99,8 +133,13 @@ def _module_label(mtype: str, name: str) -> str:
 
 
 def cmd_scan(args: argparse.Namespace, out: Out) -> int:
+    from qpack.fit import fit_findings
+
     layout = load_layout(args.layout)
     inventory = load_inventory(args, layout, out)
+    fit_problems, fit_notes = fit_findings(inventory, layout.loader)
+    for n in fit_notes:
+        out.info(n)
     owner: dict[str, str] = {}
     problems: list[str] = []
     try:
@@ -115,6 +154,7 @@ def cmd_scan(args: argparse.Namespace, out: Out) -> int:
         modules = {m.path: m for m in found.modules}
         warnings = [*inventory.warnings, *found.never_looked_up]
         problems = err.problems
+    warnings += fit_problems
     if args.json:
         files: list[dict[str, Any]] = []
         for e in inventory.entries:
@@ -162,6 +202,17 @@ def cmd_scan(args: argparse.Namespace, out: Out) -> int:
 
 def cmd_plan(args: argparse.Namespace, out: Out) -> int:
     plan = load_plan(args, out)
+    if args.graph is not None:
+        from qpack.graph import plan_dot, write_graph
+
+        if args.graph == "-":
+            sys.stdout.write(plan_dot(plan))
+            _warn_all(plan, out)
+            return 0
+        written, note = write_graph(plan, Path(args.graph))
+        out.note(f"wrote {' and '.join(str(w) for w in written)}")
+        if note:
+            out.warn(note)
     if args.json:
         data = plan.to_json()
         if args.explain:
@@ -187,22 +238,28 @@ def cmd_plan(args: argparse.Namespace, out: Out) -> int:
                 [(r.package, r.requires, r.why) for r in plan.library_requirements],
             )
     else:
-        out.table(
-            f"Plan for {plan.inventory.root} (layout {plan.layout.name})", PLAN_COLUMNS, plan_rows(plan)
-        )
+        # Piped, `--files` gives one shape per line: `package<TAB>file`, nothing else (the
+        # excluded files are in --json).
+        if out.rich or not args.files:
+            out.table(
+                f"Plan for {plan.inventory.root} (layout {plan.layout.name})", PLAN_COLUMNS, plan_rows(plan)
+            )
         if args.files:
-            for p in plan.packages:
-                for f in p.files:
-                    out.line(f"{p.name}\t{f}")
-        if plan.excluded:
+            out.table(
+                "Files of each package",
+                ("package", "file"),
+                [(p.name, f) for p in plan.packages for f in p.files],
+            )
+        if plan.excluded and (out.rich or not args.files):
             out.table("Excluded", ("file", "reason"), [(x.path, x.reason) for x in plan.excluded])
     _warn_all(plan, out)
     return 0
 
 
-def _write_wheels(plan: Plan, args: argparse.Namespace, out: Out) -> None:
+def _write_wheels(plan: Plan, args: argparse.Namespace, out: Out) -> Report:
     from qpack.writers.wheel import write_wheels
 
+    level = DEFAULT_COMPRESSION if args.compression_level is None else args.compression_level
     with out.progress("writing wheels") as progress:
         report = write_wheels(
             plan,
@@ -210,7 +267,7 @@ def _write_wheels(plan: Plan, args: argparse.Namespace, out: Out) -> None:
             version=args.version,
             force=args.force,
             outside_prefix="drop" if args.drop_outside_prefix else "error",
-            compression_level=args.compression_level,
+            compression_level=level,
             progress=progress,
             resolve_libs=args.resolve_libs,
             bundle_libs=args.bundle_libs,
@@ -219,15 +276,17 @@ def _write_wheels(plan: Plan, args: argparse.Namespace, out: Out) -> None:
         out.warn(f"{w}: outside the prefix {plan.prefix}, left out of the wheels (--drop-outside-prefix)")
     for note in report.notes:
         out.warn(note)
-    out.table("Wheels", ("wheel", "files"), [(str(w.path), str(w.files)) for w in report.written])
-    for line in report.summary():
-        out.line(line)
+    if not args.json:
+        out.table("Wheels", ("wheel", "files"), [(str(w.path), str(w.files)) for w in report.written])
+        for line in report.summary():
+            out.line(line)
     for soname, package in (report.resolved or {}).items():
         if package is None:
             out.warn(f"{soname}: no installed {args.resolve_libs} package provides it (soname only)")
+    return report
 
 
-def _write_tree(plan: Plan, args: argparse.Namespace, out: Out) -> None:
+def _write_tree(plan: Plan, args: argparse.Namespace, out: Out) -> Report:
     from qpack.writers.tree import write_tree
 
     with out.progress("writing trees") as progress:
@@ -237,13 +296,15 @@ def _write_tree(plan: Plan, args: argparse.Namespace, out: Out) -> None:
             version=args.version,
             force=args.force,
             resolve_libs=args.resolve_libs,
-            lists=_list_kinds(args.lists),
+            lists=_list_kinds(args.lists or DEFAULT_LISTS),
             copy=args.copy,
             progress=progress,
         )
     for note in report.notes:
         out.warn(note)
-    out.table("Packages", ("package", "files"), [(w.package, str(w.files)) for w in report.written])
+    if not args.json:
+        out.table("Packages", ("package", "files"), [(w.package, str(w.files)) for w in report.written])
+    return report
 
 
 def _list_kinds(value: str) -> tuple[ListKind, ...]:
@@ -255,8 +316,36 @@ def _list_kinds(value: str) -> tuple[ListKind, ...]:
     return tuple(kinds[k] for k in dict.fromkeys(names))
 
 
+DEFAULT_COMPRESSION = 6
+DEFAULT_LISTS = "debian,rpm"
+SPLIT_JSON_VERSION = 1
+
+# Options of `split` that only one format takes (dest -> option, format): given with the other
+# format they are an error, not silently ignored. Their defaults are None/False, so "given" shows.
+FORMAT_ONLY: dict[str, tuple[str, str]] = {
+    "bundle_libs": ("--bundle-libs", "wheel"),
+    "compression_level": ("--compression-level", "wheel"),
+    "drop_outside_prefix": ("--drop-outside-prefix", "wheel"),
+    "lists": ("--lists", "tree"),
+    "copy": ("--copy", "tree"),
+}
+
+
+def _format_options(args: argparse.Namespace) -> None:
+    wrong = [
+        (opt, fmt)
+        for dest, (opt, fmt) in FORMAT_ONLY.items()
+        if fmt != args.format and getattr(args, dest, None) not in (None, False)
+    ]
+    if wrong:
+        opts = ", ".join(opt for opt, _ in wrong)
+        raise QpackError(
+            f"{opts}: only for --format {wrong[0][1]}, not --format {args.format} (nothing written)"
+        )
+
+
 # `split --format F` -> the writer that writes F.
-WRITERS: dict[str, Callable[[Plan, argparse.Namespace, Out], None]] = {
+WRITERS: dict[str, Callable[[Plan, argparse.Namespace, Out], Report]] = {
     "wheel": _write_wheels,
     "tree": _write_tree,
 }
@@ -268,17 +357,33 @@ def cmd_split(args: argparse.Namespace, out: Out) -> int:
 
     # Cheap refusals first: a bad version or an output that cannot be used fails before a long
     # scan. A version that cannot be read as PEP 440, Debian or RPM is no good for distro lists.
+    _format_options(args)
     to_pep440(args.version)
-    _list_kinds(args.lists)
+    _list_kinds(args.lists or DEFAULT_LISTS)
     unclaimed_policy(args.unclaimed)
     check_output(Path(args.output), build_path(args), args.force)
     plan = load_plan(args, out)
     _warn_all(plan, out)
-    if plan.unclaimed:
+    if plan.unclaimed and not args.json:
         out.table(
             "Claimed by no rule, left out (--unclaimed drop)", ("file",), [(f,) for f in plan.unclaimed]
         )
-    WRITERS[args.format](plan, args, out)
+    report = WRITERS[args.format](plan, args, out)
+    if args.json:
+        out.json(
+            {
+                "version": SPLIT_JSON_VERSION,
+                "layout": plan.layout.name,
+                "format": args.format,
+                "output": str(report.outdir),
+                "written": [
+                    {"package": w.package, "path": str(w.path), "files": w.files} for w in report.written
+                ],
+                "dropped": list(report.dropped),
+                "unclaimed": list(plan.unclaimed),
+                "warnings": [*plan.warnings, *report.notes],
+            }
+        )
     return 0
 
 
@@ -294,6 +399,7 @@ def _env_pairs(items: Sequence[str]) -> dict[str, str]:
 
 def cmd_check(args: argparse.Namespace, out: Out) -> int:
     from qpack.check import check
+    from qpack.upgrades import version_skew, with_skew
 
     layout = load_layout(args.layout)
     report = check(
@@ -304,8 +410,11 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         env=_env_pairs(args.env),
         pkgversion=args.pkgversion,
     )
+    # After `pip install -U` of some of the packages: modules whose version is not the core's.
+    skews = version_skew(args.prefix, layout.loader, root=args.root or "/")
+    report = with_skew(report, skews)
     if args.json:
-        out.json(report.to_json())
+        out.json({**report.to_json(), "version_skew": [s.to_json() for s in skews]})
     else:
         rows = []
         for m in report.modules:
@@ -322,13 +431,45 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         out.line(f"{s['load']} of {s['modules']} modules load; {s['problems']} problem(s)")
     for w in report.warnings:
         out.warn(w)
-    return 0 if report.ok else 1
+    return 0 if report.ok and not skews else 1
 
 
 def cmd_demo(args: argparse.Namespace, out: Out) -> int:
     from qpack.demo.run import run_demo
 
-    return run_demo(args, out)
+    if not args.json:
+        return run_demo(args, out)
+    record = Recorder()
+    status = run_demo(args, record)
+    out.json({"version": DEMO_JSON_VERSION, **record.to_json()})
+    for w in record.warnings:
+        out.warn(w)
+    return status
+
+
+DEMO_JSON_VERSION = 1
+
+
+class Recorder:
+    """Collects what a command would print (`qpack demo --json`): its tables as lists of
+    objects keyed by column, its lines and its warnings."""
+
+    def __init__(self) -> None:
+        self.tables: list[dict[str, Any]] = []
+        self.lines: list[str] = []
+        self.warnings: list[str] = []
+
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        self.tables.append({"title": title, "rows": [dict(zip(columns, r, strict=True)) for r in rows]})
+
+    def line(self, text: str) -> None:
+        self.lines.append(text)
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tables": self.tables, "lines": self.lines, "warnings": self.warnings}
 
 
 # --------------------------------------------------------------------------- parser
@@ -354,37 +495,61 @@ def _build_args(p: argparse.ArgumentParser) -> None:
         help="files no rule claims: fail (default), put them in the core package (NAME: which one, "
         "when the layout has several), or drop them (listed as unclaimed)",
     )
+    p.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="plan a build in which the layout finds no module, no file under the prefix or no build "
+        "stamp (a core-only build), with a warning instead of the error",
+    )
 
 
-def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="qpack", description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--version", action="version", version=f"qpack {__version__}")
-    ap.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+DESCRIPTION = """\
+Split one build of a modular program (QEMU and its block-curl.so, ui-gtk.so, ...) into a core
+package plus one package per module: wheels for pip, per-package trees and file lists for
+dh_install and rpmbuild; and check statically which module file the program's loader would
+load from an installed prefix. A layout (`qpack layouts`) describes the program's loader and
+the packaging policy.
 
-    p = sub.add_parser("layouts", help="list the shipped layouts")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_layouts)
+Exit status: 0 success; 1 `check` (or install/list) found modules that will not load;
+2 bad usage or an error, printed as one `error:` line each."""
 
-    p = sub.add_parser("scan", help="every file of a build: package, module, ELF needs")
-    _build_args(p)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_scan)
+EPILOG = """\
+examples:
+  qpack plan BUILD -l qemu                       the packages BUILD splits into
+  qpack split BUILD -l qemu --version 1:7.2 -o dist
+  pip install --no-index --find-links dist 'qemu[ui-gtk]'
+  qpack check ~/venv -l qemu                     which modules load in a venv
+  qpack report BUILD -l qemu -o report.html      one HTML page of the split
 
-    p = sub.add_parser("plan", help="the packages a build splits into, their files, modules and requirements")
-    _build_args(p)
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--explain", action="store_true", help="show which layout rule claimed each file")
-    p.add_argument("--files", action="store_true", help="also list each package's files")
-    p.set_defaults(func=cmd_plan)
+`qpack COMMAND --help` describes each command; `qpack man` prints the manual page."""
 
-    p = sub.add_parser("split", help="write the packages: wheels or distro trees")
+
+def _split_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "split",
+        help="write the packages: wheels or distro trees",
+        description="Plan the build, then write every package: one wheel per package plus the meta "
+        "wheel (--format wheel), or per-package trees with debian/*.install, rpm/*.files and "
+        "manifest.json (--format tree). Everything is decided before a byte is written; outputs "
+        "appear whole or not at all.",
+    )
     _build_args(p)
     p.add_argument("--version", required=True, help="version of the build (PEP 440, Debian or RPM style)")
-    p.add_argument("--format", choices=tuple(WRITERS), default="wheel")
+    p.add_argument(
+        "--format", choices=tuple(WRITERS), default="wheel", help="what to write: wheel (default) or tree"
+    )
     p.add_argument("-o", "--output", required=True, help="output directory (must be empty or absent)")
     p.add_argument("--force", action="store_true", help="replace a non-empty output directory")
-    p.add_argument("--compression-level", type=int, default=6, choices=range(10), metavar="0-9")
+    p.add_argument(
+        "--compression-level",
+        type=int,
+        choices=range(10),
+        metavar="0-9",
+        help=f"wheels: zlib compression level (default {DEFAULT_COMPRESSION})",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print what was written as JSON (split format, version 1)"
+    )
     p.add_argument(
         "--drop-outside-prefix",
         action="store_true",
@@ -406,7 +571,6 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--lists",
-        default="debian,rpm",
         metavar="debian,rpm",
         help="tree: which file lists to write (default both): debian/*.install, rpm/*.files",
     )
@@ -416,6 +580,68 @@ def parser() -> argparse.ArgumentParser:
         help="tree: copy files instead of hard-linking them to the build (for packagers who strip or edit)",
     )
     p.set_defaults(func=cmd_split)
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = QpackParser(
+        prog="qpack",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument(
+        "--version", action="version", version=f"qpack {__version__}", help="print qpack's version"
+    )
+    add_common(ap, top=True)
+    sub = ap.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "layouts",
+        help="list the shipped layouts, or print one to copy or extend",
+        description="List the layouts shipped with qpack, each with its one-line description; with "
+        "--show NAME print that layout's TOML, to copy into a file of your own or to extend "
+        '(`extends = "NAME"`).',
+    )
+    p.add_argument("--json", action="store_true", help="print the list (or the shown layout) as JSON")
+    p.add_argument("--show", metavar="NAME", help="print the TOML of the shipped layout NAME")
+    p.set_defaults(func=cmd_layouts)
+
+    p = sub.add_parser(
+        "scan",
+        help="every file of a build: package, module, ELF needs",
+        description="Read every file of a staged build (mode, size, sha256, ELF facts) and show the "
+        "package each would go to, the module it is, and the libraries it needs (DT_NEEDED). The "
+        "diagnostic view: problems that would stop a plan are shown as warnings.",
+    )
+    _build_args(p)
+    p.add_argument("--json", action="store_true", help="print every file as JSON (scan format, version 1)")
+    p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser(
+        "plan",
+        help="the packages a build splits into, their files, modules and requirements",
+        description="Decide which package owns each file of the build under the layout, without "
+        "writing anything: packages, their modules and requirements, exclusions and warnings. A "
+        "layout that does not fit the build (no module found, no file under the prefix, no build "
+        "stamp) is an error; --allow-empty plans it anyway.",
+    )
+    _build_args(p)
+    p.add_argument("--json", action="store_true", help="print the plan as JSON (plan format, version 1)")
+    p.add_argument("--explain", action="store_true", help="show which layout rule claimed each file")
+    p.add_argument(
+        "--files",
+        action="store_true",
+        help="list each package's files (piped: one `package<TAB>file` line per file)",
+    )
+    p.add_argument(
+        "--graph",
+        metavar="FILE",
+        help="also write the packages and their requirements as Graphviz DOT to FILE, and as SVG "
+        "beside it when `dot` is installed (FILE.svg: DOT to FILE.dot; `-`: DOT to stdout only)",
+    )
+    p.set_defaults(func=cmd_plan)
+
+    _split_parser(sub)
 
     p = sub.add_parser(
         "check",
@@ -444,19 +670,34 @@ def parser() -> argparse.ArgumentParser:
 
     add_install_parsers(sub)  # install, uninstall, list, preserve: qpack/cli_install.py
 
-    p = sub.add_parser("demo", help="build the demo program, split it, install two modules and run it")
+    from qpack.cli_docs import add_parsers as add_docs_parsers
+    from qpack.cli_report import add_parser as add_report_parser
+
+    add_report_parser(sub)  # report: qpack/cli_report.py
+    add_docs_parsers(sub)  # completion, man: qpack/cli_docs.py
+
+    p = sub.add_parser(
+        "demo",
+        help="build the demo program, split it, install two modules and run it",
+        description="The whole story on the bundled demo program: build it with the system C "
+        "compiler, plan and split it into wheels, install the core plus the chosen modules into a "
+        "temporary prefix, run the installed program and show which modules its loader loaded.",
+    )
     p.add_argument(
         "--modules", default="ui-gtk,block-curl", help="modules to install (default: ui-gtk,block-curl)"
     )
     p.add_argument("--keep", metavar="DIR", help="keep the build, wheels and prefix in DIR")
+    p.add_argument("--json", action="store_true", help="print the demo's tables and lines as JSON")
     p.set_defaults(func=cmd_demo)
+    # Output options (--debug, -q, -v, --no-progress, --color, --header) after the subcommand too.
+    add_common_to_subcommands(ap)
     return ap
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = parser()
     args = ap.parse_args(argv)
-    out = Out()
+    out = make_out(args)
     func: Handler = args.func
     try:
         return int(func(args, out))

@@ -214,6 +214,9 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser(
         "uninstall",
         help="remove installed distributions by their RECORD, and the dependencies nothing needs any more",
+        description="Remove the named distributions (or the distributions holding the named modules) "
+        "file by file from their RECORD, all or nothing, then the distributions that were installed "
+        "only as their dependencies and that nothing needs any more (--keep-dependencies keeps them).",
     )
     p.add_argument(
         "names", nargs="+", metavar="NAME", help="distribution names, or module ids (with a layout)"
@@ -229,7 +232,13 @@ def add_parsers(sub: Any) -> None:
     )
     p.set_defaults(func=cmd_uninstall)
 
-    p = sub.add_parser("list", help="the installed core and modules, their versions, and whether each loads")
+    p = sub.add_parser(
+        "list",
+        help="the installed core and modules, their versions, and whether each loads",
+        description="List the program's distributions installed in a prefix (core, modules, meta), "
+        "their versions, and whether each module would load, as `qpack check` judges it. "
+        "Exit status 1: an installed module will not load.",
+    )
     _prefix_args(p, layout=False)
     p.add_argument("--pkgversion", help="the build's package version, for {pkgversion} locations")
     p.set_defaults(func=cmd_list)
@@ -237,6 +246,9 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser(
         "preserve",
         help="copy the installed modules into the loader's versioned fallback directory before an upgrade",
+        description="Before an upgrade replaces the modules, copy them into the directory the "
+        "running program falls back to (QEMU's /var/run/qemu/<pkgversion>), so that a program still "
+        "running can load the modules of its own build; --remove takes them away afterwards.",
     )
     _prefix_args(p, layout=True)
     p.add_argument(

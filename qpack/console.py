@@ -8,6 +8,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -19,9 +20,29 @@ from qpack.plan import Plan
 class Out:
     """Where output goes: stdout for results, stderr for warnings and progress."""
 
-    def __init__(self) -> None:
-        self.stdout = Console(soft_wrap=True, highlight=False)
-        self.stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+    def __init__(
+        self,
+        *,
+        color: str = "auto",
+        quiet: bool = False,
+        verbose: bool = False,
+        progress: bool = True,
+        header: bool = False,
+    ) -> None:
+        """`color`: auto (rich decides), never (no colour, bold or italics) or always (styled
+        as on a terminal even when piped); `quiet`: no warnings, notes or progress; `verbose`:
+        `info` lines too; `header`: piped tables start with a line of column names."""
+        style: dict[str, Any] = {}
+        if color == "never":
+            style = {"color_system": None, "no_color": True}
+        elif color == "always":
+            style = {"force_terminal": True}
+        self.stdout = Console(soft_wrap=True, highlight=False, **style)
+        self.stderr = Console(stderr=True, soft_wrap=True, highlight=False, **style)
+        self.quiet = quiet
+        self.verbose = verbose and not quiet
+        self.show_progress = progress and not quiet
+        self.header = header
 
     @property
     def rich(self) -> bool:
@@ -36,6 +57,8 @@ class Out:
                 t.add_row(*r)
             self.stdout.print(t)
         else:
+            if self.header:
+                sys.stdout.write("\t".join(columns) + "\n")
             for r in rows:
                 sys.stdout.write("\t".join(r) + "\n")
 
@@ -43,7 +66,18 @@ class Out:
         sys.stdout.write(text + "\n")
 
     def warn(self, text: str) -> None:
-        sys.stderr.write(f"warning: {text}\n")
+        if not self.quiet:
+            sys.stderr.write(f"warning: {text}\n")
+
+    def note(self, text: str) -> None:
+        """A note for the person running the command (what was written where), on stderr."""
+        if not self.quiet:
+            sys.stderr.write(f"{text}\n")
+
+    def info(self, text: str) -> None:
+        """Shown with --verbose only: what was read, how long it took."""
+        if self.verbose:
+            sys.stderr.write(f"{text}\n")
 
     def json(self, data: object) -> None:
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
@@ -51,7 +85,7 @@ class Out:
     @contextlib.contextmanager
     def progress(self, label: str) -> Iterator[Callable[[int, int], None] | None]:
         """A byte progress bar on a terminal; nothing when stderr is not one."""
-        if not self.stderr.is_terminal:
+        if not self.stderr.is_terminal or not self.show_progress:
             yield None
             return
         with Progress(

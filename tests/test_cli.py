@@ -54,8 +54,13 @@ def test_main_is_callable_and_returns_status(demo_build: Path, capsys) -> None: 
 
 
 def test_prefix_option(demo_build: Path) -> None:
-    # with the wrong prefix no module directory matches, so module files have no rule
+    # with the wrong prefix no module directory matches: an error (tests/test_cli_fit.py), and
+    # with --allow-empty a plan whose module files have no rule
     r = run_qpack("plan", str(demo_build), "--layout", "demo", "--prefix", "/opt/demo", "--json")
+    assert r.returncode == 2
+    r = run_qpack(
+        "plan", str(demo_build), "--layout", "demo", "--prefix", "/opt/demo", "--json", "--allow-empty"
+    )
     assert r.returncode == 0
     pkgs = {p["name"] for p in json.loads(r.stdout)["packages"]}
     assert "demo-ui-gtk" not in pkgs

@@ -1,0 +1,116 @@
+"""The conventions every subcommand of `qpack` shares, kept apart from the subcommands
+themselves (qpack/cli.py): output options accepted before or after the subcommand (as pip's
+are), "did you mean" for a misspelt subcommand or option, and the `Out` those options ask for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import re
+import sys
+from typing import NoReturn
+
+from qpack.console import Out
+
+COLORS = ("auto", "never", "always")
+
+
+class QpackParser(argparse.ArgumentParser):
+    """argparse, plus a suggestion when a subcommand or an option is misspelt (argparse learnt
+    to suggest only in Python 3.14)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}{suggestion(self, message)}\n")
+
+
+_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
+_UNRECOGNIZED = re.compile(r"unrecognized arguments: (.*)")
+
+
+def suggestion(parser: argparse.ArgumentParser, message: str) -> str:
+    """`; did you mean 'plan'?` for an argparse error about a near miss, else ''."""
+    if m := _CHOICE.search(message):
+        word, choices = m.group(1), re.findall(r"'([^']*)'", m.group(2))
+    elif m := _UNRECOGNIZED.search(message):
+        word = m.group(1).split()[0]
+        if not word.startswith("-"):
+            return ""
+        choices = [o for a in parser._actions for o in a.option_strings]
+        for a in parser._actions:  # options of the subcommand the user chose are not in `parser`
+            if isinstance(a, argparse._SubParsersAction):
+                choices += [o for p in a.choices.values() for b in p._actions for o in b.option_strings]
+        word = word.split("=", 1)[0]
+    else:
+        return ""
+    close = difflib.get_close_matches(word, list(dict.fromkeys(choices)), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def add_common(p: argparse.ArgumentParser, *, top: bool) -> None:
+    """The output options, on the top-level parser (`top`, with their defaults) and again on
+    each subcommand (defaults suppressed, so `qpack -q plan` and `qpack plan -q` both work and
+    neither undoes the other). An option string a subcommand already uses is left to it."""
+
+    def add(*names: str, **kw: object) -> None:
+        names = tuple(n for n in names if n not in p._option_string_actions)
+        if not names:
+            return
+        if not top:
+            kw["default"] = argparse.SUPPRESS
+        p.add_argument(*names, **kw)  # type: ignore[arg-type]
+
+    add("--debug", action="store_true", default=False, help="show the traceback of an error")
+    add(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=False,
+        help="print results only: no warnings, notes or progress bar",
+    )
+    add(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=False,
+        help="also print what was read and how long it took (on stderr)",
+    )
+    add("--no-progress", action="store_true", default=False, help="never show a progress bar")
+    add(
+        "--color",
+        choices=COLORS,
+        default="auto",
+        help="colour and bold in terminal output: auto (default: on a terminal, unless NO_COLOR is "
+        "set), never, or always (also when piped)",
+    )
+    add(
+        "--header",
+        action="store_true",
+        default=False,
+        help="piped tab-separated output: start with a line naming the columns",
+    )
+
+
+def add_common_to_subcommands(ap: argparse.ArgumentParser) -> None:
+    """`add_common` on every subcommand of `ap`, including those added by other modules."""
+    for action in ap._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for p in dict.fromkeys(action.choices.values()):
+                add_common(p, top=False)
+
+
+def make_out(args: argparse.Namespace) -> Out:
+    """The `Out` the output options ask for. NO_COLOR (any non-empty value, as no-color.org
+    says) turns off colour and every other style unless --color=always overrides it."""
+    color = getattr(args, "color", "auto")
+    if color == "auto" and os.environ.get("NO_COLOR"):
+        color = "never"
+    return Out(
+        color=color,
+        quiet=bool(getattr(args, "quiet", False)),
+        verbose=bool(getattr(args, "verbose", False)),
+        progress=not getattr(args, "no_progress", False),
+        header=bool(getattr(args, "header", False)),
+    )

@@ -1,0 +1,100 @@
+"""`qpack report`: one self-contained HTML page of a split (qpack/report.py), optionally with
+the verdicts of `qpack check` on an installed prefix."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from qpack.cli import _build_args, _env_pairs, load_plan
+from qpack.console import Out
+from qpack.errors import OutputError
+
+REPORT_JSON_VERSION = 1
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary sibling renamed over it."""
+    directory = path.parent if str(path.parent) else Path()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise OutputError(f"{path}: cannot write it: {e.strerror}") from None
+
+
+def cmd_report(args: argparse.Namespace, out: Out) -> int:
+    from qpack.check import CheckReport, check
+    from qpack.layout import load_layout
+    from qpack.report import render_report
+
+    output = Path(args.output)
+    if output.is_dir():
+        raise OutputError(f"{output}: is a directory; give the HTML file to write (-o report.html)")
+    plan = load_plan(args, out)
+    report: CheckReport | None = None
+    if args.check is not None:
+        from qpack.upgrades import version_skew, with_skew
+
+        loader = load_layout(args.layout).loader
+        report = check(
+            args.check,
+            loader,
+            layout_name=plan.layout.name,
+            root=args.root or "/",
+            env=_env_pairs(args.env),
+            pkgversion=args.pkgversion,
+        )
+        report = with_skew(report, version_skew(args.check, loader, root=args.root or "/"))
+    write_atomic(output, render_report(plan, check=report, warnings=report.warnings if report else ()))
+    if args.json:
+        out.json(
+            {
+                "version": REPORT_JSON_VERSION,
+                "output": str(output),
+                "layout": plan.layout.name,
+                "packages": [p.name for p in plan.packages],
+                "check": report.summary() if report else None,
+                "warnings": list(plan.warnings),
+            }
+        )
+    else:
+        out.note(f"wrote {output}: {len(plan.packages)} packages, {len(plan.modules)} modules")
+    for w in plan.warnings:
+        out.warn(w)
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    """Add `report` to `qpack`'s subparsers."""
+    p = sub.add_parser(
+        "report",
+        help="write one self-contained HTML page of a split: sizes, modules, requirements, checks",
+        description="Plan the build and write one HTML page needing nothing else: the packages with "
+        "their sizes (a treemap and bars), the modules by type, the requirements (drawn with "
+        "Graphviz when `dot` is installed), the libraries each package needs from outside the "
+        "build, the warnings, and with --check PREFIX the verdicts of `qpack check` on an "
+        "installed prefix.",
+    )
+    _build_args(p)
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the HTML file to write")
+    p.add_argument(
+        "--check", metavar="PREFIX", help="also check this installed prefix (as `qpack check PREFIX`)"
+    )
+    p.add_argument("--root", help="with --check: judge PREFIX inside this staged root (DESTDIR)")
+    p.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="VAR=VALUE",
+        help="with --check: the environment the program would run with (default: empty); repeatable",
+    )
+    p.add_argument("--pkgversion", help="with --check: the build's package version, for {pkgversion}")
+    p.add_argument("--json", action="store_true", help="print what was written as JSON (version 1)")
+    p.set_defaults(func=cmd_report)

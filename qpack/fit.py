@@ -1,0 +1,133 @@
+"""Does a layout fit a build at all? Caught before planning, because a plan of the wrong build
+is not an error to the planner: with `rest = true` the core package takes every file, and a
+`qemu` split of the demo build is a `qemu-core` wheel full of the demo's files.
+
+Three signs that the layout (or `--prefix`) does not describe the build, each an error naming
+what was searched and what was found instead:
+
+- no file of the build lies under the prefix;
+- the loader's module directories hold no module, while the build has `.so` files elsewhere
+  (a build with no `.so` file at all gets only a note: nothing in it could be a module);
+- the layout demands a build stamp and none of the executables it names holds one.
+
+A build that really has no module (a core-only build) passes with `allow_empty`, which turns
+the errors into warnings.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import Counter
+from collections.abc import Sequence
+
+from qpack.errors import ProblemsError
+from qpack.globs import compile_glob, expand_prefix
+from qpack.inventory import Entry, Inventory
+from qpack.loader import Loader, Module
+
+_SHOWN = 3  # directories named in a message before "and N more"
+
+
+class LayoutFitError(ProblemsError):
+    """The layout (or the prefix) does not fit the build: no module, no file under the prefix,
+    or executables without the stamp the layout demands."""
+
+
+def _counted(counts: Counter[str], unit: str) -> str:
+    """`a (3 .so files), b (1 .so file) and 4 more directories`, most files first."""
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{d or '.'} ({n} {unit}{'' if n == 1 else 's'})" for d, n in top[:_SHOWN])
+    more = len(top) - _SHOWN
+    return shown + (f" and {more} more director{'y' if more == 1 else 'ies'}" if more > 0 else "")
+
+
+def _is_shared_object(e: Entry) -> bool:
+    return e.kind == "file" and (e.name.endswith(".so") or ".so." in e.name)
+
+
+def _prefix_problem(inventory: Inventory) -> str | None:
+    pre = inventory.prefix.strip("/")
+    files = inventory.files()
+    if not pre or not files or any(e.path.startswith(pre + "/") for e in files):
+        return None
+    tops = Counter(e.path.split("/", 1)[0] + "/" if "/" in e.path else e.path for e in files)
+    return (
+        f"no file under the prefix {inventory.prefix}; the build has files under "
+        f"{_counted(tops, 'file')}: is --prefix wrong?"
+    )
+
+
+def _module_findings(
+    inventory: Inventory, loader: Loader, modules: Sequence[Module]
+) -> tuple[str | None, str | None]:
+    """(problem, note): no module while the build has shared objects elsewhere is a problem
+    (the layout looks in the wrong place); a build with no shared object at all has nothing
+    that could be a module, so the layout cannot be wrong about where they are: a note."""
+    if modules:
+        return None, None
+    searched = " or ".join(d.replace("*", "{pkgversion}") for d in loader.module_dirs(inventory.prefix))
+    objects = Counter(posixpath.dirname(e.path) for e in inventory.files() if _is_shared_object(e))
+    where = f"no module under {searched or 'any search location'}"
+    if not objects:
+        return None, f"{where}; the build has no .so file at all: every package but the core is empty"
+    return (
+        f"{where}; the build has .so files under {_counted(objects, '.so file')}: "
+        "is the layout or --prefix wrong?"
+    ), None
+
+
+def _stamp_findings(inventory: Inventory, loader: Loader) -> tuple[str | None, str | None]:
+    """(problem, note) about the build stamp: the executables (or the loader library) the
+    layout names should hold its name."""
+    if loader.stamp_symbol is None:
+        return None, None
+    if loader.library:
+        globs = [expand_prefix(loader.library, inventory.prefix).lstrip("/")]
+    else:
+        globs = list(loader.executable_globs(inventory.prefix))
+    patterns = [compile_glob(g) for g in globs]
+    holders = [
+        e for e in inventory.files() if e.kind == "file" and e.elf and any(p.match(e.path) for p in patterns)
+    ]
+    what = "loader library" if loader.library else "executable"
+    if not holders:
+        return None, (
+            f"no ELF {what} of the build matches {', '.join(globs)}: whether modules carry the "
+            f"build stamp ({loader.stamp_symbol}) they need cannot be seen"
+        )
+    if any(e.elf and e.elf.stamps_held for e in holders):
+        return None, None
+    names = ", ".join(e.path for e in holders[:_SHOWN]) + (
+        f" and {len(holders) - _SHOWN} more" if len(holders) > _SHOWN else ""
+    )
+    return (
+        f"the layout demands the build stamp {loader.stamp_symbol}, but no {what} it names holds one "
+        f"({names}): is the layout wrong for this build?"
+    ), None
+
+
+def fit_findings(inventory: Inventory, loader: Loader) -> tuple[list[str], list[str]]:
+    """(problems, notes) saying whether the loader's layout fits the scanned build. Notes are
+    what could not be judged (no `.so` at all, no executable to read the stamp from): the
+    command line shows them with --verbose."""
+    problems: list[str] = []
+    notes: list[str] = []
+    if p := _prefix_problem(inventory):
+        problems.append(p)
+    module, module_note = _module_findings(inventory, loader, loader.find_modules(inventory).modules)
+    stamp, stamp_note = _stamp_findings(inventory, loader)
+    for problem, note in ((module, module_note), (stamp, stamp_note)):
+        problems += [problem] if problem else []
+        notes += [note] if note else []
+    return problems, notes
+
+
+def check_fit(
+    inventory: Inventory, loader: Loader, *, allow_empty: bool = False
+) -> tuple[list[str], list[str]]:
+    """Raise LayoutFitError when the layout does not fit the build; else return (warnings,
+    notes). With `allow_empty` (a build that really has no module) the problems are warnings."""
+    problems, notes = fit_findings(inventory, loader)
+    if problems and not allow_empty:
+        raise LayoutFitError([f"{p} (--allow-empty to plan it anyway)" for p in problems])
+    return problems, notes

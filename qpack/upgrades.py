@@ -1,0 +1,112 @@
+"""Split installs after an upgrade: module distributions whose version is not the installed
+core's.
+
+pip upgrades only what it is asked to: `pip install -U qemu-core` leaves `qemu-ui-gtk` at the
+old version, and although the module pins `qemu-core==OLD`, pip only prints an error about the
+broken pin and still exits 0. The installed `.dist-info` directories tell the truth; this module
+reads them (through `qpack.installed`) and names every module distribution whose version is not
+the version of the core distribution it requires. `qpack check` reports each as a `version`
+problem of the modules it holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from qpack.check import CheckReport, Problem
+from qpack.installed import Distribution, InstalledSet, host_path, program_prefix, roles
+from qpack.loader import Loader
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class VersionSkew:
+    """An installed module distribution whose version differs from its core's."""
+
+    distribution: str
+    version: str
+    modules: tuple[str, ...]
+    core: str
+    core_version: str
+
+    @property
+    def detail(self) -> str:
+        return (
+            f"{self.distribution} {self.version} is installed beside {self.core} {self.core_version}: "
+            f"upgrade both to one version (pip install -U {self.distribution} {self.core})"
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "distribution": self.distribution,
+            "version": self.version,
+            "modules": list(self.modules),
+            "core": self.core,
+            "core_version": self.core_version,
+        }
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
+
+
+def version_skew(prefix: str | Path, loader: Loader, root: str | Path = "/") -> list[VersionSkew]:
+    """The module distributions in `prefix` (under `root`) whose version is not that of the core
+    distribution they require (or, when they name none, of each core distribution installed).
+    A prefix nothing was installed into by a wheel installer has none."""
+    pre = program_prefix(prefix)
+    host = host_path(root, pre)
+    if not host.is_dir():
+        return []
+    state = InstalledSet.read(host, pre)
+    cores: dict[str, Distribution] = {}
+    modules: dict[str, tuple[Distribution, tuple[str, ...]]] = {}
+    for name, d in state.dists.items():
+        r = roles(d.files, loader)
+        if r.kind == "core":
+            cores[name] = d
+        elif r.kind == "module":
+            modules[name] = (d, r.modules)
+    out: list[VersionSkew] = []
+    for d, mods in modules.values():
+        required = [cores[n] for n in sorted(d.needs()) if n in cores]
+        for core in required or list(cores.values()):
+            if not _same(d.version, core.version):
+                out.append(
+                    VersionSkew(
+                        distribution=d.name,
+                        version=d.version,
+                        modules=mods,
+                        core=core.name,
+                        core_version=core.version,
+                    )
+                )
+    return sorted(out, key=lambda s: (canonicalize_name(s.distribution), s.core))
+
+
+def with_skew(report: CheckReport, skews: list[VersionSkew]) -> CheckReport:
+    """The check's report with a `version` problem on each module of a skewed distribution;
+    a module the loader did not find is named in the warnings instead."""
+    if not skews:
+        return report
+    by_module: dict[str, list[Problem]] = {}
+    for s in skews:
+        for m in s.modules:
+            by_module.setdefault(m, []).append(Problem("version", s.detail))
+    seen: set[str] = set()
+    rows = []
+    for v in report.modules:
+        extra = by_module.get(v.module, [])
+        if extra and v.file is not None:
+            seen.add(v.module)
+            rows.append(replace(v, problems=(*v.problems, *extra)))
+        else:
+            rows.append(v)
+    warnings = [f"module {m!r}: {p.detail}" for m, ps in by_module.items() if m not in seen for p in ps]
+    return replace(report, modules=tuple(rows), warnings=(*report.warnings, *warnings))

@@ -1,0 +1,193 @@
+"""The conventions packagers expect of a command line (pip, dh_*, rpmbuild, meson-python):
+descriptions and help for everything, --version, output options before or after the
+subcommand, NO_COLOR and --color, --json everywhere with a version, one shape per piped line,
+"did you mean", format-specific options refused with the other format."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pty
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from qpack import __version__
+from qpack.cli import main, parser
+from qpack.layout import shipped_layouts
+
+from .conftest import run_qpack
+
+
+def _subparsers(ap: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for a in ap._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            return dict(a.choices)
+    return {}
+
+
+def test_every_command_and_option_has_help() -> None:
+    ap = parser()
+    assert ap.description and len(ap.description) > 200
+    subs = _subparsers(ap)
+    assert {"layouts", "scan", "plan", "split", "check", "report", "completion", "man", "demo"} <= set(subs)
+    missing = []
+    for name, p in [("qpack", ap), *subs.items()]:
+        if name != "qpack" and not (p.description and len(p.description) > 40):
+            missing.append(f"{name}: no description")
+        for a in p._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                continue
+            if not a.help or a.help == argparse.SUPPRESS:
+                missing.append(f"{name} {'/'.join(a.option_strings) or a.dest}: no help")
+    assert missing == []
+
+
+def test_version() -> None:
+    r = run_qpack("--version")
+    assert (r.returncode, r.stdout.strip()) == (0, f"qpack {__version__}")
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_output_options_before_or_after_the_subcommand(
+    demo_build: Path, where: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["-q", "--no-progress", "--color", "never", "--header", "--debug"]
+    plan = ["plan", str(demo_build), "-l", "qemu", "--allow-empty"]
+    argv = [*common, *plan] if where == "before" else [*plan, *common]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert err == ""  # -q: the warnings about the empty plan are not shown
+    assert out.splitlines()[0] == "package\tkind\tfiles\tmodules\trequires"  # --header
+    # --debug after the subcommand shows the traceback
+    assert main(["plan", str(demo_build), "-l", "nosuch", "--debug"]) == 2
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_verbose_says_what_was_read(demo_build: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-v", "plan", str(demo_build), "-l", "demo"]) == 0
+    assert "paths (" in capsys.readouterr().err
+
+
+def _on_a_terminal(argv: list[str], env: dict[str, str]) -> bytes:
+    """The output of qpack run with its stdout and stderr on a pseudo-terminal."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qpack", *argv], stdout=follower, stderr=follower, env=env, close_fds=True
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(leader)
+    return b"".join(chunks)
+
+
+def test_no_color_and_color_never_mean_no_escape_codes_at_all() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM")}
+    env |= {"TERM": "xterm-256color", "COLUMNS": "120"}
+    styled = _on_a_terminal(["layouts"], env)
+    assert b"\x1b[" in styled  # the table title is italic on a terminal: the test can fail
+    assert b"\x1b[" not in _on_a_terminal(["layouts"], env | {"NO_COLOR": "1"})
+    assert b"\x1b[" not in _on_a_terminal(["layouts", "--color=never"], env)
+    assert b"\x1b[" in _on_a_terminal(["--color=always", "layouts"], env | {"NO_COLOR": "1"})
+    piped = run_qpack("--color=always", "layouts")
+    assert "\x1b[" in piped.stdout
+
+
+def test_json_everywhere_with_a_version(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    b = str(demo_build)
+    runs = {
+        "layouts": ["layouts", "--json"],
+        "layouts --show": ["layouts", "--show", "demo", "--json"],
+        "scan": ["scan", b, "-l", "demo", "--json"],
+        "plan": ["plan", b, "-l", "demo", "--json"],
+        "split": ["split", b, "-l", "demo", "--version", "1.0", "-o", str(tmp_path / "w"), "--json"],
+        "report": ["report", b, "-l", "demo", "-o", str(tmp_path / "r.html"), "--json"],
+    }
+    for name, argv in runs.items():
+        assert main(argv) == 0, name
+        data = json.loads(capsys.readouterr().out)
+        assert data["version"] == 1, name
+    assert main(["check", "/usr", "--root", b, "-l", "demo", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["version"] == 1
+    written = json.loads(run_qpack(*runs["split"][:-3], "-o", str(tmp_path / "w2"), "--json").stdout)
+    assert {w["package"] for w in written["written"]} >= {"demo-core", "demo-ui-gtk", "demo"}
+    assert all(Path(w["path"]).is_file() for w in written["written"])
+
+
+def test_demo_json(capsys: pytest.CaptureFixture[str]) -> None:
+    from .conftest import have_cc
+
+    if not have_cc():
+        pytest.skip("no C compiler: the demo builds its program")
+    assert main(["demo", "--json", "--modules", "ui-curses"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["version"] == 1
+    loaded = next(t for t in data["tables"] if t["title"].startswith("Modules "))
+    assert [r["module"] for r in loaded["rows"]] == ["ui-curses"]
+
+
+def test_piped_plan_files_is_one_shape_per_line(demo_build: Path) -> None:
+    r = run_qpack("plan", str(demo_build), "-l", "demo", "--files", "--header")
+    assert r.returncode == 0
+    lines = r.stdout.splitlines()
+    assert lines[0] == "package\tfile"
+    rows = [line.split("\t") for line in lines[1:]]
+    assert all(len(row) == 2 for row in rows)
+    assert ["demo-ui-gtk", "usr/lib/demo/ui/gtk.so"] in rows
+    assert len(rows) == 13  # every file of every package, nothing else
+
+
+def test_did_you_mean() -> None:
+    r = run_qpack("pln")
+    assert r.returncode == 2 and "did you mean 'plan'?" in r.stderr
+    r = run_qpack("layouts", "--jsn")
+    assert r.returncode == 2 and "did you mean '--json'?" in r.stderr
+    r = run_qpack("layouts", "--show", "qemu-debain")
+    assert r.returncode == 2 and "did you mean 'qemu-debian'?" in r.stderr
+
+
+def test_layouts_show_prints_the_shipped_toml() -> None:
+    r = run_qpack("layouts", "--show", "qemu")
+    assert r.returncode == 0
+    assert r.stdout == shipped_layouts()["qemu"].read_text(encoding="utf-8")
+    assert tomllib.loads(r.stdout)["layout"]["name"] == "qemu"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--copy", "--lists", "rpm"], "--lists, --copy: only for --format tree, not --format wheel"),
+        (["--format", "tree", "--compression-level", "9"], "--compression-level: only for --format wheel"),
+        (["--format", "tree", "--drop-outside-prefix"], "--drop-outside-prefix: only for --format wheel"),
+    ],
+)
+def test_options_of_the_other_format_are_an_error(
+    tmp_path: Path, options: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(
+        ["split", str(tmp_path), "-l", "demo", "--version", "1", "-o", str(tmp_path / "o"), *options]
+    )
+    assert status == 2
+    assert capsys.readouterr().err.startswith(f"error: {message}")
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_usage_is_2_and_only_check_findings_are_1(tmp_path: Path) -> None:
+    assert run_qpack("plan").returncode == 2
+    assert run_qpack("split", str(tmp_path), "-l", "demo", "-o", str(tmp_path / "o")).returncode == 2
+    assert run_qpack("plan", str(tmp_path / "missing"), "-l", "demo").returncode == 2

@@ -1,0 +1,102 @@
+"""A layout that does not fit the build is an error, not a silent split of the wrong files:
+no module found, no file under the prefix, no build stamp in the executables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qpack.fit import LayoutFitError, check_fit, fit_findings
+from qpack.layout import load_layout
+
+from .conftest import QemuBuild, run_qpack
+
+
+def _errors(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error: ")]
+
+
+def test_split_of_the_demo_with_the_qemu_layout_fails_naming_what_it_found(
+    demo_build: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "x"
+    r = run_qpack("split", str(demo_build), "-l", "qemu", "--version", "1", "-o", str(out))
+    assert r.returncode == 2, r.stdout
+    errors = _errors(r.stderr)
+    assert any(
+        e.startswith("error: no module under usr/lib/x86_64-linux-gnu/qemu")
+        and "usr/lib/demo/ui (3 .so files)" in e
+        for e in errors
+    ), r.stderr
+    assert all("is the layout or --prefix wrong?" in e or "stamp" in e for e in errors)
+    assert not out.exists(), "nothing may be written"
+
+
+def test_plan_with_a_wrong_prefix_fails(demo_build: Path) -> None:
+    r = run_qpack("plan", str(demo_build), "-l", "demo", "--prefix", "/opt/demo")
+    assert r.returncode == 2
+    errors = _errors(r.stderr)
+    assert "error: no file under the prefix /opt/demo; the build has files under usr/ (" in errors[0]
+    assert errors[1].startswith("error: no module under opt/demo/lib/demo or var/run/demo/{pkgversion};")
+    assert "usr/lib/demo/ui (3 .so files)" in errors[1]
+
+
+@pytest.mark.qemu
+def test_qemu_plan_with_prefix_opt_fails_before_split_would(qemu_build: QemuBuild, tmp_path: Path) -> None:
+    r = run_qpack("plan", str(qemu_build.root), "-l", "qemu", "--prefix", "/opt")
+    assert r.returncode == 2
+    assert "no module under opt/lib/x86_64-linux-gnu/qemu" in r.stderr
+    assert "usr/lib/x86_64-linux-gnu/qemu (" in r.stderr
+    r = run_qpack("split", str(qemu_build.root), "-l", "qemu", "--prefix", "/opt", "--version", "1",
+                  "-o", str(tmp_path / "w"))  # fmt: skip
+    assert r.returncode == 2
+    assert "platform tag" not in r.stderr and "no file under the prefix /opt" in r.stderr
+
+
+def test_executables_without_the_stamp_are_an_error(demo_build: Path, tmp_path: Path) -> None:
+    lay = tmp_path / "other-stamp.toml"
+    lay.write_text(
+        '[layout]\nname = "other-stamp"\ndescription = "demo, another stamp"\nextends = "demo"\n'
+        '[loader.stamp]\nsymbol = "nosuch_stamp_*"\n'
+    )
+    r = run_qpack("plan", str(demo_build), "-l", str(lay))
+    assert r.returncode == 2
+    assert _errors(r.stderr) == [
+        "error: the layout demands the build stamp nosuch_stamp_*, but no executable it names holds one "
+        "(usr/bin/demo): is the layout wrong for this build? (--allow-empty to plan it anyway)"
+    ]
+
+
+def test_allow_empty_plans_with_warnings(demo_build: Path) -> None:
+    r = run_qpack("plan", str(demo_build), "-l", "qemu", "--allow-empty", "--json")
+    assert r.returncode == 0, r.stderr
+    assert [p["name"] for p in json.loads(r.stdout)["packages"]] == ["qemu-core", "qemu"]
+    assert "warning: no module under usr/lib/x86_64-linux-gnu/qemu" in r.stderr
+
+
+def test_scan_shows_the_mismatch_as_warnings(demo_build: Path) -> None:
+    r = run_qpack("scan", str(demo_build), "-l", "qemu", "--json")
+    assert r.returncode == 0
+    assert any(w.startswith("no module under") for w in json.loads(r.stdout)["warnings"])
+
+
+def test_the_layouts_fit_their_own_builds(demo_build: Path) -> None:
+    """No false alarm: the demo layout on the demo build, and the library call itself."""
+    lay = load_layout("demo")
+    inv = lay.loader.scan(demo_build)
+    assert fit_findings(inv, lay.loader) == ([], [])
+    assert check_fit(inv, lay.loader) == ([], [])
+    qemu = load_layout("qemu")
+    with pytest.raises(LayoutFitError) as e:
+        check_fit(qemu.loader.scan(demo_build), qemu.loader)
+    assert len(e.value.problems) == 1
+
+
+@pytest.mark.qemu
+def test_qemu_layouts_fit_debians_build(qemu_build: QemuBuild) -> None:
+    for name in ("qemu", "qemu-debian"):
+        lay = load_layout(name)
+        problems, warnings = fit_findings(lay.loader.scan(qemu_build.root), lay.loader)
+        assert (problems, warnings) == ([], []), name

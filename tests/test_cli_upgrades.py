@@ -1,0 +1,63 @@
+"""After an upgrade of only some packages of a split install, `qpack check` names the modules
+whose version is not the installed core's. The upgrade is done by the real pip, which upgrades
+only what it is asked to, prints an error about the broken pins and still exits 0."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from qpack.layout import load_layout
+from qpack.plan import plan_build
+from qpack.upgrades import version_skew
+from qpack.writers.wheel import write_wheels
+
+from .conftest import make_venv, run_qpack
+
+
+def pip(python: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-index", "--disable-pip-version-check", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_check_reports_modules_left_behind_by_pip_upgrade(demo_build: Path, tmp_path: Path) -> None:
+    plan = plan_build(demo_build, "demo")
+    v1, v2 = tmp_path / "v1", tmp_path / "v2"
+    write_wheels(plan, v1, version="1.0")
+    write_wheels(plan, v2, version="2.0")
+    venv = tmp_path / "venv"
+    python = make_venv(venv)
+    r = pip(python, "--find-links", str(v1), "demo[ui-gtk]")
+    assert r.returncode == 0, r.stderr
+    loader = load_layout("demo").loader
+    assert version_skew(venv, loader) == []
+    r = run_qpack("check", str(venv), "-l", "demo", "--json")
+    assert r.returncode == 0, r.stderr  # the control: one version, nothing to say
+
+    # Upgrade the core only: pip leaves the modules at 1.0, says so, and exits 0.
+    r = pip(python, "--find-links", str(v2), "-U", "demo-core")
+    assert r.returncode == 0, r.stderr
+    assert "demo-ui-gtk 1.0 requires demo-core==1.0, but you have demo-core 2.0" in r.stderr
+
+    skew = [
+        (s.distribution, s.version, s.modules, s.core, s.core_version) for s in version_skew(venv, loader)
+    ]
+    assert skew == [
+        ("demo-ui-gtk", "1.0", ("ui-gtk",), "demo-core", "2.0"),
+        ("demo-ui-opengl", "1.0", ("ui-opengl",), "demo-core", "2.0"),
+    ]
+    r = run_qpack("check", str(venv), "-l", "demo", "--json")
+    assert r.returncode == 1
+    data = json.loads(r.stdout)
+    assert [s["distribution"] for s in data["version_skew"]] == ["demo-ui-gtk", "demo-ui-opengl"]
+    row = next(m for m in data["modules"] if m["module"] == "ui-gtk")
+    assert "version" in [p["kind"] for p in row["problems"]]
+    r = run_qpack("check", str(venv), "-l", "demo")
+    assert r.returncode == 1
+    assert "version: demo-ui-gtk 1.0 is installed beside demo-core 2.0" in r.stdout
