@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import venv
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +32,7 @@ from qpack.plan import LibraryRequirement, plan_build
 from qpack.writers.wheel import write_wheels
 
 from . import mini_program
-from .conftest import have_cc, make_venv, run_qpack
+from .conftest import have_cc, run_qpack
 
 VERSION = "2.0-1"
 PEP440 = "2.0+0r.1"
@@ -87,10 +88,17 @@ def split(build: Path, lay: Path, out: Path, *extra: str) -> subprocess.Complete
     )  # fmt: skip
 
 
-def pip(venv: Path, dist: Path, *wanted: str) -> None:
+def bare_venv(path: Path) -> Path:
+    """A venv without pip of its own (this Python's pip installs into it with --python)."""
+    venv.EnvBuilder(with_pip=False, clear=True).create(path)
+    return path
+
+
+def pip(venv_dir: Path, dist: Path, *wanted: str) -> None:
+    """Real pip installing into the venv, as `pip install` run from it would."""
     r = subprocess.run(
-        [str(venv / "bin/python"), "-m", "pip", "--disable-pip-version-check", "install", "--no-index",
-         "--find-links", str(dist), *wanted],
+        [sys.executable, "-m", "pip", "--python", str(venv_dir / "bin/python"), "--disable-pip-version-check",
+         "install", "--no-index", "--find-links", str(dist), *wanted],
         capture_output=True, text=True, check=False, timeout=300,
     )  # fmt: skip
     assert r.returncode == 0, r.stdout + r.stderr
@@ -186,8 +194,7 @@ def test_build_as_staged_cannot_run_without_a_library_path(builds: dict[str, Pat
 
 @pytest.fixture(scope="module")
 def mini_venv(relocatable_dist: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    venv = tmp_path_factory.mktemp("mini-venv") / "venv"
-    make_venv(venv)
+    venv = bare_venv(tmp_path_factory.mktemp("mini-venv") / "venv")
     pip(venv, relocatable_dist[0], "mini[a,b,c]")
     return venv
 
