@@ -26,7 +26,7 @@ def _class(pattern: str, start: int) -> tuple[str, int]:
     return "[" + body.replace("\\", "\\\\") + "]", end + 1
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=1 << 15)  # a layout may hold 10,000 rules: each glob is compiled once
 def compile_glob(pattern: str) -> re.Pattern[str]:  # noqa: PLR0912 - a tokenizer: one branch per glob token
     """Compile a relative path glob. Raises GlobError for empty, absolute or `..` patterns."""
     if not pattern:

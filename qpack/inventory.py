@@ -185,6 +185,25 @@ def _buffer() -> bytearray:
     return buf
 
 
+def shown_path(path: str, limit: int = 200) -> str:
+    """A path for an error line: whole, or its start and end around '...' past `limit`
+    characters (a path longer than PATH_MAX would fill a screen)."""
+    if len(path) <= limit:
+        return path
+    return f"{path[: limit // 2]}...{path[-limit // 2 :]} ({len(os.fsencode(path))} bytes)"
+
+
+def _check_target(root: Path, rel: str, target: str) -> None:
+    try:
+        target.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(target).decode("utf-8", "backslashreplace")
+        raise BuildError(
+            f"{root}/{rel}: symlink target {shown!r} is not valid UTF-8 "
+            "(wheels, JSON and package lists need UTF-8 names)"
+        ) from None
+
+
 def _check_name(root: Path, rel: str) -> None:
     try:
         rel.encode("utf-8")
@@ -218,7 +237,7 @@ def scan(
     warnings: list[str] = []
 
     def walk_error(e: OSError) -> None:
-        raise BuildError(f"{e.filename}: cannot read directory: {e.strerror}")
+        raise BuildError(f"{shown_path(str(e.filename))}: cannot read directory: {e.strerror}")
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=walk_error):
         reldir = os.path.relpath(dirpath, root)
@@ -228,10 +247,15 @@ def scan(
             rel = f"{reldir}/{name}" if reldir else name
             _check_name(root, rel)
             full = os.path.join(dirpath, name)
-            st = os.lstat(full)
+            try:
+                st = os.lstat(full)
+                target = os.readlink(full) if stat.S_ISLNK(st.st_mode) else ""
+            except OSError as e:
+                # A directory readable but not searchable (r-- without x), a path longer than
+                # the system allows (ENAMETOOLONG), a file removed while scanning...
+                raise BuildError(f"{shown_path(full)}: cannot read its type and mode: {e.strerror}") from None
             if stat.S_ISLNK(st.st_mode):
-                target = os.readlink(full)
-                _check_name(root, target)
+                _check_target(root, rel, target)
                 links.append(Entry(rel, "symlink", 0o777, len(os.fsencode(target)), None, target))
                 if symlink_escapes(rel, target):
                     warnings.append(

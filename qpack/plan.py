@@ -21,11 +21,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from qpack.elf import ElfReadError
 from qpack.errors import PlanError
 from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import Entry, Inventory, Progress, link_destination
 from qpack.layout import Layout, PackageRule, PinKind, load_layout, module_glob_matches
 from qpack.loader import FoundModules, Module
+from qpack.modinfo import read_module_table
 from qpack.sonames import provided_sonames
 
 PackageKind = Literal["core", "module", "group", "meta"]
@@ -618,11 +620,48 @@ def _summary(layout: Layout, rule: PackageRule | None, mods: list[str], name: st
     return ""
 
 
+def never_loaded(inventory: Inventory, layout: Layout, modules: tuple[Module, ...]) -> dict[str, str]:
+    """Module -> why no executable of the build will ever load it, where the loader model can
+    tell: from the module tables the executables hold (QEMU's modinfo: an x86-only build ships
+    hw-s390x-virtio-gpu-ccw, which no x86 emulator asks for). Empty without module tables."""
+    if layout.loader.module_table != "qemu-modinfo":
+        return {}
+    emulators = []
+    for e in inventory.files():
+        # Every emulator of the build, wherever it is (Debian runs usr/libexec/qemu-system-i386
+        # from a wrapper script in usr/bin).
+        name = posixpath.basename(e.path)
+        if e.elf is None or e.kind != "file" or not name.startswith("qemu-system-"):
+            continue
+        try:
+            table = read_module_table(inventory.source(e.path))
+        except ElfReadError:
+            continue
+        if table is not None:
+            emulators.append((name.removeprefix("qemu-system-"), {m.name: m for m in table}))
+    if not emulators:
+        return {}
+    out = {}
+    for m in modules:
+        if m.type != "hw" and not any(m.id in listed for _, listed in emulators):
+            continue  # looked up by name (block, ui, audio...): any emulator may load it
+        if any(m.id in listed and listed[m.id].arch in (None, "", target) for target, listed in emulators):
+            continue
+        targets = ", ".join(sorted(t for t, _ in emulators))
+        out[m.id] = f"no emulator of this build ({targets}) has it in its module table for its target"
+    return out
+
+
 def meta_package(
-    layout: Layout, modules: tuple[Module, ...], module_pkg: Mapping[str, str]
+    layout: Layout,
+    modules: tuple[Module, ...],
+    module_pkg: Mapping[str, str],
+    unloadable: Mapping[str, str] | None = None,
 ) -> tuple[Package | None, list[str]]:
     """The meta package: requires the core packages; its extras are every module id, every
-    module type and `all`, plus the layout's own `[meta.extras]`. Returns (package, warnings)."""
+    module type and `all`, plus the layout's own `[meta.extras]`. A module no executable of the
+    build will ever load keeps its own extra but is left out of its type's and `all`.
+    Returns (package, warnings)."""
     meta = layout.meta
     if meta is None:
         return None, []
@@ -632,6 +671,8 @@ def meta_package(
         if m.id not in module_pkg:
             continue
         extras[m.id].add(module_pkg[m.id])
+        if unloadable and m.id in unloadable:
+            continue
         if m.type:
             extras[m.type].add(module_pkg[m.id])
         extras["all"].add(module_pkg[m.id])
@@ -674,7 +715,10 @@ def make_plan(
     packages, lib_requirements, lib_problems = library_requirements(packages, inventory, claims)
     problems += lib_problems
     module_pkg = {cl.module: cl.package for cl in claims.claims if cl.module and cl.package}
-    meta, meta_warnings = meta_package(layout, found.modules, module_pkg)
+    unloadable = never_loaded(inventory, layout, found.modules)
+    warnings += [f"module {mid!r}: {why}; left out of the meta package's type and 'all' extras"
+                 for mid, why in sorted(unloadable.items())]  # fmt: skip
+    meta, meta_warnings = meta_package(layout, found.modules, module_pkg, unloadable)
     warnings += meta_warnings
     if meta is not None:
         packages.append(meta)

@@ -38,7 +38,8 @@ def test_plan_puts_every_module_in_its_own_package(qemu_build: QemuBuild) -> Non
     assert meta["kind"] == "meta"
     assert meta["extras"]["ui-curses"] == ["qemu-ui-curses"]
     assert "qemu-block-curl" in meta["extras"]["block"]
-    assert len(meta["extras"]["all"]) == len(sos)
+    # Every module but hw-s390x-virtio-gpu-ccw, which no x86 emulator of the build ever loads.
+    assert len(meta["extras"]["all"]) == len(sos) - 1
 
 
 def test_scan_reads_the_build_stamp(qemu_build: QemuBuild) -> None:
@@ -59,3 +60,16 @@ def test_scan_reads_the_build_stamp(qemu_build: QemuBuild) -> None:
     curl = files[MODDIR + "block-curl.so"]["elf"]
     assert "libcurl-gnutls.so.4" in curl["needed"]
     assert curl["soname"] is None
+
+
+def test_modules_no_emulator_loads_stay_out_of_type_and_all_extras(qemu_build: QemuBuild) -> None:
+    """An x86-only build ships hw-s390x-virtio-gpu-ccw, which no emulator's module table lists:
+    the plan says so and leaves it out of `hw` and `all` (it keeps its own extra). accel-tcg-i386
+    stays: Debian's usr/libexec/qemu-system-i386 lists it for its target."""
+    r = run_qpack("plan", str(qemu_build.root), "--layout", "qemu", "--json")
+    assert r.returncode == 0, r.stderr
+    extras = next(p for p in json.loads(r.stdout)["packages"] if p["kind"] == "meta")["extras"]
+    assert "qemu-hw-s390x-virtio-gpu-ccw" not in extras["hw"] + extras["all"]
+    assert extras["hw-s390x-virtio-gpu-ccw"] == ["qemu-hw-s390x-virtio-gpu-ccw"]
+    assert "qemu-hw-display-qxl" in extras["hw"] and "qemu-accel-tcg-i386" in extras["all"]
+    assert "warning: module 'hw-s390x-virtio-gpu-ccw': no emulator of this build" in r.stderr

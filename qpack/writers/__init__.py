@@ -48,7 +48,8 @@ def check_output(outdir: Path, build: Path | None, force: bool) -> None:
     - one that exists and is not a directory (or is a symlink), or is not empty without `force`;
     - one that is the build, contains it, or lies inside it, compared on fully resolved paths
       (symlinks and `..` followed as the kernel would), since replacing the output with
-      `--force` would delete the build, and writing inside the build would change it."""
+      `--force` would delete the build, and writing inside the build would change it.
+    Before the checks, what a killed run into this output left beside it is cleaned up."""
     if build is not None:
         out_real, build_real = os.path.realpath(outdir), os.path.realpath(build)
         if _inside(build_real, out_real):
@@ -59,6 +60,9 @@ def check_output(outdir: Path, build: Path | None, force: bool) -> None:
             raise OutputError(
                 f"{outdir}: the output directory is inside the build {build}; choose another output"
             )
+    from qpack.writers._atomic import tidy  # _atomic builds on this module
+
+    tidy(outdir)  # what a killed run into this output left (it may put the old output back)
     if outdir.is_symlink() or (outdir.exists() and not outdir.is_dir()):
         raise OutputError(f"{outdir}: output exists and is not a directory")
     try:

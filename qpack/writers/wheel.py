@@ -44,6 +44,7 @@ import hashlib
 import io
 import os
 import posixpath
+import re
 import stat
 import tempfile
 import threading
@@ -58,7 +59,7 @@ from typing import IO, Literal
 
 from packaging.metadata import Metadata
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import InvalidName, canonicalize_name
+from packaging.utils import canonicalize_name
 
 from qpack import __version__
 from qpack.bundle import BundleMode
@@ -69,9 +70,10 @@ from qpack.plan import Package, Plan
 from qpack.sonames import provided_sonames
 from qpack.versions import to_pep440
 from qpack.writers import Progress, Report, Written, check_output
-from qpack.writers._atomic import atomic_dir
+from qpack.writers._atomic import atomic_dir, checkpoint
 from qpack.writers._deflate import compressobj
 from qpack.writers._libraries import FileRef, link_libraries
+from qpack.writers._names import check_package_names
 from qpack.writers._placement import Placed, Placement, choose, loader_executables, verify
 from qpack.writers._runpath import ElfPatch, patched_copy
 from qpack.writers._zip import ZipWriter
@@ -276,15 +278,10 @@ def _metadata(plan: Plan, pkg: Package, version: str, external: Sequence[str] = 
 
 def _check_names(plan: Plan) -> None:
     """Every package name is a valid wheel name, and no two are the same once normalized."""
+    check_package_names(plan, ["wheel"])
     names: dict[str, str] = {}
     for pkg in plan.packages:
-        try:
-            dist = canonicalize_name(pkg.name, validate=True)
-        except InvalidName:
-            raise WheelError(
-                f"package name {pkg.name!r} is not a valid wheel name "
-                "(letters, digits and . _ - only, starting and ending with a letter or digit)"
-            ) from None
+        dist = canonicalize_name(pkg.name)
         if dist in names:
             raise WheelError(f"packages {names[dist]!r} and {pkg.name!r} are the same wheel name {dist!r}")
         names[dist] = pkg.name
@@ -369,6 +366,11 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
             out.placed[path] = where
             if src.elf is not None:
                 out.elf.add(path)
+            if src.mode & 0o7000:
+                report.notes.append(
+                    f"{path}: mode {src.mode:04o}: its setuid, setgid or sticky bit is dropped, as "
+                    "installers do not restore them (the tree output keeps them)"
+                )
             m = Member(
                 f"{data_dir}/{where.scheme}/{where.path}",
                 stat.S_IMODE(src.mode) & 0o777,
@@ -386,6 +388,27 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
         out.files[pkg.name] = files
         out.members[pkg.name] = members
     return out
+
+
+# A backslash is a path separator to zip readers and Windows installers (qpack's installer
+# refuses it); a control or line-break character breaks RECORD, which installers read by lines.
+_UNWHEELABLE = re.compile(r"[\\\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _check_file_names(payloads: _Payloads) -> None:
+    """Every file name a wheel would hold, each refused name on its own line."""
+    problems = []
+    for members in payloads.members.values():
+        for m in members:
+            bad = _UNWHEELABLE.search(m.arcname)
+            if bad is not None:
+                what = "a backslash" if bad.group() == "\\" else f"the control character {bad.group()!r}"
+                problems.append(
+                    f"{m.build_path!r}: {what} in a file name; a wheel cannot carry it (rename the file, "
+                    "or split with --format tree)"
+                )
+    if problems:
+        raise WheelError("\n".join(problems))
 
 
 def _check_outside(
@@ -439,6 +462,7 @@ def wheel_specs(
     placement = choose(plan.layout.loader, plan.prefix, all_data=bundle_libs is not None)
     report = WheelReport(Path(), placement=placement.how)
     payloads = _payloads(plan, placement, pep440, report)
+    _check_file_names(payloads)
     _check_outside(plan, payloads, outside_prefix, report)
     _verify_placement(plan, placement, payloads)
 
@@ -593,9 +617,11 @@ def assemble(
     *,
     when: tuple[int, int, int, int, int, int],
     compression_level: int,
+    outdir: Path | None = None,
 ) -> None:
     """Write the wheel from its payload entries (compressed, in `spec.payload` order), then
-    METADATA, WHEEL and the RECORD of what was written."""
+    METADATA, WHEEL and the RECORD of what was written. `outdir`: the output an error names
+    (not the temporary directory `path` is in)."""
     records: list[tuple[str, str, str]] = []
 
     def append(zw: ZipWriter, c: Compressed) -> None:
@@ -628,7 +654,8 @@ def assemble(
                     data=c.data,
                 )
     except OSError as e:
-        raise WheelError(f"{e.filename or path}: cannot write wheel {spec.filename}: {e.strerror}") from None
+        where = outdir if outdir is not None else (e.filename or path)
+        raise WheelError(f"{where}: cannot write wheel {spec.filename}: {e.strerror}") from None
 
 
 def write_wheel(
@@ -692,7 +719,8 @@ def write_wheels(
 
     with (
         atomic_dir(outdir, build=plan.inventory.root, force=force) as tmp,
-        tempfile.TemporaryDirectory(prefix=".qpack-patch-", dir=outdir.absolute().parent) as work,
+        # inside the temporary output: removed with it, also after a kill
+        tempfile.TemporaryDirectory(prefix=".qpack-patch-", dir=tmp) as work,
         ThreadPoolExecutor(max_workers=workers) as pool,
     ):
 
@@ -709,7 +737,10 @@ def write_wheels(
         stream = entries()
         try:
             for s in specs:
-                assemble(s, tmp / s.filename, stream, when=when, compression_level=compression_level)
+                assemble(
+                    s, tmp / s.filename, stream, when=when, compression_level=compression_level, outdir=outdir
+                )
+                checkpoint(f"wrote {s.filename}")
         except BaseException:
             for f in pending:
                 f.cancel()

@@ -1,0 +1,75 @@
+"""The one check of package names against the formats they are written in.
+
+Package names come from the layout, and per-module ones from module file names
+(`qemu-{module}`): a module file `ui-x;rm -rf.so` would otherwise become
+`debian/qemu-ui-x;rm -rf.install`. Each writer calls `check_package_names` with the formats it
+writes, before anything is written; every offending name is reported, one line each.
+
+- `debian`: Debian Policy 5.6.1: lower-case letters, digits, `+ - .`, at least two characters,
+  starting with a letter or digit (dpkg refuses anything else).
+- `rpm`: rpmbuild's `Name:` check (build/parsePreamble.c `rpmCharCheck`): ASCII letters,
+  digits, `. _ + -`, starting with a letter, digit or `_`, no `..`.
+- `wheel`: the name a wheel file and its METADATA can carry (packaging's
+  `canonicalize_name(validate=True)`: ASCII letters, digits, `. _ -`, starting and ending with a
+  letter or digit).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from typing import Literal
+
+from qpack.errors import ProblemsError
+from qpack.plan import Package, Plan
+
+NameFormat = Literal["debian", "rpm", "wheel"]
+
+_RULES: dict[NameFormat, tuple[re.Pattern[str], str]] = {
+    "debian": (
+        re.compile(r"[a-z0-9][a-z0-9+.-]+"),
+        "not a valid Debian package name (lower-case letters, digits and + - . only, "
+        "at least two characters, starting with a letter or digit)",
+    ),
+    "rpm": (
+        re.compile(r"(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9._+-]*"),
+        "not a valid RPM package name (ASCII letters, digits and . _ + - only, "
+        "starting with a letter, digit or _, no '..')",
+    ),
+    "wheel": (
+        re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?"),
+        "not a valid wheel name (ASCII letters, digits and . _ - only, "
+        "starting and ending with a letter or digit)",
+    ),
+}
+
+
+class PackageNameError(ProblemsError):
+    """Package names an output format cannot carry; one line per name."""
+
+
+def _origin(p: Package) -> str:
+    if p.kind == "module" and p.modules:
+        return f" (named after module {p.modules[0]!r}: rename it in [per-module.renames] or exclude it)"
+    return " (rename it in the layout)"
+
+
+def name_problems(plan: Plan, formats: Collection[NameFormat]) -> list[str]:
+    """One line per package whose name one of `formats` cannot carry (the first such format)."""
+    problems = []
+    for p in plan.packages:
+        for fmt in ("debian", "rpm", "wheel"):
+            if fmt not in formats:
+                continue
+            pattern, why = _RULES[fmt]
+            if not pattern.fullmatch(p.name):
+                problems.append(f"package name {p.name!r}: {why}{_origin(p)}")
+                break
+    return problems
+
+
+def check_package_names(plan: Plan, formats: Collection[NameFormat]) -> None:
+    """Raise PackageNameError listing every package name one of `formats` cannot carry."""
+    problems = name_problems(plan, formats)
+    if problems:
+        raise PackageNameError(problems)
