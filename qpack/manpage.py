@@ -55,9 +55,15 @@ def _help(action: argparse.Action, parser: argparse.ArgumentParser) -> str:
     return text
 
 
-def _option_lines(parser: argparse.ArgumentParser) -> Iterable[str]:
+def _option_lines(
+    parser: argparse.ArgumentParser, omit: frozenset[tuple[tuple[str, ...], str]] = frozenset()
+) -> Iterable[str]:
+    """One `.TP` entry per option and positional; `omit`: (option strings, help) pairs already
+    described (the output options every subcommand repeats from the top level)."""
     for a in parser._actions:
         if a.help == argparse.SUPPRESS or isinstance(a, argparse._SubParsersAction):
+            continue
+        if (tuple(a.option_strings), a.help or "") in omit:
             continue
         if a.option_strings:
             metavar = ""
@@ -85,8 +91,8 @@ def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.Ar
 
 
 def _usage(parser: argparse.ArgumentParser) -> str:
-    text = parser.format_usage().strip()
-    return re.sub(r"^usage:\s*", "", text)
+    text = re.sub(r"^usage:\s*", "", parser.format_usage().strip())
+    return re.sub(r"\n\s+", "\n    ", text)
 
 
 def manpage(
@@ -115,6 +121,9 @@ def manpage(
     ]
     lines += [".SH DESCRIPTION", _para(description)]
     lines += [".SH OPTIONS", *_option_lines(parser)]
+    shared = frozenset(
+        (tuple(a.option_strings), a.help or "") for a in parser._actions if a.option_strings and a.help
+    )
     lines.append(".SH COMMANDS")
     for name, p, help_text in subs:
         lines.append(f".SS {escape(name)}")
@@ -124,7 +133,7 @@ def manpage(
         if p.description:
             lines.append(_para(p.description))
         lines.append(".RS")
-        lines += list(_option_lines(p))
+        lines += list(_option_lines(p, shared))
         lines.append(".RE")
     lines.append(".SH EXIT STATUS")
     lines += [f".TP\n\\fB{code}\\fR\n{escape(text)}" for code, text in _EXIT]
