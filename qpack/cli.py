@@ -271,6 +271,7 @@ def _write_wheels(plan: Plan, args: argparse.Namespace, out: Out) -> Report:
             progress=progress,
             resolve_libs=args.resolve_libs,
             bundle_libs=args.bundle_libs,
+            libs_root=Path(args.libs_root) if args.libs_root else None,
         )
     for w in report.dropped:
         out.warn(f"{w}: outside the prefix {plan.prefix}, left out of the wheels (--drop-outside-prefix)")
@@ -324,6 +325,7 @@ SPLIT_JSON_VERSION = 1
 # format they are an error, not silently ignored. Their defaults are None/False, so "given" shows.
 FORMAT_ONLY: dict[str, tuple[str, str]] = {
     "bundle_libs": ("--bundle-libs", "wheel"),
+    "libs_root": ("--libs-root", "wheel"),
     "compression_level": ("--compression-level", "wheel"),
     "drop_outside_prefix": ("--drop-outside-prefix", "wheel"),
     "lists": ("--lists", "tree"),
@@ -397,11 +399,24 @@ def _env_pairs(items: Sequence[str]) -> dict[str, str]:
     return env
 
 
+def _repair_interrupted_install(args: argparse.Namespace) -> list[str]:
+    """An install or uninstall killed in this prefix is undone (or finished) from its journal
+    before the prefix is judged, as the next `qpack install` would."""
+    from qpack.transaction import locked, pending
+
+    host = Path(args.root or "/").absolute() / str(args.prefix).lstrip("/")
+    if not host.is_dir() or not pending(host):
+        return []
+    with locked(host) as notes:
+        return list(notes)
+
+
 def cmd_check(args: argparse.Namespace, out: Out) -> int:
     from qpack.check import check
-    from qpack.upgrades import version_skew, with_skew
+    from qpack.upgrades import checked_skew
 
     layout = load_layout(args.layout)
+    repaired = _repair_interrupted_install(args)
     report = check(
         args.prefix,
         layout.loader,
@@ -411,8 +426,7 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         pkgversion=args.pkgversion,
     )
     # After `pip install -U` of some of the packages: modules whose version is not the core's.
-    skews = version_skew(args.prefix, layout.loader, root=args.root or "/")
-    report = with_skew(report, skews)
+    report, skews = checked_skew(report, args.prefix, layout.loader, root=args.root or "/")
     if args.json:
         out.json({**report.to_json(), "version_skew": [s.to_json() for s in skews]})
     else:
@@ -429,6 +443,8 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         )
         s = report.summary()
         out.line(f"{s['load']} of {s['modules']} modules load; {s['problems']} problem(s)")
+    for w in repaired:
+        out.warn(w)
     for w in report.warnings:
         out.warn(w)
     return 0 if report.ok and not skews else 1
@@ -568,6 +584,12 @@ def _split_parser(sub: Any) -> None:
         choices=("policy", "all"),
         help="wheel: copy the external libraries into the wheels, once each (policy, the default: all "
         "but the manylinux allow-list; all: all but the C library and the dynamic loader)",
+    )
+    p.add_argument(
+        "--libs-root",
+        metavar="DIR",
+        help="wheel: with --bundle-libs, take the libraries from this chroot or sysroot of the system "
+        "the build is for (default: this machine)",
     )
     p.add_argument(
         "--lists",

@@ -40,7 +40,7 @@ def cmd_report(args: argparse.Namespace, out: Out) -> int:
     plan = load_plan(args, out)
     report: CheckReport | None = None
     if args.check is not None:
-        from qpack.upgrades import version_skew, with_skew
+        from qpack.upgrades import checked_skew
 
         loader = load_layout(args.layout).loader
         report = check(
@@ -51,7 +51,7 @@ def cmd_report(args: argparse.Namespace, out: Out) -> int:
             env=_env_pairs(args.env),
             pkgversion=args.pkgversion,
         )
-        report = with_skew(report, version_skew(args.check, loader, root=args.root or "/"))
+        report, _ = checked_skew(report, args.check, loader, root=args.root or "/")
     write_atomic(output, render_report(plan, check=report, warnings=report.warnings if report else ()))
     if args.json:
         out.json(

@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from qpack.check import CheckReport, Problem
-from qpack.installed import Distribution, InstalledSet, host_path, program_prefix, roles
+from qpack.installed import Distribution, InstalledError, InstalledSet, host_path, program_prefix, roles
 from qpack.loader import Loader
 
 
@@ -88,6 +88,19 @@ def version_skew(prefix: str | Path, loader: Loader, root: str | Path = "/") -> 
                     )
                 )
     return sorted(out, key=lambda s: (canonicalize_name(s.distribution), s.core))
+
+
+def checked_skew(
+    report: CheckReport, prefix: str | Path, loader: Loader, root: str | Path = "/"
+) -> tuple[CheckReport, list[VersionSkew]]:
+    """`check`'s report with the version skew of `prefix` added (`with_skew`), and the skew.
+    Installed metadata that cannot be read (a distribution installed twice) leaves the report
+    as it was, with a warning saying that versions were not compared."""
+    try:
+        skews = version_skew(prefix, loader, root)
+    except InstalledError as e:
+        return replace(report, warnings=(*report.warnings, f"installed versions not compared: {e}")), []
+    return with_skew(report, skews), skews
 
 
 def with_skew(report: CheckReport, skews: list[VersionSkew]) -> CheckReport:
