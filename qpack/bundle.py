@@ -264,9 +264,10 @@ def find_host_libraries(
         assert requester.facts is not None
         found = finder(requester.facts).find(soname, requester)
         if found is None or found.facts is None:
+            where = "on this host" if str(root.root) == "/" else f"in {root.root}"
             raise BundleError(
-                f"{soname} (needed by {who}): not found on this host, so it cannot be bundled "
-                "(install it, or leave out --bundle-libs)"
+                f"{soname} (needed by {who}): not found {where}, so it cannot be bundled "
+                "(install it there, or leave out --bundle-libs)"
             )
         real = root.host(found.path)
         try:

@@ -12,6 +12,7 @@ machine's ncurses libraries (not in the manylinux allow-list) and zlib (in it):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -246,3 +247,25 @@ def test_libraries_two_packages_need_but_share_no_package_for_are_refused(
         "error: libncursesw.so.6 is needed by packages mini-n, mini-panel, which share no package" in r.stderr
     )
     assert not (tmp_path / "dist").exists()
+
+
+def test_libraries_come_from_the_libs_root(build: Path, tmp_path: Path) -> None:
+    """--libs-root: the system the build is for (a chroot or sysroot), not this machine. Its
+    copies differ from this machine's by one byte, so the hashed names tell them apart."""
+    root = tmp_path / "sysroot"
+    libdir = root / "usr/lib/x86_64-linux-gnu"
+    libdir.mkdir(parents=True)
+    for name in ("libncursesw.so.6", "libpanelw.so.6", "libtinfo.so.6"):
+        (libdir / name).write_bytes((MULTIARCH / name).read_bytes() + b"\0")
+    out = tmp_path / "dist"
+    r = split(build, out, "--bundle-libs", "--libs-root", str(root))
+    assert r.returncode == 0, r.stderr
+    core = libs_in(wheel(out, "mini_core"))
+    digest = hashlib.sha256((libdir / "libncursesw.so.6").read_bytes()).hexdigest()
+    assert core["libncursesw"] == f"libncursesw-{digest[:8]}.so.6"
+    # A library the root lacks is not taken from this machine instead.
+    (libdir / "libtinfo.so.6").unlink()
+    r = split(build, tmp_path / "dist2", "--bundle-libs", "--libs-root", str(root))
+    assert r.returncode == 2
+    assert "libtinfo.so.6 (needed by " in r.stderr
+    assert f"not found in {root}, so it cannot be bundled" in r.stderr

@@ -22,6 +22,7 @@ import posixpath
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from qpack.bundle import (
     BundleMode,
@@ -37,6 +38,7 @@ from qpack.bundle import allowed_libraries as _allowed
 from qpack.elf import LinkFacts
 from qpack.errors import OutputError
 from qpack.inventory import Entry
+from qpack.ldpaths import Root
 from qpack.writers._runpath import ElfPatch, runpath
 
 
@@ -153,16 +155,18 @@ def link_libraries(
     prefix: str,
     machine: str | None,
     bundle: BundleMode | None = None,
+    libs_root: Path | None = None,
 ) -> Linked:
     """The patches, bundled libraries, external needs and (when bundling) platform tags of a
     split whose files are placed as `files` say. `provided`: soname -> build file providing it;
-    `escaped`: package -> its escaped wheel name; `machine`: the wheel machine (x86_64)."""
+    `escaped`: package -> its escaped wheel name; `machine`: the wheel machine (x86_64);
+    `libs_root`: the system whose libraries are bundled (a chroot or sysroot; default /)."""
     elf_files = [f for f in files if f.entry.elf is not None]
     internal, external = _split_needs(elf_files, files, provided, _reach(requires, order))
     out = Linked()
     grafted: dict[str, Graft] = {}
     if bundle is not None:
-        grafted = _graft(elf_files, external, requires, order, escaped, machine, bundle)
+        grafted = _graft(elf_files, external, requires, order, escaped, machine, bundle, libs_root)
         out.grafts = sorted(grafted.values(), key=lambda g: (g.package, g.installed))
     for f in elf_files:
         mine = [n for n in external[f.arcname] if n in grafted]
@@ -190,6 +194,7 @@ def _graft(
     escaped: Mapping[str, str],
     machine: str | None,
     mode: BundleMode,
+    libs_root: Path | None,
 ) -> dict[str, Graft]:
     keep = _allowed(mode, machine or "x86_64")
     needs: dict[str, dict[str, LinkFacts]] = defaultdict(dict)
@@ -208,7 +213,7 @@ def _graft(
             runpath=e.runpath,
             defines=frozenset(),
         )
-    libs, closure = find_host_libraries(needs, keep)
+    libs, closure = find_host_libraries(needs, keep, Root(libs_root) if libs_root is not None else None)
     home = homes(closure, requires, list(order))
     installed = {s: f"{libs_dir(escaped[home[s]])}/{lib.new_name}" for s, lib in libs.items()}
     grafts: dict[str, Graft] = {}

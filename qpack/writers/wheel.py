@@ -448,6 +448,7 @@ def wheel_specs(
     *,
     resolve_libs: Manager | None = None,
     bundle_libs: BundleMode | None = None,
+    libs_root: Path | None = None,
 ) -> tuple[list[WheelSpec], WheelReport]:
     """Every wheel to write and what is left out; raises before anything is written.
 
@@ -475,6 +476,7 @@ def wheel_specs(
         prefix=plan.prefix,
         machine=machine,
         bundle=bundle_libs,
+        libs_root=libs_root,
     )
     report.rewritten = len(linked.patches)
     for name, sonames in linked.external.items():
@@ -685,6 +687,7 @@ def write_wheels(
     source_date_epoch: int | None = None,
     resolve_libs: Manager | None = None,
     bundle_libs: BundleMode | None = None,
+    libs_root: Path | None = None,
 ) -> WheelReport:
     """One wheel per package of the plan (the meta wheel included) in `outdir`, atomically.
 
@@ -693,7 +696,8 @@ def write_wheels(
     files that need a new RUNPATH on copies first), a bounded window of them at a time, while
     this thread appends them to the archives in their fixed order. `resolve_libs` names the
     distro package of each external library in `Requires-External`; `bundle_libs` copies
-    external libraries into the wheels (`qpack.bundle`).
+    external libraries into the wheels (`qpack.bundle`), found in `libs_root` (a chroot or
+    sysroot of the system the build is for; default this machine).
     """
     outdir = Path(outdir)
     if not 0 <= compression_level <= 9:
@@ -701,7 +705,7 @@ def write_wheels(
     check_output(outdir, plan.inventory.root, force)
     when = date_time(source_date_epoch)
     specs, report = wheel_specs(
-        plan, version, outside_prefix, resolve_libs=resolve_libs, bundle_libs=bundle_libs
+        plan, version, outside_prefix, resolve_libs=resolve_libs, bundle_libs=bundle_libs, libs_root=libs_root
     )
     report.outdir = outdir
     total = sum(s.payload_bytes for s in specs)
