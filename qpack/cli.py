@@ -411,11 +411,18 @@ def _repair_interrupted_install(args: argparse.Namespace) -> list[str]:
         return list(notes)
 
 
+def installed_prefix(prefix: str, root: str | None) -> str:
+    """PREFIX as the program sees it: without --root a relative path is the user's own
+    (`qpack check venv`), not one under / (which would be /venv)."""
+    return prefix if root or os.path.isabs(prefix) else os.path.abspath(prefix)
+
+
 def cmd_check(args: argparse.Namespace, out: Out) -> int:
     from qpack.check import check
     from qpack.upgrades import checked_skew
 
     layout = load_layout(args.layout)
+    args.prefix = installed_prefix(args.prefix, args.root)
     repaired = _repair_interrupted_install(args)
     report = check(
         args.prefix,

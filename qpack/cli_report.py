@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from qpack.cli import _build_args, _env_pairs, load_plan
+from qpack.cli import _build_args, _env_pairs, installed_prefix, load_plan
 from qpack.console import Out
 from qpack.errors import OutputError
 
@@ -43,6 +43,7 @@ def cmd_report(args: argparse.Namespace, out: Out) -> int:
         from qpack.upgrades import checked_skew
 
         loader = load_layout(args.layout).loader
+        args.check = installed_prefix(args.check, args.root)
         report = check(
             args.check,
             loader,

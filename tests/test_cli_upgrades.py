@@ -73,6 +73,13 @@ def test_check_reports_modules_left_behind_by_pip_upgrade(demo_build: Path, tmp_
     assert [s["distribution"] for s in data["version_skew"]] == ["demo-ui-gtk", "demo-ui-opengl"]
     row = next(m for m in data["modules"] if m["module"] == "ui-gtk")
     assert "version" in [p["kind"] for p in row["problems"]]
-    r = run_qpack("check", str(venv), "-l", "demo")
+    # A relative PREFIX is the user's own directory, not one under / (cwd: tmp_path).
+    r = run_qpack("check", "venv", "-l", "demo", cwd=tmp_path)
     assert r.returncode == 1
     assert "version: demo-ui-gtk 1.0 is installed beside demo-core 2.0" in r.stdout
+
+    # The README's way out: upgrade through the meta package and the extras installed.
+    r = pip(python, "--find-links", str(v2), "-U", "demo[ui-gtk]")
+    assert r.returncode == 0, r.stderr
+    assert version_skew(venv, loader) == []
+    assert run_qpack("check", str(venv), "-l", "demo").returncode == 0
