@@ -302,9 +302,8 @@ def _load_chain(path: Path, chain: list[Path]) -> dict[str, Any]:
         return data
     if not isinstance(parent_spec, str) or not parent_spec:
         raise LayoutError([f"{path}: layout.extends: must be a layout name or path, got {parent_spec!r}"])
-    parent_path = find_layout(parent_spec, relative_to=path.parent)
     try:
-        parent = _load_chain(parent_path, chain)
+        parent = _load_chain(find_layout(parent_spec, relative_to=path.parent), chain)
     except LayoutError as e:
         raise LayoutError([f"{path}: layout.extends: {p}" for p in e.problems]) from None
     return _merge(parent, data)

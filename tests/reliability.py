@@ -28,22 +28,21 @@ Snapshot = dict[str, tuple[str, int, str]]
 
 def snapshot(root: Path) -> Snapshot:
     """Every path under `root` (relative, root itself excluded): (kind, permission bits, sha256 of
-    a file's bytes or a link's target). Modes and bytes, not times: what a reader would notice."""
+    a file's bytes or a link's target). Modes and bytes, not times: what a reader would notice.
+    Walked through directory descriptors, so paths longer than PATH_MAX are read too."""
     out: Snapshot = {}
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames, dirfd in os.fwalk(root):
+        rel_dir = os.path.relpath(dirpath, root)
         for name in dirnames + filenames:
-            p = os.path.join(dirpath, name)
-            st = os.lstat(p)
-            rel = os.path.relpath(p, root)
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
             if stat.S_ISLNK(st.st_mode):
-                out[rel] = ("link", 0, os.readlink(p))
+                out[rel] = ("link", 0, os.readlink(name, dir_fd=dirfd))
             elif stat.S_ISREG(st.st_mode):
-                with open(p, "rb") as f:
-                    out[rel] = (
-                        "file",
-                        stat.S_IMODE(st.st_mode),
-                        hashlib.file_digest(f, "sha256").hexdigest(),
-                    )
+                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dirfd)
+                with open(fd, "rb") as f:
+                    digest = hashlib.file_digest(f, "sha256").hexdigest()
+                out[rel] = ("file", stat.S_IMODE(st.st_mode), digest)
             else:
                 out[rel] = ("dir", stat.S_IMODE(st.st_mode), "")
     return out
@@ -100,6 +99,8 @@ def run_forked(
                 if before is not None:
                     before()
                 status = main(list(argv))
+            except SystemExit as e:  # argparse's usage errors
+                status = e.code if isinstance(e.code, int) else 2
             except BaseException:
                 traceback.print_exc()
             finally:

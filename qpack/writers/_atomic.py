@@ -147,8 +147,8 @@ class OutputLock:
         while True:
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-            except OSError as e:
-                raise OutputError(f"{self.outdir}: cannot lock the output: {e.strerror}") from None
+            except OSError as e:  # the first file made beside the output
+                raise OutputError(f"{self.outdir}: cannot create output: {e.strerror}") from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -218,6 +218,9 @@ def atomic_dir(outdir: Path, *, build: Path | None, force: bool = False) -> Iter
     parent = outdir.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next(p for p in (parent, *parent.parents) if p.exists() or p.is_symlink())
+        raise OutputError(f"{outdir}: cannot create output: {blocker} is not a directory") from None
     except OSError as e:
         raise OutputError(f"{outdir}: cannot create output: {e.strerror}") from None
     with OutputLock(outdir):

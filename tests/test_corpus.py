@@ -1,0 +1,94 @@
+"""The bad-input corpus: every case of tests/corpus_cases.py, one line each, through the real
+command line. Each must end with exactly the expected `error:` line and exit status 2 (or exit
+0 with the expected warning, where the input is usable), never a traceback, and must leave
+everything but its output as it was: the build, the layout and the wheels, byte for byte and
+mode for mode; a refused run writes no output at all."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qpack.layout import SHIPPED_DIR
+
+from .conftest import copy_build
+from .corpus_cases import CASES
+from .corpus_steps import Case, Ctx, held
+from .reliability import error_lines, run_forked, snapshot
+
+AREAS = ("builds", "layouts", "versions", "outputs", "environment", "wheels")
+
+
+def test_the_corpus_covers_every_area_with_60_cases() -> None:
+    assert len(CASES) >= 60
+    assert {c.area for c in CASES} == set(AREAS)
+    assert len({c.id for c in CASES}) == len(CASES), "two cases with one name"
+
+
+@pytest.fixture(scope="module")
+def demo_dist(demo_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dist = tmp_path_factory.mktemp("corpus") / "dist"
+    r = run_forked(["split", str(demo_build), "-l", "demo", "--version", "1.0", "-o", str(dist)])
+    assert r.status == 0, r.stderr
+    return dist
+
+
+def unprivileged(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """The command as an ordinary user meets permissions: as root, without the capabilities
+    that bypass them (the interpreter stays readable, unlike switching to `nobody`)."""
+    cmd = [sys.executable, "-m", "qpack", *argv]
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("root without setpriv: cannot drop the capabilities that bypass permissions")
+        cmd = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", *cmd]
+    r = subprocess.run(
+        cmd, capture_output=True, text=True, check=False, env={**os.environ, **env}, timeout=300
+    )
+    return r.returncode, r.stderr
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(case: Case, demo_build: Path, demo_dist: Path, tmp_path: Path) -> None:
+    ctx = Ctx(
+        tmp=tmp_path,
+        build=copy_build(demo_build, tmp_path),
+        layout=tmp_path / "layout.toml",
+        out=tmp_path / "out",
+        dist=tmp_path / "dist",
+        target=tmp_path / "target",
+    )
+    shutil.copy(SHIPPED_DIR / "demo.toml", ctx.layout)
+    shutil.copytree(demo_dist, ctx.dist)
+    results = [step(ctx) for step in case.steps]
+    argv = [ctx.fill(a) for a in shlex.split(case.command)]
+    existed = os.path.lexists(ctx.out)
+    before = snapshot(tmp_path)
+    with held(results):
+        if case.unprivileged:
+            status, stderr = unprivileged(argv, dict(case.env))
+        else:
+            r = run_forked(argv, env=case.env)
+            status, stderr = r.status, r.stderr
+    expected = case.expect(ctx) if callable(case.expect) else ctx.fill(case.expect)
+    assert status == case.status, stderr
+    if case.status == 2:
+        assert error_lines(stderr) == expected.split("\n")
+    else:
+        assert error_lines(stderr) == []
+        if expected:
+            assert expected in stderr.splitlines(), stderr
+    after = snapshot(tmp_path)
+    mine = ("out", "target") if case.status == 0 else ()
+    changed = sorted(
+        p for p in before.keys() | after.keys()
+        if before.get(p) != after.get(p) and p.split("/")[0] not in mine
+    )  # fmt: skip
+    assert changed == [], "the run changed something besides its output"
+    if case.status == 2 and not existed:
+        assert not os.path.lexists(ctx.out), "a refused split wrote an output"
