@@ -4,14 +4,37 @@ no module found, no file under the prefix, no build stamp in the executables."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from qpack.cli import main
 from qpack.fit import LayoutFitError, check_fit, fit_findings
 from qpack.layout import load_layout
 
-from .conftest import QemuBuild, run_qpack
+from .conftest import QemuBuild
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def qpack(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """`qpack ARGS` through cli.main in this process (the real parser and handlers, without an
+    interpreter start per call)."""
+
+    def run(*args: str) -> Result:
+        status = main(list(args))
+        out, err = capsys.readouterr()
+        return Result(status, out, err)
+
+    return run
 
 
 def _errors(stderr: str) -> list[str]:
@@ -19,10 +42,10 @@ def _errors(stderr: str) -> list[str]:
 
 
 def test_split_of_the_demo_with_the_qemu_layout_fails_naming_what_it_found(
-    demo_build: Path, tmp_path: Path
+    demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
 ) -> None:
     out = tmp_path / "x"
-    r = run_qpack("split", str(demo_build), "-l", "qemu", "--version", "1", "-o", str(out))
+    r = qpack("split", str(demo_build), "-l", "qemu", "--version", "1", "-o", str(out))
     assert r.returncode == 2, r.stdout
     errors = _errors(r.stderr)
     assert any(
@@ -34,8 +57,8 @@ def test_split_of_the_demo_with_the_qemu_layout_fails_naming_what_it_found(
     assert not out.exists(), "nothing may be written"
 
 
-def test_plan_with_a_wrong_prefix_fails(demo_build: Path) -> None:
-    r = run_qpack("plan", str(demo_build), "-l", "demo", "--prefix", "/opt/demo")
+def test_plan_with_a_wrong_prefix_fails(demo_build: Path, qpack: Callable[..., Result]) -> None:
+    r = qpack("plan", str(demo_build), "-l", "demo", "--prefix", "/opt/demo")
     assert r.returncode == 2
     errors = _errors(r.stderr)
     assert "error: no file under the prefix /opt/demo; the build has files under usr/ (" in errors[0]
@@ -44,24 +67,28 @@ def test_plan_with_a_wrong_prefix_fails(demo_build: Path) -> None:
 
 
 @pytest.mark.qemu
-def test_qemu_plan_with_prefix_opt_fails_before_split_would(qemu_build: QemuBuild, tmp_path: Path) -> None:
-    r = run_qpack("plan", str(qemu_build.root), "-l", "qemu", "--prefix", "/opt")
+def test_qemu_plan_with_prefix_opt_fails_before_split_would(
+    qemu_build: QemuBuild, tmp_path: Path, qpack: Callable[..., Result]
+) -> None:
+    r = qpack("plan", str(qemu_build.root), "-l", "qemu", "--prefix", "/opt")
     assert r.returncode == 2
     assert "no module under opt/lib/x86_64-linux-gnu/qemu" in r.stderr
     assert "usr/lib/x86_64-linux-gnu/qemu (" in r.stderr
-    r = run_qpack("split", str(qemu_build.root), "-l", "qemu", "--prefix", "/opt", "--version", "1",
+    r = qpack("split", str(qemu_build.root), "-l", "qemu", "--prefix", "/opt", "--version", "1",
                   "-o", str(tmp_path / "w"))  # fmt: skip
     assert r.returncode == 2
     assert "platform tag" not in r.stderr and "no file under the prefix /opt" in r.stderr
 
 
-def test_executables_without_the_stamp_are_an_error(demo_build: Path, tmp_path: Path) -> None:
+def test_executables_without_the_stamp_are_an_error(
+    demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
+) -> None:
     lay = tmp_path / "other-stamp.toml"
     lay.write_text(
         '[layout]\nname = "other-stamp"\ndescription = "demo, another stamp"\nextends = "demo"\n'
         '[loader.stamp]\nsymbol = "nosuch_stamp_*"\n'
     )
-    r = run_qpack("plan", str(demo_build), "-l", str(lay))
+    r = qpack("plan", str(demo_build), "-l", str(lay))
     assert r.returncode == 2
     assert _errors(r.stderr) == [
         "error: the layout demands the build stamp nosuch_stamp_*, but no executable it names holds one "
@@ -69,15 +96,15 @@ def test_executables_without_the_stamp_are_an_error(demo_build: Path, tmp_path: 
     ]
 
 
-def test_allow_empty_plans_with_warnings(demo_build: Path) -> None:
-    r = run_qpack("plan", str(demo_build), "-l", "qemu", "--allow-empty", "--json")
+def test_allow_empty_plans_with_warnings(demo_build: Path, qpack: Callable[..., Result]) -> None:
+    r = qpack("plan", str(demo_build), "-l", "qemu", "--allow-empty", "--json")
     assert r.returncode == 0, r.stderr
     assert [p["name"] for p in json.loads(r.stdout)["packages"]] == ["qemu-core", "qemu"]
     assert "warning: no module under usr/lib/x86_64-linux-gnu/qemu" in r.stderr
 
 
-def test_scan_shows_the_mismatch_as_warnings(demo_build: Path) -> None:
-    r = run_qpack("scan", str(demo_build), "-l", "qemu", "--json")
+def test_scan_shows_the_mismatch_as_warnings(demo_build: Path, qpack: Callable[..., Result]) -> None:
+    r = qpack("scan", str(demo_build), "-l", "qemu", "--json")
     assert r.returncode == 0
     assert any(w.startswith("no module under") for w in json.loads(r.stdout)["warnings"])
 
