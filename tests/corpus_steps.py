@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from qpack.writers._atomic import OutputLock
 
 
@@ -110,6 +112,20 @@ def link(rel: str, target: str) -> Step:
 
 def mode(rel: str, perm: int) -> Step:
     return lambda c: os.chmod(c.path(rel), perm)
+
+
+def owned_by_nobody(rel: str) -> Step:
+    """Hand a subtree to another user; with fs.protected_hardlinks, a process that may not
+    bypass permissions then cannot hard-link its files (EPERM)."""
+
+    def step(c: Ctx) -> None:
+        if Path("/proc/sys/fs/protected_hardlinks").read_text().strip() != "1":
+            pytest.skip("fs.protected_hardlinks is off here: hard links to others' files succeed")
+        for dirpath, dirnames, filenames in os.walk(c.path(rel)):
+            for name in [".", *dirnames, *filenames]:
+                os.chown(os.path.join(dirpath, name), 65534, 65534, follow_symlinks=False)
+
+    return step
 
 
 def remove(rel: str) -> Step:
