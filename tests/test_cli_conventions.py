@@ -94,16 +94,19 @@ def _on_a_terminal(argv: list[str], env: dict[str, str]) -> bytes:
     return b"".join(chunks)
 
 
-def test_no_color_and_color_never_mean_no_escape_codes_at_all() -> None:
+def test_no_color_and_color_never_mean_no_escape_codes_at_all(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM")}
     env |= {"TERM": "xterm-256color", "COLUMNS": "120"}
     styled = _on_a_terminal(["layouts"], env)
     assert b"\x1b[" in styled  # the table title is italic on a terminal: the test can fail
     assert b"\x1b[" not in _on_a_terminal(["layouts"], env | {"NO_COLOR": "1"})
     assert b"\x1b[" not in _on_a_terminal(["layouts", "--color=never"], env)
-    assert b"\x1b[" in _on_a_terminal(["--color=always", "layouts"], env | {"NO_COLOR": "1"})
-    piped = run_qpack("--color=always", "layouts")
-    assert "\x1b[" in piped.stdout
+    # --color=always wins over NO_COLOR, even when not on a terminal
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert main(["--color=always", "layouts"]) == 0
+    assert "\x1b[" in capsys.readouterr().out
 
 
 def test_json_everywhere_with_a_version(
@@ -141,10 +144,9 @@ def test_demo_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert [r["module"] for r in loaded["rows"]] == ["ui-curses"]
 
 
-def test_piped_plan_files_is_one_shape_per_line(demo_build: Path) -> None:
-    r = run_qpack("plan", str(demo_build), "-l", "demo", "--files", "--header")
-    assert r.returncode == 0
-    lines = r.stdout.splitlines()
+def test_piped_plan_files_is_one_shape_per_line(demo_build: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", str(demo_build), "-l", "demo", "--files", "--header"]) == 0
+    lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "package\tfile"
     rows = [line.split("\t") for line in lines[1:]]
     assert all(len(row) == 2 for row in rows)
@@ -152,20 +154,25 @@ def test_piped_plan_files_is_one_shape_per_line(demo_build: Path) -> None:
     assert len(rows) == 13  # every file of every package, nothing else
 
 
-def test_did_you_mean() -> None:
-    r = run_qpack("pln")
-    assert r.returncode == 2 and "did you mean 'plan'?" in r.stderr
-    r = run_qpack("layouts", "--jsn")
-    assert r.returncode == 2 and "did you mean '--json'?" in r.stderr
-    r = run_qpack("layouts", "--show", "qemu-debain")
-    assert r.returncode == 2 and "did you mean 'qemu-debian'?" in r.stderr
+def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    return capsys.readouterr().err
 
 
-def test_layouts_show_prints_the_shipped_toml() -> None:
-    r = run_qpack("layouts", "--show", "qemu")
-    assert r.returncode == 0
-    assert r.stdout == shipped_layouts()["qemu"].read_text(encoding="utf-8")
-    assert tomllib.loads(r.stdout)["layout"]["name"] == "qemu"
+def test_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert "did you mean 'plan'?" in _usage_error(["pln"], capsys)
+    assert "did you mean '--json'?" in _usage_error(["layouts", "--jsn"], capsys)
+    assert main(["layouts", "--show", "qemu-debain"]) == 2
+    assert "did you mean 'qemu-debian'?" in capsys.readouterr().err
+
+
+def test_layouts_show_prints_the_shipped_toml(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["layouts", "--show", "qemu"]) == 0
+    out = capsys.readouterr().out
+    assert out == shipped_layouts()["qemu"].read_text(encoding="utf-8")
+    assert tomllib.loads(out)["layout"]["name"] == "qemu"
 
 
 @pytest.mark.parametrize(
@@ -187,7 +194,10 @@ def test_options_of_the_other_format_are_an_error(
     assert not (tmp_path / "o").exists()
 
 
-def test_bad_usage_is_2_and_only_check_findings_are_1(tmp_path: Path) -> None:
-    assert run_qpack("plan").returncode == 2
-    assert run_qpack("split", str(tmp_path), "-l", "demo", "-o", str(tmp_path / "o")).returncode == 2
-    assert run_qpack("plan", str(tmp_path / "missing"), "-l", "demo").returncode == 2
+def test_bad_usage_is_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert "the following arguments are required: --layout/-l" in _usage_error(["plan"], capsys)
+    assert "--version" in _usage_error(
+        ["split", str(tmp_path), "-l", "demo", "-o", str(tmp_path / "o")], capsys
+    )
+    assert main(["plan", str(tmp_path / "missing"), "-l", "demo"]) == 2
+    assert run_qpack("plan").returncode == 2  # and as a user runs it
