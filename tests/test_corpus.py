@@ -7,6 +7,7 @@ mode for mode; a refused run writes no output at all."""
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -109,3 +110,49 @@ def test_10000_rules_on_a_small_build_plan_in_seconds(demo_build: Path, tmp_path
     seconds = time.monotonic() - start
     assert r.status == 0, r.stderr
     assert seconds < 60, f"10,000 rules took {seconds:.1f} s"
+
+
+def test_nothing_from_a_build_or_a_prefix_is_run_or_loaded(demo_build: Path, tmp_path: Path) -> None:
+    """A build whose programs, library and modules leave a mark when run or loaded, and a
+    prefix whose python would leave one: scan, plan, both splits, install, list and check read
+    them all, and no mark appears (SECURITY.md)."""
+    if not shutil.which("gcc"):
+        pytest.skip("no gcc: cannot build a library with a constructor")
+    marker = tmp_path / "ran"
+    build = copy_build(demo_build, tmp_path)
+    # The stamp the build's executable holds: the installer takes the module as this build's.
+    stamp = re.search(rb"demo_stamp_[0-9a-f]+", (build / "usr/bin/demo").read_bytes())
+    assert stamp is not None
+    src = tmp_path / "evil.c"
+    src.write_text(
+        "#include <fcntl.h>\n"
+        "__attribute__((constructor)) static void run(void)\n"
+        f'{{ open("{marker}", O_CREAT | O_WRONLY, 0644); }}\n'
+        f"int {stamp.group().decode()};\n"
+    )
+    for so in ("usr/lib/demo/ui/evil.so", "usr/lib/demo/block/curl.so"):
+        (build / so).unlink(missing_ok=True)
+        subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(build / so), str(src)], check=True)
+    for program in ("usr/bin/demo-run", "usr/bin/demo-registry"):
+        (build / program).unlink()
+        (build / program).write_text(f"#!/bin/sh\ntouch {marker}\n")
+        (build / program).chmod(0o755)
+    prefix = tmp_path / "prefix"
+    (prefix / "bin").mkdir(parents=True)
+    (prefix / "bin/python").write_text(f"#!/bin/sh\ntouch {marker}\n")
+    (prefix / "bin/python").chmod(0o755)
+    runs = [
+        ["scan", str(build), "-l", "demo"],
+        ["plan", str(build), "-l", "demo"],
+        ["split", str(build), "-l", "demo", "--version", "1", "--format", "tree", "-o", str(tmp_path / "t")],
+        ["split", str(build), "-l", "demo", "--version", "1", "-o", str(tmp_path / "dist")],
+        ["install", str(tmp_path / "dist"), "-l", "demo", "--prefix", str(prefix), "block-curl", "ui-curses"],
+        ["list", "--prefix", str(prefix)],
+        ["check", str(prefix), "-l", "demo"],
+        ["check", str(build / "usr"), "-l", "demo"],
+    ]
+    for argv in runs:
+        r = run_forked(argv)
+        assert r.status in (0, 1), f"{argv[0]}: {r.stderr}"
+    assert (prefix / "lib/demo/block/curl.so").is_file()
+    assert not marker.exists(), "qpack ran or loaded code from the build or the prefix"
