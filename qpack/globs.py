@@ -1,4 +1,6 @@
-"""Path globs of layouts: `*` and `?` stay inside one path segment, `**` spans segments.
+"""Path globs of layouts: `*` and `?` stay inside one path segment, `**` spans segments
+(a trailing `dir/**`, dir written without wildcards, also matches `dir` itself: a symlink to
+a directory, an empty directory).
 
 fnmatch lets `*` cross `/`, which would make `usr/lib/*.so` claim files in subdirectories and
 turn layouts into guesswork; this is the gitignore-like meaning packagers already know.
@@ -42,6 +44,11 @@ def compile_glob(pattern: str) -> re.Pattern[str]:  # noqa: PLR0912 - a tokenize
     i = 0
     while i < len(pattern):
         c = pattern[i]
+        if pattern[i:] == "/**" and not any(ch in pattern[:i] for ch in "*?["):
+            # `dir/**` (dir written out) is everything under dir and dir itself: a symlink to a
+            # directory, or an empty directory, at that path is claimed with what is under it.
+            out.append("(?:/.*)?")
+            break
         if pattern.startswith("**", i):
             before_ok = i == 0 or pattern[i - 1] == "/"
             after = pattern[i + 2 : i + 3]

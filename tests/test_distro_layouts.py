@@ -224,7 +224,7 @@ def test_pins_are_validated(tmp_path: Path) -> None:
     with pytest.raises(LayoutError) as e:
         layout_mod.load_layout(bad)
     assert e.value.problems == [
-        f"{bad}: package[1].pins.data: must be one of exact, upstream, got 'loose'",
+        f"{bad}: package[1].pins.data: must be one of exact, upstream, none, got 'loose'",
         f"{bad}: package[1].pins.other: pins 'other', which is not in this package's requires",
     ]
     not_table = _layout(

@@ -246,6 +246,10 @@ def test_cli_layout_error_is_one_line_per_problem_exit_2(tmp_path: Path, demo_bu
         ("usr/lib/*.so", "usr/lib/a.so", True),
         ("usr/lib/*.so", "usr/lib/x/a.so", False),
         ("usr/lib/**", "usr/lib/x/a.so", True),
+        ("usr/share/doc/x/**", "usr/share/doc/x", True),  # the dir itself: a link to a directory
+        ("usr/share/doc/x/**", "usr/share/doc/xy", False),
+        ("**", "usr", True),
+        ("usr/share/doc/*/**", "usr/share/doc/x", False),  # only a written-out dir matches itself
         ("usr/**/a.so", "usr/a.so", True),
         ("usr/**/a.so", "usr/x/y/a.so", True),
         ("usr/lib/[ab].so", "usr/lib/b.so", True),

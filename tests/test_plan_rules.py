@@ -357,3 +357,16 @@ def test_layout_system_dirs_are_nobodys(tmp_path: Path) -> None:
         "etc/logrotate.d"
         not in make_plan(inventory(*BUILD, "etc/logrotate.d/prog"), lay2).package("prog-core").dirs
     )
+
+
+def test_a_symlink_to_a_directory_is_claimed_by_its_dir_glob() -> None:
+    """Debian's usr/share/doc/<pkg> -> <other pkg>: `{prefix}/share/doc/<pkg>/**` claims the link."""
+    lay = layout(
+        PackageRule(name="prog-core", rest=True),
+        PackageRule(name="prog-x", files=("{prefix}/share/doc/prog-x/**", "{prefix}/bin/prog"), index=1),
+    )
+    plan = make_plan(
+        inventory(*BUILD, "usr/share/doc/prog-x@prog-core", "usr/share/doc/prog-core/README"), lay
+    )
+    assert "usr/share/doc/prog-x" in plan.package("prog-x").files
+    assert "usr/share/doc/prog-core/README" in plan.package("prog-core").files
