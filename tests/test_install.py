@@ -459,6 +459,13 @@ def test_a_killed_install_is_undone_by_the_next_call(
     assert [d["name"] for d in json.loads(listed.stdout)["distributions"]] == ["demo-core", "demo-ui-curses"]
     assert snapshot(with_curses) == before
 
+    # ...so does qpack check, before it judges the prefix...
+    r = qpack(*args, env={KILL_HOOK: "3"})
+    assert r.returncode == -9
+    checked = qpack("check", str(with_curses), "-l", "demo")
+    assert "warning: undid the interrupted install of process" in checked.stderr, checked.stderr
+    assert snapshot(with_curses) == before
+
     # ...and so does the next install, which then does its own work.
     r = qpack(*args, env={KILL_HOOK: "2"})
     assert r.returncode == -9
