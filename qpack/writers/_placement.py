@@ -55,7 +55,9 @@ class Placement:
 
     @property
     def how(self) -> str:
-        return f"through <root>/{self.bindir}/{self.bundle}" if self.bundle else "relocated"
+        if self.bundle:
+            return f"{self.bindir}/ as it is, everything else through <prefix>/{self.bindir}/{self.bundle}/"
+        return "relative to the install prefix, where the relocated loader looks"
 
     def place(self, path: str, executable: bool) -> Placed | None:
         """Where the build file `path` goes, or None when it is outside the prefix."""

@@ -109,7 +109,7 @@ class WheelReport(Report):
     def summary(self) -> list[str]:
         """A few lines for the person splitting: the libraries the wheels need from the system
         (most needed first), what was bundled, and how many files got a RUNPATH."""
-        lines = []
+        lines = [f"placed for the loader: {self.placement}"] if self.placement else []
         if self.external:
             wheels = {w for ws in self.external.values() for w in ws}
             top = sorted(self.external.items(), key=lambda kv: (-len(kv[1]), kv[0]))
@@ -501,7 +501,7 @@ def wheel_specs(
             if g.package == pkg.name:
                 payload.append(
                     Member(
-                        f"{stem}.data/data/{g.installed}", 0o755, source=Path(g.lib.path), size=g.lib.size,
+                        f"{stem}.data/data/{g.installed}", 0o644, source=Path(g.lib.path), size=g.lib.size,
                         sha256=g.lib.sha256, patch=g.patch,
                     )
                 )  # fmt: skip
