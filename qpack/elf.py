@@ -136,6 +136,11 @@ def _read_elf_lief(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool)
         raise ElfReadError("truncated or corrupt ELF file (no ELF header)")
     regions = [(seg.file_offset, seg.physical_size) for seg in binary.segments]
     regions += [(sec.offset, sec.size) for sec in binary.sections if sec.size and sec.type.name != "NOBITS"]
+    # The header tables themselves: a file cut inside them parses as an ELF with no segment.
+    regions += [
+        (header.program_header_offset, header.numberof_segments * header.program_header_size),
+        (header.section_header_offset, header.numberof_sections * header.section_header_size),
+    ]
     if any(offset + length > size for offset, length in regions):
         raise ElfReadError(
             "truncated or corrupt ELF file (a segment or section runs past the end of the file)"
