@@ -323,21 +323,22 @@ class Loader:
         dir_res = [compile_glob(d) for d in self.module_dirs(pre)]
         modules: list[Module] = []
         warnings: list[str] = []
+        # Where the module directory ends among a path's segments depends only on its parent
+        # directory: worked out once per directory, not once per file.
+        cuts: dict[str, int | None] = {}
         for path in paths:
             parts = path.split("/")
-            for dir_re in dir_res:
-                # A module dir glob may contain '*' ({pkgversion}); try every ancestor of the path.
-                cut = next(
-                    (c for c in range(len(parts) - 1, 0, -1) if dir_re.match("/".join(parts[:c]))), None
-                )
-                if cut is None:
-                    continue
-                verdict = self._look_up(path, "/".join(parts[cut:]))
-                if isinstance(verdict, Module):
-                    modules.append(verdict)
-                elif verdict is not None:
-                    warnings.append(verdict)
-                break
+            parent = path.rpartition("/")[0]
+            if parent not in cuts:
+                cuts[parent] = self._module_dir_end(parts, dir_res)
+            cut = cuts[parent]
+            if cut is None:
+                continue
+            verdict = self._look_up(path, "/".join(parts[cut:]))
+            if isinstance(verdict, Module):
+                modules.append(verdict)
+            elif verdict is not None:
+                warnings.append(verdict)
         ids: dict[str, list[str]] = {}
         for m in modules:
             ids.setdefault(m.id, []).append(m.path)
@@ -346,6 +347,17 @@ class Loader:
             never_looked_up=tuple(warnings),
             duplicates={mid: tuple(p) for mid, p in sorted(ids.items()) if len(p) > 1},
         )
+
+    @staticmethod
+    def _module_dir_end(parts: list[str], dir_res: list[re.Pattern[str]]) -> int | None:
+        """How many leading segments of a path (`parts`) are its module directory: the longest
+        ancestor matching the first module dir glob that matches one (a glob may contain '*'
+        for {pkgversion}), or None outside every module directory."""
+        for dir_re in dir_res:
+            cut = next((c for c in range(len(parts) - 1, 0, -1) if dir_re.match("/".join(parts[:c]))), None)
+            if cut is not None:
+                return cut
+        return None
 
     def _look_up(self, path: str, rel: str) -> Module | str | None:
         """The module a file in a module directory is, a warning why the loader never asks for

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -240,6 +240,10 @@ class Rule:
         for glob, pattern in self.files:
             if pattern.match(path):
                 return f"files {glob!r}"
+        return self.match_module_or_tag(module, tag)
+
+    def match_module_or_tag(self, module: Module | None, tag: str | None = None) -> str | None:
+        """Why this rule claims a file by its module or install tag (not its path), or None."""
         if tag is not None and tag in self.tags:
             return f"tags {tag!r}"
         if module is not None:
@@ -247,6 +251,68 @@ class Rule:
                 if module_glob_matches(glob, module.id):
                     return f"modules {glob!r}"
         return None
+
+
+def _literal_start(pattern: re.Pattern[str]) -> tuple[str, bool]:
+    """The text every match of a compiled glob (`compile_glob`) starts with, and whether that
+    is the whole of it (a glob without wildcards). Conservative: it stops at anything it does not
+    know to be a literal character, which only makes the text shorter."""
+    s, i = pattern.pattern, 0
+    out: list[str] = []
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s):
+            if s[i + 1] == "Z" and i + 2 == len(s):
+                return "".join(out), True
+            if s[i + 1].isalnum() or s[i + 1] == "_":  # \d, \A...: not one literal character
+                break
+            out.append(s[i + 1])
+            i += 2
+        elif c.isalnum() or c in "_/":
+            out.append(c)
+            i += 1
+        else:
+            break
+    return "".join(out), False
+
+
+class _RuleIndex:
+    """Rules by the literal start of their file globs, so that a path is matched against the
+    globs that could claim it, not against every glob of every rule: a glob without wildcards is
+    looked up by its path; one with wildcards under the longest directory written out in full
+    before its first wildcard (`usr/lib/*/qemu/*.so` under `usr/lib`), looked up through the
+    path's ancestors. Claiming stays linear in the files however many rules there are (one per
+    module with `[per-module] files`). `hits` gives what asking every rule's `match` would."""
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self.rules = rules
+        self.exact: dict[str, list[tuple[int, int]]] = defaultdict(list)  # path -> (rule, glob)
+        self.under: dict[str, list[tuple[int, int]]] = defaultdict(list)  # dir -> (rule, glob)
+        self.other = [i for i, r in enumerate(rules) if r.modules or r.tags]
+        for i, r in enumerate(rules):
+            for j, (_, pattern) in enumerate(r.files):
+                literal, whole = _literal_start(pattern)
+                if whole:
+                    self.exact[literal].append((i, j))
+                else:
+                    self.under[literal[: max(literal.rfind("/"), 0)]].append((i, j))
+
+    def hits(self, path: str, module: Module | None, tag: str | None = None) -> list[tuple[Rule, str]]:
+        """(rule, why) of every rule that claims `path`, in rule order."""
+        first: dict[int, int] = {}  # rule -> its first glob that matches
+        candidates = list(self.exact.get(path, ()))
+        end = len(path) if self.under else 0
+        while end > 0:  # the path's ancestors, the root ("") last
+            end = path.rfind("/", 0, end)
+            candidates += self.under.get(path[:end] if end > 0 else "", ())
+        for i, j in candidates:
+            if j < first.get(i, len(self.rules[i].files)) and self.rules[i].files[j][1].match(path):
+                first[i] = j
+        out = {i: f"files {self.rules[i].files[j][0]!r}" for i, j in first.items()}
+        for i in self.other:
+            if i not in out and (why := self.rules[i].match_module_or_tag(module, tag)) is not None:
+                out[i] = why
+        return [(self.rules[i], out[i]) for i in sorted(out)]
 
 
 def layout_rules(layout: Layout, prefix: str) -> tuple[Rule, ...]:
@@ -361,11 +427,11 @@ def claim(
     problems: list[str] = []
     rest_core = next((p.name for p in layout.packages if p.rest and p.kind == "core"), None)
     rest_group = next((p.name for p in layout.packages if p.rest and p.kind == "group"), None)
-    rules = (*rules, *_per_module_file_rules(items, rules, module_at, layout))
+    index = _RuleIndex((*rules, *_per_module_file_rules(items, rules, module_at, layout)))
     for e in items:
         mod = module_at.get(e.path)
         tag = tags.get(e.path) if tags else None
-        hits = [(r, why) for r in rules if (why := r.match(e.path, mod, tag)) is not None]
+        hits = index.hits(e.path, mod, tag)
         if e.kind == "dir" and len(hits) > 1 and all(r.package is not None for r, _ in hits):
             # One directory in several packages (Debian ships an empty directory from two
             # .debs): each of them ships it.
@@ -410,9 +476,10 @@ def _per_module_file_rules(
         return []
     prefix = layout.prefix
     extra = []
+    index = _RuleIndex(rules)
     for e in items:
         mod = module_at.get(e.path)
-        if mod is None or any(r.match(e.path, mod) is not None for r in rules):
+        if mod is None or index.hits(e.path, mod):
             continue  # not a module, or a group or exclusion takes it
         package, _ = per_module.package_name(mod.type, mod.name, mod.id)
         globs = per_module.file_globs(package, mod.type, mod.name, mod.id)
@@ -785,14 +852,12 @@ def with_dirs(
         uncovered = set(owners)
         while uncovered:
             # Greedy cover: the package most of the uncovered ones are or require; then one
-            # with files there itself; then layout order.
+            # with files there itself; then layout order (then the name). Counted in one pass
+            # over the closures, not once per candidate (16,000 module packages: 0.1 s, not 300).
+            covers = Counter(n for o in uncovered for n in closures[o])
             best = min(
-                set().union(*(closures[o] for o in uncovered)),
-                key=lambda n: (
-                    -sum(n in closures[o] for o in uncovered),
-                    n not in owners,
-                    order.get(n, len(order)),
-                ),
+                covers,
+                key=lambda n: (-covers[n], n not in owners, order.get(n, len(order)), n),
             )
             dirs_of[best].append(d)
             uncovered = {o for o in uncovered if best not in closures[o]}
