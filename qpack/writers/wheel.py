@@ -457,9 +457,9 @@ def wheel_specs(
     file finds its libraries (RUNPATH patches, bundled libraries, external needs, tags); then
     each wheel's members, METADATA and WHEEL."""
     pep440 = to_pep440(version)
+    _check_names(plan)
     split_tag = machine_tag(plan)
     machine = split_tag.removeprefix("linux_") if split_tag != "any" else None
-    _check_names(plan)
     placement = choose(plan.layout.loader, plan.prefix, all_data=bundle_libs is not None)
     report = WheelReport(Path(), placement=placement.how)
     payloads = _payloads(plan, placement, pep440, report)
