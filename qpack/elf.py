@@ -19,15 +19,17 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import TYPE_CHECKING, BinaryIO, cast
 
-import lief
 from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection, DynamicSegment
 from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerDefSection, GNUVerNeedSection
 from elftools.elf.hash import ELFHashTable, GNUHashTable
 from elftools.elf.sections import NoteSection, SymbolTableSection
+
+if TYPE_CHECKING:  # LIEF is imported where a file is read: importing it takes 0.3 s and 50 MB
+    import lief
 
 ELF_MAGIC = b"\x7fELF"
 
@@ -125,12 +127,30 @@ def read_elf(stream: BinaryIO, stamp_glob: str | None = None, scan_strings: bool
         raise ElfReadError(f"truncated or corrupt ELF file ({type(e).__name__})") from None
 
 
+def _parser_config() -> lief.ELF.ParserConfig:
+    """What `read_elf` needs LIEF to parse: headers, sections, the dynamic section, dynamic
+    symbols and notes. Not the relocations, `.symtab`, symbol versions or the bytes past the
+    last segment: on the bench's 420 files that is 3-4 times less time (1.6-1.9 s -> 0.4-0.6 s
+    for the whole build, one thread) and 45 -> 18 MB of peak memory. Made for each file: one
+    kept until exit would make nanobind report it as leaked on stderr."""
+    import lief
+
+    config = lief.ELF.ParserConfig()
+    config.parse_relocations = False
+    config.parse_symtab_symbols = False
+    config.parse_symbol_versions = False
+    config.parse_overlay = False
+    return config
+
+
 def _read_elf_lief(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool) -> ElfInfo:
+    import lief
+
     lief.logging.disable()
     stream.seek(0, os.SEEK_END)
     size = stream.tell()
     stream.seek(0)
-    binary = lief.ELF.parse(cast("io.IOBase", stream))
+    binary = lief.ELF.parse(cast("io.IOBase", stream), _parser_config())
     header = binary.header if binary is not None else None
     if binary is None or header is None or header.identity_class.name not in ("ELF32", "ELF64"):
         raise ElfReadError("truncated or corrupt ELF file (no ELF header)")
@@ -176,6 +196,8 @@ def _read_elf_lief(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool)
 
 def _lief_dynamic(binary: lief.ELF.Binary) -> tuple[str | None, list[str], list[str]]:
     """(SONAME, NEEDED, RPATH and RUNPATH entries in the order of the dynamic section)."""
+    import lief
+
     soname: str | None = None
     needed: list[str] = []
     runpath: list[str] = []
@@ -213,6 +235,8 @@ def _lief_symbols(
 
 
 def _lief_build_id(binary: lief.ELF.Binary, little_endian: bool) -> str | None:
+    import lief
+
     build_id = None
     for note in binary.notes:
         if note.type == lief.ELF.Note.TYPE.GNU_BUILD_ID and _text(note.name) == "GNU":
