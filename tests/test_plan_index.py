@@ -97,4 +97,5 @@ def test_index_finds_each_kind_of_glob() -> None:
     ]
     assert [r.package for r, _ in index.hits("usr/bin/qemu-img", None)] == ["p0"]
     assert [r.package for r, _ in index.hits("usr/share/qemu/bios.bin", None)] == ["p3"]
-    assert index.hits("usr/share", None) == []
+    for path in ("usr/share", "usr/lib", "usr/bin/qemu-img2"):  # whatever the glob syntax says of these
+        assert index.hits(path, None) == [(r, why) for r in rules if (why := r.match(path, None)) is not None]
