@@ -17,17 +17,19 @@ from typing import TYPE_CHECKING, Any
 
 from qpack import __version__
 from qpack.cli_options import QpackParser, add_common, add_common_to_subcommands, make_out
-from qpack.console import PLAN_COLUMNS, Out, plan_rows
 from qpack.errors import PlanError, QpackError
-from qpack.inventory import Inventory
-from qpack.layout import Layout, load_layout, shipped_layouts
-from qpack.plan import Plan, Unclaimed, make_plan
 
+# The library is imported where a command uses it, so that `qpack --version` and `--help` start
+# without loading the plan, the ELF readers and rich (python -X importtime -m qpack --version).
 if TYPE_CHECKING:
+    from qpack.console import Out
+    from qpack.inventory import Inventory
+    from qpack.layout import Layout
+    from qpack.plan import Plan, Unclaimed
     from qpack.writers import Report
     from qpack.writers.tree import ListKind
 
-Handler = Callable[[argparse.Namespace, Out], int]
+Handler = Callable[[argparse.Namespace, "Out"], int]
 
 # Each file is `Entry.to_json()`, shared with the tree writer's manifest, plus what scan adds.
 SCAN_JSON_VERSION = 1
@@ -65,6 +67,8 @@ def load_inventory(args: argparse.Namespace, layout: Layout, out: Out) -> Invent
 
 def load_plan(args: argparse.Namespace, out: Out) -> Plan:
     from qpack.fit import check_fit
+    from qpack.layout import load_layout
+    from qpack.plan import make_plan
 
     layout = load_layout(args.layout)
     policy, core = unclaimed_policy(args.unclaimed)
@@ -101,6 +105,8 @@ def _warn_all(plan: Plan, out: Out) -> None:
 
 
 def cmd_layouts(args: argparse.Namespace, out: Out) -> int:
+    from qpack.layout import load_layout, shipped_layouts
+
     if args.show is not None:
         from qpack.layout import find_layout
 
@@ -134,6 +140,8 @@ def _module_label(mtype: str, name: str) -> str:
 
 def cmd_scan(args: argparse.Namespace, out: Out) -> int:
     from qpack.fit import fit_findings
+    from qpack.layout import load_layout
+    from qpack.plan import make_plan
 
     layout = load_layout(args.layout)
     inventory = load_inventory(args, layout, out)
@@ -201,6 +209,8 @@ def cmd_scan(args: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_plan(args: argparse.Namespace, out: Out) -> int:
+    from qpack.console import PLAN_COLUMNS, plan_rows
+
     plan = load_plan(args, out)
     if args.graph is not None:
         from qpack.graph import plan_dot, write_graph
@@ -419,6 +429,7 @@ def installed_prefix(prefix: str, root: str | None) -> str:
 
 def cmd_check(args: argparse.Namespace, out: Out) -> int:
     from qpack.check import check
+    from qpack.layout import load_layout
     from qpack.upgrades import checked_skew
 
     layout = load_layout(args.layout)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qpack.console import Out
-from qpack.installed import InstalledError
-from qpack.layout import Layout, load_layout
+if TYPE_CHECKING:  # imported where used: building the parser must not load them (qpack --version)
+    from qpack.console import Out
+    from qpack.layout import Layout
 
 _LAYOUT_HELP = "shipped layout name (see `qpack layouts`) or a .toml path"
 
@@ -27,6 +27,8 @@ def layout_ref(spec: str) -> str:
 
 def _layout(args: argparse.Namespace, *, required: bool) -> Layout | None:
     """The layout given with -l, else the one `qpack install` recorded in the prefix."""
+    from qpack.installed import InstalledError
+    from qpack.layout import load_layout
     from qpack.listing import recorded_layout
 
     spec = args.layout or recorded_layout(args.prefix, args.root or "/")
@@ -45,6 +47,7 @@ def _yes(flag: bool | None) -> str:
 
 def cmd_install(args: argparse.Namespace, out: Out) -> int:
     from qpack.install import install
+    from qpack.layout import load_layout
 
     layout = load_layout(args.layout)
     report = install(
@@ -151,6 +154,7 @@ def cmd_list(args: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_preserve(args: argparse.Namespace, out: Out) -> int:
+    from qpack.layout import load_layout
     from qpack.preserve import preserve
 
     layout = load_layout(args.layout)

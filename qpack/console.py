@@ -8,13 +8,10 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
-
-from qpack.plan import Plan
+if TYPE_CHECKING:  # rich and the plan load when output is written, not when `qpack --version` starts
+    from qpack.plan import Plan
 
 
 class Out:
@@ -32,6 +29,8 @@ class Out:
         """`color`: auto (rich decides), never (no colour, bold or italics) or always (styled
         as on a terminal even when piped); `quiet`: no warnings, notes or progress; `verbose`:
         `info` lines too; `header`: piped tables start with a line of column names."""
+        from rich.console import Console
+
         style: dict[str, Any] = {}
         if color == "never":
             style = {"color_system": None, "no_color": True}
@@ -50,6 +49,8 @@ class Out:
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         if self.rich:
+            from rich.table import Table
+
             t = Table(title=title, title_justify="left")
             for c in columns:
                 t.add_column(c, overflow="fold")
@@ -88,6 +89,8 @@ class Out:
         if not self.stderr.is_terminal or not self.show_progress:
             yield None
             return
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
         with Progress(
             TextColumn(label),
             BarColumn(),
