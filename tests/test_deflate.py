@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -86,3 +87,27 @@ def test_a_stalled_entry_is_taken_over(demo_build: Path) -> None:
     second = shared.compressobj(6, key)
     assert isinstance(second, _deflate._Recording)
     assert deflate(second, data) == deflate(compressobj(6), data)
+
+
+def test_wheels_deflate_a_copied_file_once_and_keep_their_bytes(demo_build: Path, tmp_path: Path) -> None:
+    """The demo's core wheel holds `demo` twice (bin/demo-run is a link to it, which a wheel
+    turns into a copy): deflated once, whether entries run one at a time or side by side, and
+    the wheels are the same bytes either way."""
+    from qpack.plan import plan_build
+    from qpack.writers.wheel import write_wheels
+
+    plan = plan_build(demo_build, "demo")
+    digests = []
+    for jobs in (1, 4):
+        out = tmp_path / f"jobs{jobs}"
+        write_wheels(plan, out, version="1.0", jobs=jobs, source_date_epoch=0)
+        digests.append(
+            {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.glob("*.whl"))}
+        )
+    assert digests[0] == digests[1]
+    core = next((tmp_path / "jobs1").glob("demo_core-*.whl"))
+    with zipfile.ZipFile(core) as zf:
+        infos = {i.filename.rsplit("/", 1)[-1]: i for i in zf.infolist()}
+        demo, run = infos["demo"], infos["demo-run"]
+        assert (demo.CRC, demo.compress_size) == (run.CRC, run.compress_size)
+        assert zf.read(run) == zf.read(demo) == (demo_build / "usr/bin/demo").read_bytes()

@@ -71,7 +71,7 @@ from qpack.sonames import provided_sonames
 from qpack.versions import to_pep440
 from qpack.writers import Progress, Report, Written, check_output
 from qpack.writers._atomic import atomic_dir, checkpoint
-from qpack.writers._deflate import compressobj
+from qpack.writers._deflate import Shared, compressobj
 from qpack.writers._libraries import FileRef, link_libraries
 from qpack.writers._names import check_package_names
 from qpack.writers._placement import Placed, Placement, choose, loader_executables, verify
@@ -561,10 +561,12 @@ def compress(
     level: int,
     advance: Callable[[int], None] | None = None,
     workdir: Path | None = None,
+    shared: Shared | None = None,
 ) -> Compressed:
     """Deflate one entry, streaming it in chunks; sha256, CRC-32 and zlib all release the GIL on
     large buffers, so several of these run on several cores at once. A member with a `patch` is
-    first copied into `workdir` and rewritten there; the archive and RECORD get the new bytes."""
+    first copied into `workdir` and rewritten there; the archive and RECORD get the new bytes.
+    With `shared`, a content other entries hold too is deflated once (qpack/writers/_deflate.py)."""
     if member.patch is not None:
         assert member.source is not None and workdir is not None
         dst = workdir / hashlib.sha256(member.arcname.encode()).hexdigest()
@@ -578,7 +580,8 @@ def compress(
     h = hashlib.sha256()
     crc = 0
     n = 0
-    comp = compressobj(level)  # raw deflate (zlib-ng), as zipfile writes it: qpack/writers/_deflate.py
+    # raw deflate (zlib-ng), as zipfile writes it: qpack/writers/_deflate.py
+    comp = compressobj(level) if shared is None else shared.compressobj(level, member.sha256)
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX)  # noqa: SIM115 - closed by the caller
     try:
         if member.data is not None:
@@ -720,6 +723,8 @@ def write_wheels(
     window = 4 * workers  # entries compressed ahead of the writer: bounds memory and disk
     todo = iter([m for s in specs for m in s.payload])
     pending: deque[Future[Compressed]] = deque()
+    # Identical contents (a copy such as Debian's usr/bin/kvm, a symlink made a copy) deflated once.
+    shared = Shared(m.sha256 for s in specs for m in s.payload if m.patch is None)
 
     with (
         atomic_dir(outdir, build=plan.inventory.root, force=force) as tmp,
@@ -732,7 +737,9 @@ def write_wheels(
             while True:
                 while len(pending) < window and (m := next(todo, None)) is not None:
                     pending.append(
-                        pool.submit(compress, m, compression_level, advance if progress else None, Path(work))
+                        pool.submit(
+                            compress, m, compression_level, advance if progress else None, Path(work), shared
+                        )
                     )
                 if not pending:
                     return
