@@ -80,7 +80,7 @@ def to_pep440(version: str) -> str:  # noqa: PLR0912 - one branch per rule of th
     """The PEP 440 form of a PEP 440, Debian or RPM version (see the module docstring)."""
     if len(version) > MAX_VERSION_LENGTH:
         raise VersionError(
-            f"version of {len(version)} characters: the limit is {MAX_VERSION_LENGTH} (README \"Limits\")"
+            f'version of {len(version)} characters: the limit is {MAX_VERSION_LENGTH} (README "Limits")'
         )
     if version != version.strip():
         # Trimmed in wheels but kept raw in distro lists would be two versions of one build.
