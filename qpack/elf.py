@@ -166,7 +166,8 @@ def _read_elf_lief(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool)
             "truncated or corrupt ELF file (a segment or section runs past the end of the file)"
         )
     interp = any(seg.type.name == "INTERP" for seg in binary.segments)
-    soname, needed, runpath = _lief_dynamic(binary)
+    soname, needed, paths = _lief_dynamic(binary)
+    runpath = [p for _, p in paths]  # the scan shows DT_RPATH and DT_RUNPATH together
     stamp_re = stamp_regex(stamp_glob) if stamp_glob else None
     # Programs (PT_INTERP) export tens of thousands of symbols with --export-dynamic and never
     # the stamp: reading them would be most of a scan's time for nothing.
@@ -194,23 +195,24 @@ def _read_elf_lief(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool)
     )
 
 
-def _lief_dynamic(binary: lief.ELF.Binary) -> tuple[str | None, list[str], list[str]]:
-    """(SONAME, NEEDED, RPATH and RUNPATH entries in the order of the dynamic section)."""
+def _lief_dynamic(binary: lief.ELF.Binary) -> tuple[str | None, list[str], list[tuple[str, str]]]:
+    """(SONAME, NEEDED, the DT_RPATH and DT_RUNPATH entries as (tag, path) in the order of the
+    dynamic section): what both the scan and the link facts read of it."""
     import lief
 
     soname: str | None = None
     needed: list[str] = []
-    runpath: list[str] = []
+    paths: list[tuple[str, str]] = []
     for entry in binary.dynamic_entries:
         if isinstance(entry, lief.ELF.DynamicEntryLibrary):
             needed.append(_text(entry.name))
         elif isinstance(entry, lief.ELF.DynamicSharedObject):
             soname = _text(entry.name)
         elif isinstance(entry, lief.ELF.DynamicEntryRpath):
-            runpath.extend(p for p in _text(entry.rpath).split(":") if p)
+            paths += [("RPATH", p) for p in _text(entry.rpath).split(":") if p]
         elif isinstance(entry, lief.ELF.DynamicEntryRunPath):
-            runpath.extend(p for p in _text(entry.runpath).split(":") if p)
-    return soname, needed, runpath
+            paths += [("RUNPATH", p) for p in _text(entry.runpath).split(":") if p]
+    return soname, needed, paths
 
 
 def _lief_symbols(
@@ -532,19 +534,9 @@ def read_link_facts_path(path: str | Path, wanted: tuple[str, ...] = ()) -> Link
     loads = [seg for seg in binary.segments if seg.type.name in ("LOAD", "DYNAMIC")]
     if not loads or any(seg.file_offset + seg.physical_size > size for seg in loads):
         raise ElfReadError("truncated or corrupt ELF file (a segment runs past the end of the file)")
-    soname: str | None = None
-    needed: list[str] = []
-    rpath: list[str] = []
-    runpath: list[str] = []
-    for entry in binary.dynamic_entries:
-        if isinstance(entry, lief.ELF.DynamicEntryLibrary):
-            needed.append(_text(entry.name))
-        elif isinstance(entry, lief.ELF.DynamicSharedObject):
-            soname = _text(entry.name)
-        elif isinstance(entry, lief.ELF.DynamicEntryRpath):
-            rpath.extend(p for p in _text(entry.rpath).split(":") if p)
-        elif isinstance(entry, lief.ELF.DynamicEntryRunPath):
-            runpath.extend(p for p in _text(entry.runpath).split(":") if p)
+    soname, needed, paths = _lief_dynamic(binary)
+    rpath = [p for tag, p in paths if tag == "RPATH"]  # ld.so treats the two differently
+    runpath = [p for tag, p in paths if tag == "RUNPATH"]
     defines = set()
     for name in wanted:
         sym = binary.get_dynamic_symbol(name)
