@@ -215,7 +215,10 @@ def atomic_dir(outdir: Path, *, build: Path | None, force: bool = False) -> Iter
     Holds the output's lock throughout (module docstring)."""
     outdir = Path(outdir)
     check_output(outdir, build, force)
-    parent = outdir.absolute().parent
+    # From here on the path as check_output judged it, fully resolved: creating the parents of
+    # `build/new/../../out` as written would make `build/new` inside the build.
+    outdir = Path(os.path.realpath(outdir))
+    parent = outdir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
