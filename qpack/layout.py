@@ -77,6 +77,13 @@ class PackageRule:
     # Requirements outside the split, as the distro writes them: `adduser`, `logrotate`,
     # `libfoo1 (>= 1.2) | libbar1`. Distro outputs carry them; wheels cannot.
     depends: tuple[str, ...] = ()
+    # Directories the package ships as directories, even when other packages' files fill them
+    # (Debian's <package>.dirs: dovecot-core's empty modules/dict). Written with {prefix}.
+    dirs: tuple[str, ...] = ()
+
+    def dir_paths(self, prefix: str) -> tuple[str, ...]:
+        """`dirs` as build-root relative paths at `prefix`."""
+        return tuple(expand_prefix(d, prefix) for d in self.dirs)
 
 
 def _fnmatch_regex(glob: str) -> str:
@@ -843,12 +850,15 @@ def _find_cycle(deps: Mapping[str, tuple[str, ...]]) -> list[str] | None:
 # ---- [[package]], [per-module], [[exclude]], [meta]: the policy
 
 
+_PACKAGE_KEYS = {
+    "name", "kind", "files", "modules", "tags", "rest", "requires", "summary", "pins", "depends", "dirs",
+}  # fmt: skip
+
+
 def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
     packages: list[PackageRule] = []
     for i, p in enumerate(top.tables("package", "[[package]]")):
-        p.allow(
-            {"name", "kind", "files", "modules", "tags", "rest", "requires", "summary", "pins", "depends"}
-        )
+        p.allow(_PACKAGE_KEYS)
         name = p.string("name")
         if name is None:
             p.bad("name", "missing")
@@ -863,7 +873,8 @@ def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
         modules = p.module_globs("modules")
         tags = p.install_tags("tags")
         rest = p.boolean("rest")
-        if not (files or modules or tags or rest):
+        dirs = _package_dirs(p, prefix)
+        if not (files or modules or tags or rest or dirs):
             p.bad(None, f"package {name!r} claims nothing: give files, modules, tags or rest = true")
         requires, alternatives = _alternatives(p, p.strings("requires"))
         pins: dict[str, PinKind] = {}
@@ -889,6 +900,7 @@ def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
                 pins=dict(sorted(pins.items())),
                 alternatives=alternatives,
                 depends=_depends(p),
+                dirs=dirs,
             )
         )
     counts = Counter(p.name for p in packages)
@@ -904,6 +916,32 @@ def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
                 f"only one can take the other {what}",
             )
     return tuple(packages)
+
+
+def _package_dirs(t: _Table, prefix: str) -> tuple[str, ...]:
+    """`dirs`: directories (not globs) relative to the build root, `{prefix}` allowed; a trailing
+    '/' is dropped. Whether each is a directory of the build is the plan's to check."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for i, d in enumerate(t.strings("dirs") or ()):
+        key = f"dirs[{i}]"
+        path = expand_prefix(d.rstrip("/") if d.strip("/") else d, prefix)
+        if "{" in path or "}" in path:
+            t.bad(key, f"bad directory {d!r}: unknown placeholder (only {{prefix}} is known)")
+        elif not path or path.startswith("/"):
+            t.bad(key, f"bad directory {d!r}: must be relative to the build root (e.g. '{{prefix}}/lib/x')")
+        elif any(part in ("", ".", "..") for part in path.split("/")):
+            t.bad(key, f"bad directory {d!r}: '.', '..' or an empty path segment")
+        elif any(c in path for c in "*?[]"):
+            t.bad(key, f"bad directory {d!r}: a path, not a glob (no '*', '?', '[' or ']')")
+        elif any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
+            t.bad(key, f"bad directory {d!r}: control character in the path")
+        elif path in seen:
+            t.bad(key, f"directory {d!r} is listed twice (also dirs[{seen[path]}])")
+        else:
+            seen[path] = i
+            out.append(d.rstrip("/"))
+    return tuple(out)
 
 
 _RELATION = re.compile(r"[A-Za-z0-9][A-Za-z0-9+._-]*(?::[a-z0-9]+)?(?: \((?:<<|<=|=|>=|>>) [^()\s]+\))?\Z")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -150,6 +150,10 @@ class Package:
     depends: tuple[str, ...] = ()  # requirements outside the split, as the layout writes them
     summary: str = ""
     dirs: tuple[str, ...] = ()  # directories this package owns (RPM %dir; see with_dirs)
+    # The layout's `dirs` for this package, build-root relative: directories it ships as such
+    # even when other packages' files fill them (Debian's .dirs); those not in the build are
+    # made empty. Each is also in `dirs` unless it is an empty directory of `files`.
+    declared_dirs: tuple[str, ...] = ()
     extras: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # meta only: extra -> packages
 
 
@@ -214,6 +218,7 @@ class Plan:
                     "files": list(p.files),
                     "modules": list(p.modules),
                     "requires": list(p.requires),
+                    "declared_dirs": list(p.declared_dirs),
                     **({"extras": {k: list(v) for k, v in p.extras.items()}} if p.kind == "meta" else {}),
                 }
                 for p in self.packages
@@ -234,12 +239,13 @@ class Rule:
     files: tuple[tuple[str, re.Pattern[str]], ...]  # (glob as written, compiled at the prefix)
     modules: tuple[str, ...]
     tags: tuple[str, ...] = ()
+    key: str = "files"  # the layout key `files` comes from, as `--explain` names it: files or dirs
 
     def match(self, path: str, module: Module | None, tag: str | None = None) -> str | None:
         """Why this rule claims `path` (`files '...'`, `modules '...'` or `tags '...'`), or None."""
         for glob, pattern in self.files:
             if pattern.match(path):
-                return f"files {glob!r}"
+                return f"{self.key} {glob!r}"
         return self.match_module_or_tag(module, tag)
 
     def match_module_or_tag(self, module: Module | None, tag: str | None = None) -> str | None:
@@ -308,7 +314,7 @@ class _RuleIndex:
         for i, j in candidates:
             if j < first.get(i, len(self.rules[i].files)) and self.rules[i].files[j][1].match(path):
                 first[i] = j
-        out = {i: f"files {self.rules[i].files[j][0]!r}" for i, j in first.items()}
+        out = {i: f"{self.rules[i].key} {self.rules[i].files[j][0]!r}" for i, j in first.items()}
         for i in self.other:
             if i not in out and (why := self.rules[i].match_module_or_tag(module, tag)) is not None:
                 out[i] = why
@@ -344,6 +350,47 @@ def layout_rules(layout: Layout, prefix: str) -> tuple[Rule, ...]:
         for x in layout.exclusions
     ]
     return tuple(rules)
+
+
+def dir_rules(layout: Layout, prefix: str, empty: Collection[str]) -> tuple[Rule, ...]:
+    """The layout's `dirs` that are empty directories of the build, as rules claiming them for
+    their package (shared with any other rule claiming the same directory). A `dirs` entry
+    with files under it claims nothing: the files are claimed by their own rules."""
+    rules = []
+    for p in layout.packages:
+        globs = tuple(
+            (d, compile_glob(path))
+            for d, path in zip(p.dirs, p.dir_paths(prefix), strict=True)
+            if path in empty
+        )
+        if globs:
+            rules.append(
+                Rule(description=f"package[{p.index}] {p.name!r}", package=p.name, reason="",
+                     files=globs, modules=(), key="dirs")
+            )  # fmt: skip
+    return tuple(rules)
+
+
+def declared_dir_problems(layout: Layout, inventory: Inventory) -> list[str]:
+    """A `dirs` entry must be a directory of the build or a path the build does not have, and
+    none of its parents may be a file or symlink of the build (the directory would be made
+    through it)."""
+    kinds = {e.path: e.kind for e in inventory.entries}
+    problems = []
+    for p in layout.packages:
+        for d, path in zip(p.dirs, p.dir_paths(inventory.prefix), strict=True):
+            where = f"package[{p.index}] {p.name!r}: dirs {d!r}"
+            kind = kinds.get(path)
+            if kind is not None and kind != "dir":
+                problems.append(f"{where}: {path} is a {kind} in the build, not a directory")
+                continue
+            parent = posixpath.dirname(path)
+            while parent:
+                if kinds.get(parent, "dir") != "dir":
+                    problems.append(f"{where}: {parent} is a {kinds[parent]} in the build, not a directory")
+                    break
+                parent = posixpath.dirname(parent)
+    return problems
 
 
 @dataclass
@@ -550,7 +597,7 @@ def apply_unclaimed(
 
 
 def build_packages(
-    found: _Claims, layout: Layout, modules: tuple[Module, ...]
+    found: _Claims, layout: Layout, modules: tuple[Module, ...], prefix: str | None = None
 ) -> tuple[list[Package], list[str]]:
     """The layout's packages, then the per-module ones, with their files, modules and
     requirements: the core packages (or the rule's own `requires`) plus the packages of
@@ -604,6 +651,7 @@ def build_packages(
                 if rule is not None
                 else (layout.per_module.depends if layout.per_module else ()),
                 summary=_summary(layout, rule, mods, name),
+                declared_dirs=rule.dir_paths(layout.prefix if prefix is None else prefix) if rule else (),
             )
         )
     return packages, problems
@@ -772,12 +820,15 @@ def make_plan(
     warnings = [*inventory.warnings, *found.never_looked_up, *module_warnings]
     module_at = {m.path: m for m in found.modules}
 
-    items = (*inventory.files(), *inventory.empty_dirs())
-    claims, claim_problems = claim(items, layout_rules(layout, prefix), module_at, layout, inventory.tags)
+    empty = inventory.empty_dirs()
+    items = (*inventory.files(), *empty)
+    rules = (*layout_rules(layout, prefix), *dir_rules(layout, prefix, {e.path for e in empty}))
+    claims, claim_problems = claim(items, rules, module_at, layout, inventory.tags)
+    problems += declared_dir_problems(layout, inventory)
     problems += claim_problems
     problems += apply_unclaimed(claims, unclaimed, layout, module_at, unclaimed_core, warnings)
 
-    packages, package_problems = build_packages(claims, layout, found.modules)
+    packages, package_problems = build_packages(claims, layout, found.modules, prefix)
     problems += package_problems
     packages, lib_requirements, lib_problems = library_requirements(packages, inventory, claims)
     problems += lib_problems
@@ -824,8 +875,8 @@ def with_dirs(
       owned by both, as RPM allows and Fedora's guidelines ask of unrelated packages)."""
     owner_of: dict[str, set[str]] = defaultdict(set)
     for p in packages:
-        for f in p.files:
-            d = posixpath.dirname(f)
+        # A declared directory counts as a file in it: it and its parents need an owner.
+        for d in (*(posixpath.dirname(f) for f in p.files), *p.declared_dirs):
             while d:
                 owner_of[d].add(p.name)
                 d = posixpath.dirname(d)
@@ -861,7 +912,13 @@ def with_dirs(
             )
             dirs_of[best].append(d)
             uncovered = {o for o in uncovered if best not in closures[o]}
-    return [replace(p, dirs=tuple(sorted(dirs_of.get(p.name, [])))) for p in packages]
+    out = []
+    for p in packages:
+        # A declared directory is the package's own even where the cover chose another owner,
+        # or a base-system rule would skip it; one of its `files` is listed there already.
+        owned = set(dirs_of.get(p.name, [])) | set(p.declared_dirs)
+        out.append(replace(p, dirs=tuple(sorted(owned - set(p.files)))))
+    return out
 
 
 def plan_build(

@@ -3,6 +3,8 @@ lists and a manifest with each package's files, sibling pins and shared-library 
 
     OUT/<package>/<build path>     hard links into the build where possible, else copies
     OUT/debian/<package>.install   for dh_install, sources relative to the build root (debian/tmp)
+    OUT/debian/<package>.dirs      for dh_installdirs: the layout's `dirs` of the package (only
+                                   for packages that have some), one relative path a line
     OUT/rpm/<package>.files        for `%files -f`, absolute paths, `%dir` for owned directories;
                                    none for a package without files (rpmbuild refuses an empty
                                    list: such a package takes a bare `%files -n NAME`)
@@ -111,6 +113,20 @@ def debian_install_line(path: str) -> tuple[str, bool]:
     return "".join(out), needs_13
 
 
+def debian_dirs_line(path: str) -> tuple[str, bool]:
+    """One `.dirs` line making exactly the directory `path`, and whether it needs debhelper
+    compat 13. dh_installdirs splits lines on whitespace and substitutes `${...}` variables
+    (compat 13) but does not glob, so only `$` and whitespace are written as variables; a
+    leading `#` (a comment) is written after `./`."""
+    bad = _control(path, "\t\n")
+    if bad is not None:
+        raise OutputError(
+            f"{path!r}: control character {bad!r} in a directory name: dh_installdirs cannot take it"
+        )
+    out = "".join(_DH_VARS.get(c, c) for c in path)
+    return ("./" + out if out.startswith("#") else out), any(c in _DH_VARS for c in path)
+
+
 _RPM_REFUSED = set('*?[]{}\\"')
 
 
@@ -203,6 +219,7 @@ def build_manifest(
             "modules": list(p.modules),
             "files": [by_path[f].to_json() for f in p.files],
             "dirs": list(p.dirs),
+            "declared_dirs": list(p.declared_dirs),
             "requires": requirements(p, version),
             "depends": list(p.depends),
             "libraries": {
@@ -226,6 +243,8 @@ def build_manifest(
             "debian": f"debian/{p.name}.install" if p.name in lists.get("debian", ()) else None,
             "rpm": f"rpm/{p.name}.files" if p.name in lists.get("rpm", ()) else None,
         }
+        if p.name in lists.get("debian_dirs", ()):
+            entry["lists"]["debian_dirs"] = f"debian/{p.name}.dirs"
         if p.kind == "meta":
             entry["extras"] = {k: list(v) for k, v in p.extras.items()}
         packages.append(entry)
@@ -235,7 +254,7 @@ def build_manifest(
         "layout": plan.layout.name,
         "prefix": plan.prefix,
         "resolve_libs": lib.resolve_libs,
-        "lists": sorted(lists),
+        "lists": sorted(k for k in lists if k in LISTS),
         "packages": packages,
         "excluded": [{"path": x.path, "reason": x.reason} for x in plan.excluded],
         "unclaimed": list(plan.unclaimed),
@@ -381,6 +400,7 @@ class TreeSpec:
     """Everything `write_tree` will write, decided and checked."""
 
     install: Mapping[str, str] | None  # package -> debian/<package>.install text (None: not asked)
+    dirs: Mapping[str, str] | None  # package -> debian/<package>.dirs text, for packages with `dirs`
     rpm: Mapping[str, str] | None  # package -> rpm/<package>.files text; packages without files have none
     manifest: str
     notes: tuple[str, ...]
@@ -391,8 +411,26 @@ def _check_names(plan: Plan) -> None:
     for p in plan.packages:
         if p.name in RESERVED or "/" in p.name or p.name in (".", ".."):
             raise OutputError(f"package name {p.name!r} clashes with OUT/{p.name}; rename the package")
-        for f in p.files:
+        for f in (*p.files, *p.declared_dirs):
             check_relpath(f)
+
+
+def debian_dirs_lists(plan: Plan) -> tuple[dict[str, str], list[str]]:
+    """(package -> its dh_installdirs list, notes) for the packages with declared `dirs`: not
+    `.install` lines, which would make dh_install copy the directory with everything in it."""
+    out: dict[str, str] = {}
+    notes: list[str] = []
+    for p in plan.packages:
+        if not p.declared_dirs:
+            continue
+        lines = [debian_dirs_line(d) for d in p.declared_dirs]
+        if any(needs for _, needs in lines):
+            notes.append(
+                f"debian/{p.name}.dirs uses ${{Space}}-style substitutions for unusual directory names: "
+                "it needs debhelper compat 13 or later"
+            )
+        out[p.name] = "".join(line + "\n" for line, _ in lines)
+    return out, notes
 
 
 def debian_lists(plan: Plan) -> tuple[dict[str, str], list[str]]:
@@ -432,6 +470,13 @@ def rpm_lists(plan: Plan, by_path: Mapping[str, Entry]) -> tuple[dict[str, str],
         f"rpm/{n}.files not written: package {n!r} has no files (give it a bare `%files -n {n}`; "
         "rpmbuild refuses an empty %files -f list)"
         for n in empty
+    ]
+    notes += [
+        f"rpm/{p.name}.files: %dir /{d} is not in the build: rpmbuild needs it in the build root "
+        f"(`install -d %{{buildroot}}/{d}` in %install)"
+        for p in plan.packages
+        for d in p.declared_dirs
+        if d not in by_path
     ]
     return rpm, notes
 
@@ -493,19 +538,24 @@ def tree_spec(
     check_package_names(plan, {"rpm", *(k for k in lists if k == "debian")})
     _check_names(plan)
     notes: list[str] = []
-    install = rpm = None
+    install = rpm = dirs = None
     if "debian" in lists:
         install, more = debian_lists(plan)
+        notes += more
+        dirs, more = debian_dirs_lists(plan)
         notes += more
     if "rpm" in lists:
         rpm, more = rpm_lists(plan, by_path)
         notes += more
     lib, more = _libraries(plan, resolve_libs, with_rpm=rpm is not None)
     notes += more
-    written = {k: set(v) for k, v in (("debian", install), ("rpm", rpm)) if v is not None}
+    written = {
+        k: set(v) for k, v in (("debian", install), ("rpm", rpm), ("debian_dirs", dirs)) if v is not None
+    }
     manifest = build_manifest(plan, version, lib, written)
     return TreeSpec(
         install=install,
+        dirs=dirs,
         rpm=rpm,
         manifest=json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
         notes=tuple(notes),
@@ -544,11 +594,18 @@ def write_tree(
                 for f in p.files:
                     w.write(p.name, by_path[f])
                     checkpoint(f"wrote {p.name}/{f}")
+                for d in p.declared_dirs:  # in the package's tree, empty if nothing else is there
+                    w.ensure_dir(p.name, d)
             w.apply_dir_modes(dir_modes)
-            for kind, texts, suffix in (("debian", spec.install, "install"), ("rpm", spec.rpm, "files")):
+            outputs = (
+                ("debian", spec.install, "install"),
+                ("debian", spec.dirs, "dirs"),
+                ("rpm", spec.rpm, "files"),
+            )
+            for kind, texts, suffix in outputs:
                 if texts is None:
                     continue
-                (tmp / kind).mkdir()
+                (tmp / kind).mkdir(exist_ok=True)
                 for name, text in sorted(texts.items()):
                     _write_text(tmp / kind / f"{name}.{suffix}", text)
             _write_text(tmp / "manifest.json", spec.manifest)
