@@ -216,7 +216,8 @@ def fake_source(
     source: str, packages: list[str], install_dir: Path, build: Path, where: Path, *, compat: int = 13
 ) -> Path:
     """A source tree dh_install can work in: debian/control for `packages`, the .install files
-    from `install_dir`, and debian/tmp = the build (hard links where the filesystem allows)."""
+    (and the .dirs files, for dh_installdirs, of the packages that have one) from `install_dir`,
+    and debian/tmp = the build (hard links where the filesystem allows)."""
     (where / "debian").mkdir(parents=True)
     control = (
         f"Source: {source}\nMaintainer: Q <q@example.org>\nBuild-Depends: debhelper-compat (= {compat})\n"
@@ -224,6 +225,8 @@ def fake_source(
     for pkg in packages:
         control += f"\nPackage: {pkg}\nArchitecture: any\nDescription: {pkg}\n test\n"
         shutil.copy(install_dir / f"{pkg}.install", where / "debian" / f"{pkg}.install")
+        if (install_dir / f"{pkg}.dirs").exists():
+            shutil.copy(install_dir / f"{pkg}.dirs", where / "debian" / f"{pkg}.dirs")
     (where / "debian/control").write_text(control)
 
     def link(src: str, dst: str) -> None:
@@ -279,12 +282,17 @@ class Comparison:
 
 
 def split_entries(out: Path) -> dict[str, tuple[str, str]]:
-    """qpack's manifest: path -> (package, 'file' | 'symlink -> t' | 'dir')."""
+    """qpack's manifest: path -> (package, 'file' | 'symlink -> t' | 'dir'); a package's declared
+    directory (the layout's `dirs`) that holds nothing else of the package is a 'dir' of it, as
+    `deb_contents(dirs=True)` lists a .deb's."""
     entries = {}
     for p in json.loads((out / "manifest.json").read_text())["packages"]:
         for f in p["files"]:
             kind = f"symlink -> {f['target']}" if f["kind"] == "symlink" else f["kind"]
             entries[f["path"]] = (p["name"], kind)
+        for d in p["declared_dirs"]:
+            if not any(f["path"].startswith(d + "/") for f in p["files"]):
+                entries.setdefault(d, (p["name"], "dir"))
     return entries
 
 

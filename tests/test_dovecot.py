@@ -1,6 +1,7 @@
 """Debian bookworm's real Dovecot 2.3 build split with `dovecot-debian`: every file, symlink and
-empty directory in the same package as in Debian's own .debs (but one directory the format
-cannot give two packages), lists the real dh_install and dh_missing --fail-missing accept,
+empty directory in the same package as in Debian's own .debs (dovecot-core's empty modules/dict,
+which other packages fill, through the layout's `dirs`), lists the real dh_installdirs,
+dh_install and dh_missing --fail-missing accept,
 Debian's sibling and library Depends, the module dependencies the modules themselves declare,
 and what `qpack check` says of the installed tree, clean and broken.
 
@@ -54,9 +55,8 @@ PACKAGES = (
 CHECKED_VERSION = "1:2.3.19.1+dfsg1-2.1+deb12u7"
 CHECKED_ENTRIES = 1306  # files, symlinks and empty directories of the 16 .debs
 CHECKED_MODULES = 68  # module ids: 62 files, and 6 links that put the SQL drivers in auth/ and dict/
-# Directories a .deb ships empty while other packages fill them: in the one build tree they
-# are not empty, and the format has no way to give a package a directory whose files are
-# another's (Debian: dovecot-core.dirs). path -> the package whose .deb has it.
+# Directories a .deb ships empty while other packages fill them (Debian: dovecot-core.dirs):
+# the layout's `dirs`. path -> the package whose .deb has it.
 SHARED_DIRS = {"usr/lib/dovecot/modules/dict": "dovecot-core"}
 NOT_LIBRARIES = {"adduser", "libpam-runtime", "lsb-base", "openssl", "ssl-cert", "ucf", "init-system-helpers"}
 DOVECOT_ABI = "2.3.ABIv19"  # DOVECOT_ABI_VERSION up to the '(' (what the loader compares)
@@ -104,8 +104,8 @@ def split(build: ds.Build, tmp_path_factory: pytest.TempPathFactory) -> Split:
 
 
 def _expected(build: ds.Build, pkg: str) -> dict[str, str]:
-    """Debian's list for `pkg`, less the shared directories the format cannot say."""
-    return {p: k for p, k in build.contents(pkg, dirs=True).items() if SHARED_DIRS.get(p) != pkg}
+    """Debian's list for `pkg`: files, symlinks and the directories that hold nothing else of it."""
+    return build.contents(pkg, dirs=True)
 
 
 def test_the_sources_packages_are_the_layouts(build: ds.Build, split: Split) -> None:
@@ -116,34 +116,48 @@ def test_the_sources_packages_are_the_layouts(build: ds.Build, split: Split) -> 
 def test_every_entry_in_the_same_package_as_debians_debs(build: ds.Build, split: Split) -> None:
     report = ds.compare_split(build, split.out)
     print(f"{build.version}: split in {split.seconds:.2f} s; " + ", ".join(report.per_package))
-    unsayable = [f"{d}: Debian ({p!r}, 'dir'), qpack ('(absent)', '')" for d, p in SHARED_DIRS.items()]
-    assert report.diffs == unsayable, f"{len(report.diffs)} difference(s) from Debian's .debs:\n" + "\n".join(
+    same = sum(int(x.rsplit(" ", 1)[1].split("/")[0]) for x in report.per_package)
+    print(f"same package as Debian's: {same}/{report.total}")
+    assert report.diffs == [], f"{len(report.diffs)} difference(s) from Debian's .debs:\n" + "\n".join(
         report.diffs
     )
-    # The directory is there, owned by nobody alone: the packages of its modules share it.
-    assert all((build.root / d).is_dir() and any((build.root / d).iterdir()) for d in SHARED_DIRS)
+    assert same == report.total
     if build.version == CHECKED_VERSION:
         assert report.total == CHECKED_ENTRIES
+    # The shared directories are full in the build, and empty in their .deb and in qpack's tree.
+    manifest = split.manifest()
+    for d, pkg in SHARED_DIRS.items():
+        assert any((build.root / d).iterdir()), d
+        assert build.contents(pkg, dirs=True)[d] == "dir"
+        assert d in manifest[pkg]["declared_dirs"] and d in manifest[pkg]["dirs"]
+        assert (split.out / pkg / d).is_dir() and not any((split.out / pkg / d).iterdir())
     modules = {m for p in split.manifest().values() for m in p["modules"]}
     if build.version == CHECKED_VERSION:
         assert len(modules) == CHECKED_MODULES
     # Each SQL driver is one file and three module ids, all in the driver's package.
-    manifest = split.manifest()
     for db in ("mysql", "pgsql", "sqlite"):
         assert manifest[f"dovecot-{db}"]["modules"] == [f"{t}-driver_{db}" for t in ("auth", "dict", "mail")]
 
 
 def test_install_lists_and_trees_are_each_debs_list(build: ds.Build, split: Split) -> None:
+    """The .install lines and the .dirs lines (never a directory with its contents in .install)
+    together are the .deb's list; the package's tree is too."""
     for pkg in PACKAGES:
         expected = sorted(_expected(build, pkg))
-        install = sorted((split.out / "debian" / f"{pkg}.install").read_text().splitlines())
-        assert install == expected, pkg
+        install = (split.out / "debian" / f"{pkg}.install").read_text().splitlines()
+        dirs_file = split.out / "debian" / f"{pkg}.dirs"
+        dirs = dirs_file.read_text().splitlines() if dirs_file.exists() else []
+        assert dirs == [d for d, p in SHARED_DIRS.items() if p == pkg], pkg
+        assert not set(dirs) & set(install), pkg
+        assert sorted(install + dirs) == expected, pkg
         assert sorted(ds.installed_tree(split.out / pkg)) == expected, pkg
 
 
 @pytest.mark.skipif(not ds.have_debhelper(), reason="debhelper not installed (apt-get install debhelper)")
 def test_real_dh_install_and_dh_missing_fail_missing(build: ds.Build, split: Split, tmp_path: Path) -> None:
     src = ds.fake_source(SOURCE, list(PACKAGES), split.out / "debian", build.root, tmp_path / "src")
+    r = ds.debhelper(src, "dh_installdirs")  # before dh_install, as dh's sequence runs them
+    assert r.returncode == 0, r.stderr
     r = ds.debhelper(src, "dh_install")
     assert r.returncode == 0, r.stderr
     r = ds.debhelper(src, "dh_missing", "--fail-missing")
@@ -161,6 +175,10 @@ def test_real_dh_install_and_dh_missing_fail_missing(build: ds.Build, split: Spl
     r = ds.debhelper(src2, "dh_missing", "--fail-missing")
     assert r.returncode != 0
     assert f"{MODDIR}/dict/libdriver_mysql.so" in r.stdout + r.stderr
+    # And dh_installdirs is what makes the shared directory: dh_install alone leaves it out.
+    for d, pkg in SHARED_DIRS.items():
+        assert not (src2 / "debian" / pkg / d).exists()
+        assert ds.installed_tree(src / "debian" / pkg)[d] == "dir"
 
 
 def test_sibling_requirements_are_debians_depends(build: ds.Build, split: Split) -> None:
