@@ -29,15 +29,29 @@ prefix is loaded, linked or run.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import fnmatch
 import posixpath
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal, cast
 
-from qpack.elf import ElfReadError, held_stamps
+from elftools.common.exceptions import ELFError
+from elftools.elf.dynamic import Dynamic, _DynamicStringTable
+from elftools.elf.elffile import ELFFile
+
+from qpack.elf import (
+    _STAMP_SECTIONS,
+    ELF_MAGIC,
+    ElfReadError,
+    LinkFacts,
+    _scan_section,
+    held_stamps,
+    read_link_facts,
+    stamp_regex,
+)
 from qpack.errors import QpackError
 from qpack.globs import compile_glob, expand_prefix
 from qpack.ldpaths import ElfFile, LibraryFinder, Root, read_elf_file
@@ -803,3 +817,434 @@ def _verdicts(exe: _Exe, dirs: list[str], ctx: _Context, judge: _Judge) -> list[
         problem = Problem("never-looked-up", f"{path}: the loader never looks this file up ({reason})")
         out.append(ModuleVerdict(module=stem, file=path, loads=False, problems=(problem,)))
     return out
+
+
+# --------------------------------------------------------------------------- checking some modules
+#
+# What `qpack install` runs after installing: the verdicts of the modules just installed (and of
+# the modules they need), judged as `check` judges them, reading only the files those verdicts
+# depend on, each file once for all executables, through pyelftools (`read_link_facts`, the
+# symbol hash table for the stamp names): a few files, where importing LIEF alone would take
+# longer than reading them all. The executables' own libraries are read only when a verdict
+# depends on them: a module library not found from the module itself, or a private version node
+# the executable does not define itself. `check` stays the whole-prefix check.
+
+
+class _FactsCache:
+    """`ldpaths.read_elf_file` through pyelftools, each (tree, file, names wanted) read once."""
+
+    def __init__(self) -> None:
+        self.files: dict[tuple[str, str, tuple[str, ...] | None], ElfFile] = {}
+
+    def read(self, root: Root, path: str, wanted: tuple[str, ...] = ()) -> ElfFile:
+        """All the link facts, with which of the symbol names `wanted` the file defines."""
+        return self._read(root, path, wanted)
+
+    def library(self, root: Root, path: str) -> ElfFile:
+        """What the library search needs (`_library_link_facts`): no symbol, no version node."""
+        return self._read(root, path, None)
+
+    def _read(self, root: Root, path: str, wanted: tuple[str, ...] | None) -> ElfFile:
+        key = (str(root.root), path, wanted)
+        found = self.files.get(key)
+        if found is None:
+            found = self.files[key] = _read_elf_file_light(root, path, wanted)
+        return found
+
+
+def _read_elf_file_light(root: Root, path: str, wanted: tuple[str, ...] | None) -> ElfFile:
+    """As `ldpaths.read_elf_file`, with pyelftools (`_library_link_facts` when `wanted` is None)."""
+    try:
+        with open(root.host(path), "rb") as f:
+            if f.read(4) != ELF_MAGIC:
+                return ElfFile(path, None, "not an ELF file")
+            stream = cast(BinaryIO, f)
+            facts = _library_link_facts(stream) if wanted is None else read_link_facts(stream, wanted)
+            return ElfFile(path, facts)
+    except PermissionError:
+        return ElfFile(path, None, "cannot read it: permission denied")
+    except IsADirectoryError:
+        return ElfFile(path, None, "is a directory")
+    except ElfReadError as e:
+        return ElfFile(path, None, str(e))
+    except OSError as e:
+        return ElfFile(path, None, f"cannot read it: {e.strerror or errno.errorcode.get(e.errno or 0, e)}")
+
+
+def held_stamps_light(stream: BinaryIO, stamp_glob: str) -> tuple[str, ...]:
+    """`elf.held_stamps` through pyelftools: the stamp names found in the read-only data
+    sections, read from their section headers without walking any symbol table."""
+    regex = stamp_regex(stamp_glob)
+    held: set[str] = set()
+    try:
+        elf = ELFFile(stream)
+        for name in _STAMP_SECTIONS:
+            sec = elf.get_section_by_name(name)
+            if sec is not None and sec["sh_type"] == "SHT_PROGBITS":
+                held |= _scan_section(stream, sec["sh_offset"], sec["sh_size"], regex)
+    except (ELFError, ValueError, KeyError, IndexError, AssertionError) as e:
+        raise ElfReadError(f"truncated or corrupt ELF file ({e})") from None
+    except Exception as e:  # pyelftools raises construct's errors on short reads
+        if type(e).__module__.startswith(("construct", "elftools")):
+            raise ElfReadError(f"truncated or corrupt ELF file ({type(e).__name__})") from None
+        raise
+    return tuple(sorted(held))
+
+
+class _CachedFinder(LibraryFinder):
+    """A LibraryFinder reading each candidate through the run's `_FactsCache`."""
+
+    def __init__(self, root: Root, env: Mapping[str, str], exe: ElfFile, system: Root, cache: _FactsCache):
+        super().__init__(root, env, exe, system)
+        self.facts_cache = cache
+
+    def _usable(self, path: str, root: Root | None = None) -> ElfFile | None:  # LibraryFinder._usable
+        root = root or self.root
+        real = root.resolve(path)
+        if real is None or not root.is_file(real):
+            return None
+        found = self.facts_cache.library(root, real)
+        if found.facts is None or (found.facts.machine, found.facts.elf_class) != self.machine:
+            return None
+        if root is not self.root:
+            found = ElfFile(found.path, found.facts, None, system=True)
+        return found
+
+
+class _LazyJudge(_Judge):
+    """`_Judge` reading through the run's cache, and computing the executable's libraries and
+    version nodes only for a verdict that depends on them."""
+
+    def __init__(self, exe: _Exe, ctx: _Context, finder: _CachedFinder, cache: _FactsCache) -> None:
+        # Not _Judge.__init__: it reads every library of the executable up front.
+        self.exe = exe
+        self.ctx = ctx
+        self.finder = finder
+        self.memo = {}
+        self.cache = cache
+        self._libs: set[str] | None = None
+        self._versions: set[str] | None = None
+
+    def loaded_sonames(self) -> set[str]:
+        if self._libs is None:
+            self._libs = self.finder.closure(self.exe.elf, set())[0]
+        return self._libs
+
+    def defined_versions(self) -> set[str]:
+        if self._versions is None:
+            self._versions = set()
+            for obj in [self.exe.elf, *_loaded_objects(self.exe.elf, self.finder).values()]:
+                # The libraries were read for the search only: read their version nodes now.
+                tree = self.finder.system if obj.system else self.finder.root
+                whole = obj if obj is self.exe.elf else self.cache.read(tree, obj.path)
+                if whole.facts is not None:
+                    self._versions |= whole.facts.version_defs
+        return self._versions
+
+    def _judge(self, path: str, real: str) -> _FileVerdict:  # as _Judge._judge
+        wanted = self.exe.stamps
+        elf = self.cache.read(self.ctx.root, real, wanted)
+        if elf.facts is None:
+            return _FileVerdict((Problem("unreadable", f"{path}: {elf.error}"),))
+        exe = self.exe.elf.facts
+        assert exe is not None
+        facts = elf.facts
+        if (facts.machine, facts.elf_class) != (exe.machine, exe.elf_class):
+            return _FileVerdict(
+                (
+                    Problem(
+                        "machine",
+                        f"{path}: {facts.machine} {facts.elf_class}-bit, but {self.exe.path} is "
+                        f"{exe.machine} {exe.elf_class}-bit",
+                    ),
+                )
+            )
+        problems: list[Problem] = []
+        if self.ctx.loader.stamp_symbol is not None and wanted and not facts.defines & set(wanted):
+            problems.append(
+                Problem(
+                    "other-build",
+                    f"{path}: does not export {wanted[0]}, the stamp {self.exe.path} asks for: "
+                    "a module from another build",
+                )
+            )
+        version = self.ctx.loader.stamp_version
+        if version is not None:
+            private = sorted(v for v in facts.version_needs if fnmatch.fnmatchcase(v, version))
+            # The executable's own nodes first: its libraries are read only when it lacks one.
+            if any(v not in exe.version_defs for v in private):
+                missing_nodes = [v for v in private if v not in self.defined_versions()]
+                if missing_nodes:
+                    problems.append(
+                        Problem(
+                            "other-build",
+                            f"{path}: needs version {missing_nodes[0]}, which {self.exe.path} and its "
+                            "libraries do not define: a module from another build",
+                        )
+                    )
+        # A library found from the module itself is found whatever the executable loaded: the
+        # executable's libraries matter only for one that is not.
+        _, missing = self.finder.closure(elf, set())
+        if missing:
+            _, missing = self.finder.closure(elf, self.loaded_sonames())
+        for m in missing:
+            problems.append(Problem("missing-library", f"{path}: the dynamic linker would not find {m}"))
+        return _FileVerdict(tuple(problems))
+
+
+def _light_stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
+    """As `_stamps`, through pyelftools."""
+    glob = ctx.loader.stamp_symbol
+    if glob is None:
+        return ()
+    try:
+        with open(ctx.root.host(real), "rb") as f:
+            stamps = held_stamps_light(cast(BinaryIO, f), glob)
+    except (OSError, ElfReadError):
+        stamps = ()
+    if not stamps:
+        ctx.notes.append(f"{path}: holds no {glob} stamp name: same-build checks skipped for it")
+    return stamps
+
+
+def _light_program(path: str, ctx: _Context, cache: _FactsCache) -> tuple[str, ElfFile] | None:
+    """As `_program`, through the cache."""
+    real = ctx.root.resolve(path)
+    if real is None or not ctx.root.is_file(real):
+        return None
+    elf = cache.read(ctx.root, real)
+    if elf.facts is None:
+        ctx.notes.append(f"{path}: not used as a loader: {elf.error}")
+        return None
+    return real, elf
+
+
+def _light_executables(
+    loader: Loader, prefix: str, ctx: _Context, system: Root, cache: _FactsCache
+) -> list[_Exe]:
+    """As `_executables`, through the cache."""
+    exes: list[_Exe] = []
+    for glob in loader.executables:
+        for path in _glob_paths(ctx.root, expand_prefix(glob, prefix)):
+            found = _light_program(path, ctx, cache)
+            if found is not None:
+                exes.append(
+                    _Exe(path=path, real=found[0], elf=found[1], stamps=_light_stamps(path, found[0], ctx))
+                )
+    if loader.module_table is not None:
+        exes = [_with_table(e, ctx) for e in exes]
+    if loader.library is None:
+        return exes
+    libraries = {
+        real: path
+        for path in _glob_paths(ctx.root, expand_prefix(loader.library, prefix))
+        if (real := ctx.root.resolve(path)) is not None
+    }
+    bindir = posixpath.join(prefix, loader.bindir)
+    named = {e.path for e in exes} | {e.real for e in exes}
+    for name in ctx.root.listdir(bindir):
+        path = posixpath.join(bindir, name)
+        if path in named or (found := _light_program(path, ctx, cache)) is None or found[0] in named:
+            continue
+        if found[1].facts is None or found[1].facts.elf_type not in ("ET_DYN", "ET_EXEC"):
+            continue
+        loaded = _loaded_objects(found[1], _CachedFinder(ctx.root, ctx.env, found[1], system, cache))
+        lib = next((p for p in loaded if p in libraries), None)
+        if lib is not None:
+            named.add(found[0])
+            exes.append(
+                _Exe(path=path, real=found[0], elf=found[1], stamps=_light_stamps(libraries[lib], lib, ctx))
+            )
+    return exes
+
+
+def _needed_modules(modules: Iterable[str], deps_of: Callable[[str], tuple[str, ...]]) -> set[str]:
+    """`modules` and the modules they need, transitively."""
+    out: set[str] = set()
+    todo = list(modules)
+    while todo:
+        mid = todo.pop()
+        if mid not in out:
+            out.add(mid)
+            todo.extend(deps_of(mid))
+    return out
+
+
+def _some_verdicts(
+    exe: _Exe, dirs: list[str], ctx: _Context, judge: _Judge, modules: Iterable[str]
+) -> list[ModuleVerdict]:
+    """As `_verdicts`, for `modules` and the modules they need only."""
+    loader = ctx.loader
+    table_deps = _table_dependencies(exe, ctx)
+
+    def deps_of(mid: str) -> tuple[str, ...]:
+        return table_deps.get(mid, ()) if table_deps is not None else loader.deps_of(mid)
+
+    needed = _needed_modules(modules, deps_of)
+    everything = find(dirs, ctx, set(needed))
+    found = _Found(
+        files={m: f for m, f in everything.files.items() if m in needed},
+        types=everything.types,
+        never=everything.never,
+        duplicates={m: f for m, f in everything.duplicates.items() if m in needed},
+    )
+    never = _never_loaded(exe, found.files)
+    own: dict[str, tuple[Problem, ...]] = {
+        mid: judge.judge(files[0]).problems for mid, files in found.files.items()
+    }
+    if loader.resolution == "first-loadable":
+        _take_first_loadable(found, own, judge)
+    for mid in never:
+        own[mid] = (Problem("never-looked-up", f"{exe.path} never loads {mid}: {never[mid]}"), *own[mid])
+    resolver = _Resolver(found.files, own, deps_of)
+    out: list[ModuleVerdict] = []
+    for mid in sorted(found.files):
+        files = found.files[mid]
+        ok = resolver.resolve(mid)
+        problems = list(resolver.why[mid])
+        if not ok and own[mid]:
+            good = next((f for f in files[1:] if not judge.judge(f).problems), None)
+            if good is not None:
+                problems.append(
+                    Problem("shadowed", f"{files[0]} is taken first and hides the good copy {good}")
+                )
+        if mid in found.duplicates:
+            shown = " and ".join(found.duplicates[mid])
+            problems.append(Problem("duplicate", f"{shown} are both module {mid!r} in one directory"))
+        out.append(
+            ModuleVerdict(
+                module=mid, file=files[0], loads=ok, problems=tuple(problems), copies=tuple(files[1:])
+            )
+        )
+    for path, reason in found.never:
+        stem = posixpath.basename(path).split(".so")[0]
+        problem = Problem("never-looked-up", f"{path}: the loader never looks this file up ({reason})")
+        out.append(ModuleVerdict(module=stem, file=path, loads=False, problems=(problem,)))
+    return out
+
+
+def check_modules(
+    prefix: str | Path,
+    loader: Loader,
+    modules: Iterable[str],
+    *,
+    layout_name: str = "",
+    root: str | Path = "/",
+    env: Mapping[str, str] | None = None,
+    pkgversion: str | None = None,
+) -> CheckReport:
+    """`check`'s verdicts on `modules` (module ids) and the modules they need, for each
+    executable, reading only the files those verdicts depend on (pyelftools, no LIEF). The
+    report lists those modules only, and the files of the search locations the loader never
+    looks up; `check` is the check of the whole prefix (helpers included)."""
+    modules = sorted(set(modules))
+    rt = Root(root)
+    pre = "/" + str(prefix).strip("/") if str(prefix) != "/" else "/"
+    if not rt.is_dir(pre):
+        raise CheckError(f"{rt.host(pre)}: no such directory (the installed prefix to check)")
+    ctx = _Context(loader=loader, root=rt, env=dict(env or {}), pkgversion=pkgversion, notes=[])
+    system = rt
+    if not rt.exists("/etc/ld.so.cache"):
+        system = Root("/")
+        if str(rt.root) != "/":
+            ctx.notes.append(
+                f"{rt.root} has no /etc/ld.so.cache: system libraries are looked up on this host"
+            )
+    cache = _FactsCache()
+    exes = _light_executables(loader, pre, ctx, system, cache)
+    if not exes:
+        shown = ", ".join("/" + expand_prefix(g, pre) for g in loader.executables)
+        raise CheckError(
+            f"{rt.host(pre)}: none of the loader's executables is installed there (looked for {shown})"
+        )
+    rows: dict[tuple[str, str | None, tuple[Problem, ...], tuple[str, ...], bool], list[str]] = {}
+    locations: dict[str, tuple[str, ...]] = {}
+    for exe in exes:
+        finder = _CachedFinder(rt, ctx.env, exe.elf, system, cache)
+        dirs = search_dirs(exe, finder, ctx)
+        locations[exe.path] = tuple(dirs)
+        for verdict in _some_verdicts(exe, dirs, ctx, _LazyJudge(exe, ctx, finder, cache), modules):
+            key = (verdict.module, verdict.file, verdict.problems, verdict.copies, verdict.loads)
+            rows.setdefault(key, []).append(exe.path)
+    verdicts = sorted(
+        (
+            ModuleVerdict(
+                module=k[0], file=k[1], problems=k[2], copies=k[3], loads=k[4], executables=tuple(v)
+            )
+            for k, v in rows.items()
+        ),
+        key=lambda m: (m.module, m.file or "", m.executables),
+    )
+    return CheckReport(
+        prefix=pre,
+        root=str(rt.root),
+        layout=layout_name,
+        executables=tuple(e.path for e in exes),
+        modules=tuple(verdicts),
+        locations=locations,
+        warnings=tuple(dict.fromkeys(ctx.notes)),
+    )
+
+
+def _library_link_facts(stream: BinaryIO) -> LinkFacts:
+    """What the library search reads of a library, through pyelftools: class, machine and the
+    dynamic segment's names (no symbol, no version node). The dynamic tags are read from the
+    program headers alone, as ld.so reads them, without parsing the section headers, which is
+    most of the time `read_link_facts` spends; a file without a dynamic segment is read whole.
+    A file whose loadable segments run past its end is refused, as `read_link_facts_path`
+    refuses it."""
+    try:
+        return _read_library_link_facts(stream)
+    except ElfReadError:
+        raise
+    except (ELFError, ValueError, KeyError, IndexError, AssertionError, OSError) as e:
+        raise ElfReadError(f"truncated or corrupt ELF file ({e})") from None
+    except Exception as e:  # pyelftools raises construct's errors on short reads
+        if type(e).__module__.startswith(("construct", "elftools")):
+            raise ElfReadError(f"truncated or corrupt ELF file ({type(e).__name__})") from None
+        raise
+
+
+def _read_library_link_facts(stream: BinaryIO) -> LinkFacts:
+    elf = ELFFile(stream)
+    headers = [elf._get_segment_header(i) for i in range(elf.num_segments())]
+    dynamic = next((h for h in headers if h["p_type"] == "PT_DYNAMIC"), None)
+    if dynamic is None:
+        return read_link_facts(stream)
+    if any(
+        h["p_type"] in ("PT_LOAD", "PT_DYNAMIC") and h["p_offset"] + h["p_filesz"] > elf.stream_len
+        for h in headers
+    ):
+        raise ElfReadError("truncated or corrupt ELF file (a segment runs past the end of the file)")
+
+    def offset(address: int) -> int | None:
+        for h in headers:
+            if h["p_type"] == "PT_LOAD" and h["p_vaddr"] <= address < h["p_vaddr"] + h["p_filesz"]:
+                return int(address - h["p_vaddr"] + h["p_offset"])
+        return None
+
+    raw = Dynamic(stream, elf, None, dynamic["p_offset"], dynamic["p_filesz"] == 0)
+    strtab = next((offset(int(t["d_ptr"])) for t in raw._iter_tags("DT_STRTAB")), None)
+    table = _DynamicStringTable(stream, strtab) if strtab is not None else None
+    tags = Dynamic(stream, elf, table, dynamic["p_offset"], dynamic["p_filesz"] == 0)
+    soname: str | None = None
+    needed: list[str] = []
+    paths: dict[str, list[str]] = {"DT_RPATH": [], "DT_RUNPATH": []}
+    for tag in tags.iter_tags():
+        kind = tag.entry.d_tag
+        if kind == "DT_SONAME":
+            soname = getattr(tag, "soname", None)
+        elif kind == "DT_NEEDED":
+            needed.append(str(getattr(tag, "needed", "")))
+        elif kind in paths:
+            paths[kind].extend(p for p in str(getattr(tag, kind[3:].lower())).split(":") if p)
+    return LinkFacts(
+        machine=str(elf["e_machine"]),
+        elf_class=elf.elfclass,
+        elf_type=str(elf["e_type"]),
+        soname=soname,
+        needed=tuple(needed),
+        rpath=tuple(paths["DT_RPATH"]),
+        runpath=tuple(paths["DT_RUNPATH"]),
+        defines=frozenset(),
+    )

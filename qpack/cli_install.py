@@ -58,6 +58,7 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
         layout_name=layout.name,
         layout_ref=layout_ref(args.layout),
         root=args.root or "/",
+        full_check=args.check_all,
     )
     verdicts = report.verdicts()
     if args.json:
@@ -213,6 +214,11 @@ def add_parsers(sub: Any) -> None:
         "names", nargs="+", metavar="MODULE", help="modules, module types or `all` (the meta wheel's extras)"
     )
     _prefix_args(p, layout=True)
+    p.add_argument(
+        "--check-all",
+        action="store_true",
+        help="after installing, check every module of the prefix (`qpack check`), not only those installed",
+    )
     p.set_defaults(func=cmd_install)
 
     p = sub.add_parser(

@@ -48,8 +48,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, NormalizedName, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
-from qpack.check import CheckReport, ModuleVerdict
-from qpack.elf import ElfReadError, held_stamps, read_elf
+from qpack.check import CheckReport, ModuleVerdict, held_stamps_light
+from qpack.elf import ElfReadError, read_elf_pyelftools, read_link_facts
 from qpack.errors import QpackError
 from qpack.installed import (
     QPACK_FILE,
@@ -549,7 +549,7 @@ def _held(jobs: Sequence[_Job], host: Path, loader: Loader, glob: str) -> dict[s
         for exe in j.roles.executables:
             try:
                 data = _read_member(j.wheel.info.path, by_target[exe].name)
-                stamps = held_stamps(io.BytesIO(data), glob)
+                stamps = held_stamps_light(io.BytesIO(data), glob)
             except ElfReadError:
                 stamps = ()
             if stamps:
@@ -557,7 +557,7 @@ def _held(jobs: Sequence[_Job], host: Path, loader: Loader, glob: str) -> dict[s
     for exe in executables_on_disk(host, loader):
         try:
             with open(host / exe, "rb") as f:
-                stamps = held_stamps(cast(BinaryIO, f), glob)
+                stamps = held_stamps_light(cast(BinaryIO, f), glob)
         except (OSError, ElfReadError):
             continue
         if stamps:
@@ -575,6 +575,7 @@ def _stamps(jobs: Sequence[_Job], host: Path, loader: Loader, warnings: list[str
     if not held:
         warnings.append(f"no installed executable holds a {glob} stamp name: module stamps not checked")
         return
+    names = tuple(sorted({s for stamps in held.values() for s in stamps}))
     for j in modules:
         assert j.roles is not None
         what = f"{j.wheel.name} {j.wheel.info.version}"
@@ -582,12 +583,16 @@ def _stamps(jobs: Sequence[_Job], host: Path, loader: Loader, warnings: list[str
         for mid, rel in sorted(j.roles.module_files.items()):
             data = _read_member(j.wheel.info.path, by_target[rel].name)
             try:
-                exported = set(read_elf(io.BytesIO(data), glob).stamps_exported)
+                # The stamp names held, looked up in the module's symbol hash table, as the
+                # dynamic linker looks a name up: no symbol table is walked.
+                exported = set(read_link_facts(io.BytesIO(data), names).defines)
             except ElfReadError as e:
                 raise InstallError(f"{what}: module {mid} ({rel}) is not a readable ELF file: {e}") from None
             for exe, stamps in sorted(held.items()):
                 if not exported & set(stamps):
-                    has = ", ".join(sorted(exported)) or "no stamp"
+                    # Refused: name the stamps it does export (its dynamic symbols walked).
+                    info = read_elf_pyelftools(io.BytesIO(data), glob)
+                    has = ", ".join(info.stamps_exported) or "no stamp"
                     raise InstallError(
                         f"{what}: module {mid} exports {has}, but {exe} holds {stamps[0]}: "
                         "a module of another build"
@@ -760,12 +765,14 @@ def install(
     root: str | Path = "/",
     step_hook: StepHook | None = None,
     run_check: bool = True,
+    full_check: bool = False,
 ) -> InstallReport:
     """Install the modules `wanted` (extras of the meta wheel: modules, types, `all`; or
     distribution names) from the wheels in `dist_dir`, with the core and their dependencies,
     into `prefix` (as the program sees it; written under `root`). All checks pass before a
     byte is written; then all wheels are installed, or none. Finally `qpack.check` judges the
-    prefix. `step_hook(n)` is called after the n-th wheel is written (tests inject faults)."""
+    modules installed and the modules they need (`check_modules`), or, with `full_check`, the
+    whole prefix. `step_hook(n)` is called after the n-th wheel is written (tests inject faults)."""
     dist = Path(dist_dir)
     dd = DistDir.read(dist)
     chosen = dd.choose(wanted, dist)
@@ -781,11 +788,15 @@ def install(
         step_hook=step_hook,
     )
     report = None
-    if run_check and done:
-        from qpack.check import CheckError, check
+    modules = sorted({m for i in done for m in i.modules})
+    if run_check and (modules or (full_check and done)):
+        from qpack.check import CheckError, check, check_modules
 
         try:
-            report = check(pre, loader, layout_name=layout_name, root=rt)
+            if full_check:
+                report = check(pre, loader, layout_name=layout_name, root=rt)
+            else:
+                report = check_modules(pre, loader, modules, layout_name=layout_name, root=rt)
         except CheckError as e:
             warnings.append(f"not checked: {e}")
     return InstallReport(
