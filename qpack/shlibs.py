@@ -16,7 +16,8 @@
   (`.gnu.version_r`), `rtld(GNU_HASH)` for files with only a GNU hash table; `(64bit)` marks
   64-bit ELF classes (except Alpha), nothing marks 32-bit ones.
 
-ELF files are read through pyelftools; nothing from the build or the host is run, and the host's
+Debian's symbol imports are read through pyelftools; RPM's facts come from the scan (LIEF, with
+pyelftools as the tests' oracle). Nothing from the build or the host is run, and the host's
 libraries are only opened to read their SONAME.
 """
 
@@ -218,7 +219,8 @@ def rpm_file_requires(imports: ElfImports, mode: int) -> list[str]:
 
 
 def rpm_requires(plan: Plan) -> dict[str, tuple[str, ...]]:
-    """package -> the sorted `Requires` rpm's generator would give its ELF files."""
+    """package -> the sorted `Requires` rpm's generator would give its ELF files, from the
+    facts the scan read (reading every ELF file again here was most of a tree split's time)."""
     by_path = plan.inventory.by_path()
     out: dict[str, tuple[str, ...]] = {}
     for p in plan.packages:
@@ -226,9 +228,18 @@ def rpm_requires(plan: Plan) -> dict[str, tuple[str, ...]]:
         for path in p.files:
             e = by_path[path]
             if e.kind == "file" and e.elf is not None:
-                reqs.update(
-                    rpm_file_requires(read_imports(plan.inventory.source(path), symbols=False), e.mode)
+                imports = ElfImports(
+                    elf_class=e.elf.elf_class,
+                    machine=e.elf.machine,
+                    elf_type=e.elf.elf_type,
+                    interp=e.elf.interp,
+                    needed=e.elf.needed,
+                    symbols=(),
+                    version_needs=e.elf.version_needs,
+                    gnu_hash=e.elf.gnu_hash,
+                    sysv_hash=e.elf.sysv_hash,
                 )
+                reqs.update(rpm_file_requires(imports, e.mode))
         out[p.name] = tuple(sorted(reqs))
     return out
 

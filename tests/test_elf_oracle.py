@@ -112,6 +112,10 @@ def test_read_elf_agrees_with_pyelftools_on_the_demo(demo_build: Path) -> None:
     assert gtk.stamps_exported == (held,)
     assert gtk.defined_symbols > 0
     assert gtk.undefined_symbols
+    # What rpm's generator reads, from the scan (the tree split no longer opens the file again).
+    with (demo_build / "usr/bin/demo").open("rb") as f:
+        program = read_elf(f)
+    assert program.gnu_hash and any(lib == "libc.so.6" for lib, _ in program.version_needs)
 
 
 @pytest.mark.qemu
