@@ -30,6 +30,7 @@ import io
 import json
 import os
 import posixpath
+import re
 import stat
 import zipfile
 from collections import Counter
@@ -44,6 +45,7 @@ from installer.exceptions import InstallerError
 from installer.records import Hash, RecordEntry, parse_record_file
 from installer.sources import WheelFile
 from installer.utils import Scheme, construct_record_file, fix_shebang
+from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, NormalizedName, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
@@ -117,6 +119,20 @@ def read_wheel(path: Path) -> WheelInfo:
     return WheelInfo(path, name, version, requires, extras)
 
 
+# A marker of the form the meta wheel gives each extra's requirement, as packaging spells it.
+_EXTRA_ONLY = re.compile(r'extra == "([^"\\]+)"')
+
+
+def _marker_holds(marker: Marker, extras: Sequence[str]) -> bool:
+    """Whether the marker holds with any of these (normalized) extras: `extra == "name"`
+    (the meta wheel's hundreds of them) compared by name, as packaging compares extras;
+    anything else evaluated by packaging."""
+    plain = _EXTRA_ONLY.fullmatch(str(marker))
+    if plain is not None:
+        return canonicalize_name(plain[1]) in extras
+    return any(marker.evaluate({"extra": e}) for e in extras)
+
+
 @dataclass(frozen=True)
 class DistDir:
     """The wheels of one split: one per distribution name."""
@@ -157,9 +173,9 @@ class DistDir:
             if info.name in chosen and not extras:
                 continue
             chosen[info.name] = info
-            envs = [{"extra": e} for e in sorted(extras)] or [{"extra": ""}]
+            asked = sorted(extras) or [""]
             for req in info.requires:
-                if req.marker is not None and not any(req.marker.evaluate(env) for env in envs):
+                if req.marker is not None and not _marker_holds(req.marker, asked):
                     continue
                 dep = self.wheels.get(canonicalize_name(req.name))
                 if dep is None:
@@ -197,7 +213,7 @@ class DistDir:
                 )
             roots.append((meta, frozenset(extras)))
             for req in meta.requires:
-                if req.marker is not None and any(req.marker.evaluate({"extra": e}) for e in extras):
+                if req.marker is not None and _marker_holds(req.marker, sorted(extras)):
                     asked.add(canonicalize_name(req.name))
         return roots, asked
 

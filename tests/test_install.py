@@ -522,3 +522,66 @@ def test_injected_fault_is_a_qpack_error(
     with pytest.raises(InjectedFault, match="failing after step 2"):
         do_install(demo_dist, tmp_path / "p", "ui-curses")
     assert not (tmp_path / "p").exists()
+
+
+# --------------------------------------------------------------------------- what an install reads
+
+
+def test_an_install_does_not_import_lief(demo_dist: Path, tmp_path: Path) -> None:
+    """The stamps and the post-install check are read with pyelftools: LIEF's import alone
+    takes longer than a whole install of a few modules."""
+    prefix = tmp_path / "p"
+    args = ["install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-gtk", "--json"]
+    r = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "qpack", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    imported = {
+        line.split("|")[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")
+    }
+    assert "elftools" in imported  # the timing is there to read
+    assert not {m for m in imported if m == "lief" or m.startswith("lief.")}
+    assert {c["module"]: c["loads"] for c in json.loads(r.stdout)["check"]} == {
+        "ui-gtk": True,
+        "ui-opengl": True,
+    }
+
+
+def test_the_post_install_check_judges_as_qpack_check(demo_dist: Path, tmp_path: Path) -> None:
+    """`check_modules` (what an install runs) gives `check`'s verdicts for the modules it is
+    asked about and those they need, here with a module that is unreadable and a dependency
+    that is not installed."""
+    from qpack.check import ModuleVerdict, check, check_modules
+
+    prefix = tmp_path / "p"
+    do_install(demo_dist, prefix, "ui-gtk", "ui-curses", "block")
+    gtk = prefix / "lib/demo/ui/gtk.so"
+    os.chmod(gtk, 0o644)
+    gtk.write_bytes(b"\x7fELF" + bytes(40))  # a truncated ELF file
+    (prefix / "lib/demo/ui/opengl.so").unlink()  # ui-gtk's dependency
+    full = {v.module: v for v in check(prefix, LOADER).modules}
+
+    def same(v: ModuleVerdict) -> object:  # why a file is unreadable is said by each ELF reader
+        problems = [(p.kind, "" if p.kind == "unreadable" else p.detail) for p in v.problems]
+        return (v.module, v.file, v.loads, problems, v.copies, v.executables)
+
+    for asked in (["ui-gtk"], ["ui-curses", "block-nfs"], ["block-curl", "ui-gtk", "ui-opengl"]):
+        some = check_modules(prefix, LOADER, asked)
+        assert {v.module for v in some.modules if v.file is not None} >= set(asked) - {"ui-opengl"}
+        for v in some.modules:
+            assert same(v) == same(full[v.module]), v.module
+    assert not full["ui-gtk"].loads
+    assert {p.kind for p in full["ui-gtk"].problems} == {"unreadable", "dependency"}
+
+
+def test_install_check_all_checks_the_whole_prefix(
+    demo_dist: Path, with_curses: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["install", str(demo_dist), "-l", "demo", "--prefix", str(with_curses), "block-nfs", "--json"]
+    assert main([*args, "--check-all"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [c["module"] for c in report["check"]] == ["block-nfs"]  # the rows of what was installed
