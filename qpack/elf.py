@@ -136,9 +136,10 @@ def read_elf(stream: BinaryIO, stamp_glob: str | None = None, scan_strings: bool
 def _parser_config() -> lief.ELF.ParserConfig:
     """What `read_elf` needs LIEF to parse: headers, sections, the dynamic section, dynamic
     symbols, symbol versions (the version requirements come with them) and notes. Not the
-    relocations, `.symtab` or the bytes past the last segment: on the bench's 420 files that is 3-4 times less time (1.6-1.9 s -> 0.4-0.6 s
-    for the whole build, one thread) and 45 -> 18 MB of peak memory. Made for each file: one
-    kept until exit would make nanobind report it as leaked on stderr."""
+    relocations, `.symtab` or the bytes past the last segment: on the bench's 420 files that
+    is 3-4 times less time (1.6-1.9 s -> 0.4-0.6 s for the whole build, one thread) and
+    45 -> 18 MB of peak memory. Made for each file: one kept until exit would make nanobind
+    report it as leaked on stderr."""
     import lief
 
     config = lief.ELF.ParserConfig()
