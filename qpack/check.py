@@ -835,6 +835,7 @@ class _FactsCache:
 
     def __init__(self) -> None:
         self.files: dict[tuple[str, str, tuple[str, ...] | None], ElfFile] = {}
+        self.candidates: dict[tuple[str, str], ElfFile | None] = {}
 
     def read(self, root: Root, path: str, wanted: tuple[str, ...] = ()) -> ElfFile:
         """All the link facts, with which of the symbol names `wanted` the file defines."""
@@ -843,6 +844,16 @@ class _FactsCache:
     def library(self, root: Root, path: str) -> ElfFile:
         """What the library search needs (`_library_link_facts`): no symbol, no version node."""
         return self._read(root, path, None)
+
+    def candidate(self, root: Root, path: str) -> ElfFile | None:
+        """The library at `path` (symlinks resolved), None when no regular file is there;
+        looked up once for all executables."""
+        key = (str(root.root), path)
+        if key not in self.candidates:
+            real = root.resolve(path)
+            ok = real is not None and root.is_file(real)
+            self.candidates[key] = self.library(root, real) if ok and real is not None else None
+        return self.candidates[key]
 
     def _read(self, root: Root, path: str, wanted: tuple[str, ...] | None) -> ElfFile:
         key = (str(root.root), path, wanted)
@@ -900,11 +911,12 @@ class _CachedFinder(LibraryFinder):
 
     def _usable(self, path: str, root: Root | None = None) -> ElfFile | None:  # LibraryFinder._usable
         root = root or self.root
-        real = root.resolve(path)
-        if real is None or not root.is_file(real):
-            return None
-        found = self.facts_cache.library(root, real)
-        if found.facts is None or (found.facts.machine, found.facts.elf_class) != self.machine:
+        found = self.facts_cache.candidate(root, path)
+        if (
+            found is None
+            or found.facts is None
+            or (found.facts.machine, found.facts.elf_class) != self.machine
+        ):
             return None
         if root is not self.root:
             found = ElfFile(found.path, found.facts, None, system=True)
