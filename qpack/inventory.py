@@ -22,6 +22,7 @@ from typing import Any, Literal
 from qpack.elf import ELF_MAGIC, ElfInfo, ElfReadError, read_elf
 from qpack.errors import BuildError
 from qpack.globs import compile_glob
+from qpack.scan_cache import ScanCache
 
 EntryKind = Literal["file", "symlink", "dir"]
 CHUNK = 1 << 20
@@ -214,23 +215,9 @@ def _check_name(root: Path, rel: str) -> None:
         ) from None
 
 
-def scan(
-    root: Path | str,
-    prefix: str = "/usr",
-    *,
-    stamp_glob: str | None = None,
-    executables: Iterable[str] = (),
-    progress: Progress | None = None,
-    jobs: int | None = None,
-) -> Inventory:
-    """Inventory of a staged install tree. `executables` are build-root-relative globs of the
-    files whose read-only data is searched for the stamp name they hold."""
-    root = Path(root)
-    if not root.exists():
-        raise BuildError(f"{root}: build directory does not exist")
-    if not root.is_dir():
-        raise BuildError(f"{root}: not a directory (give the staged install tree, e.g. DESTDIR)")
-    exe_res = [compile_glob(g) for g in executables]
+def _walk(root: Path) -> tuple[list[Entry], list[Entry], list[tuple[str, os.stat_result]], list[str]]:
+    """(directories, symlinks, regular files with their stat, warnings) of the tree at `root`,
+    in sorted order; symlinks are recorded, never followed."""
     dirs: list[Entry] = []
     links: list[Entry] = []
     regular: list[tuple[str, os.stat_result]] = []
@@ -271,6 +258,30 @@ def scan(
         # os.walk lists symlinks to directories among dirnames; never descend into them.
         dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
 
+    return dirs, links, regular, warnings
+
+
+def scan(
+    root: Path | str,
+    prefix: str = "/usr",
+    *,
+    stamp_glob: str | None = None,
+    executables: Iterable[str] = (),
+    progress: Progress | None = None,
+    jobs: int | None = None,
+    cache: bool = True,
+) -> Inventory:
+    """Inventory of a staged install tree. `executables` are build-root-relative globs of the
+    files whose read-only data is searched for the stamp name they hold. With `cache`, what an
+    earlier scan read of an unchanged file is taken from qpack.scan_cache (which the
+    environment may turn off)."""
+    root = Path(root)
+    if not root.exists():
+        raise BuildError(f"{root}: build directory does not exist")
+    if not root.is_dir():
+        raise BuildError(f"{root}: not a directory (give the staged install tree, e.g. DESTDIR)")
+    exe_res = [compile_glob(g) for g in executables]
+    dirs, links, regular, warnings = _walk(root)
     if not regular and not links and not dirs:
         raise BuildError(f"{root}: build directory is empty")
 
@@ -280,12 +291,25 @@ def scan(
         if progress is not None:
             progress(n, total)
 
+    known = ScanCache.open(root) if cache else None
+
     def one(item: tuple[str, os.stat_result]) -> Entry:
         rel, st = item
         scan_strings = any(r.match(rel) for r in exe_res)
-        return _describe(root, rel, st, stamp_glob, scan_strings, advance if progress else None)
+        facts = known.get(rel, st, stamp_glob, scan_strings) if known is not None else None
+        if facts is not None:
+            advance(st.st_size)
+            return Entry(
+                rel, "file", stat.S_IMODE(st.st_mode), st.st_size, facts[0], None, facts[1], facts[2]
+            )
+        e = _describe(root, rel, st, stamp_glob, scan_strings, advance if progress else None)
+        if known is not None and e.sha256 is not None:
+            known.put(rel, st, stamp_glob, scan_strings, (e.sha256, e.elf, e.elf_error))
+        return e
 
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         files = list(pool.map(one, regular))
+    if known is not None:
+        known.save()
     entries = sorted([*dirs, *links, *files], key=lambda e: e.path)
     return Inventory(root, prefix, tuple(entries), tuple(warnings))

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import venv
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,10 @@ from pathlib import Path
 import pytest
 
 from qpack.demo.build import build_demo
+
+# The scan cache (qpack.scan_cache) of this test session: on, as users have it, so every test
+# that scans a build twice goes through it, but never the user's own ~/.cache/qpack.
+os.environ.setdefault("QPACK_CACHE_DIR", tempfile.mkdtemp(prefix="qpack-scan-cache-"))
 
 QEMU_PACKAGES = (
     "qemu-system-x86",
