@@ -34,6 +34,7 @@ from elftools.elf.sections import SymbolTableSection
 from qpack.elf import ElfReadError, LinkFacts, read_link_facts
 from qpack.errors import QpackError
 from qpack.ldpaths import ElfFile, LibraryFinder, Root
+from qpack.plan import requirement_closure
 
 BundleMode = Literal["policy", "all"]
 BUNDLE_MODES: tuple[BundleMode, ...] = ("policy", "all")
@@ -321,16 +322,7 @@ def homes(
     or requires (transitively), a user itself if there is one, else the one with the most
     requirements (the closest to the users), then the first in `order`."""
 
-    def reach(name: str) -> set[str]:
-        seen, todo = {name}, [name]
-        while todo:
-            for r in requires.get(todo.pop(), ()):
-                if r not in seen:
-                    seen.add(r)
-                    todo.append(r)
-        return seen
-
-    reaches = {p: reach(p) for p in order}
+    reaches = {p: requirement_closure(requires, p) for p in order}
     rank = {p: i for i, p in enumerate(order)}
     users: dict[str, set[str]] = {}
     for pkg, sonames in closure.items():

@@ -16,7 +16,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import Counter, defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -657,6 +657,18 @@ def build_packages(
     return packages, problems
 
 
+def requirement_closure(requires: Mapping[str, Iterable[str]], name: str) -> set[str]:
+    """`name` and every package it requires, directly or not (a requirement cycle ends where it
+    comes back)."""
+    seen, todo = {name}, [name]
+    while todo:
+        for r in requires.get(todo.pop(), ()):
+            if r not in seen:
+                seen.add(r)
+                todo.append(r)
+    return seen
+
+
 def library_requirements(
     packages: list[Package], inventory: Inventory, claims: _Claims
 ) -> tuple[list[Package], list[LibraryRequirement], list[str]]:
@@ -670,15 +682,6 @@ def library_requirements(
     owner = {cl.path: cl.package for cl in claims.claims}
     by_path = inventory.by_path()
     requires = {p.name: list(p.requires) for p in packages}
-
-    def closure(name: str) -> set[str]:
-        seen, todo = {name}, [name]
-        while todo:
-            for r in requires.get(todo.pop(), ()):
-                if r not in seen:
-                    seen.add(r)
-                    todo.append(r)
-        return seen
 
     added: list[LibraryRequirement] = []
     problems: list[str] = []
@@ -700,9 +703,9 @@ def library_requirements(
                     continue
                 q = owner[provider]
                 assert q is not None
-                if q in closure(p.name):
+                if q in requirement_closure(requires, p.name):
                     continue
-                if p.name in closure(q):
+                if p.name in requirement_closure(requires, q):
                     problems.append(
                         f"{path} (package {p.name!r}) links {soname} from package {q!r}, which requires "
                         f"{p.name!r}: requiring it would make a cycle (put {provider} in {p.name!r} "
@@ -882,15 +885,6 @@ def with_dirs(
                 d = posixpath.dirname(d)
     requires = {p.name: set(p.requires) for p in packages}
 
-    def closure(name: str) -> set[str]:
-        seen, todo = {name}, [name]
-        while todo:
-            for r in requires.get(todo.pop(), ()):
-                if r not in seen:
-                    seen.add(r)
-                    todo.append(r)
-        return seen
-
     order = {p.name: i for i, p in enumerate(packages)}
     dirs_of: dict[str, list[str]] = defaultdict(list)
     for d, owners in owner_of.items():
@@ -899,7 +893,7 @@ def with_dirs(
         if len(owners) == 1:
             dirs_of[next(iter(owners))].append(d)
             continue
-        closures = {o: closure(o) for o in owners}
+        closures = {o: requirement_closure(requires, o) for o in owners}
         uncovered = set(owners)
         while uncovered:
             # Greedy cover: the package most of the uncovered ones are or require; then one
