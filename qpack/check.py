@@ -38,19 +38,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal, cast
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.dynamic import Dynamic, _DynamicStringTable
-from elftools.elf.elffile import ELFFile
-
 from qpack.elf import (
-    _STAMP_SECTIONS,
     ELF_MAGIC,
     ElfReadError,
     LinkFacts,
-    _scan_section,
     held_stamps,
+    held_stamps_pyelftools,
+    read_dynamic_facts,
     read_link_facts,
-    stamp_regex,
 )
 from qpack.errors import QpackError
 from qpack.globs import compile_glob, expand_prefix
@@ -823,11 +818,17 @@ def _verdicts(exe: _Exe, dirs: list[str], ctx: _Context, judge: _Judge) -> list[
 #
 # What `qpack install` runs after installing: the verdicts of the modules just installed (and of
 # the modules they need), judged as `check` judges them, reading only the files those verdicts
-# depend on, each file once for all executables, through pyelftools (`read_link_facts`, the
-# symbol hash table for the stamp names): a few files, where importing LIEF alone would take
-# longer than reading them all. The executables' own libraries are read only when a verdict
-# depends on them: a module library not found from the module itself, or a private version node
-# the executable does not define itself. `check` stays the whole-prefix check.
+# depend on, each file once for all executables, through pyelftools (`read_dynamic_facts`, and
+# `read_link_facts` with the symbol hash table where a stamp or version node is compared): a few
+# files, where importing LIEF alone would take longer than reading them all. The executables' own
+# libraries are read only when a verdict depends on them: a module library not found from the
+# module itself, or a private version node the executable does not define itself.
+#
+# A library the dynamic linker finds among the system libraries (ld.so.cache, the default
+# directories) outside the prefix is the system package manager's: it is confirmed by path (a
+# regular file there), not read, and its own libraries are not followed. Libraries inside the
+# prefix (which the install may have just written) are read and followed. `check` stays the
+# whole-prefix check, reading every library.
 
 
 class _FactsCache:
@@ -836,13 +837,15 @@ class _FactsCache:
     def __init__(self) -> None:
         self.files: dict[tuple[str, str, tuple[str, ...] | None], ElfFile] = {}
         self.candidates: dict[tuple[str, str], ElfFile | None] = {}
+        self.system: dict[tuple[str, str], str | None] = {}
+        self.unread: set[str] = set()  # the system libraries confirmed by path only
 
     def read(self, root: Root, path: str, wanted: tuple[str, ...] = ()) -> ElfFile:
         """All the link facts, with which of the symbol names `wanted` the file defines."""
         return self._read(root, path, wanted)
 
     def library(self, root: Root, path: str) -> ElfFile:
-        """What the library search needs (`_library_link_facts`): no symbol, no version node."""
+        """What the library search needs (`elf.read_dynamic_facts`): no symbol, no version node."""
         return self._read(root, path, None)
 
     def candidate(self, root: Root, path: str) -> ElfFile | None:
@@ -855,6 +858,14 @@ class _FactsCache:
             self.candidates[key] = self.library(root, real) if ok and real is not None else None
         return self.candidates[key]
 
+    def system_path(self, root: Root, path: str) -> str | None:
+        """The resolved path of the regular file at `path`, None when there is none; not read."""
+        key = (str(root.root), path)
+        if key not in self.system:
+            real = root.resolve(path)
+            self.system[key] = real if real is not None and root.is_file(real) else None
+        return self.system[key]
+
     def _read(self, root: Root, path: str, wanted: tuple[str, ...] | None) -> ElfFile:
         key = (str(root.root), path, wanted)
         found = self.files.get(key)
@@ -864,13 +875,14 @@ class _FactsCache:
 
 
 def _read_elf_file_light(root: Root, path: str, wanted: tuple[str, ...] | None) -> ElfFile:
-    """As `ldpaths.read_elf_file`, with pyelftools (`_library_link_facts` when `wanted` is None)."""
+    """As `ldpaths.read_elf_file`, with pyelftools (`elf.read_dynamic_facts` when `wanted` is
+    None)."""
     try:
         with open(root.host(path), "rb") as f:
             if f.read(4) != ELF_MAGIC:
                 return ElfFile(path, None, "not an ELF file")
             stream = cast(BinaryIO, f)
-            facts = _library_link_facts(stream) if wanted is None else read_link_facts(stream, wanted)
+            facts = read_dynamic_facts(stream) if wanted is None else read_link_facts(stream, wanted)
             return ElfFile(path, facts)
     except PermissionError:
         return ElfFile(path, None, "cannot read it: permission denied")
@@ -882,35 +894,31 @@ def _read_elf_file_light(root: Root, path: str, wanted: tuple[str, ...] | None) 
         return ElfFile(path, None, f"cannot read it: {e.strerror or errno.errorcode.get(e.errno or 0, e)}")
 
 
-def held_stamps_light(stream: BinaryIO, stamp_glob: str) -> tuple[str, ...]:
-    """`elf.held_stamps` through pyelftools: the stamp names found in the read-only data
-    sections, read from their section headers without walking any symbol table."""
-    regex = stamp_regex(stamp_glob)
-    held: set[str] = set()
-    try:
-        elf = ELFFile(stream)
-        for name in _STAMP_SECTIONS:
-            sec = elf.get_section_by_name(name)
-            if sec is not None and sec["sh_type"] == "SHT_PROGBITS":
-                held |= _scan_section(stream, sec["sh_offset"], sec["sh_size"], regex)
-    except (ELFError, ValueError, KeyError, IndexError, AssertionError) as e:
-        raise ElfReadError(f"truncated or corrupt ELF file ({e})") from None
-    except Exception as e:  # pyelftools raises construct's errors on short reads
-        if type(e).__module__.startswith(("construct", "elftools")):
-            raise ElfReadError(f"truncated or corrupt ELF file ({type(e).__name__})") from None
-        raise
-    return tuple(sorted(held))
+def _inside(path: str, prefix: str) -> bool:
+    return prefix in ("/", path) or path.startswith(prefix + "/")
 
 
 class _CachedFinder(LibraryFinder):
-    """A LibraryFinder reading each candidate through the run's `_FactsCache`."""
+    """A LibraryFinder reading each candidate through the run's `_FactsCache`; a library found
+    among the system libraries outside `prefix` is confirmed by path only."""
 
-    def __init__(self, root: Root, env: Mapping[str, str], exe: ElfFile, system: Root, cache: _FactsCache):
-        super().__init__(root, env, exe, system)
+    def __init__(
+        self, root: Root, env: Mapping[str, str], exe: ElfFile, system: Root, cache: _FactsCache, prefix: str
+    ):
+        # The system tree as an object of its own even when it is the root: LibraryFinder.find
+        # passes it for the ld.so.cache and default-directory lookups, which tells them apart.
+        super().__init__(root, env, exe, Root(system.root) if system is root else system)
         self.facts_cache = cache
+        self.prefix = prefix
 
     def _usable(self, path: str, root: Root | None = None) -> ElfFile | None:  # LibraryFinder._usable
         root = root or self.root
+        if root is self.system:
+            real = self.facts_cache.system_path(root, path)
+            if real is None:
+                return None
+            if not _inside(real, self.prefix):
+                return self._unread(real)
         found = self.facts_cache.candidate(root, path)
         if (
             found is None
@@ -921,6 +929,21 @@ class _CachedFinder(LibraryFinder):
         if root is not self.root:
             found = ElfFile(found.path, found.facts, None, system=True)
         return found
+
+    def _unread(self, real: str) -> ElfFile:
+        """A system library taken as found, of the executable's machine, needing nothing."""
+        self.facts_cache.unread.add(real)
+        facts = LinkFacts(
+            machine=self.machine[0],
+            elf_class=self.machine[1],
+            elf_type="ET_DYN",
+            soname=None,
+            needed=(),
+            rpath=(),
+            runpath=(),
+            defines=frozenset(),
+        )
+        return ElfFile(real, facts, None, system=True)
 
 
 class _LazyJudge(_Judge):
@@ -942,20 +965,31 @@ class _LazyJudge(_Judge):
             self._libs = self.finder.closure(self.exe.elf, set())[0]
         return self._libs
 
+    def exe_versions(self) -> frozenset[str]:
+        """The version nodes the executable defines (it was read for the search only)."""
+        whole = self.cache.read(self.ctx.root, self.exe.real)
+        return whole.facts.version_defs if whole.facts is not None else frozenset()
+
     def defined_versions(self) -> set[str]:
         if self._versions is None:
-            self._versions = set()
-            for obj in [self.exe.elf, *_loaded_objects(self.exe.elf, self.finder).values()]:
+            self._versions = set(self.exe_versions())
+            for obj in _loaded_objects(self.exe.elf, self.finder).values():
+                if obj.path in self.cache.unread:
+                    continue  # a system library: it defines none of the build's private nodes
                 # The libraries were read for the search only: read their version nodes now.
                 tree = self.finder.system if obj.system else self.finder.root
-                whole = obj if obj is self.exe.elf else self.cache.read(tree, obj.path)
+                whole = self.cache.read(tree, obj.path)
                 if whole.facts is not None:
                     self._versions |= whole.facts.version_defs
         return self._versions
 
     def _judge(self, path: str, real: str) -> _FileVerdict:  # as _Judge._judge
         wanted = self.exe.stamps
-        elf = self.cache.read(self.ctx.root, real, wanted)
+        version = self.ctx.loader.stamp_version
+        if wanted or version is not None:
+            elf = self.cache.read(self.ctx.root, real, wanted)
+        else:  # nothing to look up in its symbols or version nodes
+            elf = self.cache.library(self.ctx.root, real)
         if elf.facts is None:
             return _FileVerdict((Problem("unreadable", f"{path}: {elf.error}"),))
         exe = self.exe.elf.facts
@@ -980,11 +1014,10 @@ class _LazyJudge(_Judge):
                     "a module from another build",
                 )
             )
-        version = self.ctx.loader.stamp_version
         if version is not None:
             private = sorted(v for v in facts.version_needs if fnmatch.fnmatchcase(v, version))
             # The executable's own nodes first: its libraries are read only when it lacks one.
-            if any(v not in exe.version_defs for v in private):
+            if any(v not in self.exe_versions() for v in private):
                 missing_nodes = [v for v in private if v not in self.defined_versions()]
                 if missing_nodes:
                     problems.append(
@@ -1011,7 +1044,7 @@ def _light_stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
         return ()
     try:
         with open(ctx.root.host(real), "rb") as f:
-            stamps = held_stamps_light(cast(BinaryIO, f), glob)
+            stamps = held_stamps_pyelftools(cast(BinaryIO, f), glob)
     except (OSError, ElfReadError):
         stamps = ()
     if not stamps:
@@ -1024,7 +1057,7 @@ def _light_program(path: str, ctx: _Context, cache: _FactsCache) -> tuple[str, E
     real = ctx.root.resolve(path)
     if real is None or not ctx.root.is_file(real):
         return None
-    elf = cache.read(ctx.root, real)
+    elf = cache.library(ctx.root, real)
     if elf.facts is None:
         ctx.notes.append(f"{path}: not used as a loader: {elf.error}")
         return None
@@ -1060,7 +1093,8 @@ def _light_executables(
             continue
         if found[1].facts is None or found[1].facts.elf_type not in ("ET_DYN", "ET_EXEC"):
             continue
-        loaded = _loaded_objects(found[1], _CachedFinder(ctx.root, ctx.env, found[1], system, cache))
+        finder = _CachedFinder(ctx.root, ctx.env, found[1], system, cache, prefix)
+        loaded = _loaded_objects(found[1], finder)
         lib = next((p for p in loaded if p in libraries), None)
         if lib is not None:
             named.add(found[0])
@@ -1172,7 +1206,7 @@ def check_modules(
     rows: dict[tuple[str, str | None, tuple[Problem, ...], tuple[str, ...], bool], list[str]] = {}
     locations: dict[str, tuple[str, ...]] = {}
     for exe in exes:
-        finder = _CachedFinder(rt, ctx.env, exe.elf, system, cache)
+        finder = _CachedFinder(rt, ctx.env, exe.elf, system, cache, pre)
         dirs = search_dirs(exe, finder, ctx)
         locations[exe.path] = tuple(dirs)
         for verdict in _some_verdicts(exe, dirs, ctx, _LazyJudge(exe, ctx, finder, cache), modules):
@@ -1195,68 +1229,4 @@ def check_modules(
         modules=tuple(verdicts),
         locations=locations,
         warnings=tuple(dict.fromkeys(ctx.notes)),
-    )
-
-
-def _library_link_facts(stream: BinaryIO) -> LinkFacts:
-    """What the library search reads of a library, through pyelftools: class, machine and the
-    dynamic segment's names (no symbol, no version node). The dynamic tags are read from the
-    program headers alone, as ld.so reads them, without parsing the section headers, which is
-    most of the time `read_link_facts` spends; a file without a dynamic segment is read whole.
-    A file whose loadable segments run past its end is refused, as `read_link_facts_path`
-    refuses it."""
-    try:
-        return _read_library_link_facts(stream)
-    except ElfReadError:
-        raise
-    except (ELFError, ValueError, KeyError, IndexError, AssertionError, OSError) as e:
-        raise ElfReadError(f"truncated or corrupt ELF file ({e})") from None
-    except Exception as e:  # pyelftools raises construct's errors on short reads
-        if type(e).__module__.startswith(("construct", "elftools")):
-            raise ElfReadError(f"truncated or corrupt ELF file ({type(e).__name__})") from None
-        raise
-
-
-def _read_library_link_facts(stream: BinaryIO) -> LinkFacts:
-    elf = ELFFile(stream)
-    headers = [elf._get_segment_header(i) for i in range(elf.num_segments())]
-    dynamic = next((h for h in headers if h["p_type"] == "PT_DYNAMIC"), None)
-    if dynamic is None:
-        return read_link_facts(stream)
-    if any(
-        h["p_type"] in ("PT_LOAD", "PT_DYNAMIC") and h["p_offset"] + h["p_filesz"] > elf.stream_len
-        for h in headers
-    ):
-        raise ElfReadError("truncated or corrupt ELF file (a segment runs past the end of the file)")
-
-    def offset(address: int) -> int | None:
-        for h in headers:
-            if h["p_type"] == "PT_LOAD" and h["p_vaddr"] <= address < h["p_vaddr"] + h["p_filesz"]:
-                return int(address - h["p_vaddr"] + h["p_offset"])
-        return None
-
-    raw = Dynamic(stream, elf, None, dynamic["p_offset"], dynamic["p_filesz"] == 0)
-    strtab = next((offset(int(t["d_ptr"])) for t in raw._iter_tags("DT_STRTAB")), None)
-    table = _DynamicStringTable(stream, strtab) if strtab is not None else None
-    tags = Dynamic(stream, elf, table, dynamic["p_offset"], dynamic["p_filesz"] == 0)
-    soname: str | None = None
-    needed: list[str] = []
-    paths: dict[str, list[str]] = {"DT_RPATH": [], "DT_RUNPATH": []}
-    for tag in tags.iter_tags():
-        kind = tag.entry.d_tag
-        if kind == "DT_SONAME":
-            soname = getattr(tag, "soname", None)
-        elif kind == "DT_NEEDED":
-            needed.append(str(getattr(tag, "needed", "")))
-        elif kind in paths:
-            paths[kind].extend(p for p in str(getattr(tag, kind[3:].lower())).split(":") if p)
-    return LinkFacts(
-        machine=str(elf["e_machine"]),
-        elf_class=elf.elfclass,
-        elf_type=str(elf["e_type"]),
-        soname=soname,
-        needed=tuple(needed),
-        rpath=tuple(paths["DT_RPATH"]),
-        runpath=tuple(paths["DT_RUNPATH"]),
-        defines=frozenset(),
     )

@@ -6,7 +6,9 @@ the file.
   most of a scan's time); `read_elf_pyelftools` reads the same facts through pyelftools and is
   the oracle the tests hold it to, file for file. ELF is never parsed by hand here.
 - `read_link_facts` (pyelftools) and `read_link_facts_path` (LIEF): what the dynamic linker and
-  a module loader look at, for `check` and the wheel writer.
+  a module loader look at, for `check` and the wheel writer; `read_dynamic_facts` (pyelftools)
+  the part of them the library search needs, from the dynamic segment alone.
+- `held_stamps` (LIEF) and `held_stamps_pyelftools`: the stamp names an executable holds.
 
 An executable's build-stamp name is found by searching its read-only data sections in chunks,
 never the whole file at once.
@@ -591,3 +593,68 @@ def read_link_facts_path(path: str | Path, wanted: tuple[str, ...] = ()) -> Link
 def held_stamps(stream: BinaryIO, stamp_glob: str) -> tuple[str, ...]:
     """The stamp names an executable holds in its read-only data (it does not export them)."""
     return read_elf(stream, stamp_glob, scan_strings=True).stamps_held
+
+
+def held_stamps_pyelftools(stream: BinaryIO, stamp_glob: str) -> tuple[str, ...]:
+    """`held_stamps` through pyelftools, without importing LIEF (what `qpack install` reads an
+    executable with): the stamp names found in the read-only data sections, located by their
+    section headers (`ELFFile.get_section_by_name`), no symbol table walked. Raises
+    ElfReadError for a truncated or corrupt file."""
+    regex = stamp_regex(stamp_glob)
+    held: set[str] = set()
+    try:
+        elf = ELFFile(stream)
+        for name in _STAMP_SECTIONS:
+            sec = elf.get_section_by_name(name)
+            if sec is not None and sec["sh_type"] == "SHT_PROGBITS":
+                held |= _scan_section(stream, sec["sh_offset"], sec["sh_size"], regex)
+    except (ELFError, ValueError, KeyError, IndexError, AssertionError, OSError) as e:
+        raise ElfReadError(f"truncated or corrupt ELF file ({e})") from None
+    except Exception as e:  # pyelftools raises construct's errors on short reads
+        if type(e).__module__.startswith(("construct", "elftools")):
+            raise ElfReadError(f"truncated or corrupt ELF file ({type(e).__name__})") from None
+        raise
+    return tuple(sorted(held))
+
+
+def read_dynamic_facts(stream: BinaryIO) -> LinkFacts:
+    """The `LinkFacts` the library search needs, through pyelftools: class, machine, type, and
+    SONAME, NEEDED, DT_RPATH and DT_RUNPATH from the dynamic segment (`ELFFile.iter_segments`,
+    `DynamicSegment.iter_tags`), as ld.so reads them; no symbol is looked up (`defines` is
+    empty) and no version node read. A file without a dynamic segment is read as
+    `read_link_facts` reads it. A file whose loadable or dynamic segments run past its end is
+    refused (ElfReadError), as the dynamic linker and `read_link_facts_path` refuse it."""
+    try:
+        return _read_dynamic_facts(stream)
+    except ElfReadError:
+        raise
+    except (ELFError, ValueError, KeyError, IndexError, AssertionError, OSError) as e:
+        raise ElfReadError(f"truncated or corrupt ELF file ({e})") from None
+    except Exception as e:  # pyelftools raises construct's errors on short reads
+        if type(e).__module__.startswith(("construct", "elftools")):
+            raise ElfReadError(f"truncated or corrupt ELF file ({type(e).__name__})") from None
+        raise
+
+
+def _read_dynamic_facts(stream: BinaryIO) -> LinkFacts:
+    elf = ELFFile(stream)
+    segments = list(elf.iter_segments())
+    if any(
+        seg["p_type"] in ("PT_LOAD", "PT_DYNAMIC") and seg["p_offset"] + seg["p_filesz"] > elf.stream_len
+        for seg in segments
+    ):
+        raise ElfReadError("truncated or corrupt ELF file (a segment runs past the end of the file)")
+    dynamic = next((seg for seg in segments if isinstance(seg, DynamicSegment)), None)
+    if dynamic is None:
+        return _read_link_facts(stream, ())
+    soname, needed, rpath, runpath, _ = _segment_tags(dynamic)
+    return LinkFacts(
+        machine=str(elf["e_machine"]),
+        elf_class=elf.elfclass,
+        elf_type=str(elf["e_type"]),
+        soname=soname,
+        needed=tuple(needed),
+        rpath=tuple(rpath),
+        runpath=tuple(runpath),
+        defines=frozenset(),
+    )

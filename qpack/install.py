@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 import installer
 from installer.destinations import WheelDestination
@@ -50,8 +50,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, NormalizedName, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
-from qpack.check import CheckReport, ModuleVerdict, held_stamps_light
-from qpack.elf import ElfReadError, read_elf_pyelftools, read_link_facts
+from qpack.elf import ElfReadError, held_stamps_pyelftools, read_elf_pyelftools, read_link_facts
 from qpack.errors import QpackError
 from qpack.installed import (
     QPACK_FILE,
@@ -66,6 +65,9 @@ from qpack.installed import (
 )
 from qpack.loader import Loader
 from qpack.transaction import DirPlanner, StepHook, Transaction, TxPlan, locked
+
+if TYPE_CHECKING:  # the check is imported after the install, when it runs
+    from qpack.check import CheckReport, ModuleVerdict
 
 __all__ = [
     "SCHEMES",
@@ -565,7 +567,7 @@ def _held(jobs: Sequence[_Job], host: Path, loader: Loader, glob: str) -> dict[s
         for exe in j.roles.executables:
             try:
                 data = _read_member(j.wheel.info.path, by_target[exe].name)
-                stamps = held_stamps_light(io.BytesIO(data), glob)
+                stamps = held_stamps_pyelftools(io.BytesIO(data), glob)
             except ElfReadError:
                 stamps = ()
             if stamps:
@@ -573,7 +575,7 @@ def _held(jobs: Sequence[_Job], host: Path, loader: Loader, glob: str) -> dict[s
     for exe in executables_on_disk(host, loader):
         try:
             with open(host / exe, "rb") as f:
-                stamps = held_stamps_light(cast(BinaryIO, f), glob)
+                stamps = held_stamps_pyelftools(cast(BinaryIO, f), glob)
         except (OSError, ElfReadError):
             continue
         if stamps:
