@@ -585,3 +585,28 @@ def test_install_runs_no_code_from_the_target(dist: tuple[Path, WheelReport], tm
     assert (target / "lib/demo/ui/curses.so").is_file()
     assert (target / "bin/demo").is_file()
     assert list((target / "lib/python3.11/site-packages").glob("demo_ui_curses-*.dist-info"))
+
+
+def test_only_the_wheels_asked_for_are_written_with_the_same_bytes(
+    demo_plan: Plan, dist: tuple[Path, WheelReport], tmp_path: Path
+) -> None:
+    """`packages=` (what the PEP 517 backend asks for): those wheels only, byte for byte the
+    ones of the whole split."""
+    whole, report = dist
+    chosen = [p.name for p in demo_plan.packages if p.kind == "module"][:2]
+    one = write_wheels(
+        demo_plan,
+        tmp_path / "some",
+        version=VERSION,
+        compression_level=1,
+        source_date_epoch=EPOCH,
+        packages=chosen,
+    )
+    assert sorted(w.package for w in one.written) == sorted(chosen)
+    assert len(list((tmp_path / "some").iterdir())) == 2
+    by_package = {w.package: w.path for w in report.written}
+    for w in one.written:
+        assert w.path.read_bytes() == by_package[w.package].read_bytes(), w.package
+    with pytest.raises(QpackError, match="no such package in the plan: nope"):
+        write_wheels(demo_plan, tmp_path / "none", version=VERSION, packages=["nope"])
+    assert not (tmp_path / "none").exists()

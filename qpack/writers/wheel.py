@@ -51,7 +51,7 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -691,8 +691,11 @@ def write_wheels(
     resolve_libs: Manager | None = None,
     bundle_libs: BundleMode | None = None,
     libs_root: Path | None = None,
+    packages: Collection[str] | None = None,
 ) -> WheelReport:
-    """One wheel per package of the plan (the meta wheel included) in `outdir`, atomically.
+    """One wheel per package of the plan (the meta wheel included) in `outdir`, atomically;
+    with `packages`, only the wheels of those packages (the PEP 517 backend builds one), each
+    the same bytes as in the whole split: everything is still decided for the whole plan.
 
     Parallel at the level of files, not wheels (QEMU's core wheel holds ~90% of the bytes):
     `jobs` worker threads (default: one per core) deflate the entries ahead (rewriting ELF
@@ -711,6 +714,11 @@ def write_wheels(
         plan, version, outside_prefix, resolve_libs=resolve_libs, bundle_libs=bundle_libs, libs_root=libs_root
     )
     report.outdir = outdir
+    if packages is not None:
+        unknown = sorted(set(packages) - {s.package for s in specs})
+        if unknown:
+            raise WheelError(f"no such package in the plan: {', '.join(unknown)}")
+        specs = [s for s in specs if s.package in packages]
     total = sum(s.payload_bytes for s in specs)
     lock = threading.Lock()
 
