@@ -5,12 +5,16 @@ terminal, tab-separated lines when piped, JSON with `--json`, warnings and progr
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # rich and the plan load when output is written, not when `qpack --version` starts
+    from rich.console import Console
+
     from qpack.plan import Plan
 
 
@@ -29,23 +33,46 @@ class Out:
         """`color`: auto (rich decides), never (no colour, bold or italics) or always (styled
         as on a terminal even when piped); `quiet`: no warnings, notes or progress; `verbose`:
         `info` lines too; `header`: piped tables start with a line of column names."""
-        from rich.console import Console
-
         style: dict[str, Any] = {}
         if color == "never":
             style = {"color_system": None, "no_color": True}
         elif color == "always":
             style = {"force_terminal": True}
-        self.stdout = Console(soft_wrap=True, highlight=False, **style)
-        self.stderr = Console(stderr=True, soft_wrap=True, highlight=False, **style)
+        self._style = style
         self.quiet = quiet
         self.verbose = verbose and not quiet
         self.show_progress = progress and not quiet
         self.header = header
 
+    # rich's consoles are made when first used: importing rich is most of the start-up of a
+    # command whose output is piped (qpack install in a script prints no table through rich).
+    @functools.cached_property
+    def stdout(self) -> Console:
+        from rich.console import Console
+
+        return Console(soft_wrap=True, highlight=False, **self._style)
+
+    @functools.cached_property
+    def stderr(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, soft_wrap=True, highlight=False, **self._style)
+
+    def _terminal(self, stream: TextIO, console: Callable[[], Console]) -> bool:
+        """rich's `Console.is_terminal`, without importing rich when the answer is plainly no:
+        not forced by --color or the variables rich reads, and the stream is no tty."""
+        if "force_terminal" in self._style or "TTY_COMPATIBLE" in os.environ or "FORCE_COLOR" in os.environ:
+            return console().is_terminal
+        try:
+            if not stream.isatty():
+                return False
+        except (AttributeError, ValueError):  # no isatty, or closed: rich says no as well
+            return False
+        return console().is_terminal
+
     @property
     def rich(self) -> bool:
-        return self.stdout.is_terminal
+        return self._terminal(sys.stdout, lambda: self.stdout)
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         if self.rich:
@@ -86,7 +113,7 @@ class Out:
     @contextlib.contextmanager
     def progress(self, label: str) -> Iterator[Callable[[int, int], None] | None]:
         """A byte progress bar on a terminal; nothing when stderr is not one."""
-        if not self.stderr.is_terminal or not self.show_progress:
+        if not self.show_progress or not self._terminal(sys.stderr, lambda: self.stderr):
             yield None
             return
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
