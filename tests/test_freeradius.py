@@ -14,15 +14,14 @@ import json
 import shutil
 import struct
 import subprocess
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from elftools.elf.elffile import ELFFile
 
 from . import debian_source as ds
-from .conftest import cache_dir, run_qpack
+from .conftest import run_qpack
+from .real_programs import Split, source_build, split_tree
 
 pytestmark = pytest.mark.network
 
@@ -73,39 +72,13 @@ LIBRARIES_IN_MODDIR = {
 }
 
 
-@dataclass(frozen=True)
-class Split:
-    out: Path
-    seconds: float
-
-    def manifest(self) -> dict[str, dict]:
-        return {p["name"]: p for p in json.loads((self.out / "manifest.json").read_text())["packages"]}
-
-
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory) -> ds.Build:
-    try:
-        debs = ds.fetch(SOURCE, cache_dir() / "debian-source" / SOURCE)
-    except ds.Unavailable as e:
-        pytest.skip(f"Debian's {SOURCE} packages: {e}")
-    except subprocess.TimeoutExpired as e:
-        pytest.skip(f"Debian's {SOURCE} packages: {e.cmd[0]} timed out after {e.timeout} s")
-    version = ds.source_version(debs)
-    if not version.startswith("3.2."):
-        pytest.skip(f"this machine's {SOURCE} is {version}, not 3.2.x: {LAYOUT} describes bookworm's 3.2")
-    root = ds.extract(debs, tmp_path_factory.mktemp(SOURCE) / "build")
-    return ds.Build(SOURCE, debs, root, version)
+    return source_build(SOURCE, "3.2.", LAYOUT, tmp_path_factory)
 
 
 def _split(build: ds.Build, out: Path, *extra: str) -> Split:
-    t0 = time.monotonic()
-    r = run_qpack(
-        "split", str(build.root), "-l", LAYOUT, "--version", build.version,
-        "--format", "tree", "-o", str(out), *extra,
-    )  # fmt: skip
-    seconds = time.monotonic() - t0
-    assert r.returncode == 0, r.stderr
-    return Split(out, seconds)
+    return split_tree(build, LAYOUT, out, *extra)
 
 
 @pytest.fixture(scope="module")

@@ -592,7 +592,7 @@ def test_only_the_wheels_asked_for_are_written_with_the_same_bytes(
 ) -> None:
     """`packages=` (what the PEP 517 backend asks for): those wheels only, byte for byte the
     ones of the whole split."""
-    whole, report = dist
+    _, report = dist
     chosen = [p.name for p in demo_plan.packages if p.kind == "module"][:2]
     one = write_wheels(
         demo_plan,
