@@ -839,6 +839,7 @@ class _FactsCache:
         self.candidates: dict[tuple[str, str], ElfFile | None] = {}
         self.system: dict[tuple[str, str], str | None] = {}
         self.unread: set[str] = set()  # the system libraries confirmed by path only
+        self.ld_so_caches: dict[str, dict[str, list[str]]] = {}  # system tree -> ld.so.cache
 
     def read(self, root: Root, path: str, wanted: tuple[str, ...] = ()) -> ElfFile:
         """All the link facts, with which of the symbol names `wanted` the file defines."""
@@ -910,6 +911,14 @@ class _CachedFinder(LibraryFinder):
         super().__init__(root, env, exe, Root(system.root) if system is root else system)
         self.facts_cache = cache
         self.prefix = prefix
+
+    @property
+    def cache(self) -> dict[str, list[str]]:  # LibraryFinder.cache, read once for all executables
+        key = str(self.system.root)
+        caches = self.facts_cache.ld_so_caches
+        if key not in caches:
+            caches[key] = LibraryFinder.cache.fget(self)  # type: ignore[attr-defined]
+        return caches[key]
 
     def _usable(self, path: str, root: Root | None = None) -> ElfFile | None:  # LibraryFinder._usable
         root = root or self.root

@@ -585,3 +585,40 @@ def test_install_check_all_checks_the_whole_prefix(
     assert main([*args, "--check-all"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert [c["module"] for c in report["check"]] == ["block-nfs"]  # the rows of what was installed
+
+
+def test_the_post_install_check_confirms_system_libraries_by_path(
+    demo_dist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an install, a library found among the system libraries outside the prefix is
+    looked up, not read (the system package manager's), while the prefix's files are read; a
+    system library that is not there is still a missing library, as `qpack check` says."""
+    import qpack.check
+    from qpack.check import check, check_modules
+
+    prefix = tmp_path / "p"
+    do_install(demo_dist, prefix, "ui-gtk", "block-curl")
+    read: list[str] = []
+    real_read = qpack.check._read_elf_file_light
+
+    def spy(root: object, path: str, wanted: object) -> object:
+        read.append(path)
+        return real_read(root, path, wanted)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(qpack.check, "_read_elf_file_light", spy)
+    some = check_modules(prefix, LOADER, ["ui-gtk", "block-curl"])
+    assert all(v.loads for v in some.modules if v.file is not None)
+    assert read and all(p.startswith(f"{prefix}/") for p in read), read
+    assert any("/libdemo-util.so" in p for p in read)  # block-curl's, in the prefix
+    # block-curl's DT_NEEDED libc.so.6 renamed to a system library that exists nowhere.
+    curl = prefix / "lib/demo/block/curl.so"
+    data = curl.read_bytes()
+    assert b"libc.so.6\0" in data
+    os.chmod(curl, 0o755)
+    curl.write_bytes(data.replace(b"libc.so.6\0", b"libq.so.6\0"))
+    full = {v.module: v for v in check(prefix, LOADER).modules}
+    some = check_modules(prefix, LOADER, ["block-curl"])
+    (verdict,) = [v for v in some.modules if v.module == "block-curl"]
+    assert verdict.problems == full["block-curl"].problems
+    assert [p.kind for p in verdict.problems] == ["missing-library"]
+    assert "libq.so.6" in verdict.problems[0].detail
