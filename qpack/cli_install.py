@@ -59,6 +59,7 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
         layout_ref=layout_ref(args.layout),
         root=args.root or "/",
         full_check=args.check_all,
+        meta_name=layout.meta.name if layout.meta is not None else None,
     )
     verdicts = report.verdicts()
     if args.json:

@@ -99,6 +99,13 @@ class WheelInfo:
     extras: frozenset[str]
 
 
+def _wheel_name(path: Path) -> NormalizedName:
+    try:
+        return parse_wheel_filename(path.name)[0]
+    except InvalidWheelFilename as e:
+        raise InstallError(f"{path}: not a wheel file name ({e})") from None
+
+
 def read_wheel(path: Path) -> WheelInfo:
     """Name, version, requirements and extras of a wheel, from its file name and METADATA."""
     path = Path(path)
@@ -135,31 +142,54 @@ def _marker_holds(marker: Marker, extras: Sequence[str]) -> bool:
     return any(marker.evaluate({"extra": e}) for e in extras)
 
 
-@dataclass(frozen=True)
 class DistDir:
-    """The wheels of one split: one per distribution name."""
+    """The wheels of one split: one per distribution name. Each wheel's METADATA is read when
+    the selection first needs it: installing 10 modules of a split of 100 reads about 12."""
 
-    wheels: dict[NormalizedName, WheelInfo]
+    def __init__(self, files: Mapping[NormalizedName, Path], meta_name: str | None = None) -> None:
+        self.files = dict(files)
+        self.meta_name = canonicalize_name(meta_name) if meta_name else None
+        self._infos: dict[NormalizedName, WheelInfo] = {}
 
     @classmethod
-    def read(cls, dist_dir: Path) -> DistDir:
+    def read(cls, dist_dir: Path, meta_name: str | None = None) -> DistDir:
+        """The wheels in `dist_dir`, by the names their file names give (every file name is
+        checked, no wheel opened); `meta_name`, the layout's meta package, names the meta
+        wheel, which is otherwise the one wheel offering extras."""
         dist_dir = Path(dist_dir)
         if not dist_dir.is_dir():
             raise InstallError(f"{dist_dir}: not a directory of wheels")
-        wheels: dict[NormalizedName, WheelInfo] = {}
+        files: dict[NormalizedName, Path] = {}
         for p in sorted(dist_dir.glob("*.whl")):
-            info = read_wheel(p)
-            if info.name in wheels:
-                raise InstallError(
-                    f"{dist_dir}: two wheels of {info.name}: {wheels[info.name].path.name} and {p.name}"
-                )
-            wheels[info.name] = info
-        if not wheels:
+            name = _wheel_name(p)
+            if name in files:
+                raise InstallError(f"{dist_dir}: two wheels of {name}: {files[name].name} and {p.name}")
+            files[name] = p
+        if not files:
             raise InstallError(f"{dist_dir}: no wheels in it")
-        return cls(wheels)
+        return cls(files, meta_name)
+
+    @property
+    def wheels(self) -> dict[NormalizedName, WheelInfo]:
+        """Every wheel, each METADATA read."""
+        return {name: info for name in self.files if (info := self.get(name)) is not None}
+
+    def get(self, name: NormalizedName) -> WheelInfo | None:
+        """The wheel of distribution `name` (its METADATA read once), None when there is none."""
+        if name not in self._infos:
+            path = self.files.get(name)
+            if path is None:
+                return None
+            self._infos[name] = read_wheel(path)
+        return self._infos[name]
 
     def meta(self) -> WheelInfo:
-        """The meta wheel: the one wheel offering extras."""
+        """The meta wheel: the one named by the layout's meta package when it offers extras,
+        else the one wheel offering extras."""
+        if self.meta_name is not None:
+            named = self.get(self.meta_name)
+            if named is not None and named.extras:
+                return named
         metas = [w for w in self.wheels.values() if w.extras]
         if len(metas) != 1:
             found = ", ".join(w.name for w in metas) or "none"
@@ -179,7 +209,7 @@ class DistDir:
             for req in info.requires:
                 if req.marker is not None and not _marker_holds(req.marker, asked):
                     continue
-                dep = self.wheels.get(canonicalize_name(req.name))
+                dep = self.get(canonicalize_name(req.name))
                 if dep is None:
                     raise InstallError(f"{info.name} requires {req}, which is not among the wheels")
                 if not req.specifier.contains(dep.version, prereleases=True):
@@ -200,8 +230,9 @@ class DistDir:
         asked: set[str] = set()
         for item in wanted:
             norm = canonicalize_name(item)
-            if norm in self.wheels:
-                roots.append((self.wheels[norm], frozenset()))
+            named = self.get(norm)
+            if named is not None:
+                roots.append((named, frozenset()))
                 asked.add(norm)
             else:
                 extras.add(str(norm))
@@ -784,15 +815,18 @@ def install(
     step_hook: StepHook | None = None,
     run_check: bool = True,
     full_check: bool = False,
+    meta_name: str | None = None,
 ) -> InstallReport:
     """Install the modules `wanted` (extras of the meta wheel: modules, types, `all`; or
     distribution names) from the wheels in `dist_dir`, with the core and their dependencies,
     into `prefix` (as the program sees it; written under `root`). All checks pass before a
     byte is written; then all wheels are installed, or none. Finally `qpack.check` judges the
     modules installed and the modules they need (`check_modules`), or, with `full_check`, the
-    whole prefix. `step_hook(n)` is called after the n-th wheel is written (tests inject faults)."""
+    whole prefix. `step_hook(n)` is called after the n-th wheel is written (tests inject faults).
+    `meta_name` (the layout's meta package) names the meta wheel, so that only the wheels the
+    selection needs are read."""
     dist = Path(dist_dir)
-    dd = DistDir.read(dist)
+    dd = DistDir.read(dist, meta_name)
     chosen = dd.choose(wanted, dist)
     pre = program_prefix(prefix)
     rt = Path(root).absolute()
