@@ -895,6 +895,19 @@ def _read_elf_file_light(root: Root, path: str, wanted: tuple[str, ...] | None) 
         return ElfFile(path, None, f"cannot read it: {e.strerror or errno.errorcode.get(e.errno or 0, e)}")
 
 
+class _SnapshotRoot(Root):
+    """A Root resolving each path once: one check judges the tree as it was when it looked."""
+
+    def __init__(self, root: Path | str = "/") -> None:
+        super().__init__(root)
+        self._resolved: dict[str, str | None] = {}
+
+    def resolve(self, path: str) -> str | None:
+        if path not in self._resolved:
+            self._resolved[path] = super().resolve(path)
+        return self._resolved[path]
+
+
 def _inside(path: str, prefix: str) -> bool:
     return prefix in ("/", path) or path.startswith(prefix + "/")
 
@@ -908,7 +921,7 @@ class _CachedFinder(LibraryFinder):
     ):
         # The system tree as an object of its own even when it is the root: LibraryFinder.find
         # passes it for the ld.so.cache and default-directory lookups, which tells them apart.
-        super().__init__(root, env, exe, Root(system.root) if system is root else system)
+        super().__init__(root, env, exe, _SnapshotRoot(system.root) if system is root else system)
         self.facts_cache = cache
         self.prefix = prefix
 
@@ -1193,14 +1206,14 @@ def check_modules(
     report lists those modules only, and the files of the search locations the loader never
     looks up; `check` is the check of the whole prefix (helpers included)."""
     modules = sorted(set(modules))
-    rt = Root(root)
+    rt = _SnapshotRoot(root)
     pre = "/" + str(prefix).strip("/") if str(prefix) != "/" else "/"
     if not rt.is_dir(pre):
         raise CheckError(f"{rt.host(pre)}: no such directory (the installed prefix to check)")
     ctx = _Context(loader=loader, root=rt, env=dict(env or {}), pkgversion=pkgversion, notes=[])
     system = rt
     if not rt.exists("/etc/ld.so.cache"):
-        system = Root("/")
+        system = _SnapshotRoot("/")
         if str(rt.root) != "/":
             ctx.notes.append(
                 f"{rt.root} has no /etc/ld.so.cache: system libraries are looked up on this host"
