@@ -622,3 +622,34 @@ def test_the_post_install_check_confirms_system_libraries_by_path(
     assert verdict.problems == full["block-curl"].problems
     assert [p.kind for p in verdict.problems] == ["missing-library"]
     assert "libq.so.6" in verdict.problems[0].detail
+
+
+def test_an_install_reads_only_the_wheels_it_needs(
+    demo_dist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The meta wheel is found by the layout's meta package, and only the wheels the selection
+    reaches are opened: a damaged wheel of another module does not stop the install, while every
+    wheel file name is still checked."""
+    import qpack.install
+
+    dist = tmp_path / "dist"
+    shutil.copytree(demo_dist, dist)
+    (curl,) = dist.glob("demo_block_curl-*.whl")
+    curl.write_bytes(b"not a zip")
+    opened: list[str] = []
+    real_read_wheel = qpack.install.read_wheel
+
+    def spy(path: Path) -> object:
+        opened.append(Path(path).name.split("-")[0])
+        return real_read_wheel(path)
+
+    monkeypatch.setattr(qpack.install, "read_wheel", spy)
+    prefix = tmp_path / "p"
+    report = do_install(dist, prefix, "ui-gtk", meta_name="demo")
+    assert sorted(set(opened)) == ["demo", "demo_core", "demo_ui_gtk", "demo_ui_opengl"]
+    assert {m for i in report.installed for m in i.modules} == {"ui-gtk", "ui-opengl"}  # type: ignore[attr-defined]
+    with pytest.raises(InstallError, match="cannot read the wheel's METADATA"):
+        do_install(dist, tmp_path / "q", "block-curl", meta_name="demo")
+    (dist / "junk.whl").write_bytes(b"")
+    with pytest.raises(InstallError, match="not a wheel file name"):
+        do_install(dist, tmp_path / "r", "ui-gtk", meta_name="demo")
