@@ -34,8 +34,8 @@ import re
 import stat
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
 
@@ -295,10 +295,37 @@ class CheckedWheel:
     dist_info: str  # NAME-VERSION.dist-info
     root_scheme: str  # purelib or platlib: where the .dist-info goes
     members: tuple[Member, ...]
+    # The archive's files as read and checked against RECORD (a wheel small enough to keep),
+    # and the wheel file's identity then: written from memory while the file is unchanged.
+    contents: Mapping[str, bytes] | None = field(default=None, repr=False, compare=False)
+    identity: tuple[int, int, int, int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> NormalizedName:
         return self.info.name
+
+    def unchanged(self) -> bool:
+        """The wheel file is still the one read (same device, inode, size, mtime)."""
+        try:
+            return self.identity is not None and _identity(self.info.path) == self.identity
+        except OSError:
+            return False
+
+    def member(self, name: str) -> bytes:
+        """One file of the archive: as checked, or read again from a changed wheel file."""
+        if self.contents is not None and name in self.contents and self.unchanged():
+            return self.contents[name]
+        return _read_member(self.info.path, name)
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+# The archives of one install kept in memory once checked, so that each is decompressed once
+# (decompressing is most of an install's writing); larger wheels are read again when written.
+KEEP_BYTES = 64 * 1024 * 1024
 
 
 def _refuse(path: Path, name: str, why: str) -> InstallError:
@@ -327,12 +354,14 @@ def _first_issue(e: Exception) -> str:
     return text[0] if text else repr(e)
 
 
-def check_wheel(info: WheelInfo) -> CheckedWheel:
-    """Check one wheel's archive and RECORD, reading it whole; nothing is written."""
+def check_wheel(info: WheelInfo, keep: int = 0) -> CheckedWheel:
+    """Check one wheel's archive and RECORD, reading it whole; nothing is written. The files
+    read are kept (`CheckedWheel.contents`) when they come to `keep` bytes at most."""
     path = info.path
     try:
+        identity = _identity(path)
         with zipfile.ZipFile(path) as zf:
-            return _check_open_wheel(info, zf)
+            return _check_open_wheel(info, zf, keep, identity)
     except InstallError:
         raise
     except (InstallerError, ValueError) as e:
@@ -364,7 +393,9 @@ def _regular_entries(path: Path, zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     return files
 
 
-def _check_open_wheel(info: WheelInfo, zf: zipfile.ZipFile) -> CheckedWheel:
+def _check_open_wheel(
+    info: WheelInfo, zf: zipfile.ZipFile, keep: int, identity: tuple[int, int, int, int]
+) -> CheckedWheel:
     path = info.path
     files = _regular_entries(path, zf)
     source = WheelFile(zf)
@@ -375,9 +406,8 @@ def _check_open_wheel(info: WheelInfo, zf: zipfile.ZipFile) -> CheckedWheel:
             f"{path}: Wheel-Version {wheel_meta.get('Wheel-Version')!r}; only 1.x is supported"
         )
     root_scheme = "purelib" if str(wheel_meta.get("Root-Is-Purelib", "")).strip() == "true" else "platlib"
-    source.validate_record()
     record_name = f"{dist_info}/RECORD"
-    rows = {row[0]: row for row in parse_record_file(source.read_dist_info("RECORD").splitlines())}
+    rows, contents = _validated(source, zf, files, keep, record_name)
     names = {i.filename for i in files}
     for listed in sorted(rows):
         _check_name(path, listed)
@@ -406,7 +436,60 @@ def _check_open_wheel(info: WheelInfo, zf: zipfile.ZipFile) -> CheckedWheel:
             members.append(Member(i.filename, scheme, sub, executable, digest))
         else:
             members.append(Member(i.filename, root_scheme, i.filename, executable, digest))
-    return CheckedWheel(info=info, dist_info=dist_info, root_scheme=root_scheme, members=tuple(members))
+    return CheckedWheel(
+        info=info,
+        dist_info=dist_info,
+        root_scheme=root_scheme,
+        members=tuple(members),
+        contents=contents,
+        identity=identity if contents is not None else None,
+    )
+
+
+def _validated(
+    source: WheelFile, zf: zipfile.ZipFile, files: Sequence[zipfile.ZipInfo], keep: int, record_name: str
+) -> tuple[dict[str, list[str]], dict[str, bytes] | None]:
+    """RECORD validated (`WheelFile.validate_record`): its rows by path, and the files read
+    when they come to `keep` bytes at most: installer then checks the names (every file
+    listed, each entry with its hash and size) and the contents are checked against the same
+    entries here, read once."""
+    keeping = sum(i.file_size for i in files) <= keep
+    source.validate_record(validate_contents=not keeping)
+    rows = {row[0]: list(row) for row in parse_record_file(source.read_dist_info("RECORD").splitlines())}
+    return rows, (_checked_contents(zf, files, rows, record_name) if keeping else None)
+
+
+def _checked_contents(
+    zf: zipfile.ZipFile, files: Sequence[zipfile.ZipInfo], rows: Mapping[str, Sequence[str]], record_name: str
+) -> dict[str, bytes]:
+    """Every file of the archive, each checked against its RECORD entry (size and hash, through
+    installer's `RecordEntry`) as `WheelFile.validate_record` checks them."""
+    contents: dict[str, bytes] = {}
+    issues: list[str] = []
+    for i in files:
+        data = contents[i.filename] = zf.read(i)
+        row = rows.get(i.filename)
+        if row is None or i.filename == record_name:  # RECORD itself, a signature file
+            continue
+        if not RecordEntry.from_elements(*row).validate_stream(io.BytesIO(data)):
+            issues.append(f"In {zf.filename}, hash / size of {i.filename} didn't match RECORD")
+    if issues:
+        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+        raise InstallError(f"{zf.filename}: {issues[0]}{more}")
+    return contents
+
+
+class _CheckedSource(WheelFile):
+    """installer's WheelFile giving each file's bytes as they were checked, not decompressing
+    the archive again."""
+
+    def __init__(self, zf: zipfile.ZipFile, contents: Mapping[str, bytes]) -> None:
+        super().__init__(zf)
+        self.contents = contents
+
+    def get_contents(self) -> Iterator[tuple[tuple[str, str, str], BinaryIO, bool]]:
+        for record, _stream, executable in super().get_contents():  # the stream is never read
+            yield record, cast(BinaryIO, io.BytesIO(self.contents[record[0]])), executable
 
 
 # --------------------------------------------------------------------------- writing
@@ -514,7 +597,15 @@ def _write(
             try:
                 with zipfile.ZipFile(job.wheel.info.path) as zf:
                     dest = _Destination(tx, schemes, interpreter, job.wheel)
-                    installer.install(WheelFile(zf), dest, dict(job.added))
+                    kept = job.wheel.contents
+                    # A wheel file changed since it was checked is read again: the RECORD
+                    # digests compared as each file is written catch what changed.
+                    source = (
+                        _CheckedSource(zf, kept)
+                        if kept is not None and job.wheel.unchanged()
+                        else WheelFile(zf)
+                    )
+                    installer.install(source, dest, dict(job.added))
             except InstallError:
                 raise
             except (InstallerError, ValueError, KeyError, zipfile.BadZipFile) as e:
@@ -597,7 +688,7 @@ def _held(jobs: Sequence[_Job], host: Path, loader: Loader, glob: str) -> dict[s
         by_target = dict(zip(j.targets, j.wheel.members, strict=False))
         for exe in j.roles.executables:
             try:
-                data = _read_member(j.wheel.info.path, by_target[exe].name)
+                data = j.wheel.member(by_target[exe].name)
                 stamps = held_stamps_pyelftools(io.BytesIO(data), glob)
             except ElfReadError:
                 stamps = ()
@@ -630,7 +721,7 @@ def _stamps(jobs: Sequence[_Job], host: Path, loader: Loader, warnings: list[str
         what = f"{j.wheel.name} {j.wheel.info.version}"
         by_target = dict(zip(j.targets, j.wheel.members, strict=False))
         for mid, rel in sorted(j.roles.module_files.items()):
-            data = _read_member(j.wheel.info.path, by_target[rel].name)
+            data = j.wheel.member(by_target[rel].name)
             try:
                 # The stamp names held, looked up in the module's symbol hash table, as the
                 # dynamic linker looks a name up: no symbol table is walked.
@@ -716,12 +807,15 @@ def _jobs(
     markers: bool,
 ) -> list[_Job]:
     jobs = []
+    keep = KEEP_BYTES
     for info, asked in chosen:
         have = state.dists.get(info.name)
         if have is not None and have.parsed_version == info.version:
             present.append((info.name, have.version))
             continue
-        w = check_wheel(info)  # only what will be written is read whole
+        w = check_wheel(info, keep)  # only what will be written is read whole
+        if w.contents is not None:
+            keep -= sum(len(b) for b in w.contents.values())
         targets_guess = _targets(w, state.schemes, ())
         r = roles(targets_guess, loader) if loader is not None else None
         requested = markers and (asked or bool(r is not None and r.executables))
