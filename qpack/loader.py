@@ -16,11 +16,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from qpack.errors import BuildError
 from qpack.globs import compile_glob, expand_prefix
-from qpack.inventory import Inventory, Progress, scan
+
+if TYPE_CHECKING:  # the inventory (hashing, ELF reading) is imported where a build is read
+    from qpack.inventory import Inventory, Progress
 
 SearchKind = Literal["env", "relocated", "absolute"]
 Resolution = Literal["first-found", "first-loadable", "register-all"]
@@ -297,6 +299,8 @@ class Loader:
     ) -> Inventory:
         """Inventory of a build staged at `prefix` (default: this loader's), reading what the
         loader needs: the stamp symbol modules export and the stamp name executables hold."""
+        from qpack.inventory import scan
+
         pre = self.prefix if prefix is None else prefix
         if not pre.startswith("/") or ".." in pre.split("/") or "\0" in pre:
             raise BuildError(
@@ -314,6 +318,8 @@ class Loader:
     def find_modules(self, inventory: Inventory | Iterable[str], prefix: str | None = None) -> FoundModules:
         """Modules of a tree: files in a module directory named as the loader looks them up.
         Takes an Inventory (its prefix is the default) or plain build-root-relative paths."""
+        from qpack.inventory import Inventory
+
         if isinstance(inventory, Inventory):
             pre = inventory.prefix if prefix is None else prefix
             paths: Iterable[str] = (e.path for e in inventory.files())
