@@ -764,21 +764,46 @@ def _take_first_loadable(found: _Found, own: dict[str, tuple[Problem, ...]], jud
                 break
 
 
-def _verdicts(exe: _Exe, dirs: list[str], ctx: _Context, judge: _Judge) -> list[ModuleVerdict]:
+def _found(
+    dirs: list[str],
+    ctx: _Context,
+    table_deps: Mapping[str, tuple[str, ...]] | None,
+    deps_of: Callable[[str], tuple[str, ...]],
+    only: Iterable[str] | None,
+) -> _Found:
+    """The modules found in `dirs`: all of them, or `only` and the modules they need."""
+    if only is not None:
+        needed = _needed_modules(only, deps_of)
+        everything = find(dirs, ctx, needed)
+        return _Found(
+            files={m: f for m, f in everything.files.items() if m in needed},
+            types=everything.types,
+            never=everything.never,
+            duplicates={m: f for m, f in everything.duplicates.items() if m in needed},
+        )
     loader = ctx.loader
     wanted = set(loader.known_modules or ())
     for mid, deps in loader.dependencies.items():
         if not any(c in mid for c in "*?["):
             wanted.add(mid)
         wanted.update(deps)
-    table_deps = _table_dependencies(exe, ctx)
     if table_deps is not None:
         wanted.update(table_deps)
+    return find(dirs, ctx, wanted)
+
+
+def _verdicts(
+    exe: _Exe, dirs: list[str], ctx: _Context, judge: _Judge, only: Iterable[str] | None = None
+) -> list[ModuleVerdict]:
+    """The verdict of every module `exe` finds in `dirs`; with `only`, of those modules and the
+    modules they need (what an install checks after adding them)."""
+    loader = ctx.loader
+    table_deps = _table_dependencies(exe, ctx)
 
     def deps_of(mid: str) -> tuple[str, ...]:
         return table_deps.get(mid, ()) if table_deps is not None else loader.deps_of(mid)
 
-    found = find(dirs, ctx, wanted)
+    found = _found(dirs, ctx, table_deps, deps_of, only)
     never = _never_loaded(exe, found.files)
     own: dict[str, tuple[Problem, ...]] = {}
     for mid, files in found.files.items():
@@ -1138,59 +1163,6 @@ def _needed_modules(modules: Iterable[str], deps_of: Callable[[str], tuple[str, 
     return out
 
 
-def _some_verdicts(
-    exe: _Exe, dirs: list[str], ctx: _Context, judge: _Judge, modules: Iterable[str]
-) -> list[ModuleVerdict]:
-    """As `_verdicts`, for `modules` and the modules they need only."""
-    loader = ctx.loader
-    table_deps = _table_dependencies(exe, ctx)
-
-    def deps_of(mid: str) -> tuple[str, ...]:
-        return table_deps.get(mid, ()) if table_deps is not None else loader.deps_of(mid)
-
-    needed = _needed_modules(modules, deps_of)
-    everything = find(dirs, ctx, set(needed))
-    found = _Found(
-        files={m: f for m, f in everything.files.items() if m in needed},
-        types=everything.types,
-        never=everything.never,
-        duplicates={m: f for m, f in everything.duplicates.items() if m in needed},
-    )
-    never = _never_loaded(exe, found.files)
-    own: dict[str, tuple[Problem, ...]] = {
-        mid: judge.judge(files[0]).problems for mid, files in found.files.items()
-    }
-    if loader.resolution == "first-loadable":
-        _take_first_loadable(found, own, judge)
-    for mid in never:
-        own[mid] = (Problem("never-looked-up", f"{exe.path} never loads {mid}: {never[mid]}"), *own[mid])
-    resolver = _Resolver(found.files, own, deps_of)
-    out: list[ModuleVerdict] = []
-    for mid in sorted(found.files):
-        files = found.files[mid]
-        ok = resolver.resolve(mid)
-        problems = list(resolver.why[mid])
-        if not ok and own[mid]:
-            good = next((f for f in files[1:] if not judge.judge(f).problems), None)
-            if good is not None:
-                problems.append(
-                    Problem("shadowed", f"{files[0]} is taken first and hides the good copy {good}")
-                )
-        if mid in found.duplicates:
-            shown = " and ".join(found.duplicates[mid])
-            problems.append(Problem("duplicate", f"{shown} are both module {mid!r} in one directory"))
-        out.append(
-            ModuleVerdict(
-                module=mid, file=files[0], loads=ok, problems=tuple(problems), copies=tuple(files[1:])
-            )
-        )
-    for path, reason in found.never:
-        stem = posixpath.basename(path).split(".so")[0]
-        problem = Problem("never-looked-up", f"{path}: the loader never looks this file up ({reason})")
-        out.append(ModuleVerdict(module=stem, file=path, loads=False, problems=(problem,)))
-    return out
-
-
 def check_modules(
     prefix: str | Path,
     loader: Loader,
@@ -1231,7 +1203,7 @@ def check_modules(
         finder = _CachedFinder(rt, ctx.env, exe.elf, system, cache, pre)
         dirs = search_dirs(exe, finder, ctx)
         locations[exe.path] = tuple(dirs)
-        for verdict in _some_verdicts(exe, dirs, ctx, _LazyJudge(exe, ctx, finder, cache), modules):
+        for verdict in _verdicts(exe, dirs, ctx, _LazyJudge(exe, ctx, finder, cache), only=modules):
             key = (verdict.module, verdict.file, verdict.problems, verdict.copies, verdict.loads)
             rows.setdefault(key, []).append(exe.path)
     verdicts = sorted(
