@@ -444,9 +444,20 @@ class _Judge:
             self.memo[real] = self._judge(path, real)
         return self.memo[real]
 
+    # What the lazy judge of an install's check (`_LazyJudge`) reads differently.
+    def read(self, real: str) -> ElfFile:
+        return read_elf_file(self.ctx.root, real, self.exe.stamps)
+
+    def missing_versions(self, private: list[str]) -> list[str]:
+        """Of the private version nodes a module needs, those the program does not define."""
+        return [v for v in private if v not in self.versions]
+
+    def missing_libraries(self, elf: ElfFile) -> list[str]:
+        return list(self.finder.closure(elf, self.exe_libs)[1])
+
     def _judge(self, path: str, real: str) -> _FileVerdict:
         wanted = self.exe.stamps
-        elf = read_elf_file(self.ctx.root, real, wanted)
+        elf = self.read(real)
         if elf.facts is None:
             return _FileVerdict((Problem("unreadable", f"{path}: {elf.error}"),))
         exe = self.exe.elf.facts
@@ -474,7 +485,7 @@ class _Judge:
         version = self.ctx.loader.stamp_version
         if version is not None:
             private = sorted(v for v in facts.version_needs if fnmatch.fnmatchcase(v, version))
-            missing_nodes = [v for v in private if v not in self.versions]
+            missing_nodes = self.missing_versions(private) if private else []
             if missing_nodes:
                 problems.append(
                     Problem(
@@ -483,8 +494,7 @@ class _Judge:
                         "libraries do not define: a module from another build",
                     )
                 )
-        _, missing = self.finder.closure(elf, self.exe_libs)
-        for m in missing:
+        for m in self.missing_libraries(elf):
             problems.append(Problem("missing-library", f"{path}: the dynamic linker would not find {m}"))
         return _FileVerdict(tuple(problems))
 
@@ -1030,58 +1040,24 @@ class _LazyJudge(_Judge):
                     self._versions |= whole.facts.version_defs
         return self._versions
 
-    def _judge(self, path: str, real: str) -> _FileVerdict:  # as _Judge._judge
-        wanted = self.exe.stamps
-        version = self.ctx.loader.stamp_version
-        if wanted or version is not None:
-            elf = self.cache.read(self.ctx.root, real, wanted)
-        else:  # nothing to look up in its symbols or version nodes
-            elf = self.cache.library(self.ctx.root, real)
-        if elf.facts is None:
-            return _FileVerdict((Problem("unreadable", f"{path}: {elf.error}"),))
-        exe = self.exe.elf.facts
-        assert exe is not None
-        facts = elf.facts
-        if (facts.machine, facts.elf_class) != (exe.machine, exe.elf_class):
-            return _FileVerdict(
-                (
-                    Problem(
-                        "machine",
-                        f"{path}: {facts.machine} {facts.elf_class}-bit, but {self.exe.path} is "
-                        f"{exe.machine} {exe.elf_class}-bit",
-                    ),
-                )
-            )
-        problems: list[Problem] = []
-        if self.ctx.loader.stamp_symbol is not None and wanted and not facts.defines & set(wanted):
-            problems.append(
-                Problem(
-                    "other-build",
-                    f"{path}: does not export {wanted[0]}, the stamp {self.exe.path} asks for: "
-                    "a module from another build",
-                )
-            )
-        if version is not None:
-            private = sorted(v for v in facts.version_needs if fnmatch.fnmatchcase(v, version))
-            # The executable's own nodes first: its libraries are read only when it lacks one.
-            if any(v not in self.exe_versions() for v in private):
-                missing_nodes = [v for v in private if v not in self.defined_versions()]
-                if missing_nodes:
-                    problems.append(
-                        Problem(
-                            "other-build",
-                            f"{path}: needs version {missing_nodes[0]}, which {self.exe.path} and its "
-                            "libraries do not define: a module from another build",
-                        )
-                    )
+    def read(self, real: str) -> ElfFile:
+        if self.exe.stamps or self.ctx.loader.stamp_version is not None:
+            return self.cache.read(self.ctx.root, real, self.exe.stamps)
+        return self.cache.library(self.ctx.root, real)  # nothing to look up in its symbols
+
+    def missing_versions(self, private: list[str]) -> list[str]:
+        # The executable's own nodes first: its libraries are read only when it lacks one.
+        if all(v in self.exe_versions() for v in private):
+            return []
+        return [v for v in private if v not in self.defined_versions()]
+
+    def missing_libraries(self, elf: ElfFile) -> list[str]:
         # A library found from the module itself is found whatever the executable loaded: the
         # executable's libraries matter only for one that is not.
         _, missing = self.finder.closure(elf, set())
         if missing:
             _, missing = self.finder.closure(elf, self.loaded_sonames())
-        for m in missing:
-            problems.append(Problem("missing-library", f"{path}: the dynamic linker would not find {m}"))
-        return _FileVerdict(tuple(problems))
+        return list(missing)
 
 
 def _light_stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
