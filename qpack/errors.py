@@ -30,6 +30,12 @@ class BuildError(QpackError):
     """The build tree cannot be read as given (missing, not a directory, unreadable file...)."""
 
 
+class ChangedSinceScanError(BuildError):
+    """A file of the build is no longer what the scan read of it (size or sha256), found by a
+    writer reading it again. The writers then drop the build's scan cache (qpack.scan_cache),
+    so that the scan the message asks for reads every file again."""
+
+
 class PlanError(ProblemsError):
     """Files claimed twice, unclaimed files, or a module whose dependency is in no package."""
 

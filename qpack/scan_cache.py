@@ -29,12 +29,14 @@ import os
 import stat
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import fields
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from qpack.elf import ElfInfo
+from qpack.errors import ChangedSinceScanError
 
 FORMAT = 1
 RACY_NS = 2_000_000_000
@@ -91,6 +93,30 @@ def _elf_from_json(data: dict[str, Any]) -> ElfInfo:
     return ElfInfo(**{f.name: _tuples(data[f.name]) for f in fields(ElfInfo)})
 
 
+def _cache_file(where: Path, root: Path) -> Path:
+    name = hashlib.sha256(os.fsencode(os.path.realpath(root))).hexdigest()[:32]
+    return where / f"scan-{name}.json"
+
+
+def forget(root: Path) -> None:
+    """Drop what the cache holds of the build at `root` (a writer found one of its files
+    changed: its entry may be one the stat key could not tell from the file's new state)."""
+    where = cache_dir()
+    if where is not None:
+        with contextlib.suppress(OSError):
+            _cache_file(where, root).unlink()
+
+
+@contextlib.contextmanager
+def forgotten_if_changed(root: Path) -> Iterator[None]:
+    """Around a writer: a file found changed since the scan drops the build's cache."""
+    try:
+        yield
+    except ChangedSinceScanError:
+        forget(root)
+        raise
+
+
 class ScanCache:
     """The cache file of one build directory: read at `open`, written by `save`."""
 
@@ -107,8 +133,7 @@ class ScanCache:
         where = cache_dir()
         if where is None:
             return None
-        name = hashlib.sha256(os.fsencode(os.path.realpath(root))).hexdigest()[:32]
-        path = where / f"scan-{name}.json"
+        path = _cache_file(where, root)
         reader = _reader_version()
         entries: dict[str, list[Any]] = {}
         with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):

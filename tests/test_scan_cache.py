@@ -180,3 +180,33 @@ def test_a_warm_cli_scan_does_not_import_lief_and_prints_the_same(build: Path, c
     # import (0.4 s of a scan) was not needed.
     assert "| lief" in cold.stderr
     assert "| lief" not in warm.stderr
+
+
+@pytest.mark.parametrize("fmt", ["wheel", "tree"])
+def test_a_writer_that_finds_a_file_changed_drops_the_cache(
+    build: Path, cache: Path, tmp_path: Path, fmt: str
+) -> None:
+    """An entry the stat key could not tell from the file (made here by writing a wrong sha256
+    into the cache) is caught when a writer reads the file again, and the cache is dropped so
+    that the scan the error asks for is right."""
+    from qpack.errors import ChangedSinceScanError
+    from qpack.plan import plan_build
+    from qpack.writers.tree import write_tree
+    from qpack.writers.wheel import write_wheels
+
+    plan_build(build, "demo")
+    (cached,) = cache.glob("scan-*.json")
+    data = json.loads(cached.read_text())
+    data["files"]["usr/lib/demo/ui/gtk.so"][1] = "0" * 64
+    cached.write_text(json.dumps(data))
+    stale = plan_build(build, "demo")
+    with pytest.raises(ChangedSinceScanError, match=r"gtk\.so: changed since the build was scanned"):
+        if fmt == "wheel":
+            write_wheels(stale, tmp_path / "out", version="1.0")
+        else:
+            write_tree(stale, tmp_path / "out", version="1.0", copy=True)  # a copy is hashed
+    assert not cached.exists()
+    assert not (tmp_path / "out").exists()
+    fresh = plan_build(build, "demo")
+    assert fresh.inventory.by_path()["usr/lib/demo/ui/gtk.so"].sha256 != "0" * 64
+    write_wheels(fresh, tmp_path / "out", version="1.0")

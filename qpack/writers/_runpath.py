@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from qpack.errors import OutputError
+from qpack.errors import ChangedSinceScanError, OutputError
 
 CHUNK = 1 << 20
 
@@ -95,7 +95,7 @@ def patched_copy(src: Path, dst: Path, patch: ElfPatch, *, size: int, sha256: st
     except OSError as e:
         raise PatchError(f"{e.filename or src}: cannot copy for patching: {e.strerror}") from None
     if sha256 is not None and (n != size or h.hexdigest() != sha256):
-        raise PatchError(f"{src}: changed since the build was scanned; scan and split again")
+        raise ChangedSinceScanError(f"{src}: changed since the build was scanned; scan and split again")
     argv = [patchelf(), *patch.args(), str(dst)]
     try:
         r = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)

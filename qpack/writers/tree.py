@@ -48,10 +48,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from qpack.errors import BuildError, OutputError
+from qpack.errors import BuildError, ChangedSinceScanError, OutputError
 from qpack.inventory import CHUNK, Entry, Inventory
 from qpack.libdeps import Manager, PackageLibs, package_libs, packages_for_sonames
 from qpack.plan import Package, Plan
+from qpack.scan_cache import forgotten_if_changed
 from qpack.shlibs import DebianDepends, debian_depends, rpm_requires
 from qpack.writers import Progress, Report, Written, check_output
 from qpack.writers._atomic import atomic_dir, checkpoint
@@ -337,7 +338,9 @@ class _TreeWriter:
             else:
                 st = os.lstat(dst)
                 if not stat.S_ISREG(st.st_mode) or st.st_size != e.size or stat.S_IMODE(st.st_mode) != e.mode:
-                    raise BuildError(f"{src}: changed since the build was scanned (type, size or mode)")
+                    raise ChangedSinceScanError(
+                        f"{src}: changed since the build was scanned (type, size or mode)"
+                    )
                 self.linked += 1
                 return
         self._copy(e, src, dst)
@@ -364,7 +367,7 @@ class _TreeWriter:
                 os.fchmod(out.fileno(), e.mode)
             os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
         if h.hexdigest() != e.sha256:
-            raise BuildError(f"{src}: changed since the build was scanned (sha256 differs)")
+            raise ChangedSinceScanError(f"{src}: changed since the build was scanned (sha256 differs)")
 
     def apply_dir_modes(self, dir_modes: dict[str, int]) -> None:
         """Give created directories the build's modes, deepest first (a 0555 parent must not
@@ -585,7 +588,7 @@ def write_tree(
     by_path = plan.inventory.by_path()
     dir_modes = {e.path: e.mode for e in plan.inventory.entries if e.kind == "dir"}
 
-    with atomic_dir(outdir, build=build, force=force) as tmp:
+    with forgotten_if_changed(build), atomic_dir(outdir, build=build, force=force) as tmp:
         w = _TreeWriter(tmp, build, progress, spec.total, plan.inventory, copy=copy)
         try:
             for p in plan.packages:

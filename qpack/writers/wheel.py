@@ -63,10 +63,11 @@ from packaging.utils import canonicalize_name
 
 from qpack import __version__
 from qpack.bundle import BundleMode
-from qpack.errors import OutputError
+from qpack.errors import ChangedSinceScanError, OutputError
 from qpack.inventory import Entry, link_destination
 from qpack.libdeps import Manager, package_libs, packages_for_sonames
 from qpack.plan import Package, Plan
+from qpack.scan_cache import forgotten_if_changed
 from qpack.sonames import provided_sonames
 from qpack.versions import to_pep440
 from qpack.writers import Progress, Report, Written, check_output
@@ -611,7 +612,9 @@ def compress(
         raise
     if member.source is not None and (n != member.size or h.hexdigest() != member.sha256):
         spool.close()
-        raise WheelError(f"{member.source}: changed since the build was scanned; scan and split again")
+        raise ChangedSinceScanError(
+            f"{member.source}: changed since the build was scanned; scan and split again"
+        )
     return Compressed(member, spool, crc, n, csize, f"sha256={_b64(h.digest())}")
 
 
@@ -735,6 +738,7 @@ def write_wheels(
     shared = Shared(m.sha256 for s in specs for m in s.payload if m.patch is None)
 
     with (
+        forgotten_if_changed(plan.inventory.root),
         atomic_dir(outdir, build=plan.inventory.root, force=force) as tmp,
         # inside the temporary output: removed with it, also after a kill
         tempfile.TemporaryDirectory(prefix=".qpack-patch-", dir=tmp) as work,
