@@ -176,7 +176,6 @@ def _read_elf_lief(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool)
     interp = any(seg.type.name == "INTERP" for seg in binary.segments)
     soname, needed, paths = _lief_dynamic(binary)
     runpath = [p for _, p in paths]  # the scan shows DT_RPATH and DT_RUNPATH together
-    tags = {entry.tag.name for entry in binary.dynamic_entries}
     stamp_re = stamp_regex(stamp_glob) if stamp_glob else None
     # Programs (PT_INTERP) export tens of thousands of symbols with --export-dynamic and never
     # the stamp: reading them would be most of a scan's time for nothing.
@@ -206,8 +205,10 @@ def _read_elf_lief(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool)
             for req in binary.symbols_version_requirement
             for aux in req.get_auxiliary_symbols()
         ),
-        gnu_hash="GNU_HASH" in tags,
-        sysv_hash="HASH" in tags,
+        # Asked by tag, not read from each entry: a tag LIEF's enum lacks (trixie's binaries have
+        # some) reads as an int with a RuntimeWarning on stderr.
+        gnu_hash=binary.has(lief.ELF.DynamicEntry.TAG.GNU_HASH),
+        sysv_hash=binary.has(lief.ELF.DynamicEntry.TAG.HASH),
     )
 
 

@@ -14,10 +14,13 @@ import os
 import re
 import shutil
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from qpack.elf import ELF_MAGIC, read_elf, read_elf_pyelftools
 
 from . import trixie_debs
 from .conftest import cache_dir, run_qpack
@@ -264,3 +267,21 @@ def test_machine_mirror_reads_both_source_formats(tmp_path: Path, monkeypatch: p
         trixie_debs.machine_mirror(etc, "trixie")
     monkeypatch.setenv("QPACK_DEBIAN_MIRROR", "http://env.example/debian")
     assert trixie_debs.machine_mirror(etc, "trixie") == "http://env.example/debian"
+
+
+def test_read_elf_agrees_with_pyelftools_on_every_elf_file_without_a_warning(trixie: Trixie) -> None:
+    """trixie's binaries carry dynamic tags LIEF's enum does not name (0x60000001): reading
+    them must neither fail nor warn on stderr, and must give pyelftools' facts."""
+    files = [p for p in sorted(trixie.root.rglob("*")) if p.is_file() and not p.is_symlink()]
+    elves = [p for p in files if p.read_bytes()[:4] == ELF_MAGIC]
+    assert len(elves) > 40
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for path in elves:
+            with path.open("rb") as f:
+                fast = read_elf(f, "qemu_stamp_*")
+            with path.open("rb") as f:
+                assert fast == read_elf_pyelftools(f, "qemu_stamp_*"), path
+    program = next(p for p in elves if p.name == "qemu-system-x86_64")
+    with program.open("rb") as f:
+        assert read_elf(f).gnu_hash
