@@ -17,6 +17,12 @@ _ENVIRONMENT = (
     ("NO_COLOR", "when set and not empty, no colour, bold or italics in terminal output (as --color=never)."),
     ("SOURCE_DATE_EPOCH", "the timestamp of every file in the wheels written (default 1980-01-01)."),
     (
+        "QPACK_CACHE_DIR",
+        "where the scan keeps what it read of each unchanged file of a build (default "
+        "$XDG_CACHE_HOME/qpack, else ~/.cache/qpack); empty: no cache.",
+    ),
+    ("QPACK_NO_CACHE", "when set and not 0, the scan reads every file again and keeps nothing."),
+    (
         "QEMU_MODULE_DIR",
         "not read by qpack: give it to qpack check with --env to judge a prefix as QEMU would.",
     ),
