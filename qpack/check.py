@@ -29,7 +29,6 @@ prefix is loaded, linked or run.
 from __future__ import annotations
 
 import dataclasses
-import errno
 import fnmatch
 import posixpath
 import stat
@@ -39,7 +38,6 @@ from pathlib import Path
 from typing import BinaryIO, Literal, cast
 
 from qpack.elf import (
-    ELF_MAGIC,
     ElfReadError,
     LinkFacts,
     held_stamps,
@@ -913,21 +911,9 @@ class _FactsCache:
 def _read_elf_file_light(root: Root, path: str, wanted: tuple[str, ...] | None) -> ElfFile:
     """As `ldpaths.read_elf_file`, with pyelftools (`elf.read_dynamic_facts` when `wanted` is
     None)."""
-    try:
-        with open(root.host(path), "rb") as f:
-            if f.read(4) != ELF_MAGIC:
-                return ElfFile(path, None, "not an ELF file")
-            stream = cast(BinaryIO, f)
-            facts = read_dynamic_facts(stream) if wanted is None else read_link_facts(stream, wanted)
-            return ElfFile(path, facts)
-    except PermissionError:
-        return ElfFile(path, None, "cannot read it: permission denied")
-    except IsADirectoryError:
-        return ElfFile(path, None, "is a directory")
-    except ElfReadError as e:
-        return ElfFile(path, None, str(e))
-    except OSError as e:
-        return ElfFile(path, None, f"cannot read it: {e.strerror or errno.errorcode.get(e.errno or 0, e)}")
+    if wanted is None:
+        return read_elf_file(root, path, reader=read_dynamic_facts)
+    return read_elf_file(root, path, reader=lambda stream: read_link_facts(stream, wanted))
 
 
 class _SnapshotRoot(Root):

@@ -24,9 +24,10 @@ import os
 import posixpath
 import stat
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from qpack.elf import ELF_MAGIC, ElfReadError, LinkFacts, read_link_facts_path
 
@@ -129,13 +130,21 @@ class ElfFile:
     system: bool = False  # found among the system libraries (LibraryFinder.system), not the root
 
 
-def read_elf_file(root: Root, path: str, wanted: tuple[str, ...] = ()) -> ElfFile:
-    """Link facts of the file at `path` (already resolved inside the root)."""
+def read_elf_file(
+    root: Root,
+    path: str,
+    wanted: tuple[str, ...] = (),
+    reader: Callable[[BinaryIO], LinkFacts] | None = None,
+) -> ElfFile:
+    """Link facts of the file at `path` (already resolved inside the root): read with LIEF, or
+    from the open file by `reader` (pyelftools, where a few files are read and LIEF's import
+    would cost more than reading them), or why it cannot be read."""
     try:
         with open(root.host(path), "rb") as f:
             if f.read(4) != ELF_MAGIC:
                 return ElfFile(path, None, "not an ELF file")
-        return ElfFile(path, read_link_facts_path(root.host(path), wanted))
+            facts = reader(cast(BinaryIO, f)) if reader is not None else None
+        return ElfFile(path, facts or read_link_facts_path(root.host(path), wanted))
     except PermissionError:
         return ElfFile(path, None, "cannot read it: permission denied")
     except IsADirectoryError:
