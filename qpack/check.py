@@ -654,26 +654,10 @@ def check(
     """Check every module of an installed prefix against the loader, for each executable.
 
     `prefix` is where the program is installed, as the program sees it (inside `root`)."""
-    rt = Root(root)
-    pre = "/" + str(prefix).strip("/") if str(prefix) != "/" else "/"
-    if not rt.is_dir(pre):
-        raise CheckError(f"{rt.host(pre)}: no such directory (the installed prefix to check)")
-    ctx = _Context(loader=loader, root=rt, env=dict(env or {}), pkgversion=pkgversion, notes=[])
-    system = rt
-    if not rt.exists("/etc/ld.so.cache"):
-        # A staged tree (DESTDIR), not a system root: its system libraries are this host's.
-        system = Root("/")
-        if str(rt.root) != "/":
-            ctx.notes.append(
-                f"{rt.root} has no /etc/ld.so.cache: system libraries are looked up on this host"
-            )
+    rt, pre, ctx, system = _start(Root, prefix, loader, root, env, pkgversion)
     exes = _executables(loader, pre, ctx, system)
-    if not exes:
-        shown = ", ".join("/" + expand_prefix(g, pre) for g in loader.executables)
-        raise CheckError(
-            f"{rt.host(pre)}: none of the loader's executables is installed there (looked for {shown})"
-        )
-    rows: dict[tuple[str, str | None, tuple[Problem, ...], tuple[str, ...], bool], list[str]] = {}
+    _some_executable(exes, rt, pre, loader)
+    rows = _Rows()
     locations: dict[str, tuple[str, ...]] = {}
     for exe in exes:
         finder = LibraryFinder(rt, ctx.env, exe.elf, system)
@@ -687,27 +671,80 @@ def check(
         verdicts = _verdicts(exe, dirs, ctx, _Judge(exe, ctx, finder, exe_libs)) + _helper_rows(
             exe, finder, ctx
         )
-        for verdict in verdicts:
-            key = (verdict.module, verdict.file, verdict.problems, verdict.copies, verdict.loads)
-            rows.setdefault(key, []).append(exe.path)
-    modules = sorted(
-        (
-            ModuleVerdict(
-                module=k[0], file=k[1], problems=k[2], copies=k[3], loads=k[4], executables=tuple(v)
+        rows.add(verdicts, exe.path)
+    return rows.report(rt, pre, layout_name, exes, locations, ctx)
+
+
+def _start(
+    root_type: type[Root],
+    prefix: str | Path,
+    loader: Loader,
+    root: str | Path,
+    env: Mapping[str, str] | None,
+    pkgversion: str | None,
+) -> tuple[Root, str, _Context, Root]:
+    """(the root, the prefix inside it, the check's context, where system libraries are)."""
+    rt = root_type(root)
+    pre = "/" + str(prefix).strip("/") if str(prefix) != "/" else "/"
+    if not rt.is_dir(pre):
+        raise CheckError(f"{rt.host(pre)}: no such directory (the installed prefix to check)")
+    ctx = _Context(loader=loader, root=rt, env=dict(env or {}), pkgversion=pkgversion, notes=[])
+    system = rt
+    if not rt.exists("/etc/ld.so.cache"):
+        # A staged tree (DESTDIR), not a system root: its system libraries are this host's.
+        system = root_type("/")
+        if str(rt.root) != "/":
+            ctx.notes.append(
+                f"{rt.root} has no /etc/ld.so.cache: system libraries are looked up on this host"
             )
-            for k, v in rows.items()
-        ),
-        key=lambda m: (m.module, m.file or "", m.executables),
-    )
-    return CheckReport(
-        prefix=pre,
-        root=str(rt.root),
-        layout=layout_name,
-        executables=tuple(e.path for e in exes),
-        modules=tuple(modules),
-        locations=locations,
-        warnings=tuple(dict.fromkeys(ctx.notes)),
-    )
+    return rt, pre, ctx, system
+
+
+def _some_executable(exes: list[_Exe], rt: Root, pre: str, loader: Loader) -> None:
+    if not exes:
+        shown = ", ".join("/" + expand_prefix(g, pre) for g in loader.executables)
+        raise CheckError(
+            f"{rt.host(pre)}: none of the loader's executables is installed there (looked for {shown})"
+        )
+
+
+class _Rows:
+    """The verdicts of every executable, one row per verdict with the executables giving it."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str | None, tuple[Problem, ...], tuple[str, ...], bool], list[str]] = {}
+
+    def add(self, verdicts: Iterable[ModuleVerdict], exe: str) -> None:
+        for v in verdicts:
+            self.rows.setdefault((v.module, v.file, v.problems, v.copies, v.loads), []).append(exe)
+
+    def report(
+        self,
+        rt: Root,
+        pre: str,
+        layout_name: str,
+        exes: list[_Exe],
+        locations: dict[str, tuple[str, ...]],
+        ctx: _Context,
+    ) -> CheckReport:
+        modules = sorted(
+            (
+                ModuleVerdict(
+                    module=k[0], file=k[1], problems=k[2], copies=k[3], loads=k[4], executables=tuple(v)
+                )
+                for k, v in self.rows.items()
+            ),
+            key=lambda m: (m.module, m.file or "", m.executables),
+        )
+        return CheckReport(
+            prefix=pre,
+            root=str(rt.root),
+            layout=layout_name,
+            executables=tuple(e.path for e in exes),
+            modules=tuple(modules),
+            locations=locations,
+            warnings=tuple(dict.fromkeys(ctx.notes)),
+        )
 
 
 class _Resolver:
@@ -1140,49 +1177,15 @@ def check_modules(
     report lists those modules only, and the files of the search locations the loader never
     looks up; `check` is the check of the whole prefix (helpers included)."""
     modules = sorted(set(modules))
-    rt = _SnapshotRoot(root)
-    pre = "/" + str(prefix).strip("/") if str(prefix) != "/" else "/"
-    if not rt.is_dir(pre):
-        raise CheckError(f"{rt.host(pre)}: no such directory (the installed prefix to check)")
-    ctx = _Context(loader=loader, root=rt, env=dict(env or {}), pkgversion=pkgversion, notes=[])
-    system = rt
-    if not rt.exists("/etc/ld.so.cache"):
-        system = _SnapshotRoot("/")
-        if str(rt.root) != "/":
-            ctx.notes.append(
-                f"{rt.root} has no /etc/ld.so.cache: system libraries are looked up on this host"
-            )
+    rt, pre, ctx, system = _start(_SnapshotRoot, prefix, loader, root, env, pkgversion)
     cache = _FactsCache()
     exes = _light_executables(loader, pre, ctx, system, cache)
-    if not exes:
-        shown = ", ".join("/" + expand_prefix(g, pre) for g in loader.executables)
-        raise CheckError(
-            f"{rt.host(pre)}: none of the loader's executables is installed there (looked for {shown})"
-        )
-    rows: dict[tuple[str, str | None, tuple[Problem, ...], tuple[str, ...], bool], list[str]] = {}
+    _some_executable(exes, rt, pre, loader)
+    rows = _Rows()
     locations: dict[str, tuple[str, ...]] = {}
     for exe in exes:
         finder = _CachedFinder(rt, ctx.env, exe.elf, system, cache, pre)
         dirs = search_dirs(exe, finder, ctx)
         locations[exe.path] = tuple(dirs)
-        for verdict in _verdicts(exe, dirs, ctx, _LazyJudge(exe, ctx, finder, cache), only=modules):
-            key = (verdict.module, verdict.file, verdict.problems, verdict.copies, verdict.loads)
-            rows.setdefault(key, []).append(exe.path)
-    verdicts = sorted(
-        (
-            ModuleVerdict(
-                module=k[0], file=k[1], problems=k[2], copies=k[3], loads=k[4], executables=tuple(v)
-            )
-            for k, v in rows.items()
-        ),
-        key=lambda m: (m.module, m.file or "", m.executables),
-    )
-    return CheckReport(
-        prefix=pre,
-        root=str(rt.root),
-        layout=layout_name,
-        executables=tuple(e.path for e in exes),
-        modules=tuple(verdicts),
-        locations=locations,
-        warnings=tuple(dict.fromkeys(ctx.notes)),
-    )
+        rows.add(_verdicts(exe, dirs, ctx, _LazyJudge(exe, ctx, finder, cache), only=modules), exe.path)
+    return rows.report(rt, pre, layout_name, exes, locations, ctx)
