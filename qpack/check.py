@@ -541,15 +541,36 @@ def _program(path: str, ctx: _Context) -> tuple[str, ElfFile] | None:
     return real, elf
 
 
-def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root) -> list[_Exe]:
+@dataclass(frozen=True)
+class _Reading:
+    """How a check reads the programs: `check` with LIEF, an install's check through pyelftools
+    and one cache of what it read (`_light_reading`)."""
+
+    program: Callable[[str, _Context], tuple[str, ElfFile] | None]
+    stamps: Callable[[str, str, _Context], tuple[str, ...]]
+    finder: Callable[[_Context, ElfFile, Root], LibraryFinder]
+
+
+_FULL_READING = _Reading(
+    program=_program,
+    stamps=_stamps,
+    finder=lambda ctx, elf, system: LibraryFinder(ctx.root, ctx.env, elf, system),
+)
+
+
+def _executables(
+    loader: Loader, prefix: str, ctx: _Context, system: Root, reading: _Reading = _FULL_READING
+) -> list[_Exe]:
     """The programs that load modules: the layout's executables, and, when the loader is a
     library, every program of the prefix's bindir that links it (its stamp is the library's)."""
     exes: list[_Exe] = []
     for glob in loader.executables:
         for path in _glob_paths(ctx.root, expand_prefix(glob, prefix)):
-            found = _program(path, ctx)
+            found = reading.program(path, ctx)
             if found is not None:
-                exes.append(_Exe(path=path, real=found[0], elf=found[1], stamps=_stamps(path, found[0], ctx)))
+                exes.append(
+                    _Exe(path=path, real=found[0], elf=found[1], stamps=reading.stamps(path, found[0], ctx))
+                )
     if loader.module_table is not None:
         exes = [_with_table(e, ctx) for e in exes]
     if loader.library is None:
@@ -563,16 +584,16 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root) -> li
     named = {e.path for e in exes} | {e.real for e in exes}
     for name in ctx.root.listdir(bindir):
         path = posixpath.join(bindir, name)
-        if path in named or (found := _program(path, ctx)) is None or found[0] in named:
+        if path in named or (found := reading.program(path, ctx)) is None or found[0] in named:
             continue  # each program once, by its resolved path (bin/demo-run -> demo)
         if found[1].facts is None or found[1].facts.elf_type not in ("ET_DYN", "ET_EXEC"):
             continue
-        loaded = _loaded_objects(found[1], LibraryFinder(ctx.root, ctx.env, found[1], system))
+        loaded = _loaded_objects(found[1], reading.finder(ctx, found[1], system))
         lib = next((p for p in loaded if p in libraries), None)
         if lib is not None:
             named.add(found[0])
             exes.append(
-                _Exe(path=path, real=found[0], elf=found[1], stamps=_stamps(libraries[lib], lib, ctx))
+                _Exe(path=path, real=found[0], elf=found[1], stamps=reading.stamps(libraries[lib], lib, ctx))
             )
     return exes
 
@@ -1110,44 +1131,12 @@ def _light_program(path: str, ctx: _Context, cache: _FactsCache) -> tuple[str, E
     return real, elf
 
 
-def _light_executables(
-    loader: Loader, prefix: str, ctx: _Context, system: Root, cache: _FactsCache
-) -> list[_Exe]:
-    """As `_executables`, through the cache."""
-    exes: list[_Exe] = []
-    for glob in loader.executables:
-        for path in _glob_paths(ctx.root, expand_prefix(glob, prefix)):
-            found = _light_program(path, ctx, cache)
-            if found is not None:
-                exes.append(
-                    _Exe(path=path, real=found[0], elf=found[1], stamps=_light_stamps(path, found[0], ctx))
-                )
-    if loader.module_table is not None:
-        exes = [_with_table(e, ctx) for e in exes]
-    if loader.library is None:
-        return exes
-    libraries = {
-        real: path
-        for path in _glob_paths(ctx.root, expand_prefix(loader.library, prefix))
-        if (real := ctx.root.resolve(path)) is not None
-    }
-    bindir = posixpath.join(prefix, loader.bindir)
-    named = {e.path for e in exes} | {e.real for e in exes}
-    for name in ctx.root.listdir(bindir):
-        path = posixpath.join(bindir, name)
-        if path in named or (found := _light_program(path, ctx, cache)) is None or found[0] in named:
-            continue
-        if found[1].facts is None or found[1].facts.elf_type not in ("ET_DYN", "ET_EXEC"):
-            continue
-        finder = _CachedFinder(ctx.root, ctx.env, found[1], system, cache, prefix)
-        loaded = _loaded_objects(found[1], finder)
-        lib = next((p for p in loaded if p in libraries), None)
-        if lib is not None:
-            named.add(found[0])
-            exes.append(
-                _Exe(path=path, real=found[0], elf=found[1], stamps=_light_stamps(libraries[lib], lib, ctx))
-            )
-    return exes
+def _light_reading(cache: _FactsCache, prefix: str) -> _Reading:
+    return _Reading(
+        program=lambda path, ctx: _light_program(path, ctx, cache),
+        stamps=_light_stamps,
+        finder=lambda ctx, elf, system: _CachedFinder(ctx.root, ctx.env, elf, system, cache, prefix),
+    )
 
 
 def _needed_modules(modules: Iterable[str], deps_of: Callable[[str], tuple[str, ...]]) -> set[str]:
@@ -1179,7 +1168,7 @@ def check_modules(
     modules = sorted(set(modules))
     rt, pre, ctx, system = _start(_SnapshotRoot, prefix, loader, root, env, pkgversion)
     cache = _FactsCache()
-    exes = _light_executables(loader, pre, ctx, system, cache)
+    exes = _executables(loader, pre, ctx, system, _light_reading(cache, pre))
     _some_executable(exes, rt, pre, loader)
     rows = _Rows()
     locations: dict[str, tuple[str, ...]] = {}
