@@ -134,7 +134,10 @@ class ScanCache:
         if where is None:
             return None
         path = _cache_file(where, root)
-        reader = _reader_version()
+        try:
+            reader = _reader_version()
+        except OSError:
+            return None  # qpack's own sources cannot be read (a zipped install): no cache
         entries: dict[str, list[Any]] = {}
         with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
             st = os.stat(where)
