@@ -944,6 +944,7 @@ def machine() -> dict[str, object]:
         "versions": {
             "zlib (CPython's)": zlib.ZLIB_RUNTIME_VERSION,
             "pyelftools": dist_version("pyelftools"),
+            "lief": dist_version("lief"),
             "zlib-ng": dist_version("zlib-ng"),
             "isal": dist_version("isal"),
             "installer": dist_version("installer"),
