@@ -65,9 +65,6 @@ class ElfInfo:
     build_id: str | None
     stamps_exported: tuple[str, ...]
     stamps_held: tuple[str, ...]
-    # Dynamic symbols are read for shared objects only (modules, libraries), not for programs.
-    defined_symbols: int
-    undefined_symbols: tuple[str, ...]
     # What rpm's dependency generator reads besides NEEDED: the (library, version) pairs of
     # .gnu.version_r, and whether the file has a GNU and a SysV symbol hash table. Read at the
     # scan so a tree split does not open every ELF file again.
@@ -178,9 +175,9 @@ def _read_elf_lief(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool)
     soname, needed, paths = _lief_dynamic(binary)
     runpath = [p for _, p in paths]  # the scan shows DT_RPATH and DT_RUNPATH together
     stamp_re = stamp_regex(stamp_glob) if stamp_glob else None
-    # Programs (PT_INTERP) export tens of thousands of symbols with --export-dynamic and never
-    # the stamp: reading them would be most of a scan's time for nothing.
-    defined, undefined, exported = _lief_symbols(binary, stamp_re) if not interp else (0, set(), set())
+    # Dynamic symbols are walked only for a stamp, and never in programs (PT_INTERP): they
+    # export tens of thousands of symbols with --export-dynamic and never the stamp.
+    exported = _lief_stamps(binary, stamp_re) if stamp_re is not None and not interp else set()
     held: set[str] = set()
     if scan_strings and stamp_re is not None:
         for sec in binary.sections:
@@ -199,8 +196,6 @@ def _read_elf_lief(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool)
         build_id=_lief_build_id(binary, little),
         stamps_exported=tuple(sorted(exported)),
         stamps_held=tuple(sorted(held)),
-        defined_symbols=defined,
-        undefined_symbols=tuple(sorted(undefined)),
         version_needs=tuple(
             (_text(req.name), _text(aux.name))
             for req in binary.symbols_version_requirement
@@ -233,25 +228,17 @@ def _lief_dynamic(binary: lief.ELF.Binary) -> tuple[str | None, list[str], list[
     return soname, needed, paths
 
 
-def _lief_symbols(
-    binary: lief.ELF.Binary, stamp_re: re.Pattern[bytes] | None
-) -> tuple[int, set[str], set[str]]:
-    """(defined dynamic symbols, the undefined ones' names, the stamps exported)."""
-    defined, undefined, exported = 0, set[str](), set[str]()
+def _lief_stamps(binary: lief.ELF.Binary, stamp_re: re.Pattern[bytes]) -> set[str]:
+    """The stamp names among the dynamic symbols the file defines."""
+    exported: set[str] = set()
     if not binary.has_section(".dynsym"):
-        return defined, undefined, exported
+        return exported
     for sym in binary.dynamic_symbols:
         raw = sym.name  # a name that is not UTF-8 reads as pyelftools reads it (U+FFFD)
         name = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
-        if not name:
-            continue
-        if sym.shndx == 0:  # SHN_UNDEF
-            undefined.add(name)
-        else:
-            defined += 1
-            if stamp_re is not None and stamp_re.fullmatch(name.encode()):
-                exported.add(name)
-    return defined, undefined, exported
+        if name and sym.shndx != 0 and stamp_re.fullmatch(name.encode()):  # 0: SHN_UNDEF
+            exported.add(name)
+    return exported
 
 
 def _lief_build_id(binary: lief.ELF.Binary, little_endian: bool) -> str | None:
@@ -317,8 +304,6 @@ def _read_elf_pyelftools(stream: BinaryIO, stamp_glob: str | None, scan_strings:
             interp = True
     build_id = None
     exported: set[str] = set()
-    undefined: set[str] = set()
-    defined = 0
     stamp_re = stamp_regex(stamp_glob) if stamp_glob else None
     held: set[str] = set()
     version_needs: list[tuple[str, str]] = []
@@ -340,18 +325,11 @@ def _read_elf_pyelftools(stream: BinaryIO, stamp_glob: str | None, scan_strings:
             for note in sec.iter_notes():
                 if note["n_type"] == "NT_GNU_BUILD_ID" and note["n_name"] == "GNU":  # not stapsdt's type 3
                     build_id = note["n_desc"]
-        elif isinstance(sec, SymbolTableSection) and sec.name == ".dynsym" and not interp:
-            # Programs (PT_INTERP) export tens of thousands of symbols with --export-dynamic and
-            # never the stamp: walking them would be most of a scan's time for nothing.
+        elif isinstance(sec, SymbolTableSection) and sec.name == ".dynsym" and not interp and stamp_re:
+            # As read_elf: symbols only for a stamp, never a program's.
             for sym in sec.iter_symbols():
-                if not sym.name:
-                    continue
-                if sym["st_shndx"] == "SHN_UNDEF":
-                    undefined.add(sym.name)
-                else:
-                    defined += 1
-                    if stamp_re is not None and stamp_re.fullmatch(sym.name.encode()):
-                        exported.add(sym.name)
+                if sym.name and sym["st_shndx"] != "SHN_UNDEF" and stamp_re.fullmatch(sym.name.encode()):
+                    exported.add(sym.name)
         if (
             scan_strings
             and stamp_re is not None
@@ -371,8 +349,6 @@ def _read_elf_pyelftools(stream: BinaryIO, stamp_glob: str | None, scan_strings:
         build_id=build_id,
         stamps_exported=tuple(sorted(exported)),
         stamps_held=tuple(sorted(held)),
-        defined_symbols=defined,
-        undefined_symbols=tuple(sorted(undefined)),
         version_needs=tuple(version_needs),
         gnu_hash="DT_GNU_HASH" in tags,
         sysv_hash="DT_HASH" in tags,

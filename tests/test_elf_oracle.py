@@ -144,8 +144,6 @@ def test_read_elf_agrees_with_pyelftools_on_the_demo(demo_build: Path) -> None:
     with (demo_build / "usr/lib/demo/ui/gtk.so").open("rb") as f:
         gtk = read_elf(f, "demo_stamp_*")
     assert gtk.stamps_exported == (held,)
-    assert gtk.defined_symbols > 0
-    assert gtk.undefined_symbols
     # What rpm's generator reads, from the scan (the tree split no longer opens the file again).
     with (demo_build / "usr/bin/demo").open("rb") as f:
         program = read_elf(f)
