@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,3 +55,35 @@ def split_tree(build: ds.Build, layout: str, out: Path, *extra: str) -> Split:
     seconds = time.monotonic() - t0
     assert r.returncode == 0, r.stderr
     return Split(out, seconds)
+
+
+def assert_external_depends(
+    build: ds.Build, split: Split, packages: list[str], not_libraries: set[str]
+) -> None:
+    """The layout's `depends`: Debian's Depends on packages outside the source that ship no
+    library, as Debian writes them."""
+    manifest = split.manifest()
+    for pkg in packages:
+        assert manifest[pkg]["depends"] == ds.external_depends(build, pkg, not_libraries), pkg
+
+
+def split_with_library_depends(
+    build: ds.Build, layout: str, out: Path, packages: Sequence[str], not_libraries: set[str]
+) -> dict[str, dict]:
+    """A split with `--resolve-libs dpkg` whose library needs are Debian's library Depends, by
+    name and with versions (as dpkg-shlibdeps wrote them from the libraries' symbols files);
+    skips where dpkg cannot name a library's package (not installed here). Its manifest."""
+    wanted = ds.all_library_depends(build, not_libraries)
+    missing = sorted(p for p, ok in ds.installed_status(sorted(wanted)).items() if not ok)
+    if missing:
+        pytest.skip(
+            "dpkg cannot name the package of a library not installed here: "
+            f"apt-get install {' '.join(missing)}"
+        )
+    manifest = split_tree(build, layout, out, "--resolve-libs", "dpkg").manifest()
+    for pkg in packages:
+        assert manifest[pkg]["unresolved_libraries"] == [], pkg
+        ours = set(filter(None, manifest[pkg]["debian_depends"].split(", ")))
+        assert ours == ds.library_relations(build, pkg, not_libraries), pkg
+        assert manifest[pkg]["library_packages"] == ds.library_depends(build, pkg, not_libraries), pkg
+    return manifest

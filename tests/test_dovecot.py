@@ -26,7 +26,13 @@ from qpack.layout import load_layout
 
 from . import debian_source as ds
 from .conftest import run_qpack
-from .real_programs import Split, source_build, split_tree
+from .real_programs import (
+    Split,
+    assert_external_depends,
+    source_build,
+    split_tree,
+    split_with_library_depends,
+)
 
 pytestmark = pytest.mark.network
 
@@ -163,28 +169,11 @@ def test_sibling_requirements_are_debians_depends(build: ds.Build, split: Split)
 
 
 def test_external_requirements_are_debians_other_depends(build: ds.Build, split: Split) -> None:
-    """The layout's `depends`: Debian's Depends on packages outside the source that ship no
-    library, as Debian writes them."""
-    manifest = split.manifest()
-    for pkg in PACKAGES:
-        assert manifest[pkg]["depends"] == ds.external_depends(build, pkg, NOT_LIBRARIES), pkg
+    assert_external_depends(build, split, PACKAGES, NOT_LIBRARIES)
 
 
 def test_library_requirements_are_debians_library_depends(build: ds.Build, tmp_path: Path) -> None:
-    wanted = ds.all_library_depends(build, NOT_LIBRARIES)
-    missing = sorted(p for p, ok in ds.installed_status(sorted(wanted)).items() if not ok)
-    if missing:
-        pytest.skip(
-            "dpkg cannot name the package of a library not installed here: "
-            f"apt-get install {' '.join(missing)}"
-        )
-    manifest = _split(build, tmp_path / "out", "--resolve-libs", "dpkg").manifest()
-    for pkg in PACKAGES:
-        assert manifest[pkg]["unresolved_libraries"] == [], pkg
-        # With versions too, as dpkg-shlibdeps wrote them from the libraries' symbols files.
-        ours = set(filter(None, manifest[pkg]["debian_depends"].split(", ")))
-        assert ours == ds.library_relations(build, pkg, NOT_LIBRARIES), pkg
-        assert manifest[pkg]["library_packages"] == ds.library_depends(build, pkg, NOT_LIBRARIES), pkg
+    manifest = split_with_library_depends(build, LAYOUT, tmp_path / "out", PACKAGES, NOT_LIBRARIES)
     # A plugin linking another plugin by its SONAME (lib02_imap_acl_plugin.so needs
     # lib01_acl_plugin.so) links the build, not a library to depend on.
     sonames = {x["soname"] for p in manifest.values() for x in p["libraries"]["external"]}
