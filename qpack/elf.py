@@ -16,9 +16,11 @@ never the whole file at once.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
@@ -278,19 +280,30 @@ def _enum_name(value: int, known: dict[int, str], enum: str) -> str:
     return next((k for k, v in table.items() if v == value and not k.startswith("_")), str(value))
 
 
-def read_elf_pyelftools(
-    stream: BinaryIO, stamp_glob: str | None = None, scan_strings: bool = False
-) -> ElfInfo:
-    """`read_elf` through pyelftools, walking every structure in Python (about 30 times slower):
-    the independent oracle the tests compare `read_elf` with."""
+@contextlib.contextmanager
+def pyelftools_errors() -> Iterator[None]:
+    """Around reading a file with pyelftools: what it raises for a truncated or corrupt file
+    (its own errors, construct's on short reads, the lookups that fail on garbage) becomes one
+    ElfReadError; an ElfReadError raised inside passes through as it is."""
     try:
-        return _read_elf_pyelftools(stream, stamp_glob, scan_strings)
+        yield
+    except ElfReadError:
+        raise
     except (ELFError, ValueError, KeyError, IndexError, AssertionError, OSError) as e:
         raise ElfReadError(f"truncated or corrupt ELF file ({e})") from None
     except Exception as e:  # pyelftools raises construct's errors on short reads
         if type(e).__module__.startswith(("construct", "elftools")):
             raise ElfReadError(f"truncated or corrupt ELF file ({type(e).__name__})") from None
         raise
+
+
+def read_elf_pyelftools(
+    stream: BinaryIO, stamp_glob: str | None = None, scan_strings: bool = False
+) -> ElfInfo:
+    """`read_elf` through pyelftools, walking every structure in Python (about 30 times slower):
+    the independent oracle the tests compare `read_elf` with."""
+    with pyelftools_errors():
+        return _read_elf_pyelftools(stream, stamp_glob, scan_strings)
 
 
 def _read_elf_pyelftools(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool) -> ElfInfo:  # noqa: PLR0912 - one pass over the sections, a branch per structure read
@@ -379,14 +392,8 @@ class LinkFacts:
 
 def read_link_facts(stream: BinaryIO, wanted: tuple[str, ...] = ()) -> LinkFacts:
     """`LinkFacts` of an open ELF file; raises ElfReadError for one that is truncated or corrupt."""
-    try:
+    with pyelftools_errors():
         return _read_link_facts(stream, wanted)
-    except (ELFError, ValueError, KeyError, IndexError, AssertionError, OSError) as e:
-        raise ElfReadError(f"truncated or corrupt ELF file ({e})") from None
-    except Exception as e:  # pyelftools raises construct's errors on short reads
-        if type(e).__module__.startswith(("construct", "elftools")):
-            raise ElfReadError(f"truncated or corrupt ELF file ({type(e).__name__})") from None
-        raise
 
 
 def _dynamic_tags(elf: ELFFile) -> tuple[str | None, list[str], list[str], list[str]]:
@@ -596,18 +603,12 @@ def held_stamps_pyelftools(stream: BinaryIO, stamp_glob: str) -> tuple[str, ...]
     ElfReadError for a truncated or corrupt file."""
     regex = stamp_regex(stamp_glob)
     held: set[str] = set()
-    try:
+    with pyelftools_errors():
         elf = ELFFile(stream)
         for name in _STAMP_SECTIONS:
             sec = elf.get_section_by_name(name)
             if sec is not None and sec["sh_type"] == "SHT_PROGBITS":
                 held |= _scan_section(stream, sec["sh_offset"], sec["sh_size"], regex)
-    except (ELFError, ValueError, KeyError, IndexError, AssertionError, OSError) as e:
-        raise ElfReadError(f"truncated or corrupt ELF file ({e})") from None
-    except Exception as e:  # pyelftools raises construct's errors on short reads
-        if type(e).__module__.startswith(("construct", "elftools")):
-            raise ElfReadError(f"truncated or corrupt ELF file ({type(e).__name__})") from None
-        raise
     return tuple(sorted(held))
 
 
@@ -618,16 +619,8 @@ def read_dynamic_facts(stream: BinaryIO) -> LinkFacts:
     empty) and no version node read. A file without a dynamic segment is read as
     `read_link_facts` reads it. A file whose loadable or dynamic segments run past its end is
     refused (ElfReadError), as the dynamic linker and `read_link_facts_path` refuse it."""
-    try:
+    with pyelftools_errors():
         return _read_dynamic_facts(stream)
-    except ElfReadError:
-        raise
-    except (ELFError, ValueError, KeyError, IndexError, AssertionError, OSError) as e:
-        raise ElfReadError(f"truncated or corrupt ELF file ({e})") from None
-    except Exception as e:  # pyelftools raises construct's errors on short reads
-        if type(e).__module__.startswith(("construct", "elftools")):
-            raise ElfReadError(f"truncated or corrupt ELF file ({type(e).__name__})") from None
-        raise
 
 
 def _read_dynamic_facts(stream: BinaryIO) -> LinkFacts:
