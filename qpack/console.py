@@ -9,6 +9,7 @@ import functools
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -118,6 +119,8 @@ class Out:
             return
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+        # Redrawn from the callback, never by rich's refresh thread: a process running another
+        # thread cannot fork safely, and the scan forks its workers (qpack.inventory).
         with Progress(
             TextColumn(label),
             BarColumn(),
@@ -125,11 +128,18 @@ class Out:
             TimeRemainingColumn(),
             console=self.stderr,
             transient=True,
+            auto_refresh=False,
         ) as bar:
             task = bar.add_task(label, total=None)
+            drawn = 0.0
 
             def advance(n: int, total: int) -> None:
+                nonlocal drawn
                 bar.update(task, advance=n, total=total)
+                now = time.monotonic()
+                if now - drawn >= 0.1:
+                    bar.refresh()
+                    drawn = now
 
             yield advance
 

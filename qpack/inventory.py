@@ -261,6 +261,73 @@ def _walk(root: Path) -> tuple[list[Entry], list[Entry], list[tuple[str, os.stat
     return dirs, links, regular, warnings
 
 
+def _describe_all(
+    root: Path,
+    misses: list[tuple[str, os.stat_result, bool]],
+    stamp_glob: str | None,
+    jobs: int,
+    progress: Progress | None,
+    total: int,
+) -> list[Entry]:
+    """The entries of the files the cache did not know, in `misses`' order, read on `jobs`
+    cores: in forked worker processes where the system can fork and this process runs no
+    other thread, else on a thread pool. LIEF holds the GIL while it parses, so threads
+    leave the second core idle for that part; processes do not (README "Performance")."""
+    if jobs > 1 and len(misses) > 1 and _can_fork():
+        return _describe_in_processes(root, misses, stamp_glob, jobs, progress, total)
+
+    def one(item: tuple[str, os.stat_result, bool]) -> Entry:
+        rel, st, scan_strings = item
+        return _describe(root, rel, st, stamp_glob, scan_strings, advance)
+
+    def advance(n: int) -> None:
+        if progress is not None:
+            progress(n, total)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, misses))
+
+
+def _can_fork() -> bool:
+    """Forking is safe only without other threads (one holding a lock at the fork would leave
+    it held in the child forever), and only on systems that fork (not Windows)."""
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _describe_in_processes(
+    root: Path,
+    misses: list[tuple[str, os.stat_result, bool]],
+    stamp_glob: str | None,
+    jobs: int,
+    progress: Progress | None,
+    total: int,
+) -> list[Entry]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Largest first, so that the last file to finish is a small one: both cores busy to the end.
+    order = sorted(range(len(misses)), key=lambda i: (-misses[i][1].st_size, i))
+    tasks = [
+        (str(root), rel, stat.S_IMODE(st.st_mode), st.st_size, stamp_glob, scan_strings)
+        for rel, st, scan_strings in (misses[i] for i in order)
+    ]
+    out: list[Entry | None] = [None] * len(misses)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        for i, e in zip(order, pool.map(_describe_task, tasks, chunksize=4), strict=True):
+            out[i] = e
+            if progress is not None:
+                progress(e.size, total)
+    return [e for e in out if e is not None]
+
+
+def _describe_task(task: tuple[str, str, int, int, str | None, bool]) -> Entry:
+    """One file, in a worker process (module-level: it is sent by name)."""
+    root, rel, mode, size, stamp_glob, scan_strings = task
+    return describe_file(Path(root) / rel, rel, mode, size, stamp_glob, scan_strings)
+
+
 def scan(
     root: Path | str,
     prefix: str = "/usr",
@@ -292,23 +359,23 @@ def scan(
             progress(n, total)
 
     known = ScanCache.open(root) if cache else None
-
-    def one(item: tuple[str, os.stat_result]) -> Entry:
-        rel, st = item
+    files: list[Entry] = []
+    misses: list[tuple[str, os.stat_result, bool]] = []
+    for rel, st in regular:
         scan_strings = any(r.match(rel) for r in exe_res)
         facts = known.get(rel, st, stamp_glob, scan_strings) if known is not None else None
-        if facts is not None:
-            advance(st.st_size)
-            return Entry(
-                rel, "file", stat.S_IMODE(st.st_mode), st.st_size, facts[0], None, facts[1], facts[2]
-            )
-        e = _describe(root, rel, st, stamp_glob, scan_strings, advance if progress else None)
+        if facts is None:
+            misses.append((rel, st, scan_strings))
+            continue
+        advance(st.st_size)
+        files.append(
+            Entry(rel, "file", stat.S_IMODE(st.st_mode), st.st_size, facts[0], None, facts[1], facts[2])
+        )
+    described = _describe_all(root, misses, stamp_glob, jobs or os.cpu_count() or 1, progress, total)
+    for (rel, st, scan_strings), e in zip(misses, described, strict=True):
+        files.append(e)
         if known is not None and e.sha256 is not None:
             known.put(rel, st, stamp_glob, scan_strings, (e.sha256, e.elf, e.elf_error))
-        return e
-
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        files = list(pool.map(one, regular))
     if known is not None:
         known.save()
     entries = sorted([*dirs, *links, *files], key=lambda e: e.path)

@@ -30,7 +30,9 @@ def scan_opening(root: Path) -> tuple[Inventory, list[str]]:
     """The scan of `root` and the files under it that the scan opened."""
     RECORDING.append([])
     try:
-        inv = scan(root, stamp_glob="demo_stamp_*", executables=["usr/bin/*"])
+        # One job: the files are read in this process, where the audit hook sees them (with
+        # more, a scan reads them in forked workers: tests/test_scan_workers.py).
+        inv = scan(root, stamp_glob="demo_stamp_*", executables=["usr/bin/*"], jobs=1)
         return inv, sorted(p for p in RECORDING[-1] if p.startswith(f"{root}/"))
     finally:
         RECORDING.pop()

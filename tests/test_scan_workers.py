@@ -1,0 +1,66 @@
+"""A scan on several cores reads files in forked worker processes (LIEF holds the GIL while it
+parses, so threads left the second core idle for that part): the workers find exactly what a
+scan in one process finds, and a process that runs other threads never forks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from qpack.inventory import scan
+
+OPENED: list[list[str]] = []  # while a scan runs here: the paths this process opened
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if OPENED and event == "open" and isinstance(args[0], str | bytes | os.PathLike):
+        OPENED[-1].append(os.fsdecode(args[0]))
+
+
+sys.addaudithook(_audit)
+
+
+@pytest.fixture
+def build(demo_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("QPACK_CACHE_DIR", "")  # every scan here reads every file
+    root = tmp_path / "build"
+    shutil.copytree(demo_build, root, symlinks=True)
+    return root
+
+
+def scan_opening(root: Path, jobs: int) -> tuple[object, list[str]]:
+    OPENED.append([])
+    try:
+        inv = scan(root, stamp_glob="demo_stamp_*", executables=["usr/bin/*"], jobs=jobs)
+        return inv, [p for p in OPENED[-1] if p.startswith(f"{root}/")]
+    finally:
+        OPENED.pop()
+
+
+def test_forked_workers_find_what_one_process_finds(build: Path) -> None:
+    alone, opened_alone = scan_opening(build, jobs=1)
+    assert opened_alone  # read here, in this process
+    forked, opened_forked = scan_opening(build, jobs=2)
+    assert opened_forked == []  # read in the workers, which this process's hook does not see
+    assert forked == alone
+    assert any(e.elf and e.elf.stamps_exported for e in forked.entries)  # type: ignore[attr-defined]
+    assert any(e.elf and e.elf.stamps_held for e in forked.entries)  # type: ignore[attr-defined]
+
+
+def test_a_process_running_another_thread_scans_on_threads(build: Path) -> None:
+    alone, _ = scan_opening(build, jobs=1)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        threaded, opened = scan_opening(build, jobs=2)
+    finally:
+        stop.set()
+        other.join()
+    assert opened  # no fork: read by this process's threads
+    assert threaded == alone
