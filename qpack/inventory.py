@@ -1,8 +1,9 @@
 """Walk a staged install tree (DESTDIR) into an Inventory: every file, symlink and directory with
 its mode, size, streamed sha256 and, for ELF files, the facts of `qpack.elf`.
 
-Symlinks are recorded, never followed. Hashing and ELF reading run on a thread pool (hashlib
-and file reads release the GIL), so both cores work on a large build.
+Symlinks are recorded, never followed. Files are hashed and their ELF facts read in forked
+worker processes, one per core (LIEF holds the GIL while it parses, so threads would leave the
+other cores idle for that part), or on a thread pool where forking is not safe.
 """
 
 from __future__ import annotations
