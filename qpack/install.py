@@ -33,6 +33,7 @@ import posixpath
 import re
 import stat
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,9 +46,6 @@ from installer.exceptions import InstallerError
 from installer.records import Hash, RecordEntry, parse_record_file
 from installer.sources import WheelFile
 from installer.utils import Scheme, construct_record_file, fix_shebang
-from packaging.markers import Marker
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import InvalidWheelFilename, NormalizedName, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
 from qpack.elf import ElfReadError, held_stamps_pyelftools, read_elf_pyelftools, read_link_facts
@@ -56,7 +54,9 @@ from qpack.installed import (
     QPACK_FILE,
     SCHEMES,
     InstalledSet,
+    Req,
     Roles,
+    canonicalize_name,
     executables_on_disk,
     host_path,
     program_prefix,
@@ -67,6 +67,8 @@ from qpack.loader import Loader
 from qpack.transaction import DirPlanner, StepHook, Transaction, TxPlan, locked
 
 if TYPE_CHECKING:  # the check is imported after the install, when it runs
+    from packaging.utils import NormalizedName
+
     from qpack.check import CheckReport, ModuleVerdict
 
 __all__ = [
@@ -95,24 +97,39 @@ class WheelInfo:
     path: Path
     name: NormalizedName
     version: Version
-    requires: tuple[Requirement, ...]
+    requires: tuple[Req, ...]  # each answering as packaging's Requirement
     extras: frozenset[str]
 
 
-def _wheel_name(path: Path) -> NormalizedName:
+# A wheel file name of the plain form qpack writes (NAME-VERSION-PY-ABI-PLATFORM.whl, the
+# version release numbers only), read here; any other is parsed by packaging.utils, whose import
+# (packaging.tags, platform, subprocess, logging) an install otherwise does without.
+_PLAIN_WHEEL = re.compile(r"([A-Za-z0-9_.]+)-([0-9]+(?:\.[0-9]+)*)-[^-]+-[^-]+-[^-]+\.whl")
+
+
+def _wheel_name_version(path: Path) -> tuple[NormalizedName, Version]:
+    """The distribution name and version a wheel's file name gives, as packaging's
+    `parse_wheel_filename` reads them."""
+    plain = _PLAIN_WHEEL.fullmatch(path.name)
+    if plain is not None and "__" not in plain[1]:
+        return canonicalize_name(plain[1]), Version(plain[2])
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
     try:
-        return parse_wheel_filename(path.name)[0]
+        name, version, _, _ = parse_wheel_filename(path.name)
     except InvalidWheelFilename as e:
         raise InstallError(f"{path}: not a wheel file name ({e})") from None
+    return name, version
+
+
+def _wheel_name(path: Path) -> NormalizedName:
+    return _wheel_name_version(path)[0]
 
 
 def read_wheel(path: Path) -> WheelInfo:
     """Name, version, requirements and extras of a wheel, from its file name and METADATA."""
     path = Path(path)
-    try:
-        name, version, _, _ = parse_wheel_filename(path.name)
-    except InvalidWheelFilename as e:
-        raise InstallError(f"{path}: not a wheel file name ({e})") from None
+    name, version = _wheel_name_version(path)
     stem = f"{path.name.split('-')[0]}-{path.name.split('-')[1]}"
     try:
         with zipfile.ZipFile(path) as zf:
@@ -121,25 +138,11 @@ def read_wheel(path: Path) -> WheelInfo:
         raise InstallError(f"{path}: cannot read the wheel's METADATA ({e})") from None
     msg = email.parser.HeaderParser().parsestr(text)
     try:
-        requires = tuple(Requirement(r) for r in msg.get_all("Requires-Dist") or ())
-    except InvalidRequirement as e:
+        requires = tuple(Req(r) for r in msg.get_all("Requires-Dist") or ())
+    except ValueError as e:  # packaging's InvalidRequirement
         raise InstallError(f"{path}: invalid Requires-Dist ({e})") from None
     extras = frozenset(str(canonicalize_name(e)) for e in msg.get_all("Provides-Extra") or ())
     return WheelInfo(path, name, version, requires, extras)
-
-
-# A marker of the form the meta wheel gives each extra's requirement, as packaging spells it.
-_EXTRA_ONLY = re.compile(r'extra == "([^"\\]+)"')
-
-
-def _marker_holds(marker: Marker, extras: Sequence[str]) -> bool:
-    """Whether the marker holds with any of these (normalized) extras: `extra == "name"`
-    (the meta wheel's hundreds of them) compared by name, as packaging compares extras;
-    anything else evaluated by packaging."""
-    plain = _EXTRA_ONLY.fullmatch(str(marker))
-    if plain is not None:
-        return canonicalize_name(plain[1]) in extras
-    return any(marker.evaluate({"extra": e}) for e in extras)
 
 
 class DistDir:
@@ -205,14 +208,14 @@ class DistDir:
             if info.name in chosen and not extras:
                 continue
             chosen[info.name] = info
-            asked = sorted(extras) or [""]
+            asked = extras or frozenset(("",))  # normalized, as Req.holds takes them
             for req in info.requires:
-                if req.marker is not None and not _marker_holds(req.marker, asked):
+                if not req.holds(asked):
                     continue
                 dep = self.get(canonicalize_name(req.name))
                 if dep is None:
                     raise InstallError(f"{info.name} requires {req}, which is not among the wheels")
-                if not req.specifier.contains(dep.version, prereleases=True):
+                if not req.accepts(dep.version):
                     raise InstallError(
                         f"{info.name} requires {req}, but the wheel is {dep.name} {dep.version}"
                     )
@@ -246,7 +249,7 @@ class DistDir:
                 )
             roots.append((meta, frozenset(extras)))
             for req in meta.requires:
-                if req.marker is not None and _marker_holds(req.marker, sorted(extras)):
+                if req.conditional and req.holds(extras):
                     asked.add(canonicalize_name(req.name))
         return roots, asked
 
@@ -467,7 +470,7 @@ def _checked_contents(
     contents: dict[str, bytes] = {}
     issues: list[str] = []
     for i in files:
-        data = contents[i.filename] = zf.read(i)
+        data = contents[i.filename] = _read_entry(zf, i)
         row = rows.get(i.filename)
         if row is None or i.filename == record_name:  # RECORD itself, a signature file
             continue
@@ -477,6 +480,23 @@ def _checked_contents(
         more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
         raise InstallError(f"{zf.filename}: {issues[0]}{more}")
     return contents
+
+
+def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """One entry's bytes, as `zf.read(info)` gives them (zipfile checks the CRC), a deflated
+    one inflated by zlib-ng (qpack's deflate library, twice as fast as CPython's zlib here:
+    inflating is most of checking a wheel) where zipfile's reader lets its decompressor be
+    swapped before the first read; the RECORD hashes are checked on the bytes either way."""
+    with zf.open(info) as f:
+        inflate = getattr(f, "_decompressor", None)
+        if info.compress_type == zipfile.ZIP_DEFLATED and type(inflate) is _ZLIB_INFLATE:
+            from zlib_ng import zlib_ng
+
+            f._decompressor = zlib_ng.decompressobj(-15)  # type: ignore[attr-defined]
+        return f.read()
+
+
+_ZLIB_INFLATE = type(zlib.decompressobj(-15))
 
 
 class _CheckedSource(WheelFile):
@@ -663,10 +683,10 @@ def _versions(jobs: Sequence[_Job], state: InstalledSet, loader: Loader | None) 
                     )
     for j in jobs:
         for req in j.wheel.info.requires:
-            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            if not req.holds(("",)):
                 continue
             dep = state.dists.get(canonicalize_name(req.name))
-            if dep is not None and not req.specifier.contains(dep.version, prereleases=True):
+            if dep is not None and not req.accepts(dep.version):
                 raise InstallError(
                     f"{j.wheel.name} {j.wheel.info.version} requires {req}, but {dep.name} {dep.version} "
                     "is installed"
@@ -807,15 +827,15 @@ def _jobs(
     markers: bool,
 ) -> list[_Job]:
     jobs = []
-    keep = KEEP_BYTES
+    todo = []
     for info, asked in chosen:
         have = state.dists.get(info.name)
         if have is not None and have.parsed_version == info.version:
             present.append((info.name, have.version))
             continue
-        w = check_wheel(info, keep)  # only what will be written is read whole
-        if w.contents is not None:
-            keep -= sum(len(b) for b in w.contents.values())
+        todo.append((info, asked))
+    checked = _check_wheels([info for info, _ in todo])  # only what will be written is read whole
+    for (_, asked), w in zip(todo, checked, strict=True):
         targets_guess = _targets(w, state.schemes, ())
         r = roles(targets_guess, loader) if loader is not None else None
         requested = markers and (asked or bool(r is not None and r.executables))
@@ -834,6 +854,34 @@ def _jobs(
             )
         )
     return _ordered(jobs)
+
+
+def _unpacked_size(path: Path) -> int:
+    """The bytes of a wheel's file entries, from its central directory (nothing inflated)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return sum(i.file_size for i in zf.infolist() if not i.is_dir())
+    except (OSError, zipfile.BadZipFile, EOFError) as e:
+        raise InstallError(f"{path}: cannot read the wheel ({_first_issue(e)})") from None
+
+
+def _check_wheels(infos: Sequence[WheelInfo]) -> list[CheckedWheel]:
+    """`check_wheel` of each, in order, each kept in memory while the wheels kept so far come
+    to KEEP_BYTES at most; checked on a few threads (inflating and hashing release the GIL).
+    The first wheel refused, in order, is the error raised."""
+    keeps = []
+    left = KEEP_BYTES
+    for info in infos:
+        keeps.append(left)
+        size = _unpacked_size(info.path) if len(infos) > 1 else 0
+        if size <= left:
+            left -= size
+    if len(infos) <= 1:
+        return [check_wheel(info, KEEP_BYTES) for info in infos]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(len(infos), os.cpu_count() or 1, 4)) as pool:
+        return list(pool.map(check_wheel, infos, keeps))
 
 
 def _ordered(jobs: list[_Job]) -> list[_Job]:

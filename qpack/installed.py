@@ -13,18 +13,24 @@ import email.parser
 import json
 import os
 import posixpath
+import re
 import sysconfig
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from qpack.errors import QpackError
 from qpack.globs import compile_glob
 from qpack.loader import Loader
+
+if TYPE_CHECKING:  # packaging's requirements, markers and specifiers: imported only when needed
+    from packaging.markers import Marker
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+    from packaging.utils import NormalizedName
 
 SCHEMES = ("purelib", "platlib", "headers", "scripts", "data")
 QPACK_FILE = "qpack.json"  # what `qpack install` adds to a .dist-info: the layout and the modules
@@ -32,6 +38,103 @@ QPACK_FILE = "qpack.json"  # what `qpack install` adds to a .dist-info: the layo
 
 class InstalledError(QpackError):
     """The installed state of a prefix cannot be read."""
+
+
+_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def canonicalize_name(name: str) -> NormalizedName:
+    """PEP 503's normalized name, as `packaging.utils.canonicalize_name` gives it (importing
+    packaging.utils imports packaging.tags, platform, subprocess and logging: ~10 ms)."""
+    return cast("NormalizedName", _SEPARATORS.sub("-", name).lower())
+
+
+# A Requires-Dist entry of the plain form qpack's wheels write: a name, optionally `==` release
+# numbers, optionally `; extra == "x"`, spelled exactly as packaging prints it. Such an entry is
+# read here; any other through packaging's Requirement. An install reads hundreds (a meta wheel
+# lists every module), and packaging's parser imports in ~25 ms and parses them in ~15 ms.
+_PLAIN_REQUIREMENT = re.compile(
+    r'([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?:==([0-9]+(?:\.[0-9]+)*))?(?:; extra == "([^"\\]+)")?'
+)
+
+
+class Req:
+    """One Requires-Dist entry, answering as packaging's `Requirement` would: a plain entry
+    (`_PLAIN_REQUIREMENT`) is read directly, any other by packaging (imported then); `str()`,
+    `marker` and `specifier` are packaging's. Raises ValueError (packaging's
+    InvalidRequirement) for an entry that is no PEP 508 requirement."""
+
+    __slots__ = ("_extra", "_parsed", "_pin", "_plain", "name", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._parsed: Requirement | None = None
+        self._pin: Version | str | None = None
+        self._extra: str | None = None
+        plain = _PLAIN_REQUIREMENT.fullmatch(text)
+        self._plain = plain is not None
+        if plain is not None:
+            self.name: str = plain[1]
+            self._pin = plain[2]
+            self._extra = canonicalize_name(plain[3]) if plain[3] is not None else None
+        else:
+            self.name = self.requirement.name
+
+    @property
+    def requirement(self) -> Requirement:
+        """packaging's Requirement of the entry."""
+        if self._parsed is None:
+            from packaging.requirements import Requirement
+
+            self._parsed = Requirement(self.text)
+        return self._parsed
+
+    @property
+    def marker(self) -> Marker | None:
+        return self.requirement.marker
+
+    @property
+    def specifier(self) -> SpecifierSet:
+        return self.requirement.specifier
+
+    @property
+    def conditional(self) -> bool:
+        """Whether it has a marker (applies only in some environments or for some extras)."""
+        if self._plain:
+            return self._extra is not None
+        return self.requirement.marker is not None
+
+    def holds(self, extras: Collection[str]) -> bool:
+        """Whether it applies when one of `extras` (normalized names, "" for none) is asked
+        for: no marker, or its marker evaluates true with that extra (packaging compares
+        extras normalized too)."""
+        if self._plain:
+            return self._extra is None or self._extra in extras
+        marker = self.requirement.marker
+        return marker is None or any(marker.evaluate({"extra": e}) for e in extras)
+
+    def accepts(self, version: Version | str) -> bool:
+        """Whether `version` satisfies it, pre-releases included: packaging's
+        `specifier.contains(version, prereleases=True)`."""
+        if self._plain:
+            if self._pin is None:
+                return True
+            try:
+                have = version if isinstance(version, Version) else Version(version)
+            except InvalidVersion:
+                return self.specifier.contains(version, prereleases=True)
+            if isinstance(self._pin, str):
+                self._pin = Version(self._pin)
+            # `==` with release numbers only: compared with the public version (no local
+            # label), release numbers zero-padded (Version equality), as packaging compares.
+            return Version(have.public) == self._pin
+        return self.specifier.contains(version, prereleases=True)
+
+    def __str__(self) -> str:
+        return str(self.requirement)
+
+    def __repr__(self) -> str:
+        return f"<Req({self.text!r})>"
 
 
 def host_path(root: str | Path, prefix: str | Path) -> Path:
@@ -103,7 +206,7 @@ class Distribution:
     dist_info: str  # relative to the prefix
     files: tuple[str, ...]  # every file its RECORD lists, relative to the prefix
     outside: tuple[str, ...] = ()  # RECORD entries outside the prefix, as written
-    requires: tuple[Requirement, ...] = ()
+    requires: tuple[Req, ...] = ()
     extras: frozenset[str] = frozenset()
     requested: bool = False  # a REQUESTED file: installed on request, not as a dependency
     installer: str = ""
@@ -121,7 +224,7 @@ class Distribution:
         """The distributions it requires unconditionally (not only for some extra)."""
         out: set[NormalizedName] = set()
         for r in self.requires:
-            if r.marker is None or r.marker.evaluate({"extra": ""}):
+            if r.holds(("",)):
                 out.add(canonicalize_name(r.name))
         return out
 
@@ -164,8 +267,8 @@ def read_distribution(host: Path, prefix: str, dist_info: str) -> Distribution:
     requires = []
     for r in meta.get("requires-dist", []):
         try:
-            requires.append(Requirement(r))
-        except InvalidRequirement:
+            requires.append(Req(r))
+        except ValueError:  # packaging's InvalidRequirement
             continue
     files: list[str] = []
     outside: list[str] = []
