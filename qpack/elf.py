@@ -25,15 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.dynamic import DynamicSection, DynamicSegment
-from elftools.elf.elffile import ELFFile
-from elftools.elf.gnuversions import GNUVerDefSection, GNUVerNeedSection
-from elftools.elf.hash import ELFHashTable, GNUHashTable
-from elftools.elf.sections import NoteSection, SymbolTableSection
-
-if TYPE_CHECKING:  # LIEF is imported where a file is read: importing it takes 0.3 s and 50 MB
+# LIEF and pyelftools are imported where a file is read: a command that reads no ELF file (or
+# has every fact from the scan cache) imports neither, and only one of them is needed by most.
+if TYPE_CHECKING:
     import lief
+    from elftools.elf.dynamic import DynamicSegment
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.hash import ELFHashTable, GNUHashTable
 
 ELF_MAGIC = b"\x7fELF"
 
@@ -294,6 +292,8 @@ def pyelftools_errors() -> Iterator[None]:
     """Around reading a file with pyelftools: what it raises for a truncated or corrupt file
     (its own errors, construct's on short reads, the lookups that fail on garbage) becomes one
     ElfReadError; an ElfReadError raised inside passes through as it is."""
+    from elftools.common.exceptions import ELFError
+
     try:
         yield
     except ElfReadError:
@@ -316,6 +316,11 @@ def read_elf_pyelftools(
 
 
 def _read_elf_pyelftools(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool) -> ElfInfo:  # noqa: PLR0912 - one pass over the sections, a branch per structure read
+    from elftools.elf.dynamic import DynamicSection
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.gnuversions import GNUVerNeedSection
+    from elftools.elf.sections import NoteSection, SymbolTableSection
+
     elf = ELFFile(stream)
     soname: str | None = None
     needed: list[str] = []
@@ -407,6 +412,8 @@ def read_link_facts(stream: BinaryIO, wanted: tuple[str, ...] = ()) -> LinkFacts
 
 def _dynamic_tags(elf: ELFFile) -> tuple[str | None, list[str], list[str], list[str]]:
     """(SONAME, NEEDED, DT_RPATH entries, DT_RUNPATH entries)."""
+    from elftools.elf.dynamic import DynamicSection
+
     soname: str | None = None
     needed: list[str] = []
     paths: dict[str, list[str]] = {"DT_RPATH": [], "DT_RUNPATH": []}
@@ -425,6 +432,8 @@ def _dynamic_tags(elf: ELFFile) -> tuple[str | None, list[str], list[str], list[
 
 def _defined(elf: ELFFile, wanted: tuple[str, ...]) -> frozenset[str]:
     """Which of `wanted` the file defines, through its symbol hash table where it has one."""
+    from elftools.elf.sections import SymbolTableSection
+
     defines: set[str] = set()
     table = elf.get_section_by_name(".gnu.hash") or elf.get_section_by_name(".hash")
     lookup = getattr(table, "get_symbol", None)
@@ -442,6 +451,9 @@ def _defined(elf: ELFFile, wanted: tuple[str, ...]) -> frozenset[str]:
 
 
 def _read_link_facts(stream: BinaryIO, wanted: tuple[str, ...]) -> LinkFacts:
+    from elftools.elf.dynamic import DynamicSegment
+    from elftools.elf.elffile import ELFFile
+
     elf = ELFFile(stream)
     dynamic = next((seg for seg in elf.iter_segments() if seg["p_type"] == "PT_DYNAMIC"), None)
     if not isinstance(dynamic, DynamicSegment):
@@ -470,6 +482,8 @@ def _read_link_facts(stream: BinaryIO, wanted: tuple[str, ...]) -> LinkFacts:
 def _version_nodes(elf: ELFFile, section: str) -> frozenset[str]:
     """The version node names of `.gnu.version_r` (needed) or `.gnu.version_d` (defined; the
     first auxiliary entry of each definition is its own name, the rest its parents)."""
+    from elftools.elf.gnuversions import GNUVerDefSection, GNUVerNeedSection
+
     sec = elf.get_section_by_name(section)
     if not isinstance(sec, GNUVerNeedSection | GNUVerDefSection):
         return frozenset()
@@ -506,6 +520,8 @@ def _segment_defined(
     elf: ELFFile, dynamic: DynamicSegment, hashes: dict[str, int], wanted: tuple[str, ...]
 ) -> frozenset[str]:
     """Which of `wanted` the file defines, looked up through its hash table as dlsym does."""
+    from elftools.elf.hash import ELFHashTable, GNUHashTable
+
     table: GNUHashTable | ELFHashTable | None = None
     gnu = list(elf.address_offsets(hashes["DT_GNU_HASH"])) if "DT_GNU_HASH" in hashes else []
     sysv = list(elf.address_offsets(hashes["DT_HASH"])) if "DT_HASH" in hashes else []
@@ -610,6 +626,8 @@ def held_stamps_pyelftools(stream: BinaryIO, stamp_glob: str) -> tuple[str, ...]
     executable with): the stamp names found in the read-only data sections, located by their
     section headers (`ELFFile.get_section_by_name`), no symbol table walked. Raises
     ElfReadError for a truncated or corrupt file."""
+    from elftools.elf.elffile import ELFFile
+
     regex = stamp_regex(stamp_glob)
     held: set[str] = set()
     with pyelftools_errors():
@@ -633,6 +651,9 @@ def read_dynamic_facts(stream: BinaryIO) -> LinkFacts:
 
 
 def _read_dynamic_facts(stream: BinaryIO) -> LinkFacts:
+    from elftools.elf.dynamic import DynamicSegment
+    from elftools.elf.elffile import ELFFile
+
     elf = ELFFile(stream)
     segments = list(elf.iter_segments())
     if any(

@@ -308,6 +308,8 @@ def _describe_in_processes(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    import lief  # noqa: F401 - once, here: the workers inherit it rather than each importing it
+
     # Largest first, so that the last file to finish is a small one: both cores busy to the end.
     order = sorted(range(len(misses)), key=lambda i: (-misses[i][1].st_size, i))
     tasks = [

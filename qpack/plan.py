@@ -27,7 +27,6 @@ from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import Entry, Inventory, Progress, link_destination
 from qpack.layout import Layout, PackageRule, PinKind, load_layout, module_glob_matches
 from qpack.loader import FoundModules, Module
-from qpack.modinfo import read_module_table
 from qpack.sonames import provided_sonames
 
 PackageKind = Literal["core", "module", "group", "meta"]
@@ -744,6 +743,8 @@ def never_loaded(inventory: Inventory, layout: Layout, modules: tuple[Module, ..
     hw-s390x-virtio-gpu-ccw, which no x86 emulator asks for). Empty without module tables."""
     if layout.loader.module_table != "qemu-modinfo":
         return {}
+    from qpack.modinfo import read_module_table  # here: it imports pyelftools, ~25 ms
+
     emulators = []
     for e in inventory.files():
         # Every emulator of the build, wherever it is (Debian runs usr/libexec/qemu-system-i386

@@ -28,19 +28,16 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from elftools.common.exceptions import ELFError
-from elftools.common.utils import struct_parse
-from elftools.elf.descriptions import describe_reloc_type
-from elftools.elf.dynamic import DynamicSection
-from elftools.elf.elffile import ELFFile
-from elftools.elf.gnuversions import GNUVerDefSection, GNUVerNeedSection, GNUVerSymSection
-from elftools.elf.relocation import RelocationSection
-from elftools.elf.sections import SymbolTableSection
+from typing import TYPE_CHECKING
 
 from qpack.errors import QpackError
 from qpack.libdeps import PackageLibs, locate
 from qpack.plan import Plan
+
+# pyelftools is imported where a file is read (~25 ms): the RPM lists and most tree splits read
+# none (their facts come from the scan).
+if TYPE_CHECKING:
+    from elftools.elf.elffile import ELFFile
 
 
 class ShlibsError(QpackError):
@@ -81,6 +78,8 @@ class ElfImports:
 def _version_names(elf: ELFFile) -> dict[int, str]:
     """Version index -> name, from the needed (`.gnu.version_r`) and defined (`.gnu.version_d`)
     versions, as objdump prints them next to each dynamic symbol."""
+    from elftools.elf.gnuversions import GNUVerDefSection, GNUVerNeedSection
+
     names: dict[int, str] = {}
     for sec in elf.iter_sections():
         if isinstance(sec, GNUVerNeedSection):
@@ -98,6 +97,8 @@ def _version_names(elf: ELFFile) -> dict[int, str]:
 def _relative_count(elf: ELFFile) -> int:
     """DT_RELACOUNT/DT_RELCOUNT: how many leading entries of .rela.dyn are R_*_RELATIVE (no
     symbol); a position-independent program has tens of thousands of them."""
+    from elftools.elf.dynamic import DynamicSection
+
     dyn = elf.get_section_by_name(".dynamic")
     if not isinstance(dyn, DynamicSection):
         return 0
@@ -108,6 +109,8 @@ def _relative_count(elf: ELFFile) -> int:
 
 def _copy_type(elf: ELFFile) -> int | None:
     """The machine's R_*_COPY relocation type number, found through pyelftools' own names."""
+    from elftools.elf.descriptions import describe_reloc_type
+
     return next((n for n in range(256) if describe_reloc_type(n, elf).endswith("_COPY")), None)
 
 
@@ -115,6 +118,8 @@ def _copied_symbols(elf: ELFFile, dynsym_index: int) -> set[int]:
     """Indexes of .dynsym symbols that a copy relocation brings into the file (`stderr`,
     `environ`): defined in .bss, but imported all the same. Only .rel[a].dyn holds copy
     relocations, after its leading relative ones."""
+    from elftools.elf.relocation import RelocationSection
+
     copy = _copy_type(elf)
     if copy is None:
         return set()
@@ -134,6 +139,10 @@ def _copied_symbols(elf: ELFFile, dynsym_index: int) -> set[int]:
 
 
 def _imported_symbols(elf: ELFFile) -> tuple[str, ...]:
+    from elftools.common.utils import struct_parse
+    from elftools.elf.gnuversions import GNUVerSymSection
+    from elftools.elf.sections import SymbolTableSection
+
     sections = list(elf.iter_sections())
     index = next((i for i, s in enumerate(sections) if s.name == ".dynsym"), None)
     if index is None or not isinstance(sections[index], SymbolTableSection):
@@ -161,6 +170,11 @@ def _imported_symbols(elf: ELFFile) -> tuple[str, ...]:
 
 def read_imports(path: Path | str, *, symbols: bool = True) -> ElfImports:
     """The libraries, versions and (with `symbols`) the dynamic symbols an ELF file imports."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.dynamic import DynamicSection
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.gnuversions import GNUVerNeedSection
+
     try:
         with open(path, "rb") as f:
             elf = ELFFile(f)
@@ -575,6 +589,10 @@ class _Merged:
 def _public_library(soname: str, machine: str) -> bool | None:
     """Whether the host's library for `soname` has a SONAME (dpkg-shlibdeps only uses shlibs
     files for such libraries); None when the library is not on the host."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.dynamic import DynamicSection
+    from elftools.elf.elffile import ELFFile
+
     path = locate({soname: machine}).get(soname)
     if path is None:
         return None
