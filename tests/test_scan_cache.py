@@ -182,6 +182,26 @@ def test_a_warm_cli_scan_does_not_import_lief_and_prints_the_same(build: Path, c
     # import (0.4 s of a scan) was not needed.
     assert "| lief" in cold.stderr
     assert "| lief" not in warm.stderr
+    # Nor pyelftools (the oracle and the install path's reader), nor importlib.metadata.
+    assert "elftools" not in warm.stderr and "importlib.metadata" not in warm.stderr
+
+
+def test_another_lief_is_another_reader(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The cache's key names the LIEF that read the facts by its files: a new version, or the
+    same version rebuilt, makes every entry read again."""
+    import importlib.util
+
+    fake = tmp_path / "lief"
+    fake.mkdir()
+    (fake / "_lief.so").write_bytes(b"one build")
+    spec = importlib.util.spec_from_file_location(
+        "lief", fake / "__init__.py", submodule_search_locations=[str(fake)]
+    )
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec if name == "lief" else None)
+    first = scan_cache._reader_version()
+    assert scan_cache._reader_version() == first
+    (fake / "_lief.so").write_bytes(b"another build")
+    assert scan_cache._reader_version() != first
 
 
 @pytest.mark.parametrize("fmt", ["wheel", "tree"])
