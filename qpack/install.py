@@ -35,7 +35,7 @@ import stat
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
@@ -600,15 +600,9 @@ class _Job:
 
 
 def _write(
-    host: Path,
-    prefix: str,
-    jobs: Sequence[_Job],
-    schemes: Mapping[str, str],
-    hook: StepHook | None,
-    meanwhile: Callable[[], None] | None = None,
+    host: Path, prefix: str, jobs: Sequence[_Job], schemes: Mapping[str, str], hook: StepHook | None
 ) -> None:
-    """All jobs in one transaction: every file planned, made, or none. `meanwhile` (reading
-    only) runs while what was written is fsynced, before the commit marker."""
+    """All jobs in one transaction: every file planned, made, or none."""
     dirs = DirPlanner(host)
     creates: list[str] = []
     for job in jobs:
@@ -639,7 +633,7 @@ def _write(
             except OSError as e:
                 raise InstallError(f"{job.wheel.info.path}: cannot install: {e}") from None
             tx.step_done()
-        tx.commit(meanwhile)
+        tx.commit()
 
 
 # --------------------------------------------------------------------------- planning against the prefix
@@ -831,7 +825,6 @@ def _jobs(
     layout_ref: str | None,
     present: list[tuple[str, str]],
     markers: bool,
-    meanwhile: Callable[[], None] | None = None,
 ) -> list[_Job]:
     jobs = []
     todo = []
@@ -841,7 +834,7 @@ def _jobs(
             present.append((info.name, have.version))
             continue
         todo.append((info, asked))
-    checked = _check_wheels([info for info, _ in todo], meanwhile)  # only what will be written is read whole
+    checked = _check_wheels([info for info, _ in todo])  # only what will be written is read whole
     for (_, asked), w in zip(todo, checked, strict=True):
         targets_guess = _targets(w, state.schemes, ())
         r = roles(targets_guess, loader) if loader is not None else None
@@ -872,13 +865,10 @@ def _unpacked_size(path: Path) -> int:
         raise InstallError(f"{path}: cannot read the wheel ({_first_issue(e)})") from None
 
 
-def _check_wheels(
-    infos: Sequence[WheelInfo], meanwhile: Callable[[], None] | None = None
-) -> list[CheckedWheel]:
+def _check_wheels(infos: Sequence[WheelInfo]) -> list[CheckedWheel]:
     """`check_wheel` of each, in order, each kept in memory while the wheels kept so far come
-    to KEEP_BYTES at most; checked on a few threads (inflating and hashing release the GIL),
-    `meanwhile` run on this one while they work. The first wheel refused, in order, is the
-    error raised."""
+    to KEEP_BYTES at most; checked on a few threads (inflating and hashing release the GIL).
+    The first wheel refused, in order, is the error raised."""
     keeps = []
     left = KEEP_BYTES
     for info in infos:
@@ -887,16 +877,11 @@ def _check_wheels(
         if size <= left:
             left -= size
     if len(infos) <= 1:
-        if meanwhile is not None:
-            meanwhile()
         return [check_wheel(info, KEEP_BYTES) for info in infos]
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=min(len(infos), os.cpu_count() or 1, 4)) as pool:
-        results = pool.map(check_wheel, infos, keeps)
-        if meanwhile is not None:
-            meanwhile()
-        return list(results)
+        return list(pool.map(check_wheel, infos, keeps))
 
 
 def _ordered(jobs: list[_Job]) -> list[_Job]:
@@ -926,19 +911,14 @@ def _transact(
     layout_ref: str | None,
     markers: bool,
     step_hook: StepHook | None,
-    written: Callable[[Sequence[_Job]], None] | None = None,
 ) -> tuple[list[Installed], list[tuple[str, str]], list[str]]:
-    """Install `chosen` under the prefix lock. `written(jobs)`, reading only, runs once every
-    wheel is written, while the files are fsynced, before the commit (`Transaction.commit`)."""
     host = host_path(root, prefix)
     present: list[tuple[str, str]] = []
     warnings: list[str] = []
     with locked(host) as notes:
         warnings += notes
         state = InstalledSet.read(host, prefix)
-        # The check's modules are imported while the wheels are inflated (the GIL is free then).
-        prepare = _import_check if written is not None else None
-        jobs = _jobs(chosen, state, loader, layout_ref, present, markers, prepare)
+        jobs = _jobs(chosen, state, loader, layout_ref, present, markers)
         _versions(jobs, state, loader)
         for j in jobs:
             have = state.dists.get(j.wheel.name)
@@ -951,8 +931,7 @@ def _transact(
             _stamps(jobs, host, loader, warnings)
         _conflicts(jobs, state)
         if jobs:
-            meanwhile = (lambda: written(jobs)) if written is not None else None
-            _write(host, prefix, jobs, state.schemes, step_hook, meanwhile)
+            _write(host, prefix, jobs, state.schemes, step_hook)
     done = [
         Installed(
             j.wheel.name,
@@ -964,10 +943,6 @@ def _transact(
         for j in jobs
     ]
     return done, present, warnings
-
-
-def _import_check() -> None:
-    import qpack.check  # noqa: F401  (what `install` runs after writing)
 
 
 def install(
@@ -997,25 +972,6 @@ def install(
     chosen = dd.choose(wanted, dist)
     pre = program_prefix(prefix)
     rt = Path(root).absolute()
-    checked: list[CheckReport] = []
-    not_checked: list[str] = []
-
-    def check_written(jobs: Sequence[_Job]) -> None:
-        # Run while the transaction's files are fsynced (the check only reads the prefix):
-        # the disk's wait and the check's reading overlap.
-        modules = sorted({m for j in jobs if j.roles is not None for m in j.roles.modules})
-        if not (modules or full_check):
-            return
-        from qpack.check import CheckError, check, check_modules
-
-        try:
-            if full_check:
-                checked.append(check(pre, loader, layout_name=layout_name, root=rt))
-            else:
-                checked.append(check_modules(pre, loader, modules, layout_name=layout_name, root=rt))
-        except CheckError as e:
-            not_checked.append(f"not checked: {e}")
-
     done, present, warnings = _transact(
         chosen,
         pre,
@@ -1024,16 +980,27 @@ def install(
         layout_ref=layout_ref if layout_ref is not None else (layout_name or None),
         markers=True,
         step_hook=step_hook,
-        written=check_written if run_check else None,
     )
+    report = None
+    modules = sorted({m for i in done for m in i.modules})
+    if run_check and (modules or (full_check and done)):
+        from qpack.check import CheckError, check, check_modules
+
+        try:
+            if full_check:
+                report = check(pre, loader, layout_name=layout_name, root=rt)
+            else:
+                report = check_modules(pre, loader, modules, layout_name=layout_name, root=rt)
+        except CheckError as e:
+            warnings.append(f"not checked: {e}")
     return InstallReport(
         prefix=pre,
         root=str(rt),
         layout=layout_name,
         installed=tuple(done),
         present=tuple(present),
-        check=checked[0] if checked else None,
-        warnings=(*warnings, *not_checked),
+        check=report,
+        warnings=tuple(warnings),
     )
 
 

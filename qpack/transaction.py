@@ -259,21 +259,10 @@ class Transaction:
         undo(self.host, self.plan)
         _forget(self.host)
 
-    def commit(self, meanwhile: Callable[[], None] | None = None) -> None:
-        """Make every change final: each reaches the disk, then the commit marker is written.
-        `meanwhile` (what only reads the prefix: `qpack install`'s check) runs while the
-        changes are fsynced, on this thread; an Exception it raises is raised once the
-        transaction is committed (a BaseException, KeyboardInterrupt, undoes it as any other)."""
-        failure: Exception | None = None
+    def commit(self) -> None:
         try:
             # Every change reaches the disk before the marker that makes it final.
-            with self._flushing() as wait:
-                if meanwhile is not None:
-                    try:
-                        meanwhile()
-                    except Exception as e:  # not the transaction's: raised once it is final
-                        failure = e
-                wait()
+            self._flush()
             with open(self.state / COMMITTED, "wb") as f:
                 os.fsync(f.fileno())
             _fsync_dir(self.state)
@@ -281,17 +270,12 @@ class Transaction:
             raise _oserror("cannot commit the transaction", e) from None
         self._done = True
         finish(self.host)
-        if failure is not None:
-            raise failure
 
-    @contextlib.contextmanager
-    def _flushing(self) -> Iterator[Callable[[], None]]:
+    def _flush(self) -> None:
         """fsync what this transaction changed, and only that: each file it created and each
         directory whose entries it changed (created, renamed, moved aside, made or removed).
         Not sync(2), which waits for every other writer of the machine as well. The fsyncs run
-        on a few threads, so that the disk sees them together (QEMU's core: 300 files), and
-        the body runs meanwhile; it calls the function it is given to wait for them (an
-        OSError of one is raised there)."""
+        on a few threads, so that the disk sees them together (QEMU's core: 300 files)."""
         files = {self.host / rel for rel in self._created}
         dirs = {p.parent for p in files}
         dirs |= {(self.host / rel).parent for rel in (*self.plan.mkdirs, *self.plan.removes)}
@@ -302,22 +286,11 @@ class Transaction:
         if len(paths) <= 4:
             for path in paths:
                 _fsync_path(path)
-            yield lambda: None
             return
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=min(8, len(paths))) as pool:
-            futures = [pool.submit(_fsync_path, path) for path in paths]
-
-            def wait() -> None:
-                for future in futures:
-                    future.result()
-
-            try:
-                yield wait
-            finally:
-                for future in futures:  # left early: nothing more starts; the pool waits for the rest
-                    future.cancel()
+            list(pool.map(_fsync_path, paths))
 
     def step_done(self) -> None:
         """One step (a wheel, a distribution) is complete; the test hooks act here."""
