@@ -499,17 +499,29 @@ def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
 _ZLIB_INFLATE = type(zlib.decompressobj(-15))
 
 
+class _CheckedStream(io.BytesIO):
+    """A file's bytes as checked, with the sha256 digest (as RECORD spells it) they were
+    checked against, or None when RECORD gives none."""
+
+    def __init__(self, data: bytes, sha256: str | None) -> None:
+        super().__init__(data)
+        self.sha256 = sha256
+
+
 class _CheckedSource(WheelFile):
     """installer's WheelFile giving each file's bytes as they were checked, not decompressing
-    the archive again."""
+    the archive again, each with the digest it was checked against (not computed again)."""
 
-    def __init__(self, zf: zipfile.ZipFile, contents: Mapping[str, bytes]) -> None:
+    def __init__(self, zf: zipfile.ZipFile, contents: Mapping[str, bytes], members: Iterable[Member]) -> None:
         super().__init__(zf)
         self.contents = contents
+        self.digests = {m.name: m.digest for m in members}
 
     def get_contents(self) -> Iterator[tuple[tuple[str, str, str], BinaryIO, bool]]:
         for record, _stream, executable in super().get_contents():  # the stream is never read
-            yield record, cast(BinaryIO, io.BytesIO(self.contents[record[0]])), executable
+            name = record[0]
+            stream = _CheckedStream(self.contents[name], self.digests.get(name))
+            yield record, cast(BinaryIO, stream), executable
 
 
 # --------------------------------------------------------------------------- writing
@@ -543,7 +555,9 @@ class _Destination(WheelDestination):
                 rewritten = fixed is not stream
                 digest, size = self.tx.create(rel, fixed, executable=is_executable)
         else:
-            digest, size = self.tx.create(rel, stream, executable=is_executable)
+            # Bytes checked against their RECORD digest (_CheckedSource) are not hashed again.
+            checked = stream.sha256 if isinstance(stream, _CheckedStream) else None
+            digest, size = self.tx.create(rel, stream, executable=is_executable, sha256=checked)
         want = self.expected.get((scheme, path))
         if want is not None and not rewritten and want != digest:
             raise InstallError(f"{self.wheel.info.path}: {path} changed since its RECORD was checked")
@@ -621,7 +635,7 @@ def _write(
                     # A wheel file changed since it was checked is read again: the RECORD
                     # digests compared as each file is written catch what changed.
                     source = (
-                        _CheckedSource(zf, kept)
+                        _CheckedSource(zf, kept, job.wheel.members)
                         if kept is not None and job.wheel.unchanged()
                         else WheelFile(zf)
                     )

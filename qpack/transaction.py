@@ -315,9 +315,12 @@ class Transaction:
             except OSError as e:
                 raise _oserror("cannot make the directory", e) from None
 
-    def create(self, rel: str, stream: BinaryIO, *, executable: bool) -> tuple[str, int]:
+    def create(
+        self, rel: str, stream: BinaryIO, *, executable: bool, sha256: str | None = None
+    ) -> tuple[str, int]:
         """Write a new file from `stream` (temporary sibling, then rename): its sha256 digest
-        (urlsafe base64 without padding, as RECORD spells it) and size."""
+        (urlsafe base64 without padding, as RECORD spells it) and size. `sha256`: the
+        stream's digest, known already (its bytes were checked against it): not computed."""
         if rel not in self._creates or rel in self._created:
             raise TransactionError(f"{rel}: not a file this transaction may write (or written twice)")
         self._created.add(rel)
@@ -331,7 +334,8 @@ class Transaction:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666)
             with os.fdopen(fd, "wb") as f:
                 while chunk := stream.read(_CHUNK):
-                    digest.update(chunk)
+                    if sha256 is None:
+                        digest.update(chunk)
                     size += len(chunk)
                     f.write(chunk)
                 if executable:
@@ -340,6 +344,8 @@ class Transaction:
             os.rename(tmp, path)
         except OSError as e:
             raise _oserror("cannot write the file", e) from None
+        if sha256 is not None:
+            return sha256, size
         return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("="), size
 
     def remove(self, rel: str) -> None:
