@@ -870,32 +870,17 @@ def _jobs(
     return _ordered(jobs)
 
 
-def _unpacked_size(path: Path) -> int:
-    """The bytes of a wheel's file entries, from its central directory (nothing inflated)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return sum(i.file_size for i in zf.infolist() if not i.is_dir())
-    except (OSError, zipfile.BadZipFile, EOFError) as e:
-        raise InstallError(f"{path}: cannot read the wheel ({_first_issue(e)})") from None
-
-
 def _check_wheels(infos: Sequence[WheelInfo]) -> list[CheckedWheel]:
     """`check_wheel` of each, in order, each kept in memory while the wheels kept so far come
-    to KEEP_BYTES at most; checked on a few threads (inflating and hashing release the GIL).
-    The first wheel refused, in order, is the error raised."""
-    keeps = []
-    left = KEEP_BYTES
+    to KEEP_BYTES at most."""
+    checked = []
+    keep = KEEP_BYTES
     for info in infos:
-        keeps.append(left)
-        size = _unpacked_size(info.path) if len(infos) > 1 else 0
-        if size <= left:
-            left -= size
-    if len(infos) <= 1:
-        return [check_wheel(info, KEEP_BYTES) for info in infos]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=min(len(infos), os.cpu_count() or 1, 4)) as pool:
-        return list(pool.map(check_wheel, infos, keeps))
+        w = check_wheel(info, keep)
+        if w.contents is not None:
+            keep -= sum(len(b) for b in w.contents.values())
+        checked.append(w)
+    return checked
 
 
 def _ordered(jobs: list[_Job]) -> list[_Job]:
