@@ -267,23 +267,18 @@ def _describe_all(
     misses: list[tuple[str, os.stat_result, bool]],
     stamp_glob: str | None,
     jobs: int,
-    progress: Progress | None,
-    total: int,
+    advance: Callable[[int], None] | None,
 ) -> list[Entry]:
     """The entries of the files the cache did not know, in `misses`' order, read on `jobs`
     cores: in forked worker processes where the system can fork and this process runs no
     other thread, else on a thread pool. LIEF holds the GIL while it parses, so threads
     leave the second core idle for that part; processes do not (README "Performance")."""
     if jobs > 1 and len(misses) > 1 and _can_fork():
-        return _describe_in_processes(root, misses, stamp_glob, jobs, progress, total)
+        return _describe_in_processes(root, misses, stamp_glob, jobs, advance)
 
     def one(item: tuple[str, os.stat_result, bool]) -> Entry:
         rel, st, scan_strings = item
         return _describe(root, rel, st, stamp_glob, scan_strings, advance)
-
-    def advance(n: int) -> None:
-        if progress is not None:
-            progress(n, total)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         return list(pool.map(one, misses))
@@ -302,8 +297,7 @@ def _describe_in_processes(
     misses: list[tuple[str, os.stat_result, bool]],
     stamp_glob: str | None,
     jobs: int,
-    progress: Progress | None,
-    total: int,
+    advance: Callable[[int], None] | None,
 ) -> list[Entry]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -322,8 +316,8 @@ def _describe_in_processes(
     ) as pool:
         for i, e in zip(order, pool.map(_describe_task, tasks, chunksize=4), strict=True):
             out[i] = e
-            if progress is not None:
-                progress(e.size, total)
+            if advance is not None:
+                advance(e.size)
     return [e for e in out if e is not None]
 
 
@@ -391,7 +385,9 @@ def scan(
         files.append(
             Entry(rel, "file", stat.S_IMODE(st.st_mode), st.st_size, facts[0], None, facts[1], facts[2])
         )
-    described = _describe_all(root, misses, stamp_glob, jobs or os.cpu_count() or 1, progress, total)
+    described = _describe_all(
+        root, misses, stamp_glob, jobs or os.cpu_count() or 1, advance if progress is not None else None
+    )
     for (rel, st, scan_strings), e in zip(misses, described, strict=True):
         files.append(e)
         if known is not None and e.sha256 is not None:

@@ -64,3 +64,12 @@ def test_a_process_running_another_thread_scans_on_threads(build: Path) -> None:
         other.join()
     assert opened  # no fork: read by this process's threads
     assert threaded == alone
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_progress_callback_sees_every_byte_once(build: Path, jobs: int) -> None:
+    seen: list[tuple[int, int]] = []
+    inv = scan(build, jobs=jobs, progress=lambda n, total: seen.append((n, total)))
+    total = sum(e.size for e in inv.entries if e.kind == "file")
+    assert {t for _, t in seen} == {total}
+    assert sum(n for n, _ in seen) == total
