@@ -162,6 +162,10 @@ def _read_elf_lief(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool)
     header = binary.header if binary is not None else None
     if binary is None or header is None or header.identity_class not in _lief_classes():
         raise ElfReadError("truncated or corrupt ELF file (no ELF header)")
+    # LIEF 0.15 fills in the fields of a header the file cuts short (a file of the 4-byte magic
+    # alone reads as an ELF64 file of machine EM_NONE). Elf32_Ehdr is 52 bytes, Elf64_Ehdr 64.
+    if size < (64 if header.identity_class == lief.ELF.Header.CLASS.ELF64 else 52):
+        raise ElfReadError("truncated or corrupt ELF file (shorter than its ELF header)")
     regions = [(seg.file_offset, seg.physical_size) for seg in binary.segments]
     nobits = lief.ELF.Section.TYPE.NOBITS
     regions += [(sec.offset, sec.size) for sec in binary.sections if sec.size and sec.type != nobits]

@@ -191,6 +191,17 @@ def test_a_systemtap_note_is_not_a_build_id(tmp_path: Path) -> None:
     same_info(so, "demo_stamp_*")
 
 
+def test_a_file_cut_inside_its_elf_header_is_refused_as_pyelftools_refuses_it(demo_build: Path) -> None:
+    """LIEF 0.15 fills in a header the file cuts short: the magic alone read as an ELF64 file of
+    machine EM_NONE (found by tests/test_properties.py)."""
+    data = (demo_build / "usr/lib/demo/ui/gtk.so").read_bytes()
+    for cut in range(len(ELF_MAGIC), 65):
+        with pytest.raises(ElfReadError):
+            read_elf_pyelftools(io.BytesIO(data[:cut]))
+        with pytest.raises(ElfReadError):
+            read_elf(io.BytesIO(data[:cut]))
+
+
 def test_damaged_files_never_crash_read_elf(demo_build: Path) -> None:
     """Cut short or with bytes changed in its headers, a module is refused with ElfReadError or
     read; never another exception, never a huge allocation. Where a damaged string table still
