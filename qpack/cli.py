@@ -741,13 +741,9 @@ def _give_back_big_buffers() -> None:
     buffers (LIEF reads an ELF file whole) and the writers' chunks made the peak memory grow with
     the build (bench peak_rss_mb, wheels of the quarter and the full build: 115 -> 149 MB; with
     this 109 -> 110 MB, and no slower). A no-op where the C library has no mallopt."""
-    import ctypes
+    from qpack._malloc import set_mmap_threshold
 
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return
-    mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD (malloc.h)
+    set_mmap_threshold(128 * 1024)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

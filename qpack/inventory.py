@@ -327,13 +327,9 @@ def _worker_start() -> None:
     does not grow with the build), which here would map and fault in afresh every ELF file
     LIEF reads whole: a third more CPU time. A worker lives for one scan; 32 MiB is glibc's
     largest threshold."""
-    import ctypes
+    from qpack._malloc import set_mmap_threshold
 
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return
-    mallopt(-3, 32 * 1024 * 1024)  # M_MMAP_THRESHOLD (malloc.h)
+    set_mmap_threshold(32 * 1024 * 1024)
 
 
 def _describe_task(task: tuple[str, str, int, int, str | None, bool]) -> Entry:
