@@ -191,6 +191,22 @@ def test_a_systemtap_note_is_not_a_build_id(tmp_path: Path) -> None:
     same_info(so, "demo_stamp_*")
 
 
+def test_an_open_file_is_read_as_the_file_it_was_opened_on(demo_build: Path, tmp_path: Path) -> None:
+    """read_elf hands LIEF an open file by its descriptor's path (faster than through the Python
+    object): what it reads is the file opened, even once another file has taken its name, and
+    the same as its bytes read from memory."""
+    gtk, program = demo_build / "usr/lib/demo/ui/gtk.so", demo_build / "usr/bin/demo"
+    path = tmp_path / "module.so"
+    shutil.copyfile(gtk, path)
+    with path.open("rb") as f:
+        path.unlink()
+        shutil.copyfile(program, path)  # another ELF file under the same name
+        opened = read_elf(f, "demo_stamp_*", scan_strings=True)
+    assert opened == read_elf(io.BytesIO(gtk.read_bytes()), "demo_stamp_*", scan_strings=True)
+    assert opened.stamps_exported and not opened.interp
+    assert opened != read_elf(io.BytesIO(program.read_bytes()), "demo_stamp_*", scan_strings=True)
+
+
 def test_a_file_cut_inside_its_elf_header_is_refused_as_pyelftools_refuses_it(demo_build: Path) -> None:
     """LIEF 0.15 fills in a header the file cuts short: the magic alone read as an ELF64 file of
     machine EM_NONE (found by tests/test_properties.py)."""
