@@ -47,6 +47,7 @@ from installer.sources import WheelFile
 from installer.utils import Scheme, construct_record_file, fix_shebang
 from packaging.version import Version
 
+from qpack._unzip import read_entry
 from qpack.elf import ElfReadError, held_stamps_pyelftools, read_elf_pyelftools, read_link_facts
 from qpack.errors import QpackError
 from qpack.installed import (
@@ -362,8 +363,8 @@ def check_wheel(info: WheelInfo, keep: int = 0) -> CheckedWheel:
     path = info.path
     try:
         identity = _identity(path)
-        with zipfile.ZipFile(path) as zf:
-            return _check_open_wheel(info, zf, keep, identity)
+        with path.open("rb") as archive, zipfile.ZipFile(archive) as zf:
+            return _check_open_wheel(info, zf, archive, keep, identity)
     except InstallError:
         raise
     except (InstallerError, ValueError) as e:
@@ -396,7 +397,7 @@ def _regular_entries(path: Path, zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
 
 
 def _check_open_wheel(
-    info: WheelInfo, zf: zipfile.ZipFile, keep: int, identity: tuple[int, int, int, int]
+    info: WheelInfo, zf: zipfile.ZipFile, archive: BinaryIO, keep: int, identity: tuple[int, int, int, int]
 ) -> CheckedWheel:
     path = info.path
     files = _regular_entries(path, zf)
@@ -409,7 +410,7 @@ def _check_open_wheel(
         )
     root_scheme = "purelib" if str(wheel_meta.get("Root-Is-Purelib", "")).strip() == "true" else "platlib"
     record_name = f"{dist_info}/RECORD"
-    rows, contents = _validated(source, zf, files, keep, record_name)
+    rows, contents = _validated(source, zf, archive, files, keep, record_name)
     names = {i.filename for i in files}
     for listed in sorted(rows):
         _check_name(path, listed)
@@ -449,7 +450,12 @@ def _check_open_wheel(
 
 
 def _validated(
-    source: WheelFile, zf: zipfile.ZipFile, files: Sequence[zipfile.ZipInfo], keep: int, record_name: str
+    source: WheelFile,
+    zf: zipfile.ZipFile,
+    archive: BinaryIO,
+    files: Sequence[zipfile.ZipInfo],
+    keep: int,
+    record_name: str,
 ) -> tuple[dict[str, list[str]], dict[str, bytes] | None]:
     """RECORD validated (`WheelFile.validate_record`): its rows by path, and the files read
     when they come to `keep` bytes at most: installer then checks the names (every file
@@ -458,18 +464,23 @@ def _validated(
     keeping = sum(i.file_size for i in files) <= keep
     source.validate_record(validate_contents=not keeping)
     rows = {row[0]: list(row) for row in parse_record_file(source.read_dist_info("RECORD").splitlines())}
-    return rows, (_checked_contents(zf, files, rows, record_name) if keeping else None)
+    return rows, (_checked_contents(zf, archive, files, rows, record_name) if keeping else None)
 
 
 def _checked_contents(
-    zf: zipfile.ZipFile, files: Sequence[zipfile.ZipInfo], rows: Mapping[str, Sequence[str]], record_name: str
+    zf: zipfile.ZipFile,
+    archive: BinaryIO,
+    files: Sequence[zipfile.ZipInfo],
+    rows: Mapping[str, Sequence[str]],
+    record_name: str,
 ) -> dict[str, bytes]:
     """Every file of the archive, each checked against its RECORD entry (size and hash, through
-    installer's `RecordEntry`) as `WheelFile.validate_record` checks them."""
+    installer's `RecordEntry`) as `WheelFile.validate_record` checks them. Read from the open
+    `archive` whose central directory `zf` read, inflated with zlib-ng (qpack._unzip)."""
     contents: dict[str, bytes] = {}
     issues: list[str] = []
     for i in files:
-        data = contents[i.filename] = zf.read(i)  # zipfile checks the CRC
+        data = contents[i.filename] = read_entry(archive, i)  # CRC-32 and size checked
         row = rows.get(i.filename)
         if row is None or i.filename == record_name:  # RECORD itself, a signature file
             continue

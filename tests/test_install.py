@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import stat
+import struct
 import subprocess
 import sys
 import time
@@ -375,6 +376,30 @@ def test_a_hostile_wheel_is_refused_before_anything_is_written(
     assert message in err[0]
     assert snapshot(prefix) == before == {}
     assert not (tmp_path / "escaped").exists()
+
+
+def test_a_wheel_whose_deflated_bytes_are_damaged_is_refused_before_anything_is_written(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A flipped bit in ui-gtk's gtk.so as stored (deflated): the wheel's zip CRC-32 catches it
+    where `qpack install` inflates it (qpack._unzip), before RECORD's hash would."""
+    dist = tmp_path / "dist"
+    shutil.copytree(demo_dist, dist)
+    real = dist / "demo_ui_gtk-1.0-py3-none-linux_x86_64.whl"
+    data = bytearray(real.read_bytes())
+    with zipfile.ZipFile(real) as zf:
+        info = zf.getinfo(GTK)
+    assert info.compress_type == zipfile.ZIP_DEFLATED
+    name_len, extra_len = struct.unpack_from("<2H", data, info.header_offset + 26)  # local file header
+    data[info.header_offset + 30 + name_len + extra_len + info.compress_size // 2] ^= 0x10
+    real.write_bytes(bytes(data))
+    prefix = tmp_path / "prefix"
+    prefix.mkdir()
+    assert main(["install", str(dist), "-l", "demo", "--prefix", str(prefix), "ui-gtk"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {real}: cannot read the wheel ("), err
+    assert GTK in err[0]
+    assert snapshot(prefix) == {}
 
 
 # --------------------------------------------------------------------------- faults
