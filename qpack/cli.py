@@ -13,10 +13,10 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from qpack import __version__
-from qpack.cli_options import QpackParser, add_common, add_common_to_subcommands, make_out
+from qpack.cli_options import COLORS, QpackParser, add_common, add_common_to_subcommands, make_out
 from qpack.errors import PlanError, QpackError
 
 # The library is imported where a command uses it, so that `qpack --version` and `--help` start
@@ -622,7 +622,65 @@ def _split_parser(sub: Any) -> None:
     p.set_defaults(func=cmd_split)
 
 
-def parser() -> argparse.ArgumentParser:
+# Every subcommand, in the order `qpack --help` lists them (tests hold this to the parser).
+COMMANDS = (
+    "layouts",
+    "scan",
+    "plan",
+    "split",
+    "check",
+    "install",
+    "uninstall",
+    "list",
+    "preserve",
+    "report",
+    "completion",
+    "man",
+    "demo",
+)
+
+
+class _Unbuilt(argparse.ArgumentParser):
+    """The parser of a subcommand that is not being run: what is added to it is dropped."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        return argparse.Action(option_strings=[], dest=argparse.SUPPRESS)
+
+    def set_defaults(self, **kwargs: Any) -> None:
+        pass
+
+
+class _OnlyCommand:
+    """The subparsers action, building only the subcommand `only` (every one when None)."""
+
+    def __init__(self, sub: Any, only: str | None) -> None:
+        self.sub = sub
+        self.only = only
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        if self.only is None or name == self.only:
+            return cast(argparse.ArgumentParser, self.sub.add_parser(name, **kwargs))
+        return _Unbuilt(add_help=False)
+
+
+def command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand argparse will run for `argv`, when it can be told without parsing: the
+    first word naming a command, with only output options before it (whose one value, --color's,
+    is never a command name). None when help is asked for first or another word comes first:
+    then the whole parser is built, for the help or the error message it gives."""
+    for arg in argv:
+        if arg in ("-h", "--help"):
+            return None
+        if arg in COMMANDS:
+            return arg
+        if not arg.startswith("-") and arg not in COLORS:
+            return None
+    return None
+
+
+def parser(only: str | None = None) -> argparse.ArgumentParser:
+    """`qpack`'s parser; with `only`, the top level and that one subcommand (what `main` needs
+    to run it: building the other twelve took 6-7 ms of every command's start)."""
     ap = QpackParser(
         prog="qpack",
         description=DESCRIPTION,
@@ -633,7 +691,9 @@ def parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"qpack {__version__}", help="print qpack's version"
     )
     add_common(ap, top=True)
-    sub = ap.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")
+    sub = _OnlyCommand(
+        ap.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND"), only
+    )
 
     p = sub.add_parser(
         "layouts",
@@ -747,7 +807,7 @@ def _give_back_big_buffers() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = parser()
+    ap = parser(command_in(sys.argv[1:] if argv is None else argv))
     args = ap.parse_args(argv)
     _give_back_big_buffers()
     out = make_out(args)

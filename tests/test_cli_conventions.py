@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from qpack import __version__
-from qpack.cli import main, parser
+from qpack.cli import COMMANDS, command_in, main, parser
 from qpack.layout import shipped_layouts
 
 from .conftest import run_qpack
@@ -45,6 +45,48 @@ def test_every_command_and_option_has_help() -> None:
             if not a.help or a.help == argparse.SUPPRESS:
                 missing.append(f"{name} {'/'.join(a.option_strings) or a.dest}: no help")
     assert missing == []
+
+
+def _described(ap: argparse.ArgumentParser) -> list[tuple[object, ...]]:
+    """Every option and positional of a parser, as argparse will use it."""
+    return [
+        (tuple(a.option_strings), a.dest, a.nargs, a.default, a.choices, a.required, a.help, type(a).__name__)
+        for a in ap._actions
+        if not isinstance(a, argparse._SubParsersAction)
+    ]
+
+
+def test_a_subcommand_built_alone_is_the_one_the_whole_parser_builds() -> None:
+    """`main` builds only the subcommand it runs (cli.command_in): each one alone must take the
+    same options, defaults and help as in the whole parser `--help`, completion and man use."""
+    whole = _subparsers(parser())
+    assert tuple(whole) == COMMANDS
+    for name in COMMANDS:
+        alone = _subparsers(parser(name))
+        assert list(alone) == [name]
+        assert _described(alone[name]) == _described(whole[name]), name
+        assert alone[name].format_help() == whole[name].format_help(), name
+        assert alone[name].get_default("func") is whole[name].get_default("func"), name
+    assert _described(parser("scan")) == _described(parser())  # the top level is the same
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (
+            ["install", "dist", "-l", "qemu", "list"],
+            "install",
+        ),  # a later word naming a command is an argument
+        (["-q", "--color", "never", "--no-progress", "check", "/usr", "-l", "qemu"], "check"),
+        (["--color=always", "split", "build"], "split"),
+        (["-h", "install"], None),  # the top level's help lists every command
+        (["--version"], None),
+        (["instal", "dist"], None),  # argparse's "invalid choice" names them all
+        ([], None),
+    ],
+)
+def test_the_command_main_builds_alone(argv: list[str], command: str | None) -> None:
+    assert command_in(argv) == command
 
 
 def test_version() -> None:
