@@ -63,6 +63,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -584,6 +585,7 @@ class Bench:
 
     def run(self) -> dict[str, object]:
         self.prepare()
+        state = {"start": machine_state(self.work)}
         for key in [*TARGETS, *WARM]:
             self.result[key] = None
         self.guarded("cli_start_ms", self.cli_start)
@@ -595,8 +597,10 @@ class Bench:
         self.guarded("install_vs_pip", self.install_vs_pip)
         self.guarded("check_1000", self.check_1000)
         self.guarded("plan_scaling", self.plan_scaling)
+        state["end"] = machine_state(self.work)
         shutil.rmtree(self.work, ignore_errors=True)
         self.result["machine"] = machine()
+        self.result["machine_state"] = state
         self.result["targets"] = self.targets()
         self.result["skipped"] = self.skipped
         self.result["errors"] = self.errors
@@ -911,6 +915,34 @@ def dist_version(name: str) -> str | None:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+def machine_state(work: Path, n: int = 400) -> dict[str, object]:
+    """What made the same run faster or slower on this VM: the memory the page cache holds and
+    what one new inode costs on the output's filesystem. A tree split creates ~2,450 inodes
+    (directories and list files) where `cp -a` creates ~450; here that cost went from ~40 to
+    ~250 us an inode with an 11 GB page cache after hours of uptime (kcompactd busy)."""
+    meminfo: dict[str, int] = {}
+    with contextlib.suppress(OSError, ValueError), open("/proc/meminfo") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            meminfo[key] = int(rest.split()[0])
+    probe = work / "inode-probe"
+    clean(probe)
+    probe.mkdir(parents=True)
+    start = time.perf_counter()
+    for i in range(n):
+        sub = os.path.join(probe, f"d{i}")
+        os.mkdir(sub)
+        os.close(os.open(os.path.join(sub, "f"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    seconds = time.perf_counter() - start
+    clean(probe)
+    gb = 1024 * 1024
+    return {
+        "memory_available_gb": round(meminfo["MemAvailable"] / gb, 1) if "MemAvailable" in meminfo else None,
+        "page_cache_gb": round(meminfo["Cached"] / gb, 1) if "Cached" in meminfo else None,
+        "new_inode_us": round(seconds / (2 * n) * 1e6, 1),
+    }
 
 
 def machine() -> dict[str, object]:
