@@ -151,18 +151,6 @@ def _parser_config(dynamic_symbols: bool) -> lief.ELF.ParserConfig:
     return config
 
 
-def _lief_source(stream: BinaryIO) -> str | io.IOBase:
-    """What LIEF parses for `stream`: for a file of the file system, the same open file by its
-    /proc/self/fd path (LIEF reads it in C++; through the Python object it takes twice as long
-    on an 8-16 MB executable), else the stream itself (bytes in memory)."""
-    try:
-        fd = stream.fileno()
-    except (AttributeError, OSError, ValueError):  # io.BytesIO: UnsupportedOperation
-        return cast("io.IOBase", stream)
-    path = f"/proc/self/fd/{fd}"
-    return path if os.path.exists(path) else cast("io.IOBase", stream)
-
-
 def _read_elf_lief(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool) -> ElfInfo:
     import lief
 
@@ -170,8 +158,7 @@ def _read_elf_lief(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool)
     stream.seek(0, os.SEEK_END)
     size = stream.tell()
     stream.seek(0)
-    source = _lief_source(stream)
-    binary = lief.ELF.parse(source, _parser_config(dynamic_symbols=False))
+    binary = lief.ELF.parse(cast("io.IOBase", stream), _parser_config(dynamic_symbols=False))
     header = binary.header if binary is not None else None
     if binary is None or header is None or header.identity_class not in _lief_classes():
         raise ElfReadError("truncated or corrupt ELF file (no ELF header)")
@@ -200,7 +187,7 @@ def _read_elf_lief(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool)
     exported: set[str] = set()
     if stamp_re is not None and not interp:
         stream.seek(0)
-        with_symbols = lief.ELF.parse(source, _parser_config(dynamic_symbols=True))
+        with_symbols = lief.ELF.parse(cast("io.IOBase", stream), _parser_config(dynamic_symbols=True))
         if with_symbols is None:
             raise ElfReadError("truncated or corrupt ELF file (no ELF header)")
         exported = _lief_stamps(with_symbols, stamp_re)
