@@ -2,7 +2,7 @@
 
 `qpack install` inflates every file of the wheels it installs; on the benchmark machine CPython's
 zlib (1.2.13) inflates module code at about 170 MB/s and zlib-ng (already qpack's deflate, see
-`writers/_deflate.py`) at about 320 MB/s, which is a tenth of an install of ten module wheels.
+`writers/_deflate.py`) at about 320 MB/s: 17 ms less in an install of ten module wheels (0.3 s).
 
 zipfile still reads the archive: its central directory gives each entry's `ZipInfo` (name,
 offsets, sizes, CRC-32, method), and `install` checks the names and types from there. This module
