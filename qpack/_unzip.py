@@ -19,9 +19,11 @@ from typing import BinaryIO, cast
 
 from zlib_ng import zlib_ng
 
-# signature, version needed, flags, method, time, date, CRC-32, sizes, name and extra lengths
-_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
-_LOCAL_SIGNATURE = b"PK\x03\x04"
+# The local file header (APPNOTE 4.3.7), as the wheel writer writes it too (writers/_zip.py):
+# signature, version needed, flags, method, time, date, CRC-32, compressed and uncompressed
+# sizes, name length, extra field length.
+LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
+LOCAL_SIGNATURE = 0x04034B50
 _ENCRYPTED = 0x1
 _PATCHED = 0x20  # compressed patched data
 _STRONG_ENCRYPTION = 0x40
@@ -37,13 +39,13 @@ def read_entry(archive: BinaryIO, info: zipfile.ZipInfo) -> bytes:
     if info.flag_bits & (_ENCRYPTED | _PATCHED | _STRONG_ENCRYPTION):
         raise zipfile.BadZipFile(f"{name}: encrypted or patched data (not in a wheel)")
     archive.seek(info.header_offset)
-    header = archive.read(_LOCAL_HEADER.size)
-    if len(header) != _LOCAL_HEADER.size:
+    header = archive.read(LOCAL_HEADER.size)
+    if len(header) != LOCAL_HEADER.size:
         raise zipfile.BadZipFile(f"{name}: truncated local file header")
-    fields = _LOCAL_HEADER.unpack(header)
-    if fields[0] != _LOCAL_SIGNATURE:
+    fields = LOCAL_HEADER.unpack(header)
+    if fields[0] != LOCAL_SIGNATURE:
         raise zipfile.BadZipFile(f"{name}: bad magic number for its local file header")
-    name_length, extra_length = fields[10], fields[11]
+    name_length, extra_length = fields[9], fields[10]
     local_name = archive.read(name_length)
     # As zipfile compares them: the central directory's name, encoded as its flags say.
     encoding = "utf-8" if info.flag_bits & _UTF8_NAME else "cp437"

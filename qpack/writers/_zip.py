@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, BinaryIO
 
+from qpack._unzip import LOCAL_HEADER, LOCAL_SIGNATURE
+
 DEFLATED = 8
 _LIMIT32 = 0xFFFFFFFF
 _LIMIT16 = 0xFFFF
@@ -83,9 +85,8 @@ class ZipWriter:
         dtime, ddate = dos_date_time(when)
         zip64 = self.force_zip64 or size >= _LIMIT32 or compress_size >= _LIMIT32
         extra = struct.pack("<HHQQ", 0x0001, 16, size, compress_size) if zip64 else b""
-        header = struct.pack(
-            "<IHHHHHIIIHH",
-            0x04034B50,
+        header = LOCAL_HEADER.pack(
+            LOCAL_SIGNATURE,
             45 if zip64 else 20,
             flags,
             method,
