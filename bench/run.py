@@ -19,9 +19,12 @@ a trailer naming the file, so that every file differs and compresses like ELF co
 seeded per file name.
 
 Every command runs in a fresh child wrapper that times it and reads its peak RSS
-(getrusage(RUSAGE_CHILDREN) of that wrapper, which has no other child). Comparisons run qpack then
+(getrusage(RUSAGE_CHILDREN) of that wrapper, which has no other child). The builds are read
+through once first, so every tool reads them from the page cache. Comparisons run qpack then
 the baseline, --repeat times (default 3), outputs removed and `sync` run before each, and report
-the median of the per-pair ratios. The baselines (each named in "details"):
+the median of the per-pair ratios. "machine_state" records, at the start and the end, the
+memory the page cache holds and what creating one inode costs on the output's filesystem.
+The baselines (each named in "details"):
 
 - wheel_vs_zip: `zip -r -q -6` of the build; qpack splits with `--compression-level 6`;
 - tree_vs_cp: `cp -a` of the build, on the same filesystem as qpack's output;
