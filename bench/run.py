@@ -937,8 +937,8 @@ def dist_version(name: str) -> str | None:
 def machine_state(work: Path, n: int = 400) -> dict[str, object]:
     """What made the same run faster or slower on this VM: the memory the page cache holds and
     what one new inode costs on the output's filesystem. A tree split creates ~2,450 inodes
-    (directories and list files) where `cp -a` creates ~450; here that cost went from ~40 to
-    ~250 us an inode with an 11 GB page cache after hours of uptime (kcompactd busy)."""
+    (directories and list files) where `cp -a` creates ~450; here that cost rose from 10-150 to
+    200-400 us an inode within one run, as the runs created and deleted trees."""
     meminfo: dict[str, int] = {}
     with contextlib.suppress(OSError, ValueError), open("/proc/meminfo") as f:
         for line in f:
