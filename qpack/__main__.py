@@ -1,5 +1,3 @@
-import sys
+from qpack.cli import run
 
-from qpack.cli import main
-
-sys.exit(main())
+run()

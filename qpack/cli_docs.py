@@ -4,11 +4,10 @@ from the parser `qpack` runs (qpack/completion.py, qpack/manpage.py)."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from qpack.console import Out
+from qpack.console import Out, write_stdout
 from qpack.errors import OutputError
 
 SUMMARY = "split one build of a modular program into core and module packages, and check its loader"
@@ -19,7 +18,7 @@ def cmd_completion(args: argparse.Namespace, out: Out) -> int:
     from qpack.completion import completion_script
     from qpack.layout import shipped_layouts
 
-    sys.stdout.write(completion_script(parser(), args.shell, sorted(shipped_layouts())))
+    write_stdout(completion_script(parser(), args.shell, sorted(shipped_layouts())))
     return 0
 
 
@@ -30,7 +29,7 @@ def cmd_man(args: argparse.Namespace, out: Out) -> int:
 
     text = manpage(parser(), __version__, summary=SUMMARY)
     if args.output is None:
-        sys.stdout.write(text)
+        write_stdout(text)
         return 0
     try:
         Path(args.output).write_text(text, encoding="utf-8")

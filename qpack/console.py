@@ -19,6 +19,19 @@ if TYPE_CHECKING:  # rich and the plan load when output is written, not when `qp
     from qpack.plan import Plan
 
 
+def write_stdout(text: str) -> None:
+    """Results to stdout. A full disk or a failing device is one error line (QpackError), not a
+    traceback; a reader gone away (BrokenPipeError) is left to the command line (qpack.cli)."""
+    try:
+        sys.stdout.write(text)
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        from qpack.errors import QpackError
+
+        raise QpackError(f"cannot write the output: {e.strerror or e}") from None
+
+
 class Out:
     """Where output goes: stdout for results, stderr for warnings and progress."""
 
@@ -86,13 +99,11 @@ class Out:
                 t.add_row(*r)
             self.stdout.print(t)
         else:
-            if self.header:
-                sys.stdout.write("\t".join(columns) + "\n")
-            for r in rows:
-                sys.stdout.write("\t".join(r) + "\n")
+            lines = ["\t".join(columns)] if self.header else []
+            write_stdout("".join(f"{line}\n" for line in [*lines, *("\t".join(r) for r in rows)]))
 
     def line(self, text: str) -> None:
-        sys.stdout.write(text + "\n")
+        write_stdout(text + "\n")
 
     def warn(self, text: str) -> None:
         if not self.quiet:
@@ -109,7 +120,7 @@ class Out:
             sys.stderr.write(f"{text}\n")
 
     def json(self, data: object) -> None:
-        sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
+        write_stdout(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
 
     @contextlib.contextmanager
     def progress(self, label: str) -> Iterator[Callable[[int, int], None] | None]:
