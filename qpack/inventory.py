@@ -301,6 +301,7 @@ def _describe_in_processes(
 ) -> list[Entry]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     import lief  # noqa: F401 - once, here: the workers inherit it rather than each importing it
 
@@ -311,13 +312,29 @@ def _describe_in_processes(
         for rel, st, scan_strings in (misses[i] for i in order)
     ]
     out: list[Entry | None] = [None] * len(misses)
-    with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start
-    ) as pool:
-        for i, e in zip(order, pool.map(_describe_task, tasks, chunksize=4), strict=True):
-            out[i] = e
-            if advance is not None:
-                advance(e.size)
+    fork = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=fork, initializer=_worker_start) as pool:
+            for i, e in zip(order, pool.map(_describe_task, tasks, chunksize=4), strict=True):
+                out[i] = e
+                if advance is not None:
+                    advance(e.size)
+    except BrokenProcessPool:
+        # A worker died (LIEF crashing on a hostile file, or the system killing it): the files
+        # not read yet are read again one at a time, in one worker, so that a death names its file.
+        with ProcessPoolExecutor(max_workers=1, mp_context=fork, initializer=_worker_start) as alone:
+            for i, task in zip(order, tasks, strict=True):
+                if out[i] is not None:
+                    continue
+                try:
+                    e = out[i] = alone.submit(_describe_task, task).result()
+                except BrokenProcessPool:
+                    raise BuildError(
+                        f"{root / task[1]}: the process reading this file died (the ELF reader "
+                        "crashed on it, or the system ended the process)"
+                    ) from None
+                if advance is not None:
+                    advance(e.size)
     return [e for e in out if e is not None]
 
 
@@ -332,9 +349,20 @@ def _worker_start() -> None:
     set_mmap_threshold(32 * 1024 * 1024)
 
 
+# Tests make a worker die on one file: QPACK_TEST_WORKER_DIES_ON=<build path>, and with
+# QPACK_TEST_WORKER_DIES_ONCE=<marker file> only while the marker does not exist (it is made).
+DIES_ON, DIES_ONCE = "QPACK_TEST_WORKER_DIES_ON", "QPACK_TEST_WORKER_DIES_ONCE"
+
+
 def _describe_task(task: tuple[str, str, int, int, str | None, bool]) -> Entry:
     """One file, in a worker process (module-level: it is sent by name)."""
     root, rel, mode, size, stamp_glob, scan_strings = task
+    if rel == os.environ.get(DIES_ON):
+        marker = os.environ.get(DIES_ONCE)
+        if marker is None or not os.path.exists(marker):
+            if marker is not None:
+                Path(marker).touch()
+            os.kill(os.getpid(), 9)  # SIGKILL, as the kernel's OOM killer sends it
     return describe_file(Path(root) / rel, rel, mode, size, stamp_glob, scan_strings)
 
 

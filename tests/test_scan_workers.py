@@ -1,6 +1,7 @@
 """A scan on several cores reads files in forked worker processes (LIEF holds the GIL while it
 parses, so threads left the second core idle for that part): the workers find exactly what a
-scan in one process finds, and a process that runs other threads never forks."""
+scan in one process finds, a process that runs other threads never forks, and a worker that
+dies is one error line naming the file it died on."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from qpack.inventory import scan
+from qpack.errors import BuildError
+from qpack.inventory import DIES_ON, DIES_ONCE, scan
+
+from .conftest import run_qpack
 
 OPENED: list[list[str]] = []  # while a scan runs here: the paths this process opened
 
@@ -73,3 +77,40 @@ def test_the_progress_callback_sees_every_byte_once(build: Path, jobs: int) -> N
     total = sum(e.size for e in inv.entries if e.kind == "file")
     assert {t for _, t in seen} == {total}
     assert sum(n for n, _ in seen) == total
+
+
+def _a_module(build: Path) -> str:
+    """The build path of one of the build's modules, a file a worker reads."""
+    return next(str(p.relative_to(build)) for p in sorted(build.rglob("*.so")) if not p.is_symlink())
+
+
+def test_a_worker_dying_on_a_file_is_one_error_naming_it(
+    build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed while it reads a file (LIEF crashing on it, the OOM killer) ends the
+    pool; the files not read yet are read again one at a time, and the one a worker dies on
+    again is named, with status 2 and no output."""
+    victim = _a_module(build)
+    monkeypatch.setenv(DIES_ON, victim)
+    with pytest.raises(BuildError) as err:
+        scan(build, jobs=2)
+    assert str(err.value) == (
+        f"{build / victim}: the process reading this file died (the ELF reader crashed on it, "
+        "or the system ended the process)"
+    )
+    out = tmp_path / "trees"
+    r = run_qpack("split", str(build), "-l", "demo", "--version", "1.0", "--format", "tree", "-o", str(out))
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == f"error: {err.value}\n"
+    assert not out.exists()
+
+
+def test_a_worker_dying_once_costs_nothing_but_time(
+    build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone = scan(build, jobs=1)
+    marker = tmp_path / "died"
+    monkeypatch.setenv(DIES_ON, _a_module(build))
+    monkeypatch.setenv(DIES_ONCE, str(marker))
+    assert scan(build, jobs=2) == alone
+    assert marker.exists()  # a worker did die
