@@ -407,7 +407,11 @@ def _write_lists(tmp: Path, spec: TreeSpec) -> None:
         (tmp / kind).mkdir(exist_ok=True)
         for name, text in sorted(texts.items()):
             _write_text(tmp / kind / f"{name}.{suffix}", text)
-    _write_text(tmp / "manifest.json", spec.manifest)
+    # Encoded here, not when decided: indented JSON is pure Python (40 ms for the bench's 420
+    # packages), which this thread does while the other waits on the kernel making directories.
+    _write_text(
+        tmp / "manifest.json", json.dumps(spec.manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    )
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -422,7 +426,7 @@ class TreeSpec:
     install: Mapping[str, str] | None  # package -> debian/<package>.install text (None: not asked)
     dirs: Mapping[str, str] | None  # package -> debian/<package>.dirs text, for packages with `dirs`
     rpm: Mapping[str, str] | None  # package -> rpm/<package>.files text; packages without files have none
-    manifest: str
+    manifest: Mapping[str, Any]  # encoded as it is written, on the lists' thread (write_tree)
     notes: tuple[str, ...]
     total: int  # bytes of regular files to link or copy
 
@@ -577,7 +581,7 @@ def tree_spec(
         install=install,
         dirs=dirs,
         rpm=rpm,
-        manifest=json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+        manifest=manifest,
         notes=tuple(notes),
         total=sum(by_path[f].size for p in plan.packages for f in p.files if by_path[f].kind == "file"),
     )
