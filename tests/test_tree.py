@@ -484,3 +484,63 @@ def test_real_dh_install_on_the_demo_split(demo_build: Path, tmp_path: Path) -> 
     for pkg in ("demo-core", "demo-ui-gtk"):
         got = _dh_install(demo_build, out, pkg, tmp_path / pkg)
         assert tree_paths(got) == tree_paths(out / pkg), pkg
+
+
+MANY_LAYOUT = """\
+[layout]
+name = "many"
+[loader]
+prefix = "/usr"
+executables = ["{prefix}/bin/prog"]
+naming = "{type}/{name}.so"
+types = ["ui"]
+[[loader.search]]
+relocated = "lib/prog"
+[per-module]
+name = "prog-{module}"
+files = ["{prefix}/share/prog/{name}/**"]
+[[package]]
+name = "prog-core"
+kind = "core"
+rest = true
+"""
+
+
+def test_many_packages_written_by_two_threads_are_each_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """write_tree's two threads take the packages one at a time: every tree has exactly its
+    files, modes and counts, as the lists say; a failure in any package fails the whole split
+    and leaves nothing."""
+    build = tmp_path / "build"
+    (build / "usr/bin").mkdir(parents=True)
+    (build / "usr/bin/prog").write_text("#!/bin/sh\n")
+    for i in range(120):
+        (build / f"usr/lib/prog/ui/m{i:03}.so").parent.mkdir(parents=True, exist_ok=True)
+        (build / f"usr/lib/prog/ui/m{i:03}.so").write_text(f"module {i}\n")  # not ELF: noted only
+        (build / f"usr/share/prog/m{i:03}/data").mkdir(parents=True)
+        (build / f"usr/share/prog/m{i:03}/data/d.txt").write_text(f"data {i}\n")
+        (build / f"usr/share/prog/m{i:03}/data").chmod(0o750)
+    layout = tmp_path / "many.toml"
+    layout.write_text(MANY_LAYOUT)
+    plan = plan_build(build, layout)
+    assert len(plan.packages) == 121
+    report = write_tree(plan, tmp_path / "out", version=VERSION)
+    assert (report.linked, report.copied) == (241, 0)
+    for p in plan.packages:
+        listed = (tmp_path / f"out/debian/{p.name}.install").read_text().split()
+        files = sorted(
+            str(f.relative_to(tmp_path / "out" / p.name))
+            for f in (tmp_path / "out" / p.name).rglob("*")
+            if f.is_file()
+        )
+        assert files == sorted(listed) == sorted(p.files)
+    for i in range(120):  # the build's mode on every directory, whichever thread made it
+        data = tmp_path / f"out/prog-ui-m{i:03}/usr/share/prog/m{i:03}/data"
+        assert stat.S_IMODE(data.stat().st_mode) == 0o750
+
+    (build / "usr/share/prog/m119/data/d.txt").write_text("changed since the scan, and longer\n")
+    with pytest.raises(BuildError, match="changed since the build was scanned"):
+        write_tree(plan, tmp_path / "again", version=VERSION)
+    assert not (tmp_path / "again").exists()
+    assert sorted(os.listdir(tmp_path)) == ["build", "many.toml", "out"]

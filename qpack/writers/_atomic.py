@@ -38,6 +38,7 @@ import secrets
 import shutil
 import signal
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,6 +51,7 @@ _TMP, _OLD, _LOCK = "qpack-tmp", "qpack-old", "qpack-lock"
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 _steps: dict[int, int] = {}  # pid -> checkpoints passed (a forked child counts from zero)
+_steps_lock = threading.Lock()
 
 
 def checkpoint(label: str) -> None:
@@ -58,7 +60,8 @@ def checkpoint(label: str) -> None:
     if not kill_at and not log:
         return
     pid = os.getpid()
-    n = _steps[pid] = _steps.get(pid, 0) + 1
+    with _steps_lock:  # two threads write a tree split's packages
+        n = _steps[pid] = _steps.get(pid, 0) + 1
     if log:
         with open(log, "a", encoding="utf-8") as f:
             f.write(f"{n}\t{label}\n")
