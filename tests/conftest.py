@@ -8,6 +8,7 @@ with the reason.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -23,7 +24,9 @@ from qpack.demo.build import build_demo
 
 # The scan cache (qpack.scan_cache) of this test session: on, as users have it, so every test
 # that scans a build twice goes through it, but never the user's own ~/.cache/qpack.
-os.environ.setdefault("QPACK_CACHE_DIR", tempfile.mkdtemp(prefix="qpack-scan-cache-"))
+if "QPACK_CACHE_DIR" not in os.environ:
+    os.environ["QPACK_CACHE_DIR"] = _SCAN_CACHE = tempfile.mkdtemp(prefix="qpack-scan-cache-")
+    atexit.register(shutil.rmtree, _SCAN_CACHE, ignore_errors=True)  # one a session, not left behind
 
 QEMU_PACKAGES = (
     "qemu-system-x86",
