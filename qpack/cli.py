@@ -864,13 +864,15 @@ def _exit(status: int) -> NoReturn:
         sys.exit(status)  # something still runs: the ordinary exit waits for it
     run_exit_handlers()  # what the interpreter runs at exit (temporary directories' finalizers)
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:  # None: started with it closed
+            sys.stdout.flush()
     except BrokenPipeError:
         pass  # `qpack plan ... | head`: the reader went away; not an error of ours (as in main)
     except (OSError, ValueError) as e:
-        sys.stderr.write(f"error: cannot write the output: {getattr(e, 'strerror', None) or e}\n")
+        if sys.stderr is not None:
+            sys.stderr.write(f"error: cannot write the output: {getattr(e, 'strerror', None) or e}\n")
         status = status or 2
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, AttributeError):
         sys.stderr.flush()
     os._exit(status)
 

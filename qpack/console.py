@@ -22,13 +22,15 @@ if TYPE_CHECKING:  # rich and the plan load when output is written, not when `qp
 def write_stdout(text: str) -> None:
     """Results to stdout. A full disk or a failing device is one error line (QpackError), not a
     traceback; a reader gone away (BrokenPipeError) is left to the command line (qpack.cli)."""
+    from qpack.errors import QpackError
+
+    if sys.stdout is None:  # started with it closed (`qpack ... >&-`)
+        raise QpackError("cannot write the output: standard output is closed")
     try:
         sys.stdout.write(text)
     except BrokenPipeError:
         raise
     except OSError as e:
-        from qpack.errors import QpackError
-
         raise QpackError(f"cannot write the output: {e.strerror or e}") from None
 
 

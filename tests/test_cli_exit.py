@@ -109,3 +109,19 @@ def test_an_output_that_cannot_be_written_is_an_error(
     with open("/dev/full", "w") as full:
         r = _end(tmp_path, "-", *(a.format(build=demo_build) for a in argv), stdout=full)
     assert (r.returncode, r.stderr) == (2, "error: cannot write the output: No space left on device\n")
+
+
+def test_a_closed_standard_output_is_an_error(tmp_path: Path) -> None:
+    """Started with stdout closed (`qpack layouts >&-`): Python has no sys.stdout at all."""
+    script = tmp_path / "end.py"
+    script.write_text(SCRIPT)
+    argv = [sys.executable, str(script), str(tmp_path), "-", "layouts"]
+    r = subprocess.run(
+        ["sh", "-c", 'exec "$@" >&-', "sh", *argv],
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert (r.returncode, r.stderr) == (2, "error: cannot write the output: standard output is closed\n")
+    assert (tmp_path / "atexit").read_text() == "ran"
