@@ -10,6 +10,7 @@ import os
 import shutil
 import stat
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -506,16 +507,12 @@ rest = true
 """
 
 
-def test_many_packages_written_by_two_threads_are_each_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """write_tree's two threads take the packages one at a time: every tree has exactly its
-    files, modes and counts, as the lists say; a failure in any package fails the whole split
-    and leaves nothing."""
+def _many(tmp_path: Path, n: int = 120) -> Plan:
+    """A build of `n` module packages, each with a module and a data directory (mode 0750)."""
     build = tmp_path / "build"
     (build / "usr/bin").mkdir(parents=True)
     (build / "usr/bin/prog").write_text("#!/bin/sh\n")
-    for i in range(120):
+    for i in range(n):
         (build / f"usr/lib/prog/ui/m{i:03}.so").parent.mkdir(parents=True, exist_ok=True)
         (build / f"usr/lib/prog/ui/m{i:03}.so").write_text(f"module {i}\n")  # not ELF: noted only
         (build / f"usr/share/prog/m{i:03}/data").mkdir(parents=True)
@@ -523,7 +520,33 @@ def test_many_packages_written_by_two_threads_are_each_whole(
         (build / f"usr/share/prog/m{i:03}/data").chmod(0o750)
     layout = tmp_path / "many.toml"
     layout.write_text(MANY_LAYOUT)
-    plan = plan_build(build, layout)
+    return plan_build(build, layout)
+
+
+def test_an_interrupted_tree_split_stops_both_threads(tmp_path: Path) -> None:
+    """Ctrl-C on the first thread: the second stops at its next package, not at the last."""
+    plan = _many(tmp_path)
+    written: list[str] = []
+
+    def progress(n: int, total: int) -> None:
+        written.append(threading.current_thread().name)
+        if threading.current_thread() is threading.main_thread():
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_tree(plan, tmp_path / "out", version=VERSION, progress=progress)
+    assert len(written) < 20  # of 241 files
+    assert not (tmp_path / "out").exists()
+
+
+def test_many_packages_written_by_two_threads_are_each_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """write_tree's two threads take the packages one at a time: every tree has exactly its
+    files, modes and counts, as the lists say; a failure in any package fails the whole split
+    and leaves nothing."""
+    plan = _many(tmp_path)
+    build = tmp_path / "build"
     assert len(plan.packages) == 121
     report = write_tree(plan, tmp_path / "out", version=VERSION)
     assert (report.linked, report.copied) == (241, 0)

@@ -295,7 +295,7 @@ def _make_trees(w: _TreeWriter, packages: _Taken, by_path: Mapping[str, Entry]) 
             for d in p.declared_dirs:  # in the package's tree, empty if nothing else is there
                 w.ensure_dir(p.name, d)
     except BaseException:
-        packages.close()
+        packages.close()  # the other thread stops at its next package
         raise
 
 
@@ -687,8 +687,12 @@ def write_tree(
             packages = _Taken(plan.packages)
             with ThreadPoolExecutor(1) as second:
                 done = second.submit(_lists_then_trees, tmp, spec, w2, packages, by_path)
-                _make_trees(w, packages, by_path)
-                done.result()
+                try:
+                    _make_trees(w, packages, by_path)
+                    done.result()
+                except BaseException:  # Ctrl-C while waiting, too: the second thread stops soon
+                    packages.close()
+                    raise
             w.merge(w2)
             w.apply_dir_modes(dir_modes)
         except OSError as err:
