@@ -23,6 +23,7 @@ from qpack.writers import tree
 from qpack.writers.tree import debian_install_line, rpm_files_line, write_tree
 
 from .conftest import run_qpack
+from .test_tree_lists import layout
 
 VERSION = "1.0-1"
 
@@ -487,24 +488,17 @@ def test_real_dh_install_on_the_demo_split(demo_build: Path, tmp_path: Path) -> 
         assert tree_paths(got) == tree_paths(out / pkg), pkg
 
 
-MANY_LAYOUT = """\
-[layout]
-name = "many"
-[loader]
-prefix = "/usr"
-executables = ["{prefix}/bin/prog"]
-naming = "{type}/{name}.so"
-types = ["ui"]
-[[loader.search]]
-relocated = "lib/prog"
-[per-module]
-name = "prog-{module}"
-files = ["{prefix}/share/prog/{name}/**"]
-[[package]]
-name = "prog-core"
-kind = "core"
-rest = true
-"""
+# The rules of the many-package build (tests/test_tree_lists.layout gives the loader): one
+# package per module with its data directory, the rest in the core.
+MANY_RULES = """
+    [per-module]
+    name = "prog-{module}"
+    files = ["{prefix}/share/prog/{name}/**"]
+    [[package]]
+    name = "prog-core"
+    kind = "core"
+    rest = true
+    """
 
 
 def _many(tmp_path: Path, n: int = 120) -> Plan:
@@ -518,9 +512,7 @@ def _many(tmp_path: Path, n: int = 120) -> Plan:
         (build / f"usr/share/prog/m{i:03}/data").mkdir(parents=True)
         (build / f"usr/share/prog/m{i:03}/data/d.txt").write_text(f"data {i}\n")
         (build / f"usr/share/prog/m{i:03}/data").chmod(0o750)
-    layout = tmp_path / "many.toml"
-    layout.write_text(MANY_LAYOUT)
-    return plan_build(build, layout)
+    return plan_build(build, layout(tmp_path, MANY_RULES))
 
 
 def test_an_interrupted_tree_split_stops_both_threads(tmp_path: Path) -> None:
@@ -566,4 +558,4 @@ def test_many_packages_written_by_two_threads_are_each_whole(
     with pytest.raises(BuildError, match="changed since the build was scanned"):
         write_tree(plan, tmp_path / "again", version=VERSION)
     assert not (tmp_path / "again").exists()
-    assert sorted(os.listdir(tmp_path)) == ["build", "many.toml", "out"]
+    assert sorted(os.listdir(tmp_path)) == ["build", "lay.toml", "out"]
