@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from qpack.errors import QpackError
+
 if TYPE_CHECKING:  # rich and the plan load when output is written, not when `qpack --version` starts
     from rich.console import Console
 
@@ -22,8 +24,6 @@ if TYPE_CHECKING:  # rich and the plan load when output is written, not when `qp
 def write_stdout(text: str) -> None:
     """Results to stdout. A full disk or a failing device is one error line (QpackError), not a
     traceback; a reader gone away (BrokenPipeError) is left to the command line (qpack.cli)."""
-    from qpack.errors import QpackError
-
     if sys.stdout is None:  # started with it closed (`qpack ... >&-`)
         raise QpackError("cannot write the output: standard output is closed")
     try:

@@ -285,18 +285,14 @@ class _Taken:
 
 
 def _make_trees(w: _TreeWriter, packages: _Taken, by_path: Mapping[str, Entry]) -> None:
-    try:
-        while (p := packages.next()) is not None:
-            (w.root / p.name).mkdir()
-            w.made.add(p.name)
-            for f in p.files:
-                w.write(p.name, by_path[f])
-                checkpoint(f"wrote {p.name}/{f}")
-            for d in p.declared_dirs:  # in the package's tree, empty if nothing else is there
-                w.ensure_dir(p.name, d)
-    except BaseException:
-        packages.close()  # the other thread stops at its next package
-        raise
+    while (p := packages.next()) is not None:
+        (w.root / p.name).mkdir()
+        w.made.add(p.name)
+        for f in p.files:
+            w.write(p.name, by_path[f])
+            checkpoint(f"wrote {p.name}/{f}")
+        for d in p.declared_dirs:  # in the package's tree, empty if nothing else is there
+            w.ensure_dir(p.name, d)
 
 
 def _lists_then_trees(
@@ -305,10 +301,10 @@ def _lists_then_trees(
     """The second thread's part: the lists and the manifest, then package trees."""
     try:
         _write_lists(tmp, spec)
+        _make_trees(w, packages, by_path)
     except BaseException:
-        packages.close()
+        packages.close()  # the first thread stops at its next package
         raise
-    _make_trees(w, packages, by_path)
 
 
 def _locked(progress: Progress | None) -> Progress | None:
@@ -690,7 +686,7 @@ def write_tree(
                 try:
                     _make_trees(w, packages, by_path)
                     done.result()
-                except BaseException:  # Ctrl-C while waiting, too: the second thread stops soon
+                except BaseException:  # failed or interrupted: the second thread stops at its next package
                     packages.close()
                     raise
             w.merge(w2)
