@@ -808,6 +808,8 @@ def _give_back_big_buffers() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if sys.stderr is None:  # started with it closed (`2>&-`): messages go nowhere, statuses stay
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the whole run
     ap = parser(command_in(sys.argv[1:] if argv is None else argv))
     args = ap.parse_args(argv)
     _give_back_big_buffers()

@@ -125,3 +125,27 @@ def test_a_closed_standard_output_is_an_error(tmp_path: Path) -> None:
     )
     assert (r.returncode, r.stderr) == (2, "error: cannot write the output: standard output is closed\n")
     assert (tmp_path / "atexit").read_text() == "ran"
+
+
+def test_a_closed_standard_error_keeps_the_exit_status(tmp_path: Path) -> None:
+    """Started with stderr closed (`2>&-`): the error line has nowhere to go, its status stays 2."""
+    r = subprocess.run(
+        [
+            "sh",
+            "-c",
+            'exec "$@" 2>&-',
+            "sh",
+            sys.executable,
+            "-m",
+            "qpack",
+            "plan",
+            str(tmp_path / "none"),
+            "-l",
+            "demo",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert (r.returncode, r.stdout) == (2, "")
