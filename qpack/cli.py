@@ -864,6 +864,8 @@ def _exit(status: int) -> NoReturn:
     mp = sys.modules.get("multiprocessing")
     if run_exit_handlers is None or threading.active_count() > 1 or (mp and mp.active_children()):
         sys.exit(status)  # something still runs: the ordinary exit waits for it
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(status)  # a profiler, coverage or a debugger writes its results after this returns
     run_exit_handlers()  # what the interpreter runs at exit (temporary directories' finalizers)
     try:
         if sys.stdout is not None:  # None: started with it closed

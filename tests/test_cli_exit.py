@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pstats
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import IO
 
 import pytest
 
+from qpack import __version__
 from qpack.cli import main
 
 from .conftest import run_qpack
@@ -149,3 +151,17 @@ def test_a_closed_standard_error_keeps_the_exit_status(tmp_path: Path) -> None:
         timeout=300,
     )
     assert (r.returncode, r.stdout) == (2, "")
+
+
+def test_a_profiler_still_gets_to_write_its_results(tmp_path: Path) -> None:
+    """`python -m cProfile -o F -m qpack ...` writes F after qpack returns: no fast exit then."""
+    out = tmp_path / "qpack.prof"
+    r = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "qpack", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert (r.returncode, r.stdout) == (0, f"qpack {__version__}\n")
+    assert pstats.Stats(str(out)).total_calls > 0
