@@ -47,7 +47,7 @@ from qpack.elf import (
 )
 from qpack.errors import QpackError
 from qpack.globs import compile_glob, expand_prefix
-from qpack.ldpaths import ElfFile, LibraryFinder, Root, read_elf_file
+from qpack.ldpaths import NOT_ELF, ElfFile, LibraryFinder, Reads, Root, read_elf_file
 from qpack.loader import Loader, Naming, SearchLocation, canon_pkgversion
 from qpack.modinfo import ModuleInfo, read_module_table
 from qpack.modinfo import dependencies as table_dependencies
@@ -530,13 +530,20 @@ def _loaded_objects(elf: ElfFile, finder: LibraryFinder) -> dict[str, ElfFile]:
     return found
 
 
-def _program(path: str, ctx: _Context) -> tuple[str, ElfFile] | None:
+def _program(path: str, ctx: _Context, candidate: bool, reads: Reads) -> tuple[str, ElfFile] | None:
     real = ctx.root.resolve(path)
     if real is None or not ctx.root.is_file(real):
         return None
-    elf = read_elf_file(ctx.root, real)
+    return _usable(path, real, reads.elf_file(ctx.root, real), ctx, candidate)
+
+
+def _usable(path: str, real: str, elf: ElfFile, ctx: _Context, candidate: bool) -> tuple[str, ElfFile] | None:
+    """(real path, ELF file) of a program that can load modules, else None with a note why. A
+    `candidate` (a file of bindir, looked at because the loader is a library it might link)
+    that is no ELF file at all is a script or data: not a program, and not worth a note."""
     if elf.facts is None:
-        ctx.notes.append(f"{path}: not used as a loader: {elf.error}")
+        if not (candidate and elf.error == NOT_ELF):
+            ctx.notes.append(f"{path}: not used as a loader: {elf.error}")
         return None
     return real, elf
 
@@ -546,31 +553,37 @@ class _Reading:
     """How a check reads the programs: `check` with LIEF, an install's check through pyelftools
     and one cache of what it read (`_light_reading`)."""
 
-    program: Callable[[str, _Context], tuple[str, ElfFile] | None]
+    program: Callable[[str, _Context, bool], tuple[str, ElfFile] | None]  # (path, ctx, candidate)
     stamps: Callable[[str, str, _Context], tuple[str, ...]]
     finder: Callable[[_Context, ElfFile, Root], LibraryFinder]
 
 
-_FULL_READING = _Reading(
-    program=_program,
-    stamps=_stamps,
-    finder=lambda ctx, elf, system: LibraryFinder(ctx.root, ctx.env, elf, system),
-)
+def _full_reading(reads: Reads) -> _Reading:
+    """`check`'s reading: LIEF, each file read once in the run (`reads`)."""
+    return _Reading(
+        program=lambda path, ctx, candidate: _program(path, ctx, candidate, reads),
+        stamps=_stamps,
+        finder=lambda ctx, elf, system: LibraryFinder(ctx.root, ctx.env, elf, system, reads),
+    )
 
 
-def _executables(
-    loader: Loader, prefix: str, ctx: _Context, system: Root, reading: _Reading = _FULL_READING
-) -> list[_Exe]:
+def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, reading: _Reading) -> list[_Exe]:
     """The programs that load modules: the layout's executables, and, when the loader is a
     library, every program of the prefix's bindir that links it (its stamp is the library's)."""
     exes: list[_Exe] = []
+    held: dict[str, tuple[str, ...]] = {}
+
+    def stamps(path: str, real: str) -> tuple[str, ...]:
+        """The stamps `real` holds, read once (every program linking the library has its stamps)."""
+        if real not in held:
+            held[real] = reading.stamps(path, real, ctx)
+        return held[real]
+
     for glob in loader.executables:
         for path in _glob_paths(ctx.root, expand_prefix(glob, prefix)):
-            found = reading.program(path, ctx)
+            found = reading.program(path, ctx, False)
             if found is not None:
-                exes.append(
-                    _Exe(path=path, real=found[0], elf=found[1], stamps=reading.stamps(path, found[0], ctx))
-                )
+                exes.append(_Exe(path=path, real=found[0], elf=found[1], stamps=stamps(path, found[0])))
     if loader.module_table is not None:
         exes = [_with_table(e, ctx) for e in exes]
     if loader.library is None:
@@ -584,7 +597,7 @@ def _executables(
     named = {e.path for e in exes} | {e.real for e in exes}
     for name in ctx.root.listdir(bindir):
         path = posixpath.join(bindir, name)
-        if path in named or (found := reading.program(path, ctx)) is None or found[0] in named:
+        if path in named or (found := reading.program(path, ctx, True)) is None or found[0] in named:
             continue  # each program once, by its resolved path (bin/demo-run -> demo)
         if found[1].facts is None or found[1].facts.elf_type not in ("ET_DYN", "ET_EXEC"):
             continue
@@ -592,9 +605,7 @@ def _executables(
         lib = next((p for p in loaded if p in libraries), None)
         if lib is not None:
             named.add(found[0])
-            exes.append(
-                _Exe(path=path, real=found[0], elf=found[1], stamps=reading.stamps(libraries[lib], lib, ctx))
-            )
+            exes.append(_Exe(path=path, real=found[0], elf=found[1], stamps=stamps(libraries[lib], lib)))
     return exes
 
 
@@ -676,12 +687,13 @@ def check(
 
     `prefix` is where the program is installed, as the program sees it (inside `root`)."""
     rt, pre, ctx, system = _start(Root, prefix, loader, root, env, pkgversion)
-    exes = _executables(loader, pre, ctx, system)
+    reads = Reads()
+    exes = _executables(loader, pre, ctx, system, _full_reading(reads))
     _some_executable(exes, rt, pre, loader)
     rows = _Rows()
     locations: dict[str, tuple[str, ...]] = {}
     for exe in exes:
-        finder = LibraryFinder(rt, ctx.env, exe.elf, system)
+        finder = LibraryFinder(rt, ctx.env, exe.elf, system, reads)
         exe_libs, exe_missing = finder.closure(exe.elf, set())
         if exe_missing:
             ctx.notes.append(
@@ -930,7 +942,7 @@ class _FactsCache:
         self.candidates: dict[tuple[str, str], ElfFile | None] = {}
         self.system: dict[tuple[str, str], str | None] = {}
         self.unread: set[str] = set()  # the system libraries confirmed by path only
-        self.ld_so_caches: dict[str, dict[str, list[str]]] = {}  # system tree -> ld.so.cache
+        self.reads = Reads()  # each system tree's ld.so.cache, parsed once for all executables
 
     def read(self, root: Root, path: str, wanted: tuple[str, ...] = ()) -> ElfFile:
         """All the link facts, with which of the symbol names `wanted` the file defines."""
@@ -1000,17 +1012,11 @@ class _CachedFinder(LibraryFinder):
     ):
         # The system tree as an object of its own even when it is the root: LibraryFinder.find
         # passes it for the ld.so.cache and default-directory lookups, which tells them apart.
-        super().__init__(root, env, exe, _SnapshotRoot(system.root) if system is root else system)
+        super().__init__(
+            root, env, exe, _SnapshotRoot(system.root) if system is root else system, cache.reads
+        )
         self.facts_cache = cache
         self.prefix = prefix
-
-    @property
-    def cache(self) -> dict[str, list[str]]:  # LibraryFinder.cache, read once for all executables
-        key = str(self.system.root)
-        caches = self.facts_cache.ld_so_caches
-        if key not in caches:
-            caches[key] = LibraryFinder.cache.fget(self)  # type: ignore[attr-defined]
-        return caches[key]
 
     def _usable(self, path: str, root: Root | None = None) -> ElfFile | None:  # LibraryFinder._usable
         root = root or self.root
@@ -1119,21 +1125,19 @@ def _light_stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
     return stamps
 
 
-def _light_program(path: str, ctx: _Context, cache: _FactsCache) -> tuple[str, ElfFile] | None:
+def _light_program(
+    path: str, ctx: _Context, cache: _FactsCache, candidate: bool
+) -> tuple[str, ElfFile] | None:
     """As `_program`, through the cache."""
     real = ctx.root.resolve(path)
     if real is None or not ctx.root.is_file(real):
         return None
-    elf = cache.library(ctx.root, real)
-    if elf.facts is None:
-        ctx.notes.append(f"{path}: not used as a loader: {elf.error}")
-        return None
-    return real, elf
+    return _usable(path, real, cache.library(ctx.root, real), ctx, candidate)
 
 
 def _light_reading(cache: _FactsCache, prefix: str) -> _Reading:
     return _Reading(
-        program=lambda path, ctx: _light_program(path, ctx, cache),
+        program=lambda path, ctx, candidate: _light_program(path, ctx, cache, candidate),
         stamps=_light_stamps,
         finder=lambda ctx, elf, system: _CachedFinder(ctx.root, ctx.env, elf, system, cache, prefix),
     )
