@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import os
 import posixpath
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -444,7 +445,7 @@ class _Judge:
 
     # What the lazy judge of an install's check (`_LazyJudge`) reads differently.
     def read(self, real: str) -> ElfFile:
-        return read_elf_file(self.ctx.root, real, self.exe.stamps)
+        return self.finder.reads.elf_file(self.ctx.root, real, self.exe.stamps)
 
     def missing_versions(self, private: list[str]) -> list[str]:
         """Of the private version nodes a module needs, those the program does not define."""
@@ -686,7 +687,7 @@ def check(
     """Check every module of an installed prefix against the loader, for each executable.
 
     `prefix` is where the program is installed, as the program sees it (inside `root`)."""
-    rt, pre, ctx, system = _start(Root, prefix, loader, root, env, pkgversion)
+    rt, pre, ctx, system = _start(_SnapshotRoot, prefix, loader, root, env, pkgversion)
     reads = Reads()
     exes = _executables(loader, pre, ctx, system, _full_reading(reads))
     _some_executable(exes, rt, pre, loader)
@@ -987,16 +988,31 @@ def _read_elf_file_light(root: Root, path: str, wanted: tuple[str, ...] | None) 
 
 
 class _SnapshotRoot(Root):
-    """A Root resolving each path once: one check judges the tree as it was when it looked."""
+    """A Root resolving, stat-ing and listing each path once: one check judges the tree as it
+    was when it looked. A check judges each module for every executable, and for a loader that
+    is a library every program of bindir is one (glibc's iconv modules on a Debian /usr: 665
+    programs, 250 modules, 510,000 resolutions of 143,000 paths)."""
 
     def __init__(self, root: Path | str = "/") -> None:
         super().__init__(root)
         self._resolved: dict[str, str | None] = {}
+        self._stats: dict[str, os.stat_result | None] = {}
+        self._listed: dict[str, list[str]] = {}
 
     def resolve(self, path: str) -> str | None:
         if path not in self._resolved:
             self._resolved[path] = super().resolve(path)
         return self._resolved[path]
+
+    def stat(self, path: str) -> os.stat_result | None:
+        if path not in self._stats:
+            self._stats[path] = super().stat(path)
+        return self._stats[path]
+
+    def listdir(self, path: str) -> list[str]:
+        if path not in self._listed:
+            self._listed[path] = super().listdir(path)
+        return list(self._listed[path])
 
 
 def _inside(path: str, prefix: str) -> bool:

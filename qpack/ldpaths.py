@@ -165,15 +165,15 @@ class Reads:
     every library again: 30,000 LIEF parses and 900 ld.so.cache parses for /usr/bin here."""
 
     def __init__(self) -> None:
-        self._files: dict[tuple[str, str], ElfFile] = {}
+        self._files: dict[tuple[str, str, tuple[str, ...]], ElfFile] = {}
         self._ld_so_caches: dict[str, dict[str, list[str]]] = {}
 
-    def elf_file(self, root: Root, path: str) -> ElfFile:
-        """`read_elf_file(root, path)`, once."""
-        key = (str(root.root), path)
+    def elf_file(self, root: Root, path: str, wanted: tuple[str, ...] = ()) -> ElfFile:
+        """`read_elf_file(root, path, wanted)`, once."""
+        key = (str(root.root), path, wanted)
         found = self._files.get(key)
         if found is None:
-            found = self._files[key] = read_elf_file(root, path)
+            found = self._files[key] = read_elf_file(root, path, wanted)
         return found
 
     def ld_so_cache(self, system: Root) -> dict[str, list[str]]:
