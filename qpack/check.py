@@ -535,10 +535,12 @@ def _program(path: str, ctx: _Context, candidate: bool, reads: Reads) -> tuple[s
     real = ctx.root.resolve(path)
     if real is None or not ctx.root.is_file(real):
         return None
-    return _usable(path, real, reads.elf_file(ctx.root, real), ctx, candidate)
+    return _as_loader(path, real, reads.elf_file(ctx.root, real), ctx, candidate)
 
 
-def _usable(path: str, real: str, elf: ElfFile, ctx: _Context, candidate: bool) -> tuple[str, ElfFile] | None:
+def _as_loader(
+    path: str, real: str, elf: ElfFile, ctx: _Context, candidate: bool
+) -> tuple[str, ElfFile] | None:
     """(real path, ELF file) of a program that can load modules, else None with a note why. A
     `candidate` (a file of bindir, looked at because the loader is a library it might link)
     that is no ELF file at all is a script or data: not a program, and not worth a note."""
@@ -1148,7 +1150,7 @@ def _light_program(
     real = ctx.root.resolve(path)
     if real is None or not ctx.root.is_file(real):
         return None
-    return _usable(path, real, cache.library(ctx.root, real), ctx, candidate)
+    return _as_loader(path, real, cache.library(ctx.root, real), ctx, candidate)
 
 
 def _light_reading(cache: _FactsCache, prefix: str) -> _Reading:
