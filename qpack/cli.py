@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from qpack import __version__
-from qpack.cli_options import COLORS, QpackParser, add_common, add_common_to_subcommands, make_out
+from qpack.cli_options import (
+    COLORS,
+    QpackParser,
+    add_common,
+    add_common_to_subcommands,
+    installed_prefix,
+    make_out,
+)
 from qpack.console import write_stdout
 from qpack.errors import PlanError, QpackError
 
@@ -420,12 +427,6 @@ def _repair_interrupted_install(args: argparse.Namespace) -> list[str]:
         return []
     with locked(host) as notes:
         return list(notes)
-
-
-def installed_prefix(prefix: str, root: str | None) -> str:
-    """PREFIX as the program sees it: without --root a relative path is the user's own
-    (`qpack check venv`), not one under / (which would be /venv)."""
-    return prefix if root or os.path.isabs(prefix) else os.path.abspath(prefix)
 
 
 def cmd_check(args: argparse.Namespace, out: Out) -> int:

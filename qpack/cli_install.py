@@ -11,6 +11,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qpack.cli_options import installed_prefix
+
 if TYPE_CHECKING:  # imported where used: building the parser must not load them (qpack --version)
     from qpack.console import Out
     from qpack.layout import Layout
@@ -49,6 +51,7 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
     from qpack.install import install
     from qpack.layout import load_layout
 
+    args.prefix = installed_prefix(args.prefix, args.root)
     layout = load_layout(args.layout)
     report = install(
         Path(args.dist),
@@ -95,6 +98,7 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
 def cmd_uninstall(args: argparse.Namespace, out: Out) -> int:
     from qpack.uninstall import uninstall
 
+    args.prefix = installed_prefix(args.prefix, args.root)
     layout = _layout(args, required=False)
     report = uninstall(
         args.names,
@@ -123,6 +127,7 @@ def cmd_uninstall(args: argparse.Namespace, out: Out) -> int:
 def cmd_list(args: argparse.Namespace, out: Out) -> int:
     from qpack.listing import list_installed
 
+    args.prefix = installed_prefix(args.prefix, args.root)
     layout = _layout(args, required=True)
     assert layout is not None
     report = list_installed(
@@ -159,6 +164,7 @@ def cmd_preserve(args: argparse.Namespace, out: Out) -> int:
     from qpack.layout import load_layout
     from qpack.preserve import preserve
 
+    args.prefix = installed_prefix(args.prefix, args.root)
     layout = load_layout(args.layout)
     report = preserve(
         args.prefix,

@@ -114,3 +114,10 @@ def make_out(args: argparse.Namespace) -> Out:
         progress=not getattr(args, "no_progress", False),
         header=bool(getattr(args, "header", False)),
     )
+
+
+def installed_prefix(prefix: str, root: str | None) -> str:
+    """PREFIX as the program sees it: without --root a relative path is the user's own
+    (`qpack check venv`, `qpack install --prefix venv`), not one under / (which would be /venv,
+    since the library reads every prefix as the program sees it)."""
+    return prefix if root or os.path.isabs(prefix) else os.path.abspath(prefix)

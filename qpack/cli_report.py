@@ -9,7 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from qpack.cli import _build_args, _env_pairs, installed_prefix, load_plan
+from qpack.cli import _build_args, _env_pairs, load_plan
+from qpack.cli_options import installed_prefix
 from qpack.console import Out
 from qpack.errors import OutputError
 

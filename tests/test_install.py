@@ -678,3 +678,34 @@ def test_an_install_reads_only_the_wheels_it_needs(
     (dist / "junk.whl").write_bytes(b"")
     with pytest.raises(InstallError, match="not a wheel file name"):
         do_install(dist, tmp_path / "r", "ui-gtk", meta_name="demo")
+
+
+def test_a_relative_prefix_is_the_users_own_directory_in_every_prefix_command(
+    demo_dist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--prefix venv` without --root means ./venv, as pip's --prefix and `qpack check venv`
+    take it. The library reads a prefix as the program sees it, so "venv" alone would be /venv:
+    an install there writes outside the directory the user named."""
+    monkeypatch.chdir(tmp_path)
+    stray = Path("/") / f"qpack-stray-{os.getpid()}"
+    assert not stray.exists()
+    try:
+        done = qpack("install", str(demo_dist), "-l", "demo", "--prefix", stray.name, "ui-curses", "--json")
+        assert done.returncode == 0, done.stderr
+        assert not stray.exists()
+        here = tmp_path / stray.name
+        assert json.loads(done.stdout)["prefix"] == str(here)
+        assert (here / "lib/demo/ui/curses.so").is_file()
+        assert loaded(here) == {"ui-curses"}
+
+        listed = qpack("list", "--prefix", stray.name, "--json")
+        assert listed.returncode == 0, listed.stderr
+        assert "demo-ui-curses" in listed.stdout
+        preserved = qpack("preserve", "--prefix", stray.name, "-l", "demo", "--pkgversion", "1.0")
+        assert preserved.returncode == 0, preserved.stderr
+        removed = qpack("uninstall", "--prefix", stray.name, "ui-curses")
+        assert removed.returncode == 0, removed.stderr
+        assert not (here / "lib/demo/ui/curses.so").exists()
+        assert not stray.exists()
+    finally:
+        shutil.rmtree(stray, ignore_errors=True)
