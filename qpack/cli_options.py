@@ -6,7 +6,6 @@ are), "did you mean" for a misspelt subcommand or option, and the `Out` those op
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import re
 import sys
@@ -45,6 +44,8 @@ def suggestion(parser: argparse.ArgumentParser, message: str) -> str:
         word = word.split("=", 1)[0]
     else:
         return ""
+    import difflib  # only for a misspelt word: 2 ms of every start otherwise
+
     close = difflib.get_close_matches(word, list(dict.fromkeys(choices)), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import sys
 import time
@@ -122,6 +121,8 @@ class Out:
             sys.stderr.write(f"{text}\n")
 
     def json(self, data: object) -> None:
+        import json  # only for --json: 3 ms of every start otherwise
+
         write_stdout(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
 
     @contextlib.contextmanager
