@@ -15,6 +15,10 @@ id. The file taken is then judged as the loader and the dynamic linker would jud
 - `dependency`: a module it needs loaded first is missing or will not load, transitively;
 - `shadowed`: the file taken will not load while a later copy would;
 - `never-looked-up`: a `.so` in a search location under a name the loader never asks for;
+- `unused`: no program present asks for it, though others would: every executable's module
+  table leaves it out (a module for another target's emulator). Reported, not a failure: a
+  distribution ships every target's modules in one package (Debian's qemu-system-common). A
+  module one program loads is not reported for the programs whose table leaves it out;
 - `duplicate`: two files in one location give one module to a `register-all` loader, which
   depends on directory order to pick one;
 - `missing-helper`: a program the loader runs is not where it looks for it;
@@ -63,6 +67,7 @@ ProblemKind = Literal[
     "machine",
     "unreadable",
     "never-looked-up",
+    "unused",
     "duplicate",
     "missing-helper",
     "version",  # not the loader's: qpack.upgrades, from the installed distributions' metadata
@@ -75,6 +80,7 @@ PROBLEM_KINDS: tuple[ProblemKind, ...] = (
     "machine",
     "unreadable",
     "never-looked-up",
+    "unused",
     "duplicate",
     "missing-helper",
     "version",
@@ -102,6 +108,16 @@ class ModuleVerdict:
     copies: tuple[str, ...] = ()  # other files of the same module the loader passes over
     executables: tuple[str, ...] = ()
 
+    @property
+    def unused(self) -> bool:
+        """No program present asks for it (`unused` problems only): reported, not a failure."""
+        return bool(self.problems) and all(p.kind == "unused" for p in self.problems)
+
+    @property
+    def fails(self) -> bool:
+        """A problem that makes the check fail: anything but `unused`."""
+        return any(p.kind != "unused" for p in self.problems)
+
     def to_json(self) -> dict[str, object]:
         return {
             "module": self.module,
@@ -125,18 +141,25 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
-        return not any(m.problems for m in self.modules)
+        return not any(m.fails for m in self.modules)
 
     def summary(self) -> dict[str, object]:
-        present = [m for m in self.modules if m.file is not None]
+        """Counts by module, not by row: a module judged differently by two programs has a row
+        for each. `load`: modules that load for every program asking for them; `unused`:
+        modules no program present asks for."""
+        present: dict[str, list[ModuleVerdict]] = {}
+        for m in self.modules:
+            if m.file is not None:
+                present.setdefault(m.module, []).append(m)
         kinds: dict[str, int] = {}
         for m in self.modules:
             for p in m.problems:
                 kinds[p.kind] = kinds.get(p.kind, 0) + 1
         return {
             "modules": len(present),
-            "load": sum(1 for m in present if m.loads),
-            "problems": sum(kinds.values()),
+            "load": sum(1 for rows in present.values() if all(r.loads for r in rows)),
+            "unused": sum(1 for rows in present.values() if all(r.unused for r in rows)),
+            "problems": sum(n for kind, n in kinds.items() if kind != "unused"),
             "by_kind": dict(sorted(kinds.items())),
         }
 
@@ -504,7 +527,7 @@ class _Judge:
 def _stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
     """The stamp names a loader file (a program, or the loader's library) holds."""
     glob = ctx.loader.stamp_symbol
-    if glob is None:
+    if glob is None or ctx.loader.types_for(path) == ():  # a program that loads no module
         return ()
     try:
         with open(ctx.root.host(real), "rb") as f:
@@ -763,15 +786,17 @@ class _Rows:
         locations: dict[str, tuple[str, ...]],
         ctx: _Context,
     ) -> CheckReport:
-        modules = sorted(
-            (
-                ModuleVerdict(
-                    module=k[0], file=k[1], problems=k[2], copies=k[3], loads=k[4], executables=tuple(v)
-                )
-                for k, v in self.rows.items()
-            ),
-            key=lambda m: (m.module, m.file or "", m.executables),
-        )
+        rows = [
+            ModuleVerdict(
+                module=k[0], file=k[1], problems=k[2], copies=k[3], loads=k[4], executables=tuple(v)
+            )
+            for k, v in self.rows.items()
+        ]
+        # A module one program loads is in use: the programs whose table leaves it out just
+        # do not ask for it (qemu-system-x86_64 and accel-tcg-i386, which qemu-system-i386 loads).
+        used = {m.module for m in rows if m.loads}
+        rows = [m for m in rows if not (m.unused and m.module in used)]
+        modules = sorted(rows, key=lambda m: (m.module, m.file or "", m.executables))
         return CheckReport(
             prefix=pre,
             root=str(rt.root),
@@ -892,7 +917,7 @@ def _verdicts(
     if loader.resolution == "first-loadable":
         _take_first_loadable(found, own, judge)
     for mid in never:
-        own[mid] = (Problem("never-looked-up", f"{exe.path} never loads {mid}: {never[mid]}"), *own[mid])
+        own[mid] = (Problem("unused", f"{exe.path} never loads {mid}: {never[mid]}"), *own[mid])
     resolver = _Resolver(found.files, own, deps_of)
     out: list[ModuleVerdict] = []
     for mid in sorted(found.files):
@@ -913,6 +938,9 @@ def _verdicts(
                 module=mid, file=files[0], loads=ok, problems=tuple(problems), copies=tuple(files[1:])
             )
         )
+    types = loader.types_for(exe.path)
+    if types is not None:  # the program never asks for the other types' modules
+        out = [v for v in out if (split := loader.naming.split_id(v.module)) and split[0] in types]
     for path, reason in found.never:
         stem = posixpath.basename(path).split(".so")[0]
         problem = Problem("never-looked-up", f"{path}: the loader never looks this file up ({reason})")
@@ -1131,7 +1159,7 @@ class _LazyJudge(_Judge):
 def _light_stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
     """As `_stamps`, through pyelftools."""
     glob = ctx.loader.stamp_symbol
-    if glob is None:
+    if glob is None or ctx.loader.types_for(path) == ():  # a program that loads no module
         return ()
     try:
         with open(ctx.root.host(real), "rb") as f:

@@ -452,7 +452,8 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         rows = []
         for m in report.modules:
             problems = "; ".join(f"{p.kind}: {p.detail}" for p in m.problems)
-            rows.append((m.module, m.file or "-", "yes" if m.loads else "no", problems))
+            loads = "yes" if m.loads else "unused" if m.unused else "no"
+            rows.append((m.module, m.file or "-", loads, problems))
         out.table(
             f"Modules of {report.prefix} (layout {report.layout}"
             + (f", root {report.root}" if args.root else "")
@@ -461,7 +462,8 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
             rows,
         )
         s = report.summary()
-        out.line(f"{s['load']} of {s['modules']} modules load; {s['problems']} problem(s)")
+        unused = f"; {s['unused']} no program present uses" if s["unused"] else ""
+        out.line(f"{s['load']} of {s['modules']} modules load{unused}; {s['problems']} problem(s)")
     for w in repaired:
         out.warn(w)
     for w in report.warnings:
@@ -749,7 +751,8 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
         help="which module file the loader would use in an installed prefix, and whether it loads",
         description="Work out statically, from the layout's loader model, which file each module "
         "of an installed prefix would be loaded from and whether it would load; nothing is run. "
-        "Exit status 0: every module present loads; 1: problems found; 2: bad usage.",
+        "Exit status 0: every module present loads (or no program present uses it); 1: problems found; "
+        "2: bad usage.",
     )
     p.add_argument("prefix", help="the installed prefix (a venv, /usr; inside --root if given)")
     p.add_argument(

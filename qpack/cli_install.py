@@ -80,7 +80,7 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
                     (
                         v.module,
                         v.file or "-",
-                        _yes(v.loads),
+                        "unused" if v.unused else _yes(v.loads),
                         "; ".join(f"{p.kind}: {p.detail}" for p in v.problems),
                     )
                     for v in verdicts

@@ -489,6 +489,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
 _LOADER_KEYS = {
     "prefix", "executables", "bindir", "naming", "types", "search", "stamp",
     "resolution", "depth", "relocatable", "bundle", "library", "helpers", "by-type", "module-table",
+    "program-types",
 }  # fmt: skip
 
 
@@ -538,7 +539,34 @@ def _read_loader(top: _Table) -> Loader:
         helpers=_read_helpers(t),
         type_env=_read_type_env(t),
         module_table=_read_module_table(t),
+        program_types=_read_program_types(t, naming, prefix),
     )
+
+
+def _read_program_types(t: _Table, naming: Naming, prefix: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`[loader.program-types]`: executable glob -> the module types those programs ask for."""
+    table = t.table("program-types")
+    out = []
+    for glob, types in table.data.items():
+        expanded = expand_prefix(glob, prefix)
+        if "{" in expanded or "}" in expanded:
+            table.bad(glob, "bad glob: unknown placeholder (only {prefix} is known)")
+            continue
+        try:
+            compile_glob(expanded)
+        except GlobError as e:
+            table.bad(glob, f"bad glob: {e}")
+            continue
+        if not isinstance(types, list) or not all(isinstance(ty, str) for ty in types):
+            table.bad(glob, "must be a list of module types (an empty list: the program loads none)")
+            continue
+        unknown = [ty for ty in types if ty not in naming.types]
+        if unknown:
+            known = ", ".join(naming.types) or "none declared"
+            table.bad(glob, f"{', '.join(map(repr, unknown))}: not one of loader.types ({known})")
+            continue
+        out.append((glob, tuple(types)))
+    return tuple(out)
 
 
 def _read_module_table(t: _Table) -> ModuleTable | None:

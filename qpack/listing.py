@@ -85,7 +85,7 @@ def _module_verdicts(
             loads = False
             problems.append(f"{mid}: the loader does not find it")
         for row in rows:
-            loads = loads and row.loads
+            loads = loads and (row.loads or row.unused)  # unused: no program asks for it
             problems += [f"{p.kind}: {p.detail}" for p in row.problems]
     return loads, tuple(dict.fromkeys(problems))
 
@@ -107,7 +107,7 @@ def list_installed(
         raise CheckError(f"{host}: no such directory (the installed prefix)")
     warnings: list[str] = []
     if pending(host):
-        with locked(host) as notes:
+        with locked(host, rt) as notes:
             warnings += notes
     state = InstalledSet.read(host, pre)
     kinds: dict[NormalizedName, str] = {}

@@ -242,7 +242,11 @@ class Loader:
     - `type_env`: module type -> a variable that, when set, names the only directory searched
       for that type's modules (the file name's last segment is looked up there);
     - `module_table`: the kind of module table each executable holds, read statically where it
-      has one (`qemu-modinfo`: QEMU's per-target table of names, target and dependencies).
+      has one (`qemu-modinfo`: QEMU's per-target table of names, target and dependencies);
+    - `program_types`: (executable glob, module types) pairs: the only types a program matching
+      the glob ever asks for (QEMU's tools: block drivers; a program built without module
+      support: none); the first glob that matches counts, and a program matching none asks for
+      every type.
 
     `dependencies` and `recommends` keys may be globs (`storage-backend-*`): every module the
     glob matches has those dependencies.
@@ -266,6 +270,16 @@ class Loader:
     helpers: tuple[Helper, ...] = ()
     type_env: Mapping[str, str] = field(default_factory=dict)
     module_table: ModuleTable | None = None
+    program_types: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def types_for(self, program: str, prefix: str | None = None) -> tuple[str, ...] | None:
+        """The module types the program at `program` (a path as installed, `/usr/bin/qemu-img`)
+        asks for, or None for every type."""
+        pre = self.prefix if prefix is None else prefix
+        for glob, types in self.program_types:
+            if compile_glob(expand_prefix(glob, pre)).fullmatch(program.lstrip("/")):
+                return types
+        return None
 
     def deps_of(self, module_id: str) -> tuple[str, ...]:
         return _matching(self.dependencies, module_id)

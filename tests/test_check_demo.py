@@ -194,7 +194,7 @@ def test_check_of_a_staged_root_and_json(demo_build: Path, capsys: pytest.Captur
     data = json.loads(capsys.readouterr().out)
     assert data["version"] == 1 and data["prefix"] == "/usr"
     assert {m["module"] for m in data["modules"] if m["loads"]} == MODULES
-    assert data["summary"] == {"modules": 7, "load": 7, "problems": 0, "by_kind": {}}
+    assert data["summary"] == {"modules": 7, "load": 7, "unused": 0, "problems": 0, "by_kind": {}}
     assert all(m["file"].startswith("/usr/lib/demo/") for m in data["modules"])
 
 

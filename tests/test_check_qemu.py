@@ -266,17 +266,59 @@ def test_clean_prefix_checks_clean_through_the_cli(
 
 def test_module_table_tells_what_an_emulator_never_loads(qemu_build: QemuBuild, tmp_path: Path) -> None:
     """The x86_64 emulator's modinfo lists accel-tcg-i386 for target i386 and has no
-    hw-s390x-virtio-gpu-ccw: check says it never loads them, read from the executable itself;
-    and the layout's dependency list is cross-checked against the table."""
+    hw-s390x-virtio-gpu-ccw: check says it never loads them, read from the executable itself
+    (unused: reported, not a failure); and the layout's dependency list is cross-checked
+    against the table."""
     prefix = make_prefix(qemu_build, tmp_path / "prefix")
     for name in ("accel-tcg-i386.so", "hw-s390x-virtio-gpu-ccw.so", "hw-display-virtio-gpu.so"):
         shutil.copy2(qemu_build.root / "usr" / MODDIR / name, prefix / MODDIR)
     report = check(prefix, load_layout("qemu").loader)
     rows = {m.module: m for m in report.modules}
     for mid, why in (("accel-tcg-i386", "for target i386"), ("hw-s390x-virtio-gpu-ccw", "does not list it")):
-        assert not rows[mid].loads
-        assert rows[mid].problems[0].kind == "never-looked-up" and why in rows[mid].problems[0].detail
+        assert not rows[mid].loads and rows[mid].unused
+        assert rows[mid].problems[0].kind == "unused" and why in rows[mid].problems[0].detail
     assert rows["hw-display-virtio-gpu"].loads
+    assert report.ok and report.summary()["unused"] == 2 and report.summary()["problems"] == 0
     # 7.2's table: hw-display-virtio-gpu-gl needs only hw-display-virtio-gpu; the layout adds
     # ui-opengl (upstream since 2024): a warning names both.
     assert any("hw-display-virtio-gpu-gl needs hw-display-virtio-gpu;" in w for w in report.warnings)
+
+
+def test_debians_own_install_checks_clean(qemu_build: QemuBuild) -> None:
+    """Bookworm's packages installed as Debian installs them: /usr/bin/qemu-system-i386 is a
+    shell wrapper around /usr/libexec/qemu-system-i386, which alone loads accel-tcg-i386; the
+    tools ask for block drivers only; the microvm emulator is built without modules; and
+    qemu-system-common ships hw-s390x-virtio-gpu-ccw, which no x86 emulator loads. None of that
+    is a problem: check exits 0, as the real loaders would all work."""
+    report = check("/usr", load_layout("qemu-debian").loader, root=qemu_build.root)
+    assert report.ok, [m for m in report.modules if m.fails]
+    rows: dict[str, list] = {}
+    for m in report.modules:
+        rows.setdefault(m.module, []).append(m)
+    assert [(m.loads, m.executables) for m in rows["accel-tcg-i386"]] == [
+        (True, ("/usr/libexec/qemu-system-i386",))
+    ]
+    assert all(m.unused for m in rows["hw-s390x-virtio-gpu-ccw"])
+    tools = {f"/usr/bin/{t}" for t in ("qemu-img", "qemu-io", "qemu-nbd", "qemu-storage-daemon")}
+    present = tools & set(report.executables)
+    assert present, report.executables
+    assert present <= {e for m in rows["block-curl"] for e in m.executables}
+    for mid, ms in rows.items():
+        used_by = {e for m in ms for e in m.executables}
+        assert "/usr/bin/qemu-system-x86_64-microvm" not in used_by, mid
+        if not mid.startswith("block-"):
+            assert not used_by & tools, (mid, used_by)
+    assert not any("microvm: holds no" in w for w in report.warnings), report.warnings
+    summary = report.summary()
+    assert summary["unused"] == 1 and summary["problems"] == 0
+    assert summary["modules"] == len(rows) and summary["load"] == len(rows) - 1
+
+    # The same through the command line: exit 0, and the text says what is unused.
+    r = subprocess.run(
+        [sys.executable, "-m", "qpack", "check", "/usr", "-l", "qemu-debian", "--root", str(qemu_build.root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"{len(rows) - 1} of {len(rows)} modules load; 1 no program present uses; 0 problem(s)" in r.stdout

@@ -265,3 +265,36 @@ def test_globs(glob: str, path: str, hit: bool) -> None:
 def test_bad_globs(glob: str) -> None:
     with pytest.raises(GlobError):
         compile_glob(glob)
+
+
+def test_program_types(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        BASE
+        + """
+[loader.program-types]
+"{prefix}/bin/prog-img" = ["block"]
+"{prefix}/bin/[" = ["block"]
+"{prefix}/bin/{name}" = ["ui"]
+"{prefix}/bin/prog-tool" = ["net"]
+"{prefix}/bin/prog-other" = "ui"
+""",
+    )
+    key = "loader.program-types"
+    assert len(found) == 4, found
+    assert any(f"{key}.{{prefix}}/bin/[: bad glob" in p for p in found), found
+    assert any(f"{key}.{{prefix}}/bin/{{name}}: bad glob: unknown placeholder" in p for p in found), found
+    assert any(
+        f"{key}.{{prefix}}/bin/prog-tool: 'net': not one of loader.types (ui, block)" in p for p in found
+    )
+    assert any(f"{key}.{{prefix}}/bin/prog-other: must be a list of module types" in p for p in found), found
+
+    good = write(
+        tmp_path,
+        BASE + '\n[loader.program-types]\n"{prefix}/bin/prog-*" = ["block"]\n"{prefix}/bin/x" = []\n',
+    )
+    loader = L.load_layout(good).loader
+    assert loader.types_for("/usr/bin/prog-img") == ("block",)
+    assert loader.types_for("/opt/bin/prog-img", "/opt") == ("block",)
+    assert loader.types_for("/usr/bin/x") == ()
+    assert loader.types_for("/usr/bin/prog") is None  # no glob matches: every type
