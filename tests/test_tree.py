@@ -20,7 +20,7 @@ from qpack.inventory import scan
 from qpack.plan import Plan, plan_build
 from qpack.shlibs import read_imports
 from qpack.writers import tree
-from qpack.writers.tree import debian_install_line, rpm_files_line, write_tree
+from qpack.writers.tree import debian_dirs_line, debian_install_line, rpm_files_line, write_tree
 
 from .conftest import run_qpack
 from .test_tree_lists import layout
@@ -380,7 +380,6 @@ def test_debian_install_escaping() -> None:
 def test_rpm_files_escaping() -> None:
     assert rpm_files_line("usr/bin/x") == "/usr/bin/x"
     assert rpm_files_line("usr/a b.txt") == '"/usr/a b.txt"'
-    assert rpm_files_line("usr/100%.txt") == "/usr/100%%.txt"
     assert rpm_files_line("usr/share/x", directory=True) == "%dir /usr/share/x"
     assert rpm_files_line("usr/my dir", directory=True) == '%dir "/usr/my dir"'
     for bad in (
@@ -391,9 +390,23 @@ def test_rpm_files_escaping() -> None:
         "usr/back\\slash",
         'usr/quo"te',
         "usr/tab\tx",
+        "usr/100%.txt",
+        "usr/a%_bindir",
     ):
         with pytest.raises(OutputError):
             rpm_files_line(bad)
+    with pytest.raises(OutputError, match=r"'%' in a file name: rpmbuild expands macros .*\(--lists debian\)"):
+        rpm_files_line("usr/a%_bindir")
+
+
+def test_a_newline_is_refused_for_dh_install() -> None:
+    """dh_install 13.11 (bookworm) substitutes ${Newline} and then installs the file as a
+    directory of that name (seen with the real dh_install), so the name is refused."""
+    with pytest.raises(
+        OutputError, match=r"control character '\\n' in a file name: dh_install cannot take it"
+    ):
+        debian_install_line("usr/share/new\nline.txt")
+    assert debian_dirs_line("usr/share/new\nline")[0] == "usr/share/new${Newline}line"
 
 
 def test_odd_names_refused_for_rpm_with_a_clear_error(tmp_path: Path) -> None:
@@ -418,15 +431,20 @@ def test_odd_names_refused_for_rpm_with_a_clear_error(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_spaces_and_percent_escaped_for_both_formats(tmp_path: Path) -> None:
+def test_spaces_escaped_for_both_formats_and_a_percent_for_debian_only(tmp_path: Path) -> None:
     build = synthetic(tmp_path / "build", {"usr/share/demo/a b.txt": "x", "usr/share/demo/100%.txt": "y"})
-    report = write_tree(demo_plan(build), tmp_path / "out", version=VERSION)
+    with pytest.raises(OutputError, match=r"/usr/share/demo/100%.txt: '%' in a file name"):
+        write_tree(demo_plan(build), tmp_path / "out", version=VERSION)
+    assert not (tmp_path / "out").exists()
+    report = write_tree(demo_plan(build), tmp_path / "out", version=VERSION, lists=("debian",))
     install = (tmp_path / "out/debian/demo-core.install").read_text().splitlines()
     assert "usr/share/demo/a${Space}b.txt" in install and "usr/share/demo/100%.txt" in install
-    rpm = (tmp_path / "out/rpm/demo-core.files").read_text().splitlines()
-    assert '"/usr/share/demo/a b.txt"' in rpm and "/usr/share/demo/100%%.txt" in rpm
     assert any("compat 13" in n for n in report.notes)
     assert (tmp_path / "out/demo-core/usr/share/demo/a b.txt").read_text() == "x"
+    build = synthetic(tmp_path / "build2", {"usr/share/demo/a b.txt": "x"})
+    write_tree(demo_plan(build), tmp_path / "out2", version=VERSION)
+    rpm = (tmp_path / "out2/rpm/demo-core.files").read_text().splitlines()
+    assert '"/usr/share/demo/a b.txt"' in rpm
 
 
 def _dh_install(build: Path, out: Path, pkg: str, work: Path) -> Path:

@@ -29,11 +29,13 @@ interrupted split leaves no partial output. The writer never re-decides ownershi
 Names a format cannot carry as-is:
 - dh_install splits lines on whitespace and globs each word (Perl bsd_glob with brace and
   backslash quoting; debhelper >= 13 substitutes `${Space}`-style variables first). So
-  `\\ * ? [ ] { }` and a leading `#` are backslash-escaped, `$` becomes `${Dollar}`, space, tab
-  and newline become `${Space}`, `${Tab}`, `${Newline}` (those need compat 13: a note says so).
-- RPM quotes a path containing spaces in double quotes and macro-expands every line (`%` ->
-  `%%`). Whether a backslash-escaped or quoted glob character is literal differs between RPM
-  releases (4.19 changed it), so paths with `* ? [ ] { } \\ "` or control characters are refused.
+  `\\ * ? [ ] { }` and a leading `#` are backslash-escaped, `$` becomes `${Dollar}`, space and
+  tab become `${Space}`, `${Tab}` (those need compat 13: a note says so); a newline is refused
+  (dh_install makes a directory of such a name), in `.dirs` lines it becomes `${Newline}`.
+- RPM quotes a path containing spaces in double quotes. It macro-expands `%files -f` lines more
+  than once (rpm 4.18: `%%_bindir` still reads as `/usr/bin`), so a `%` is refused. Whether a
+  backslash-escaped or quoted glob character is literal differs between RPM releases (4.19
+  changed it), so paths with `* ? [ ] { } \\ "` or control characters are refused.
 """
 
 from __future__ import annotations
@@ -100,7 +102,9 @@ _DH_VARS = {"$": "${Dollar}", " ": "${Space}", "\t": "${Tab}", "\n": "${Newline}
 def debian_install_line(path: str) -> tuple[str, bool]:
     """One `.install` line claiming exactly `path` (relative to the build root), and whether it
     needs debhelper compat 13 (variable substitution)."""
-    bad = _control(path, "\t\n")
+    # A newline is refused although ${Newline} exists: dh_install (13.11) splits the substituted
+    # line again and installs such a file as a directory of that name.
+    bad = _control(path, "\t")
     if bad is not None:
         raise OutputError(f"{path!r}: control character {bad!r} in a file name: dh_install cannot take it")
     out = []
@@ -146,7 +150,13 @@ def rpm_files_line(path: str, *, directory: bool = False) -> str:
             f"/{path}: {''.join(glob)!r} in a file name: RPM file lists treat it as a glob or quote "
             "(escaping differs between RPM releases), so qpack refuses it; rename the file"
         )
-    text = "/" + path.replace("%", "%%")
+    if "%" in path:
+        raise OutputError(
+            f"/{path}: '%' in a file name: rpmbuild expands macros in `%files -f` lines more than "
+            "once (rpm 4.18 reads /a%%_bindir as /a/usr/bin, and no number of %s reads back as one), "
+            "so qpack refuses it; rename the file, or write Debian lists only (--lists debian)"
+        )
+    text = "/" + path
     if " " in text:
         text = f'"{text}"'
     return f"%dir {text}" if directory else text
