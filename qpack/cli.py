@@ -424,7 +424,7 @@ def _repair_interrupted_install(args: argparse.Namespace) -> list[str]:
     host = Path(args.root or "/").absolute() / str(args.prefix).lstrip("/")
     if not host.is_dir() or not pending(host):
         return []
-    with locked(host) as notes:
+    with locked(host, args.root) as notes:
         return list(notes)
 
 

@@ -121,4 +121,8 @@ def installed_prefix(prefix: str, root: str | None) -> str:
     """PREFIX as the program sees it: without --root a relative path is the user's own
     (`qpack check venv`, `qpack install --prefix venv`), not one under / (which would be /venv,
     since the library reads every prefix as the program sees it)."""
+    if not prefix:  # `--prefix "$VENV"` with VENV unset: not the current directory
+        from qpack.errors import QpackError
+
+        raise QpackError("the installed prefix is empty (an unset variable?); give a directory")
     return prefix if root or os.path.isabs(prefix) else os.path.abspath(prefix)

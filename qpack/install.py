@@ -607,10 +607,15 @@ class _Job:
 
 
 def _write(
-    host: Path, prefix: str, jobs: Sequence[_Job], schemes: Mapping[str, str], hook: StepHook | None
+    host: Path,
+    prefix: str,
+    jobs: Sequence[_Job],
+    schemes: Mapping[str, str],
+    hook: StepHook | None,
+    root: Path,
 ) -> None:
-    """All jobs in one transaction: every file planned, made, or none."""
-    dirs = DirPlanner(host)
+    """All jobs in one transaction: every file planned, made, or none; nothing outside `root`."""
+    dirs = DirPlanner(host, root)
     creates: list[str] = []
     for job in jobs:
         for t in job.targets:
@@ -618,7 +623,7 @@ def _write(
             creates.append(t)
     plan = TxPlan(op="install", mkdirs=tuple(dirs.made), creates=tuple(creates))
     interpreter = posixpath.join(prefix, schemes["scripts"], "python")
-    with Transaction(host, plan, step_hook=hook) as tx:
+    with Transaction(host, plan, step_hook=hook, root=root) as tx:
         tx.make_dirs()
         for job in jobs:
             try:
@@ -909,7 +914,7 @@ def _transact(
     host = host_path(root, prefix)
     present: list[tuple[str, str]] = []
     warnings: list[str] = []
-    with locked(host) as notes:
+    with locked(host, root) as notes:
         warnings += notes
         state = InstalledSet.read(host, prefix)
         jobs = _jobs(chosen, state, loader, layout_ref, present, markers)
@@ -925,7 +930,7 @@ def _transact(
             _stamps(jobs, host, loader, warnings)
         _conflicts(jobs, state)
         if jobs:
-            _write(host, prefix, jobs, state.schemes, step_hook)
+            _write(host, prefix, jobs, state.schemes, step_hook, root)
     done = [
         Installed(
             j.wheel.name,

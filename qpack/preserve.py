@@ -205,7 +205,7 @@ def preserve(
     if not host.is_dir():
         raise PreserveError(f"{host}: no such directory (the installed prefix)")
     try:
-        with locked(host):  # an interrupted install is undone first: copy what is really installed
+        with locked(host, rt.root):  # an interrupted install is undone first: copy what is really installed
             if remove:
                 return _remove(rt, directory)
             return _copy(rt, loader, pre, directory)

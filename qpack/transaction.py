@@ -215,13 +215,42 @@ def _lexists(p: Path) -> bool:
     return os.path.lexists(p)
 
 
+def inside_root(root: Path | str | None, path: Path) -> None:
+    """Refuse `path` when where it really is (its directory with symlinks followed, and the
+    path itself unless it is a symlink) lies outside the install root `root` (`--root`): a
+    symlink in a staged tree (`usr/lib -> /usr/lib`, or `../../elsewhere`) must not send an
+    install's writes or an uninstall's removals elsewhere on this machine. A root of `/` (or
+    None) contains everything."""
+    if root is None:
+        return
+    top = os.path.realpath(root)
+    if top == "/":
+        return
+    real = os.path.realpath(path.parent if path.is_symlink() else path)
+    if real != top and not real.startswith(top + "/"):
+        raise TransactionError(
+            f"{path}: a symlink leads outside the root {root} (to {real}); refusing to change it "
+            "(within a staged root, a link must stay inside it)"
+        )
+
+
+def check_plan_inside(root: Path | str | None, host: Path, plan: TxPlan) -> None:
+    """Every path a transaction (or its undoing) touches is inside the root, `host` first."""
+    inside_root(root, host)
+    for rel in (*plan.mkdirs, *plan.creates, *plan.removes, *(r for r, _ in plan.rmdirs)):
+        inside_root(root, _safe(host, rel))
+
+
 class Transaction:
     """One journaled change of a prefix. Use under a `PrefixLock`, as a context manager: leaving
     it by an exception undoes every change made; `commit()` makes them final."""
 
-    def __init__(self, host: Path, plan: TxPlan, *, step_hook: StepHook | None = None) -> None:
+    def __init__(
+        self, host: Path, plan: TxPlan, *, step_hook: StepHook | None = None, root: Path | str | None = None
+    ) -> None:
         self.host = Path(host)
         self.plan = plan
+        self.root = root  # the install root: nothing outside it is changed, symlinks followed
         self.state = self.host / STATE_DIR
         self._hook = step_hook
         self._creates = set(plan.creates)
@@ -234,6 +263,7 @@ class Transaction:
     def __enter__(self) -> Transaction:
         if _lexists(self.state / JOURNAL):
             raise TransactionError(f"{self.state / JOURNAL}: an unfinished transaction; recover it first")
+        check_plan_inside(self.root, self.host, self.plan)
         data = json.dumps(self.plan.to_json(), indent=1).encode()
         tmp = self.state / f".{JOURNAL}.tmp"
         try:
@@ -436,9 +466,10 @@ def pending(host: Path) -> bool:
     return _lexists(state / JOURNAL) or _lexists(state / f".{JOURNAL}.tmp")
 
 
-def recover(host: Path) -> str | None:
+def recover(host: Path, root: Path | str | None = None) -> str | None:
     """Under the prefix lock: undo (or, once committed, finish) an interrupted transaction.
-    Returns one line saying what was done, or None when there was nothing to do."""
+    Returns one line saying what was done, or None when there was nothing to do. Nothing
+    outside the install root `root` is changed (`inside_root`)."""
     host = Path(host)
     state = host / STATE_DIR
     journal = state / JOURNAL
@@ -452,6 +483,7 @@ def recover(host: Path) -> str | None:
     if not isinstance(data, dict):
         raise TransactionError(f"{journal}: not a journal qpack can read")
     plan = TxPlan.from_json(data, journal)
+    check_plan_inside(root, host, plan)
     pid = data.get("pid", "?")
     if _lexists(state / COMMITTED):
         finish(host)
@@ -462,11 +494,12 @@ def recover(host: Path) -> str | None:
 
 
 @contextlib.contextmanager
-def locked(host: Path) -> Iterator[list[str]]:
+def locked(host: Path, root: Path | str | None = None) -> Iterator[list[str]]:
     """The prefix locked and any interrupted transaction recovered; yields notes on what the
-    recovery did (for the caller to show)."""
+    recovery did (for the caller to show). The prefix must be inside the install root `root`."""
+    inside_root(root, Path(host))
     with PrefixLock(host):
-        note = recover(host)
+        note = recover(host, root)
         yield [note] if note else []
 
 
@@ -475,6 +508,7 @@ class DirPlanner:
     """The directories a set of new files needs that do not exist yet, parents first."""
 
     host: Path
+    root: Path | str | None = None  # the install root: a directory followed out of it is refused
     made: list[str] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set)
 
@@ -487,6 +521,7 @@ class DirPlanner:
             self._seen.add(rel)
             path = self.host / rel
             if path.is_dir():  # follows a symlink to a directory, as writing through it would
+                inside_root(self.root, path)
                 continue
             if _lexists(path):
                 raise TransactionError(f"{path}: exists and is no directory; a wheel needs it as one")

@@ -220,7 +220,7 @@ def uninstall(
     if not host.is_dir():
         raise UninstallError(f"{host}: no such directory (the installed prefix)")
     warnings: list[str] = []
-    with locked(host) as notes:
+    with locked(host, rt) as notes:
         warnings += notes
         state = InstalledSet.read(host, pre)
         named = _lookup(state, items, loader)
@@ -257,7 +257,7 @@ def uninstall(
             removes=tuple(all_files),
             rmdirs=tuple(_emptied_dirs(host, set(all_files))),
         )
-        with Transaction(host, plan, step_hook=step_hook) as tx:
+        with Transaction(host, plan, step_hook=step_hook, root=rt) as tx:
             for _, files in per_dist:
                 for f in files:
                     tx.remove(f)

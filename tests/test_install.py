@@ -709,3 +709,69 @@ def test_a_relative_prefix_is_the_users_own_directory_in_every_prefix_command(
         assert not stray.exists()
     finally:
         shutil.rmtree(stray, ignore_errors=True)
+
+
+@pytest.mark.parametrize("how", ["absolute", "relative", "the prefix itself"])
+def test_a_symlink_out_of_the_root_is_refused_and_nothing_is_written_there(
+    demo_dist: Path, tmp_path: Path, how: str
+) -> None:
+    """--root R: a staged tree whose usr/lib (or usr) is a symlink out of R must not send the
+    install's files elsewhere on this machine (SECURITY.md)."""
+    root, victim = tmp_path / "root", tmp_path / "victim"
+    victim.mkdir()
+    (root / "usr").mkdir(parents=True)
+    if how == "absolute":
+        (root / "usr/lib").symlink_to(victim)
+    elif how == "relative":
+        (root / "usr/lib").symlink_to("../../victim")
+    else:
+        (root / "usr").rmdir()
+        (root / "usr").symlink_to(victim)
+    r = qpack("install", str(demo_dist), "-l", "demo", "--root", str(root), "--prefix", "/usr", "ui-curses")
+    assert r.returncode == 2, r.stdout + r.stderr
+    [line] = r.stderr.splitlines()
+    assert line.startswith("error: ") and "a symlink leads outside the root" in line, line
+    assert list(victim.iterdir()) == []
+
+    # A link that stays inside the root is followed, as writing through it would be.
+    inner = tmp_path / "inner"
+    (inner / "usr/lib-real").mkdir(parents=True)
+    (inner / "usr/lib").symlink_to("lib-real")
+    ok = qpack("install", str(demo_dist), "-l", "demo", "--root", str(inner), "--prefix", "/usr", "ui-curses")
+    assert ok.returncode == 0, ok.stderr
+    assert (inner / "usr/lib-real/demo/ui/curses.so").is_file()
+
+
+def test_an_uninstall_does_not_remove_through_a_symlink_out_of_the_root(
+    demo_dist: Path, tmp_path: Path
+) -> None:
+    root, victim = tmp_path / "root", tmp_path / "victim"
+    do_install(demo_dist, Path("/usr"), "ui-curses", root=root)
+    # Someone swaps the module directory for a link to a copy elsewhere on the machine.
+    shutil.copytree(root / "usr/lib/demo", victim)
+    shutil.rmtree(root / "usr/lib/demo")
+    (root / "usr/lib/demo").symlink_to(victim)
+    before = snapshot(victim)
+    r = qpack("uninstall", "--root", str(root), "--prefix", "/usr", "ui-curses")
+    assert r.returncode == 2 and "a symlink leads outside the root" in r.stderr, r.stdout + r.stderr
+    assert snapshot(victim) == before
+
+
+def test_an_empty_prefix_is_refused_by_every_prefix_command(demo_dist: Path, tmp_path: Path) -> None:
+    """`--prefix "$VENV"` with VENV unset must not install into (or uninstall from) the
+    current directory."""
+    for args in (
+        ("install", str(demo_dist), "-l", "demo", "--prefix", "", "ui-curses"),
+        ("uninstall", "--prefix", "", "ui-curses"),
+        ("list", "-l", "demo", "--prefix", ""),
+        ("preserve", "-l", "demo", "--prefix", "", "--pkgversion", "1"),
+        ("check", "", "-l", "demo"),
+    ):
+        r = subprocess.run(
+            [sys.executable, "-m", "qpack", *args], capture_output=True, text=True, cwd=tmp_path, check=False
+        )
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert r.stderr.splitlines() == [
+            "error: the installed prefix is empty (an unset variable?); give a directory"
+        ], args
+        assert list(tmp_path.iterdir()) == [], args
