@@ -138,10 +138,12 @@ class CheckReport:
     modules: tuple[ModuleVerdict, ...]
     locations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # exe -> dirs searched
     warnings: tuple[str, ...] = ()
+    # exe -> why it cannot start (a library of its own missing): a failure even with no module
+    cannot_start: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not any(m.fails for m in self.modules)
+        return not self.cannot_start and not any(m.fails for m in self.modules)
 
     def summary(self) -> dict[str, object]:
         """Counts by module, not by row: a module judged differently by two programs has a row
@@ -174,6 +176,7 @@ class CheckReport:
             "modules": [m.to_json() for m in self.modules],
             "summary": self.summary(),
             "warnings": list(self.warnings),
+            "cannot_start": dict(self.cannot_start),
         }
 
 
@@ -721,17 +724,26 @@ def check(
     for exe in exes:
         finder = LibraryFinder(rt, ctx.env, exe.elf, system, reads)
         exe_libs, exe_missing = finder.closure(exe.elf, set())
-        if exe_missing:
-            ctx.notes.append(
-                f"{exe.path}: cannot start: the dynamic linker would not find {', '.join(exe_missing)}"
-            )
         dirs = search_dirs(exe, finder, ctx)
         locations[exe.path] = tuple(dirs)
         verdicts = _verdicts(exe, dirs, ctx, _Judge(exe, ctx, finder, exe_libs)) + _helper_rows(
             exe, finder, ctx
         )
+        if exe_missing:
+            why = f"{exe.path} cannot start: the dynamic linker would not find {', '.join(exe_missing)}"
+            rows.cannot_start[exe.path] = why
+            verdicts = [_not_started(v, why) for v in verdicts]
         rows.add(verdicts, exe.path)
     return rows.report(rt, pre, layout_name, exes, locations, ctx)
+
+
+def _not_started(verdict: ModuleVerdict, why: str) -> ModuleVerdict:
+    """A module of a program that cannot start loads for nobody."""
+    if not verdict.loads and verdict.unused:
+        return verdict
+    return dataclasses.replace(
+        verdict, loads=False, problems=(*verdict.problems, Problem("missing-library", why))
+    )
 
 
 def _start(
@@ -772,6 +784,7 @@ class _Rows:
 
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str | None, tuple[Problem, ...], tuple[str, ...], bool], list[str]] = {}
+        self.cannot_start: dict[str, str] = {}  # executable -> why the dynamic linker would refuse it
 
     def add(self, verdicts: Iterable[ModuleVerdict], exe: str) -> None:
         for v in verdicts:
@@ -805,6 +818,7 @@ class _Rows:
             modules=tuple(modules),
             locations=locations,
             warnings=tuple(dict.fromkeys(ctx.notes)),
+            cannot_start=dict(self.cannot_start),
         )
 
 

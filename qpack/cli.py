@@ -464,6 +464,8 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         s = report.summary()
         unused = f"; {s['unused']} no program present uses" if s["unused"] else ""
         out.line(f"{s['load']} of {s['modules']} modules load{unused}; {s['problems']} problem(s)")
+        for why in report.cannot_start.values():
+            out.line(f"problem: {why}")
     for w in repaired:
         out.warn(w)
     for w in report.warnings:

@@ -54,7 +54,8 @@ def cmd_report(args: argparse.Namespace, out: Out) -> int:
             pkgversion=args.pkgversion,
         )
         report, _ = checked_skew(report, args.check, loader, root=args.root or "/")
-    write_atomic(output, render_report(plan, check=report, warnings=report.warnings if report else ()))
+    notes = (*report.warnings, *report.cannot_start.values()) if report else ()
+    write_atomic(output, render_report(plan, check=report, warnings=notes))
     if args.json:
         out.json(
             {

@@ -226,11 +226,12 @@ def _check_section(report: CheckReport | None) -> tuple[str, str]:
     attrs = []
     for m in report.modules:
         problems = "; ".join(f"{p.kind}: {p.detail}" for p in m.problems)
+        said = "yes" if m.loads else "unused" if m.unused else "no"
         rows.append(
             (
                 _e(m.module),
                 _e(m.file or "-"),
-                f'<span class="{"yes" if m.loads else "no"}">{"yes" if m.loads else "no"}</span>',
+                f'<span class="{"yes" if m.loads else "no"}">{said}</span>',
                 _e(problems),
             )
         )

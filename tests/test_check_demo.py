@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,3 +221,35 @@ def test_check_never_runs_code_from_the_prefix(demo_build: Path, tmp_path: Path)
         rows = {m.module: m for m in report.modules}
         assert "evil" in rows or "ui-evil" in rows
     assert not marker.exists()
+
+
+def test_a_program_that_cannot_start_loads_no_module(demo_build: Path, tmp_path: Path) -> None:
+    """bin/demo needs lib/libdemo-util.so.1 (found through its RUNPATH): without it the dynamic
+    linker refuses the program, so none of its modules load and check exits 1, even when it
+    finds no module at all (pip --target leaves lib/ out)."""
+    import json
+
+    prefix = copy_build(demo_build, tmp_path) / "usr"
+    (prefix / "lib/libdemo-util.so.1").unlink()
+    r = subprocess.run([str(prefix / "bin/demo")], capture_output=True, text=True, timeout=60, check=False)
+    assert r.returncode == 127, r.stderr  # the real dynamic linker agrees
+    report = check(prefix, load_layout("demo").loader)
+    assert not report.ok
+    assert list(report.cannot_start) == [f"{prefix}/bin/demo"]
+    why = report.cannot_start[f"{prefix}/bin/demo"]
+    assert why.startswith(f"{prefix}/bin/demo cannot start: the dynamic linker would not find libdemo-util")
+    assert report.modules and not any(m.loads for m in report.modules)
+    assert all("missing-library" in {p.kind for p in m.problems} for m in report.modules)
+    out = subprocess.run(
+        [sys.executable, "-m", "qpack", "check", str(prefix), "-l", "demo", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 1, out.stderr
+    assert list(json.loads(out.stdout)["cannot_start"]) == [f"{prefix}/bin/demo"]
+
+    for so in (prefix / "lib/demo").rglob("*.so"):
+        so.unlink()
+    empty = check(prefix, load_layout("demo").loader)
+    assert not empty.modules and not empty.ok
