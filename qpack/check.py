@@ -772,11 +772,15 @@ def _start(
 
 
 def _some_executable(exes: list[_Exe], rt: Root, pre: str, loader: Loader) -> None:
-    if not exes:
-        shown = ", ".join("/" + expand_prefix(g, pre) for g in loader.executables)
-        raise CheckError(
-            f"{rt.host(pre)}: none of the loader's executables is installed there (looked for {shown})"
-        )
+    if exes:
+        return
+    looked = [f"/{expand_prefix(g, pre)}" for g in loader.executables]
+    if loader.library is not None:
+        bindir = posixpath.join(pre, loader.bindir)
+        looked.append(f"a program in {bindir} linking /{expand_prefix(loader.library, pre)}")
+    shown = ", ".join(looked)
+    where = rt.host(pre)
+    raise CheckError(f"{where}: none of the loader's executables is installed there (looked for {shown})")
 
 
 class _Rows:

@@ -194,6 +194,12 @@ class DistDir:
             if named is not None and named.extras:
                 return named
         metas = [w for w in self.wheels.values() if w.extras]
+        if self.meta_name is not None and metas:  # another layout's meta wheel: not ours to guess
+            raise InstallError(
+                f"the layout's meta package {self.meta_name} is not among the wheels (found "
+                f"{', '.join(w.name for w in metas)}): were they split with another layout? "
+                "Give the -l they were split with"
+            )
         if len(metas) != 1:
             found = ", ".join(w.name for w in metas) or "none"
             raise InstallError(f"expected exactly one wheel with extras (the meta wheel), found {found}")

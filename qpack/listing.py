@@ -14,7 +14,7 @@ from pathlib import Path
 from packaging.utils import NormalizedName, canonicalize_name
 
 from qpack.check import CheckError, CheckReport, check
-from qpack.installed import InstalledSet, host_path, program_prefix, roles
+from qpack.installed import InstalledError, InstalledSet, host_path, program_prefix, roles
 from qpack.loader import Loader
 from qpack.transaction import locked, pending
 
@@ -63,13 +63,19 @@ class ListReport:
 
 
 def recorded_layout(prefix: str | Path, root: str | Path = "/") -> str | None:
-    """The layout `qpack install` recorded in the prefix, when its distributions agree on one."""
+    """The layout `qpack install` recorded in the prefix; None when no distribution records one.
+    Raises InstalledError for a prefix that does not exist, and for distributions that record
+    different layouts (say which to use with -l)."""
     pre = program_prefix(prefix)
     host = host_path(root, pre)
     if not host.is_dir():
-        return None
-    found = {d.layout for d in InstalledSet.read(host, pre).dists.values() if d.layout}
-    return found.pop() if len(found) == 1 else None
+        raise InstalledError(f"{host}: no such directory (the installed prefix)")
+    found = sorted({d.layout for d in InstalledSet.read(host, pre).dists.values() if d.layout})
+    if len(found) > 1:
+        raise InstalledError(
+            f"{host}: its distributions record different layouts ({', '.join(found)}); give -l LAYOUT"
+        )
+    return found[0] if found else None
 
 
 def _module_verdicts(

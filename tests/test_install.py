@@ -775,3 +775,35 @@ def test_an_empty_prefix_is_refused_by_every_prefix_command(demo_dist: Path, tmp
             "error: the installed prefix is empty (an unset variable?); give a directory"
         ], args
         assert list(tmp_path.iterdir()) == [], args
+
+
+def test_wheels_of_another_layout_are_refused_not_recorded_under_it(demo_dist: Path, tmp_path: Path) -> None:
+    """The demo's wheels installed with `-l qemu` were recorded as qemu's, with no module, and
+    `qpack list` then failed; the meta wheel the layout names is missing, so it is refused."""
+    prefix = tmp_path / "p"
+    r = qpack("install", str(demo_dist), "-l", "qemu", "--prefix", str(prefix), "ui-curses")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stderr.splitlines() == [
+        "error: the layout's meta package qemu is not among the wheels (found demo): were they "
+        "split with another layout? Give the -l they were split with"
+    ]
+    assert not prefix.exists()
+
+
+def test_list_says_what_is_wrong_with_the_prefix(demo_dist: Path, tmp_path: Path) -> None:
+    missing = qpack("list", "--prefix", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2
+    assert missing.stderr.splitlines() == [
+        f"error: {tmp_path / 'nowhere'}: no such directory (the installed prefix)"
+    ]
+    prefix = tmp_path / "p"
+    do_install(demo_dist, prefix, "ui-curses")
+    info = next((prefix / "lib").glob("python3*/site-packages/demo_ui_curses-1.0.dist-info"))
+    (info / "qpack.json").write_text(
+        json.dumps({"layout": "demo-registry", "modules": ["ui-curses"], "version": 1})
+    )
+    both = qpack("list", "--prefix", str(prefix))
+    assert both.returncode == 2
+    assert both.stderr.splitlines() == [
+        f"error: {prefix}: its distributions record different layouts (demo, demo-registry); give -l LAYOUT"
+    ]

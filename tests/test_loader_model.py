@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from qpack.check import check
+from qpack.check import CheckError, check
 from qpack.demo.build import build_extra_module, compute_stamp
 from qpack.errors import LayoutError
 from qpack.layout import load_layout
@@ -183,6 +183,15 @@ def test_the_loader_as_a_library_every_program_linking_it(prefix: Path, tmp_path
         f"{prefix}/bin/demo-cut: not used as a loader: "
         "truncated or corrupt ELF file (a segment runs past the end of the file)"
     ]
+    # No program links the library: the error says what was looked for (it said "looked for ").
+    bare = tmp_path / "bare"
+    (bare / "bin").mkdir(parents=True)
+    with pytest.raises(CheckError) as e:
+        check(bare, ld)
+    assert str(e.value) == (
+        f"{bare}: none of the loader's executables is installed there "
+        f"(looked for a program in {bare}/bin linking {bare}/lib/libdemo-util.so.*)"
+    )
 
 
 def test_helper_programs_must_be_where_the_loader_runs_them(prefix: Path, tmp_path: Path) -> None:
