@@ -32,12 +32,14 @@ MODULE_TABLES: tuple[ModuleTable, ...] = ("qemu-modinfo",)
 RESOLUTIONS: tuple[Resolution, ...] = ("first-found", "first-loadable", "register-all")
 MAX_DEPTH = 8  # directory levels a register-all loader scans below a location
 
-_PKGVERSION_UNSAFE = re.compile(r"[^A-Za-z0-9+\-.~]")
+_PKGVERSION_UNSAFE = re.compile(rb"[^A-Za-z0-9+\-.~]")
 
 
 def canon_pkgversion(pkgversion: str) -> str:
-    """QEMU's module-upgrade directory name: every char outside `A-Za-z0-9+-.~` becomes `_`."""
-    return _PKGVERSION_UNSAFE.sub("_", pkgversion)
+    """QEMU's module-upgrade directory name: every byte outside `A-Za-z0-9+-.~` becomes `_`,
+    as g_strcanon does on the C string (`ü`, two bytes in UTF-8, becomes `__`)."""
+    raw = pkgversion.encode("utf-8", "surrogateescape")
+    return _PKGVERSION_UNSAFE.sub(b"_", raw).decode("ascii")
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,8 @@ def test_the_three_naming_schemes(tmp_path: Path) -> None:
 
 def test_all_three_search_kinds_and_pkgversion() -> None:
     assert canon_pkgversion("Debian 1:7.2+dfsg-7+deb12u18+b3") == "Debian_1_7.2+dfsg-7+deb12u18+b3"
+    # byte by byte, as g_strcanon (QEMU) and the demo's demo_util_canon work on the C string
+    assert canon_pkgversion("1 ü/x") == "1____x"
 
 
 @pytest.mark.parametrize(
