@@ -132,7 +132,7 @@ CASES: list[Case] = [
     Case("outputs", "the output is BUILD/.. with --force", [], TREE.replace("{out}", "{build}/..") + " --force", 2, "error: {build}/..: the build {build} is inside the output directory; choose another output"),
     Case("outputs", "the output reaches the build's parent through a symlink", [link("{tmp}/to-usr", "{build}/usr")], TREE.replace("{out}", "{tmp}/to-usr/../..") + " --force", 2, "error: {tmp}/to-usr/../..: the build {build} is inside the output directory; choose another output"),
     Case("outputs", "the output is an existing file", [file("{out}")], TREE, 2, "error: {out}: output exists and is not a directory"),
-    Case("outputs", "the output is a symlink to a directory", [file("{tmp}/elsewhere/x"), link("{out}", "{tmp}/elsewhere")], WHEEL + " --force", 2, "error: {out}: output exists and is not a directory"),
+    Case("outputs", "the output is a symlink to a directory", [file("{tmp}/elsewhere/x"), link("{out}", "{tmp}/elsewhere")], WHEEL + " --force", 2, "error: {out}: output is a symlink (to {tmp}/elsewhere); give the directory itself"),
     Case("outputs", "the output is not empty, no --force", [file("{out}/keep")], WHEEL, 2, "error: {out}: output directory exists and is not empty (use --force to replace it)"),
     Case("outputs", "the output's parent is a file", [file("{tmp}/plain")], TREE.replace("{out}", "{tmp}/plain/out"), 2, "error: {tmp}/plain/out: cannot create output: {tmp}/plain is not a directory"),
     Case("outputs", "the output's parent is read-only", [file("{tmp}/ro/x"), mode("{tmp}/ro", 0o555)], TREE.replace("{out}", "{tmp}/ro/out"), 2, "error: {tmp}/ro/out: cannot create output: Permission denied", unprivileged=True),

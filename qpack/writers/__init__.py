@@ -63,7 +63,11 @@ def check_output(outdir: Path, build: Path | None, force: bool) -> None:
     from qpack.writers._atomic import tidy  # _atomic builds on this module
 
     tidy(outdir)  # what a killed run into this output left (it may put the old output back)
-    if outdir.is_symlink() or (outdir.exists() and not outdir.is_dir()):
+    if outdir.is_symlink():  # the output is replaced by a rename: the link, not its target
+        raise OutputError(
+            f"{outdir}: output is a symlink (to {os.readlink(outdir)}); give the directory itself"
+        )
+    if outdir.exists() and not outdir.is_dir():
         raise OutputError(f"{outdir}: output exists and is not a directory")
     try:
         nonempty = outdir.is_dir() and any(outdir.iterdir())
