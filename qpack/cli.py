@@ -833,6 +833,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         return 130
+    except RuntimeError as e:
+        # Ctrl-C while a class was being made by a lazy import: Python wraps it ("Error calling
+        # __set_name__"); it is still the user's interrupt, not a crash.
+        if not isinstance(e.__cause__, KeyboardInterrupt):
+            raise
+        sys.stderr.write("error: interrupted\n")
+        return 130
     except BrokenPipeError:
         # `qpack plan ... | head`: the reader went away; not an error of ours.
         with contextlib.suppress(OSError):

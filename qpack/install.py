@@ -88,6 +88,12 @@ __all__ = [
 ]
 
 
+class InterruptedAfterInstall(QpackError):
+    """Ctrl-C once the install was committed: it stands, and the status says interrupted."""
+
+    exit_status = 130
+
+
 class InstallError(QpackError):
     """Wheels cannot be selected or installed as asked."""
 
@@ -998,6 +1004,13 @@ def install(
                 report = check_modules(pre, loader, modules, layout_name=layout_name, root=rt)
         except CheckError as e:
             warnings.append(f"not checked: {e}")
+        except KeyboardInterrupt:
+            # The install is committed: say so, rather than let "interrupted" read as undone.
+            names = ", ".join(f"{i.name} {i.version}" for i in done)
+            raise InterruptedAfterInstall(
+                f"interrupted after installing {names} into {pre}: the install stands; the check "
+                f"after it did not run (`qpack check {pre} -l LAYOUT` runs it)"
+            ) from None
     return InstallReport(
         prefix=pre,
         root=str(rt),

@@ -807,3 +807,26 @@ def test_list_says_what_is_wrong_with_the_prefix(demo_dist: Path, tmp_path: Path
     assert both.stderr.splitlines() == [
         f"error: {prefix}: its distributions record different layouts (demo, demo-registry); give -l LAYOUT"
     ]
+
+
+def test_ctrl_c_after_the_commit_says_the_install_stands(
+    demo_dist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interrupt during the check after installing cannot undo the committed install: the
+    error says it stands (status 130), where "interrupted" alone read as undone."""
+    import qpack.check
+    from qpack.install import InterruptedAfterInstall
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(qpack.check, "check_modules", interrupted)
+    prefix = tmp_path / "p"
+    with pytest.raises(InterruptedAfterInstall) as e:
+        do_install(demo_dist, prefix, "ui-curses")
+    assert e.value.exit_status == 130
+    assert str(e.value).startswith(
+        f"interrupted after installing demo-core 1.0, demo-ui-curses 1.0 into {prefix}"
+    )
+    assert loaded(prefix) == {"ui-curses"}
+    assert not (prefix / STATE_DIR).exists()
