@@ -157,7 +157,7 @@ def cmd_list(args: argparse.Namespace, out: Out) -> int:
         )
     for w in report.warnings:
         out.warn(w)
-    return 0 if all(d.loads is not False for d in report.dists) else 1
+    return 0 if not any(d.fails for d in report.dists) else 1
 
 
 def cmd_preserve(args: argparse.Namespace, out: Out) -> int:

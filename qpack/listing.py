@@ -29,6 +29,7 @@ class Listed:
     problems: tuple[str, ...] = ()
     requested: bool = False
     installer: str = ""
+    fails: bool = False  # a problem `qpack check` fails on (a version skew, say), not only `unused`
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -80,11 +81,13 @@ def recorded_layout(prefix: str | Path, root: str | Path = "/") -> str | None:
 
 def _module_verdicts(
     report: CheckReport | None, modules: tuple[str, ...]
-) -> tuple[bool | None, tuple[str, ...]]:
+) -> tuple[bool | None, tuple[str, ...], bool]:
+    """(whether the modules load, their problems, whether any problem fails the check)."""
     if report is None:
-        return None, ()
+        return None, (), False
     problems: list[str] = []
     loads = True
+    fails = False
     for mid in modules:
         rows = [m for m in report.modules if m.module == mid]
         if not rows:
@@ -92,8 +95,9 @@ def _module_verdicts(
             problems.append(f"{mid}: the loader does not find it")
         for row in rows:
             loads = loads and (row.loads or row.unused)  # unused: no program asks for it
+            fails = fails or row.fails
             problems += [f"{p.kind}: {p.detail}" for p in row.problems]
-    return loads, tuple(dict.fromkeys(problems))
+    return loads, tuple(dict.fromkeys(problems)), fails or not loads
 
 
 def list_installed(
@@ -132,7 +136,10 @@ def list_installed(
                 kinds[dep] = "other"
     report = None
     try:
+        from qpack.upgrades import checked_skew
+
         report = check(pre, loader, layout_name=layout_name, root=rt, pkgversion=pkgversion)
+        report, _ = checked_skew(report, pre, loader, rt)  # a module left at another version
         warnings += report.warnings
     except CheckError as e:
         warnings.append(f"whether modules load is unknown: {e}")
@@ -140,7 +147,7 @@ def list_installed(
     for name in sorted(kinds, key=lambda n: (("core", "module", "meta", "other").index(kinds[n]), n)):
         d = state.dists[name]
         mods = found.get(name, ())
-        loads, problems = _module_verdicts(report, mods) if mods else (None, ())
+        loads, problems, fails = _module_verdicts(report, mods) if mods else (None, (), False)
         rows.append(
             Listed(
                 name=d.name,
@@ -151,6 +158,7 @@ def list_installed(
                 problems=problems,
                 requested=d.requested,
                 installer=d.installer,
+                fails=fails,
             )
         )
     return ListReport(

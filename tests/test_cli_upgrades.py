@@ -77,9 +77,18 @@ def test_check_reports_modules_left_behind_by_pip_upgrade(demo_build: Path, tmp_
     r = run_qpack("check", "venv", "-l", "demo", cwd=tmp_path)
     assert r.returncode == 1
     assert "version: demo-ui-gtk 1.0 is installed beside demo-core 2.0" in r.stdout
+    # `qpack list` says it too, and fails as check does (it said nothing, status 0).
+    r = run_qpack("list", "--prefix", str(venv), "-l", "demo", "--json")
+    assert r.returncode == 1, r.stderr
+    listed = {d["name"]: d for d in json.loads(r.stdout)["distributions"]}
+    assert any(
+        p.startswith("version: demo-ui-gtk 1.0 is installed") for p in listed["demo-ui-gtk"]["problems"]
+    )
+    assert listed["demo-ui-gtk"]["loads"] is True  # it loads; it is the wrong version
 
     # The README's way out: upgrade through the meta package and the extras installed.
     r = pip(python, "--find-links", str(v2), "-U", "demo[ui-gtk]")
     assert r.returncode == 0, r.stderr
     assert version_skew(venv, loader) == []
     assert run_qpack("check", str(venv), "-l", "demo").returncode == 0
+    assert run_qpack("list", "--prefix", str(venv), "-l", "demo").returncode == 0
