@@ -90,6 +90,8 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
             out.line(f"{load} of {len(verdicts)} module(s) installed will load")
         elif not report.installed:
             out.line("nothing to install: everything asked for is installed already")
+        for d in report.damaged:
+            out.line(f"problem: {d}")
     for w in report.warnings:
         out.warn(w)
     return 0 if report.ok else 1

@@ -804,6 +804,7 @@ class InstallReport:
     present: tuple[tuple[str, str], ...]  # (name, version) already installed, left alone
     check: CheckReport | None = None
     warnings: tuple[str, ...] = ()
+    damaged: tuple[str, ...] = ()  # installed already, with files of its RECORD gone: not repaired
 
     @property
     def modules(self) -> tuple[str, ...]:
@@ -819,7 +820,9 @@ class InstallReport:
     @property
     def ok(self) -> bool:
         # `unused`: no installed program asks for it (a module for another target), as check
-        # reports it: not a failure.
+        # reports it: not a failure. A distribution asked for that misses files is one.
+        if self.damaged:
+            return False
         return all((v.loads and not v.problems) or v.unused for v in self.verdicts())
 
     def to_json(self) -> dict[str, object]:
@@ -841,6 +844,7 @@ class InstallReport:
             "already_installed": [{"name": n, "version": v} for n, v in self.present],
             "check": [v.to_json() for v in self.verdicts()],
             "warnings": list(self.warnings),
+            "damaged": list(self.damaged),
         }
 
 
@@ -913,6 +917,22 @@ def _ordered(jobs: list[_Job]) -> list[_Job]:
     return out
 
 
+def _damaged(state: InstalledSet, host: Path, present: Sequence[tuple[str, str]]) -> list[str]:
+    """A warning for each distribution left alone as installed whose RECORD lists files that
+    are gone (removed by hand): it is not reinstalled over them, so say how to repair it."""
+    out = []
+    for name, version in present:
+        d = state.dists[canonicalize_name(name)]
+        gone = [f for f in d.files if not os.path.lexists(host / f)]
+        if gone:
+            more = f" and {len(gone) - 1} more" if len(gone) > 1 else ""
+            out.append(
+                f"{d.name} {version} is installed but misses {gone[0]}{more}: it was left as it is; "
+                f"`qpack uninstall {d.name}` and install it again to repair it"
+            )
+    return out
+
+
 def _transact(
     chosen: Sequence[tuple[WheelInfo, bool]],
     prefix: str,
@@ -922,7 +942,8 @@ def _transact(
     layout_ref: str | None,
     markers: bool,
     step_hook: StepHook | None,
-) -> tuple[list[Installed], list[tuple[str, str]], list[str]]:
+) -> tuple[list[Installed], list[tuple[str, str]], list[str], list[str]]:
+    """(installed now, already present, warnings, present distributions missing files)."""
     host = host_path(root, prefix)
     present: list[tuple[str, str]] = []
     warnings: list[str] = []
@@ -930,6 +951,7 @@ def _transact(
         warnings += notes
         state = InstalledSet.read(host, prefix)
         jobs = _jobs(chosen, state, loader, layout_ref, present, markers)
+        damaged = _damaged(state, host, present)
         _versions(jobs, state, loader)
         for j in jobs:
             have = state.dists.get(j.wheel.name)
@@ -953,7 +975,7 @@ def _transact(
         )
         for j in jobs
     ]
-    return done, present, warnings
+    return done, present, warnings, damaged
 
 
 def install(
@@ -983,7 +1005,7 @@ def install(
     chosen = dd.choose(wanted, dist)
     pre = program_prefix(prefix)
     rt = Path(root).absolute()
-    done, present, warnings = _transact(
+    done, present, warnings, damaged = _transact(
         chosen,
         pre,
         rt,
@@ -1019,6 +1041,7 @@ def install(
         present=tuple(present),
         check=report,
         warnings=tuple(warnings),
+        damaged=tuple(damaged),
     )
 
 
@@ -1047,7 +1070,7 @@ def install_wheels(
                 raise InstallError(
                     f"{w.name} is already installed in {target} ({posixpath.basename(d.dist_info)})"
                 )
-    done, _, _ = _transact(
+    done, _, _, _ = _transact(
         chosen, prefix, state_root, loader=None, layout_ref=None, markers=False, step_hook=None
     )
     return done

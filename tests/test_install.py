@@ -830,3 +830,21 @@ def test_ctrl_c_after_the_commit_says_the_install_stands(
     )
     assert loaded(prefix) == {"ui-curses"}
     assert not (prefix / STATE_DIR).exists()
+
+
+def test_an_installed_distribution_missing_files_is_not_called_fine(demo_dist: Path, tmp_path: Path) -> None:
+    """A module file removed by hand: installing the module again used to say "nothing to
+    install" and exit 0; it still leaves it alone (no reinstall over it), but says what is
+    missing and how to repair it, and exits 1."""
+    prefix = tmp_path / "p"
+    do_install(demo_dist, prefix, "ui-gtk")
+    (prefix / "lib/demo/ui/gtk.so").unlink()
+    r = qpack("install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-gtk")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert (
+        "problem: demo-ui-gtk 1.0 is installed but misses lib/demo/ui/gtk.so: it was left as it is; "
+        "`qpack uninstall demo-ui-gtk` and install it again to repair it"
+    ) in r.stdout
+    assert qpack("uninstall", "--prefix", str(prefix), "demo-ui-gtk").returncode == 0
+    assert qpack("install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-gtk").returncode == 0
+    assert loaded(prefix) == {"ui-gtk", "ui-opengl"}
