@@ -162,14 +162,31 @@ def _venv_python_version(cfg: Path) -> str | None:
     return None
 
 
+def _prefix_python_version(target: Path) -> str | None:
+    """X.Y of the one `lib/pythonX.Y/site-packages` of a plain prefix that holds installed
+    distributions (`pip install --prefix` by another Python than this one), else None."""
+    found = sorted(
+        d.parent.name.removeprefix("python")
+        for d in target.glob("lib/python3.*/site-packages")
+        if re.fullmatch(r"python3\.\d+", d.parent.name) and any(d.glob("*.dist-info"))
+    )
+    if len(found) > 1 and sysconfig.get_python_version() not in found:
+        raise InstalledError(
+            f"{target}: holds distributions for several Pythons ({', '.join(found)}); "
+            "qpack cannot tell which site-packages is the program's"
+        )
+    return found[0] if len(found) == 1 else None
+
+
 def scheme_paths(target: Path) -> dict[str, str]:
     """Where each wheel scheme goes under `target`: a venv (its Python version read from
-    pyvenv.cfg) or a plain prefix (this interpreter's version), in the POSIX prefix layout.
+    pyvenv.cfg) or a plain prefix (the Python version whose site-packages already holds
+    distributions there, else this interpreter's), in the POSIX prefix layout.
 
     Computed, never asked of the target's own python: qpack runs no code from a prefix."""
     target = Path(target).absolute()
     cfg = target / "pyvenv.cfg"
-    version = _venv_python_version(cfg) if cfg.is_file() else None
+    version = _venv_python_version(cfg) if cfg.is_file() else _prefix_python_version(target)
     if cfg.is_file() and version is None:
         raise InstalledError(f"{cfg}: no Python version in it; cannot tell where the venv's site-packages is")
     base = str(target)

@@ -848,3 +848,30 @@ def test_an_installed_distribution_missing_files_is_not_called_fine(demo_dist: P
     assert qpack("uninstall", "--prefix", str(prefix), "demo-ui-gtk").returncode == 0
     assert qpack("install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-gtk").returncode == 0
     assert loaded(prefix) == {"ui-gtk", "ui-opengl"}
+
+
+def test_a_plain_prefix_of_another_python_is_read_where_its_distributions_are(
+    demo_dist: Path, tmp_path: Path
+) -> None:
+    """`pip install --prefix P` by Python 3.12 puts the distributions in P/lib/python3.12/
+    site-packages; qpack (another Python) looked only in its own version's directory, so it
+    listed nothing and then refused the core's files as nobody's."""
+    prefix = tmp_path / "p"
+    r = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-index", "--no-deps", "--disable-pip-version-check",
+         "--prefix", str(prefix), *map(str, sorted(demo_dist.glob("demo_core-*.whl")))],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    (own,) = (prefix / "lib").glob("python3.*")
+    other = "python3.9" if own.name != "python3.9" else "python3.10"
+    own.rename(own.with_name(other))  # as another Python's pip lays the prefix out
+    listed = qpack("list", "--prefix", str(prefix), "-l", "demo", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [d["name"] for d in json.loads(listed.stdout)["distributions"]] == ["demo-core"]
+    done = qpack("install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-curses", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["already_installed"] == [{"name": "demo-core", "version": "1.0"}]
+    assert (prefix / "lib" / other / "site-packages/demo_ui_curses-1.0.dist-info/RECORD").is_file()
+    assert loaded(prefix) == {"ui-curses"}
