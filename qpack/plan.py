@@ -460,15 +460,39 @@ def _link_problem(e: Entry, by_path: Mapping[str, Entry]) -> str | None:
     return None if e.kind == "file" else f"to the directory {e.path!r}"
 
 
+def module_code(found: FoundModules, by_path: Mapping[str, Entry]) -> dict[str, Module]:
+    """The regular file each module that is a symlink leads to (`ui/gtk.so -> gtk.so.1`,
+    followed lexically inside the build), when that file is no module itself: the module's
+    code, which goes where the module goes unless a rule of its own claims it."""
+    out: dict[str, Module] = {}
+    module_paths = {m.path for m in found.modules}
+    for m in found.modules:
+        e = by_path.get(m.path)
+        if e is None or e.kind != "symlink" or _link_problem(e, by_path) is not None:
+            continue
+        seen = {e.path}
+        while e.kind == "symlink":
+            dest = link_destination(e.path, e.target or "")
+            if dest is None or dest in seen:
+                break
+            seen.add(dest)
+            e = by_path[dest]
+        if e.kind == "file" and e.path not in module_paths:
+            out.setdefault(e.path, m)
+    return out
+
+
 def claim(
     items: tuple[Entry, ...],
     rules: tuple[Rule, ...],
     module_at: Mapping[str, Module],
     layout: Layout,
     tags: Mapping[str, str] | None = None,
+    code_of: Mapping[str, Module] | None = None,
 ) -> tuple[_Claims, list[str]]:
     """Each path to the one rule that claims it, else to its per-module package or a `rest`
-    package; paths no rule claims stay unclaimed. A path two rules claim is a problem."""
+    package; paths no rule claims stay unclaimed. A path two rules claim is a problem. A
+    module's code behind its symlink (`code_of`, from `module_code`) goes with the module."""
     out = _Claims()
     problems: list[str] = []
     rest_core = next((p.name for p in layout.packages if p.rest and p.kind == "core"), None)
@@ -478,6 +502,13 @@ def claim(
         mod = module_at.get(e.path)
         tag = tags.get(e.path) if tags else None
         hits = index.hits(e.path, mod, tag)
+        owner = code_of.get(e.path) if code_of and mod is None else None
+        if owner is not None and not hits:
+            package = _module_package(owner, index, layout, rest_group, tags)
+            if package is not None:
+                why = f"the code of module {owner.id} ({owner.path} links to it)"
+                out.claims.append(Claim(e.path, package, why))
+                continue
         if e.kind == "dir" and len(hits) > 1 and all(r.package is not None for r, _ in hits):
             # One directory in several packages (Debian ships an empty directory from two
             # .debs): each of them ships it.
@@ -510,6 +541,19 @@ def claim(
         else:
             out.unclaimed.append(e.path)
     return out, problems
+
+
+def _module_package(
+    mod: Module, index: _RuleIndex, layout: Layout, rest_group: str | None, tags: Mapping[str, str] | None
+) -> str | None:
+    """The package module `mod` goes to: the rule claiming its file, its per-module package or
+    the `rest` group (None when excluded or unclaimed)."""
+    hits = index.hits(mod.path, mod, tags.get(mod.path) if tags else None)
+    if hits:
+        return hits[0][0].package
+    if layout.per_module is not None:
+        return layout.per_module.package_name(mod.type, mod.name, mod.id)[0]
+    return rest_group
 
 
 def _per_module_file_rules(
@@ -827,7 +871,8 @@ def make_plan(
     empty = inventory.empty_dirs()
     items = (*inventory.files(), *empty)
     rules = (*layout_rules(layout, prefix), *dir_rules(layout, prefix, {e.path for e in empty}))
-    claims, claim_problems = claim(items, rules, module_at, layout, inventory.tags)
+    code_of = module_code(found, inventory.by_path())
+    claims, claim_problems = claim(items, rules, module_at, layout, inventory.tags, code_of)
     problems += declared_dir_problems(layout, inventory)
     problems += claim_problems
     problems += apply_unclaimed(claims, unclaimed, layout, module_at, unclaimed_core, warnings)

@@ -320,3 +320,30 @@ def test_shared_directory_without_common_requirement_is_owned_by_each(
     # Neither a nor b requires the other: both own it (RPM lets unrelated packages co-own one).
     assert [p.name for p in plan.packages if "usr/share/demo" in p.dirs] == ["a", "b"]
     assert "usr/lib/demo" in plan.package("b").dirs
+
+
+def test_the_code_behind_a_module_symlink_goes_with_the_module(demo_build: Path, tmp_path: Path) -> None:
+    """ui/gtk.so -> gtk.so.1: the loader opens gtk.so and gets gtk.so.1's code, so gtk.so.1
+    belongs to demo-ui-gtk. It went to demo-core (the rest), shipping the optional module's code
+    in the core and leaving demo-ui-gtk a dangling link."""
+    build = copy_build(demo_build, tmp_path)
+    ui = build / "usr/lib/demo/ui"
+    (ui / "gtk.so").rename(ui / "gtk.so.1")
+    (ui / "gtk.so").symlink_to("gtk.so.1")
+    plan = plan_build(build, "demo")
+    assert set(plan.package("demo-ui-gtk").files) == {"usr/lib/demo/ui/gtk.so", "usr/lib/demo/ui/gtk.so.1"}
+    assert "usr/lib/demo/ui/gtk.so.1" not in plan.package("demo-core").files
+    r = run_qpack("plan", str(build), "-l", "demo", "--explain", "--files")
+    assert r.returncode == 0, r.stderr
+    assert "the code of module ui-gtk (usr/lib/demo/ui/gtk.so links to it)" in r.stdout
+
+    # A rule of its own still claims it.
+    lay = L.load_layout("demo")
+    text = (
+        Path(lay.path).read_text() + '\n[[package]]\nname = "gtk-lib"\nfiles = ["usr/lib/demo/ui/gtk.so.1"]\n'
+    )
+    own = tmp_path / "own.toml"
+    own.write_text(text)
+    plan = plan_build(build, L.load_layout(own))
+    assert plan.package("gtk-lib").files == ("usr/lib/demo/ui/gtk.so.1",)
+    assert plan.package("demo-ui-gtk").files == ("usr/lib/demo/ui/gtk.so",)
