@@ -175,9 +175,17 @@ def test_trixies_non_relocatable_build_finds_its_modules_in_the_bundle(
     report = json.loads(r.stdout)
     found = {m["module"]: m for m in report["modules"]}
     assert "ui-curses" in found
+    # On a host older than trixie the emulators cannot start (trixie's libcapstone.so.5 and
+    # others are missing), so no module loads here; what is checked then is that this is the
+    # only reason given.
+    host_too_old = bool(report["cannot_start"])
     for mid, m in found.items():
         assert m["file"].startswith(f"{prefix}/{MODDIR}/"), m
         # hw-s390x-virtio-gpu-ccw is for s390x emulators only: trixie ships it beside x86's.
-        if mid != "hw-s390x-virtio-gpu-ccw":
+        if mid == "hw-s390x-virtio-gpu-ccw":
+            continue
+        if host_too_old:
+            assert all(" cannot start: " in p["detail"] for p in m["problems"]), m
+        else:
             assert m["loads"], m
     assert all(d.startswith(f"{prefix}/bin/qemu-bundle/") for ds in report["locations"].values() for d in ds)
