@@ -297,7 +297,7 @@ def _write_wheels(plan: Plan, args: argparse.Namespace, out: Out) -> Report:
     if not args.json:
         out.table("Wheels", ("wheel", "files"), [(str(w.path), str(w.files)) for w in report.written])
         for line in report.summary():
-            out.line(line)
+            out.summary(line)
     for soname, package in (report.resolved or {}).items():
         if package is None:
             out.warn(f"{soname}: no installed {args.resolve_libs} package provides it (soname only)")
@@ -463,9 +463,9 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         )
         s = report.summary()
         unused = f"; {s['unused']} no program present uses" if s["unused"] else ""
-        out.line(f"{s['load']} of {s['modules']} modules load{unused}; {s['problems']} problem(s)")
+        out.summary(f"{s['load']} of {s['modules']} modules load{unused}; {s['problems']} problem(s)")
         for why in report.cannot_start.values():
-            out.line(f"problem: {why}")
+            out.summary(f"problem: {why}", problem=True)
     for w in repaired:
         out.warn(w)
     for w in report.warnings:

@@ -87,11 +87,11 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
                 ],
             )
             load = sum(1 for v in verdicts if v.loads)
-            out.line(f"{load} of {len(verdicts)} module(s) installed will load")
+            out.summary(f"{load} of {len(verdicts)} module(s) installed will load")
         elif not report.installed:
-            out.line("nothing to install: everything asked for is installed already")
+            out.summary("nothing to install: everything asked for is installed already")
         for d in report.damaged:
-            out.line(f"problem: {d}")
+            out.summary(f"problem: {d}", problem=True)
     for w in report.warnings:
         out.warn(w)
     return 0 if report.ok else 1
@@ -120,7 +120,7 @@ def cmd_uninstall(args: argparse.Namespace, out: Out) -> int:
             [(r.name, r.version, why[r.why], str(r.files)) for r in report.removed],
         )
         for k in report.kept:
-            out.line(k)
+            out.summary(k)
     for w in report.warnings:
         out.warn(w)
     return 0

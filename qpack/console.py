@@ -106,6 +106,15 @@ class Out:
     def line(self, text: str) -> None:
         write_stdout(text + "\n")
 
+    def summary(self, text: str, *, problem: bool = False) -> None:
+        """A sentence about the results just printed ("36 of 37 modules load"): below them on a
+        terminal; on stderr when piped, so that stdout keeps one shape per line. `quiet` drops
+        it there, unless it is a `problem` (the exit status and --json say it as well)."""
+        if self.rich:
+            write_stdout(text + "\n")
+        elif problem or not self.quiet:
+            sys.stderr.write(f"{text}\n")
+
     def warn(self, text: str) -> None:
         if not self.quiet:
             sys.stderr.write(f"warning: {text}\n")

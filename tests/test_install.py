@@ -207,7 +207,7 @@ def test_install_in_two_steps_then_the_program_loads_exactly_those(
     # Again: nothing to do, nothing changed.
     before = snapshot(prefix)
     assert main(["install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-gtk"]) == 0
-    assert "nothing to install" in capsys.readouterr().out
+    assert "nothing to install" in capsys.readouterr().err
     assert snapshot(prefix) == before
 
 
@@ -243,6 +243,7 @@ def test_a_module_of_another_build_is_refused_naming_both_stamps(
     assert (
         main(["install", str(other_build_dist), "-l", "demo", "--prefix", str(with_curses), "ui-curses"]) == 0
     )
+    assert "nothing to install" in capsys.readouterr().err  # ui-curses is there already
     assert (
         main(["install", str(other_build_dist), "-l", "demo", "--prefix", str(with_curses), "block-curl"])
         == 2
@@ -844,7 +845,7 @@ def test_an_installed_distribution_missing_files_is_not_called_fine(demo_dist: P
     assert (
         "problem: demo-ui-gtk 1.0 is installed but misses lib/demo/ui/gtk.so: it was left as it is; "
         "`qpack uninstall demo-ui-gtk` and install it again to repair it"
-    ) in r.stdout
+    ) in r.stderr
     assert qpack("uninstall", "--prefix", str(prefix), "demo-ui-gtk").returncode == 0
     assert qpack("install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-gtk").returncode == 0
     assert loaded(prefix) == {"ui-gtk", "ui-opengl"}
