@@ -892,6 +892,12 @@ def make_plan(
     warnings += [
         f"package {p.name!r} has no files in this build" for p in packages if not p.files and p.kind != "meta"
     ]
+    used = {x.rule.partition(" ")[0] for x in claims.excluded}  # "exclude[1]"
+    warnings += [
+        f"exclude[{x.index}] ({x.reason}) excludes nothing in this build"
+        for x in layout.exclusions
+        if f"exclude[{x.index}]" not in used
+    ]
     if problems:
         raise PlanError(problems)
     return Plan(

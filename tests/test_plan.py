@@ -347,3 +347,27 @@ def test_the_code_behind_a_module_symlink_goes_with_the_module(demo_build: Path,
     plan = plan_build(build, L.load_layout(own))
     assert plan.package("gtk-lib").files == ("usr/lib/demo/ui/gtk.so.1",)
     assert plan.package("demo-ui-gtk").files == ("usr/lib/demo/ui/gtk.so",)
+
+
+def test_an_exclusion_that_excludes_nothing_is_named(demo_build: Path, tmp_path: Path) -> None:
+    """As a package with no files is: a typo in an [[exclude]] glob must not pass silently."""
+    lay = layout_file(
+        tmp_path,
+        """
+        [[package]]
+        name = "demo-core"
+        rest = true
+        [per-module]
+        name = "demo-{module}"
+        [[exclude]]
+        reason = "docs: not shipped"
+        files = ["usr/share/doc/demo/READNE"]
+        [[exclude]]
+        reason = "the banner"
+        files = ["usr/share/demo/banner.txt"]
+        """,
+    )
+    plan = plan_of(demo_build, lay)
+    assert "exclude[0] (docs: not shipped) excludes nothing in this build" in plan.warnings
+    assert not any("exclude[1]" in w for w in plan.warnings)
+    assert [x.path for x in plan.excluded] == ["usr/share/demo/banner.txt"]
