@@ -416,7 +416,7 @@ def _sort(
 ) -> None:
     """One file of a search directory: a module the loader sees, or one it never looks up."""
     loader, naming = ctx.loader, ctx.loader.naming
-    parsed = parsed or naming.parse(rel)
+    parsed = parsed or loader.parse_in_location(rel)
     if parsed is None:
         if _looks_like_module(rel):
             found.never.append((path, f"modules are named {naming.describe()}"))

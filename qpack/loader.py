@@ -274,6 +274,19 @@ class Loader:
     module_table: ModuleTable | None = None
     program_types: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
+    def parse_in_location(self, rel: str) -> tuple[str, str] | None:
+        """(type, name) of the file at `rel` under a search location, or None: its naming, and
+        for a `register-all` loader scanning `depth` levels deeper, the naming of its last
+        segments (`a/one.so` is module `one` with `{name}.so` and depth 1: GStreamer registers
+        plugins in subdirectories)."""
+        parsed = self.naming.parse(rel)
+        if parsed is None and self.resolution == "register-all" and self.depth:
+            parts = rel.split("/")
+            extra = len(parts) - 1 - self.naming.depth()
+            if 0 < extra <= self.depth:
+                parsed = self.naming.parse("/".join(parts[extra:]))
+        return parsed
+
     def types_for(self, program: str, prefix: str | None = None) -> tuple[str, ...] | None:
         """The module types the program at `program` (a path as installed, `/usr/bin/qemu-img`)
         asks for, or None for every type."""
@@ -387,7 +400,7 @@ class Loader:
         """The module a file in a module directory is, a warning why the loader never asks for
         it, or None for a file that is no module and does not look like one."""
         naming = self.naming
-        parsed = naming.parse(rel)
+        parsed = self.parse_in_location(rel)
         if parsed is not None:
             mid = naming.module_id(*parsed)
             if self.known_modules is None or mid in self.known_modules:

@@ -121,6 +121,8 @@ def test_register_all_scans_to_a_depth_and_finds_untyped_modules(prefix: Path, t
     build_extra_module(prefix / "lib/plugins/deep", type="b", name="two", stamp=None)  # two levels down
     report = check(prefix, ld)
     assert files(report.modules) == {"one": f"{prefix}/lib/plugins/a/one.so"}
+    # Module `one`, named by the file's last segment, and it loads (it was "never-looked-up").
+    assert [(m.module, m.loads, m.problems) for m in report.modules] == [("one", True, ())]
     shallow = loader(tmp_path, text.replace("depth = 1", "depth = 0"))
     assert check(prefix, shallow).modules == ()
 
