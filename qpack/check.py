@@ -19,6 +19,9 @@ id. The file taken is then judged as the loader and the dynamic linker would jud
   table leaves it out (a module for another target's emulator). Reported, not a failure: a
   distribution ships every target's modules in one package (Debian's qemu-system-common). A
   module one program loads is not reported for the programs whose table leaves it out;
+- `not-searched`: a module installed where the loader looks by default (an empty
+  environment), which the environment given hides (a variable that replaces the search path:
+  GST_PLUGIN_SYSTEM_PATH, OPENSSL_MODULES) and no searched location provides;
 - `duplicate`: two files in one location give one module to a `register-all` loader, which
   depends on directory order to pick one;
 - `missing-helper`: a program the loader runs is not where it looks for it;
@@ -68,6 +71,7 @@ ProblemKind = Literal[
     "unreadable",
     "never-looked-up",
     "unused",
+    "not-searched",
     "duplicate",
     "missing-helper",
     "version",  # not the loader's: qpack.upgrades, from the installed distributions' metadata
@@ -81,6 +85,7 @@ PROBLEM_KINDS: tuple[ProblemKind, ...] = (
     "unreadable",
     "never-looked-up",
     "unused",
+    "not-searched",
     "duplicate",
     "missing-helper",
     "version",
@@ -729,12 +734,39 @@ def check(
         verdicts = _verdicts(exe, dirs, ctx, _Judge(exe, ctx, finder, exe_libs)) + _helper_rows(
             exe, finder, ctx
         )
+        verdicts += _hidden_rows(exe, dirs, finder, ctx, {v.module for v in verdicts})
         if exe_missing:
             why = f"{exe.path} cannot start: the dynamic linker would not find {', '.join(exe_missing)}"
             rows.cannot_start[exe.path] = why
             verdicts = [_not_started(v, why) for v in verdicts]
         rows.add(verdicts, exe.path)
     return rows.report(rt, pre, layout_name, exes, locations, ctx)
+
+
+def _hidden_rows(
+    exe: _Exe, dirs: list[str], finder: LibraryFinder, ctx: _Context, seen: set[str]
+) -> list[ModuleVerdict]:
+    """Modules installed where the loader looks with an empty environment that the environment
+    given hides (a variable replacing the search path) and no location searched provides."""
+    if not ctx.env:
+        return []
+    default = dataclasses.replace(ctx, env={}, notes=[])
+    hidden_dirs = [d for d in search_dirs(exe, finder, default) if d not in dirs]
+    if not hidden_dirs:
+        return []
+    found = find(hidden_dirs, default, set())
+    types = ctx.loader.types_for(exe.path)
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(ctx.env.items()))
+    rows = []
+    for mid in sorted(found.files):
+        if mid in seen or (types is not None and (found.types.get(mid) or ("",))[0] not in types):
+            continue
+        file = found.files[mid][0]
+        why = f"{file}: installed where {exe.path} looks by default, but not searched with {shown}"
+        rows.append(
+            ModuleVerdict(module=mid, file=file, loads=False, problems=(Problem("not-searched", why),))
+        )
+    return rows
 
 
 def _not_started(verdict: ModuleVerdict, why: str) -> ModuleVerdict:

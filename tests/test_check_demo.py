@@ -183,7 +183,13 @@ def test_check_follows_path_lists_and_replacing_variables(demo_build: Path, tmp_
         report = check(prefix, loader, env=env)
         assert {m.module for m in report.modules if m.loads} == loaded, env
     only_extra = check(prefix, loader, env={"DEMO_PLUGIN_PATH": str(extra), "DEMO_PLUGIN_SYSTEM_PATH": ""})
-    assert [(m.module, m.file) for m in only_extra.modules] == [("ui-curses", f"{extra}/ui/curses.so")]
+    assert [(m.module, m.file) for m in only_extra.modules if m.loads] == [
+        ("ui-curses", f"{extra}/ui/curses.so")
+    ]
+    # The modules installed in the relocated directory, which the empty variable hides, are
+    # named as such: the program will not see them.
+    hidden = {m.module: [p.kind for p in m.problems] for m in only_extra.modules if not m.loads}
+    assert hidden == {mid: ["not-searched"] for mid in MODULES - {"ui-curses"}}
 
 
 def test_check_of_a_staged_root_and_json(demo_build: Path, capsys: pytest.CaptureFixture[str]) -> None:

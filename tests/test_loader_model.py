@@ -288,3 +288,34 @@ def test_a_library_is_read_once_for_all_the_programs_linking_it(prefix: Path, tm
     assert len(libs) == 2, libs  # its link facts and the stamp it holds: once each, not once a program
     module = [p for p in opened if p.endswith("/lib/demo/ui/gtk.so")]
     assert len(module) == 1, module  # judged for 8 programs, read once
+
+
+def test_a_variable_that_replaces_the_search_path_hides_installed_modules(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """OPENSSL_MODULES or GST_PLUGIN_SYSTEM_PATH set to another directory: the modules installed
+    where the loader looks by default are not loaded. check said "0 of 0 modules load", exit 0."""
+    text = (
+        HEAD
+        + '[[loader.search]]\nenv = "DEMO_ONLY"\nreplaces = true\n[[loader.search]]\nrelocated = "lib/demo"\n'
+    )
+    ld = loader(tmp_path, text)
+    assert check(prefix, ld).ok  # the control: nothing set, every module found where installed
+    elsewhere = tmp_path / "elsewhere"
+    build_extra_module(elsewhere, type="ui", name="curses", stamp=STAMP)
+    report = check(prefix, ld, env={"DEMO_ONLY": str(elsewhere)})
+    rows = {m.module: m for m in report.modules}
+    assert rows["ui-curses"].loads and rows["ui-curses"].file == f"{elsewhere}/ui/curses.so"
+    hidden = rows["ui-gtk"]
+    assert not hidden.loads and hidden.file == f"{prefix}/lib/demo/ui/gtk.so"
+    assert [p.kind for p in hidden.problems] == ["not-searched"]
+    assert f"not searched with DEMO_ONLY={elsewhere}" in hidden.problems[0].detail
+    assert not report.ok
+    assert {m for m, r in rows.items() if not r.loads} == {
+        "ui-gtk",
+        "ui-opengl",
+        "block-curl",
+        "block-nfs",
+        "audio-alsa",
+        "audio-pa",
+    }
