@@ -613,20 +613,30 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
             held[real] = reading.stamps(path, real, ctx)
         return held[real]
 
-    for glob in loader.executables:
-        for path in _glob_paths(ctx.root, expand_prefix(glob, prefix)):
-            found = reading.program(path, ctx, False)
-            if found is not None:
-                exes.append(_Exe(path=path, real=found[0], elf=found[1], stamps=stamps(path, found[0])))
-    if loader.module_table is not None:
-        exes = [_with_table(e, ctx) for e in exes]
-    if loader.library is None:
-        return exes
     libraries = {
         real: path
         for path in _glob_paths(ctx.root, expand_prefix(loader.library, prefix))
         if (real := ctx.root.resolve(path)) is not None
-    }
+    } if loader.library is not None else {}  # fmt: skip
+
+    def linked(elf: ElfFile) -> str | None:
+        """The loader library a program links (its dynamic linker's closure), if any."""
+        loaded = _loaded_objects(elf, reading.finder(ctx, elf, system))
+        return next((p for p in loaded if p in libraries), None)
+
+    for glob in loader.executables:
+        for path in _glob_paths(ctx.root, expand_prefix(glob, prefix)):
+            found = reading.program(path, ctx, False)
+            if found is not None:
+                # A program named here that links the loader library has the library's stamp,
+                # as every program of bindir linking it has; its own where the library has none.
+                lib = linked(found[1]) if libraries and found[1].facts is not None else None
+                held_here = (stamps(libraries[lib], lib) if lib else ()) or stamps(path, found[0])
+                exes.append(_Exe(path=path, real=found[0], elf=found[1], stamps=held_here))
+    if loader.module_table is not None:
+        exes = [_with_table(e, ctx) for e in exes]
+    if loader.library is None:
+        return exes
     bindir = posixpath.join(prefix, loader.bindir)
     named = {e.path for e in exes} | {e.real for e in exes}
     for name in ctx.root.listdir(bindir):
@@ -635,8 +645,7 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
             continue  # each program once, by its resolved path (bin/demo-run -> demo)
         if found[1].facts is None or found[1].facts.elf_type not in ("ET_DYN", "ET_EXEC"):
             continue
-        loaded = _loaded_objects(found[1], reading.finder(ctx, found[1], system))
-        lib = next((p for p in loaded if p in libraries), None)
+        lib = linked(found[1])
         if lib is not None:
             named.add(found[0])
             exes.append(_Exe(path=path, real=found[0], elf=found[1], stamps=stamps(libraries[lib], lib)))

@@ -319,3 +319,38 @@ def test_a_variable_that_replaces_the_search_path_hides_installed_modules(
         "audio-alsa",
         "audio-pa",
     }
+
+
+def test_a_named_program_linking_the_loader_library_has_the_librarys_stamp(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """GIO: the stamp-like name lives in libgio, not in /usr/bin/gio. A program the layout names
+    that links the loader library is judged with the library's stamp, as the programs of bindir
+    linking it are; it was judged with none ("same-build checks skipped"), so a module of
+    another build loaded for it."""
+    import subprocess
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "loader.c").write_text(
+        f'const char *loader_stamp = "demo_stamp_{STAMP}";\nint loader_ok(void) {{ return 1; }}\n'
+    )
+    (src / "plain.c").write_text("int loader_ok(void);\nint main(void) { return !loader_ok(); }\n")
+    lib, exe = prefix / "lib/libloader.so.1", prefix / "bin/plain"
+    cc = ["gcc", "-O0", "-o"]
+    subprocess.run(
+        [*cc, str(lib), "-shared", "-fPIC", "-Wl,-soname,libloader.so.1", str(src / "loader.c")], check=True
+    )
+    subprocess.run(
+        [*cc, str(exe), str(src / "plain.c"), str(lib), "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../lib"],
+        check=True,
+    )
+    text = HEAD.replace('executables = ["{prefix}/bin/demo"]', 'executables = ["{prefix}/bin/plain"]')
+    text = text.replace('prefix = "/usr"', 'prefix = "/usr"\nlibrary = "{prefix}/lib/libloader.so.*"')
+    ld = loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n')
+    build_extra_module(prefix / "lib/demo", type="ui", name="stranger", stamp=compute_stamp("/usr", "other"))
+    report = check(prefix, ld)
+    plain = {m.module: m for m in report.modules if f"{prefix}/bin/plain" in m.executables}
+    assert plain["ui-curses"].loads
+    assert [p.kind for p in plain["ui-stranger"].problems] == ["other-build"]
+    assert not any("plain: holds no" in w for w in report.warnings), report.warnings
