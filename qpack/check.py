@@ -153,15 +153,17 @@ class CheckReport:
     def summary(self) -> dict[str, object]:
         """Counts by module, not by row: a module judged differently by two programs has a row
         for each. `load`: modules that load for every program asking for them; `unused`:
-        modules no program present asks for."""
+        modules no program present asks for; helper programs (`helper:NAME` rows) are not
+        modules. `problems`: each kind once per module and file, however many programs meet it
+        (one i386 plugin in a directory 19 programs of a library loader search is one problem)."""
         present: dict[str, list[ModuleVerdict]] = {}
         for m in self.modules:
-            if m.file is not None:
+            if m.file is not None and not m.module.startswith("helper:"):
                 present.setdefault(m.module, []).append(m)
+        distinct = {(m.module, m.file, p.kind) for m in self.modules for p in m.problems}
         kinds: dict[str, int] = {}
-        for m in self.modules:
-            for p in m.problems:
-                kinds[p.kind] = kinds.get(p.kind, 0) + 1
+        for _, _, kind in distinct:
+            kinds[kind] = kinds.get(kind, 0) + 1
         return {
             "modules": len(present),
             "load": sum(1 for rows in present.values() if all(r.loads for r in rows)),

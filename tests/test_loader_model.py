@@ -200,8 +200,11 @@ def test_helper_programs_must_be_where_the_loader_runs_them(prefix: Path, tmp_pa
     text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'
     text += '[[loader.helpers]]\nname = "demo-helper"\nrelocated = "libexec/demo"\nenv = "DEMO_HELPER"\n'
     ld = loader(tmp_path, text)
-    rows = {m.module: m for m in check(prefix, ld).modules}
+    report = check(prefix, ld)
+    rows = {m.module: m for m in report.modules}
     assert [p.kind for p in rows["helper:demo-helper"].problems] == ["missing-helper"]
+    # A helper is a problem of the check, not a module of it.
+    assert report.summary()["modules"] == 7 and report.summary()["problems"] == 1
     helper = prefix / "libexec/demo/demo-helper"
     helper.parent.mkdir(parents=True)
     helper.write_text("#!/bin/sh\n")
@@ -354,3 +357,21 @@ def test_a_named_program_linking_the_loader_library_has_the_librarys_stamp(
     assert plain["ui-curses"].loads
     assert [p.kind for p in plain["ui-stranger"].problems] == ["other-build"]
     assert not any("plain: holds no" in w for w in report.warnings), report.warnings
+    # A second program of bindir linking the library meets the same problem in a row of its
+    # own (the detail names the program): the summary counts it once, as it counts modules.
+    subprocess.run(
+        [
+            *cc,
+            str(prefix / "bin/plain2"),
+            str(src / "plain.c"),
+            str(lib),
+            "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../lib",
+        ],
+        check=True,
+    )
+    report = check(prefix, ld)
+    stranger = [m for m in report.modules if m.module == "ui-stranger"]
+    assert {e for m in stranger for e in m.executables} >= {f"{prefix}/bin/plain", f"{prefix}/bin/plain2"}
+    assert len(stranger) >= 2
+    assert report.summary()["by_kind"] == {"other-build": 1}
+    assert report.summary()["problems"] == 1
