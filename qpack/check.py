@@ -387,7 +387,7 @@ def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
                 if parsed is not None and parsed[0] == mtype:
                     _sort(found, posixpath.join(d, rel), rel, ctx, seen_here, wanted, {}, parsed)
                     break
-    if loader.resolution != "register-all":
+    if not loader.registers_all:
         for mid in sorted(wanted):
             parsed = found.types.get(mid) or naming.split_id(mid)
             if parsed is None:
@@ -435,7 +435,7 @@ def _sort(
         found.never.append((path, f"module {mid!r} is not one the loader knows"))
         return
     found.types.setdefault(mid, parsed)
-    if loader.resolution != "register-all":
+    if not loader.registers_all:
         wanted.add(mid)
     elif ctx.root.is_file(path):
         if mid in seen_here:
@@ -975,7 +975,7 @@ def _verdicts(
     own: dict[str, tuple[Problem, ...]] = {}
     for mid, files in found.files.items():
         own[mid] = judge.judge(files[0]).problems
-    if loader.resolution == "first-loadable":
+    if loader.passes_over_unloadable:
         _take_first_loadable(found, own, judge)
     for mid in never:
         own[mid] = (Problem("unused", f"{exe.path} never loads {mid}: {never[mid]}"), *own[mid])

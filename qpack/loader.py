@@ -26,10 +26,10 @@ if TYPE_CHECKING:  # the inventory (hashing, ELF reading) is imported where a bu
     from qpack.inventory import Inventory, Progress
 
 SearchKind = Literal["env", "relocated", "absolute"]
-Resolution = Literal["first-found", "first-loadable", "register-all"]
+Resolution = Literal["first-found", "first-loadable", "register-all", "register-loadable"]
 ModuleTable = Literal["qemu-modinfo"]
 MODULE_TABLES: tuple[ModuleTable, ...] = ("qemu-modinfo",)
-RESOLUTIONS: tuple[Resolution, ...] = ("first-found", "first-loadable", "register-all")
+RESOLUTIONS: tuple[Resolution, ...] = ("first-found", "first-loadable", "register-all", "register-loadable")
 MAX_DEPTH = 8  # directory levels a register-all loader scans below a location
 
 _PKGVERSION_UNSAFE = re.compile(rb"[^A-Za-z0-9+\-.~]")
@@ -230,7 +230,9 @@ class Loader:
       dynamic linker refuses is passed over for the next one, as a loader that tries dlopen on
       each candidate does: FreeRADIUS; a same-build check failing still stops it) or
       `register-all` (every module file in every location is registered, in order; a module id
-      seen twice keeps the first: plugin registries);
+      seen twice keeps the first, even if it then fails to load: GIO) or `register-loadable`
+      (registered the same way, but a file the dynamic linker refuses does not take the id:
+      GStreamer blacklists it and registers a later copy);
     - `depth`: how many directory levels below a location `register-all` scans (beyond the
       levels the naming itself has, as in `{type}/{name}.so`);
     - `relocatable`: whether `relocated` locations follow the installed anchor (False: they
@@ -274,13 +276,23 @@ class Loader:
     module_table: ModuleTable | None = None
     program_types: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
+    @property
+    def registers_all(self) -> bool:
+        """Every module file of every location is registered, not looked up by name."""
+        return self.resolution in ("register-all", "register-loadable")
+
+    @property
+    def passes_over_unloadable(self) -> bool:
+        """A file the dynamic linker refuses is passed over for the next one of its module."""
+        return self.resolution in ("first-loadable", "register-loadable")
+
     def parse_in_location(self, rel: str) -> tuple[str, str] | None:
         """(type, name) of the file at `rel` under a search location, or None: its naming, and
         for a `register-all` loader scanning `depth` levels deeper, the naming of its last
         segments (`a/one.so` is module `one` with `{name}.so` and depth 1: GStreamer registers
         plugins in subdirectories)."""
         parsed = self.naming.parse(rel)
-        if parsed is None and self.resolution == "register-all" and self.depth:
+        if parsed is None and self.registers_all and self.depth:
             parts = rel.split("/")
             extra = len(parts) - 1 - self.naming.depth()
             if 0 < extra <= self.depth:

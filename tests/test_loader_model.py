@@ -375,3 +375,25 @@ def test_a_named_program_linking_the_loader_library_has_the_librarys_stamp(
     assert len(stranger) >= 2
     assert report.summary()["by_kind"] == {"other-build": 1}
     assert report.summary()["problems"] == 1
+
+
+def test_register_loadable_passes_over_a_file_the_dynamic_linker_refuses(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """GStreamer blacklists a plugin that fails to load and registers a later copy of it; GIO
+    (register-all) lets the first file take the id. A truncated curses.so early in the path."""
+    early = tmp_path / "early"
+    (early / "ui").mkdir(parents=True)
+    (early / "ui/curses.so").write_bytes((prefix / "lib/demo/ui/curses.so").read_bytes()[:3000])
+    text = HEAD.replace(
+        'naming = "{type}/{name}.so"', 'naming = "{type}/{name}.so"\nresolution = "register-all"'
+    )
+    text += '[[loader.search]]\nenv = "EARLY"\n[[loader.search]]\nrelocated = "lib/demo"\n'
+    env = {"EARLY": str(early)}
+    first = {m.module: m for m in check(prefix, loader(tmp_path, text), env=env).modules}
+    assert not first["ui-curses"].loads
+    assert {p.kind for p in first["ui-curses"].problems} == {"unreadable", "shadowed"}
+    loadable = loader(tmp_path, text.replace('"register-all"', '"register-loadable"'))
+    rows = {m.module: m for m in check(prefix, loadable, env=env).modules}
+    assert rows["ui-curses"].loads and rows["ui-curses"].file == f"{prefix}/lib/demo/ui/curses.so"
+    assert rows["ui-curses"].copies == (f"{early}/ui/curses.so",)
