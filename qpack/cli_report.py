@@ -4,8 +4,6 @@ the verdicts of `qpack check` on an installed prefix."""
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +17,9 @@ REPORT_JSON_VERSION = 1
 
 def write_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary sibling renamed over it."""
-    directory = path.parent if str(path.parent) else Path()
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as e:
-        raise OutputError(f"{path}: cannot write it: {e.strerror}") from None
+    from qpack.writers import write_file_atomic
+
+    write_file_atomic(path, text.encode("utf-8"))
 
 
 def cmd_report(args: argparse.Namespace, out: Out) -> int:

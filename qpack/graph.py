@@ -153,18 +153,23 @@ def render_svg(dot_text: str, dot: str | None = None) -> bytes:
 def write_graph(plan: Plan, path: Path) -> tuple[list[Path], str | None]:
     """Write the DOT graph to `path` (`x.svg` means: DOT to `x.dot`, SVG to `x.svg`) and the SVG
     beside it when `dot` is installed. Returns (paths written, a note when SVG was not drawn)."""
+    from qpack.writers import write_file_atomic
+
+    if path.suffix not in (".dot", ".gv", ".svg"):
+        raise GraphError(
+            f"--graph {path}: name a .dot (or .gv) or .svg file (both are written, side by side), "
+            "or - for the DOT text on stdout"
+        )
     dot_path = path.with_suffix(".dot") if path.suffix == ".svg" else path
     svg_path = dot_path.with_suffix(".svg")
     text = plan_dot(plan)
     written = [dot_path]
     note = None
-    try:
-        dot_path.write_text(text, encoding="utf-8")
-        if dot_program() is not None:
-            svg_path.write_bytes(render_svg(text))
-            written.append(svg_path)
-        else:
-            note = f"wrote {dot_path} only: Graphviz's dot is not installed (apt-get install graphviz)"
-    except OSError as e:
-        raise GraphError(f"{e.filename}: cannot write it: {e.strerror}") from None
+    svg = render_svg(text) if dot_program() is not None else None  # drawn before anything is written
+    write_file_atomic(dot_path, text.encode("utf-8"))
+    if svg is not None:
+        write_file_atomic(svg_path, svg)
+        written.append(svg_path)
+    else:
+        note = f"wrote {dot_path} only: Graphviz's dot is not installed (apt-get install graphviz)"
     return written, note

@@ -82,3 +82,14 @@ def test_qemu_graph_is_valid_dot(qemu_build: QemuBuild) -> None:
     for name in ("qemu-core", "qemu-ui-gtk", "qemu-ui-opengl", "qemu[block]"):
         assert f"<title>{name}</title>" in svg
     assert '"qemu-ui-gtk" -> "qemu-ui-opengl" [style="bold"' in r.stdout
+
+
+def test_a_graph_file_must_be_dot_or_svg(demo_build: Path, tmp_path: Path) -> None:
+    """`--graph x.png` wrote DOT text into x.png (and an x.svg beside it)."""
+    r = run_qpack("plan", str(demo_build), "-l", "demo", "--graph", str(tmp_path / "x.png"))
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == [
+        f"error: --graph {tmp_path / 'x.png'}: name a .dot (or .gv) or .svg file (both are written, "
+        "side by side), or - for the DOT text on stdout"
+    ]
+    assert list(tmp_path.iterdir()) == []

@@ -75,3 +75,22 @@ def check_output(outdir: Path, build: Path | None, force: bool) -> None:
         raise OutputError(f"{outdir}: cannot read the output directory: {e.strerror}") from None
     if nonempty and not force:
         raise OutputError(f"{outdir}: output directory exists and is not empty (use --force to replace it)")
+
+
+def write_file_atomic(path: Path, data: bytes) -> None:
+    """Write one file (a page, a graph) through a temporary sibling renamed over `path`: a
+    reader never sees half of it, and a failure leaves what was there. Mode 0644."""
+    import tempfile
+
+    directory = path.parent if str(path.parent) else Path()
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as e:
+        if tmp is not None and os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise OutputError(f"{path}: cannot write it: {e.strerror}") from None
