@@ -286,11 +286,24 @@ def _meson_install(project: Project, prefix: str, build_dir: str | None, stage: 
             f"{source}: cannot make a build directory in the source tree: {e.strerror}"
         ) from None
     try:
-        if not (bdir / "meson-private" / "coredata.dat").is_file():
-            setup = [*meson, "setup", str(bdir), str(source), f"--prefix={prefix}", *project.meson_args]
-            _run(setup, "meson setup", env)
+        setup = [*meson, "setup", str(bdir), str(source), f"--prefix={prefix}", *project.meson_args]
+        if (bdir / "meson-private" / "coredata.dat").is_file():
+            # A kept build directory gets this build's prefix and meson-args again: changed
+            # options (another -Dbuild_tag) must not leave the old configuration in force.
+            setup.insert(len(meson) + 1, "--reconfigure")
+        _run(setup, "meson setup", env)
         # meson install compiles what is out of date first: one meson run, not two.
         _run([*meson, "install", "-C", str(bdir), "--destdir", str(stage)], "meson install", env)
+    except BackendError as e:
+        if keep:
+            raise
+        # The temporary build directory goes, and meson's log with it: keep the log.
+        log = bdir / "meson-logs" / "meson-log.txt"
+        kept = Path(tempfile.gettempdir()) / f"qpack-meson-log-{os.getpid()}.txt"
+        if log.is_file():
+            shutil.copyfile(log, kept)
+            raise BackendError(f"{e}\n  (the whole meson log is kept in {kept})") from None
+        raise
     finally:
         if not keep:
             shutil.rmtree(bdir, ignore_errors=True)

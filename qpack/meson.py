@@ -475,6 +475,8 @@ def replay_install(builddir: Path, data: MesonObject) -> tuple[str, list[Install
 def meson_info(builddir: Path) -> dict[str, Any]:
     """meson-info.json, after checking that the build directory is one qpack can read."""
     path = builddir / INFO
+    if builddir.exists() and not builddir.is_dir():
+        raise BuildError(f"{builddir}: not a directory (--meson takes the build directory, not a file in it)")
     if not builddir.is_dir():
         raise BuildError(f"{builddir}: build directory does not exist")
     try:
@@ -661,6 +663,8 @@ def scan_meson(
     _cross_check(builddir, data, info)
     version = (int(info["meson_version"]["major"]), int(info["meson_version"]["minor"]))
     meson_prefix, items, warnings = replay_install(builddir, data)
+    if prefix is not None and not prefix.startswith("/"):
+        raise BuildError(f"--prefix {prefix!r}: must be an absolute path (where the build installs)")
     if prefix is not None and prefix.rstrip("/") != meson_prefix.rstrip("/"):
         raise BuildError(
             f"--prefix {prefix}: the meson build {builddir} was configured with prefix {meson_prefix}"

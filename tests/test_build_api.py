@@ -19,6 +19,7 @@ from build import ProjectBuilder
 from qpack import build_api
 from qpack.build_api import BackendError, Project, ProjectError
 from qpack.cli import main
+from qpack.demo.build import compute_stamp
 from tests.meson_builds import MesonBuild, demo_meson
 
 EPOCH = "1700000000"
@@ -218,3 +219,22 @@ def test_project_table_problems_are_reported_together(tmp_path: Path) -> None:
     (project / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     with pytest.raises(ProjectError, match=r"\[tool.qpack\]: missing"):
         Project.read(project)
+
+
+def test_a_kept_build_directory_takes_changed_meson_args(demo: MesonBuild, tmp_path: Path) -> None:
+    """-C build-dir keeps a configured build from one wheel to the next; a changed meson-args
+    (another build tag) went unseen, and the wheel called 2 held a demo of tag 1."""
+    project = tmp_path / "project"
+    shutil.copytree(demo.project, project, ignore=shutil.ignore_patterns("build"))
+    first = build_wheel(project, tmp_path / "one", **{"package": "demo-core", "build-dir": "kept"})
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    text = text.replace('version = "1"', 'version = "2"').replace('"-Dbuild_tag=1"', '"-Dbuild_tag=2"')
+    pyproject.write_text(text)
+    second = build_wheel(project, tmp_path / "two", **{"package": "demo-core", "build-dir": "kept"})
+    with zipfile.ZipFile(first) as a, zipfile.ZipFile(second) as b:
+        (exe_a,) = [n for n in a.namelist() if n.endswith(("/bin/demo", "scripts/demo"))]
+        (exe_b,) = [n for n in b.namelist() if n.endswith(("/bin/demo", "scripts/demo"))]
+        # The executable holds its build's stamp name, and the build tag is part of the stamp.
+        assert f"demo_stamp_{compute_stamp('/usr', '1')}".encode() in a.read(exe_a)
+        assert f"demo_stamp_{compute_stamp('/usr', '2')}".encode() in b.read(exe_b), "not reconfigured"

@@ -209,6 +209,14 @@ def test_no_introspection_and_unsupported_meson_are_one_error(
     (old / "meson-info" / "meson-info.json").write_text(json.dumps(info))
     assert "writes introspection format 2; qpack reads format 1" in _one_error(capsys, [*plan, str(old)])
     assert "give one build" in _one_error(capsys, [*plan, str(demo.build), str(demo.stage)])
+    # A file of the build for the build, and a relative --prefix: what is wrong, not a guess.
+    meson_build = demo.project / "meson.build"
+    assert _one_error(capsys, [*plan, str(meson_build)]) == (
+        f"error: {meson_build}: not a directory (--meson takes the build directory, not a file in it)"
+    )
+    assert _one_error(capsys, [*plan, str(demo.build), "--prefix", "usr"]) == (
+        "error: --prefix 'usr': must be an absolute path (where the build installs)"
+    )
 
 
 def test_unbuilt_and_stripped_builds_are_refused(tmp_path: Path) -> None:
