@@ -19,7 +19,8 @@ inventory; `Inventory.source` says where each file is.  `install_symlink` links 
 library aliases are recorded as links.  Install scripts are not run: each one that `meson
 install --destdir` would run is reported by name (what it creates is not in the split); a
 build meson would strip on install (`-Dstrip=true`) or that is not ELF is refused.  The build
-is read as it is: run `meson compile` first (meson install would).
+is read as it is: run `meson compile` first (meson install would); a build ninja would still
+rebuild something of (its dry run, `ninja -n`, asked when ninja is found) is refused.
 """
 
 from __future__ import annotations
@@ -385,6 +386,12 @@ def _targets(r: _Replay, data: MesonObject) -> None:
         raise BuildError(
             f"{r.builddir}: not built yet (run meson compile -C {r.builddir}): {_some(r.missing)}"
         )
+    stale = _out_of_date(r.builddir)
+    if stale:
+        raise BuildError(
+            f"{r.builddir}: not up to date: ninja would still build {_some(stale)} "
+            f"(run meson compile -C {r.builddir}; meson install would)"
+        )
     if stripped:
         raise BuildError(
             f"{r.builddir}: configured with -Dstrip=true: meson install would strip {_some(stripped)}, "
@@ -467,6 +474,32 @@ def replay_install(builddir: Path, data: MesonObject) -> tuple[str, list[Install
     _symlinks(r, data)
     _scripts(r, data)
     return prefix, sorted(r.items.values(), key=lambda i: i.path), r.warnings
+
+
+def _out_of_date(builddir: Path) -> list[str]:
+    """What ninja would still build in `builddir` (its dry run: `ninja -n` runs no command, not
+    even a regeneration, and reads the dependencies it recorded, headers included). Empty when
+    it is up to date, or when no ninja is found to ask (then the outputs are taken as they are)."""
+    import subprocess
+    import sys
+
+    beside = Path(sys.executable).parent / "ninja"  # PyPI's ninja, in the interpreter's bin/
+    ninja = shutil.which("ninja") or (str(beside) if os.access(beside, os.X_OK) else None)
+    if ninja is None or not (builddir / "build.ninja").is_file():
+        return []
+    try:
+        r = subprocess.run(
+            [ninja, "-C", str(builddir), "-n"], capture_output=True, text=True, timeout=120, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if r.returncode != 0 or "no work to do" in r.stdout:
+        return []
+    lines = r.stdout.splitlines()
+    steps = [line.split("] ", 1)[1] for line in lines if line.startswith("[") and "] " in line]
+    # Regenerating alone (meson-info touched, the directory copied) changes no installed file;
+    # what meson would then build differently, install.dat and meson-info disagreeing show.
+    return [step for step in steps if not step.startswith("Regenerating build files")]
 
 
 # --------------------------------------------------------------------------- meson-info

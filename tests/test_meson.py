@@ -8,6 +8,7 @@ import json
 import os
 import pickle
 import shutil
+import time
 import zipfile
 from pathlib import Path
 
@@ -277,3 +278,21 @@ def test_the_rpath_rewrite_follows_the_meson_version(feature: MesonBuild) -> Non
     # Nothing to do for a target without a build rpath, or for a file that is not ELF.
     assert installed_bytes((feature.build / "plug.so").read_bytes(), frozenset(), b"", (1, 10)) is None
     assert installed_bytes(b"#!/bin/sh\n", frozenset({b"$ORIGIN/"}), b"", (1, 10)) is None
+
+
+def test_a_build_whose_sources_changed_since_it_was_compiled_is_refused(
+    demo: MesonBuild, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """meson install compiles what is out of date first; a plan of the build directory took
+    the old curses.so as it was, silently."""
+    source = demo.project / "src/modules/ui/curses.c"
+    st = source.stat()
+    try:
+        later = time.time_ns() + 3_600_000_000_000  # edited after the build (copies keep old mtimes)
+        os.utime(source, ns=(later, later))
+        err = _one_error(capsys, ["plan", "-l", "demo", "--meson", str(demo.build)])
+        assert err.startswith(f"error: {demo.build}: not up to date: ninja would still build ")
+        assert "curses" in err and f"run meson compile -C {demo.build}" in err
+    finally:
+        os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert main(["plan", "-l", "demo", "--meson", str(demo.build)]) == 0  # the control
