@@ -28,6 +28,8 @@ def cmd_report(args: argparse.Namespace, out: Out) -> int:
     from qpack.report import render_report
 
     output = Path(args.output)
+    if args.output == "-" and args.json:
+        raise OutputError("-o -: the page goes to stdout, which --json would share; give a file with --json")
     if output.is_dir():
         raise OutputError(f"{output}: is a directory; give the HTML file to write (-o report.html)")
     plan = load_plan(args, out)
@@ -47,7 +49,13 @@ def cmd_report(args: argparse.Namespace, out: Out) -> int:
         )
         report, _ = checked_skew(report, args.check, loader, root=args.root or "/")
     notes = (*report.warnings, *report.cannot_start.values()) if report else ()
-    write_atomic(output, render_report(plan, check=report, warnings=notes))
+    page = render_report(plan, check=report, warnings=notes)
+    if args.output == "-":  # as `plan --graph -`: the page on stdout
+        from qpack.console import write_stdout
+
+        write_stdout(page)
+    else:
+        write_atomic(output, page)
     if args.json:
         out.json(
             {
@@ -60,7 +68,8 @@ def cmd_report(args: argparse.Namespace, out: Out) -> int:
             }
         )
     else:
-        out.note(f"wrote {output}: {len(plan.packages)} packages, {len(plan.modules)} modules")
+        where = "the page to stdout" if args.output == "-" else output
+        out.note(f"wrote {where}: {len(plan.packages)} packages, {len(plan.modules)} modules")
     for w in plan.warnings:
         out.warn(w)
     return 0
@@ -78,7 +87,9 @@ def add_parser(sub: Any) -> None:
         "installed prefix.",
     )
     _build_args(p)
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the HTML file to write")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="the HTML file to write (-: to stdout)"
+    )
     p.add_argument(
         "--check", metavar="PREFIX", help="also check this installed prefix (as `qpack check PREFIX`)"
     )

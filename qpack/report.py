@@ -101,7 +101,7 @@ def treemap_svg(packages: Sequence[Package], sizes: dict[str, int]) -> str:
             )
         cells.append(
             f'<g class="cell" data-package="{_e(p.name)}"><title>{_e(p.name)} ({p.kind}): '
-            f"{_e(human_size(sizes[p.name]))}, {len(p.files)} files</title>"
+            f"{_e(human_size(sizes[p.name]))}, {len(p.files)} file{'' if len(p.files) == 1 else 's'}</title>"
             f'<rect x="{r.x:.1f}" y="{r.y:.1f}" width="{r.w:.1f}" height="{r.h:.1f}" '
             f'fill="{KIND_COLORS[p.kind]}"/>{label}</g>'
         )

@@ -147,3 +147,15 @@ def test_render_report_escapes_names(demo_build: Path) -> None:
     page = render_report(plan, warnings=['<script>alert("x")</script>'], graph=False)
     assert '<script>alert("x")</script>' not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+
+
+def test_the_page_on_stdout_and_singular_counts(demo_build: Path, tmp_path: Path) -> None:
+    """`-o -` wrote a file named '-'; it means stdout, as `plan --graph -` does. A package of one
+    file says '1 file'."""
+    r = run_qpack("report", str(demo_build), "-l", "demo", "-o", "-", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.lstrip().startswith("<!DOCTYPE html>") and r.stdout.rstrip().endswith("</html>")
+    assert not (tmp_path / "-").exists()
+    assert ", 1 file</title>" in r.stdout and ", 1 files<" not in r.stdout  # demo-ui-curses: one .so
+    both = run_qpack("report", str(demo_build), "-l", "demo", "-o", "-", "--json", cwd=tmp_path)
+    assert both.returncode == 2 and both.stderr.startswith("error: -o -: the page goes to stdout")
