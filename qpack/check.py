@@ -19,6 +19,8 @@ id. The file taken is then judged as the loader and the dynamic linker would jud
   table leaves it out (a module for another target's emulator). Reported, not a failure: a
   distribution ships every target's modules in one package (Debian's qemu-system-common). A
   module one program loads is not reported for the programs whose table leaves it out;
+- `no-entry`: it does not define the entry symbol the loader calls (`[loader] entry`: GIO's
+  g_io_module_load, GStreamer's gst_plugin_<name>_get_desc): the loader refuses it;
 - `not-searched`: a module installed where the loader looks by default (an empty
   environment), which the environment given hides (a variable that replaces the search path:
   GST_PLUGIN_SYSTEM_PATH, OPENSSL_MODULES) and no searched location provides;
@@ -70,6 +72,7 @@ ProblemKind = Literal[
     "machine",
     "unreadable",
     "never-looked-up",
+    "no-entry",
     "unused",
     "not-searched",
     "duplicate",
@@ -84,6 +87,7 @@ PROBLEM_KINDS: tuple[ProblemKind, ...] = (
     "machine",
     "unreadable",
     "never-looked-up",
+    "no-entry",
     "unused",
     "not-searched",
     "duplicate",
@@ -460,7 +464,7 @@ class _Judge:
         self.ctx = ctx
         self.finder = finder
         self.exe_libs = exe_libs
-        self.memo: dict[str, _FileVerdict] = {}
+        self.memo: dict[tuple[str, str | None], _FileVerdict] = {}
         # The version nodes defined by what the program has loaded (itself and its libraries).
         self.versions: set[str] = set()
         if ctx.loader.stamp_version is not None:
@@ -468,17 +472,32 @@ class _Judge:
                 if obj.facts is not None:
                     self.versions |= obj.facts.version_defs
 
-    def judge(self, path: str) -> _FileVerdict:
+    def judge(self, path: str, module: str = "") -> _FileVerdict:
         real = self.ctx.root.resolve(path)
         if real is None:
             return _FileVerdict((Problem("unreadable", f"{path}: a dangling link or a path through a file"),))
-        if real not in self.memo:
-            self.memo[real] = self._judge(path, real)
-        return self.memo[real]
+        entry = self.entry(module)
+        key = (real, entry)
+        if key not in self.memo:
+            self.memo[key] = self._judge(path, real, entry)
+        return self.memo[key]
+
+    def entry(self, module: str) -> str | None:
+        """The entry symbol the loader calls in module `module`, when the layout names one."""
+        template = self.ctx.loader.entry
+        if template is None:
+            return None
+        split = self.ctx.loader.naming.split_id(module) or ("", module)
+        filled = template.replace("{module}", module).replace("{type}", split[0]).replace("{name}", split[1])
+        return filled.replace("-", "_")  # a C name: GStreamer's plugin names map '-' so too
+
+    def wanted(self, entry: str | None) -> tuple[str, ...]:
+        """The symbol names looked up in a module: the stamps, and the entry symbol."""
+        return (*self.exe.stamps, entry) if entry else self.exe.stamps
 
     # What the lazy judge of an install's check (`_LazyJudge`) reads differently.
-    def read(self, real: str) -> ElfFile:
-        return self.finder.reads.elf_file(self.ctx.root, real, self.exe.stamps)
+    def read(self, real: str, entry: str | None = None) -> ElfFile:
+        return self.finder.reads.elf_file(self.ctx.root, real, self.wanted(entry))
 
     def missing_versions(self, private: list[str]) -> list[str]:
         """Of the private version nodes a module needs, those the program does not define."""
@@ -487,9 +506,9 @@ class _Judge:
     def missing_libraries(self, elf: ElfFile) -> list[str]:
         return list(self.finder.closure(elf, self.exe_libs)[1])
 
-    def _judge(self, path: str, real: str) -> _FileVerdict:
+    def _judge(self, path: str, real: str, entry: str | None) -> _FileVerdict:
         wanted = self.exe.stamps
-        elf = self.read(real)
+        elf = self.read(real, entry)
         if elf.facts is None:
             return _FileVerdict((Problem("unreadable", f"{path}: {elf.error}"),))
         exe = self.exe.elf.facts
@@ -506,6 +525,10 @@ class _Judge:
                 )
             )
         problems: list[Problem] = []
+        if entry is not None and entry not in facts.defines:
+            problems.append(
+                Problem("no-entry", f"{path}: does not define {entry}, which the loader calls: it is refused")
+            )
         if self.ctx.loader.stamp_symbol is not None and wanted and not facts.defines & set(wanted):
             problems.append(
                 Problem(
@@ -915,7 +938,7 @@ class _Resolver:
 
 
 # What the dynamic linker refuses (dlopen fails): a first-loadable loader moves on to the next file.
-_DLOPEN_FAILURES = frozenset({"unreadable", "machine", "missing-library"})
+_DLOPEN_FAILURES = frozenset({"unreadable", "machine", "missing-library", "no-entry"})
 
 
 def _take_first_loadable(found: _Found, own: dict[str, tuple[Problem, ...]], judge: _Judge) -> None:
@@ -923,7 +946,7 @@ def _take_first_loadable(found: _Found, own: dict[str, tuple[Problem, ...]], jud
     the candidates in order and passes over those the dynamic linker refuses."""
     for mid, files in found.files.items():
         for i, path in enumerate(files):
-            problems = judge.judge(path).problems
+            problems = judge.judge(path, mid).problems
             if not any(p.kind in _DLOPEN_FAILURES for p in problems):
                 if i:
                     found.files[mid] = [path, *files[:i], *files[i + 1 :]]
@@ -974,7 +997,7 @@ def _verdicts(
     never = _never_loaded(exe, found.files)
     own: dict[str, tuple[Problem, ...]] = {}
     for mid, files in found.files.items():
-        own[mid] = judge.judge(files[0]).problems
+        own[mid] = judge.judge(files[0], mid).problems
     if loader.passes_over_unloadable:
         _take_first_loadable(found, own, judge)
     for mid in never:
@@ -986,7 +1009,7 @@ def _verdicts(
         ok = resolver.resolve(mid)
         problems = list(resolver.why[mid])
         if not ok and own[mid]:
-            good = next((f for f in files[1:] if not judge.judge(f).problems), None)
+            good = next((f for f in files[1:] if not judge.judge(f, mid).problems), None)
             if good is not None:
                 problems.append(
                     Problem("shadowed", f"{files[0]} is taken first and hides the good copy {good}")
@@ -1197,9 +1220,9 @@ class _LazyJudge(_Judge):
                     self._versions |= whole.facts.version_defs
         return self._versions
 
-    def read(self, real: str) -> ElfFile:
-        if self.exe.stamps or self.ctx.loader.stamp_version is not None:
-            return self.cache.read(self.ctx.root, real, self.exe.stamps)
+    def read(self, real: str, entry: str | None = None) -> ElfFile:
+        if self.exe.stamps or entry or self.ctx.loader.stamp_version is not None:
+            return self.cache.read(self.ctx.root, real, self.wanted(entry))
         return self.cache.library(self.ctx.root, real)  # nothing to look up in its symbols
 
     def missing_versions(self, private: list[str]) -> list[str]:

@@ -489,7 +489,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
 _LOADER_KEYS = {
     "prefix", "executables", "bindir", "naming", "types", "search", "stamp",
     "resolution", "depth", "relocatable", "bundle", "library", "helpers", "by-type", "module-table",
-    "program-types",
+    "program-types", "entry",
 }  # fmt: skip
 
 
@@ -540,7 +540,20 @@ def _read_loader(top: _Table) -> Loader:
         type_env=_read_type_env(t),
         module_table=_read_module_table(t),
         program_types=_read_program_types(t, naming, prefix),
+        entry=_read_entry(t),
     )
+
+
+def _read_entry(t: _Table) -> str | None:
+    """`entry`: a C symbol name, with {name}, {type} or {module} standing for the module's."""
+    entry = t.string("entry")
+    if entry is None:
+        return None
+    bare = re.sub(r"\{(name|type|module)\}", "x", entry)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", bare):
+        t.bad("entry", f"must be a C symbol name (with {{name}}, {{type}} or {{module}}), got {entry!r}")
+        return None
+    return entry
 
 
 def _read_program_types(t: _Table, naming: Naming, prefix: str) -> tuple[tuple[str, tuple[str, ...]], ...]:

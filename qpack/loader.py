@@ -247,6 +247,9 @@ class Loader:
       for that type's modules (the file name's last segment is looked up there);
     - `module_table`: the kind of module table each executable holds, read statically where it
       has one (`qemu-modinfo`: QEMU's per-target table of names, target and dependencies);
+    - `entry`: the symbol every module must define, which the loader calls to register it
+      (`g_io_module_load`; `gst_plugin_{name}_get_desc`, with `{name}`, `{type}`, `{module}`
+      filled in per module); a file without it is refused;
     - `program_types`: (executable glob, module types) pairs: the only types a program matching
       the glob ever asks for (QEMU's tools: block drivers; a program built without module
       support: none); the first glob that matches counts, and a program matching none asks for
@@ -275,6 +278,7 @@ class Loader:
     type_env: Mapping[str, str] = field(default_factory=dict)
     module_table: ModuleTable | None = None
     program_types: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    entry: str | None = None
 
     @property
     def registers_all(self) -> bool:

@@ -397,3 +397,36 @@ def test_register_loadable_passes_over_a_file_the_dynamic_linker_refuses(
     rows = {m.module: m for m in check(prefix, loadable, env=env).modules}
     assert rows["ui-curses"].loads and rows["ui-curses"].file == f"{prefix}/lib/demo/ui/curses.so"
     assert rows["ui-curses"].copies == (f"{early}/ui/curses.so",)
+
+
+def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Path) -> None:
+    """GIO calls g_io_module_load, GStreamer gst_plugin_<name>_get_desc: a .so without it is
+    refused (GStreamer blacklists it), however well named. The demo's modules define
+    demo_module_init; `entry` names what the loader calls."""
+    text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'
+    ld = loader(
+        tmp_path,
+        text.replace(
+            'types = ["ui", "block", "audio"]', 'types = ["ui", "block", "audio"]\nentry = "demo_module_init"'
+        ),
+    )
+    assert check(prefix, ld).ok  # every demo module defines it
+    odd = loader(
+        tmp_path,
+        text.replace(
+            'types = ["ui", "block", "audio"]',
+            'types = ["ui", "block", "audio"]\nentry = "demo_{type}_{name}_init"',
+        ),
+    )
+    rows = {m.module: m for m in check(prefix, odd).modules}
+    assert [p.kind for p in rows["ui-curses"].problems] == ["no-entry"]
+    assert (
+        "does not define demo_ui_curses_init, which the loader calls" in rows["ui-curses"].problems[0].detail
+    )
+    with pytest.raises(LayoutError, match=r"entry: must be a C symbol name"):
+        loader(
+            tmp_path,
+            text.replace(
+                'types = ["ui", "block", "audio"]', 'types = ["ui", "block", "audio"]\nentry = "a b"'
+            ),
+        )
