@@ -443,8 +443,9 @@ def module_problems(
     return problems, warnings
 
 
-def _link_problem(e: Entry, by_path: Mapping[str, Entry]) -> str | None:
-    """Why a symlink does not lead to a regular file of the build (followed lexically), or None."""
+def _link_end(e: Entry, by_path: Mapping[str, Entry]) -> Entry | str:
+    """Where a symlink leads, followed lexically inside the build: the entry it ends at, or why
+    it ends nowhere in the build."""
     seen = {e.path}
     while e.kind == "symlink":
         dest = link_destination(e.path, e.target or "")
@@ -457,7 +458,15 @@ def _link_problem(e: Entry, by_path: Mapping[str, Entry]) -> str | None:
             return "loop"
         seen.add(dest)
         e = nxt
-    return None if e.kind == "file" else f"to the directory {e.path!r}"
+    return e
+
+
+def _link_problem(e: Entry, by_path: Mapping[str, Entry]) -> str | None:
+    """Why a symlink does not lead to a regular file of the build (followed lexically), or None."""
+    end = _link_end(e, by_path)
+    if isinstance(end, str):
+        return end
+    return None if end.kind == "file" else f"to the directory {end.path!r}"
 
 
 def module_code(found: FoundModules, by_path: Mapping[str, Entry]) -> dict[str, Module]:
@@ -468,17 +477,11 @@ def module_code(found: FoundModules, by_path: Mapping[str, Entry]) -> dict[str, 
     module_paths = {m.path for m in found.modules}
     for m in found.modules:
         e = by_path.get(m.path)
-        if e is None or e.kind != "symlink" or _link_problem(e, by_path) is not None:
+        if e is None or e.kind != "symlink":
             continue
-        seen = {e.path}
-        while e.kind == "symlink":
-            dest = link_destination(e.path, e.target or "")
-            if dest is None or dest in seen:
-                break
-            seen.add(dest)
-            e = by_path[dest]
-        if e.kind == "file" and e.path not in module_paths:
-            out.setdefault(e.path, m)
+        end = _link_end(e, by_path)
+        if not isinstance(end, str) and end.kind == "file" and end.path not in module_paths:
+            out.setdefault(end.path, m)
     return out
 
 
