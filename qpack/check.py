@@ -789,11 +789,10 @@ def _hidden_rows(
     if not hidden_dirs:
         return []
     found = find(hidden_dirs, default, set())
-    types = ctx.loader.types_for(exe.path)
     shown = ", ".join(f"{k}={v}" for k, v in sorted(ctx.env.items()))
     rows = []
     for mid in sorted(found.files):
-        if mid in seen or (types is not None and (found.types.get(mid) or ("",))[0] not in types):
+        if mid in seen or not ctx.loader.asks_for(exe.path, mid):
             continue
         file = found.files[mid][0]
         why = f"{file}: installed where {exe.path} looks by default, but not searched with {shown}"
@@ -1022,9 +1021,7 @@ def _verdicts(
                 module=mid, file=files[0], loads=ok, problems=tuple(problems), copies=tuple(files[1:])
             )
         )
-    types = loader.types_for(exe.path)
-    if types is not None:  # the program never asks for the other types' modules
-        out = [v for v in out if (split := loader.naming.split_id(v.module)) and split[0] in types]
+    out = [v for v in out if loader.asks_for(exe.path, v.module)]  # not the other types' modules
     for path, reason in found.never:
         stem = posixpath.basename(path).split(".so")[0]
         problem = Problem("never-looked-up", f"{path}: the loader never looks this file up ({reason})")

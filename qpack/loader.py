@@ -303,6 +303,15 @@ class Loader:
                 parsed = self.naming.parse("/".join(parts[extra:]))
         return parsed
 
+    def asks_for(self, program: str, module_id: str) -> bool:
+        """Whether the program at `program` ever asks for module `module_id` (its type is one of
+        the program's `program_types`, or the program has none)."""
+        types = self.types_for(program)
+        if types is None:
+            return True
+        split = self.naming.split_id(module_id)
+        return split is not None and split[0] in types
+
     def types_for(self, program: str, prefix: str | None = None) -> tuple[str, ...] | None:
         """The module types the program at `program` (a path as installed, `/usr/bin/qemu-img`)
         asks for, or None for every type."""
