@@ -143,9 +143,14 @@ def read_elf_file(
     from the open file by `reader` (pyelftools, where a few files are read and LIEF's import
     would cost more than reading them), or why it cannot be read."""
     try:
-        with open(root.host(path), "rb") as f:
-            if f.read(4) != ELF_MAGIC:
-                return ElfFile(path, None, NOT_ELF)
+        # O_NONBLOCK: a FIFO in the prefix must not block the check (no writer ever comes).
+        fd = os.open(root.host(path), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with open(fd, "rb") as f:
+            why = _not_regular(os.fstat(f.fileno()).st_mode)
+            if why is None and f.read(4) != ELF_MAGIC:
+                why = NOT_ELF
+            if why is not None:
+                return ElfFile(path, None, why)
             facts = reader(cast(BinaryIO, f)) if reader is not None else None
         return ElfFile(path, facts or read_link_facts_path(root.host(path), wanted))
     except PermissionError:
@@ -156,6 +161,13 @@ def read_elf_file(
         return ElfFile(path, None, str(e))
     except OSError as e:
         return ElfFile(path, None, f"cannot read it: {e.strerror or errno.errorcode.get(e.errno or 0, e)}")
+
+
+def _not_regular(mode: int) -> str | None:
+    """Why a file of this mode is no file the dynamic linker maps, or None for a regular one."""
+    if stat.S_ISREG(mode):
+        return None
+    return "is a directory" if stat.S_ISDIR(mode) else "not a regular file (a FIFO, socket or device)"
 
 
 class Reads:

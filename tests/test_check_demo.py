@@ -8,6 +8,7 @@ module, whether the program, run with the same environment, printed `loaded <mod
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -259,3 +260,20 @@ def test_a_program_that_cannot_start_loads_no_module(demo_build: Path, tmp_path:
         so.unlink()
     empty = check(prefix, load_layout("demo").loader)
     assert not empty.modules and not empty.ok
+
+
+def test_a_fifo_where_a_module_should_be_does_not_hang_the_check(demo_build: Path, tmp_path: Path) -> None:
+    """Opening a FIFO blocks until a writer comes; check hung on one named ui/gtk.so."""
+    import json
+
+    prefix = copy_build(demo_build, tmp_path) / "usr"
+    (prefix / MODDIR / "ui/gtk.so").unlink()
+    os.mkfifo(prefix / MODDIR / "ui/gtk.so")
+    r = subprocess.run(
+        [sys.executable, "-m", "qpack", "check", str(prefix), "-l", "demo", "--json"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert r.returncode == 1, r.stderr
+    gtk = next(m for m in json.loads(r.stdout)["modules"] if m["module"] == "ui-gtk")
+    assert [p["kind"] for p in gtk["problems"]] == ["unreadable"]
+    assert "not a regular file (a FIFO, socket or device)" in gtk["problems"][0]["detail"]
