@@ -224,14 +224,19 @@ def _walk(root: Path) -> tuple[list[Entry], list[Entry], list[tuple[str, os.stat
     regular: list[tuple[str, os.stat_result]] = []
     warnings: list[str] = []
 
-    def walk_error(e: OSError) -> None:
-        raise BuildError(f"{shown_path(str(e.filename))}: cannot read directory: {e.strerror}")
-
-    for dirpath, dirnames, filenames in os.walk(root, onerror=walk_error):
+    # Depth first with a stack of its own: os.walk recurses (Python 3.11), and a build ~1,000
+    # directories deep, under PATH_MAX, ended in a RecursionError traceback.
+    stack = [str(root)]
+    while stack:
+        dirpath = stack.pop()
+        try:
+            names = sorted(os.listdir(dirpath))
+        except OSError as e:
+            raise BuildError(f"{shown_path(str(e.filename))}: cannot read directory: {e.strerror}") from None
         reldir = os.path.relpath(dirpath, root)
         reldir = "" if reldir == "." else reldir.replace(os.sep, "/")
-        dirnames.sort()
-        for name in sorted(dirnames + filenames):
+        subdirs: list[str] = []
+        for name in names:
             rel = f"{reldir}/{name}" if reldir else name
             _check_name(root, rel)
             full = os.path.join(dirpath, name)
@@ -252,12 +257,12 @@ def _walk(root: Path) -> tuple[list[Entry], list[Entry], list[tuple[str, os.stat
                     )
             elif stat.S_ISDIR(st.st_mode):
                 dirs.append(Entry(rel, "dir", stat.S_IMODE(st.st_mode), 0))
+                subdirs.append(full)  # a symlink to a directory is a link: never descended into
             elif stat.S_ISREG(st.st_mode):
                 regular.append((rel, st))
             else:
                 raise BuildError(f"{full}: not a regular file, symlink or directory (device, fifo or socket)")
-        # os.walk lists symlinks to directories among dirnames; never descend into them.
-        dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
+        stack.extend(reversed(subdirs))  # the first in sorted order is walked first, as os.walk did
 
     return dirs, links, regular, warnings
 
@@ -344,9 +349,14 @@ def _worker_start() -> None:
     does not grow with the build), which here would map and fault in afresh every ELF file
     LIEF reads whole: a third more CPU time. A worker lives for one scan; 32 MiB is glibc's
     largest threshold."""
+    import signal
+
     from qpack._malloc import set_mmap_threshold
 
     set_mmap_threshold(32 * 1024 * 1024)
+    # Ctrl-C reaches the whole process group: the parent stops the scan and says so in one line;
+    # a worker printing its own KeyboardInterrupt traceback would only add noise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 # Tests make a worker die on one file: QPACK_TEST_WORKER_DIES_ON=<build path>, and with

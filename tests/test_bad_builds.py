@@ -117,3 +117,18 @@ def test_fifo_in_build(demo_build: Path, tmp_path: Path) -> None:
     assert_clean_error(
         run_qpack("plan", str(build), "-l", "demo"), "pipe: not a regular file, symlink or directory"
     )
+
+
+def test_a_build_a_thousand_directories_deep_is_scanned(demo_build: Path, tmp_path: Path) -> None:
+    """os.walk recurses in Python 3.11: 990 nested directories (a 2,000-byte path, well under
+    PATH_MAX) ended in a RecursionError traceback, exit status 1."""
+    build = copy_build(demo_build, tmp_path)
+    deep = build / "usr/share/demo"
+    for _ in range(1000):  # one level at a time: Path.mkdir(parents=True) recurses too
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "leaf.txt").write_text("x")
+    r = run_qpack("plan", str(build), "-l", "demo", "--files")
+    assert r.returncode == 0, r.stderr[-2000:]
+    leaf = "usr/share/demo/" + "d/" * 1000 + "leaf.txt"
+    assert f"demo-core\t{leaf}" in r.stdout.splitlines()
