@@ -69,8 +69,10 @@ class InjectedFault(TransactionError):
     """The failure a test hook asked for."""
 
 
-def _oserror(what: str, e: OSError) -> TransactionError:
-    return TransactionError(f"{e.filename or what}: {what}: {e.strerror or e}")
+def _oserror(what: str, e: OSError, path: Path | None = None) -> TransactionError:
+    """`<file>: <what>: <why>`: the file the error names, else the one being changed."""
+    where = e.filename or path
+    return TransactionError(f"{where}: {what}: {e.strerror or e}" if where else f"{what}: {e.strerror or e}")
 
 
 def tmp_sibling(path: Path) -> Path:
@@ -277,7 +279,7 @@ class Transaction:
         except OSError as e:
             with contextlib.suppress(OSError):
                 tmp.unlink()
-            raise _oserror("cannot write the journal", e) from None
+            raise _oserror("cannot write the journal", e, self.state / JOURNAL) from None
         return self
 
     def __exit__(
@@ -297,7 +299,7 @@ class Transaction:
                 os.fsync(f.fileno())
             _fsync_dir(self.state)
         except OSError as e:
-            raise _oserror("cannot commit the transaction", e) from None
+            raise _oserror("cannot commit the transaction", e, self.state / COMMITTED) from None
         self._done = True
         finish(self.host)
 
@@ -373,7 +375,7 @@ class Transaction:
                     os.fchmod(f.fileno(), stat.S_IMODE(mode) | ((mode & 0o444) >> 2))
             os.rename(tmp, path)
         except OSError as e:
-            raise _oserror("cannot write the file", e) from None
+            raise _oserror("cannot write the file", e, path) from None
         if sha256 is not None:
             return sha256, size
         return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("="), size

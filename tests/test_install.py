@@ -876,3 +876,21 @@ def test_a_plain_prefix_of_another_python_is_read_where_its_distributions_are(
     assert data["already_installed"] == [{"name": "demo-core", "version": "1.0"}]
     assert (prefix / "lib" / other / "site-packages/demo_ui_curses-1.0.dist-info/RECORD").is_file()
     assert loaded(prefix) == {"ui-curses"}
+
+
+def test_a_failed_write_names_the_file_once() -> None:
+    """A full disk gave 'error: cannot write the file: cannot write the file: No space left on
+    device' (a failed write() carries no file name); the file being written is named instead."""
+    import errno as errno_
+
+    from qpack.transaction import _oserror
+
+    full = OSError(errno_.ENOSPC, os.strerror(errno_.ENOSPC))
+    assert str(_oserror("cannot write the file", full, Path("/p/lib/x.so"))) == (
+        "/p/lib/x.so: cannot write the file: No space left on device"
+    )
+    named = OSError(errno_.EACCES, os.strerror(errno_.EACCES), "/p/lib")
+    assert (
+        str(_oserror("cannot make the directory", named))
+        == "/p/lib: cannot make the directory: Permission denied"
+    )
