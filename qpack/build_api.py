@@ -487,9 +487,11 @@ def _sdist_files(project: Project, skip: set[Path]) -> list[tuple[str, Path]]:
 
 
 def _source_date_epoch() -> int:
+    from qpack.writers import parse_epoch
+
     env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     try:
-        return max(int(env), 0) if env else 315532800  # 1980-01-01, as the wheels' default
+        return max(parse_epoch(env), 0) if env else 315532800  # 1980-01-01, as the wheels' default
     except ValueError:
         raise BackendError(f"SOURCE_DATE_EPOCH={env!r} is not an integer") from None
 

@@ -111,7 +111,7 @@ def manpage(
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
         date = (
             datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).date()
-            if epoch and epoch.isdigit()
+            if epoch and epoch.isascii() and epoch.isdigit()
             else datetime.date.today()
         )
     description = (parser.description or "").strip()

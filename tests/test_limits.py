@@ -57,6 +57,10 @@ def test_layout_size_rules_and_dependency_depth(demo_build: Path, tmp_path: Path
         (" 1.0 ", {}, "leading or trailing white space"),
         ("1.0", {"SOURCE_DATE_EPOCH": "9" * 30}, "is after 2107"),
         ("1.0", {"SOURCE_DATE_EPOCH": "soon"}, "is not a whole number of seconds"),
+        # int() takes these; the reproducible-builds definition (ASCII digits) does not
+        ("1.0", {"SOURCE_DATE_EPOCH": "1_700_000_000"}, "is not a whole number of seconds"),
+        ("1.0", {"SOURCE_DATE_EPOCH": "+1000"}, "is not a whole number of seconds"),
+        ("1.0", {"SOURCE_DATE_EPOCH": "\uff11\uff17"}, "is not a whole number of seconds"),
     ],
 )
 def test_versions_and_dates(

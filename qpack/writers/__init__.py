@@ -94,3 +94,14 @@ def write_file_atomic(path: Path, data: bytes) -> None:
         if tmp is not None and os.path.lexists(tmp):
             os.unlink(tmp)
         raise OutputError(f"{path}: cannot write it: {e.strerror}") from None
+
+
+def parse_epoch(text: str) -> int:
+    """SOURCE_DATE_EPOCH as reproducible-builds.org defines it: an integer in ASCII, as
+    `date +%s` prints it (a '-' before 1970). `int()` alone also takes `1_700_000_000`, `+1000`
+    and other scripts' digits (fullwidth ones), which another tool reading the same variable
+    would refuse. Raises ValueError."""
+    digits = text.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(text)
+    return int(text)

@@ -70,7 +70,7 @@ from qpack.plan import Package, Plan
 from qpack.scan_cache import forgotten_if_changed
 from qpack.sonames import provided_sonames
 from qpack.versions import to_pep440
-from qpack.writers import Progress, Report, Written, check_output
+from qpack.writers import Progress, Report, Written, check_output, parse_epoch
 from qpack.writers._atomic import atomic_dir, checkpoint
 from qpack.writers._deflate import Shared, compressobj
 from qpack.writers._libraries import FileRef, link_libraries
@@ -187,7 +187,7 @@ def date_time(source_date_epoch: int | None) -> tuple[int, int, int, int, int, i
         if not env:
             return DEFAULT_DATE
         try:
-            source_date_epoch = int(env)
+            source_date_epoch = parse_epoch(env)
         except ValueError:
             raise WheelError(f"SOURCE_DATE_EPOCH={env!r} is not a whole number of seconds") from None
     if source_date_epoch > 4354819199:  # 2107-12-31T23:59:59Z, the last time a zip can hold
