@@ -28,8 +28,39 @@ def _class(pattern: str, start: int) -> tuple[str, int]:
     return "[" + body.replace("\\", "\\\\") + "]", end + 1
 
 
+def _segment(seg: str) -> str:
+    """One path segment's regex. `*X*Y*Z` is `X` matched lazily and atomically, then `Y`, and a
+    greedy `*` before the last chunk: the earliest place a fixed-length chunk fits is always a
+    good one (the `*` after it takes the rest), so nothing is retried. A plain `[^/]*` per
+    star backtracks exponentially: `*a*a*a*a*a*a*b` against a long name ran for seconds per
+    file (CPython's fnmatch does the same for the same reason)."""
+    chunks: list[list[str]] = [[]]
+    i = 0
+    while i < len(seg):
+        c = seg[i]
+        if c == "*":
+            if chunks[-1] or len(chunks) == 1:
+                chunks.append([])  # consecutive stars are one
+            i += 1
+        elif c == "?":
+            chunks[-1].append("[^/]")
+            i += 1
+        elif c == "[":
+            cls, i = _class(seg, i)
+            chunks[-1].append(cls)
+        elif c == "]":
+            raise GlobError("unbalanced ']'")
+        else:
+            chunks[-1].append(re.escape(c))
+            i += 1
+    if len(chunks) == 1:
+        return "".join(chunks[0])
+    first, *middle, last = ("".join(chunk) for chunk in chunks)
+    return first + "".join(f"(?>[^/]*?{m})" for m in middle if m) + "[^/]*" + last
+
+
 @lru_cache(maxsize=1 << 15)  # a layout may hold 10,000 rules: each glob is compiled once
-def compile_glob(pattern: str) -> re.Pattern[str]:  # noqa: PLR0912 - a tokenizer: one branch per glob token
+def compile_glob(pattern: str) -> re.Pattern[str]:
     """Compile a relative path glob. Raises GlobError for empty, absolute or `..` patterns."""
     if not pattern:
         raise GlobError("empty glob")
@@ -40,42 +71,28 @@ def compile_glob(pattern: str) -> re.Pattern[str]:  # noqa: PLR0912 - a tokenize
         raise GlobError("'.' or '..' segment")
     if any(p == "" for p in parts):
         raise GlobError("empty path segment")
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern[i:] == "/**" and not any(ch in pattern[:i] for ch in "*?["):
-            # `dir/**` (dir written out) is everything under dir and dir itself: a symlink to a
-            # directory, or an empty directory, at that path is claimed with what is under it.
-            out.append("(?:/.*)?")
-            break
-        if pattern.startswith("**", i):
-            before_ok = i == 0 or pattern[i - 1] == "/"
-            after = pattern[i + 2 : i + 3]
-            if not before_ok or after not in ("", "/"):
-                raise GlobError("'**' must be a whole path segment")
-            if after == "/":
-                out.append("(?:[^/]+/)*")
-                i += 3
+    # `**/**` is `**`: each further one only multiplies the ways to match (and the time).
+    segs = [p for k, p in enumerate(parts) if not (p == "**" and k and parts[k - 1] == "**")]
+    pieces: list[str] = []
+    for k, seg in enumerate(segs):
+        last = k == len(segs) - 1
+        if seg == "**":
+            if not last:
+                pieces.append("(?:[^/]+/)*")
+            elif k and not any(ch in "/".join(segs[:k]) for ch in "*?["):
+                # `dir/**` (dir written out) is everything under dir and dir itself: a symlink
+                # to a directory, or an empty directory, at that path is claimed with what is
+                # under it.
+                pieces[-1] = pieces[-1][: -len("/")]
+                pieces.append("(?:/.*)?")
             else:
-                out.append(".*")
-                i += 2
-        elif c == "*":
-            out.append("[^/]*")
-            i += 1
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "[":
-            cls, i = _class(pattern, i)
-            out.append(cls)
-        elif c == "]":
-            raise GlobError("unbalanced ']'")
+                pieces.append(".*")
+        elif "**" in seg:
+            raise GlobError("'**' must be a whole path segment")
         else:
-            out.append(re.escape(c))
-            i += 1
+            pieces.append(_segment(seg) + ("" if last else "/"))
     try:
-        return re.compile("".join(out) + r"\Z")
+        return re.compile("".join(pieces) + r"\Z")
     except re.error as e:
         raise GlobError(str(e)) from None
 

@@ -4,7 +4,10 @@ what is wrong; the CLI exits 2 without a traceback."""
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import io
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -257,10 +260,47 @@ def test_cli_layout_error_is_one_line_per_problem_exit_2(tmp_path: Path, demo_bu
         ("usr/lib/[ab].so", "usr/lib/b.so", True),
         ("usr/lib/[!ab].so", "usr/lib/b.so", False),
         ("usr/lib/?.so", "usr/lib/ab.so", False),
+        # several stars in one segment: each chunk at its earliest place, the last one greedy
+        ("usr/*a*a*b", "usr/xaya_b", True),
+        ("usr/*a*a*b", "usr/xab", False),
+        ("usr/*a*a", "usr/aa", True),
+        ("usr/*a*a", "usr/a", False),
+        ("usr/**a*/x", "usr/ba/x", False),  # '**a*' is no whole segment: refused below
+        ("usr/a*?[xy]*z", "usr/abxz", True),
+        ("usr/a*?[xy]*z", "usr/axz", False),
+        ("usr/**/**/lib/*.so", "usr/lib/a.so", True),  # `**/**` is `**`
+        ("usr/**/**/lib/*.so", "usr/a/b/lib/a.so", True),
     ],
 )
 def test_globs(glob: str, path: str, hit: bool) -> None:
+    if "**a" in glob:
+        with pytest.raises(GlobError):
+            compile_glob(glob)
+        return
     assert (compile_glob(glob).match(path) is not None) is hit
+    # The same answer as fnmatch, segment by segment, where '**' plays no part.
+    if "**" not in glob and glob.count("/") == path.count("/"):
+        assert (
+            all(fnmatch.fnmatchcase(p, g) for g, p in zip(glob.split("/"), path.split("/"), strict=True))
+            is hit
+        )
+
+
+def test_globs_that_backtracked_for_ever_match_at_once() -> None:
+    """`*a*a*a*a*a*a*a*b` against a long name of a's, and `**/` twelve times against a deep
+    path: a regex with a [^/]* per star tried every split (13 s for seven stars on 60
+    characters); a hang, not a slow match, is what this would show."""
+    script = (
+        "from qpack.globs import compile_glob\n"
+        "assert compile_glob('usr/' + '*a' * 12 + '*b').match('usr/' + 'a' * 200) is None\n"
+        "assert compile_glob('usr/' + '*a' * 12 + '*b').match('usr/' + 'a' * 200 + 'b')\n"
+        "assert compile_glob('**/' * 12 + 'x').match('d/' * 40 + 'y') is None\n"
+        "assert compile_glob('**/' * 12 + 'x').match('d/' * 40 + 'x')\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert r.returncode == 0, r.stderr
 
 
 @pytest.mark.parametrize("glob", ["", "/abs", "a/../b", "a//b", "a/[b", "a]b", "a**/b"])
