@@ -123,12 +123,17 @@ def test_a_build_a_thousand_directories_deep_is_scanned(demo_build: Path, tmp_pa
     """os.walk recurses in Python 3.11: 990 nested directories (a 2,000-byte path, well under
     PATH_MAX) ended in a RecursionError traceback, exit status 1."""
     build = copy_build(demo_build, tmp_path)
-    deep = build / "usr/share/demo"
+    levels = [build / "usr/share/demo"]
     for _ in range(1000):  # one level at a time: Path.mkdir(parents=True) recurses too
-        deep = deep / "d"
-        deep.mkdir()
-    (deep / "leaf.txt").write_text("x")
-    r = run_qpack("plan", str(build), "-l", "demo", "--files")
-    assert r.returncode == 0, r.stderr[-2000:]
-    leaf = "usr/share/demo/" + "d/" * 1000 + "leaf.txt"
-    assert f"demo-core\t{leaf}" in r.stdout.splitlines()
+        levels.append(levels[-1] / "d")
+        levels[-1].mkdir()
+    (levels[-1] / "leaf.txt").write_text("x")
+    try:
+        r = run_qpack("plan", str(build), "-l", "demo", "--files")
+        assert r.returncode == 0, r.stderr[-2000:]
+        leaf = "usr/share/demo/" + "d/" * 1000 + "leaf.txt"
+        assert f"demo-core\t{leaf}" in r.stdout.splitlines()
+    finally:  # shutil.rmtree recurses too: pytest's clean-up of old temporary trees would fail
+        (levels[-1] / "leaf.txt").unlink()
+        for level in reversed(levels[1:]):
+            level.rmdir()
