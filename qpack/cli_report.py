@@ -15,13 +15,6 @@ from qpack.errors import OutputError
 REPORT_JSON_VERSION = 1
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary sibling renamed over it."""
-    from qpack.writers import write_file_atomic
-
-    write_file_atomic(path, text.encode("utf-8"))
-
-
 def cmd_report(args: argparse.Namespace, out: Out) -> int:
     from qpack.check import CheckReport, check
     from qpack.layout import load_layout
@@ -55,7 +48,9 @@ def cmd_report(args: argparse.Namespace, out: Out) -> int:
 
         write_stdout(page)
     else:
-        write_atomic(output, page)
+        from qpack.writers import write_file_atomic
+
+        write_file_atomic(output, page.encode("utf-8"))
     if args.json:
         out.json(
             {
