@@ -21,8 +21,10 @@ seeded per file name.
 Every command runs in a fresh child wrapper that times it and reads its peak RSS
 (getrusage(RUSAGE_CHILDREN) of that wrapper, which has no other child). The builds are read
 through once first, so every tool reads them from the page cache. Comparisons run qpack then
-the baseline, --repeat times (default 3), outputs removed and `sync` run before each, and report
-the median of the per-pair ratios. "machine_state" records, at the start and the end, the
+the baseline, --repeat times (default 3), with `sync` run before each, and report the median of
+the per-pair ratios. The tree and wheel splits and their baselines write a new output each run,
+removed after the last: removing one just before the next run made that run's new inodes dearer
+on this VM's ext4 (see tree_vs_cp). "machine_state" records, at the start and the end, the
 memory the page cache holds and what creating one inode costs on the output's filesystem.
 The baselines (each named in "details"):
 
@@ -663,17 +665,19 @@ class Bench:
 
     def wheel_vs_zip(self) -> float:
         assert self.full
-        dist, archive = self.work / "wheels", self.work / "build.zip"
-        split = self.split_cmd(self.full, "wheel", dist)
+        full = self.full
         sizes: dict[str, float] = {}
+        outs: list[Path] = []  # a new output each run, removed at the end (tree_vs_cp says why)
 
         def wheels() -> Run:
-            r = measure(split)
+            outs.append(dist := self.work / f"wheels-{len(outs)}")
+            r = measure(self.split_cmd(full, "wheel", dist))
             sizes["wheels_mb"] = round(sum(p.stat().st_size for p in dist.glob("*.whl")) / 1e6, 1)
             return r
 
         def zip_tree() -> Run:
-            r = measure(["zip", "-r", "-q", "-6", str(archive), "."], cwd=self.full)
+            outs.append(archive := self.work / f"build-{len(outs)}.zip")
+            r = measure(["zip", "-r", "-q", "-6", str(archive), "."], cwd=full)
             sizes["zip_mb"] = round(archive.stat().st_size / 1e6, 1)
             return r
 
@@ -684,8 +688,9 @@ class Bench:
             zip_tree,
             "qpack split BUILD -l LAYOUT --version 1.0 --format wheel --compression-level 6 -o OUT",
             "cd BUILD && zip -r -q -6 OUT.zip .",
-            lambda: clean(dist, archive),
+            clean,  # with no path, syncs: the previous run's write-back lands outside the timings
         )
+        clean(*outs)
         self.full_rss = pair.a_rss_mb
         d = pair.details()
         d["qpack_peak_rss_mb"] = [round(x, 1) for x in pair.a_rss_mb]
@@ -694,18 +699,30 @@ class Bench:
         return round(median(pair.ratios), 3)
 
     def tree_vs_cp(self) -> float:
+        """Each run writes to a directory of its own, and all are removed after the last run.
+        Removing the previous run's output just before the next one made inodes dearer for
+        the next run: this ext4 (no journal) passes over inodes freed in the last minute or
+        more, one buffer lookup each, for every inode it allocates (`recently_deleted` in
+        fs/ext4/ialloc.c). On the tree split's ~2,450 new inodes that cost 0.2-0.5 s a run,
+        6 times what it cost `cp -a` (~450 inodes), so it measured the bench's own `rm -rf`."""
         assert self.full
-        tree, copy = self.work / "tree", self.work / "copy"
-        split = self.split_cmd(self.full, "tree", tree)
+        full = self.full
+        outs: list[Path] = []
+
+        def fresh(name: str) -> Path:
+            outs.append(self.work / f"{name}-{len(outs)}")
+            return outs[-1]
+
         pair = pairs(
             self.repeat,
             "tree_vs_cp",
-            lambda: measure(split),
-            lambda: measure(["cp", "-a", str(self.full), str(copy)]),
-            "qpack split BUILD -l LAYOUT --version 1.0 --format tree -o OUT (same filesystem)",
-            "cp -a BUILD OUT (same filesystem)",
-            lambda: clean(tree, copy),
+            lambda: measure(self.split_cmd(full, "tree", fresh("tree"))),
+            lambda: measure(["cp", "-a", str(full), str(fresh("copy"))]),
+            "qpack split BUILD -l LAYOUT --version 1.0 --format tree -o OUT (same fs, new OUT each run)",
+            "cp -a BUILD OUT (same fs, new OUT each run)",
+            clean,  # with no path, syncs: the previous run's write-back lands outside the timings
         )
+        clean(*outs)
         self.details["tree_vs_cp"] = pair.details()
         return round(median(pair.ratios), 3)
 
