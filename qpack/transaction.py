@@ -223,9 +223,12 @@ def inside_root(root: Path | str | None, path: Path) -> None:
     symlink in a staged tree (`usr/lib -> /usr/lib`, or `../../elsewhere`) must not send an
     install's writes or an uninstall's removals elsewhere on this machine. A root of `/` (or
     None) contains everything."""
-    if root is None:
-        return
-    top = os.path.realpath(root)
+    if root is not None:
+        _inside(root, os.path.realpath(root), path)
+
+
+def _inside(root: Path | str, top: str, path: Path) -> None:
+    """`inside_root`, with the root's real path `top` already resolved."""
     if top == "/":
         return
     real = os.path.realpath(path.parent if path.is_symlink() else path)
@@ -237,10 +240,14 @@ def inside_root(root: Path | str | None, path: Path) -> None:
 
 
 def check_plan_inside(root: Path | str | None, host: Path, plan: TxPlan) -> None:
-    """Every path a transaction (or its undoing) touches is inside the root, `host` first."""
-    inside_root(root, host)
+    """Every path a transaction (or its undoing) touches is inside the root, `host` first.
+    The root is resolved once, not once per path (QEMU's core wheel alone has ~300)."""
+    if root is None:
+        return
+    top = os.path.realpath(root)
+    _inside(root, top, host)
     for rel in (*plan.mkdirs, *plan.creates, *plan.removes, *(r for r, _ in plan.rmdirs)):
-        inside_root(root, _safe(host, rel))
+        _inside(root, top, _safe(host, rel))
 
 
 class Transaction:
