@@ -154,6 +154,9 @@ class Exclusion:
     modules: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     index: int = 0
+    # Some builds of the program lack these files (Debian's rules delete the qtest modules
+    # before packaging): matching nothing is then not worth a warning.
+    optional: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1087,7 +1090,7 @@ def _name_template(t: _Table, template: str, key: str, naming: Naming, *, star: 
 def _read_exclusions(top: _Table, prefix: str) -> tuple[Exclusion, ...]:
     out = []
     for i, ex in enumerate(top.tables("exclude", "[[exclude]]")):
-        ex.allow({"reason", "files", "modules", "tags"})
+        ex.allow({"reason", "files", "modules", "tags", "optional"})
         reason = ex.string("reason")
         if not reason:
             ex.bad("reason", "missing: say why these files are left out")
@@ -1096,7 +1099,16 @@ def _read_exclusions(top: _Table, prefix: str) -> tuple[Exclusion, ...]:
         tags = ex.install_tags("tags")
         if not files and not modules and not tags:
             ex.bad(None, "excludes nothing: give files, modules or tags")
-        out.append(Exclusion(reason=reason or "", files=files, modules=modules, tags=tags, index=i))
+        out.append(
+            Exclusion(
+                reason=reason or "",
+                files=files,
+                modules=modules,
+                tags=tags,
+                index=i,
+                optional=ex.boolean("optional"),
+            )
+        )
     return tuple(out)
 
 

@@ -899,7 +899,7 @@ def make_plan(
     warnings += [
         f"exclude[{x.index}] ({x.reason}) excludes nothing in this build"
         for x in layout.exclusions
-        if f"exclude[{x.index}]" not in used
+        if f"exclude[{x.index}]" not in used and not x.optional
     ]
     if problems:
         raise PlanError(problems)

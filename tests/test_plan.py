@@ -371,3 +371,27 @@ def test_an_exclusion_that_excludes_nothing_is_named(demo_build: Path, tmp_path:
     assert "exclude[0] (docs: not shipped) excludes nothing in this build" in plan.warnings
     assert not any("exclude[1]" in w for w in plan.warnings)
     assert [x.path for x in plan.excluded] == ["usr/share/demo/banner.txt"]
+
+    # `optional = true`: a rule for files some builds lack (Debian deletes QEMU's qtest
+    # modules) says nothing when it matches nothing; it still excludes what it matches.
+    lay = layout_file(
+        tmp_path,
+        """
+        [[package]]
+        name = "demo-core"
+        rest = true
+        [per-module]
+        name = "demo-{module}"
+        [[exclude]]
+        reason = "docs: not in every build"
+        files = ["usr/share/doc/demo/READNE"]
+        optional = true
+        [[exclude]]
+        reason = "the banner, where there is one"
+        files = ["usr/share/demo/banner.txt"]
+        optional = true
+        """,
+    )
+    plan = plan_of(demo_build, lay)
+    assert not any("excludes nothing" in w for w in plan.warnings), plan.warnings
+    assert [x.path for x in plan.excluded] == ["usr/share/demo/banner.txt"]
