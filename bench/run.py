@@ -547,7 +547,7 @@ class Bench:
         self.args = args
         self.repeat: int = args.repeat
         self.out: Path = args.out.resolve()
-        self.work = self.out / "work"
+        self.work: Path = self.out / "work"
         self.builds = self.out / "builds"
         self.layout = str(LAYOUT)
         self.result: dict[str, object] = {"quick": args.quick, "repeat": self.repeat}
@@ -558,6 +558,14 @@ class Bench:
         self.quarter: Path | None = None
         self.tiny: dict[int, Path] = {}
         self.full_rss: list[float] = []
+        self.outputs = 0
+
+    def fresh(self, name: str) -> Path:
+        """A new output path under the work directory. Outputs are not removed until the run
+        ends (with the work directory): removing one makes the next command's new inodes
+        dearer on this VM (`tree_vs_cp` says why), which would time the bench's own `rm -rf`."""
+        self.outputs += 1
+        return self.work / f"{name}-{self.outputs}"
 
     def wanted(self, key: str) -> bool:
         return not self.args.only or key in self.args.only
@@ -601,7 +609,7 @@ class Bench:
 
     def run(self) -> dict[str, object]:
         self.prepare()
-        state = {"start": machine_state(self.work)}
+        state = {"start": machine_state(self.fresh("inode-probe"))}
         for key in [*TARGETS, *WARM]:
             self.result[key] = None
         self.guarded("cli_start_ms", self.cli_start)
@@ -613,7 +621,7 @@ class Bench:
         self.guarded("install_vs_pip", self.install_vs_pip)
         self.guarded("check_1000", self.check_1000)
         self.guarded("plan_scaling", self.plan_scaling)
-        state["end"] = machine_state(self.work)
+        state["end"] = machine_state(self.fresh("inode-probe"))
         shutil.rmtree(self.work, ignore_errors=True)
         self.result["machine"] = machine()
         self.result["machine_state"] = state
@@ -667,16 +675,16 @@ class Bench:
         assert self.full
         full = self.full
         sizes: dict[str, float] = {}
-        outs: list[Path] = []  # a new output each run, removed at the end (tree_vs_cp says why)
 
         def wheels() -> Run:
-            outs.append(dist := self.work / f"wheels-{len(outs)}")
+            dist = self.fresh("wheels")
             r = measure(self.split_cmd(full, "wheel", dist))
             sizes["wheels_mb"] = round(sum(p.stat().st_size for p in dist.glob("*.whl")) / 1e6, 1)
             return r
 
         def zip_tree() -> Run:
-            outs.append(archive := self.work / f"build-{len(outs)}.zip")
+            archive = self.fresh("build") / "build.zip"
+            archive.parent.mkdir()
             r = measure(["zip", "-r", "-q", "-6", str(archive), "."], cwd=full)
             sizes["zip_mb"] = round(archive.stat().st_size / 1e6, 1)
             return r
@@ -690,7 +698,6 @@ class Bench:
             "cd BUILD && zip -r -q -6 OUT.zip .",
             clean,  # with no path, syncs: the previous run's write-back lands outside the timings
         )
-        clean(*outs)
         self.full_rss = pair.a_rss_mb
         d = pair.details()
         d["qpack_peak_rss_mb"] = [round(x, 1) for x in pair.a_rss_mb]
@@ -699,30 +706,24 @@ class Bench:
         return round(median(pair.ratios), 3)
 
     def tree_vs_cp(self) -> float:
-        """Each run writes to a directory of its own, and all are removed after the last run.
-        Removing the previous run's output just before the next one made inodes dearer for
-        the next run: this ext4 (no journal) passes over inodes freed in the last minute or
-        more, one buffer lookup each, for every inode it allocates (`recently_deleted` in
-        fs/ext4/ialloc.c). On the tree split's ~2,450 new inodes that cost 0.2-0.5 s a run,
-        6 times what it cost `cp -a` (~450 inodes), so it measured the bench's own `rm -rf`."""
+        """Each run writes to a new directory (`fresh`), none removed before the run ends.
+        Removing outputs made the next runs' inodes dearer: this VM's ext4 (no journal) passes
+        over every inode freed in the last minute or more, a buffer lookup each, for each inode
+        it allocates (`recently_deleted` in fs/ext4/ialloc.c; perf: find_inode_bit ->
+        recently_deleted -> find_get_block at the top of mkdir). The tree split makes ~2,450
+        inodes to `cp -a`'s ~450: `write_tree` took 0.48-0.76 s just after a removal and
+        0.19-0.28 s without one, so the figure timed the bench's own `rm -rf`."""
         assert self.full
         full = self.full
-        outs: list[Path] = []
-
-        def fresh(name: str) -> Path:
-            outs.append(self.work / f"{name}-{len(outs)}")
-            return outs[-1]
-
         pair = pairs(
             self.repeat,
             "tree_vs_cp",
-            lambda: measure(self.split_cmd(full, "tree", fresh("tree"))),
-            lambda: measure(["cp", "-a", str(full), str(fresh("copy"))]),
+            lambda: measure(self.split_cmd(full, "tree", self.fresh("tree"))),
+            lambda: measure(["cp", "-a", str(full), str(self.fresh("copy"))]),
             "qpack split BUILD -l LAYOUT --version 1.0 --format tree -o OUT (same fs, new OUT each run)",
             "cp -a BUILD OUT (same fs, new OUT each run)",
             clean,  # with no path, syncs: the previous run's write-back lands outside the timings
         )
-        clean(*outs)
         self.details["tree_vs_cp"] = pair.details()
         return round(median(pair.ratios), 3)
 
@@ -735,20 +736,15 @@ class Bench:
     def peak_rss(self) -> dict[str, float]:
         assert self.full
         assert self.quarter
-        dist = self.work / "quarter-wheels"
         quarter = []
         for i in range(self.repeat):
             log(f"peak_rss_mb quarter {i + 1}/{self.repeat}")
-            clean(dist)
-            quarter.append(measure(self.split_cmd(self.quarter, "wheel", dist)).maxrss_mb)
-        clean(dist)
+            quarter.append(measure(self.split_cmd(self.quarter, "wheel", self.fresh("wheels"))).maxrss_mb)
         if not self.full_rss:  # wheel_vs_zip was not run
-            full_dist = self.work / "wheels"
             for i in range(self.repeat):
                 log(f"peak_rss_mb full {i + 1}/{self.repeat}")
-                clean(full_dist)
-                self.full_rss.append(measure(self.split_cmd(self.full, "wheel", full_dist)).maxrss_mb)
-            clean(full_dist)
+                dist = self.fresh("wheels")
+                self.full_rss.append(measure(self.split_cmd(self.full, "wheel", dist)).maxrss_mb)
         self.details["peak_rss_mb"] = {
             "command": "qpack split BUILD -l LAYOUT --format wheel: peak RSS of the process, median of runs",
             "quarter_runs": [round(x, 1) for x in quarter],
@@ -761,8 +757,7 @@ class Bench:
             self.skipped["install_vs_pip"] = "no `qpack install` yet (`qpack install --help` fails)"
             return None
         assert self.quarter
-        dist = self.work / "install-wheels"
-        clean(dist)
+        dist = self.fresh("install-wheels")
         log("install_vs_pip: splitting the quarter build into wheels")
         measure(self.split_cmd(self.quarter, "wheel", dist))
         plan = self.plan_json(self.quarter)
@@ -773,34 +768,27 @@ class Bench:
         chosen = modules[::step][:10]
         core_wheels = [wheel_file(dist, name) for name in core]
         module_wheels = [wheel_file(dist, name) for _, name in chosen]
-        template = self.work / "prefix-template"
-        clean(template)
+        template = self.fresh("prefix-template")
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(template)], check=True)
         pip = [sys.executable, "-m", "pip", "install", "--no-index", "--no-deps", "--no-compile"]
         pip += ["--disable-pip-version-check", "--no-warn-script-location"]
         measure([*pip, "--prefix", str(template), *map(str, core_wheels)])
-        p_qpack, p_pip = self.work / "prefix-qpack", self.work / "prefix-pip"
-
-        def reset() -> None:
-            clean(p_qpack, p_pip)
-            subprocess.run(["cp", "-a", str(template), str(p_qpack)], check=True)
-            subprocess.run(["cp", "-a", str(template), str(p_pip)], check=True)
-
         ids = [m for m, _ in chosen]
-        install = qpack("install", str(dist), "-l", self.layout, "--prefix", str(p_qpack), *ids)
-        pip_install = [*pip, "--prefix", str(p_pip), *map(str, module_wheels)]
         pair = Pair(
             "qpack install DIST -l LAYOUT --prefix P MODULE x10 (P: a venv holding the core)",
             "pip install --no-index --no-deps --no-compile --prefix P WHEEL x10 (P: an identical venv)",
         )
         for i in range(self.repeat):
             log(f"install_vs_pip {i + 1}/{self.repeat}")
-            reset()
+            p_qpack, p_pip = self.fresh("prefix-qpack"), self.fresh("prefix-pip")  # copies of the template
+            subprocess.run(["cp", "-a", str(template), str(p_qpack)], check=True)
+            subprocess.run(["cp", "-a", str(template), str(p_pip)], check=True)
+            clean()  # syncs
+            install = qpack("install", str(dist), "-l", self.layout, "--prefix", str(p_qpack), *ids)
             pair.a.append(measure(install).seconds)
-            pair.b.append(measure(pip_install).seconds)
+            pair.b.append(measure([*pip, "--prefix", str(p_pip), *map(str, module_wheels)]).seconds)
             if i == 0 and (diff := installed_files(p_qpack) ^ installed_files(p_pip)):
                 raise BenchError(f"qpack and pip installed different files: {', '.join(sorted(diff)[:5])}")
-        clean(p_qpack, p_pip, template, dist)
         d = pair.details()
         d["modules"] = ids
         d["same_files_installed"] = True
@@ -948,26 +936,23 @@ def dist_version(name: str) -> str | None:
         return None
 
 
-def machine_state(work: Path, n: int = 400) -> dict[str, object]:
+def machine_state(probe: Path, n: int = 400) -> dict[str, object]:
     """What made the same run faster or slower on this VM: the memory the page cache holds and
     what one new inode costs on the output's filesystem. A tree split creates ~2,450 inodes
-    (directories and list files) where `cp -a` creates ~450; here that cost rose from 10-150 to
-    200-400 us an inode within one run, as the runs created and deleted trees."""
+    (directories and list files) where `cp -a` creates ~450; here that cost was 15-280 us an
+    inode, higher the more inodes had been removed in the minutes before (`tree_vs_cp`)."""
     meminfo: dict[str, int] = {}
     with contextlib.suppress(OSError, ValueError), open("/proc/meminfo") as f:
         for line in f:
             key, _, rest = line.partition(":")
             meminfo[key] = int(rest.split()[0])
-    probe = work / "inode-probe"
-    clean(probe)
-    probe.mkdir(parents=True)
+    probe.mkdir(parents=True)  # a new directory, kept: removing it would make later inodes dearer
     start = time.perf_counter()
     for i in range(n):
         sub = os.path.join(probe, f"d{i}")
         os.mkdir(sub)
         os.close(os.open(os.path.join(sub, "f"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
     seconds = time.perf_counter() - start
-    clean(probe)
     gb = 1024 * 1024
     return {
         "memory_available_gb": round(meminfo["MemAvailable"] / gb, 1) if "MemAvailable" in meminfo else None,
