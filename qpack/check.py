@@ -225,6 +225,15 @@ class _Exe:
     stamps: tuple[str, ...]
     table: tuple[ModuleInfo, ...] | None = None  # the module table it holds, where it has one
     target: str | None = None  # QEMU: the emulator's target, from qemu-system-<target>
+    # The loader library standing for the programs that would link it, when none of bindir
+    # does (used only from Python, GI or ctypes): relocated locations are then taken from
+    # this directory, the prefix's bindir, as a program installed there would find them.
+    program_dir: str | None = None
+
+    @property
+    def directory(self) -> str:
+        """The directory the program runs from (/proc/self/exe's), for relocated locations."""
+        return self.program_dir or posixpath.dirname(self.real)
 
 
 # --------------------------------------------------------------------------- search locations
@@ -262,7 +271,7 @@ def _placeholders(value: str, ctx: _Context) -> str | None:
 def _relocated(loc: SearchLocation, exe: _Exe, finder: LibraryFinder, ctx: _Context) -> str | None:
     loader = ctx.loader
     configured = posixpath.join(loader.prefix, loc.value)
-    exe_dir = posixpath.dirname(exe.real)
+    exe_dir = exe.directory
     if loader.bundle is not None:
         bundle = posixpath.join(exe_dir, loader.bundle)
         if ctx.root.is_dir(bundle):
@@ -289,6 +298,8 @@ def _find_anchor(anchor: str, exe: _Exe, finder: LibraryFinder) -> str | None:
     name = posixpath.basename(anchor)
     if exe.elf.facts is None:
         return None
+    if exe.program_dir is not None and name in (posixpath.basename(exe.path), posixpath.basename(exe.real)):
+        return exe.real  # the loader library standing for its programs is the anchor itself
     todo, seen = [exe.elf], {exe.elf.path}
     while todo:
         cur = todo.pop()
@@ -674,6 +685,33 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
         if lib is not None:
             named.add(found[0])
             exes.append(_Exe(path=path, real=found[0], elf=found[1], stamps=stamps(libraries[lib], lib)))
+    if not exes:
+        exes = _library_alone(libraries, bindir, ctx, reading, stamps)
+    return exes
+
+
+def _library_alone(
+    libraries: Mapping[str, str],
+    bindir: str,
+    ctx: _Context,
+    reading: _Reading,
+    stamps: Callable[[str, str], tuple[str, ...]],
+) -> list[_Exe]:
+    """The loader library itself, judged as the loader, when no program of bindir links it (a
+    library used from Python, GI or ctypes): as in a program of bindir that links it and
+    nothing else, with no RPATH of its own. Each library file once (real path -> path)."""
+    exes = []
+    for real, path in sorted(libraries.items(), key=lambda item: item[1]):
+        found = reading.program(path, ctx, False)
+        if found is None:
+            continue
+        exes.append(
+            _Exe(path=path, real=found[0], elf=found[1], stamps=stamps(path, real), program_dir=bindir)
+        )
+        ctx.notes.append(
+            f"{path}: no program in {bindir} links it: its modules are judged as it loads them into "
+            f"a program of {bindir} that links it alone"
+        )
     return exes
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from qpack.check import CheckError, check
-from qpack.demo.build import build_extra_module, compute_stamp
+from qpack.demo.build import build_extra_library, build_extra_module, compute_stamp
 from qpack.errors import LayoutError
 from qpack.layout import load_layout
 from qpack.loader import Loader
@@ -193,6 +193,40 @@ def test_the_loader_as_a_library_every_program_linking_it(prefix: Path, tmp_path
     assert str(e.value) == (
         f"{bare}: none of the loader's executables is installed there "
         f"(looked for a program in {bare}/bin linking {bare}/lib/libdemo-util.so.*)"
+    )
+
+
+def test_a_loader_library_no_program_links_is_judged_as_the_loader(prefix: Path, tmp_path: Path) -> None:
+    """A library used only from Python, GI or ctypes: no program of bindir links it, so the
+    library itself stands for them, its plugin directory found from its own location (an
+    anchored location) and its modules' libraries searched as ld.so would, in a program of
+    bindir that links it alone. Before, the check refused: no loader installed."""
+    text = HEAD.replace('executables = ["{prefix}/bin/demo"]', 'library = "{prefix}/lib/libdemo-util.so.*"')
+    ld = loader(
+        tmp_path,
+        text + '[[loader.search]]\nrelocated = "lib/demo-plugins"\nanchor = "lib/libdemo-util.so.1"\n'
+        '[[loader.search]]\nrelocated = "lib/demo"\n',
+    )
+    for program in ("demo", "demo-registry"):  # the programs that link it; demo-run is a script
+        (prefix / "bin" / program).unlink()
+    build_extra_module(prefix / "lib/demo-plugins", type="block", name="x", stamp=STAMP)
+    # A module needing a library nothing installs: ld.so would refuse it, and so does the check.
+    lost = tmp_path / "lost"
+    lost.mkdir()
+    needed = [build_extra_library(lost, "liblost.so.1")]
+    build_extra_module(prefix / "lib/demo", type="ui", name="y", stamp=STAMP, needed=needed)
+    report = check(prefix, ld)
+    library = f"{prefix}/lib/libdemo-util.so.1"
+    assert report.executables == (library,)
+    by_id = {m.module: m for m in report.modules}
+    assert by_id["block-x"].file == f"{prefix}/lib/demo-plugins/block/x.so" and by_id["block-x"].loads
+    assert by_id["ui-gtk"].file == f"{prefix}/lib/demo/ui/gtk.so" and by_id["ui-gtk"].loads
+    assert not by_id["ui-y"].loads
+    assert [p.kind for p in by_id["ui-y"].problems] == ["missing-library"]
+    assert not report.ok
+    assert (
+        f"{library}: no program in {prefix}/bin links it: its modules are judged as it loads them "
+        f"into a program of {prefix}/bin that links it alone" in report.warnings
     )
 
 
