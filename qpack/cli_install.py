@@ -71,7 +71,11 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
         rows = [(str(i.name), str(i.version), ", ".join(i.modules), "installed") for i in report.installed]
         rows += [(n, v, "", "already installed") for n, v in report.present]
         where = report.prefix + (f" (root {report.root})" if args.root else "")
-        out.table(f"Distributions in {where}", ("distribution", "version", "modules", "state"), rows)
+        if out.rich:
+            out.table(f"Distributions in {where}", ("distribution", "version", "modules", "state"), rows)
+        else:  # piped: stdout keeps one shape, the modules' rows below (as `check` prints them)
+            for name, version, modules, state in rows:
+                out.summary(f"{state} {name} {version}" + (f" ({modules})" if modules else ""))
         if verdicts:
             out.table(
                 "Modules installed, as the loader will see them",

@@ -434,6 +434,27 @@ def test_a_failure_after_any_wheel_leaves_the_prefix_as_it_was(
     assert loaded(with_curses) == {"ui-curses"}
 
 
+def test_piped_install_output_has_one_shape_per_line(demo_dist: Path, tmp_path: Path) -> None:
+    """Piped, stdout holds only the modules' rows (module, file, loads, problems), as `check`
+    prints them; what was installed goes to stderr in sentences, with the summary. Before, the
+    distributions' rows came first, in another shape, with nothing to tell them apart."""
+    prefix = tmp_path / "prefix"
+    r = qpack("install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-gtk")
+    assert r.returncode == 0, r.stderr
+    rows = [line.split("\t") for line in r.stdout.splitlines()]
+    assert [(row[0], row[2]) for row in rows] == [("ui-gtk", "yes"), ("ui-opengl", "yes")]
+    assert {len(row) for row in rows} == {4}
+    assert r.stderr.splitlines() == [
+        "installed demo-core 1.0",
+        "installed demo-ui-opengl 1.0 (ui-opengl)",
+        "installed demo-ui-gtk 1.0 (ui-gtk)",
+        "2 of 2 module(s) installed will load",
+    ]
+    again = qpack("install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-gtk")
+    assert again.returncode == 0 and again.stdout == ""
+    assert "already installed demo-ui-gtk 1.0" in again.stderr.splitlines()
+
+
 def test_a_failure_after_the_first_wheel_of_a_fresh_prefix_leaves_nothing(
     demo_dist: Path, tmp_path: Path
 ) -> None:
@@ -534,8 +555,9 @@ def test_concurrent_installs_are_serialized(demo_dist: Path, tmp_path: Path) -> 
         assert set(snapshot(prefix)) == {STATE_DIR, f"{STATE_DIR}/lock"}
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], results
-    # Whichever ran second found the core and ui-gtk installed and added only its own module.
-    assert sorted(json.dumps(r[0]).count("already installed") for r in results) == [0, 3]
+    # Whichever ran second found the core and ui-gtk installed and added only its own module
+    # (piped, what was installed or found goes to stderr).
+    assert sorted(r[1].count("already installed") for r in results) == [0, 3]
     assert loaded(prefix) == {"ui-gtk", "ui-opengl", "audio-pa", "audio-alsa", "block-curl"}
     assert verify_records(prefix) > 30
     assert not (prefix / STATE_DIR).exists()
