@@ -22,9 +22,9 @@ Every command runs in a fresh child wrapper that times it and reads its peak RSS
 (getrusage(RUSAGE_CHILDREN) of that wrapper, which has no other child). The builds are read
 through once first, so every tool reads them from the page cache. Comparisons run qpack then
 the baseline, --repeat times (default 3), with `sync` run before each, and report the median of
-the per-pair ratios. The tree and wheel splits and their baselines write a new output each run,
-removed after the last: removing one just before the next run made that run's new inodes dearer
-on this VM's ext4 (see tree_vs_cp). "machine_state" records, at the start and the end, the
+the per-pair ratios. Every command writes a new output, and none is removed before the run
+ends (the work directory goes then): removing one made the next commands' new inodes dearer on
+this VM's ext4 (see tree_vs_cp). "machine_state" records, at the start and the end, the
 memory the page cache holds and what creating one inode costs on the output's filesystem.
 The baselines (each named in "details"):
 
