@@ -372,7 +372,9 @@ class Roles:
 
     modules: tuple[str, ...]  # module ids
     module_files: Mapping[str, str]  # module id -> file relative to the prefix
-    executables: tuple[str, ...]  # loader executables, relative to the prefix
+    # The loader's files, relative to the prefix: its executables and its library (a
+    # framework's core may ship only the library that loads the plugins).
+    executables: tuple[str, ...]
 
     @property
     def kind(self) -> str:
@@ -393,16 +395,16 @@ def roles(files: Iterable[str], loader: Loader) -> Roles:
         inner = [f[len(bundle) :] for f in files if f.startswith(bundle)]
         for m in loader.find_modules(inner, prefix=loader.prefix).modules:
             module_files.setdefault(m.id, bundle + m.path)
-    exe_res = [compile_glob(g) for g in loader.executable_globs("")]
+    exe_res = [compile_glob(g) for g in loader.loader_globs("")]
     exes = tuple(sorted(f for f in files if any(r.match(f) for r in exe_res)))
     return Roles(modules=tuple(sorted(module_files)), module_files=module_files, executables=exes)
 
 
 def executables_on_disk(host: Path, loader: Loader) -> list[str]:
-    """The loader's executables present under the prefix (however they were installed),
-    relative to it."""
+    """The loader's executables (and its library) present under the prefix (however they were
+    installed), relative to it."""
     out: set[str] = set()
-    for glob in loader.executable_globs(""):
+    for glob in loader.loader_globs(""):
         regex = compile_glob(glob)
         parts = glob.split("/")
         literal = 0

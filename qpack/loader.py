@@ -332,6 +332,13 @@ class Loader:
         pre = self.prefix if prefix is None else prefix
         return tuple(expand_prefix(g, pre) for g in self.executables)
 
+    def loader_globs(self, prefix: str | None = None) -> tuple[str, ...]:
+        """The executables' globs and the loader library's: the files that make a package the
+        core (a framework's core may hold no program at all, only the library)."""
+        pre = self.prefix if prefix is None else prefix
+        library = (expand_prefix(self.library, pre),) if self.library is not None else ()
+        return (*self.executable_globs(prefix), *library)
+
     def module_dirs(self, prefix: str | None = None) -> tuple[str, ...]:
         """Build-root-relative globs of the directories where modules are installed
         (`{pkgversion}` matches any one path segment)."""

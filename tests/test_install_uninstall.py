@@ -107,6 +107,38 @@ def test_a_dependency_installed_on_request_stays(demo_dist: Path, tmp_path: Path
     assert [r.name for r in report.removed] == ["demo-ui-opengl"]
 
 
+def test_a_core_that_holds_only_the_loader_library_is_the_core(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A framework's core may hold no program the layout names, only the library that loads
+    the plugins (`[loader] library`, no `executables`: ALSA, PAM, SASL). It is the core all the
+    same: installed on request, listed as the core, kept when the last module goes. Before, it
+    was 'other', and uninstalling the last module removed it as no longer needed."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    text = text.replace('name = "demo"\n', 'name = "demo-lib"\n', 1)
+    text = text.replace('executables = ["{prefix}/bin/demo"]', 'library = "{prefix}/lib/libdemo-util.so.*"')
+    assert 'library = "{prefix}' in text
+    layout = tmp_path / "demo-lib.toml"
+    layout.write_text(text)
+    dist = split(demo_build, tmp_path / "dist", "1.0", layout)
+    prefix = tmp_path / "p"
+    assert (
+        main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-curses", "block-curl"])
+        == 0
+    )
+    assert (next(prefix.glob("lib/python*/site-packages/demo_core-1.0.dist-info")) / "REQUESTED").is_file()
+    capsys.readouterr()
+    assert main(["list", "--prefix", str(prefix), "--json"]) == 0
+    kinds = {d["name"]: d["kind"] for d in json.loads(capsys.readouterr().out)["distributions"]}
+    assert kinds == {"demo-core": "core", "demo-block-curl": "module", "demo-ui-curses": "module"}
+    assert main(["uninstall", "--prefix", str(prefix), "ui-curses"]) == 0
+    capsys.readouterr()
+    assert main(["uninstall", "--prefix", str(prefix), "block-curl", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in report["removed"]] == ["demo-block-curl"]
+    assert (prefix / "lib/libdemo-util.so.1").is_file()
+
+
 def test_keep_dependencies(demo_dist: Path, tmp_path: Path) -> None:
     prefix = tmp_path / "p"
     do_install(demo_dist, prefix, "ui-gtk")
