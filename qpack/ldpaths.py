@@ -315,15 +315,26 @@ class LibraryFinder:
                 if d and (found := self._usable(posixpath.join(d, name), tree)) is not None:
                     break
             else:
-                for path in self.cache.get(name, ()):
-                    if (found := self._usable(path, self.system)) is not None:
-                        break
-                else:
-                    for d in self.default_dirs():
-                        if (found := self._usable(posixpath.join(d, name), self.system)) is not None:
-                            break
+                found = self._system_library(name)
         self._found[key] = found
         return found
+
+    def _system_library(self, name: str) -> ElfFile | None:
+        """ld.so.cache, then the default directories. A staged tree without a cache of its own
+        (its system libraries are this host's) has its own default directories searched first:
+        the libraries it installs there are the ones its ldconfig will list, and the host may
+        not have them at all."""
+        if str(self.system.root) != str(self.root.root):
+            for d in self.default_dirs():
+                if (found := self._usable(posixpath.join(d, name))) is not None:
+                    return found
+        for path in self.cache.get(name, ()):
+            if (found := self._usable(path, self.system)) is not None:
+                return found
+        for d in self.default_dirs():
+            if (found := self._usable(posixpath.join(d, name), self.system)) is not None:
+                return found
+        return None
 
     def closure(self, obj: ElfFile, loaded: set[str]) -> tuple[set[str], list[str]]:
         """Every soname `obj` brings in, transitively, given the sonames already `loaded`

@@ -206,6 +206,31 @@ def test_check_of_a_staged_root_and_json(demo_build: Path, capsys: pytest.Captur
     assert all(m["file"].startswith("/usr/lib/demo/") for m in data["modules"])
 
 
+def test_a_staged_root_without_ld_so_cache_finds_its_own_system_libraries(
+    demo_build: Path, tmp_path: Path
+) -> None:
+    """A DESTDIR has no /etc/ld.so.cache: its system libraries are looked up on this host, but
+    a library the tree itself installs in a default directory (/usr/lib/<triplet>) is found
+    there first, as the installed system's ldconfig will list it. Before, only the host was
+    searched, and a module needing such a library was 'missing-library'."""
+    root = copy_build(demo_build, tmp_path)
+    assert not (root / "etc/ld.so.cache").exists()
+    libdir = root / "usr/lib/x86_64-linux-gnu"
+    libdir.mkdir(parents=True)
+    needed = [build_extra_library(libdir, "libqpack-staged-only.so.1")]
+    stamp = compute_stamp("/usr", "1")
+    build_extra_module(root / "usr" / MODDIR, type="ui", name="curses", stamp=stamp, needed=needed)
+    report = check("/usr", load_layout("demo").loader, root=root)
+    row = next(m for m in report.modules if m.module == "ui-curses")
+    assert row.loads, row.problems
+    assert report.ok
+    (libdir / "libqpack-staged-only.so.1").unlink()  # now nowhere: the check says so
+    row = next(
+        m for m in check("/usr", load_layout("demo").loader, root=root).modules if m.module == "ui-curses"
+    )
+    assert [p.kind for p in row.problems] == ["missing-library"]
+
+
 def test_check_never_runs_code_from_the_prefix(demo_build: Path, tmp_path: Path) -> None:
     """A module whose constructor leaves a marker when it is loaded, and a program replaced by
     a script that leaves one when run: check reads both and the markers never appear."""
