@@ -28,7 +28,10 @@ id. The file taken is then judged as the loader and the dynamic linker would jud
   depends on directory order to pick one;
 - `missing-helper`: a program the loader runs is not where it looks for it;
 - `version` (added by `qpack.upgrades`, not judged here): the module's distribution has
-  another version than the installed core's.
+  another version than the installed core's;
+- `not-found` (added by `with_unfound`, from what was installed: `qpack.upgrades`, an
+  install): a module an installed distribution holds that the loader does not find, its file
+  where no search location reaches (a loader that is not relocatable, a module moved) or gone.
 
 This module imports the loader model and the ELF readers, never the plan: a check has no
 packaging policy and works on any prefix, however the modules got there. Nothing from the
@@ -78,6 +81,7 @@ ProblemKind = Literal[
     "duplicate",
     "missing-helper",
     "version",  # not the loader's: qpack.upgrades, from the installed distributions' metadata
+    "not-found",  # likewise: with_unfound, from what was installed
 ]
 PROBLEM_KINDS: tuple[ProblemKind, ...] = (
     "other-build",
@@ -93,6 +97,7 @@ PROBLEM_KINDS: tuple[ProblemKind, ...] = (
     "duplicate",
     "missing-helper",
     "version",
+    "not-found",
 )
 
 
@@ -189,6 +194,30 @@ class CheckReport:
             "warnings": list(self.warnings),
             "cannot_start": dict(self.cannot_start),
         }
+
+
+def with_unfound(report: CheckReport, installed: Mapping[str, tuple[str, str]], host: Path) -> CheckReport:
+    """The report with a `not-found` row for each module of `installed` (module id -> its file
+    as the program sees it, and the distribution that installed it) that no program's loader
+    finds: a prefix holding modules where no search location reaches passes no longer. `host`
+    is the root the files are under, to tell a file the loader does not reach from one gone."""
+    found = {m.module for m in report.modules if m.file is not None}
+    rows = []
+    for mid, (file, dist) in sorted(installed.items()):
+        if mid in found:
+            continue
+        if not (host / file.lstrip("/")).exists():
+            why = f"{file}: installed by {dist}, but the file is gone"
+        else:
+            searched = sorted({d for dirs in report.locations.values() for d in dirs})
+            where = ", ".join(searched) if searched else "nowhere (no search location applies)"
+            why = f"{file}: installed by {dist} where the loader does not look (it searches {where})"
+        problem = Problem("not-found", why)
+        rows.append(ModuleVerdict(module=mid, file=file, loads=False, problems=(problem,)))
+    if not rows:
+        return report
+    modules = sorted([*report.modules, *rows], key=lambda m: (m.module, m.file or "", m.executables))
+    return dataclasses.replace(report, modules=tuple(modules))
 
 
 # --------------------------------------------------------------------------- finding executables

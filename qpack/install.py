@@ -793,6 +793,7 @@ class Installed:
     record: Path  # the installed RECORD (on this host): every file written, for a later uninstall
     requested: bool = False
     modules: tuple[str, ...] = ()
+    module_files: Mapping[str, str] = field(default_factory=dict)  # module id -> file, prefix-relative
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -972,6 +973,7 @@ def _transact(
             host / state.schemes[j.wheel.root_scheme] / j.wheel.dist_info / "RECORD",
             j.requested,
             j.roles.modules if j.roles else (),
+            j.roles.module_files if j.roles else {},
         )
         for j in jobs
     ]
@@ -1017,13 +1019,20 @@ def install(
     report = None
     modules = sorted({m for i in done for m in i.modules})
     if run_check and (modules or (full_check and done)):
-        from qpack.check import CheckError, check, check_modules
+        from qpack.check import CheckError, check, check_modules, with_unfound
 
         try:
             if full_check:
                 report = check(pre, loader, layout_name=layout_name, root=rt)
             else:
                 report = check_modules(pre, loader, modules, layout_name=layout_name, root=rt)
+            # A module written where no search location reaches is no module the loader finds.
+            installed = {
+                mid: (posixpath.join(pre, rel), f"{i.name} {i.version}")
+                for i in done
+                for mid, rel in i.module_files.items()
+            }
+            report = with_unfound(report, installed, rt)
         except CheckError as e:
             warnings.append(f"not checked: {e}")
         except KeyboardInterrupt:

@@ -11,13 +11,14 @@ problem of the modules it holds.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from qpack.check import CheckReport, Problem
+from qpack.check import CheckReport, Problem, with_unfound
 from qpack.installed import Distribution, InstalledError, InstalledSet, host_path, program_prefix, roles
 from qpack.loader import Loader
 
@@ -93,14 +94,34 @@ def version_skew(prefix: str | Path, loader: Loader, root: str | Path = "/") -> 
 def checked_skew(
     report: CheckReport, prefix: str | Path, loader: Loader, root: str | Path = "/"
 ) -> tuple[CheckReport, list[VersionSkew]]:
-    """`check`'s report with the version skew of `prefix` added (`with_skew`), and the skew.
-    Installed metadata that cannot be read (a distribution installed twice) leaves the report
-    as it was, with a warning saying that versions were not compared."""
+    """`check`'s report with what the installed distributions of `prefix` add: the version skew
+    (`with_skew`), and a `not-found` row for each module they installed that the loader does
+    not find (`check.with_unfound`); and the skew. Installed metadata that cannot be read (a
+    distribution installed twice) leaves the report as it was, with a warning saying so."""
     try:
         skews = version_skew(prefix, loader, root)
+        installed = installed_modules(prefix, loader, root)
     except InstalledError as e:
         return replace(report, warnings=(*report.warnings, f"installed versions not compared: {e}")), []
+    report = with_unfound(report, installed, Path(root))
     return with_skew(report, skews), skews
+
+
+def installed_modules(
+    prefix: str | Path, loader: Loader, root: str | Path = "/"
+) -> dict[str, tuple[str, str]]:
+    """Module id -> (its file as the program sees it, the distribution that installed it), for
+    every module distribution in `prefix` (under `root`)."""
+    pre = program_prefix(prefix)
+    host = host_path(root, pre)
+    if not host.is_dir():
+        return {}
+    out: dict[str, tuple[str, str]] = {}
+    for d in InstalledSet.read(host, pre).dists.values():
+        r = roles(d.files, loader)
+        for mid, rel in r.module_files.items():
+            out.setdefault(mid, (posixpath.join(pre, rel), f"{d.name} {d.version}"))
+    return out
 
 
 def with_skew(report: CheckReport, skews: list[VersionSkew]) -> CheckReport:

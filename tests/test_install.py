@@ -455,6 +455,43 @@ def test_piped_install_output_has_one_shape_per_line(demo_dist: Path, tmp_path: 
     assert "already installed demo-ui-gtk 1.0" in again.stderr.splitlines()
 
 
+def test_installed_modules_the_loader_does_not_find_fail_the_check(demo_dist: Path, tmp_path: Path) -> None:
+    """check reads what was installed: a module an installed distribution holds that no search
+    location reaches (a loader that is not relocatable, judging a venv) or whose file is gone is
+    a `not-found` problem, where before check said "0 of 0 modules load" and exited 0."""
+    prefix = tmp_path / "prefix"
+    do_install(demo_dist, prefix, "ui-curses", "block-curl")
+    fixed = tmp_path / "fixed.toml"  # the demo's layout, as if the program were not relocatable
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    fixed.write_text(
+        text.replace(
+            'types = ["ui", "block", "audio"]', 'types = ["ui", "block", "audio"]\nrelocatable = false'
+        )
+    )
+    r = qpack("check", str(prefix), "-l", str(fixed), "--json")
+    assert r.returncode == 1, r.stderr
+    rows = {m["module"]: m for m in json.loads(r.stdout)["modules"]}
+    assert set(rows) == {"block-curl", "ui-curses"}
+    assert [p["kind"] for p in rows["ui-curses"]["problems"]] == ["not-found"]
+    detail = rows["ui-curses"]["problems"][0]["detail"]
+    assert detail == (
+        f"{prefix}/lib/demo/ui/curses.so: installed by demo-ui-curses 1.0 where the loader does not look "
+        "(it searches /usr/lib/demo)"
+    )
+    # With the layout it was installed with, it loads; moved away, its file is gone.
+    assert qpack("check", str(prefix), "-l", "demo").returncode == 0
+    (prefix / "lib/demo/ui/curses.so").rename(tmp_path / "curses.so")
+    r = qpack("check", str(prefix), "-l", "demo", "--json")
+    assert r.returncode == 1
+    (row,) = [m for m in json.loads(r.stdout)["modules"] if m["module"] == "ui-curses"]
+    assert row["problems"] == [
+        {
+            "kind": "not-found",
+            "detail": f"{prefix}/lib/demo/ui/curses.so: installed by demo-ui-curses 1.0, but the file is gone",  # noqa: E501
+        }
+    ]
+
+
 def test_a_failure_after_the_first_wheel_of_a_fresh_prefix_leaves_nothing(
     demo_dist: Path, tmp_path: Path
 ) -> None:
