@@ -440,6 +440,12 @@ def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
                 # The loader's access(F_OK): the file exists (links followed).
                 if ctx.root.exists(path):
                     found.files.setdefault(mid, []).append(path)
+    if found.never:
+        # A module's own code behind its symlink (SASL's libplain.so -> libplain.so.2.0.25)
+        # and that file's other names (the SONAME link libplain.so.2) are the module the
+        # loader opens, not files it never looks up.
+        code = {real for files in found.files.values() for f in files if (real := ctx.root.resolve(f))}
+        found.never = [(path, why) for path, why in found.never if ctx.root.resolve(path) not in code]
     return found
 
 

@@ -231,6 +231,23 @@ def test_a_staged_root_without_ld_so_cache_finds_its_own_system_libraries(
     assert [p.kind for p in row.problems] == ["missing-library"]
 
 
+def test_a_modules_code_behind_its_symlink_is_no_stray_file(demo_build: Path, tmp_path: Path) -> None:
+    """A module installed as a library is: ui/curses.so -> curses.so.1.0, with the SONAME link
+    curses.so.1 beside it (SASL's plugins on Debian). The loader opens curses.so; the other two
+    names are that same file, not `never-looked-up` strays (which failed a stock install)."""
+    prefix = copy_build(demo_build, tmp_path) / "usr"
+    ui = prefix / MODDIR / "ui"
+    (ui / "curses.so").rename(ui / "curses.so.1.0")
+    (ui / "curses.so").symlink_to("curses.so.1.0")
+    (ui / "curses.so.1").symlink_to("curses.so.1.0")
+    shutil.copy(ui / "gtk.so", ui / "gtk.so.1")  # a copy is another file: still a stray
+    report = check(prefix, load_layout("demo").loader)
+    strays = [m.file for m in report.modules if any(p.kind == "never-looked-up" for p in m.problems)]
+    assert strays == [f"{ui}/gtk.so.1"]
+    row = next(m for m in report.modules if m.module == "ui-curses")
+    assert row.loads and row.file == f"{ui}/curses.so"
+
+
 def test_check_never_runs_code_from_the_prefix(demo_build: Path, tmp_path: Path) -> None:
     """A module whose constructor leaves a marker when it is loaded, and a program replaced by
     a script that leaves one when run: check reads both and the markers never appear."""
