@@ -736,9 +736,15 @@ def _library_alone(
     library used from Python, GI or ctypes): as in a program of bindir that links it and
     nothing else, with no RPATH of its own. Each library file once (real path -> path)."""
     exes = []
+    names = {posixpath.basename(path) for path in libraries.values()}
     for real, path in sorted(libraries.items(), key=lambda item: item[1]):
         found = reading.program(path, ctx, False)
         if found is None:
+            continue
+        soname = found[1].facts.soname if found[1].facts is not None else None
+        if soname and soname != posixpath.basename(path) and soname in names:
+            # Another name of the library the dynamic linker loads by its SONAME: a wheel holds
+            # no symlinks, so libQt5Core.so.5.15.8 is a copy of libQt5Core.so.5, not a loader.
             continue
         exes.append(
             _Exe(path=path, real=found[0], elf=found[1], stamps=stamps(path, real), program_dir=bindir)

@@ -228,6 +228,10 @@ def test_a_loader_library_no_program_links_is_judged_as_the_loader(prefix: Path,
         f"{library}: no program in {prefix}/bin links it: its modules are judged as it loads them "
         f"into a program of {prefix}/bin that links it alone" in report.warnings
     )
+    # A wheel holds no symlinks: the library's other names are copies. The one the dynamic
+    # linker loads, by its SONAME, is the loader; the copies are not three more.
+    shutil.copy(prefix / "lib/libdemo-util.so.1", prefix / "lib/libdemo-util.so.1.0")
+    assert check(prefix, ld).executables == (library,)
 
 
 def test_helper_programs_must_be_where_the_loader_runs_them(prefix: Path, tmp_path: Path) -> None:
