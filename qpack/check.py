@@ -344,6 +344,17 @@ def _find_anchor(anchor: str, exe: _Exe, finder: LibraryFinder) -> str | None:
     return None
 
 
+def _absolute_entries(variable: str, entries: list[str], ctx: _Context) -> list[str]:
+    """A variable's directories: the absolute ones. A relative one is opened from the program's
+    working directory, which a check does not know: not searched, and said so."""
+    for e in entries:
+        if e and not e.startswith("/"):
+            note = f"${variable}: {e!r} is relative to the program's working directory: not searched"
+            if note not in ctx.notes:
+                ctx.notes.append(note)
+    return [e for e in entries if e.startswith("/")]
+
+
 def search_dirs(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[str]:
     """The directories the loader searches for this executable, in order."""
     dirs: list[str] = []
@@ -353,8 +364,7 @@ def search_dirs(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[str]:
             if name is None:
                 continue
             value = ctx.env[name]
-            entries = value.split(":") if loc.path_list else [value]
-            dirs += [e for e in entries if e]
+            dirs += _absolute_entries(name, value.split(":") if loc.path_list else [value], ctx)
             if loc.replaces_rest:
                 break
         elif loc.kind == "relocated":

@@ -191,6 +191,13 @@ def test_check_follows_path_lists_and_replacing_variables(demo_build: Path, tmp_
     # named as such: the program will not see them.
     hidden = {m.module: [p.kind for p in m.problems] for m in only_extra.modules if not m.loads}
     assert hidden == {mid: ["not-searched"] for mid in MODULES - {"ui-curses"}}
+    # A relative entry is opened from the program's working directory, which the check does
+    # not know: not searched (it was read from the root, as if absolute), and said so.
+    relative = os.path.relpath(extra, "/")
+    rel = check(prefix, loader, env={"DEMO_PLUGIN_PATH": relative, "DEMO_PLUGIN_SYSTEM_PATH": ""})
+    assert not any(m.loads for m in rel.modules)
+    note = f"$DEMO_PLUGIN_PATH: {relative!r} is relative to the program's working directory: not searched"
+    assert note in rel.warnings
 
 
 def test_check_of_a_staged_root_and_json(demo_build: Path, capsys: pytest.CaptureFixture[str]) -> None:
