@@ -234,6 +234,35 @@ def test_a_loader_library_no_program_links_is_judged_as_the_loader(prefix: Path,
     assert check(prefix, ld).executables == (library,)
 
 
+def test_wheels_of_a_loader_library_no_program_links_are_placed_for_it(prefix: Path, tmp_path: Path) -> None:
+    """The wheel writer proves each module is where the loader looks, from each program that
+    will load it; with a loader library no program links, there was none, and any placement
+    passed (Qt's plugins, for a layout saying the build does not relocate). The library stands
+    for a program of bindir that links it, as check judges it."""
+    from .conftest import run_qpack
+
+    for program in ("demo", "demo-registry"):
+        (prefix / "bin" / program).unlink()
+    text = HEAD.replace('executables = ["{prefix}/bin/demo"]', 'library = "{prefix}/lib/libdemo-util.so.*"')
+    text = text.replace('[loader.stamp]\nsymbol = "demo_stamp_*"\n', "")
+    build = prefix.parent
+    for relocatable, status in (("true", 0), ("false", 2)):
+        layout = tmp_path / f"lib-{relocatable}.toml"
+        layout.write_text(
+            textwrap.dedent(text).replace('prefix = "/usr"', f'prefix = "/usr"\nrelocatable = {relocatable}')
+            + '[[loader.search]]\nrelocated = "lib/demo"\n'
+            + '[layout]\nname = "demo-lib"\n[[package]]\nname = "core"\nrest = true\n'
+            + '[per-module]\nname = "demo-{module}"\n'
+        )
+        r = run_qpack("split", str(build), "-l", str(layout), "--version", "1.0", "--format", "wheel",
+                      "-o", str(tmp_path / f"dist-{relocatable}"))  # fmt: skip
+        assert r.returncode == status, r.stderr
+    assert (
+        "a program of usr/bin linking usr/lib/libdemo-util.so.1 installed as <prefix>/bin/(program) would "
+        "look only in /usr/lib/demo" in r.stderr
+    )
+
+
 def test_helper_programs_must_be_where_the_loader_runs_them(prefix: Path, tmp_path: Path) -> None:
     text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'
     text += '[[loader.helpers]]\nname = "demo-helper"\nrelocated = "libexec/demo"\nenv = "DEMO_HELPER"\n'

@@ -22,6 +22,7 @@ Paths here are relative to the install root; none of them is touched.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -158,7 +159,27 @@ def loader_executables(
             e = by_path.get(p)
             if p in elf and posixpath.dirname(p) == bindir and e and e.elf and names & set(e.elf.needed):
                 chosen.add(p)
+        if not chosen:
+            return _library_alone(lib_re, placed, elf, by_path, bindir, loader.bindir.strip("/"))
     return [_Exe(p, placed[p].installed) for p in sorted(chosen)]
+
+
+def _library_alone(
+    lib_re: re.Pattern[str],
+    placed: Mapping[str, Placed],
+    elf: set[str],
+    by_path: Mapping[str, Entry],
+    bindir: str,
+    installed_bindir: str,
+) -> list[_Exe]:
+    """No program of the build links the loader library (one used from Python, GI or ctypes):
+    the library stands for a program of bindir that links it, as `qpack check` judges it, so
+    that a placement the loader would not find is refused all the same. The file named by its
+    SONAME is the one the dynamic linker loads."""
+    libs = sorted(p for p in placed if p in elf and lib_re.match(p))
+    by_soname = [p for p in libs if (e := by_path.get(p)) and e.elf and e.elf.soname == posixpath.basename(p)]
+    chosen = (by_soname or libs)[:1]
+    return [_Exe(f"a program of {bindir} linking {p}", f"{installed_bindir}/(program)") for p in chosen]
 
 
 def verify(
