@@ -472,16 +472,27 @@ def _link_problem(e: Entry, by_path: Mapping[str, Entry]) -> str | None:
 def module_code(found: FoundModules, by_path: Mapping[str, Entry]) -> dict[str, Module]:
     """The regular file each module that is a symlink leads to (`ui/gtk.so -> gtk.so.1`,
     followed lexically inside the build), when that file is no module itself: the module's
-    code, which goes where the module goes unless a rule of its own claims it."""
+    code, which goes where the module goes unless a rule of its own claims it. So do the other
+    symlinks beside it that lead to a module or its code (SASL's SONAME link libplain.so.2 ->
+    libplain.so.2.0.25, the code of module plain): in another package they would dangle."""
     out: dict[str, Module] = {}
-    module_paths = {m.path for m in found.modules}
+    by_module_path = {m.path: m for m in found.modules}
     for m in found.modules:
         e = by_path.get(m.path)
         if e is None or e.kind != "symlink":
             continue
         end = _link_end(e, by_path)
-        if not isinstance(end, str) and end.kind == "file" and end.path not in module_paths:
+        if not isinstance(end, str) and end.kind == "file" and end.path not in by_module_path:
             out.setdefault(end.path, m)
+    for e in by_path.values():
+        if e.kind != "symlink" or e.path in by_module_path or e.path in out:
+            continue
+        end = _link_end(e, by_path)
+        if isinstance(end, str) or posixpath.dirname(end.path) != posixpath.dirname(e.path):
+            continue
+        owner = by_module_path.get(end.path) or out.get(end.path)
+        if owner is not None:
+            out[e.path] = owner
     return out
 
 
@@ -509,7 +520,11 @@ def claim(
         if owner is not None and not hits:
             package = _module_package(owner, index, layout, rest_group, tags)
             if package is not None:
-                why = f"the code of module {owner.id} ({owner.path} links to it)"
+                why = (
+                    f"another name of module {owner.id}'s code"
+                    if e.kind == "symlink"
+                    else f"the code of module {owner.id} ({owner.path} links to it)"
+                )
                 out.claims.append(Claim(e.path, package, why))
                 continue
         if e.kind == "dir" and len(hits) > 1 and all(r.package is not None for r, _ in hits):
@@ -764,6 +779,39 @@ def library_requirements(
     return out, added, problems
 
 
+def link_requirements(
+    packages: list[Package], by_path: Mapping[str, Entry]
+) -> tuple[list[Package], list[str]]:
+    """A module or group package holding a symlink that leads (lexically, inside the build) to
+    a file of another package requires that package: without it the link dangles (ALSA's
+    libasound_module_rate_lavrate_fast.so -> libasound_module_rate_lavrate.so, each a module
+    of its own). A requirement that would close a cycle is left out, with a warning."""
+    owner = {f: p.name for p in packages for f in p.files}
+    requires = {p.name: list(p.requires) for p in packages}
+    warnings: list[str] = []
+    for p in packages:
+        if p.kind not in ("module", "group"):
+            continue
+        for f in p.files:
+            e = by_path.get(f)
+            if e is None or e.kind != "symlink":
+                continue
+            end = _link_end(e, by_path)
+            if isinstance(end, str):
+                continue
+            q = owner.get(end.path)
+            if q is None or q == p.name or q in requires[p.name]:
+                continue
+            if p.name in requirement_closure(requires, q):
+                warnings.append(
+                    f"{f} (package {p.name!r}) leads to {end.path} in package {q!r}, which requires "
+                    f"{p.name!r}: not required back (a cycle); the link dangles without {q!r}"
+                )
+                continue
+            requires[p.name].append(q)
+    return [replace(p, requires=tuple(requires[p.name])) for p in packages], warnings
+
+
 def _base_requires(layout: Layout, rule: PackageRule | None, kind: PackageKind) -> list[str]:
     """A package's requirements before module dependencies: its rule's own `requires`, else
     none for a core package, else the per-module `requires`, else the core packages."""
@@ -868,13 +916,15 @@ def make_plan(
     prefix = inventory.prefix
     found = layout.loader.find_modules(inventory)
     problems, module_warnings = module_problems(found, inventory, layout.loader.executable_globs(prefix))
-    warnings = [*inventory.warnings, *found.never_looked_up, *module_warnings]
+    code_of = module_code(found, inventory.by_path())
+    # A module's code and its other names are the module, not names the loader never asks for.
+    never = [w for w in found.never_looked_up if w.partition(": in a module directory")[0] not in code_of]
+    warnings = [*inventory.warnings, *never, *module_warnings]
     module_at = {m.path: m for m in found.modules}
 
     empty = inventory.empty_dirs()
     items = (*inventory.files(), *empty)
     rules = (*layout_rules(layout, prefix), *dir_rules(layout, prefix, {e.path for e in empty}))
-    code_of = module_code(found, inventory.by_path())
     claims, claim_problems = claim(items, rules, module_at, layout, inventory.tags, code_of)
     problems += declared_dir_problems(layout, inventory)
     problems += claim_problems
@@ -884,6 +934,8 @@ def make_plan(
     problems += package_problems
     packages, lib_requirements, lib_problems = library_requirements(packages, inventory, claims)
     problems += lib_problems
+    packages, link_warnings = link_requirements(packages, inventory.by_path())
+    warnings += link_warnings
     module_pkg = {cl.module: cl.package for cl in claims.claims if cl.module and cl.package}
     unloadable = never_loaded(inventory, layout, found.modules)
     warnings += [f"module {mid!r}: {why}; left out of the meta package's type and 'all' extras"

@@ -349,6 +349,40 @@ def test_the_code_behind_a_module_symlink_goes_with_the_module(demo_build: Path,
     assert plan.package("demo-ui-gtk").files == ("usr/lib/demo/ui/gtk.so",)
 
 
+def test_the_other_names_of_a_modules_code_go_with_it(demo_build: Path, tmp_path: Path) -> None:
+    """SASL's plugins are libraries: libplain.so -> libplain.so.2.0.25, and the SONAME link
+    libplain.so.2 -> libplain.so.2.0.25 beside them. The SONAME link went to the core (the
+    rest), dangling there without the module, and both names were warned about as names the
+    loader never looks up."""
+    build = copy_build(demo_build, tmp_path)
+    ui = build / "usr/lib/demo/ui"
+    (ui / "gtk.so").rename(ui / "gtk.so.1.0")
+    (ui / "gtk.so").symlink_to("gtk.so.1.0")
+    (ui / "gtk.so.1").symlink_to("gtk.so.1.0")
+    plan = plan_build(build, "demo")
+    assert set(plan.package("demo-ui-gtk").files) == {
+        f"usr/lib/demo/ui/gtk.so{v}" for v in ("", ".1", ".1.0")
+    }
+    assert not [w for w in plan.warnings if "never looks up" in w], plan.warnings
+    r = run_qpack("plan", str(build), "-l", "demo", "--explain", "--files")
+    assert "usr/lib/demo/ui/gtk.so.1\tdemo-ui-gtk\tanother name of module ui-gtk's code" in r.stdout
+
+
+def test_a_module_linking_to_another_modules_file_requires_its_package(
+    demo_build: Path, tmp_path: Path
+) -> None:
+    """ALSA's libasound_module_rate_lavrate_fast.so -> libasound_module_rate_lavrate.so: each a
+    module of its own, so each a package; installed alone, the first was a dangling link."""
+    build = copy_build(demo_build, tmp_path)
+    block = build / "usr/lib/demo/block"
+    (block / "nfs.so").unlink()
+    (block / "nfs.so").symlink_to("curl.so")
+    plan = plan_build(build, "demo")
+    assert plan.package("demo-block-nfs").files == ("usr/lib/demo/block/nfs.so",)
+    assert "demo-block-curl" in plan.package("demo-block-nfs").requires
+    assert "demo-block-nfs" not in plan.package("demo-block-curl").requires
+
+
 def test_an_exclusion_that_excludes_nothing_is_named(demo_build: Path, tmp_path: Path) -> None:
     """As a package with no files is: a typo in an [[exclude]] glob must not pass silently."""
     lay = layout_file(
