@@ -691,7 +691,7 @@ def _versions(jobs: Sequence[_Job], state: InstalledSet, loader: Loader | None) 
         cores = {
             name: (d.version, "installed")
             for name, d in state.dists.items()
-            if roles(d.files, loader).executables
+            if roles(d.files, loader, state.prefix).executables
         }
         for j in jobs:  # an installed core stays what a module is judged against
             if j.roles is not None and j.roles.executables and j.wheel.name not in cores:
@@ -868,7 +868,7 @@ def _jobs(
     checked = _check_wheels([info for info, _ in todo])  # only what will be written is read whole
     for (_, asked), w in zip(todo, checked, strict=True):
         targets_guess = _targets(w, state.schemes, ())
-        r = roles(targets_guess, loader) if loader is not None else None
+        r = roles(targets_guess, loader, state.prefix) if loader is not None else None
         requested = markers and (asked or bool(r is not None and r.executables))
         added = (
             _added(requested, layout_ref if markers else None, r.modules if r else ())

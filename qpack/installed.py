@@ -383,12 +383,19 @@ class Roles:
         return "module" if self.modules else "other"
 
 
-def roles(files: Iterable[str], loader: Loader) -> Roles:
+def roles(files: Iterable[str], loader: Loader, prefix: str = "") -> Roles:
     """Modules and loader executables among prefix-relative paths: modules in the relocated
-    module directories (`lib/x86_64-linux-gnu/qemu/...`) or in the bundle directory next to
-    the executables (`bin/qemu-bundle/usr/lib/x86_64-linux-gnu/qemu/...`)."""
+    module directories (`lib/x86_64-linux-gnu/qemu/...`), in the bundle directory next to
+    the executables (`bin/qemu-bundle/usr/lib/x86_64-linux-gnu/qemu/...`), or, given the
+    install `prefix` (as the program sees it), in an absolute search location under it (SASL's
+    /usr/lib/x86_64-linux-gnu/sasl2, installed with --prefix /usr)."""
     files = list(files)
     module_files = {m.id: m.path for m in loader.find_modules(files, prefix="").modules}
+    pre = prefix.strip("/")
+    if pre and any(loc.kind == "absolute" for loc in loader.search):
+        under = [f"{pre}/{f}" for f in files]
+        for m in loader.find_modules(under, prefix=prefix).modules:
+            module_files.setdefault(m.id, m.path[len(pre) + 1 :])
     if loader.bundle is not None:
         # <bindir>/<bundle>/<configured path>: where QEMU's get_relocated_path looks first.
         bundle = posixpath.join(loader.bindir, loader.bundle) + "/"

@@ -123,7 +123,7 @@ def list_installed(
     kinds: dict[NormalizedName, str] = {}
     found: dict[NormalizedName, tuple[str, ...]] = {}
     for name, d in state.dists.items():
-        r = roles(d.files, loader)
+        r = roles(d.files, loader, pre)
         if r.kind != "other":
             kinds[name] = r.kind
             found[name] = r.modules

@@ -76,7 +76,7 @@ def _lookup(state: InstalledSet, items: Sequence[str], loader: Loader | None) ->
     by_module: dict[str, NormalizedName] = {}
     if loader is not None:
         for d in state.dists.values():
-            for mid in roles(d.files, loader).modules:
+            for mid in roles(d.files, loader, state.prefix).modules:
                 by_module.setdefault(canonicalize_name(mid), d.name)
     out: list[NormalizedName] = []
     for item in items:

@@ -69,7 +69,7 @@ def version_skew(prefix: str | Path, loader: Loader, root: str | Path = "/") -> 
     cores: dict[str, Distribution] = {}
     modules: dict[str, tuple[Distribution, tuple[str, ...]]] = {}
     for name, d in state.dists.items():
-        r = roles(d.files, loader)
+        r = roles(d.files, loader, pre)
         if r.kind == "core":
             cores[name] = d
         elif r.kind == "module":
@@ -118,7 +118,7 @@ def installed_modules(
         return {}
     out: dict[str, tuple[str, str]] = {}
     for d in InstalledSet.read(host, pre).dists.values():
-        r = roles(d.files, loader)
+        r = roles(d.files, loader, pre)
         for mid, rel in r.module_files.items():
             out.setdefault(mid, (posixpath.join(pre, rel), f"{d.name} {d.version}"))
     return out

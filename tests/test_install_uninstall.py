@@ -139,6 +139,36 @@ def test_a_core_that_holds_only_the_loader_library_is_the_core(
     assert (prefix / "lib/libdemo-util.so.1").is_file()
 
 
+def test_modules_in_an_absolute_location_under_the_prefix_are_modules(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A loader that looks only at an absolute directory (SASL's /usr/lib/<triplet>/sasl2),
+    installed into a staging root at the prefix /usr: the files land in that directory, and
+    they are that loader's modules. They were not recognised: no module recorded, list showed
+    nothing, uninstall did not know the module ids."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    assert '[[loader.search]]\nrelocated = "lib/demo"\n' in text
+    layout = tmp_path / "absolute.toml"
+    layout.write_text(
+        text.replace(
+            '[[loader.search]]\nrelocated = "lib/demo"\n', '[[loader.search]]\nabsolute = "/usr/lib/demo"\n'
+        )
+    )
+    root = tmp_path / "root"
+    args = ["--root", str(root), "--prefix", "/usr"]
+    assert main(["install", str(demo_dist), "-l", str(layout), *args, "ui-curses", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [(i["name"], i["modules"]) for i in report["installed"]] == [
+        ("demo-core", []),
+        ("demo-ui-curses", ["ui-curses"]),
+    ]
+    assert main(["list", "-l", str(layout), *args, "--json"]) == 0
+    kinds = {d["name"]: (d["kind"], d["loads"]) for d in json.loads(capsys.readouterr().out)["distributions"]}
+    assert kinds == {"demo-core": ("core", None), "demo-ui-curses": ("module", True)}
+    assert main(["uninstall", *args, "ui-curses"]) == 0
+    assert not (root / "usr/lib/demo/ui/curses.so").exists()
+
+
 def test_keep_dependencies(demo_dist: Path, tmp_path: Path) -> None:
     prefix = tmp_path / "p"
     do_install(demo_dist, prefix, "ui-gtk")
