@@ -131,18 +131,27 @@ def cmd_uninstall(args: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_list(args: argparse.Namespace, out: Out) -> int:
-    from qpack.listing import list_installed
+    from qpack.installed import InstalledSet, host_path, program_prefix
+    from qpack.listing import ListReport, list_installed
 
     args.prefix = installed_prefix(args.prefix, args.root)
-    layout = _layout(args, required=True)
-    assert layout is not None
-    report = list_installed(
-        args.prefix,
-        loader=layout.loader,
-        layout_name=layout.name,
-        root=args.root or "/",
-        pkgversion=args.pkgversion,
-    )
+    layout = _layout(args, required=False)
+    if layout is not None:
+        report = list_installed(
+            args.prefix,
+            loader=layout.loader,
+            layout_name=layout.name,
+            root=args.root or "/",
+            pkgversion=args.pkgversion,
+        )
+    else:
+        # No -l and no layout recorded: an error, unless nothing is installed at all (the
+        # uninstall of the last distribution leaves the prefix so): then an empty list.
+        pre = program_prefix(args.prefix)
+        if InstalledSet.read(host_path(args.root or "/", pre), pre).dists:
+            _layout(args, required=True)  # raises, saying to give -l
+        report = ListReport(prefix=pre, root=str(Path(args.root or "/").absolute()), layout="", dists=())
+        out.summary(f"nothing is installed in {pre}")
     if args.json:
         out.json(report.to_json())
     else:

@@ -169,6 +169,24 @@ def test_modules_in_an_absolute_location_under_the_prefix_are_modules(
     assert not (root / "usr/lib/demo/ui/curses.so").exists()
 
 
+def test_list_of_a_prefix_emptied_by_uninstall_is_empty(demo_dist: Path, tmp_path: Path) -> None:
+    """Once the last distribution is gone, no layout is recorded: `list` without -l said
+    'error: ... give -l LAYOUT' (status 2); with nothing installed it is an empty list."""
+    prefix = tmp_path / "p"
+    do_install(demo_dist, prefix, "ui-curses")
+    assert main(["uninstall", "--prefix", str(prefix), "demo-ui-curses", "demo-core"]) == 0
+    r = qpack("list", "--prefix", str(prefix), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["distributions"] == []
+    assert qpack("list", "--prefix", str(prefix)).stderr == f"nothing is installed in {prefix}\n"
+    # Something installed that records no layout (as pip installs it): -l is still needed.
+    from qpack.install import install_wheels
+
+    install_wheels([next(demo_dist.glob("demo_core-*.whl"))], tmp_path / "v")
+    r = qpack("list", "--prefix", str(tmp_path / "v"))
+    assert r.returncode == 2 and "no installed distribution records its layout; give -l LAYOUT" in r.stderr
+
+
 def test_keep_dependencies(demo_dist: Path, tmp_path: Path) -> None:
     prefix = tmp_path / "p"
     do_install(demo_dist, prefix, "ui-gtk")
@@ -264,10 +282,10 @@ def test_list_says_which_modules_will_not_load(
     assert "dependency: needs module 'ui-opengl', which is not installed" in rows["demo-ui-gtk"][5]
     assert rows["demo-ui-opengl"][4] == "no"
     assert rows["demo-core"][2] == "core"
-    bare = tmp_path / "bare"
+    bare = tmp_path / "bare"  # nothing installed: an empty list (test_list_of_a_prefix_emptied...)
     bare.mkdir()
-    assert main(["list", "--prefix", str(bare)]) == 2
-    assert "no installed distribution records its layout; give -l LAYOUT" in capsys.readouterr().err
+    assert main(["list", "--prefix", str(bare)]) == 0
+    assert capsys.readouterr().err == f"nothing is installed in {bare}\n"
 
 
 def test_pip_and_qpack_undo_each_others_installs(
