@@ -863,7 +863,22 @@ def check(
             rows.cannot_start[exe.path] = why
             verdicts = [_not_started(v, why) for v in verdicts]
         rows.add(verdicts, exe.path)
+    _outside_prefix(locations, rt, pre, ctx)
     return rows.report(rt, pre, layout_name, exes, locations, ctx)
+
+
+def _outside_prefix(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str, ctx: _Context) -> None:
+    """A staged tree given as the prefix of a loader that looks only at absolute directories
+    (SASL, PAM) is judged by this machine's modules, which passes a broken tree: say so."""
+    searched = sorted({d for dirs in locations.values() for d in dirs})
+    if str(rt.root) != "/" or pre == "/" or not searched:
+        return
+    if not any(d == pre or d.startswith(pre + "/") for d in searched):
+        ctx.notes.append(
+            f"no directory the loader searches is inside {pre} ({', '.join(searched)}): the modules "
+            f"judged are this machine's; for a staged tree, give --root TREE and the prefix as the "
+            "program sees it"
+        )
 
 
 def _hidden_rows(

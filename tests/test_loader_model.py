@@ -263,6 +263,20 @@ def test_wheels_of_a_loader_library_no_program_links_are_placed_for_it(prefix: P
     )
 
 
+def test_a_prefix_the_loader_never_searches_is_named(prefix: Path, tmp_path: Path) -> None:
+    """A staged tree given as the prefix of a loader that looks only at an absolute directory
+    (SASL, PAM) is judged by this machine's modules: a broken tree passed without a word."""
+    absolute = loader(tmp_path, HEAD + '[[loader.search]]\nabsolute = "/nonexistent/demo"\n')
+    note = (
+        f"no directory the loader searches is inside {prefix} (/nonexistent/demo): the modules judged "
+        "are this machine's; for a staged tree, give --root TREE and the prefix as the program sees it"
+    )
+    assert note in check(prefix, absolute).warnings
+    relocated = loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n')
+    assert not [w for w in check(prefix, relocated).warnings if "no directory the loader searches" in w]
+    assert not [w for w in check("/usr", absolute, root=prefix.parent).warnings if "no directory" in w]
+
+
 def test_helper_programs_must_be_where_the_loader_runs_them(prefix: Path, tmp_path: Path) -> None:
     text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'
     text += '[[loader.helpers]]\nname = "demo-helper"\nrelocated = "libexec/demo"\nenv = "DEMO_HELPER"\n'
