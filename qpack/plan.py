@@ -410,7 +410,8 @@ def module_problems(
 ) -> tuple[list[str], list[str]]:
     """(problems, warnings) of the modules themselves: installed twice is an error; a module
     the loader cannot read as ELF, a module that is a symlink out of the build or to nothing,
-    and a module built for another machine than the loader's `executables` are warnings."""
+    and a module built for another machine than the loader's files (`executables`: its
+    executables and library globs) are warnings."""
     problems = [
         f"module {mid!r} is installed twice: {', '.join(paths)} (the loader loads only the first it finds)"
         for mid, paths in found.duplicates.items()
@@ -422,11 +423,12 @@ def module_problems(
         if (err := by_path[m.path].elf_error)
     ]
     exe_res = [compile_glob(g) for g in executables]
-    hosts = {
-        (e.elf.machine, e.elf.elf_class)
-        for e in inventory.entries
-        if e.elf is not None and any(r.match(e.path) for r in exe_res)
-    }
+    hosts = set()
+    for e in inventory.entries:
+        if any(r.match(e.path) for r in exe_res):
+            end = _link_end(e, by_path)  # a library is often named by its SONAME link
+            if not isinstance(end, str) and end.elf is not None:
+                hosts.add((end.elf.machine, end.elf.elf_class))
     for m in found.modules:
         e = by_path[m.path]
         if e.kind == "symlink":
@@ -915,7 +917,8 @@ def make_plan(
     The prefix is the one the build was scanned with (`inventory.prefix`)."""
     prefix = inventory.prefix
     found = layout.loader.find_modules(inventory)
-    problems, module_warnings = module_problems(found, inventory, layout.loader.executable_globs(prefix))
+    # The loader's files: its executables, and its library (a framework may name no program).
+    problems, module_warnings = module_problems(found, inventory, layout.loader.loader_globs(prefix))
     code_of = module_code(found, inventory.by_path())
     # A module's code and its other names are the module, not names the loader never asks for.
     never = [w for w in found.never_looked_up if w.partition(": in a module directory")[0] not in code_of]

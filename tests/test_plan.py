@@ -383,6 +383,34 @@ def test_a_module_linking_to_another_modules_file_requires_its_package(
     assert "demo-block-nfs" not in plan.package("demo-block-curl").requires
 
 
+def test_a_module_for_another_machine_than_the_loader_library_is_named(
+    demo_build: Path, tmp_path: Path
+) -> None:
+    """A framework names its loader library, no program: the machine to hold modules to is the
+    library's (read through its SONAME link). Only the wheel writer noticed an i386 plugin."""
+    from qpack.demo.build import build_extra_module, compute_stamp, m32_supported
+
+    if not m32_supported():
+        pytest.skip("this compiler cannot build 32-bit x86 code (no gcc-multilib)")
+    build = copy_build(demo_build, tmp_path)
+    lib = build / "usr/lib"
+    (lib / "libdemo-util.so.1").rename(lib / "libdemo-util.so.1.0")
+    (lib / "libdemo-util.so.1").symlink_to("libdemo-util.so.1.0")
+    build_extra_module(
+        build / "usr/lib/demo", type="ui", name="curses", stamp=compute_stamp("/usr", "1"), m32=True
+    )
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout = tmp_path / "lib.toml"
+    layout.write_text(
+        text.replace('executables = ["{prefix}/bin/demo"]', 'library = "{prefix}/lib/libdemo-util.so.1"')
+    )
+    plan = plan_build(build, L.load_layout(layout))
+    assert (
+        "usr/lib/demo/ui/curses.so: module is built for EM_386 (32-bit), the loader's executables for "
+        "EM_X86_64 (64-bit); the loader cannot load it" in plan.warnings
+    )
+
+
 def test_an_exclusion_that_excludes_nothing_is_named(demo_build: Path, tmp_path: Path) -> None:
     """As a package with no files is: a typo in an [[exclude]] glob must not pass silently."""
     lay = layout_file(
