@@ -381,6 +381,16 @@ def test_a_module_linking_to_another_modules_file_requires_its_package(
     assert plan.package("demo-block-nfs").files == ("usr/lib/demo/block/nfs.so",)
     assert "demo-block-curl" in plan.package("demo-block-nfs").requires
     assert "demo-block-nfs" not in plan.package("demo-block-curl").requires
+    # A wheel holds no link: that package has nothing a wheel can hold, and the error says so
+    # even when another package has files outside the prefix (it blamed the prefix).
+    (build / "etc").mkdir()
+    (build / "etc/demo.conf").write_text("x\n")
+    r = run_qpack("split", str(build), "-l", "demo", "--version", "1.0", "--format", "wheel",
+                  "--unclaimed", "core", "--drop-outside-prefix", "-o", str(tmp_path / "dist"))  # fmt: skip
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1] == (
+        "error: package 'demo-block-nfs' has no files a wheel can hold (only empty directories or links)"
+    )
 
 
 def test_a_module_for_another_machine_than_the_loader_library_is_named(

@@ -382,7 +382,9 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
             )
             members.append(m)
             files.append(FileRef(pkg.name, m.arcname, where.installed, src, str(m.source)))
-        if pkg.kind != "meta" and not members and not out.outside:
+        outside_here = any(owner.get(o) == pkg.name for o in out.outside)
+        if pkg.kind != "meta" and not members and not outside_here:
+            # (One with files outside the prefix is _check_outside's to name.)
             raise WheelError(
                 f"package {pkg.name!r} has no files a wheel can hold (only empty directories or links)"
             )
