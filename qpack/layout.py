@@ -393,17 +393,22 @@ class _Table:
             return False
         return value
 
-    def file_globs(self, globs: tuple[str, ...], key: str, prefix: str) -> tuple[str, ...]:
+    def file_globs(
+        self, globs: tuple[str, ...], key: str, prefix: str, *, one: bool = False
+    ) -> tuple[str, ...]:
+        """The valid globs of a list (`one`: of a key holding a single glob, named without an
+        index); each bad one is reported."""
         out = []
         for i, g in enumerate(globs):
+            where = key if one else f"{key}[{i}]"
             expanded = expand_prefix(g, prefix)
             if "{" in expanded or "}" in expanded:
-                self.bad(f"{key}[{i}]", f"bad glob {g!r}: unknown placeholder (only {{prefix}} is known)")
+                self.bad(where, f"bad glob {g!r}: unknown placeholder (only {{prefix}} is known)")
                 continue
             try:
                 compile_glob(expanded)
             except GlobError as e:
-                self.bad(f"{key}[{i}]", f"bad glob {g!r}: {e}")
+                self.bad(where, f"bad glob {g!r}: {e}")
                 continue
             out.append(g)
         return tuple(out)
@@ -505,7 +510,7 @@ def _read_loader(top: _Table) -> Loader:
     executables = t.strings("executables")
     library = t.string("library")
     if library is not None:
-        t.file_globs((library,), "library", prefix)
+        t.file_globs((library,), "library", prefix, one=True)
     if not executables and library is None:
         t.bad("executables", "must list at least one glob of the executables that load modules")
     naming = _read_naming(t)

@@ -113,6 +113,11 @@ def test_all_three_search_kinds_and_pkgversion() -> None:
             "loader.executables[0]",
             "absolute",
         ),
+        (  # a key holding one glob is named without an index (it said loader.library[0])
+            ('executables = ["{prefix}/bin/prog"]', 'library = "/lib/libprog.so.1"'),
+            "loader.library",
+            "absolute",
+        ),
         (
             ('executables = ["{prefix}/bin/prog"]', 'executables = ["usr/../bin"]'),
             "loader.executables[0]",
