@@ -759,8 +759,9 @@ def _library_alone(
         exes.append(
             _Exe(path=path, real=found[0], elf=found[1], stamps=stamps(path, real), program_dir=bindir)
         )
+        where = bindir if ctx.root.is_dir(bindir) else f"{bindir} (no such directory)"
         ctx.notes.append(
-            f"{path}: no program in {bindir} links it: its modules are judged as it loads them into "
+            f"{path}: no program in {where} links it: its modules are judged as it loads them into "
             f"a program of {bindir} that links it alone"
         )
     return exes

@@ -232,6 +232,11 @@ def test_a_loader_library_no_program_links_is_judged_as_the_loader(prefix: Path,
     # linker loads, by its SONAME, is the loader; the copies are not three more.
     shutil.copy(prefix / "lib/libdemo-util.so.1", prefix / "lib/libdemo-util.so.1.0")
     assert check(prefix, ld).executables == (library,)
+    shutil.rmtree(prefix / "bin")  # a library alone in its prefix: the note says bin is not there
+    assert (
+        f"{library}: no program in {prefix}/bin (no such directory) links it: its modules are judged as it "
+        f"loads them into a program of {prefix}/bin that links it alone" in check(prefix, ld).warnings
+    )
 
 
 def test_wheels_of_a_loader_library_no_program_links_are_placed_for_it(prefix: Path, tmp_path: Path) -> None:
