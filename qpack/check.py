@@ -520,7 +520,7 @@ class _Judge:
         self.ctx = ctx
         self.finder = finder
         self.exe_libs = exe_libs
-        self.memo: dict[tuple[str, str | None], _FileVerdict] = {}
+        self.memo: dict[tuple[str, tuple[str, ...]], _FileVerdict] = {}
         # The version nodes defined by what the program has loaded (itself and its libraries).
         self.versions: set[str] = set()
         if ctx.loader.stamp_version is not None:
@@ -538,21 +538,24 @@ class _Judge:
             self.memo[key] = self._judge(path, real, entry)
         return self.memo[key]
 
-    def entry(self, module: str) -> str | None:
-        """The entry symbol the loader calls in module `module`, when the layout names one."""
-        template = self.ctx.loader.entry
-        if template is None:
-            return None
+    def entry(self, module: str) -> tuple[str, ...]:
+        """The entry symbols the loader calls in module `module` (it must define one), when
+        the layout names them."""
         split = self.ctx.loader.naming.split_id(module) or ("", module)
-        filled = template.replace("{module}", module).replace("{type}", split[0]).replace("{name}", split[1])
-        return filled.replace("-", "_")  # a C name: GStreamer's plugin names map '-' so too
+        out = []
+        for template in self.ctx.loader.entries_for(split[0]):
+            filled = (
+                template.replace("{module}", module).replace("{type}", split[0]).replace("{name}", split[1])
+            )
+            out.append(filled.replace("-", "_"))  # a C name: GStreamer's plugin names map '-' so too
+        return tuple(out)
 
-    def wanted(self, entry: str | None) -> tuple[str, ...]:
-        """The symbol names looked up in a module: the stamps, and the entry symbol."""
-        return (*self.exe.stamps, entry) if entry else self.exe.stamps
+    def wanted(self, entry: tuple[str, ...]) -> tuple[str, ...]:
+        """The symbol names looked up in a module: the stamps, and the entry symbols."""
+        return (*self.exe.stamps, *entry)
 
     # What the lazy judge of an install's check (`_LazyJudge`) reads differently.
-    def read(self, real: str, entry: str | None = None) -> ElfFile:
+    def read(self, real: str, entry: tuple[str, ...] = ()) -> ElfFile:
         return self.finder.reads.elf_file(self.ctx.root, real, self.wanted(entry))
 
     def missing_versions(self, private: list[str]) -> list[str]:
@@ -562,7 +565,7 @@ class _Judge:
     def missing_libraries(self, elf: ElfFile) -> list[str]:
         return list(self.finder.closure(elf, self.exe_libs)[1])
 
-    def _judge(self, path: str, real: str, entry: str | None) -> _FileVerdict:
+    def _judge(self, path: str, real: str, entry: tuple[str, ...]) -> _FileVerdict:
         wanted = self.exe.stamps
         elf = self.read(real, entry)
         if elf.facts is None:
@@ -581,9 +584,10 @@ class _Judge:
                 )
             )
         problems: list[Problem] = []
-        if entry is not None and entry not in facts.defines:
+        if entry and not facts.defines & set(entry):
+            which = entry[0] if len(entry) == 1 else f"any of {', '.join(entry)}"
             problems.append(
-                Problem("no-entry", f"{path}: does not define {entry}, which the loader calls: it is refused")
+                Problem("no-entry", f"{path}: does not define {which}, which the loader calls: it is refused")
             )
         if self.ctx.loader.stamp_symbol is not None and wanted and not facts.defines & set(wanted):
             problems.append(
@@ -1322,7 +1326,7 @@ class _LazyJudge(_Judge):
                     self._versions |= whole.facts.version_defs
         return self._versions
 
-    def read(self, real: str, entry: str | None = None) -> ElfFile:
+    def read(self, real: str, entry: tuple[str, ...] = ()) -> ElfFile:
         if self.exe.stamps or entry or self.ctx.loader.stamp_version is not None:
             return self.cache.read(self.ctx.root, real, self.wanted(entry))
         return self.cache.library(self.ctx.root, real)  # nothing to look up in its symbols

@@ -549,19 +549,41 @@ def _read_loader(top: _Table) -> Loader:
         module_table=_read_module_table(t),
         program_types=_read_program_types(t, naming, prefix),
         entry=_read_entry(t),
+        type_entry=_read_type_entry(t),
     )
 
 
-def _read_entry(t: _Table) -> str | None:
-    """`entry`: a C symbol name, with {name}, {type} or {module} standing for the module's."""
-    entry = t.string("entry")
-    if entry is None:
-        return None
-    bare = re.sub(r"\{(name|type|module)\}", "x", entry)
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", bare):
-        t.bad("entry", f"must be a C symbol name (with {{name}}, {{type}} or {{module}}), got {entry!r}")
-        return None
-    return entry
+def _read_entry(t: _Table) -> tuple[str, ...]:
+    """`entry`: a C symbol name, or a list of them of which a module must define one, with
+    {name}, {type} or {module} standing for the module's."""
+    raw = t.data.get("entry")
+    if raw is None:
+        return ()
+    names = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else None
+    if not names or not all(isinstance(n, str) for n in names):
+        t.bad("entry", "must be a C symbol name or a non-empty list of them")
+        return ()
+    out = []
+    for i, name in enumerate(names):
+        bare = re.sub(r"\{(name|type|module)\}", "x", name)
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", bare):
+            key = "entry" if isinstance(raw, str) else f"entry[{i}]"
+            t.bad(key, f"must be a C symbol name (with {{name}}, {{type}} or {{module}}), got {name!r}")
+            continue
+        out.append(name)
+    return tuple(out)
+
+
+def _read_type_entry(t: _Table) -> dict[str, tuple[str, ...]]:
+    """`[loader.by-type.<type>] entry`: that type's own entry symbols (checked as `entry`)."""
+    out = {}
+    by_type = t.table("by-type")
+    for mtype, rule in by_type.data.items():
+        if isinstance(rule, dict) and "entry" in rule:
+            entries = _read_entry(by_type.table(mtype))
+            if entries:
+                out[mtype] = entries
+    return out
 
 
 def _read_program_types(t: _Table, naming: Naming, prefix: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -671,7 +693,7 @@ def _read_by_type(t: _Table, types: tuple[str, ...]) -> dict[str, tuple[str, ...
     table = t.table("by-type")
     for mtype in table.data:
         rule = table.table(mtype)
-        rule.allow({"naming", "env"})
+        rule.allow({"naming", "env", "entry"})
         if mtype not in types:
             rule.bad(None, f"{mtype!r} is not one of loader.types ({', '.join(types)})")
             continue

@@ -247,9 +247,10 @@ class Loader:
       for that type's modules (the file name's last segment is looked up there);
     - `module_table`: the kind of module table each executable holds, read statically where it
       has one (`qemu-modinfo`: QEMU's per-target table of names, target and dependencies);
-    - `entry`: the symbol every module must define, which the loader calls to register it
+    - `entry`: the symbols a module must define one of, which the loader calls to register it
       (`g_io_module_load`; `gst_plugin_{name}_get_desc`, with `{name}`, `{type}`, `{module}`
-      filled in per module); a file without it is refused;
+      filled in per module); a file with none of them is refused; `type_entry`: a type's own
+      (ALSA: `_snd_pcm_{name}_open` for pcm plugins, `_snd_pcm_rate_{name}_open` for rate);
     - `program_types`: (executable glob, module types) pairs: the only types a program matching
       the glob ever asks for (QEMU's tools: block drivers; a program built without module
       support: none); the first glob that matches counts, and a program matching none asks for
@@ -278,7 +279,12 @@ class Loader:
     type_env: Mapping[str, str] = field(default_factory=dict)
     module_table: ModuleTable | None = None
     program_types: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    entry: str | None = None
+    entry: tuple[str, ...] = ()
+    type_entry: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def entries_for(self, module_type: str) -> tuple[str, ...]:
+        """The entry symbols (templates) a module of this type must define one of."""
+        return self.type_entry.get(module_type, self.entry)
 
     @property
     def registers_all(self) -> bool:

@@ -516,3 +516,36 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
                 'types = ["ui", "block", "audio"]', 'types = ["ui", "block", "audio"]\nentry = "a b"'
             ),
         )
+
+
+def test_entry_alternatives_and_a_types_own_entry(prefix: Path, tmp_path: Path) -> None:
+    """SASL calls whichever of its plug_init functions a plugin defines, PAM one of six
+    pam_sm_* functions: `entry` lists alternatives, one is enough. ALSA's open function is
+    named per type (`_snd_pcm_{name}_open`, `_snd_pcm_rate_{name}_open`): `[loader.by-type.T]
+    entry` is that type's own. The demo's modules define demo_module_init only."""
+    text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'
+    types = 'types = ["ui", "block", "audio"]'
+    either = loader(
+        tmp_path, text.replace(types, f'{types}\nentry = ["demo_{{name}}_open", "demo_module_init"]')
+    )
+    assert check(prefix, either).ok
+    neither = loader(
+        tmp_path, text.replace(types, f'{types}\nentry = ["demo_{{name}}_open", "demo_{{type}}_init"]')
+    )
+    rows = {m.module: m for m in check(prefix, neither).modules}
+    assert (
+        rows["ui-curses"]
+        .problems[0]
+        .detail.endswith(
+            "does not define any of demo_curses_open, demo_ui_init, which the loader calls: it is refused"
+        )
+    )
+    own = loader(
+        tmp_path,
+        text.replace(types, f'{types}\nentry = "demo_module_init"')
+        + '[loader.by-type.block]\nentry = "demo_block_{name}_open"\n',
+    )
+    bad = {m.module for m in check(prefix, own).modules if any(p.kind == "no-entry" for p in m.problems)}
+    assert bad == {"block-curl", "block-nfs"}  # the block type's own entry, which they lack
+    with pytest.raises(LayoutError, match=r"loader\.by-type\.block\.entry\[1\]: must be a C symbol name"):
+        loader(tmp_path, text + '[loader.by-type.block]\nentry = ["ok", "not ok"]\n')
