@@ -367,14 +367,12 @@ def search_dirs(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[str]:
             dirs += _absolute_entries(name, value.split(":") if loc.path_list else [value], ctx)
             if loc.replaces_rest:
                 break
-        elif loc.kind == "relocated":
-            d = _relocated(loc, exe, finder, ctx)
-            if d is not None:
-                dirs.append(d)
-        else:
-            d = _placeholders(loc.value, ctx)
-            if d is not None:
-                dirs.append(d)
+            continue
+        d = _relocated(loc, exe, finder, ctx) if loc.kind == "relocated" else _placeholders(loc.value, ctx)
+        if d is not None:
+            dirs.append(d)
+            if loc.replaces_rest and ctx.root.is_dir(d):
+                break  # the directory exists: the locations after it are not searched
     out: list[str] = []
     for d in dirs:
         norm = posixpath.normpath(d) if d.startswith("/") else posixpath.normpath(posixpath.join("/", d))

@@ -750,7 +750,7 @@ def _read_search(t: _Table) -> tuple[SearchLocation, ...]:
             loc.bad(None, "needs exactly one of env, relocated, absolute")
             continue
         kind: SearchKind = kinds[0]  # type: ignore[assignment]
-        only = {"list": "env", "replaces": "env", "anchor": "relocated"}
+        only = {"list": "env", "anchor": "relocated"}
         for key, owner in only.items():
             if key in loc.data and kind != owner:
                 loc.bad(key, f"only applies to {owner} locations")
@@ -795,7 +795,9 @@ def _read_dir_location(loc: _Table, kind: SearchKind) -> SearchLocation | None:
     anchor = loc.string("anchor")
     if anchor is not None and (anchor.startswith("/") or ".." in anchor.split("/") or not anchor):
         loc.bad("anchor", f"must be a library's path relative to the prefix, got {anchor!r}")
-    return SearchLocation(kind, value, loc.boolean("optional"), anchor=anchor)
+    return SearchLocation(
+        kind, value, loc.boolean("optional"), anchor=anchor, replaces_rest=loc.boolean("replaces")
+    )
 
 
 def _read_stamp(t: _Table) -> tuple[str | None, str | None]:

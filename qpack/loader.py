@@ -55,6 +55,10 @@ class SearchLocation:
       or, with `anchor`, a shared library of the program (its prefix-relative path).
     - `absolute`: `value` is an absolute directory, never relocated; it may hold `{pkgversion}`,
       `{home}` and `{xdg_data_home}` (`$XDG_DATA_HOME`, default `{home}/.local/share`).
+
+    A `relocated` or `absolute` location with `replaces_rest` is the only one searched from there
+    on when its directory exists (ALSA: `<libasound's dir>/alsa-lib` if it is there, else the
+    configured directory, never both).
     """
 
     kind: SearchKind

@@ -282,6 +282,24 @@ def test_a_prefix_the_loader_never_searches_is_named(prefix: Path, tmp_path: Pat
     assert not [w for w in check("/usr", absolute, root=prefix.parent).warnings if "no directory" in w]
 
 
+def test_a_directory_that_replaces_the_rest_when_it_exists(prefix: Path, tmp_path: Path) -> None:
+    """ALSA searches exactly one directory: <libasound's dir>/alsa-lib when it exists, else the
+    configured one. `replaces = true` on a directory location: when it exists, the locations
+    after it are not searched."""
+    elsewhere = tmp_path / "elsewhere"
+    build_extra_module(elsewhere, type="ui", name="x", stamp=STAMP)
+    text = (
+        HEAD
+        + '[[loader.search]]\nrelocated = "lib/demo-first"\nreplaces = true\n'
+        + f'[[loader.search]]\nabsolute = "{elsewhere}"\n'
+    )
+    ld = loader(tmp_path, text)
+    assert "ui-x" in files(check(prefix, ld).modules)  # no lib/demo-first: the next one counts
+    (prefix / "lib/demo-first").mkdir()
+    build_extra_module(prefix / "lib/demo-first", type="ui", name="y", stamp=STAMP)
+    assert set(files(check(prefix, ld).modules)) == {"ui-y"}  # it exists: the only one searched
+
+
 def test_helper_programs_must_be_where_the_loader_runs_them(prefix: Path, tmp_path: Path) -> None:
     text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'
     text += '[[loader.helpers]]\nname = "demo-helper"\nrelocated = "libexec/demo"\nenv = "DEMO_HELPER"\n'
