@@ -92,6 +92,25 @@ def _lookup(state: InstalledSet, items: Sequence[str], loader: Loader | None) ->
     return out
 
 
+def _siblings(
+    state: InstalledSet, items: Sequence[str], named: Sequence[NormalizedName], loader: Loader | None
+) -> list[str]:
+    """A module named whose distribution holds other modules too (a group package): they go
+    with it, which the user who named one module should be told."""
+    if loader is None:
+        return []
+    asked = {canonicalize_name(i) for i in items}
+    out = []
+    for name in named:
+        if name in asked:
+            continue  # the distribution itself was named
+        modules = roles(state.dists[name].files, loader, state.prefix).modules
+        others = [m for m in modules if canonicalize_name(m) not in asked]
+        if others:
+            out.append(f"{state.describe(name)} also holds {', '.join(others)}: removed with it")
+    return out
+
+
 def _needed_by(state: InstalledSet) -> dict[NormalizedName, set[NormalizedName]]:
     """Distribution -> the installed distributions that require it."""
     rdeps: dict[NormalizedName, set[NormalizedName]] = {n: set() for n in state.dists}
@@ -224,6 +243,7 @@ def uninstall(
         warnings += notes
         state = InstalledSet.read(host, pre)
         named = _lookup(state, items, loader)
+        warnings += _siblings(state, items, named, loader)
         why, kept = _choose(
             state, named, with_dependents=with_dependents, keep_dependencies=keep_dependencies
         )

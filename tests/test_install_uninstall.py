@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from qpack.cli import main
+from qpack.layout import load_layout
 from qpack.transaction import STATE_DIR
 from qpack.uninstall import UninstallError, uninstall
 
@@ -185,6 +186,23 @@ def test_list_of_a_prefix_emptied_by_uninstall_is_empty(demo_dist: Path, tmp_pat
     install_wheels([next(demo_dist.glob("demo_core-*.whl"))], tmp_path / "v")
     r = qpack("list", "--prefix", str(tmp_path / "v"))
     assert r.returncode == 2 and "no installed distribution records its layout; give -l LAYOUT" in r.stderr
+
+
+def test_uninstalling_one_module_of_a_group_package_names_the_others(
+    demo_build: Path, tmp_path: Path
+) -> None:
+    """A group package holds several modules: uninstalling one of them by its id removes them
+    all, which went unsaid (a tester removed ALSA's samplerate_best and lost four siblings)."""
+    layout = tmp_path / "group.toml"
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout.write_text(text + '\n[[package]]\nname = "demo-ui"\nkind = "group"\nmodules = ["ui-*"]\n')
+    dist = split(demo_build, tmp_path / "dist", "1.0", layout)
+    prefix = tmp_path / "p"
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-curses"]) == 0
+    report = uninstall(["ui-curses"], prefix, loader=load_layout(layout).loader)
+    assert [r.name for r in report.removed] == ["demo-ui"]
+    assert report.warnings == ("demo-ui 1.0 also holds ui-gtk, ui-opengl: removed with it",)
+    assert uninstall(["demo-core"], prefix).warnings == ()  # a distribution named: nothing to add
 
 
 def test_keep_dependencies(demo_dist: Path, tmp_path: Path) -> None:
