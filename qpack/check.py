@@ -1414,5 +1414,13 @@ def check_modules(
         finder = _CachedFinder(rt, ctx.env, exe.elf, system, cache, pre)
         dirs = search_dirs(exe, finder, ctx)
         locations[exe.path] = tuple(dirs)
-        rows.add(_verdicts(exe, dirs, ctx, _LazyJudge(exe, ctx, finder, cache), only=modules), exe.path)
+        verdicts = _verdicts(exe, dirs, ctx, _LazyJudge(exe, ctx, finder, cache), only=modules)
+        # As `check`: a program (or loader library) whose own libraries are missing loads no
+        # module. System libraries outside the prefix are confirmed by path, not read.
+        _, exe_missing = finder.closure(exe.elf, set())
+        if exe_missing:
+            why = f"{exe.path} cannot start: the dynamic linker would not find {', '.join(exe_missing)}"
+            rows.cannot_start[exe.path] = why
+            verdicts = [_not_started(v, why) for v in verdicts]
+        rows.add(verdicts, exe.path)
     return rows.report(rt, pre, layout_name, exes, locations, ctx)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from qpack.check import check
+from qpack.check import check, check_modules
 from qpack.demo.build import build_demo, build_extra_library, build_extra_module, compute_stamp, m32_supported
 from qpack.layout import load_layout
 
@@ -296,6 +296,10 @@ def test_a_program_that_cannot_start_loads_no_module(demo_build: Path, tmp_path:
     assert why.startswith(f"{prefix}/bin/demo cannot start: the dynamic linker would not find libdemo-util")
     assert report.modules and not any(m.loads for m in report.modules)
     assert all("missing-library" in {p.kind for p in m.problems} for m in report.modules)
+    # An install's check (check_modules) says the same: it said the modules would load.
+    after_install = check_modules(prefix, load_layout("demo").loader, ["ui-curses"])
+    assert list(after_install.cannot_start) == [f"{prefix}/bin/demo"]
+    assert not any(m.loads for m in after_install.modules)
     out = subprocess.run(
         [sys.executable, "-m", "qpack", "check", str(prefix), "-l", "demo", "--json"],
         capture_output=True,
