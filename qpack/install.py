@@ -35,7 +35,7 @@ import stat
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
 
@@ -815,8 +815,12 @@ class InstallReport:
         """The check's rows for the modules installed now."""
         if self.check is None:
             return []
-        mods = set(self.modules)
-        return [v for v in self.check.modules if v.module in mods]
+        mods = set(self.modules)  # and a module asked for that the loader does not find at all
+        return [
+            v
+            for v in self.check.modules
+            if v.module in mods or (v.file is None and any(p.kind == "not-found" for p in v.problems))
+        ]
 
     @property
     def ok(self) -> bool:
@@ -1033,6 +1037,7 @@ def install(
                 for mid, rel in i.module_files.items()
             }
             report = with_unfound(report, installed, rt)
+            report = _unplaced(report, dd, wanted, loader, done)
         except CheckError as e:
             warnings.append(f"not checked: {e}")
         except KeyboardInterrupt:
@@ -1042,6 +1047,12 @@ def install(
                 f"interrupted after installing {names} into {pre}: the install stands; the check "
                 f"after it did not run (`qpack check {pre} -l LAYOUT` runs it)"
             ) from None
+    if run_check and done and report is None:  # nothing installed was a module of the loader's
+        from qpack.check import CheckReport
+
+        none = CheckReport(prefix=pre, root=str(rt), layout=layout_name, executables=(), modules=())
+        found = _unplaced(none, dd, wanted, loader, done)
+        report = found if found.modules else None
     return InstallReport(
         prefix=pre,
         root=str(rt),
@@ -1052,6 +1063,45 @@ def install(
         warnings=tuple(warnings),
         damaged=tuple(damaged),
     )
+
+
+def _unplaced(
+    report: CheckReport, dd: DistDir, wanted: Sequence[str], loader: Loader, done: Sequence[Installed]
+) -> CheckReport:
+    """A module asked for by its id whose distribution was installed now, yet holds no file
+    the loader model calls that module (a layout whose only location is absolute, installed
+    under another prefix: SASL's /usr/lib/<triplet>/sasl2 into /opt/sasl): not-found, where the
+    install said nothing at all."""
+    from qpack.check import ModuleVerdict, Problem
+
+    asked = [item for item in wanted if dd.get(canonicalize_name(item)) is None]  # extras, not names
+    if not asked:
+        return report
+    meta = dd.meta()  # read by the install already
+    now = {i.name: i for i in done}
+    seen = {canonicalize_name(m.module) for m in report.modules} | {
+        canonicalize_name(m) for i in done for m in i.modules
+    }
+    types = {canonicalize_name(t) for t in loader.naming.types} | {"all"}
+    rows = []
+    for item in asked:
+        extra = canonicalize_name(item)
+        if extra in types or extra in seen or extra not in meta.extras:
+            continue
+        dists = [
+            now[n]
+            for r in meta.requires
+            if r.conditional and r.holds((extra,))
+            if (n := canonicalize_name(r.name)) in now
+        ]
+        for d in dists:
+            why = f"installed by {d.name} {d.version}, but none of its files is where the loader looks for it"
+            rows.append(
+                ModuleVerdict(module=item, file=None, loads=False, problems=(Problem("not-found", why),))
+            )
+    if not rows:
+        return report
+    return replace(report, modules=(*report.modules, *rows))
 
 
 def install_wheels(

@@ -168,6 +168,19 @@ def test_modules_in_an_absolute_location_under_the_prefix_are_modules(
     assert kinds == {"demo-core": ("core", None), "demo-ui-curses": ("module", True)}
     assert main(["uninstall", *args, "ui-curses"]) == 0
     assert not (root / "usr/lib/demo/ui/curses.so").exists()
+    # Under another prefix the files are no modules of that loader at all: the install says
+    # the module asked for is not found, where it said nothing.
+    other = ["--root", str(tmp_path / "other"), "--prefix", "/opt/demo"]
+    capsys.readouterr()
+    assert main(["install", str(demo_dist), "-l", str(layout), *other, "ui-curses", "--json"]) == 1
+    (row,) = json.loads(capsys.readouterr().out)["check"]
+    assert (row["module"], row["file"], row["loads"]) == ("ui-curses", None, False)
+    assert row["problems"] == [
+        {
+            "kind": "not-found",
+            "detail": "installed by demo-ui-curses 1.0, but none of its files is where the loader looks for it",  # noqa: E501
+        }
+    ]
 
 
 def test_list_of_a_prefix_emptied_by_uninstall_is_empty(demo_dist: Path, tmp_path: Path) -> None:
