@@ -90,12 +90,8 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
                     for v in verdicts
                 ],
             )
-            # By module, not by row: a module is judged once for each program that loads it.
-            by_module: dict[str, bool] = {}
-            for v in verdicts:
-                by_module[v.module] = by_module.get(v.module, True) and v.loads
-            load = sum(by_module.values())
-            out.summary(f"{load} of {len(by_module)} module(s) installed will load")
+            load, total = report.loading()
+            out.summary(f"{load} of {total} module(s) installed will load")
         elif not report.installed:
             out.summary("nothing to install: everything asked for is installed already")
         for d in report.damaged:

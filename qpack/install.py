@@ -822,6 +822,15 @@ class InstallReport:
             if v.module in mods or (v.file is None and any(p.kind == "not-found" for p in v.problems))
         ]
 
+    def loading(self) -> tuple[int, int]:
+        """(modules installed now that will load, modules installed now), by module, not by
+        row: a module is judged for each program loading it (ImageMagick's 11), and loads when
+        it loads for every one of them, as `qpack check` counts."""
+        by_module: dict[str, bool] = {}
+        for v in self.verdicts():
+            by_module[v.module] = by_module.get(v.module, True) and v.loads
+        return sum(by_module.values()), len(by_module)
+
     @property
     def ok(self) -> bool:
         # `unused`: no installed program asks for it (a module for another target), as check

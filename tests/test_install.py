@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from qpack.cli import main
 from qpack.demo.build import build_demo
@@ -490,6 +491,23 @@ def test_installed_modules_the_loader_does_not_find_fail_the_check(demo_dist: Pa
             "detail": f"{prefix}/lib/demo/ui/curses.so: installed by demo-ui-curses 1.0, but the file is gone",  # noqa: E501
         }
     ]
+
+
+def test_the_install_counts_modules_not_rows() -> None:
+    """One row per program and verdict: ImageMagick's 11 programs made '0 of 33' of 3 coders."""
+    from qpack.check import CheckReport, ModuleVerdict, Problem
+    from qpack.install import Installed, InstallReport
+
+    why = Problem("missing-library", "x")
+    rows = (
+        ModuleVerdict(module="a", file="/a.so", loads=True, executables=("/bin/one",)),
+        ModuleVerdict(module="a", file="/a.so", loads=False, problems=(why,), executables=("/bin/two",)),
+        ModuleVerdict(module="b", file="/b.so", loads=True, executables=("/bin/one", "/bin/two")),
+    )
+    check = CheckReport(prefix="/p", root="/", layout="t", executables=("/bin/one", "/bin/two"), modules=rows)
+    done = Installed(name="t-ab", version=Version("1"), record=Path("/p/RECORD"), modules=("a", "b"))  # type: ignore[arg-type]
+    report = InstallReport(prefix="/p", root="/", layout="t", installed=(done,), present=(), check=check)
+    assert report.loading() == (1, 2)
 
 
 def test_a_failure_after_the_first_wheel_of_a_fresh_prefix_leaves_nothing(
