@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from qpack.errors import ProblemsError
 from qpack.globs import compile_glob, expand_prefix
-from qpack.inventory import Entry, Inventory
+from qpack.inventory import Entry, Inventory, link_end
 from qpack.loader import Loader, Module
 
 _SHOWN = 3  # directories named in a message before "and N more"
@@ -86,9 +86,15 @@ def _stamp_findings(inventory: Inventory, loader: Loader) -> tuple[str | None, s
     else:
         globs = list(loader.executable_globs(inventory.prefix))
     patterns = [compile_glob(g) for g in globs]
-    holders = [
-        e for e in inventory.files() if e.kind == "file" and e.elf and any(p.match(e.path) for p in patterns)
-    ]
+    by_path = inventory.by_path()
+    by_link = {e.path: e.target or "" for e in inventory.entries if e.kind == "symlink"}
+    holders: list[Entry] = []
+    for e in inventory.files():
+        if any(p.match(e.path) for p in patterns):
+            # A library named by its SONAME link: the file it leads to.
+            end = by_path.get(path) if (path := link_end(e.path, by_link)) else None
+            if end is not None and end.kind == "file" and end.elf and end not in holders:
+                holders.append(end)
     what = "loader library" if loader.library else "executable"
     if not holders:
         return None, (

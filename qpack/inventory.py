@@ -111,6 +111,20 @@ def link_destination(path: str, target: str) -> str | None:
     return "/".join(parts)
 
 
+def link_end(path: str, by_link: Mapping[str, str]) -> str | None:
+    """Where a chain of the build's symlinks (`by_link`: path -> target) starting at `path`
+    ends, followed lexically: `path` itself when it is no link; None out of the build or in a
+    loop."""
+    seen = set()
+    while path in by_link and path not in seen:
+        seen.add(path)
+        dest = link_destination(path, by_link[path])
+        if dest is None:
+            return None
+        path = dest
+    return None if path in by_link else path
+
+
 def symlink_escapes(path: str, target: str) -> bool:
     return link_destination(path, target) is None
 
@@ -409,8 +423,13 @@ def scan(
     known = ScanCache.open(root) if cache else None
     files: list[Entry] = []
     misses: list[tuple[str, os.stat_result, bool]] = []
+    # A glob naming a symlink (a library by its SONAME link) has the file it leads to searched.
+    by_link = {e.path: e.target or "" for e in links}
+    led_to = {
+        end for e in links if any(r.match(e.path) for r in exe_res) if (end := link_end(e.path, by_link))
+    }
     for rel, st in regular:
-        scan_strings = any(r.match(rel) for r in exe_res)
+        scan_strings = rel in led_to or any(r.match(rel) for r in exe_res)
         facts = known.get(rel, st, stamp_glob, scan_strings) if known is not None else None
         if facts is None:
             misses.append((rel, st, scan_strings))

@@ -382,7 +382,7 @@ class Loader:
             root,
             pre,
             stamp_glob=self.stamp_symbol,
-            executables=self.executable_globs(pre),
+            executables=self.loader_globs(pre),  # the library holds the stamp name too (VLC)
             progress=progress,
             jobs=jobs,
         )

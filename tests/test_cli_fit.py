@@ -96,6 +96,36 @@ def test_executables_without_the_stamp_are_an_error(
     ]
 
 
+def test_a_loader_library_holding_the_stamp_fits(
+    demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
+) -> None:
+    """VLC's libvlccore holds its vlc_entry__* stamp name: the scan searched only the
+    executables' read-only data, so plan refused the build ('no loader library it names holds
+    one') while check read it. A library named by its SONAME link is the file the link leads
+    to: read for the stamp too (it was passed over, with nothing said)."""
+    import shutil
+
+    from .conftest import copy_build
+
+    build = copy_build(demo_build, tmp_path)
+    shutil.copy(build / "usr/bin/demo", build / "usr/lib/libstamped.so.1")  # holds demo_stamp_*
+    (build / "usr/lib/libunstamped.so.1").symlink_to("libdemo-util.so.1")  # holds none
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    lay = tmp_path / "lib.toml"
+
+    def plan(library: str) -> Result:
+        lay.write_text(
+            text.replace('executables = ["{prefix}/bin/demo"]', f'library = "{{prefix}}/lib/{library}"')
+        )
+        return qpack("plan", str(build), "-l", str(lay), "--unclaimed", "core")
+
+    r = plan("libstamped.so.1")
+    assert r.returncode == 0, r.stderr
+    r = plan("libunstamped.so.1")
+    assert r.returncode == 2
+    assert "no loader library it names holds one (usr/lib/libdemo-util.so.1)" in r.stderr
+
+
 def test_allow_empty_plans_with_warnings(demo_build: Path, qpack: Callable[..., Result]) -> None:
     r = qpack("plan", str(demo_build), "-l", "qemu", "--allow-empty", "--json")
     assert r.returncode == 0, r.stderr
