@@ -162,12 +162,14 @@ class CheckReport:
     def summary(self) -> dict[str, object]:
         """Counts by module, not by row: a module judged differently by two programs has a row
         for each. `load`: modules that load for every program asking for them; `unused`:
-        modules no program present asks for; helper programs (`helper:NAME` rows) are not
-        modules. `problems`: each kind once per module and file, however many programs meet it
-        (one i386 plugin in a directory 19 programs of a library loader search is one problem)."""
+        modules no program present asks for; helper programs (`helper:NAME` rows) and files the
+        loader never looks up are not modules. `problems`: each kind once per module and file,
+        however many programs meet it (one i386 plugin in a directory 19 programs of a library
+        loader search is one problem)."""
         present: dict[str, list[ModuleVerdict]] = {}
         for m in self.modules:
-            if m.file is not None and not m.module.startswith("helper:"):
+            stray = bool(m.problems) and all(p.kind == "never-looked-up" for p in m.problems)
+            if m.file is not None and not m.module.startswith("helper:") and not stray:
                 present.setdefault(m.module, []).append(m)
         distinct = {(m.module, m.file, p.kind) for m in self.modules for p in m.problems}
         kinds: dict[str, int] = {}
@@ -1129,10 +1131,14 @@ def _verdicts(
             )
         )
     out = [v for v in out if loader.asks_for(exe.path, v.module)]  # not the other types' modules
+    ids = {v.module for v in out}
     for path, reason in found.never:
         stem = posixpath.basename(path).split(".so")[0]
+        # Named by its file when its stem is a module's id (collectd's cpu.so.dpkg-old beside
+        # cpu.so): one id, two rows, made the module that loads count as failing.
+        name = posixpath.basename(path) if stem in ids else stem
         problem = Problem("never-looked-up", f"{path}: the loader never looks this file up ({reason})")
-        out.append(ModuleVerdict(module=stem, file=path, loads=False, problems=(problem,)))
+        out.append(ModuleVerdict(module=name, file=path, loads=False, problems=(problem,)))
     return out
 
 

@@ -127,6 +127,29 @@ def test_register_all_scans_to_a_depth_and_finds_untyped_modules(prefix: Path, t
     assert check(prefix, shallow).modules == ()
 
 
+def test_a_stray_file_named_like_a_module_is_no_module_of_that_id(prefix: Path, tmp_path: Path) -> None:
+    """collectd's cpu.so with cpu.so.dpkg-old beside it: the stray's row had the id `cpu` too,
+    so the summary counted module cpu as failing (108 of 152 for 109 loading); strays are no
+    modules in the counts at all (PAM: '3 of 45 modules load' for 3 modules)."""
+    text = """
+    [loader]
+    prefix = "/usr"
+    executables = ["{prefix}/bin/demo"]
+    naming = "{name}.so"
+    [[loader.search]]
+    relocated = "lib/plugins"
+    """
+    ld = loader(tmp_path, text)
+    built = build_extra_module(tmp_path / "b", type="t", name="cpu", stamp=None)
+    (prefix / "lib/plugins").mkdir()
+    shutil.copy(built, prefix / "lib/plugins/cpu.so")
+    shutil.copy(built, prefix / "lib/plugins/cpu.so.dpkg-old")
+    report = check(prefix, ld)
+    assert [(m.module, m.loads) for m in report.modules] == [("cpu", True), ("cpu.so.dpkg-old", False)]
+    summary = report.summary()
+    assert (summary["modules"], summary["load"], summary["problems"]) == (1, 1, 1)
+
+
 def test_bundle_directory_and_builds_that_do_not_relocate(prefix: Path, tmp_path: Path) -> None:
     """QEMU since 7.1: <exe dir>/qemu-bundle/<configured path> first when it exists; Debian's
     QEMU since 8.2 does not relocate: only the configured path counts."""
