@@ -894,16 +894,25 @@ def _hidden_rows(
     if not ctx.env:
         return []
     default = dataclasses.replace(ctx, env={}, notes=[])
-    hidden_dirs = [d for d in search_dirs(exe, finder, default) if d not in dirs]
-    if not hidden_dirs:
-        return []
-    found = find(hidden_dirs, default, set())
+    default_dirs = search_dirs(exe, finder, default)
+    hidden: dict[str, str] = {}  # module id -> its file
+    hidden_dirs = [d for d in default_dirs if d not in dirs]
+    if hidden_dirs:
+        hidden.update((mid, files[0]) for mid, files in find(hidden_dirs, default, set()).files.items())
+    own = _own_type_dirs(ctx)
+    if own:
+        # A type's own variable set: it replaces every default directory for that type's
+        # modules (ImageMagick's MAGICK_CODER_MODULE_PATH), which hid them in silence.
+        found = find(default_dirs, default, set())
+        for mid, files in found.files.items():
+            if found.types.get(mid, ("",))[0] in own:
+                hidden.setdefault(mid, files[0])
     shown = ", ".join(f"{k}={v}" for k, v in sorted(ctx.env.items()))
     rows = []
-    for mid in sorted(found.files):
+    for mid in sorted(hidden):
         if mid in seen or not ctx.loader.asks_for(exe.path, mid):
             continue
-        file = found.files[mid][0]
+        file = hidden[mid]
         why = f"{file}: installed where {exe.path} looks by default, but not searched with {shown}"
         rows.append(
             ModuleVerdict(module=mid, file=file, loads=False, problems=(Problem("not-searched", why),))

@@ -323,6 +323,26 @@ def test_a_directory_that_replaces_the_rest_when_it_exists(prefix: Path, tmp_pat
     assert set(files(check(prefix, ld).modules)) == {"ui-y"}  # it exists: the only one searched
 
 
+def test_a_types_own_variable_hides_that_types_modules_in_the_default_directory(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """ImageMagick's MAGICK_CODER_MODULE_PATH replaces the built-in coder directory: set, the
+    coders installed there are not searched. They vanished from the report (exit 0), where a
+    replacing variable of the whole search path reports them `not-searched`."""
+    text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n[loader.by-type.ui]\nenv = "DEMO_UI_DIR"\n'
+    ld = loader(tmp_path, text)
+    report = check(prefix, ld, env={"DEMO_UI_DIR": str(tmp_path / "none")})
+    hidden = {m.module for m in report.modules if [p.kind for p in m.problems] == ["not-searched"]}
+    assert hidden == {"ui-curses", "ui-gtk", "ui-opengl"}
+    assert {m.module for m in report.modules if m.loads} == {
+        "block-curl",
+        "block-nfs",
+        "audio-alsa",
+        "audio-pa",
+    }
+    assert not report.ok
+
+
 def test_helper_programs_must_be_where_the_loader_runs_them(prefix: Path, tmp_path: Path) -> None:
     text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'
     text += '[[loader.helpers]]\nname = "demo-helper"\nrelocated = "libexec/demo"\nenv = "DEMO_HELPER"\n'
