@@ -547,6 +547,7 @@ class _Judge:
             filled = (
                 template.replace("{module}", module).replace("{type}", split[0]).replace("{name}", split[1])
             )
+            filled = filled.replace("{NAME}", split[1].upper())  # ImageMagick: RegisterJPEGImage
             out.append(filled.replace("-", "_"))  # a C name: GStreamer's plugin names map '-' so too
         return tuple(out)
 

@@ -555,7 +555,8 @@ def _read_loader(top: _Table) -> Loader:
 
 def _read_entry(t: _Table) -> tuple[str, ...]:
     """`entry`: a C symbol name, or a list of them of which a module must define one, with
-    {name}, {type} or {module} standing for the module's."""
+    {name}, {type} or {module} standing for the module's ({NAME}: its name upper-cased, as
+    ImageMagick calls RegisterJPEGImage in module jpeg)."""
     raw = t.data.get("entry")
     if raw is None:
         return ()
@@ -565,10 +566,13 @@ def _read_entry(t: _Table) -> tuple[str, ...]:
         return ()
     out = []
     for i, name in enumerate(names):
-        bare = re.sub(r"\{(name|type|module)\}", "x", name)
+        bare = re.sub(r"\{(name|type|module|NAME)\}", "x", name)
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", bare):
             key = "entry" if isinstance(raw, str) else f"entry[{i}]"
-            t.bad(key, f"must be a C symbol name (with {{name}}, {{type}} or {{module}}), got {name!r}")
+            t.bad(
+                key,
+                f"must be a C symbol name (with {{name}}, {{NAME}}, {{type}} or {{module}}), got {name!r}",
+            )
             continue
         out.append(name)
     return tuple(out)

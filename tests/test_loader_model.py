@@ -579,6 +579,29 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
         )
 
 
+def test_an_entry_with_the_name_upper_cased(prefix: Path, tmp_path: Path) -> None:
+    """ImageMagick calls Register<NAME>Image, the module's name upper-cased (RegisterJPEGImage
+    in coders/jpeg.so): `{NAME}`. With `{name}` every coder was refused."""
+    import subprocess
+
+    src = tmp_path / "x.c"
+    src.write_text("int RegisterXImage(void) { return 0; }\n")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(prefix / "lib/demo/ui/x.so"), str(src)], check=True)
+    text = (
+        HEAD.replace('[loader.stamp]\nsymbol = "demo_stamp_*"\n', "")
+        + '[[loader.search]]\nrelocated = "lib/demo"\n'
+    )
+    ld = loader(
+        tmp_path,
+        text.replace(
+            'types = ["ui", "block", "audio"]',
+            'types = ["ui", "block", "audio"]\nentry = "Register{NAME}Image"',
+        ),
+    )
+    rows = {m.module: [p.kind for p in m.problems] for m in check(prefix, ld).modules}
+    assert rows["ui-x"] == [] and rows["ui-curses"] == ["no-entry"]
+
+
 def test_entry_alternatives_and_a_types_own_entry(prefix: Path, tmp_path: Path) -> None:
     """SASL calls whichever of its plug_init functions a plugin defines, PAM one of six
     pam_sm_* functions: `entry` lists alternatives, one is enough. ALSA's open function is
