@@ -432,15 +432,7 @@ def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
         seen_here: dict[str, str] = {}
         for rel in _listing(ctx.root, d, depth):
             _sort(found, posixpath.join(d, rel), rel, ctx, seen_here, wanted, own)
-    for mtype, d in own.items():
-        seen_here = {}
-        for rel in _listing(ctx.root, d, 0):
-            # The variable replaces the type's directory: match the patterns' last segment.
-            for pattern in naming.patterns_of(mtype):
-                parsed = naming.parse(posixpath.join(posixpath.dirname(pattern), rel))
-                if parsed is not None and parsed[0] == mtype:
-                    _sort(found, posixpath.join(d, rel), rel, ctx, seen_here, wanted, {}, parsed)
-                    break
+    _find_own(found, own, ctx, wanted)
     if not loader.registers_all:
         for mid in sorted(wanted):
             parsed = found.types.get(mid) or naming.split_id(mid)
@@ -459,15 +451,39 @@ def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
     return found
 
 
-def _own_type_dirs(ctx: _Context) -> dict[str, str]:
-    """Module type -> the directory its own variable names, for those set."""
-    return {t: ctx.env[var] for t, var in ctx.loader.type_env.items() if ctx.env.get(var)}
+def _find_own(found: _Found, own: Mapping[str, list[str]], ctx: _Context, wanted: set[str]) -> None:
+    """The modules of the types whose own variable is set, in the directories it names."""
+    naming = ctx.loader.naming
+    for mtype, type_dirs in own.items():
+        for d in type_dirs:
+            seen_here: dict[str, str] = {}
+            for rel in _listing(ctx.root, d, 0):
+                # The variable replaces the type's directory: match the patterns' last segment.
+                for pattern in naming.patterns_of(mtype):
+                    parsed = naming.parse(posixpath.join(posixpath.dirname(pattern), rel))
+                    if parsed is not None and parsed[0] == mtype:
+                        _sort(found, posixpath.join(d, rel), rel, ctx, seen_here, wanted, {}, parsed)
+                        break
 
 
-def _candidates(dirs: list[str], own: Mapping[str, str], naming: Naming, mtype: str, name: str) -> list[str]:
+def _own_type_dirs(ctx: _Context) -> dict[str, list[str]]:
+    """Module type -> the directories its own variable names (one, or a ':'-separated list
+    where the layout says `list`: ImageMagick's MAGICK_CODER_MODULE_PATH), for those set."""
+    out = {}
+    for mtype, var in ctx.loader.type_env.items():
+        if value := ctx.env.get(var):
+            entries = value.split(":") if mtype in ctx.loader.type_env_list else [value]
+            out[mtype] = _absolute_entries(var, entries, ctx)
+    return out
+
+
+def _candidates(
+    dirs: list[str], own: Mapping[str, list[str]], naming: Naming, mtype: str, name: str
+) -> list[str]:
     """The files the loader tries for a module, in order."""
     if mtype in own:
-        return [posixpath.join(own[mtype], posixpath.basename(f)) for f in naming.file_names(mtype, name)]
+        files = naming.file_names(mtype, name)
+        return [posixpath.join(d, posixpath.basename(f)) for d in own[mtype] for f in files]
     return [posixpath.join(d, f) for d in dirs for f in naming.file_names(mtype, name)]
 
 
@@ -478,7 +494,7 @@ def _sort(
     ctx: _Context,
     seen_here: dict[str, str],
     wanted: set[str],
-    own: Mapping[str, str],
+    own: Mapping[str, list[str]],
     parsed: tuple[str, str] | None = None,
 ) -> None:
     """One file of a search directory: a module the loader sees, or one it never looks up."""

@@ -546,6 +546,11 @@ def _read_loader(top: _Table) -> Loader:
         library=library,
         helpers=_read_helpers(t),
         type_env=_read_type_env(t),
+        type_env_list=frozenset(
+            mtype
+            for mtype, rule in t.table("by-type").data.items()
+            if isinstance(rule, dict) and rule.get("list") is True
+        ),
         module_table=_read_module_table(t),
         program_types=_read_program_types(t, naming, prefix),
         entry=_read_entry(t),
@@ -697,7 +702,7 @@ def _read_by_type(t: _Table, types: tuple[str, ...]) -> dict[str, tuple[str, ...
     table = t.table("by-type")
     for mtype in table.data:
         rule = table.table(mtype)
-        rule.allow({"naming", "env", "entry"})
+        rule.allow({"naming", "env", "entry", "list"})
         if mtype not in types:
             rule.bad(None, f"{mtype!r} is not one of loader.types ({', '.join(types)})")
             continue
@@ -719,6 +724,8 @@ def _read_by_type(t: _Table, types: tuple[str, ...]) -> dict[str, tuple[str, ...
 def _read_type_env(t: _Table) -> dict[str, str]:
     out = {}
     for mtype, rule in t.table("by-type").data.items():
+        if isinstance(rule, dict) and not isinstance(rule.get("list", False), bool):
+            t.bad(f"by-type.{mtype}.list", f"must be true or false, got {rule['list']!r}")
         env = rule.get("env") if isinstance(rule, dict) else None
         if env is None:
             continue

@@ -281,6 +281,7 @@ class Loader:
     library: str | None = None
     helpers: tuple[Helper, ...] = ()
     type_env: Mapping[str, str] = field(default_factory=dict)
+    type_env_list: frozenset[str] = frozenset()  # types whose variable holds a ':'-separated list
     module_table: ModuleTable | None = None
     program_types: tuple[tuple[str, tuple[str, ...]], ...] = ()
     entry: tuple[str, ...] = ()

@@ -341,6 +341,19 @@ def test_a_types_own_variable_hides_that_types_modules_in_the_default_directory(
         "audio-pa",
     }
     assert not report.ok
+    # `list = true`: the variable is a ':'-separated list (MAGICK_CODER_MODULE_PATH), searched
+    # in order; it was read as one directory, and the modules in it were not-found.
+    first, second = tmp_path / "first", tmp_path / "second"
+    build_extra_module(first, type="ui", name="x", stamp=STAMP)  # first/ui/x.so: not the type dir
+    (first / "ui/x.so").rename(first / "x.so")
+    build_extra_module(second, type="ui", name="y", stamp=STAMP)
+    (second / "ui/y.so").rename(second / "y.so")
+    listed = loader(tmp_path, text.replace('env = "DEMO_UI_DIR"', 'env = "DEMO_UI_DIR"\nlist = true'))
+    report = check(prefix, listed, env={"DEMO_UI_DIR": f"{first}:{second}"})
+    assert {m.module: m.file for m in report.modules if m.loads and m.module.startswith("ui-")} == {
+        "ui-x": f"{first}/x.so",
+        "ui-y": f"{second}/y.so",
+    }
 
 
 def test_helper_programs_must_be_where_the_loader_runs_them(prefix: Path, tmp_path: Path) -> None:
