@@ -107,7 +107,17 @@ _SYSTEM_DIRS = {
     "etc/systemd",
     "etc/systemd/system",
     "etc/xdg",
+    "etc/logrotate.d",
+    "etc/cron.d",
+    "usr/lib/mime",  # mime-support's (Debian's ImageMagick ships usr/lib/mime/packages/...)
+    "usr/lib/mime/packages",
+    "usr/share/bug",  # reportbug's
 }
+
+
+def is_system_dir(path: str, prefix: str, system: tuple[re.Pattern[str], ...] = ()) -> bool:
+    """A directory of the base system (or the layout's `system-dirs`): no package owns it."""
+    return _is_system_dir(path, prefix) or any(s.match(path) for s in system)
 
 
 def _is_system_dir(path: str, prefix: str) -> bool:

@@ -319,3 +319,20 @@ def test_wheels_leave_the_dirs_out(tmp_path: Path) -> None:
     with zipfile.ZipFile(core) as z:
         names = z.namelist()
     assert not any(n.endswith("/") or "prog-empty" in n for n in names), names
+
+
+def test_an_empty_base_system_directory_of_the_build_is_no_rpm_dir(demo_build: Path, tmp_path: Path) -> None:
+    """collectd's .deb ships the empty var/log and var/run; the rest rule claimed them, and the
+    core's RPM list said `%dir /var/log` and `%dir /var/run`, directories of the filesystem
+    package (on Fedora /var/run is a link it owns)."""
+    from .conftest import copy_build
+
+    build = copy_build(demo_build, tmp_path)
+    for d in ("var/log", "var/run", "var/lib/demo"):
+        (build / d).mkdir(parents=True)
+    r = run_qpack("split", str(build), "-l", "demo", "--version", "1.0", "--format", "tree",
+                  "--prefix", "/usr", "--unclaimed", "core", "-o", str(tmp_path / "out"))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    core = (tmp_path / "out/rpm/demo-core.files").read_text().splitlines()
+    assert "%dir /var/lib/demo" in core  # the package's own, empty in the build: still its %dir
+    assert not [line for line in core if line in ("%dir /var/log", "%dir /var/run", "%dir /var")]

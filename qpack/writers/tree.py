@@ -53,9 +53,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from qpack.errors import BuildError, ChangedSinceScanError, OutputError
+from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import CHUNK, Entry, Inventory
 from qpack.libdeps import Manager, PackageLibs, package_libs, packages_for_sonames
-from qpack.plan import Package, Plan
+from qpack.plan import Package, Plan, is_system_dir
 from qpack.scan_cache import forgotten_if_changed
 from qpack.shlibs import DebianDepends, debian_depends, rpm_requires
 from qpack.writers import Progress, Report, Written, check_output
@@ -555,9 +556,16 @@ def rpm_lists(plan: Plan, by_path: Mapping[str, Entry]) -> tuple[dict[str, str],
     ("Empty %files file"), and a bare `%files -n NAME` section builds it."""
     rpm: dict[str, str] = {}
     empty: list[str] = []
+    system = tuple(compile_glob(expand_prefix(g, plan.prefix)) for g in plan.layout.system_dirs)
     for p in plan.packages:
         lines = [rpm_files_line(d, directory=True) for d in p.dirs]
-        lines += [rpm_files_line(f, directory=by_path[f].kind == "dir") for f in p.files]
+        lines += [
+            rpm_files_line(f, directory=by_path[f].kind == "dir")
+            for f in p.files
+            # An empty directory of the build that the base system owns (collectd's .deb ships
+            # var/log): the filesystem package's, not this one's (on Fedora /var/run is a link).
+            if by_path[f].kind != "dir" or not is_system_dir(f, plan.prefix, system)
+        ]
         if lines:
             rpm[p.name] = "".join(x + "\n" for x in lines)
         else:
