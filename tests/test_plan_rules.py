@@ -350,13 +350,16 @@ def test_requirements_outside_the_split_and_alternatives(tmp_path: Path) -> None
 
 def test_layout_system_dirs_are_nobodys(tmp_path: Path) -> None:
     lay = layout(PackageRule(name="prog-core", rest=True))
-    plan = make_plan(inventory(*BUILD, "etc/logrotate.d/prog"), lay)
-    assert "etc/logrotate.d" in plan.package("prog-core").dirs
-    lay2 = dataclasses.replace(lay, system_dirs=("etc/logrotate.d",))
+    plan = make_plan(inventory(*BUILD, "etc/monitrc.d/prog"), lay)  # monit's directory
+    assert "etc/monitrc.d" in plan.package("prog-core").dirs
+    lay2 = dataclasses.replace(lay, system_dirs=("etc/monitrc.d",))
     assert (
-        "etc/logrotate.d"
-        not in make_plan(inventory(*BUILD, "etc/logrotate.d/prog"), lay2).package("prog-core").dirs
+        "etc/monitrc.d"
+        not in make_plan(inventory(*BUILD, "etc/monitrc.d/prog"), lay2).package("prog-core").dirs
     )
+    # Known ones are nobody's without a word in the layout (logrotate's, mime-support's).
+    for d in ("etc/logrotate.d", "usr/lib/mime/packages"):
+        assert d not in make_plan(inventory(*BUILD, f"{d}/prog"), lay).package("prog-core").dirs
 
 
 def test_a_symlink_to_a_directory_is_claimed_by_its_dir_glob() -> None:
