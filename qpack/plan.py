@@ -434,11 +434,13 @@ def module_problems(
     ]
     exe_res = [compile_glob(g) for g in executables]
     hosts = set()
+    held: set[str] = set()  # the stamp names the loader's files hold (with a stamp glob)
     for e in inventory.entries:
         if any(r.match(e.path) for r in exe_res):
             end = _link_end(e, by_path)  # a library is often named by its SONAME link
             if not isinstance(end, str) and end.elf is not None:
                 hosts.add((end.elf.machine, end.elf.elf_class))
+                held.update(end.elf.stamps_held)
     for m in found.modules:
         e = by_path[m.path]
         if e.kind == "symlink":
@@ -451,6 +453,15 @@ def module_problems(
             warnings.append(
                 f"{m.path}: module is built for {e.elf.machine} ({e.elf.elf_class}-bit), the loader's "
                 f"executables for {machine} ({bits}-bit); the loader cannot load it"
+            )
+        elif e.elf is not None and held and not held & set(e.elf.stamps_exported):
+            # Caught by install and check; a split should not ship it unsaid (a tester's VLC
+            # build held a plugin of VLC 2.2).
+            exported = ", ".join(e.elf.stamps_exported) or "no stamp"
+            holds = ", ".join(sorted(held))
+            warnings.append(
+                f"{m.path}: module exports {exported}, but the loader's files hold {holds}: "
+                "a module of another build; the loader refuses it"
             )
     return problems, warnings
 

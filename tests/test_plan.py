@@ -421,6 +421,20 @@ def test_a_module_for_another_machine_than_the_loader_library_is_named(
     )
 
 
+def test_a_module_of_another_build_is_named_by_plan(demo_build: Path, tmp_path: Path) -> None:
+    """install and check refuse a module whose stamp the program does not hold; plan said
+    nothing, and a split shipped it (a tester's VLC 3.0 build held a plugin of VLC 2.2)."""
+    from qpack.demo.build import build_extra_module, compute_stamp
+
+    build = copy_build(demo_build, tmp_path)
+    build_extra_module(build / "usr/lib/demo", type="ui", name="curses", stamp=compute_stamp("/usr", "2"))
+    plan = plan_build(build, "demo")
+    (warning,) = [w for w in plan.warnings if "another build" in w]
+    assert warning.startswith("usr/lib/demo/ui/curses.so: module exports demo_stamp_")
+    assert warning.endswith(": a module of another build; the loader refuses it")
+    assert not [w for w in plan_build(demo_build, "demo").warnings if "another build" in w]
+
+
 def test_an_exclusion_that_excludes_nothing_is_named(demo_build: Path, tmp_path: Path) -> None:
     """As a package with no files is: a typo in an [[exclude]] glob must not pass silently."""
     lay = layout_file(
