@@ -1150,7 +1150,7 @@ def _verdicts(
                 )
         if mid in found.duplicates:
             shown = " and ".join(found.duplicates[mid])
-            problems.append(Problem("duplicate", f"{shown} are both module {mid!r} in one directory"))
+            problems.append(Problem("duplicate", f"{shown} are both module {mid!r} in one search location"))
         out.append(
             ModuleVerdict(
                 module=mid, file=files[0], loads=ok, problems=tuple(problems), copies=tuple(files[1:])
