@@ -127,6 +127,9 @@ class PerModule:
     # {module}, {type} and {name} (`{prefix}/share/doc/{package}/**`, a helper, a man page).
     files: tuple[str, ...] = ()
     depends: tuple[str, ...] = ()
+    # Names lower-cased, with '_' as '-': what Debian package names allow (collectd's
+    # curl_json, ALSA's ctl-arcam_av and VLC's 220 module ids with '_' need it).
+    normalize: bool = False
 
     def file_globs(self, package: str, mtype: str, name: str, module_id: str) -> tuple[str, ...]:
         fill = {"{package}": package, "{module}": module_id, "{type}": mtype, "{name}": name}
@@ -143,8 +146,12 @@ class PerModule:
             m = re.fullmatch(_fnmatch_regex(glob), module_id)
             if m:
                 star = m.group(1) if m.groups() else ""
-                return _fill(template, mtype, name, module_id, star), f"per-module.renames.{glob!r}"
-        return _fill(self.name, mtype, name, module_id, ""), "per-module.name"
+                filled = _fill(template, mtype, name, module_id, star)
+                return self._normalized(filled), f"per-module.renames.{glob!r}"
+        return self._normalized(_fill(self.name, mtype, name, module_id, "")), "per-module.name"
+
+    def _normalized(self, name: str) -> str:
+        return name.lower().replace("_", "-") if self.normalize else name
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1070,7 +1077,7 @@ def _read_per_module(top: _Table, packages: tuple[PackageRule, ...], naming: Nam
         top.bad("per-module", "must be a table")
         return None
     t = top.table("per-module")
-    t.allow({"name", "renames", "requires", "summary", "files", "depends"})
+    t.allow({"name", "renames", "requires", "summary", "files", "depends", "normalize"})
     template = t.string("name")
     if template is None:
         t.bad("name", "missing: a template such as 'qemu-{module}'")
@@ -1096,6 +1103,7 @@ def _read_per_module(top: _Table, packages: tuple[PackageRule, ...], naming: Nam
         summary=t.string("summary", "") or "",
         files=_per_module_files(t),
         depends=_depends(t),
+        normalize=t.boolean("normalize"),
     )
 
 

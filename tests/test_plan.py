@@ -435,6 +435,32 @@ def test_a_module_of_another_build_is_named_by_plan(demo_build: Path, tmp_path: 
     assert not [w for w in plan_build(demo_build, "demo").warnings if "another build" in w]
 
 
+def test_normalize_makes_module_package_names_debian_can_carry(demo_build: Path, tmp_path: Path) -> None:
+    """collectd's curl_json, ALSA's ctl-arcam_av, VLC's 220 module ids with '_': Debian package
+    names allow neither '_' nor upper case, and each needed a rename of its own (a rename
+    captures one '*'). `normalize = true` in [per-module] lower-cases and writes '_' as '-'."""
+    build = copy_build(demo_build, tmp_path)
+    ui = build / "usr/lib/demo/ui"
+    (ui / "curses.so").rename(ui / "Curses_Ext.so")
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    text = text.replace('known = ["ui-curses", ', 'known = ["ui-Curses_Ext", ')
+    lay = tmp_path / "n.toml"
+    lay.write_text(text)
+    r = run_qpack(
+        "split", str(build), "-l", str(lay), "--version", "1", "--format", "tree", "-o", str(tmp_path / "a")
+    )
+    assert r.returncode == 2
+    assert "`normalize = true` in [per-module] lower-cases the names" in r.stderr
+    lay.write_text(text.replace('name = "demo-{module}"', 'name = "demo-{module}"\nnormalize = true'))
+    plan = plan_build(build, L.load_layout(lay))
+    assert plan.package("demo-ui-curses-ext").modules == ("ui-Curses_Ext",)
+    r = run_qpack(
+        "split", str(build), "-l", str(lay), "--version", "1", "--format", "tree", "-o", str(tmp_path / "b")
+    )
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "b/debian/demo-ui-curses-ext.install").is_file()
+
+
 def test_an_exclusion_that_excludes_nothing_is_named(demo_build: Path, tmp_path: Path) -> None:
     """As a package with no files is: a typo in an [[exclude]] glob must not pass silently."""
     lay = layout_file(

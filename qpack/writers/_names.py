@@ -48,8 +48,13 @@ class PackageNameError(ProblemsError):
     """Package names an output format cannot carry; one line per name."""
 
 
-def _origin(p: Package) -> str:
+def _origin(p: Package, pattern: re.Pattern[str]) -> str:
     if p.kind == "module" and p.modules:
+        if pattern.fullmatch(p.name.lower().replace("_", "-")):
+            return (
+                f" (named after module {p.modules[0]!r}: `normalize = true` in [per-module] lower-cases "
+                "the names and writes '_' as '-')"
+            )
         return f" (named after module {p.modules[0]!r}: rename it in [per-module.renames] or exclude it)"
     return " (rename it in the layout)"
 
@@ -63,7 +68,7 @@ def name_problems(plan: Plan, formats: Collection[NameFormat]) -> list[str]:
                 continue
             pattern, why = _RULES[fmt]
             if not pattern.fullmatch(p.name):
-                problems.append(f"package name {p.name!r}: {why}{_origin(p)}")
+                problems.append(f"package name {p.name!r}: {why}{_origin(p, pattern)}")
                 break
     return problems
 
