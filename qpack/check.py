@@ -204,6 +204,8 @@ def with_unfound(report: CheckReport, installed: Mapping[str, tuple[str, str]], 
     finds: a prefix holding modules where no search location reaches passes no longer. `host`
     is the root the files are under, to tell a file the loader does not reach from one gone."""
     found = {m.module for m in report.modules if m.file is not None}
+    searched = sorted({d for dirs in report.locations.values() for d in dirs})
+    where = ", ".join(searched) if searched else "nowhere (no search location applies)"
     rows = []
     for mid, (file, dist) in sorted(installed.items()):
         if mid in found:
@@ -211,8 +213,6 @@ def with_unfound(report: CheckReport, installed: Mapping[str, tuple[str, str]], 
         if not (host / file.lstrip("/")).exists():
             why = f"{file}: installed by {dist}, but the file is gone"
         else:
-            searched = sorted({d for dirs in report.locations.values() for d in dirs})
-            where = ", ".join(searched) if searched else "nowhere (no search location applies)"
             why = f"{file}: installed by {dist} where the loader does not look (it searches {where})"
         problem = Problem("not-found", why)
         rows.append(ModuleVerdict(module=mid, file=file, loads=False, problems=(problem,)))
@@ -765,7 +765,8 @@ def _library_alone(
 ) -> list[_Exe]:
     """The loader library itself, judged as the loader, when no program of bindir links it (a
     library used from Python, GI or ctypes): as in a program of bindir that links it and
-    nothing else, with no RPATH of its own. Each library file once (real path -> path)."""
+    nothing else, the library's own RPATH standing for the program's. Each library file once
+    (real path -> path)."""
     exes = []
     names = {posixpath.basename(path) for path in libraries.values()}
     for real, path in sorted(libraries.items(), key=lambda item: item[1]):

@@ -19,7 +19,15 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from qpack.check import CheckReport, Problem, with_unfound
-from qpack.installed import Distribution, InstalledError, InstalledSet, host_path, program_prefix, roles
+from qpack.installed import (
+    Distribution,
+    InstalledError,
+    InstalledSet,
+    Roles,
+    host_path,
+    program_prefix,
+    roles,
+)
 from qpack.loader import Loader
 
 
@@ -57,23 +65,38 @@ def _same(a: str, b: str) -> bool:
         return a == b
 
 
+@dataclass(frozen=True, slots=True)
+class _Installed:
+    """The distributions of a prefix, each with its roles, read once for all that is derived."""
+
+    prefix: str  # as the program sees it
+    dists: tuple[tuple[Distribution, Roles], ...]
+
+    @classmethod
+    def read(cls, prefix: str | Path, loader: Loader, root: str | Path) -> _Installed:
+        pre = program_prefix(prefix)
+        host = host_path(root, pre)
+        if not host.is_dir():
+            return cls(pre, ())
+        state = InstalledSet.read(host, pre)
+        return cls(pre, tuple((d, roles(d.files, loader, pre)) for d in state.dists.values()))
+
+
 def version_skew(prefix: str | Path, loader: Loader, root: str | Path = "/") -> list[VersionSkew]:
     """The module distributions in `prefix` (under `root`) whose version is not that of the core
     distribution they require (or, when they name none, of each core distribution installed).
     A prefix nothing was installed into by a wheel installer has none."""
-    pre = program_prefix(prefix)
-    host = host_path(root, pre)
-    if not host.is_dir():
-        return []
-    state = InstalledSet.read(host, pre)
+    return _skew(_Installed.read(prefix, loader, root))
+
+
+def _skew(installed: _Installed) -> list[VersionSkew]:
     cores: dict[str, Distribution] = {}
     modules: dict[str, tuple[Distribution, tuple[str, ...]]] = {}
-    for name, d in state.dists.items():
-        r = roles(d.files, loader, pre)
+    for d, r in installed.dists:
         if r.kind == "core":
-            cores[name] = d
+            cores[d.name] = d
         elif r.kind == "module":
-            modules[name] = (d, r.modules)
+            modules[d.name] = (d, r.modules)
     out: list[VersionSkew] = []
     for d, mods in modules.values():
         required = [cores[n] for n in sorted(d.needs()) if n in cores]
@@ -99,28 +122,20 @@ def checked_skew(
     not find (`check.with_unfound`); and the skew. Installed metadata that cannot be read (a
     distribution installed twice) leaves the report as it was, with a warning saying so."""
     try:
-        skews = version_skew(prefix, loader, root)
-        installed = installed_modules(prefix, loader, root)
+        installed = _Installed.read(prefix, loader, root)
     except InstalledError as e:
         return replace(report, warnings=(*report.warnings, f"installed versions not compared: {e}")), []
-    report = with_unfound(report, installed, Path(root))
+    skews = _skew(installed)
+    report = with_unfound(report, _module_files(installed), Path(root))
     return with_skew(report, skews), skews
 
 
-def installed_modules(
-    prefix: str | Path, loader: Loader, root: str | Path = "/"
-) -> dict[str, tuple[str, str]]:
-    """Module id -> (its file as the program sees it, the distribution that installed it), for
-    every module distribution in `prefix` (under `root`)."""
-    pre = program_prefix(prefix)
-    host = host_path(root, pre)
-    if not host.is_dir():
-        return {}
+def _module_files(installed: _Installed) -> dict[str, tuple[str, str]]:
+    """Module id -> (its file as the program sees it, the distribution that installed it)."""
     out: dict[str, tuple[str, str]] = {}
-    for d in InstalledSet.read(host, pre).dists.values():
-        r = roles(d.files, loader, pre)
+    for d, r in installed.dists:
         for mid, rel in r.module_files.items():
-            out.setdefault(mid, (posixpath.join(pre, rel), f"{d.name} {d.version}"))
+            out.setdefault(mid, (posixpath.join(installed.prefix, rel), f"{d.name} {d.version}"))
     return out
 
 
