@@ -971,6 +971,15 @@ def make_plan(
     warnings += [
         f"package {p.name!r} has no files in this build" for p in packages if not p.files and p.kind != "meta"
     ]
+    # One package per module, unless names collide: a rename to one name (or normalize making
+    # two names one) merges modules in silence, where a group package would say so.
+    warnings += [
+        f"package {p.name!r} holds {len(p.modules)} modules ({', '.join(p.modules[:3])}"
+        f"{', ...' if len(p.modules) > 3 else ''}): [per-module] gives them one name; a [[package]] "
+        'with kind = "group" holds several on purpose'
+        for p in packages
+        if p.kind == "module" and len(p.modules) > 1
+    ]
     used = {x.rule.partition(" ")[0] for x in claims.excluded}  # "exclude[1]"
     warnings += [
         f"exclude[{x.index}] ({x.reason}) excludes nothing in this build"

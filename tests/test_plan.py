@@ -461,6 +461,21 @@ def test_normalize_makes_module_package_names_debian_can_carry(demo_build: Path,
     assert (tmp_path / "b/debian/demo-ui-curses-ext.install").is_file()
 
 
+def test_modules_a_rename_gives_one_name_are_named(demo_build: Path, tmp_path: Path) -> None:
+    """A rename giving several modules one name ("ui-*" = "demo-uis") merges them into one
+    package in silence (a tester's VLC layout put 53 codecs in one): a warning says so."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    lay = tmp_path / "r.toml"
+    lay.write_text(text + '\n[per-module.renames]\n"ui-*" = "demo-uis"\n')
+    plan = plan_build(demo_build, L.load_layout(lay))
+    assert plan.package("demo-uis").modules == ("ui-curses", "ui-gtk", "ui-opengl")
+    assert (
+        "package 'demo-uis' holds 3 modules (ui-curses, ui-gtk, ui-opengl): [per-module] gives them one "
+        'name; a [[package]] with kind = "group" holds several on purpose'
+    ) in plan.warnings
+    assert not [w for w in plan_build(demo_build, "demo").warnings if "holds" in w]
+
+
 def test_an_exclusion_that_excludes_nothing_is_named(demo_build: Path, tmp_path: Path) -> None:
     """As a package with no files is: a typo in an [[exclude]] glob must not pass silently."""
     lay = layout_file(
