@@ -45,7 +45,7 @@ import fnmatch
 import os
 import posixpath
 import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal, cast
@@ -128,6 +128,11 @@ class ModuleVerdict:
         return bool(self.problems) and all(p.kind == "unused" for p in self.problems)
 
     @property
+    def stray(self) -> bool:
+        """A file the loader never looks up (`never-looked-up` only): no module of its own."""
+        return bool(self.problems) and all(p.kind == "never-looked-up" for p in self.problems)
+
+    @property
     def fails(self) -> bool:
         """A problem that makes the check fail: anything but `unused`."""
         return any(p.kind != "unused" for p in self.problems)
@@ -168,8 +173,7 @@ class CheckReport:
         loader search is one problem)."""
         present: dict[str, list[ModuleVerdict]] = {}
         for m in self.modules:
-            stray = bool(m.problems) and all(p.kind == "never-looked-up" for p in m.problems)
-            if m.file is not None and not m.module.startswith("helper:") and not stray:
+            if m.file is not None and not m.module.startswith("helper:") and not m.stray:
                 present.setdefault(m.module, []).append(m)
         distinct = {(m.module, m.file, p.kind) for m in self.modules for p in m.problems}
         kinds: dict[str, int] = {}
@@ -203,7 +207,7 @@ def with_unfound(report: CheckReport, installed: Mapping[str, tuple[str, str]], 
     as the program sees it, and the distribution that installed it) that no program's loader
     finds: a prefix holding modules where no search location reaches passes no longer. `host`
     is the root the files are under, to tell a file the loader does not reach from one gone."""
-    found = {m.module for m in report.modules if m.file is not None}
+    found = {m.module for m in report.modules if m.file is not None and not m.stray}
     searched = sorted({d for dirs in report.locations.values() for d in dirs})
     where = ", ".join(searched) if searched else "nowhere (no search location applies)"
     rows = []
@@ -218,7 +222,16 @@ def with_unfound(report: CheckReport, installed: Mapping[str, tuple[str, str]], 
         rows.append(ModuleVerdict(module=mid, file=file, loads=False, problems=(problem,)))
     if not rows:
         return report
-    modules = sorted([*report.modules, *rows], key=lambda m: (m.module, m.file or "", m.executables))
+    # A stray named by its stem is no row of the module it is named like (lib/demo/ui-curses.so
+    # beside a ui-curses installed at ui/curses.so and gone): named by its file then.
+    unfound = {r.module for r in rows}
+    kept = [
+        dataclasses.replace(m, module=posixpath.basename(m.file))
+        if m.stray and m.file is not None and m.module in unfound
+        else m
+        for m in report.modules
+    ]
+    modules = sorted([*kept, *rows], key=lambda m: (m.module, m.file or "", m.executables))
     return dataclasses.replace(report, modules=tuple(modules))
 
 
@@ -473,7 +486,10 @@ def _own_type_dirs(ctx: _Context) -> dict[str, list[str]]:
     for mtype, var in ctx.loader.type_env.items():
         if value := ctx.env.get(var):
             entries = value.split(":") if mtype in ctx.loader.type_env_list else [value]
-            out[mtype] = _absolute_entries(var, entries, ctx)
+            # Normalized and each once, as the search path's are (search_dirs).
+            out[mtype] = list(
+                dict.fromkeys(posixpath.normpath(d) for d in _absolute_entries(var, entries, ctx))
+            )
     return out
 
 
@@ -715,11 +731,8 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
             held[real] = reading.stamps(path, real, ctx)
         return held[real]
 
-    libraries = {
-        real: path
-        for path in _glob_paths(ctx.root, expand_prefix(loader.library, prefix))
-        if (real := ctx.root.resolve(path)) is not None
-    } if loader.library is not None else {}  # fmt: skip
+    library_paths = _glob_paths(ctx.root, expand_prefix(loader.library, prefix)) if loader.library else []
+    libraries = {real: path for path in library_paths if (real := ctx.root.resolve(path)) is not None}
 
     def linked(elf: ElfFile) -> str | None:
         """The loader library a program links (its dynamic linker's closure), if any."""
@@ -752,12 +765,12 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
             named.add(found[0])
             exes.append(_Exe(path=path, real=found[0], elf=found[1], stamps=stamps(libraries[lib], lib)))
     if not exes:
-        exes = _library_alone(libraries, bindir, ctx, reading, stamps)
+        exes = _library_alone(library_paths, bindir, ctx, reading, stamps)
     return exes
 
 
 def _library_alone(
-    libraries: Mapping[str, str],
+    library_paths: Sequence[str],
     bindir: str,
     ctx: _Context,
     reading: _Reading,
@@ -768,16 +781,22 @@ def _library_alone(
     nothing else, the library's own RPATH standing for the program's. Each library file once
     (real path -> path)."""
     exes = []
-    names = {posixpath.basename(path) for path in libraries.values()}
-    for real, path in sorted(libraries.items(), key=lambda item: item[1]):
-        found = reading.program(path, ctx, False)
+    names = {posixpath.basename(path) for path in library_paths}
+    by_real: dict[str, list[str]] = {}
+    for path in library_paths:
+        if (real := ctx.root.resolve(path)) is not None:
+            by_real.setdefault(real, []).append(path)
+    for real, paths in sorted(by_real.items(), key=lambda item: item[1][0]):
+        found = reading.program(paths[0], ctx, False)
         if found is None:
             continue
         soname = found[1].facts.soname if found[1].facts is not None else None
-        if soname and soname != posixpath.basename(path) and soname in names:
+        if soname and soname in names and soname not in {posixpath.basename(p) for p in paths}:
             # Another name of the library the dynamic linker loads by its SONAME: a wheel holds
             # no symlinks, so libQt5Core.so.5.15.8 is a copy of libQt5Core.so.5, not a loader.
             continue
+        # Named as the dynamic linker names it, by its SONAME, where that is one of its names.
+        path = next((p for p in paths if posixpath.basename(p) == soname), paths[0])
         exes.append(
             _Exe(path=path, real=found[0], elf=found[1], stamps=stamps(path, real), program_dir=bindir)
         )
@@ -896,7 +915,8 @@ def _outside_prefix(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str
     searched = sorted({d for dirs in locations.values() for d in dirs})
     if str(rt.root) != "/" or pre == "/" or not searched:
         return
-    if not any(d == pre or d.startswith(pre + "/") for d in searched):
+    tops = {pre, rt.resolve(pre) or pre}  # a prefix given through a symlink: its real path too
+    if not any(d == top or d.startswith(top + "/") for d in searched for top in tops):
         ctx.notes.append(
             f"no directory the loader searches is inside {pre} ({', '.join(searched)}): the modules "
             f"judged are this machine's; for a staged tree, give --root TREE and the prefix as the "
@@ -940,7 +960,7 @@ def _hidden_rows(
 
 def _not_started(verdict: ModuleVerdict, why: str) -> ModuleVerdict:
     """A module of a program that cannot start loads for nobody."""
-    if not verdict.loads and verdict.unused:
+    if not verdict.loads and (verdict.unused or verdict.stray):
         return verdict
     return dataclasses.replace(
         verdict, loads=False, problems=(*verdict.problems, Problem("missing-library", why))

@@ -296,6 +296,11 @@ def test_a_program_that_cannot_start_loads_no_module(demo_build: Path, tmp_path:
     assert why.startswith(f"{prefix}/bin/demo cannot start: the dynamic linker would not find libdemo-util")
     assert report.modules and not any(m.loads for m in report.modules)
     assert all("missing-library" in {p.kind for p in m.problems} for m in report.modules)
+    # A stray file is no module that cannot load (it counted as one: "0 of 9" for 7 modules).
+    shutil.copy(prefix / MODDIR / "ui/gtk.so", prefix / MODDIR / "ui/gtk.so.dpkg-old")
+    with_stray = check(prefix, load_layout("demo").loader)
+    assert (with_stray.summary()["modules"], with_stray.summary()["load"]) == (7, 0)
+    (prefix / MODDIR / "ui/gtk.so.dpkg-old").unlink()
     # An install's check (check_modules) says the same: it said the modules would load.
     after_install = check_modules(prefix, load_layout("demo").loader, ["ui-curses"])
     assert list(after_install.cannot_start) == [f"{prefix}/bin/demo"]

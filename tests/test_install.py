@@ -510,6 +510,20 @@ def test_the_install_counts_modules_not_rows() -> None:
     assert report.loading() == (1, 2)
 
 
+def test_a_stray_named_like_a_missing_module_hides_no_not_found(demo_dist: Path, tmp_path: Path) -> None:
+    """ui/curses.so moved to lib/demo/ui-curses.so: a stray whose stem is `ui-curses`. It took
+    the module's id, and the module installed (and gone) was no longer reported not-found."""
+    prefix = tmp_path / "prefix"
+    do_install(demo_dist, prefix, "ui-curses", "block-curl")
+    (prefix / "lib/demo/ui/curses.so").rename(prefix / "lib/demo/ui-curses.so")
+    r = qpack("check", str(prefix), "-l", "demo", "--json")
+    assert r.returncode == 1, r.stderr
+    data = json.loads(r.stdout)
+    rows = {m["module"]: [p["kind"] for p in m["problems"]] for m in data["modules"]}
+    assert rows == {"block-curl": [], "ui-curses": ["not-found"], "ui-curses.so": ["never-looked-up"]}
+    assert (data["summary"]["modules"], data["summary"]["load"]) == (2, 1)
+
+
 def test_a_failure_after_the_first_wheel_of_a_fresh_prefix_leaves_nothing(
     demo_dist: Path, tmp_path: Path
 ) -> None:

@@ -255,6 +255,12 @@ def test_a_loader_library_no_program_links_is_judged_as_the_loader(prefix: Path,
     # linker loads, by its SONAME, is the loader; the copies are not three more.
     shutil.copy(prefix / "lib/libdemo-util.so.1", prefix / "lib/libdemo-util.so.1.0")
     assert check(prefix, ld).executables == (library,)
+    # The SONAME name a link to the real file, and a copy beside: still one loader, by SONAME.
+    (prefix / "lib/libdemo-util.so.1.0").unlink()
+    (prefix / "lib/libdemo-util.so.1").rename(prefix / "lib/libdemo-util.so.1.0.0")
+    (prefix / "lib/libdemo-util.so.1").symlink_to("libdemo-util.so.1.0.0")
+    shutil.copy(prefix / "lib/libdemo-util.so.1.0.0", prefix / "lib/libdemo-util.so.1.9")
+    assert check(prefix, ld).executables == (library,)
     shutil.rmtree(prefix / "bin")  # a library alone in its prefix: the note says bin is not there
     assert (
         f"{library}: no program in {prefix}/bin (no such directory) links it: its modules are judged as it "
@@ -302,6 +308,9 @@ def test_a_prefix_the_loader_never_searches_is_named(prefix: Path, tmp_path: Pat
     assert note in check(prefix, absolute).warnings
     relocated = loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n')
     assert not [w for w in check(prefix, relocated).warnings if "no directory the loader searches" in w]
+    link = tmp_path / "link"  # the prefix given through a symlink: its own modules, no warning
+    link.symlink_to(prefix)
+    assert not [w for w in check(link, relocated).warnings if "no directory the loader searches" in w]
     assert not [w for w in check("/usr", absolute, root=prefix.parent).warnings if "no directory" in w]
 
 
@@ -354,6 +363,9 @@ def test_a_types_own_variable_hides_that_types_modules_in_the_default_directory(
         "ui-x": f"{first}/x.so",
         "ui-y": f"{second}/y.so",
     }
+    # One directory twice (or with a trailing '/') is one directory, no copy of itself.
+    twice = check(prefix, listed, env={"DEMO_UI_DIR": f"{first}:{first}/"})
+    assert [(m.module, m.copies) for m in twice.modules if m.module == "ui-x"] == [("ui-x", ())]
 
 
 def test_helper_programs_must_be_where_the_loader_runs_them(prefix: Path, tmp_path: Path) -> None:
