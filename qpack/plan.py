@@ -448,7 +448,11 @@ def module_problems(
                 warnings.append(
                     f"{m.path}: module is a symlink {why}; the loader cannot load it from this build"
                 )
-        elif e.elf is not None and len(hosts) == 1 and (e.elf.machine, e.elf.elf_class) not in hosts:
+                continue
+            end = _link_end(e, by_path)  # a module that is a link: the code it leads to
+            assert not isinstance(end, str)
+            e = end
+        if e.elf is not None and len(hosts) == 1 and (e.elf.machine, e.elf.elf_class) not in hosts:
             ((machine, bits),) = hosts
             warnings.append(
                 f"{m.path}: module is built for {e.elf.machine} ({e.elf.elf_class}-bit), the loader's "
@@ -540,16 +544,8 @@ def claim(
         tag = tags.get(e.path) if tags else None
         hits = index.hits(e.path, mod, tag)
         owner = code_of.get(e.path) if code_of and mod is None else None
-        if owner is not None and not hits:
-            package = _module_package(owner, index, layout, rest_group, tags)
-            if package is not None:
-                why = (
-                    f"another name of module {owner.id}'s code"
-                    if e.kind == "symlink"
-                    else f"the code of module {owner.id} ({owner.path} links to it)"
-                )
-                out.claims.append(Claim(e.path, package, why))
-                continue
+        if owner is not None and not hits and _claim_code(e, owner, index, layout, rest_group, tags, out):
+            continue
         if e.kind == "dir" and len(hits) > 1 and all(r.package is not None for r, _ in hits):
             # One directory in several packages (Debian ships an empty directory from two
             # .debs): each of them ships it.
@@ -584,6 +580,35 @@ def claim(
     return out, problems
 
 
+def _claim_code(
+    e: Entry,
+    owner: Module,
+    index: _RuleIndex,
+    layout: Layout,
+    rest_group: str | None,
+    tags: Mapping[str, str] | None,
+    out: _Claims,
+) -> bool:
+    """Claim a module's code (or another name of it) for the module's package, or exclude it
+    with the module; False when the module goes nowhere (unclaimed)."""
+    why = (
+        f"another name of module {owner.id}'s code"
+        if e.kind == "symlink"
+        else f"the code of module {owner.id} ({owner.path} links to it)"
+    )
+    owner_hits = index.hits(owner.path, owner, tags.get(owner.path) if tags else None)
+    if owner_hits and owner_hits[0][0].package is None:  # the module is excluded: so is its code
+        rule, _ = owner_hits[0]
+        out.excluded.append(Excluded(e.path, rule.reason, f"{rule.description}: {why}"))
+        out.claims.append(Claim(e.path, None, f"{rule.description}: {why}"))
+        return True
+    package = _module_package(owner, index, layout, rest_group, tags)
+    if package is None:
+        return False
+    out.claims.append(Claim(e.path, package, why))
+    return True
+
+
 def _module_package(
     mod: Module, index: _RuleIndex, layout: Layout, rest_group: str | None, tags: Mapping[str, str] | None
 ) -> str | None:
@@ -606,28 +631,34 @@ def _per_module_file_rules(
     if per_module is None or not per_module.files:
         return []
     prefix = layout.prefix
-    extra = []
     index = _RuleIndex(rules)
+    # One rule per package: modules a rename (or normalize) gives one name share it, and two
+    # rules of one package claiming one file were "claimed twice".
+    by_package: dict[str, tuple[list[str], dict[str, str]]] = {}
     for e in items:
         mod = module_at.get(e.path)
         if mod is None or index.hits(e.path, mod):
             continue  # not a module, or a group or exclusion takes it
         package, _ = per_module.package_name(mod.type, mod.name, mod.id)
-        globs = per_module.file_globs(package, mod.type, mod.name, mod.id)
-        extra.append(
-            Rule(
-                description=f"per-module.files ({mod.id})",
-                package=package,
-                reason="",
-                # Shown as the layout writes it; matched as filled in for this module.
-                files=tuple(
-                    (g, compile_glob(expand_prefix(f, prefix)))
-                    for g, f in zip(per_module.files, globs, strict=True)
-                ),
-                modules=(),
-            )
+        ids, globs = by_package.setdefault(package, ([], {}))
+        ids.append(mod.id)
+        for shown, filled in zip(
+            per_module.files, per_module.file_globs(package, mod.type, mod.name, mod.id), strict=True
+        ):
+            globs.setdefault(filled, shown)
+    return [
+        Rule(
+            description=f"per-module.files ({', '.join(ids)})",
+            package=package,
+            reason="",
+            # Shown as the layout writes it; matched as filled in for these modules.
+            files=tuple(
+                (shown, compile_glob(expand_prefix(filled, prefix))) for filled, shown in globs.items()
+            ),
+            modules=(),
         )
-    return extra
+        for package, (ids, globs) in by_package.items()
+    ]
 
 
 def apply_unclaimed(
@@ -803,7 +834,7 @@ def library_requirements(
 
 
 def link_requirements(
-    packages: list[Package], by_path: Mapping[str, Entry]
+    packages: list[Package], by_path: Mapping[str, Entry], excluded: Mapping[str, str] | None = None
 ) -> tuple[list[Package], list[str]]:
     """A module or group package holding a symlink that leads (lexically, inside the build) to
     a file of another package requires that package: without it the link dangles (ALSA's
@@ -823,6 +854,12 @@ def link_requirements(
             if isinstance(end, str):
                 continue
             q = owner.get(end.path)
+            if q is None and excluded and end.path in excluded:
+                warnings.append(
+                    f"{f} (package {p.name!r}) leads to {end.path}, which is excluded "
+                    f"({excluded[end.path]}): the link dangles, the module never loads"
+                )
+                continue
             if q is None or q == p.name or q in requires[p.name]:
                 continue
             if p.name in requirement_closure(requires, q):
@@ -958,7 +995,8 @@ def make_plan(
     problems += package_problems
     packages, lib_requirements, lib_problems = library_requirements(packages, inventory, claims)
     problems += lib_problems
-    packages, link_warnings = link_requirements(packages, inventory.by_path())
+    excluded = {x.path: x.reason for x in claims.excluded}
+    packages, link_warnings = link_requirements(packages, inventory.by_path(), excluded)
     warnings += link_warnings
     module_pkg = {cl.module: cl.package for cl in claims.claims if cl.module and cl.package}
     unloadable = never_loaded(inventory, layout, found.modules)

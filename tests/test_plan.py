@@ -476,6 +476,58 @@ def test_modules_a_rename_gives_one_name_are_named(demo_build: Path, tmp_path: P
     assert not [w for w in plan_build(demo_build, "demo").warnings if "holds" in w]
 
 
+def test_plan_fixes_from_an_adversarial_pass(demo_build: Path, tmp_path: Path) -> None:
+    """Four from one tester: a rename giving modules one name with [per-module] files ('claimed
+    twice'); an excluded module's code and its other names went to the core; a module linking
+    to an excluded module's file dangled in silence; a module that is a link escaped the
+    machine and stamp warnings."""
+    from qpack.demo.build import build_extra_module, compute_stamp
+
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    lay = tmp_path / "l.toml"
+    build = copy_build(demo_build, tmp_path)
+    (build / "usr/share/doc/demo-blocks").mkdir(parents=True)
+    (build / "usr/share/doc/demo-blocks/README").write_text("x\n")
+    lay.write_text(
+        text.replace(
+            'summary = "demo module {module}"',
+            'summary = "demo module {module}"\nfiles = ["{prefix}/share/doc/{package}/**"]',
+        )
+        + '\n[per-module.renames]\n"block-*" = "demo-blocks"\n'
+    )
+    plan = plan_build(build, L.load_layout(lay))
+    assert "usr/share/doc/demo-blocks/README" in plan.package("demo-blocks").files
+
+    build = copy_build(demo_build, tmp_path / "2")
+    ui = build / "usr/lib/demo/ui"
+    (ui / "curses.so").rename(ui / "curses.so.2.0")
+    (ui / "curses.so").symlink_to("curses.so.2.0")
+    (ui / "curses.so.2").symlink_to("curses.so.2.0")
+    block = build / "usr/lib/demo/block"
+    (block / "nfs.so").unlink()
+    (block / "nfs.so").symlink_to("curl.so")
+    lay.write_text(
+        text + '\n[[exclude]]\nreason = "no curses, no curl"\nmodules = ["ui-curses", "block-curl"]\n'
+    )
+    plan = plan_build(build, L.load_layout(lay))
+    excluded = {x.path for x in plan.excluded}
+    assert {f"usr/lib/demo/ui/curses.so{v}" for v in ("", ".2", ".2.0")} <= excluded
+    assert not [f for f in plan.package("demo-core").files if "curses" in f]
+    assert (
+        "usr/lib/demo/block/nfs.so (package 'demo-block-nfs') leads to usr/lib/demo/block/curl.so, "
+        "which is excluded (no curses, no curl): the link dangles, the module never loads"
+    ) in plan.warnings
+
+    build = copy_build(demo_build, tmp_path / "3")
+    ui = build / "usr/lib/demo/ui"
+    (ui / "gtk.so").unlink()
+    build_extra_module(tmp_path / "other", type="ui", name="gtk", stamp=compute_stamp("/usr", "2"))
+    shutil.copy(tmp_path / "other/ui/gtk.so", ui / "gtk.so.1")
+    (ui / "gtk.so").symlink_to("gtk.so.1")
+    plan = plan_build(build, "demo")
+    assert [w for w in plan.warnings if w.startswith("usr/lib/demo/ui/gtk.so: module exports demo_stamp_")]
+
+
 def test_an_exclusion_that_excludes_nothing_is_named(demo_build: Path, tmp_path: Path) -> None:
     """As a package with no files is: a typo in an [[exclude]] glob must not pass silently."""
     lay = layout_file(
