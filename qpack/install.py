@@ -1046,7 +1046,7 @@ def install(
                 for mid, rel in i.module_files.items()
             }
             report = with_unfound(report, installed, rt)
-            report = _unplaced(report, dd, wanted, loader, done)
+            report = _unplaced(report, dd, loader, done)
         except CheckError as e:
             warnings.append(f"not checked: {e}")
         except KeyboardInterrupt:
@@ -1060,7 +1060,7 @@ def install(
         from qpack.check import CheckReport
 
         none = CheckReport(prefix=pre, root=str(rt), layout=layout_name, executables=(), modules=())
-        found = _unplaced(none, dd, wanted, loader, done)
+        found = _unplaced(none, dd, loader, done)
         report = found if found.modules else None
     return InstallReport(
         prefix=pre,
@@ -1074,40 +1074,32 @@ def install(
     )
 
 
-def _unplaced(
-    report: CheckReport, dd: DistDir, wanted: Sequence[str], loader: Loader, done: Sequence[Installed]
-) -> CheckReport:
-    """A module asked for by its id whose distribution was installed now, yet holds no file
-    the loader model calls that module (a layout whose only location is absolute, installed
-    under another prefix: SASL's /usr/lib/<triplet>/sasl2 into /opt/sasl): not-found, where the
-    install said nothing at all."""
+def _unplaced(report: CheckReport, dd: DistDir, loader: Loader, done: Sequence[Installed]) -> CheckReport:
+    """A module whose distribution was installed now, yet holds no file the loader model calls
+    that module (a layout whose only location is absolute, installed under another prefix:
+    SASL's /usr/lib/<triplet>/sasl2 into /opt/sasl): not-found, where the install said nothing
+    at all. Its modules are the meta wheel's extras that name it alone (a type's, `all` and a
+    layout's own extras name several), whether it was asked for by module, type or name."""
     from qpack.check import ModuleVerdict, Problem
 
-    asked = [item for item in wanted if dd.get(canonicalize_name(item)) is None]  # extras, not names
-    if not asked:
+    unrecognised = {i.name: i for i in done if not i.module_files}
+    if not unrecognised:
         return report
-    meta = dd.meta()  # read by the install already
-    now = {i.name: i for i in done}
-    seen = {canonicalize_name(m.module) for m in report.modules} | {
-        canonicalize_name(m) for i in done for m in i.modules
-    }
+    try:
+        meta = dd.meta()
+    except InstallError:
+        return report  # no meta wheel to tell module ids by: nothing to add
     types = {canonicalize_name(t) for t in loader.naming.types} | {"all"}
+    seen = {canonicalize_name(m.module) for m in report.modules}
     rows = []
-    for item in asked:
-        extra = canonicalize_name(item)
-        if extra in types or extra in seen or extra not in meta.extras:
+    for extra in sorted(meta.extras - types - seen):
+        named = {canonicalize_name(r.name) for r in meta.requires if r.conditional and r.holds((extra,))}
+        if len(named) != 1 or (d := unrecognised.get(next(iter(named)))) is None:
             continue
-        dists = [
-            now[n]
-            for r in meta.requires
-            if r.conditional and r.holds((extra,))
-            if (n := canonicalize_name(r.name)) in now
-        ]
-        for d in dists:
-            why = f"installed by {d.name} {d.version}, but none of its files is where the loader looks for it"
-            rows.append(
-                ModuleVerdict(module=item, file=None, loads=False, problems=(Problem("not-found", why),))
-            )
+        why = f"installed by {d.name} {d.version}, but none of its files is where the loader looks for it"
+        rows.append(
+            ModuleVerdict(module=extra, file=None, loads=False, problems=(Problem("not-found", why),))
+        )
     if not rows:
         return report
     return replace(report, modules=(*report.modules, *rows))

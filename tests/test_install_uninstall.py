@@ -183,6 +183,13 @@ def test_modules_in_an_absolute_location_under_the_prefix_are_modules(
             "detail": "installed by demo-ui-curses 1.0, but none of its files is where the loader looks for it",  # noqa: E501
         }
     ]
+    # Asked for by type (or by distribution name): the same, for each of its modules.
+    assert main(["install", str(demo_dist), "-l", str(layout), *other, "block", "--json"]) == 1
+    rows = json.loads(capsys.readouterr().out)["check"]
+    assert sorted((r["module"], r["problems"][0]["kind"]) for r in rows) == [
+        ("block-curl", "not-found"),
+        ("block-nfs", "not-found"),
+    ]
 
 
 def test_list_of_a_prefix_emptied_by_uninstall_is_empty(demo_dist: Path, tmp_path: Path) -> None:
