@@ -983,11 +983,13 @@ def _start(
     ctx = _Context(loader=loader, root=rt, env=dict(env or {}), pkgversion=pkgversion, notes=[])
     system = rt
     if not rt.exists("/etc/ld.so.cache"):
-        # A staged tree (DESTDIR), not a system root: its system libraries are this host's.
+        # A staged tree (DESTDIR), not a system root: its system libraries are this host's
+        # (its own default directories are searched first: ldpaths.LibraryFinder).
         system = root_type("/")
         if str(rt.root) != "/":
             ctx.notes.append(
-                f"{rt.root} has no /etc/ld.so.cache: system libraries are looked up on this host"
+                f"{rt.root} has no /etc/ld.so.cache: libraries are looked up in its own default directories, "
+                "then on this host"
             )
     return rt, pre, ctx, system
 
