@@ -1089,12 +1089,23 @@ def _unplaced(report: CheckReport, dd: DistDir, loader: Loader, done: Sequence[I
         meta = dd.meta()
     except InstallError:
         return report  # no meta wheel to tell module ids by: nothing to add
+    for r in meta.requires:  # the cores, which no extra names
+        if not r.conditional:
+            unrecognised.pop(canonicalize_name(r.name), None)
+    if not unrecognised:
+        return report
     types = {canonicalize_name(t) for t in loader.naming.types} | {"all"}
-    seen = {canonicalize_name(m.module) for m in report.modules}
+    candidates = meta.extras - types - {canonicalize_name(m.module) for m in report.modules}
+    named: dict[str, set[NormalizedName]] = {}  # extra -> the distributions it requires, in one pass
+    for r in meta.requires:
+        if not r.conditional:
+            continue
+        for extra in [r.extra] if r.extra is not None else [e for e in candidates if r.holds((e,))]:
+            named.setdefault(extra, set()).add(canonicalize_name(r.name))
     rows = []
-    for extra in sorted(meta.extras - types - seen):
-        named = {canonicalize_name(r.name) for r in meta.requires if r.conditional and r.holds((extra,))}
-        if len(named) != 1 or (d := unrecognised.get(next(iter(named)))) is None:
+    for extra in sorted(candidates):
+        dists = named.get(extra, set())
+        if len(dists) != 1 or (d := unrecognised.get(next(iter(dists)))) is None:
             continue
         why = f"installed by {d.name} {d.version}, but none of its files is where the loader looks for it"
         rows.append(

@@ -98,6 +98,11 @@ class Req:
         return self.requirement.specifier
 
     @property
+    def extra(self) -> str | None:
+        """The extra of a plain `name==V; extra == "x"` entry (normalized), else None."""
+        return self._extra if self._plain else None
+
+    @property
     def conditional(self) -> bool:
         """Whether it has a marker (applies only in some environments or for some extras)."""
         if self._plain:
