@@ -29,18 +29,21 @@ def layout_ref(spec: str) -> str:
 
 def _layout(args: argparse.Namespace, *, required: bool) -> Layout | None:
     """The layout given with -l, else the one `qpack install` recorded in the prefix."""
-    from qpack.installed import InstalledError
     from qpack.layout import load_layout
     from qpack.listing import recorded_layout
 
     spec = args.layout or recorded_layout(args.prefix, args.root or "/")
     if spec is None:
         if required:
-            raise InstalledError(
-                f"{args.prefix}: no installed distribution records its layout; give -l LAYOUT"
-            )
+            raise _no_layout(args.prefix)
         return None
     return load_layout(spec)
+
+
+def _no_layout(prefix: str) -> Exception:
+    from qpack.installed import InstalledError
+
+    return InstalledError(f"{prefix}: no installed distribution records its layout; give -l LAYOUT")
 
 
 def _yes(flag: bool | None) -> str:
@@ -149,7 +152,7 @@ def cmd_list(args: argparse.Namespace, out: Out) -> int:
         # uninstall of the last distribution leaves the prefix so): then an empty list.
         pre = program_prefix(args.prefix)
         if InstalledSet.read(host_path(args.root or "/", pre), pre).dists:
-            _layout(args, required=True)  # raises, saying to give -l
+            raise _no_layout(args.prefix)
         report = ListReport(prefix=pre, root=str(Path(args.root or "/").absolute()), layout="", dists=())
         out.summary(f"nothing is installed in {pre}")
     if args.json:

@@ -194,6 +194,10 @@ class Layout:
         """The default `--prefix`: the one the loader was configured with."""
         return self.loader.prefix
 
+    def system_dir_patterns(self, prefix: str) -> tuple[re.Pattern[str], ...]:
+        """`system_dirs` for a build staged at `prefix`, compiled."""
+        return tuple(compile_glob(expand_prefix(g, prefix)) for g in self.system_dirs)
+
     def core_packages(self) -> tuple[str, ...]:
         return self._core_packages
 

@@ -1029,11 +1029,7 @@ def make_plan(
     return Plan(
         layout=layout,
         inventory=inventory,
-        packages=tuple(
-            with_dirs(
-                packages, prefix, tuple(compile_glob(expand_prefix(g, prefix)) for g in layout.system_dirs)
-            )
-        ),
+        packages=tuple(with_dirs(packages, prefix, layout.system_dir_patterns(prefix))),
         excluded=tuple(sorted(claims.excluded, key=lambda x: x.path)),
         unclaimed=tuple(claims.unclaimed),
         claims=tuple(sorted(claims.claims, key=lambda c: c.path)),

@@ -53,7 +53,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from qpack.errors import BuildError, ChangedSinceScanError, OutputError
-from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import CHUNK, Entry, Inventory
 from qpack.libdeps import Manager, PackageLibs, package_libs, packages_for_sonames
 from qpack.plan import Package, Plan, is_system_dir
@@ -556,7 +555,7 @@ def rpm_lists(plan: Plan, by_path: Mapping[str, Entry]) -> tuple[dict[str, str],
     ("Empty %files file"), and a bare `%files -n NAME` section builds it."""
     rpm: dict[str, str] = {}
     empty: list[str] = []
-    system = tuple(compile_glob(expand_prefix(g, plan.prefix)) for g in plan.layout.system_dirs)
+    system = plan.layout.system_dir_patterns(plan.prefix)
     for p in plan.packages:
         lines = [rpm_files_line(d, directory=True) for d in p.dirs]
         lines += [
