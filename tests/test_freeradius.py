@@ -316,7 +316,16 @@ def _with_bad_pap(build: ds.Build, tmp_path: Path, change: str) -> Path:
 
 @pytest.fixture(scope="module")
 def runs_here(build: ds.Build) -> None:
-    wanted = ds.library_depends(build, "freeradius", NOT_LIBRARIES)
+    # The server and the packages of this source it depends on (libfreeradius3, which links
+    # libpcre3): their library Depends are what it needs to start.
+    server, todo = set(), ["freeradius"]
+    while todo:
+        pkg = todo.pop()
+        if pkg not in server:
+            server.add(pkg)
+            names = {ds.relation_name(a) for alts in ds.relations(build.debs[pkg], "Depends") for a in alts}
+            todo += sorted(n for n in names if n in build.debs)
+    wanted = sorted({lib for pkg in server for lib in ds.library_depends(build, pkg, NOT_LIBRARIES)})
     missing = sorted(p for p, ok in ds.installed_status(wanted).items() if not ok)
     if missing:
         pytest.skip(f"the server's libraries are not installed here: apt-get install {' '.join(missing)}")
