@@ -32,9 +32,10 @@ import os
 import posixpath
 import re
 import stat
+import threading
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
@@ -369,14 +370,16 @@ def _first_issue(e: Exception) -> str:
     return text[0] if text else repr(e)
 
 
-def check_wheel(info: WheelInfo, keep: int = 0) -> CheckedWheel:
+def check_wheel(info: WheelInfo, keep: int | Callable[[int], bool] = 0) -> CheckedWheel:
     """Check one wheel's archive and RECORD, reading it whole; nothing is written. The files
-    read are kept (`CheckedWheel.contents`) when they come to `keep` bytes at most."""
+    read are kept (`CheckedWheel.contents`) when they come to `keep` bytes at most (or when
+    `keep(their size)` says so)."""
     path = info.path
+    keeps = keep if callable(keep) else (lambda n: n <= keep)
     try:
         identity = _identity(path)
         with path.open("rb") as archive, zipfile.ZipFile(archive) as zf:
-            return _check_open_wheel(info, zf, archive, keep, identity)
+            return _check_open_wheel(info, zf, archive, keeps, identity)
     except InstallError:
         raise
     except (InstallerError, ValueError) as e:
@@ -409,7 +412,11 @@ def _regular_entries(path: Path, zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
 
 
 def _check_open_wheel(
-    info: WheelInfo, zf: zipfile.ZipFile, archive: BinaryIO, keep: int, identity: tuple[int, int, int, int]
+    info: WheelInfo,
+    zf: zipfile.ZipFile,
+    archive: BinaryIO,
+    keep: Callable[[int], bool],
+    identity: tuple[int, int, int, int],
 ) -> CheckedWheel:
     path = info.path
     files = _regular_entries(path, zf)
@@ -466,14 +473,14 @@ def _validated(
     zf: zipfile.ZipFile,
     archive: BinaryIO,
     files: Sequence[zipfile.ZipInfo],
-    keep: int,
+    keep: Callable[[int], bool],
     record_name: str,
 ) -> tuple[dict[str, list[str]], dict[str, bytes] | None]:
     """RECORD validated (`WheelFile.validate_record`): its rows by path, and the files read
     when they come to `keep` bytes at most: installer then checks the names (every file
     listed, each entry with its hash and size) and the contents are checked against the same
     entries here, read once."""
-    keeping = sum(i.file_size for i in files) <= keep
+    keeping = keep(sum(i.file_size for i in files))
     source.validate_record(validate_contents=not keeping)
     rows = {row[0]: list(row) for row in parse_record_file(source.read_dist_info("RECORD").splitlines())}
     return rows, (_checked_contents(zf, archive, files, rows, record_name) if keeping else None)
@@ -900,17 +907,51 @@ def _jobs(
     return _ordered(jobs)
 
 
-def _check_wheels(infos: Sequence[WheelInfo]) -> list[CheckedWheel]:
-    """`check_wheel` of each, in order, each kept in memory while the wheels kept so far come
-    to KEEP_BYTES at most."""
-    checked = []
-    keep = KEEP_BYTES
-    for info in infos:
-        w = check_wheel(info, keep)
-        if w.contents is not None:
-            keep -= sum(len(b) for b in w.contents.values())
-        checked.append(w)
-    return checked
+def _check_wheels(infos: Sequence[WheelInfo], workers: int = 2) -> list[CheckedWheel]:
+    """`check_wheel` of each, on `workers` threads (inflating and hashing release the GIL: most
+    of the work runs on both cores), each kept in memory while the wheels kept so far come to
+    KEEP_BYTES at most (which ones depends on the threads' timing: kept or read again when
+    written, the bytes installed are the same). A refusal is the first refused wheel's, in
+    order, as if they were checked one by one."""
+    lock = threading.Lock()
+    left = KEEP_BYTES
+
+    def keep(n: int) -> bool:
+        nonlocal left
+        with lock:
+            if n > left:
+                return False
+            left -= n
+            return True
+
+    todo = iter(enumerate(infos))
+    done: dict[int, CheckedWheel | Exception] = {}
+
+    def work() -> None:
+        while True:
+            with lock:
+                item = next(todo, None)
+            if item is None:
+                return
+            i, info = item
+            try:
+                done[i] = check_wheel(info, keep)
+            except Exception as e:  # raised below, in order, on the caller's thread
+                done[i] = e
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(min(workers, len(infos)) - 1)]
+    for t in threads:
+        t.start()
+    work()  # this thread is one of the workers
+    for t in threads:
+        t.join()
+    out = []
+    for i in range(len(infos)):
+        w = done[i]
+        if isinstance(w, Exception):
+            raise w
+        out.append(w)
+    return out
 
 
 def _ordered(jobs: list[_Job]) -> list[_Job]:

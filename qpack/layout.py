@@ -11,7 +11,6 @@ which knows no TOML) and the packaging rules the planner reads.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import stat
@@ -225,6 +224,8 @@ def find_layout(spec: str | Path, relative_to: Path | None = None) -> Path:
         if text in shipped:
             return shipped[text]
         names = ", ".join(shipped) or "none"
+        import difflib  # only for a name not shipped: a suggestion
+
         close = difflib.get_close_matches(text, list(shipped), n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise LayoutError(

@@ -29,7 +29,7 @@ from packaging.version import Version
 
 from qpack.cli import main
 from qpack.demo.build import build_demo
-from qpack.install import InstallError, install, install_wheels
+from qpack.install import DistDir, InstallError, install, install_wheels
 from qpack.layout import load_layout
 from qpack.plan import plan_build
 from qpack.transaction import KILL_HOOK, STATE_DIR, InjectedFault, PrefixLock
@@ -401,6 +401,41 @@ def test_a_wheel_whose_deflated_bytes_are_damaged_is_refused_before_anything_is_
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: {real}: cannot read the wheel ("), err
     assert GTK in err[0]
+    assert snapshot(prefix) == {}
+
+
+def _damage_deflated(wheel: Path, member: str) -> None:
+    """Flip one bit in the middle of `member`'s stored (deflated) bytes."""
+    data = bytearray(wheel.read_bytes())
+    with zipfile.ZipFile(wheel) as zf:
+        info = zf.getinfo(member)
+    name_len, extra_len = struct.unpack_from("<2H", data, info.header_offset + 26)  # local file header
+    data[info.header_offset + 30 + name_len + extra_len + info.compress_size // 2] ^= 0x10
+    wheel.write_bytes(bytes(data))
+
+
+def test_of_several_damaged_wheels_the_first_in_install_order_is_named(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The wheels are checked on two threads; the refusal is still the one a check of each in
+    turn would give: the first damaged wheel in the order they install, every time."""
+    dist = tmp_path / "dist"
+    shutil.copytree(demo_dist, dist)
+    damaged = {}
+    for name in ("demo-ui-gtk", "demo-audio-pa"):
+        wheel = next(dist.glob(f"{name.replace('-', '_')}-1.0-*.whl"))
+        with zipfile.ZipFile(wheel) as zf:
+            member = next(n for n in zf.namelist() if n.endswith(".so"))
+        _damage_deflated(wheel, member)
+        damaged[name] = wheel
+    order = [str(w.name) for w, _ in DistDir.read(dist).choose(["ui-gtk", "audio-pa"], dist)]
+    first = next(n for n in order if n in damaged)
+    prefix = tmp_path / "prefix"
+    prefix.mkdir()
+    for _ in range(6):
+        assert main(["install", str(dist), "-l", "demo", "--prefix", str(prefix), "ui-gtk", "audio-pa"]) == 2
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 1 and err[0].startswith(f"error: {damaged[first]}: cannot read the wheel ("), err
     assert snapshot(prefix) == {}
 
 
