@@ -202,11 +202,14 @@ class CheckReport:
         }
 
 
-def with_unfound(report: CheckReport, installed: Mapping[str, tuple[str, str]], host: Path) -> CheckReport:
+def with_unfound(
+    report: CheckReport, installed: Mapping[str, tuple[str | None, str]], host: Path
+) -> CheckReport:
     """The report with a `not-found` row for each module of `installed` (module id -> its file
-    as the program sees it, and the distribution that installed it) that no program's loader
-    finds: a prefix holding modules where no search location reaches passes no longer. `host`
-    is the root the files are under, to tell a file the loader does not reach from one gone."""
+    as the program sees it, or None when none of the distribution's files is placed as a
+    module; and the distribution that installed it) that no program's loader finds: a prefix
+    holding modules where no search location reaches passes no longer. `host` is the root the
+    files are under, to tell a file the loader does not reach from one gone."""
     found = {m.module for m in report.modules if m.file is not None and not m.stray}
     searched = sorted({d for dirs in report.locations.values() for d in dirs})
     where = ", ".join(searched) if searched else "nowhere (no search location applies)"
@@ -214,7 +217,9 @@ def with_unfound(report: CheckReport, installed: Mapping[str, tuple[str, str]], 
     for mid, (file, dist) in sorted(installed.items()):
         if mid in found:
             continue
-        if not (host / file.lstrip("/")).exists():
+        if file is None:
+            why = f"installed by {dist}, but none of its files is where the loader looks for it"
+        elif not (host / file.lstrip("/")).exists():
             why = f"{file}: installed by {dist}, but the file is gone"
         else:
             why = f"{file}: installed by {dist} where the loader does not look (it searches {where})"

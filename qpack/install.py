@@ -876,6 +876,7 @@ def _jobs(
     layout_ref: str | None,
     present: list[tuple[str, str]],
     markers: bool,
+    meta_ids: Mapping[NormalizedName, tuple[str, ...]],
 ) -> list[_Job]:
     jobs = []
     todo = []
@@ -890,11 +891,11 @@ def _jobs(
         targets_guess = _targets(w, state.schemes, ())
         r = roles(targets_guess, loader, state.prefix) if loader is not None else None
         requested = markers and (asked or bool(r is not None and r.executables))
-        added = (
-            _added(requested, layout_ref if markers else None, r.modules if r else ())
-            if markers
-            else {"INSTALLER": b"qpack\n"}
-        )
+        # Recorded in qpack.json: the modules the loader model places among its files, or for a
+        # distribution it places nothing of, those the meta wheel names it for (check and list
+        # read them: qpack.installed.dist_roles).
+        modules = r.modules if r is not None and (r.modules or r.executables) else meta_ids.get(w.name, ())
+        added = _added(requested, layout_ref, modules) if markers else {"INSTALLER": b"qpack\n"}
         jobs.append(
             _Job(
                 wheel=w,
@@ -997,6 +998,7 @@ def _transact(
     layout_ref: str | None,
     markers: bool,
     step_hook: StepHook | None,
+    meta_ids: Mapping[NormalizedName, tuple[str, ...]] | None = None,
 ) -> tuple[list[Installed], list[tuple[str, str]], list[str], list[str]]:
     """(installed now, already present, warnings, present distributions missing files)."""
     host = host_path(root, prefix)
@@ -1005,7 +1007,7 @@ def _transact(
     with locked(host, root) as notes:
         warnings += notes
         state = InstalledSet.read(host, prefix)
-        jobs = _jobs(chosen, state, loader, layout_ref, present, markers)
+        jobs = _jobs(chosen, state, loader, layout_ref, present, markers, meta_ids or {})
         damaged = _damaged(state, host, present)
         _versions(jobs, state, loader)
         for j in jobs:
@@ -1061,6 +1063,7 @@ def install(
     chosen = dd.choose(wanted, dist)
     pre = program_prefix(prefix)
     rt = Path(root).absolute()
+    meta_ids = _meta_module_ids(dd, loader)
     done, present, warnings, damaged = _transact(
         chosen,
         pre,
@@ -1069,6 +1072,7 @@ def install(
         layout_ref=layout_ref if layout_ref is not None else (layout_name or None),
         markers=True,
         step_hook=step_hook,
+        meta_ids=meta_ids,
     )
     report = None
     modules = sorted({m for i in done for m in i.modules})
@@ -1087,7 +1091,7 @@ def install(
                 for mid, rel in i.module_files.items()
             }
             report = with_unfound(report, installed, rt)
-            report = _unplaced(report, dd, loader, done)
+            report = _unplaced(report, meta_ids, done)
         except CheckError as e:
             warnings.append(f"not checked: {e}")
         except KeyboardInterrupt:
@@ -1101,7 +1105,7 @@ def install(
         from qpack.check import CheckReport
 
         none = CheckReport(prefix=pre, root=str(rt), layout=layout_name, executables=(), modules=())
-        found = _unplaced(none, dd, loader, done)
+        found = _unplaced(none, meta_ids, done)
         report = found if found.modules else None
     return InstallReport(
         prefix=pre,
@@ -1115,46 +1119,56 @@ def install(
     )
 
 
-def _unplaced(report: CheckReport, dd: DistDir, loader: Loader, done: Sequence[Installed]) -> CheckReport:
-    """A module whose distribution was installed now, yet holds no file the loader model calls
-    that module (a layout whose only location is absolute, installed under another prefix:
-    SASL's /usr/lib/<triplet>/sasl2 into /opt/sasl): not-found, where the install said nothing
-    at all. Its modules are the meta wheel's extras that name it alone (a type's, `all` and a
-    layout's own extras name several), whether it was asked for by module, type or name."""
-    from qpack.check import ModuleVerdict, Problem
-
-    unrecognised = {i.name: i for i in done if not i.module_files}
-    if not unrecognised:
-        return report
+def _meta_module_ids(dd: DistDir, loader: Loader) -> dict[NormalizedName, tuple[str, ...]]:
+    """Distribution -> the meta wheel's extras that name it alone: the ids of the modules it
+    was split for, as the meta wheel tells them (a type's extra, `all` and a layout's own extras
+    name several; the cores, required by no extra, have none). Empty without a meta wheel."""
     try:
         meta = dd.meta()
     except InstallError:
-        return report  # no meta wheel to tell module ids by: nothing to add
-    for r in meta.requires:  # the cores, which no extra names
-        if not r.conditional:
-            unrecognised.pop(canonicalize_name(r.name), None)
-    if not unrecognised:
-        return report
+        return {}
     types = {canonicalize_name(t) for t in loader.naming.types} | {"all"}
-    candidates = meta.extras - types - {canonicalize_name(m.module) for m in report.modules}
+    candidates = meta.extras - types
     named: dict[str, set[NormalizedName]] = {}  # extra -> the distributions it requires, in one pass
     for r in meta.requires:
         if not r.conditional:
             continue
         for extra in [r.extra] if r.extra is not None else [e for e in candidates if r.holds((e,))]:
-            named.setdefault(extra, set()).add(canonicalize_name(r.name))
+            if extra in candidates:
+                named.setdefault(extra, set()).add(canonicalize_name(r.name))
+    cores = {canonicalize_name(r.name) for r in meta.requires if not r.conditional}
+    out: dict[NormalizedName, list[str]] = {}
+    for extra, dists in sorted(named.items()):
+        if len(dists) == 1 and (d := next(iter(dists))) not in cores:
+            out.setdefault(d, []).append(extra)
+    return {d: tuple(ids) for d, ids in out.items()}
+
+
+def _unplaced(
+    report: CheckReport, meta_ids: Mapping[NormalizedName, tuple[str, ...]], done: Sequence[Installed]
+) -> CheckReport:
+    """A module whose distribution was installed now, yet holds no file the loader model calls
+    that module (a layout whose only location is absolute, installed under another prefix:
+    SASL's /usr/lib/<triplet>/sasl2 into /opt/sasl): not-found, where the install said nothing
+    at all. Its modules are those the meta wheel names it for (`_meta_module_ids`, recorded in
+    its qpack.json too), whether it was asked for by module, type or name."""
+    from qpack.check import ModuleVerdict, Problem
+
+    found = {canonicalize_name(m.module) for m in report.modules}
     rows = []
-    for extra in sorted(candidates):
-        dists = named.get(extra, set())
-        if len(dists) != 1 or (d := unrecognised.get(next(iter(dists)))) is None:
+    for d in done:
+        if d.module_files:
             continue
         why = f"installed by {d.name} {d.version}, but none of its files is where the loader looks for it"
-        rows.append(
-            ModuleVerdict(module=extra, file=None, loads=False, problems=(Problem("not-found", why),))
-        )
+        for mid in meta_ids.get(d.name, ()):
+            if canonicalize_name(mid) not in found:
+                rows.append(
+                    ModuleVerdict(module=mid, file=None, loads=False, problems=(Problem("not-found", why),))
+                )
     if not rows:
         return report
-    return replace(report, modules=(*report.modules, *rows))
+    modules = sorted([*report.modules, *rows], key=lambda m: (m.module, m.file or "", m.executables))
+    return replace(report, modules=tuple(modules))
 
 
 def install_wheels(

@@ -233,6 +233,10 @@ class Distribution:
     requested: bool = False  # a REQUESTED file: installed on request, not as a dependency
     installer: str = ""
     layout: str | None = None  # the layout `qpack install` was given
+    # The module ids `qpack install` recorded: those the loader model found among its files, or
+    # for a distribution whose files it did not place (written where no search location
+    # reaches), those the meta wheel's extras named it for.
+    recorded: tuple[str, ...] = ()
     has_record: bool = True
 
     @property
@@ -306,10 +310,13 @@ def read_distribution(host: Path, prefix: str, dist_info: str) -> Distribution:
         else:
             files.append(rel)
     layout = None
+    recorded: tuple[str, ...] = ()
     try:
         data = json.loads((d / QPACK_FILE).read_text(encoding="utf-8"))
         if isinstance(data, dict) and isinstance(data.get("layout"), str):
             layout = data["layout"]
+        if isinstance(data, dict) and isinstance(data.get("modules"), list):
+            recorded = tuple(sorted({m for m in data["modules"] if isinstance(m, str) and m}))
     except (OSError, ValueError):
         pass
     try:
@@ -327,6 +334,7 @@ def read_distribution(host: Path, prefix: str, dist_info: str) -> Distribution:
         requested=(d / "REQUESTED").exists(),
         installer=installer,
         layout=layout,
+        recorded=recorded,
         has_record=has_record,
     )
 
@@ -410,6 +418,16 @@ def roles(files: Iterable[str], loader: Loader, prefix: str = "") -> Roles:
     exe_res = [compile_glob(g) for g in loader.loader_globs("")]
     exes = tuple(sorted(f for f in files if any(r.match(f) for r in exe_res)))
     return Roles(modules=tuple(sorted(module_files)), module_files=module_files, executables=exes)
+
+
+def dist_roles(d: Distribution, loader: Loader, prefix: str = "") -> Roles:
+    """`roles` of an installed distribution's files; one whose files the loader model places
+    nowhere (no module, no executable) has the module ids `qpack install` recorded for it
+    (`Distribution.recorded`) as its modules, with no file: they are installed, and not found."""
+    r = roles(d.files, loader, prefix)
+    if r.modules or r.executables or not d.recorded:
+        return r
+    return Roles(modules=d.recorded, module_files={}, executables=())
 
 
 def executables_on_disk(host: Path, loader: Loader) -> list[str]:

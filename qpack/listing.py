@@ -14,7 +14,7 @@ from pathlib import Path
 from packaging.utils import NormalizedName, canonicalize_name
 
 from qpack.check import CheckError, CheckReport, check
-from qpack.installed import InstalledError, InstalledSet, host_path, program_prefix, roles
+from qpack.installed import InstalledError, InstalledSet, dist_roles, host_path, program_prefix
 from qpack.loader import Loader
 from qpack.transaction import locked, pending
 
@@ -123,7 +123,7 @@ def list_installed(
     kinds: dict[NormalizedName, str] = {}
     found: dict[NormalizedName, tuple[str, ...]] = {}
     for name, d in state.dists.items():
-        r = roles(d.files, loader, pre)
+        r = dist_roles(d, loader, pre)
         if r.kind != "other":
             kinds[name] = r.kind
             found[name] = r.modules

@@ -33,7 +33,7 @@ from pathlib import Path
 from packaging.utils import NormalizedName, canonicalize_name
 
 from qpack.errors import QpackError
-from qpack.installed import Distribution, InstalledSet, host_path, program_prefix, roles
+from qpack.installed import Distribution, InstalledSet, dist_roles, host_path, program_prefix
 from qpack.loader import Loader
 from qpack.transaction import STATE_DIR, StepHook, Transaction, TxPlan, locked
 
@@ -76,7 +76,7 @@ def _lookup(state: InstalledSet, items: Sequence[str], loader: Loader | None) ->
     by_module: dict[str, NormalizedName] = {}
     if loader is not None:
         for d in state.dists.values():
-            for mid in roles(d.files, loader, state.prefix).modules:
+            for mid in dist_roles(d, loader, state.prefix).modules:
                 by_module.setdefault(canonicalize_name(mid), d.name)
     out: list[NormalizedName] = []
     for item in items:
@@ -104,7 +104,7 @@ def _siblings(
     for name in named:
         if name in asked:
             continue  # the distribution itself was named
-        modules = roles(state.dists[name].files, loader, state.prefix).modules
+        modules = dist_roles(state.dists[name], loader, state.prefix).modules
         others = [m for m in modules if canonicalize_name(m) not in asked]
         if others:
             out.append(f"{state.describe(name)} also holds {', '.join(others)}: removed with it")

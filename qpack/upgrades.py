@@ -24,9 +24,9 @@ from qpack.installed import (
     InstalledError,
     InstalledSet,
     Roles,
+    dist_roles,
     host_path,
     program_prefix,
-    roles,
 )
 from qpack.loader import Loader
 
@@ -79,7 +79,7 @@ class _Installed:
         if not host.is_dir():
             return cls(pre, ())
         state = InstalledSet.read(host, pre)
-        return cls(pre, tuple((d, roles(d.files, loader, pre)) for d in state.dists.values()))
+        return cls(pre, tuple((d, dist_roles(d, loader, pre)) for d in state.dists.values()))
 
 
 def version_skew(prefix: str | Path, loader: Loader, root: str | Path = "/") -> list[VersionSkew]:
@@ -130,12 +130,16 @@ def checked_skew(
     return with_skew(report, skews), skews
 
 
-def _module_files(installed: _Installed) -> dict[str, tuple[str, str]]:
-    """Module id -> (its file as the program sees it, the distribution that installed it)."""
-    out: dict[str, tuple[str, str]] = {}
+def _module_files(installed: _Installed) -> dict[str, tuple[str | None, str]]:
+    """Module id -> (its file as the program sees it, None for a module recorded by a
+    distribution none of whose files is placed; the distribution that installed it)."""
+    out: dict[str, tuple[str | None, str]] = {}
     for d, r in installed.dists:
-        for mid, rel in r.module_files.items():
-            out.setdefault(mid, (posixpath.join(installed.prefix, rel), f"{d.name} {d.version}"))
+        for mid in r.modules:
+            rel = r.module_files.get(mid)
+            out.setdefault(
+                mid, (posixpath.join(installed.prefix, rel) if rel else None, f"{d.name} {d.version}")
+            )
     return out
 
 

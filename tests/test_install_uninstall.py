@@ -192,6 +192,38 @@ def test_modules_in_an_absolute_location_under_the_prefix_are_modules(
     ]
 
 
+def test_modules_installed_where_the_loader_does_not_look_stay_not_found_for_check_and_list(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The SASL-like loader of an absolute directory, installed under another prefix: `install`
+    said the module asked for is not found, but `check` and `list` of that prefix afterwards
+    said nothing of it (a distribution of kind "other"), and `uninstall ui-curses` did not know
+    the id. The install records the module ids the meta wheel gave (qpack.json): they tell."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout = tmp_path / "absolute.toml"
+    layout.write_text(
+        text.replace(
+            '[[loader.search]]\nrelocated = "lib/demo"\n', '[[loader.search]]\nabsolute = "/usr/lib/demo"\n'
+        )
+    )
+    root = tmp_path / "other"
+    other = ["--root", str(root), "--prefix", "/opt/demo"]
+    assert main(["install", str(demo_dist), "-l", str(layout), *other, "ui-curses", "block-curl"]) == 1
+    capsys.readouterr()
+    why = "installed by demo-ui-curses 1.0, but none of its files is where the loader looks for it"
+    assert main(["check", "/opt/demo", "--root", str(root), "-l", str(layout), "--json"]) == 1
+    rows = {m["module"]: m for m in json.loads(capsys.readouterr().out)["modules"]}
+    assert (rows["ui-curses"]["file"], rows["ui-curses"]["loads"]) == (None, False)
+    assert rows["ui-curses"]["problems"] == [{"kind": "not-found", "detail": why}]
+    assert [p["kind"] for p in rows["block-curl"]["problems"]] == ["not-found"]
+    assert main(["list", "-l", str(layout), *other, "--json"]) == 1
+    listed = {d["name"]: d for d in json.loads(capsys.readouterr().out)["distributions"]}
+    assert (listed["demo-ui-curses"]["kind"], listed["demo-ui-curses"]["loads"]) == ("module", False)
+    assert listed["demo-ui-curses"]["modules"] == ["ui-curses"]
+    assert main(["uninstall", *other, "ui-curses"]) == 0
+    assert not any(root.glob("opt/demo/lib/python*/site-packages/demo_ui_curses-*"))
+
+
 def test_list_of_a_prefix_emptied_by_uninstall_is_empty(demo_dist: Path, tmp_path: Path) -> None:
     """Once the last distribution is gone, no layout is recorded: `list` without -l said
     'error: ... give -l LAYOUT' (status 2); with nothing installed it is an empty list."""
