@@ -857,6 +857,12 @@ def run() -> NoReturn:
         status = main()
     except SystemExit as e:  # argparse: --help, --version and usage errors
         status = _exit_status(e.code)
+    except KeyboardInterrupt:
+        # Ctrl-C before `main` handles it (while the parser is built or the options are read,
+        # the first milliseconds): the same one line as after.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            sys.stderr.write("error: interrupted\n")
+        status = 130
     _exit(status)
 
 

@@ -88,6 +88,20 @@ def test_a_thread_still_running_is_waited_for(tmp_path: Path) -> None:
     assert (tmp_path / "teardown").read_text() == "ran"  # the ordinary exit
 
 
+def test_ctrl_c_before_main_handles_it_is_one_line_not_a_traceback() -> None:
+    """A Ctrl-C while the parser is built (the first milliseconds of every command, before
+    `main`'s own handler) printed a KeyboardInterrupt traceback."""
+    code = (
+        "import qpack.cli as c\n"
+        "def parser(*a, **k):\n"
+        "    raise KeyboardInterrupt\n"
+        "c.parser = parser\n"
+        "c.run()\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code, "--version"], capture_output=True, text=True, check=False)
+    assert (r.returncode, r.stderr, r.stdout) == (130, "error: interrupted\n", "")
+
+
 def test_a_reader_gone_away_is_not_an_error(demo_build: Path, tmp_path: Path) -> None:
     """`qpack plan ... | head`: the output is flushed at the end, into a closed pipe."""
     script = tmp_path / "end.py"
