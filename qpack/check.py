@@ -295,6 +295,7 @@ class _Context:
     env: Mapping[str, str]
     pkgversion: str | None
     notes: list[str]
+    prefix: str = ""  # the prefix checked, as the program sees it: `{prefix}` in program-types
 
 
 def _placeholders(value: str, ctx: _Context) -> str | None:
@@ -658,7 +659,7 @@ class _Judge:
 def _stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
     """The stamp names a loader file (a program, or the loader's library) holds."""
     glob = ctx.loader.stamp_symbol
-    if glob is None or ctx.loader.types_for(path) == ():  # a program that loads no module
+    if glob is None or ctx.loader.types_for(path, ctx.prefix) == ():  # a program that loads no module
         return ()
     try:
         with open(ctx.root.host(real), "rb") as f:
@@ -901,15 +902,16 @@ def check(
         exe_libs, exe_missing = finder.closure(exe.elf, set())
         dirs = search_dirs(exe, finder, ctx)
         locations[exe.path] = tuple(dirs)
-        verdicts = _verdicts(exe, dirs, ctx, _Judge(exe, ctx, finder, exe_libs)) + _helper_rows(
-            exe, finder, ctx
-        )
+        not_asked: list[ModuleVerdict] = []
+        judge = _Judge(exe, ctx, finder, exe_libs)
+        verdicts = _verdicts(exe, dirs, ctx, judge, not_asked=not_asked) + _helper_rows(exe, finder, ctx)
         verdicts += _hidden_rows(exe, dirs, finder, ctx, {v.module for v in verdicts})
         if exe_missing:
             why = f"{exe.path} cannot start: the dynamic linker would not find {', '.join(exe_missing)}"
             rows.cannot_start[exe.path] = why
             verdicts = [_not_started(v, why) for v in verdicts]
         rows.add(verdicts, exe.path)
+        rows.add_not_asked(not_asked, exe.path)
     _outside_prefix(locations, rt, pre, ctx)
     return rows.report(rt, pre, layout_name, exes, locations, ctx)
 
@@ -953,7 +955,7 @@ def _hidden_rows(
     shown = ", ".join(f"{k}={v}" for k, v in sorted(ctx.env.items()))
     rows = []
     for mid in sorted(hidden):
-        if mid in seen or not ctx.loader.asks_for(exe.path, mid):
+        if mid in seen or not ctx.loader.asks_for(exe.path, mid, ctx.prefix):
             continue
         file = hidden[mid]
         why = f"{file}: installed where {exe.path} looks by default, but not searched with {shown}"
@@ -985,7 +987,7 @@ def _start(
     pre = "/" + str(prefix).strip("/") if str(prefix) != "/" else "/"
     if not rt.is_dir(pre):
         raise CheckError(f"{rt.host(pre)}: no such directory (the installed prefix to check)")
-    ctx = _Context(loader=loader, root=rt, env=dict(env or {}), pkgversion=pkgversion, notes=[])
+    ctx = _Context(loader=loader, root=rt, env=dict(env or {}), pkgversion=pkgversion, notes=[], prefix=pre)
     system = rt
     if not rt.exists("/etc/ld.so.cache"):
         # A staged tree (DESTDIR), not a system root: its system libraries are this host's
@@ -1011,16 +1013,25 @@ def _some_executable(exes: list[_Exe], rt: Root, pre: str, loader: Loader) -> No
     raise CheckError(f"{where}: none of the loader's executables is installed there (looked for {shown})")
 
 
+_RowKey = tuple[str, str | None, tuple[Problem, ...], tuple[str, ...], bool]
+
+
 class _Rows:
     """The verdicts of every executable, one row per verdict with the executables giving it."""
 
     def __init__(self) -> None:
-        self.rows: dict[tuple[str, str | None, tuple[Problem, ...], tuple[str, ...], bool], list[str]] = {}
+        self.rows: dict[_RowKey, list[str]] = {}
+        self.not_asked: dict[_RowKey, list[str]] = {}
         self.cannot_start: dict[str, str] = {}  # executable -> why the dynamic linker would refuse it
 
     def add(self, verdicts: Iterable[ModuleVerdict], exe: str) -> None:
         for v in verdicts:
             self.rows.setdefault((v.module, v.file, v.problems, v.copies, v.loads), []).append(exe)
+
+    def add_not_asked(self, verdicts: Iterable[ModuleVerdict], exe: str) -> None:
+        """Modules `exe` finds but never asks for: rows only where no program gives one."""
+        for v in verdicts:
+            self.not_asked.setdefault((v.module, v.file, v.problems, v.copies, v.loads), []).append(exe)
 
     def report(
         self,
@@ -1031,11 +1042,13 @@ class _Rows:
         locations: dict[str, tuple[str, ...]],
         ctx: _Context,
     ) -> CheckReport:
+        given = {k[0] for k in self.rows}
+        unasked = [(k, v) for k, v in self.not_asked.items() if k[0] not in given]
         rows = [
             ModuleVerdict(
                 module=k[0], file=k[1], problems=k[2], copies=k[3], loads=k[4], executables=tuple(v)
             )
-            for k, v in self.rows.items()
+            for k, v in [*self.rows.items(), *unasked]
         ]
         # A module one program loads is in use: the programs whose table leaves it out just
         # do not ask for it (qemu-system-x86_64 and accel-tcg-i386, which qemu-system-i386 loads).
@@ -1144,11 +1157,20 @@ def _found(
     return find(dirs, ctx, wanted)
 
 
+_NOT_ASKED = Problem("unused", "no program present asks for modules of its type ([loader.program-types])")
+
+
 def _verdicts(
-    exe: _Exe, dirs: list[str], ctx: _Context, judge: _Judge, only: Iterable[str] | None = None
+    exe: _Exe,
+    dirs: list[str],
+    ctx: _Context,
+    judge: _Judge,
+    only: Iterable[str] | None = None,
+    not_asked: list[ModuleVerdict] | None = None,
 ) -> list[ModuleVerdict]:
     """The verdict of every module `exe` finds in `dirs`; with `only`, of those modules and the
-    modules they need (what an install checks after adding them)."""
+    modules they need (what an install checks after adding them). The modules it finds but
+    never asks for (`program-types`) go to `not_asked`, as `unused` rows."""
     loader = ctx.loader
     table_deps = _table_dependencies(exe, ctx)
 
@@ -1184,7 +1206,16 @@ def _verdicts(
                 module=mid, file=files[0], loads=ok, problems=tuple(problems), copies=tuple(files[1:])
             )
         )
-    out = [v for v in out if loader.asks_for(exe.path, v.module)]  # not the other types' modules
+    # A module of a type the program never asks for (`program-types`) is no verdict of its own;
+    # where no program asks for it, it is `unused` (`not_asked`, _Rows.report), not missing.
+    asked = [v for v in out if loader.asks_for(exe.path, v.module, ctx.prefix)]
+    if not_asked is not None:
+        not_asked += [
+            ModuleVerdict(module=v.module, file=v.file, loads=False, problems=(_NOT_ASKED,))
+            for v in out
+            if v not in asked
+        ]
+    out = asked
     ids = {v.module for v in out}
     for path, reason in found.never:
         stem = posixpath.basename(path).split(".so")[0]
@@ -1407,7 +1438,7 @@ class _LazyJudge(_Judge):
 def _light_stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
     """As `_stamps`, through pyelftools."""
     glob = ctx.loader.stamp_symbol
-    if glob is None or ctx.loader.types_for(path) == ():  # a program that loads no module
+    if glob is None or ctx.loader.types_for(path, ctx.prefix) == ():  # a program that loads no module
         return ()
     try:
         with open(ctx.root.host(real), "rb") as f:
@@ -1474,7 +1505,9 @@ def check_modules(
         finder = _CachedFinder(rt, ctx.env, exe.elf, system, cache, pre)
         dirs = search_dirs(exe, finder, ctx)
         locations[exe.path] = tuple(dirs)
-        verdicts = _verdicts(exe, dirs, ctx, _LazyJudge(exe, ctx, finder, cache), only=modules)
+        not_asked: list[ModuleVerdict] = []
+        judge = _LazyJudge(exe, ctx, finder, cache)
+        verdicts = _verdicts(exe, dirs, ctx, judge, only=modules, not_asked=not_asked)
         # As `check`: a program (or loader library) whose own libraries are missing loads no
         # module. System libraries outside the prefix are confirmed by path, not read.
         _, exe_missing = finder.closure(exe.elf, set())
@@ -1483,4 +1516,5 @@ def check_modules(
             rows.cannot_start[exe.path] = why
             verdicts = [_not_started(v, why) for v in verdicts]
         rows.add(verdicts, exe.path)
+        rows.add_not_asked(not_asked, exe.path)
     return rows.report(rt, pre, layout_name, exes, locations, ctx)

@@ -52,6 +52,7 @@ from qpack._unzip import read_entry
 from qpack.elf import ElfReadError, held_stamps_pyelftools, read_elf_pyelftools, read_link_facts
 from qpack.errors import QpackError
 from qpack.installed import (
+    PACKAGE_FILE,
     QPACK_FILE,
     SCHEMES,
     InstalledSet,
@@ -623,6 +624,7 @@ class _Job:
     targets: tuple[str, ...]
     roles: Roles | None
     added: Mapping[str, bytes]
+    unplaced: tuple[str, ...] = ()  # module ids it is for, where the loader model places none of its files
 
 
 def _write(
@@ -801,6 +803,7 @@ class Installed:
     requested: bool = False
     modules: tuple[str, ...] = ()
     module_files: Mapping[str, str] = field(default_factory=dict)  # module id -> file, prefix-relative
+    unplaced: tuple[str, ...] = ()  # module ids it is for, none of its files placed as a module
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -890,11 +893,16 @@ def _jobs(
     for (_, asked), w in zip(todo, checked, strict=True):
         targets_guess = _targets(w, state.schemes, ())
         r = roles(targets_guess, loader, state.prefix) if loader is not None else None
-        requested = markers and (asked or bool(r is not None and r.executables))
+        kind, declared = _declared(w)
+        # A core package of the layout is installed on request (kept when the last module goes),
+        # whether it holds the loader's files or not (a library, the data: its wheel says).
+        requested = markers and (asked or kind == "core" or bool(r is not None and r.executables))
         # Recorded in qpack.json: the modules the loader model places among its files, or for a
-        # distribution it places nothing of, those the meta wheel names it for (check and list
-        # read them: qpack.installed.dist_roles).
-        modules = r.modules if r is not None and (r.modules or r.executables) else meta_ids.get(w.name, ())
+        # distribution it places nothing of, those its wheel declares (or the meta wheel names
+        # it for): check and list read them (qpack.installed.dist_roles).
+        placed = r is not None and bool(r.modules or r.executables)
+        unplaced = () if placed or kind == "core" else (declared or meta_ids.get(w.name, ()))
+        modules = r.modules if r is not None and placed else unplaced
         added = _added(requested, layout_ref, modules) if markers else {"INSTALLER": b"qpack\n"}
         jobs.append(
             _Job(
@@ -903,9 +911,27 @@ def _jobs(
                 targets=tuple(_targets(w, state.schemes, added)),
                 roles=r,
                 added=added,
+                unplaced=unplaced,
             )
         )
     return _ordered(jobs)
+
+
+def _declared(w: CheckedWheel) -> tuple[str | None, tuple[str, ...]]:
+    """(the plan's kind, the module ids) a wheel qpack wrote declares (PACKAGE_FILE); nothing
+    for another wheel, or a declaration that cannot be read."""
+    name = f"{w.dist_info}/{PACKAGE_FILE}"
+    if not any(m.name == name for m in w.members):
+        return None, ()
+    try:
+        data = json.loads(w.member(name))
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile):
+        return None, ()
+    if not isinstance(data, dict):
+        return None, ()
+    kind = data.get("kind") if isinstance(data.get("kind"), str) else None
+    ids = data.get("modules")
+    return kind, tuple(sorted({m for m in ids if isinstance(m, str) and m})) if isinstance(ids, list) else ()
 
 
 def _check_wheels(infos: Sequence[WheelInfo], workers: int = 2) -> list[CheckedWheel]:
@@ -1030,6 +1056,7 @@ def _transact(
             j.requested,
             j.roles.modules if j.roles else (),
             j.roles.module_files if j.roles else {},
+            j.unplaced,
         )
         for j in jobs
     ]
@@ -1091,7 +1118,7 @@ def install(
                 for mid, rel in i.module_files.items()
             }
             report = with_unfound(report, installed, rt)
-            report = _unplaced(report, meta_ids, done)
+            report = _unplaced(report, done)
         except CheckError as e:
             warnings.append(f"not checked: {e}")
         except KeyboardInterrupt:
@@ -1105,7 +1132,7 @@ def install(
         from qpack.check import CheckReport
 
         none = CheckReport(prefix=pre, root=str(rt), layout=layout_name, executables=(), modules=())
-        found = _unplaced(none, meta_ids, done)
+        found = _unplaced(none, done)
         report = found if found.modules else None
     return InstallReport(
         prefix=pre,
@@ -1144,14 +1171,13 @@ def _meta_module_ids(dd: DistDir, loader: Loader) -> dict[NormalizedName, tuple[
     return {d: tuple(ids) for d, ids in out.items()}
 
 
-def _unplaced(
-    report: CheckReport, meta_ids: Mapping[NormalizedName, tuple[str, ...]], done: Sequence[Installed]
-) -> CheckReport:
+def _unplaced(report: CheckReport, done: Sequence[Installed]) -> CheckReport:
     """A module whose distribution was installed now, yet holds no file the loader model calls
     that module (a layout whose only location is absolute, installed under another prefix:
     SASL's /usr/lib/<triplet>/sasl2 into /opt/sasl): not-found, where the install said nothing
-    at all. Its modules are those the meta wheel names it for (`_meta_module_ids`, recorded in
-    its qpack.json too), whether it was asked for by module, type or name."""
+    at all. Its modules are those its wheel declares, or the meta wheel names it for
+    (`_declared`, `_meta_module_ids`; recorded in its qpack.json too), whether it was asked for
+    by module, type or name."""
     from qpack.check import ModuleVerdict, Problem
 
     found = {canonicalize_name(m.module) for m in report.modules}
@@ -1160,7 +1186,7 @@ def _unplaced(
         if d.module_files:
             continue
         why = f"installed by {d.name} {d.version}, but none of its files is where the loader looks for it"
-        for mid in meta_ids.get(d.name, ()):
+        for mid in d.unplaced:
             if canonicalize_name(mid) not in found:
                 rows.append(
                     ModuleVerdict(module=mid, file=None, loads=False, problems=(Problem("not-found", why),))

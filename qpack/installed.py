@@ -34,6 +34,12 @@ if TYPE_CHECKING:  # packaging's requirements, markers and specifiers: imported 
 
 SCHEMES = ("purelib", "platlib", "headers", "scripts", "data")
 QPACK_FILE = "qpack.json"  # what `qpack install` adds to a .dist-info: the layout and the modules
+# What qpack's wheel writer puts in each wheel's .dist-info: the plan's kind of the package
+# (core, module, group, meta) and the ids of its modules, as the layout spells them. Installed
+# by pip as well, it tells `check`, `list` and `uninstall` what a distribution is where its
+# files alone do not (a core that holds no program, modules installed where no search
+# location reaches).
+PACKAGE_FILE = "qpack-package.json"
 
 
 class InstalledError(QpackError):
@@ -235,8 +241,11 @@ class Distribution:
     layout: str | None = None  # the layout `qpack install` was given
     # The module ids `qpack install` recorded: those the loader model found among its files, or
     # for a distribution whose files it did not place (written where no search location
-    # reaches), those the meta wheel's extras named it for.
+    # reaches), those its wheel declared (PACKAGE_FILE) or the meta wheel's extras named it for.
     recorded: tuple[str, ...] = ()
+    # What its wheel declared (PACKAGE_FILE): the plan's kind, and its module ids.
+    declared_kind: str | None = None
+    declared_modules: tuple[str, ...] = ()
     has_record: bool = True
 
     @property
@@ -275,6 +284,22 @@ def _relative(entry: str, site: str, prefix: str, host: Path) -> str | None:
     return rel
 
 
+def _json_object(path: Path) -> dict[str, object]:
+    """The JSON object in `path`; empty when there is none (no file, not JSON, not an object)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _ids(value: object) -> tuple[str, ...]:
+    """A list of module ids as recorded, sorted and deduplicated; anything else is none."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(sorted({m for m in value if isinstance(m, str) and m}))
+
+
 def read_distribution(host: Path, prefix: str, dist_info: str) -> Distribution:
     """The distribution whose .dist-info is at `dist_info` (relative to the prefix)."""
     d = host / dist_info
@@ -309,16 +334,8 @@ def read_distribution(host: Path, prefix: str, dist_info: str) -> Distribution:
             outside.append(entry)
         else:
             files.append(rel)
-    layout = None
-    recorded: tuple[str, ...] = ()
-    try:
-        data = json.loads((d / QPACK_FILE).read_text(encoding="utf-8"))
-        if isinstance(data, dict) and isinstance(data.get("layout"), str):
-            layout = data["layout"]
-        if isinstance(data, dict) and isinstance(data.get("modules"), list):
-            recorded = tuple(sorted({m for m in data["modules"] if isinstance(m, str) and m}))
-    except (OSError, ValueError):
-        pass
+    added, declared = _json_object(d / QPACK_FILE), _json_object(d / PACKAGE_FILE)
+    layout, kind = added.get("layout"), declared.get("kind")
     try:
         installer = (d / "INSTALLER").read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
@@ -333,8 +350,10 @@ def read_distribution(host: Path, prefix: str, dist_info: str) -> Distribution:
         extras=frozenset(str(canonicalize_name(e)) for e in meta.get("provides-extra", [])),
         requested=(d / "REQUESTED").exists(),
         installer=installer,
-        layout=layout,
-        recorded=recorded,
+        layout=layout if isinstance(layout, str) else None,
+        recorded=_ids(added.get("modules")),
+        declared_kind=kind if isinstance(kind, str) else None,
+        declared_modules=_ids(declared.get("modules")),
         has_record=has_record,
     )
 
@@ -388,10 +407,11 @@ class Roles:
     # The loader's files, relative to the prefix: its executables and its library (a
     # framework's core may ship only the library that loads the plugins).
     executables: tuple[str, ...]
+    core: bool = False  # a core package of the layout without the loader's files (its wheel says)
 
     @property
     def kind(self) -> str:
-        if self.executables:
+        if self.executables or self.core:
             return "core"
         return "module" if self.modules else "other"
 
@@ -421,13 +441,19 @@ def roles(files: Iterable[str], loader: Loader, prefix: str = "") -> Roles:
 
 
 def dist_roles(d: Distribution, loader: Loader, prefix: str = "") -> Roles:
-    """`roles` of an installed distribution's files; one whose files the loader model places
-    nowhere (no module, no executable) has the module ids `qpack install` recorded for it
-    (`Distribution.recorded`) as its modules, with no file: they are installed, and not found."""
+    """`roles` of an installed distribution's files, completed by what its wheel declared
+    (PACKAGE_FILE) and `qpack install` recorded: a core package of the layout that holds none
+    of the loader's files (a library, the data) is a core all the same; one whose files the
+    loader model places nowhere (no module, no executable) has the module ids declared or
+    recorded for it as its modules, with no file: they are installed, and not found."""
     r = roles(d.files, loader, prefix)
-    if r.modules or r.executables or not d.recorded:
+    if r.executables:
         return r
-    return Roles(modules=d.recorded, module_files={}, executables=())
+    core = d.declared_kind == "core"
+    if r.modules or core:
+        return Roles(modules=r.modules, module_files=r.module_files, executables=(), core=core)
+    ids = d.declared_modules or d.recorded
+    return Roles(modules=ids, module_files={}, executables=()) if ids else r
 
 
 def executables_on_disk(host: Path, loader: Loader) -> list[str]:

@@ -314,10 +314,11 @@ class Loader:
                 parsed = self.naming.parse("/".join(parts[extra:]))
         return parsed
 
-    def asks_for(self, program: str, module_id: str) -> bool:
-        """Whether the program at `program` ever asks for module `module_id` (its type is one of
-        the program's `program_types`, or the program has none)."""
-        types = self.types_for(program)
+    def asks_for(self, program: str, module_id: str, prefix: str | None = None) -> bool:
+        """Whether the program at `program` (installed at `prefix`: the layout's by default)
+        ever asks for module `module_id` (its type is one of the program's `program_types`, or
+        the program has none)."""
+        types = self.types_for(program, prefix)
         if types is None:
             return True
         split = self.naming.split_id(module_id)

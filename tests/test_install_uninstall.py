@@ -89,7 +89,7 @@ def test_a_dependency_stays_while_another_module_needs_it(
     assert main(["uninstall", "--prefix", str(prefix), "ui-gtk"]) == 0
     out = capsys.readouterr()
     assert "demo-ui-opengl 1.0: kept, still needed by demo-block-nfs" in out.err  # piped: below the table
-    assert out.out.splitlines() == ["demo-ui-gtk\t1.0\tnamed\t7"]  # stdout: the table's rows only
+    assert out.out.splitlines() == ["demo-ui-gtk\t1.0\tnamed\t8"]  # stdout: the table's rows only
     assert (prefix / "lib/demo/ui/opengl.so").is_file()
     assert not (prefix / "lib/demo/ui/gtk.so").exists()
     assert main(["uninstall", "--prefix", str(prefix), "block-nfs"]) == 0
@@ -222,6 +222,55 @@ def test_modules_installed_where_the_loader_does_not_look_stay_not_found_for_che
     assert listed["demo-ui-curses"]["modules"] == ["ui-curses"]
     assert main(["uninstall", *other, "ui-curses"]) == 0
     assert not any(root.glob("opt/demo/lib/python*/site-packages/demo_ui_curses-*"))
+
+
+def test_a_core_package_without_the_loaders_files_is_a_core(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A layout's second core package holding no program (a library, the data: liblua5.4-0,
+    libsane-common, xserver-common) was "other" once installed: not REQUESTED, so uninstalling
+    the last module removed it as no longer needed, and `list` called it other. Its wheel says
+    what it is (qpack-package.json): a core, for qpack install, list and uninstall alike."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    core = '[[package]]\nname = "demo-core"\n'
+    assert core in text
+    util = '[[package]]\nname = "demo-util"\nkind = "core"\nfiles = ["{prefix}/lib/libdemo-util.so*"]\n\n'
+    layout = tmp_path / "two-cores.toml"
+    layout.write_text(text.replace(core, util + core, 1))
+    dist = split(demo_build, tmp_path / "dist", "1.0", layout)
+    prefix = tmp_path / "p"
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-curses"]) == 0
+    util_info = next(prefix.glob("lib/python*/site-packages/demo_util-1.0.dist-info"))
+    assert (util_info / "REQUESTED").is_file()
+    capsys.readouterr()
+    assert main(["list", "--prefix", str(prefix), "--json"]) == 0
+    kinds = {d["name"]: d["kind"] for d in json.loads(capsys.readouterr().out)["distributions"]}
+    assert kinds == {"demo-core": "core", "demo-util": "core", "demo-ui-curses": "module"}
+    assert main(["uninstall", "--prefix", str(prefix), "ui-curses"]) == 0
+    assert util_info.is_dir() and (prefix / "lib/libdemo-util.so.1").is_file()
+
+
+def test_program_types_follow_the_prefix_checked(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`[loader.program-types]` globs name programs under `{prefix}`: matched against the
+    layout's /usr only, a program installed into a venv asked for every type, and the same
+    bytes got other verdicts under /usr (`--root`) than in the venv."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout = tmp_path / "ui-only.toml"
+    layout.write_text(text + '\n[loader.program-types]\n"{prefix}/bin/demo" = ["ui"]\n')
+    rows = {}
+    venv, root = ["--prefix", str(tmp_path / "venv")], ["--root", str(tmp_path / "root"), "--prefix", "/usr"]
+    for where in (venv, root):
+        assert main(["install", str(demo_dist), "-l", str(layout), *where, "ui-curses", "block-curl"]) == 0
+        capsys.readouterr()
+        on = [where[-1]] if where is venv else ["/usr", "--root", where[1]]
+        main(["check", *on, "-l", str(layout), "--json"])
+        modules = json.loads(capsys.readouterr().out)["modules"]
+        rows[where[0]] = {m["module"]: (m["loads"], [p["kind"] for p in m["problems"]]) for m in modules}
+    assert rows["--prefix"] == rows["--root"]
+    assert rows["--prefix"]["block-curl"] == (False, ["unused"])  # demo asks for ui modules only
+    assert rows["--prefix"]["ui-curses"] == (True, [])
 
 
 def test_list_of_a_prefix_emptied_by_uninstall_is_empty(demo_dist: Path, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import base64
 import csv
 import hashlib
 import io
+import json
 import os
 import platform
 import shutil
@@ -92,9 +93,13 @@ def test_core_wheel_entries_modes_and_symlink_copy(demo_build: Path, dist: tuple
     with zipfile.ZipFile(core) as zf:
         infos = {i.filename: i for i in zf.infolist()}
         names = [i.filename for i in zf.infolist()]
-        assert names[-3:] == [f"{stem}.dist-info/{n}" for n in ("METADATA", "WHEEL", "RECORD")]
-        assert names[:-3] == sorted(names[:-3])
-        assert sorted(names[:-3]) == [
+        tail = ("qpack-package.json", "METADATA", "WHEEL", "RECORD")
+        assert names[-4:] == [f"{stem}.dist-info/{n}" for n in tail]
+        # What the package is in the plan, for `check`, `list` and `uninstall` after any installer.
+        declared = json.loads(zf.read(f"{stem}.dist-info/qpack-package.json"))
+        assert declared == {"version": 1, "kind": "core", "modules": []}
+        assert names[:-4] == sorted(names[:-4])
+        assert sorted(names[:-4]) == [
             f"{stem}.data/data/lib/libdemo-util.so.1",
             f"{stem}.data/data/share/demo/banner.txt",
             f"{stem}.data/data/share/doc/demo/README",

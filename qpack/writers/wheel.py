@@ -42,6 +42,7 @@ import contextlib
 import csv
 import hashlib
 import io
+import json
 import os
 import posixpath
 import re
@@ -64,6 +65,7 @@ from packaging.utils import canonicalize_name
 from qpack import __version__
 from qpack.bundle import BundleMode
 from qpack.errors import ChangedSinceScanError, OutputError
+from qpack.installed import PACKAGE_FILE
 from qpack.inventory import Entry, link_destination
 from qpack.libdeps import Manager, package_libs, packages_for_sonames
 from qpack.plan import Package, Plan
@@ -160,7 +162,7 @@ class WheelSpec:
     stem: str  # <escaped name>-<version>, the .data and .dist-info directories' stem
     filename: str
     payload: tuple[Member, ...]  # sorted by arcname
-    metadata: tuple[Member, ...]  # METADATA and WHEEL; RECORD is computed while writing
+    metadata: tuple[Member, ...]  # qpack-package.json, METADATA, WHEEL; RECORD is made while writing
 
     @property
     def dist_info(self) -> str:
@@ -515,7 +517,13 @@ def wheel_specs(
         wheel_text = (
             f"Wheel-Version: 1.0\nGenerator: qpack {__version__}\nRoot-Is-Purelib: false\nTag: {tag}\n"
         )
+        declared = {"version": 1, "kind": pkg.kind, "modules": sorted(pkg.modules)}
         meta = (
+            Member(
+                f"{stem}.dist-info/{PACKAGE_FILE}",
+                0o644,
+                data=(json.dumps(declared, indent=1, sort_keys=True) + "\n").encode(),
+            ),
             Member(
                 f"{stem}.dist-info/METADATA",
                 0o644,
