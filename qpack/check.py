@@ -1113,16 +1113,23 @@ class _Resolver:
 
 
 # What the dynamic linker refuses (dlopen fails): a first-loadable loader moves on to the next file.
-_DLOPEN_FAILURES = frozenset({"unreadable", "machine", "missing-library", "no-entry"})
+_DLOPEN_FAILURES = frozenset({"unreadable", "machine", "missing-library"})
 
 
-def _take_first_loadable(found: _Found, own: dict[str, tuple[Problem, ...]], judge: _Judge) -> None:
+def _take_first_loadable(
+    found: _Found, own: dict[str, tuple[Problem, ...]], judge: _Judge, loader: Loader
+) -> None:
     """Put first, for each module, the first file that dlopen would accept: the loader tries
-    the candidates in order and passes over those the dynamic linker refuses."""
+    the candidates in order and passes over those the dynamic linker refuses. A file dlopen
+    accepts that lacks the entry symbol ends the search of a `first-loadable` loader (Mesa's
+    loader_open_driver_lib and FreeRADIUS look the symbol up after the first dlopen that
+    succeeds, and fail there); a `register-loadable` one passes over it too (GStreamer
+    blacklists a file that is no plugin, and another file may take the name)."""
+    refused = _DLOPEN_FAILURES | ({"no-entry"} if loader.resolution == "register-loadable" else set())
     for mid, files in found.files.items():
         for i, path in enumerate(files):
             problems = judge.judge(path, mid).problems
-            if not any(p.kind in _DLOPEN_FAILURES for p in problems):
+            if not any(p.kind in refused for p in problems):
                 if i:
                     found.files[mid] = [path, *files[:i], *files[i + 1 :]]
                     own[mid] = problems
@@ -1183,7 +1190,7 @@ def _verdicts(
     for mid, files in found.files.items():
         own[mid] = judge.judge(files[0], mid).problems
     if loader.passes_over_unloadable:
-        _take_first_loadable(found, own, judge)
+        _take_first_loadable(found, own, judge, loader)
     for mid in never:
         own[mid] = (Problem("unused", f"{exe.path} never loads {mid}: {never[mid]}"), *own[mid])
     resolver = _Resolver(found.files, own, deps_of)

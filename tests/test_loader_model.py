@@ -433,6 +433,31 @@ def test_first_loadable_passes_over_files_dlopen_refuses(prefix: Path, tmp_path:
     assert "other-build" in {p.kind for p in rows["ui-curses"].problems}
 
 
+def test_first_loadable_stops_at_a_file_dlopen_accepts_without_the_entry(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """Mesa's loader_open_driver_lib (and FreeRADIUS) stop at the first file dlopen accepts and
+    look the entry symbol up in it: one without it fails the load, the next directory is not
+    tried. It was passed over like a file dlopen refuses, and the module said to load."""
+    text = HEAD.replace('prefix = "/usr"', 'prefix = "/usr"\nresolution = "first-loadable"')
+    text = text.replace(
+        'types = ["ui", "block", "audio"]', 'types = ["ui", "block", "audio"]\nentry = "demo_module_init"'
+    )
+    assert 'entry = "demo_module_init"' in text
+    text += '[[loader.search]]\nenv = "PROG_DIR"\n[[loader.search]]\nrelocated = "lib/demo"\n'
+    ld = loader(tmp_path, text)
+    early = tmp_path / "early"
+    (early / "ui").mkdir(parents=True)
+    shutil.copy2(build_extra_library(tmp_path / "lib", "libplain.so.1"), early / "ui/curses.so")  # no entry
+    rows = {m.module: m for m in check(prefix, ld, env={"PROG_DIR": str(early)}).modules}
+    assert (rows["ui-curses"].loads, rows["ui-curses"].file) == (False, str(early / "ui/curses.so"))
+    assert "no-entry" in {p.kind for p in rows["ui-curses"].problems}
+    # GStreamer-like registration passes over a file that is no plugin: another may take the name.
+    text = text.replace('resolution = "first-loadable"', 'resolution = "register-loadable"')
+    rows = {m.module: m for m in check(prefix, loader(tmp_path, text), env={"PROG_DIR": str(early)}).modules}
+    assert rows["ui-curses"].loads and rows["ui-curses"].file == f"{prefix}/lib/demo/ui/curses.so"
+
+
 OPENED: list[list[str]] = []  # while a check here records: the paths this process opened
 
 
