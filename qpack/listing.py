@@ -8,6 +8,7 @@ else is installed there (pip itself in a venv) is not listed.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +101,21 @@ def _module_verdicts(
     return loads, tuple(dict.fromkeys(problems)), fails or not loads
 
 
+def _strays_by_owner(
+    report: CheckReport | None, state: InstalledSet, prefix: str
+) -> dict[NormalizedName, list[str]]:
+    """Distribution -> the problems of its files the loader never looks up (`never-looked-up`
+    rows, which `check` fails on and which belong to no module)."""
+    if report is None:
+        return {}
+    owner = {posixpath.join(prefix, f): d.name for d in state.dists.values() for f in d.files}
+    out: dict[NormalizedName, list[str]] = {}
+    for m in report.modules:
+        if m.stray and m.file is not None and (name := owner.get(m.file)) is not None:
+            out.setdefault(name, []).extend(f"{p.kind}: {p.detail}" for p in m.problems)
+    return out
+
+
 def list_installed(
     prefix: str | Path,
     *,
@@ -143,11 +159,14 @@ def list_installed(
         warnings += report.warnings
     except CheckError as e:
         warnings.append(f"whether modules load is unknown: {e}")
+    strays = _strays_by_owner(report, state, pre)
     rows = []
     for name in sorted(kinds, key=lambda n: (("core", "module", "meta", "other").index(kinds[n]), n)):
         d = state.dists[name]
         mods = found.get(name, ())
         loads, problems, fails = _module_verdicts(report, mods) if mods else (None, (), False)
+        if strays.get(name):  # its files the loader never looks up fail `check`: they fail `list`
+            problems, fails = (*problems, *strays[name]), True
         rows.append(
             Listed(
                 name=d.name,

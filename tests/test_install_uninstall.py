@@ -20,6 +20,7 @@ from qpack.layout import load_layout
 from qpack.transaction import STATE_DIR
 from qpack.uninstall import UninstallError, uninstall
 
+from .conftest import copy_build
 from .test_install import bare_venv, demo_wheels, do_install, loaded, qpack, snapshot, split
 
 
@@ -198,7 +199,7 @@ def test_modules_installed_where_the_loader_does_not_look_stay_not_found_for_che
     """The SASL-like loader of an absolute directory, installed under another prefix: `install`
     said the module asked for is not found, but `check` and `list` of that prefix afterwards
     said nothing of it (a distribution of kind "other"), and `uninstall ui-curses` did not know
-    the id. The install records the module ids the meta wheel gave (qpack.json): they tell."""
+    the id. Their wheels declare the module ids (qpack-package.json): they tell."""
     text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
     layout = tmp_path / "absolute.toml"
     layout.write_text(
@@ -212,7 +213,10 @@ def test_modules_installed_where_the_loader_does_not_look_stay_not_found_for_che
     capsys.readouterr()
     why = "installed by demo-ui-curses 1.0, but none of its files is where the loader looks for it"
     assert main(["check", "/opt/demo", "--root", str(root), "-l", str(layout), "--json"]) == 1
-    rows = {m["module"]: m for m in json.loads(capsys.readouterr().out)["modules"]}
+    report = json.loads(capsys.readouterr().out)
+    rows = {m["module"]: m for m in report["modules"]}
+    # Counted as modules that do not load (the summary said "0 of 0 modules load; 2 problem(s)").
+    assert (report["summary"]["modules"], report["summary"]["load"]) == (2, 0)
     assert (rows["ui-curses"]["file"], rows["ui-curses"]["loads"]) == (None, False)
     assert rows["ui-curses"]["problems"] == [{"kind": "not-found", "detail": why}]
     assert [p["kind"] for p in rows["block-curl"]["problems"]] == ["not-found"]
@@ -271,6 +275,31 @@ def test_program_types_follow_the_prefix_checked(
     assert rows["--prefix"] == rows["--root"]
     assert rows["--prefix"]["block-curl"] == (False, ["unused"])  # demo asks for ui modules only
     assert rows["--prefix"]["ui-curses"] == (True, [])
+
+
+def test_list_fails_where_check_fails_on_a_file_the_loader_never_looks_up(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A module shipped as a library (curses.so -> curses.so.1.0, SANE's libsane-X.so.1 ->
+    .so.1.1.1) becomes two files in a wheel: the versioned copy is a file the loader never looks
+    up, which failed `check` while `list` exited 0. Now `list` fails with it, on the distribution
+    that owns the file. A file that is no ELF file at all is no such file (Xorg's README.so.txt)."""
+    build = copy_build(demo_build, tmp_path)
+    ui = build / "usr/lib/demo/ui"
+    (ui / "curses.so").rename(ui / "curses.so.1.0")
+    (ui / "curses.so").symlink_to("curses.so.1.0")
+    dist = split(build, tmp_path / "dist", "1.0")
+    prefix = tmp_path / "p"
+    assert main(["install", str(dist), "-l", "demo", "--prefix", str(prefix), "ui-curses"]) in (0, 1)
+    (prefix / "lib/demo/ui/README.so.txt").write_text("not a module\n")
+    capsys.readouterr()
+    assert main(["check", str(prefix), "-l", "demo", "--json"]) == 1
+    rows = json.loads(capsys.readouterr().out)["modules"]
+    strays = [m["file"] for m in rows if any(p["kind"] == "never-looked-up" for p in m["problems"])]
+    assert strays == [f"{prefix}/lib/demo/ui/curses.so.1.0"]
+    assert main(["list", "--prefix", str(prefix), "--json"]) == 1
+    listed = {d["name"]: d for d in json.loads(capsys.readouterr().out)["distributions"]}
+    assert any(p.startswith("never-looked-up: ") for p in listed["demo-ui-curses"]["problems"])
 
 
 def test_list_of_a_prefix_emptied_by_uninstall_is_empty(demo_dist: Path, tmp_path: Path) -> None:
