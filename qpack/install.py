@@ -61,6 +61,7 @@ from qpack.installed import (
     canonicalize_name,
     executables_on_disk,
     host_path,
+    normalize_extra,
     program_prefix,
     roles,
     scheme_paths,
@@ -252,7 +253,7 @@ class DistDir:
                 roots.append((named, frozenset()))
                 asked.add(norm)
             else:
-                extras.add(str(norm))
+                extras.add(normalize_extra(item))
         if extras or not roots:
             meta = self.meta()
             unknown = sorted(extras - meta.extras)

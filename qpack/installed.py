@@ -284,6 +284,13 @@ def _relative(entry: str, site: str, prefix: str, host: Path) -> str | None:
     return rel
 
 
+def normalize_extra(name: str) -> str:
+    """The extra of the meta wheel that picks module `name`: PEP 685's normalization
+    (`accel-tcg-x86_64` -> `accel-tcg-x86-64`), without the separators it leaves at either end,
+    which no extra may have (PostgreSQL's intarray module `_int` is the extra `int`)."""
+    return str(canonicalize_name(name)).strip("-")
+
+
 def _json_object(path: Path) -> dict[str, object]:
     """The JSON object in `path`; empty when there is none (no file, not JSON, not an object)."""
     try:

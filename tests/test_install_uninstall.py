@@ -302,6 +302,45 @@ def test_list_fails_where_check_fails_on_a_file_the_loader_never_looks_up(
     assert any(p.startswith("never-looked-up: ") for p in listed["demo-ui-curses"]["problems"])
 
 
+FLAT = """
+[layout]
+name = "flat"
+[loader]
+prefix = "/usr"
+executables = ["{prefix}/bin/demo"]
+naming = "{name}.so"
+[[loader.search]]
+relocated = "lib/demo/ui"
+[[package]]
+name = "demo-core"
+kind = "core"
+rest = true
+[per-module]
+name = "demo-{name}"
+normalize = true
+[meta]
+name = "demo"
+"""
+
+
+def test_a_module_id_with_a_leading_underscore_is_an_extra(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PostgreSQL's intarray module is `_int.so`: PEP 685 normalizes `_int` to `-int`, which no
+    extra may be, and the wheel split failed on the meta wheel's metadata. The extra is `int`,
+    and `qpack install ... _int` finds it."""
+    build = copy_build(demo_build, tmp_path)
+    ui = build / "usr/lib/demo/ui"
+    (ui / "curses.so").rename(ui / "_curses.so")
+    layout = tmp_path / "flat.toml"
+    layout.write_text(FLAT)
+    dist = split(build, tmp_path / "dist", "1.0", layout)
+    prefix = tmp_path / "p"
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "_curses"]) == 0
+    assert (prefix / "lib/demo/ui/_curses.so").is_file()
+    capsys.readouterr()
+
+
 def test_list_of_a_prefix_emptied_by_uninstall_is_empty(demo_dist: Path, tmp_path: Path) -> None:
     """Once the last distribution is gone, no layout is recorded: `list` without -l said
     'error: ... give -l LAYOUT' (status 2); with nothing installed it is an empty list."""

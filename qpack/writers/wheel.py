@@ -65,7 +65,7 @@ from packaging.utils import canonicalize_name
 from qpack import __version__
 from qpack.bundle import BundleMode
 from qpack.errors import ChangedSinceScanError, OutputError
-from qpack.installed import PACKAGE_FILE
+from qpack.installed import PACKAGE_FILE, normalize_extra
 from qpack.inventory import Entry, link_destination
 from qpack.libdeps import Manager, package_libs, packages_for_sonames
 from qpack.plan import Package, Plan
@@ -178,11 +178,6 @@ def escape(name: str) -> str:
     return canonicalize_name(name).replace("-", "_")
 
 
-def normalize_extra(name: str) -> str:
-    """PEP 685: extras are normalized like names (`accel-tcg-x86_64` -> `accel-tcg-x86-64`)."""
-    return str(canonicalize_name(name))
-
-
 def date_time(source_date_epoch: int | None) -> tuple[int, int, int, int, int, int]:
     if source_date_epoch is None:
         env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
@@ -254,6 +249,8 @@ def _metadata(plan: Plan, pkg: Package, version: str, external: Sequence[str] = 
     extras: dict[str, tuple[str, tuple[str, ...]]] = {}
     for name, members in pkg.extras.items():
         norm = normalize_extra(name)
+        if not norm:
+            raise WheelError(f"meta package {pkg.name!r}: extra {name!r} is empty once normalized (PEP 685)")
         if norm in extras and extras[norm][0] != name:
             raise WheelError(
                 f"meta package {pkg.name!r}: extras {extras[norm][0]!r} and {name!r} are the same "
