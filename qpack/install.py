@@ -49,10 +49,10 @@ from installer.utils import Scheme, construct_record_file, fix_shebang
 from packaging.version import Version
 
 from qpack._unzip import read_entry
+from qpack.dist_info import PACKAGE_FILE, normalize_extra
 from qpack.elf import ElfReadError, held_stamps_pyelftools, read_elf_pyelftools, read_link_facts
 from qpack.errors import QpackError
 from qpack.installed import (
-    PACKAGE_FILE,
     QPACK_FILE,
     SCHEMES,
     InstalledSet,
@@ -61,7 +61,6 @@ from qpack.installed import (
     canonicalize_name,
     executables_on_disk,
     host_path,
-    normalize_extra,
     program_prefix,
     roles,
     scheme_paths,

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, cast
 
 from packaging.version import InvalidVersion, Version
 
+from qpack.dist_info import PACKAGE_FILE
 from qpack.errors import QpackError
 from qpack.globs import compile_glob
 from qpack.loader import Loader
@@ -34,12 +35,6 @@ if TYPE_CHECKING:  # packaging's requirements, markers and specifiers: imported 
 
 SCHEMES = ("purelib", "platlib", "headers", "scripts", "data")
 QPACK_FILE = "qpack.json"  # what `qpack install` adds to a .dist-info: the layout and the modules
-# What qpack's wheel writer puts in each wheel's .dist-info: the plan's kind of the package
-# (core, module, group, meta) and the ids of its modules, as the layout spells them. Installed
-# by pip as well, it tells `check`, `list` and `uninstall` what a distribution is where its
-# files alone do not (a core that holds no program, modules installed where no search
-# location reaches).
-PACKAGE_FILE = "qpack-package.json"
 
 
 class InstalledError(QpackError):
@@ -282,13 +277,6 @@ def _relative(entry: str, site: str, prefix: str, host: Path) -> str | None:
     if rel == ".." or rel.startswith("../") or rel == ".":
         return None
     return rel
-
-
-def normalize_extra(name: str) -> str:
-    """The extra of the meta wheel that picks module `name`: PEP 685's normalization
-    (`accel-tcg-x86_64` -> `accel-tcg-x86-64`), without the separators it leaves at either end,
-    which no extra may have (PostgreSQL's intarray module `_int` is the extra `int`)."""
-    return str(canonicalize_name(name)).strip("-")
 
 
 def _json_object(path: Path) -> dict[str, object]:

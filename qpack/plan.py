@@ -415,6 +415,17 @@ class _Claims:
 # --------------------------------------------------------------------------- the phases
 
 
+def _unreadable(e: Entry) -> str | None:
+    """Why a module file is no ELF file the loader could load, or None. The scan says so only
+    of a file named like a library; a module named otherwise (PostgreSQL tries the bare name
+    before `.so`: `{name}` matches `llvmjit_types.bc`) is a regular file it read no ELF from."""
+    if e.elf_error:
+        return e.elf_error
+    if e.kind == "file" and e.elf is None:
+        return "not an ELF file" if e.size >= 4 else "empty or truncated file"
+    return None
+
+
 def module_problems(
     found: FoundModules, inventory: Inventory, executables: tuple[str, ...] = ()
 ) -> tuple[list[str], list[str]]:
@@ -430,7 +441,7 @@ def module_problems(
     warnings = [
         f"{m.path}: module is {err}; the loader cannot load it"
         for m in found.modules
-        if (err := by_path[m.path].elf_error)
+        if (err := _unreadable(by_path[m.path]))
     ]
     exe_res = [compile_glob(g) for g in executables]
     hosts = set()

@@ -373,3 +373,16 @@ def test_a_symlink_to_a_directory_is_claimed_by_its_dir_glob() -> None:
     )
     assert "usr/share/doc/prog-x" in plan.package("prog-x").files
     assert "usr/share/doc/prog-core/README" in plan.package("prog-core").files
+
+
+def test_a_module_that_is_no_elf_file_is_warned_of_whatever_its_name() -> None:
+    """PostgreSQL tries the bare name before `.so` (`naming = ["{name}", "{name}.so"]`): a data
+    file in the module directory is then a module. The scan says "not an ELF file" only of a
+    file named like a library, so the plan warned of `bogus.so` and not of `bogus`; `check` then
+    failed on it as unreadable."""
+    loader = dataclasses.replace(LOADER, naming=Naming("{type}-{name}", ("ui", "block")))
+    inv = inventory("usr/bin/prog")
+    data = Entry("usr/lib/prog/ui-notes", "file", 0o644, 40, "0" * 64)
+    inv = dataclasses.replace(inv, entries=tuple(sorted([*inv.entries, data], key=lambda e: e.path)))
+    plan = make_plan(inv, layout(loader=loader))
+    assert "usr/lib/prog/ui-notes: module is not an ELF file; the loader cannot load it" in plan.warnings

@@ -64,8 +64,8 @@ from packaging.utils import canonicalize_name
 
 from qpack import __version__
 from qpack.bundle import BundleMode
+from qpack.dist_info import PACKAGE_FILE, normalize_extra
 from qpack.errors import ChangedSinceScanError, OutputError
-from qpack.installed import PACKAGE_FILE, normalize_extra
 from qpack.inventory import Entry, link_destination
 from qpack.libdeps import Manager, package_libs, packages_for_sonames
 from qpack.plan import Package, Plan

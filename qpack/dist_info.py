@@ -1,0 +1,20 @@
+"""What the wheels qpack writes say of themselves, and how a module id is spelt as an extra: the
+one definition the wheel writer and the install side (`installed`, `install`) share."""
+
+from __future__ import annotations
+
+from packaging.utils import canonicalize_name
+
+# What qpack's wheel writer puts in each wheel's .dist-info: the plan's kind of the package
+# (core, module, group, meta) and the ids of its modules, as the layout spells them. Installed
+# by pip as well, it tells `check`, `list` and `uninstall` what a distribution is where its
+# files alone do not (a core that holds no program, modules installed where no search
+# location reaches).
+PACKAGE_FILE = "qpack-package.json"
+
+
+def normalize_extra(name: str) -> str:
+    """The extra of the meta wheel that picks module `name`: PEP 685's normalization
+    (`accel-tcg-x86_64` -> `accel-tcg-x86-64`), without the separators it leaves at either end,
+    which no extra may have (PostgreSQL's intarray module `_int` is the extra `int`)."""
+    return str(canonicalize_name(name)).strip("-")
