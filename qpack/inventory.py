@@ -16,7 +16,7 @@ import stat
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -438,10 +438,26 @@ def scan(
         files.append(
             Entry(rel, "file", stat.S_IMODE(st.st_mode), st.st_size, facts[0], None, facts[1], facts[2])
         )
+    # Hard links are read once (Mesa's 13 DRI drivers are one 26 MB file): each other name gets
+    # the entry of the first, under its own path.
+    first: dict[tuple[int, int, bool], int] = {}
+    unique: list[tuple[str, os.stat_result, bool]] = []
+    same_as: list[int] = []  # for each miss: the index of the unique one read for it
+    for item in misses:
+        st, key = item[1], (item[1].st_dev, item[1].st_ino, item[2])
+        if st.st_nlink > 1 and key in first:
+            same_as.append(first[key])
+            advance(st.st_size)
+            continue
+        if st.st_nlink > 1:
+            first[key] = len(unique)
+        same_as.append(len(unique))
+        unique.append(item)
     described = _describe_all(
-        root, misses, stamp_glob, jobs or os.cpu_count() or 1, advance if progress is not None else None
+        root, unique, stamp_glob, jobs or os.cpu_count() or 1, advance if progress is not None else None
     )
-    for (rel, st, scan_strings), e in zip(misses, described, strict=True):
+    for (rel, st, scan_strings), i in zip(misses, same_as, strict=True):
+        e = described[i] if unique[i][0] == rel else replace(described[i], path=rel)
         files.append(e)
         if known is not None and e.sha256 is not None:
             known.put(rel, st, stamp_glob, scan_strings, (e.sha256, e.elf, e.elf_error))

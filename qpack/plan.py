@@ -478,7 +478,28 @@ def module_problems(
                 f"{m.path}: module exports {exported}, but the loader's files hold {holds}: "
                 "a module of another build; the loader refuses it"
             )
-    return problems, warnings
+    return problems, [*warnings, *_same_bytes(found.modules, by_path)]
+
+
+def _same_bytes(modules: Iterable[Module], by_path: Mapping[str, Entry]) -> list[str]:
+    """A warning for each set of module files with the same bytes (Mesa's DRI drivers: 13 hard
+    links of one 26 MB file): trees keep hard links, but a wheel, and an install from wheels,
+    holds each name as a copy of its own."""
+    alike: dict[tuple[str, int], list[str]] = {}
+    for m in modules:
+        e = by_path[m.path]
+        if e.kind == "file" and e.sha256 is not None and e.size:
+            alike.setdefault((e.sha256, e.size), []).append(m.id)
+    out = []
+    for (_, size), ids in sorted(alike.items(), key=lambda kv: sorted(kv[1])):
+        if len(ids) > 1:
+            ids = sorted(ids)
+            shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+            out.append(
+                f"modules {shown} are one file's bytes ({len(ids)} files of {size} bytes: hard links "
+                f"or copies): wheels and installs from them hold each as a copy ({len(ids) * size} bytes)"
+            )
+    return out
 
 
 def _link_end(e: Entry, by_path: Mapping[str, Entry]) -> Entry | str:

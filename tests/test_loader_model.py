@@ -18,8 +18,10 @@ import pytest
 from qpack.check import CheckError, check
 from qpack.demo.build import build_extra_library, build_extra_module, compute_stamp
 from qpack.errors import LayoutError
+from qpack.inventory import scan
 from qpack.layout import load_layout
 from qpack.loader import Loader
+from qpack.plan import make_plan
 
 from .conftest import copy_build
 
@@ -467,6 +469,29 @@ def _audit(event: str, args: tuple[object, ...]) -> None:
 
 
 sys.addaudithook(_audit)
+
+
+def test_hard_links_are_read_once_and_their_modules_said_to_be_one_file(prefix: Path) -> None:
+    """Mesa's 13 DRI drivers are one 26 MB file under 13 names: the scan hashed and parsed it
+    13 times, and nothing said that every wheel (and install) would hold a copy of its own."""
+    ui = prefix / "lib/demo/ui"
+    (ui / "gtk.so").unlink()
+    os.link(ui / "curses.so", ui / "gtk.so")
+    layout = load_layout("demo")
+    OPENED.append([])
+    try:
+        inventory = scan(prefix.parent, "/usr", jobs=1, cache=False)
+    finally:
+        opened = OPENED.pop()
+    read = [p for p in opened if p.endswith(("/ui/curses.so", "/ui/gtk.so"))]
+    assert len(read) == 1, read
+    entries = inventory.by_path()
+    one, two = entries["usr/lib/demo/ui/curses.so"], entries["usr/lib/demo/ui/gtk.so"]
+    assert (two.sha256, two.elf, two.size) == (one.sha256, one.elf, one.size)
+    warnings = make_plan(inventory, layout).warnings
+    assert any(
+        w.startswith("modules ui-curses, ui-gtk are one file's bytes (2 files of ") for w in warnings
+    ), warnings
 
 
 def test_a_library_is_read_once_for_all_the_programs_linking_it(prefix: Path, tmp_path: Path) -> None:
