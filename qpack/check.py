@@ -369,14 +369,28 @@ def _find_anchor(anchor: str, exe: _Exe, finder: LibraryFinder) -> str | None:
     return None
 
 
-def _absolute_entries(variable: str, entries: list[str], ctx: _Context) -> list[str]:
-    """A variable's directories: the absolute ones. A relative one is opened from the program's
-    working directory, which a check does not know: not searched, and said so."""
+def _absolute_entries(variable: str, value: str, listed: bool, ctx: _Context) -> list[str]:
+    """A variable's directories (`value` split at ':' when `listed`): the absolute ones. A
+    relative one is opened from the program's working directory, which a check does not know:
+    not searched, and said so. So is an empty entry (`:/opt/x`, `/a::/b`, or a one-directory
+    variable set to nothing): by its own rule a program skips it (GStreamer), opens `/<file>`
+    (SANE, Mesa, QEMU join it with '/') or the bare file name (libvirt). A list set to nothing
+    is a list of none (GST_PLUGIN_SYSTEM_PATH=""), not said."""
+    entries = value.split(":") if listed else [value]
     for e in entries:
-        if e and not e.startswith("/"):
+        if not e and listed and not value:
+            continue
+        if not e:
+            note = (
+                f"${variable}: an empty directory entry: not searched (programs skip it, or look in / "
+                "or by the bare file name there)"
+            )
+        elif not e.startswith("/"):
             note = f"${variable}: {e!r} is relative to the program's working directory: not searched"
-            if note not in ctx.notes:
-                ctx.notes.append(note)
+        else:
+            continue
+        if note not in ctx.notes:
+            ctx.notes.append(note)
     return [e for e in entries if e.startswith("/")]
 
 
@@ -389,7 +403,7 @@ def search_dirs(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[str]:
             if name is None:
                 continue
             value = ctx.env[name]
-            dirs += _absolute_entries(name, value.split(":") if loc.path_list else [value], ctx)
+            dirs += _absolute_entries(name, value, loc.path_list, ctx)
             if loc.replaces_rest:
                 break
             continue
@@ -494,11 +508,12 @@ def _own_type_dirs(ctx: _Context) -> dict[str, list[str]]:
     where the layout says `list`: ImageMagick's MAGICK_CODER_MODULE_PATH), for those set."""
     out = {}
     for mtype, var in ctx.loader.type_env.items():
-        if value := ctx.env.get(var):
-            entries = value.split(":") if mtype in ctx.loader.type_env_list else [value]
+        # Set is set, even to nothing (libvirt: getenv() != NULL replaces the directory).
+        if (value := ctx.env.get(var)) is not None:
+            listed = mtype in ctx.loader.type_env_list
             # Normalized and each once, as the search path's are (search_dirs).
             out[mtype] = list(
-                dict.fromkeys(posixpath.normpath(d) for d in _absolute_entries(var, entries, ctx))
+                dict.fromkeys(posixpath.normpath(d) for d in _absolute_entries(var, value, listed, ctx))
             )
     return out
 

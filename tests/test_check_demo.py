@@ -198,6 +198,12 @@ def test_check_follows_path_lists_and_replacing_variables(demo_build: Path, tmp_
     assert not any(m.loads for m in rel.modules)
     note = f"$DEMO_PLUGIN_PATH: {relative!r} is relative to the program's working directory: not searched"
     assert note in rel.warnings
+    # An empty entry is not searched either, and said so (SANE opens /libsane-pnm.so.1 for the
+    # empty first entry of LD_LIBRARY_PATH=:/opt/good); a list set to nothing is a list of none.
+    empty = check(prefix, loader, env={"DEMO_PLUGIN_PATH": f":{extra}", "DEMO_PLUGIN_SYSTEM_PATH": ""})
+    assert [(m.module, m.file) for m in empty.modules if m.loads] == [("ui-curses", f"{extra}/ui/curses.so")]
+    said = [w for w in empty.warnings if "an empty directory entry" in w]
+    assert [w.split(":")[0] for w in said] == ["$DEMO_PLUGIN_PATH"]
 
 
 def test_check_of_a_staged_root_and_json(demo_build: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -89,6 +89,14 @@ def test_check_per_type_directories_and_variables(demo_build: Path, tmp_path: Pa
     rows = {m.module: m for m in report.modules}
     assert rows["connection-driver-storage"].file == f"{own}/libprog_driver_storage.so"
     assert rows["storage-backend-fs"].loads
+    # Set to nothing, it is set (libvirt: getenv() != NULL): the type's directory is still
+    # replaced, by a name the check cannot search, and said so; it was read as unset.
+    (moddir / "connection-driver/libprog_driver_storage.so").symlink_to(own / "libprog_driver_storage.so")
+    assert next(m for m in check(prefix, ld).modules if m.module == "connection-driver-storage").loads
+    report = check(prefix, ld, env={"PROG_DRIVER_DIR": ""})
+    rows = {m.module: m for m in report.modules}
+    assert not rows["connection-driver-storage"].loads
+    assert any(w.startswith("$PROG_DRIVER_DIR: an empty directory entry") for w in report.warnings)
 
 
 def test_plan_reads_per_type_names(demo_build: Path, tmp_path: Path) -> None:
