@@ -871,13 +871,13 @@ def link_requirements(
     """A module or group package holding a symlink that leads (lexically, inside the build) to
     a file of another package requires that package: without it the link dangles (ALSA's
     libasound_module_rate_lavrate_fast.so -> libasound_module_rate_lavrate.so, each a module
-    of its own). A requirement that would close a cycle is left out, with a warning."""
+    of its own). A requirement that would close a cycle is left out, with a warning; so is a
+    link of any package to an excluded file."""
     owner = {f: p.name for p in packages for f in p.files}
     requires = {p.name: list(p.requires) for p in packages}
     warnings: list[str] = []
     for p in packages:
-        if p.kind not in ("module", "group"):
-            continue
+        modular = p.kind in ("module", "group")
         for f in p.files:
             e = by_path.get(f)
             if e is None or e.kind != "symlink":
@@ -887,12 +887,14 @@ def link_requirements(
                 continue
             q = owner.get(end.path)
             if q is None and excluded and end.path in excluded:
+                # Any package's link: Lua's core shipped share/lua/5.4/*.lua -> ../5.1/ excluded.
                 warnings.append(
                     f"{f} (package {p.name!r}) leads to {end.path}, which is excluded "
-                    f"({excluded[end.path]}): the link dangles, the module never loads"
+                    f"({excluded[end.path]}): the link dangles"
+                    + (", the module never loads" if modular else "")
                 )
                 continue
-            if q is None or q == p.name or q in requires[p.name]:
+            if not modular or q is None or q == p.name or q in requires[p.name]:
                 continue
             if p.name in requirement_closure(requires, q):
                 warnings.append(

@@ -509,9 +509,15 @@ def test_plan_fixes_from_an_adversarial_pass(demo_build: Path, tmp_path: Path) -
     lay.write_text(
         text + '\n[[exclude]]\nreason = "no curses, no curl"\nmodules = ["ui-curses", "block-curl"]\n'
     )
+    (build / "usr/share/demo/curl-notes").symlink_to("../../lib/demo/block/curl.so")  # the core's link
     plan = plan_build(build, L.load_layout(lay))
     excluded = {x.path for x in plan.excluded}
     assert {f"usr/lib/demo/ui/curses.so{v}" for v in ("", ".2", ".2.0")} <= excluded
+    # Lua's core shipped share/lua/5.4/*.lua -> ../5.1/, excluded, unsaid: any package's link.
+    assert (
+        "usr/share/demo/curl-notes (package 'demo-core') leads to usr/lib/demo/block/curl.so, "
+        "which is excluded (no curses, no curl): the link dangles"
+    ) in plan.warnings
     assert not [f for f in plan.package("demo-core").files if "curses" in f]
     assert (
         "usr/lib/demo/block/nfs.so (package 'demo-block-nfs') leads to usr/lib/demo/block/curl.so, "
