@@ -55,7 +55,7 @@ from typing import Any, Literal
 from qpack.errors import BuildError, ChangedSinceScanError, OutputError
 from qpack.inventory import CHUNK, Entry, Inventory
 from qpack.libdeps import Manager, PackageLibs, package_libs, packages_for_sonames
-from qpack.plan import Package, Plan, is_system_dir
+from qpack.plan import Package, Plan, is_system_dir, requirement_closure
 from qpack.scan_cache import forgotten_if_changed
 from qpack.shlibs import DebianDepends, debian_depends, rpm_requires
 from qpack.writers import Progress, Report, Written, check_output
@@ -585,6 +585,10 @@ def rpm_lists(plan: Plan, by_path: Mapping[str, Entry]) -> tuple[dict[str, str],
 
 
 def _library_notes(plan: Plan, libs: Mapping[str, PackageLibs]) -> list[str]:
+    """A package needing a library of the split that it does not require, directly or through
+    what it requires (as the plan accepts it: libvirt's drivers get libvirt0 through
+    libvirt-daemon); or that no package ships."""
+    requires = {p.name: p.requires for p in plan.packages}
     notes = []
     for p in plan.packages:
         for i in libs[p.name].internal:
@@ -592,7 +596,7 @@ def _library_notes(plan: Plan, libs: Mapping[str, PackageLibs]) -> list[str]:
                 notes.append(
                     f"package {p.name!r} needs {i.soname} ({i.path}), which is excluded from every package"
                 )
-            elif i.package != p.name and i.package not in p.requires:
+            elif i.package != p.name and i.package not in requirement_closure(requires, p.name):
                 notes.append(
                     f"package {p.name!r} needs {i.soname} from package {i.package!r} but does not require it"
                 )
