@@ -254,7 +254,18 @@ class DistDir:
             else:
                 extras.add(normalize_extra(item))
         if extras or not roots:
-            meta = self.meta()
+            try:
+                meta = self.meta()
+            except InstallError as e:
+                if not extras or any(w.extras for w in self.wheels.values()):
+                    raise
+                # Split without a meta wheel (no [meta] table): no module id, type or `all`
+                # can be read, only distribution names.
+                names = ", ".join(sorted(self.wheels)) or "none"
+                raise InstallError(
+                    f"{', '.join(sorted(extras))}: no wheel in {where} of that name, and no meta wheel to "
+                    f"read module ids from (the split had no [meta]): name distributions ({names})"
+                ) from e
             unknown = sorted(extras - meta.extras)
             if unknown:
                 raise InstallError(

@@ -341,6 +341,27 @@ def test_a_module_id_with_a_leading_underscore_is_an_extra(
     capsys.readouterr()
 
 
+def test_module_ids_without_a_meta_wheel_say_to_name_distributions(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A split without [meta] has no wheel to read module ids from: `install ... _int` said
+    "expected exactly one wheel with extras (the meta wheel), found none"."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    head, sep, _ = text.partition("\n[meta]\n")
+    assert sep
+    layout = tmp_path / "no-meta.toml"
+    layout.write_text(head + "\n")
+    dist = split(demo_build, tmp_path / "dist", "1.0", layout)
+    prefix = tmp_path / "p"
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-curses"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"error: ui-curses: no wheel in {dist} of that name, and no meta wheel to read module ids"
+    )
+    assert "name distributions (demo-audio-alsa, " in err
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "demo-ui-curses"]) == 0
+
+
 def test_list_of_a_prefix_emptied_by_uninstall_is_empty(demo_dist: Path, tmp_path: Path) -> None:
     """Once the last distribution is gone, no layout is recorded: `list` without -l said
     'error: ... give -l LAYOUT' (status 2); with nothing installed it is an empty list."""
