@@ -20,6 +20,8 @@ from qpack.cli_options import (
     QpackParser,
     add_common,
     add_common_to_subcommands,
+    add_env_option,
+    env_pairs,
     installed_prefix,
     make_out,
 )
@@ -406,16 +408,6 @@ def cmd_split(args: argparse.Namespace, out: Out) -> int:
     return 0
 
 
-def _env_pairs(items: Sequence[str]) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise QpackError(f"--env {item!r}: expected VAR=VALUE")
-        env[name] = value
-    return env
-
-
 def _repair_interrupted_install(args: argparse.Namespace) -> list[str]:
     """An install or uninstall killed in this prefix is undone (or finished) from its journal
     before the prefix is judged, as the next `qpack install` would."""
@@ -441,7 +433,7 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         layout.loader,
         layout_name=layout.name,
         root=args.root or "/",
-        env=_env_pairs(args.env),
+        env=env_pairs(args.env),
         pkgversion=args.pkgversion,
     )
     # After `pip install -U` of some of the packages: modules whose version is not the core's.
@@ -761,13 +753,7 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
         "--layout", "-l", required=True, help="shipped layout name (see `qpack layouts`) or a .toml path"
     )
     p.add_argument("--root", help="judge PREFIX inside this staged root (DESTDIR), as if installed")
-    p.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        metavar="VAR=VALUE",
-        help="the environment the program would run with (default: empty); repeatable",
-    )
+    add_env_option(p)
     p.add_argument("--pkgversion", help="the build's package version, for {pkgversion} locations")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_check)

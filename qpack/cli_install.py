@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qpack.cli_options import installed_prefix
+from qpack.cli_options import add_env_option, env_pairs, installed_prefix
 
 if TYPE_CHECKING:  # imported where used: building the parser must not load them (qpack --version)
     from qpack.console import Out
@@ -66,6 +66,7 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
         root=args.root or "/",
         full_check=args.check_all,
         meta_name=layout.meta.name if layout.meta is not None else None,
+        env=env_pairs(args.env),
     )
     verdicts = report.verdicts()
     if args.json:
@@ -146,6 +147,7 @@ def cmd_list(args: argparse.Namespace, out: Out) -> int:
             layout_name=layout.name,
             root=args.root or "/",
             pkgversion=args.pkgversion,
+            env=env_pairs(args.env),
         )
     else:
         # No -l and no layout recorded: an error, unless nothing is installed at all (the
@@ -244,6 +246,7 @@ def add_parsers(sub: Any) -> None:
         action="store_true",
         help="after installing, check every module of the prefix (`qpack check`), not only those installed",
     )
+    add_env_option(p)
     p.set_defaults(func=cmd_install)
 
     p = sub.add_parser(
@@ -276,6 +279,7 @@ def add_parsers(sub: Any) -> None:
     )
     _prefix_args(p, layout=False)
     p.add_argument("--pkgversion", help="the build's package version, for {pkgversion} locations")
+    add_env_option(p)
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser(

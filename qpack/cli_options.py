@@ -9,9 +9,11 @@ import argparse
 import os
 import re
 import sys
+from collections.abc import Sequence
 from typing import NoReturn
 
 from qpack.console import Out
+from qpack.errors import QpackError
 
 COLORS = ("auto", "never", "always")
 
@@ -126,3 +128,24 @@ def installed_prefix(prefix: str, root: str | None) -> str:
 
         raise QpackError("the installed prefix is empty (an unset variable?); give a directory")
     return prefix if root or os.path.isabs(prefix) else os.path.abspath(prefix)
+
+
+def env_pairs(items: Sequence[str]) -> dict[str, str]:
+    """`--env VAR=VALUE` options as the environment the program would run with."""
+    env: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise QpackError(f"--env {item!r}: expected VAR=VALUE")
+        env[name] = value
+    return env
+
+
+def add_env_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="VAR=VALUE",
+        help="the environment the program would run with, for the check (default: empty); repeatable",
+    )

@@ -7,8 +7,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from qpack.cli import _build_args, _env_pairs, load_plan
-from qpack.cli_options import installed_prefix
+from qpack.cli import _build_args, load_plan
+from qpack.cli_options import env_pairs, installed_prefix
 from qpack.console import Out
 from qpack.errors import OutputError
 
@@ -37,7 +37,7 @@ def cmd_report(args: argparse.Namespace, out: Out) -> int:
             loader,
             layout_name=plan.layout.name,
             root=args.root or "/",
-            env=_env_pairs(args.env),
+            env=env_pairs(args.env),
             pkgversion=args.pkgversion,
         )
         report, _ = checked_skew(report, args.check, loader, root=args.root or "/")

@@ -830,7 +830,9 @@ class InstallReport:
 
     @property
     def modules(self) -> tuple[str, ...]:
-        return tuple(sorted({m for i in self.installed for m in i.modules}))
+        """The modules installed now: placed by the loader model, or declared by a wheel whose
+        files it places nowhere (a variable given with --env may still reach them)."""
+        return tuple(sorted({m for i in self.installed for m in (*i.modules, *i.unplaced)}))
 
     def verdicts(self) -> list[ModuleVerdict]:
         """The check's rows for the modules installed now."""
@@ -1087,13 +1089,15 @@ def install(
     run_check: bool = True,
     full_check: bool = False,
     meta_name: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> InstallReport:
     """Install the modules `wanted` (extras of the meta wheel: modules, types, `all`; or
     distribution names) from the wheels in `dist_dir`, with the core and their dependencies,
     into `prefix` (as the program sees it; written under `root`). All checks pass before a
     byte is written; then all wheels are installed, or none. Finally `qpack.check` judges the
     modules installed and the modules they need (`check_modules`), or, with `full_check`, the
-    whole prefix. `step_hook(n)` is called after the n-th wheel is written (tests inject faults).
+    whole prefix, for a program run with `env` (`--env`: the variables its loader reads).
+    `step_hook(n)` is called after the n-th wheel is written (tests inject faults).
     `meta_name` (the layout's meta package) names the meta wheel, so that only the wheels the
     selection needs are read."""
     dist = Path(dist_dir)
@@ -1113,15 +1117,15 @@ def install(
         meta_ids=meta_ids,
     )
     report = None
-    modules = sorted({m for i in done for m in i.modules})
+    modules = sorted({m for i in done for m in (*i.modules, *i.unplaced)})  # --env may reach those
     if run_check and (modules or (full_check and done)):
         from qpack.check import CheckError, check, check_modules, with_unfound
 
         try:
             if full_check:
-                report = check(pre, loader, layout_name=layout_name, root=rt)
+                report = check(pre, loader, layout_name=layout_name, root=rt, env=env)
             else:
-                report = check_modules(pre, loader, modules, layout_name=layout_name, root=rt)
+                report = check_modules(pre, loader, modules, layout_name=layout_name, root=rt, env=env)
             # A module written where no search location reaches is no module the loader finds.
             installed = {
                 mid: (posixpath.join(pre, rel), f"{i.name} {i.version}")

@@ -362,6 +362,34 @@ def test_module_ids_without_a_meta_wheel_say_to_name_distributions(
     assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "demo-ui-curses"]) == 0
 
 
+def test_install_and_list_judge_with_the_environment_given(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A prefix whose modules only a variable reaches (Xorg's -modulepath, SANE's
+    LD_LIBRARY_PATH): `check --env` passed it, while `install` and `list`, which had no --env,
+    said its modules will not load."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout = tmp_path / "absolute.toml"
+    layout.write_text(
+        text.replace(
+            '[[loader.search]]\nrelocated = "lib/demo"\n', '[[loader.search]]\nabsolute = "/nowhere"\n'
+        )
+    )
+    prefix = tmp_path / "p"
+    args = ["-l", str(layout), "--prefix", str(prefix)]
+    env = ["--env", f"DEMO_MODULE_DIR={prefix}/lib/demo"]
+    assert main(["install", str(demo_dist), *args, "ui-curses", "--json"]) == 1
+    capsys.readouterr()
+    assert main(["uninstall", "--prefix", str(prefix), "demo-ui-curses"]) == 0
+    capsys.readouterr()
+    assert main(["install", str(demo_dist), *args, "ui-curses", *env, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["check"]
+    assert [(r["module"], r["loads"]) for r in rows] == [("ui-curses", True)]
+    assert main(["list", *args, "--json"]) == 1
+    capsys.readouterr()
+    assert main(["list", *args, *env, "--json"]) == 0
+
+
 def test_list_of_a_prefix_emptied_by_uninstall_is_empty(demo_dist: Path, tmp_path: Path) -> None:
     """Once the last distribution is gone, no layout is recorded: `list` without -l said
     'error: ... give -l LAYOUT' (status 2); with nothing installed it is an empty list."""
