@@ -615,3 +615,28 @@ def test_only_the_wheels_asked_for_are_written_with_the_same_bytes(
     with pytest.raises(QpackError, match="no such package in the plan: nope"):
         write_wheels(demo_plan, tmp_path / "none", version=VERSION, packages=["nope"])
     assert not (tmp_path / "none").exists()
+
+
+def test_a_module_under_an_absolute_location_is_refused_naming_that_location(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Xorg's and Lua's testers: the refusal named the module's own subdirectory
+    (/usr/lib/xorg/modules/drivers) as where the loader looks, not the search location, and
+    said nothing of the variable the layout also searches."""
+    from qpack.cli import main
+
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout = tmp_path / "absolute.toml"
+    layout.write_text(
+        text.replace(
+            '[[loader.search]]\nrelocated = "lib/demo"\n', '[[loader.search]]\nabsolute = "/usr/lib/demo"\n'
+        )
+    )
+    args = ["split", str(demo_build), "-l", str(layout), "--version", "1", "--format", "wheel"]
+    assert main([*args, "-o", str(tmp_path / "w")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "module 'audio-alsa' (usr/lib/demo/audio/alsa.so): the loader looks for it only in the absolute "
+        "/usr/lib/demo (and where $DEMO_MODULE_DIR points, which the wheel does not set), which no "
+        "install prefix moves; a wheel cannot place it"
+    ) in err

@@ -206,10 +206,16 @@ def verify(
             None,
         )
         if loc is None:
-            if any(m.path.startswith(d + "/") for d in absolute_dirs):
+            d = next((d for d in absolute_dirs if m.path.startswith(d + "/")), None)
+            if d is not None:
+                # The search location, not the module's own subdirectory (Xorg's drivers/).
+                envs = [f"${v}" for x in loader.search if x.kind == "env" for v in x.variables]
+                also = (
+                    f" (and where {' or '.join(envs)} points, which the wheel does not set)" if envs else ""
+                )
                 problems.append(
-                    f"module {m.id!r} ({m.path}): the loader looks for it only at the absolute "
-                    f"/{posixpath.dirname(m.path)}, which no install prefix moves; a wheel cannot place it"
+                    f"module {m.id!r} ({m.path}): the loader looks for it only in the absolute /{d}{also}, "
+                    "which no install prefix moves; a wheel cannot place it"
                 )
             continue
         rel = m.path[len(f"{pre}/{loc.value}/" if pre else f"{loc.value}/") :]
