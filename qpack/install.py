@@ -1134,6 +1134,7 @@ def install(
             }
             report = with_unfound(report, installed, rt)
             report = _unplaced(report, done)
+            warnings += _taken_elsewhere(report, installed)
         except CheckError as e:
             warnings.append(f"not checked: {e}")
         except KeyboardInterrupt:
@@ -1184,6 +1185,24 @@ def _meta_module_ids(dd: DistDir, loader: Loader) -> dict[NormalizedName, tuple[
         if len(dists) == 1 and (d := next(iter(dists))) not in cores:
             out.setdefault(d, []).append(extra)
     return {d: tuple(ids) for d, ids in out.items()}
+
+
+def _taken_elsewhere(report: CheckReport, installed: Mapping[str, tuple[str, str]]) -> list[str]:
+    """A warning for each module installed now that a program finds first somewhere else (the
+    host's /usr/lib/x86_64-linux-gnu/dri before a venv's, for Mesa's absolute location): it
+    "will load", but not the copy just installed."""
+    out = []
+    for v in report.modules:
+        mine = installed.get(v.module)
+        if mine is None or v.file is None or v.file == mine[0] or not v.executables:
+            continue
+        line = (
+            f"{v.module}: installed as {mine[0]}, but {', '.join(v.executables)} take {v.file} first: "
+            "the copy installed now is not the one loaded"
+        )
+        if line not in out:
+            out.append(line)
+    return out
 
 
 def _unplaced(report: CheckReport, done: Sequence[Installed]) -> CheckReport:

@@ -9,6 +9,7 @@ needs them and they were installed only as dependencies (no REQUESTED file).
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -388,6 +389,24 @@ def test_install_and_list_judge_with_the_environment_given(
     assert main(["list", *args, "--json"]) == 1
     capsys.readouterr()
     assert main(["list", *args, *env, "--json"]) == 0
+
+
+def test_a_module_installed_that_a_program_takes_from_elsewhere_is_said(
+    demo_build: Path, demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Mesa's tester: the host's /usr/lib/x86_64-linux-gnu/dri comes first, and the install
+    said the drivers it had just installed "will load": the host's did, not those."""
+    other = tmp_path / "other/ui"
+    other.mkdir(parents=True)
+    shutil.copy2(demo_build / "usr/lib/demo/ui/curses.so", other / "curses.so")
+    prefix = tmp_path / "p"
+    env = ["--env", f"DEMO_MODULE_DIR={tmp_path / 'other'}"]
+    assert main(["install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-curses", *env]) == 0
+    err = capsys.readouterr().err
+    assert (
+        f"warning: ui-curses: installed as {prefix}/lib/demo/ui/curses.so, but {prefix}/bin/demo take "
+        f"{other}/curses.so first: the copy installed now is not the one loaded"
+    ) in err, err
 
 
 def test_list_of_a_prefix_emptied_by_uninstall_is_empty(demo_dist: Path, tmp_path: Path) -> None:
