@@ -44,6 +44,7 @@ import dataclasses
 import fnmatch
 import os
 import posixpath
+import re
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -1243,8 +1244,11 @@ def _verdicts(
         ]
     out = asked
     ids = {v.module for v in out}
+    taken: dict[str, dict[str, str]] = {}  # directory -> file name -> path, of the files taken
+    for files in found.files.values():
+        taken.setdefault(posixpath.dirname(files[0]), {})[posixpath.basename(files[0])] = files[0]
     for path, reason in found.never:
-        if _not_a_stray(path, ctx.root):
+        if _not_a_stray(path, taken.get(posixpath.dirname(path), {}), ctx.root):
             continue
         stem = posixpath.basename(path).split(".so")[0]
         # Named by its file when its stem is a module's id (collectd's cpu.so.dpkg-old beside
@@ -1255,14 +1259,40 @@ def _verdicts(
     return out
 
 
-def _not_a_stray(path: str, root: Root) -> bool:
+_VERSION_SUFFIX = re.compile(r"(\.[0-9]+)+")
+
+
+def _not_a_stray(path: str, taken: Mapping[str, str], root: Root) -> bool:
     """A file the loader never looks up that is nothing to report: no ELF file at all (a
-    README, a `.la`, a configuration file: Xorg's `README.so.txt` was "module README")."""
+    README, a `.la`, a configuration file: Xorg's `README.so.txt` was "module README"), or a
+    version-named copy of a module file the loader takes beside it, with the same bytes: what a
+    wheel makes of a module shipped as a library (libsane-pnm.so.1 -> libsane-pnm.so.1.1.1,
+    SASL's plugins), since a wheel holds no symlink. `taken`: file name -> path of the module
+    files the loader takes in this file's directory. Read only as far as needed."""
+    host = root.host(path)
     try:
-        with open(root.host(path), "rb") as f:
-            return f.read(4) != ELF_MAGIC
+        with open(host, "rb") as f:
+            if f.read(4) != ELF_MAGIC:
+                return True
+        name = posixpath.basename(path)
+        for module_name, module_path in taken.items():
+            if name.startswith(module_name) and _VERSION_SUFFIX.fullmatch(name[len(module_name) :]):
+                other = root.host(module_path)
+                if os.path.getsize(host) == os.path.getsize(other) and _same_bytes(host, other):
+                    return True
     except OSError:
         return False
+    return False
+
+
+def _same_bytes(a: Path | str, b: Path | str) -> bool:
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            x, y = fa.read(1 << 20), fb.read(1 << 20)
+            if x != y:
+                return False
+            if not x:
+                return True
 
 
 # --------------------------------------------------------------------------- checking some modules

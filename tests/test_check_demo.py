@@ -253,7 +253,8 @@ def test_a_modules_code_behind_its_symlink_is_no_stray_file(demo_build: Path, tm
     (ui / "curses.so").rename(ui / "curses.so.1.0")
     (ui / "curses.so").symlink_to("curses.so.1.0")
     (ui / "curses.so.1").symlink_to("curses.so.1.0")
-    shutil.copy(ui / "gtk.so", ui / "gtk.so.1")  # a copy is another file: still a stray
+    shutil.copy(ui / "opengl.so", ui / "gtk.so.1")  # other bytes under a module's version name: a stray
+    shutil.copy(ui / "gtk.so", ui / "gtk.so.2")  # its own bytes: what a wheel makes of a library link
     report = check(prefix, load_layout("demo").loader)
     strays = [m.file for m in report.modules if any(p.kind == "never-looked-up" for p in m.problems)]
     assert strays == [f"{ui}/gtk.so.1"]

@@ -282,25 +282,31 @@ def test_list_fails_where_check_fails_on_a_file_the_loader_never_looks_up(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A module shipped as a library (curses.so -> curses.so.1.0, SANE's libsane-X.so.1 ->
-    .so.1.1.1) becomes two files in a wheel: the versioned copy is a file the loader never looks
-    up, which failed `check` while `list` exited 0. Now `list` fails with it, on the distribution
-    that owns the file. A file that is no ELF file at all is no such file (Xorg's README.so.txt)."""
+    .so.1.1.1) becomes two files in a wheel: the versioned copy, the same bytes, is no stray
+    (it failed `check` of every such install). A file the loader never looks up still fails
+    `check`, and now `list` as well (it exited 0), on the distribution that owns the file. A
+    file that is no ELF file at all is no such file (Xorg's README.so.txt)."""
     build = copy_build(demo_build, tmp_path)
     ui = build / "usr/lib/demo/ui"
     (ui / "curses.so").rename(ui / "curses.so.1.0")
     (ui / "curses.so").symlink_to("curses.so.1.0")
+    shutil.copy2(build / "usr/lib/demo/block/curl.so", ui / "curses.so.9")  # other bytes: a stray
     dist = split(build, tmp_path / "dist", "1.0")
     prefix = tmp_path / "p"
     assert main(["install", str(dist), "-l", "demo", "--prefix", str(prefix), "ui-curses"]) in (0, 1)
+    assert (prefix / "lib/demo/ui/curses.so.1.0").read_bytes() == (
+        prefix / "lib/demo/ui/curses.so"
+    ).read_bytes()
     (prefix / "lib/demo/ui/README.so.txt").write_text("not a module\n")
     capsys.readouterr()
     assert main(["check", str(prefix), "-l", "demo", "--json"]) == 1
     rows = json.loads(capsys.readouterr().out)["modules"]
     strays = [m["file"] for m in rows if any(p["kind"] == "never-looked-up" for p in m["problems"])]
-    assert strays == [f"{prefix}/lib/demo/ui/curses.so.1.0"]
+    assert strays == [f"{prefix}/lib/demo/ui/curses.so.9"]
     assert main(["list", "--prefix", str(prefix), "--json"]) == 1
     listed = {d["name"]: d for d in json.loads(capsys.readouterr().out)["distributions"]}
-    assert any(p.startswith("never-looked-up: ") for p in listed["demo-ui-curses"]["problems"])
+    assert any(p.startswith("never-looked-up: ") for p in listed["demo-core"]["problems"])  # it owns the file
+    assert not listed["demo-ui-curses"]["problems"]
 
 
 FLAT = """
