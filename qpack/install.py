@@ -48,6 +48,7 @@ from installer.sources import WheelFile
 from installer.utils import Scheme, construct_record_file, fix_shebang
 from packaging.version import Version
 
+from qpack._threads import map_on_threads
 from qpack._unzip import read_entry
 from qpack.dist_info import PACKAGE_FILE, normalize_extra
 from qpack.elf import ElfReadError, held_stamps_pyelftools, read_elf_pyelftools, read_link_facts
@@ -964,34 +965,7 @@ def _check_wheels(infos: Sequence[WheelInfo], workers: int = 2) -> list[CheckedW
             left -= n
             return True
 
-    todo = iter(enumerate(infos))
-    done: dict[int, CheckedWheel | Exception] = {}
-
-    def work() -> None:
-        while True:
-            with lock:
-                item = next(todo, None)
-            if item is None:
-                return
-            i, info = item
-            try:
-                done[i] = check_wheel(info, keep)
-            except Exception as e:  # raised below, in order, on the caller's thread
-                done[i] = e
-
-    threads = [threading.Thread(target=work, daemon=True) for _ in range(min(workers, len(infos)) - 1)]
-    for t in threads:
-        t.start()
-    work()  # this thread is one of the workers
-    for t in threads:
-        t.join()
-    out = []
-    for i in range(len(infos)):
-        w = done[i]
-        if isinstance(w, Exception):
-            raise w
-        out.append(w)
-    return out
+    return map_on_threads(lambda info: check_wheel(info, keep), infos, workers)
 
 
 def _ordered(jobs: list[_Job]) -> list[_Job]:

@@ -40,13 +40,13 @@ import os
 import shutil
 import signal
 import stat
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
+from qpack._threads import map_on_threads
 from qpack.errors import QpackError
 
 STATE_DIR = ".qpack"
@@ -87,36 +87,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _fsync_on_threads(paths: list[Path], workers: int) -> None:
-    """fsync every path, on `workers` plain threads (fsync waits on the disk, and the GIL is
-    released meanwhile); the error of the first path in order that failed is raised. Not
-    concurrent.futures, whose import (logging with it) costs an install more than its fsyncs
-    save."""
-    todo = iter(enumerate(paths))
-    lock = threading.Lock()
-    failed: list[tuple[int, OSError]] = []
-
-    def work() -> None:
-        while True:
-            with lock:
-                item = next(todo, None)
-            if item is None:
-                return
-            try:
-                _fsync_path(item[1])
-            except OSError as e:
-                failed.append((item[0], e))
-                return
-
-    threads = [threading.Thread(target=work, daemon=True) for _ in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if failed:
-        raise min(failed, key=lambda f: f[0])[1]
 
 
 def _fsync_path(path: Path) -> None:
@@ -357,7 +327,7 @@ class Transaction:
             for path in paths:
                 _fsync_path(path)
             return
-        _fsync_on_threads(paths, min(8, len(paths)))
+        map_on_threads(_fsync_path, paths, min(8, len(paths)))  # the disk sees them together
 
     def step_done(self) -> None:
         """One step (a wheel, a distribution) is complete; the test hooks act here."""

@@ -52,6 +52,17 @@ def names(prefix: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, bool | 
     return {d["name"]: d["loads"] for d in data["distributions"]}
 
 
+def absolute_layout(tmp_path: Path, where: str = "/usr/lib/demo") -> Path:
+    """The demo layout with its relocated module directory made the absolute `where` (a loader
+    that does not relocate, as SASL's): tmp_path/absolute.toml."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    old = '[[loader.search]]\nrelocated = "lib/demo"\n'
+    assert old in text
+    layout = tmp_path / "absolute.toml"
+    layout.write_text(text.replace(old, f'[[loader.search]]\nabsolute = "{where}"\n'))
+    return layout
+
+
 def test_a_dependency_goes_with_the_last_module_that_needs_it(
     demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -151,14 +162,7 @@ def test_modules_in_an_absolute_location_under_the_prefix_are_modules(
     installed into a staging root at the prefix /usr: the files land in that directory, and
     they are that loader's modules. They were not recognised: no module recorded, list showed
     nothing, uninstall did not know the module ids."""
-    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
-    assert '[[loader.search]]\nrelocated = "lib/demo"\n' in text
-    layout = tmp_path / "absolute.toml"
-    layout.write_text(
-        text.replace(
-            '[[loader.search]]\nrelocated = "lib/demo"\n', '[[loader.search]]\nabsolute = "/usr/lib/demo"\n'
-        )
-    )
+    layout = absolute_layout(tmp_path)
     root = tmp_path / "root"
     args = ["--root", str(root), "--prefix", "/usr"]
     assert main(["install", str(demo_dist), "-l", str(layout), *args, "ui-curses", "--json"]) == 0
@@ -201,13 +205,7 @@ def test_modules_installed_where_the_loader_does_not_look_stay_not_found_for_che
     said the module asked for is not found, but `check` and `list` of that prefix afterwards
     said nothing of it (a distribution of kind "other"), and `uninstall ui-curses` did not know
     the id. Their wheels declare the module ids (qpack-package.json): they tell."""
-    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
-    layout = tmp_path / "absolute.toml"
-    layout.write_text(
-        text.replace(
-            '[[loader.search]]\nrelocated = "lib/demo"\n', '[[loader.search]]\nabsolute = "/usr/lib/demo"\n'
-        )
-    )
+    layout = absolute_layout(tmp_path)
     root = tmp_path / "other"
     other = ["--root", str(root), "--prefix", "/opt/demo"]
     assert main(["install", str(demo_dist), "-l", str(layout), *other, "ui-curses", "block-curl"]) == 1
@@ -375,13 +373,7 @@ def test_install_and_list_judge_with_the_environment_given(
     """A prefix whose modules only a variable reaches (Xorg's -modulepath, SANE's
     LD_LIBRARY_PATH): `check --env` passed it, while `install` and `list`, which had no --env,
     said its modules will not load."""
-    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
-    layout = tmp_path / "absolute.toml"
-    layout.write_text(
-        text.replace(
-            '[[loader.search]]\nrelocated = "lib/demo"\n', '[[loader.search]]\nabsolute = "/nowhere"\n'
-        )
-    )
+    layout = absolute_layout(tmp_path, "/nowhere")
     prefix = tmp_path / "p"
     args = ["-l", str(layout), "--prefix", str(prefix)]
     env = ["--env", f"DEMO_MODULE_DIR={prefix}/lib/demo"]
