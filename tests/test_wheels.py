@@ -560,11 +560,12 @@ def test_files_outside_the_prefix(demo_build: Path, tmp_path: Path) -> None:
     build = copy_build(demo_build, tmp_path / "build")
     (build / "etc").mkdir()
     (build / "etc/demo.conf").write_text("x=1\n")
+    (build / "var/lib/demo").mkdir(parents=True)  # an empty directory: not counted as a file
     out = tmp_path / "out"
     check_refused(
         run_qpack(*split_args(build, out)),
         "etc/demo.conf",
-        "outside the prefix /usr",
+        "1 file(s) and 1 directory(ies) outside the prefix /usr",
         "--drop-outside-prefix",
     )
     assert not out.exists()

@@ -421,8 +421,11 @@ def _check_outside(
         return
     if outside_prefix != "drop":
         shown = ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
+        by_path = plan.inventory.by_path()
+        dirs = sum(1 for path in outside if (e := by_path.get(path)) is not None and e.kind == "dir")
+        counted = f"{len(outside) - dirs} file(s)" + (f" and {dirs} directory(ies)" if dirs else "")
         raise WheelError(
-            f"{len(outside)} file(s) outside the prefix {plan.prefix} cannot go into a wheel: {shown} "
+            f"{counted} outside the prefix {plan.prefix} cannot go into a wheel: {shown} "
             "(pass --drop-outside-prefix to leave them out)"
         )
     report.dropped = sorted(outside)
