@@ -597,17 +597,7 @@ class _Judge:
         return self.memo[key]
 
     def entry(self, module: str) -> tuple[str, ...]:
-        """The entry symbols the loader calls in module `module` (it must define one), when
-        the layout names them."""
-        split = self.ctx.loader.naming.split_id(module) or ("", module)
-        out = []
-        for template in self.ctx.loader.entries_for(split[0]):
-            filled = (
-                template.replace("{module}", module).replace("{type}", split[0]).replace("{name}", split[1])
-            )
-            filled = filled.replace("{NAME}", split[1].upper())  # ImageMagick: RegisterJPEGImage
-            out.append(filled.replace("-", "_"))  # a C name: GStreamer's plugin names map '-' so too
-        return tuple(out)
+        return self.ctx.loader.entry_symbols(module)
 
     def wanted(self, entry: tuple[str, ...]) -> tuple[str, ...]:
         """The symbol names looked up in a module: the stamps, and the entry symbols."""

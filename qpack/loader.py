@@ -291,6 +291,19 @@ class Loader:
         """The entry symbols (templates) a module of this type must define one of."""
         return self.type_entry.get(module_type, self.entry)
 
+    def entry_symbols(self, module: str) -> tuple[str, ...]:
+        """The entry symbols the loader calls in module `module` (it must define one), when the
+        layout names them: the templates filled in, as C names."""
+        split = self.naming.split_id(module) or ("", module)
+        out = []
+        for template in self.entries_for(split[0]):
+            filled = (
+                template.replace("{module}", module).replace("{type}", split[0]).replace("{name}", split[1])
+            )
+            filled = filled.replace("{NAME}", split[1].upper())  # ImageMagick: RegisterJPEGImage
+            out.append(filled.replace("-", "_"))  # a C name: GStreamer's plugin names map '-' so too
+        return tuple(out)
+
     @property
     def registers_all(self) -> bool:
         """Every module file of every location is registered, not looked up by name."""

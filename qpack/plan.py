@@ -16,7 +16,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -427,12 +427,16 @@ def _unreadable(e: Entry) -> str | None:
 
 
 def module_problems(
-    found: FoundModules, inventory: Inventory, executables: tuple[str, ...] = ()
+    found: FoundModules,
+    inventory: Inventory,
+    executables: tuple[str, ...] = (),
+    entries: Callable[[str], tuple[str, ...]] | None = None,
 ) -> tuple[list[str], list[str]]:
     """(problems, warnings) of the modules themselves: installed twice is an error; a module
     the loader cannot read as ELF, a module that is a symlink out of the build or to nothing,
-    and a module built for another machine than the loader's files (`executables`: its
-    executables and library globs) are warnings."""
+    a module built for another machine than the loader's files (`executables`: its
+    executables and library globs), and one that defines none of the entry symbols the loader
+    calls (`entries`: module id -> them) are warnings."""
     problems = [
         f"module {mid!r} is installed twice: {', '.join(paths)} (the loader loads only the first it finds)"
         for mid, paths in found.duplicates.items()
@@ -478,7 +482,26 @@ def module_problems(
                 f"{m.path}: module exports {exported}, but the loader's files hold {holds}: "
                 "a module of another build; the loader refuses it"
             )
+        entry = entries(m.id) if entries is not None and e.elf is not None else ()
+        if entry and (why := _lacks_entry(inventory.source(e.path), entry)) is not None:
+            warnings.append(f"{m.path}: module {why}, which the loader calls; the loader refuses it")
     return problems, [*warnings, *_same_bytes(found.modules, by_path)]
+
+
+def _lacks_entry(path: Path, entry: tuple[str, ...]) -> str | None:
+    """What a module file lacks of its entry symbols (none of `entry` defined, looked up in its
+    symbol hash table as the dynamic linker would), or None (one is defined, or the file cannot
+    be read: said elsewhere). Read only when the layout names an entry."""
+    from qpack.elf import ElfReadError, read_link_facts
+
+    try:
+        with open(path, "rb") as f:
+            defines = read_link_facts(f, entry).defines
+    except (OSError, ElfReadError):
+        return None
+    if defines & set(entry):
+        return None
+    return f"does not define {entry[0] if len(entry) == 1 else 'any of ' + ', '.join(entry)}"
 
 
 def _same_bytes(modules: Iterable[Module], by_path: Mapping[str, Entry]) -> list[str]:
@@ -1010,7 +1033,9 @@ def make_plan(
     prefix = inventory.prefix
     found = layout.loader.find_modules(inventory)
     # The loader's files: its executables, and its library (a framework may name no program).
-    problems, module_warnings = module_problems(found, inventory, layout.loader.loader_globs(prefix))
+    problems, module_warnings = module_problems(
+        found, inventory, layout.loader.loader_globs(prefix), layout.loader.entry_symbols
+    )
     code_of = module_code(found, inventory.by_path())
     # A module's code and its other names are the module, not names the loader never asks for.
     never = [w for w in found.never_looked_up if w.partition(": in a module directory")[0] not in code_of]

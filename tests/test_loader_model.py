@@ -645,6 +645,22 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
     assert (
         "does not define demo_ui_curses_init, which the loader calls" in rows["ui-curses"].problems[0].detail
     )
+    # The plan says so as well (Xorg's tester: a hard-linked fbdev2_drv.so, with no
+    # fbdev2ModuleData, became a package with no warning).
+    inventory = scan(prefix.parent, "/usr", cache=False)
+    warnings = make_plan(inventory, load_layout(tmp_path / "layout.toml"), unclaimed="core").warnings
+    assert (
+        "usr/lib/demo/ui/curses.so: module does not define demo_ui_curses_init, which the loader calls; "
+        "the loader refuses it"
+    ) in warnings
+    loader(
+        tmp_path,
+        text.replace(
+            'types = ["ui", "block", "audio"]', 'types = ["ui", "block", "audio"]\nentry = "demo_module_init"'
+        ),
+    )
+    plan = make_plan(inventory, load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    assert not [w for w in plan.warnings if "does not define" in w]
     with pytest.raises(LayoutError, match=r"entry: must be a C symbol name"):
         loader(
             tmp_path,
