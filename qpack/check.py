@@ -916,12 +916,7 @@ def check(
         judge = _Judge(exe, ctx, finder, exe_libs)
         verdicts = _verdicts(exe, dirs, ctx, judge, not_asked=not_asked) + _helper_rows(exe, finder, ctx)
         verdicts += _hidden_rows(exe, dirs, finder, ctx, {v.module for v in verdicts})
-        if exe_missing:
-            why = f"{exe.path} cannot start: the dynamic linker would not find {', '.join(exe_missing)}"
-            rows.cannot_start[exe.path] = why
-            verdicts = [_not_started(v, why) for v in verdicts]
-        rows.add(verdicts, exe.path)
-        rows.add_not_asked(not_asked, exe.path)
+        rows.add_program(exe.path, verdicts, not_asked, exe_missing)
     _outside_prefix(locations, rt, pre, ctx)
     return rows.report(rt, pre, layout_name, exes, locations, ctx)
 
@@ -1042,6 +1037,18 @@ class _Rows:
         """Modules `exe` finds but never asks for: rows only where no program gives one."""
         for v in verdicts:
             self.not_asked.setdefault((v.module, v.file, v.problems, v.copies, v.loads), []).append(exe)
+
+    def add_program(
+        self, exe: str, verdicts: list[ModuleVerdict], not_asked: list[ModuleVerdict], missing: Iterable[str]
+    ) -> None:
+        """One program's verdicts; a program whose own libraries the dynamic linker would not
+        find loads no module (`missing`: those libraries)."""
+        if missing := list(missing):
+            why = f"{exe} cannot start: the dynamic linker would not find {', '.join(missing)}"
+            self.cannot_start[exe] = why
+            verdicts = [_not_started(v, why) for v in verdicts]
+        self.add(verdicts, exe)
+        self.add_not_asked(not_asked, exe)
 
     def report(
         self,
@@ -1569,10 +1576,5 @@ def check_modules(
         # As `check`: a program (or loader library) whose own libraries are missing loads no
         # module. System libraries outside the prefix are confirmed by path, not read.
         _, exe_missing = finder.closure(exe.elf, set())
-        if exe_missing:
-            why = f"{exe.path} cannot start: the dynamic linker would not find {', '.join(exe_missing)}"
-            rows.cannot_start[exe.path] = why
-            verdicts = [_not_started(v, why) for v in verdicts]
-        rows.add(verdicts, exe.path)
-        rows.add_not_asked(not_asked, exe.path)
+        rows.add_program(exe.path, verdicts, not_asked, exe_missing)
     return rows.report(rt, pre, layout_name, exes, locations, ctx)
