@@ -3,6 +3,8 @@ one definition the wheel writer and the install side (`installed`, `install`) sh
 
 from __future__ import annotations
 
+import json
+
 from packaging.utils import canonicalize_name
 
 # What qpack's wheel writer puts in each wheel's .dist-info: the plan's kind of the package
@@ -18,3 +20,23 @@ def normalize_extra(name: str) -> str:
     (`accel-tcg-x86_64` -> `accel-tcg-x86-64`), without the separators it leaves at either end,
     which no extra may have (PostgreSQL's intarray module `_int` is the extra `int`)."""
     return str(canonicalize_name(name)).strip("-")
+
+
+def declaration(text: str | bytes) -> tuple[str | None, tuple[str, ...]]:
+    """(the plan's kind, the module ids) a PACKAGE_FILE's text declares; (None, ()) for text
+    that is no such declaration."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None, ()
+    if not isinstance(data, dict):
+        return None, ()
+    kind = data.get("kind")
+    return (kind if isinstance(kind, str) else None), module_ids(data.get("modules"))
+
+
+def module_ids(value: object) -> tuple[str, ...]:
+    """A list of module ids as written, sorted and each once; anything else is none."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(sorted({m for m in value if isinstance(m, str) and m}))

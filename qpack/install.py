@@ -50,7 +50,7 @@ from packaging.version import Version
 
 from qpack._threads import map_on_threads
 from qpack._unzip import read_entry
-from qpack.dist_info import PACKAGE_FILE, normalize_extra
+from qpack.dist_info import PACKAGE_FILE, declaration, normalize_extra
 from qpack.elf import ElfReadError, held_stamps_pyelftools, read_elf_pyelftools, read_link_facts
 from qpack.errors import QpackError
 from qpack.installed import (
@@ -938,14 +938,9 @@ def _declared(w: CheckedWheel) -> tuple[str | None, tuple[str, ...]]:
     if not any(m.name == name for m in w.members):
         return None, ()
     try:
-        data = json.loads(w.member(name))
-    except (ValueError, KeyError, OSError, zipfile.BadZipFile):
+        return declaration(w.member(name))
+    except (KeyError, OSError, zipfile.BadZipFile):
         return None, ()
-    if not isinstance(data, dict):
-        return None, ()
-    kind = data.get("kind") if isinstance(data.get("kind"), str) else None
-    ids = data.get("modules")
-    return kind, tuple(sorted({m for m in ids if isinstance(m, str) and m})) if isinstance(ids, list) else ()
 
 
 def _check_wheels(infos: Sequence[WheelInfo], workers: int = 2) -> list[CheckedWheel]:

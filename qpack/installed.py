@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, cast
 
 from packaging.version import InvalidVersion, Version
 
-from qpack.dist_info import PACKAGE_FILE
+from qpack.dist_info import PACKAGE_FILE, declaration, module_ids
 from qpack.errors import QpackError
 from qpack.globs import compile_glob
 from qpack.loader import Loader
@@ -288,13 +288,6 @@ def _json_object(path: Path) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-def _ids(value: object) -> tuple[str, ...]:
-    """A list of module ids as recorded, sorted and deduplicated; anything else is none."""
-    if not isinstance(value, list):
-        return ()
-    return tuple(sorted({m for m in value if isinstance(m, str) and m}))
-
-
 def read_distribution(host: Path, prefix: str, dist_info: str) -> Distribution:
     """The distribution whose .dist-info is at `dist_info` (relative to the prefix)."""
     d = host / dist_info
@@ -329,8 +322,12 @@ def read_distribution(host: Path, prefix: str, dist_info: str) -> Distribution:
             outside.append(entry)
         else:
             files.append(rel)
-    added, declared = _json_object(d / QPACK_FILE), _json_object(d / PACKAGE_FILE)
-    layout, kind = added.get("layout"), declared.get("kind")
+    added = _json_object(d / QPACK_FILE)
+    layout = added.get("layout")
+    try:
+        kind, declared = declaration((d / PACKAGE_FILE).read_bytes())
+    except OSError:
+        kind, declared = None, ()
     try:
         installer = (d / "INSTALLER").read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
@@ -346,9 +343,9 @@ def read_distribution(host: Path, prefix: str, dist_info: str) -> Distribution:
         requested=(d / "REQUESTED").exists(),
         installer=installer,
         layout=layout if isinstance(layout, str) else None,
-        recorded=_ids(added.get("modules")),
-        declared_kind=kind if isinstance(kind, str) else None,
-        declared_modules=_ids(declared.get("modules")),
+        recorded=module_ids(added.get("modules")),
+        declared_kind=kind,
+        declared_modules=declared,
         has_record=has_record,
     )
 
