@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from qpack.demo.build import build_demo
+from qpack.demo.builder import build_demo
 
 # The scan cache (qpack.scan_cache) of this test session: on, as users have it, so every test
 # that scans a build twice goes through it, but never the user's own ~/.cache/qpack.

@@ -19,8 +19,8 @@ from build import ProjectBuilder
 from qpack import build_api
 from qpack.build_api import BackendError, Project, ProjectError
 from qpack.cli import main
-from qpack.demo.build import compute_stamp
-from tests.meson_builds import MesonBuild, demo_meson
+from qpack.demo.builder import compute_stamp
+from tests.meson_builds import DEMO_DIR, MesonBuild, demo_meson
 
 EPOCH = "1700000000"
 GTK = "demo_ui_gtk-1-py3-none-linux_x86_64.whl"
@@ -111,6 +111,16 @@ def test_sdist_rebuilds_the_same_wheels(demo: MesonBuild, split: Path, tmp_path:
     # Reproducible: the same project gives the same sdist bytes.
     again = build_sdist(demo.project, tmp_path / "again")
     assert again.read_bytes() == (tmp_path / "out" / "demo-1.tar.gz").read_bytes()
+
+
+def test_python_m_build_works_inside_the_demo_directory(tmp_path: Path) -> None:
+    """Run where the README's reader stands: in (a copy of) the whole `qpack/demo` directory,
+    its Python files too. The demo's builder was `build.py`, which came first on `sys.path` and
+    shadowed the frontend: `python -m build` there exited 0 and built nothing."""
+    project = tmp_path / "demo"
+    shutil.copytree(DEMO_DIR, project, ignore=shutil.ignore_patterns("__pycache__", "build"))
+    python_m_build("--sdist", "-o", str(tmp_path / "out"), ".", cwd=project)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["demo-1.tar.gz"]
 
 
 def build_sdist(project: Path, out: Path, **settings: str) -> Path:

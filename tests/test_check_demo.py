@@ -19,7 +19,13 @@ from pathlib import Path
 import pytest
 
 from qpack.check import check, check_modules
-from qpack.demo.build import build_demo, build_extra_library, build_extra_module, compute_stamp, m32_supported
+from qpack.demo.builder import (
+    build_demo,
+    build_extra_library,
+    build_extra_module,
+    compute_stamp,
+    m32_supported,
+)
 from qpack.layout import load_layout
 
 from .conftest import copy_build, have_cc

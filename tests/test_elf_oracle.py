@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from qpack.demo.build import build_extra_module, m32_supported
+from qpack.demo.builder import build_extra_module, m32_supported
 from qpack.elf import (
     ELF_MAGIC,
     ElfReadError,

@@ -28,7 +28,7 @@ import pytest
 from packaging.version import Version
 
 from qpack.cli import main
-from qpack.demo.build import build_demo
+from qpack.demo.builder import build_demo
 from qpack.install import DistDir, InstallError, install, install_wheels
 from qpack.layout import load_layout
 from qpack.plan import plan_build

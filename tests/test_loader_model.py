@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from qpack.check import CheckError, check
-from qpack.demo.build import build_extra_library, build_extra_module, compute_stamp
+from qpack.demo.builder import build_extra_library, build_extra_module, compute_stamp
 from qpack.errors import LayoutError
 from qpack.inventory import scan
 from qpack.layout import load_layout

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from qpack.check import check
-from qpack.demo.build import build_extra_module
+from qpack.demo.builder import build_extra_module
 from qpack.layout import load_layout
 from qpack.loader import Loader
 from qpack.plan import make_plan

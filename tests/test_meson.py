@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from qpack.cli import main
-from qpack.demo.build import compute_stamp
+from qpack.demo.builder import compute_stamp
 from qpack.errors import BuildError
 from qpack.inventory import Inventory, scan
 from qpack.layout import load_layout
@@ -49,7 +49,7 @@ def entries(inv: Inventory) -> dict[str, object]:
 
 
 def test_demo_meson_tree_is_build_py_tree(demo: MesonBuild, demo_build: Path) -> None:
-    """The meson build installs what build.py stages: the same paths, kinds, modes and links."""
+    """The meson build installs what builder.py stages: the same paths, kinds, modes and links."""
     by_meson = {e.path: (e.kind, e.mode, e.target) for e in scan(demo.stage).entries}
     by_hand = {e.path: (e.kind, e.mode, e.target) for e in scan(demo_build).entries}
     assert by_meson == by_hand
@@ -67,7 +67,7 @@ def test_demo_plan_from_meson_equals_plan_from_installed_tree(demo: MesonBuild) 
     assert from_meson.root == demo.build and from_meson.prefix == "/usr"
     assert from_meson.tags["usr/share/doc/demo/README"] == "doc"
     assert from_meson.tags["usr/lib/demo/ui/gtk.so"] == "runtime"
-    # stamp.py (what meson.build runs) computes build.py's stamp.
+    # stamp.py (what meson.build runs) computes builder.py's stamp.
     gtk = entries(from_meson)["usr/lib/demo/ui/gtk.so"]
     assert gtk.elf.stamps_exported == (f"demo_stamp_{compute_stamp('/usr', '1')}",)  # type: ignore[attr-defined]
 

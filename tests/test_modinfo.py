@@ -23,7 +23,7 @@ import pytest
 from elftools.elf.dynamic import DynamicSegment
 from elftools.elf.elffile import ELFFile
 
-from qpack.demo.build import find_compiler, m32_supported
+from qpack.demo.builder import find_compiler, m32_supported
 from qpack.elf import ElfReadError
 from qpack.layout import load_layout
 from qpack.modinfo import ModuleInfo, dependencies, loadable_modules, read_module_table

@@ -25,7 +25,7 @@ def module_map() -> list[str]:
 
 
 def known(name: str, rank: dict[str, int]) -> str | None:
-    """`name`, or the package of the map it is in (qpack.demo.build -> qpack.demo)."""
+    """`name`, or the package of the map it is in (qpack.demo.builder -> qpack.demo)."""
     while name not in rank and "." in name:
         name = name.rsplit(".", 1)[0]
     return name if name in rank else None

@@ -398,7 +398,7 @@ def test_a_module_for_another_machine_than_the_loader_library_is_named(
 ) -> None:
     """A framework names its loader library, no program: the machine to hold modules to is the
     library's (read through its SONAME link). Only the wheel writer noticed an i386 plugin."""
-    from qpack.demo.build import build_extra_module, compute_stamp, m32_supported
+    from qpack.demo.builder import build_extra_module, compute_stamp, m32_supported
 
     if not m32_supported():
         pytest.skip("this compiler cannot build 32-bit x86 code (no gcc-multilib)")
@@ -424,7 +424,7 @@ def test_a_module_for_another_machine_than_the_loader_library_is_named(
 def test_a_module_of_another_build_is_named_by_plan(demo_build: Path, tmp_path: Path) -> None:
     """install and check refuse a module whose stamp the program does not hold; plan said
     nothing, and a split shipped it (a tester's VLC 3.0 build held a plugin of VLC 2.2)."""
-    from qpack.demo.build import build_extra_module, compute_stamp
+    from qpack.demo.builder import build_extra_module, compute_stamp
 
     build = copy_build(demo_build, tmp_path)
     build_extra_module(build / "usr/lib/demo", type="ui", name="curses", stamp=compute_stamp("/usr", "2"))
@@ -481,7 +481,7 @@ def test_plan_fixes_from_an_adversarial_pass(demo_build: Path, tmp_path: Path) -
     twice'); an excluded module's code and its other names went to the core; a module linking
     to an excluded module's file dangled in silence; a module that is a link escaped the
     machine and stamp warnings."""
-    from qpack.demo.build import build_extra_module, compute_stamp
+    from qpack.demo.builder import build_extra_module, compute_stamp
 
     text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
     lay = tmp_path / "l.toml"

@@ -12,7 +12,7 @@ import pytest
 
 from qpack.check import check
 from qpack.cli import main
-from qpack.demo.build import build_demo
+from qpack.demo.builder import build_demo
 from qpack.layout import load_layout
 from qpack.loader import canon_pkgversion
 from qpack.preserve import PreserveError, fallback_dir, preserve

@@ -7,7 +7,7 @@ bin/demo-registry (register-all plugin loader; top of src/registry.c).  `build_e
 `build_extra_library` compile module files the build does not have, for test fixtures.
 """
 
-from .build import (
+from .builder import (
     MODULES,
     DemoBuildError,
     DemoModule,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from qpack.console import PLAN_COLUMNS, plan_rows
-from qpack.demo.build import MODULES, DemoBuildError, build_demo
+from qpack.demo.builder import MODULES, DemoBuildError, build_demo
 from qpack.errors import QpackError
 from qpack.install import install_wheels, read_wheel, select
 from qpack.layout import load_layout

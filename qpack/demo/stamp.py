@@ -1,6 +1,6 @@
 """Print the demo's build stamp, for meson.build (which cannot hash files itself).
 
-The same algorithm as `compute_stamp` in build.py (the tests check that both agree): the SHA-1
+The same algorithm as `compute_stamp` in builder.py (the tests check that both agree): the SHA-1
 of one field per .c/.h file under SRC in sorted relative-path order, then the prefix and the
 build tag, each field written as `label NUL decimal-length NUL value`.  Standalone on purpose:
 meson runs it with whatever Python it has, where qpack need not be importable.

@@ -11,7 +11,7 @@
 #include "demo-util.h"
 #include "module.h"
 
-/* Kept in step with MODULES in build.py; the order is demo's --load-all order. */
+/* Kept in step with MODULES in builder.py; the order is demo's --load-all order. */
 const struct demo_module demo_modules[DEMO_N_MODULES] = {
     {"ui-curses", "ui", "curses", {NULL}},
     {"ui-gtk", "ui", "gtk", {"ui-opengl", NULL}},

@@ -22,7 +22,7 @@ struct demo_module {
     const char *needs[2]; /* ids of modules loaded first; unused slots are NULL */
 };
 
-/* The module table (loader.c), kept in step with MODULES in build.py. */
+/* The module table (loader.c), kept in step with MODULES in builder.py. */
 #define DEMO_N_MODULES 7
 #define DEMO_N_NEEDS 2
 DEMO_HIDDEN extern const struct demo_module demo_modules[DEMO_N_MODULES];

@@ -1,8 +1,8 @@
 /*
  * Declarations shared by the demo executable and its modules.
  *
- * build.py compiles every file with -DDEMO_STAMP=<40 hex digits>, the build stamp (see
- * compute_stamp in build.py).  Each module exports a function named demo_stamp_<hex>; the
+ * builder.py compiles every file with -DDEMO_STAMP=<40 hex digits>, the build stamp (see
+ * compute_stamp in builder.py).  Each module exports a function named demo_stamp_<hex>; the
  * executable only holds that name as a string and asks each module for it after dlopen(), so
  * a module from another build (another stamp) is refused, as QEMU does with qemu_stamp_<hex>.
  */
@@ -10,7 +10,7 @@
 #define DEMO_MODULE_H
 
 #ifndef DEMO_STAMP
-#error "build with -DDEMO_STAMP=<40 hex digits> (build.py does)"
+#error "build with -DDEMO_STAMP=<40 hex digits> (builder.py does)"
 #endif
 
 /* Two levels so that DEMO_STAMP is expanded before it is pasted or quoted. */

@@ -60,7 +60,7 @@
 #include "loader.h"
 
 #ifndef DEMO_BUILD_TAG
-#error "build with -DDEMO_BUILD_TAG=\"<tag>\" (build.py does)"
+#error "build with -DDEMO_BUILD_TAG=\"<tag>\" (builder.py does)"
 #endif
 
 #define PROGNAME "demo-registry"
