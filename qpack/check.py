@@ -1230,16 +1230,7 @@ def _verdicts(
                 module=mid, file=files[0], loads=ok, problems=tuple(problems), copies=tuple(files[1:])
             )
         )
-    # A module of a type the program never asks for (`program-types`) is no verdict of its own;
-    # where no program asks for it, it is `unused` (`not_asked`, _Rows.report), not missing.
-    asked = [v for v in out if loader.asks_for(exe.path, v.module, ctx.prefix)]
-    if not_asked is not None:
-        not_asked += [
-            ModuleVerdict(module=v.module, file=v.file, loads=False, problems=(_NOT_ASKED,))
-            for v in out
-            if v not in asked
-        ]
-    out = asked
+    out = _asked_only(out, exe, ctx, not_asked)
     ids = {v.module for v in out}
     taken: dict[str, dict[str, str]] = {}  # directory -> file name -> path, of the files taken
     for files in found.files.values():
@@ -1254,6 +1245,22 @@ def _verdicts(
         problem = Problem("never-looked-up", f"{path}: the loader never looks this file up ({reason})")
         out.append(ModuleVerdict(module=name, file=path, loads=False, problems=(problem,)))
     return out
+
+
+def _asked_only(
+    verdicts: list[ModuleVerdict], exe: _Exe, ctx: _Context, not_asked: list[ModuleVerdict] | None
+) -> list[ModuleVerdict]:
+    """The verdicts of the modules the program asks for. A module of a type it never asks for
+    (`program-types`) is no verdict of its own; where no program asks for it, it is `unused`
+    (`not_asked`, _Rows.report), not missing. One pass: `v not in asked` compared verdicts field
+    by field, 1,000 x 1,000 of them for check_1000 (0.2 s of its 0.45)."""
+    asked: list[ModuleVerdict] = []
+    for v in verdicts:
+        if ctx.loader.asks_for(exe.path, v.module, ctx.prefix):
+            asked.append(v)
+        elif not_asked is not None:
+            not_asked.append(ModuleVerdict(module=v.module, file=v.file, loads=False, problems=(_NOT_ASKED,)))
+    return asked
 
 
 _VERSION_SUFFIX = re.compile(r"(\.[0-9]+)+")
