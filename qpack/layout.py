@@ -121,6 +121,9 @@ class PerModule:
     name: str
     renames: Mapping[str, str] = field(default_factory=dict)
     requires: tuple[str, ...] | None = None
+    # `a | b` in `requires`: the packages that can stand in for `a` in distro lists (as a
+    # [[package]]'s: WeeChat's plugins depend on weechat-curses | weechat-headless).
+    alternatives: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     summary: str = ""
     # More files of a module's package than the module: globs with {prefix}, {package},
     # {module}, {type} and {name} (`{prefix}/share/doc/{package}/**`, a helper, a man page).
@@ -1101,10 +1104,12 @@ def _read_per_module(top: _Table, packages: tuple[PackageRule, ...], naming: Nam
         renames[glob] = tmpl
     if any(p.rest and p.kind == "group" for p in packages):
         top.bad("per-module", "a group with rest = true already takes every other module")
+    requires, alternatives = _alternatives(t, t.strings("requires"))
     return PerModule(
         name=template,
         renames=renames,
-        requires=t.strings("requires"),
+        requires=requires,
+        alternatives=alternatives,
         summary=t.string("summary", "") or "",
         files=_per_module_files(t),
         depends=_depends(t),

@@ -816,7 +816,9 @@ def build_packages(
                 modules=tuple(mods),
                 requires=tuple(r for r in req if r != name),
                 pins=rule.pins if rule is not None else {},
-                alternatives=rule.alternatives if rule is not None else {},
+                alternatives=rule.alternatives
+                if rule is not None
+                else (layout.per_module.alternatives if layout.per_module else {}),
                 depends=rule.depends
                 if rule is not None
                 else (layout.per_module.depends if layout.per_module else ()),

@@ -321,6 +321,7 @@ def test_requirements_outside_the_split_and_alternatives(tmp_path: Path) -> None
     [per-module]
     name = "prog-{module}"
     depends = ["prog-common"]
+    requires = ["prog-core | prog-core-lite"]
     """
     (tmp_path / "l.toml").write_text(textwrap.dedent(text))
     lay = load_layout(tmp_path / "l.toml")
@@ -328,7 +329,11 @@ def test_requirements_outside_the_split_and_alternatives(tmp_path: Path) -> None
     core, extra = plan.package("prog-core"), plan.package("prog-extra")
     assert core.depends == ("adduser", "logrotate (>= 3.8)", "libfoo1 (>= 1.2) | libbar1")
     assert extra.requires == ("prog-core",) and extra.alternatives == {"prog-core": ("prog-core-lite",)}
-    assert plan.package("prog-ui-gtk").depends == ("prog-common",)
+    gtk = plan.package("prog-ui-gtk")
+    assert gtk.depends == ("prog-common",)
+    # [per-module] requires takes alternatives as [[package]] does (WeeChat's plugins depend on
+    # weechat-curses | weechat-headless); it was "unknown package 'prog-core | prog-core-lite'".
+    assert gtk.requires == ("prog-core",) and gtk.alternatives == {"prog-core": ("prog-core-lite",)}
     from qpack.writers.tree import requirements
 
     assert requirements(extra, "1.0-1") == [
@@ -341,11 +346,13 @@ def test_requirements_outside_the_split_and_alternatives(tmp_path: Path) -> None
         }
     ]
     bad = text.replace('"adduser"', '"add user"').replace('"prog-core | prog-core-lite"', '"prog-core | /x"')
+    assert bad.count('"prog-core | /x"') == 2
     (tmp_path / "bad.toml").write_text(textwrap.dedent(bad))
     with pytest.raises(LayoutError) as e:
         load_layout(tmp_path / "bad.toml")
     assert any("package[0].depends[0]: bad requirement 'add user'" in p for p in e.value.problems)
     assert any("package[1].requires[0]: bad requirement" in p for p in e.value.problems)
+    assert any("per-module.requires[0]: bad requirement" in p for p in e.value.problems)
 
 
 def test_layout_system_dirs_are_nobodys(tmp_path: Path) -> None:
