@@ -816,6 +816,11 @@ def test_a_relative_prefix_is_the_users_own_directory_in_every_prefix_command(
     monkeypatch.chdir(tmp_path)
     stray = Path("/") / f"qpack-stray-{os.getpid()}"
     assert not stray.exists()
+    # preserve without --root copies into the demo's real fallback directory, /run/demo/<v>:
+    # a version of this run's own, removed again (a fixed "1.0" left there made the next run,
+    # with other module bytes, fail "already there with other contents").
+    pkgversion = f"qpack-test-{os.getpid()}"
+    kept = Path("/run/demo") / pkgversion
     try:
         done = qpack("install", str(demo_dist), "-l", "demo", "--prefix", stray.name, "ui-curses", "--json")
         assert done.returncode == 0, done.stderr
@@ -828,14 +833,21 @@ def test_a_relative_prefix_is_the_users_own_directory_in_every_prefix_command(
         listed = qpack("list", "--prefix", stray.name, "--json")
         assert listed.returncode == 0, listed.stderr
         assert "demo-ui-curses" in listed.stdout
-        preserved = qpack("preserve", "--prefix", stray.name, "-l", "demo", "--pkgversion", "1.0")
+        preserved = qpack("preserve", "--prefix", stray.name, "-l", "demo", "--pkgversion", pkgversion)
         assert preserved.returncode == 0, preserved.stderr
+        assert (kept / "ui/curses.so").is_file()
+        unpreserved = qpack(
+            "preserve", "--prefix", stray.name, "-l", "demo", "--pkgversion", pkgversion, "--remove"
+        )
+        assert unpreserved.returncode == 0, unpreserved.stderr
+        assert not (kept / "ui/curses.so").exists()
         removed = qpack("uninstall", "--prefix", stray.name, "ui-curses")
         assert removed.returncode == 0, removed.stderr
         assert not (here / "lib/demo/ui/curses.so").exists()
         assert not stray.exists()
     finally:
         shutil.rmtree(stray, ignore_errors=True)
+        shutil.rmtree(kept, ignore_errors=True)
 
 
 @pytest.mark.parametrize("how", ["absolute", "relative", "the prefix itself"])
