@@ -14,7 +14,8 @@ id. The file taken is then judged as the loader and the dynamic linker would jud
   (`qpack.ldpaths`), leaving out what the executable itself has loaded;
 - `dependency`: a module it needs loaded first is missing or will not load, transitively;
 - `shadowed`: the file taken will not load while a later copy would;
-- `never-looked-up`: a `.so` in a search location under a name the loader never asks for;
+- `never-looked-up`: an ELF file in a search location, where a module would be, under a name the
+  loader never asks for;
 - `unused`: no program present asks for it, though others would: every executable's module
   table leaves it out (a module for another target's emulator). Reported, not a failure: a
   distribution ships every target's modules in one package (Debian's qemu-system-common). A
@@ -452,11 +453,6 @@ def _listing(root: Root, d: str, depth: int) -> Iterator[str]:
     yield from walk("", 0)
 
 
-def _looks_like_module(rel: str) -> bool:
-    name = posixpath.basename(rel)
-    return name.endswith(".so") or ".so." in name
-
-
 def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
     """What the loader sees in its search directories: for `register-all`, every module file in
     order; for `first-found`, each wanted module (and each module a directory holds) looked up
@@ -543,7 +539,9 @@ def _sort(
     loader, naming = ctx.loader, ctx.loader.naming
     parsed = parsed or loader.parse_in_location(rel)
     if parsed is None:
-        if _looks_like_module(rel):
+        # Whatever its name (WeeChat loads typing.SO, LADSPA hosts any file): `_not_a_stray`
+        # drops it later if it is no ELF file.
+        if loader.could_be_module(rel):
             found.never.append((path, f"modules are named {naming.describe()}"))
         return
     if parsed[0] in own:

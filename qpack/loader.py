@@ -88,6 +88,16 @@ def _naming_regex(pattern: str, types: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
+@lru_cache(maxsize=64)
+def _any_placeholder(pattern: str) -> re.Pattern[str]:
+    """`pattern` with any one segment's text for each placeholder: a `{type}` directory of a
+    type the layout does not declare is still the modules' own (demo's `net/tap.so`)."""
+    parts = string.Formatter().parse(pattern)
+    return re.compile(
+        "".join(re.escape(text) + ("[^/]+" if field else "") for text, field, _, _ in parts) + r"\Z"
+    )
+
+
 def _specificity(pattern: str) -> int:
     return len(re.sub(r"\{[^}]*\}", "", pattern))
 
@@ -141,6 +151,30 @@ class Naming:
                 continue  # that type's files are named by its own patterns only
             return (found, m.group("name"))
         return None
+
+    def could_name(self, relpath: str) -> bool:
+        """Whether a file at `relpath` (relative to a module directory) that no pattern parses
+        sits where a module would: where a pattern puts module files, its name starting as that
+        pattern's file names start, or above them in a directory of the modules' own (demo's
+        ui-curses.so beside `{type}/`). Elsewhere it is someone else's file: libgphoto2's
+        `libgphoto2/2.5.30/{name}.so` puts nothing beside libgphoto2.so.6 at the top of its
+        location (the next directory down is a literal one, so others share that one), and
+        `libnss_{name}.so.2` makes nothing of libc.so.6."""
+        directory, _, base = relpath.rpartition("/")
+        have = directory.split("/") if directory else []
+        for pattern in (*self.patterns, *(p for ps in self.by_type.values() for p in ps)):
+            pattern_dir, _, pattern_base = pattern.rpartition("/")
+            want = pattern_dir.split("/") if pattern_dir else []
+            if len(have) > len(want) or (
+                have and not _any_placeholder("/".join(want[: len(have)])).match(directory)
+            ):
+                continue
+            if len(have) == len(want):
+                if base.startswith(pattern_base.split("{", 1)[0]):
+                    return True
+            elif "{" in want[len(have)]:
+                return True
+        return False
 
     def file_names(self, mtype: str, name: str) -> tuple[str, ...]:
         """The paths, relative to a module directory, the loader tries for a module, in order."""
@@ -327,6 +361,18 @@ class Loader:
                 parsed = self.naming.parse("/".join(parts[extra:]))
         return parsed
 
+    def could_be_module(self, rel: str) -> bool:
+        """Whether a file at `rel` under a search location that is no module (`parse_in_location`)
+        is where a module of another name would be (`Naming.could_name`, deeper for `depth`)."""
+        if self.naming.could_name(rel):
+            return True
+        if self.registers_all and self.depth:
+            parts = rel.split("/")
+            extra = len(parts) - 1 - self.naming.depth()
+            if 0 < extra <= self.depth:
+                return self.naming.could_name("/".join(parts[extra:]))
+        return False
+
     def asks_for(self, program: str, module_id: str, prefix: str | None = None) -> bool:
         """Whether the program at `program` (installed at `prefix`: the layout's by default)
         ever asks for module `module_id` (its type is one of the program's `program_types`, or
@@ -408,9 +454,11 @@ class Loader:
         # An Inventory exists only once qpack.inventory is imported; not importing it here keeps
         # its imports (the scan cache, the thread pools) off `install`'s path, 5-10 ms.
         scanned = sys.modules.get("qpack.inventory")
+        elf: Mapping[str, bool] = {}  # ELF or not, where the scan read it
         if scanned is not None and isinstance(inventory, scanned.Inventory):
             pre = inventory.prefix if prefix is None else prefix
             paths: Iterable[str] = (e.path for e in inventory.files())
+            elf = {e.path: e.elf is not None for e in inventory.files()}
         else:
             pre = self.prefix if prefix is None else prefix
             paths = cast("Iterable[str]", inventory)
@@ -428,7 +476,7 @@ class Loader:
             cut = cuts[parent]
             if cut is None:
                 continue
-            verdict = self._look_up(path, "/".join(parts[cut:]))
+            verdict = self._look_up(path, "/".join(parts[cut:]), elf.get(path))
             if isinstance(verdict, Module):
                 modules.append(verdict)
             elif verdict is not None:
@@ -453,9 +501,11 @@ class Loader:
                 return cut
         return None
 
-    def _look_up(self, path: str, rel: str) -> Module | str | None:
+    def _look_up(self, path: str, rel: str, elf: bool | None = None) -> Module | str | None:
         """The module a file in a module directory is, a warning why the loader never asks for
-        it, or None for a file that is no module and does not look like one."""
+        it, or None for a file that is no module and does not look like one: not where a module
+        would be (`could_be_module`), or neither named `.so` nor an ELF file (`elf`, where the
+        scan read it)."""
         naming = self.naming
         parsed = self.parse_in_location(rel)
         if parsed is not None:
@@ -466,7 +516,7 @@ class Loader:
                 f"{path}: in a module directory, but the loader never looks up this name "
                 f"(module {mid!r} is not in modules.known)"
             )
-        if rel.endswith(".so") or ".so." in rel:
+        if self.could_be_module(rel) and (elf or rel.endswith(".so") or ".so." in rel):
             return (
                 f"{path}: in a module directory, but the loader never looks up this name "
                 f"(modules are named {naming.describe()})"

@@ -152,6 +152,47 @@ def test_a_stray_file_named_like_a_module_is_no_module_of_that_id(prefix: Path, 
     assert (summary["modules"], summary["load"], summary["problems"]) == (1, 1, 1)
 
 
+def test_files_the_loader_never_looks_up_are_strays_only_where_a_module_would_be(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """libgphoto2's camlibs in `<libdir>/libgphoto2/2.5.30/{name}.so`: the libraries at the top
+    of that shared location (the loader library itself among them) were 'never-looked-up'
+    modules, 1,590 of them on a host's /usr/lib, and check and list failed where every module
+    loads. A file beside the modules is a stray whatever its name, if it is an ELF file
+    (WeeChat loads typing.SO; it was left out as not named `.so`); one named as no module of
+    the pattern's is not (libc.so.6 beside `libnss_{name}.so.2`)."""
+    ld = loader(
+        tmp_path,
+        """
+        [loader]
+        prefix = "/usr"
+        executables = ["{prefix}/bin/demo"]
+        naming = ["libgphoto/2.5/{name}.so", "libnss_{name}.so.2"]
+        [[loader.search]]
+        relocated = "lib/shared"
+        [per-module]
+        name = "p-{module}"
+        """,
+    )
+    built = build_extra_module(tmp_path / "b", type="t", name="cam", stamp=None)
+    (prefix / "lib/shared/libgphoto/2.5").mkdir(parents=True)
+    for name in ("libgphoto/2.5/cam.so", "libgphoto/2.5/typing.SO", "libnss_files.so.2"):
+        shutil.copy(built, prefix / "lib/shared" / name)
+    for name in ("libgphoto.so.6", "libc.so.6", "libnss_old.so.1"):  # the location's own files
+        shutil.copy(built, prefix / "lib/shared" / name)
+    (prefix / "lib/shared/libgphoto/2.5/README").write_text("not ELF\n")
+    report = check(prefix, ld)
+    strays = {m.file for m in report.modules if any(p.kind == "never-looked-up" for p in m.problems)}
+    shared = f"{prefix}/lib/shared"
+    assert strays == {f"{shared}/libgphoto/2.5/typing.SO", f"{shared}/libnss_old.so.1"}
+    assert {m.module for m in report.modules if m.loads} == {"cam", "files"}
+    # The plan warns of the same files (the scan knows typing.SO is ELF).
+    build = prefix.parent
+    warned = make_plan(scan(build), load_layout(tmp_path / "layout.toml")).warnings
+    never = sorted(w.split(":")[0] for w in warned if "never looks up" in w)
+    assert never == ["usr/lib/shared/libgphoto/2.5/typing.SO", "usr/lib/shared/libnss_old.so.1"]
+
+
 def test_bundle_directory_and_builds_that_do_not_relocate(prefix: Path, tmp_path: Path) -> None:
     """QEMU since 7.1: <exe dir>/qemu-bundle/<configured path> first when it exists; Debian's
     QEMU since 8.2 does not relocate: only the configured path counts."""
