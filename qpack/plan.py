@@ -89,8 +89,10 @@ _SYSTEM_DIRS = {
     "usr/lib/systemd/system",
     "lib/udev",
     "lib/udev/rules.d",
+    "lib/udev/hwdb.d",  # udev's too (libgphoto2, libsane ship hwdb files)
     "usr/lib/udev",
     "usr/lib/udev/rules.d",
+    "usr/lib/udev/hwdb.d",
     "usr/lib/sysctl.d",
     "usr/lib/tmpfiles.d",
     "usr/lib/binfmt.d",

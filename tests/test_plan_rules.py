@@ -365,7 +365,7 @@ def test_layout_system_dirs_are_nobodys(tmp_path: Path) -> None:
         not in make_plan(inventory(*BUILD, "etc/monitrc.d/prog"), lay2).package("prog-core").dirs
     )
     # Known ones are nobody's without a word in the layout (logrotate's, mime-support's).
-    for d in ("etc/logrotate.d", "usr/lib/mime/packages"):
+    for d in ("etc/logrotate.d", "usr/lib/mime/packages", "lib/udev/hwdb.d", "usr/lib/udev/hwdb.d"):
         assert d not in make_plan(inventory(*BUILD, f"{d}/prog"), lay).package("prog-core").dirs
 
 
