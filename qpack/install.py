@@ -270,7 +270,8 @@ class DistDir:
             unknown = sorted(extras - meta.extras)
             if unknown:
                 raise InstallError(
-                    f"{', '.join(unknown)}: neither an extra of {meta.name} nor a wheel in {where} "
+                    f"{', '.join(unknown)}: neither an extra of {meta.name} nor a wheel in {where}"
+                    f"{_did_you_mean(unknown, [*meta.extras, *self.wheels])} "
                     f"(extras: {', '.join(sorted(meta.extras))})"
                 )
             roots.append((meta, frozenset(extras)))
@@ -1129,6 +1130,16 @@ def install(
         warnings=tuple(warnings),
         damaged=tuple(damaged),
     )
+
+
+def _did_you_mean(unknown: Iterable[str], known: Iterable[str]) -> str:
+    """'; did you mean ...?' for names close to a known one (a typo, or rsyslog's `imtcp` for
+    the id `im-tcp`), else ''. The extras alone can be a hundred names long."""
+    import difflib  # only for a name not found
+
+    choices = sorted(set(known))
+    close = [m[0] for u in unknown if (m := difflib.get_close_matches(u, choices, n=1, cutoff=0.6))]
+    return f"; did you mean {', '.join(dict.fromkeys(close))}?" if close else ""
 
 
 def _meta_module_ids(dd: DistDir, loader: Loader) -> dict[NormalizedName, tuple[str, ...]]:
