@@ -377,7 +377,8 @@ def _absolute_entries(variable: str, value: str, listed: bool, ctx: _Context) ->
     not searched, and said so. So is an empty entry (`:/opt/x`, `/a::/b`, or a one-directory
     variable set to nothing): by its own rule a program skips it (GStreamer), opens `/<file>`
     (SANE, Mesa, QEMU join it with '/') or the bare file name (libvirt). A list set to nothing
-    is a list of none (GST_PLUGIN_SYSTEM_PATH=""), not said."""
+    is a list of none (GST_PLUGIN_SYSTEM_PATH=""), not said. An absolute one that is no
+    directory (in the root checked) is searched, and said to hold nothing."""
     entries = value.split(":") if listed else [value]
     for e in entries:
         if not e and listed and not value:
@@ -389,6 +390,11 @@ def _absolute_entries(variable: str, value: str, listed: bool, ctx: _Context) ->
             )
         elif not e.startswith("/"):
             note = f"${variable}: {e!r} is relative to the program's working directory: not searched"
+        elif not ctx.root.is_dir(e):
+            # Read inside the root with --root (rsyslog's tester gave host paths there, and
+            # neither variable had any effect, unsaid).
+            inside = "" if str(ctx.root.root) == "/" else f" under {ctx.root.root}"
+            note = f"${variable}: {e} is no directory{inside}: nothing found there"
         else:
             continue
         if note not in ctx.notes:

@@ -210,6 +210,15 @@ def test_check_follows_path_lists_and_replacing_variables(demo_build: Path, tmp_
     assert [(m.module, m.file) for m in empty.modules if m.loads] == [("ui-curses", f"{extra}/ui/curses.so")]
     said = [w for w in empty.warnings if "an empty directory entry" in w]
     assert [w.split(":")[0] for w in said] == ["$DEMO_PLUGIN_PATH"]
+    # An entry that is no directory is searched, finds nothing, and is said to (with --root
+    # it is read inside the root: a host path given there had no effect, unsaid).
+    missing = f"{extra}/nowhere"
+    gone = check(
+        prefix, loader, env={"DEMO_PLUGIN_PATH": f"{missing}:{extra}", "DEMO_PLUGIN_SYSTEM_PATH": ""}
+    )
+    assert [m.module for m in gone.modules if m.loads] == ["ui-curses"]
+    assert f"$DEMO_PLUGIN_PATH: {missing} is no directory: nothing found there" in gone.warnings
+    assert not [w for w in gone.warnings if f"{extra}:" in w or f"{extra} " in w]  # the one that exists
 
 
 def test_check_of_a_staged_root_and_json(demo_build: Path, capsys: pytest.CaptureFixture[str]) -> None:
