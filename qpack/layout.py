@@ -1190,8 +1190,10 @@ def _read_meta(top: _Table, packages: tuple[PackageRule, ...]) -> Meta | None:
         if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", extra):
             extras_t.bad(extra, "bad extra name: lowercase letters, digits and '-'")
         if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
-            extras_t.bad(extra, "must be a list of module ids or types")
+            extras_t.bad(extra, "must be a list of module ids, id globs, types or module packages")
             continue
+        for j, member in enumerate(members):
+            extras_t.module_glob(member, f"{extra}[{j}]")
         extras[extra] = tuple(members)
     return Meta(
         name=name, summary=t.string("summary", "") or "", requires=t.strings("requires"), extras=extras

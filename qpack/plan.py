@@ -1011,11 +1011,23 @@ def meta_package(
         if m.type:
             extras[m.type].add(module_pkg[m.id])
         extras["all"].add(module_pkg[m.id])
+    packages = set(module_pkg.values())
     for ename, members in meta.extras.items():
         for member in members:
-            matched = [mm.id for mm in modules if member in (mm.id, mm.type)]
-            if not matched:
-                warnings.append(f"meta.extras.{ename}: {member!r} names no module of this build")
+            # A module id, a type, a glob of ids (`mbeq_*`, as [[package]] modules take), or a
+            # package of modules by name (a group: LADSPA's swh-plugins-fftw).
+            glob = any(c in member for c in "*?")
+            matched = [
+                mm.id
+                for mm in modules
+                if member in (mm.id, mm.type) or (glob and module_glob_matches(member, mm.id))
+            ]
+            if member in packages:
+                extras[ename].add(member)
+            elif not matched:
+                warnings.append(
+                    f"meta.extras.{ename}: {member!r} names no module or module package of this build"
+                )
             extras[ename].update(module_pkg[x] for x in matched if x in module_pkg)
     requires = meta.requires if meta.requires is not None else layout.core_packages()
     package = Package(

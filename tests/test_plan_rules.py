@@ -179,7 +179,17 @@ def test_renames_groups_and_meta_extras() -> None:
         PackageRule(name="prog-core", rest=True),
         PackageRule(name="prog-gui", kind="group", modules=("ui-gtk",), index=1),
         per_module=PerModule(name="prog-{module}", renames={"block-*": "prog-driver-{*}"}),
-        meta=Meta(name="prog", extras={"desktop": ("ui",)}),
+        meta=Meta(
+            name="prog",
+            extras={
+                "desktop": ("ui",),
+                # An id glob, as [[package]] modules take (LADSPA's `mbeq_*` was dropped with a
+                # warning), and a group package by name.
+                "heavy": ("ui-open*", "block-c?rl"),
+                "gui": ("prog-gui",),
+                "none": ("net-*",),
+            },
+        ),
     )
     plan = make_plan(inventory(*BUILD), lay)
     assert [p.name for p in plan.packages] == [
@@ -193,6 +203,9 @@ def test_renames_groups_and_meta_extras() -> None:
     assert meta.kind == "meta" and meta.requires == ("prog-core",)
     assert meta.extras["ui"] == ("prog-gui", "prog-ui-opengl")
     assert meta.extras["desktop"] == ("prog-gui", "prog-ui-opengl")
+    assert meta.extras["heavy"] == ("prog-driver-curl", "prog-ui-opengl")
+    assert meta.extras["gui"] == ("prog-gui",)
+    assert "meta.extras.none: 'net-*' names no module or module package of this build" in plan.warnings
     assert meta.extras["all"] == ("prog-driver-curl", "prog-gui", "prog-ui-opengl")
     assert plan.package("prog-gui").requires == ("prog-core", "prog-ui-opengl")
     claims = {c.path: c.rule for c in plan.claims}
