@@ -1088,6 +1088,13 @@ def install(
     )
     report = None
     modules = sorted({m for i in done for m in (*i.modules, *i.unplaced)})  # --env may reach those
+    settings = _wheel_settings(loader, pre, done, env or {})
+    for var, value in settings.items():
+        warnings.append(
+            f"the loader finds the modules installed in {value} only through ${var}: "
+            f"set {var}={value} where the program runs (checked as if set)"
+        )
+    env = {**settings, **(env or {})}
     if run_check and (modules or (full_check and done)):
         from qpack.check import CheckError, check, check_modules, with_unfound
 
@@ -1130,6 +1137,22 @@ def install(
         warnings=tuple(warnings),
         damaged=tuple(damaged),
     )
+
+
+def _wheel_settings(
+    loader: Loader, prefix: str, done: Iterable[Installed], env: Mapping[str, str]
+) -> dict[str, str]:
+    """The variables the user is to set for modules installed now in an env location's `wheels`
+    directory (`SearchLocation.wheel_setting`), where --env sets none of that location's."""
+    files = [posixpath.join(prefix, rel) for i in done for rel in i.module_files.values()]
+    out = {}
+    for loc in loader.search:
+        setting = loc.wheel_setting(prefix)
+        if setting is None or any(v in env for v in loc.variables):
+            continue
+        if any(f.startswith(setting[1] + "/") for f in files):
+            out[setting[0]] = setting[1]
+    return out
 
 
 def _did_you_mean(unknown: Iterable[str], known: Iterable[str]) -> str:

@@ -770,13 +770,13 @@ def _read_search(t: _Table) -> tuple[SearchLocation, ...]:
         return ()
     out = []
     for loc in t.tables("search", "[[loader.search]]"):
-        loc.allow({"env", "relocated", "absolute", "optional", "list", "replaces", "anchor"})
+        loc.allow({"env", "relocated", "absolute", "optional", "list", "replaces", "anchor", "wheels"})
         kinds = [k for k in ("env", "relocated", "absolute") if k in loc.data]
         if len(kinds) != 1:
             loc.bad(None, "needs exactly one of env, relocated, absolute")
             continue
         kind: SearchKind = kinds[0]  # type: ignore[assignment]
-        only = {"list": "env", "anchor": "relocated"}
+        only = {"list": "env", "anchor": "relocated", "wheels": "env"}
         for key, owner in only.items():
             if key in loc.data and kind != owner:
                 loc.bad(key, f"only applies to {owner} locations")
@@ -792,6 +792,7 @@ def _read_search(t: _Table) -> tuple[SearchLocation, ...]:
                     fallbacks=names[1:],
                     path_list=loc.boolean("list"),
                     replaces_rest=loc.boolean("replaces"),
+                    wheel_dir=_wheel_dir(loc),
                 )
             )
             continue
@@ -799,6 +800,16 @@ def _read_search(t: _Table) -> tuple[SearchLocation, ...]:
         if found is not None:
             out.append(found)
     return tuple(out)
+
+
+def _wheel_dir(loc: _Table) -> str | None:
+    """An env location's `wheels`: the directory, relative to the prefix, where wheels put the
+    modules this variable is to name once installed."""
+    value = loc.string("wheels")
+    if value is not None and (value.startswith("/") or ".." in value.split("/") or not value.strip("/")):
+        loc.bad("wheels", f"must be a directory relative to the prefix, got {value!r}")
+        return None
+    return value.strip("/") if value is not None else None
 
 
 def _read_dir_location(loc: _Table, kind: SearchKind) -> SearchLocation | None:

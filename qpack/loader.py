@@ -10,6 +10,7 @@ the plan) which file the loader would take in an installed prefix.
 from __future__ import annotations
 
 import fnmatch
+import posixpath
 import re
 import string
 import sys
@@ -49,7 +50,9 @@ class SearchLocation:
     - `env`: `value` names an environment variable holding one directory (or, with `path_list`,
       a `:`-separated list); `fallbacks` are further variable names tried in order when it is
       not set (the first one set is used); with `replaces_rest`, once one of them is set the
-      locations after this one are not searched.
+      locations after this one are not searched. `wheel_dir` (a directory relative to the
+      prefix) is where wheels may put modules for a loader that finds them only through this
+      variable: the user sets it to `<prefix>/<wheel_dir>` (LADSPA_PATH, WEECHAT_EXTRA_LIBDIR).
     - `relocated`: `value` is a directory relative to the configured prefix. A relocatable build
       finds it from where its anchor is installed: the executable (in the loader's `bindir`),
       or, with `anchor`, a shared library of the program (its prefix-relative path).
@@ -68,10 +71,18 @@ class SearchLocation:
     path_list: bool = False
     replaces_rest: bool = False
     anchor: str | None = None
+    wheel_dir: str | None = None
 
     @property
     def variables(self) -> tuple[str, ...]:
         return (self.value, *self.fallbacks) if self.kind == "env" else ()
+
+    def wheel_setting(self, prefix: str) -> tuple[str, str] | None:
+        """(variable, value) a program installed at `prefix` from wheels needs set to find the
+        modules wheels put in `wheel_dir`, or None without one."""
+        if self.kind != "env" or self.wheel_dir is None:
+            return None
+        return self.value, posixpath.join(prefix, self.wheel_dir)
 
 
 @lru_cache(maxsize=64)
@@ -412,7 +423,8 @@ class Loader:
 
     def module_dirs(self, prefix: str | None = None) -> tuple[str, ...]:
         """Build-root-relative globs of the directories where modules are installed
-        (`{pkgversion}` matches any one path segment)."""
+        (`{pkgversion}` matches any one path segment), an env location's `wheels` directory
+        among them."""
         pre = (self.prefix if prefix is None else prefix).strip("/")
         dirs = []
         for loc in self.search:
@@ -420,6 +432,8 @@ class Loader:
                 dirs.append(f"{pre}/{loc.value}" if pre else loc.value)
             elif loc.kind == "absolute":
                 dirs.append(loc.value.strip("/").replace("{pkgversion}", "*"))
+            elif loc.wheel_dir is not None:
+                dirs.append(f"{pre}/{loc.wheel_dir}" if pre else loc.wheel_dir)
         return tuple(dirs)
 
     def scan(

@@ -638,6 +638,62 @@ def test_a_module_under_an_absolute_location_is_refused_naming_that_location(
     err = capsys.readouterr().err
     assert (
         "module 'audio-alsa' (usr/lib/demo/audio/alsa.so): the loader looks for it only in the absolute "
-        "/usr/lib/demo (and where $DEMO_MODULE_DIR points, which the wheel does not set), which no "
-        "install prefix moves; a wheel cannot place it"
+        "/usr/lib/demo (and where $DEMO_MODULE_DIR points, which the wheel does not set: an env "
+        "location's `wheels` key names the directory it is to point to), which no install prefix "
+        "moves; a wheel cannot place it"
     ) in err
+
+
+def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """LADSPA (LADSPA_PATH), WeeChat (WEECHAT_EXTRA_LIBDIR), rsyslog: a loader that never
+    relocates, whose users point a variable at the modules. An env location's `wheels` names
+    the directory, relative to the prefix, where wheels put them; install says what to set,
+    and checks as if it were set; and the real program, run with it set, loads them there."""
+    from qpack.cli import main
+
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout = tmp_path / "env.toml"
+    layout.write_text(
+        text.replace(
+            '[[loader.search]]\nrelocated = "lib/demo"\n', '[[loader.search]]\nabsolute = "/usr/lib/demo"\n'
+        ).replace('env = "DEMO_MODULE_DIR"\n', 'env = "DEMO_MODULE_DIR"\nwheels = "lib/demo"\n')
+    )
+    dist = tmp_path / "w"
+    args = ["split", str(demo_build), "-l", str(layout), "--version", "1", "--format", "wheel"]
+    assert main([*args, "-o", str(dist)]) == 0
+    capsys.readouterr()
+    # pip sets no variable: what to set is in the module wheels' description.
+    (curses_wheel,) = dist.glob("demo_ui_curses-*.whl")
+    with zipfile.ZipFile(curses_wheel) as z:
+        metadata = z.read("demo_ui_curses-1.dist-info/METADATA").decode()
+    assert metadata.endswith(
+        "\n\nOnce installed, set DEMO_MODULE_DIR=<prefix>/lib/demo: "
+        "the program finds its modules only through it.\n"
+    )
+    prefix = tmp_path / "venv"
+    assert (
+        main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-curses", "--json"]) == 0
+    )
+    out, err = capsys.readouterr()
+    said = f"set DEMO_MODULE_DIR={prefix}/lib/demo where the program runs (checked as if set)"
+    assert said in err, err
+    verdicts = {m["module"]: m["loads"] for m in json.loads(out)["check"]}
+    assert verdicts == {"ui-curses": True}
+    curses = prefix / "lib/demo/ui/curses.so"
+    assert curses.is_file()
+    r = subprocess.run(
+        [str(prefix / "bin/demo")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={**os.environ, "DEMO_MODULE_DIR": str(prefix / "lib/demo")},
+    )
+    assert r.returncode == 0, r.stderr
+    assert f"loaded ui-curses from {curses}" in r.stdout.splitlines()
+    # Without the variable, check says where the loader looks instead.
+    unset = main(["check", str(prefix), "-l", str(layout), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert unset == 1 and not any(m["loads"] for m in report["modules"] if m["module"] == "ui-curses")

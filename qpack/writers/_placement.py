@@ -182,6 +182,45 @@ def _library_alone(
     return [_Exe(f"a program of {bindir} linking {p}", f"{installed_bindir}/(program)") for p in chosen]
 
 
+def _env_reaches(loader: Loader, where: Placed, rel: str) -> bool:
+    """Whether a variable the user sets once the wheels are installed finds the module placed at
+    `where` (`rel`: its path under its search location): an env location's `wheels` directory
+    holds it there (LADSPA_PATH=<prefix>/lib/ladspa)."""
+    return any(
+        loc.wheel_dir is not None and posixpath.join(loc.wheel_dir, rel) == where.installed
+        for loc in loader.search
+        if loc.kind == "env"
+    )
+
+
+def _absolute_problem(loader: Loader, m: Module, where: Placed) -> list[str]:
+    """A module under an absolute search location, which no install prefix moves: found only
+    where an env location's `wheels` directory holds it."""
+    d = next(
+        (
+            d
+            for loc in loader.search
+            if loc.kind == "absolute" and "{" not in loc.value
+            if m.path.startswith((d := loc.value.strip("/")) + "/")
+        ),
+        None,
+    )
+    if d is None or _env_reaches(loader, where, m.path[len(d) + 1 :]):
+        return []
+    # The search location, not the module's own subdirectory (Xorg's drivers/).
+    envs = [f"${v}" for x in loader.search if x.kind == "env" for v in x.variables]
+    also = (
+        f" (and where {' or '.join(envs)} points, which the wheel does not set: an env "
+        "location's `wheels` key names the directory it is to point to)"
+        if envs
+        else ""
+    )
+    return [
+        f"module {m.id!r} ({m.path}): the loader looks for it only in the absolute /{d}{also}, "
+        "which no install prefix moves; a wheel cannot place it"
+    ]
+
+
 def verify(
     loader: Loader,
     placement: Placement,
@@ -194,9 +233,6 @@ def verify(
     pre = placement.prefix
     problems: list[str] = []
     relocated = [loc for loc in loader.search if loc.kind == "relocated"]
-    absolute_dirs = [
-        loc.value.strip("/") for loc in loader.search if loc.kind == "absolute" and "{" not in loc.value
-    ]
     for m in modules:
         where = placed.get(m.path)
         if where is None:
@@ -206,21 +242,13 @@ def verify(
             None,
         )
         if loc is None:
-            d = next((d for d in absolute_dirs if m.path.startswith(d + "/")), None)
-            if d is not None:
-                # The search location, not the module's own subdirectory (Xorg's drivers/).
-                envs = [f"${v}" for x in loader.search if x.kind == "env" for v in x.variables]
-                also = (
-                    f" (and where {' or '.join(envs)} points, which the wheel does not set)" if envs else ""
-                )
-                problems.append(
-                    f"module {m.id!r} ({m.path}): the loader looks for it only in the absolute /{d}{also}, "
-                    "which no install prefix moves; a wheel cannot place it"
-                )
+            problems += _absolute_problem(loader, m, where)
             continue
         rel = m.path[len(f"{pre}/{loc.value}/" if pre else f"{loc.value}/") :]
         for exe in exes:
             d = _search_dir(loc, exe, placement, loader, placed)
+            if d is None and _env_reaches(loader, where, rel):
+                break
             if d is None:
                 problems.append(
                     f"module {m.id!r}: {exe.build_path} installed as <prefix>/{exe.installed} would look "

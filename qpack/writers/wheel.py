@@ -237,6 +237,16 @@ def machine_tag(plan: Plan) -> str:
     return f"linux_{next(iter(seen))}" if seen else "any"
 
 
+def _settings_to_make(plan: Plan) -> list[str]:
+    """`VAR=<prefix>/DIR` for each env location whose `wheels` directory holds the modules."""
+    out = []
+    for loc in plan.layout.loader.search:
+        setting = loc.wheel_setting("<prefix>")
+        if setting is not None:
+            out.append(f"{setting[0]}={setting[1]}")
+    return out
+
+
 def _metadata(plan: Plan, pkg: Package, version: str, external: Sequence[str] = ()) -> str:
     lines = [
         "Metadata-Version: 2.1",
@@ -268,6 +278,11 @@ def _metadata(plan: Plan, pkg: Package, version: str, external: Sequence[str] = 
         lines.append(f"Requires-Dist: {r}")
     lines += [f"Requires-External: {x}" for x in external]
     text = "\n".join(lines) + "\n"
+    if pkg.kind in ("module", "group", "meta") and (settings := _settings_to_make(plan)):
+        # pip cannot set a variable; its user reads what to set here (`pip show -v`, PyPI).
+        text += "\n" + "".join(
+            f"Once installed, set {s}: the program finds its modules only through it.\n" for s in settings
+        )
     try:  # the whole file, as installers will read it
         Metadata.from_email(text, validate=True)
     except ExceptionGroup as eg:
