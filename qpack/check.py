@@ -411,7 +411,8 @@ def search_dirs(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[str]:
             if name is None:
                 continue
             value = ctx.env[name]
-            dirs += _absolute_entries(name, value, loc.path_list, ctx)
+            entries = _absolute_entries(name, value, loc.path_list, ctx)
+            dirs += [posixpath.join(e, loc.subdir) for e in entries] if loc.subdir else entries
             if loc.replaces_rest:
                 break
             continue

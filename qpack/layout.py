@@ -770,13 +770,15 @@ def _read_search(t: _Table) -> tuple[SearchLocation, ...]:
         return ()
     out = []
     for loc in t.tables("search", "[[loader.search]]"):
-        loc.allow({"env", "relocated", "absolute", "optional", "list", "replaces", "anchor", "wheels"})
+        loc.allow(
+            {"env", "relocated", "absolute", "optional", "list", "replaces", "anchor", "wheels", "under"}
+        )
         kinds = [k for k in ("env", "relocated", "absolute") if k in loc.data]
         if len(kinds) != 1:
             loc.bad(None, "needs exactly one of env, relocated, absolute")
             continue
         kind: SearchKind = kinds[0]  # type: ignore[assignment]
-        only = {"list": "env", "anchor": "relocated", "wheels": "env"}
+        only = {"list": "env", "anchor": "relocated", "wheels": "env", "under": "env"}
         for key, owner in only.items():
             if key in loc.data and kind != owner:
                 loc.bad(key, f"only applies to {owner} locations")
@@ -792,7 +794,8 @@ def _read_search(t: _Table) -> tuple[SearchLocation, ...]:
                     fallbacks=names[1:],
                     path_list=loc.boolean("list"),
                     replaces_rest=loc.boolean("replaces"),
-                    wheel_dir=_wheel_dir(loc),
+                    wheel_dir=_relative_dir(loc, "wheels"),
+                    subdir=_relative_dir(loc, "under"),
                 )
             )
             continue
@@ -802,12 +805,14 @@ def _read_search(t: _Table) -> tuple[SearchLocation, ...]:
     return tuple(out)
 
 
-def _wheel_dir(loc: _Table) -> str | None:
-    """An env location's `wheels`: the directory, relative to the prefix, where wheels put the
-    modules this variable is to name once installed."""
-    value = loc.string("wheels")
+def _relative_dir(loc: _Table, key: str) -> str | None:
+    """An env location's `wheels` (the directory, relative to the prefix, where wheels put the
+    modules this variable is to name once installed) or `under` (the subdirectory searched in
+    each directory the variable names)."""
+    value = loc.string(key)
     if value is not None and (value.startswith("/") or ".." in value.split("/") or not value.strip("/")):
-        loc.bad("wheels", f"must be a directory relative to the prefix, got {value!r}")
+        where = "the prefix" if key == "wheels" else "each directory the variable names"
+        loc.bad(key, f"must be a directory relative to {where}, got {value!r}")
         return None
     return value.strip("/") if value is not None else None
 

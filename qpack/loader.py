@@ -50,9 +50,12 @@ class SearchLocation:
     - `env`: `value` names an environment variable holding one directory (or, with `path_list`,
       a `:`-separated list); `fallbacks` are further variable names tried in order when it is
       not set (the first one set is used); with `replaces_rest`, once one of them is set the
-      locations after this one are not searched. `wheel_dir` (a directory relative to the
-      prefix) is where wheels may put modules for a loader that finds them only through this
-      variable: the user sets it to `<prefix>/<wheel_dir>` (LADSPA_PATH, WEECHAT_EXTRA_LIBDIR).
+      locations after this one are not searched. `subdir` is searched under each directory the
+      variable names rather than the directory itself (WeeChat's `$WEECHAT_EXTRA_LIBDIR/plugins`).
+      `wheel_dir` (a directory relative to the prefix) is where wheels may put modules for a
+      loader that finds them only through this variable: the user sets it to
+      `<prefix>/<wheel_dir>` (LADSPA_PATH, WEECHAT_EXTRA_LIBDIR), and the modules go to
+      `<wheel_dir>/<subdir>`.
     - `relocated`: `value` is a directory relative to the configured prefix. A relocatable build
       finds it from where its anchor is installed: the executable (in the loader's `bindir`),
       or, with `anchor`, a shared library of the program (its prefix-relative path).
@@ -72,6 +75,7 @@ class SearchLocation:
     replaces_rest: bool = False
     anchor: str | None = None
     wheel_dir: str | None = None
+    subdir: str | None = None
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -83,6 +87,14 @@ class SearchLocation:
         if self.kind != "env" or self.wheel_dir is None:
             return None
         return self.value, posixpath.join(prefix, self.wheel_dir)
+
+    @property
+    def wheel_modules(self) -> str | None:
+        """Where, relative to the prefix, wheels put this location's modules: `wheel_dir`, and
+        `subdir` under it."""
+        if self.wheel_dir is None:
+            return None
+        return posixpath.join(self.wheel_dir, self.subdir) if self.subdir else self.wheel_dir
 
 
 @lru_cache(maxsize=64)
@@ -432,8 +444,8 @@ class Loader:
                 dirs.append(f"{pre}/{loc.value}" if pre else loc.value)
             elif loc.kind == "absolute":
                 dirs.append(loc.value.strip("/").replace("{pkgversion}", "*"))
-            elif loc.wheel_dir is not None:
-                dirs.append(f"{pre}/{loc.wheel_dir}" if pre else loc.wheel_dir)
+            elif (where := loc.wheel_modules) is not None:
+                dirs.append(f"{pre}/{where}" if pre else where)
         return tuple(dirs)
 
     def scan(

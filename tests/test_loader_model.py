@@ -64,6 +64,26 @@ def test_fallback_variables_first_one_set_wins(prefix: Path, tmp_path: Path) -> 
     assert check(prefix, ld, env={}).modules == ()
 
 
+def test_a_variable_naming_directories_searched_under_a_subdirectory(prefix: Path, tmp_path: Path) -> None:
+    """WeeChat searches `$WEECHAT_EXTRA_LIBDIR/plugins`: `under` on an env location. Without it
+    a tester's layout judged the right setting wrong and the wrong one right."""
+    ld = loader(tmp_path, HEAD + '[[loader.search]]\nenv = "PROG_EXTRA"\nlist = true\nunder = "plugins"\n')
+    a, b = tmp_path / "a", tmp_path / "b"
+    build_extra_module(a / "plugins", type="ui", name="x", stamp=STAMP)
+    build_extra_module(b / "plugins", type="ui", name="y", stamp=STAMP)
+    found = check(prefix, ld, env={"PROG_EXTRA": f"{a}:{b}"})
+    assert files(found.modules) == {"ui-x": f"{a}/plugins/ui/x.so", "ui-y": f"{b}/plugins/ui/y.so"}
+    assert check(prefix, ld, env={"PROG_EXTRA": f"{a}/plugins"}).modules == ()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        HEAD
+        + '[[loader.search]]\nrelocated = "lib/x"\nunder = "../p"\n[[package]]\nname = "c"\nrest = true\n'
+    )
+    with pytest.raises(LayoutError) as e:
+        load_layout(bad)
+    assert any("under: only applies to env locations" in p for p in e.value.problems)
+
+
 def test_per_user_directories(prefix: Path, tmp_path: Path) -> None:
     ld = loader(tmp_path, HEAD + '[[loader.search]]\nabsolute = "{xdg_data_home}/demo/plugins"\n')
     home = tmp_path / "home"

@@ -187,7 +187,7 @@ def _env_reaches(loader: Loader, where: Placed, rel: str) -> bool:
     `where` (`rel`: its path under its search location): an env location's `wheels` directory
     holds it there (LADSPA_PATH=<prefix>/lib/ladspa)."""
     return any(
-        loc.wheel_dir is not None and posixpath.join(loc.wheel_dir, rel) == where.installed
+        (d := loc.wheel_modules) is not None and posixpath.join(d, rel) == where.installed
         for loc in loader.search
         if loc.kind == "env"
     )
