@@ -511,8 +511,8 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
 
 _LOADER_KEYS = {
     "prefix", "executables", "bindir", "naming", "types", "search", "stamp",
-    "resolution", "depth", "relocatable", "bundle", "library", "helpers", "by-type", "module-table",
-    "program-types", "entry",
+    "resolution", "depth", "skip-hidden", "relocatable", "bundle", "library", "helpers", "by-type",
+    "module-table", "program-types", "entry",
 }  # fmt: skip
 
 
@@ -556,6 +556,7 @@ def _read_loader(top: _Table) -> Loader:
         known_modules=known,
         resolution=resolution,  # type: ignore[arg-type]
         depth=depth,
+        skip_hidden=t.boolean("skip-hidden"),
         relocatable=t.boolean("relocatable", default=True),
         bundle=bundle,
         library=library,

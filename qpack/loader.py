@@ -296,6 +296,8 @@ class Loader:
       GStreamer blacklists it and registers a later copy);
     - `depth`: how many directory levels below a location `register-all` scans (beyond the
       levels the naming itself has, as in `{type}/{name}.so`);
+    - `skip_hidden`: a file or directory whose name starts with '.' is never looked at (WeeChat
+      reads its plugin directories so): no module, and no stray;
     - `relocatable`: whether `relocated` locations follow the installed anchor (False: they
       are the configured absolute paths, as in Debian's QEMU since 8.2);
     - `bundle`: a directory next to the executable (QEMU's `qemu-bundle`) that, when it exists,
@@ -333,6 +335,7 @@ class Loader:
     known_modules: frozenset[str] | None = None
     resolution: Resolution = "first-found"
     depth: int = 0
+    skip_hidden: bool = False
     relocatable: bool = True
     bundle: str | None = None
     library: str | None = None
@@ -376,6 +379,8 @@ class Loader:
         for a `register-all` loader scanning `depth` levels deeper, the naming of its last
         segments (`a/one.so` is module `one` with `{name}.so` and depth 1: GStreamer registers
         plugins in subdirectories)."""
+        if self.skip_hidden and (rel.startswith(".") or "/." in rel):
+            return None
         parsed = self.naming.parse(rel)
         if parsed is None and self.registers_all and self.depth:
             parts = rel.split("/")
@@ -387,6 +392,8 @@ class Loader:
     def could_be_module(self, rel: str) -> bool:
         """Whether a file at `rel` under a search location that is no module (`parse_in_location`)
         is where a module of another name would be (`Naming.could_name`, deeper for `depth`)."""
+        if self.skip_hidden and (rel.startswith(".") or "/." in rel):
+            return False
         if self.naming.could_name(rel):
             return True
         if self.registers_all and self.depth:

@@ -84,6 +84,31 @@ def test_a_variable_naming_directories_searched_under_a_subdirectory(prefix: Pat
     assert any("under: only applies to env locations" in p for p in e.value.problems)
 
 
+def test_a_loader_that_skips_hidden_files(prefix: Path, tmp_path: Path) -> None:
+    """WeeChat reads its plugin directories without hidden files: `.fifo.so` was module `.fifo`
+    that "loads", where the real program never sees it. With `skip-hidden` it is neither a module
+    nor a stray; without, it is a module, as for loaders that dlopen whatever readdir gives."""
+    text = """
+    [loader]
+    prefix = "/usr"
+    executables = ["{prefix}/bin/demo"]
+    naming = "{name}.so"
+    resolution = "register-all"
+    [[loader.search]]
+    relocated = "lib/plugins"
+    """
+    built = build_extra_module(tmp_path / "b", type="t", name="fifo", stamp=None)
+    (prefix / "lib/plugins/.hidden").mkdir(parents=True)
+    for name in ("fifo.so", ".fifo.so", ".hidden/x.so"):
+        shutil.copy(built, prefix / "lib/plugins" / name)
+    seen = check(prefix, loader(tmp_path, text))
+    assert {m.module for m in seen.modules} == {"fifo", ".fifo"}
+    skipping = check(
+        prefix, loader(tmp_path, text.replace("resolution", "skip-hidden = true\n    resolution"))
+    )
+    assert [(m.module, m.loads, m.problems) for m in skipping.modules] == [("fifo", True, ())]
+
+
 def test_per_user_directories(prefix: Path, tmp_path: Path) -> None:
     ld = loader(tmp_path, HEAD + '[[loader.search]]\nabsolute = "{xdg_data_home}/demo/plugins"\n')
     home = tmp_path / "home"
