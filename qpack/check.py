@@ -921,7 +921,7 @@ def check(
         judge = _Judge(exe, ctx, finder, exe_libs)
         verdicts = _verdicts(exe, dirs, ctx, judge, not_asked=not_asked) + _helper_rows(exe, finder, ctx)
         verdicts += _hidden_rows(exe, dirs, finder, ctx, {v.module for v in verdicts})
-        rows.add_program(exe.path, verdicts, not_asked, exe_missing)
+        rows.add_program(exe.path, verdicts, not_asked, exe_missing, _needs_unmet(exe, verdicts, ctx))
     _outside_prefix(locations, rt, pre, ctx)
     return rows.report(rt, pre, layout_name, exes, locations, ctx)
 
@@ -975,13 +975,26 @@ def _hidden_rows(
     return rows
 
 
-def _not_started(verdict: ModuleVerdict, why: str) -> ModuleVerdict:
+def _not_started(verdict: ModuleVerdict, why: str, kind: ProblemKind = "missing-library") -> ModuleVerdict:
     """A module of a program that cannot start loads for nobody."""
     if not verdict.loads and (verdict.unused or verdict.stray):
         return verdict
-    return dataclasses.replace(
-        verdict, loads=False, problems=(*verdict.problems, Problem("missing-library", why))
-    )
+    return dataclasses.replace(verdict, loads=False, problems=(*verdict.problems, Problem(kind, why)))
+
+
+def _needs_unmet(exe: _Exe, verdicts: list[ModuleVerdict], ctx: _Context) -> str | None:
+    """Why the program cannot start for want of a module it loads itself as it starts
+    (`program_needs`: rsyslogd's lmnet, without which no configuration starts), or None."""
+    for mid in ctx.loader.program_needs:
+        if not ctx.loader.asks_for(exe.path, mid, ctx.prefix):
+            continue
+        v = next((v for v in verdicts if v.module == mid and not v.stray), None)
+        if v is None or v.file is None:
+            return f"{exe.path} cannot start: it loads module {mid} itself, which is not found where it looks"
+        if not v.loads:
+            kinds = ", ".join(dict.fromkeys(p.kind for p in v.problems))
+            return f"{exe.path} cannot start: it loads module {mid} itself, which will not load ({kinds})"
+    return None
 
 
 def _start(
@@ -1044,14 +1057,23 @@ class _Rows:
             self.not_asked.setdefault((v.module, v.file, v.problems, v.copies, v.loads), []).append(exe)
 
     def add_program(
-        self, exe: str, verdicts: list[ModuleVerdict], not_asked: list[ModuleVerdict], missing: Iterable[str]
+        self,
+        exe: str,
+        verdicts: list[ModuleVerdict],
+        not_asked: list[ModuleVerdict],
+        missing: Iterable[str],
+        unmet: str | None = None,
     ) -> None:
         """One program's verdicts; a program whose own libraries the dynamic linker would not
-        find loads no module (`missing`: those libraries)."""
+        find loads no module (`missing`: those libraries), nor one without a module it loads
+        itself as it starts (`unmet`: why, `_needs_unmet`)."""
         if missing := list(missing):
             why = f"{exe} cannot start: the dynamic linker would not find {', '.join(missing)}"
             self.cannot_start[exe] = why
             verdicts = [_not_started(v, why) for v in verdicts]
+        elif unmet is not None:
+            self.cannot_start[exe] = unmet
+            verdicts = [_not_started(v, unmet, "dependency") for v in verdicts]
         self.add(verdicts, exe)
         self.add_not_asked(not_asked, exe)
 
@@ -1584,9 +1606,11 @@ def check_modules(
         locations[exe.path] = tuple(dirs)
         not_asked: list[ModuleVerdict] = []
         judge = _LazyJudge(exe, ctx, finder, cache)
-        verdicts = _verdicts(exe, dirs, ctx, judge, only=modules, not_asked=not_asked)
+        verdicts = _verdicts(
+            exe, dirs, ctx, judge, only=[*modules, *loader.program_needs], not_asked=not_asked
+        )
         # As `check`: a program (or loader library) whose own libraries are missing loads no
         # module. System libraries outside the prefix are confirmed by path, not read.
         _, exe_missing = finder.closure(exe.elf, set())
-        rows.add_program(exe.path, verdicts, not_asked, exe_missing)
+        rows.add_program(exe.path, verdicts, not_asked, exe_missing, _needs_unmet(exe, verdicts, ctx))
     return rows.report(rt, pre, layout_name, exes, locations, ctx)

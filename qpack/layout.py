@@ -512,7 +512,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
 _LOADER_KEYS = {
     "prefix", "executables", "bindir", "naming", "types", "search", "stamp",
     "resolution", "depth", "skip-hidden", "relocatable", "bundle", "library", "helpers", "by-type",
-    "module-table", "program-types", "entry",
+    "module-table", "program-types", "program-needs", "entry",
 }  # fmt: skip
 
 
@@ -569,6 +569,7 @@ def _read_loader(top: _Table) -> Loader:
         ),
         module_table=_read_module_table(t),
         program_types=_read_program_types(t, naming, prefix),
+        program_needs=_read_program_needs(t, naming, known),
         entry=_read_entry(t),
         type_entry=_read_type_entry(t),
     )
@@ -609,6 +610,14 @@ def _read_type_entry(t: _Table) -> dict[str, tuple[str, ...]]:
             if entries:
                 out[mtype] = entries
     return out
+
+
+def _read_program_needs(t: _Table, naming: Naming, known: frozenset[str] | None) -> tuple[str, ...]:
+    """`program-needs`: modules every program loads itself as it starts (rsyslogd's lmnet)."""
+    needs = t.strings("program-needs") or ()
+    return tuple(
+        mid for j, mid in enumerate(needs) if _check_module(t, mid, f"program-needs[{j}]", naming, known)
+    )
 
 
 def _read_program_types(t: _Table, naming: Naming, prefix: str) -> tuple[tuple[str, tuple[str, ...]], ...]:

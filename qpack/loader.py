@@ -317,7 +317,9 @@ class Loader:
     - `program_types`: (executable glob, module types) pairs: the only types a program matching
       the glob ever asks for (QEMU's tools: block drivers; a program built without module
       support: none); the first glob that matches counts, and a program matching none asks for
-      every type.
+      every type;
+    - `program_needs`: modules every program loads itself as it starts (rsyslogd's lmnet): one
+      missing or failing, the program does not start, and loads no module.
 
     `dependencies` and `recommends` keys may be globs (`storage-backend-*`): every module the
     glob matches has those dependencies.
@@ -344,6 +346,7 @@ class Loader:
     type_env_list: frozenset[str] = frozenset()  # types whose variable holds a ':'-separated list
     module_table: ModuleTable | None = None
     program_types: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    program_needs: tuple[str, ...] = ()
     entry: tuple[str, ...] = ()
     type_entry: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 

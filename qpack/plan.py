@@ -1093,6 +1093,7 @@ def make_plan(
         for p in packages
         if p.kind == "module" and len(p.modules) > 1
     ]
+    warnings += _program_needs_placed(layout, packages, module_pkg)
     used = {x.rule.partition(" ")[0] for x in claims.excluded}  # "exclude[1]"
     warnings += [
         f"exclude[{x.index}] ({x.reason}) excludes nothing in this build"
@@ -1112,6 +1113,28 @@ def make_plan(
         warnings=tuple(warnings),
         library_requirements=tuple(lib_requirements),
     )
+
+
+def _program_needs_placed(
+    layout: Layout, packages: list[Package], module_pkg: Mapping[str, str]
+) -> list[str]:
+    """A module every program loads as it starts (`program-needs`) belongs with the programs: in
+    a core package, or the core installed alone does not start."""
+    kind = {p.name: p.kind for p in packages}
+    out = []
+    for mid in layout.loader.program_needs:
+        pkg = module_pkg.get(mid)
+        if pkg is None:
+            out.append(
+                f"loader.program-needs: module {mid!r} is in no package of this build: "
+                "the programs would not start"
+            )
+        elif kind.get(pkg) != "core":
+            out.append(
+                f"loader.program-needs: module {mid!r} is in package {pkg!r}, not a core package: a core "
+                "installed without it does not start (list it in a core [[package]]'s modules)"
+            )
+    return out
 
 
 def with_dirs(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from qpack.check import CheckError, check
+from qpack.check import CheckError, check, check_modules
 from qpack.demo.builder import build_extra_library, build_extra_module, compute_stamp
 from qpack.errors import LayoutError
 from qpack.inventory import scan
@@ -107,6 +107,40 @@ def test_a_loader_that_skips_hidden_files(prefix: Path, tmp_path: Path) -> None:
         prefix, loader(tmp_path, text.replace("resolution", "skip-hidden = true\n    resolution"))
     )
     assert [(m.module, m.loads, m.problems) for m in skipping.modules] == [("fifo", True, ())]
+
+
+def test_a_module_the_program_loads_itself_as_it_starts(prefix: Path, tmp_path: Path) -> None:
+    """rsyslogd loads lmnet itself as it starts: without it no configuration starts, where check
+    said 37 of 55 modules load. `program-needs` makes a missing or failing one stop the program,
+    in check and in the check after an install (check_modules)."""
+    text = HEAD.replace("[loader.stamp]", 'program-needs = ["ui-curses"]\n[loader.stamp]')
+    ld = loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n')
+    assert ld.program_needs == ("ui-curses",)
+    assert check(prefix, ld).ok
+    # The plan wants it with the programs, in a core package.
+    layout = tmp_path / "split.toml"
+    layout.write_text(
+        textwrap.dedent(text)
+        + '[[loader.search]]\nrelocated = "lib/demo"\n[[package]]\nname = "core"\nrest = true\n'
+        + '[per-module]\nname = "m-{module}"\n'
+    )
+    said = "loader.program-needs: module 'ui-curses' is in package 'm-ui-curses', not a core package"
+    assert any(w.startswith(said) for w in make_plan(scan(prefix.parent), load_layout(layout)).warnings)
+    layout.write_text(layout.read_text().replace("rest = true", 'rest = true\nmodules = ["ui-curses"]'))
+    assert not any("program-needs" in w for w in make_plan(scan(prefix.parent), load_layout(layout)).warnings)
+    (prefix / "lib/demo/ui/curses.so").unlink()
+    gone = check(prefix, ld)
+    why = (
+        f"{prefix}/bin/demo cannot start: it loads module ui-curses itself, which is not found where it looks"
+    )
+    assert gone.cannot_start == {f"{prefix}/bin/demo": why}
+    assert gone.modules and not any(m.loads for m in gone.modules)
+    assert all(("dependency", why) in [(p.kind, p.detail) for p in m.problems] for m in gone.modules)
+    light = check_modules(prefix, ld, ["block-curl"])
+    assert light.cannot_start == {f"{prefix}/bin/demo": why} and not any(m.loads for m in light.modules)
+    (prefix / "lib/demo/ui/curses.so").write_bytes(b"\x7fELF broken")
+    broken = check(prefix, ld)
+    assert broken.cannot_start[f"{prefix}/bin/demo"].endswith("which will not load (unreadable)")
 
 
 def test_per_user_directories(prefix: Path, tmp_path: Path) -> None:
