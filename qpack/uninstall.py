@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,17 +71,24 @@ class UninstallReport:
         }
 
 
-def _lookup(state: InstalledSet, items: Sequence[str], loader: Loader | None) -> list[NormalizedName]:
-    """Distribution names for what the user typed: names first, then module ids."""
+def _lookup(
+    state: InstalledSet, items: Sequence[str], loader: Loader | None
+) -> tuple[list[NormalizedName], dict[NormalizedName, str]]:
+    """Distribution names for what the user typed: names first, then module ids; and for a
+    distribution named through a module id, that id (a refusal says which distribution it is:
+    WeeChat's irc is in weechat-core, and "weechat-core: ..." alone puzzled)."""
     by_module: dict[str, NormalizedName] = {}
     if loader is not None:
         for d in state.dists.values():
             for mid in dist_roles(d, loader, state.prefix).modules:
                 by_module.setdefault(canonicalize_name(mid), d.name)
     out: list[NormalizedName] = []
+    via: dict[NormalizedName, str] = {}
     for item in items:
         norm = canonicalize_name(item)
         name = norm if norm in state.dists else by_module.get(norm)
+        if name is not None and name != norm:
+            via.setdefault(name, item)
         if name is None:
             hint = "" if loader is not None else " (give -l LAYOUT to name modules)"
             raise UninstallError(
@@ -89,7 +96,7 @@ def _lookup(state: InstalledSet, items: Sequence[str], loader: Loader | None) ->
             )
         if name not in out:
             out.append(name)
-    return out
+    return out, via
 
 
 def _siblings(
@@ -122,7 +129,12 @@ def _needed_by(state: InstalledSet) -> dict[NormalizedName, set[NormalizedName]]
 
 
 def _choose(
-    state: InstalledSet, named: list[NormalizedName], *, with_dependents: bool, keep_dependencies: bool
+    state: InstalledSet,
+    named: list[NormalizedName],
+    *,
+    with_dependents: bool,
+    keep_dependencies: bool,
+    via: Mapping[NormalizedName, str] | None = None,
 ) -> tuple[dict[NormalizedName, str], list[str]]:
     rdeps = _needed_by(state)
     why: dict[NormalizedName, str] = dict.fromkeys(named, "named")
@@ -131,9 +143,10 @@ def _choose(
         cur = todo.pop()
         for dependent in sorted(rdeps[cur] - set(why)):
             if not with_dependents:
+                module = (via or {}).get(cur)
+                held = f"{module} is in {cur}, and " if module is not None else f"{cur}: "
                 raise UninstallError(
-                    f"{cur}: {state.describe(dependent)} depends on it; "
-                    "name it too, or give --with-dependents"
+                    f"{held}{state.describe(dependent)} depends on it; name it too, or give --with-dependents"
                 )
             why[dependent] = "dependent"
             todo.append(dependent)
@@ -242,10 +255,10 @@ def uninstall(
     with locked(host, rt) as notes:
         warnings += notes
         state = InstalledSet.read(host, pre)
-        named = _lookup(state, items, loader)
+        named, via = _lookup(state, items, loader)
         warnings += _siblings(state, items, named, loader)
         why, kept = _choose(
-            state, named, with_dependents=with_dependents, keep_dependencies=keep_dependencies
+            state, named, with_dependents=with_dependents, keep_dependencies=keep_dependencies, via=via
         )
         order = sorted(why, key=lambda n: (named.index(n) if n in named else len(named), n))
         staying = {f for n, d in state.dists.items() if n not in why for f in d.files}

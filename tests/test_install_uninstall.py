@@ -465,6 +465,12 @@ def test_what_others_depend_on_is_refused_unless_named_or_with_dependents(
     )
     assert main(["uninstall", "--prefix", str(prefix), "demo-core"]) == 2
     assert "demo-core: demo-audio-alsa 1.0 depends on it" in capsys.readouterr().err
+    # Named by module id: which distribution holds it is said (WeeChat's irc in weechat-core).
+    assert main(["uninstall", "--prefix", str(prefix), "-l", "demo", "ui-opengl"]) == 2
+    assert capsys.readouterr().err == (
+        "error: ui-opengl is in demo-ui-opengl, and demo-ui-gtk 1.0 depends on it; "
+        "name it too, or give --with-dependents\n"
+    )
     assert snapshot(prefix) == before
     # Named together, both go.
     assert main(["uninstall", "--prefix", str(prefix), "demo-ui-opengl", "demo-ui-gtk"]) == 0
