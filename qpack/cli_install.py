@@ -8,6 +8,7 @@ calls the library and prints through `Out`. Errors are QpackErrors, which cli.ma
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,12 +28,13 @@ def layout_ref(spec: str) -> str:
     return str(Path(spec).resolve())
 
 
-def _layout(args: argparse.Namespace, *, required: bool) -> Layout | None:
-    """The layout given with -l, else the one `qpack install` recorded in the prefix."""
+def _layout(args: argparse.Namespace, *, required: bool, names: Iterable[str] = ()) -> Layout | None:
+    """The layout given with -l, else the one `qpack install` recorded in the prefix (for the
+    distributions `names`, where those are all installed distributions)."""
     from qpack.layout import load_layout
     from qpack.listing import recorded_layout
 
-    spec = args.layout or recorded_layout(args.prefix, args.root or "/")
+    spec = args.layout or recorded_layout(args.prefix, args.root or "/", names)
     if spec is None:
         if required:
             raise _no_layout(args.prefix)
@@ -109,7 +111,7 @@ def cmd_uninstall(args: argparse.Namespace, out: Out) -> int:
     from qpack.uninstall import uninstall
 
     args.prefix = installed_prefix(args.prefix, args.root)
-    layout = _layout(args, required=False)
+    layout = _layout(args, required=False, names=args.names)
     report = uninstall(
         args.names,
         args.prefix,

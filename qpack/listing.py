@@ -9,7 +9,7 @@ else is installed there (pip itself in a venv) is not listed.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,15 +65,21 @@ class ListReport:
         }
 
 
-def recorded_layout(prefix: str | Path, root: str | Path = "/") -> str | None:
+def recorded_layout(prefix: str | Path, root: str | Path = "/", names: Iterable[str] = ()) -> str | None:
     """The layout `qpack install` recorded in the prefix; None when no distribution records one.
-    Raises InstalledError for a prefix that does not exist, and for distributions that record
-    different layouts (say which to use with -l)."""
+    With `names` that are all installed distributions, the layout those record: two programs'
+    plugins in one /usr (LADSPA's swh and cmt) each name their own. Raises InstalledError for a
+    prefix that does not exist, and for distributions that record different layouts (say which
+    to use with -l)."""
     pre = program_prefix(prefix)
     host = host_path(root, pre)
     if not host.is_dir():
         raise InstalledError(f"{host}: no such directory (the installed prefix)")
-    found = sorted({d.layout for d in InstalledSet.read(host, pre).dists.values() if d.layout})
+    dists = InstalledSet.read(host, pre).dists
+    named = [canonicalize_name(n) for n in names]
+    if named and all(n in dists for n in named):
+        dists = {n: dists[n] for n in named}
+    found = sorted({d.layout for d in dists.values() if d.layout})
     if len(found) > 1:
         raise InstalledError(
             f"{host}: its distributions record different layouts ({', '.join(found)}); give -l LAYOUT"

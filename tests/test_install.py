@@ -946,6 +946,13 @@ def test_list_says_what_is_wrong_with_the_prefix(demo_dist: Path, tmp_path: Path
     assert both.stderr.splitlines() == [
         f"error: {prefix}: its distributions record different layouts (demo, demo-registry); give -l LAYOUT"
     ]
+    # A distribution named exactly needs no -l: its own record says its layout (two programs'
+    # plugins in one /usr, LADSPA's swh and cmt). A module id still does.
+    by_id = qpack("uninstall", "--prefix", str(prefix), "ui-curses")
+    assert by_id.returncode == 2 and "record different layouts" in by_id.stderr
+    by_name = qpack("uninstall", "--prefix", str(prefix), "demo-ui-curses")
+    assert by_name.returncode == 0, by_name.stderr
+    assert not (prefix / "lib/demo/ui/curses.so").exists()
 
 
 def test_ctrl_c_after_the_commit_says_the_install_stands(
