@@ -740,6 +740,23 @@ def _full_reading(reads: Reads) -> _Reading:
     )
 
 
+def _given_programs(programs: Sequence[str], ctx: _Context, reading: _Reading) -> list[_Exe]:
+    """The programs a check was told load the modules (`--program`: a host outside the prefix,
+    as LADSPA's listplugins in /usr/bin judging plugins installed in a venv)."""
+    exes = []
+    for path in programs:
+        if not path.startswith("/"):
+            raise CheckError(f"--program {path}: give the program's absolute path, as it is installed")
+        found = reading.program(path, ctx, False)
+        if found is None:
+            where = "" if str(ctx.root.root) == "/" else f" under {ctx.root.root}"
+            raise CheckError(f"--program {path}: no program there{where} (no such file, or no ELF program)")
+        exes.append(_Exe(path=path, real=found[0], elf=found[1], stamps=reading.stamps(path, found[0], ctx)))
+    if ctx.loader.module_table is not None:
+        exes = [_with_table(e, ctx) for e in exes]
+    return exes
+
+
 def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, reading: _Reading) -> list[_Exe]:
     """The programs that load modules: the layout's executables, and, when the loader is a
     library, every program of the prefix's bindir that links it (its stamp is the library's)."""
@@ -902,13 +919,21 @@ def check(
     root: str | Path = "/",
     env: Mapping[str, str] | None = None,
     pkgversion: str | None = None,
+    programs: Sequence[str] = (),
 ) -> CheckReport:
     """Check every module of an installed prefix against the loader, for each executable.
 
-    `prefix` is where the program is installed, as the program sees it (inside `root`)."""
+    `prefix` is where the program is installed, as the program sees it (inside `root`);
+    `programs`, absolute paths inside the root, are the programs that load the modules when
+    given (a host outside the prefix), instead of the layout's executables in the prefix."""
     rt, pre, ctx, system = _start(_SnapshotRoot, prefix, loader, root, env, pkgversion)
     reads = Reads()
-    exes = _executables(loader, pre, ctx, system, _full_reading(reads))
+    reading = _full_reading(reads)
+    exes = (
+        _given_programs(programs, ctx, reading)
+        if programs
+        else _executables(loader, pre, ctx, system, reading)
+    )
     _some_executable(exes, rt, pre, loader)
     rows = _Rows()
     locations: dict[str, tuple[str, ...]] = {}
@@ -1588,6 +1613,7 @@ def check_modules(
     root: str | Path = "/",
     env: Mapping[str, str] | None = None,
     pkgversion: str | None = None,
+    programs: Sequence[str] = (),
 ) -> CheckReport:
     """`check`'s verdicts on `modules` (module ids) and the modules they need, for each
     executable, reading only the files those verdicts depend on (pyelftools, no LIEF). The
@@ -1596,7 +1622,12 @@ def check_modules(
     modules = sorted(set(modules))
     rt, pre, ctx, system = _start(_SnapshotRoot, prefix, loader, root, env, pkgversion)
     cache = _FactsCache()
-    exes = _executables(loader, pre, ctx, system, _light_reading(cache, pre))
+    reading = _light_reading(cache, pre)
+    exes = (
+        _given_programs(programs, ctx, reading)
+        if programs
+        else _executables(loader, pre, ctx, system, reading)
+    )
     _some_executable(exes, rt, pre, loader)
     rows = _Rows()
     locations: dict[str, tuple[str, ...]] = {}

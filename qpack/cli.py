@@ -435,6 +435,7 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         root=args.root or "/",
         env=env_pairs(args.env),
         pkgversion=args.pkgversion,
+        programs=args.program,
     )
     # After `pip install -U` of some of the packages: modules whose version is not the core's.
     report, skews = checked_skew(report, args.prefix, layout.loader, root=args.root or "/")

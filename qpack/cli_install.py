@@ -69,6 +69,7 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
         full_check=args.check_all,
         meta_name=layout.meta.name if layout.meta is not None else None,
         env=env_pairs(args.env),
+        programs=args.program,
     )
     verdicts = report.verdicts()
     if args.json:
@@ -150,6 +151,7 @@ def cmd_list(args: argparse.Namespace, out: Out) -> int:
             root=args.root or "/",
             pkgversion=args.pkgversion,
             env=env_pairs(args.env),
+            programs=args.program,
         )
     else:
         # No -l and no layout recorded: an error, unless nothing is installed at all (the

@@ -149,3 +149,11 @@ def add_env_option(p: argparse.ArgumentParser) -> None:
         metavar="VAR=VALUE",
         help="the environment the program would run with, for the check (default: empty); repeatable",
     )
+    p.add_argument(
+        "--program",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a program that loads the modules, by its absolute path (inside --root), instead of the "
+        "layout's executables in the prefix: a host installed elsewhere; repeatable",
+    )

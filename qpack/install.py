@@ -1060,6 +1060,7 @@ def install(
     full_check: bool = False,
     meta_name: str | None = None,
     env: Mapping[str, str] | None = None,
+    programs: Sequence[str] = (),
 ) -> InstallReport:
     """Install the modules `wanted` (extras of the meta wheel: modules, types, `all`; or
     distribution names) from the wheels in `dist_dir`, with the core and their dependencies,
@@ -1100,9 +1101,11 @@ def install(
 
         try:
             if full_check:
-                report = check(pre, loader, layout_name=layout_name, root=rt, env=env)
+                report = check(pre, loader, layout_name=layout_name, root=rt, env=env, programs=programs)
             else:
-                report = check_modules(pre, loader, modules, layout_name=layout_name, root=rt, env=env)
+                report = check_modules(
+                    pre, loader, modules, layout_name=layout_name, root=rt, env=env, programs=programs
+                )
             # A module written where no search location reaches is no module the loader finds.
             installed = {
                 mid: (posixpath.join(pre, rel), f"{i.name} {i.version}")

@@ -9,7 +9,7 @@ else is installed there (pip itself in a venv) is not listed.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,6 +131,7 @@ def list_installed(
     root: str | Path = "/",
     pkgversion: str | None = None,
     env: Mapping[str, str] | None = None,
+    programs: Sequence[str] = (),
 ) -> ListReport:
     """The program's distributions in `prefix` (under `root`), with the check's verdict on each
     module; an interrupted transaction found there is recovered first."""
@@ -162,7 +163,9 @@ def list_installed(
     try:
         from qpack.upgrades import checked_skew
 
-        report = check(pre, loader, layout_name=layout_name, root=rt, env=env, pkgversion=pkgversion)
+        report = check(
+            pre, loader, layout_name=layout_name, root=rt, env=env, pkgversion=pkgversion, programs=programs
+        )
         report, _ = checked_skew(report, pre, loader, rt)  # a module left at another version
         warnings += report.warnings
     except CheckError as e:

@@ -8,6 +8,7 @@ module, whether the program, run with the same environment, printed `loaded <mod
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -219,6 +220,41 @@ def test_check_follows_path_lists_and_replacing_variables(demo_build: Path, tmp_
     assert [m.module for m in gone.modules if m.loads] == ["ui-curses"]
     assert f"$DEMO_PLUGIN_PATH: {missing} is no directory: nothing found there" in gone.warnings
     assert not [w for w in gone.warnings if f"{extra}:" in w or f"{extra} " in w]  # the one that exists
+
+
+def test_a_program_installed_elsewhere_judges_modules_of_a_prefix_without_one(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Plugins packaged alone (LADSPA's, for a host in /usr/bin): `check` stopped with "none of
+    the loader's executables is installed there". --program names the host; the real program,
+    run so, loads what check says."""
+    from qpack.cli import main
+
+    host = copy_build(demo_build, tmp_path / "host") / "usr"
+    plugins = tmp_path / "plugins"
+    shutil.copytree(host / "lib/demo", plugins / "lib/demo")
+    shutil.rmtree(host / "lib/demo")
+    (plugins / "lib/demo/ui/gtk.so").unlink()
+    env = f"DEMO_MODULE_DIR={plugins}/lib/demo"
+    assert main(["check", str(plugins), "-l", "demo", "--env", env]) == 2
+    assert "none of the loader's executables is installed there" in capsys.readouterr().err
+    args = ["check", str(plugins), "-l", "demo", "--env", env, "--program", f"{host}/bin/demo", "--json"]
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    says = {m["module"] for m in report["modules"] if m["loads"]}
+    r = subprocess.run(
+        [str(host / "bin/demo")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={**os.environ, "DEMO_MODULE_DIR": f"{plugins}/lib/demo"},
+    )
+    assert r.returncode == 0, r.stderr
+    assert says == {line.split()[1] for line in r.stdout.splitlines() if line.startswith("loaded ")}
+    assert says == MODULES - {"ui-gtk"}
+    assert main(["check", str(plugins), "-l", "demo", "--program", "bin/demo"]) == 2
+    assert "--program bin/demo: give the program's absolute path" in capsys.readouterr().err
 
 
 def test_check_of_a_staged_root_and_json(demo_build: Path, capsys: pytest.CaptureFixture[str]) -> None:
