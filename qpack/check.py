@@ -1325,7 +1325,11 @@ def _not_a_stray(path: str, taken: Mapping[str, str], root: Root) -> bool:
     wheel makes of a module shipped as a library (libsane-pnm.so.1 -> libsane-pnm.so.1.1.1,
     SASL's plugins), since a wheel holds no symlink. `taken`: file name -> path of the module
     files the loader takes in this file's directory. Read only as far as needed."""
-    host = root.host(path)
+    # Links followed inside the root: /var/run -> /run of a staged tree is not the host's /run.
+    real = root.resolve(path)
+    if real is None:
+        return False
+    host = root.host(real)
     try:
         with open(host, "rb") as f:
             if f.read(4) != ELF_MAGIC:
@@ -1333,7 +1337,7 @@ def _not_a_stray(path: str, taken: Mapping[str, str], root: Root) -> bool:
         name = posixpath.basename(path)
         for module_name, module_path in taken.items():
             if name.startswith(module_name) and _VERSION_SUFFIX.fullmatch(name[len(module_name) :]):
-                other = root.host(module_path)
+                other = root.host(root.resolve(module_path) or module_path)
                 if os.path.getsize(host) == os.path.getsize(other) and _same_bytes(host, other):
                     return True
     except OSError:
