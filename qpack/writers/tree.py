@@ -615,9 +615,14 @@ def _libraries(plan: Plan, resolve_libs: Manager | None, with_rpm: bool) -> tupl
         resolved = packages_for_sonames(wanted, resolve_libs)
         missing = sorted(s for s, v in resolved.items() if v is None)
         if missing:
+            # dpkg-shlibdeps would fail here; the lists are written without these needs, so say
+            # which packages' requirements lack them (an Enchant tester took them as complete).
+            lacking = sorted(p for p, pl in libs.items() if any(x.soname in missing for x in pl.external))
             notes.append(
                 f"{len(missing)} library(ies) not provided by any installed {resolve_libs} package: "
                 + ", ".join(missing)
+                + f"; the distro requirements of {', '.join(lacking)} leave them out (install the "
+                "packages that provide them, then split again)"
             )
         if resolve_libs == "dpkg":
             debian = debian_depends(plan, libs, resolved)
