@@ -697,3 +697,10 @@ def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
     unset = main(["check", str(prefix), "-l", str(layout), "--json"])
     report = json.loads(capsys.readouterr().out)
     assert unset == 1 and not any(m["loads"] for m in report["modules"] if m["module"] == "ui-curses")
+    # Installed where the loader looks anyway (--prefix /usr in a root), nothing is to be set:
+    # setting it would make the program find each module twice (a WeeChat tester).
+    staged = ["install", str(dist), "-l", str(layout), "--root", str(tmp_path / "root"), "--prefix", "/usr"]
+    assert main([*staged, "ui-curses", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert "DEMO_MODULE_DIR" not in err, err
+    assert {m["module"]: m["loads"] for m in json.loads(out)["check"]} == {"ui-curses": True}
