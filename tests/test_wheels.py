@@ -662,6 +662,15 @@ def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
     )
     dist = tmp_path / "w"
     args = ["split", str(demo_build), "-l", str(layout), "--version", "1", "--format", "wheel"]
+    # `wheels` must be where the build's modules are: the wheels do not move them.
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(layout.read_text().replace('wheels = "lib/demo"', 'wheels = "lib/plugins"'))
+    assert main([*args[:3], str(wrong), *args[4:], "-o", str(tmp_path / "x")]) == 2
+    assert (
+        "module 'audio-alsa': installed as <prefix>/lib/demo/audio/alsa.so, not in $DEMO_MODULE_DIR's "
+        "`wheels` directory <prefix>/lib/plugins: `wheels` (with `under`) must name where the build's "
+        "modules are, relative to the prefix (lib/demo)"
+    ) in capsys.readouterr().err
     assert main([*args, "-o", str(dist)]) == 0
     capsys.readouterr()
     # pip sets no variable: what to set is in the module wheels' description.

@@ -58,7 +58,7 @@ class Placement:
     def how(self) -> str:
         if self.bundle:
             return f"{self.bindir}/ as it is, everything else through <prefix>/{self.bindir}/{self.bundle}/"
-        return "relative to the install prefix, where the relocated loader looks"
+        return "relative to the install prefix, where the loader looks from there (or a variable names)"
 
     def place(self, path: str, executable: bool) -> Placed | None:
         """Where the build file `path` goes, or None when it is outside the prefix."""
@@ -205,8 +205,19 @@ def _absolute_problem(loader: Loader, m: Module, where: Placed) -> list[str]:
         ),
         None,
     )
-    if d is None or _env_reaches(loader, where, m.path[len(d) + 1 :]):
+    rel = m.path[len(d) + 1 :] if d is not None else ""
+    if d is None or _env_reaches(loader, where, rel):
         return []
+    given = [loc for loc in loader.search if loc.kind == "env" and loc.wheel_modules is not None]
+    if given:
+        # A `wheels` that is not where the build's modules are: the wheels do not move them
+        # (a WeeChat tester wrote lib/weechat for lib/x86_64-linux-gnu/weechat).
+        loc = given[0]
+        return [
+            f"module {m.id!r}: installed as <prefix>/{where.installed}, not in ${loc.value}'s `wheels` "
+            f"directory <prefix>/{loc.wheel_modules}: `wheels` (with `under`) must name where the "
+            f"build's modules are, relative to the prefix ({where.installed[: -len(rel) - 1]})"
+        ]
     # The search location, not the module's own subdirectory (Xorg's drivers/).
     envs = [f"${v}" for x in loader.search if x.kind == "env" for v in x.variables]
     also = (
