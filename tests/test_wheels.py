@@ -644,6 +644,31 @@ def test_a_module_under_an_absolute_location_is_refused_naming_that_location(
     ) in err
 
 
+def test_alternatives_a_wheel_cannot_carry_are_said(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`requires = ["a | b"]` keeps both in the distro lists; Requires-Dist has no "or", so a
+    wheel requires `a` alone, and the split says so (a WeeChat tester's plugins pulled in
+    weechat-curses beside an installed weechat-headless, unsaid)."""
+    from qpack.cli import main
+
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout = tmp_path / "alt.toml"
+    layout.write_text(
+        text.replace(
+            'name = "demo-{module}"\n', 'name = "demo-{module}"\nrequires = ["demo-core | demo-lite"]\n'
+        )
+    )
+    args = ["split", str(demo_build), "-l", str(layout), "--version", "1", "--format", "wheel"]
+    assert main([*args, "-o", str(tmp_path / "w")]) == 0
+    err = capsys.readouterr().err
+    said = (
+        "package 'demo-ui-gtk' requires demo-core | demo-lite: its wheel requires demo-core alone "
+        "(wheel metadata has no alternatives; the distro lists keep them)"
+    )
+    assert said in err, err
+
+
 def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

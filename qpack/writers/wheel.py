@@ -352,6 +352,13 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
                 f"package {pkg.name!r} has no files: a wheel cannot be empty (check its layout rule)"
             )
         dist = canonicalize_name(pkg.name)
+        for first, others in sorted(pkg.alternatives.items()):
+            # Requires-Dist has no "or": the wheel needs the first (WeeChat's plugins, for
+            # weechat-curses | weechat-headless, pulled in curses beside an installed headless).
+            report.notes.append(
+                f"package {pkg.name!r} requires {' | '.join((first, *others))}: its wheel requires "
+                f"{first} alone (wheel metadata has no alternatives; the distro lists keep them)"
+            )
         data_dir = f"{escape(pkg.name)}-{pep440}.data"
         files: list[FileRef] = []
         members: list[Member] = []
