@@ -209,13 +209,18 @@ class CheckReport:
 
 
 def with_unfound(
-    report: CheckReport, installed: Mapping[str, tuple[str | None, str]], host: Path
+    report: CheckReport,
+    installed: Mapping[str, tuple[str | None, str]],
+    host: Path,
+    ways_in: Mapping[str, str] | None = None,
 ) -> CheckReport:
     """The report with a `not-found` row for each module of `installed` (module id -> its file
     as the program sees it, or None when none of the distribution's files is placed as a
     module; and the distribution that installed it) that no program's loader finds: a prefix
     holding modules where no search location reaches passes no longer. `host` is the root the
-    files are under, to tell a file the loader does not reach from one gone."""
+    files are under, to tell a file the loader does not reach from one gone. `ways_in`: directory
+    -> the variable setting through which the layout has the loader find the modules wheels put
+    there (`SearchLocation.wheel_dir`), said beside a module found for want of it."""
     found = {m.module for m in report.modules if m.file is not None and not m.stray}
     searched = sorted({d for dirs in report.locations.values() for d in dirs})
     where = ", ".join(searched) if searched else "nowhere (no search location applies)"
@@ -229,6 +234,9 @@ def with_unfound(
             why = f"{file}: installed by {dist}, but the file is gone"
         else:
             why = f"{file}: installed by {dist} where the loader does not look (it searches {where})"
+            way = next((w for d, w in (ways_in or {}).items() if file.startswith(d + "/")), None)
+            if way is not None:
+                why += f"; the layout's way in for wheels: {way}"
         problem = Problem("not-found", why)
         rows.append(ModuleVerdict(module=mid, file=file, loads=False, problems=(problem,)))
     if not rows:

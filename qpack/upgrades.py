@@ -126,7 +126,13 @@ def checked_skew(
     except InstalledError as e:
         return replace(report, warnings=(*report.warnings, f"installed versions not compared: {e}")), []
     skews = _skew(installed)
-    report = with_unfound(report, _module_files(installed), Path(root))
+    pre = report.prefix
+    ways_in = {
+        posixpath.join(pre, loc.wheel_modules): f"{setting[0]}={setting[1]}"
+        for loc in loader.search
+        if loc.wheel_modules is not None and (setting := loc.wheel_setting(pre)) is not None
+    }
+    report = with_unfound(report, _module_files(installed), Path(root), ways_in)
     return with_skew(report, skews), skews
 
 

@@ -730,7 +730,11 @@ def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
     # Without the variable, check says where the loader looks instead.
     unset = main(["check", str(prefix), "-l", str(layout), "--json"])
     report = json.loads(capsys.readouterr().out)
-    assert unset == 1 and not any(m["loads"] for m in report["modules"] if m["module"] == "ui-curses")
+    (row,) = [m for m in report["modules"] if m["module"] == "ui-curses"]
+    assert unset == 1 and not row["loads"]
+    assert row["problems"][0]["detail"].endswith(
+        f"; the layout's way in for wheels: DEMO_MODULE_DIR={prefix}/lib/demo"
+    ), row
     # Installed where the loader looks anyway (--prefix /usr in a root), nothing is to be set:
     # setting it would make the program find each module twice (a WeeChat tester).
     staged = ["install", str(dist), "-l", str(layout), "--root", str(tmp_path / "root"), "--prefix", "/usr"]
