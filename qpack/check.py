@@ -565,6 +565,10 @@ def _sort(
     if loader.known_modules is not None and mid not in loader.known_modules:
         found.never.append((path, f"module {mid!r} is not one the loader knows"))
         return
+    if loader.resolution == "register-loadable" and not _starts_as_elf(path, ctx.root):
+        # dlopen refuses a file that is no ELF at all: it takes no id and is no module (a README
+        # among LADSPA plugins named `{name}`, as hosts dlopen every entry).
+        return
     found.types.setdefault(mid, parsed)
     if not loader.registers_all:
         wanted.add(mid)
@@ -1324,6 +1328,19 @@ def _asked_only(
 
 
 _VERSION_SUFFIX = re.compile(r"(\.[0-9]+)+")
+
+
+def _starts_as_elf(path: str, root: Root) -> bool:
+    """Whether the file at `path` (links followed inside the root) starts with the ELF magic;
+    one that cannot be read is taken as one (its verdict then says why)."""
+    real = root.resolve(path)
+    if real is None:
+        return True
+    try:
+        with open(root.host(real), "rb") as f:
+            return f.read(4) == ELF_MAGIC
+    except OSError:
+        return True
 
 
 def _not_a_stray(path: str, taken: Mapping[str, str], root: Root) -> bool:

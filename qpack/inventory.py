@@ -28,6 +28,9 @@ from qpack.scan_cache import ScanCache
 EntryKind = Literal["file", "symlink", "dir"]
 CHUNK = 1 << 20
 
+# A file named like a library that does not start as ELF: its `elf_error`.
+NOT_ELF_ERRORS = ("not an ELF file", "empty or truncated file")
+
 Progress = Callable[[int, int], None]
 """Called with (bytes just processed, total bytes) for a progress bar the CLI owns."""
 
@@ -182,7 +185,7 @@ def describe_file(
                 except ElfReadError as e:
                     err = str(e)
             elif _looks_like_library(rel):
-                err = "not an ELF file" if len(head) == 4 or size >= 4 else "empty or truncated file"
+                err = NOT_ELF_ERRORS[0] if len(head) == 4 or size >= 4 else NOT_ELF_ERRORS[1]
     except PermissionError:
         raise BuildError(f"{full}: cannot read file: permission denied") from None
     except OSError as e:

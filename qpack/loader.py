@@ -494,7 +494,11 @@ class Loader:
         if scanned is not None and isinstance(inventory, scanned.Inventory):
             pre = inventory.prefix if prefix is None else prefix
             paths: Iterable[str] = (e.path for e in inventory.files())
-            elf = {e.path: e.elf is not None for e in inventory.files()}
+            # ELF or not by its magic: a corrupt ELF file is one (its module is then unreadable).
+            elf = {
+                e.path: e.elf is not None or e.elf_error not in (None, *scanned.NOT_ELF_ERRORS)
+                for e in inventory.files()
+            }
         else:
             pre = self.prefix if prefix is None else prefix
             paths = cast("Iterable[str]", inventory)
@@ -544,6 +548,8 @@ class Loader:
         scan read it)."""
         naming = self.naming
         parsed = self.parse_in_location(rel)
+        if parsed is not None and elf is False and self.resolution == "register-loadable":
+            return None  # dlopen refuses a file that is no ELF: no module (check's `_sort`)
         if parsed is not None:
             mid = naming.module_id(*parsed)
             if self.known_modules is None or mid in self.known_modules:

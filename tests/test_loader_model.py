@@ -143,6 +143,38 @@ def test_a_module_the_program_loads_itself_as_it_starts(prefix: Path, tmp_path: 
     assert broken.cannot_start[f"{prefix}/bin/demo"].endswith("which will not load (unreadable)")
 
 
+def test_a_register_loadable_loader_of_any_file_name_passes_over_files_that_are_no_elf(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """LADSPA hosts dlopen every entry of each directory: `naming = ["{name}.so", "{name}"]`
+    finds `plate_noext`, and made the README beside it a module, `unreadable`, exit 1, where
+    listplugins passes over it in silence. Under `register-loadable` a file that is no ELF
+    takes no id: no row, no plan warning. `register-all` keeps it (the id is taken, then fails)."""
+    text = """
+    [loader]
+    prefix = "/usr"
+    executables = ["{prefix}/bin/demo"]
+    naming = ["{name}.so", "{name}"]
+    resolution = "register-loadable"
+    [[loader.search]]
+    relocated = "lib/ladspa"
+    [per-module]
+    name = "p-{module}"
+    """
+    built = build_extra_module(tmp_path / "b", type="t", name="x", stamp=None)
+    (prefix / "lib/ladspa").mkdir()
+    shutil.copy(built, prefix / "lib/ladspa/x.so")
+    shutil.copy(built, prefix / "lib/ladspa/plate_noext")
+    (prefix / "lib/ladspa/README").write_text("LADSPA plugins\n")
+    report = check(prefix, loader(tmp_path, text))
+    assert [(m.module, m.loads) for m in report.modules] == [("plate_noext", True), ("x", True)]
+    assert report.ok
+    warned = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml")).warnings
+    assert not [w for w in warned if "README" in w]
+    every = check(prefix, loader(tmp_path, text.replace("register-loadable", "register-all")))
+    assert ("README", False) in [(m.module, m.loads) for m in every.modules]
+
+
 def test_per_user_directories(prefix: Path, tmp_path: Path) -> None:
     ld = loader(tmp_path, HEAD + '[[loader.search]]\nabsolute = "{xdg_data_home}/demo/plugins"\n')
     home = tmp_path / "home"
