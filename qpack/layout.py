@@ -682,12 +682,9 @@ def _naming_pattern(t: _Table, key: str, pattern: str, types: tuple[str, ...]) -
     except ValueError as e:
         t.bad(key, f"bad pattern {pattern!r}: {e}")
         return
-    if (
-        fields.count("name") != 1
-        or any(f not in ("type", "name") for f in fields)
-        or fields.count("type") > 1
-    ):
-        t.bad(key, f"bad pattern {pattern!r}: needs {{name}} once, {{type}} at most once, nothing else")
+    if "name" not in fields or any(f not in ("type", "name") for f in fields):
+        # {name} again stands for the same text (GIMP's `{name}/{name}`), as does {type}.
+        t.bad(key, f"bad pattern {pattern!r}: needs {{name}}, may have {{type}}, nothing else")
     if pattern.startswith("/") or ".." in pattern:
         t.bad(key, f"bad pattern {pattern!r}: must be relative, without '..'")
     if "type" in fields and not types:

@@ -100,14 +100,20 @@ class SearchLocation:
 @lru_cache(maxsize=64)
 def _naming_regex(pattern: str, types: tuple[str, ...]) -> re.Pattern[str]:
     out = []
+    seen: set[str] = set()
     for literal, fieldname, _, _ in string.Formatter().parse(pattern):
         out.append(re.escape(literal))
-        if fieldname == "type":
+        if fieldname in seen:
+            # The same text again: GIMP's plug-ins are `{name}/{name}`.
+            out.append(f"(?P={fieldname})")
+        elif fieldname == "type":
             # Longest first so that a type that prefixes another cannot steal its files.
             alts = "|".join(re.escape(t) for t in sorted(types, key=len, reverse=True))
             out.append(f"(?P<type>{alts})")
         elif fieldname == "name":
             out.append("(?P<name>[^/]+?)")
+        if fieldname is not None:
+            seen.add(fieldname)
     return re.compile("".join(out) + r"\Z")
 
 
@@ -153,10 +159,22 @@ class Naming:
             return own
         return tuple(p.replace("{type}", mtype) for p in self.patterns)
 
+    def _every_pattern(self) -> tuple[str, ...]:
+        """The patterns some module type is named by: the top-level ones only where a type has
+        no `by_type` patterns of its own (GIMP's layout names every type so, and its required
+        top-level `{type}/{name}.so` made `depth` reach one level short)."""
+        own = tuple(p for ps in self.by_type.values() for p in ps)
+        if (
+            self.types
+            and all(t in self.by_type for t in self.types)
+            and all("{type}" in p for p in self.patterns)
+        ):
+            return own
+        return (*self.patterns, *own)
+
     def depth(self) -> int:
         """How many directory levels below a module directory its file names reach."""
-        every = [*self.patterns, *(p for ps in self.by_type.values() for p in ps)]
-        return max(p.count("/") for p in every)
+        return max(p.count("/") for p in self._every_pattern())
 
     def parse(self, relpath: str) -> tuple[str, str] | None:
         """(type, name) of a path relative to a module dir, or None if the loader would never
@@ -185,7 +203,7 @@ class Naming:
         `libnss_{name}.so.2` makes nothing of libc.so.6."""
         directory, _, base = relpath.rpartition("/")
         have = directory.split("/") if directory else []
-        for pattern in (*self.patterns, *(p for ps in self.by_type.values() for p in ps)):
+        for pattern in self._every_pattern():
             pattern_dir, _, pattern_base = pattern.rpartition("/")
             want = pattern_dir.split("/") if pattern_dir else []
             if len(have) > len(want) or (

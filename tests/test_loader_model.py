@@ -175,6 +175,40 @@ def test_a_register_loadable_loader_of_any_file_name_passes_over_files_that_are_
     assert ("README", False) in [(m.module, m.loads) for m in every.modules]
 
 
+def test_a_plugin_in_a_directory_of_its_own_name(prefix: Path, tmp_path: Path) -> None:
+    """GIMP's plug-ins are `plug-ins/<name>/<name>`: `{name}` twice was refused ("needs {name}
+    once"), and with every type named `by-type`, the required top-level naming still added its
+    level to `depth`. `{name}` again now means the same text, and an unused top-level naming
+    counts for nothing."""
+    text = """
+    [loader]
+    prefix = "/usr"
+    executables = ["{prefix}/bin/demo"]
+    naming = "{type}/{name}.so"
+    types = ["plugin"]
+    resolution = "register-all"
+    [loader.by-type.plugin]
+    naming = "{name}/{name}"
+    [[loader.search]]
+    relocated = "lib/gimp/plug-ins"
+    [per-module]
+    name = "p-{module}"
+    """
+    ld = loader(tmp_path, text)
+    assert ld.naming.depth() == 1
+    built = build_extra_module(tmp_path / "b", type="t", name="x", stamp=None)
+    plugins = prefix / "lib/gimp/plug-ins"
+    (plugins / "file-png").mkdir(parents=True)
+    shutil.copy(built, plugins / "file-png/file-png")
+    shutil.copy(built, plugins / "file-png/helper")  # not the directory's name: GIMP ignores it
+    (plugins / "file-png/README").write_text("not ELF\n")
+    report = check(prefix, ld)
+    rows = {(m.module, m.loads, tuple(p.kind for p in m.problems)) for m in report.modules}
+    assert rows == {("plugin-file-png", True, ()), ("helper", False, ("never-looked-up",))}
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
+    assert [m.id for m in plan.modules] == ["plugin-file-png"]
+
+
 def test_per_user_directories(prefix: Path, tmp_path: Path) -> None:
     ld = loader(tmp_path, HEAD + '[[loader.search]]\nabsolute = "{xdg_data_home}/demo/plugins"\n')
     home = tmp_path / "home"
