@@ -312,16 +312,23 @@ class _Context:
     prefix: str = ""  # the prefix checked, as the program sees it: `{prefix}` in program-types
 
 
+def _note(ctx: _Context, note: str) -> None:
+    if note not in ctx.notes:
+        ctx.notes.append(note)
+
+
 def _placeholders(value: str, ctx: _Context) -> str | None:
     """An absolute location with its placeholders filled, or None when one is unknown."""
     home = ctx.env.get("HOME")
     if "{home}" in value:
         if not home:
+            _note(ctx, f"{value}: not searched: HOME is not set (give --env HOME=...)")
             return None
         value = value.replace("{home}", home)
     if "{xdg_data_home}" in value:
         data = ctx.env.get("XDG_DATA_HOME") or (f"{home}/.local/share" if home else None)
         if not data:
+            _note(ctx, f"{value}: not searched: neither XDG_DATA_HOME nor HOME is set (give --env HOME=...)")
             return None
         value = value.replace("{xdg_data_home}", data)
     if "{pkgversion}" in value:

@@ -215,6 +215,13 @@ def test_per_user_directories(prefix: Path, tmp_path: Path) -> None:
     build_extra_module(home / ".local/share/demo/plugins", type="ui", name="x", stamp=STAMP)
     report = check(prefix, ld, env={"HOME": str(home)})
     assert files(report.modules) == {"ui-x": f"{home}/.local/share/demo/plugins/ui/x.so"}
+    # Without HOME (check's environment is empty unless given) it is said, not dropped unsaid.
+    bare = check(prefix, ld)
+    assert bare.modules == ()
+    assert (
+        "{xdg_data_home}/demo/plugins: not searched: neither XDG_DATA_HOME nor HOME is set "
+        "(give --env HOME=...)"
+    ) in bare.warnings
     assert report.ok
     data = tmp_path / "data"
     build_extra_module(data / "demo/plugins", type="ui", name="y", stamp=STAMP)

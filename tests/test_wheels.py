@@ -683,7 +683,11 @@ def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
     layout.write_text(
         text.replace(
             '[[loader.search]]\nrelocated = "lib/demo"\n', '[[loader.search]]\nabsolute = "/usr/lib/demo"\n'
-        ).replace('env = "DEMO_MODULE_DIR"\n', 'env = "DEMO_MODULE_DIR"\nwheels = "lib/demo"\n')
+        ).replace(
+            'env = "DEMO_MODULE_DIR"\n',
+            # The variable in two locations (GIMP2_PLUGINDIR's plug-ins and modules): said once.
+            "[[loader.search]]\n".join(['env = "DEMO_MODULE_DIR"\nwheels = "lib/demo"\n'] * 2),
+        )
     )
     dist = tmp_path / "w"
     args = ["split", str(demo_build), "-l", str(layout), "--version", "1", "--format", "wheel"]

@@ -244,7 +244,7 @@ def _settings_to_make(plan: Plan) -> list[str]:
         setting = loc.wheel_setting("<prefix>")
         if setting is not None:
             out.append(f"{setting[0]}={setting[1]}")
-    return out
+    return list(dict.fromkeys(out))  # one variable, several locations (GIMP2_PLUGINDIR's two)
 
 
 def _metadata(plan: Plan, pkg: Package, version: str, external: Sequence[str] = ()) -> str:
