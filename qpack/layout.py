@@ -512,7 +512,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
 _LOADER_KEYS = {
     "prefix", "executables", "bindir", "naming", "types", "search", "stamp",
     "resolution", "depth", "skip-hidden", "relocatable", "bundle", "library", "helpers", "by-type",
-    "module-table", "program-types", "program-needs", "entry",
+    "module-table", "program-types", "program-needs", "entry", "id-separator",
 }  # fmt: skip
 
 
@@ -714,7 +714,14 @@ def _read_naming(t: _Table) -> Naming:
     else:
         t.bad("naming", "must be a pattern or a non-empty list of patterns")
         return Naming("{name}.so", tuple(types))
-    return Naming(patterns[0], tuple(types), patterns[1:], _read_by_type(t, types))
+    sep = t.string("id-separator", "-")
+    if sep not in ("-", "_", ".", ""):
+        t.bad(
+            "id-separator",
+            f"must be '-', '_', '.' or '' (between a module's type and name in its id), got {sep!r}",
+        )
+        sep = "-"
+    return Naming(patterns[0], tuple(types), patterns[1:], _read_by_type(t, types), id_separator=sep or "")
 
 
 def _read_by_type(t: _Table, types: tuple[str, ...]) -> dict[str, tuple[str, ...]]:

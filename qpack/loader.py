@@ -143,6 +143,9 @@ class Naming:
     types: tuple[str, ...] = ()
     alternatives: tuple[str, ...] = ()
     by_type: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Between the type and the name in a module id: QEMU's `block-curl`; rsyslog's own names,
+    # what its users write in `module(load="imtcp")`, have none.
+    id_separator: str = "-"
 
     @property
     def patterns(self) -> tuple[str, ...]:
@@ -223,15 +226,16 @@ class Naming:
 
     def module_id(self, mtype: str, name: str) -> str:
         """The id used in dependencies, package templates and extras (QEMU: the file stem)."""
-        return f"{mtype}-{name}" if mtype else name
+        return f"{mtype}{self.id_separator}{name}" if mtype else name
 
     def split_id(self, module_id: str) -> tuple[str, str] | None:
         """(type, name) of a module id, or None when no declared type starts it."""
         if not self.typed:
             return ("", module_id)
         for t in sorted(self.types, key=len, reverse=True):
-            if module_id.startswith(t + "-"):
-                return (t, module_id[len(t) + 1 :])
+            head = t + self.id_separator
+            if module_id.startswith(head) and len(module_id) > len(head):
+                return (t, module_id[len(head) :])
         return None
 
     def describe(self) -> str:

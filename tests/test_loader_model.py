@@ -209,6 +209,42 @@ def test_a_plugin_in_a_directory_of_its_own_name(prefix: Path, tmp_path: Path) -
     assert [m.id for m in plan.modules] == ["plugin-file-png"]
 
 
+def test_module_ids_without_a_separator(prefix: Path, tmp_path: Path) -> None:
+    """rsyslog's modules are imtcp.so and lmnet.so, and its users write module(load="imtcp"):
+    ids were always `{type}-{name}` (`im-tcp`), so `qpack install imtcp` found nothing.
+    `id-separator = ""` makes the ids the loader's own names."""
+    text = """
+    [loader]
+    prefix = "/usr"
+    executables = ["{prefix}/bin/demo"]
+    naming = "{type}{name}.so"
+    types = ["im", "lm"]
+    id-separator = ""
+    [[loader.search]]
+    relocated = "lib/rsyslog"
+    [modules.dependencies]
+    imtcp = ["lmnet"]
+    [per-module]
+    name = "p-{module}"
+    [meta]
+    name = "p"
+    """
+    ld = loader(tmp_path, text)
+    built = build_extra_module(tmp_path / "b", type="t", name="x", stamp=None)
+    (prefix / "lib/rsyslog").mkdir()
+    for name in ("imtcp.so", "lmnet.so"):
+        shutil.copy(built, prefix / "lib/rsyslog" / name)
+    assert {(m.module, m.loads) for m in check(prefix, ld).modules} == {("imtcp", True), ("lmnet", True)}
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
+    assert plan.package("p-imtcp").requires == ("core", "p-lmnet")
+    assert {"imtcp", "lmnet", "im", "lm", "all"} <= set(plan.package("p").extras)
+    (tmp_path / "bad.toml").write_text(
+        textwrap.dedent(text).replace('id-separator = ""', 'id-separator = "+"')
+    )
+    with pytest.raises(LayoutError, match="id-separator: must be"):
+        load_layout(tmp_path / "bad.toml")
+
+
 def test_per_user_directories(prefix: Path, tmp_path: Path) -> None:
     ld = loader(tmp_path, HEAD + '[[loader.search]]\nabsolute = "{xdg_data_home}/demo/plugins"\n')
     home = tmp_path / "home"
