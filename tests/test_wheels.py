@@ -618,6 +618,19 @@ def test_only_the_wheels_asked_for_are_written_with_the_same_bytes(
     assert not (tmp_path / "none").exists()
 
 
+ABSOLUTE = ('[[loader.search]]\nrelocated = "lib/demo"\n', '[[loader.search]]\nabsolute = "/usr/lib/demo"\n')
+
+
+def demo_layout(path: Path, *replacements: tuple[str, str]) -> Path:
+    """The shipped demo layout with each (old, new) text replaced, written to `path`."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    path.write_text(text)
+    return path
+
+
 def test_a_module_under_an_absolute_location_is_refused_naming_that_location(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -626,13 +639,7 @@ def test_a_module_under_an_absolute_location_is_refused_naming_that_location(
     said nothing of the variable the layout also searches."""
     from qpack.cli import main
 
-    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
-    layout = tmp_path / "absolute.toml"
-    layout.write_text(
-        text.replace(
-            '[[loader.search]]\nrelocated = "lib/demo"\n', '[[loader.search]]\nabsolute = "/usr/lib/demo"\n'
-        )
-    )
+    layout = demo_layout(tmp_path / "absolute.toml", ABSOLUTE)
     args = ["split", str(demo_build), "-l", str(layout), "--version", "1", "--format", "wheel"]
     assert main([*args, "-o", str(tmp_path / "w")]) == 2
     err = capsys.readouterr().err
@@ -652,13 +659,8 @@ def test_alternatives_a_wheel_cannot_carry_are_said(
     weechat-curses beside an installed weechat-headless, unsaid)."""
     from qpack.cli import main
 
-    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
-    layout = tmp_path / "alt.toml"
-    layout.write_text(
-        text.replace(
-            'name = "demo-{module}"\n', 'name = "demo-{module}"\nrequires = ["demo-core | demo-lite"]\n'
-        )
-    )
+    requires = ('name = "demo-{module}"\n', 'name = "demo-{module}"\nrequires = ["demo-core | demo-lite"]\n')
+    layout = demo_layout(tmp_path / "alt.toml", requires)
     args = ["split", str(demo_build), "-l", str(layout), "--version", "1", "--format", "wheel"]
     assert main([*args, "-o", str(tmp_path / "w")]) == 0
     err = capsys.readouterr().err
@@ -678,17 +680,9 @@ def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
     and checks as if it were set; and the real program, run with it set, loads them there."""
     from qpack.cli import main
 
-    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
-    layout = tmp_path / "env.toml"
-    layout.write_text(
-        text.replace(
-            '[[loader.search]]\nrelocated = "lib/demo"\n', '[[loader.search]]\nabsolute = "/usr/lib/demo"\n'
-        ).replace(
-            'env = "DEMO_MODULE_DIR"\n',
-            # The variable in two locations (GIMP2_PLUGINDIR's plug-ins and modules): said once.
-            "[[loader.search]]\n".join(['env = "DEMO_MODULE_DIR"\nwheels = "lib/demo"\n'] * 2),
-        )
-    )
+    # The variable in two locations (GIMP2_PLUGINDIR's plug-ins and modules): said once.
+    twice = "[[loader.search]]\n".join(['env = "DEMO_MODULE_DIR"\nwheels = "lib/demo"\n'] * 2)
+    layout = demo_layout(tmp_path / "env.toml", ABSOLUTE, ('env = "DEMO_MODULE_DIR"\n', twice))
     dist = tmp_path / "w"
     args = ["split", str(demo_build), "-l", str(layout), "--version", "1", "--format", "wheel"]
     # `wheels` must be where the build's modules are: the wheels do not move them.
