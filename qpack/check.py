@@ -1204,6 +1204,14 @@ class _Resolver:
 _DLOPEN_FAILURES = frozenset({"unreadable", "machine", "missing-library"})
 
 
+def _mapped_then_faults(problem: Problem) -> bool:
+    """A file cut inside a segment whose headers are whole: the dynamic linker maps it (mmap
+    past the end of a file succeeds) and the process dies of SIGBUS on the first page past the
+    end, rather than dlopen failing and the loader trying the next file (rsyslogd with a
+    3,000-byte lmnet.so first in RSYSLOG_MODDIR, on bookworm's glibc 2.36)."""
+    return problem.kind == "unreadable" and "a segment runs past the end of the file" in problem.detail
+
+
 def _take_first_loadable(
     found: _Found, own: dict[str, tuple[Problem, ...]], judge: _Judge, loader: Loader
 ) -> None:
@@ -1214,10 +1222,13 @@ def _take_first_loadable(
     succeeds, and fail there); a `register-loadable` one passes over it too (GStreamer
     blacklists a file that is no plugin, and another file may take the name)."""
     refused = _DLOPEN_FAILURES | ({"no-entry"} if loader.resolution == "register-loadable" else set())
+    # GStreamer (register-loadable) loads in its plug-in scanner, which may die and be replaced;
+    # a first-loadable loader dlopens in the program itself.
+    in_process = loader.resolution == "first-loadable"
     for mid, files in found.files.items():
         for i, path in enumerate(files):
             problems = judge.judge(path, mid).problems
-            if not any(p.kind in refused for p in problems):
+            if not any(p.kind in refused and not (in_process and _mapped_then_faults(p)) for p in problems):
                 if i:
                     found.files[mid] = [path, *files[:i], *files[i + 1 :]]
                     own[mid] = problems

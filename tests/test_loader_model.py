@@ -662,6 +662,13 @@ def test_first_loadable_passes_over_files_dlopen_refuses(prefix: Path, tmp_path:
     rows = {m.module: m for m in check(prefix, ld, env={"PROG_DIR": str(early)}).modules}
     assert not rows["ui-curses"].loads and rows["ui-curses"].file == str(other)
     assert "other-build" in {p.kind for p in rows["ui-curses"].problems}
+    # Cut inside a segment, headers whole: mapped, then SIGBUS on the page past the end (an
+    # rsyslog tester's 3,000-byte lmnet.so killed rsyslogd): no next copy is tried.
+    whole = (prefix / "lib/demo/ui/curses.so").read_bytes()
+    other.write_bytes(whole[: len(whole) // 2])
+    rows = {m.module: m for m in check(prefix, ld, env={"PROG_DIR": str(early)}).modules}
+    assert not rows["ui-curses"].loads and rows["ui-curses"].file == str(other)
+    assert any("a segment runs past the end" in p.detail for p in rows["ui-curses"].problems)
 
 
 def test_first_loadable_stops_at_a_file_dlopen_accepts_without_the_entry(
