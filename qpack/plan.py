@@ -1093,7 +1093,7 @@ def make_plan(
         for p in packages
         if p.kind == "module" and len(p.modules) > 1
     ]
-    warnings += _program_needs_placed(layout, packages, module_pkg)
+    warnings += _program_needs_placed(layout, packages, module_pkg, prefix)
     used = {x.rule.partition(" ")[0] for x in claims.excluded}  # "exclude[1]"
     warnings += [
         f"exclude[{x.index}] ({x.reason}) excludes nothing in this build"
@@ -1116,23 +1116,33 @@ def make_plan(
 
 
 def _program_needs_placed(
-    layout: Layout, packages: list[Package], module_pkg: Mapping[str, str]
+    layout: Layout, packages: list[Package], module_pkg: Mapping[str, str], prefix: str
 ) -> list[str]:
     """A module every program loads as it starts (`program-needs`) belongs with the programs: in
-    a core package, or the core installed alone does not start."""
-    kind = {p.name: p.kind for p in packages}
+    the package of each program, or one that package requires, or the program installed without
+    it does not start (Debian's rsyslog ships rsyslogd and lmnet in one group package)."""
+    globs = [compile_glob(g) for g in layout.loader.executable_globs(prefix)]
+    holders = {p.name for p in packages if any(g.match(f) for f in p.files for g in globs)}
+    requires = {p.name: p.requires for p in packages}
     out = []
     for mid in layout.loader.program_needs:
         pkg = module_pkg.get(mid)
         if pkg is None:
+            import difflib  # only for a name not found
+
+            close = difflib.get_close_matches(mid, sorted(module_pkg), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else ""
             out.append(
-                f"loader.program-needs: module {mid!r} is in no package of this build: "
+                f"loader.program-needs: module {mid!r} is in no package of this build{hint}: "
                 "the programs would not start"
             )
-        elif kind.get(pkg) != "core":
+            continue
+        lacking = sorted(h for h in holders if pkg not in requirement_closure(requires, h))
+        if lacking:
             out.append(
-                f"loader.program-needs: module {mid!r} is in package {pkg!r}, not a core package: a core "
-                "installed without it does not start (list it in a core [[package]]'s modules)"
+                f"loader.program-needs: module {mid!r} is in package {pkg!r}, which {', '.join(lacking)} "
+                "(holding the programs) does not require: installed without it, they do not start "
+                "(put it in that package's modules)"
             )
     return out
 

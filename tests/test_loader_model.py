@@ -124,10 +124,25 @@ def test_a_module_the_program_loads_itself_as_it_starts(prefix: Path, tmp_path: 
         + '[[loader.search]]\nrelocated = "lib/demo"\n[[package]]\nname = "core"\nrest = true\n'
         + '[per-module]\nname = "m-{module}"\n'
     )
-    said = "loader.program-needs: module 'ui-curses' is in package 'm-ui-curses', not a core package"
+    said = (
+        "loader.program-needs: module 'ui-curses' is in package 'm-ui-curses', which core (holding "
+        "the programs) does not require"
+    )
     assert any(w.startswith(said) for w in make_plan(scan(prefix.parent), load_layout(layout)).warnings)
-    layout.write_text(layout.read_text().replace("rest = true", 'rest = true\nmodules = ["ui-curses"]'))
+    split = layout.read_text()
+    layout.write_text(split.replace("rest = true", 'rest = true\nmodules = ["ui-curses"]'))
     assert not any("program-needs" in w for w in make_plan(scan(prefix.parent), load_layout(layout)).warnings)
+    # A group holding the program and the module, as Debian's rsyslog ships rsyslogd and lmnet.
+    group = (
+        '[[package]]\nname = "g"\nkind = "group"\nfiles = ["{prefix}/bin/demo"]\nmodules = ["ui-curses"]\n'
+    )
+    layout.write_text(split.replace("[per-module]", group + "[per-module]"))
+    assert not any("program-needs" in w for w in make_plan(scan(prefix.parent), load_layout(layout)).warnings)
+    layout.write_text(split.replace('"ui-curses"', '"ui-curse"'))
+    assert any(
+        "module 'ui-curse' is in no package of this build (did you mean ui-curses?)" in w
+        for w in make_plan(scan(prefix.parent), load_layout(layout)).warnings
+    )
     (prefix / "lib/demo/ui/curses.so").unlink()
     gone = check(prefix, ld)
     why = (
