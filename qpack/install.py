@@ -1210,7 +1210,8 @@ def _taken_elsewhere(report: CheckReport, installed: Mapping[str, tuple[str, str
         if mine is None or v.file is None or v.file == mine[0] or not v.executables:
             continue
         line = (
-            f"{v.module}: installed as {mine[0]}, but {', '.join(v.executables)} take {v.file} first: "
+            f"{v.module}: installed as {mine[0]}, but {', '.join(v.executables)} "
+            f"{'takes' if len(v.executables) == 1 else 'take'} {v.file} first: "
             "the copy installed now is not the one loaded"
         )
         if line not in out:

@@ -402,7 +402,7 @@ def test_a_module_installed_that_a_program_takes_from_elsewhere_is_said(
     assert main(["install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-curses", *env]) == 0
     err = capsys.readouterr().err
     assert (
-        f"warning: ui-curses: installed as {prefix}/lib/demo/ui/curses.so, but {prefix}/bin/demo take "
+        f"warning: ui-curses: installed as {prefix}/lib/demo/ui/curses.so, but {prefix}/bin/demo takes "
         f"{other}/curses.so first: the copy installed now is not the one loaded"
     ) in err, err
 

@@ -621,6 +621,9 @@ def test_only_the_wheels_asked_for_are_written_with_the_same_bytes(
 ABSOLUTE = ('[[loader.search]]\nrelocated = "lib/demo"\n', '[[loader.search]]\nabsolute = "/usr/lib/demo"\n')
 
 
+CORE_NFS = ('rest = true\nsummary = "The demo', 'rest = true\nmodules = ["block-nfs"]\nsummary = "The demo')
+
+
 def demo_layout(path: Path, *replacements: tuple[str, str]) -> Path:
     """The shipped demo layout with each (old, new) text replaced, written to `path`."""
     text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
@@ -704,6 +707,13 @@ def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
         "\n\nOnce installed, set DEMO_MODULE_DIR=<prefix>/lib/demo: "
         "the program finds its modules only through it.\n"
     )
+    # A core holding a module needs the variable too (rsyslog's lmnet): its description says so.
+    core_too = demo_layout(tmp_path / "core.toml", ABSOLUTE, ('env = "DEMO_MODULE_DIR"\n', twice), CORE_NFS)
+    assert main([*args[:3], str(core_too), *args[4:], "-o", str(tmp_path / "c")]) == 0
+    capsys.readouterr()
+    (core_wheel,) = (tmp_path / "c").glob("demo_core-*.whl")
+    with zipfile.ZipFile(core_wheel) as z:
+        assert "set DEMO_MODULE_DIR=<prefix>/lib/demo" in z.read("demo_core-1.dist-info/METADATA").decode()
     prefix = tmp_path / "venv"
     assert (
         main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-curses", "--json"]) == 0

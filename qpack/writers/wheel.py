@@ -278,7 +278,8 @@ def _metadata(plan: Plan, pkg: Package, version: str, external: Sequence[str] = 
         lines.append(f"Requires-Dist: {r}")
     lines += [f"Requires-External: {x}" for x in external]
     text = "\n".join(lines) + "\n"
-    if pkg.kind in ("module", "group", "meta") and (settings := _settings_to_make(plan)):
+    if (pkg.kind in ("module", "group", "meta") or pkg.modules) and (settings := _settings_to_make(plan)):
+        # A core holding modules too (rsyslog's lmnet): without the variable it does not start.
         # pip cannot set a variable; its user reads what to set here (`pip show -v`, PyPI).
         text += "\n" + "".join(
             f"Once installed, set {s}: the program finds its modules only through it.\n" for s in settings
