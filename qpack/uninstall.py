@@ -141,13 +141,16 @@ def _choose(
     todo = list(named)
     while todo:
         cur = todo.pop()
-        for dependent in sorted(rdeps[cur] - set(why)):
-            if not with_dependents:
-                module = (via or {}).get(cur)
-                held = f"{module} is in {cur}, and " if module is not None else f"{cur}: "
-                raise UninstallError(
-                    f"{held}{state.describe(dependent)} depends on it; name it too, or give --with-dependents"
-                )
+        dependents = sorted(rdeps[cur] - set(why))
+        if dependents and not with_dependents:
+            # Every one at once: one per run walked an rsyslog tester through lmnet's users.
+            module = (via or {}).get(cur)
+            held = f"{module} is in {cur}, and " if module is not None else f"{cur}: "
+            shown = ", ".join(state.describe(d) for d in dependents)
+            verb = "depends" if len(dependents) == 1 else "depend"
+            them = "it" if len(dependents) == 1 else "them"
+            raise UninstallError(f"{held}{shown} {verb} on it; name {them} too, or give --with-dependents")
+        for dependent in dependents:
             why[dependent] = "dependent"
             todo.append(dependent)
     changed = True
