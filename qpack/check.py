@@ -978,10 +978,15 @@ def _outside_prefix(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str
         return
     tops = {pre, rt.resolve(pre) or pre}  # a prefix given through a symlink: its real path too
     if not any(d == top or d.startswith(top + "/") for d in searched for top in tops):
+        # A prefix made from `wheels` wheels is reached through a variable: say which.
+        ways = [
+            f"--env {v}={d}" for loc in ctx.loader.search if (w := loc.wheel_setting(pre)) for v, d in [w]
+        ]
+        hint = f"; for modules installed from wheels, {' or '.join(dict.fromkeys(ways))}" if ways else ""
         ctx.notes.append(
             f"no directory the loader searches is inside {pre} ({', '.join(searched)}): the modules "
             f"judged are this machine's; for a staged tree, give --root TREE and the prefix as the "
-            "program sees it"
+            f"program sees it{hint}"
         )
 
 

@@ -740,6 +740,10 @@ def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
     report = json.loads(capsys.readouterr().out)
     (row,) = [m for m in report["modules"] if m["module"] == "ui-curses"]
     assert unset == 1 and not row["loads"]
+    assert any(
+        w.endswith(f"for modules installed from wheels, --env DEMO_MODULE_DIR={prefix}/lib/demo")
+        for w in report["warnings"]
+    ), report["warnings"]
     assert row["problems"][0]["detail"].endswith(
         f"; the layout's way in for wheels: DEMO_MODULE_DIR={prefix}/lib/demo"
     ), row
