@@ -700,6 +700,10 @@ def _read_naming(t: _Table) -> Naming:
         t.bad("types", "lists a type twice")
     raw = t.data.get("naming")
     if raw is None:
+        by_type = _read_by_type(t, types)
+        if types and all(ty in by_type for ty in types):
+            # Every type named by its own (GIMP's plug-ins and modules): no top-level naming.
+            return Naming("{type}/{name}", tuple(types), (), by_type, id_separator=_id_separator(t))
         t.bad("naming", "missing: how module files are named, e.g. '{type}-{name}.so'")
         return Naming("{name}.so", tuple(types))
     if isinstance(raw, str):
@@ -714,6 +718,13 @@ def _read_naming(t: _Table) -> Naming:
     else:
         t.bad("naming", "must be a pattern or a non-empty list of patterns")
         return Naming("{name}.so", tuple(types))
+    return Naming(
+        patterns[0], tuple(types), patterns[1:], _read_by_type(t, types), id_separator=_id_separator(t)
+    )
+
+
+def _id_separator(t: _Table) -> str:
+    """`id-separator`: between a module's type and its name in its id."""
     sep = t.string("id-separator", "-")
     if sep not in ("-", "_", ".", ""):
         t.bad(
@@ -721,7 +732,7 @@ def _read_naming(t: _Table) -> Naming:
             f"must be '-', '_', '.' or '' (between a module's type and name in its id), got {sep!r}",
         )
         sep = "-"
-    return Naming(patterns[0], tuple(types), patterns[1:], _read_by_type(t, types), id_separator=sep or "")
+    return sep or ""
 
 
 def _read_by_type(t: _Table, types: tuple[str, ...]) -> dict[str, tuple[str, ...]]:

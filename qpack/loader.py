@@ -167,13 +167,7 @@ class Naming:
         no `by_type` patterns of its own (GIMP's layout names every type so, and its required
         top-level `{type}/{name}.so` made `depth` reach one level short)."""
         own = tuple(p for ps in self.by_type.values() for p in ps)
-        if (
-            self.types
-            and all(t in self.by_type for t in self.types)
-            and all("{type}" in p for p in self.patterns)
-        ):
-            return own
-        return (*self.patterns, *own)
+        return (*self.patterns, *own) if self._top_level_used() else own
 
     def depth(self) -> int:
         """How many directory levels below a module directory its file names reach."""
@@ -239,10 +233,19 @@ class Naming:
         return None
 
     def describe(self) -> str:
-        shown = " or ".join(repr(p) for p in self.patterns)
-        if self.by_type:
-            shown += "".join(f"; {t}: {' or '.join(map(repr, ps))}" for t, ps in self.by_type.items())
+        own = "".join(f"; {t}: {' or '.join(map(repr, ps))}" for t, ps in self.by_type.items())
+        if not self._top_level_used():
+            return own[2:] + f" with types {', '.join(self.types)}"
+        shown = " or ".join(repr(p) for p in self.patterns) + own
         return shown + (f" with types {', '.join(self.types)}" if self.typed else "")
+
+    def _top_level_used(self) -> bool:
+        """Whether some type is named by the top-level patterns (not every one by `by_type`)."""
+        return not (
+            self.types
+            and all(t in self.by_type for t in self.types)
+            and all("{type}" in p for p in self.patterns)
+        )
 
 
 @dataclass(frozen=True, slots=True)

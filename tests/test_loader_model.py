@@ -192,14 +192,13 @@ def test_a_register_loadable_loader_of_any_file_name_passes_over_files_that_are_
 
 def test_a_plugin_in_a_directory_of_its_own_name(prefix: Path, tmp_path: Path) -> None:
     """GIMP's plug-ins are `plug-ins/<name>/<name>`: `{name}` twice was refused ("needs {name}
-    once"), and with every type named `by-type`, the required top-level naming still added its
-    level to `depth`. `{name}` again now means the same text, and an unused top-level naming
-    counts for nothing."""
+    once"), and with every type named `by-type`, a top-level naming was still required, added
+    its level to `depth` and was shown in every stray's reason. `{name}` again now means the same
+    text, and the top-level naming may be left out; one no type uses counts for nothing."""
     text = """
     [loader]
     prefix = "/usr"
     executables = ["{prefix}/bin/demo"]
-    naming = "{type}/{name}.so"
     types = ["plugin"]
     resolution = "register-all"
     [loader.by-type.plugin]
@@ -211,6 +210,11 @@ def test_a_plugin_in_a_directory_of_its_own_name(prefix: Path, tmp_path: Path) -
     """
     ld = loader(tmp_path, text)
     assert ld.naming.depth() == 1
+    unused = loader(
+        tmp_path, text.replace('types = ["plugin"]', 'types = ["plugin"]\n    naming = "{type}/{name}.so"')
+    )
+    assert unused.naming.depth() == 1  # the top-level pattern no type uses adds no level
+    ld = loader(tmp_path, text)
     built = build_extra_module(tmp_path / "b", type="t", name="x", stamp=None)
     plugins = prefix / "lib/gimp/plug-ins"
     (plugins / "file-png").mkdir(parents=True)
@@ -220,6 +224,9 @@ def test_a_plugin_in_a_directory_of_its_own_name(prefix: Path, tmp_path: Path) -
     report = check(prefix, ld)
     rows = {(m.module, m.loads, tuple(p.kind for p in m.problems)) for m in report.modules}
     assert rows == {("plugin-file-png", True, ()), ("helper", False, ("never-looked-up",))}
+    # No top-level naming is needed, nor shown, where every type has its own.
+    (stray,) = [m for m in report.modules if m.module == "helper"]
+    assert stray.problems[0].detail.endswith("(modules are named plugin: '{name}/{name}' with types plugin)")
     plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
     assert [m.id for m in plan.modules] == ["plugin-file-png"]
 
