@@ -214,6 +214,12 @@ class Naming:
                 return True
         return False
 
+    def owns_location(self) -> bool:
+        """Whether a search location holds nothing but modules: some pattern puts its files at
+        the top of the location or in a directory named by a placeholder. One whose patterns all
+        start with a literal directory (`libgphoto2/2.5.30/{name}.so`) shares its location."""
+        return any(not (d := p.rpartition("/")[0]) or d.startswith("{") for p in self._every_pattern())
+
     def file_names(self, mtype: str, name: str) -> tuple[str, ...]:
         """The paths, relative to a module directory, the loader tries for a module, in order."""
         return tuple(p.replace("{name}", name) for p in self.patterns_of(mtype))
@@ -583,9 +589,24 @@ class Loader:
                 f"{path}: in a module directory, but the loader never looks up this name "
                 f"(module {mid!r} is not in modules.known)"
             )
-        if self.could_be_module(rel) and (elf or rel.endswith(".so") or ".so." in rel):
+        if not (elf or rel.endswith(".so") or ".so." in rel):
+            return None
+        return self._never_looked_up(path, rel)
+
+    def _never_looked_up(self, path: str, rel: str) -> str | None:
+        """Why the loader never looks up a file at `rel` that looks like a module, or None."""
+        naming = self.naming
+        if self.could_be_module(rel):
             return (
                 f"{path}: in a module directory, but the loader never looks up this name "
                 f"(modules are named {naming.describe()})"
+            )
+        reach = naming.depth() + (self.depth if self.registers_all else 0)
+        if rel.count("/") > reach and naming.owns_location():
+            # Below where the loader reads (check does not list it): Xorg's drivers one level
+            # deeper than a layout's depth, a GIMP plug-in in plug-ins/deep/deep/deep.
+            return (
+                f"{path}: in a module directory, but deeper than the loader looks "
+                f"({reach} directory level(s) below the location; modules are named {naming.describe()})"
             )
         return None

@@ -227,8 +227,12 @@ def test_a_plugin_in_a_directory_of_its_own_name(prefix: Path, tmp_path: Path) -
     # No top-level naming is needed, nor shown, where every type has its own.
     (stray,) = [m for m in report.modules if m.module == "helper"]
     assert stray.problems[0].detail.endswith("(modules are named plugin: '{name}/{name}' with types plugin)")
+    (plugins / "deep/deep").mkdir(parents=True)
+    shutil.copy(built, plugins / "deep/deep/deep")  # GIMP reads no deeper: nor does check
     plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
     assert [m.id for m in plan.modules] == ["plugin-file-png"]
+    deep = "usr/lib/gimp/plug-ins/deep/deep/deep: in a module directory, but deeper than the loader looks"
+    assert any(w.startswith(deep) for w in plan.warnings), plan.warnings
 
 
 def test_module_ids_without_a_separator(prefix: Path, tmp_path: Path) -> None:
@@ -390,6 +394,8 @@ def test_files_the_loader_never_looks_up_are_strays_only_where_a_module_would_be
         shutil.copy(built, prefix / "lib/shared" / name)
     for name in ("libgphoto.so.6", "libc.so.6", "libnss_old.so.1"):  # the location's own files
         shutil.copy(built, prefix / "lib/shared" / name)
+    (prefix / "lib/shared/other/1/2").mkdir(parents=True)  # another library's plug-ins, deeper
+    shutil.copy(built, prefix / "lib/shared/other/1/2/x.so")
     (prefix / "lib/shared/libgphoto/2.5/README").write_text("not ELF\n")
     report = check(prefix, ld)
     strays = {m.file for m in report.modules if any(p.kind == "never-looked-up" for p in m.problems)}
