@@ -1011,7 +1011,11 @@ def _hidden_rows(
         for mid, files in found.files.items():
             if found.types.get(mid, ("",))[0] in own:
                 hidden.setdefault(mid, files[0])
-    shown = ", ".join(f"{k}={v}" for k, v in sorted(ctx.env.items()))
+    # The loader's own variables, not every --env given (HOME, LD_LIBRARY_PATH).
+    own_vars = {v for loc in ctx.loader.search for v in loc.variables} | set(ctx.loader.type_env.values())
+    shown = (
+        ", ".join(f"{k}={v}" for k, v in sorted(ctx.env.items()) if k in own_vars) or "the environment given"
+    )
     rows = []
     for mid in sorted(hidden):
         if mid in seen or not ctx.loader.asks_for(exe.path, mid, ctx.prefix):
