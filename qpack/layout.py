@@ -70,6 +70,9 @@ class PackageRule:
     # `(>> <upstream version>~)` for an arch:all sibling that binNMUs (`+bN` versions of the
     # arch packages) do not rebuild, e.g. qemu-system-data.
     pins: Mapping[str, PinKind] = field(default_factory=dict)
+    # False: a core package the module packages and the meta package do not require by default
+    # (docs, headers, tools: WeeChat's weechat-doc, libgphoto2-dev, enchant-2).
+    required: bool = True
     # A required sibling that other packages can stand in for, in distro lists: Debian's
     # `qemu-system-x86 (= V) | qemu-system-arm (= V)`. Key: the sibling in `requires`.
     alternatives: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -202,6 +205,15 @@ class Layout:
 
     def core_packages(self) -> tuple[str, ...]:
         return self._core_packages
+
+    def required_cores(self) -> tuple[str, ...]:
+        """The core packages module packages and the meta package require by default: those not
+        marked `required = false`."""
+        return self._required_cores
+
+    @cached_property
+    def _required_cores(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.packages if p.kind == "core" and p.required)
 
     @cached_property
     def _core_packages(self) -> tuple[str, ...]:
@@ -992,7 +1004,22 @@ def _find_cycle(deps: Mapping[str, tuple[str, ...]]) -> list[str] | None:
 
 _PACKAGE_KEYS = {
     "name", "kind", "files", "modules", "tags", "rest", "requires", "summary", "pins", "depends", "dirs",
+    "required",
 }  # fmt: skip
+
+
+def _pins(p: _Table, requires: tuple[str, ...] | None) -> dict[str, PinKind]:
+    """A [[package]]'s `pins`: how each required sibling is pinned in distro lists."""
+    pins: dict[str, PinKind] = {}
+    pins_t = p.table("pins")
+    for dep, pin in pins_t.data.items():
+        if pin not in PIN_KINDS:
+            pins_t.bad(dep, f"must be one of {', '.join(PIN_KINDS)}, got {pin!r}")
+        elif dep not in (requires or ()):
+            pins_t.bad(dep, f"pins {dep!r}, which is not in this package's requires")
+        else:
+            pins[dep] = pin
+    return dict(sorted(pins.items()))
 
 
 def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
@@ -1017,15 +1044,10 @@ def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
         if not (files or modules or tags or rest or dirs):
             p.bad(None, f"package {name!r} claims nothing: give files, modules, tags or rest = true")
         requires, alternatives = _alternatives(p, p.strings("requires"))
-        pins: dict[str, PinKind] = {}
-        pins_t = p.table("pins")
-        for dep, pin in pins_t.data.items():
-            if pin not in PIN_KINDS:
-                pins_t.bad(dep, f"must be one of {', '.join(PIN_KINDS)}, got {pin!r}")
-            elif dep not in (requires or ()):
-                pins_t.bad(dep, f"pins {dep!r}, which is not in this package's requires")
-            else:
-                pins[dep] = pin
+        required = p.boolean("required", default=True)
+        if not required and kind != "core":
+            p.bad("required", "only a core package can be left out of what modules require")
+        pins = _pins(p, requires)
         packages.append(
             PackageRule(
                 name=name,
@@ -1037,10 +1059,11 @@ def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
                 requires=requires,
                 summary=p.string("summary", "") or "",
                 index=i,
-                pins=dict(sorted(pins.items())),
+                pins=pins,
                 alternatives=alternatives,
                 depends=_depends(p),
                 dirs=dirs,
+                required=required,
             )
         )
     counts = Counter(p.name for p in packages)

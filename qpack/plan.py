@@ -942,7 +942,7 @@ def _base_requires(layout: Layout, rule: PackageRule | None, kind: PackageKind) 
         return []
     if kind == "module" and layout.per_module and layout.per_module.requires is not None:
         return list(layout.per_module.requires)
-    return list(layout.core_packages())
+    return list(layout.required_cores())
 
 
 def _summary(layout: Layout, rule: PackageRule | None, mods: list[str], name: str) -> str:
@@ -1029,7 +1029,7 @@ def meta_package(
                     f"meta.extras.{ename}: {member!r} names no module or module package of this build"
                 )
             extras[ename].update(module_pkg[x] for x in matched if x in module_pkg)
-    requires = meta.requires if meta.requires is not None else layout.core_packages()
+    requires = meta.requires if meta.requires is not None else layout.required_cores()
     package = Package(
         name=meta.name,
         kind="meta",

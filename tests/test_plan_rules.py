@@ -368,6 +368,41 @@ def test_requirements_outside_the_split_and_alternatives(tmp_path: Path) -> None
     assert any("per-module.requires[0]: bad requirement" in p for p in e.value.problems)
 
 
+def test_a_core_package_the_modules_need_not_require(tmp_path: Path) -> None:
+    """WeeChat's weechat-doc, libgphoto2-dev, Enchant's -dev: core packages by default, so every
+    module package and the meta package required them (three testers). `required = false`
+    leaves one out of those defaults; it stays a core package."""
+    text = """
+    [loader]
+    executables = ["{prefix}/bin/prog"]
+    naming = "{type}-{name}.so"
+    types = ["ui", "block"]
+    [[loader.search]]
+    relocated = "lib/prog"
+    [[package]]
+    name = "prog-core"
+    rest = true
+    [[package]]
+    name = "prog-doc"
+    files = ["{prefix}/share/**"]
+    required = false
+    [per-module]
+    name = "prog-{module}"
+    [meta]
+    name = "prog"
+    """
+    (tmp_path / "l.toml").write_text(textwrap.dedent(text))
+    plan = make_plan(inventory(*BUILD), load_layout(tmp_path / "l.toml"))
+    assert plan.package("prog-doc").kind == "core"
+    assert plan.package("prog-ui-gtk").requires == ("prog-core",)
+    assert plan.package("prog").requires == ("prog-core",)
+    (tmp_path / "bad.toml").write_text(
+        textwrap.dedent(text).replace('name = "prog-doc"', 'name = "prog-doc"\nkind = "group"')
+    )
+    with pytest.raises(LayoutError, match="required: only a core package can be left out"):
+        load_layout(tmp_path / "bad.toml")
+
+
 def test_layout_system_dirs_are_nobodys(tmp_path: Path) -> None:
     lay = layout(PackageRule(name="prog-core", rest=True))
     plan = make_plan(inventory(*BUILD, "etc/monitrc.d/prog"), lay)  # monit's directory
