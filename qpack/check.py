@@ -1086,7 +1086,10 @@ def _some_executable(exes: list[_Exe], rt: Root, pre: str, loader: Loader) -> No
         looked.append(f"a program in {bindir} linking /{expand_prefix(loader.library, pre)}")
     shown = ", ".join(looked)
     where = rt.host(pre)
-    raise CheckError(f"{where}: none of the loader's executables is installed there (looked for {shown})")
+    raise CheckError(
+        f"{where}: none of the loader's executables is installed there (looked for {shown}); "
+        "for modules whose program is installed elsewhere, give --program PATH"
+    )
 
 
 _RowKey = tuple[str, str | None, tuple[Problem, ...], tuple[str, ...], bool]

@@ -39,6 +39,7 @@ def cmd_report(args: argparse.Namespace, out: Out) -> int:
             root=args.root or "/",
             env=env_pairs(args.env),
             pkgversion=args.pkgversion,
+            programs=args.program,
         )
         report, _ = checked_skew(report, args.check, loader, root=args.root or "/")
     notes = (*report.warnings, *report.cannot_start.values()) if report else ()
@@ -95,6 +96,13 @@ def add_parser(sub: Any) -> None:
         default=[],
         metavar="VAR=VALUE",
         help="with --check: the environment the program would run with (default: empty); repeatable",
+    )
+    p.add_argument(
+        "--program",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="with --check: a program that loads the modules, installed outside the prefix; repeatable",
     )
     p.add_argument("--pkgversion", help="with --check: the build's package version, for {pkgversion}")
     p.add_argument("--json", action="store_true", help="print what was written as JSON (version 1)")

@@ -237,7 +237,11 @@ def test_a_program_installed_elsewhere_judges_modules_of_a_prefix_without_one(
     (plugins / "lib/demo/ui/gtk.so").unlink()
     env = f"DEMO_MODULE_DIR={plugins}/lib/demo"
     assert main(["check", str(plugins), "-l", "demo", "--env", env]) == 2
-    assert "none of the loader's executables is installed there" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "none of the loader's executables is installed there" in err
+    assert err.rstrip().endswith("for modules whose program is installed elsewhere, give --program PATH")
+    report_args = ["report", str(demo_build), "-l", "demo", "-o", str(tmp_path / "r.html"), "--check"]
+    assert main([*report_args, str(plugins), "--env", env, "--program", f"{host}/bin/demo"]) == 0
     args = ["check", str(plugins), "-l", "demo", "--env", env, "--program", f"{host}/bin/demo", "--json"]
     assert main(args) == 0
     report = json.loads(capsys.readouterr().out)

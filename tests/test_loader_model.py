@@ -474,7 +474,8 @@ def test_the_loader_as_a_library_every_program_linking_it(prefix: Path, tmp_path
         check(bare, ld)
     assert str(e.value) == (
         f"{bare}: none of the loader's executables is installed there "
-        f"(looked for a program in {bare}/bin linking {bare}/lib/libdemo-util.so.*)"
+        f"(looked for a program in {bare}/bin linking {bare}/lib/libdemo-util.so.*); "
+        "for modules whose program is installed elsewhere, give --program PATH"
     )
 
 
