@@ -1011,11 +1011,13 @@ def meta_package(
         if m.type:
             extras[m.type].add(module_pkg[m.id])
         extras["all"].add(module_pkg[m.id])
-    packages = set(module_pkg.values())
+    # Any package but the meta one: a group (LADSPA's swh-plugins-fftw) or a core package no
+    # module requires (`required = false`: Enchant's tools and headers, offered as extras).
+    packages = set(module_pkg.values()) | set(layout.core_packages())
     for ename, members in meta.extras.items():
         for member in members:
             # A module id, a type, a glob of ids (`mbeq_*`, as [[package]] modules take), or a
-            # package of modules by name (a group: LADSPA's swh-plugins-fftw).
+            # package by name.
             glob = any(c in member for c in "*?")
             matched = [
                 mm.id
@@ -1025,10 +1027,14 @@ def meta_package(
             if member in packages:
                 extras[ename].add(member)
             elif not matched:
-                warnings.append(
-                    f"meta.extras.{ename}: {member!r} names no module or module package of this build"
-                )
+                warnings.append(f"meta.extras.{ename}: {member!r} names no module or package of this build")
             extras[ename].update(module_pkg[x] for x in matched if x in module_pkg)
+        if not extras[ename]:
+            # An extra that installs nothing would let `pip install meta[x]` succeed, doing nothing.
+            del extras[ename]
+            warnings.append(
+                f"meta.extras.{ename}: requires nothing in this build; left out of the meta package"
+            )
     requires = meta.requires if meta.requires is not None else layout.required_cores()
     package = Package(
         name=meta.name,

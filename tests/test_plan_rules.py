@@ -188,6 +188,7 @@ def test_renames_groups_and_meta_extras() -> None:
                 "heavy": ("ui-open*", "block-c?rl"),
                 "gui": ("prog-gui",),
                 "none": ("net-*",),
+                "base": ("prog-core",),  # a core package by name (Enchant's tools, headers)
             },
         ),
     )
@@ -205,7 +206,11 @@ def test_renames_groups_and_meta_extras() -> None:
     assert meta.extras["desktop"] == ("prog-gui", "prog-ui-opengl")
     assert meta.extras["heavy"] == ("prog-driver-curl", "prog-ui-opengl")
     assert meta.extras["gui"] == ("prog-gui",)
-    assert "meta.extras.none: 'net-*' names no module or module package of this build" in plan.warnings
+    assert "meta.extras.none: 'net-*' names no module or package of this build" in plan.warnings
+    # An extra that would install nothing is left out, not written empty (pip would install none).
+    assert "none" not in meta.extras
+    assert "meta.extras.none: requires nothing in this build; left out of the meta package" in plan.warnings
+    assert meta.extras["base"] == ("prog-core",)
     assert meta.extras["all"] == ("prog-driver-curl", "prog-gui", "prog-ui-opengl")
     assert plan.package("prog-gui").requires == ("prog-core", "prog-ui-opengl")
     claims = {c.path: c.rule for c in plan.claims}
