@@ -1145,24 +1145,9 @@ def install(
 def _wheel_settings(
     loader: Loader, prefix: str, done: Iterable[Installed], env: Mapping[str, str]
 ) -> dict[str, str]:
-    """The variables the user is to set for modules installed now in an env location's `wheels`
-    directory (`SearchLocation.wheel_setting`), where --env sets none of that location's."""
+    """The variables the user is to set for the modules installed now (`Loader.wheel_settings`)."""
     files = [posixpath.join(prefix, rel) for i in done for rel in i.module_files.values()]
-    # Where the loader looks without any variable: installed there (--prefix /usr for a loader
-    # built for /usr), the modules need none, and setting it would list each of them twice.
-    built_in = {posixpath.normpath(loc.value) for loc in loader.search if loc.kind == "absolute"}
-    if prefix == loader.prefix:
-        built_in |= {posixpath.join(prefix, loc.value) for loc in loader.search if loc.kind == "relocated"}
-    out = {}
-    for loc in loader.search:
-        setting = loc.wheel_setting(prefix)
-        if setting is None or any(v in env for v in loc.variables) or loc.wheel_modules is None:
-            continue
-        if posixpath.join(prefix, loc.wheel_modules) in built_in:
-            continue
-        if any(f.startswith(setting[1] + "/") for f in files):
-            out[setting[0]] = setting[1]
-    return out
+    return loader.wheel_settings(prefix, env, lambda d: any(f.startswith(d + "/") for f in files))
 
 
 def _did_you_mean(unknown: Iterable[str], known: Iterable[str]) -> str:

@@ -159,6 +159,14 @@ def list_installed(
         for dep in state.dists[name].needs():
             if dep in state.dists and dep not in kinds:
                 kinds[dep] = "other"
+    # As install checked: as if the variables a wheels layout names were set (said so).
+    settings = loader.wheel_settings(pre, env or {}, lambda d: host_path(rt, d).is_dir())
+    warnings += [
+        f"the loader finds the modules in {value} only through ${var}: checked as if {var}={value} "
+        "(give --env to check otherwise)"
+        for var, value in settings.items()
+    ]
+    env = {**settings, **(env or {})}
     report = None
     try:
         from qpack.upgrades import checked_skew

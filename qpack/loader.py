@@ -14,7 +14,7 @@ import posixpath
 import re
 import string
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -436,6 +436,27 @@ class Loader:
             if 0 < extra <= self.depth:
                 return self.naming.could_name("/".join(parts[extra:]))
         return False
+
+    def wheel_settings(
+        self, prefix: str, env: Mapping[str, str], holds: Callable[[str], bool]
+    ) -> dict[str, str]:
+        """The variables to set for a program at `prefix` to find the modules installed there
+        from wheels (`SearchLocation.wheel_setting`), where `env` sets none of a location's and
+        `holds(directory)` says modules are there. None where the loader looks anyway: an
+        absolute location (--prefix /usr for a loader built for /usr), or the relocated one at
+        its own prefix; setting the variable there would list each module twice."""
+        built_in = {posixpath.normpath(loc.value) for loc in self.search if loc.kind == "absolute"}
+        if prefix == self.prefix:
+            built_in |= {posixpath.join(prefix, loc.value) for loc in self.search if loc.kind == "relocated"}
+        out = {}
+        for loc in self.search:
+            setting = loc.wheel_setting(prefix)
+            if setting is None or loc.wheel_modules is None or any(v in env for v in loc.variables):
+                continue
+            where = posixpath.join(prefix, loc.wheel_modules)
+            if where not in built_in and holds(where):
+                out[setting[0]] = setting[1]
+        return out
 
     def asks_for(self, program: str, module_id: str, prefix: str | None = None) -> bool:
         """Whether the program at `program` (installed at `prefix`: the layout's by default)

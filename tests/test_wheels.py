@@ -747,6 +747,10 @@ def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
     assert row["problems"][0]["detail"].endswith(
         f"; the layout's way in for wheels: DEMO_MODULE_DIR={prefix}/lib/demo"
     ), row
+    # list judges the prefix as install did: as if the variable were set, and says so.
+    assert main(["list", "--prefix", str(prefix), "-l", str(layout), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert any(f"checked as if DEMO_MODULE_DIR={prefix}/lib/demo" in w for w in listed["warnings"])
     # Installed where the loader looks anyway (--prefix /usr in a root), nothing is to be set:
     # setting it would make the program find each module twice (a WeeChat tester).
     staged = ["install", str(dist), "-l", str(layout), "--root", str(tmp_path / "root"), "--prefix", "/usr"]
