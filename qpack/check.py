@@ -313,8 +313,14 @@ class _Context:
 
 
 def _note(ctx: _Context, note: str) -> None:
+    """A note of the check, each once."""
     if note not in ctx.notes:
         ctx.notes.append(note)
+
+
+def _under_root(ctx: _Context) -> str:
+    """' under ROOT' when the check reads a staged root, for messages about paths inside it."""
+    return "" if str(ctx.root.root) == "/" else f" under {ctx.root.root}"
 
 
 def _placeholders(value: str, ctx: _Context) -> str | None:
@@ -408,12 +414,10 @@ def _absolute_entries(variable: str, value: str, listed: bool, ctx: _Context) ->
         elif not ctx.root.is_dir(e):
             # Read inside the root with --root (rsyslog's tester gave host paths there, and
             # neither variable had any effect, unsaid).
-            inside = "" if str(ctx.root.root) == "/" else f" under {ctx.root.root}"
-            note = f"${variable}: {e} is no directory{inside}: nothing found there"
+            note = f"${variable}: {e} is no directory{_under_root(ctx)}: nothing found there"
         else:
             continue
-        if note not in ctx.notes:
-            ctx.notes.append(note)
+        _note(ctx, note)
     return [e for e in entries if e.startswith("/")]
 
 
@@ -768,8 +772,9 @@ def _given_programs(programs: Sequence[str], ctx: _Context, reading: _Reading) -
             raise CheckError(f"--program {path}: give the program's absolute path, as it is installed")
         found = reading.program(path, ctx, False)
         if found is None:
-            where = "" if str(ctx.root.root) == "/" else f" under {ctx.root.root}"
-            raise CheckError(f"--program {path}: no program there{where} (no such file, or no ELF program)")
+            raise CheckError(
+                f"--program {path}: no program there{_under_root(ctx)} (no such file, or no ELF program)"
+            )
         exes.append(_Exe(path=path, real=found[0], elf=found[1], stamps=reading.stamps(path, found[0], ctx)))
     if ctx.loader.module_table is not None:
         exes = [_with_table(e, ctx) for e in exes]
@@ -979,9 +984,8 @@ def _outside_prefix(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str
     tops = {pre, rt.resolve(pre) or pre}  # a prefix given through a symlink: its real path too
     if not any(d == top or d.startswith(top + "/") for d in searched for top in tops):
         # A prefix made from `wheels` wheels is reached through a variable: say which.
-        ways = [
-            f"--env {v}={d}" for loc in ctx.loader.search if (w := loc.wheel_setting(pre)) for v, d in [w]
-        ]
+        settings = [w for loc in ctx.loader.search if (w := loc.wheel_setting(pre)) is not None]
+        ways = [f"--env {var}={value}" for var, value in settings]
         hint = f"; for modules installed from wheels, {' or '.join(dict.fromkeys(ways))}" if ways else ""
         ctx.notes.append(
             f"no directory the loader searches is inside {pre} ({', '.join(searched)}): the modules "
