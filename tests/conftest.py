@@ -123,6 +123,20 @@ def fresh_venv(tmp_path: Path) -> Path:
     return make_venv(tmp_path / "venv")
 
 
+def run_demo(exe: Path, module_dir: Path | str | None = None) -> tuple[dict[str, str], str]:
+    """Run the real demo program (`DEMO_MODULE_DIR` set to `module_dir` if given): the modules
+    it loaded, id -> file, and what it printed on stderr. It must exit 0."""
+    env = {**os.environ, **({"DEMO_MODULE_DIR": str(module_dir)} if module_dir is not None else {})}
+    r = subprocess.run([str(exe)], capture_output=True, text=True, check=False, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    out = {}
+    for line in r.stdout.splitlines():
+        if line.startswith("loaded "):
+            _, mid, _, path = line.split(" ", 3)
+            out[mid] = path
+    return out, r.stderr
+
+
 def run_qpack(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The real command line, in a subprocess, as a user runs it."""
     return subprocess.run(

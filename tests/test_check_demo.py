@@ -29,7 +29,7 @@ from qpack.demo.builder import (
 )
 from qpack.layout import load_layout
 
-from .conftest import copy_build, have_cc
+from .conftest import copy_build, have_cc, run_demo
 
 MODULES = {"ui-curses", "ui-gtk", "ui-opengl", "block-curl", "block-nfs", "audio-alsa", "audio-pa"}
 
@@ -246,16 +246,7 @@ def test_a_program_installed_elsewhere_judges_modules_of_a_prefix_without_one(
     assert main(args) == 0
     report = json.loads(capsys.readouterr().out)
     says = {m["module"] for m in report["modules"] if m["loads"]}
-    r = subprocess.run(
-        [str(host / "bin/demo")],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        env={**os.environ, "DEMO_MODULE_DIR": f"{plugins}/lib/demo"},
-    )
-    assert r.returncode == 0, r.stderr
-    assert says == {line.split()[1] for line in r.stdout.splitlines() if line.startswith("loaded ")}
+    assert says == set(run_demo(host / "bin/demo", plugins / "lib/demo")[0])
     assert says == MODULES - {"ui-gtk"}
     assert main(["check", str(plugins), "-l", "demo", "--program", "bin/demo"]) == 2
     assert "--program bin/demo: give the program's absolute path" in capsys.readouterr().err

@@ -26,7 +26,7 @@ from qpack.install import InstallError, install_wheels, read_wheel, select
 from qpack.plan import Plan, plan_build
 from qpack.writers.wheel import WheelReport, write_wheels
 
-from .conftest import make_venv, run_qpack
+from .conftest import make_venv, run_demo, run_qpack
 
 VERSION = "1:1.0+dfsg-1+b1"
 PEP440 = "1!1.0+dfsg.0r.1.b.1"
@@ -270,14 +270,8 @@ def installed_by(
 
 
 def loaded(demo: Path) -> dict[str, str]:
-    r = subprocess.run([str(demo)], capture_output=True, text=True, check=False, timeout=60)
-    assert r.returncode == 0, r.stderr
-    assert r.stderr == "", r.stderr
-    out = {}
-    for line in r.stdout.splitlines():
-        if line.startswith("loaded "):
-            _, mid, _, path = line.split(" ", 3)
-            out[mid] = path
+    out, err = run_demo(demo)
+    assert err == "", err
     return out
 
 
@@ -725,16 +719,7 @@ def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
     assert verdicts == {"ui-curses": True}
     curses = prefix / "lib/demo/ui/curses.so"
     assert curses.is_file()
-    r = subprocess.run(
-        [str(prefix / "bin/demo")],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        env={**os.environ, "DEMO_MODULE_DIR": str(prefix / "lib/demo")},
-    )
-    assert r.returncode == 0, r.stderr
-    assert f"loaded ui-curses from {curses}" in r.stdout.splitlines()
+    assert run_demo(prefix / "bin/demo", prefix / "lib/demo")[0]["ui-curses"] == str(curses)
     # Without the variable, check says where the loader looks instead.
     unset = main(["check", str(prefix), "-l", str(layout), "--json"])
     report = json.loads(capsys.readouterr().out)
