@@ -648,6 +648,32 @@ def test_a_module_under_an_absolute_location_is_refused_naming_that_location(
     ) in err
 
 
+def test_a_location_anchored_to_a_library_no_wheel_holds_is_refused_saying_so(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A GStreamer tester: plugins-base's modules are found from libgstreamer-1.0, which another
+    source package builds. The refusal said "the layout says the build does not relocate",
+    which the layout never said; it names the anchor no wheel holds."""
+    from qpack.cli import main
+
+    args = ["split", str(demo_build), "--version", "1", "--format", "wheel"]
+    ours = ('relocated = "lib/demo"\n', 'relocated = "lib/demo"\nanchor = "lib/libdemo-util.so.1"\n')
+    assert main([*args, "-l", str(demo_layout(tmp_path / "ours.toml", ours)), "-o", str(tmp_path / "a")]) == 0
+    capsys.readouterr()
+    other = ('relocated = "lib/demo"\n', 'relocated = "lib/demo"\nanchor = "lib/libdemo-elsewhere.so.1"\n')
+    layout = demo_layout(tmp_path / "other.toml", other)
+    assert main([*args, "-l", str(layout), "-o", str(tmp_path / "b")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert (
+        "would look only in /usr/lib/demo (it is found from where /usr/lib/libdemo-elsewhere.so.1 is, "
+        "and no wheel of this split holds that library: the program loads another package's, at its "
+        "configured path; an env location's `wheels` key ($DEMO_MODULE_DIR) names where the wheels "
+        "put modules), never where a wheel installs it (and 6 more)"
+    ) in line, line
+    assert "does not relocate" not in line
+    assert not (tmp_path / "b").exists()
+
+
 def test_alternatives_a_wheel_cannot_carry_are_said(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -232,6 +232,25 @@ def _absolute_problem(loader: Loader, m: Module, where: Placed) -> list[str]:
     ]
 
 
+def _why_fixed(loader: Loader, loc: SearchLocation, pre: str) -> str:
+    """Why a `relocated` location stays at its configured path once the wheels are installed."""
+    if loader.relocatable and loc.anchor is not None:
+        # The anchor library comes from another package (GStreamer's plugins-base split: the
+        # anchor libgstreamer-1.0 is gstreamer1.0's): the one the program loads is not a wheel's.
+        envs = [f"${v}" for x in loader.search if x.kind == "env" for v in x.variables]
+        way = (
+            f"; an env location's `wheels` key ({' or '.join(envs)}) names where the wheels put modules"
+            if envs
+            else ""
+        )
+        anchor = f"{pre}/{loc.anchor}" if pre else loc.anchor
+        return (
+            f"it is found from where /{anchor} is, and no wheel of this split holds that library: "
+            f"the program loads another package's, at its configured path{way}"
+        )
+    return "the layout says the build does not relocate and names no bundle directory"
+
+
 def verify(
     loader: Loader,
     placement: Placement,
@@ -263,8 +282,8 @@ def verify(
             if d is None:
                 problems.append(
                     f"module {m.id!r}: {exe.build_path} installed as <prefix>/{exe.installed} would look "
-                    f"only in /{pre + '/' if pre else ''}{loc.value} (the layout says the build does not "
-                    "relocate and names no bundle directory), never where a wheel installs it"
+                    f"only in /{pre + '/' if pre else ''}{loc.value} ({_why_fixed(loader, loc, pre)}), "
+                    "never where a wheel installs it"
                 )
                 break
             if posixpath.join(d, rel) != where.installed:
