@@ -31,7 +31,7 @@ Resolution = Literal["first-found", "first-loadable", "register-all", "register-
 ModuleTable = Literal["qemu-modinfo"]
 MODULE_TABLES: tuple[ModuleTable, ...] = ("qemu-modinfo",)
 RESOLUTIONS: tuple[Resolution, ...] = ("first-found", "first-loadable", "register-all", "register-loadable")
-MAX_DEPTH = 8  # directory levels a register-all loader scans below a location
+MAX_DEPTH = 16  # directory levels a register-all loader scans below a location (GStreamer: 10)
 
 _PKGVERSION_UNSAFE = re.compile(rb"[^A-Za-z0-9+\-.~]")
 

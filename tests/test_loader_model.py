@@ -341,6 +341,13 @@ def test_register_all_scans_to_a_depth_and_finds_untyped_modules(prefix: Path, t
     assert [(m.module, m.loads, m.problems) for m in report.modules] == [("one", True, ())]
     shallow = loader(tmp_path, text.replace("depth = 1", "depth = 0"))
     assert check(prefix, shallow).modules == ()
+    # GStreamer recurses 10 levels below each location (gst_registry_scan_path_level): a layout
+    # can say so (the limit was 8, below the real loader's, as a GStreamer tester found).
+    ten = prefix / "lib/plugins" / "/".join("123456789")
+    build_extra_module(ten, type="c", name="ten", stamp=None)  # ten levels below lib/plugins
+    deep = loader(tmp_path, text.replace("depth = 1", "depth = 10"))
+    assert files(check(prefix, deep).modules)["ten"] == f"{ten}/c/ten.so"
+    assert "ten" not in files(check(prefix, loader(tmp_path, text.replace("depth = 1", "depth = 9"))).modules)
 
 
 def test_a_stray_file_named_like_a_module_is_no_module_of_that_id(prefix: Path, tmp_path: Path) -> None:
@@ -665,7 +672,7 @@ def test_bad_loader_keys_are_named(tmp_path: Path, text: str, key: str) -> None:
 
 def test_bad_resolution_depth_and_bundle(tmp_path: Path) -> None:
     bad = (
-        HEAD.replace('prefix = "/usr"', 'prefix = "/usr"\nresolution = "any"\ndepth = 99\nbundle = "a/b"')
+        HEAD.replace('prefix = "/usr"', 'prefix = "/usr"\nresolution = "any"\ndepth = 17\nbundle = "a/b"')
         + '[[loader.search]]\nrelocated = "lib/demo"\n'
     )
     with pytest.raises(LayoutError) as e:
