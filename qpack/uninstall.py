@@ -118,6 +118,28 @@ def _siblings(
     return out
 
 
+def _refuse_core(
+    state: InstalledSet, items: Sequence[str], via: Mapping[NormalizedName, str], loader: Loader | None
+) -> None:
+    """A module id that leads to a core distribution (PulseAudio's pulseaudio holds the daemon
+    and 67 modules; rsyslog's core holds lmnet): removing the module would remove the program
+    with it. Only naming the distribution itself does that."""
+    if loader is None:
+        return
+    asked = {canonicalize_name(i) for i in items}
+    for name, module in via.items():
+        if name in asked:
+            continue  # the distribution is named too
+        roles = dist_roles(state.dists[name], loader, state.prefix)
+        if roles.kind != "core":
+            continue
+        what = f"the program ({', '.join(roles.executables)})" if roles.executables else "the program's core"
+        raise UninstallError(
+            f"{module} is in {state.describe(name)}, which holds {what}: a module of it cannot be "
+            f"uninstalled alone; name {name} to remove the whole distribution"
+        )
+
+
 def _needed_by(state: InstalledSet) -> dict[NormalizedName, set[NormalizedName]]:
     """Distribution -> the installed distributions that require it."""
     rdeps: dict[NormalizedName, set[NormalizedName]] = {n: set() for n in state.dists}
@@ -259,6 +281,7 @@ def uninstall(
         warnings += notes
         state = InstalledSet.read(host, pre)
         named, via = _lookup(state, items, loader)
+        _refuse_core(state, items, via, loader)
         warnings += _siblings(state, items, named, loader)
         why, kept = _choose(
             state, named, with_dependents=with_dependents, keep_dependencies=keep_dependencies, via=via

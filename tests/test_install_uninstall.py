@@ -442,6 +442,31 @@ def test_uninstalling_one_module_of_a_group_package_names_the_others(
     assert uninstall(["demo-core"], prefix).warnings == ()  # a distribution named: nothing to add
 
 
+def test_a_module_of_the_core_is_not_uninstalled_alone(demo_build: Path, tmp_path: Path) -> None:
+    """PulseAudio's pulseaudio holds the daemon and 67 modules: `uninstall null-sink` removed the
+    daemon with it, saying only that the other modules went. A module id that leads to a core
+    is refused; naming the distribution removes it."""
+    layout = tmp_path / "core.toml"
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    old = 'rest = true\nsummary = "The demo'
+    assert old in text
+    layout.write_text(text.replace(old, 'rest = true\nmodules = ["block-nfs"]\nsummary = "The demo'))
+    dist = split(demo_build, tmp_path / "dist", "1.0", layout)
+    prefix = tmp_path / "p"
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-curses"]) == 0
+    before = snapshot(prefix)
+    ld = load_layout(layout).loader
+    with pytest.raises(UninstallError) as e:
+        uninstall(["block-nfs"], prefix, loader=ld)
+    assert str(e.value) == (
+        "block-nfs is in demo-core 1.0, which holds the program (bin/demo): a module of it cannot be "
+        "uninstalled alone; name demo-core to remove the whole distribution"
+    )
+    assert snapshot(prefix) == before
+    report = uninstall(["block-nfs", "demo-core"], prefix, loader=ld, with_dependents=True)
+    assert {r.name for r in report.removed} == {"demo-core", "demo-ui-curses"}
+
+
 def test_keep_dependencies(demo_dist: Path, tmp_path: Path) -> None:
     prefix = tmp_path / "p"
     do_install(demo_dist, prefix, "ui-gtk")
