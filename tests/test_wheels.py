@@ -674,6 +674,37 @@ def test_a_location_anchored_to_a_library_no_wheel_holds_is_refused_saying_so(
     assert not (tmp_path / "b").exists()
 
 
+def test_a_helper_run_from_an_absolute_directory_is_refused_in_a_wheel(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A PulseAudio tester: gsettings-helper, run from /usr/libexec/pulse, went into a wheel at
+    <prefix>/libexec/pulse with no word, and the module needing it failed in the real daemon.
+    A helper under an absolute directory fails the split, as a module there does."""
+    from qpack.cli import main
+
+    from .conftest import copy_build
+
+    build = copy_build(demo_build, tmp_path)
+    helper = build / "usr/libexec/demo/demo-helper"
+    helper.parent.mkdir(parents=True)
+    helper.write_text("#!/bin/sh\n")
+    helper.chmod(0o755)
+    helpers = ('[loader.stamp]', '[[loader.helpers]]\nname = "demo-helper"\nabsolute = "/usr/libexec/demo"\n'
+               'env = "DEMO_HELPER"\n\n[loader.stamp]')  # fmt: skip
+    layout = demo_layout(tmp_path / "helper.toml", helpers)
+    args = ["split", str(build), "-l", str(layout), "--version", "1", "--format", "wheel"]
+    assert main([*args, "-o", str(tmp_path / "w")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == (
+        "error: layout 'demo': helper 'demo-helper': installed as <prefix>/libexec/demo/demo-helper, but "
+        "the loader runs it only from /usr/libexec/demo/demo-helper (or the path $DEMO_HELPER names, "
+        "which the wheel does not set), which no install prefix moves; a wheel cannot place it"
+    )
+    assert not (tmp_path / "w").exists()
+    # The distro outputs keep it where it is: a tree split has nothing to refuse.
+    assert main([*args[:-1], "tree", "-o", str(tmp_path / "t")]) == 0
+
+
 def test_alternatives_a_wheel_cannot_carry_are_said(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

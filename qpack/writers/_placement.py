@@ -29,7 +29,7 @@ from typing import Literal
 
 from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import Entry
-from qpack.loader import Loader, Module, SearchLocation
+from qpack.loader import Helper, Loader, Module, SearchLocation
 
 Scheme = Literal["scripts", "data"]
 
@@ -251,6 +251,23 @@ def _why_fixed(loader: Loader, loc: SearchLocation, pre: str) -> str:
     return "the layout says the build does not relocate and names no bundle directory"
 
 
+def _absolute_helper_problem(helper: Helper, placed: Mapping[str, Placed]) -> list[str]:
+    """A helper the loader runs from an absolute directory, which no install prefix moves
+    (PulseAudio's gsettings-helper in /usr/libexec/pulse): a wheel holding it puts it where
+    the loader never runs it from."""
+    if helper.absolute is None:
+        return []
+    where = placed.get(posixpath.join(helper.absolute.strip("/"), helper.name))
+    if where is None:
+        return []
+    also = f" (or the path ${helper.env} names, which the wheel does not set)" if helper.env else ""
+    return [
+        f"helper {helper.name!r}: installed as <prefix>/{where.installed}, but the loader runs it "
+        f"only from /{helper.absolute.strip('/')}/{helper.name}{also}, which no install prefix moves; "
+        "a wheel cannot place it"
+    ]
+
+
 def verify(
     loader: Loader,
     placement: Placement,
@@ -294,6 +311,7 @@ def verify(
                 break
     for helper in loader.helpers:
         if helper.relocated is None:
+            problems += _absolute_helper_problem(helper, placed)
             continue
         path = f"{pre}/{helper.relocated}/{helper.name}" if pre else f"{helper.relocated}/{helper.name}"
         where = placed.get(path)
