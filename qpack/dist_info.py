@@ -35,6 +35,17 @@ def declaration(text: str | bytes) -> tuple[str | None, tuple[str, ...]]:
     return (kind if isinstance(kind, str) else None), module_ids(data.get("modules"))
 
 
+def optional_core(text: str | bytes) -> bool:
+    """Whether a PACKAGE_FILE declares a core the layout marks `required = false` (Enchant's
+    tools, VLC's helper libraries): modules do not require it, and one pulled in by a module's
+    library needs goes with the last module that needs it."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("kind") == "core" and data.get("required") is False
+
+
 def module_ids(value: object) -> tuple[str, ...]:
     """A list of module ids as written, sorted and each once; anything else is none."""
     if not isinstance(value, list):

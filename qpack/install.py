@@ -50,7 +50,7 @@ from packaging.version import Version
 
 from qpack._threads import map_on_threads
 from qpack._unzip import read_entry
-from qpack.dist_info import PACKAGE_FILE, declaration, normalize_extra
+from qpack.dist_info import PACKAGE_FILE, declaration, normalize_extra, optional_core
 from qpack.elf import ElfReadError, held_stamps_pyelftools, read_elf_pyelftools, read_link_facts
 from qpack.errors import QpackError
 from qpack.installed import (
@@ -910,8 +910,11 @@ def _jobs(
         r = roles(targets_guess, loader, state.prefix) if loader is not None else None
         kind, declared = _declared(w)
         # A core package of the layout is installed on request (kept when the last module goes),
-        # whether it holds the loader's files or not (a library, the data: its wheel says).
-        requested = markers and (asked or kind == "core" or bool(r is not None and r.executables))
+        # whether it holds the loader's files or not (a library, the data: its wheel says);
+        # one the layout marks `required = false`, only when asked for (a VLC tester's helper
+        # libraries, pulled in by a plugin's library needs, stayed after the plugin went).
+        core = kind == "core" and not _optional(w)
+        requested = markers and (asked or core or bool(r is not None and r.executables))
         # Recorded in qpack.json: the modules the loader model places among its files, or for a
         # distribution it places nothing of, those its wheel declares (or the meta wheel names
         # it for): check and list read them (qpack.installed.dist_roles).
@@ -942,6 +945,12 @@ def _declared(w: CheckedWheel) -> tuple[str | None, tuple[str, ...]]:
         return declaration(w.member(name))
     except (KeyError, OSError, zipfile.BadZipFile):
         return None, ()
+
+
+def _optional(w: CheckedWheel) -> bool:
+    """Whether a wheel qpack wrote declares a core the layout marks `required = false`."""
+    name = f"{w.dist_info}/{PACKAGE_FILE}"
+    return any(m.name == name for m in w.members) and optional_core(w.member(name))
 
 
 def _check_wheels(infos: Sequence[WheelInfo], workers: int = 2) -> list[CheckedWheel]:

@@ -467,6 +467,38 @@ def test_a_module_of_the_core_is_not_uninstalled_alone(demo_build: Path, tmp_pat
     assert {r.name for r in report.removed} == {"demo-core", "demo-ui-curses"}
 
 
+def test_an_optional_core_pulled_in_by_a_module_goes_with_it(demo_build: Path, tmp_path: Path) -> None:
+    """A VLC tester's helper libraries, each a core package with `required = false`, pulled in by
+    a plugin's library needs: install recorded them as installed on request, and uninstalling
+    the plugin kept them ("kept, it was installed on request", which it was not)."""
+    from qpack.demo.builder import build_extra_library, build_extra_module, compute_stamp
+
+    from .conftest import copy_build
+
+    build = copy_build(demo_build, tmp_path)
+    lib = build_extra_library(build / "usr/lib", "libdemo-extra.so.1")
+    build_extra_module(
+        build / "usr/lib/demo", type="ui", name="x", stamp=compute_stamp("/usr", "1"), needed=[lib]
+    )
+    layout = tmp_path / "optional.toml"
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    extra = '[[package]]\nname = "demo-extra"\nkind = "core"\nrequired = false\n'
+    extra += 'files = ["{prefix}/lib/libdemo-extra.so.1"]\n'
+    layout.write_text(text.replace('known = ["ui-curses", ', 'known = ["ui-x", "ui-curses", ') + extra)
+    dist = split(build, tmp_path / "dist", "1.0", layout)
+    prefix = tmp_path / "p"
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-x"]) == 0
+    requested = {d.name.split("-1.0")[0] for d in prefix.glob("lib/python*/site-packages/*.dist-info")
+                 if (d / "REQUESTED").exists()}  # fmt: skip
+    assert requested == {"demo_core", "demo_ui_x"}
+    report = uninstall(["ui-x"], prefix, loader=load_layout(layout).loader)
+    assert {(r.name, r.why) for r in report.removed} == {("demo-ui-x", "named"), ("demo-extra", "unneeded")}
+    assert report.kept == ("demo-core 1.0: kept, it was installed on request",)  # the required core
+    # Asked for by name, it is installed on request, and stays.
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "demo-extra"]) == 0
+    assert (next(prefix.glob("lib/python*/site-packages/demo_extra-*.dist-info")) / "REQUESTED").exists()
+
+
 def test_keep_dependencies(demo_dist: Path, tmp_path: Path) -> None:
     prefix = tmp_path / "p"
     do_install(demo_dist, prefix, "ui-gtk")

@@ -519,6 +519,7 @@ def wheel_specs(
         report.resolved = dict(sorted(distro.items()))
 
     specs: list[WheelSpec] = []
+    required_cores = set(plan.layout.required_cores())
     for pkg in plan.packages:
         stem = f"{escape(pkg.name)}-{pep440}"
         payload = [
@@ -540,7 +541,10 @@ def wheel_specs(
         wheel_text = (
             f"Wheel-Version: 1.0\nGenerator: qpack {__version__}\nRoot-Is-Purelib: false\nTag: {tag}\n"
         )
-        declared = {"version": 1, "kind": pkg.kind, "modules": sorted(pkg.modules)}
+        declared: dict[str, object] = {"version": 1, "kind": pkg.kind, "modules": sorted(pkg.modules)}
+        if pkg.kind == "core" and pkg.name not in required_cores:
+            # `required = false`: installed on request only when asked for (install reads it).
+            declared["required"] = False
         meta = (
             Member(
                 f"{stem}.dist-info/{PACKAGE_FILE}",
