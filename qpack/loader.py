@@ -210,7 +210,14 @@ class Naming:
             if len(have) == len(want):
                 if base.startswith(pattern_base.split("{", 1)[0]):
                     return True
-            elif "{" in want[len(have)]:
+            elif (
+                "{" in want[len(have)]
+                and base.startswith(pattern_base.split("{", 1)[0])
+                and base.endswith(pattern_base.rsplit("}", 1)[-1])
+            ):
+                # Above the modules' own directories, only a file named as module files are
+                # (ui-curses.so beside ui/): Qt's program directory, searched for <dir>/<type>/,
+                # holds moc and uic, which are no modules of any name.
                 return True
         return False
 

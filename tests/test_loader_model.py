@@ -416,6 +416,36 @@ def test_files_the_loader_never_looks_up_are_strays_only_where_a_module_would_be
     assert never == ["usr/lib/shared/libgphoto/2.5/typing.SO", "usr/lib/shared/libnss_old.so.1"]
 
 
+def test_the_programs_directory_searched_for_typed_subdirectories_holds_no_strays(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """Qt searches the program's own directory for `<dir>/<type>/lib<name>.so`: moc, uic and
+    qmake there were 'never-looked-up' modules (9 problems, exit 1, where every plugin loads).
+    Above the types' directories only a file named as module files are is a stray."""
+    ld = loader(
+        tmp_path,
+        """
+        [loader]
+        prefix = "/usr"
+        executables = ["{prefix}/bin/demo"]
+        naming = "{type}/lib{name}.so"
+        types = ["platforms"]
+        resolution = "register-all"
+        [[loader.search]]
+        relocated = "bin"
+        """,
+    )
+    built = build_extra_module(tmp_path / "b", type="t", name="q", stamp=None)
+    (prefix / "bin/platforms").mkdir()
+    shutil.copy(built, prefix / "bin/platforms/libqxcb.so")
+    for name in ("moc", "uic", "libmisplaced.so"):
+        shutil.copy(built, prefix / "bin" / name)
+    report = check(prefix, ld)
+    strays = {m.file for m in report.modules if any(p.kind == "never-looked-up" for p in m.problems)}
+    assert strays == {f"{prefix}/bin/libmisplaced.so"}  # not demo itself, nor moc and uic
+    assert [m.module for m in report.modules if m.loads] == ["platforms-qxcb"]
+
+
 def test_bundle_directory_and_builds_that_do_not_relocate(prefix: Path, tmp_path: Path) -> None:
     """QEMU since 7.1: <exe dir>/qemu-bundle/<configured path> first when it exists; Debian's
     QEMU since 8.2 does not relocate: only the configured path counts."""
