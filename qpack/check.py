@@ -794,6 +794,7 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
         return held[real]
 
     library_paths = _glob_paths(ctx.root, expand_prefix(loader.library, prefix)) if loader.library else []
+    library_paths = _by_soname_too(library_paths, ctx, reading)
     libraries = {real: path for path in library_paths if (real := ctx.root.resolve(path)) is not None}
 
     def linked(elf: ElfFile) -> str | None:
@@ -829,6 +830,24 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
     if not exes:
         exes = _library_alone(library_paths, bindir, ctx, reading, stamps)
     return exes
+
+
+def _by_soname_too(paths: list[str], ctx: _Context, reading: _Reading) -> list[str]:
+    """The loader library's files, with the file named by each one's SONAME beside it: what the
+    dynamic linker loads. A wheel holds no symlinks, so in a prefix installed from wheels
+    libQt5Core.so.5 is a copy of libQt5Core.so.5.15.8, which `library = ".../libQt5Core.so.5.*"`
+    matches and no program links (a Qt tester's check judged the two copies as loaders)."""
+    out = list(paths)
+    for path in paths:
+        found = reading.program(path, ctx, False)
+        soname = found[1].facts.soname if found is not None and found[1].facts is not None else None
+        if soname is None:
+            continue
+        named = posixpath.join(posixpath.dirname(path), soname)
+        st = ctx.root.stat(named) if named not in out else None
+        if st is not None and stat.S_ISREG(st.st_mode):
+            out.append(named)
+    return out
 
 
 def _library_alone(

@@ -516,6 +516,21 @@ def test_the_loader_as_a_library_every_program_linking_it(prefix: Path, tmp_path
     )
 
 
+def test_a_loader_library_glob_past_its_soname_still_finds_the_programs(prefix: Path, tmp_path: Path) -> None:
+    """A Qt tester's `library = ".../libQt5Core.so.5.*"`: in a prefix installed from wheels the
+    SONAME name libQt5Core.so.5 is a copy the glob does not match, so no program linked "the"
+    library and the two copies it matched were judged as loaders. The file named by the
+    matched files' SONAME is the library the programs link."""
+    text = HEAD.replace('executables = ["{prefix}/bin/demo"]', 'library = "{prefix}/lib/libdemo-util.so.1.*"')
+    ld = loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n')
+    for copy in ("libdemo-util.so.1.0", "libdemo-util.so.1.0.0"):
+        shutil.copy(prefix / "lib/libdemo-util.so.1", prefix / "lib" / copy)
+    report = check(prefix, ld)
+    assert set(report.executables) == {f"{prefix}/bin/demo", f"{prefix}/bin/demo-registry"}
+    assert not [w for w in report.warnings if "links it" in w]
+    assert report.ok
+
+
 def test_a_loader_library_no_program_links_is_judged_as_the_loader(prefix: Path, tmp_path: Path) -> None:
     """A library used only from Python, GI or ctypes: no program of bindir links it, so the
     library itself stands for them, its plugin directory found from its own location (an
