@@ -851,14 +851,52 @@ def library_requirements(
     dynamic linker take the system's copy. Forbidden, and reported as a problem: a library no
     package ships (excluded), and a requirement that closes a cycle (the layout put the library
     in a package that needs the one linking it, such as a module's library linked by the core).
+    A requirement another one already brings (a module linking the core's library, requiring
+    the core) is left implied. Decided on the whole graph at once, so that the order of the
+    layout's [[package]] tables changes nothing (a Qt tester's libqt5gui5 required core, dbus
+    and network, or only dbus and network, as libqt5dbus5's table came later or first).
     Returns (packages, the requirements added with their reasons, problems)."""
+    base = {p.name: list(p.requires) for p in packages}
+    needs, problems = _library_needs(packages, inventory, claims)
+    every = {name: list(reqs) for name, reqs in base.items()}
+    for pn, q, *_ in needs:
+        every[pn].append(q)
+    reach_every = _Reach(every)
+    kept = {name: list(reqs) for name, reqs in base.items()}
+    for pn, q, path, soname, provider in needs:
+        if pn in reach_every(q) and q not in base[pn]:
+            problems.append(
+                f"{path} (package {pn!r}) links {soname} from package {q!r}, which requires "
+                f"{pn!r}: requiring it would make a cycle (put {provider} in {pn!r} "
+                "or a package both require)"
+            )
+        elif q not in kept[pn]:
+            kept[pn].append(q)
+    reach = _Reach(kept)
+    requires = {name: list(reqs) for name, reqs in base.items()}
+    added: list[LibraryRequirement] = []
+    for pn, q, path, soname, provider in needs:
+        if q in requires[pn] or q not in kept[pn]:
+            continue  # required already (by the layout, or for an earlier file), or a cycle
+        if any(q in reach(r) for r in kept[pn] if r != q):
+            continue  # implied: another requirement brings it
+        requires[pn].append(q)
+        added.append(LibraryRequirement(pn, q, path, soname, provider))
+    out = [replace(p, requires=tuple(requires[p.name])) for p in packages]
+    return out, added, problems
+
+
+def _library_needs(
+    packages: list[Package], inventory: Inventory, claims: _Claims
+) -> tuple[list[tuple[str, str, str, str, str]], list[str]]:
+    """Every library need between two packages, in the packages' and files' order: (package,
+    the provider's package, the file, the soname, the provider); and a problem for each
+    library only an unpackaged file provides."""
     provided = provided_sonames(inventory, inventory.prefix)
     owner = {cl.path: cl.package for cl in claims.claims}
     by_path = inventory.by_path()
-    requires = {p.name: list(p.requires) for p in packages}
-
-    added: list[LibraryRequirement] = []
     problems: list[str] = []
+    needs: list[tuple[str, str, str, str, str]] = []
     for p in packages:
         for path in p.files:
             e = by_path[path]
@@ -868,28 +906,29 @@ def library_requirements(
                 provider = provided.get(soname)
                 if provider is None or provider == path:
                     continue
-                if provider not in owner or owner[provider] is None:
+                q = owner.get(provider)
+                if q is None:
                     rule = next((c.rule for c in claims.claims if c.path == provider), "no rule")
                     problems.append(
                         f"{path} (package {p.name!r}) links {soname}, which only {provider} provides, "
                         f"and that file is in no package ({rule})"
                     )
-                    continue
-                q = owner[provider]
-                assert q is not None
-                if q in requirement_closure(requires, p.name):
-                    continue
-                if p.name in requirement_closure(requires, q):
-                    problems.append(
-                        f"{path} (package {p.name!r}) links {soname} from package {q!r}, which requires "
-                        f"{p.name!r}: requiring it would make a cycle (put {provider} in {p.name!r} "
-                        "or a package both require)"
-                    )
-                    continue
-                requires[p.name].append(q)
-                added.append(LibraryRequirement(p.name, q, path, soname, provider))
-    out = [replace(p, requires=tuple(requires[p.name])) for p in packages]
-    return out, added, problems
+                elif q != p.name:
+                    needs.append((p.name, q, path, soname, provider))
+    return needs, problems
+
+
+class _Reach:
+    """`requirement_closure` in a graph that does not change, each package's computed once."""
+
+    def __init__(self, requires: Mapping[str, Iterable[str]]) -> None:
+        self.requires = requires
+        self.known: dict[str, set[str]] = {}
+
+    def __call__(self, name: str) -> set[str]:
+        if name not in self.known:
+            self.known[name] = requirement_closure(self.requires, name)
+        return self.known[name]
 
 
 def link_requirements(

@@ -408,6 +408,44 @@ def test_a_core_package_the_modules_need_not_require(tmp_path: Path) -> None:
         load_layout(tmp_path / "bad.toml")
 
 
+def test_library_requirements_do_not_depend_on_the_order_of_the_package_tables() -> None:
+    """Qt's libqt5gui5 links Core, DBus and Network, and Network links DBus and Core: it
+    required core, dbus and network, or only dbus and network, as libqt5dbus5's table came
+    later or first (the requirements reduced in the order they were found). The reduction is
+    the graph's own: a library another requirement brings is implied, whatever the order."""
+    from qpack.elf import ElfInfo
+
+    def lib(path: str, soname: str | None, *needed: str) -> Entry:
+        elf = ElfInfo(
+            machine="EM_X86_64", elf_class=64, little_endian=True, elf_type="ET_DYN", interp=False,
+            soname=soname, needed=needed, runpath=(), build_id=None, stamps_exported=(), stamps_held=(),
+        )  # fmt: skip
+        return Entry(path, "file", 0o644, 1, "0" * 64, None, elf)
+
+    libs = [
+        lib("usr/lib/libcore.so.5", "libcore.so.5"),
+        lib("usr/lib/libdbus.so.5", "libdbus.so.5", "libcore.so.5"),
+        lib("usr/lib/libnet.so.5", "libnet.so.5", "libdbus.so.5", "libcore.so.5"),
+        lib("usr/lib/libgui.so.5", "libgui.so.5", "libcore.so.5", "libdbus.so.5", "libnet.so.5"),
+        lib("usr/bin/prog", None, "libgui.so.5", "libcore.so.5"),
+    ]
+    base = inventory("usr/lib/prog/ui-curses.so")
+    inv = dataclasses.replace(base, entries=tuple(sorted([*base.entries, *libs], key=lambda e: e.path)))
+    rules = [PackageRule(name=f"p-{n}", kind="core", files=(f"{{prefix}}/lib/lib{n}.so.5",))
+             for n in ("core", "dbus", "net", "gui")]  # fmt: skip
+    rest = PackageRule(name="prog-core", rest=True)
+    seen = set()
+    for order in (rules, rules[::-1], [rules[1], rules[3], rules[0], rules[2]]):
+        plan = make_plan(inv, layout(rest, *order))
+        got = {r.name: plan.package(r.name).requires for r in rules}
+        got["prog-core"] = plan.package("prog-core").requires
+        seen.add(tuple(sorted(got.items())))
+    assert seen == {(
+        ("p-core", ()), ("p-dbus", ("p-core",)), ("p-gui", ("p-net",)), ("p-net", ("p-dbus",)),
+        ("prog-core", ("p-gui",)),
+    )}  # fmt: skip
+
+
 def test_layout_system_dirs_are_nobodys(tmp_path: Path) -> None:
     lay = layout(PackageRule(name="prog-core", rest=True))
     plan = make_plan(inventory(*BUILD, "etc/monitrc.d/prog"), lay)  # monit's directory
