@@ -114,6 +114,27 @@ _SYSTEM_DIRS = {
     "usr/lib/mime",  # mime-support's (Debian's ImageMagick ships usr/lib/mime/packages/...)
     "usr/lib/mime/packages",
     "usr/share/bug",  # reportbug's
+    # Other frameworks' directories a program drops files into (a PulseAudio tester's RPM lists
+    # owned these as %dir; a GStreamer tester's the pkg-config and introspection ones).
+    "etc/xdg/autostart",
+    "etc/dbus-1",
+    "etc/dbus-1/system.d",
+    "usr/share/dbus-1/services",
+    "usr/share/dbus-1/system-services",
+    "usr/share/dbus-1/system.d",
+    "lib/systemd/user",
+    "usr/lib/systemd/user",
+    "etc/alsa",
+    "etc/alsa/conf.d",
+    "usr/share/alsa",
+    "usr/share/apport",
+    "usr/share/apport/package-hooks",
+    "usr/share/GConf",
+    "usr/share/GConf/gsettings",
+    "usr/lib/pkgconfig",
+    "usr/share/pkgconfig",
+    "usr/share/gir-1.0",
+    "usr/lib/girepository-1.0",
 }
 
 
@@ -130,6 +151,8 @@ def _is_system_dir(path: str, prefix: str) -> bool:
     # usr/lib/<multiarch triplet>, usr/share/man/man1, usr/share/locale/<lang>/LC_MESSAGES...
     if len(parts) == 3 and parts[:2] == ["usr", "lib"] and "-linux-" in parts[2]:
         return True
+    if len(parts) == 4 and parts[:2] == ["usr", "lib"] and "-linux-" in parts[2]:
+        return parts[3] in ("pkgconfig", "girepository-1.0")  # usr/lib/<triplet>/pkgconfig
     if len(parts) == 2 and parts[0] == "lib" and "-linux-" in parts[1]:
         return True
     if path.startswith(("usr/share/man/", "usr/share/locale/", "usr/share/icons/")) and len(parts) <= 6:

@@ -458,6 +458,16 @@ def test_layout_system_dirs_are_nobodys(tmp_path: Path) -> None:
     # Known ones are nobody's without a word in the layout (logrotate's, mime-support's).
     for d in ("etc/logrotate.d", "usr/lib/mime/packages", "lib/udev/hwdb.d", "usr/lib/udev/hwdb.d"):
         assert d not in make_plan(inventory(*BUILD, f"{d}/prog"), lay).package("prog-core").dirs
+    # PulseAudio's and GStreamer's testers: other frameworks' directories, owned as %dir.
+    for d in ("etc/xdg/autostart", "usr/lib/systemd/user", "etc/dbus-1/system.d", "usr/share/alsa",
+              "usr/lib/x86_64-linux-gnu/pkgconfig", "usr/share/gir-1.0"):  # fmt: skip
+        assert not {d, d.rpartition("/")[0]} & set(
+            make_plan(inventory(*BUILD, f"{d}/prog"), lay).package("prog-core").dirs
+        ), d
+    assert (
+        "usr/lib/x86_64-linux-gnu/prog"
+        in make_plan(inventory(*BUILD, "usr/lib/x86_64-linux-gnu/prog/x"), lay).package("prog-core").dirs
+    )  # a directory of its own under the triplet is the package's
 
 
 def test_a_symlink_to_a_directory_is_claimed_by_its_dir_glob() -> None:
