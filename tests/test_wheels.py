@@ -705,6 +705,36 @@ def test_a_helper_run_from_an_absolute_directory_is_refused_in_a_wheel(
     assert main([*args[:-1], "tree", "-o", str(tmp_path / "t")]) == 0
 
 
+def test_a_script_running_the_program_by_its_absolute_path_is_said(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A VLC tester: cvlc is `exec /usr/bin/vlc -I dummy "$@"`; from a venv it failed (exit 127)
+    or would have run the system's vlc, and the split said nothing."""
+    from qpack.cli import main
+
+    from .conftest import copy_build
+
+    build = copy_build(demo_build, tmp_path)
+    scripts = {
+        "demo-curses": '#!/bin/sh\nexec /usr/bin/demo ui-curses "$@"\n',
+        "demo-any": '#!/bin/sh\nexec demo "$@"  # found on PATH, the venv\'s\n',
+        "demo-reg": "#!/bin/sh\nexec /usr/bin/demo-registry\n",
+    }
+    for name, text in scripts.items():
+        (build / "usr/bin" / name).write_text(text)
+        (build / "usr/bin" / name).chmod(0o755)
+    args = ["split", str(build), "-l", "demo", "--version", "1", "--format", "wheel"]
+    assert main([*args, "-o", str(tmp_path / "w")]) == 0
+    err = capsys.readouterr().err
+    said = [line for line in err.splitlines() if "by its absolute path" in line]
+    assert said == [
+        "warning: usr/bin/demo-curses: a script that runs /usr/bin/demo by its absolute path: installed "
+        "from a wheel, it runs the system's program (or none), not the wheel's",
+        "warning: usr/bin/demo-reg: a script that runs /usr/bin/demo-registry by its absolute path: "
+        "installed from a wheel, it runs the system's program (or none), not the wheel's",
+    ], err
+
+
 def test_alternatives_a_wheel_cannot_carry_are_said(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

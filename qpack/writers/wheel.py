@@ -469,6 +469,44 @@ def _verify_placement(plan: Plan, placement: Placement, payloads: _Payloads) -> 
         raise WheelError(f"layout {plan.layout.name!r}: {problems[0]}{more}")
 
 
+# How much of a script is read for the absolute paths it runs: a wrapper's exec line is near
+# its top, and a build's bindir may hold large non-ELF files (a self-extracting archive).
+_SCRIPT_HEAD = 64 * 1024
+
+
+def _scripts_naming_the_build(plan: Plan, payloads: _Payloads) -> list[str]:
+    """Scripts installed as bin/ that run a program of the build by its absolute path (VLC's
+    cvlc is `exec /usr/bin/vlc -I dummy "$@"`): from a venv they run the system's program, or
+    none. Said, not changed: qpack never rewrites or runs a build's scripts."""
+    programs = {
+        posixpath.basename(path): path
+        for path, where in payloads.placed.items()
+        if where.scheme == "scripts" and path in payloads.elf
+    }
+    notes = []
+    for path, where in sorted(payloads.placed.items()):
+        if where.scheme != "scripts" or path in payloads.elf:
+            continue
+        try:
+            with plan.inventory.source(path).open("rb") as f:
+                head = f.read(_SCRIPT_HEAD)
+        except OSError:
+            continue
+        if not head.startswith(b"#!"):
+            continue
+        named = sorted(
+            f"/{program}"
+            for program in programs.values()
+            if re.search(rb"(?<![\w./-])/" + re.escape(program.encode()) + rb"(?![\w.-])", head)
+        )
+        if named:
+            notes.append(
+                f"{path}: a script that runs {', '.join(named)} by its absolute path: installed from "
+                "a wheel, it runs the system's program (or none), not the wheel's"
+            )
+    return notes
+
+
 def wheel_specs(
     plan: Plan,
     version: str,
@@ -494,6 +532,7 @@ def wheel_specs(
     _check_file_names(payloads)
     _check_outside(plan, payloads, outside_prefix, report)
     _verify_placement(plan, placement, payloads)
+    report.notes += _scripts_naming_the_build(plan, payloads)
 
     linked = link_libraries(
         [f for fs in payloads.files.values() for f in fs],
