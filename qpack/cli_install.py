@@ -261,7 +261,7 @@ def add_parsers(sub: Any) -> None:
         "only as their dependencies and that nothing needs any more (--keep-dependencies keeps them).",
     )
     p.add_argument(
-        "names", nargs="+", metavar="NAME", help="distribution names, or module ids (with a layout)"
+        "names", nargs="+", metavar="NAME", help="distribution names, or module ids or types (with a layout)"
     )
     _prefix_args(p, layout=False)
     p.add_argument(

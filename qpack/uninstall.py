@@ -78,14 +78,25 @@ def _lookup(
     distribution named through a module id, that id (a refusal says which distribution it is:
     WeeChat's irc is in weechat-core, and "weechat-core: ..." alone puzzled)."""
     by_module: dict[str, NormalizedName] = {}
+    by_type: dict[str, list[tuple[str, NormalizedName]]] = {}  # as `install` takes a type
     if loader is not None:
         for d in state.dists.values():
             for mid in dist_roles(d, loader, state.prefix).modules:
                 by_module.setdefault(canonicalize_name(mid), d.name)
+                if loader.naming.typed and (typed := loader.naming.split_id(mid)) is not None:
+                    by_type.setdefault(canonicalize_name(typed[0]), []).append((mid, d.name))
     out: list[NormalizedName] = []
     via: dict[NormalizedName, str] = {}
     for item in items:
         norm = canonicalize_name(item)
+        if norm not in state.dists and norm not in by_module and norm in by_type:
+            # Every installed module of the type (a Qt tester: `install sqldrivers` worked,
+            # `uninstall sqldrivers` did not).
+            for mid, dist in sorted(by_type[norm]):
+                via.setdefault(dist, mid)
+                if dist not in out:
+                    out.append(dist)
+            continue
         name = norm if norm in state.dists else by_module.get(norm)
         if name is not None and name != norm:
             via.setdefault(name, item)
@@ -112,10 +123,16 @@ def _siblings(
         if name in asked:
             continue  # the distribution itself was named
         modules = dist_roles(state.dists[name], loader, state.prefix).modules
-        others = [m for m in modules if canonicalize_name(m) not in asked]
+        others = [m for m in modules if canonicalize_name(m) not in asked and not _of(m, asked, loader)]
         if others:
             out.append(f"{state.describe(name)} also holds {', '.join(others)}: removed with it")
     return out
+
+
+def _of(module_id: str, asked: set[NormalizedName], loader: Loader) -> bool:
+    """Whether the module is of a type named among `asked`."""
+    typed = loader.naming.split_id(module_id) if loader.naming.typed else None
+    return typed is not None and canonicalize_name(typed[0]) in asked
 
 
 def _refuse_core(

@@ -499,6 +499,17 @@ def test_an_optional_core_pulled_in_by_a_module_goes_with_it(demo_build: Path, t
     assert (next(prefix.glob("lib/python*/site-packages/demo_extra-*.dist-info")) / "REQUESTED").exists()
 
 
+def test_uninstall_takes_a_module_type_as_install_does(demo_dist: Path, tmp_path: Path) -> None:
+    """A Qt tester: `install sqldrivers` installed every SQL driver; `uninstall sqldrivers` said
+    it was neither a distribution nor a module. A type names every installed module of it."""
+    prefix = tmp_path / "p"
+    do_install(demo_dist, prefix, "ui", "block-curl")
+    report = uninstall(["ui"], prefix, loader=load_layout("demo").loader)
+    assert {r.name for r in report.removed} == {"demo-ui-curses", "demo-ui-gtk", "demo-ui-opengl"}
+    assert report.warnings == ()
+    assert loaded(prefix) == {"block-curl"}
+
+
 def test_keep_dependencies(demo_dist: Path, tmp_path: Path) -> None:
     prefix = tmp_path / "p"
     do_install(demo_dist, prefix, "ui-gtk")
