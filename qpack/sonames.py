@@ -44,14 +44,35 @@ def library_dirs(inventory: Inventory, prefix: str) -> set[str]:
 
 
 def provided_sonames(inventory: Inventory, prefix: str) -> dict[str, str]:
-    """soname -> the (first, by path) build file that provides it."""
+    """soname -> the (first, by path) build file that provides it. Outside the library
+    directories a file provides its SONAME only under that name (its own, or a symlink's
+    beside it): the dynamic linker opens a needed library by name, so a plugin whose SONAME
+    is another library's (a VLC tester's libfake_plugin.so with libidn.so.12's) provides
+    nothing, where it made a cycle of the plan."""
     dirs = library_dirs(inventory, prefix)
+    # Each relative symlink -> the path it leads to, lexically, inside the build.
+    link_to = {
+        e.path: posixpath.normpath(posixpath.join(posixpath.dirname(e.path), e.target))
+        for e in inventory.entries
+        if e.kind == "symlink" and e.target and not e.target.startswith("/")
+    }
+
+    def leads_to(path: str) -> str:
+        for _ in range(40):  # the kernel's limit on links in a path
+            if path not in link_to:
+                break
+            path = link_to[path]
+        return path
+
     provided: dict[str, str] = {}
     for e in inventory.files():
         names = []
-        if e.elf is not None and e.elf.soname:
-            names.append(e.elf.soname)
-        if posixpath.dirname(e.path) in dirs and _LIBRARY_NAME.match(e.name):
+        parent = posixpath.dirname(e.path)
+        in_lib_dir = parent in dirs
+        soname = e.elf.soname if e.elf is not None else None
+        if soname and (in_lib_dir or soname == e.name or leads_to(posixpath.join(parent, soname)) == e.path):
+            names.append(soname)
+        if in_lib_dir and _LIBRARY_NAME.match(e.name):
             names.append(e.name)
         for n in names:
             provided.setdefault(n, e.path)

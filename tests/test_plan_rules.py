@@ -446,6 +446,38 @@ def test_library_requirements_do_not_depend_on_the_order_of_the_package_tables()
     )}  # fmt: skip
 
 
+def test_a_plugin_carrying_another_librarys_soname_provides_nothing() -> None:
+    """A VLC tester put a copy of libidn (SONAME libidn.so.12) at plugins/misc/libfake_plugin.so:
+    the plan said the core linking libidn.so.12 took it from the plugin's package, a cycle,
+    exit 2. The dynamic linker opens a needed library by name; outside the library directories
+    a file provides its SONAME only under that name (its own, or a link's beside it)."""
+    from qpack.elf import ElfInfo
+
+    def elf(path: str, soname: str | None, *needed: str) -> Entry:
+        info = ElfInfo(
+            machine="EM_X86_64", elf_class=64, little_endian=True, elf_type="ET_DYN", interp=False,
+            soname=soname, needed=needed, runpath=(), build_id=None, stamps_exported=(), stamps_held=(),
+        )  # fmt: skip
+        return Entry(path, "file", 0o644, 1, "0" * 64, None, info)
+
+    base = inventory("usr/lib/prog/ui-curses.so")
+    extra = [
+        elf("usr/bin/prog", None, "libidn.so.12", "libpriv.so.1"),
+        elf("usr/lib/prog/ui-gtk.so", "libidn.so.12"),  # a module with another library's SONAME
+        elf("usr/lib/prog/private/libpriv.so.1.0.0", "libpriv.so.1"),  # found through its link
+        Entry("usr/lib/prog/private/libpriv.so.1", "symlink", 0o777, 15, None, "libpriv.so.1.0.0"),
+    ]
+    inv = dataclasses.replace(base, entries=tuple(sorted([*base.entries, *extra], key=lambda e: e.path)))
+    lay = layout(
+        PackageRule(name="prog-core", rest=True),
+        PackageRule(name="prog-priv", kind="core", files=("{prefix}/lib/prog/private/**",)),
+        loader=dataclasses.replace(LOADER, dependencies={}),
+    )
+    plan = make_plan(inv, lay)
+    assert plan.package("prog-core").requires == ("prog-priv",)  # libpriv.so.1, by its link's name
+    assert "prog-ui-gtk" not in plan.package("prog-core").requires
+
+
 def test_layout_system_dirs_are_nobodys(tmp_path: Path) -> None:
     lay = layout(PackageRule(name="prog-core", rest=True))
     plan = make_plan(inventory(*BUILD, "etc/monitrc.d/prog"), lay)  # monit's directory
