@@ -100,6 +100,14 @@ def _lookup(
         name = norm if norm in state.dists else by_module.get(norm)
         if name is not None and name != norm:
             via.setdefault(name, item)
+        if (
+            name is None
+            and loader is not None
+            and norm in {canonicalize_name(t) for t in loader.naming.types}
+        ):
+            raise UninstallError(
+                f"{item}: a module type of the layout, but no module of it is installed in {state.host}"
+            )
         if name is None:
             hint = "" if loader is not None else " (give -l LAYOUT to name modules)"
             raise UninstallError(
@@ -221,6 +229,10 @@ def _kept(
             kept.append(
                 f"{state.describe(name)}: kept, still needed by {', '.join(sorted(users - set(why)))}"
             )
+        elif state.dists[name].requested and state.dists[name].declared_kind == "core":
+            # Installed with the first module, on request, so that it outlives the modules (a Qt
+            # tester read "installed on request" as a claim that they had asked for it).
+            kept.append(f"{state.describe(name)}: kept, a core package (it stays when its modules go)")
         elif state.dists[name].requested:
             kept.append(f"{state.describe(name)}: kept, it was installed on request")
         else:

@@ -493,7 +493,7 @@ def test_an_optional_core_pulled_in_by_a_module_goes_with_it(demo_build: Path, t
     assert requested == {"demo_core", "demo_ui_x"}
     report = uninstall(["ui-x"], prefix, loader=load_layout(layout).loader)
     assert {(r.name, r.why) for r in report.removed} == {("demo-ui-x", "named"), ("demo-extra", "unneeded")}
-    assert report.kept == ("demo-core 1.0: kept, it was installed on request",)  # the required core
+    assert report.kept == ("demo-core 1.0: kept, a core package (it stays when its modules go)",)
     # Asked for by name, it is installed on request, and stays.
     assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "demo-extra"]) == 0
     assert (next(prefix.glob("lib/python*/site-packages/demo_extra-*.dist-info")) / "REQUESTED").exists()
@@ -508,6 +508,9 @@ def test_uninstall_takes_a_module_type_as_install_does(demo_dist: Path, tmp_path
     assert {r.name for r in report.removed} == {"demo-ui-curses", "demo-ui-gtk", "demo-ui-opengl"}
     assert report.warnings == ()
     assert loaded(prefix) == {"block-curl"}
+    with pytest.raises(UninstallError) as e:
+        uninstall(["audio"], prefix, loader=load_layout("demo").loader)
+    assert str(e.value) == f"audio: a module type of the layout, but no module of it is installed in {prefix}"
 
 
 def test_keep_dependencies(demo_dist: Path, tmp_path: Path) -> None:

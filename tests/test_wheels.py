@@ -672,6 +672,16 @@ def test_a_location_anchored_to_a_library_no_wheel_holds_is_refused_saying_so(
     ) in line, line
     assert "does not relocate" not in line
     assert not (tmp_path / "b").exists()
+    # A variable that replaces the rest is named only when no other is there (a GStreamer
+    # tester: GST_PLUGIN_SYSTEM_PATH, offered beside GST_PLUGIN_PATH, hides the system's plugins).
+    system = (
+        'env = "DEMO_MODULE_DIR"\n',
+        'env = "DEMO_SYSTEM_DIR"\nreplaces = true\n[[loader.search]]\nenv = "DEMO_MODULE_DIR"\n',
+    )
+    layout = demo_layout(tmp_path / "system.toml", other, system)
+    assert main([*args, "-l", str(layout), "-o", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "`wheels` key ($DEMO_MODULE_DIR) names" in err, err
 
 
 def test_a_helper_run_from_an_absolute_directory_is_refused_in_a_wheel(

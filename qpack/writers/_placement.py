@@ -193,6 +193,15 @@ def _env_reaches(loader: Loader, where: Placed, rel: str) -> bool:
     )
 
 
+def _env_ways(loader: Loader) -> list[str]:
+    """The variables a hint names for modules the wheels place: those that add a directory
+    before the rest, not one that replaces the rest (GST_PLUGIN_SYSTEM_PATH would hide the
+    system's plugins, a GStreamer tester found), unless no other is there."""
+    env = [x for x in loader.search if x.kind == "env"]
+    adding = [x for x in env if not x.replaces_rest] or env
+    return [f"${v}" for x in adding for v in x.variables]
+
+
 def _absolute_problem(loader: Loader, m: Module, where: Placed) -> list[str]:
     """A module under an absolute search location, which no install prefix moves: found only
     where an env location's `wheels` directory holds it."""
@@ -219,7 +228,7 @@ def _absolute_problem(loader: Loader, m: Module, where: Placed) -> list[str]:
             f"build's modules are, relative to the prefix ({where.installed[: -len(rel) - 1]})"
         ]
     # The search location, not the module's own subdirectory (Xorg's drivers/).
-    envs = [f"${v}" for x in loader.search if x.kind == "env" for v in x.variables]
+    envs = _env_ways(loader)
     also = (
         f" (and where {' or '.join(envs)} points, which the wheel does not set: an env "
         "location's `wheels` key names the directory it is to point to)"
@@ -237,7 +246,7 @@ def _why_fixed(loader: Loader, loc: SearchLocation, pre: str) -> str:
     if loader.relocatable and loc.anchor is not None:
         # The anchor library comes from another package (GStreamer's plugins-base split: the
         # anchor libgstreamer-1.0 is gstreamer1.0's): the one the program loads is not a wheel's.
-        envs = [f"${v}" for x in loader.search if x.kind == "env" for v in x.variables]
+        envs = _env_ways(loader)
         way = (
             f"; an env location's `wheels` key ({' or '.join(envs)}) names where the wheels put modules"
             if envs
