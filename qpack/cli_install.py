@@ -85,7 +85,9 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
                 out.summary(f"{state} {name} {version}" + (f" ({modules})" if modules else ""))
         if verdicts:
             out.table(
-                "Modules installed, as the loader will see them",
+                "Modules of the prefix, as the loader will see them"
+                if report.full_check
+                else "Modules installed, as the loader will see them",
                 ("module", "file", "loads", "problems"),
                 [
                     (
@@ -98,7 +100,8 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
                 ],
             )
             load, total = report.loading()
-            out.summary(f"{load} of {total} module(s) installed will load")
+            which = "of the prefix" if report.full_check else "installed"
+            out.summary(f"{load} of {total} module(s) {which} will load")
         elif not report.installed:
             out.summary("nothing to install: everything asked for is installed already")
         for d in report.damaged:

@@ -829,6 +829,7 @@ class InstallReport:
     check: CheckReport | None = None
     warnings: tuple[str, ...] = ()
     damaged: tuple[str, ...] = ()  # installed already, with files of its RECORD gone: not repaired
+    full_check: bool = False  # `check` is of the whole prefix (--check-all), every row reported
 
     @property
     def modules(self) -> tuple[str, ...]:
@@ -837,9 +838,13 @@ class InstallReport:
         return tuple(sorted({m for i in self.installed for m in (*i.modules, *i.unplaced)}))
 
     def verdicts(self) -> list[ModuleVerdict]:
-        """The check's rows for the modules installed now."""
+        """The check's rows for the modules installed now; with `full_check`, every row of the
+        prefix (a PulseAudio tester's --check-all showed only the two modules just installed,
+        and exited 0 beside a failing one installed before)."""
         if self.check is None:
             return []
+        if self.full_check:
+            return list(self.check.modules)
         mods = set(self.modules)  # and a module asked for that the loader does not find at all
         return [
             v
@@ -853,6 +858,8 @@ class InstallReport:
         it loads for every one of them, as `qpack check` counts."""
         by_module: dict[str, bool] = {}
         for v in self.verdicts():
+            if v.module.startswith("helper:") or v.stray:
+                continue  # a helper program, or a file the loader never looks up: no module
             by_module[v.module] = by_module.get(v.module, True) and v.loads
         return sum(by_module.values()), len(by_module)
 
@@ -1148,6 +1155,7 @@ def install(
         check=report,
         warnings=tuple(warnings),
         damaged=tuple(damaged),
+        full_check=full_check and report is not None,
     )
 
 

@@ -733,10 +733,17 @@ def test_the_post_install_check_judges_as_qpack_check(demo_dist: Path, tmp_path:
 def test_install_check_all_checks_the_whole_prefix(
     demo_dist: Path, with_curses: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["install", str(demo_dist), "-l", "demo", "--prefix", str(with_curses), "block-nfs", "--json"]
-    assert main([*args, "--check-all"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert [c["module"] for c in report["check"]] == ["block-nfs"]  # the rows of what was installed
+    """--check-all reports the whole prefix, as `qpack check` does, and fails on a module that
+    will not load wherever it came from (a PulseAudio tester's showed only the modules just
+    installed, and exited 0 beside a broken one installed before)."""
+    curses = with_curses / "lib/demo/ui/curses.so"
+    curses.write_bytes(curses.read_bytes()[:64])  # installed before, now broken
+    args = ["install", str(demo_dist), "-l", "demo", "--prefix", str(with_curses), "--json"]
+    assert main([*args, "block-nfs"]) == 0  # the modules installed now load
+    assert [c["module"] for c in json.loads(capsys.readouterr().out)["check"]] == ["block-nfs"]
+    assert main([*args, "audio-alsa", "--check-all"]) == 1
+    rows = {c["module"]: c["loads"] for c in json.loads(capsys.readouterr().out)["check"]}
+    assert rows == {"audio-alsa": True, "block-nfs": True, "ui-curses": False}
 
 
 def test_the_post_install_check_confirms_system_libraries_by_path(
