@@ -127,6 +127,7 @@ _SYSTEM_DIRS = {
     "etc/alsa",
     "etc/alsa/conf.d",
     "usr/share/alsa",
+    "usr/share/alsa/alsa.conf.d",  # alsa-lib's, where plugins drop their configuration
     "usr/share/apport",
     "usr/share/apport/package-hooks",
     "usr/share/GConf",

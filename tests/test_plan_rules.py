@@ -491,8 +491,13 @@ def test_layout_system_dirs_are_nobodys(tmp_path: Path) -> None:
     for d in ("etc/logrotate.d", "usr/lib/mime/packages", "lib/udev/hwdb.d", "usr/lib/udev/hwdb.d"):
         assert d not in make_plan(inventory(*BUILD, f"{d}/prog"), lay).package("prog-core").dirs
     # PulseAudio's and GStreamer's testers: other frameworks' directories, owned as %dir.
-    for d in ("etc/xdg/autostart", "usr/lib/systemd/user", "etc/dbus-1/system.d", "usr/share/alsa",
-              "usr/lib/x86_64-linux-gnu/pkgconfig", "usr/share/gir-1.0"):  # fmt: skip
+    shared = [
+        "etc/xdg/autostart",
+        "usr/lib/systemd/user",
+        "etc/dbus-1/system.d",
+        "usr/share/alsa/alsa.conf.d",
+    ]
+    for d in [*shared, "usr/lib/x86_64-linux-gnu/pkgconfig", "usr/share/gir-1.0"]:
         assert not {d, d.rpartition("/")[0]} & set(
             make_plan(inventory(*BUILD, f"{d}/prog"), lay).package("prog-core").dirs
         ), d
