@@ -738,10 +738,10 @@ def test_a_script_running_the_program_by_its_absolute_path_is_said(
     err = capsys.readouterr().err
     said = [line for line in err.splitlines() if "by its absolute path" in line]
     assert said == [
-        "warning: usr/bin/demo-curses: a script that runs /usr/bin/demo by its absolute path: installed "
-        "from a wheel, it runs the system's program (or none), not the wheel's",
-        "warning: usr/bin/demo-reg: a script that runs /usr/bin/demo-registry by its absolute path: "
-        "installed from a wheel, it runs the system's program (or none), not the wheel's",
+        "warning: usr/bin/demo-curses (in demo-core): a script that runs /usr/bin/demo by its absolute "
+        "path: installed from a wheel, it runs the system's program (or none), not the wheel's",
+        "warning: usr/bin/demo-reg (in demo-core): a script that runs /usr/bin/demo-registry by its "
+        "absolute path: installed from a wheel, it runs the system's program (or none), not the wheel's",
     ], err
 
 

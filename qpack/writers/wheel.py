@@ -484,6 +484,7 @@ def _scripts_naming_the_build(plan: Plan, payloads: _Payloads) -> list[str]:
         if where.scheme == "scripts" and path in payloads.elf
     }
     notes = []
+    owner = _owners(plan)
     for path, where in sorted(payloads.placed.items()):
         if where.scheme != "scripts" or path in payloads.elf:
             continue
@@ -501,8 +502,9 @@ def _scripts_naming_the_build(plan: Plan, payloads: _Payloads) -> list[str]:
         )
         if named:
             notes.append(
-                f"{path}: a script that runs {', '.join(named)} by its absolute path: installed from "
-                "a wheel, it runs the system's program (or none), not the wheel's"
+                f"{path} (in {canonicalize_name(owner[path])}): a script that runs {', '.join(named)} "
+                "by its absolute path: installed from a wheel, it runs the system's program (or none), "
+                "not the wheel's"
             )
     return notes
 
