@@ -1270,6 +1270,36 @@ def _take_first_loadable(
                 break
 
 
+def _drop_module_libraries(
+    found: _Found, own: dict[str, tuple[Problem, ...]], judge: _Judge, ctx: _Context
+) -> None:
+    """A file without the entry symbol that other modules link is their library, not a module:
+    a register-loadable loader passes over it (libpurple's libjabber.so beside the prpls, which
+    libxmpp.so needs through its RUNPATH, made Debian's own Pidgin fail the check)."""
+    # Without the entry, its stamp (a library has none) is never asked for either.
+    lacking = [
+        mid
+        for mid, problems in own.items()
+        if "no-entry" in (kinds := {p.kind for p in problems}) and kinds <= {"no-entry", "other-build"}
+    ]
+    if not lacking:
+        return
+    needed: set[str] = set()
+    for mid, files in found.files.items():
+        if mid not in lacking and (real := ctx.root.resolve(files[0])) is not None:
+            facts = judge.read(real).facts
+            needed.update(facts.needed if facts is not None else ())
+    for mid in lacking:
+        path = found.files[mid][0]
+        real = ctx.root.resolve(path)
+        facts = judge.read(real).facts if real is not None else None
+        names = {posixpath.basename(path), *([facts.soname] if facts is not None and facts.soname else [])}
+        if names & needed:
+            del found.files[mid]
+            del own[mid]
+            found.duplicates.pop(mid, None)
+
+
 def _found(
     dirs: list[str],
     ctx: _Context,
@@ -1325,6 +1355,8 @@ def _verdicts(
         own[mid] = judge.judge(files[0], mid).problems
     if loader.passes_over_unloadable:
         _take_first_loadable(found, own, judge, loader)
+    if loader.resolution == "register-loadable":
+        _drop_module_libraries(found, own, judge, ctx)
     for mid in never:
         own[mid] = (Problem("unused", f"{exe.path} never loads {mid}: {never[mid]}"), *own[mid])
     resolver = _Resolver(found.files, own, deps_of)

@@ -557,7 +557,17 @@ class Loader:
             elf = {
                 e.path: e.elf is not None or e.elf_error not in (None, *scanned.NOT_ELF_ERRORS)
                 for e in inventory.files()
+                if e.kind == "file"
             }
+            # A symlink is what it leads to inside the build (libpurple's libirc.so ->
+            # libirc.so.0.0.0 was "no ELF", so no module of a register-loadable loader, where
+            # check, following the link, found one); one leading out of the build or nowhere is
+            # left unknown, and the plan says what is wrong with it.
+            by_link = {e.path: e.target or "" for e in inventory.entries if e.kind == "symlink"}
+            for link in by_link:
+                end = scanned.link_end(link, by_link)
+                if end is not None and end in elf:
+                    elf[link] = elf[end]
         else:
             pre = self.prefix if prefix is None else prefix
             paths = cast("Iterable[str]", inventory)

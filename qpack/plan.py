@@ -26,7 +26,7 @@ from qpack.errors import PlanError
 from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import Entry, Inventory, Progress, link_destination
 from qpack.layout import Layout, PackageRule, PinKind, load_layout, module_glob_matches
-from qpack.loader import FoundModules, Module
+from qpack.loader import FoundModules, Loader, Module
 from qpack.sonames import provided_sonames
 
 PackageKind = Literal["core", "module", "group", "meta"]
@@ -450,6 +450,47 @@ def _unreadable(e: Entry) -> str | None:
     if e.kind == "file" and e.elf is None:
         return "not an ELF file" if e.size >= 4 else "empty or truncated file"
     return None
+
+
+def _module_libraries(
+    found: FoundModules, inventory: Inventory, loader: Loader
+) -> tuple[FoundModules, set[str]]:
+    """The modules of a register-loadable loader less the files among them that lack the entry
+    symbol and that other modules link (DT_NEEDED, by file name or SONAME): the modules'
+    library, which the loader passes over (libpurple's libjabber.so, which libxmpp.so needs).
+    Returns the modules left and the paths of those libraries and their other names, as check
+    judges them (`qpack.check._drop_module_libraries`)."""
+    if loader.resolution != "register-loadable" or not found.modules:
+        return found, set()
+    by_path = inventory.by_path()
+    code: dict[str, Entry] = {}
+    for m in found.modules:
+        end = _link_end(by_path[m.path], by_path)
+        if not isinstance(end, str) and end.kind == "file" and end.elf is not None:
+            code[m.path] = end
+    needed_by: dict[str, set[str]] = {}  # library name -> the modules that link it
+    for m in found.modules:
+        if (e := code.get(m.path)) is not None and e.elf is not None:
+            for n in e.elf.needed:
+                needed_by.setdefault(n, set()).add(m.path)
+    dropped: set[str] = set()
+    for m in found.modules:
+        e = code.get(m.path)
+        if e is None or e.elf is None or not (entry := loader.entry_symbols(m.id)):
+            continue
+        names = {posixpath.basename(m.path), e.name, *([e.elf.soname] if e.elf.soname else [])}
+        users = set().union(*(needed_by.get(n, set()) for n in names)) - {m.path}
+        if users and _lacks_entry(inventory.source(e.path), entry) is not None:
+            dropped.add(m.path)
+    if not dropped:
+        return found, set()
+    gone = [m for m in found.modules if m.path in dropped]
+    also = module_code(FoundModules(modules=tuple(gone), never_looked_up=(), duplicates={}), by_path)
+    kept = tuple(m for m in found.modules if m.path not in dropped)
+    duplicates = {mid: paths for mid, paths in found.duplicates.items() if any(m.id == mid for m in kept)}
+    return FoundModules(
+        modules=kept, never_looked_up=found.never_looked_up, duplicates=duplicates
+    ), dropped | set(also)
 
 
 def module_problems(
@@ -996,6 +1037,25 @@ def link_requirements(
     return [replace(p, requires=tuple(requires[p.name])) for p in packages], warnings
 
 
+def _requirement_problems(packages: list[Package]) -> list[str]:
+    """A layout's `requires` naming a package the plan did not make (a [per-module] name is
+    known only once the build is: a claws-mail-plugins requiring its plugin packages), or
+    one that requires the package back (a core requiring a module package of its own)."""
+    names = {p.name for p in packages}
+    requires = {p.name: p.requires for p in packages}
+    problems = []
+    for p in packages:
+        for r in p.requires:
+            if r not in names:
+                problems.append(
+                    f"package {p.name!r} requires {r!r}, which is no package of this split (neither a "
+                    "[[package]] nor a module package this build has)"
+                )
+            elif p.name in requirement_closure(requires, r):
+                problems.append(f"package {p.name!r} requires {r!r}, which requires it back (a cycle)")
+    return problems
+
+
 def _base_requires(layout: Layout, rule: PackageRule | None, kind: PackageKind) -> list[str]:
     """A package's requirements before module dependencies: its rule's own `requires`, else
     none for a core package, else the per-module `requires`, else the core packages."""
@@ -1117,13 +1177,19 @@ def make_plan(
     The prefix is the one the build was scanned with (`inventory.prefix`)."""
     prefix = inventory.prefix
     found = layout.loader.find_modules(inventory)
+    found, libraries = _module_libraries(found, inventory, layout.loader)
     # The loader's files: its executables, and its library (a framework may name no program).
     problems, module_warnings = module_problems(
         found, inventory, layout.loader.loader_globs(prefix), layout.loader.entry_symbols
     )
     code_of = module_code(found, inventory.by_path())
-    # A module's code and its other names are the module, not names the loader never asks for.
-    never = [w for w in found.never_looked_up if w.partition(": in a module directory")[0] not in code_of]
+    # A module's code and its other names are the module, not names the loader never asks for;
+    # nor are the modules' libraries and theirs.
+    never = [
+        w
+        for w in found.never_looked_up
+        if (f := w.partition(": in a module directory")[0]) not in code_of and f not in libraries
+    ]
     warnings = [*inventory.warnings, *never, *module_warnings]
     module_at = {m.path: m for m in found.modules}
 
@@ -1150,6 +1216,7 @@ def make_plan(
     warnings += meta_warnings
     if meta is not None:
         packages.append(meta)
+    problems += _requirement_problems(packages)
     warnings += [
         f"package {p.name!r} has no files in this build" for p in packages if not p.files and p.kind != "meta"
     ]

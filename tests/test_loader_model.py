@@ -939,6 +939,56 @@ def test_register_loadable_passes_over_a_file_the_dynamic_linker_refuses(
     assert rows["ui-curses"].copies == (f"{early}/ui/curses.so",)
 
 
+def test_a_library_the_modules_link_beside_them_is_no_module(prefix: Path, tmp_path: Path) -> None:
+    """libpurple's libjabber.so, beside the protocol plug-ins, without purple_init_plugin:
+    libxmpp.so links it (RUNPATH $ORIGIN), and libpurple passes over it in silence. Check
+    called it a failing module (Debian's own Pidgin: 29 of 30 load, exit 1), and the plan gave
+    it a package of its own. A file without the entry that other modules link is their library;
+    one no module links is still a module refused."""
+    text = HEAD.replace(
+        'types = ["ui", "block", "audio"]',
+        'types = ["ui", "block", "audio"]\nentry = "demo_module_init"\nresolution = "register-loadable"',
+    )
+    ld = loader(
+        tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n[per-module]\nname = "m-{module}"\n'
+    )
+    helper = build_extra_library(prefix / "lib/demo/ui", "helper.so")  # named like module ui-helper
+    build_extra_module(
+        prefix / "lib/demo", type="ui", name="x", stamp=STAMP, needed=[helper], runpath="$ORIGIN"
+    )
+    build_extra_library(prefix / "lib/demo/ui", "lonely.so")  # no module links it
+    rows = {m.module: m for m in check(prefix, ld).modules}
+    assert "ui-helper" not in rows
+    assert rows["ui-x"].loads
+    assert "no-entry" in [p.kind for p in rows["ui-lonely"].problems]
+    plan = make_plan(scan(prefix.parent, "/usr", cache=False), load_layout(tmp_path / "layout.toml"))
+    modules = {m.id for m in plan.modules}
+    assert "ui-helper" not in modules and {"ui-x", "ui-lonely"} <= modules
+    assert plan.owner()["usr/lib/demo/ui/helper.so"] == "core"
+    assert not [w for w in plan.warnings if "helper.so" in w]
+    assert [w for w in plan.warnings if "lonely.so" in w]
+
+
+def test_a_module_that_is_a_symlink_is_a_module_of_a_register_loadable_loader(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """libpurple's libirc.so -> libirc.so.0.0.0: the plan took the link for "no ELF", so no
+    module of a register-loadable loader, and put it in the core, where check (following the
+    link) found module purple-libirc. A link is what it leads to inside the build."""
+    text = HEAD.replace(
+        'types = ["ui", "block", "audio"]',
+        'types = ["ui", "block", "audio"]\nresolution = "register-loadable"',
+    )
+    loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n[per-module]\nname = "m-{module}"\n')
+    curses = prefix / "lib/demo/ui/curses.so"
+    curses.rename(curses.with_name("curses.so.0.0.0"))
+    curses.symlink_to("curses.so.0.0.0")
+    plan = make_plan(scan(prefix.parent, "/usr", cache=False), load_layout(tmp_path / "layout.toml"))
+    owner = plan.owner()
+    assert owner["usr/lib/demo/ui/curses.so"] == owner["usr/lib/demo/ui/curses.so.0.0.0"] == "m-ui-curses"
+    assert "ui-curses" in {m.id for m in plan.modules}
+
+
 def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Path) -> None:
     """GIO calls g_io_module_load, GStreamer gst_plugin_<name>_get_desc: a .so without it is
     refused (GStreamer blacklists it), however well named. The demo's modules define

@@ -478,6 +478,48 @@ def test_a_plugin_carrying_another_librarys_soname_provides_nothing() -> None:
     assert "prog-ui-gtk" not in plan.package("prog-core").requires
 
 
+def test_requires_may_name_a_module_package(tmp_path: Path) -> None:
+    """Debian's claws-mail-plugins requires five plugin packages, which [per-module] names: the
+    layout refused them ("unknown package"), though `plan` listed them. With [per-module], a
+    name that is no [[package]] is the plan's to find; one the build has no package of, or a
+    core requiring a module package (which requires the core back), is a problem."""
+    text = """
+    [loader]
+    executables = ["{prefix}/bin/prog"]
+    naming = "{type}-{name}.so"
+    types = ["ui", "block"]
+    [[loader.search]]
+    relocated = "lib/prog"
+    [[package]]
+    name = "prog-core"
+    rest = true
+    [per-module]
+    name = "prog-{module}"
+    [meta]
+    name = "prog"
+    requires = ["prog-core", "prog-block-curl"]
+    """
+    (tmp_path / "l.toml").write_text(textwrap.dedent(text))
+    plan = make_plan(inventory(*BUILD), load_layout(tmp_path / "l.toml"))
+    assert plan.package("prog").requires == ("prog-core", "prog-block-curl")
+    (tmp_path / "typo.toml").write_text(
+        textwrap.dedent(text).replace('"prog-block-curl"]', '"prog-block-curd"]')
+    )
+    with pytest.raises(PlanError) as e:
+        make_plan(inventory(*BUILD), load_layout(tmp_path / "typo.toml"))
+    assert (
+        "package 'prog' requires 'prog-block-curd', which is no package of this split (neither a "
+        "[[package]] nor a module package this build has)"
+    ) in e.value.problems
+    back = textwrap.dedent(text).replace("rest = true", 'rest = true\nrequires = ["prog-block-curl"]')
+    (tmp_path / "back.toml").write_text(back)
+    with pytest.raises(PlanError) as e:
+        make_plan(inventory(*BUILD), load_layout(tmp_path / "back.toml"))
+    assert (
+        "package 'prog-core' requires 'prog-block-curl', which requires it back (a cycle)" in e.value.problems
+    )
+
+
 def test_layout_system_dirs_are_nobodys(tmp_path: Path) -> None:
     lay = layout(PackageRule(name="prog-core", rest=True))
     plan = make_plan(inventory(*BUILD, "etc/monitrc.d/prog"), lay)  # monit's directory
