@@ -93,6 +93,12 @@ def check_rpms(out: Path, built: dict[str, Path]) -> None:
         ]
         want = {"/" + d for d in p["dirs"]} | {"/" + f["path"] for f in own}
         assert set(listed) == want, p["name"]
+        # Files under /etc are %config(noreplace): an upgrade keeps the administrator's edits
+        # (a Kamailio tester's kamailio.cfg would have been replaced).
+        configs = {"/" + f["path"] for f in own if f["kind"] == "file" and f["path"].startswith("etc/")}
+        assert set(rpm_query(rpm, "--configfiles")) == configs, p["name"]
+        noreplace = rpm_query(rpm, "--qf", "[%{FILEFLAGS:fflags} %{FILENAMES}\\n]")
+        assert {x.split()[-1] for x in noreplace if x.startswith("cn ")} == configs, p["name"]
         requires = {x for x in rpm_query(rpm, "--requires") if ELF_DEP.match(x)}
         assert requires == set(p["rpm_requires"]), p["name"]
 

@@ -137,8 +137,9 @@ def debian_dirs_line(path: str) -> tuple[str, bool]:
 _RPM_REFUSED = set('*?[]{}\\"')
 
 
-def rpm_files_line(path: str, *, directory: bool = False) -> str:
-    """One `%files` line for `/path` (`%dir` for a directory the package owns)."""
+def rpm_files_line(path: str, *, directory: bool = False, config: bool = False) -> str:
+    """One `%files` line for `/path` (`%dir` for a directory the package owns, `%config(noreplace)`
+    for a configuration file)."""
     bad = _control(path, "")
     if bad is not None:
         raise OutputError(
@@ -159,7 +160,17 @@ def rpm_files_line(path: str, *, directory: bool = False) -> str:
     text = "/" + path
     if " " in text:
         text = f'"{text}"'
-    return f"%dir {text}" if directory else text
+    if directory:
+        return f"%dir {text}"
+    return f"%config(noreplace) {text}" if config else text
+
+
+def is_config(path: str, prefix: str) -> bool:
+    """A file under /etc (or the prefix's etc/): the administrator's to edit. Debian's
+    dh_installdeb makes such files conffiles by itself; RPM replaces a file on upgrade unless its
+    list says `%config(noreplace)` (a Kamailio tester's edited kamailio.cfg would be lost)."""
+    pre = prefix.strip("/")
+    return path.startswith("etc/") or (bool(pre) and path.startswith(f"{pre}/etc/"))
 
 
 # --------------------------------------------------------------------------- requirements
@@ -559,7 +570,11 @@ def rpm_lists(plan: Plan, by_path: Mapping[str, Entry]) -> tuple[dict[str, str],
     for p in plan.packages:
         lines = [rpm_files_line(d, directory=True) for d in p.dirs]
         lines += [
-            rpm_files_line(f, directory=by_path[f].kind == "dir")
+            rpm_files_line(
+                f,
+                directory=by_path[f].kind == "dir",
+                config=by_path[f].kind == "file" and is_config(f, plan.prefix),
+            )
             for f in p.files
             # An empty directory of the build that the base system owns (collectd's .deb ships
             # var/log): the filesystem package's, not this one's (on Fedora /var/run is a link).
