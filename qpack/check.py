@@ -664,7 +664,9 @@ class _Judge:
         if entry and not facts.defines & set(entry):
             which = entry[0] if len(entry) == 1 else f"any of {', '.join(entry)}"
             problems.append(
-                Problem("no-entry", f"{path}: does not define {which}, which the loader calls: it is refused")
+                Problem(
+                    "no-entry", f"{path}: does not define {which}, which the loader looks up: it is refused"
+                )
             )
         if self.ctx.loader.stamp_symbol is not None and wanted and not facts.defines & set(wanted):
             problems.append(

@@ -348,7 +348,8 @@ class Loader:
       for that type's modules (the file name's last segment is looked up there);
     - `module_table`: the kind of module table each executable holds, read statically where it
       has one (`qemu-modinfo`: QEMU's per-target table of names, target and dependencies);
-    - `entry`: the symbols a module must define one of, which the loader calls to register it
+    - `entry`: the symbols a module must define one of, which the loader looks up (a function
+      it calls, or data: Kamailio's `exports`)
       (`g_io_module_load`; `gst_plugin_{name}_get_desc`, with `{name}`, `{type}`, `{module}`
       filled in per module); a file with none of them is refused; `type_entry`: a type's own
       (ALSA: `_snd_pcm_{name}_open` for pcm plugins, `_snd_pcm_rate_{name}_open` for rate);

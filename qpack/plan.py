@@ -551,7 +551,7 @@ def module_problems(
             )
         entry = entries(m.id) if entries is not None and e.elf is not None else ()
         if entry and (why := _lacks_entry(inventory.source(e.path), entry)) is not None:
-            warnings.append(f"{m.path}: module {why}, which the loader calls; the loader refuses it")
+            warnings.append(f"{m.path}: module {why}, which the loader looks up; the loader refuses it")
     return problems, [*warnings, *_same_bytes(found.modules, by_path)]
 
 

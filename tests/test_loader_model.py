@@ -1011,14 +1011,15 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
     rows = {m.module: m for m in check(prefix, odd).modules}
     assert [p.kind for p in rows["ui-curses"].problems] == ["no-entry"]
     assert (
-        "does not define demo_ui_curses_init, which the loader calls" in rows["ui-curses"].problems[0].detail
+        "does not define demo_ui_curses_init, which the loader looks up"
+        in rows["ui-curses"].problems[0].detail
     )
     # The plan says so as well (Xorg's tester: a hard-linked fbdev2_drv.so, with no
     # fbdev2ModuleData, became a package with no warning).
     inventory = scan(prefix.parent, "/usr", cache=False)
     warnings = make_plan(inventory, load_layout(tmp_path / "layout.toml"), unclaimed="core").warnings
     assert (
-        "usr/lib/demo/ui/curses.so: module does not define demo_ui_curses_init, which the loader calls; "
+        "usr/lib/demo/ui/curses.so: module does not define demo_ui_curses_init, which the loader looks up; "
         "the loader refuses it"
     ) in warnings
     loader(
@@ -1080,7 +1081,7 @@ def test_entry_alternatives_and_a_types_own_entry(prefix: Path, tmp_path: Path) 
         rows["ui-curses"]
         .problems[0]
         .detail.endswith(
-            "does not define any of demo_curses_open, demo_ui_init, which the loader calls: it is refused"
+            "does not define any of demo_curses_open, demo_ui_init, which the loader looks up: it is refused"
         )
     )
     own = loader(
