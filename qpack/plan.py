@@ -999,11 +999,12 @@ class _Reach:
 def link_requirements(
     packages: list[Package], by_path: Mapping[str, Entry], excluded: Mapping[str, str] | None = None
 ) -> tuple[list[Package], list[str]]:
-    """A module or group package holding a symlink that leads (lexically, inside the build) to
-    a file of another package requires that package: without it the link dangles (ALSA's
+    """A package holding a symlink that leads (lexically, inside the build) to a file of another
+    package requires that package: without it the link dangles (ALSA's
     libasound_module_rate_lavrate_fast.so -> libasound_module_rate_lavrate.so, each a module
-    of its own). A requirement that would close a cycle is left out, with a warning; so is a
-    link of any package to an excluded file."""
+    of its own; a Pidgin tester's libpurple-dev, whose libpurple.so leads into libpurple0). A
+    requirement that would close a cycle is left out, with a warning; so is a link of any
+    package to an excluded file."""
     owner = {f: p.name for p in packages for f in p.files}
     requires = {p.name: list(p.requires) for p in packages}
     warnings: list[str] = []
@@ -1025,7 +1026,7 @@ def link_requirements(
                     + (", the module never loads" if modular else "")
                 )
                 continue
-            if not modular or q is None or q == p.name or q in requires[p.name]:
+            if q is None or q == p.name or q in requires[p.name]:
                 continue
             if p.name in requirement_closure(requires, q):
                 warnings.append(

@@ -520,6 +520,19 @@ def test_requires_may_name_a_module_package(tmp_path: Path) -> None:
     )
 
 
+def test_a_core_packages_symlink_into_another_package_requires_it() -> None:
+    """A Pidgin tester: libpurple-dev's libpurple.so -> libpurple.so.0 (libpurple0's) gave
+    libpurple-dev no requirement, where Debian's Depends on libpurple0 (= V): installed alone,
+    its links dangled. Only module and group packages had followed their links."""
+    lay = layout(
+        PackageRule(name="prog-core", rest=True),
+        PackageRule(name="prog-dev", kind="core", files=("{prefix}/lib/libprog.so",), required=False),
+    )
+    plan = make_plan(inventory(*BUILD, "usr/lib/libprog.so.1", "usr/lib/libprog.so@libprog.so.1"), lay)
+    assert plan.package("prog-dev").requires == ("prog-core",)
+    assert plan.package("prog-core").requires == ()
+
+
 def test_layout_system_dirs_are_nobodys(tmp_path: Path) -> None:
     lay = layout(PackageRule(name="prog-core", rest=True))
     plan = make_plan(inventory(*BUILD, "etc/monitrc.d/prog"), lay)  # monit's directory

@@ -91,7 +91,9 @@ def test_install_files_and_trees_match_each_deb(bookworm: QemuBuild, split: tupl
         rpm = [
             x for x in (out / "rpm" / f"{pkg}.files").read_text().splitlines() if not x.startswith("%dir ")
         ]
-        assert sorted(x.removeprefix("/") for x in rpm) == expected, pkg
+        assert sorted(x.removeprefix("%config(noreplace) ").removeprefix("/") for x in rpm) == expected, pkg
+        # Files under /etc are configuration: %config(noreplace), so an upgrade keeps edits.
+        assert all(x.startswith("%config(noreplace) /etc/") for x in rpm if "/etc/" in x), pkg
         tree = sorted(
             p.relative_to(out / pkg).as_posix()
             for p in (out / pkg).rglob("*")
