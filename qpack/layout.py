@@ -73,6 +73,9 @@ class PackageRule:
     # False: a core package the module packages and the meta package do not require by default
     # (docs, headers, tools: WeeChat's weechat-doc, libgphoto2-dev, enchant-2).
     required: bool = True
+    # A core package that also takes the modules no rule claims, where no [per-module] package
+    # or `rest` group does: Debian's pulseaudio (the daemon and 67 modules) and kamailio (130).
+    rest_modules: bool = False
     # A required sibling that other packages can stand in for, in distro lists: Debian's
     # `qemu-system-x86 (= V) | qemu-system-arm (= V)`. Key: the sibling in `requires`.
     alternatives: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -1003,8 +1006,8 @@ def _find_cycle(deps: Mapping[str, tuple[str, ...]]) -> list[str] | None:
 
 
 _PACKAGE_KEYS = {
-    "name", "kind", "files", "modules", "tags", "rest", "requires", "summary", "pins", "depends", "dirs",
-    "required",
+    "name", "kind", "files", "modules", "tags", "rest", "rest-modules", "requires", "summary", "pins",
+    "depends", "dirs", "required",
 }  # fmt: skip
 
 
@@ -1040,8 +1043,14 @@ def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
         modules = p.module_globs("modules")
         tags = p.install_tags("tags")
         rest = p.boolean("rest")
+        rest_modules = p.boolean("rest-modules")
+        if rest_modules and kind != "core":
+            p.bad(
+                "rest-modules",
+                "only a core package takes it (a group takes the other modules with rest = true)",
+            )
         dirs = _package_dirs(p, prefix)
-        if not (files or modules or tags or rest or dirs):
+        if not (files or modules or tags or rest or rest_modules or dirs):
             p.bad(None, f"package {name!r} claims nothing: give files, modules, tags or rest = true")
         requires, alternatives = _alternatives(p, p.strings("requires"))
         required = p.boolean("required", default=True)
@@ -1064,6 +1073,7 @@ def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
                 depends=_depends(p),
                 dirs=dirs,
                 required=required,
+                rest_modules=rest_modules,
             )
         )
     counts = Counter(p.name for p in packages)
@@ -1078,6 +1088,13 @@ def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
                 f"rest = true on several {kind} packages ({', '.join(rest_pkgs)}): "
                 f"only one can take the other {what}",
             )
+    takers = [p.name for p in packages if p.rest_modules or (p.rest and p.kind == "group")]
+    if len(takers) > 1:
+        top.bad(
+            "package",
+            f"{', '.join(takers)} would each take the modules no rule claims (rest-modules, or a group's "
+            "rest = true): only one can",
+        )
     return tuple(packages)
 
 
@@ -1168,6 +1185,8 @@ def _read_per_module(top: _Table, packages: tuple[PackageRule, ...], naming: Nam
         renames[glob] = tmpl
     if any(p.rest and p.kind == "group" for p in packages):
         top.bad("per-module", "a group with rest = true already takes every other module")
+    if any(p.rest_modules for p in packages):
+        top.bad("per-module", "a core package with rest-modules = true already takes every other module")
     requires, alternatives = _alternatives(t, t.strings("requires"))
     return PerModule(
         name=template,

@@ -659,7 +659,11 @@ def claim(
     out = _Claims()
     problems: list[str] = []
     rest_core = next((p.name for p in layout.packages if p.rest and p.kind == "core"), None)
-    rest_group = next((p.name for p in layout.packages if p.rest and p.kind == "group"), None)
+    # Where the modules no rule claims go without [per-module]: a group with `rest`, or a core
+    # with `rest-modules`.
+    rest_group = next(
+        (p.name for p in layout.packages if (p.rest and p.kind == "group") or p.rest_modules), None
+    )
     index = _RuleIndex((*rules, *_per_module_file_rules(items, rules, module_at, layout)))
     for e in items:
         mod = module_at.get(e.path)

@@ -533,6 +533,52 @@ def test_a_core_packages_symlink_into_another_package_requires_it() -> None:
     assert plan.package("prog-core").requires == ()
 
 
+def test_a_core_takes_the_modules_no_rule_claims_with_rest_modules(tmp_path: Path) -> None:
+    """Debian's pulseaudio is the daemon and 67 modules, kamailio the server and 130: the rest
+    of the modules, beside the groups that claim some. A layout listed every module id by hand
+    (a new module upstream then broke the plan), or passed --unclaimed core on every run."""
+    text = """
+    [loader]
+    executables = ["{prefix}/bin/prog"]
+    naming = "{type}-{name}.so"
+    types = ["ui", "block"]
+    [[loader.search]]
+    relocated = "lib/prog"
+    [[package]]
+    name = "prog"
+    rest = true
+    rest-modules = true
+    [[package]]
+    name = "prog-ui"
+    kind = "group"
+    modules = ["ui-*"]
+    """
+    (tmp_path / "l.toml").write_text(textwrap.dedent(text))
+    plan = make_plan(inventory(*BUILD), load_layout(tmp_path / "l.toml"))
+    assert plan.package("prog").modules == ("block-curl",)
+    assert plan.package("prog-ui").modules == ("ui-gtk", "ui-opengl")
+    assert plan.package("prog").files == (
+        "usr/bin/prog",
+        "usr/lib/prog/block-curl.so",
+        "usr/share/prog/data.txt",
+    )
+    bad = {
+        "group": text.replace('modules = ["ui-*"]', 'modules = ["ui-*"]\nrest-modules = true'),
+        "per-module": text + '[per-module]\nname = "prog-{module}"\n',
+        "two": text.replace('modules = ["ui-*"]', 'modules = ["ui-*"]\nrest = true'),
+    }
+    said = {
+        "group": "package[1].rest-modules: only a core package takes it",
+        "per-module": "per-module: a core package with rest-modules = true already takes every other module",
+        "two": "prog, prog-ui would each take the modules no rule claims",
+    }
+    for case, layout_text in bad.items():
+        (tmp_path / f"{case}.toml").write_text(textwrap.dedent(layout_text))
+        with pytest.raises(LayoutError) as e:
+            load_layout(tmp_path / f"{case}.toml")
+        assert any(said[case] in p for p in e.value.problems), (case, e.value.problems)
+
+
 def test_layout_system_dirs_are_nobodys(tmp_path: Path) -> None:
     lay = layout(PackageRule(name="prog-core", rest=True))
     plan = make_plan(inventory(*BUILD, "etc/monitrc.d/prog"), lay)  # monit's directory
