@@ -644,8 +644,13 @@ class Loader:
         if rel.count("/") > reach and naming.owns_location():
             # Below where the loader reads (check does not list it): Xorg's drivers one level
             # deeper than a layout's depth, a GIMP plug-in in plug-ins/deep/deep/deep.
+            levels = (
+                "it reads only the files directly in the location"
+                if reach == 0
+                else f"{reach} directory level(s) below the location"
+            )
             return (
                 f"{path}: in a module directory, but deeper than the loader looks "
-                f"({reach} directory level(s) below the location; modules are named {naming.describe()})"
+                f"({levels}; modules are named {naming.describe()})"
             )
         return None

@@ -235,6 +235,26 @@ def test_a_plugin_in_a_directory_of_its_own_name(prefix: Path, tmp_path: Path) -
     assert any(w.startswith(deep) for w in plan.warnings), plan.warnings
 
 
+def test_a_module_below_a_flat_location_is_said_plainly(prefix: Path, tmp_path: Path) -> None:
+    """A Claws Mail tester read "deeper than the loader looks (0 directory level(s) below the
+    location ...)" of a WebKit extension in plugins/web_extensions/."""
+    loader(
+        tmp_path,
+        HEAD.replace('naming = "{type}/{name}.so"\ntypes = ["ui", "block", "audio"]', 'naming = "{name}.so"')
+        + '[[loader.search]]\nrelocated = "lib/flat"\n',
+    )
+    built = build_extra_module(tmp_path / "b", type="t", name="x", stamp=None)
+    (prefix / "lib/flat/sub").mkdir(parents=True)
+    shutil.copy(built, prefix / "lib/flat/one.so")
+    shutil.copy(built, prefix / "lib/flat/sub/x.so")
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    said = [w for w in plan.warnings if w.startswith("usr/lib/flat/sub/x.so:")]
+    assert said == [
+        "usr/lib/flat/sub/x.so: in a module directory, but deeper than the loader looks (it reads only "
+        "the files directly in the location; modules are named '{name}.so')"
+    ], plan.warnings
+
+
 def test_module_ids_without_a_separator(prefix: Path, tmp_path: Path) -> None:
     """rsyslog's modules are imtcp.so and lmnet.so, and its users write module(load="imtcp"):
     ids were always `{type}-{name}` (`im-tcp`), so `qpack install imtcp` found nothing.
