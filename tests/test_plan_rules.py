@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from qpack.elf import ElfInfo
 from qpack.errors import LayoutError, PlanError
 from qpack.inventory import Entry, Inventory
 from qpack.layout import Exclusion, Layout, Meta, PackageRule, PerModule, load_layout
@@ -30,6 +31,17 @@ LOADER = Loader(
 )
 
 
+# The loader table of the layouts tests write as TOML (indented as their own text is).
+PROG_LOADER = """
+    [loader]
+    executables = ["{prefix}/bin/prog"]
+    naming = "{type}-{name}.so"
+    types = ["ui", "block"]
+    [[loader.search]]
+    relocated = "lib/prog"
+"""
+
+
 def inventory(*paths: str, dirs: tuple[str, ...] = ()) -> Inventory:
     """Regular files at `paths` (a trailing '@target' makes a symlink), plus empty `dirs`."""
     entries = []
@@ -44,6 +56,19 @@ def inventory(*paths: str, dirs: tuple[str, ...] = ()) -> Inventory:
     parents = {"/".join(e.path.split("/")[:i]) for e in entries for i in range(1, e.path.count("/") + 1)}
     entries += [Entry(d, "dir", 0o755, 0) for d in parents - {e.path for e in entries}]
     return Inventory(Path("/nonexistent/build"), "/usr", tuple(sorted(entries, key=lambda e: e.path)))
+
+
+def elf_entry(path: str, soname: str | None, *needed: str) -> Entry:
+    """A regular file of the build that is an x86-64 shared object with this SONAME and NEEDED."""
+    info = ElfInfo(
+        machine="EM_X86_64", elf_class=64, little_endian=True, elf_type="ET_DYN", interp=False,
+        soname=soname, needed=needed, runpath=(), build_id=None, stamps_exported=(), stamps_held=(),
+    )  # fmt: skip
+    return Entry(path, "file", 0o644, 1, "0" * 64, None, info)
+
+
+def with_entries(inv: Inventory, extra: list[Entry]) -> Inventory:
+    return dataclasses.replace(inv, entries=tuple(sorted([*inv.entries, *extra], key=lambda e: e.path)))
 
 
 def layout(
@@ -321,13 +346,9 @@ def test_one_directory_in_several_packages() -> None:
 
 
 def test_requirements_outside_the_split_and_alternatives(tmp_path: Path) -> None:
-    text = """
-    [loader]
-    executables = ["{prefix}/bin/prog"]
-    naming = "{type}-{name}.so"
-    types = ["ui", "block"]
-    [[loader.search]]
-    relocated = "lib/prog"
+    text = (
+        PROG_LOADER
+        + """
     [[package]]
     name = "prog-core"
     rest = true
@@ -341,6 +362,7 @@ def test_requirements_outside_the_split_and_alternatives(tmp_path: Path) -> None
     depends = ["prog-common"]
     requires = ["prog-core | prog-core-lite"]
     """
+    )
     (tmp_path / "l.toml").write_text(textwrap.dedent(text))
     lay = load_layout(tmp_path / "l.toml")
     plan = make_plan(inventory(*BUILD), lay)
@@ -377,13 +399,9 @@ def test_a_core_package_the_modules_need_not_require(tmp_path: Path) -> None:
     """WeeChat's weechat-doc, libgphoto2-dev, Enchant's -dev: core packages by default, so every
     module package and the meta package required them (three testers). `required = false`
     leaves one out of those defaults; it stays a core package."""
-    text = """
-    [loader]
-    executables = ["{prefix}/bin/prog"]
-    naming = "{type}-{name}.so"
-    types = ["ui", "block"]
-    [[loader.search]]
-    relocated = "lib/prog"
+    text = (
+        PROG_LOADER
+        + """
     [[package]]
     name = "prog-core"
     rest = true
@@ -396,6 +414,7 @@ def test_a_core_package_the_modules_need_not_require(tmp_path: Path) -> None:
     [meta]
     name = "prog"
     """
+    )
     (tmp_path / "l.toml").write_text(textwrap.dedent(text))
     plan = make_plan(inventory(*BUILD), load_layout(tmp_path / "l.toml"))
     assert plan.package("prog-doc").kind == "core"
@@ -413,15 +432,7 @@ def test_library_requirements_do_not_depend_on_the_order_of_the_package_tables()
     required core, dbus and network, or only dbus and network, as libqt5dbus5's table came
     later or first (the requirements reduced in the order they were found). The reduction is
     the graph's own: a library another requirement brings is implied, whatever the order."""
-    from qpack.elf import ElfInfo
-
-    def lib(path: str, soname: str | None, *needed: str) -> Entry:
-        elf = ElfInfo(
-            machine="EM_X86_64", elf_class=64, little_endian=True, elf_type="ET_DYN", interp=False,
-            soname=soname, needed=needed, runpath=(), build_id=None, stamps_exported=(), stamps_held=(),
-        )  # fmt: skip
-        return Entry(path, "file", 0o644, 1, "0" * 64, None, elf)
-
+    lib = elf_entry
     libs = [
         lib("usr/lib/libcore.so.5", "libcore.so.5"),
         lib("usr/lib/libdbus.so.5", "libdbus.so.5", "libcore.so.5"),
@@ -429,8 +440,7 @@ def test_library_requirements_do_not_depend_on_the_order_of_the_package_tables()
         lib("usr/lib/libgui.so.5", "libgui.so.5", "libcore.so.5", "libdbus.so.5", "libnet.so.5"),
         lib("usr/bin/prog", None, "libgui.so.5", "libcore.so.5"),
     ]
-    base = inventory("usr/lib/prog/ui-curses.so")
-    inv = dataclasses.replace(base, entries=tuple(sorted([*base.entries, *libs], key=lambda e: e.path)))
+    inv = with_entries(inventory("usr/lib/prog/ui-curses.so"), libs)
     rules = [PackageRule(name=f"p-{n}", kind="core", files=(f"{{prefix}}/lib/lib{n}.so.5",))
              for n in ("core", "dbus", "net", "gui")]  # fmt: skip
     rest = PackageRule(name="prog-core", rest=True)
@@ -451,23 +461,14 @@ def test_a_plugin_carrying_another_librarys_soname_provides_nothing() -> None:
     the plan said the core linking libidn.so.12 took it from the plugin's package, a cycle,
     exit 2. The dynamic linker opens a needed library by name; outside the library directories
     a file provides its SONAME only under that name (its own, or a link's beside it)."""
-    from qpack.elf import ElfInfo
-
-    def elf(path: str, soname: str | None, *needed: str) -> Entry:
-        info = ElfInfo(
-            machine="EM_X86_64", elf_class=64, little_endian=True, elf_type="ET_DYN", interp=False,
-            soname=soname, needed=needed, runpath=(), build_id=None, stamps_exported=(), stamps_held=(),
-        )  # fmt: skip
-        return Entry(path, "file", 0o644, 1, "0" * 64, None, info)
-
-    base = inventory("usr/lib/prog/ui-curses.so")
+    elf = elf_entry
     extra = [
         elf("usr/bin/prog", None, "libidn.so.12", "libpriv.so.1"),
         elf("usr/lib/prog/ui-gtk.so", "libidn.so.12"),  # a module with another library's SONAME
         elf("usr/lib/prog/private/libpriv.so.1.0.0", "libpriv.so.1"),  # found through its link
         Entry("usr/lib/prog/private/libpriv.so.1", "symlink", 0o777, 15, None, "libpriv.so.1.0.0"),
     ]
-    inv = dataclasses.replace(base, entries=tuple(sorted([*base.entries, *extra], key=lambda e: e.path)))
+    inv = with_entries(inventory("usr/lib/prog/ui-curses.so"), extra)
     lay = layout(
         PackageRule(name="prog-core", rest=True),
         PackageRule(name="prog-priv", kind="core", files=("{prefix}/lib/prog/private/**",)),
@@ -483,13 +484,9 @@ def test_requires_may_name_a_module_package(tmp_path: Path) -> None:
     layout refused them ("unknown package"), though `plan` listed them. With [per-module], a
     name that is no [[package]] is the plan's to find; one the build has no package of, or a
     core requiring a module package (which requires the core back), is a problem."""
-    text = """
-    [loader]
-    executables = ["{prefix}/bin/prog"]
-    naming = "{type}-{name}.so"
-    types = ["ui", "block"]
-    [[loader.search]]
-    relocated = "lib/prog"
+    text = (
+        PROG_LOADER
+        + """
     [[package]]
     name = "prog-core"
     rest = true
@@ -499,6 +496,7 @@ def test_requires_may_name_a_module_package(tmp_path: Path) -> None:
     name = "prog"
     requires = ["prog-core", "prog-block-curl"]
     """
+    )
     (tmp_path / "l.toml").write_text(textwrap.dedent(text))
     plan = make_plan(inventory(*BUILD), load_layout(tmp_path / "l.toml"))
     assert plan.package("prog").requires == ("prog-core", "prog-block-curl")
@@ -537,13 +535,9 @@ def test_a_core_takes_the_modules_no_rule_claims_with_rest_modules(tmp_path: Pat
     """Debian's pulseaudio is the daemon and 67 modules, kamailio the server and 130: the rest
     of the modules, beside the groups that claim some. A layout listed every module id by hand
     (a new module upstream then broke the plan), or passed --unclaimed core on every run."""
-    text = """
-    [loader]
-    executables = ["{prefix}/bin/prog"]
-    naming = "{type}-{name}.so"
-    types = ["ui", "block"]
-    [[loader.search]]
-    relocated = "lib/prog"
+    text = (
+        PROG_LOADER
+        + """
     [[package]]
     name = "prog"
     rest = true
@@ -553,6 +547,7 @@ def test_a_core_takes_the_modules_no_rule_claims_with_rest_modules(tmp_path: Pat
     kind = "group"
     modules = ["ui-*"]
     """
+    )
     (tmp_path / "l.toml").write_text(textwrap.dedent(text))
     plan = make_plan(inventory(*BUILD), load_layout(tmp_path / "l.toml"))
     assert plan.package("prog").modules == ("block-curl",)
