@@ -180,6 +180,8 @@ class Meta:
     summary: str = ""
     requires: tuple[str, ...] | None = None
     extras: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # `requires = ["a | b"]`: a -> (b,), as a [[package]]'s (distro lists keep the alternatives).
+    alternatives: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1278,8 +1280,13 @@ def _read_meta(top: _Table, packages: tuple[PackageRule, ...]) -> Meta | None:
         for j, member in enumerate(members):
             extras_t.module_glob(member, f"{extra}[{j}]")
         extras[extra] = tuple(members)
+    requires, alternatives = _alternatives(t, t.strings("requires"))
     return Meta(
-        name=name, summary=t.string("summary", "") or "", requires=t.strings("requires"), extras=extras
+        name=name,
+        summary=t.string("summary", "") or "",
+        requires=requires,
+        extras=extras,
+        alternatives=alternatives,
     )
 
 

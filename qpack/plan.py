@@ -1171,6 +1171,7 @@ def meta_package(
         requires=tuple(requires),
         summary=meta.summary,
         extras={k: tuple(sorted(v)) for k, v in sorted(extras.items())},
+        alternatives=meta.alternatives if meta.requires is not None else {},
     )
     return package, warnings
 

@@ -500,6 +500,13 @@ def test_requires_may_name_a_module_package(tmp_path: Path) -> None:
     (tmp_path / "l.toml").write_text(textwrap.dedent(text))
     plan = make_plan(inventory(*BUILD), load_layout(tmp_path / "l.toml"))
     assert plan.package("prog").requires == ("prog-core", "prog-block-curl")
+    # Alternatives, as a [[package]] takes them (a Claws Mail tester's meta refused them).
+    (tmp_path / "alt.toml").write_text(
+        textwrap.dedent(text).replace('"prog-block-curl"]', '"prog-block-curl | prog-ui-gtk"]')
+    )
+    meta = make_plan(inventory(*BUILD), load_layout(tmp_path / "alt.toml")).package("prog")
+    assert meta.requires == ("prog-core", "prog-block-curl")
+    assert meta.alternatives == {"prog-block-curl": ("prog-ui-gtk",)}
     (tmp_path / "typo.toml").write_text(
         textwrap.dedent(text).replace('"prog-block-curl"]', '"prog-block-curd"]')
     )
