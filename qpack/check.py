@@ -162,6 +162,9 @@ class CheckReport:
     warnings: tuple[str, ...] = ()
     # exe -> why it cannot start (a library of its own missing): a failure even with no module
     cannot_start: Mapping[str, str] = field(default_factory=dict)
+    # Files named like modules that are the other modules' libraries (libpurple's libjabber.so):
+    # no module, so no `not-found` for an install that placed one.
+    libraries: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -222,11 +225,12 @@ def with_unfound(
     -> the variable setting through which the layout has the loader find the modules wheels put
     there (`SearchLocation.wheel_dir`), said beside a module found for want of it."""
     found = {m.module for m in report.modules if m.file is not None and not m.stray}
+    libraries = set(report.libraries)
     searched = sorted({d for dirs in report.locations.values() for d in dirs})
     where = ", ".join(searched) if searched else "nowhere (no search location applies)"
     rows = []
     for mid, (file, dist) in sorted(installed.items()):
-        if mid in found:
+        if mid in found or file in libraries:
             continue
         if file is None:
             why = f"installed by {dist}, but none of its files is where the loader looks for it"
@@ -310,6 +314,8 @@ class _Context:
     pkgversion: str | None
     notes: list[str]
     prefix: str = ""  # the prefix checked, as the program sees it: `{prefix}` in program-types
+    # Files named like modules that are the modules' libraries (`_drop_module_libraries`).
+    libraries: set[str] = field(default_factory=set)
 
 
 def _note(ctx: _Context, note: str) -> None:
@@ -459,6 +465,7 @@ class _Found:
     types: dict[str, tuple[str, str]] = field(default_factory=dict)
     never: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     duplicates: dict[str, list[str]] = field(default_factory=dict)
+    libraries: list[str] = field(default_factory=list)  # files that are the modules' libraries
 
 
 def _listing(root: Root, d: str, depth: int) -> Iterator[str]:
@@ -1188,6 +1195,7 @@ class _Rows:
             modules=tuple(modules),
             locations=locations,
             warnings=tuple(dict.fromkeys(ctx.notes)),
+            libraries=tuple(sorted(ctx.libraries)),
             cannot_start=dict(self.cannot_start),
         )
 
@@ -1300,6 +1308,8 @@ def _drop_module_libraries(
             del found.files[mid]
             del own[mid]
             found.duplicates.pop(mid, None)
+            found.libraries.append(path)
+            ctx.libraries.add(path)
 
 
 def _found(
@@ -1386,6 +1396,8 @@ def _verdicts(
     taken: dict[str, dict[str, str]] = {}  # directory -> file name -> path, of the files taken
     for files in found.files.values():
         taken.setdefault(posixpath.dirname(files[0]), {})[posixpath.basename(files[0])] = files[0]
+    for lib in found.libraries:  # its copies a wheel made of its links are its names too
+        taken.setdefault(posixpath.dirname(lib), {})[posixpath.basename(lib)] = lib
     for path, reason in found.never:
         if _not_a_stray(path, taken.get(posixpath.dirname(path), {}), ctx.root):
             continue

@@ -147,11 +147,13 @@ def list_installed(
     state = InstalledSet.read(host, pre)
     kinds: dict[NormalizedName, str] = {}
     found: dict[NormalizedName, tuple[str, ...]] = {}
+    module_files: dict[str, str] = {}  # module id -> its file, as the program sees it
     for name, d in state.dists.items():
         r = dist_roles(d, loader, pre)
         if r.kind != "other":
             kinds[name] = r.kind
             found[name] = r.modules
+            module_files.update({m: posixpath.join(pre, f) for m, f in r.module_files.items()})
     for name, d in state.dists.items():
         if name not in kinds and any(canonicalize_name(q.name) in kinds for q in d.requires):
             kinds[name] = "meta" if d.extras else "other"
@@ -179,10 +181,13 @@ def list_installed(
     except CheckError as e:
         warnings.append(f"whether modules load is unknown: {e}")
     strays = _strays_by_owner(report, state, pre)
+    # A file named like a module that the other modules link is their library, no module
+    # (libpurple's libjabber.so in a wheel-installed core: "the loader does not find it").
+    libraries = set(report.libraries) if report is not None else set()
     rows = []
     for name in sorted(kinds, key=lambda n: (("core", "module", "meta", "other").index(kinds[n]), n)):
         d = state.dists[name]
-        mods = found.get(name, ())
+        mods = tuple(m for m in found.get(name, ()) if module_files.get(m) not in libraries)
         loads, problems, fails = _module_verdicts(report, mods) if mods else (None, (), False)
         if strays.get(name):  # its files the loader never looks up fail `check`: they fail `list`
             problems, fails = (*problems, *strays[name]), True

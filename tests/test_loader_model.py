@@ -965,7 +965,7 @@ def test_a_library_the_modules_link_beside_them_is_no_module(prefix: Path, tmp_p
     called it a failing module (Debian's own Pidgin: 29 of 30 load, exit 1), and the plan gave
     it a package of its own. A file without the entry that other modules link is their library;
     one no module links is still a module refused."""
-    text = HEAD.replace(
+    text = HEAD.replace('[loader.stamp]\nsymbol = "demo_stamp_*"\n', "").replace(
         'types = ["ui", "block", "audio"]',
         'types = ["ui", "block", "audio"]\nentry = "demo_module_init"\nresolution = "register-loadable"',
     )
@@ -987,6 +987,19 @@ def test_a_library_the_modules_link_beside_them_is_no_module(prefix: Path, tmp_p
     assert plan.owner()["usr/lib/demo/ui/helper.so"] == "core"
     assert not [w for w in plan.warnings if "helper.so" in w]
     assert [w for w in plan.warnings if "lonely.so" in w]
+    # Installed from wheels (a Pidgin tester's second round): the core's helper.so is no module
+    # "installed where the loader does not look", for install's check nor for list.
+    from qpack.install import install
+    from qpack.listing import list_installed
+    from qpack.writers.wheel import write_wheels
+
+    write_wheels(plan, tmp_path / "dist", version="1")
+    venv = tmp_path / "venv"
+    report = install(tmp_path / "dist", ["m-ui-x"], venv, loader=ld)
+    assert report.ok and report.loading() == (1, 1), report.verdicts()
+    listed = {d.name: d for d in list_installed(venv, loader=ld).dists}
+    assert listed["core"].modules == () and not listed["core"].problems
+    assert listed["m-ui-x"].loads
 
 
 def test_a_module_that_is_a_symlink_is_a_module_of_a_register_loadable_loader(
