@@ -1042,11 +1042,12 @@ def link_requirements(
     return [replace(p, requires=tuple(requires[p.name])) for p in packages], warnings
 
 
-def _requirement_problems(packages: list[Package]) -> list[str]:
+def _requirement_problems(packages: list[Package], layout: Layout) -> list[str]:
     """A layout's `requires` naming a package the plan did not make (a [per-module] name is
     known only once the build is: a claws-mail-plugins requiring its plugin packages), or
     one that requires the package back (a core requiring a module package of its own)."""
     names = {p.name for p in packages}
+    by_name = {p.name: p for p in packages}
     requires = {p.name: p.requires for p in packages}
     problems = []
     for p in packages:
@@ -1057,8 +1058,40 @@ def _requirement_problems(packages: list[Package]) -> list[str]:
                     "[[package]] nor a module package this build has)"
                 )
             elif p.name in requirement_closure(requires, r):
-                problems.append(f"package {p.name!r} requires {r!r}, which requires it back (a cycle)")
+                back = (
+                    _why_requires(by_name[r], by_name[p.name], layout)
+                    if p.name in requires[r]
+                    else "through "
+                    + ", ".join(x for x in requires[r] if p.name in requirement_closure(requires, x))
+                )
+                problems.append(
+                    f"package {p.name!r} requires {r!r} ({_why_requires(p, by_name[r], layout)}), which "
+                    f"requires it back ({back}): a cycle"
+                )
     return problems
+
+
+def _why_requires(p: Package, q: Package, layout: Layout) -> str:
+    """Why package `p` requires `q`, in a few words: a module dependency, the layout's own
+    `requires`, or else the libraries and links between their files (a Claws Mail tester's
+    cycle named no cause: a core holding smime, whose dependency pgpcore was in a group)."""
+    for m in p.modules:
+        dep = next((d for d in layout.loader.deps_of(m) if d in q.modules), None)
+        if dep is not None:
+            return f"module {m} needs module {dep}"
+    rule = next((r for r in layout.packages if r.name == p.name), None)
+    if p.kind == "meta":
+        listed = layout.meta.requires if layout.meta is not None else None
+        base, explicit = list(listed or layout.required_cores()), listed is not None
+    else:
+        base = _base_requires(layout, rule, p.kind)
+        per_module = (
+            p.kind == "module" and layout.per_module is not None and layout.per_module.requires is not None
+        )
+        explicit = (rule is not None and rule.requires is not None) or per_module
+    if q.name in base:
+        return "the layout's requires" if explicit else f"{p.kind} packages require the core packages"
+    return "a library it links or a symlink into it"
 
 
 def _base_requires(layout: Layout, rule: PackageRule | None, kind: PackageKind) -> list[str]:
@@ -1222,7 +1255,7 @@ def make_plan(
     warnings += meta_warnings
     if meta is not None:
         packages.append(meta)
-    problems += _requirement_problems(packages)
+    problems += _requirement_problems(packages, layout)
     warnings += [
         f"package {p.name!r} has no files in this build" for p in packages if not p.files and p.kind != "meta"
     ]

@@ -521,8 +521,21 @@ def test_requires_may_name_a_module_package(tmp_path: Path) -> None:
     with pytest.raises(PlanError) as e:
         make_plan(inventory(*BUILD), load_layout(tmp_path / "back.toml"))
     assert (
-        "package 'prog-core' requires 'prog-block-curl', which requires it back (a cycle)" in e.value.problems
+        "package 'prog-core' requires 'prog-block-curl' (the layout's requires), which requires it back "
+        "(module packages require the core packages): a cycle"
+    ) in e.value.problems
+    # A module dependency is named as the cause (a Claws Mail tester's core held smime, whose
+    # dependency pgpcore was in a group the layout made require the core).
+    lay = layout(
+        PackageRule(name="prog-core", rest=True, modules=("ui-gtk",)),
+        PackageRule(name="prog-gl", kind="group", modules=("ui-opengl",), requires=("prog-core",)),
     )
+    with pytest.raises(PlanError) as e:
+        make_plan(inventory(*BUILD), lay)
+    assert (
+        "package 'prog-core' requires 'prog-gl' (module ui-gtk needs module ui-opengl), which requires it "
+        "back (the layout's requires): a cycle"
+    ) in e.value.problems
 
 
 def test_a_core_packages_symlink_into_another_package_requires_it() -> None:
