@@ -226,7 +226,8 @@ def with_unfound(
     there (`SearchLocation.wheel_dir`), said beside a module found for want of it."""
     found = {m.module for m in report.modules if m.file is not None and not m.stray}
     libraries = set(report.libraries)
-    searched = sorted({d for dirs in report.locations.values() for d in dirs})
+    # In search order (a Thunar tester read x86_64-linux-gnu/thunarx-3 named after thunarx-3).
+    searched = list(dict.fromkeys(d for dirs in report.locations.values() for d in dirs))
     where = ", ".join(searched) if searched else "nowhere (no search location applies)"
     rows = []
     for mid, (file, dist) in sorted(installed.items()):
@@ -1006,7 +1007,7 @@ def check(
 def _outside_prefix(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str, ctx: _Context) -> None:
     """A staged tree given as the prefix of a loader that looks only at absolute directories
     (SASL, PAM) is judged by this machine's modules, which passes a broken tree: say so."""
-    searched = sorted({d for dirs in locations.values() for d in dirs})
+    searched = list(dict.fromkeys(d for dirs in locations.values() for d in dirs))  # in search order
     if str(rt.root) != "/" or pre == "/" or not searched:
         return
     tops = {pre, rt.resolve(pre) or pre}  # a prefix given through a symlink: its real path too

@@ -255,6 +255,19 @@ def test_a_module_below_a_flat_location_is_said_plainly(prefix: Path, tmp_path: 
     ], plan.warnings
 
 
+def test_the_directories_searched_are_named_in_search_order(prefix: Path, tmp_path: Path) -> None:
+    """A Thunar tester read "(it searches /usr/lib/thunarx-3, /usr/lib/x86_64-linux-gnu/thunarx-3)"
+    of a loader searching the multiarch directory first: the names were sorted."""
+    z, a = tmp_path / "z", tmp_path / "a"
+    for d in (z, a):
+        d.mkdir()
+    ld = loader(
+        tmp_path, HEAD + f'[[loader.search]]\nabsolute = "{z}"\n[[loader.search]]\nabsolute = "{a}"\n'
+    )
+    (note,) = [w for w in check(prefix, ld).warnings if w.startswith("no directory the loader searches")]
+    assert f"({z}, {a})" in note, note
+
+
 def test_module_ids_without_a_separator(prefix: Path, tmp_path: Path) -> None:
     """rsyslog's modules are imtcp.so and lmnet.so, and its users write module(load="imtcp"):
     ids were always `{type}-{name}` (`im-tcp`), so `qpack install imtcp` found nothing.
