@@ -25,7 +25,7 @@ from qpack.transaction import locked, pending
 class Listed:
     name: str
     version: str
-    kind: str  # core, module, meta, other
+    kind: str  # core, group, module, meta, other
     modules: tuple[str, ...]
     loads: bool | None  # modules only; None when the check could not run
     problems: tuple[str, ...] = ()
@@ -151,7 +151,9 @@ def list_installed(
     for name, d in state.dists.items():
         r = dist_roles(d, loader, pre)
         if r.kind != "other":
-            kinds[name] = r.kind
+            # A group package says so, as the plan and the manifest call it (a Samba tester's
+            # samba-vfs-modules was a "group" there and a "module" here).
+            kinds[name] = "group" if r.kind == "module" and d.declared_kind == "group" else r.kind
             found[name] = r.modules
             module_files.update({m: posixpath.join(pre, f) for m, f in r.module_files.items()})
     for name, d in state.dists.items():
@@ -185,7 +187,9 @@ def list_installed(
     # (libpurple's libjabber.so in a wheel-installed core: "the loader does not find it").
     libraries = set(report.libraries) if report is not None else set()
     rows = []
-    for name in sorted(kinds, key=lambda n: (("core", "module", "meta", "other").index(kinds[n]), n)):
+    for name in sorted(
+        kinds, key=lambda n: (("core", "group", "module", "meta", "other").index(kinds[n]), n)
+    ):
         d = state.dists[name]
         mods = tuple(m for m in found.get(name, ()) if module_files.get(m) not in libraries)
         loads, problems, fails = _module_verdicts(report, mods) if mods else (None, (), False)

@@ -436,6 +436,11 @@ def test_uninstalling_one_module_of_a_group_package_names_the_others(
     dist = split(demo_build, tmp_path / "dist", "1.0", layout)
     prefix = tmp_path / "p"
     assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-curses"]) == 0
+    # `list` calls it a group, as the plan and the manifest do (a Samba tester's said "module").
+    from qpack.listing import list_installed
+
+    kinds = {d.name: d.kind for d in list_installed(prefix, loader=load_layout(layout).loader).dists}
+    assert kinds == {"demo-core": "core", "demo-ui": "group"}
     report = uninstall(["ui-curses"], prefix, loader=load_layout(layout).loader)
     assert [r.name for r in report.removed] == ["demo-ui"]
     assert report.warnings == ("demo-ui 1.0 also holds ui-gtk, ui-opengl: removed with it",)
