@@ -682,6 +682,16 @@ def test_a_location_anchored_to_a_library_no_wheel_holds_is_refused_saying_so(
     assert main([*args, "-l", str(layout), "-o", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err
     assert "`wheels` key ($DEMO_MODULE_DIR) names" in err, err
+    # A build that does not relocate: the same way out is named (a GEGL tester's refusal said only
+    # "does not relocate", where `wheels` on the GEGL_PATH location was the fix).
+    fixed = ('prefix = "/usr"\n', 'prefix = "/usr"\nrelocatable = false\n')
+    assert (
+        main([*args, "-l", str(demo_layout(tmp_path / "fixed.toml", fixed)), "-o", str(tmp_path / "d")]) == 2
+    )
+    assert (
+        "(the layout says the build does not relocate and names no bundle directory; an env location's "
+        "`wheels` key ($DEMO_MODULE_DIR) names where the wheels put modules)"
+    ) in capsys.readouterr().err
 
 
 def test_a_helper_run_from_an_absolute_directory_is_refused_in_a_wheel(

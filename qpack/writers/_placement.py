@@ -242,22 +242,24 @@ def _absolute_problem(loader: Loader, m: Module, where: Placed) -> list[str]:
 
 
 def _why_fixed(loader: Loader, loc: SearchLocation, pre: str) -> str:
-    """Why a `relocated` location stays at its configured path once the wheels are installed."""
+    """Why a `relocated` location stays at its configured path once the wheels are installed,
+    and the way out an env location offers (a GEGL tester's layout searched $GEGL_PATH, and the
+    refusal never said that its `wheels` key was the fix)."""
+    envs = _env_ways(loader)
+    way = (
+        f"; an env location's `wheels` key ({' or '.join(envs)}) names where the wheels put modules"
+        if envs
+        else ""
+    )
     if loader.relocatable and loc.anchor is not None:
         # The anchor library comes from another package (GStreamer's plugins-base split: the
         # anchor libgstreamer-1.0 is gstreamer1.0's): the one the program loads is not a wheel's.
-        envs = _env_ways(loader)
-        way = (
-            f"; an env location's `wheels` key ({' or '.join(envs)}) names where the wheels put modules"
-            if envs
-            else ""
-        )
         anchor = f"{pre}/{loc.anchor}" if pre else loc.anchor
         return (
             f"it is found from where /{anchor} is, and no wheel of this split holds that library: "
             f"the program loads another package's, at its configured path{way}"
         )
-    return "the layout says the build does not relocate and names no bundle directory"
+    return f"the layout says the build does not relocate and names no bundle directory{way}"
 
 
 def _absolute_helper_problem(helper: Helper, placed: Mapping[str, Placed]) -> list[str]:
