@@ -443,8 +443,16 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         out.json({**report.to_json(), "version_skew": [s.to_json() for s in skews]})
     else:
         rows = []
+        # A program that cannot start fails every module it loads: said once below, not in full
+        # on each row (a Samba tester's 64 rows each repeated smbd's missing libraries).
+        starts = {why: why.partition(" cannot start")[0] for why in report.cannot_start.values()}
         for m in report.modules:
-            problems = "; ".join(f"{p.kind}: {p.detail}" for p in m.problems)
+            problems = "; ".join(
+                f"{p.kind}: {starts[p.detail]} cannot start (below)"
+                if p.detail in starts
+                else f"{p.kind}: {p.detail}"
+                for p in m.problems
+            )
             loads = "yes" if m.loads else "unused" if m.unused else "no"
             rows.append((m.module, m.file or "-", loads, problems))
         out.table(

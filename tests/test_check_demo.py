@@ -366,6 +366,18 @@ def test_a_program_that_cannot_start_loads_no_module(demo_build: Path, tmp_path:
     )
     assert out.returncode == 1, out.stderr
     assert list(json.loads(out.stdout)["cannot_start"]) == [f"{prefix}/bin/demo"]
+    # The text says it once, below the rows, and each row points there (a Samba tester's 64
+    # rows each repeated smbd's missing libraries in full).
+    text = subprocess.run(
+        [sys.executable, "-m", "qpack", "check", str(prefix), "-l", "demo"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert text.returncode == 1
+    assert "libdemo-util" not in text.stdout, text.stdout
+    assert f"missing-library: {prefix}/bin/demo cannot start (below)" in text.stdout
+    assert f"problem: {why}" in text.stdout + text.stderr
 
     for so in (prefix / "lib/demo").rglob("*.so"):
         so.unlink()
