@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from qpack.inventory import Inventory
+from qpack.inventory import Inventory, link_end
 
 _STANDARD_LIB_DIRS = ("lib", "lib32", "lib64", "usr/lib", "usr/lib32", "usr/lib64", "usr/local/lib")
 _LIBRARY_NAME = re.compile(r"[^/]*\.so(?:\.[0-9][^/]*)?\Z")
@@ -50,27 +50,16 @@ def provided_sonames(inventory: Inventory, prefix: str) -> dict[str, str]:
     is another library's (a VLC tester's libfake_plugin.so with libidn.so.12's) provides
     nothing, where it made a cycle of the plan."""
     dirs = library_dirs(inventory, prefix)
-    # Each relative symlink -> the path it leads to, lexically, inside the build.
-    link_to = {
-        e.path: posixpath.normpath(posixpath.join(posixpath.dirname(e.path), e.target))
-        for e in inventory.entries
-        if e.kind == "symlink" and e.target and not e.target.startswith("/")
-    }
-
-    def leads_to(path: str) -> str:
-        for _ in range(40):  # the kernel's limit on links in a path
-            if path not in link_to:
-                break
-            path = link_to[path]
-        return path
-
+    by_link = {e.path: e.target or "" for e in inventory.entries if e.kind == "symlink"}
     provided: dict[str, str] = {}
     for e in inventory.files():
         names = []
         parent = posixpath.dirname(e.path)
         in_lib_dir = parent in dirs
         soname = e.elf.soname if e.elf is not None else None
-        if soname and (in_lib_dir or soname == e.name or leads_to(posixpath.join(parent, soname)) == e.path):
+        if soname and (
+            in_lib_dir or soname == e.name or link_end(posixpath.join(parent, soname), by_link) == e.path
+        ):
             names.append(soname)
         if in_lib_dir and _LIBRARY_NAME.match(e.name):
             names.append(e.name)
