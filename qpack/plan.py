@@ -1069,23 +1069,22 @@ def _requirement_problems(packages: list[Package], layout: Layout) -> list[str]:
     """A layout's `requires` naming a package the plan did not make (a [per-module] name is
     known only once the build is: a claws-mail-plugins requiring its plugin packages), or
     one that requires the package back (a core requiring a module package of its own)."""
-    names = {p.name for p in packages}
     by_name = {p.name: p for p in packages}
     requires = {p.name: p.requires for p in packages}
+    reach = _Reach(requires)  # each package's closure once (16,000 module packages require the core)
     problems = []
     for p in packages:
         for r in p.requires:
-            if r not in names:
+            if r not in by_name:
                 problems.append(
                     f"package {p.name!r} requires {r!r}, which is no package of this split (neither a "
                     "[[package]] nor a module package this build has)"
                 )
-            elif p.name in requirement_closure(requires, r):
+            elif p.name in reach(r):
                 back = (
                     _why_requires(by_name[r], by_name[p.name], layout)
                     if p.name in requires[r]
-                    else "through "
-                    + ", ".join(x for x in requires[r] if p.name in requirement_closure(requires, x))
+                    else "through " + ", ".join(x for x in requires[r] if p.name in reach(x))
                 )
                 problems.append(
                     f"package {p.name!r} requires {r!r} ({_why_requires(p, by_name[r], layout)}), which "
