@@ -466,7 +466,6 @@ class _Found:
     types: dict[str, tuple[str, str]] = field(default_factory=dict)
     never: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     duplicates: dict[str, list[str]] = field(default_factory=dict)
-    libraries: list[str] = field(default_factory=list)  # files that are the modules' libraries
 
 
 def _listing(root: Root, d: str, depth: int) -> Iterator[str]:
@@ -1288,11 +1287,11 @@ def _drop_module_libraries(
     a register-loadable loader passes over it (libpurple's libjabber.so beside the prpls, which
     libxmpp.so needs through its RUNPATH, made Debian's own Pidgin fail the check)."""
     # Without the entry, its stamp (a library has none) is never asked for either.
-    lacking = [
+    lacking = {
         mid
         for mid, problems in own.items()
         if "no-entry" in (kinds := {p.kind for p in problems}) and kinds <= {"no-entry", "other-build"}
-    ]
+    }
     if not lacking:
         return
     needed: set[str] = set()
@@ -1300,7 +1299,7 @@ def _drop_module_libraries(
         if mid not in lacking and (real := ctx.root.resolve(files[0])) is not None:
             facts = judge.read(real).facts
             needed.update(facts.needed if facts is not None else ())
-    for mid in lacking:
+    for mid in sorted(lacking):
         path = found.files[mid][0]
         real = ctx.root.resolve(path)
         facts = judge.read(real).facts if real is not None else None
@@ -1309,7 +1308,6 @@ def _drop_module_libraries(
             del found.files[mid]
             del own[mid]
             found.duplicates.pop(mid, None)
-            found.libraries.append(path)
             ctx.libraries.add(path)
 
 
@@ -1397,7 +1395,7 @@ def _verdicts(
     taken: dict[str, dict[str, str]] = {}  # directory -> file name -> path, of the files taken
     for files in found.files.values():
         taken.setdefault(posixpath.dirname(files[0]), {})[posixpath.basename(files[0])] = files[0]
-    for lib in found.libraries:  # its copies a wheel made of its links are its names too
+    for lib in ctx.libraries:  # the modules' libraries: copies a wheel made of their links too
         taken.setdefault(posixpath.dirname(lib), {})[posixpath.basename(lib)] = lib
     for path, reason in found.never:
         if _not_a_stray(path, taken.get(posixpath.dirname(path), {}), ctx.root):
