@@ -425,8 +425,10 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
     from qpack.layout import load_layout
     from qpack.upgrades import checked_skew
 
+    if (args.prefix is None) == (args.prefix_option is None):
+        raise QpackError("check: give the installed prefix once, as PREFIX or as --prefix PREFIX")
     layout = load_layout(args.layout)
-    args.prefix = installed_prefix(args.prefix, args.root)
+    args.prefix = installed_prefix(args.prefix or args.prefix_option, args.root)
     repaired = _repair_interrupted_install(args)
     report = check(
         args.prefix,
@@ -757,7 +759,9 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
         "Exit status 0: every module present loads (or no program present uses it); 1: problems found; "
         "2: bad usage.",
     )
-    p.add_argument("prefix", help="the installed prefix (a venv, /usr; inside --root if given)")
+    p.add_argument("prefix", nargs="?", help="the installed prefix (a venv, /usr; inside --root if given)")
+    # install, list and uninstall take --prefix: check takes it too, so one command line serves all four.
+    p.add_argument("--prefix", dest="prefix_option", metavar="PREFIX", help="the same, as an option")
     p.add_argument(
         "--layout", "-l", required=True, help="shipped layout name (see `qpack layouts`) or a .toml path"
     )

@@ -265,6 +265,22 @@ def test_check_of_a_staged_root_and_json(demo_build: Path, capsys: pytest.Captur
     assert all(m["file"].startswith("/usr/lib/demo/") for m in data["modules"])
 
 
+def test_the_prefix_may_be_given_as_install_list_and_uninstall_take_it(
+    demo_build: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qpack.cli import main
+
+    args = ["-l", "demo", "--root", str(demo_build), "--json"]
+    assert main(["check", "/usr", *args]) == 0
+    positional = capsys.readouterr().out
+    assert main(["check", "--prefix", "/usr", *args]) == 0
+    assert capsys.readouterr().out == positional
+    for twice_or_never in (["check", "/usr", "--prefix", "/usr", *args], ["check", *args]):
+        assert main(twice_or_never) == 2
+        err = capsys.readouterr().err
+        assert err == "error: check: give the installed prefix once, as PREFIX or as --prefix PREFIX\n"
+
+
 def test_a_staged_root_without_ld_so_cache_finds_its_own_system_libraries(
     demo_build: Path, tmp_path: Path
 ) -> None:
