@@ -24,7 +24,8 @@ id. The file taken is then judged as the loader and the dynamic linker would jud
   g_io_module_load, GStreamer's gst_plugin_<name>_get_desc): the loader refuses it;
 - `not-searched`: a module installed where the loader looks by default (an empty
   environment), which the environment given hides (a variable that replaces the search path:
-  GST_PLUGIN_SYSTEM_PATH, OPENSSL_MODULES) and no searched location provides;
+  GST_PLUGIN_SYSTEM_PATH, OPENSSL_MODULES) and no searched location provides (this machine's
+  modules outside a prefix checked on / are a note: none of the prefix's files);
 - `duplicate`: two files in one location give one module to a `register-all` loader, which
   depends on directory order to pick one;
 - `missing-helper`: a program the loader runs is not where it looks for it;
@@ -1022,6 +1023,16 @@ def _outside_prefix(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str
         )
 
 
+def _outside_of(ctx: _Context) -> Callable[[str], bool]:
+    """Whether a path lies outside the prefix checked on this machine (root /, a prefix other
+    than /): this machine's files, not the prefix's. Inside a staged root nothing is."""
+    pre = ctx.prefix
+    if str(ctx.root.root) != "/" or pre in ("", "/"):
+        return lambda path: False
+    tops = {pre, ctx.root.resolve(pre) or pre}  # a prefix given through a symlink: its real path too
+    return lambda path: not any(path == top or path.startswith(top + "/") for top in tops)
+
+
 def _hidden_rows(
     exe: _Exe, dirs: list[str], finder: LibraryFinder, ctx: _Context, seen: set[str]
 ) -> list[ModuleVerdict]:
@@ -1049,13 +1060,27 @@ def _hidden_rows(
         ", ".join(f"{k}={v}" for k, v in sorted(ctx.env.items()) if k in own_vars) or "the environment given"
     )
     rows = []
+    outside = _outside_of(ctx)
+    machines: dict[str, list[str]] = {}  # directory -> this machine's modules there
     for mid in sorted(hidden):
         if mid in seen or not ctx.loader.asks_for(exe.path, mid, ctx.prefix):
             continue
         file = hidden[mid]
+        if outside(file):
+            # This machine's modules in the default directory, beside a prefix whose own the
+            # variable names (SASL_PATH=<venv>/lib/.../sasl2): no file of the prefix's.
+            machines.setdefault(posixpath.dirname(file), []).append(mid)
+            continue
         why = f"{file}: installed where {exe.path} looks by default, but not searched with {shown}"
         rows.append(
             ModuleVerdict(module=mid, file=file, loads=False, problems=(Problem("not-searched", why),))
+        )
+    for where, mids in machines.items():
+        named = ", ".join(mids[:5]) + (f" and {len(mids) - 5} more" if len(mids) > 5 else "")
+        _note(
+            ctx,
+            f"{where}: this machine's {len(mids)} module(s) there ({named}), outside {ctx.prefix}, "
+            f"are not searched with {shown}: not judged as the prefix's",
         )
     return rows
 

@@ -659,6 +659,36 @@ def test_a_prefix_the_loader_never_searches_is_named(prefix: Path, tmp_path: Pat
     assert not [w for w in check("/usr", absolute, root=prefix.parent).warnings if "no directory" in w]
 
 
+def test_the_machines_modules_a_variable_hides_are_not_the_prefixs_problems(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """SASL's and gdk-pixbuf's testers: a wheel-installed prefix, checked with the variable
+    qpack itself advised (SASL_PATH=<prefix>/lib/.../sasl2, which replaces the default
+    directory), failed with a `not-searched` row for each of this machine's plugins in the
+    default directory: files of no installed distribution, outside the prefix. They are said
+    once in a note; the same modules inside the prefix still fail."""
+    system = tmp_path / "system"
+    build_extra_module(system, type="ui", name="x", stamp=STAMP)
+    replacing = '[[loader.search]]\nenv = "DEMO_DIR"\nreplaces = true\n[[loader.search]]\n'
+    ld = loader(tmp_path, HEAD + replacing + f'absolute = "{system}"\n')
+    env = {"DEMO_DIR": str(prefix / "lib/demo")}
+    report = check(prefix, ld, env=env)
+    assert "ui-x" not in files(report.modules)
+    assert report.ok, [(m.module, m.problems) for m in report.modules if m.fails]
+    note = (
+        f"{system}/ui: this machine's 1 module(s) there (ui-x), outside {prefix}, are not searched "
+        f"with DEMO_DIR={prefix}/lib/demo: not judged as the prefix's"
+    )
+    assert note in report.warnings
+    # Without the variable the machine's directory is what the program searches: judged.
+    assert files(check(prefix, ld).modules)["ui-x"] == f"{system}/ui/x.so"
+    # Inside the prefix (or a staged root), a module the variable hides is a problem.
+    inside = loader(tmp_path, HEAD + replacing + f'absolute = "{prefix}/lib/demo"\n')
+    hidden = check(prefix, inside, env={"DEMO_DIR": str(system)})
+    not_searched = {m.module for m in hidden.modules if [p.kind for p in m.problems] == ["not-searched"]}
+    assert "ui-gtk" in not_searched
+
+
 def test_a_directory_that_replaces_the_rest_when_it_exists(prefix: Path, tmp_path: Path) -> None:
     """ALSA searches exactly one directory: <libasound's dir>/alsa-lib when it exists, else the
     configured one. `replaces = true` on a directory location: when it exists, the locations
