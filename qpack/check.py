@@ -166,6 +166,9 @@ class CheckReport:
     # Files named like modules that are the other modules' libraries (libpurple's libjabber.so):
     # no module, so no `not-found` for an install that placed one.
     libraries: tuple[str, ...] = ()
+    # No directory the loader searches is inside the prefix (checked on /): the modules judged
+    # are this machine's, not the prefix's (a warning says which variable reaches them).
+    elsewhere: bool = False
 
     @property
     def ok(self) -> bool:
@@ -210,6 +213,16 @@ class CheckReport:
             "warnings": list(self.warnings),
             "cannot_start": dict(self.cannot_start),
         }
+
+
+def said_below(text: str, cannot_start: Iterable[str]) -> str:
+    """`text` (a row's problems) with each reason a program cannot start cut to "PROGRAM cannot
+    start (below)": it fails every module the program loads, so text output says it once, below
+    the rows (a Samba tester's 64 rows each repeated smbd's missing libraries in full). JSON
+    keeps each row's whole problem."""
+    for why in cannot_start:
+        text = text.replace(why, f"{why.partition(' cannot start')[0]} cannot start (below)")
+    return text
 
 
 def with_unfound(
@@ -1000,16 +1013,17 @@ def check(
         verdicts = _verdicts(exe, dirs, ctx, judge, not_asked=not_asked) + _helper_rows(exe, finder, ctx)
         verdicts += _hidden_rows(exe, dirs, finder, ctx, {v.module for v in verdicts})
         rows.add_program(exe.path, verdicts, not_asked, exe_missing, _needs_unmet(exe, verdicts, ctx))
-    _outside_prefix(locations, rt, pre, ctx)
-    return rows.report(rt, pre, layout_name, exes, locations, ctx)
+    elsewhere = _outside_prefix(locations, rt, pre, ctx)
+    return dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
 
 
-def _outside_prefix(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str, ctx: _Context) -> None:
+def _outside_prefix(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str, ctx: _Context) -> bool:
     """A staged tree given as the prefix of a loader that looks only at absolute directories
-    (SASL, PAM) is judged by this machine's modules, which passes a broken tree: say so."""
+    (SASL, PAM) is judged by this machine's modules, which passes a broken tree: say so, and
+    whether it is so."""
     searched = list(dict.fromkeys(d for dirs in locations.values() for d in dirs))  # in search order
     if str(rt.root) != "/" or pre == "/" or not searched:
-        return
+        return False
     tops = {pre, rt.resolve(pre) or pre}  # a prefix given through a symlink: its real path too
     if not any(d == top or d.startswith(top + "/") for d in searched for top in tops):
         # A prefix made from `wheels` wheels is reached through a variable: say which.
@@ -1021,6 +1035,8 @@ def _outside_prefix(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str
             f"judged are this machine's; for a staged tree, give --root TREE and the prefix as the "
             f"program sees it{hint}"
         )
+        return True
+    return False
 
 
 def _outside_of(ctx: _Context) -> Callable[[str], bool]:

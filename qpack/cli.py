@@ -421,7 +421,7 @@ def _repair_interrupted_install(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_check(args: argparse.Namespace, out: Out) -> int:
-    from qpack.check import check
+    from qpack.check import check, said_below
     from qpack.layout import load_layout
     from qpack.upgrades import checked_skew
 
@@ -445,15 +445,9 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         out.json({**report.to_json(), "version_skew": [s.to_json() for s in skews]})
     else:
         rows = []
-        # A program that cannot start fails every module it loads: said once below, not in full
-        # on each row (a Samba tester's 64 rows each repeated smbd's missing libraries).
-        starts = {why: why.partition(" cannot start")[0] for why in report.cannot_start.values()}
         for m in report.modules:
-            problems = "; ".join(
-                f"{p.kind}: {starts[p.detail]} cannot start (below)"
-                if p.detail in starts
-                else f"{p.kind}: {p.detail}"
-                for p in m.problems
+            problems = said_below(
+                "; ".join(f"{p.kind}: {p.detail}" for p in m.problems), report.cannot_start.values()
             )
             loads = "yes" if m.loads else "unused" if m.unused else "no"
             rows.append((m.module, m.file or "-", loads, problems))

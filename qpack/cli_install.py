@@ -53,6 +53,7 @@ def _yes(flag: bool | None) -> str:
 
 
 def cmd_install(args: argparse.Namespace, out: Out) -> int:
+    from qpack.check import said_below
     from qpack.install import install
     from qpack.layout import load_layout
 
@@ -84,6 +85,7 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
             for name, version, modules, state in rows:
                 out.summary(f"{state} {name} {version}" + (f" ({modules})" if modules else ""))
         if verdicts:
+            starts = report.check.cannot_start.values() if report.check is not None else ()
             out.table(
                 "Modules of the prefix, as the loader will see them"
                 if report.full_check
@@ -94,7 +96,7 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
                         v.module,
                         v.file or "-",
                         "unused" if v.unused else _yes(v.loads),
-                        "; ".join(f"{p.kind}: {p.detail}" for p in v.problems),
+                        said_below("; ".join(f"{p.kind}: {p.detail}" for p in v.problems), starts),
                     )
                     for v in verdicts
                 ],
@@ -102,6 +104,8 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
             load, total = report.loading()
             which = "of the prefix" if report.full_check else "installed"
             out.summary(f"{load} of {total} module(s) {which} will load")
+            for why in starts:
+                out.summary(f"problem: {why}", problem=True)
         elif not report.installed:
             out.summary("nothing to install: everything asked for is installed already")
         for d in report.damaged:
@@ -141,6 +145,7 @@ def cmd_uninstall(args: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_list(args: argparse.Namespace, out: Out) -> int:
+    from qpack.check import said_below
     from qpack.installed import InstalledSet, host_path, program_prefix
     from qpack.listing import ListReport, list_installed
 
@@ -177,11 +182,13 @@ def cmd_list(args: argparse.Namespace, out: Out) -> int:
                     d.kind,
                     ", ".join(d.modules),
                     _yes(d.loads) if d.modules else "",
-                    "; ".join(d.problems),
+                    said_below("; ".join(d.problems), report.cannot_start),
                 )
                 for d in report.dists
             ],
         )
+        for why in report.cannot_start:
+            out.summary(f"problem: {why}", problem=True)
     for w in report.warnings:
         out.warn(w)
     return 0 if not any(d.fails for d in report.dists) else 1

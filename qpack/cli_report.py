@@ -42,7 +42,7 @@ def cmd_report(args: argparse.Namespace, out: Out) -> int:
             programs=args.program,
         )
         report, _ = checked_skew(report, args.check, loader, root=args.root or "/")
-    notes = (*report.warnings, *report.cannot_start.values()) if report else ()
+    notes = report.warnings if report else ()  # why a program cannot start: below the check table
     page = render_report(plan, check=report, warnings=notes)
     if args.output == "-":  # as `plan --graph -`: the page on stdout
         from qpack.console import write_stdout

@@ -53,6 +53,7 @@ class ListReport:
     layout: str
     dists: tuple[Listed, ...]
     warnings: tuple[str, ...] = ()
+    cannot_start: tuple[str, ...] = ()  # why each program that cannot start cannot: once, not per row
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -62,6 +63,7 @@ class ListReport:
             "layout": self.layout,
             "distributions": [d.to_json() for d in self.dists],
             "warnings": list(self.warnings),
+            "cannot_start": list(self.cannot_start),
         }
 
 
@@ -209,5 +211,10 @@ def list_installed(
             )
         )
     return ListReport(
-        prefix=pre, root=str(rt), layout=layout_name, dists=tuple(rows), warnings=tuple(warnings)
+        prefix=pre,
+        root=str(rt),
+        layout=layout_name,
+        dists=tuple(rows),
+        warnings=tuple(warnings),
+        cannot_start=tuple(report.cannot_start.values()) if report is not None else (),
     )

@@ -22,7 +22,7 @@ from importlib import resources
 from string import Template
 
 from qpack import __version__
-from qpack.check import CheckReport
+from qpack.check import CheckReport, said_below
 from qpack.graph import GraphError, dot_program, human_size, package_sizes, plan_dot, render_svg
 from qpack.libdeps import package_libs
 from qpack.plan import Package, Plan
@@ -225,7 +225,9 @@ def _check_section(report: CheckReport | None) -> tuple[str, str]:
     rows = []
     attrs = []
     for m in report.modules:
-        problems = "; ".join(f"{p.kind}: {p.detail}" for p in m.problems)
+        problems = said_below(
+            "; ".join(f"{p.kind}: {p.detail}" for p in m.problems), report.cannot_start.values()
+        )
         said = "yes" if m.loads else "unused" if m.unused else "no"
         rows.append(
             (
@@ -236,8 +238,17 @@ def _check_section(report: CheckReport | None) -> tuple[str, str]:
             )
         )
         attrs.append(f'data-module="{_e(m.module)}" data-loads="{"yes" if m.loads else "no"}"')
-    summary = f"{s['load']} of {s['modules']} modules load in {report.prefix}; {s['problems']} problem(s)"
-    return summary, _table("check", ("module", "file", "loads", "problems"), rows, attrs)
+    # A gdk-pixbuf tester's "12 of 12 modules load in <venv>" named this machine's 12 loaders,
+    # the venv's own three not searched without the variable (a warning said so, the headline not).
+    where = (
+        f"for the programs of {report.prefix} (none of them in it: the directories searched are this "
+        "machine's, see the warnings)"
+        if report.elsewhere
+        else f"in {report.prefix}"
+    )
+    summary = f"{s['load']} of {s['modules']} modules load {where}; {s['problems']} problem(s)"
+    below = "".join(f'<p class="problem">problem: {_e(why)}</p>' for why in report.cannot_start.values())
+    return summary, _table("check", ("module", "file", "loads", "problems"), rows, attrs) + below
 
 
 def _graph_svg(plan: Plan) -> tuple[str | None, str | None]:

@@ -280,6 +280,38 @@ def test_never_overwrites_a_file_another_distribution_owns(
     assert snapshot(with_curses) == before
 
 
+def test_a_program_that_cannot_start_is_said_once_by_install_list_and_report(
+    demo_build: Path, demo_dist: Path, with_curses: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Samba's and Thunar's testers: `check` said why smbd cannot start once, below its rows;
+    install, list and report --check still repeated the whole reason on every module row."""
+    (with_curses / "lib/libdemo-util.so.1").unlink()  # bin/demo needs it: the program cannot start
+    why = f"{with_curses}/bin/demo cannot start: the dynamic linker would not find libdemo-util.so.1"
+    short = f"missing-library: {with_curses}/bin/demo cannot start (below)"
+    assert main(["install", str(demo_dist), "-l", "demo", "--prefix", str(with_curses), "ui-gtk"]) == 1
+    installed = capsys.readouterr()
+    assert "libdemo-util" not in installed.out, installed.out
+    assert short in installed.out
+    assert [line for line in installed.err.splitlines() if line.startswith(f"problem: {why}")] != []
+    assert len([line for line in installed.err.splitlines() if "cannot start:" in line]) == 1
+
+    assert main(["list", "--prefix", str(with_curses), "-l", "demo"]) == 1
+    listed = capsys.readouterr()
+    assert "libdemo-util" not in listed.out and short in listed.out, listed.out
+    assert [line.startswith(f"problem: {why}") for line in listed.err.splitlines() if "problem:" in line] == [
+        True
+    ]
+    assert main(["list", "--prefix", str(with_curses), "-l", "demo", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [w.startswith(why) for w in data["cannot_start"]] == [True]
+    assert all(why in "".join(d["problems"]) for d in data["distributions"] if d["modules"])  # whole
+
+    page = tmp_path / "report.html"
+    assert main(["report", str(demo_build), "-l", "demo", "-o", str(page), "--check", str(with_curses)]) == 0
+    html = page.read_text()
+    assert html.count("cannot start: ") == 1 and html.count("cannot start (below)") >= 2
+
+
 # --------------------------------------------------------------------------- hostile wheels
 
 
