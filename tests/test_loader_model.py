@@ -650,8 +650,15 @@ def test_a_prefix_the_loader_never_searches_is_named(prefix: Path, tmp_path: Pat
         f"no directory the loader searches is inside {prefix} (/nonexistent/demo): the modules judged "
         "are this machine's; for a staged tree, give --root TREE and the prefix as the program sees it"
     )
-    assert note in check(prefix, absolute).warnings
+    elsewhere = check(prefix, absolute)
+    assert note in elsewhere.warnings
+    # report --check's headline said "N of N modules load in PREFIX" of this machine's modules.
+    from qpack.report import _check_section
+
+    assert elsewhere.elsewhere
+    assert f"load for the programs of {prefix} (none of them in it" in _check_section(elsewhere)[0]
     relocated = loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n')
+    assert f"load in {prefix};" in _check_section(check(prefix, relocated))[0]
     assert not [w for w in check(prefix, relocated).warnings if "no directory the loader searches" in w]
     link = tmp_path / "link"  # the prefix given through a symlink: its own modules, no warning
     link.symlink_to(prefix)
