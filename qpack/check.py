@@ -832,6 +832,15 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
                 # A program named here that links the loader library has the library's stamp,
                 # as every program of bindir linking it has; its own where the library has none.
                 lib = linked(found[1]) if libraries and found[1].facts is not None else None
+                if libraries and lib is None and found[1].facts is not None:
+                    # A SASL tester's `executables = ["{prefix}/sbin/*"]` made saslauthd, which
+                    # never links libsasl2, a loader of SASL's plugins without a word.
+                    _note(
+                        ctx,
+                        f"{path}: named by the layout's executables but does not link the loader "
+                        f"library /{expand_prefix(loader.library or '', prefix).lstrip('/')}: judged "
+                        "as loading the modules itself (leave it out of `executables` if it does not)",
+                    )
                 held_here = (stamps(libraries[lib], lib) if lib else ()) or stamps(path, found[0])
                 exes.append(_Exe(path=path, real=found[0], elf=found[1], stamps=held_here))
     if loader.module_table is not None:

@@ -549,6 +549,25 @@ def test_the_loader_as_a_library_every_program_linking_it(prefix: Path, tmp_path
     )
 
 
+def test_a_named_executable_that_does_not_link_the_loader_library_is_said(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A SASL tester named `executables = ["{prefix}/sbin/*"]` beside `library = ...libsasl2...`:
+    saslauthd, which never links libsasl2, was judged a loader of SASL's plugins in silence."""
+    shutil.copy2(shutil.which("true") or "/bin/true", prefix / "bin/other")  # links libc alone
+    named = 'library = "{prefix}/lib/libdemo-util.so.*"\n'
+    named += 'executables = ["{prefix}/bin/demo", "{prefix}/bin/other"]'
+    text = HEAD.replace('executables = ["{prefix}/bin/demo"]', named)
+    report = check(prefix, loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n'))
+    assert f"{prefix}/bin/other" in report.executables
+    said = [w for w in report.warnings if "does not link the loader library" in w]
+    assert said == [
+        f"{prefix}/bin/other: named by the layout's executables but does not link the loader library "
+        f"{prefix}/lib/libdemo-util.so.*: judged as loading the modules itself (leave it out of "
+        "`executables` if it does not)"
+    ]
+
+
 def test_a_loader_library_glob_past_its_soname_still_finds_the_programs(prefix: Path, tmp_path: Path) -> None:
     """A Qt tester's `library = ".../libQt5Core.so.5.*"`: in a prefix installed from wheels the
     SONAME name libQt5Core.so.5 is a copy the glob does not match, so no program linked "the"
