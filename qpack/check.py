@@ -1031,12 +1031,14 @@ def _outside_prefix(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str
     (SASL, PAM) is judged by this machine's modules, which passes a broken tree: say so, and
     whether it is so."""
     searched = list(dict.fromkeys(d for dirs in locations.values() for d in dirs))  # in search order
+    # A type's own variable set points that type's search somewhere else (MAGICK_CODER_MODULE_PATH).
+    searched += [d for dirs in _own_type_dirs(ctx).values() for d in dirs if d not in searched]
     if str(rt.root) != "/" or pre == "/" or not searched:
         return False
     tops = {pre, rt.resolve(pre) or pre}  # a prefix given through a symlink: its real path too
     if not any(d == top or d.startswith(top + "/") for d in searched for top in tops):
         # A prefix made from `wheels` wheels is reached through a variable: say which.
-        settings = [w for loc in ctx.loader.search if (w := loc.wheel_setting(pre)) is not None]
+        settings = [way.setting(pre) for way in ctx.loader.wheel_ways()]
         ways = [f"--env {var}={value}" for var, value in settings]
         hint = f"; for modules installed from wheels, {' or '.join(dict.fromkeys(ways))}" if ways else ""
         ctx.notes.append(

@@ -579,6 +579,7 @@ def _read_loader(top: _Table) -> Loader:
         library=library,
         helpers=_read_helpers(t),
         type_env=_read_type_env(t),
+        type_wheels=_read_type_wheels(t),
         type_env_list=frozenset(
             mtype
             for mtype, rule in t.table("by-type").data.items()
@@ -759,7 +760,7 @@ def _read_by_type(t: _Table, types: tuple[str, ...]) -> dict[str, tuple[str, ...
     table = t.table("by-type")
     for mtype in table.data:
         rule = table.table(mtype)
-        rule.allow({"naming", "env", "entry", "list"})
+        rule.allow({"naming", "env", "entry", "list", "wheels"})
         if mtype not in types:
             rule.bad(None, f"{mtype!r} is not one of loader.types ({', '.join(types)})")
             continue
@@ -790,6 +791,25 @@ def _read_type_env(t: _Table) -> dict[str, str]:
             t.bad(f"by-type.{mtype}.env", f"bad environment variable name {env!r}")
             continue
         out[mtype] = env
+    return out
+
+
+def _read_type_wheels(t: _Table) -> dict[str, str]:
+    """`[loader.by-type.<type>] wheels`: where, relative to the prefix, wheels put that type's
+    modules for its own variable to name (ImageMagick's coders, found once installed only
+    through MAGICK_CODER_MODULE_PATH)."""
+    out = {}
+    by_type = t.table("by-type")
+    for mtype, rule in by_type.data.items():
+        if not isinstance(rule, dict) or "wheels" not in rule:
+            continue
+        table = by_type.table(mtype)
+        if "env" not in rule:
+            table.bad("wheels", "needs `env`: the variable the user sets to that directory")
+            continue
+        where = _relative_dir(table, "wheels")
+        if where is not None:
+            out[mtype] = where
     return out
 
 
@@ -848,9 +868,9 @@ def _read_search(t: _Table) -> tuple[SearchLocation, ...]:
 
 
 def _relative_dir(loc: _Table, key: str) -> str | None:
-    """An env location's `wheels` (the directory, relative to the prefix, where wheels put the
-    modules this variable is to name once installed) or `under` (the subdirectory searched in
-    each directory the variable names)."""
+    """An env location's (or a type's own variable's) `wheels` (the directory, relative to the
+    prefix, where wheels put the modules this variable is to name once installed) or `under`
+    (the subdirectory searched in each directory the variable names)."""
     value = loc.string(key)
     if value is not None and (value.startswith("/") or ".." in value.split("/") or not value.strip("/")):
         where = "the prefix" if key == "wheels" else "each directory the variable names"

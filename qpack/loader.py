@@ -81,13 +81,6 @@ class SearchLocation:
     def variables(self) -> tuple[str, ...]:
         return (self.value, *self.fallbacks) if self.kind == "env" else ()
 
-    def wheel_setting(self, prefix: str) -> tuple[str, str] | None:
-        """(variable, value) a program installed at `prefix` from wheels needs set to find the
-        modules wheels put in `wheel_dir`, or None without one."""
-        if self.kind != "env" or self.wheel_dir is None:
-            return None
-        return self.value, posixpath.join(prefix, self.wheel_dir)
-
     @property
     def wheel_modules(self) -> str | None:
         """Where, relative to the prefix, wheels put this location's modules: `wheel_dir`, and
@@ -95,6 +88,33 @@ class SearchLocation:
         if self.wheel_dir is None:
             return None
         return posixpath.join(self.wheel_dir, self.subdir) if self.subdir else self.wheel_dir
+
+
+@dataclass(frozen=True, slots=True)
+class WheelWay:
+    """A variable a user sets once wheels are installed, and where it leads: `value` is the
+    directory (relative to the prefix) to set it to, `modules` where the wheels put the modules
+    it reaches (`value`, or a subdirectory of it), `mtype` the one type it reaches (a type's own
+    variable: ImageMagick's MAGICK_CODER_MODULE_PATH), None for every type. `variables`: the
+    variable and the ones it falls back to, any of which set means the user set it."""
+
+    variable: str
+    value: str
+    modules: str
+    mtype: str | None = None
+    variables: tuple[str, ...] = ()
+
+    def setting(self, prefix: str) -> tuple[str, str]:
+        """(variable, value) for a program installed at `prefix`."""
+        return self.variable, posixpath.join(prefix, self.value)
+
+    def reaches(self, installed: str, rel: str, mtype: str) -> bool:
+        """Whether the module of type `mtype` a wheel installs at `installed` (relative to the
+        prefix; `rel`: its path under its search location) is found through this variable."""
+        if self.mtype is None:
+            return posixpath.join(self.modules, rel) == installed
+        # A type's own variable names the directory the file's last segment is looked up in.
+        return mtype == self.mtype and posixpath.dirname(installed) == self.modules
 
 
 @lru_cache(maxsize=64)
@@ -346,6 +366,8 @@ class Loader:
     - `helpers`: programs the loader runs, which must be where it looks for them;
     - `type_env`: module type -> a variable that, when set, names the only directory searched
       for that type's modules (the file name's last segment is looked up there);
+      `type_wheels`: module type -> the directory (relative to the prefix) that variable is to
+      name once wheels are installed, for a loader that finds them only through it;
     - `module_table`: the kind of module table each executable holds, read statically where it
       has one (`qemu-modinfo`: QEMU's per-target table of names, target and dependencies);
     - `entry`: the symbols a module must define one of, which the loader looks up (a function
@@ -383,6 +405,7 @@ class Loader:
     helpers: tuple[Helper, ...] = ()
     type_env: Mapping[str, str] = field(default_factory=dict)
     type_env_list: frozenset[str] = frozenset()  # types whose variable holds a ':'-separated list
+    type_wheels: Mapping[str, str] = field(default_factory=dict)
     module_table: ModuleTable | None = None
     program_types: tuple[tuple[str, tuple[str, ...]], ...] = ()
     program_needs: tuple[str, ...] = ()
@@ -449,7 +472,7 @@ class Loader:
         self, prefix: str, env: Mapping[str, str], holds: Callable[[str], bool]
     ) -> dict[str, str]:
         """The variables to set for a program at `prefix` to find the modules installed there
-        from wheels (`SearchLocation.wheel_setting`), where `env` sets none of a location's and
+        from wheels (`wheel_ways`), where `env` sets none of a location's and
         `holds(directory)` says modules are there. None where the loader looks anyway: an
         absolute location (--prefix /usr for a loader built for /usr), or the relocated one at
         its own prefix; setting the variable there would list each module twice."""
@@ -457,14 +480,29 @@ class Loader:
         if prefix == self.prefix:
             built_in |= {posixpath.join(prefix, loc.value) for loc in self.search if loc.kind == "relocated"}
         out = {}
-        for loc in self.search:
-            setting = loc.wheel_setting(prefix)
-            if setting is None or loc.wheel_modules is None or any(v in env for v in loc.variables):
+        for way in self.wheel_ways():
+            if any(v in env for v in way.variables):
                 continue
-            where = posixpath.join(prefix, loc.wheel_modules)
+            where = posixpath.join(prefix, way.modules)
             if where not in built_in and holds(where):
-                out[setting[0]] = setting[1]
+                variable, value = way.setting(prefix)
+                out[variable] = value
         return out
+
+    def wheel_ways(self) -> tuple[WheelWay, ...]:
+        """The variables that lead a program installed from wheels to its modules: each env
+        location's with a `wheels` directory, then each type's own with one."""
+        ways = [
+            WheelWay(loc.value, loc.wheel_dir, loc.wheel_modules or loc.wheel_dir, None, loc.variables)
+            for loc in self.search
+            if loc.kind == "env" and loc.wheel_dir is not None
+        ]
+        ways += [
+            WheelWay(self.type_env[t], d, d, t, (self.type_env[t],))
+            for t, d in self.type_wheels.items()
+            if t in self.type_env
+        ]
+        return tuple(ways)
 
     def asks_for(self, program: str, module_id: str, prefix: str | None = None) -> bool:
         """Whether the program at `program` (installed at `prefix`: the layout's by default)
@@ -516,7 +554,20 @@ class Loader:
                 dirs.append(loc.value.strip("/").replace("{pkgversion}", "*"))
             elif (where := loc.wheel_modules) is not None:
                 dirs.append(f"{pre}/{where}" if pre else where)
-        return tuple(dirs)
+        for mtype, where in self.type_wheels.items():
+            # The type's variable names the directory its files' last segment is in: the
+            # location is where its patterns' own directories hang from (ImageMagick's
+            # `.../modules-Q16` for `coders/{name}.so` in `.../modules-Q16/coders`).
+            for pattern in self.naming.patterns_of(mtype):
+                sub = posixpath.dirname(pattern)
+                if not sub:
+                    base = where
+                elif where.endswith("/" + sub):
+                    base = where[: -len(sub) - 1]
+                else:
+                    continue  # not where such files are: the split says so (`_placement`)
+                dirs.append(f"{pre}/{base}" if pre else base)
+        return tuple(dict.fromkeys(dirs))
 
     def scan(
         self,

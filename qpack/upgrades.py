@@ -127,11 +127,7 @@ def checked_skew(
         return replace(report, warnings=(*report.warnings, f"installed versions not compared: {e}")), []
     skews = _skew(installed)
     pre = report.prefix
-    ways_in = {
-        posixpath.join(pre, loc.wheel_modules): f"{setting[0]}={setting[1]}"
-        for loc in loader.search
-        if loc.wheel_modules is not None and (setting := loc.wheel_setting(pre)) is not None
-    }
+    ways_in = {posixpath.join(pre, way.modules): "=".join(way.setting(pre)) for way in loader.wheel_ways()}
     report = with_unfound(report, _module_files(installed), Path(root), ways_in)
     return with_skew(report, skews), skews
 

@@ -775,6 +775,68 @@ def test_alternatives_a_wheel_cannot_carry_are_said(
     assert said in err, err
 
 
+def test_wheels_for_types_found_only_through_their_own_variables(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An ImageMagick tester: coders are found through MAGICK_CODER_MODULE_PATH, filters through
+    MAGICK_CODER_FILTER_PATH, each replacing its type's built-in absolute directory; `wheels`
+    was refused on `[loader.by-type.T]`, so no wheel could be made. A type's own variable takes
+    `wheels` as an env location does: the split places the modules, install says what to set
+    and checks as if set, check finds them where the variable points."""
+    from qpack.cli import main
+
+    own = "".join(
+        f'[loader.by-type.{t}]\nenv = "DEMO_{t.upper()}_DIR"\nwheels = "lib/demo/{t}"\n'
+        for t in ("ui", "block", "audio")
+    )
+    layout = demo_layout(tmp_path / "own.toml", ABSOLUTE, ("[loader.stamp]", own + "[loader.stamp]"))
+    args = ["split", str(demo_build), "-l", str(layout), "--version", "1", "--format", "wheel"]
+    dist = tmp_path / "w"
+    assert main([*args, "-o", str(dist)]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    (curses_wheel,) = dist.glob("demo_ui_curses-*.whl")
+    with zipfile.ZipFile(curses_wheel) as z:
+        metadata = z.read("demo_ui_curses-1.dist-info/METADATA").decode()
+    assert "set DEMO_UI_DIR=<prefix>/lib/demo/ui" in metadata, metadata
+    prefix = tmp_path / "venv"
+    install = ["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "--json"]
+    assert main([*install, "ui-curses", "block-curl"]) == 0
+    out, err = capsys.readouterr()
+    assert f"set DEMO_UI_DIR={prefix}/lib/demo/ui" in err and f"DEMO_BLOCK_DIR={prefix}/lib/demo/block" in err
+    assert {m["module"]: m["loads"] for m in json.loads(out)["check"]} == {
+        "ui-curses": True,
+        "block-curl": True,
+    }
+    env = ["--env", f"DEMO_UI_DIR={prefix}/lib/demo/ui", "--env", f"DEMO_BLOCK_DIR={prefix}/lib/demo/block"]
+    assert main(["check", str(prefix), "-l", str(layout), *env, "--json"]) == 0
+    checked = json.loads(capsys.readouterr().out)
+    loads = {m["module"]: m["file"] for m in checked["modules"] if m["loads"]}
+    # The types' variables point inside the prefix: no "the modules judged are this machine's".
+    assert not [w for w in checked["warnings"] if "no directory the loader searches" in w]
+    assert loads == {
+        "ui-curses": f"{prefix}/lib/demo/ui/curses.so",
+        "block-curl": f"{prefix}/lib/demo/block/curl.so",
+    }
+    assert main(["check", str(prefix), "-l", str(layout), "--json"]) == 1  # not set: not found
+    warnings = json.loads(capsys.readouterr().out)["warnings"]
+    assert any(f"--env DEMO_UI_DIR={prefix}/lib/demo/ui" in w for w in warnings), warnings
+    # A `wheels` that is not where the type's modules are is refused, naming the variable.
+    wrong = demo_layout(
+        tmp_path / "wrong.toml",
+        ABSOLUTE,
+        ("[loader.stamp]", own.replace('"lib/demo/ui"', '"lib/ui"') + "[loader.stamp]"),
+    )
+    assert main([*args[:3], str(wrong), *args[4:], "-o", str(tmp_path / "x")]) == 2
+    assert "not in $DEMO_UI_DIR's `wheels` directory <prefix>/lib/ui" in capsys.readouterr().err
+    # `wheels` names where the type's variable points: without the variable it means nothing.
+    bare = demo_layout(
+        tmp_path / "bare.toml",
+        ("[loader.stamp]", '[loader.by-type.ui]\nwheels = "lib/demo/ui"\n[loader.stamp]'),
+    )
+    assert main([*args[:3], str(bare), *args[4:], "-o", str(tmp_path / "y")]) == 2
+    assert "loader.by-type.ui.wheels: needs `env`" in capsys.readouterr().err
+
+
 def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -182,15 +182,12 @@ def _library_alone(
     return [_Exe(f"a program of {bindir} linking {p}", f"{installed_bindir}/(program)") for p in chosen]
 
 
-def _env_reaches(loader: Loader, where: Placed, rel: str) -> bool:
-    """Whether a variable the user sets once the wheels are installed finds the module placed at
-    `where` (`rel`: its path under its search location): an env location's `wheels` directory
-    holds it there (LADSPA_PATH=<prefix>/lib/ladspa)."""
-    return any(
-        (d := loc.wheel_modules) is not None and posixpath.join(d, rel) == where.installed
-        for loc in loader.search
-        if loc.kind == "env"
-    )
+def _env_reaches(loader: Loader, where: Placed, rel: str, mtype: str) -> bool:
+    """Whether a variable the user sets once the wheels are installed finds the module of type
+    `mtype` placed at `where` (`rel`: its path under its search location): an env location's
+    `wheels` directory holds it there (LADSPA_PATH=<prefix>/lib/ladspa), or its type's own
+    variable's (MAGICK_CODER_MODULE_PATH=<prefix>/lib/.../coders)."""
+    return any(way.reaches(where.installed, rel, mtype) for way in loader.wheel_ways())
 
 
 def _env_ways(loader: Loader) -> list[str]:
@@ -215,16 +212,16 @@ def _absolute_problem(loader: Loader, m: Module, where: Placed) -> list[str]:
         None,
     )
     rel = m.path[len(d) + 1 :] if d is not None else ""
-    if d is None or _env_reaches(loader, where, rel):
+    if d is None or _env_reaches(loader, where, rel, m.type):
         return []
-    given = [loc for loc in loader.search if loc.kind == "env" and loc.wheel_modules is not None]
+    given = [way for way in loader.wheel_ways() if way.mtype in (None, m.type)]
     if given:
         # A `wheels` that is not where the build's modules are: the wheels do not move them
         # (a WeeChat tester wrote lib/weechat for lib/x86_64-linux-gnu/weechat).
-        loc = given[0]
+        way = given[0]
         return [
-            f"module {m.id!r}: installed as <prefix>/{where.installed}, not in ${loc.value}'s `wheels` "
-            f"directory <prefix>/{loc.wheel_modules}: `wheels` (with `under`) must name where the "
+            f"module {m.id!r}: installed as <prefix>/{where.installed}, not in ${way.variable}'s `wheels` "
+            f"directory <prefix>/{way.modules}: `wheels` (with `under`) must name where the "
             f"build's modules are, relative to the prefix ({where.installed[: -len(rel) - 1]})"
         ]
     # The search location, not the module's own subdirectory (Xorg's drivers/).
@@ -305,7 +302,7 @@ def verify(
         rel = m.path[len(f"{pre}/{loc.value}/" if pre else f"{loc.value}/") :]
         for exe in exes:
             d = _search_dir(loc, exe, placement, loader, placed)
-            if d is None and _env_reaches(loader, where, rel):
+            if d is None and _env_reaches(loader, where, rel, m.type):
                 break
             if d is None:
                 problems.append(

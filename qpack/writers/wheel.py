@@ -238,12 +238,9 @@ def machine_tag(plan: Plan) -> str:
 
 
 def _settings_to_make(plan: Plan) -> list[str]:
-    """`VAR=<prefix>/DIR` for each env location whose `wheels` directory holds the modules."""
-    out = []
-    for loc in plan.layout.loader.search:
-        setting = loc.wheel_setting("<prefix>")
-        if setting is not None:
-            out.append(f"{setting[0]}={setting[1]}")
+    """`VAR=<prefix>/DIR` for each variable whose `wheels` directory holds the modules (an env
+    location's, a type's own)."""
+    out = [f"{v}={value}" for v, value in (w.setting("<prefix>") for w in plan.layout.loader.wheel_ways())]
     return list(dict.fromkeys(out))  # one variable, several locations (GIMP2_PLUGINDIR's two)
 
 
