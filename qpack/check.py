@@ -1038,7 +1038,11 @@ def _outside_prefix(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str
     tops = {pre, rt.resolve(pre) or pre}  # a prefix given through a symlink: its real path too
     if not any(d == top or d.startswith(top + "/") for d in searched for top in tops):
         # A prefix made from `wheels` wheels is reached through a variable: say which.
-        settings = [way.setting(pre) for way in ctx.loader.wheel_ways()]
+        # Only where wheels put modules: after the last uninstall a GEGL tester was still sent
+        # to the directory it removed.
+        settings = [
+            way.setting(pre) for way in ctx.loader.wheel_ways() if rt.is_dir(posixpath.join(pre, way.modules))
+        ]
         ways = [f"--env {var}={value}" for var, value in settings]
         hint = f"; for modules installed from wheels, {' or '.join(dict.fromkeys(ways))}" if ways else ""
         ctx.notes.append(

@@ -820,6 +820,12 @@ def test_wheels_for_types_found_only_through_their_own_variables(
     assert main(["check", str(prefix), "-l", str(layout), "--json"]) == 1  # not set: not found
     warnings = json.loads(capsys.readouterr().out)["warnings"]
     assert any(f"--env DEMO_UI_DIR={prefix}/lib/demo/ui" in w for w in warnings), warnings
+    # Once the modules are gone, so is the directory: no variable to point at it (a GEGL tester).
+    assert main(["uninstall", "--prefix", str(prefix), "-l", str(layout), "ui-curses", "block-curl"]) == 0
+    capsys.readouterr()
+    main(["check", str(prefix), "-l", str(layout), "--json"])
+    warnings = json.loads(capsys.readouterr().out)["warnings"]
+    assert not [w for w in warnings if "--env DEMO_" in w], warnings
     # A `wheels` that is not where the type's modules are is refused, naming the variable.
     wrong = demo_layout(
         tmp_path / "wrong.toml",
