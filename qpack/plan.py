@@ -687,7 +687,8 @@ def claim(
     rest_group = next(
         (p.name for p in layout.packages if (p.rest and p.kind == "group") or p.rest_modules), None
     )
-    index = _RuleIndex((*rules, *_per_module_file_rules(items, rules, module_at, layout)))
+    own, out.per_module_names = _per_module_file_rules(items, rules, module_at, layout)
+    index = _RuleIndex((*rules, *own))
     for e in items:
         mod = module_at.get(e.path)
         tag = tags.get(e.path) if tags else None
@@ -773,12 +774,18 @@ def _module_package(
 
 def _per_module_file_rules(
     items: tuple[Entry, ...], rules: tuple[Rule, ...], module_at: Mapping[str, Module], layout: Layout
-) -> list[Rule]:
+) -> tuple[list[Rule], dict[str, str]]:
     """`[per-module] files`: for each module that gets its own package, a rule claiming the
-    files its package carries beside the module (its doc directory, a helper, a man page)."""
+    files its package carries beside the module (its doc directory, a helper, a man page); and
+    the package of each such module. A rule that claims the module's file itself (a gedit
+    tester's `{name}/**` matched a Python plug-in's `{name}/__init__.py`) claims it for that
+    package all the same: the package was left unbuilt, and its 75 files lost without a word."""
     per_module = layout.per_module
-    if per_module is None or not per_module.files:
-        return []
+    if per_module is None:
+        return [], {}
+    names: dict[str, str] = {}
+    if not per_module.files:
+        return [], names
     prefix = layout.prefix
     index = _RuleIndex(rules)
     # One rule per package: modules a rename (or normalize) gives one name share it, and two
@@ -789,13 +796,14 @@ def _per_module_file_rules(
         if mod is None or index.hits(e.path, mod):
             continue  # not a module, or a group or exclusion takes it
         package, _ = per_module.package_name(mod.type, mod.name, mod.id)
+        names[mod.id] = package
         ids, globs = by_package.setdefault(package, ([], {}))
         ids.append(mod.id)
         for shown, filled in zip(
             per_module.files, per_module.file_globs(package, mod.type, mod.name, mod.id), strict=True
         ):
             globs.setdefault(filled, shown)
-    return [
+    rules_out = [
         Rule(
             description=f"per-module.files ({', '.join(ids)})",
             package=package,
@@ -808,6 +816,7 @@ def _per_module_file_rules(
         )
         for package, (ids, globs) in by_package.items()
     ]
+    return rules_out, names
 
 
 def apply_unclaimed(
@@ -920,6 +929,14 @@ def build_packages(
                 declared_dirs=rule.dir_paths(layout.prefix if prefix is None else prefix) if rule else (),
             )
         )
+    # Every file claimed goes into a package that is built: a claim for one that is not would
+    # drop the file from every output in silence (the gedit tester's 75 files).
+    built = set(names)
+    for cl in found.claims:
+        if cl.package is not None and cl.package not in built:
+            problems.append(
+                f"{cl.path}: claimed by {cl.rule}, for package {cl.package!r}, which is never made"
+            )
     return packages, problems
 
 

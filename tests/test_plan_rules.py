@@ -319,6 +319,34 @@ def test_per_module_packages_carry_more_than_the_module() -> None:
     )
 
 
+def test_per_module_files_that_match_the_module_itself_keep_its_package() -> None:
+    """A gedit tester's `[per-module] files` held `{name}/**`, which matched a Python plug-in's
+    own `{name}/__init__.py`: the module's package was never built, and its files were in no
+    package, excluded or unclaimed list, with every command exiting 0."""
+    lay = layout(
+        PackageRule(name="prog-core", rest=True),
+        per_module=PerModule(name="prog-{module}", files=("{prefix}/lib/prog/{type}-{name}*",)),
+    )
+    inv = inventory(*BUILD, "usr/lib/prog/ui-gtk.so.conf")
+    plan = make_plan(inv, lay)
+    assert plan.package("prog-ui-gtk").files == ("usr/lib/prog/ui-gtk.so", "usr/lib/prog/ui-gtk.so.conf")
+    assert plan.package("prog-ui-gtk").modules == ("ui-gtk",)
+    claimed = sorted(f for p in plan.packages for f in p.files)
+    assert claimed == sorted([*BUILD, "usr/lib/prog/ui-gtk.so.conf"])
+
+
+def test_a_claim_for_a_package_never_made_is_a_problem_not_a_lost_file() -> None:
+    """The safety net under the case above: whatever claims a file for a package that is not
+    built stops the plan, naming the file, rather than dropping it from every output."""
+    from qpack.plan import Claim, _Claims, build_packages
+
+    found = _Claims(claims=[Claim("usr/lib/prog/x.py", "prog-nowhere", "a rule")])
+    _, problems = build_packages(found, layout(), ())
+    assert problems == [
+        "usr/lib/prog/x.py: claimed by a rule, for package 'prog-nowhere', which is never made"
+    ]
+
+
 def test_per_module_files_clash_with_an_explicit_rule() -> None:
     lay = layout(
         PackageRule(name="prog-core", rest=True, files=("{prefix}/share/doc/**",)),
