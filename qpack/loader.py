@@ -620,10 +620,20 @@ class Loader:
                 end = scanned.link_end(link, by_link)
                 if end is not None and end in elf:
                     elf[link] = elf[end]
+            # A search directory that is a symlink to a directory of the build is searched
+            # there (nginx's usr/share/nginx/modules -> ../../lib/nginx/modules), as check,
+            # following it on disk, searches it.
+            build_dirs = {e.path for e in inventory.entries if e.kind == "dir"}
+            linked = [
+                end
+                for d in self.module_dirs(pre)
+                if d in by_link and (end := scanned.link_end(d, by_link)) in build_dirs
+            ]
         else:
             pre = self.prefix if prefix is None else prefix
             paths = cast("Iterable[str]", inventory)
-        dir_res = [compile_glob(d) for d in self.module_dirs(pre)]
+            linked = []
+        dir_res = [compile_glob(d) for d in (*self.module_dirs(pre), *linked)]
         modules: list[Module] = []
         warnings: list[str] = []
         # Where the module directory ends among a path's segments depends only on its parent

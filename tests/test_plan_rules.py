@@ -347,6 +347,25 @@ def test_a_claim_for_a_package_never_made_is_a_problem_not_a_lost_file() -> None
     ]
 
 
+def test_a_search_directory_that_is_a_symlink_in_the_build_is_searched_where_it_leads() -> None:
+    """nginx looks in /usr/share/nginx/modules, which Debian's tree makes a symlink to
+    ../../lib/nginx/modules: check followed it and judged the modules; plan refused the layout
+    ("no module under usr/share/nginx/modules ... is the layout or --prefix wrong?")."""
+    inv = inventory(
+        "usr/bin/prog",
+        "usr/lib/prog-real/ui-opengl.so",
+        "usr/lib/prog-real/block-curl.so",
+        "usr/lib/prog@prog-real",
+    )
+    plan = make_plan(inv, layout())
+    assert {m.id: m.path for m in plan.modules} == {
+        "ui-opengl": "usr/lib/prog-real/ui-opengl.so",
+        "block-curl": "usr/lib/prog-real/block-curl.so",
+    }
+    assert plan.package("prog-ui-opengl").files == ("usr/lib/prog-real/ui-opengl.so",)
+    assert "usr/lib/prog" in plan.package("prog-core").files  # the link itself is the core's
+
+
 def test_per_module_files_clash_with_an_explicit_rule() -> None:
     lay = layout(
         PackageRule(name="prog-core", rest=True, files=("{prefix}/share/doc/**",)),

@@ -648,6 +648,32 @@ def test_a_module_under_an_absolute_location_is_refused_naming_that_location(
     ) in err
 
 
+def test_modules_behind_a_symlinked_search_directory_are_split_into_trees_not_wheels(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """nginx searches share/nginx/modules, a symlink in Debian's tree to ../../lib/nginx/modules.
+    The plan now finds the modules through it, as check does; trees keep the link, but a wheel
+    holds no symlinks: from one the modules would be where the loader does not look, and the
+    split says so rather than passing."""
+    from qpack.cli import main
+
+    build = tmp_path / "build"
+    shutil.copytree(demo_build, build, symlinks=True)
+    (build / "usr/lib/demo").rename(build / "usr/lib/demo-real")
+    (build / "usr/lib/demo").symlink_to("demo-real")
+    args = ["split", str(build), "-l", "demo", "--version", "1"]
+    assert main([*args, "--format", "tree", "-o", str(tmp_path / "t")]) == 0
+    capsys.readouterr()
+    install = (tmp_path / "t/debian/demo-ui-gtk.install").read_text()
+    assert "usr/lib/demo-real/ui/gtk.so" in install
+    assert main([*args, "--format", "wheel", "-o", str(tmp_path / "w")]) == 2
+    assert (
+        "module 'audio-alsa' (usr/lib/demo-real/audio/alsa.so): the loader reaches it through a "
+        "symlinked search directory of the build; a wheel holds no symlinks"
+    ) in capsys.readouterr().err
+    assert not (tmp_path / "w").exists()
+
+
 def test_a_location_anchored_to_a_library_no_wheel_holds_is_refused_saying_so(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -211,8 +211,20 @@ def _absolute_problem(loader: Loader, m: Module, where: Placed) -> list[str]:
         ),
         None,
     )
-    rel = m.path[len(d) + 1 :] if d is not None else ""
-    if d is None or _env_reaches(loader, where, rel, m.type):
+    if d is None:
+        # Under no location: in a variable's `wheels` directory, or in a directory the build
+        # links a search directory to (nginx's share/nginx/modules -> ../../lib/nginx/modules),
+        # which a wheel cannot keep: from a wheel the loader would not look there.
+        if any(where.installed.startswith(way.modules + "/") for way in loader.wheel_ways()):
+            return []
+        return [
+            f"module {m.id!r} ({m.path}): the loader reaches it through a symlinked search "
+            f"directory of the build; a wheel holds no symlinks, so installed as "
+            f"<prefix>/{where.installed} it is where the loader does not look (the tree output keeps "
+            "the link)"
+        ]
+    rel = m.path[len(d) + 1 :]
+    if _env_reaches(loader, where, rel, m.type):
         return []
     given = [way for way in loader.wheel_ways() if way.mtype in (None, m.type)]
     if given:
