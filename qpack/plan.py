@@ -159,6 +159,12 @@ _SYSTEM_DIRS = {
     "usr/share/pkgconfig",
     "usr/share/gir-1.0",
     "usr/lib/girepository-1.0",
+    # Perl's and Python's module trees (an nginx tester's RPM list of libnginx-mod-http-perl
+    # owned .../perl5, .../perl5/5.36 and .../5.36/auto): the interpreter's, not a plug-in's.
+    "usr/share/perl5",
+    "usr/lib/perl5",
+    "usr/lib/python3",
+    "usr/lib/python3/dist-packages",
 }
 
 
@@ -167,16 +173,23 @@ def is_system_dir(path: str, prefix: str, system: tuple[re.Pattern[str], ...] = 
     return _is_system_dir(path, prefix) or any(s.match(path) for s in system)
 
 
+def _is_triplet_system_dir(rest: list[str]) -> bool:
+    """Whether usr/lib/<triplet>/<rest...> is the base system's: the triplet directory itself,
+    its pkgconfig and girepository-1.0, and perl's module tree down to perl5/<version>/auto
+    (Debian's libperl5.36; an nginx tester's perl module owned them as %dir)."""
+    if len(rest) <= 1:
+        return not rest or rest[0] in ("pkgconfig", "girepository-1.0", "perl5")
+    return rest[0] == "perl5" and rest[1][:1].isdigit() and (len(rest) == 2 or rest[2:] == ["auto"])
+
+
 def _is_system_dir(path: str, prefix: str) -> bool:
     pre = prefix.strip("/")
     if path in _SYSTEM_DIRS or path == pre:
         return True
     parts = path.split("/")
     # usr/lib/<multiarch triplet>, usr/share/man/man1, usr/share/locale/<lang>/LC_MESSAGES...
-    if len(parts) == 3 and parts[:2] == ["usr", "lib"] and "-linux-" in parts[2]:
-        return True
-    if len(parts) == 4 and parts[:2] == ["usr", "lib"] and "-linux-" in parts[2]:
-        return parts[3] in ("pkgconfig", "girepository-1.0")  # usr/lib/<triplet>/pkgconfig
+    if len(parts) >= 3 and parts[:2] == ["usr", "lib"] and "-linux-" in parts[2]:
+        return _is_triplet_system_dir(parts[3:])
     if len(parts) == 2 and parts[0] == "lib" and "-linux-" in parts[1]:
         return True
     if path.startswith(("usr/share/man/", "usr/share/locale/", "usr/share/icons/")) and len(parts) <= 6:
