@@ -140,7 +140,16 @@ class PerModule:
     normalize: bool = False
 
     def file_globs(self, package: str, mtype: str, name: str, module_id: str) -> tuple[str, ...]:
-        fill = {"{package}": package, "{module}": module_id, "{type}": mtype, "{name}": name}
+        # {dashed-name}: the name with `_` as `-`, as Debian spells it in file names (nginx's
+        # module http_geoip ships modules-available/mod-http-geoip.conf).
+        fill = {
+            "{package}": package,
+            "{module}": module_id,
+            "{type}": mtype,
+            "{name}": name,
+            "{dashed-name}": name.replace("_", "-"),
+            "{dashed-module}": module_id.replace("_", "-"),
+        }
         out = []
         for g in self.files:
             for key, value in fill.items():
@@ -1224,10 +1233,11 @@ def _read_per_module(top: _Table, packages: tuple[PackageRule, ...], naming: Nam
 
 def _per_module_files(t: _Table) -> tuple[str, ...]:
     out = []
-    known = "(known: {prefix}, {package}, {module}, {type}, {name})"
+    keys = ("{package}", "{module}", "{type}", "{name}", "{dashed-name}", "{dashed-module}")
+    known = f"(known: {{prefix}}, {', '.join(keys)})"
     for i, g in enumerate(t.strings("files") or ()):
         filled = g
-        for key in ("{package}", "{module}", "{type}", "{name}"):
+        for key in keys:
             filled = filled.replace(key, "x")
         expanded = expand_prefix(filled, "/usr")
         if "{" in expanded or "}" in expanded:

@@ -366,6 +366,27 @@ def test_a_search_directory_that_is_a_symlink_in_the_build_is_searched_where_it_
     assert "usr/lib/prog" in plan.package("prog-core").files  # the link itself is the core's
 
 
+def test_per_module_files_may_name_the_module_with_dashes(tmp_path: Path) -> None:
+    """nginx's module http_geoip ships modules-available/mod-http-geoip.conf: `{name}` matched
+    only the modules without `_` (mail, stream), and the other confs went to the core unsaid."""
+    lay = layout(
+        PackageRule(name="prog-core", rest=True),
+        per_module=PerModule(name="prog-{module}", files=("{prefix}/share/prog/mod-{dashed-name}.conf",)),
+    )
+    inv = inventory("usr/bin/prog", "usr/lib/prog/block-http_geo.so", "usr/share/prog/mod-http-geo.conf")
+    plan = make_plan(inv, lay)
+    assert plan.package("prog-block-http_geo").files == (
+        "usr/lib/prog/block-http_geo.so",
+        "usr/share/prog/mod-http-geo.conf",
+    )
+    # A placeholder it does not know is refused, naming those it does.
+    text = textwrap.dedent(PROG_LOADER) + '[[package]]\nname = "core"\nrest = true\n'
+    text += '[per-module]\nname = "prog-{module}"\nfiles = ["{prefix}/share/prog/{dashed}.conf"]\n'
+    (tmp_path / "layout.toml").write_text(text)
+    with pytest.raises(LayoutError, match=r"unknown placeholder \(known: \{prefix\}, .*\{dashed-name\}"):
+        load_layout(tmp_path / "layout.toml")
+
+
 def test_per_module_files_clash_with_an_explicit_rule() -> None:
     lay = layout(
         PackageRule(name="prog-core", rest=True, files=("{prefix}/share/doc/**",)),
@@ -672,6 +693,11 @@ def test_layout_system_dirs_are_nobodys(tmp_path: Path) -> None:
         "usr/lib/x86_64-linux-gnu/prog"
         in make_plan(inventory(*BUILD, "usr/lib/x86_64-linux-gnu/prog/x"), lay).package("prog-core").dirs
     )  # a directory of its own under the triplet is the package's
+    # An nginx tester: perl's module tree was libnginx-mod-http-perl's %dir; its own auto/nginx is.
+    perl = make_plan(inventory(*BUILD, "usr/lib/x86_64-linux-gnu/perl5/5.36/auto/nginx/nginx.so"), lay)
+    assert [d for d in perl.package("prog-core").dirs if "perl5" in d] == [
+        "usr/lib/x86_64-linux-gnu/perl5/5.36/auto/nginx"
+    ]
 
 
 def test_a_symlink_to_a_directory_is_claimed_by_its_dir_glob() -> None:
