@@ -824,6 +824,11 @@ def test_wheels_for_types_found_only_through_their_own_variables(
     with zipfile.ZipFile(curses_wheel) as z:
         metadata = z.read("demo_ui_curses-1.dist-info/METADATA").decode()
     assert "set DEMO_UI_DIR=<prefix>/lib/demo/ui" in metadata, metadata
+    assert "DEMO_BLOCK_DIR" not in metadata  # another type's variable (an ImageMagick tester)
+    (meta_wheel,) = dist.glob("demo-1-*.whl")
+    with zipfile.ZipFile(meta_wheel) as z:
+        meta = z.read("demo-1.dist-info/METADATA").decode()
+    assert all(f"set DEMO_{t}_DIR=" in meta for t in ("UI", "BLOCK", "AUDIO")), meta  # extras: any
     prefix = tmp_path / "venv"
     install = ["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "--json"]
     assert main([*install, "ui-curses", "block-curl"]) == 0

@@ -237,10 +237,15 @@ def machine_tag(plan: Plan) -> str:
     return f"linux_{next(iter(seen))}" if seen else "any"
 
 
-def _settings_to_make(plan: Plan) -> list[str]:
-    """`VAR=<prefix>/DIR` for each variable whose `wheels` directory holds the modules (an env
-    location's, a type's own)."""
-    out = [f"{v}={value}" for v, value in (w.setting("<prefix>") for w in plan.layout.loader.wheel_ways())]
+def _settings_to_make(plan: Plan, pkg: Package) -> list[str]:
+    """`VAR=<prefix>/DIR` for each variable whose `wheels` directory holds the package's modules
+    (an env location's; a type's own only for a package with modules of that type: an
+    ImageMagick tester's coder wheels also asked for the filters' variable). A meta package's
+    extras may bring any type."""
+    loader = plan.layout.loader
+    types = {split[0] for m in pkg.modules if (split := loader.naming.split_id(m)) is not None}
+    ways = [w for w in loader.wheel_ways() if w.mtype is None or pkg.kind == "meta" or w.mtype in types]
+    out = [f"{v}={value}" for v, value in (w.setting("<prefix>") for w in ways)]
     return list(dict.fromkeys(out))  # one variable, several locations (GIMP2_PLUGINDIR's two)
 
 
@@ -275,7 +280,9 @@ def _metadata(plan: Plan, pkg: Package, version: str, external: Sequence[str] = 
         lines.append(f"Requires-Dist: {r}")
     lines += [f"Requires-External: {x}" for x in external]
     text = "\n".join(lines) + "\n"
-    if (pkg.kind in ("module", "group", "meta") or pkg.modules) and (settings := _settings_to_make(plan)):
+    if (pkg.kind in ("module", "group", "meta") or pkg.modules) and (
+        settings := _settings_to_make(plan, pkg)
+    ):
         # A core holding modules too (rsyslog's lmnet): without the variable it does not start.
         # pip cannot set a variable; its user reads what to set here (`pip show -v`, PyPI).
         text += "\n" + "".join(
