@@ -1094,13 +1094,16 @@ def _hidden_rows(
     outside = _outside_of(ctx)
     machines: dict[str, list[str]] = {}  # directory -> this machine's modules there
     for mid in sorted(hidden):
-        if mid in seen or not ctx.loader.asks_for(exe.path, mid, ctx.prefix):
+        if not ctx.loader.asks_for(exe.path, mid, ctx.prefix):
             continue
         file = hidden[mid]
         if outside(file):
             # This machine's modules in the default directory, beside a prefix whose own the
-            # variable names (SASL_PATH=<venv>/lib/.../sasl2): no file of the prefix's.
+            # variable names (SASL_PATH=<venv>/lib/.../sasl2): no file of the prefix's. Each
+            # counts, found in the prefix too or not (the count changed with what was installed).
             machines.setdefault(posixpath.dirname(file), []).append(mid)
+            continue
+        if mid in seen:
             continue
         why = f"{file}: installed where {exe.path} looks by default, but not searched with {shown}"
         rows.append(

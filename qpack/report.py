@@ -240,12 +240,23 @@ def _check_section(report: CheckReport | None) -> tuple[str, str]:
         attrs.append(f'data-module="{_e(m.module)}" data-loads="{"yes" if m.loads else "no"}"')
     # A gdk-pixbuf tester's "12 of 12 modules load in <venv>" named this machine's 12 loaders,
     # the venv's own three not searched without the variable (a warning said so, the headline not).
-    where = (
-        f"for the programs of {report.prefix} (none of them in it: the directories searched are this "
-        "machine's, see the warnings)"
-        if report.elsewhere
-        else f"in {report.prefix}"
-    )
+    # A SASL tester's SASL_PATH named the venv's directory and the system's: "8 of 8 in <venv>"
+    # counted the system's six among them.
+    top = report.prefix.rstrip("/") + "/"
+    outside = {
+        m.module
+        for m in report.modules
+        if report.root == "/" and report.prefix != "/" and m.file and not m.file.startswith(top)
+    }
+    if report.elsewhere:
+        where = (
+            f"for the programs of {report.prefix} (none of them in it: the directories searched are "
+            "this machine's, see the warnings)"
+        )
+    elif outside:
+        where = f"for the programs of {report.prefix} ({len(outside)} of them outside it, this machine's)"
+    else:
+        where = f"in {report.prefix}"
     summary = f"{s['load']} of {s['modules']} modules load {where}; {s['problems']} problem(s)"
     below = "".join(f'<p class="problem">problem: {_e(why)}</p>' for why in report.cannot_start.values())
     return summary, _table("check", ("module", "file", "loads", "problems"), rows, attrs) + below

@@ -678,6 +678,16 @@ def test_a_prefix_the_loader_never_searches_is_named(prefix: Path, tmp_path: Pat
     assert f"load for the programs of {prefix} (none of them in it" in _check_section(elsewhere)[0]
     relocated = loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n')
     assert f"load in {prefix};" in _check_section(check(prefix, relocated))[0]
+    # A search path through the prefix and this machine's directories: the machine's are counted.
+    system = tmp_path / "system"
+    build_extra_module(system, type="ui", name="x", stamp=STAMP)
+    both = loader(
+        tmp_path,
+        HEAD + f'[[loader.search]]\nrelocated = "lib/demo"\n[[loader.search]]\nabsolute = "{system}"\n',
+    )
+    assert (
+        f"load for the programs of {prefix} (1 of them outside it" in _check_section(check(prefix, both))[0]
+    )
     assert not [w for w in check(prefix, relocated).warnings if "no directory the loader searches" in w]
     link = tmp_path / "link"  # the prefix given through a symlink: its own modules, no warning
     link.symlink_to(prefix)
@@ -695,6 +705,7 @@ def test_the_machines_modules_a_variable_hides_are_not_the_prefixs_problems(
     once in a note; the same modules inside the prefix still fail."""
     system = tmp_path / "system"
     build_extra_module(system, type="ui", name="x", stamp=STAMP)
+    build_extra_module(system, type="ui", name="gtk", stamp=STAMP)  # the prefix has one too
     replacing = '[[loader.search]]\nenv = "DEMO_DIR"\nreplaces = true\n[[loader.search]]\n'
     ld = loader(tmp_path, HEAD + replacing + f'absolute = "{system}"\n')
     env = {"DEMO_DIR": str(prefix / "lib/demo")}
@@ -702,8 +713,8 @@ def test_the_machines_modules_a_variable_hides_are_not_the_prefixs_problems(
     assert "ui-x" not in files(report.modules)
     assert report.ok, [(m.module, m.problems) for m in report.modules if m.fails]
     note = (
-        f"{system}/ui: this machine's 1 module(s) there (ui-x), outside {prefix}, are not searched "
-        f"with DEMO_DIR={prefix}/lib/demo: not judged as the prefix's"
+        f"{system}/ui: this machine's 2 module(s) there (ui-gtk, ui-x), outside {prefix}, are not "
+        f"searched with DEMO_DIR={prefix}/lib/demo: not judged as the prefix's"
     )
     assert note in report.warnings
     # Without the variable the machine's directory is what the program searches: judged.
@@ -712,7 +723,7 @@ def test_the_machines_modules_a_variable_hides_are_not_the_prefixs_problems(
     inside = loader(tmp_path, HEAD + replacing + f'absolute = "{prefix}/lib/demo"\n')
     hidden = check(prefix, inside, env={"DEMO_DIR": str(system)})
     not_searched = {m.module for m in hidden.modules if [p.kind for p in m.problems] == ["not-searched"]}
-    assert "ui-gtk" in not_searched
+    assert "ui-curses" in not_searched
 
 
 def test_a_directory_that_replaces_the_rest_when_it_exists(prefix: Path, tmp_path: Path) -> None:
