@@ -220,6 +220,7 @@ class Naming:
         `libnss_{name}.so.2` makes nothing of libc.so.6."""
         directory, _, base = relpath.rpartition("/")
         have = directory.split("/") if directory else []
+        own = self._type_dirs()
         for pattern in self._every_pattern():
             pattern_dir, _, pattern_base = pattern.rpartition("/")
             want = pattern_dir.split("/") if pattern_dir else []
@@ -231,7 +232,7 @@ class Naming:
                 if base.startswith(pattern_base.split("{", 1)[0]):
                     return True
             elif (
-                "{" in want[len(have)]
+                ("{" in want[len(have)] or (not have and want[0] in own))
                 and base.startswith(pattern_base.split("{", 1)[0])
                 and base.endswith(pattern_base.rsplit("}", 1)[-1])
             ):
@@ -241,11 +242,19 @@ class Naming:
                 return True
         return False
 
+    def _type_dirs(self) -> set[str]:
+        """Types' own directories spelled as the loader spells them (Audacious's `Input/{name}.so`
+        for type input): the modules' own, as `{type}/` is: one directory, then the file."""
+        return {p.partition("/")[0] for ps in self.by_type.values() for p in ps if p.count("/") == 1}
+
     def owns_location(self) -> bool:
         """Whether a search location holds nothing but modules: some pattern puts its files at
         the top of the location or in a directory named by a placeholder. One whose patterns all
         start with a literal directory (`libgphoto2/2.5.30/{name}.so`) shares its location."""
-        return any(not (d := p.rpartition("/")[0]) or d.startswith("{") for p in self._every_pattern())
+        own = self._type_dirs()
+        return any(
+            not (d := p.rpartition("/")[0]) or d.startswith("{") or d in own for p in self._every_pattern()
+        )
 
     def file_names(self, mtype: str, name: str) -> tuple[str, ...]:
         """The paths, relative to a module directory, the loader tries for a module, in order."""

@@ -406,6 +406,28 @@ def test_a_stray_file_named_like_a_module_is_no_module_of_that_id(prefix: Path, 
     assert (summary["modules"], summary["load"], summary["problems"]) == (1, 1, 1)
 
 
+def test_a_stray_above_types_own_directories_is_one_as_above_type_directories(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """Audacious's plug-ins live in Input/, Output/...: types must be lower case, so a layout
+    names each type's directory in its own pattern (`[loader.by-type.input] naming =
+    "Input/{name}.so"`). A stray .so at the top of the location was then said neither by plan
+    nor by check, where with `{type}/{name}.so` it is `never-looked-up`."""
+    own = "".join(
+        f'[loader.by-type.{t}]\nnaming = "{t.capitalize()}/{{name}}.so"\n' for t in ("ui", "block", "audio")
+    )
+    for t in ("ui", "block", "audio"):
+        (prefix / "lib/demo" / t).rename(prefix / "lib/demo" / t.capitalize())
+    shutil.copy(prefix / "lib/demo/Ui/gtk.so", prefix / "lib/demo/toplevel.so")
+    ld = loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n' + own)
+    report = check(prefix, ld)
+    strays = {m.file for m in report.modules if any(p.kind == "never-looked-up" for p in m.problems)}
+    assert strays == {f"{prefix}/lib/demo/toplevel.so"}
+    assert {m.module for m in report.modules if m.loads} >= {"ui-gtk", "block-curl", "audio-alsa"}
+    found = ld.find_modules([f"usr/{p.relative_to(prefix)}" for p in prefix.rglob("*.so")], "/usr")
+    assert [w for w in found.never_looked_up if "toplevel.so" in w]
+
+
 def test_files_the_loader_never_looks_up_are_strays_only_where_a_module_would_be(
     prefix: Path, tmp_path: Path
 ) -> None:
