@@ -832,7 +832,8 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
                 # A program named here that links the loader library has the library's stamp,
                 # as every program of bindir linking it has; its own where the library has none.
                 lib = linked(found[1]) if libraries and found[1].facts is not None else None
-                if libraries and lib is None and found[1].facts is not None:
+                asks_none = loader.types_for(path, prefix) == ()  # program-types: loads none
+                if libraries and lib is None and found[1].facts is not None and not asks_none:
                     # A SASL tester's `executables = ["{prefix}/sbin/*"]` made saslauthd, which
                     # never links libsasl2, a loader of SASL's plugins without a word.
                     _note(

@@ -722,7 +722,15 @@ def _read_naming(t: _Table) -> Naming:
     types = t.strings("types") or ()
     for i, ty in enumerate(types):
         if not _TYPE_NAME.match(ty):
-            t.bad(f"types[{i}]", f"bad module type {ty!r}: lowercase letters, digits, '_' and '-'")
+            # A directory the loader spells otherwise (Audacious's Input/) is a type's own
+            # pattern: say how, rather than leave an Audacious tester to find it.
+            hint = (
+                f"; for a directory spelled {ty!r}, [loader.by-type.{ty.lower()}] "
+                f'naming = "{ty}/{{name}}.so"'
+                if _TYPE_NAME.match(ty.lower())
+                else ""
+            )
+            t.bad(f"types[{i}]", f"bad module type {ty!r}: lowercase letters, digits, '_' and '-'{hint}")
     if len(set(types)) != len(types):
         t.bad("types", "lists a type twice")
     raw = t.data.get("naming")

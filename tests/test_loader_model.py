@@ -426,6 +426,13 @@ def test_a_stray_above_types_own_directories_is_one_as_above_type_directories(
     assert {m.module for m in report.modules if m.loads} >= {"ui-gtk", "block-curl", "audio-alsa"}
     found = ld.find_modules([f"usr/{p.relative_to(prefix)}" for p in prefix.rglob("*.so")], "/usr")
     assert [w for w in found.never_looked_up if "toplevel.so" in w]
+    # Spelled as a type, the directory is refused, and the refusal says how to spell it.
+    with pytest.raises(LayoutError) as e:
+        loader(tmp_path, HEAD.replace('types = ["ui", "block", "audio"]', 'types = ["Ui", "block", "audio"]'))
+    assert (
+        "loader.types[0]: bad module type 'Ui': lowercase letters, digits, '_' and '-'; for a directory "
+        "spelled 'Ui', [loader.by-type.ui] naming = \"Ui/{name}.so\""
+    ) in str(e.value)
 
 
 def test_files_the_loader_never_looks_up_are_strays_only_where_a_module_would_be(
@@ -583,6 +590,14 @@ def test_a_named_executable_that_does_not_link_the_loader_library_is_said(
     report = check(prefix, loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n'))
     assert f"{prefix}/bin/other" in report.executables
     said = [w for w in report.warnings if "does not link the loader library" in w]
+    # A program the layout says loads no type (`program-types`) needs no word (a Wireshark
+    # tester's mmdbresolve = []).
+    none = loader(
+        tmp_path,
+        text
+        + '[[loader.search]]\nrelocated = "lib/demo"\n[loader.program-types]\n"{prefix}/bin/other" = []\n',
+    )
+    assert not [w for w in check(prefix, none).warnings if "does not link the loader library" in w]
     assert said == [
         f"{prefix}/bin/other: named by the layout's executables but does not link the loader library "
         f"{prefix}/lib/libdemo-util.so.*: judged as loading the modules itself (leave it out of "
