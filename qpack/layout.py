@@ -725,8 +725,7 @@ def _read_naming(t: _Table) -> Naming:
             # A directory the loader spells otherwise (Audacious's Input/) is a type's own
             # pattern: say how, rather than leave an Audacious tester to find it.
             hint = (
-                f"; for a directory spelled {ty!r}, [loader.by-type.{ty.lower()}] "
-                f'naming = "{ty}/{{name}}.so"'
+                f'; for a directory spelled {ty!r}, [loader.by-type.{ty.lower()}] naming = "{ty}/{{name}}.so"'
                 if _TYPE_NAME.match(ty.lower())
                 else ""
             )

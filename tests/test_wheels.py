@@ -674,6 +674,31 @@ def test_modules_behind_a_symlinked_search_directory_are_split_into_trees_not_wh
     assert not (tmp_path / "w").exists()
 
 
+def test_plug_ins_without_their_program_are_refused_as_wheels_unless_a_variable_reaches_them(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An Audacious tester split audacious-plugins alone: the host program is another source
+    package's, so no program of the layout was in the build, nothing checked where the wheels
+    put the plug-ins, and the split passed; installed, the system's audacious never looked
+    there. Refused as for an absolute location, unless a variable's `wheels` reaches them."""
+    from qpack.cli import main
+
+    build = tmp_path / "build"
+    shutil.copytree(demo_build, build, symlinks=True)
+    for exe in (build / "usr/bin").iterdir():
+        exe.unlink()
+    args = ["split", str(build), "--version", "1", "--format", "wheel"]
+    assert main([*args, "-l", "demo", "-o", str(tmp_path / "w")]) == 2
+    assert (
+        "module 'audio-alsa': no program of the layout is in the build, so the one that loads it is "
+        "installed elsewhere and looks in its configured /usr/lib/demo, never where a wheel installs it"
+    ) in capsys.readouterr().err
+    reached = demo_layout(
+        tmp_path / "env.toml", ('env = "DEMO_MODULE_DIR"\n', 'env = "DEMO_MODULE_DIR"\nwheels = "lib/demo"\n')
+    )
+    assert main([*args, "-l", str(reached), "-o", str(tmp_path / "v")]) == 0
+
+
 def test_a_location_anchored_to_a_library_no_wheel_holds_is_refused_saying_so(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

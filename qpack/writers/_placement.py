@@ -288,6 +288,47 @@ def _absolute_helper_problem(helper: Helper, placed: Mapping[str, Placed]) -> li
     ]
 
 
+def _relocated_problem(
+    loader: Loader,
+    placement: Placement,
+    placed: Mapping[str, Placed],
+    exes: list[_Exe],
+    m: Module,
+    where: Placed,
+    loc: SearchLocation,
+) -> list[str]:
+    """Whether each installed loader program finds a module under a `relocated` location where
+    the wheel puts it: the first reason it does not, or nothing."""
+    pre = placement.prefix
+    rel = m.path[len(f"{pre}/{loc.value}/" if pre else f"{loc.value}/") :]
+    if not exes and not _env_reaches(loader, where, rel, m.type):
+        # No program of the layout in the build (plug-ins for a host packaged elsewhere, an
+        # Audacious tester's): that host looks at its own configured path, never under the
+        # prefix a wheel installs to, as for an absolute location.
+        return [
+            f"module {m.id!r}: no program of the layout is in the build, so the one that loads "
+            f"it is installed elsewhere and looks in its configured /{pre + '/' if pre else ''}"
+            f"{loc.value}, never where a wheel installs it (an env location's `wheels` key "
+            "names a variable that reaches it)"
+        ]
+    for exe in exes:
+        d = _search_dir(loc, exe, placement, loader, placed)
+        if d is None and _env_reaches(loader, where, rel, m.type):
+            return []
+        if d is None:
+            return [
+                f"module {m.id!r}: {exe.build_path} installed as <prefix>/{exe.installed} would look "
+                f"only in /{pre + '/' if pre else ''}{loc.value} ({_why_fixed(loader, loc, pre)}), "
+                "never where a wheel installs it"
+            ]
+        if posixpath.join(d, rel) != where.installed:
+            return [
+                f"module {m.id!r}: installed as <prefix>/{where.installed}, but {exe.build_path} "
+                f"installed as <prefix>/{exe.installed} looks in <prefix>/{d}"
+            ]
+    return []
+
+
 def verify(
     loader: Loader,
     placement: Placement,
@@ -311,24 +352,7 @@ def verify(
         if loc is None:
             problems += _absolute_problem(loader, m, where)
             continue
-        rel = m.path[len(f"{pre}/{loc.value}/" if pre else f"{loc.value}/") :]
-        for exe in exes:
-            d = _search_dir(loc, exe, placement, loader, placed)
-            if d is None and _env_reaches(loader, where, rel, m.type):
-                break
-            if d is None:
-                problems.append(
-                    f"module {m.id!r}: {exe.build_path} installed as <prefix>/{exe.installed} would look "
-                    f"only in /{pre + '/' if pre else ''}{loc.value} ({_why_fixed(loader, loc, pre)}), "
-                    "never where a wheel installs it"
-                )
-                break
-            if posixpath.join(d, rel) != where.installed:
-                problems.append(
-                    f"module {m.id!r}: installed as <prefix>/{where.installed}, but {exe.build_path} "
-                    f"installed as <prefix>/{exe.installed} looks in <prefix>/{d}"
-                )
-                break
+        problems += _relocated_problem(loader, placement, placed, exes, m, where, loc)
     for helper in loader.helpers:
         if helper.relocated is None:
             problems += _absolute_helper_problem(helper, placed)
