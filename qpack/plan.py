@@ -804,11 +804,23 @@ def _per_module_file_rules(
     # One rule per package: modules a rename (or normalize) gives one name share it, and two
     # rules of one package claiming one file were "claimed twice".
     by_package: dict[str, tuple[list[str], dict[str, str]]] = {}
+    # An excluded module's own files go with it (an nginx tester's excluded http_geoip left
+    # its mod-http-geoip.conf, a load_module line for a module not shipped, in the core).
+    excluded: dict[Rule, tuple[list[str], dict[str, str]]] = {}
     for e in items:
         mod = module_at.get(e.path)
-        if mod is None or index.hits(e.path, mod):
-            continue  # not a module, or a group or exclusion takes it
+        hits = index.hits(e.path, mod) if mod is not None else []
+        if mod is None or (hits and hits[0][0].package is not None):
+            continue  # not a module, or a group takes it
         package, _ = per_module.package_name(mod.type, mod.name, mod.id)
+        if hits:
+            ids, globs = excluded.setdefault(hits[0][0], ([], {}))
+            ids.append(mod.id)
+            for shown, filled in zip(
+                per_module.files, per_module.file_globs(package, mod.type, mod.name, mod.id), strict=True
+            ):
+                globs.setdefault(filled, shown)
+            continue
         names[mod.id] = package
         ids, globs = by_package.setdefault(package, ([], {}))
         ids.append(mod.id)
@@ -828,6 +840,18 @@ def _per_module_file_rules(
             modules=(),
         )
         for package, (ids, globs) in by_package.items()
+    ]
+    rules_out += [
+        Rule(
+            description=f"per-module.files ({', '.join(ids)}), excluded with {rule.description}",
+            package=None,
+            reason=rule.reason,
+            files=tuple(
+                (shown, compile_glob(expand_prefix(filled, prefix))) for filled, shown in globs.items()
+            ),
+            modules=(),
+        )
+        for rule, (ids, globs) in excluded.items()
     ]
     return rules_out, names
 

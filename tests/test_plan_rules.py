@@ -387,6 +387,26 @@ def test_per_module_files_may_name_the_module_with_dashes(tmp_path: Path) -> Non
         load_layout(tmp_path / "layout.toml")
 
 
+def test_an_excluded_modules_own_files_are_excluded_with_it() -> None:
+    """An nginx tester excluded http_geoip: its modules-available/mod-http-geoip.conf (a
+    load_module line for a module not shipped) and its doc went to the core through `rest`,
+    without a word; a gedit tester's excluded snippets left its .plugin keyfile in the core."""
+    lay = layout(
+        PackageRule(name="prog-core", rest=True),
+        per_module=PerModule(name="prog-{module}", files=("{prefix}/share/doc/{package}/**",)),
+        exclusions=(Exclusion(reason="no curl here", modules=("block-curl",)),),
+    )
+    inv = inventory(*BUILD, "usr/share/doc/prog-block-curl/copyright", "usr/share/doc/prog-ui-gtk/copyright")
+    plan = make_plan(inv, lay)
+    gone = {e.path: e.reason for e in plan.excluded}
+    assert gone == {
+        "usr/lib/prog/block-curl.so": "no curl here",
+        "usr/share/doc/prog-block-curl/copyright": "no curl here",
+    }
+    assert "usr/share/doc/prog-block-curl/copyright" not in plan.package("prog-core").files
+    assert "usr/share/doc/prog-ui-gtk/copyright" in plan.package("prog-ui-gtk").files
+
+
 def test_per_module_files_clash_with_an_explicit_rule() -> None:
     lay = layout(
         PackageRule(name="prog-core", rest=True, files=("{prefix}/share/doc/**",)),
