@@ -165,6 +165,16 @@ _SYSTEM_DIRS = {
     "usr/lib/perl5",
     "usr/lib/python3",
     "usr/lib/python3/dist-packages",
+    # Editors' add-on trees (an nginx tester's nginx.files owned vim's three as %dir).
+    "usr/share/vim",
+    "usr/share/vim/addons",
+    "usr/share/vim/addons/ftdetect",
+    "usr/share/vim/addons/indent",
+    "usr/share/vim/addons/syntax",
+    "usr/share/vim/registry",
+    "usr/share/vim/vimfiles",
+    "usr/share/emacs",
+    "usr/share/emacs/site-lisp",
 }
 
 
