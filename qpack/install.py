@@ -1179,7 +1179,14 @@ def _did_you_mean(unknown: Iterable[str], known: Iterable[str]) -> str:
     import difflib  # only for a name not found
 
     choices = sorted(set(known))
-    close = [m[0] for u in unknown if (m := difflib.get_close_matches(u, choices, n=1, cutoff=0.6))]
+    close = []
+    for u in unknown:
+        # A module's name without its type (an Audacious tester's `alsa` for output-alsa, which
+        # difflib finds too far from the whole id) first, then a typo's nearest id.
+        # The shortest: the module id, not the distribution named after it (demo-audio-alsa).
+        named = [c for c in choices if c.endswith(f"-{u}")]
+        named = [c for c in named if len(c) == min(map(len, named))]
+        close += named or difflib.get_close_matches(u, choices, n=1, cutoff=0.6)
     return f"; did you mean {', '.join(dict.fromkeys(close))}?" if close else ""
 
 

@@ -312,6 +312,18 @@ def test_a_program_that_cannot_start_is_said_once_by_install_list_and_report(
     assert html.count("cannot start: ") == 1 and html.count("cannot start (below)") >= 2
 
 
+def test_a_module_asked_for_by_its_name_alone_is_suggested_with_its_type(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An Audacious tester's `install ... flacng alsa qtui vorbis` suggested input-flacng and
+    input-vorbis only: `alsa` is too far from `output-alsa` for a typo's measure."""
+    assert (
+        main(["install", str(demo_dist), "-l", "demo", "--prefix", str(tmp_path / "p"), "alsa", "curses"])
+        == 2
+    )
+    assert "did you mean audio-alsa, ui-curses?" in capsys.readouterr().err
+
+
 # --------------------------------------------------------------------------- hostile wheels
 
 
