@@ -175,6 +175,7 @@ _SYSTEM_DIRS = {
     "usr/share/vim/vimfiles",
     "usr/share/emacs",
     "usr/share/emacs/site-lisp",
+    "var/www",  # the web root Debian's servers share (a lighttpd tester's lighttpd.files owned it)
 }
 
 
