@@ -103,7 +103,9 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
             )
             load, total = report.loading()
             which = "of the prefix" if report.full_check else "installed"
-            out.summary(f"{load} of {total} module(s) {which} will load")
+            partly = report.loading_for_some()
+            some = f" ({partly} more for some of their programs only)" if partly else ""
+            out.summary(f"{load} of {total} module(s) {which} will load{some}")
             for why in starts:
                 out.summary(f"problem: {why}", problem=True)
         elif not report.installed:

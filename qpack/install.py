@@ -862,12 +862,25 @@ class InstallReport:
         """(modules installed now that will load, modules installed now), by module, not by
         row: a module is judged for each program loading it (ImageMagick's 11), and loads when
         it loads for every one of them, as `qpack check` counts."""
-        by_module: dict[str, bool] = {}
+        load, _, total = self._counts()
+        return load, total
+
+    def loading_for_some(self) -> int:
+        """Modules installed now that load for some of their programs, not all (Wireshark's
+        wiretap plug-ins load in editcap, not in a tshark that cannot start): the summary's
+        "0 of 3 will load" read as none loading anywhere."""
+        return self._counts()[1]
+
+    def _counts(self) -> tuple[int, int, int]:
+        every: dict[str, bool] = {}
+        some: dict[str, bool] = {}
         for v in self.verdicts():
             if v.module.startswith("helper:") or v.stray:
                 continue  # a helper program, or a file the loader never looks up: no module
-            by_module[v.module] = by_module.get(v.module, True) and v.loads
-        return sum(by_module.values()), len(by_module)
+            every[v.module] = every.get(v.module, True) and v.loads
+            some[v.module] = some.get(v.module, False) or v.loads
+        partial = sum(1 for m in every if some[m] and not every[m])
+        return sum(every.values()), partial, len(every)
 
     @property
     def ok(self) -> bool:

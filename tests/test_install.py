@@ -587,6 +587,9 @@ def test_the_install_counts_modules_not_rows() -> None:
     done = Installed(name="t-ab", version=Version("1"), record=Path("/p/RECORD"), modules=("a", "b"))  # type: ignore[arg-type]
     report = InstallReport(prefix="/p", root="/", layout="t", installed=(done,), present=(), check=check)
     assert report.loading() == (1, 2)
+    # `a` loads for /bin/one, not /bin/two: counted apart (a Wireshark tester's "0 of 3 will
+    # load" had wiretap plug-ins loading in every capture tool but a tshark that cannot start).
+    assert report.loading_for_some() == 1
 
 
 def test_a_stray_named_like_a_missing_module_hides_no_not_found(demo_dist: Path, tmp_path: Path) -> None:
