@@ -237,6 +237,9 @@ class Package:
     # made empty. Each is also in `dirs` unless it is an empty directory of `files`.
     declared_dirs: tuple[str, ...] = ()
     extras: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # meta only: extra -> packages
+    # The packages of the modules its modules recommend ([modules.recommends]): useful beside
+    # it, not needed (Debian's Recommends, RPM's Recommends, a wheel's `recommended` extra).
+    recommends: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +303,7 @@ class Plan:
                     "files": list(p.files),
                     "modules": list(p.modules),
                     "requires": list(p.requires),
+                    **({"recommends": list(p.recommends)} if p.recommends else {}),
                     "declared_dirs": list(p.declared_dirs),
                     **({"extras": {k: list(v) for k, v in p.extras.items()}} if p.kind == "meta" else {}),
                 }
@@ -959,6 +963,14 @@ def build_packages(
                     )
                 elif module_pkg[dep] != name and module_pkg[dep] not in req:
                     req.append(module_pkg[dep])
+        # [modules.recommends] was read and used nowhere (an fcitx5 tester's OptionalDependencies
+        # were in no output): the packages of the modules recommended, where they are in the split.
+        recommends = [
+            module_pkg[r]
+            for mid in mods
+            for r in layout.loader.recommends_of(mid)
+            if r in module_pkg and module_pkg[r] != name and module_pkg[r] not in req
+        ]
         packages.append(
             Package(
                 name=name,
@@ -975,6 +987,7 @@ def build_packages(
                 else (layout.per_module.depends if layout.per_module else ()),
                 summary=_summary(layout, rule, mods, name),
                 declared_dirs=rule.dir_paths(layout.prefix if prefix is None else prefix) if rule else (),
+                recommends=tuple(dict.fromkeys(recommends)),
             )
         )
     # Every file claimed goes into a package that is built: a claim for one that is not would

@@ -407,6 +407,18 @@ def test_an_excluded_modules_own_files_are_excluded_with_it() -> None:
     assert "usr/share/doc/prog-ui-gtk/copyright" in plan.package("prog-ui-gtk").files
 
 
+def test_recommended_modules_reach_their_packages() -> None:
+    """An fcitx5 tester put the addons' OptionalDependencies in [modules.recommends], which was
+    read and then used nowhere: no output said it. Each package now recommends the packages of
+    the modules its modules recommend (not itself, not one it requires)."""
+    loader = dataclasses.replace(LOADER, recommends={"ui-gtk": ("block-curl", "ui-opengl", "block-nope")})
+    plan = make_plan(inventory(*BUILD), layout(loader=loader))
+    assert plan.package("prog-ui-gtk").recommends == ("prog-block-curl",)  # opengl is required
+    assert plan.package("prog-block-curl").recommends == ()
+    (gtk,) = [p for p in plan.to_json()["packages"] if p["name"] == "prog-ui-gtk"]  # type: ignore[union-attr]
+    assert gtk["recommends"] == ["prog-block-curl"]
+
+
 def test_per_module_files_clash_with_an_explicit_rule() -> None:
     lay = layout(
         PackageRule(name="prog-core", rest=True, files=("{prefix}/share/doc/**",)),

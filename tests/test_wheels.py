@@ -674,6 +674,35 @@ def test_modules_behind_a_symlinked_search_directory_are_split_into_trees_not_wh
     assert not (tmp_path / "w").exists()
 
 
+def test_a_modules_recommendations_are_an_extra_of_its_wheel_and_in_the_manifest(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """[modules.recommends] (fcitx5's OptionalDependencies, FreeRADIUS's sqlcounter -> sql):
+    pip installs no recommendation by default, so a module wheel offers them as its
+    `recommended` extra; the trees' manifest lists them for Debian's and RPM's Recommends."""
+    from qpack.cli import main
+
+    layout = demo_layout(
+        tmp_path / "rec.toml",
+        (
+            "[modules.dependencies]",
+            '[modules.recommends]\n"ui-curses" = ["audio-pa"]\n[modules.dependencies]',
+        ),
+    )
+    args = ["split", str(demo_build), "-l", str(layout), "--version", "1"]
+    assert main([*args, "--format", "wheel", "-o", str(tmp_path / "w")]) == 0
+    (curses,) = (tmp_path / "w").glob("demo_ui_curses-*.whl")
+    with zipfile.ZipFile(curses) as z:
+        metadata = z.read("demo_ui_curses-1.dist-info/METADATA").decode()
+    assert "Provides-Extra: recommended\n" in metadata
+    assert 'Requires-Dist: demo-audio-pa==1; extra == "recommended"\n' in metadata
+    assert main([*args, "--format", "tree", "-o", str(tmp_path / "t")]) == 0
+    capsys.readouterr()
+    manifest = json.loads((tmp_path / "t/manifest.json").read_text())
+    (entry,) = [p for p in manifest["packages"] if p["name"] == "demo-ui-curses"]
+    assert entry["recommends"] == [{"package": "demo-audio-pa", "debian": "demo-audio-pa (= 1)"}]
+
+
 def test_plug_ins_without_their_program_are_refused_as_wheels_unless_a_variable_reaches_them(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

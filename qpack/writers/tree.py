@@ -245,6 +245,8 @@ def build_manifest(
             "dirs": list(p.dirs),
             "declared_dirs": list(p.declared_dirs),
             "requires": requirements(p, version),
+            # Soft: Debian's Recommends, RPM's Recommends (exact version, as the requirements).
+            "recommends": [{"package": r, "debian": f"{r} (= {version})"} for r in p.recommends],
             "depends": list(p.depends),
             "libraries": {
                 "external": external,

@@ -269,6 +269,9 @@ def _metadata(plan: Plan, pkg: Package, version: str, external: Sequence[str] = 
                 f"extra {norm!r} once normalized (PEP 685)"
             )
         extras[norm] = (name, members)
+    if pkg.recommends:
+        # pip installs no recommendation by default; `pip install NAME[recommended]` does.
+        extras.setdefault("recommended", ("recommended", pkg.recommends))
     for norm in sorted(extras):
         lines.append(f"Provides-Extra: {norm}")
         reqs += [f'{canonicalize_name(m)}=={version}; extra == "{norm}"' for m in extras[norm][1]]
