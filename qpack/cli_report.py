@@ -18,7 +18,7 @@ REPORT_JSON_VERSION = 1
 def cmd_report(args: argparse.Namespace, out: Out) -> int:
     from qpack.check import CheckReport, check
     from qpack.layout import load_layout
-    from qpack.report import render_report
+    from qpack.report import packaged_modules, render_report
 
     output = Path(args.output)
     if args.output == "-" and args.json:
@@ -65,7 +65,7 @@ def cmd_report(args: argparse.Namespace, out: Out) -> int:
         )
     else:
         where = "the page to stdout" if args.output == "-" else output
-        out.note(f"wrote {where}: {len(plan.packages)} packages, {len(plan.modules)} modules")
+        out.note(f"wrote {where}: {len(plan.packages)} packages, {len(packaged_modules(plan))} modules")
     for w in plan.warnings:
         out.warn(w)
     return 0

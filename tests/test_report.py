@@ -149,6 +149,19 @@ def test_render_report_escapes_names(demo_build: Path) -> None:
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
 
 
+def test_excluded_modules_are_not_counted_as_the_splits(demo_build: Path, tmp_path: Path) -> None:
+    """An fcitx5 tester's three excluded test addons made the page and the line say 21 modules
+    of the 18 the split packages, the three listed by type with no package."""
+    layout = tmp_path / "excl.toml"
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout.write_text(text + '\n[[exclude]]\nreason = "not shipped"\nmodules = ["block-nfs"]\n')
+    r = run_qpack("report", str(demo_build), "-l", str(layout), "-o", str(tmp_path / "r.html"))
+    assert r.returncode == 0, r.stderr
+    assert "packages, 6 modules" in r.stderr, r.stderr  # 7 modules, one excluded
+    page = (tmp_path / "r.html").read_text()
+    assert '"modules": 6' in page and ">block-nfs</code>" not in page
+
+
 def test_the_page_on_stdout_and_singular_counts(demo_build: Path, tmp_path: Path) -> None:
     """`-o -` wrote a file named '-'; it means stdout, as `plan --graph -` does. A package of one
     file says '1 file'."""
