@@ -117,6 +117,12 @@ class WheelWay:
         return mtype == self.mtype and posixpath.dirname(installed) == self.modules
 
 
+def _library_like(name: str) -> bool:
+    """A file name (or pattern) a shared library has: `.so`, or `.so.` and a version."""
+    name = name.lower()
+    return name.endswith(".so") or ".so." in name
+
+
 @lru_cache(maxsize=64)
 def _naming_regex(pattern: str, types: tuple[str, ...]) -> re.Pattern[str]:
     out = []
@@ -246,6 +252,10 @@ class Naming:
         """Types' own directories spelled as the loader spells them (Audacious's `Input/{name}.so`
         for type input): the modules' own, as `{type}/` is: one directory, then the file."""
         return {p.partition("/")[0] for ps in self.by_type.values() for p in ps if p.count("/") == 1}
+
+    def patterns_all(self) -> tuple[str, ...]:
+        """Every pattern a module type is named by."""
+        return self._every_pattern()
 
     def owns_location(self) -> bool:
         """Whether a search location holds nothing but modules: some pattern puts its files at
@@ -711,7 +721,12 @@ class Loader:
                 f"(modules are named {naming.describe()})"
             )
         reach = naming.depth() + (self.depth if self.registers_all else 0)
-        if rel.count("/") > reach and naming.owns_location():
+        # Where modules are libraries, a deeper file named as none is a module's helper program,
+        # not a module misplaced (an fcitx5 tester's libexec/comp-spell-dict was called one);
+        # where they are programs (GIMP's `{name}/{name}`), any ELF file may be one.
+        base = rel.rpartition("/")[2].lower()
+        libraries = all(_library_like(p) for p in naming.patterns_all())
+        if rel.count("/") > reach and naming.owns_location() and (_library_like(base) or not libraries):
             # Below where the loader reads (check does not list it): Xorg's drivers one level
             # deeper than a layout's depth, a GIMP plug-in in plug-ins/deep/deep/deep.
             levels = (

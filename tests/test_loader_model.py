@@ -247,7 +247,12 @@ def test_a_module_below_a_flat_location_is_said_plainly(prefix: Path, tmp_path: 
     (prefix / "lib/flat/sub").mkdir(parents=True)
     shutil.copy(built, prefix / "lib/flat/one.so")
     shutil.copy(built, prefix / "lib/flat/sub/x.so")
+    # A module's helper program below it (an fcitx5 tester's libexec/comp-spell-dict) is no
+    # module misplaced: modules here are libraries, and it is named as none.
+    (prefix / "lib/flat/libexec").mkdir()
+    shutil.copy(prefix / "bin/demo", prefix / "lib/flat/libexec/helper")
     plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    assert not [w for w in plan.warnings if "libexec/helper" in w], plan.warnings
     said = [w for w in plan.warnings if w.startswith("usr/lib/flat/sub/x.so:")]
     assert said == [
         "usr/lib/flat/sub/x.so: in a module directory, but deeper than the loader looks (it reads only "
