@@ -414,6 +414,32 @@ def read_link_facts(stream: BinaryIO, wanted: tuple[str, ...] = ()) -> LinkFacts
         return _read_link_facts(stream, wanted)
 
 
+def dynamic_symbols(stream: BinaryIO) -> tuple[frozenset[str], frozenset[str]]:
+    """(the symbols an ELF file needs from elsewhere, the ones it exports): its `.dynsym`'s
+    undefined global symbols (weak ones may stay unresolved) and its defined global or weak
+    ones of default or protected visibility, through pyelftools. Raises ElfReadError for a
+    truncated or corrupt file."""
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
+
+    with pyelftools_errors():
+        elf = ELFFile(stream)
+        dynsym = elf.get_section_by_name(".dynsym")
+        undefined: set[str] = set()
+        defined: set[str] = set()
+        if isinstance(dynsym, SymbolTableSection):
+            for sym in dynsym.iter_symbols():
+                bind, name = sym["st_info"]["bind"], sym.name
+                if not name or bind not in ("STB_GLOBAL", "STB_WEAK"):
+                    continue
+                if sym["st_shndx"] == "SHN_UNDEF":
+                    if bind == "STB_GLOBAL":
+                        undefined.add(name)
+                elif sym["st_other"]["visibility"] in ("STV_DEFAULT", "STV_PROTECTED"):
+                    defined.add(name)
+    return frozenset(undefined), frozenset(defined)
+
+
 def _dynamic_tags(elf: ELFFile) -> tuple[str | None, list[str], list[str], list[str]]:
     """(SONAME, NEEDED, DT_RPATH entries, DT_RUNPATH entries)."""
     from elftools.elf.dynamic import DynamicSection

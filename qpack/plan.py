@@ -606,6 +606,48 @@ def module_problems(
     return problems, [*warnings, *_same_bytes(found.modules, by_path)]
 
 
+def undeclared_module_symbols(found: FoundModules, inventory: Inventory, loader: Loader) -> list[str]:
+    """Warnings for modules that use a symbol only another module of the build defines, that
+    module not among their dependencies: the loader refuses them unless it loaded that one
+    first (a lighttpd tester's mod_authn_ldap calls mod_auth's http_auth_backend_set; check and
+    install said it would load alone). Read, through each module's `.dynsym`, only for a layout
+    that names an entry symbol, as the entry check is (a few ms a module)."""
+    from qpack.elf import ElfReadError, dynamic_symbols
+
+    by_path = inventory.by_path()
+    needs: dict[str, frozenset[str]] = {}
+    defined_by: dict[str, set[str]] = defaultdict(set)
+    for m in found.modules:
+        e = by_path[m.path]
+        end = _link_end(e, by_path) if e.kind == "symlink" else e
+        if isinstance(end, str) or end.elf is None or m.id in needs:
+            continue
+        try:
+            with open(inventory.source(end.path), "rb") as f:
+                needs[m.id], exports = dynamic_symbols(f)
+        except (OSError, ElfReadError):
+            continue
+        for name in exports:
+            defined_by[name].add(m.id)
+    warnings = []
+    reach = _Reach({k: list(loader.deps_of(k)) for k in needs})  # what each loads first
+    for mid, names in sorted(needs.items()):
+        declared = reach(mid)
+        others: dict[str, list[str]] = defaultdict(list)
+        for name in sorted(names):
+            owners = defined_by.get(name, set()) - {mid}
+            if len(owners) == 1 and (owner := next(iter(owners))) not in declared:
+                others[owner].append(name)
+        for owner, used in sorted(others.items()):
+            shown = ", ".join(used[:3]) + (f" and {len(used) - 3} more" if len(used) > 3 else "")
+            warnings.append(
+                f"module {mid!r} uses {shown}, which only module {owner!r} of this build defines: the "
+                f"loader refuses it unless {owner!r} is loaded first; [modules.dependencies] "
+                f'"{mid}" = ["{owner}"] says so'
+            )
+    return warnings
+
+
 def _lacks_entry(path: Path, entry: tuple[str, ...]) -> str | None:
     """What a module file lacks of its entry symbols (none of `entry` defined, looked up in its
     symbol hash table as the dynamic linker would), or None (one is defined, or the file cannot
@@ -1321,6 +1363,8 @@ def make_plan(
     problems, module_warnings = module_problems(
         found, inventory, layout.loader.loader_globs(prefix), layout.loader.entry_symbols
     )
+    if layout.loader.entry or layout.loader.type_entry:
+        module_warnings += undeclared_module_symbols(found, inventory, layout.loader)
     code_of = module_code(found, inventory.by_path())
     # A module's code and its other names are the module, not names the loader never asks for;
     # nor are the modules' libraries and theirs.

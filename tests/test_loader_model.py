@@ -235,6 +235,50 @@ def test_a_plugin_in_a_directory_of_its_own_name(prefix: Path, tmp_path: Path) -
     assert any(w.startswith(deep) for w in plan.warnings), plan.warnings
 
 
+def test_a_module_using_another_modules_symbols_without_the_dependency_is_said(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A lighttpd tester: mod_authn_ldap calls mod_auth's http_auth_backend_set, so lighttpd
+    refuses it unless mod_auth is loaded first; check and install said it would load alone.
+    The plan, for a layout naming an entry, reads each module's dynamic symbols and says which
+    module another one needs, until [modules.dependencies] says so."""
+    import subprocess
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "auth.c").write_text(
+        "int demo_module_init(void) { return 0; }\nint auth_backend_set(int x) { return x; }\n"
+    )
+    (src / "ldap.c").write_text(
+        "int auth_backend_set(int);\nint demo_module_init(void) { return auth_backend_set(1); }\n"
+    )
+    for name in ("auth", "ldap"):
+        out = prefix / f"lib/demo/block/{name}.so"
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", str(out), str(src / f"{name}.c")], check=True)
+    text = HEAD + 'entry = "demo_module_init"\n[[loader.search]]\nrelocated = "lib/demo"\n'
+    text = text.replace("[loader.stamp]", 'entry = "demo_module_init"\n[loader.stamp]').replace(
+        'entry = "demo_module_init"\n[[loader.search]]', "[[loader.search]]"
+    )
+    loader(tmp_path, text + '[per-module]\nname = "p-{module}"\n')
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
+    said = [w for w in plan.warnings if " uses " in w]
+    # The demo's own ui-gtk calls ui-opengl's demo_opengl_context (demo.toml declares it; this
+    # layout does not): found the same way.
+    assert said == [
+        "module 'block-ldap' uses auth_backend_set, which only module 'block-auth' of this build "
+        "defines: the loader refuses it unless 'block-auth' is loaded first; [modules.dependencies] "
+        '"block-ldap" = ["block-auth"] says so',
+        "module 'ui-gtk' uses demo_opengl_context, which only module 'ui-opengl' of this build "
+        "defines: the loader refuses it unless 'ui-opengl' is loaded first; [modules.dependencies] "
+        '"ui-gtk" = ["ui-opengl"] says so',
+    ]
+    layout = (tmp_path / "layout.toml").read_text()
+    declared = '[modules.dependencies]\n"block-ldap" = ["block-auth"]\n"ui-gtk" = ["ui-opengl"]\n'
+    (tmp_path / "layout.toml").write_text(layout + declared)
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
+    assert not [w for w in plan.warnings if " uses " in w]
+
+
 def test_a_module_below_a_flat_location_is_said_plainly(prefix: Path, tmp_path: Path) -> None:
     """A Claws Mail tester read "deeper than the loader looks (0 directory level(s) below the
     location ...)" of a WebKit extension in plugins/web_extensions/."""
