@@ -18,7 +18,8 @@ REPORT_JSON_VERSION = 1
 def cmd_report(args: argparse.Namespace, out: Out) -> int:
     from qpack.check import CheckReport, check
     from qpack.layout import load_layout
-    from qpack.report import packaged_modules, render_report
+    from qpack.plan import packaged_modules
+    from qpack.report import render_report
 
     output = Path(args.output)
     if args.output == "-" and args.json:

@@ -1,10 +1,13 @@
-"""One exception base that every qpack error really derives from.
+"""One exception base that every qpack error really derives from, and the one helper their
+messages share (`did_you_mean`).
 
 The CLI turns a QpackError into `error: <message>` lines and the exit status below; anything
 else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 
 class QpackError(Exception):
@@ -46,3 +49,20 @@ class VersionError(QpackError):
 
 class OutputError(QpackError):
     """The output cannot be written as asked (existing directory, unwritable place...)."""
+
+
+def did_you_mean(unknown: Iterable[str], known: Iterable[str]) -> str:
+    """'; did you mean ...?' for names close to a known one (a typo, or rsyslog's `imtcp` for
+    the id `im-tcp`), else ''. The extras alone can be a hundred names long."""
+    import difflib  # only for a name not found
+
+    choices = sorted(set(known))
+    close = []
+    for u in unknown:
+        # A module's name without its type (an Audacious tester's `alsa` for output-alsa, which
+        # difflib finds too far from the whole id) first, then a typo's nearest id.
+        # The shortest: the module id, not the distribution named after it (demo-audio-alsa).
+        named = [c for c in choices if c.endswith(f"-{u}")]
+        named = [c for c in named if len(c) == min(map(len, named))]
+        close += named or difflib.get_close_matches(u, choices, n=1, cutoff=0.6)
+    return f"; did you mean {', '.join(dict.fromkeys(close))}?" if close else ""

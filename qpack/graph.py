@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from qpack.errors import QpackError
-from qpack.plan import Package, Plan
+from qpack.plan import Package, Plan, packaged_modules
 
 _SHAPES = {"core": "box", "module": "ellipse", "group": "folder", "meta": "house"}
 _FILL = {"core": "#cfe2f3", "module": "#d9ead3", "group": "#fff2cc", "meta": "#ead1dc"}
@@ -122,7 +122,7 @@ def plan_dot(plan: Plan) -> str:
 
 
 def _title(plan: Plan) -> str:
-    return f"{plan.layout.name}: {len(plan.packages)} packages, {len(plan.modules)} modules"
+    return f"{plan.layout.name}: {len(plan.packages)} packages, {len(packaged_modules(plan))} modules"
 
 
 def dot_program() -> str | None:

@@ -52,7 +52,7 @@ from qpack._threads import map_on_threads
 from qpack._unzip import read_entry
 from qpack.dist_info import PACKAGE_FILE, declaration, normalize_extra, optional_core
 from qpack.elf import ElfReadError, held_stamps_pyelftools, read_elf_pyelftools, read_link_facts
-from qpack.errors import QpackError
+from qpack.errors import QpackError, did_you_mean
 from qpack.installed import (
     QPACK_FILE,
     SCHEMES,
@@ -271,7 +271,7 @@ class DistDir:
             if unknown:
                 raise InstallError(
                     f"{', '.join(unknown)}: neither an extra of {meta.name} nor a wheel in {where}"
-                    f"{_did_you_mean(unknown, [*meta.extras, *self.wheels])} "
+                    f"{did_you_mean(unknown, [*meta.extras, *self.wheels])} "
                     f"(extras: {', '.join(sorted(meta.extras))})"
                 )
             roots.append((meta, frozenset(extras)))
@@ -1184,23 +1184,6 @@ def _wheel_settings(
     """The variables the user is to set for the modules installed now (`Loader.wheel_settings`)."""
     files = [posixpath.join(prefix, rel) for i in done for rel in i.module_files.values()]
     return loader.wheel_settings(prefix, env, lambda d: any(f.startswith(d + "/") for f in files))
-
-
-def _did_you_mean(unknown: Iterable[str], known: Iterable[str]) -> str:
-    """'; did you mean ...?' for names close to a known one (a typo, or rsyslog's `imtcp` for
-    the id `im-tcp`), else ''. The extras alone can be a hundred names long."""
-    import difflib  # only for a name not found
-
-    choices = sorted(set(known))
-    close = []
-    for u in unknown:
-        # A module's name without its type (an Audacious tester's `alsa` for output-alsa, which
-        # difflib finds too far from the whole id) first, then a typo's nearest id.
-        # The shortest: the module id, not the distribution named after it (demo-audio-alsa).
-        named = [c for c in choices if c.endswith(f"-{u}")]
-        named = [c for c in named if len(c) == min(map(len, named))]
-        close += named or difflib.get_close_matches(u, choices, n=1, cutoff=0.6)
-    return f"; did you mean {', '.join(dict.fromkeys(close))}?" if close else ""
 
 
 def _meta_module_ids(dd: DistDir, loader: Loader) -> dict[NormalizedName, tuple[str, ...]]:

@@ -25,7 +25,7 @@ from qpack import __version__
 from qpack.check import CheckReport, said_below
 from qpack.graph import GraphError, dot_program, human_size, package_sizes, plan_dot, render_svg
 from qpack.libdeps import package_libs
-from qpack.plan import Package, Plan
+from qpack.plan import Package, Plan, packaged_modules
 
 # One colour per package kind, used by the treemap, the bars and the legend.
 KIND_COLORS = {"core": "#4e79a7", "module": "#59a14f", "group": "#edc948", "meta": "#b07aa1"}
@@ -158,11 +158,6 @@ def _packages_section(plan: Plan, sizes: dict[str, int]) -> str:
         )
         attrs.append(f'data-package="{_e(p.name)}" data-kind="{_e(p.kind)}"')
     return _table("packages", ("package", "kind", "files", "size", "modules", "requires"), rows, attrs)
-
-
-def packaged_modules(plan: Plan) -> set[str]:
-    """The module ids some package of the split holds (not the excluded ones)."""
-    return {m for p in plan.packages for m in p.modules}
 
 
 def _modules_section(plan: Plan) -> str:

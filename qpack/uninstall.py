@@ -32,7 +32,7 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from qpack.errors import QpackError
+from qpack.errors import QpackError, did_you_mean
 from qpack.installed import Distribution, InstalledSet, dist_roles, host_path, program_prefix
 from qpack.loader import Loader
 from qpack.transaction import STATE_DIR, StepHook, Transaction, TxPlan, locked
@@ -110,8 +110,11 @@ def _lookup(
             )
         if name is None:
             hint = "" if loader is not None else " (give -l LAYOUT to name modules)"
+            # As install suggests (an Audacious tester's `uninstall alsa` for output-alsa).
+            known = [*state.dists, *by_module]
             raise UninstallError(
-                f"{item}: neither an installed distribution nor an installed module in {state.host}{hint}"
+                f"{item}: neither an installed distribution nor an installed module in {state.host}"
+                f"{hint}{did_you_mean([norm], known)}"
             )
         if name not in out:
             out.append(name)

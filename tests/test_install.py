@@ -322,6 +322,12 @@ def test_a_module_asked_for_by_its_name_alone_is_suggested_with_its_type(
         == 2
     )
     assert "did you mean audio-alsa, ui-curses?" in capsys.readouterr().err
+    # uninstall suggests as install does (it said nothing).
+    prefix = str(tmp_path / "p")
+    assert main(["install", str(demo_dist), "-l", "demo", "--prefix", prefix, "audio-alsa"]) == 0
+    capsys.readouterr()
+    assert main(["uninstall", "--prefix", prefix, "-l", "demo", "alsa"]) == 2
+    assert "did you mean audio-alsa?" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- hostile wheels

@@ -414,6 +414,10 @@ def test_recommended_modules_reach_their_packages() -> None:
     loader = dataclasses.replace(LOADER, recommends={"ui-gtk": ("block-curl", "ui-opengl", "block-nope")})
     plan = make_plan(inventory(*BUILD), layout(loader=loader))
     assert plan.package("prog-ui-gtk").recommends == ("prog-block-curl",)  # opengl is required
+    assert [w for w in plan.warnings if "recommends" in w] == [
+        "module 'ui-gtk' recommends module 'block-nope', which is not in this build: left out of its "
+        "recommends"
+    ]
     assert plan.package("prog-block-curl").recommends == ()
     (gtk,) = [p for p in plan.to_json()["packages"] if p["name"] == "prog-ui-gtk"]  # type: ignore[union-attr]
     assert gtk["recommends"] == ["prog-block-curl"]

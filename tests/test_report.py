@@ -160,6 +160,8 @@ def test_excluded_modules_are_not_counted_as_the_splits(demo_build: Path, tmp_pa
     assert "packages, 6 modules" in r.stderr, r.stderr  # 7 modules, one excluded
     page = (tmp_path / "r.html").read_text()
     assert '"modules": 6' in page and ">block-nfs</code>" not in page
+    graph = run_qpack("plan", str(demo_build), "-l", str(layout), "--graph", "-")
+    assert "packages, 6 modules" in graph.stdout, graph.stdout[:300]  # the graph's label too
 
 
 def test_the_page_on_stdout_and_singular_counts(demo_build: Path, tmp_path: Path) -> None:
