@@ -296,15 +296,17 @@ def _relocated_problem(
     m: Module,
     where: Placed,
     loc: SearchLocation,
+    program_there: bool,
 ) -> list[str]:
     """Whether each installed loader program finds a module under a `relocated` location where
     the wheel puts it: the first reason it does not, or nothing."""
     pre = placement.prefix
     rel = m.path[len(f"{pre}/{loc.value}/" if pre else f"{loc.value}/") :]
-    if not exes and not _env_reaches(loader, where, rel, m.type):
+    if not exes and not program_there and not _env_reaches(loader, where, rel, m.type):
         # No program of the layout in the build (plug-ins for a host packaged elsewhere, an
         # Audacious tester's): that host looks at its own configured path, never under the
-        # prefix a wheel installs to, as for an absolute location.
+        # prefix a wheel installs to, as for an absolute location. (A program that is there
+        # but no ELF file, a wrapper, cannot be followed: not judged, as before.)
         return [
             f"module {m.id!r}: no program of the layout is in the build, so the one that loads "
             f"it is installed elsewhere and looks in its configured /{pre + '/' if pre else ''}"
@@ -335,9 +337,12 @@ def verify(
     modules: Iterable[Module],
     placed: Mapping[str, Placed],
     exes: list[_Exe],
+    program_there: bool = True,
 ) -> list[str]:
     """Every module and helper placed in a wheel, checked against every installed loader
-    program: one line per file the loader would not find where the wheel puts it."""
+    program: one line per file the loader would not find where the wheel puts it.
+    `program_there`: a file of the build is named as a loader program (or its library), ELF
+    or not; without one, the program is another package's."""
     pre = placement.prefix
     problems: list[str] = []
     relocated = [loc for loc in loader.search if loc.kind == "relocated"]
@@ -352,7 +357,7 @@ def verify(
         if loc is None:
             problems += _absolute_problem(loader, m, where)
             continue
-        problems += _relocated_problem(loader, placement, placed, exes, m, where, loc)
+        problems += _relocated_problem(loader, placement, placed, exes, m, where, loc, program_there)
     for helper in loader.helpers:
         if helper.relocated is None:
             problems += _absolute_helper_problem(helper, placed)

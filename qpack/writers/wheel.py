@@ -66,6 +66,7 @@ from qpack import __version__
 from qpack.bundle import BundleMode
 from qpack.dist_info import PACKAGE_FILE, normalize_extra
 from qpack.errors import ChangedSinceScanError, OutputError
+from qpack.globs import compile_glob
 from qpack.inventory import Entry, link_destination
 from qpack.libdeps import Manager, package_libs, packages_for_sonames
 from qpack.plan import Package, Plan
@@ -470,7 +471,9 @@ def _verify_placement(plan: Plan, placement: Placement, payloads: _Payloads) -> 
     """The loader model must find every placed module and helper after install: else one line."""
     by_path = plan.inventory.by_path()
     exes = loader_executables(plan.layout.loader, plan.prefix, payloads.placed, payloads.elf, by_path)
-    problems = verify(plan.layout.loader, placement, plan.modules, payloads.placed, exes)
+    globs = [compile_glob(g) for g in plan.layout.loader.loader_globs(plan.prefix)]
+    program_there = any(g.match(path) for path in by_path for g in globs)
+    problems = verify(plan.layout.loader, placement, plan.modules, payloads.placed, exes, program_there)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise WheelError(f"layout {plan.layout.name!r}: {problems[0]}{more}")
