@@ -888,9 +888,18 @@ def _relative_dir(loc: _Table, key: str) -> str | None:
     prefix, where wheels put the modules this variable is to name once installed) or `under`
     (the subdirectory searched in each directory the variable names)."""
     value = loc.string(key)
-    if value is not None and (value.startswith("/") or ".." in value.split("/") or not value.strip("/")):
+    if key == "wheels" and value is not None and value.strip("/") == ".":
+        # The prefix itself, for a variable that names install prefixes and searches `under`
+        # each (an evolution-data-server tester's EDS_EXTRA_PREFIXES: `.` passed here, then
+        # ended the plan in a GlobError traceback).
+        if "under" not in loc.data:
+            loc.bad(key, "'.' (the prefix itself) needs `under`: where below it the modules are")
+            return None
+        return ""
+    parts = value.strip("/").split("/") if value is not None else []
+    if value is not None and (value.startswith("/") or not value.strip("/") or {".", ".."} & set(parts)):
         where = "the prefix" if key == "wheels" else "each directory the variable names"
-        loc.bad(key, f"must be a directory relative to {where}, got {value!r}")
+        loc.bad(key, f"must be a directory relative to {where}, without '.' or '..', got {value!r}")
         return None
     return value.strip("/") if value is not None else None
 

@@ -87,7 +87,9 @@ class SearchLocation:
         `subdir` under it."""
         if self.wheel_dir is None:
             return None
-        return posixpath.join(self.wheel_dir, self.subdir) if self.subdir else self.wheel_dir
+        if self.subdir:
+            return posixpath.join(self.wheel_dir, self.subdir) if self.wheel_dir else self.subdir
+        return self.wheel_dir
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +107,9 @@ class WheelWay:
     variables: tuple[str, ...] = ()
 
     def setting(self, prefix: str) -> tuple[str, str]:
-        """(variable, value) for a program installed at `prefix`."""
-        return self.variable, posixpath.join(prefix, self.value)
+        """(variable, value) for a program installed at `prefix` (`value` "" is the prefix
+        itself, for a variable naming install prefixes: EDS_EXTRA_PREFIXES)."""
+        return self.variable, posixpath.join(prefix, self.value) if self.value else prefix
 
     def reaches(self, installed: str, rel: str, mtype: str) -> bool:
         """Whether the module of type `mtype` a wheel installs at `installed` (relative to the

@@ -855,6 +855,58 @@ def test_alternatives_a_wheel_cannot_carry_are_said(
     assert said in err, err
 
 
+def test_wheels_for_a_variable_that_names_install_prefixes(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """evolution-data-server's EDS_EXTRA_PREFIXES names install prefixes and searches
+    lib/evolution-data-server under each: `wheels = "."` (the prefix itself, with `under`)
+    passed the layout and then ended the plan in a GlobError traceback."""
+    from qpack.cli import main
+
+    prefixes = ('env = "DEMO_MODULE_DIR"\n', 'env = "DEMO_MODULE_DIR"\nunder = "lib/demo"\nwheels = "."\n')
+    layout = demo_layout(tmp_path / "prefixes.toml", ABSOLUTE, prefixes)
+    args = ["split", str(demo_build), "-l", str(layout), "--version", "1", "--format", "wheel"]
+    assert main([*args, "-o", str(tmp_path / "w")]) == 0
+    capsys.readouterr()
+    (curses,) = (tmp_path / "w").glob("demo_ui_curses-*.whl")
+    with zipfile.ZipFile(curses) as z:
+        assert "set DEMO_MODULE_DIR=<prefix>:" in z.read("demo_ui_curses-1.dist-info/METADATA").decode()
+    prefix = tmp_path / "venv"
+    assert (
+        main(
+            [
+                "install",
+                str(tmp_path / "w"),
+                "-l",
+                str(layout),
+                "--prefix",
+                str(prefix),
+                "ui-curses",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    out, err = capsys.readouterr()
+    assert f"set DEMO_MODULE_DIR={prefix} where the program runs" in err, err
+    assert {m["module"]: m["loads"] for m in json.loads(out)["check"]} == {"ui-curses": True}
+    # Without `under`, '.' would put modules at the top of the prefix: refused in one line.
+    bare = demo_layout(
+        tmp_path / "bare.toml",
+        ABSOLUTE,
+        ('env = "DEMO_MODULE_DIR"\n', 'env = "DEMO_MODULE_DIR"\nwheels = "."\n'),
+    )
+    assert main([*args[:3], str(bare), *args[4:], "-o", str(tmp_path / "x")]) == 2
+    assert "wheels: '.' (the prefix itself) needs `under`" in capsys.readouterr().err
+    dotted = demo_layout(
+        tmp_path / "dotted.toml",
+        ABSOLUTE,
+        ('env = "DEMO_MODULE_DIR"\n', 'env = "DEMO_MODULE_DIR"\nwheels = "lib/./demo"\n'),
+    )
+    assert main([*args[:3], str(dotted), *args[4:], "-o", str(tmp_path / "y")]) == 2
+    assert "without '.' or '..', got 'lib/./demo'" in capsys.readouterr().err
+
+
 def test_wheels_for_types_found_only_through_their_own_variables(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
