@@ -1486,6 +1486,7 @@ def _asked_only(
 
 
 _VERSION_SUFFIX = re.compile(r"(\.[0-9]+)+")
+_RELEASE_SUFFIX = re.compile(r"-[0-9][0-9A-Za-z.+~_]*\.so(?:\.[0-9]+)*")  # -2.5.so.0.1.8
 
 
 def _starts_as_elf(path: str, root: Root) -> bool:
@@ -1519,7 +1520,14 @@ def _not_a_stray(path: str, taken: Mapping[str, str], root: Root) -> bool:
                 return True
         name = posixpath.basename(path)
         for module_name, module_path in taken.items():
-            if name.startswith(module_name) and _VERSION_SUFFIX.fullmatch(name[len(module_name) :]):
+            stem = module_name.removesuffix(".so") if module_name.endswith(".so") else None
+            versioned = name.startswith(module_name) and _VERSION_SUFFIX.fullmatch(name[len(module_name) :])
+            # libtool's -release names too (an OpenLDAP tester's back_mdb-2.5.so.0.1.8 and
+            # back_mdb-2.5.so.0 beside back_mdb.so, all one file once a wheel made copies).
+            released = (
+                stem is not None and name.startswith(stem) and _RELEASE_SUFFIX.fullmatch(name[len(stem) :])
+            )
+            if versioned or released:
                 other = root.host(root.resolve(module_path) or module_path)
                 if os.path.getsize(host) == os.path.getsize(other) and _same_bytes(host, other):
                     return True

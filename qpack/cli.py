@@ -10,6 +10,7 @@ import contextlib
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, cast
@@ -45,6 +46,10 @@ SCAN_JSON_VERSION = 1
 
 
 # --------------------------------------------------------------------------- shared steps
+
+
+# Files left out of wheels by --drop-outside-prefix named one by one up to this many, then by directory.
+_DROPPED_SHOWN = 10
 
 
 def build_path(args: argparse.Namespace) -> Path:
@@ -292,8 +297,18 @@ def _write_wheels(plan: Plan, args: argparse.Namespace, out: Out) -> Report:
             bundle_libs=args.bundle_libs,
             libs_root=Path(args.libs_root) if args.libs_root else None,
         )
-    for w in report.dropped:
-        out.warn(f"{w}: outside the prefix {plan.prefix}, left out of the wheels (--drop-outside-prefix)")
+    if len(report.dropped) <= _DROPPED_SHOWN:
+        for w in report.dropped:
+            out.warn(f"{w}: outside the prefix {plan.prefix}, left out of the wheels (--drop-outside-prefix)")
+    else:
+        # One line, by top directory: an Apache tester's 168 lines, one per file of etc/ and
+        # var/, buried the one warning that mattered (--json lists every file).
+        tops = Counter(w.split("/", 1)[0] + "/" for w in report.dropped)
+        shown = ", ".join(f"{top} ({n})" for top, n in sorted(tops.items()))
+        out.warn(
+            f"{len(report.dropped)} files outside the prefix {plan.prefix}, left out of the wheels "
+            f"(--drop-outside-prefix): {shown}; --json lists them"
+        )
     for note in report.notes:
         out.warn(note)
     if not args.json:

@@ -855,6 +855,29 @@ def test_alternatives_a_wheel_cannot_carry_are_said(
     assert said in err, err
 
 
+def test_many_files_left_out_of_the_wheels_are_said_in_one_line(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An Apache tester's --drop-outside-prefix printed 168 warning lines, one per file of etc/
+    and var/, burying the one warning that mattered. Past ten files, one line by directory."""
+    from qpack.cli import main
+
+    build = tmp_path / "build"
+    shutil.copytree(demo_build, build, symlinks=True)
+    (build / "etc/demo").mkdir(parents=True)
+    for i in range(12):
+        (build / f"etc/demo/{i}.conf").write_text("x\n")
+    (build / "var/lib/demo").mkdir(parents=True)
+    (build / "var/lib/demo/state").write_text("x\n")
+    args = ["split", str(build), "-l", "demo", "--version", "1", "--format", "wheel", "--drop-outside-prefix"]
+    assert main([*args, "-o", str(tmp_path / "w")]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "left out of the wheels" in line]
+    assert said == [
+        "warning: 13 files outside the prefix /usr, left out of the wheels (--drop-outside-prefix): "
+        "etc/ (12), var/ (1); --json lists them"
+    ]
+
+
 def test_wheels_for_a_variable_that_names_install_prefixes(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
