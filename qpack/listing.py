@@ -154,8 +154,9 @@ def list_installed(
         r = dist_roles(d, loader, pre)
         if r.kind != "other":
             # A group package says so, as the plan and the manifest call it (a Samba tester's
-            # samba-vfs-modules was a "group" there and a "module" here).
-            kinds[name] = "group" if r.kind == "module" and d.declared_kind == "group" else r.kind
+            # samba-vfs-modules was a "group" there and a "module" here; an OpenLDAP tester's
+            # slapd, a group holding the program too, was a "core").
+            kinds[name] = "group" if d.declared_kind == "group" and r.kind in ("module", "core") else r.kind
             found[name] = r.modules
             module_files.update({m: posixpath.join(pre, f) for m, f in r.module_files.items()})
     for name, d in state.dists.items():

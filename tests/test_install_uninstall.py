@@ -450,6 +450,15 @@ def test_uninstalling_one_module_of_a_group_package_names_the_others(
 
     kinds = {d.name: d.kind for d in list_installed(prefix, loader=load_layout(layout).loader).dists}
     assert kinds == {"demo-core": "core", "demo-ui": "group"}
+    # A group that holds the program too (an OpenLDAP tester's slapd) is a group as well.
+    whole = tmp_path / "whole.toml"
+    one = text.replace('kind = "core"\nrest = true', 'kind = "group"\nrest = true\nfiles = ["{prefix}/**"]')
+    one = one.split("[per-module]")[0]
+    whole.write_text(one + '[meta]\nname = "demo"\n')
+    everything = split(demo_build, tmp_path / "dist-whole", "1.0", whole)
+    assert main(["install", str(everything), "-l", str(whole), "--prefix", str(tmp_path / "w"), "all"]) == 0
+    listed = list_installed(tmp_path / "w", loader=load_layout(whole).loader).dists
+    assert {d.name: d.kind for d in listed} == {"demo-core": "group"}
     report = uninstall(["ui-curses"], prefix, loader=load_layout(layout).loader)
     assert [r.name for r in report.removed] == ["demo-ui"]
     assert report.warnings == ("demo-ui 1.0 also holds ui-gtk, ui-opengl: removed with it",)
