@@ -111,8 +111,12 @@ def module_glob_matches(glob: str, module_id: str) -> bool:
 
 
 def _fill(template: str, mtype: str, name: str, module_id: str, star: str) -> str:
+    # {dashed-name} and {dashed-module} as in [per-module] files (an Apache tester reached for
+    # them in `name` too).
     return (
-        template.replace("{module}", module_id)
+        template.replace("{dashed-module}", module_id.replace("_", "-"))
+        .replace("{dashed-name}", name.replace("_", "-"))
+        .replace("{module}", module_id)
         .replace("{type}", mtype)
         .replace("{name}", name)
         .replace("{*}", star)
@@ -1269,7 +1273,7 @@ def _per_module_files(t: _Table) -> tuple[str, ...]:
 
 
 def _name_template(t: _Table, template: str, key: str, naming: Naming, *, star: bool = False) -> None:
-    allowed = {"module", "type", "name"} | ({"*"} if star else set())
+    allowed = {"module", "type", "name", "dashed-module", "dashed-name"} | ({"*"} if star else set())
     if "{type}" in template and not naming.typed:
         # It would always be empty: `x-{type}-{name}` gives `x--name`.
         t.bad(key, f"bad template {template!r}: {{type}} is always empty, loader.naming has no {{type}}")

@@ -379,6 +379,14 @@ def test_per_module_files_may_name_the_module_with_dashes(tmp_path: Path) -> Non
         "usr/lib/prog/block-http_geo.so",
         "usr/share/prog/mod-http-geo.conf",
     )
+    # In the package name too (an Apache tester's apache2-mod-{dashed-name}).
+    dashed = layout(
+        PackageRule(name="prog-core", rest=True), per_module=PerModule(name="prog-mod-{dashed-name}")
+    )
+    assert "prog-mod-http-geo" in [p.name for p in make_plan(inv, dashed).packages]
+    named = textwrap.dedent(PROG_LOADER) + '[[package]]\nname = "core"\nrest = true\n'
+    (tmp_path / "named.toml").write_text(named + '[per-module]\nname = "prog-{dashed-name}"\n')
+    assert load_layout(tmp_path / "named.toml").per_module is not None
     # A placeholder it does not know is refused, naming those it does.
     text = textwrap.dedent(PROG_LOADER) + '[[package]]\nname = "core"\nrest = true\n'
     text += '[per-module]\nname = "prog-{module}"\nfiles = ["{prefix}/share/prog/{dashed}.conf"]\n'
