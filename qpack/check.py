@@ -358,6 +358,14 @@ def _placeholders(value: str, ctx: _Context) -> str | None:
             _note(ctx, f"{value}: not searched: neither XDG_DATA_HOME nor HOME is set (give --env HOME=...)")
             return None
         value = value.replace("{xdg_data_home}", data)
+    if "{xdg_config_home}" in value:  # OBS's per-user plug-ins
+        config = ctx.env.get("XDG_CONFIG_HOME") or (f"{home}/.config" if home else None)
+        if not config:
+            _note(
+                ctx, f"{value}: not searched: neither XDG_CONFIG_HOME nor HOME is set (give --env HOME=...)"
+            )
+            return None
+        value = value.replace("{xdg_config_home}", config)
     if "{pkgversion}" in value:
         if ctx.pkgversion is None:
             ctx.notes.append(f"{value}: not searched: give --pkgversion to fill {{pkgversion}}")

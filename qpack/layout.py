@@ -916,15 +916,17 @@ def _read_dir_location(loc: _Table, kind: SearchKind) -> SearchLocation | None:
     if kind == "relocated" and (value.startswith("/") or ".." in value.split("/") or not value):
         loc.bad("relocated", f"must be a directory relative to the prefix, got {value!r}")
     elif kind == "absolute":
-        allowed = (None, "pkgversion", "home", "xdg_data_home")
+        allowed = (None, "pkgversion", "home", "xdg_data_home", "xdg_config_home")
         unknown = [f for _, f, _, _ in string.Formatter().parse(value) if f not in allowed]
-        if not value.startswith(("/", "{home}", "{xdg_data_home}")) or ".." in value.split("/"):
+        # The unknown placeholder first: an OBS tester's {xdg_config_home}/... was told it
+        # was not absolute, or had '..'.
+        if unknown:
+            known = ", ".join(f"{{{a}}}" for a in allowed if a)
+            loc.bad("absolute", f"unknown placeholder {{{unknown[0]}}} (known: {known})")
+        elif not value.startswith(
+            ("/", "{home}", "{xdg_data_home}", "{xdg_config_home}")
+        ) or ".." in value.split("/"):
             loc.bad("absolute", f"must be an absolute directory without '..', got {value!r}")
-        elif unknown:
-            loc.bad(
-                "absolute",
-                f"unknown placeholder {{{unknown[0]}}} (known: {{pkgversion}}, {{home}}, {{xdg_data_home}})",
-            )
     anchor = loc.string("anchor")
     if anchor is not None and (anchor.startswith("/") or ".." in anchor.split("/") or not anchor):
         loc.bad("anchor", f"must be a library's path relative to the prefix, got {anchor!r}")

@@ -60,7 +60,8 @@ class SearchLocation:
       finds it from where its anchor is installed: the executable (in the loader's `bindir`),
       or, with `anchor`, a shared library of the program (its prefix-relative path).
     - `absolute`: `value` is an absolute directory, never relocated; it may hold `{pkgversion}`,
-      `{home}` and `{xdg_data_home}` (`$XDG_DATA_HOME`, default `{home}/.local/share`).
+      `{home}`, `{xdg_data_home}` (`$XDG_DATA_HOME`, default `{home}/.local/share`) and
+      `{xdg_config_home}` (`$XDG_CONFIG_HOME`, default `{home}/.config`).
 
     A `relocated` or `absolute` location with `replaces_rest` is the only one searched from there
     on when its directory exists (ALSA: `<libasound's dir>/alsa-lib` if it is there, else the

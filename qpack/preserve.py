@@ -64,7 +64,7 @@ def fallback_dir(loader: Loader, pkgversion: str) -> str | None:
     """The loader's versioned fallback directory for a build, or None when it has none."""
     for loc in loader.search:
         if loc.kind == "absolute" and "{pkgversion}" in loc.value and "{home}" not in loc.value:
-            if "{xdg_data_home}" in loc.value:
+            if "{xdg_data_home}" in loc.value or "{xdg_config_home}" in loc.value:
                 continue
             return posixpath.normpath(loc.value.replace("{pkgversion}", canon_pkgversion(pkgversion)))
     return None

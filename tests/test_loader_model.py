@@ -389,6 +389,19 @@ def test_per_user_directories(prefix: Path, tmp_path: Path) -> None:
         "ui-y"
     }
     assert check(prefix, ld, env={}).modules == ()  # no HOME: the location is not searched
+    # OBS's per-user plug-ins are under $XDG_CONFIG_HOME (default ~/.config): {xdg_config_home}.
+    cfg = loader(tmp_path, HEAD + '[[loader.search]]\nabsolute = "{xdg_config_home}/demo/plugins"\n')
+    build_extra_module(home / ".config/demo/plugins", type="ui", name="z", stamp=STAMP)
+    assert files(check(prefix, cfg, env={"HOME": str(home)}).modules) == {
+        "ui-z": f"{home}/.config/demo/plugins/ui/z.so"
+    }
+    # An unknown placeholder is named as such (it was "must be an absolute directory without '..'").
+    with pytest.raises(LayoutError) as e:
+        loader(tmp_path, HEAD + '[[loader.search]]\nabsolute = "{xdg_cache_home}/demo"\n')
+    assert (
+        "unknown placeholder {xdg_cache_home} (known: {pkgversion}, {home}, {xdg_data_home}, "
+        "{xdg_config_home})" in str(e.value)
+    )
 
 
 def test_relocation_from_a_library_of_the_program(prefix: Path, tmp_path: Path) -> None:
