@@ -697,10 +697,13 @@ def _read_helpers(t: _Table) -> tuple[Helper, ...]:
         if (relocated is None) == (absolute is None):
             h.bad(None, "needs exactly one of relocated, absolute")
             continue
-        if relocated is not None and (relocated.startswith("/") or ".." in relocated.split("/")):
-            h.bad("relocated", f"must be a directory relative to the prefix, got {relocated!r}")
-        if absolute is not None and (not absolute.startswith("/") or ".." in absolute.split("/")):
-            h.bad("absolute", f"must be an absolute directory without '..', got {absolute!r}")
+        if relocated is not None and (relocated.startswith("/") or _odd_segments(relocated)):
+            h.bad(
+                "relocated",
+                f"must be a directory relative to the prefix, without '.', '..' or '//', got {relocated!r}",
+            )
+        if absolute is not None and (not absolute.startswith("/") or _odd_segments(absolute)):
+            h.bad("absolute", f"must be an absolute directory without '.', '..' or '//', got {absolute!r}")
         if env is not None and not _ENV_NAME.match(env):
             h.bad("env", f"bad environment variable name {env!r}")
         out.append(Helper(name=name, relocated=relocated, absolute=absolute, env=env))
@@ -887,6 +890,12 @@ def _read_search(t: _Table) -> tuple[SearchLocation, ...]:
     return tuple(out)
 
 
+def _odd_segments(path: str) -> bool:
+    """A path with a '.', '..' or empty ('//') segment, past its leading and trailing '/': an
+    evolution-data-server re-tester's lib//x ended plan in a GlobError traceback."""
+    return bool({".", "..", ""} & set(path.strip("/").split("/")))
+
+
 def _relative_dir(loc: _Table, key: str) -> str | None:
     """An env location's (or a type's own variable's) `wheels` (the directory, relative to the
     prefix, where wheels put the modules this variable is to name once installed) or `under`
@@ -900,10 +909,9 @@ def _relative_dir(loc: _Table, key: str) -> str | None:
             loc.bad(key, "'.' (the prefix itself) needs `under`: where below it the modules are")
             return None
         return ""
-    parts = value.strip("/").split("/") if value is not None else []
-    if value is not None and (value.startswith("/") or not value.strip("/") or {".", ".."} & set(parts)):
+    if value is not None and (value.startswith("/") or not value.strip("/") or _odd_segments(value)):
         where = "the prefix" if key == "wheels" else "each directory the variable names"
-        loc.bad(key, f"must be a directory relative to {where}, without '.' or '..', got {value!r}")
+        loc.bad(key, f"must be a directory relative to {where}, without '.', '..' or '//', got {value!r}")
         return None
     return value.strip("/") if value is not None else None
 
@@ -913,8 +921,11 @@ def _read_dir_location(loc: _Table, kind: SearchKind) -> SearchLocation | None:
     value = loc.string(kind)
     if value is None:
         return None
-    if kind == "relocated" and (value.startswith("/") or ".." in value.split("/") or not value):
-        loc.bad("relocated", f"must be a directory relative to the prefix, got {value!r}")
+    if kind == "relocated" and (value.startswith("/") or _odd_segments(value) or not value):
+        loc.bad(
+            "relocated",
+            f"must be a directory relative to the prefix, without '.', '..' or '//', got {value!r}",
+        )
     elif kind == "absolute":
         allowed = (None, "pkgversion", "home", "xdg_data_home", "xdg_config_home")
         unknown = [f for _, f, _, _ in string.Formatter().parse(value) if f not in allowed]
@@ -923,12 +934,12 @@ def _read_dir_location(loc: _Table, kind: SearchKind) -> SearchLocation | None:
         if unknown:
             known = ", ".join(f"{{{a}}}" for a in allowed if a)
             loc.bad("absolute", f"unknown placeholder {{{unknown[0]}}} (known: {known})")
-        elif not value.startswith(
-            ("/", "{home}", "{xdg_data_home}", "{xdg_config_home}")
-        ) or ".." in value.split("/"):
-            loc.bad("absolute", f"must be an absolute directory without '..', got {value!r}")
+        elif not value.startswith(("/", "{home}", "{xdg_data_home}", "{xdg_config_home}")) or _odd_segments(
+            value
+        ):
+            loc.bad("absolute", f"must be an absolute directory without '.', '..' or '//', got {value!r}")
     anchor = loc.string("anchor")
-    if anchor is not None and (anchor.startswith("/") or ".." in anchor.split("/") or not anchor):
+    if anchor is not None and (anchor.startswith("/") or _odd_segments(anchor) or not anchor):
         loc.bad("anchor", f"must be a library's path relative to the prefix, got {anchor!r}")
     return SearchLocation(
         kind, value, loc.boolean("optional"), anchor=anchor, replaces_rest=loc.boolean("replaces")

@@ -927,7 +927,18 @@ def test_wheels_for_a_variable_that_names_install_prefixes(
         ('env = "DEMO_MODULE_DIR"\n', 'env = "DEMO_MODULE_DIR"\nwheels = "lib/./demo"\n'),
     )
     assert main([*args[:3], str(dotted), *args[4:], "-o", str(tmp_path / "y")]) == 2
-    assert "without '.' or '..', got 'lib/./demo'" in capsys.readouterr().err
+    assert "without '.', '..' or '//', got 'lib/./demo'" in capsys.readouterr().err
+    # An empty segment too (a re-tester's lib//x ended in a GlobError traceback), in any location.
+    for old, new in (('wheels = "."', 'wheels = "lib//demo"'), ('under = "lib/demo"', 'under = "lib//demo"')):
+        slashed = demo_layout(tmp_path / "slashed.toml", ABSOLUTE, prefixes, (old, new))
+        assert main([*args[:3], str(slashed), *args[4:], "-o", str(tmp_path / "z")]) == 2
+        assert "'.', '..' or '//'" in capsys.readouterr().err
+    relocated = demo_layout(tmp_path / "rel.toml", ('relocated = "lib/demo"', 'relocated = "lib//demo"'))
+    assert main([*args[:3], str(relocated), *args[4:], "-o", str(tmp_path / "z")]) == 2
+    assert (
+        "relocated: must be a directory relative to the prefix, without '.', '..' or '//'"
+        in capsys.readouterr().err
+    )
 
 
 def test_wheels_for_types_found_only_through_their_own_variables(
