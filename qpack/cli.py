@@ -23,8 +23,8 @@ from qpack.cli_options import (
     add_common_to_subcommands,
     add_env_option,
     env_pairs,
-    installed_prefix,
     make_out,
+    one_prefix,
 )
 from qpack.console import write_stdout
 from qpack.errors import PlanError, QpackError
@@ -440,10 +440,8 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
     from qpack.layout import load_layout
     from qpack.upgrades import checked_skew
 
-    if (args.prefix is None) == (args.prefix_option is None):
-        raise QpackError("check: give the installed prefix once, as PREFIX or as --prefix PREFIX")
+    args.prefix = one_prefix("check", args.prefix, args.prefix_option, args.root)
     layout = load_layout(args.layout)
-    args.prefix = installed_prefix(args.prefix or args.prefix_option, args.root)
     repaired = _repair_interrupted_install(args)
     report = check(
         args.prefix,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qpack.cli_options import add_env_option, env_pairs, installed_prefix
+from qpack.cli_options import add_env_option, env_pairs, installed_prefix, one_prefix
 
 if TYPE_CHECKING:  # imported where used: building the parser must not load them (qpack --version)
     from qpack.console import Out
@@ -151,7 +151,7 @@ def cmd_list(args: argparse.Namespace, out: Out) -> int:
     from qpack.installed import InstalledSet, host_path, program_prefix
     from qpack.listing import ListReport, list_installed
 
-    args.prefix = installed_prefix(args.prefix, args.root)
+    args.prefix = one_prefix("list", args.prefix_arg, args.prefix, args.root)
     layout = _layout(args, required=False)
     if layout is not None:
         report = list_installed(
@@ -227,8 +227,9 @@ def cmd_preserve(args: argparse.Namespace, out: Out) -> int:
     return 0
 
 
-def _prefix_args(p: argparse.ArgumentParser, *, layout: bool | None) -> None:
-    """`layout`: True = -l required, False = optional (default: the one recorded), None = none."""
+def _prefix_args(p: argparse.ArgumentParser, *, layout: bool | None, positional: bool = False) -> None:
+    """`layout`: True = -l required, False = optional (default: the one recorded), None = none.
+    `positional`: PREFIX may come as an argument too, as `check` takes it (`list`)."""
     if layout is not None:
         p.add_argument(
             "--layout",
@@ -236,8 +237,12 @@ def _prefix_args(p: argparse.ArgumentParser, *, layout: bool | None) -> None:
             required=layout,
             help=_LAYOUT_HELP if layout else _LAYOUT_HELP + " (default: the one `qpack install` recorded)",
         )
+    if positional:
+        p.add_argument("prefix_arg", nargs="?", metavar="PREFIX", help="the installed prefix (or --prefix)")
     p.add_argument(
-        "--prefix", required=True, help="the installed prefix, as the program sees it (a venv, /usr)"
+        "--prefix",
+        required=not positional,
+        help="the installed prefix, as the program sees it (a venv, /usr)",
     )
     p.add_argument("--root", help="a staging root (DESTDIR): the prefix is ROOT/PREFIX on this machine")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -293,7 +298,7 @@ def add_parsers(sub: Any) -> None:
         "their versions, and whether each module would load, as `qpack check` judges it. "
         "Exit status 1: an installed module will not load.",
     )
-    _prefix_args(p, layout=False)
+    _prefix_args(p, layout=False, positional=True)
     p.add_argument("--pkgversion", help="the build's package version, for {pkgversion} locations")
     add_env_option(p)
     p.set_defaults(func=cmd_list)

@@ -124,10 +124,16 @@ def installed_prefix(prefix: str, root: str | None) -> str:
     (`qpack check venv`, `qpack install --prefix venv`), not one under / (which would be /venv,
     since the library reads every prefix as the program sees it)."""
     if not prefix:  # `--prefix "$VENV"` with VENV unset: not the current directory
-        from qpack.errors import QpackError
-
         raise QpackError("the installed prefix is empty (an unset variable?); give a directory")
     return prefix if root or os.path.isabs(prefix) else os.path.abspath(prefix)
+
+
+def one_prefix(command: str, positional: str | None, option: str | None, root: str | None) -> str:
+    """The prefix a command was given once, as PREFIX or as --prefix PREFIX (check and list
+    take both: a tester moving between them tripped over the one each lacked)."""
+    if (positional is None) == (option is None):
+        raise QpackError(f"{command}: give the installed prefix once, as PREFIX or as --prefix PREFIX")
+    return installed_prefix(positional or option or "", root)
 
 
 def env_pairs(items: Sequence[str]) -> dict[str, str]:

@@ -17,7 +17,7 @@ from qpack.errors import QpackError
 SHELLS = ("bash", "zsh")
 
 # Parameters completed as directories / as files, by dest.
-_DIRS = {"build", "meson", "prefix", "prefix_option", "root", "output", "dist", "keep", "check"}
+_DIRS = {"build", "meson", "prefix", "prefix_option", "prefix_arg", "root", "output", "dist", "keep", "check"}
 _FILES = {"graph"}
 
 

@@ -279,6 +279,16 @@ def test_the_prefix_may_be_given_as_install_list_and_uninstall_take_it(
         assert main(twice_or_never) == 2
         err = capsys.readouterr().err
         assert err == "error: check: give the installed prefix once, as PREFIX or as --prefix PREFIX\n"
+    # And `list` takes PREFIX as check does (a HexChat tester's `qpack list pfx` was refused).
+    listed = ["-l", "demo", "--root", str(demo_build), "--json"]
+    assert main(["list", "/usr", *listed]) == main(["list", "--prefix", "/usr", *listed])
+    a, b = capsys.readouterr().out.split("\n{", 1)
+    assert json.loads(a) == json.loads("{" + b)
+    assert main(["list", *listed]) == 2
+    assert (
+        capsys.readouterr().err
+        == "error: list: give the installed prefix once, as PREFIX or as --prefix PREFIX\n"
+    )
 
 
 def test_a_staged_root_without_ld_so_cache_finds_its_own_system_libraries(
