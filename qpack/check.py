@@ -455,7 +455,11 @@ def search_dirs(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[str]:
     dirs: list[str] = []
     for loc in ctx.loader.search:
         if loc.kind == "env":
-            name = next((n for n in loc.variables if n in ctx.env), None)
+            # A variable set to nothing is unset for a loader that tests `*value` too (an xine
+            # tester: XINE_PLUGIN_PATH= searched the defaults, check searched nothing).
+            name = next(
+                (n for n in loc.variables if n in ctx.env and (ctx.env[n] or not loc.ignore_empty)), None
+            )
             if name is None:
                 continue
             value = ctx.env[name]

@@ -856,14 +856,25 @@ def _read_search(t: _Table) -> tuple[SearchLocation, ...]:
     out = []
     for loc in t.tables("search", "[[loader.search]]"):
         loc.allow(
-            {"env", "relocated", "absolute", "optional", "list", "replaces", "anchor", "wheels", "under"}
+            {
+                "env",
+                "relocated",
+                "absolute",
+                "optional",
+                "list",
+                "replaces",
+                "anchor",
+                "wheels",
+                "under",
+                "ignore-empty",
+            }
         )
         kinds = [k for k in ("env", "relocated", "absolute") if k in loc.data]
         if len(kinds) != 1:
             loc.bad(None, "needs exactly one of env, relocated, absolute")
             continue
         kind: SearchKind = kinds[0]  # type: ignore[assignment]
-        only = {"list": "env", "anchor": "relocated", "wheels": "env", "under": "env"}
+        only = {"list": "env", "anchor": "relocated", "wheels": "env", "under": "env", "ignore-empty": "env"}
         for key, owner in only.items():
             if key in loc.data and kind != owner:
                 loc.bad(key, f"only applies to {owner} locations")
@@ -881,6 +892,7 @@ def _read_search(t: _Table) -> tuple[SearchLocation, ...]:
                     replaces_rest=loc.boolean("replaces"),
                     wheel_dir=_relative_dir(loc, "wheels"),
                     subdir=_relative_dir(loc, "under"),
+                    ignore_empty=loc.boolean("ignore-empty"),
                 )
             )
             continue

@@ -52,6 +52,7 @@ class SearchLocation:
       not set (the first one set is used); with `replaces_rest`, once one of them is set the
       locations after this one are not searched. `subdir` is searched under each directory the
       variable names rather than the directory itself (WeeChat's `$WEECHAT_EXTRA_LIBDIR/plugins`).
+      With `ignore_empty`, a variable set to nothing is as if unset (xine's XINE_PLUGIN_PATH).
       `wheel_dir` (a directory relative to the prefix) is where wheels may put modules for a
       loader that finds them only through this variable: the user sets it to
       `<prefix>/<wheel_dir>` (LADSPA_PATH, WEECHAT_EXTRA_LIBDIR), and the modules go to
@@ -77,6 +78,7 @@ class SearchLocation:
     anchor: str | None = None
     wheel_dir: str | None = None
     subdir: str | None = None
+    ignore_empty: bool = False  # set to nothing counts as unset (xine: getenv() && *value)
 
     @property
     def variables(self) -> tuple[str, ...]:

@@ -841,6 +841,21 @@ def test_the_machines_modules_a_variable_hides_are_not_the_prefixs_problems(
     assert "ui-curses" in not_searched
 
 
+def test_a_variable_set_to_nothing_may_count_as_unset(prefix: Path, tmp_path: Path) -> None:
+    """xine uses XINE_PLUGIN_PATH only when set and not empty (`getenv() && *value`): an xine
+    tester's XINE_PLUGIN_PATH= searched the defaults, where check (`replaces`: set, even
+    empty) searched nothing and said 0 of 90 load. `ignore-empty = true` says so."""
+    location = '[[loader.search]]\nenv = "DEMO_DIR"\nreplaces = true\n'
+    after = '[[loader.search]]\nrelocated = "lib/demo"\n'
+    strict = check(prefix, loader(tmp_path, HEAD + location + after), env={"DEMO_DIR": ""})
+    assert not any(m.loads for m in strict.modules)  # GStreamer's kind: set, even empty, replaces
+    lenient = loader(tmp_path, HEAD + location + "ignore-empty = true\n" + after)
+    assert {m.module for m in check(prefix, lenient, env={"DEMO_DIR": ""}).modules if m.loads} >= {"ui-gtk"}
+    with pytest.raises(LayoutError) as e:
+        loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\nignore-empty = true\n')
+    assert "ignore-empty: only applies to env locations" in str(e.value)
+
+
 def test_a_directory_that_replaces_the_rest_when_it_exists(prefix: Path, tmp_path: Path) -> None:
     """ALSA searches exactly one directory: <libasound's dir>/alsa-lib when it exists, else the
     configured one. `replaces = true` on a directory location: when it exists, the locations
