@@ -940,12 +940,21 @@ def _read_dir_location(loc: _Table, kind: SearchKind) -> SearchLocation | None:
         )
     elif kind == "absolute":
         allowed = (None, "pkgversion", "home", "xdg_data_home", "xdg_config_home")
-        unknown = [f for _, f, _, _ in string.Formatter().parse(value) if f not in allowed]
+        known = ", ".join(f"{{{a}}}" for a in allowed if a)
+        try:
+            fields = list(string.Formatter().parse(value))
+        except ValueError as e:  # "/opt/{foo": a re-tester's traceback
+            loc.bad("absolute", f"bad placeholder in {value!r}: {e} (known: {known})")
+            return None
+        unknown = [f for _, f, _, _ in fields if f not in allowed]
+        shaped = [
+            f"{{{f}:{spec}}}" if spec else f"{{{f}!{conv}}}" for _, f, spec, conv in fields if spec or conv
+        ]
         # The unknown placeholder first: an OBS tester's {xdg_config_home}/... was told it
         # was not absolute, or had '..'.
-        if unknown:
-            known = ", ".join(f"{{{a}}}" for a in allowed if a)
-            loc.bad("absolute", f"unknown placeholder {{{unknown[0]}}} (known: {known})")
+        if unknown or shaped:
+            shown = f"{{{unknown[0]}}}" if unknown else shaped[0]
+            loc.bad("absolute", f"unknown placeholder {shown} (known: {known})")
         elif not value.startswith(("/", "{home}", "{xdg_data_home}", "{xdg_config_home}")) or _odd_segments(
             value
         ):

@@ -396,6 +396,17 @@ def test_per_user_directories(prefix: Path, tmp_path: Path) -> None:
         "ui-z": f"{home}/.config/demo/plugins/ui/z.so"
     }
     # An unknown placeholder is named as such (it was "must be an absolute directory without '..'").
+    # A relative XDG_CONFIG_HOME is ignored, as the XDG specification says (it was /rel/x).
+    rel = check(prefix, cfg, env={"HOME": str(home), "XDG_CONFIG_HOME": "rel/x"})
+    assert files(rel.modules) == {"ui-z": f"{home}/.config/demo/plugins/ui/z.so"}
+    # An unbalanced brace or a format spec is one line, not a traceback or a wrong message.
+    for bad, said in (
+        ("/opt/{foo", "bad placeholder in '/opt/{foo'"),
+        ("{home:x}/p", "unknown placeholder {home:x}"),
+    ):
+        with pytest.raises(LayoutError) as e:
+            loader(tmp_path, HEAD + f'[[loader.search]]\nabsolute = "{bad}"\n')
+        assert said in str(e.value), str(e.value)
     with pytest.raises(LayoutError) as e:
         loader(tmp_path, HEAD + '[[loader.search]]\nabsolute = "{xdg_cache_home}/demo"\n')
     assert (
