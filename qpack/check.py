@@ -1053,8 +1053,8 @@ def _outside_prefix(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str
     searched += [d for dirs in _own_type_dirs(ctx).values() for d in dirs if d not in searched]
     if str(rt.root) != "/" or pre == "/" or not searched:
         return False
-    tops = {pre, rt.resolve(pre) or pre}  # a prefix given through a symlink: its real path too
-    if not any(d == top or d.startswith(top + "/") for d in searched for top in tops):
+    outside = _outside_of(ctx)  # a prefix given through a symlink: its real path too
+    if all(outside(d) for d in searched):
         # A prefix made from `wheels` wheels is reached through a variable: say which.
         # Only where wheels put modules: after the last uninstall a GEGL tester was still sent
         # to the directory it removed.

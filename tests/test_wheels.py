@@ -628,6 +628,13 @@ def demo_layout(path: Path, *replacements: tuple[str, str]) -> Path:
     return path
 
 
+def wheel_metadata(dist: Path, stem: str) -> str:
+    """The METADATA of the one wheel `<stem>-*.whl` in `dist` (version 1, as these tests split)."""
+    (wheel,) = dist.glob(f"{stem}-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        return z.read(f"{stem}-1.dist-info/METADATA").decode()
+
+
 def test_a_module_under_an_absolute_location_is_refused_naming_that_location(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -691,9 +698,7 @@ def test_a_modules_recommendations_are_an_extra_of_its_wheel_and_in_the_manifest
     )
     args = ["split", str(demo_build), "-l", str(layout), "--version", "1"]
     assert main([*args, "--format", "wheel", "-o", str(tmp_path / "w")]) == 0
-    (curses,) = (tmp_path / "w").glob("demo_ui_curses-*.whl")
-    with zipfile.ZipFile(curses) as z:
-        metadata = z.read("demo_ui_curses-1.dist-info/METADATA").decode()
+    metadata = wheel_metadata(tmp_path / "w", "demo_ui_curses")
     assert "Provides-Extra: recommended\n" in metadata
     assert 'Requires-Dist: demo-audio-pa==1; extra == "recommended"\n' in metadata
     assert main([*args, "--format", "tree", "-o", str(tmp_path / "t")]) == 0
@@ -891,9 +896,7 @@ def test_wheels_for_a_variable_that_names_install_prefixes(
     args = ["split", str(demo_build), "-l", str(layout), "--version", "1", "--format", "wheel"]
     assert main([*args, "-o", str(tmp_path / "w")]) == 0
     capsys.readouterr()
-    (curses,) = (tmp_path / "w").glob("demo_ui_curses-*.whl")
-    with zipfile.ZipFile(curses) as z:
-        assert "set DEMO_MODULE_DIR=<prefix>:" in z.read("demo_ui_curses-1.dist-info/METADATA").decode()
+    assert "set DEMO_MODULE_DIR=<prefix>:" in wheel_metadata(tmp_path / "w", "demo_ui_curses")
     prefix = tmp_path / "venv"
     assert (
         main(
@@ -913,26 +916,20 @@ def test_wheels_for_a_variable_that_names_install_prefixes(
     out, err = capsys.readouterr()
     assert f"set DEMO_MODULE_DIR={prefix} where the program runs" in err, err
     assert {m["module"]: m["loads"] for m in json.loads(out)["check"]} == {"ui-curses": True}
-    # Without `under`, '.' would put modules at the top of the prefix: refused in one line.
-    bare = demo_layout(
-        tmp_path / "bare.toml",
-        ABSOLUTE,
-        ('env = "DEMO_MODULE_DIR"\n', 'env = "DEMO_MODULE_DIR"\nwheels = "."\n'),
-    )
-    assert main([*args[:3], str(bare), *args[4:], "-o", str(tmp_path / "x")]) == 2
-    assert "wheels: '.' (the prefix itself) needs `under`" in capsys.readouterr().err
-    dotted = demo_layout(
-        tmp_path / "dotted.toml",
-        ABSOLUTE,
-        ('env = "DEMO_MODULE_DIR"\n', 'env = "DEMO_MODULE_DIR"\nwheels = "lib/./demo"\n'),
-    )
-    assert main([*args[:3], str(dotted), *args[4:], "-o", str(tmp_path / "y")]) == 2
-    assert "without '.', '..' or '//', got 'lib/./demo'" in capsys.readouterr().err
-    # An empty segment too (a re-tester's lib//x ended in a GlobError traceback), in any location.
-    for old, new in (('wheels = "."', 'wheels = "lib//demo"'), ('under = "lib/demo"', 'under = "lib//demo"')):
-        slashed = demo_layout(tmp_path / "slashed.toml", ABSOLUTE, prefixes, (old, new))
-        assert main([*args[:3], str(slashed), *args[4:], "-o", str(tmp_path / "z")]) == 2
-        assert "'.', '..' or '//'" in capsys.readouterr().err
+    # Refused in one line, no traceback: '.' without `under` (modules at the top of the prefix),
+    # another '.' segment, and an empty one (a re-tester's lib//x ended in a GlobError).
+    env = 'env = "DEMO_MODULE_DIR"\n'
+    refusals = [
+        ((env, env + 'wheels = "."\n'), "wheels: '.' (the prefix itself) needs `under`"),
+        ((env, env + 'wheels = "lib/./demo"\n'), "without '.', '..' or '//', got 'lib/./demo'"),
+        (('wheels = "."', 'wheels = "lib//demo"'), "without '.', '..' or '//', got 'lib//demo'"),
+        (('under = "lib/demo"', 'under = "lib//demo"'), "without '.', '..' or '//', got 'lib//demo'"),
+    ]
+    for i, (edit, said) in enumerate(refusals):
+        base = (ABSOLUTE,) if i < 2 else (ABSOLUTE, prefixes)
+        refused = demo_layout(tmp_path / f"refused{i}.toml", *base, edit)
+        assert main([*args[:3], str(refused), *args[4:], "-o", str(tmp_path / "x")]) == 2
+        assert said in capsys.readouterr().err, said
     relocated = demo_layout(tmp_path / "rel.toml", ('relocated = "lib/demo"', 'relocated = "lib//demo"'))
     assert main([*args[:3], str(relocated), *args[4:], "-o", str(tmp_path / "z")]) == 2
     assert (
@@ -960,14 +957,10 @@ def test_wheels_for_types_found_only_through_their_own_variables(
     dist = tmp_path / "w"
     assert main([*args, "-o", str(dist)]) == 0, capsys.readouterr().err
     capsys.readouterr()
-    (curses_wheel,) = dist.glob("demo_ui_curses-*.whl")
-    with zipfile.ZipFile(curses_wheel) as z:
-        metadata = z.read("demo_ui_curses-1.dist-info/METADATA").decode()
+    metadata = wheel_metadata(dist, "demo_ui_curses")
     assert "set DEMO_UI_DIR=<prefix>/lib/demo/ui" in metadata, metadata
     assert "DEMO_BLOCK_DIR" not in metadata  # another type's variable (an ImageMagick tester)
-    (meta_wheel,) = dist.glob("demo-1-*.whl")
-    with zipfile.ZipFile(meta_wheel) as z:
-        meta = z.read("demo-1.dist-info/METADATA").decode()
+    meta = wheel_metadata(dist, "demo")
     assert all(f"set DEMO_{t}_DIR=" in meta for t in ("UI", "BLOCK", "AUDIO")), meta  # extras: any
     prefix = tmp_path / "venv"
     install = ["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "--json"]
@@ -1040,9 +1033,7 @@ def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
     assert main([*args, "-o", str(dist)]) == 0
     capsys.readouterr()
     # pip sets no variable: what to set is in the module wheels' description.
-    (curses_wheel,) = dist.glob("demo_ui_curses-*.whl")
-    with zipfile.ZipFile(curses_wheel) as z:
-        metadata = z.read("demo_ui_curses-1.dist-info/METADATA").decode()
+    metadata = wheel_metadata(dist, "demo_ui_curses")
     assert metadata.endswith(
         "\n\nOnce installed, set DEMO_MODULE_DIR=<prefix>/lib/demo: "
         "the program finds its modules only through it.\n"
@@ -1051,9 +1042,7 @@ def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
     core_too = demo_layout(tmp_path / "core.toml", ABSOLUTE, ('env = "DEMO_MODULE_DIR"\n', twice), CORE_NFS)
     assert main([*args[:3], str(core_too), *args[4:], "-o", str(tmp_path / "c")]) == 0
     capsys.readouterr()
-    (core_wheel,) = (tmp_path / "c").glob("demo_core-*.whl")
-    with zipfile.ZipFile(core_wheel) as z:
-        assert "set DEMO_MODULE_DIR=<prefix>/lib/demo" in z.read("demo_core-1.dist-info/METADATA").decode()
+    assert "set DEMO_MODULE_DIR=<prefix>/lib/demo" in wheel_metadata(tmp_path / "c", "demo_core")
     prefix = tmp_path / "venv"
     assert (
         main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-curses", "--json"]) == 0
