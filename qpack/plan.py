@@ -884,16 +884,11 @@ def _per_module_file_rules(
         if mod is None or (hits and hits[0][0].package is not None):
             continue  # not a module, or a group takes it
         package, _ = per_module.package_name(mod.type, mod.name, mod.id)
-        if hits:
+        if hits:  # excluded: its files are excluded with it
             ids, globs = excluded.setdefault(hits[0][0], ([], {}))
-            ids.append(mod.id)
-            for shown, filled in zip(
-                per_module.files, per_module.file_globs(package, mod.type, mod.name, mod.id), strict=True
-            ):
-                globs.setdefault(filled, shown)
-            continue
-        names[mod.id] = package
-        ids, globs = by_package.setdefault(package, ([], {}))
+        else:
+            names[mod.id] = package
+            ids, globs = by_package.setdefault(package, ([], {}))
         ids.append(mod.id)
         for shown, filled in zip(
             per_module.files, per_module.file_globs(package, mod.type, mod.name, mod.id), strict=True
