@@ -344,10 +344,6 @@ def _under_root(ctx: _Context) -> str:
     return "" if str(ctx.root.root) == "/" else f" under {ctx.root.root}"
 
 
-def _absolute_or_none(path: str | None) -> str | None:
-    return path if path and path.startswith("/") else None
-
-
 def _placeholders(value: str, ctx: _Context) -> str | None:
     """An absolute location with its placeholders filled, or None when one is unknown."""
     home = ctx.env.get("HOME")
@@ -356,21 +352,18 @@ def _placeholders(value: str, ctx: _Context) -> str | None:
             _note(ctx, f"{value}: not searched: HOME is not set (give --env HOME=...)")
             return None
         value = value.replace("{home}", home)
-    if "{xdg_data_home}" in value:
+    # {xdg_config_home}: OBS's and HexChat's per-user plug-ins.
+    for variable, default in (("XDG_DATA_HOME", ".local/share"), ("XDG_CONFIG_HOME", ".config")):
+        placeholder = "{" + variable.lower() + "}"
+        if placeholder not in value:
+            continue
         # A relative XDG_* value is to be ignored (the XDG base directory specification).
-        data = _absolute_or_none(ctx.env.get("XDG_DATA_HOME")) or (f"{home}/.local/share" if home else None)
-        if not data:
-            _note(ctx, f"{value}: not searched: neither XDG_DATA_HOME nor HOME is set (give --env HOME=...)")
+        given = ctx.env.get(variable)
+        where = given if given and given.startswith("/") else (f"{home}/{default}" if home else None)
+        if not where:
+            _note(ctx, f"{value}: not searched: neither {variable} nor HOME is set (give --env HOME=...)")
             return None
-        value = value.replace("{xdg_data_home}", data)
-    if "{xdg_config_home}" in value:  # OBS's per-user plug-ins
-        config = _absolute_or_none(ctx.env.get("XDG_CONFIG_HOME")) or (f"{home}/.config" if home else None)
-        if not config:
-            _note(
-                ctx, f"{value}: not searched: neither XDG_CONFIG_HOME nor HOME is set (give --env HOME=...)"
-            )
-            return None
-        value = value.replace("{xdg_config_home}", config)
+        value = value.replace(placeholder, where)
     if "{pkgversion}" in value:
         if ctx.pkgversion is None:
             ctx.notes.append(f"{value}: not searched: give --pkgversion to fill {{pkgversion}}")
