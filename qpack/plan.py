@@ -780,6 +780,9 @@ def claim(
         owner = code_of.get(e.path) if code_of and mod is None else None
         if owner is not None and not hits and _claim_code(e, owner, index, layout, rest_group, tags, out):
             continue
+        if len(hits) > 1 and all(r.package is not None and r.package == hits[0][0].package for r, _ in hits):
+            # A group's own rule and its modules' files naming one path: the group's, once.
+            hits = hits[:1]
         if e.kind == "dir" and len(hits) > 1 and all(r.package is not None for r, _ in hits):
             # One directory in several packages (Debian ships an empty directory from two
             # .debs): each of them ships it.
@@ -859,11 +862,14 @@ def _module_package(
 def _per_module_file_rules(
     items: tuple[Entry, ...], rules: tuple[Rule, ...], module_at: Mapping[str, Module], layout: Layout
 ) -> tuple[list[Rule], dict[str, str]]:
-    """`[per-module] files`: for each module that gets its own package, a rule claiming the
-    files its package carries beside the module (its doc directory, a helper, a man page); and
-    the package of each such module. A rule that claims the module's file itself (a gedit
-    tester's `{name}/**` matched a Python plug-in's `{name}/__init__.py`) claims it for that
-    package all the same: the package was left unbuilt, and its 75 files lost without a word."""
+    """`[per-module] files`: for each package holding modules, a rule claiming the files its
+    modules carry beside them (a doc directory, a helper, a man page); and the package of each
+    module that gets its own. A module's files go where the module goes: to its own package, to
+    the group that takes it (`{package}` then is the group's name: an nginx tester's group of
+    stream modules left their confs in the core), or out with it when it is excluded. A rule
+    that claims the module's file itself (a gedit tester's `{name}/**` matched a Python
+    plug-in's `{name}/__init__.py`) claims it for that package all the same: the package was
+    left unbuilt, and its 75 files lost without a word."""
     per_module = layout.per_module
     if per_module is None:
         return [], {}
@@ -881,10 +887,13 @@ def _per_module_file_rules(
     for e in items:
         mod = module_at.get(e.path)
         hits = index.hits(e.path, mod) if mod is not None else []
-        if mod is None or (hits and hits[0][0].package is not None):
-            continue  # not a module, or a group takes it
+        if mod is None:
+            continue
         package, _ = per_module.package_name(mod.type, mod.name, mod.id)
-        if hits:  # excluded: its files are excluded with it
+        if hits and hits[0][0].package is not None:  # a group takes it
+            package = hits[0][0].package
+            ids, globs = by_package.setdefault(package, ([], {}))
+        elif hits:  # excluded: its files are excluded with it
             ids, globs = excluded.setdefault(hits[0][0], ([], {}))
         else:
             names[mod.id] = package

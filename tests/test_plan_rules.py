@@ -431,6 +431,38 @@ def test_recommended_modules_reach_their_packages() -> None:
     assert gtk["recommends"] == ["prog-block-curl"]
 
 
+UI_GTK_CONF, MODULE_CONF = "{prefix}/share/prog/ui-gtk.conf", "{prefix}/share/prog/{module}.conf"
+
+
+def test_a_group_takes_its_modules_own_files() -> None:
+    """An nginx tester's group of stream modules left each module's conf (a load_module line,
+    `[per-module] files`) in the core: a module's own files go where the module goes, a group
+    included; `{package}` is then the group's name. A file the group's own rule names as well
+    is the group's once, not "claimed twice"."""
+    lay = layout(
+        PackageRule(name="prog-core", rest=True),
+        PackageRule(name="prog-ui", kind="group", modules=("ui-*",), files=(UI_GTK_CONF,), index=1),
+        per_module=PerModule(name="prog-{module}", files=(MODULE_CONF, "{prefix}/share/doc/{package}/**")),
+    )
+    confs = ("usr/share/prog/ui-gtk.conf", "usr/share/prog/ui-opengl.conf", "usr/share/prog/block-curl.conf")
+    docs = ("usr/share/doc/prog-ui/copyright", "usr/share/doc/prog-block-curl/copyright")
+    inv = inventory(*BUILD, *confs, *docs)
+    plan = make_plan(inv, lay)
+    assert plan.package("prog-ui").files == (
+        "usr/lib/prog/ui-gtk.so",
+        "usr/lib/prog/ui-opengl.so",
+        "usr/share/doc/prog-ui/copyright",
+        "usr/share/prog/ui-gtk.conf",
+        "usr/share/prog/ui-opengl.conf",
+    )
+    assert plan.package("prog-block-curl").files == (
+        "usr/lib/prog/block-curl.so",
+        "usr/share/doc/prog-block-curl/copyright",
+        "usr/share/prog/block-curl.conf",
+    )
+    assert plan.package("prog-core").files == ("usr/bin/prog", "usr/share/prog/data.txt")
+
+
 def test_per_module_files_clash_with_an_explicit_rule() -> None:
     lay = layout(
         PackageRule(name="prog-core", rest=True, files=("{prefix}/share/doc/**",)),
