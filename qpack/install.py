@@ -614,12 +614,16 @@ def _target(schemes: Mapping[str, str], scheme: str, path: str, wheel: Path) -> 
     return rel
 
 
-def _added(requested: bool, layout_ref: str | None, modules: Sequence[str]) -> dict[str, bytes]:
+def _added(
+    requested: bool, layout_ref: str | None, modules: Sequence[str], extras: Sequence[str] = ()
+) -> dict[str, bytes]:
     added = {"INSTALLER": b"qpack\n"}
     if requested:
         added["REQUESTED"] = b""
     if layout_ref is not None:
-        data = {"version": 1, "layout": layout_ref, "modules": list(modules)}
+        data: dict[str, object] = {"version": 1, "layout": layout_ref, "modules": list(modules)}
+        if extras:
+            data["extras"] = list(extras)
         added[QPACK_FILE] = (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()
     return added
 
@@ -921,6 +925,7 @@ def _jobs(
     present: list[tuple[str, str]],
     markers: bool,
     meta_ids: Mapping[NormalizedName, tuple[str, ...]],
+    meta_extras: Mapping[NormalizedName, tuple[str, ...]],
 ) -> list[_Job]:
     jobs = []
     todo = []
@@ -947,7 +952,12 @@ def _jobs(
         placed = r is not None and bool(r.modules or r.executables)
         unplaced = () if placed or kind == "core" else (declared or meta_ids.get(w.name, ()))
         modules = r.modules if r is not None and placed else unplaced
-        added = _added(requested, layout_ref, modules) if markers else {"INSTALLER": b"qpack\n"}
+        added = (
+            # A core's extras are not recorded: `uninstall EXTRA` never names the program.
+            _added(requested, layout_ref, modules, () if kind == "core" else meta_extras.get(w.name, ()))
+            if markers
+            else {"INSTALLER": b"qpack\n"}
+        )
         jobs.append(
             _Job(
                 wheel=w,
@@ -1043,6 +1053,7 @@ def _transact(
     markers: bool,
     step_hook: StepHook | None,
     meta_ids: Mapping[NormalizedName, tuple[str, ...]] | None = None,
+    meta_extras: Mapping[NormalizedName, tuple[str, ...]] | None = None,
 ) -> tuple[list[Installed], list[tuple[str, str]], list[str], list[str]]:
     """(installed now, already present, warnings, present distributions missing files)."""
     host = host_path(root, prefix)
@@ -1051,7 +1062,7 @@ def _transact(
     with locked(host, root) as notes:
         warnings += notes
         state = InstalledSet.read(host, prefix)
-        jobs = _jobs(chosen, state, loader, layout_ref, present, markers, meta_ids or {})
+        jobs = _jobs(chosen, state, loader, layout_ref, present, markers, meta_ids or {}, meta_extras or {})
         damaged = _damaged(state, host, present)
         _versions(jobs, state, loader)
         for j in jobs:
@@ -1112,6 +1123,7 @@ def install(
     pre = program_prefix(prefix)
     rt = Path(root).absolute()
     meta_ids = _meta_module_ids(dd, loader)
+    meta_extras = _meta_extras(dd)
     done, present, warnings, damaged = _transact(
         chosen,
         pre,
@@ -1121,6 +1133,7 @@ def install(
         markers=True,
         step_hook=step_hook,
         meta_ids=meta_ids,
+        meta_extras=meta_extras,
     )
     report = None
     modules = sorted({m for i in done for m in (*i.modules, *i.unplaced)})  # --env may reach those
@@ -1184,6 +1197,22 @@ def _wheel_settings(
     """The variables the user is to set for the modules installed now (`Loader.wheel_settings`)."""
     files = [posixpath.join(prefix, rel) for i in done for rel in i.module_files.values()]
     return loader.wheel_settings(prefix, env, lambda d: any(f.startswith(d + "/") for f in files))
+
+
+def _meta_extras(dd: DistDir) -> dict[NormalizedName, tuple[str, ...]]:
+    """Distribution -> every extra of the meta wheel that requires it (recorded in its
+    qpack.json: `uninstall goa` takes what `install goa` took, an evolution-data-server
+    tester's two modules of one extra). Empty without a meta wheel."""
+    try:
+        meta = dd.meta()
+    except InstallError:
+        return {}
+    out: dict[NormalizedName, set[str]] = {}
+    for r in meta.requires:
+        if r.conditional:
+            held = [r.extra] if r.extra is not None else [e for e in meta.extras if r.holds((e,))]
+            out.setdefault(canonicalize_name(r.name), set()).update(held)
+    return {d: tuple(sorted(extras)) for d, extras in out.items() if extras}
 
 
 def _meta_module_ids(dd: DistDir, loader: Loader) -> dict[NormalizedName, tuple[str, ...]]:

@@ -238,6 +238,8 @@ class Distribution:
     # for a distribution whose files it did not place (written where no search location
     # reaches), those its wheel declared (PACKAGE_FILE) or the meta wheel's extras named it for.
     recorded: tuple[str, ...] = ()
+    # The meta wheel's extras that required it when `qpack install` wrote it (`uninstall EXTRA`).
+    meta_extras: tuple[str, ...] = ()
     # What its wheel declared (PACKAGE_FILE): the plan's kind, and its module ids.
     declared_kind: str | None = None
     declared_modules: tuple[str, ...] = ()
@@ -344,6 +346,7 @@ def read_distribution(host: Path, prefix: str, dist_info: str) -> Distribution:
         installer=installer,
         layout=layout if isinstance(layout, str) else None,
         recorded=module_ids(added.get("modules")),
+        meta_extras=module_ids(added.get("extras")),
         declared_kind=kind,
         declared_modules=declared,
         has_record=has_record,

@@ -71,29 +71,45 @@ class UninstallReport:
         }
 
 
-def _lookup(
-    state: InstalledSet, items: Sequence[str], loader: Loader | None
-) -> tuple[list[NormalizedName], dict[NormalizedName, str]]:
-    """Distribution names for what the user typed: names first, then module ids; and for a
-    distribution named through a module id, that id (a refusal says which distribution it is:
-    WeeChat's irc is in weechat-core, and "weechat-core: ..." alone puzzled)."""
+def _names(
+    state: InstalledSet, loader: Loader | None
+) -> tuple[dict[str, NormalizedName], dict[str, list[tuple[str, NormalizedName]]]]:
+    """(installed module id -> its distribution, word -> the distributions it names with the
+    word a refusal names each by). The words: a module type, every installed module of it, as
+    `install` takes a type (a Qt tester: `install sqldrivers` worked, `uninstall sqldrivers`
+    did not); then an extra of the meta wheel, what `install goa` took (an
+    evolution-data-server tester's `uninstall goa` was told to pick one of its two modules)."""
     by_module: dict[str, NormalizedName] = {}
-    by_type: dict[str, list[tuple[str, NormalizedName]]] = {}  # as `install` takes a type
+    several: dict[str, list[tuple[str, NormalizedName]]] = {}
     if loader is not None:
         for d in state.dists.values():
             for mid in dist_roles(d, loader, state.prefix).modules:
                 by_module.setdefault(canonicalize_name(mid), d.name)
                 if loader.naming.typed and (typed := loader.naming.split_id(mid)) is not None:
-                    by_type.setdefault(canonicalize_name(typed[0]), []).append((mid, d.name))
+                    several.setdefault(canonicalize_name(typed[0]), []).append((mid, d.name))
+    types = set(several)
+    for d in state.dists.values():
+        for extra in d.meta_extras:
+            if extra not in types:
+                several.setdefault(extra, []).append((extra, d.name))
+    return by_module, several
+
+
+def _lookup(
+    state: InstalledSet, items: Sequence[str], loader: Loader | None
+) -> tuple[list[NormalizedName], dict[NormalizedName, str]]:
+    """Distribution names for what the user typed: names first, then module ids, module types,
+    and the meta wheel's extras `install` recorded; and for a distribution named through a
+    module id, type or extra, that word (a refusal says which distribution it is: WeeChat's irc
+    is in weechat-core, and "weechat-core: ..." alone puzzled)."""
+    by_module, several = _names(state, loader)
     out: list[NormalizedName] = []
     via: dict[NormalizedName, str] = {}
     for item in items:
         norm = canonicalize_name(item)
-        if norm not in state.dists and norm not in by_module and norm in by_type:
-            # Every installed module of the type (a Qt tester: `install sqldrivers` worked,
-            # `uninstall sqldrivers` did not).
-            for mid, dist in sorted(by_type[norm]):
-                via.setdefault(dist, mid)
+        if norm not in state.dists and norm not in by_module and norm in several:
+            for word, dist in sorted(several[norm]):
+                via.setdefault(dist, word)
                 if dist not in out:
                     out.append(dist)
             continue
@@ -111,7 +127,7 @@ def _lookup(
         if name is None:
             hint = "" if loader is not None else " (give -l LAYOUT to name modules)"
             # As install suggests (an Audacious tester's `uninstall alsa` for output-alsa).
-            known = [*state.dists, *by_module]
+            known = [*state.dists, *by_module, *several]
             raise UninstallError(
                 f"{item}: neither an installed distribution nor an installed module in {state.host}"
                 f"{hint}{did_you_mean([norm], known)}"

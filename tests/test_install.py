@@ -199,6 +199,7 @@ def test_install_in_two_steps_then_the_program_loads_exactly_those(
     assert not (prefix / STATE_DIR).exists()  # no lock, no journal left behind
     info = prefix / "lib/python3.11/site-packages/demo_ui_gtk-1.0.dist-info"
     assert json.loads((info / "qpack.json").read_text()) == {
+        "extras": ["all", "ui", "ui-gtk"],  # the meta wheel's that require it: `uninstall` takes them
         "layout": "demo",
         "modules": ["ui-gtk"],
         "version": 1,

@@ -536,6 +536,27 @@ def test_uninstall_takes_a_module_type_as_install_does(demo_dist: Path, tmp_path
     assert str(e.value) == f"audio: a module type of the layout, but no module of it is installed in {prefix}"
 
 
+def test_uninstall_takes_an_extra_as_install_does(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An evolution-data-server tester's `install goa` took an extra of the meta wheel naming
+    two modules; `uninstall goa` said it was neither a distribution nor a module, and suggested
+    one of the two (a PowerDNS tester's `sql`, four backends: "did you mean gpgsql?")."""
+    layout = tmp_path / "extras.toml"
+    demo = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout.write_text(demo + '\n[meta.extras]\nscreens = ["ui-gtk", "ui-curses"]\n')
+    dist = split(demo_build, tmp_path / "dist", "1.0", layout)
+    prefix = tmp_path / "p"
+    args = ["install", str(dist), "-l", str(layout), "--prefix", str(prefix)]
+    assert main([*args, "screens", "block-curl"]) == 0
+    assert loaded(prefix) == {"ui-gtk", "ui-curses", "ui-opengl", "block-curl"}
+    capsys.readouterr()
+    assert main(["uninstall", "--prefix", str(prefix), "screens", "--json"]) == 0
+    removed = {r["name"]: r["why"] for r in json.loads(capsys.readouterr().out)["removed"]}
+    assert removed == {"demo-ui-gtk": "named", "demo-ui-curses": "named", "demo-ui-opengl": "unneeded"}
+    assert loaded(prefix) == {"block-curl"}
+
+
 def test_keep_dependencies(demo_dist: Path, tmp_path: Path) -> None:
     prefix = tmp_path / "p"
     do_install(demo_dist, prefix, "ui-gtk")
@@ -593,10 +614,14 @@ def test_unknown_names_and_module_ids(demo_dist: Path, tmp_path: Path) -> None:
     ):
         uninstall(["ui-nope"], prefix)
     with pytest.raises(UninstallError, match=r"give -l LAYOUT to name modules"):
-        uninstall(["ui-curses"], prefix)  # no loader given to the library: names only
+        uninstall(["ui-nope"], prefix)  # no loader given to the library: names and recorded extras only
     r = qpack("uninstall", "--prefix", str(prefix), "-l", "demo", "UI_Curses")
     assert r.returncode == 0, r.stderr
     assert loaded(prefix) == set()
+    # Without a loader, a module id still names what `install` took by it: an extra of the
+    # meta wheel, recorded in the distribution's qpack.json.
+    do_install(demo_dist, prefix, "ui-curses")
+    assert [r.name for r in uninstall(["UI_Curses"], prefix).removed] == ["demo-ui-curses"]
 
 
 @pytest.mark.parametrize("after", [1, 2])
