@@ -11,13 +11,14 @@ which knows no TOML) and the packaging rules the planner reads.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import stat
 import string
 import tomllib
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -123,6 +124,28 @@ def _fill(template: str, mtype: str, name: str, module_id: str, star: str) -> st
     )
 
 
+def module_file_globs(
+    templates: Iterable[str], package: str, mtype: str, name: str, module_id: str
+) -> tuple[str, ...]:
+    """`[per-module] files` or `[modules.files]` globs filled in for one module in `package`."""
+    # {dashed-name}: the name with `_` as `-`, as Debian spells it in file names (nginx's
+    # module http_geoip ships modules-available/mod-http-geoip.conf).
+    fill = {
+        "{package}": package,
+        "{module}": module_id,
+        "{type}": mtype,
+        "{name}": name,
+        "{dashed-name}": name.replace("_", "-"),
+        "{dashed-module}": module_id.replace("_", "-"),
+    }
+    out = []
+    for g in templates:
+        for key, value in fill.items():
+            g = g.replace(key, value)
+        out.append(g)
+    return tuple(out)
+
+
 @dataclass(frozen=True, kw_only=True)
 class PerModule:
     """One package per module not claimed by a group, named from a template with renames
@@ -144,22 +167,7 @@ class PerModule:
     normalize: bool = False
 
     def file_globs(self, package: str, mtype: str, name: str, module_id: str) -> tuple[str, ...]:
-        # {dashed-name}: the name with `_` as `-`, as Debian spells it in file names (nginx's
-        # module http_geoip ships modules-available/mod-http-geoip.conf).
-        fill = {
-            "{package}": package,
-            "{module}": module_id,
-            "{type}": mtype,
-            "{name}": name,
-            "{dashed-name}": name.replace("_", "-"),
-            "{dashed-module}": module_id.replace("_", "-"),
-        }
-        out = []
-        for g in self.files:
-            for key, value in fill.items():
-                g = g.replace(key, value)
-            out.append(g)
-        return tuple(out)
+        return module_file_globs(self.files, package, mtype, name, module_id)
 
     def package_name(self, mtype: str, name: str, module_id: str) -> tuple[str, str]:
         """(package name, the template key that produced it)."""
@@ -211,6 +219,19 @@ class Layout:
     # More base-system directories (build-root globs) that no package of this layout owns in
     # RPM %dir lists: /etc/logrotate.d, another program's plugin directory...
     system_dirs: tuple[str, ...] = ()
+    # `[modules.files]`: module id (or glob) -> more files of that module, which go wherever the
+    # module goes (its own package, its group, out with it): Tracker's `10-ico.rule` names the
+    # extractor `icon`, three rules name `gstreamer`.
+    module_files: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def files_of_module(self, module_id: str) -> tuple[str, ...]:
+        """The `[modules.files]` globs of `module_id`: those of every key naming it, in order."""
+        return tuple(
+            g
+            for key, globs in self.module_files.items()
+            if fnmatch.fnmatchcase(module_id, key)
+            for g in globs
+        )
 
     @property
     def prefix(self) -> str:
@@ -517,6 +538,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
     loader = _read_loader(top)
     packages = _read_packages(top, loader.prefix)
     per_module = _read_per_module(top, packages, loader.naming)
+    module_files = _read_module_files(top.table("modules"), loader.naming, loader.known_modules)
     exclusions = _read_exclusions(top, loader.prefix)
     meta = _read_meta(top, packages)
     _check_references(top, packages, per_module, meta)
@@ -533,6 +555,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
         meta=meta,
         extends=extends,
         system_dirs=head.file_globs(head.strings("system-dirs") or (), "system-dirs", loader.prefix),
+        module_files=module_files,
     )
 
 
@@ -1009,7 +1032,7 @@ def _check_module_glob(t: _Table, mid: str, key: str, naming: Naming) -> bool:
 
 
 def _read_known(t: _Table, naming: Naming) -> frozenset[str] | None:
-    t.allow({"known", "dependencies", "recommends"})
+    t.allow({"known", "dependencies", "recommends", "files"})
     known = t.strings("known")
     for i, k in enumerate(known or ()):
         _check_module(t, k, f"known[{i}]", naming, known)
@@ -1285,25 +1308,37 @@ def _read_per_module(top: _Table, packages: tuple[PackageRule, ...], naming: Nam
     )
 
 
-def _per_module_files(t: _Table) -> tuple[str, ...]:
+def _per_module_files(t: _Table, key: str = "files") -> tuple[str, ...]:
+    """The globs of `key` (`[per-module] files`, or one module's in `[modules.files]`), with
+    {prefix} and the module's placeholders; each bad one is reported."""
     out = []
     keys = ("{package}", "{module}", "{type}", "{name}", "{dashed-name}", "{dashed-module}")
     known = f"(known: {{prefix}}, {', '.join(keys)})"
-    for i, g in enumerate(t.strings("files") or ()):
+    for i, g in enumerate(t.strings(key) or ()):
         filled = g
-        for key in keys:
-            filled = filled.replace(key, "x")
+        for k in keys:
+            filled = filled.replace(k, "x")
         expanded = expand_prefix(filled, "/usr")
         if "{" in expanded or "}" in expanded:
-            t.bad(f"files[{i}]", f"bad glob {g!r}: unknown placeholder {known}")
+            t.bad(f"{key}[{i}]", f"bad glob {g!r}: unknown placeholder {known}")
             continue
         try:
             compile_glob(expanded)
         except GlobError as e:
-            t.bad(f"files[{i}]", f"bad glob {g!r}: {e}")
+            t.bad(f"{key}[{i}]", f"bad glob {g!r}: {e}")
             continue
         out.append(g)
     return tuple(out)
+
+
+def _read_module_files(t: _Table, naming: Naming, known: frozenset[str] | None) -> dict[str, tuple[str, ...]]:
+    """`[modules.files]`: module id or glob -> the globs of that module's other files."""
+    files_t = t.table("files")
+    out: dict[str, tuple[str, ...]] = {}
+    for mid in files_t.data:
+        if _check_module(files_t, mid, mid, naming, known, glob=True):
+            out[mid] = _per_module_files(files_t, mid)
+    return out
 
 
 def _name_template(t: _Table, template: str, key: str, naming: Naming, *, star: bool = False) -> None:

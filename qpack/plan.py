@@ -25,7 +25,7 @@ from qpack.elf import ElfReadError
 from qpack.errors import PlanError
 from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import Entry, Inventory, Progress, link_destination
-from qpack.layout import Layout, PackageRule, PinKind, load_layout, module_glob_matches
+from qpack.layout import Layout, PackageRule, PinKind, load_layout, module_file_globs, module_glob_matches
 from qpack.loader import FoundModules, Loader, Module
 from qpack.sonames import provided_sonames
 
@@ -771,7 +771,7 @@ def claim(
     rest_group = next(
         (p.name for p in layout.packages if (p.rest and p.kind == "group") or p.rest_modules), None
     )
-    own, out.per_module_names = _per_module_file_rules(items, rules, module_at, layout)
+    own, out.per_module_names = _per_module_file_rules(items, rules, module_at, layout, rest_group)
     index = _RuleIndex((*rules, *own))
     for e in items:
         mod = module_at.get(e.path)
@@ -860,75 +860,94 @@ def _module_package(
 
 
 def _per_module_file_rules(
-    items: tuple[Entry, ...], rules: tuple[Rule, ...], module_at: Mapping[str, Module], layout: Layout
+    items: tuple[Entry, ...],
+    rules: tuple[Rule, ...],
+    module_at: Mapping[str, Module],
+    layout: Layout,
+    rest_group: str | None,
 ) -> tuple[list[Rule], dict[str, str]]:
-    """`[per-module] files`: for each package holding modules, a rule claiming the files its
-    modules carry beside them (a doc directory, a helper, a man page); and the package of each
-    module that gets its own. A module's files go where the module goes: to its own package, to
-    the group that takes it (`{package}` then is the group's name: an nginx tester's group of
-    stream modules left their confs in the core), or out with it when it is excluded. A rule
-    that claims the module's file itself (a gedit tester's `{name}/**` matched a Python
-    plug-in's `{name}/__init__.py`) claims it for that package all the same: the package was
-    left unbuilt, and its 75 files lost without a word."""
+    """`[per-module] files` and `[modules.files]`: for each package holding modules, a rule
+    claiming the files its modules carry beside them (a doc directory, a helper, a man page,
+    Tracker's extractor rules); and the package of each module that gets its own. A module's
+    files go where the module goes: to its own package, to the group that takes it (`{package}`
+    then is the group's name: an nginx tester's group of stream modules left their confs in the
+    core), or out with it when it is excluded. A rule that claims the module's file itself (a
+    gedit tester's `{name}/**` matched a Python plug-in's `{name}/__init__.py`) claims it for
+    that package all the same: the package was left unbuilt, and its 75 files lost without a
+    word."""
     per_module = layout.per_module
-    if per_module is None:
-        return [], {}
     names: dict[str, str] = {}
-    if not per_module.files:
+    if not (per_module is not None and per_module.files) and not layout.module_files:
         return [], names
     prefix = layout.prefix
     index = _RuleIndex(rules)
     # One rule per package: modules a rename (or normalize) gives one name share it, and two
     # rules of one package claiming one file were "claimed twice".
-    by_package: dict[str, tuple[list[str], dict[str, str]]] = {}
+    by_package: dict[str, tuple[list[str], dict[str, tuple[str, str]]]] = {}
     # An excluded module's own files go with it (an nginx tester's excluded http_geoip left
     # its mod-http-geoip.conf, a load_module line for a module not shipped, in the core).
-    excluded: dict[Rule, tuple[list[str], dict[str, str]]] = {}
+    excluded: dict[Rule, tuple[list[str], dict[str, tuple[str, str]]]] = {}
     for e in items:
         mod = module_at.get(e.path)
-        hits = index.hits(e.path, mod) if mod is not None else []
         if mod is None:
             continue
-        package, _ = per_module.package_name(mod.type, mod.name, mod.id)
+        hits = index.hits(e.path, mod)
+        own = per_module.package_name(mod.type, mod.name, mod.id)[0] if per_module is not None else None
         if hits and hits[0][0].package is not None:  # a group takes it
             package = hits[0][0].package
             ids, globs = by_package.setdefault(package, ([], {}))
         elif hits:  # excluded: its files are excluded with it
+            package = own or mod.id
             ids, globs = excluded.setdefault(hits[0][0], ([], {}))
-        else:
-            names[mod.id] = package
+        elif own is not None or rest_group is not None:
+            package = own or rest_group or ""
+            if own is not None:
+                names[mod.id] = own
             ids, globs = by_package.setdefault(package, ([], {}))
+        else:
+            continue  # unclaimed: so are its files
         ids.append(mod.id)
-        for shown, filled in zip(
-            per_module.files, per_module.file_globs(package, mod.type, mod.name, mod.id), strict=True
+        for key, templates in (
+            ("per-module.files", per_module.files if per_module is not None else ()),
+            ("modules.files", layout.files_of_module(mod.id)),
         ):
-            globs.setdefault(filled, shown)
+            for shown, filled in zip(
+                templates, module_file_globs(templates, package, mod.type, mod.name, mod.id), strict=True
+            ):
+                globs.setdefault(filled, (key, shown))
     rules_out = [
-        Rule(
-            description=f"per-module.files ({', '.join(ids)})",
-            package=package,
-            reason="",
-            # Shown as the layout writes it; matched as filled in for these modules.
-            files=tuple(
-                (shown, compile_glob(expand_prefix(filled, prefix))) for filled, shown in globs.items()
-            ),
-            modules=(),
-        )
+        _module_files_rule(ids, globs, package, "", "", prefix)
         for package, (ids, globs) in by_package.items()
+        if globs
     ]
     rules_out += [
-        Rule(
-            description=f"per-module.files ({', '.join(ids)}), excluded with {rule.description}",
-            package=None,
-            reason=rule.reason,
-            files=tuple(
-                (shown, compile_glob(expand_prefix(filled, prefix))) for filled, shown in globs.items()
-            ),
-            modules=(),
-        )
+        _module_files_rule(ids, globs, None, rule.reason, f", excluded with {rule.description}", prefix)
         for rule, (ids, globs) in excluded.items()
+        if globs
     ]
     return rules_out, names
+
+
+def _module_files_rule(
+    ids: list[str],
+    globs: Mapping[str, tuple[str, str]],
+    package: str | None,
+    reason: str,
+    more: str,
+    prefix: str,
+) -> Rule:
+    """The rule claiming modules' own files (`globs`: filled in -> (layout key, as written))."""
+    keys = sorted({key for key, _ in globs.values()}, reverse=True)  # per-module.files first
+    return Rule(
+        description=f"{' and '.join(keys)} ({', '.join(ids)}){more}",
+        package=package,
+        reason=reason,
+        # Shown as the layout writes it; matched as filled in for these modules.
+        files=tuple(
+            (shown, compile_glob(expand_prefix(filled, prefix))) for filled, (_, shown) in globs.items()
+        ),
+        modules=(),
+    )
 
 
 def apply_unclaimed(

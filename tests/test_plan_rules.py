@@ -395,6 +395,63 @@ def test_per_module_files_may_name_the_module_with_dashes(tmp_path: Path) -> Non
         load_layout(tmp_path / "layout.toml")
 
 
+def test_one_modules_own_files_by_module_id(tmp_path: Path) -> None:
+    """A Tracker tester: `10-ico.rule` names the extractor `icon`, and three rules name
+    `gstreamer`, so no `[per-module] files` glob reached them, and they stayed in the core,
+    naming modules shipped elsewhere. `[modules.files]` gives a module (or every module a glob
+    names) more files, which go where the module goes: its own package, its group, or out."""
+    head = textwrap.dedent(PROG_LOADER) + '[[package]]\nname = "prog-core"\nrest = true\n'
+    text = head + textwrap.dedent(
+        """
+        [[package]]
+        name = "prog-ui"
+        kind = "group"
+        modules = ["ui-gtk"]
+        [[exclude]]
+        reason = "no curl here"
+        modules = ["block-curl"]
+        [per-module]
+        name = "prog-{module}"
+        [modules.files]
+        "ui-opengl" = ["{prefix}/share/prog/rules/10-gl.rule", "{prefix}/share/doc/{package}/*"]
+        "ui-g*" = ["{prefix}/share/prog/rules/*-gtk-*.rule"]
+        "block-curl" = ["{prefix}/share/prog/rules/20-http.rule"]
+        """
+    )
+    (tmp_path / "layout.toml").write_text(text)
+    rules = (
+        "usr/share/prog/rules/10-gl.rule",
+        "usr/share/prog/rules/11-gtk-a.rule",
+        "usr/share/prog/rules/20-http.rule",
+    )
+    plan = make_plan(
+        inventory(*BUILD, *rules, "usr/share/doc/prog-ui-opengl/README"),
+        load_layout(tmp_path / "layout.toml"),
+    )
+    assert plan.package("prog-ui-opengl").files == (
+        "usr/lib/prog/ui-opengl.so",
+        "usr/share/doc/prog-ui-opengl/README",
+        "usr/share/prog/rules/10-gl.rule",
+    )
+    assert plan.package("prog-ui").files == ("usr/lib/prog/ui-gtk.so", "usr/share/prog/rules/11-gtk-a.rule")
+    assert {e.path: e.reason for e in plan.excluded} == {
+        "usr/lib/prog/block-curl.so": "no curl here",
+        "usr/share/prog/rules/20-http.rule": "no curl here",
+    }
+    assert plan.package("prog-core").files == ("usr/bin/prog", "usr/share/prog/data.txt")
+    # A key naming no module of a type, or a glob with a placeholder it does not know: one line each.
+    (tmp_path / "bad.toml").write_text(
+        head + '[modules.files]\n"video-x" = ["a"]\n"ui-gtk" = ["{prefix}/{nope}"]\n'
+    )
+    with pytest.raises(LayoutError) as e:
+        load_layout(tmp_path / "bad.toml")
+    assert [p.split(": ", 1)[1] for p in e.value.problems] == [
+        "modules.files.video-x: unknown module 'video-x': its type is not one of loader.types (ui, block)",
+        "modules.files.ui-gtk[0]: bad glob '{prefix}/{nope}': unknown placeholder (known: {prefix}, "
+        "{package}, {module}, {type}, {name}, {dashed-name}, {dashed-module})",
+    ]
+
+
 def test_an_excluded_modules_own_files_are_excluded_with_it() -> None:
     """An nginx tester excluded http_geoip: its modules-available/mod-http-geoip.conf (a
     load_module line for a module not shipped) and its doc went to the core through `rest`,
