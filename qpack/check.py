@@ -1166,6 +1166,13 @@ def _start(
     if not rt.is_dir(pre):
         raise CheckError(f"{rt.host(pre)}: no such directory (the installed prefix to check)")
     ctx = _Context(loader=loader, root=rt, env=dict(env or {}), pkgversion=pkgversion, notes=[], prefix=pre)
+    for entry in ctx.env.get("LD_LIBRARY_PATH", "").replace(";", ":").split(":"):
+        if entry.startswith("/") and not rt.is_dir(entry) and str(rt.root) != "/":
+            # A PowerDNS tester's path on the host, read inside --root: "cannot start" unexplained.
+            ctx.notes.append(
+                f"LD_LIBRARY_PATH: {entry}: no such directory in {rt.root} "
+                "(paths given with --env are read inside the root)"
+            )
     system = rt
     if not rt.exists("/etc/ld.so.cache"):
         # A staged tree (DESTDIR), not a system root: its system libraries are this host's

@@ -316,6 +316,24 @@ def test_a_staged_root_without_ld_so_cache_finds_its_own_system_libraries(
     assert [p.kind for p in row.problems] == ["missing-library"]
 
 
+def test_a_library_path_given_that_the_root_lacks_is_noted(demo_build: Path, tmp_path: Path) -> None:
+    """A PowerDNS tester gave `--root R1 --env LD_LIBRARY_PATH=<a directory of this host>`: it
+    is read inside the root, where it did not exist, and the verdict stayed "cannot start"
+    without a word about the path. Each absolute entry the root lacks gets a note."""
+    root = copy_build(demo_build, tmp_path)
+    here = tmp_path / "libs-on-the-host"
+    here.mkdir()
+    env = {"LD_LIBRARY_PATH": f"{here}:/usr/lib:relative/dir"}
+    report = check("/usr", load_layout("demo").loader, root=root, env=env)
+    assert [w for w in report.warnings if "LD_LIBRARY_PATH" in w] == [
+        f"LD_LIBRARY_PATH: {here}: no such directory in {root} "
+        "(paths given with --env are read inside the root)"
+    ]
+    (root / str(here).lstrip("/")).mkdir(parents=True)
+    report = check("/usr", load_layout("demo").loader, root=root, env=env)
+    assert not [w for w in report.warnings if "LD_LIBRARY_PATH" in w]
+
+
 def test_a_modules_code_behind_its_symlink_is_no_stray_file(demo_build: Path, tmp_path: Path) -> None:
     """A module installed as a library is: ui/curses.so -> curses.so.1.0, with the SONAME link
     curses.so.1 beside it (SASL's plugins on Debian). The loader opens curses.so; the other two
