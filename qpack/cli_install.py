@@ -171,6 +171,14 @@ def cmd_list(args: argparse.Namespace, out: Out) -> int:
             raise _no_layout(args.prefix)
         report = ListReport(prefix=pre, root=str(Path(args.root or "/").absolute()), layout="", dists=())
         out.summary(f"nothing is installed in {pre}")
+    if layout is not None and not report.dists:
+        # Files a tree or a distro package put there have no .dist-info (a ZNC tester's list
+        # printed nothing and exited 0 where check found two modules broken).
+        out.summary(
+            f"nothing is installed in {report.prefix} by qpack or pip (no .dist-info): "
+            f"`qpack check {report.prefix}{f' --root {args.root}' if args.root else ''} "
+            f"-l {layout_ref(args.layout) if args.layout else layout.name}` judges the modules there"
+        )
     if args.json:
         out.json(report.to_json())
     else:

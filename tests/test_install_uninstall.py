@@ -655,7 +655,7 @@ def test_a_killed_uninstall_is_undone_by_the_next_call(demo_dist: Path, tmp_path
 
 
 def test_list_says_which_modules_will_not_load(
-    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    demo_dist: Path, demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     prefix = tmp_path / "p"
     do_install(demo_dist, prefix, "ui-gtk")
@@ -670,6 +670,14 @@ def test_list_says_which_modules_will_not_load(
     bare.mkdir()
     assert main(["list", "--prefix", str(bare)]) == 0
     assert capsys.readouterr().err == f"nothing is installed in {bare}\n"
+    # With a layout, a prefix whose files came from a tree or a distro package (no .dist-info):
+    # a ZNC tester's list printed nothing and exited 0 where check found two modules broken.
+    tree = copy_build(demo_build, tmp_path) / "usr"
+    assert main(["list", "--prefix", str(tree), "-l", "demo"]) == 0
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"nothing is installed in {tree} by qpack or pip (no .dist-info): "
+        f"`qpack check {tree} -l demo` judges the modules there"
+    )
 
 
 def test_pip_and_qpack_undo_each_others_installs(
