@@ -974,9 +974,18 @@ def apply_unclaimed(
     if policy == "error":
         shown = "\n  ".join(paths[:50])
         more = f"\n  ... and {len(paths) - 50} more" if len(paths) > 50 else ""
+        # A ZNC tester gave the program's package kind = "group" with rest = true, and read this
+        # list of the program's own files as a rule missing.
+        groups = [p.name for p in layout.packages if p.rest and p.kind == "group"]
+        hint = (
+            f"; group {groups[0]!r} has rest = true, which takes the modules no rule claims, not other "
+            "files: a core [[package]] with rest = true (and rest-modules = true) takes both"
+            if groups and not any(p.rest and p.kind == "core" for p in layout.packages)
+            else ""
+        )
         return [
             f"{len(paths)} file(s) claimed by no package of layout {layout.name!r} "
-            f"(add a rule, or pass --unclaimed core|drop):\n  {shown}{more}"
+            f"(add a rule, or pass --unclaimed core|drop{hint}):\n  {shown}{more}"
         ]
     if policy == "core":
         rest_core = next((p.name for p in layout.packages if p.rest and p.kind == "core"), None)

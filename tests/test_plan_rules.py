@@ -158,6 +158,19 @@ def test_unclaimed_files_in_the_three_policies() -> None:
     assert not any("usr/share/prog/data.txt" in p.files for p in drop.packages)
 
 
+def test_unclaimed_files_with_a_rest_group_and_no_rest_core() -> None:
+    """A ZNC tester made the program's package a group with `rest = true`; the error listed the
+    program's own files, pointing at a missing rule rather than at the kind."""
+    lay = layout(PackageRule(name="prog", kind="group", rest=True), per_module=None)
+    with pytest.raises(PlanError) as e:
+        make_plan(inventory(*BUILD), lay)
+    assert e.value.problems[0].splitlines()[0] == (
+        "2 file(s) claimed by no package of layout 't' (add a rule, or pass --unclaimed core|drop; "
+        "group 'prog' has rest = true, which takes the modules no rule claims, not other files: a core "
+        "[[package]] with rest = true (and rest-modules = true) takes both):"
+    )
+
+
 def test_unclaimed_core_without_a_core_package() -> None:
     lay = layout(PackageRule(name="prog-mods", kind="group", modules=("*",)), per_module=None)
     with pytest.raises(PlanError, match="--unclaimed core: layout 't' has no core package"):
