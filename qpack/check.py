@@ -225,6 +225,29 @@ def said_below(text: str, cannot_start: Iterable[str]) -> str:
     return text
 
 
+def taken_elsewhere(report: CheckReport, installed: Mapping[str, tuple[str | None, str]]) -> list[str]:
+    """A warning for each module of `installed` (module id -> its file as the program sees it,
+    and the distribution that installed it) that a program takes from another file: it "will
+    load", but not the copy installed (Mesa's tester: the host's /usr/lib/x86_64-linux-gnu/dri
+    first; a Kerberos tester's prefix whose core holds preauth/spake.so, where the loader reads
+    only the host's plug-in directory, checked clean)."""
+    out = []
+    for v in report.modules:
+        mine = installed.get(v.module)
+        if mine is None or v.file is None or v.file == mine[0] or not v.executables:
+            continue
+        takes = f"{', '.join(v.executables)} {'takes' if len(v.executables) == 1 else 'take'} {v.file}"
+        if mine[0] is None:  # none of the distribution's files is placed as the module
+            line = f"{v.module}: installed by {mine[1]} where the loader does not look, but {takes}"
+        else:
+            where = "first" if mine[0] in v.copies else "and never looks there"
+            line = f"{v.module}: installed as {mine[0]} by {mine[1]}, but {takes} {where}"
+        line += ": the copy installed is not the one loaded"
+        if line not in out:
+            out.append(line)
+    return out
+
+
 def with_unfound(
     report: CheckReport,
     installed: Mapping[str, tuple[str | None, str]],

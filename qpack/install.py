@@ -1145,7 +1145,7 @@ def install(
         )
     env = {**settings, **(env or {})}
     if run_check and (modules or (full_check and done)):
-        from qpack.check import CheckError, check, check_modules, with_unfound
+        from qpack.check import CheckError, check, check_modules, taken_elsewhere, with_unfound
 
         try:
             if full_check:
@@ -1162,7 +1162,7 @@ def install(
             }
             report = with_unfound(report, installed, rt)
             report = _unplaced(report, done)
-            warnings += _taken_elsewhere(report, installed)
+            warnings += taken_elsewhere(report, installed)
         except CheckError as e:
             warnings.append(f"not checked: {e}")
         except KeyboardInterrupt:
@@ -1238,25 +1238,6 @@ def _meta_module_ids(dd: DistDir, loader: Loader) -> dict[NormalizedName, tuple[
         if len(dists) == 1 and (d := next(iter(dists))) not in cores:
             out.setdefault(d, []).append(extra)
     return {d: tuple(ids) for d, ids in out.items()}
-
-
-def _taken_elsewhere(report: CheckReport, installed: Mapping[str, tuple[str, str]]) -> list[str]:
-    """A warning for each module installed now that a program finds first somewhere else (the
-    host's /usr/lib/x86_64-linux-gnu/dri before a venv's, for Mesa's absolute location): it
-    "will load", but not the copy just installed."""
-    out = []
-    for v in report.modules:
-        mine = installed.get(v.module)
-        if mine is None or v.file is None or v.file == mine[0] or not v.executables:
-            continue
-        line = (
-            f"{v.module}: installed as {mine[0]}, but {', '.join(v.executables)} "
-            f"{'takes' if len(v.executables) == 1 else 'take'} {v.file} first: "
-            "the copy installed now is not the one loaded"
-        )
-        if line not in out:
-            out.append(line)
-    return out
 
 
 def _unplaced(report: CheckReport, done: Sequence[Installed]) -> CheckReport:

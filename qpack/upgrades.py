@@ -18,7 +18,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from qpack.check import CheckReport, Problem, with_unfound
+from qpack.check import CheckReport, Problem, taken_elsewhere, with_unfound
 from qpack.installed import (
     Distribution,
     InstalledError,
@@ -128,7 +128,9 @@ def checked_skew(
     skews = _skew(installed)
     pre = report.prefix
     ways_in = {posixpath.join(pre, way.modules): "=".join(way.setting(pre)) for way in loader.wheel_ways()}
-    report = with_unfound(report, _module_files(installed), Path(root), ways_in)
+    files = _module_files(installed)
+    report = with_unfound(report, files, Path(root), ways_in)
+    report = replace(report, warnings=(*report.warnings, *taken_elsewhere(report, files)))
     return with_skew(report, skews), skews
 
 

@@ -410,10 +410,25 @@ def test_a_module_installed_that_a_program_takes_from_elsewhere_is_said(
     env = ["--env", f"DEMO_MODULE_DIR={tmp_path / 'other'}"]
     assert main(["install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-curses", *env]) == 0
     err = capsys.readouterr().err
+    line = (
+        f"warning: ui-curses: installed as {prefix}/lib/demo/ui/curses.so by demo-ui-curses 1.0, but "
+        f"{prefix}/bin/demo takes {other}/curses.so first: the copy installed is not the one loaded"
+    )
+    assert line in err, err
+    # check and list say it too (a Kerberos tester's prefix checked clean with its core's
+    # plug-in never read, the host's loaded instead).
+    assert main(["check", str(prefix), "-l", "demo", *env]) == 0
+    assert line in capsys.readouterr().err
+    assert main(["list", "--prefix", str(prefix), *env]) == 0
+    assert line in capsys.readouterr().err
+    # Checked by a layout whose loader reads only that other directory: the prefix's copy is
+    # nowhere it looks, and the other one loads.
+    absolute = absolute_layout(tmp_path, str(tmp_path / "other"))
+    assert main(["check", str(prefix), "-l", str(absolute)]) == 0
     assert (
-        f"warning: ui-curses: installed as {prefix}/lib/demo/ui/curses.so, but {prefix}/bin/demo takes "
-        f"{other}/curses.so first: the copy installed now is not the one loaded"
-    ) in err, err
+        f"warning: ui-curses: installed by demo-ui-curses 1.0 where the loader does not look, but "
+        f"{prefix}/bin/demo takes {other}/curses.so: the copy installed is not the one loaded"
+    ) in capsys.readouterr().err
 
 
 def test_list_of_a_prefix_emptied_by_uninstall_is_empty(demo_dist: Path, tmp_path: Path) -> None:
