@@ -71,42 +71,59 @@ class UninstallReport:
         }
 
 
-def _names(
-    state: InstalledSet, loader: Loader | None
-) -> tuple[dict[str, NormalizedName], dict[str, list[tuple[str, NormalizedName]]]]:
+_Words = dict[str, list[tuple[str, NormalizedName]]]  # word -> (module id or extra, distribution)
+
+
+def _names(state: InstalledSet, loader: Loader | None) -> tuple[dict[str, NormalizedName], _Words, _Words]:
     """(installed module id -> its distribution, word -> the distributions it names with the
-    word a refusal names each by). The words: a module type, every installed module of it, as
-    `install` takes a type (a Qt tester: `install sqldrivers` worked, `uninstall sqldrivers`
-    did not); then an extra of the meta wheel, what `install goa` took (an
-    evolution-data-server tester's `uninstall goa` was told to pick one of its two modules)."""
+    word a refusal names each by, word -> the modules of that type a core holds). The words: a
+    module type, every installed module of it outside a core, as `install` takes a type (a Qt
+    tester: `install sqldrivers` worked, `uninstall sqldrivers` did not; a Kerberos tester's
+    `uninstall preauth` was refused whole for the one preauth module in krb5-core); then an
+    extra of the meta wheel, what `install goa` took (an evolution-data-server tester's
+    `uninstall goa` was told to pick one of its two modules)."""
     by_module: dict[str, NormalizedName] = {}
-    several: dict[str, list[tuple[str, NormalizedName]]] = {}
+    several: _Words = {}
+    in_core: _Words = {}
     if loader is not None:
         for d in state.dists.values():
-            for mid in dist_roles(d, loader, state.prefix).modules:
+            roles = dist_roles(d, loader, state.prefix)
+            for mid in roles.modules:
                 by_module.setdefault(canonicalize_name(mid), d.name)
                 if loader.naming.typed and (typed := loader.naming.split_id(mid)) is not None:
-                    several.setdefault(canonicalize_name(typed[0]), []).append((mid, d.name))
-    types = set(several)
+                    word = canonicalize_name(typed[0])
+                    (in_core if roles.kind == "core" else several).setdefault(word, []).append((mid, d.name))
+    types = set(several) | set(in_core)
     for d in state.dists.values():
         for extra in d.meta_extras:
             if extra not in types:
                 several.setdefault(extra, []).append((extra, d.name))
-    return by_module, several
+    return by_module, several, in_core
 
 
 def _lookup(
     state: InstalledSet, items: Sequence[str], loader: Loader | None
-) -> tuple[list[NormalizedName], dict[NormalizedName, str]]:
+) -> tuple[list[NormalizedName], dict[NormalizedName, str], list[str]]:
     """Distribution names for what the user typed: names first, then module ids, module types,
     and the meta wheel's extras `install` recorded; and for a distribution named through a
     module id, type or extra, that word (a refusal says which distribution it is: WeeChat's irc
-    is in weechat-core, and "weechat-core: ..." alone puzzled)."""
-    by_module, several = _names(state, loader)
+    is in weechat-core, and "weechat-core: ..." alone puzzled); and warnings."""
+    by_module, several, in_core = _names(state, loader)
     out: list[NormalizedName] = []
     via: dict[NormalizedName, str] = {}
+    warnings: list[str] = []
     for item in items:
         norm = canonicalize_name(item)
+        if norm not in state.dists and norm not in by_module and norm in in_core:
+            held = sorted(in_core[norm])
+            what = f"{', '.join(m for m, _ in held)} {'is' if len(held) == 1 else 'are'} in "
+            what += ", ".join(sorted({state.describe(d) for _, d in held}))
+            if norm not in several:
+                raise UninstallError(
+                    f"{item}: every installed module of it is in a distribution holding the program "
+                    f"({what}); name that distribution to remove it"
+                )
+            warnings.append(f"{what}, which holds the program: left installed")
         if norm not in state.dists and norm not in by_module and norm in several:
             for word, dist in sorted(several[norm]):
                 via.setdefault(dist, word)
@@ -134,7 +151,7 @@ def _lookup(
             )
         if name not in out:
             out.append(name)
-    return out, via
+    return out, via, warnings
 
 
 def _siblings(
@@ -328,7 +345,8 @@ def uninstall(
     with locked(host, rt) as notes:
         warnings += notes
         state = InstalledSet.read(host, pre)
-        named, via = _lookup(state, items, loader)
+        named, via, found_notes = _lookup(state, items, loader)
+        warnings += found_notes
         _refuse_core(state, items, via, loader)
         warnings += _siblings(state, items, named, loader)
         why, kept = _choose(

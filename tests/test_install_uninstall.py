@@ -501,6 +501,18 @@ def test_a_module_of_the_core_is_not_uninstalled_alone(demo_build: Path, tmp_pat
         "uninstalled alone; name demo-core to remove the whole distribution"
     )
     assert snapshot(prefix) == before
+    # A type: its modules outside the core go, the core's stays, said (a Kerberos tester's
+    # `uninstall preauth` was refused whole for the one preauth module in krb5-core).
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "block-curl"]) == 0
+    report = uninstall(["block"], prefix, loader=ld)
+    assert [r.name for r in report.removed] == ["demo-block-curl"]
+    assert report.warnings == ("block-nfs is in demo-core 1.0, which holds the program: left installed",)
+    with pytest.raises(UninstallError) as e:
+        uninstall(["block"], prefix, loader=ld)
+    assert str(e.value) == (
+        "block: every installed module of it is in a distribution holding the program (block-nfs is in "
+        "demo-core 1.0); name that distribution to remove it"
+    )
     report = uninstall(["block-nfs", "demo-core"], prefix, loader=ld, with_dependents=True)
     assert {r.name for r in report.removed} == {"demo-core", "demo-ui-curses"}
 
