@@ -1262,6 +1262,7 @@ def _requirement_problems(packages: list[Package], layout: Layout) -> list[str]:
     requires = {p.name: p.requires for p in packages}
     reach = _Reach(requires)  # each package's closure once (16,000 module packages require the core)
     problems = []
+    cycles: set[frozenset[str]] = set()  # each pair once (a ProFTPD tester read one cycle twice)
     for p in packages:
         for r in p.requires:
             if r not in by_name:
@@ -1269,7 +1270,8 @@ def _requirement_problems(packages: list[Package], layout: Layout) -> list[str]:
                     f"package {p.name!r} requires {r!r}, which is no package of this split (neither a "
                     "[[package]] nor a module package this build has)"
                 )
-            elif p.name in reach(r):
+            elif p.name in reach(r) and frozenset((p.name, r)) not in cycles:
+                cycles.add(frozenset((p.name, r)))
                 back = (
                     _why_requires(by_name[r], by_name[p.name], layout)
                     if p.name in requires[r]

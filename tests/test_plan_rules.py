@@ -746,10 +746,10 @@ def test_requires_may_name_a_module_package(tmp_path: Path) -> None:
     )
     with pytest.raises(PlanError) as e:
         make_plan(inventory(*BUILD), lay)
-    assert (
+    assert [p for p in e.value.problems if "a cycle" in p] == [
         "package 'prog-core' requires 'prog-gl' (module ui-gtk needs module ui-opengl), which requires it "
         "back (the layout's requires): a cycle"
-    ) in e.value.problems
+    ]  # once, not again from prog-gl's side (a ProFTPD tester's cycle was said twice)
 
 
 def test_a_core_packages_symlink_into_another_package_requires_it() -> None:
