@@ -672,6 +672,8 @@ class _Judge:
         real = self.ctx.root.resolve(path)
         if real is None:
             return _FileVerdict((Problem("unreadable", f"{path}: a dangling link or a path through a file"),))
+        if self.ctx.loader.runner_of(path) is not None:
+            return _FileVerdict(())  # run by another module: no ELF file; it loads when that one does
         entry = self.entry(module)
         key = (real, entry)
         if key not in self.memo:
@@ -1421,7 +1423,11 @@ def _found(
     """The modules found in `dirs`: all of them, or `only` and the modules they need."""
     if only is not None:
         needed = _needed_modules(only, deps_of)
-        everything = find(dirs, ctx, needed)
+        everything = find(dirs, ctx, needed | set(ctx.loader.runners.values()))
+        runners = {
+            r for m in needed if m in everything.files if (r := ctx.loader.runner_of(everything.files[m][0]))
+        }
+        needed |= _needed_modules(runners, deps_of)
         return _Found(
             files={m: f for m, f in everything.files.items() if m in needed},
             types=everything.types,
@@ -1460,6 +1466,15 @@ def _verdicts(
         return table_deps.get(mid, ()) if table_deps is not None else loader.deps_of(mid)
 
     found = _found(dirs, ctx, table_deps, deps_of, only)
+    # A module run by another (ZNC's pyeval.py by modpython) needs it, whether or not the layout
+    # says so.
+    runner = {m: r for m, files in found.files.items() if (r := loader.runner_of(files[0])) and r != m}
+
+    def needs(mid: str) -> tuple[str, ...]:
+        own = deps_of(mid)
+        r = runner.get(mid)
+        return own if r is None or r in own else (*own, r)
+
     never = _never_loaded(exe, found.files)
     own: dict[str, tuple[Problem, ...]] = {}
     for mid, files in found.files.items():
@@ -1470,7 +1485,7 @@ def _verdicts(
         _drop_module_libraries(found, own, judge, ctx)
     for mid in never:
         own[mid] = (Problem("unused", f"{exe.path} never loads {mid}: {never[mid]}"), *own[mid])
-    resolver = _Resolver(found.files, own, deps_of)
+    resolver = _Resolver(found.files, own, needs)
     out: list[ModuleVerdict] = []
     for mid in sorted(found.files):
         files = found.files[mid]

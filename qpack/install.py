@@ -791,6 +791,8 @@ def _stamps(jobs: Sequence[_Job], host: Path, loader: Loader, warnings: list[str
         what = f"{j.wheel.name} {j.wheel.info.version}"
         by_target = dict(zip(j.targets, j.wheel.members, strict=False))
         for mid, rel in sorted(j.roles.module_files.items()):
+            if loader.runner_of(rel) is not None:
+                continue  # run by another module (ZNC's pyeval.py): no ELF file, no stamp of its own
             data = j.wheel.member(by_target[rel].name)
             entry = loader.entry_symbols(mid) if loader.resolution == "register-loadable" else ()
             try:

@@ -565,7 +565,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
 _LOADER_KEYS = {
     "prefix", "executables", "bindir", "naming", "types", "search", "stamp",
     "resolution", "depth", "skip-hidden", "relocatable", "bundle", "library", "helpers", "by-type",
-    "module-table", "program-types", "program-needs", "entry", "id-separator",
+    "module-table", "program-types", "program-needs", "entry", "id-separator", "runners",
 }  # fmt: skip
 
 
@@ -616,6 +616,7 @@ def _read_loader(top: _Table) -> Loader:
         helpers=_read_helpers(t),
         type_env=_read_type_env(t),
         type_wheels=_read_type_wheels(t),
+        runners=_read_runners(t, naming, known),
         type_env_list=frozenset(
             mtype
             for mtype, rule in t.table("by-type").data.items()
@@ -837,6 +838,20 @@ def _read_type_env(t: _Table) -> dict[str, str]:
             t.bad(f"by-type.{mtype}.env", f"bad environment variable name {env!r}")
             continue
         out[mtype] = env
+    return out
+
+
+def _read_runners(t: _Table, naming: Naming, known: frozenset[str] | None) -> dict[str, str]:
+    """`[loader.runners]`: module file-name glob -> the module id that runs such modules."""
+    table = t.table("runners")
+    out = {}
+    for glob, runner in table.data.items():
+        if "/" in glob or not glob:
+            table.bad(glob, "must be a glob of file names (no '/'): the module files that module runs")
+        elif not isinstance(runner, str):
+            table.bad(glob, "must be the module id of the module that runs them")
+        elif _check_module(table, runner, glob, naming, known):
+            out[glob] = runner
     return out
 
 

@@ -9,6 +9,7 @@ the plan) which file the loader would take in an installed prefix.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import posixpath
 import re
@@ -436,6 +437,25 @@ class Loader:
     program_needs: tuple[str, ...] = ()
     entry: tuple[str, ...] = ()
     type_entry: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # File-name glob -> the module that runs such modules (ZNC's `*.py` by modpython, `*.pm` by
+    # modperl): the loader looks them up by name as its modules, and hands them to that module.
+    # Such a file is no ELF file to read; the module loads when its runner does.
+    runners: Mapping[str, str] = field(default_factory=dict)
+
+    def runner_of(self, path: str) -> str | None:
+        """The module that runs the module file at `path`, or None (a module of its own code)."""
+        name = posixpath.basename(path)
+        return next((r for glob, r in self.runners.items() if fnmatch.fnmatchcase(name, glob)), None)
+
+    def with_runners(self, modules: Iterable[tuple[str, str]]) -> Loader:
+        """This loader with each of `modules` ((module id, its file)) that a runner runs needing
+        that runner, as `[modules.dependencies]` would say."""
+        deps = dict(self.dependencies)
+        for mid, path in modules:
+            runner = self.runner_of(path)
+            if runner is not None and runner != mid and runner not in self.deps_of(mid):
+                deps[mid] = (*deps.get(mid, ()), runner)
+        return self if deps == self.dependencies else dataclasses.replace(self, dependencies=deps)
 
     def entries_for(self, module_type: str) -> tuple[str, ...]:
         """The entry symbols (templates) a module of this type must define one of."""

@@ -549,12 +549,14 @@ def module_problems(
     inventory: Inventory,
     executables: tuple[str, ...] = (),
     entries: Callable[[str], tuple[str, ...]] | None = None,
+    runner_of: Callable[[str], str | None] | None = None,
 ) -> tuple[list[str], list[str]]:
     """(problems, warnings) of the modules themselves: installed twice is an error; a module
-    the loader cannot read as ELF, a module that is a symlink out of the build or to nothing,
-    a module built for another machine than the loader's files (`executables`: its
-    executables and library globs), and one that defines none of the entry symbols the loader
-    calls (`entries`: module id -> them) are warnings."""
+    the loader cannot read as ELF (but one another module runs: `runner_of`, its file -> that
+    module), a module that is a symlink out of the build or to nothing, a module built for
+    another machine than the loader's files (`executables`: its executables and library
+    globs), and one that defines none of the entry symbols the loader calls (`entries`: module
+    id -> them) are warnings."""
     problems = [
         f"module {mid!r} is installed twice: {', '.join(paths)} (the loader loads only the first it finds)"
         for mid, paths in found.duplicates.items()
@@ -563,7 +565,7 @@ def module_problems(
     warnings = [
         f"{m.path}: module is {err}; the loader cannot load it"
         for m in found.modules
-        if (err := _unreadable(by_path[m.path]))
+        if (err := _unreadable(by_path[m.path])) and (runner_of is None or runner_of(m.path) is None)
     ]
     exe_res = [compile_glob(g) for g in executables]
     hosts = set()
@@ -1430,9 +1432,15 @@ def make_plan(
     prefix = inventory.prefix
     found = layout.loader.find_modules(inventory)
     found, libraries = _module_libraries(found, inventory, layout.loader)
+    # A module another module runs needs that one (its package requires the runner's).
+    layout = replace(layout, loader=layout.loader.with_runners((m.id, m.path) for m in found.modules))
     # The loader's files: its executables, and its library (a framework may name no program).
     problems, module_warnings = module_problems(
-        found, inventory, layout.loader.loader_globs(prefix), layout.loader.entry_symbols
+        found,
+        inventory,
+        layout.loader.loader_globs(prefix),
+        layout.loader.entry_symbols,
+        layout.loader.runner_of,
     )
     if layout.loader.entry or layout.loader.type_entry:
         module_warnings += undeclared_module_symbols(found, inventory, layout.loader)

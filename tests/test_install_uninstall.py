@@ -584,6 +584,30 @@ def test_uninstall_takes_an_extra_as_install_does(
     assert loaded(prefix) == {"block-curl"}
 
 
+def test_a_module_another_module_runs_installs_with_it(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A ZNC tester's pyeval.py, run by modpython: install read it for the stamp as an ELF file
+    and refused it. `[loader.runners]` files are no ELF files; the runner comes with them."""
+    build = copy_build(demo_build, tmp_path)
+    (build / "usr/lib/demo/ui/eval.py").write_text("print('run by ui-curses')\n")
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    text = text.replace('naming = "{type}/{name}.so"', 'naming = ["{type}/{name}.so", "{type}/{name}.py"]')
+    text = text.replace(
+        'types = ["ui", "block", "audio"]',
+        'types = ["ui", "block", "audio"]\nrunners = { "*.py" = "ui-curses" }',
+    )
+    layout = tmp_path / "runners.toml"
+    layout.write_text(text.replace("known = [", 'known = ["ui-eval", '))
+    dist = split(build, tmp_path / "dist", "1.0", layout)
+    prefix = tmp_path / "p"
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-eval"]) == 0
+    out = capsys.readouterr()
+    assert f"ui-eval\t{prefix}/lib/demo/ui/eval.py\tyes\t" in out.out.splitlines()
+    assert "2 of 2 module(s) installed will load" in out.err
+    assert loaded(prefix) == {"ui-curses"}  # the demo runs no .py: its runner is what it loads
+
+
 def test_keep_dependencies(demo_dist: Path, tmp_path: Path) -> None:
     prefix = tmp_path / "p"
     do_install(demo_dist, prefix, "ui-gtk")

@@ -1348,3 +1348,41 @@ def test_entry_alternatives_and_a_types_own_entry(prefix: Path, tmp_path: Path) 
     assert bad == {"block-curl", "block-nfs"}  # the block type's own entry, which they lack
     with pytest.raises(LayoutError, match=r"loader\.by-type\.block\.entry\[1\]: must be a C symbol name"):
         loader(tmp_path, text + '[loader.by-type.block]\nentry = ["ok", "not ok"]\n')
+
+
+def test_modules_another_module_runs(prefix: Path, tmp_path: Path) -> None:
+    """A ZNC tester: pyeval.py and perleval.pm are modules ZNC looks up by name in its own
+    module directories and hands to modpython.so and modperl.so. Named as modules, each was
+    "not an ELF file" in plan, check, install and list, even with its runner declared a
+    dependency. `[loader.runners]` says which module runs which files: such a file is read as no
+    ELF file, and its module needs its runner (the plan's package requirement included)."""
+    ui = prefix / "lib/demo/ui"
+    (ui / "eval.py").write_text("print('run by ui-curses')\n")
+    text = HEAD.replace('naming = "{type}/{name}.so"', 'naming = ["{type}/{name}.so", "{type}/{name}.py"]')
+    text += '[loader.runners]\n"*.py" = "ui-curses"\n[[loader.search]]\nrelocated = "lib/demo"\n'
+    loader(tmp_path, text + '[per-module]\nname = "p-{module}"\n')
+    layout = load_layout(tmp_path / "layout.toml")
+    assert layout.loader.runner_of("lib/demo/ui/eval.py") == "ui-curses"
+    plan = make_plan(scan(prefix.parent), layout)
+    assert not [w for w in plan.warnings if "ELF" in w], plan.warnings
+    assert "p-ui-curses" in plan.package("p-ui-eval").requires
+    rows = {m.module: m for m in check(prefix, layout.loader).modules}
+    assert rows["ui-eval"].loads and rows["ui-eval"].problems == ()
+    assert {m.module: m.loads for m in check_modules(prefix, layout.loader, ["ui-eval"]).modules} == {
+        "ui-eval": True,
+        "ui-curses": True,
+    }
+    (ui / "curses.so").unlink()  # its runner gone: it cannot run
+    row = next(m for m in check(prefix, layout.loader).modules if m.module == "ui-eval")
+    assert [(p.kind, p.detail) for p in row.problems] == [
+        ("dependency", "needs module 'ui-curses', which is not installed")
+    ]
+    # A glob with a directory, or a runner no type names: one line each.
+    bad = HEAD + '[loader.runners]\n"x/*.py" = "ui-curses"\n"*.pm" = "perl-mod"\n'
+    with pytest.raises(LayoutError) as e:
+        loader(tmp_path, bad + '[[loader.search]]\nrelocated = "lib/demo"\n')
+    assert [p.split(": ", 1)[1] for p in e.value.problems] == [
+        "loader.runners.x/*.py: must be a glob of file names (no '/'): the module files that module runs",
+        "loader.runners.*.pm: unknown module 'perl-mod': its type is not one of loader.types "
+        "(ui, block, audio)",
+    ]
