@@ -1512,9 +1512,30 @@ def _verdicts(
         taken.setdefault(posixpath.dirname(files[0]), {})[posixpath.basename(files[0])] = files[0]
     for lib in ctx.libraries:  # the modules' libraries: copies a wheel made of their links too
         taken.setdefault(posixpath.dirname(lib), {})[posixpath.basename(lib)] = lib
-    for path, reason in found.never:
+    out += _stray_rows(found.never, taken, ids, exe, judge, ctx)
+    return out
+
+
+def _stray_rows(
+    never: list[tuple[str, str]],
+    taken: Mapping[str, Mapping[str, str]],
+    ids: set[str],
+    exe: _Exe,
+    judge: _Judge,
+    ctx: _Context,
+) -> list[ModuleVerdict]:
+    """A `never-looked-up` row for each file of `never` (path, why) that is no other name of a
+    file taken (`taken`: directory -> file name -> path) and no library the program loads."""
+    out = []
+    linked: set[str] | None = None  # the libraries the program loads, by real path
+    for path, reason in never:
         if _not_a_stray(path, taken.get(posixpath.dirname(path), {}), ctx.root):
             continue
+        if linked is None:
+            objects = _loaded_objects(exe.elf, judge.finder)
+            linked = {real for p in objects if (real := ctx.root.resolve(p)) is not None}
+        if ctx.root.resolve(path) in linked:
+            continue  # the program's own library (a darktable tester's libdarktable.so), no module
         stem = posixpath.basename(path).split(".so")[0]
         # Named by its file when its stem is a module's id (collectd's cpu.so.dpkg-old beside
         # cpu.so): one id, two rows, made the module that loads count as failing.

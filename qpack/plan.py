@@ -492,6 +492,18 @@ class _Claims:
 # --------------------------------------------------------------------------- the phases
 
 
+def _linked_names(inventory: Inventory) -> set[str]:
+    """Every name a file of the build needs (DT_NEEDED)."""
+    return {n for e in inventory.entries if e.elf is not None for n in e.elf.needed}
+
+
+def _is_linked(e: Entry | None, linked: set[str]) -> bool:
+    """Whether a file of the build links `e`, by its file name or its SONAME."""
+    if e is None:
+        return False
+    return posixpath.basename(e.path) in linked or (e.elf is not None and e.elf.soname in linked)
+
+
 def _unreadable(e: Entry) -> str | None:
     """Why a module file is no ELF file the loader could load, or None. The scan says so only
     of a file named like a library; a module named otherwise (PostgreSQL tries the bare name
@@ -1446,11 +1458,17 @@ def make_plan(
         module_warnings += undeclared_module_symbols(found, inventory, layout.loader)
     code_of = module_code(found, inventory.by_path())
     # A module's code and its other names are the module, not names the loader never asks for;
-    # nor are the modules' libraries and theirs.
+    # nor are the modules' libraries and theirs, nor a library a file of the build links (a
+    # darktable tester's libdarktable.so, every program's and plug-in's, beside the plug-in
+    # directories in the one search location).
+    linked = _linked_names(inventory) if found.never_looked_up else set()
+    by_path = inventory.by_path()
     never = [
         w
         for w in found.never_looked_up
-        if (f := w.partition(": in a module directory")[0]) not in code_of and f not in libraries
+        if (f := w.partition(": in a module directory")[0]) not in code_of
+        and f not in libraries
+        and not _is_linked(by_path.get(f), linked)
     ]
     warnings = [*inventory.warnings, *never, *module_warnings]
     module_at = {m.path: m for m in found.modules}

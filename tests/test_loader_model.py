@@ -1386,3 +1386,30 @@ def test_modules_another_module_runs(prefix: Path, tmp_path: Path) -> None:
         "loader.runners.*.pm: unknown module 'perl-mod': its type is not one of loader.types "
         "(ui, block, audio)",
     ]
+
+
+def test_the_programs_own_library_in_a_search_location_is_no_stray(prefix: Path, tmp_path: Path) -> None:
+    """A darktable tester: libdarktable.so, which every program and plug-in links, sits in the
+    one search location above the plug-in directories the loader scans; check called it a
+    module `never-looked-up` and failed every correct install, and the plan warned of it."""
+    moddir = prefix / "lib/demo"
+    (prefix / "lib/libdemo-util.so.1").rename(moddir / "libdemo-util.so")
+    (moddir / "libdemo-util.so.1").symlink_to("libdemo-util.so")  # the name the program needs
+    text = HEAD.replace('naming = "{type}/{name}.so"\n', "")
+    text += "".join(f'[loader.by-type.{t}]\nnaming = "{t}/{{name}}.so"\n' for t in ("ui", "block", "audio"))
+    loaded = loader(
+        tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n[per-module]\nname = "p-{module}"\n'
+    )
+    report = check(prefix, loaded, env={"LD_LIBRARY_PATH": str(moddir)})
+    assert [m.module for m in report.modules if m.problems] == []
+    assert report.ok
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
+    assert not [w for w in plan.warnings if "libdemo-util" in w], plan.warnings
+    # A library nothing links there is still a file the loader never looks up.
+    (moddir / "libdemo-util.so.1").unlink()
+    (moddir / "libdemo-util.so").rename(prefix / "lib/libdemo-util.so.1")
+    shutil.copy(prefix / "lib/libdemo-util.so.1", moddir / "libother.so")
+    report = check(prefix, loaded)
+    assert [(m.module, m.problems[0].kind) for m in report.modules if m.problems] == [
+        ("libother", "never-looked-up")
+    ]
