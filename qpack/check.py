@@ -248,6 +248,24 @@ def taken_elsewhere(report: CheckReport, installed: Mapping[str, tuple[str | Non
     return out
 
 
+def cannot_start_lines(whys: Iterable[str]) -> list[str]:
+    """Each reason a program cannot start (`CheckReport.cannot_start`), once for all the programs
+    it holds for: a darktable tester's five programs missing the same 14 libraries (those of
+    libdarktable.so) printed five near-identical blocks of 2 KB each."""
+    groups: dict[str, list[str]] = {}
+    for why in whys:
+        exe = why.partition(" cannot start")[0]
+        groups.setdefault(why.replace(exe, "\0"), []).append(exe)
+    out = []
+    for key, exes in groups.items():
+        if len(exes) == 1:
+            out.append(key.replace("\0", exes[0]))
+            continue
+        shown = ", ".join(exes[:-1]) + f" and {exes[-1]}"
+        out.append(shown + key.removeprefix("\0").replace("\0", "each"))
+    return out
+
+
 def with_unfound(
     report: CheckReport,
     installed: Mapping[str, tuple[str | None, str]],

@@ -436,7 +436,7 @@ def _repair_interrupted_install(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_check(args: argparse.Namespace, out: Out) -> int:
-    from qpack.check import check, said_below
+    from qpack.check import cannot_start_lines, check, said_below
     from qpack.layout import load_layout
     from qpack.upgrades import checked_skew
 
@@ -474,7 +474,7 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         s = report.summary()
         unused = f"; {s['unused']} no program present uses" if s["unused"] else ""
         out.summary(f"{s['load']} of {s['modules']} modules load{unused}; {s['problems']} problem(s)")
-        for why in report.cannot_start.values():
+        for why in cannot_start_lines(report.cannot_start.values()):
             out.summary(f"problem: {why}", problem=True)
     for w in repaired:
         out.warn(w)

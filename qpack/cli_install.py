@@ -53,7 +53,7 @@ def _yes(flag: bool | None) -> str:
 
 
 def cmd_install(args: argparse.Namespace, out: Out) -> int:
-    from qpack.check import said_below
+    from qpack.check import cannot_start_lines, said_below
     from qpack.install import install
     from qpack.layout import load_layout
 
@@ -106,7 +106,7 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
             partly = report.loading_for_some()
             some = f" ({partly} more for some of their programs only)" if partly else ""
             out.summary(f"{load} of {total} module(s) {which} will load{some}")
-            for why in starts:
+            for why in cannot_start_lines(starts):
                 out.summary(f"problem: {why}", problem=True)
         elif not report.installed:
             out.summary("nothing to install: everything asked for is installed already")
@@ -147,7 +147,7 @@ def cmd_uninstall(args: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_list(args: argparse.Namespace, out: Out) -> int:
-    from qpack.check import said_below
+    from qpack.check import cannot_start_lines, said_below
     from qpack.installed import InstalledSet, host_path, program_prefix
     from qpack.listing import ListReport, list_installed
 
@@ -197,7 +197,7 @@ def cmd_list(args: argparse.Namespace, out: Out) -> int:
                 for d in report.dists
             ],
         )
-        for why in report.cannot_start:
+        for why in cannot_start_lines(report.cannot_start):
             out.summary(f"problem: {why}", problem=True)
     for w in report.warnings:
         out.warn(w)

@@ -22,7 +22,7 @@ from importlib import resources
 from string import Template
 
 from qpack import __version__
-from qpack.check import CheckReport, said_below
+from qpack.check import CheckReport, cannot_start_lines, said_below
 from qpack.graph import GraphError, dot_program, human_size, package_sizes, plan_dot, render_svg
 from qpack.libdeps import package_libs
 from qpack.plan import Package, Plan, packaged_modules
@@ -259,7 +259,10 @@ def _check_section(report: CheckReport | None) -> tuple[str, str]:
     else:
         where = f"in {report.prefix}"
     summary = f"{s['load']} of {s['modules']} modules load {where}; {s['problems']} problem(s)"
-    below = "".join(f'<p class="problem">problem: {_e(why)}</p>' for why in report.cannot_start.values())
+    below = "".join(
+        f'<p class="problem">problem: {_e(why)}</p>'
+        for why in cannot_start_lines(report.cannot_start.values())
+    )
     return summary, _table("check", ("module", "file", "loads", "problems"), rows, attrs) + below
 
 

@@ -422,6 +422,21 @@ def test_a_program_that_cannot_start_loads_no_module(demo_build: Path, tmp_path:
     assert "libdemo-util" not in text.stdout, text.stdout
     assert f"missing-library: {prefix}/bin/demo cannot start (below)" in text.stdout
     assert f"problem: {why}" in text.stdout + text.stderr
+    # Two programs missing the same library: one line for both (a darktable tester's five
+    # programs printed five near-identical blocks of 2 KB each).
+    shutil.copy(prefix / "bin/demo", prefix / "bin/demo2")
+    programs = ["--program", str(prefix / "bin/demo"), "--program", str(prefix / "bin/demo2")]
+    both = subprocess.run(
+        [sys.executable, "-m", "qpack", "check", str(prefix), "-l", "demo", *programs],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    said = [line for line in (both.stdout + both.stderr).splitlines() if line.startswith("problem:")]
+    assert said == [
+        f"problem: {prefix}/bin/demo and {prefix}/bin/demo2 cannot start: the dynamic linker would not "
+        "find libdemo-util.so.1 (needed by each)"
+    ], both.stdout + both.stderr
 
     for so in (prefix / "lib/demo").rglob("*.so"):
         so.unlink()
