@@ -44,6 +44,8 @@ def suggestion(parser: argparse.ArgumentParser, message: str) -> str:
             if isinstance(a, argparse._SubParsersAction):
                 choices += [o for p in a.choices.values() for b in p._actions for o in b.option_strings]
         word = word.split("=", 1)[0]
+        if word in choices:  # right, for another command (an SSSD tester's `plan --version V`)
+            return f"; {word} is not an option of this command (see its --help)"
     else:
         return ""
     import difflib  # only for a misspelt word: 2 ms of every start otherwise

@@ -206,6 +206,12 @@ def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 def test_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
     assert "did you mean 'plan'?" in _usage_error(["pln"], capsys)
     assert "did you mean '--json'?" in _usage_error(["layouts", "--jsn"], capsys)
+    # An option of another command is no typo (an SSSD tester's `plan --version V` was asked
+    # whether it meant --version).
+    err = _usage_error(["plan", "build", "-l", "demo", "--version", "2.8"], capsys)
+    assert err.endswith(
+        "unrecognized arguments: --version 2.8; --version is not an option of this command (see its --help)\n"
+    ), err
     assert main(["layouts", "--show", "qemu-debain"]) == 2
     assert "did you mean 'qemu-debian'?" in capsys.readouterr().err
 
