@@ -1530,30 +1530,32 @@ def _verdicts(
         taken.setdefault(posixpath.dirname(files[0]), {})[posixpath.basename(files[0])] = files[0]
     for lib in ctx.libraries:  # the modules' libraries: copies a wheel made of their links too
         taken.setdefault(posixpath.dirname(lib), {})[posixpath.basename(lib)] = lib
-    out += _stray_rows(found.never, taken, ids, exe, judge, ctx)
+    out += _stray_rows(found, taken, ids, exe, judge, ctx)
     return out
 
 
 def _stray_rows(
-    never: list[tuple[str, str]],
+    found: _Found,
     taken: Mapping[str, Mapping[str, str]],
     ids: set[str],
     exe: _Exe,
     judge: _Judge,
     ctx: _Context,
 ) -> list[ModuleVerdict]:
-    """A `never-looked-up` row for each file of `never` (path, why) that is no other name of a
-    file taken (`taken`: directory -> file name -> path) and no library the program loads."""
+    """A `never-looked-up` row for each file of `found.never` (path, why) that is no other name
+    of a file taken (`taken`: directory -> file name -> path) and no library the program or its
+    modules load."""
     out = []
-    linked: set[str] | None = None  # the libraries the program loads, by real path
-    for path, reason in never:
+    linked: set[str] | None = None  # the libraries the program and its modules load, by real path
+    for path, reason in found.never:
         if _not_a_stray(path, taken.get(posixpath.dirname(path), {}), ctx.root):
             continue
         if linked is None:
-            objects = _loaded_objects(exe.elf, judge.finder)
-            linked = {real for p in objects if (real := ctx.root.resolve(p)) is not None}
+            linked = _linked_libraries(exe, found, judge, ctx)
         if ctx.root.resolve(path) in linked:
-            continue  # the program's own library (a darktable tester's libdarktable.so), no module
+            # The program's own library (a darktable tester's libdarktable.so) or its modules'
+            # (an SSSD tester's libsss_ldap_common.so, which the ldap, ad and ipa providers link).
+            continue
         stem = posixpath.basename(path).split(".so")[0]
         # Named by its file when its stem is a module's id (collectd's cpu.so.dpkg-old beside
         # cpu.so): one id, two rows, made the module that loads count as failing.
@@ -1561,6 +1563,17 @@ def _stray_rows(
         problem = Problem("never-looked-up", f"{path}: the loader never looks this file up ({reason})")
         out.append(ModuleVerdict(module=name, file=path, loads=False, problems=(problem,)))
     return out
+
+
+def _linked_libraries(exe: _Exe, found: _Found, judge: _Judge, ctx: _Context) -> set[str]:
+    """The real paths of the libraries the program and the modules found load."""
+    objects = set(_loaded_objects(exe.elf, judge.finder))
+    for files in found.files.values():
+        if ctx.loader.runner_of(files[0]) is None and (real := ctx.root.resolve(files[0])) is not None:
+            elf = judge.read(real)
+            if elf.facts is not None:
+                objects |= set(_loaded_objects(elf, judge.finder))
+    return {real for p in objects if (real := ctx.root.resolve(p)) is not None}
 
 
 def _asked_only(

@@ -1405,6 +1405,15 @@ def test_the_programs_own_library_in_a_search_location_is_no_stray(prefix: Path,
     assert report.ok
     plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
     assert not [w for w in plan.warnings if "libdemo-util" in w], plan.warnings
+    # One only a module links (an SSSD tester's libsss_ldap_common.so, which the ldap, ad and
+    # ipa providers link through their RUNPATH) is no stray either.
+    common = build_extra_library(moddir, "libmods-common.so")
+    build_extra_module(moddir, type="block", name="ldap", stamp=STAMP, needed=[common], runpath="$ORIGIN/..")
+    report = check(prefix, loaded, env={"LD_LIBRARY_PATH": str(moddir)})
+    assert [m.module for m in report.modules if m.problems] == [], report.modules
+    assert "block-ldap" in {m.module for m in report.modules}
+    common.unlink()
+    (moddir / "block/ldap.so").unlink()
     # A library nothing links there is still a file the loader never looks up.
     (moddir / "libdemo-util.so.1").unlink()
     (moddir / "libdemo-util.so").rename(prefix / "lib/libdemo-util.so.1")
