@@ -293,6 +293,29 @@ def test_a_module_using_another_modules_symbols_without_the_dependency_is_said(
     (tmp_path / "layout.toml").write_text(layout + declared)
     plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
     assert not [w for w in plan.warnings if " uses " in w]
+    # A library of the build the module loads, itself or through another, defines it too: the
+    # module needs no other module (an SSSD tester's ipa provider links libsss_ldap_common.so).
+    lib = prefix / "lib"
+    (src / "common.c").write_text("int auth_backend_set(int x) { return x + 1; }\n")
+    cc = ["cc", "-shared", "-fPIC"]
+    subprocess.run(
+        [*cc, "-Wl,-soname,libcommon.so.1", "-o", str(lib / "libcommon.so.1"), str(src / "common.c")],
+        check=True,
+    )
+    (src / "mid.c").write_text("int mid(void) { return 0; }\n")
+    link = ["-Wl,--no-as-needed", str(lib / "libcommon.so.1")]
+    subprocess.run(
+        [*cc, "-Wl,-soname,libmid.so.1", "-o", str(lib / "libmid.so.1"), str(src / "mid.c"), *link],
+        check=True,
+    )
+    for name, needs in (("gss", "libcommon.so.1"), ("gss2", "libmid.so.1")):
+        (src / f"{name}.c").write_text((src / "ldap.c").read_text())
+        out = str(block / f"{name}.so")
+        subprocess.run(
+            [*cc, "-o", out, str(src / f"{name}.c"), "-Wl,--no-as-needed", str(lib / needs)], check=True
+        )
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
+    assert not [w for w in plan.warnings if " uses " in w], plan.warnings
 
 
 def test_a_module_below_a_flat_location_is_said_plainly(prefix: Path, tmp_path: Path) -> None:
