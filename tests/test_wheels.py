@@ -731,6 +731,18 @@ def test_plug_ins_without_their_program_are_refused_as_wheels_unless_a_variable_
         tmp_path / "env.toml", ('env = "DEMO_MODULE_DIR"\n', 'env = "DEMO_MODULE_DIR"\nwheels = "lib/demo"\n')
     )
     assert main([*args, "-l", str(reached), "-o", str(tmp_path / "v")]) == 0
+    capsys.readouterr()
+    # A `wheels` naming another directory than the modules' is said so, not told to add the key
+    # it has (a Geany tester's XDG_CONFIG_HOME with `under`).
+    elsewhere = ('env = "DEMO_MODULE_DIR"\n', 'env = "DEMO_MODULE_DIR"\nwheels = "lib/demo-plugins"\n')
+    assert (
+        main([*args, "-l", str(demo_layout(tmp_path / "x.toml", elsewhere)), "-o", str(tmp_path / "x")]) == 2
+    )
+    assert (
+        "module 'audio-alsa': installed as <prefix>/lib/demo/audio/alsa.so, not in $DEMO_MODULE_DIR's "
+        "`wheels` directory <prefix>/lib/demo-plugins: `wheels` (with `under`) must name where the "
+        "build's modules are, relative to the prefix (lib/demo)"
+    ) in capsys.readouterr().err
 
 
 def test_a_location_anchored_to_a_library_no_wheel_holds_is_refused_saying_so(

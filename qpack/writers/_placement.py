@@ -226,16 +226,8 @@ def _absolute_problem(loader: Loader, m: Module, where: Placed) -> list[str]:
     rel = m.path[len(d) + 1 :]
     if _env_reaches(loader, where, rel, m.type):
         return []
-    given = [way for way in loader.wheel_ways() if way.mtype in (None, m.type)]
-    if given:
-        # A `wheels` that is not where the build's modules are: the wheels do not move them
-        # (a WeeChat tester wrote lib/weechat for lib/x86_64-linux-gnu/weechat).
-        way = given[0]
-        return [
-            f"module {m.id!r}: installed as <prefix>/{where.installed}, not in ${way.variable}'s `wheels` "
-            f"directory <prefix>/{way.modules}: `wheels` (with `under`) must name where the "
-            f"build's modules are, relative to the prefix ({where.installed[: -len(rel) - 1]})"
-        ]
+    if misplaced := _not_in_wheels_dir(loader, m, where, rel):
+        return misplaced
     # The search location, not the module's own subdirectory (Xorg's drivers/).
     envs = _env_ways(loader)
     also = (
@@ -247,6 +239,22 @@ def _absolute_problem(loader: Loader, m: Module, where: Placed) -> list[str]:
     return [
         f"module {m.id!r} ({m.path}): the loader looks for it only in the absolute /{d}{also}, "
         "which no install prefix moves; a wheel cannot place it"
+    ]
+
+
+def _not_in_wheels_dir(loader: Loader, m: Module, where: Placed, rel: str) -> list[str]:
+    """For a module no variable's `wheels` directory holds, where the layout names one for its
+    type: that `wheels` is not where the build's modules are, and the wheels do not move them
+    (a WeeChat tester wrote lib/weechat for lib/x86_64-linux-gnu/weechat; a Geany tester's
+    `under` was told to add the `wheels` key it had)."""
+    given = [way for way in loader.wheel_ways() if way.mtype in (None, m.type)]
+    if not given:
+        return []
+    way = given[0]
+    return [
+        f"module {m.id!r}: installed as <prefix>/{where.installed}, not in ${way.variable}'s `wheels` "
+        f"directory <prefix>/{way.modules}: `wheels` (with `under`) must name where the "
+        f"build's modules are, relative to the prefix ({where.installed[: -len(rel) - 1]})"
     ]
 
 
@@ -303,6 +311,8 @@ def _relocated_problem(
     pre = placement.prefix
     rel = m.path[len(f"{pre}/{loc.value}/" if pre else f"{loc.value}/") :]
     if not exes and not program_there and not _env_reaches(loader, where, rel, m.type):
+        if misplaced := _not_in_wheels_dir(loader, m, where, rel):
+            return misplaced
         # No program of the layout in the build (plug-ins for a host packaged elsewhere, an
         # Audacious tester's): that host looks at its own configured path, never under the
         # prefix a wheel installs to, as for an absolute location. (A program that is there
