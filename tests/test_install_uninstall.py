@@ -480,7 +480,9 @@ def test_uninstalling_one_module_of_a_group_package_names_the_others(
     assert uninstall(["demo-core"], prefix).warnings == ()  # a distribution named: nothing to add
 
 
-def test_a_module_of_the_core_is_not_uninstalled_alone(demo_build: Path, tmp_path: Path) -> None:
+def test_a_module_of_the_core_is_not_uninstalled_alone(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """PulseAudio's pulseaudio holds the daemon and 67 modules: `uninstall null-sink` removed the
     daemon with it, saying only that the other modules went. A module id that leads to a core
     is refused; naming the distribution removes it."""
@@ -501,6 +503,26 @@ def test_a_module_of_the_core_is_not_uninstalled_alone(demo_build: Path, tmp_pat
         "uninstalled alone; name demo-core to remove the whole distribution"
     )
     assert snapshot(prefix) == before
+    # Checked by a layout whose loader reads only another directory, holding its own block-nfs:
+    # the core's copy is said not to be the one loaded (a Kerberos tester's krb5-core and its
+    # preauth/spake.so, with the host's plug-in loaded instead, checked clean).
+    other = tmp_path / "other"
+    (other / "block").mkdir(parents=True)
+    shutil.copy(prefix / "lib/demo/block/nfs.so", other / "block/nfs.so")
+    absolute = absolute_layout(tmp_path, str(other))
+    absolute.write_text(
+        absolute.read_text().replace(
+            'rest = true\nsummary = "The demo', 'rest = true\nmodules = ["block-nfs"]\nsummary = "The demo'
+        )
+    )
+    capsys.readouterr()
+    status = main(["check", str(prefix), "-l", str(absolute)])
+    out = capsys.readouterr()
+    assert status == 1, out.out + out.err  # ui-curses is nowhere it looks
+    assert (
+        f"warning: block-nfs: installed by demo-core 1.0 where the loader does not look, but "
+        f"{prefix}/bin/demo takes {other}/block/nfs.so: the copy installed is not the one loaded"
+    ) in out.err
     # A type: its modules outside the core go, the core's stays, said (a Kerberos tester's
     # `uninstall preauth` was refused whole for the one preauth module in krb5-core).
     assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "block-curl"]) == 0
