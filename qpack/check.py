@@ -503,7 +503,7 @@ def search_dirs(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[str]:
                 continue
             value = ctx.env[name]
             entries = _absolute_entries(name, value, loc.path_list, ctx)
-            dirs += [posixpath.join(e, loc.subdir) for e in entries] if loc.subdir else entries
+            dirs += loc.under(entries)
             if loc.replaces_rest:
                 break
             continue

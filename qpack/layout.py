@@ -930,6 +930,7 @@ def _read_search(t: _Table) -> tuple[SearchLocation, ...]:
                     replaces_rest=loc.boolean("replaces"),
                     wheel_dir=_relative_dir(loc, "wheels"),
                     subdir=_relative_dir(loc, "under"),
+                    more_subdirs=_more_under(loc),
                     ignore_empty=loc.boolean("ignore-empty"),
                 )
             )
@@ -946,11 +947,36 @@ def _odd_segments(path: str) -> bool:
     return bool({".", "..", ""} & set(path.strip("/").split("/")))
 
 
+def _more_under(loc: _Table) -> tuple[str, ...]:
+    """`under` as a list: the subdirectories after the first, "." the directory itself (GTK_PATH:
+    each entry at 3.0.0, then itself, before the next entry)."""
+    raw = loc.data.get("under")
+    if not isinstance(raw, list):
+        return ()
+    out = []
+    for i, sub in enumerate(raw[1:], start=1):
+        if not isinstance(sub, str) or sub.startswith("/") or (sub.strip("/") != "." and _odd_segments(sub)):
+            loc.bad(
+                f"under[{i}]",
+                f"must be a directory relative to each directory the variable names, or '.', got {sub!r}",
+            )
+            continue
+        out.append("" if sub.strip("/") == "." else sub.strip("/"))
+    return tuple(out)
+
+
 def _relative_dir(loc: _Table, key: str) -> str | None:
     """An env location's (or a type's own variable's) `wheels` (the directory, relative to the
     prefix, where wheels put the modules this variable is to name once installed) or `under`
-    (the subdirectory searched in each directory the variable names)."""
-    value = loc.string(key)
+    (the subdirectory searched in each directory the variable names; the first of a list)."""
+    raw = loc.data.get(key)
+    if key == "under" and isinstance(raw, list):
+        if not raw or not isinstance(raw[0], str):
+            loc.bad(key, "must be a directory or a non-empty list of them")
+            return None
+        value: str | None = raw[0]
+    else:
+        value = loc.string(key)
     if key == "wheels" and value is not None and value.strip("/") == ".":
         # The prefix itself, for a variable that names install prefixes and searches `under`
         # each (an evolution-data-server tester's EDS_EXTRA_PREFIXES: `.` passed here, then

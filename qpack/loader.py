@@ -52,7 +52,9 @@ class SearchLocation:
       a `:`-separated list); `fallbacks` are further variable names tried in order when it is
       not set (the first one set is used); with `replaces_rest`, once one of them is set the
       locations after this one are not searched. `subdir` is searched under each directory the
-      variable names rather than the directory itself (WeeChat's `$WEECHAT_EXTRA_LIBDIR/plugins`).
+      variable names rather than the directory itself (WeeChat's `$WEECHAT_EXTRA_LIBDIR/plugins`);
+      `more_subdirs` are searched after it in each directory, before the next one ("" the
+      directory itself: GTK tries `A/3.0.0`, then `A`, then `B/3.0.0` for GTK_PATH=A:B).
       With `ignore_empty`, a variable set to nothing is as if unset (xine's XINE_PLUGIN_PATH).
       `wheel_dir` (a directory relative to the prefix) is where wheels may put modules for a
       loader that finds them only through this variable: the user sets it to
@@ -79,11 +81,19 @@ class SearchLocation:
     anchor: str | None = None
     wheel_dir: str | None = None
     subdir: str | None = None
+    more_subdirs: tuple[str, ...] = ()
     ignore_empty: bool = False  # set to nothing counts as unset (xine: getenv() && *value)
 
     @property
     def variables(self) -> tuple[str, ...]:
         return (self.value, *self.fallbacks) if self.kind == "env" else ()
+
+    def under(self, entries: Iterable[str]) -> list[str]:
+        """The directories searched for the directories `entries` the variable names, in order."""
+        if not self.subdir:
+            return list(entries)
+        subs = (self.subdir, *self.more_subdirs)
+        return [posixpath.join(e, sub) if sub else e for e in entries for sub in subs]
 
     @property
     def wheel_modules(self) -> str | None:

@@ -82,6 +82,22 @@ def test_a_variable_naming_directories_searched_under_a_subdirectory(prefix: Pat
     with pytest.raises(LayoutError) as e:
         load_layout(bad)
     assert any("under: only applies to env locations" in p for p in e.value.problems)
+    # A list: each directory the variable names at each subdirectory, in order, before the next
+    # directory (a GTK tester: GTK_PATH=A:B is A/3.0.0, A, B/3.0.0, B; two locations gave A/3.0.0,
+    # B/3.0.0, A, B and took B's copy where GTK takes A's). "." is the directory itself.
+    gtk = loader(
+        tmp_path, HEAD + '[[loader.search]]\nenv = "PROG_EXTRA"\nlist = true\nunder = ["3.0", "."]\n'
+    )
+    build_extra_module(a, type="ui", name="z", stamp=STAMP)
+    build_extra_module(b / "3.0", type="ui", name="z", stamp=STAMP)
+    (row,) = check(prefix, gtk, env={"PROG_EXTRA": f"{a}:{b}"}).modules
+    assert (row.module, row.file, row.copies) == ("ui-z", f"{a}/ui/z.so", (f"{b}/3.0/ui/z.so",))
+    bad.write_text(
+        HEAD + '[[loader.search]]\nenv = "P"\nunder = ["3.0", "../x"]\n[[package]]\nname = "c"\nrest = true\n'
+    )
+    with pytest.raises(LayoutError) as e:
+        load_layout(bad)
+    assert any("under[1]: must be a directory relative to each directory" in p for p in e.value.problems)
 
 
 def test_a_loader_that_skips_hidden_files(prefix: Path, tmp_path: Path) -> None:
