@@ -1420,15 +1420,16 @@ def meta_package(
     modules: tuple[Module, ...],
     module_pkg: Mapping[str, str],
     unloadable: Mapping[str, str] | None = None,
-) -> tuple[Package | None, list[str]]:
+) -> tuple[Package | None, list[str], list[str]]:
     """The meta package: requires the core packages; its extras are every module id, every
-    module type and `all`, plus the layout's own `[meta.extras]`. A module no executable of the
-    build will ever load keeps its own extra but is left out of its type's and `all`.
-    Returns (package, warnings)."""
+    module type and `all`, plus the layout's own `[meta.extras]`, none named as one of those.
+    A module no executable of the build will ever load keeps its own extra but is left out of
+    its type's and `all`. Returns (package, warnings, problems)."""
     meta = layout.meta
     if meta is None:
-        return None, []
+        return None, [], []
     warnings: list[str] = []
+    problems: list[str] = []
     extras: dict[str, set[str]] = defaultdict(set)
     for m in modules:
         if m.id not in module_pkg:
@@ -1443,6 +1444,21 @@ def meta_package(
     # module requires (`required = false`: Enchant's tools and headers, offered as extras).
     packages = set(module_pkg.values()) | set(layout.core_packages())
     for ename, members in meta.extras.items():
+        if ename in extras:
+            # A PowerDNS re-tester's `pipe = ["gmysql"]` merged into module pipe's own extra:
+            # `install pipe` took both, `uninstall pipe` (the module) one.
+            what = (
+                "a module type"
+                if ename in {m.type for m in modules}
+                else "every module's"
+                if ename == "all"
+                else "a module id"
+            )
+            problems.append(
+                f"meta.extras.{ename}: {ename!r} is already an extra of the meta package ({what}); "
+                "name this one otherwise"
+            )
+            continue
         for member in members:
             # A module id, a type, a glob of ids (`mbeq_*`, as [[package]] modules take), or a
             # package by name.
@@ -1473,7 +1489,7 @@ def meta_package(
         extras={k: tuple(sorted(v)) for k, v in sorted(extras.items())},
         alternatives=meta.alternatives if meta.requires is not None else {},
     )
-    return package, warnings
+    return package, warnings, problems
 
 
 def make_plan(
@@ -1533,8 +1549,9 @@ def make_plan(
     unloadable = never_loaded(inventory, layout, found.modules)
     warnings += [f"module {mid!r}: {why}; left out of the meta package's type and 'all' extras"
                  for mid, why in sorted(unloadable.items())]  # fmt: skip
-    meta, meta_warnings = meta_package(layout, found.modules, module_pkg, unloadable)
+    meta, meta_warnings, meta_problems = meta_package(layout, found.modules, module_pkg, unloadable)
     warnings += meta_warnings
+    problems += meta_problems
     if meta is not None:
         packages.append(meta)
     problems += _requirement_problems(packages, layout)

@@ -171,6 +171,19 @@ def test_unclaimed_files_with_a_rest_group_and_no_rest_core() -> None:
     )
 
 
+def test_a_layout_extra_named_as_an_extra_of_its_own_is_refused() -> None:
+    """A PowerDNS re-tester's `[meta.extras] pipe = ["gmysql"]` merged into module pipe's own
+    extra without a word: `install pipe` took both backends, `uninstall pipe` the module only."""
+    for name, what in (("ui-gtk", "a module id"), ("block", "a module type"), ("all", "every module's")):
+        lay = dataclasses.replace(layout(), meta=Meta(name="prog", extras={name: ("block-curl",)}))
+        with pytest.raises(PlanError) as e:
+            make_plan(inventory(*BUILD), lay)
+        assert e.value.problems == [
+            f"meta.extras.{name}: {name!r} is already an extra of the meta package ({what}); "
+            "name this one otherwise"
+        ]
+
+
 def test_unclaimed_core_without_a_core_package() -> None:
     lay = layout(PackageRule(name="prog-mods", kind="group", modules=("*",)), per_module=None)
     with pytest.raises(PlanError, match="--unclaimed core: layout 't' has no core package"):
