@@ -164,8 +164,8 @@ def _siblings(
     asked = {canonicalize_name(i) for i in items}
     out = []
     for name in named:
-        if name in asked:
-            continue  # the distribution itself was named
+        if name in asked or asked & set(state.dists[name].meta_extras):
+            continue  # the distribution itself was named, or an extra requiring it whole (`all`)
         modules = dist_roles(state.dists[name], loader, state.prefix).modules
         others = [m for m in modules if canonicalize_name(m) not in asked and not _of(m, asked, loader)]
         if others:

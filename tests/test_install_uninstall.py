@@ -601,9 +601,16 @@ def test_uninstall_takes_an_extra_as_install_does(
     assert loaded(prefix) == {"ui-gtk", "ui-curses", "ui-opengl", "block-curl"}
     capsys.readouterr()
     assert main(["uninstall", "--prefix", str(prefix), "screens", "--json"]) == 0
-    removed = {r["name"]: r["why"] for r in json.loads(capsys.readouterr().out)["removed"]}
+    out = json.loads(capsys.readouterr().out)
+    removed = {r["name"]: r["why"] for r in out["removed"]}
     assert removed == {"demo-ui-gtk": "named", "demo-ui-curses": "named", "demo-ui-opengl": "unneeded"}
     assert loaded(prefix) == {"block-curl"}
+    # No "also holds" for the modules an extra named whole (a libproxy tester's `uninstall all`).
+    assert not [w for w in out["warnings"] if "also holds" in w], out["warnings"]
+    assert main(["uninstall", "--prefix", str(prefix), "all", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in out["removed"]] == ["demo-block-curl"]
+    assert not [w for w in out["warnings"] if "also holds" in w], out["warnings"]
 
 
 def test_a_module_another_module_runs_installs_with_it(
