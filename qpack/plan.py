@@ -326,6 +326,7 @@ class Rule:
     modules: tuple[str, ...]
     tags: tuple[str, ...] = ()
     key: str = "files"  # the layout key `files` comes from, as `--explain` names it: files or dirs
+    owners: tuple[str, ...] = ()  # a rule of modules' own files: those modules (no other's file)
 
     def match(self, path: str, module: Module | None, tag: str | None = None) -> str | None:
         """Why this rule claims `path` (`files '...'`, `modules '...'` or `tags '...'`), or None."""
@@ -826,17 +827,15 @@ def claim(
         (p.name for p in layout.packages if (p.rest and p.kind == "group") or p.rest_modules), None
     )
     own, out.per_module_names = _per_module_file_rules(items, rules, module_at, layout, rest_group)
+    loader_res = [compile_glob(g) for g in layout.loader.loader_globs(layout.prefix)]
     index = _RuleIndex((*rules, *own))
     for e in items:
         mod = module_at.get(e.path)
         tag = tags.get(e.path) if tags else None
-        hits = index.hits(e.path, mod, tag)
+        hits = _once_per_package(index.hits(e.path, mod, tag))
         owner = code_of.get(e.path) if code_of and mod is None else None
         if owner is not None and not hits and _claim_code(e, owner, index, layout, rest_group, tags, out):
             continue
-        if len(hits) > 1 and all(r.package is not None and r.package == hits[0][0].package for r, _ in hits):
-            # A group's own rule and its modules' files naming one path: the group's, once.
-            hits = hits[:1]
         if e.kind == "dir" and len(hits) > 1 and all(r.package is not None for r, _ in hits):
             # One directory in several packages (Debian ships an empty directory from two
             # .debs): each of them ships it.
@@ -848,6 +847,9 @@ def claim(
             problems.append(
                 f"{e.path}: claimed twice: by {a.description} ({why_a}) and by {b.description} ({why_b})"
             )
+            continue
+        if hits and hits[0][0].owners and (taken := _not_own(e.path, mod, hits[0][0], loader_res)):
+            problems.append(taken)
             continue
         if hits:
             rule, why = hits[0]
@@ -869,6 +871,25 @@ def claim(
         else:
             out.unclaimed.append(e.path)
     return out, problems
+
+
+def _once_per_package(hits: list[tuple[Rule, str]]) -> list[tuple[Rule, str]]:
+    """The rules claiming one path, but one where all give it to one package (a group's own rule
+    and its modules' files naming one path: the group's, once)."""
+    if len(hits) > 1 and all(r.package is not None and r.package == hits[0][0].package for r, _ in hits):
+        return hits[:1]
+    return hits
+
+
+def _not_own(path: str, mod: Module | None, rule: Rule, loader_res: list[re.Pattern[str]]) -> str | None:
+    """Why a rule of modules' own files may not take `path`: another module's file, or one of
+    the loader's programs (a Tracker re-tester's `[modules.files]` glob took extract-png's
+    module into extract-icon's package, and another the extractor program itself)."""
+    if mod is not None and mod.id not in rule.owners:
+        return f"{path}: module {mod.id!r}, claimed by {rule.description} as a file of another module"
+    if any(r.match(path) for r in loader_res):
+        return f"{path}: a program of the loader, claimed by {rule.description} as a module's file"
+    return None
 
 
 def _claim_code(
@@ -1001,6 +1022,7 @@ def _module_files_rule(
             (shown, compile_glob(expand_prefix(filled, prefix))) for filled, (_, shown) in globs.items()
         ),
         modules=(),
+        owners=tuple(ids),
     )
 
 

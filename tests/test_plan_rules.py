@@ -465,6 +465,18 @@ def test_one_modules_own_files_by_module_id(tmp_path: Path) -> None:
         "usr/share/prog/rules/20-http.rule": "no curl here",
     }
     assert plan.package("prog-core").files == ("usr/bin/prog", "usr/share/prog/data.txt")
+    # Another module's file or the loader's program is no module's own file (a Tracker
+    # re-tester's glob took extract-png's module into extract-icon's package, and the program).
+    (tmp_path / "taking.toml").write_text(
+        text.replace('"ui-g*" = [', '"ui-g*" = ["{prefix}/lib/prog/ui-opengl.so", "{prefix}/bin/prog", ')
+    )
+    with pytest.raises(PlanError) as e:
+        make_plan(inventory(*BUILD, *rules), load_layout(tmp_path / "taking.toml"))
+    assert e.value.problems == [
+        "usr/bin/prog: a program of the loader, claimed by modules.files (ui-gtk) as a module's file",
+        "usr/lib/prog/ui-opengl.so: module 'ui-opengl', claimed by modules.files (ui-gtk) as a file of "
+        "another module",
+    ]
     # A key naming no module of a type, or a glob with a placeholder it does not know: one line each.
     (tmp_path / "bad.toml").write_text(
         head + '[modules.files]\n"video-x" = ["a"]\n"ui-gtk" = ["{prefix}/{nope}"]\n'
