@@ -372,6 +372,8 @@ class _Context:
     prefix: str = ""  # the prefix checked, as the program sees it: `{prefix}` in program-types
     # Files named like modules that are the modules' libraries (`_drop_module_libraries`).
     libraries: set[str] = field(default_factory=set)
+    # Locations not searched for want of a value to fill in ({pkgversion}, HOME): why, each.
+    unfilled: list[str] = field(default_factory=list)
 
 
 def _note(ctx: _Context, note: str) -> None:
@@ -403,11 +405,13 @@ def _placeholders(value: str, ctx: _Context) -> str | None:
         where = given if given and given.startswith("/") else (f"{home}/{default}" if home else None)
         if not where:
             _note(ctx, f"{value}: not searched: neither {variable} nor HOME is set (give --env HOME=...)")
+            ctx.unfilled.append(f"{value} (give --env HOME=...)")
             return None
         value = value.replace(placeholder, where)
     if "{pkgversion}" in value:
         if ctx.pkgversion is None:
             ctx.notes.append(f"{value}: not searched: give --pkgversion to fill {{pkgversion}}")
+            ctx.unfilled.append(f"{value} (give --pkgversion)")
             return None
         value = value.replace("{pkgversion}", canon_pkgversion(ctx.pkgversion))
     return value
@@ -1076,6 +1080,12 @@ def check(
         verdicts = _verdicts(exe, dirs, ctx, judge, not_asked=not_asked) + _helper_rows(exe, finder, ctx)
         verdicts += _hidden_rows(exe, dirs, finder, ctx, {v.module for v in verdicts})
         rows.add_program(exe.path, verdicts, not_asked, exe_missing, _needs_unmet(exe, verdicts, ctx))
+    if ctx.unfilled and not any(locations.values()):
+        # A libproxy tester's only location was a {pkgversion} directory: "0 of 0 modules load",
+        # exit 0, for a tree holding four plug-ins.
+        raise CheckError(
+            f"no directory the loader searches can be named: {', '.join(dict.fromkeys(ctx.unfilled))}"
+        )
     elsewhere = _outside_prefix(locations, rt, pre, ctx)
     return dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
 

@@ -163,10 +163,13 @@ def _siblings(
         return []
     asked = {canonicalize_name(i) for i in items}
     out = []
+    types = {canonicalize_name(t) for t in loader.naming.types}
     for name in named:
-        if name in asked or asked & set(state.dists[name].meta_extras):
-            continue  # the distribution itself was named, or an extra requiring it whole (`all`)
+        if name in asked:
+            continue  # the distribution itself was named
         modules = dist_roles(state.dists[name], loader, state.prefix).modules
+        if asked & set(state.dists[name].meta_extras) - {canonicalize_name(m) for m in modules} - types:
+            continue  # an extra of the layout's own (or `all`) named it whole
         others = [m for m in modules if canonicalize_name(m) not in asked and not _of(m, asked, loader)]
         if others:
             out.append(f"{state.describe(name)} also holds {', '.join(others)}: removed with it")

@@ -414,20 +414,19 @@ def test_per_user_directories(prefix: Path, tmp_path: Path) -> None:
     build_extra_module(home / ".local/share/demo/plugins", type="ui", name="x", stamp=STAMP)
     report = check(prefix, ld, env={"HOME": str(home)})
     assert files(report.modules) == {"ui-x": f"{home}/.local/share/demo/plugins/ui/x.so"}
-    # Without HOME (check's environment is empty unless given) it is said, not dropped unsaid.
-    bare = check(prefix, ld)
-    assert bare.modules == ()
-    assert (
-        "{xdg_data_home}/demo/plugins: not searched: neither XDG_DATA_HOME nor HOME is set "
-        "(give --env HOME=...)"
-    ) in bare.warnings
+    # Without HOME (check's environment is empty unless given) it is said, not dropped unsaid:
+    # with no other location, nothing can be checked.
+    with pytest.raises(CheckError) as e:
+        check(prefix, ld)
+    assert str(e.value) == (
+        "no directory the loader searches can be named: {xdg_data_home}/demo/plugins (give --env HOME=...)"
+    )
     assert report.ok
     data = tmp_path / "data"
     build_extra_module(data / "demo/plugins", type="ui", name="y", stamp=STAMP)
     assert set(files(check(prefix, ld, env={"HOME": str(home), "XDG_DATA_HOME": str(data)}).modules)) == {
         "ui-y"
     }
-    assert check(prefix, ld, env={}).modules == ()  # no HOME: the location is not searched
     # OBS's per-user plug-ins are under $XDG_CONFIG_HOME (default ~/.config): {xdg_config_home}.
     cfg = loader(tmp_path, HEAD + '[[loader.search]]\nabsolute = "{xdg_config_home}/demo/plugins"\n')
     build_extra_module(home / ".config/demo/plugins", type="ui", name="z", stamp=STAMP)
@@ -661,8 +660,8 @@ def test_pkgversion_directory_inside_a_root(demo_build: Path, tmp_path: Path) ->
     build_extra_module(root / "var/run/demo/Debian_1_2.0~rc1", type="ui", name="x", stamp=STAMP)
     report = check("/usr", ld, root=root, pkgversion="Debian 1:2.0~rc1")
     assert files(report.modules) == {"ui-x": "/var/run/demo/Debian_1_2.0~rc1/ui/x.so"}
-    without = check("/usr", ld, root=root)
-    assert without.modules == () and any("--pkgversion" in w for w in without.warnings)
+    with pytest.raises(CheckError, match=r"/var/run/demo/\{pkgversion\} \(give --pkgversion\)"):
+        check("/usr", ld, root=root)  # nothing else to search: nothing can be checked
 
 
 def test_recommended_modules_are_not_loaded_first(prefix: Path, tmp_path: Path) -> None:
@@ -1461,3 +1460,19 @@ def test_the_programs_own_library_in_a_search_location_is_no_stray(prefix: Path,
     assert [(m.module, m.problems[0].kind) for m in report.modules if m.problems] == [
         ("libother", "never-looked-up")
     ]
+
+
+def test_a_check_whose_every_location_needs_a_value_not_given_cannot_check(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A libproxy tester's only location was its versioned directory, written with
+    {pkgversion}: without --pkgversion check said "0 of 0 modules load" and exited 0 for a tree
+    holding four plug-ins. With nothing searched, it cannot check: it says why."""
+    only = loader(tmp_path, HEAD + '[[loader.search]]\nabsolute = "' + str(prefix) + '/lib/{pkgversion}"\n')
+    with pytest.raises(
+        CheckError,
+        match=r"no directory the loader searches can be named: .*/lib/\{pkgversion\} \(give --pkgversion\)",
+    ):
+        check(prefix, only)
+    (prefix / "lib/1.0").symlink_to("demo")
+    assert {m.module for m in check(prefix, only, pkgversion="1.0").modules} >= {"ui-curses", "block-curl"}
