@@ -1556,15 +1556,18 @@ def _stray_rows(
     of a file taken (`taken`: directory -> file name -> path) and no library the program or its
     modules load."""
     out = []
-    linked: set[str] | None = None  # the libraries the program and its modules load, by real path
+    linked: tuple[set[str], set[str]] | None = None  # the libraries the program and modules load
     for path, reason in found.never:
         if _not_a_stray(path, taken.get(posixpath.dirname(path), {}), ctx.root):
             continue
         if linked is None:
             linked = _linked_libraries(exe, found, judge, ctx)
-        if ctx.root.resolve(path) in linked:
+        if ctx.root.resolve(path) in linked[0] and (
+            not os.path.islink(ctx.root.host(path)) or posixpath.basename(path) in linked[1]
+        ):
             # The program's own library (a darktable tester's libdarktable.so) or its modules'
-            # (an SSSD tester's libsss_ldap_common.so, which the ldap, ad and ipa providers link).
+            # (an SSSD tester's libsss_ldap_common.so, which the ldap, ad and ipa providers link),
+            # by its own name or one it is loaded by: another link to it is a stray all the same.
             continue
         stem = posixpath.basename(path).split(".so")[0]
         # Named by its file when its stem is a module's id (collectd's cpu.so.dpkg-old beside
@@ -1575,15 +1578,20 @@ def _stray_rows(
     return out
 
 
-def _linked_libraries(exe: _Exe, found: _Found, judge: _Judge, ctx: _Context) -> set[str]:
-    """The real paths of the libraries the program and the modules found load."""
-    objects = set(_loaded_objects(exe.elf, judge.finder))
+def _linked_libraries(exe: _Exe, found: _Found, judge: _Judge, ctx: _Context) -> tuple[set[str], set[str]]:
+    """The libraries the program and the modules found load: their real paths, and the names
+    they are loaded by (DT_NEEDED, SONAME)."""
+    objects = dict(_loaded_objects(exe.elf, judge.finder))
+    users = [exe.elf]
     for files in found.files.values():
         if ctx.loader.runner_of(files[0]) is None and (real := ctx.root.resolve(files[0])) is not None:
             elf = judge.read(real)
             if elf.facts is not None:
-                objects |= set(_loaded_objects(elf, judge.finder))
-    return {real for p in objects if (real := ctx.root.resolve(p)) is not None}
+                objects |= _loaded_objects(elf, judge.finder)
+                users.append(elf)
+    names = {n for o in (*users, *objects.values()) if o.facts is not None for n in o.facts.needed}
+    names |= {o.facts.soname for o in objects.values() if o.facts is not None and o.facts.soname}
+    return {real for p in objects if (real := ctx.root.resolve(p)) is not None}, names
 
 
 def _asked_only(

@@ -1443,6 +1443,14 @@ def test_the_programs_own_library_in_a_search_location_is_no_stray(prefix: Path,
     assert report.ok
     plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
     assert not [w for w in plan.warnings if "libdemo-util" in w], plan.warnings
+    # Another link to it, by a name nothing loads it by, is a stray all the same (an SSSD
+    # re-tester's libsss_alias.so -> libsss_util.so).
+    (moddir / "libalias.so").symlink_to("libdemo-util.so")
+    report = check(prefix, loaded, env={"LD_LIBRARY_PATH": str(moddir)})
+    assert [(m.module, m.problems[0].kind) for m in report.modules if m.problems] == [
+        ("libalias", "never-looked-up")
+    ]
+    (moddir / "libalias.so").unlink()
     # One only a module links (an SSSD tester's libsss_ldap_common.so, which the ldap, ad and
     # ipa providers link through their RUNPATH) is no stray either.
     common = build_extra_library(moddir, "libmods-common.so")
