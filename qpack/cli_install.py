@@ -201,7 +201,9 @@ def cmd_list(args: argparse.Namespace, out: Out) -> int:
             out.summary(f"problem: {why}", problem=True)
     for w in report.warnings:
         out.warn(w)
-    return 0 if not any(d.fails for d in report.dists) else 1
+    # A program that cannot start fails the list even with no distribution to fail (a ZNC
+    # re-tester's root made from the tree output: "problem: ... cannot start", exit 0).
+    return 0 if not any(d.fails for d in report.dists) and not report.cannot_start else 1
 
 
 def cmd_preserve(args: argparse.Namespace, out: Out) -> int:

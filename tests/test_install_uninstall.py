@@ -758,6 +758,10 @@ def test_list_says_which_modules_will_not_load(
         f"nothing is installed in {tree} by qpack or pip (no .dist-info): "
         f"`qpack check {tree} -l demo` judges the modules there"
     )
+    # Its program cannot start: said, and the list fails as check does (it exited 0).
+    (tree / "lib/libdemo-util.so.1").unlink()
+    assert main(["list", "--prefix", str(tree), "-l", "demo"]) == 1
+    assert "cannot start" in capsys.readouterr().err
 
 
 def test_pip_and_qpack_undo_each_others_installs(
