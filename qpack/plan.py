@@ -580,6 +580,17 @@ def module_problems(
         for m in found.modules
         if (err := _unreadable(by_path[m.path])) and (runner_of is None or runner_of(m.path) is None)
     ]
+    # A runner's glob that takes ELF modules (a ZNC re-tester's "*.so" = "modpython" made every
+    # module, modperl.so too, need modpython).
+    warnings += [
+        f"{m.path}: an ELF module, but [loader] runners has {runner!r} run it; each such module "
+        "then needs that one"
+        for m in found.modules
+        if runner_of is not None
+        and (runner := runner_of(m.path)) is not None
+        and runner != m.id
+        and by_path[m.path].elf is not None
+    ]
     exe_res = [compile_glob(g) for g in executables]
     hosts = set()
     held: set[str] = set()  # the stamp names the loader's files hold (with a stamp glob)

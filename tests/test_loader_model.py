@@ -1404,6 +1404,15 @@ def test_modules_another_module_runs(prefix: Path, tmp_path: Path) -> None:
     plan = make_plan(scan(prefix.parent), layout)
     assert not [w for w in plan.warnings if "ELF" in w], plan.warnings
     assert "p-ui-curses" in plan.package("p-ui-eval").requires
+    # A glob taking ELF modules is said (a ZNC re-tester's "*.so" = "modpython").
+    (tmp_path / "elf.toml").write_text(
+        (tmp_path / "layout.toml").read_text().replace('"*.py" = "ui-curses"', '"*.so" = "ui-curses"')
+    )
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "elf.toml"))
+    assert [w for w in plan.warnings if "runners" in w][:1] == [
+        "usr/lib/demo/audio/alsa.so: an ELF module, but [loader] runners has 'ui-curses' run it; each "
+        "such module then needs that one"
+    ]
     rows = {m.module: m for m in check(prefix, layout.loader).modules}
     assert rows["ui-eval"].loads and rows["ui-eval"].problems == ()
     assert {m.module: m.loads for m in check_modules(prefix, layout.loader, ["ui-eval"]).modules} == {
