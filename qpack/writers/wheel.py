@@ -355,6 +355,7 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
     owner = _owners(plan)
     out = _Payloads({}, {}, {}, [])
     installed_by: dict[str, str] = {}  # installed path -> wheel
+    python_said: set[str] = set()  # wheels whose system-Python files were said
     for pkg in plan.packages:
         if pkg.kind != "meta" and not pkg.files:
             raise WheelError(
@@ -397,11 +398,7 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
             out.placed[path] = where
             if src.elf is not None:
                 out.elf.add(path)
-            if src.mode & 0o7000:
-                report.notes.append(
-                    f"{path}: mode {src.mode:04o}: its setuid, setgid or sticky bit is dropped, as "
-                    "installers do not restore them (the tree output keeps them)"
-                )
+            report.notes += _placing_notes(path, src, where, dist, python_said)
             m = Member(
                 f"{data_dir}/{where.scheme}/{where.path}",
                 stat.S_IMODE(src.mode) & 0o777,
@@ -425,6 +422,28 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
 
 # A backslash is a path separator to zip readers and Windows installers (qpack's installer
 # refuses it); a control or line-break character breaks RECORD, which installers read by lines.
+def _placing_notes(path: str, src: Entry, where: Placed, dist: str, python_said: set[str]) -> list[str]:
+    """What a wheel loses of a file it holds: a mode bit, or being importable."""
+    notes = []
+    if src.mode & 0o7000:
+        notes.append(
+            f"{path}: mode {src.mode:04o}: its setuid, setgid or sticky bit is dropped, as "
+            "installers do not restore them (the tree output keeps them)"
+        )
+    if _PYTHON_DIR.match(where.installed) and dist not in python_said:
+        # A libproxy tester's python3-libproxy: <prefix>/lib/python3/dist-packages is on no
+        # venv's sys.path, and nothing said so.
+        python_said.add(dist)
+        notes.append(
+            f"{path}: installed as <prefix>/{where.installed}, a directory of the system's Python "
+            f"that no venv imports from ({dist}: its Python modules are not importable once "
+            "pip-installed)"
+        )
+    return notes
+
+
+# Where a distribution's Python modules go: not where a venv (or pip's --prefix) imports from.
+_PYTHON_DIR = re.compile(r"(?:local/)?lib/python3(?:\.[0-9]+)?/dist-packages/")
 _UNWHEELABLE = re.compile(r"[\\\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
