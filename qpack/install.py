@@ -1124,8 +1124,8 @@ def install(
     chosen = dd.choose(wanted, dist)
     pre = program_prefix(prefix)
     rt = Path(root).absolute()
-    meta_ids = _meta_module_ids(dd, loader)
     meta_extras = _meta_extras(dd)
+    meta_ids = _meta_module_ids(dd, loader, meta_extras)
     done, present, warnings, damaged = _transact(
         chosen,
         pre,
@@ -1217,23 +1217,23 @@ def _meta_extras(dd: DistDir) -> dict[NormalizedName, tuple[str, ...]]:
     return {d: tuple(sorted(extras)) for d, extras in out.items() if extras}
 
 
-def _meta_module_ids(dd: DistDir, loader: Loader) -> dict[NormalizedName, tuple[str, ...]]:
+def _meta_module_ids(
+    dd: DistDir, loader: Loader, extras_of: Mapping[NormalizedName, tuple[str, ...]]
+) -> dict[NormalizedName, tuple[str, ...]]:
     """Distribution -> the meta wheel's extras that name it alone: the ids of the modules it
     was split for, as the meta wheel tells them (a type's extra, `all` and a layout's own extras
-    name several; the cores, required by no extra, have none). Empty without a meta wheel."""
+    name several; the cores, required by no extra, have none). `extras_of`: `_meta_extras`.
+    Empty without a meta wheel."""
     try:
         meta = dd.meta()
     except InstallError:
         return {}
-    types = {canonicalize_name(t) for t in loader.naming.types} | {"all"}
-    candidates = meta.extras - types
-    named: dict[str, set[NormalizedName]] = {}  # extra -> the distributions it requires, in one pass
-    for r in meta.requires:
-        if not r.conditional:
-            continue
-        for extra in [r.extra] if r.extra is not None else [e for e in candidates if r.holds((e,))]:
+    candidates = meta.extras - {canonicalize_name(t) for t in loader.naming.types} - {"all"}
+    named: dict[str, set[NormalizedName]] = {}  # extra -> the distributions it requires
+    for dist, extras in extras_of.items():
+        for extra in extras:
             if extra in candidates:
-                named.setdefault(extra, set()).add(canonicalize_name(r.name))
+                named.setdefault(extra, set()).add(dist)
     cores = {canonicalize_name(r.name) for r in meta.requires if not r.conditional}
     out: dict[NormalizedName, list[str]] = {}
     for extra, dists in sorted(named.items()):
