@@ -64,7 +64,7 @@ from qpack.elf import (
 )
 from qpack.errors import QpackError
 from qpack.globs import compile_glob, expand_prefix
-from qpack.ldpaths import NOT_ELF, ElfFile, LibraryFinder, Reads, Root, read_elf_file
+from qpack.ldpaths import NOT_ELF, ElfFile, LibraryFinder, Reads, Root, ld_library_path, read_elf_file
 from qpack.loader import Loader, Naming, SearchLocation, canon_pkgversion
 from qpack.modinfo import ModuleInfo, read_module_table
 from qpack.modinfo import dependencies as table_dependencies
@@ -1219,7 +1219,7 @@ def _start(
     if not rt.is_dir(pre):
         raise CheckError(f"{rt.host(pre)}: no such directory (the installed prefix to check)")
     ctx = _Context(loader=loader, root=rt, env=dict(env or {}), pkgversion=pkgversion, notes=[], prefix=pre)
-    for entry in ctx.env.get("LD_LIBRARY_PATH", "").replace(";", ":").split(":"):
+    for entry in ld_library_path(ctx.env):
         if entry.startswith("/") and not rt.is_dir(entry) and str(rt.root) != "/":
             # A PowerDNS tester's path on the host, read inside --root: "cannot start" unexplained.
             ctx.notes.append(

@@ -243,6 +243,11 @@ def _expand(entry: str, origin: str) -> str:
     return entry
 
 
+def ld_library_path(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The directories `LD_LIBRARY_PATH` names in `env`, as ld.so splits it (':' or ';')."""
+    return tuple(p for p in env.get("LD_LIBRARY_PATH", "").replace(";", ":").split(":") if p)
+
+
 class LibraryFinder:
     """Find libraries by DT_NEEDED name for objects loaded into one executable."""
 
@@ -257,8 +262,7 @@ class LibraryFinder:
         self.root = root
         self.system = system or root  # where ld.so.cache and the default directories are
         self.exe = exe
-        ld_path = env.get("LD_LIBRARY_PATH", "")
-        self.ld_library_path = tuple(p for p in ld_path.replace(";", ":").split(":") if p)
+        self.ld_library_path = ld_library_path(env)
         self.reads = reads or Reads()  # the run's, shared with its other finders
         self._found: dict[tuple[str, tuple[str, ...], tuple[str, ...]], ElfFile | None] = {}
         facts = exe.facts
