@@ -1494,14 +1494,11 @@ def _verdicts(
         return table_deps.get(mid, ()) if table_deps is not None else loader.deps_of(mid)
 
     found = _found(dirs, ctx, table_deps, deps_of, only)
-    # A module run by another (ZNC's pyeval.py by modpython) needs it, whether or not the layout
-    # says so.
-    runner = {m: r for m, files in found.files.items() if (r := loader.runner_of(files[0])) and r != m}
 
     def needs(mid: str) -> tuple[str, ...]:
-        own = deps_of(mid)
-        r = runner.get(mid)
-        return own if r is None or r in own else (*own, r)
+        """A module run by another (ZNC's pyeval.py by modpython) needs it, said or not."""
+        files = found.files.get(mid)
+        return loader.with_runner(mid, files[0], deps_of(mid)) if files else deps_of(mid)
 
     never = _never_loaded(exe, found.files)
     own: dict[str, tuple[Problem, ...]] = {}
@@ -1513,7 +1510,7 @@ def _verdicts(
         _drop_module_libraries(found, own, judge, ctx)
     for mid in never:
         own[mid] = (Problem("unused", f"{exe.path} never loads {mid}: {never[mid]}"), *own[mid])
-    resolver = _Resolver(found.files, own, needs)
+    resolver = _Resolver(found.files, own, needs if loader.runners else deps_of)
     out: list[ModuleVerdict] = []
     for mid in sorted(found.files):
         files = found.files[mid]

@@ -457,14 +457,19 @@ class Loader:
         name = posixpath.basename(path)
         return next((r for glob, r in self.runners.items() if fnmatch.fnmatchcase(name, glob)), None)
 
+    def with_runner(self, module_id: str, path: str, needs: tuple[str, ...]) -> tuple[str, ...]:
+        """`needs`, what module `module_id` needs, with the module that runs its file at `path`."""
+        runner = self.runner_of(path)
+        return needs if runner is None or runner == module_id or runner in needs else (*needs, runner)
+
     def with_runners(self, modules: Iterable[tuple[str, str]]) -> Loader:
         """This loader with each of `modules` ((module id, its file)) that a runner runs needing
         that runner, as `[modules.dependencies]` would say."""
         deps = dict(self.dependencies)
         for mid, path in modules:
-            runner = self.runner_of(path)
-            if runner is not None and runner != mid and runner not in self.deps_of(mid):
-                deps[mid] = (*deps.get(mid, ()), runner)
+            ours = self.deps_of(mid)
+            if (needs := self.with_runner(mid, path, ours)) != ours:
+                deps[mid] = (*deps.get(mid, ()), needs[-1])
         return self if deps == self.dependencies else dataclasses.replace(self, dependencies=deps)
 
     def entries_for(self, module_type: str) -> tuple[str, ...]:
