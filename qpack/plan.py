@@ -1550,15 +1550,16 @@ def make_plan(
     # nor are the modules' libraries and theirs, nor a library a file of the build links (a
     # darktable tester's libdarktable.so, every program's and plug-in's, beside the plug-in
     # directories in the one search location).
-    linked = _linked_names(inventory) if found.never_looked_up else set()
-    by_path = inventory.by_path()
-    never = [
-        w
-        for w in found.never_looked_up
-        if (f := w.partition(": in a module directory")[0]) not in code_of
-        and f not in libraries
-        and not _is_linked(by_path.get(f), linked)
-    ]
+    never: list[str] = []
+    if found.never_looked_up:  # the names and paths are gathered only for a file to judge
+        linked, by_path = _linked_names(inventory), inventory.by_path()
+        never = [
+            w
+            for w in found.never_looked_up
+            if (f := w.partition(": in a module directory")[0]) not in code_of
+            and f not in libraries
+            and not _is_linked(by_path.get(f), linked)
+        ]
     warnings = [*inventory.warnings, *never, *module_warnings]
     module_at = {m.path: m for m in found.modules}
 
