@@ -15,6 +15,11 @@ from packaging.utils import canonicalize_name
 PACKAGE_FILE = "qpack-package.json"
 
 
+# The extra a module's wheel offers for the modules it recommends ([modules.recommends]): pip
+# installs no recommendation by default; `pip install NAME[recommended]` does.
+RECOMMENDED_EXTRA = "recommended"
+
+
 def normalize_extra(name: str) -> str:
     """The extra of the meta wheel that picks module `name`: PEP 685's normalization
     (`accel-tcg-x86_64` -> `accel-tcg-x86-64`), without the separators it leaves at either end,

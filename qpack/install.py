@@ -50,7 +50,7 @@ from packaging.version import Version
 
 from qpack._threads import map_on_threads
 from qpack._unzip import read_entry
-from qpack.dist_info import PACKAGE_FILE, declaration, normalize_extra, optional_core
+from qpack.dist_info import PACKAGE_FILE, RECOMMENDED_EXTRA, declaration, normalize_extra, optional_core
 from qpack.elf import ElfReadError, held_stamps_pyelftools, read_elf_pyelftools, read_link_facts
 from qpack.errors import QpackError, did_you_mean
 from qpack.installed import (
@@ -203,6 +203,8 @@ class DistDir:
             if named is not None and named.extras:
                 return named
         metas = [w for w in self.wheels.values() if w.extras]
+        # A module wheel offers its recommendations as the one extra `recommended`.
+        metas = [w for w in metas if w.extras != {RECOMMENDED_EXTRA}] or metas
         if self.meta_name is not None and metas:  # another layout's meta wheel: not ours to guess
             raise InstallError(
                 f"the layout's meta package {self.meta_name} is not among the wheels (found "
@@ -284,12 +286,10 @@ class DistDir:
         """The wheels to install for `wanted`, each with whether it was asked for itself; the
         meta wheel only when named (extras are read from it, as pip does, but it holds no file)."""
         roots, asked = self.roots(wanted, where)
-        out = []
-        for w in self.resolve(roots):
-            if w.extras and w.name not in asked:
-                continue
-            out.append((w, w.name in asked))
-        return out
+        # The one root not asked for itself is the meta wheel, read for the extras asked of it.
+        # Other wheels offering extras (a module's `recommended`) are installed when required.
+        meta = {w.name for w, _ in roots if w.name not in asked}
+        return [(w, w.name in asked) for w in self.resolve(roots) if w.name not in meta]
 
 
 def select(dist_dir: Path, wanted: Sequence[str]) -> list[Path]:

@@ -29,7 +29,7 @@ from packaging.version import Version
 
 from qpack.cli import main
 from qpack.demo.builder import build_demo
-from qpack.install import DistDir, InstallError, install, install_wheels
+from qpack.install import DistDir, InstallError, install, install_wheels, select
 from qpack.layout import load_layout
 from qpack.plan import plan_build
 from qpack.transaction import KILL_HOOK, STATE_DIR, InjectedFault, PrefixLock
@@ -211,6 +211,41 @@ def test_install_in_two_steps_then_the_program_loads_exactly_those(
     assert main(["install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-gtk"]) == 0
     assert "nothing to install" in capsys.readouterr().err
     assert snapshot(prefix) == before
+
+
+def test_a_required_module_that_recommends_others_is_installed(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An rsyslog tester's `install imtcp` left out lmnetstrms, which imtcp requires: lmnetstrms
+    recommends a stream driver, so its wheel offers the extra `recommended`, and every wheel
+    with extras was taken for the meta wheel and skipped. Only the meta wheel is skipped; the
+    recommendation itself is not installed (pip installs none by default)."""
+    from .test_wheels import demo_layout
+
+    layout = demo_layout(
+        tmp_path / "rec.toml",
+        (
+            "[modules.dependencies]",
+            '[modules.recommends]\n"ui-opengl" = ["block-nfs"]\n[modules.dependencies]',
+        ),
+    )
+    dist = split(demo_build, tmp_path / "w", "1.0", layout)
+    prefix = tmp_path / "p"
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-gtk", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [(i["name"], i["requested"]) for i in out["installed"]] == [
+        ("demo-core", True),  # the core, as with every first module
+        ("demo-ui-opengl", False),
+        ("demo-ui-gtk", True),
+    ]
+    assert loaded(prefix) == {"ui-gtk", "ui-opengl"}
+    # Without the layout (qpack's Python API), the meta wheel is still the one to read extras of.
+    assert sorted(p.name.split("-")[0] for p in select(dist, ["ui-gtk"])) == [
+        "demo",
+        "demo_core",
+        "demo_ui_gtk",
+        "demo_ui_opengl",
+    ]
 
 
 def test_install_into_a_staging_root(demo_dist: Path, tmp_path: Path) -> None:

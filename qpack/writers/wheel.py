@@ -64,7 +64,7 @@ from packaging.utils import canonicalize_name
 
 from qpack import __version__
 from qpack.bundle import BundleMode
-from qpack.dist_info import PACKAGE_FILE, normalize_extra
+from qpack.dist_info import PACKAGE_FILE, RECOMMENDED_EXTRA, normalize_extra
 from qpack.errors import ChangedSinceScanError, OutputError
 from qpack.globs import compile_glob
 from qpack.inventory import Entry, link_destination
@@ -271,8 +271,7 @@ def _metadata(plan: Plan, pkg: Package, version: str, external: Sequence[str] = 
             )
         extras[norm] = (name, members)
     if pkg.recommends:
-        # pip installs no recommendation by default; `pip install NAME[recommended]` does.
-        extras.setdefault("recommended", ("recommended", pkg.recommends))
+        extras.setdefault(RECOMMENDED_EXTRA, (RECOMMENDED_EXTRA, pkg.recommends))
     for norm in sorted(extras):
         lines.append(f"Provides-Extra: {norm}")
         reqs += [f'{canonicalize_name(m)}=={version}; extra == "{norm}"' for m in extras[norm][1]]
