@@ -173,6 +173,6 @@ PLAN_COLUMNS = ("package", "kind", "files", "modules", "requires")
 def plan_rows(plan: Plan) -> list[tuple[str, ...]]:
     """One row per package of a plan, under PLAN_COLUMNS."""
     return [
-        (p.name, p.kind, str(len(p.files)), ", ".join(p.modules), ", ".join(p.requires))
+        (p.name, p.kind, str(len(p.files)), ", ".join(p.modules), ", ".join(p.relations))
         for p in plan.packages
     ]

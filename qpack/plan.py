@@ -241,6 +241,12 @@ class Package:
     # it, not needed (Debian's Recommends, RPM's Recommends, a wheel's `recommended` extra).
     recommends: tuple[str, ...] = ()
 
+    @property
+    def relations(self) -> tuple[str, ...]:
+        """Each requirement with the packages that can stand in for it: `a | b`, as the distro
+        lists write it."""
+        return tuple(" | ".join((r, *self.alternatives.get(r, ()))) for r in self.requires)
+
 
 @dataclass(frozen=True, slots=True)
 class LibraryRequirement:
@@ -303,6 +309,8 @@ class Plan:
                     "files": list(p.files),
                     "modules": list(p.modules),
                     "requires": list(p.requires),
+                    # `a | b` requirements: the packages that can stand in for a (a tree's manifest).
+                    **({"alternatives": alts} if (alts := _alternatives_json(p)) else {}),
                     **({"recommends": list(p.recommends)} if p.recommends else {}),
                     "declared_dirs": list(p.declared_dirs),
                     **({"extras": {k: list(v) for k, v in p.extras.items()}} if p.kind == "meta" else {}),
@@ -313,6 +321,10 @@ class Plan:
             "unclaimed": list(self.unclaimed),
             "warnings": list(self.warnings),
         }
+
+
+def _alternatives_json(p: Package) -> dict[str, list[str]]:
+    return {r: list(p.alternatives[r]) for r in p.requires if r in p.alternatives}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -153,7 +153,7 @@ def _packages_section(plan: Plan, sizes: dict[str, int]) -> str:
                 f'<span data-value="{len(p.files)}">{len(p.files)}</span>',
                 _bar(sizes[p.name], largest, KIND_COLORS[p.kind]),
                 _e(", ".join(p.modules)),
-                _e(", ".join(p.requires)),
+                _e(", ".join(p.relations)),
             )
         )
         attrs.append(f'data-package="{_e(p.name)}" data-kind="{_e(p.kind)}"')

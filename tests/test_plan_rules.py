@@ -624,6 +624,12 @@ def test_requirements_outside_the_split_and_alternatives(tmp_path: Path) -> None
             "alternatives": ["prog-core-lite"],
         }
     ]
+    # plan's table and --json say them too (a WeeChat tester's plan showed weechat-curses alone).
+    assert plan.to_json()["packages"][1]["alternatives"] == {"prog-core": ["prog-core-lite"]}
+    assert "alternatives" not in plan.to_json()["packages"][0]
+    from qpack.console import plan_rows
+
+    assert [r[4] for r in plan_rows(plan) if r[0] == "prog-ui-gtk"] == ["prog-core | prog-core-lite"]
     bad = text.replace('"adduser"', '"add user"').replace('"prog-core | prog-core-lite"', '"prog-core | /x"')
     assert bad.count('"prog-core | /x"') == 2
     (tmp_path / "bad.toml").write_text(textwrap.dedent(bad))
