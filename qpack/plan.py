@@ -165,18 +165,40 @@ _SYSTEM_DIRS = {
     "usr/lib/perl5",
     "usr/lib/python3",
     "usr/lib/python3/dist-packages",
-    # Editors' add-on trees (an nginx tester's nginx.files owned vim's three as %dir).
+    # Editors' add-on trees (two nginx testers' nginx.files owned vim's as %dir): vim's
+    # runtime directories under addons/ and vimfiles/ are in _VIM_RUNTIME.
     "usr/share/vim",
     "usr/share/vim/addons",
-    "usr/share/vim/addons/ftdetect",
-    "usr/share/vim/addons/indent",
-    "usr/share/vim/addons/syntax",
     "usr/share/vim/registry",
     "usr/share/vim/vimfiles",
     "usr/share/emacs",
     "usr/share/emacs/site-lisp",
     "var/www",  # the web root Debian's servers share (a lighttpd tester's lighttpd.files owned it)
 }
+
+
+# The directories of vim's 'runtimepath' (`:help runtimepath`), which add-ons fill.
+_VIM_RUNTIME = frozenset(
+    [
+        "after",
+        "autoload",
+        "colors",
+        "compiler",
+        "doc",
+        "ftdetect",
+        "ftplugin",
+        "indent",
+        "keymap",
+        "lang",
+        "macros",
+        "pack",
+        "plugin",
+        "print",
+        "spell",
+        "syntax",
+        "tutor",
+    ]
+)
 
 
 def is_system_dir(path: str, prefix: str, system: tuple[re.Pattern[str], ...] = ()) -> bool:
@@ -198,6 +220,8 @@ def _is_system_dir(path: str, prefix: str) -> bool:
     if path in _SYSTEM_DIRS or path == pre:
         return True
     parts = path.split("/")
+    if len(parts) == 5 and parts[:3] == ["usr", "share", "vim"] and parts[3] in ("addons", "vimfiles"):
+        return parts[4] in _VIM_RUNTIME
     # usr/lib/<multiarch triplet>, usr/share/man/man1, usr/share/locale/<lang>/LC_MESSAGES...
     if len(parts) >= 3 and parts[:2] == ["usr", "lib"] and "-linux-" in parts[2]:
         return _is_triplet_system_dir(parts[3:])

@@ -862,6 +862,8 @@ def test_layout_system_dirs_are_nobodys(tmp_path: Path) -> None:
         "etc/ufw/applications.d",
         "etc/dhcp/dhclient-enter-hooks.d",
         "usr/share/vim/addons/syntax",  # and an nginx tester's
+        "usr/share/vim/addons/ftplugin",  # and another's: vim's runtime directories, each
+        "usr/share/vim/vimfiles/after",
         "usr/share/vim/registry",
         "var/www",  # a lighttpd tester's
     ]
@@ -873,6 +875,9 @@ def test_layout_system_dirs_are_nobodys(tmp_path: Path) -> None:
         "usr/lib/x86_64-linux-gnu/prog"
         in make_plan(inventory(*BUILD, "usr/lib/x86_64-linux-gnu/prog/x"), lay).package("prog-core").dirs
     )  # a directory of its own under the triplet is the package's
+    # A directory of its own under vim's add-on tree is the package's.
+    vim = make_plan(inventory(*BUILD, "usr/share/vim/addons/ftplugin/nginx/x.vim"), lay)
+    assert [d for d in vim.package("prog-core").dirs if "vim" in d] == ["usr/share/vim/addons/ftplugin/nginx"]
     # An nginx tester: perl's module tree was libnginx-mod-http-perl's %dir; its own auto/nginx is.
     perl = make_plan(inventory(*BUILD, "usr/lib/x86_64-linux-gnu/perl5/5.36/auto/nginx/nginx.so"), lay)
     assert [d for d in perl.package("prog-core").dirs if "perl5" in d] == [
