@@ -679,6 +679,18 @@ def test_modules_behind_a_symlinked_search_directory_are_split_into_trees_not_wh
         "symlinked search directory of the build; a wheel holds no symlinks"
     ) in capsys.readouterr().err
     assert not (tmp_path / "w").exists()
+    # A loader of absolute directories only (nginx's /usr/share/nginx/modules): that is the
+    # reason no wheel can place the module, symlink or not (an nginx tester was told of the link).
+    absolute = demo_layout(tmp_path / "absolute.toml", ABSOLUTE)
+    args = ["split", str(build), "-l", str(absolute), "--version", "1", "--format", "wheel"]
+    assert main([*args, "-o", str(tmp_path / "w")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "module 'audio-alsa' (usr/lib/demo-real/audio/alsa.so, reached through a symlinked search "
+        "directory of the build): the loader looks for it only in the absolute /usr/lib/demo, "
+        "/var/run/demo/{pkgversion} (and where $DEMO_MODULE_DIR points"
+    ) in err
+    assert "holds no symlinks" not in err
 
 
 def test_a_modules_recommendations_are_an_extra_of_its_wheel_and_in_the_manifest(

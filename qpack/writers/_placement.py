@@ -217,6 +217,17 @@ def _absolute_problem(loader: Loader, m: Module, where: Placed) -> list[str]:
         # which a wheel cannot keep: from a wheel the loader would not look there.
         if any(where.installed.startswith(way.modules + "/") for way in loader.wheel_ways()):
             return []
+        if not any(loc.kind == "relocated" for loc in loader.search):
+            # Only absolute directories are searched (an nginx tester's /usr/share/nginx/modules):
+            # that, not the symlink, is why no wheel can place it.
+            absolute = ", ".join(
+                f"/{loc.value.strip('/')}" for loc in loader.search if loc.kind == "absolute"
+            )
+            return [
+                f"module {m.id!r} ({m.path}, reached through a symlinked search directory of the "
+                f"build): the loader looks for it only in the absolute {absolute}{_also(loader)}, "
+                "which no install prefix moves; a wheel cannot place it"
+            ]
         return [
             f"module {m.id!r} ({m.path}): the loader reaches it through a symlinked search "
             f"directory of the build; a wheel holds no symlinks, so installed as "
@@ -229,17 +240,21 @@ def _absolute_problem(loader: Loader, m: Module, where: Placed) -> list[str]:
     if misplaced := _not_in_wheels_dir(loader, m, where, rel):
         return misplaced
     # The search location, not the module's own subdirectory (Xorg's drivers/).
+    return [
+        f"module {m.id!r} ({m.path}): the loader looks for it only in the absolute /{d}{_also(loader)}, "
+        "which no install prefix moves; a wheel cannot place it"
+    ]
+
+
+def _also(loader: Loader) -> str:
+    """Beside an absolute location: the variables that could reach a wheel's modules."""
     envs = _env_ways(loader)
-    also = (
+    return (
         f" (and where {' or '.join(envs)} points, which the wheel does not set: an env "
         "location's `wheels` key names the directory it is to point to)"
         if envs
         else ""
     )
-    return [
-        f"module {m.id!r} ({m.path}): the loader looks for it only in the absolute /{d}{also}, "
-        "which no install prefix moves; a wheel cannot place it"
-    ]
 
 
 def _not_in_wheels_dir(loader: Loader, m: Module, where: Placed, rel: str) -> list[str]:
