@@ -670,7 +670,7 @@ def module_problems(
 
 def undeclared_module_symbols(found: FoundModules, inventory: Inventory, loader: Loader) -> list[str]:
     """Warnings for modules that use a symbol only another module of the build defines, that
-    module not among their dependencies: the loader refuses them unless it loaded that one
+    module not among their dependencies: the dynamic linker cannot bind them unless that one was loaded
     first (a lighttpd tester's mod_authn_ldap calls mod_auth's http_auth_backend_set; check and
     install said it would load alone). Read, through each module's `.dynsym`, only for a layout
     that names an entry symbol, as the entry check is (a few ms a module)."""
@@ -723,8 +723,8 @@ def undeclared_module_symbols(found: FoundModules, inventory: Inventory, loader:
             shown = ", ".join(used[:3]) + (f" and {len(used) - 3} more" if len(used) > 3 else "")
             warnings.append(
                 f"module {mid!r} uses {shown}, which only module {owner!r} of this build defines: the "
-                f"loader refuses it unless {owner!r} is loaded first; [modules.dependencies] "
-                f'"{mid}" = ["{owner}"] says so'
+                f"dynamic linker cannot bind it unless {owner!r} is installed and loaded first; "
+                f'[modules.dependencies] "{mid}" = ["{owner}"] says so'
             )
     return warnings
 

@@ -254,8 +254,9 @@ def test_a_plugin_in_a_directory_of_its_own_name(prefix: Path, tmp_path: Path) -
 def test_a_module_using_another_modules_symbols_without_the_dependency_is_said(
     prefix: Path, tmp_path: Path
 ) -> None:
-    """A lighttpd tester: mod_authn_ldap calls mod_auth's http_auth_backend_set, so lighttpd
-    refuses it unless mod_auth is loaded first; check and install said it would load alone.
+    """A lighttpd tester: mod_authn_ldap calls mod_auth's http_auth_backend_set, so it cannot
+    load without mod_auth installed (the server loads that first); check and install said it
+    would load alone.
     The plan, for a layout naming an entry, reads each module's dynamic symbols and says which
     module another one needs, until [modules.dependencies] says so."""
     import subprocess
@@ -298,10 +299,12 @@ def test_a_module_using_another_modules_symbols_without_the_dependency_is_said(
     # layout does not): found the same way.
     assert said == [
         "module 'block-ldap' uses auth_backend_set, which only module 'block-auth' of this build "
-        "defines: the loader refuses it unless 'block-auth' is loaded first; [modules.dependencies] "
+        "defines: the dynamic linker cannot bind it unless 'block-auth' is installed and loaded first; "
+        "[modules.dependencies] "
         '"block-ldap" = ["block-auth"] says so',
         "module 'ui-gtk' uses demo_opengl_context, which only module 'ui-opengl' of this build "
-        "defines: the loader refuses it unless 'ui-opengl' is loaded first; [modules.dependencies] "
+        "defines: the dynamic linker cannot bind it unless 'ui-opengl' is installed and loaded first; "
+        "[modules.dependencies] "
         '"ui-gtk" = ["ui-opengl"] says so',
     ]
     layout = (tmp_path / "layout.toml").read_text()
