@@ -363,12 +363,19 @@ class Rule:
     tags: tuple[str, ...] = ()
     key: str = "files"  # the layout key `files` comes from, as `--explain` names it: files or dirs
     owners: tuple[str, ...] = ()  # a rule of modules' own files: those modules (no other's file)
+    # Why each of `files` claims a path, where the rule's key does not say it: a rule of
+    # modules' own files names the layout key and the module of each glob.
+    whys: tuple[str, ...] = ()
+
+    def why(self, j: int) -> str:
+        """Why `files[j]` claims a path: `files '...'`, or what `whys` says."""
+        return self.whys[j] if self.whys else f"{self.key} {self.files[j][0]!r}"
 
     def match(self, path: str, module: Module | None, tag: str | None = None) -> str | None:
         """Why this rule claims `path` (`files '...'`, `modules '...'` or `tags '...'`), or None."""
-        for glob, pattern in self.files:
+        for j, (_, pattern) in enumerate(self.files):
             if pattern.match(path):
-                return f"{self.key} {glob!r}"
+                return self.why(j)
         return self.match_module_or_tag(module, tag)
 
     def match_module_or_tag(self, module: Module | None, tag: str | None = None) -> str | None:
@@ -437,7 +444,7 @@ class _RuleIndex:
         for i, j in candidates:
             if j < first.get(i, len(self.rules[i].files)) and self.rules[i].files[j][1].match(path):
                 first[i] = j
-        out = {i: f"{self.rules[i].key} {self.rules[i].files[j][0]!r}" for i, j in first.items()}
+        out = {i: self.rules[i].why(j) for i, j in first.items()}
         for i in self.other:
             if i not in out and (why := self.rules[i].match_module_or_tag(module, tag)) is not None:
                 out[i] = why
@@ -895,7 +902,7 @@ def claim(
                 f"{e.path}: claimed twice: by {a.description} ({why_a}) and by {b.description} ({why_b})"
             )
             continue
-        if hits and hits[0][0].owners and (taken := _not_own(e.path, mod, hits[0][0], loader_res)):
+        if hits and hits[0][0].owners and (taken := _not_own(e.path, mod, *hits[0], loader_res)):
             problems.append(taken)
             continue
         if hits:
@@ -928,14 +935,16 @@ def _once_per_package(hits: list[tuple[Rule, str]]) -> list[tuple[Rule, str]]:
     return hits
 
 
-def _not_own(path: str, mod: Module | None, rule: Rule, loader_res: list[re.Pattern[str]]) -> str | None:
+def _not_own(
+    path: str, mod: Module | None, rule: Rule, why: str, loader_res: list[re.Pattern[str]]
+) -> str | None:
     """Why a rule of modules' own files may not take `path`: another module's file, or one of
     the loader's programs (a Tracker re-tester's `[modules.files]` glob took extract-png's
     module into extract-icon's package, and another the extractor program itself)."""
     if mod is not None and mod.id not in rule.owners:
-        return f"{path}: module {mod.id!r}, claimed by {rule.description} as a file of another module"
+        return f"{path}: module {mod.id!r}, claimed by {why} as a file of another module"
     if any(r.match(path) for r in loader_res):
-        return f"{path}: a program of the loader, claimed by {rule.description} as a module's file"
+        return f"{path}: a program of the loader, claimed by {why} as a module's file"
     return None
 
 
@@ -1005,10 +1014,10 @@ def _per_module_file_rules(
     index = _RuleIndex(rules)
     # One rule per package: modules a rename (or normalize) gives one name share it, and two
     # rules of one package claiming one file were "claimed twice".
-    by_package: dict[str, tuple[list[str], dict[str, tuple[str, str]]]] = {}
+    by_package: dict[str, tuple[list[str], dict[str, tuple[str, str, str]]]] = {}
     # An excluded module's own files go with it (an nginx tester's excluded http_geoip left
     # its mod-http-geoip.conf, a load_module line for a module not shipped, in the core).
-    excluded: dict[Rule, tuple[list[str], dict[str, tuple[str, str]]]] = {}
+    excluded: dict[Rule, tuple[list[str], dict[str, tuple[str, str, str]]]] = {}
     for e in items:
         mod = module_at.get(e.path)
         if mod is None:
@@ -1036,7 +1045,7 @@ def _per_module_file_rules(
             for shown, filled in zip(
                 templates, module_file_globs(templates, package, mod.type, mod.name, mod.id), strict=True
             ):
-                globs.setdefault(filled, (key, shown))
+                globs.setdefault(filled, (key, shown, mod.id))
     rules_out = [
         _module_files_rule(ids, globs, package, "", "", prefix)
         for package, (ids, globs) in by_package.items()
@@ -1052,24 +1061,27 @@ def _per_module_file_rules(
 
 def _module_files_rule(
     ids: list[str],
-    globs: Mapping[str, tuple[str, str]],
+    globs: Mapping[str, tuple[str, str, str]],
     package: str | None,
     reason: str,
     more: str,
     prefix: str,
 ) -> Rule:
-    """The rule claiming modules' own files (`globs`: filled in -> (layout key, as written))."""
-    keys = sorted({key for key, _ in globs.values()}, reverse=True)  # per-module.files first
+    """The rule claiming modules' own files (`globs`: filled in -> (layout key, as written,
+    the module it was filled in for))."""
     return Rule(
-        description=f"{' and '.join(keys)} ({', '.join(ids)}){more}",
+        description=f"modules' own files ({', '.join(ids)}){more}",
         package=package,
         reason=reason,
         # Shown as the layout writes it; matched as filled in for these modules.
         files=tuple(
-            (shown, compile_glob(expand_prefix(filled, prefix))) for filled, (_, shown) in globs.items()
+            (shown, compile_glob(expand_prefix(filled, prefix))) for filled, (_, shown, _) in globs.items()
         ),
         modules=(),
         owners=tuple(ids),
+        # Which key and which module each glob is (a lighttpd tester's 05-auth.conf was said to
+        # be claimed by the group's 15 modules, and 10-ssl.conf by both keys).
+        whys=tuple(f"{key} {shown!r} of {mid!r}" for key, shown, mid in globs.values()),
     )
 
 

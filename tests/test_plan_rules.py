@@ -341,7 +341,23 @@ def test_per_module_packages_carry_more_than_the_module() -> None:
     assert "usr/share/man/man8/curl.8.gz" in plan.package("prog-block-curl").files
     rules = {c.path: c.rule for c in plan.claims}
     assert rules["usr/share/doc/prog-ui-gtk/copyright"] == (
-        "per-module.files (ui-gtk): files '{prefix}/share/doc/{package}/**'"
+        "modules' own files (ui-gtk): per-module.files '{prefix}/share/doc/{package}/**' of 'ui-gtk'"
+    )
+
+    # In a group, the module whose glob matched (a lighttpd tester's 05-auth.conf was said to
+    # be claimed by per-module.files of all 15 modules of lighttpd's core).
+    grouped = dataclasses.replace(
+        lay,
+        packages=(
+            *lay.packages,
+            PackageRule(name="prog-ui", kind="group", modules=("ui-*",), index=1),
+        ),
+    )
+    inv = inventory(*BUILD, "usr/share/doc/prog-ui/copyright", "usr/share/man/man8/gtk.8.gz")
+    rules = {c.path: c.rule for c in make_plan(inv, grouped).claims}
+    assert rules["usr/share/man/man8/gtk.8.gz"] == (
+        "modules' own files (ui-gtk, ui-opengl): per-module.files '{prefix}/share/man/man8/{name}.8.gz' "
+        "of 'ui-gtk'"
     )
 
 
@@ -460,6 +476,15 @@ def test_one_modules_own_files_by_module_id(tmp_path: Path) -> None:
         "usr/share/prog/rules/10-gl.rule",
     )
     assert plan.package("prog-ui").files == ("usr/lib/prog/ui-gtk.so", "usr/share/prog/rules/11-gtk-a.rule")
+    # --explain names the key and the module of the glob that matched (a lighttpd tester's
+    # 10-ssl.conf was said to be claimed by per-module.files and modules.files alike).
+    why = {c.path: c.rule for c in plan.claims}
+    assert why["usr/share/prog/rules/10-gl.rule"] == (
+        "modules' own files (ui-opengl): modules.files '{prefix}/share/prog/rules/10-gl.rule' of 'ui-opengl'"
+    )
+    assert why["usr/share/prog/rules/11-gtk-a.rule"] == (
+        "modules' own files (ui-gtk): modules.files '{prefix}/share/prog/rules/*-gtk-*.rule' of 'ui-gtk'"
+    )
     assert {e.path: e.reason for e in plan.excluded} == {
         "usr/lib/prog/block-curl.so": "no curl here",
         "usr/share/prog/rules/20-http.rule": "no curl here",
@@ -473,9 +498,10 @@ def test_one_modules_own_files_by_module_id(tmp_path: Path) -> None:
     with pytest.raises(PlanError) as e:
         make_plan(inventory(*BUILD, *rules), load_layout(tmp_path / "taking.toml"))
     assert e.value.problems == [
-        "usr/bin/prog: a program of the loader, claimed by modules.files (ui-gtk) as a module's file",
-        "usr/lib/prog/ui-opengl.so: module 'ui-opengl', claimed by modules.files (ui-gtk) as a file of "
-        "another module",
+        "usr/bin/prog: a program of the loader, claimed by modules.files '{prefix}/bin/prog' of "
+        "'ui-gtk' as a module's file",
+        "usr/lib/prog/ui-opengl.so: module 'ui-opengl', claimed by modules.files "
+        "'{prefix}/lib/prog/ui-opengl.so' of 'ui-gtk' as a file of another module",
     ]
     # A key naming no module of a type, or a glob with a placeholder it does not know: one line each.
     (tmp_path / "bad.toml").write_text(
