@@ -247,6 +247,7 @@ class DistDir:
         asked for themselves (directly, or as what an asked extra of the meta wheel requires)."""
         roots: list[tuple[WheelInfo, frozenset[str]]] = []
         extras: set[str] = set()
+        typed: dict[str, str] = {}  # an extra -> as the user typed it, for messages
         asked: set[str] = set()
         for item in wanted:
             norm = canonicalize_name(item)
@@ -256,6 +257,7 @@ class DistDir:
                 asked.add(norm)
             else:
                 extras.add(normalize_extra(item))
+                typed.setdefault(normalize_extra(item), item)
         if extras or not roots:
             try:
                 meta = self.meta()
@@ -272,7 +274,8 @@ class DistDir:
             unknown = sorted(extras - meta.extras)
             if unknown:
                 raise InstallError(
-                    f"{', '.join(unknown)}: neither an extra of {meta.name} nor a wheel in {where}"
+                    f"{', '.join(typed[u] for u in unknown)}: neither an extra of {meta.name} nor a wheel "
+                    f"in {where}"
                     f"{did_you_mean(unknown, [*meta.extras, *self.wheels])} "
                     f"(extras: {', '.join(sorted(meta.extras))})"
                 )

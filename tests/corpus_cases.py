@@ -157,6 +157,6 @@ CASES: list[Case] = [
     Case("wheels", "a wheel that is not a zip", [bad_zip(GTK)], INSTALL, 2, W + "cannot read the wheel's METADATA (File is not a zip file)"),
     Case("wheels", "a wheel directory that does not exist", [remove("{dist}")], INSTALL, 2, "error: {dist}: not a directory of wheels"),
     Case("wheels", "a module nobody ships", [], INSTALL.replace("ui-gtk", "xyzzy"), 2, "error: xyzzy: neither an extra of demo nor a wheel in {dist} (extras: all, audio, audio-alsa, audio-pa, block, block-curl, block-nfs, ui, ui-curses, ui-gtk, ui-opengl)"),
-    Case("wheels", "a misspelt module", [], INSTALL.replace("ui-gtk", "ui_gkt"), 2, "error: ui-gkt: neither an extra of demo nor a wheel in {dist}; did you mean ui-gtk? (extras: all, audio, audio-alsa, audio-pa, block, block-curl, block-nfs, ui, ui-curses, ui-gtk, ui-opengl)"),
+    Case("wheels", "a misspelt module", [], INSTALL.replace("ui-gtk", "ui_gkt"), 2, "error: ui_gkt: neither an extra of demo nor a wheel in {dist}; did you mean ui-gtk? (extras: all, audio, audio-alsa, audio-pa, block, block-curl, block-nfs, ui, ui-curses, ui-gtk, ui-opengl)"),
 ]
 # fmt: on
