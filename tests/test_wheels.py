@@ -848,6 +848,12 @@ def test_a_script_running_the_program_by_its_absolute_path_is_said(
         "demo-curses": '#!/bin/sh\nexec /usr/bin/demo ui-curses "$@"\n',
         "demo-any": '#!/bin/sh\nexec demo "$@"  # found on PATH, the venv\'s\n',
         "demo-reg": "#!/bin/sh\nexec /usr/bin/demo-registry\n",
+        # A syslog-ng tester: update-patterndb is autoconf's, `${bindir}/pdbtool` after prefix=/usr.
+        "demo-pdb": (
+            "#!/bin/sh\nprefix=/usr\nexec_prefix=${prefix}\nbindir=${exec_prefix}/bin\n"
+            '${bindir}/demo -u "$@"\n'
+        ),
+        "demo-path": '#!/bin/sh\nprefix="/usr"\nexec demo "$@"\n',  # the venv's, through PATH
     }
     for name, text in scripts.items():
         (build / "usr/bin" / name).write_text(text)
@@ -855,10 +861,12 @@ def test_a_script_running_the_program_by_its_absolute_path_is_said(
     args = ["split", str(build), "-l", "demo", "--version", "1", "--format", "wheel"]
     assert main([*args, "-o", str(tmp_path / "w")]) == 0
     err = capsys.readouterr().err
-    said = [line for line in err.splitlines() if "by its absolute path" in line]
+    said = [line for line in err.splitlines() if "by its absolute path" in line or "configured" in line]
     assert said == [
         "warning: usr/bin/demo-curses (in demo-core): a script that runs /usr/bin/demo by its absolute "
         "path: installed from a wheel, it runs the system's program (or none), not the wheel's",
+        "warning: usr/bin/demo-pdb (in demo-core): a script that runs demo from the build's configured "
+        "prefix=/usr: installed from a wheel, it runs the system's program (or none), not the wheel's",
         "warning: usr/bin/demo-reg (in demo-core): a script that runs /usr/bin/demo-registry by its "
         "absolute path: installed from a wheel, it runs the system's program (or none), not the wheel's",
     ], err

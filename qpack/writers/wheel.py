@@ -534,7 +534,31 @@ def _scripts_naming_the_build(plan: Plan, payloads: _Payloads) -> list[str]:
                 "by its absolute path: installed from a wheel, it runs the system's program (or none), "
                 "not the wheel's"
             )
+        elif (via := _configured_prefix(head, plan.prefix)) and (
+            named := sorted(
+                name
+                for name in programs
+                if re.search(rb"(?:\}|\$\w*bindir)/" + re.escape(name.encode()) + rb"(?![\w.-])", head)
+            )
+        ):
+            # autoconf's substituted wrappers (syslog-ng's update-patterndb: prefix=/usr,
+            # bindir=${exec_prefix}/bin, then ${bindir}/pdbtool).
+            notes.append(
+                f"{path} (in {canonicalize_name(owner[path])}): a script that runs {', '.join(named)} "
+                f"from the build's configured {via}: installed from a wheel, it runs the system's "
+                "program (or none), not the wheel's"
+            )
     return notes
+
+
+def _configured_prefix(head: bytes, prefix: str) -> str | None:
+    """`prefix=/usr` (or exec_prefix, bindir, sbindir) set to the build's prefix in a script, as
+    autoconf substitutes it: the assignment as written, or None."""
+    pre = re.escape(("/" + prefix.strip("/")).encode())
+    m = re.search(
+        rb"(?m)^[ \t]*((?:exec_)?prefix|s?bindir)=[\"']?" + pre + rb"(?:/s?bin)?[\"']?[ \t]*(?:#.*)?$", head
+    )
+    return m[0].strip().decode("utf-8", "replace") if m else None
 
 
 def wheel_specs(
