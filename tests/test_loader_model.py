@@ -360,6 +360,14 @@ def test_a_module_below_a_flat_location_is_said_plainly(prefix: Path, tmp_path: 
         "usr/lib/flat/sub/x.so: in a module directory, but deeper than the loader looks (it reads only "
         "the files directly in the location; modules are named '{name}.so')"
     ], plan.warnings
+    # Named in a [[package]] `files` glob, it is known to the layout: no warning (a syslog-ng
+    # tester's loggen plug-ins, another loader's, in syslog-ng's module directory).
+    text = (tmp_path / "layout.toml").read_text()
+    for rule in ('files = ["{prefix}/lib/flat/sub/*.so"]', 'files = ["{prefix}/lib/flat/sub/**"]'):
+        (tmp_path / "named.toml").write_text(text + f'[[package]]\nname = "core-extra"\n{rule}\n')
+        plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "named.toml"), unclaimed="core")
+        assert not [w for w in plan.warnings if "sub/x.so" in w], plan.warnings
+        assert "usr/lib/flat/sub/x.so" in plan.package("core-extra").files
 
 
 def test_the_directories_searched_are_named_in_search_order(prefix: Path, tmp_path: Path) -> None:
