@@ -1670,7 +1670,11 @@ def make_plan(
     return Plan(
         layout=layout,
         inventory=inventory,
-        packages=tuple(with_dirs(packages, prefix, layout.system_dir_patterns(prefix))),
+        packages=tuple(
+            with_dirs(
+                packages, prefix, layout.system_dir_patterns(prefix), _loader_packages(layout, packages)
+            )
+        ),
         excluded=tuple(sorted(claims.excluded, key=lambda x: x.path)),
         unclaimed=tuple(claims.unclaimed),
         claims=tuple(sorted(claims.claims, key=lambda c: c.path)),
@@ -1712,8 +1716,17 @@ def _program_needs_placed(
     return out
 
 
+def _loader_packages(layout: Layout, packages: Iterable[Package]) -> set[str]:
+    """The packages holding a program or the library of the loader."""
+    loader_res = [compile_glob(g) for g in layout.loader.loader_globs(layout.prefix)]
+    return {p.name for p in packages if any(r.match(f) for f in p.files for r in loader_res)}
+
+
 def with_dirs(
-    packages: list[Package], prefix: str, system: tuple[re.Pattern[str], ...] = ()
+    packages: list[Package],
+    prefix: str,
+    system: tuple[re.Pattern[str], ...] = (),
+    loaders: Collection[str] = (),
 ) -> list[Package]:
     """Which package owns each directory (RPM `%dir`), never one of the base system's:
     - a directory whose files all belong to one package belongs to it;
@@ -1722,7 +1735,9 @@ def with_dirs(
       one of the owners, so that installing any of them brings an owner: one package when
       all of them require it; several when they do not (Debian's share/qemu, shared by
       qemu-system-common and the arch:all qemu-system-data, neither requiring the other, is
-      owned by both, as RPM allows and Fedora's guidelines ask of unrelated packages)."""
+      owned by both, as RPM allows and Fedora's guidelines ask of unrelated packages). Of
+      several that would do, one with files there, then one of `loaders` (those holding the
+      loader's program or library), then the first in layout order."""
     owner_of: dict[str, set[str]] = defaultdict(set)
     for p in packages:
         # A declared directory counts as a file in it: it and its parents need an owner.
@@ -1744,12 +1759,14 @@ def with_dirs(
         uncovered = set(owners)
         while uncovered:
             # Greedy cover: the package most of the uncovered ones are or require; then one
-            # with files there itself; then layout order (then the name). Counted in one pass
-            # over the closures, not once per candidate (16,000 module packages: 0.1 s, not 300).
+            # with files there itself; then the loader's (a Knot tester's module directory went
+            # to libknot13, a library the modules link, listed before knot); then layout order
+            # (then the name). Counted in one pass over the closures, not once per candidate
+            # (16,000 module packages: 0.1 s, not 300).
             covers = Counter(n for o in uncovered for n in closures[o])
             best = min(
                 covers,
-                key=lambda n: (-covers[n], n not in owners, order.get(n, len(order)), n),
+                key=lambda n: (-covers[n], n not in owners, n not in loaders, order.get(n, len(order)), n),
             )
             dirs_of[best].append(d)
             uncovered = {o for o in uncovered if best not in closures[o]}

@@ -289,6 +289,15 @@ def test_directory_ownership() -> None:
     )
     plan2 = make_plan(inventory("usr/lib/x/one", "usr/lib/x/two"), lay2)
     assert [p.name for p in plan2.packages if "usr/lib/x" in p.dirs] == ["a", "b"]
+    # Of two core packages every module package requires, the loader's owns the module
+    # directory, not the library listed first (a Knot tester's went to libknot13, not knot).
+    lay3 = layout(
+        PackageRule(name="prog-lib", files=("{prefix}/lib/libprog.so.1",)),
+        PackageRule(name="prog-core", rest=True, index=1),
+    )
+    plan3 = make_plan(inventory(*BUILD, "usr/lib/libprog.so.1"), lay3)
+    assert plan3.package("prog-block-curl").requires == ("prog-lib", "prog-core")
+    assert [p.name for p in plan3.packages if "usr/lib/prog" in p.dirs] == ["prog-core"]
 
 
 def test_symlinks_and_empty_dirs_are_claimed_like_files() -> None:
