@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -181,6 +182,43 @@ def relocatable_dist(builds: dict[str, Path], tmp_path_factory: pytest.TempPathF
     r = split(builds["relocatable"], lay, tmp / "dist")
     assert r.returncode == 0, r.stderr
     return tmp / "dist", lay
+
+
+def test_the_system_pythons_modules_are_importable_from_the_venv(
+    builds: dict[str, Path], tmp_path: Path
+) -> None:
+    """A Knot tester's python3-libknot went to <venv>/lib/python3/dist-packages, which no venv
+    imports from (a libproxy and an MLT tester's likewise): Debian's dist-packages (and any
+    lib/python3.X/site-packages of the build) go through the platlib scheme, into the installing
+    Python's site-packages; an extension there linking the build's library finds it through a
+    RUNPATH computed for that depth."""
+    build = shutil.copytree(builds["relocatable"], tmp_path / "build", symlinks=True)
+    package = build / "usr/lib/python3/dist-packages/mini_py"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("ANSWER = 42\n")
+    shutil.copy(build / "usr/lib/mini/a.so", package / "_native.so")  # links libqpackmini.so.1
+    lay = layout(tmp_path)
+    r = split(build, lay, tmp_path / "dist")
+    assert r.returncode == 0, r.stderr
+    assert "no venv imports from" not in r.stderr
+    with zipfile.ZipFile(next((tmp_path / "dist").glob("mini_core-*.whl"))) as z:
+        assert {n.partition(".data/")[2] for n in z.namelist()} >= {
+            "platlib/mini_py/__init__.py",
+            "platlib/mini_py/_native.so",
+        }
+    venv = bare_venv(tmp_path / "venv")
+    pip(venv, tmp_path / "dist", "mini-core")
+    r2 = subprocess.run(
+        [str(venv / "bin/python"), "-c", "import mini_py, sys; print(mini_py.ANSWER, mini_py.__file__)"],
+        capture_output=True, text=True, check=False, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert r2.returncode == 0, r2.stderr
+    answer, where = r2.stdout.split()
+    assert answer == "42" and Path(where).parent.parent.name == "site-packages"
+    native = Path(where).parent / "_native.so"
+    assert runpath_of(native) == "$ORIGIN/../../.."
+    assert (native.parent / "../../.." / mini_program.SONAME).resolve().is_file()
+    check_clean(venv, lay)
 
 
 def test_build_as_staged_cannot_run_without_a_library_path(builds: dict[str, Path]) -> None:

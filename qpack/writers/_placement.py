@@ -31,7 +31,16 @@ from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import Entry
 from qpack.loader import Helper, Loader, Module, SearchLocation
 
-Scheme = Literal["scripts", "data"]
+Scheme = Literal["scripts", "data", "platlib"]
+
+# The system Python's module directories under a prefix (Debian's lib/python3/dist-packages,
+# lib/python3.11/site-packages): no venv imports from <venv>/lib/python3/dist-packages, so their
+# files go through the platlib scheme, to whichever site-packages the installing Python has.
+SYSTEM_PYTHON = re.compile(r"(?:local/)?lib/python3(?:\.[0-9]+)?/(?:dist|site)-packages/")
+# Where a platlib file is taken to be, relative to the install root: the real directory has the
+# installing Python's version in it; this one has the same depth, which is what relative
+# RUNPATHs (`$ORIGIN/../../..`) depend on.
+PLATLIB = "lib/python3/site-packages"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +52,11 @@ class Placed:
 
     @property
     def installed(self) -> str:
-        """Where an installer puts it, relative to the install root."""
-        return f"bin/{self.path}" if self.scheme == "scripts" else self.path
+        """Where an installer puts it, relative to the install root (a platlib file: at the
+        depth of <root>/lib/python3.X/site-packages)."""
+        if self.scheme == "scripts":
+            return f"bin/{self.path}"
+        return f"{PLATLIB}/{self.path}" if self.scheme == "platlib" else self.path
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +72,18 @@ class Placement:
             return f"{self.bindir}/ as it is, everything else through <prefix>/{self.bindir}/{self.bundle}/"
         return "relative to the install prefix, where the loader looks from there (or a variable names)"
 
-    def place(self, path: str, executable: bool) -> Placed | None:
-        """Where the build file `path` goes, or None when it is outside the prefix."""
+    def place(self, path: str, executable: bool, importable: bool = True) -> Placed | None:
+        """Where the build file `path` goes, or None when it is outside the prefix. A file of the
+        system Python's module directories goes where the installing Python imports from,
+        unless it is not `importable` there (a module the program's loader looks for)."""
         pre = self.prefix
         if pre and path != pre and not path.startswith(pre + "/"):
             return None
         rel = path[len(pre) + 1 :] if pre else path
+        if importable and (python := SYSTEM_PYTHON.match(rel)) and rel[python.end() :]:
+            # A Knot tester's python3-libknot: at <venv>/lib/python3/dist-packages no venv
+            # imports it (nor, with a bundle directory, from beside the executables).
+            return Placed("platlib", rel[python.end() :])
         if posixpath.dirname(rel) == self.bindir:
             if executable and self.scripts:
                 return Placed("scripts", posixpath.basename(rel))

@@ -9,7 +9,9 @@ Policies (README "Wheels"):
 - Placement: a file under the prefix goes to ``<dist>.data/data/<path relative to the prefix>``;
   an executable directly in ``<prefix>/<loader bindir>/`` goes to ``<dist>.data/scripts/``.
   Installed into a venv or prefix, both land at ``<root>/<same path>``, where the relocated loader
-  looks. Files outside the prefix (``etc/...``) cannot be placed: an error listing them, or, with
+  looks. Files of the system Python's module directories (``lib/python3/dist-packages``) go to
+  ``<dist>.data/platlib/``: the installing Python's site-packages, where a venv imports them.
+  Files outside the prefix (``etc/...``) cannot be placed: an error listing them, or, with
   ``outside_prefix="drop"``, left out and returned in ``WheelReport.dropped``.
 - Names: PEP 503-normalized (``qemu-accel-tcg-x86_64`` -> ``qemu-accel-tcg-x86-64``), with ``-``
   escaped to ``_`` in file and directory names (binary distribution format). Extras are
@@ -355,6 +357,7 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
     out = _Payloads({}, {}, {}, [])
     installed_by: dict[str, str] = {}  # installed path -> wheel
     python_said: set[str] = set()  # wheels whose system-Python files were said
+    module_paths = {m.path for m in plan.modules}  # where the loader looks: kept there
     for pkg in plan.packages:
         if pkg.kind != "meta" and not pkg.files:
             raise WheelError(
@@ -384,7 +387,7 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
                     )
                     report.notes.append(f"{path}: {why} (left out of {dist})")
                 continue
-            where = placement.place(path, bool(src.mode & 0o111))
+            where = placement.place(path, bool(src.mode & 0o111), importable=path not in module_paths)
             if where is None:
                 out.outside.append(path)
                 continue
@@ -419,8 +422,6 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
     return out
 
 
-# A backslash is a path separator to zip readers and Windows installers (qpack's installer
-# refuses it); a control or line-break character breaks RECORD, which installers read by lines.
 def _placing_notes(path: str, src: Entry, where: Placed, dist: str, python_said: set[str]) -> list[str]:
     """What a wheel loses of a file it holds: a mode bit, or being importable."""
     notes = []
@@ -430,8 +431,8 @@ def _placing_notes(path: str, src: Entry, where: Placed, dist: str, python_said:
             "installers do not restore them (the tree output keeps them)"
         )
     if _PYTHON_DIR.match(where.installed) and dist not in python_said:
-        # A libproxy tester's python3-libproxy: <prefix>/lib/python3/dist-packages is on no
-        # venv's sys.path, and nothing said so.
+        # A module the loader looks for there stays (the rest go through platlib): on no venv's
+        # sys.path (a libproxy tester's python3-libproxy, before platlib).
         python_said.add(dist)
         notes.append(
             f"{path}: installed as <prefix>/{where.installed}, a directory of the system's Python "
@@ -443,6 +444,8 @@ def _placing_notes(path: str, src: Entry, where: Placed, dist: str, python_said:
 
 # Where a distribution's Python modules go: not where a venv (or pip's --prefix) imports from.
 _PYTHON_DIR = re.compile(r"(?:local/)?lib/python3(?:\.[0-9]+)?/dist-packages/")
+# A backslash is a path separator to zip readers and Windows installers (qpack's installer
+# refuses it); a control or line-break character breaks RECORD, which installers read by lines.
 _UNWHEELABLE = re.compile(r"[\\\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
