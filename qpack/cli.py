@@ -473,7 +473,8 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         )
         s = report.summary()
         unused = f"; {s['unused']} no program present uses" if s["unused"] else ""
-        out.summary(f"{s['load']} of {s['modules']} modules load{unused}; {s['problems']} problem(s)")
+        some = f" ({s['some']} more for some of their programs only)" if s["some"] else ""
+        out.summary(f"{s['load']} of {s['modules']} modules load{some}{unused}; {s['problems']} problem(s)")
         for why in cannot_start_lines(report.cannot_start.values()):
             out.summary(f"problem: {why}", problem=True)
     for w in repaired:
