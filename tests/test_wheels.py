@@ -797,10 +797,25 @@ def test_a_location_anchored_to_a_library_no_wheel_holds_is_refused_saying_so(
     assert (
         main([*args, "-l", str(demo_layout(tmp_path / "fixed.toml", fixed)), "-o", str(tmp_path / "d")]) == 2
     )
+    err = capsys.readouterr().err
     assert (
         "(the layout says the build does not relocate and names no bundle directory; an env location's "
         "`wheels` key ($DEMO_MODULE_DIR) names where the wheels put modules)"
-    ) in capsys.readouterr().err
+    ) in err
+    assert "module 'audio-alsa': usr/bin/demo installed as" in err
+    # The program named is one that loads the module: an FRR tester's refusal named babeld,
+    # whose program-types ask for no module.
+    registry = (
+        'executables = ["{prefix}/bin/demo"]',
+        'executables = ["{prefix}/bin/demo-registry", "{prefix}/bin/demo"]',
+    )
+    types = ('types = ["ui", "block", "audio"]\n', 'types = ["ui", "block", "audio"]\n'
+             '[loader.program-types]\n"{prefix}/bin/demo" = []\n')  # fmt: skip
+    typed = demo_layout(tmp_path / "typed.toml", fixed, registry, types)
+    assert main([*args, "-l", str(typed), "-o", str(tmp_path / "e")]) == 2
+    err = capsys.readouterr().err
+    assert "module 'audio-alsa': usr/bin/demo-registry installed as" in err
+    assert "usr/bin/demo installed as" not in err
 
 
 def test_a_helper_run_from_an_absolute_directory_is_refused_in_a_wheel(

@@ -357,6 +357,8 @@ def _relocated_problem(
             "names a variable that reaches it)"
         ]
     for exe in exes:
+        if not loader.asks_for(exe.build_path, m.id, f"/{pre}"):
+            continue  # its program-types leave the module out (an FRR tester's babeld was named)
         d = _search_dir(loc, exe, placement, loader, placed)
         if d is None and _env_reaches(loader, where, rel, m.type):
             return []
