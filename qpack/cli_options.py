@@ -22,9 +22,29 @@ class QpackParser(argparse.ArgumentParser):
     """argparse, plus a suggestion when a subcommand or an option is misspelt (argparse learnt
     to suggest only in Python 3.14)."""
 
+    _argv: Sequence[str] = ()
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self._argv = list(sys.argv[1:] if args is None else args)  # for error(): a subcommand's own
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}{suggestion(self, message)}\n")
+        hint = suggestion(self, message) or _prefix_hint(self._argv, message)
+        self.exit(2, f"{self.prog}: error: {message}{hint}\n")
+
+
+def _prefix_hint(argv: Sequence[str], message: str) -> str:
+    """`; did you mean --prefix DIR?` when --prefix is missing and an argument is a directory
+    (an FRR tester typed `qpack uninstall pfx bgpd_snmp`, as `check` and `list` take PREFIX)."""
+    if "required: --prefix" not in message:
+        return ""
+    import os
+
+    given = next((a for a in argv if not a.startswith("-") and os.path.isdir(a)), None)
+    return f"; did you mean --prefix {given}?" if given else ""
 
 
 _CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")

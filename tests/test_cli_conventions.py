@@ -248,4 +248,11 @@ def test_bad_usage_is_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         ["split", str(tmp_path), "-l", "demo", "-o", str(tmp_path / "o")], capsys
     )
     assert main(["plan", str(tmp_path / "missing"), "-l", "demo"]) == 2
+    capsys.readouterr()
+    # An FRR tester gave uninstall the prefix as check and list take it: the hint names --prefix.
+    said = _usage_error(["uninstall", str(tmp_path), "bgpd-snmp"], capsys)
+    assert said.endswith(
+        f"the following arguments are required: --prefix; did you mean --prefix {tmp_path}?\n"
+    )
+    assert _usage_error(["uninstall", "bgpd-snmp"], capsys).endswith("required: --prefix\n")
     assert run_qpack("plan").returncode == 2  # and as a user runs it
