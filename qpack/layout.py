@@ -985,6 +985,10 @@ def _relative_dir(loc: _Table, key: str) -> str | None:
             loc.bad(key, "'.' (the prefix itself) needs `under`: where below it the modules are")
             return None
         return ""
+    if key == "under" and isinstance(raw, list) and value is not None and value.strip("/") == ".":
+        # The directory itself first, then the others (a GDAL tester's `[".", "3.6"]`: wheels
+        # put the plug-ins in the directory the variable names, not in 3.6/).
+        return ""
     if value is not None and (value.startswith("/") or not value.strip("/") or _odd_segments(value)):
         where = "the prefix" if key == "wheels" else "each directory the variable names"
         loc.bad(key, f"must be a directory relative to {where}, without '.', '..' or '//', got {value!r}")

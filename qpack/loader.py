@@ -54,7 +54,8 @@ class SearchLocation:
       locations after this one are not searched. `subdir` is searched under each directory the
       variable names rather than the directory itself (WeeChat's `$WEECHAT_EXTRA_LIBDIR/plugins`);
       `more_subdirs` are searched after it in each directory, before the next one ("" the
-      directory itself: GTK tries `A/3.0.0`, then `A`, then `B/3.0.0` for GTK_PATH=A:B).
+      directory itself, for `subdir` too: GTK tries `A/3.0.0`, then `A`, then `B/3.0.0` for
+      GTK_PATH=A:B).
       With `ignore_empty`, a variable set to nothing is as if unset (xine's XINE_PLUGIN_PATH).
       `wheel_dir` (a directory relative to the prefix) is where wheels may put modules for a
       loader that finds them only through this variable: the user sets it to
@@ -90,7 +91,7 @@ class SearchLocation:
 
     def under(self, entries: Iterable[str]) -> list[str]:
         """The directories searched for the directories `entries` the variable names, in order."""
-        if not self.subdir:
+        if self.subdir is None:
             return list(entries)
         subs = (self.subdir, *self.more_subdirs)
         return [posixpath.join(e, sub) if sub else e for e in entries for sub in subs]

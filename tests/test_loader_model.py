@@ -92,6 +92,15 @@ def test_a_variable_naming_directories_searched_under_a_subdirectory(prefix: Pat
     build_extra_module(b / "3.0", type="ui", name="z", stamp=STAMP)
     (row,) = check(prefix, gtk, env={"PROG_EXTRA": f"{a}:{b}"}).modules
     assert (row.module, row.file, row.copies) == ("ui-z", f"{a}/ui/z.so", (f"{b}/3.0/ui/z.so",))
+    # "." first: the directory itself, then the subdirectory (a GDAL tester's [".", "3.6"] was
+    # refused, though "." was documented; wheels then put modules in the directory itself).
+    first = loader(
+        tmp_path,
+        HEAD + '[[loader.search]]\nenv = "PROG_EXTRA"\nlist = true\nunder = [".", "3.0"]\nwheels = "lib/x"\n',
+    )
+    (row,) = check(prefix, first, env={"PROG_EXTRA": f"{b}:{a}"}).modules
+    assert (row.module, row.file, row.copies) == ("ui-z", f"{b}/3.0/ui/z.so", (f"{a}/ui/z.so",))
+    assert first.search[0].wheel_modules == "lib/x"
     bad.write_text(
         HEAD + '[[loader.search]]\nenv = "P"\nunder = ["3.0", "../x"]\n[[package]]\nname = "c"\nrest = true\n'
     )
