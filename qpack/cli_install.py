@@ -264,8 +264,10 @@ def add_parsers(sub: Any) -> None:
         "install",
         help="install the core and chosen modules from split wheels, all or nothing, and check them",
         description="Install the core (if not yet installed) and the chosen module wheels with their "
-        "dependency modules, through the installer library. Every check passes before a byte is "
-        "written; a failure leaves the prefix as it was. Exit status 1: a module installed will not load.",
+        "dependency modules, through the installer library. Every check of the wheels (names, "
+        "versions, hashes, paths, files other distributions own) passes before a byte is written; "
+        "a failure leaves the prefix as it was. Then the loader check judges what was installed: "
+        "exit status 1 when a module installed will not load (the install stands).",
     )
     p.add_argument("dist", help="the directory of wheels `qpack split --format wheel` wrote")
     p.add_argument(
