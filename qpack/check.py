@@ -84,6 +84,7 @@ ProblemKind = Literal[
     "not-searched",
     "duplicate",
     "missing-helper",
+    "missing-symbol",
     "version",  # not the loader's: qpack.upgrades, from the installed distributions' metadata
     "not-found",  # likewise: with_unfound, from what was installed
 ]
@@ -100,6 +101,7 @@ PROBLEM_KINDS: tuple[ProblemKind, ...] = (
     "not-searched",
     "duplicate",
     "missing-helper",
+    "missing-symbol",
     "version",
     "not-found",
 )
@@ -803,6 +805,110 @@ def _stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
     return stamps
 
 
+class _HostLibraries:
+    """The prefix's libraries some of the programs load and others do not (strongSwan's
+    libcharon: charon links it, pki does not), and whether a module a program finds needs one of
+    them that the program lacks: a symbol it binds as it is loaded, which only such a library
+    defines, and which neither the module's own libraries nor the program's define. The
+    dynamic linker refuses that module in that program ("undefined symbol: charon"), though its
+    file and libraries are there. Nothing is read unless such a library exists."""
+
+    def __init__(
+        self, programs: Sequence[tuple[_Exe, LibraryFinder, set[str]]], ctx: _Context, system: Root
+    ) -> None:
+        self.ctx = ctx
+        self.system = system  # where the libraries found outside the root are (ElfFile.system)
+        self.libs: dict[str, ElfFile] = {}  # name the programs need it by -> the library
+        self._imports: dict[str, frozenset[str]] = {}
+        self._exports: dict[str, frozenset[str]] = {}
+        if len(programs) < 2:
+            return
+        names = [closure for _, _, closure in programs]
+        partial = set[str]().union(*names) - names[0].intersection(*names[1:])
+        pre = ctx.prefix.rstrip("/") + "/"
+        for exe, finder, closure in programs:
+            if not partial & closure:
+                continue
+            for lib in _loaded_objects(exe.elf, finder).values():
+                if lib.facts is None or lib.system or not lib.path.startswith(pre):
+                    continue
+                for name in _names(lib) & partial:
+                    self.libs.setdefault(name, lib)
+
+    def judge(
+        self, exe: _Exe, finder: LibraryFinder, closure: set[str], verdicts: list[ModuleVerdict]
+    ) -> list[ModuleVerdict]:
+        """`verdicts` with each module the program cannot bind refused (`missing-symbol`)."""
+        lacking = {name: lib for name, lib in self.libs.items() if name not in closure}
+        if not lacking:
+            return verdicts
+        out = []
+        for v in verdicts:
+            why = self._unbound(exe, finder, closure, v, lacking) if v.loads and v.file else None
+            if why is not None:
+                v = dataclasses.replace(
+                    v, loads=False, problems=(*v.problems, Problem("missing-symbol", why))
+                )
+            out.append(v)
+        return out
+
+    def _unbound(
+        self,
+        exe: _Exe,
+        finder: LibraryFinder,
+        closure: set[str],
+        v: ModuleVerdict,
+        lacking: Mapping[str, ElfFile],
+    ) -> str | None:
+        assert v.file is not None
+        real = self.ctx.root.resolve(v.file)
+        if real is None:
+            return None
+        needs = self._symbols(ElfFile(real, None), imports=True)
+        hits = {sym: lib for lib in lacking.values() for sym in needs & self._symbols(lib)}
+        if not hits:
+            return None
+        # Unless the module links the library itself, or the program's own objects define it.
+        module = read_elf_file(self.ctx.root, real)
+        if module.facts is None:
+            return None
+        own = finder.closure(module, closure)[0]
+        hits = {s: lib for s, lib in hits.items() if not _names(lib) & own}
+        if hits:
+            mine = [exe.elf, *_loaded_objects(exe.elf, finder).values()]
+            hits = {s: lib for s, lib in hits.items() if not any(s in self._symbols(o) for o in mine)}
+        if not hits:
+            return None
+        sym, lib = min(hits.items())
+        more = f" (and {len(hits) - 1} more of its symbols)" if len(hits) > 1 else ""
+        return (
+            f"{v.file}: binds {sym}{more} as it is loaded, which only {lib.path} defines; {exe.path} does "
+            "not load that library, nor does the module link it: the dynamic linker refuses the module"
+        )
+
+    def _symbols(self, obj: ElfFile, imports: bool = False) -> frozenset[str]:
+        """The load-time imports (`imports`) or the exports of the file `obj` (its path
+        resolved inside the root, or among the system libraries), read once; none for a file
+        that cannot be read."""
+        from qpack.elf import dynamic_symbols, load_time_imports
+
+        memo = self._imports if imports else self._exports
+        host = (self.system if obj.system else self.ctx.root).host(obj.path)
+        key = str(host)
+        if key not in memo:
+            try:
+                with open(host, "rb") as f:
+                    memo[key] = load_time_imports(f) if imports else dynamic_symbols(f)[1]
+            except (OSError, ElfReadError):
+                memo[key] = frozenset()
+        return memo[key]
+
+
+def _names(lib: ElfFile) -> set[str]:
+    """The names DT_NEEDED finds a library by: its SONAME and its file name."""
+    return {n for n in (lib.facts.soname if lib.facts else None, posixpath.basename(lib.path)) if n}
+
+
 def _loaded_objects(elf: ElfFile, finder: LibraryFinder) -> dict[str, ElfFile]:
     """Every shared library the dynamic linker loads for a program, by resolved path."""
     found: dict[str, ElfFile] = {}
@@ -1084,15 +1190,18 @@ def check(
     _some_executable(exes, rt, pre, loader)
     rows = _Rows()
     locations: dict[str, tuple[str, ...]] = {}
-    for exe in exes:
-        finder = LibraryFinder(rt, ctx.env, exe.elf, system, reads)
-        exe_libs, exe_missing = finder.closure(exe.elf, set())
+    finders = [(exe, LibraryFinder(rt, ctx.env, exe.elf, system, reads)) for exe in exes]
+    closures = {exe.path: finder.closure(exe.elf, set()) for exe, finder in finders}
+    host = _HostLibraries([(exe, finder, closures[exe.path][0]) for exe, finder in finders], ctx, system)
+    for exe, finder in finders:
+        exe_libs, exe_missing = closures[exe.path]
         dirs = search_dirs(exe, finder, ctx)
         locations[exe.path] = tuple(dirs)
         not_asked: list[ModuleVerdict] = []
         judge = _Judge(exe, ctx, finder, exe_libs)
         verdicts = _verdicts(exe, dirs, ctx, judge, not_asked=not_asked) + _helper_rows(exe, finder, ctx)
         verdicts += _hidden_rows(exe, dirs, finder, ctx, {v.module for v in verdicts})
+        verdicts = host.judge(exe, finder, exe_libs, verdicts)
         rows.add_program(exe.path, verdicts, not_asked, exe_missing, _needs_unmet(exe, verdicts, ctx))
     if ctx.unfilled and not any(locations.values()):
         # A libproxy tester's only location was a {pkgversion} directory: "0 of 0 modules load",
@@ -1962,8 +2071,14 @@ def check_modules(
     _some_executable(exes, rt, pre, loader)
     rows = _Rows()
     locations: dict[str, tuple[str, ...]] = {}
-    for exe in exes:
-        finder = _CachedFinder(rt, ctx.env, exe.elf, system, cache, pre)
+    finders = [(exe, _CachedFinder(rt, ctx.env, exe.elf, system, cache, pre)) for exe in exes]
+    # As `check`: a program (or loader library) whose own libraries are missing loads no
+    # module. System libraries outside the prefix are confirmed by path, not read.
+    closures: dict[str, tuple[set[str], list[str]]] = {
+        exe.path: finder.closure(exe.elf, set()) for exe, finder in finders
+    }
+    host = _HostLibraries([(exe, finder, closures[exe.path][0]) for exe, finder in finders], ctx, system)
+    for exe, finder in finders:
         dirs = search_dirs(exe, finder, ctx)
         locations[exe.path] = tuple(dirs)
         not_asked: list[ModuleVerdict] = []
@@ -1971,8 +2086,7 @@ def check_modules(
         verdicts = _verdicts(
             exe, dirs, ctx, judge, only=[*modules, *loader.program_needs], not_asked=not_asked
         )
-        # As `check`: a program (or loader library) whose own libraries are missing loads no
-        # module. System libraries outside the prefix are confirmed by path, not read.
-        _, exe_missing = finder.closure(exe.elf, set())
+        exe_libs, exe_missing = closures[exe.path]
+        verdicts = host.judge(exe, finder, exe_libs, verdicts)
         rows.add_program(exe.path, verdicts, not_asked, exe_missing, _needs_unmet(exe, verdicts, ctx))
     return rows.report(rt, pre, layout_name, exes, locations, ctx)

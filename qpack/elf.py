@@ -440,6 +440,51 @@ def dynamic_symbols(stream: BinaryIO) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(undefined), frozenset(defined)
 
 
+# The flags asking the dynamic linker to bind every symbol as it loads the file (`-z now`):
+# DF_BIND_NOW in DT_FLAGS, DF_1_NOW in DT_FLAGS_1.
+_DF_BIND_NOW, _DF_1_NOW = 0x8, 0x1
+# The relocations of PLT slots, bound at first call under RTLD_LAZY; every other dynamic
+# relocation (GLOB_DAT, COPY, absolute addresses) is bound as the file is loaded.
+_LAZY_RELOCATIONS = (".rela.plt", ".rel.plt")
+
+
+def load_time_imports(stream: BinaryIO) -> frozenset[str]:
+    """The undefined global symbols the dynamic linker must find as it loads the file, even
+    under RTLD_LAZY: those its load-time relocations name (data, function addresses), and
+    every one when the file asks for immediate binding. Weak ones may stay unresolved. Read
+    from the relocations, not the symbol types, which compilers leave STT_NOTYPE. Through
+    pyelftools; raises ElfReadError for a truncated or corrupt file."""
+    from elftools.elf.dynamic import DynamicSection
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.relocation import RelocationSection
+    from elftools.elf.sections import SymbolTableSection
+
+    with pyelftools_errors():
+        elf = ELFFile(stream)
+        now = False
+        dynamic = elf.get_section_by_name(".dynamic")
+        if isinstance(dynamic, DynamicSection):
+            for tag in dynamic.iter_tags():
+                kind, value = tag.entry.d_tag, tag.entry.d_val
+                now = now or kind == "DT_BIND_NOW"
+                now = now or (kind == "DT_FLAGS" and bool(value & _DF_BIND_NOW))
+                now = now or (kind == "DT_FLAGS_1" and bool(value & _DF_1_NOW))
+        dynsym = elf.get_section_by_name(".dynsym")
+        if not isinstance(dynsym, SymbolTableSection):
+            return frozenset()
+        bound: set[int] | None = None if now else set()
+        if bound is not None:
+            for section in elf.iter_sections():
+                if isinstance(section, RelocationSection) and section.name not in _LAZY_RELOCATIONS:
+                    bound.update(r["r_info_sym"] for r in section.iter_relocations())
+        out: set[str] = set()
+        for i, sym in enumerate(dynsym.iter_symbols()):
+            undefined = sym["st_shndx"] == "SHN_UNDEF" and sym["st_info"]["bind"] == "STB_GLOBAL"
+            if sym.name and undefined and (bound is None or i in bound):
+                out.add(sym.name)
+    return frozenset(out)
+
+
 def _dynamic_tags(elf: ELFFile) -> tuple[str | None, list[str], list[str], list[str]]:
     """(SONAME, NEEDED, DT_RPATH entries, DT_RUNPATH entries)."""
     from elftools.elf.dynamic import DynamicSection

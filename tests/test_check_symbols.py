@@ -1,0 +1,117 @@
+"""Modules that bind, as they load, a symbol of a library only some of the loader's programs
+load (strongSwan's charon plug-ins use libcharon's `charon`; `pki` does not link libcharon and
+its loader refuses them): `check` judges each program apart, against the real dynamic linker.
+
+Built here with the system compiler: a library, two programs (one links it), and four
+modules, each run through the real dlopen (RTLD_LAZY, as strongSwan's plug-in loader).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from .conftest import have_cc, run_qpack
+
+PROGRAM = r"""
+#include <dlfcn.h>
+#include <stdio.h>
+int main(int argc, char **argv)
+{
+    void *h = dlopen(argv[1], RTLD_LAZY);
+    puts(h ? "ok" : dlerror());
+    return h ? 0 : 1;
+}
+"""
+
+LAYOUT = """
+[layout]
+name = "host"
+[loader]
+prefix = "/usr"
+executables = ["{prefix}/bin/with", "{prefix}/bin/without"]
+naming = "{name}.so"
+[[loader.search]]
+relocated = "lib/plug"
+[[package]]
+name = "host-core"
+rest = true
+"""
+
+# module -> (C source, extra link arguments)
+MODULES = {
+    "data": ("extern int host_state; int get(void) { return host_state; }", []),
+    "lazy": ("extern int host_fn(void); int get(void) { return host_fn(); }", []),
+    "now": ("extern int host_fn(void); int get(void) { return host_fn(); }", ["-Wl,-z,now"]),
+    "linked": (
+        "extern int host_state; int get(void) { return host_state; }",
+        ["-L{lib}", "-lhost", "-Wl,-rpath,$ORIGIN/..", "-Wl,--enable-new-dtags"],
+    ),
+}
+
+
+def _cc(tmp: Path, out: Path, source: str, *args: str) -> None:
+    src = tmp / f"{out.name}.c"
+    src.write_text(source)
+    cc = os.environ.get("CC") or shutil.which("cc") or "gcc"
+    subprocess.run([cc, "-o", str(out), str(src), *args], check=True, capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def prefix(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not have_cc():
+        pytest.skip("no C compiler (cc/gcc) on this machine: the programs are built here")
+    tmp = tmp_path_factory.mktemp("host")
+    usr = tmp / "usr"
+    lib, plug, bindir = usr / "lib", usr / "lib/plug", usr / "bin"
+    for d in (plug, bindir):
+        d.mkdir(parents=True)
+    _cc(tmp, lib / "libhost.so.1", "int host_state = 7; int host_fn(void) { return 3; }",
+        "-shared", "-fPIC", "-Wl,-soname,libhost.so.1")  # fmt: skip
+    (lib / "libhost.so").symlink_to("libhost.so.1")
+    rpath = ["-Wl,-rpath,$ORIGIN/../lib", "-Wl,--enable-new-dtags", "-ldl"]
+    _cc(tmp, bindir / "with", PROGRAM, f"-L{lib}", "-Wl,--no-as-needed", "-lhost", *rpath)
+    _cc(tmp, bindir / "without", PROGRAM, *rpath)
+    for name, (source, extra) in MODULES.items():
+        _cc(tmp, plug / f"{name}.so", source, "-shared", "-fPIC", *(a.format(lib=lib) for a in extra))
+    (lib / "libhost.so").unlink()  # a development link: no package ships it here
+    (tmp / "layout.toml").write_text(textwrap.dedent(LAYOUT))
+    return usr
+
+
+def real(prefix: Path, program: str, module: str) -> bool:
+    """Whether the real program's dlopen(RTLD_LAZY) accepts the module."""
+    r = subprocess.run(
+        [str(prefix / "bin" / program), str(prefix / f"lib/plug/{module}.so")],
+        capture_output=True, text=True, check=False, timeout=60, env={"PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    return r.returncode == 0
+
+
+def test_a_module_binding_a_symbol_its_program_lacks_is_refused_for_that_program(prefix: Path) -> None:
+    r = run_qpack("check", str(prefix), "-l", str(prefix.parent / "layout.toml"), "--json")
+    report = json.loads(r.stdout)
+    assert r.returncode == 1, r.stderr
+    verdicts = {(m["module"], program): m for m in report["modules"] for program in m["executables"]}
+    for module in MODULES:
+        for program in ("with", "without"):
+            v = verdicts[(module, f"{prefix}/bin/{program}")]
+            assert v["loads"] == real(prefix, program, module), (module, program, v)
+    # What the real loader says: data and -z now refused without the library; a lazily bound
+    # call (never made) and a module linking the library itself load.
+    refused = {m for (m, p), v in verdicts.items() if p.endswith("/without") and not v["loads"]}
+    assert refused == {"data", "now"}
+    (problem,) = verdicts[("data", f"{prefix}/bin/without")]["problems"]
+    assert problem == {
+        "kind": "missing-symbol",
+        "detail": f"{prefix}/lib/plug/data.so: binds host_state as it is loaded, which only "
+        f"{prefix}/lib/libhost.so.1 defines; {prefix}/bin/without does not load that library, nor "
+        "does the module link it: the dynamic linker refuses the module",
+    }
+    assert report["summary"]["load"] == 2 and report["summary"]["some"] == 2
