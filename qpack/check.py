@@ -840,6 +840,13 @@ class _HostLibraries:
     ) -> list[ModuleVerdict]:
         """`verdicts` with each module the program cannot bind refused (`missing-symbol`)."""
         lacking = {name: lib for name, lib in self.libs.items() if name not in closure}
+        if lacking:
+            # A library another module of the program links may be there first, and visible
+            # to the others under RTLD_GLOBAL (Dovecot's sieve/ plug-ins bind libdovecot-sieve,
+            # which lmtp loads with its sieve plugin): not counted as lacking, whatever the
+            # loader's flags (under RTLD_LOCAL the module is refused all the same: not said).
+            brought = set[str]().union(*(self._brings(finder, closure, v) for v in verdicts if v.loads))
+            lacking = {name: lib for name, lib in lacking.items() if name not in brought}
         if not lacking:
             return verdicts
         out = []
@@ -869,7 +876,7 @@ class _HostLibraries:
         if not hits:
             return None
         # Unless the module links the library itself, or the program's own objects define it.
-        module = read_elf_file(self.ctx.root, real)
+        module = finder.reads.elf_file(self.ctx.root, real)
         if module.facts is None:
             return None
         own = finder.closure(module, closure)[0]
@@ -885,6 +892,14 @@ class _HostLibraries:
             f"{v.file}: binds {sym}{more} as it is loaded, which only {lib.path} defines; {exe.path} does "
             "not load that library, nor does the module link it: the dynamic linker refuses the module"
         )
+
+    def _brings(self, finder: LibraryFinder, closure: set[str], v: ModuleVerdict) -> set[str]:
+        """The names of the libraries module `v` loads beyond the program's `closure`."""
+        real = self.ctx.root.resolve(v.file) if v.file else None
+        if real is None:
+            return set()
+        module = finder.reads.elf_file(self.ctx.root, real)
+        return finder.closure(module, closure)[0] - closure if module.facts is not None else set()
 
     def _symbols(self, obj: ElfFile, imports: bool = False) -> frozenset[str]:
         """The load-time imports (`imports`) or the exports of the file `obj` (its path

@@ -606,6 +606,7 @@ def _read_loader(top: _Table) -> Loader:
         stamp_version=stamp[1],
         dependencies=_read_dependencies(modules, "dependencies", naming, known),
         recommends=_read_dependencies(modules, "recommends", naming, known),
+        module_programs=_read_module_programs(modules, naming, known, prefix),
         known_modules=known,
         resolution=resolution,  # type: ignore[arg-type]
         depth=depth,
@@ -692,10 +693,15 @@ def _read_program_types(t: _Table, naming: Naming, prefix: str) -> tuple[tuple[s
         if not isinstance(types, list) or not all(isinstance(ty, str) for ty in types):
             table.bad(glob, "must be a list of module types (an empty list: the program loads none)")
             continue
-        unknown = [ty for ty in types if ty not in naming.types]
+        # A type, or a glob of module ids (`mail-driver_*`: some modules of a type).
+        unknown = [ty for ty in types if ty not in naming.types and naming.split_id(ty) is None]
         if unknown:
             known = ", ".join(naming.types) or "none declared"
-            table.bad(glob, f"{', '.join(map(repr, unknown))}: not one of loader.types ({known})")
+            table.bad(
+                glob,
+                f"{', '.join(map(repr, unknown))}: not one of loader.types ({known}), nor a module id "
+                "glob starting with one",
+            )
             continue
         out.append((glob, tuple(types)))
     return tuple(out)
@@ -1077,7 +1083,7 @@ def _check_module_glob(t: _Table, mid: str, key: str, naming: Naming) -> bool:
 
 
 def _read_known(t: _Table, naming: Naming) -> frozenset[str] | None:
-    t.allow({"known", "dependencies", "recommends", "files"})
+    t.allow({"known", "dependencies", "recommends", "files", "programs"})
     known = t.strings("known")
     for i, k in enumerate(known or ()):
         _check_module(t, k, f"known[{i}]", naming, known)
@@ -1109,6 +1115,23 @@ def _read_dependencies(
         elif (depth := _longest_chain(deps)) > MAX_DEPENDENCY_CHAIN:
             t.bad(key, f"a dependency chain of {depth} modules; the limit is {MAX_DEPENDENCY_CHAIN}")
     return dict(sorted(deps.items()))
+
+
+def _read_module_programs(
+    t: _Table, naming: Naming, known: frozenset[str] | None, prefix: str
+) -> dict[str, tuple[str, ...]]:
+    """`[modules.programs]`: module id (or glob) -> the only programs (globs, with {prefix})
+    that load it (Dovecot's `<name>_binary_dependency`: the LDA's sieve plugin in
+    dovecot-lda and lmtp alone)."""
+    table = t.table("programs")
+    out: dict[str, tuple[str, ...]] = {}
+    for mid, programs in table.data.items():
+        if not isinstance(programs, list) or not all(isinstance(g, str) for g in programs):
+            table.bad(mid, "must be a list of program globs (an empty list: no program loads it)")
+            continue
+        if _check_module(table, mid, mid, naming, known, glob=True):
+            out[mid] = table.file_globs(tuple(programs), mid, prefix)
+    return dict(sorted(out.items()))
 
 
 def _longest_chain(deps: Mapping[str, tuple[str, ...]]) -> int:

@@ -339,6 +339,17 @@ class FoundModules:
     duplicates: Mapping[str, tuple[str, ...]]
 
 
+def _matching_all(table: Mapping[str, tuple[str, ...]], module_id: str) -> tuple[str, ...] | None:
+    """The values of every key of `table` that is `module_id` or a glob matching it, itself
+    included; None when no key matches."""
+    keys = [
+        k
+        for k in table
+        if k == module_id or (any(c in k for c in "*?[") and fnmatch.fnmatchcase(module_id, k))
+    ]
+    return tuple(dict.fromkeys(v for k in keys for v in table[k])) if keys else None
+
+
 def _matching(table: Mapping[str, tuple[str, ...]], module_id: str) -> tuple[str, ...]:
     """The values of every key of `table` that is `module_id` or a glob matching it, in key
     order, without repeats and without the module itself."""
@@ -378,6 +389,8 @@ class Loader:
       exported stamp;
     - `dependencies`: module id -> modules loaded first (a missing one: the module is not found);
     - `recommends`: module id -> modules that are useful beside it but not loaded first;
+    - `module_programs`: module id (or glob) -> the only programs (globs) that load it
+      (Dovecot's `<name>_binary_dependency`); the others never ask for it;
     - `known_modules`: the only module ids the loader ever looks up, when the program has a
       fixed table; None when any name fitting `naming` is looked up;
     - `resolution`: `first-found` (each module is looked up by name through the locations in
@@ -414,8 +427,9 @@ class Loader:
       (ALSA: `_snd_pcm_{name}_open` for pcm plugins, `_snd_pcm_rate_{name}_open` for rate);
     - `program_types`: (executable glob, module types) pairs: the only types a program matching
       the glob ever asks for (QEMU's tools: block drivers; a program built without module
-      support: none); the first glob that matches counts, and a program matching none asks for
-      every type;
+      support: none), or module id globs (Dovecot's auth process: `auth` and the SQL drivers
+      among the mail plugins, `mail-driver_*`); the first glob that matches counts, and a
+      program matching none asks for every type;
     - `program_needs`: modules every program loads itself as it starts (rsyslogd's lmnet): one
       missing or failing, the program does not start, and loads no module.
 
@@ -432,6 +446,8 @@ class Loader:
     stamp_version: str | None = None
     dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     recommends: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # module id (or glob) -> the only programs (globs) that load it ([modules.programs]).
+    module_programs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     known_modules: frozenset[str] | None = None
     resolution: Resolution = "first-found"
     depth: int = 0
@@ -567,17 +583,28 @@ class Loader:
 
     def asks_for(self, program: str, module_id: str, prefix: str | None = None) -> bool:
         """Whether the program at `program` (installed at `prefix`: the layout's by default)
-        ever asks for module `module_id` (its type is one of the program's `program_types`, or
-        the program has none)."""
-        types = self.types_for(program, prefix)
-        if types is None:
+        ever asks for module `module_id`: its type, or a glob of module ids, is among the
+        program's `program_types`, or the program has none."""
+        pre = self.prefix if prefix is None else prefix
+        only = _matching_all(self.module_programs, module_id)
+        if only is not None and not any(
+            compile_glob(expand_prefix(g, pre)).fullmatch(program.lstrip("/")) for g in only
+        ):
+            return False
+        entries = self.types_for(program, prefix)
+        if entries is None:
             return True
         split = self.naming.split_id(module_id)
-        return split is not None and split[0] in types
+        return any(
+            (split is not None and split[0] == e)
+            if e in self.naming.types
+            else fnmatch.fnmatchcase(module_id, e)
+            for e in entries
+        )
 
     def types_for(self, program: str, prefix: str | None = None) -> tuple[str, ...] | None:
-        """The module types the program at `program` (a path as installed, `/usr/bin/qemu-img`)
-        asks for, or None for every type."""
+        """The module types (and module id globs) the program at `program` (a path as
+        installed, `/usr/bin/qemu-img`) asks for, or None for every module."""
         pre = self.prefix if prefix is None else prefix
         for glob, types in self.program_types:
             if compile_glob(expand_prefix(glob, pre)).fullmatch(program.lstrip("/")):

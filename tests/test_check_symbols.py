@@ -43,6 +43,9 @@ relocated = "lib/plug"
 name = "host-core"
 rest = true
 """
+# `without` never loads `linked` (as Dovecot's <name>_binary_dependency, [modules.programs]):
+# a module of the program linking the library would bring it for the others (see below).
+ONLY_WITH = '[modules.programs]\n"linked" = ["{prefix}/bin/with"]\n'
 
 # module -> (C source, extra link arguments)
 MODULES = {
@@ -81,7 +84,8 @@ def prefix(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, (source, extra) in MODULES.items():
         _cc(tmp, plug / f"{name}.so", source, "-shared", "-fPIC", *(a.format(lib=lib) for a in extra))
     (lib / "libhost.so").unlink()  # a development link: no package ships it here
-    (tmp / "layout.toml").write_text(textwrap.dedent(LAYOUT))
+    (tmp / "layout.toml").write_text(textwrap.dedent(LAYOUT) + ONLY_WITH)
+    (tmp / "all.toml").write_text(textwrap.dedent(LAYOUT))
     return usr
 
 
@@ -94,20 +98,28 @@ def real(prefix: Path, program: str, module: str) -> bool:
     return r.returncode == 0
 
 
-def test_a_module_binding_a_symbol_its_program_lacks_is_refused_for_that_program(prefix: Path) -> None:
-    r = run_qpack("check", str(prefix), "-l", str(prefix.parent / "layout.toml"), "--json")
+def verdicts(prefix: Path, layout: str) -> tuple[dict, dict[tuple[str, str], dict]]:
+    """The report, and each (module, program)'s row."""
+    r = run_qpack("check", str(prefix), "-l", str(prefix.parent / layout), "--json")
+    assert r.returncode in (0, 1), r.stderr
     report = json.loads(r.stdout)
-    assert r.returncode == 1, r.stderr
-    verdicts = {(m["module"], program): m for m in report["modules"] for program in m["executables"]}
+    return report, {(m["module"], p): m for m in report["modules"] for p in m["executables"]}
+
+
+def test_a_module_binding_a_symbol_its_program_lacks_is_refused_for_that_program(prefix: Path) -> None:
+    report, found = verdicts(prefix, "layout.toml")
     for module in MODULES:
         for program in ("with", "without"):
-            v = verdicts[(module, f"{prefix}/bin/{program}")]
+            if (module, program) == ("linked", "without"):
+                assert (module, f"{prefix}/bin/{program}") not in found  # [modules.programs]
+                continue
+            v = found[(module, f"{prefix}/bin/{program}")]
             assert v["loads"] == real(prefix, program, module), (module, program, v)
     # What the real loader says: data and -z now refused without the library; a lazily bound
-    # call (never made) and a module linking the library itself load.
-    refused = {m for (m, p), v in verdicts.items() if p.endswith("/without") and not v["loads"]}
+    # call (never made) loads.
+    refused = {m for (m, p), v in found.items() if p.endswith("/without") and not v["loads"]}
     assert refused == {"data", "now"}
-    (problem,) = verdicts[("data", f"{prefix}/bin/without")]["problems"]
+    (problem,) = found[("data", f"{prefix}/bin/without")]["problems"]
     assert problem == {
         "kind": "missing-symbol",
         "detail": f"{prefix}/lib/plug/data.so: binds host_state as it is loaded, which only "
@@ -115,3 +127,14 @@ def test_a_module_binding_a_symbol_its_program_lacks_is_refused_for_that_program
         "does the module link it: the dynamic linker refuses the module",
     }
     assert report["summary"]["load"] == 2 and report["summary"]["some"] == 2
+
+
+def test_a_library_another_module_of_the_program_links_is_not_taken_as_lacking(prefix: Path) -> None:
+    """`without` asking for `linked` too: linked.so brings libhost.so.1, which a loader opening
+    modules RTLD_GLOBAL (Dovecot, whose sieve/ plug-ins bind the libdovecot-sieve the sieve
+    plugin brings) makes visible to the modules after it. Check counts it as there, whatever
+    the loader's flags: no module is refused for it (this RTLD_LOCAL program would refuse
+    data.so opened alone: the README says so), and linked.so loads, as the real program agrees."""
+    _, found = verdicts(prefix, "all.toml")
+    assert found[("linked", f"{prefix}/bin/without")]["loads"] is real(prefix, "without", "linked") is True
+    assert all(v["loads"] for (m, _), v in found.items() if m in ("data", "lazy", "linked"))

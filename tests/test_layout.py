@@ -390,3 +390,29 @@ def test_program_types(tmp_path: Path) -> None:
     assert loader.types_for("/opt/bin/prog-img", "/opt") == ("block",)
     assert loader.types_for("/usr/bin/x") == ()
     assert loader.types_for("/usr/bin/prog") is None  # no glob matches: every type
+    # Module id globs beside types (Dovecot's auth: its own type and the SQL drivers among the
+    # mail plugins); [modules.programs], the other way round: the only programs loading a module.
+    both = write(
+        tmp_path,
+        BASE
+        + '\n[loader.program-types]\n"{prefix}/bin/prog-*" = ["block", "ui-g*"]\n'
+        + '[modules.programs]\n"block-nfs" = ["{prefix}/bin/prog-nfs*"]\n',
+    )
+    loader = L.load_layout(both).loader
+    asks = {
+        m
+        for m in ("ui-gtk", "ui-curses", "block-curl", "block-nfs")
+        if loader.asks_for("/usr/bin/prog-img", m)
+    }
+    assert asks == {"ui-gtk", "block-curl"}
+    assert loader.asks_for("/usr/bin/prog-nfsd", "block-nfs") and loader.asks_for(
+        "/usr/bin/prog", "ui-curses"
+    )
+    assert not loader.asks_for("/usr/bin/prog", "block-nfs")
+    bad = problems(
+        tmp_path,
+        BASE
+        + '\n[loader.program-types]\n"{prefix}/bin/p" = ["video-*"]\n[modules.programs]\n"ui-gtk" = "p"\n',
+    )
+    assert any("'video-*': not one of loader.types (ui, block), nor a module id glob" in p for p in bad), bad
+    assert any("modules.programs.ui-gtk: must be a list of program globs" in p for p in bad), bad
