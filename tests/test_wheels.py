@@ -1045,6 +1045,18 @@ def test_wheels_for_types_found_only_through_their_own_variables(
     )
     assert main([*args[:3], str(wrong), *args[4:], "-o", str(tmp_path / "x")]) == 2
     assert "not in $DEMO_UI_DIR's `wheels` directory <prefix>/lib/ui" in capsys.readouterr().err
+    # The directory above the type's: the refusal names the one to give (a PipeWire tester's
+    # SPA_PLUGIN_DIR names spa-0.2, above aec/: told to set the `wheels` it had set).
+    above = demo_layout(
+        tmp_path / "above.toml",
+        ABSOLUTE,
+        ("[loader.stamp]", own.replace('"lib/demo/ui"', '"lib/demo"') + "[loader.stamp]"),
+    )
+    assert main([*args[:3], str(above), *args[4:], "-o", str(tmp_path / "y")]) == 2
+    assert (
+        "not in $DEMO_UI_DIR's `wheels` directory <prefix>/lib/demo: a type's own variable names the "
+        "directory its files are in, here lib/demo/ui, for `wheels`"
+    ) in capsys.readouterr().err
     # `wheels` names where the type's variable points: without the variable it means nothing.
     bare = demo_layout(
         tmp_path / "bare.toml",

@@ -284,6 +284,17 @@ def _not_in_wheels_dir(loader: Loader, m: Module, where: Placed, rel: str) -> li
     if not given:
         return []
     way = given[0]
+    if way.mtype is not None:
+        # A type's own variable names the directory the files are in (libvirt's, ImageMagick's):
+        # a naming with a directory part puts them below it. A PipeWire tester's SPA_PLUGIN_DIR
+        # names the root above aec/, audioconvert/...: told to set the `wheels` it had.
+        return [
+            f"module {m.id!r}: installed as <prefix>/{where.installed}, not in ${way.variable}'s "
+            f"`wheels` directory <prefix>/{way.modules}: a type's own variable names the directory "
+            f"its files are in, here {posixpath.dirname(where.installed)}, for `wheels`; a variable "
+            "naming the directory above each type's (PipeWire's SPA_PLUGIN_DIR) is an env "
+            "[[loader.search]] location"
+        ]
     return [
         f"module {m.id!r}: installed as <prefix>/{where.installed}, not in ${way.variable}'s `wheels` "
         f"directory <prefix>/{way.modules}: `wheels` (with `under`) must name where the "
