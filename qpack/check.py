@@ -63,7 +63,7 @@ from qpack.elf import (
     read_link_facts,
 )
 from qpack.errors import QpackError
-from qpack.globs import compile_glob, expand_prefix
+from qpack.globs import WILDCARDS, compile_glob, expand_prefix
 from qpack.ldpaths import NOT_ELF, ElfFile, LibraryFinder, Reads, Root, ld_library_path, read_elf_file
 from qpack.loader import Loader, Naming, SearchLocation, canon_pkgversion
 from qpack.modinfo import ModuleInfo, read_module_table
@@ -338,7 +338,7 @@ def _glob_paths(root: Root, pattern: str) -> list[str]:
     first wildcard are taken as they are, the rest is walked one segment per level."""
     parts = pattern.split("/")
     literal = 0
-    while literal < len(parts) - 1 and not any(c in parts[literal] for c in "*?["):
+    while literal < len(parts) - 1 and not any(c in parts[literal] for c in WILDCARDS):
         literal += 1
     regex = compile_glob(pattern)
     depth = len(parts) - literal if "**" not in pattern else 16

@@ -1,6 +1,6 @@
 """Path globs of layouts: `*` and `?` stay inside one path segment, `**` spans segments
 (a trailing `dir/**`, dir written without wildcards, also matches `dir` itself: a symlink to
-a directory, an empty directory).
+a directory, an empty directory), and `{a,b}` is either alternative, inside one segment.
 
 fnmatch lets `*` cross `/`, which would make `usr/lib/*.so` claim files in subdirectories and
 turn layouts into guesswork; this is the gitignore-like meaning packagers already know.
@@ -14,6 +14,39 @@ from functools import lru_cache
 
 class GlobError(ValueError):
     """A glob cannot be compiled; the message says why."""
+
+
+# What makes a segment a pattern rather than a name.
+WILDCARDS = "*?[{"
+# A `{...}` without a ',': a placeholder ({prefix}, {name}) left unfilled, not alternatives.
+_PLACEHOLDER = re.compile(r"\{[^{},]*\}")
+
+
+def unknown_placeholder(glob: str) -> bool:
+    """Whether a glob (its known placeholders filled in) still holds a `{...}` that is no set of
+    alternatives (`{a,b}`), or an unbalanced brace."""
+    if _PLACEHOLDER.search(glob):
+        return True
+    depth = 0
+    for c in glob:
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        if depth not in (0, 1):
+            return True
+    return depth != 0
+
+
+def _alternatives(seg: str, start: int) -> tuple[str, int]:
+    """`{a,b*}` at `start`: the regex of either alternative, and where it ends."""
+    end = seg.find("}", start)
+    if end < 0:
+        raise GlobError("unbalanced '{'")
+    body = seg[start + 1 : end]
+    if "{" in body:
+        raise GlobError("'{' inside {...}")
+    alternatives = body.split(",")
+    if len(alternatives) < 2:
+        raise GlobError("'{...}' without ',': alternatives are written {a,b}")
+    return "(?:" + "|".join(_segment(a) if a else "" for a in alternatives) + ")", end + 1
 
 
 def _class(pattern: str, start: int) -> tuple[str, int]:
@@ -35,6 +68,7 @@ def _segment(seg: str) -> str:
     star backtracks exponentially: `*a*a*a*a*a*a*b` against a long name ran for seconds per
     file (CPython's fnmatch does the same for the same reason)."""
     chunks: list[list[str]] = [[]]
+    varying: set[int] = set()  # chunks holding alternatives of several lengths: not atomic
     i = 0
     while i < len(seg):
         c = seg[i]
@@ -42,6 +76,10 @@ def _segment(seg: str) -> str:
             if chunks[-1] or len(chunks) == 1:
                 chunks.append([])  # consecutive stars are one
             i += 1
+        elif c == "{":
+            alternatives, i = _alternatives(seg, i)
+            chunks[-1].append(alternatives)
+            varying.add(len(chunks) - 1)
         elif c == "?":
             chunks[-1].append("[^/]")
             i += 1
@@ -50,13 +88,22 @@ def _segment(seg: str) -> str:
             chunks[-1].append(cls)
         elif c == "]":
             raise GlobError("unbalanced ']'")
+        elif c == "}":
+            raise GlobError("unbalanced '}'")
         else:
             chunks[-1].append(re.escape(c))
             i += 1
     if len(chunks) == 1:
         return "".join(chunks[0])
     first, *middle, last = ("".join(chunk) for chunk in chunks)
-    return first + "".join(f"(?>[^/]*?{m})" for m in middle if m) + "[^/]*" + last
+    # The earliest place a chunk fits is as good as any only when every way it matches has one
+    # length: `*{ab,a}*bc` against `xabc` needs `a`, which an atomic try passing over it misses.
+    return (
+        first
+        + "".join(f"[^/]*?{m}" if k in varying else f"(?>[^/]*?{m})" for k, m in enumerate(middle, 1) if m)
+        + "[^/]*"
+        + last
+    )
 
 
 @lru_cache(maxsize=1 << 15)  # a layout may hold 10,000 rules: each glob is compiled once
@@ -82,7 +129,7 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
             continue
         if seg != "**":
             pieces.append(_whole_segment(seg, last))
-        elif k and not any(ch in "/".join(segs[:k]) for ch in "*?["):
+        elif k and not any(ch in "/".join(segs[:k]) for ch in "*?["):  # `{a,b}/**`: a/** or b/**
             # `dir/**` (dir written out) is everything under dir and dir itself: a symlink to a
             # directory, or an empty directory, at that path is claimed with what is under it.
             pieces[-1] = pieces[-1][: -len("/")]

@@ -24,7 +24,7 @@ from packaging.version import InvalidVersion, Version
 
 from qpack.dist_info import PACKAGE_FILE, declaration, module_ids
 from qpack.errors import QpackError
-from qpack.globs import compile_glob
+from qpack.globs import WILDCARDS, compile_glob
 from qpack.loader import Loader
 
 if TYPE_CHECKING:  # packaging's requirements, markers and specifiers: imported only when needed
@@ -459,7 +459,7 @@ def executables_on_disk(host: Path, loader: Loader) -> list[str]:
         regex = compile_glob(glob)
         parts = glob.split("/")
         literal = 0
-        while literal < len(parts) - 1 and not any(c in parts[literal] for c in "*?["):
+        while literal < len(parts) - 1 and not any(c in parts[literal] for c in WILDCARDS):
             literal += 1
         start = "/".join(parts[:literal])
         depth = len(parts) - literal if "**" not in glob else 16

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from qpack.errors import LayoutError
-from qpack.globs import GlobError, compile_glob, expand_prefix
+from qpack.globs import GlobError, compile_glob, expand_prefix, unknown_placeholder
 from qpack.loader import (
     MAX_DEPTH,
     MODULE_TABLES,
@@ -468,7 +468,7 @@ class _Table:
         for i, g in enumerate(globs):
             where = key if one else f"{key}[{i}]"
             expanded = expand_prefix(g, prefix)
-            if "{" in expanded or "}" in expanded:
+            if unknown_placeholder(expanded):
                 self.bad(where, f"bad glob {g!r}: unknown placeholder (only {{prefix}} is known)")
                 continue
             try:
@@ -682,7 +682,7 @@ def _read_program_types(t: _Table, naming: Naming, prefix: str) -> tuple[tuple[s
     out = []
     for glob, types in table.data.items():
         expanded = expand_prefix(glob, prefix)
-        if "{" in expanded or "}" in expanded:
+        if unknown_placeholder(expanded):
             table.bad(glob, "bad glob: unknown placeholder (only {prefix} is known)")
             continue
         try:
@@ -1387,7 +1387,7 @@ def _per_module_files(t: _Table, key: str = "files") -> tuple[str, ...]:
         for k in keys:
             filled = filled.replace(k, "x")
         expanded = expand_prefix(filled, "/usr")
-        if "{" in expanded or "}" in expanded:
+        if unknown_placeholder(expanded):
             t.bad(f"{key}[{i}]", f"bad glob {g!r}: unknown placeholder {known}")
             continue
         try:

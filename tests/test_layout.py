@@ -353,7 +353,38 @@ def test_globs_match_as_a_segment_by_segment_reference_does() -> None:
     assert hits > 2_000  # both answers are asked often
 
 
-@pytest.mark.parametrize("glob", ["", "/abs", "a/../b", "a//b", "a/[b", "a]b", "a**/b"])
+def _expand_braces(glob: str) -> list[str]:
+    """The plain globs `{a,b}` alternatives stand for, as a shell expands them."""
+    start = glob.find("{")
+    if start < 0:
+        return [glob]
+    end = glob.index("}", start)
+    return [
+        g
+        for alt in glob[start + 1 : end].split(",")
+        for g in _expand_braces(glob[:start] + alt + glob[end + 1 :])
+    ]
+
+
+def test_brace_alternatives_match_as_their_expansions_do() -> None:
+    """A strongSwan tester wrote `{prefix}/lib/ipsec/lib{ipsec,pttls,radius}.so*`, as a shell
+    would, and was told of an unknown placeholder. `{a,b}` is either alternative, inside one
+    segment: 5,000 random globs with braces match exactly as any of their expansions."""
+    rng = random.Random(11)
+    parts = ["a", "*", "{a,b}", "{ab,a}", "*{a,}b", "{a*,b}", "?", "**", "[ab]"]
+    names = ["a", "b", "ab", "ba", "aab", "bb"]
+    for _ in range(5_000):
+        glob = "/".join(rng.choice(parts) for _ in range(rng.randint(1, 4)))
+        path = "/".join(rng.choice(names) for _ in range(rng.randint(1, 5)))
+        expected = any(compile_glob(g).match(path) for g in _expand_braces(glob))
+        assert (compile_glob(glob).match(path) is not None) is expected, (glob, path)
+    assert compile_glob("usr/lib/ipsec/lib{ipsec,pttls}.so*").match("usr/lib/ipsec/libpttls.so.0")
+    assert not L.unknown_placeholder("usr/{a,b}/x") and L.unknown_placeholder("usr/{name}/x")
+
+
+@pytest.mark.parametrize(
+    "glob", ["", "/abs", "a/../b", "a//b", "a/[b", "a]b", "a**/b", "a/{b}", "a/{b/c,d}", "a/{x,{y,z}}", "a}"]
+)
 def test_bad_globs(glob: str) -> None:
     with pytest.raises(GlobError):
         compile_glob(glob)
