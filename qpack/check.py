@@ -919,6 +919,30 @@ class _HostLibraries:
         return memo[key]
 
 
+def _layout_programs(
+    ctx: _Context, pre: str, given: Sequence[_Exe], finder_for: Callable[[ElfFile], LibraryFinder]
+) -> list[tuple[_Exe, LibraryFinder, set[str]]]:
+    """The layout's programs in the prefix beside those `--program` names, with the libraries
+    each loads: not judged, only for which libraries some programs load and others do not (a
+    re-tester's `--program /usr/bin/pki` alone passed the charon plug-ins again: no program of
+    the run loaded libcharon)."""
+    seen = {e.real for e in given}
+    out = []
+    for glob in ctx.loader.executables:
+        for path in _glob_paths(ctx.root, expand_prefix(glob, pre)):
+            real = ctx.root.resolve(path)
+            if real is None or real in seen:
+                continue
+            seen.add(real)
+            elf = read_elf_file(ctx.root, real)
+            if elf.facts is not None:
+                finder = finder_for(elf)
+                out.append(
+                    (_Exe(path=path, real=real, elf=elf, stamps=()), finder, finder.closure(elf, set())[0])
+                )
+    return out
+
+
 def _names(lib: ElfFile) -> set[str]:
     """The names DT_NEEDED finds a library by: its SONAME and its file name."""
     return {n for n in (lib.facts.soname if lib.facts else None, posixpath.basename(lib.path)) if n}
@@ -1207,7 +1231,14 @@ def check(
     locations: dict[str, tuple[str, ...]] = {}
     finders = [(exe, LibraryFinder(rt, ctx.env, exe.elf, system, reads)) for exe in exes]
     closures = {exe.path: finder.closure(exe.elf, set()) for exe, finder in finders}
-    host = _HostLibraries([(exe, finder, closures[exe.path][0]) for exe, finder in finders], ctx, system)
+    others = (
+        _layout_programs(ctx, pre, exes, lambda elf: LibraryFinder(rt, ctx.env, elf, system, reads))
+        if programs
+        else []
+    )
+    host = _HostLibraries(
+        [*((exe, finder, closures[exe.path][0]) for exe, finder in finders), *others], ctx, system
+    )
     for exe, finder in finders:
         exe_libs, exe_missing = closures[exe.path]
         dirs = search_dirs(exe, finder, ctx)
@@ -2092,7 +2123,14 @@ def check_modules(
     closures: dict[str, tuple[set[str], list[str]]] = {
         exe.path: finder.closure(exe.elf, set()) for exe, finder in finders
     }
-    host = _HostLibraries([(exe, finder, closures[exe.path][0]) for exe, finder in finders], ctx, system)
+    others = (
+        _layout_programs(ctx, pre, exes, lambda elf: _CachedFinder(rt, ctx.env, elf, system, cache, pre))
+        if programs
+        else []
+    )
+    host = _HostLibraries(
+        [*((exe, finder, closures[exe.path][0]) for exe, finder in finders), *others], ctx, system
+    )
     for exe, finder in finders:
         dirs = search_dirs(exe, finder, ctx)
         locations[exe.path] = tuple(dirs)

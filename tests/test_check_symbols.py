@@ -127,6 +127,14 @@ def test_a_module_binding_a_symbol_its_program_lacks_is_refused_for_that_program
         "does the module link it: the dynamic linker refuses the module",
     }
     assert report["summary"]["load"] == 2 and report["summary"]["some"] == 2
+    # Judged alone (`--program`), as among the layout's programs (a re-tester's pki alone was
+    # passed again: no program of that run loaded libcharon).
+    r = run_qpack(
+        "check", str(prefix), "-l", str(prefix.parent / "layout.toml"), "--json",
+        "--program", str(prefix / "bin/without"),
+    )  # fmt: skip
+    alone = {m["module"]: m["loads"] for m in json.loads(r.stdout)["modules"] if m["module"] != "linked"}
+    assert alone == {"data": False, "lazy": True, "now": False}, r.stdout
 
 
 def test_a_library_another_module_of_the_program_links_is_not_taken_as_lacking(prefix: Path) -> None:
