@@ -885,6 +885,12 @@ def test_a_script_running_the_program_by_its_absolute_path_is_said(
         "warning: usr/bin/demo-reg (in demo-core): a script that runs /usr/bin/demo-registry by its "
         "absolute path: installed from a wheel, it runs the system's program (or none), not the wheel's",
     ], err
+    # With the loader's bindir elsewhere, bin/ goes through data/: read all the same (a syslog-ng
+    # re-tester's bindir was sbin, and update-patterndb in bin/ was never read).
+    sbin = demo_layout(tmp_path / "sbin.toml", ('prefix = "/usr"\n', 'prefix = "/usr"\nbindir = "sbin"\n'))
+    assert main([*args[:3], str(sbin), *args[4:], "-o", str(tmp_path / "w2")]) == 0
+    again = [line for line in capsys.readouterr().err.splitlines() if "a script that runs" in line]
+    assert again == said, again
 
 
 def test_alternatives_a_wheel_cannot_carry_are_said(
@@ -902,7 +908,7 @@ def test_alternatives_a_wheel_cannot_carry_are_said(
     err = capsys.readouterr().err
     said = (
         "package 'demo-ui-gtk' requires demo-core | demo-lite: its wheel requires demo-core alone "
-        "(wheel metadata has no alternatives; the distro lists keep them)"
+        "(wheel metadata has no alternatives; the tree output's manifest keeps them)"
     )
     assert said in err, err
 

@@ -369,7 +369,7 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
             # weechat-curses | weechat-headless, pulled in curses beside an installed headless).
             report.notes.append(
                 f"package {pkg.name!r} requires {' | '.join((first, *others))}: its wheel requires "
-                f"{first} alone (wheel metadata has no alternatives; the distro lists keep them)"
+                f"{first} alone (wheel metadata has no alternatives; the tree output's manifest keeps them)"
             )
         data_dir = f"{escape(pkg.name)}-{pep440}.data"
         files: list[FileRef] = []
@@ -506,18 +506,22 @@ _SCRIPT_HEAD = 64 * 1024
 
 
 def _scripts_naming_the_build(plan: Plan, payloads: _Payloads) -> list[str]:
-    """Scripts installed as bin/ that run a program of the build by its absolute path (VLC's
-    cvlc is `exec /usr/bin/vlc -I dummy "$@"`): from a venv they run the system's program, or
-    none. Said, not changed: qpack never rewrites or runs a build's scripts."""
-    programs = {
-        posixpath.basename(path): path
+    """Scripts installed in bin/ or sbin/ that run a program of the build by its absolute path
+    (VLC's cvlc is `exec /usr/bin/vlc -I dummy "$@"`): from a venv they run the system's
+    program, or none. Said, not changed: qpack never rewrites or runs a build's scripts."""
+    # Wherever the loader's bindir is (a re-tester's syslog-ng has sbin: its bin/ scripts went
+    # through data/ and were not read), and with --bundle-libs (everything through data/).
+    bindirs = {"bin", "sbin", plan.layout.loader.bindir.strip("/")}
+    placed = {
+        path: where
         for path, where in payloads.placed.items()
-        if where.scheme == "scripts" and path in payloads.elf
+        if posixpath.dirname(where.installed) in bindirs
     }
+    programs = {posixpath.basename(path): path for path in placed if path in payloads.elf}
     notes = []
     owner = _owners(plan)
-    for path, where in sorted(payloads.placed.items()):
-        if where.scheme != "scripts" or path in payloads.elf:
+    for path, _where in sorted(placed.items()):
+        if path in payloads.elf:
             continue
         try:
             with plan.inventory.source(path).open("rb") as f:
