@@ -139,10 +139,11 @@ def _module_files(installed: _Installed) -> dict[str, tuple[str | None, str]]:
     distribution none of whose files is placed; the distribution that installed it)."""
     out: dict[str, tuple[str | None, str]] = {}
     for d, r in installed.dists:
-        # A distribution holding the program keeps the modules `install` recorded even where the
-        # layout given now places none of its files (a Kerberos tester's krb5-core with its
-        # preauth/spake.so, checked by a layout whose loader reads only the host's directory).
-        unplaced = [m for m in d.recorded if m not in r.modules] if r.executables else []
+        # A core distribution keeps the modules `install` recorded even where the layout given
+        # now places none of its files (a Kerberos tester's krb5-core with its preauth/spake.so,
+        # checked by a layout whose loader reads only the host's directory), whether it holds the
+        # program or not (PHP's php8.2-common: 17 modules, the program in php8.2-cli).
+        unplaced = [m for m in d.recorded if m not in r.modules] if r.kind == "core" else []
         for mid in (*r.modules, *unplaced):
             rel = r.module_files.get(mid)
             out.setdefault(

@@ -797,3 +797,37 @@ def test_pip_and_qpack_undo_each_others_installs(
     assert loaded(venv) == {"ui-gtk", "ui-opengl"}
     assert "demo-block-curl" not in pip("list")
     pip("check")
+
+
+def test_modules_of_a_core_without_the_program_are_judged_by_another_layout(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PHP's tester: php8.2-common (a core package holding 17 modules, not the program) installed
+    by one layout and checked by another whose loader looks elsewhere: only the module wheel's
+    curl was said not found; the 17 went unmentioned, as if none were installed."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    old = '[[package]]\nname = "demo-core"\nkind = "core"\nrest = true\n'
+    assert old in text
+    layout = tmp_path / "common.toml"
+    layout.write_text(
+        text.replace(
+            old,
+            '[[package]]\nname = "demo-core"\nkind = "core"\nfiles = ["{prefix}/bin/demo"]\n'
+            'requires = ["demo-common"]\n\n'
+            '[[package]]\nname = "demo-common"\nkind = "core"\nrest = true\nmodules = ["ui-curses"]\n',
+        )
+    )
+    dist = split(demo_build, tmp_path / "dist", "1.0", layout)
+    prefix = tmp_path / "p"
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "block-curl"]) == 0
+    capsys.readouterr()
+    assert main(["check", str(prefix), "-l", str(layout), "--json"]) == 0
+    rows = {r["module"]: r["loads"] for r in json.loads(capsys.readouterr().out)["modules"]}
+    assert rows == {"ui-curses": True, "block-curl": True}
+    elsewhere = absolute_layout(tmp_path, "/nowhere")
+    assert main(["check", str(prefix), "-l", str(elsewhere), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    rows = {r["module"]: [p["kind"] for p in r["problems"]] for r in report["modules"]}
+    assert rows == {"ui-curses": ["not-found"], "block-curl": ["not-found"]}
+    why = {r["module"]: r["problems"][0]["detail"] for r in report["modules"]}
+    assert why["ui-curses"].startswith("installed by demo-common 1.0, but none of its files")
