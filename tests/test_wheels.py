@@ -559,7 +559,7 @@ def test_files_outside_the_prefix(demo_build: Path, tmp_path: Path) -> None:
     check_refused(
         run_qpack(*split_args(build, out)),
         "etc/demo.conf",
-        "1 file(s) and 1 directory(ies) outside the prefix /usr",
+        "1 file(s) outside the prefix /usr",
         "--drop-outside-prefix",
     )
     assert not out.exists()
@@ -569,6 +569,15 @@ def test_files_outside_the_prefix(demo_build: Path, tmp_path: Path) -> None:
     for whl in out.glob("*.whl"):
         with zipfile.ZipFile(whl) as zf:
             assert not any("demo.conf" in n for n in zf.namelist())
+    # An empty directory is no loss: a wheel holds no directories, inside the prefix or out
+    # (PHP's etc/php/8.2/cli/conf.d stopped a split that had no file outside /usr).
+    (build / "etc/demo.conf").unlink()
+    r = run_qpack(*split_args(build, tmp_path / "out2"))
+    assert r.returncode == 0, r.stderr
+    assert (
+        "warning: var/lib/demo: empty directory, a wheel cannot hold it (left out of demo-core)" in r.stderr
+    )
+    assert "etc: empty directory" in r.stderr
 
 
 def test_install_runs_no_code_from_the_target(dist: tuple[Path, WheelReport], tmp_path: Path) -> None:

@@ -377,9 +377,12 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
         for path in pkg.files:
             src = _link_source(path, by_path[path], pkg.name, by_path, owner)
             if isinstance(src, str) or src.kind == "dir":
-                if placement.place(path, False) is None:
+                if isinstance(src, str) and placement.place(path, False) is None:
                     out.outside.append(path)
                 else:
+                    # An empty directory is left out wherever it is, with a note: a wheel
+                    # holds no directories, so one outside the prefix is no loss (PHP's
+                    # etc/php/8.2/cli/conf.d stopped a split with no file outside /usr).
                     why = (
                         f"symlink that {src}; wheels cannot hold links"
                         if isinstance(src, str)
@@ -473,11 +476,8 @@ def _check_outside(
         return
     if outside_prefix != "drop":
         shown = ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
-        by_path = plan.inventory.by_path()
-        dirs = sum(1 for path in outside if (e := by_path.get(path)) is not None and e.kind == "dir")
-        counted = f"{len(outside) - dirs} file(s)" + (f" and {dirs} directory(ies)" if dirs else "")
         raise WheelError(
-            f"{counted} outside the prefix {plan.prefix} cannot go into a wheel: {shown} "
+            f"{len(outside)} file(s) outside the prefix {plan.prefix} cannot go into a wheel: {shown} "
             "(pass --drop-outside-prefix to leave them out)"
         )
     report.dropped = sorted(outside)
