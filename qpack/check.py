@@ -241,6 +241,34 @@ def said_below(text: str, cannot_start: Iterable[str]) -> str:
     return text
 
 
+def text_rows(
+    verdicts: Iterable[ModuleVerdict], cannot_start: Iterable[str]
+) -> list[tuple[str, str, str, str]]:
+    """(module, file, loads, problems) for text output: problems as `said_below` cuts them, and
+    the rows of a module that differ only in which program cannot start made one, naming them
+    all (a Knot DNS tester read each module twice, once for knotd and once for knotc, told
+    apart only at the end of a long line). JSON keeps a row per program."""
+    starts = set(cannot_start)
+    merged: dict[tuple[str, str, str, str, tuple[str, ...]], list[str]] = {}
+    for v in verdicts:
+        loads = "yes" if v.loads else "unused" if v.unused else "no"
+        others = "; ".join(f"{p.kind}: {p.detail}" for p in v.problems if p.detail not in starts)
+        down = [p for p in v.problems if p.detail in starts]
+        key = (v.module, v.file or "-", loads, others, tuple(sorted({p.kind for p in down})))
+        programs = merged.setdefault(key, [])
+        for p in down:
+            program = p.detail.partition(" cannot start")[0]
+            if program not in programs:
+                programs.append(program)
+    rows = []
+    for (module, file, loads, others, kinds), programs in merged.items():
+        said = [others] if others else []
+        if programs:
+            said.append(f"{', '.join(kinds)}: {' and '.join(programs)} cannot start (below)")
+        rows.append((module, file, loads, "; ".join(said)))
+    return rows
+
+
 def taken_elsewhere(report: CheckReport, installed: Mapping[str, tuple[str | None, str]]) -> list[str]:
     """A warning for each module of `installed` (module id -> its file as the program sees it,
     and the distribution that installed it) that a program takes from another file: it "will

@@ -436,7 +436,7 @@ def _repair_interrupted_install(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_check(args: argparse.Namespace, out: Out) -> int:
-    from qpack.check import cannot_start_lines, check, said_below
+    from qpack.check import cannot_start_lines, check, text_rows
     from qpack.layout import load_layout
     from qpack.upgrades import checked_skew
 
@@ -457,13 +457,7 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
     if args.json:
         out.json({**report.to_json(), "version_skew": [s.to_json() for s in skews]})
     else:
-        rows = []
-        for m in report.modules:
-            problems = said_below(
-                "; ".join(f"{p.kind}: {p.detail}" for p in m.problems), report.cannot_start.values()
-            )
-            loads = "yes" if m.loads else "unused" if m.unused else "no"
-            rows.append((m.module, m.file or "-", loads, problems))
+        rows = text_rows(report.modules, report.cannot_start.values())
         out.table(
             f"Modules of {report.prefix} (layout {report.layout}"
             + (f", root {report.root}" if args.root else "")

@@ -53,7 +53,7 @@ def _yes(flag: bool | None) -> str:
 
 
 def cmd_install(args: argparse.Namespace, out: Out) -> int:
-    from qpack.check import cannot_start_lines, said_below
+    from qpack.check import cannot_start_lines, text_rows
     from qpack.install import install
     from qpack.layout import load_layout
 
@@ -91,15 +91,7 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
                 if report.full_check
                 else "Modules installed, as the loader will see them",
                 ("module", "file", "loads", "problems"),
-                [
-                    (
-                        v.module,
-                        v.file or "-",
-                        "unused" if v.unused else _yes(v.loads),
-                        said_below("; ".join(f"{p.kind}: {p.detail}" for p in v.problems), starts),
-                    )
-                    for v in verdicts
-                ],
+                text_rows(verdicts, starts),
             )
             load, total = report.loading()
             which = "of the prefix" if report.full_check else "installed"

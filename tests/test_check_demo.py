@@ -457,6 +457,13 @@ def test_a_program_that_cannot_start_loads_no_module(demo_build: Path, tmp_path:
         f"problem: {prefix}/bin/demo and {prefix}/bin/demo2 cannot start: the dynamic linker would not "
         "find libdemo-util.so.1 (needed by each)"
     ], both.stdout + both.stderr
+    # And one row per module, naming both (a Knot DNS tester read each module's row twice,
+    # once per program, told apart only at the end of a long line).
+    curses = [line for line in both.stdout.splitlines() if line.startswith("ui-curses\t")]
+    assert curses == [
+        f"ui-curses\t{prefix}/lib/demo/ui/curses.so\tno\tmissing-library: {prefix}/bin/demo and "
+        f"{prefix}/bin/demo2 cannot start (below)"
+    ], both.stdout
 
     for so in (prefix / "lib/demo").rglob("*.so"):
         so.unlink()
