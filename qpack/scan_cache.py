@@ -32,7 +32,7 @@ import os
 import stat
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -125,6 +125,35 @@ def forgotten_if_changed(root: Path) -> Iterator[None]:
     except ChangedSinceScanError:
         forget(root)
         raise
+
+
+def relinked(root: Path, linked: Iterable[tuple[str, os.stat_result]]) -> None:
+    """After a hard link was made to each of the build's files in `linked` (its path relative
+    to `root`, and its stat just before the link): the cache entries that were still the
+    file's then take its new ctime. A link changes only the link count and the ctime, so the
+    entry stays good (a tree split links every file: the scan after it read the whole build
+    again). An entry that was not the file's before the link stays a miss."""
+    cache = ScanCache.open(root)
+    if cache is None or not cache.old:
+        return
+    changed = False
+    for rel, before in linked:
+        record = cache.old.get(rel)
+        if not isinstance(record, list) or len(record) != 4 or not isinstance(record[0], list):
+            continue
+        key = record[0]
+        if len(key) != 8 or key != _key(before, key[6], key[7]):
+            continue
+        try:
+            new = _key(os.lstat(root / rel), key[6], key[7])
+        except OSError:
+            continue
+        if new[:5] == key[:5] and new != key:  # device, inode, size, mode and mtime unchanged
+            record[0] = new
+            changed = True
+    if changed:
+        cache.new, cache.changed = dict(cache.old), True
+        cache.save()
 
 
 class ScanCache:

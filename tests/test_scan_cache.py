@@ -232,3 +232,40 @@ def test_a_writer_that_finds_a_file_changed_drops_the_cache(
     fresh = plan_build(build, "demo")
     assert fresh.inventory.by_path()["usr/lib/demo/ui/gtk.so"].sha256 != "0" * 64
     write_wheels(fresh, tmp_path / "out", version="1.0")
+
+
+def test_a_tree_split_that_links_the_files_keeps_the_cache_warm(
+    build: Path, cache: Path, tmp_path: Path
+) -> None:
+    """A hard link changes its file's ctime (the link count): after `split --format tree`
+    linked every file, the next plan or split read the whole build again (0.45 s of the bench's
+    0.5 s wheel split's scan), where it should have found each file in the cache."""
+    from qpack.plan import plan_build
+    from qpack.writers.tree import write_tree
+
+    def opening() -> tuple[Inventory, list[str]]:  # the demo layout's scan, in this process
+        RECORDING.append([])
+        try:
+            inv = scan(build, stamp_glob="demo_stamp_*", executables=["usr/bin/demo"], jobs=1)
+            return inv, sorted(p for p in RECORDING[-1] if p.startswith(f"{build}/"))
+        finally:
+            RECORDING.pop()
+
+    plan = plan_build(build, "demo")
+    assert opening()[1] == []  # the plan's scan filled the cache
+    report = write_tree(plan, tmp_path / "out", version="1.0")
+    assert report.linked > 10 and report.copied == 0
+    again, opened = opening()
+    assert opened == []
+    assert (
+        again.entries
+        == scan(build, stamp_glob="demo_stamp_*", executables=["usr/bin/demo"], cache=False).entries
+    )
+    # A file changed after the tree was written is read again all the same.
+    gtk = build / "usr/lib/demo/ui/gtk.so"
+    st = gtk.stat()
+    with gtk.open("r+b") as f:
+        f.write(b"\x7fELF")  # the same bytes: only its times change, and its mtime is put back
+    os.utime(gtk, ns=(st.st_atime_ns, st.st_mtime_ns))
+    _, opened = opening()
+    assert opened == [str(gtk)]

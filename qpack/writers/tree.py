@@ -56,7 +56,7 @@ from qpack.errors import BuildError, ChangedSinceScanError, OutputError
 from qpack.inventory import CHUNK, Entry, Inventory
 from qpack.libdeps import Manager, PackageLibs, package_libs, packages_for_sonames
 from qpack.plan import Package, Plan, is_system_dir, requirement_closure
-from qpack.scan_cache import forgotten_if_changed
+from qpack.scan_cache import forgotten_if_changed, relinked
 from qpack.shlibs import DebianDepends, debian_depends, rpm_requires
 from qpack.writers import Progress, Report, Written, check_output
 from qpack.writers._atomic import atomic_dir, checkpoint
@@ -363,6 +363,8 @@ class _TreeWriter:
         self.copied = 0
         self.made: set[str] = set()
         self.refused: dict[int, int] = {}  # errno -> files copied because linking failed with it
+        # Build files linked, each with its stat before the link (scan_cache.relinked).
+        self.relinked: list[tuple[str, os.stat_result]] = []
 
     def ensure_dir(self, pkgroot: str, rel: str) -> None:
         """Create pkgroot/rel and its parents, refusing to pass through anything but a real
@@ -404,6 +406,7 @@ class _TreeWriter:
         src = self.inventory.source(e.path) if self.inventory is not None else self.build / e.path
         if self.try_links:
             try:
+                before = os.lstat(src)
                 os.link(src, dst, follow_symlinks=False)
             except FileNotFoundError:
                 raise BuildError(f"{src}: vanished since the build was scanned") from None
@@ -420,6 +423,8 @@ class _TreeWriter:
                         f"{src}: changed since the build was scanned (type, size or mode)"
                     )
                 self.linked += 1
+                if src == self.build / e.path:
+                    self.relinked.append((e.path, before))
                 return
         self._copy(e, src, dst)
         self.copied += 1
@@ -451,6 +456,7 @@ class _TreeWriter:
         """Take in what another thread's writer made, linked, copied and was refused."""
         self.made |= other.made
         self.linked += other.linked
+        self.relinked += other.relinked
         self.copied += other.copied
         for err, n in other.refused.items():
             self.refused[err] = self.refused.get(err, 0) + n
@@ -741,5 +747,8 @@ def write_tree(
             raise OutputError(f"{outdir}: cannot write output: {err.strerror}{where}") from None
         report.written = [Written(p.name, outdir / p.name, len(p.files)) for p in plan.packages]
         report.linked, report.copied = w.linked, w.copied
+    # Each link moved its file's ctime: the scan cache's entries follow, or the next scan of
+    # the build would read every file again.
+    relinked(build, w.relinked)
     report.notes += _copy_notes(w.refused, w.copied)
     return report
