@@ -64,5 +64,23 @@ def did_you_mean(unknown: Iterable[str], known: Iterable[str]) -> str:
         # The shortest: the module id, not the distribution named after it (demo-audio-alsa).
         named = [c for c in choices if c.endswith(f"-{u}")]
         named = [c for c in named if len(c) == min(map(len, named))]
-        close += named or difflib.get_close_matches(u, choices, n=1, cutoff=0.6)
+        near = [c for c in difflib.get_close_matches(u, choices, n=5, cutoff=0.6) if _close_past_family(u, c)]
+        close += named or near[:1]
     return f"; did you mean {', '.join(dict.fromkeys(close))}?" if close else ""
+
+
+def _close_past_family(unknown: str, known: str) -> bool:
+    """Whether the names are still close past the family prefix they share (`mod-`, `ui-`):
+    every lighttpd extra starts with mod-, which made `mod-userdir` the nearest to the built-in
+    `mod_rewrite`; `ui_gkt` and `ui-gtk` stay close, and `audio`, the family, is no member
+    `audio-oss` was a typo of."""
+    import difflib
+    import re
+
+    a, b = (re.sub(r"[-_.]+", "-", n.lower()) + "-" for n in (unknown, known))
+    same = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    cut = a[:same].rfind("-") + 1
+    a, b = a[cut:].rstrip("-"), b[cut:].rstrip("-")
+    if not b:  # the family itself (`audio` for `audio-oss`): not the member asked for
+        return not a
+    return not a or difflib.SequenceMatcher(None, a, b).ratio() >= 0.6

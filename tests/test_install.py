@@ -364,6 +364,12 @@ def test_a_module_asked_for_by_its_name_alone_is_suggested_with_its_type(
     capsys.readouterr()
     assert main(["uninstall", "--prefix", prefix, "-l", "demo", "alsa"]) == 2
     assert "did you mean audio-alsa?" in capsys.readouterr().err
+    # A name of the same family as the extras is no typo of one for the family alone (a
+    # lighttpd tester's built-in mod_rewrite: "did you mean mod-userdir?").
+    assert main(["install", str(demo_dist), "-l", "demo", "--prefix", prefix, "audio-oss"]) == 2
+    assert "did you mean" not in capsys.readouterr().err
+    assert main(["install", str(demo_dist), "-l", "demo", "--prefix", prefix, "audio_alas"]) == 2
+    assert "did you mean audio-alsa?" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- hostile wheels
