@@ -26,13 +26,13 @@ def _audit(event: str, args: tuple[object, ...]) -> None:
 sys.addaudithook(_audit)
 
 
-def scan_opening(root: Path) -> tuple[Inventory, list[str]]:
+def scan_opening(root: Path, executables: str = "usr/bin/*") -> tuple[Inventory, list[str]]:
     """The scan of `root` and the files under it that the scan opened."""
     RECORDING.append([])
     try:
         # One job: the files are read in this process, where the audit hook sees them (with
         # more, a scan reads them in forked workers: tests/test_scan_workers.py).
-        inv = scan(root, stamp_glob="demo_stamp_*", executables=["usr/bin/*"], jobs=1)
+        inv = scan(root, stamp_glob="demo_stamp_*", executables=[executables], jobs=1)
         return inv, sorted(p for p in RECORDING[-1] if p.startswith(f"{root}/"))
     finally:
         RECORDING.pop()
@@ -243,13 +243,8 @@ def test_a_tree_split_that_links_the_files_keeps_the_cache_warm(
     from qpack.plan import plan_build
     from qpack.writers.tree import write_tree
 
-    def opening() -> tuple[Inventory, list[str]]:  # the demo layout's scan, in this process
-        RECORDING.append([])
-        try:
-            inv = scan(build, stamp_glob="demo_stamp_*", executables=["usr/bin/demo"], jobs=1)
-            return inv, sorted(p for p in RECORDING[-1] if p.startswith(f"{build}/"))
-        finally:
-            RECORDING.pop()
+    def opening() -> tuple[Inventory, list[str]]:  # as the demo layout's scan reads
+        return scan_opening(build, "usr/bin/demo")
 
     plan = plan_build(build, "demo")
     assert opening()[1] == []  # the plan's scan filled the cache
