@@ -638,7 +638,9 @@ class Loader:
         for loc in self.search:
             if loc.kind == "relocated":
                 dirs.append(f"{pre}/{loc.value}" if pre else loc.value)
-            elif loc.kind == "absolute":
+            elif loc.kind == "absolute" and loc.value.startswith("/"):
+                # A per-user location ({home}, {xdg_config_home}: HexChat's addons) is no
+                # directory of a build or of a prefix installed to: only `check` looks there.
                 dirs.append(loc.value.strip("/").replace("{pkgversion}", "*"))
             elif (where := loc.wheel_modules) is not None:
                 dirs.append(f"{pre}/{where}" if pre else where)

@@ -1513,3 +1513,36 @@ def test_a_check_whose_every_location_needs_a_value_not_given_cannot_check(
         check(prefix, only)
     (prefix / "lib/1.0").symlink_to("demo")
     assert {m.module for m in check(prefix, only, pkgversion="1.0").modules} >= {"ui-curses", "block-curl"}
+
+
+def test_per_user_locations_are_no_directories_of_the_build(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A HexChat tester's `absolute = "{xdg_config_home}/hexchat/addons"` (plug-ins a user
+    adds) made scan, plan, split, install, list and uninstall end in a traceback: the
+    placeholder went into the build's module-directory globs, where `{...}` reads as a glob's
+    alternatives. A build holds no user's directory: the plan is the one without it."""
+    from qpack.cli import main
+
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    old = '[[loader.search]]\nrelocated = "lib/demo"\n'
+    assert old in text
+    layout = tmp_path / "user.toml"
+    extra = "".join(
+        f'[[loader.search]]\nabsolute = "{where}/demo/plugins"\noptional = true\n'
+        for where in ("{xdg_config_home}", "{home}/.demo", "{xdg_data_home}")
+    )
+    layout.write_text(text.replace(old, extra + old))
+    plain = make_plan(scan(demo_build), load_layout("demo"))
+    with_user = make_plan(scan(demo_build), load_layout(layout))
+    assert [(c.path, c.package) for c in with_user.claims] == [(c.path, c.package) for c in plain.claims]
+    dist, prefix = tmp_path / "dist", tmp_path / "p"
+    args = ["-l", str(layout)]
+    assert (
+        main(["split", str(demo_build), *args, "--version", "1.0", "--format", "wheel", "-o", str(dist)]) == 0
+    )
+    assert main(["install", str(dist), *args, "--prefix", str(prefix), "ui-curses"]) == 0
+    assert main(["list", "--prefix", str(prefix), *args]) == 0
+    assert main(["check", str(prefix), *args, "--env", f"HOME={tmp_path / 'home'}"]) == 0
+    assert main(["uninstall", "--prefix", str(prefix), *args, "ui-curses"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
