@@ -1245,6 +1245,33 @@ def _recommends_elsewhere(loader: Loader, modules: Iterable[Module], packages: l
     return out
 
 
+def _keys_naming_nothing(loader: Loader, modules: Iterable[Module]) -> list[str]:
+    """A literal key of a module table that is no module id of the build: misspelt, or a
+    package's name where a module's is meant (a Remmina tester's `"remmina" = ["rdp"]` in
+    [modules.recommends], hoping the core would recommend rdp), it applies to nothing and
+    was accepted in silence. A glob matching nothing is no slip: one layout serves builds
+    with other modules."""
+    from qpack.errors import did_you_mean
+
+    present = sorted({m.id for m in modules})
+    out = []
+    tables = (
+        ("dependencies", loader.dependencies),
+        ("recommends", loader.recommends),
+        ("programs", loader.module_programs),
+    )
+    for table, keys in tables:
+        for key in keys:
+            if any(c in key for c in "*?[") or key in present:
+                continue
+            near = did_you_mean([key], present)
+            out.append(
+                f"[modules.{table}] key {key!r} names no module of this build: it applies to nothing"
+                + (f" ({near[2:]})" if near else "")
+            )
+    return out
+
+
 def packaged_modules(plan: Plan) -> set[str]:
     """The module ids some package of the split holds: not the excluded ones (an fcitx5
     tester's report and graph counted three excluded test addons as the split's)."""
@@ -1631,6 +1658,7 @@ def make_plan(
     packages, package_problems = build_packages(claims, layout, found.modules, prefix)
     problems += package_problems
     warnings += _recommends_elsewhere(layout.loader, found.modules, packages)
+    warnings += _keys_naming_nothing(layout.loader, found.modules)
     packages, lib_requirements, lib_problems = library_requirements(packages, inventory, claims)
     problems += lib_problems
     excluded = {x.path: x.reason for x in claims.excluded}

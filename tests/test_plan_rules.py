@@ -561,6 +561,27 @@ def test_recommended_modules_reach_their_packages() -> None:
     assert gtk["recommends"] == ["prog-block-curl"]
 
 
+def test_a_module_table_key_naming_no_module_is_said() -> None:
+    """A Remmina tester's `"nosuchmodule" = ["rdp"]` in [modules.dependencies] and a
+    [modules.recommends] key naming the core were accepted without a word: a misspelt key
+    applies to nothing. A glob matching nothing is no slip (a layout serves builds with other
+    modules)."""
+    loader = dataclasses.replace(
+        LOADER,
+        dependencies={"nosuch": ("block-curl",), "block-*": (), "nope-*": ("ui-gtk",)},
+        recommends={"ui-gtkk": ("block-curl",)},
+        module_programs={"ui-gkt": ("{prefix}/bin/prog",)},
+    )
+    plan = make_plan(inventory(*BUILD), layout(loader=loader))
+    assert [w for w in plan.warnings if "names no module" in w] == [
+        "[modules.dependencies] key 'nosuch' names no module of this build: it applies to nothing",
+        "[modules.recommends] key 'ui-gtkk' names no module of this build: it applies to nothing "
+        "(did you mean ui-gtk?)",
+        "[modules.programs] key 'ui-gkt' names no module of this build: it applies to nothing "
+        "(did you mean ui-gtk?)",
+    ]
+
+
 UI_GTK_CONF, MODULE_CONF = "{prefix}/share/prog/ui-gtk.conf", "{prefix}/share/prog/{module}.conf"
 
 
