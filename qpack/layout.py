@@ -86,6 +86,9 @@ class PackageRule:
     # Directories the package ships as directories, even when other packages' files fill them
     # (Debian's <package>.dirs: dovecot-core's empty modules/dict). Written with {prefix}.
     dirs: tuple[str, ...] = ()
+    # Modules (ids or globs) the package recommends: their packages become its `recommends`
+    # (Debian's remmina recommends remmina-plugin-rdp; [modules.recommends] is per module).
+    recommends: tuple[str, ...] = ()
 
     def dir_paths(self, prefix: str) -> tuple[str, ...]:
         """`dirs` as build-root relative paths at `prefix`."""
@@ -1183,7 +1186,7 @@ def _find_cycle(deps: Mapping[str, tuple[str, ...]]) -> list[str] | None:
 
 _PACKAGE_KEYS = {
     "name", "kind", "files", "modules", "tags", "rest", "rest-modules", "requires", "summary", "pins",
-    "depends", "dirs", "required",
+    "depends", "dirs", "required", "recommends",
 }  # fmt: skip
 
 
@@ -1250,6 +1253,7 @@ def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
                 dirs=dirs,
                 required=required,
                 rest_modules=rest_modules,
+                recommends=p.module_globs("recommends"),
             )
         )
     counts = Counter(p.name for p in packages)

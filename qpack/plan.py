@@ -1190,12 +1190,9 @@ def build_packages(
                     )
                 elif module_pkg[dep] != name and module_pkg[dep] not in req:
                     req.append(module_pkg[dep])
-        # [modules.recommends] was read and used nowhere (an fcitx5 tester's OptionalDependencies
-        # were in no output): the packages of the modules recommended, where they are in the split.
         recommends = [
             module_pkg[r]
-            for mid in mods
-            for r in layout.loader.recommends_of(mid)
+            for r in _recommended(layout, rule, mods, module_pkg)
             if r in module_pkg and module_pkg[r] != name and module_pkg[r] not in req
         ]
         packages.append(
@@ -1228,7 +1225,22 @@ def build_packages(
     return packages, problems
 
 
-def _recommends_elsewhere(loader: Loader, modules: Iterable[Module], packages: list[Package]) -> list[str]:
+def _recommended(
+    layout: Layout, rule: PackageRule | None, mods: Iterable[str], module_pkg: Mapping[str, str]
+) -> list[str]:
+    """The modules a package recommends: those its modules recommend ([modules.recommends] was
+    read and used nowhere: an fcitx5 tester's OptionalDependencies were in no output), and
+    those its [[package]] `recommends` names by id or glob (a core recommending plug-ins, as
+    Debian's remmina does)."""
+    wanted = [r for mid in mods for r in layout.loader.recommends_of(mid)]
+    if rule is not None:
+        wanted += [m for g in rule.recommends for m in sorted(module_pkg) if module_glob_matches(g, m)]
+    return wanted
+
+
+def _recommends_elsewhere(
+    loader: Loader, modules: Iterable[Module], packages: list[Package], rules: Iterable[PackageRule] = ()
+) -> list[str]:
     """A recommended module no package of the split holds: misspelt, excluded or not built.
     It only drops out of the recommendations, as a soft relation does, but an fcitx5 tester's
     `spel` for spell went unnoticed where [modules.dependencies] makes the same slip an error."""
@@ -1242,18 +1254,29 @@ def _recommends_elsewhere(loader: Loader, modules: Iterable[Module], packages: l
                 out.append(
                     f"module {mid!r} recommends module {r!r}, which {where}: left out of its recommends"
                 )
+    for rule in rules:
+        for g in rule.recommends:
+            if not any(module_glob_matches(g, m) for m in packaged) and not any(c in g for c in "*?["):
+                where = "is excluded" if g in present else "is not in this build"
+                out.append(
+                    f"package {rule.name!r} recommends module {g!r}, which {where}: left out of its "
+                    "recommends"
+                )
     return out
 
 
-def _keys_naming_nothing(loader: Loader, modules: Iterable[Module]) -> list[str]:
-    """A literal key of a module table that is no module id of the build: misspelt, or a
-    package's name where a module's is meant (a Remmina tester's `"remmina" = ["rdp"]` in
-    [modules.recommends], hoping the core would recommend rdp), it applies to nothing and
-    was accepted in silence. A glob matching nothing is no slip: one layout serves builds
-    with other modules."""
+def _keys_naming_nothing(loader: Loader, modules: Iterable[Module], packages: Iterable[Package]) -> list[str]:
+    """A literal key of a module table that names no module of the build but a package (a
+    Remmina tester's `"remmina" = ["rdp"]` in [modules.recommends], hoping the core would
+    recommend rdp), or is a near miss of a module id (a typo): it applies to nothing and was
+    accepted in silence. A key naming a module this build lacks is no slip (the layout's
+    `known` modules, or one layout serving builds configured with other modules), nor is a
+    glob that matches nothing."""
     from qpack.errors import did_you_mean
 
     present = sorted({m.id for m in modules})
+    names = {p.name for p in packages}
+    known = loader.known_modules or frozenset()
     out = []
     tables = (
         ("dependencies", loader.dependencies),
@@ -1262,13 +1285,18 @@ def _keys_naming_nothing(loader: Loader, modules: Iterable[Module]) -> list[str]
     )
     for table, keys in tables:
         for key in keys:
-            if any(c in key for c in "*?[") or key in present:
+            if any(c in key for c in "*?[") or key in present or key in known:
                 continue
-            near = did_you_mean([key], present)
-            out.append(
-                f"[modules.{table}] key {key!r} names no module of this build: it applies to nothing"
-                + (f" ({near[2:]})" if near else "")
-            )
+            said = f"[modules.{table}] key {key!r} names no module of this build: it applies to nothing"
+            if key in names:
+                hint = (
+                    " (a package's recommends is its [[package]] `recommends`)"
+                    if table == "recommends"
+                    else ""
+                )
+                out.append(f"{said}; {key!r} is a package{hint}")
+            elif near := did_you_mean([key], present):
+                out.append(f"{said} ({near[2:]})")
     return out
 
 
@@ -1657,8 +1685,8 @@ def make_plan(
 
     packages, package_problems = build_packages(claims, layout, found.modules, prefix)
     problems += package_problems
-    warnings += _recommends_elsewhere(layout.loader, found.modules, packages)
-    warnings += _keys_naming_nothing(layout.loader, found.modules)
+    warnings += _recommends_elsewhere(layout.loader, found.modules, packages, layout.packages)
+    warnings += _keys_naming_nothing(layout.loader, found.modules, packages)
     packages, lib_requirements, lib_problems = library_requirements(packages, inventory, claims)
     problems += lib_problems
     excluded = {x.path: x.reason for x in claims.excluded}

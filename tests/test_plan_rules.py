@@ -562,24 +562,47 @@ def test_recommended_modules_reach_their_packages() -> None:
 
 
 def test_a_module_table_key_naming_no_module_is_said() -> None:
-    """A Remmina tester's `"nosuchmodule" = ["rdp"]` in [modules.dependencies] and a
-    [modules.recommends] key naming the core were accepted without a word: a misspelt key
-    applies to nothing. A glob matching nothing is no slip (a layout serves builds with other
-    modules)."""
+    """A Remmina tester's [modules.recommends] key naming the core package (hoping the core
+    would recommend the plug-in) was accepted without a word, as a misspelt key is: it applies
+    to nothing. A key naming a module this build lacks is no slip (a layout serves builds
+    configured with other modules), nor is a glob matching nothing."""
     loader = dataclasses.replace(
         LOADER,
         dependencies={"nosuch": ("block-curl",), "block-*": (), "nope-*": ("ui-gtk",)},
-        recommends={"ui-gtkk": ("block-curl",)},
+        recommends={"ui-gtkk": ("block-curl",), "prog-core": ("ui-gtk",)},
         module_programs={"ui-gkt": ("{prefix}/bin/prog",)},
     )
     plan = make_plan(inventory(*BUILD), layout(loader=loader))
     assert [w for w in plan.warnings if "names no module" in w] == [
-        "[modules.dependencies] key 'nosuch' names no module of this build: it applies to nothing",
         "[modules.recommends] key 'ui-gtkk' names no module of this build: it applies to nothing "
         "(did you mean ui-gtk?)",
+        "[modules.recommends] key 'prog-core' names no module of this build: it applies to nothing; "
+        "'prog-core' is a package (a package's recommends is its [[package]] `recommends`)",
         "[modules.programs] key 'ui-gkt' names no module of this build: it applies to nothing "
         "(did you mean ui-gtk?)",
     ]
+
+
+def test_a_core_package_recommends_modules(tmp_path: Path) -> None:
+    """Debian's remmina Recommends remmina-plugin-rdp, -vnc and -secret (a Remmina tester):
+    [modules.recommends] takes modules only, so the core could recommend none. A [[package]]'s
+    `recommends` names modules by id (globs too); its package recommends their packages, and
+    a module not in the split is said, as for [modules.recommends]."""
+    core = PackageRule(name="prog-core", rest=True, recommends=("block-*", "ui-opengl", "ui-nope"))
+    plan = make_plan(inventory(*BUILD), layout(core))
+    assert plan.package("prog-core").recommends == ("prog-block-curl", "prog-ui-opengl")
+    assert [w for w in plan.warnings if "recommends" in w] == [
+        "package 'prog-core' recommends module 'ui-nope', which is not in this build: left out of its "
+        "recommends"
+    ]
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    old = 'name = "demo-core"\nkind = "core"\nrest = true\n'
+    assert old in text
+    (tmp_path / "rec.toml").write_text(text.replace(old, old + 'recommends = ["ui-*", "audio-pa"]\n'))
+    assert load_layout(tmp_path / "rec.toml").packages[0].recommends == ("ui-*", "audio-pa")
+    (tmp_path / "bad.toml").write_text(text.replace(old, old + 'recommends = ["ui/x"]\n'))
+    with pytest.raises(LayoutError, match=r"recommends\[0\]"):
+        load_layout(tmp_path / "bad.toml")
 
 
 UI_GTK_CONF, MODULE_CONF = "{prefix}/share/prog/ui-gtk.conf", "{prefix}/share/prog/{module}.conf"
