@@ -1129,6 +1129,7 @@ def install(
     rt = Path(root).absolute()
     meta_extras = _meta_extras(dd)
     meta_ids = _meta_module_ids(dd, loader, meta_extras)
+    taken_by = _taken_by(meta_extras, wanted, loader)
     done, present, warnings, damaged = _transact(
         chosen,
         pre,
@@ -1138,7 +1139,7 @@ def install(
         markers=True,
         step_hook=step_hook,
         meta_ids=meta_ids,
-        meta_extras=meta_extras,
+        meta_extras=taken_by,
     )
     report = None
     modules = sorted({m for i in done for m in (*i.modules, *i.unplaced)})  # --env may reach those
@@ -1218,6 +1219,26 @@ def _meta_extras(dd: DistDir) -> dict[NormalizedName, tuple[str, ...]]:
             held = [r.extra] if r.extra is not None else [e for e in meta.extras if r.holds((e,))]
             out.setdefault(canonicalize_name(r.name), set()).update(held)
     return {d: tuple(sorted(extras)) for d, extras in out.items() if extras}
+
+
+def _taken_by(
+    extras_of: Mapping[NormalizedName, tuple[str, ...]], wanted: Sequence[str], loader: Loader
+) -> dict[NormalizedName, tuple[str, ...]]:
+    """The extras to record for each distribution this install writes (`uninstall EXTRA`
+    takes what `install EXTRA` took): those naming it alone (its module's), `all` and the
+    types, which name it whatever the install was asked; a layout's own extra only when asked
+    for now. A MariaDB tester's provider_lz4, installed on its own, went with `uninstall
+    compression`, an extra installed after it that took the other four providers."""
+    asked = {normalize_extra(w) for w in wanted}
+    types = {normalize_extra(t) for t in loader.naming.types}
+    naming: dict[str, int] = {}
+    for extras in extras_of.values():
+        for e in extras:
+            naming[e] = naming.get(e, 0) + 1
+    return {
+        d: tuple(e for e in extras if e in asked or e == "all" or e in types or naming[e] == 1)
+        for d, extras in extras_of.items()
+    }
 
 
 def _meta_module_ids(

@@ -611,6 +611,14 @@ def test_uninstall_takes_an_extra_as_install_does(
     out = json.loads(capsys.readouterr().out)
     assert [r["name"] for r in out["removed"]] == ["demo-block-curl"]
     assert not [w for w in out["warnings"] if "also holds" in w], out["warnings"]
+    # A module installed on its own before the extra stays when the extra goes: `install
+    # screens` did not take it (a MariaDB tester's provider_lz4, then `compression`).
+    assert main([*args, "ui-curses"]) == 0
+    assert main([*args, "screens"]) == 0
+    assert loaded(prefix) == {"ui-gtk", "ui-curses", "ui-opengl"}
+    capsys.readouterr()
+    assert main(["uninstall", "--prefix", str(prefix), "screens"]) == 0
+    assert loaded(prefix) == {"ui-curses"}
 
 
 def test_a_module_another_module_runs_installs_with_it(
