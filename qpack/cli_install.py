@@ -31,6 +31,7 @@ def layout_ref(spec: str) -> str:
 def _layout(args: argparse.Namespace, *, required: bool, names: Iterable[str] = ()) -> Layout | None:
     """The layout given with -l, else the one `qpack install` recorded in the prefix (for the
     distributions `names`, where those are all installed distributions)."""
+    from qpack.errors import LayoutError
     from qpack.layout import load_layout
     from qpack.listing import recorded_layout
 
@@ -39,7 +40,14 @@ def _layout(args: argparse.Namespace, *, required: bool, names: Iterable[str] = 
         if required:
             raise _no_layout(args.prefix)
         return None
-    return load_layout(spec)
+    try:
+        return load_layout(spec)
+    except LayoutError as e:
+        if args.layout:
+            raise
+        # A file the command never named (a MariaDB tester's layout, moved since the install).
+        why = f"the layout `qpack install` recorded in {args.prefix}; give -l LAYOUT"
+        raise LayoutError([f"{e.problems[0]} ({why})", *e.problems[1:]]) from None
 
 
 def _no_layout(prefix: str) -> Exception:

@@ -449,6 +449,26 @@ def test_list_of_a_prefix_emptied_by_uninstall_is_empty(demo_dist: Path, tmp_pat
     assert r.returncode == 2 and "no installed distribution records its layout; give -l LAYOUT" in r.stderr
 
 
+def test_a_recorded_layout_file_that_moved_is_said_so(demo_dist: Path, tmp_path: Path) -> None:
+    """A MariaDB tester's layout file, recorded by `install`, was moved: `list` and `uninstall`
+    said only "error: .../tmp-layout.toml: layout file not found", a file the command never
+    named; -l LAYOUT was the way out, unsaid."""
+    layout = tmp_path / "moved.toml"
+    shutil.copy(Path(__file__).parent.parent / "qpack/layouts/demo.toml", layout)
+    prefix = tmp_path / "p"
+    assert main(["install", str(demo_dist), "-l", str(layout), "--prefix", str(prefix), "ui-curses"]) == 0
+    layout.rename(tmp_path / "elsewhere.toml")
+    for cmd in (["list", "--prefix", str(prefix)], ["uninstall", "--prefix", str(prefix), "ui-curses"]):
+        r = qpack(*cmd)
+        assert r.returncode == 2, r.stderr
+        assert r.stderr == (
+            f"error: {layout}: layout file not found (the layout `qpack install` recorded in {prefix}; "
+            "give -l LAYOUT)\n"
+        )
+    r = qpack("uninstall", "--prefix", str(prefix), "-l", str(tmp_path / "elsewhere.toml"), "ui-curses")
+    assert r.returncode == 0, r.stderr
+
+
 def test_uninstalling_one_module_of_a_group_package_names_the_others(
     demo_build: Path, tmp_path: Path
 ) -> None:
