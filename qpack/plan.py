@@ -1018,10 +1018,10 @@ def _per_module_file_rules(
     index = _RuleIndex(rules)
     # One rule per package: modules a rename (or normalize) gives one name share it, and two
     # rules of one package claiming one file were "claimed twice".
-    by_package: dict[str, tuple[list[str], dict[str, tuple[str, str, str]]]] = {}
+    by_package: dict[str, tuple[list[str], dict[str, tuple[str, str, list[str]]]]] = {}
     # An excluded module's own files go with it (an nginx tester's excluded http_geoip left
     # its mod-http-geoip.conf, a load_module line for a module not shipped, in the core).
-    excluded: dict[Rule, tuple[list[str], dict[str, tuple[str, str, str]]]] = {}
+    excluded: dict[Rule, tuple[list[str], dict[str, tuple[str, str, list[str]]]]] = {}
     for e in items:
         mod = module_at.get(e.path)
         if mod is None:
@@ -1049,7 +1049,7 @@ def _per_module_file_rules(
             for shown, filled in zip(
                 templates, module_file_globs(templates, package, mod.type, mod.name, mod.id), strict=True
             ):
-                globs.setdefault(filled, (key, shown, mod.id))
+                globs.setdefault(filled, (key, shown, []))[2].append(mod.id)
     rules_out = [
         _module_files_rule(ids, globs, package, "", "", prefix)
         for package, (ids, globs) in by_package.items()
@@ -1065,14 +1065,14 @@ def _per_module_file_rules(
 
 def _module_files_rule(
     ids: list[str],
-    globs: Mapping[str, tuple[str, str, str]],
+    globs: Mapping[str, tuple[str, str, list[str]]],
     package: str | None,
     reason: str,
     more: str,
     prefix: str,
 ) -> Rule:
     """The rule claiming modules' own files (`globs`: filled in -> (layout key, as written,
-    the module it was filled in for))."""
+    the modules it was filled in for, the same for each))."""
     return Rule(
         description=f"modules' own files ({', '.join(ids)}){more}",
         package=package,
@@ -1085,8 +1085,14 @@ def _module_files_rule(
         owners=tuple(ids),
         # Which key and which module each glob is (a lighttpd tester's 05-auth.conf was said to
         # be claimed by the group's 15 modules, and 10-ssl.conf by both keys).
-        whys=tuple(f"{key} {shown!r} of {mid!r}" for key, shown, mid in globs.values()),
+        # One filled in the same for several (`{package}` of a group) is theirs, not the first's.
+        whys=tuple(f"{key} {shown!r} of {_first_and_more(mids)}" for key, shown, mids in globs.values()),
     )
+
+
+def _first_and_more(ids: list[str]) -> str:
+    more = len(ids) - 1
+    return f"{ids[0]!r}" + (f" and {more} other module{'s' if more > 1 else ''}" if more else "")
 
 
 def apply_unclaimed(
