@@ -728,15 +728,18 @@ class Loader:
         warnings: list[str] = []
         # Where the module directory ends among a path's segments depends only on its parent
         # directory: worked out once per directory, not once per file.
-        cuts: dict[str, int | None] = {}
+        cuts: dict[str, tuple[int, ...]] = {}
         for path in paths:
             parts = path.split("/")
             parent = path.rpartition("/")[0]
             if parent not in cuts:
-                cuts[parent] = self._module_dir_end(parts, dir_res)
-            cut = cuts[parent]
-            if cut is None:
+                cuts[parent] = self._module_dir_ends(parts, dir_res)
+            here = cuts[parent]
+            if not here:
                 continue
+            # One search directory inside another (CPython's lib/python3.11, then its
+            # lib-dynload): the file is the module of the first whose naming it fits.
+            cut = next((c for c in here[1:] if self.parse_in_location("/".join(parts[c:]))), here[0])
             verdict = self._look_up(path, "/".join(parts[cut:]), elf.get(path))
             if isinstance(verdict, Module):
                 modules.append(verdict)
@@ -752,15 +755,16 @@ class Loader:
         )
 
     @staticmethod
-    def _module_dir_end(parts: list[str], dir_res: list[re.Pattern[str]]) -> int | None:
-        """How many leading segments of a path (`parts`) are its module directory: the longest
-        ancestor matching the first module dir glob that matches one (a glob may contain '*'
-        for {pkgversion}), or None outside every module directory."""
+    def _module_dir_ends(parts: list[str], dir_res: list[re.Pattern[str]]) -> tuple[int, ...]:
+        """How many leading segments of a path (`parts`) may be its module directory, in search
+        order: for each module dir glob that matches an ancestor (a glob may contain '*' for
+        {pkgversion}), the longest such ancestor; empty outside every module directory."""
+        ends: dict[int, None] = {}
         for dir_re in dir_res:
             cut = next((c for c in range(len(parts) - 1, 0, -1) if dir_re.match("/".join(parts[:c]))), None)
             if cut is not None:
-                return cut
-        return None
+                ends[cut] = None
+        return tuple(ends)
 
     def _look_up(self, path: str, rel: str, elf: bool | None = None) -> Module | str | None:
         """The module a file in a module directory is, a warning why the loader never asks for

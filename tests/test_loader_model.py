@@ -1546,3 +1546,26 @@ def test_per_user_locations_are_no_directories_of_the_build(
     assert main(["check", str(prefix), *args, "--env", f"HOME={tmp_path / 'home'}"]) == 0
     assert main(["uninstall", "--prefix", str(prefix), *args, "ui-curses"]) == 0
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_search_directory_inside_another_finds_its_own_modules() -> None:
+    """A CPython tester's sys.path: lib/python3.11, then lib/python3.11/lib-dynload. Each file of
+    lib-dynload was taken for a file of the first directory, one level deeper than it looks:
+    all 46 extension modules went to the core, and plan said there was no module at all."""
+    from qpack.loader import Naming, SearchLocation
+
+    ld = Loader(
+        prefix="/usr",
+        executables=("{prefix}/bin/py",),
+        search=(SearchLocation("relocated", "lib/py"), SearchLocation("relocated", "lib/py/dyn")),
+        naming=Naming("{name}.so"),
+    )
+    found = ld.find_modules(["usr/lib/py/a.so", "usr/lib/py/dyn/b.so", "usr/lib/py/dyn/sub/c.so"])
+    assert sorted((m.id, m.path) for m in found.modules) == [
+        ("a", "usr/lib/py/a.so"),
+        ("b", "usr/lib/py/dyn/b.so"),
+    ]
+    assert found.never_looked_up == (
+        "usr/lib/py/dyn/sub/c.so: in a module directory, but deeper than the loader looks (it reads "
+        "only the files directly in the location; modules are named '{name}.so')",
+    )
