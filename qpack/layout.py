@@ -47,7 +47,7 @@ PIN_KINDS = ("exact", "upstream", "none")
 # Distro and wheel package names alike: Debian allows [a-z0-9+.-], PEP 508 [A-Za-z0-9._-].
 _PACKAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9+._-]*\Z")
 _TYPE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
-_MODULE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*\Z")
+_MODULE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*\Z")  # CPython's `_ssl`
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 

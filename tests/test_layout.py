@@ -181,6 +181,21 @@ def test_known_modules_list(tmp_path: Path) -> None:
     assert any("unknown module 'ui-opengl': not in modules.known" in p for p in found), found
 
 
+def test_module_ids_may_start_with_an_underscore(tmp_path: Path) -> None:
+    """CPython's extension modules are `_ssl`, `_sqlite3`, `_codecs_jp` (36 of 46): the scan
+    named them so, and every layout key refused them ("bad module id '_ssl'")."""
+    text = BASE.replace('naming = "{type}-{name}.so"\ntypes = ["ui", "block"]', 'naming = "{name}.so"')
+    more = (
+        '[modules.dependencies]\n"_codecs_jp" = ["_multibytecodec"]\n'
+        '[modules.files]\n"_ssl" = ["{prefix}/lib/ssl.py"]\n'
+    )
+    lay = L.load_layout(write(tmp_path, text + more))
+    assert lay.loader.dependencies == {"_codecs_jp": ("_multibytecodec",)}
+    assert problems(tmp_path, text + '[modules.dependencies]\n"-x" = ["_y"]\n') == [
+        f"{tmp_path / 't.toml'}: modules.dependencies.-x: bad module id '-x'"
+    ]
+
+
 def test_group_glob_with_undefined_type_is_reported_at_plan(tmp_path: Path) -> None:
     # a rename glob is validated as a module glob
     found = problems(tmp_path, BASE + '\n[per-module.renames]\n"ui/x" = "prog-{*}"\n')
