@@ -604,6 +604,34 @@ def _module_libraries(
     ), dropped | set(also)
 
 
+def _named_copies(found: FoundModules, layout: Layout, prefix: str) -> FoundModules:
+    """The modules less the copies of a module installed twice that a [[package]] or [[exclude]]
+    names by its `files`: that rule's plain files, the copy left the module (Debian's
+    perl-base and libperl5.36 both ship POSIX.so, on purpose: perl-base's comes first in @INC;
+    the plan refused the real build, whatever rule named the second copy). A rule naming every
+    copy leaves the module installed twice."""
+    if not found.duplicates:
+        return found
+    files = [g for rule in layout.packages for g in rule.files]
+    files += [g for x in layout.exclusions for g in x.files]
+    globs = [compile_glob(expand_prefix(g, prefix)) for g in files]
+    named: set[str] = set()
+    duplicates = dict(found.duplicates)
+    for mid, paths in found.duplicates.items():
+        taken = {p for p in paths if any(r.match(p) for r in globs)}
+        if taken and len(taken) < len(paths):
+            named |= taken
+            left = tuple(p for p in paths if p not in taken)
+            if len(left) > 1:
+                duplicates[mid] = left
+            else:
+                del duplicates[mid]
+    if not named:
+        return found
+    modules = tuple(m for m in found.modules if m.path not in named)
+    return FoundModules(modules=modules, never_looked_up=found.never_looked_up, duplicates=duplicates)
+
+
 def module_problems(
     found: FoundModules,
     inventory: Inventory,
@@ -1644,7 +1672,7 @@ def make_plan(
     """Which package owns each file of the build; raises PlanError listing every problem.
     The prefix is the one the build was scanned with (`inventory.prefix`)."""
     prefix = inventory.prefix
-    found = layout.loader.find_modules(inventory)
+    found = _named_copies(layout.loader.find_modules(inventory), layout, prefix)
     found, libraries = _module_libraries(found, inventory, layout.loader)
     # A module another module runs needs that one (its package requires the runner's).
     layout = replace(layout, loader=layout.loader.with_runners((m.id, m.path) for m in found.modules))

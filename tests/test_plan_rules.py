@@ -220,6 +220,22 @@ def test_module_installed_twice_and_names_never_looked_up() -> None:
         PlanError, match=r"module 'block-curl' is installed twice: .*opt/prog/1.0/block-curl.so"
     ):
         make_plan(twice, layout(loader=lay_loader))
+    # A copy a [[package]] or [[exclude]] names by its files is that rule's plain file, and the
+    # other copy is the module (Debian's perl-base and libperl5.36 both ship POSIX.so, on
+    # purpose: the plan refused the real build, whatever rule named the second copy).
+    shadow = PackageRule(name="prog-shadow", files=("opt/prog/*/block-curl.so",), index=1)
+    plan = make_plan(twice, layout(PackageRule(name="prog-core", rest=True), shadow, loader=lay_loader))
+    assert plan.package("prog-shadow").files == ("opt/prog/1.0/block-curl.so",)
+    assert plan.package("prog-block-curl").files == ("usr/lib/prog/block-curl.so",)
+    out = Exclusion(reason="a shadowed copy", files=("opt/prog/*/block-curl.so",))
+    plan = make_plan(
+        twice, layout(PackageRule(name="prog-core", rest=True), exclusions=(out,), loader=lay_loader)
+    )
+    assert {e.path: e.reason for e in plan.excluded} == {"opt/prog/1.0/block-curl.so": "a shadowed copy"}
+    # A rule naming every copy leaves no module: still an error.
+    every = PackageRule(name="prog-shadow", files=("**/block-curl.so",), index=1)
+    with pytest.raises(PlanError, match=r"module 'block-curl' is installed twice"):
+        make_plan(twice, layout(PackageRule(name="prog-core", rest=True), every, loader=lay_loader))
     odd = make_plan(inventory(*BUILD, "usr/lib/prog/net-tap.so"), layout(loader=lay_loader))
     assert any("net-tap.so: in a module directory, but the loader never looks up" in w for w in odd.warnings)
     assert "usr/lib/prog/net-tap.so" in odd.package("prog-core").files
