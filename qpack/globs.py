@@ -149,6 +149,8 @@ def _segments(pattern: str) -> list[str]:
         raise GlobError("empty glob")
     if pattern.startswith("/"):
         raise GlobError("absolute path (globs are relative to the build root)")
+    if re.search(r"\{[^{}]*/[^{}]*\}", pattern):
+        raise GlobError("'{...}' across a '/': alternatives are within one path segment ({a,b}/c)")
     parts = pattern.split("/")
     if any(p in ("..", ".") for p in parts):
         raise GlobError("'.' or '..' segment")

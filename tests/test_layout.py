@@ -405,6 +405,13 @@ def test_bad_globs(glob: str) -> None:
         compile_glob(glob)
 
 
+def test_alternatives_across_a_slash_say_so() -> None:
+    """A Perl tester's `{File/Glob,Hash/Util}` was told "unbalanced '{'": the alternatives are
+    within one path segment, which the message now says."""
+    with pytest.raises(GlobError, match=r"alternatives are within one path segment"):
+        compile_glob("auto/{File/Glob,Hash/Util}/*.so")
+
+
 def test_program_types(tmp_path: Path) -> None:
     found = problems(
         tmp_path,
