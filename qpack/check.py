@@ -436,7 +436,11 @@ def _placeholders(value: str, ctx: _Context) -> str | None:
     home = ctx.env.get("HOME")
     if "{home}" in value:
         if not home:
-            _note(ctx, f"{value}: not searched: HOME is not set (give --env HOME=...)")
+            _note(
+                ctx,
+                f"{value}: not searched: no HOME given (the program's environment is --env's, not "
+                "qpack's: give --env HOME=...)",
+            )
             return None
         value = value.replace("{home}", home)
     # {xdg_config_home}: OBS's and HexChat's per-user plug-ins.
@@ -448,7 +452,11 @@ def _placeholders(value: str, ctx: _Context) -> str | None:
         given = ctx.env.get(variable)
         where = given if given and given.startswith("/") else (f"{home}/{default}" if home else None)
         if not where:
-            _note(ctx, f"{value}: not searched: neither {variable} nor HOME is set (give --env HOME=...)")
+            _note(
+                ctx,
+                f"{value}: not searched: neither {variable} nor HOME given (the program's environment "
+                "is --env's, not qpack's: give --env HOME=...)",
+            )
             ctx.unfilled.append(f"{value} (give --env HOME=...)")
             return None
         value = value.replace(placeholder, where)

@@ -442,6 +442,17 @@ def test_per_user_directories(prefix: Path, tmp_path: Path) -> None:
         "no directory the loader searches can be named: {xdg_data_home}/demo/plugins (give --env HOME=...)"
     )
     assert report.ok
+    # Beside another location, a note: HOME is the program's, given with --env, not qpack's own
+    # (a HexChat re-tester's shell had HOME set, and read "neither ... nor HOME is set").
+    both = loader(
+        tmp_path,
+        HEAD + '[[loader.search]]\nabsolute = "{xdg_data_home}/demo/plugins"\n'
+        '[[loader.search]]\nrelocated = "lib/demo"\n',
+    )
+    assert (
+        "{xdg_data_home}/demo/plugins: not searched: neither XDG_DATA_HOME nor HOME given (the program's "
+        "environment is --env's, not qpack's: give --env HOME=...)"
+    ) in check(prefix, both).warnings
     data = tmp_path / "data"
     build_extra_module(data / "demo/plugins", type="ui", name="y", stamp=STAMP)
     assert set(files(check(prefix, ld, env={"HOME": str(home), "XDG_DATA_HOME": str(data)}).modules)) == {
