@@ -604,19 +604,20 @@ def _module_libraries(
     ), dropped | set(also)
 
 
-def _named_copies(found: FoundModules, layout: Layout, prefix: str) -> FoundModules:
+def _named_copies(found: FoundModules, layout: Layout, prefix: str) -> tuple[FoundModules, list[str]]:
     """The modules less the copies of a module installed twice that a [[package]] or [[exclude]]
     names by its `files`: that rule's plain files, the copy left the module (Debian's
     perl-base and libperl5.36 both ship POSIX.so, on purpose: perl-base's comes first in @INC;
     the plan refused the real build, whatever rule named the second copy). A rule naming every
     copy leaves the module installed twice."""
     if not found.duplicates:
-        return found
+        return found, []
     files = [g for rule in layout.packages for g in rule.files]
     files += [g for x in layout.exclusions for g in x.files]
     globs = [compile_glob(expand_prefix(g, prefix)) for g in files]
     named: set[str] = set()
     duplicates = dict(found.duplicates)
+    warnings = []
     for mid, paths in found.duplicates.items():
         taken = {p for p in paths if any(r.match(p) for r in globs)}
         if taken and len(taken) < len(paths):
@@ -626,10 +627,33 @@ def _named_copies(found: FoundModules, layout: Layout, prefix: str) -> FoundModu
                 duplicates[mid] = left
             else:
                 del duplicates[mid]
+            first = min(paths, key=lambda p: _search_rank(layout.loader, prefix, p))
+            if first in taken:
+                # A rule took the copy the loader finds first: the module's package holds one
+                # it passes over (a Perl re-tester's rule named perl-base's copies).
+                warnings.append(
+                    f"module {mid!r}: {first} is the copy the loader finds first, and a [[package]] or "
+                    f"[[exclude]] names it by its files; the module's package gets {', '.join(left)}, "
+                    "which the loader passes over"
+                )
     if not named:
-        return found
+        return found, []
     modules = tuple(m for m in found.modules if m.path not in named)
-    return FoundModules(modules=modules, never_looked_up=found.never_looked_up, duplicates=duplicates)
+    return FoundModules(
+        modules=modules, never_looked_up=found.never_looked_up, duplicates=duplicates
+    ), warnings
+
+
+def _search_rank(loader: Loader, prefix: str, path: str) -> int:
+    """The place in the search order of the location a module file is found in (its first
+    module directory whose naming it fits, as `Loader.find_modules` decides)."""
+    parts = path.split("/")
+    for i, d in enumerate(loader.module_dirs(prefix)):
+        r = compile_glob(d)
+        for c in range(len(parts) - 1, 0, -1):
+            if r.match("/".join(parts[:c])) and loader.parse_in_location("/".join(parts[c:])):
+                return i
+    return len(parts) + 1000
 
 
 def module_problems(
@@ -1672,7 +1696,7 @@ def make_plan(
     """Which package owns each file of the build; raises PlanError listing every problem.
     The prefix is the one the build was scanned with (`inventory.prefix`)."""
     prefix = inventory.prefix
-    found = _named_copies(layout.loader.find_modules(inventory), layout, prefix)
+    found, copy_warnings = _named_copies(layout.loader.find_modules(inventory), layout, prefix)
     found, libraries = _module_libraries(found, inventory, layout.loader)
     # A module another module runs needs that one (its package requires the runner's).
     layout = replace(layout, loader=layout.loader.with_runners((m.id, m.path) for m in found.modules))
@@ -1712,7 +1736,7 @@ def make_plan(
         # syslog-ng tester's loggen plug-ins, another loader's, kept in the module directory).
         named = {c.path for c in claims.claims if _NAMED.match(c.rule)}
         never = [w for w in never if w.partition(": in a module directory")[0] not in named]
-    warnings = [*inventory.warnings, *never, *module_warnings]
+    warnings = [*inventory.warnings, *never, *copy_warnings, *module_warnings]
     problems += declared_dir_problems(layout, inventory)
     problems += claim_problems
     problems += apply_unclaimed(claims, unclaimed, layout, module_at, unclaimed_core, warnings)

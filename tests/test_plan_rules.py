@@ -232,6 +232,23 @@ def test_module_installed_twice_and_names_never_looked_up() -> None:
         twice, layout(PackageRule(name="prog-core", rest=True), exclusions=(out,), loader=lay_loader)
     )
     assert {e.path: e.reason for e in plan.excluded} == {"opt/prog/1.0/block-curl.so": "a shadowed copy"}
+    # A rule naming the copy the loader finds first is said: the module's package holds the
+    # one it passes over (a Perl re-tester's rule named perl-base's copies).
+    first = PackageRule(name="prog-shadow", files=("usr/lib/prog/block-curl.so",), index=1)
+    plan = make_plan(twice, layout(PackageRule(name="prog-core", rest=True), first, loader=lay_loader))
+    assert plan.package("prog-block-curl").files == ("opt/prog/1.0/block-curl.so",)
+    assert [w for w in plan.warnings if "finds first" in w] == [
+        "module 'block-curl': usr/lib/prog/block-curl.so is the copy the loader finds first, and a "
+        "[[package]] or [[exclude]] names it by its files; the module's package gets "
+        "opt/prog/1.0/block-curl.so, which the loader passes over"
+    ]
+    assert not [
+        w
+        for w in make_plan(
+            twice, layout(PackageRule(name="prog-core", rest=True), shadow, loader=lay_loader)
+        ).warnings
+        if "finds first" in w
+    ]
     # A rule naming every copy leaves no module: still an error.
     every = PackageRule(name="prog-shadow", files=("**/block-curl.so",), index=1)
     with pytest.raises(PlanError, match=r"module 'block-curl' is installed twice"):
