@@ -1312,13 +1312,24 @@ def _recommends_elsewhere(
                 out.append(
                     f"module {mid!r} recommends module {r!r}, which {where}: left out of its recommends"
                 )
+    from qpack.errors import did_you_mean
+
+    names = {p.name for p in packages}
     for rule in rules:
         for g in rule.recommends:
             if not any(module_glob_matches(g, m) for m in packaged) and not any(c in g for c in "*?["):
                 where = "is excluded" if g in present else "is not in this build"
+                # What was meant, where it shows (a Remmina re-tester's `rpd`, and a package's name).
+                hint = (
+                    f" ({g!r} is a package: `recommends` takes module ids)"
+                    if g in names
+                    else ""
+                    if g in present
+                    else (f" ({near[2:]})" if (near := did_you_mean([g], sorted(present))) else "")
+                )
                 out.append(
                     f"package {rule.name!r} recommends module {g!r}, which {where}: left out of its "
-                    "recommends"
+                    f"recommends{hint}"
                 )
     return out
 

@@ -627,12 +627,18 @@ def test_a_core_package_recommends_modules(tmp_path: Path) -> None:
     [modules.recommends] takes modules only, so the core could recommend none. A [[package]]'s
     `recommends` names modules by id (globs too); its package recommends their packages, and
     a module not in the split is said, as for [modules.recommends]."""
-    core = PackageRule(name="prog-core", rest=True, recommends=("block-*", "ui-opengl", "ui-nope"))
+    core = PackageRule(
+        name="prog-core", rest=True, recommends=("block-*", "ui-opengl", "ui-nope", "ui-gkt", "prog-ui-gtk")
+    )
     plan = make_plan(inventory(*BUILD), layout(core))
     assert plan.package("prog-core").recommends == ("prog-block-curl", "prog-ui-opengl")
     assert [w for w in plan.warnings if "recommends" in w] == [
         "package 'prog-core' recommends module 'ui-nope', which is not in this build: left out of its "
-        "recommends"
+        "recommends (did you mean ui-opengl?)",
+        "package 'prog-core' recommends module 'ui-gkt', which is not in this build: left out of its "
+        "recommends (did you mean ui-gtk?)",
+        "package 'prog-core' recommends module 'prog-ui-gtk', which is not in this build: left out of its "
+        "recommends ('prog-ui-gtk' is a package: `recommends` takes module ids)",
     ]
     text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
     old = 'name = "demo-core"\nkind = "core"\nrest = true\n'
