@@ -726,7 +726,10 @@ def test_a_modules_recommendations_are_an_extra_of_its_wheel_and_in_the_manifest
     capsys.readouterr()
     manifest = json.loads((tmp_path / "t/manifest.json").read_text())
     (entry,) = [p for p in manifest["packages"] if p["name"] == "demo-ui-curses"]
-    assert entry["recommends"] == [{"package": "demo-audio-pa", "debian": "demo-audio-pa (= 1)"}]
+    # The fields of a requirement (a Remmina re-tester found `relation` and `version` missing).
+    assert entry["recommends"] == [
+        {"package": "demo-audio-pa", "relation": "=", "version": "1", "debian": "demo-audio-pa (= 1)"}
+    ]
 
 
 def test_plug_ins_without_their_program_are_refused_as_wheels_unless_a_variable_reaches_them(

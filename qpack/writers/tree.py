@@ -246,7 +246,10 @@ def build_manifest(
             "declared_dirs": list(p.declared_dirs),
             "requires": requirements(p, version),
             # Soft: Debian's Recommends, RPM's Recommends (exact version, as the requirements).
-            "recommends": [{"package": r, "debian": f"{r} (= {version})"} for r in p.recommends],
+            "recommends": [
+                {"package": r, "relation": "=", "version": version, "debian": f"{r} (= {version})"}
+                for r in p.recommends
+            ],
             "depends": list(p.depends),
             "libraries": {
                 "external": external,
