@@ -648,12 +648,13 @@ def _search_rank(loader: Loader, prefix: str, path: str) -> int:
     """The place in the search order of the location a module file is found in (its first
     module directory whose naming it fits, as `Loader.find_modules` decides)."""
     parts = path.split("/")
-    for i, d in enumerate(loader.module_dirs(prefix)):
+    dirs = loader.module_dirs(prefix)
+    for i, d in enumerate(dirs):
         r = compile_glob(d)
         for c in range(len(parts) - 1, 0, -1):
             if r.match("/".join(parts[:c])) and loader.parse_in_location("/".join(parts[c:])):
                 return i
-    return len(parts) + 1000
+    return len(dirs)  # after every location
 
 
 def module_problems(
