@@ -390,6 +390,24 @@ def test_symlink_policy(demo_build: Path, tmp_path: Path) -> None:
         assert not any(n.endswith(("dangling", "docs", "outside", "curl-link.so")) for n in zf.namelist())
 
 
+def test_a_module_that_links_to_another_module_is_a_copy_in_its_wheel(
+    demo_build: Path, tmp_path: Path
+) -> None:
+    """CUPS's backend/http, https and ipps are symlinks to backend/ipp: the plan gave each its
+    own package holding the link alone, and the wheel split stopped ("has no files a wheel can
+    hold"). A module must be a file where the loader looks: its wheel holds a copy of the
+    bytes the link leads to (the package requires the target's anyway)."""
+    build = copy_build(demo_build, tmp_path / "build")
+    (build / "usr/lib/demo/ui/alias.so").symlink_to("curses.so")
+    layout = demo_layout(
+        tmp_path / "alias.toml", ('known = ["ui-curses",', 'known = ["ui-alias", "ui-curses",')
+    )
+    write_wheels(plan_of(build, layout), tmp_path / "out", version="1.0", compression_level=1)
+    with zipfile.ZipFile(wheel_named(tmp_path / "out", "demo-ui-alias")) as zf:
+        (name,) = [n for n in zf.namelist() if n.endswith("alias.so")]
+        assert zf.read(name) == (build / "usr/lib/demo/ui/curses.so").read_bytes()
+
+
 def test_large_file_in_many_chunks(demo_build: Path, tmp_path: Path) -> None:
     """A file larger than the read chunk and the in-memory spool: streamed, spooled to disk,
     and still the same bytes, hash and CRC once read back."""

@@ -313,14 +313,21 @@ def _check_names(plan: Plan) -> None:
 
 
 def _link_source(
-    path: str, entry: Entry, package: str, by_path: dict[str, Entry], owner: dict[str, str]
+    path: str,
+    entry: Entry,
+    package: str,
+    by_path: dict[str, Entry],
+    owner: dict[str, str],
+    module_paths: Collection[str] = (),
 ) -> Entry | str:
     """The file whose bytes a wheel holds for `path`: itself, or for a symlink the regular file
-    of the same package it leads to; else why the link cannot be held."""
+    of the same package it leads to, or for a module the file it leads to wherever that is (the
+    loader needs a file where it looks: CUPS's backend/http -> ipp, its own package requiring
+    ipp's); else why the link cannot be held."""
     if entry.kind != "symlink":
         return entry
     final, why = _resolve_link(path, by_path)
-    if final is not None and owner.get(final.path) != package:
+    if final is not None and owner.get(final.path) != package and path not in module_paths:
         return f"points to {final.path!r} of package {owner.get(final.path, '(excluded)')!r}"
     return final if final is not None else why
 
@@ -375,7 +382,7 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
         files: list[FileRef] = []
         members: list[Member] = []
         for path in pkg.files:
-            src = _link_source(path, by_path[path], pkg.name, by_path, owner)
+            src = _link_source(path, by_path[path], pkg.name, by_path, owner, module_paths)
             if isinstance(src, str) or src.kind == "dir":
                 if isinstance(src, str) and placement.place(path, False) is None:
                     out.outside.append(path)
