@@ -1239,6 +1239,14 @@ def _helper_rows(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[Module
     return rows
 
 
+def _with_helpers(verdicts: list[ModuleVerdict], helpers: list[ModuleVerdict]) -> list[ModuleVerdict]:
+    """The module rows and the helper rows, less the stray rows of the helpers' own files (CUPS
+    runs daemon/cups-exec from under its module directory /usr/lib/cups: a declared helper was
+    also a `never-looked-up` problem)."""
+    run = {h.file for h in helpers}
+    return [v for v in verdicts if not (v.stray and v.file in run)] + helpers
+
+
 def check(
     prefix: str | Path,
     loader: Loader,
@@ -1281,7 +1289,9 @@ def check(
         locations[exe.path] = tuple(dirs)
         not_asked: list[ModuleVerdict] = []
         judge = _Judge(exe, ctx, finder, exe_libs)
-        verdicts = _verdicts(exe, dirs, ctx, judge, not_asked=not_asked) + _helper_rows(exe, finder, ctx)
+        verdicts = _with_helpers(
+            _verdicts(exe, dirs, ctx, judge, not_asked=not_asked), _helper_rows(exe, finder, ctx)
+        )
         verdicts += _hidden_rows(exe, dirs, finder, ctx, {v.module for v in verdicts})
         verdicts = host.judge(exe, finder, exe_libs, verdicts)
         rows.add_program(exe.path, verdicts, not_asked, exe_missing, _needs_unmet(exe, verdicts, ctx))

@@ -644,6 +644,37 @@ def _named_copies(found: FoundModules, layout: Layout, prefix: str) -> tuple[Fou
     ), warnings
 
 
+def _strays(
+    found: FoundModules, inventory: Inventory, code_of: Mapping[str, Module], known: set[str]
+) -> list[str]:
+    """The warnings of files the loader never looks up, less those that are a module's code or
+    other name (`code_of`), `known` files (the modules' libraries, the helper programs), and
+    libraries a file of the build links."""
+    if not found.never_looked_up:  # the names and paths are gathered only for a file to judge
+        return []
+    linked, by_path = _linked_names(inventory), inventory.by_path()
+    return [
+        w
+        for w in found.never_looked_up
+        if (f := w.partition(": in a module directory")[0]) not in code_of
+        and f not in known
+        and not _is_linked(by_path.get(f), linked)
+    ]
+
+
+def _helper_files(loader: Loader, prefix: str) -> set[str]:
+    """The build paths of the helper programs the loader runs (CUPS's daemon/cups-exec, under
+    its module directory, is no module the loader never looks up)."""
+    pre = prefix.strip("/")
+    out = set()
+    for h in loader.helpers:
+        if h.relocated is not None:
+            out.add(posixpath.join(pre, h.relocated, h.name) if pre else posixpath.join(h.relocated, h.name))
+        if h.absolute is not None:
+            out.add(posixpath.join(h.absolute.strip("/"), h.name))
+    return out
+
+
 def _search_rank(loader: Loader, prefix: str, path: str) -> int:
     """The place in the search order of the location a module file is found in (its first
     module directory whose naming it fits, as `Loader.find_modules` decides)."""
@@ -1727,16 +1758,7 @@ def make_plan(
     # nor are the modules' libraries and theirs, nor a library a file of the build links (a
     # darktable tester's libdarktable.so, every program's and plug-in's, beside the plug-in
     # directories in the one search location).
-    never: list[str] = []
-    if found.never_looked_up:  # the names and paths are gathered only for a file to judge
-        linked, by_path = _linked_names(inventory), inventory.by_path()
-        never = [
-            w
-            for w in found.never_looked_up
-            if (f := w.partition(": in a module directory")[0]) not in code_of
-            and f not in libraries
-            and not _is_linked(by_path.get(f), linked)
-        ]
+    never = _strays(found, inventory, code_of, libraries | _helper_files(layout.loader, prefix))
     module_at = {m.path: m for m in found.modules}
 
     empty = inventory.empty_dirs()

@@ -254,7 +254,7 @@ def test_a_plugin_in_a_directory_of_its_own_name(prefix: Path, tmp_path: Path) -
     assert stray.problems[0].detail.endswith("(modules are named plugin: '{name}/{name}' with types plugin)")
     (plugins / "deep/deep").mkdir(parents=True)
     shutil.copy(built, plugins / "deep/deep/deep")  # GIMP reads no deeper: nor does check
-    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
     assert [m.id for m in plan.modules] == ["plugin-file-png"]
     deep = "usr/lib/gimp/plug-ins/deep/deep/deep: in a module directory, but deeper than the loader looks"
     assert any(w.startswith(deep) for w in plan.warnings), plan.warnings
@@ -302,7 +302,7 @@ def test_a_module_using_another_modules_symbols_without_the_dependency_is_said(
         'entry = "demo_module_init"\n[[loader.search]]', "[[loader.search]]"
     )
     loader(tmp_path, text + '[per-module]\nname = "p-{module}"\n')
-    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
     said = [w for w in plan.warnings if " uses " in w]
     # The demo's own ui-gtk calls ui-opengl's demo_opengl_context (demo.toml declares it; this
     # layout does not): found the same way.
@@ -319,7 +319,7 @@ def test_a_module_using_another_modules_symbols_without_the_dependency_is_said(
     layout = (tmp_path / "layout.toml").read_text()
     declared = '[modules.dependencies]\n"block-ldap" = ["block-auth"]\n"ui-gtk" = ["ui-opengl"]\n'
     (tmp_path / "layout.toml").write_text(layout + declared)
-    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
     assert not [w for w in plan.warnings if " uses " in w]
     # A library of the build the module loads, itself or through another, defines it too: the
     # module needs no other module (an SSSD tester's ipa provider links libsss_ldap_common.so).
@@ -342,7 +342,7 @@ def test_a_module_using_another_modules_symbols_without_the_dependency_is_said(
         subprocess.run(
             [*cc, "-o", out, str(src / f"{name}.c"), "-Wl,--no-as-needed", str(lib / needs)], check=True
         )
-    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
     assert not [w for w in plan.warnings if " uses " in w], plan.warnings
 
 
@@ -418,7 +418,7 @@ def test_module_ids_without_a_separator(prefix: Path, tmp_path: Path) -> None:
     for name in ("imtcp.so", "lmnet.so"):
         shutil.copy(built, prefix / "lib/rsyslog" / name)
     assert {(m.module, m.loads) for m in check(prefix, ld).modules} == {("imtcp", True), ("lmnet", True)}
-    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
     assert plan.package("p-imtcp").requires == ("core", "p-lmnet")
     assert {"imtcp", "lmnet", "im", "lm", "all"} <= set(plan.package("p").extras)
     (tmp_path / "bad.toml").write_text(
@@ -1010,6 +1010,23 @@ def test_helper_programs_must_be_where_the_loader_runs_them(prefix: Path, tmp_pa
     ].loads
 
 
+def test_a_helper_in_a_module_directory_is_no_stray(prefix: Path, tmp_path: Path) -> None:
+    """CUPS's cupsd runs daemon/cups-exec from under its module directory /usr/lib/cups: the
+    declared helper had its `helper:` row and a `never-looked-up` row besides, a problem (exit
+    1); the plan warned of it too."""
+    text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'
+    text += '[[loader.helpers]]\nname = "demo-helper.so"\nrelocated = "lib/demo/daemon"\n'
+    ld = loader(tmp_path, text)
+    helper = prefix / "lib/demo/daemon/demo-helper.so"
+    helper.parent.mkdir(parents=True)
+    shutil.copy(prefix / "lib/demo/ui/curses.so", helper)
+    helper.chmod(0o755)
+    rows = [(m.module, m.loads, [p.kind for p in m.problems]) for m in check(prefix, ld).modules]
+    assert [r for r in rows if "helper" in r[0]] == [("helper:demo-helper.so", True, [])]
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    assert not [w for w in plan.warnings if "demo-helper" in w], plan.warnings
+
+
 @pytest.mark.parametrize(
     ("text", "key"),
     [
@@ -1481,7 +1498,7 @@ def test_the_programs_own_library_in_a_search_location_is_no_stray(prefix: Path,
     report = check(prefix, loaded, env={"LD_LIBRARY_PATH": str(moddir)})
     assert [m.module for m in report.modules if m.problems] == []
     assert report.ok
-    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
     assert not [w for w in plan.warnings if "libdemo-util" in w], plan.warnings
     # Another link to it, by a name nothing loads it by, is a stray all the same (an SSSD
     # re-tester's libsss_alias.so -> libsss_util.so).
