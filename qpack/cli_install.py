@@ -271,7 +271,10 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("dist", help="the directory of wheels `qpack split --format wheel` wrote")
     p.add_argument(
-        "names", nargs="+", metavar="MODULE", help="modules, module types or `all` (the meta wheel's extras)"
+        "names",
+        nargs="+",
+        metavar="MODULE",
+        help="modules, module types or `all` (the meta wheel's extras), or distribution names",
     )
     _prefix_args(p, layout=True)
     p.add_argument(
