@@ -85,13 +85,19 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
         out.json(report.to_json())
     else:
         rows = [(str(i.name), str(i.version), ", ".join(i.modules), "installed") for i in report.installed]
-        rows += [(n, v, "", "already installed") for n, v in report.present]
+        # One asked for again is recorded as asked for: it stays when what needed it goes.
+        now = ", now recorded as asked for"
+        rows += [
+            (n, v, "", "already installed" + (now if n in report.marked else "")) for n, v in report.present
+        ]
         where = report.prefix + (f" (root {report.root})" if args.root else "")
         if out.rich:
             out.table(f"Distributions in {where}", ("distribution", "version", "modules", "state"), rows)
         else:  # piped: stdout keeps one shape, the modules' rows below (as `check` prints them)
             for name, version, modules, state in rows:
-                out.summary(f"{state} {name} {version}" + (f" ({modules})" if modules else ""))
+                state, _, more = state.partition(", ")
+                tail = (f" ({modules})" if modules else "") + (f", {more}" if more else "")
+                out.summary(f"{state} {name} {version}{tail}")
         if verdicts:
             starts = report.check.cannot_start.values() if report.check is not None else ()
             out.table(

@@ -9,11 +9,12 @@
   (`WheelFile.validate_record`: every entry listed, hashes and sizes right) and listing nothing
   the archive lacks, every file mapped into its scheme directory;
 - `install`: under the prefix lock (`qpack.transaction`), with the loader model: what is
-  already installed is skipped; a module whose version differs from the installed core's, or
-  whose stamp the installed executables do not hold, is refused naming both; no file another
-  distribution owns (or no distribution owns) is overwritten; then every wheel is written by
-  `installer.install` into a journaled destination, all or nothing; then `qpack.check` says
-  which of the modules installed will load.
+  already installed is skipped (but recorded as asked for where it was not: `_marks`); a
+  module whose version differs from the installed core's, or whose stamp the installed
+  executables do not hold, is refused naming both; no file another distribution owns (or no
+  distribution owns) is overwritten; then every wheel is written by `installer.install` into a
+  journaled destination, all or nothing; then `qpack.check` says which of the modules
+  installed will load.
 - `install_wheels`: the same transaction for given wheel files, without a loader.
 
 `install` writes `REQUESTED` (PEP 376: installed on request) into the `.dist-info` of the
@@ -25,7 +26,10 @@ its extras, not installed (unless named itself).
 
 from __future__ import annotations
 
+import base64
+import csv
 import email.parser
+import hashlib
 import io
 import json
 import os
@@ -654,15 +658,19 @@ def _write(
     schemes: Mapping[str, str],
     hook: StepHook | None,
     root: Path,
+    marks: Sequence[_Mark] = (),
 ) -> None:
-    """All jobs in one transaction: every file planned, made, or none; nothing outside `root`."""
+    """All jobs and marks in one transaction: every file planned, made, or none; nothing
+    outside `root`."""
     dirs = DirPlanner(host, root)
     creates: list[str] = []
     for job in jobs:
         for t in job.targets:
             dirs.need(posixpath.dirname(t))
             creates.append(t)
-    plan = TxPlan(op="install", mkdirs=tuple(dirs.made), creates=tuple(creates))
+    creates += [rel for m in marks for rel in m.files]
+    replaced = tuple(rel for m in marks for rel in m.replaced)
+    plan = TxPlan(op="install", mkdirs=tuple(dirs.made), creates=tuple(creates), removes=replaced)
     interpreter = posixpath.join(prefix, schemes["scripts"], "python")
     with Transaction(host, plan, step_hook=hook, root=root) as tx:
         tx.make_dirs()
@@ -686,7 +694,121 @@ def _write(
             except OSError as e:
                 raise InstallError(f"{job.wheel.info.path}: cannot install: {e}") from None
             tx.step_done()
+        for m in marks:
+            for rel, data in m.files.items():
+                if rel in m.replaced:
+                    tx.replace(rel, io.BytesIO(data))
+                else:
+                    tx.create(rel, io.BytesIO(data), executable=False)
+            tx.step_done()
         tx.commit()
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Mark:
+    """An installed distribution asked for again, and what its .dist-info gets for it (as apt
+    sets a package it installed automatically to "manually installed"): a REQUESTED file, so
+    that it stays when what needed it goes; asked for by name or module, the layout's own
+    extras an earlier install recorded go from its qpack.json, so that `uninstall EXTRA` no
+    longer takes it; and its RECORD, rewritten to list them."""
+
+    name: NormalizedName
+    version: str
+    files: Mapping[str, bytes]  # prefix-relative path -> new content
+    replaced: tuple[str, ...]  # those of `files` that exist now (moved aside, then written)
+
+
+def _marks(
+    chosen: Sequence[tuple[WheelInfo, bool]],
+    state: InstalledSet,
+    direct: set[NormalizedName],
+    taken_by: Mapping[NormalizedName, tuple[str, ...]],
+    warnings: list[str],
+) -> list[_Mark]:
+    """The installed distributions of `chosen` asked for now (not merely required) whose
+    records say less: installed as a dependency only, or taken by an extra of the layout's own
+    where now named (`direct`). `taken_by`: what this install records for each (`_taken_by`).
+    One whose RECORD cannot be read as text is left as it is, with a warning."""
+    out = []
+    for info, asked in chosen:
+        d = state.dists.get(info.name)
+        if not asked or d is None or d.parsed_version != info.version or not d.has_record:
+            continue
+        now = taken_by.get(d.name, ())
+        extras = list(d.meta_extras)
+        if (
+            not d.requested and d.declared_kind != "core"
+        ):  # a dependency until now: what asks for it now is recorded too
+            extras += [e for e in now if e not in extras]
+        elif d.name in direct:
+            extras = [e for e in extras if e in now]
+        if d.requested and extras == list(d.meta_extras):
+            continue
+        files: dict[str, bytes] = {}
+        base = posixpath.basename(d.dist_info)
+        if not d.requested:
+            files[f"{d.dist_info}/REQUESTED"] = b""
+        qpack_json = _qpack_json(state.host / d.dist_info / QPACK_FILE, extras)
+        if qpack_json is not None and d.layout is not None:
+            files[f"{d.dist_info}/{QPACK_FILE}"] = qpack_json
+        if not files:
+            continue
+        record = f"{d.dist_info}/RECORD"
+        try:
+            old = (state.host / record).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            why = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
+            warnings.append(f"{state.host / record}: cannot read ({why}): {d.name} not recorded as asked for")
+            continue
+        files[record] = _rerecorded(
+            old, {f"{base}/{posixpath.basename(rel)}": data for rel, data in files.items()}
+        )
+        replaced = tuple(rel for rel in files if os.path.lexists(state.host / rel))
+        out.append(_Mark(name=d.name, version=d.version, files=files, replaced=replaced))
+    return out
+
+
+def _qpack_json(path: Path, extras: Sequence[str]) -> bytes | None:
+    """The installed qpack.json at `path` recording `extras`, as `_added` writes it; None where
+    there is none to rewrite, or it records them already."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or list(data.get("extras") or ()) == list(extras):
+        return None
+    data.pop("extras", None)
+    if extras:
+        data["extras"] = list(extras)
+    return (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()
+
+
+def _rerecorded(record: str, changed: Mapping[str, bytes]) -> bytes:
+    """RECORD with the rows of `changed` (paths as its rows spell them, relative to the site
+    directory) holding their new digests and sizes: a row for each replaced in place, a new
+    one added before RECORD's own row; the other rows kept byte for byte."""
+
+    def row(path: str, data: bytes) -> str:
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
+        line = io.StringIO()
+        csv.writer(line, lineterminator="").writerow([path, f"sha256={digest}", len(data)])
+        return line.getvalue()
+
+    seen: set[str] = set()
+    out: list[str] = []
+    own: int | None = None  # RECORD's own row
+    for line in record.splitlines():
+        fields = next(csv.reader([line]), [])
+        path = posixpath.normpath(fields[0]) if fields and fields[0] else ""
+        if path in changed:
+            seen.add(path)
+            line = row(path, changed[path])
+        elif path.endswith(".dist-info/RECORD") and own is None:
+            own = len(out)
+        out.append(line)
+    where = len(out) if own is None else own
+    out[where:where] = [row(p, data) for p, data in changed.items() if p not in seen]
+    return ("\n".join(out) + "\n").encode("utf-8")
 
 
 # --------------------------------------------------------------------------- planning against the prefix
@@ -841,6 +963,7 @@ class InstallReport:
     layout: str
     installed: tuple[Installed, ...]
     present: tuple[tuple[str, str], ...]  # (name, version) already installed, left alone
+    marked: tuple[str, ...] = ()  # those of `present` now recorded as asked for (`_marks`)
     check: CheckReport | None = None
     warnings: tuple[str, ...] = ()
     damaged: tuple[str, ...] = ()  # installed already, with files of its RECORD gone: not repaired
@@ -915,7 +1038,9 @@ class InstallReport:
                 }
                 for i in self.installed
             ],
-            "already_installed": [{"name": n, "version": v} for n, v in self.present],
+            "already_installed": [
+                {"name": n, "version": v, "now_requested": n in self.marked} for n, v in self.present
+            ],
             "check": [v.to_json() for v in self.verdicts()],
             "warnings": list(self.warnings),
             "damaged": list(self.damaged),
@@ -1059,8 +1184,10 @@ def _transact(
     step_hook: StepHook | None,
     meta_ids: Mapping[NormalizedName, tuple[str, ...]] | None = None,
     meta_extras: Mapping[NormalizedName, tuple[str, ...]] | None = None,
-) -> tuple[list[Installed], list[tuple[str, str]], list[str], list[str]]:
-    """(installed now, already present, warnings, present distributions missing files)."""
+    direct: set[NormalizedName] | None = None,
+) -> tuple[list[Installed], list[tuple[str, str]], list[str], list[str], list[str]]:
+    """(installed now, already present, warnings, present distributions missing files, present
+    ones now marked as asked for: `_marks`, with `direct` the distributions asked for by name)."""
     host = host_path(root, prefix)
     present: list[tuple[str, str]] = []
     warnings: list[str] = []
@@ -1068,6 +1195,7 @@ def _transact(
         warnings += notes
         state = InstalledSet.read(host, prefix)
         jobs = _jobs(chosen, state, loader, layout_ref, present, markers, meta_ids or {}, meta_extras or {})
+        marks = _marks(chosen, state, direct or set(), meta_extras or {}, warnings) if markers else []
         damaged = _damaged(state, host, present)
         _versions(jobs, state, loader)
         for j in jobs:
@@ -1080,8 +1208,8 @@ def _transact(
         if loader is not None:
             _stamps(jobs, host, loader, warnings)
         _conflicts(jobs, state)
-        if jobs:
-            _write(host, prefix, jobs, state.schemes, step_hook, root)
+        if jobs or marks:
+            _write(host, prefix, jobs, state.schemes, step_hook, root, marks)
     done = [
         Installed(
             j.wheel.name,
@@ -1094,7 +1222,7 @@ def _transact(
         )
         for j in jobs
     ]
-    return done, present, warnings, damaged
+    return done, present, warnings, damaged, [m.name for m in marks]
 
 
 def install(
@@ -1130,7 +1258,11 @@ def install(
     meta_extras = _meta_extras(dd)
     meta_ids = _meta_module_ids(dd, loader, meta_extras)
     taken_by = _taken_by(meta_extras, wanted, loader)
-    done, present, warnings, damaged = _transact(
+    asked = {normalize_extra(w) for w in wanted}
+    direct = {canonicalize_name(w) for w in wanted} | {
+        d for d, ids in meta_ids.items() if asked & {normalize_extra(i) for i in ids}
+    }
+    done, present, warnings, damaged, marked = _transact(
         chosen,
         pre,
         rt,
@@ -1140,6 +1272,7 @@ def install(
         step_hook=step_hook,
         meta_ids=meta_ids,
         meta_extras=taken_by,
+        direct=direct,
     )
     report = None
     modules = sorted({m for i in done for m in (*i.modules, *i.unplaced)})  # --env may reach those
@@ -1190,6 +1323,7 @@ def install(
         layout=layout_name,
         installed=tuple(done),
         present=tuple(present),
+        marked=tuple(marked),
         check=report,
         warnings=tuple(warnings),
         damaged=tuple(damaged),
@@ -1317,7 +1451,7 @@ def install_wheels(
                 raise InstallError(
                     f"{w.name} is already installed in {target} ({posixpath.basename(d.dist_info)})"
                 )
-    done, _, _, _ = _transact(
+    done, _, _, _, _ = _transact(
         chosen, prefix, state_root, loader=None, layout_ref=None, markers=False, step_hook=None
     )
     return done

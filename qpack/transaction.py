@@ -12,10 +12,12 @@ present only while a transaction runs or after one was interrupted:
 A transaction makes directories, creates files, moves files aside and removes directories, in
 that order, and only what its journal lists; everything it changed reaches the disk (an
 fsync of each file it created and of each directory it changed) before the commit marker is
-written. Every file it creates is absent when the journal is
-written (the callers check that under the lock), so undoing removes the files that exist (and
-their temporary siblings), puts moved files back (re-making removed directories with their
-modes) and removes the directories it made, deepest first, when empty. The next transaction, or
+written. Every file it creates is absent when the journal is written (the callers check that
+under the lock), but for the ones it replaces (listed both as removed and created: an installed
+`.dist-info`'s RECORD rewritten), which are moved aside first. So undoing removes the files
+that exist (and their temporary siblings; a replaced file only once its original is in the
+backup), puts moved files back (re-making removed directories with their modes) and removes
+the directories it made, deepest first, when empty. The next transaction, or
 `recover`, undoes an interrupted one before anything else; after the commit marker it finishes
 instead (deleting the backups). When nothing is left to do, `.qpack/` itself is removed, so a
 failed or undone transaction leaves the prefix exactly as it was.
@@ -173,7 +175,7 @@ class TxPlan:
 
     op: str
     mkdirs: tuple[str, ...] = ()  # parents first; none exists beforehand
-    creates: tuple[str, ...] = ()  # none exists beforehand
+    creates: tuple[str, ...] = ()  # none exists beforehand, but for those `removes` lists too
     removes: tuple[str, ...] = ()  # moved to backup/<index>
     rmdirs: tuple[tuple[str, int], ...] = ()  # (directory, mode), deepest first
 
@@ -385,6 +387,13 @@ class Transaction:
             return sha256, size
         return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("="), size
 
+    def replace(self, rel: str, stream: BinaryIO) -> tuple[str, int]:
+        """Move a planned file aside, then write its new content in its place (`create`)."""
+        if rel not in self.plan.removes:
+            raise TransactionError(f"{rel}: not a file this transaction may replace")
+        self.remove(rel)
+        return self.create(rel, stream, executable=False)
+
     def remove(self, rel: str) -> None:
         """Move a planned file aside into the backup directory."""
         index = self.plan.removes.index(rel)
@@ -420,7 +429,9 @@ class Transaction:
 def undo(host: Path, plan: TxPlan) -> None:
     """Undo whatever part of `plan` was done; safe to repeat."""
     state = host / STATE_DIR
+    replaced = set(plan.creates) & set(plan.removes)
     try:
+        _drop_replacements(host, plan, replaced)
         for rel, mode in reversed(plan.rmdirs):  # parents first
             path = _safe(host, rel)
             if not _lexists(path):
@@ -432,6 +443,8 @@ def undo(host: Path, plan: TxPlan) -> None:
             if _lexists(backup) and not _lexists(path):
                 os.rename(backup, path)
         for rel in reversed(plan.creates):
+            if rel in replaced:
+                continue  # handled above: what is there now is the original
             path = _safe(host, rel)
             for p in (path, tmp_sibling(path)):
                 if _lexists(p) and not p.is_dir():
@@ -443,6 +456,16 @@ def undo(host: Path, plan: TxPlan) -> None:
                     path.rmdir()
     except OSError as e:
         raise _oserror("cannot undo the interrupted transaction", e) from None
+
+
+def _drop_replacements(host: Path, plan: TxPlan, replaced: set[str]) -> None:
+    """A replaced file's new content goes before its original comes back; while the original
+    is not in the backup yet, the file there is the original, and stays."""
+    for index, rel in enumerate(plan.removes):
+        if rel in replaced and _lexists(host / STATE_DIR / BACKUP / str(index)):
+            for p in (_safe(host, rel), tmp_sibling(_safe(host, rel))):
+                if _lexists(p) and not p.is_dir():
+                    p.unlink()
 
 
 def finish(host: Path) -> None:

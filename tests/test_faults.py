@@ -15,6 +15,7 @@ QPACK_FAULT_SEED to replay the random ones.
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import shutil
@@ -319,3 +320,31 @@ def test_an_install_into_a_full_filesystem_leaves_the_prefix_as_it_was(
     (line,) = error_lines(r.stderr)
     assert "No space left on device" in line, line
     assert snapshot(prefix) == before
+
+
+@pytest.mark.parametrize("done", ["nothing", "moved aside", "half written", "written"])
+def test_a_replaced_file_is_the_original_after_an_undo_at_any_point(tmp_path: Path, done: str) -> None:
+    """An install that records an installed distribution as asked for rewrites its RECORD: the
+    journal lists it as removed and created. Whatever point a crash stops the rewrite at, undoing
+    leaves the original, and no temporary file."""
+    from qpack.transaction import STATE_DIR, Transaction, TxPlan, tmp_sibling, undo
+
+    host = tmp_path / "p"
+    (host / "d.dist-info").mkdir(parents=True)
+    record = host / "d.dist-info/RECORD"
+    record.write_bytes(b"original\n")
+    rel = "d.dist-info/RECORD"
+    plan = TxPlan(op="install", creates=(rel,), removes=(rel,))
+    with locked(host), Transaction(host, plan) as tx:
+        if done != "nothing":
+            tx.remove(rel)
+            assert not record.exists()
+        if done == "half written":
+            tmp_sibling(record).write_bytes(b"new, cut sh")
+        if done == "written":
+            tx.create(rel, io.BytesIO(b"new\n"), executable=False)
+            assert record.read_bytes() == b"new\n"
+        undo(host, plan)  # what recovery runs after a crash here; leaving the block runs it again
+    assert record.read_bytes() == b"original\n"
+    assert sorted(p.name for p in (host / "d.dist-info").iterdir()) == ["RECORD"]
+    assert not (host / STATE_DIR).exists()

@@ -187,7 +187,7 @@ def test_install_in_two_steps_then_the_program_loads_exactly_those(
         ("demo-ui-opengl", False),  # only as ui-gtk's dependency, so before it
         ("demo-ui-gtk", True),
     ]
-    assert second["already_installed"] == [{"name": "demo-core", "version": "1.0"}]
+    assert second["already_installed"] == [{"name": "demo-core", "version": "1.0", "now_requested": False}]
     assert {c["module"]: c["loads"] for c in second["check"]} == {
         "block-curl": True,
         "block-nfs": True,
@@ -1120,7 +1120,7 @@ def test_a_plain_prefix_of_another_python_is_read_where_its_distributions_are(
     done = qpack("install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-curses", "--json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert data["already_installed"] == [{"name": "demo-core", "version": "1.0"}]
+    assert data["already_installed"] == [{"name": "demo-core", "version": "1.0", "now_requested": False}]
     assert (prefix / "lib" / other / "site-packages/demo_ui_curses-1.0.dist-info/RECORD").is_file()
     assert loaded(prefix) == {"ui-curses"}
 

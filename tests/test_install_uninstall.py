@@ -22,7 +22,7 @@ from qpack.transaction import STATE_DIR
 from qpack.uninstall import UninstallError, uninstall
 
 from .conftest import copy_build
-from .test_install import bare_venv, demo_wheels, do_install, loaded, qpack, snapshot, split
+from .test_install import bare_venv, demo_wheels, do_install, loaded, qpack, snapshot, split, verify_records
 
 
 @pytest.fixture(scope="session")
@@ -605,18 +605,24 @@ def test_uninstall_takes_a_module_type_as_install_does(demo_dist: Path, tmp_path
     assert str(e.value) == f"audio: a module type of the layout, but no module of it is installed in {prefix}"
 
 
+def screens_install(demo_build: Path, tmp_path: Path, prefix: Path) -> list[str]:
+    """`qpack install` arguments for the demo split with a layout's own extra, `screens`
+    (ui-gtk and ui-curses), into `prefix`."""
+    layout = tmp_path / "extras.toml"
+    demo = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout.write_text(demo + '\n[meta.extras]\nscreens = ["ui-gtk", "ui-curses"]\n')
+    dist = split(demo_build, tmp_path / "dist", "1.0", layout)
+    return ["install", str(dist), "-l", str(layout), "--prefix", str(prefix)]
+
+
 def test_uninstall_takes_an_extra_as_install_does(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An evolution-data-server tester's `install goa` took an extra of the meta wheel naming
     two modules; `uninstall goa` said it was neither a distribution nor a module, and suggested
     one of the two (a PowerDNS tester's `sql`, four backends: "did you mean gpgsql?")."""
-    layout = tmp_path / "extras.toml"
-    demo = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
-    layout.write_text(demo + '\n[meta.extras]\nscreens = ["ui-gtk", "ui-curses"]\n')
-    dist = split(demo_build, tmp_path / "dist", "1.0", layout)
     prefix = tmp_path / "p"
-    args = ["install", str(dist), "-l", str(layout), "--prefix", str(prefix)]
+    args = screens_install(demo_build, tmp_path, prefix)
     assert main([*args, "screens", "block-curl"]) == 0
     assert loaded(prefix) == {"ui-gtk", "ui-curses", "ui-opengl", "block-curl"}
     capsys.readouterr()
@@ -859,3 +865,59 @@ def test_modules_of_a_core_without_the_program_are_judged_by_another_layout(
     assert rows == {"ui-curses": ["not-found"], "block-curl": ["not-found"]}
     why = {r["module"]: r["problems"][0]["detail"] for r in report["modules"]}
     assert why["ui-curses"].startswith("installed by demo-common 1.0, but none of its files")
+
+
+def test_a_dependency_asked_for_by_name_later_stays_when_its_dependent_goes(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As `apt install` marks an automatically installed package manually installed: ui-opengl,
+    pulled in by ui-gtk, then asked for itself, is no longer a dependency only. Its REQUESTED
+    file is written and its RECORD says so (pip's uninstall and `verify_records` agree)."""
+    prefix = tmp_path / "p"
+    do_install(demo_dist, prefix, "ui-gtk")
+    dist_info = next(prefix.glob("lib/python*/site-packages/demo_ui_opengl-*.dist-info"))
+    assert not (dist_info / "REQUESTED").exists()
+    capsys.readouterr()
+    assert main(["install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-opengl"]) == 0
+    out = capsys.readouterr()
+    assert "already installed demo-ui-opengl 1.0, now recorded as asked for\n" in out.err
+    assert (dist_info / "REQUESTED").is_file()
+    assert "REQUESTED,sha256=" in (dist_info / "RECORD").read_text()
+    verify_records(prefix)
+    assert not (prefix / STATE_DIR).exists()  # the transaction finished
+    assert main(["uninstall", "--prefix", str(prefix), "ui-gtk", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [(r["name"], r["why"]) for r in report["removed"]] == [("demo-ui-gtk", "named")]
+    assert (prefix / "lib/demo/ui/opengl.so").is_file()
+    # Asked for again: nothing to change, nothing written.
+    before = snapshot(prefix)
+    assert main(["install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-opengl"]) == 0
+    assert "already installed demo-ui-opengl 1.0\n" in capsys.readouterr().err
+    assert snapshot(prefix) == before
+
+
+def test_a_module_named_after_an_extra_took_it_stays_when_the_extra_goes(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other order of the MariaDB tester's case: `install screens`, then `install ui-curses`
+    by name ("already installed"); `uninstall screens` took ui-curses too. Naming it records it
+    as asked for by name: the extra no longer takes it. The rewrite of its .dist-info is one
+    transaction: a failure in it leaves the prefix as it was."""
+    prefix = tmp_path / "p"
+    args = screens_install(demo_build, tmp_path, prefix)
+    assert main([*args, "screens"]) == 0
+    before = snapshot(prefix)
+    capsys.readouterr()
+    monkeypatch.setenv("QPACK_TEST_FAIL_AFTER_WHEEL", "1")  # the one step: the rewrite
+    assert main([*args, "ui-curses"]) == 2
+    assert "failing after step 1" in capsys.readouterr().err
+    assert snapshot(prefix) == before
+    monkeypatch.delenv("QPACK_TEST_FAIL_AFTER_WHEEL")
+    assert main([*args, "ui-curses", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"name": "demo-ui-curses", "version": "1.0", "now_requested": True} in out["already_installed"]
+    verify_records(prefix)
+    assert main(["uninstall", "--prefix", str(prefix), "screens"]) == 0
+    assert loaded(prefix) == {"ui-curses"}
+    assert main(["uninstall", "--prefix", str(prefix), "ui-curses"]) == 0
+    assert loaded(prefix) == set()
