@@ -997,9 +997,8 @@ def claim(
             rule, why = hits[0]
             if rule.package is None:
                 out.excluded.append(Excluded(e.path, rule.reason, f"{rule.description}: {why}"))
-            out.claims.append(
-                Claim(e.path, rule.package, f"{rule.description}: {why}", mod.id if mod else None)
-            )
+            why = _as_module(rule, mod, layout) or f"{rule.description}: {why}"
+            out.claims.append(Claim(e.path, rule.package, why, mod.id if mod else None))
         elif mod is not None and layout.per_module is not None:
             name, key = layout.per_module.package_name(mod.type, mod.name, mod.id)
             out.per_module_names[mod.id] = name
@@ -1145,6 +1144,16 @@ def _per_module_file_rules(
         if globs
     ]
     return rules_out, names
+
+
+def _as_module(rule: Rule, mod: Module | None, layout: Layout) -> str | None:
+    """Why a module's file is in its package, where a glob of the module's own files takes it
+    into the package it goes to anyway (an LV2 tester's bundle glob, `{name}.lv2/**`: its `.so`
+    was explained as one of the module's own files, as its `.ttl` files are)."""
+    if mod is None or mod.id not in rule.owners or layout.per_module is None:
+        return None
+    name, key = layout.per_module.package_name(mod.type, mod.name, mod.id)
+    return f"{key} ({mod.id})" if name == rule.package else None
 
 
 def _module_files_rule(

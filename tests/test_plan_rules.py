@@ -1033,3 +1033,20 @@ def test_a_module_that_is_no_elf_file_is_warned_of_whatever_its_name() -> None:
     inv = dataclasses.replace(inv, entries=tuple(sorted([*inv.entries, data], key=lambda e: e.path)))
     plan = make_plan(inv, layout(loader=loader))
     assert "usr/lib/prog/ui-notes: module is not an ELF file; the loader cannot load it" in plan.warnings
+
+
+def test_a_modules_file_its_own_files_glob_takes_is_explained_as_the_module(tmp_path: Path) -> None:
+    """An LV2 tester's bundles: `[per-module] files = ["{prefix}/lib/lv2/{name}.lv2/**"]` takes
+    each bundle whole, its module's `.so` too, and `--explain` said the `.so` was there as one
+    of the module's own files, as its `.ttl` files are, rather than as the module itself."""
+    text = textwrap.dedent(PROG_LOADER) + '[[package]]\nname = "prog-core"\nrest = true\n'
+    text += '[per-module]\nname = "prog-{module}"\nfiles = ["{prefix}/lib/prog/{type}-{name}*"]\n'
+    (tmp_path / "layout.toml").write_text(text)
+    plan = make_plan(inventory(*BUILD, "usr/lib/prog/ui-gtk.ttl"), load_layout(tmp_path / "layout.toml"))
+    why = {c.path: c.rule for c in plan.claims}
+    assert why["usr/lib/prog/ui-gtk.so"] == why["usr/lib/prog/block-curl.so"].replace("block-curl", "ui-gtk")
+    assert why["usr/lib/prog/ui-gtk.so"].startswith("per-module.name")
+    assert why["usr/lib/prog/ui-gtk.ttl"] == (
+        "modules' own files (ui-gtk): per-module.files '{prefix}/lib/prog/{type}-{name}*' of 'ui-gtk'"
+    )
+    assert plan.package("prog-ui-gtk").files == ("usr/lib/prog/ui-gtk.so", "usr/lib/prog/ui-gtk.ttl")
