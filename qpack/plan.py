@@ -1453,7 +1453,9 @@ def library_requirements(
             problems.append(
                 f"{path} (package {pn!r}) links {soname} from package {q!r}, which requires "
                 f"{pn!r}: requiring it would make a cycle (put {provider} in {pn!r} "
-                "or a package both require)"
+                # An LV2 tester's calfjackhost, linking the calf plug-in's calf.so, belonged in
+                # the plug-in's package: the library's move was the only remedy said.
+                f"or a package both require, or, if it belongs with the library, {path} in {q!r})"
             )
         elif q not in kept[pn]:
             kept[pn].append(q)

@@ -385,7 +385,9 @@ def test_a_module_linking_a_siblings_library_requires_that_sibling(
         (
             mini_program.CORE + LIBS_GROUP,
             "usr/bin/mini (package 'mini-core') links libqpackmini.so.1 from package 'mini-libs', "
-            "which requires 'mini-core': requiring it would make a cycle",
+            "which requires 'mini-core': requiring it would make a cycle (put usr/lib/libqpackmini.so.1 in "
+            "'mini-core' or a package both require, or, if it belongs with the library, usr/bin/mini in "
+            "'mini-libs')",
         ),
         (
             mini_program.CORE
