@@ -246,6 +246,10 @@ def cmd_plan(args: argparse.Namespace, out: Out) -> int:
                  "provider": r.provider}
                 for r in plan.library_requirements
             ]  # fmt: skip
+            data["link_requirements"] = [
+                {"package": r.package, "requires": r.requires, "path": r.path, "target": r.target}
+                for r in plan.link_requirements
+            ]
         out.json(data)
         _warn_all(plan, out)  # also in the JSON; stderr is for the person running it
         return 0
@@ -255,11 +259,14 @@ def cmd_plan(args: argparse.Namespace, out: Out) -> int:
             ("file", "package", "rule"),
             [(c.path, c.package or "(excluded)", c.rule) for c in plan.claims],
         )
-        if plan.library_requirements:
+        added = [(r.package, r.requires, r.why) for r in plan.library_requirements]
+        added += [(r.package, r.requires, r.why) for r in plan.link_requirements]
+        if added:
             out.table(
-                "Requirements added because a file links a sibling's library (DT_NEEDED)",
+                "Requirements added because a file links a sibling's library (DT_NEEDED) or is a "
+                "symlink into it",
                 ("package", "requires", "because"),
-                [(r.package, r.requires, r.why) for r in plan.library_requirements],
+                added,
             )
     else:
         # Piped, `--files` gives one shape per line: `package<TAB>file`, nothing else (the

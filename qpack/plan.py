@@ -289,6 +289,22 @@ class LibraryRequirement:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkRequirement:
+    """`package` requires `requires` because its symlink `path` leads to `target`, a file of
+    `requires`: `--explain` prints these (a GTK 4 tester's libgtk-4-1 required
+    libgtk-4-common through Debian's doc links, and nothing said why)."""
+
+    package: str
+    requires: str
+    path: str
+    target: str
+
+    @property
+    def why(self) -> str:
+        return f"{self.path} is a symlink to {self.target}"
+
+
+@dataclass(frozen=True, slots=True)
 class Excluded:
     path: str
     reason: str
@@ -306,6 +322,7 @@ class Plan:
     modules: tuple[Module, ...]
     warnings: tuple[str, ...] = ()
     library_requirements: tuple[LibraryRequirement, ...] = ()  # added from DT_NEEDED
+    link_requirements: tuple[LinkRequirement, ...] = ()  # added for symlinks into another package
 
     @property
     def prefix(self) -> str:
@@ -1520,15 +1537,16 @@ class _Reach:
 
 def link_requirements(
     packages: list[Package], by_path: Mapping[str, Entry], excluded: Mapping[str, str] | None = None
-) -> tuple[list[Package], list[str]]:
+) -> tuple[list[Package], list[LinkRequirement], list[str]]:
     """A package holding a symlink that leads (lexically, inside the build) to a file of another
     package requires that package: without it the link dangles (ALSA's
     libasound_module_rate_lavrate_fast.so -> libasound_module_rate_lavrate.so, each a module
     of its own; a Pidgin tester's libpurple-dev, whose libpurple.so leads into libpurple0). A
     requirement that would close a cycle is left out, with a warning; so is a link of any
-    package to an excluded file."""
+    package to an excluded file. Returns (packages, the requirements added, warnings)."""
     owner = {f: p.name for p in packages for f in p.files}
     requires = {p.name: list(p.requires) for p in packages}
+    added: list[LinkRequirement] = []
     warnings: list[str] = []
     for p in packages:
         modular = p.kind in ("module", "group")
@@ -1557,7 +1575,8 @@ def link_requirements(
                 )
                 continue
             requires[p.name].append(q)
-    return [replace(p, requires=tuple(requires[p.name])) for p in packages], warnings
+            added.append(LinkRequirement(p.name, q, f, end.path))
+    return [replace(p, requires=tuple(requires[p.name])) for p in packages], added, warnings
 
 
 def _requirement_problems(packages: list[Package], layout: Layout) -> list[str]:
@@ -1793,7 +1812,7 @@ def make_plan(
     packages, lib_requirements, lib_problems = library_requirements(packages, inventory, claims)
     problems += lib_problems
     excluded = {x.path: x.reason for x in claims.excluded}
-    packages, link_warnings = link_requirements(packages, inventory.by_path(), excluded)
+    packages, link_added, link_warnings = link_requirements(packages, inventory.by_path(), excluded)
     warnings += link_warnings
     module_pkg = {cl.module: cl.package for cl in claims.claims if cl.module and cl.package}
     unloadable = never_loaded(inventory, layout, found.modules)
@@ -1840,6 +1859,7 @@ def make_plan(
         modules=tuple(sorted(found.modules, key=lambda m: m.id)),
         warnings=tuple(warnings),
         library_requirements=tuple(lib_requirements),
+        link_requirements=tuple(link_added),
     )
 
 

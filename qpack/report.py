@@ -183,7 +183,8 @@ def _modules_section(plan: Plan) -> str:
 
 
 def _requirements_section(plan: Plan, graph_svg: str | None) -> str:
-    why = {(r.package, r.requires): f"links {r.soname}" for r in plan.library_requirements}
+    why = {(r.package, r.requires): f"symlink {r.path}" for r in plan.link_requirements}
+    why |= {(r.package, r.requires): f"links {r.soname}" for r in plan.library_requirements}
     module_pkg = {m: p.name for p in plan.packages for m in p.modules}
     rows = []
     for p in plan.packages:

@@ -918,6 +918,15 @@ def test_a_core_packages_symlink_into_another_package_requires_it() -> None:
     plan = make_plan(inventory(*BUILD, "usr/lib/libprog.so.1", "usr/lib/libprog.so@libprog.so.1"), lay)
     assert plan.package("prog-dev").requires == ("prog-core",)
     assert plan.package("prog-core").requires == ()
+    # --explain says why (a GTK 4 tester's libgtk-4-1 required libgtk-4-common through doc links).
+    assert [(r.package, r.requires, r.why) for r in plan.link_requirements] == [
+        ("prog-dev", "prog-core", "usr/lib/libprog.so is a symlink to usr/lib/libprog.so.1")
+    ]
+    from qpack.report import _requirements_section
+
+    assert "<td>prog-dev</td><td>prog-core</td><td>symlink usr/lib/libprog.so</td>" in _requirements_section(
+        plan, None
+    ).replace("\n", "")
 
 
 def test_a_core_takes_the_modules_no_rule_claims_with_rest_modules(tmp_path: Path) -> None:
