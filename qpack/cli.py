@@ -217,9 +217,14 @@ def cmd_scan(args: argparse.Namespace, out: Out) -> int:
         )
         for w in warnings:
             out.warn(w)
-        for p in problems:
-            out.warn(p)
-    return 0
+        if problems:  # last, and said as problems: among 50 warnings they went unseen
+            n = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+            out.summary(
+                f"problem: the split cannot be planned ({n}); the package column shows '?'", problem=True
+            )
+            for p in problems:
+                out.summary(f"problem: {p}", problem=True)
+    return 1 if problems else 0
 
 
 def cmd_plan(args: argparse.Namespace, out: Out) -> int:

@@ -64,3 +64,26 @@ def test_prefix_option(demo_build: Path) -> None:
     assert r.returncode == 0
     pkgs = {p["name"] for p in json.loads(r.stdout)["packages"]}
     assert "demo-ui-gtk" not in pkgs
+
+
+def test_scan_says_when_the_split_cannot_be_planned(demo_build: Path, tmp_path: Path) -> None:
+    """An LV2 tester's scan showed '?' for all 1,689 files and exited 0; why (one link making a
+    cycle) was one warning among 50. The problems come last, as problems, under a line saying
+    what the '?' means, and the exit status is 1 (scan found problems); --json lists them."""
+    layout = tmp_path / "twice.toml"
+    layout.write_text(
+        '[layout]\nname = "twice"\nextends = "demo"\n'
+        '[[package]]\nname = "demo-a"\nrest = true\nfiles = ["{prefix}/share/demo/**"]\n'
+        '[[package]]\nname = "demo-b"\nfiles = ["{prefix}/share/demo/banner.txt"]\n'
+    )
+    r = run_qpack("scan", str(demo_build), "-l", str(layout))
+    assert r.returncode == 1, r.stderr
+    assert {line.split("\t")[1] for line in r.stdout.splitlines()} == {"?"}
+    lines = r.stderr.splitlines()
+    at = lines.index("problem: the split cannot be planned (2 problems); the package column shows '?'")
+    assert lines[at + 1].startswith("problem: usr/share/demo/banner.txt: claimed twice")
+    assert lines[at + 2].startswith("problem: 7 file(s) claimed by no package of layout 'twice'")
+    assert not [line for line in lines[at:] if line.startswith("warning:")]  # the problems come last
+    r = run_qpack("scan", str(demo_build), "-l", str(layout), "--json")
+    assert r.returncode == 1
+    assert json.loads(r.stdout)["problems"][0].startswith("usr/share/demo/banner.txt: claimed twice")
