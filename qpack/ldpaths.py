@@ -342,9 +342,12 @@ class LibraryFinder:
 
     def closure(self, obj: ElfFile, loaded: set[str]) -> tuple[set[str], list[str]]:
         """Every soname `obj` brings in, transitively, given the sonames already `loaded`
-        (matched by name, as ld.so matches DT_NEEDED against loaded objects), and the names it
-        cannot find, each as `name (needed by path)`."""
+        (matched by name, as ld.so matches DT_NEEDED against loaded objects: `obj`'s own SONAME
+        among them, a loader library standing for its programs, which a module links with no
+        RUNPATH to find it), and the names it cannot find, each as `name (needed by path)`."""
         have = set(loaded)
+        if obj.facts is not None and obj.facts.soname:
+            have.add(obj.facts.soname)
         missing: list[str] = []
         todo = [obj]
         seen = {obj.path}

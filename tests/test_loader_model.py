@@ -797,10 +797,17 @@ def test_a_loader_library_no_program_links_is_judged_as_the_loader(prefix: Path,
     lost.mkdir()
     needed = [build_extra_library(lost, "liblost.so.1")]
     build_extra_module(prefix / "lib/demo", type="ui", name="y", stamp=STAMP, needed=needed)
+    # A module linking the loader library with no RUNPATH to find it (Debian's Qt 6 plug-ins,
+    # a Qt tester's libqico.so): ld.so matches the NEEDED to the library already loaded, by
+    # its SONAME, and the module loads; it was said not to find the library loading it.
+    build_extra_module(
+        prefix / "lib/demo", type="ui", name="z", stamp=STAMP, needed=[prefix / "lib/libdemo-util.so.1"]
+    )
     report = check(prefix, ld)
     library = f"{prefix}/lib/libdemo-util.so.1"
     assert report.executables == (library,)
     by_id = {m.module: m for m in report.modules}
+    assert by_id["ui-z"].loads, by_id["ui-z"].problems
     assert by_id["block-x"].file == f"{prefix}/lib/demo-plugins/block/x.so" and by_id["block-x"].loads
     assert by_id["ui-gtk"].file == f"{prefix}/lib/demo/ui/gtk.so" and by_id["ui-gtk"].loads
     assert not by_id["ui-y"].loads
