@@ -734,6 +734,7 @@ class _Judge:
         self.ctx = ctx
         self.finder = finder
         self.exe_libs = exe_libs
+        self._by_soname: dict[str, ElfFile] | None = None
         self.memo: dict[tuple[str, tuple[str, ...]], _FileVerdict] = {}
         # The version nodes defined by what the program has loaded (itself and its libraries).
         self.versions: set[str] = set()
@@ -820,7 +821,46 @@ class _Judge:
                 )
         for m in self.missing_libraries(elf):
             problems.append(Problem("missing-library", f"{path}: the dynamic linker would not find {m}"))
+        for name, node, lib in self.unmet_versions(elf):
+            problems.append(
+                Problem(
+                    "missing-library",
+                    f"{path}: needs version {node} of {name}, which {lib} does not define: the "
+                    "dynamic linker refuses it (built against a newer release of that library)",
+                )
+            )
         return _FileVerdict(tuple(problems))
+
+    def unmet_versions(self, elf: ElfFile) -> list[tuple[str, str, str]]:
+        """(library name, version node, the library's path) of each symbol version the module
+        needs that the library the dynamic linker gives it for that name does not define (a Qt
+        tester's plug-in needing Qt_6.9 of a Qt 6.4 libQt6Core: "version `Qt_6.9' not
+        found"). A library defining no versions at all satisfies any (ld.so only warns)."""
+        assert elf.facts is not None
+        out = []
+        stamp = self.ctx.loader.stamp_version  # its nodes are judged as the stamp: other-build
+        for name, node in sorted(elf.facts.version_needs_of):
+            if stamp is not None and fnmatch.fnmatchcase(node, stamp):
+                continue
+            lib = self.bound(name, elf)
+            defs = self.version_defs(lib) if lib is not None else None
+            if defs and node not in defs:
+                out.append((name, node, lib.path if lib is not None else name))
+        return out
+
+    def bound(self, name: str, elf: ElfFile) -> ElfFile | None:
+        """The object ld.so binds NEEDED `name` of module `elf` to: one the program has loaded
+        under that name, else the one the module's own search finds."""
+        if self._by_soname is None:
+            self._by_soname = {}
+            for obj in [self.exe.elf, *_loaded_objects(self.exe.elf, self.finder).values()]:
+                if obj.facts is not None and obj.facts.soname:
+                    self._by_soname.setdefault(obj.facts.soname, obj)
+        return self._by_soname.get(name) or self.finder.find(name, elf)
+
+    def version_defs(self, lib: ElfFile) -> frozenset[str] | None:
+        """The version nodes `lib` defines (None: not read)."""
+        return lib.facts.version_defs if lib.facts is not None else None
 
 
 # --------------------------------------------------------------------------- the check
@@ -2047,6 +2087,7 @@ class _LazyJudge(_Judge):
         self.cache = cache
         self._libs: set[str] | None = None
         self._versions: set[str] | None = None
+        self._by_soname = None
 
     def loaded_sonames(self) -> set[str]:
         if self._libs is None:
@@ -2072,15 +2113,22 @@ class _LazyJudge(_Judge):
         return self._versions
 
     def read(self, real: str, entry: tuple[str, ...] = ()) -> ElfFile:
-        if self.exe.stamps or entry or self.ctx.loader.stamp_version is not None:
-            return self.cache.read(self.ctx.root, real, self.wanted(entry))
-        return self.cache.library(self.ctx.root, real)  # nothing to look up in its symbols
+        # All the facts, the symbol versions it needs among them (`unmet_versions`).
+        return self.cache.read(self.ctx.root, real, self.wanted(entry))
 
     def missing_versions(self, private: list[str]) -> list[str]:
         # The executable's own nodes first: its libraries are read only when it lacks one.
         if all(v in self.exe_versions() for v in private):
             return []
         return [v for v in private if v not in self.defined_versions()]
+
+    def version_defs(self, lib: ElfFile) -> frozenset[str] | None:
+        # The libraries were read for the search only; a system library, not at all (the
+        # system's package manager answers for it), and is not judged.
+        if lib.path in self.cache.unread:
+            return None
+        whole = self.cache.read(self.finder.system if lib.system else self.finder.root, lib.path)
+        return whole.facts.version_defs if whole.facts is not None else None
 
     def missing_libraries(self, elf: ElfFile) -> list[str]:
         # A library found from the module itself is found whatever the executable loaded: the

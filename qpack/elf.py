@@ -406,6 +406,10 @@ class LinkFacts:
     # and defined only by the same build's library, is a same-build check without a stamp.
     version_needs: frozenset[str] = frozenset()
     version_defs: frozenset[str] = frozenset()
+    # The needed nodes with the library each is needed of, (file name, node), weak ones left
+    # out: ld.so refuses a file whose library lacks one (a plug-in built against a newer Qt
+    # or glibc: "version `Qt_6.9' not found").
+    version_needs_of: frozenset[tuple[str, str]] = frozenset()
 
 
 def read_link_facts(stream: BinaryIO, wanted: tuple[str, ...] = ()) -> LinkFacts:
@@ -551,7 +555,11 @@ def _read_link_facts(stream: BinaryIO, wanted: tuple[str, ...]) -> LinkFacts:
         defines=defines,
         version_needs=_version_nodes(elf, ".gnu.version_r"),
         version_defs=_version_nodes(elf, ".gnu.version_d"),
+        version_needs_of=_version_needs_of(elf),
     )
+
+
+_VER_FLG_WEAK = 0x2
 
 
 def _version_nodes(elf: ELFFile, section: str) -> frozenset[str]:
@@ -568,6 +576,22 @@ def _version_nodes(elf: ELFFile, section: str) -> frozenset[str]:
             if isinstance(sec, GNUVerNeedSection) or i == 0:
                 names.add(str(aux.name))
     return frozenset(names)
+
+
+def _version_needs_of(elf: ELFFile) -> frozenset[tuple[str, str]]:
+    """(library file name, version node) of each node `.gnu.version_r` needs, but weak ones
+    (VER_FLG_WEAK: ld.so only warns where they are missing)."""
+    from elftools.elf.gnuversions import GNUVerNeedSection
+
+    sec = elf.get_section_by_name(".gnu.version_r")
+    if not isinstance(sec, GNUVerNeedSection):
+        return frozenset()
+    return frozenset(
+        (str(need.name), str(aux.name))
+        for need, auxiliaries in sec.iter_versions()
+        for aux in auxiliaries
+        if not aux["vna_flags"] & _VER_FLG_WEAK
+    )
 
 
 def _segment_tags(
@@ -687,6 +711,12 @@ def read_link_facts_path(path: str | Path, wanted: tuple[str, ...] = ()) -> Link
             _text(d.auxiliary_symbols[0].name)
             for d in binary.symbols_version_definition
             if d.auxiliary_symbols
+        ),
+        version_needs_of=frozenset(
+            (_text(req.name), _text(aux.name))
+            for req in binary.symbols_version_requirement
+            for aux in req.get_auxiliary_symbols()
+            if not aux.flags & _VER_FLG_WEAK
         ),
     )
 

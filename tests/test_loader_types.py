@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from qpack.check import check
+from qpack.check import check, check_modules
 from qpack.demo.builder import build_extra_module
 from qpack.layout import load_layout
 from qpack.loader import Loader
@@ -191,3 +191,23 @@ def test_version_node_stamp_agrees_with_the_dynamic_linker(tmp_path: Path) -> No
     assert rows["same"].loads and not rows["other"].loads
     assert [p.kind for p in rows["other"].problems] == ["other-build"]
     assert "PROG_PRIVATE_2.0" in rows["other"].problems[0].detail
+    # Without the stamp, the node is still one the library must define, as ld.so refused (a Qt
+    # tester's plug-in needing Qt_6.9 of a Qt 6.4 libQt6Core was said to load).
+    (tmp_path / "plain.toml").write_text(
+        VERSIONED.replace('[loader.stamp]\nversion = "PROG_PRIVATE_*"\n', "")
+    )
+    rows = {m.module: m for m in check(pre, load_layout(tmp_path / "plain.toml").loader).modules}
+    assert rows["same"].loads and not rows["other"].loads
+    assert [(p.kind, p.detail) for p in rows["other"].problems] == [
+        (
+            "missing-library",
+            f"{pre}/lib/prog/other.so: needs version PROG_PRIVATE_2.0 of libprog.so.1, which "
+            f"{pre}/lib/libprog.so.1 does not define: the dynamic linker refuses it (built against a "
+            "newer release of that library)",
+        )
+    ]
+    # The same from the check after an install (which reads only what it needs).
+    ld = load_layout(tmp_path / "plain.toml").loader
+    rows = {m.module: m for m in check_modules(str(pre), ld, ["same", "other"]).modules}
+    assert rows["same"].loads and not rows["other"].loads
+    assert [p.kind for p in rows["other"].problems] == ["missing-library"]
