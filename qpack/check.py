@@ -1360,7 +1360,9 @@ def _outside_prefix(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str
         # Only where wheels put modules: after the last uninstall a GEGL tester was still sent
         # to the directory it removed.
         settings = [
-            way.setting(pre) for way in ctx.loader.wheel_ways() if rt.is_dir(posixpath.join(pre, way.modules))
+            way.setting(pre)
+            for way in ctx.loader.wheel_ways()
+            if any(rt.is_dir(posixpath.join(pre, d)) for d in way.dirs)
         ]
         ways = [f"--env {var}={value}" for var, value in settings]
         hint = f"; for modules installed from wheels, {' or '.join(dict.fromkeys(ways))}" if ways else ""

@@ -100,11 +100,24 @@ class SearchLocation:
     def wheel_modules(self) -> str | None:
         """Where, relative to the prefix, wheels put this location's modules: `wheel_dir`, and
         `subdir` under it."""
+        dirs = self.wheel_module_dirs
+        return dirs[0] if dirs else None
+
+    @property
+    def wheel_module_dirs(self) -> tuple[str, ...]:
+        """Every directory, relative to the prefix, where this location finds modules wheels
+        put in `wheel_dir`: `subdir` under it, then each of `more_subdirs` (a GTK 4 tester's
+        modules in `4.0.0/printbackends`, where the first of GTK_PATH's, `4.0.0/linux`, held
+        none, were said to be unreachable)."""
         if self.wheel_dir is None:
-            return None
-        if self.subdir:
-            return posixpath.join(self.wheel_dir, self.subdir) if self.wheel_dir else self.subdir
-        return self.wheel_dir
+            return ()
+        subs = (self.subdir, *self.more_subdirs) if self.subdir is not None else ("",)
+        return tuple(
+            dict.fromkeys(
+                posixpath.join(self.wheel_dir, sub) if sub and self.wheel_dir else sub or self.wheel_dir
+                for sub in subs
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +133,12 @@ class WheelWay:
     modules: str
     mtype: str | None = None
     variables: tuple[str, ...] = ()
+    more: tuple[str, ...] = ()  # further directories it reaches modules in (`under`'s others)
+
+    @property
+    def dirs(self) -> tuple[str, ...]:
+        """Every directory, relative to the prefix, the variable reaches modules in."""
+        return (self.modules, *self.more)
 
     def setting(self, prefix: str) -> tuple[str, str]:
         """(variable, value) for a program installed at `prefix` (`value` "" is the prefix
@@ -130,7 +149,7 @@ class WheelWay:
         """Whether the module of type `mtype` a wheel installs at `installed` (relative to the
         prefix; `rel`: its path under its search location) is found through this variable."""
         if self.mtype is None:
-            return posixpath.join(self.modules, rel) == installed
+            return any(posixpath.join(d, rel) == installed for d in self.dirs)
         # A type's own variable names the directory the file's last segment is looked up in.
         return mtype == self.mtype and posixpath.dirname(installed) == self.modules
 
@@ -560,8 +579,7 @@ class Loader:
         for way in self.wheel_ways():
             if any(v in env for v in way.variables):
                 continue
-            where = posixpath.join(prefix, way.modules)
-            if where not in built_in and holds(where):
+            if any((where := posixpath.join(prefix, d)) not in built_in and holds(where) for d in way.dirs):
                 variable, value = way.setting(prefix)
                 out[variable] = value
         return out
@@ -570,7 +588,14 @@ class Loader:
         """The variables that lead a program installed from wheels to its modules: each env
         location's with a `wheels` directory, then each type's own with one."""
         ways = [
-            WheelWay(loc.value, loc.wheel_dir, loc.wheel_modules or loc.wheel_dir, None, loc.variables)
+            WheelWay(
+                loc.value,
+                loc.wheel_dir,
+                loc.wheel_modules or loc.wheel_dir,
+                None,
+                loc.variables,
+                loc.wheel_module_dirs[1:],
+            )
             for loc in self.search
             if loc.kind == "env" and loc.wheel_dir is not None
         ]
@@ -642,8 +667,8 @@ class Loader:
                 # A per-user location ({home}, {xdg_config_home}: HexChat's addons) is no
                 # directory of a build or of a prefix installed to: only `check` looks there.
                 dirs.append(loc.value.strip("/").replace("{pkgversion}", "*"))
-            elif (where := loc.wheel_modules) is not None:
-                dirs.append(f"{pre}/{where}" if pre else where)
+            else:
+                dirs += [f"{pre}/{where}" if pre else where for where in loc.wheel_module_dirs]
         for mtype, where in self.type_wheels.items():
             # The type's variable names the directory its files' last segment is in: the
             # location is where its patterns' own directories hang from (ImageMagick's

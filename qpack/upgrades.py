@@ -127,7 +127,9 @@ def checked_skew(
         return replace(report, warnings=(*report.warnings, f"installed versions not compared: {e}")), []
     skews = _skew(installed)
     pre = report.prefix
-    ways_in = {posixpath.join(pre, way.modules): "=".join(way.setting(pre)) for way in loader.wheel_ways()}
+    ways_in = {
+        posixpath.join(pre, d): "=".join(way.setting(pre)) for way in loader.wheel_ways() for d in way.dirs
+    }
     files = _module_files(installed)
     report = with_unfound(report, files, Path(root), ways_in)
     report = replace(report, warnings=(*report.warnings, *taken_elsewhere(report, files)))

@@ -1173,3 +1173,28 @@ def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
     out, err = capsys.readouterr()
     assert "DEMO_MODULE_DIR" not in err, err
     assert {m["module"]: m["loads"] for m in json.loads(out)["check"]} == {"ui-curses": True}
+
+
+def test_wheels_under_a_later_subdirectory_of_a_variable(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A GTK 4 tester: GTK_PATH's entries are searched at `4.0.0/linux`, `4.0.0`, `linux` and
+    themselves; the build's modules are in `4.0.0/<type>`, and the split refused them as where
+    no variable reaches, looking only at the first of `under`. Any of them will do."""
+    from qpack.cli import main
+
+    later = (
+        'env = "DEMO_MODULE_DIR"\n',
+        'env = "DEMO_MODULE_DIR"\nunder = ["linux", "."]\nwheels = "lib/demo"\n',
+    )
+    layout = demo_layout(tmp_path / "later.toml", ABSOLUTE, later)
+    args = ["split", str(demo_build), "-l", str(layout), "--version", "1", "--format", "wheel"]
+    assert main([*args, "-o", str(tmp_path / "w")]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert "set DEMO_MODULE_DIR=<prefix>/lib/demo" in wheel_metadata(tmp_path / "w", "demo_ui_curses")
+    prefix = tmp_path / "venv"
+    install = ["install", str(tmp_path / "w"), "-l", str(layout), "--prefix", str(prefix), "--json"]
+    assert main([*install, "ui-curses"]) == 0
+    out, err = capsys.readouterr()
+    assert f"set DEMO_MODULE_DIR={prefix}/lib/demo where the program runs" in err, err
+    assert {m["module"]: m["loads"] for m in json.loads(out)["check"]} == {"ui-curses": True}

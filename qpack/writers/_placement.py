@@ -233,7 +233,7 @@ def _absolute_problem(loader: Loader, m: Module, where: Placed) -> list[str]:
         # Under no location: in a variable's `wheels` directory, or in a directory the build
         # links a search directory to (nginx's share/nginx/modules -> ../../lib/nginx/modules),
         # which a wheel cannot keep: from a wheel the loader would not look there.
-        if any(where.installed.startswith(way.modules + "/") for way in loader.wheel_ways()):
+        if any(where.installed.startswith(d + "/") for way in loader.wheel_ways() for d in way.dirs):
             return []
         if not any(loc.kind == "relocated" for loc in loader.search):
             # Only absolute directories are searched (an nginx tester's /usr/share/nginx/modules):
