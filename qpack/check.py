@@ -251,7 +251,9 @@ def text_rows(
     starts = set(cannot_start)
     merged: dict[tuple[str, str, str, str, tuple[str, ...]], list[str]] = {}
     for v in verdicts:
-        loads = "yes" if v.loads else "unused" if v.unused else "no"
+        # A file the loader never looks up is no module: it neither loads nor fails to (a Qt
+        # tester read "no" beside "6 of 6 modules load").
+        loads = "yes" if v.loads else "unused" if v.unused else "-" if v.stray else "no"
         others = "; ".join(f"{p.kind}: {p.detail}" for p in v.problems if p.detail not in starts)
         down = [p for p in v.problems if p.detail in starts]
         key = (v.module, v.file or "-", loads, others, tuple(sorted({p.kind for p in down})))

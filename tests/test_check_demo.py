@@ -486,3 +486,20 @@ def test_a_fifo_where_a_module_should_be_does_not_hang_the_check(demo_build: Pat
     gtk = next(m for m in json.loads(r.stdout)["modules"] if m["module"] == "ui-gtk")
     assert [p["kind"] for p in gtk["problems"]] == ["unreadable"]
     assert "not a regular file (a FIFO, socket or device)" in gtk["problems"][0]["detail"]
+
+
+def test_a_stray_row_says_neither_yes_nor_no() -> None:
+    """A file the loader never looks up is no module: the text shows '-' for it, where a Qt
+    tester read "no" beside a summary counting 6 of 6 modules loading. JSON keeps `loads`."""
+    from qpack.check import text_rows
+
+    stray = ModuleVerdict(
+        module="libqfoo.so",
+        file="/p/x/libqfoo.so",
+        loads=False,
+        problems=(Problem("never-looked-up", "named"),),
+    )
+    broken = ModuleVerdict(
+        module="x-bar", file="/p/x/libbar.so", loads=False, problems=(Problem("unreadable", "cut"),)
+    )
+    assert [row[2] for row in text_rows([stray, broken], ())] == ["-", "no"]
