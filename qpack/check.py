@@ -1325,6 +1325,7 @@ def check(
     host = _HostLibraries(
         [*((exe, finder, closures[exe.path][0]) for exe, finder in finders), *others], ctx, system
     )
+    found = False  # a module file found anywhere the loader looks
     for exe, finder in finders:
         exe_libs, exe_missing = closures[exe.path]
         dirs = search_dirs(exe, finder, ctx)
@@ -1336,6 +1337,7 @@ def check(
         )
         verdicts += _hidden_rows(exe, dirs, finder, ctx, {v.module for v in verdicts})
         verdicts = host.judge(exe, finder, exe_libs, verdicts)
+        found = found or any(v.file is not None for v in verdicts)
         rows.add_program(exe.path, verdicts, not_asked, exe_missing, _needs_unmet(exe, verdicts, ctx))
     if ctx.unfilled and not any(locations.values()):
         # A libproxy tester's only location was a {pkgversion} directory: "0 of 0 modules load",
@@ -1343,14 +1345,17 @@ def check(
         raise CheckError(
             f"no directory the loader searches can be named: {', '.join(dict.fromkeys(ctx.unfilled))}"
         )
-    elsewhere = _outside_prefix(locations, rt, pre, ctx)
+    elsewhere = _outside_prefix(locations, rt, pre, ctx, found)
     return dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
 
 
-def _outside_prefix(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str, ctx: _Context) -> bool:
+def _outside_prefix(
+    locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str, ctx: _Context, found: bool
+) -> bool:
     """A staged tree given as the prefix of a loader that looks only at absolute directories
     (SASL, PAM) is judged by this machine's modules, which passes a broken tree: say so, and
-    whether it is so."""
+    whether it is so. `found`: whether the loader found any module there (a Qt tester's venv
+    was told "the modules judged are this machine's" where the machine had none)."""
     searched = list(dict.fromkeys(d for dirs in locations.values() for d in dirs))  # in search order
     # A type's own variable set points that type's search somewhere else (MAGICK_CODER_MODULE_PATH).
     searched += [d for dirs in _own_type_dirs(ctx).values() for d in dirs if d not in searched]
@@ -1368,10 +1373,10 @@ def _outside_prefix(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str
         ]
         ways = [f"--env {var}={value}" for var, value in settings]
         hint = f"; for modules installed from wheels, {' or '.join(dict.fromkeys(ways))}" if ways else ""
+        judged = "the modules judged are this machine's" if found else "this machine has no module there"
         ctx.notes.append(
-            f"no directory the loader searches is inside {pre} ({', '.join(searched)}): the modules "
-            f"judged are this machine's; for a staged tree, give --root TREE and the prefix as the "
-            f"program sees it{hint}"
+            f"no directory the loader searches is inside {pre} ({', '.join(searched)}): {judged}; for "
+            f"a staged tree, give --root TREE and the prefix as the program sees it{hint}"
         )
         return True
     return False

@@ -867,12 +867,21 @@ def test_a_prefix_the_loader_never_searches_is_named(prefix: Path, tmp_path: Pat
     """A staged tree given as the prefix of a loader that looks only at an absolute directory
     (SASL, PAM) is judged by this machine's modules: a broken tree passed without a word."""
     absolute = loader(tmp_path, HEAD + '[[loader.search]]\nabsolute = "/nonexistent/demo"\n')
+    # No module there on this machine either (a Qt tester's venv was told the modules judged
+    # were this machine's, which had no Qt plug-in at all).
     note = (
-        f"no directory the loader searches is inside {prefix} (/nonexistent/demo): the modules judged "
-        "are this machine's; for a staged tree, give --root TREE and the prefix as the program sees it"
+        f"no directory the loader searches is inside {prefix} (/nonexistent/demo): this machine has no "
+        "module there; for a staged tree, give --root TREE and the prefix as the program sees it"
     )
     elsewhere = check(prefix, absolute)
     assert note in elsewhere.warnings
+    system = tmp_path / "system"
+    build_extra_module(system, type="ui", name="x", stamp=STAMP)
+    machine = loader(tmp_path, HEAD + f'[[loader.search]]\nabsolute = "{system}"\n')
+    assert (
+        f"no directory the loader searches is inside {prefix} ({system}): the modules judged are this "
+        "machine's; for a staged tree, give --root TREE and the prefix as the program sees it"
+    ) in check(prefix, machine).warnings
     # report --check's headline said "N of N modules load in PREFIX" of this machine's modules.
     from qpack.report import _check_section
 
@@ -881,8 +890,6 @@ def test_a_prefix_the_loader_never_searches_is_named(prefix: Path, tmp_path: Pat
     relocated = loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n')
     assert f"load in {prefix};" in _check_section(check(prefix, relocated))[0]
     # A search path through the prefix and this machine's directories: the machine's are counted.
-    system = tmp_path / "system"
-    build_extra_module(system, type="ui", name="x", stamp=STAMP)
     both = loader(
         tmp_path,
         HEAD + f'[[loader.search]]\nrelocated = "lib/demo"\n[[loader.search]]\nabsolute = "{system}"\n',
