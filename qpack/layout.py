@@ -754,6 +754,13 @@ def _naming_pattern(t: _Table, key: str, pattern: str, types: tuple[str, ...]) -
         t.bad(key, f"bad pattern {pattern!r}: needs {{name}}, may have {{type}}, nothing else")
     if pattern.startswith("/") or ".." in pattern:
         t.bad(key, f"bad pattern {pattern!r}: must be relative, without '..'")
+    if any(c in pattern for c in "*?["):
+        # A Qt tester's `lib{name}.so.*` matched only a file named so, in silence.
+        t.bad(
+            key,
+            f"bad pattern {pattern!r}: no wildcards ('*', '?', '['): a pattern is the file name with "
+            "placeholders; list each spelling the loader takes as another pattern",
+        )
     if "type" in fields and not types:
         t.bad("types", "the naming has {type} but no module types are declared")
 
