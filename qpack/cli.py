@@ -566,8 +566,9 @@ dh_install and rpmbuild; and check statically which module file the program's lo
 load from an installed prefix. A layout (`qpack layouts`) describes the program's loader and
 the packaging policy.
 
-Exit status: 0 success; 1 `check` (or install/list) found modules that will not load;
-2 bad usage or an error, printed as one `error:` line each."""
+Exit status: 0 success; 1 `check` (or install/list) found modules that will not load, or
+`scan` found that the split cannot be planned; 2 bad usage or an error, printed as one
+`error:` line each."""
 
 EPILOG = """\
 examples:

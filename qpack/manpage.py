@@ -29,7 +29,11 @@ _ENVIRONMENT = (
 )
 _EXIT = (
     ("0", "success; for check, every module present loads."),
-    ("1", "check (or install, list) found modules that will not load, or versions that differ."),
+    (
+        "1",
+        "check (or install, list) found modules that will not load, or versions that differ; scan "
+        "found that the split cannot be planned.",
+    ),
     ("2", "bad usage or an error, printed as one error: line each."),
 )
 
