@@ -114,6 +114,11 @@ def module_glob_matches(glob: str, module_id: str) -> bool:
     return re.fullmatch(_fnmatch_regex(glob), module_id) is not None
 
 
+def fill_template(template: str, mtype: str, name: str, module_id: str) -> str:
+    """A `[per-module]` template (`summary`) filled in for one module, as `name` is."""
+    return _fill(template, mtype, name, module_id, "")
+
+
 def _fill(template: str, mtype: str, name: str, module_id: str, star: str) -> str:
     # {dashed-name} and {dashed-module} as in [per-module] files (an Apache tester reached for
     # them in `name` too).
@@ -1380,7 +1385,7 @@ def _read_per_module(top: _Table, packages: tuple[PackageRule, ...], naming: Nam
         renames=renames,
         requires=requires,
         alternatives=alternatives,
-        summary=t.string("summary", "") or "",
+        summary=_summary_template(t),
         files=_per_module_files(t),
         depends=_depends(t),
         normalize=t.boolean("normalize"),
@@ -1426,6 +1431,23 @@ def _name_template(t: _Table, template: str, key: str, naming: Naming, *, star: 
         # It would always be empty: `x-{type}-{name}` gives `x--name`.
         t.bad(key, f"bad template {template!r}: {{type}} is always empty, loader.naming has no {{type}}")
     t.template(template, key, allowed)
+
+
+def _summary_template(t: _Table) -> str:
+    """`[per-module] summary`, its placeholders those `name` takes (a Varnish tester's
+    `{bogus}` went into every wheel's Summary as written)."""
+    summary = t.string("summary", "") or ""
+    allowed = {"module", "type", "name", "dashed-module", "dashed-name"}
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(summary) if f is not None]
+    except ValueError as e:
+        t.bad("summary", f"bad template {summary!r}: {e}")
+        return summary
+    for f in fields:
+        if f not in allowed:
+            known = ", ".join("{" + a + "}" for a in sorted(allowed))
+            t.bad("summary", f"bad template {summary!r}: unknown placeholder {{{f}}} (known: {known})")
+    return summary
 
 
 def _read_exclusions(top: _Table, prefix: str) -> tuple[Exclusion, ...]:

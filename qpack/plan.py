@@ -25,7 +25,15 @@ from qpack.elf import ElfReadError
 from qpack.errors import PlanError
 from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import Entry, Inventory, Progress, link_destination
-from qpack.layout import Layout, PackageRule, PinKind, load_layout, module_file_globs, module_glob_matches
+from qpack.layout import (
+    Layout,
+    PackageRule,
+    PinKind,
+    fill_template,
+    load_layout,
+    module_file_globs,
+    module_glob_matches,
+)
 from qpack.loader import FoundModules, Loader, Module
 from qpack.sonames import provided_sonames
 
@@ -1648,7 +1656,10 @@ def _summary(layout: Layout, rule: PackageRule | None, mods: list[str], name: st
     if rule is not None:
         return rule.summary
     if layout.per_module:
-        return layout.per_module.summary.replace("{module}", mods[0] if mods else name)
+        # Every placeholder `name` takes (a Varnish tester's "VMOD {name}" stayed literal).
+        mid = mods[0] if mods else name
+        split = layout.loader.naming.split_id(mid) or ("", mid)
+        return fill_template(layout.per_module.summary, split[0], split[1], mid)
     return ""
 
 

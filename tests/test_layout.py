@@ -136,6 +136,12 @@ def test_all_three_search_kinds_and_pkgversion() -> None:
         (('name = "prog-{module}"', 'name = "prog.{module}"'), "per-module.name", "could produce '..'"),
         (('naming = "{type}-{name}.so"', 'naming = "{kind}-{name}.so"'), "loader.naming", "bad pattern"),
         (('naming = "{type}-{name}.so"', 'naming = "../{name}.so"'), "loader.naming", "without '..'"),
+        # A Varnish tester's `{bogus}` went into every wheel's Summary as written.
+        (
+            ('name = "prog-{module}"', 'name = "prog-{module}"\nsummary = "x {bogus}"'),
+            "per-module.summary",
+            "unknown placeholder",
+        ),
         # A Qt tester's `lib{name}.so.*` was taken literally, in silence.
         (('naming = "{type}-{name}.so"', 'naming = "{type}-{name}.so.*"'), "loader.naming", "no wildcards"),
         (

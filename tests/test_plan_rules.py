@@ -1059,3 +1059,13 @@ def test_a_modules_file_its_own_files_glob_takes_is_explained_as_the_module(tmp_
         "modules' own files (ui-gtk): per-module.files '{prefix}/lib/prog/{type}-{name}*' of 'ui-gtk'"
     )
     assert plan.package("prog-ui-gtk").files == ("usr/lib/prog/ui-gtk.so", "usr/lib/prog/ui-gtk.ttl")
+
+
+def test_a_per_module_summary_takes_the_placeholders_its_name_does(tmp_path: Path) -> None:
+    """A Varnish tester's `summary = "Varnish VMOD {name}"` stayed literal in every wheel: only
+    `{module}` was filled in."""
+    text = textwrap.dedent(PROG_LOADER) + '[[package]]\nname = "prog-core"\nrest = true\n'
+    text += '[per-module]\nname = "prog-{module}"\nsummary = "prog {type} module {name} ({module})"\n'
+    (tmp_path / "layout.toml").write_text(text)
+    plan = make_plan(inventory(*BUILD), load_layout(tmp_path / "layout.toml"))
+    assert plan.package("prog-ui-gtk").summary == "prog ui module gtk (ui-gtk)"
