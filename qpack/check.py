@@ -282,6 +282,8 @@ def taken_elsewhere(report: CheckReport, installed: Mapping[str, tuple[str | Non
         mine = installed.get(v.module)
         if mine is None or v.file is None or v.file == mine[0] or not v.executables:
             continue
+        if mine[0] is not None and _same_file(report.root, v.file, mine[0]):
+            continue  # one file, named through a symlink (a Varnish tester's linked prefix)
         takes = f"{', '.join(v.executables)} {'takes' if len(v.executables) == 1 else 'take'} {v.file}"
         if mine[0] is None:  # none of the distribution's files is placed as the module
             line = f"{v.module}: installed by {mine[1]} where the loader does not look, but {takes}"
@@ -292,6 +294,14 @@ def taken_elsewhere(report: CheckReport, installed: Mapping[str, tuple[str | Non
         if line not in out:
             out.append(line)
     return out
+
+
+def _same_file(root: str, a: str, b: str) -> bool:
+    """Whether two paths, as the program sees them under install root `root`, are one file."""
+    try:
+        return os.path.samefile(os.path.join(root, a.lstrip("/")), os.path.join(root, b.lstrip("/")))
+    except OSError:
+        return False
 
 
 def cannot_start_lines(whys: Iterable[str]) -> list[str]:

@@ -503,3 +503,28 @@ def test_a_stray_row_says_neither_yes_nor_no() -> None:
         module="x-bar", file="/p/x/libbar.so", loads=False, problems=(Problem("unreadable", "cut"),)
     )
     assert [row[2] for row in text_rows([stray, broken], ())] == ["-", "no"]
+
+
+def test_a_module_named_through_a_symlinked_prefix_is_the_copy_loaded(tmp_path: Path) -> None:
+    """A Varnish tester checked `venvlink -> venv`: every module was said to be "not the copy
+    loaded", the loader's path and the installed one being one file named two ways."""
+    from qpack.check import taken_elsewhere
+
+    (tmp_path / "venv/lib").mkdir(parents=True)
+    (tmp_path / "venv/lib/m.so").write_bytes(b"\x7fELF")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other/m.so").write_bytes(b"\x7fELF")
+    (tmp_path / "venvlink").symlink_to("venv")
+
+    def report(file: Path) -> CheckReport:
+        row = ModuleVerdict(module="m", file=str(file), loads=True, executables=("/usr/bin/prog",))
+        return CheckReport(
+            prefix=str(tmp_path / "venvlink"), root="/", layout="x", executables=(), modules=(row,)
+        )
+
+    installed = {"m": (str(tmp_path / "venvlink/lib/m.so"), "d 1")}
+    assert taken_elsewhere(report(tmp_path / "venv/lib/m.so"), installed) == []
+    assert taken_elsewhere(report(tmp_path / "other/m.so"), installed) == [
+        f"m: installed as {tmp_path}/venvlink/lib/m.so by d 1, but /usr/bin/prog takes {tmp_path}/other/m.so "
+        "and never looks there: the copy installed is not the one loaded"
+    ]
