@@ -631,7 +631,7 @@ def _added(
         data: dict[str, object] = {"version": 1, "layout": layout_ref, "modules": list(modules)}
         if extras:
             data["extras"] = list(extras)
-        added[QPACK_FILE] = (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()
+        added[QPACK_FILE] = _json_bytes(data)
     return added
 
 
@@ -780,6 +780,11 @@ def _qpack_json(path: Path, extras: Sequence[str]) -> bytes | None:
     data.pop("extras", None)
     if extras:
         data["extras"] = list(extras)
+    return _json_bytes(data)
+
+
+def _json_bytes(data: Mapping[str, object]) -> bytes:
+    """qpack.json's bytes, as install writes and rewrites it."""
     return (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()
 
 
@@ -791,7 +796,9 @@ def _rerecorded(record: str, changed: Mapping[str, bytes]) -> bytes:
     def row(path: str, data: bytes) -> str:
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
         line = io.StringIO()
-        csv.writer(line, lineterminator="").writerow([path, f"sha256={digest}", len(data)])
+        csv.writer(line, lineterminator="").writerow(
+            RecordEntry(path, Hash("sha256", digest), len(data)).to_row()
+        )
         return line.getvalue()
 
     seen: set[str] = set()
