@@ -62,7 +62,7 @@ from qpack.elf import (
     read_dynamic_facts,
     read_link_facts,
 )
-from qpack.errors import QpackError
+from qpack.errors import QpackError, did_you_mean
 from qpack.globs import WILDCARDS, compile_glob, expand_prefix
 from qpack.ldpaths import NOT_ELF, ElfFile, LibraryFinder, Reads, Root, ld_library_path, read_elf_file
 from qpack.loader import Loader, Naming, SearchLocation, canon_pkgversion
@@ -1493,6 +1493,7 @@ def _start(
     if not rt.is_dir(pre):
         raise CheckError(f"{rt.host(pre)}: no such directory (the installed prefix to check)")
     ctx = _Context(loader=loader, root=rt, env=dict(env or {}), pkgversion=pkgversion, notes=[], prefix=pre)
+    _unread_variables(ctx)
     for entry in ld_library_path(ctx.env):
         if entry.startswith("/") and not rt.is_dir(entry) and str(rt.root) != "/":
             # A PowerDNS tester's path on the host, read inside --root: "cannot start" unexplained.
@@ -1511,6 +1512,23 @@ def _start(
                 "then on this host"
             )
     return rt, pre, ctx, system
+
+
+# What the check reads of --env besides the loader's own variables: the dynamic linker's path,
+# and what fills `{home}`, `{xdg_data_home}` and `{xdg_config_home}` in a location.
+CHECK_VARIABLES = ("LD_LIBRARY_PATH", "HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME")
+
+
+def _unread_variables(ctx: _Context) -> None:
+    """A note for each --env variable nothing in the check reads: a misspelt QEMU_MODULE_DIR
+    was ignored in silence, and the verdicts were those of an empty environment."""
+    own = ctx.loader.variables
+    for name in sorted(set(ctx.env) - {*own, *CHECK_VARIABLES}):
+        reads = f"the loader reads {', '.join(own)}" if own else "the loader reads none"
+        ctx.notes.append(
+            f"--env {name}: neither the loader nor the library search reads this variable ({reads}): "
+            f"it changes no verdict{did_you_mean([name], own)}"
+        )
 
 
 def _some_executable(exes: list[_Exe], rt: Root, pre: str, loader: Loader) -> None:

@@ -606,6 +606,14 @@ class Loader:
         ]
         return tuple(ways)
 
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """Every environment variable this loader reads: its search locations', its types' own
+        and its helpers'."""
+        names = [v for loc in self.search for v in loc.variables]
+        names += [*self.type_env.values(), *(h.env for h in self.helpers if h.env is not None)]
+        return tuple(dict.fromkeys(names))
+
     def asks_for(self, program: str, module_id: str, prefix: str | None = None) -> bool:
         """Whether the program at `program` (installed at `prefix`: the layout's by default)
         ever asks for module `module_id`: its type, or a glob of module ids, is among the

@@ -336,6 +336,22 @@ def test_a_library_path_given_that_the_root_lacks_is_noted(demo_build: Path, tmp
     assert not [w for w in report.warnings if "LD_LIBRARY_PATH" in w]
 
 
+def test_a_variable_nothing_reads_is_noted(demo_build: Path, tmp_path: Path) -> None:
+    """`--env DEMO_MODULE_DIRR=...` (a typo) was ignored in silence: the verdicts were those of
+    an empty environment and nothing said so. A variable neither the loader nor the library
+    search reads gets a note naming the ones the loader reads; the ones they read get none."""
+    root = copy_build(demo_build, tmp_path)
+    loader = load_layout("demo").loader
+    env = {"DEMO_MODULE_DIRR": "/opt/x", "HOME": "/root", "LD_LIBRARY_PATH": "/usr/lib"}
+    report = check("/usr", loader, root=root, env=env)
+    assert [w for w in report.warnings if w.startswith("--env")] == [
+        "--env DEMO_MODULE_DIRR: neither the loader nor the library search reads this variable "
+        "(the loader reads DEMO_MODULE_DIR): it changes no verdict; did you mean DEMO_MODULE_DIR?"
+    ]
+    report = check("/usr", loader, root=root, env={"DEMO_MODULE_DIR": "/opt/x", "XDG_DATA_HOME": "/d"})
+    assert not [w for w in report.warnings if w.startswith("--env")]
+
+
 def test_a_modules_code_behind_its_symlink_is_no_stray_file(demo_build: Path, tmp_path: Path) -> None:
     """A module installed as a library is: ui/curses.so -> curses.so.1.0, with the SONAME link
     curses.so.1 beside it (SASL's plugins on Debian). The loader opens curses.so; the other two
