@@ -147,6 +147,8 @@ def cmd_uninstall(args: argparse.Namespace, out: Out) -> int:
         )
         for k in report.kept:
             out.summary(k)
+        if not report.removed:
+            out.summary(f"nothing removed from {report.prefix}")
     for w in report.warnings:
         out.warn(w)
     return 0

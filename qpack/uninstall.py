@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,6 +127,12 @@ def _lookup(
             warnings.append(f"{what}, which holds the program: left installed")
         if norm not in state.dists and norm not in by_module and norm in several:
             for word, dist in sorted(several[norm]):
+                if word == norm and (others := _other_extras(state, dist, items, by_module, loader)):
+                    warnings.append(
+                        f"{state.describe(dist)}: kept, installed for {', '.join(others)} too "
+                        f"(name {dist} to remove it)"
+                    )
+                    continue
                 via.setdefault(dist, word)
                 if dist not in out:
                     out.append(dist)
@@ -152,6 +159,28 @@ def _lookup(
         if name not in out:
             out.append(name)
     return out, via, warnings
+
+
+def _other_extras(
+    state: InstalledSet,
+    dist: NormalizedName,
+    items: Sequence[str],
+    by_module: Mapping[str, NormalizedName],
+    loader: Loader | None,
+) -> list[str]:
+    """The layout's own extras, besides those named now, that `install` recorded for `dist`
+    having been asked for them: recorded for another installed distribution too (an extra
+    naming several distributions is recorded only when asked: install._taken_by), not `all`,
+    a type or a module's own. `install net remote` with block-curl in both, then `uninstall
+    net`, took block-curl from `remote`."""
+    named = {canonicalize_name(i) for i in items}
+    types = {canonicalize_name(t) for t in loader.naming.types} if loader is not None else set()
+    shared = Counter(e for d in state.dists.values() for e in d.meta_extras)
+    return [
+        e
+        for e in state.dists[dist].meta_extras
+        if shared[e] > 1 and e != "all" and e not in types and e not in by_module and e not in named
+    ]
 
 
 def _siblings(

@@ -647,6 +647,39 @@ def test_uninstall_takes_an_extra_as_install_does(
     assert loaded(prefix) == {"ui-curses"}
 
 
+def test_a_module_two_extras_took_stays_until_both_go(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`install net remote`, block-curl in both, then `uninstall net`: block-curl went, and
+    `remote` lost a module nobody had asked to remove. It stays, said, until `remote` goes too
+    or it is named."""
+    layout = tmp_path / "extras.toml"
+    demo = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout.write_text(
+        demo + '\n[meta.extras]\nnet = ["block-curl", "block-nfs"]\nremote = ["block-curl", "ui-curses"]\n'
+    )
+    dist = split(demo_build, tmp_path / "dist", "1.0", layout)
+    prefix = tmp_path / "p"
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "net", "remote"]) == 0
+    assert loaded(prefix) == {"block-curl", "block-nfs", "ui-curses"}
+    capsys.readouterr()
+    assert main(["uninstall", "--prefix", str(prefix), "net", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in out["removed"]] == ["demo-block-nfs"]
+    assert (
+        "demo-block-curl 1.0: kept, installed for remote too (name demo-block-curl to remove it)"
+        in (out["warnings"])
+    )
+    assert loaded(prefix) == {"block-curl", "ui-curses"}
+    assert main(["uninstall", "--prefix", str(prefix), "net"]) == 0  # again: nothing of it left to remove
+    said = capsys.readouterr()
+    assert (said.out, said.err.splitlines()[0]) == ("", f"nothing removed from {prefix}")
+    assert main(["uninstall", "--prefix", str(prefix), "remote", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert sorted(r["name"] for r in out["removed"]) == ["demo-block-curl", "demo-ui-curses"]
+    assert loaded(prefix) == set()
+
+
 def test_a_module_another_module_runs_installs_with_it(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
