@@ -1491,7 +1491,9 @@ def _start(
     rt = root_type(root)
     pre = "/" + str(prefix).strip("/") if str(prefix) != "/" else "/"
     if not rt.is_dir(pre):
-        raise CheckError(f"{rt.host(pre)}: no such directory (the installed prefix to check)")
+        raise CheckError(
+            f"{rt.host(pre)}: no such directory (the installed prefix to check){_prefix_hint(prefix, root)}"
+        )
     ctx = _Context(loader=loader, root=rt, env=dict(env or {}), pkgversion=pkgversion, notes=[], prefix=pre)
     _unread_variables(ctx)
     for entry in ld_library_path(ctx.env):
@@ -1529,6 +1531,17 @@ def _unread_variables(ctx: _Context) -> None:
             f"--env {name}: neither the loader nor the library search reads this variable ({reads}): "
             f"it changes no verdict{did_you_mean([name], own)}"
         )
+
+
+def _prefix_hint(prefix: str | Path, root: str | Path) -> str:
+    """A hint for a prefix given as this machine's path to a directory inside --root (`check
+    build/usr --root build`): the prefix is read inside the root, as the program sees it."""
+    given, top = os.path.abspath(prefix), os.path.abspath(root)
+    if str(prefix).startswith("/") or top == "/" or not os.path.isdir(given):
+        return ""
+    if not given.startswith(top + "/"):
+        return ""
+    return f"; PREFIX is read inside --root: give /{os.path.relpath(given, top)}"
 
 
 def _some_executable(exes: list[_Exe], rt: Root, pre: str, loader: Loader) -> None:

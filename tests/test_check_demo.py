@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from qpack.check import CheckReport, ModuleVerdict, Problem, check, check_modules
+from qpack.check import CheckError, CheckReport, ModuleVerdict, Problem, check, check_modules
 from qpack.demo.builder import (
     build_demo,
     build_extra_library,
@@ -334,6 +334,25 @@ def test_a_library_path_given_that_the_root_lacks_is_noted(demo_build: Path, tmp
     (root / str(here).lstrip("/")).mkdir(parents=True)
     report = check("/usr", load_layout("demo").loader, root=root, env=env)
     assert not [w for w in report.warnings if "LD_LIBRARY_PATH" in w]
+
+
+def test_a_prefix_given_as_a_path_inside_the_root_is_told_how_to_say_it(
+    demo_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check build/usr --root build` read PREFIX inside the root (build/build/usr) and said only
+    that it did not exist."""
+    root = copy_build(demo_build, tmp_path)  # tmp_path/build
+    monkeypatch.chdir(tmp_path)
+    loader = load_layout("demo").loader
+    with pytest.raises(CheckError) as e:
+        check("build/usr", loader, root="build")
+    assert str(e.value) == (
+        f"{root}/build/usr: no such directory (the installed prefix to check); "
+        "PREFIX is read inside --root: give /usr"
+    )
+    with pytest.raises(CheckError) as e:
+        check("elsewhere", loader, root="build")
+    assert str(e.value) == f"{root}/elsewhere: no such directory (the installed prefix to check)"
 
 
 def test_a_variable_nothing_reads_is_noted(demo_build: Path, tmp_path: Path) -> None:
