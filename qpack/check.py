@@ -746,14 +746,21 @@ class _Judge:
         self.ctx = ctx
         self.finder = finder
         self.exe_libs = exe_libs
+        self._loaded: list[ElfFile] | None = None
         self._by_soname: dict[str, ElfFile] | None = None
         self.memo: dict[tuple[str, tuple[str, ...]], _FileVerdict] = {}
         # The version nodes defined by what the program has loaded (itself and its libraries).
         self.versions: set[str] = set()
         if ctx.loader.stamp_version is not None:
-            for obj in [exe.elf, *_loaded_objects(exe.elf, finder).values()]:
+            for obj in self.loaded():
                 if obj.facts is not None:
                     self.versions |= obj.facts.version_defs
+
+    def loaded(self) -> list[ElfFile]:
+        """The program and every library the dynamic linker loads for it, walked once."""
+        if self._loaded is None:
+            self._loaded = [self.exe.elf, *_loaded_objects(self.exe.elf, self.finder).values()]
+        return self._loaded
 
     def judge(self, path: str, module: str = "") -> _FileVerdict:
         real = self.ctx.root.resolve(path)
@@ -865,7 +872,7 @@ class _Judge:
         under that name, else the one the module's own search finds."""
         if self._by_soname is None:
             self._by_soname = {}
-            for obj in [self.exe.elf, *_loaded_objects(self.exe.elf, self.finder).values()]:
+            for obj in self.loaded():
                 if obj.facts is not None and obj.facts.soname:
                     self._by_soname.setdefault(obj.facts.soname, obj)
         return self._by_soname.get(name) or self.finder.find(name, elf)
@@ -2137,6 +2144,7 @@ class _LazyJudge(_Judge):
         self.cache = cache
         self._libs: set[str] | None = None
         self._versions: set[str] | None = None
+        self._loaded = None
         self._by_soname = None
 
     def loaded_sonames(self) -> set[str]:
@@ -2152,7 +2160,7 @@ class _LazyJudge(_Judge):
     def defined_versions(self) -> set[str]:
         if self._versions is None:
             self._versions = set(self.exe_versions())
-            for obj in _loaded_objects(self.exe.elf, self.finder).values():
+            for obj in self.loaded()[1:]:
                 if obj.path in self.cache.unread:
                     continue  # a system library: it defines none of the build's private nodes
                 # The libraries were read for the search only: read their version nodes now.
