@@ -57,11 +57,10 @@ def test_plan_graph_writes_dot_and_svg(demo_build: Path, tmp_path: Path) -> None
 
 
 def test_without_dot_one_clear_line(demo_build: Path, tmp_path: Path) -> None:
-    bin_dir = tmp_path / "bin"  # a PATH with python but no dot
-    bin_dir.mkdir()
-    (bin_dir / "python3").symlink_to(sys.executable)
+    bin_dir = tmp_path / "bin"  # a PATH without dot; python by its own path (a symlink to a
+    bin_dir.mkdir()  # venv's python elsewhere is the base interpreter, without the venv's packages)
     r = subprocess.run(
-        [str(bin_dir / "python3"), "-m", "qpack", "plan", str(demo_build), "-l", "demo", "--graph",
+        [sys.executable, "-m", "qpack", "plan", str(demo_build), "-l", "demo", "--graph",
          str(tmp_path / "g.dot")],
         capture_output=True, text=True, env={"PATH": str(bin_dir)}, timeout=120, check=False,
     )  # fmt: skip
