@@ -599,6 +599,7 @@ class _Found:
     types: dict[str, tuple[str, str]] = field(default_factory=dict)
     never: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     duplicates: dict[str, list[str]] = field(default_factory=dict)
+    dangling: dict[str, str] = field(default_factory=dict)  # module id -> its first dangling link
 
 
 def _listing(root: Root, d: str, depth: int) -> Iterator[str]:
@@ -642,6 +643,10 @@ def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
                 # The loader's access(F_OK): the file exists (links followed).
                 if ctx.root.exists(path):
                     found.files.setdefault(mid, []).append(path)
+    for mid, path in found.dangling.items():
+        # A module whose only file is a dangling link (a PHP tester's exif.so -> /nonexistent):
+        # the loader sees its name and cannot open it; it was left out of the check in silence.
+        found.files.setdefault(mid, [path])
     if found.never:
         # A module's own code behind its symlink (SASL's libplain.so -> libplain.so.2.0.25)
         # and that file's other names (the SONAME link libplain.so.2) are the module the
@@ -721,6 +726,8 @@ def _sort(
         # among LADSPA plugins named `{name}`, as hosts dlopen every entry).
         return
     found.types.setdefault(mid, parsed)
+    if ctx.root.stat(path) is None:  # listed, yet nothing behind it: a dangling link
+        found.dangling.setdefault(mid, path)
     if not loader.registers_all:
         wanted.add(mid)
     elif ctx.root.is_file(path):
@@ -736,6 +743,15 @@ def _sort(
 @dataclass(frozen=True, slots=True)
 class _FileVerdict:
     problems: tuple[Problem, ...]
+
+
+def _unresolved(root: Root, path: str) -> str:
+    """Why the module file at `path`, which does not resolve, cannot be opened."""
+    try:
+        target = os.readlink(root.host(path))
+    except OSError:
+        return f"{path}: a dangling link or a path through a file"
+    return f"{path}: a dangling link (to {target}): the loader cannot open it"
 
 
 class _Judge:
@@ -765,7 +781,7 @@ class _Judge:
     def judge(self, path: str, module: str = "") -> _FileVerdict:
         real = self.ctx.root.resolve(path)
         if real is None:
-            return _FileVerdict((Problem("unreadable", f"{path}: a dangling link or a path through a file"),))
+            return _FileVerdict((Problem("unreadable", _unresolved(self.ctx.root, path)),))
         if self.ctx.loader.runner_of(path) is not None:
             return _FileVerdict(())  # run by another module: no ELF file; it loads when that one does
         entry = self.entry(module)

@@ -355,6 +355,28 @@ def test_a_prefix_given_as_a_path_inside_the_root_is_told_how_to_say_it(
     assert str(e.value) == f"{root}/elsewhere: no such directory (the installed prefix to check)"
 
 
+@pytest.mark.parametrize("layout", ["demo", "demo-registry"])
+def test_a_module_whose_only_file_is_a_dangling_link_does_not_load(
+    demo_build: Path, tmp_path: Path, layout: str
+) -> None:
+    """A PHP tester's `exif.so -> /nonexistent/exif.so` among the extensions: the loader sees
+    the name and cannot open it, and check left the module out in silence. Where another
+    directory holds a real file, the name looked up there is the one judged (QEMU's access()
+    passes over a dangling link)."""
+    root = copy_build(demo_build, tmp_path)
+    gtk = root / "usr/lib/demo/ui/gtk.so"
+    gtk.unlink()
+    gtk.symlink_to("/nonexistent/gtk.so")
+    report = check("/usr", load_layout(layout).loader, root=root)
+    (verdict,) = [m for m in report.modules if m.module == "ui-gtk"]
+    assert (verdict.file, verdict.loads) == ("/usr/lib/demo/ui/gtk.so", False)
+    assert verdict.problems[0] == Problem(
+        "unreadable",
+        "/usr/lib/demo/ui/gtk.so: a dangling link (to /nonexistent/gtk.so): the loader cannot open it",
+    )
+    assert {m.module for m in report.modules if m.loads} == MODULES - {"ui-gtk"}
+
+
 def test_a_variable_nothing_reads_is_noted(demo_build: Path, tmp_path: Path) -> None:
     """`--env DEMO_MODULE_DIRR=...` (a typo) was ignored in silence: the verdicts were those of
     an empty environment and nothing said so. A variable neither the loader nor the library
