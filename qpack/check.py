@@ -1379,6 +1379,8 @@ def check(
             f"no directory the loader searches can be named: {', '.join(dict.fromkeys(ctx.unfilled))}"
         )
     elsewhere = _outside_prefix(locations, rt, pre, ctx, found)
+    if not found and not elsewhere:
+        _none_found(locations, rt, pre, ctx)
     return dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
 
 
@@ -1413,6 +1415,26 @@ def _outside_prefix(
         )
         return True
     return False
+
+
+def _none_found(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str, ctx: _Context) -> None:
+    """A note for a check that found no module at all: where it looked, and the variable that
+    reaches the modules a `wheels` directory of the prefix holds. A PHP tester's layout named
+    PHP 8.1's API directory: `check /usr` said "0 of 0 modules load" and nothing else, with
+    31 extensions in the variable's directory."""
+    searched = list(dict.fromkeys(d for dirs in locations.values() for d in dirs))
+    settings = [
+        way.setting(pre)
+        for way in ctx.loader.wheel_ways()
+        if any(rt.listdir(posixpath.join(pre, d)) for d in way.dirs if rt.is_dir(posixpath.join(pre, d)))
+    ]
+    ways = [
+        f"{value} holds files, which it reads with --env {var}={value}"
+        for var, value in settings
+        if var not in ctx.env
+    ]
+    hint = f"; {'; '.join(dict.fromkeys(ways))}" if ways else ""
+    ctx.notes.append(f"no module where the loader looks ({', '.join(searched) or 'nowhere'}){hint}")
 
 
 def _outside_of(ctx: _Context) -> Callable[[str], bool]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -1400,6 +1400,44 @@ def _recommends_elsewhere(
     return out
 
 
+def _only_through_variables(loader: Loader, modules: Sequence[Module], prefix: str) -> list[str]:
+    """A warning when no module of the build lies where the loader looks by default, but some
+    lie in a variable's `wheels` directory: installed from these packages, the loader finds
+    them only with that variable set. A PHP tester's layout named /usr/lib/php/20210902 (PHP
+    8.1's API directory) where the build has 20220829, its variable's `wheels` directory: the
+    plan found every module there and said nothing, and `check /usr` found none."""
+    pre = prefix.strip("/")
+    default_dirs = []
+    for loc in loader.search:
+        if loc.kind == "relocated":
+            default_dirs.append(f"{pre}/{loc.value}" if pre else loc.value)
+        elif loc.kind == "absolute" and loc.value.startswith("/"):
+            default_dirs.append(loc.value.strip("/"))
+    defaults = [compile_glob(d.replace("{pkgversion}", "*") + "/**") for d in default_dirs]
+    if not defaults or not modules or any(r.match(m.path) for m in modules for r in defaults):
+        return []
+    places = [
+        (loc.value, f"{pre}/{d}" if pre else d)
+        for loc in loader.search
+        if loc.kind == "env"
+        for d in loc.wheel_module_dirs
+    ]
+    reached = {var: d for var, d in places if any(m.path.startswith(d + "/") for m in modules)}
+    if not reached:
+        return []
+    where = ", ".join(f"{d} (${var})" for var, d in reached.items())
+    searched = ", ".join(
+        loc.value if loc.kind == "absolute" else f"{{prefix}}/{loc.value}"
+        for loc in loader.search
+        if loc.kind != "env"
+    )
+    return [
+        f"no module of the build is where the loader looks by default ({searched}); they are in "
+        f"{where}, a variable's `wheels` directory: installed from these packages, the loader finds "
+        "them only with that variable set. Is a location of the layout wrong?"
+    ]
+
+
 def _keys_naming_nothing(loader: Loader, modules: Iterable[Module], packages: Iterable[Package]) -> list[str]:
     """A literal key of a module table that names no module of the build but a package (a
     Remmina tester's `"remmina" = ["rdp"]` in [modules.recommends], hoping the core would
@@ -1820,6 +1858,7 @@ def make_plan(
     problems += package_problems
     warnings += _recommends_elsewhere(layout.loader, found.modules, packages, layout.packages)
     warnings += _keys_naming_nothing(layout.loader, found.modules, packages)
+    warnings += _only_through_variables(layout.loader, found.modules, prefix)
     packages, lib_requirements, lib_problems = library_requirements(packages, inventory, claims)
     problems += lib_problems
     excluded = {x.path: x.reason for x in claims.excluded}

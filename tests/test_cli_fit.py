@@ -157,3 +157,37 @@ def test_qemu_layouts_fit_debians_build(qemu_build: QemuBuild) -> None:
         lay = load_layout(name)
         problems, warnings = fit_findings(lay.loader.scan(qemu_build.root), lay.loader)
         assert (problems, warnings) == ([], []), name
+
+
+def test_modules_reached_only_through_a_variable_are_said(
+    demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
+) -> None:
+    """A PHP tester's layout named PHP 8.1's API directory (/usr/lib/php/20210902) where the
+    build's extensions are in 20220829, its variable's `wheels` directory: the plan found every
+    module there and said nothing (the fit guard counts that directory), and `check /usr` said
+    "0 of 0 modules load". The plan warns; check names where the modules are and the --env."""
+    demo = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout = tmp_path / "typo.toml"
+    layout.write_text(
+        demo.replace('env = "DEMO_MODULE_DIR"', 'env = "DEMO_MODULE_DIR"\nwheels = "lib/demo"').replace(
+            'relocated = "lib/demo"', 'relocated = "lib/demo-old"'
+        )
+    )
+    r = qpack("plan", str(demo_build), "-l", str(layout))
+    assert r.returncode == 0, r.stderr
+    assert (
+        "warning: no module of the build is where the loader looks by default ({prefix}/lib/demo-old, "
+        "/var/run/demo/{pkgversion}); they are in usr/lib/demo ($DEMO_MODULE_DIR), a variable's `wheels` "
+        "directory: installed from these packages, the loader finds them only with that variable set. "
+        "Is a location of the layout wrong?"
+    ) in r.stderr.splitlines()
+    r = qpack("check", "/usr", "--root", str(demo_build), "-l", str(layout))
+    assert r.returncode == 0, r.stderr
+    assert (
+        "warning: no module where the loader looks (/usr/lib/demo-old); /usr/lib/demo holds files, which "
+        "it reads with --env DEMO_MODULE_DIR=/usr/lib/demo"
+    ) in r.stderr.splitlines()
+    # The layout as shipped: neither.
+    for args in (("plan", str(demo_build)), ("check", "/usr", "--root", str(demo_build))):
+        r = qpack(*args, "-l", "demo")
+        assert "no module" not in r.stderr, r.stderr
