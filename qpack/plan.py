@@ -1400,6 +1400,24 @@ def _recommends_elsewhere(
     return out
 
 
+def _no_loader_file(loader: Loader, inventory: Inventory, prefix: str) -> list[str]:
+    """A warning when no path of the build matches the layout's executables (or its loader
+    library): a PHP tester's `bin/php82` for `bin/php8.2` was split without a word, and only
+    `check` said later that no program was installed. A build of modules alone (plugins for a
+    host packaged elsewhere) is warned too: check then needs --program."""
+    globs = [g.lstrip("/") for g in loader.loader_globs(prefix)]
+    if not globs:
+        return []
+    patterns = [compile_glob(g) for g in globs]
+    if any(r.match(e.path) for e in inventory.entries if e.kind != "dir" for r in patterns):
+        return []
+    what = "executables or loader library" if loader.library else "executables"
+    return [
+        f"no file of the build matches the layout's {what} ({', '.join(globs)}): is a name "
+        "mistyped? `check` of an install then needs --program"
+    ]
+
+
 def _only_through_variables(loader: Loader, modules: Sequence[Module], prefix: str) -> list[str]:
     """A warning when no module of the build lies where the loader looks by default, but some
     lie in a variable's `wheels` directory: installed from these packages, the loader finds
@@ -1859,6 +1877,7 @@ def make_plan(
     warnings += _recommends_elsewhere(layout.loader, found.modules, packages, layout.packages)
     warnings += _keys_naming_nothing(layout.loader, found.modules, packages)
     warnings += _only_through_variables(layout.loader, found.modules, prefix)
+    warnings += _no_loader_file(layout.loader, inventory, prefix)
     packages, lib_requirements, lib_problems = library_requirements(packages, inventory, claims)
     problems += lib_problems
     excluded = {x.path: x.reason for x in claims.excluded}

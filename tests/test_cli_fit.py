@@ -191,3 +191,20 @@ def test_modules_reached_only_through_a_variable_are_said(
     for args in (("plan", str(demo_build)), ("check", "/usr", "--root", str(demo_build))):
         r = qpack(*args, "-l", "demo")
         assert "no module" not in r.stderr, r.stderr
+
+
+def test_executables_matching_nothing_are_warned_of(
+    demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
+) -> None:
+    """A PHP tester's `bin/php82` for `bin/php8.2`: plan and split said nothing, and only a check
+    after installing said no program was there."""
+    demo = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout = tmp_path / "typo.toml"
+    layout.write_text(demo.replace('"{prefix}/bin/demo"', '"{prefix}/bin/demo2"'))
+    r = qpack("plan", str(demo_build), "-l", str(layout))
+    assert r.returncode == 0, r.stderr
+    assert (
+        "warning: no file of the build matches the layout's executables (usr/bin/demo2): is a name "
+        "mistyped? `check` of an install then needs --program"
+    ) in r.stderr.splitlines()
+    assert "matches the layout's" not in qpack("plan", str(demo_build), "-l", "demo").stderr
