@@ -185,7 +185,9 @@ def describe_file(
                 except ElfReadError as e:
                     err = str(e)
             elif _looks_like_library(rel):
-                err = NOT_ELF_ERRORS[0] if len(head) == 4 or size >= 4 else NOT_ELF_ERRORS[1]
+                # Shorter than the magic and its start (or empty): perhaps an ELF file cut short;
+                # any other bytes are no ELF file, however few (a PHP tester's 3-byte notes.so).
+                err = NOT_ELF_ERRORS[1] if ELF_MAGIC.startswith(head) else NOT_ELF_ERRORS[0]
     except PermissionError:
         raise BuildError(f"{full}: cannot read file: permission denied") from None
     except OSError as e:

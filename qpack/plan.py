@@ -732,7 +732,7 @@ def module_problems(
     ]
     by_path = inventory.by_path()
     warnings = [
-        f"{m.path}: module is {err}; the loader cannot load it"
+        f"{m.path}: module unreadable: {err}; the loader cannot load it"
         for m in found.modules
         if (err := _unreadable(by_path[m.path])) and (runner_of is None or runner_of(m.path) is None)
     ]

@@ -1041,7 +1041,10 @@ def test_a_module_that_is_no_elf_file_is_warned_of_whatever_its_name() -> None:
     data = Entry("usr/lib/prog/ui-notes", "file", 0o644, 40, "0" * 64)
     inv = dataclasses.replace(inv, entries=tuple(sorted([*inv.entries, data], key=lambda e: e.path)))
     plan = make_plan(inv, layout(loader=loader))
-    assert "usr/lib/prog/ui-notes: module is not an ELF file; the loader cannot load it" in plan.warnings
+    assert (
+        "usr/lib/prog/ui-notes: module unreadable: not an ELF file; the loader cannot load it"
+        in plan.warnings
+    )
 
 
 def test_a_modules_file_its_own_files_glob_takes_is_explained_as_the_module(tmp_path: Path) -> None:
