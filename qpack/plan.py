@@ -1400,6 +1400,52 @@ def _recommends_elsewhere(
     return out
 
 
+def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules, prefix: str) -> list[str]:
+    """A warning for each shared object of the build outside the module directories that
+    defines an entry symbol the layout names (one without placeholders): a module installed in
+    the wrong directory, which the split would put in whatever package claims it, where the
+    loader never finds it (a PHP tester's gd_wrong.so in usr/lib/php, defining get_module).
+    Only shared objects no file of the build links are read (PHP's extensions have a SONAME
+    too), and no program."""
+    fixed = sorted(
+        {e for e in (*loader.entry, *(x for t in loader.type_entry.values() for x in t)) if "{" not in e}
+    )
+    if not fixed:
+        return []
+    dirs = [compile_glob(d + "/**") for d in loader.module_dirs(prefix)]
+    modules = {m.path for m in found.modules}
+    linked = _linked_names(inventory)
+    out = []
+    for e in inventory.files():
+        elf = e.elf
+        if (
+            e.kind != "file"
+            or elf is None
+            or elf.elf_type != "ET_DYN"
+            or elf.interp
+            or _is_linked(e, linked)
+            or e.path in modules
+            or not (e.name.endswith(".so") or ".so." in e.name)
+            or any(r.match(e.path) for r in dirs)
+        ):
+            continue
+        from qpack.elf import ElfReadError, read_link_facts
+
+        try:
+            with open(inventory.source(e.path), "rb") as f:
+                defines = read_link_facts(f, tuple(fixed)).defines
+        except (OSError, ElfReadError):
+            continue
+        if hit := sorted(defines & set(fixed)):
+            where = ", ".join(d.replace("*", "{pkgversion}") for d in loader.module_dirs(prefix))
+            out.append(
+                f"{e.path}: defines {hit[0]}, the entry the loader calls in a module, but lies outside "
+                f"the module directories ({where}): a module installed in the wrong place? The loader "
+                "never finds it there"
+            )
+    return out
+
+
 def _no_loader_file(loader: Loader, inventory: Inventory, prefix: str) -> list[str]:
     """A warning when no path of the build matches the layout's executables (or its loader
     library): a PHP tester's `bin/php82` for `bin/php8.2` was split without a word, and only
@@ -1878,6 +1924,7 @@ def make_plan(
     warnings += _keys_naming_nothing(layout.loader, found.modules, packages)
     warnings += _only_through_variables(layout.loader, found.modules, prefix)
     warnings += _no_loader_file(layout.loader, inventory, prefix)
+    warnings += _entries_elsewhere(layout.loader, inventory, found, prefix)
     packages, lib_requirements, lib_problems = library_requirements(packages, inventory, claims)
     problems += lib_problems
     excluded = {x.path: x.reason for x in claims.excluded}

@@ -208,3 +208,34 @@ def test_executables_matching_nothing_are_warned_of(
         "mistyped? `check` of an install then needs --program"
     ) in r.stderr.splitlines()
     assert "matches the layout's" not in qpack("plan", str(demo_build), "-l", "demo").stderr
+
+
+def test_a_module_outside_the_module_directories_is_warned_of(
+    demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
+) -> None:
+    """A PHP tester's gd_wrong.so in usr/lib/php, beside the API directory: a shared object
+    defining the entry the loader calls went into the core without a word. One a file of the
+    build links is a library, not read."""
+    import shutil
+
+    from .conftest import copy_build
+
+    build = copy_build(demo_build, tmp_path)
+    shutil.copy(build / "usr/lib/demo/ui/gtk.so", build / "usr/lib/gtk.so")
+    demo = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout = tmp_path / "entry.toml"
+    layout.write_text(
+        demo.replace(
+            'types = ["ui", "block", "audio"]', 'types = ["ui", "block", "audio"]\nentry = "demo_module_init"'
+        )
+    )
+    r = qpack("plan", str(build), "-l", str(layout), "--unclaimed", "core")
+    assert r.returncode == 0, r.stderr
+    said = [line for line in r.stderr.splitlines() if "the entry the loader calls" in line]
+    assert said == [
+        "warning: usr/lib/gtk.so: defines demo_module_init, the entry the loader calls in a module, but lies "
+        "outside the module directories (usr/lib/demo, var/run/demo/{pkgversion}): a module installed "
+        "in the wrong place? The loader never finds it there"
+    ]
+    r = qpack("plan", str(demo_build), "-l", str(layout))
+    assert "the entry the loader calls" not in r.stderr
