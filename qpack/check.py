@@ -821,7 +821,8 @@ class _Judge:
                 (
                     Problem(
                         "machine",
-                        f"{path}: {facts.machine} {facts.elf_class}-bit, but {self.exe.path} is "
+                        # The program is the row's (a row lists every program judging alike).
+                        f"{path}: {facts.machine} {facts.elf_class}-bit, but the program is "
                         f"{exe.machine} {exe.elf_class}-bit",
                     ),
                 )
@@ -838,7 +839,7 @@ class _Judge:
             problems.append(
                 Problem(
                     "other-build",
-                    f"{path}: does not export {wanted[0]}, the stamp {self.exe.path} asks for: "
+                    f"{path}: does not export {wanted[0]}, the stamp the program asks for: "
                     "a module from another build",
                 )
             )
@@ -850,7 +851,7 @@ class _Judge:
                 problems.append(
                     Problem(
                         "other-build",
-                        f"{path}: needs version {missing_nodes[0]}, which {self.exe.path} and its "
+                        f"{path}: needs version {missing_nodes[0]}, which the program and its "
                         "libraries do not define: a module from another build",
                     )
                 )
