@@ -1489,7 +1489,7 @@ def _hidden_rows(
             continue
         if mid in seen:
             continue
-        why = f"{file}: installed where {exe.path} looks by default, but not searched with {shown}"
+        why = f"{file}: installed where the program looks by default, but not searched with {shown}"
         rows.append(
             ModuleVerdict(module=mid, file=file, loads=False, problems=(Problem("not-searched", why),))
         )
