@@ -680,6 +680,17 @@ def test_a_module_under_an_absolute_location_is_refused_naming_that_location(
         "location's `wheels` key names the directory it is to point to), which no install prefix "
         "moves; a wheel cannot place it"
     ) in err
+    # A relocated location too, which does not hold it (a libvips tester's
+    # {prefix}/x86_64-linux-gnu/vips-modules-8.14 for lib/x86_64-linux-gnu/...): named as well.
+    absolute = '[[loader.search]]\nabsolute = "/usr/lib/demo"\n'
+    relocated = (absolute, absolute + '[[loader.search]]\nrelocated = "demo"\n')
+    layout = demo_layout(tmp_path / "relocated.toml", ABSOLUTE, relocated)
+    args = ["split", str(demo_build), "-l", str(layout), "--version", "1", "--format", "wheel"]
+    assert main([*args, "-o", str(tmp_path / "w2")]) == 2
+    assert (
+        "which no install prefix moves, and in {prefix}/demo, which is not where the build has it; a wheel "
+        "cannot place it"
+    ) in capsys.readouterr().err
 
 
 def test_modules_behind_a_symlinked_search_directory_are_split_into_trees_not_wheels(

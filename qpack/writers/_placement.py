@@ -257,10 +257,15 @@ def _absolute_problem(loader: Loader, m: Module, where: Placed) -> list[str]:
         return []
     if misplaced := _not_in_wheels_dir(loader, m, where, rel):
         return misplaced
-    # The search location, not the module's own subdirectory (Xorg's drivers/).
+    # The search location, not the module's own subdirectory (Xorg's drivers/); and the
+    # relocated ones, which a libvips tester's message left out: not where the build has it.
+    relocated = [f"{{prefix}}/{loc.value}" for loc in loader.search if loc.kind == "relocated"]
+    where_not = (
+        f", and in {' and '.join(relocated)}, which is not where the build has it" if relocated else ""
+    )
     return [
         f"module {m.id!r} ({m.path}): the loader looks for it only in the absolute /{d}{_also(loader)}, "
-        "which no install prefix moves; a wheel cannot place it"
+        f"which no install prefix moves{where_not}; a wheel cannot place it"
     ]
 
 
