@@ -1370,6 +1370,7 @@ def check(
             _verdicts(exe, dirs, ctx, judge, not_asked=not_asked), _helper_rows(exe, finder, ctx)
         )
         verdicts += _hidden_rows(exe, dirs, finder, ctx, {v.module for v in verdicts})
+        verdicts += _shut_out_rows(exe, finder, ctx, {v.module for v in verdicts})
         verdicts = host.judge(exe, finder, exe_libs, verdicts)
         found = found or any(v.file is not None for v in verdicts)
         rows.add_program(exe.path, verdicts, not_asked, exe_missing, _needs_unmet(exe, verdicts, ctx))
@@ -1446,6 +1447,45 @@ def _outside_of(ctx: _Context) -> Callable[[str], bool]:
         return lambda path: False
     tops = {pre, ctx.root.resolve(pre) or pre}  # a prefix given through a symlink: its real path too
     return lambda path: not any(path == top or path.startswith(top + "/") for top in tops)
+
+
+def _shut_out_rows(exe: _Exe, finder: LibraryFinder, ctx: _Context, seen: set[str]) -> list[ModuleVerdict]:
+    """Modules installed in the prefix in a location the loader skips because a `replaces`
+    location before it exists (a libvips tester's module in <prefix>/x86_64-linux-gnu/
+    vips-modules-8.14, passed over while /usr/lib/x86_64-linux-gnu/vips-modules-8.14 exists):
+    `not-searched`, as where a variable replaces the search. A variable replacing the search
+    stops it before: `_hidden_rows` says that."""
+    replacing: str | None = None
+    skipped: list[str] = []
+    for loc in ctx.loader.search:
+        if loc.kind == "env":
+            if loc.replaces_rest and any(n in ctx.env for n in loc.variables):
+                return []
+            continue
+        d = _relocated(loc, exe, finder, ctx) if loc.kind == "relocated" else _placeholders(loc.value, ctx)
+        if d is None:
+            continue
+        if replacing is not None:
+            skipped.append(posixpath.normpath(d))
+        elif loc.replaces_rest and ctx.root.is_dir(d):
+            replacing = posixpath.normpath(d)
+    if replacing is None:
+        return []
+    skipped = [d for d in dict.fromkeys(skipped) if d != replacing and ctx.root.is_dir(d)]
+    if not skipped:
+        return []
+    outside = _outside_of(ctx)
+    rows = []
+    for mid, files in sorted(find(skipped, ctx, set()).files.items()):
+        if mid in seen or outside(files[0]) or not ctx.loader.asks_for(exe.path, mid, ctx.prefix):
+            continue
+        why = (
+            f"{files[0]}: installed where the program looks only when {replacing} does not exist, and it does"
+        )
+        rows.append(
+            ModuleVerdict(module=mid, file=files[0], loads=False, problems=(Problem("not-searched", why),))
+        )
+    return rows
 
 
 def _hidden_rows(

@@ -377,6 +377,35 @@ def test_a_module_whose_only_file_is_a_dangling_link_does_not_load(
     assert {m.module for m in report.modules if m.loads} == MODULES - {"ui-gtk"}
 
 
+def test_a_module_in_a_location_a_replacing_one_shuts_out_is_not_searched(
+    demo_build: Path, tmp_path: Path
+) -> None:
+    """A libvips tester's module in <prefix>/x86_64-linux-gnu/vips-modules-8.14, which libvips
+    passes over while /usr/lib/x86_64-linux-gnu/vips-modules-8.14 exists: check said nothing of
+    it. It is `not-searched`, as where a variable replaces the search."""
+    root = copy_build(demo_build, tmp_path)
+    (root / "usr/lib/demo-more/block").mkdir(parents=True)
+    (root / "usr/lib/demo/block/nfs.so").rename(root / "usr/lib/demo-more/block/nfs.so")
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    text = text.replace(
+        '[[loader.search]]\nrelocated = "lib/demo"\n',
+        '[[loader.search]]\nabsolute = "/usr/lib/demo"\nreplaces = true\n'
+        '[[loader.search]]\nrelocated = "lib/demo-more"\n',
+    )
+    (tmp_path / "replacing.toml").write_text(text)
+    report = check("/usr", load_layout(tmp_path / "replacing.toml").loader, root=root)
+    (nfs,) = [m for m in report.modules if m.module == "block-nfs"]
+    assert (nfs.file, nfs.loads) == ("/usr/lib/demo-more/block/nfs.so", False)
+    assert nfs.problems == (
+        Problem(
+            "not-searched",
+            "/usr/lib/demo-more/block/nfs.so: installed where the program looks only when /usr/lib/demo "
+            "does not exist, and it does",
+        ),
+    )
+    assert {m.module for m in report.modules if m.loads} == MODULES - {"block-nfs"}
+
+
 def test_a_variable_nothing_reads_is_noted(demo_build: Path, tmp_path: Path) -> None:
     """`--env DEMO_MODULE_DIRR=...` (a typo) was ignored in silence: the verdicts were those of
     an empty environment and nothing said so. A variable neither the loader nor the library
