@@ -557,6 +557,11 @@ def _absolute_entries(variable: str, value: str, listed: bool, ctx: _Context) ->
     return [e for e in entries if e.startswith("/")]
 
 
+def _location_dir(loc: SearchLocation, exe: _Exe, finder: LibraryFinder, ctx: _Context) -> str | None:
+    """The directory a relocated or absolute location names for this executable, or None."""
+    return _relocated(loc, exe, finder, ctx) if loc.kind == "relocated" else _placeholders(loc.value, ctx)
+
+
 def search_dirs(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[str]:
     """The directories the loader searches for this executable, in order."""
     dirs: list[str] = []
@@ -575,7 +580,7 @@ def search_dirs(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[str]:
             if loc.replaces_rest:
                 break
             continue
-        d = _relocated(loc, exe, finder, ctx) if loc.kind == "relocated" else _placeholders(loc.value, ctx)
+        d = _location_dir(loc, exe, finder, ctx)
         if d is not None:
             dirs.append(d)
             if loc.replaces_rest and ctx.root.is_dir(d):
@@ -1462,7 +1467,7 @@ def _shut_out_rows(exe: _Exe, finder: LibraryFinder, ctx: _Context, seen: set[st
             if loc.replaces_rest and any(n in ctx.env for n in loc.variables):
                 return []
             continue
-        d = _relocated(loc, exe, finder, ctx) if loc.kind == "relocated" else _placeholders(loc.value, ctx)
+        d = _location_dir(loc, exe, finder, ctx)
         if d is None:
             continue
         if replacing is not None:

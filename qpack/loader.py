@@ -669,12 +669,8 @@ class Loader:
         pre = (self.prefix if prefix is None else prefix).strip("/")
         dirs = []
         for loc in self.search:
-            if loc.kind == "relocated":
-                dirs.append(f"{pre}/{loc.value}" if pre else loc.value)
-            elif loc.kind == "absolute" and loc.value.startswith("/"):
-                # A per-user location ({home}, {xdg_config_home}: HexChat's addons) is no
-                # directory of a build or of a prefix installed to: only `check` looks there.
-                dirs.append(loc.value.strip("/").replace("{pkgversion}", "*"))
+            if (default := self._default_dir(loc, pre)) is not None:
+                dirs.append(default)
             else:
                 dirs += [f"{pre}/{where}" if pre else where for where in loc.wheel_module_dirs]
         for mtype, where in self.type_wheels.items():
@@ -691,6 +687,23 @@ class Loader:
                     continue  # not where such files are: the split says so (`_placement`)
                 dirs.append(f"{pre}/{base}" if pre else base)
         return tuple(dict.fromkeys(dirs))
+
+    def default_module_dirs(self, prefix: str | None = None) -> tuple[str, ...]:
+        """Of `module_dirs`, those the loader searches with no variable set: its relocated
+        and absolute locations."""
+        pre = (self.prefix if prefix is None else prefix).strip("/")
+        return tuple(d for loc in self.search if (d := self._default_dir(loc, pre)) is not None)
+
+    @staticmethod
+    def _default_dir(loc: SearchLocation, pre: str) -> str | None:
+        """The build-root-relative glob of a relocated or absolute location, else None. A
+        per-user location ({home}, {xdg_config_home}: HexChat's addons) is no directory of a
+        build or of a prefix installed to: only `check` looks there."""
+        if loc.kind == "relocated":
+            return f"{pre}/{loc.value}" if pre else loc.value
+        if loc.kind == "absolute" and loc.value.startswith("/"):
+            return loc.value.strip("/").replace("{pkgversion}", "*")
+        return None
 
     def scan(
         self,

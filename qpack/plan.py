@@ -1412,7 +1412,10 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
     )
     if not fixed:
         return []
-    dirs = [compile_glob(d + "/**") for d in loader.module_dirs(prefix)]
+    from qpack.elf import ElfReadError, read_link_facts
+
+    module_dirs = loader.module_dirs(prefix)
+    dirs = [compile_glob(d + "/**") for d in module_dirs]
     modules = {m.path for m in found.modules}
     linked = _linked_names(inventory)
     out = []
@@ -1429,15 +1432,13 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
             or any(r.match(e.path) for r in dirs)
         ):
             continue
-        from qpack.elf import ElfReadError, read_link_facts
-
         try:
             with open(inventory.source(e.path), "rb") as f:
                 defines = read_link_facts(f, tuple(fixed)).defines
         except (OSError, ElfReadError):
             continue
         if hit := sorted(defines & set(fixed)):
-            where = ", ".join(d.replace("*", "{pkgversion}") for d in loader.module_dirs(prefix))
+            where = ", ".join(d.replace("*", "{pkgversion}") for d in module_dirs)
             out.append(
                 f"{e.path}: defines {hit[0]}, the entry the loader calls in a module, but lies outside "
                 f"the module directories ({where}): a module installed in the wrong place? The loader "
@@ -1471,13 +1472,7 @@ def _only_through_variables(loader: Loader, modules: Sequence[Module], prefix: s
     8.1's API directory) where the build has 20220829, its variable's `wheels` directory: the
     plan found every module there and said nothing, and `check /usr` found none."""
     pre = prefix.strip("/")
-    default_dirs = []
-    for loc in loader.search:
-        if loc.kind == "relocated":
-            default_dirs.append(f"{pre}/{loc.value}" if pre else loc.value)
-        elif loc.kind == "absolute" and loc.value.startswith("/"):
-            default_dirs.append(loc.value.strip("/"))
-    defaults = [compile_glob(d.replace("{pkgversion}", "*") + "/**") for d in default_dirs]
+    defaults = [compile_glob(d + "/**") for d in loader.default_module_dirs(prefix)]
     if not defaults or not modules or any(r.match(m.path) for m in modules for r in defaults):
         return []
     places = [
