@@ -57,6 +57,7 @@ from qpack.elf import (
     ELF_MAGIC,
     ElfReadError,
     LinkFacts,
+    dynamic_symbols,
     held_stamps,
     held_stamps_pyelftools,
     read_dynamic_facts,
@@ -1950,8 +1951,14 @@ def _stray_rows(
     modules load."""
     out = []
     linked: tuple[set[str], set[str]] | None = None  # the libraries the program and modules load
+    entries = ctx.loader.every_entry()
     for path, reason in found.never:
         if _not_a_stray(path, taken.get(posixpath.dirname(path), {}), ctx.root):
+            continue
+        if entries is not None and _defines_no_entry(path, entries, ctx.root):
+            # No module of any name: a library the loader would refuse all the same. A split's
+            # core holds NetworkManager's libnm-wwan.so, which only the wwan and bluetooth
+            # plug-ins link; with neither installed, check failed a correct install.
             continue
         if linked is None:
             linked = _linked_libraries(exe, found, judge, ctx)
@@ -1969,6 +1976,21 @@ def _stray_rows(
         problem = Problem("never-looked-up", f"{path}: the loader never looks this file up ({reason})")
         out.append(ModuleVerdict(module=name, file=path, loads=False, problems=(problem,)))
     return out
+
+
+def _defines_no_entry(path: str, entries: re.Pattern[str], root: Root) -> bool:
+    """The ELF file at `path` exports no symbol an entry template can become (read through
+    pyelftools: only the few files named as no module is are read). A file that cannot be read
+    is no proof: False."""
+    real = root.resolve(path)
+    if real is None:
+        return False
+    try:
+        with open(root.host(real), "rb") as f:
+            _, defined = dynamic_symbols(cast(BinaryIO, f))
+    except (OSError, ElfReadError):
+        return False
+    return not any(entries.fullmatch(name) for name in defined)
 
 
 def _linked_libraries(exe: _Exe, found: _Found, judge: _Judge, ctx: _Context) -> tuple[set[str], set[str]]:

@@ -525,6 +525,21 @@ class Loader:
             out.append(filled.replace("-", "_"))  # a C name: GStreamer's plugin names map '-' so too
         return tuple(out)
 
+    def every_entry(self) -> re.Pattern[str] | None:
+        """One pattern matching every symbol name an entry template of any type can become
+        (`{name}`, `{type}`, `{module}`, `{NAME}` standing for any C name), or None when a type
+        of module has no entry: a file defining none of them is no module of any type, only a
+        library (NetworkManager's libnm-wwan.so among its device plug-ins)."""
+        types = self.naming.types or ("",)
+        templates = {t for ty in types for t in self.entries_for(ty)}
+        if not templates or any(not self.entries_for(ty) for ty in types):
+            return None
+        parts = []
+        for template in sorted(templates):
+            pieces = re.split(r"\{(?:name|type|module|NAME)\}", template.replace("-", "_"))
+            parts.append("[A-Za-z0-9_]+".join(re.escape(p) for p in pieces))
+        return re.compile("|".join(parts))
+
     @property
     def registers_all(self) -> bool:
         """Every module file of every location is registered, not looked up by name."""

@@ -1465,6 +1465,32 @@ def _no_loader_file(loader: Loader, inventory: Inventory, prefix: str) -> list[s
     ]
 
 
+def _program_types_mistyped(loader: Loader, inventory: Inventory, prefix: str) -> list[str]:
+    """A warning for each `[loader.program-types]` glob that matches no file of the build while
+    a file beside it has a name close to it: a NetworkManager tester's mistyped program was
+    ignored without a word, and the program then counted as asking for every module type. A
+    glob naming a program this build lacks (one configured without it) is not warned of."""
+    if not loader.program_types:
+        return []
+    from qpack.errors import did_you_mean
+
+    paths = [e.path for e in inventory.entries if e.kind != "dir"]
+    out = []
+    for glob, _ in loader.program_types:
+        expanded = expand_prefix(glob, prefix).lstrip("/")
+        pattern = compile_glob(expanded)
+        if any(pattern.fullmatch(p) for p in paths):
+            continue
+        where, name = posixpath.split(expanded)
+        hint = did_you_mean([name], [posixpath.basename(p) for p in paths if posixpath.dirname(p) == where])
+        if hint:
+            out.append(
+                f"loader.program-types: {glob!r} matches no file of the build{hint} Until it does, "
+                "that program counts as asking for every module type"
+            )
+    return out
+
+
 def _only_through_variables(loader: Loader, modules: Sequence[Module], prefix: str) -> list[str]:
     """A warning when no module of the build lies where the loader looks by default, but some
     lie in a variable's `wheels` directory: installed from these packages, the loader finds
@@ -1919,6 +1945,7 @@ def make_plan(
     warnings += _keys_naming_nothing(layout.loader, found.modules, packages)
     warnings += _only_through_variables(layout.loader, found.modules, prefix)
     warnings += _no_loader_file(layout.loader, inventory, prefix)
+    warnings += _program_types_mistyped(layout.loader, inventory, prefix)
     warnings += _entries_elsewhere(layout.loader, inventory, found, prefix)
     packages, lib_requirements, lib_problems = library_requirements(packages, inventory, claims)
     problems += lib_problems

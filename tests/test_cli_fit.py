@@ -210,6 +210,24 @@ def test_executables_matching_nothing_are_warned_of(
     assert "matches the layout's" not in qpack("plan", str(demo_build), "-l", "demo").stderr
 
 
+def test_a_mistyped_program_types_key_is_warned_of(
+    demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
+) -> None:
+    """A NetworkManager tester's mistyped `[loader.program-types]` key matched no program and
+    was ignored without a word: the program then counted as asking for every type. A key for a
+    program this build lacks (one configured without it) is not warned of."""
+    demo = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout = tmp_path / "types.toml"
+    types = '[loader.program-types]\n"{prefix}/bin/deom" = ["block"]\n"{prefix}/bin/demo-microvm" = []\n'
+    layout.write_text(demo.replace("[[loader.search]]", types + "[[loader.search]]", 1))
+    r = qpack("plan", str(demo_build), "-l", str(layout))
+    assert r.returncode == 0, r.stderr
+    assert [line for line in r.stderr.splitlines() if "program-types" in line] == [
+        "warning: loader.program-types: '{prefix}/bin/deom' matches no file of the build; did you mean "
+        "demo? Until it does, that program counts as asking for every module type"
+    ]
+
+
 def test_a_module_outside_the_module_directories_is_warned_of(
     demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
 ) -> None:

@@ -1541,6 +1541,44 @@ def test_the_programs_own_library_in_a_search_location_is_no_stray(prefix: Path,
     ]
 
 
+def test_a_library_defining_no_entry_in_a_search_location_is_no_stray(prefix: Path, tmp_path: Path) -> None:
+    """A NetworkManager tester: the split's core holds libnm-wwan.so, in the plug-in directory,
+    which only the wwan and bluetooth plug-ins link; with neither installed, check called it
+    `never-looked-up` and failed the correct install of the core and one plug-in. Where every
+    type of module has an entry symbol, a file defining none is no module under any name."""
+    moddir = prefix / "lib/demo"
+    shutil.copy(prefix / "lib/libdemo-util.so.1", moddir / "libshared.so")  # nothing links it
+    shutil.copy(moddir / "ui/curses.so", moddir / "libmisnamed.so")  # a module, by its symbols
+    text = HEAD.replace('naming = "{type}/{name}.so"\n', "")
+    text += "".join(f'[loader.by-type.{t}]\nnaming = "{t}/{{name}}.so"\n' for t in ("ui", "block", "audio"))
+    text += '[[loader.search]]\nrelocated = "lib/demo"\n'
+
+    def strays(extra: str) -> list[tuple[str, str]]:
+        ld = loader(
+            tmp_path,
+            text.replace('types = ["ui", "block", "audio"]\n', 'types = ["ui", "block", "audio"]\n' + extra),
+        )
+        return [(m.module, m.problems[0].kind) for m in check(prefix, ld).modules if m.stray]
+
+    assert 'types = ["ui", "block", "audio"]\n' in text
+    # Without an entry symbol, any ELF file there may be a module misnamed.
+    assert strays("") == [("libmisnamed", "never-looked-up"), ("libshared", "never-looked-up")]
+    # With one, only the file defining it is (a fixed name, or a template with {name}: the
+    # demo's modules then lack theirs, demo_curses_init, and the copy's demo_module_init fits).
+    assert strays('entry = "demo_module_init"\n') == [("libmisnamed", "never-looked-up")]
+    assert strays('entry = "demo_{name}_init"\n') == [("libmisnamed", "never-looked-up")]
+    # Only one type with an entry: a file defining none may be a module of another type.
+    only_ui = text.replace(
+        'naming = "ui/{name}.so"\n', 'naming = "ui/{name}.so"\nentry = "demo_module_init"\n'
+    )
+    assert only_ui != text
+    rows = check(prefix, loader(tmp_path, only_ui)).modules
+    assert [(m.module, m.problems[0].kind) for m in rows if m.problems] == [
+        ("libmisnamed", "never-looked-up"),
+        ("libshared", "never-looked-up"),
+    ]
+
+
 def test_a_check_whose_every_location_needs_a_value_not_given_cannot_check(
     prefix: Path, tmp_path: Path
 ) -> None:
