@@ -278,6 +278,13 @@ def taken_elsewhere(report: CheckReport, installed: Mapping[str, tuple[str | Non
     load", but not the copy installed (Mesa's tester: the host's /usr/lib/x86_64-linux-gnu/dri
     first; a Kerberos tester's prefix whose core holds preauth/spake.so, where the loader reads
     only the host's plug-in directory, checked clean)."""
+    return list(dict.fromkeys(line for _, line in taken_elsewhere_by_module(report, installed)))
+
+
+def taken_elsewhere_by_module(
+    report: CheckReport, installed: Mapping[str, tuple[str | None, str]]
+) -> list[tuple[str, str]]:
+    """(module id, warning) for each program row of `taken_elsewhere`."""
     out = []
     for v in report.modules:
         mine = installed.get(v.module)
@@ -292,8 +299,7 @@ def taken_elsewhere(report: CheckReport, installed: Mapping[str, tuple[str | Non
             where = "first" if mine[0] in v.copies else "and never looks there"
             line = f"{v.module}: installed as {mine[0]} by {mine[1]}, but {takes} {where}"
         line += ": the copy installed is not the one loaded"
-        if line not in out:
-            out.append(line)
+        out.append((v.module, line))
     return out
 
 

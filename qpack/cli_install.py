@@ -111,6 +111,9 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
             which = "of the prefix" if report.full_check else "installed"
             partly = report.loading_for_some()
             some = f" ({partly} more for some of their programs only)" if partly else ""
+            # A NetworkManager tester: "will load" where the host's copy is the one loaded.
+            if other := len(set(report.loaded_elsewhere) & {v.module for v in verdicts if v.loads}):
+                some += f", {other} of them from another copy than the one installed (warning below)"
             out.summary(f"{load} of {total} module(s) {which} will load{some}")
             for why in cannot_start_lines(starts):
                 out.summary(f"problem: {why}", problem=True)

@@ -975,6 +975,8 @@ class InstallReport:
     warnings: tuple[str, ...] = ()
     damaged: tuple[str, ...] = ()  # installed already, with files of its RECORD gone: not repaired
     full_check: bool = False  # `check` is of the whole prefix (--check-all), every row reported
+    # Modules installed now that a program takes from another file than the one installed.
+    loaded_elsewhere: tuple[str, ...] = ()
 
     @property
     def modules(self) -> tuple[str, ...]:
@@ -1049,6 +1051,7 @@ class InstallReport:
                 {"name": n, "version": v, "now_requested": n in self.marked} for n, v in self.present
             ],
             "check": [v.to_json() for v in self.verdicts()],
+            "loaded_elsewhere": list(self.loaded_elsewhere),
             "warnings": list(self.warnings),
             "damaged": list(self.damaged),
         }
@@ -1282,6 +1285,7 @@ def install(
         direct=direct,
     )
     report = None
+    loaded_elsewhere: tuple[str, ...] = ()
     modules = sorted({m for i in done for m in (*i.modules, *i.unplaced)})  # --env may reach those
     settings = _wheel_settings(loader, pre, done, env or {})
     for var, value in settings.items():
@@ -1291,7 +1295,7 @@ def install(
         )
     env = {**settings, **(env or {})}
     if run_check and (modules or (full_check and done)):
-        from qpack.check import CheckError, check, check_modules, taken_elsewhere, with_unfound
+        from qpack.check import CheckError, check, check_modules, taken_elsewhere_by_module, with_unfound
 
         try:
             if full_check:
@@ -1308,7 +1312,9 @@ def install(
             }
             report = with_unfound(report, installed, rt)
             report = _unplaced(report, done)
-            warnings += taken_elsewhere(report, installed)
+            elsewhere = taken_elsewhere_by_module(report, installed)
+            warnings += dict.fromkeys(line for _, line in elsewhere)
+            loaded_elsewhere = tuple(sorted({mid for mid, _ in elsewhere}))
         except CheckError as e:
             warnings.append(f"not checked: {e}")
         except KeyboardInterrupt:
@@ -1335,6 +1341,7 @@ def install(
         warnings=tuple(warnings),
         damaged=tuple(damaged),
         full_check=full_check and report is not None,
+        loaded_elsewhere=loaded_elsewhere,
     )
 
 

@@ -415,6 +415,18 @@ def test_a_module_installed_that_a_program_takes_from_elsewhere_is_said(
         f"{prefix}/bin/demo takes {other}/curses.so first: the copy installed is not the one loaded"
     )
     assert line in err, err
+    # Its summary says so too (a NetworkManager tester: "will load" read as the copy installed).
+    assert (
+        "1 of 1 module(s) installed will load, 1 of them from another copy than the one installed "
+        "(warning below)"
+    ) in err.splitlines(), err
+    p2 = tmp_path / "p2"
+    assert (
+        main(["install", str(demo_dist), "-l", "demo", "--prefix", str(p2), "ui-curses", *env, "--json"]) == 0
+    )
+    assert json.loads(capsys.readouterr().out)["loaded_elsewhere"] == ["ui-curses"]
+    assert main(["install", str(demo_dist), "-l", "demo", "--prefix", str(p2), "ui-gtk", *env, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["loaded_elsewhere"] == []
     # check and list say it too (a Kerberos tester's prefix checked clean with its core's
     # plug-in never read, the host's loaded instead).
     assert main(["check", str(prefix), "-l", "demo", *env]) == 0
