@@ -1897,6 +1897,22 @@ def meta_package(
     return package, warnings, problems
 
 
+def _layout_mistakes(
+    layout: Layout, inventory: Inventory, found: FoundModules, packages: list[Package], prefix: str
+) -> list[str]:
+    """The warnings of what a layout likely got wrong about this build: keys naming nothing,
+    names close to the build's, modules where the loader never looks."""
+    loader = layout.loader
+    return [
+        *_recommends_elsewhere(loader, found.modules, packages, layout.packages),
+        *_keys_naming_nothing(loader, found.modules, packages),
+        *_only_through_variables(loader, found.modules, prefix),
+        *_no_loader_file(loader, inventory, prefix),
+        *_program_types_mistyped(loader, inventory, prefix),
+        *_entries_elsewhere(loader, inventory, found, prefix),
+    ]
+
+
 def make_plan(
     inventory: Inventory, layout: Layout, *, unclaimed: Unclaimed = "error", unclaimed_core: str | None = None
 ) -> Plan:
@@ -1941,12 +1957,7 @@ def make_plan(
 
     packages, package_problems = build_packages(claims, layout, found.modules, prefix)
     problems += package_problems
-    warnings += _recommends_elsewhere(layout.loader, found.modules, packages, layout.packages)
-    warnings += _keys_naming_nothing(layout.loader, found.modules, packages)
-    warnings += _only_through_variables(layout.loader, found.modules, prefix)
-    warnings += _no_loader_file(layout.loader, inventory, prefix)
-    warnings += _program_types_mistyped(layout.loader, inventory, prefix)
-    warnings += _entries_elsewhere(layout.loader, inventory, found, prefix)
+    warnings += _layout_mistakes(layout, inventory, found, packages, prefix)
     packages, lib_requirements, lib_problems = library_requirements(packages, inventory, claims)
     problems += lib_problems
     excluded = {x.path: x.reason for x in claims.excluded}
