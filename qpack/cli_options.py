@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import posixpath
 import re
 import sys
 from collections.abc import Sequence
@@ -147,7 +148,14 @@ def installed_prefix(prefix: str, root: str | None) -> str:
     since the library reads every prefix as the program sees it)."""
     if not prefix:  # `--prefix "$VENV"` with VENV unset: not the current directory
         raise QpackError("the installed prefix is empty (an unset variable?); give a directory")
-    return prefix if root or os.path.isabs(prefix) else os.path.abspath(prefix)
+    if root and not os.path.isabs(prefix):
+        # An Open MPI tester's `--prefix P3 --root /`, run from their own directory, installed
+        # into /P3: under --root a prefix is the program's path, which is never relative.
+        raise QpackError(
+            f"prefix {prefix!r}: with --root, give the prefix as the program sees it, an absolute "
+            f"path ({posixpath.normpath('/' + prefix)}?)"
+        )
+    return prefix if os.path.isabs(prefix) else os.path.abspath(prefix)
 
 
 def one_prefix(command: str, positional: str | None, option: str | None, root: str | None) -> str:

@@ -1018,6 +1018,38 @@ def test_an_empty_prefix_is_refused_by_every_prefix_command(demo_dist: Path, tmp
         assert list(tmp_path.iterdir()) == [], args
 
 
+def test_a_relative_prefix_under_a_root_is_refused_by_every_prefix_command(
+    demo_dist: Path, tmp_path: Path
+) -> None:
+    """An Open MPI tester's `install --prefix P3 --root /`, run from their own directory,
+    installed 20 MB into /P3 on the host; `--prefix rel --root R` went to R/rel, where without
+    --root `--prefix rel` is the working directory's. Under --root the prefix is the program's
+    path, absolute: a relative one is refused before anything is written."""
+    root = tmp_path / "root"
+    root.mkdir()
+    for args in (
+        ("install", str(demo_dist), "-l", "demo", "--prefix", "P3", "ui-curses"),
+        ("uninstall", "--prefix", "P3", "ui-curses"),
+        ("list", "-l", "demo", "--prefix", "P3"),
+        ("check", "usr", "-l", "demo"),
+    ):
+        r = subprocess.run(
+            [sys.executable, "-m", "qpack", *args, "--root", str(root)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            check=False,
+        )
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        shown = args[args.index("--prefix") + 1] if "--prefix" in args else "usr"
+        assert r.stderr.splitlines() == [
+            f"error: prefix {shown!r}: with --root, give the prefix as the program sees it, an "
+            f"absolute path (/{shown}?)"
+        ], args
+        assert list(root.iterdir()) == [], args
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["root"], args
+
+
 def test_wheels_of_another_layout_are_refused_not_recorded_under_it(demo_dist: Path, tmp_path: Path) -> None:
     """The demo's wheels installed with `-l qemu` were recorded as qemu's, with no module, and
     `qpack list` then failed; the meta wheel the layout names is missing, so it is refused."""
