@@ -782,8 +782,8 @@ def _read_naming(t: _Table) -> Naming:
                 else ""
             )
             t.bad(f"types[{i}]", f"bad module type {ty!r}: lowercase letters, digits, '_' and '-'{hint}")
-    if len(set(types)) != len(types):
-        t.bad("types", "lists a type twice")
+    if twice := sorted({ty for ty in types if types.count(ty) > 1}):
+        t.bad("types", f"lists {', '.join(map(repr, twice))} twice")
     raw = t.data.get("naming")
     if raw is None:
         by_type = _read_by_type(t, types)

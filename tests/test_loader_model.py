@@ -591,6 +591,10 @@ def test_a_stray_above_types_own_directories_is_one_as_above_type_directories(
         "loader.types[0]: bad module type 'Ui': lowercase letters, digits, '_' and '-'; for a directory "
         "spelled 'Ui', [loader.by-type.ui] naming = \"Ui/{name}.so\""
     ) in str(e.value)
+    # A type listed twice is named (an Open MPI tester's "btl", twice among 40 frameworks).
+    with pytest.raises(LayoutError) as e:
+        loader(tmp_path, HEAD.replace('types = ["ui", "block", "audio"]', 'types = ["ui", "block", "ui"]'))
+    assert "loader.types: lists 'ui' twice" in str(e.value)
 
 
 def test_files_the_loader_never_looks_up_are_strays_only_where_a_module_would_be(
