@@ -292,7 +292,7 @@ def taken_elsewhere_by_module(
             continue
         if mine[0] is not None and _same_file(report.root, v.file, mine[0]):
             continue  # one file, named through a symlink (a Varnish tester's linked prefix)
-        takes = f"{', '.join(v.executables)} {'takes' if len(v.executables) == 1 else 'take'} {v.file}"
+        takes = f"{_some_programs(v.executables)} {'takes' if len(v.executables) == 1 else 'take'} {v.file}"
         if mine[0] is None:  # none of the distribution's files is placed as the module
             line = f"{v.module}: installed by {mine[1]} where the loader does not look, but {takes}"
         else:
@@ -301,6 +301,14 @@ def taken_elsewhere_by_module(
         line += ": the copy installed is not the one loaded"
         out.append((v.module, line))
     return out
+
+
+def _some_programs(paths: Sequence[str], shown: int = 3) -> str:
+    """Programs named in a line: a few, then how many more (an Open MPI tester's 34 programs,
+    each linking the loader library, in every line of seven)."""
+    if len(paths) <= shown + 1:
+        return ", ".join(paths)
+    return f"{', '.join(paths[:shown])} and {len(paths) - shown} more programs"
 
 
 def _same_file(root: str, a: str, b: str) -> bool:

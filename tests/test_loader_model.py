@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from qpack.check import CheckError, check, check_modules
+from qpack.check import CheckError, check, check_modules, taken_elsewhere
 from qpack.demo.builder import build_extra_library, build_extra_module, compute_stamp
 from qpack.errors import LayoutError
 from qpack.inventory import scan
@@ -1653,3 +1653,30 @@ def test_a_search_directory_inside_another_finds_its_own_modules() -> None:
         "usr/lib/py/dyn/sub/c.so: in a module directory, but deeper than the loader looks (it reads "
         "only the files directly in the location; modules are named '{name}.so')",
     )
+
+
+def test_a_module_taken_from_elsewhere_names_a_few_of_many_programs(prefix: Path, tmp_path: Path) -> None:
+    """An Open MPI tester's check of a venv: 34 programs link the loader library, and each of
+    seven warnings ("the copy installed is not the one loaded") listed all of them."""
+    for i in range(5):
+        shutil.copy2(prefix / "bin/demo", prefix / f"bin/demo-{i}")
+    other = tmp_path / "other"
+    (other / "ui").mkdir(parents=True)
+    shutil.copy2(prefix / "lib/demo/ui/curses.so", other / "ui/curses.so")
+    text = HEAD.replace('"{prefix}/bin/demo"', '"{prefix}/bin/demo*"')
+    text += '[[loader.search]]\nenv = "DEMO_MODULE_DIR"\n[[loader.search]]\nrelocated = "lib/demo"\n'
+    report = check(prefix, loader(tmp_path, text), env={"DEMO_MODULE_DIR": str(other)})
+    mine = {"ui-curses": (f"{prefix}/lib/demo/ui/curses.so", "demo-ui-curses 1.0")}
+    more = len(report.executables) - 3
+    assert more >= 3, report.executables
+    assert taken_elsewhere(report, mine) == [
+        f"ui-curses: installed as {prefix}/lib/demo/ui/curses.so by demo-ui-curses 1.0, but {prefix}/bin/demo, "
+        f"{prefix}/bin/demo-0, {prefix}/bin/demo-1 and {more} more programs take {other}/ui/curses.so first: the "
+        "copy installed is not the one loaded"
+    ]
+    # Four are named as they are.
+    for exe in report.executables[4:]:
+        Path(exe).unlink()
+    report = check(prefix, loader(tmp_path, text), env={"DEMO_MODULE_DIR": str(other)})
+    assert len(report.executables) == 4
+    assert f"{', '.join(report.executables)} take {other}" in taken_elsewhere(report, mine)[0]
