@@ -1455,8 +1455,20 @@ def _no_loader_file(loader: Loader, inventory: Inventory, prefix: str) -> list[s
     globs = [g.lstrip("/") for g in loader.loader_globs(prefix)]
     if not globs:
         return []
+    paths = [e.path for e in inventory.entries if e.kind != "dir"]
+    if loader.library is not None:
+        # An MLT tester's misspelt library beside executables that matched: every other program
+        # linking the library would have gone unchecked without a word.
+        library = expand_prefix(loader.library, prefix).lstrip("/")
+        if not any(compile_glob(library).match(p) for p in paths) and any(
+            compile_glob(g.lstrip("/")).match(p) for g in loader.executable_globs(prefix) for p in paths
+        ):
+            return [
+                f"no file of the build matches the layout's loader library ({library}): is its name "
+                "mistyped? `check` then judges the executables alone, not every program linking it"
+            ]
     patterns = [compile_glob(g) for g in globs]
-    if any(r.match(e.path) for e in inventory.entries if e.kind != "dir" for r in patterns):
+    if any(r.match(p) for p in paths for r in patterns):
         return []
     what = "executables or loader library" if loader.library else "executables"
     return [

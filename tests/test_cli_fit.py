@@ -208,6 +208,19 @@ def test_executables_matching_nothing_are_warned_of(
         "mistyped? `check` of an install then needs --program"
     ) in r.stderr.splitlines()
     assert "matches the layout's" not in qpack("plan", str(demo_build), "-l", "demo").stderr
+    # A loader library misspelt beside executables that match (an MLT tester's libmlt7.so.7 for
+    # libmlt-7.so.7): check would judge the executables alone.
+    demo_lib = demo.replace("[loader]\n", '[loader]\nlibrary = "{prefix}/lib/libdemo-utils.so.*"\n', 1)
+    assert demo_lib != demo
+    layout.write_text(demo_lib)
+    r = qpack("plan", str(demo_build), "-l", str(layout))
+    assert r.returncode == 0, r.stderr
+    assert [line for line in r.stderr.splitlines() if "matches the layout" in line] == [
+        "warning: no file of the build matches the layout's loader library (usr/lib/libdemo-utils.so.*): "
+        "is its name mistyped? `check` then judges the executables alone, not every program linking it"
+    ]
+    layout.write_text(demo_lib.replace("libdemo-utils", "libdemo-util"))
+    assert "matches the layout" not in qpack("plan", str(demo_build), "-l", str(layout)).stderr
 
 
 def test_a_mistyped_program_types_key_is_warned_of(
