@@ -1535,7 +1535,9 @@ def _only_through_variables(loader: Loader, modules: Sequence[Module], prefix: s
     ]
 
 
-def _keys_naming_nothing(loader: Loader, modules: Iterable[Module], packages: Iterable[Package]) -> list[str]:
+def _keys_naming_nothing(
+    loader: Loader, modules: Iterable[Module], packages: Iterable[Package], module_files: Iterable[str] = ()
+) -> list[str]:
     """A literal key of a module table that names no module of the build but a package (a
     Remmina tester's `"remmina" = ["rdp"]` in [modules.recommends], hoping the core would
     recommend rdp), or is a near miss of a module id (a typo): it applies to nothing and was
@@ -1552,6 +1554,8 @@ def _keys_naming_nothing(loader: Loader, modules: Iterable[Module], packages: It
         ("dependencies", loader.dependencies),
         ("recommends", loader.recommends),
         ("programs", loader.module_programs),
+        # An MLT tester's "vidstb": vid.stab's data went into the core without a word.
+        ("files", module_files),
     )
     for table, keys in tables:
         for key in keys:
@@ -1917,7 +1921,7 @@ def _layout_mistakes(
     loader = layout.loader
     return [
         *_recommends_elsewhere(loader, found.modules, packages, layout.packages),
-        *_keys_naming_nothing(loader, found.modules, packages),
+        *_keys_naming_nothing(loader, found.modules, packages, layout.module_files),
         *_only_through_variables(loader, found.modules, prefix),
         *_no_loader_file(loader, inventory, prefix),
         *_program_types_mistyped(loader, inventory, prefix),
