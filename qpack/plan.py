@@ -1401,10 +1401,11 @@ def _recommends_elsewhere(
 
 
 def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules, prefix: str) -> list[str]:
-    """A warning for each shared object of the build outside the module directories that
-    defines an entry symbol the layout names (one without placeholders): a module installed in
-    the wrong directory, which the split would put in whatever package claims it, where the
-    loader never finds it (a PHP tester's gd_wrong.so in usr/lib/php, defining get_module).
+    """A warning for each shared object of the build outside the module directories, or in
+    them under a name no module has, that defines an entry symbol the layout names (one without
+    placeholders): a module installed in the wrong directory or misnamed, which the split would
+    put in whatever package claims it, where the loader never finds it (a PHP tester's
+    gd_wrong.so in usr/lib/php, defining get_module; an MLT tester's xml.so beside libmltxml.so).
     Only shared objects no file of the build links are read (PHP's extensions have a SONAME
     too), and no program."""
     fixed = sorted(
@@ -1417,6 +1418,7 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
     module_dirs = loader.module_dirs(prefix)
     dirs = [compile_glob(d + "/**") for d in module_dirs]
     modules = {m.path for m in found.modules}
+    warned = {w.partition(": in a module directory")[0] for w in found.never_looked_up}
     linked = _linked_names(inventory)
     out = []
     for e in inventory.files():
@@ -1428,8 +1430,8 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
             or elf.interp
             or _is_linked(e, linked)
             or e.path in modules
+            or e.path in warned
             or not (e.name.endswith(".so") or ".so." in e.name)
-            or any(r.match(e.path) for r in dirs)
         ):
             continue
         try:
@@ -1437,13 +1439,22 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
                 defines = read_link_facts(f, tuple(fixed)).defines
         except (OSError, ElfReadError):
             continue
-        if hit := sorted(defines & set(fixed)):
-            where = ", ".join(d.replace("*", "{pkgversion}") for d in module_dirs)
+        if not (hit := sorted(defines & set(fixed))):
+            continue
+        said = f"{e.path}: defines {hit[0]}, the entry the loader calls in a module, but"
+        if any(r.match(e.path) for r in dirs):
+            # An MLT tester's xml.so beside libmltxml.so: in the module directory, named as no
+            # module, and put in the core without a word.
             out.append(
-                f"{e.path}: defines {hit[0]}, the entry the loader calls in a module, but lies outside "
-                f"the module directories ({where}): a module installed in the wrong place? The loader "
-                "never finds it there"
+                f"{said} its name is none the loader looks up (modules are named "
+                f"{loader.naming.describe()}): a module misnamed? The loader never takes it as one"
             )
+            continue
+        where = ", ".join(d.replace("*", "{pkgversion}") for d in module_dirs)
+        out.append(
+            f"{said} lies outside the module directories ({where}): a module installed in the wrong "
+            "place? The loader never finds it there"
+        )
     return out
 
 

@@ -270,3 +270,19 @@ def test_a_module_outside_the_module_directories_is_warned_of(
     ]
     r = qpack("plan", str(demo_build), "-l", str(layout))
     assert "the entry the loader calls" not in r.stderr
+    # Misnamed in the module directory (an MLT tester's xml.so beside libmltxml.so, where the
+    # modules are lib{name}.so): in the core without a word, as no module and no stray.
+    (build / "usr/lib/gtk.so").unlink()
+    for f in (build / "usr/lib/demo").glob("*/*.so"):
+        f.rename(f.with_name(f"lib{f.name}"))
+    shutil.copy(build / "usr/lib/demo/ui/libgtk.so", build / "usr/lib/demo/ui/gtk.so")
+    layout.write_text(
+        layout.read_text().replace('naming = "{type}/{name}.so"', 'naming = "{type}/lib{name}.so"')
+    )
+    r = qpack("plan", str(build), "-l", str(layout))
+    assert r.returncode == 0, r.stderr
+    assert [line for line in r.stderr.splitlines() if "the entry the loader calls" in line] == [
+        "warning: usr/lib/demo/ui/gtk.so: defines demo_module_init, the entry the loader calls in a module, "
+        "but its name is none the loader looks up (modules are named '{type}/lib{name}.so' with types ui, "
+        "block, audio): a module misnamed? The loader never takes it as one"
+    ]
