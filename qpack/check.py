@@ -1632,10 +1632,12 @@ def _unread_variables(ctx: _Context) -> None:
     was ignored in silence, and the verdicts were those of an empty environment."""
     own = ctx.loader.variables
     for name in sorted(set(ctx.env) - {*own, *CHECK_VARIABLES}):
-        reads = f"the loader reads {', '.join(own)}" if own else "the loader reads none"
+        reads = f"it reads {', '.join(own)}" if own else "it reads none"
+        # "The layout's": an MLT tester's MLT_REPOSITORY_DENY is read by the real loader, which
+        # the model cannot say (README, Limits); "the loader does not read it" was untrue.
         ctx.notes.append(
-            f"--env {name}: neither the loader nor the library search reads this variable ({reads}): "
-            f"it changes no verdict{did_you_mean([name], own)}"
+            f"--env {name}: the layout's loader model reads no such variable ({reads}), nor does the "
+            f"library search: it changes no verdict{did_you_mean([name], own)}"
         )
 
 

@@ -415,8 +415,8 @@ def test_a_variable_nothing_reads_is_noted(demo_build: Path, tmp_path: Path) -> 
     env = {"DEMO_MODULE_DIRR": "/opt/x", "HOME": "/root", "LD_LIBRARY_PATH": "/usr/lib"}
     report = check("/usr", loader, root=root, env=env)
     assert [w for w in report.warnings if w.startswith("--env")] == [
-        "--env DEMO_MODULE_DIRR: neither the loader nor the library search reads this variable "
-        "(the loader reads DEMO_MODULE_DIR): it changes no verdict; did you mean DEMO_MODULE_DIR?"
+        "--env DEMO_MODULE_DIRR: the layout's loader model reads no such variable (it reads "
+        "DEMO_MODULE_DIR), nor does the library search: it changes no verdict; did you mean DEMO_MODULE_DIR?"
     ]
     report = check("/usr", loader, root=root, env={"DEMO_MODULE_DIR": "/opt/x", "XDG_DATA_HOME": "/d"})
     assert not [w for w in report.warnings if w.startswith("--env")]
