@@ -1056,6 +1056,32 @@ def test_wheels_for_types_found_only_through_their_own_variables(
     assert "DEMO_BLOCK_DIR" not in metadata  # another type's variable (an ImageMagick tester)
     meta = wheel_metadata(dist, "demo")
     assert all(f"set DEMO_{t}_DIR=" in meta for t in ("UI", "BLOCK", "AUDIO")), meta  # extras: any
+    # Beside an env location with `wheels`, serving the types without a variable of their own:
+    # a ui wheel names DEMO_UI_DIR alone, since once it is set the loader reads nothing else for
+    # ui (a PipeWire tester's module wheels also asked for SPA_PLUGIN_DIR); a block wheel names
+    # the env location's; the meta wheel both.
+    ui_own = '[loader.by-type.ui]\nenv = "DEMO_UI_DIR"\nwheels = "lib/demo/ui"\n'
+    mixed = demo_layout(
+        tmp_path / "mixed.toml",
+        ABSOLUTE,
+        ('env = "DEMO_MODULE_DIR"\n', 'env = "DEMO_MODULE_DIR"\nwheels = "lib/demo"\n'),
+        ("[loader.stamp]", ui_own + "[loader.stamp]"),
+    )
+    assert main([*args[:3], str(mixed), *args[4:], "-o", str(tmp_path / "m")]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    said = {
+        stem: sorted(
+            v
+            for v in ("DEMO_UI_DIR", "DEMO_MODULE_DIR")
+            if f"set {v}=" in wheel_metadata(tmp_path / "m", stem)
+        )
+        for stem in ("demo_ui_curses", "demo_block_curl", "demo")
+    }
+    assert said == {
+        "demo_ui_curses": ["DEMO_UI_DIR"],
+        "demo_block_curl": ["DEMO_MODULE_DIR"],
+        "demo": ["DEMO_MODULE_DIR", "DEMO_UI_DIR"],
+    }, said
     prefix = tmp_path / "venv"
     install = ["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "--json"]
     assert main([*install, "ui-curses", "block-curl"]) == 0

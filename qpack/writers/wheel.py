@@ -247,7 +247,12 @@ def _settings_to_make(plan: Plan, pkg: Package) -> list[str]:
     extras may bring any type."""
     loader = plan.layout.loader
     types = {split[0] for m in pkg.modules if (split := loader.naming.split_id(m)) is not None}
-    ways = [w for w in loader.wheel_ways() if w.mtype is None or pkg.kind == "meta" or w.mtype in types]
+    every = loader.wheel_ways()
+    # A type whose own variable is set is searched there alone: where every type of the
+    # package has one, an env location's variable changes nothing for it (a PipeWire tester's
+    # module wheels also asked for SPA_PLUGIN_DIR).
+    generic = pkg.kind == "meta" or not types or not types <= {w.mtype for w in every}
+    ways = [w for w in every if (generic if w.mtype is None else pkg.kind == "meta" or w.mtype in types)]
     out = [f"{v}={value}" for v, value in (w.setting("<prefix>") for w in ways)]
     return list(dict.fromkeys(out))  # one variable, several locations (GIMP2_PLUGINDIR's two)
 
