@@ -1515,22 +1515,31 @@ def _program_types_mistyped(loader: Loader, inventory: Inventory, prefix: str) -
 
 
 def _only_through_variables(loader: Loader, modules: Sequence[Module], prefix: str) -> list[str]:
-    """A warning when no module of the build lies where the loader looks by default, but some
-    lie in a variable's `wheels` directory: installed from these packages, the loader finds
-    them only with that variable set. A PHP tester's layout named /usr/lib/php/20210902 (PHP
-    8.1's API directory) where the build has 20220829, its variable's `wheels` directory: the
-    plan found every module there and said nothing, and `check /usr` found none."""
+    """A warning when no module of the build, or of some types, lies where the loader looks by
+    default, but some lie in a variable's `wheels` directory: installed from these packages,
+    the loader finds them only with that variable set. A PHP tester's layout named
+    /usr/lib/php/20210902 (PHP 8.1's API directory) where the build has 20220829, its
+    variable's `wheels` directory: the plan found every module there and said nothing, and
+    `check /usr` found none. A PipeWire tester's `spa-0.3` for `spa-0.2` lost the SPA types
+    only (22 of 53 modules, the one every program loads among them), and was not warned of."""
     pre = prefix.strip("/")
     defaults = [compile_glob(d + "/**") for d in loader.default_module_dirs(prefix)]
-    if not defaults or not modules or any(r.match(m.path) for m in modules for r in defaults):
+    if not defaults or not modules:
         return []
+    by_type: dict[str, list[Module]] = defaultdict(list)
+    for m in modules:
+        by_type[m.type].append(m)
+    lost_types = [
+        t for t, ms in sorted(by_type.items()) if not any(r.match(m.path) for m in ms for r in defaults)
+    ]
+    lost = [m for t in lost_types for m in by_type[t]]
     places = [
         (loc.value, f"{pre}/{d}" if pre else d)
         for loc in loader.search
         if loc.kind == "env"
         for d in loc.wheel_module_dirs
     ]
-    reached = {var: d for var, d in places if any(m.path.startswith(d + "/") for m in modules)}
+    reached = {var: d for var, d in places if any(m.path.startswith(d + "/") for m in lost)}
     if not reached:
         return []
     where = ", ".join(f"{d} (${var})" for var, d in reached.items())
@@ -1539,10 +1548,18 @@ def _only_through_variables(loader: Loader, modules: Sequence[Module], prefix: s
         for loc in loader.search
         if loc.kind != "env"
     )
+    if len(lost_types) == len(by_type):
+        what, they = "no module of the build is", "they are"
+    else:
+        kinds = ", ".join(lost_types) if len(lost_types) <= 5 else f"{', '.join(lost_types[:5])}, ..."
+        what = f"no module of {len(lost_types)} type(s) ({kinds}; {len(lost)} modules) is"
+        they = "they are"
+    needed = [m.id for m in lost if m.id in loader.program_needs]
+    starts = f"; {', '.join(needed)}, which every program loads as it starts, among them" if needed else ""
     return [
-        f"no module of the build is where the loader looks by default ({searched}); they are in "
-        f"{where}, a variable's `wheels` directory: installed from these packages, the loader finds "
-        "them only with that variable set. Is a location of the layout wrong?"
+        f"{what} where the loader looks by default ({searched}); {they} in {where}, a variable's "
+        f"`wheels` directory{starts}: installed from these packages, the loader finds them only "
+        "with that variable set. Is a location of the layout wrong?"
     ]
 
 

@@ -191,6 +191,35 @@ def test_modules_reached_only_through_a_variable_are_said(
     for args in (("plan", str(demo_build)), ("check", "/usr", "--root", str(demo_build))):
         r = qpack(*args, "-l", "demo")
         assert "no module" not in r.stderr, r.stderr
+    # Some types lost only (a PipeWire tester's `spa-0.3` for `spa-0.2`: 22 of 53 modules, the
+    # one every program loads among them, said nothing).
+    import shutil
+
+    from .conftest import copy_build
+
+    build = copy_build(demo_build, tmp_path)
+    (build / "usr/lib/demo2").mkdir()
+    shutil.move(build / "usr/lib/demo/block", build / "usr/lib/demo2/block")
+    old = '[[loader.search]]\nrelocated = "lib/demo"\n'
+    layout.write_text(
+        demo.replace(
+            old,
+            f'[[loader.search]]\nenv = "DEMO2_DIR"\nwheels = "lib/demo2"\n{old}'
+            '[[loader.search]]\nrelocated = "lib/demo-2"\n',
+        ).replace(
+            'types = ["ui", "block", "audio"]',
+            'types = ["ui", "block", "audio"]\nprogram-needs = ["block-curl"]',
+        )
+    )
+    r = qpack("plan", str(build), "-l", str(layout), "--unclaimed", "core")
+    assert r.returncode == 0, r.stderr
+    assert (
+        "warning: no module of 1 type(s) (block; 2 modules) is where the loader looks by default "
+        "({prefix}/lib/demo, {prefix}/lib/demo-2, /var/run/demo/{pkgversion}); they are in usr/lib/demo2 "
+        "($DEMO2_DIR), a variable's `wheels` directory; block-curl, which every program loads as it starts, "
+        "among them: installed from these packages, the loader finds them only with that variable set. "
+        "Is a location of the layout wrong?"
+    ) in r.stderr.splitlines(), r.stderr
 
 
 def test_executables_matching_nothing_are_warned_of(
