@@ -1670,9 +1670,9 @@ def test_a_module_taken_from_elsewhere_names_a_few_of_many_programs(prefix: Path
     more = len(report.executables) - 3
     assert more >= 3, report.executables
     assert taken_elsewhere(report, mine) == [
-        f"ui-curses: installed as {prefix}/lib/demo/ui/curses.so by demo-ui-curses 1.0, but {prefix}/bin/demo, "
-        f"{prefix}/bin/demo-0, {prefix}/bin/demo-1 and {more} more programs take {other}/ui/curses.so first: the "
-        "copy installed is not the one loaded"
+        f"ui-curses: installed as {prefix}/lib/demo/ui/curses.so by demo-ui-curses 1.0, but "
+        f"{prefix}/bin/demo, {prefix}/bin/demo-0, {prefix}/bin/demo-1 and {more} more programs take "
+        f"{other}/ui/curses.so first: the copy installed is not the one loaded"
     ]
     # Four are named as they are.
     for exe in report.executables[4:]:

@@ -623,7 +623,8 @@ def test_a_module_table_key_naming_no_module_is_said() -> None:
     # [modules.files] too (an MLT tester's "vidstb": vid.stab's data went into the core).
     files = dataclasses.replace(layout(), module_files={"ui-gkt": ("usr/share/x/*",), "ui-nope-*": ("a",)})
     assert [w for w in make_plan(inventory(*BUILD), files).warnings if "names no module" in w] == [
-        "[modules.files] key 'ui-gkt' names no module of this build: it applies to nothing (did you mean ui-gtk?)"
+        "[modules.files] key 'ui-gkt' names no module of this build: it applies to nothing "
+        "(did you mean ui-gtk?)"
     ]
 
 
