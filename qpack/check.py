@@ -1537,6 +1537,7 @@ def _hidden_rows(
     rows = []
     outside = _outside_of(ctx)
     machines: dict[str, list[str]] = {}  # directory -> this machine's modules there
+    tops = sorted({d.rstrip("/") for d in default_dirs}, key=len, reverse=True)
     for mid in sorted(hidden):
         if not ctx.loader.asks_for(exe.path, mid, ctx.prefix):
             continue
@@ -1545,7 +1546,10 @@ def _hidden_rows(
             # This machine's modules in the default directory, beside a prefix whose own the
             # variable names (SASL_PATH=<venv>/lib/.../sasl2): no file of the prefix's. Each
             # counts, found in the prefix too or not (the count changed with what was installed).
-            machines.setdefault(posixpath.dirname(file), []).append(mid)
+            # One line per directory searched, not per subdirectory (a PipeWire tester's 14
+            # lines, one per SPA type directory below spa-0.2).
+            top = next((d for d in tops if file.startswith(d + "/")), posixpath.dirname(file))
+            machines.setdefault(top, []).append(mid)
             continue
         if mid in seen:
             continue
