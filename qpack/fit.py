@@ -70,6 +70,18 @@ def _module_findings(
     where = f"no module under {searched or 'any search location'}"
     if not objects:
         return None, f"{where}; the build has no .so file at all: every package but the core is empty"
+    dirs = [compile_glob(d + "/**") for d in loader.module_dirs(inventory.prefix)]
+    inside = sorted(
+        e.path for e in inventory.files() if _is_shared_object(e) and any(r.match(e.path) for r in dirs)
+    )
+    if inside:
+        # A libdbi tester's `libdbd{name}.so.1` for `libdbd{name}.so`: "no module under X; the
+        # build has .so files under X" read as a contradiction.
+        names = ", ".join(inside[:2]) + (f" and {len(inside) - 2} more" if len(inside) > 2 else "")
+        return (
+            f"no file under {searched} matches the naming ({loader.naming.describe()}); its .so "
+            f"files are named otherwise ({names}): is the naming wrong?"
+        ), None
     return (
         f"{where}; the build has .so files under {_counted(objects, '.so file')}: "
         "is the layout or --prefix wrong?"

@@ -315,3 +315,22 @@ def test_a_module_outside_the_module_directories_is_warned_of(
         "but its name is none the loader looks up (modules are named '{type}/lib{name}.so' with types ui, "
         "block, audio): a module misnamed? The loader never takes it as one"
     ]
+
+
+def test_a_naming_no_file_of_the_module_directories_matches_is_said_so(
+    demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
+) -> None:
+    """A libdbi tester's `libdbd{name}.so.1` for `libdbd{name}.so`: "no module under X; the
+    build has .so files under X" read as a contradiction. Files there named otherwise point at
+    the naming."""
+    demo = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout = tmp_path / "naming.toml"
+    layout.write_text(demo.replace('naming = "{type}/{name}.so"', 'naming = "{type}/{name}.so.1"'))
+    r = qpack("plan", str(demo_build), "-l", str(layout))
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines() == [
+        "error: no file under usr/lib/demo or var/run/demo/{pkgversion} matches the naming "
+        "('{type}/{name}.so.1' with types ui, block, audio); its .so files are named otherwise "
+        "(usr/lib/demo/audio/alsa.so, usr/lib/demo/audio/pa.so and 5 more): is the naming wrong? "
+        "(--allow-empty to plan it anyway)"
+    ]
