@@ -1168,10 +1168,18 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
     library_paths = _by_soname_too(library_paths, ctx, reading)
     libraries = {real: path for path in library_paths if (real := ctx.root.resolve(path)) is not None}
 
+    lib_names = {posixpath.basename(p) for p in library_paths}
+    elsewhere: list[str] = []  # programs of bindir linking a copy of the library outside the prefix
+
     def linked(elf: ElfFile) -> str | None:
         """The loader library a program links (its dynamic linker's closure), if any."""
         loaded = _loaded_objects(elf, reading.finder(ctx, elf, system))
-        return next((p for p in loaded if p in libraries), None)
+        lib = next((p for p in loaded if p in libraries), None)
+        if lib is None and (other := next((o for o in loaded.values() if _names(o) & lib_names), None)):
+            # A libdbi tester's dbilist, linking libdbi.so.1 found in /usr/lib, not the prefix's:
+            # "no program links it" was said of a program that does.
+            elsewhere.append(f"{posixpath.basename(elf.path)} links {other.path}")
+        return lib
 
     for glob in loader.executables:
         for path in _glob_paths(ctx.root, expand_prefix(glob, prefix)):
@@ -1209,7 +1217,7 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
             named.add(found[0])
             exes.append(_Exe(path=path, real=found[0], elf=found[1], stamps=stamps(libraries[lib], lib)))
     if not exes:
-        exes = _library_alone(library_paths, bindir, ctx, reading, stamps)
+        exes = _library_alone(library_paths, bindir, ctx, reading, stamps, list(dict.fromkeys(elsewhere)))
     return exes
 
 
@@ -1237,11 +1245,12 @@ def _library_alone(
     ctx: _Context,
     reading: _Reading,
     stamps: Callable[[str, str], tuple[str, ...]],
+    elsewhere: Sequence[str] = (),
 ) -> list[_Exe]:
     """The loader library itself, judged as the loader, when no program of bindir links it (a
     library used from Python, GI or ctypes): as in a program of bindir that links it and
     nothing else, the library's own RPATH standing for the program's. Each library file once
-    (real path -> path)."""
+    (real path -> path). `elsewhere`: the programs of bindir that load another copy of it."""
     exes = []
     names = {posixpath.basename(path) for path in library_paths}
     by_real: dict[str, list[str]] = {}
@@ -1263,9 +1272,14 @@ def _library_alone(
             _Exe(path=path, real=found[0], elf=found[1], stamps=stamps(path, real), program_dir=bindir)
         )
         where = bindir if ctx.root.is_dir(bindir) else f"{bindir} (no such directory)"
+        others = (
+            f" (another copy: {'; '.join(elsewhere[:3])}{' ...' if len(elsewhere) > 3 else ''})"
+            if elsewhere
+            else ""
+        )
         ctx.notes.append(
-            f"{path}: no program in {where} links it: its modules are judged as it loads them into "
-            f"a program of {bindir} that links it alone"
+            f"{path}: no program in {where} links it{others}: its modules are judged as it loads "
+            f"them into a program of {bindir} that links it alone"
         )
     return exes
 

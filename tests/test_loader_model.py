@@ -838,6 +838,24 @@ def test_a_loader_library_no_program_links_is_judged_as_the_loader(prefix: Path,
     )
 
 
+def test_a_program_linking_another_copy_of_the_loader_library_is_named(prefix: Path, tmp_path: Path) -> None:
+    """A libdbi tester's dbilist links libdbi.so.1, which it finds in /usr/lib, outside the
+    prefix: the note said "no program in <prefix>/bin links it", of a program that does."""
+    text = HEAD.replace('executables = ["{prefix}/bin/demo"]', 'library = "{prefix}/lib/libdemo-util.so.*"')
+    ld = loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n')
+    (prefix / "bin/demo-registry").unlink()
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(prefix / "lib/libdemo-util.so.1", other / "libdemo-util.so.1")
+    report = check(prefix, ld, env={"LD_LIBRARY_PATH": str(other)})  # found before the RUNPATH
+    assert report.executables == (f"{prefix}/lib/libdemo-util.so.1",)
+    assert (
+        f"{prefix}/lib/libdemo-util.so.1: no program in {prefix}/bin links it (another copy: demo links "
+        f"{other}/libdemo-util.so.1): its modules are judged as it loads them into a program of "
+        f"{prefix}/bin that links it alone"
+    ) in report.warnings, report.warnings
+
+
 def test_wheels_of_a_loader_library_no_program_links_are_placed_for_it(prefix: Path, tmp_path: Path) -> None:
     """The wheel writer proves each module is where the loader looks, from each program that
     will load it; with a loader library no program links, there was none, and any placement
