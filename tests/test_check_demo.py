@@ -113,6 +113,16 @@ def another_machine(prefix: Path, tmp: Path, other: Path, prog: Program) -> dict
     return {}
 
 
+def machine_patched(prefix: Path, tmp: Path, other: Path, prog: Program) -> dict[str, str]:
+    """An Open MPI tester's 64-bit module whose e_machine says EM_386: LIEF reads no segment
+    of it, and check called it truncated (`unreadable`) where it is of another machine."""
+    module = prefix / MODDIR / "ui/curses.so"
+    data = bytearray(module.read_bytes())
+    data[18:20] = (3).to_bytes(2, "little")  # e_machine: EM_386
+    module.write_bytes(bytes(data))
+    return {}
+
+
 def _module_needing_extra(prefix: Path, tmp: Path) -> Path:
     libs = tmp / "libs"
     lib = build_extra_library(libs, "libdemo-extra.so.1")
@@ -148,6 +158,7 @@ CASES: dict[str, tuple[Case, dict[str, set[str]]]] = {
     ),
     "a misnamed file": (misnamed, {"ui-curses": {"never-looked-up"}}),
     "a module for another machine": (another_machine, {"ui-curses": {"machine"}}),
+    "a module whose machine field was changed": (machine_patched, {"ui-curses": {"machine"}}),
     "a module whose library is missing": (library_missing, {"block-nfs": {"missing-library"}}),
     "a library found only through LD_LIBRARY_PATH": (library_through_ld_library_path, {}),
 }
