@@ -40,7 +40,13 @@ class ChangedSinceScanError(BuildError):
 
 
 class PlanError(ProblemsError):
-    """Files claimed twice, unclaimed files, or a module whose dependency is in no package."""
+    """Files claimed twice, unclaimed files, or a module whose dependency is in no package.
+    `warnings`: what the plan would have warned of, often the cause (a naming typo that made a
+    needed module's file no module, which an Evolution tester saw only once the plan passed)."""
+
+    def __init__(self, problems: list[str], warnings: Iterable[str] = ()) -> None:
+        super().__init__(problems)
+        self.warnings = list(warnings)
 
 
 class VersionError(QpackError):

@@ -2001,7 +2001,8 @@ def make_plan(
 
     packages, package_problems = build_packages(claims, layout, found.modules, prefix)
     problems += package_problems
-    warnings += _layout_mistakes(layout, inventory, found, packages, prefix)
+    mistakes = _layout_mistakes(layout, inventory, found, packages, prefix)
+    warnings += mistakes
     packages, lib_requirements, lib_problems = library_requirements(packages, inventory, claims)
     problems += lib_problems
     excluded = {x.path: x.reason for x in claims.excluded}
@@ -2037,7 +2038,8 @@ def make_plan(
         if f"exclude[{x.index}]" not in used and not x.optional
     ]
     if problems:
-        raise PlanError(problems)
+        # What the layout likely got wrong, often the cause (not what follows from the failure).
+        raise PlanError(problems, [*never, *mistakes])
     return Plan(
         layout=layout,
         inventory=inventory,

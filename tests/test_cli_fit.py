@@ -334,3 +334,37 @@ def test_a_naming_no_file_of_the_module_directories_matches_is_said_so(
         "(usr/lib/demo/audio/alsa.so, usr/lib/demo/audio/pa.so and 5 more): is the naming wrong? "
         "(--allow-empty to plan it anyway)"
     ]
+
+
+def test_a_failing_plan_still_says_what_the_layout_likely_got_wrong(
+    demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
+) -> None:
+    """An Evolution tester's naming typo made module-plugin-lib.so no module: the plan failed
+    with one "needs module 'module-plugin-lib', which is not in this build" per plug-in, and the
+    warning naming the misnamed file, the cause, was printed only once the plan passed."""
+
+    from .conftest import copy_build
+
+    build = copy_build(demo_build, tmp_path)
+    for f in (build / "usr/lib/demo").glob("*/*.so"):
+        if f.name != "opengl.so":  # ui-gtk needs ui-opengl: its file keeps the old name
+            f.rename(f.with_name(f"lib{f.name}"))
+    demo = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout = tmp_path / "lib.toml"
+    layout.write_text(
+        demo.replace('naming = "{type}/{name}.so"', 'naming = "{type}/lib{name}.so"').replace(
+            'types = ["ui", "block", "audio"]', 'types = ["ui", "block", "audio"]\nentry = "demo_module_init"'
+        )
+    )
+    r = qpack("plan", str(build), "-l", str(layout))
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.splitlines()
+    cause = (
+        "warning: usr/lib/demo/ui/opengl.so: defines demo_module_init, the entry the loader calls in a "
+        "module, but its name is none the loader looks up (modules are named '{type}/lib{name}.so' with "
+        "types ui, block, audio): a module misnamed? The loader never takes it as one"
+    )
+    assert cause in lines, lines
+    errors = [line for line in lines if line.startswith("error:")]
+    assert errors and all("ui-opengl" in line for line in errors), errors
+    assert lines.index(cause) < lines.index(errors[0])
