@@ -1597,9 +1597,19 @@ def _keys_naming_nothing(
                     else ""
                 )
                 out.append(f"{said}; {key!r} is a package{hint}")
-            elif near := did_you_mean([key], present):
+            elif (near := did_you_mean([key], present)) and not _sibling_of(loader, key, present):
                 out.append(f"{said} ({near[2:]})")
     return out
+
+
+def _sibling_of(loader: Loader, key: str, present: Iterable[str]) -> bool:
+    """Whether `key` is a module id of a type of its own whose name a module of the build has
+    under another type: a module this build lacks, no typo (an Irssi tester's `fe-perl`, its
+    file moved away, was taken for a near miss of `core-perl`)."""
+    split = loader.naming.split_id(key)
+    if split is None or split[0] not in loader.naming.types:
+        return False
+    return any((other := loader.naming.split_id(m)) is not None and other[1] == split[1] for m in present)
 
 
 def packaged_modules(plan: Plan) -> set[str]:
