@@ -16,6 +16,8 @@ from qpack.layout import load_layout
 
 from .conftest import QemuBuild
 
+DEMO_LAYOUT = Path(__file__).parent.parent / "qpack/layouts/demo.toml"  # edited by the tests below
+
 
 @dataclass
 class Result:
@@ -110,7 +112,7 @@ def test_a_loader_library_holding_the_stamp_fits(
     build = copy_build(demo_build, tmp_path)
     shutil.copy(build / "usr/bin/demo", build / "usr/lib/libstamped.so.1")  # holds demo_stamp_*
     (build / "usr/lib/libunstamped.so.1").symlink_to("libdemo-util.so.1")  # holds none
-    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    text = DEMO_LAYOUT.read_text()
     lay = tmp_path / "lib.toml"
 
     def plan(library: str) -> Result:
@@ -166,7 +168,7 @@ def test_modules_reached_only_through_a_variable_are_said(
     build's extensions are in 20220829, its variable's `wheels` directory: the plan found every
     module there and said nothing (the fit guard counts that directory), and `check /usr` said
     "0 of 0 modules load". The plan warns; check names where the modules are and the --env."""
-    demo = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    demo = DEMO_LAYOUT.read_text()
     layout = tmp_path / "typo.toml"
     layout.write_text(
         demo.replace('env = "DEMO_MODULE_DIR"', 'env = "DEMO_MODULE_DIR"\nwheels = "lib/demo"').replace(
@@ -227,7 +229,7 @@ def test_executables_matching_nothing_are_warned_of(
 ) -> None:
     """A PHP tester's `bin/php82` for `bin/php8.2`: plan and split said nothing, and only a check
     after installing said no program was there."""
-    demo = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    demo = DEMO_LAYOUT.read_text()
     layout = tmp_path / "typo.toml"
     layout.write_text(demo.replace('"{prefix}/bin/demo"', '"{prefix}/bin/demo2"'))
     r = qpack("plan", str(demo_build), "-l", str(layout))
@@ -258,7 +260,7 @@ def test_a_mistyped_program_types_key_is_warned_of(
     """A NetworkManager tester's mistyped `[loader.program-types]` key matched no program and
     was ignored without a word: the program then counted as asking for every type. A key for a
     program this build lacks (one configured without it) is not warned of."""
-    demo = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    demo = DEMO_LAYOUT.read_text()
     layout = tmp_path / "types.toml"
     types = '[loader.program-types]\n"{prefix}/bin/deom" = ["block"]\n"{prefix}/bin/demo-microvm" = []\n'
     layout.write_text(demo.replace("[[loader.search]]", types + "[[loader.search]]", 1))
@@ -282,7 +284,7 @@ def test_a_module_outside_the_module_directories_is_warned_of(
 
     build = copy_build(demo_build, tmp_path)
     shutil.copy(build / "usr/lib/demo/ui/gtk.so", build / "usr/lib/gtk.so")
-    demo = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    demo = DEMO_LAYOUT.read_text()
     layout = tmp_path / "entry.toml"
     layout.write_text(
         demo.replace(
@@ -323,7 +325,7 @@ def test_a_naming_no_file_of_the_module_directories_matches_is_said_so(
     """A libdbi tester's `libdbd{name}.so.1` for `libdbd{name}.so`: "no module under X; the
     build has .so files under X" read as a contradiction. Files there named otherwise point at
     the naming."""
-    demo = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    demo = DEMO_LAYOUT.read_text()
     layout = tmp_path / "naming.toml"
     layout.write_text(demo.replace('naming = "{type}/{name}.so"', 'naming = "{type}/{name}.so.1"'))
     r = qpack("plan", str(demo_build), "-l", str(layout))
@@ -349,7 +351,7 @@ def test_a_failing_plan_still_says_what_the_layout_likely_got_wrong(
     for f in (build / "usr/lib/demo").glob("*/*.so"):
         if f.name != "opengl.so":  # ui-gtk needs ui-opengl: its file keeps the old name
             f.rename(f.with_name(f"lib{f.name}"))
-    demo = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    demo = DEMO_LAYOUT.read_text()
     layout = tmp_path / "lib.toml"
     layout.write_text(
         demo.replace('naming = "{type}/{name}.so"', 'naming = "{type}/lib{name}.so"').replace(
