@@ -841,7 +841,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             import traceback  # only here: 5 ms of every start otherwise
 
             traceback.print_exc()
-        for line in getattr(e, "warnings", ()) if isinstance(e, PlanError) else ():
+        for line in e.warnings if isinstance(e, PlanError) else ():
             sys.stderr.write(f"warning: {line}\n")
         for line in str(e).splitlines() or [type(e).__name__]:
             sys.stderr.write(f"error: {line}\n")

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from elftools.elf.dynamic import DynamicSegment
     from elftools.elf.elffile import ELFFile
     from elftools.elf.hash import ELFHashTable, GNUHashTable
+    from elftools.elf.segments import Segment
 
 ELF_MAGIC = b"\x7fELF"
 
@@ -662,14 +663,21 @@ def _read_whole_pyelftools(path: str | Path, wanted: tuple[str, ...]) -> LinkFac
             from elftools.elf.elffile import ELFFile
 
             elf = ELFFile(f)
-            segments = [s for s in elf.iter_segments() if s["p_type"] in ("PT_LOAD", "PT_DYNAMIC")]
-            if not any(s["p_type"] == "PT_LOAD" for s in segments) or any(
-                s["p_offset"] + s["p_filesz"] > elf.stream_len for s in segments
-            ):
+            segments = list(elf.iter_segments())
+            if not any(s["p_type"] == "PT_LOAD" for s in segments) or _runs_past_end(elf, segments):
                 return None
             return _read_link_facts(f, wanted)
     except (OSError, ElfReadError):
         return None
+
+
+def _runs_past_end(elf: ELFFile, segments: list[Segment]) -> bool:
+    """Whether a loadable or the dynamic segment runs past the end of the file: the dynamic
+    linker refuses such a file (pyelftools reads the table all the same)."""
+    return any(
+        seg["p_type"] in ("PT_LOAD", "PT_DYNAMIC") and seg["p_offset"] + seg["p_filesz"] > elf.stream_len
+        for seg in segments
+    )
 
 
 def _lief_classes() -> tuple[object, ...]:
@@ -785,10 +793,7 @@ def _read_dynamic_facts(stream: BinaryIO) -> LinkFacts:
 
     elf = ELFFile(stream)
     segments = list(elf.iter_segments())
-    if any(
-        seg["p_type"] in ("PT_LOAD", "PT_DYNAMIC") and seg["p_offset"] + seg["p_filesz"] > elf.stream_len
-        for seg in segments
-    ):
+    if _runs_past_end(elf, segments):
         raise ElfReadError("truncated or corrupt ELF file (a segment runs past the end of the file)")
     dynamic = next((seg for seg in segments if isinstance(seg, DynamicSegment)), None)
     if dynamic is None:
