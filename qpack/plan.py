@@ -1471,9 +1471,9 @@ def _no_loader_file(loader: Loader, inventory: Inventory, prefix: str) -> list[s
         # An MLT tester's misspelt library beside executables that matched: every other program
         # linking the library would have gone unchecked without a word.
         library = expand_prefix(loader.library, prefix).lstrip("/")
-        if not any(compile_glob(library).match(p) for p in paths) and any(
-            compile_glob(g.lstrip("/")).match(p) for g in loader.executable_globs(prefix) for p in paths
-        ):
+        lib_glob = compile_glob(library)
+        exe_globs = [compile_glob(g.lstrip("/")) for g in loader.executable_globs(prefix)]
+        if not any(lib_glob.match(p) for p in paths) and any(r.match(p) for r in exe_globs for p in paths):
             return [
                 f"no file of the build matches the layout's loader library ({library}): is its name "
                 "mistyped? `check` then judges the executables alone, not every program linking it"
@@ -1549,15 +1549,14 @@ def _only_through_variables(loader: Loader, modules: Sequence[Module], prefix: s
         if loc.kind != "env"
     )
     if len(lost_types) == len(by_type):
-        what, they = "no module of the build is", "they are"
+        what = "no module of the build is"
     else:
         kinds = ", ".join(lost_types) if len(lost_types) <= 5 else f"{', '.join(lost_types[:5])}, ..."
         what = f"no module of {len(lost_types)} type(s) ({kinds}; {len(lost)} modules) is"
-        they = "they are"
     needed = [m.id for m in lost if m.id in loader.program_needs]
     starts = f"; {', '.join(needed)}, which every program loads as it starts, among them" if needed else ""
     return [
-        f"{what} where the loader looks by default ({searched}); {they} in {where}, a variable's "
+        f"{what} where the loader looks by default ({searched}); they are in {where}, a variable's "
         f"`wheels` directory{starts}: installed from these packages, the loader finds them only "
         "with that variable set. Is a location of the layout wrong?"
     ]
