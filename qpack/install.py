@@ -842,9 +842,11 @@ def _conflicts(jobs: Sequence[_Job], state: InstalledSet) -> None:
                 )
 
 
-def _versions(jobs: Sequence[_Job], state: InstalledSet, loader: Loader | None) -> None:
+def _versions(jobs: Sequence[_Job], state: InstalledSet, loader: Loader | None, warnings: list[str]) -> None:
     """A module goes only with its core's version, and every pin on an installed distribution
-    must hold."""
+    must hold. A module wheel that requires no distribution at all was split from a build of
+    its own (`requires = []`: irssi-plugin-xmpp 0.54, built apart from Irssi 1.4.3) and keeps its
+    own version; where the layout has a stamp, `_stamps` still judges its build."""
     if loader is not None:
         cores = {
             name: (d.version, "installed")
@@ -856,6 +858,14 @@ def _versions(jobs: Sequence[_Job], state: InstalledSet, loader: Loader | None) 
                 cores[j.wheel.name] = (str(j.wheel.info.version), "being installed")
         for j in sorted(jobs, key=lambda j: (not j.requested, j.wheel.name)):  # what was asked for first
             if j.roles is None or not j.roles.modules:
+                continue
+            others = [c for c in sorted(cores) if c != j.wheel.name]
+            if others and not any(r.holds(("",)) for r in j.wheel.info.requires):
+                warnings.append(
+                    f"{j.wheel.name} {j.wheel.info.version} requires no core distribution: taken as modules "
+                    f"built apart from the core, not held to the version of "
+                    + ", ".join(f"{c} {cores[c][0]}" for c in others)
+                )
                 continue
             for core, (version, how) in sorted(cores.items()):
                 if core != j.wheel.name and Version(version) != j.wheel.info.version:
@@ -1207,7 +1217,7 @@ def _transact(
         jobs = _jobs(chosen, state, loader, layout_ref, present, markers, meta_ids or {}, meta_extras or {})
         marks = _marks(chosen, state, direct or set(), meta_extras or {}, warnings) if markers else []
         damaged = _damaged(state, host, present)
-        _versions(jobs, state, loader)
+        _versions(jobs, state, loader, warnings)
         for j in jobs:
             have = state.dists.get(j.wheel.name)
             if have is not None:

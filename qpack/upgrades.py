@@ -84,8 +84,9 @@ class _Installed:
 
 def version_skew(prefix: str | Path, loader: Loader, root: str | Path = "/") -> list[VersionSkew]:
     """The module distributions in `prefix` (under `root`) whose version is not that of the core
-    distribution they require (or, when they name none, of each core distribution installed).
-    A prefix nothing was installed into by a wheel installer has none."""
+    distribution they require (or, when they require others, of each core distribution
+    installed). A module distribution that requires nothing was split from a build of its own
+    and has none; nor has a prefix nothing was installed into by a wheel installer."""
     return _skew(_Installed.read(prefix, loader, root))
 
 
@@ -99,6 +100,8 @@ def _skew(installed: _Installed) -> list[VersionSkew]:
             modules[d.name] = (d, r.modules)
     out: list[VersionSkew] = []
     for d, mods in modules.values():
+        if not d.needs():
+            continue  # split from a build of its own (`requires = []`): its own version line
         required = [cores[n] for n in sorted(d.needs()) if n in cores]
         for core in required or list(cores.values()):
             if not _same(d.version, core.version):

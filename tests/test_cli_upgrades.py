@@ -92,3 +92,29 @@ def test_check_reports_modules_left_behind_by_pip_upgrade(demo_build: Path, tmp_
     assert version_skew(venv, loader) == []
     assert run_qpack("check", str(venv), "-l", "demo").returncode == 0
     assert run_qpack("list", "--prefix", str(venv), "-l", "demo").returncode == 0
+
+
+def test_a_module_built_apart_is_no_version_skew(demo_build: Path, tmp_path: Path) -> None:
+    """A module wheel that requires no distribution was split from a build of its own (Irssi's
+    tester: irssi-plugin-xmpp 0.54 beside irssi-core 1.4.3), so its version is its own: pip
+    installs it, and check and list do not call it skew."""
+    layout = tmp_path / "apart.toml"
+    layout.write_text(
+        '[layout]\nname = "demo-alsa-apart"\nextends = "demo"\n\n'
+        '[[package]]\nname = "demo-core"\nkind = "core"\nrest = true\n\n'
+        '[[package]]\nname = "demo-alsa-plugin"\nkind = "group"\nmodules = ["audio-alsa"]\nrequires = []\n\n'
+        '[per-module]\nname = "demo-{module}"\n'
+    )
+    v1, apart = tmp_path / "v1", tmp_path / "apart"
+    write_wheels(plan_build(demo_build, "demo"), v1, version="1.0")
+    write_wheels(plan_build(demo_build, load_layout(layout)), apart, version="0.5")
+    venv = tmp_path / "venv"
+    EnvBuilder(with_pip=False).create(venv)
+    python = venv / "bin" / "python"
+    r = pip(python, "--find-links", str(v1), "--find-links", str(apart), "demo[ui-gtk]", "demo-alsa-plugin")
+    assert r.returncode == 0, r.stderr
+    assert version_skew(venv, load_layout("demo").loader) == []
+    r = run_qpack("check", str(venv), "-l", "demo", "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert {m["module"] for m in json.loads(r.stdout)["modules"] if m["loads"]} >= {"audio-alsa", "ui-gtk"}
+    assert run_qpack("list", "--prefix", str(venv), "-l", "demo").returncode == 0

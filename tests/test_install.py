@@ -294,6 +294,70 @@ def test_a_module_of_another_build_is_refused_naming_both_stamps(
     assert snapshot(with_curses) == before
 
 
+# A plug-in split from a build of its own (Irssi's tester: irssi-plugin-xmpp 0.54, its wheel
+# requiring no core, beside irssi-core 1.4.3; the real irssi loads it).
+APART = """
+[layout]
+name = "demo-alsa-apart"
+extends = "demo"
+
+[[package]]
+name = "demo-core"
+kind = "core"
+rest = true
+
+[[package]]
+name = "demo-alsa-plugin"
+kind = "group"
+modules = ["audio-alsa"]  # links no library of the core (block-curl's libdemo-util would pin it)
+requires = []
+
+[per-module]
+name = "demo-{module}"
+"""
+
+
+def test_a_module_built_apart_keeps_its_own_version_and_the_stamp_still_judges_its_build(
+    demo_build: Path, with_curses: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    layout = tmp_path / "apart.toml"
+    layout.write_text(APART)
+    apart = split(demo_build, tmp_path / "apart", "0.5", layout)
+    assert main(["install", str(apart), "-l", "demo", "--prefix", str(with_curses), "demo-alsa-plugin"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "warning: demo-alsa-plugin 0.5 requires no core distribution: taken as modules built apart "
+        "from the core, not held to the version of demo-core 1.0"
+    ) in err
+    assert loaded(with_curses) == {"ui-curses", "audio-alsa"}  # the real program agrees
+    for command in (["check", str(with_curses)], ["list", "--prefix", str(with_curses)]):
+        assert main([*command, "-l", "demo", "--json"]) == 0, command
+        out = json.loads(capsys.readouterr().out)
+        assert out.get("version_skew", []) == []
+
+    # A module that does require the core is still held to its version (the control).
+    pinned = split(demo_build, tmp_path / "pinned", "0.5")
+    before = snapshot(with_curses)
+    assert main(["install", str(pinned), "-l", "demo", "--prefix", str(with_curses), "block-nfs"]) == 2
+    assert "does not match the installed demo-core 1.0" in capsys.readouterr().err
+    assert snapshot(with_curses) == before
+
+
+def test_a_module_built_apart_from_another_build_of_the_core_is_refused_by_its_stamp(
+    with_curses: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    layout = tmp_path / "apart.toml"
+    layout.write_text(APART)
+    build = build_demo(tmp_path / "other", build_tag="other")
+    apart = split(build, tmp_path / "apart", "0.5", layout)
+    before = snapshot(with_curses)
+    assert main(["install", str(apart), "-l", "demo", "--prefix", str(with_curses), "demo-alsa-plugin"]) == 2
+    (err,) = capsys.readouterr().err.splitlines()
+    assert err.startswith("error: demo-alsa-plugin 0.5: module audio-alsa exports demo_stamp_")
+    assert err.endswith(": a module of another build")
+    assert snapshot(with_curses) == before
+
+
 def test_never_overwrites_a_file_another_distribution_owns(
     demo_dist: Path, with_curses: Path, tmp_path: Path
 ) -> None:
