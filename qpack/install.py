@@ -862,8 +862,8 @@ def _versions(jobs: Sequence[_Job], state: InstalledSet, loader: Loader | None, 
             others = [c for c in sorted(cores) if c != j.wheel.name]
             if others and not any(r.holds(("",)) for r in j.wheel.info.requires):
                 warnings.append(
-                    f"{j.wheel.name} {j.wheel.info.version} requires no core distribution: taken as modules "
-                    f"built apart from the core, not held to the version of "
+                    f"{j.wheel.name} {j.wheel.info.version} requires nothing: taken as modules built "
+                    f"apart from the core, not held to the version of "
                     + ", ".join(f"{c} {cores[c][0]}" for c in others)
                 )
                 continue

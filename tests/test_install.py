@@ -326,7 +326,7 @@ def test_a_module_built_apart_keeps_its_own_version_and_the_stamp_still_judges_i
     assert main(["install", str(apart), "-l", "demo", "--prefix", str(with_curses), "demo-alsa-plugin"]) == 0
     err = capsys.readouterr().err
     assert (
-        "warning: demo-alsa-plugin 0.5 requires no core distribution: taken as modules built apart "
+        "warning: demo-alsa-plugin 0.5 requires nothing: taken as modules built apart "
         "from the core, not held to the version of demo-core 1.0"
     ) in err
     assert loaded(with_curses) == {"ui-curses", "audio-alsa"}  # the real program agrees
