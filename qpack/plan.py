@@ -1307,10 +1307,9 @@ def build_packages(
         for mid in mods:
             for dep in layout.loader.deps_of(mid):
                 if dep not in present or dep not in module_pkg:
-                    where = "is not in this build" if dep not in present else "is excluded"
                     problems.append(
                         f"module {mid!r} (package {name!r}) needs module {dep!r}, "
-                        f"which {where}: it would never load"
+                        f"which {_not_packaged(layout.loader, dep, present)}: it would never load"
                     )
                 elif module_pkg[dep] != name and module_pkg[dep] not in req:
                     req.append(module_pkg[dep])
@@ -1563,7 +1562,12 @@ def _only_through_variables(loader: Loader, modules: Sequence[Module], prefix: s
 
 
 def _keys_naming_nothing(
-    loader: Loader, modules: Iterable[Module], packages: Iterable[Package], module_files: Iterable[str] = ()
+    loader: Loader,
+    modules: Iterable[Module],
+    packages: Iterable[Package],
+    module_files: Iterable[str] = (),
+    rules: Iterable[PackageRule] = (),
+    renames: Iterable[str] = (),
 ) -> list[str]:
     """A literal key of a module table that names no module of the build but a package (a
     Remmina tester's `"remmina" = ["rdp"]` in [modules.recommends], hoping the core would
@@ -1584,21 +1588,65 @@ def _keys_naming_nothing(
         # An MLT tester's "vidstb": vid.stab's data went into the core without a word.
         ("files", module_files),
     )
-    for table, keys in tables:
-        for key in keys:
-            if any(c in key for c in "*?[") or key in present or key in known:
-                continue
-            said = f"[modules.{table}] key {key!r} names no module of this build: it applies to nothing"
-            if key in names:
-                hint = (
-                    " (a package's recommends is its [[package]] `recommends`)"
-                    if table == "recommends"
-                    else ""
-                )
-                out.append(f"{said}; {key!r} is a package{hint}")
-            elif (near := did_you_mean([key], present)) and not _sibling_of(loader, key, present):
-                out.append(f"{said} ({near[2:]})")
+    # A uWSGI tester's "python31" renamed nothing (python311 got the template's name), and
+    # "ecoh" in uwsgi-core's modules left echo to a package of its own: both in silence.
+    named: list[tuple[str, str, str]] = [
+        (f"[modules.{table}] key", key, "it applies to nothing") for table, keys in tables for key in keys
+    ]
+    named += [("[per-module.renames] key", key, "it renames nothing") for key in renames]
+    named += [
+        (f"[[package]] {r.name!r} `modules` entry", m, "the package takes nothing by it")
+        for r in rules
+        for m in r.modules
+    ]
+    for where, key, effect in named:
+        if any(c in key for c in "*?[") or key in present or key in known:
+            continue
+        said = f"{where} {key!r} names no module of this build: {effect}"
+        if key in names:
+            hint = (
+                " (a package's recommends is its [[package]] `recommends`)"
+                if where == "[modules.recommends] key"
+                else ""
+            )
+            out.append(f"{said}; {key!r} is a package{hint}")
+        elif (near := did_you_mean([key], present)) and not _sibling_of(loader, key, present):
+            out.append(f"{said} ({near[2:]})")
+    # The first matching rename wins: a later key whose every module an earlier one takes is
+    # never used (the uWSGI tester's "lua5*" before "lua5x").
+    keys = list(renames)
+    for i, key in enumerate(keys):
+        matched = [m for m in present if module_glob_matches(key, m)]
+        earlier = next(
+            (e for e in keys[:i] if matched and all(module_glob_matches(e, m) for m in matched)), None
+        )
+        if earlier is not None:
+            out.append(
+                f"[per-module.renames] key {key!r} is never used: the earlier key {earlier!r} renames "
+                f"every module it names ({_some_ids(matched)})"
+            )
     return out
+
+
+def _not_packaged(loader: Loader, mid: str, present: Collection[str]) -> str:
+    """Why module `mid` is in no package: excluded, or not built, with the id close to it
+    that a typo missed (a uWSGI tester's "python31" for python311 was blamed on the build)."""
+    if mid in present:
+        return "is excluded"
+    return "is not in this build" + ("" if _sibling_of(loader, mid, present) else _near_hint(mid, present))
+
+
+def _near_hint(name: str, present: Iterable[str]) -> str:
+    """' (did you mean X?)' for a module id close to one of `present`, else ''."""
+    from qpack.errors import did_you_mean
+
+    near = did_you_mean([name], sorted(present))
+    return f" ({near[2:]})" if near else ""
+
+
+def _some_ids(ids: Sequence[str], shown: int = 3) -> str:
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
 
 
 def _sibling_of(loader: Loader, key: str, present: Iterable[str]) -> bool:
@@ -1958,7 +2006,14 @@ def _layout_mistakes(
     loader = layout.loader
     return [
         *_recommends_elsewhere(loader, found.modules, packages, layout.packages),
-        *_keys_naming_nothing(loader, found.modules, packages, layout.module_files),
+        *_keys_naming_nothing(
+            loader,
+            found.modules,
+            packages,
+            layout.module_files,
+            layout.packages,
+            layout.per_module.renames if layout.per_module else (),
+        ),
         *_only_through_variables(loader, found.modules, prefix),
         *_no_loader_file(loader, inventory, prefix),
         *_program_types_mistyped(loader, inventory, prefix),

@@ -635,6 +635,35 @@ def test_a_module_table_key_naming_no_module_is_said() -> None:
     ]
 
 
+def test_a_misspelt_module_in_renames_package_modules_and_dependency_values_is_said() -> None:
+    """A uWSGI tester's slips, each taken in silence: a [per-module.renames] key "python31"
+    (python311 got the template's name), "ecoh" in the core's `modules` (echo got a package of
+    its own), a rename an earlier glob always takes first, and a dependency value "python31"
+    blamed on the build with no word of python311."""
+    renames = {"ui-gkt": "prog-gtk", "ui-*": "prog-ui-{*}", "ui-opengl": "prog-gl", "block-zz*": "x"}
+    core = PackageRule(name="prog-core", rest=True, modules=("block-crul", "block-*", "ui-nope-*"))
+    plan = make_plan(
+        inventory(*BUILD), layout(core, per_module=PerModule(name="prog-{module}", renames=renames))
+    )
+    assert [w for w in plan.warnings if "[per-module" in w or "[[package]]" in w] == [
+        "[per-module.renames] key 'ui-gkt' names no module of this build: it renames nothing "
+        "(did you mean ui-gtk?)",
+        "[[package]] 'prog-core' `modules` entry 'block-crul' names no module of this build: the package "
+        "takes nothing by it (did you mean block-curl?)",
+        "[per-module.renames] key 'ui-opengl' is never used: the earlier key 'ui-*' renames every module "
+        "it names (ui-opengl)",
+    ]
+    assert plan.package("prog-ui-opengl").modules == ("ui-opengl",)  # as said: 'ui-*' named it
+
+    typo = dataclasses.replace(LOADER, dependencies={"ui-gtk": ("ui-opengll",)})
+    with pytest.raises(PlanError) as err:
+        make_plan(inventory(*BUILD), layout(loader=typo))
+    assert err.value.problems == [
+        "module 'ui-gtk' (package 'prog-ui-gtk') needs module 'ui-opengll', which is not in this build "
+        "(did you mean ui-opengl?): it would never load"
+    ]
+
+
 def test_a_core_package_recommends_modules(tmp_path: Path) -> None:
     """Debian's remmina Recommends remmina-plugin-rdp, -vnc and -secret (a Remmina tester):
     [modules.recommends] takes modules only, so the core could recommend none. A [[package]]'s
