@@ -859,6 +859,35 @@ def test_a_location_anchored_to_a_library_no_wheel_holds_is_refused_saying_so(
     assert "usr/bin/demo installed as" not in err
 
 
+def test_the_split_summary_says_how_a_loader_that_never_relocates_finds_the_wheels_modules(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Grilo tester: the summary said "where the loader looks from there" of a loader that
+    never relocates, which only GRL_PLUGIN_PATH leads to the wheels' modules."""
+    from qpack.cli import main
+
+    args = ["split", str(demo_build), "--version", "1", "--format", "wheel"]
+    assert main([*args, "-l", "demo", "-o", str(tmp_path / "w")]) == 0
+    out = capsys.readouterr()
+    said = [line for line in (out.out + out.err).splitlines() if "placed for the loader" in line]
+    assert said == [
+        "placed for the loader: relative to the install prefix, where the loader looks from there "
+        "(or a variable names)"
+    ]
+    fixed = demo_layout(
+        tmp_path / "fixed.toml",
+        ('prefix = "/usr"\n', 'prefix = "/usr"\nrelocatable = false\n'),
+        ('env = "DEMO_MODULE_DIR"\n', 'env = "DEMO_MODULE_DIR"\nwheels = "lib/demo"\n'),
+    )
+    assert main([*args, "-l", str(fixed), "-o", str(tmp_path / "f")]) == 0
+    out = capsys.readouterr()
+    said = [line for line in (out.out + out.err).splitlines() if "placed for the loader" in line]
+    assert said == [
+        "placed for the loader: relative to the install prefix; the loader does not relocate: "
+        "$DEMO_MODULE_DIR leads it there"
+    ]
+
+
 def test_a_helper_run_from_an_absolute_directory_is_refused_in_a_wheel(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -65,11 +65,18 @@ class Placement:
     bindir: str  # the loader's bindir, relative to the prefix
     bundle: str | None  # files outside bindir go through this directory next to the executables
     scripts: bool  # executables of bindir through the scripts scheme (else data/<bindir>/)
+    # For a loader that never relocates: the variables that reach the modules once installed
+    # (None: the loader looks from the install prefix).
+    through: tuple[str, ...] | None = None
 
     @property
     def how(self) -> str:
         if self.bundle:
             return f"{self.bindir}/ as it is, everything else through <prefix>/{self.bindir}/{self.bundle}/"
+        if self.through is not None:
+            # A Grilo tester: "where the loader looks from there" of a loader that never does.
+            reach = " or ".join(f"${v}" for v in self.through) or "no variable"
+            return f"relative to the install prefix; the loader does not relocate: {reach} leads it there"
         return "relative to the install prefix, where the loader looks from there (or a variable names)"
 
     def place(self, path: str, executable: bool, importable: bool = True) -> Placed | None:
@@ -103,6 +110,7 @@ def choose(loader: Loader, prefix: str, *, all_data: bool = False) -> Placement:
         bindir=bindir,
         bundle=loader.bundle,
         scripts=bindir == "bin" and not all_data,
+        through=None if loader.relocatable else tuple(dict.fromkeys(w.variable for w in loader.wheel_ways())),
     )
 
 
