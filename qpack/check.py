@@ -292,11 +292,13 @@ def taken_elsewhere_by_module(
             continue
         if mine[0] is not None and _same_file(report.root, v.file, mine[0]):
             continue  # one file, named through a symlink (a Varnish tester's linked prefix)
-        takes = f"{_some_programs(v.executables)} {'takes' if len(v.executables) == 1 else 'take'} {v.file}"
+        one = len(v.executables) == 1
+        takes = f"{_some_programs(v.executables)} {'takes' if one else 'take'} {v.file}"
         if mine[0] is None:  # none of the distribution's files is placed as the module
             line = f"{v.module}: installed by {mine[1]} where the loader does not look, but {takes}"
         else:
-            where = "first" if mine[0] in v.copies else "and never looks there"
+            # "take ... and never look there" for several programs (a Grilo tester).
+            where = "first" if mine[0] in v.copies else f"and never {'looks' if one else 'look'} there"
             line = f"{v.module}: installed as {mine[0]} by {mine[1]}, but {takes} {where}"
         line += ": the copy installed is not the one loaded"
         out.append((v.module, line))
@@ -1420,6 +1422,10 @@ def check(
     return dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
 
 
+# How the note of `_outside_prefix` starts (`qpack list` of a prefix holding no module drops it).
+ELSEWHERE_NOTE = "no directory the loader searches is inside"
+
+
 def _outside_prefix(
     locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str, ctx: _Context, found: bool
 ) -> bool:
@@ -1446,7 +1452,7 @@ def _outside_prefix(
         hint = f"; for modules installed from wheels, {' or '.join(dict.fromkeys(ways))}" if ways else ""
         judged = "the modules judged are this machine's" if found else "this machine has no module there"
         ctx.notes.append(
-            f"no directory the loader searches is inside {pre} ({', '.join(searched)}): {judged}; for "
+            f"{ELSEWHERE_NOTE} {pre} ({', '.join(searched)}): {judged}; for "
             f"a staged tree, give --root TREE and the prefix as the program sees it{hint}"
         )
         return True

@@ -8,6 +8,7 @@ module, whether the program, run with the same environment, printed `loaded <mod
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -624,4 +625,13 @@ def test_a_module_named_through_a_symlinked_prefix_is_the_copy_loaded(tmp_path: 
     assert taken_elsewhere(report(tmp_path / "other/m.so"), installed) == [
         f"m: installed as {tmp_path}/venvlink/lib/m.so by d 1, but /usr/bin/prog takes {tmp_path}/other/m.so "
         "and never looks there: the copy installed is not the one loaded"
+    ]
+    # Several programs "take ... and never look there" (a Grilo tester).
+    two = report(tmp_path / "other/m.so")
+    two = dataclasses.replace(
+        two, modules=(dataclasses.replace(two.modules[0], executables=("/usr/bin/a", "/usr/bin/b")),)
+    )
+    assert taken_elsewhere(two, installed) == [
+        f"m: installed as {tmp_path}/venvlink/lib/m.so by d 1, but /usr/bin/a, /usr/bin/b take "
+        f"{tmp_path}/other/m.so and never look there: the copy installed is not the one loaded"
     ]

@@ -227,6 +227,31 @@ def test_modules_installed_where_the_loader_does_not_look_stay_not_found_for_che
     assert not any(root.glob("opt/demo/lib/python*/site-packages/demo_ui_curses-*"))
 
 
+def test_list_of_a_core_alone_says_nothing_of_where_modules_would_be_judged(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Grilo tester's venv, left with its core by `uninstall all`: `list` showed the core and
+    warned that "no directory the loader searches is inside" it and "the modules judged are this
+    machine's", though it judged and listed no module. `check` still says it (the control)."""
+    layout = absolute_layout(tmp_path)
+    prefix = tmp_path / "p"
+    from qpack.install import install_wheels
+
+    install_wheels([next(demo_dist.glob("demo_core-*.whl"))], prefix)
+    assert main(["check", str(prefix), "-l", str(layout)]) == 0
+    assert "no directory the loader searches is inside" in capsys.readouterr().err
+    assert main(["list", "--prefix", str(prefix), "-l", str(layout), "--json"]) == 0
+    out = capsys.readouterr()
+    assert [d["name"] for d in json.loads(out.out)["distributions"]] == ["demo-core"]
+    assert not [w for w in json.loads(out.out)["warnings"] if "searches is inside" in w]
+    assert "searches is inside" not in out.err
+    # With a module installed where the loader does not look, list says it again.
+    assert main(["install", str(demo_dist), "-l", str(layout), "--prefix", str(prefix), "ui-curses"]) == 1
+    capsys.readouterr()
+    main(["list", "--prefix", str(prefix), "-l", str(layout), "--json"])
+    assert [w for w in json.loads(capsys.readouterr().out)["warnings"] if "searches is inside" in w]
+
+
 def test_a_core_package_without_the_loaders_files_is_a_core(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
