@@ -531,6 +531,9 @@ class Loader:
         of module has no entry: a file defining none of them is no module of any type, only a
         library (NetworkManager's libnm-wwan.so among its device plug-ins)."""
         types = self.naming.types or ("",)
+        # A type whose files a runner runs (scripts: Gnumeric's py and pl plug-ins) has no ELF
+        # entry to name: every ELF module is of the other types.
+        types = tuple(ty for ty in types if not self._run_by_runners(ty)) or types
         templates = {t for ty in types for t in self.entries_for(ty)}
         if not templates or any(not self.entries_for(ty) for ty in types):
             return None
@@ -539,6 +542,11 @@ class Loader:
             pieces = re.split(r"\{(?:name|type|module|NAME)\}", template.replace("-", "_"))
             parts.append("[A-Za-z0-9_]+".join(re.escape(p) for p in pieces))
         return re.compile("|".join(parts))
+
+    def _run_by_runners(self, mtype: str) -> bool:
+        """Whether every file name of type `mtype` is one a runner runs."""
+        patterns = self.naming.patterns_of(mtype)
+        return bool(self.runners) and bool(patterns) and all(self.runner_of(p) is not None for p in patterns)
 
     @property
     def registers_all(self) -> bool:

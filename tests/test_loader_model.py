@@ -1602,6 +1602,24 @@ def test_a_library_defining_no_entry_in_a_search_location_is_no_stray(prefix: Pa
         ("libmisnamed", "never-looked-up"),
         ("libshared", "never-looked-up"),
     ]
+    # Every type with an entry but one whose files a runner runs (a Gnumeric tester's Python
+    # plug-ins, scripts, have no ELF entry): Debian's own install failed on xlcall32.so.
+    typed = "".join(
+        f'[loader.by-type.{t}]\nnaming = "{t}/{{name}}.so"\nentry = "demo_module_init"\n'
+        for t in ("ui", "block", "audio")
+    )
+    scripts = text.replace(
+        "".join(f'[loader.by-type.{t}]\nnaming = "{t}/{{name}}.so"\n' for t in ("ui", "block", "audio")),
+        typed + '[loader.by-type.py]\nnaming = "py/{name}.py"\n',
+    ).replace(
+        'types = ["ui", "block", "audio"]\n',
+        'types = ["ui", "block", "audio", "py"]\nrunners = { "*.py" = "ui-curses" }\n',
+    )
+    assert scripts.count("entry =") == 3 and "runners" in scripts
+    rows = check(prefix, loader(tmp_path, scripts)).modules
+    assert [(m.module, m.problems[0].kind) for m in rows if m.problems] == [
+        ("libmisnamed", "never-looked-up")
+    ]
 
 
 def test_a_check_whose_every_location_needs_a_value_not_given_cannot_check(
