@@ -476,8 +476,10 @@ class _RuleIndex:
         return [(self.rules[i], out[i]) for i in sorted(out)]
 
 
-# A claim by a `files` glob of the layout's own [[package]] or [[exclude]] (layout_rules).
-_NAMED = re.compile(r"(?:package|exclude)\[\d+\] .*?: files '")
+# A claim by a `files` glob of the layout's own [[package]] or [[exclude]] (layout_rules), or
+# by a module's own files ([modules.files]: a Gnumeric tester's excelplugins/xlcall32.so, the
+# library plugin.so opens from its own directory, was still warned of as never looked up).
+_NAMED = re.compile(r"(?:package|exclude)\[\d+\] .*?: files '|modules' own files \(.*?\): modules\.files '")
 
 
 def layout_rules(layout: Layout, prefix: str) -> tuple[Rule, ...]:

@@ -377,6 +377,13 @@ def test_a_module_below_a_flat_location_is_said_plainly(prefix: Path, tmp_path: 
         plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "named.toml"), unclaimed="core")
         assert not [w for w in plan.warnings if "sub/x.so" in w], plan.warnings
         assert "usr/lib/flat/sub/x.so" in plan.package("core-extra").files
+    # So is it named as a module's own file (a Gnumeric tester's excelplugins/xlcall32.so, the
+    # library its plug-in opens from its own directory, given to it by [modules.files]).
+    own = '[per-module]\nname = "m-{module}"\n[modules.files]\n"one" = ["{prefix}/lib/flat/sub/**"]\n'
+    (tmp_path / "own.toml").write_text(text + own)
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "own.toml"), unclaimed="core")
+    assert not [w for w in plan.warnings if "sub/x.so" in w], plan.warnings
+    assert "usr/lib/flat/sub/x.so" in plan.package("m-one").files
 
 
 def test_the_directories_searched_are_named_in_search_order(prefix: Path, tmp_path: Path) -> None:
