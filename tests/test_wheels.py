@@ -888,6 +888,38 @@ def test_the_split_summary_says_how_a_loader_that_never_relocates_finds_the_whee
     ]
 
 
+def test_a_module_whose_file_is_a_dangling_link_fails_the_wheel_split(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Gnumeric tester's plugins/sc/sc.so -> ../dif/missing.so: the split wrote the plug-in's
+    wheel with its plugin.xml alone, and installed, the module was "not found". A module's file
+    that a wheel cannot hold fails the split; the tree output keeps the link, as a .deb may."""
+    from qpack.cli import main
+
+    build = copy_build(demo_build, tmp_path / "build")
+    nfs = build / "usr/lib/demo/block/nfs.so"
+    nfs.unlink()
+    nfs.symlink_to("../nope/missing.so")
+    (build / "usr/share/demo/nfs.conf").write_text("the module's own file\n")
+    layout = demo_layout(
+        tmp_path / "own.toml",
+        (
+            "[modules.dependencies]",
+            '[modules.files]\n"block-nfs" = ["{prefix}/share/demo/nfs.conf"]\n[modules.dependencies]',
+        ),
+    )
+    args = ["split", str(build), "-l", str(layout), "--version", "1"]
+    assert main([*args, "--format", "wheel", "-o", str(tmp_path / "w")]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "error: usr/lib/demo/block/nfs.so: the module's file is a symlink that points to "
+        "'usr/lib/demo/nope/missing.so', which is not in this build: demo-block-nfs would hold no "
+        "module (fix the link, or leave the module out with an [[exclude]] `modules` entry)"
+    )
+    assert not (tmp_path / "w").exists()
+    assert main([*args, "--format", "tree", "-o", str(tmp_path / "t")]) == 0
+    assert os.readlink(tmp_path / "t/demo-block-nfs/usr/lib/demo/block/nfs.so") == "../nope/missing.so"
+
+
 def test_a_helper_run_from_an_absolute_directory_is_refused_in_a_wheel(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -388,6 +388,13 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
         members: list[Member] = []
         for path in pkg.files:
             src = _link_source(path, by_path[path], pkg.name, by_path, owner, module_paths)
+            if isinstance(src, str) and path in module_paths:
+                # A Gnumeric tester's dangling plugins/sc/sc.so: the module wheel held only the
+                # plug-in's plugin.xml, and installed, its module was "not found".
+                raise WheelError(
+                    f"{path}: the module's file is a symlink that {src}: {dist} would hold no module "
+                    "(fix the link, or leave the module out with an [[exclude]] `modules` entry)"
+                )
             if isinstance(src, str) or src.kind == "dir":
                 if isinstance(src, str) and placement.place(path, False) is None:
                     out.outside.append(path)
