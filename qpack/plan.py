@@ -13,6 +13,7 @@ ownership. Problems from every phase are reported together.
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 import re
 from collections import Counter, defaultdict
@@ -669,6 +670,26 @@ def _named_copies(found: FoundModules, layout: Layout, prefix: str) -> tuple[Fou
     return FoundModules(
         modules=modules, never_looked_up=found.never_looked_up, duplicates=duplicates
     ), warnings
+
+
+def _runs_itself(loader: Loader, modules: Iterable[Module], inventory: Inventory) -> list[str]:
+    """A runner whose own file, no ELF file, its glob names: no code to run the others with (a
+    Gnumeric tester's `"*.py" = "py-func"` passed, and every Python plug-in's package required
+    py-func's). An ELF runner its glob names is only warned of (`module_problems`)."""
+    by_path = inventory.by_path()
+    out = []
+    for m in modules:
+        if loader.runner_of(m.path) == m.id and (e := by_path.get(m.path)) is not None and e.elf is None:
+            glob = next(
+                g
+                for g, r in loader.runners.items()
+                if r == m.id and fnmatch.fnmatchcase(posixpath.basename(m.path), g)
+            )
+            out.append(
+                f"loader.runners: {glob!r} names module {m.id!r} as the runner of its own file {m.path}: "
+                "a runner is a module of its own code that runs the others"
+            )
+    return out
 
 
 def _strays(
@@ -2031,6 +2052,7 @@ def make_plan(
     prefix = inventory.prefix
     found, copy_warnings = _named_copies(layout.loader.find_modules(inventory), layout, prefix)
     found, libraries = _module_libraries(found, inventory, layout.loader)
+    runs_itself = _runs_itself(layout.loader, found.modules, inventory)
     # A module another module runs needs that one (its package requires the runner's).
     layout = replace(layout, loader=layout.loader.with_runners((m.id, m.path) for m in found.modules))
     # The loader's files: its executables, and its library (a framework may name no program).
@@ -2061,6 +2083,7 @@ def make_plan(
         named = {c.path for c in claims.claims if _NAMED.match(c.rule)}
         never = [w for w in never if w.partition(": in a module directory")[0] not in named]
     warnings = [*inventory.warnings, *never, *copy_warnings, *module_warnings]
+    problems += runs_itself
     problems += declared_dir_problems(layout, inventory)
     problems += claim_problems
     problems += apply_unclaimed(claims, unclaimed, layout, module_at, unclaimed_core, warnings)

@@ -17,7 +17,7 @@ import pytest
 
 from qpack.check import CheckError, check, check_modules, taken_elsewhere
 from qpack.demo.builder import build_extra_library, build_extra_module, compute_stamp
-from qpack.errors import LayoutError
+from qpack.errors import LayoutError, PlanError
 from qpack.inventory import scan
 from qpack.layout import load_layout
 from qpack.loader import Loader
@@ -1517,6 +1517,17 @@ def test_modules_another_module_runs(prefix: Path, tmp_path: Path) -> None:
     row = next(m for m in check(prefix, layout.loader).modules if m.module == "ui-eval")
     assert [(p.kind, p.detail) for p in row.problems] == [
         ("dependency", "needs module 'ui-curses', which is not installed")
+    ]
+    # A runner its own glob names runs nothing (a Gnumeric tester's "*.py" = "py-func").
+    (ui / "pyrun.py").write_text("print('a script')\n")
+    (tmp_path / "self.toml").write_text(
+        (tmp_path / "layout.toml").read_text().replace('"*.py" = "ui-curses"', '"*.py" = "ui-pyrun"')
+    )
+    with pytest.raises(PlanError) as err:
+        make_plan(scan(prefix.parent), load_layout(tmp_path / "self.toml"))
+    assert err.value.problems == [
+        "loader.runners: '*.py' names module 'ui-pyrun' as the runner of its own file "
+        "usr/lib/demo/ui/pyrun.py: a runner is a module of its own code that runs the others"
     ]
     # A glob with a directory, or a runner no type names: one line each.
     bad = HEAD + '[loader.runners]\n"x/*.py" = "ui-curses"\n"*.pm" = "perl-mod"\n'
