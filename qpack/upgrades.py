@@ -12,6 +12,7 @@ problem of the modules it holds.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -136,7 +137,7 @@ def checked_skew(
     files = _module_files(installed)
     report = with_unfound(report, files, Path(root), ways_in)
     report = replace(report, warnings=(*report.warnings, *taken_elsewhere(report, files)))
-    return with_skew(report, skews), skews
+    return with_skew(report, skews, files), skews
 
 
 def _module_files(installed: _Installed) -> dict[str, tuple[str | None, str]]:
@@ -157,15 +158,31 @@ def _module_files(installed: _Installed) -> dict[str, tuple[str | None, str]]:
     return out
 
 
-def with_skew(report: CheckReport, skews: list[VersionSkew]) -> CheckReport:
+def with_skew(
+    report: CheckReport, skews: list[VersionSkew], files: Mapping[str, tuple[str | None, str]] | None = None
+) -> CheckReport:
     """The check's report with a `version` problem on each module of a skewed distribution;
-    a module the loader did not find is named in the warnings instead."""
+    a module the loader did not find is named in the warnings instead. `files`: each module's
+    file as installed (`_module_files`), named where the loader takes another copy (a Gnumeric
+    tester's venv plug-in at 1.12.54 was reported on the row of the host's copy alone)."""
     if not skews:
         return report
+    rows_file = {v.module: v.file for v in report.modules}
     by_module: dict[str, list[Problem]] = {}
     for s in skews:
         for m in s.modules:
-            by_module.setdefault(m, []).append(Problem("version", s.detail))
+            mine = (files or {}).get(m, (None, ""))[0]
+            loaded = rows_file.get(m)
+            copy = (
+                f" (its copy {mine} is not the one loaded)"
+                if mine is not None and loaded is not None and loaded != mine
+                else ""
+            )
+            by_module.setdefault(m, []).append(
+                Problem(
+                    "version", s.detail.replace(" is installed beside ", f"{copy} is installed beside ", 1)
+                )
+            )
     seen: set[str] = set()
     rows = []
     for v in report.modules:

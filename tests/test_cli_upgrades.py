@@ -118,3 +118,21 @@ def test_a_module_built_apart_is_no_version_skew(demo_build: Path, tmp_path: Pat
     assert r.returncode == 0, r.stdout + r.stderr
     assert {m["module"] for m in json.loads(r.stdout)["modules"] if m["loads"]} >= {"audio-alsa", "ui-gtk"}
     assert run_qpack("list", "--prefix", str(venv), "-l", "demo").returncode == 0
+
+
+def test_a_skewed_module_the_loader_takes_elsewhere_names_its_own_copy() -> None:
+    """A Gnumeric tester's venv plug-in at 1.12.54 was reported on the row of the host's copy,
+    which the loader takes first, with nothing naming the venv's file that is skewed."""
+    from qpack.check import CheckReport, ModuleVerdict
+    from qpack.upgrades import VersionSkew, with_skew
+
+    row = ModuleVerdict(module="m", file="/usr/lib/p/m.so", loads=True, executables=("/v/bin/p",))
+    report = CheckReport(prefix="/v", root="/", layout="x", executables=(), modules=(row,))
+    skew = VersionSkew(distribution="p-m", version="1.0", modules=("m",), core="p", core_version="2.0")
+    (elsewhere,) = with_skew(report, [skew], {"m": ("/v/lib/p/m.so", "p-m 1.0")}).modules
+    assert [p.detail for p in elsewhere.problems] == [
+        "p-m 1.0 (its copy /v/lib/p/m.so is not the one loaded) is installed beside p 2.0: upgrade both "
+        "to one version (pip install -U p-m p)"
+    ]
+    (here,) = with_skew(report, [skew], {"m": ("/usr/lib/p/m.so", "p-m 1.0")}).modules
+    assert [p.detail for p in here.problems] == [skew.detail]
