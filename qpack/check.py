@@ -807,6 +807,8 @@ class _Judge:
         if self.ctx.loader.runner_of(path) is not None:
             return _FileVerdict(())  # run by another module: no ELF file; it loads when that one does
         entry = self.entry(module)
+        if entry and self.ctx.loader.entry_through_links:
+            entry = (*entry, *self._target_entry(path, real, entry))
         key = (real, entry)
         if key not in self.memo:
             self.memo[key] = self._judge(path, real, entry)
@@ -814,6 +816,20 @@ class _Judge:
 
     def entry(self, module: str) -> tuple[str, ...]:
         return self.ctx.loader.entry_symbols(module)
+
+    def _target_entry(self, path: str, real: str, entry: tuple[str, ...]) -> tuple[str, ...]:
+        """The entry symbols of the module named by the file a symlinked module file leads to
+        (`entry_through_links`): uWSGI retries `python311_plugin` in `python3_plugin.so`, a link
+        to `python311_plugin.so`; none for a file that is no link, or a target named as none."""
+        if not os.path.islink(self.ctx.root.host(path)):
+            return ()
+        loader = self.ctx.loader
+        target = posixpath.basename(real)
+        rel = posixpath.join(posixpath.dirname(path).rpartition("/")[2], target)
+        parsed = loader.parse_in_location(target) or loader.parse_in_location(rel)
+        if parsed is None:
+            return ()
+        return tuple(e for e in loader.entry_symbols(loader.naming.module_id(*parsed)) if e not in entry)
 
     def wanted(self, entry: tuple[str, ...]) -> tuple[str, ...]:
         """The symbol names looked up in a module: the stamps, and the entry symbols."""

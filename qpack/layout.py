@@ -574,6 +574,7 @@ _LOADER_KEYS = {
     "prefix", "executables", "bindir", "naming", "types", "search", "stamp",
     "resolution", "depth", "skip-hidden", "relocatable", "bundle", "library", "helpers", "by-type",
     "module-table", "program-types", "program-needs", "entry", "id-separator", "runners",
+    "entry-through-links",
 }  # fmt: skip
 
 
@@ -619,6 +620,7 @@ def _read_loader(top: _Table) -> Loader:
         resolution=resolution,  # type: ignore[arg-type]
         depth=depth,
         skip_hidden=t.boolean("skip-hidden"),
+        entry_through_links=t.boolean("entry-through-links"),
         relocatable=t.boolean("relocatable", default=True),
         bundle=bundle,
         library=library,

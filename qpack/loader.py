@@ -425,6 +425,9 @@ class Loader:
       levels the naming itself has, as in `{type}/{name}.so`);
     - `skip_hidden`: a file or directory whose name starts with '.' is never looked at (WeeChat
       reads its plugin directories so): no module, and no stray;
+    - `entry_through_links`: a module file that is a symlink may define the entry of the module
+      its target's file name is instead (uWSGI looks `python311_plugin` up again in
+      `python3_plugin.so -> python311_plugin.so`, Debian's alternatives link);
     - `relocatable`: whether `relocated` locations follow the installed anchor (False: they
       are the configured absolute paths, as in Debian's QEMU since 8.2);
     - `bundle`: a directory next to the executable (QEMU's `qemu-bundle`) that, when it exists,
@@ -471,6 +474,7 @@ class Loader:
     resolution: Resolution = "first-found"
     depth: int = 0
     skip_hidden: bool = False
+    entry_through_links: bool = False
     relocatable: bool = True
     bundle: str | None = None
     library: str | None = None

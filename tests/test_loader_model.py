@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -1737,3 +1738,35 @@ def test_a_module_taken_from_elsewhere_names_a_few_of_many_programs(prefix: Path
     report = check(prefix, loader(tmp_path, text), env={"DEMO_MODULE_DIR": str(other)})
     assert len(report.executables) == 4
     assert f"{', '.join(report.executables)} take {other}" in taken_elsewhere(report, mine)[0]
+
+
+def test_an_entry_looked_up_again_under_a_links_target_name(prefix: Path, tmp_path: Path) -> None:
+    """A uWSGI tester: `--plugin python3` opens python3_plugin.so, Debian's alternatives link to
+    python311_plugin.so, finds no `python3_plugin` there and looks up `python311_plugin`, the
+    name of the file the link leads to (core/plugins.c). check called the link `no-entry` and
+    failed Debian's own install. `entry-through-links` says the loader does so; without it, and
+    for a copy rather than a link, the entry is the link's own name's."""
+    plugins = prefix / "lib/plugins"
+    plugins.mkdir()
+    (tmp_path / "p.c").write_text("int py311_plugin = 1;\n")
+    subprocess.run(
+        ["cc", "-shared", "-fPIC", "-o", str(plugins / "py311_plugin.so"), str(tmp_path / "p.c")], check=True
+    )
+    (plugins / "py3_plugin.so").symlink_to("py311_plugin.so")
+    shutil.copy(plugins / "py311_plugin.so", plugins / "copy_plugin.so")
+    text = """
+    [loader]
+    prefix = "/usr"
+    executables = ["{prefix}/bin/demo"]
+    naming = "{name}_plugin.so"
+    entry = "{name}_plugin"
+    [[loader.search]]
+    relocated = "lib/plugins"
+    """
+
+    def verdicts(extra: str) -> dict[str, tuple[str, ...]]:
+        ld = loader(tmp_path, text.replace('entry = "{name}_plugin"\n', 'entry = "{name}_plugin"\n' + extra))
+        return {m.module: tuple(p.kind for p in m.problems) for m in check(prefix, ld).modules}
+
+    assert verdicts("") == {"copy": ("no-entry",), "py3": ("no-entry",), "py311": ()}
+    assert verdicts("    entry-through-links = true\n") == {"copy": ("no-entry",), "py3": (), "py311": ()}
