@@ -823,13 +823,7 @@ class _Judge:
         to `python311_plugin.so`; none for a file that is no link, or a target named as none."""
         if not os.path.islink(self.ctx.root.host(path)):
             return ()
-        loader = self.ctx.loader
-        target = posixpath.basename(real)
-        rel = posixpath.join(posixpath.dirname(path).rpartition("/")[2], target)
-        parsed = loader.parse_in_location(target) or loader.parse_in_location(rel)
-        if parsed is None:
-            return ()
-        return tuple(e for e in loader.entry_symbols(loader.naming.module_id(*parsed)) if e not in entry)
+        return tuple(e for e in self.ctx.loader.entries_named_by(real) if e not in entry)
 
     def wanted(self, entry: tuple[str, ...]) -> tuple[str, ...]:
         """The symbol names looked up in a module: the stamps, and the entry symbols."""

@@ -529,6 +529,15 @@ class Loader:
             out.append(filled.replace("-", "_"))  # a C name: GStreamer's plugin names map '-' so too
         return tuple(out)
 
+    def entries_named_by(self, path: str) -> tuple[str, ...]:
+        """The entry symbols of the module a file's name (at `path`, its directory's last part
+        counted for a typed naming) names, or none: what `entry_through_links` looks up in a
+        link's target (uWSGI's python311_plugin in python311_plugin.so)."""
+        base = posixpath.basename(path)
+        rel = posixpath.join(posixpath.basename(posixpath.dirname(path)), base)
+        parsed = self.parse_in_location(base) or self.parse_in_location(rel)
+        return self.entry_symbols(self.naming.module_id(*parsed)) if parsed is not None else ()
+
     def every_entry(self) -> re.Pattern[str] | None:
         """One pattern matching every symbol name an entry template of any type can become
         (`{name}`, `{type}`, `{module}`, `{NAME}` standing for any C name), or None when a type

@@ -742,13 +742,15 @@ def module_problems(
     executables: tuple[str, ...] = (),
     entries: Callable[[str], tuple[str, ...]] | None = None,
     runner_of: Callable[[str], str | None] | None = None,
+    link_entries: Callable[[str], tuple[str, ...]] | None = None,
 ) -> tuple[list[str], list[str]]:
     """(problems, warnings) of the modules themselves: installed twice is an error; a module
     the loader cannot read as ELF (but one another module runs: `runner_of`, its file -> that
     module), a module that is a symlink out of the build or to nothing, a module built for
     another machine than the loader's files (`executables`: its executables and library
     globs), and one that defines none of the entry symbols the loader calls (`entries`: module
-    id -> them) are warnings."""
+    id -> them; `link_entries`: for a module that is a link, build path of the file it leads
+    to -> the entries that file's name gives, `entry_through_links`) are warnings."""
     problems = [
         f"module {mid!r} is installed twice: {', '.join(paths)} (the loader loads only the first it finds)"
         for mid, paths in found.duplicates.items()
@@ -781,7 +783,8 @@ def module_problems(
                 held.update(end.elf.stamps_held)
     for m in found.modules:
         e = by_path[m.path]
-        if e.kind == "symlink":
+        linked = e.kind == "symlink"
+        if linked:
             if (why := _link_problem(e, by_path)) is not None:
                 warnings.append(
                     f"{m.path}: module is a symlink {why}; the loader cannot load it from this build"
@@ -806,6 +809,8 @@ def module_problems(
                 "a module of another build; the loader refuses it"
             )
         entry = entries(m.id) if entries is not None and e.elf is not None else ()
+        if entry and linked and link_entries is not None:
+            entry = (*entry, *(s for s in link_entries(e.path) if s not in entry))
         if entry and (why := _lacks_entry(inventory.source(e.path), entry)) is not None:
             warnings.append(f"{m.path}: module {why}, which the loader looks up; the loader refuses it")
     return problems, [*warnings, *_same_bytes(found.modules, by_path)]
@@ -2062,6 +2067,7 @@ def make_plan(
         layout.loader.loader_globs(prefix),
         layout.loader.entry_symbols,
         layout.loader.runner_of,
+        layout.loader.entries_named_by if layout.loader.entry_through_links else None,
     )
     if layout.loader.entry or layout.loader.type_entry:
         module_warnings += undeclared_module_symbols(found, inventory, layout.loader)

@@ -1770,3 +1770,12 @@ def test_an_entry_looked_up_again_under_a_links_target_name(prefix: Path, tmp_pa
 
     assert verdicts("") == {"copy": ("no-entry",), "py3": ("no-entry",), "py311": ()}
     assert verdicts("    entry-through-links = true\n") == {"copy": ("no-entry",), "py3": (), "py311": ()}
+    # The plan reads the build alike (the tester's plan warned of such a link too).
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    assert [w.split(":")[0] for w in plan.warnings if "looks up" in w] == ["usr/lib/plugins/copy_plugin.so"]
+    verdicts("")
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    assert sorted(w.split(":")[0] for w in plan.warnings if "looks up" in w) == [
+        "usr/lib/plugins/copy_plugin.so",
+        "usr/lib/plugins/py3_plugin.so",
+    ]
