@@ -676,6 +676,8 @@ def _runs_itself(loader: Loader, modules: Iterable[Module], inventory: Inventory
     """A runner whose own file, no ELF file, its glob names: no code to run the others with (a
     Gnumeric tester's `"*.py" = "py-func"` passed, and every Python plug-in's package required
     py-func's). An ELF runner its glob names is only warned of (`module_problems`)."""
+    if not loader.runners:
+        return []
     by_path = inventory.by_path()
     out = []
     for m in modules:
