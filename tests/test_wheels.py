@@ -866,11 +866,13 @@ def test_the_split_summary_says_how_a_loader_that_never_relocates_finds_the_whee
     never relocates, which only GRL_PLUGIN_PATH leads to the wheels' modules."""
     from qpack.cli import main
 
-    args = ["split", str(demo_build), "--version", "1", "--format", "wheel"]
-    assert main([*args, "-l", "demo", "-o", str(tmp_path / "w")]) == 0
-    out = capsys.readouterr()
-    said = [line for line in (out.out + out.err).splitlines() if "placed for the loader" in line]
-    assert said == [
+    def placed(layout: str, out: str) -> list[str]:
+        args = ["split", str(demo_build), "-l", layout, "--version", "1", "--format", "wheel"]
+        assert main([*args, "-o", str(tmp_path / out)]) == 0
+        said = capsys.readouterr()
+        return [line for line in (said.out + said.err).splitlines() if "placed for the loader" in line]
+
+    assert placed("demo", "w") == [
         "placed for the loader: relative to the install prefix, where the loader looks from there "
         "(or a variable names)"
     ]
@@ -879,10 +881,7 @@ def test_the_split_summary_says_how_a_loader_that_never_relocates_finds_the_whee
         ('prefix = "/usr"\n', 'prefix = "/usr"\nrelocatable = false\n'),
         ('env = "DEMO_MODULE_DIR"\n', 'env = "DEMO_MODULE_DIR"\nwheels = "lib/demo"\n'),
     )
-    assert main([*args, "-l", str(fixed), "-o", str(tmp_path / "f")]) == 0
-    out = capsys.readouterr()
-    said = [line for line in (out.out + out.err).splitlines() if "placed for the loader" in line]
-    assert said == [
+    assert placed(str(fixed), "f") == [
         "placed for the loader: relative to the install prefix; the loader does not relocate: "
         "$DEMO_MODULE_DIR leads it there"
     ]
