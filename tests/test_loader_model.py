@@ -347,6 +347,46 @@ def test_a_module_using_another_modules_symbols_without_the_dependency_is_said(
     assert not [w for w in plan.warnings if " uses " in w], plan.warnings
 
 
+def test_a_symbol_a_system_library_the_module_links_defines_needs_no_other_module(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A VA-API tester: the plan told Mesa's drivers to depend on Intel's iHD driver, the one
+    module of the build defining drmIoctl (its bundled libdrm), though they link the system's
+    libdrm.so.2, which defines it: libva loads radeonsi alone. A library the build lacks is
+    read from this machine (its ld.so.cache) before a module is named."""
+    import subprocess
+
+    libz = next(
+        (
+            p
+            for p in ("/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1")
+            if Path(p).exists()
+        ),
+        None,
+    )
+    if libz is None:
+        pytest.skip("no libz.so.1 in this machine's multiarch directories: the test links it")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "own.c").write_text(
+        'int demo_module_init(void) { return 0; }\nconst char *zlibVersion(void) { return "1"; }\n'
+    )
+    (src / "use.c").write_text(
+        "const char *zlibVersion(void);\nint demo_module_init(void) { return zlibVersion()[0]; }\n"
+    )
+    block = prefix / "lib/demo/block"
+    cc = ["cc", "-shared", "-fPIC", "-o"]
+    subprocess.run([*cc, str(block / "zown.so"), str(src / "own.c")], check=True)
+    subprocess.run([*cc, str(block / "zuse.so"), str(src / "use.c"), "-Wl,--no-as-needed", libz], check=True)
+    subprocess.run([*cc, str(block / "zalone.so"), str(src / "use.c")], check=True)  # links nothing
+    text = HEAD.replace("[loader.stamp]", 'entry = "demo_module_init"\n[loader.stamp]')
+    loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n[per-module]\nname = "p-{module}"\n')
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    assert [w.split(",")[0] for w in plan.warnings if " uses zlibVersion" in w] == [
+        "module 'block-zalone' uses zlibVersion"
+    ]
+
+
 def test_a_module_below_a_flat_location_is_said_plainly(prefix: Path, tmp_path: Path) -> None:
     """A Claws Mail tester read "deeper than the loader looks (0 directory level(s) below the
     location ...)" of a WebKit extension in plugins/web_extensions/."""
