@@ -299,6 +299,30 @@ class DistDir:
         return [(w, w.name in asked) for w in self.resolve(roots) if w.name not in meta]
 
 
+def _with_core(
+    dd: DistDir, chosen: list[tuple[WheelInfo, bool]], wanted: Sequence[str], host: Path, prefix: str
+) -> list[tuple[WheelInfo, bool]]:
+    """`chosen` with the core (what the meta wheel requires of every install) where the
+    distributions named leave it out and the prefix has none of it: a module asked for by its
+    distribution's name, whose package requires nothing (`requires = []`), came alone (a VA-API
+    tester's intel-media-va-driver, where `install iHD` brought libva). Module ids and types
+    already bring it, through the meta wheel."""
+    names = {w.name for w, _ in chosen}
+    if not all(dd.get(canonicalize_name(w)) is not None for w in wanted):
+        return chosen  # extras asked: the meta wheel's requirements are in already
+    try:
+        meta = dd.meta()
+    except InstallError:
+        return chosen  # no meta wheel (a module split apart): no core to name
+    core = {canonicalize_name(r.name) for r in meta.requires if r.holds(("",))}
+    if not core or core <= names or meta.name in names:
+        return chosen
+    if host.is_dir() and core & set(InstalledSet.read(host, prefix).dists):
+        return chosen  # a core is installed: what a module needs of it is judged as usual
+    added = dd.resolve([(w, frozenset()) for n in sorted(core - names) if (w := dd.get(n)) is not None])
+    return sorted([*chosen, *((w, False) for w in added if w.name not in names)], key=lambda c: c[0].name)
+
+
 def select(dist_dir: Path, wanted: Sequence[str]) -> list[Path]:
     """The wheels to install for `wanted`: extras of the meta wheel (`ui-curses`, `block`, `all`)
     or distribution names (`qemu-core`), with everything they require. Asking for extras selects
@@ -859,20 +883,24 @@ def _versions(jobs: Sequence[_Job], state: InstalledSet, loader: Loader | None, 
         for j in sorted(jobs, key=lambda j: (not j.requested, j.wheel.name)):  # what was asked for first
             if j.roles is None or not j.roles.modules:
                 continue
-            others = [c for c in sorted(cores) if c != j.wheel.name]
-            if others and not any(r.holds(("",)) for r in j.wheel.info.requires):
+            name, version = j.wheel.name, j.wheel.info.version
+            differ = [c for c in sorted(cores) if c != name and Version(cores[c][0]) != version]
+            if not differ:
+                continue
+            if not any(r.holds(("",)) for r in j.wheel.info.requires):
+                # Said only where the versions differ (a VA-API tester's drivers, split with
+                # libva at its version, each `requires = []` as Debian's, were all said so).
                 warnings.append(
-                    f"{j.wheel.name} {j.wheel.info.version} requires nothing: taken as modules built "
-                    f"apart from the core, not held to the version of "
-                    + ", ".join(f"{c} {cores[c][0]}" for c in others)
+                    f"{name} {version} requires nothing: taken as modules built apart from the core, "
+                    "not held to the version of " + ", ".join(f"{c} {cores[c][0]}" for c in differ)
                 )
                 continue
-            for core, (version, how) in sorted(cores.items()):
-                if core != j.wheel.name and Version(version) != j.wheel.info.version:
-                    raise InstallError(
-                        f"{j.wheel.name} {j.wheel.info.version} does not match the {how} {core} {version}: "
-                        "a module installs only with the core of its own build"
-                    )
+            core = differ[0]
+            version_there, how = cores[core]
+            raise InstallError(
+                f"{name} {version} does not match the {how} {core} {version_there}: "
+                "a module installs only with the core of its own build"
+            )
     for j in jobs:
         for req in j.wheel.info.requires:
             if not req.holds(("",)):
@@ -1275,6 +1303,7 @@ def install(
     chosen = dd.choose(wanted, dist)
     pre = program_prefix(prefix)
     rt = Path(root).absolute()
+    chosen = _with_core(dd, chosen, wanted, host_path(rt, pre), pre)
     meta_extras = _meta_extras(dd)
     meta_ids = _meta_module_ids(dd, loader, meta_extras)
     taken_by = _taken_by(meta_extras, wanted, loader)

@@ -314,6 +314,9 @@ requires = []
 
 [per-module]
 name = "demo-{module}"
+
+[meta]
+name = "demo"
 """
 
 
@@ -341,6 +344,36 @@ def test_a_module_built_apart_keeps_its_own_version_and_the_stamp_still_judges_i
     assert main(["install", str(pinned), "-l", "demo", "--prefix", str(with_curses), "block-nfs"]) == 2
     assert "does not match the installed demo-core 1.0" in capsys.readouterr().err
     assert snapshot(with_curses) == before
+
+
+def test_a_module_asked_for_by_its_distribution_name_brings_the_core_it_does_not_require(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A VA-API tester: `install W intel-media-va-driver` (Debian's package requires nothing,
+    as its layout said) installed the driver alone into an empty venv, said "not checked" and
+    exited 0, where `install W iHD`, its module id, brought libva too. A module named by its
+    distribution now brings the core where the prefix has none, as its id does."""
+    layout = tmp_path / "apart.toml"
+    layout.write_text(APART)
+    dist = split(demo_build, tmp_path / "d", "1.0", layout)
+    prefix = tmp_path / "p"
+    assert (
+        main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "demo-alsa-plugin", "--json"])
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert [(i["name"], i["requested"]) for i in out["installed"]] == [
+        ("demo-core", True),  # the core, as with every first module
+        ("demo-alsa-plugin", True),
+    ]
+    assert loaded(prefix) == {"audio-alsa"}
+    # Where the core is there, the module comes alone (and is said nothing of: one version).
+    prefix2 = tmp_path / "p2"
+    do_install(dist, prefix2, "demo-core")
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix2), "demo-alsa-plugin"]) == 0
+    err = capsys.readouterr().err
+    assert "installed demo-alsa-plugin 1.0" in err and "demo-core" not in err.replace("demo-core 1.0 (", "")
+    assert "requires nothing" not in err
 
 
 def test_a_module_built_apart_from_another_build_of_the_core_is_refused_by_its_stamp(
