@@ -1351,7 +1351,15 @@ def install(
             }
             report = with_unfound(report, installed, rt)
             report = _unplaced(report, done)
-            elsewhere = taken_elsewhere_by_module(report, installed)
+            # A module none of whose files is placed, which the program takes from elsewhere (a
+            # Janus tester's echotest: the host's copy loads; "1 of 1 will load", said nothing).
+            unplaced: dict[str, tuple[str | None, str]] = {
+                mid: (None, f"{i.name} {i.version}")
+                for i in done
+                for mid in i.unplaced
+                if mid not in installed
+            }
+            elsewhere = taken_elsewhere_by_module(report, {**unplaced, **installed})
             warnings += dict.fromkeys(line for _, line in elsewhere)
             loaded_elsewhere = tuple(sorted({mid for mid, _ in elsewhere}))
         except CheckError as e:

@@ -458,6 +458,17 @@ def test_a_module_installed_that_a_program_takes_from_elsewhere_is_said(
     assert line in capsys.readouterr().err
     assert main(["list", "--prefix", str(prefix), *env]) == 0
     assert line in capsys.readouterr().err
+    # A loader of an absolute directory (a Janus tester's): the wheel's copy is placed nowhere
+    # it looks, the host's loads, and the install said "1 of 1 will load" and nothing else.
+    layout = absolute_layout(tmp_path, str(tmp_path / "other"))
+    p3 = tmp_path / "p3"
+    assert main(["install", str(demo_dist), "-l", str(layout), "--prefix", str(p3), "ui-curses", "--json"]) == 0
+    said = capsys.readouterr()
+    assert json.loads(said.out)["loaded_elsewhere"] == ["ui-curses"]
+    assert (
+        f"warning: ui-curses: installed by demo-ui-curses 1.0 where the loader does not look, but "
+        f"{p3}/bin/demo takes {other}/curses.so: the copy installed is not the one loaded"
+    ) in said.err.splitlines()
     # Checked by a layout whose loader reads only that other directory: the prefix's copy is
     # nowhere it looks, and the other one loads.
     absolute = absolute_layout(tmp_path, str(tmp_path / "other"))
