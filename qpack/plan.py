@@ -789,7 +789,8 @@ def module_problems(
         if linked:
             if (why := _link_problem(e, by_path)) is not None:
                 warnings.append(
-                    f"{m.path}: module is a symlink {why}; the loader cannot load it from this build"
+                    f"{m.path}: module is a symlink {why}; the loader cannot load it from this build "
+                    "(and a wheel cannot hold it: a wheel split fails)"
                 )
                 continue
             end = _link_end(e, by_path)  # a module that is a link: the code it leads to
@@ -1017,6 +1018,7 @@ def module_code(found: FoundModules, by_path: Mapping[str, Entry]) -> dict[str, 
     libplain.so.2.0.25, the code of module plain): in another package they would dangle."""
     out: dict[str, Module] = {}
     by_module_path = {m.path: m for m in found.modules}
+    missing: dict[str, Module] = {}  # a path a module's link names that the build lacks
     for m in found.modules:
         e = by_path.get(m.path)
         if e is None or e.kind != "symlink":
@@ -1024,16 +1026,42 @@ def module_code(found: FoundModules, by_path: Mapping[str, Entry]) -> dict[str, 
         end = _link_end(e, by_path)
         if not isinstance(end, str) and end.kind == "file" and end.path not in by_module_path:
             out.setdefault(end.path, m)
+        elif (gone := _dangling_end(e, by_path)) is not None:
+            # A link that dangles (a Janus tester's libjanus_echotest.so, its .so.1.1.2 removed):
+            # the other links to the file it names (libjanus_echotest.so.1) are still the
+            # module's other names, not strays of the core.
+            missing.setdefault(gone, m)
     for e in by_path.values():
         if e.kind != "symlink" or e.path in by_module_path or e.path in out:
             continue
         end = _link_end(e, by_path)
-        if isinstance(end, str) or posixpath.dirname(end.path) != posixpath.dirname(e.path):
+        if isinstance(end, str):
+            gone = _dangling_end(e, by_path) if missing else None
+            if gone is not None and gone in missing and posixpath.dirname(gone) == posixpath.dirname(e.path):
+                out[e.path] = missing[gone]
+            continue
+        if posixpath.dirname(end.path) != posixpath.dirname(e.path):
             continue
         owner = by_module_path.get(end.path) or out.get(end.path)
         if owner is not None:
             out[e.path] = owner
     return out
+
+
+def _dangling_end(link: Entry, by_path: Mapping[str, Entry]) -> str | None:
+    """The path inside the build a symlink leads to (lexically, through other links) that the
+    build lacks, or None (it leads to a file, a directory, outside the build, or round)."""
+    seen = {link.path}
+    while link.kind == "symlink":
+        nxt = link_destination(link.path, link.target or "")
+        if nxt is None or nxt in seen:
+            return None
+        e = by_path.get(nxt)
+        if e is None:
+            return nxt
+        seen.add(nxt)
+        link = e
+    return None
 
 
 def claim(

@@ -1819,3 +1819,19 @@ def test_an_entry_looked_up_again_under_a_links_target_name(prefix: Path, tmp_pa
         "usr/lib/plugins/copy_plugin.so",
         "usr/lib/plugins/py3_plugin.so",
     ]
+
+
+def test_the_links_beside_a_dangling_module_link_go_with_the_module(prefix: Path) -> None:
+    """A Janus tester removed libjanus_echotest.so.1.1.2: the module's link dangled (said), and
+    its SONAME link libjanus_echotest.so.1, dangling alike, was called a file the loader never
+    looks up and went into the core. It is still the module's other name."""
+    block = prefix / "lib/demo/block"
+    (block / "nfs.so").unlink()
+    (block / "nfs.so").symlink_to("nfs.so.1.0")
+    (block / "nfs.so.1").symlink_to("nfs.so.1.0")
+    plan = make_plan(scan(prefix.parent), load_layout("demo"))
+    assert [w for w in plan.warnings if "nfs.so" in w] == [
+        "usr/lib/demo/block/nfs.so: module is a symlink to 'nfs.so.1.0', which is not in the build; the "
+        "loader cannot load it from this build (and a wheel cannot hold it: a wheel split fails)"
+    ]
+    assert "usr/lib/demo/block/nfs.so.1" in plan.package("demo-block-nfs").files
