@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import os
 import posixpath
 import re
@@ -448,6 +449,11 @@ class _Context:
     # Locations not searched for want of a value to fill in ({pkgversion}, HOME): why, each.
     unfilled: list[str] = field(default_factory=list)
 
+    @functools.cached_property
+    def every_entry(self) -> re.Pattern[str] | None:
+        """`Loader.every_entry`, compiled once for the check."""
+        return self.loader.every_entry()
+
 
 def _note(ctx: _Context, note: str) -> None:
     """A note of the check, each once."""
@@ -736,6 +742,12 @@ def _sort(
         # drops it later if it is no ELF file.
         if loader.could_be_module(rel):
             found.never.append((path, f"modules are named {naming.describe()}"))
+        elif (entry := _entry_defined_where_modules_are(path, rel, ctx)) is not None:
+            # Named otherwise, yet a module by its symbols (a Janus tester's naming typo,
+            # `libjanus-{name}.so`: "0 of 0 modules load" and exit 0 beside 25 plug-ins).
+            found.never.append(
+                (path, f"it defines {entry}, a module's entry; modules are named {naming.describe()}")
+            )
         return
     if parsed[0] in own:
         return  # this type is looked for in its own variable's directory only
@@ -2001,7 +2013,7 @@ def _stray_rows(
     modules load."""
     out = []
     linked: tuple[set[str], set[str]] | None = None  # the libraries the program and modules load
-    entries = ctx.loader.every_entry()
+    entries = ctx.every_entry
     for path, reason in found.never:
         if _not_a_stray(path, taken.get(posixpath.dirname(path), {}), ctx.root):
             continue
@@ -2026,6 +2038,29 @@ def _stray_rows(
         problem = Problem("never-looked-up", f"{path}: the loader never looks this file up ({reason})")
         out.append(ModuleVerdict(module=name, file=path, loads=False, problems=(problem,)))
     return out
+
+
+def _entry_defined_where_modules_are(path: str, rel: str, ctx: _Context) -> str | None:
+    """The entry symbol a file no pattern names defines, where patterns put module files
+    (`rel`'s directory) and every module type has an entry (else a library cannot be told from
+    a module): the first one, or None. Read only for a file named `.so` or starting as ELF."""
+    entries = ctx.every_entry
+    loader = ctx.loader
+    if entries is None or not loader.naming.puts_modules_in(posixpath.dirname(rel)):
+        return None
+    if loader.skip_hidden and (rel.startswith(".") or "/." in rel):
+        return None
+    if ".so" not in posixpath.basename(rel) and not _starts_as_elf(path, ctx.root):
+        return None
+    real = ctx.root.resolve(path)
+    if real is None:
+        return None
+    try:
+        with open(ctx.root.host(real), "rb") as f:
+            _, defined = dynamic_symbols(cast(BinaryIO, f))
+    except (OSError, ElfReadError):
+        return None
+    return next((name for name in sorted(defined) if entries.fullmatch(name)), None)
 
 
 def _defines_no_entry(path: str, entries: re.Pattern[str], root: Root) -> bool:

@@ -285,6 +285,17 @@ class Naming:
                 return True
         return False
 
+    def puts_modules_in(self, directory: str) -> bool:
+        """Whether a pattern puts module files directly in `directory` (relative to a module
+        directory; "" for the location itself), whatever their names."""
+        have = directory.split("/") if directory else []
+        for pattern in self._every_pattern():
+            pattern_dir = pattern.rpartition("/")[0]
+            want = pattern_dir.split("/") if pattern_dir else []
+            if len(have) == len(want) and (not have or _any_placeholder(pattern_dir).match(directory)):
+                return True
+        return False
+
     def _type_dirs(self) -> set[str]:
         """Types' own directories spelled as the loader spells them (Audacious's `Input/{name}.so`
         for type input): the modules' own, as `{type}/` is: one directory, then the file."""

@@ -462,7 +462,9 @@ def test_a_module_installed_that_a_program_takes_from_elsewhere_is_said(
     # it looks, the host's loads, and the install said "1 of 1 will load" and nothing else.
     layout = absolute_layout(tmp_path, str(tmp_path / "other"))
     p3 = tmp_path / "p3"
-    assert main(["install", str(demo_dist), "-l", str(layout), "--prefix", str(p3), "ui-curses", "--json"]) == 0
+    assert (
+        main(["install", str(demo_dist), "-l", str(layout), "--prefix", str(p3), "ui-curses", "--json"]) == 0
+    )
     said = capsys.readouterr()
     assert json.loads(said.out)["loaded_elsewhere"] == ["ui-curses"]
     assert (

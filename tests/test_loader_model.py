@@ -1835,3 +1835,31 @@ def test_the_links_beside_a_dangling_module_link_go_with_the_module(prefix: Path
         "loader cannot load it from this build (and a wheel cannot hold it: a wheel split fails)"
     ]
     assert "usr/lib/demo/block/nfs.so.1" in plan.package("demo-block-nfs").files
+
+
+def test_a_file_defining_the_entry_under_a_name_the_naming_does_not_give_is_said(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A Janus tester's naming typo, `{type}/libjanus-{name}.so` for libjanus_echotest.so: check
+    said "0 of 0 modules load" and exited 0 beside 25 plug-ins, where plan refused the layout.
+    A file where the patterns put modules that defines a module's entry, named as no pattern
+    names, is never looked up; a library defining none is no module (NetworkManager's)."""
+    shutil.copy(prefix / "lib/libdemo-util.so.1", prefix / "lib/demo/ui/libshared.so")
+    text = HEAD.replace("[loader.stamp]", 'entry = "demo_module_init"\n[loader.stamp]')
+    text += '[[loader.search]]\nrelocated = "lib/demo"\n'
+    typo = text.replace('naming = "{type}/{name}.so"', 'naming = "{type}/lib-{name}.so"')
+    assert typo != text
+    rows = check(prefix, loader(tmp_path, typo)).modules
+    assert sorted(m.module for m in rows if not m.loads) == [
+        "alsa",
+        "curl",
+        "curses",
+        "gtk",
+        "nfs",
+        "opengl",
+        "pa",
+    ]
+    assert all(m.problems[0].kind == "never-looked-up" for m in rows)
+    assert "it defines demo_module_init, a module's entry" in rows[0].problems[0].detail
+    (prefix / "lib/demo/ui/libshared.so").unlink()  # named as modules are, it would be one
+    assert [m.module for m in check(prefix, loader(tmp_path, text)).modules if not m.loads] == []
