@@ -419,7 +419,10 @@ class _Table:
     def allow(self, allowed: set[str]) -> None:
         for k in self.data:
             if k not in allowed:
-                self.bad(k, f"unknown key (known: {', '.join(sorted(allowed))})")
+                from qpack.errors import did_you_mean
+
+                near = did_you_mean([k], allowed)  # "namng" for naming (a Janus tester)
+                self.bad(k, f"unknown key{near} (known: {', '.join(sorted(allowed))})")
 
     def table(self, key: str) -> _Table:
         value = self.data.get(key, {})
@@ -793,7 +796,9 @@ def _read_naming(t: _Table) -> Naming:
             # Every type named by its own (GIMP's plug-ins and modules): no top-level naming.
             return Naming("{type}/{name}", tuple(types), (), by_type, id_separator=_id_separator(t))
         t.bad("naming", "missing: how module files are named, e.g. '{type}-{name}.so'")
-        return Naming("{name}.so", tuple(types))
+        # A stand-in with {type} where there are types, so that what depends on the naming
+        # (per-module's `{type}`) is not called wrong too (a Janus tester's `namng`).
+        return Naming("{type}/{name}.so" if types else "{name}.so", tuple(types))
     if isinstance(raw, str):
         patterns: tuple[str, ...] = (raw,)
         _naming_pattern(t, "naming", raw, types)

@@ -103,7 +103,7 @@ CASES: list[Case] = [
     Case("layouts", "layout larger than 1 MiB", [layout_add("#" * (1 << 20))], PLAN, 2, "error: {layout}: layout file of 1049726 bytes; the limit is 1048576"),
     Case("layouts", "layout that is not TOML", [layout_text("[layout\nname=")], PLAN, 2, "error: {layout}: invalid TOML: Expected ']' at the end of a table declaration (at line 1, column 8)"),
     Case("layouts", "layout that is not UTF-8", [layout_text(b"\xff\xfe")], PLAN, 2, "error: {layout}: not UTF-8 text"),
-    Case("layouts", "an unknown key", [layout_add("\n[layout2]\n")], PLAN, 2, "error: {layout}: layout2: unknown key (known: exclude, layout, loader, meta, modules, package, per-module)"),
+    Case("layouts", "an unknown key", [layout_add("\n[layout2]\n")], PLAN, 2, "error: {layout}: layout2: unknown key; did you mean layout? (known: exclude, layout, loader, meta, modules, package, per-module)"),
     Case("layouts", "a bad glob", [layout_add('\n[[exclude]]\nreason = "r"\nfiles = ["usr/[x", "x"]\n')], PLAN, 2, "error: {layout}: exclude[0].files[0]: bad glob 'usr/[x': unbalanced '['"),
     Case("layouts", "an unknown placeholder", [layout_edit('name = "demo-{module}"', 'name = "demo-{modul}"')], PLAN, 2, "error: {layout}: per-module.name: bad template 'demo-{modul}': unknown placeholder {modul} (known: {dashed-module}, {dashed-name}, {module}, {name}, {type})"),
     Case("layouts", "a package-name template that makes '/'", [layout_edit('name = "demo-{module}"', 'name = "demo/{module}"')], PLAN, 2, "error: {layout}: per-module.name: bad template 'demo/{module}': could produce '/' or '..' in a package name"),

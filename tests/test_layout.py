@@ -477,3 +477,14 @@ def test_program_types(tmp_path: Path) -> None:
     )
     assert any("'video-*': not one of loader.types (ui, block), nor a module id glob" in p for p in bad), bad
     assert any("modules.programs.ui-gtk: must be a list of program globs" in p for p in bad), bad
+
+
+def test_a_misspelt_key_is_named_with_the_key_it_likely_is_and_nothing_it_causes(tmp_path: Path) -> None:
+    """A Janus tester's `namng`: the unknown key, then `naming` missing, then per-module's
+    `{type}` called always empty, an error the typo alone caused."""
+    text = BASE.replace('naming = "{type}-{name}.so"', 'namng = "{type}-{name}.so"').replace(
+        'name = "prog-{module}"', 'name = "prog-{type}-{name}"'
+    )
+    found = [p.split(": ", 1)[1] for p in problems(tmp_path, text)]
+    assert found[0].startswith("loader.namng: unknown key; did you mean naming? (known: ")
+    assert found[1:] == ["loader.naming: missing: how module files are named, e.g. '{type}-{name}.so'"]
