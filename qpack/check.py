@@ -298,12 +298,29 @@ def taken_elsewhere_by_module(
         if mine[0] is None:  # none of the distribution's files is placed as the module
             line = f"{v.module}: installed by {mine[1]} where the loader does not look, but {takes}"
         else:
-            # "take ... and never look there" for several programs (a Grilo tester).
-            where = "first" if mine[0] in v.copies else f"and never {'looks' if one else 'look'} there"
-            line = f"{v.module}: installed as {mine[0]} by {mine[1]}, but {takes} {where}"
+            line = (
+                f"{v.module}: installed as {mine[0]} by {mine[1]}, but {takes} {_passed(report, v, mine[0])}"
+            )
         line += ": the copy installed is not the one loaded"
         out.append((v.module, line))
     return out
+
+
+def _passed(report: CheckReport, v: ModuleVerdict, file: str) -> str:
+    """How the programs of row `v` come to take its file over `file`, the copy installed."""
+    one = len(v.executables) == 1
+    if file in v.copies:
+        return "first"
+    if _searched(report, file) and not _elf_head(Path(report.root) / file.lstrip("/")):
+        # A Gwyddion tester's pixmap.so overwritten with text, passed over for the host's.
+        return f"and {'passes' if one else 'pass'} over the copy installed, which is no ELF file (damaged?)"
+    # "take ... and never look there" for several programs (a Grilo tester).
+    return f"and never {'looks' if one else 'look'} there"
+
+
+def _searched(report: CheckReport, path: str) -> bool:
+    """Whether `path` is under a directory some program of the report searches."""
+    return any(path.startswith(d.rstrip("/") + "/") for dirs in report.locations.values() for d in dirs)
 
 
 def _some_programs(paths: Sequence[str], shown: int = 3) -> str:
@@ -340,6 +357,15 @@ def cannot_start_lines(whys: Iterable[str]) -> list[str]:
     return out
 
 
+def _elf_head(path: Path) -> bool:
+    """Whether the file at host path `path` starts as an ELF file (unreadable: not)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == ELF_MAGIC
+    except OSError:
+        return False
+
+
 def with_unfound(
     report: CheckReport,
     installed: Mapping[str, tuple[str | None, str]],
@@ -366,6 +392,12 @@ def with_unfound(
             why = f"installed by {dist}, but none of its files is where the loader looks for it"
         elif not (host / file.lstrip("/")).exists():
             why = f"{file}: installed by {dist}, but the file is gone"
+        elif _searched(report, file) and not _elf_head(host / file.lstrip("/")):
+            # Where the loader looks, but no ELF file, so passed over (a Gwyddion tester's
+            # pixmap.so overwritten with text was called "where the loader does not look").
+            problem = Problem("unreadable", f"{file}: installed by {dist}, but it is no ELF file: damaged?")
+            rows.append(ModuleVerdict(module=mid, file=file, loads=False, problems=(problem,)))
+            continue
         else:
             why = f"{file}: installed by {dist} where the loader does not look (it searches {where})"
             way = next((w for d, w in (ways_in or {}).items() if file.startswith(d + "/")), None)
@@ -448,6 +480,8 @@ class _Context:
     libraries: set[str] = field(default_factory=set)
     # Locations not searched for want of a value to fill in ({pkgversion}, HOME): why, each.
     unfilled: list[str] = field(default_factory=list)
+    # (directory, the variables set) -> this machine's modules there that those hide.
+    machine_modules: dict[tuple[str, str], dict[str, None]] = field(default_factory=dict)
 
     @functools.cached_property
     def every_entry(self) -> re.Pattern[str] | None:
@@ -1600,13 +1634,24 @@ def _hidden_rows(
             ModuleVerdict(module=mid, file=file, loads=False, problems=(Problem("not-searched", why),))
         )
     for where, mids in machines.items():
-        named = ", ".join(mids[:5]) + (f" and {len(mids) - 5} more" if len(mids) > 5 else "")
-        _note(
-            ctx,
-            f"{where}: this machine's {len(mids)} module(s) there ({named}), outside {ctx.prefix}, "
-            f"are not searched with {shown}: not judged as the prefix's",
-        )
+        # Gathered over the programs, said once (a Gwyddion tester read a line for gwyddion's
+        # 26 and another for the thumbnailer's 19: `_machine_notes`).
+        ctx.machine_modules.setdefault((where, shown), {}).update(dict.fromkeys(mids))
     return rows
+
+
+def _machine_notes(ctx: _Context) -> list[str]:
+    """One note per directory of this machine's modules a variable hides (`_not_searched`), for
+    every program at once."""
+    out = []
+    for (where, shown), found in ctx.machine_modules.items():
+        mids = sorted(found)
+        named = ", ".join(mids[:5]) + (f" and {len(mids) - 5} more" if len(mids) > 5 else "")
+        out.append(
+            f"{where}: this machine's {len(mids)} module(s) there ({named}), outside {ctx.prefix}, "
+            f"are not searched with {shown}: not judged as the prefix's"
+        )
+    return out
 
 
 def _not_started(verdict: ModuleVerdict, why: str, kind: ProblemKind = "missing-library") -> ModuleVerdict:
@@ -1783,7 +1828,7 @@ class _Rows:
             executables=tuple(e.path for e in exes),
             modules=tuple(modules),
             locations=locations,
-            warnings=tuple(dict.fromkeys(ctx.notes)),
+            warnings=tuple(dict.fromkeys([*ctx.notes, *_machine_notes(ctx)])),
             libraries=tuple(sorted(ctx.libraries)),
             cannot_start=dict(self.cannot_start),
         )

@@ -1004,3 +1004,47 @@ def test_a_module_named_after_an_extra_took_it_stays_when_the_extra_goes(
     assert loaded(prefix) == {"ui-curses"}
     assert main(["uninstall", "--prefix", str(prefix), "ui-curses"]) == 0
     assert loaded(prefix) == set()
+
+
+def test_an_installed_module_overwritten_with_no_elf_is_unreadable_not_misplaced(
+    demo_build: Path, demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Gwyddion tester overwrote an installed pixmap.so with text: its register-loadable
+    loader passes over a file that is no ELF, and check said the module was installed "where
+    the loader does not look (it searches <the very directory>)". It is where it looks, and
+    damaged."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    old = 'types = ["ui", "block", "audio"]\n'
+    assert old in text
+    layout = tmp_path / "registry.toml"
+    layout.write_text(text.replace(old, old + 'resolution = "register-loadable"\n'))
+    prefix = tmp_path / "p"
+    assert main(["install", str(demo_dist), "-l", str(layout), "--prefix", str(prefix), "ui-curses"]) == 0
+    (prefix / "lib/demo/ui/curses.so").write_text("garbage\n")
+    capsys.readouterr()
+    assert main(["check", str(prefix), "-l", str(layout), "--json"]) == 1
+    rows = {m["module"]: m for m in json.loads(capsys.readouterr().out)["modules"]}
+    assert rows["ui-curses"]["problems"] == [
+        {
+            "kind": "unreadable",
+            "detail": f"{prefix}/lib/demo/ui/curses.so: installed by demo-ui-curses 1.0, but it is no ELF "
+            "file: damaged?",
+        }
+    ]
+    # A good copy searched after it loads: said as passed over, not as "never looks there"
+    # (the tester's layout without `replaces`: the host's pixmap.so loaded).
+    other = tmp_path / "other"
+    (other / "ui").mkdir(parents=True)
+    shutil.copy(demo_build / "usr/lib/demo/ui/curses.so", other / "ui/curses.so")
+    after = layout.read_text().replace(
+        '[[loader.search]]\nrelocated = "lib/demo"\n',
+        f'[[loader.search]]\nrelocated = "lib/demo"\n[[loader.search]]\nabsolute = "{other}"\n',
+    )
+    assert str(other) in after
+    layout.write_text(after)
+    assert main(["check", str(prefix), "-l", str(layout)]) == 0
+    assert (
+        f"warning: ui-curses: installed as {prefix}/lib/demo/ui/curses.so by demo-ui-curses 1.0, but "
+        f"{prefix}/bin/demo takes {other}/ui/curses.so and passes over the copy installed, which is no "
+        "ELF file (damaged?): the copy installed is not the one loaded"
+    ) in capsys.readouterr().err.splitlines()

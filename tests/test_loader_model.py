@@ -999,6 +999,18 @@ def test_the_machines_modules_a_variable_hides_are_not_the_prefixs_problems(
     # One note for the directory searched, not one per type directory below it (a PipeWire
     # tester's 14, one per SPA type).
     assert [w for w in report.warnings if "this machine's" in w] == [note]
+    # Nor one per program (a Gwyddion tester's thumbnailer, asking for fewer types: a second
+    # line with another count).
+    two = HEAD.replace(
+        'executables = ["{prefix}/bin/demo"]',
+        'executables = ["{prefix}/bin/demo", "{prefix}/bin/demo-registry"]',
+    ).replace(
+        "[loader.stamp]", '[loader.program-types]\n"{prefix}/bin/demo-registry" = ["block"]\n[loader.stamp]'
+    )
+    assert "demo-registry" in two and "program-types" in two
+    report = check(prefix, loader(tmp_path, two + replacing + f'absolute = "{system}"\n'), env=env)
+    assert len(report.executables) == 2
+    assert [w for w in report.warnings if "this machine's" in w] == [note]
     # Without the variable the machine's directory is what the program searches: judged.
     assert files(check(prefix, ld).modules)["ui-x"] == f"{system}/ui/x.so"
     # Inside the prefix (or a staged root), a module the variable hides is a problem.
