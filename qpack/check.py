@@ -819,7 +819,24 @@ def _unresolved(root: Root, path: str) -> str:
         target = os.readlink(root.host(path))
     except OSError:
         return f"{path}: a dangling link or a path through a file"
+    if _loops(root, path):
+        # A BitlBee tester's a.so -> b.so -> a.so, called dangling (plan said a loop).
+        return f"{path}: a symlink loop (to {target}): the loader cannot open it"
     return f"{path}: a dangling link (to {target}): the loader cannot open it"
+
+
+def _loops(root: Root, path: str) -> bool:
+    """Whether following the symlink at `path` inside the root comes back to a link seen."""
+    seen: set[str] = set()
+    current = path
+    while current not in seen:
+        seen.add(current)
+        try:
+            target = os.readlink(root.host(current))
+        except OSError:
+            return False  # a file, or nothing: the chain ends
+        current = posixpath.normpath(posixpath.join(posixpath.dirname(current), target))
+    return True
 
 
 class _Judge:

@@ -1019,7 +1019,9 @@ def _relative_dir(loc: _Table, key: str) -> str | None:
         return ""
     if value is not None and (value.startswith("/") or not value.strip("/") or _odd_segments(value)):
         where = "the prefix" if key == "wheels" else "each directory the variable names"
-        loc.bad(key, f"must be a directory relative to {where}, without '.', '..' or '//', got {value!r}")
+        # '.' is the prefix itself with `under` (a Traffic Server tester read it as forbidden).
+        dot = "'.' only with `under`" if key == "wheels" else "'.'"
+        loc.bad(key, f"must be a directory relative to {where}, without {dot}, '..' or '//', got {value!r}")
         return None
     return value.strip("/") if value is not None else None
 

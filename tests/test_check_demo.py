@@ -387,6 +387,15 @@ def test_a_module_whose_only_file_is_a_dangling_link_does_not_load(
         "/usr/lib/demo/ui/gtk.so: a dangling link (to /nonexistent/gtk.so): the loader cannot open it",
     )
     assert {m.module for m in report.modules if m.loads} == MODULES - {"ui-gtk"}
+    # A loop is said as one (a BitlBee tester's a.so -> b.so -> a.so was "a dangling link").
+    gtk.unlink()
+    gtk.symlink_to("opengl-link.so")
+    (gtk.parent / "opengl-link.so").symlink_to("gtk.so")
+    report = check("/usr", load_layout(layout).loader, root=root)
+    (verdict,) = [m for m in report.modules if m.module == "ui-gtk"]
+    assert verdict.problems[0] == Problem(
+        "unreadable", "/usr/lib/demo/ui/gtk.so: a symlink loop (to opengl-link.so): the loader cannot open it"
+    )
 
 
 def test_a_module_in_a_location_a_replacing_one_shuts_out_is_not_searched(

@@ -1075,8 +1075,14 @@ def test_wheels_for_a_variable_that_names_install_prefixes(
     env = 'env = "DEMO_MODULE_DIR"\n'
     refusals = [
         ((env, env + 'wheels = "."\n'), "wheels: '.' (the prefix itself) needs `under`"),
-        ((env, env + 'wheels = "lib/./demo"\n'), "without '.', '..' or '//', got 'lib/./demo'"),
-        (('wheels = "."', 'wheels = "lib//demo"'), "without '.', '..' or '//', got 'lib//demo'"),
+        (
+            (env, env + 'wheels = "lib/./demo"\n'),
+            "without '.' only with `under`, '..' or '//', got 'lib/./demo'",
+        ),
+        (
+            ('wheels = "."', 'wheels = "lib//demo"'),
+            "without '.' only with `under`, '..' or '//', got 'lib//demo'",
+        ),
         (('under = "lib/demo"', 'under = "lib//demo"'), "without '.', '..' or '//', got 'lib//demo'"),
     ]
     for i, (edit, said) in enumerate(refusals):
