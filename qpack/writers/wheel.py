@@ -290,14 +290,23 @@ def _metadata(plan: Plan, pkg: Package, version: str, external: Sequence[str] = 
         lines.append(f"Requires-Dist: {r}")
     lines += [f"Requires-External: {x}" for x in external]
     text = "\n".join(lines) + "\n"
+    body: list[str] = []
     if (pkg.kind in ("module", "group", "meta") or pkg.modules) and (
         settings := _settings_to_make(plan, pkg)
     ):
         # A core holding modules too (rsyslog's lmnet): without the variable it does not start.
         # pip cannot set a variable; its user reads what to set here (`pip show -v`, PyPI).
-        text += "\n" + "".join(
-            f"Once installed, set {s}: the program finds its modules only through it.\n" for s in settings
+        body += [f"Once installed, set {s}: the program finds its modules only through it." for s in settings]
+    if respelled := sorted(name for norm, (name, _) in extras.items() if name != norm):
+        # A Traffic Server tester's pip 23.2 took no plug-in for `[server_push_preload]`: pip
+        # matches an extra spelled otherwise only since 23.3 (PEP 685).
+        first = respelled[0]
+        body.append(
+            f"Extras are spelled as PEP 685 normalizes module ids ({first} is {normalize_extra(first)}): "
+            "pip before 23.3 does not take one spelling for the other."
         )
+    if body:
+        text += "\n" + "".join(f"{line}\n" for line in body)
     try:  # the whole file, as installers will read it
         Metadata.from_email(text, validate=True)
     except ExceptionGroup as eg:
