@@ -1603,6 +1603,25 @@ def _program_types_mistyped(loader: Loader, inventory: Inventory, prefix: str) -
     return out
 
 
+def _wheels_dirs_empty(loader: Loader, modules: Sequence[Module], prefix: str) -> list[str]:
+    """A variable's `wheels` directory holding no module of the types it reaches, where the
+    build has some: a wheel split refuses it (a BitlBee tester's `lib/bitlbe` passed plan and
+    check, and only `split --format wheel` failed)."""
+    pre = prefix.strip("/")
+    out = []
+    for way in loader.wheel_ways():
+        mine = [m for m in modules if way.mtype in (None, m.type)]
+        dirs = [f"{pre}/{d}" if pre else d for d in way.dirs]
+        if mine and not any(m.path.startswith(d.rstrip("/") + "/") for m in mine for d in dirs):
+            where = sorted({posixpath.dirname(m.path) for m in mine})
+            shown = ", ".join(where[:3]) + (f" and {len(where) - 3} more" if len(where) > 3 else "")
+            out.append(
+                f"${way.variable}: its `wheels` directory {{prefix}}/{way.modules} holds no module of this "
+                f"build (they are in {shown}): a wheel split refuses it; is it mistyped?"
+            )
+    return out
+
+
 def _only_through_variables(loader: Loader, modules: Sequence[Module], prefix: str) -> list[str]:
     """A warning when no module of the build, or of some types, lies where the loader looks by
     default, but some lie in a variable's `wheels` directory: installed from these packages,
@@ -2105,6 +2124,7 @@ def _layout_mistakes(
             layout.per_module.renames if layout.per_module else (),
         ),
         *_only_through_variables(loader, found.modules, prefix),
+        *_wheels_dirs_empty(loader, found.modules, prefix),
         *_no_loader_file(loader, inventory, prefix),
         *_program_types_mistyped(loader, inventory, prefix),
         *_entries_elsewhere(loader, inventory, found, prefix),

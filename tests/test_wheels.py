@@ -1322,3 +1322,20 @@ def test_the_meta_wheel_says_how_extras_are_spelled_where_a_name_is_respelled(
         "Extras are spelled as PEP 685 normalizes module ids (ui-my_gl is ui-my-gl): pip before 23.3 "
         "does not take one spelling for the other.\n"
     )
+
+
+def test_plan_warns_of_a_wheels_directory_holding_no_module(demo_build: Path, tmp_path: Path) -> None:
+    """A BitlBee tester's `wheels = "lib/bitlbe"` passed plan and check, and only the wheel
+    split refused it. The plan says so, naming where the modules are."""
+    env = 'env = "DEMO_MODULE_DIR"\n'
+
+    def said(wheels: str) -> list[str]:
+        layout = demo_layout(tmp_path / "w.toml", (env, f'{env}wheels = "{wheels}"\n'))
+        return [w for w in plan_build(demo_build, layout).warnings if "`wheels` directory" in w]
+
+    assert said("lib/demo") == []
+    assert said("lib/demoo") == [
+        "$DEMO_MODULE_DIR: its `wheels` directory {prefix}/lib/demoo holds no module of this build (they "
+        "are in usr/lib/demo/audio, usr/lib/demo/block, usr/lib/demo/ui): a wheel split refuses it; is "
+        "it mistyped?"
+    ]
