@@ -47,7 +47,7 @@ def _layout(args: argparse.Namespace, *, required: bool, names: Iterable[str] = 
             raise
         # A file the command never named (a MariaDB tester's layout, moved since the install).
         why = f"the layout `qpack install` recorded in {args.prefix}; give -l LAYOUT"
-        raise LayoutError([f"{e.problems[0]} ({why})", *e.problems[1:]]) from None
+        raise LayoutError([f"{e.problems[0]} ({why})", *e.problems[1:]]) from e
 
 
 def _no_layout(prefix: str) -> Exception:
@@ -127,10 +127,21 @@ def cmd_install(args: argparse.Namespace, out: Out) -> int:
 
 
 def cmd_uninstall(args: argparse.Namespace, out: Out) -> int:
+    from qpack.errors import LayoutError
     from qpack.uninstall import uninstall
 
     args.prefix = installed_prefix(args.prefix, args.root)
-    layout = _layout(args, required=False, names=args.names)
+    unread: list[str] = []
+    try:
+        layout = _layout(args, required=False, names=args.names)
+    except LayoutError as e:
+        # Distributions named are removed by their RECORD, as pip removes them: the recorded
+        # layout, moved since, is not needed for that (a BitlBee tester's deleted copy).
+        if args.layout or not _all_installed(args, args.names):
+            raise
+        layout = None
+        first = e.__cause__.problems[0] if isinstance(e.__cause__, LayoutError) else e.problems[0]
+        unread.append(f"{first}: uninstalled by the distributions' RECORD files alone")
     report = uninstall(
         args.names,
         args.prefix,
@@ -152,9 +163,20 @@ def cmd_uninstall(args: argparse.Namespace, out: Out) -> int:
             out.summary(k)
         if not report.removed:
             out.summary(f"nothing removed from {report.prefix}")
-    for w in report.warnings:
+    for w in [*unread, *report.warnings]:
         out.warn(w)
     return 0
+
+
+def _all_installed(args: argparse.Namespace, names: Iterable[str]) -> bool:
+    """Whether every name is a distribution installed in the prefix (not a module id or type)."""
+    from packaging.utils import canonicalize_name
+
+    from qpack.installed import InstalledSet, host_path, program_prefix
+
+    host = host_path(args.root or "/", program_prefix(args.prefix))
+    dists = InstalledSet.read(host, program_prefix(args.prefix)).dists if host.is_dir() else {}
+    return bool(names) and all(canonicalize_name(n) in dists for n in names)
 
 
 def cmd_list(args: argparse.Namespace, out: Out) -> int:

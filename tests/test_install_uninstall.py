@@ -517,6 +517,26 @@ def test_a_recorded_layout_file_that_moved_is_said_so(demo_dist: Path, tmp_path:
         )
     r = qpack("uninstall", "--prefix", str(prefix), "-l", str(tmp_path / "elsewhere.toml"), "ui-curses")
     assert r.returncode == 0, r.stderr
+    # A distribution named is removed by its RECORD, as pip removes it: the layout is not needed
+    # (a BitlBee tester's uninstall of bitlbee-plugin-otr stopped for want of a deleted copy).
+    r = qpack(
+        "install",
+        str(demo_dist),
+        "-l",
+        str(layout.with_name("elsewhere.toml")),
+        "--prefix",
+        str(prefix),
+        "ui-gtk",
+    )
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "elsewhere.toml").unlink()
+    r = qpack("uninstall", "--prefix", str(prefix), "demo-ui-gtk")
+    assert r.returncode == 0, r.stderr
+    assert (
+        f"warning: {tmp_path / 'elsewhere.toml'}: layout file not found: uninstalled by the distributions' "
+        "RECORD files alone"
+    ) in r.stderr.splitlines()
+    assert not (prefix / "lib/demo/ui/gtk.so").exists()
 
 
 def test_uninstalling_one_module_of_a_group_package_names_the_others(
