@@ -313,7 +313,7 @@ def _passed(report: CheckReport, v: ModuleVerdict, file: str) -> str:
         return "first"
     if _searched(report, file) and not _elf_head(Path(report.root) / file.lstrip("/")):
         # A Gwyddion tester's pixmap.so overwritten with text, passed over for the host's.
-        return f"and {'passes' if one else 'pass'} over the copy installed, which is no ELF file (damaged?)"
+        return f"and {'passes' if one else 'pass'} over the copy installed, which is no ELF file"
     # "take ... and never look there" for several programs (a Grilo tester).
     return f"and never {'looks' if one else 'look'} there"
 
@@ -395,7 +395,9 @@ def with_unfound(
         elif _searched(report, file) and not _elf_head(host / file.lstrip("/")):
             # Where the loader looks, but no ELF file, so passed over (a Gwyddion tester's
             # pixmap.so overwritten with text was called "where the loader does not look").
-            problem = Problem("unreadable", f"{file}: installed by {dist}, but it is no ELF file: damaged?")
+            problem = Problem(
+                "unreadable", f"{file}: installed by {dist}, but it is no ELF file: the loader passes over it"
+            )
             rows.append(ModuleVerdict(module=mid, file=file, loads=False, problems=(problem,)))
             continue
         else:
@@ -1739,13 +1741,22 @@ def _unread_variables(ctx: _Context) -> None:
     """A note for each --env variable nothing in the check reads: a misspelt QEMU_MODULE_DIR
     was ignored in silence, and the verdicts were those of an empty environment."""
     own = ctx.loader.variables
+    # What its locations' placeholders read (`{home}`: HOME), said and offered too (a Sylpheed
+    # tester's HOM=... was told the model "reads none", with no word of HOME).
+    values = [loc.value for loc in ctx.loader.search if loc.kind == "absolute"]
+    placeholders = {
+        "HOME": "{home}",
+        "XDG_DATA_HOME": "{xdg_data_home}",
+        "XDG_CONFIG_HOME": "{xdg_config_home}",
+    }
+    known = [*own, *(v for v, ph in placeholders.items() if any(ph in x for x in values))]
     for name in sorted(set(ctx.env) - {*own, *CHECK_VARIABLES}):
-        reads = f"it reads {', '.join(own)}" if own else "it reads none"
+        reads = f"it reads {', '.join(known)}" if known else "it reads none"
         # "The layout's": an MLT tester's MLT_REPOSITORY_DENY is read by the real loader, which
         # the model cannot say (README, Limits); "the loader does not read it" was untrue.
         ctx.notes.append(
             f"--env {name}: the layout's loader model reads no such variable ({reads}), nor does the "
-            f"library search: it changes no verdict{did_you_mean([name], own)}"
+            f"library search: it changes no verdict{did_you_mean([name], known)}"
         )
 
 

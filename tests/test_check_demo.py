@@ -441,6 +441,20 @@ def test_a_variable_nothing_reads_is_noted(demo_build: Path, tmp_path: Path) -> 
     ]
     report = check("/usr", loader, root=root, env={"DEMO_MODULE_DIR": "/opt/x", "XDG_DATA_HOME": "/d"})
     assert not [w for w in report.warnings if w.startswith("--env")]
+    # A location's `{home}` reads HOME: named, and offered for a typo (a Sylpheed tester's HOM
+    # was told the model "reads none").
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    env_location = '[[loader.search]]\nenv = "DEMO_MODULE_DIR"\n'
+    assert env_location in text
+    (tmp_path / "home.toml").write_text(
+        text.replace(env_location, '[[loader.search]]\nabsolute = "{home}/.demo/modules"\n')
+    )
+    home = load_layout(tmp_path / "home.toml").loader
+    report = check("/usr", home, root=root, env={"HOM": "/root"})
+    assert [w for w in report.warnings if w.startswith("--env")] == [
+        "--env HOM: the layout's loader model reads no such variable (it reads HOME), nor does the "
+        "library search: it changes no verdict; did you mean HOME?"
+    ]
 
 
 def test_a_modules_code_behind_its_symlink_is_no_stray_file(demo_build: Path, tmp_path: Path) -> None:
