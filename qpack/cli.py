@@ -110,9 +110,24 @@ def unclaimed_policy(value: str) -> tuple[Unclaimed, str | None]:
 _POLICIES: dict[str, Unclaimed] = {"error": "error", "core": "core", "drop": "drop"}
 
 
-def _warn_all(plan: Plan, out: Out) -> None:
+def _warn_all(plan: Plan, out: Out, *, names: bool = True) -> None:
+    """The plan's warnings; with `names`, also the package names a split would refuse (split
+    itself refuses them, in its own words)."""
     for w in plan.warnings:
         out.warn(w)
+    if not names:
+        return
+    # A name an output cannot carry: the split refuses it, and the plan said nothing (a
+    # Sylpheed tester's module `my plugin.so` made `sylpheed-plugin-my plugin`).
+    from qpack.writers._names import NameFormat, name_problems
+
+    splits: tuple[tuple[str, tuple[NameFormat, ...]], ...] = (
+        ("tree", ("debian", "rpm")),
+        ("wheel", ("wheel",)),
+    )
+    for fmt, formats in splits:
+        for line in name_problems(plan, formats):
+            out.warn(f"{line}; split --format {fmt} refuses it")
 
 
 # --------------------------------------------------------------------------- subcommands
@@ -411,7 +426,7 @@ def cmd_split(args: argparse.Namespace, out: Out) -> int:
     unclaimed_policy(args.unclaimed)
     check_output(Path(args.output), build_path(args), args.force)
     plan = load_plan(args, out)
-    _warn_all(plan, out)
+    _warn_all(plan, out, names=False)
     if plan.unclaimed and not args.json:
         out.table(
             "Claimed by no rule, left out (--unclaimed drop)", ("file",), [(f,) for f in plan.unclaimed]

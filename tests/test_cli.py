@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from qpack.cli import main
 
 from .conftest import run_qpack
@@ -87,3 +89,19 @@ def test_scan_says_when_the_split_cannot_be_planned(demo_build: Path, tmp_path: 
     r = run_qpack("scan", str(demo_build), "-l", str(layout), "--json")
     assert r.returncode == 1
     assert json.loads(r.stdout)["problems"][0].startswith("usr/share/demo/banner.txt: claimed twice")
+
+
+def test_plan_warns_of_package_names_a_split_refuses(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Sylpheed tester's `my plugin.so` made the package `sylpheed-plugin-my plugin`: plan
+    printed it and exited 0, and both splits refused it. plan names each such package and
+    which split refuses it (an upper-case name suits a wheel, not Debian)."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    assert 'name = "demo-{module}"' in text
+    layout = tmp_path / "upper.toml"
+    layout.write_text(text.replace('name = "demo-{module}"', 'name = "Demo-{module}"'))
+    assert main(["plan", str(demo_build), "-l", str(layout)]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "refuses it" in line]
+    assert said and all(line.endswith("; split --format tree refuses it") for line in said)
+    assert said[0].startswith("warning: package name 'Demo-audio-alsa': not a valid Debian package name")
