@@ -309,13 +309,29 @@ def taken_elsewhere_by_module(
 def _passed(report: CheckReport, v: ModuleVerdict, file: str) -> str:
     """How the programs of row `v` come to take its file over `file`, the copy installed."""
     one = len(v.executables) == 1
+    host = Path(report.root) / file.lstrip("/")
+    mine, taken = _search_rank(report, v, file), _search_rank(report, v, v.file or "")
+    if mine is not None and (taken is None or mine < taken):
+        # Searched first and passed over (an LXQt tester's cut-short libmount.so was said to
+        # be taken "first" from /usr; a Gwyddion tester's overwritten pixmap.so).
+        passes = "passes" if one else "pass"
+        if not os.path.lexists(host):
+            return "(the copy installed is gone)"
+        if not os.path.exists(host):
+            return "(the copy installed is a dangling link)"
+        if not _elf_head(host):
+            return f"and {passes} over the copy installed, which is no ELF file"
+        return f"and {passes} over the copy installed, which {'it' if one else 'they'} cannot load"
     if file in v.copies:
         return "first"
-    if _searched(report, file) and not _elf_head(Path(report.root) / file.lstrip("/")):
-        # A Gwyddion tester's pixmap.so overwritten with text, passed over for the host's.
-        return f"and {'passes' if one else 'pass'} over the copy installed, which is no ELF file"
     # "take ... and never look there" for several programs (a Grilo tester).
     return f"and never {'looks' if one else 'look'} there"
+
+
+def _search_rank(report: CheckReport, v: ModuleVerdict, path: str) -> int | None:
+    """The place in the first program's search order of the directory holding `path`, or None."""
+    dirs = report.locations.get(v.executables[0], ()) if v.executables else ()
+    return next((i for i, d in enumerate(dirs) if path.startswith(d.rstrip("/") + "/")), None)
 
 
 def _searched(report: CheckReport, path: str) -> bool:
@@ -2210,7 +2226,7 @@ def _not_a_stray(path: str, taken: Mapping[str, str], root: Root) -> bool:
     # Links followed inside the root: /var/run -> /run of a staged tree is not the host's /run.
     real = root.resolve(path)
     if real is None:
-        return False
+        return True  # a dangling link is no ELF file either (an LXQt tester's libdom.so.tmp)
     host = root.host(real)
     try:
         with open(host, "rb") as f:

@@ -1068,3 +1068,19 @@ def test_an_installed_module_overwritten_with_no_elf_is_unreadable_not_misplaced
         f"{prefix}/bin/demo takes {other}/ui/curses.so and passes over the copy installed, which is no "
         "ELF file: the copy installed is not the one loaded"
     ) in capsys.readouterr().err.splitlines()
+    # Cut short, still ELF: passed over all the same, not "taken first" (an LXQt tester's
+    # libmount.so); gone, said so (his libsensors.so, said "no ELF file").
+    good = (other / "ui/curses.so").read_bytes()
+    (prefix / "lib/demo/ui/curses.so").write_bytes(good[:2000])
+    assert main(["check", str(prefix), "-l", str(layout)]) == 0
+    said = capsys.readouterr().err
+    assert "and passes over the copy installed, which it cannot load: the copy installed" in said, said
+    (prefix / "lib/demo/ui/curses.so").unlink()
+    main(["check", str(prefix), "-l", str(layout)])
+    said = capsys.readouterr().err
+    assert f"takes {other}/ui/curses.so (the copy installed is gone): the copy installed" in said, said
+    # A dangling link named as no module is no stray: it is no ELF file (his libdom.so.tmp).
+    (prefix / "lib/demo/ui/stale.so.tmp").symlink_to("gone.so")
+    assert main(["check", str(prefix), "-l", str(layout), "--json"]) in (0, 1)
+    rows = json.loads(capsys.readouterr().out)["modules"]
+    assert not [m for m in rows if (m["file"] or "").endswith("stale.so.tmp")]
