@@ -2086,7 +2086,11 @@ def meta_package(
             if member in packages:
                 extras[ename].add(member)
             elif not matched:
-                warnings.append(f"meta.extras.{ename}: {member!r} names no module or package of this build")
+                # With the id it likely means (an LXQt tester's "volum" for volume).
+                near = "" if glob else _near_hint(member, {mm.id for mm in modules} | set(packages))
+                warnings.append(
+                    f"meta.extras.{ename}: {member!r} names no module or package of this build{near}"
+                )
             extras[ename].update(module_pkg[x] for x in matched if x in module_pkg)
         if not extras[ename]:
             # An extra that installs nothing would let `pip install meta[x]` succeed, doing nothing.

@@ -273,6 +273,7 @@ def test_renames_groups_and_meta_extras() -> None:
                 "gui": ("prog-gui",),
                 "none": ("net-*",),
                 "base": ("prog-core",),  # a core package by name (Enchant's tools, headers)
+                "typo": ("ui-gtkk", "prog-core"),  # an LXQt tester's "volum": said with its near id
             },
         ),
     )
@@ -291,6 +292,10 @@ def test_renames_groups_and_meta_extras() -> None:
     assert meta.extras["heavy"] == ("prog-driver-curl", "prog-ui-opengl")
     assert meta.extras["gui"] == ("prog-gui",)
     assert "meta.extras.none: 'net-*' names no module or package of this build" in plan.warnings
+    assert (
+        "meta.extras.typo: 'ui-gtkk' names no module or package of this build (did you mean ui-gtk?)"
+        in plan.warnings
+    )
     # An extra that would install nothing is left out, not written empty (pip would install none).
     assert "none" not in meta.extras
     assert "meta.extras.none: requires nothing in this build; left out of the meta package" in plan.warnings
