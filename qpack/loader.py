@@ -872,9 +872,14 @@ class Loader:
             mid = naming.module_id(*parsed)
             if self.known_modules is None or mid in self.known_modules:
                 return Module(mid, parsed[0], parsed[1], path)
+            import difflib  # only for a file named as no known module
+
+            # A typo in `known` (an LXQt tester's "backlite") shows as its module's absence.
+            close = difflib.get_close_matches(mid, sorted(self.known_modules), n=1, cutoff=0.8)
+            near = f"; modules.known lists {close[0]!r}: a typo?" if close else ""
             return (
                 f"{path}: in a module directory, but the loader never looks up this name "
-                f"(module {mid!r} is not in modules.known)"
+                f"(module {mid!r} is not in modules.known{near})"
             )
         if not (elf or rel.endswith(".so") or ".so." in rel):
             return None

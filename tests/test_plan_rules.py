@@ -1119,3 +1119,17 @@ def test_a_per_module_summary_takes_the_placeholders_its_name_does(tmp_path: Pat
     (tmp_path / "layout.toml").write_text(text)
     plan = make_plan(inventory(*BUILD), load_layout(tmp_path / "layout.toml"))
     assert plan.package("prog-ui-gtk").summary == "prog ui module gtk (ui-gtk)"
+
+
+def test_a_known_module_misspelt_is_named_beside_the_file_it_leaves_out(tmp_path: Path) -> None:
+    """An LXQt tester's `known = ["backlite", ...]`: libbacklight.so went into the core with a
+    warning that it is not in modules.known, and nothing named the misspelt entry."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    assert '"block-curl"' in text
+    (tmp_path / "k.toml").write_text(text.replace('"block-curl"', '"block-crul"'))
+    files = ("usr/bin/demo", "usr/lib/demo/block/curl.so")
+    found = load_layout(tmp_path / "k.toml").loader.find_modules(inventory(*files))
+    assert [w for w in found.never_looked_up if "curl.so" in w] == [
+        "usr/lib/demo/block/curl.so: in a module directory, but the loader never looks up this name "
+        "(module 'block-curl' is not in modules.known; modules.known lists 'block-crul': a typo?)"
+    ]
