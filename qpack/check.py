@@ -521,6 +521,11 @@ def _under_root(ctx: _Context) -> str:
 def _placeholders(value: str, ctx: _Context) -> str | None:
     """An absolute location with its placeholders filled, or None when one is unknown."""
     home = ctx.env.get("HOME")
+    if home and not home.startswith("/") and "{home}" in value:
+        # Relative to a working directory check does not know (a Sylpheed tester's HOME=home5
+        # was searched as /home5 in silence).
+        _note(ctx, f"{value}: not searched: HOME={home} is relative (give an absolute --env HOME=...)")
+        return None
     if "{home}" in value:
         if not home:
             _note(
@@ -537,7 +542,8 @@ def _placeholders(value: str, ctx: _Context) -> str | None:
             continue
         # A relative XDG_* value is to be ignored (the XDG base directory specification).
         given = ctx.env.get(variable)
-        where = given if given and given.startswith("/") else (f"{home}/{default}" if home else None)
+        at_home = f"{home}/{default}" if home and home.startswith("/") else None
+        where = given if given and given.startswith("/") else at_home
         if not where:
             _note(
                 ctx,

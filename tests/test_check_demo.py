@@ -455,6 +455,12 @@ def test_a_variable_nothing_reads_is_noted(demo_build: Path, tmp_path: Path) -> 
         "--env HOM: the layout's loader model reads no such variable (it reads HOME), nor does the "
         "library search: it changes no verdict; did you mean HOME?"
     ]
+    # A relative HOME is not searched as if under / (a Sylpheed tester's HOME=home5: /home5).
+    report = check("/usr", home, root=root, env={"HOME": "home5"})
+    assert (
+        "{home}/.demo/modules: not searched: HOME=home5 is relative (give an absolute --env HOME=...)"
+        in report.warnings
+    )
 
 
 def test_a_modules_code_behind_its_symlink_is_no_stray_file(demo_build: Path, tmp_path: Path) -> None:
