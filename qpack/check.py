@@ -1573,7 +1573,42 @@ def _none_found(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str, ct
         if var not in ctx.env
     ]
     hint = f"; {'; '.join(dict.fromkeys(ways))}" if ways else ""
+    if (mistyped := _mistyped_location(searched, rt, ctx)) is not None:
+        raise CheckError(mistyped)
     ctx.notes.append(f"no module where the loader looks ({', '.join(searched) or 'nowhere'}){hint}")
+
+
+def _mistyped_location(searched: Sequence[str], rt: Root, ctx: _Context) -> str | None:
+    """Why no module was found, where a searched directory does not exist and one beside it,
+    named almost so, holds files named as modules are (a Scribus tester's `.../plugin` for
+    `.../plugins`: "0 of 0 modules load", exit 0, beside 67 plug-ins): the layout is wrong, as
+    plan says of a build. None where nothing points to a typo (a core installed alone)."""
+    import difflib  # only for a check that found no module
+
+    for d in searched:
+        if rt.is_dir(d):
+            continue
+        parent, name = posixpath.split(d.rstrip("/"))
+        if not rt.is_dir(parent):
+            continue
+        siblings = [e for e in rt.listdir(parent) if rt.is_dir(posixpath.join(parent, e))]
+        for near in difflib.get_close_matches(name, siblings, n=1, cutoff=0.8):
+            there = posixpath.join(parent, near)
+            named = [f for f in rt.listdir(there) if ctx.loader.parse_in_location(f) is not None]
+            named += [
+                posixpath.join(sub, f)
+                for sub in rt.listdir(there)
+                if rt.is_dir(posixpath.join(there, sub))
+                for f in rt.listdir(posixpath.join(there, sub))
+                if ctx.loader.parse_in_location(posixpath.join(sub, f)) is not None
+            ]
+            if named:
+                return (
+                    f"no module where the loader looks: {d} does not exist, and {there} beside it holds "
+                    f"{len(named)} file(s) named as modules are ({', '.join(sorted(named)[:3])}): is a "
+                    "location of the layout mistyped?"
+                )
+    return None
 
 
 def _outside_of(ctx: _Context) -> Callable[[str], bool]:

@@ -1875,3 +1875,17 @@ def test_a_file_defining_the_entry_under_a_name_the_naming_does_not_give_is_said
     assert "it defines demo_module_init, a module's entry" in rows[0].problems[0].detail
     (prefix / "lib/demo/ui/libshared.so").unlink()  # named as modules are, it would be one
     assert [m.module for m in check(prefix, loader(tmp_path, text)).modules if not m.loads] == []
+
+
+def test_a_mistyped_location_beside_the_modules_fails_the_check(prefix: Path, tmp_path: Path) -> None:
+    """A Scribus tester's `absolute = "/usr/lib/scribus/plugin"`: check said "0 of 0 modules
+    load" and exited 0 beside 67 plug-ins in .../plugins, where plan refused the same layout. A
+    missing location with a directory of modules named almost so beside it is a layout error;
+    a prefix holding no module at all (a core installed alone) still checks."""
+    typo = loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/dem"\n')
+    with pytest.raises(
+        CheckError, match=r"lib/dem does not exist, and .*/lib/demo beside it holds 7 file\(s\)"
+    ):
+        check(prefix, typo)
+    shutil.rmtree(prefix / "lib/demo")
+    assert check(prefix, typo).modules == ()
