@@ -309,17 +309,17 @@ def taken_elsewhere_by_module(
 def _passed(report: CheckReport, v: ModuleVerdict, file: str) -> str:
     """How the programs of row `v` come to take its file over `file`, the copy installed."""
     one = len(v.executables) == 1
-    host = Path(report.root) / file.lstrip("/")
+    rt = Root(report.root)
     mine, taken = _search_rank(report, v, file), _search_rank(report, v, v.file or "")
     if mine is not None and (taken is None or mine < taken):
         # Searched first and passed over (an LXQt tester's cut-short libmount.so was said to
         # be taken "first" from /usr; a Gwyddion tester's overwritten pixmap.so).
         passes = "passes" if one else "pass"
-        if not os.path.lexists(host):
+        if not os.path.lexists(rt.host(file)):
             return "(the copy installed is gone)"
-        if not os.path.exists(host):
+        if rt.resolve(file) is None:
             return "(the copy installed is a dangling link)"
-        if not _elf_head(host):
+        if not _starts_as_elf(file, rt):
             return f"and {passes} over the copy installed, which is no ELF file"
         return f"and {passes} over the copy installed, which {'it' if one else 'they'} cannot load"
     if file in v.copies:
@@ -373,15 +373,6 @@ def cannot_start_lines(whys: Iterable[str]) -> list[str]:
     return out
 
 
-def _elf_head(path: Path) -> bool:
-    """Whether the file at host path `path` starts as an ELF file (unreadable: not)."""
-    try:
-        with open(path, "rb") as f:
-            return f.read(4) == ELF_MAGIC
-    except OSError:
-        return False
-
-
 def with_unfound(
     report: CheckReport,
     installed: Mapping[str, tuple[str | None, str]],
@@ -408,7 +399,7 @@ def with_unfound(
             why = f"installed by {dist}, but none of its files is where the loader looks for it"
         elif not (host / file.lstrip("/")).exists():
             why = f"{file}: installed by {dist}, but the file is gone"
-        elif _searched(report, file) and not _elf_head(host / file.lstrip("/")):
+        elif _searched(report, file) and not _starts_as_elf(file, Root(host)):
             # Where the loader looks, but no ELF file, so passed over (a Gwyddion tester's
             # pixmap.so overwritten with text was called "where the loader does not look").
             problem = Problem(
