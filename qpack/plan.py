@@ -1467,7 +1467,6 @@ def _recommends_elsewhere(
                 out.append(
                     f"module {mid!r} recommends module {r!r}, which {where}: left out of its recommends"
                 )
-    from qpack.errors import did_you_mean
 
     names = {p.name for p in packages}
     for rule in rules:
@@ -1480,7 +1479,7 @@ def _recommends_elsewhere(
                     if g in names
                     else ""
                     if g in present
-                    else (f" ({near[2:]})" if (near := did_you_mean([g], sorted(present))) else "")
+                    else _near_hint(g, present)
                 )
                 out.append(
                     f"package {rule.name!r} recommends module {g!r}, which {where}: left out of its "
@@ -1684,7 +1683,6 @@ def _keys_naming_nothing(
     accepted in silence. A key naming a module this build lacks is no slip (the layout's
     `known` modules, or one layout serving builds configured with other modules), nor is a
     glob that matches nothing."""
-    from qpack.errors import did_you_mean
 
     present = sorted({m.id for m in modules})
     names = {p.name for p in packages}
@@ -1719,8 +1717,8 @@ def _keys_naming_nothing(
                 else ""
             )
             out.append(f"{said}; {key!r} is a package{hint}")
-        elif (near := did_you_mean([key], present)) and not _sibling_of(loader, key, present):
-            out.append(f"{said} ({near[2:]})")
+        elif (near := _near_hint(key, present)) and not _sibling_of(loader, key, present):
+            out.append(f"{said}{near}")
     # The first matching rename wins: a later key whose every module an earlier one takes is
     # never used (the uWSGI tester's "lua5*" before "lua5x").
     keys = list(renames)
