@@ -2173,30 +2173,28 @@ def _entry_defined_where_modules_are(path: str, rel: str, ctx: _Context) -> str 
         return None
     if ".so" not in posixpath.basename(rel) and not _starts_as_elf(path, ctx.root):
         return None
-    real = ctx.root.resolve(path)
-    if real is None:
-        return None
-    try:
-        with open(ctx.root.host(real), "rb") as f:
-            _, defined = dynamic_symbols(cast(BinaryIO, f))
-    except (OSError, ElfReadError):
-        return None
-    return next((name for name in sorted(defined) if entries.fullmatch(name)), None)
+    return _entries_defined(path, entries, ctx.root) or None
 
 
 def _defines_no_entry(path: str, entries: re.Pattern[str], root: Root) -> bool:
     """The ELF file at `path` exports no symbol an entry template can become (read through
     pyelftools: only the few files named as no module is are read). A file that cannot be read
     is no proof: False."""
+    return _entries_defined(path, entries, root) == ""
+
+
+def _entries_defined(path: str, entries: re.Pattern[str], root: Root) -> str | None:
+    """The first symbol the ELF file at `path` exports that `entries` matches, "" for none, or
+    None when the file cannot be read."""
     real = root.resolve(path)
     if real is None:
-        return False
+        return None
     try:
         with open(root.host(real), "rb") as f:
             _, defined = dynamic_symbols(cast(BinaryIO, f))
     except (OSError, ElfReadError):
-        return False
-    return not any(entries.fullmatch(name) for name in defined)
+        return None
+    return next((name for name in sorted(defined) if entries.fullmatch(name)), "")
 
 
 def _linked_libraries(exe: _Exe, found: _Found, judge: _Judge, ctx: _Context) -> tuple[set[str], set[str]]:
