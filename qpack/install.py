@@ -63,6 +63,7 @@ from qpack.installed import (
     InstalledSet,
     Req,
     Roles,
+    as_declared,
     canonicalize_name,
     executables_on_disk,
     host_path,
@@ -1115,9 +1116,9 @@ def _jobs(
         todo.append((info, asked))
     checked = _check_wheels([info for info, _ in todo])  # only what will be written is read whole
     for (_, asked), w in zip(todo, checked, strict=True):
-        targets_guess = _targets(w, state.schemes, ())
-        r = roles(targets_guess, loader, state.prefix) if loader is not None else None
+        guess = _targets(w, state.schemes, ())
         kind, declared = _declared(w)
+        r = None if loader is None else as_declared(roles(guess, loader, state.prefix), kind, declared)
         # A core package of the layout is installed on request (kept when the last module goes),
         # whether it holds the loader's files or not (a library, the data: its wheel says);
         # one the layout marks `required = false`, only when asked for (a VLC tester's helper

@@ -435,13 +435,25 @@ def roles(files: Iterable[str], loader: Loader, prefix: str = "") -> Roles:
     return Roles(modules=tuple(sorted(module_files)), module_files=module_files, executables=exes)
 
 
+def as_declared(r: Roles, kind: str | None, declared: Iterable[str]) -> Roles:
+    """`r` without the module ids a wheel qpack wrote (`kind`: its declaration's, None for
+    another wheel) does not declare: the plan judged those files no modules (a Sylpheed
+    tester's text readme.so among the plug-ins, which the loader passes over, had made the
+    core "installed (empty, readme)" and then "unreadable")."""
+    if kind is None:
+        return r
+    keep = set(declared)
+    files = {m: f for m, f in r.module_files.items() if m in keep}
+    return Roles(modules=tuple(sorted(files)), module_files=files, executables=r.executables, core=r.core)
+
+
 def dist_roles(d: Distribution, loader: Loader, prefix: str = "") -> Roles:
     """`roles` of an installed distribution's files, completed by what its wheel declared
     (PACKAGE_FILE) and `qpack install` recorded: a core package of the layout that holds none
     of the loader's files (a library, the data) is a core all the same; one whose files the
     loader model places nowhere (no module, no executable) has the module ids declared or
     recorded for it as its modules, with no file: they are installed, and not found."""
-    r = roles(d.files, loader, prefix)
+    r = as_declared(roles(d.files, loader, prefix), d.declared_kind, d.declared_modules)
     if r.executables:
         return r
     core = d.declared_kind == "core"

@@ -1084,3 +1084,42 @@ def test_an_installed_module_overwritten_with_no_elf_is_unreadable_not_misplaced
     assert main(["check", str(prefix), "-l", str(layout), "--json"]) in (0, 1)
     rows = json.loads(capsys.readouterr().out)["modules"]
     assert not [m for m in rows if (m["file"] or "").endswith("stale.so.tmp")]
+
+
+def test_a_file_the_build_ships_that_is_no_elf_is_no_module_of_its_wheel(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Sylpheed tester's build shipped a text readme.so and an empty empty.so among the
+    plug-ins. The plan put them in the core as files, no modules, but `install` read module ids
+    from the wheel's paths: "installed sylpheed 3.8 (empty, readme)", then `unreadable: ...
+    damaged?` and exit 1, where `check` of the same files installed by dpkg said nothing (the
+    real loader passes over both). What the wheel declares decides; a module of the wheel
+    overwritten with text is still unreadable."""
+    build = copy_build(demo_build, tmp_path)
+    (build / "usr/lib/demo/ui/readme.so").write_text("plug-ins go here\n")
+    (build / "usr/lib/demo/ui/empty.so").write_bytes(b"")
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    old = 'types = ["ui", "block", "audio"]\n'
+    known = next(line for line in text.splitlines(keepends=True) if line.startswith("known = "))
+    assert old in text
+    layout = tmp_path / "registry.toml"
+    layout.write_text(text.replace(old, old + 'resolution = "register-loadable"\n').replace(known, ""))
+    dist = split(build, tmp_path / "dist", "1.0", layout)
+    prefix = tmp_path / "p"
+    capsys.readouterr()
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-curses"]) == 0
+    err = capsys.readouterr().err
+    assert "installed demo-core 1.0\n" in err and "readme" not in err and "empty" not in err
+    assert (prefix / "lib/demo/ui/readme.so").is_file()
+    assert main(["check", str(prefix), "-l", str(layout), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["modules"]
+    assert [m["module"] for m in rows] == ["ui-curses"]
+    assert main(["list", "--prefix", str(prefix), "--json"]) == 0
+    listed = {d["name"]: d for d in json.loads(capsys.readouterr().out)["distributions"]}
+    assert listed["demo-core"]["modules"] == [] and listed["demo-ui-curses"]["modules"] == ["ui-curses"]
+    (prefix / "lib/demo/ui/curses.so").write_text("garbage\n")
+    assert main(["check", str(prefix), "-l", str(layout), "--json"]) == 1
+    rows = json.loads(capsys.readouterr().out)["modules"]
+    assert [(m["module"], [p["kind"] for p in m["problems"]]) for m in rows] == [
+        ("ui-curses", ["unreadable"])
+    ]
