@@ -83,10 +83,34 @@ def recorded_layout(prefix: str | Path, root: str | Path = "/", names: Iterable[
         dists = {n: dists[n] for n in named}
     found = sorted({d.layout for d in dists.values() if d.layout})
     if len(found) > 1:
+        if (derived := _derived_of_all(found)) is not None:
+            return derived
         raise InstalledError(
             f"{host}: its distributions record different layouts ({', '.join(found)}); give -l LAYOUT"
         )
     return found[0] if found else None
+
+
+def _derived_of_all(specs: Sequence[str]) -> str | None:
+    """The one of the recorded layouts `specs` that extends all the others, when their loaders
+    are the same: a third-party plug-in's layout that extends the program's adds packages, not
+    another loader (a BitlBee tester's fb.toml; `list` had refused "different layouts"). None
+    when one cannot be read or the loaders differ."""
+    from qpack.errors import LayoutError
+    from qpack.layout import load_layout
+
+    try:
+        layouts = {spec: load_layout(spec) for spec in specs}
+    except LayoutError:
+        return None
+    first = next(iter(layouts.values()))
+    if any(lay.loader != first.loader for lay in layouts.values()):
+        return None
+    for spec, lay in layouts.items():
+        chain = {Path(p).resolve() for p in (lay.path, *lay.extends)}
+        if all(Path(other.path).resolve() in chain for other in layouts.values()):
+            return spec
+    return None
 
 
 def _module_verdicts(

@@ -1186,6 +1186,43 @@ def test_list_says_what_is_wrong_with_the_prefix(demo_dist: Path, tmp_path: Path
     assert not (prefix / "lib/demo/ui/curses.so").exists()
 
 
+def test_a_layout_extending_the_programs_with_its_loader_is_taken_for_both(
+    demo_dist: Path, tmp_path: Path
+) -> None:
+    """A BitlBee tester installed a third-party plug-in with fb.toml, which `extends` the
+    program's layout and adds a package: `list` and `uninstall MODULE` refused "different
+    layouts". The layout that extends the other, with the same loader, judges both; one that
+    changes the loader is still refused."""
+    prefix = tmp_path / "p"
+    do_install(demo_dist, prefix, "ui-curses", "block-curl")
+    third = tmp_path / "third-party.toml"
+    third.write_text(
+        '[layout]\nname = "demo-third-party"\nextends = "demo"\n\n'
+        '[[package]]\nname = "demo-extra-docs"\nfiles = ["{prefix}/share/doc/demo-extra/**"]\n'
+    )
+    info = next((prefix / "lib").glob("python3*/site-packages/demo_ui_curses-1.0.dist-info"))
+    (info / "qpack.json").write_text(
+        json.dumps({"layout": str(third), "modules": ["ui-curses"], "version": 1})
+    )
+    listed = qpack("list", "--prefix", str(prefix), "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["layout"] == "demo-third-party"
+    gone = qpack("uninstall", "--prefix", str(prefix), "ui-curses")
+    assert gone.returncode == 0, gone.stderr
+    assert not (prefix / "lib/demo/ui/curses.so").exists()
+    other = tmp_path / "other-loader.toml"
+    other.write_text('[layout]\nname = "demo-other"\nextends = "demo"\n\n[loader]\nrelocatable = false\n')
+    info = next((prefix / "lib").glob("python3*/site-packages/demo_block_curl-1.0.dist-info"))
+    (info / "qpack.json").write_text(
+        json.dumps({"layout": str(other), "modules": ["block-curl"], "version": 1})
+    )
+    refused = qpack("list", "--prefix", str(prefix))
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines() == [
+        f"error: {prefix}: its distributions record different layouts ({other}, demo); give -l LAYOUT"
+    ]
+
+
 def test_ctrl_c_after_the_commit_says_the_install_stands(
     demo_dist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
