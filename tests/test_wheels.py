@@ -798,6 +798,30 @@ def test_plug_ins_without_their_program_are_refused_as_wheels_unless_a_variable_
     ) in capsys.readouterr().err
 
 
+def test_a_program_above_the_bindir_is_refused_naming_bindir(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A strongSwan tester's layout had bindir = "lib/ipsec" and programs in sbin/: the split
+    was refused because "the layout says the build does not relocate", which it never said.
+    The program is less deep than the bindir, so no prefix is above it: bindir is named."""
+    from qpack.cli import main
+
+    layout = demo_layout(
+        tmp_path / "deep.toml", ('prefix = "/usr"\n', 'prefix = "/usr"\nbindir = "lib/demo/bin"\n')
+    )
+    args = ["split", str(demo_build), "-l", str(layout), "--version", "1", "--format", "wheel"]
+    assert main([*args, "-o", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "usr/bin/demo installed as <prefix>/bin/demo would look only in /usr/lib/demo (it is found "
+        "from the program's directory, taken as the layout's bindir 'lib/demo/bin', and bin/demo is "
+        "not that deep below the prefix: [loader] bindir must name the programs' directory; an env "
+        "location's `wheels` key ($DEMO_MODULE_DIR) names where the wheels put modules)"
+    ) in err, err
+    assert "does not relocate" not in err
+    assert not (tmp_path / "a").exists()
+
+
 def test_a_location_anchored_to_a_library_no_wheel_holds_is_refused_saying_so(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -315,7 +315,7 @@ def _not_in_wheels_dir(loader: Loader, m: Module, where: Placed, rel: str) -> li
     ]
 
 
-def _why_fixed(loader: Loader, loc: SearchLocation, pre: str) -> str:
+def _why_fixed(loader: Loader, loc: SearchLocation, pre: str, exe: _Exe) -> str:
     """Why a `relocated` location stays at its configured path once the wheels are installed,
     and the way out an env location offers (a GEGL tester's layout searched $GEGL_PATH, and the
     refusal never said that its `wheels` key was the fix)."""
@@ -332,6 +332,15 @@ def _why_fixed(loader: Loader, loc: SearchLocation, pre: str) -> str:
         return (
             f"it is found from where /{anchor} is, and no wheel of this split holds that library: "
             f"the program loads another package's, at its configured path{way}"
+        )
+    if loader.relocatable and loc.anchor is None:
+        # Found from the program's directory, `bindir` levels below the prefix: a program less
+        # deep than that has no prefix above it (a strongSwan tester's sbin/charon-systemd with
+        # bindir = "lib/ipsec" was told the build "does not relocate").
+        return (
+            f"it is found from the program's directory, taken as the layout's bindir "
+            f"{loader.bindir!r}, and {exe.installed} is not that deep below the prefix: [loader] "
+            f"bindir must name the programs' directory{way}"
         )
     return f"the layout says the build does not relocate and names no bundle directory{way}"
 
@@ -389,7 +398,7 @@ def _relocated_problem(
         if d is None:
             return [
                 f"module {m.id!r}: {exe.build_path} installed as <prefix>/{exe.installed} would look "
-                f"only in /{pre + '/' if pre else ''}{loc.value} ({_why_fixed(loader, loc, pre)}), "
+                f"only in /{pre + '/' if pre else ''}{loc.value} ({_why_fixed(loader, loc, pre, exe)}), "
                 "never where a wheel installs it"
             ]
         if posixpath.join(d, rel) != where.installed:
