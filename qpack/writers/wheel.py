@@ -378,6 +378,7 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
     out = _Payloads({}, {}, {}, [])
     installed_by: dict[str, str] = {}  # installed path -> wheel
     python_said: set[str] = set()  # wheels whose system-Python files were said
+    empty_outside: list[str] = []  # empty directories outside the prefix
     module_paths = {m.path for m in plan.modules}  # where the loader looks: kept there
     for pkg in plan.packages:
         if pkg.kind != "meta" and not pkg.files:
@@ -405,8 +406,9 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
                     "(fix the link, or leave the module out with an [[exclude]] `modules` entry)"
                 )
             if isinstance(src, str) or src.kind == "dir":
-                if isinstance(src, str) and placement.place(path, False) is None:
-                    out.outside.append(path)
+                if placement.place(path, False) is None:
+                    # A link is a file outside the prefix; an empty directory, said once below.
+                    (out.outside if isinstance(src, str) else empty_outside).append(path)
                 else:
                     # An empty directory is left out wherever it is, with a note: a wheel
                     # holds no directories, so one outside the prefix is no loss (PHP's
@@ -450,7 +452,22 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
             )
         out.files[pkg.name] = files
         out.members[pkg.name] = members
+    report.notes += _empty_outside_note(empty_outside, plan.prefix)
     return out
+
+
+def _empty_outside_note(paths: Collection[str], prefix: str) -> list[str]:
+    """One line for every empty directory outside the prefix: a strongSwan tester's split with
+    --drop-outside-prefix said its 94 files outside /usr in one warning, then each empty
+    etc/ipsec.d/ directory in one more."""
+    empty = sorted(set(paths))
+    if not empty:
+        return []
+    shown = ", ".join(empty[:5]) + (f" and {len(empty) - 5} more" if len(empty) > 5 else "")
+    return [
+        f"{len(empty)} empty director{'y' if len(empty) == 1 else 'ies'} outside the prefix {prefix}, "
+        f"left out (a wheel holds no directories): {shown}"
+    ]
 
 
 def _placing_notes(path: str, src: Entry, where: Placed, dist: str, python_said: set[str]) -> list[str]:
