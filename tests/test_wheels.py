@@ -1351,6 +1351,33 @@ def test_the_meta_wheel_says_how_extras_are_spelled_where_a_name_is_respelled(
     )
 
 
+def test_plan_warns_of_extras_a_wheel_cannot_tell_apart(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A frei0r tester's B.so beside b.so: `plan` exited 0, and only `split --format wheel` said
+    the meta wheel's extras 'ui-B' and 'ui-b' are one once normalized (PEP 685). The plan now
+    says so, naming the split that refuses it; the split refuses it as before."""
+    from qpack.cli import main
+
+    build = copy_build(demo_build, tmp_path / "build")
+    shutil.copy(build / "usr/lib/demo/ui/opengl.so", build / "usr/lib/demo/ui/B.so")
+    shutil.copy(build / "usr/lib/demo/ui/opengl.so", build / "usr/lib/demo/ui/b.so")
+    known = ('known = ["ui-curses"', 'known = ["ui-B", "ui-b", "ui-curses"')
+    renames = ("[per-module]\n", '[per-module]\nrenames = { "ui-B" = "demo-ui-upper-b" }\n')
+    layout = demo_layout(tmp_path / "x.toml", known, renames)
+    clash = (
+        "meta package 'demo': extras 'ui-B' and 'ui-b' are the same extra 'ui-b' once normalized (PEP 685)"
+    )
+    capsys.readouterr()
+    assert main(["plan", str(build), "-l", str(layout)]) == 0
+    assert f"warning: {clash}; split --format wheel refuses it" in capsys.readouterr().err.splitlines()
+    args = ["split", str(build), "-l", str(layout), "--version", "1"]
+    assert main([*args, "--format", "wheel", "-o", str(tmp_path / "w")]) == 2
+    assert clash in capsys.readouterr().err
+    assert main([*args, "--format", "tree", "-o", str(tmp_path / "t")]) == 0
+    assert "PEP 685" not in capsys.readouterr().err
+
+
 def test_plan_warns_of_a_wheels_directory_holding_no_module(demo_build: Path, tmp_path: Path) -> None:
     """A BitlBee tester's `wheels = "lib/bitlbe"` passed plan and check, and only the wheel
     split refused it. The plan says so, naming where the modules are."""

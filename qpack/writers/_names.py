@@ -20,6 +20,7 @@ import re
 from collections.abc import Collection
 from typing import Literal
 
+from qpack.dist_info import normalize_extra
 from qpack.errors import ProblemsError
 from qpack.plan import Package, Plan
 
@@ -59,8 +60,30 @@ def _origin(p: Package, pattern: re.Pattern[str]) -> str:
     return " (rename it in the layout)"
 
 
+def wheel_extras(pkg: Package) -> tuple[dict[str, tuple[str, tuple[str, ...]]], list[str]]:
+    """A package's extras by the name a wheel gives them (PEP 685's normal form) -> (the name
+    as the layout spells it, its packages); and the problems: an extra empty once normalized,
+    or two that become one."""
+    extras: dict[str, tuple[str, tuple[str, ...]]] = {}
+    problems = []
+    for name, members in pkg.extras.items():
+        norm = normalize_extra(name)
+        if not norm:
+            problems.append(f"meta package {pkg.name!r}: extra {name!r} is empty once normalized (PEP 685)")
+        elif norm in extras and extras[norm][0] != name:
+            problems.append(
+                f"meta package {pkg.name!r}: extras {extras[norm][0]!r} and {name!r} are the same "
+                f"extra {norm!r} once normalized (PEP 685)"
+            )
+        else:
+            extras[norm] = (name, members)
+    return extras, problems
+
+
 def name_problems(plan: Plan, formats: Collection[NameFormat]) -> list[str]:
-    """One line per package whose name one of `formats` cannot carry (the first such format)."""
+    """One line per package whose name one of `formats` cannot carry (the first such format),
+    and for wheels, per extra of the meta package that a wheel cannot carry (a frei0r
+    tester's modules B and b: `plan` said nothing, `split` failed)."""
     problems = []
     for p in plan.packages:
         for fmt in ("debian", "rpm", "wheel"):
@@ -70,6 +93,8 @@ def name_problems(plan: Plan, formats: Collection[NameFormat]) -> list[str]:
             if not pattern.fullmatch(p.name):
                 problems.append(f"package name {p.name!r}: {why}{_origin(p, pattern)}")
                 break
+        if "wheel" in formats:
+            problems += wheel_extras(p)[1]
     return problems
 
 

@@ -79,7 +79,7 @@ from qpack.writers import Progress, Report, Written, check_output, parse_epoch
 from qpack.writers._atomic import atomic_dir, checkpoint
 from qpack.writers._deflate import Shared, compressobj
 from qpack.writers._libraries import FileRef, link_libraries
-from qpack.writers._names import check_package_names
+from qpack.writers._names import check_package_names, wheel_extras
 from qpack.writers._placement import Placed, Placement, choose, loader_executables, verify
 from qpack.writers._runpath import ElfPatch, patched_copy
 from qpack.writers._zip import ZipWriter
@@ -266,17 +266,9 @@ def _metadata(plan: Plan, pkg: Package, version: str, external: Sequence[str] = 
     if pkg.summary:
         lines.append(f"Summary: {' '.join(pkg.summary.split())}")
     reqs = [f"{canonicalize_name(r)}=={version}" for r in pkg.requires]
-    extras: dict[str, tuple[str, tuple[str, ...]]] = {}
-    for name, members in pkg.extras.items():
-        norm = normalize_extra(name)
-        if not norm:
-            raise WheelError(f"meta package {pkg.name!r}: extra {name!r} is empty once normalized (PEP 685)")
-        if norm in extras and extras[norm][0] != name:
-            raise WheelError(
-                f"meta package {pkg.name!r}: extras {extras[norm][0]!r} and {name!r} are the same "
-                f"extra {norm!r} once normalized (PEP 685)"
-            )
-        extras[norm] = (name, members)
+    extras, clashes = wheel_extras(pkg)
+    if clashes:
+        raise WheelError(clashes[0])
     if pkg.recommends:
         extras.setdefault(RECOMMENDED_EXTRA, (RECOMMENDED_EXTRA, pkg.recommends))
     for norm in sorted(extras):
