@@ -1496,10 +1496,13 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
     gd_wrong.so in usr/lib/php, defining get_module; an MLT tester's xml.so beside libmltxml.so).
     Only shared objects no file of the build links are read (PHP's extensions have a SONAME
     too), and no program."""
-    fixed = sorted(
-        {e for e in (*loader.entry, *(x for t in loader.type_entry.values() for x in t)) if "{" not in e}
-    )
-    if not fixed:
+    templates = {*loader.entry, *(x for t in loader.type_entry.values() for x in t)}
+    fixed = sorted(e for e in templates if "{" not in e)
+    # An entry named after its module (strongSwan's {name}_plugin_create): those of the build's
+    # modules, so a copy of one outside the module directories is found (a strongSwan tester's
+    # libstrongswan-aes2.so in lib/ipsec, defining aes_plugin_create, was split without a word).
+    own = {s: m.id for m in found.modules for s in loader.entry_symbols(m.id) if s not in fixed}
+    if not fixed and not own:
         return []
     from qpack.elf import ElfReadError, read_link_facts
 
@@ -1524,12 +1527,13 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
             continue
         try:
             with open(inventory.source(e.path), "rb") as f:
-                defines = read_link_facts(f, tuple(fixed)).defines
+                defines = read_link_facts(f, (*fixed, *own)).defines
         except (OSError, ElfReadError):
             continue
-        if not (hit := sorted(defines & set(fixed))):
+        if not (hit := sorted(defines & {*fixed, *own})):
             continue
-        said = f"{e.path}: defines {hit[0]}, the entry the loader calls in a module, but"
+        whose = f"module {own[hit[0]]!r}" if hit[0] in own else "a module"
+        said = f"{e.path}: defines {hit[0]}, the entry the loader calls in {whose}, but"
         if any(r.match(e.path) for r in dirs):
             # An MLT tester's xml.so beside libmltxml.so: in the module directory, named as no
             # module, and put in the core without a word.

@@ -319,6 +319,43 @@ def test_a_module_outside_the_module_directories_is_warned_of(
     ]
 
 
+def test_a_copy_of_a_module_named_entry_outside_the_module_directories_is_warned_of(
+    demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
+) -> None:
+    """A strongSwan tester's libstrongswan-aes2.so, a copy of the aes plug-in one directory
+    above the plug-ins, was split into the core without a word: its entry, aes_plugin_create,
+    is named after its module, and only entries without a placeholder were looked for."""
+    import shutil
+    import subprocess
+
+    build = tmp_path / "build"
+    plugins = build / "usr/lib/prog/plugins"
+    plugins.mkdir(parents=True)
+    (build / "usr/bin").mkdir(parents=True)
+    shutil.copy(demo_build / "usr/bin/demo", build / "usr/bin/prog")
+    src = tmp_path / "aes.c"
+    src.write_text("int aes_plugin_create(void) { return 1; }\n")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(plugins / "libprog-aes.so"), str(src)], check=True)
+    shutil.copy(plugins / "libprog-aes.so", build / "usr/lib/prog/libprog-aes2.so")
+    layout = tmp_path / "prog.toml"
+    layout.write_text(
+        '[layout]\nname = "prog"\n[loader]\nprefix = "/usr"\nexecutables = ["{prefix}/bin/prog"]\n'
+        'naming = "libprog-{name}.so"\nentry = "{name}_plugin_create"\n'
+        '[[loader.search]]\nrelocated = "lib/prog/plugins"\n'
+        '[[package]]\nname = "prog"\nkind = "core"\nrest = true\n[per-module]\nname = "prog-{name}"\n'
+    )
+    r = qpack("plan", str(build), "-l", str(layout))
+    assert r.returncode == 0, r.stderr
+    assert [line for line in r.stderr.splitlines() if "the entry the loader calls" in line] == [
+        "warning: usr/lib/prog/libprog-aes2.so: defines aes_plugin_create, the entry the loader calls in "
+        "module 'aes', but lies outside the module directories (usr/lib/prog/plugins): a module installed "
+        "in the wrong place? The loader never finds it there"
+    ]
+    (build / "usr/lib/prog/libprog-aes2.so").unlink()
+    r = qpack("plan", str(build), "-l", str(layout))
+    assert r.returncode == 0 and "the entry the loader calls" not in r.stderr, r.stderr
+
+
 def test_a_naming_no_file_of_the_module_directories_matches_is_said_so(
     demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
 ) -> None:
