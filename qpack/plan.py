@@ -640,14 +640,22 @@ def _named_copies(found: FoundModules, layout: Layout, prefix: str) -> tuple[Fou
     copy leaves the module installed twice."""
     if not found.duplicates:
         return found, []
-    files = [g for rule in layout.packages for g in rule.files]
-    files += [g for x in layout.exclusions for g in x.files]
-    globs = [compile_glob(expand_prefix(g, prefix)) for g in files]
+    files = [(f"package[{rule.index}] {rule.name!r}", g) for rule in layout.packages for g in rule.files]
+    files += [(f"exclude[{x.index}]", g) for x in layout.exclusions for g in x.files]
+    globs = [(rule, compile_glob(expand_prefix(g, prefix))) for rule, g in files]
     named: set[str] = set()
     duplicates = dict(found.duplicates)
     warnings = []
     for mid, paths in found.duplicates.items():
-        taken = {p for p in paths if any(r.match(p) for r in globs)}
+        taken = {p for p in paths if any(r.match(p) for _, r in globs)}
+        if len(taken) == len(paths):
+            # Said beside the error the copies make (a Ruby tester's group glob named the
+            # gem's copy and the arch dir's, and the error never said a rule was the cause).
+            rules = sorted({rule for rule, r in globs if any(r.match(p) for p in paths)})
+            warnings.append(
+                f"module {mid!r}: `files` of {', '.join(rules)} name every copy of it; a rule that "
+                "names some of them leaves the others to the module"
+            )
         if taken and len(taken) < len(paths):
             named |= taken
             left = tuple(p for p in paths if p not in taken)
@@ -665,7 +673,7 @@ def _named_copies(found: FoundModules, layout: Layout, prefix: str) -> tuple[Fou
                     "which the loader passes over"
                 )
     if not named:
-        return found, []
+        return found, warnings
     modules = tuple(m for m in found.modules if m.path not in named)
     return FoundModules(
         modules=modules, never_looked_up=found.never_looked_up, duplicates=duplicates
@@ -727,9 +735,12 @@ def _helper_files(loader: Loader, prefix: str) -> set[str]:
 
 def _search_rank(loader: Loader, prefix: str, path: str) -> int:
     """The place in the search order of the location a module file is found in (its first
-    module directory whose naming it fits, as `Loader.find_modules` decides)."""
+    module directory whose naming it fits, as `Loader.find_modules` decides), with no variable
+    set: a directory only an env location's `wheels` names comes after all (a Ruby tester's
+    RUBYLIB `wheels`, his arch dir, had ranked before the gem directory searched first)."""
     parts = path.split("/")
-    dirs = loader.module_dirs(prefix)
+    searched = loader.default_module_dirs(prefix)
+    dirs = (*searched, *(d for d in loader.module_dirs(prefix) if d not in searched))
     for i, d in enumerate(dirs):
         r = compile_glob(d)
         for c in range(len(parts) - 1, 0, -1):
@@ -1379,6 +1390,10 @@ def build_packages(
             modules_of[cl.package].append(cl.module)
     module_pkg = {cl.module: cl.package for cl in found.claims if cl.module and cl.package}
     present = {m.id for m in modules}
+    # A module neither packaged nor excluded had its claim refused (claimed twice): that
+    # problem is said, and its dependents' would only follow from it.
+    out = {x.path for x in found.excluded}
+    unclaimed = {m.id for m in modules if m.id not in module_pkg and m.path not in out}
 
     rules = {p.name: p for p in layout.packages}
     per_module = set(found.per_module_names.values())
@@ -1395,7 +1410,7 @@ def build_packages(
         mods = sorted(set(modules_of.get(name, [])))
         req = _base_requires(layout, rule, kind)
         for mid in mods:
-            for dep in layout.loader.deps_of(mid):
+            for dep in (d for d in layout.loader.deps_of(mid) if d not in unclaimed):
                 if dep not in present or dep not in module_pkg:
                     problems.append(
                         f"module {mid!r} (package {name!r}) needs module {dep!r}, "
@@ -2222,7 +2237,7 @@ def make_plan(
     ]
     if problems:
         # What the layout likely got wrong, often the cause (not what follows from the failure).
-        raise PlanError(problems, [*never, *mistakes])
+        raise PlanError(problems, [*never, *copy_warnings, *mistakes])
     return Plan(
         layout=layout,
         inventory=inventory,

@@ -204,6 +204,16 @@ def test_missing_and_excluded_dependency_modules() -> None:
     )
     with pytest.raises(PlanError, match="needs module 'ui-opengl', which is excluded"):
         make_plan(inventory(*BUILD), lay)
+    # A module claimed twice is no excluded one: its claim is the one problem (a Ruby tester's
+    # enc-encdb in the core's and a group's `modules` gave ~60 "needs module 'enc-encdb',
+    # which is excluded" lines after the one that mattered).
+    twice = layout(
+        PackageRule(name="prog-core", kind="core", rest=True, modules=("ui-opengl",)),
+        PackageRule(name="prog-ui", kind="group", modules=("ui-*",), index=1),
+    )
+    with pytest.raises(PlanError) as e:
+        make_plan(inventory(*BUILD), twice)
+    assert len(e.value.problems) == 1 and "usr/lib/prog/ui-opengl.so: claimed twice" in e.value.problems[0]
 
 
 def test_module_installed_twice_and_names_never_looked_up() -> None:
@@ -249,10 +259,29 @@ def test_module_installed_twice_and_names_never_looked_up() -> None:
         ).warnings
         if "finds first" in w
     ]
+    # The directory an env location's wheels use counts where it is searched with no variable
+    # set (a Ruby tester's RUBYLIB `wheels`, his arch dir, was taken as searched first, before
+    # the gem directory the layout lists earlier).
+    wheels_first = dataclasses.replace(
+        lay_loader,
+        search=(
+            SearchLocation("env", "PROG_MODULE_DIR", wheel_dir="lib/prog"),
+            SearchLocation("absolute", "/opt/prog/{pkgversion}"),
+            SearchLocation("relocated", "lib/prog"),
+        ),
+    )
+    plan = make_plan(twice, layout(PackageRule(name="prog-core", rest=True), first, loader=wheels_first))
+    assert plan.package("prog-block-curl").files == ("opt/prog/1.0/block-curl.so",)
+    assert not [w for w in plan.warnings if "finds first" in w]
     # A rule naming every copy leaves no module: still an error.
     every = PackageRule(name="prog-shadow", files=("**/block-curl.so",), index=1)
-    with pytest.raises(PlanError, match=r"module 'block-curl' is installed twice"):
+    with pytest.raises(PlanError, match=r"module 'block-curl' is installed twice") as e:
         make_plan(twice, layout(PackageRule(name="prog-core", rest=True), every, loader=lay_loader))
+    # ... said with the rule (a Ruby tester's error never said a rule was the cause).
+    assert (
+        "module 'block-curl': `files` of package[1] 'prog-shadow' name every copy of it; a rule that "
+        "names some of them leaves the others to the module"
+    ) in e.value.warnings
     odd = make_plan(inventory(*BUILD, "usr/lib/prog/net-tap.so"), layout(loader=lay_loader))
     assert any("net-tap.so: in a module directory, but the loader never looks up" in w for w in odd.warnings)
     assert "usr/lib/prog/net-tap.so" in odd.package("prog-core").files
