@@ -1665,6 +1665,12 @@ def _only_through_variables(loader: Loader, modules: Sequence[Module], prefix: s
         if loc.kind == "env"
         for d in loc.wheel_module_dirs
     ]
+    # A type's own variable's too (a GraphicsMagick tester's modules-Q8 for modules-Q16).
+    places += [
+        (loader.type_env[t], f"{pre}/{d}" if pre else d)
+        for t, d in loader.type_wheels.items()
+        if t in loader.type_env
+    ]
     reached = {var: d for var, d in places if any(m.path.startswith(d + "/") for m in lost)}
     if not reached:
         return []

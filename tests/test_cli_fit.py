@@ -222,6 +222,24 @@ def test_modules_reached_only_through_a_variable_are_said(
         "among them: installed from these packages, the loader finds them only with that variable set. "
         "Is a location of the layout wrong?"
     ) in r.stderr.splitlines(), r.stderr
+    # A type's own variable with `wheels` (a GraphicsMagick tester's modules-Q8 for modules-Q16:
+    # every coder in MAGICK_CODER_MODULE_PATH's `wheels`, and not a word).
+    layout.write_text(
+        demo.replace('relocated = "lib/demo"', 'relocated = "lib/demo-old"')
+        + "".join(
+            f'[loader.by-type.{t}]\nenv = "DEMO_{t.upper()}_PATH"\nwheels = "lib/demo/{t}"\n'
+            for t in ("ui", "block", "audio")
+        )
+    )
+    r = qpack("plan", str(demo_build), "-l", str(layout))
+    assert r.returncode == 0, r.stderr
+    assert (
+        "warning: no module of the build is where the loader looks by default ({prefix}/lib/demo-old, "
+        "/var/run/demo/{pkgversion}); they are in usr/lib/demo/ui ($DEMO_UI_PATH), usr/lib/demo/block "
+        "($DEMO_BLOCK_PATH), usr/lib/demo/audio ($DEMO_AUDIO_PATH), a variable's `wheels` directory: "
+        "installed from these packages, the loader finds them only with that variable set. "
+        "Is a location of the layout wrong?"
+    ) in r.stderr.splitlines(), r.stderr
 
 
 def test_executables_matching_nothing_are_warned_of(
