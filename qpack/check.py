@@ -1672,8 +1672,10 @@ def _hidden_rows(
         for mid, files in found.files.items():
             if found.types.get(mid, ("",))[0] in own:
                 hidden.setdefault(mid, files[0])
-    # The loader's own variables, not every --env given (HOME, LD_LIBRARY_PATH).
-    own_vars = {v for loc in ctx.loader.search for v in loc.variables} | set(ctx.loader.type_env.values())
+    # The loader's own variables that it reads, not every --env given (HOME, LD_LIBRARY_PATH),
+    # nor one a replacing variable before it cuts off (a Csound tester's CS_USER_PLUGINDIR, named
+    # as a cause beside OPCODE6DIR64, which alone hid the modules).
+    own_vars = {*_variables_read(ctx)[0], *ctx.loader.type_env.values()}
     shown = (
         ", ".join(f"{k}={v}" for k, v in sorted(ctx.env.items()) if k in own_vars) or "the environment given"
     )
@@ -1785,9 +1787,36 @@ def _start(
 CHECK_VARIABLES = ("LD_LIBRARY_PATH", "HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME")
 
 
+def _variables_read(ctx: _Context) -> tuple[list[str], dict[str, str]]:
+    """(the env locations' variables the search reads, in order; each variable given that a
+    variable set before it, on a location that `replaces` the rest, keeps from being read ->
+    that variable), as `search_dirs` walks them."""
+    read: list[str] = []
+    cut: dict[str, str] = {}
+    stopper: str | None = None
+    for loc in ctx.loader.search:
+        if loc.kind != "env":
+            continue
+        if stopper is not None:
+            cut.update((v, stopper) for v in loc.variables if v in ctx.env)
+            continue
+        name = next((n for n in loc.variables if n in ctx.env and (ctx.env[n] or not loc.ignore_empty)), None)
+        if name is not None:
+            read.append(name)
+            if loc.replaces_rest:
+                stopper = name
+    return read, cut
+
+
 def _unread_variables(ctx: _Context) -> None:
     """A note for each --env variable nothing in the check reads: a misspelt QEMU_MODULE_DIR
-    was ignored in silence, and the verdicts were those of an empty environment."""
+    was ignored in silence, and the verdicts were those of an empty environment; and for one a
+    replacing variable set before it keeps from being read."""
+    for name, stopper in sorted(_variables_read(ctx)[1].items()):
+        ctx.notes.append(
+            f"--env {name}: not read: ${stopper}, set, replaces every location after its own "
+            "(the layout's `replaces`)"
+        )
     own = ctx.loader.variables
     # What its locations' placeholders read (`{home}`: HOME), said and offered too (a Sylpheed
     # tester's HOM=... was told the model "reads none", with no word of HOME).

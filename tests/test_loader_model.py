@@ -1280,6 +1280,16 @@ def test_a_variable_that_replaces_the_search_path_hides_installed_modules(
     # The loader's variable, not every one given (a GIMP tester's HOME was listed too).
     assert hidden.problems[0].detail.endswith(f"not searched with DEMO_ONLY={elsewhere}")
     assert not report.ok
+    # Nor one of its variables that the replacing one keeps from being read, which is said (a
+    # Csound tester's CS_USER_PLUGINDIR, after OPCODE6DIR64, was named as a cause).
+    user = loader(tmp_path, text + '[[loader.search]]\nenv = "DEMO_USER"\n')
+    report = check(prefix, user, env={"DEMO_ONLY": str(elsewhere), "DEMO_USER": f"{prefix}/lib/demo"})
+    gtk = next(m for m in report.modules if m.module == "ui-gtk")
+    assert gtk.problems[0].detail.endswith(f"not searched with DEMO_ONLY={elsewhere}"), gtk.problems
+    assert (
+        "--env DEMO_USER: not read: $DEMO_ONLY, set, replaces every location after its own (the layout's "
+        "`replaces`)"
+    ) in report.warnings
     assert {m for m, r in rows.items() if not r.loads} == {
         "ui-gtk",
         "ui-opengl",
