@@ -705,7 +705,12 @@ def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
     loader, naming = ctx.loader, ctx.loader.naming
     depth = naming.depth() + loader.depth
     found = _Found()
-    own = _own_type_dirs(ctx)
+    every = _own_type_dirs(ctx)
+    # A type whose variable is searched first (GraphicsMagick's coders), then the locations;
+    # any other type's variable replaces them for that type.
+    first = {t: ds for t, ds in every.items() if t in loader.type_env_first}
+    own = {t: ds for t, ds in every.items() if t not in first}
+    _find_own(found, first, ctx, wanted)
     for d in dirs:
         seen_here: dict[str, str] = {}
         for rel in _listing(ctx.root, d, depth):
@@ -716,7 +721,7 @@ def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
             parsed = found.types.get(mid) or naming.split_id(mid)
             if parsed is None:
                 continue
-            for path in _candidates(dirs, own, naming, *parsed):
+            for path in _candidates(dirs, every, naming, *parsed, first=parsed[0] in first):
                 # The loader's access(F_OK): the file exists (links followed).
                 if ctx.root.exists(path):
                     found.files.setdefault(mid, []).append(path)
@@ -764,13 +769,22 @@ def _own_type_dirs(ctx: _Context) -> dict[str, list[str]]:
 
 
 def _candidates(
-    dirs: list[str], own: Mapping[str, list[str]], naming: Naming, mtype: str, name: str
+    dirs: list[str],
+    own: Mapping[str, list[str]],
+    naming: Naming,
+    mtype: str,
+    name: str,
+    *,
+    first: bool = False,
 ) -> list[str]:
-    """The files the loader tries for a module, in order."""
-    if mtype in own:
-        files = naming.file_names(mtype, name)
-        return [posixpath.join(d, posixpath.basename(f)) for d in own[mtype] for f in files]
-    return [posixpath.join(d, f) for d in dirs for f in naming.file_names(mtype, name)]
+    """The files the loader tries for a module, in order: in its type's variable's directories
+    alone, or `first`, before the search directories."""
+    files = naming.file_names(mtype, name)
+    searched = [posixpath.join(d, f) for d in dirs for f in files]
+    if mtype not in own:
+        return searched
+    theirs = [posixpath.join(d, posixpath.basename(f)) for d in own[mtype] for f in files]
+    return [*theirs, *searched] if first else theirs
 
 
 def _sort(
@@ -1664,7 +1678,7 @@ def _hidden_rows(
     hidden_dirs = [d for d in default_dirs if d not in dirs]
     if hidden_dirs:
         hidden.update((mid, files[0]) for mid, files in find(hidden_dirs, default, set()).files.items())
-    own = _own_type_dirs(ctx)
+    own = {t: ds for t, ds in _own_type_dirs(ctx).items() if t not in ctx.loader.type_env_first}
     if own:
         # A type's own variable set: it replaces every default directory for that type's
         # modules (ImageMagick's MAGICK_CODER_MODULE_PATH), which hid them in silence.

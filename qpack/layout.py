@@ -636,6 +636,11 @@ def _read_loader(top: _Table) -> Loader:
             for mtype, rule in t.table("by-type").data.items()
             if isinstance(rule, dict) and rule.get("list") is True
         ),
+        type_env_first=frozenset(
+            mtype
+            for mtype, rule in t.table("by-type").data.items()
+            if isinstance(rule, dict) and rule.get("replaces") is False
+        ),
         module_table=_read_module_table(t),
         program_types=_read_program_types(t, naming, prefix),
         program_needs=_read_program_needs(t, naming, known),
@@ -835,7 +840,7 @@ def _read_by_type(t: _Table, types: tuple[str, ...]) -> dict[str, tuple[str, ...
     table = t.table("by-type")
     for mtype in table.data:
         rule = table.table(mtype)
-        rule.allow({"naming", "env", "entry", "list", "wheels"})
+        rule.allow({"naming", "env", "entry", "list", "wheels", "replaces"})
         if mtype not in types:
             rule.bad(None, f"{mtype!r} is not one of loader.types ({', '.join(types)})")
             continue
@@ -857,8 +862,11 @@ def _read_by_type(t: _Table, types: tuple[str, ...]) -> dict[str, tuple[str, ...
 def _read_type_env(t: _Table) -> dict[str, str]:
     out = {}
     for mtype, rule in t.table("by-type").data.items():
-        if isinstance(rule, dict) and not isinstance(rule.get("list", False), bool):
-            t.bad(f"by-type.{mtype}.list", f"must be true or false, got {rule['list']!r}")
+        for key in ("list", "replaces"):
+            if isinstance(rule, dict) and not isinstance(rule.get(key, False), bool):
+                t.bad(f"by-type.{mtype}.{key}", f"must be true or false, got {rule[key]!r}")
+        if isinstance(rule, dict) and "replaces" in rule and "env" not in rule:
+            t.bad(f"by-type.{mtype}.replaces", "needs `env`: whether that variable replaces the search")
         env = rule.get("env") if isinstance(rule, dict) else None
         if env is None:
             continue

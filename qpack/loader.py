@@ -449,6 +449,8 @@ class Loader:
     - `helpers`: programs the loader runs, which must be where it looks for them;
     - `type_env`: module type -> a variable that, when set, names the only directory searched
       for that type's modules (the file name's last segment is looked up there);
+      `type_env_first`: the types whose variable's directories are searched first, before the
+      search locations, rather than alone (GraphicsMagick's MAGICK_CODER_MODULE_PATH);
       `type_wheels`: module type -> the directory (relative to the prefix) that variable is to
       name once wheels are installed, for a loader that finds them only through it;
     - `module_table`: the kind of module table each executable holds, read statically where it
@@ -492,6 +494,7 @@ class Loader:
     helpers: tuple[Helper, ...] = ()
     type_env: Mapping[str, str] = field(default_factory=dict)
     type_env_list: frozenset[str] = frozenset()  # types whose variable holds a ':'-separated list
+    type_env_first: frozenset[str] = frozenset()  # types whose variable is searched first, not alone
     type_wheels: Mapping[str, str] = field(default_factory=dict)
     module_table: ModuleTable | None = None
     program_types: tuple[tuple[str, tuple[str, ...]], ...] = ()

@@ -16,6 +16,7 @@ import pytest
 
 from qpack.check import check, check_modules
 from qpack.demo.builder import build_extra_module
+from qpack.errors import LayoutError
 from qpack.layout import load_layout
 from qpack.loader import Loader
 from qpack.plan import make_plan
@@ -97,6 +98,46 @@ def test_check_per_type_directories_and_variables(demo_build: Path, tmp_path: Pa
     rows = {m.module: m for m in report.modules}
     assert not rows["connection-driver-storage"].loads
     assert any(w.startswith("$PROG_DRIVER_DIR: an empty directory entry") for w in report.warnings)
+
+
+def test_a_type_variable_searched_first_does_not_replace_the_search(demo_build: Path, tmp_path: Path) -> None:
+    """A GraphicsMagick tester: MAGICK_CODER_MODULE_PATH is searched before the built-in
+    directory, not in its place (`gm` with it empty or naming a missing directory still wrote a
+    GIF); check said "1 of 90 modules load" and 89 coders `not-searched`. `replaces = false`:
+    its directories first, then the search locations."""
+    prefix = copy_build(demo_build, tmp_path) / "usr"
+    moddir = prefix / "lib/prog"
+    build_extra_module(moddir, type="connection-driver", name="libprog_driver_storage", stamp=None)
+    build_extra_module(moddir, type="connection-driver", name="libprog_driver_qemu", stamp=None)
+    build_extra_module(moddir, type="storage-backend", name="libprog_storage_backend_fs", stamp=None)
+    own = tmp_path / "drivers"
+    build_extra_module(tmp_path, type="drivers", name="libprog_driver_storage", stamp=None)
+    text = TYPED.replace('env = "PROG_DRIVER_DIR"\n', 'env = "PROG_DRIVER_DIR"\nreplaces = false\n')
+    assert text != TYPED
+    (tmp_path / "first.toml").write_text(text)
+    ld = load_layout(tmp_path / "first.toml").loader
+    for env in ({"PROG_DRIVER_DIR": str(own)}, {"PROG_DRIVER_DIR": str(tmp_path / "missing")}):
+        report = check(prefix, ld, env=env)
+        rows = {m.module: m for m in report.modules}
+        assert all(m.loads for m in rows.values()), rows
+        assert rows["connection-driver-qemu"].file == f"{moddir}/connection-driver/libprog_driver_qemu.so"
+        assert rows["connection-driver-storage"].file == (
+            f"{own}/libprog_driver_storage.so"
+            if env["PROG_DRIVER_DIR"] == str(own)
+            else f"{moddir}/connection-driver/libprog_driver_storage.so"
+        )
+    # The default still replaces (ImageMagick 6, libvirt).
+    report = check(prefix, typed_loader(tmp_path), env={"PROG_DRIVER_DIR": str(own)})
+    rows = {m.module: m for m in report.modules}
+    assert [p.kind for p in rows["connection-driver-qemu"].problems] == ["not-searched"]
+    (tmp_path / "bad.toml").write_text(TYPED.replace('env = "PROG_DRIVER_DIR"\n', 'replaces = "no"\n'))
+    with pytest.raises(LayoutError) as e:
+        load_layout(tmp_path / "bad.toml")
+    key = f"{tmp_path / 'bad.toml'}: loader.by-type.connection-driver.replaces"
+    assert e.value.problems == [
+        f"{key}: must be true or false, got 'no'",
+        f"{key}: needs `env`: whether that variable replaces the search",
+    ]
 
 
 def test_plan_reads_per_type_names(demo_build: Path, tmp_path: Path) -> None:
