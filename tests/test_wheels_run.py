@@ -221,6 +221,28 @@ def test_the_system_pythons_modules_are_importable_from_the_venv(
     check_clean(venv, lay)
 
 
+def test_a_runpath_entry_to_another_packages_directory_is_kept(tmp_path: Path) -> None:
+    """A GDAL tester's GRASS plug-ins have RUNPATH /usr/lib/grass82/lib, where GRASS's own
+    libraries are, which no file of the build is: the wheel split replaced it with `$ORIGIN/..`
+    alone, and installed, the plug-ins could not load (libgrass_vector.8.2.so not found). An
+    entry naming a directory of the build is replaced, as before; one naming another package's
+    is kept."""
+    if not have_cc():
+        pytest.skip("no C compiler (cc/gcc) on this machine: the mini program needs one")
+    src = "const char *mini_lib_id(void);\nconst char *mini_module(void) { return mini_lib_id(); }\n"
+    link = [
+        "out/usr/lib/" + mini_program.SONAME,
+        "-Wl,--enable-new-dtags,-rpath,/usr/lib/qpack-third:/usr/lib",
+    ]
+    build = mini_program.build(tmp_path / "build", extra_modules={"g": (src, link)})
+    assert runpath_of(build / "usr/lib/mini/g.so") == "/usr/lib/qpack-third:/usr/lib"
+    r = split(build, layout(tmp_path), tmp_path / "dist")
+    assert r.returncode == 0, r.stderr
+    venv = bare_venv(tmp_path / "venv")
+    pip(venv, tmp_path / "dist", "mini-g")
+    assert runpath_of(venv / "lib/mini/g.so") == "$ORIGIN/..:/usr/lib/qpack-third"
+
+
 def test_build_as_staged_cannot_run_without_a_library_path(builds: dict[str, Path]) -> None:
     """The control: the executable has no RUNPATH; from the build tree its library is not found."""
     exe = builds["relocatable"] / "usr/bin/mini"

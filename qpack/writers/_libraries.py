@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,11 +77,20 @@ def libs_dir(dist_escaped: str) -> str:
     return f"lib/{dist_escaped}.libs"
 
 
-def _kept(entries: Sequence[str], prefix: str) -> list[str]:
+def _kept(entries: Sequence[str], prefix: str, own_dirs: Collection[str]) -> list[str]:
+    """The absolute RUNPATH entries a rewrite keeps: those outside the prefix, and those in it
+    that name no directory of the build's libraries (`own_dirs`, absolute), whose `$ORIGIN`
+    entries replace them. A GDAL tester's GRASS plug-ins lost /usr/lib/grass82/lib, where
+    another package's libraries are, and once installed from wheels could not load."""
     pre = "/" + prefix.strip("/")
     if pre == "/":
-        return []
-    return [e for e in entries if e.startswith("/") and e != pre and not e.startswith(pre + "/")]
+        return [e for e in entries if e.startswith("/") and posixpath.normpath(e) not in own_dirs]
+    return [
+        e
+        for e in entries
+        if e.startswith("/")
+        and ((e != pre and not e.startswith(pre + "/")) or posixpath.normpath(e) not in own_dirs)
+    ]
 
 
 def _reach(requires: Mapping[str, Sequence[str]], order: Sequence[str]) -> dict[str, set[str]]:
@@ -132,14 +141,16 @@ def _split_needs(
     return internal, external
 
 
-def _patch(f: FileRef, dirs: list[str], renames: tuple[tuple[str, str], ...], prefix: str) -> ElfPatch | None:
+def _patch(
+    f: FileRef, dirs: list[str], renames: tuple[tuple[str, str], ...], prefix: str, own_dirs: Collection[str]
+) -> ElfPatch | None:
     """The rewrite a file needs so that it finds `dirs`, or None when it already does."""
     assert f.entry.elf is not None
     if not dirs:
         return None
     new = runpath(f.installed, dirs).split(":")
     old = list(f.entry.elf.runpath)
-    value = ":".join(new + [e for e in _kept(old, prefix) if e not in new])
+    value = ":".join(new + [e for e in _kept(old, prefix, own_dirs) if e not in new])
     if value == ":".join(old) and not renames:
         return None
     return ElfPatch(runpath=value, replace_needed=renames)
@@ -163,6 +174,7 @@ def link_libraries(
     `libs_root`: the system whose libraries are bundled (a chroot or sysroot; default /)."""
     elf_files = [f for f in files if f.entry.elf is not None]
     internal, external = _split_needs(elf_files, files, provided, _reach(requires, order))
+    own_dirs = {posixpath.normpath("/" + posixpath.dirname(p)) for p in provided.values()}
     out = Linked()
     grafted: dict[str, Graft] = {}
     if bundle is not None:
@@ -172,7 +184,7 @@ def link_libraries(
         mine = [n for n in external[f.arcname] if n in grafted]
         renames = tuple((n, grafted[n].lib.new_name) for n in mine)
         dirs = internal[f.arcname] + [posixpath.dirname(grafted[n].installed) for n in mine]
-        patch = _patch(f, dirs, renames, prefix)
+        patch = _patch(f, dirs, renames, prefix, own_dirs)
         if patch is not None:
             out.patches[f.arcname] = patch
     ext_of: dict[str, set[str]] = defaultdict(set)
