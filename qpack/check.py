@@ -1507,8 +1507,9 @@ def check(
         verdicts = _with_helpers(
             _verdicts(exe, dirs, ctx, judge, not_asked=not_asked), _helper_rows(exe, finder, ctx)
         )
-        verdicts += _hidden_rows(exe, dirs, finder, ctx, {v.module for v in verdicts})
-        verdicts += _shut_out_rows(exe, finder, ctx, {v.module for v in verdicts})
+        verdicts += _hidden_rows(exe, dirs, finder, ctx, {v.module for v in verdicts if not v.stray})
+        verdicts += _shut_out_rows(exe, finder, ctx, {v.module for v in verdicts if not v.stray})
+        verdicts = _strays_apart(verdicts)
         verdicts = host.judge(exe, finder, exe_libs, verdicts)
         found = found or any(v.file is not None for v in verdicts)
         rows.add_program(exe.path, verdicts, not_asked, exe_missing, _needs_unmet(exe, verdicts, ctx))
@@ -1624,6 +1625,19 @@ def _outside_of(ctx: _Context) -> Callable[[str], bool]:
         return lambda path: False
     tops = {pre, ctx.root.resolve(pre) or pre}  # a prefix given through a symlink: its real path too
     return lambda path: not any(path == top or path.startswith(top + "/") for top in tops)
+
+
+def _strays_apart(verdicts: list[ModuleVerdict]) -> list[ModuleVerdict]:
+    """The rows, a stray labelled as a module's row is named by its file: a GDAL tester's
+    gdal_GRASS.so.1, where the variable pointed, beside the installed gdal_GRASS.so that the
+    variable hides (its row had been taken for the stray's)."""
+    modules = {v.module for v in verdicts if not v.stray}
+    return [
+        dataclasses.replace(v, module=posixpath.basename(v.file))
+        if v.stray and v.file is not None and v.module in modules
+        else v
+        for v in verdicts
+    ]
 
 
 def _shut_out_rows(exe: _Exe, finder: LibraryFinder, ctx: _Context, seen: set[str]) -> list[ModuleVerdict]:

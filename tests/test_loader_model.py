@@ -1300,6 +1300,30 @@ def test_a_variable_that_replaces_the_search_path_hides_installed_modules(
     }
 
 
+def test_a_stray_where_the_variable_points_keeps_the_hidden_modules_row(prefix: Path, tmp_path: Path) -> None:
+    """A GDAL tester's GDAL_DRIVER_PATH named a directory holding only gdal_GRASS.so.1: its
+    stray row, labelled gdal_GRASS, took the place of the installed gdal_GRASS.so's
+    `not-searched` row, and the summary said "0 of 1". The module keeps its row; the stray is
+    named by its file."""
+    text = HEAD.replace(
+        'naming = "{type}/{name}.so"\ntypes = ["ui", "block", "audio"]\n', 'naming = "{name}.so"\n'
+    )
+    text += '[[loader.search]]\nenv = "DEMO_ONLY"\nreplaces = true\n'
+    text += '[[loader.search]]\nrelocated = "lib/demo/ui"\n'
+    ld = loader(tmp_path, text)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(prefix / "lib/demo/ui/curses.so", elsewhere / "curses.so.1")
+    report = check(prefix, ld, env={"DEMO_ONLY": str(elsewhere)})
+    rows = {(m.module, m.file): [p.kind for p in m.problems] for m in report.modules}
+    assert rows == {
+        ("curses", f"{prefix}/lib/demo/ui/curses.so"): ["not-searched"],
+        ("gtk", f"{prefix}/lib/demo/ui/gtk.so"): ["not-searched"],
+        ("opengl", f"{prefix}/lib/demo/ui/opengl.so"): ["not-searched"],
+        ("curses.so.1", f"{elsewhere}/curses.so.1"): ["never-looked-up"],
+    }
+
+
 def test_a_named_program_linking_the_loader_library_has_the_librarys_stamp(
     prefix: Path, tmp_path: Path
 ) -> None:
