@@ -257,6 +257,11 @@ class DistDir:
         for item in wanted:
             norm = canonicalize_name(item)
             named = self.get(norm)
+            if named is not None and normalize_extra(item) in named.extras and named.name == self.meta_name:
+                # The meta package's own name that is also one of its extras (a GDAL tester's
+                # meta `gdal` and module type `gdal`): the wheel alone installs the core only,
+                # so the extra is meant (`pip install gdal[gdal]`), which took the meta in silence.
+                named = None
             if named is not None:
                 roots.append((named, frozenset()))
                 asked.add(norm)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from qpack.dist_info import normalize_extra
 from qpack.elf import ElfReadError
 from qpack.errors import PlanError
 from qpack.globs import compile_glob, expand_prefix
@@ -2121,6 +2122,16 @@ def meta_package(
             warnings.append(
                 f"meta.extras.{ename}: requires nothing in this build; left out of the meta package"
             )
+    if (
+        own := next((e for e in extras if normalize_extra(e) == normalize_extra(meta.name)), None)
+    ) is not None:
+        # A GDAL tester's meta `gdal` and module type `gdal`: `install gdal` took the meta wheel
+        # (the core alone) in silence; it now takes the extra, which pip needs spelled out.
+        warnings.append(
+            f"meta package {meta.name!r} has an extra of its own name ({own!r}): `qpack install "
+            f"{own}` takes the extra, but `pip install {meta.name}` the meta package alone (pip: "
+            f"{meta.name}[{normalize_extra(own)}]); rename the meta package to tell them apart"
+        )
     requires = meta.requires if meta.requires is not None else layout.required_cores()
     package = Package(
         name=meta.name,

@@ -1223,6 +1223,31 @@ def test_a_layout_extending_the_programs_with_its_loader_is_taken_for_both(
     ]
 
 
+def test_the_meta_packages_name_that_is_also_its_extra_installs_the_extra(
+    demo_build: Path, tmp_path: Path
+) -> None:
+    """A GDAL tester's meta package `gdal` beside the module type `gdal`: `install gdal` took
+    the meta wheel, which installs the core alone, and ignored the extra in silence. The plan
+    warns of the name, and install takes the extra, as pip takes `gdal[gdal]`."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    old = '[meta]\nname = "demo"\n'
+    assert old in text
+    layout = tmp_path / "ui-meta.toml"
+    layout.write_text(text.replace(old, '[meta]\nname = "ui"\n'))
+    r = qpack("plan", str(demo_build), "-l", str(layout))
+    assert r.returncode == 0, r.stderr
+    assert (
+        "warning: meta package 'ui' has an extra of its own name ('ui'): `qpack install ui` takes the "
+        "extra, but `pip install ui` the meta package alone (pip: ui[ui]); rename the meta package to "
+        "tell them apart"
+    ) in r.stderr.splitlines()
+    dist = split(demo_build, tmp_path / "dist", "1.0", layout)
+    prefix = tmp_path / "p"
+    r = qpack("install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui")
+    assert r.returncode == 0, r.stderr
+    assert loaded(prefix) == {"ui-curses", "ui-gtk", "ui-opengl"}
+
+
 def test_ctrl_c_after_the_commit_says_the_install_stands(
     demo_dist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
