@@ -4,6 +4,7 @@ one definition the wheel writer and the install side (`installed`, `install`) sh
 from __future__ import annotations
 
 import json
+import re
 
 from packaging.utils import canonicalize_name
 
@@ -23,8 +24,10 @@ RECOMMENDED_EXTRA = "recommended"
 def normalize_extra(name: str) -> str:
     """The extra of the meta wheel that picks module `name`: PEP 685's normalization
     (`accel-tcg-x86_64` -> `accel-tcg-x86-64`), without the separators it leaves at either end,
-    which no extra may have (PostgreSQL's intarray module `_int` is the extra `int`)."""
-    return str(canonicalize_name(name)).strip("-")
+    which no extra may have (PostgreSQL's intarray module `_int` is the extra `int`); any other
+    run of characters an extra cannot hold is a separator too (Pure Data's `bob~` is `bob`,
+    `a+b` is `a-b`), as wheel metadata refused them."""
+    return re.sub(r"[^a-z0-9]+", "-", str(canonicalize_name(name))).strip("-")
 
 
 def declaration(text: str | bytes) -> tuple[str | None, tuple[str, ...]]:

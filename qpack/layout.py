@@ -47,7 +47,9 @@ PIN_KINDS = ("exact", "upstream", "none")
 # Distro and wheel package names alike: Debian allows [a-z0-9+.-], PEP 508 [A-Za-z0-9._-].
 _PACKAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9+._-]*\Z")
 _TYPE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
-_MODULE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*\Z")  # CPython's `_ssl`
+# Any name a naming's {name} can give (CPython's `_ssl`, Pure Data's `bob~`), but no glob.
+# Not starting with '-', which would read as an option on the command line.
+_MODULE_ID = re.compile(r"[^\s/*?\[\]-][^\s/*?\[\]]*\Z")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -491,7 +493,7 @@ class _Table:
         return tuple(out)
 
     def module_glob(self, glob: str, key: str) -> bool:
-        if not glob or "/" in glob or ".." in glob or not re.fullmatch(r"[A-Za-z0-9_.+*?-]+", glob):
+        if not glob or "/" in glob or ".." in glob or not re.fullmatch(r"[^\s/\[\]]+", glob):
             self.bad(key, f"bad module glob {glob!r}: use module ids with * and ?")
             return False
         return True
@@ -1105,7 +1107,7 @@ def _check_module(
 def _check_module_glob(t: _Table, mid: str, key: str, naming: Naming) -> bool:
     """A dependency key that is a glob (`storage-backend-*`) gives every module it matches its
     dependencies; its type prefix must still be a declared type."""
-    if not re.fullmatch(r"[A-Za-z0-9_.+*?\[\]-]+", mid):
+    if not re.fullmatch(r"[^\s/]+", mid):
         t.bad(key, f"bad module glob {mid!r}")
         return False
     if naming.typed and naming.split_id(mid) is None:

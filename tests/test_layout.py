@@ -202,6 +202,14 @@ def test_module_ids_may_start_with_an_underscore(tmp_path: Path) -> None:
     assert problems(tmp_path, text + '[modules.dependencies]\n"-x" = ["_y"]\n') == [
         f"{tmp_path / 't.toml'}: modules.dependencies.-x: bad module id '-x'"
     ]
+    # Any name the naming gives: Pure Data's audio objects end in '~' (a tester's bob~ was
+    # refused by every key, glob or not).
+    tilde = '[modules.dependencies]\n"bob~" = ["pd~"]\n"x*~" = ["pd~"]\n'
+    tilde += '[modules.files]\n"bob~" = ["{prefix}/x"]\n'
+    assert L.load_layout(write(tmp_path, text + tilde)).loader.dependencies == {
+        "bob~": ("pd~",),
+        "x*~": ("pd~",),
+    }
 
 
 def test_group_glob_with_undefined_type_is_reported_at_plan(tmp_path: Path) -> None:

@@ -1378,6 +1378,34 @@ def test_plan_warns_of_extras_a_wheel_cannot_tell_apart(
     assert "PEP 685" not in capsys.readouterr().err
 
 
+def test_a_module_id_an_extra_cannot_spell_gets_an_extra_it_can(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Pure Data tester: every audio object ends in '~' (`bob~`), and the wheel split failed,
+    "'cyclone-acosh~' is invalid for 'provides-extra'", after a plan that said nothing. Any run
+    of characters an extra cannot hold is a separator, as PEP 685 makes of '_' and '.'; install
+    takes the id as written."""
+    from qpack.cli import main
+
+    build = copy_build(demo_build, tmp_path / "build")
+    shutil.copy(build / "usr/lib/demo/ui/opengl.so", build / "usr/lib/demo/ui/gl~.so")
+    known = ('known = ["ui-curses"', 'known = ["ui-gl~", "ui-curses"')
+    renames = ("[per-module]\n", '[per-module]\nrenames = { "ui-gl~" = "demo-ui-gl-tilde" }\n')
+    layout = demo_layout(tmp_path / "x.toml", known, renames)
+    capsys.readouterr()
+    assert main(["plan", str(build), "-l", str(layout)]) == 0
+    assert "refuses" not in capsys.readouterr().err
+    dist = tmp_path / "w"
+    assert (
+        main(["split", str(build), "-l", str(layout), "--version", "1", "--format", "wheel", "-o", str(dist)])
+        == 0
+    )
+    assert 'Requires-Dist: demo-ui-gl-tilde==1; extra == "ui-gl"' in wheel_metadata(dist, "demo").splitlines()
+    prefix = tmp_path / "p"
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-gl~"]) == 0
+    assert (prefix / "lib/demo/ui/gl~.so").is_file()
+
+
 def test_plan_warns_of_a_wheels_directory_holding_no_module(demo_build: Path, tmp_path: Path) -> None:
     """A BitlBee tester's `wheels = "lib/bitlbe"` passed plan and check, and only the wheel
     split refused it. The plan says so, naming where the modules are."""
