@@ -1376,6 +1376,14 @@ def test_plan_warns_of_extras_a_wheel_cannot_tell_apart(
     assert clash in capsys.readouterr().err
     assert main([*args, "--format", "tree", "-o", str(tmp_path / "t")]) == 0
     assert "PEP 685" not in capsys.readouterr().err
+    # Extras that pick the same packages are one (a Pure Data tester's Append -> append, in one
+    # group package): nothing is lost, and the split goes on.
+    group = '[[package]]\nname = "demo-ui"\nkind = "group"\nmodules = ["ui-*"]\n'
+    layout.write_text(layout.read_text() + group)
+    assert main(["plan", str(build), "-l", str(layout)]) == 0
+    assert "PEP 685" not in capsys.readouterr().err
+    assert main([*args, "--format", "wheel", "-o", str(tmp_path / "w2")]) == 0
+    assert "Provides-Extra: ui-b" in wheel_metadata(tmp_path / "w2", "demo").splitlines()
 
 
 def test_a_module_id_an_extra_cannot_spell_gets_an_extra_it_can(

@@ -70,6 +70,8 @@ def wheel_extras(pkg: Package) -> tuple[dict[str, tuple[str, tuple[str, ...]]], 
         norm = normalize_extra(name)
         if not norm:
             problems.append(f"meta package {pkg.name!r}: extra {name!r} is empty once normalized (PEP 685)")
+        elif norm in extras and set(extras[norm][1]) == set(members):
+            continue  # the same packages either way (a Pure Data tester's Append and append, in one group)
         elif norm in extras and extras[norm][0] != name:
             problems.append(
                 f"meta package {pkg.name!r}: extras {extras[norm][0]!r} and {name!r} are the same "
