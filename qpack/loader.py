@@ -719,7 +719,7 @@ class Loader:
         pre = (self.prefix if prefix is None else prefix).strip("/")
         dirs = []
         for loc in self.search:
-            if (default := self._default_dir(loc, pre)) is not None:
+            if (default := self.default_dir(loc, pre)) is not None:
                 dirs.append(default)
             else:
                 dirs += [f"{pre}/{where}" if pre else where for where in loc.wheel_module_dirs]
@@ -742,10 +742,10 @@ class Loader:
         """Of `module_dirs`, those the loader searches with no variable set: its relocated
         and absolute locations."""
         pre = (self.prefix if prefix is None else prefix).strip("/")
-        return tuple(d for loc in self.search if (d := self._default_dir(loc, pre)) is not None)
+        return tuple(d for loc in self.search if (d := self.default_dir(loc, pre)) is not None)
 
     @staticmethod
-    def _default_dir(loc: SearchLocation, pre: str) -> str | None:
+    def default_dir(loc: SearchLocation, pre: str) -> str | None:
         """The build-root-relative glob of a relocated or absolute location, else None. A
         per-user location ({home}, {xdg_config_home}: HexChat's addons) is no directory of a
         build or of a prefix installed to: only `check` looks there."""

@@ -242,6 +242,34 @@ def test_modules_reached_only_through_a_variable_are_said(
     ) in r.stderr.splitlines(), r.stderr
 
 
+def test_a_location_mistyped_beside_another_that_holds_modules_is_warned_of(
+    demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
+) -> None:
+    """A Pure Data tester's `lib/puredata/extras` for `extra`: other locations held modules, so
+    the plan passed, and put the 10 modules of `extra` in the core as plain files in silence."""
+    import shutil
+
+    from .conftest import copy_build
+
+    build = copy_build(demo_build, tmp_path)
+    (build / "usr/lib/demo-extra/ui").mkdir(parents=True)
+    shutil.move(build / "usr/lib/demo/ui/gtk.so", build / "usr/lib/demo-extra/ui/gtk.so")
+    old = '[[loader.search]]\nrelocated = "lib/demo"\n'
+    layout = tmp_path / "typo.toml"
+    text = DEMO_LAYOUT.read_text().replace(old, f'{old}[[loader.search]]\nrelocated = "lib/demo-extras"\n')
+    layout.write_text(text.replace('"ui-gtk", ', "").replace('"ui-gtk" = ["ui-opengl"]\n', ""))
+    r = qpack("plan", str(build), "-l", str(layout), "--unclaimed", "core")
+    assert r.returncode == 0, r.stderr
+    assert (
+        "warning: [[loader.search]] relocated = 'lib/demo-extras': usr/lib/demo-extras is not in the "
+        "build, and usr/lib/demo-extra beside it holds 1 file(s) named as modules are (ui/gtk.so): is the "
+        "location mistyped? Those files are no modules to the plan"
+    ) in r.stderr.splitlines(), r.stderr
+    layout.write_text(layout.read_text().replace("lib/demo-extras", "lib/demo-extra"))
+    r = qpack("plan", str(build), "-l", str(layout), "--unclaimed", "core")
+    assert r.returncode == 0 and "mistyped" not in r.stderr, r.stderr
+
+
 def test_executables_matching_nothing_are_warned_of(
     demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
 ) -> None:
