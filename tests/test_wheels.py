@@ -825,6 +825,25 @@ def test_a_program_above_the_bindir_is_refused_naming_bindir(
     assert not (tmp_path / "a").exists()
 
 
+def test_a_location_inside_another_places_modules_by_the_one_they_fit(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Tcl tester's search list has /usr/lib and /usr/lib/tcltk/x86_64-linux-gnu: the split
+    took each module as lib's (the first location above it) and refused it, "would look only in
+    /usr/lib", though TCLLIBPATH's `wheels` named where the modules are. The location whose
+    naming the file fits is its own, as the plan decides."""
+    from qpack.cli import main
+
+    env = 'env = "DEMO_MODULE_DIR"\n'
+    layout = demo_layout(
+        tmp_path / "nested.toml",
+        ('prefix = "/usr"\n', 'prefix = "/usr"\nrelocatable = false\n'),
+        (env, f'{env}wheels = "lib/demo"\n[[loader.search]]\nrelocated = "lib"\n'),
+    )
+    args = ["split", str(demo_build), "-l", str(layout), "--version", "1", "--format", "wheel"]
+    assert main([*args, "-o", str(tmp_path / "a")]) == 0, capsys.readouterr().err
+
+
 def test_a_location_anchored_to_a_library_no_wheel_holds_is_refused_saying_so(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

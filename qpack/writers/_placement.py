@@ -428,9 +428,17 @@ def verify(
         where = placed.get(m.path)
         if where is None:
             continue
+        # One location inside another (a Tcl tester's lib and lib/tcltk/x86_64-linux-gnu): the
+        # one whose naming the file fits, as `Loader.find_modules` decides.
+        under = [(x, f"{pre}/{x.value}/" if pre else f"{x.value}/") for x in relocated]
+        fits = [x for x, top in under if m.path.startswith(top)]
         loc = next(
-            (x for x in relocated if m.path.startswith((f"{pre}/{x.value}/" if pre else f"{x.value}/"))),
-            None,
+            (
+                x
+                for x, top in under
+                if m.path.startswith(top) and loader.parse_in_location(m.path[len(top) :])
+            ),
+            fits[0] if fits else None,
         )
         if loc is None:
             problems += _absolute_problem(loader, m, where)
