@@ -2170,6 +2170,22 @@ def _layout_mistakes(
     ]
 
 
+def _groups_without_modules(layout: Layout, packages: Iterable[Package]) -> list[str]:
+    """A warning for each [[package]] whose `modules` take no module of the build, which holds
+    other files: a GDAL tester's "*_GRASS" under id-separator "-" matched nothing, the modules
+    went to packages of their own and the group held the docs, without a word."""
+    rules = {r.name: r for r in layout.packages}
+    out = []
+    for p in packages:
+        rule = rules.get(p.name)
+        if rule is not None and rule.modules and p.files and not p.modules:
+            out.append(
+                f"package[{rule.index}] {p.name!r}: its modules ({', '.join(rule.modules)}) name no module "
+                "of this build; the group holds none"
+            )
+    return out
+
+
 def _locations_mistyped(loader: Loader, inventory: Inventory, prefix: str) -> list[str]:
     """A warning for each search location (relocated or absolute, no placeholder) whose
     directory the build lacks, where one beside it, named almost so, holds files named as
@@ -2275,6 +2291,7 @@ def make_plan(
     warnings += [
         f"package {p.name!r} has no files in this build" for p in packages if not p.files and p.kind != "meta"
     ]
+    warnings += _groups_without_modules(layout, packages)
     # One package per module, unless names collide: a rename to one name (or normalize making
     # two names one) merges modules in silence, where a group package would say so.
     warnings += [

@@ -1162,3 +1162,19 @@ def test_a_known_module_misspelt_is_named_beside_the_file_it_leaves_out(tmp_path
         "usr/lib/demo/block/curl.so: in a module directory, but the loader never looks up this name "
         "(module 'block-curl' is not in modules.known; modules.known lists 'block-crul': a typo?)"
     ]
+
+
+def test_a_group_whose_modules_take_none_is_warned_of() -> None:
+    """A GDAL tester's group `modules = ["*_GRASS"]` matched nothing (ids are gdal-GRASS): the
+    plug-ins went to packages of their own, the group held the docs, and the plan said nothing."""
+    group = PackageRule(
+        name="prog-net", kind="group", modules=("net-*",), files=("usr/share/prog/data.txt",), index=1
+    )
+    plan = make_plan(inventory(*BUILD), layout(PackageRule(name="prog-core", rest=True), group))
+    assert plan.package("prog-net").files == ("usr/share/prog/data.txt",)
+    assert [w for w in plan.warnings if "name no module" in w] == [
+        "package[1] 'prog-net': its modules (net-*) name no module of this build; the group holds none"
+    ]
+    taking = dataclasses.replace(group, modules=("net-*", "ui-*"))
+    plan = make_plan(inventory(*BUILD), layout(PackageRule(name="prog-core", rest=True), taking))
+    assert not [w for w in plan.warnings if "name no module" in w]
