@@ -1433,6 +1433,25 @@ def test_a_module_id_an_extra_cannot_spell_gets_an_extra_it_can(
     assert (prefix / "lib/demo/ui/gl~.so").is_file()
 
 
+def test_python_metadata_named_as_a_wheel_of_the_split_is_said(demo_build: Path, tmp_path: Path) -> None:
+    """A GDAL tester: python3-gdal ships GDAL-3.6.2.egg-info, the meta wheel is `gdal`, and once
+    both were installed pip and importlib.metadata named GDAL 3.6.2, not the meta package."""
+    build = copy_build(demo_build, tmp_path / "build")
+    info = build / "usr/lib/python3/dist-packages/Demo-1.0.egg-info"
+    info.mkdir(parents=True)
+    (info / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: Demo\nVersion: 1.0\n")
+    other = build / "usr/lib/python3/dist-packages/other-2.0.egg-info"
+    other.mkdir()
+    (other / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: other\nVersion: 2.0\n")
+    report = write_wheels(plan_build(build, "demo"), tmp_path / "w", version="1")
+    said = [n for n in report.notes if "Python metadata" in n]
+    assert said == [
+        "usr/lib/python3/dist-packages/Demo-1.0.egg-info: Python metadata of a distribution named as "
+        "wheel 'demo' of this split: installed together, pip and importlib.metadata see two "
+        "distributions 'demo' (rename the package, or leave the metadata out)"
+    ]
+
+
 def test_plan_warns_of_a_wheels_directory_holding_no_module(demo_build: Path, tmp_path: Path) -> None:
     """A BitlBee tester's `wheels = "lib/bitlbe"` passed plan and check, and only the wheel
     split refused it. The plan says so, naming where the modules are."""

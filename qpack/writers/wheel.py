@@ -448,6 +448,30 @@ def _payloads(plan: Plan, placement: Placement, pep440: str, report: WheelReport
     return out
 
 
+def _metadata_named_as_a_wheel(plan: Plan, payloads: _Payloads) -> list[str]:
+    """A note for each Python distribution's metadata the build ships (`X-1.0.egg-info`,
+    `X-1.0.dist-info`, installed where Python imports from) named as a wheel of this split is: a
+    GDAL tester's python3-gdal ships GDAL-3.6.2.egg-info, and beside the meta wheel `gdal`, pip
+    and importlib.metadata then named the other one."""
+    ours = {canonicalize_name(p.name): p.name for p in plan.packages}
+    out: dict[str, str] = {}
+    for path, where in payloads.placed.items():
+        if where.scheme not in ("purelib", "platlib"):
+            continue
+        top = where.path.split("/", 1)[0]
+        stem, dot, kind = top.rpartition(".")
+        if not dot or kind not in ("egg-info", "dist-info"):
+            continue
+        name = canonicalize_name(stem.split("-", 1)[0])
+        if name in ours and top not in out:
+            out[top] = (
+                f"{path.rpartition(top)[0]}{top}: Python metadata of a distribution named as wheel "
+                f"{ours[name]!r} of this split: installed together, pip and importlib.metadata see two "
+                f"distributions {name!r} (rename the package, or leave the metadata out)"
+            )
+    return list(out.values())
+
+
 def _empty_outside_note(paths: Collection[str], prefix: str) -> list[str]:
     """One line for every empty directory outside the prefix: a strongSwan tester's split with
     --drop-outside-prefix said its 94 files outside /usr in one warning, then each empty
@@ -631,6 +655,7 @@ def wheel_specs(
     _check_outside(plan, payloads, outside_prefix, report)
     _verify_placement(plan, placement, payloads)
     report.notes += _scripts_naming_the_build(plan, payloads)
+    report.notes += _metadata_named_as_a_wheel(plan, payloads)
 
     linked = link_libraries(
         [f for fs in payloads.files.values() for f in fs],
