@@ -1634,8 +1634,10 @@ def _wheels_dirs_empty(loader: Loader, modules: Sequence[Module], prefix: str) -
         if mine and not any(m.path.startswith(d.rstrip("/") + "/") for m in mine for d in dirs):
             where = sorted({posixpath.dirname(m.path) for m in mine})
             shown = ", ".join(where[:3]) + (f" and {len(where) - 3} more" if len(where) > 3 else "")
+            # Every directory it reaches (a GDAL tester's `under` list was named by its first).
+            reached = " or ".join(f"{{prefix}}/{d}" for d in way.dirs)
             out.append(
-                f"${way.variable}: its `wheels` directory {{prefix}}/{way.modules} holds no module of this "
+                f"${way.variable}: its `wheels` directory {reached} holds no module of this "
                 f"build (they are in {shown}): a wheel split refuses it; is it mistyped?"
             )
     return out

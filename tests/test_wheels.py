@@ -1457,8 +1457,8 @@ def test_plan_warns_of_a_wheels_directory_holding_no_module(demo_build: Path, tm
     split refused it. The plan says so, naming where the modules are."""
     env = 'env = "DEMO_MODULE_DIR"\n'
 
-    def said(wheels: str) -> list[str]:
-        layout = demo_layout(tmp_path / "w.toml", (env, f'{env}wheels = "{wheels}"\n'))
+    def said(wheels: str, more: str = "") -> list[str]:
+        layout = demo_layout(tmp_path / "w.toml", (env, f'{env}wheels = "{wheels}"\n{more}'))
         return [w for w in plan_build(demo_build, layout).warnings if "`wheels` directory" in w]
 
     assert said("lib/demo") == []
@@ -1466,4 +1466,10 @@ def test_plan_warns_of_a_wheels_directory_holding_no_module(demo_build: Path, tm
         "$DEMO_MODULE_DIR: its `wheels` directory {prefix}/lib/demoo holds no module of this build (they "
         "are in usr/lib/demo/audio, usr/lib/demo/block, usr/lib/demo/ui): a wheel split refuses it; is "
         "it mistyped?"
+    ]
+    # Each directory `under` reaches, not its first alone (a GDAL tester's "3.6" and ".").
+    assert said("lib/demoo", 'under = ["3.6", "."]\n') == [
+        "$DEMO_MODULE_DIR: its `wheels` directory {prefix}/lib/demoo/3.6 or {prefix}/lib/demoo holds no "
+        "module of this build (they are in usr/lib/demo/audio, usr/lib/demo/block, usr/lib/demo/ui): a "
+        "wheel split refuses it; is it mistyped?"
     ]
