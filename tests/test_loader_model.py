@@ -1921,5 +1921,37 @@ def test_a_mistyped_location_beside_the_modules_fails_the_check(prefix: Path, tm
         CheckError, match=r"lib/dem does not exist, and .*/lib/demo beside it holds 7 file\(s\)"
     ):
         check(prefix, typo)
+    # Beside a location that holds modules, said (a Pure Data tester's `extras` for `extra`:
+    # "252 of 252 modules load", exit 0, an R tester's `site-libary` likewise).
+    both = loader(
+        tmp_path,
+        HEAD + '[[loader.search]]\nrelocated = "lib/dem"\n[[loader.search]]\nrelocated = "lib/demo"\n',
+    )
+    report = check(prefix, both)
+    assert report.ok
+    assert [w for w in report.warnings if "mistyped" in w] == [
+        f"{prefix}/lib/dem does not exist, and {prefix}/lib/demo beside it holds 7 file(s) named as modules "
+        "are (audio/alsa.so, audio/pa.so, block/curl.so): is a location of the layout mistyped?"
+    ]
+    assert not [
+        w
+        for w in check(
+            prefix, loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n')
+        ).warnings
+        if "mistyped" in w
+    ]
+    # As deep as the naming reaches (a Node tester's `{name}/build/Release/{name}.node` and an
+    # Enlightenment tester's `{name}/linux-gnu-x86_64-0.25.4/module.so`: exit 0 for both).
+    deep = prefix / "lib/emods/clock/linux-gnu/module.so"
+    deep.parent.mkdir(parents=True)
+    shutil.copy(prefix / "lib/demo/ui/curses.so", deep)
+    nested = HEAD.replace(
+        'naming = "{type}/{name}.so"\ntypes = ["ui", "block", "audio"]\n',
+        'naming = "{name}/linux-gnu/module.so"\n',
+    )
+    with pytest.raises(
+        CheckError, match=r"lib/emod does not exist, and .*/lib/emods beside it holds 1 file\(s\)"
+    ):
+        check(prefix, loader(tmp_path, nested + '[[loader.search]]\nrelocated = "lib/emod"\n'))
     shutil.rmtree(prefix / "lib/demo")
     assert check(prefix, typo).modules == ()
