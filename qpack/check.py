@@ -2229,12 +2229,14 @@ def _stray_rows(
 
 
 def _entry_defined_where_modules_are(path: str, rel: str, ctx: _Context) -> str | None:
-    """The entry symbol a file no pattern names defines, where patterns put module files
-    (`rel`'s directory) and every module type has an entry (else a library cannot be told from
-    a module): the first one, or None. Read only for a file named `.so` or starting as ELF."""
+    """The entry symbol a file no pattern names defines, anywhere the search reads below a
+    location (where patterns put module files or not: an Enlightenment tester's module built for
+    0.25.3, in `<name>/linux-gnu-x86_64-0.25.3/`, and a `clock.so` at the top, passed a check the
+    plan warned of), when every module type has an entry (else a library cannot be told from a
+    module): the first one, or None. Read only for a file named `.so` or starting as ELF."""
     entries = ctx.every_entry
     loader = ctx.loader
-    if entries is None or not loader.naming.puts_modules_in(posixpath.dirname(rel)):
+    if entries is None:
         return None
     if loader.skip_hidden and (rel.startswith(".") or "/." in rel):
         return None

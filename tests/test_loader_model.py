@@ -1909,6 +1909,22 @@ def test_a_file_defining_the_entry_under_a_name_the_naming_does_not_give_is_said
     assert "it defines demo_module_init, a module's entry" in rows[0].problems[0].detail
     (prefix / "lib/demo/ui/libshared.so").unlink()  # named as modules are, it would be one
     assert [m.module for m in check(prefix, loader(tmp_path, text)).modules if not m.loads] == []
+    # Anywhere the search reads, not only where patterns put modules: an Enlightenment
+    # tester's module built for another release in `<name>/linux-gnu-x86_64-0.25.3/`, and one
+    # at the top of the module directory, passed a check ("58 of 58") that plan warned of.
+    nested = text.replace('naming = "{type}/{name}.so"', 'naming = "{type}/v1/{name}.so"')
+    for mod in (prefix / "lib/demo").glob("*/*.so"):
+        (mod.parent / "v1").mkdir(exist_ok=True)
+        mod.rename(mod.parent / "v1" / mod.name)
+    (prefix / "lib/demo/ui/v0").mkdir()
+    shutil.copy(prefix / "lib/demo/ui/v1/gtk.so", prefix / "lib/demo/ui/v0/gtk.so")
+    shutil.copy(prefix / "lib/demo/ui/v1/gtk.so", prefix / "lib/demo/gtk.so")
+    report = check(prefix, loader(tmp_path, nested))
+    assert sorted(m.file for m in report.modules if not m.loads) == [
+        f"{prefix}/lib/demo/gtk.so",
+        f"{prefix}/lib/demo/ui/v0/gtk.so",
+    ]
+    assert not report.ok
 
 
 def test_a_mistyped_location_beside_the_modules_fails_the_check(prefix: Path, tmp_path: Path) -> None:
