@@ -270,6 +270,42 @@ def test_a_location_mistyped_beside_another_that_holds_modules_is_warned_of(
     assert r.returncode == 0 and "mistyped" not in r.stderr, r.stderr
 
 
+def test_object_files_below_the_modules_are_no_misplaced_modules(
+    demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
+) -> None:
+    """A Node tester's addons (`{name}/build/Release/{name}.node`) ship their build's
+    obj.target/**/*.o: scan, plan and split each said of the 16 that they were "deeper than the
+    loader looks". A relocatable object is nothing a loader opens; a shared object there still is
+    said."""
+    import shutil
+    import subprocess
+
+    from .conftest import copy_build
+
+    build = copy_build(demo_build, tmp_path)
+    ui = build / "usr/lib/demo/ui"
+    for mod in (build / "usr/lib/demo").glob("*/*.so"):
+        mod.rename(mod.with_suffix(".node"))
+    (ui / "obj/deep").mkdir(parents=True)
+    src = tmp_path / "x.c"
+    src.write_text("int x(void) { return 1; }\n")
+    subprocess.run(["gcc", "-c", "-fPIC", "-o", str(ui / "obj/deep/x.o"), str(src)], check=True)
+    layout = tmp_path / "node.toml"
+    layout.write_text(
+        DEMO_LAYOUT.read_text().replace('naming = "{type}/{name}.so"', 'naming = "{type}/{name}.node"')
+    )
+    r = qpack("plan", str(build), "-l", str(layout))
+    assert r.returncode == 0, r.stderr
+    assert "deeper than the loader looks" not in r.stderr, r.stderr
+    shutil.copy(ui / "gtk.node", ui / "obj/deep/gtk.node")
+    r = qpack("plan", str(build), "-l", str(layout))
+    assert [line for line in r.stderr.splitlines() if "deeper than the loader looks" in line] == [
+        "warning: usr/lib/demo/ui/obj/deep/gtk.node: in a module directory, but deeper than the loader "
+        "looks (1 directory level(s) below the location; modules are named '{type}/{name}.node' with "
+        "types ui, block, audio)"
+    ]
+
+
 def test_executables_matching_nothing_are_warned_of(
     demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
 ) -> None:
