@@ -509,9 +509,15 @@ def _under_root(ctx: _Context) -> str:
     return "" if str(ctx.root.root) == "/" else f" under {ctx.root.root}"
 
 
-def _placeholders(value: str, ctx: _Context) -> str | None:
-    """An absolute location with its placeholders filled, or None when one is unknown."""
+def _placeholders(value: str, ctx: _Context, *, optional: bool = False) -> str | None:
+    """An absolute location with its placeholders filled, or None when one is unknown.
+    `optional` (the location's `optional = true`): a per-user directory with no HOME given is
+    passed over without a note (a Node tester's two `{home}` locations said so in every command)."""
     home = ctx.env.get("HOME")
+    if optional and not home and any(p in value for p in ("{home}", "{xdg_data_home}", "{xdg_config_home}")):
+        xdg = [v for v in ("XDG_DATA_HOME", "XDG_CONFIG_HOME") if "{" + v.lower() + "}" in value]
+        if not any(ctx.env.get(v, "").startswith("/") for v in xdg):
+            return None
     if home and not home.startswith("/") and "{home}" in value:
         # Relative to a working directory check does not know (a Sylpheed tester's HOME=home5
         # was searched as /home5 in silence).
@@ -631,7 +637,9 @@ def _absolute_entries(variable: str, value: str, listed: bool, ctx: _Context) ->
 
 def _location_dir(loc: SearchLocation, exe: _Exe, finder: LibraryFinder, ctx: _Context) -> str | None:
     """The directory a relocated or absolute location names for this executable, or None."""
-    return _relocated(loc, exe, finder, ctx) if loc.kind == "relocated" else _placeholders(loc.value, ctx)
+    if loc.kind == "relocated":
+        return _relocated(loc, exe, finder, ctx)
+    return _placeholders(loc.value, ctx, optional=loc.optional)
 
 
 def search_dirs(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[str]:

@@ -1971,3 +1971,24 @@ def test_a_mistyped_location_beside_the_modules_fails_the_check(prefix: Path, tm
         check(prefix, loader(tmp_path, nested + '[[loader.search]]\nrelocated = "lib/emod"\n'))
     shutil.rmtree(prefix / "lib/demo")
     assert check(prefix, typo).modules == ()
+
+
+def test_an_optional_per_user_location_without_home_is_passed_over_quietly(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A Node tester marked `{home}/.node_modules` and `{home}/.node_libraries` optional: every
+    check, list, install and uninstall still said of each "not searched: no HOME given"."""
+    text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n[[loader.search]]\nabsolute = "{home}/.demo"\n'
+    said = [w for w in check(prefix, loader(tmp_path, text)).warnings if "no HOME given" in w]
+    assert said == [
+        "{home}/.demo: not searched: no HOME given (the program's environment is --env's, not qpack's: "
+        "give --env HOME=...)"
+    ]
+    quiet = loader(tmp_path, text + "optional = true\n")
+    assert not [w for w in check(prefix, quiet).warnings if "HOME" in w]
+    home = tmp_path / "home"
+    (home / ".demo/ui").mkdir(parents=True)
+    shutil.copy(prefix / "lib/demo/ui/gtk.so", home / ".demo/ui/gtk.so")
+    report = check(prefix, quiet, env={"HOME": str(home)})
+    assert {m.module: m.file for m in report.modules}["ui-gtk"] == f"{prefix}/lib/demo/ui/gtk.so"
+    assert f"{home}/.demo" in next(iter(report.locations.values()))
