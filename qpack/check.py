@@ -1563,8 +1563,11 @@ def _outside_prefix(
             for way in ctx.loader.wheel_ways()
             if any(rt.is_dir(posixpath.join(pre, d)) for d in way.dirs)
         ]
-        ways = [f"--env {var}={value}" for var, value in settings]
-        hint = f"; for modules installed from wheels, {' or '.join(dict.fromkeys(ways))}" if ways else ""
+        ways = list(dict.fromkeys(f"--env {var}={value}" for var, value in settings))
+        # Each to a directory of its own, with modules there: all of them (an R tester's
+        # R_LIBS and R_LIBS_SITE, each reaching half the packages, were offered as "or").
+        joined = " and ".join(ways) if len({v for _, v in settings}) > 1 else " or ".join(ways)
+        hint = f"; for modules installed from wheels, {joined}" if ways else ""
         judged = "the modules judged are this machine's" if found else "this machine has no module there"
         ctx.notes.append(
             f"{ELSEWHERE_NOTE} {pre} ({', '.join(searched)}): {judged}; for "

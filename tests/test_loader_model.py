@@ -1992,3 +1992,19 @@ def test_an_optional_per_user_location_without_home_is_passed_over_quietly(
     report = check(prefix, quiet, env={"HOME": str(home)})
     assert {m.module: m.file for m in report.modules}["ui-gtk"] == f"{prefix}/lib/demo/ui/gtk.so"
     assert f"{home}/.demo" in next(iter(report.locations.values()))
+
+
+def test_variables_each_reaching_their_own_modules_are_all_offered(prefix: Path, tmp_path: Path) -> None:
+    """An R tester's layout reaches its wheels' packages through R_LIBS and R_LIBS_SITE, each
+    to half of them: check offered "--env R_LIBS=... or --env R_LIBS_SITE=...". Both are."""
+    text = HEAD.replace("[loader]", "[loader]\nrelocatable = false")
+    text += '[[loader.search]]\nabsolute = "/nonexistent/demo"\n'
+    text += "".join(
+        f'[loader.by-type.{t}]\nenv = "DEMO_{t.upper()}"\nwheels = "lib/demo/{t}"\n' for t in ("ui", "block")
+    )
+    notes = [w for w in check(prefix, loader(tmp_path, text)).warnings if "installed from wheels" in w]
+    assert len(notes) == 1, notes
+    assert notes[0].endswith(
+        f"for modules installed from wheels, --env DEMO_UI={prefix}/lib/demo/ui and --env "
+        f"DEMO_BLOCK={prefix}/lib/demo/block"
+    ), notes

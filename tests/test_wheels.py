@@ -931,6 +931,17 @@ def test_the_split_summary_says_how_a_loader_that_never_relocates_finds_the_whee
         "placed for the loader: relative to the install prefix; the loader does not relocate: "
         "$DEMO_MODULE_DIR leads it there"
     ]
+    # Two variables each to a directory of their own: both are set (an R tester's R_LIBS and
+    # R_LIBS_SITE, each reaching half the packages, were "or").
+    types = "".join(
+        f'[loader.by-type.{t}]\nenv = "DEMO_{t.upper()}"\nwheels = "lib/demo/{t}"\n' for t in ("ui", "block")
+    )
+    each = tmp_path / "each.toml"
+    each.write_text(fixed.read_text() + types)
+    assert placed(str(each), "e") == [
+        "placed for the loader: relative to the install prefix; the loader does not relocate: "
+        "$DEMO_MODULE_DIR and $DEMO_UI and $DEMO_BLOCK lead them there, each to its own directory"
+    ]
 
 
 def test_a_module_whose_file_is_a_dangling_link_fails_the_wheel_split(

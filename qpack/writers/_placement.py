@@ -68,6 +68,9 @@ class Placement:
     # For a loader that never relocates: the variables that reach the modules once installed
     # (None: the loader looks from the install prefix).
     through: tuple[str, ...] | None = None
+    # Those variables lead to directories of their own, each to some modules: all are set (an R
+    # tester's R_LIBS and R_LIBS_SITE were "or", each reaching half of the packages).
+    through_each: bool = False
 
     @property
     def how(self) -> str:
@@ -75,8 +78,14 @@ class Placement:
             return f"{self.bindir}/ as it is, everything else through <prefix>/{self.bindir}/{self.bundle}/"
         if self.through is not None:
             # A Grilo tester: "where the loader looks from there" of a loader that never does.
-            reach = " or ".join(f"${v}" for v in self.through) or "no variable"
-            return f"relative to the install prefix; the loader does not relocate: {reach} leads it there"
+            if self.through_each:
+                reach = (
+                    " and ".join(f"${v}" for v in self.through)
+                    + " lead them there, each to its own directory"
+                )
+            else:
+                reach = (" or ".join(f"${v}" for v in self.through) or "no variable") + " leads it there"
+            return f"relative to the install prefix; the loader does not relocate: {reach}"
         return "relative to the install prefix, where the loader looks from there (or a variable names)"
 
     def place(self, path: str, executable: bool, importable: bool = True) -> Placed | None:
@@ -111,6 +120,7 @@ def choose(loader: Loader, prefix: str, *, all_data: bool = False) -> Placement:
         bundle=loader.bundle,
         scripts=bindir == "bin" and not all_data,
         through=None if loader.relocatable else tuple(dict.fromkeys(w.variable for w in loader.wheel_ways())),
+        through_each=len({w.dirs for w in loader.wheel_ways()}) > 1,
     )
 
 
