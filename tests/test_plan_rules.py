@@ -1178,3 +1178,23 @@ def test_a_group_whose_modules_take_none_is_warned_of() -> None:
     taking = dataclasses.replace(group, modules=("net-*", "ui-*"))
     plan = make_plan(inventory(*BUILD), layout(PackageRule(name="prog-core", rest=True), taking))
     assert not [w for w in plan.warnings if "name no module" in w]
+
+
+def test_a_module_file_in_its_own_directory_above_where_it_goes_is_never_looked_up() -> None:
+    """An R tester moved jsonlite/libs/jsonlite.so to jsonlite/jsonlite.so: R fails ("shared
+    object 'jsonlite.so' not found"); the plan put it in the core without a word, as it did the
+    package's other files. A file named as modules are, in a module's own directory (`{name}/`)
+    above where its file goes, is never looked up; the package's data there is nothing."""
+    lay_loader = dataclasses.replace(LOADER, naming=Naming("{name}/libs/{name}.so"))
+    build = (
+        "usr/bin/prog",
+        "usr/lib/prog/jsonlite/DESCRIPTION",
+        "usr/lib/prog/jsonlite/jsonlite.so",
+        "usr/lib/prog/stats/libs/stats.so",
+    )
+    plan = make_plan(inventory(*build), layout(loader=lay_loader))
+    assert [w for w in plan.warnings if "never looks up" in w] == [
+        "usr/lib/prog/jsonlite/jsonlite.so: in a module directory, but the loader never looks up this "
+        "name (modules are named '{name}/libs/{name}.so')"
+    ]
+    assert [m.id for m in plan.modules] == ["stats"]
