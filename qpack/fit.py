@@ -17,7 +17,7 @@ the errors into warnings.
 from __future__ import annotations
 
 import posixpath
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from qpack.errors import ProblemsError
@@ -57,6 +57,44 @@ def _prefix_problem(inventory: Inventory) -> str | None:
     )
 
 
+def mistyped_locations(loader: Loader, inventory: Inventory, prefix: str) -> list[str]:
+    """A warning for each search location (relocated or absolute, no placeholder) whose
+    directory the build lacks, where one beside it, named almost so, holds files named as
+    modules are: a Pure Data tester's `lib/puredata/extras` for `extra` put its 10 modules in
+    the core as plain files, without a word, because other locations held modules."""
+    import difflib
+
+    pre = prefix.strip("/")
+    dirs = {e.path for e in inventory.entries if e.kind == "dir"}
+    files_in: dict[str, list[str]] = defaultdict(list)
+    for e in inventory.entries:
+        if e.kind != "dir":
+            files_in[posixpath.dirname(e.path)].append(e.path)
+    out = []
+    for loc in loader.search:
+        d = loader.default_dir(loc, pre)
+        if d is None or "*" in d or "{" in d or d in dirs:
+            continue
+        parent, name = posixpath.split(d)
+        siblings = [posixpath.basename(x) for x in dirs if posixpath.dirname(x) == parent]
+        for near in difflib.get_close_matches(name, siblings, n=1, cutoff=0.8):
+            there = f"{parent}/{near}" if parent else near
+            named = sorted(
+                f[len(there) + 1 :]
+                for x, fs in files_in.items()
+                if x == there or x.startswith(there + "/")
+                for f in fs
+                if loader.parse_in_location(f[len(there) + 1 :]) is not None
+            )
+            if named:
+                out.append(
+                    f"[[loader.search]] {loc.kind} = {loc.value!r}: {d} is not in the build, and {there} "
+                    f"beside it holds {len(named)} file(s) named as modules are ({', '.join(named[:3])}): "
+                    "is the location mistyped? Those files are no modules to the plan"
+                )
+    return out
+
+
 def _module_findings(
     inventory: Inventory, loader: Loader, modules: Sequence[Module]
 ) -> tuple[str | None, str | None]:
@@ -68,6 +106,10 @@ def _module_findings(
     searched = " or ".join(d.replace("*", "{pkgversion}") for d in loader.module_dirs(inventory.prefix))
     objects = Counter(posixpath.dirname(e.path) for e in inventory.files() if _is_shared_object(e))
     where = f"no module under {searched or 'any search location'}"
+    if mistyped := mistyped_locations(loader, inventory, inventory.prefix):
+        # A Node tester's `nodjs` for `nodejs`, whose addons are `.node` files: the problem
+        # named libnode.so.108 elsewhere, not the directory of modules beside the typo.
+        return f"{where}; {mistyped[0]}", None
     if not objects:
         return None, f"{where}; the build has no .so file at all: every package but the core is empty"
     dirs = [compile_glob(d + "/**") for d in loader.module_dirs(inventory.prefix)]

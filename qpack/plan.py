@@ -25,6 +25,7 @@ from typing import Literal
 from qpack.dist_info import normalize_extra
 from qpack.elf import ElfReadError
 from qpack.errors import PlanError
+from qpack.fit import mistyped_locations
 from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import Entry, Inventory, Progress, link_destination
 from qpack.layout import (
@@ -2168,7 +2169,7 @@ def _layout_mistakes(
         *_no_loader_file(loader, inventory, prefix),
         *_program_types_mistyped(loader, inventory, prefix),
         *_entries_elsewhere(loader, inventory, found, prefix),
-        *_locations_mistyped(loader, inventory, prefix),
+        *mistyped_locations(loader, inventory, prefix),
     ]
 
 
@@ -2185,44 +2186,6 @@ def _groups_without_modules(layout: Layout, packages: Iterable[Package]) -> list
                 f"package[{rule.index}] {p.name!r}: its modules ({', '.join(rule.modules)}) name no module "
                 "of this build; the group holds none"
             )
-    return out
-
-
-def _locations_mistyped(loader: Loader, inventory: Inventory, prefix: str) -> list[str]:
-    """A warning for each search location (relocated or absolute, no placeholder) whose
-    directory the build lacks, where one beside it, named almost so, holds files named as
-    modules are: a Pure Data tester's `lib/puredata/extras` for `extra` put its 10 modules in
-    the core as plain files, without a word, because other locations held modules."""
-    import difflib
-
-    pre = prefix.strip("/")
-    dirs = {e.path for e in inventory.entries if e.kind == "dir"}
-    files_in: dict[str, list[str]] = defaultdict(list)
-    for e in inventory.entries:
-        if e.kind != "dir":
-            files_in[posixpath.dirname(e.path)].append(e.path)
-    out = []
-    for loc in loader.search:
-        d = loader.default_dir(loc, pre)
-        if d is None or "*" in d or "{" in d or d in dirs:
-            continue
-        parent, name = posixpath.split(d)
-        siblings = [posixpath.basename(x) for x in dirs if posixpath.dirname(x) == parent]
-        for near in difflib.get_close_matches(name, siblings, n=1, cutoff=0.8):
-            there = f"{parent}/{near}" if parent else near
-            named = sorted(
-                f[len(there) + 1 :]
-                for x, fs in files_in.items()
-                if x == there or x.startswith(there + "/")
-                for f in fs
-                if loader.parse_in_location(f[len(there) + 1 :]) is not None
-            )
-            if named:
-                out.append(
-                    f"[[loader.search]] {loc.kind} = {loc.value!r}: {d} is not in the build, and {there} "
-                    f"beside it holds {len(named)} file(s) named as modules are ({', '.join(named[:3])}): "
-                    "is the location mistyped? Those files are no modules to the plan"
-                )
     return out
 
 

@@ -306,6 +306,30 @@ def test_object_files_below_the_modules_are_no_misplaced_modules(
     ]
 
 
+def test_no_module_beside_a_mistyped_location_names_that_location(
+    demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
+) -> None:
+    """A Node tester's `nodjs` for `nodejs`, whose addons are `.node` files: plan refused the
+    layout, naming the one .so of the build elsewhere (libnode.so.108), not the directory of
+    modules beside the typo."""
+    from .conftest import copy_build
+
+    build = copy_build(demo_build, tmp_path)
+    for mod in (build / "usr/lib/demo").glob("*/*.so"):
+        mod.rename(mod.with_suffix(".node"))
+    text = DEMO_LAYOUT.read_text().replace('naming = "{type}/{name}.so"', 'naming = "{type}/{name}.node"')
+    layout = tmp_path / "typo.toml"
+    layout.write_text(text.replace('relocated = "lib/demo"', 'relocated = "lib/dem"'))
+    r = qpack("plan", str(build), "-l", str(layout))
+    assert r.returncode == 2
+    assert r.stderr.splitlines()[0] == (
+        "error: no module under usr/lib/dem or var/run/demo/{pkgversion}; [[loader.search]] relocated = "
+        "'lib/dem': usr/lib/dem is not in the build, and usr/lib/demo beside it holds 7 file(s) named as "
+        "modules are (audio/alsa.node, audio/pa.node, block/curl.node): is the location mistyped? Those "
+        "files are no modules to the plan (--allow-empty to plan it anyway)"
+    ), r.stderr
+
+
 def test_executables_matching_nothing_are_warned_of(
     demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
 ) -> None:
