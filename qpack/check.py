@@ -645,7 +645,11 @@ def _location_dir(loc: SearchLocation, exe: _Exe, finder: LibraryFinder, ctx: _C
 def search_dirs(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[str]:
     """The directories the loader searches for this executable, in order."""
     dirs: list[str] = []
+    skip = False  # the location an env location set with `replaces = "next"` stands in for
     for loc in ctx.loader.search:
+        if skip:
+            skip = False
+            continue
         if loc.kind == "env":
             # A variable set to nothing is unset for a loader that tests `*value` too (an xine
             # tester: XINE_PLUGIN_PATH= searched the defaults, check searched nothing).
@@ -659,6 +663,7 @@ def search_dirs(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[str]:
             dirs += loc.under(entries)
             if loc.replaces_rest:
                 break
+            skip = loc.replaces_next
             continue
         d = _location_dir(loc, exe, finder, ctx)
         if d is not None:
@@ -1838,22 +1843,28 @@ CHECK_VARIABLES = ("LD_LIBRARY_PATH", "HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME"
 
 def _variables_read(ctx: _Context) -> tuple[list[str], dict[str, str]]:
     """(the env locations' variables the search reads, in order; each variable given that a
-    variable set before it, on a location that `replaces` the rest, keeps from being read ->
-    that variable), as `search_dirs` walks them."""
+    variable set before it, on a location that `replaces` the rest or the next one, keeps from
+    being read -> why), as `search_dirs` walks them."""
     read: list[str] = []
     cut: dict[str, str] = {}
     stopper: str | None = None
+    skipper: str | None = None  # set on a `replaces = "next"` location: the next one is cut
     for loc in ctx.loader.search:
+        by = f"${stopper}, set, replaces every location after its own" if stopper else None
+        by = by or (f"${skipper}, set, replaces the location after its own" if skipper else None)
+        skipper = None
         if loc.kind != "env":
             continue
-        if stopper is not None:
-            cut.update((v, stopper) for v in loc.variables if v in ctx.env)
+        if by is not None:
+            cut.update((v, by) for v in loc.variables if v in ctx.env)
             continue
         name = next((n for n in loc.variables if n in ctx.env and (ctx.env[n] or not loc.ignore_empty)), None)
         if name is not None:
             read.append(name)
             if loc.replaces_rest:
                 stopper = name
+            elif loc.replaces_next:
+                skipper = name
     return read, cut
 
 
@@ -1861,11 +1872,8 @@ def _unread_variables(ctx: _Context) -> None:
     """A note for each --env variable nothing in the check reads: a misspelt QEMU_MODULE_DIR
     was ignored in silence, and the verdicts were those of an empty environment; and for one a
     replacing variable set before it keeps from being read."""
-    for name, stopper in sorted(_variables_read(ctx)[1].items()):
-        ctx.notes.append(
-            f"--env {name}: not read: ${stopper}, set, replaces every location after its own "
-            "(the layout's `replaces`)"
-        )
+    for name, why in sorted(_variables_read(ctx)[1].items()):
+        ctx.notes.append(f"--env {name}: not read: {why} (the layout's `replaces`)")
     own = ctx.loader.variables
     # What its locations' placeholders read (`{home}`: HOME), said and offered too (a Sylpheed
     # tester's HOM=... was told the model "reads none", with no word of HOME).

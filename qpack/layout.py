@@ -958,6 +958,7 @@ def _read_search(t: _Table) -> tuple[SearchLocation, ...]:
             names = _env_names(loc)
             if not names:
                 continue
+            replaces = _replaces(loc)
             out.append(
                 SearchLocation(
                     "env",
@@ -965,7 +966,8 @@ def _read_search(t: _Table) -> tuple[SearchLocation, ...]:
                     loc.boolean("optional"),
                     fallbacks=names[1:],
                     path_list=loc.boolean("list"),
-                    replaces_rest=loc.boolean("replaces"),
+                    replaces_rest=replaces == "rest",
+                    replaces_next=replaces == "next",
                     wheel_dir=_relative_dir(loc, "wheels"),
                     subdir=_relative_dir(loc, "under"),
                     more_subdirs=_more_under(loc),
@@ -977,6 +979,18 @@ def _read_search(t: _Table) -> tuple[SearchLocation, ...]:
         if found is not None:
             out.append(found)
     return tuple(out)
+
+
+def _replaces(loc: _Table) -> str | None:
+    """An env location's `replaces`: true (every location after it, "rest"), "next" (the one
+    right after it: the default it stands in for), or false/absent (None)."""
+    raw = loc.data.get("replaces", False)
+    if raw == "next":
+        return "next"
+    if not isinstance(raw, bool):
+        loc.bad("replaces", f'must be true, false or "next" (the location right after it), got {raw!r}')
+        return None
+    return "rest" if raw else None
 
 
 def _odd_segments(path: str) -> bool:

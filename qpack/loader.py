@@ -51,7 +51,9 @@ class SearchLocation:
     - `env`: `value` names an environment variable holding one directory (or, with `path_list`,
       a `:`-separated list); `fallbacks` are further variable names tried in order when it is
       not set (the first one set is used); with `replaces_rest`, once one of them is set the
-      locations after this one are not searched. `subdir` is searched under each directory the
+      locations after this one are not searched; with `replaces_next`, only the one right after
+      it (the default it stands in for: Csound's OPCODE6DIR64, R's R_LIBS_SITE, Enlightenment's
+      E_HOME; the user's directory after it is still searched). `subdir` is searched under each directory the
       variable names rather than the directory itself (WeeChat's `$WEECHAT_EXTRA_LIBDIR/plugins`);
       `more_subdirs` are searched after it in each directory, before the next one ("" the
       directory itself, for `subdir` too: GTK tries `A/3.0.0`, then `A`, then `B/3.0.0` for
@@ -79,6 +81,7 @@ class SearchLocation:
     fallbacks: tuple[str, ...] = ()
     path_list: bool = False
     replaces_rest: bool = False
+    replaces_next: bool = False
     anchor: str | None = None
     wheel_dir: str | None = None
     subdir: str | None = None

@@ -2008,3 +2008,40 @@ def test_variables_each_reaching_their_own_modules_are_all_offered(prefix: Path,
         f"for modules installed from wheels, --env DEMO_UI={prefix}/lib/demo/ui and --env "
         f"DEMO_BLOCK={prefix}/lib/demo/block"
     ), notes
+
+
+def test_a_variable_that_replaces_only_the_location_after_it(prefix: Path, tmp_path: Path) -> None:
+    """Csound's OPCODE6DIR64 replaces the compiled-in directory and not the user's after it (R's
+    R_LIBS_SITE, Enlightenment's E_HOME, Gwyddion's GWYDDION_LIBDIR alike): `replaces = true`
+    dropped the user's too, no `replaces` searched the compiled-in one. `replaces = "next"`."""
+    user = tmp_path / "user"
+    (user / "ui").mkdir(parents=True)
+    shutil.copy(prefix / "lib/demo/ui/gtk.so", user / "ui/gtk.so")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "ui").mkdir(parents=True)
+    shutil.copy(prefix / "lib/demo/ui/curses.so", elsewhere / "ui/curses.so")
+    text = HEAD + (
+        '[[loader.search]]\nenv = "DEMO_ONLY"\nreplaces = "next"\n'
+        '[[loader.search]]\nrelocated = "lib/demo"\n'
+        '[[loader.search]]\nenv = "DEMO_USER"\n'
+        f'[[loader.search]]\nabsolute = "{user}"\n'
+    )
+    ld = loader(tmp_path, text)
+    assert check(prefix, ld).ok  # nothing set: the prefix's modules, the user's copy after them
+    report = check(prefix, ld, env={"DEMO_ONLY": str(elsewhere)})
+    rows = {m.module: m for m in report.modules}
+    assert rows["ui-curses"].file == f"{elsewhere}/ui/curses.so" and rows["ui-curses"].loads
+    assert rows["ui-gtk"].file == f"{user}/ui/gtk.so" and rows["ui-gtk"].loads  # still searched
+    assert [p.kind for p in rows["block-curl"].problems] == ["not-searched"]
+    # The variable right after it is the location it stands in for, and said so.
+    cut = text.replace(f'[[loader.search]]\nabsolute = "{user}"\n', "").replace(
+        '[[loader.search]]\nrelocated = "lib/demo"\n[[loader.search]]\nenv = "DEMO_USER"\n',
+        '[[loader.search]]\nenv = "DEMO_USER"\n[[loader.search]]\nrelocated = "lib/demo"\n',
+    )
+    report = check(prefix, loader(tmp_path, cut), env={"DEMO_ONLY": str(elsewhere), "DEMO_USER": str(user)})
+    assert (
+        "--env DEMO_USER: not read: $DEMO_ONLY, set, replaces the location after its own (the layout's "
+        "`replaces`)"
+    ) in report.warnings
+    with pytest.raises(LayoutError, match=r'replaces: must be true, false or "next"'):
+        loader(tmp_path, text.replace('replaces = "next"', 'replaces = "nxt"'))
