@@ -27,7 +27,7 @@ from qpack.elf import ElfReadError
 from qpack.errors import PlanError
 from qpack.fit import mistyped_locations
 from qpack.globs import compile_glob, expand_prefix
-from qpack.inventory import Entry, Inventory, Progress, link_destination
+from qpack.inventory import Entry, Inventory, Progress, link_destination, link_end
 from qpack.layout import (
     Layout,
     PackageRule,
@@ -705,13 +705,14 @@ def _runs_itself(loader: Loader, modules: Iterable[Module], inventory: Inventory
 
 
 def _strays(
-    found: FoundModules, inventory: Inventory, code_of: Mapping[str, Module], known: set[str]
+    found: FoundModules, inventory: Inventory, code_of: Mapping[str, Module], known: set[str], loader: Loader
 ) -> list[str]:
     """The warnings of files the loader never looks up, less those that are a module's code or
-    other name (`code_of`), `known` files (the modules' libraries, the helper programs), and
-    libraries a file of the build links."""
+    other name (`code_of`), `known` files (the modules' libraries, the helper programs), the
+    loader's own files and links to them, and libraries a file of the build links."""
     if not found.never_looked_up:  # the names and paths are gathered only for a file to judge
         return []
+    known = known | _loader_links(loader, inventory, inventory.prefix)
     linked, by_path = _linked_names(inventory), inventory.by_path()
     return [
         w
@@ -720,6 +721,19 @@ def _strays(
         and f not in known
         and not _is_linked(by_path.get(f), linked)
     ]
+
+
+def _loader_links(loader: Loader, inventory: Inventory, prefix: str) -> set[str]:
+    """The loader's own files (its library, its programs) and the build's symlinks that lead to
+    them: a Tcl tester's libtcl8.6.so.0 -> libtcl8.6.so, in a directory its search reads, was
+    called a file the loader never looks up."""
+    globs = [compile_glob(g) for g in loader.loader_globs(prefix)]
+    by_link = {e.path: e.target or "" for e in inventory.entries if e.kind == "symlink"}
+    return {
+        e.path
+        for e in inventory.files()
+        if (end := link_end(e.path, by_link)) is not None and any(g.match(end) for g in globs)
+    }
 
 
 def _helper_files(loader: Loader, prefix: str) -> set[str]:
@@ -2216,7 +2230,9 @@ def make_plan(
     # nor are the modules' libraries and theirs, nor a library a file of the build links (a
     # darktable tester's libdarktable.so, every program's and plug-in's, beside the plug-in
     # directories in the one search location).
-    never = _strays(found, inventory, code_of, libraries | _helper_files(layout.loader, prefix))
+    never = _strays(
+        found, inventory, code_of, libraries | _helper_files(layout.loader, prefix), layout.loader
+    )
     module_at = {m.path: m for m in found.modules}
 
     empty = inventory.empty_dirs()

@@ -1198,3 +1198,18 @@ def test_a_module_file_in_its_own_directory_above_where_it_goes_is_never_looked_
         "name (modules are named '{name}/libs/{name}.so')"
     ]
     assert [m.id for m in plan.modules] == ["stats"]
+
+
+def test_a_link_to_the_loader_library_in_a_module_directory_is_no_stray() -> None:
+    """A Tcl tester's search list reads /usr/lib, where libtcl8.6.so.0 -> libtcl8.6.so (the
+    layout's `library`) was called a file the loader never looks up; a file of no one there
+    still is."""
+    lib_loader = dataclasses.replace(LOADER, library="{prefix}/lib/prog/libprog-1.so")
+    build = (
+        *BUILD,
+        "usr/lib/prog/libprog-1.so",
+        "usr/lib/prog/libprog-1.so.0@libprog-1.so",
+        "usr/lib/prog/ui.so",
+    )
+    plan = make_plan(inventory(*build), layout(loader=lib_loader))
+    assert [w.partition(":")[0] for w in plan.warnings if "never looks up" in w] == ["usr/lib/prog/ui.so"]
