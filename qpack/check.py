@@ -754,8 +754,20 @@ def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
 def _find_own(found: _Found, own: Mapping[str, list[str]], ctx: _Context, wanted: set[str]) -> None:
     """The modules of the types whose own variable is set, in the directories it names."""
     naming = ctx.loader.naming
+    loader = ctx.loader
     for mtype, type_dirs in own.items():
         for d in type_dirs:
+            # A directory one of the types sharing this variable has for its `wheels` is that
+            # type's (an Octave tester's OCTAVE_PATH, one variable for six packages' types, made
+            # each file a module of all six: "162 of 162").
+            sharing = [t for t, v in loader.type_env.items() if v == loader.type_env[mtype]]
+            wheels = [
+                t
+                for t in sharing
+                if t in loader.type_wheels and posixpath.join(ctx.prefix, loader.type_wheels[t]) == d
+            ]
+            if wheels and mtype not in wheels:
+                continue
             seen_here: dict[str, str] = {}
             for rel in _listing(ctx.root, d, 0):
                 # The variable replaces the type's directory: match the patterns' last segment.

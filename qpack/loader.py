@@ -137,6 +137,7 @@ class WheelWay:
     mtype: str | None = None
     variables: tuple[str, ...] = ()
     more: tuple[str, ...] = ()  # further directories it reaches modules in (`under`'s others)
+    listed: bool = False  # the variable holds a ':'-separated list of directories
 
     @property
     def dirs(self) -> tuple[str, ...]:
@@ -634,12 +635,16 @@ class Loader:
         built_in = {posixpath.normpath(loc.value) for loc in self.search if loc.kind == "absolute"}
         if prefix == self.prefix:
             built_in |= {posixpath.join(prefix, loc.value) for loc in self.search if loc.kind == "relocated"}
-        out = {}
+        out: dict[str, str] = {}
         for way in self.wheel_ways():
             if any(v in env for v in way.variables):
                 continue
             if any((where := posixpath.join(prefix, d)) not in built_in and holds(where) for d in way.dirs):
                 variable, value = way.setting(prefix)
+                if way.listed and variable in out and value not in out[variable].split(":"):
+                    # One list variable for several types' directories (an Octave tester's
+                    # OCTAVE_PATH for each package: set to one of them, the others were not found).
+                    value = f"{out[variable]}:{value}"
                 out[variable] = value
         return out
 
@@ -654,12 +659,13 @@ class Loader:
                 None,
                 loc.variables,
                 loc.wheel_module_dirs[1:],
+                loc.path_list,
             )
             for loc in self.search
             if loc.kind == "env" and loc.wheel_dir is not None
         ]
         ways += [
-            WheelWay(self.type_env[t], d, d, t, (self.type_env[t],))
+            WheelWay(self.type_env[t], d, d, t, (self.type_env[t],), listed=t in self.type_env_list)
             for t, d in self.type_wheels.items()
             if t in self.type_env
         ]

@@ -1248,6 +1248,36 @@ def test_the_meta_packages_name_that_is_also_its_extra_installs_the_extra(
     assert loaded(prefix) == {"ui-curses", "ui-gtk", "ui-opengl"}
 
 
+def test_types_sharing_one_list_variable_get_all_their_directories_in_it(
+    demo_build: Path, tmp_path: Path
+) -> None:
+    """An Octave tester's packages are types sharing OCTAVE_PATH (a list), each with its own
+    `wheels`: install told the user to set OCTAVE_PATH to one of them, checked as if it were, and
+    called the other types' modules not found; set to all of them, check counted each file as a
+    module of every type ("162 of 162" for 27 files)."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    types = "".join(
+        f'[loader.by-type.{t}]\nenv = "DEMO_PATH"\nlist = true\nreplaces = false\nwheels = "lib/demo/{t}"\n'
+        for t in ("ui", "block", "audio")
+    )
+    known = next(line for line in text.splitlines(keepends=True) if line.startswith("known = "))
+    layout = tmp_path / "shared.toml"
+    text = text.replace(known, "").replace('prefix = "/usr"\n', 'prefix = "/usr"\nrelocatable = false\n')
+    layout.write_text(text + types)
+    dist = split(demo_build, tmp_path / "dist", "1.0", layout)
+    prefix = tmp_path / "p"
+    r = qpack(
+        "install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-curses", "block-curl", "--json"
+    )
+    assert r.returncode == 0, r.stderr
+    value = f"{prefix}/lib/demo/ui:{prefix}/lib/demo/block"
+    assert f"set DEMO_PATH={value} where the program runs" in r.stderr, r.stderr
+    assert sorted(m["module"] for m in json.loads(r.stdout)["check"]) == ["block-curl", "ui-curses"]
+    r = qpack("check", str(prefix), "-l", str(layout), "--env", f"DEMO_PATH={value}", "--json")
+    assert r.returncode == 0, r.stderr
+    assert sorted(m["module"] for m in json.loads(r.stdout)["modules"]) == ["block-curl", "ui-curses"]
+
+
 def test_ctrl_c_after_the_commit_says_the_install_stands(
     demo_dist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
