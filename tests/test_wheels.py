@@ -794,6 +794,24 @@ def test_plug_ins_without_their_program_are_refused_as_wheels_unless_a_variable_
     assert (
         main([*args, "-l", str(demo_layout(tmp_path / "x.toml", elsewhere)), "-o", str(tmp_path / "x")]) == 2
     )
+    # A type's own `wheels` is the one its modules are judged by (an Octave tester's types were
+    # told of the env location's directory).
+    own = tmp_path / "own.toml"
+    own.write_text(
+        demo_layout(tmp_path / "y.toml", elsewhere).read_text()
+        + '[loader.by-type.ui]\nenv = "DEMO_UI"\nwheels = "lib/demo-ui"\n'
+    )
+    ui_only = tmp_path / "ui-only"
+    shutil.copytree(build, ui_only, symlinks=True)
+    for t in ("audio", "block"):
+        shutil.rmtree(ui_only / "usr/lib/demo" / t)
+    only = ["split", str(ui_only), "--version", "1", "--format", "wheel"]
+    assert main([*only, "-l", str(own), "-o", str(tmp_path / "y")]) == 2
+    said = "error: layout 'demo': module 'ui-curses': installed as <prefix>/lib/demo/ui/curses.so, not in "
+    assert f"{said}$DEMO_UI's" in capsys.readouterr().err
+    assert (
+        main([*args, "-l", str(demo_layout(tmp_path / "x.toml", elsewhere)), "-o", str(tmp_path / "x2")]) == 2
+    )
     assert (
         "module 'audio-alsa': installed as <prefix>/lib/demo/audio/alsa.so, not in $DEMO_MODULE_DIR's "
         "`wheels` directory <prefix>/lib/demo-plugins: `wheels` (with `under`) must name where the "

@@ -303,7 +303,11 @@ def _not_in_wheels_dir(loader: Loader, m: Module, where: Placed, rel: str) -> li
     type: that `wheels` is not where the build's modules are, and the wheels do not move them
     (a WeeChat tester wrote lib/weechat for lib/x86_64-linux-gnu/weechat; a Geany tester's
     `under` was told to add the `wheels` key it had)."""
-    given = [way for way in loader.wheel_ways() if way.mtype in (None, m.type)]
+    # The type's own first: an Octave tester's types had `wheels` of their own, and were judged
+    # against the env location's of the same variable.
+    given = sorted(
+        (way for way in loader.wheel_ways() if way.mtype in (None, m.type)), key=lambda w: w.mtype is None
+    )
     if not given:
         return []
     way = given[0]
