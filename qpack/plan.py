@@ -804,6 +804,8 @@ def module_problems(
     exe_res = [compile_glob(g) for g in executables]
     hosts = set()
     held: set[str] = set()  # the stamp names the loader's files hold (with a stamp glob)
+    entered: list[str] = []  # modules whose entry was looked for
+    lacking: list[str] = []  # ... and is not there
     for e in inventory.entries:
         if any(r.match(e.path) for r in exe_res):
             end = _link_end(e, by_path)  # a library is often named by its SONAME link
@@ -841,8 +843,20 @@ def module_problems(
         entry = entries(m.id) if entries is not None and e.elf is not None else ()
         if entry and linked and link_entries is not None:
             entry = (*entry, *(s for s in link_entries(e.path) if s not in entry))
+        if entry:
+            entered.append(m.path)
         if entry and (why := _lacks_entry(inventory.source(e.path), entry)) is not None:
+            lacking.append(m.path)
             warnings.append(f"{m.path}: module {why}, which the loader looks up; the loader refuses it")
+    if len(entered) > 1 and len(lacking) == len(entered):
+        # Not one module defines it: the layout is wrong, not the build (an AbiWord tester's
+        # "abi_plugin_regster" gave 44 warnings, exit 0, and a split of 44 modules that never load).
+        shown = ", ".join(lacking[:2]) + (f" and {len(lacking) - 2} more" if len(lacking) > 2 else "")
+        problems.append(
+            f"no module of the build defines the entry symbol the loader looks up ({shown}): is "
+            "[loader] entry mistyped?"
+        )
+        warnings = [w for w in warnings if not w.endswith("which the loader looks up; the loader refuses it")]
     return problems, [*warnings, *_same_bytes(found.modules, by_path)]
 
 

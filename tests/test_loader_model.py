@@ -1488,14 +1488,15 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
         "does not define demo_ui_curses_init, which the loader looks up"
         in rows["ui-curses"].problems[0].detail
     )
-    # The plan says so as well (Xorg's tester: a hard-linked fbdev2_drv.so, with no
-    # fbdev2ModuleData, became a package with no warning).
+    # No module of the build defines it: the layout is wrong, an error (an AbiWord tester's
+    # "abi_plugin_regster": 44 warnings, exit 0, and a split of modules that never load).
     inventory = scan(prefix.parent, "/usr", cache=False)
-    warnings = make_plan(inventory, load_layout(tmp_path / "layout.toml"), unclaimed="core").warnings
-    assert (
-        "usr/lib/demo/ui/curses.so: module does not define demo_ui_curses_init, which the loader looks up; "
-        "the loader refuses it"
-    ) in warnings
+    with pytest.raises(PlanError) as e:
+        make_plan(inventory, load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    assert [p for p in e.value.problems if "entry" in p] == [
+        "no module of the build defines the entry symbol the loader looks up (usr/lib/demo/audio/alsa.so, "
+        "usr/lib/demo/audio/pa.so and 5 more): is [loader] entry mistyped?"
+    ]
     loader(
         tmp_path,
         text.replace(
@@ -1504,6 +1505,15 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
     )
     plan = make_plan(inventory, load_layout(tmp_path / "layout.toml"), unclaimed="core")
     assert not [w for w in plan.warnings if "does not define" in w]
+    # One module without it: the plan says so (Xorg's tester: a hard-linked fbdev2_drv.so, with
+    # no fbdev2ModuleData, became a package with no warning).
+    shutil.copy(prefix / "lib/libdemo-util.so.1", prefix / "lib/demo/ui/curses.so")
+    inventory = scan(prefix.parent, "/usr", cache=False)
+    warnings = make_plan(inventory, load_layout(tmp_path / "layout.toml"), unclaimed="core").warnings
+    assert [w for w in warnings if "does not define" in w] == [
+        "usr/lib/demo/ui/curses.so: module does not define demo_module_init, which the loader looks up; "
+        "the loader refuses it"
+    ]
     with pytest.raises(LayoutError, match=r"entry: must be a C symbol name"):
         loader(
             tmp_path,
