@@ -803,6 +803,7 @@ class Loader:
         # its imports (the scan cache, the thread pools) off `install`'s path, 5-10 ms.
         scanned = sys.modules.get("qpack.inventory")
         elf: Mapping[str, bool] = {}  # ELF or not, where the scan read it
+        no_elf: set[str] = set()  # named as a library, and read as no ELF file at all
         if scanned is not None and isinstance(inventory, scanned.Inventory):
             pre = inventory.prefix if prefix is None else prefix
             paths: Iterable[str] = (e.path for e in inventory.files())
@@ -815,6 +816,7 @@ class Loader:
                 for e in inventory.files()
                 if e.kind == "file"
             }
+            no_elf = {e.path for e in inventory.files() if e.elf_error == scanned.NOT_ELF_ERRORS[0]}
             # A symlink is what it leads to inside the build (libpurple's libirc.so ->
             # libirc.so.0.0.0 was "no ELF", so no module of a register-loadable loader, where
             # check, following the link, found one); one leading out of the build or nowhere is
@@ -854,7 +856,7 @@ class Loader:
             # One search directory inside another (CPython's lib/python3.11, then its
             # lib-dynload): the file is the module of the first whose naming it fits.
             cut = next((c for c in here[1:] if self.parse_in_location("/".join(parts[c:]))), here[0])
-            verdict = self._look_up(path, "/".join(parts[cut:]), elf.get(path))
+            verdict = self._look_up(path, "/".join(parts[cut:]), elf.get(path), path in no_elf)
             if isinstance(verdict, Module):
                 modules.append(verdict)
             elif verdict is not None:
@@ -880,7 +882,9 @@ class Loader:
                 ends[cut] = None
         return tuple(ends)
 
-    def _look_up(self, path: str, rel: str, elf: bool | None = None) -> Module | str | None:
+    def _look_up(
+        self, path: str, rel: str, elf: bool | None = None, no_elf: bool = False
+    ) -> Module | str | None:
         """The module a file in a module directory is, a warning why the loader never asks for
         it, or None for a file that is no module and does not look like one: not where a module
         would be (`could_be_module`), or neither named `.so` nor an ELF file (`elf`, where the
@@ -902,7 +906,9 @@ class Loader:
                 f"{path}: in a module directory, but the loader never looks up this name "
                 f"(module {mid!r} is not in modules.known{near})"
             )
-        if not (elf or rel.endswith(".so") or ".so." in rel):
+        if no_elf or not (elf or rel.endswith(".so") or ".so." in rel):
+            # Read and no ELF file at all (a libcamera tester's ipa_vimc.so.sign, a signature):
+            # no module of any name, as check judges it; one cut short still is a stray.
             return None
         return self._never_looked_up(path, rel)
 

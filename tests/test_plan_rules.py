@@ -1213,3 +1213,18 @@ def test_a_link_to_the_loader_library_in_a_module_directory_is_no_stray() -> Non
     )
     plan = make_plan(inventory(*build), layout(loader=lib_loader))
     assert [w.partition(":")[0] for w in plan.warnings if "never looks up" in w] == ["usr/lib/prog/ui.so"]
+
+
+def test_a_file_the_scan_read_as_no_elf_is_no_stray_whatever_its_name() -> None:
+    """A libcamera tester's ipa_vimc.so.sign (a 256-byte signature beside its module) was
+    warned of as a file the loader never looks up, for the `.so.` in its name; the scan had
+    read it as no ELF file, and the README says such a file is no such problem."""
+    inv = inventory(*BUILD, "usr/lib/prog/ui-gtk.so.sign", "usr/lib/prog/ui-old.so.1")
+    entries = [
+        dataclasses.replace(e, elf_error="not an ELF file") if e.path.endswith(".sign") else e
+        for e in inv.entries
+    ]
+    plan = make_plan(dataclasses.replace(inv, entries=tuple(entries)), layout())
+    assert [w.partition(":")[0] for w in plan.warnings if "never looks up" in w] == [
+        "usr/lib/prog/ui-old.so.1"
+    ]
