@@ -243,6 +243,23 @@ def test_a_runpath_entry_to_another_packages_directory_is_kept(tmp_path: Path) -
     assert runpath_of(venv / "lib/mini/g.so") == "$ORIGIN/..:/usr/lib/qpack-third"
 
 
+def test_a_signature_of_bytes_the_runpath_rewrite_changes_is_said(
+    builds: dict[str, Path], tmp_path: Path
+) -> None:
+    """A libcamera tester's IPA modules ship ipa_vimc.so.sign beside them: the wheel's rewritten
+    RUNPATH changed the signed bytes, and libcamera would run each module isolated, through a
+    proxy a venv lacks, without a word from the split. A module left as it is says nothing."""
+    build = shutil.copytree(builds["relocatable"], tmp_path / "build", symlinks=True)
+    (build / "usr/lib/mini/a.so.sign").write_bytes(b"\x00" * 256)  # a.so links the build's library
+    (build / "usr/lib/mini/b.so.sign").write_bytes(b"\x00" * 256)  # b.so links none of it
+    r = split(build, layout(tmp_path), tmp_path / "dist")
+    assert r.returncode == 0, r.stderr
+    assert [line for line in r.stderr.splitlines() if "signature" in line] == [
+        "warning: usr/lib/mini/a.so.sign: a signature of usr/lib/mini/a.so's bytes, which the wheel's "
+        "RUNPATH rewrite changes: it no longer verifies (the tree output keeps the bytes)"
+    ]
+
+
 def test_build_as_staged_cannot_run_without_a_library_path(builds: dict[str, Path]) -> None:
     """The control: the executable has no RUNPATH; from the build tree its library is not found."""
     exe = builds["relocatable"] / "usr/bin/mini"

@@ -54,7 +54,7 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -472,6 +472,29 @@ def _metadata_named_as_a_wheel(plan: Plan, payloads: _Payloads) -> list[str]:
     return list(out.values())
 
 
+# What a detached signature beside a file is named: libcamera's ipa_vimc.so.sign, GnuPG's .sig
+# and .asc.
+_SIGNATURES = (".sign", ".sig", ".asc")
+
+
+def _signatures_broken(payloads: _Payloads, patches: Mapping[str, ElfPatch]) -> list[str]:
+    """A note for each file whose bytes a RUNPATH rewrite changes beside a detached signature of
+    them the build ships: a libcamera tester's ipa_vimc.so.sign no longer verified, so libcamera
+    would run the module isolated, through a proxy a venv does not have."""
+    refs = [f for fs in payloads.files.values() for f in fs]
+    shipped = {f.entry.path for f in refs}
+    out = []
+    for f in refs:
+        if f.arcname in patches:
+            sigs = [f.entry.path + ext for ext in _SIGNATURES if f.entry.path + ext in shipped]
+            out += [
+                f"{sig}: a signature of {f.entry.path}'s bytes, which the wheel's RUNPATH rewrite "
+                "changes: it no longer verifies (the tree output keeps the bytes)"
+                for sig in sigs
+            ]
+    return out
+
+
 def _empty_outside_note(paths: Collection[str], prefix: str) -> list[str]:
     """One line for every empty directory outside the prefix: a strongSwan tester's split with
     --drop-outside-prefix said its 94 files outside /usr in one warning, then each empty
@@ -669,6 +692,7 @@ def wheel_specs(
         libs_root=libs_root,
     )
     report.rewritten = len(linked.patches)
+    report.notes += _signatures_broken(payloads, linked.patches)
     for name, sonames in linked.external.items():
         for soname in sonames:
             report.external.setdefault(soname, []).append(canonicalize_name(name))
