@@ -962,6 +962,22 @@ def test_the_split_summary_says_how_a_loader_that_never_relocates_finds_the_whee
     ]
 
 
+def test_elf_files_of_no_machine_do_not_decide_the_wheel_tag(demo_build: Path, tmp_path: Path) -> None:
+    """A Guile tester's compiled Scheme (ccache/*.go) are ELF files of machine EM_NONE: every
+    wheel split of Guile stopped, "no wheel platform tag for the ELF machine of ...go (EM_NONE)".
+    They are no host code; the build's programs give the tag."""
+    build = copy_build(demo_build, tmp_path / "build")
+    go = build / "usr/lib/demo-ccache/and-let-star.go"
+    go.parent.mkdir()
+    data = bytearray((build / "usr/lib/demo/ui/curses.so").read_bytes())
+    data[18:20] = b"\x00\x00"  # e_machine: EM_NONE
+    go.write_bytes(bytes(data))
+    plan = plan_build(build, "demo")
+    assert next(e for e in plan.inventory.entries if e.path.endswith(".go")).elf.machine == "EM_NONE"
+    report = write_wheels(plan, tmp_path / "w", version="1")
+    assert all(w.path.name.endswith("-py3-none-linux_x86_64.whl") for w in report.written)
+
+
 def test_a_module_whose_file_is_a_dangling_link_fails_the_wheel_split(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -1311,6 +1327,48 @@ def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
         "\n\nOnce installed, set DEMO_MODULE_DIR=<prefix>/lib/demo: "
         "the program finds its modules only through it.\n"
     )
+    # A wheel names only the variables that reach its own modules (a Guile tester's gnutls wheel
+    # asked for LTDL_LIBRARY_PATH as well, which only the ssh wheel needs).
+    block = copy_build(demo_build, tmp_path / "block-build")
+    (block / "usr/lib/demo-block").mkdir()
+    shutil.move(block / "usr/lib/demo/block", block / "usr/lib/demo-block/block")
+    two = tmp_path / "two.toml"
+    two.write_text(
+        layout.read_text().replace(
+            twice, f'{twice}[[loader.search]]\nenv = "DEMO_BLOCK_DIR"\nwheels = "lib/demo-block"\n'
+        )
+        + '[[loader.search]]\nabsolute = "/usr/lib/demo-block"\n'
+    )
+    assert (
+        main(
+            [
+                "split",
+                str(block),
+                "-l",
+                str(two),
+                "--version",
+                "1",
+                "--format",
+                "wheel",
+                "-o",
+                str(tmp_path / "t"),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert [
+        line for line in wheel_metadata(tmp_path / "t", "demo_ui_curses").splitlines() if "set" in line
+    ] == [
+        "Once installed, set DEMO_MODULE_DIR=<prefix>/lib/demo: the program finds its modules only "
+        "through it."
+    ]
+    assert [
+        line for line in wheel_metadata(tmp_path / "t", "demo_block_curl").splitlines() if "set" in line
+    ] == [
+        "Once installed, set DEMO_BLOCK_DIR=<prefix>/lib/demo-block: the program finds its modules only "
+        "through it."
+    ]
     # A core holding a module needs the variable too (rsyslog's lmnet): its description says so.
     core_too = demo_layout(tmp_path / "core.toml", ABSOLUTE, ('env = "DEMO_MODULE_DIR"\n', twice), CORE_NFS)
     assert main([*args[:3], str(core_too), *args[4:], "-o", str(tmp_path / "c")]) == 0

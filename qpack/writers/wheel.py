@@ -224,8 +224,11 @@ def machine_tag(plan: Plan) -> str:
     share = posixpath.join(plan.prefix.strip("/"), "share") + "/"
     seen: dict[str, str] = {}
     unknown: list[str] = []
+    excluded = {x.path for x in plan.excluded}
     for e in plan.inventory.entries:
-        if e.elf is None or e.path.startswith(share):
+        # No host code: an ELF file of no machine (a Guile tester's compiled Scheme, ccache/*.go,
+        # EM_NONE, stopped every wheel split of Guile), or one no wheel holds.
+        if e.elf is None or e.path.startswith(share) or e.elf.machine == "EM_NONE" or e.path in excluded:
             continue
         m = e.elf.wheel_machine
         if m is None:
@@ -253,6 +256,15 @@ def _settings_to_make(plan: Plan, pkg: Package) -> list[str]:
     # module wheels also asked for SPA_PLUGIN_DIR).
     generic = pkg.kind == "meta" or not types or not types <= {w.mtype for w in every}
     ways = [w for w in every if (generic if w.mtype is None else pkg.kind == "meta" or w.mtype in types)]
+    if pkg.kind != "meta":
+        # Of an env location's, those whose directories hold the package's modules (a Guile
+        # tester's gnutls wheel asked for LTDL_LIBRARY_PATH, which only the ssh wheel needs).
+        pre = plan.prefix.strip("/")
+        mine = [m.path[len(pre) + 1 :] if pre else m.path for m in plan.modules if m.id in pkg.modules]
+        holding = [
+            w for w in ways if w.mtype is not None or any(f.startswith(d + "/") for f in mine for d in w.dirs)
+        ]
+        ways = holding or ways
     out = [f"{v}={value}" for v, value in (w.setting("<prefix>") for w in ways)]
     return list(dict.fromkeys(out))  # one variable, several locations (GIMP2_PLUGINDIR's two)
 
