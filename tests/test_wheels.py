@@ -1369,6 +1369,18 @@ def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
         "Once installed, set DEMO_BLOCK_DIR=<prefix>/lib/demo-block: the program finds its modules only "
         "through it."
     ]
+    # One absolute location inside another (a Guile tester's library directory before its
+    # guile/3.0/extensions): the module is the one's whose naming it fits, which the wheels reach.
+    nested = tmp_path / "nested.toml"
+    nested.write_text(
+        layout.read_text().replace(
+            '[[loader.search]]\nabsolute = "/usr/lib/demo"\n',
+            '[[loader.search]]\nabsolute = "/usr/lib"\n[[loader.search]]\nabsolute = "/usr/lib/demo"\n',
+        )
+    )
+    assert '/usr/lib"' in nested.read_text()
+    assert main([*args[:3], str(nested), *args[4:], "-o", str(tmp_path / "n")]) == 0, capsys.readouterr().err
+    capsys.readouterr()
     # A core holding a module needs the variable too (rsyslog's lmnet): its description says so.
     core_too = demo_layout(tmp_path / "core.toml", ABSOLUTE, ('env = "DEMO_MODULE_DIR"\n', twice), CORE_NFS)
     assert main([*args[:3], str(core_too), *args[4:], "-o", str(tmp_path / "c")]) == 0

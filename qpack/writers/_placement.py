@@ -238,15 +238,15 @@ def _env_ways(loader: Loader) -> list[str]:
 def _absolute_problem(loader: Loader, m: Module, where: Placed) -> list[str]:
     """A module under an absolute search location, which no install prefix moves: found only
     where an env location's `wheels` directory holds it."""
-    d = next(
-        (
-            d
-            for loc in loader.search
-            if loc.kind == "absolute" and "{" not in loc.value
-            if m.path.startswith((d := loc.value.strip("/")) + "/")
-        ),
-        None,
-    )
+    # One location inside another (a Guile tester's library directory, then its
+    # guile/3.0/extensions): the one whose naming the file fits, as find_modules decides.
+    tops = [
+        top
+        for loc in loader.search
+        if loc.kind == "absolute" and "{" not in loc.value
+        if m.path.startswith((top := loc.value.strip("/")) + "/")
+    ]
+    d = next((t for t in tops if loader.parse_in_location(m.path[len(t) + 1 :])), tops[0] if tops else None)
     if d is None:
         # Under no location: in a variable's `wheels` directory, or in a directory the build
         # links a search directory to (nginx's share/nginx/modules -> ../../lib/nginx/modules),
