@@ -2305,7 +2305,7 @@ def make_plan(
     ]
     if problems:
         # What the layout likely got wrong, often the cause (not what follows from the failure).
-        raise PlanError(problems, [*never, *copy_warnings, *mistakes])
+        raise PlanError(problems, [*never, *copy_warnings, *module_warnings, *mistakes])
     return Plan(
         layout=layout,
         inventory=inventory,

@@ -1514,6 +1514,21 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
         "usr/lib/demo/ui/curses.so: module does not define demo_module_init, which the loader looks up; "
         "the loader refuses it"
     ]
+    # ... said when the plan fails too, where it may be the cause (a Guile tester's plan said
+    # only a package cycle through the library a link taken for a module led to).
+    loader(
+        tmp_path,
+        text.replace(
+            'types = ["ui", "block", "audio"]', 'types = ["ui", "block", "audio"]\nentry = "demo_module_init"'
+        )
+        + '[modules.dependencies]\n"ui-gtk" = ["ui-gone"]\n',
+    )
+    with pytest.raises(PlanError) as e:
+        make_plan(inventory, load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    assert [w for w in e.value.warnings if "does not define" in w] == [
+        "usr/lib/demo/ui/curses.so: module does not define demo_module_init, which the loader looks up; "
+        "the loader refuses it"
+    ]
     with pytest.raises(LayoutError, match=r"entry: must be a C symbol name"):
         loader(
             tmp_path,
