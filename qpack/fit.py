@@ -96,7 +96,7 @@ def mistyped_locations(loader: Loader, inventory: Inventory, prefix: str) -> lis
 
 
 def _module_findings(
-    inventory: Inventory, loader: Loader, modules: Sequence[Module]
+    inventory: Inventory, loader: Loader, modules: Sequence[Module], never: Sequence[str] = ()
 ) -> tuple[str | None, str | None]:
     """(problem, note): no module while the build has shared objects elsewhere is a problem
     (the layout looks in the wrong place); a build with no shared object at all has nothing
@@ -116,6 +116,15 @@ def _module_findings(
     inside = sorted(
         e.path for e in inventory.files() if _is_shared_object(e) and any(r.match(e.path) for r in dirs)
     )
+    unknown = [w.partition(": in a module directory")[0] for w in never if "is not in modules.known" in w]
+    if unknown:
+        # Named as modules are, but not known (a Guile tester's libguile-ssh.so: "no file
+        # matches the naming" sent him to a naming that was right).
+        names = ", ".join(unknown[:2]) + (f" and {len(unknown) - 2} more" if len(unknown) > 2 else "")
+        return (
+            f"no module under {searched}: its files named as modules are ({names}) are not in "
+            "modules.known: is `known` wrong?"
+        ), None
     if inside:
         # A libdbi tester's `libdbd{name}.so.1` for `libdbd{name}.so`: "no module under X; the
         # build has .so files under X" read as a contradiction.
@@ -174,7 +183,8 @@ def fit_findings(inventory: Inventory, loader: Loader) -> tuple[list[str], list[
     notes: list[str] = []
     if p := _prefix_problem(inventory):
         problems.append(p)
-    module, module_note = _module_findings(inventory, loader, loader.find_modules(inventory).modules)
+    found = loader.find_modules(inventory)
+    module, module_note = _module_findings(inventory, loader, found.modules, found.never_looked_up)
     stamp, stamp_note = _stamp_findings(inventory, loader)
     for problem, note in ((module, module_note), (stamp, stamp_note)):
         problems += [problem] if problem else []

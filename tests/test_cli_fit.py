@@ -330,6 +330,25 @@ def test_no_module_beside_a_mistyped_location_names_that_location(
     ), r.stderr
 
 
+def test_no_module_known_among_files_named_as_modules_names_known(
+    demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
+) -> None:
+    """A Guile tester's `known` left out the one extension of his build: plan said "no file ...
+    matches the naming", sending him to a naming that was right. It names `known`."""
+    text = DEMO_LAYOUT.read_text()
+    known = next(line for line in text.splitlines(keepends=True) if line.startswith("known = "))
+    deps = text[text.index("[modules.dependencies]") : text.index("[[package]]")]
+    layout = tmp_path / "known.toml"
+    layout.write_text(text.replace(known, 'known = ["ui-nothing"]\n').replace(deps, ""))
+    r = qpack("plan", str(demo_build), "-l", str(layout))
+    assert r.returncode == 2
+    assert r.stderr.splitlines()[0] == (
+        "error: no module under usr/lib/demo or var/run/demo/{pkgversion}: its files named as modules are "
+        "(usr/lib/demo/audio/alsa.so, usr/lib/demo/audio/pa.so and 5 more) are not in modules.known: is "
+        "`known` wrong? (--allow-empty to plan it anyway)"
+    ), r.stderr
+
+
 def test_executables_matching_nothing_are_warned_of(
     demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
 ) -> None:
