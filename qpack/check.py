@@ -829,7 +829,11 @@ def _sort(
         # Whatever its name (WeeChat loads typing.SO, LADSPA hosts any file): `_not_a_stray`
         # drops it later if it is no ELF file.
         if loader.could_be_module(rel):
-            found.never.append((path, f"modules are named {naming.describe()}"))
+            found.never.append(
+                (path, "named as modules are with an empty name, which qpack takes as no module")
+                if naming.names_nothing(rel)
+                else (path, f"modules are named {naming.describe()}")
+            )
         elif (entry := _entry_defined_where_modules_are(path, rel, ctx)) is not None:
             # Named otherwise, yet a module by its symbols (a Janus tester's naming typo,
             # `libjanus-{name}.so`: "0 of 0 modules load" and exit 0 beside 25 plug-ins).

@@ -295,6 +295,18 @@ class Naming:
                 return True
         return False
 
+    def names_nothing(self, relpath: str) -> bool:
+        """Whether a pattern names the file with an empty `{name}` (Ettercap's `ec_.so` for
+        `ec_{name}.so`, Sylpheed's `.so`): a name the loader may load, and qpack takes no module
+        of (a module id cannot be empty)."""
+        for t, ps in [(None, self.patterns), *self.by_type.items()]:
+            for pattern in ps:
+                types = (t,) if t is not None else (self.types or ("",))
+                for mtype in types:
+                    if pattern.replace("{type}", mtype or "").replace("{name}", "") == relpath:
+                        return True
+        return False
+
     def puts_modules_in(self, directory: str) -> bool:
         """Whether a pattern puts module files directly in `directory` (relative to a module
         directory; "" for the location itself), whatever their names."""
@@ -615,7 +627,7 @@ class Loader:
         is where a module of another name would be (`Naming.could_name`, deeper for `depth`)."""
         if self.skip_hidden and (rel.startswith(".") or "/." in rel):
             return False
-        if self.naming.could_name(rel):
+        if self.naming.could_name(rel) or self.naming.names_nothing(rel):
             return True
         if self.registers_all and self.depth:
             parts = rel.split("/")
@@ -915,6 +927,11 @@ class Loader:
     def _never_looked_up(self, path: str, rel: str) -> str | None:
         """Why the loader never looks up a file at `rel` that looks like a module, or None."""
         naming = self.naming
+        if self.naming.names_nothing(rel):
+            return (
+                f"{path}: in a module directory, named as modules are with an empty name, which qpack "
+                "takes as no module (a module id cannot be empty; the loader may load it)"
+            )
         if self.could_be_module(rel):
             return (
                 f"{path}: in a module directory, but the loader never looks up this name "

@@ -1228,3 +1228,15 @@ def test_a_file_the_scan_read_as_no_elf_is_no_stray_whatever_its_name() -> None:
     assert [w.partition(":")[0] for w in plan.warnings if "never looks up" in w] == [
         "usr/lib/prog/ui-old.so.1"
     ]
+
+
+def test_a_file_named_as_modules_with_an_empty_name_is_said_so() -> None:
+    """An Ettercap tester's ec_.so (Sylpheed's .so alike) loads for the real program, whose
+    glob `ec_*.so` takes an empty name; plan and check said "never looks up this name (modules
+    are named 'ec_{name}.so')", which the name fits. qpack takes no module of an empty name,
+    and says that."""
+    plan = make_plan(inventory(*BUILD, "usr/lib/prog/ui-.so"), layout())
+    assert [w for w in plan.warnings if "ui-.so" in w] == [
+        "usr/lib/prog/ui-.so: in a module directory, named as modules are with an empty name, which "
+        "qpack takes as no module (a module id cannot be empty; the loader may load it)"
+    ]
