@@ -772,6 +772,7 @@ def module_problems(
     entries: Callable[[str], tuple[str, ...]] | None = None,
     runner_of: Callable[[str], str | None] | None = None,
     link_entries: Callable[[str], tuple[str, ...]] | None = None,
+    own_entry_types: Collection[str] = (),
 ) -> tuple[list[str], list[str]]:
     """(problems, warnings) of the modules themselves: installed twice is an error; a module
     the loader cannot read as ELF (but one another module runs: `runner_of`, its file -> that
@@ -804,8 +805,8 @@ def module_problems(
     exe_res = [compile_glob(g) for g in executables]
     hosts = set()
     held: set[str] = set()  # the stamp names the loader's files hold (with a stamp glob)
-    entered: list[str] = []  # modules whose entry was looked for
-    lacking: list[str] = []  # ... and is not there
+    entered: dict[str, list[str]] = {}  # entry key -> modules whose entry was looked for
+    lacking: dict[str, list[str]] = {}  # ... and is not there
     for e in inventory.entries:
         if any(r.match(e.path) for r in exe_res):
             end = _link_end(e, by_path)  # a library is often named by its SONAME link
@@ -843,21 +844,35 @@ def module_problems(
         entry = entries(m.id) if entries is not None and e.elf is not None else ()
         if entry and linked and link_entries is not None:
             entry = (*entry, *(s for s in link_entries(e.path) if s not in entry))
+        # By the entry templates the module is looked up with: its type's own, or [loader]'s.
+        key = f"[loader.by-type.{m.type}] entry" if m.type in own_entry_types else "[loader] entry"
         if entry:
-            entered.append(m.path)
+            entered.setdefault(key, []).append(m.path)
         if entry and (why := _lacks_entry(inventory.source(e.path), entry)) is not None:
-            lacking.append(m.path)
+            lacking.setdefault(key, []).append(m.path)
             warnings.append(f"{m.path}: module {why}, which the loader looks up; the loader refuses it")
-    if len(entered) > 1 and len(lacking) == len(entered):
-        # Not one module defines it: the layout is wrong, not the build (an AbiWord tester's
-        # "abi_plugin_regster" gave 44 warnings, exit 0, and a split of 44 modules that never load).
-        shown = ", ".join(lacking[:2]) + (f" and {len(lacking) - 2} more" if len(lacking) > 2 else "")
+    nobody, warnings = _entries_nobody_defines(entered, lacking, warnings)
+    return [*problems, *nobody], [*warnings, *_same_bytes(found.modules, by_path)]
+
+
+def _entries_nobody_defines(
+    entered: Mapping[str, list[str]], lacking: Mapping[str, list[str]], warnings: list[str]
+) -> tuple[list[str], list[str]]:
+    """(problems, warnings less those they replace): an entry key (`[loader] entry` or a type's
+    own) that two modules or more are looked up with and none defines is the layout's mistake,
+    not the build's (an AbiWord tester's "abi_plugin_regster" gave 44 warnings, exit 0, and a
+    split of 44 modules that never load; a GKrellM tester's typo in one type's own entry)."""
+    problems = []
+    for key, paths in entered.items():
+        if len(paths) < 2 or lacking.get(key) != paths:
+            continue
+        shown = ", ".join(paths[:2]) + (f" and {len(paths) - 2} more" if len(paths) > 2 else "")
         problems.append(
-            f"no module of the build defines the entry symbol the loader looks up ({shown}): is "
-            "[loader] entry mistyped?"
+            f"no module of the build defines the entry symbol the loader looks up ({shown}): is {key} "
+            "mistyped?"
         )
-        warnings = [w for w in warnings if not w.endswith("which the loader looks up; the loader refuses it")]
-    return problems, [*warnings, *_same_bytes(found.modules, by_path)]
+        warnings = [w for w in warnings if w.partition(": module ")[0] not in paths]
+    return problems, warnings
 
 
 def undeclared_module_symbols(found: FoundModules, inventory: Inventory, loader: Loader) -> list[str]:
@@ -2236,6 +2251,7 @@ def make_plan(
         layout.loader.entry_symbols,
         layout.loader.runner_of,
         layout.loader.entries_named_by if layout.loader.entry_through_links else None,
+        layout.loader.type_entry.keys(),
     )
     if layout.loader.entry or layout.loader.type_entry:
         module_warnings += undeclared_module_symbols(found, inventory, layout.loader)

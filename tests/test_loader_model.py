@@ -1514,6 +1514,26 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
         "usr/lib/demo/ui/curses.so: module does not define demo_module_init, which the loader looks up; "
         "the loader refuses it"
     ]
+    # A type's own entry that none of its modules defines, beside a right [loader] one (a
+    # GKrellM tester's `gkrellm_init_plugn`: 13 warnings, exit 0).
+    shutil.copy(prefix / "lib/demo/ui/gtk.so", prefix / "lib/demo/ui/curses.so")
+    loader(
+        tmp_path,
+        text.replace(
+            'types = ["ui", "block", "audio"]', 'types = ["ui", "block", "audio"]\nentry = "demo_module_init"'
+        )
+        + '[loader.by-type.ui]\nentry = "demo_ui_typo"\n',
+    )
+    with pytest.raises(PlanError) as e:
+        make_plan(
+            scan(prefix.parent, "/usr", cache=False), load_layout(tmp_path / "layout.toml"), unclaimed="core"
+        )
+    assert [p for p in e.value.problems if "entry" in p] == [
+        "no module of the build defines the entry symbol the loader looks up (usr/lib/demo/ui/curses.so, "
+        "usr/lib/demo/ui/gtk.so and 1 more): is [loader.by-type.ui] entry mistyped?"
+    ]
+    shutil.copy(prefix / "lib/libdemo-util.so.1", prefix / "lib/demo/ui/curses.so")
+    inventory = scan(prefix.parent, "/usr", cache=False)
     # ... said when the plan fails too, where it may be the cause (a Guile tester's plan said
     # only a package cycle through the library a link taken for a module led to).
     loader(
