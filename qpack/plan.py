@@ -781,10 +781,7 @@ def module_problems(
     globs), and one that defines none of the entry symbols the loader calls (`entries`: module
     id -> them; `link_entries`: for a module that is a link, build path of the file it leads
     to -> the entries that file's name gives, `entry_through_links`) are warnings."""
-    problems = [
-        f"module {mid!r} is installed twice: {', '.join(paths)} (the loader loads only the first it finds)"
-        for mid, paths in found.duplicates.items()
-    ]
+    problems = [_twice(mid, paths, found.modules) for mid, paths in found.duplicates.items()]
     by_path = inventory.by_path()
     warnings = [
         f"{m.path}: module unreadable: {err}; the loader cannot load it"
@@ -853,6 +850,19 @@ def module_problems(
             warnings.append(f"{m.path}: module {why}, which the loader looks up; the loader refuses it")
     nobody, warnings = _entries_nobody_defines(entered, lacking, warnings)
     return [*problems, *nobody], [*warnings, *_same_bytes(found.modules, by_path)]
+
+
+def _twice(mid: str, paths: Sequence[str], modules: Iterable[Module]) -> str:
+    """The problem of a module id two files give: one module installed twice, or two types
+    whose ids meet (a GKrellM tester's types `plugins` and `plugins-gkrellmd`: the client's
+    plugins/gkrellmd-x.so and the server's plugins-gkrellmd/x.so were "installed twice")."""
+    types = sorted({m.type for m in modules if m.path in paths})
+    if len(types) > 1:
+        return (
+            f"module id {mid!r} is given to files of types {' and '.join(repr(t) for t in types)} "
+            f"({', '.join(paths)}): their ids meet; rename a type, or set [loader] id-separator"
+        )
+    return f"module {mid!r} is installed twice: {', '.join(paths)} (the loader loads only the first it finds)"
 
 
 def _entries_nobody_defines(

@@ -1240,3 +1240,20 @@ def test_a_file_named_as_modules_with_an_empty_name_is_said_so() -> None:
         "usr/lib/prog/ui-.so: in a module directory, named as modules are with an empty name, which "
         "qpack takes as no module (a module id cannot be empty; the loader may load it)"
     ]
+
+
+def test_two_types_whose_ids_meet_are_said_so() -> None:
+    """A GKrellM tester's types `plugins` and `plugins-gkrellmd`: the client's
+    plugins/gkrellmd-top.so and the server's plugins-gkrellmd/top.so both became the id
+    plugins-gkrellmd-top, and plan said it was "installed twice". Two types make the same id."""
+    lay_loader = dataclasses.replace(
+        LOADER, naming=Naming("{type}/{name}.so", ("plugins", "plugins-gkrellmd"))
+    )
+    build = ("usr/bin/prog", "usr/lib/prog/plugins/gkrellmd-top.so", "usr/lib/prog/plugins-gkrellmd/top.so")
+    with pytest.raises(PlanError) as e:
+        make_plan(inventory(*build), layout(loader=lay_loader))
+    assert (
+        "module id 'plugins-gkrellmd-top' is given to files of types 'plugins' and 'plugins-gkrellmd' "
+        "(usr/lib/prog/plugins-gkrellmd/top.so, usr/lib/prog/plugins/gkrellmd-top.so): their ids meet; "
+        "rename a type, or set [loader] id-separator"
+    ) in e.value.problems
