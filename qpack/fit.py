@@ -87,10 +87,24 @@ def mistyped_locations(loader: Loader, inventory: Inventory, prefix: str) -> lis
                 if loader.parse_in_location(f[len(there) + 1 :]) is not None
             )
             if named:
+                # Where a variable's `wheels` directory is that one, the plan takes them as
+                # modules all the same (an HDF5 tester read "no modules to the plan" beside their
+                # module packages).
+                ways = [
+                    f"${w.variable}"
+                    for w in loader.wheel_ways()
+                    for x in w.dirs
+                    if (f"{pre}/{x}" if pre else x) == there
+                ]
+                fate = (
+                    f"The plan finds them only in {' and '.join(dict.fromkeys(ways))}'s `wheels` directory"
+                    if ways
+                    else "Those files are no modules to the plan"
+                )
                 out.append(
                     f"[[loader.search]] {loc.kind} = {loc.value!r}: {d} is not in the build, and {there} "
                     f"beside it holds {len(named)} file(s) named as modules are ({', '.join(named[:3])}): "
-                    "is the location mistyped? Those files are no modules to the plan"
+                    f"is the location mistyped? {fate}"
                 )
     return out
 

@@ -265,6 +265,18 @@ def test_a_location_mistyped_beside_another_that_holds_modules_is_warned_of(
         "build, and usr/lib/demo-extra beside it holds 1 file(s) named as modules are (ui/gtk.so): is the "
         "location mistyped? Those files are no modules to the plan"
     ) in r.stderr.splitlines(), r.stderr
+    # Where a variable's `wheels` directory is that one, its files are modules all the same (an
+    # HDF5 tester read "no modules to the plan" beside their packages).
+    wheels = layout.read_text().replace(
+        'env = "DEMO_MODULE_DIR"\n', 'env = "DEMO_MODULE_DIR"\nwheels = "lib/demo-extra"\n'
+    )
+    (tmp_path / "wheels.toml").write_text(wheels)
+    r = qpack("plan", str(build), "-l", str(tmp_path / "wheels.toml"), "--unclaimed", "core")
+    assert [line for line in r.stderr.splitlines() if line.startswith("warning: [[loader.search]]")] == [
+        "warning: [[loader.search]] relocated = 'lib/demo-extras': usr/lib/demo-extras is not in the "
+        "build, and usr/lib/demo-extra beside it holds 1 file(s) named as modules are (ui/gtk.so): is the "
+        "location mistyped? The plan finds them only in $DEMO_MODULE_DIR's `wheels` directory"
+    ], r.stderr
     layout.write_text(layout.read_text().replace("lib/demo-extras", "lib/demo-extra"))
     r = qpack("plan", str(build), "-l", str(layout), "--unclaimed", "core")
     assert r.returncode == 0 and "mistyped" not in r.stderr, r.stderr
