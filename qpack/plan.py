@@ -2223,7 +2223,33 @@ def _layout_mistakes(
         *_program_types_mistyped(loader, inventory, prefix),
         *_entries_elsewhere(loader, inventory, found, prefix),
         *mistyped_locations(loader, inventory, prefix),
+        *_module_files_of_no_module(layout, inventory, found.modules, packages, prefix),
     ]
+
+
+def _module_files_of_no_module(
+    layout: Layout, inventory: Inventory, modules: Iterable[Module], packages: Iterable[Package], prefix: str
+) -> list[str]:
+    """A warning for each [modules.files] key that names no module of the build while its globs
+    take files of the build: a Rhythmbox tester's "pythonconsole" (a Python plug-in, no module
+    to the layout) put python-console/* in the core without a word. A key for a module the build
+    lacks whose files are not there either is no slip (a layout serving other builds)."""
+    present = {m.id for m in modules}
+    owner = {f: p.name for p in packages for f in p.files}
+    out = []
+    for key, globs in layout.module_files.items():
+        if any(c in key for c in "*?[") or key in present:
+            continue
+        res = [compile_glob(expand_prefix(g, prefix)) for g in globs]
+        taken = sorted(e.path for e in inventory.files() if any(r.match(e.path) for r in res))
+        if taken:
+            where = sorted({owner.get(f, "no package") for f in taken})
+            out.append(
+                f"[modules.files] key {key!r} names no module of this build, but its files are: "
+                f"{len(taken)} file(s) ({', '.join(taken[:2])}{', ...' if len(taken) > 2 else ''}) "
+                f"went to {', '.join(where)}"
+            )
+    return out
 
 
 def _groups_without_modules(layout: Layout, packages: Iterable[Package]) -> list[str]:

@@ -1257,3 +1257,17 @@ def test_two_types_whose_ids_meet_are_said_so() -> None:
         "(usr/lib/prog/plugins-gkrellmd/top.so, usr/lib/prog/plugins/gkrellmd-top.so): their ids meet; "
         "rename a type, or set [loader] id-separator"
     ) in e.value.problems
+
+
+def test_module_files_of_a_key_that_is_no_module_are_warned_of() -> None:
+    """A Rhythmbox tester's [modules.files] "pythonconsole" (a Python plug-in, no module to his
+    layout) put python-console/* in the core without a word. A key for a module the build lacks
+    whose files are absent too says nothing (a layout serving builds with other modules)."""
+    lay = dataclasses.replace(
+        layout(), module_files={"console": ("{prefix}/share/prog/*",), "gone": ("{prefix}/x/*",)}
+    )
+    plan = make_plan(inventory(*BUILD), lay)
+    assert [w for w in plan.warnings if "[modules.files]" in w] == [
+        "[modules.files] key 'console' names no module of this build, but its files are: 1 file(s) "
+        "(usr/share/prog/data.txt) went to prog-core"
+    ]
