@@ -1533,7 +1533,9 @@ def _recommends_elsewhere(
     for mid in sorted(packaged):
         for r in loader.recommends_of(mid):
             if r not in packaged:
-                where = "is excluded" if r in present else "is not in this build"
+                # With the id it likely means (a Kea tester's "lease-cmds", the extra's spelling
+                # of lease_cmds).
+                where = "is excluded" if r in present else "is not in this build" + _near_hint(r, present)
                 out.append(
                     f"module {mid!r} recommends module {r!r}, which {where}: left out of its recommends"
                 )

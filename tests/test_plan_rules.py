@@ -632,6 +632,12 @@ def test_recommended_modules_reach_their_packages() -> None:
     assert plan.package("prog-block-curl").recommends == ()
     (gtk,) = [p for p in plan.to_json()["packages"] if p["name"] == "prog-ui-gtk"]  # type: ignore[union-attr]
     assert gtk["recommends"] == ["prog-block-curl"]
+    # A near miss is offered its id (a Kea tester's "lease-cmds" for lease_cmds).
+    near = dataclasses.replace(LOADER, recommends={"ui-gtk": ("block-crul",)})
+    assert [w for w in make_plan(inventory(*BUILD), layout(loader=near)).warnings if "recommends" in w] == [
+        "module 'ui-gtk' recommends module 'block-crul', which is not in this build (did you mean "
+        "block-curl?): left out of its recommends"
+    ]
 
 
 def test_a_module_table_key_naming_no_module_is_said() -> None:
