@@ -1277,3 +1277,21 @@ def test_module_files_of_a_key_that_is_no_module_are_warned_of() -> None:
         "[modules.files] key 'console' names no module of this build, but its files are: 1 file(s) "
         "(usr/share/prog/data.txt) went to prog-core"
     ]
+
+
+def test_a_module_needing_another_version_of_a_library_of_the_build_is_warned_of() -> None:
+    """A Kea tester's hook patched to need libkea-dhcpsrv.so.68 beside the build's .so.69, as
+    a hook of another build would: plan and split said nothing, and kea-dhcp4 refused it."""
+    inv = with_entries(
+        inventory("usr/bin/prog", "usr/lib/prog/block-curl.so"),
+        [
+            elf_entry("usr/lib/libprog-core.so.69", "libprog-core.so.69"),
+            elf_entry("usr/lib/prog/ui-old.so", None, "libprog-core.so.68"),
+            elf_entry("usr/lib/prog/ui-new.so", None, "libprog-core.so.69", "libc.so.6"),
+        ],
+    )
+    plan = make_plan(inv, layout())
+    assert [w for w in plan.warnings if "another build" in w] == [
+        "usr/lib/prog/ui-old.so: module needs libprog-core.so.68, and the build has libprog-core.so.69 "
+        "instead: a module of another build? Where the system has no such library, it does not load"
+    ]
