@@ -847,7 +847,7 @@ def module_problems(
             entered.setdefault(key, []).append(m.path)
         if entry and (why := _lacks_entry(inventory.source(e.path), entry)) is not None:
             lacking.setdefault(key, []).append(m.path)
-            warnings.append(f"{m.path}: module {why}, which the loader looks up; the loader refuses it")
+            warnings.append(f"{m.path}: module {why}{_NO_ENTRY}")
     nobody, warnings = _entries_nobody_defines(entered, lacking, warnings)
     return [*problems, *nobody], [*warnings, *_same_bytes(found.modules, by_path)]
 
@@ -863,6 +863,10 @@ def _twice(mid: str, paths: Sequence[str], modules: Iterable[Module]) -> str:
             f"({', '.join(paths)}): their ids meet; rename a type, or set [loader] id-separator"
         )
     return f"module {mid!r} is installed twice: {', '.join(paths)} (the loader loads only the first it finds)"
+
+
+# How the warning of a module without its entry ends.
+_NO_ENTRY = ", which the loader looks up; the loader refuses it"
 
 
 def _entries_nobody_defines(
@@ -881,7 +885,10 @@ def _entries_nobody_defines(
             f"no module of the build defines the entry symbol the loader looks up ({shown}): is {key} "
             "mistyped?"
         )
-        warnings = [w for w in warnings if w.partition(": module ")[0] not in paths]
+        # Only their entry warnings: one of another machine or build is still said.
+        warnings = [
+            w for w in warnings if not (w.partition(": module ")[0] in paths and w.endswith(_NO_ENTRY))
+        ]
     return problems, warnings
 
 
