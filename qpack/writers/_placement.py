@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -235,18 +235,23 @@ def _env_ways(loader: Loader) -> list[str]:
     return [f"${v}" for x in adding for v in x.variables]
 
 
+def _location_of(loader: Loader, path: str, tops: Sequence[str]) -> str | None:
+    """Of the search directories `tops` (build-root-relative, in search order), the one a module
+    file at `path` is found in: the first whose naming it fits, as `Loader.find_modules`
+    decides where one location is inside another (a Tcl tester's lib and
+    lib/tcltk/x86_64-linux-gnu, a Guile tester's library directory and guile/3.0/extensions),
+    else the first above it; None under none."""
+    above = [t for t in tops if path.startswith(t + "/")]
+    return next(
+        (t for t in above if loader.parse_in_location(path[len(t) + 1 :])), above[0] if above else None
+    )
+
+
 def _absolute_problem(loader: Loader, m: Module, where: Placed) -> list[str]:
     """A module under an absolute search location, which no install prefix moves: found only
     where an env location's `wheels` directory holds it."""
-    # One location inside another (a Guile tester's library directory, then its
-    # guile/3.0/extensions): the one whose naming the file fits, as find_modules decides.
-    tops = [
-        top
-        for loc in loader.search
-        if loc.kind == "absolute" and "{" not in loc.value
-        if m.path.startswith((top := loc.value.strip("/")) + "/")
-    ]
-    d = next((t for t in tops if loader.parse_in_location(m.path[len(t) + 1 :])), tops[0] if tops else None)
+    fixed = [loc.value.strip("/") for loc in loader.search if loc.kind == "absolute" and "{" not in loc.value]
+    d = _location_of(loader, m.path, fixed)
     if d is None:
         # Under no location: in a variable's `wheels` directory, or in a directory the build
         # links a search directory to (nginx's share/nginx/modules -> ../../lib/nginx/modules),
@@ -442,18 +447,9 @@ def verify(
         where = placed.get(m.path)
         if where is None:
             continue
-        # One location inside another (a Tcl tester's lib and lib/tcltk/x86_64-linux-gnu): the
-        # one whose naming the file fits, as `Loader.find_modules` decides.
-        under = [(x, f"{pre}/{x.value}/" if pre else f"{x.value}/") for x in relocated]
-        fits = [x for x, top in under if m.path.startswith(top)]
-        loc = next(
-            (
-                x
-                for x, top in under
-                if m.path.startswith(top) and loader.parse_in_location(m.path[len(top) :])
-            ),
-            fits[0] if fits else None,
-        )
+        tops = {f"{pre}/{x.value}" if pre else x.value: x for x in relocated}
+        top = _location_of(loader, m.path, list(tops))
+        loc = tops[top] if top is not None else None
         if loc is None:
             problems += _absolute_problem(loader, m, where)
             continue
