@@ -642,6 +642,14 @@ def _location_dir(loc: SearchLocation, exe: _Exe, finder: LibraryFinder, ctx: _C
     return _placeholders(loc.value, ctx, optional=loc.optional)
 
 
+def _variable_set(loc: SearchLocation, ctx: _Context) -> str | None:
+    """The variable of an env location (or of its fallbacks, the first one set) the loader reads
+    in the environment given, or None. A variable set to nothing is unset for a loader that
+    tests `*value` too (an xine tester: XINE_PLUGIN_PATH= searched the defaults, check searched
+    nothing)."""
+    return next((n for n in loc.variables if n in ctx.env and (ctx.env[n] or not loc.ignore_empty)), None)
+
+
 def search_dirs(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[str]:
     """The directories the loader searches for this executable, in order."""
     dirs: list[str] = []
@@ -651,11 +659,7 @@ def search_dirs(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[str]:
             skip = False
             continue
         if loc.kind == "env":
-            # A variable set to nothing is unset for a loader that tests `*value` too (an xine
-            # tester: XINE_PLUGIN_PATH= searched the defaults, check searched nothing).
-            name = next(
-                (n for n in loc.variables if n in ctx.env and (ctx.env[n] or not loc.ignore_empty)), None
-            )
+            name = _variable_set(loc, ctx)
             if name is None:
                 continue
             value = ctx.env[name]
@@ -1874,7 +1878,7 @@ def _variables_read(ctx: _Context) -> tuple[list[str], dict[str, str]]:
         if by is not None:
             cut.update((v, by) for v in loc.variables if v in ctx.env)
             continue
-        name = next((n for n in loc.variables if n in ctx.env and (ctx.env[n] or not loc.ignore_empty)), None)
+        name = _variable_set(loc, ctx)
         if name is not None:
             read.append(name)
             if loc.replaces_rest:
