@@ -67,7 +67,7 @@ from qpack.elf import (
 from qpack.errors import QpackError, did_you_mean
 from qpack.globs import WILDCARDS, compile_glob, expand_prefix
 from qpack.ldpaths import NOT_ELF, ElfFile, LibraryFinder, Reads, Root, ld_library_path, read_elf_file
-from qpack.loader import Loader, Naming, SearchLocation, canon_pkgversion
+from qpack.loader import Loader, Naming, SearchLocation, canon_pkgversion, near_directory
 from qpack.modinfo import ModuleInfo, read_module_table
 from qpack.modinfo import dependencies as table_dependencies
 
@@ -119,6 +119,9 @@ class Problem:
     detail: str
 
 
+HELPER_ROW = "helper:"  # how a helper program's row is labelled: `helper:pxgsettings`
+
+
 @dataclass(frozen=True, kw_only=True)
 class ModuleVerdict:
     """One module (or one file the loader never asks for) as the loader would see it."""
@@ -139,6 +142,11 @@ class ModuleVerdict:
     def stray(self) -> bool:
         """A file the loader never looks up (`never-looked-up` only): no module of its own."""
         return bool(self.problems) and all(p.kind == "never-looked-up" for p in self.problems)
+
+    @property
+    def helper(self) -> bool:
+        """A helper program's row (`[[loader.helpers]]`), not a module's."""
+        return self.module.startswith(HELPER_ROW)
 
     @property
     def fails(self) -> bool:
@@ -191,7 +199,7 @@ class CheckReport:
             # A module installed where the loader model places none of its files has no file,
             # and is a module all the same (`not-found`): "0 of 0 load" hid 13 of them.
             placed = m.file is not None or any(p.kind == "not-found" for p in m.problems)
-            if placed and not m.module.startswith("helper:") and not m.stray:
+            if placed and not m.helper and not m.stray:
                 present.setdefault(m.module, []).append(m)
         # A program that cannot start fails every module it loads: one problem, said once, not
         # one per module (a strongSwan tester read "0 of 77 modules load; 77 problem(s)" of
@@ -1482,7 +1490,9 @@ def _helper_rows(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[Module
         problems = (
             () if ok else (Problem("missing-helper", f"{path}: the loader runs {helper.name} from here"),)
         )
-        rows.append(ModuleVerdict(module=f"helper:{helper.name}", file=path, loads=ok, problems=problems))
+        rows.append(
+            ModuleVerdict(module=f"{HELPER_ROW}{helper.name}", file=path, loads=ok, problems=problems)
+        )
     return rows
 
 
@@ -1544,7 +1554,9 @@ def check(
         verdicts += _shut_out_rows(exe, finder, ctx, {v.module for v in verdicts if not v.stray})
         verdicts = _strays_apart(verdicts)
         verdicts = host.judge(exe, finder, exe_libs, verdicts)
-        found = found or any(v.file is not None for v in verdicts)
+        # A helper's row is no module found (a libproxy tester's pxgsettings made a mistyped
+        # module directory "0 of 0 modules load", exit 0).
+        found = found or any(v.file is not None and not v.helper for v in verdicts)
         rows.add_program(exe.path, verdicts, not_asked, exe_missing, _needs_unmet(exe, verdicts, ctx))
     if ctx.unfilled and not any(locations.values()):
         # A libproxy tester's only location was a {pkgversion} directory: "0 of 0 modules load",
@@ -1639,27 +1651,24 @@ def _mistyped_location(searched: Sequence[str], rt: Root, ctx: _Context) -> str 
     named almost so, holds files named as modules are (a Scribus tester's `.../plugin` for
     `.../plugins`: "0 of 0 modules load", exit 0, beside 67 plug-ins): the layout is wrong, as
     plan says of a build. None where nothing points to a typo (a core installed alone)."""
-    import difflib  # only for a check that found no module
 
+    def subdirs(parent: str) -> list[str]:
+        return [e for e in rt.listdir(parent) if rt.is_dir(posixpath.join(parent, e))]
+
+    depth = ctx.loader.naming.depth() + ctx.loader.depth
     for d in searched:
-        if rt.is_dir(d):
+        if rt.is_dir(d) or (there := near_directory(d, rt.is_dir, subdirs)) is None:
             continue
-        parent, name = posixpath.split(d.rstrip("/"))
-        if not rt.is_dir(parent):
-            continue
-        siblings = [e for e in rt.listdir(parent) if rt.is_dir(posixpath.join(parent, e))]
-        depth = ctx.loader.naming.depth() + ctx.loader.depth
-        for near in difflib.get_close_matches(name, siblings, n=1, cutoff=0.8):
-            there = posixpath.join(parent, near)
-            # As deep as the naming reaches (Node's `{name}/build/Release/{name}.node`, three
-            # levels: a Node tester's `nodjs` for `nodejs` was "0 of 0", exit 0).
-            named = [f for f in _listing(rt, there, depth) if ctx.loader.parse_in_location(f) is not None]
-            if named:
-                return (
-                    f"no module where the loader looks: {d} does not exist, and {there} beside it holds "
-                    f"{len(named)} file(s) named as modules are ({', '.join(sorted(named)[:3])}): is a "
-                    "location of the layout mistyped?"
-                )
+        # As deep as the naming reaches (Node's `{name}/build/Release/{name}.node`, three
+        # levels: a Node tester's `nodjs` for `nodejs` was "0 of 0", exit 0).
+        named = [f for f in _listing(rt, there, depth) if ctx.loader.parse_in_location(f) is not None]
+        if named:
+            beside = "beside it " if posixpath.dirname(there) == posixpath.dirname(d.rstrip("/")) else ""
+            return (
+                f"no module where the loader looks: {d} does not exist, and {there} {beside}holds "
+                f"{len(named)} file(s) named as modules are ({', '.join(sorted(named)[:3])}): is a "
+                "location of the layout mistyped?"
+            )
     return None
 
 

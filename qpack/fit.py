@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from qpack.errors import ProblemsError
 from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import Entry, Inventory, link_end
-from qpack.loader import Loader, Module
+from qpack.loader import Loader, Module, near_directory
 
 _SHOWN = 3  # directories named in a message before "and N more"
 
@@ -62,50 +62,51 @@ def mistyped_locations(loader: Loader, inventory: Inventory, prefix: str) -> lis
     directory the build lacks, where one beside it, named almost so, holds files named as
     modules are: a Pure Data tester's `lib/puredata/extras` for `extra` put its 10 modules in
     the core as plain files, without a word, because other locations held modules."""
-    import difflib
-
     pre = prefix.strip("/")
     dirs = {e.path for e in inventory.entries if e.kind == "dir"}
     files_in: dict[str, list[str]] = defaultdict(list)
+    subdirs: dict[str, list[str]] = defaultdict(list)
     for e in inventory.entries:
         if e.kind != "dir":
             files_in[posixpath.dirname(e.path)].append(e.path)
+        else:
+            subdirs[posixpath.dirname(e.path)].append(posixpath.basename(e.path))
     out = []
     for loc in loader.search:
         d = loader.default_dir(loc, pre)
         if d is None or "*" in d or "{" in d or d in dirs:
             continue
-        parent, name = posixpath.split(d)
-        siblings = [posixpath.basename(x) for x in dirs if posixpath.dirname(x) == parent]
-        for near in difflib.get_close_matches(name, siblings, n=1, cutoff=0.8):
-            there = f"{parent}/{near}" if parent else near
-            named = sorted(
-                f[len(there) + 1 :]
-                for x, fs in files_in.items()
-                if x == there or x.startswith(there + "/")
-                for f in fs
-                if loader.parse_in_location(f[len(there) + 1 :]) is not None
-            )
-            if named:
-                # Where a variable's `wheels` directory is that one, the plan takes them as
-                # modules all the same (an HDF5 tester read "no modules to the plan" beside their
-                # module packages).
-                ways = [
-                    f"${w.variable}"
-                    for w in loader.wheel_ways()
-                    for x in w.dirs
-                    if (f"{pre}/{x}" if pre else x) == there
-                ]
-                fate = (
-                    f"The plan finds them only in {' and '.join(dict.fromkeys(ways))}'s `wheels` directory"
-                    if ways
-                    else "Those files are no modules to the plan"
-                )
-                out.append(
-                    f"[[loader.search]] {loc.kind} = {loc.value!r}: {d} is not in the build, and {there} "
-                    f"beside it holds {len(named)} file(s) named as modules are ({', '.join(named[:3])}): "
-                    f"is the location mistyped? {fate}"
-                )
+        there = near_directory(d, dirs.__contains__, lambda parent: subdirs.get(parent, ()))
+        if there is None:
+            continue
+        named = sorted(
+            f[len(there) + 1 :]
+            for x, fs in files_in.items()
+            if x == there or x.startswith(there + "/")
+            for f in fs
+            if loader.parse_in_location(f[len(there) + 1 :]) is not None
+        )
+        if not named:
+            continue
+        # Where a variable's `wheels` directory is that one, the plan takes them as modules all
+        # the same (an HDF5 tester read "no modules to the plan" beside their module packages).
+        ways = [
+            f"${w.variable}"
+            for w in loader.wheel_ways()
+            for x in w.dirs
+            if (f"{pre}/{x}" if pre else x) == there
+        ]
+        fate = (
+            f"The plan finds them only in {' and '.join(dict.fromkeys(ways))}'s `wheels` directory"
+            if ways
+            else "Those files are no modules to the plan"
+        )
+        beside = "beside it " if posixpath.dirname(there) == posixpath.dirname(d) else ""
+        out.append(
+            f"[[loader.search]] {loc.kind} = {loc.value!r}: {d} is not in the build, and {there} "
+            f"{beside}holds {len(named)} file(s) named as modules are ({', '.join(named[:3])}): "
+            f"is the location mistyped? {fate}"
+        )
     return out
 
 

@@ -1060,7 +1060,7 @@ class InstallReport:
         every: dict[str, bool] = {}
         some: dict[str, bool] = {}
         for v in self.verdicts():
-            if v.module.startswith("helper:") or v.stray:
+            if v.helper or v.stray:
                 continue  # a helper program, or a file the loader never looks up: no module
             every[v.module] = every.get(v.module, True) and v.loads
             some[v.module] = some.get(v.module, False) or v.loads

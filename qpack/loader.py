@@ -44,6 +44,29 @@ def canon_pkgversion(pkgversion: str) -> str:
     return _PKGVERSION_UNSAFE.sub(b"_", raw).decode("ascii")
 
 
+def near_directory(
+    path: str, is_dir: Callable[[str], bool], subdirs: Callable[[str], Iterable[str]]
+) -> str | None:
+    """The directory `path`, which does not exist, was likely meant to name: its first missing
+    segment swapped for the one directory beside it named almost so, the segments after it
+    kept, where that exists. A libproxy tester's `libproxy/0.4.81/modules` for `0.4.18` was
+    "0 of 0 modules load", exit 0, where a typo in the last segment was found."""
+    import difflib  # only for a location that does not exist
+
+    lead = "/" if path.startswith("/") else ""
+    parts = [p for p in path.split("/") if p]
+    for i, name in enumerate(parts):
+        if is_dir(lead + "/".join(parts[: i + 1])):
+            continue
+        parent = lead + "/".join(parts[:i])
+        for near in difflib.get_close_matches(name, sorted(subdirs(parent)), n=3, cutoff=0.8):
+            there = posixpath.join(parent, near, *parts[i + 1 :])
+            if is_dir(there):
+                return there
+        return None
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class SearchLocation:
     """One place the loader searches.

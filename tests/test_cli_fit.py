@@ -280,6 +280,16 @@ def test_a_location_mistyped_beside_another_that_holds_modules_is_warned_of(
     layout.write_text(layout.read_text().replace("lib/demo-extras", "lib/demo-extra"))
     r = qpack("plan", str(build), "-l", str(layout), "--unclaimed", "core")
     assert r.returncode == 0 and "mistyped" not in r.stderr, r.stderr
+    # A typo in a segment before the last (a libproxy tester's `0.4.81/modules` for `0.4.18`).
+    (build / "usr/lib/x-1.2.18").mkdir()
+    shutil.move(build / "usr/lib/demo-extra", build / "usr/lib/x-1.2.18/extra")
+    layout.write_text(layout.read_text().replace("lib/demo-extra", "lib/x-1.2.81/extra"))
+    r = qpack("plan", str(build), "-l", str(layout), "--unclaimed", "core")
+    assert (
+        "warning: [[loader.search]] relocated = 'lib/x-1.2.81/extra': usr/lib/x-1.2.81/extra is not in "
+        "the build, and usr/lib/x-1.2.18/extra holds 1 file(s) named as modules are (ui/gtk.so): is the "
+        "location mistyped? Those files are no modules to the plan"
+    ) in r.stderr.splitlines(), r.stderr
 
 
 def test_object_files_below_the_modules_are_no_misplaced_modules(

@@ -2018,6 +2018,30 @@ def test_a_mistyped_location_beside_the_modules_fails_the_check(prefix: Path, tm
     assert check(prefix, typo).modules == ()
 
 
+def test_a_location_mistyped_in_a_middle_segment_fails_the_check(prefix: Path, tmp_path: Path) -> None:
+    """A libproxy tester's `libproxy/0.4.81/modules` for `0.4.18`: check said "0 of 0 modules
+    load", exit 0, where a typo in the last segment was an error; and with a helper program
+    declared, its row counted as a module found, so the last-segment typo passed too."""
+    (prefix / "lib/1.2.18").mkdir()
+    shutil.move(prefix / "lib/demo", prefix / "lib/1.2.18/demo")
+    typo = HEAD + '[[loader.search]]\nrelocated = "lib/1.2.81/demo"\n'
+    with pytest.raises(
+        CheckError,
+        match=r"lib/1\.2\.81/demo does not exist, and .*/lib/1\.2\.18/demo holds 7 file\(s\) named",
+    ):
+        check(prefix, loader(tmp_path, typo))
+    helper = '[[loader.helpers]]\nname = "demo"\nrelocated = "bin"\n'  # a file that is there
+    with pytest.raises(CheckError, match=r"lib/1\.2\.81/demo does not exist"):
+        check(prefix, loader(tmp_path, typo + helper))
+    last = HEAD + '[[loader.search]]\nrelocated = "lib/1.2.18/dem"\n' + helper
+    with pytest.raises(CheckError, match=r"lib/1\.2\.18/dem does not exist, and .*/demo beside it holds"):
+        check(prefix, loader(tmp_path, last))
+    right = check(
+        prefix, loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/1.2.18/demo"\n' + helper)
+    )
+    assert right.ok and len([m for m in right.modules if m.loads]) == 8, right.modules
+
+
 def test_an_optional_per_user_location_without_home_is_passed_over_quietly(
     prefix: Path, tmp_path: Path
 ) -> None:
