@@ -427,11 +427,12 @@ def cmd_split(args: argparse.Namespace, out: Out) -> int:
     check_output(Path(args.output), build_path(args), args.force)
     plan = load_plan(args, out)
     _warn_all(plan, out, names=False)
+    report = WRITERS[args.format](plan, args, out)
+    # After the writer: a split it refuses shows no table, as if it had gone ahead.
     if plan.unclaimed and not args.json:
         out.table(
             "Claimed by no rule, left out (--unclaimed drop)", ("file",), [(f,) for f in plan.unclaimed]
         )
-    report = WRITERS[args.format](plan, args, out)
     if args.json:
         out.json(
             {

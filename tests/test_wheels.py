@@ -1037,6 +1037,14 @@ def test_a_helper_run_from_an_absolute_directory_is_refused_in_a_wheel(
         "which the wheel does not set), which no install prefix moves; a wheel cannot place it"
     )
     assert not (tmp_path / "w").exists()
+    # Nothing on stdout: the table of files left out (--unclaimed drop) is shown only once the
+    # split went ahead (a libproxy tester read a table before this refusal).
+    files = 'files = ["{prefix}/bin/**", "{prefix}/lib/*.so*", "{prefix}/libexec/**"]\n'
+    no_rest = demo_layout(tmp_path / "drop.toml", helpers, ("rest = true\n", files))  # share/ unclaimed
+    drop = [*args[:3], str(no_rest), *args[4:], "--unclaimed", "drop"]
+    assert main([*drop, "-o", str(tmp_path / "w")]) == 2
+    refused = capsys.readouterr()
+    assert "a wheel cannot place it" in refused.err and refused.out == "", refused
     # The distro outputs keep it where it is: a tree split has nothing to refuse.
     assert main([*args[:-1], "tree", "-o", str(tmp_path / "t")]) == 0
 
