@@ -45,6 +45,11 @@ def _is_shared_object(e: Entry) -> bool:
     return e.kind == "file" and (e.name.endswith(".so") or ".so." in e.name)
 
 
+def _is_loadable_elf(e: Entry) -> bool:
+    """An ELF file a loader could load or run: not a relocatable object (`.o`)."""
+    return e.kind == "file" and e.elf is not None and e.elf.elf_type != "ET_REL"
+
+
 def _prefix_problem(inventory: Inventory) -> str | None:
     pre = inventory.prefix.strip("/")
     files = inventory.files()
@@ -128,8 +133,12 @@ def _module_findings(
     if not objects:
         return None, f"{where}; the build has no .so file at all: every package but the core is empty"
     dirs = [compile_glob(d + "/**") for d in loader.module_dirs(inventory.prefix)]
+    # Programs too, where the modules are programs (a speech-dispatcher tester's `sd-{name}` for
+    # `sd_{name}` was sent to the audio plug-ins' .so files, not to the 7 programs searched).
     inside = sorted(
-        e.path for e in inventory.files() if _is_shared_object(e) and any(r.match(e.path) for r in dirs)
+        e.path
+        for e in inventory.files()
+        if (_is_shared_object(e) or _is_loadable_elf(e)) and any(r.match(e.path) for r in dirs)
     )
     unknown = [w.partition(": in a module directory")[0] for w in never if "is not in modules.known" in w]
     if unknown:
@@ -144,9 +153,14 @@ def _module_findings(
         # A libdbi tester's `libdbd{name}.so.1` for `libdbd{name}.so`: "no module under X; the
         # build has .so files under X" read as a contradiction.
         names = ", ".join(inside[:2]) + (f" and {len(inside) - 2} more" if len(inside) > 2 else "")
+        kind = (
+            ".so files"
+            if all(_is_shared_object(e) for e in inventory.files() if e.path in inside)
+            else "ELF files"
+        )
         return (
-            f"no file under {searched} matches the naming ({loader.naming.describe()}); its .so "
-            f"files are named otherwise ({names}): is the naming wrong?"
+            f"no file under {searched} matches the naming ({loader.naming.describe()}); its {kind} "
+            f"are named otherwise ({names}): is the naming wrong?"
         ), None
     return (
         f"{where}; the build has .so files under {_counted(objects, '.so file')}: "

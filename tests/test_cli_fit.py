@@ -520,6 +520,22 @@ def test_a_naming_no_file_of_the_module_directories_matches_is_said_so(
         "(usr/lib/demo/audio/alsa.so, usr/lib/demo/audio/pa.so and 5 more): is the naming wrong? "
         "(--allow-empty to plan it anyway)"
     ]
+    # Modules that are programs, named without .so (a speech-dispatcher tester's `sd-{name}` for
+    # `sd_{name}` was sent to the build's .so files elsewhere, not to the programs searched).
+    from .conftest import copy_build
+
+    build = copy_build(demo_build, tmp_path)
+    for so in (build / "usr/lib/demo").glob("*/*.so"):
+        so.rename(so.with_suffix(""))
+    layout.write_text(demo.replace('naming = "{type}/{name}.so"', 'naming = "{type}/sd-{name}"'))
+    r = qpack("plan", str(build), "-l", str(layout))
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines() == [
+        "error: no file under usr/lib/demo or var/run/demo/{pkgversion} matches the naming "
+        "('{type}/sd-{name}' with types ui, block, audio); its ELF files are named otherwise "
+        "(usr/lib/demo/audio/alsa, usr/lib/demo/audio/pa and 5 more): is the naming wrong? "
+        "(--allow-empty to plan it anyway)"
+    ]
 
 
 def test_a_failing_plan_still_says_what_the_layout_likely_got_wrong(
