@@ -1040,19 +1040,24 @@ def _same_bytes(modules: Iterable[Module], by_path: Mapping[str, Entry]) -> list
     """A warning for each set of module files with the same bytes (Mesa's DRI drivers: 13 hard
     links of one 26 MB file): trees keep hard links, but a wheel, and an install from wheels,
     holds each name as a copy of its own."""
-    alike: dict[tuple[str, int], list[str]] = {}
+    alike: dict[tuple[str, int], list[Module]] = {}
     for m in modules:
         e = by_path[m.path]
         if e.kind == "file" and e.sha256 is not None and e.size:
-            alike.setdefault((e.sha256, e.size), []).append(m.id)
+            alike.setdefault((e.sha256, e.size), []).append(m)
     out = []
-    for (_, size), ids in sorted(alike.items(), key=lambda kv: sorted(kv[1])):
-        if len(ids) > 1:
-            ids = sorted(ids)
-            shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+    for (_, size), same in sorted(alike.items(), key=lambda kv: sorted(m.id for m in kv[1])):
+        if len(same) > 1:
+            # By their files where one module is there twice (a speech-dispatcher tester's
+            # sd_dummy in two directories read "modules dummy, dummy").
+            ids = sorted(m.id for m in same)
+            twice = len(set(ids)) < len(ids)
+            names = sorted(m.path for m in same) if twice else ids
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             out.append(
-                f"modules {shown} are one file's bytes ({len(ids)} files of {size} bytes: hard links "
-                f"or copies): wheels and installs from them hold each as a copy ({len(ids) * size} bytes)"
+                f"{'module files' if twice else 'modules'} {shown} are one file's bytes ({len(same)} files "
+                f"of {size} bytes: hard links or copies): wheels and installs from them hold each as a copy "
+                f"({len(same) * size} bytes)"
             )
     return out
 

@@ -7,6 +7,7 @@ tests pin what `check` concludes for the features no demo program has, from the 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ from qpack.demo.builder import build_extra_library, build_extra_module, compute_
 from qpack.errors import LayoutError, PlanError
 from qpack.inventory import scan
 from qpack.layout import load_layout
-from qpack.loader import Loader
+from qpack.loader import Loader, SearchLocation
 from qpack.plan import make_plan
 
 from .conftest import copy_build
@@ -1235,6 +1236,22 @@ def test_hard_links_are_read_once_and_their_modules_said_to_be_one_file(prefix: 
     assert any(
         w.startswith("modules ui-curses, ui-gtk are one file's bytes (2 files of ") for w in warnings
     ), warnings
+    # One module there twice is named by its files (a speech-dispatcher tester's sd_dummy in two
+    # directories read "modules dummy, dummy are one file's bytes").
+    (ui / "gtk.so").unlink()
+    shutil.copy2(ui / "curses.so", ui / "gtk.so")  # back to two files of their own
+    twice = prefix / "lib/demo2/ui/curses.so"
+    twice.parent.mkdir(parents=True)
+    shutil.copy2(ui / "curses.so", twice)
+    two_dirs = load_layout("demo").loader
+    more = dataclasses.replace(two_dirs, search=(*two_dirs.search, SearchLocation("relocated", "lib/demo2")))
+    with pytest.raises(PlanError) as failed:
+        make_plan(scan(prefix.parent, "/usr", cache=False), dataclasses.replace(layout, loader=more))
+    assert [w for w in failed.value.warnings if "one file's bytes" in w] == [
+        "module files usr/lib/demo/ui/curses.so, usr/lib/demo/ui/gtk.so, usr/lib/demo2/ui/curses.so are one "
+        f"file's bytes (3 files of {twice.stat().st_size} bytes: hard links or copies): wheels and installs "
+        f"from them hold each as a copy ({3 * twice.stat().st_size} bytes)"
+    ], failed.value.warnings
 
 
 def test_a_library_is_read_once_for_all_the_programs_linking_it(prefix: Path, tmp_path: Path) -> None:
