@@ -63,6 +63,7 @@ from qpack.elf import (
     held_stamps_pyelftools,
     read_dynamic_facts,
     read_link_facts,
+    stamp_regex,
 )
 from qpack.errors import QpackError, did_you_mean
 from qpack.globs import WILDCARDS, compile_glob, expand_prefix
@@ -1541,6 +1542,7 @@ def check(
         [*((exe, finder, closures[exe.path][0]) for exe, finder in finders), *others], ctx, system
     )
     found = False  # a module file found anywhere the loader looks
+    module_files: list[str] = []
     for exe, finder in finders:
         exe_libs, exe_missing = closures[exe.path]
         dirs = search_dirs(exe, finder, ctx)
@@ -1557,6 +1559,7 @@ def check(
         # A helper's row is no module found (a libproxy tester's pxgsettings made a mistyped
         # module directory "0 of 0 modules load", exit 0).
         found = found or any(v.file is not None and not v.helper for v in verdicts)
+        module_files += [v.file for v in verdicts if v.file is not None and not v.helper and not v.stray]
         rows.add_program(exe.path, verdicts, not_asked, exe_missing, _needs_unmet(exe, verdicts, ctx))
     if ctx.unfilled and not any(locations.values()):
         # A libproxy tester's only location was a {pkgversion} directory: "0 of 0 modules load",
@@ -1564,6 +1567,8 @@ def check(
         raise CheckError(
             f"no directory the loader searches can be named: {', '.join(dict.fromkeys(ctx.unfilled))}"
         )
+    if (unheld := _stamp_held_nowhere(exes, module_files, ctx)) is not None:
+        raise CheckError(unheld)
     elsewhere = _outside_prefix(locations, rt, pre, ctx, found)
     if not found and not elsewhere:
         _none_found(locations, rt, pre, ctx)
@@ -1572,6 +1577,36 @@ def check(
         # tester's `site-libary`: "252 of 252 modules load", exit 0): said, not fatal.
         ctx.notes.append(mistyped.replace("no module where the loader looks: ", "", 1))
     return dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
+
+
+def _stamp_held_nowhere(exes: Sequence[_Exe], module_files: Sequence[str], ctx: _Context) -> str | None:
+    """Why the layout is wrong, where its stamp is held by no loader file and exported by no
+    module found: a libvisual tester's typo in the stamp's name, which plan refused, passed the
+    check ("18 of 18 modules load", exit 0) with a note that the same-build checks were skipped.
+    A few modules are read, only then: one exporting a stamp is enough to tell."""
+    glob = ctx.loader.stamp_symbol
+    if glob is None or not exes or not module_files or any(e.stamps for e in exes):
+        return None
+    stamp = stamp_regex(glob)
+    files = list(dict.fromkeys(module_files))
+    for path in files[:_STAMP_READS]:
+        real = ctx.root.resolve(path)
+        try:
+            with open(ctx.root.host(real or path), "rb") as f:
+                _, defined = dynamic_symbols(cast(BinaryIO, f))
+        except (OSError, ElfReadError):
+            continue
+        if any(stamp.fullmatch(name.encode()) for name in defined):
+            return None
+    names = ", ".join(dict.fromkeys(e.path for e in exes[:3])) + (" and more" if len(exes) > 3 else "")
+    return (
+        f"the layout demands the build stamp {glob}, but neither the loader ({names}) nor any of the "
+        f"{min(len(files), _STAMP_READS)} module(s) read holds one: is [loader.stamp] symbol mistyped, "
+        "or the layout wrong for this program?"
+    )
+
+
+_STAMP_READS = 20  # modules read for a stamp no loader file holds
 
 
 # How the note of `_outside_prefix` starts (`qpack list` of a prefix holding no module drops it).

@@ -2059,6 +2059,25 @@ def test_a_location_mistyped_in_a_middle_segment_fails_the_check(prefix: Path, t
     assert right.ok and len([m for m in right.modules if m.loads]) == 8, right.modules
 
 
+def test_a_stamp_no_file_holds_fails_the_check(prefix: Path, tmp_path: Path) -> None:
+    """A libvisual tester's typo in the stamp's name: plan refused the layout, check passed it
+    ("18 of 18 modules load", exit 0) with a note that the same-build checks were skipped. Held
+    by no loader file and exported by no module, the stamp is the layout's mistake; a loader
+    holding none beside modules that export one is still a note (an older program)."""
+    text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'
+    with pytest.raises(
+        CheckError, match=r"^the layout demands the build stamp demo_stampp_\*, but neither the loader"
+    ):
+        check(prefix, loader(tmp_path, text.replace("demo_stamp_*", "demo_stampp_*")))
+    assert check(prefix, loader(tmp_path, text)).ok
+    # The program holds no stamp name (stripped of it here), the modules export one: a note.
+    exe = prefix / "bin/demo"
+    data = exe.read_bytes()
+    exe.write_bytes(data.replace(b"demo_stamp_", b"demo_stomp_"))
+    report = check(prefix, loader(tmp_path, text))
+    assert any("holds no demo_stamp_* stamp name" in w for w in report.warnings), report.warnings
+
+
 def test_an_optional_per_user_location_without_home_is_passed_over_quietly(
     prefix: Path, tmp_path: Path
 ) -> None:
