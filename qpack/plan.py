@@ -802,6 +802,7 @@ def module_problems(
     exe_res = [compile_glob(g) for g in executables]
     hosts = set()
     held: set[str] = set()  # the stamp names the loader's files hold (with a stamp glob)
+    stamped: dict[str, tuple[str, ...]] = {}  # module files whose stamp was looked for -> theirs
     entered: dict[str, list[str]] = {}  # entry key -> modules whose entry was looked for
     lacking: dict[str, list[str]] = {}  # ... and is not there
     for e in inventory.entries:
@@ -829,15 +830,16 @@ def module_problems(
                 f"{m.path}: module is built for {e.elf.machine} ({e.elf.elf_class}-bit), the loader's "
                 f"executables for {machine} ({bits}-bit); the loader cannot load it"
             )
-        elif e.elf is not None and held and not held & set(e.elf.stamps_exported):
-            # Caught by install and check; a split should not ship it unsaid (a tester's VLC
-            # build held a plugin of VLC 2.2).
-            exported = ", ".join(e.elf.stamps_exported) or "no stamp"
-            holds = ", ".join(sorted(held))
-            warnings.append(
-                f"{m.path}: module exports {exported}, but the loader's files hold {holds}: "
-                "a module of another build; the loader refuses it"
-            )
+        elif e.elf is not None and held:
+            stamped[m.path] = e.elf.stamps_exported
+            if not held & set(e.elf.stamps_exported):
+                # Caught by install and check; a split should not ship it unsaid (a tester's VLC
+                # build held a plugin of VLC 2.2).
+                exported = ", ".join(e.elf.stamps_exported) or "no stamp"
+                holds = ", ".join(sorted(held))
+                warnings.append(
+                    f"{m.path}: module exports {exported}, but the loader's files hold {holds}{_OTHER}"
+                )
         entry = entries(m.id) if entries is not None and e.elf is not None else ()
         if entry and linked and link_entries is not None:
             entry = (*entry, *(s for s in link_entries(e.path) if s not in entry))
@@ -849,7 +851,8 @@ def module_problems(
             lacking.setdefault(key, []).append(m.path)
             warnings.append(f"{m.path}: module {why}{_NO_ENTRY}")
     nobody, warnings = _entries_nobody_defines(entered, lacking, warnings)
-    return [*problems, *nobody], [*warnings, *_same_bytes(found.modules, by_path)]
+    other, warnings = _stamp_nobody_exports(stamped, held, warnings)
+    return [*problems, *nobody, *other], [*warnings, *_same_bytes(found.modules, by_path)]
 
 
 def _twice(mid: str, paths: Sequence[str], modules: Iterable[Module]) -> str:
@@ -867,6 +870,31 @@ def _twice(mid: str, paths: Sequence[str], modules: Iterable[Module]) -> str:
 
 # How the warning of a module without its entry ends.
 _NO_ENTRY = ", which the loader looks up; the loader refuses it"
+
+
+_OTHER = ": a module of another build; the loader refuses it"  # how a module of another build ends
+
+
+def _stamp_nobody_exports(
+    stamped: Mapping[str, tuple[str, ...]], held: set[str], warnings: list[str]
+) -> tuple[list[str], list[str]]:
+    """(problems, warnings less those they replace): where no module exports a stamp the
+    loader's files hold, the programs and the modules are of two builds, and a split of them
+    ships modules that never load (a Zathura tester's program holding zathura_plugin_4_6 beside
+    plug-ins of ABI 4_5: six wheels, exit 0, one warning a module; install then refused each)."""
+    if not stamped or any(held & set(exported) for exported in stamped.values()):
+        return [], warnings
+    paths = list(stamped)
+    shown = ", ".join(paths[:2]) + (f" and {len(paths) - 2} more" if len(paths) > 2 else "")
+    theirs = sorted({s for exported in stamped.values() for s in exported})
+    exported = ", ".join(theirs[:3]) + (" and more" if len(theirs) > 3 else "") if theirs else "none"
+    problem = (
+        f"no module of the build exports a stamp the loader's files hold ({', '.join(sorted(held))}); "
+        f"the modules ({shown}) export {exported}: are the programs and the modules of two builds?"
+    )
+    return [problem], [
+        w for w in warnings if not (w.partition(": module ")[0] in stamped and w.endswith(_OTHER))
+    ]
 
 
 def _entries_nobody_defines(

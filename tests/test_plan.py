@@ -435,6 +435,25 @@ def test_a_module_of_another_build_is_named_by_plan(demo_build: Path, tmp_path: 
     assert warning.startswith("usr/lib/demo/ui/curses.so: module exports demo_stamp_")
     assert warning.endswith(": a module of another build; the loader refuses it")
     assert not [w for w in plan_build(demo_build, "demo").warnings if "another build" in w]
+    # Every module of another build than the program: the split is refused, not warned of module
+    # by module (a Zathura tester's program of plug-in ABI 4_6 beside plug-ins of 4_5: six
+    # wheels, exit 0; install then refused each).
+    import re
+
+    exe = build / "usr/bin/demo"
+    data = exe.read_bytes()
+    held = re.search(rb"demo_stamp_([0-9a-f]+)", data)
+    assert held is not None
+    zeros = "0" * len(held.group(1))
+    exe.write_bytes(data.replace(held.group(1), zeros.encode()))
+    with pytest.raises(PlanError) as failed:
+        plan_build(build, "demo")
+    (problem,) = [p for p in failed.value.problems if "two builds" in p]
+    assert problem.startswith(
+        f"no module of the build exports a stamp the loader's files hold (demo_stamp_{zeros}); "
+        "the modules (usr/lib/demo/audio/alsa.so, usr/lib/demo/audio/pa.so and 5 more) export demo_stamp_"
+    ), problem
+    assert not [w for w in failed.value.warnings if "another build" in w], failed.value.warnings
 
 
 def test_normalize_makes_module_package_names_debian_can_carry(demo_build: Path, tmp_path: Path) -> None:
