@@ -1614,10 +1614,12 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
     # modules, so a copy of one outside the module directories is found (a strongSwan tester's
     # libstrongswan-aes2.so in lib/ipsec, defining aes_plugin_create, was split without a word).
     own = {s: m.id for m in found.modules for s in loader.entry_symbols(m.id) if s not in fixed}
-    if not fixed and not own:
+    # A build stamp a file exports marks it as a module as well as an entry does (a Zathura
+    # tester's plug-in in Arch's usr/lib/zathura, exporting zathura_plugin_4_5, went to the
+    # core in silence); the scan has read every file's, so nothing more is read for it.
+    stamp = loader.stamp_symbol is not None
+    if not fixed and not own and not stamp:
         return []
-    from qpack.elf import ElfReadError, read_link_facts
-
     module_dirs = loader.module_dirs(prefix)
     dirs = [compile_glob(d + "/**") for d in module_dirs]
     modules = {m.path for m in found.modules}
@@ -1637,15 +1639,11 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
             or not (e.name.endswith(".so") or ".so." in e.name)
         ):
             continue
-        try:
-            with open(inventory.source(e.path), "rb") as f:
-                defines = read_link_facts(f, (*fixed, *own)).defines
-        except (OSError, ElfReadError):
+        said = _entry_defined(e, inventory, fixed, own)
+        if said is None and stamp and elf.stamps_exported:
+            said = f"{e.path}: exports {elf.stamps_exported[0]}, the build stamp modules export, but"
+        if said is None:
             continue
-        if not (hit := sorted(defines & {*fixed, *own})):
-            continue
-        whose = f"module {own[hit[0]]!r}" if hit[0] in own else "a module"
-        said = f"{e.path}: defines {hit[0]}, the entry the loader calls in {whose}, but"
         if any(r.match(e.path) for r in dirs):
             # An MLT tester's xml.so beside libmltxml.so: in the module directory, named as no
             # module, and put in the core without a word.
@@ -1660,6 +1658,26 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
             "place? The loader never finds it there"
         )
     return out
+
+
+def _entry_defined(
+    e: Entry, inventory: Inventory, fixed: Sequence[str], own: Mapping[str, str]
+) -> str | None:
+    """How a warning about `e` starts when it defines one of the entry symbols, `fixed` or a
+    module's `own` (symbol -> module id); None when it defines none, or cannot be read."""
+    if not fixed and not own:
+        return None
+    from qpack.elf import ElfReadError, read_link_facts
+
+    try:
+        with open(inventory.source(e.path), "rb") as f:
+            defines = read_link_facts(f, (*fixed, *own)).defines
+    except (OSError, ElfReadError):
+        return None
+    if not (hit := sorted(defines & {*fixed, *own})):
+        return None
+    whose = f"module {own[hit[0]]!r}" if hit[0] in own else "a module"
+    return f"{e.path}: defines {hit[0]}, the entry the loader calls in {whose}, but"
 
 
 def _no_loader_file(loader: Loader, inventory: Inventory, prefix: str) -> list[str]:

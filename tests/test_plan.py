@@ -423,6 +423,26 @@ def test_a_module_for_another_machine_than_the_loader_library_is_named(
     )
 
 
+def test_a_file_exporting_the_stamp_outside_the_module_directories_is_named(
+    demo_build: Path, tmp_path: Path
+) -> None:
+    """A Zathura tester's plug-in at Arch's usr/lib/zathura, exporting zathura_plugin_4_5, went
+    into the core package without a word (with `entry` naming that symbol it was said): a build
+    stamp marks a module as an entry does."""
+    import shutil
+
+    build = copy_build(demo_build, tmp_path)
+    shutil.copy2(build / "usr/lib/demo/ui/curses.so", build / "usr/lib/curses-old.so")
+    plan = plan_build(build, "demo")
+    (said,) = [w for w in plan.warnings if w.startswith("usr/lib/curses-old.so")]
+    assert said.startswith("usr/lib/curses-old.so: exports demo_stamp_"), said
+    assert said.endswith(
+        ", the build stamp modules export, but lies outside the module directories (usr/lib/demo, "
+        "var/run/demo/{pkgversion}): a module installed in the wrong place? The loader never finds it there"
+    ), said
+    assert "usr/lib/curses-old.so" in plan.package("demo-core").files
+
+
 def test_a_module_of_another_build_is_named_by_plan(demo_build: Path, tmp_path: Path) -> None:
     """install and check refuse a module whose stamp the program does not hold; plan said
     nothing, and a split shipped it (a tester's VLC 3.0 build held a plugin of VLC 2.2)."""
