@@ -481,8 +481,11 @@ class _RuleIndex:
 
 # A claim by a `files` glob of the layout's own [[package]] or [[exclude]] (layout_rules), or
 # by a module's own files ([modules.files]: a Gnumeric tester's excelplugins/xlcall32.so, the
-# library plugin.so opens from its own directory, was still warned of as never looked up).
-_NAMED = re.compile(r"(?:package|exclude)\[\d+\] .*?: files '|modules' own files \(.*?\): modules\.files '")
+# library plugin.so opens from its own directory, was still warned of as never looked up; and
+# [per-module] files: an Erlang tester's NIFs in <app>/priv/lib, 11 warnings a plan).
+_NAMED = re.compile(
+    r"(?:package|exclude)\[\d+\] .*?: files '|modules' own files \(.*?\): (?:per-module|modules)\.files '"
+)
 
 
 def layout_rules(layout: Layout, prefix: str) -> tuple[Rule, ...]:

@@ -426,6 +426,12 @@ def test_a_module_below_a_flat_location_is_said_plainly(prefix: Path, tmp_path: 
     plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "own.toml"), unclaimed="core")
     assert not [w for w in plan.warnings if "sub/x.so" in w], plan.warnings
     assert "usr/lib/flat/sub/x.so" in plan.package("m-one").files
+    # And by [per-module] files (an Erlang tester's NIFs in <app>/priv/lib: 11 warnings a plan).
+    per = '[per-module]\nname = "m-{module}"\nfiles = ["{prefix}/lib/flat/sub/**"]\n'
+    (tmp_path / "per.toml").write_text(text + per)
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "per.toml"), unclaimed="core")
+    assert not [w for w in plan.warnings if "sub/x.so" in w], plan.warnings
+    assert "usr/lib/flat/sub/x.so" in plan.package("m-one").files
 
 
 def test_the_directories_searched_are_named_in_search_order(prefix: Path, tmp_path: Path) -> None:
