@@ -1211,7 +1211,7 @@ def claim(
         if len(hits) > 1:
             (a, why_a), (b, why_b) = hits[0], hits[1]
             problems.append(
-                f"{e.path}: claimed twice: by {a.description} ({why_a}) and by {b.description} ({why_b})"
+                f"{e.path}: claimed twice: by {_claimer(a)} ({why_a}) and by {_claimer(b)} ({why_b})"
             )
             continue
         if hits and hits[0][0].owners and (taken := _not_own(e.path, mod, *hits[0], loader_res)):
@@ -1405,6 +1405,16 @@ def _module_files_rule(
         # One filled in the same for several (`{package}` of a group) is theirs, not the first's.
         whys=tuple(f"{key} {shown!r} of {_first_and_more(mids)}" for key, shown, mids in globs.values()),
     )
+
+
+def _claimer(rule: Rule) -> str:
+    """A rule as a claimed-twice line names it: modules' own files without every module of their
+    package, since the glob's own words say whose it is (an Erlang tester's include/ glob was
+    said to be claimed by "modules' own files (compiler, erts, kernel, sasl, stdlib)" for
+    kernel's file.hrl)."""
+    if rule.owners:
+        return rule.description.replace(f" ({', '.join(rule.owners)})", "", 1)
+    return rule.description
 
 
 def _first_and_more(ids: list[str]) -> str:

@@ -771,6 +771,21 @@ def test_per_module_files_clash_with_an_explicit_rule() -> None:
     )
     with pytest.raises(PlanError, match=r"copyright: claimed twice: by package\[0\] 'prog-core'"):
         make_plan(inventory(*BUILD, "usr/share/doc/prog-ui-gtk/copyright"), lay)
+    # Of a group's modules, the one whose glob claims it is named, not every module of the group
+    # (an Erlang tester's kernel include/ file was "claimed ... by modules' own files (compiler,
+    # erts, kernel, sasl, stdlib)").
+    group = layout(
+        PackageRule(name="prog-core", rest=True, files=("{prefix}/share/doc/**",)),
+        PackageRule(name="prog-ui", kind="group", modules=("ui-*",), index=1),
+        per_module=PerModule(name="prog-{module}", files=("{prefix}/share/doc/{name}/**",)),
+    )
+    with pytest.raises(PlanError) as e:
+        make_plan(inventory(*BUILD, "usr/share/doc/gtk/copyright"), group)
+    assert e.value.problems == [
+        "usr/share/doc/gtk/copyright: claimed twice: by package[0] 'prog-core' "
+        "(files '{prefix}/share/doc/**') and by modules' own files "
+        "(per-module.files '{prefix}/share/doc/{name}/**' of 'ui-gtk')"
+    ]
 
 
 def test_one_directory_in_several_packages() -> None:
