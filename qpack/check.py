@@ -1975,12 +1975,38 @@ def _some_executable(exes: list[_Exe], rt: Root, pre: str, loader: Loader) -> No
     looked = [f"/{expand_prefix(g, pre)}" for g in loader.executables]
     if loader.library is not None:
         bindir = posixpath.join(pre, loader.bindir)
-        looked.append(f"a program in {bindir} linking /{expand_prefix(loader.library, pre)}")
+        library = f"/{expand_prefix(loader.library, pre)}"
+        looked.append(f"a program in {bindir} linking {library}")
+        if (missing := _library_link_missing(library, rt)) is not None:
+            # A libvisual tester's root without libvisual-0.4.so.0, the link ldconfig makes,
+            # beside the .so.0.0.0 it leads to: "none of the loader's executables", where the
+            # layout names no executable at all.
+            raise CheckError(missing)
     shown = ", ".join(looked)
     where = rt.host(pre)
     raise CheckError(
         f"{where}: none of the loader's executables is installed there (looked for {shown}); "
         "for modules whose program is installed elsewhere, give --program PATH"
+    )
+
+
+def _library_link_missing(library: str, rt: Root) -> str | None:
+    """Why the loader library is not found, where the layout names it by a name no file has
+    (its SONAME link) and a file named as that name followed by more version digits is there."""
+    if any(c in library for c in WILDCARDS):
+        return None
+    directory, name = posixpath.split(library)
+    versioned = sorted(
+        n
+        for n in rt.listdir(directory)
+        if n.startswith(name + ".") and not rt.is_dir(posixpath.join(directory, n))
+    )
+    if rt.stat(library) is not None or not versioned:
+        return None
+    return (
+        f"{library}: no loader library under the name the layout gives, but {versioned[0]} beside it: "
+        "is the link ldconfig makes from its SONAME missing, or does [loader] library name a link "
+        "(a -dev package's) this install lacks?"
     )
 
 

@@ -793,6 +793,22 @@ def test_the_loader_as_a_library_every_program_linking_it(prefix: Path, tmp_path
         f"(looked for a program in {bare}/bin linking {bare}/lib/libdemo-util.so.*); "
         "for modules whose program is installed elsewhere, give --program PATH"
     )
+    # Named by its SONAME link, which the install lacks beside the file it leads to (a libvisual
+    # tester's root without libvisual-0.4.so.0): said so, not "none of the loader's executables".
+    exact = loader(
+        tmp_path,
+        text.replace("libdemo-util.so.*", "libdemo-util.so.1")
+        + '[[loader.search]]\nrelocated = "lib/demo"\n',
+    )
+    assert check(prefix, exact).ok
+    (prefix / "lib/libdemo-util.so.1").rename(prefix / "lib/libdemo-util.so.1.0")
+    with pytest.raises(CheckError) as e:
+        check(prefix, exact)
+    assert str(e.value) == (
+        f"{prefix}/lib/libdemo-util.so.1: no loader library under the name the layout gives, but "
+        "libdemo-util.so.1.0 beside it: is the link ldconfig makes from its SONAME missing, or does "
+        "[loader] library name a link (a -dev package's) this install lacks?"
+    )
 
 
 def test_a_named_executable_that_does_not_link_the_loader_library_is_said(
