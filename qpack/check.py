@@ -1984,6 +1984,19 @@ def _some_executable(exes: list[_Exe], rt: Root, pre: str, loader: Loader) -> No
             raise CheckError(missing)
     shown = ", ".join(looked)
     where = rt.host(pre)
+    # Named, and there, but no ELF program (a Valgrind tester's bin/valgrind, a shell script
+    # running valgrind.bin: "none of the loader's executables is installed there").
+    scripts = [
+        path
+        for g in loader.executables
+        for path in _glob_paths(rt, expand_prefix(g, pre))
+        if rt.is_file(path) and not _starts_as_elf(path, rt)
+    ]
+    if scripts:
+        raise CheckError(
+            f"{scripts[0]}: named by the layout's executables, but no ELF program (a script?): name "
+            "the program it runs, the one that loads the modules, in [loader] executables"
+        )
     raise CheckError(
         f"{where}: none of the loader's executables is installed there (looked for {shown}); "
         "for modules whose program is installed elsewhere, give --program PATH"

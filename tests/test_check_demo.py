@@ -234,6 +234,23 @@ def test_check_follows_path_lists_and_replacing_variables(demo_build: Path, tmp_
     assert not [w for w in gone.warnings if f"{extra}:" in w or f"{extra} " in w]  # the one that exists
 
 
+def test_an_executable_that_is_a_script_is_said_to_be_one(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Valgrind tester named bin/valgrind, a shell script running valgrind.bin: check said
+    "none of the loader's executables is installed there" of a file that is."""
+    from qpack.cli import main
+
+    prefix = copy_build(demo_build, tmp_path) / "usr"
+    (prefix / "bin/demo").rename(prefix / "bin/demo.bin")
+    (prefix / "bin/demo").write_text('#!/bin/sh\nexec "$0.bin" "$@"\n')
+    assert main(["check", str(prefix), "-l", "demo"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {prefix}/bin/demo: named by the layout's executables, but no ELF program (a script?): "
+        "name the program it runs, the one that loads the modules, in [loader] executables"
+    ]
+
+
 def test_a_program_installed_elsewhere_judges_modules_of_a_prefix_without_one(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
