@@ -1714,13 +1714,34 @@ def _no_loader_file(loader: Loader, inventory: Inventory, prefix: str) -> list[s
                 "mistyped? `check` then judges the executables alone, not every program linking it"
             ]
     patterns = [compile_glob(g) for g in globs]
-    if any(r.match(p) for p in paths for r in patterns):
+    matched = [p for p in paths if any(r.match(p) for r in patterns)]
+    if matched and loader.library is None and not _any_elf(matched, inventory):
+        # A Valgrind tester's bin/valgrind, a shell script running valgrind.bin: split went ahead
+        # in silence, and check of the install then found no program.
+        return [
+            f"the layout's executables ({', '.join(globs)}) match no ELF program of the build, only "
+            f"{', '.join(matched[:3])} (a script?): name the program that loads the modules"
+        ]
+    if matched:
         return []
     what = "executables or loader library" if loader.library else "executables"
     return [
         f"no file of the build matches the layout's {what} ({', '.join(globs)}): is a name "
         "mistyped? `check` of an install then needs --program"
     ]
+
+
+def _any_elf(paths: Iterable[str], inventory: Inventory) -> bool:
+    """Whether any of `paths` is an ELF file of the build, a symlink followed to the file it
+    leads to inside the build (one out of it is taken as one: nothing can be said)."""
+    by_path = inventory.by_path()
+    by_link = {e.path: e.target or "" for e in inventory.entries if e.kind == "symlink"}
+    for path in paths:
+        end = link_end(path, by_link)
+        e = by_path.get(end) if end is not None else None
+        if e is None or e.elf is not None or e.elf_error is not None:
+            return True
+    return False
 
 
 def _program_types_mistyped(loader: Loader, inventory: Inventory, prefix: str) -> list[str]:

@@ -443,6 +443,20 @@ def test_a_file_exporting_the_stamp_outside_the_module_directories_is_named(
     assert "usr/lib/curses-old.so" in plan.package("demo-core").files
 
 
+def test_executables_that_are_scripts_are_warned_of(demo_build: Path, tmp_path: Path) -> None:
+    """A Valgrind tester named bin/valgrind, a shell script running valgrind.bin: plan and split
+    went ahead in silence, and check of the install found no program."""
+    build = copy_build(demo_build, tmp_path)
+    (build / "usr/bin/demo").rename(build / "usr/bin/demo.bin")
+    (build / "usr/bin/demo").write_text('#!/bin/sh\nexec "$0.bin" "$@"\n')
+    said = [w for w in plan_build(build, "demo").warnings if "no ELF program" in w]
+    assert said == [
+        "the layout's executables (usr/bin/demo) match no ELF program of the build, only usr/bin/demo "
+        "(a script?): name the program that loads the modules"
+    ]
+    assert not [w for w in plan_build(demo_build, "demo").warnings if "no ELF program" in w]
+
+
 def test_a_module_of_another_build_is_named_by_plan(demo_build: Path, tmp_path: Path) -> None:
     """install and check refuse a module whose stamp the program does not hold; plan said
     nothing, and a split shipped it (a tester's VLC 3.0 build held a plugin of VLC 2.2)."""
