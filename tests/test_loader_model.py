@@ -1147,6 +1147,13 @@ def test_a_helper_in_a_module_directory_is_no_stray(prefix: Path, tmp_path: Path
     assert [r for r in rows if "helper" in r[0]] == [("helper:demo-helper.so", True, [])]
     plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
     assert not [w for w in plan.warnings if "demo-helper" in w], plan.warnings
+    # A copy where modules are, elsewhere than the helper's own location, is the helper's too (a
+    # Valgrind tester's getoff-amd64-linux in a venv's $VALGRIND_LIB, run from there: a
+    # `never-looked-up` problem where plan, which knows the layout's rules, said nothing).
+    shutil.copy(helper, prefix / "lib/demo/demo-helper.so")
+    shutil.copy(helper, prefix / "lib/demo/stray.so")
+    strays = [m.file for m in check(prefix, ld).modules if m.stray]
+    assert strays == [f"{prefix}/lib/demo/stray.so"], strays
 
 
 @pytest.mark.parametrize(
