@@ -2319,6 +2319,24 @@ def _layout_mistakes(
         *mistyped_locations(loader, inventory, prefix),
         *_module_files_of_no_module(layout, inventory, found.modules, packages, prefix),
         *_needs_another_version(found.modules, inventory, prefix),
+        *_type_namings_naming_nothing(loader, found.modules),
+    ]
+
+
+def _type_namings_naming_nothing(loader: Loader, modules: Sequence[Module]) -> list[str]:
+    """A warning for each type's own naming (`[loader.by-type.T] naming`) that names no module
+    of a build holding modules of other types: a JACK tester's "jak_{name}.so" for the drivers
+    sent them to the other type, whose `{name}.so` took them, with eight entry warnings and no
+    word of the naming."""
+    if not modules:
+        return []
+    have = {m.type for m in modules}
+    return [
+        f"[loader.by-type.{t}] naming {patterns[0] if len(patterns) == 1 else list(patterns)!r} names no "
+        "file of the build, which holds "
+        f"modules of other types: is it mistyped?"
+        for t, patterns in loader.naming.by_type.items()
+        if patterns and t not in have
     ]
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from qpack.check import check, check_modules
 from qpack.demo.builder import build_extra_module
-from qpack.errors import LayoutError
+from qpack.errors import LayoutError, PlanError
 from qpack.layout import load_layout
 from qpack.loader import Loader
 from qpack.plan import make_plan
@@ -151,6 +151,18 @@ def test_plan_reads_per_type_names(demo_build: Path, tmp_path: Path) -> None:
     names = {p.name for p in plan.packages}
     assert {"prog-storage-backend-fs", "prog-connection-driver-storage"} <= names
     assert "prog-connection-driver-storage" in plan.package("prog-storage-backend-fs").requires
+    assert not [w for w in plan.warnings if "names no file" in w], plan.warnings
+    # A type's own naming that names nothing, beside modules of other types, is said (a JACK
+    # tester's "jak_{name}.so" sent his drivers to another type in silence).
+    (tmp_path / "typo.toml").write_text(TYPED.replace("libprog_driver_{name}", "libprog_drivr_{name}"))
+    typo = load_layout(tmp_path / "typo.toml")
+    with pytest.raises(PlanError) as failed:  # its storage driver is no module now
+        make_plan(typo.loader.scan(build), typo)
+    warnings = failed.value.warnings
+    assert [w for w in warnings if "names no file" in w] == [
+        "[loader.by-type.connection-driver] naming 'connection-driver/libprog_drivr_{name}.so' names no "
+        "file of the build, which holds modules of other types: is it mistyped?"
+    ], warnings
 
 
 # --------------------------------------------------------------------------- version nodes
