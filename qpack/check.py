@@ -1560,7 +1560,7 @@ def check(
         )
         verdicts += _hidden_rows(exe, dirs, finder, ctx, {v.module for v in verdicts if not v.stray})
         verdicts += _shut_out_rows(exe, finder, ctx, {v.module for v in verdicts if not v.stray})
-        verdicts = _strays_apart(verdicts)
+        verdicts = _strays_apart(_not_named(verdicts, ctx))
         verdicts = host.judge(exe, finder, exe_libs, verdicts)
         # A helper's row is no module found (a libproxy tester's pxgsettings made a mistyped
         # module directory "0 of 0 modules load", exit 0).
@@ -1721,6 +1721,19 @@ def _outside_of(ctx: _Context) -> Callable[[str], bool]:
         return lambda path: False
     tops = {pre, ctx.root.resolve(pre) or pre}  # a prefix given through a symlink: its real path too
     return lambda path: not any(path == top or path.startswith(top + "/") for top in tops)
+
+
+def _not_named(verdicts: list[ModuleVerdict], ctx: _Context) -> list[ModuleVerdict]:
+    """The rows less the strays the layout gives a package by name (`Loader.named_files`, under
+    the prefix checked): plan says nothing of them, nor does check now."""
+    if not ctx.loader.named_files or not any(v.stray for v in verdicts):
+        return verdicts
+    named = [compile_glob(expand_prefix(g, ctx.prefix).lstrip("/")) for g in ctx.loader.named_files]
+    return [
+        v
+        for v in verdicts
+        if not (v.stray and v.file is not None and any(r.match(v.file.lstrip("/")) for r in named))
+    ]
 
 
 def _strays_apart(verdicts: list[ModuleVerdict]) -> list[ModuleVerdict]:

@@ -11,6 +11,7 @@ which knows no TOML) and the packaging rules the planner reads.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import os
 import re
@@ -538,6 +539,9 @@ class _Table:
             self.bad(key, f"bad template {template!r}: not a valid package name")
 
 
+_PLACEHOLDER = re.compile(r"\{[a-z-]+\}")
+
+
 def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> Layout:
     problems: list[str] = []
     top = _Table(data, "", path, problems)
@@ -557,6 +561,20 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
     _check_references(top, packages, per_module, meta)
     if problems:
         raise LayoutError(problems)
+    # Globs with no placeholder but {prefix}: what an installed prefix holds at those paths. A
+    # Valgrind tester's getoff (a [[package]]'s file), a GCC tester's g++-mapper-server (cc1plus's
+    # own file): plan said nothing, and check of the install called them strays (exit 1).
+    named = [
+        *(g for rule in packages for g in rule.files),
+        *(g for globs in module_files.values() for g in globs),
+        *(per_module.files if per_module is not None else ()),
+    ]
+    loader = dataclasses.replace(
+        loader,
+        named_files=tuple(
+            dict.fromkeys(g for g in named if not _PLACEHOLDER.search(g.replace("{prefix}", "")))
+        ),
+    )
     return Layout(
         name=head.string("name", path.stem) or path.stem,
         description=head.string("description", "") or "",

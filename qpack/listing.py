@@ -8,6 +8,7 @@ else is installed there (pip itself in a venv) is not listed.
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -103,8 +104,9 @@ def _derived_of_all(specs: Sequence[str]) -> str | None:
         layouts = {spec: load_layout(spec) for spec in specs}
     except LayoutError:
         return None
-    first = next(iter(layouts.values()))
-    if any(lay.loader != first.loader for lay in layouts.values()):
+    # The files each names are its own (a derived layout's packages add some): not the loader.
+    loaders = [dataclasses.replace(lay.loader, named_files=()) for lay in layouts.values()]
+    if any(ld != loaders[0] for ld in loaders):
         return None
     for spec, lay in layouts.items():
         chain = {Path(p).resolve() for p in (lay.path, *lay.extends)}

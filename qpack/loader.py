@@ -537,6 +537,9 @@ class Loader:
     bundle: str | None = None
     library: str | None = None
     helpers: tuple[Helper, ...] = ()
+    # Globs (`{prefix}` or absolute) of files the layout gives a package by name ([[package]]
+    # files, a module's own files): none of them is a module misplaced, to `check` as to `plan`.
+    named_files: tuple[str, ...] = ()
     type_env: Mapping[str, str] = field(default_factory=dict)
     type_env_list: frozenset[str] = frozenset()  # types whose variable holds a ':'-separated list
     type_env_first: frozenset[str] = frozenset()  # types whose variable is searched first, not alone

@@ -2107,6 +2107,24 @@ def test_a_stamp_no_file_holds_fails_the_check(prefix: Path, tmp_path: Path) -> 
     assert any("holds no demo_stamp_* stamp name" in w for w in report.warnings), report.warnings
 
 
+def test_a_file_the_layout_gives_a_package_by_name_is_no_stray_to_check(prefix: Path, tmp_path: Path) -> None:
+    """A Valgrind tester's getoff (a [[package]]'s file) and a GCC tester's g++-mapper-server
+    (cc1plus's own file, [modules.files]) sit where modules are: plan said nothing of them, while
+    check (and list) of the install called them `never-looked-up`, exit 1. A glob whose only
+    placeholder is {prefix} names files of an installed prefix too; other placeholders do not."""
+    shutil.copy(prefix / "lib/demo/ui/curses.so", prefix / "lib/demo/ui/helper.so")
+    shutil.copy(prefix / "lib/demo/ui/curses.so", prefix / "lib/demo/ui/mapper.so")
+    shutil.copy(prefix / "lib/demo/ui/curses.so", prefix / "lib/demo/ui/stray.so")
+    text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'
+    known = ["ui-gtk", "ui-curses", "ui-opengl", "block-curl", "block-nfs", "audio-alsa", "audio-pa"]
+    text += f"[modules]\nknown = {known!r}\n".replace("'", '"')
+    text += '[modules.files]\n"ui-curses" = ["{prefix}/lib/demo/ui/mapper.so"]\n'
+    text += '[[package]]\nname = "extra"\nfiles = ["{prefix}/lib/demo/ui/helper.so"]\n'
+    text += '[per-module]\nname = "m-{module}"\nfiles = ["{prefix}/share/doc/{name}/**"]\n'
+    strays = [m.file for m in check(prefix, loader(tmp_path, text)).modules if m.stray]
+    assert strays == [f"{prefix}/lib/demo/ui/stray.so"], strays
+
+
 def test_an_optional_per_user_location_without_home_is_passed_over_quietly(
     prefix: Path, tmp_path: Path
 ) -> None:
