@@ -94,6 +94,39 @@ def test_check_reports_modules_left_behind_by_pip_upgrade(demo_build: Path, tmp_
     assert run_qpack("list", "--prefix", str(venv), "-l", "demo").returncode == 0
 
 
+def test_a_package_holding_a_program_left_behind_by_pip_upgrade_is_skew_too(
+    demo_build: Path, tmp_path: Path
+) -> None:
+    """A GCC tester's g++-12, a group holding the g++ driver (a loader executable) and cc1plus,
+    at 12.2.1 beside gcc-12 and cpp-12 at 12.2.0: check said nothing. A package holding a
+    program is a core to check, and cores were never compared with one another."""
+    layout = tmp_path / "group.toml"
+    layout.write_text(
+        '[layout]\nname = "demo-grouped"\nextends = "demo"\n\n'
+        '[loader]\nexecutables = ["{prefix}/bin/demo", "{prefix}/bin/demo-registry"]\n\n'
+        '[[package]]\nname = "demo-core"\nkind = "core"\nrest = true\n\n'
+        '[[package]]\nname = "demo-ui"\nkind = "group"\nmodules = ["ui-*"]\n'
+        'files = ["{prefix}/bin/demo-registry"]\n\n'
+        '[per-module]\nname = "demo-{module}"\n'
+    )
+    lay = load_layout(layout)
+    v1, v2 = tmp_path / "v1", tmp_path / "v2"
+    write_wheels(plan_build(demo_build, lay), v1, version="1.0")
+    write_wheels(plan_build(demo_build, lay), v2, version="2.0")
+    venv = tmp_path / "venv"
+    EnvBuilder(with_pip=False).create(venv)
+    python = venv / "bin" / "python"
+    assert pip(python, "--find-links", str(v1), "demo-core", "demo-ui").returncode == 0
+    assert version_skew(venv, lay.loader) == []
+    assert pip(python, "--find-links", str(v2), "-U", "--no-deps", "demo-ui").returncode == 0
+    skew = [(s.distribution, s.version, s.core, s.core_version) for s in version_skew(venv, lay.loader)]
+    assert skew == [("demo-ui", "2.0", "demo-core", "1.0")]
+    r = run_qpack("check", str(venv), "-l", str(layout))
+    assert r.returncode == 1 and "version: demo-ui 2.0 is installed beside demo-core 1.0" in r.stdout, (
+        r.stdout
+    )
+
+
 def test_a_module_built_apart_is_no_version_skew(demo_build: Path, tmp_path: Path) -> None:
     """A module wheel that requires no distribution was split from a build of its own (Irssi's
     tester: irssi-plugin-xmpp 0.54 beside irssi-core 1.4.3), so its version is its own: pip
