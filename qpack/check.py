@@ -59,6 +59,7 @@ from qpack.elf import (
     ElfReadError,
     LinkFacts,
     dynamic_symbols,
+    elf_file_type,
     held_stamps,
     held_stamps_pyelftools,
     read_dynamic_facts,
@@ -2456,6 +2457,13 @@ def _starts_as_elf(path: str, root: Root) -> bool:
         return True
 
 
+def _elf_type(f: BinaryIO) -> str | None:
+    try:
+        return elf_file_type(f)
+    except ElfReadError:
+        return None  # cut short or corrupt: judged as it is
+
+
 def _not_a_stray(path: str, taken: Mapping[str, str], root: Root) -> bool:
     """A file the loader never looks up that is nothing to report: no ELF file at all (a
     README, a `.la`, a configuration file: Xorg's `README.so.txt` was "module README"), or a
@@ -2471,6 +2479,11 @@ def _not_a_stray(path: str, taken: Mapping[str, str], root: Root) -> bool:
     try:
         with open(host, "rb") as f:
             if f.read(4) != ELF_MAGIC:
+                return True
+            # A relocatable object is nothing a loader opens or runs (a GCC tester's crtbegin.o
+            # and 12 more beside cc1: 13 `never-looked-up` problems on a working /usr).
+            f.seek(0)
+            if _elf_type(f) == "ET_REL":
                 return True
         name = posixpath.basename(path)
         for module_name, module_path in taken.items():

@@ -413,6 +413,15 @@ class LinkFacts:
     version_needs_of: frozenset[tuple[str, str]] = frozenset()
 
 
+def elf_file_type(stream: BinaryIO) -> str:
+    """The file's `e_type` (`ET_DYN`, `ET_EXEC`, `ET_REL`...), from its ELF header alone,
+    through pyelftools. Raises ElfReadError for a file that is no readable ELF file."""
+    from elftools.elf.elffile import ELFFile
+
+    with pyelftools_errors():
+        return str(ELFFile(stream).header["e_type"])
+
+
 def read_link_facts(stream: BinaryIO, wanted: tuple[str, ...] = ()) -> LinkFacts:
     """`LinkFacts` of an open ELF file; raises ElfReadError for one that is truncated or corrupt."""
     with pyelftools_errors():

@@ -2125,6 +2125,19 @@ def test_a_file_the_layout_gives_a_package_by_name_is_no_stray_to_check(prefix: 
     assert strays == [f"{prefix}/lib/demo/ui/stray.so"], strays
 
 
+def test_a_relocatable_object_where_modules_are_is_no_stray_to_check(prefix: Path, tmp_path: Path) -> None:
+    """A GCC tester's crtbegin.o and 12 more objects beside cc1 were `never-looked-up` problems
+    on a working /usr (exit 1); plan already took no `.o` for a module misplaced."""
+    source = tmp_path / "crt.c"
+    source.write_text("int crt_marker = 1;\n")
+    subprocess.run(["cc", "-c", str(source), "-o", str(prefix / "lib/demo/ui/crtbegin.o")], check=True)
+    shutil.copy(prefix / "lib/demo/ui/curses.so", prefix / "lib/demo/ui/curses.so.o")
+    report = check(prefix, loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'))
+    # The object is no row at all; a shared object named so still is a stray.
+    strays = [m.file for m in report.modules if m.stray]
+    assert strays == [f"{prefix}/lib/demo/ui/curses.so.o"], strays
+
+
 def test_an_optional_per_user_location_without_home_is_passed_over_quietly(
     prefix: Path, tmp_path: Path
 ) -> None:
