@@ -2138,6 +2138,25 @@ def test_a_relocatable_object_where_modules_are_is_no_stray_to_check(prefix: Pat
     assert strays == [f"{prefix}/lib/demo/ui/curses.so.o"], strays
 
 
+def test_a_text_file_named_as_an_unknown_module_is_not_warned_of(prefix: Path, tmp_path: Path) -> None:
+    """A GCC tester's libgomp.spec beside cc1 (naming `{name}`, `known` listing the compilers)
+    was a file the loader never looks up, to plan; check took it for no module, being no ELF
+    file. An ELF file so named still is one."""
+    (prefix / "lib/demo/ui/libgomp.spec").write_text("*link_gomp: -lgomp\n")
+    shutil.copy(prefix / "lib/demo/ui/curses.so", prefix / "lib/demo/ui/helper")
+    text = HEAD.replace('naming = "{type}/{name}.so"', 'naming = ["{type}/{name}.so", "{type}/{name}"]')
+    known = ["ui-gtk", "ui-curses", "ui-opengl", "block-curl", "block-nfs", "audio-alsa", "audio-pa"]
+    text += '[[loader.search]]\nrelocated = "lib/demo"\n' + f"[modules]\nknown = {known!r}\n".replace(
+        "'", '"'
+    )
+    loader(tmp_path, text)
+    plan = make_plan(
+        scan(prefix.parent, cache=False), load_layout(tmp_path / "layout.toml"), unclaimed="core"
+    )
+    said = [w.partition(":")[0] for w in plan.warnings if "never looks up" in w]
+    assert said == ["usr/lib/demo/ui/helper"], plan.warnings
+
+
 def test_an_optional_per_user_location_without_home_is_passed_over_quietly(
     prefix: Path, tmp_path: Path
 ) -> None:
