@@ -1715,12 +1715,12 @@ def _no_loader_file(loader: Loader, inventory: Inventory, prefix: str) -> list[s
             ]
     patterns = [compile_glob(g) for g in globs]
     matched = [p for p in paths if any(r.match(p) for r in patterns)]
-    if matched and loader.library is None and not _any_elf(matched, inventory):
+    if matched and loader.library is None and (scripts := _only_scripts(matched, inventory)):
         # A Valgrind tester's bin/valgrind, a shell script running valgrind.bin: split went ahead
         # in silence, and check of the install then found no program.
         return [
             f"the layout's executables ({', '.join(globs)}) match no ELF program of the build, only "
-            f"{', '.join(matched[:3])} (a script?): name the program that loads the modules"
+            f"the script(s) {', '.join(scripts[:3])}: name the program that loads the modules"
         ]
     if matched:
         return []
@@ -1731,17 +1731,23 @@ def _no_loader_file(loader: Loader, inventory: Inventory, prefix: str) -> list[s
     ]
 
 
-def _any_elf(paths: Iterable[str], inventory: Inventory) -> bool:
-    """Whether any of `paths` is an ELF file of the build, a symlink followed to the file it
-    leads to inside the build (one out of it is taken as one: nothing can be said)."""
+def _only_scripts(paths: Sequence[str], inventory: Inventory) -> list[str]:
+    """`paths` when every one is a script (`#!`), symlinks followed inside the build; [] when
+    any is something else (an ELF program, a link out of the build, data)."""
     by_path = inventory.by_path()
     by_link = {e.path: e.target or "" for e in inventory.entries if e.kind == "symlink"}
     for path in paths:
         end = link_end(path, by_link)
         e = by_path.get(end) if end is not None else None
-        if e is None or e.elf is not None or e.elf_error is not None:
-            return True
-    return False
+        if e is None or e.kind != "file" or e.elf is not None or e.elf_error is not None:
+            return []
+        try:
+            with open(inventory.source(e.path), "rb") as f:
+                if f.read(2) != b"#!":
+                    return []
+        except OSError:
+            return []
+    return list(paths)
 
 
 def _program_types_mistyped(loader: Loader, inventory: Inventory, prefix: str) -> list[str]:

@@ -451,8 +451,8 @@ def test_executables_that_are_scripts_are_warned_of(demo_build: Path, tmp_path: 
     (build / "usr/bin/demo").write_text('#!/bin/sh\nexec "$0.bin" "$@"\n')
     said = [w for w in plan_build(build, "demo").warnings if "no ELF program" in w]
     assert said == [
-        "the layout's executables (usr/bin/demo) match no ELF program of the build, only usr/bin/demo "
-        "(a script?): name the program that loads the modules"
+        "the layout's executables (usr/bin/demo) match no ELF program of the build, only the script(s) "
+        "usr/bin/demo: name the program that loads the modules"
     ]
     assert not [w for w in plan_build(demo_build, "demo").warnings if "no ELF program" in w]
 
