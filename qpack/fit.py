@@ -124,14 +124,22 @@ def _module_findings(
     if modules:
         return None, None
     searched = " or ".join(d.replace("*", "{pkgversion}") for d in loader.module_dirs(inventory.prefix))
-    objects = Counter(posixpath.dirname(e.path) for e in inventory.files() if _is_shared_object(e))
+    # Where modules are programs, where the ELF files are (a GCC tester's typo in the compilers'
+    # directory was pointed at the LTO plug-in's .so, not at cc1 and cc1plus).
+    libraries = loader.naming.names_libraries
+    unit = ".so file" if libraries else "ELF file"
+    objects = Counter(
+        posixpath.dirname(e.path)
+        for e in inventory.files()
+        if (_is_shared_object(e) if libraries else _is_loadable_elf(e))
+    )
     where = f"no module under {searched or 'any search location'}"
     if mistyped := mistyped_locations(loader, inventory, inventory.prefix):
         # A Node tester's `nodjs` for `nodejs`, whose addons are `.node` files: the problem
         # named libnode.so.108 elsewhere, not the directory of modules beside the typo.
         return f"{where}; {mistyped[0]}", None
     if not objects:
-        return None, f"{where}; the build has no .so file at all: every package but the core is empty"
+        return None, f"{where}; the build has no {unit} at all: every package but the core is empty"
     dirs = [compile_glob(d + "/**") for d in loader.module_dirs(inventory.prefix)]
     # Programs too, where the modules are programs (a speech-dispatcher tester's `sd-{name}` for
     # `sd_{name}` was sent to the audio plug-ins' .so files, not to the 7 programs searched).
@@ -163,8 +171,7 @@ def _module_findings(
             f"are named otherwise ({names}): is the naming wrong?"
         ), None
     return (
-        f"{where}; the build has .so files under {_counted(objects, '.so file')}: "
-        "is the layout or --prefix wrong?"
+        f"{where}; the build has {unit}s under {_counted(objects, unit)}: is the layout or --prefix wrong?"
     ), None
 
 

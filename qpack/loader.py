@@ -350,6 +350,12 @@ class Naming:
         """Every pattern a module type is named by."""
         return self._every_pattern()
 
+    @property
+    def names_libraries(self) -> bool:
+        """Whether every pattern names a shared library (`.so`, `.so.N`): modules that are
+        libraries, not programs (GCC's cc1, GIMP's plug-ins)."""
+        return all(_library_like(p) for p in self._every_pattern())
+
     def owns_location(self) -> bool:
         """Whether a search location holds nothing but modules: some pattern puts its files at
         the top of the location or in a directory named by a placeholder. One whose patterns all
@@ -972,7 +978,7 @@ class Loader:
         # not a module misplaced (an fcitx5 tester's libexec/comp-spell-dict was called one);
         # where they are programs (GIMP's `{name}/{name}`), any ELF file may be one.
         base = rel.rpartition("/")[2].lower()
-        libraries = all(_library_like(p) for p in naming.patterns_all())
+        libraries = naming.names_libraries
         if rel.count("/") > reach and naming.owns_location() and (_library_like(base) or not libraries):
             # Below where the loader reads (check does not list it): Xorg's drivers one level
             # deeper than a layout's depth, a GIMP plug-in in plug-ins/deep/deep/deep.
