@@ -2203,8 +2203,9 @@ def _drop_module_libraries(
     found: _Found, own: dict[str, tuple[Problem, ...]], judge: _Judge, ctx: _Context
 ) -> None:
     """A file without the entry symbol that other modules link is their library, not a module:
-    a register-loadable loader passes over it (libpurple's libjabber.so beside the prpls, which
-    libxmpp.so needs through its RUNPATH, made Debian's own Pidgin fail the check)."""
+    a loader registering every file passes over it (libpurple's libjabber.so beside the prpls,
+    which libxmpp.so needs through its RUNPATH, made Debian's own Pidgin fail the check; Dia's
+    libdia.so, which every plug-in links)."""
     # Without the entry, its stamp (a library has none) is never asked for either.
     lacking = {
         mid
@@ -2295,8 +2296,8 @@ def _verdicts(
         own[mid] = judge.judge(files[0], mid).problems
     if loader.passes_over_unloadable:
         _take_first_loadable(found, own, judge, loader)
-    if loader.resolution == "register-loadable":
-        _drop_module_libraries(found, own, judge, ctx)
+    if loader.registers_all:  # register-all too: a Dia tester's libdia.so, which dia and its
+        _drop_module_libraries(found, own, judge, ctx)  # 34 plug-ins link, was a `no-entry` module
     for mid in never:
         own[mid] = (Problem("unused", f"{exe.path} never loads {mid}: {never[mid]}"), *own[mid])
     resolver = _Resolver(found.files, own, needs if loader.runners else deps_of)

@@ -599,12 +599,12 @@ def _unreadable(e: Entry) -> str | None:
 def _module_libraries(
     found: FoundModules, inventory: Inventory, loader: Loader
 ) -> tuple[FoundModules, set[str]]:
-    """The modules of a register-loadable loader less the files among them that lack the entry
-    symbol and that other modules link (DT_NEEDED, by file name or SONAME): the modules'
-    library, which the loader passes over (libpurple's libjabber.so, which libxmpp.so needs).
-    Returns the modules left and the paths of those libraries and their other names, as check
-    judges them (`qpack.check._drop_module_libraries`)."""
-    if loader.resolution != "register-loadable" or not found.modules:
+    """The modules of a loader registering every file less the files among them that lack the
+    entry symbol and that other modules link (DT_NEEDED, by file name or SONAME): the modules'
+    library, which the loader passes over (libpurple's libjabber.so, which libxmpp.so needs;
+    Dia's libdia.so, under register-all). Returns the modules left and the paths of those
+    libraries and their other names, as check judges them (`qpack.check._drop_module_libraries`)."""
+    if not loader.registers_all or not found.modules:
         return found, set()
     by_path = inventory.by_path()
     code: dict[str, Entry] = {}
@@ -1659,9 +1659,14 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
             continue
         if any(r.match(e.path) for r in dirs):
             # An MLT tester's xml.so beside libmltxml.so: in the module directory, named as no
-            # module, and put in the core without a word.
+            # module, and put in the core without a word. A hidden one is skipped for that (a
+            # cmus tester's ip/.hidden.so was told its name fits no naming, which it does).
+            hidden = loader.skip_hidden and any(part.startswith(".") for part in e.path.split("/"))
             out.append(
-                f"{said} its name is none the loader looks up (modules are named "
+                f"{said} its name starts with '.', and the loader skips hidden names (skip-hidden): the "
+                "loader never takes it as a module"
+                if hidden
+                else f"{said} its name is none the loader looks up (modules are named "
                 f"{loader.naming.describe()}): a module misnamed? The loader never takes it as one"
             )
             continue

@@ -1445,15 +1445,19 @@ def test_register_loadable_passes_over_a_file_the_dynamic_linker_refuses(
     assert rows["ui-curses"].copies == (f"{early}/ui/curses.so",)
 
 
-def test_a_library_the_modules_link_beside_them_is_no_module(prefix: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("resolution", ["register-loadable", "register-all"])
+def test_a_library_the_modules_link_beside_them_is_no_module(
+    prefix: Path, tmp_path: Path, resolution: str
+) -> None:
     """libpurple's libjabber.so, beside the protocol plug-ins, without purple_init_plugin:
     libxmpp.so links it (RUNPATH $ORIGIN), and libpurple passes over it in silence. Check
     called it a failing module (Debian's own Pidgin: 29 of 30 load, exit 1), and the plan gave
     it a package of its own. A file without the entry that other modules link is their library;
-    one no module links is still a module refused."""
+    one no module links is still a module refused. So under register-all (a Dia tester's
+    libdia.so, which dia and all 34 plug-ins link: "34 of 35 modules load", exit 1)."""
     text = HEAD.replace(
         'types = ["ui", "block", "audio"]',
-        'types = ["ui", "block", "audio"]\nentry = "demo_module_init"\nresolution = "register-loadable"',
+        f'types = ["ui", "block", "audio"]\nentry = "demo_module_init"\nresolution = "{resolution}"',
     )
     ld = loader(
         tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n[per-module]\nname = "m-{module}"\n'
