@@ -464,6 +464,20 @@ def test_a_module_outside_the_module_directories_is_warned_of(
         "but its name is none the loader looks up (modules are named '{type}/lib{name}.so' with types ui, "
         "block, audio): a module misnamed? The loader never takes it as one"
     ]
+    # Hidden, under skip-hidden: said so (a cmus tester's ip/.hidden.so was told its name fits
+    # no naming, which it does).
+    (build / "usr/lib/demo/ui/gtk.so").rename(build / "usr/lib/demo/ui/.libgtk2.so")
+    text = layout.read_text()
+    layout.write_text(
+        text.replace('entry = "demo_module_init"', 'entry = "demo_module_init"\nskip-hidden = true')
+    )
+    r = qpack("plan", str(build), "-l", str(layout))
+    assert r.returncode == 0, r.stderr
+    assert [line for line in r.stderr.splitlines() if "the entry the loader calls" in line] == [
+        "warning: usr/lib/demo/ui/.libgtk2.so: defines demo_module_init, the entry the loader calls in a "
+        "module, but its name starts with '.', and the loader skips hidden names (skip-hidden): the loader "
+        "never takes it as a module"
+    ]
 
 
 def test_a_copy_of_a_module_named_entry_outside_the_module_directories_is_warned_of(
