@@ -501,6 +501,9 @@ class _Context:
     unfilled: list[str] = field(default_factory=list)
     # (directory, the variables set) -> this machine's modules there that those hide.
     machine_modules: dict[tuple[str, str], dict[str, None]] = field(default_factory=dict)
+    # Files named as no module read for an entry symbol (`_ENTRY_READS` at most) -> the first
+    # entry each defines, or None.
+    entries_read: dict[str, str | None] = field(default_factory=dict)
 
     @functools.cached_property
     def every_entry(self) -> re.Pattern[str] | None:
@@ -2376,16 +2379,39 @@ def _entry_defined_where_modules_are(path: str, rel: str, ctx: _Context) -> str 
     location (where patterns put module files or not: an Enlightenment tester's module built for
     0.25.3, in `<name>/linux-gnu-x86_64-0.25.3/`, and a `clock.so` at the top, passed a check the
     plan warned of), when every module type has an entry (else a library cannot be told from a
-    module): the first one, or None. Read only for a file named `.so` or starting as ELF."""
+    module): the first one, or None. Read only for a file named `.so` or starting as ELF, each
+    once a check (not once a program: GNUnet has 40), `_ENTRY_READS` files at most."""
     entries = ctx.every_entry
-    loader = ctx.loader
-    if entries is None:
+    if entries is None or not _could_be_misnamed(path, rel, ctx):
         return None
-    if loader.skip_hidden and (rel.startswith(".") or "/." in rel):
+    if path in ctx.entries_read:
+        return ctx.entries_read[path]
+    if len(ctx.entries_read) >= _ENTRY_READS:
+        _note(
+            ctx,
+            f"{_ENTRY_READS} files where modules would be, named as none, were read for an entry "
+            "symbol; the others were not (a shared library directory among the locations?)",
+        )
         return None
-    if ".so" not in posixpath.basename(rel) and not _starts_as_elf(path, ctx.root):
-        return None
-    return _entries_defined(path, entries, ctx.root) or None
+    found = ctx.entries_read[path] = _entries_defined(path, entries, ctx.root) or None
+    return found
+
+
+def _could_be_misnamed(path: str, rel: str, ctx: _Context) -> bool:
+    """Whether a file named as no module may be one misnamed: not hidden where the loader skips
+    those, not a versioned library (libfoo.so.1) or a link to one (a GNUnet tester's layout
+    searching /usr/lib/x86_64-linux-gnu, as libltdl does, had every library there read for its
+    symbols: 12 minutes at 95 % CPU), and named `.so` or starting as ELF."""
+    if ctx.loader.skip_hidden and (rel.startswith(".") or "/." in rel):
+        return False
+    base = posixpath.basename(rel)
+    if _VERSIONED.search(base) or _VERSIONED.search(posixpath.basename(ctx.root.resolve(path) or "")):
+        return False
+    return ".so" in base or _starts_as_elf(path, ctx.root)
+
+
+_VERSIONED = re.compile(r"\.so\.\d")  # a library's versioned name: libfoo.so.1, libfoo.so.1.2.3
+_ENTRY_READS = 1000  # files named as no module read for an entry symbol, at most, a check
 
 
 def _defines_no_entry(path: str, entries: re.Pattern[str], root: Root) -> bool:
