@@ -2330,11 +2330,13 @@ def _layout_mistakes(
         *mistyped_locations(loader, inventory, prefix),
         *_module_files_of_no_module(layout, inventory, found.modules, packages, prefix),
         *_needs_another_version(found.modules, inventory, prefix),
-        *_type_namings_naming_nothing(loader, found.modules),
+        *_type_namings_naming_nothing(loader, found.modules, inventory, prefix),
     ]
 
 
-def _type_namings_naming_nothing(loader: Loader, modules: Sequence[Module]) -> list[str]:
+def _type_namings_naming_nothing(
+    loader: Loader, modules: Sequence[Module], inventory: Inventory, prefix: str
+) -> list[str]:
     """A warning for each type's own naming (`[loader.by-type.T] naming`) that names no module
     of a build holding modules of other types: a JACK tester's "jak_{name}.so" for the drivers
     sent them to the other type, whose `{name}.so` took them, with eight entry warnings and no
@@ -2342,13 +2344,30 @@ def _type_namings_naming_nothing(loader: Loader, modules: Sequence[Module]) -> l
     if not modules:
         return []
     have = {m.type for m in modules}
-    return [
+    naming = loader.naming
+    out = [
         f"[loader.by-type.{t}] naming {patterns[0] if len(patterns) == 1 else list(patterns)!r} names no "
-        "file of the build, which holds "
-        f"modules of other types: is it mistyped?"
-        for t, patterns in loader.naming.by_type.items()
+        "file of the build, which holds modules of other types: is it mistyped?"
+        for t, patterns in naming.by_type.items()
         if patterns and t not in have
     ]
+    # And [loader] naming, where the types it names have none while ELF files that are no module
+    # are where modules are (a GNUnet tester's "libgnunet_plugins_{type}_{name}.so": 49 plug-ins
+    # to the core, one type found by a naming of its own). A build without those types has none.
+    top = [t for t in naming.types if t not in naming.by_type]
+    if (
+        not out  # a type's own naming that names nothing: its files are the likely ones besides
+        and naming.by_type
+        and top
+        and not have & set(top)
+        and _elf_files_besides(modules, loader, inventory, prefix)
+    ):
+        shown = naming.pattern if not naming.alternatives else list(naming.patterns)
+        out.append(
+            f"[loader] naming {shown!r} names no file of the build, which holds modules of types with "
+            f"a naming of their own ({', '.join(sorted(have))}): is it mistyped?"
+        )
+    return out
 
 
 def _needs_another_version(modules: Iterable[Module], inventory: Inventory, prefix: str) -> list[str]:
@@ -2396,6 +2415,19 @@ def _module_files_of_no_module(
                 f"went to {', '.join(where)}"
             )
     return out
+
+
+def _elf_files_besides(modules: Sequence[Module], loader: Loader, inventory: Inventory, prefix: str) -> bool:
+    """Whether the module directories hold a shared object or program that is no module."""
+    dirs = [compile_glob(d + "/**") for d in loader.module_dirs(prefix)]
+    taken = {m.path for m in modules}
+    return any(
+        e.path not in taken
+        and e.elf is not None
+        and e.elf.elf_type != "ET_REL"
+        and any(r.match(e.path) for r in dirs)
+        for e in inventory.files()
+    )
 
 
 def _groups_without_modules(layout: Layout, packages: Iterable[Package]) -> list[str]:

@@ -163,6 +163,22 @@ def test_plan_reads_per_type_names(demo_build: Path, tmp_path: Path) -> None:
         "[loader.by-type.connection-driver] naming 'connection-driver/libprog_drivr_{name}.so' names no "
         "file of the build, which holds modules of other types: is it mistyped?"
     ], warnings
+    # So [loader] naming, where only types of their own naming have modules (a GNUnet tester's
+    # "libgnunet_plugins_{type}_{name}.so": 49 plug-ins went to the core).
+    moddir.joinpath("lock-driver").mkdir()
+    build_extra_module(moddir, type="lock-driver", name="flock", stamp=None)
+    (tmp_path / "top.toml").write_text(
+        TYPED.replace('naming = "{type}/{name}.so"', 'naming = "{type}/x{name}.so"')
+    )
+    top = load_layout(tmp_path / "top.toml")
+    said = [w for w in make_plan(top.loader.scan(build), top).warnings if "names no file" in w]
+    assert said == [
+        "[loader] naming '{type}/x{name}.so' names no file of the build, which holds modules of types with "
+        "a naming of their own (connection-driver, storage-backend): is it mistyped?"
+    ], said
+    plan = make_plan(lay.loader.scan(build), lay)
+    assert "lock-driver-flock" in {m.id for m in plan.modules}
+    assert not [w for w in plan.warnings if "names no file" in w], plan.warnings
 
 
 # --------------------------------------------------------------------------- version nodes
