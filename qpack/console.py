@@ -101,7 +101,8 @@ class Out:
             self.stdout.print(t)
         else:
             lines = ["\t".join(columns)] if self.header else []
-            write_stdout("".join(f"{line}\n" for line in [*lines, *("\t".join(r) for r in rows)]))
+            cells = ("\t".join(one_line(c) for c in r) for r in rows)
+            write_stdout("".join(f"{line}\n" for line in [*lines, *cells]))
 
     def line(self, text: str) -> None:
         write_stdout(text + "\n")
@@ -117,7 +118,7 @@ class Out:
 
     def warn(self, text: str) -> None:
         if not self.quiet:
-            sys.stderr.write(f"warning: {text}\n")
+            sys.stderr.write(f"warning: {one_line(text)}\n")
 
     def note(self, text: str) -> None:
         """A note for the person running the command (what was written where), on stderr."""
@@ -165,6 +166,16 @@ class Out:
                     drawn = now
 
             yield advance
+
+
+# Control characters as escapes: a file name holding a newline (a NUT tester's driver
+# `bad\nname`) made one row of tab-separated output two, and one warning two lines.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)} | {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+
+
+def one_line(text: str) -> str:
+    """`text` with its control characters (newline, tab...) written as escapes."""
+    return text.translate(_CONTROL)
 
 
 PLAN_COLUMNS = ("package", "kind", "files", "modules", "requires")

@@ -256,3 +256,20 @@ def test_bad_usage_is_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     )
     assert _usage_error(["uninstall", "bgpd-snmp"], capsys).endswith("required: --prefix\n")
     assert run_qpack("plan").returncode == 2  # and as a user runs it
+
+
+def test_a_file_name_holding_a_newline_stays_one_line_of_output(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A NUT tester's driver named `bad<newline>name`: piped, `plan --files` printed the raw
+    newline inside a row, one record on two lines, and a warning on two lines as well."""
+    from qpack.cli import main
+
+    from .conftest import copy_build
+
+    build = copy_build(demo_build, tmp_path)
+    (build / "usr/share/demo/bad\nname.txt").write_text("x")
+    assert main(["plan", str(build), "-l", "demo", "--files"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "demo-core\tusr/share/demo/bad\\nname.txt" in out
+    assert all(line.count("\t") == 1 for line in out), out
