@@ -604,9 +604,12 @@ _LOADER_KEYS = {
 def _read_loader(top: _Table) -> Loader:
     t = top.table("loader")
     t.allow(_LOADER_KEYS)
-    prefix = t.string("prefix", "/usr") or "/usr"
+    given = t.string("prefix", "/usr")
+    prefix = "/usr" if given is None else given
+    # An empty one is no absolute path either (a NUT tester's prefix = "" became /usr in silence).
     if not prefix.startswith("/") or ".." in prefix.split("/"):
         t.bad("prefix", f"must be an absolute path without '..', got {prefix!r}")
+        prefix = "/usr"  # the rest is read as for the default, to say what else is wrong
     executables = t.strings("executables")
     library = t.string("library")
     if library is not None:

@@ -1163,11 +1163,14 @@ def test_a_helper_in_a_module_directory_is_no_stray(prefix: Path, tmp_path: Path
         ('[[loader.search]]\nenv = "X"\nanchor = "lib/x.so"\n', "loader.search[0].anchor"),
         ('[[loader.search]]\nabsolute = "/x/{user}"\n', "loader.search[0].absolute"),
         ('[[loader.search]]\nrelocated = "lib/demo"\nlist = true\n', "loader.search[0].list"),
+        # An empty prefix is no absolute path (a NUT tester's `prefix = ""` became /usr in silence).
+        ('[[loader.search]]\nrelocated = "lib/demo"\n', "loader.prefix"),
     ],
 )
 def test_bad_loader_keys_are_named(tmp_path: Path, text: str, key: str) -> None:
+    head = HEAD.replace('prefix = "/usr"', 'prefix = ""') if key == "loader.prefix" else HEAD
     with pytest.raises(LayoutError) as e:
-        loader(tmp_path, HEAD + text)
+        loader(tmp_path, head + text)
     assert any(f": {key}" in p for p in e.value.problems), e.value.problems
 
 
