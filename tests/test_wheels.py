@@ -1477,6 +1477,28 @@ def test_the_meta_wheel_says_how_extras_are_spelled_where_a_name_is_respelled(
     )
 
 
+def test_plan_warns_of_package_names_that_are_one_wheel_name(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A NUT tester's groups `nut-x_y` and `nut-x-y`: plan said nothing, and the wheel split
+    refused them as one wheel name."""
+    from qpack.cli import main
+
+    groups = (
+        "[per-module]\n",
+        '[[package]]\nname = "demo-x_y"\nkind = "group"\nmodules = ["ui-gtk"]\n\n'
+        '[[package]]\nname = "demo-x-y"\nkind = "group"\nmodules = ["ui-curses"]\n\n[per-module]\n',
+    )
+    layout = demo_layout(tmp_path / "x.toml", groups)
+    clash = "packages 'demo-x_y' and 'demo-x-y' are the same wheel name 'demo-x-y'"
+    capsys.readouterr()
+    assert main(["plan", str(demo_build), "-l", str(layout)]) == 0
+    assert f"warning: {clash}; split --format wheel refuses it" in capsys.readouterr().err.splitlines()
+    args = ["split", str(demo_build), "-l", str(layout), "--version", "1"]
+    assert main([*args, "--format", "wheel", "-o", str(tmp_path / "w")]) == 2
+    assert clash in capsys.readouterr().err
+
+
 def test_plan_warns_of_extras_a_wheel_cannot_tell_apart(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -97,7 +97,24 @@ def name_problems(plan: Plan, formats: Collection[NameFormat]) -> list[str]:
                 break
         if "wheel" in formats:
             problems += wheel_extras(p)[1]
+    if "wheel" in formats:
+        problems += _same_wheel_name(plan)
     return problems
+
+
+def _same_wheel_name(plan: Plan) -> list[str]:
+    """Two packages whose names are one wheel name once normalized (a NUT tester's groups
+    `nut-x_y` and `nut-x-y`: plan said nothing, the wheel split refused them)."""
+    from packaging.utils import canonicalize_name
+
+    names: dict[str, str] = {}
+    out = []
+    for pkg in plan.packages:
+        dist = canonicalize_name(pkg.name)
+        if dist in names:
+            out.append(f"packages {names[dist]!r} and {pkg.name!r} are the same wheel name {dist!r}")
+        names.setdefault(dist, pkg.name)
+    return out
 
 
 def check_package_names(plan: Plan, formats: Collection[NameFormat]) -> None:

@@ -325,12 +325,6 @@ def _metadata(plan: Plan, pkg: Package, version: str, external: Sequence[str] = 
 def _check_names(plan: Plan) -> None:
     """Every package name is a valid wheel name, and no two are the same once normalized."""
     check_package_names(plan, ["wheel"])
-    names: dict[str, str] = {}
-    for pkg in plan.packages:
-        dist = canonicalize_name(pkg.name)
-        if dist in names:
-            raise WheelError(f"packages {names[dist]!r} and {pkg.name!r} are the same wheel name {dist!r}")
-        names[dist] = pkg.name
 
 
 def _link_source(
