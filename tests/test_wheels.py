@@ -1069,10 +1069,14 @@ def test_a_script_running_the_program_by_its_absolute_path_is_said(
             '${bindir}/demo -u "$@"\n'
         ),
         "demo-path": '#!/bin/sh\nprefix="/usr"\nexec demo "$@"\n',  # the venv's, through PATH
+        # A NUT tester's sbin/upsd, `exec /lib/nut/upsd`: a program of the build outside bin/.
+        "demo-daemon": "#!/bin/sh\nexec /usr/libexec/demo/demod\n",
     }
     for name, text in scripts.items():
         (build / "usr/bin" / name).write_text(text)
         (build / "usr/bin" / name).chmod(0o755)
+    (build / "usr/libexec/demo").mkdir(parents=True)
+    shutil.copy2(build / "usr/bin/demo", build / "usr/libexec/demo/demod")
     args = ["split", str(build), "-l", "demo", "--version", "1", "--format", "wheel"]
     assert main([*args, "-o", str(tmp_path / "w")]) == 0
     err = capsys.readouterr().err
@@ -1080,6 +1084,8 @@ def test_a_script_running_the_program_by_its_absolute_path_is_said(
     assert said == [
         "warning: usr/bin/demo-curses (in demo-core): a script that runs /usr/bin/demo by its absolute "
         "path: installed from a wheel, it runs the system's program (or none), not the wheel's",
+        "warning: usr/bin/demo-daemon (in demo-core): a script that runs /usr/libexec/demo/demod by its "
+        "absolute path: installed from a wheel, it runs the system's program (or none), not the wheel's",
         "warning: usr/bin/demo-pdb (in demo-core): a script that runs demo from the build's configured "
         "prefix=/usr: installed from a wheel, it runs the system's program (or none), not the wheel's",
         "warning: usr/bin/demo-reg (in demo-core): a script that runs /usr/bin/demo-registry by its "

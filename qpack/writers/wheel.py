@@ -611,6 +611,17 @@ def _scripts_naming_the_build(plan: Plan, payloads: _Payloads) -> list[str]:
         if posixpath.dirname(where.installed) in bindirs
     }
     programs = {posixpath.basename(path): path for path in placed if path in payloads.elf}
+    # By its absolute path, any program of the build, wherever it is (a NUT tester's sbin/upsd,
+    # `exec /lib/nut/upsd`, a program of the same build outside bin/ and sbin/).
+    by_inventory = plan.inventory.by_path()
+    anywhere = sorted(
+        path
+        for path in payloads.elf
+        if path in payloads.placed
+        and (e := by_inventory.get(path)) is not None
+        and e.elf is not None
+        and e.elf.interp
+    )
     notes = []
     owner = _owners(plan)
     for path, _where in sorted(placed.items()):
@@ -625,7 +636,7 @@ def _scripts_naming_the_build(plan: Plan, payloads: _Payloads) -> list[str]:
             continue
         named = sorted(
             f"/{program}"
-            for program in programs.values()
+            for program in dict.fromkeys([*programs.values(), *anywhere])
             if re.search(rb"(?<![\w./-])/" + re.escape(program.encode()) + rb"(?![\w.-])", head)
         )
         if named:
