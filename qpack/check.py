@@ -1724,7 +1724,14 @@ def _outside_of(ctx: _Context) -> Callable[[str], bool]:
     if str(ctx.root.root) != "/" or pre in ("", "/"):
         return lambda path: False
     tops = {pre, ctx.root.resolve(pre) or pre}  # a prefix given through a symlink: its real path too
-    return lambda path: not any(path == top or path.startswith(top + "/") for top in tops)
+
+    def outside(path: str) -> bool:
+        # A path through a symlink into the prefix is inside (a NUT tester's /lib/nut on a
+        # merged-/usr system, /lib -> usr/lib: "no directory the loader searches is inside /usr").
+        paths = {path, ctx.root.resolve(path) or path}
+        return not any(p == top or p.startswith(top + "/") for top in tops for p in paths)
+
+    return outside
 
 
 def _not_named(verdicts: list[ModuleVerdict], ctx: _Context) -> list[ModuleVerdict]:

@@ -2173,6 +2173,18 @@ def test_a_text_file_named_as_an_unknown_module_is_not_warned_of(prefix: Path, t
     assert said == ["usr/lib/demo/ui/helper"], plan.warnings
 
 
+def test_a_location_reached_through_a_symlink_into_the_prefix_is_inside_it(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A NUT tester's /lib/nut on a merged-/usr host (/lib -> usr/lib): check of /usr said "no
+    directory the loader searches is inside /usr: the modules judged are this machine's"."""
+    (prefix.parent / "lib").symlink_to("usr/lib")
+    text = HEAD + f'[[loader.search]]\nabsolute = "{prefix.parent}/lib/demo"\n'
+    report = check(prefix, loader(tmp_path, text))
+    assert report.ok and len([m for m in report.modules if m.loads]) == 7, report.modules
+    assert not [w for w in report.warnings if "is inside" in w], report.warnings
+
+
 def test_an_optional_per_user_location_without_home_is_passed_over_quietly(
     prefix: Path, tmp_path: Path
 ) -> None:
