@@ -1586,7 +1586,26 @@ def check(
         # Other locations held modules (a Pure Data tester's `extras` for `extra`, an R
         # tester's `site-libary`: "252 of 252 modules load", exit 0): said, not fatal.
         ctx.notes.append(mistyped.replace("no module where the loader looks: ", "", 1))
-    return dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
+    report = dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
+    if (nowhere := _entry_defined_nowhere(report)) is not None:
+        raise CheckError(nowhere)
+    return report
+
+
+def _entry_defined_nowhere(report: CheckReport) -> str | None:
+    """Why the layout is wrong, where every module found (two or more) lacks the entry symbol
+    the loader looks up: the entry is mistyped, as plan says of a build (a Knot Resolver and a
+    Wayfire tester's "{name}_apii" and "newInstace": "0 of 17 modules load", exit 1, which
+    blames the system)."""
+    rows = [m for m in report.modules if m.file is not None and not m.stray and not m.helper]
+    if len(rows) < 2 or not all(any(p.kind == "no-entry" for p in m.problems) for m in rows):
+        return None
+    files = sorted({m.file for m in rows if m.file is not None})
+    shown = ", ".join(files[:2]) + (f" and {len(files) - 2} more" if len(files) > 2 else "")
+    return (
+        f"no module found defines the entry symbol the loader looks up ({shown}): is [loader] entry "
+        "(or a type's own) mistyped?"
+    )
 
 
 def _stamp_held_nowhere(exes: Sequence[_Exe], module_files: Sequence[str], ctx: _Context) -> str | None:

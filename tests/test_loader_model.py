@@ -1528,6 +1528,22 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
         ),
     )
     assert check(prefix, ld).ok  # every demo module defines it
+    # One type's own entry, which its modules lack: those are refused, the others load.
+    odd_ui = loader(
+        tmp_path,
+        text.replace(
+            'types = ["ui", "block", "audio"]',
+            'types = ["ui", "block", "audio"]\nentry = "demo_module_init"',
+        )
+        + '[loader.by-type.ui]\nentry = "demo_{type}_{name}_init"\n',
+    )
+    rows = {m.module: m for m in check(prefix, odd_ui).modules}
+    assert [p.kind for p in rows["ui-curses"].problems] == ["no-entry"]
+    assert (
+        "does not define demo_ui_curses_init, which the loader looks up"
+        in rows["ui-curses"].problems[0].detail
+    )
+    assert rows["block-curl"].loads
     odd = loader(
         tmp_path,
         text.replace(
@@ -1535,12 +1551,9 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
             'types = ["ui", "block", "audio"]\nentry = "demo_{type}_{name}_init"',
         ),
     )
-    rows = {m.module: m for m in check(prefix, odd).modules}
-    assert [p.kind for p in rows["ui-curses"].problems] == ["no-entry"]
-    assert (
-        "does not define demo_ui_curses_init, which the loader looks up"
-        in rows["ui-curses"].problems[0].detail
-    )
+    # No module defines it: check refuses the layout, as plan does (below).
+    with pytest.raises(CheckError, match="is \\[loader\\] entry \\(or a type's own\\) mistyped"):
+        check(prefix, odd)
     # No module of the build defines it: the layout is wrong, an error (an AbiWord tester's
     # "abi_plugin_regster": 44 warnings, exit 0, and a split of modules that never load).
     inventory = scan(prefix.parent, "/usr", cache=False)
@@ -1645,8 +1658,12 @@ def test_entry_alternatives_and_a_types_own_entry(prefix: Path, tmp_path: Path) 
         tmp_path, text.replace(types, f'{types}\nentry = ["demo_{{name}}_open", "demo_module_init"]')
     )
     assert check(prefix, either).ok
+    # The ui type's alternatives, neither of which its modules define (had every module lacked
+    # it, check would stop: the entry mistyped).
     neither = loader(
-        tmp_path, text.replace(types, f'{types}\nentry = ["demo_{{name}}_open", "demo_{{type}}_init"]')
+        tmp_path,
+        text.replace(types, f'{types}\nentry = "demo_module_init"')
+        + '[loader.by-type.ui]\nentry = ["demo_{name}_open", "demo_{type}_init"]\n',
     )
     rows = {m.module: m for m in check(prefix, neither).modules}
     assert (
@@ -1791,10 +1808,11 @@ def test_a_library_defining_no_entry_in_a_search_location_is_no_stray(prefix: Pa
     assert 'types = ["ui", "block", "audio"]\n' in text
     # Without an entry symbol, any ELF file there may be a module misnamed.
     assert strays("") == [("libmisnamed", "never-looked-up"), ("libshared", "never-looked-up")]
-    # With one, only the file defining it is (a fixed name, or a template with {name}: the
-    # demo's modules then lack theirs, demo_curses_init, and the copy's demo_module_init fits).
+    # With one, only the file defining it is (a fixed name). A template with {name} that the
+    # demo's modules lack (demo_curses_init), all of them, is the layout's mistake: check stops.
     assert strays('entry = "demo_module_init"\n') == [("libmisnamed", "never-looked-up")]
-    assert strays('entry = "demo_{name}_init"\n') == [("libmisnamed", "never-looked-up")]
+    with pytest.raises(CheckError, match="mistyped"):
+        strays('entry = "demo_{name}_init"\n')
     # Only one type with an entry: a file defining none may be a module of another type.
     only_ui = text.replace(
         'naming = "ui/{name}.so"\n', 'naming = "ui/{name}.so"\nentry = "demo_module_init"\n'
@@ -2183,6 +2201,23 @@ def test_a_location_reached_through_a_symlink_into_the_prefix_is_inside_it(
     report = check(prefix, loader(tmp_path, text))
     assert report.ok and len([m for m in report.modules if m.loads]) == 7, report.modules
     assert not [w for w in report.warnings if "is inside" in w], report.warnings
+
+
+def test_an_entry_no_module_defines_fails_the_check(prefix: Path, tmp_path: Path) -> None:
+    """A Knot Resolver and a Wayfire tester's misspelt entries ("{name}_apii", "newInstace"):
+    check said "0 of 17 modules load", exit 1, blaming the system, where plan asked whether the
+    entry is mistyped and refused the layout. One module lacking it is still a module refused."""
+    text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'
+    entry = 'entry = "demo_module_init"\n[loader.stamp]'
+    assert check(prefix, loader(tmp_path, text.replace("[loader.stamp]", entry))).ok
+    with pytest.raises(CheckError, match=r"^no module found defines the entry symbol the loader looks up \("):
+        check(prefix, loader(tmp_path, text.replace("[loader.stamp]", entry.replace("init", "inti"))))
+    for mod in (prefix / "lib/demo").glob("*/*.so"):
+        if mod.name != "curses.so":
+            mod.unlink()
+    shutil.copy(prefix / "lib/libdemo-util.so.1", prefix / "lib/demo/ui/gtk.so")  # defines none
+    report = check(prefix, loader(tmp_path, text.replace("[loader.stamp]", entry)))
+    assert [(m.module, m.problems[0].kind) for m in report.modules if not m.loads] == [("ui-gtk", "no-entry")]
 
 
 def test_an_optional_per_user_location_without_home_is_passed_over_quietly(
