@@ -200,10 +200,18 @@ def cmd_list(args: argparse.Namespace, out: Out) -> int:
         # No -l and no layout recorded: an error, unless nothing is installed at all (the
         # uninstall of the last distribution leaves the prefix so): then an empty list.
         pre = program_prefix(args.prefix)
-        if InstalledSet.read(host_path(args.root or "/", pre), pre).dists:
+        dists = InstalledSet.read(host_path(args.root or "/", pre), pre).dists
+        # Only a split's wheels need a layout: a new venv's pip and setuptools are none (a Knot
+        # Resolver tester's empty venv: "no installed distribution records its layout").
+        if any(d.declared_kind is not None for d in dists.values()):
             raise _no_layout(args.prefix)
         report = ListReport(prefix=pre, root=str(Path(args.root or "/").absolute()), layout="", dists=())
-        out.summary(f"nothing is installed in {pre}")
+        others = (
+            f" (only {', '.join(sorted(d.name for d in dists.values()))}: no wheel of a split)"
+            if dists
+            else ""
+        )
+        out.summary(f"nothing is installed in {pre}{others}")
     if layout is not None and not report.dists:
         # Files a tree or a distro package put there have no .dist-info (a ZNC tester's list
         # printed nothing and exited 0 where check found two modules broken).

@@ -887,6 +887,15 @@ def test_list_says_which_modules_will_not_load(
     bare.mkdir()
     assert main(["list", "--prefix", str(bare)]) == 0
     assert capsys.readouterr().err == f"nothing is installed in {bare}\n"
+    # A new venv holds pip's own distributions, no wheel of a split: still nothing, not "no
+    # installed distribution records its layout" (a Knot Resolver tester's empty venv, exit 2).
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    assert main(["list", "--prefix", str(venv)]) == 0
+    said = capsys.readouterr().err
+    assert said.startswith(f"nothing is installed in {venv} (only pip") and "no wheel of a split" in said, (
+        said
+    )
     # With a layout, a prefix whose files came from a tree or a distro package (no .dist-info):
     # a ZNC tester's list printed nothing and exited 0 where check found two modules broken.
     tree = copy_build(demo_build, tmp_path) / "usr"
