@@ -120,6 +120,10 @@ class PrefixLock:
         while not p.exists() and p != p.parent:
             missing.append(p)
             p = p.parent
+        if self.host.exists() and not self.host.is_dir():
+            # A Knot Resolver tester's --prefix naming a file: "cannot make the prefix
+            # directory: File exists" said why mkdir failed, not what was wrong.
+            raise TransactionError(f"{self.host}: the prefix is a file, not a directory")
         try:
             self.host.mkdir(parents=True, exist_ok=True)
         except OSError as e:

@@ -1132,3 +1132,14 @@ def test_a_file_the_build_ships_that_is_no_elf_is_no_module_of_its_wheel(
     assert [(m["module"], [p["kind"] for p in m["problems"]]) for m in rows] == [
         ("ui-curses", ["unreadable"])
     ]
+
+
+def test_a_prefix_that_is_a_file_is_said_to_be_one(demo_dist: Path, tmp_path: Path) -> None:
+    """A Knot Resolver tester's --prefix naming a file: "cannot make the prefix directory: File
+    exists" said why mkdir failed, not what was wrong."""
+    afile = tmp_path / "afile"
+    afile.write_text("not a prefix\n")
+    r = qpack("install", str(demo_dist), "-l", "demo", "--prefix", str(afile), "ui-curses")
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == [f"error: {afile}: the prefix is a file, not a directory"]
+    assert afile.read_text() == "not a prefix\n"
