@@ -980,6 +980,12 @@ class _Judge:
 
     def _judge(self, path: str, real: str, entry: tuple[str, ...]) -> _FileVerdict:
         wanted = self.exe.stamps
+        st = self.ctx.root.stat(real)
+        if st is not None and not st.st_mode & 0o444 and self.ctx.loader.naming.names_libraries:
+            # No read permission for anyone: root reads it, and the check ran as root; dlopen in
+            # a program run as another user fails (a Wayfire tester's chmod 000 plug-in: "yes").
+            why = f"{path}: readable by no user (mode {stat.S_IMODE(st.st_mode):04o}): only root can load it"
+            return _FileVerdict((Problem("unreadable", why),))
         elf = self.read(real, entry)
         if elf.facts is None:
             return _FileVerdict((Problem("unreadable", f"{path}: {elf.error}"),))

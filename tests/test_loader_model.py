@@ -2220,6 +2220,22 @@ def test_an_entry_no_module_defines_fails_the_check(prefix: Path, tmp_path: Path
     assert [(m.module, m.problems[0].kind) for m in report.modules if not m.loads] == [("ui-gtk", "no-entry")]
 
 
+def test_a_module_no_user_may_read_is_unreadable_even_to_a_check_run_as_root(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A Wayfire tester's chmod 000 plug-in was "yes" to a check run as root, which reads it
+    all the same; the compositor, run as a user, fails to open it."""
+    (prefix / "lib/demo/ui/gtk.so").chmod(0o000)
+    report = check(prefix, loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'))
+    rows = {m.module: m for m in report.modules}
+    assert not rows["ui-gtk"].loads
+    assert rows["ui-gtk"].problems[0].kind == "unreadable"
+    assert (
+        rows["ui-gtk"].problems[0].detail.endswith("readable by no user (mode 0000): only root can load it")
+    )
+    assert rows["ui-curses"].loads
+
+
 def test_an_optional_per_user_location_without_home_is_passed_over_quietly(
     prefix: Path, tmp_path: Path
 ) -> None:
