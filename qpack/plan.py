@@ -2526,7 +2526,7 @@ def make_plan(
         for p in packages
         if p.kind == "module" and len(p.modules) > 1
     ]
-    warnings += _program_needs_placed(layout, packages, module_pkg, prefix)
+    warnings += _program_needs_placed(layout, packages, module_pkg, prefix, problems)
     used = {x.rule.partition(" ")[0] for x in claims.excluded}  # "exclude[1]"
     warnings += [
         f"exclude[{x.index}] ({x.reason}) excludes nothing in this build"
@@ -2555,11 +2555,13 @@ def make_plan(
 
 
 def _program_needs_placed(
-    layout: Layout, packages: list[Package], module_pkg: Mapping[str, str], prefix: str
+    layout: Layout, packages: list[Package], module_pkg: Mapping[str, str], prefix: str, problems: list[str]
 ) -> list[str]:
     """A module every program loads as it starts (`program-needs`) belongs with the programs: in
     the package of each program, or one that package requires, or the program installed without
-    it does not start (Debian's rsyslog ships rsyslogd and lmnet in one group package)."""
+    it does not start (Debian's rsyslog ships rsyslogd and lmnet in one group package): warnings.
+    One in no package at all is a problem, added to `problems`: the split's programs cannot
+    start (a Wayfire tester's misspelt "default-config-backnd": plan and split exited 0)."""
     globs = [compile_glob(g) for g in layout.loader.executable_globs(prefix)]
     holders = {p.name for p in packages if any(g.match(f) for f in p.files for g in globs)}
     requires = {p.name: p.requires for p in packages}
@@ -2571,7 +2573,7 @@ def _program_needs_placed(
 
             close = difflib.get_close_matches(mid, sorted(module_pkg), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            out.append(
+            problems.append(
                 f"loader.program-needs: module {mid!r} is in no package of this build{hint}: "
                 "the programs would not start"
             )
