@@ -1731,8 +1731,8 @@ def _no_loader_file(loader: Loader, inventory: Inventory, prefix: str) -> list[s
         return []
     what = "executables or loader library" if loader.library else "executables"
     return [
-        f"no file of the build matches the layout's {what} ({', '.join(globs)}): is a name "
-        "mistyped? `check` of an install then needs --program"
+        f"no file of the build matches the layout's {what} ({', '.join(globs)}): a build of modules "
+        "alone (`check` of an install then needs --program), or a name mistyped?"
     ]
 
 

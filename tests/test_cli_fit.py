@@ -382,8 +382,8 @@ def test_executables_matching_nothing_are_warned_of(
     r = qpack("plan", str(demo_build), "-l", str(layout))
     assert r.returncode == 0, r.stderr
     assert (
-        "warning: no file of the build matches the layout's executables (usr/bin/demo2): is a name "
-        "mistyped? `check` of an install then needs --program"
+        "warning: no file of the build matches the layout's executables (usr/bin/demo2): a build of "
+        "modules alone (`check` of an install then needs --program), or a name mistyped?"
     ) in r.stderr.splitlines()
     assert "matches the layout's" not in qpack("plan", str(demo_build), "-l", "demo").stderr
     # A loader library misspelt beside executables that match (an MLT tester's libmlt7.so.7 for
