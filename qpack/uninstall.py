@@ -243,6 +243,17 @@ def _needed_by(state: InstalledSet) -> dict[NormalizedName, set[NormalizedName]]
     return rdeps
 
 
+def _wanted_by_extras(state: InstalledSet) -> dict[NormalizedName, set[NormalizedName]]:
+    """Distribution -> the installed distributions whose extras (only) require it."""
+    out: dict[NormalizedName, set[NormalizedName]] = {n: set() for n in state.dists}
+    for d in state.dists.values():
+        for r in d.requires:
+            dep = canonicalize_name(r.name)
+            if dep in out and dep != d.name and r.conditional and not r.holds(("",)):
+                out[dep].add(d.name)
+    return out
+
+
 def _choose(
     state: InstalledSet,
     named: list[NormalizedName],
@@ -268,12 +279,16 @@ def _choose(
         for dependent in dependents:
             why[dependent] = "dependent"
             todo.append(dependent)
+    # What a removed distribution's extras required counts as its dependency too: pip installs
+    # `meta[x]`'s modules without REQUESTED, and they were left behind when the meta package
+    # went, nothing requiring them (an OpenVPN tester's openvpn-plugin-down-root, said nowhere).
+    by_extras = _wanted_by_extras(state)
     changed = True
     while changed:
         changed = False
         for name in sorted(state.dists):
             users = rdeps[name]
-            if name in why or not users & set(why) or users - set(why):
+            if name in why or not (users | by_extras[name]) & set(why) or users - set(why):
                 continue  # removed already, no dependency of what goes, or still needed
             if state.dists[name].requested or keep_dependencies:
                 continue

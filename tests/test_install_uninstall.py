@@ -1143,3 +1143,35 @@ def test_a_prefix_that_is_a_file_is_said_to_be_one(demo_dist: Path, tmp_path: Pa
     assert r.returncode == 2
     assert r.stderr.splitlines() == [f"error: {afile}: the prefix is a file, not a directory"]
     assert afile.read_text() == "not a prefix\n"
+
+
+def test_uninstalling_the_meta_package_takes_the_modules_its_extras_brought(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An OpenVPN tester's `pip install 'openvpn-plugins[down-root]'`, then `qpack uninstall
+    openvpn-plugins`: the meta package went, the core stayed for the module, and the module,
+    which nothing required any more and nobody asked for by name, stayed without a word. What
+    the meta package's extras brought goes with it, the core with them; a module asked for by
+    name stays."""
+    venv = tmp_path / "venv"
+    python = bare_venv(venv)
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "--disable-pip-version-check", "install"]
+    r = subprocess.run(
+        [*pip, "--no-index", "--find-links", str(demo_dist), "demo[ui-curses]"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    assert loaded(venv) == {"ui-curses"}
+    assert main(["uninstall", "--prefix", str(venv), "demo"]) == 0
+    assert not list(venv.glob("lib/python*/site-packages/demo*.dist-info"))
+    assert not (venv / "bin/demo").exists()
+    # Asked for by name as well, it stays (and the core with it).
+    r = subprocess.run(
+        [*pip, "--no-index", "--find-links", str(demo_dist), "demo[ui-curses]", "demo-ui-curses"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert main(["uninstall", "--prefix", str(venv), "demo"]) == 0
+    assert loaded(venv) == {"ui-curses"}
