@@ -44,6 +44,9 @@ def canon_pkgversion(pkgversion: str) -> str:
     return _PKGVERSION_UNSAFE.sub(b"_", raw).decode("ascii")
 
 
+_NOT_KNOWN = " is not in modules.known"  # how a never-looked-up warning of a name `known` lacks goes on
+
+
 def near_directory(
     path: str, is_dir: Callable[[str], bool], subdirs: Callable[[str], Iterable[str]]
 ) -> str | None:
@@ -905,6 +908,8 @@ class Loader:
                 modules.append(verdict)
             elif verdict is not None:
                 warnings.append(verdict)
+        if self.known_modules is not None:
+            warnings = self._known_hints(warnings, {m.id for m in modules})
         ids: dict[str, list[str]] = {}
         for m in modules:
             ids.setdefault(m.id, []).append(m.path)
@@ -945,20 +950,38 @@ class Loader:
                 # Read, and no ELF file: a known loader asks for none of its names (a GCC
                 # tester's libgomp.spec beside cc1, under `{name}`), as check judges it.
                 return None
-            import difflib  # only for a file named as no known module
-
-            # A typo in `known` (an LXQt tester's "backlite") shows as its module's absence.
-            close = difflib.get_close_matches(mid, sorted(self.known_modules), n=1, cutoff=0.8)
-            near = f"; modules.known lists {close[0]!r}: a typo?" if close else ""
+            # A typo in `known` (an LXQt tester's "backlite") shows as its module's absence; the
+            # names it lists near this one are offered once every file is read (`_known_hints`).
             return (
-                f"{path}: in a module directory, but the loader never looks up this name "
-                f"(module {mid!r} is not in modules.known{near})"
+                f"{path}: in a module directory, but the loader never looks up this name (module {mid!r}"
+                + _NOT_KNOWN
             )
         if no_elf or not (elf or rel.endswith(".so") or ".so." in rel):
             # Read and no ELF file at all (a libcamera tester's ipa_vimc.so.sign, a signature):
             # no module of any name, as check judges it; one cut short still is a stray.
             return None
         return self._never_looked_up(path, rel)
+
+    def _known_hints(self, warnings: list[str], found: set[str]) -> list[str]:
+        """The not-in-known warnings with the id `known` lists near theirs, among those that name
+        no file of the tree: a GVfs tester's "stfp" for "sftp" was offered 'ftp', a module the
+        build has."""
+        import difflib  # only for a file named as no known module
+
+        spare = sorted((self.known_modules or frozenset()) - found)
+        out = []
+        for w in warnings:
+            head, sep, _ = w.partition(_NOT_KNOWN)
+            if (
+                sep
+                and (mid := head.rpartition("(module ")[2].strip("'\""))
+                and (close := difflib.get_close_matches(mid, spare, n=1, cutoff=0.6))
+            ):
+                w = f"{head} is not in modules.known; modules.known lists {close[0]!r}: a typo?)"
+            elif sep:
+                w = f"{head} is not in modules.known)"
+            out.append(w)
+        return out
 
     def _never_looked_up(self, path: str, rel: str) -> str | None:
         """Why the loader never looks up a file at `rel` that looks like a module, or None."""

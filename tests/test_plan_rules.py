@@ -1183,6 +1183,16 @@ def test_a_known_module_misspelt_is_named_beside_the_file_it_leaves_out(tmp_path
         "usr/lib/demo/block/curl.so: in a module directory, but the loader never looks up this name "
         "(module 'block-curl' is not in modules.known; modules.known lists 'block-crul': a typo?)"
     ]
+    # The near name offered is one that names no file of the tree (a GVfs tester's "stfp" for
+    # "sftp" was offered 'ftp', a module the build has).
+    (tmp_path / "f.toml").write_text(text.replace('"block-curl"', '"block-lurc", "block-url"'))
+    found = load_layout(tmp_path / "f.toml").loader.find_modules(
+        inventory(*files, "usr/lib/demo/block/url.so")
+    )
+    assert [w for w in found.never_looked_up if "curl.so" in w] == [
+        "usr/lib/demo/block/curl.so: in a module directory, but the loader never looks up this name "
+        "(module 'block-curl' is not in modules.known; modules.known lists 'block-lurc': a typo?)"
+    ]
 
 
 def test_a_group_whose_modules_take_none_is_warned_of() -> None:
