@@ -1894,7 +1894,16 @@ def _keys_naming_nothing(
         for m in r.modules
     ]
     for where, key, effect in named:
-        if any(c in key for c in "*?[") or key in present or key in known:
+        if any(c in key for c in "*?["):
+            # A glob matching nothing is no slip (a layout serving other builds), unless its
+            # literal start is a near miss of the modules' (a Shotwell tester's renames key
+            # "libshotwel-*" renamed nothing, in silence).
+            if (near := _near_glob(key, present)) is not None:
+                out.append(
+                    f"{where} {key!r} matches no module of this build: {effect} (did you mean {near!r}?)"
+                )
+            continue
+        if key in present or key in known:
             continue
         said = f"{where} {key!r} names no module of this build: {effect}"
         if key in names:
@@ -1928,6 +1937,22 @@ def _not_packaged(loader: Loader, mid: str, present: Collection[str]) -> str:
     if mid in present:
         return "is excluded"
     return "is not in this build" + ("" if _sibling_of(loader, mid, present) else _near_hint(mid, present))
+
+
+def _near_glob(glob: str, present: Sequence[str]) -> str | None:
+    """The glob with its literal start respelled as modules of `present` start, where it
+    matches none of them and that start is a near miss of theirs (`libshotwel-*` for
+    `libshotwell-*`), else None."""
+    if not present or any(fnmatch.fnmatchcase(m, glob) for m in present):
+        return None
+    head = re.split(r"[*?\[]", glob, maxsplit=1)[0]
+    if len(head) < 3:
+        return None
+    import difflib  # only for a glob that matches nothing
+
+    starts = sorted({m[:n] for m in present for n in range(len(head) - 1, len(head) + 2)})
+    close = difflib.get_close_matches(head, starts, n=1, cutoff=0.85)
+    return close[0] + glob[len(head) :] if close else None
 
 
 def _near_hint(name: str, present: Iterable[str]) -> str:

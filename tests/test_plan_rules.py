@@ -694,6 +694,14 @@ def test_a_misspelt_module_in_renames_package_modules_and_dependency_values_is_s
         "it names (ui-opengl)",
     ]
     assert plan.package("prog-ui-opengl").modules == ("ui-opengl",)  # as said: 'ui-*' named it
+    # A glob whose literal start is a near miss of the modules' (a Shotwell tester's renames key
+    # "libshotwel-*" renamed nothing, in silence); one matching nothing otherwise is no slip.
+    near = {"bloc-*": "x", "zz-*": "y"}
+    plan = make_plan(inventory(*BUILD), layout(per_module=PerModule(name="prog-{module}", renames=near)))
+    assert [w for w in plan.warnings if "matches no module" in w] == [
+        "[per-module.renames] key 'bloc-*' matches no module of this build: it renames nothing "
+        "(did you mean 'block-*'?)"
+    ]
 
     typo = dataclasses.replace(LOADER, dependencies={"ui-gtk": ("ui-opengll",)})
     with pytest.raises(PlanError) as err:
