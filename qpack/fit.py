@@ -158,21 +158,47 @@ def _module_findings(
             "modules.known: is `known` wrong?"
         ), None
     if inside:
-        # A libdbi tester's `libdbd{name}.so.1` for `libdbd{name}.so`: "no module under X; the
-        # build has .so files under X" read as a contradiction.
-        names = ", ".join(inside[:2]) + (f" and {len(inside) - 2} more" if len(inside) > 2 else "")
-        kind = (
-            ".so files"
-            if all(_is_shared_object(e) for e in inventory.files() if e.path in inside)
-            else "ELF files"
-        )
-        return (
-            f"no file under {searched} matches the naming ({loader.naming.describe()}); its {kind} "
-            f"are named otherwise ({names}): is the naming wrong?"
-        ), None
+        return _named_otherwise(inside, loader, inventory, searched), None
     return (
         f"{where}; the build has {unit}s under {_counted(objects, unit)}: is the layout or --prefix wrong?"
     ), None
+
+
+def _named_otherwise(inside: Sequence[str], loader: Loader, inventory: Inventory, searched: str) -> str:
+    """Why no module was found among files that are in the module directories: named so, but
+    deeper than the loader reads (a Shotwell tester's `depth = 0` for plug-ins in
+    `plugins/builtin/`, told "is the naming wrong?"), or named otherwise (a libdbi tester's
+    `libdbd{name}.so.1` for `libdbd{name}.so`: "no module under X; the build has .so files
+    under X" read as a contradiction)."""
+    naming = loader.naming.describe()
+    if deeper := _named_deeper(inside, loader, inventory.prefix):
+        reach = loader.naming.depth() + (loader.depth if loader.registers_all else 0)
+        names = ", ".join(deeper[:2]) + (f" and {len(deeper) - 2} more" if len(deeper) > 2 else "")
+        return (
+            f"no file under {searched} matches the naming ({naming}) where the loader reads ({reach} "
+            f"directory level(s) below the location); files named so lie deeper ({names}): is [loader] "
+            "depth too small, or resolution not register-all?"
+        )
+    names = ", ".join(inside[:2]) + (f" and {len(inside) - 2} more" if len(inside) > 2 else "")
+    libraries = all(_is_shared_object(e) for e in inventory.files() if e.path in inside)
+    kind = ".so files" if libraries else "ELF files"
+    return (
+        f"no file under {searched} matches the naming ({naming}); its {kind} are named otherwise ({names}): "
+        "is the naming wrong?"
+    )
+
+
+def _named_deeper(paths: Sequence[str], loader: Loader, prefix: str) -> list[str]:
+    """Of `paths`, under the module directories, those whose last segments the naming parses:
+    module files deeper than the loader reads."""
+    dirs = [d for d in loader.module_dirs(prefix) if "*" not in d]
+    keep = loader.naming.depth() + 1
+    out = []
+    for path in paths:
+        d = next((d for d in dirs if path.startswith(d + "/")), None)
+        if d is not None and loader.naming.parse("/".join(path[len(d) + 1 :].split("/")[-keep:])):
+            out.append(path)
+    return out
 
 
 def _stamp_findings(inventory: Inventory, loader: Loader) -> tuple[str | None, str | None]:

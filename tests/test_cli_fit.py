@@ -550,6 +550,20 @@ def test_a_naming_no_file_of_the_module_directories_matches_is_said_so(
         "(usr/lib/demo/audio/alsa, usr/lib/demo/audio/pa and 5 more): is the naming wrong? "
         "(--allow-empty to plan it anyway)"
     ]
+    # Named so, but one level deeper than the loader reads (a Shotwell tester's `depth = 0` for
+    # plug-ins in plugins/builtin/): said so, not "is the naming wrong?".
+    flat = tmp_path / "flat.toml"
+    flat.write_text(
+        demo.replace('naming = "{type}/{name}.so"\ntypes = ["ui", "block", "audio"]', 'naming = "{name}.so"')
+    )
+    r = qpack("plan", str(demo_build), "-l", str(flat))
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines()[-1] == (
+        "error: no file under usr/lib/demo or var/run/demo/{pkgversion} matches the naming ('{name}.so') "
+        "where the loader reads (0 directory level(s) below the location); files named so lie deeper "
+        "(usr/lib/demo/audio/alsa.so, usr/lib/demo/audio/pa.so and 5 more): is [loader] depth too small, "
+        "or resolution not register-all? (--allow-empty to plan it anyway)"
+    )
     # Where no file of the search locations is one, the ELF files are named by where they are
     # (a GCC tester's typo in the compilers' directory was pointed at the LTO plug-in's .so).
     wrong = demo.replace('naming = "{type}/{name}.so"', 'naming = "{type}/{name}"')
