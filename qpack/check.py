@@ -1701,9 +1701,31 @@ def _none_found(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str, ct
         if var not in ctx.env
     ]
     hint = f"; {'; '.join(dict.fromkeys(ways))}" if ways else ""
-    if (mistyped := _mistyped_location(searched, rt, ctx)) is not None:
+    if (
+        mistyped := _mistyped_location(searched, rt, ctx) or _location_too_deep(searched, rt, ctx)
+    ) is not None:
         raise CheckError(mistyped)
     ctx.notes.append(f"no module where the loader looks ({', '.join(searched) or 'nowhere'}){hint}")
+
+
+def _location_too_deep(searched: Sequence[str], rt: Root, ctx: _Context) -> str | None:
+    """Why no module was found, where a searched directory does not exist and the directory
+    above it holds files named as modules are, as the naming puts them (a colord tester's
+    `lib/x86_64-linux-gnu/colord` for `lib/x86_64-linux-gnu`, whose `colord-sensors/` held the
+    drivers: "0 of 0 modules load", exit 0)."""
+    depth = ctx.loader.naming.depth() + ctx.loader.depth
+    for d in searched:
+        above = posixpath.dirname(d.rstrip("/"))
+        if rt.is_dir(d) or not rt.is_dir(above) or above in ("", "/"):
+            continue
+        named = [f for f in _listing(rt, above, depth) if ctx.loader.parse_in_location(f) is not None]
+        if named:
+            return (
+                f"no module where the loader looks: {d} does not exist, and {above} above it holds "
+                f"{len(named)} file(s) named as modules are ({', '.join(sorted(named)[:3])}): is a "
+                "location of the layout mistyped?"
+            )
+    return None
 
 
 def _fixed_dirs(locations: Mapping[str, tuple[str, ...]], ctx: _Context) -> list[str]:

@@ -2312,3 +2312,12 @@ def test_a_variable_that_replaces_only_the_location_after_it(prefix: Path, tmp_p
     ) in report.warnings
     with pytest.raises(LayoutError, match=r'replaces: must be true, false or "next"'):
         loader(tmp_path, text.replace('replaces = "next"', 'replaces = "nxt"'))
+
+
+def test_a_location_one_segment_too_deep_fails_the_check(prefix: Path, tmp_path: Path) -> None:
+    """A colord tester's `lib/x86_64-linux-gnu/colord` for `lib/x86_64-linux-gnu`, whose
+    `colord-sensors/` held the drivers: "0 of 0 modules load", exit 0."""
+    with pytest.raises(
+        CheckError, match=r"lib/demo/extra does not exist, and .*/lib/demo above it holds 7 file"
+    ):
+        check(prefix, loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo/extra"\n'))
