@@ -1338,7 +1338,11 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
         return lib
 
     for glob in loader.executables:
-        for path in _glob_paths(ctx.root, expand_prefix(glob, prefix)):
+        pattern = expand_prefix(glob, prefix)
+        given = _glob_paths(ctx.root, pattern)
+        if not given and not any(c in pattern for c in WILDCARDS):
+            _executable_missing(f"/{pattern.lstrip('/')}", ctx)
+        for path in given:
             found = reading.program(path, ctx, False)
             if found is not None:
                 # A program named here that links the loader library has the library's stamp,
@@ -1375,6 +1379,23 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
     if not exes:
         exes = _library_alone(library_paths, bindir, ctx, reading, stamps, list(dict.fromkeys(elsewhere)))
     return exes
+
+
+def _executable_missing(path: str, ctx: _Context) -> None:
+    """A note for a program the layout names by a plain path that is not installed: the
+    modules only it loads are then called unused (a BlueZ tester's "bluetoothdd" beside obexd:
+    bluetoothd's broken plug-ins passed as unused, exit 0)."""
+    import difflib  # only for a program not found
+
+    directory, name = posixpath.split(path)
+    beside = ctx.root.listdir(directory) if ctx.root.is_dir(directory) else []
+    close = difflib.get_close_matches(name, beside, n=1, cutoff=0.8)
+    hint = f" (did you mean {posixpath.join(directory, close[0])}?)" if close else ""
+    _note(
+        ctx,
+        f"{path}: named by the layout's executables, not installed{hint}: the modules only it loads "
+        "are judged unused",
+    )
 
 
 def _by_soname_too(paths: list[str], ctx: _Context, reading: _Reading) -> list[str]:

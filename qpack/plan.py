@@ -1720,6 +1720,12 @@ def _no_loader_file(loader: Loader, inventory: Inventory, prefix: str) -> list[s
             ]
     patterns = [compile_glob(g) for g in globs]
     matched = [p for p in paths if any(r.match(p) for r in patterns)]
+    if matched:
+        # One named program missing beside another found (a BlueZ tester's "bluetoothdd" beside
+        # obexd: no word, and check then called bluetoothd's plug-ins "unused", exit 0).
+        missing = _executables_missing(loader, paths, prefix)
+        if missing:
+            return missing
     if matched and loader.library is None and (scripts := _only_scripts(matched, inventory)):
         # A Valgrind tester's bin/valgrind, a shell script running valgrind.bin: split went ahead
         # in silence, and check of the install then found no program.
@@ -1734,6 +1740,27 @@ def _no_loader_file(loader: Loader, inventory: Inventory, prefix: str) -> list[s
         f"no file of the build matches the layout's {what} ({', '.join(globs)}): a build of modules "
         "alone (`check` of an install then needs --program), or a name mistyped?"
     ]
+
+
+def _executables_missing(loader: Loader, paths: Sequence[str], prefix: str) -> list[str]:
+    """A warning for each executable the layout names by a plain path that is not in the build,
+    with the name beside it that is nearest."""
+    import difflib  # only for an executable not found
+
+    have = set(paths)
+    out = []
+    for glob in loader.executable_globs(prefix):
+        path = glob.lstrip("/")
+        if any(c in path for c in "*?[{") or path in have:
+            continue
+        beside = [posixpath.basename(p) for p in paths if posixpath.dirname(p) == posixpath.dirname(path)]
+        close = difflib.get_close_matches(posixpath.basename(path), beside, n=1, cutoff=0.8)
+        hint = f" (did you mean {posixpath.join(posixpath.dirname(path), close[0])}?)" if close else ""
+        out.append(
+            f"the layout's executable {path} is not in the build{hint}: check of an install finds no such "
+            "program, and calls the modules only it loads unused"
+        )
+    return out
 
 
 def _only_scripts(paths: Sequence[str], inventory: Inventory) -> list[str]:

@@ -457,6 +457,31 @@ def test_executables_that_are_scripts_are_warned_of(demo_build: Path, tmp_path: 
     assert not [w for w in plan_build(demo_build, "demo").warnings if "no ELF program" in w]
 
 
+def test_a_named_executable_missing_beside_another_is_warned_of(demo_build: Path, tmp_path: Path) -> None:
+    """A BlueZ tester's `bluetoothdd` beside obexd: plan said nothing (another executable
+    matched), and check called bluetoothd's broken plug-ins "unused", exit 0."""
+    from qpack.check import check
+
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    old = 'executables = ["{prefix}/bin/demo"]'
+    assert old in text
+    layout = tmp_path / "typo.toml"
+    layout.write_text(text.replace(old, 'executables = ["{prefix}/bin/demo", "{prefix}/bin/demo-registy"]'))
+    said = [w for w in plan_build(demo_build, L.load_layout(layout)).warnings if "is not in the build" in w]
+    assert said == [
+        "the layout's executable usr/bin/demo-registy is not in the build (did you mean "
+        "usr/bin/demo-registry?): check of an install finds no such program, and calls the modules only "
+        "it loads unused"
+    ]
+    notes = [
+        w for w in check(demo_build / "usr", L.load_layout(layout).loader).warnings if "not installed" in w
+    ]
+    assert notes == [
+        f"{demo_build}/usr/bin/demo-registy: named by the layout's executables, not installed (did you mean "
+        f"{demo_build}/usr/bin/demo-registry?): the modules only it loads are judged unused"
+    ]
+
+
 def test_a_module_of_another_build_is_named_by_plan(demo_build: Path, tmp_path: Path) -> None:
     """install and check refuse a module whose stamp the program does not hold; plan said
     nothing, and a split shipped it (a tester's VLC 3.0 build held a plugin of VLC 2.2)."""
