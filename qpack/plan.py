@@ -1635,7 +1635,9 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
         return []
     module_dirs = loader.module_dirs(prefix)
     dirs = [compile_glob(d + "/**") for d in module_dirs]
-    modules = {m.path for m in found.modules}
+    # A module's code behind its symlink is the module (an Audacity tester's modules/x.so ->
+    # ../x.so.3.2.4 was warned of as a module installed in the wrong place).
+    modules = {m.path for m in found.modules} | set(module_code(found, inventory.by_path()))
     warned = {w.partition(": in a module directory")[0] for w in found.never_looked_up}
     linked = _linked_names(inventory)
     out = []

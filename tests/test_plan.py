@@ -482,6 +482,28 @@ def test_a_named_executable_missing_beside_another_is_warned_of(demo_build: Path
     ]
 
 
+def test_a_modules_code_behind_its_symlink_is_not_a_module_in_the_wrong_place(
+    demo_build: Path, tmp_path: Path
+) -> None:
+    """An Audacity tester's modules/mod-script-pipe.so -> ../mod-script-pipe.so.3.2.4: the plan
+    put the file with its module, as its code, and warned that it defines the entry outside the
+    module directories, "a module installed in the wrong place"."""
+    build = copy_build(demo_build, tmp_path)
+    gtk = build / "usr/lib/demo/ui/gtk.so"
+    gtk.rename(build / "usr/lib/gtk-code.so.1")
+    gtk.symlink_to("../../gtk-code.so.1")
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout = tmp_path / "entry.toml"
+    layout.write_text(
+        text.replace(
+            'types = ["ui", "block", "audio"]', 'types = ["ui", "block", "audio"]\nentry = "demo_module_init"'
+        )
+    )
+    plan = plan_build(build, L.load_layout(layout))
+    assert "usr/lib/gtk-code.so.1" in plan.package("demo-ui-gtk").files
+    assert not [w for w in plan.warnings if "wrong place" in w], plan.warnings
+
+
 def test_a_module_of_another_build_is_named_by_plan(demo_build: Path, tmp_path: Path) -> None:
     """install and check refuse a module whose stamp the program does not hold; plan said
     nothing, and a split shipped it (a tester's VLC 3.0 build held a plugin of VLC 2.2)."""
