@@ -279,7 +279,8 @@ class DistDir:
                 names = ", ".join(sorted(self.wheels)) or "none"
                 raise InstallError(
                     f"{', '.join(sorted(extras))}: no wheel in {where} of that name, and no meta wheel to "
-                    f"read module ids from (the split had no [meta]): name distributions ({names})"
+                    f"read module ids from (the split had no [meta], or its wheel is not there): name "
+                    f"distributions ({names})"
                 ) from e
             unknown = sorted(extras - meta.extras)
             if unknown:

@@ -398,6 +398,9 @@ def test_module_ids_without_a_meta_wheel_say_to_name_distributions(
         f"error: ui-curses: no wheel in {dist} of that name, and no meta wheel to read module ids"
     )
     assert "name distributions (demo-audio-alsa, " in err
+    # Or its meta wheel is not in the directory given (an Audacity tester's lone module wheel:
+    # "the split had no [meta]" of a split that had one).
+    assert "(the split had no [meta], or its wheel is not there)" in err
     assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "demo-ui-curses"]) == 0
 
 
