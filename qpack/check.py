@@ -1739,7 +1739,12 @@ def _location_too_deep(searched: Sequence[str], rt: Root, ctx: _Context) -> str 
         above = posixpath.dirname(d.rstrip("/"))
         if rt.is_dir(d) or not rt.is_dir(above) or above in ("", "/"):
             continue
-        named = [f for f in _listing(rt, above, depth) if ctx.loader.parse_in_location(f) is not None]
+        # In a directory below it only, as the naming puts them (`colord-sensors/`): a flat
+        # `{name}.so` takes every library of a libdir above (a rofi tester's /usr/lib/<triplet>,
+        # where rofi's own plug-in directory is absent until a plug-in is installed).
+        named = [
+            f for f in _listing(rt, above, depth) if "/" in f and ctx.loader.parse_in_location(f) is not None
+        ]
         if named:
             return (
                 f"no module where the loader looks: {d} does not exist, and {above} above it holds "

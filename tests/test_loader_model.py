@@ -2321,3 +2321,11 @@ def test_a_location_one_segment_too_deep_fails_the_check(prefix: Path, tmp_path:
         CheckError, match=r"lib/demo/extra does not exist, and .*/lib/demo above it holds 7 file"
     ):
         check(prefix, loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo/extra"\n'))
+    # A flat naming takes nothing above: every library of a libdir would fit `{name}.so` (a rofi
+    # tester's Debian install, where rofi's plug-in directory is absent until a plug-in comes:
+    # exit 2 for a correct layout).
+    flat = HEAD.replace(
+        'naming = "{type}/{name}.so"\ntypes = ["ui", "block", "audio"]\n', 'naming = "{name}.so"\n'
+    )
+    report = check(prefix, loader(tmp_path, flat + '[[loader.search]]\nrelocated = "lib/demo/ui/extra"\n'))
+    assert report.modules == () and any("no module where the loader looks" in w for w in report.warnings)
