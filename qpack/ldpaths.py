@@ -319,9 +319,25 @@ class LibraryFinder:
                 if d and (found := self._usable(posixpath.join(d, name), tree)) is not None:
                     break
             else:
-                found = self._system_library(name)
+                found = self._system_library(name) or self._host_run_path(name, requester)
         self._found[key] = found
         return found
+
+    def _host_run_path(self, name: str, requester: ElfFile) -> ElfFile | None:
+        """For a staged tree judged with this host's libraries: the object's own absolute
+        RPATH/RUNPATH directories on the host, last (a Nemo tester's font-manager extension,
+        RUNPATH /usr/lib/x86_64-linux-gnu/font-manager, was "missing-library" under --root of a
+        build that lacks that directory, while the host has it)."""
+        if str(self.system.root) == str(self.root.root):
+            return None
+        for d, tree in self._dirs(requester):
+            if (
+                tree is self.root
+                and d.startswith("/")
+                and (found := self._usable(posixpath.join(d, name), self.system))
+            ):
+                return found
+        return None
 
     def _system_library(self, name: str) -> ElfFile | None:
         """ld.so.cache, then the default directories. A staged tree without a cache of its own

@@ -2329,3 +2329,19 @@ def test_a_location_one_segment_too_deep_fails_the_check(prefix: Path, tmp_path:
     )
     report = check(prefix, loader(tmp_path, flat + '[[loader.search]]\nrelocated = "lib/demo/ui/extra"\n'))
     assert report.modules == () and any("no module where the loader looks" in w for w in report.warnings)
+
+
+def test_a_staged_root_judged_with_host_libraries_follows_an_absolute_runpath_on_the_host(
+    demo_build: Path, tmp_path: Path
+) -> None:
+    """A Nemo tester's font-manager extension, RUNPATH /usr/lib/x86_64-linux-gnu/font-manager,
+    checked with --root of a build lacking that directory (and an ld.so.cache): "missing-library",
+    while the warning said libraries are looked up on this host too, which has it."""
+    root = copy_build(demo_build, tmp_path / "root")
+    host_dir = tmp_path / "host-only"
+    lib = build_extra_library(host_dir, "libhostonly.so.1")
+    build_extra_module(
+        root / "usr/lib/demo", type="ui", name="curses", stamp=STAMP, needed=[lib], runpath=str(host_dir)
+    )
+    rows = {m.module: m for m in check("/usr", load_layout("demo").loader, root=root).modules}
+    assert rows["ui-curses"].loads, rows["ui-curses"].problems
