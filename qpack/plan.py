@@ -2385,7 +2385,30 @@ def _layout_mistakes(
         *_module_files_of_no_module(layout, inventory, found.modules, packages, prefix),
         *_needs_another_version(found.modules, inventory, prefix),
         *_type_namings_naming_nothing(loader, found.modules, inventory, prefix),
+        *_module_files_naming_nothing(layout, inventory, found.modules, prefix),
     ]
+
+
+def _module_files_naming_nothing(
+    layout: Layout, inventory: Inventory, modules: Sequence[Module], prefix: str
+) -> list[str]:
+    """A warning for each glob a `[modules.files]` key naming one module of the build (no glob
+    of its own) gives it, that names no file of the build: a Cairo-Dock tester's
+    `plug-ins/System-Monitor/**` for `System-monitor` sent the applet's six data files into the
+    core in silence, the module's package holding its .so alone. A glob key serves modules that
+    may lack such files, and a `{package}` glob is the plan's to fill: both are left out."""
+    by_id = {m.id: m for m in modules}
+    paths = [e.path for e in inventory.entries if e.kind != "dir"]
+    out = []
+    for key, templates in layout.module_files.items():
+        if (m := by_id.get(key)) is None:
+            continue
+        usable = [g for g in templates if "{package}" not in g]
+        for shown, filled in zip(usable, module_file_globs(usable, "", m.type, m.name, m.id), strict=True):
+            regex = compile_glob(expand_prefix(filled, prefix))
+            if not any(regex.match(p) for p in paths):
+                out.append(f"[modules.files] {key!r}: {shown!r} names no file of the build: is it mistyped?")
+    return out
 
 
 def _type_namings_naming_nothing(

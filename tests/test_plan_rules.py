@@ -673,6 +673,16 @@ def test_a_module_table_key_naming_no_module_is_said() -> None:
         "[modules.files] key 'ui-gkt' names no module of this build: it applies to nothing "
         "(did you mean ui-gtk?)"
     ]
+    # A module's own key whose glob names no file (a Cairo-Dock tester's `System-Monitor/**` for
+    # `System-monitor`: the data went to the core in silence); a glob key is left alone.
+    globs = {
+        "ui-gtk": ("{prefix}/share/prog/GTK/**", "{prefix}/share/prog/data.txt"),
+        "ui-*": ("{prefix}/none",),
+    }
+    plan = make_plan(inventory(*BUILD), dataclasses.replace(layout(), module_files=globs))
+    assert [w for w in plan.warnings if "names no file" in w] == [
+        "[modules.files] 'ui-gtk': '{prefix}/share/prog/GTK/**' names no file of the build: is it mistyped?"
+    ]
 
 
 def test_a_misspelt_module_in_renames_package_modules_and_dependency_values_is_said() -> None:
