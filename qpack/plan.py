@@ -888,7 +888,7 @@ def _stamp_nobody_exports(
     if not stamped or any(held & set(exported) for exported in stamped.values()):
         return [], warnings
     paths = list(stamped)
-    shown = ", ".join(paths[:2]) + (f" and {len(paths) - 2} more" if len(paths) > 2 else "")
+    shown = _some_ids(paths, 2)
     theirs = sorted({s for exported in stamped.values() for s in exported})
     exported = ", ".join(theirs[:3]) + (" and more" if len(theirs) > 3 else "") if theirs else "none"
     problem = (
