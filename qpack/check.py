@@ -1723,10 +1723,41 @@ def _none_found(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str, ct
     ]
     hint = f"; {'; '.join(dict.fromkeys(ways))}" if ways else ""
     if (
-        mistyped := _mistyped_location(searched, rt, ctx) or _location_too_deep(searched, rt, ctx)
+        mistyped := _mistyped_location(searched, rt, ctx)
+        or _location_too_deep(searched, rt, ctx)
+        or _naming_near_miss(searched, rt, ctx)
     ) is not None:
         raise CheckError(mistyped)
     ctx.notes.append(f"no module where the loader looks ({', '.join(searched) or 'nowhere'}){hint}")
+
+
+def _naming_near_miss(searched: Sequence[str], rt: Root, ctx: _Context) -> str | None:
+    """Why no module was found, where files of a searched directory start almost as a pattern
+    of the naming starts, and none as it does (an IBus tester's `ibus-engin-{name}` beside
+    /usr/libexec/ibus-engine-simple: "0 of 0 modules load", exit 0, where plan stopped)."""
+    import difflib  # only for a check that found no module
+
+    heads = {p.split("{", 1)[0] for p in ctx.loader.naming.patterns_all() if "/" not in p.split("{", 1)[0]}
+    for d in searched:
+        names = [n for n in rt.listdir(d) if rt.is_file(posixpath.join(d, n))] if rt.is_dir(d) else []
+        for head in sorted(h for h in heads if len(h) >= 6):
+            if any(n.startswith(head) for n in names):
+                continue
+            starts = sorted({n[:k] for n in names for k in (len(head) - 1, len(head), len(head) + 1)})
+            # Close enough for a slip of one letter in a long start only: `libnss_` is not
+            # `libnss3` (0.86), in a library directory holding no module at all.
+            close = difflib.get_close_matches(head, starts, n=1, cutoff=0.9)
+            near = sorted(
+                n
+                for n in names
+                if close and n.startswith(close[0]) and _starts_as_elf(posixpath.join(d, n), rt)
+            )
+            if near:
+                return (
+                    f"no module where the loader looks: files in {d} start as {close[0]!r}, not as the "
+                    f"naming's {head!r} ({', '.join(near[:3])}): is [loader] naming mistyped?"
+                )
+    return None
 
 
 def _location_too_deep(searched: Sequence[str], rt: Root, ctx: _Context) -> str | None:

@@ -2345,3 +2345,24 @@ def test_a_staged_root_judged_with_host_libraries_follows_an_absolute_runpath_on
     )
     rows = {m.module: m for m in check("/usr", load_layout("demo").loader, root=root).modules}
     assert rows["ui-curses"].loads, rows["ui-curses"].problems
+
+
+def test_a_naming_one_letter_off_the_files_fails_a_check_that_finds_no_module(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """An IBus tester's `ibus-engin-{name}` beside /usr/libexec/ibus-engine-simple: check said
+    "0 of 0 modules load", exit 0, where plan stopped on the same layout. A start farther off,
+    or no file near it (a core installed alone), still checks."""
+    engines = prefix / "libexec/engines"
+    engines.mkdir(parents=True)
+    shutil.copy(prefix / "bin/demo", engines / "demo-engine-simple")
+    flat = HEAD.replace(
+        'naming = "{type}/{name}.so"\ntypes = ["ui", "block", "audio"]\n', 'naming = "demo-engin-{name}"\n'
+    )
+    with pytest.raises(
+        CheckError, match=r"files in .*/libexec/engines start as 'demo-engine-', not as the naming's"
+    ):
+        check(prefix, loader(tmp_path, flat + '[[loader.search]]\nrelocated = "libexec/engines"\n'))
+    far = flat.replace("demo-engin-", "demo-motor-")
+    report = check(prefix, loader(tmp_path, far + '[[loader.search]]\nrelocated = "libexec/engines"\n'))
+    assert report.modules == ()
