@@ -2389,6 +2389,51 @@ def _layout_mistakes(
     ]
 
 
+def _globs_just_off(
+    layout: Layout, inventory: Inventory, claims: _Claims, found: FoundModules, prefix: str
+) -> list[str]:
+    """A warning for each literal `files` glob of a [[package]] or of [per-module] (filled in
+    for each module) that names no file of the build while a file no rule of the layout claims
+    (one in a `rest` package or unclaimed) is a near miss of it, in the same directory: a
+    Pluma tester's `{name}.plugins` for the plug-ins' `.plugin` files, and `smartspace.py` for
+    `smartspaces.py`, sent those files into the core in silence. A glob matching nothing is no
+    slip by itself (a layout serving other builds), hence the near file."""
+    leftover: dict[str, list[str]] = {}
+    for path in [
+        *claims.unclaimed,
+        *(c.path for c in claims.claims if c.rule.endswith(": rest (other files)")),
+    ]:
+        head, _, base = path.rpartition("/")
+        leftover.setdefault(head, []).append(base)
+    if not leftover:
+        return []
+    known = inventory.by_path()
+    wanted: list[tuple[str, str, str]] = []  # (where, the glob as written, one filled-in path)
+    for rule in layout.packages:
+        wanted += [(f"[[package]] {rule.name!r} files", g, g) for g in rule.files]
+    per_module = layout.per_module
+    if per_module is not None:
+        for m in found.modules:
+            package = claims.per_module_names.get(m.id, "")
+            filled = per_module.file_globs(package, m.type, m.name, m.id)
+            wanted += [("[per-module] files", g, f) for g, f in zip(per_module.files, filled, strict=True)]
+    import difflib  # only for a layout with files left to the rest
+
+    out: dict[tuple[str, str], str] = {}
+    for where, shown, glob in wanted:
+        path = expand_prefix(glob, prefix).lstrip("/")
+        if (where, shown) in out or any(c in path for c in "*?[{") or path in known:
+            continue
+        head, _, base = path.rpartition("/")
+        if close := difflib.get_close_matches(base, leftover.get(head, []), n=1, cutoff=0.85):
+            near = f"{head}/{close[0]}" if head else close[0]
+            out[(where, shown)] = (
+                f"{where} {shown!r} names no file of the build (no {path}); {near}, which no rule of the "
+                "layout claims, is a near miss: is the glob mistyped?"
+            )
+    return list(out.values())
+
+
 def _module_files_naming_nothing(
     layout: Layout, inventory: Inventory, modules: Sequence[Module], prefix: str
 ) -> list[str]:
@@ -2575,6 +2620,7 @@ def make_plan(
     problems += package_problems
     mistakes = _layout_mistakes(layout, inventory, found, packages, prefix)
     warnings += mistakes
+    warnings += _globs_just_off(layout, inventory, claims, found, prefix)
     packages, lib_requirements, lib_problems = library_requirements(packages, inventory, claims)
     problems += lib_problems
     excluded = {x.path: x.reason for x in claims.excluded}

@@ -685,6 +685,34 @@ def test_a_module_table_key_naming_no_module_is_said() -> None:
     ]
 
 
+def test_a_files_glob_one_letter_off_a_file_left_to_the_rest_is_said() -> None:
+    """A Pluma tester's `{name}.plugins` in [per-module] files (the plug-ins' `.plugin` files
+    went into the core) and `smartspace.py` in a [[package]]'s files (`smartspaces.py` went
+    there too): both in silence. Said where a file no rule claims is a near miss, not for a
+    literal glob that merely matches nothing (a layout serving other builds)."""
+    build = (*BUILD, "usr/lib/prog/ui-gtk.plugin", "usr/lib/prog/block-curl.plugin", "usr/share/prog/tool.py")
+    core = PackageRule(name="prog-core", rest=True)
+    tools = PackageRule(name="prog-tools", files=("{prefix}/share/prog/tol.py", "{prefix}/share/prog/x.py"))
+    per_module = PerModule(
+        name="prog-{module}", files=("{prefix}/lib/prog/{module}.plugins", "{prefix}/a/{name}")
+    )
+    plan = make_plan(inventory(*build), layout(core, tools, per_module=per_module))
+    assert [w for w in plan.warnings if "near miss" in w] == [
+        "[[package]] 'prog-tools' files '{prefix}/share/prog/tol.py' names no file of the build "
+        "(no usr/share/prog/tol.py); usr/share/prog/tool.py, which no rule of the layout claims, is a "
+        "near miss: is the glob mistyped?",
+        "[per-module] files '{prefix}/lib/prog/{module}.plugins' names no file of the build (no "
+        "usr/lib/prog/block-curl.plugins); usr/lib/prog/block-curl.plugin, which no rule of the layout "
+        "claims, is a near miss: is the glob mistyped?",
+    ]
+    # Spelt right, the files go with their modules and nothing is said.
+    per_module = PerModule(name="prog-{module}", files=("{prefix}/lib/prog/{module}.plugin",))
+    tools = PackageRule(name="prog-tools", files=("{prefix}/share/prog/tool.py",))
+    plan = make_plan(inventory(*build), layout(core, tools, per_module=per_module))
+    assert not [w for w in plan.warnings if "near miss" in w]
+    assert plan.package("prog-ui-gtk").files == ("usr/lib/prog/ui-gtk.plugin", "usr/lib/prog/ui-gtk.so")
+
+
 def test_a_misspelt_module_in_renames_package_modules_and_dependency_values_is_said() -> None:
     """A uWSGI tester's slips, each taken in silence: a [per-module.renames] key "python31"
     (python311 got the template's name), "ecoh" in the core's `modules` (echo got a package of
