@@ -1725,6 +1725,7 @@ def _none_found(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str, ct
     if (
         mistyped := _mistyped_location(searched, rt, ctx)
         or _location_too_deep(searched, rt, ctx)
+        or _location_lacks_segment(searched, rt, ctx)
         or _naming_near_miss(searched, rt, ctx)
     ) is not None:
         raise CheckError(mistyped)
@@ -1782,6 +1783,35 @@ def _location_too_deep(searched: Sequence[str], rt: Root, ctx: _Context) -> str 
                 f"{len(named)} file(s) named as modules are ({', '.join(sorted(named)[:3])}): is a "
                 "location of the layout mistyped?"
             )
+    return None
+
+
+def _location_lacks_segment(searched: Sequence[str], rt: Root, ctx: _Context) -> str | None:
+    """Why no module was found, where a searched directory does not exist and the same path
+    with one more directory before its first missing segment holds files named as modules are
+    (an Atril tester's `atril/backends` for `atril/3/backends`: "0 of 0 modules load", exit 0,
+    where plan stopped)."""
+    depth = ctx.loader.naming.depth() + ctx.loader.depth
+    for d in searched:
+        if rt.is_dir(d):
+            continue
+        lead = "/" if d.startswith("/") else ""
+        parts = [p for p in d.split("/") if p]
+        i = next((k for k in range(len(parts)) if not rt.is_dir(lead + "/".join(parts[: k + 1]))), 0)
+        parent = lead + "/".join(parts[:i])
+        if not parent.strip("/"):
+            continue
+        for sub in sorted(rt.listdir(parent)):
+            there = posixpath.join(parent, sub, *parts[i:])
+            if not rt.is_dir(there):
+                continue
+            named = [f for f in _listing(rt, there, depth) if ctx.loader.parse_in_location(f) is not None]
+            if named:
+                return (
+                    f"no module where the loader looks: {d} does not exist, and {there} holds "
+                    f"{len(named)} file(s) named as modules are ({', '.join(sorted(named)[:3])}): is a "
+                    f"location of the layout missing the segment {sub!r}?"
+                )
     return None
 
 

@@ -2331,6 +2331,21 @@ def test_a_location_one_segment_too_deep_fails_the_check(prefix: Path, tmp_path:
     assert report.modules == () and any("no module where the loader looks" in w for w in report.warnings)
 
 
+def test_a_location_lacking_a_segment_fails_the_check(prefix: Path, tmp_path: Path) -> None:
+    """An Atril tester's `atril/backends` for `atril/3/backends`: "0 of 0 modules load", exit 0,
+    where plan stopped on the same layout. A location under which nothing deeper holds modules
+    (a core installed alone) still checks."""
+    shutil.copytree(prefix / "lib/demo", prefix / "lib/v3/mods")
+    with pytest.raises(
+        CheckError,
+        match=r"lib/mods does not exist, and .*/lib/v3/mods holds 7 file\(s\) named as modules are .*: is a "
+        r"location of the layout missing the segment 'v3'\?",
+    ):
+        check(prefix, loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/mods"\n'))
+    report = check(prefix, loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/nomods"\n'))
+    assert report.modules == () and any("no module where the loader looks" in w for w in report.warnings)
+
+
 def test_a_staged_root_judged_with_host_libraries_follows_an_absolute_runpath_on_the_host(
     demo_build: Path, tmp_path: Path
 ) -> None:
