@@ -2618,9 +2618,11 @@ def make_plan(
 
     packages, package_problems = build_packages(claims, layout, found.modules, prefix)
     problems += package_problems
-    mistakes = _layout_mistakes(layout, inventory, found, packages, prefix)
+    mistakes = [
+        *_layout_mistakes(layout, inventory, found, packages, prefix),
+        *_globs_just_off(layout, inventory, claims, found, prefix),
+    ]
     warnings += mistakes
-    warnings += _globs_just_off(layout, inventory, claims, found, prefix)
     packages, lib_requirements, lib_problems = library_requirements(packages, inventory, claims)
     problems += lib_problems
     excluded = {x.path: x.reason for x in claims.excluded}
