@@ -759,6 +759,8 @@ def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
         # A module whose only file is a dangling link (a PHP tester's exif.so -> /nonexistent):
         # the loader sees its name and cannot open it; it was left out of the check in silence.
         found.files.setdefault(mid, [path])
+    if loader.descriptor is not None:
+        _by_descriptor(found, dirs, every, ctx)
     if found.never:
         # A module's own code behind its symlink (SASL's libplain.so -> libplain.so.2.0.25)
         # and that file's other names (the SONAME link libplain.so.2) are the module the
@@ -766,6 +768,45 @@ def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
         code = {real for files in found.files.values() for f in files if (real := ctx.root.resolve(f))}
         found.never = [(path, why) for path, why in found.never if ctx.root.resolve(path) not in code]
     return found
+
+
+def _by_descriptor(found: _Found, dirs: list[str], every: Mapping[str, list[str]], ctx: _Context) -> None:
+    """The files the loader registers where it registers modules by their descriptors (the
+    layout's `descriptor`, libpeas's `{name}.plugin`): a module file without its descriptor
+    beside it is never registered, and a descriptor claims the module's name in its directory
+    even where the module's file is missing, so no later copy is tried (Pluma and Atril testers:
+    a plug-in whose keyfile was gone passed as loading, and one whose code was gone passed on a
+    later copy the program never reached). A descriptor whose module has no file anywhere is
+    left alone: it may name code of another kind (libpeas's `Loader=python3` plug-ins)."""
+    loader, naming, root = ctx.loader, ctx.loader.naming, ctx.root
+    for mid in sorted(found.files):
+        parsed = found.types.get(mid) or naming.split_id(mid)
+        if parsed is None:
+            continue
+        found.types.setdefault(mid, parsed)
+        # In search order; then any file found otherwise (a type's own variable's directory).
+        candidates = list(
+            dict.fromkeys([*_candidates(dirs, every, naming, *parsed), *found.files.get(mid, [])])
+        )
+        registered = []
+        for path in candidates:
+            descriptor = loader.descriptor_of(path, mid)
+            if descriptor is not None and root.exists(descriptor):
+                registered.append(path)
+            elif _lexists(root, path):
+                shown = posixpath.basename(descriptor or "")
+                found.never.append((path, f"no {shown} beside it, the descriptor the loader registers it by"))
+        if registered:
+            found.files[mid] = registered
+        else:
+            found.files.pop(mid, None)
+        found.dangling.pop(mid, None)
+
+
+def _lexists(root: Root, path: str) -> bool:
+    """Whether a directory entry (a dangling link too) is at `path` inside the root."""
+    parent = root.resolve(posixpath.dirname(path))
+    return parent is not None and os.path.lexists(root.host(posixpath.join(parent, posixpath.basename(path))))
 
 
 def _find_own(found: _Found, own: Mapping[str, list[str]], ctx: _Context, wanted: set[str]) -> None:
@@ -941,6 +982,13 @@ class _Judge:
     def judge(self, path: str, module: str = "") -> _FileVerdict:
         real = self.ctx.root.resolve(path)
         if real is None:
+            descriptor = self.ctx.loader.descriptor_of(path, module) if module else None
+            if descriptor is not None and not _lexists(self.ctx.root, path):
+                why = (
+                    f"{path}: not there, while {posixpath.basename(descriptor)} beside it is: the loader "
+                    "registers the module there and cannot open its file"
+                )
+                return _FileVerdict((Problem("unreadable", why),))
             return _FileVerdict((Problem("unreadable", _unresolved(self.ctx.root, path)),))
         if self.ctx.loader.runner_of(path) is not None:
             return _FileVerdict(())  # run by another module: no ELF file; it loads when that one does

@@ -597,7 +597,7 @@ _LOADER_KEYS = {
     "prefix", "executables", "bindir", "naming", "types", "search", "stamp",
     "resolution", "depth", "skip-hidden", "relocatable", "bundle", "library", "helpers", "by-type",
     "module-table", "program-types", "program-needs", "entry", "id-separator", "runners",
-    "entry-through-links",
+    "entry-through-links", "descriptor",
 }  # fmt: skip
 
 
@@ -669,7 +669,26 @@ def _read_loader(top: _Table) -> Loader:
         program_needs=_read_program_needs(t, naming, known),
         entry=_read_entry(t),
         type_entry=_read_type_entry(t),
+        descriptor=_read_descriptor(t),
     )
+
+
+def _read_descriptor(t: _Table) -> str | None:
+    """`descriptor`: the file, in the directory of a module's file, that the loader registers
+    the module by (libpeas's `{name}.plugin`), with {name}, {type} or {module} standing for the
+    module's."""
+    value = t.string("descriptor")
+    if value is None:
+        return None
+    bare = re.sub(r"\{(name|type|module)\}", "x", value)
+    if not value or "/" in value or value in (".", "..") or "{" in bare or "}" in bare:
+        t.bad(
+            "descriptor",
+            "must be a file name (with {name}, {type} or {module}), in the directory of each module's "
+            f"file, got {value!r}",
+        )
+        return None
+    return value
 
 
 def _read_entry(t: _Table) -> tuple[str, ...]:

@@ -520,7 +520,11 @@ class Loader:
       among the mail plugins, `mail-driver_*`); the first glob that matches counts, and a
       program matching none asks for every type;
     - `program_needs`: modules every program loads itself as it starts (rsyslogd's lmnet): one
-      missing or failing, the program does not start, and loads no module.
+      missing or failing, the program does not start, and loads no module;
+    - `descriptor`: the file, in the directory of a module's file, that the loader registers the
+      module by (libpeas's `{name}.plugin`, Atril's `{name}document.atril-backend`): a module
+      file without it is never registered, and one present claims the module's name in its
+      directory even where the module's file is missing (no later location is tried).
 
     `dependencies` and `recommends` keys may be globs (`storage-backend-*`): every module the
     glob matches has those dependencies.
@@ -562,6 +566,16 @@ class Loader:
     # modperl): the loader looks them up by name as its modules, and hands them to that module.
     # Such a file is no ELF file to read; the module loads when its runner does.
     runners: Mapping[str, str] = field(default_factory=dict)
+    descriptor: str | None = None
+
+    def descriptor_of(self, path: str, module_id: str) -> str | None:
+        """The path of the descriptor the loader registers module `module_id` by, whose file is
+        at `path` (beside it), or None where the loader reads none."""
+        if self.descriptor is None:
+            return None
+        mtype, name = self.naming.split_id(module_id) or ("", module_id)
+        base = self.descriptor.replace("{module}", module_id).replace("{type}", mtype).replace("{name}", name)
+        return posixpath.join(posixpath.dirname(path), base)
 
     def runner_of(self, path: str) -> str | None:
         """The module that runs the module file at `path`, or None (a module of its own code)."""

@@ -1319,7 +1319,8 @@ def _per_module_file_rules(
     word."""
     per_module = layout.per_module
     names: dict[str, str] = {}
-    if not (per_module is not None and per_module.files) and not layout.module_files:
+    descriptor = layout.loader.descriptor
+    if not (per_module is not None and per_module.files) and not layout.module_files and descriptor is None:
         return [], names
     prefix = layout.prefix
     index = _RuleIndex(rules)
@@ -1357,6 +1358,11 @@ def _per_module_file_rules(
                 templates, module_file_globs(templates, package, mod.type, mod.name, mod.id), strict=True
             ):
                 globs.setdefault(filled, (key, shown, []))[2].append(mod.id)
+        # The descriptor the loader registers it by goes where it goes (libpeas's .plugin files
+        # went into the core, each plug-in package left with code the loader never registers).
+        path = layout.loader.descriptor_of(e.path, mod.id)
+        if descriptor is not None and path is not None and not any(c in path for c in "*?[]{},"):
+            globs.setdefault(path, ("loader.descriptor", descriptor, []))[2].append(mod.id)
     rules_out = [
         _module_files_rule(ids, globs, package, "", "", prefix)
         for package, (ids, globs) in by_package.items()
@@ -2386,6 +2392,24 @@ def _layout_mistakes(
         *_needs_another_version(found.modules, inventory, prefix),
         *_type_namings_naming_nothing(loader, found.modules, inventory, prefix),
         *_module_files_naming_nothing(layout, inventory, found.modules, prefix),
+        *_modules_without_descriptor(loader, inventory, found.modules),
+    ]
+
+
+def _modules_without_descriptor(loader: Loader, inventory: Inventory, modules: Sequence[Module]) -> list[str]:
+    """A warning for the modules whose descriptor (`[loader] descriptor`) the build lacks: the
+    loader registers modules by it, and never loads one without it."""
+    if loader.descriptor is None:
+        return []
+    paths = inventory.by_path()
+    lacking = [
+        m.id for m in modules if (d := loader.descriptor_of(m.path, m.id)) is not None and d not in paths
+    ]
+    if not lacking:
+        return []
+    return [
+        f"module(s) {_some_ids(lacking)}: no descriptor beside the file ([loader] descriptor "
+        f"{loader.descriptor!r}), which the loader registers modules by: it never loads them"
     ]
 
 

@@ -2346,6 +2346,70 @@ def test_a_location_lacking_a_segment_fails_the_check(prefix: Path, tmp_path: Pa
     assert report.modules == () and any("no module where the loader looks" in w for w in report.warnings)
 
 
+def test_a_loader_registering_modules_by_descriptor(prefix: Path, tmp_path: Path) -> None:
+    """Pluma's libpeas registers a plug-in by its `{name}.plugin` keyfile, and Atril a backend by
+    its `.atril-backend` one: a module file without it is never registered (check said it
+    loads: Pluma took the system's copy, Atril said "not supported"), and one whose code is gone
+    while its keyfile stays claims the name there (check said a later copy loads; Pluma failed:
+    "Failed to load module 'sort'"). Checked against the real programs by the testers."""
+    text = HEAD.replace('prefix = "/usr"\n', 'prefix = "/usr"\ndescriptor = "{name}.plugin"\n', 1)
+    text += '[[loader.search]]\nenv = "DEMO_USER"\n'
+    text += '[[loader.search]]\nrelocated = "lib/demo"\n'
+    ld = loader(tmp_path, text)
+    modules = sorted(p for p in (prefix / "lib/demo").glob("*/*.so"))
+    for so in modules:
+        so.with_suffix(".plugin").write_text("[Plugin]\n")
+    assert check(prefix, ld).ok
+    # No keyfile: never registered (a stray the loader never looks up), whatever the file holds.
+    (prefix / "lib/demo/ui/gtk.plugin").unlink()
+    report = check(prefix, ld)
+    rows = {m.module: m for m in report.modules if not m.stray}
+    assert "ui-gtk" not in rows
+    stray = next(m for m in report.modules if m.file and m.file.endswith("/ui/gtk.so"))
+    assert [p.kind for p in stray.problems] == ["never-looked-up"]
+    assert "no gtk.plugin beside it" in stray.problems[0].detail
+    # A user directory searched first: its copy without a keyfile is passed over for the next.
+    user = tmp_path / "user"
+    shutil.copytree(prefix / "lib/demo/block", user / "block")
+    (user / "block/curl.plugin").unlink()
+    rows = {m.module: m for m in check(prefix, ld, env={"DEMO_USER": str(user)}).modules if not m.stray}
+    assert rows["block-curl"].file == f"{prefix}/lib/demo/block/curl.so" and rows["block-curl"].loads
+    # Its keyfile without its code: the name is claimed there, and the module fails.
+    (user / "block/curl.so").unlink()
+    (user / "block/curl.plugin").write_text("[Plugin]\n")
+    rows = {m.module: m for m in check(prefix, ld, env={"DEMO_USER": str(user)}).modules if not m.stray}
+    assert rows["block-curl"].file == f"{user}/block/curl.so" and not rows["block-curl"].loads
+    assert "not there, while curl.plugin beside it is" in rows["block-curl"].problems[0].detail
+    with pytest.raises(LayoutError, match=r"descriptor: must be a file name .* got 'x/\{name\}.plugin'"):
+        loader(tmp_path, text.replace('"{name}.plugin"', '"x/{name}.plugin"'))
+
+
+def test_a_descriptor_goes_with_its_module_and_one_lacking_is_warned(
+    demo_build: Path, tmp_path: Path
+) -> None:
+    """The keyfiles went into the core package (a Pluma tester's `[per-module] files` typo), so
+    each plug-in's package held code its loader never registers; with `descriptor` the layout
+    says it once, and a module the build has no keyfile for is said."""
+    build = copy_build(demo_build, tmp_path / "b")
+    modules = sorted((build / "usr/lib/demo").glob("*/*.so"))
+    for so in modules[1:]:
+        so.with_suffix(".plugin").write_text("[Plugin]\n")
+    layout = load_layout("demo")
+    layout = dataclasses.replace(
+        layout, loader=dataclasses.replace(layout.loader, descriptor="{name}.plugin")
+    )
+    plan = make_plan(scan(build, cache=False), layout)
+    for so in modules[1:]:
+        rel = str(so.with_suffix(".plugin").relative_to(build))
+        (package,) = [p for p in plan.packages if rel in p.files]
+        assert str(so.relative_to(build)) in package.files and package.kind == "module"
+    first = f"{modules[0].parent.name}-{modules[0].stem}"
+    assert [w for w in plan.warnings if "descriptor" in w] == [
+        f"module(s) {first}: no descriptor beside the file ([loader] descriptor '{{name}}.plugin'), which "
+        "the loader registers modules by: it never loads them"
+    ]
+
+
 def test_a_staged_root_judged_with_host_libraries_follows_an_absolute_runpath_on_the_host(
     demo_build: Path, tmp_path: Path
 ) -> None:
