@@ -2396,6 +2396,35 @@ def _layout_mistakes(
     ]
 
 
+def _descriptors_without_code(loader: Loader, claims: _Claims, found: FoundModules) -> list[str]:
+    """A warning for each file named as descriptors are, in a directory holding modules, that no
+    rule of the layout claims and whose module the build lacks (an Atril tester's keyfile
+    whose backend was gone went into the core in silence; the program registers it and fails).
+    One a [[package]] takes is the layout's (libpeas's Python plug-ins have a keyfile and no
+    shared object)."""
+    if loader.descriptor is None:
+        return []
+    pattern = re.escape(loader.descriptor)
+    for key in ("module", "type", "name"):
+        pattern = pattern.replace(re.escape("{" + key + "}"), r"[^/]+?")
+    regex = re.compile(pattern)
+    dirs = {posixpath.dirname(m.path) for m in found.modules}
+    own = {d for m in found.modules if (d := loader.descriptor_of(m.path, m.id)) is not None}
+    left = [*claims.unclaimed, *(c.path for c in claims.claims if c.rule.endswith(": rest (other files)"))]
+    orphans = sorted(
+        p
+        for p in left
+        if posixpath.dirname(p) in dirs and p not in own and regex.fullmatch(posixpath.basename(p))
+    )
+    if not orphans:
+        return []
+    return [
+        f"{_some_ids(orphans)}: named as descriptors are ([loader] descriptor {loader.descriptor!r}) beside "
+        "the modules, and no module of the build goes with them: they go to the rest, and the loader "
+        "registers modules it cannot load"
+    ]
+
+
 def _modules_without_descriptor(loader: Loader, inventory: Inventory, modules: Sequence[Module]) -> list[str]:
     """A warning for the modules whose descriptor (`[loader] descriptor`) the build lacks: the
     loader registers modules by it, and never loads one without it."""
@@ -2645,6 +2674,7 @@ def make_plan(
     mistakes = [
         *_layout_mistakes(layout, inventory, found, packages, prefix),
         *_globs_just_off(layout, inventory, claims, found, prefix),
+        *_descriptors_without_code(layout.loader, claims, found),
     ]
     warnings += mistakes
     packages, lib_requirements, lib_problems = library_requirements(packages, inventory, claims)

@@ -2394,6 +2394,8 @@ def test_a_descriptor_goes_with_its_module_and_one_lacking_is_warned(
     modules = sorted((build / "usr/lib/demo").glob("*/*.so"))
     for so in modules[1:]:
         so.with_suffix(".plugin").write_text("[Plugin]\n")
+    # A keyfile whose module is gone (an Atril tester's: it went to the core in silence).
+    (modules[1].parent / "gone.plugin").write_text("[Plugin]\n")
     layout = load_layout("demo")
     layout = dataclasses.replace(
         layout, loader=dataclasses.replace(layout.loader, descriptor="{name}.plugin")
@@ -2406,7 +2408,10 @@ def test_a_descriptor_goes_with_its_module_and_one_lacking_is_warned(
     first = f"{modules[0].parent.name}-{modules[0].stem}"
     assert [w for w in plan.warnings if "descriptor" in w] == [
         f"module(s) {first}: no descriptor beside the file ([loader] descriptor '{{name}}.plugin'), which "
-        "the loader registers modules by: it never loads them"
+        "the loader registers modules by: it never loads them",
+        f"usr/lib/demo/{modules[1].parent.name}/gone.plugin: named as descriptors are ([loader] descriptor "
+        "'{name}.plugin') beside the modules, and no module of the build goes with them: they go to the "
+        "rest, and the loader registers modules it cannot load",
     ]
 
 
