@@ -707,6 +707,7 @@ class _Found:
     never: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     duplicates: dict[str, list[str]] = field(default_factory=dict)
     dangling: dict[str, str] = field(default_factory=dict)  # module id -> its first dangling link
+    undescribed: dict[str, str] = field(default_factory=dict)  # file without its descriptor -> module id
 
 
 def _listing(root: Root, d: str, depth: int) -> Iterator[str]:
@@ -784,9 +785,12 @@ def _by_descriptor(found: _Found, dirs: list[str], every: Mapping[str, list[str]
         if parsed is None:
             continue
         found.types.setdefault(mid, parsed)
-        # In search order; then any file found otherwise (a type's own variable's directory).
-        candidates = list(
-            dict.fromkeys([*_candidates(dirs, every, naming, *parsed), *found.files.get(mid, [])])
+        # In search order: the files the naming names in each directory, and those found below
+        # it (libpeas reads one level of subdirectories: `depth`), by the directory they are in.
+        ranked = [*every.get(parsed[0], []), *dirs]
+        candidates = sorted(
+            dict.fromkeys([*_candidates(dirs, every, naming, *parsed), *found.files.get(mid, [])]),
+            key=functools.partial(_search_order, ranked),
         )
         registered = []
         for path in candidates:
@@ -794,13 +798,23 @@ def _by_descriptor(found: _Found, dirs: list[str], every: Mapping[str, list[str]
             if descriptor is not None and root.exists(descriptor):
                 registered.append(path)
             elif _lexists(root, path):
-                shown = posixpath.basename(descriptor or "")
-                found.never.append((path, f"no {shown} beside it, the descriptor the loader registers it by"))
+                found.never.append(
+                    (path, f"no {posixpath.basename(descriptor or '')} beside it, {NO_DESCRIPTOR}")
+                )
+                found.undescribed[path] = mid
         if registered:
             found.files[mid] = registered
         else:
             found.files.pop(mid, None)
         found.dangling.pop(mid, None)
+
+
+NO_DESCRIPTOR = "the descriptor the loader registers it by"
+
+
+def _search_order(dirs: Sequence[str], path: str) -> int:
+    """The index of the first of `dirs` that `path` is in, at any depth (len(dirs) if none)."""
+    return next((i for i, d in enumerate(dirs) if path.startswith(d.rstrip("/") + "/")), len(dirs))
 
 
 def _lexists(root: Root, path: str) -> bool:
@@ -1662,9 +1676,27 @@ def check(
         # tester's `site-libary`: "252 of 252 modules load", exit 0): said, not fatal.
         ctx.notes.append(mistyped.replace("no module where the loader looks: ", "", 1))
     report = dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
-    if (nowhere := _entry_defined_nowhere(report)) is not None:
+    if (nowhere := _entry_defined_nowhere(report) or _descriptor_nowhere(report, ctx)) is not None:
         raise CheckError(nowhere)
     return report
+
+
+def _descriptor_nowhere(report: CheckReport, ctx: _Context) -> str | None:
+    """Why the layout is wrong, where no module file found (two or more) has its descriptor
+    beside it: `descriptor` is mistyped, as plan says of a build (an Eye of GNOME tester's
+    "{name}.plugn": "0 of 0 modules load; 9 problem(s)", exit 1, which blames the install)."""
+    if ctx.loader.descriptor is None or any(m.file and not m.stray and not m.helper for m in report.modules):
+        return None
+    lacking = sorted(
+        m.file for m in report.modules if m.file and any(NO_DESCRIPTOR in p.detail for p in m.problems)
+    )
+    if len(lacking) < 2:
+        return None
+    return (
+        f"no module file found has its descriptor beside it ([loader] descriptor {ctx.loader.descriptor!r}; "
+        f"{', '.join(lacking[:2])}{f' and {len(lacking) - 2} more' if len(lacking) > 2 else ''}): is "
+        "[loader] descriptor mistyped?"
+    )
 
 
 def _entry_defined_nowhere(report: CheckReport) -> str | None:
@@ -2556,8 +2588,17 @@ def _stray_rows(
             continue
         stem = posixpath.basename(path).split(".so")[0]
         # Named by its file when its stem is a module's id (collectd's cpu.so.dpkg-old beside
-        # cpu.so): one id, two rows, made the module that loads count as failing.
-        name = posixpath.basename(path) if stem in ids else stem
+        # cpu.so): one id, two rows, made the module that loads count as failing. A module file
+        # without its descriptor is its module's, unless a row is (an Eye of GNOME tester's
+        # libmap.so was "libmap", a module of another name).
+        mid = found.undescribed.get(path)
+        name = (
+            mid
+            if mid is not None and mid not in ids
+            else posixpath.basename(path)
+            if stem in ids or mid
+            else stem
+        )
         problem = Problem("never-looked-up", f"{path}: the loader never looks this file up ({reason})")
         out.append(ModuleVerdict(module=name, file=path, loads=False, problems=(problem,)))
     return out

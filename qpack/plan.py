@@ -2425,6 +2425,29 @@ def _descriptors_without_code(loader: Loader, claims: _Claims, found: FoundModul
     ]
 
 
+def _descriptor_nowhere(loader: Loader, inventory: Inventory, modules: Sequence[Module]) -> list[str]:
+    """The problem of a `[loader] descriptor` that no module of the build (two or more) has
+    beside its file: the key is mistyped, as an entry no module defines is (an Eye of GNOME
+    tester's "{name}.plugn" split 14 plug-ins the loader never registers, exit 0)."""
+    if loader.descriptor is None or len(modules) < 2:
+        return []
+    paths = inventory.by_path()
+    wanted = [(m, d) for m in modules if (d := loader.descriptor_of(m.path, m.id)) is not None]
+    if not wanted or any(d in paths for _, d in wanted):
+        return []
+    module, first = wanted[0]
+    import difflib  # only for a descriptor no module has
+
+    here = first.rpartition("/")[0]
+    beside = [p.rpartition("/")[2] for p in paths if p.rpartition("/")[0] == here]
+    close = difflib.get_close_matches(first.rpartition("/")[2], beside, n=1, cutoff=0.7)
+    hint = f"; {close[0]} is there" if close else ""
+    return [
+        f"no module of the build has its descriptor beside its file ([loader] descriptor "
+        f"{loader.descriptor!r}: no {first} for {module.id}{hint}): is [loader] descriptor mistyped?"
+    ]
+
+
 def _modules_without_descriptor(loader: Loader, inventory: Inventory, modules: Sequence[Module]) -> list[str]:
     """A warning for the modules whose descriptor (`[loader] descriptor`) the build lacks: the
     loader registers modules by it, and never loads one without it."""
@@ -2434,7 +2457,7 @@ def _modules_without_descriptor(loader: Loader, inventory: Inventory, modules: S
     lacking = [
         m.id for m in modules if (d := loader.descriptor_of(m.path, m.id)) is not None and d not in paths
     ]
-    if not lacking:
+    if not lacking or _descriptor_nowhere(loader, inventory, modules):
         return []
     return [
         f"module(s) {_some_ids(lacking)}: no descriptor beside the file ([loader] descriptor "
@@ -2670,7 +2693,7 @@ def make_plan(
     problems += apply_unclaimed(claims, unclaimed, layout, module_at, unclaimed_core, warnings)
 
     packages, package_problems = build_packages(claims, layout, found.modules, prefix)
-    problems += package_problems
+    problems += [*package_problems, *_descriptor_nowhere(layout.loader, inventory, found.modules)]
     mistakes = [
         *_layout_mistakes(layout, inventory, found, packages, prefix),
         *_globs_just_off(layout, inventory, claims, found, prefix),

@@ -2380,6 +2380,29 @@ def test_a_loader_registering_modules_by_descriptor(prefix: Path, tmp_path: Path
     rows = {m.module: m for m in check(prefix, ld, env={"DEMO_USER": str(user)}).modules if not m.stray}
     assert rows["block-curl"].file == f"{user}/block/curl.so" and not rows["block-curl"].loads
     assert "not there, while curl.plugin beside it is" in rows["block-curl"].problems[0].detail
+    # Its stray row is named after its module where no row is (an Eye of GNOME tester's libmap.so
+    # was "libmap", a module of another name), by its file where one is.
+    (user / "block/curl.plugin").unlink()
+    (user / "ui").mkdir()
+    shutil.copy(prefix / "lib/demo/ui/gtk.so", user / "ui/gtk.so")
+    report = check(prefix, ld, env={"DEMO_USER": str(user)})
+    assert {m.module for m in report.modules if m.stray} == {"ui-gtk"}  # the prefix's gtk.so: no row
+    (prefix / "lib/demo/ui/gtk.plugin").write_text("[Plugin]\n")
+    report = check(prefix, ld, env={"DEMO_USER": str(user)})
+    assert [m.module for m in report.modules if m.stray] == ["gtk.so"]
+    # Registered from a directory below a location (libpeas reads one level: `depth`), in the
+    # order of the locations: the user's copy in a subdirectory wins.
+    deep = text.replace('prefix = "/usr"\n', 'prefix = "/usr"\nresolution = "register-all"\ndepth = 1\n', 1)
+    (user / "sub/block").mkdir(parents=True)
+    shutil.copy(prefix / "lib/demo/block/curl.so", user / "sub/block/curl.so")
+    (user / "sub/block/curl.plugin").write_text("[Plugin]\n")
+    rows = {m.module: m for m in check(prefix, loader(tmp_path, deep), env={"DEMO_USER": str(user)}).modules}
+    assert rows["block-curl"].file == f"{user}/sub/block/curl.so" and rows["block-curl"].loads
+    # A descriptor no module file has: the key is mistyped (exit 2), as plan says.
+    with pytest.raises(
+        CheckError, match=r"no module file found has its descriptor beside it .*: is \[loader\] descr"
+    ):
+        check(prefix, loader(tmp_path, text.replace('"{name}.plugin"', '"{name}.plugn"')))
     with pytest.raises(LayoutError, match=r"descriptor: must be a file name .* got 'x/\{name\}.plugin'"):
         loader(tmp_path, text.replace('"{name}.plugin"', '"x/{name}.plugin"'))
 
@@ -2406,6 +2429,12 @@ def test_a_descriptor_goes_with_its_module_and_one_lacking_is_warned(
         (package,) = [p for p in plan.packages if rel in p.files]
         assert str(so.relative_to(build)) in package.files and package.kind == "module"
     first = f"{modules[0].parent.name}-{modules[0].stem}"
+    # Mistyped, no module has it: an error, with the file that is there.
+    typo = dataclasses.replace(layout, loader=dataclasses.replace(layout.loader, descriptor="{name}.plugn"))
+    with pytest.raises(
+        PlanError, match=r"\.plugn for .*; [a-z]+\.plugin is there\): is \[loader\] descriptor mistyped"
+    ):
+        make_plan(scan(build, cache=False), typo)
     assert [w for w in plan.warnings if "descriptor" in w] == [
         f"module(s) {first}: no descriptor beside the file ([loader] descriptor '{{name}}.plugin'), which "
         "the loader registers modules by: it never loads them",
