@@ -71,7 +71,7 @@ from qpack.installed import (
     roles,
     scheme_paths,
 )
-from qpack.loader import Loader
+from qpack.loader import Loader, inside_prefix
 from qpack.transaction import DirPlanner, StepHook, Transaction, TxPlan, locked
 
 if TYPE_CHECKING:  # the check is imported after the install, when it runs
@@ -1336,7 +1336,7 @@ def install(
     settings = _wheel_settings(loader, pre, done, env or {})
     for var, value in settings.items():
         warnings.append(
-            f"the loader finds the modules installed in {value} only through ${var}: "
+            f"the loader finds the modules installed in {inside_prefix(value, pre)} only through ${var}: "
             f"set {var}={value} where the program runs (checked as if set)"
         )
     env = {**settings, **(env or {})}

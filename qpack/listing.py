@@ -18,7 +18,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from qpack.check import ELSEWHERE_NOTE, CheckError, CheckReport, check
 from qpack.installed import InstalledError, InstalledSet, dist_roles, host_path, program_prefix
-from qpack.loader import Loader
+from qpack.loader import Loader, inside_prefix
 from qpack.transaction import locked, pending
 
 
@@ -195,7 +195,8 @@ def list_installed(
     # As install checked: as if the variables a wheels layout names were set (said so).
     settings = loader.wheel_settings(pre, env or {}, lambda d: host_path(rt, d).is_dir())
     warnings += [
-        f"the loader finds the modules in {value} only through ${var}: checked as if {var}={value} "
+        f"the loader finds the modules in {inside_prefix(value, pre)} only through ${var}: "
+        f"checked as if {var}={value} "
         "(give --env to check otherwise)"
         for var, value in settings.items()
     ]

@@ -149,6 +149,13 @@ class SearchLocation:
         )
 
 
+def inside_prefix(value: str, prefix: str) -> str:
+    """The entries of a wheels setting's `value` inside `prefix` (where the wheels put modules;
+    not the default a listed variable keeps after them: `WheelWay.keep`)."""
+    top = prefix.rstrip("/") + "/"
+    return ":".join(e for e in value.split(":") if e == prefix or e.startswith(top)) or value
+
+
 @dataclass(frozen=True, slots=True)
 class WheelWay:
     """A variable a user sets once wheels are installed, and where it leads: `value` is the
@@ -164,6 +171,10 @@ class WheelWay:
     variables: tuple[str, ...] = ()
     more: tuple[str, ...] = ()  # further directories it reaches modules in (`under`'s others)
     listed: bool = False  # the variable holds a ':'-separated list of directories
+    # Entries a listed variable keeps after `value`: the default it replaces once set (an Eye of
+    # GNOME tester's XDG_DATA_DIRS=<venv dir> dropped /usr/share: the system's plug-ins, and
+    # GLib's schemas, which eog aborts without).
+    keep: tuple[str, ...] = ()
 
     @property
     def dirs(self) -> tuple[str, ...]:
@@ -173,7 +184,8 @@ class WheelWay:
     def setting(self, prefix: str) -> tuple[str, str]:
         """(variable, value) for a program installed at `prefix` (`value` "" is the prefix
         itself, for a variable naming install prefixes: EDS_EXTRA_PREFIXES)."""
-        return self.variable, posixpath.join(prefix, self.value) if self.value else prefix
+        value = posixpath.join(prefix, self.value) if self.value else prefix
+        return self.variable, ":".join((value, *(k for k in self.keep if k != value)))
 
     def reaches(self, installed: str, rel: str, mtype: str) -> bool:
         """Whether the module of type `mtype` a wheel installs at `installed` (relative to the
@@ -721,8 +733,9 @@ class Loader:
                 loc.variables,
                 loc.wheel_module_dirs[1:],
                 loc.path_list,
+                self._default_entries(i),
             )
-            for loc in self.search
+            for i, loc in enumerate(self.search)
             if loc.kind == "env" and loc.wheel_dir is not None
         ]
         ways += [
@@ -731,6 +744,21 @@ class Loader:
             if t in self.type_env
         ]
         return tuple(ways)
+
+    def _default_entries(self, index: int) -> tuple[str, ...]:
+        """The entry a listed variable (the search location at `index`) names the location after
+        it by, where it replaces that one once set: `/usr/share` for XDG_DATA_DIRS with `under =
+        "eog/plugins"` before `/usr/share/eog/plugins`. None where that is not an absolute
+        location spelled so."""
+        loc = self.search[index]
+        if not (loc.path_list and loc.replaces_next and index + 1 < len(self.search)):
+            return ()
+        after = self.search[index + 1]
+        tail = "/" + loc.subdir.strip("/") if loc.subdir else ""
+        if after.kind != "absolute" or "{" in after.value or not after.value.rstrip("/").endswith(tail):
+            return ()
+        entry = after.value.rstrip("/")[: len(after.value.rstrip("/")) - len(tail)]
+        return (entry,) if entry.startswith("/") else ()
 
     @property
     def variables(self) -> tuple[str, ...]:

@@ -2444,6 +2444,31 @@ def test_a_descriptor_goes_with_its_module_and_one_lacking_is_warned(
     ]
 
 
+def test_a_listed_variable_set_for_wheels_keeps_the_default_it_replaces(tmp_path: Path) -> None:
+    """An Eye of GNOME tester followed install's advice, XDG_DATA_DIRS=<venv>/lib/<triplet>,
+    and eog aborted ("No GSettings schemas are installed"): set, the variable replaced the
+    /usr/share it defaults to, the system's plug-ins with it. The advice keeps that entry."""
+    text = HEAD + textwrap.dedent(
+        """
+        [[loader.search]]
+        env = "XDG_DATA_DIRS"
+        list = true
+        under = "demo/plugins"
+        replaces = "next"
+        wheels = "lib/demo-data"
+        [[loader.search]]
+        absolute = "/usr/share/demo/plugins"
+        """
+    )
+    ld = loader(tmp_path, text)
+    assert ld.wheel_settings("/v", {}, lambda d: True) == {"XDG_DATA_DIRS": "/v/lib/demo-data:/usr/share"}
+    # Not where the location after it is no such default (another directory, or none replaced).
+    other = loader(tmp_path, text.replace('absolute = "/usr/share/demo/plugins"', 'absolute = "/opt/demo"'))
+    assert other.wheel_settings("/v", {}, lambda d: True) == {"XDG_DATA_DIRS": "/v/lib/demo-data"}
+    alone = loader(tmp_path, text.replace('replaces = "next"\n', ""))
+    assert alone.wheel_settings("/v", {}, lambda d: True) == {"XDG_DATA_DIRS": "/v/lib/demo-data"}
+
+
 def test_a_staged_root_judged_with_host_libraries_follows_an_absolute_runpath_on_the_host(
     demo_build: Path, tmp_path: Path
 ) -> None:
