@@ -1919,16 +1919,25 @@ def _keys_naming_nothing(
     )
     # A uWSGI tester's "python31" renamed nothing (python311 got the template's name), and
     # "ecoh" in uwsgi-core's modules left echo to a package of its own: both in silence.
-    named: list[tuple[str, str, str]] = [
-        (f"[modules.{table}] key", key, "it applies to nothing") for table, keys in tables for key in keys
+    # With the other keys of its table: a module that has one of its own is no typo's target (a
+    # Claws Mail tester's "pgpinline", absent from the build, was offered "pgpmime", a key too).
+    named: list[tuple[str, str, str, frozenset[str]]] = [
+        (f"[modules.{table}] key", key, "it applies to nothing", frozenset(keys))
+        for table, keys in tables
+        for key in keys
     ]
-    named += [("[per-module.renames] key", key, "it renames nothing") for key in renames]
+    named += [("[per-module.renames] key", key, "it renames nothing", frozenset(renames)) for key in renames]
     named += [
-        (f"[[package]] {r.name!r} `modules` entry", m, "the package takes nothing by it")
+        (
+            f"[[package]] {r.name!r} `modules` entry",
+            m,
+            "the package takes nothing by it",
+            frozenset(r.modules),
+        )
         for r in rules
         for m in r.modules
     ]
-    for where, key, effect in named:
+    for where, key, effect, keyed in named:
         if any(c in key for c in "*?["):
             # A glob matching nothing is no slip (a layout serving other builds), unless its
             # literal start is a near miss of the modules' (a Shotwell tester's renames key
@@ -1948,7 +1957,9 @@ def _keys_naming_nothing(
                 else ""
             )
             out.append(f"{said}; {key!r} is a package{hint}")
-        elif (near := _near_hint(key, present)) and not _sibling_of(loader, key, present):
+        elif (near := _near_hint(key, [p for p in present if p not in keyed])) and not _sibling_of(
+            loader, key, present
+        ):
             out.append(f"{said}{near}")
     # The first matching rename wins: a later key whose every module an earlier one takes is
     # never used (the uWSGI tester's "lua5*" before "lua5x").

@@ -713,6 +713,19 @@ def test_a_files_glob_one_letter_off_a_file_left_to_the_rest_is_said() -> None:
     assert plan.package("prog-ui-gtk").files == ("usr/lib/prog/ui-gtk.plugin", "usr/lib/prog/ui-gtk.so")
 
 
+def test_a_key_the_build_lacks_is_no_typo_of_a_module_keyed_beside_it() -> None:
+    """A Claws Mail tester's build without pgpinline, whose layout keys pgpinline and pgpmime
+    alike in [modules.dependencies]: "did you mean pgpmime?" invited a harmful fix. A module
+    with a key of its own in the table is no typo's target; one without still is."""
+    keyed = dataclasses.replace(LOADER, dependencies={"ui-gtkk": ("block-curl",), "ui-gtk": ("ui-opengl",)})
+    assert not [w for w in make_plan(inventory(*BUILD), layout(loader=keyed)).warnings if "ui-gtkk" in w]
+    alone = dataclasses.replace(LOADER, dependencies={"ui-gtkk": ("block-curl",)})
+    assert [w for w in make_plan(inventory(*BUILD), layout(loader=alone)).warnings if "ui-gtkk" in w] == [
+        "[modules.dependencies] key 'ui-gtkk' names no module of this build: it applies to nothing "
+        "(did you mean ui-gtk?)"
+    ]
+
+
 def test_a_misspelt_module_in_renames_package_modules_and_dependency_values_is_said() -> None:
     """A uWSGI tester's slips, each taken in silence: a [per-module.renames] key "python31"
     (python311 got the template's name), "ecoh" in the core's `modules` (echo got a package of
