@@ -1045,6 +1045,16 @@ def test_a_helper_run_from_an_absolute_directory_is_refused_in_a_wheel(
     assert main([*drop, "-o", str(tmp_path / "w")]) == 2
     refused = capsys.readouterr()
     assert "a wheel cannot place it" in refused.err and refused.out == "", refused
+    # With a file outside the prefix too, both refusals at once (a Xfce tester passed
+    # --drop-outside-prefix as told, to be told next that no flag would do).
+    (build / "etc").mkdir()
+    (build / "etc/demo.conf").write_text("x\n")
+    assert main([*args, "-o", str(tmp_path / "w")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [line.split(":")[1] for line in lines] == [
+        " 1 file(s) outside the prefix /usr cannot go into a wheel",
+        " layout 'demo'",
+    ]
     # The distro outputs keep it where it is: a tree split has nothing to refuse.
     assert main([*args[:-1], "tree", "-o", str(tmp_path / "t")]) == 0
 

@@ -694,9 +694,21 @@ def wheel_specs(
     placement = choose(plan.layout.loader, plan.prefix, all_data=bundle_libs is not None)
     report = WheelReport(Path(), placement=placement.how)
     payloads = _payloads(plan, placement, pep440, report)
-    _check_file_names(payloads)
-    _check_outside(plan, payloads, outside_prefix, report)
-    _verify_placement(plan, placement, payloads)
+    # Every refusal at once: a Xfce tester passed --drop-outside-prefix as the first told him,
+    # to be told next that no wheel could place the panel's plug-ins, whatever the flags.
+    refusals = []
+    steps: tuple[Callable[[], None], ...] = (
+        lambda: _check_file_names(payloads),
+        lambda: _check_outside(plan, payloads, outside_prefix, report),
+        lambda: _verify_placement(plan, placement, payloads),
+    )
+    for step in steps:
+        try:
+            step()
+        except WheelError as e:
+            refusals.append(str(e))
+    if refusals:
+        raise WheelError("\n".join(refusals))
     report.notes += _scripts_naming_the_build(plan, payloads)
     report.notes += _metadata_named_as_a_wheel(plan, payloads)
 
