@@ -794,14 +794,23 @@ def _by_descriptor(found: _Found, dirs: list[str], every: Mapping[str, list[str]
         )
         registered = []
         for path in candidates:
-            descriptor = loader.descriptor_of(path, mid)
+            descriptor = loader.descriptor_of(path, mid, ctx.prefix)
             if descriptor is not None and root.exists(descriptor):
-                registered.append(path)
+                # One descriptor for every copy (the Xfce panel's): the files that are there.
+                if not loader.descriptor_fixed or _lexists(root, path):
+                    registered.append(path)
             elif _lexists(root, path):
-                found.never.append(
-                    (path, f"no {posixpath.basename(descriptor or '')} beside it, {NO_DESCRIPTOR}")
+                shown = (
+                    descriptor
+                    if loader.descriptor_fixed
+                    else f"{posixpath.basename(descriptor or '')} beside it"
                 )
+                found.never.append((path, f"no {shown}, {NO_DESCRIPTOR}"))
                 found.undescribed[path] = mid
+        if not registered and loader.descriptor_fixed and candidates:
+            descriptor = loader.descriptor_of(candidates[0], mid, ctx.prefix)
+            if descriptor is not None and root.exists(descriptor):
+                registered.append(candidates[0])  # registered, and its file missing
         if registered:
             found.files[mid] = registered
         else:
@@ -996,11 +1005,11 @@ class _Judge:
     def judge(self, path: str, module: str = "") -> _FileVerdict:
         real = self.ctx.root.resolve(path)
         if real is None:
-            descriptor = self.ctx.loader.descriptor_of(path, module) if module else None
+            descriptor = self.ctx.loader.descriptor_of(path, module, self.ctx.prefix) if module else None
             if descriptor is not None and not _lexists(self.ctx.root, path):
                 why = (
-                    f"{path}: not there, while {posixpath.basename(descriptor)} beside it is: the loader "
-                    "registers the module there and cannot open its file"
+                    f"{path}: not there, while its descriptor {descriptor} is: the loader registers the "
+                    "module and cannot open its file"
                 )
                 return _FileVerdict((Problem("unreadable", why),))
             return _FileVerdict((Problem("unreadable", _unresolved(self.ctx.root, path)),))

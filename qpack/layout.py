@@ -680,12 +680,20 @@ def _read_descriptor(t: _Table) -> str | None:
     value = t.string("descriptor")
     if value is None:
         return None
-    bare = re.sub(r"\{(name|type|module)\}", "x", value)
-    if not value or "/" in value or value in (".", "..") or "{" in bare or "}" in bare:
+    bare = re.sub(r"\{(name|type|module)\}", "x", value.removeprefix("{prefix}/"))
+    parts = bare.split("/")
+    fixed = value.startswith("{prefix}/")
+    if (
+        not value
+        or (len(parts) > 1 and not fixed)
+        or any(p in ("", ".", "..") for p in parts)
+        or "{" in bare
+        or "}" in bare
+    ):
         t.bad(
             "descriptor",
             "must be a file name (with {name}, {type} or {module}), in the directory of each module's "
-            f"file, got {value!r}",
+            f"file, or a path under {{prefix}}/ (the Xfce panel's), got {value!r}",
         )
         return None
     return value

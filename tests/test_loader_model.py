@@ -2379,7 +2379,10 @@ def test_a_loader_registering_modules_by_descriptor(prefix: Path, tmp_path: Path
     (user / "block/curl.plugin").write_text("[Plugin]\n")
     rows = {m.module: m for m in check(prefix, ld, env={"DEMO_USER": str(user)}).modules if not m.stray}
     assert rows["block-curl"].file == f"{user}/block/curl.so" and not rows["block-curl"].loads
-    assert "not there, while curl.plugin beside it is" in rows["block-curl"].problems[0].detail
+    assert (
+        f"not there, while its descriptor {user}/block/curl.plugin is"
+        in rows["block-curl"].problems[0].detail
+    )
     # Its stray row is named after its module where no row is (an Eye of GNOME tester's libmap.so
     # was "libmap", a module of another name), by its file where one is.
     (user / "block/curl.plugin").unlink()
@@ -2403,6 +2406,19 @@ def test_a_loader_registering_modules_by_descriptor(prefix: Path, tmp_path: Path
         CheckError, match=r"no module file found has its descriptor beside it .*: is \[loader\] descr"
     ):
         check(prefix, loader(tmp_path, text.replace('"{name}.plugin"', '"{name}.plugn"')))
+    # Descriptors in one directory of the prefix (fcitx5's share/fcitx5/addon/{name}.conf): the
+    # same, for every copy of the module.
+    fixed = text.replace('"{name}.plugin"', '"{prefix}/share/demo/plugins/{module}.desc"')
+    (prefix / "share/demo/plugins").mkdir(parents=True)
+    for so in modules:
+        (prefix / f"share/demo/plugins/{so.parent.name}-{so.stem}.desc").write_text("x\n")
+    (prefix / "share/demo/plugins/audio-pa.desc").unlink()
+    report = check(prefix, loader(tmp_path, fixed))
+    assert {m.module for m in report.modules if m.stray} == {"audio-pa"}
+    assert f"no {prefix}/share/demo/plugins/audio-pa.desc, the descriptor" in next(
+        m.problems[0].detail for m in report.modules if m.stray
+    )
+    assert all(m.loads for m in report.modules if not m.stray)
     with pytest.raises(LayoutError, match=r"descriptor: must be a file name .* got 'x/\{name\}.plugin'"):
         loader(tmp_path, text.replace('"{name}.plugin"', '"x/{name}.plugin"'))
 
@@ -2439,7 +2455,7 @@ def test_a_descriptor_goes_with_its_module_and_one_lacking_is_warned(
         f"module(s) {first}: no descriptor beside the file ([loader] descriptor '{{name}}.plugin'), which "
         "the loader registers modules by: it never loads them",
         f"usr/lib/demo/{modules[1].parent.name}/gone.plugin: named as descriptors are ([loader] descriptor "
-        "'{name}.plugin') beside the modules, and no module of the build goes with them: they go to the "
+        "'{name}.plugin') where the modules' are, and no module of the build goes with them: they go to the "
         "rest, and the loader registers modules it cannot load",
     ]
 
