@@ -16,7 +16,7 @@ import posixpath
 import re
 import sysconfig
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -455,7 +455,9 @@ def dist_roles(d: Distribution, loader: Loader, prefix: str = "") -> Roles:
     recorded for it as its modules, with no file: they are installed, and not found."""
     r = as_declared(roles(d.files, loader, prefix), d.declared_kind, d.declared_modules)
     if r.executables:
-        return r
+        # Its modules where the loader places none of its files, as for a module package (a
+        # Geany tester's core listed no module beside module packages listing theirs).
+        return r if r.modules or not d.declared_modules else replace(r, modules=d.declared_modules)
     core = d.declared_kind == "core"
     if r.modules or core:
         return Roles(modules=r.modules, module_files=r.module_files, executables=(), core=core)

@@ -227,6 +227,30 @@ def test_modules_installed_where_the_loader_does_not_look_stay_not_found_for_che
     assert not any(root.glob("opt/demo/lib/python*/site-packages/demo_ui_curses-*"))
 
 
+def test_list_shows_a_core_s_modules_where_the_loader_places_none_of_its_files(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Geany tester's venv, installed from a relocatable layout's wheels and listed with the
+    real (absolute) one: the core row had no modules while each module package's row showed its
+    own, judged on the system's copies. A core's declared modules are listed as a module
+    package's are."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    core = 'rest = true\nsummary = "The demo program without its modules"\n'
+    assert core in text
+    with_module = tmp_path / "core-module.toml"
+    with_module.write_text(text.replace(core, core + 'modules = ["ui-curses"]\n'))
+    dist = split(demo_build, tmp_path / "dist", "1.0", with_module)
+    prefix = tmp_path / "p"
+    bare_venv(prefix)
+    assert main(["install", str(dist), "-l", str(with_module), "--prefix", str(prefix), "demo-core"]) == 0
+    capsys.readouterr()
+    absolute = absolute_layout(tmp_path, str(tmp_path / "nowhere"))
+    main(["list", "-l", str(absolute), "--prefix", str(prefix), "--json"])
+    listed = {d["name"]: d for d in json.loads(capsys.readouterr().out)["distributions"]}
+    assert listed["demo-core"]["modules"] == ["ui-curses"]
+    assert listed["demo-core"]["loads"] is False  # the absolute directory holds none
+
+
 def test_list_of_a_core_alone_says_nothing_of_where_modules_would_be_judged(
     demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
