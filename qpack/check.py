@@ -780,16 +780,24 @@ def _by_descriptor(found: _Found, dirs: list[str], every: Mapping[str, list[str]
     later copy the program never reached). A descriptor whose module has no file anywhere is
     left alone: it may name code of another kind (libpeas's `Loader=python3` plug-ins)."""
     loader, naming, root = ctx.loader, ctx.loader.naming, ctx.root
+    below = _files_below(dirs, ctx)
     for mid in sorted(found.files):
         parsed = found.types.get(mid) or naming.split_id(mid)
         if parsed is None:
             continue
         found.types.setdefault(mid, parsed)
+        described = [
+            posixpath.join(posixpath.dirname(p), posixpath.basename(f))
+            for p in below.get(posixpath.basename(loader.descriptor_of("/", mid) or ""), [])
+            for f in naming.file_names(*parsed)
+        ]
         # In search order: the files the naming names in each directory, and those found below
         # it (libpeas reads one level of subdirectories: `depth`), by the directory they are in.
         ranked = [*every.get(parsed[0], []), *dirs]
         candidates = sorted(
-            dict.fromkeys([*_candidates(dirs, every, naming, *parsed), *found.files.get(mid, [])]),
+            dict.fromkeys(
+                [*_candidates(dirs, every, naming, *parsed), *found.files.get(mid, []), *described]
+            ),
             key=functools.partial(_search_order, ranked),
         )
         registered = []
@@ -819,6 +827,19 @@ def _by_descriptor(found: _Found, dirs: list[str], every: Mapping[str, list[str]
 
 
 NO_DESCRIPTOR = "the descriptor the loader registers it by"
+
+
+def _files_below(dirs: list[str], ctx: _Context) -> dict[str, list[str]]:
+    """File name -> the files of that name below the locations (`depth`), for a registering
+    loader with descriptors beside its modules, where a deeper descriptor's module file would be
+    beside it (a Totem tester's user vimeo/vimeo.plugin, its code gone, hid the system's)."""
+    loader = ctx.loader
+    below: dict[str, list[str]] = {}
+    if loader.registers_all and loader.depth and not loader.descriptor_fixed:
+        for d in dirs:
+            for rel in _listing(ctx.root, d, loader.naming.depth() + loader.depth):
+                below.setdefault(posixpath.basename(rel), []).append(posixpath.join(d, rel))
+    return below
 
 
 def _search_order(dirs: Sequence[str], path: str) -> int:

@@ -2401,6 +2401,14 @@ def test_a_loader_registering_modules_by_descriptor(prefix: Path, tmp_path: Path
     (user / "sub/block/curl.plugin").write_text("[Plugin]\n")
     rows = {m.module: m for m in check(prefix, loader(tmp_path, deep), env={"DEMO_USER": str(user)}).modules}
     assert rows["block-curl"].file == f"{user}/sub/block/curl.so" and rows["block-curl"].loads
+    # A keyfile down there whose code is gone claims its name as well (a Totem tester's user
+    # vimeo/vimeo.plugin hid the system's vimeo: check said the system's loads).
+    for gone in ("block/nfs.so", "block/nfs.plugin"):
+        (user / gone).unlink(missing_ok=True)
+    (user / "sub/block/nfs.plugin").write_text("[Plugin]\n")
+    rows = {m.module: m for m in check(prefix, loader(tmp_path, deep), env={"DEMO_USER": str(user)}).modules}
+    assert rows["block-nfs"].file == f"{user}/sub/block/nfs.so" and not rows["block-nfs"].loads
+    (user / "sub/block/nfs.plugin").unlink()
     # A descriptor no module file has: the key is mistyped (exit 2), as plan says.
     with pytest.raises(
         CheckError, match=r"no module file found has its descriptor beside it .*: is \[loader\] descr"
