@@ -802,23 +802,14 @@ def _by_descriptor(found: _Found, dirs: list[str], every: Mapping[str, list[str]
         )
         registered = []
         for path in candidates:
-            descriptor = loader.descriptor_of(path, mid, ctx.prefix)
+            descriptor = loader.descriptor_of(path, mid)
             if descriptor is not None and root.exists(descriptor):
-                # One descriptor for every copy (the Xfce panel's): the files that are there.
-                if not loader.descriptor_fixed or _lexists(root, path):
-                    registered.append(path)
+                registered.append(path)
             elif _lexists(root, path):
-                shown = (
-                    descriptor
-                    if loader.descriptor_fixed
-                    else f"{posixpath.basename(descriptor or '')} beside it"
+                found.never.append(
+                    (path, f"no {posixpath.basename(descriptor or '')} beside it, {NO_DESCRIPTOR}")
                 )
-                found.never.append((path, f"no {shown}, {NO_DESCRIPTOR}"))
                 found.undescribed[path] = mid
-        if not registered and loader.descriptor_fixed and candidates:
-            descriptor = loader.descriptor_of(candidates[0], mid, ctx.prefix)
-            if descriptor is not None and root.exists(descriptor):
-                registered.append(candidates[0])  # registered, and its file missing
         if registered:
             found.files[mid] = registered
         else:
@@ -835,7 +826,7 @@ def _files_below(dirs: list[str], ctx: _Context) -> dict[str, list[str]]:
     beside it (a Totem tester's user vimeo/vimeo.plugin, its code gone, hid the system's)."""
     loader = ctx.loader
     below: dict[str, list[str]] = {}
-    if loader.registers_all and loader.depth and not loader.descriptor_fixed:
+    if loader.registers_all and loader.depth:
         for d in dirs:
             for rel in _listing(ctx.root, d, loader.naming.depth() + loader.depth):
                 below.setdefault(posixpath.basename(rel), []).append(posixpath.join(d, rel))
@@ -1026,7 +1017,7 @@ class _Judge:
     def judge(self, path: str, module: str = "") -> _FileVerdict:
         real = self.ctx.root.resolve(path)
         if real is None:
-            descriptor = self.ctx.loader.descriptor_of(path, module, self.ctx.prefix) if module else None
+            descriptor = self.ctx.loader.descriptor_of(path, module) if module else None
             if descriptor is not None and not _lexists(self.ctx.root, path):
                 why = (
                     f"{path}: not there, while its descriptor {descriptor} is: the loader registers the "

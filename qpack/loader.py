@@ -580,25 +580,14 @@ class Loader:
     runners: Mapping[str, str] = field(default_factory=dict)
     descriptor: str | None = None
 
-    def descriptor_of(self, path: str, module_id: str, prefix: str | None = None) -> str | None:
+    def descriptor_of(self, path: str, module_id: str) -> str | None:
         """The path of the descriptor the loader registers module `module_id` by, whose file is
-        at `path`: beside it, or where a `{prefix}/...` descriptor puts it under `prefix` (the
-        layout's by default), spelled as `path` is (absolute, or build-root relative); None
-        where the loader reads none."""
+        at `path` (beside it), or None where the loader reads none."""
         if self.descriptor is None:
             return None
         mtype, name = self.naming.split_id(module_id) or ("", module_id)
         base = self.descriptor.replace("{module}", module_id).replace("{type}", mtype).replace("{name}", name)
-        if not self.descriptor_fixed:
-            return posixpath.join(posixpath.dirname(path), base)
-        where = expand_prefix(base, self.prefix if prefix is None else prefix)
-        return "/" + where if path.startswith("/") else where
-
-    @property
-    def descriptor_fixed(self) -> bool:
-        """Whether the descriptors are in one directory of the prefix (`{prefix}/share/...`: the
-        Xfce panel's `.desktop` files), not beside each module's file."""
-        return self.descriptor is not None and self.descriptor.startswith("{prefix}/")
+        return posixpath.join(posixpath.dirname(path), base)
 
     def runner_of(self, path: str) -> str | None:
         """The module that runs the module file at `path`, or None (a module of its own code)."""

@@ -1360,7 +1360,7 @@ def _per_module_file_rules(
                 globs.setdefault(filled, (key, shown, []))[2].append(mod.id)
         # The descriptor the loader registers it by goes where it goes (libpeas's .plugin files
         # went into the core, each plug-in package left with code the loader never registers).
-        path = layout.loader.descriptor_of(e.path, mod.id, prefix)
+        path = layout.loader.descriptor_of(e.path, mod.id)
         if descriptor is not None and path is not None and not any(c in path for c in "*?[]{},"):
             globs.setdefault(path, ("loader.descriptor", descriptor, []))[2].append(mod.id)
     rules_out = [
@@ -2427,10 +2427,7 @@ def _descriptors_without_code(loader: Loader, claims: _Claims, found: FoundModul
         pattern = pattern.replace(re.escape("{" + key + "}"), r"[^/]+?")
     regex = re.compile(pattern)
     own = {d for m in found.modules if (d := loader.descriptor_of(m.path, m.id)) is not None}
-    # Beside the modules, or in the one directory of a `{prefix}/...` descriptor.
-    dirs = {
-        posixpath.dirname(p) for p in (own if loader.descriptor_fixed else (m.path for m in found.modules))
-    }
+    dirs = {posixpath.dirname(m.path) for m in found.modules}
     left = [*claims.unclaimed, *(c.path for c in claims.claims if c.rule.endswith(": rest (other files)"))]
     orphans = sorted(
         p

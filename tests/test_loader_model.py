@@ -2414,19 +2414,6 @@ def test_a_loader_registering_modules_by_descriptor(prefix: Path, tmp_path: Path
         CheckError, match=r"no module file found has its descriptor beside it .*: is \[loader\] descr"
     ):
         check(prefix, loader(tmp_path, text.replace('"{name}.plugin"', '"{name}.plugn"')))
-    # Descriptors in one directory of the prefix (fcitx5's share/fcitx5/addon/{name}.conf): the
-    # same, for every copy of the module.
-    fixed = text.replace('"{name}.plugin"', '"{prefix}/share/demo/plugins/{module}.desc"')
-    (prefix / "share/demo/plugins").mkdir(parents=True)
-    for so in modules:
-        (prefix / f"share/demo/plugins/{so.parent.name}-{so.stem}.desc").write_text("x\n")
-    (prefix / "share/demo/plugins/audio-pa.desc").unlink()
-    report = check(prefix, loader(tmp_path, fixed))
-    assert {m.module for m in report.modules if m.stray} == {"audio-pa"}
-    assert f"no {prefix}/share/demo/plugins/audio-pa.desc, the descriptor" in next(
-        m.problems[0].detail for m in report.modules if m.stray
-    )
-    assert all(m.loads for m in report.modules if not m.stray)
     with pytest.raises(LayoutError, match=r"descriptor: must be a file name .* got 'x/\{name\}.plugin'"):
         loader(tmp_path, text.replace('"{name}.plugin"', '"x/{name}.plugin"'))
 
