@@ -2607,6 +2607,8 @@ def _stray_rows(
             # (an SSSD tester's libsss_ldap_common.so, which the ldap, ad and ipa providers link),
             # by its own name or one it is loaded by: another link to it is a stray all the same.
             continue
+        if _soname_loaded(path, linked[1], judge, ctx):
+            continue
         stem = posixpath.basename(path).split(".so")[0]
         # Named by its file when its stem is a module's id (collectd's cpu.so.dpkg-old beside
         # cpu.so): one id, two rows, made the module that loads count as failing. A module file
@@ -2623,6 +2625,18 @@ def _stray_rows(
         problem = Problem("never-looked-up", f"{path}: the loader never looks this file up ({reason})")
         out.append(ModuleVerdict(module=name, file=path, loads=False, problems=(problem,)))
     return out
+
+
+def _soname_loaded(path: str, names: set[str], judge: _Judge, ctx: _Context) -> bool:
+    """Whether the file at `path` is a library whose SONAME the program or its modules load it
+    by: another copy of their library, not a module (an OpenCL tester's venv, where a wheel made
+    copies of libOpenCL.so.1's links, and the system's libOpenCL.so.1.0.0 in a directory the ICD
+    search shares: four strays, exit 1, on a correct install)."""
+    real = ctx.root.resolve(path)
+    if real is None or not names:
+        return False
+    elf = judge.read(real)
+    return elf.facts is not None and elf.facts.soname is not None and elf.facts.soname in names
 
 
 def _entry_defined_where_modules_are(path: str, rel: str, ctx: _Context) -> str | None:
