@@ -2589,6 +2589,7 @@ def _stray_rows(
     modules load."""
     out = []
     linked: tuple[set[str], set[str]] | None = None  # the libraries the program and modules load
+    sonames: set[str | None] | None = None  # the loader library's
     entries = ctx.every_entry
     for path, reason in found.never:
         if _not_a_stray(path, taken.get(posixpath.dirname(path), {}), ctx.root):
@@ -2607,7 +2608,9 @@ def _stray_rows(
             # (an SSSD tester's libsss_ldap_common.so, which the ldap, ad and ipa providers link),
             # by its own name or one it is loaded by: another link to it is a stray all the same.
             continue
-        if _soname_loaded(path, linked[1], judge, ctx):
+        if sonames is None:
+            sonames = _loader_library_sonames(judge, ctx)
+        if _soname_of(path, judge, ctx) in sonames:
             continue
         stem = posixpath.basename(path).split(".so")[0]
         # Named by its file when its stem is a module's id (collectd's cpu.so.dpkg-old beside
@@ -2627,16 +2630,28 @@ def _stray_rows(
     return out
 
 
-def _soname_loaded(path: str, names: set[str], judge: _Judge, ctx: _Context) -> bool:
-    """Whether the file at `path` is a library whose SONAME the program or its modules load it
-    by: another copy of their library, not a module (an OpenCL tester's venv, where a wheel made
-    copies of libOpenCL.so.1's links, and the system's libOpenCL.so.1.0.0 in a directory the ICD
-    search shares: four strays, exit 1, on a correct install)."""
+def _loader_library_sonames(judge: _Judge, ctx: _Context) -> set[str | None]:
+    """The SONAMEs of the layout's loader `library`, in the prefix checked or the one the layout
+    names: a file of such a SONAME is that library, another copy of it, never a module (an
+    OpenCL tester's venv, where a wheel made copies of libOpenCL.so.1's links and the system's
+    copy shares the directory the ICDs are searched in: four strays, exit 1, on a correct
+    install; libOpenCL defines the entry the ICDs do)."""
+    glob = ctx.loader.library
+    if glob is None:
+        return set()
+    out: set[str | None] = set()
+    for pre in dict.fromkeys((ctx.prefix, ctx.loader.prefix)):
+        for path in _glob_paths(ctx.root, expand_prefix(glob, pre)):
+            if (soname := _soname_of(path, judge, ctx)) is not None:
+                out.add(soname)
+    return out
+
+
+def _soname_of(path: str, judge: _Judge, ctx: _Context) -> str | None:
+    """The SONAME of the ELF file at `path` (its links followed), or None."""
     real = ctx.root.resolve(path)
-    if real is None or not names:
-        return False
-    elf = judge.read(real)
-    return elf.facts is not None and elf.facts.soname is not None and elf.facts.soname in names
+    elf = judge.read(real) if real is not None else None
+    return elf.facts.soname if elf is not None and elf.facts is not None else None
 
 
 def _entry_defined_where_modules_are(path: str, rel: str, ctx: _Context) -> str | None:

@@ -2496,13 +2496,14 @@ def test_a_staged_root_judged_with_host_libraries_follows_an_absolute_runpath_on
     assert rows["ui-curses"].loads, rows["ui-curses"].problems
 
 
-def test_a_copy_of_the_program_s_library_where_modules_are_is_no_stray(prefix: Path, tmp_path: Path) -> None:
+def test_a_copy_of_the_loader_library_where_modules_are_is_no_stray(prefix: Path, tmp_path: Path) -> None:
     """An OpenCL tester's venv: the wheel made copies of libOpenCL.so.1's links (libOpenCL.so,
     libOpenCL.so.1.0.0) in the directory the ICDs are searched in, and the system's copy shared
-    the other one: four `never-looked-up` strays, exit 1, on a correct install. A library whose
-    SONAME the program loads it by is that library, not a module."""
-    ld = loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n')
+    the other one: four `never-looked-up` strays, exit 1, on a correct install. A library of the
+    loader library's SONAME is that library, not a module."""
     util = next((prefix / "lib").glob("libdemo-util.so.*"))
+    text = HEAD.replace('prefix = "/usr"\n', f'prefix = "/usr"\nlibrary = "{{prefix}}/lib/{util.name}"\n', 1)
+    ld = loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n')
     shutil.copy(util.resolve(), prefix / "lib/demo/libdemo-util.so")
     report = check(prefix, ld)
     assert report.ok, [(m.file, m.problems) for m in report.modules if m.problems]
