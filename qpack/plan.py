@@ -732,10 +732,14 @@ def _loader_links(loader: Loader, inventory: Inventory, prefix: str) -> set[str]
     called a file the loader never looks up."""
     globs = [compile_glob(g) for g in loader.loader_globs(prefix)]
     by_link = {e.path: e.target or "" for e in inventory.entries if e.kind == "symlink"}
+    ends = {e.path: link_end(e.path, by_link) for e in inventory.files()}
+    # Where a glob names a link (an OpenCL tester's library, libOpenCL.so.1), the file it leads
+    # to is the loader's too, and so are the other links to that file (the -dev libOpenCL.so).
+    own = {end for path, end in ends.items() if end is not None and any(g.match(path) for g in globs)}
     return {
-        e.path
-        for e in inventory.files()
-        if (end := link_end(e.path, by_link)) is not None and any(g.match(end) for g in globs)
+        path
+        for path, end in ends.items()
+        if end is not None and (end in own or any(g.match(end) for g in globs))
     }
 
 

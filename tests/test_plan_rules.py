@@ -1303,6 +1303,12 @@ def test_a_link_to_the_loader_library_in_a_module_directory_is_no_stray() -> Non
     )
     plan = make_plan(inventory(*build), layout(loader=lib_loader))
     assert [w.partition(":")[0] for w in plan.warnings if "never looks up" in w] == ["usr/lib/prog/ui.so"]
+    # The layout naming the link, the file it leads to and its other links are the loader's too
+    # (an OpenCL tester's library libOpenCL.so.1 -> libOpenCL.so.1.0.0, and the -dev libOpenCL.so).
+    lib_loader = dataclasses.replace(LOADER, library="{prefix}/lib/prog/libprog-1.so.0")
+    build = (*build, "usr/lib/prog/libprog.so@libprog-1.so")
+    plan = make_plan(inventory(*build), layout(loader=lib_loader))
+    assert [w.partition(":")[0] for w in plan.warnings if "never looks up" in w] == ["usr/lib/prog/ui.so"]
 
 
 def test_a_file_the_scan_read_as_no_elf_is_no_stray_whatever_its_name() -> None:
