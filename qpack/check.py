@@ -401,6 +401,15 @@ def with_unfound(
     # In search order (a Thunar tester read x86_64-linux-gnu/thunarx-3 named after thunarx-3).
     searched = list(dict.fromkeys(d for dirs in report.locations.values() for d in dirs))
     where = ", ".join(searched) if searched else "nowhere (no search location applies)"
+    strays = {
+        m.file: m.problems[0].detail.partition("the loader never looks this file up (")[2].removesuffix(")")
+        for m in report.modules
+        if m.stray
+        and m.file is not None
+        and m.problems
+        and "never looks this file up (" in m.problems[0].detail
+    }
+    merged: set[str] = set()  # the strays said on the module's row instead
     rows = []
     for mid, (file, dist) in sorted(installed.items()):
         if mid in found or file in libraries:
@@ -417,6 +426,12 @@ def with_unfound(
             )
             rows.append(ModuleVerdict(module=mid, file=file, loads=False, problems=(problem,)))
             continue
+        elif (reason := strays.get(file)) is not None:
+            # Where it looks, and passed over (a Totem tester's skipto without its keyfile was
+            # said to be "where the loader does not look", naming the directory it is in): the
+            # stray's reason, on one row.
+            why = f"{file}: installed by {dist}, but the loader never takes it ({reason})"
+            merged.add(file)
         else:
             why = f"{file}: installed by {dist} where the loader does not look (it searches {where})"
             way = next((w for d, w in (ways_in or {}).items() if file.startswith(d + "/")), None)
@@ -434,6 +449,7 @@ def with_unfound(
         if m.stray and m.file is not None and m.module in unfound
         else m
         for m in report.modules
+        if not (m.stray and m.file in merged)
     ]
     modules = sorted([*kept, *rows], key=lambda m: (m.module, m.file or "", m.executables))
     return dataclasses.replace(report, modules=tuple(modules))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from qpack.check import CheckError, check, check_modules, taken_elsewhere
+from qpack.check import CheckError, check, check_modules, taken_elsewhere, with_unfound
 from qpack.demo.builder import build_extra_library, build_extra_module, compute_stamp
 from qpack.errors import LayoutError, PlanError
 from qpack.inventory import scan
@@ -2368,6 +2368,16 @@ def test_a_loader_registering_modules_by_descriptor(prefix: Path, tmp_path: Path
     stray = next(m for m in report.modules if m.file and m.file.endswith("/ui/gtk.so"))
     assert [p.kind for p in stray.problems] == ["never-looked-up"]
     assert "no gtk.plugin beside it" in stray.problems[0].detail
+    # Installed so, the module's row says why, once (a Totem tester read "where the loader does not
+    # look (it searches <the directory it is in>)" beside the stray's row: two problems, one file).
+    file = f"{prefix}/lib/demo/ui/gtk.so"
+    merged = with_unfound(report, {"ui-gtk": (file, "demo-ui-gtk 1")}, Path("/"))
+    assert [(m.module, m.problems[0].kind) for m in merged.modules if m.file == file] == [
+        ("ui-gtk", "not-found")
+    ]
+    assert "installed by demo-ui-gtk 1, but the loader never takes it (no gtk.plugin beside it" in next(
+        m.problems[0].detail for m in merged.modules if m.file == file
+    )
     # A user directory searched first: its copy without a keyfile is passed over for the next.
     user = tmp_path / "user"
     shutil.copytree(prefix / "lib/demo/block", user / "block")
