@@ -803,9 +803,9 @@ def _by_descriptor(found: _Found, dirs: list[str], every: Mapping[str, list[str]
             continue
         found.types.setdefault(mid, parsed)
         described = [
-            posixpath.join(posixpath.dirname(p), posixpath.basename(f))
+            f
             for p in below.get(posixpath.basename(loader.descriptor_of("/", mid) or ""), [])
-            for f in naming.file_names(*parsed)
+            for f in loader.described_files(p, mid)
         ]
         # In search order: the files the naming names in each directory, and those found below
         # it (libpeas reads one level of subdirectories: `depth`), by the directory they are in.

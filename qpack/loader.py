@@ -582,12 +582,41 @@ class Loader:
 
     def descriptor_of(self, path: str, module_id: str) -> str | None:
         """The path of the descriptor the loader registers module `module_id` by, whose file is
-        at `path` (beside it), or None where the loader reads none."""
+        at `path`, or None where the loader reads none. It is beside the deepest part of the
+        path the naming puts the module's name in: the file (`lib{name}.so`), or the directory
+        a package is (`{name}/__init__.py`: a gedit tester's Python plug-ins, whose keyfiles
+        libpeas reads from the location, were looked for in their own directories)."""
         if self.descriptor is None:
             return None
         mtype, name = self.naming.split_id(module_id) or ("", module_id)
         base = self.descriptor.replace("{module}", module_id).replace("{type}", mtype).replace("{name}", name)
-        return posixpath.join(posixpath.dirname(path), base)
+        below = 0
+        for pattern in self.naming.patterns_of(mtype):
+            parts = pattern.split("/")
+            if path.endswith("/" + pattern.replace("{name}", name)) or path == pattern.replace(
+                "{name}", name
+            ):
+                below = (
+                    len(parts)
+                    - 1
+                    - max((i for i, p in enumerate(parts) if "{name}" in p), default=len(parts) - 1)
+                )
+                break
+        top = path
+        for _ in range(below):
+            top = posixpath.dirname(top)
+        return posixpath.join(posixpath.dirname(top), base)
+
+    def described_files(self, descriptor: str, module_id: str) -> tuple[str, ...]:
+        """The module files a descriptor at `descriptor` registers module `module_id` by, one per
+        pattern of its type (the converse of `descriptor_of`)."""
+        mtype, name = self.naming.split_id(module_id) or ("", module_id)
+        out = []
+        for pattern in self.naming.patterns_of(mtype):
+            parts = pattern.replace("{name}", name).split("/")
+            k = max((i for i, p in enumerate(pattern.split("/")) if "{name}" in p), default=len(parts) - 1)
+            out.append(posixpath.join(posixpath.dirname(descriptor), *parts[k:]))
+        return tuple(out)
 
     def runner_of(self, path: str) -> str | None:
         """The module that runs the module file at `path`, or None (a module of its own code)."""

@@ -2428,6 +2428,29 @@ def test_a_loader_registering_modules_by_descriptor(prefix: Path, tmp_path: Path
         loader(tmp_path, text.replace('"{name}.plugin"', '"x/{name}.plugin"'))
 
 
+def test_a_descriptor_is_beside_the_part_of_the_path_that_names_the_module() -> None:
+    """A gedit tester's Python plug-ins are packages, `{name}/__init__.py`, whose keyfiles libpeas
+    reads from the location (plugins/charmap.plugin): they were looked for in the package's own
+    directory, and 11 plug-ins' keyfiles went to the core."""
+    from qpack.loader import Naming
+
+    ld = Loader(
+        executables=("{prefix}/bin/gedit",),
+        search=(),
+        naming=Naming("lib{name}.so", alternatives=("{name}/__init__.py",)),
+        descriptor="{name}.plugin",
+    )
+    assert ld.descriptor_of("/p/charmap/__init__.py", "charmap") == "/p/charmap.plugin"
+    assert ld.descriptor_of("/p/sub/libspell.so", "spell") == "/p/sub/spell.plugin"
+    assert ld.described_files("/p/charmap.plugin", "charmap") == (
+        "/p/libcharmap.so",
+        "/p/charmap/__init__.py",
+    )
+    typed = dataclasses.replace(ld, naming=Naming("{type}/{name}.so", ("ui",)), descriptor="{name}.desc")
+    assert typed.descriptor_of("/p/ui/gtk.so", "ui-gtk") == "/p/ui/gtk.desc"
+    assert typed.described_files("/p/ui/gtk.desc", "ui-gtk") == ("/p/ui/gtk.so",)
+
+
 def test_a_descriptor_goes_with_its_module_and_one_lacking_is_warned(
     demo_build: Path, tmp_path: Path
 ) -> None:
@@ -2460,8 +2483,9 @@ def test_a_descriptor_goes_with_its_module_and_one_lacking_is_warned(
         f"module(s) {first}: no descriptor beside the file ([loader] descriptor '{{name}}.plugin'), which "
         "the loader registers modules by: it never loads them",
         f"usr/lib/demo/{modules[1].parent.name}/gone.plugin: named as descriptors are ([loader] descriptor "
-        "'{name}.plugin') where the modules' are, and no module of the build goes with them: they go to the "
-        "rest, and the loader registers modules it cannot load",
+        "'{name}.plugin') beside the modules, and no module of the build goes with them: they go to the "
+        "rest, and the loader registers modules it finds no file of (unless they name code the layout does "
+        "not take as modules, a Python plug-in's: a [[package]] naming them says so)",
     ]
 
 

@@ -705,6 +705,13 @@ def test_a_files_glob_one_letter_off_a_file_left_to_the_rest_is_said() -> None:
         "usr/lib/prog/block-curl.plugins); usr/lib/prog/block-curl.plugin, which no rule of the layout "
         "claims, is a near miss: is the glob mistyped?",
     ]
+    # Three letters off is another file, not a slip (a gedit tester's gedit-joinlines.metainfo.xml,
+    # another plug-in's, was offered for gedit-modelines.metainfo.xml).
+    other = PerModule(name="prog-{module}", files=("{prefix}/share/prog/{module}.metainfo.xml",))
+    plan = make_plan(
+        inventory(*build, "usr/share/prog/ui-openabc.metainfo.xml"), layout(core, per_module=other)
+    )
+    assert not [w for w in plan.warnings if "near miss" in w]
     # Spelt right, the files go with their modules and nothing is said.
     per_module = PerModule(name="prog-{module}", files=("{prefix}/lib/prog/{module}.plugin",))
     tools = PackageRule(name="prog-tools", files=("{prefix}/share/prog/tool.py",))
