@@ -9,6 +9,7 @@ else is installed there (pip itself in a venv) is not listed.
 from __future__ import annotations
 
 import dataclasses
+import os
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -151,6 +152,22 @@ def _strays_by_owner(
     return out
 
 
+def _holds_modules(where: Path, loader: Loader) -> bool:
+    """Whether the directory `where` holds a file named as the loader's modules are, as deep as
+    its naming reaches: an empty one, or one of other files, calls for no variable (a Nautilus
+    and a gedit tester were told to set XDG_DATA_DIRS for a share/ left with none)."""
+    depth = loader.naming.depth() + loader.depth
+    for dirpath, dirnames, filenames in os.walk(where):
+        rel = os.path.relpath(dirpath, where)
+        level = 0 if rel == "." else rel.count("/") + 1
+        if level >= depth:
+            dirnames[:] = []
+        for name in filenames:
+            if loader.parse_in_location(name if rel == "." else f"{rel}/{name}") is not None:
+                return True
+    return False
+
+
 def list_installed(
     prefix: str | Path,
     *,
@@ -193,7 +210,7 @@ def list_installed(
             if dep in state.dists and dep not in kinds:
                 kinds[dep] = "other"
     # As install checked: as if the variables a wheels layout names were set (said so).
-    settings = loader.wheel_settings(pre, env or {}, lambda d: host_path(rt, d).is_dir())
+    settings = loader.wheel_settings(pre, env or {}, lambda d: _holds_modules(host_path(rt, d), loader))
     warnings += [
         f"the loader finds the modules in {inside_prefix(value, pre)} only through ${var}: "
         f"checked as if {var}={value} "

@@ -1438,6 +1438,15 @@ def test_wheels_for_a_loader_that_finds_modules_only_through_a_variable(
     assert main(["list", "--prefix", str(prefix), "-l", str(layout), "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert any(f"checked as if DEMO_MODULE_DIR={prefix}/lib/demo" in w for w in listed["warnings"])
+    # Its modules uninstalled, the directory left holds none: nothing is to be set (a Nautilus and
+    # a gedit tester were told to set XDG_DATA_DIRS for a share/ left with other files only).
+    assert main(["uninstall", "--prefix", str(prefix), "ui-curses"]) == 0
+    capsys.readouterr()
+    (prefix / "lib/demo/ui").mkdir(parents=True, exist_ok=True)
+    (prefix / "lib/demo/README").write_text("no module\n")
+    assert main(["list", "--prefix", str(prefix), "-l", str(layout), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert not any("DEMO_MODULE_DIR" in w for w in listed["warnings"]), listed["warnings"]
     # Installed where the loader looks anyway (--prefix /usr in a root), nothing is to be set:
     # setting it would make the program find each module twice (a WeeChat tester).
     staged = ["install", str(dist), "-l", str(layout), "--root", str(tmp_path / "root"), "--prefix", "/usr"]
