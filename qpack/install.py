@@ -277,10 +277,21 @@ class DistDir:
                 # Split without a meta wheel (no [meta] table): no module id, type or `all`
                 # can be read, only distribution names.
                 names = ", ".join(sorted(self.wheels)) or "none"
+                # A module's package is mostly named after it (a gedit tester's `sort` was told the
+                # list of all 30 distributions, gedit-plugin-sort among them).
+                after = {
+                    x: [w for w in sorted(self.wheels) if w.endswith("-" + canonicalize_name(x))]
+                    for x in extras
+                }
+                hint = (
+                    f"; named after them: {', '.join(ws[0] for ws in after.values())}"
+                    if all(len(ws) == 1 for ws in after.values())
+                    else f" ({names})"
+                )
                 raise InstallError(
                     f"{', '.join(sorted(extras))}: no wheel in {where} of that name, and no meta wheel to "
                     f"read module ids from (the split had no [meta], or its wheel is not there): name "
-                    f"distributions ({names})"
+                    f"distributions{hint}"
                 ) from e
             unknown = sorted(extras - meta.extras)
             if unknown:

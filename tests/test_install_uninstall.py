@@ -421,7 +421,11 @@ def test_module_ids_without_a_meta_wheel_say_to_name_distributions(
     assert err.startswith(
         f"error: ui-curses: no wheel in {dist} of that name, and no meta wheel to read module ids"
     )
-    assert "name distributions (demo-audio-alsa, " in err
+    # The wheel named after the module is offered (a gedit tester's `sort` was told the list of
+    # all 30 distributions, gedit-plugin-sort among them); the list where none or two are.
+    assert err.rstrip().endswith("name distributions; named after them: demo-ui-curses"), err
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "nosuch"]) == 2
+    assert "name distributions (demo-audio-alsa, " in capsys.readouterr().err
     # Or its meta wheel is not in the directory given (an Audacity tester's lone module wheel:
     # "the split had no [meta]" of a split that had one).
     assert "(the split had no [meta], or its wheel is not there)" in err
