@@ -585,6 +585,14 @@ def _is_linked(e: Entry | None, linked: set[str]) -> bool:
     return posixpath.basename(e.path) in linked or (e.elf is not None and e.elf.soname in linked)
 
 
+def _code_entry(e: Entry, by_path: Mapping[str, Entry]) -> Entry:
+    """The file a module that is a symlink leads to inside the build (an mpv tester's
+    etc/mpv/scripts/mpris.so -> usr/lib/mpv-mpris/mpris.so, cut short: no word, where the same
+    file as the module itself was unreadable), else the module's own entry."""
+    end = _link_end(e, by_path) if e.kind == "symlink" else e
+    return end if isinstance(end, Entry) else e
+
+
 def _unreadable(e: Entry) -> str | None:
     """Why a module file is no ELF file the loader could load, or None. The scan says so only
     of a file named like a library; a module named otherwise (PostgreSQL tries the bare name
@@ -793,7 +801,8 @@ def module_problems(
     warnings = [
         f"{m.path}: module unreadable: {err}; the loader cannot load it"
         for m in found.modules
-        if (err := _unreadable(by_path[m.path])) and (runner_of is None or runner_of(m.path) is None)
+        if (err := _unreadable(_code_entry(by_path[m.path], by_path)))
+        and (runner_of is None or runner_of(m.path) is None)
     ]
     # A runner's glob that takes ELF modules (a ZNC re-tester's "*.so" = "modpython" made every
     # module, modperl.so too, need modpython).

@@ -337,6 +337,15 @@ def test_the_code_behind_a_module_symlink_goes_with_the_module(demo_build: Path,
     r = run_qpack("plan", str(build), "-l", "demo", "--explain", "--files")
     assert r.returncode == 0, r.stderr
     assert "the code of module ui-gtk (usr/lib/demo/ui/gtk.so links to it)" in r.stdout
+    assert not [w for w in plan.warnings if "unreadable" in w]
+    # Its code cut short is the module unreadable, as the module's own file would be (an mpv
+    # tester's etc/mpv/scripts/mpris.so -> usr/lib/mpv-mpris/mpris.so: no word).
+    code = (ui / "gtk.so.1").read_bytes()
+    (ui / "gtk.so.1").write_bytes(code[:5000])
+    assert [w.partition(":")[0] for w in plan_build(build, "demo").warnings if "module unreadable" in w] == [
+        "usr/lib/demo/ui/gtk.so"
+    ]
+    (ui / "gtk.so.1").write_bytes(code)
 
     # A rule of its own still claims it.
     lay = L.load_layout("demo")
