@@ -1708,6 +1708,11 @@ def check(
     elsewhere = _outside_prefix(locations, rt, pre, ctx, found)
     if not found and not elsewhere:
         _none_found(locations, rt, pre, ctx)
+    elif not found and (mistyped := _location_error(_fixed_dirs(locations, ctx), rt, ctx)) is not None:
+        # The layout's own, searched outside the prefix all the same (an mpv tester's
+        # /etc/mpv/script for /etc/mpv/scripts, checking /usr: "0 of 0 modules load", exit 0;
+        # exit 2 with --root); not a variable's, which the user may have set wrong.
+        raise CheckError(mistyped)
     elif found and (mistyped := _mistyped_location(_fixed_dirs(locations, ctx), rt, ctx)) is not None:
         # Other locations held modules (a Pure Data tester's `extras` for `extra`, an R
         # tester's `site-libary`: "252 of 252 modules load", exit 0): said, not fatal.
@@ -1827,7 +1832,7 @@ def _none_found(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str, ct
     reaches the modules a `wheels` directory of the prefix holds. A PHP tester's layout named
     PHP 8.1's API directory: `check /usr` said "0 of 0 modules load" and nothing else, with
     31 extensions in the variable's directory."""
-    searched = list(dict.fromkeys(d for dirs in locations.values() for d in dirs))
+    searched = _searched_dirs(locations)
     settings = [
         way.setting(pre)
         for way in ctx.loader.wheel_ways()
@@ -1839,14 +1844,24 @@ def _none_found(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str, ct
         if var not in ctx.env
     ]
     hint = f"; {'; '.join(dict.fromkeys(ways))}" if ways else ""
-    if (
-        mistyped := _mistyped_location(searched, rt, ctx)
+    if (mistyped := _location_error(searched, rt, ctx)) is not None:
+        raise CheckError(mistyped)
+    ctx.notes.append(f"no module where the loader looks ({', '.join(searched) or 'nowhere'}){hint}")
+
+
+def _searched_dirs(locations: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """Every directory searched, once, in order."""
+    return list(dict.fromkeys(d for dirs in locations.values() for d in dirs))
+
+
+def _location_error(searched: Sequence[str], rt: Root, ctx: _Context) -> str | None:
+    """Why no module was found, where a location or the naming is plainly mistyped."""
+    return (
+        _mistyped_location(searched, rt, ctx)
         or _location_too_deep(searched, rt, ctx)
         or _location_lacks_segment(searched, rt, ctx)
         or _naming_near_miss(searched, rt, ctx)
-    ) is not None:
-        raise CheckError(mistyped)
-    ctx.notes.append(f"no module where the loader looks ({', '.join(searched) or 'nowhere'}){hint}")
+    )
 
 
 def _naming_near_miss(searched: Sequence[str], rt: Root, ctx: _Context) -> str | None:

@@ -2331,6 +2331,19 @@ def test_a_location_one_segment_too_deep_fails_the_check(prefix: Path, tmp_path:
     assert report.modules == () and any("no module where the loader looks" in w for w in report.warnings)
 
 
+def test_a_mistyped_location_outside_the_prefix_fails_the_check(prefix: Path, tmp_path: Path) -> None:
+    """An mpv tester's /etc/mpv/script for /etc/mpv/scripts, checking /usr: "0 of 0 modules
+    load", exit 0, where the same layout failed with --root (the location inside the tree)."""
+    scripts = tmp_path / "etc/demo/scripts"
+    shutil.copytree(prefix / "lib/demo", scripts)
+    with pytest.raises(CheckError, match=r"etc/demo/script does not exist, and .*etc/demo/scripts beside it"):
+        check(
+            prefix, loader(tmp_path, HEAD + f'[[loader.search]]\nabsolute = "{tmp_path}/etc/demo/script"\n')
+        )
+    report = check(prefix, loader(tmp_path, HEAD + f'[[loader.search]]\nabsolute = "{scripts}"\n'))
+    assert report.ok and report.modules
+
+
 def test_a_location_lacking_a_segment_fails_the_check(prefix: Path, tmp_path: Path) -> None:
     """An Atril tester's `atril/backends` for `atril/3/backends`: "0 of 0 modules load", exit 0,
     where plan stopped on the same layout. A location under which nothing deeper holds modules
