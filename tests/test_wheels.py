@@ -599,6 +599,19 @@ def test_files_outside_the_prefix(demo_build: Path, tmp_path: Path) -> None:
         "warning: 2 empty directories outside the prefix /usr, left out (a wheel holds no directories): "
         "etc, var/lib/demo",
     ]
+    # A module whose file is outside the prefix cannot be left out: its wheel would declare a
+    # module it does not hold (an mpv tester's /etc/mpv/scripts/mpris.so, split with exit 0).
+    (build / "etc/demo/ui").mkdir(parents=True)
+    (build / "usr/lib/demo/ui/curses.so").rename(build / "etc/demo/ui/curses.so")
+    layout = demo_layout(
+        tmp_path / "etc.toml",
+        ('[[loader.search]]\nrelocated = "lib/demo"\n',
+         '[[loader.search]]\nabsolute = "/etc/demo"\n[[loader.search]]\nrelocated = "lib/demo"\n'),
+    )  # fmt: skip
+    split = ["split", str(build), "-l", str(layout), "--version", "1", "--format", "wheel"]
+    r = run_qpack(*split, "-o", str(tmp_path / "out3"), "--drop-outside-prefix")
+    assert r.returncode == 2, r.stderr
+    assert "module(s) ui-curses: the file the loader loads is outside the prefix /usr" in r.stderr, r.stderr
 
 
 def test_install_runs_no_code_from_the_target(dist: tuple[Path, WheelReport], tmp_path: Path) -> None:

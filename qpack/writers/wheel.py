@@ -574,6 +574,15 @@ def _check_outside(
             "(pass --drop-outside-prefix to leave them out)"
         )
     report.dropped = sorted(outside)
+    # A module's own file left out leaves its wheel declaring a module it does not hold (an mpv
+    # tester's /etc/mpv/scripts/mpris.so link: the split went ahead, exit 0).
+    gone = sorted(m.id for m in plan.modules if m.path in set(outside))
+    if gone:
+        raise WheelError(
+            f"module(s) {', '.join(gone[:5])}{' and more' if len(gone) > 5 else ''}: the file the loader "
+            f"loads is outside the prefix {plan.prefix} (and left out by --drop-outside-prefix): a wheel "
+            "cannot carry the module (split with --format tree)"
+        )
     for pkg in plan.packages:
         if pkg.kind != "meta" and not payloads.members[pkg.name]:
             raise WheelError(
