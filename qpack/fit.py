@@ -133,6 +133,17 @@ def _module_findings(
         for e in inventory.files()
         if (_is_shared_object(e) if libraries else _is_loadable_elf(e))
     )
+    if libraries:
+        # Links named so, in directories of no such file: a module that is a link (an mpv
+        # tester's scripts/mpris.so -> ../../mpv-mpris/mpris.so, moved: the hint named only
+        # the directory of the code).
+        objects += Counter(
+            d
+            for e in inventory.entries
+            if e.kind == "symlink"
+            and (e.name.endswith(".so") or ".so." in e.name)
+            and (d := posixpath.dirname(e.path)) not in objects
+        )
     where = f"no module under {searched or 'any search location'}"
     if mistyped := mistyped_locations(loader, inventory, inventory.prefix):
         # A Node tester's `nodjs` for `nodejs`, whose addons are `.node` files: the problem

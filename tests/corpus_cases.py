@@ -95,6 +95,8 @@ CASES: list[Case] = [
     Case("builds", "a file outside the prefix, wheels", [file("etc/demo.conf")], WHEEL, 2, "error: 1 file(s) outside the prefix /usr cannot go into a wheel: etc/demo.conf (pass --drop-outside-prefix to leave them out)"),
     Case("builds", "a module installed twice", [file("var/run/demo/x/ui/curses.so", b"\x7fELF")], PLAN, 2, "error: module 'ui-curses' is installed twice: usr/lib/demo/ui/curses.so, var/run/demo/x/ui/curses.so (the loader loads only the first it finds)"),
     Case("builds", "no module at all", [remove("usr/lib/demo")], PLAN, 2, "error: no module under usr/lib/demo or var/run/demo/{pkgversion}; the build has .so files under usr/lib (1 .so file): is the layout or --prefix wrong? (--allow-empty to plan it anyway)"),
+    # An mpv tester's module link moved: the hint named the code's directory, not the link's.
+    Case("builds", "no module, a link named as one elsewhere", [remove("usr/lib/demo"), link("usr/lib/other/curses.so", "../libdemo-util.so.1")], PLAN, 2, "error: no module under usr/lib/demo or var/run/demo/{pkgversion}; the build has .so files under usr/lib (1 .so file), usr/lib/other (1 .so file): is the layout or --prefix wrong? (--allow-empty to plan it anyway)"),
     # ------------------------------------------------------------------ layouts
     Case("layouts", "layout file missing", [remove("{layout}")], PLAN, 2, "error: {layout}: layout file not found"),
     Case("layouts", "layout is a FIFO", [remove("{layout}"), fifo("{layout}")], PLAN, 2, "error: {layout}: not a regular file (a FIFO, socket or device): give a .toml file"),
