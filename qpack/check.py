@@ -1269,15 +1269,22 @@ class _HostLibraries:
         own = finder.closure(module, closure)[0]
         hits = {s: lib for s, lib in hits.items() if not _names(lib) & own}
         if hits:
-            mine = [exe.elf, *_loaded_objects(exe.elf, finder).values()]
+            # The program's objects, and the module's own libraries: an Enchant tester's
+            # hunspell provider binds _Unwind_Resume from the libgcc_s it links, not only from
+            # the libunwind that some programs load (exit 1 on a healthy system).
+            mine = [
+                exe.elf,
+                *_loaded_objects(exe.elf, finder).values(),
+                *_loaded_objects(module, finder).values(),
+            ]
             hits = {s: lib for s, lib in hits.items() if not any(s in self._symbols(o) for o in mine)}
         if not hits:
             return None
         sym, lib = min(hits.items())
         more = f" (and {len(hits) - 1} more of its symbols)" if len(hits) > 1 else ""
         return (
-            f"{v.file}: binds {sym}{more} as it is loaded, which only {lib.path} defines; {exe.path} does "
-            "not load that library, nor does the module link it: the dynamic linker refuses the module"
+            f"{v.file}: binds {sym}{more} as it is loaded, which {lib.path} defines and nothing {exe.path} "
+            "or the module loads does: the dynamic linker refuses the module"
         )
 
     def _brings(self, finder: LibraryFinder, closure: set[str], v: ModuleVerdict) -> set[str]:
