@@ -1725,9 +1725,34 @@ def check(
         # tester's `site-libary`: "252 of 252 modules load", exit 0): said, not fatal.
         ctx.notes.append(mistyped.replace("no module where the loader looks: ", "", 1))
     report = dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
-    if (nowhere := _entry_defined_nowhere(report) or _descriptor_nowhere(report, ctx)) is not None:
+    if (
+        nowhere := _entry_defined_nowhere(report)
+        or _descriptor_nowhere(report, ctx)
+        or _named_otherwise(report)
+    ) is not None:
         raise CheckError(nowhere)
     return report
+
+
+def _named_otherwise(report: CheckReport) -> str | None:
+    """Why the layout is wrong, where no module was found and two or more ELF files where the
+    loader looks are named as none (an Enchant and an Atril tester's naming typos,
+    `enchnt_{name}.so` and `lib{name}documents.so`: "0 of 0 modules load", exit 1, blaming the
+    installed files, where plan stopped with "is the naming wrong?")."""
+    if any(m.file and not m.stray and not m.helper for m in report.modules):
+        return None
+    named = sorted(
+        m.file
+        for m in report.modules
+        if m.stray and m.file and any("modules are named " in p.detail for p in m.problems)
+    )
+    if len(named) < 2:
+        return None
+    shown = ", ".join(named[:2]) + (f" and {len(named) - 2} more" if len(named) > 2 else "")
+    return (
+        f"no module found, and where the loader looks files are named as no module ({shown}): is "
+        "[loader] naming mistyped?"
+    )
 
 
 def _descriptor_nowhere(report: CheckReport, ctx: _Context) -> str | None:
