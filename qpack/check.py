@@ -819,12 +819,10 @@ def _by_descriptor(found: _Found, dirs: list[str], every: Mapping[str, list[str]
         registered = []
         for path in candidates:
             descriptor = loader.descriptor_of(path, mid)
-            if descriptor is not None and root.exists(descriptor):
+            if descriptor is not None and root.is_file(descriptor):
                 registered.append(path)
             elif _lexists(root, path):
-                found.never.append(
-                    (path, f"no {posixpath.basename(descriptor or '')} beside it, {NO_DESCRIPTOR}")
-                )
+                found.never.append((path, f"{_no_descriptor(descriptor or '', root)}, {NO_DESCRIPTOR}"))
                 found.undescribed[path] = mid
         if registered:
             found.files[mid] = registered
@@ -852,6 +850,17 @@ def _files_below(dirs: list[str], ctx: _Context) -> dict[str, list[str]]:
 def _search_order(dirs: Sequence[str], path: str) -> int:
     """The index of the first of `dirs` that `path` is in, at any depth (len(dirs) if none)."""
     return next((i for i, d in enumerate(dirs) if path.startswith(d.rstrip("/") + "/")), len(dirs))
+
+
+def _no_descriptor(descriptor: str, root: Root) -> str:
+    """What is wrong with a module's descriptor the loader cannot read (an Atril tester's
+    keyfile that is a directory passed as present; a dangling link was said to be missing)."""
+    base = posixpath.basename(descriptor)
+    if root.exists(descriptor):
+        return f"{base} beside it is no regular file"
+    if _lexists(root, descriptor):
+        return f"{base} beside it is a dangling link"
+    return f"no {base} beside it"
 
 
 def _lexists(root: Root, path: str) -> bool:

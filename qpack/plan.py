@@ -2465,7 +2465,7 @@ def _descriptor_nowhere(loader: Loader, inventory: Inventory, modules: Sequence[
         return []
     paths = inventory.by_path()
     wanted = [(m, d) for m in modules if (d := loader.descriptor_of(m.path, m.id)) is not None]
-    if not wanted or any(d in paths for _, d in wanted):
+    if not wanted or any(d in paths and paths[d].kind != "dir" for _, d in wanted):
         return []
     module, first = wanted[0]
     import difflib  # only for a descriptor no module has
@@ -2495,8 +2495,12 @@ def _modules_without_descriptor(loader: Loader, inventory: Inventory, modules: S
     if loader.descriptor is None:
         return []
     paths = inventory.by_path()
+    # A directory of that name is none (an Atril tester's keyfile made a directory: no word).
     lacking = [
-        m.id for m in modules if (d := loader.descriptor_of(m.path, m.id)) is not None and d not in paths
+        m.id
+        for m in modules
+        if (d := loader.descriptor_of(m.path, m.id)) is not None
+        and (d not in paths or paths[d].kind == "dir")
     ]
     if not lacking or _descriptor_nowhere(loader, inventory, modules):
         return []

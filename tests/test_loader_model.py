@@ -2387,6 +2387,14 @@ def test_a_loader_registering_modules_by_descriptor(prefix: Path, tmp_path: Path
     stray = next(m for m in report.modules if m.file and m.file.endswith("/ui/gtk.so"))
     assert [p.kind for p in stray.problems] == ["never-looked-up"]
     assert "no gtk.plugin beside it" in stray.problems[0].detail
+    # A directory of that name is none, a dangling link is said to be one (an Atril tester's
+    # keyfile made a directory passed as present).
+    for made, said in (("dir", "gtk.plugin beside it is no regular file"), ("link", "is a dangling link")):
+        keyfile = prefix / "lib/demo/ui/gtk.plugin"
+        keyfile.mkdir() if made == "dir" else keyfile.symlink_to("nowhere.plugin")
+        (stray,) = [m for m in check(prefix, ld).modules if m.stray]
+        assert said in stray.problems[0].detail, stray
+        keyfile.rmdir() if made == "dir" else keyfile.unlink()
     # Installed so, the module's row says why, once (a Totem tester read "where the loader does not
     # look (it searches <the directory it is in>)" beside the stray's row: two problems, one file).
     file = f"{prefix}/lib/demo/ui/gtk.so"
@@ -2482,6 +2490,7 @@ def test_a_descriptor_goes_with_its_module_and_one_lacking_is_warned(
         so.with_suffix(".plugin").write_text("[Plugin]\n")
     # A keyfile whose module is gone (an Atril tester's: it went to the core in silence).
     (modules[1].parent / "gone.plugin").write_text("[Plugin]\n")
+    modules[0].with_suffix(".plugin").mkdir()  # a directory of that name is no descriptor
     layout = load_layout("demo")
     layout = dataclasses.replace(
         layout, loader=dataclasses.replace(layout.loader, descriptor="{name}.plugin")
