@@ -936,6 +936,16 @@ def _entries_nobody_defines(
     return problems, warnings
 
 
+# The C++ and unwinding runtime's symbols, which a module may define as loose copies (template
+# instantiations) and the system's libstdc++ or libgcc_s defines for all: never one module's
+# API for another (a PackageKit tester's apt backend was told it needs a second apt backend
+# for std::string's _M_replace, with a harmful [modules.dependencies] fix).
+_RUNTIME_SYMBOLS = (
+    "_ZNSt", "_ZNKSt", "_ZSt", "_ZTVSt", "_ZTISt", "_ZTSSt", "_ZNSs", "_ZNKSs", "_ZNSa",
+    "_ZN9__gnu_cxx", "_ZNK9__gnu_cxx", "__cxa_", "__gxx_", "_Unwind_",
+)  # fmt: skip
+
+
 def undeclared_module_symbols(found: FoundModules, inventory: Inventory, loader: Loader) -> list[str]:
     """Warnings for modules that use a symbol only another module of the build defines, that
     module not among their dependencies: the dynamic linker cannot bind them unless that one was loaded
@@ -976,7 +986,11 @@ def undeclared_module_symbols(found: FoundModules, inventory: Inventory, loader:
         others: dict[str, list[str]] = defaultdict(list)
         for name in sorted(symbols):
             owners = defined_by.get(name, set()) - {mid}
-            if len(owners) != 1 or (owner := next(iter(owners))) in declared:
+            if (
+                len(owners) != 1
+                or (owner := next(iter(owners))) in declared
+                or name.startswith(_RUNTIME_SYMBOLS)
+            ):
                 continue
             # Linked by the module itself or by the program (a Weston tester's shells link
             # libexec_weston.so.0, which sits among the modules): the dynamic linker loads it.

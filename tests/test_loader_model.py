@@ -278,11 +278,16 @@ def test_a_module_using_another_modules_symbols_without_the_dependency_is_said(
 
     src = tmp_path / "src"
     src.mkdir()
+    # auth.so also carries a loose copy of a C++ runtime symbol (std::, as a template instance):
+    # ldap.so using it needs libstdc++, never auth.so (a PackageKit tester's apt backend was told
+    # to depend on a second apt backend for std::string's _M_replace).
     (src / "auth.c").write_text(
         "int demo_module_init(void) { return 0; }\nint auth_backend_set(int x) { return x; }\n"
+        "int _ZNSt7__cxx1112demo_copyEv(void) { return 0; }\n"
     )
     (src / "ldap.c").write_text(
-        "int auth_backend_set(int);\nint demo_module_init(void) { return auth_backend_set(1); }\n"
+        "int auth_backend_set(int);\nint _ZNSt7__cxx1112demo_copyEv(void);\n"
+        "int demo_module_init(void) { return auth_backend_set(1) + _ZNSt7__cxx1112demo_copyEv(); }\n"
     )
     block = prefix / "lib/demo/block"
     for name in ("auth", "ldap"):
