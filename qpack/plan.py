@@ -156,6 +156,18 @@ _SYSTEM_DIRS = {
     "usr/share/dbus-1/services",
     "usr/share/dbus-1/system-services",
     "usr/share/dbus-1/system.d",
+    # A PackageKit tester's RPM list owned polkit's, D-Bus's and APT's drop-in directories too.
+    "usr/share/dbus-1/interfaces",
+    "usr/share/polkit-1/rules.d",
+    "etc/polkit-1",
+    "etc/polkit-1/rules.d",
+    "etc/polkit-1/localauthority",
+    "var/lib/polkit-1",
+    "var/lib/polkit-1/localauthority",
+    "etc/apt",
+    "etc/apt/apt.conf.d",
+    "etc/apt/preferences.d",
+    "etc/apt/sources.list.d",
     "lib/systemd/user",
     "usr/lib/systemd/user",
     "etc/alsa",
@@ -240,7 +252,16 @@ def _is_system_dir(path: str, prefix: str) -> bool:
         return True
     if path.startswith(("usr/share/man/", "usr/share/locale/", "usr/share/icons/")) and len(parts) <= 6:
         return True
-    return path.startswith(f"{pre}/") and path[len(pre) + 1 :] in _SYSTEM_DIRS | {"share/doc", "lib", "bin"}
+    return _is_unit_drop_in(path) or (
+        path.startswith(f"{pre}/") and path[len(pre) + 1 :] in _SYSTEM_DIRS | {"share/doc", "lib", "bin"}
+    )
+
+
+def _is_unit_drop_in(path: str) -> bool:
+    """systemd's <unit>.wants and .requires directories, which units of many packages drop into
+    (a PackageKit tester's RPM list owned lib/systemd/system/system-update.target.wants)."""
+    parent = posixpath.dirname(path)
+    return path.endswith((".wants", ".requires")) and parent.endswith(("systemd/system", "systemd/user"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1162,6 +1162,13 @@ def test_layout_system_dirs_are_nobodys(tmp_path: Path) -> None:
         "usr/share/vim/vimfiles/after",
         "usr/share/vim/registry",
         "var/www",  # a lighttpd tester's
+        # A PackageKit tester's: polkit's, D-Bus's, APT's, and systemd's unit drop-ins.
+        "usr/share/polkit-1/rules.d",
+        "usr/share/dbus-1/interfaces",
+        "var/lib/polkit-1/localauthority",
+        "etc/apt/apt.conf.d",
+        "lib/systemd/system/system-update.target.wants",
+        "usr/lib/systemd/system/multi-user.target.wants",
     ]
     for d in [*shared, "usr/lib/x86_64-linux-gnu/pkgconfig", "usr/share/gir-1.0"]:
         assert not {d, d.rpartition("/")[0]} & set(
