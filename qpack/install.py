@@ -1260,6 +1260,7 @@ def _transact(
     with locked(host, root) as notes:
         warnings += notes
         state = InstalledSet.read(host, prefix)
+        warnings += _other_layouts(state, layout_ref)
         jobs = _jobs(chosen, state, loader, layout_ref, present, markers, meta_ids or {}, meta_extras or {})
         marks = _marks(chosen, state, direct or set(), meta_extras or {}, warnings) if markers else []
         damaged = _damaged(state, host, present)
@@ -1289,6 +1290,24 @@ def _transact(
         for j in jobs
     ]
     return done, present, warnings, damaged, [m.name for m in marks]
+
+
+def _other_layouts(state: InstalledSet, layout_ref: str | None) -> list[str]:
+    """A warning where the prefix's distributions record another layout than the one installing
+    now (a PackageKit tester's: `list` then refused the prefix, "different layouts")."""
+    if layout_ref is None:
+        return []
+    others = sorted({d.layout for d in state.dists.values() if d.layout and d.layout != layout_ref})
+    if not others:
+        return []
+    from qpack.listing import derived_of_all  # only for a prefix of two layouts
+
+    if derived_of_all([*others, layout_ref]) is not None:
+        return []  # one extends the others (a plug-in's layout and its program's): list takes it
+    return [
+        f"the prefix's distributions record layout {', '.join(others)}, and these are installed with "
+        f"{layout_ref}: `list` and `check` of the prefix will want -l to say which"
+    ]
 
 
 def install(

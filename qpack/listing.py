@@ -85,7 +85,7 @@ def recorded_layout(prefix: str | Path, root: str | Path = "/", names: Iterable[
         dists = {n: dists[n] for n in named}
     found = sorted({d.layout for d in dists.values() if d.layout})
     if len(found) > 1:
-        if (derived := _derived_of_all(found)) is not None:
+        if (derived := derived_of_all(found)) is not None:
             return derived
         raise InstalledError(
             f"{host}: its distributions record different layouts ({', '.join(found)}); give -l LAYOUT"
@@ -93,7 +93,7 @@ def recorded_layout(prefix: str | Path, root: str | Path = "/", names: Iterable[
     return found[0] if found else None
 
 
-def _derived_of_all(specs: Sequence[str]) -> str | None:
+def derived_of_all(specs: Sequence[str]) -> str | None:
     """The one of the recorded layouts `specs` that extends all the others, when their loaders
     are the same: a third-party plug-in's layout that extends the program's adds packages, not
     another loader (a BitlBee tester's fb.toml; `list` had refused "different layouts"). None

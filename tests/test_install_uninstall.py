@@ -251,6 +251,26 @@ def test_list_shows_a_core_s_modules_where_the_loader_places_none_of_its_files(
     assert listed["demo-core"]["loads"] is False  # the absolute directory holds none
 
 
+def test_install_with_another_layout_than_the_prefix_records_is_said(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A PackageKit tester installed into a prefix filled with another layout: exit 0 without a
+    word, and `list` of the prefix then refused it ("different layouts")."""
+    prefix = tmp_path / "p"
+    assert main(["install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-curses"]) == 0
+    capsys.readouterr()
+    other = tmp_path / "other.toml"
+    other.write_text((Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text())
+    assert main(["install", str(demo_dist), "-l", str(other), "--prefix", str(prefix), "block-curl"]) == 0
+    err = capsys.readouterr().err
+    assert f"the prefix's distributions record layout demo, and these are installed with {other}" in err, err
+    # The same layout again says nothing.
+    fresh = tmp_path / "q"
+    assert main(["install", str(demo_dist), "-l", "demo", "--prefix", str(fresh), "ui-curses"]) == 0
+    assert main(["install", str(demo_dist), "-l", "demo", "--prefix", str(fresh), "audio-alsa"]) == 0
+    assert "record layout" not in capsys.readouterr().err
+
+
 def test_list_of_a_core_alone_says_nothing_of_where_modules_would_be_judged(
     demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
