@@ -1435,8 +1435,7 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
             held[real] = reading.stamps(path, real, ctx)
         return held[real]
 
-    library_paths = _glob_paths(ctx.root, expand_prefix(loader.library, prefix)) if loader.library else []
-    library_paths = _by_soname_too(library_paths, ctx, reading)
+    library_paths = _by_soname_too(_library_paths(loader, prefix, ctx), ctx, reading)
     libraries = {real: path for path in library_paths if (real := ctx.root.resolve(path)) is not None}
 
     lib_names = {posixpath.basename(p) for p in library_paths}
@@ -2338,6 +2337,28 @@ def _some_executable(exes: list[_Exe], rt: Root, pre: str, loader: Loader) -> No
         f"{where}: none of the loader's executables is installed there (looked for {shown}); "
         "for modules whose program is installed elsewhere, give --program PATH"
     )
+
+
+def _library_paths(loader: Loader, prefix: str, ctx: _Context) -> list[str]:
+    """The files the layout's loader library glob names in the prefix; none is said."""
+    if loader.library is None:
+        return []
+    paths = _glob_paths(ctx.root, expand_prefix(loader.library, prefix))
+    if not paths:
+        _note(ctx, _library_named_nowhere("/" + expand_prefix(loader.library, prefix), ctx.root))
+    return paths
+
+
+def _library_named_nowhere(library: str, rt: Root) -> str:
+    """The note for a loader library the prefix has no file for (an Atril tester's `.so.2` for
+    libatrildocument.so.3: plan warned, check said nothing, exit 0), with a file named almost so
+    beside where it would be."""
+    import difflib  # only for a library named by no file
+
+    directory, name = posixpath.split(library)
+    close = difflib.get_close_matches(name, rt.listdir(directory), n=1, cutoff=0.8)
+    near = f"; {posixpath.join(directory, close[0])} is there: is its name mistyped?" if close else ""
+    return f"[loader] library {library}: no such file in the prefix{near}"
 
 
 def _library_link_missing(library: str, rt: Root) -> str | None:

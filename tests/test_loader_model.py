@@ -2574,6 +2574,16 @@ def test_a_copy_of_the_loader_library_where_modules_are_is_no_stray(prefix: Path
     shutil.copy(util.resolve(), prefix / "lib/demo/libdemo-util.so")
     report = check(prefix, ld)
     assert report.ok, [(m.file, m.problems) for m in report.modules if m.problems]
+    assert not [w for w in report.warnings if "[loader] library" in w]
+    # Its name mistyped, it is said (an Atril tester's .so.2 for .so.3: plan warned, check not).
+    typo = loader(
+        tmp_path, text.replace(util.name, util.name + "9") + '[[loader.search]]\nrelocated = "lib/demo"\n'
+    )
+    said = [w for w in check(prefix, typo).warnings if "[loader] library" in w]
+    assert said == [
+        f"[loader] library {prefix}/lib/{util.name}9: no such file in the prefix; {prefix}/lib/{util.name} "
+        "is there: is its name mistyped?"
+    ], said
     # A library of another SONAME there is a stray all the same.
     other = build_extra_library(tmp_path / "other", "libother.so.1")
     shutil.copy(other, prefix / "lib/demo/libother.so")
