@@ -1505,11 +1505,11 @@ def _executable_missing(path: str, ctx: _Context) -> None:
     beside = ctx.root.listdir(directory) if ctx.root.is_dir(directory) else []
     close = difflib.get_close_matches(name, beside, n=1, cutoff=0.8)
     hint = f" (did you mean {posixpath.join(directory, close[0])}?)" if close else ""
-    _note(
-        ctx,
-        f"{path}: named by the layout's executables, not installed{hint}: the modules only it loads "
-        "are judged unused",
-    )
+    # Only where programs ask for different modules: else the others load every one it would (an
+    # Enchant tester read "judged unused" above rows of modules judged loading, by the library).
+    only = ctx.loader.program_types or ctx.loader.module_programs
+    said = ": the modules only it loads are judged unused" if only else ""
+    _note(ctx, f"{path}: named by the layout's executables, not installed{hint}{said}")
 
 
 def _by_soname_too(paths: list[str], ctx: _Context, reading: _Reading) -> list[str]:

@@ -495,10 +495,22 @@ def test_a_named_executable_missing_beside_another_is_warned_of(demo_build: Path
     notes = [
         w for w in check(demo_build / "usr", L.load_layout(layout).loader).warnings if "not installed" in w
     ]
+    # Every program asks for every module here: the others load all it would (an Enchant
+    # tester read "judged unused" above modules judged loading).
     assert notes == [
         f"{demo_build}/usr/bin/demo-registy: named by the layout's executables, not installed (did you mean "
-        f"{demo_build}/usr/bin/demo-registry?): the modules only it loads are judged unused"
+        f"{demo_build}/usr/bin/demo-registry?)"
     ]
+    # Where programs ask for different types, the modules only it asks for are unused.
+    typed = tmp_path / "typed.toml"
+    typed.write_text(layout.read_text() + '\n[loader.program-types]\n"{prefix}/bin/demo" = ["ui"]\n')
+    notes = [
+        w for w in check(demo_build / "usr", L.load_layout(typed).loader).warnings if "not installed" in w
+    ]
+    assert notes[0].endswith(
+        "(did you mean "
+        + f"{demo_build}/usr/bin/demo-registry?): the modules only it loads are judged unused"
+    )
 
 
 def test_a_modules_code_behind_its_symlink_is_not_a_module_in_the_wrong_place(
