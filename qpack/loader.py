@@ -15,7 +15,7 @@ import posixpath
 import re
 import string
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -314,6 +314,11 @@ class Naming:
             ):
                 continue
             if len(have) == len(want):
+                if not re.sub(r"\{[^}]*\}", "", pattern_base) and not self._declared_dirs(have, want):
+                    # Any name fits `{name}`: a file of an undeclared type's directory is no sign
+                    # of a module there (a CUPS tester's cgi-bin/*.cgi and daemon/cups-deviced
+                    # beside backend/ and filter/, named `{type}/{name}`: strays, exit 1).
+                    continue
                 if base.startswith(pattern_base.split("{", 1)[0]):
                     return True
             elif (
@@ -332,6 +337,14 @@ class Naming:
                 # jsonlite/libs/jsonlite.so: R fails, plan and check said nothing).
                 return True
         return False
+
+    def _declared_dirs(self, have: Sequence[str], want: Sequence[str]) -> bool:
+        """Whether each directory of `have` that a pattern's `{type}` segment in `want` matches
+        is a declared type's."""
+        return all(
+            "{type}" not in w or any(h == w.replace("{type}", t) for t in self.types)
+            for h, w in zip(have, want, strict=False)
+        )
 
     def names_nothing(self, relpath: str) -> bool:
         """Whether a pattern names the file with an empty `{name}` (Ettercap's `ec_.so` for

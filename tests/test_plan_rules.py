@@ -1399,3 +1399,19 @@ def test_a_module_needing_another_version_of_a_library_of_the_build_is_warned_of
         "usr/lib/prog/ui-old.so: module needs libprog-core.so.68, and the build has libprog-core.so.69 "
         "instead: a module of another build? Where the system has no such library, it does not load"
     ]
+
+
+def test_a_file_of_an_undeclared_type_directory_is_a_stray_only_where_its_name_says_so() -> None:
+    """A CUPS tester's `{type}/{name}` naming (backends and filters are programs of any name):
+    cupsd's own cgi-bin/*.cgi and daemon/cups-deviced were files the loader never looks up,
+    exit 1 on Debian's install. A name that fits a pattern with text of its own is still one
+    (the demo's undeclared net/tap.so beside `{type}/{name}.so`)."""
+    programs = Naming("{type}/{name}", ("backend", "filter"))
+    assert not programs.could_name("cgi-bin/admin.cgi")
+    assert not programs.could_name("daemon/cups-deviced")
+    libraries = Naming("{type}/{name}.so", ("ui", "block"))
+    assert libraries.could_name("net/tap.so")
+    build = (*BUILD, "usr/lib/prog/cgi-bin/admin.cgi", "usr/lib/prog/backend/usb")
+    bare = dataclasses.replace(LOADER, naming=programs, stamp_symbol=None, dependencies={})
+    plan = make_plan(inventory(*build), layout(loader=bare), unclaimed="core")
+    assert not [w for w in plan.warnings if "admin.cgi" in w], plan.warnings
