@@ -1026,6 +1026,7 @@ class _Judge:
         self._loaded: list[ElfFile] | None = None
         self._by_soname: dict[str, ElfFile] | None = None
         self.memo: dict[tuple[str, tuple[str, ...]], _FileVerdict] = {}
+        self.judged_as: dict[tuple[str, tuple[str, ...]], str] = {}  # the path each was judged by
         # The version nodes defined by what the program has loaded (itself and its libraries).
         self.versions: set[str] = set()
         if ctx.loader.stamp_version is not None:
@@ -1058,7 +1059,15 @@ class _Judge:
         key = (real, entry)
         if key not in self.memo:
             self.memo[key] = self._judge(path, real, entry)
-        return self.memo[key]
+            self.judged_as[key] = path
+        verdict, first = self.memo[key], self.judged_as[key]
+        if first == path or not verdict.problems:
+            return verdict
+        # One file under several names (a CUPS tester's cgmtopdf -> vectortopdf links): each
+        # row's details name its own path, not the one judged first.
+        return _FileVerdict(
+            tuple(dataclasses.replace(p, detail=p.detail.replace(first, path)) for p in verdict.problems)
+        )
 
     def entry(self, module: str) -> tuple[str, ...]:
         return self.ctx.loader.entry_symbols(module)

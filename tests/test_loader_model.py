@@ -2609,3 +2609,16 @@ def test_a_naming_one_letter_off_the_files_fails_a_check_that_finds_no_module(
     far = flat.replace("demo-engin-", "demo-motor-")
     report = check(prefix, loader(tmp_path, far + '[[loader.search]]\nrelocated = "libexec/engines"\n'))
     assert report.modules == ()
+
+
+def test_one_file_under_two_module_names_is_said_by_each_name(prefix: Path, tmp_path: Path) -> None:
+    """A CUPS tester's filters cgmtopdf, emftopdf... are links to vectortopdf (a script): each
+    row's detail named cgmtopdf, the name judged first, even vectortopdf's own."""
+    block = prefix / "lib/demo/block"
+    (block / "curl.so").write_text("#!/bin/sh\n")
+    (block / "nfs.so").unlink()
+    (block / "nfs.so").symlink_to("curl.so")
+    ld = loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n')
+    rows = {m.module: m for m in check(prefix, ld).modules}
+    for mid, name in (("block-curl", "curl.so"), ("block-nfs", "nfs.so")):
+        assert rows[mid].problems[0].detail.startswith(f"{block}/{name}: "), rows[mid].problems
