@@ -3083,6 +3083,7 @@ class _LazyJudge(_Judge):
         self.ctx = ctx
         self.finder = finder
         self.memo = {}
+        self.judged_as = {}
         self.cache = cache
         self._libs: set[str] | None = None
         self._versions: set[str] | None = None
