@@ -1685,7 +1685,11 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
     # tester's plug-in in Arch's usr/lib/zathura, exporting zathura_plugin_4_5, went to the
     # core in silence); the scan has read every file's, so nothing more is read for it.
     stamp = loader.stamp_symbol is not None
-    if not fixed and not own and not stamp:
+    # Any module's entry, where the templates name the module (a Varnish tester's libvmod_tcp.so,
+    # moved out of the VMOD directory: Vmod_tcp_Data is no module's of the build any more, and
+    # the file went to the core in silence).
+    any_entry = loader.every_entry() if any("{" in t for t in templates) else None
+    if not fixed and not own and not stamp and any_entry is None:
         return []
     module_dirs = loader.module_dirs(prefix)
     dirs = [compile_glob(d + "/**") for d in module_dirs]
@@ -1714,7 +1718,7 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
             or not (e.name.endswith(".so") or ".so." in e.name)
         ):
             continue
-        said = _entry_defined(e, inventory, fixed, own)
+        said = _entry_defined(e, inventory, fixed, own, any_entry)
         if said is None and stamp and elf.stamps_exported:
             said = f"{e.path}: exports {elf.stamps_exported[0]}, the build stamp modules export, but"
         if said is None:
@@ -1742,17 +1746,30 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
 
 
 def _entry_defined(
-    e: Entry, inventory: Inventory, fixed: Sequence[str], own: Mapping[str, str]
+    e: Entry,
+    inventory: Inventory,
+    fixed: Sequence[str],
+    own: Mapping[str, str],
+    named: re.Pattern[str] | None = None,
 ) -> str | None:
     """How a warning about `e` starts when it defines one of the entry symbols, `fixed` or a
-    module's `own` (symbol -> module id); None when it defines none, or cannot be read."""
-    if not fixed and not own:
+    module's `own` (symbol -> module id), or one `named` matches (any module's, from the entry
+    templates); None when it defines none, or cannot be read."""
+    if not fixed and not own and named is None:
         return None
-    from qpack.elf import ElfReadError, read_link_facts
+    from qpack.elf import ElfReadError, dynamic_symbols, read_link_facts
 
     try:
         with open(inventory.source(e.path), "rb") as f:
-            defines = read_link_facts(f, (*fixed, *own)).defines
+            defines = read_link_facts(f, (*fixed, *own)).defines if fixed or own else frozenset()
+            if not defines & {*fixed, *own} and named is not None:
+                f.seek(0)
+                defines = frozenset(sorted(s for s in dynamic_symbols(f)[1] if named.fullmatch(s))[:1])
+                return (
+                    f"{e.path}: defines {next(iter(defines))}, named as a module's entry is, but"
+                    if defines
+                    else None
+                )
     except (OSError, ElfReadError):
         return None
     if not (hit := sorted(defines & {*fixed, *own})):

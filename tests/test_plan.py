@@ -462,6 +462,30 @@ def test_a_file_exporting_the_stamp_outside_the_module_directories_is_named(
         assert any(w.startswith("usr/lib/curses-old.so") for w in plan.warnings) is said, files
 
 
+def test_a_file_defining_any_module_s_entry_outside_the_module_directories_is_named(
+    demo_build: Path, tmp_path: Path
+) -> None:
+    """A Varnish tester's libvmod_tcp.so moved out of the VMOD directory: its entry,
+    Vmod_tcp_Data, is no module's of the build any more (the entry names the module), and the
+    file went to the core in silence. Any symbol the entry templates name is looked for."""
+    import subprocess
+
+    build = copy_build(demo_build, tmp_path)
+    src = tmp_path / "zz.c"
+    src.write_text("int demo_zz_entry(void) { return 0; }\n")
+    out = build / "usr/lib/zz.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(out), str(src)], check=True)
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    old = 'naming = "{type}/{name}.so"\n'
+    assert old in text
+    layout = tmp_path / "any.toml"
+    layout.write_text(text.replace(old, old + 'entry = ["demo_module_init", "demo_{name}_entry"]\n'))
+    said = [w for w in plan_build(build, L.load_layout(layout)).warnings if w.startswith("usr/lib/zz.so")]
+    assert said and said[0].startswith(
+        "usr/lib/zz.so: defines demo_zz_entry, named as a module's entry is, but lies outside the module"
+    ), said
+
+
 def test_executables_that_are_scripts_are_warned_of(demo_build: Path, tmp_path: Path) -> None:
     """A Valgrind tester named bin/valgrind, a shell script running valgrind.bin: plan and split
     went ahead in silence, and check of the install found no program."""
