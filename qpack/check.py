@@ -69,7 +69,7 @@ from qpack.elf import (
 from qpack.errors import QpackError, did_you_mean
 from qpack.globs import WILDCARDS, compile_glob, expand_prefix
 from qpack.ldpaths import NOT_ELF, ElfFile, LibraryFinder, Reads, Root, ld_library_path, read_elf_file
-from qpack.loader import Loader, Naming, SearchLocation, canon_pkgversion, near_directory
+from qpack.loader import Loader, Naming, SearchLocation, canon_pkgversion, naming_slip, near_directory
 from qpack.modinfo import ModuleInfo, read_module_table
 from qpack.modinfo import dependencies as table_dependencies
 
@@ -1743,7 +1743,7 @@ def check(
         ctx.notes.append(mistyped.replace("no module where the loader looks: ", "", 1))
     report = dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
     if (
-        nowhere := _entry_defined_nowhere(report)
+        nowhere := _entry_defined_nowhere(report, ctx.loader)
         or _descriptor_nowhere(report, ctx)
         or _named_otherwise(report)
     ) is not None:
@@ -1790,7 +1790,7 @@ def _descriptor_nowhere(report: CheckReport, ctx: _Context) -> str | None:
     )
 
 
-def _entry_defined_nowhere(report: CheckReport) -> str | None:
+def _entry_defined_nowhere(report: CheckReport, loader: Loader) -> str | None:
     """Why the layout is wrong, where every module found (two or more) lacks the entry symbol
     the loader looks up: the entry is mistyped, as plan says of a build (a Knot Resolver and a
     Wayfire tester's "{name}_apii" and "newInstace": "0 of 17 modules load", exit 1, which
@@ -1800,9 +1800,10 @@ def _entry_defined_nowhere(report: CheckReport) -> str | None:
         return None
     files = sorted({m.file for m in rows if m.file is not None})
     shown = ", ".join(files[:2]) + (f" and {len(files) - 2} more" if len(files) > 2 else "")
+    slip = naming_slip([(loader.naming.split_id(m.module) or ("", m.module))[1] for m in rows])
     return (
         f"no module found defines the entry symbol the loader looks up ({shown}): is [loader] entry "
-        "(or a type's own) mistyped?"
+        f"(or a type's own){slip} mistyped?"
     )
 
 

@@ -70,6 +70,18 @@ def near_directory(
     return None
 
 
+def naming_slip(names: Sequence[str]) -> str:
+    """', or [loader] naming (...),' where every module name (two or more) starts or ends with the
+    same separator, which the naming left out of its text (a Varnish tester's
+    `libvmod{name}.so` made ids `_accept`..., and the error blamed the entry alone)."""
+    if len(names) < 2:
+        return ""
+    for where, char in (("starts", names[0][:1]), ("ends", names[0][-1:])):
+        if char in ("_", "-", ".") and all((n[:1] if where == "starts" else n[-1:]) == char for n in names):
+            return f", or [loader] naming (every module's name {where} with {char!r}),"
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class SearchLocation:
     """One place the loader searches.

@@ -37,7 +37,7 @@ from qpack.layout import (
     module_file_globs,
     module_glob_matches,
 )
-from qpack.loader import FoundModules, Loader, Module
+from qpack.loader import FoundModules, Loader, Module, naming_slip
 from qpack.sonames import provided_sonames
 
 PackageKind = Literal["core", "module", "group", "meta"]
@@ -887,7 +887,9 @@ def module_problems(
         if entry and (why := _lacks_entry(inventory.source(e.path), entry)) is not None:
             lacking.setdefault(key, []).append(m.path)
             warnings.append(f"{m.path}: module {why}{_NO_ENTRY}")
-    nobody, warnings = _entries_nobody_defines(entered, lacking, warnings)
+    nobody, warnings = _entries_nobody_defines(
+        entered, lacking, warnings, naming_slip([m.name for m in found.modules])
+    )
     other, warnings = _stamp_nobody_exports(stamped, held, warnings)
     return [*problems, *nobody, *other], [*warnings, *_same_bytes(found.modules, by_path)]
 
@@ -935,7 +937,10 @@ def _stamp_nobody_exports(
 
 
 def _entries_nobody_defines(
-    entered: Mapping[str, list[str]], lacking: Mapping[str, list[str]], warnings: list[str]
+    entered: Mapping[str, list[str]],
+    lacking: Mapping[str, list[str]],
+    warnings: list[str],
+    slip: str = "",
 ) -> tuple[list[str], list[str]]:
     """(problems, warnings less those they replace): an entry key (`[loader] entry` or a type's
     own) that two modules or more are looked up with and none defines is the layout's mistake,
@@ -947,8 +952,8 @@ def _entries_nobody_defines(
             continue
         shown = ", ".join(paths[:2]) + (f" and {len(paths) - 2} more" if len(paths) > 2 else "")
         problems.append(
-            f"no module of the build defines the entry symbol the loader looks up ({shown}): is {key} "
-            "mistyped?"
+            f"no module of the build defines the entry symbol the loader looks up ({shown}): is {key}"
+            f"{slip} mistyped?"
         )
         # Only their entry warnings: one of another machine or build is still said.
         warnings = [

@@ -1572,6 +1572,12 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
         "no module of the build defines the entry symbol the loader looks up (usr/lib/demo/audio/alsa.so, "
         "usr/lib/demo/audio/pa.so and 5 more): is [loader] entry mistyped?"
     ]
+    # Every name starting with a separator the naming left out: the naming is named too (a Varnish
+    # tester's `libvmod{name}.so` made ids `_accept`, and the error blamed the entry alone).
+    from qpack.loader import naming_slip
+
+    assert naming_slip(["_accept", "_blob"]) == ", or [loader] naming (every module's name starts with '_'),"
+    assert naming_slip(["accept", "blob"]) == naming_slip(["_accept"]) == ""
     loader(
         tmp_path,
         text.replace(
