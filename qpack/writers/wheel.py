@@ -526,6 +526,13 @@ def _placing_notes(path: str, src: Entry, where: Placed, dist: str, python_said:
             f"{path}: mode {src.mode:04o}: its setuid, setgid or sticky bit is dropped, as "
             "installers do not restore them (the tree output keeps them)"
         )
+    installed = 0o755 if src.mode & 0o111 else 0o644
+    if src.kind == "file" and installed & ~src.mode & ~0o200 & 0o777:
+        # A CUPS tester's 0700 backends, run as root for that mode, installed 0755 (run as lp).
+        notes.append(
+            f"{path}: mode {src.mode & 0o777:04o}: installers write it {installed:04o}, as a wheel "
+            "keeps no other mode (the tree output keeps it)"
+        )
     if _PYTHON_DIR.match(where.installed) and dist not in python_said:
         # A module the loader looks for there stays (the rest go through platlib): on no venv's
         # sys.path (a libproxy tester's python3-libproxy, before platlib).
