@@ -2481,7 +2481,41 @@ def _layout_mistakes(
         *_type_namings_naming_nothing(loader, found.modules, inventory, prefix),
         *_module_files_naming_nothing(layout, inventory, found.modules, prefix),
         *_modules_without_descriptor(loader, inventory, found.modules),
+        *_types_mistyped(loader, inventory, found.modules, prefix),
     ]
+
+
+def _types_mistyped(
+    loader: Loader, inventory: Inventory, modules: Sequence[Module], prefix: str
+) -> list[str]:
+    """A warning for each declared type that has no module while a directory named almost as
+    the naming's `{type}/` would spell it, a declared type's of none, holds files where modules
+    of that type would be (a CUPS tester's `types = ["backed", ...]` beside backend/: the 12
+    backends went to the core with no word of the type)."""
+    import difflib  # only for a layout with a type that names nothing
+
+    naming = loader.naming
+    have = {m.type for m in modules}
+    missing = [t for t in naming.types if t not in have and t not in naming.by_type]
+    if not missing or not any(p.startswith("{type}/") for p in naming.patterns):
+        return []
+    dirs = [d for d in loader.default_module_dirs(prefix) if not any(c in d for c in WILDCARDS)]
+    sub: dict[str, int] = {}  # directory name below a module directory -> files in it
+    for e in inventory.entries:
+        for d in dirs:
+            rest = e.path[len(d) + 1 :] if e.path.startswith(d + "/") else ""
+            if rest.count("/") == 1 and e.kind != "dir":
+                sub[rest.split("/")[0]] = sub.get(rest.split("/")[0], 0) + 1
+    spare = sorted(n for n in sub if n not in naming.types)
+    out = []
+    for t in missing:
+        if close := difflib.get_close_matches(t, spare, n=1, cutoff=0.8):
+            out.append(
+                f"type {t!r} has no module, and {close[0]}/ beside the other types' directories holds "
+                f"{sub[close[0]]} file(s) where such modules would be: is the type mistyped in "
+                "[loader] types?"
+            )
+    return out
 
 
 def _descriptors_without_code(loader: Loader, claims: _Claims, found: FoundModules) -> list[str]:

@@ -1415,3 +1415,23 @@ def test_a_file_of_an_undeclared_type_directory_is_a_stray_only_where_its_name_s
     bare = dataclasses.replace(LOADER, naming=programs, stamp_symbol=None, dependencies={})
     plan = make_plan(inventory(*build), layout(loader=bare), unclaimed="core")
     assert not [w for w in plan.warnings if "admin.cgi" in w], plan.warnings
+
+
+def test_a_type_spelt_one_letter_off_its_directory_is_warned_of() -> None:
+    """A CUPS tester's `types = ["backed", ...]` beside backend/: with `{type}/{name}` (programs
+    of any name), the 12 backends went to the core, no module of the type and no word of it."""
+    naming = Naming("{type}/{name}", ("backed", "filter"))
+    bare = dataclasses.replace(LOADER, naming=naming, stamp_symbol=None, dependencies={})
+    build = (
+        "usr/bin/prog",
+        "usr/lib/prog/filter/pstops",
+        "usr/lib/prog/backend/usb",
+        "usr/lib/prog/backend/ipp",
+    )
+    plan = make_plan(inventory(*build), layout(loader=bare), unclaimed="core")
+    assert [w for w in plan.warnings if "mistyped in [loader] types" in w] == [
+        "type 'backed' has no module, and backend/ beside the other types' directories holds 2 file(s) "
+        "where such modules would be: is the type mistyped in [loader] types?"
+    ]
+    right = dataclasses.replace(bare, naming=Naming("{type}/{name}", ("backend", "filter")))
+    assert not [w for w in make_plan(inventory(*build), layout(loader=right)).warnings if "mistyped" in w]
