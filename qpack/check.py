@@ -2563,6 +2563,7 @@ def _drop_module_libraries(
     if not lacking:
         return
     needed: set[str] = set()
+    loaded: set[str] | None = None  # the real paths of the libraries the modules load
     for mid, files in found.files.items():
         if mid not in lacking and (real := ctx.root.resolve(files[0])) is not None:
             facts = judge.read(real).facts
@@ -2572,11 +2573,26 @@ def _drop_module_libraries(
         real = ctx.root.resolve(path)
         facts = judge.read(real).facts if real is not None else None
         names = {posixpath.basename(path), *([facts.soname] if facts is not None and facts.soname else [])}
-        if names & needed:
+        if names & needed and loaded is None:
+            loaded = _modules_load(found, lacking, judge, ctx)
+        # The file they load, not a copy under a name they link (a Wireshark tester's
+        # libwsutil.so.14 copied in as epan/noentry.so, while the plug-ins load lib/'s: no row).
+        if names & needed and loaded is not None and real in loaded:
             del found.files[mid]
             del own[mid]
             found.duplicates.pop(mid, None)
             ctx.libraries.add(path)
+
+
+def _modules_load(found: _Found, lacking: set[str], judge: _Judge, ctx: _Context) -> set[str]:
+    """The real paths of the libraries the modules found (but `lacking`) load."""
+    out: set[str] = set()
+    for mid, files in found.files.items():
+        if mid not in lacking and (real := ctx.root.resolve(files[0])) is not None:
+            elf = judge.read(real)
+            if elf.facts is not None:
+                out.update(r for p in _loaded_objects(elf, judge.finder) if (r := ctx.root.resolve(p)))
+    return out
 
 
 def _found(

@@ -1479,10 +1479,15 @@ def test_a_library_the_modules_link_beside_them_is_no_module(
         prefix / "lib/demo", type="ui", name="x", stamp=STAMP, needed=[helper], runpath="$ORIGIN"
     )
     build_extra_library(prefix / "lib/demo/ui", "lonely.so")  # no module links it
+    # A copy of it under another name, which the modules do not load (they load helper.so):
+    # a module refused (a Wireshark tester's libwsutil.so.14 copied in as epan/noentry.so).
+    shutil.copy(helper, prefix / "lib/demo/ui/copy.so")
     rows = {m.module: m for m in check(prefix, ld).modules}
     assert "ui-helper" not in rows
     assert rows["ui-x"].loads
     assert "no-entry" in [p.kind for p in rows["ui-lonely"].problems]
+    assert "no-entry" in [p.kind for p in rows["ui-copy"].problems]
+    (prefix / "lib/demo/ui/copy.so").unlink()
     plan = make_plan(scan(prefix.parent, "/usr", cache=False), load_layout(tmp_path / "layout.toml"))
     modules = {m.id for m in plan.modules}
     assert "ui-helper" not in modules and {"ui-x", "ui-lonely"} <= modules
