@@ -1791,20 +1791,29 @@ def _descriptor_nowhere(report: CheckReport, ctx: _Context) -> str | None:
 
 
 def _entry_defined_nowhere(report: CheckReport, loader: Loader) -> str | None:
-    """Why the layout is wrong, where every module found (two or more) lacks the entry symbol
-    the loader looks up: the entry is mistyped, as plan says of a build (a Knot Resolver and a
-    Wayfire tester's "{name}_apii" and "newInstace": "0 of 17 modules load", exit 1, which
-    blames the system)."""
+    """Why the layout is wrong, where every module found (two or more) looked up with one entry
+    key lacks the entry symbol: the key is mistyped, as plan says of a build (a Knot Resolver and
+    a Wayfire tester's "{name}_apii" and "newInstace": "0 of 17 modules load", exit 1, which
+    blames the system; an LMMS tester's type's own entry, beside a right one for the other type,
+    exit 1 where plan stopped)."""
     rows = [m for m in report.modules if m.file is not None and not m.stray and not m.helper]
-    if len(rows) < 2 or not all(any(p.kind == "no-entry" for p in m.problems) for m in rows):
-        return None
-    files = sorted({m.file for m in rows if m.file is not None})
-    shown = ", ".join(files[:2]) + (f" and {len(files) - 2} more" if len(files) > 2 else "")
-    slip = naming_slip([(loader.naming.split_id(m.module) or ("", m.module))[1] for m in rows])
-    return (
-        f"no module found defines the entry symbol the loader looks up ({shown}): is [loader] entry "
-        f"(or a type's own){slip} mistyped?"
-    )
+    by_key: dict[str, list[ModuleVerdict]] = {}
+    for m in rows:
+        mtype = (loader.naming.split_id(m.module) or ("", m.module))[0]
+        key = f"[loader.by-type.{mtype}] entry" if mtype in loader.type_entry else "[loader] entry"
+        if loader.entries_for(mtype):
+            by_key.setdefault(key, []).append(m)
+    for key, group in sorted(by_key.items()):
+        if len(group) < 2 or not all(any(p.kind == "no-entry" for p in m.problems) for m in group):
+            continue
+        files = sorted({m.file for m in group if m.file is not None})
+        shown = ", ".join(files[:2]) + (f" and {len(files) - 2} more" if len(files) > 2 else "")
+        slip = naming_slip([(loader.naming.split_id(m.module) or ("", m.module))[1] for m in group])
+        return (
+            f"no module found defines the entry symbol the loader looks up ({shown}): is {key}{slip} "
+            "mistyped?"
+        )
+    return None
 
 
 def _stamp_held_nowhere(exes: Sequence[_Exe], module_files: Sequence[str], ctx: _Context) -> str | None:

@@ -295,11 +295,19 @@ class DistDir:
                 ) from e
             unknown = sorted(extras - meta.extras)
             if unknown:
+                # The extras listed only where few (an LMMS tester's one line of 161, 5,000
+                # characters); `qpack list`'s and the meta wheel's own lists have them all.
+                every = sorted(meta.extras)
+                listed = (
+                    ", ".join(every)
+                    if len(every) <= 20
+                    else f"{', '.join(every[:20])} and {len(every) - 20} more"
+                )
                 raise InstallError(
                     f"{', '.join(typed[u] for u in unknown)}: neither an extra of {meta.name} nor a wheel "
                     f"in {where}"
                     f"{did_you_mean(unknown, [*meta.extras, *self.wheels])} "
-                    f"(extras: {', '.join(sorted(meta.extras))})"
+                    f"(extras: {listed})"
                 )
             roots.append((meta, frozenset(extras)))
             for req in meta.requires:

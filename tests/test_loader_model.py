@@ -7,12 +7,14 @@ tests pin what `check` concludes for the features no demo program has, from the 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -1551,7 +1553,12 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
         )
         + '[loader.by-type.ui]\nentry = "demo_{type}_{name}_init"\n',
     )
-    rows = {m.module: m for m in check(prefix, odd_ui).modules}
+    # Every module of the type lacks it: that key is mistyped, as plan says (an LMMS tester).
+    with pytest.raises(CheckError, match=r"is \[loader.by-type.ui\] entry mistyped"):
+        check(prefix, odd_ui)
+    # One module of the type alone: refused, the others load.
+    with _alone(prefix / "lib/demo/ui", "curses.so"):
+        rows = {m.module: m for m in check(prefix, odd_ui).modules}
     assert [p.kind for p in rows["ui-curses"].problems] == ["no-entry"]
     assert (
         "does not define demo_ui_curses_init, which the loader looks up"
@@ -1566,7 +1573,7 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
         ),
     )
     # No module defines it: check refuses the layout, as plan does (below).
-    with pytest.raises(CheckError, match="is \\[loader\\] entry \\(or a type's own\\) mistyped"):
+    with pytest.raises(CheckError, match="is \\[loader\\] entry mistyped"):
         check(prefix, odd)
     # No module of the build defines it: the layout is wrong, an error (an AbiWord tester's
     # "abi_plugin_regster": 44 warnings, exit 0, and a split of modules that never load).
@@ -1618,6 +1625,9 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
         "no module of the build defines the entry symbol the loader looks up (usr/lib/demo/ui/curses.so, "
         "usr/lib/demo/ui/gtk.so and 1 more): is [loader.by-type.ui] entry mistyped?"
     ]
+    # check too, though the other types' modules load (an LMMS tester: exit 1 where plan stopped).
+    with pytest.raises(CheckError, match=r"ui/curses.so, .* is \[loader.by-type.ui\] entry mistyped"):
+        check(prefix, load_layout(tmp_path / "layout.toml").loader)
     shutil.copy(prefix / "lib/libdemo-util.so.1", prefix / "lib/demo/ui/curses.so")
     inventory = scan(prefix.parent, "/usr", cache=False)
     # ... said when the plan fails too, where it may be the cause (a Guile tester's plan said
@@ -1685,7 +1695,8 @@ def test_entry_alternatives_and_a_types_own_entry(prefix: Path, tmp_path: Path) 
         text.replace(types, f'{types}\nentry = "demo_module_init"')
         + '[loader.by-type.ui]\nentry = ["demo_{name}_open", "demo_{type}_init"]\n',
     )
-    rows = {m.module: m for m in check(prefix, neither).modules}
+    with _alone(prefix / "lib/demo/ui", "curses.so"):
+        rows = {m.module: m for m in check(prefix, neither).modules}
     assert (
         rows["ui-curses"]
         .problems[0]
@@ -1698,10 +1709,29 @@ def test_entry_alternatives_and_a_types_own_entry(prefix: Path, tmp_path: Path) 
         text.replace(types, f'{types}\nentry = "demo_module_init"')
         + '[loader.by-type.block]\nentry = "demo_block_{name}_open"\n',
     )
-    bad = {m.module for m in check(prefix, own).modules if any(p.kind == "no-entry" for p in m.problems)}
-    assert bad == {"block-curl", "block-nfs"}  # the block type's own entry, which they lack
+    with _alone(prefix / "lib/demo/block", "nfs.so"):
+        bad = {m.module for m in check(prefix, own).modules if any(p.kind == "no-entry" for p in m.problems)}
+    assert bad == {"block-nfs"}  # the block type's own entry, which it lacks
+    with pytest.raises(CheckError, match=r"is \[loader.by-type.block\] entry mistyped"):
+        check(prefix, own)  # both of the type lack it: the key is mistyped
     with pytest.raises(LayoutError, match=r"loader\.by-type\.block\.entry\[1\]: must be a C symbol name"):
         loader(tmp_path, text + '[loader.by-type.block]\nentry = ["ok", "not ok"]\n')
+
+
+@contextlib.contextmanager
+def _alone(directory: Path, keep: str) -> Iterator[None]:
+    """`directory` holding only `keep` of its `.so` files while the block runs."""
+    aside = directory.parent.parent / f".{directory.name}-aside"  # out of the search location
+    aside.mkdir()
+    moved = [p for p in directory.glob("*.so") if p.name != keep]
+    for p in moved:
+        p.rename(aside / p.name)
+    try:
+        yield
+    finally:
+        for p in moved:
+            (aside / p.name).rename(p)
+        aside.rmdir()
 
 
 def test_modules_another_module_runs(prefix: Path, tmp_path: Path) -> None:
