@@ -288,8 +288,9 @@ class DistDir:
                     if all(len(ws) == 1 for ws in after.values())
                     else f" ({names})"
                 )
+                asked_as = ", ".join(sorted(typed[x] for x in extras))  # as typed (auth_otp, not auth-otp)
                 raise InstallError(
-                    f"{', '.join(sorted(extras))}: no wheel in {where} of that name, and no meta wheel to "
+                    f"{asked_as}: no wheel in {where} of that name, and no meta wheel to "
                     f"read module ids from (the split had no [meta], or its wheel is not there): name "
                     f"distributions{hint}"
                 ) from e

@@ -444,8 +444,10 @@ def test_module_ids_without_a_meta_wheel_say_to_name_distributions(
     # The wheel named after the module is offered (a gedit tester's `sort` was told the list of
     # all 30 distributions, gedit-plugin-sort among them); the list where none or two are.
     assert err.rstrip().endswith("name distributions; named after them: demo-ui-curses"), err
-    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "nosuch"]) == 2
-    assert "name distributions (demo-audio-alsa, " in capsys.readouterr().err
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "no_such"]) == 2
+    err = capsys.readouterr().err
+    assert "name distributions (demo-audio-alsa, " in err
+    assert err.startswith("error: no_such: no wheel")  # as typed (a ProFTPD tester's auth_otp)
     # Or its meta wheel is not in the directory given (an Audacity tester's lone module wheel:
     # "the split had no [meta]" of a split that had one).
     assert "(the split had no [meta], or its wheel is not there)" in err
