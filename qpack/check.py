@@ -2924,6 +2924,11 @@ def _not_a_stray(path: str, taken: Mapping[str, str], root: Root) -> bool:
         for module_name, module_path in taken.items():
             stem = module_name.removesuffix(".so") if module_name.endswith(".so") else None
             versioned = name.startswith(module_name) and _VERSION_SUFFIX.fullmatch(name[len(module_name) :])
+            # Or the development link's name, shorter (a VDPAU tester's libvdpau_radeonsi.so beside
+            # the module libvdpau_radeonsi.so.1, all one file: exit 1 on a clean wheel install).
+            versioned = versioned or (
+                module_name.startswith(name) and _VERSION_SUFFIX.fullmatch(module_name[len(name) :])
+            )
             # libtool's -release names too (an OpenLDAP tester's back_mdb-2.5.so.0.1.8 and
             # back_mdb-2.5.so.0 beside back_mdb.so, all one file once a wheel made copies).
             released = (

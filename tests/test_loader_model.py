@@ -2663,3 +2663,19 @@ def test_one_file_under_two_module_names_is_said_by_each_name(prefix: Path, tmp_
     rows = {m.module: m for m in check(prefix, ld).modules}
     for mid, name in (("block-curl", "curl.so"), ("block-nfs", "nfs.so")):
         assert rows[mid].problems[0].detail.startswith(f"{block}/{name}: "), rows[mid].problems
+
+
+def test_a_wheel_s_copy_of_a_module_s_development_link_is_no_stray(prefix: Path, tmp_path: Path) -> None:
+    """A VDPAU tester's drivers are named libvdpau_{name}.so.1; a wheel holds the -dev link
+    libvdpau_radeonsi.so as a copy of the same bytes beside the module: a never-looked-up row,
+    exit 1, on a clean install. Other bytes under that name are a stray all the same."""
+    ui = prefix / "lib/demo/ui"
+    for so in (prefix / "lib/demo").glob("*/*.so"):
+        so.rename(so.with_name(so.name + ".1"))
+    shutil.copy(ui / "curses.so.1", ui / "curses.so")  # what a wheel makes of curses.so -> .so.1
+    text = HEAD.replace('naming = "{type}/{name}.so"', 'naming = "{type}/{name}.so.1"')
+    ld = loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n')
+    report = check(prefix, ld)
+    assert not [m for m in report.modules if m.stray], [m.file for m in report.modules if m.stray]
+    shutil.copy(ui / "gtk.so.1", ui / "curses.so")  # other bytes
+    assert [m.file for m in check(prefix, ld).modules if m.stray] == [f"{ui}/curses.so"]
