@@ -2364,7 +2364,10 @@ def _library_paths(loader: Loader, prefix: str, ctx: _Context) -> list[str]:
         return []
     paths = _glob_paths(ctx.root, expand_prefix(loader.library, prefix))
     if not paths:
-        _note(ctx, _library_named_nowhere("/" + expand_prefix(loader.library, prefix), ctx.root))
+        library = "/" + expand_prefix(loader.library, prefix)
+        # Its SONAME link missing beside the versioned file (a VA-API tester's libva.so.2 removed:
+        # the note offered libva-x11.so.2, another library), else a name almost so.
+        _note(ctx, _library_link_missing(library, ctx.root) or _library_named_nowhere(library, ctx.root))
     return paths
 
 

@@ -47,6 +47,18 @@ def canon_pkgversion(pkgversion: str) -> str:
 _NOT_KNOWN = " is not in modules.known"  # how a never-looked-up warning of a name `known` lacks goes on
 
 
+def _swapped(a: str, b: str) -> bool:
+    """Whether `b` is `a` with two adjacent characters swapped."""
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y]
+    return (
+        len(a) == len(b)
+        and len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and a[diff[0]] == b[diff[1]]
+        and a[diff[1]] == b[diff[0]]
+    )
+
+
 def near_directory(
     path: str, is_dir: Callable[[str], bool], subdirs: Callable[[str], Iterable[str]]
 ) -> str | None:
@@ -62,7 +74,11 @@ def near_directory(
         if is_dir(lead + "/".join(parts[: i + 1])):
             continue
         parent = lead + "/".join(parts[:i])
-        for near in difflib.get_close_matches(name, sorted(subdirs(parent)), n=3, cutoff=0.8):
+        beside = sorted(subdirs(parent))
+        # Two letters swapped in a short name are far by difflib's ratio (a VA-API tester's `dir`
+        # for `dri`, 0.67): taken first.
+        swapped = [n for n in beside if _swapped(name, n)]
+        for near in [*swapped, *difflib.get_close_matches(name, beside, n=3, cutoff=0.8)]:
             there = posixpath.join(parent, near, *parts[i + 1 :])
             if is_dir(there):
                 return there

@@ -2396,6 +2396,14 @@ def test_a_mistyped_location_outside_the_prefix_fails_the_check(prefix: Path, tm
     assert report.ok and report.modules
 
 
+def test_a_location_with_two_letters_swapped_fails_the_check(prefix: Path, tmp_path: Path) -> None:
+    """A VA-API tester's `.../dir` for `.../dri`: "0 of 0 modules load", exit 0; difflib's
+    ratio of the two is 0.67, under the near-name cutoff."""
+    shutil.copytree(prefix / "lib/demo", prefix / "lib/dri")
+    with pytest.raises(CheckError, match=r"lib/dir does not exist, and .*lib/dri beside it"):
+        check(prefix, loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/dir"\n'))
+
+
 def test_a_location_lacking_a_segment_fails_the_check(prefix: Path, tmp_path: Path) -> None:
     """An Atril tester's `atril/backends` for `atril/3/backends`: "0 of 0 modules load", exit 0,
     where plan stopped on the same layout. A location under which nothing deeper holds modules
@@ -2620,6 +2628,14 @@ def test_a_copy_of_the_loader_library_where_modules_are_is_no_stray(prefix: Path
     typo = loader(
         tmp_path, text.replace(util.name, util.name + "9") + '[[loader.search]]\nrelocated = "lib/demo"\n'
     )
+    # The SONAME link gone beside the versioned file: that is said, not a near name (a VA-API
+    # tester's libva.so.2 removed got "libva-x11.so.2 is there").
+    versioned = util.with_name(util.name + ".0")
+    shutil.copy(util, versioned)
+    util.unlink()
+    said = [w for w in check(prefix, ld).warnings if util.name in w]
+    assert said and "is the link ldconfig makes from its SONAME missing" in said[0], said
+    util.symlink_to(versioned.name)
     said = [w for w in check(prefix, typo).warnings if "[loader] library" in w]
     assert said == [
         f"[loader] library {prefix}/lib/{util.name}9: no such file in the prefix; {prefix}/lib/{util.name} "
