@@ -1752,8 +1752,8 @@ def check(
 
 
 def _named_otherwise(report: CheckReport) -> str | None:
-    """Why the layout is wrong, where no module was found and two or more ELF files where the
-    loader looks are named as none (an Enchant and an Atril tester's naming typos,
+    """Why the layout is wrong, where no module was found and ELF files where the loader looks
+    are named as none (an Enchant and an Atril tester's naming typos,
     `enchnt_{name}.so` and `lib{name}documents.so`: "0 of 0 modules load", exit 1, blaming the
     installed files, where plan stopped with "is the naming wrong?")."""
     if any(m.file and not m.stray and not m.helper for m in report.modules):
@@ -1763,7 +1763,8 @@ def _named_otherwise(report: CheckReport) -> str | None:
         for m in report.modules
         if m.stray and m.file and any("modules are named " in p.detail for p in m.problems)
     )
-    if len(named) < 2:
+    # One is enough, as for plan (a Mousepad tester's one plug-in under a naming typo: exit 1).
+    if not named:
         return None
     shown = ", ".join(named[:2]) + (f" and {len(named) - 2} more" if len(named) > 2 else "")
     return (
@@ -1796,7 +1797,14 @@ def _entry_defined_nowhere(report: CheckReport, loader: Loader) -> str | None:
     a Wayfire tester's "{name}_apii" and "newInstace": "0 of 17 modules load", exit 1, which
     blames the system; an LMMS tester's type's own entry, beside a right one for the other type,
     exit 1 where plan stopped)."""
-    rows = [m for m in report.modules if m.file is not None and not m.stray and not m.helper]
+    # Those read as ELF: a dangling link or a text file beside them is no sign the entry is right
+    # (a p11-kit tester's broken.so turned the layout error into exit 1).
+    unread = {"unreadable", "machine"}
+    rows = [
+        m
+        for m in report.modules
+        if m.file is not None and not m.stray and not m.helper and not {p.kind for p in m.problems} & unread
+    ]
     by_key: dict[str, list[ModuleVerdict]] = {}
     for m in rows:
         mtype = (loader.naming.split_id(m.module) or ("", m.module))[0]
@@ -2337,6 +2345,11 @@ def _some_executable(exes: list[_Exe], rt: Root, pre: str, loader: Loader) -> No
             # beside the .so.0.0.0 it leads to: "none of the loader's executables", where the
             # layout names no executable at all.
             raise CheckError(missing)
+        if not _glob_paths(rt, library.lstrip("/")) and "is there" in (
+            near := _library_named_nowhere(library, rt)
+        ):
+            # Its name mistyped (a p11-kit tester's libp11-kit.so.1 beside .so.0): said with it.
+            looked[-1] += f" ({near.partition('; ')[2].removesuffix(': is its name mistyped?')}: mistyped?)"
     shown = ", ".join(looked)
     where = rt.host(pre)
     # Named, and there, but no ELF program (a Valgrind tester's bin/valgrind, a shell script

@@ -1582,9 +1582,14 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
             'types = ["ui", "block", "audio"]\nentry = "demo_{type}_{name}_init"',
         ),
     )
-    # No module defines it: check refuses the layout, as plan does (below).
+    # No module defines it: check refuses the layout, as plan does (below); an unreadable file
+    # beside them changes nothing (a p11-kit tester's dangling broken.so made it exit 1).
     with pytest.raises(CheckError, match="is \\[loader\\] entry mistyped"):
         check(prefix, odd)
+    (prefix / "lib/demo/block/broken.so").symlink_to("nowhere.so")
+    with pytest.raises(CheckError, match="is \\[loader\\] entry mistyped"):
+        check(prefix, odd)
+    (prefix / "lib/demo/block/broken.so").unlink()
     # No module of the build defines it: the layout is wrong, an error (an AbiWord tester's
     # "abi_plugin_regster": 44 warnings, exit 0, and a split of modules that never load).
     inventory = scan(prefix.parent, "/usr", cache=False)
@@ -2651,6 +2656,13 @@ def test_a_copy_of_the_loader_library_where_modules_are_is_no_stray(prefix: Path
         f"[loader] library {prefix}/lib/{util.name}9: no such file in the prefix; {prefix}/lib/{util.name} "
         "is there: is its name mistyped?"
     ], said
+    # With no executable named, the layout's library mistyped stops the check: the file beside it
+    # is named (a p11-kit tester's libp11-kit.so.1 for .so.0).
+    alone = text.replace('executables = ["{prefix}/bin/demo"]\n', "").replace(util.name, util.name + "9")
+    with pytest.raises(
+        CheckError, match=rf"none of the loader's executables .*{util.name} is there: mistyped"
+    ):
+        check(prefix, loader(tmp_path, alone + '[[loader.search]]\nrelocated = "lib/demo"\n'))
     # A library of another SONAME there is a stray all the same.
     other = build_extra_library(tmp_path / "other", "libother.so.1")
     shutil.copy(other, prefix / "lib/demo/libother.so")
@@ -2705,3 +2717,17 @@ def test_a_wheel_s_copy_of_a_module_s_development_link_is_no_stray(prefix: Path,
     assert not [m for m in report.modules if m.stray], [m.file for m in report.modules if m.stray]
     shutil.copy(ui / "gtk.so.1", ui / "curses.so")  # other bytes
     assert [m.file for m in check(prefix, ld).modules if m.stray] == [f"{ui}/curses.so"]
+
+
+def test_a_naming_typo_with_one_file_where_modules_are_fails_the_check(prefix: Path, tmp_path: Path) -> None:
+    """A Mousepad tester's one plug-in under a naming typo: plan stopped ("is the naming
+    wrong?"), check said "0 of 0 modules load; 1 problem(s)", exit 1, blaming the plug-in."""
+    one = prefix / "lib/one/ui"
+    one.mkdir(parents=True)
+    shutil.copy(prefix / "lib/demo/ui/curses.so", one / "curses.so")
+    text = HEAD.replace("[loader.stamp]", 'entry = "demo_module_init"\n[loader.stamp]')
+    typo = text.replace('naming = "{type}/{name}.so"', 'naming = "{type}/lib-{name}.so"')
+    with pytest.raises(
+        CheckError, match=r"named as no module \(.*/lib/one/ui/curses.so\): is \[loader\] naming"
+    ):
+        check(prefix, loader(tmp_path, typo + '[[loader.search]]\nrelocated = "lib/one"\n'))
