@@ -1114,7 +1114,16 @@ class Loader:
         # where they are programs (GIMP's `{name}/{name}`), any ELF file may be one.
         base = rel.rpartition("/")[2].lower()
         libraries = naming.names_libraries
-        if rel.count("/") > reach and naming.owns_location() and (_library_like(base) or not libraries):
+        # Named as a pattern's files start, where they all start so (an NSS tester's libc
+        # gconv/*.so, 200 warnings beside `libnss_{name}.so.2`).
+        starts = {p.rpartition("/")[2].split("{", 1)[0].lower() for p in naming.patterns_all()}
+        named = "" in starts or any(base.startswith(h) for h in starts)
+        if (
+            rel.count("/") > reach
+            and naming.owns_location()
+            and (_library_like(base) or not libraries)
+            and named
+        ):
             # Below where the loader reads (check does not list it): Xorg's drivers one level
             # deeper than a layout's depth, a GIMP plug-in in plug-ins/deep/deep/deep.
             levels = (

@@ -1440,3 +1440,16 @@ def test_a_type_spelt_one_letter_off_its_directory_is_warned_of() -> None:
     ]
     right = dataclasses.replace(bare, naming=Naming("{type}/{name}", ("backend", "filter")))
     assert not [w for w in make_plan(inventory(*build), layout(loader=right)).warnings if "mistyped" in w]
+
+
+def test_a_deeper_file_is_said_only_where_named_as_the_modules_start() -> None:
+    """An NSS tester's libc build: every gconv/*.so below `libnss_{name}.so.2`'s directory was
+    "deeper than the loader looks", 200 warnings; a file named as modules start still is."""
+    naming = Naming("libnss_{name}.so.2")
+    nss = dataclasses.replace(LOADER, naming=naming, stamp_symbol=None, dependencies={})
+    build = ("usr/bin/prog", "usr/lib/prog/libnss_x.so.2", "usr/lib/prog/gconv/UTF-16.so",
+             "usr/lib/prog/sub/libnss_y.so.2")  # fmt: skip
+    plan = make_plan(inventory(*build), layout(loader=nss), unclaimed="core")
+    assert [w.partition(":")[0] for w in plan.warnings if "deeper than the loader looks" in w] == [
+        "usr/lib/prog/sub/libnss_y.so.2"
+    ]
