@@ -347,6 +347,10 @@ class Naming:
                     # of a module there (a CUPS tester's cgi-bin/*.cgi and daemon/cups-deviced
                     # beside backend/ and filter/, named `{type}/{name}`: strays, exit 1).
                     continue
+                if _library_like(pattern_base) and not _library_like(base):
+                    # Modules are libraries: a program beside them is none (a Bacula tester's
+                    # bsmtp and bdirjson in the plug-in directory, `{name}-{type}.so`).
+                    continue
                 if base.startswith(pattern_base.split("{", 1)[0]):
                     return True
             elif (

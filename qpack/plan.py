@@ -746,12 +746,23 @@ def _strays(
         return []
     known = known | _loader_links(loader, inventory, inventory.prefix)
     linked, by_path = _linked_names(inventory), inventory.by_path()
+    # A library linked through a chain of its links (a Bacula tester's libbaccats-9.6.7.so ->
+    # libbaccats-sqlite3-9.6.7.so), and every other link to it (its -dev link): 14 warnings.
+    by_link = {e.path: e.target or "" for e in inventory.entries if e.kind == "symlink"}
+    ends = {e.path: link_end(e.path, by_link) for e in inventory.entries if e.kind == "symlink"}
+    libraries = {
+        end
+        for path, end in [*ends.items(), *((e.path, e.path) for e in inventory.files() if e.kind == "file")]
+        if end is not None and (posixpath.basename(path) in linked or _is_linked(by_path.get(end), linked))
+    }
     return [
         w
         for w in found.never_looked_up
         if (f := w.partition(": in a module directory")[0]) not in code_of
         and f not in known
         and not _is_linked(by_path.get(f), linked)
+        and f not in libraries
+        and ends.get(f) not in libraries
     ]
 
 

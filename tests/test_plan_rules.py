@@ -1453,3 +1453,24 @@ def test_a_deeper_file_is_said_only_where_named_as_the_modules_start() -> None:
     assert [w.partition(":")[0] for w in plan.warnings if "deeper than the loader looks" in w] == [
         "usr/lib/prog/sub/libnss_y.so.2"
     ]
+
+
+def test_a_library_linked_through_its_links_and_a_program_are_no_strays_beside_modules() -> None:
+    """A Bacula tester's plug-in directory holds bacula-dir's catalog library, linked as
+    libbaccats-9.6.7.so -> libbaccats-sqlite3-9.6.7.so, its -dev link, and helper programs
+    (bsmtp): 14 "never looks up this name" warnings for one plug-in."""
+    build = inventory(
+        *BUILD,
+        "usr/lib/prog/libcats-9.so@libcats-sqlite-9.so",
+        "usr/lib/prog/libcats-sqlite-9.so",
+        "usr/lib/prog/libcats.so@libcats-9.so",
+        "usr/lib/prog/bsmtp",
+        "usr/lib/prog/stray-x.so",
+    )
+    entries = [
+        elf_entry(e.path, None, "libcats-9.so") if e.path == "usr/bin/prog" else e for e in build.entries
+    ]
+    plan = make_plan(dataclasses.replace(build, entries=tuple(entries)), layout(), unclaimed="core")
+    assert [w.partition(":")[0] for w in plan.warnings if "never looks up" in w] == [
+        "usr/lib/prog/stray-x.so"
+    ]
