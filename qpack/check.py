@@ -1025,8 +1025,8 @@ class _Judge:
         self.exe_libs = exe_libs
         self._loaded: list[ElfFile] | None = None
         self._by_soname: dict[str, ElfFile] | None = None
-        self.memo: dict[tuple[str, tuple[str, ...]], _FileVerdict] = {}
-        self.judged_as: dict[tuple[str, tuple[str, ...]], str] = {}  # the path each was judged by
+        # (resolved path, entry) -> the verdict, and the path it was judged by
+        self.memo: dict[tuple[str, tuple[str, ...]], tuple[_FileVerdict, str]] = {}
         # The version nodes defined by what the program has loaded (itself and its libraries).
         self.versions: set[str] = set()
         if ctx.loader.stamp_version is not None:
@@ -1058,9 +1058,8 @@ class _Judge:
             entry = (*entry, *self._target_entry(path, real, entry))
         key = (real, entry)
         if key not in self.memo:
-            self.memo[key] = self._judge(path, real, entry)
-            self.judged_as[key] = path
-        verdict, first = self.memo[key], self.judged_as[key]
+            self.memo[key] = (self._judge(path, real, entry), path)
+        verdict, first = self.memo[key]
         if first == path or not verdict.problems:
             return verdict
         # One file under several names (a CUPS tester's cgmtopdf -> vectortopdf links): each
@@ -3130,7 +3129,6 @@ class _LazyJudge(_Judge):
         self.ctx = ctx
         self.finder = finder
         self.memo = {}
-        self.judged_as = {}
         self.cache = cache
         self._libs: set[str] | None = None
         self._versions: set[str] | None = None
