@@ -399,7 +399,7 @@ def with_unfound(
     found = {m.module for m in report.modules if m.file is not None and not m.stray}
     libraries = set(report.libraries)
     # In search order (a Thunar tester read x86_64-linux-gnu/thunarx-3 named after thunarx-3).
-    searched = list(dict.fromkeys(d for dirs in report.locations.values() for d in dirs))
+    searched = _searched_dirs(report.locations)
     where = ", ".join(searched) if searched else "nowhere (no search location applies)"
     strays = {
         m.file: m.problems[0].detail.partition("the loader never looks this file up (")[2].removesuffix(")")
@@ -1765,11 +1765,16 @@ def _named_otherwise(report: CheckReport) -> str | None:
     # One is enough, as for plan (a Mousepad tester's one plug-in under a naming typo: exit 1).
     if not named:
         return None
-    shown = ", ".join(named[:2]) + (f" and {len(named) - 2} more" if len(named) > 2 else "")
     return (
-        f"no module found, and where the loader looks files are named as no module ({shown}): is "
+        "no module found, and where the loader looks files are named as no module "
+        f"({_two_and_more(named)}): is "
         "[loader] naming mistyped?"
     )
+
+
+def _two_and_more(paths: Sequence[str]) -> str:
+    """The first two of `paths`, then how many more, for a one-line layout error."""
+    return ", ".join(paths[:2]) + (f" and {len(paths) - 2} more" if len(paths) > 2 else "")
 
 
 def _descriptor_nowhere(report: CheckReport, ctx: _Context) -> str | None:
@@ -1785,7 +1790,7 @@ def _descriptor_nowhere(report: CheckReport, ctx: _Context) -> str | None:
         return None
     return (
         f"no module file found has its descriptor beside it ([loader] descriptor {ctx.loader.descriptor!r}; "
-        f"{', '.join(lacking[:2])}{f' and {len(lacking) - 2} more' if len(lacking) > 2 else ''}): is "
+        f"{_two_and_more(lacking)}): is "
         "[loader] descriptor mistyped?"
     )
 
@@ -1814,7 +1819,7 @@ def _entry_defined_nowhere(report: CheckReport, loader: Loader) -> str | None:
         if len(group) < 2 or not all(any(p.kind == "no-entry" for p in m.problems) for m in group):
             continue
         files = sorted({m.file for m in group if m.file is not None})
-        shown = ", ".join(files[:2]) + (f" and {len(files) - 2} more" if len(files) > 2 else "")
+        shown = _two_and_more(files)
         slip = naming_slip([(loader.naming.split_id(m.module) or ("", m.module))[1] for m in group])
         return (
             f"no module found defines the entry symbol the loader looks up ({shown}): is {key}{slip} "
