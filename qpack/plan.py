@@ -1782,12 +1782,8 @@ def _entry_defined(
             defines = read_link_facts(f, (*fixed, *own)).defines if fixed or own else frozenset()
             if not defines & {*fixed, *own} and named is not None:
                 f.seek(0)
-                defines = frozenset(sorted(s for s in dynamic_symbols(f)[1] if named.fullmatch(s))[:1])
-                return (
-                    f"{e.path}: defines {next(iter(defines))}, named as a module's entry is, but"
-                    if defines
-                    else None
-                )
+                symbol = min((s for s in dynamic_symbols(f)[1] if named.fullmatch(s)), default=None)
+                return f"{e.path}: defines {symbol}, named as a module's entry is, but" if symbol else None
     except (OSError, ElfReadError):
         return None
     if not (hit := sorted(defines & {*fixed, *own})):
