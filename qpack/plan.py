@@ -1298,7 +1298,7 @@ def claim(
                 Claim(e.path, rest_group, f"package {rest_group!r}: rest (other modules)", mod.id)
             )
         elif mod is None and rest_core is not None:
-            out.claims.append(Claim(e.path, rest_core, f"package {rest_core!r}: rest (other files)"))
+            out.claims.append(Claim(e.path, rest_core, f"package {rest_core!r}{_REST_FILES}"))
         else:
             out.unclaimed.append(e.path)
     return out, problems
@@ -1365,6 +1365,9 @@ def _module_package(
     if layout.per_module is not None:
         return layout.per_module.package_name(mod.type, mod.name, mod.id)[0]
     return rest_group
+
+
+_REST_FILES = ": rest (other files)"  # how a claim by a core's `rest` ends
 
 
 def _per_module_file_rules(
@@ -2527,6 +2530,11 @@ def _types_mistyped(
     return out
 
 
+def _left_to_rest(claims: _Claims) -> list[str]:
+    """The paths no rule of the layout claims: unclaimed, or in a core's `rest`."""
+    return [*claims.unclaimed, *(c.path for c in claims.claims if c.rule.endswith(_REST_FILES))]
+
+
 def _descriptors_without_code(loader: Loader, claims: _Claims, found: FoundModules) -> list[str]:
     """A warning for each file named as descriptors are, in a directory holding modules, that no
     rule of the layout claims and whose module the build lacks (an Atril tester's keyfile
@@ -2541,7 +2549,7 @@ def _descriptors_without_code(loader: Loader, claims: _Claims, found: FoundModul
     regex = re.compile(pattern)
     own = {d for m in found.modules if (d := loader.descriptor_of(m.path, m.id)) is not None}
     dirs = {posixpath.dirname(m.path) for m in found.modules}
-    left = [*claims.unclaimed, *(c.path for c in claims.claims if c.rule.endswith(": rest (other files)"))]
+    left = _left_to_rest(claims)
     orphans = sorted(
         p
         for p in left
@@ -2620,10 +2628,7 @@ def _globs_just_off(
     `smartspaces.py`, sent those files into the core in silence. A glob matching nothing is no
     slip by itself (a layout serving other builds), hence the near file."""
     leftover: dict[str, list[str]] = {}
-    for path in [
-        *claims.unclaimed,
-        *(c.path for c in claims.claims if c.rule.endswith(": rest (other files)")),
-    ]:
+    for path in _left_to_rest(claims):
         head, _, base = path.rpartition("/")
         leftover.setdefault(head, []).append(base)
     if not leftover:
