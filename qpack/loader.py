@@ -47,6 +47,14 @@ def canon_pkgversion(pkgversion: str) -> str:
 _NOT_KNOWN = " is not in modules.known"  # how a never-looked-up warning of a name `known` lacks goes on
 
 
+def _named_tail(pattern: str, name: str) -> str:
+    """A pattern filled in for `name`, from its last segment holding `{name}` on: the part of a
+    module's path beside which its descriptor is (`lib{name}.so`; `{name}/__init__.py`)."""
+    parts = pattern.split("/")
+    k = max((i for i, p in enumerate(parts) if "{name}" in p), default=len(parts) - 1)
+    return "/".join(parts[k:]).replace("{name}", name)
+
+
 def _swapped(a: str, b: str) -> bool:
     """Whether `b` is `a` with two adjacent characters swapped."""
     diff = [i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y]
@@ -635,33 +643,18 @@ class Loader:
             return None
         mtype, name = self.naming.split_id(module_id) or ("", module_id)
         base = self.descriptor.replace("{module}", module_id).replace("{type}", mtype).replace("{name}", name)
-        below = 0
-        for pattern in self.naming.patterns_of(mtype):
-            parts = pattern.split("/")
-            if path.endswith("/" + pattern.replace("{name}", name)) or path == pattern.replace(
-                "{name}", name
-            ):
-                below = (
-                    len(parts)
-                    - 1
-                    - max((i for i, p in enumerate(parts) if "{name}" in p), default=len(parts) - 1)
-                )
-                break
-        top = path
-        for _ in range(below):
-            top = posixpath.dirname(top)
-        return posixpath.join(posixpath.dirname(top), base)
+        tail = next(
+            (t for p in self.naming.patterns_of(mtype) if path.endswith("/" + (t := _named_tail(p, name)))),
+            posixpath.basename(path),
+        )
+        return posixpath.join(path[: len(path) - len(tail)].rstrip("/"), base)
 
     def described_files(self, descriptor: str, module_id: str) -> tuple[str, ...]:
         """The module files a descriptor at `descriptor` registers module `module_id` by, one per
         pattern of its type (the converse of `descriptor_of`)."""
         mtype, name = self.naming.split_id(module_id) or ("", module_id)
-        out = []
-        for pattern in self.naming.patterns_of(mtype):
-            parts = pattern.replace("{name}", name).split("/")
-            k = max((i for i, p in enumerate(pattern.split("/")) if "{name}" in p), default=len(parts) - 1)
-            out.append(posixpath.join(posixpath.dirname(descriptor), *parts[k:]))
-        return tuple(out)
+        where = posixpath.dirname(descriptor)
+        return tuple(posixpath.join(where, _named_tail(p, name)) for p in self.naming.patterns_of(mtype))
 
     def runner_of(self, path: str) -> str | None:
         """The module that runs the module file at `path`, or None (a module of its own code)."""
