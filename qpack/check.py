@@ -601,7 +601,7 @@ def _relocated(loc: SearchLocation, exe: _Exe, finder: LibraryFinder, ctx: _Cont
     if loc.anchor is None:
         anchor_dir, anchor_rel = exe_dir, loader.bindir
     else:
-        lib = _find_anchor(loc.anchor, exe, finder)
+        lib = _find_anchor(loc.anchor, exe, finder) or _dlopened_anchor(loc, exe, finder, ctx)
         if lib is None:
             ctx.notes.append(f"{loc.anchor}: the library anchoring {loc.value} is not loaded by {exe.path}")
             return None
@@ -633,6 +633,26 @@ def _find_anchor(anchor: str, exe: _Exe, finder: LibraryFinder) -> str | None:
             seen.add(lib.path)
             todo.append(lib)
     return None
+
+
+def _dlopened_anchor(loc: SearchLocation, exe: _Exe, finder: LibraryFinder, ctx: _Context) -> str | None:
+    """For a program that does not link the anchor library: the copy its `dlopen` of the
+    anchor's file name would open (its RUNPATH, LD_LIBRARY_PATH, ld.so.cache, the default
+    directories), said in a note. A Vulkan tester's vulkaninfo opens libvulkan.so.1 at run time;
+    it was named by the layout and then judged with no location at all, in silence."""
+    assert loc.anchor is not None
+    name = posixpath.basename(loc.anchor)
+    if exe.elf.facts is None or ".so" not in name:
+        return None
+    found = finder.find(name, exe.elf)
+    if found is None:
+        return None
+    _note(
+        ctx,
+        f"{exe.path} does not link {name}: {loc.value} judged from {found.path}, "
+        f"the copy its dlopen of {name} would open",
+    )
+    return found.path
 
 
 def _absolute_entries(variable: str, value: str, listed: bool, ctx: _Context) -> list[str]:

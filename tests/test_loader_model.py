@@ -849,6 +849,34 @@ def test_a_named_executable_that_does_not_link_the_loader_library_is_said(
     ]
 
 
+def test_a_named_program_that_opens_the_anchor_library_at_run_time_is_judged_from_it(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A Vulkan tester's vulkaninfo opens libvulkan.so.1 with dlopen and links no copy of it:
+    named by the layout beside an anchored location, it was judged with no location at all,
+    in silence, while the programs linking the library said every module loads. The anchor is
+    the copy its dlopen would open: here the one LD_LIBRARY_PATH leads to."""
+    shutil.copy2(shutil.which("true") or "/bin/true", prefix / "bin/other")  # links libc alone
+    named = 'library = "{prefix}/lib/libdemo-util.so.*"\n'
+    named += 'executables = ["{prefix}/bin/demo", "{prefix}/bin/other"]'
+    text = HEAD.replace('executables = ["{prefix}/bin/demo"]', named)
+    anchored = '[[loader.search]]\nrelocated = "lib/demo"\nanchor = "lib/libdemo-util.so.1"\n'
+    ld = loader(tmp_path, text + anchored)
+    report = check(prefix, ld, env={"LD_LIBRARY_PATH": f"{prefix}/lib"})
+    assert report.locations[f"{prefix}/bin/other"] == (f"{prefix}/lib/demo",)
+    assert f"{prefix}/bin/other" in {e for m in report.modules if m.loads for e in m.executables}
+    assert (
+        f"{prefix}/bin/other does not link libdemo-util.so.1: lib/demo judged from "
+        f"{prefix}/lib/libdemo-util.so.1, the copy its dlopen of libdemo-util.so.1 would open"
+    ) in report.warnings
+    # Where its dlopen finds no copy, it has no location, and that is said as before.
+    report = check(prefix, ld)
+    assert report.locations[f"{prefix}/bin/other"] == ()
+    assert (
+        f"lib/libdemo-util.so.1: the library anchoring lib/demo is not loaded by {prefix}/bin/other"
+    ) in report.warnings
+
+
 def test_a_loader_library_glob_past_its_soname_still_finds_the_programs(prefix: Path, tmp_path: Path) -> None:
     """A Qt tester's `library = ".../libQt5Core.so.5.*"`: in a prefix installed from wheels the
     SONAME name libQt5Core.so.5 is a copy the glob does not match, so no program linked "the"

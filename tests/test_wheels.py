@@ -1122,6 +1122,35 @@ def test_a_script_running_the_program_by_its_absolute_path_is_said(
     assert again == said, again
 
 
+def test_a_module_file_naming_its_code_by_absolute_path_is_said(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Vulkan tester: the lavapipe driver's manifest `icd.d/lvp_icd.x86_64.json`, in the
+    driver's package, gives `"library_path": "/usr/lib/x86_64-linux-gnu/libvulkan_lvp.so"`; the
+    loader reading it from a venv opened the system's copy, never the wheel's, and the split
+    said the module was placed for the loader."""
+    from qpack.cli import main
+
+    from .conftest import copy_build
+
+    build = copy_build(demo_build, tmp_path)
+    share = build / "usr/share/demo"
+    share.mkdir(parents=True, exist_ok=True)
+    (share / "curl.json").write_text('{"library_path": "/usr/lib/demo/block/curl.so"}\n')
+    # A longer path beginning with a module's is not it; a relative one is the wheel's own.
+    (share / "nfs.json").write_text('{"a": "/usr/lib/demo/block/nfs.so.old", "b": "lib/demo/block/nfs.so"}\n')
+    files = '[modules.files]\n"block-*" = ["{prefix}/share/demo/{name}.json"]\n\n[modules.dependencies]'
+    layout = demo_layout(tmp_path / "files.toml", ("[modules.dependencies]", files))
+    args = ["split", str(build), "-l", str(layout), "--version", "1", "--format", "wheel"]
+    assert main([*args, "-o", str(tmp_path / "w")]) == 0
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if "by its absolute path" in line] == [
+        "warning: usr/share/demo/curl.json (in demo-block-curl): names /usr/lib/demo/block/curl.so by "
+        "its absolute path: installed from a wheel, it leads the loader to the system's copy (or none), "
+        "not the wheel's"
+    ], err
+
+
 def test_alternatives_a_wheel_cannot_carry_are_said(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

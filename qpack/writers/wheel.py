@@ -678,6 +678,47 @@ def _scripts_naming_the_build(plan: Plan, payloads: _Payloads) -> list[str]:
     return notes
 
 
+def _module_files_naming_code(plan: Plan, payloads: _Payloads) -> list[str]:
+    """Module packages' other files (a manifest, a registry entry) that name an ELF file of the
+    build by its absolute path: a Vulkan tester's `icd.d/lvp_icd.x86_64.json` gives
+    `"library_path": "/usr/lib/x86_64-linux-gnu/libvulkan_lvp.so"`, so the loader that reads it
+    from a venv opens the system's copy (or none), never the wheel's, while the split said the
+    module was placed for the loader. Said, not changed: qpack never rewrites a build's files."""
+    by_inventory = plan.inventory.by_path()
+    texts = [
+        (pkg.name, path)
+        for pkg in plan.packages
+        if pkg.kind == "module"
+        for path in pkg.files
+        if path in payloads.placed
+        and path not in payloads.elf
+        and (entry := by_inventory.get(path)) is not None
+        and entry.kind == "file"
+    ]
+    code = sorted((p for p in payloads.elf if p in payloads.placed), key=len, reverse=True)
+    if not texts or not code:
+        return []
+    # Longest first, so that /usr/lib/x.so.1 is not reported as /usr/lib/x.so.
+    named_re = re.compile(
+        rb"(?<![\w./-])/(" + b"|".join(re.escape(p.encode()) for p in code) + rb")(?![\w.-])"
+    )
+    notes = []
+    for package, path in texts:
+        try:
+            with plan.inventory.source(path).open("rb") as f:
+                head = f.read(_SCRIPT_HEAD)
+        except OSError:
+            continue
+        named = sorted({"/" + m.decode() for m in named_re.findall(head)})
+        if named:
+            notes.append(
+                f"{path} (in {canonicalize_name(package)}): names {', '.join(named)} by its absolute "
+                "path: installed from a wheel, it leads the loader to the system's copy (or none), "
+                "not the wheel's"
+            )
+    return notes
+
+
 def _configured_prefix(head: bytes, prefix: str) -> str | None:
     """`prefix=/usr` (or exec_prefix, bindir, sbindir) set to the build's prefix in a script, as
     autoconf substitutes it: the assignment as written, or None."""
@@ -726,6 +767,7 @@ def wheel_specs(
     if refusals:
         raise WheelError("\n".join(refusals))
     report.notes += _scripts_naming_the_build(plan, payloads)
+    report.notes += _module_files_naming_code(plan, payloads)
     report.notes += _metadata_named_as_a_wheel(plan, payloads)
 
     linked = link_libraries(
