@@ -70,9 +70,24 @@ def did_you_mean(unknown: Iterable[str], known: Iterable[str]) -> str:
         # The shortest: the module id, not the distribution named after it (demo-audio-alsa).
         named = [c for c in choices if c.endswith(f"-{u}")]
         named = [c for c in named if len(c) == min(map(len, named))]
+        # Two letters swapped first (a GIMP tester's `file-pgn` was offered `file-pnm`, as near
+        # to difflib as `file-png`).
+        swapped = [c for c in choices if swapped_letters(u, c)]
         near = [c for c in difflib.get_close_matches(u, choices, n=5, cutoff=0.6) if _close_past_family(u, c)]
-        close += named or near[:1]
+        close += named or swapped[:1] or near[:1]
     return f"; did you mean {', '.join(dict.fromkeys(close))}?" if close else ""
+
+
+def swapped_letters(a: str, b: str) -> bool:
+    """Whether `b` is `a` with two adjacent characters swapped."""
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y]
+    return (
+        len(a) == len(b)
+        and len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and a[diff[0]] == b[diff[1]]
+        and a[diff[1]] == b[diff[0]]
+    )
 
 
 def _close_past_family(unknown: str, known: str) -> bool:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from qpack.errors import ProblemsError
 from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import Entry, Inventory, link_end
-from qpack.loader import Loader, Module, near_directory
+from qpack.loader import Loader, Module, near_directory, type_dir_slips
 
 _SHOWN = 3  # directories named in a message before "and N more"
 
@@ -113,6 +113,33 @@ def mistyped_locations(loader: Loader, inventory: Inventory, prefix: str) -> lis
             f"is the location mistyped? {fate}"
         )
     return out
+
+
+def mistyped_type_dirs(loader: Loader, inventory: Inventory) -> list[str]:
+    """A problem for each module type whose naming's directory (`Input/{name}.so`) no search
+    location of the build has, while one beside it, named almost so, holds files named as that
+    type's modules are (`loader.type_dir_slips`): an Audacious tester's `Inptu/{name}.so` put
+    its 18 input plug-ins in the core, behind 18 warnings of their own, and the split succeeded
+    (a location mistyped so stopped it)."""
+    pre = inventory.prefix.strip("/")
+    dirs = {e.path for e in inventory.entries if e.kind == "dir"}
+    subdirs: dict[str, list[str]] = defaultdict(list)
+    for e in inventory.entries:
+        if e.kind == "dir":
+            subdirs[posixpath.dirname(e.path)].append(posixpath.basename(e.path))
+    paths = [e.path for e in inventory.entries if e.kind != "dir"]
+
+    def files_below(directory: str, depth: int) -> list[str]:
+        rel = [p[len(directory) + 1 :] for p in paths if p.startswith(directory + "/")]
+        return [r for r in rel if r.count("/") == depth]
+
+    locations = [
+        d for loc in loader.search if (d := loader.default_dir(loc, pre)) and "*" not in d and "{" not in d
+    ]
+    slips = type_dir_slips(
+        loader.naming, locations, dirs.__contains__, lambda parent: subdirs.get(parent, ()), files_below
+    )
+    return [slip.describe() for slip in slips]
 
 
 def _module_findings(
@@ -258,6 +285,8 @@ def fit_findings(inventory: Inventory, loader: Loader) -> tuple[list[str], list[
         problems.append(p)
     found = loader.find_modules(inventory)
     module, module_note = _module_findings(inventory, loader, found.modules, found.never_looked_up)
+    if found.modules:
+        problems += mistyped_type_dirs(loader, inventory)
     stamp, stamp_note = _stamp_findings(inventory, loader)
     for problem, note in ((module, module_note), (stamp, stamp_note)):
         problems += [problem] if problem else []

@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
-from qpack.errors import BuildError
+from qpack.errors import BuildError, swapped_letters
 from qpack.globs import compile_glob, expand_prefix
 
 if TYPE_CHECKING:  # the inventory (hashing, ELF reading) is imported where a build is read
@@ -55,18 +55,6 @@ def _named_tail(pattern: str, name: str) -> str:
     return "/".join(parts[k:]).replace("{name}", name)
 
 
-def _swapped(a: str, b: str) -> bool:
-    """Whether `b` is `a` with two adjacent characters swapped."""
-    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y]
-    return (
-        len(a) == len(b)
-        and len(diff) == 2
-        and diff[1] == diff[0] + 1
-        and a[diff[0]] == b[diff[1]]
-        and a[diff[1]] == b[diff[0]]
-    )
-
-
 def near_directory(
     path: str, is_dir: Callable[[str], bool], subdirs: Callable[[str], Iterable[str]]
 ) -> str | None:
@@ -85,13 +73,71 @@ def near_directory(
         beside = sorted(subdirs(parent))
         # Two letters swapped in a short name are far by difflib's ratio (a VA-API tester's `dir`
         # for `dri`, 0.67): taken first.
-        swapped = [n for n in beside if _swapped(name, n)]
+        swapped = [n for n in beside if swapped_letters(name, n)]
         for near in [*swapped, *difflib.get_close_matches(name, beside, n=3, cutoff=0.8)]:
             there = posixpath.join(parent, near, *parts[i + 1 :])
             if is_dir(there):
                 return there
         return None
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class TypeDirSlip:
+    """A module type whose naming puts its files in a directory (`Input/{name}.so`) none of the
+    locations has, while one beside it, named almost so, holds files named as its modules."""
+
+    mtype: str
+    pattern: str
+    location: str
+    there: str  # the directory named almost so
+    named: tuple[str, ...]  # the files there named as the type's modules, relative to it
+
+    def describe(self) -> str:
+        head = self.pattern.partition("/")[0]
+        shown = ", ".join(self.named[:3]) + (
+            f" and {len(self.named) - 3} more" if len(self.named) > 3 else ""
+        )
+        return (
+            f"no module of type {self.mtype!r}: {self.location} has no {head}/, and {self.there} beside it "
+            f"holds {len(self.named)} file(s) named as its modules are ({shown}): is the naming "
+            f"{self.pattern!r} mistyped?"
+        )
+
+
+def type_dir_slips(
+    naming: Naming,
+    locations: Iterable[str],
+    is_dir: Callable[[str], bool],
+    subdirs: Callable[[str], Iterable[str]],
+    files_below: Callable[[str, int], Iterable[str]],
+) -> list[TypeDirSlip]:
+    """Each type whose naming's first directory (a literal one) is in none of the `locations`
+    that exist, where one of them has a directory beside it named almost so holding files named
+    as the type's modules are (`files_below(dir, depth)`: the files that many levels below it,
+    relative to it). An Audacious tester's `Inptu/{name}.so` put 18 plug-ins in the core; a GIMP
+    tester's `plug-in/{name}/{name}` left 121 plug-ins unjudged, "9 of 9 modules load"."""
+    present = [d for d in dict.fromkeys(locations) if is_dir(d)]
+    out = []
+    for mtype in naming.types:
+        for pattern in naming.patterns_of(mtype):
+            head, _, tail = pattern.partition("/")
+            if not tail or not head or "{" in head or "*" in head or head in (".", ".."):
+                continue
+            if any(is_dir(posixpath.join(d, head)) for d in present):
+                continue
+            for d in present:
+                there = near_directory(posixpath.join(d, head), is_dir, subdirs)
+                if there is None or posixpath.dirname(there) != d.rstrip("/"):
+                    continue
+                near = Naming(pattern=tail)
+                named = tuple(
+                    sorted(f for f in files_below(there, tail.count("/")) if near.parse(f) is not None)
+                )
+                if named:
+                    out.append(TypeDirSlip(mtype, pattern, d, there, named))
+                    break
+    return out
 
 
 def naming_slip(names: Sequence[str]) -> str:

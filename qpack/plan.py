@@ -1151,12 +1151,23 @@ def _same_bytes(modules: Iterable[Module], by_path: Mapping[str, Entry]) -> list
             twice = len(set(ids)) < len(ids)
             names = sorted(m.path for m in same) if twice else ids
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            # A module that is a symlink to another one is no copy (a GTK tester's
+            # libcanberra-gtk-module.so -> libcanberra-gtk3-module.so read "hard links or copies").
+            links = sum(by_path[m.path].kind == "symlink" for m in same)
+            how = (
+                f"{len(same)} names of {size} bytes, {links} of them {_symlinks(links)}"
+                if links
+                else f"{len(same)} files of {size} bytes: hard links or copies"
+            )
             out.append(
-                f"{'module files' if twice else 'modules'} {shown} are one file's bytes ({len(same)} files "
-                f"of {size} bytes: hard links or copies): wheels and installs from them hold each as a copy "
-                f"({len(same) * size} bytes)"
+                f"{'module files' if twice else 'modules'} {shown} are one file's bytes ({how}): wheels and "
+                f"installs from them hold each as a copy ({len(same) * size} bytes)"
             )
     return out
+
+
+def _symlinks(n: int) -> str:
+    return "symlinks" if n > 1 else "a symlink"
 
 
 def _link_end(e: Entry, by_path: Mapping[str, Entry]) -> Entry | str:

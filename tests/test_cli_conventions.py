@@ -216,6 +216,16 @@ def test_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
     assert "did you mean 'qemu-debian'?" in capsys.readouterr().err
 
 
+def test_did_you_mean_takes_two_letters_swapped_first() -> None:
+    """A GIMP tester's `plug-in-file-pgn` was offered `plug-in-file-pnm`, as near to difflib as
+    `plug-in-file-png`, the two letters swapped."""
+    from qpack.errors import did_you_mean
+
+    known = ["plug-in-file-pnm", "plug-in-file-png", "plug-in-file-pdf"]
+    assert did_you_mean(["plug-in-file-pgn"], known) == "; did you mean plug-in-file-png?"
+    assert did_you_mean(["plug-in-file-pmn"], known) == "; did you mean plug-in-file-pnm?"
+
+
 def test_layouts_show_prints_the_shipped_toml(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["layouts", "--show", "qemu"]) == 0
     out = capsys.readouterr().out

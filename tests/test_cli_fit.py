@@ -352,6 +352,29 @@ def test_no_module_beside_a_mistyped_location_names_that_location(
     ), r.stderr
 
 
+def test_a_type_named_in_a_mistyped_directory_beside_its_modules_stops_the_plan(
+    demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
+) -> None:
+    """An Audacious tester's `naming = "Inptu/{name}.so"` for the input plug-ins: the plan warned
+    18 times, each file on its own, and the split put them in the core with exit 0, while
+    other types' modules were found. A type with no module, beside a directory named almost as
+    its naming's, holding files named as its modules are, is a mistyped naming."""
+    text = DEMO_LAYOUT.read_text()
+    typed = text.replace("[modules]", '[loader.by-type.block]\nnaming = "blokc/{name}.so"\n\n[modules]')
+    layout = tmp_path / "typo.toml"
+    layout.write_text(typed)
+    r = qpack("plan", str(demo_build), "-l", str(layout))
+    assert r.returncode == 2
+    assert _errors(r.stderr) == [
+        "error: no module of type 'block': usr/lib/demo has no blokc/, and usr/lib/demo/block beside it "
+        "holds 2 file(s) named as its modules are (curl.so, nfs.so): is the naming 'blokc/{name}.so' "
+        "mistyped? (--allow-empty to plan it anyway)"
+    ], r.stderr
+    # Named right, the same layout plans.
+    layout.write_text(typed.replace("blokc/", "block/"))
+    assert qpack("plan", str(demo_build), "-l", str(layout)).returncode == 0
+
+
 def test_no_module_known_among_files_named_as_modules_names_known(
     demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
 ) -> None:
