@@ -69,7 +69,15 @@ from qpack.elf import (
 from qpack.errors import QpackError, did_you_mean
 from qpack.globs import WILDCARDS, compile_glob, expand_prefix
 from qpack.ldpaths import NOT_ELF, ElfFile, LibraryFinder, Reads, Root, ld_library_path, read_elf_file
-from qpack.loader import Loader, Naming, SearchLocation, canon_pkgversion, naming_slip, near_directory
+from qpack.loader import (
+    Loader,
+    Naming,
+    SearchLocation,
+    canon_pkgversion,
+    naming_slip,
+    near_directory,
+    type_dir_slips,
+)
 from qpack.modinfo import ModuleInfo, read_module_table
 from qpack.modinfo import dependencies as table_dependencies
 
@@ -320,28 +328,49 @@ def _passed(report: CheckReport, v: ModuleVerdict, file: str) -> str:
     """How the programs of row `v` come to take its file over `file`, the copy installed."""
     one = len(v.executables) == 1
     rt = Root(report.root)
-    mine, taken = _search_rank(report, v, file), _search_rank(report, v, v.file or "")
+    taken = _search_rank(report, v, v.file or "")
+    mine = _search_rank(report, v, file, _name_under(report, v, v.file or ""))
+    if not os.path.lexists(rt.host(file)):
+        # Wherever it was to be searched (an Evolution tester's deleted plug-in, searched after
+        # /usr's through EDS_EXTRA_PREFIXES: "and never looks there").
+        return "(the copy installed is gone)"
     if mine is not None and (taken is None or mine < taken):
         # Searched first and passed over (an LXQt tester's cut-short libmount.so was said to
         # be taken "first" from /usr; a Gwyddion tester's overwritten pixmap.so).
         passes = "passes" if one else "pass"
-        if not os.path.lexists(rt.host(file)):
-            return "(the copy installed is gone)"
         if rt.resolve(file) is None:
             return "(the copy installed is a dangling link)"
         if not _starts_as_elf(file, rt):
             return f"and {passes} over the copy installed, which is no ELF file"
         return f"and {passes} over the copy installed, which {'it' if one else 'they'} cannot load"
-    if file in v.copies:
-        return "first"
+    if file in v.copies or mine is not None:
+        return "first"  # searched after the copy taken, however it is
     # "take ... and never look there" for several programs (a Grilo tester).
     return f"and never {'looks' if one else 'look'} there"
 
 
-def _search_rank(report: CheckReport, v: ModuleVerdict, path: str) -> int | None:
-    """The place in the first program's search order of the directory holding `path`, or None."""
+def _search_rank(report: CheckReport, v: ModuleVerdict, path: str, name: str | None = None) -> int | None:
+    """The place in the first program's search order of the directory holding `path` (under
+    the name `name` there, when given), or None."""
     dirs = report.locations.get(v.executables[0], ()) if v.executables else ()
-    return next((i for i, d in enumerate(dirs) if path.startswith(d.rstrip("/") + "/")), None)
+    return next(
+        (
+            i
+            for i, d in enumerate(dirs)
+            if path.startswith(d.rstrip("/") + "/") and name in (None, path[len(d.rstrip("/")) + 1 :])
+        ),
+        None,
+    )
+
+
+def _name_under(report: CheckReport, v: ModuleVerdict, path: str) -> str | None:
+    """The name `path` has under the first directory of the search order holding it: the name
+    the loader looks a module up by. A copy installed in a directory searched, under another
+    name (a GTK tester's `3.0.O` typed for `3.0.0`, and `immodules/im-ibus.so` one level below
+    the `gtk-3.0` also searched), is never looked up there: "passed over, cannot load" was said."""
+    dirs = report.locations.get(v.executables[0], ()) if v.executables else ()
+    d = next((d.rstrip("/") for d in dirs if path.startswith(d.rstrip("/") + "/")), None)
+    return None if d is None else path[len(d) + 1 :]
 
 
 def _searched(report: CheckReport, path: str) -> bool:
@@ -1748,6 +1777,8 @@ def check(
         )
     if (unheld := _stamp_held_nowhere(exes, module_files, ctx)) is not None:
         raise CheckError(unheld)
+    if slips := _type_dir_slips(locations, rt, ctx):
+        raise CheckError(slips[0])
     elsewhere = _outside_prefix(locations, rt, pre, ctx, found)
     if not found and not elsewhere:
         _none_found(locations, rt, pre, ctx)
@@ -1756,7 +1787,7 @@ def check(
         # /etc/mpv/script for /etc/mpv/scripts, checking /usr: "0 of 0 modules load", exit 0;
         # exit 2 with --root); not a variable's, which the user may have set wrong.
         raise CheckError(mistyped)
-    elif found and (mistyped := _mistyped_location(_fixed_dirs(locations, ctx), rt, ctx)) is not None:
+    elif found and (mistyped := _mistyped_location(_said_dirs(locations, ctx), rt, ctx)) is not None:
         # Other locations held modules (a Pure Data tester's `extras` for `extra`, an R
         # tester's `site-libary`: "252 of 252 modules load", exit 0): said, not fatal.
         ctx.notes.append(mistyped.replace("no module where the loader looks: ", "", 1))
@@ -2038,6 +2069,22 @@ def _location_lacks_segment(searched: Sequence[str], rt: Root, ctx: _Context) ->
     return None
 
 
+def _type_dir_slips(locations: Mapping[str, tuple[str, ...]], rt: Root, ctx: _Context) -> list[str]:
+    """Each module type named in a directory none of the locations searched has, beside one
+    named almost so holding files named as its modules (`loader.type_dir_slips`): a GIMP
+    tester's `plug-in/{name}/{name}` for `plug-ins/`, "9 of 9 modules load", exit 0, with 121
+    plug-ins unjudged."""
+
+    def subdirs(parent: str) -> list[str]:
+        return [e for e in rt.listdir(parent) if rt.is_dir(posixpath.join(parent, e))]
+
+    def files_below(d: str, depth: int) -> list[str]:
+        return [f for f in _listing(rt, d, depth) if f.count("/") == depth]
+
+    slips = type_dir_slips(ctx.loader.naming, _searched_dirs(locations), rt.is_dir, subdirs, files_below)
+    return [slip.describe() for slip in slips]
+
+
 def _fixed_dirs(locations: Mapping[str, tuple[str, ...]], ctx: _Context) -> list[str]:
     """Of the directories searched, those the layout names itself (a relocated location, an
     absolute one without a placeholder), not those a variable or `{pkgversion}` gives: QEMU's
@@ -2046,6 +2093,26 @@ def _fixed_dirs(locations: Mapping[str, tuple[str, ...]], ctx: _Context) -> list
     relocated = ["/" + loc.value.strip("/") for loc in ctx.loader.search if loc.kind == "relocated"]
     searched = dict.fromkeys(d for dirs in locations.values() for d in dirs)
     return [d for d in searched if d in absolute or any(d.endswith(r) for r in relocated)]
+
+
+def _said_dirs(locations: Mapping[str, tuple[str, ...]], ctx: _Context) -> list[str]:
+    """The directories searched that a note may call mistyped beside modules found: the
+    layout's own, and those a segment of the layout's ends."""
+    return [*_fixed_dirs(locations, ctx), *_layout_segment_dirs(locations, ctx)]
+
+
+def _layout_segment_dirs(locations: Mapping[str, tuple[str, ...]], ctx: _Context) -> list[str]:
+    """Of the directories searched, those ending in a segment the layout puts under a
+    variable's directories (`under`): that segment is the layout's, even where the variable's
+    value is the user's (a GTK tester's `3.0.O` typed for `3.0.0` under GTK_PATH)."""
+    below = ["/" + sub.strip("/") for loc in ctx.loader.search for sub in _subdirs(loc) if sub.strip("./")]
+    searched = dict.fromkeys(d for dirs in locations.values() for d in dirs)
+    return [d for d in searched if any(d.endswith(sub) for sub in below)]
+
+
+def _subdirs(loc: SearchLocation) -> tuple[str, ...]:
+    """A variable location's `under` segments, searched below each directory it names."""
+    return (loc.subdir, *loc.more_subdirs) if loc.kind == "env" and loc.subdir is not None else ()
 
 
 def _mistyped_location(searched: Sequence[str], rt: Root, ctx: _Context) -> str | None:

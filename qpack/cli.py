@@ -465,6 +465,7 @@ def _repair_interrupted_install(args: argparse.Namespace) -> list[str]:
 
 def cmd_check(args: argparse.Namespace, out: Out) -> int:
     from qpack.check import cannot_start_lines, check, text_rows
+    from qpack.cli_install import layout_ref
     from qpack.layout import load_layout
     from qpack.upgrades import checked_skew
 
@@ -481,7 +482,9 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         programs=args.program,
     )
     # After `pip install -U` of some of the packages: modules whose version is not the core's.
-    report, skews = checked_skew(report, args.prefix, layout.loader, root=args.root or "/")
+    report, skews = checked_skew(
+        report, args.prefix, layout.loader, root=args.root or "/", layout_ref=layout_ref(args.layout)
+    )
     if args.json:
         out.json({**report.to_json(), "version_skew": [s.to_json() for s in skews]})
     else:

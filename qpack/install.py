@@ -1304,15 +1304,11 @@ def _transact(
 def _other_layouts(state: InstalledSet, layout_ref: str | None) -> list[str]:
     """A warning where the prefix's distributions record another layout than the one installing
     now (a PackageKit tester's: `list` then refused the prefix, "different layouts")."""
-    if layout_ref is None:
-        return []
-    others = sorted({d.layout for d in state.dists.values() if d.layout and d.layout != layout_ref})
+    from qpack.listing import other_layouts
+
+    others = other_layouts((d.layout for d in state.dists.values()), layout_ref)
     if not others:
         return []
-    from qpack.listing import derived_of_all  # only for a prefix of two layouts
-
-    if derived_of_all([*others, layout_ref]) is not None:
-        return []  # one extends the others (a plug-in's layout and its program's): list takes it
     return [
         f"the prefix's distributions record layout {', '.join(others)}, and these are installed with "
         f"{layout_ref}: `list` and `check` of the prefix will want -l to say which"

@@ -720,11 +720,15 @@ def _read_entry(t: _Table) -> tuple[str, ...]:
 
 
 def _read_type_entry(t: _Table) -> dict[str, tuple[str, ...]]:
-    """`[loader.by-type.<type>] entry`: that type's own entry symbols (checked as `entry`)."""
-    out = {}
+    """`[loader.by-type.<type>] entry`: that type's own entry symbols (checked as `entry`);
+    `[]`: the type's modules define none the loader calls (an Evolution tester's EPlugins,
+    loaded through their `.eplug` beside modules that must define `e_module_load`)."""
+    out: dict[str, tuple[str, ...]] = {}
     by_type = t.table("by-type")
     for mtype, rule in by_type.data.items():
-        if isinstance(rule, dict) and "entry" in rule:
+        if isinstance(rule, dict) and rule.get("entry") == []:
+            out[mtype] = ()
+        elif isinstance(rule, dict) and "entry" in rule:
             entries = _read_entry(by_type.table(mtype))
             if entries:
                 out[mtype] = entries

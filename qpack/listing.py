@@ -93,6 +93,31 @@ def recorded_layout(prefix: str | Path, root: str | Path = "/", names: Iterable[
     return found[0] if found else None
 
 
+def other_layouts(recorded: Iterable[str | None], layout_ref: str | None) -> list[str]:
+    """The layouts the prefix's distributions record (`recorded`) other than `layout_ref`, the
+    one given now; none where one of them extends all the others (a plug-in's layout and its
+    program's: `list` takes it)."""
+    if layout_ref is None:
+        return []
+    others = sorted({r for r in recorded if r and r != layout_ref})
+    if not others or derived_of_all([*others, layout_ref]) is not None:
+        return []
+    return others
+
+
+def same_loader(a: str, b: str) -> bool:
+    """Whether the layouts `a` and `b` describe one loader (the files each names aside); False
+    where one cannot be read."""
+    from qpack.errors import LayoutError
+    from qpack.layout import load_layout
+
+    try:
+        loaders = [dataclasses.replace(load_layout(x).loader, named_files=()) for x in (a, b)]
+    except LayoutError:
+        return False
+    return loaders[0] == loaders[1]
+
+
 def derived_of_all(specs: Sequence[str]) -> str | None:
     """The one of the recorded layouts `specs` that extends all the others, when their loaders
     are the same: a third-party plug-in's layout that extends the program's adds packages, not

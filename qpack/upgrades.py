@@ -124,7 +124,11 @@ def _skew(installed: _Installed) -> list[VersionSkew]:
 
 
 def checked_skew(
-    report: CheckReport, prefix: str | Path, loader: Loader, root: str | Path = "/"
+    report: CheckReport,
+    prefix: str | Path,
+    loader: Loader,
+    root: str | Path = "/",
+    layout_ref: str | None = None,
 ) -> tuple[CheckReport, list[VersionSkew]]:
     """`check`'s report with what the installed distributions of `prefix` add: the version skew
     (`with_skew`), and a `not-found` row for each module they installed that the loader does
@@ -141,8 +145,29 @@ def checked_skew(
     }
     files = _module_files(installed)
     report = with_unfound(report, files, Path(root), ways_in)
+    report = replace(report, warnings=(*report.warnings, *_installed_with_another(installed, layout_ref)))
     report = replace(report, warnings=(*report.warnings, *taken_elsewhere(report, files)))
     return with_skew(report, skews, files), skews
+
+
+def _installed_with_another(installed: _Installed, layout_ref: str | None) -> list[str]:
+    """A warning where the prefix's distributions record another layout than the one checking:
+    their modules are judged by this one's ids and locations (an Audacious tester's untyped
+    layout said `input-vorbis` was "not-found" while its file loaded, as module `vorbis`)."""
+    from qpack.listing import other_layouts, same_loader
+
+    others = [
+        o
+        for o in other_layouts((d.layout for d, _ in installed.dists), layout_ref)
+        if layout_ref is None or not same_loader(o, layout_ref)
+    ]
+    if not others:
+        return []
+    return [
+        f"the prefix's distributions record layout {', '.join(others)}, and this check uses {layout_ref}: "
+        "the modules they installed are judged by this layout's ids and locations (check with -l "
+        f"{others[0]} to judge them as installed)"
+    ]
 
 
 def _module_files(installed: _Installed) -> dict[str, tuple[str | None, str]]:

@@ -1148,6 +1148,86 @@ def test_an_installed_module_overwritten_with_no_elf_is_unreadable_not_misplaced
     assert not [m for m in rows if (m["file"] or "").endswith("stale.so.tmp")]
 
 
+def test_an_installed_copy_under_a_searched_directory_by_another_name_is_never_looked_up(
+    demo_build: Path, demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A GTK tester typed `under = ["3.0.O", "."]` for GTK_PATH's `3.0.0`: the installed
+    `3.0.0/immodules/im-ibus.so` sat below the GTK_PATH directory also searched, by a name
+    never looked up there. Check said the programs "pass over the copy installed, which they
+    cannot load" (it is a good module, never opened) and said nothing of the segment mistyped."""
+    from qpack.cli import main
+
+    prefix = tmp_path / "p"
+    assert main(["install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-curses"]) == 0
+    other = tmp_path / "other"
+    (other / "ui").mkdir(parents=True)
+    shutil.copy(demo_build / "usr/lib/demo/ui/curses.so", other / "ui/curses.so")
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    search = text[text.index("[[loader.search]]") : text.index("[loader.stamp]")]
+    typo = '[[loader.search]]\nenv = "DEMO_MODULE_DIR"\nunder = ["dmeo", "."]\n\n'
+    typo += f'[[loader.search]]\nabsolute = "{other}"\n\n'
+    # Configured, as GTK's is: /usr/lib/demo, outside the prefix.
+    typo += '[[loader.search]]\nrelocated = "lib/demo"\n\n'
+    layout = tmp_path / "typo.toml"
+    layout.write_text(
+        text.replace(search, typo).replace('prefix = "/usr"\n', 'prefix = "/usr"\nrelocatable = false\n')
+    )
+    capsys.readouterr()
+    env = ["--env", f"DEMO_MODULE_DIR={prefix}/lib"]
+    assert main(["check", str(prefix), "-l", str(layout), *env]) == 0
+    said = capsys.readouterr().err.splitlines()
+    assert (
+        f"warning: ui-curses: installed as {prefix}/lib/demo/ui/curses.so by demo-ui-curses 1.0, but "
+        f"{prefix}/bin/demo takes {other}/ui/curses.so and never looks there: the copy installed is not "
+        "the one loaded"
+    ) in said, said
+    assert (
+        f"warning: {prefix}/lib/dmeo does not exist, and {prefix}/lib/demo beside it holds 1 file(s) named "
+        "as modules are (ui/curses.so): is a location of the layout mistyped?"
+    ) in said, said
+    # Searched after the copy taken: taken "first"; gone, said so wherever it was searched (an
+    # Evolution tester's deleted plug-in, searched after /usr's: "and never looks there").
+    after = tmp_path / "after.toml"
+    after.write_text(text.replace(search, f'[[loader.search]]\nabsolute = "{other}"\n\n' + search))
+    main(["check", str(prefix), "-l", str(after)])
+    said = capsys.readouterr().err
+    assert f"takes {other}/ui/curses.so first: the copy installed is not the one loaded" in said, said
+    (prefix / "lib/demo/ui/curses.so").unlink()
+    main(["check", str(prefix), "-l", str(after)])
+    said = capsys.readouterr().err
+    assert f"takes {other}/ui/curses.so (the copy installed is gone): the copy installed" in said, said
+
+
+def test_a_check_with_another_layout_than_the_install_recorded_says_so(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An Audacious tester installed with a typed layout and checked with an untyped one: the
+    installed modules were "not-found: ... none of its files is where the loader looks for
+    it" while the same files loaded under the other layout's ids. The check says which layout
+    the prefix records; a layout of the same loader (a copy, other packages) needs no word."""
+    from qpack.cli import main
+
+    prefix = tmp_path / "p"
+    assert main(["install", str(demo_dist), "-l", "demo", "--prefix", str(prefix), "ui-curses"]) == 0
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    same = tmp_path / "same.toml"
+    same.write_text(text.replace('summary = "demo module {module}"', 'summary = "a module"'))
+    untyped = tmp_path / "untyped.toml"
+    untyped.write_text(
+        text.replace('naming = "{type}/{name}.so"', 'naming = ["ui/{name}.so", "block/{name}.so"]')
+    )
+    capsys.readouterr()
+    main(["check", str(prefix), "-l", str(same)])
+    assert "record layout" not in capsys.readouterr().err
+    main(["check", str(prefix), "-l", str(untyped)])
+    said = [line for line in capsys.readouterr().err.splitlines() if "record layout" in line]
+    assert said == [
+        f"warning: the prefix's distributions record layout demo, and this check uses {untyped}: the modules "
+        "they installed are judged by this layout's ids and locations (check with -l demo to judge them "
+        "as installed)"
+    ], said
+
+
 def test_a_file_the_build_ships_that_is_no_elf_is_no_module_of_its_wheel(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

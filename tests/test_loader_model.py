@@ -1314,6 +1314,22 @@ def test_hard_links_are_read_once_and_their_modules_said_to_be_one_file(prefix: 
         (ui / f"{name}.so").symlink_to(f"{name}.so.1")
     warnings = make_plan(scan(prefix.parent, "/usr", cache=False), layout).warnings
     assert any(w.startswith("modules ui-curses, ui-gtk are one file's bytes") for w in warnings), warnings
+    # One module a symlink to the other is no copy (a GTK tester's libcanberra-gtk-module.so ->
+    # libcanberra-gtk3-module.so read "2 files ...: hard links or copies").
+    (ui / "curses.so").unlink()
+    (ui / "curses.so.1").rename(ui / "curses.so")
+    (ui / "gtk.so").unlink()
+    (ui / "gtk.so").symlink_to("curses.so")
+    warnings = make_plan(scan(prefix.parent, "/usr", cache=False), layout).warnings
+    size = (ui / "curses.so").stat().st_size
+    assert [w for w in warnings if "one file's bytes" in w] == [
+        f"modules ui-curses, ui-gtk are one file's bytes (2 names of {size} bytes, 1 of them a symlink): "
+        f"wheels and installs from them hold each as a copy ({2 * size} bytes)"
+    ], warnings
+    (ui / "curses.so").rename(ui / "curses.so.1")
+    (ui / "curses.so").symlink_to("curses.so.1")
+    (ui / "gtk.so").unlink()
+    (ui / "gtk.so").symlink_to("gtk.so.1")
     for name in ("curses", "gtk"):
         (ui / f"{name}.so").unlink()
         (ui / f"{name}.so.1").rename(ui / f"{name}.so")
@@ -1594,6 +1610,18 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
     # Every module of the type lacks it: that key is mistyped, as plan says (an LMMS tester).
     with pytest.raises(CheckError, match=r"is \[loader.by-type.ui\] entry mistyped"):
         check(prefix, odd_ui)
+    # `entry = []`: the type's modules need none (an Evolution tester's EPlugins beside modules
+    # that define e_module_load: "must be a C symbol name or a non-empty list").
+    no_ui = loader(
+        tmp_path,
+        text.replace(
+            'types = ["ui", "block", "audio"]', 'types = ["ui", "block", "audio"]\nentry = "demo_typo"'
+        )
+        + "[loader.by-type.ui]\nentry = []\n[loader.by-type.block]\nentry = []\n"
+        + "[loader.by-type.audio]\nentry = []\n",
+    )
+    assert (no_ui.entries_for("ui"), no_ui.entries_for("block")) == ((), ())
+    assert check(prefix, no_ui).ok
     # One module of the type alone: refused, the others load.
     with _alone(prefix / "lib/demo/ui", "curses.so"):
         rows = {m.module: m for m in check(prefix, odd_ui).modules}
@@ -2149,6 +2177,24 @@ def test_a_file_defining_the_entry_under_a_name_the_naming_does_not_give_is_said
         f"{prefix}/lib/demo/ui/v0/gtk.so",
     ]
     assert not report.ok
+
+
+def test_a_type_named_in_a_mistyped_directory_fails_the_check(prefix: Path, tmp_path: Path) -> None:
+    """A GIMP tester's `plug-in/{name}/{name}` for the plug-ins in `plug-ins/`: the other type's
+    modules were found, and check said "9 of 9 modules load", exit 0, the 121 plug-ins
+    unjudged. A type named in a directory no location has, beside one named almost so holding
+    files named as its modules, is a layout error, as plan says."""
+    relocated = '[[loader.search]]\nrelocated = "lib/demo"\n'
+    typo = loader(tmp_path, HEAD + '[loader.by-type.block]\nnaming = "blokc/{name}.so"\n' + relocated)
+    with pytest.raises(CheckError) as e:
+        check(prefix, typo)
+    assert str(e.value) == (
+        f"no module of type 'block': {prefix}/lib/demo has no blokc/, and {prefix}/lib/demo/block beside it "
+        "holds 2 file(s) named as its modules are (curl.so, nfs.so): is the naming 'blokc/{name}.so' "
+        "mistyped?"
+    )
+    right = loader(tmp_path, HEAD + '[loader.by-type.block]\nnaming = "block/{name}.so"\n' + relocated)
+    assert check(prefix, right).ok
 
 
 def test_a_mistyped_location_beside_the_modules_fails_the_check(prefix: Path, tmp_path: Path) -> None:
