@@ -1038,16 +1038,20 @@ class _FileVerdict:
     problems: tuple[Problem, ...]
 
 
-def _unresolved(root: Root, path: str) -> str:
-    """Why the module file at `path`, which does not resolve, cannot be opened."""
+def _unresolved(root: Root, path: str, scans: bool) -> str:
+    """Why the module file at `path`, which does not resolve, cannot be opened: a loader that
+    scans its directories (`scans`) passes over it (GStreamer: "not a regular file, ignoring",
+    xine: "unable to stat"; a tester read "cannot open" as a dlopen tried), one that looks a
+    module up by name opens it and fails."""
+    fate = "the loader passes over it" if scans else "the loader cannot open it"
     try:
         target = os.readlink(root.host(path))
     except OSError:
         return f"{path}: a dangling link or a path through a file"
     if _loops(root, path):
         # A BitlBee tester's a.so -> b.so -> a.so, called dangling (plan said a loop).
-        return f"{path}: a symlink loop (to {target}): the loader cannot open it"
-    return f"{path}: a dangling link (to {target}): the loader cannot open it"
+        return f"{path}: a symlink loop (to {target}): {fate}"
+    return f"{path}: a dangling link (to {target}): {fate}"
 
 
 def _loops(root: Root, path: str) -> bool:
@@ -1099,7 +1103,9 @@ class _Judge:
                     "module and cannot open its file"
                 )
                 return _FileVerdict((Problem("unreadable", why),))
-            return _FileVerdict((Problem("unreadable", _unresolved(self.ctx.root, path)),))
+            return _FileVerdict(
+                (Problem("unreadable", _unresolved(self.ctx.root, path, self.ctx.loader.registers_all)),)
+            )
         if self.ctx.loader.runner_of(path) is not None:
             return _FileVerdict(())  # run by another module: no ELF file; it loads when that one does
         entry = self.entry(module)
@@ -1681,10 +1687,11 @@ def _helper_rows(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[Module
     """Each helper program the loader runs: is it where this executable will look for it?"""
     rows = []
     for helper in ctx.loader.helpers:
-        if helper.env is not None and helper.env in ctx.env:
-            path = ctx.env[helper.env]  # the variable names the helper program itself
+        if (variable := next((v for v in helper.env if v in ctx.env), None)) is not None:
+            path = ctx.env[variable]  # the variable names the helper program itself
         elif helper.relocated is not None:
-            where = _relocated(SearchLocation("relocated", helper.relocated), exe, finder, ctx) or ""
+            location = SearchLocation("relocated", helper.relocated, anchor=helper.anchor)
+            where = _relocated(location, exe, finder, ctx) or ""
             path = posixpath.join(where, helper.name)
         else:
             path = posixpath.join(helper.absolute or "", helper.name)

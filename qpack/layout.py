@@ -785,12 +785,12 @@ def _read_module_table(t: _Table) -> ModuleTable | None:
 def _read_helpers(t: _Table) -> tuple[Helper, ...]:
     out = []
     for h in t.tables("helpers", "[[loader.helpers]]"):
-        h.allow({"name", "relocated", "absolute", "env"})
+        h.allow({"name", "relocated", "absolute", "env", "anchor"})
         name = h.string("name")
         if not name or "/" in name or name in (".", ".."):
             h.bad("name", f"must be a program's file name, got {name!r}")
             continue
-        relocated, absolute, env = h.string("relocated"), h.string("absolute"), h.string("env")
+        relocated, absolute, anchor = h.string("relocated"), h.string("absolute"), h.string("anchor")
         if (relocated is None) == (absolute is None):
             h.bad(None, "needs exactly one of relocated, absolute")
             continue
@@ -801,10 +801,30 @@ def _read_helpers(t: _Table) -> tuple[Helper, ...]:
             )
         if absolute is not None and (not absolute.startswith("/") or _odd_segments(absolute)):
             h.bad("absolute", f"must be an absolute directory without '.', '..' or '//', got {absolute!r}")
-        if env is not None and not _ENV_NAME.match(env):
-            h.bad("env", f"bad environment variable name {env!r}")
-        out.append(Helper(name=name, relocated=relocated, absolute=absolute, env=env))
+        if anchor is not None and (
+            relocated is None or anchor.startswith("/") or _odd_segments(anchor) or not anchor
+        ):
+            # As a relocated search location's (a GStreamer tester's gst-plugin-scanner, found
+            # from libgstreamer's directory as the plug-ins are).
+            h.bad(
+                "anchor", f"must be a library's path relative to the prefix, with relocated, got {anchor!r}"
+            )
+        env = _helper_variables(h)
+        out.append(Helper(name=name, relocated=relocated, absolute=absolute, env=env, anchor=anchor))
     return tuple(out)
+
+
+def _helper_variables(h: _Table) -> tuple[str, ...]:
+    """`env`: the variable naming the helper program itself, or a list of them, the first set
+    winning (GStreamer's GST_PLUGIN_SCANNER_1_0, then GST_PLUGIN_SCANNER)."""
+    raw = h.data.get("env")
+    if raw is None:
+        return ()
+    names = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else None
+    if not names or not all(isinstance(n, str) and _ENV_NAME.match(n) for n in names):
+        h.bad("env", f"must be an environment variable name or a list of them, got {raw!r}")
+        return ()
+    return tuple(names)
 
 
 def _naming_pattern(t: _Table, key: str, pattern: str, types: tuple[str, ...]) -> None:

@@ -559,13 +559,15 @@ def _matching(table: Mapping[str, tuple[str, ...]], module_id: str) -> tuple[str
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Helper:
     """A program the loader runs (QEMU's qemu-bridge-helper, a plugin scanner): the path in the
-    variable `env` when it is set, else `name` in `relocated` (a prefix-relative directory,
-    found from the executable like a relocated search location) or in `absolute`."""
+    first of the variables `env` that is set, else `name` in `relocated` (a prefix-relative
+    directory, found from the executable like a relocated search location, or from the library
+    `anchor` when given) or in `absolute`."""
 
     name: str
     relocated: str | None = None
     absolute: str | None = None
-    env: str | None = None
+    env: tuple[str, ...] = ()
+    anchor: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -878,7 +880,7 @@ class Loader:
         """Every environment variable this loader reads: its search locations', its types' own
         and its helpers'."""
         names = [v for loc in self.search for v in loc.variables]
-        names += [*self.type_env.values(), *(h.env for h in self.helpers if h.env is not None)]
+        names += [*self.type_env.values(), *(v for h in self.helpers for v in h.env)]
         return tuple(dict.fromkeys(names))
 
     def asks_for(self, program: str, module_id: str, prefix: str | None = None) -> bool:

@@ -399,9 +399,12 @@ def test_a_module_whose_only_file_is_a_dangling_link_does_not_load(
     report = check("/usr", load_layout(layout).loader, root=root)
     (verdict,) = [m for m in report.modules if m.module == "ui-gtk"]
     assert (verdict.file, verdict.loads) == ("/usr/lib/demo/ui/gtk.so", False)
+    # A loader that scans its directories passes over it (a GStreamer tester: "not a regular
+    # file, ignoring"; "cannot open it" read as a dlopen tried); one looking it up opens it.
+    fate = "passes over it" if layout == "demo-registry" else "cannot open it"
     assert verdict.problems[0] == Problem(
         "unreadable",
-        "/usr/lib/demo/ui/gtk.so: a dangling link (to /nonexistent/gtk.so): the loader cannot open it",
+        f"/usr/lib/demo/ui/gtk.so: a dangling link (to /nonexistent/gtk.so): the loader {fate}",
     )
     assert {m.module for m in report.modules if m.loads} == MODULES - {"ui-gtk"}
     # A loop is said as one (a BitlBee tester's a.so -> b.so -> a.so was "a dangling link").
@@ -411,7 +414,7 @@ def test_a_module_whose_only_file_is_a_dangling_link_does_not_load(
     report = check("/usr", load_layout(layout).loader, root=root)
     (verdict,) = [m for m in report.modules if m.module == "ui-gtk"]
     assert verdict.problems[0] == Problem(
-        "unreadable", "/usr/lib/demo/ui/gtk.so: a symlink loop (to opengl-link.so): the loader cannot open it"
+        "unreadable", f"/usr/lib/demo/ui/gtk.so: a symlink loop (to opengl-link.so): the loader {fate}"
     )
 
 

@@ -1169,6 +1169,19 @@ def test_helper_programs_must_be_where_the_loader_runs_them(prefix: Path, tmp_pa
     assert not {m.module: m for m in check(prefix, ld, env={"DEMO_HELPER": "/nowhere/demo-helper"}).modules}[
         "helper:demo-helper"
     ].loads
+    # A list of variables, the first set winning, and a helper found from a library's directory
+    # (a GStreamer tester's gst-plugin-scanner: GST_PLUGIN_SCANNER_1_0, then GST_PLUGIN_SCANNER,
+    # else relative to libgstreamer; "must be a string", "unknown key").
+    both = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n[[loader.helpers]]\nname = "demo-helper"\n'
+    both += 'relocated = "libexec/demo"\nanchor = "lib/libdemo-util.so.1"\n'
+    both += 'env = ["DEMO_HELPER_1", "DEMO_HELPER"]\n'
+    ld = loader(tmp_path, both)
+    assert ld.helpers[0].env == ("DEMO_HELPER_1", "DEMO_HELPER")
+    assert {m.module: m for m in check(prefix, ld).modules}["helper:demo-helper"].loads
+    env = {"DEMO_HELPER_1": str(helper), "DEMO_HELPER": "/nowhere/demo-helper"}
+    assert {m.module: m for m in check(prefix, ld, env=env).modules}["helper:demo-helper"].loads
+    env = {"DEMO_HELPER_1": "/nowhere/demo-helper", "DEMO_HELPER": str(helper)}
+    assert not {m.module: m for m in check(prefix, ld, env=env).modules}["helper:demo-helper"].loads
 
 
 def test_a_helper_in_a_module_directory_is_no_stray(prefix: Path, tmp_path: Path) -> None:

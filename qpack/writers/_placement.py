@@ -373,7 +373,8 @@ def _absolute_helper_problem(helper: Helper, placed: Mapping[str, Placed]) -> li
     where = placed.get(posixpath.join(helper.absolute.strip("/"), helper.name))
     if where is None:
         return []
-    also = f" (or the path ${helper.env} names, which the wheel does not set)" if helper.env else ""
+    named = " or ".join(f"${v}" for v in helper.env)
+    also = f" (or the path {named} names, which the wheel does not set)" if helper.env else ""
     return [
         f"helper {helper.name!r}: installed as <prefix>/{where.installed}, but the loader runs it "
         f"only from /{helper.absolute.strip('/')}/{helper.name}{also}, which no install prefix moves; "
