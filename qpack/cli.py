@@ -499,7 +499,16 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         s = report.summary()
         unused = f"; {s['unused']} no program present uses" if s["unused"] else ""
         some = f" ({s['some']} more for some of their programs only)" if s["some"] else ""
-        out.summary(f"{s['load']} of {s['modules']} modules load{some}{unused}; {s['problems']} problem(s)")
+        # None of them the prefix's: said on the line a CI log shows (an Evolution tester read
+        # "73 of 73 modules load" of a venv whose own modules were never judged).
+        whose = (
+            " (this machine's: no directory searched is in the prefix)"
+            if report.elsewhere and s["modules"]
+            else ""
+        )
+        out.summary(
+            f"{s['load']} of {s['modules']} modules load{some}{unused}{whose}; {s['problems']} problem(s)"
+        )
         for why in cannot_start_lines(report.cannot_start.values()):
             out.summary(f"problem: {why}", problem=True)
     for w in repaired:

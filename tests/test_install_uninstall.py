@@ -272,7 +272,7 @@ def test_install_with_another_layout_than_the_prefix_records_is_said(
 
 
 def test_list_of_a_core_alone_says_nothing_of_where_modules_would_be_judged(
-    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    demo_build: Path, demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A Grilo tester's venv, left with its core by `uninstall all`: `list` showed the core and
     warned that "no directory the loader searches is inside" it and "the modules judged are this
@@ -283,7 +283,20 @@ def test_list_of_a_core_alone_says_nothing_of_where_modules_would_be_judged(
 
     install_wheels([next(demo_dist.glob("demo_core-*.whl"))], prefix)
     assert main(["check", str(prefix), "-l", str(layout)]) == 0
-    assert "no directory the loader searches is inside" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no directory the loader searches is inside" in err
+    assert "0 of 0 modules load; 0 problem(s)" in err.splitlines()
+    # Modules found there, all this machine's: said on the summary line a CI log shows (an
+    # Evolution tester read "73 of 73 modules load" of a venv whose modules were never judged).
+    host = tmp_path / "host"
+    (host / "ui").mkdir(parents=True)
+    shutil.copy(demo_build / "usr/lib/demo/ui/curses.so", host / "ui/curses.so")
+    assert main(["check", str(prefix), "-l", str(absolute_layout(tmp_path, str(host)))]) == 0
+    assert (
+        "1 of 1 modules load (this machine's: no directory searched is in the prefix); 0 problem(s)"
+        in capsys.readouterr().err.splitlines()
+    )
+    layout = absolute_layout(tmp_path)
     assert main(["list", "--prefix", str(prefix), "-l", str(layout), "--json"]) == 0
     out = capsys.readouterr()
     assert [d["name"] for d in json.loads(out.out)["distributions"]] == ["demo-core"]
