@@ -33,6 +33,7 @@ from qpack.layout import (
     PackageRule,
     PinKind,
     fill_template,
+    is_module_glob,
     load_layout,
     module_file_globs,
     module_glob_matches,
@@ -1682,7 +1683,7 @@ def _recommends_elsewhere(
     names = {p.name for p in packages}
     for rule in rules:
         for g in rule.recommends:
-            if not any(module_glob_matches(g, m) for m in packaged) and not any(c in g for c in "*?["):
+            if not any(module_glob_matches(g, m) for m in packaged) and not is_module_glob(g):
                 where = "is excluded" if g in present else "is not in this build"
                 # What was meant, where it shows (a Remmina re-tester's `rpd`, and a package's name).
                 hint = (
@@ -2038,7 +2039,7 @@ def _keys_naming_nothing(
         for m in r.modules
     ]
     for where, key, effect, keyed in named:
-        if any(c in key for c in "*?["):
+        if is_module_glob(key):
             # A glob matching nothing is no slip (a layout serving other builds), unless its
             # literal start is a near miss of the modules' (a Shotwell tester's renames key
             # "libshotwel-*" renamed nothing, in silence).
@@ -2769,7 +2770,7 @@ def _module_files_of_no_module(
     owner = {f: p.name for p in packages for f in p.files}
     out = []
     for key, globs in layout.module_files.items():
-        if any(c in key for c in "*?[") or key in present:
+        if is_module_glob(key) or key in present:
             continue
         res = [compile_glob(expand_prefix(g, prefix)) for g in globs]
         taken = sorted(e.path for e in inventory.files() if any(r.match(e.path) for r in res))

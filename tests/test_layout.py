@@ -283,6 +283,23 @@ def test_cli_layout_error_is_one_line_per_problem_exit_2(tmp_path: Path, demo_bu
     assert r.stdout == ""
 
 
+def test_a_package_takes_modules_by_brace_alternatives(tmp_path: Path, demo_build: Path) -> None:
+    """An Asterisk tester's `modules = ["chan_{dahdi,iax2,...}"]`: braces, documented for file
+    globs, were plain characters in module globs; the package took nothing, said only as "has
+    no files", and the 11 modules went elsewhere."""
+    import json
+
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    group = '[[package]]\nname = "demo-display"\nkind = "group"\nmodules = ["ui-{gtk,op*}"]\n\n[per-module]'
+    layout = tmp_path / "braces.toml"
+    layout.write_text(text.replace("[per-module]", group, 1))
+    r = run_qpack("plan", str(demo_build), "-l", str(layout), "--json")
+    assert r.returncode == 0, r.stderr
+    packages = {p["name"]: p for p in json.loads(r.stdout)["packages"]}
+    assert packages["demo-display"]["modules"] == ["ui-gtk", "ui-opengl"]
+    assert "demo-display" not in r.stderr, r.stderr
+
+
 @pytest.mark.parametrize(
     ("glob", "path", "hit"),
     [
