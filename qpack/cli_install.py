@@ -8,7 +8,7 @@ calls the library and prints through `Out`. Errors are QpackErrors, which cli.ma
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,14 @@ if TYPE_CHECKING:  # imported where used: building the parser must not load them
     from qpack.layout import Layout
 
 _LAYOUT_HELP = "shipped layout name (see `qpack layouts`) or a .toml path"
+
+
+def _first_few(items: Sequence[str], sep: str, more: str, shown: int = 5) -> str:
+    """A row's list cut to its first few, then how many more: JSON keeps them all (an Asterisk
+    tester's group of 300 modules listed each, and each one's problems, on one 15 KB line)."""
+    if len(items) <= shown + 1:
+        return sep.join(items)
+    return f"{sep.join(items[:shown])}{sep}and {len(items) - shown} {more}"
 
 
 def layout_ref(spec: str) -> str:
@@ -231,9 +239,11 @@ def cmd_list(args: argparse.Namespace, out: Out) -> int:
                     d.name,
                     d.version,
                     d.kind,
-                    ", ".join(d.modules),
+                    _first_few(d.modules, ", ", "more"),
                     _yes(d.loads) if d.modules else "",
-                    said_below("; ".join(d.problems), report.cannot_start),
+                    said_below(
+                        _first_few(d.problems, "; ", "more problems: see `qpack check`"), report.cannot_start
+                    ),
                 )
                 for d in report.dists
             ],
