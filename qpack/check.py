@@ -49,6 +49,7 @@ import os
 import posixpath
 import re
 import stat
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,6 +271,7 @@ def text_rows(
     apart only at the end of a long line). JSON keeps a row per program."""
     starts = set(cannot_start)
     merged: dict[tuple[str, str, str, str, tuple[str, ...]], list[str]] = {}
+    judges: dict[tuple[str, str, str, str, tuple[str, ...]], list[str]] = {}
     for v in verdicts:
         # A file the loader never looks up is no module: it neither loads nor fails to (a Qt
         # tester read "no" beside "6 of 6 modules load").
@@ -282,11 +284,19 @@ def text_rows(
             program = p.detail.partition(" cannot start")[0]
             if program not in programs:
                 programs.append(program)
+        judged = judges.setdefault(key, [])
+        judged += [e for e in v.executables if e not in judged]
+    # A module judged otherwise by other programs: each row names its programs (an Ardour
+    # tester's surfaces-cc121 read "yes", "no", "no" on three rows alike but for the verdict).
+    rows_of = Counter((module, file) for module, file, *_ in merged)
     rows = []
     for (module, file, loads, others, kinds), programs in merged.items():
         said = [others] if others else []
         if programs:
             said.append(f"{', '.join(kinds)}: {' and '.join(programs)} cannot start (below)")
+        judged = judges[module, file, loads, others, kinds]
+        if rows_of[module, file] > 1 and judged:
+            said.append(f"for {_some_programs(judged)}")
         rows.append((module, file, loads, "; ".join(said)))
     return rows
 
@@ -807,10 +817,18 @@ def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
     first = {t: ds for t, ds in every.items() if t in loader.type_env_first}
     own = {t: ds for t, ds in every.items() if t not in first}
     _find_own(found, first, ctx, wanted)
+    # One level below where the loader reads, in a location of its own: a file named as a
+    # module's is misplaced, as plan says of a build (a MariaDB tester's plugin/sub/disks.so,
+    # "3 of 3 modules load", exit 0).
+    below = depth + 1 if naming.owns_location() else depth
     for d in dirs:
         seen_here: dict[str, str] = {}
-        for rel in _listing(ctx.root, d, depth):
-            _sort(found, posixpath.join(d, rel), rel, ctx, seen_here, wanted, own)
+        for rel in _listing(ctx.root, d, below):
+            if rel.count("/") <= depth:
+                _sort(found, posixpath.join(d, rel), rel, ctx, seen_here, wanted, own)
+            elif _one_level_down(rel, loader) and (levels := loader.too_deep(rel)) is not None:
+                why = f"{DEEPER}: {levels}; modules are named {naming.describe()}"
+                found.never.append((posixpath.join(d, rel), why))
     _find_own(found, own, ctx, wanted)
     if not loader.registers_all:
         for mid in sorted(wanted):
@@ -834,6 +852,21 @@ def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
         code = {real for files in found.files.values() for f in files if (real := ctx.root.resolve(f))}
         found.never = [(path, why) for path, why in found.never if ctx.root.resolve(path) not in code]
     return found
+
+
+DEEPER = "deeper than it reads"  # a never-looked-up file one level below the loader's reach
+
+
+def _one_level_down(rel: str, loader: Loader) -> bool:
+    """Whether the file at `rel`, one directory level below where the loader reads, would be a
+    module's file in the directory above (`ui/sub/x.so` for `ui/x.so`, MariaDB's
+    `plugin/sub/disks.so`): misplaced, not another library's plug-ins of a shared location
+    (libgphoto2's `other/1/2/x.so`) nor a hidden directory's (`.git/`)."""
+    head, _, base = rel.rpartition("/")
+    above = head.rpartition("/")[0]
+    if any(seg.startswith(".") for seg in head.split("/")):
+        return False
+    return loader.parse_in_location(f"{above}/{base}" if above else base) is not None
 
 
 def _by_descriptor(found: _Found, dirs: list[str], every: Mapping[str, list[str]], ctx: _Context) -> None:
@@ -1820,12 +1853,20 @@ def _named_otherwise(report: CheckReport) -> str | None:
         for m in report.modules
         if m.stray and m.file and any("modules are named " in p.detail for p in m.problems)
     )
+    deeper = sorted(
+        m.file for m in report.modules if m.stray and m.file and any(DEEPER in p.detail for p in m.problems)
+    )
     # One is enough, as for plan (a Mousepad tester's one plug-in under a naming typo: exit 1).
+    if deeper and len(deeper) == len(named):
+        return (
+            f"no module found where the loader reads, and files named as modules lie one level deeper "
+            f"({_two_and_more(deeper)}): is [loader] depth too small, or a location one level short?"
+        )
     if not named:
         return None
     return (
         "no module found, and where the loader looks files are named as no module "
-        f"({_two_and_more(named)}): is "
+        f"({_two_and_more([f for f in named if f not in deeper])}): is "
         "[loader] naming mistyped?"
     )
 

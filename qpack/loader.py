@@ -1153,6 +1153,18 @@ class Loader:
                 f"{path}: in a module directory, but the loader never looks up this name "
                 f"(modules are named {naming.describe()})"
             )
+        if (levels := self.too_deep(rel)) is not None:
+            return (
+                f"{path}: in a module directory, but deeper than the loader looks "
+                f"({levels}; modules are named {naming.describe()})"
+            )
+        return None
+
+    def too_deep(self, rel: str) -> str | None:
+        """How deep the loader reads, where a file at `rel` in a location it owns lies below
+        that and is named as a module's file starts (check and plan say it is misplaced), or
+        None."""
+        naming = self.naming
         reach = naming.depth() + (self.depth if self.registers_all else 0)
         # Where modules are libraries, a deeper file named as none is a module's helper program,
         # not a module misplaced (an fcitx5 tester's libexec/comp-spell-dict was called one);
@@ -1163,21 +1175,15 @@ class Loader:
         # gconv/*.so, 200 warnings beside `libnss_{name}.so.2`).
         starts = {p.rpartition("/")[2].split("{", 1)[0].lower() for p in naming.patterns_all()}
         named = "" in starts or any(base.startswith(h) for h in starts)
-        if (
+        if not (
             rel.count("/") > reach
             and naming.owns_location()
             and (_library_like(base) or not libraries)
             and named
         ):
-            # Below where the loader reads (check does not list it): Xorg's drivers one level
-            # deeper than a layout's depth, a GIMP plug-in in plug-ins/deep/deep/deep.
-            levels = (
-                "it reads only the files directly in the location"
-                if reach == 0
-                else f"{reach} directory level(s) below the location"
-            )
-            return (
-                f"{path}: in a module directory, but deeper than the loader looks "
-                f"({levels}; modules are named {naming.describe()})"
-            )
-        return None
+            return None
+        # Below where the loader reads: Xorg's drivers one level deeper than a layout's depth,
+        # a GIMP plug-in in plug-ins/deep/deep/deep, a MariaDB tester's plugin/sub/disks.so.
+        if reach == 0:
+            return "it reads only the files directly in the location"
+        return f"{reach} directory level(s) below the location"

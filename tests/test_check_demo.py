@@ -652,6 +652,39 @@ def test_a_stray_row_says_neither_yes_nor_no() -> None:
     assert [row[2] for row in text_rows([stray, broken], ())] == ["-", "no"]
 
 
+def test_rows_of_a_module_judged_otherwise_by_other_programs_name_their_programs() -> None:
+    """An Ardour tester's surfaces-cc121: "yes" for ardour, "no" (missing-library) for hardour
+    and luasession, on rows alike but for the verdict; only --json told whose each was. A
+    module judged alike by every program keeps one row and names none."""
+    from qpack.check import text_rows
+
+    lib = Problem("missing-library", "no libgtkmm2ext.so.0")
+    rows = text_rows(
+        [
+            ModuleVerdict(module="s-cc121", file="/p/s/cc121.so", loads=True, executables=("/p/ardour",)),
+            ModuleVerdict(
+                module="s-cc121",
+                file="/p/s/cc121.so",
+                loads=False,
+                problems=(lib,),
+                executables=("/p/hardour", "/p/lua"),
+            ),
+            ModuleVerdict(
+                module="s-osc",
+                file="/p/s/osc.so",
+                loads=True,
+                executables=("/p/ardour", "/p/hardour", "/p/lua"),
+            ),
+        ],
+        (),
+    )
+    assert rows == [
+        ("s-cc121", "/p/s/cc121.so", "yes", "for /p/ardour"),
+        ("s-cc121", "/p/s/cc121.so", "no", "missing-library: no libgtkmm2ext.so.0; for /p/hardour, /p/lua"),
+        ("s-osc", "/p/s/osc.so", "yes", ""),
+    ]
+
+
 def test_a_module_named_through_a_symlinked_prefix_is_the_copy_loaded(tmp_path: Path) -> None:
     """A Varnish tester checked `venvlink -> venv`: every module was said to be "not the copy
     loaded", the loader's path and the installed one being one file named two ways."""

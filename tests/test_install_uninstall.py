@@ -937,6 +937,18 @@ def test_a_killed_uninstall_is_undone_by_the_next_call(demo_dist: Path, tmp_path
     assert snapshot(prefix) == before
 
 
+def test_list_cuts_a_long_row_to_its_first_few() -> None:
+    """An Asterisk tester's group of 300 modules: `list` printed every module and each one's
+    problems on one 15 KB line. Text shows the first few and how many more; JSON keeps all."""
+    from qpack.cli_install import _first_few
+
+    mods = [f"m{i}" for i in range(8)]
+    assert _first_few(mods[:6], ", ", "more") == "m0, m1, m2, m3, m4, m5"
+    assert _first_few(mods, ", ", "more") == "m0, m1, m2, m3, m4, and 3 more"
+    said = _first_few(mods, "; ", "more problems: see `qpack check`")
+    assert said == "m0; m1; m2; m3; m4; and 3 more problems: see `qpack check`"
+
+
 def test_list_says_which_modules_will_not_load(
     demo_dist: Path, demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

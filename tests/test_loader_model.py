@@ -402,7 +402,7 @@ def test_a_symbol_a_system_library_the_module_links_defines_needs_no_other_modul
 def test_a_module_below_a_flat_location_is_said_plainly(prefix: Path, tmp_path: Path) -> None:
     """A Claws Mail tester read "deeper than the loader looks (0 directory level(s) below the
     location ...)" of a WebKit extension in plugins/web_extensions/."""
-    loader(
+    flat = loader(
         tmp_path,
         HEAD.replace('naming = "{type}/{name}.so"\ntypes = ["ui", "block", "audio"]', 'naming = "{name}.so"')
         + '[[loader.search]]\nrelocated = "lib/flat"\n',
@@ -422,6 +422,14 @@ def test_a_module_below_a_flat_location_is_said_plainly(prefix: Path, tmp_path: 
         "usr/lib/flat/sub/x.so: in a module directory, but deeper than the loader looks (it reads only "
         "the files directly in the location; modules are named '{name}.so')"
     ], plan.warnings
+    # check says it too, of an installed prefix (a MariaDB tester's plugin/sub/disks.so: "3 of 3
+    # modules load", exit 0, where plan warned of the same file in a build).
+    rows = {m.file: m for m in check(prefix, flat).modules}  # one.so: built without the stamp
+    assert [p.kind for p in rows[f"{prefix}/lib/flat/sub/x.so"].problems] == ["never-looked-up"]
+    assert "deeper than it reads: it reads only the files directly in the location" in (
+        rows[f"{prefix}/lib/flat/sub/x.so"].problems[0].detail
+    )
+    assert not [f for f in rows if f and "libexec" in f]
     # Named in a [[package]] `files` glob, it is known to the layout: no warning (a syslog-ng
     # tester's loggen plug-ins, another loader's, in syslog-ng's module directory).
     text = (tmp_path / "layout.toml").read_text()
@@ -593,18 +601,28 @@ def test_register_all_scans_to_a_depth_and_finds_untyped_modules(prefix: Path, t
     build_extra_module(prefix / "lib/plugins", type="a", name="one", stamp=None)  # lib/plugins/a/one.so
     build_extra_module(prefix / "lib/plugins/deep", type="b", name="two", stamp=None)  # two levels down
     report = check(prefix, ld)
-    assert files(report.modules) == {"one": f"{prefix}/lib/plugins/a/one.so"}
+    assert files(m for m in report.modules if m.loads) == {"one": f"{prefix}/lib/plugins/a/one.so"}
     # Module `one`, named by the file's last segment, and it loads (it was "never-looked-up").
-    assert [(m.module, m.loads, m.problems) for m in report.modules] == [("one", True, ())]
+    assert [(m.module, m.loads, m.problems) for m in report.modules if m.loads] == [("one", True, ())]
+    # A level below the depth the loader reads, misplaced, as plan says (a MariaDB tester's
+    # plugin/sub/disks.so was said nothing of).
+    (deeper,) = [m for m in report.modules if not m.loads]
+    assert (deeper.file, [p.kind for p in deeper.problems]) == (
+        f"{prefix}/lib/plugins/deep/b/two.so",
+        ["never-looked-up"],
+    )
+    # Nothing where it reads, modules one level deeper: the layout is wrong, as plan says.
     shallow = loader(tmp_path, text.replace("depth = 1", "depth = 0"))
-    assert check(prefix, shallow).modules == ()
+    with pytest.raises(CheckError, match=r"files named as modules lie one level deeper .*a/one.so\): is "):
+        check(prefix, shallow)
     # GStreamer recurses 10 levels below each location (gst_registry_scan_path_level): a layout
     # can say so (the limit was 8, below the real loader's, as a GStreamer tester found).
     ten = prefix / "lib/plugins" / "/".join("123456789")
     build_extra_module(ten, type="c", name="ten", stamp=None)  # ten levels below lib/plugins
     deep = loader(tmp_path, text.replace("depth = 1", "depth = 10"))
     assert files(check(prefix, deep).modules)["ten"] == f"{ten}/c/ten.so"
-    assert "ten" not in files(check(prefix, loader(tmp_path, text.replace("depth = 1", "depth = 9"))).modules)
+    nine = check(prefix, loader(tmp_path, text.replace("depth = 1", "depth = 9"))).modules
+    assert "ten" not in files(m for m in nine if m.loads)
 
 
 def test_a_stray_file_named_like_a_module_is_no_module_of_that_id(prefix: Path, tmp_path: Path) -> None:
