@@ -1073,10 +1073,10 @@ class _FileVerdict:
 
 def _unresolved(root: Root, path: str, scans: bool) -> str:
     """Why the module file at `path`, which does not resolve, cannot be opened: a loader that
-    scans its directories (`scans`) passes over it (GStreamer: "not a regular file, ignoring",
-    xine: "unable to stat"; a tester read "cannot open" as a dlopen tried), one that looks a
-    module up by name opens it and fails."""
-    fate = "the loader passes over it" if scans else "the loader cannot open it"
+    scans its directories (`scans`) may pass over it (GStreamer: "not a regular file, ignoring",
+    xine: "unable to stat") or try it and fail (Asterisk: "Error loading module"); one that
+    looks a module up by name opens it and fails."""
+    fate = "the loader cannot load it" if scans else "the loader cannot open it"
     try:
         target = os.readlink(root.host(path))
     except OSError:
