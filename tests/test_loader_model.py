@@ -399,6 +399,43 @@ def test_a_symbol_a_system_library_the_module_links_defines_needs_no_other_modul
     ]
 
 
+def test_this_machines_files_the_layout_names_are_no_strays_of_a_prefix_checked(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """An Emacs tester's venv: 124 `never-looked-up` problems for /usr's preloaded .eln files,
+    which the layout's `files` glob gives the core. Checking the venv, the glob was expanded
+    under the venv alone; this machine's files outside it are matched under the layout's own
+    prefix, as `check /usr` matched them."""
+    host = tmp_path / "host"
+    built = build_extra_module(tmp_path / "b", type="t", name="x", stamp=None)
+    (host / "lib/x/pre").mkdir(parents=True)
+    shutil.copy(built, host / "lib/x/one.so")
+    shutil.copy(built, host / "lib/x/pre/dumped.so")  # a stray but for the layout's glob
+    text = textwrap.dedent(
+        f"""
+        [loader]
+        prefix = "{host}"
+        executables = ["{{prefix}}/bin/demo"]
+        relocatable = false
+        naming = "{{name}}.so"
+        [[loader.search]]
+        absolute = "{host}/lib/x"
+        [[package]]
+        name = "core"
+        rest = true
+        files = ["{{prefix}}/lib/x/pre/**"]
+        """
+    )
+    layout = tmp_path / "named.toml"
+    layout.write_text(text)
+    report = check(prefix, load_layout(layout).loader)
+    assert report.ok, report.modules
+    assert [m.module for m in report.modules] == ["one"]
+    # The control: without the glob, the host's file is a stray.
+    layout.write_text(text.replace('files = ["{prefix}/lib/x/pre/**"]', ""))
+    assert not check(prefix, load_layout(layout).loader).ok
+
+
 def test_a_module_below_a_flat_location_is_said_plainly(prefix: Path, tmp_path: Path) -> None:
     """A Claws Mail tester read "deeper than the loader looks (0 directory level(s) below the
     location ...)" of a WebKit extension in plugins/web_extensions/."""
