@@ -559,6 +559,9 @@ class _Context:
     # Files named as no module read for an entry symbol (`_ENTRY_READS` at most) -> the first
     # entry each defines, or None.
     entries_read: dict[str, str | None] = field(default_factory=dict)
+    # Location -> files one level below where the loader reads that would be modules one level
+    # up (`_one_level_down`): said in a note each location, not failing the check.
+    deeper: dict[str, list[str]] = field(default_factory=dict)
 
     @functools.cached_property
     def every_entry(self) -> re.Pattern[str] | None:
@@ -803,6 +806,27 @@ def _listing(root: Root, d: str, depth: int) -> Iterator[str]:
     yield from walk("", 0)
 
 
+def _find_in(
+    found: _Found, d: str, depth: int, ctx: _Context, wanted: set[str], own: Mapping[str, list[str]]
+) -> None:
+    """The files of one search directory, as deep as the loader reads; and one level below,
+    in a location of its own, the files that would be modules one level up. Those are likely
+    misplaced, as plan says of a build (a MariaDB tester's plugin/sub/disks.so, "3 of 3
+    modules load", exit 0, unsaid); a note, not a problem: Python's and Lua's loaders take
+    `pkg/mod.so` for a dotted name (a CPython tester's dist-packages/samba/*.so), which the
+    naming cannot say."""
+    loader = ctx.loader
+    below = depth + 1 if loader.naming.owns_location() else depth
+    seen_here: dict[str, str] = {}
+    for rel in _listing(ctx.root, d, below):
+        if rel.count("/") <= depth:
+            _sort(found, posixpath.join(d, rel), rel, ctx, seen_here, wanted, own)
+        elif _one_level_down(rel, loader) and loader.too_deep(rel) is not None:
+            files = ctx.deeper.setdefault(d, [])
+            if rel not in files:
+                files.append(rel)
+
+
 def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
     """What the loader sees in its search directories: for `register-all`, every module file in
     order; for `first-found`, each wanted module (and each module a directory holds) looked up
@@ -817,18 +841,8 @@ def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
     first = {t: ds for t, ds in every.items() if t in loader.type_env_first}
     own = {t: ds for t, ds in every.items() if t not in first}
     _find_own(found, first, ctx, wanted)
-    # One level below where the loader reads, in a location of its own: a file named as a
-    # module's is misplaced, as plan says of a build (a MariaDB tester's plugin/sub/disks.so,
-    # "3 of 3 modules load", exit 0).
-    below = depth + 1 if naming.owns_location() else depth
     for d in dirs:
-        seen_here: dict[str, str] = {}
-        for rel in _listing(ctx.root, d, below):
-            if rel.count("/") <= depth:
-                _sort(found, posixpath.join(d, rel), rel, ctx, seen_here, wanted, own)
-            elif _one_level_down(rel, loader) and (levels := loader.too_deep(rel)) is not None:
-                why = f"{DEEPER}: {levels}; modules are named {naming.describe()}"
-                found.never.append((posixpath.join(d, rel), why))
+        _find_in(found, d, depth, ctx, wanted, own)
     _find_own(found, own, ctx, wanted)
     if not loader.registers_all:
         for mid in sorted(wanted):
@@ -852,9 +866,6 @@ def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
         code = {real for files in found.files.values() for f in files if (real := ctx.root.resolve(f))}
         found.never = [(path, why) for path, why in found.never if ctx.root.resolve(path) not in code]
     return found
-
-
-DEEPER = "deeper than it reads"  # a never-looked-up file one level below the loader's reach
 
 
 def _one_level_down(rel: str, loader: Loader) -> bool:
@@ -1831,10 +1842,12 @@ def check(
         # Other locations held modules (a Pure Data tester's `extras` for `extra`, an R
         # tester's `site-libary`: "252 of 252 modules load", exit 0): said, not fatal.
         ctx.notes.append(mistyped.replace("no module where the loader looks: ", "", 1))
+    _deeper_notes(ctx)
     report = dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
     if (
         nowhere := _entry_defined_nowhere(report, ctx.loader)
         or _descriptor_nowhere(report, ctx)
+        or _deeper_only(report, ctx)
         or _named_otherwise(report)
     ) is not None:
         raise CheckError(nowhere)
@@ -1853,22 +1866,42 @@ def _named_otherwise(report: CheckReport) -> str | None:
         for m in report.modules
         if m.stray and m.file and any("modules are named " in p.detail for p in m.problems)
     )
-    deeper = sorted(
-        m.file for m in report.modules if m.stray and m.file and any(DEEPER in p.detail for p in m.problems)
-    )
     # One is enough, as for plan (a Mousepad tester's one plug-in under a naming typo: exit 1).
-    if deeper and len(deeper) == len(named):
-        return (
-            f"no module found where the loader reads, and files named as modules lie one level deeper "
-            f"({_two_and_more(deeper)}): is [loader] depth too small, or a location one level short?"
-        )
     if not named:
         return None
     return (
         "no module found, and where the loader looks files are named as no module "
-        f"({_two_and_more([f for f in named if f not in deeper])}): is "
+        f"({_two_and_more(named)}): is "
         "[loader] naming mistyped?"
     )
+
+
+def _deeper_only(report: CheckReport, ctx: _Context) -> str | None:
+    """Why the layout is wrong, where no module was found where the loader reads and files
+    named as modules lie one level below (`depth` too small, or a location one level short)."""
+    if any(m.file and not m.helper for m in report.modules) or not ctx.deeper:
+        return None
+    deeper = [posixpath.join(d, rel) for d, rels in ctx.deeper.items() for rel in rels]
+    return (
+        f"no module found where the loader reads, and files named as modules lie one level deeper "
+        f"({_two_and_more(deeper)}): is [loader] depth too small, or a location one level short?"
+    )
+
+
+def _deeper_notes(ctx: _Context) -> None:
+    """A note for each location with files one level below where the loader reads, named as
+    its modules are (MariaDB's plugin/sub/disks.so): misplaced, or a loader's dotted names."""
+    named = _named_globs(ctx)
+    for d, all_rels in ctx.deeper.items():
+        rels = [r for r in all_rels if not any(g.match(posixpath.join(d, r).lstrip("/")) for g in named)]
+        if not rels:
+            continue
+        shown = ", ".join(rels[:3]) + (f" and {len(rels) - 3} more" if len(rels) > 3 else "")
+        _note(
+            ctx,
+            f"{d}: {len(rels)} file(s) one directory level below where the loader reads, named as its "
+            f"modules are ({shown}): never looked up as modules there (misplaced?)",
+        )
 
 
 def _two_and_more(paths: Sequence[str]) -> str:
@@ -2206,6 +2239,15 @@ def _outside_of(ctx: _Context) -> Callable[[str], bool]:
     return outside
 
 
+def _named_globs(ctx: _Context) -> list[re.Pattern[str]]:
+    """`Loader.named_files` compiled, under the prefix checked and the layout's own (for this
+    machine's files outside the prefix), matching paths without their leading '/'."""
+    prefixes = dict.fromkeys([ctx.prefix, ctx.loader.prefix])
+    return [
+        compile_glob(expand_prefix(g, pre).lstrip("/")) for g in ctx.loader.named_files for pre in prefixes
+    ]
+
+
 def _not_named(verdicts: list[ModuleVerdict], ctx: _Context) -> list[ModuleVerdict]:
     """The rows less the strays the layout gives a package by name (`Loader.named_files`, under
     the prefix checked, and under the layout's own prefix for this machine's files outside it):
@@ -2214,10 +2256,7 @@ def _not_named(verdicts: list[ModuleVerdict], ctx: _Context) -> list[ModuleVerdi
     venv alone."""
     if not ctx.loader.named_files or not any(v.stray for v in verdicts):
         return verdicts
-    prefixes = dict.fromkeys([ctx.prefix, ctx.loader.prefix])
-    named = [
-        compile_glob(expand_prefix(g, pre).lstrip("/")) for g in ctx.loader.named_files for pre in prefixes
-    ]
+    named = _named_globs(ctx)
     return [
         v
         for v in verdicts
@@ -3428,4 +3467,5 @@ def check_modules(
         exe_libs, exe_missing = closures[exe.path]
         verdicts = host.judge(exe, finder, exe_libs, verdicts)
         rows.add_program(exe.path, verdicts, not_asked, exe_missing, _needs_unmet(exe, verdicts, ctx))
+    _deeper_notes(ctx)
     return rows.report(rt, pre, layout_name, exes, locations, ctx)
