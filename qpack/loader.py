@@ -149,6 +149,13 @@ def naming_slip(names: Sequence[str]) -> str:
     for where, char in (("starts", names[0][:1]), ("ends", names[0][-1:])):
         if char in ("_", "-", ".") and all((n[:1] if where == "starts" else n[-1:]) == char for n in names):
             return f", or [loader] naming (every module's name {where} with {char!r}),"
+    # A file-name suffix the naming left in every name (a CPython tester's `{name}.so` without
+    # `{name}.cpython-311-x86_64-linux-gnu.so`: `_ssl.cpython-311-x86_64-linux-gnu`, and the
+    # error blamed `entry`).
+    tail = posixpath.commonprefix([n[::-1] for n in names])[::-1]
+    cut = tail.find(".")
+    if cut >= 0 and len(tail) - cut >= 3 and all(len(n) > len(tail) - cut for n in names):
+        return f", or [loader] naming (every module's name ends with {tail[cut:]!r}),"
     return ""
 
 
