@@ -1151,6 +1151,28 @@ def test_a_module_file_naming_its_code_by_absolute_path_is_said(
     ], err
 
 
+def test_a_file_installed_under_a_name_the_venv_holds_is_said(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CPython tester's core wheel carried bin/python3.11: `pip install` replaced the venv's
+    interpreter link with it, and the venv then ran as a relocated /usr."""
+    from qpack.cli import main
+
+    from .conftest import copy_build
+
+    build = copy_build(demo_build, tmp_path)
+    for name in ("python3", "pip", "pythonista"):
+        shutil.copy2(build / "usr/bin/demo", build / "usr/bin" / name)
+    args = ["split", str(build), "-l", "demo", "--version", "1", "--format", "wheel"]
+    assert main([*args, "-o", str(tmp_path / "w")]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "a name the venv holds" in line]
+    assert said == [
+        f"warning: usr/bin/{name} (in demo-core): installed as <venv>/bin/{name}, a name the venv holds of "
+        "its own: pip install replaces the venv's file with it"
+        for name in ("pip", "python3")
+    ], said
+
+
 def test_alternatives_a_wheel_cannot_carry_are_said(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -678,6 +678,24 @@ def _scripts_naming_the_build(plan: Plan, payloads: _Payloads) -> list[str]:
     return notes
 
 
+# The files a venv's bin/ holds of its own (python -m venv, with pip): a wheel's file installed
+# under one of those names replaces it.
+_VENV_OWN = re.compile(r"bin/(python(\d+(\.\d+)?)?|pip(\d+(\.\d+)?)?|activate(\.\w+)?|Activate\.ps1)")
+
+
+def _venv_own_files(plan: Plan, payloads: _Payloads) -> list[str]:
+    """Files the wheels install under a name a venv's bin/ already holds: a CPython tester's core
+    wheel carried bin/python3.11, and `pip install` replaced the venv's interpreter link with it
+    (the venv then ran as a relocated /usr; `qpack install` refuses the overwrite)."""
+    owner = _owners(plan)
+    return [
+        f"{path} (in {canonicalize_name(owner[path])}): installed as <venv>/{where.installed}, a name the "
+        "venv holds of its own: pip install replaces the venv's file with it"
+        for path, where in sorted(payloads.placed.items())
+        if _VENV_OWN.fullmatch(where.installed) and path in owner
+    ]
+
+
 def _module_files_naming_code(plan: Plan, payloads: _Payloads) -> list[str]:
     """Module packages' other files (a manifest, a registry entry) that name an ELF file of the
     build by its absolute path: a Vulkan tester's `icd.d/lvp_icd.x86_64.json` gives
@@ -768,6 +786,7 @@ def wheel_specs(
         raise WheelError("\n".join(refusals))
     report.notes += _scripts_naming_the_build(plan, payloads)
     report.notes += _module_files_naming_code(plan, payloads)
+    report.notes += _venv_own_files(plan, payloads)
     report.notes += _metadata_named_as_a_wheel(plan, payloads)
 
     linked = link_libraries(
