@@ -2895,9 +2895,13 @@ def _verdicts(
         )
     out = _asked_only(out, exe, ctx, not_asked)
     ids = {v.module for v in out}
-    taken: dict[str, dict[str, str]] = {}  # directory -> file name -> path, of the files taken
+    # directory -> file name -> path, of the module files found: the one taken and the copies
+    # passed over (an OpenLDAP tester's venv, searched after /usr/lib/ldap: the installed
+    # ppolicy.so is a copy, and its ppolicy-2.5.so.0 beside it was a stray, exit 1).
+    taken: dict[str, dict[str, str]] = {}
     for files in found.files.values():
-        taken.setdefault(posixpath.dirname(files[0]), {})[posixpath.basename(files[0])] = files[0]
+        for f in files:
+            taken.setdefault(posixpath.dirname(f), {}).setdefault(posixpath.basename(f), f)
     for lib in ctx.libraries:  # the modules' libraries: copies a wheel made of their links too
         taken.setdefault(posixpath.dirname(lib), {})[posixpath.basename(lib)] = lib
     out += _stray_rows(found, taken, ids, exe, judge, ctx)

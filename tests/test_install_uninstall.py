@@ -396,6 +396,17 @@ def test_list_fails_where_check_fails_on_a_file_the_loader_never_looks_up(
     listed = {d["name"]: d for d in json.loads(capsys.readouterr().out)["distributions"]}
     assert any(p.startswith("never-looked-up: ") for p in listed["demo-core"]["problems"])  # it owns the file
     assert not listed["demo-ui-curses"]["problems"] and not listed["demo-ui-gtk"]["problems"]
+    # The module files beside them passed over for copies searched first, they are still their
+    # other names (an OpenLDAP tester's venv, searched after /usr/lib/ldap: ppolicy-2.5.so.0
+    # beside the installed ppolicy.so became a stray, exit 1).
+    first = tmp_path / "first"
+    (first / "ui").mkdir(parents=True)
+    for name in ("curses.so", "gtk.so"):
+        shutil.copy2(prefix / "lib/demo/ui" / name, first / "ui" / name)
+    main(["check", str(prefix), "-l", "demo", "--json", "--env", f"DEMO_MODULE_DIR={first}"])
+    rows = json.loads(capsys.readouterr().out)["modules"]
+    strays = [m["file"] for m in rows if any(p["kind"] == "never-looked-up" for p in m["problems"])]
+    assert strays == [f"{prefix}/lib/demo/ui/curses.so.9"]
 
 
 FLAT = """
