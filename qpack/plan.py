@@ -1505,6 +1505,9 @@ def _claimer(rule: Rule) -> str:
 
 
 def _first_and_more(ids: list[str]) -> str:
+    # Once each: two keys of one module filled in alike (a PowerDNS tester's [modules.files]
+    # glob and the [per-module] `{package}` one) read "of 'bind' and 1 other module".
+    ids = list(dict.fromkeys(ids))
     more = len(ids) - 1
     return f"{ids[0]!r}" + (f" and {more} other module{'s' if more > 1 else ''}" if more else "")
 

@@ -419,6 +419,12 @@ def test_per_module_packages_carry_more_than_the_module() -> None:
     assert rules["usr/share/doc/prog-ui-gtk/copyright"] == (
         "modules' own files (ui-gtk): per-module.files '{prefix}/share/doc/{package}/**' of 'ui-gtk'"
     )
+    # The same glob from a second key of the module is still the module's alone (a PowerDNS
+    # tester's [modules.files] glob beside [per-module]'s `{package}` one: "of 'bind' and 1
+    # other module").
+    twice = dataclasses.replace(lay, module_files={"ui-gtk": ("{prefix}/share/doc/prog-ui-gtk/**",)})
+    rule = {c.path: c.rule for c in make_plan(inv, twice).claims}["usr/share/doc/prog-ui-gtk/copyright"]
+    assert rule.endswith(" of 'ui-gtk'"), rule
 
     # In a group, the module whose glob matched (a lighttpd tester's 05-auth.conf was said to
     # be claimed by per-module.files of all 15 modules of lighttpd's core).
