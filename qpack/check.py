@@ -78,6 +78,7 @@ from qpack.loader import (
     naming_slip,
     near_directory,
     type_dir_slips,
+    type_name_slips,
 )
 from qpack.modinfo import ModuleInfo, read_module_table
 from qpack.modinfo import dependencies as table_dependencies
@@ -2162,8 +2163,10 @@ def _type_dir_slips(locations: Mapping[str, tuple[str, ...]], rt: Root, ctx: _Co
     def files_below(d: str, depth: int) -> list[str]:
         return [f for f in _listing(rt, d, depth) if f.count("/") == depth]
 
-    slips = type_dir_slips(ctx.loader.naming, _searched_dirs(locations), rt.is_dir, subdirs, files_below)
-    return [slip.describe() for slip in slips]
+    searched = _searched_dirs(locations)
+    slips = type_dir_slips(ctx.loader.naming, searched, rt.is_dir, subdirs, files_below)
+    named = type_name_slips(ctx.loader.naming, searched, rt.is_dir, files_below)
+    return [slip.describe() for slip in slips] + [slip.describe() for slip in named]
 
 
 def _fixed_dirs(locations: Mapping[str, tuple[str, ...]], ctx: _Context) -> list[str]:

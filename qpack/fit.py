@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from qpack.errors import ProblemsError
 from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import Entry, Inventory, link_end
-from qpack.loader import Loader, Module, near_directory, type_dir_slips
+from qpack.loader import Loader, Module, near_directory, type_dir_slips, type_name_slips
 
 _SHOWN = 3  # directories named in a message before "and N more"
 
@@ -139,7 +139,8 @@ def mistyped_type_dirs(loader: Loader, inventory: Inventory) -> list[str]:
     slips = type_dir_slips(
         loader.naming, locations, dirs.__contains__, lambda parent: subdirs.get(parent, ()), files_below
     )
-    return [slip.describe() for slip in slips]
+    named = type_name_slips(loader.naming, locations, dirs.__contains__, files_below)
+    return [slip.describe() for slip in slips] + [slip.describe() for slip in named]
 
 
 def _module_findings(

@@ -15,6 +15,7 @@ import posixpath
 import re
 import string
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -138,6 +139,98 @@ def type_dir_slips(
                     out.append(TypeDirSlip(mtype, pattern, d, there, named))
                     break
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class TypeNameSlip:
+    """A module type none of whose files is named as its naming says, while files of its
+    directory end one letter off the naming's literal end (`{name}-shel.so` beside
+    `desktop-shell.so`)."""
+
+    mtype: str
+    pattern: str
+    directory: str
+    ending: str  # as the files end
+    named: tuple[str, ...]
+
+    def describe(self) -> str:
+        wanted = self.pattern.rpartition("/")[2].partition("{name}")[2]
+        shown = ", ".join(self.named[:3]) + (
+            f" and {len(self.named) - 3} more" if len(self.named) > 3 else ""
+        )
+        return (
+            f"no module of type {self.mtype!r}: files in {self.directory} end in {self.ending!r}, not the "
+            f"naming's {wanted!r} ({shown}): is the naming {self.pattern!r} mistyped?"
+        )
+
+
+def type_name_slips(
+    naming: Naming,
+    locations: Iterable[str],
+    is_dir: Callable[[str], bool],
+    files_below: Callable[[str, int], Iterable[str]],
+) -> list[TypeNameSlip]:
+    """Each type with no file named as its naming says in any of the `locations`, where files
+    of the directory it names end one letter off the naming's literal end: a Weston tester's
+    `weston/{name}-shel.so` made the four shells strays and `hmi-controller`'s dependency "not
+    installed", exit 1, where plan warned that the naming names no file."""
+    present = [d for d in dict.fromkeys(locations) if is_dir(d)]
+    out = []
+    for mtype in naming.types:
+        listed: list[tuple[str, str, str, str, list[str]]] = []  # pattern, dir, start, end, files
+        for pattern in naming.patterns_of(mtype):
+            sub, _, last = pattern.rpartition("/")
+            start, has_name, end = last.partition("{name}")
+            if not has_name or "{" in sub + start + end or len(end) < 3:
+                listed = []
+                break
+            for d in present:
+                directory = posixpath.join(d, sub) if sub else d
+                if is_dir(directory):
+                    files = [f for f in files_below(directory, 0) if f.startswith(start)]
+                    listed.append((pattern, directory, start, end, files))
+        if not listed or any(
+            len(f) > len(st) + len(en) and f.endswith(en) for _, _, st, en, fs in listed for f in fs
+        ):
+            continue  # the type's files are named so somewhere, or its naming is not literal enough
+        for pattern, directory, start, end, files in listed:
+            # Not another pattern's ending (a Bacula layout's `{name}-fd.so` beside
+            # `{name}-sd.so`), and two or more alike: one library ending so is no sign
+            # (libbacsd.so).
+            others = {p.rpartition("{name}")[2] for p in naming.patterns_all()}
+            endings = {
+                f: e
+                for f in files
+                if (e := _ending_near(f[len(start) :], end)) is not None and e not in others
+            }
+            ending, count = Counter(endings.values()).most_common(1)[0] if endings else ("", 0)
+            if count >= 2:
+                alike = tuple(sorted(f for f, e in endings.items() if e == ending))
+                out.append(TypeNameSlip(mtype, pattern, directory, ending, alike))
+                break
+    return out
+
+
+def _ending_near(rest: str, end: str) -> str | None:
+    """The end of `rest` (a file name past the naming's start) one letter off `end`: one letter
+    swapped, changed, added or left out, with a name before it."""
+    for cut in range(1, len(rest)):
+        tail = rest[cut:]
+        if (
+            abs(len(tail) - len(end)) <= 1
+            and tail != end
+            and (swapped_letters(tail, end) or _one_edit(tail, end))
+        ):
+            return tail
+    return None
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether `a` and `b` differ by one letter changed, added or left out."""
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return len(long) - len(short) == 1 and any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def naming_slip(names: Sequence[str]) -> str:

@@ -2274,6 +2274,37 @@ def test_a_type_named_in_a_mistyped_directory_fails_the_check(prefix: Path, tmp_
     assert check(prefix, right).ok
 
 
+def test_a_type_named_one_letter_off_its_files_fails_check_and_plan(prefix: Path, tmp_path: Path) -> None:
+    """A Weston tester's `weston/{name}-shel.so` for desktop-shell.so and three more: check said
+    the shells were strays and hmi-controller's dependency "not installed", exit 1; plan only
+    warned. A type none of whose files is named so, where two or more files of its directory end
+    one letter off the naming's end, is a layout error. Another type's ending one letter off
+    (Bacula's `-fd.so` beside `-sd.so`) is none."""
+    block = prefix / "lib/demo/block"
+    for name in ("curl", "nfs"):
+        (block / f"{name}.so").rename(block / f"{name}-block.so")
+    relocated = '[[loader.search]]\nrelocated = "lib/demo"\n'
+    typo = loader(tmp_path, HEAD + '[loader.by-type.block]\nnaming = "block/{name}-blok.so"\n' + relocated)
+    said = (
+        f"no module of type 'block': files in {prefix}/lib/demo/block end in '-block.so', not the naming's "
+        "'-blok.so' (curl-block.so, nfs-block.so): is the naming 'block/{name}-blok.so' mistyped?"
+    )
+    with pytest.raises(CheckError) as e:
+        check(prefix, typo)
+    assert str(e.value) == said
+    from qpack.fit import fit_findings
+
+    problems, _ = fit_findings(scan(prefix.parent, "/usr", cache=False), typo)
+    assert said.replace(f"{prefix}/", "usr/") in problems, problems
+    right = loader(tmp_path, HEAD + '[loader.by-type.block]\nnaming = "block/{name}-block.so"\n' + relocated)
+    assert check(prefix, right).ok
+    # Another type's ending one letter off is that type's (a Bacula layout, no `sd` module built).
+    both = '[loader.by-type.block]\nnaming = "block/{name}-block.so"\n[loader.by-type.audio]\n'
+    both += 'naming = "block/{name}-blocc.so"\n'
+    report = check(prefix, loader(tmp_path, HEAD + both + relocated))  # no error: audio's none built
+    assert {m.module for m in report.modules if m.loads} >= {"block-curl", "block-nfs"}
+
+
 def test_a_mistyped_location_beside_the_modules_fails_the_check(prefix: Path, tmp_path: Path) -> None:
     """A Scribus tester's `absolute = "/usr/lib/scribus/plugin"`: check said "0 of 0 modules
     load" and exited 0 beside 67 plug-ins in .../plugins, where plan refused the same layout. A
