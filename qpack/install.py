@@ -200,6 +200,22 @@ class DistDir:
             self._infos[name] = read_wheel(path)
         return self._infos[name]
 
+    def declared_modules(self) -> dict[str, NormalizedName]:
+        """Module id (as an extra is normalized) -> the wheel that declares it in its
+        PACKAGE_FILE: read only for a split without a meta wheel (a Weston and a Bacula tester
+        named modules by id and were told to name distributions), each wheel's declaration."""
+        out: dict[str, NormalizedName] = {}
+        for name, path in self.files.items():
+            stem = f"{path.name.split('-')[0]}-{path.name.split('-')[1]}"
+            try:
+                with zipfile.ZipFile(path) as zf:
+                    kind, ids = declaration(zf.read(f"{stem}.dist-info/{PACKAGE_FILE}"))
+            except (OSError, zipfile.BadZipFile, KeyError):
+                continue
+            for mid in ids if kind == "module" else ():
+                out.setdefault(normalize_extra(mid), name)
+        return out
+
     def meta(self) -> WheelInfo:
         """The meta wheel: the one named by the layout's meta package when it offers extras,
         else the one wheel offering extras."""
@@ -245,6 +261,34 @@ class DistDir:
                     todo.append((dep, frozenset()))
         return sorted(chosen.values(), key=lambda w: w.name)
 
+    def _declaring(
+        self, extras: set[str], typed: Mapping[str, str], where: Path, cause: InstallError
+    ) -> list[WheelInfo]:
+        """For a split without a meta wheel (no [meta] table): the wheels declaring the module
+        ids `extras` (their own PACKAGE_FILE), or an error naming distributions to ask for; no
+        type or `all` can be read."""
+        declared = self.declared_modules()
+        if all(x in declared for x in extras):
+            return [info for x in sorted(extras) if (info := self.get(declared[x])) is not None]
+        extras = {x for x in extras if x not in declared}
+        names = ", ".join(sorted(self.wheels)) or "none"
+        # A module's package is mostly named after it (a gedit tester's `sort` was told the
+        # list of all 30 distributions, gedit-plugin-sort among them).
+        after = {
+            x: [w for w in sorted(self.wheels) if w.endswith("-" + canonicalize_name(x))] for x in extras
+        }
+        hint = (
+            f"; named after them: {', '.join(ws[0] for ws in after.values())}"
+            if all(len(ws) == 1 for ws in after.values())
+            else f" ({names})"
+        )
+        asked_as = ", ".join(sorted(typed[x] for x in extras))  # as typed (auth_otp, not auth-otp)
+        raise InstallError(
+            f"{asked_as}: no wheel in {where} of that name, and no meta wheel to "
+            f"read module ids from (the split had no [meta], or its wheel is not there): name "
+            f"distributions{hint}"
+        ) from cause
+
     def roots(
         self, wanted: Sequence[str], where: Path
     ) -> tuple[list[tuple[WheelInfo, frozenset[str]]], set[str]]:
@@ -274,26 +318,10 @@ class DistDir:
             except InstallError as e:
                 if not extras or any(w.extras for w in self.wheels.values()):
                     raise
-                # Split without a meta wheel (no [meta] table): no module id, type or `all`
-                # can be read, only distribution names.
-                names = ", ".join(sorted(self.wheels)) or "none"
-                # A module's package is mostly named after it (a gedit tester's `sort` was told the
-                # list of all 30 distributions, gedit-plugin-sort among them).
-                after = {
-                    x: [w for w in sorted(self.wheels) if w.endswith("-" + canonicalize_name(x))]
-                    for x in extras
-                }
-                hint = (
-                    f"; named after them: {', '.join(ws[0] for ws in after.values())}"
-                    if all(len(ws) == 1 for ws in after.values())
-                    else f" ({names})"
-                )
-                asked_as = ", ".join(sorted(typed[x] for x in extras))  # as typed (auth_otp, not auth-otp)
-                raise InstallError(
-                    f"{asked_as}: no wheel in {where} of that name, and no meta wheel to "
-                    f"read module ids from (the split had no [meta], or its wheel is not there): name "
-                    f"distributions{hint}"
-                ) from e
+                for info in self._declaring(extras, typed, where, e):
+                    roots.append((info, frozenset()))
+                    asked.add(info.name)
+                return roots, asked
             unknown = sorted(extras - meta.extras)
             if unknown:
                 # The extras listed only where few (an LMMS tester's one line of 161, 5,000

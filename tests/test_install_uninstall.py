@@ -448,11 +448,13 @@ def test_a_module_id_with_a_leading_underscore_is_an_extra(
     capsys.readouterr()
 
 
-def test_module_ids_without_a_meta_wheel_say_to_name_distributions(
+def test_module_ids_without_a_meta_wheel_are_read_from_the_module_wheels(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A split without [meta] has no wheel to read module ids from: `install ... _int` said
-    "expected exactly one wheel with extras (the meta wheel), found none"."""
+    """A split without [meta] has no wheel listing module ids: `install ... _int` said "expected
+    exactly one wheel with extras (the meta wheel), found none", then to name distributions (a
+    Weston and a Bacula tester), though each module wheel declares its ids. They are read from
+    there; a name no wheel declares still says to name distributions."""
     text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
     head, sep, _ = text.partition("\n[meta]\n")
     assert sep
@@ -460,10 +462,13 @@ def test_module_ids_without_a_meta_wheel_say_to_name_distributions(
     layout.write_text(head + "\n")
     dist = split(demo_build, tmp_path / "dist", "1.0", layout)
     prefix = tmp_path / "p"
-    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-curses"]) == 2
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-curses"]) == 0
+    assert (prefix / "lib/demo/ui/curses.so").is_file() and (prefix / "bin/demo").is_file()
+    capsys.readouterr()
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "curses"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(
-        f"error: ui-curses: no wheel in {dist} of that name, and no meta wheel to read module ids"
+        f"error: curses: no wheel in {dist} of that name, and no meta wheel to read module ids"
     )
     # The wheel named after the module is offered (a gedit tester's `sort` was told the list of
     # all 30 distributions, gedit-plugin-sort among them); the list where none or two are.
@@ -475,7 +480,7 @@ def test_module_ids_without_a_meta_wheel_say_to_name_distributions(
     # Or its meta wheel is not in the directory given (an Audacity tester's lone module wheel:
     # "the split had no [meta]" of a split that had one).
     assert "(the split had no [meta], or its wheel is not there)" in err
-    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "demo-ui-curses"]) == 0
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "demo-ui-gtk"]) == 0
 
 
 def test_install_and_list_judge_with_the_environment_given(
