@@ -2788,12 +2788,35 @@ def _drop_module_libraries(
         if names & needed and loaded is None:
             loaded = _modules_load(found, lacking, judge, ctx)
         # The file they load, not a copy under a name they link (a Wireshark tester's
-        # libwsutil.so.14 copied in as epan/noentry.so, while the plug-ins load lib/'s: no row).
-        if names & needed and loaded is not None and real in loaded:
+        # libwsutil.so.14 copied in as epan/noentry.so, while the plug-ins load lib/'s: no row);
+        # or a wheel's copy of it beside it, its other name (a Pidgin tester's venv:
+        # libjabber.so, a copy of the libjabber.so.0 libxmpp.so loads, was `no-entry`, exit 1).
+        if names & needed and loaded is not None and (real in loaded or _copy_beside(real, loaded, ctx)):
             del found.files[mid]
             del own[mid]
             found.duplicates.pop(mid, None)
             ctx.libraries.add(path)
+
+
+def _copy_beside(real: str | None, loaded: set[str], ctx: _Context) -> bool:
+    """Whether `real` has the bytes of a file of `loaded` in its own directory whose name is
+    its own with a version added (`libjabber.so` beside `libjabber.so.0`): what a wheel makes of
+    a development link. A copy under another name (`copy.so`) is no such thing."""
+    if real is None:
+        return False
+    host, name = ctx.root.host(real), posixpath.basename(real)
+    try:
+        size = os.path.getsize(host)
+        return any(
+            posixpath.dirname(other) == posixpath.dirname(real)
+            and (base := posixpath.basename(other)).startswith(name)
+            and _VERSION_SUFFIX.fullmatch(base[len(name) :]) is not None
+            and os.path.getsize(ctx.root.host(other)) == size
+            and _same_bytes(host, ctx.root.host(other))
+            for other in loaded
+        )
+    except OSError:
+        return False
 
 
 def _modules_load(found: _Found, lacking: set[str], judge: _Judge, ctx: _Context) -> set[str]:

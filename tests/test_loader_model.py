@@ -1614,6 +1614,16 @@ def test_a_library_the_modules_link_beside_them_is_no_module(
     assert "no-entry" in [p.kind for p in rows["ui-lonely"].problems]
     assert "no-entry" in [p.kind for p in rows["ui-copy"].problems]
     (prefix / "lib/demo/ui/copy.so").unlink()
+    # A wheel's copy of the library the modules load, beside it under the name its link had (a
+    # Pidgin tester's venv: libjabber.so, a copy of the libjabber.so.0 libxmpp.so loads, was a
+    # refused module, exit 1, where /usr's link to the same file was no row).
+    jab = build_extra_library(prefix / "lib/demo/ui", "jab.so.0")
+    build_extra_module(prefix / "lib/demo", type="ui", name="y", stamp=STAMP, needed=[jab], runpath="$ORIGIN")
+    shutil.copy(jab, prefix / "lib/demo/ui/jab.so")
+    rows = {m.module: m for m in check(prefix, ld).modules}
+    assert "ui-jab" not in rows and rows["ui-y"].loads
+    for name in ("jab.so", "jab.so.0", "y.so"):
+        (prefix / "lib/demo/ui" / name).unlink()
     plan = make_plan(scan(prefix.parent, "/usr", cache=False), load_layout(tmp_path / "layout.toml"))
     modules = {m.id for m in plan.modules}
     assert "ui-helper" not in modules and {"ui-x", "ui-lonely"} <= modules
