@@ -2750,11 +2750,16 @@ def _needs_another_version(modules: Iterable[Module], inventory: Inventory, pref
     for soname in provided:
         stems.setdefault(soname.partition(".so")[0], []).append(soname)
     by_path = inventory.by_path()
+    modules = list(modules)
+    # A module's own SONAME is no version of a library (a Pidgin tester's prpl libzephyr.so,
+    # which needs the system's libzephyr.so.4: "a module of another build?").
+    own = {e.elf.soname for m in modules if (e := by_path.get(m.path)) is not None and e.elf is not None}
     out = []
     for m in modules:
         e = by_path.get(m.path)
         for n in e.elf.needed if e is not None and e.elf is not None else ():
-            if n not in provided and (others := stems.get(n.partition(".so")[0])):
+            others = [o for o in stems.get(n.partition(".so")[0], ()) if o not in own]
+            if n not in provided and others:
                 out.append(
                     f"{m.path}: module needs {n}, and the build has {', '.join(sorted(others))} instead: a "
                     "module of another build? Where the system has no such library, it does not load"

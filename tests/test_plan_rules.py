@@ -1403,6 +1403,9 @@ def test_a_module_needing_another_version_of_a_library_of_the_build_is_warned_of
             elf_entry("usr/lib/libprog-core.so.69", "libprog-core.so.69"),
             elf_entry("usr/lib/prog/ui-old.so", None, "libprog-core.so.68"),
             elf_entry("usr/lib/prog/ui-new.so", None, "libprog-core.so.69", "libc.so.6"),
+            # A module whose own SONAME shares the stem of a system library it needs is no
+            # version of it (a Pidgin tester's prpl libzephyr.so needing libzephyr.so.4).
+            elf_entry("usr/lib/prog/ui-zephyr.so", "ui-zephyr.so", "ui-zephyr.so.4"),
         ],
     )
     plan = make_plan(inv, layout())
