@@ -2189,14 +2189,9 @@ def _layout_segment_dirs(locations: Mapping[str, tuple[str, ...]], ctx: _Context
     """Of the directories searched, those ending in a segment the layout puts under a
     variable's directories (`under`): that segment is the layout's, even where the variable's
     value is the user's (a GTK tester's `3.0.O` typed for `3.0.0` under GTK_PATH)."""
-    below = ["/" + sub.strip("/") for loc in ctx.loader.search for sub in _subdirs(loc) if sub.strip("./")]
+    below = ["/" + sub.strip("/") for loc in ctx.loader.search for sub in loc.subdirs if sub.strip("./")]
     searched = dict.fromkeys(d for dirs in locations.values() for d in dirs)
     return [d for d in searched if any(d.endswith(sub) for sub in below)]
-
-
-def _subdirs(loc: SearchLocation) -> tuple[str, ...]:
-    """A variable location's `under` segments, searched below each directory it names."""
-    return (loc.subdir, *loc.more_subdirs) if loc.kind == "env" and loc.subdir is not None else ()
 
 
 def _mistyped_location(searched: Sequence[str], rt: Root, ctx: _Context) -> str | None:

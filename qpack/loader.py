@@ -175,6 +175,8 @@ def type_name_slips(
     `weston/{name}-shel.so` made the four shells strays and `hmi-controller`'s dependency "not
     installed", exit 1, where plan warned that the naming names no file."""
     present = [d for d in dict.fromkeys(locations) if is_dir(d)]
+    # Every pattern's literal end: one of them one letter off is that pattern's, no slip.
+    others = {p.rpartition("{name}")[2] for p in naming.patterns_all()}
     out = []
     for mtype in naming.types:
         listed: list[tuple[str, str, str, str, list[str]]] = []  # pattern, dir, start, end, files
@@ -197,7 +199,6 @@ def type_name_slips(
             # Not another pattern's ending (a Bacula layout's `{name}-fd.so` beside
             # `{name}-sd.so`), and two or more alike: one library ending so is no sign
             # (libbacsd.so).
-            others = {p.rpartition("{name}")[2] for p in naming.patterns_all()}
             endings = {
                 f: e
                 for f in files
@@ -300,12 +301,17 @@ class SearchLocation:
     def variables(self) -> tuple[str, ...]:
         return (self.value, *self.fallbacks) if self.kind == "env" else ()
 
+    @property
+    def subdirs(self) -> tuple[str, ...]:
+        """The segments (`under`) searched below each directory the variable names, in order
+        ("" the directory itself); none where it names the directories themselves."""
+        return (self.subdir, *self.more_subdirs) if self.subdir is not None else ()
+
     def under(self, entries: Iterable[str]) -> list[str]:
         """The directories searched for the directories `entries` the variable names, in order."""
         if self.subdir is None:
             return list(entries)
-        subs = (self.subdir, *self.more_subdirs)
-        return [posixpath.join(e, sub) if sub else e for e in entries for sub in subs]
+        return [posixpath.join(e, sub) if sub else e for e in entries for sub in self.subdirs]
 
     @property
     def wheel_modules(self) -> str | None:
@@ -322,7 +328,7 @@ class SearchLocation:
         none, were said to be unreachable)."""
         if self.wheel_dir is None:
             return ()
-        subs = (self.subdir, *self.more_subdirs) if self.subdir is not None else ("",)
+        subs = self.subdirs or ("",)
         return tuple(
             dict.fromkeys(
                 posixpath.join(self.wheel_dir, sub) if sub and self.wheel_dir else sub or self.wheel_dir
