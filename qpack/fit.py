@@ -124,14 +124,21 @@ def mistyped_type_dirs(loader: Loader, inventory: Inventory) -> list[str]:
     pre = inventory.prefix.strip("/")
     dirs = {e.path for e in inventory.entries if e.kind == "dir"}
     subdirs: dict[str, list[str]] = defaultdict(list)
+    children: dict[str, list[str]] = defaultdict(list)  # directory -> its files' names
     for e in inventory.entries:
-        if e.kind == "dir":
-            subdirs[posixpath.dirname(e.path)].append(posixpath.basename(e.path))
-    paths = [e.path for e in inventory.entries if e.kind != "dir"]
+        (subdirs if e.kind == "dir" else children)[posixpath.dirname(e.path)].append(
+            posixpath.basename(e.path)
+        )
 
     def files_below(directory: str, depth: int) -> list[str]:
-        rel = [p[len(directory) + 1 :] for p in paths if p.startswith(directory + "/")]
-        return [r for r in rel if r.count("/") == depth]
+        # Each level's directories through `subdirs`: no walk over the whole build per call.
+        if depth == 0:
+            return children.get(directory, [])
+        return [
+            f"{sub}/{rel}"
+            for sub in subdirs.get(directory, ())
+            for rel in files_below(posixpath.join(directory, sub), depth - 1)
+        ]
 
     locations = [
         d for loc in loader.search if (d := loader.default_dir(loc, pre)) and "*" not in d and "{" not in d
