@@ -690,6 +690,11 @@ def _dlopened_anchor(loc: SearchLocation, exe: _Exe, finder: LibraryFinder, ctx:
     found = finder.find(name, exe.elf)
     if found is None:
         return None
+    # Said instead of "judged as loading the modules itself", which it contradicts (a Vulkan
+    # re-tester read both of vulkaninfo).
+    ctx.notes[:] = [
+        n for n in ctx.notes if not (n.startswith(f"{exe.path}: named by") and "modules itself" in n)
+    ]
     _note(
         ctx,
         f"{exe.path} does not link {name}: {loc.value} judged from {found.path}, "

@@ -1149,6 +1149,9 @@ def test_a_module_file_naming_its_code_by_absolute_path_is_said(
         "its absolute path: installed from a wheel, it leads the loader to the system's copy (or none), "
         "not the wheel's"
     ], err
+    # And "placed for the loader" says it is not so for those (a Vulkan re-tester).
+    placed = [line for line in err.splitlines() if "placed for the loader" in line]
+    assert placed and placed[0].endswith("; but 1 module package file(s) name code by absolute path (above)")
 
 
 def test_a_file_installed_under_a_name_the_venv_holds_is_said(

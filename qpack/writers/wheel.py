@@ -785,7 +785,14 @@ def wheel_specs(
     if refusals:
         raise WheelError("\n".join(refusals))
     report.notes += _scripts_naming_the_build(plan, payloads)
-    report.notes += _module_files_naming_code(plan, payloads)
+    naming_code = _module_files_naming_code(plan, payloads)
+    report.notes += naming_code
+    if naming_code and report.placement:
+        # Not for those (a Vulkan re-tester read "placed for the loader" under four warnings
+        # that the drivers' manifests lead the loader to the system's copies).
+        report.placement += (
+            f"; but {len(naming_code)} module package file(s) name code by absolute path (above)"
+        )
     report.notes += _venv_own_files(plan, payloads)
     report.notes += _metadata_named_as_a_wheel(plan, payloads)
 
