@@ -140,14 +140,19 @@ def _wheel_name(path: Path) -> NormalizedName:
     return _wheel_name_version(path)[0]
 
 
+def _dist_info(path: Path) -> str:
+    """The `.dist-info` directory of the wheel at `path`, as its file name gives it."""
+    name, version = path.name.split("-")[:2]
+    return f"{name}-{version}.dist-info"
+
+
 def read_wheel(path: Path) -> WheelInfo:
     """Name, version, requirements and extras of a wheel, from its file name and METADATA."""
     path = Path(path)
     name, version = _wheel_name_version(path)
-    stem = f"{path.name.split('-')[0]}-{path.name.split('-')[1]}"
     try:
         with zipfile.ZipFile(path) as zf:
-            text = zf.read(f"{stem}.dist-info/METADATA").decode("utf-8")
+            text = zf.read(f"{_dist_info(path)}/METADATA").decode("utf-8")
     except (OSError, zipfile.BadZipFile, KeyError) as e:
         raise InstallError(f"{path}: cannot read the wheel's METADATA ({e})") from None
     msg = email.parser.HeaderParser().parsestr(text)
@@ -206,10 +211,9 @@ class DistDir:
         named modules by id and were told to name distributions), each wheel's declaration."""
         out: dict[str, NormalizedName] = {}
         for name, path in self.files.items():
-            stem = f"{path.name.split('-')[0]}-{path.name.split('-')[1]}"
             try:
                 with zipfile.ZipFile(path) as zf:
-                    kind, ids = declaration(zf.read(f"{stem}.dist-info/{PACKAGE_FILE}"))
+                    kind, ids = declaration(zf.read(f"{_dist_info(path)}/{PACKAGE_FILE}"))
             except (OSError, zipfile.BadZipFile, KeyError):
                 continue
             for mid in ids if kind == "module" else ():

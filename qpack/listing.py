@@ -14,6 +14,7 @@ import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -21,6 +22,9 @@ from qpack.check import ELSEWHERE_NOTE, CheckError, CheckReport, check
 from qpack.installed import InstalledError, InstalledSet, dist_roles, host_path, program_prefix
 from qpack.loader import Loader, inside_prefix
 from qpack.transaction import locked, pending
+
+if TYPE_CHECKING:
+    from qpack.layout import Layout
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,10 +116,16 @@ def same_loader(a: str, b: str) -> bool:
     from qpack.layout import load_layout
 
     try:
-        loaders = [dataclasses.replace(load_layout(x).loader, named_files=()) for x in (a, b)]
+        loaders = [_bare_loader(load_layout(x)) for x in (a, b)]
     except LayoutError:
         return False
     return loaders[0] == loaders[1]
+
+
+def _bare_loader(layout: Layout) -> Loader:
+    """A layout's loader without the files its packages name: what two layouts share when one
+    extends the other with packages, not another loader."""
+    return dataclasses.replace(layout.loader, named_files=())
 
 
 def derived_of_all(specs: Sequence[str]) -> str | None:
@@ -131,7 +141,7 @@ def derived_of_all(specs: Sequence[str]) -> str | None:
     except LayoutError:
         return None
     # The files each names are its own (a derived layout's packages add some): not the loader.
-    loaders = [dataclasses.replace(lay.loader, named_files=()) for lay in layouts.values()]
+    loaders = [_bare_loader(lay) for lay in layouts.values()]
     if any(ld != loaders[0] for ld in loaders):
         return None
     for spec, lay in layouts.items():
