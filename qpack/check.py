@@ -2055,7 +2055,22 @@ def _none_found(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str, ct
     hint = f"; {'; '.join(dict.fromkeys(ways))}" if ways else ""
     if (mistyped := _location_error(searched, rt, ctx)) is not None:
         raise CheckError(mistyped)
-    ctx.notes.append(f"no module where the loader looks ({', '.join(searched) or 'nowhere'}){hint}")
+    shown = [_dangling_shown(d, rt) for d in searched]
+    ctx.notes.append(f"no module where the loader looks ({', '.join(shown) or 'nowhere'}){hint}")
+
+
+def _dangling_shown(d: str, rt: Root) -> str:
+    """A searched directory as a note shows it, with the target of the link it is where that
+    leads nowhere (an nginx tester's share/nginx/modules -> ../../lib/nginx/modulez was only
+    "no module where the loader looks")."""
+    host = rt.host(d)
+    if rt.resolve(d) is not None or not host.is_symlink():
+        return d
+    try:
+        target = os.readlink(host)
+    except OSError:
+        return d
+    return f"{d}: a link to {target}, which leads nowhere"
 
 
 def _searched_dirs(locations: Mapping[str, tuple[str, ...]]) -> list[str]:
@@ -2715,13 +2730,31 @@ class _Resolver:
             problems = list(self.own[cur])
             for dep in self.deps_of(cur):
                 if dep not in self.files:
-                    problems.append(Problem("dependency", f"needs module {dep!r}, which is not installed"))
+                    hint = _installed_near(dep, [m for m in self.files if m != cur])
+                    problems.append(
+                        Problem("dependency", f"needs module {dep!r}, which is not installed{hint}")
+                    )
                 elif not loads.get(dep, False):
                     problems.append(Problem("dependency", f"needs module {dep!r}, which will not load"))
             loads[cur] = not problems
             self.why[cur] = problems
             stack.pop()
         return loads[mid]
+
+
+def _installed_near(dep: str, installed: list[str]) -> str:
+    """' (X is installed: ...)' where an installed module's id is a near miss of `dep`: a
+    layout's typo (an Apache tester's "davv" beside the installed dav read as a module to
+    install; plan asks "did you mean dav?")."""
+    import difflib
+
+    from qpack.errors import swapped_letters
+
+    # Nearer than plan's "did you mean": a module not installed is no slip, and `audio-nope` is
+    # not ui-opengl.
+    near = [m for m in sorted(installed) if swapped_letters(dep, m)]
+    near = near or difflib.get_close_matches(dep, sorted(installed), n=1, cutoff=0.85)
+    return f" ({near[0]} is installed: is the layout's dependency mistyped?)" if near else ""
 
 
 # What the dynamic linker refuses (dlopen fails): a first-loadable loader moves on to the next file.
@@ -3105,7 +3138,9 @@ def _asked_only(
     return asked
 
 
-_VERSION_SUFFIX = re.compile(r"(\.[0-9]+)+")
+# A version added to a file's name: `.1.1.1` (a library's), or Debian's `-3.11` (mod_wsgi.so ->
+# mod_wsgi.so-3.11: an Apache tester's wheel install failed its own check on the copy).
+_VERSION_SUFFIX = re.compile(r"(?:[.-][0-9][0-9A-Za-z+~_]*)+")
 _RELEASE_SUFFIX = re.compile(r"-[0-9][0-9A-Za-z.+~_]*\.so(?:\.[0-9]+)*")  # -2.5.so.0.1.8
 
 

@@ -296,6 +296,33 @@ def test_check_of_a_staged_root_and_json(demo_build: Path, capsys: pytest.Captur
     assert all(m["file"].startswith("/usr/lib/demo/") for m in data["modules"])
 
 
+def test_a_dependency_near_an_installed_module_is_asked_about(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An Apache tester's "davv" for dav: `plan` asked "did you mean dav?", `check` only said
+    that davv is not installed, as if a module were missing. Only a near miss is asked about."""
+    from qpack.cli import main
+
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    said = '"ui-gtk" = ["ui-opengl"]\n"audio-pa" = ["audio-alsa"]\n'
+    assert said in text
+    layout = tmp_path / "typo.toml"
+    typo = text.replace(said, '"ui-gtk" = ["ui-opengll"]\n"audio-pa" = ["audio-nope"]\n')
+    layout.write_text("\n".join(line for line in typo.splitlines() if not line.startswith("known = ")))
+    assert main(["check", "/usr", "-l", str(layout), "--root", str(demo_build), "--json"]) == 1
+    rows = {m["module"]: m["problems"] for m in json.loads(capsys.readouterr().out)["modules"]}
+    assert rows["ui-gtk"] == [
+        {
+            "kind": "dependency",
+            "detail": "needs module 'ui-opengll', which is not installed (ui-opengl is installed: is the "
+            "layout's dependency mistyped?)",
+        }
+    ]
+    assert rows["audio-pa"] == [
+        {"kind": "dependency", "detail": "needs module 'audio-nope', which is not installed"}
+    ]
+
+
 def test_the_prefix_may_be_given_as_install_list_and_uninstall_take_it(
     demo_build: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -189,6 +189,18 @@ def test_modules_reached_only_through_a_variable_are_said(
         "warning: no module where the loader looks (/usr/lib/demo-old); /usr/lib/demo holds files, which "
         "it reads with --env DEMO_MODULE_DIR=/usr/lib/demo"
     ) in r.stderr.splitlines()
+    # A location that is a link leading nowhere says so (an nginx tester's share/nginx/modules
+    # -> ../../lib/nginx/modulez).
+    from .conftest import copy_build
+
+    linked = copy_build(demo_build, tmp_path)
+    (linked / "usr/lib/demo-old").symlink_to("demo-gone")
+    r = qpack("check", "/usr", "--root", str(linked), "-l", str(layout))
+    assert r.returncode == 0, r.stderr
+    assert (
+        "warning: no module where the loader looks (/usr/lib/demo-old: a link to demo-gone, which leads "
+        "nowhere); /usr/lib/demo holds files"
+    ) in r.stderr, r.stderr
     # The layout as shipped: neither.
     for args in (("plan", str(demo_build)), ("check", "/usr", "--root", str(demo_build))):
         r = qpack(*args, "-l", "demo")
@@ -197,9 +209,7 @@ def test_modules_reached_only_through_a_variable_are_said(
     # one every program loads among them, said nothing).
     import shutil
 
-    from .conftest import copy_build
-
-    build = copy_build(demo_build, tmp_path)
+    build = copy_build(demo_build, tmp_path / "types")
     (build / "usr/lib/demo2").mkdir()
     shutil.move(build / "usr/lib/demo/block", build / "usr/lib/demo2/block")
     old = '[[loader.search]]\nrelocated = "lib/demo"\n'

@@ -376,12 +376,15 @@ def test_list_fails_where_check_fails_on_a_file_the_loader_never_looks_up(
     (ui / "gtk.so").rename(ui / "gtk-2.5.so.0.1.8")
     (ui / "gtk-2.5.so.0").symlink_to("gtk-2.5.so.0.1.8")
     (ui / "gtk.so").symlink_to("gtk-2.5.so.0")
+    # Debian's suffix for a module built per Python (an Apache tester's mod_wsgi.so ->
+    # mod_wsgi.so-3.11: exit 1 on the wheel install `install` itself had passed).
+    block = build / "usr/lib/demo/block"
+    (block / "curl.so").rename(block / "curl.so-3.11")
+    (block / "curl.so").symlink_to("curl.so-3.11")
     dist = split(build, tmp_path / "dist", "1.0")
     prefix = tmp_path / "p"
-    assert main(["install", str(dist), "-l", "demo", "--prefix", str(prefix), "ui-curses", "ui-gtk"]) in (
-        0,
-        1,
-    )
+    installing = ["ui-curses", "ui-gtk", "block-curl"]
+    assert main(["install", str(dist), "-l", "demo", "--prefix", str(prefix), *installing]) in (0, 1)
     assert (prefix / "lib/demo/ui/gtk-2.5.so.0").read_bytes() == (prefix / "lib/demo/ui/gtk.so").read_bytes()
     assert (prefix / "lib/demo/ui/curses.so.1.0").read_bytes() == (
         prefix / "lib/demo/ui/curses.so"
@@ -396,6 +399,18 @@ def test_list_fails_where_check_fails_on_a_file_the_loader_never_looks_up(
     listed = {d["name"]: d for d in json.loads(capsys.readouterr().out)["distributions"]}
     assert any(p.startswith("never-looked-up: ") for p in listed["demo-core"]["problems"])  # it owns the file
     assert not listed["demo-ui-curses"]["problems"] and not listed["demo-ui-gtk"]["problems"]
+    assert not listed["demo-block-curl"]["problems"]
+    # A loader with an entry symbol has every file defining it looked at, whatever its name: the
+    # copy curl.so-3.11 was "never looked up (it defines demo_module_init, a module's entry)".
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    naming = 'naming = "{type}/{name}.so"\n'
+    assert naming in text
+    with_entry = tmp_path / "entry.toml"
+    with_entry.write_text(text.replace(naming, naming + 'entry = "demo_module_init"\n', 1))
+    main(["check", str(prefix), "-l", str(with_entry), "--json"])
+    rows = json.loads(capsys.readouterr().out)["modules"]
+    strays = [m["file"] for m in rows if any(p["kind"] == "never-looked-up" for p in m["problems"])]
+    assert strays == [f"{prefix}/lib/demo/ui/curses.so.9"]
     # The module files beside them passed over for copies searched first, they are still their
     # other names (an OpenLDAP tester's venv, searched after /usr/lib/ldap: ppolicy-2.5.so.0
     # beside the installed ppolicy.so became a stray, exit 1).
