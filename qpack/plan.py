@@ -1044,7 +1044,7 @@ def undeclared_module_symbols(found: FoundModules, inventory: Inventory, loader:
             warnings.append(
                 f"module {mid!r} uses {shown}, which only module {owner!r} of this build defines: the "
                 f"dynamic linker cannot bind it unless {owner!r} is installed and loaded first; "
-                f'[modules.dependencies] "{mid}" = ["{owner}"] says so'
+                f'add [modules.dependencies] "{mid}" = ["{owner}"] to the layout to say so'
             )
     return warnings
 
@@ -1612,7 +1612,7 @@ def build_packages(
                 if dep not in present or dep not in module_pkg:
                     problems.append(
                         f"module {mid!r} (package {name!r}) needs module {dep!r}, "
-                        f"which {_not_packaged(layout.loader, dep, present)}: it would never load"
+                        f"which {_not_packaged(layout.loader, dep, present - {mid})}: it would never load"
                     )
                 elif module_pkg[dep] != name and module_pkg[dep] not in req:
                     req.append(module_pkg[dep])

@@ -322,12 +322,12 @@ def test_a_module_using_another_modules_symbols_without_the_dependency_is_said(
     assert said == [
         "module 'block-ldap' uses auth_backend_set, which only module 'block-auth' of this build "
         "defines: the dynamic linker cannot bind it unless 'block-auth' is installed and loaded first; "
-        "[modules.dependencies] "
-        '"block-ldap" = ["block-auth"] says so',
+        "add [modules.dependencies] "
+        '"block-ldap" = ["block-auth"] to the layout to say so',
         "module 'ui-gtk' uses demo_opengl_context, which only module 'ui-opengl' of this build "
         "defines: the dynamic linker cannot bind it unless 'ui-opengl' is installed and loaded first; "
-        "[modules.dependencies] "
-        '"ui-gtk" = ["ui-opengl"] says so',
+        "add [modules.dependencies] "
+        '"ui-gtk" = ["ui-opengl"] to the layout to say so',
     ]
     layout = (tmp_path / "layout.toml").read_text()
     declared = '[modules.dependencies]\n"block-ldap" = ["block-auth"]\n"ui-gtk" = ["ui-opengl"]\n'

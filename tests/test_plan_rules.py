@@ -779,6 +779,19 @@ def test_a_misspelt_module_in_renames_package_modules_and_dependency_values_is_s
         "module 'ui-gtk' (package 'prog-ui-gtk') needs module 'ui-opengll', which is not in this build "
         "(did you mean ui-opengl?): it would never load"
     ]
+    # No near miss in the module that needs it, nor in a longer id of which the one needed is
+    # the start (an Apache tester's proxy_ftp, needing the proxy the build lacked, was asked
+    # "did you mean proxy_ftp?").
+    deps = {"ui-gtk": ("ui-gtkk",), "ui-proxy-ftp": ("ui-proxy",)}
+    proxies = ("usr/lib/prog/ui-proxy-ftp.so", "usr/lib/prog/ui-proxy-http.so")
+    with pytest.raises(PlanError) as err:
+        make_plan(inventory(*BUILD, *proxies), layout(loader=dataclasses.replace(LOADER, dependencies=deps)))
+    assert sorted(err.value.problems) == [
+        "module 'ui-gtk' (package 'prog-ui-gtk') needs module 'ui-gtkk', which is not in this build: "
+        "it would never load",
+        "module 'ui-proxy-ftp' (package 'prog-ui-proxy-ftp') needs module 'ui-proxy', which is not in "
+        "this build: it would never load",
+    ]
 
 
 def test_a_core_package_recommends_modules(tmp_path: Path) -> None:
