@@ -2515,11 +2515,17 @@ def _unread_variables(ctx: _Context) -> None:
     known = [*own, *(v for v, ph in placeholders.items() if any(ph in x for x in values))]
     for name in sorted(set(ctx.env) - {*own, *CHECK_VARIABLES}):
         reads = f"it reads {', '.join(known)}" if known else "it reads none"
+        near = did_you_mean([name], known)
+        theirs = near.removeprefix("; did you mean ").rstrip("?")
+        if theirs in own:
+            # Either side may hold the slip (a SASL tester's layout read SASL_PAHT; asked "did
+            # you mean SASL_PAHT?", the right --env SASL_PATH looked like the typo).
+            near = f"{near[:-1]}, or is the layout's {theirs} the one mistyped?"
         # "The layout's": an MLT tester's MLT_REPOSITORY_DENY is read by the real loader, which
         # the model cannot say (README, Limits); "the loader does not read it" was untrue.
         ctx.notes.append(
             f"--env {name}: the layout's loader model reads no such variable ({reads}), nor does the "
-            f"library search: it changes no verdict{did_you_mean([name], known)}"
+            f"library search: it changes no verdict{near}"
         )
 
 

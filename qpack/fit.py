@@ -101,9 +101,14 @@ def mistyped_locations(loader: Loader, inventory: Inventory, prefix: str) -> lis
             for x in w.dirs
             if (f"{pre}/{x}" if pre else x) == there
         ]
+        # Or where another location is that directory (an ALSA tester's relocated `alsa-libs`
+        # beside the absolute /usr/lib/x86_64-linux-gnu/alsa-lib, which found all 25 plug-ins).
+        others = [o for o in loader.search if o is not loc and loader.default_dir(o, pre) == there]
         fate = (
             f"The plan finds them only in {' and '.join(dict.fromkeys(ways))}'s `wheels` directory"
             if ways
+            else f"The plan finds them through {others[0].kind} = {others[0].value!r} all the same"
+            if others
             else "Those files are no modules to the plan"
         )
         beside = "beside it " if posixpath.dirname(there) == posixpath.dirname(d) else ""
@@ -225,13 +230,27 @@ def _named_otherwise(inside: Sequence[str], loader: Loader, inventory: Inventory
             f"directory level(s) below the location); files named so lie deeper ({names}): is [loader] "
             "depth too small, or resolution not register-all?"
         )
-    names = ", ".join(inside[:2]) + (f" and {len(inside) - 2} more" if len(inside) > 2 else "")
+    shown = _by_link_names(inside, inventory)
+    names = ", ".join(shown[:2]) + (f" and {len(shown) - 2} more" if len(shown) > 2 else "")
     libraries = all(_is_shared_object(e) for e in inventory.files() if e.path in inside)
     kind = ".so files" if libraries else "ELF files"
     return (
         f"no file under {searched} matches the naming ({naming}); its {kind} are named otherwise ({names}): "
         "is the naming wrong?"
     )
+
+
+def _by_link_names(paths: Sequence[str], inventory: Inventory) -> list[str]:
+    """`paths`, each by the shortest name a symlink beside it gives it, where one does: the name
+    a loader opens (a SASL tester's `lib{name}.s0` was shown libanonymous.so.2.0.25, not the
+    libanonymous.so the naming should match)."""
+    by_link = {e.path: e.target or "" for e in inventory.entries if e.kind == "symlink"}
+    names: dict[str, list[str]] = defaultdict(list)
+    for link in by_link:
+        end = link_end(link, by_link)
+        if end is not None and posixpath.dirname(end) == posixpath.dirname(link):
+            names[end].append(link)
+    return sorted(min(names[p], key=lambda n: (len(n), n)) if names[p] else p for p in paths)
 
 
 def _named_deeper(paths: Sequence[str], loader: Loader, prefix: str) -> list[str]:

@@ -865,8 +865,18 @@ class Loader:
         # A type whose files a runner runs (scripts: Gnumeric's py and pl plug-ins) has no ELF
         # entry to name: every ELF module is of the other types.
         types = tuple(ty for ty in types if not self._run_by_runners(ty)) or types
+        if any(not self.entries_for(ty) for ty in types):
+            return None
+        return self.some_entry(types)
+
+    def some_entry(self, types: Sequence[str] | None = None) -> re.Pattern[str] | None:
+        """One pattern matching every symbol name an entry template of some type can become, or
+        None when no type has one: what marks a file as a module of the types that have one (an
+        ALSA tester's `conf` type, whose entries its configuration names, has `entry = []`; a
+        pcm plug-in moved out of the plug-in directory was then split without a word)."""
+        types = types or self.naming.types or ("",)
         templates = {t for ty in types for t in self.entries_for(ty)}
-        if not templates or any(not self.entries_for(ty) for ty in types):
+        if not templates:
             return None
         parts = []
         for template in sorted(templates):

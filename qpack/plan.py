@@ -1724,7 +1724,7 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
     # Any module's entry, where the templates name the module (a Varnish tester's libvmod_tcp.so,
     # moved out of the VMOD directory: Vmod_tcp_Data is no module's of the build any more, and
     # the file went to the core in silence).
-    any_entry = loader.every_entry() if any("{" in t for t in templates) else None
+    any_entry = loader.some_entry() if any("{" in t for t in templates) else None
     if not fixed and not own and not stamp and any_entry is None:
         return []
     module_dirs = loader.module_dirs(prefix)

@@ -484,7 +484,8 @@ def test_a_variable_nothing_reads_is_noted(demo_build: Path, tmp_path: Path) -> 
     report = check("/usr", loader, root=root, env=env)
     assert [w for w in report.warnings if w.startswith("--env")] == [
         "--env DEMO_MODULE_DIRR: the layout's loader model reads no such variable (it reads "
-        "DEMO_MODULE_DIR), nor does the library search: it changes no verdict; did you mean DEMO_MODULE_DIR?"
+        "DEMO_MODULE_DIR), nor does the library search: it changes no verdict; did you mean DEMO_MODULE_DIR, "
+        "or is the layout's DEMO_MODULE_DIR the one mistyped?"
     ]
     report = check("/usr", loader, root=root, env={"DEMO_MODULE_DIR": "/opt/x", "XDG_DATA_HOME": "/d"})
     assert not [w for w in report.warnings if w.startswith("--env")]

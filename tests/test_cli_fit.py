@@ -287,6 +287,14 @@ def test_a_location_mistyped_beside_another_that_holds_modules_is_warned_of(
         "build, and usr/lib/demo-extra beside it holds 1 file(s) named as modules are (ui/gtk.so): is the "
         "location mistyped? The plan finds them only in $DEMO_MODULE_DIR's `wheels` directory"
     ], r.stderr
+    # Or where another location is that directory (an ALSA tester's relocated `alsa-libs` beside
+    # the absolute alsa-lib that found every plug-in).
+    also = layout.read_text().replace(old, f'{old}[[loader.search]]\nabsolute = "/usr/lib/demo-extra"\n', 1)
+    (tmp_path / "also.toml").write_text(also)
+    r = qpack("plan", str(build), "-l", str(tmp_path / "also.toml"), "--unclaimed", "core")
+    assert (
+        "location mistyped? The plan finds them through absolute = '/usr/lib/demo-extra' all the same"
+    ) in r.stderr, r.stderr
     layout.write_text(layout.read_text().replace("lib/demo-extras", "lib/demo-extra"))
     r = qpack("plan", str(build), "-l", str(layout), "--unclaimed", "core")
     assert r.returncode == 0 and "mistyped" not in r.stderr, r.stderr
@@ -569,10 +577,18 @@ def test_a_naming_no_file_of_the_module_directories_matches_is_said_so(
         "(usr/lib/demo/audio/alsa.so, usr/lib/demo/audio/pa.so and 5 more): is the naming wrong? "
         "(--allow-empty to plan it anyway)"
     ]
-    # Modules that are programs, named without .so (a speech-dispatcher tester's `sd-{name}` for
-    # `sd_{name}` was sent to the build's .so files elsewhere, not to the programs searched).
+    # By the names a link beside them gives them, the ones a loader opens (a SASL tester was
+    # shown libanonymous.so.2.0.25 for the libanonymous.so the naming should match).
     from .conftest import copy_build
 
+    linked = copy_build(demo_build, tmp_path / "linked")
+    audio = linked / "usr/lib/demo/audio"
+    (audio / "alsa.so").rename(audio / "alsa.so.2.0.25")
+    (audio / "alsa.so").symlink_to("alsa.so.2.0.25")
+    r = qpack("plan", str(linked), "-l", str(layout))
+    assert "(usr/lib/demo/audio/alsa.so, usr/lib/demo/audio/pa.so and 5 more)" in r.stderr, r.stderr
+    # Modules that are programs, named without .so (a speech-dispatcher tester's `sd-{name}` for
+    # `sd_{name}` was sent to the build's .so files elsewhere, not to the programs searched).
     build = copy_build(demo_build, tmp_path)
     for so in (build / "usr/lib/demo").glob("*/*.so"):
         so.rename(so.with_suffix(""))

@@ -484,6 +484,11 @@ def test_a_file_defining_any_module_s_entry_outside_the_module_directories_is_na
     assert said and said[0].startswith(
         "usr/lib/zz.so: defines demo_zz_entry, named as a module's entry is, but lies outside the module"
     ), said
+    # So where one type defines no entry (an ALSA tester's `conf` hooks, `entry = []`): a pcm
+    # plug-in moved out of the plug-in directory went to the core in silence.
+    layout.write_text(layout.read_text() + "\n[loader.by-type.audio]\nentry = []\n")
+    said = [w for w in plan_build(build, L.load_layout(layout)).warnings if w.startswith("usr/lib/zz.so")]
+    assert said and "lies outside the module directories" in said[0], said
 
 
 def test_executables_that_are_scripts_are_warned_of(demo_build: Path, tmp_path: Path) -> None:

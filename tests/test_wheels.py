@@ -1555,14 +1555,19 @@ def test_the_meta_wheel_says_how_extras_are_spelled_where_a_name_is_respelled(
     685), and pip 23.2 took `trafficserver-all[server_push_preload]` for no extra at all, with
     a warning, exit 0. The meta wheel's description says how its extras are spelled."""
     plain = tmp_path / "plain"
-    write_wheels(plan_build(demo_build, "demo"), plain, version="1")
+    assert not write_wheels(plan_build(demo_build, "demo"), plain, version="1").respelled
     assert "PEP 685" not in wheel_metadata(plain, "demo")
     build = copy_build(demo_build, tmp_path / "build")
     shutil.copy(build / "usr/lib/demo/ui/opengl.so", build / "usr/lib/demo/ui/my_gl.so")
     known = ('known = ["ui-curses"', 'known = ["ui-my_gl", "ui-curses"')  # the demo lists its ids
     layout = demo_layout(tmp_path / "x.toml", known)
     respelled = tmp_path / "respelled"
-    write_wheels(plan_build(build, layout), respelled, version="1")
+    report = write_wheels(plan_build(build, layout), respelled, version="1")
+    # And the split says it where it is run (an ALSA tester read none of the wheels' descriptions).
+    assert report.summary()[-1] == (
+        "extras: 1 module id(s) spelled as PEP 685 normalizes them (ui-my_gl is `pip install "
+        "'demo[ui-my-gl]'`): pip before 23.3 takes no other spelling"
+    )
     assert wheel_metadata(respelled, "demo").endswith(
         "Extras are spelled as PEP 685 normalizes module ids (ui-my_gl is ui-my-gl): pip before 23.3 "
         "does not take one spelling for the other.\n"

@@ -106,6 +106,7 @@ class WheelReport(Report):
     resolved: dict[str, str | None] | None = None
     bundled: list[tuple[str, str, str, int]] = field(default_factory=list)
     rewritten: int = 0
+    respelled: list[tuple[str, str, str]] = field(default_factory=list)  # (meta, module id, extra)
 
     @property
     def wheels(self) -> list[tuple[Path, int]]:
@@ -138,6 +139,14 @@ class WheelReport(Report):
         if self.rewritten:
             lines.append(
                 f"RUNPATH rewritten in {self.rewritten} ELF file(s) to find the wheels' own libraries"
+            )
+        if self.respelled:
+            # An ALSA tester's pip 23.2 took `[ctl-arcam_av]` as no extra and installed nothing.
+            meta, first, extra = self.respelled[0]
+            more = f" and {len(self.respelled) - 1} more" if len(self.respelled) > 1 else ""
+            lines.append(
+                f"extras: {len(self.respelled)} module id(s) spelled as PEP 685 normalizes them ({first} is "
+                f"`pip install '{meta}[{extra}]'`{more}): pip before 23.3 takes no other spelling"
             )
         return lines
 
@@ -320,6 +329,17 @@ def _metadata(plan: Plan, pkg: Package, version: str, external: Sequence[str] = 
         problems = "; ".join(str(e) for e in eg.exceptions)
         raise WheelError(f"package {pkg.name!r}: invalid wheel metadata: {problems}") from None
     return text
+
+
+def _respelled_extras(plan: Plan) -> list[tuple[str, str, str]]:
+    """(meta package, module id, extra) of each extra a wheel spells otherwise than its id."""
+    return [
+        (pkg.name, name, norm)
+        for pkg in plan.packages
+        if pkg.kind == "meta"
+        for norm, (name, _) in sorted(wheel_extras(pkg)[0].items())
+        if name != norm
+    ]
 
 
 def _check_names(plan: Plan) -> None:
@@ -767,7 +787,7 @@ def wheel_specs(
     split_tag = machine_tag(plan)
     machine = split_tag.removeprefix("linux_") if split_tag != "any" else None
     placement = choose(plan.layout.loader, plan.prefix, all_data=bundle_libs is not None)
-    report = WheelReport(Path(), placement=placement.how)
+    report = WheelReport(Path(), placement=placement.how, respelled=_respelled_extras(plan))
     payloads = _payloads(plan, placement, pep440, report)
     # Every refusal at once: a Xfce tester passed --drop-outside-prefix as the first told him,
     # to be told next that no wheel could place the panel's plug-ins, whatever the flags.
