@@ -57,9 +57,12 @@ class OutputError(QpackError):
     """The output cannot be written as asked (existing directory, unwritable place...)."""
 
 
-def did_you_mean(unknown: Iterable[str], known: Iterable[str]) -> str:
+def did_you_mean(unknown: Iterable[str], known: Iterable[str], max_edits: int | None = None) -> str:
     """'; did you mean ...?' for names close to a known one (a typo, or rsyslog's `imtcp` for
-    the id `im-tcp`), else ''. The extras alone can be a hundred names long."""
+    the id `im-tcp`), else ''. The extras alone can be a hundred names long. With `max_edits`,
+    a near name (not a module's by its bare name) must be that few edits away, and no more
+    than a third of the name's length: for a name that may be no typo at all, a module the
+    build lacks (an rsyslog tester's `ommysql` was asked "did you mean ommail?")."""
     import difflib  # only for a name not found
 
     choices = sorted(set(known))
@@ -73,9 +76,29 @@ def did_you_mean(unknown: Iterable[str], known: Iterable[str]) -> str:
         # Two letters swapped first (a GIMP tester's `file-pgn` was offered `file-pnm`, as near
         # to difflib as `file-png`).
         swapped = [c for c in choices if swapped_letters(u, c)]
-        near = [c for c in difflib.get_close_matches(u, choices, n=5, cutoff=0.6) if _close_past_family(u, c)]
+        near = [
+            c
+            for c in difflib.get_close_matches(u, choices, n=5, cutoff=0.6)
+            if _close_past_family(u, c)
+            and (max_edits is None or edits(u, c) <= min(max_edits, len(u) // 3 or 1))
+        ]
         close += named or swapped[:1] or near[:1]
     return f"; did you mean {', '.join(dict.fromkeys(close))}?" if close else ""
+
+
+def edits(a: str, b: str) -> int:
+    """The edits (insert, delete, replace, swap two neighbours) between `a` and `b`."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        row = [i]
+        for j, y in enumerate(b, 1):
+            cost = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                cost = min(cost, prev2[j - 2] + 1)
+            row.append(cost)
+        prev2, prev = prev, row
+    return prev[-1]
 
 
 def swapped_letters(a: str, b: str) -> bool:

@@ -2109,7 +2109,7 @@ def _near_hint(name: str, present: Iterable[str]) -> str:
     """' (did you mean X?)' for a module id close to one of `present`, else ''."""
     from qpack.errors import did_you_mean
 
-    near = did_you_mean([name], sorted(present))
+    near = did_you_mean([name], sorted(present), max_edits=2)
     return f" ({near[2:]})" if near else ""
 
 

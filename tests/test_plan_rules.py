@@ -794,6 +794,22 @@ def test_a_misspelt_module_in_renames_package_modules_and_dependency_values_is_s
     ]
 
 
+def test_a_layout_key_for_a_module_the_build_lacks_is_no_near_miss_three_edits_away() -> None:
+    """An rsyslog tester's layout, for a build without the mysql and pgsql plug-ins: the
+    [modules.files] key `ommysql` was asked "did you mean ommail?", `ompgsql` "omprog?". A
+    layout key's near miss is at most two edits away, and a third of its length."""
+    from qpack.errors import did_you_mean, edits
+
+    assert (edits("ommysql", "ommail"), edits("ui-gkt", "ui-gtk"), edits("davv", "dav")) == (3, 1, 1)
+    ids = ["ommail", "omprog", "imtcp", "dav"]
+    assert did_you_mean(["ommysql"], ids) == "; did you mean ommail?"  # a name typed on the command line
+    assert did_you_mean(["ommysql"], ids, max_edits=2) == ""
+    assert did_you_mean(["ompgsql"], ids, max_edits=2) == ""
+    assert did_you_mean(["im-tcp"], ids, max_edits=2) == "; did you mean imtcp?"
+    assert did_you_mean(["davv"], ids, max_edits=2) == "; did you mean dav?"
+    assert did_you_mean(["omprg"], ids, max_edits=2) == "; did you mean omprog?"
+
+
 def test_a_core_package_recommends_modules(tmp_path: Path) -> None:
     """Debian's remmina Recommends remmina-plugin-rdp, -vnc and -secret (a Remmina tester):
     [modules.recommends] takes modules only, so the core could recommend none. A [[package]]'s
@@ -806,7 +822,7 @@ def test_a_core_package_recommends_modules(tmp_path: Path) -> None:
     assert plan.package("prog-core").recommends == ("prog-block-curl", "prog-ui-opengl")
     assert [w for w in plan.warnings if "recommends" in w] == [
         "package 'prog-core' recommends module 'ui-nope', which is not in this build: left out of its "
-        "recommends (did you mean ui-opengl?)",
+        "recommends",
         "package 'prog-core' recommends module 'ui-gkt', which is not in this build: left out of its "
         "recommends (did you mean ui-gtk?)",
         "package 'prog-core' recommends module 'prog-ui-gtk', which is not in this build: left out of its "
