@@ -92,6 +92,9 @@ class PackageRule:
     # Modules (ids or globs) the package recommends: their packages become its `recommends`
     # (Debian's remmina recommends remmina-plugin-rdp; [modules.recommends] is per module).
     recommends: tuple[str, ...] = ()
+    # A package this build may have no file for (a group of optional plug-ins, rsyslog-kafka):
+    # left out of the split then, with a note, where an empty one stops the wheel split.
+    optional: bool = False
 
     def dir_paths(self, prefix: str) -> tuple[str, ...]:
         """`dirs` as build-root relative paths at `prefix`."""
@@ -1308,7 +1311,7 @@ def _find_cycle(deps: Mapping[str, tuple[str, ...]]) -> list[str] | None:
 
 _PACKAGE_KEYS = {
     "name", "kind", "files", "modules", "tags", "rest", "rest-modules", "requires", "summary", "pins",
-    "depends", "dirs", "required", "recommends",
+    "depends", "dirs", "required", "recommends", "optional",
 }  # fmt: skip
 
 
@@ -1376,6 +1379,7 @@ def _read_packages(top: _Table, prefix: str) -> tuple[PackageRule, ...]:
                 required=required,
                 rest_modules=rest_modules,
                 recommends=p.module_globs("recommends"),
+                optional=p.boolean("optional"),
             )
         )
     counts = Counter(p.name for p in packages)

@@ -2805,6 +2805,34 @@ def _elf_files_besides(modules: Sequence[Module], loader: Loader, inventory: Inv
     )
 
 
+def _empty_packages(packages: list[Package], layout: Layout) -> tuple[list[Package], list[str]]:
+    """The packages but the `optional` ones this build gives no file, no longer required or
+    recommended by the others (one layout for builds with and without a plug-in: an rsyslog
+    tester's build without kafka stopped at "rsyslog-kafka has no files"); and a warning for
+    each package without files, left out or kept."""
+    optional = {r.name for r in layout.packages if r.optional}
+    empty = [p.name for p in packages if not p.files and p.kind != "meta"]
+    gone = {n for n in empty if n in optional}
+    kept = [
+        replace(
+            p,
+            requires=tuple(r for r in p.requires if r not in gone),
+            recommends=tuple(r for r in p.recommends if r not in gone),
+        )
+        if gone
+        else p
+        for p in packages
+        if p.name not in gone
+    ]
+    said = [
+        f"package {n!r} (optional) has no files in this build: left out of the split"
+        if n in gone
+        else f"package {n!r} has no files in this build"
+        for n in empty
+    ]
+    return kept, said
+
+
 def _groups_without_modules(layout: Layout, packages: Iterable[Package]) -> list[str]:
     """A warning for each [[package]] whose `modules` take no module of the build, which holds
     other files: a GDAL tester's "*_GRASS" under id-separator "-" matched nothing, the modules
@@ -2891,11 +2919,9 @@ def make_plan(
     problems += meta_problems
     if meta is not None:
         packages.append(meta)
+    packages, unfilled = _empty_packages(packages, layout)
     problems += _requirement_problems(packages, layout)
-    warnings += [
-        f"package {p.name!r} has no files in this build" for p in packages if not p.files and p.kind != "meta"
-    ]
-    warnings += _groups_without_modules(layout, packages)
+    warnings += [*unfilled, *_groups_without_modules(layout, packages)]
     # One package per module, unless names collide: a rename to one name (or normalize making
     # two names one) merges modules in silence, where a group package would say so.
     warnings += [

@@ -810,6 +810,31 @@ def test_a_layout_key_for_a_module_the_build_lacks_is_no_near_miss_three_edits_a
     assert did_you_mean(["omprg"], ids, max_edits=2) == "; did you mean omprog?"
 
 
+def test_an_optional_package_this_build_gives_no_file_is_left_out() -> None:
+    """An rsyslog tester's layout, on a build without the kafka plug-ins: the group package
+    rsyslog-kafka had no files, and the wheel split stopped ("a wheel cannot be empty"). An
+    `optional` package is left out, with a warning, and no other package requires it; one not
+    optional is kept, and said to be empty, as before."""
+    core = PackageRule(name="prog-core", rest=True)
+    for optional in (True, False):
+        kafka = PackageRule(name="prog-kafka", kind="group", modules=("block-kafka*",), optional=optional)
+        tools = PackageRule(
+            name="prog-tools", files=("usr/share/prog/*",), requires=("prog-kafka",), required=False
+        )
+        plan = make_plan(inventory(*BUILD), layout(core, kafka, tools))
+        names = [p.name for p in plan.packages]
+        assert ("prog-kafka" in names) is not optional
+        said = [w for w in plan.warnings if "prog-kafka" in w]
+        if optional:
+            assert said == [
+                "package 'prog-kafka' (optional) has no files in this build: left out of the split"
+            ]
+            assert plan.package("prog-tools").requires == ()
+        else:
+            assert said == ["package 'prog-kafka' has no files in this build"]
+            assert "prog-kafka" in plan.package("prog-tools").requires
+
+
 def test_a_core_package_recommends_modules(tmp_path: Path) -> None:
     """Debian's remmina Recommends remmina-plugin-rdp, -vnc and -secret (a Remmina tester):
     [modules.recommends] takes modules only, so the core could recommend none. A [[package]]'s
