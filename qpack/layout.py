@@ -501,7 +501,10 @@ class _Table:
             try:
                 compile_glob(expanded)
             except GlobError as e:
-                self.bad(where, f"bad glob {g!r}: {e}")
+                # How to write it, for a path outside the prefix (a PAM tester's library
+                # /lib/x86_64-linux-gnu/libpam.so.0, Debian 12's /lib).
+                fix = f": write {g.lstrip('/')!r}" if g.startswith("/") and g.strip("/") else ""
+                self.bad(where, f"bad glob {g!r}: {e}{fix}")
                 continue
             out.append(g)
         return tuple(out)

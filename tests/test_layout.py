@@ -115,10 +115,11 @@ def test_all_three_search_kinds_and_pkgversion() -> None:
             "loader.executables[0]",
             "absolute",
         ),
-        (  # a key holding one glob is named without an index (it said loader.library[0])
+        (  # a key holding one glob is named without an index (it said loader.library[0]), and
+            # with how to write it (a PAM tester's /lib/x86_64-linux-gnu/libpam.so.0)
             ('executables = ["{prefix}/bin/prog"]', 'library = "/lib/libprog.so.1"'),
             "loader.library",
-            "absolute",
+            "absolute path (globs are relative to the build root): write 'lib/libprog.so.1'",
         ),
         (
             ('executables = ["{prefix}/bin/prog"]', 'executables = ["usr/../bin"]'),
