@@ -245,7 +245,16 @@ def list_installed(
             if dep in state.dists and dep not in kinds:
                 kinds[dep] = "other"
     # As install checked: as if the variables a wheels layout names were set (said so).
-    settings = loader.wheel_settings(pre, env or {}, lambda d: _holds_modules(host_path(rt, d), loader))
+    # Or where the distributions put modules, gone since (an LV2 tester's deleted amp.so: the
+    # host's copy was judged, "yes", exit 0, where check --env said not-found).
+    placed = {posixpath.dirname(f) for f in module_files.values()}
+
+    def holds_modules(d: str) -> bool:
+        return _holds_modules(host_path(rt, d), loader) or any(
+            p == d or p.startswith(f"{d}/") for p in placed
+        )
+
+    settings = loader.wheel_settings(pre, env or {}, holds_modules)
     warnings += [
         f"the loader finds the modules in {inside_prefix(value, pre)} only through ${var}: "
         f"checked as if {var}={value} "
@@ -258,7 +267,14 @@ def list_installed(
         from qpack.upgrades import checked_skew
 
         report = check(
-            pre, loader, layout_name=layout_name, root=rt, env=env, pkgversion=pkgversion, programs=programs
+            pre,
+            loader,
+            layout_name=layout_name,
+            root=rt,
+            env=env,
+            pkgversion=pkgversion,
+            programs=programs,
+            installed_modules=bool(module_files),
         )
         report, _ = checked_skew(report, pre, loader, rt)  # a module left at another version
         # What check judged of this machine's modules says nothing of a list holding no module (a

@@ -1699,3 +1699,32 @@ def test_plan_warns_of_a_wheels_directory_holding_no_module(demo_build: Path, tm
         "module of this build (they are in usr/lib/demo/audio, usr/lib/demo/block, usr/lib/demo/ui): a "
         "wheel split refuses it; is it mistyped?"
     ]
+
+
+def test_a_module_gone_from_a_variable_s_directory_is_not_found_by_list_and_check(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An LV2 tester deleted the one module a venv held, beside a core file named as no module:
+    `list` judged the host's copy (the variable no longer set: no module file left there), "yes",
+    exit 0; `check --env` stopped with "is [loader] naming mistyped?", exit 2. Both say the
+    module is not found, exit 1."""
+    from qpack.cli import main
+
+    wheels = ('env = "DEMO_MODULE_DIR"\n', 'env = "DEMO_MODULE_DIR"\nwheels = "lib/demo"\n')
+    layout = demo_layout(tmp_path / "var.toml", ABSOLUTE, wheels)
+    args = ["split", str(demo_build), "-l", str(layout), "--version", "1", "--format", "wheel"]
+    assert main([*args, "-o", str(tmp_path / "w")]) == 0, capsys.readouterr().err
+    prefix = tmp_path / "venv"
+    assert (
+        main(["install", str(tmp_path / "w"), "-l", str(layout), "--prefix", str(prefix), "ui-curses"]) == 0
+    )
+    (prefix / "lib/demo/ui/curses.so").unlink()
+    shutil.copy(demo_build / "usr/lib/demo/block/curl.so", prefix / "lib/demo/curl.so")  # named as none
+    capsys.readouterr()
+    assert main(["list", "--prefix", str(prefix), "-l", str(layout), "--json"]) == 1
+    listed = {d["name"]: d for d in json.loads(capsys.readouterr().out)["distributions"]}
+    assert any(p.startswith("not-found: ") for p in listed["demo-ui-curses"]["problems"]), listed
+    env = f"DEMO_MODULE_DIR={prefix}/lib/demo"
+    assert main(["check", str(prefix), "-l", str(layout), "--env", env, "--json"]) == 1
+    rows = {m["module"]: m for m in json.loads(capsys.readouterr().out)["modules"]}
+    assert [p["kind"] for p in rows["ui-curses"]["problems"]] == ["not-found"]
