@@ -152,15 +152,20 @@ class TypeNameSlip:
     directory: str
     ending: str  # as the files end
     named: tuple[str, ...]
+    what: str = "files"  # or "directories": `{name}` in a directory's name (LV2's bundles)
+    wanted: str = ""  # the naming's part they miss, where not the end of its `{name}` segment
 
     def describe(self) -> str:
-        wanted = self.pattern.rpartition("/")[2].partition("{name}")[2]
+        wanted = (
+            self.wanted or next(s for s in self.pattern.split("/") if "{name}" in s).partition("{name}")[2]
+        )
         shown = ", ".join(self.named[:3]) + (
             f" and {len(self.named) - 3} more" if len(self.named) > 3 else ""
         )
+        verb = "are named" if self.wanted else "end in"
         return (
-            f"no module of type {self.mtype!r}: files in {self.directory} end in {self.ending!r}, not the "
-            f"naming's {wanted!r} ({shown}): is the naming {self.pattern!r} mistyped?"
+            f"no module of type {self.mtype!r}: {self.what} in {self.directory} {verb} {self.ending!r}, not "
+            f"the naming's {wanted!r} ({shown}): is the naming {self.pattern!r} mistyped?"
         )
 
 
@@ -177,8 +182,10 @@ def type_name_slips(
     present = [d for d in dict.fromkeys(locations) if is_dir(d)]
     # Every pattern's literal end: one of them one letter off is that pattern's, no slip.
     others = {p.rpartition("{name}")[2] for p in naming.patterns_all()}
-    out = []
+    out = _bundle_name_slips(naming, present, files_below)
     for mtype in naming.types:
+        if any(slip.mtype == mtype for slip in out):
+            continue
         listed: list[tuple[str, str, str, str, list[str]]] = []  # pattern, dir, start, end, files
         for pattern in naming.patterns_of(mtype):
             sub, _, last = pattern.rpartition("/")
@@ -210,6 +217,74 @@ def type_name_slips(
                 out.append(TypeNameSlip(mtype, pattern, directory, ending, alike))
                 break
     return out
+
+
+def _bundle_name_slips(
+    naming: Naming, present: list[str], files_below: Callable[[str, int], Iterable[str]]
+) -> list[TypeNameSlip]:
+    """`type_name_slips` of the types named by a directory and a literal file in it (LV2's
+    `{name}-swh.lv2/plugin-linux.so`): no directory named so holds that file, while two or more
+    that do end one letter off (an LV2 tester's `{name}-sw.lv2`: 94 strays, exit 1; the plan put
+    every bundle in the core)."""
+    out = []
+    for mtype in naming.types:
+        patterns = naming.patterns_of(mtype)
+        shaped = [p for p in patterns if _bundle_shaped(p)]
+        if not shaped or len(shaped) != len(patterns):
+            continue
+        for pattern in shaped:
+            slip = _bundle_slip(mtype, pattern, present, files_below)
+            if slip is not None:
+                out.append(slip)
+                break
+    return out
+
+
+def _bundle_shaped(pattern: str) -> bool:
+    """Whether `{name}` is in a directory's name of `pattern`, and nothing else is a placeholder."""
+    segments = pattern.split("/")
+    at = [i for i, seg in enumerate(segments) if "{" in seg]
+    return (
+        len(at) == 1
+        and at[0] < len(segments) - 1
+        and segments[at[0]].count("{") == 1
+        and "{name}" in segments[at[0]]
+    )
+
+
+def _bundle_slip(
+    mtype: str, pattern: str, present: list[str], files_below: Callable[[str, int], Iterable[str]]
+) -> TypeNameSlip | None:
+    segments = pattern.split("/")
+    k = next(i for i, seg in enumerate(segments) if "{name}" in seg)
+    start, _, end = segments[k].partition("{name}")
+    rest = "/".join(segments[k + 1 :])
+    if len(end) < 3:
+        return None
+    for d in present:
+        top = posixpath.join(d, *segments[:k]) if k else d
+        inside = [f.partition("/") for f in files_below(top, rest.count("/") + 1) if f.startswith(start)]
+        named = [(b, f) for b, _, f in inside if len(b) > len(start) + len(end) and b.endswith(end)]
+        if any(f == rest for _, f in named):
+            return None  # the type's bundles are named so
+        # The directories one letter off (`{name}-sw.lv2`), or the file in them (`plugin-linx.so`).
+        endings = {
+            b: e for b, _, f in inside if f == rest and (e := _ending_near(b[len(start) :], end)) is not None
+        }
+        ending, count = Counter(endings.values()).most_common(1)[0] if endings else ("", 0)
+        if count >= 2:
+            alike = tuple(sorted(f"{b}/{rest}" for b, e in endings.items() if e == ending))
+            return TypeNameSlip(mtype, pattern, top, ending, alike, "directories")
+        files = {
+            f"{b}/{f}": f
+            for b, f in named
+            if "/" not in f and (swapped_letters(f, rest) or _one_edit(f, rest))
+        }
+        held, count = Counter(files.values()).most_common(1)[0] if files else ("", 0)
+        if count >= 2:
+            alike = tuple(sorted(p for p, f in files.items() if f == held))
+            return TypeNameSlip(mtype, pattern, top, held, alike, f"the *{end} directories' files", rest)
+    return None
 
 
 def _ending_near(rest: str, end: str) -> str | None:

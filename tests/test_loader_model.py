@@ -2318,6 +2318,46 @@ def test_a_type_named_one_letter_off_its_files_fails_check_and_plan(prefix: Path
     assert {m.module for m in report.modules if m.loads} >= {"block-curl", "block-nfs"}
 
 
+def test_a_bundle_naming_one_letter_off_its_directories_or_file_fails_check_and_plan(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """An LV2 tester's `{name}-sw.lv2/plugin-linux.so` (and `plugin-linx.so`) for the 94 swh
+    bundles: check called them strays, exit 1; plan put every bundle in the core, exit 0. Where
+    `{name}` is in a directory's name, its directories (or the file in them) one letter off are
+    a layout error as a file's ending is."""
+    from qpack.fit import fit_findings
+
+    block = prefix / "lib/demo/block"
+    for name in ("curl", "nfs"):
+        (block / f"{name}-x.lv2").mkdir()
+        (block / f"{name}.so").rename(block / f"{name}-x.lv2/plugin.so")
+    relocated = '[[loader.search]]\nrelocated = "lib/demo"\n'
+    for naming, said in (
+        (
+            "block/{name}-y.lv2/plugin.so",
+            f"no module of type 'block': directories in {prefix}/lib/demo/block end in '-x.lv2', not the "
+            "naming's '-y.lv2' (curl-x.lv2/plugin.so, nfs-x.lv2/plugin.so): is the naming "
+            "'block/{name}-y.lv2/plugin.so' mistyped?",
+        ),
+        (
+            "block/{name}-x.lv2/plugn.so",
+            f"no module of type 'block': the *-x.lv2 directories' files in {prefix}/lib/demo/block are named "
+            "'plugin.so', not the naming's 'plugn.so' (curl-x.lv2/plugin.so, nfs-x.lv2/plugin.so): is the "
+            "naming 'block/{name}-x.lv2/plugn.so' mistyped?",
+        ),
+    ):
+        typo = loader(tmp_path, HEAD + f'[loader.by-type.block]\nnaming = "{naming}"\n' + relocated)
+        with pytest.raises(CheckError) as e:
+            check(prefix, typo)
+        assert str(e.value) == said
+        problems, _ = fit_findings(scan(prefix.parent, "/usr", cache=False), typo)
+        assert said.replace(f"{prefix}/", "usr/") in problems, problems
+    right = loader(
+        tmp_path, HEAD + '[loader.by-type.block]\nnaming = "block/{name}-x.lv2/plugin.so"\n' + relocated
+    )
+    assert check(prefix, right).ok
+
+
 def test_a_mistyped_location_beside_the_modules_fails_the_check(prefix: Path, tmp_path: Path) -> None:
     """A Scribus tester's `absolute = "/usr/lib/scribus/plugin"`: check said "0 of 0 modules
     load" and exited 0 beside 67 plug-ins in .../plugins, where plan refused the same layout. A
