@@ -1851,7 +1851,15 @@ def check(
         raise CheckError(mistyped)
     elif found and (mistyped := _mistyped_location(_said_dirs(locations, ctx), rt, ctx)) is not None:
         # Other locations held modules (a Pure Data tester's `extras` for `extra`, an R
-        # tester's `site-libary`: "252 of 252 modules load", exit 0): said, not fatal.
+        # tester's `site-libary`: "252 of 252 modules load", exit 0): said, not fatal; unless
+        # the files left unjudged outnumber the modules judged (a PAM tester's `securty`: "1 of
+        # 1 modules load", exit 0, beside 51 modules in security/).
+        judged = len(set(module_files))
+        if (most := _mistyped_location(_said_dirs(locations, ctx), rt, ctx, judged + 1)) is not None:
+            raise CheckError(
+                f"{most.removeprefix('no module where the loader looks: ')} The other locations hold "
+                f"{judged} module file(s) only"
+            )
         ctx.notes.append(mistyped.replace("no module where the loader looks: ", "", 1))
     _deeper_notes(ctx)
     report = dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
@@ -2219,11 +2227,12 @@ def _layout_segment_dirs(locations: Mapping[str, tuple[str, ...]], ctx: _Context
     return [d for d in searched if any(d.endswith(sub) for sub in below)]
 
 
-def _mistyped_location(searched: Sequence[str], rt: Root, ctx: _Context) -> str | None:
+def _mistyped_location(searched: Sequence[str], rt: Root, ctx: _Context, at_least: int = 1) -> str | None:
     """Why no module was found, where a searched directory does not exist and one beside it,
     named almost so, holds files named as modules are (a Scribus tester's `.../plugin` for
     `.../plugins`: "0 of 0 modules load", exit 0, beside 67 plug-ins): the layout is wrong, as
-    plan says of a build. None where nothing points to a typo (a core installed alone)."""
+    plan says of a build. None where nothing points to a typo (a core installed alone), or
+    where fewer than `at_least` files are named so."""
 
     def subdirs(parent: str) -> list[str]:
         return [e for e in rt.listdir(parent) if rt.is_dir(posixpath.join(parent, e))]
@@ -2235,7 +2244,7 @@ def _mistyped_location(searched: Sequence[str], rt: Root, ctx: _Context) -> str 
         # As deep as the naming reaches (Node's `{name}/build/Release/{name}.node`, three
         # levels: a Node tester's `nodjs` for `nodejs` was "0 of 0", exit 0).
         named = [f for f in _listing(rt, there, depth) if ctx.loader.parse_in_location(f) is not None]
-        if named:
+        if named and len(named) >= at_least:
             beside = "beside it " if posixpath.dirname(there) == posixpath.dirname(d.rstrip("/")) else ""
             return (
                 f"no module where the loader looks: {d} does not exist, and {there} {beside}holds "

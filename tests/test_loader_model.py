@@ -2400,6 +2400,16 @@ def test_a_mistyped_location_beside_the_modules_fails_the_check(prefix: Path, tm
         CheckError, match=r"lib/emod does not exist, and .*/lib/emods beside it holds 1 file\(s\)"
     ):
         check(prefix, loader(tmp_path, nested + '[[loader.search]]\nrelocated = "lib/emod"\n'))
+    # Unless the files beside the typo outnumber the modules found (a PAM tester's `securty`: "1
+    # of 1 modules load", exit 0, beside 51 modules in security/).
+    (prefix / "lib/other/ui").mkdir(parents=True)
+    shutil.copy(prefix / "lib/demo/ui/curses.so", prefix / "lib/other/ui/curses.so")
+    few = '[[loader.search]]\nrelocated = "lib/dem"\n[[loader.search]]\nrelocated = "lib/other"\n'
+    with pytest.raises(
+        CheckError, match=r"holds 7 file\(s\) .* The other locations hold 1 module file\(s\) only"
+    ):
+        check(prefix, loader(tmp_path, HEAD + few))
+    shutil.rmtree(prefix / "lib/other")
     shutil.rmtree(prefix / "lib/demo")
     assert check(prefix, typo).modules == ()
 
