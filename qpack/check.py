@@ -2092,11 +2092,17 @@ def _searched_dirs(locations: Mapping[str, tuple[str, ...]]) -> list[str]:
 
 
 def _location_error(searched: Sequence[str], rt: Root, ctx: _Context) -> str | None:
-    """Why no module was found, where a location or the naming is plainly mistyped."""
+    """Why no module was found, where a location or the naming is plainly mistyped. An
+    `optional` location may well be missing: no sign of a slip (a SANE tester's /usr/lib/sane
+    was said to lack the segment x86_64-linux-gnu, where `.../sand` was the typo)."""
+    optional = {
+        posixpath.normpath(loc.value) for loc in ctx.loader.search if loc.kind == "absolute" and loc.optional
+    }
+    required = [d for d in searched if d not in optional]
     return (
         _mistyped_location(searched, rt, ctx)
-        or _location_too_deep(searched, rt, ctx)
-        or _location_lacks_segment(searched, rt, ctx)
+        or _location_too_deep(required, rt, ctx)
+        or _location_lacks_segment(required, rt, ctx)
         or _naming_near_miss(searched, rt, ctx)
     )
 

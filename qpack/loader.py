@@ -75,7 +75,9 @@ def near_directory(
         # Two letters swapped in a short name are far by difflib's ratio (a VA-API tester's `dir`
         # for `dri`, 0.67): taken first.
         swapped = [n for n in beside if swapped_letters(name, n)]
-        for near in [*swapped, *difflib.get_close_matches(name, beside, n=3, cutoff=0.8)]:
+        # One letter off a short name too (a SANE tester's `sand` for `sane`, 0.75).
+        off = [n for n in beside if len(name) >= 4 and _one_edit(name, n)]
+        for near in [*swapped, *off, *difflib.get_close_matches(name, beside, n=3, cutoff=0.8)]:
             there = posixpath.join(parent, near, *parts[i + 1 :])
             if is_dir(there):
                 return there

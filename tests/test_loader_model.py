@@ -2410,6 +2410,14 @@ def test_a_mistyped_location_beside_the_modules_fails_the_check(prefix: Path, tm
     ):
         check(prefix, loader(tmp_path, HEAD + few))
     shutil.rmtree(prefix / "lib/other")
+    # One letter off a short name, beside an optional location the prefix lacks (a SANE tester's
+    # `sand` for `sane`, blamed on the optional /usr/lib/sane "missing the segment" of the other).
+    short = '[[loader.search]]\nrelocated = "lib/dema"\n'
+    short += '[[loader.search]]\nabsolute = "/usr/demo"\noptional = true\n'
+    with pytest.raises(
+        CheckError, match=r"lib/dema does not exist, and .*/lib/demo beside it holds 7 file\(s\)"
+    ):
+        check(prefix, loader(tmp_path, HEAD + short))
     shutil.rmtree(prefix / "lib/demo")
     assert check(prefix, typo).modules == ()
 
