@@ -2373,7 +2373,11 @@ def _hidden_rows(
         # modules (ImageMagick's MAGICK_CODER_MODULE_PATH), which hid them in silence.
         found = find(default_dirs, default, set())
         for mid, files in found.files.items():
-            if found.types.get(mid, ("",))[0] in own:
+            mtype = found.types.get(mid, ("",))[0]
+            # Not where the variable names the default directory itself (an ImageMagick tester's
+            # MAGICK_CODER_MODULE_PATH=<venv>/...:/usr/.../coders: 123 coders said unsearched,
+            # beside their own rows).
+            if mtype in own and not any(files[0].startswith(d.rstrip("/") + "/") for d in own[mtype]):
                 hidden.setdefault(mid, files[0])
     # The loader's own variables that it reads, not every --env given (HOME, LD_LIBRARY_PATH),
     # nor one a replacing variable before it cuts off (a Csound tester's CS_USER_PLUGINDIR, named

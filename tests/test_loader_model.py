@@ -1209,6 +1209,21 @@ def test_a_types_own_variable_hides_that_types_modules_in_the_default_directory(
     # One directory twice (or with a trailing '/') is one directory, no copy of itself.
     twice = check(prefix, listed, env={"DEMO_UI_DIR": f"{first}:{first}/"})
     assert [(m.module, m.copies) for m in twice.modules if m.module == "ui-x"] == [("ui-x", ())]
+    # This machine's default directory, named in the list itself, hides nothing (an ImageMagick
+    # tester's MAGICK_CODER_MODULE_PATH=<venv>/...:/usr/.../coders: "123 module(s) there are not
+    # searched", beside their own rows).
+    system = tmp_path / "system"
+    shutil.copytree(prefix / "lib/demo", system)
+    listed_text = text.replace('env = "DEMO_UI_DIR"', 'env = "DEMO_UI_DIR"\nlist = true')
+    outside = listed_text.replace('relocated = "lib/demo"', f'absolute = "{system}"')
+    report = check(prefix, loader(tmp_path, outside), env={"DEMO_UI_DIR": f"{first}:{system}/ui"})
+    assert not [w for w in report.warnings if "not searched with" in w], report.warnings
+    assert {m.module for m in report.modules if m.loads} >= {"ui-x", "ui-curses", "ui-gtk", "block-curl"}
+    report = check(prefix, loader(tmp_path, outside), env={"DEMO_UI_DIR": str(first)})
+    assert [w for w in report.warnings if "not searched with" in w] == [
+        f"{system}: this machine's 3 module(s) there (ui-curses, ui-gtk, ui-opengl), outside {prefix}, "
+        f"are not searched with DEMO_UI_DIR={first}: not judged as the prefix's"
+    ]
 
 
 def test_helper_programs_must_be_where_the_loader_runs_them(prefix: Path, tmp_path: Path) -> None:
