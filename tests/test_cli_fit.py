@@ -618,11 +618,11 @@ def test_a_naming_no_file_of_the_module_directories_matches_is_said_so(
     # Where no file of the search locations is one, the ELF files are named by where they are
     # (a GCC tester's typo in the compilers' directory was pointed at the LTO plug-in's .so).
     wrong = demo.replace('naming = "{type}/{name}.so"', 'naming = "{type}/{name}"')
-    layout.write_text(wrong.replace('relocated = "lib/demo"', 'relocated = "lib/demi"'))
+    layout.write_text(wrong.replace('relocated = "lib/demo"', 'relocated = "lib/other"'))
     r = qpack("plan", str(build), "-l", str(layout))
     assert r.returncode == 2, r.stderr
     assert r.stderr.splitlines()[-1] == (
-        "error: no module under usr/lib/demi or var/run/demo/{pkgversion}; the build has ELF files under "
+        "error: no module under usr/lib/other or var/run/demo/{pkgversion}; the build has ELF files under "
         "usr/lib/demo/ui (3 ELF files), usr/bin (2 ELF files), usr/lib/demo/audio (2 ELF files) and 2 more "
         "directories: is the layout or --prefix wrong? (--allow-empty to plan it anyway)"
     )
