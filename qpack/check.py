@@ -60,6 +60,7 @@ from qpack.elf import (
     ElfReadError,
     LinkFacts,
     dynamic_symbols,
+    dynamic_symbols_path,
     elf_file_type,
     held_stamps,
     held_stamps_pyelftools,
@@ -560,6 +561,13 @@ class _Context:
     # Files named as no module read for an entry symbol (`_ENTRY_READS` at most) -> the first
     # entry each defines, or None.
     entries_read: dict[str, str | None] = field(default_factory=dict)
+    # A stray candidate's file -> whether it is no stray at all, judged once for all programs (an
+    # OpenSSL tester's libcrypto, loaded by 35 programs: each read 9,000 files again).
+    not_strays: dict[tuple[str, str], bool] = field(default_factory=dict)
+    # (directories, modules wanted) -> what `find` saw there.
+    finds: dict[tuple[tuple[str, ...], frozenset[str], tuple[tuple[str, str], ...]], _Found] = field(
+        default_factory=dict
+    )
     # Location -> files one level below where the loader reads that would be modules one level
     # up (`_one_level_down`): said in a note each location, not failing the check.
     deeper: dict[str, list[str]] = field(default_factory=dict)
@@ -837,7 +845,27 @@ def find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
     """What the loader sees in its search directories: for `register-all`, every module file in
     order; for `first-found`, each wanted module (and each module a directory holds) looked up
     by name through the directories, every existing candidate in order. A type whose own
-    variable is set (`type_env`) is looked for in that directory only."""
+    variable is set (`type_env`) is looked for in that directory only. Each set of
+    directories is read once a check, for every program searching them (an OpenSSL tester's
+    libcrypto, loaded by 140 programs of /usr/bin, had /usr/lib/x86_64-linux-gnu sorted 140
+    times); each caller gets a copy of its own to change."""
+    # The environment too: a type's own variable decides where its modules are looked for, and
+    # `_hidden_rows` looks again with none.
+    key = (tuple(dirs), frozenset(wanted), tuple(sorted(ctx.env.items())))
+    if key not in ctx.finds:
+        ctx.finds[key] = _find(dirs, ctx, wanted)
+    done = ctx.finds[key]
+    return _Found(
+        files={m: list(f) for m, f in done.files.items()},
+        types=dict(done.types),
+        never=list(done.never),
+        duplicates={m: list(f) for m, f in done.duplicates.items()},
+        dangling=dict(done.dangling),
+        undescribed=dict(done.undescribed),
+    )
+
+
+def _find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
     loader, naming = ctx.loader, ctx.loader.naming
     depth = naming.depth() + loader.depth
     found = _Found()
@@ -1421,15 +1449,20 @@ class _HostLibraries:
         """The load-time imports (`imports`) or the exports of the file `obj` (its path
         resolved inside the root, or among the system libraries), read once; none for a file
         that cannot be read."""
-        from qpack.elf import dynamic_symbols, load_time_imports
+        from qpack.elf import load_time_imports
 
         memo = self._imports if imports else self._exports
         host = (self.system if obj.system else self.ctx.root).host(obj.path)
         key = str(host)
         if key not in memo:
             try:
-                with open(host, "rb") as f:
-                    memo[key] = load_time_imports(f) if imports else dynamic_symbols(f)[1]
+                if imports:
+                    with open(host, "rb") as f:
+                        memo[key] = load_time_imports(f)
+                else:
+                    # Through LIEF: the exports of every library the modules load (libcrypto's
+                    # 5,367 took pyelftools 110 ms; an OpenSSL tester's check ran for minutes).
+                    memo[key] = dynamic_symbols_path(host)[1]
             except (OSError, ElfReadError):
                 memo[key] = frozenset()
         return memo[key]
@@ -3013,12 +3046,17 @@ def _stray_rows(
     sonames: set[str | None] | None = None  # the loader library's
     entries = ctx.every_entry
     for path, reason in found.never:
-        if _not_a_stray(path, taken.get(posixpath.dirname(path), {}), ctx.root):
-            continue
-        if entries is not None and _defines_no_entry(path, entries, ctx.root):
-            # No module of any name: a library the loader would refuse all the same. A split's
-            # core holds NetworkManager's libnm-wwan.so, which only the wwan and bluetooth
-            # plug-ins link; with neither installed, check failed a correct install.
+        beside = taken.get(posixpath.dirname(path), {})
+        key = (path, repr(sorted(beside.items())))
+        if key not in ctx.not_strays:
+            # No module of any name (`_defines_no_entry`): a library the loader would refuse all
+            # the same. A split's core holds NetworkManager's libnm-wwan.so, which only the
+            # wwan and bluetooth plug-ins link; with neither installed, check failed a correct
+            # install.
+            ctx.not_strays[key] = _not_a_stray(path, beside, ctx.root) or (
+                entries is not None and _defines_no_entry(path, entries, ctx.root)
+            )
+        if ctx.not_strays[key]:
             continue
         if linked is None:
             linked = _linked_libraries(exe, found, judge, ctx)
@@ -3130,7 +3168,11 @@ def _entries_defined(path: str, entries: re.Pattern[str], root: Root) -> str | N
         return None
     try:
         with open(root.host(real), "rb") as f:
-            _, defined = dynamic_symbols(cast(BinaryIO, f))
+            if f.read(4) != ELF_MAGIC:
+                return None
+        # Through LIEF: up to 1,000 files are read here, most of them libraries of a directory
+        # a location shares (an OpenSSL tester's check /usr ran for minutes through pyelftools).
+        _, defined = dynamic_symbols_path(root.host(real))
     except (OSError, ElfReadError):
         return None
     return next((name for name in sorted(defined) if entries.fullmatch(name)), "")

@@ -698,6 +698,40 @@ def _lief_classes() -> tuple[object, ...]:
     return (lief.ELF.Header.CLASS.ELF32, lief.ELF.Header.CLASS.ELF64)
 
 
+def dynamic_symbols_path(path: str | Path) -> tuple[frozenset[str], frozenset[str]]:
+    """`dynamic_symbols` of the ELF file at `path`, read with LIEF: about 9 times faster on a
+    large library (libcrypto's 5,367 exports: 12 ms against 110 ms), where a check reads the
+    exports of every library the modules load (an OpenSSL tester's check /usr ran for minutes).
+    pyelftools' `dynamic_symbols` is the oracle the tests compare it with. Raises ElfReadError
+    for a file LIEF cannot read as ELF."""
+    import lief
+
+    lief.logging.disable()
+    size = os.path.getsize(path)
+    binary = lief.ELF.parse(str(path), _parser_config(dynamic_symbols=True))
+    header = binary.header if binary is not None else None
+    if binary is None or header is None or header.identity_class not in _lief_classes():
+        raise ElfReadError("truncated or corrupt ELF file (no ELF header)")
+    # LIEF reads what it can of a file cut short; pyelftools, the oracle, refuses it.
+    loads = [seg for seg in binary.segments if seg.type == lief.ELF.Segment.TYPE.LOAD]
+    if not loads or _segments_dropped(binary) or any(s.file_offset + s.physical_size > size for s in loads):
+        raise ElfReadError("truncated or corrupt ELF file (a segment runs past the end of the file)")
+    binding, visibility = lief.ELF.Symbol.BINDING, lief.ELF.Symbol.VISIBILITY
+    shown = (visibility.DEFAULT, visibility.PROTECTED)
+    undefined: set[str] = set()
+    defined: set[str] = set()
+    for sym in binary.dynamic_symbols:
+        name, bind = _text(sym.name), sym.binding
+        if not name or bind not in (binding.GLOBAL, binding.WEAK):
+            continue
+        if sym.shndx == 0:  # SHN_UNDEF
+            if bind == binding.GLOBAL:
+                undefined.add(name)
+        elif sym.visibility in shown:
+            defined.add(name)
+    return frozenset(undefined), frozenset(defined)
+
+
 def read_link_facts_path(path: str | Path, wanted: tuple[str, ...] = ()) -> LinkFacts:
     """`LinkFacts` of the ELF file at `path`, read with LIEF (a maintained C++ ELF library,
     about 25 times faster than pyelftools on a small module: `check` reads every module of a
