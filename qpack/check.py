@@ -488,12 +488,32 @@ def with_unfound(
     kept = [
         dataclasses.replace(m, module=posixpath.basename(m.file))
         if m.stray and m.file is not None and m.module in unfound
-        else m
+        else _installed_dependencies(m, unfound)
         for m in report.modules
         if not (m.stray and m.file in merged)
     ]
     modules = sorted([*kept, *rows], key=lambda m: (m.module, m.file or "", m.executables))
     return dataclasses.replace(report, modules=tuple(modules))
+
+
+def _installed_dependencies(verdict: ModuleVerdict, unfound: set[str]) -> ModuleVerdict:
+    """The verdict with each dependency said to be "not installed" that a distribution did
+    install, its file gone or unreachable, said so (a lighttpd tester read "needs module 'auth',
+    which is not installed" under auth's own row: installed, but the file is gone)."""
+    problems = tuple(
+        dataclasses.replace(
+            p, detail=f"needs module {mid!r}, which is installed but not found (its row says why)"
+        )
+        if p.kind == "dependency"
+        and (
+            mid := p.detail.removeprefix("needs module ").partition(", which is not installed")[0].strip("'")
+        )
+        in unfound
+        and p.detail.startswith(f"needs module {mid!r}, which is not installed")
+        else p
+        for p in verdict.problems
+    )
+    return verdict if problems == verdict.problems else dataclasses.replace(verdict, problems=problems)
 
 
 # --------------------------------------------------------------------------- finding executables
