@@ -50,7 +50,7 @@ import posixpath
 import re
 import stat
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal, cast
@@ -1832,17 +1832,19 @@ def check(
     env: Mapping[str, str] | None = None,
     pkgversion: str | None = None,
     programs: Sequence[str] = (),
-    installed_modules: bool = False,
+    installed_modules: Collection[str] = (),
 ) -> CheckReport:
     """Check every module of an installed prefix against the loader, for each executable.
 
     `prefix` is where the program is installed, as the program sees it (inside `root`);
     `programs`, absolute paths inside the root, are the programs that load the modules when
     given (a host outside the prefix), instead of the layout's executables in the prefix.
-    `installed_modules`: distributions of the prefix installed modules, whose files the
-    caller reports as `not-found` where gone (`with_unfound`): then no module found beside a
-    file named as none is no proof that the naming is mistyped (an LV2 tester's deleted amp.so
-    beside the core's examploscope.so: exit 2, "is [loader] naming mistyped?")."""
+    `installed_modules`: the files of the modules distributions of the prefix installed, as the
+    program sees them (the caller reports those gone as `not-found`: `with_unfound`). No module
+    found beside a file named as none is then no proof that the naming is mistyped (an LV2
+    tester's deleted amp.so beside the core's examploscope.so: exit 2, "is [loader] naming
+    mistyped?"), unless one of those files is such a file (a VLC tester's naming typo, checked
+    on the modules qpack installed)."""
     rt, pre, ctx, system = _start(_SnapshotRoot, prefix, loader, root, env, pkgversion)
     reads = Reads()
     reading = _full_reading(reads)
@@ -1920,13 +1922,13 @@ def check(
         nowhere := _entry_defined_nowhere(report, ctx.loader)
         or _descriptor_nowhere(report, ctx)
         or _deeper_only(report, ctx)
-        or (None if installed_modules else _named_otherwise(report))
+        or _named_otherwise(report, installed_modules)
     ) is not None:
         raise CheckError(nowhere)
     return report
 
 
-def _named_otherwise(report: CheckReport) -> str | None:
+def _named_otherwise(report: CheckReport, installed: Collection[str] = ()) -> str | None:
     """Why the layout is wrong, where no module was found and ELF files where the loader looks
     are named as none (an Enchant and an Atril tester's naming typos,
     `enchnt_{name}.so` and `lib{name}documents.so`: "0 of 0 modules load", exit 1, blaming the
@@ -1938,8 +1940,9 @@ def _named_otherwise(report: CheckReport) -> str | None:
         for m in report.modules
         if m.stray and m.file and any("modules are named " in p.detail for p in m.problems)
     )
-    # One is enough, as for plan (a Mousepad tester's one plug-in under a naming typo: exit 1).
-    if not named:
+    # One is enough, as for plan (a Mousepad tester's one plug-in under a naming typo: exit 1);
+    # where modules were installed, one of their files (`check`'s `installed_modules`).
+    if not named or (installed and not set(named) & set(installed)):
         return None
     return (
         "no module found, and where the loader looks files are named as no module "

@@ -463,21 +463,11 @@ def _repair_interrupted_install(args: argparse.Namespace) -> list[str]:
         return list(notes)
 
 
-def _installs_modules(prefix: str, root: str) -> bool:
-    """Whether a distribution of the prefix was installed from a split's module or group wheel."""
-    from qpack.installed import InstalledSet, host_path, program_prefix
-
-    pre = program_prefix(prefix)
-    host = host_path(root, pre)
-    dists = InstalledSet.read(host, pre).dists if host.is_dir() else {}
-    return any(d.declared_kind in ("module", "group") for d in dists.values())
-
-
 def cmd_check(args: argparse.Namespace, out: Out) -> int:
     from qpack.check import cannot_start_lines, check, text_rows
     from qpack.cli_install import layout_ref
     from qpack.layout import load_layout
-    from qpack.upgrades import checked_skew
+    from qpack.upgrades import checked_skew, installed_module_files
 
     args.prefix = one_prefix("check", args.prefix, args.prefix_option, args.root)
     layout = load_layout(args.layout)
@@ -490,7 +480,7 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         env=env_pairs(args.env),
         pkgversion=args.pkgversion,
         programs=args.program,
-        installed_modules=_installs_modules(args.prefix, args.root or "/"),
+        installed_modules=installed_module_files(args.prefix, layout.loader, args.root or "/"),
     )
     # After `pip install -U` of some of the packages: modules whose version is not the core's.
     report, skews = checked_skew(

@@ -274,7 +274,7 @@ def list_installed(
             env=env,
             pkgversion=pkgversion,
             programs=programs,
-            installed_modules=bool(module_files),
+            installed_modules=set(module_files.values()),
         )
         report, _ = checked_skew(report, pre, loader, rt)  # a module left at another version
         # What check judged of this machine's modules says nothing of a list holding no module (a

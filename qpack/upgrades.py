@@ -170,6 +170,16 @@ def _installed_with_another(installed: _Installed, layout_ref: str | None) -> li
     ]
 
 
+def installed_module_files(prefix: str | Path, loader: Loader, root: str | Path = "/") -> set[str]:
+    """The files (as the program sees them) of the modules the distributions of `prefix`
+    installed, for `check`'s `installed_modules`; none where the metadata cannot be read."""
+    try:
+        installed = _Installed.read(prefix, loader, root)
+    except InstalledError:
+        return set()
+    return {f for f, _ in _module_files(installed).values() if f is not None}
+
+
 def _module_files(installed: _Installed) -> dict[str, tuple[str | None, str]]:
     """Module id -> (its file as the program sees it, None for a module recorded by a
     distribution none of whose files is placed; the distribution that installed it)."""

@@ -1718,13 +1718,20 @@ def test_a_module_gone_from_a_variable_s_directory_is_not_found_by_list_and_chec
     assert (
         main(["install", str(tmp_path / "w"), "-l", str(layout), "--prefix", str(prefix), "ui-curses"]) == 0
     )
+    # A naming typo is one all the same where the files named as none are the modules installed
+    # (a VLC tester's `lib{name}_plugins.so`: exit 1, no word of the naming).
+    typo = tmp_path / "typo.toml"
+    typo.write_text(layout.read_text().replace('naming = "{type}/{name}.so"', 'naming = "{type}/{name}.sox"'))
+    env = f"DEMO_MODULE_DIR={prefix}/lib/demo"
+    capsys.readouterr()
+    assert main(["check", str(prefix), "-l", str(typo), "--env", env]) == 2
+    assert "is [loader] naming mistyped?" in capsys.readouterr().err
     (prefix / "lib/demo/ui/curses.so").unlink()
     shutil.copy(demo_build / "usr/lib/demo/block/curl.so", prefix / "lib/demo/curl.so")  # named as none
     capsys.readouterr()
     assert main(["list", "--prefix", str(prefix), "-l", str(layout), "--json"]) == 1
     listed = {d["name"]: d for d in json.loads(capsys.readouterr().out)["distributions"]}
     assert any(p.startswith("not-found: ") for p in listed["demo-ui-curses"]["problems"]), listed
-    env = f"DEMO_MODULE_DIR={prefix}/lib/demo"
     assert main(["check", str(prefix), "-l", str(layout), "--env", env, "--json"]) == 1
     rows = {m["module"]: m for m in json.loads(capsys.readouterr().out)["modules"]}
     assert [p["kind"] for p in rows["ui-curses"]["problems"]] == ["not-found"]
