@@ -1121,11 +1121,19 @@ def _sort(
         found.dangling.setdefault(mid, path)
     if not loader.registers_all:
         wanted.add(mid)
-    elif ctx.root.is_file(path):
+    elif ctx.root.is_file(path) or _special_file(path, ctx.root):
+        # A FIFO, socket or device too: a loader taking every file there opens it and blocks or
+        # fails (a HexChat tester's fifo.so hung it), judged `unreadable`.
         if mid in seen_here:
             found.duplicates.setdefault(mid, [seen_here[mid]]).append(path)
         seen_here.setdefault(mid, path)
         found.files.setdefault(mid, []).append(path)
+
+
+def _special_file(path: str, root: Root) -> bool:
+    """Whether `path` is there, and neither a regular file nor a directory."""
+    st = root.stat(path)
+    return st is not None and not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode)
 
 
 # --------------------------------------------------------------------------- judging one file
@@ -3272,13 +3280,14 @@ def _not_a_stray(path: str, taken: Mapping[str, str], root: Root) -> bool:
         return True  # a dangling link is no ELF file either (an LXQt tester's libdom.so.tmp)
     host = root.host(real)
     try:
+        # A FIFO where modules are is reported, never opened: it blocked the check for ever, as
+        # it blocks HexChat, which opens every *.so of its directory (a HexChat tester).
+        if not stat.S_ISREG(os.stat(host).st_mode):
+            return False
         with open(host, "rb") as f:
-            if f.read(4) != ELF_MAGIC:
-                return True
-            # A relocatable object is nothing a loader opens or runs (a GCC tester's crtbegin.o
-            # and 12 more beside cc1: 13 `never-looked-up` problems on a working /usr).
-            f.seek(0)
-            if _elf_type(f) == "ET_REL":
+            # A relocatable object is nothing a loader opens or runs either (a GCC tester's
+            # crtbegin.o and 12 more beside cc1: 13 `never-looked-up` problems on a working /usr).
+            if f.read(4) != ELF_MAGIC or (f.seek(0) == 0 and _elf_type(f) == "ET_REL"):
                 return True
         name = posixpath.basename(path)
         for module_name, module_path in taken.items():

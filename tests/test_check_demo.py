@@ -661,6 +661,26 @@ def test_a_fifo_where_a_module_should_be_does_not_hang_the_check(demo_build: Pat
     gtk = next(m for m in json.loads(r.stdout)["modules"] if m["module"] == "ui-gtk")
     assert [p["kind"] for p in gtk["problems"]] == ["unreadable"]
     assert "not a regular file (a FIFO, socket or device)" in gtk["problems"][0]["detail"]
+    # One named as no module the loader knows, a stray, hung it too (a HexChat tester's fifo.so;
+    # HexChat opens every *.so of its directory and blocks on one). Reported, never opened.
+    os.mkfifo(prefix / MODDIR / "ui/fifo.so")
+    r = subprocess.run(
+        [sys.executable, "-m", "qpack", "check", str(prefix), "-l", "demo", "--json"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    rows = {m["module"]: m for m in json.loads(r.stdout)["modules"]}
+    assert [p["kind"] for p in rows["fifo"]["problems"]] == ["never-looked-up"]
+    # A loader taking every file of its directories opens it: unreadable.
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    every = tmp_path / "every.toml"
+    every.write_text("\n".join(line for line in text.splitlines() if not line.startswith("known = ")))
+    every.write_text(every.read_text().replace("[loader]\n", '[loader]\nresolution = "register-all"\n', 1))
+    r = subprocess.run(
+        [sys.executable, "-m", "qpack", "check", str(prefix), "-l", str(every), "--json"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    rows = {m["module"]: m for m in json.loads(r.stdout)["modules"]}
+    assert [p["kind"] for p in rows["ui-fifo"]["problems"]] == ["unreadable"], rows["ui-fifo"]
 
 
 def test_a_stray_row_says_neither_yes_nor_no() -> None:
