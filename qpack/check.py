@@ -2892,7 +2892,8 @@ def _drop_module_libraries(
     """A file without the entry symbol that other modules link is their library, not a module:
     a loader registering every file passes over it (libpurple's libjabber.so beside the prpls,
     which libxmpp.so needs through its RUNPATH, made Debian's own Pidgin fail the check; Dia's
-    libdia.so, which every plug-in links)."""
+    libdia.so, which every plug-in links), and one looking modules up by name is never asked
+    for it (glibc's gconv libJIS.so, which EUC-JP.so links)."""
     # Without the entry, its stamp (a library has none) is never asked for either.
     lacking = {
         mid
@@ -3022,8 +3023,9 @@ def _verdicts(
         own[mid] = judge.judge(files[0], mid).problems
     if loader.passes_over_unloadable:
         _take_first_loadable(found, own, judge, loader)
-    if loader.registers_all:  # register-all too: a Dia tester's libdia.so, which dia and its
-        _drop_module_libraries(found, own, judge, ctx)  # 34 plug-ins link, was a `no-entry` module
+    # Under any resolution (a Dia tester's libdia.so, which dia and its 34 plug-ins link, was a
+    # `no-entry` module; a gconv tester's libJIS.so, which EUC-JP.so links, failed the check).
+    _drop_module_libraries(found, own, judge, ctx)
     for mid in never:
         own[mid] = (Problem("unused", f"{exe.path} never loads {mid}: {never[mid]}"), *own[mid])
     resolver = _Resolver(found.files, own, needs if loader.runners else deps_of)

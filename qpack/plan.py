@@ -629,12 +629,14 @@ def _unreadable(e: Entry) -> str | None:
 def _module_libraries(
     found: FoundModules, inventory: Inventory, loader: Loader
 ) -> tuple[FoundModules, set[str]]:
-    """The modules of a loader registering every file less the files among them that lack the
-    entry symbol and that other modules link (DT_NEEDED, by file name or SONAME): the modules'
-    library, which the loader passes over (libpurple's libjabber.so, which libxmpp.so needs;
-    Dia's libdia.so, under register-all). Returns the modules left and the paths of those
-    libraries and their other names, as check judges them (`qpack.check._drop_module_libraries`)."""
-    if not loader.registers_all or not found.modules:
+    """The modules less the files among them that lack the entry symbol and that other modules
+    link (DT_NEEDED, by file name or SONAME): the modules' library, which a loader registering
+    every file passes over (libpurple's libjabber.so, which libxmpp.so needs; Dia's libdia.so)
+    and one looking modules up by name is never asked for (glibc's gconv libJIS.so, which
+    EUC-JP.so links: six "the loader refuses it" warnings and a package each). Returns the
+    modules left and the paths of those libraries and their other names, as check judges them
+    (`qpack.check._drop_module_libraries`)."""
+    if not found.modules:
         return found, set()
     by_path = inventory.by_path()
     code: dict[str, Entry] = {}
@@ -652,7 +654,12 @@ def _module_libraries(
         e = code.get(m.path)
         if e is None or e.elf is None or not (entry := loader.entry_symbols(m.id)):
             continue
-        names = {posixpath.basename(m.path), e.name, *([e.elf.soname] if e.elf.soname else [])}
+        names = {posixpath.basename(m.path), e.name}
+        # By its SONAME too where the loader registers every file: a loader looking modules up
+        # by name finds a copy of the library under a module's name (the demo's curses.so made a
+        # copy of libdemo-util.so.1) as that module, and it refuses it.
+        if loader.registers_all and e.elf.soname:
+            names.add(e.elf.soname)
         users = set().union(*(needed_by.get(n, set()) for n in names)) - {m.path}
         if users and _lacks_entry(inventory.source(e.path), entry) is not None:
             dropped.add(m.path)

@@ -1601,7 +1601,7 @@ def test_register_loadable_passes_over_a_file_the_dynamic_linker_refuses(
     assert rows["ui-curses"].copies == (f"{early}/ui/curses.so",)
 
 
-@pytest.mark.parametrize("resolution", ["register-loadable", "register-all"])
+@pytest.mark.parametrize("resolution", ["register-loadable", "register-all", "first-found", "first-loadable"])
 def test_a_library_the_modules_link_beside_them_is_no_module(
     prefix: Path, tmp_path: Path, resolution: str
 ) -> None:
@@ -1610,7 +1610,9 @@ def test_a_library_the_modules_link_beside_them_is_no_module(
     called it a failing module (Debian's own Pidgin: 29 of 30 load, exit 1), and the plan gave
     it a package of its own. A file without the entry that other modules link is their library;
     one no module links is still a module refused. So under register-all (a Dia tester's
-    libdia.so, which dia and all 34 plug-ins link: "34 of 35 modules load", exit 1)."""
+    libdia.so, which dia and all 34 plug-ins link: "34 of 35 modules load", exit 1), and for a
+    loader looking modules up by name, which never asks for it (a gconv tester's libJIS.so,
+    which EUC-JP.so links: "the loader refuses it" in plan, a failing module in check)."""
     text = HEAD.replace(
         'types = ["ui", "block", "audio"]',
         f'types = ["ui", "block", "audio"]\nentry = "demo_module_init"\nresolution = "{resolution}"',
