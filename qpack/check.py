@@ -2939,7 +2939,18 @@ def _drop_module_libraries(
         # libwsutil.so.14 copied in as epan/noentry.so, while the plug-ins load lib/'s: no row);
         # or a wheel's copy of it beside it, its other name (a Pidgin tester's venv:
         # libjabber.so, a copy of the libjabber.so.0 libxmpp.so loads, was `no-entry`, exit 1).
-        if names & needed and loaded is not None and (real in loaded or _copy_beside(real, loaded, ctx)):
+        # Or the library by its own file name where the modules load none of that name, theirs
+        # gone (a gconv re-tester removed the prefix's libJIS.so: /usr's, searched later, was a
+        # module refused, exit 1; EUC-JP.so's row says its library is missing).
+        base = posixpath.basename(path)
+        gone = (
+            loaded is not None and base in needed and not any(posixpath.basename(x) == base for x in loaded)
+        )
+        if (
+            names & needed
+            and loaded is not None
+            and (real in loaded or _copy_beside(real, loaded, ctx) or gone)
+        ):
             del found.files[mid]
             del own[mid]
             found.duplicates.pop(mid, None)

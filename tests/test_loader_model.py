@@ -1644,6 +1644,23 @@ def test_a_library_the_modules_link_beside_them_is_no_module(
     assert "ui-jab" not in rows and rows["ui-y"].loads
     for name in ("jab.so", "jab.so.0", "y.so"):
         (prefix / "lib/demo/ui" / name).unlink()
+    # The modules' own copy gone, another of that name searched later is their library still (a
+    # gconv re-tester removed a venv's libJIS.so: /usr's became a module refused, exit 1).
+    (prefix / "lib/later/ui").mkdir(parents=True)
+    shutil.copy(helper, prefix / "lib/later/ui/helper.so")
+    helper.rename(tmp_path / "helper.so")
+    later = loader(
+        tmp_path,
+        text + '[[loader.search]]\nrelocated = "lib/demo"\n[[loader.search]]\nrelocated = "lib/later"\n',
+    )
+    rows = {m.module: m for m in check(prefix, later).modules}
+    assert "ui-helper" not in rows
+    assert [p.kind for p in rows["ui-x"].problems] == ["missing-library"]
+    (tmp_path / "helper.so").rename(helper)
+    shutil.rmtree(prefix / "lib/later")
+    ld = loader(
+        tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n[per-module]\nname = "m-{module}"\n'
+    )
     plan = make_plan(scan(prefix.parent, "/usr", cache=False), load_layout(tmp_path / "layout.toml"))
     modules = {m.id for m in plan.modules}
     assert "ui-helper" not in modules and {"ui-x", "ui-lonely"} <= modules
