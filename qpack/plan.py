@@ -991,6 +991,26 @@ _RUNTIME_SYMBOLS = (
 )  # fmt: skip
 
 
+class _ProgramExports:
+    """The dynamic symbols the loader's programs of the build export, read once, when first asked."""
+
+    def __init__(self, programs: list[Entry], inventory: Inventory) -> None:
+        self.programs, self.inventory = programs, inventory
+        self._exports: set[str] | None = None
+
+    def define(self, name: str) -> bool:
+        if self._exports is None:
+            from qpack.elf import ElfReadError, dynamic_symbols_path
+
+            self._exports = set()
+            for e in self.programs:
+                try:
+                    self._exports |= dynamic_symbols_path(self.inventory.source(e.path))[1]
+                except (OSError, ElfReadError):
+                    continue
+        return name in self._exports
+
+
 def undeclared_module_symbols(found: FoundModules, inventory: Inventory, loader: Loader) -> list[str]:
     """Warnings for modules that use a symbol only another module of the build defines, that
     module not among their dependencies: the dynamic linker cannot bind them unless that one was loaded
@@ -1020,9 +1040,9 @@ def undeclared_module_symbols(found: FoundModules, inventory: Inventory, loader:
             defined_by[name].add(m.id)
     # What the programs link is loaded before any module: its symbols are there for all of them.
     programs = [compile_glob(g) for g in loader.loader_globs(inventory.prefix)]
-    global_libs = {
-        n for e in inventory.files() if e.elf and any(r.match(e.path) for r in programs) for n in e.elf.needed
-    }
+    loader_files = [e for e in inventory.files() if e.elf and any(r.match(e.path) for r in programs)]
+    global_libs = {n for e in loader_files if e.elf for n in e.elf.needed}
+    program_exports = _ProgramExports(loader_files, inventory)
     warnings = []
     reach = _Reach({k: list(loader.deps_of(k)) for k in needs})  # what each loads first
     libraries = _BuildLibraries(inventory)
@@ -1042,8 +1062,10 @@ def undeclared_module_symbols(found: FoundModules, inventory: Inventory, loader:
             if names[owner] & (linked[mid] | global_libs):
                 continue
             # Defined by a library of the build that the module or the program loads (an SSSD
-            # tester's ipa provider links libsss_ldap_common.so, which defines it too).
-            if libraries.define(linked[mid] | global_libs, name):
+            # tester's ipa provider links libsss_ldap_common.so, which defines it too), or by the
+            # program itself (a Kamailio tester's nathelper binds ser_memmem, which kamailio
+            # exports as rtpproxy does: "add nathelper = [rtpproxy]", a bogus requirement).
+            if libraries.define(linked[mid] | global_libs, name) or program_exports.define(name):
                 continue
             others[owner].append(name)
         for owner, used in sorted(others.items()):

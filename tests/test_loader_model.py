@@ -283,13 +283,17 @@ def test_a_module_using_another_modules_symbols_without_the_dependency_is_said(
     # auth.so also carries a loose copy of a C++ runtime symbol (std::, as a template instance):
     # ldap.so using it needs libstdc++, never auth.so (a PackageKit tester's apt backend was told
     # to depend on a second apt backend for std::string's _M_replace).
+    # Both define demo_core_register, which the program exports (-rdynamic): ldap.so binds the
+    # program's, never auth.so's (a Kamailio tester's nathelper was told to need rtpproxy for
+    # ser_memmem, which kamailio exports).
     (src / "auth.c").write_text(
         "int demo_module_init(void) { return 0; }\nint auth_backend_set(int x) { return x; }\n"
-        "int _ZNSt7__cxx1112demo_copyEv(void) { return 0; }\n"
+        "int _ZNSt7__cxx1112demo_copyEv(void) { return 0; }\nint demo_core_register(void) { return 0; }\n"
     )
     (src / "ldap.c").write_text(
-        "int auth_backend_set(int);\nint _ZNSt7__cxx1112demo_copyEv(void);\n"
-        "int demo_module_init(void) { return auth_backend_set(1) + _ZNSt7__cxx1112demo_copyEv(); }\n"
+        "int auth_backend_set(int);\nint _ZNSt7__cxx1112demo_copyEv(void);\nint demo_core_register(void);\n"
+        "int demo_module_init(void) {\n"
+        "  return auth_backend_set(1) + _ZNSt7__cxx1112demo_copyEv() + demo_core_register();\n}\n"
     )
     block = prefix / "lib/demo/block"
     for name in ("auth", "ldap"):
