@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from qpack.errors import ProblemsError
 from qpack.globs import compile_glob, expand_prefix
-from qpack.inventory import Entry, Inventory, link_end
+from qpack.inventory import Entry, Inventory, link_end, linked_dirs
 from qpack.loader import Loader, Module, near_directory, type_dir_slips, type_name_slips
 
 _SHOWN = 3  # directories named in a message before "and N more"
@@ -69,6 +69,11 @@ def mistyped_locations(loader: Loader, inventory: Inventory, prefix: str) -> lis
     the core as plain files, without a word, because other locations held modules."""
     pre = prefix.strip("/")
     dirs = {e.path for e in inventory.entries if e.kind == "dir"}
+    # A location that is a link to a directory of the build is there (a Perl tester's perl/5.36
+    # -> 5.36.0 was "not in the build ... mistyped?").
+    dirs |= {
+        d for loc in loader.search if (d := loader.default_dir(loc, pre)) and linked_dirs(inventory, [d])
+    }
     files_in: dict[str, list[str]] = defaultdict(list)
     subdirs: dict[str, list[str]] = defaultdict(list)
     for e in inventory.entries:

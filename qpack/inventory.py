@@ -128,6 +128,15 @@ def link_end(path: str, by_link: Mapping[str, str]) -> str | None:
     return None if path in by_link else path
 
 
+def linked_dirs(inventory: Inventory, dirs: Iterable[str]) -> list[str]:
+    """Of `dirs`, those that are symlinks of the build to one of its directories, as the
+    directories they lead to: searched there, as a loader following the link on disk searches
+    them (nginx's share/nginx/modules -> ../../lib/nginx/modules; Perl's perl/5.36 -> 5.36.0)."""
+    by_link = {e.path: e.target or "" for e in inventory.entries if e.kind == "symlink"}
+    build_dirs = {e.path for e in inventory.entries if e.kind == "dir"}
+    return [end for d in dirs if d in by_link and (end := link_end(d, by_link)) in build_dirs]
+
+
 def symlink_escapes(path: str, target: str) -> bool:
     return link_destination(path, target) is None
 

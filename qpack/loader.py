@@ -1226,12 +1226,7 @@ class Loader:
             # A search directory that is a symlink to a directory of the build is searched
             # there (nginx's usr/share/nginx/modules -> ../../lib/nginx/modules), as check,
             # following it on disk, searches it.
-            build_dirs = {e.path for e in inventory.entries if e.kind == "dir"}
-            linked = [
-                end
-                for d in self.module_dirs(pre)
-                if d in by_link and (end := scanned.link_end(d, by_link)) in build_dirs
-            ]
+            linked = scanned.linked_dirs(inventory, self.module_dirs(pre))
         else:
             pre = self.prefix if prefix is None else prefix
             paths = cast("Iterable[str]", inventory)

@@ -27,7 +27,7 @@ from qpack.elf import ElfReadError
 from qpack.errors import PlanError
 from qpack.fit import mistyped_locations
 from qpack.globs import WILDCARDS, compile_glob, expand_prefix
-from qpack.inventory import Entry, Inventory, Progress, link_destination, link_end
+from qpack.inventory import Entry, Inventory, Progress, link_destination, link_end, linked_dirs
 from qpack.layout import (
     Layout,
     PackageRule,
@@ -1756,7 +1756,8 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
     any_entry = loader.some_entry() if any("{" in t for t in templates) else None
     if not fixed and not own and not stamp and any_entry is None:
         return []
-    module_dirs = loader.module_dirs(prefix)
+    module_dirs = [*loader.module_dirs(prefix)]
+    module_dirs += linked_dirs(inventory, module_dirs)  # a location linked to its directory
     dirs = [compile_glob(d + "/**") for d in module_dirs]
     # A module's code behind its symlink is the module (an Audacity tester's modules/x.so ->
     # ../x.so.3.2.4 was warned of as a module installed in the wrong place).

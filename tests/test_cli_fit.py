@@ -310,6 +310,28 @@ def test_a_location_mistyped_beside_another_that_holds_modules_is_warned_of(
     ) in r.stderr.splitlines(), r.stderr
 
 
+def test_a_location_that_is_a_link_to_a_directory_of_the_build_is_no_typo(
+    demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
+) -> None:
+    """A Perl tester's location perl/5.36, a link to perl/5.36.0 in the build: plan said it was
+    not in the build and mistyped, and warned of 35 modules behind it as installed in the wrong
+    place, while it found them there."""
+    from .conftest import copy_build
+
+    build = copy_build(demo_build, tmp_path)
+    (build / "usr/lib/demo").rename(build / "usr/lib/demo.0")  # named almost as the location
+    (build / "usr/lib/demo").symlink_to("demo.0")
+    entry = DEMO_LAYOUT.read_text().replace(
+        'naming = "{type}/{name}.so"\n', 'naming = "{type}/{name}.so"\nentry = "demo_module_init"\n'
+    )
+    layout = tmp_path / "entry.toml"
+    layout.write_text(entry)
+    r = qpack("plan", str(build), "-l", str(layout), "--json")
+    assert r.returncode == 0, r.stderr
+    assert "mistyped" not in r.stderr and "wrong place" not in r.stderr, r.stderr
+    assert sum(len(p["modules"]) for p in json.loads(r.stdout)["packages"] if p["kind"] != "meta") == 7
+
+
 def test_object_files_below_the_modules_are_no_misplaced_modules(
     demo_build: Path, tmp_path: Path, qpack: Callable[..., Result]
 ) -> None:
