@@ -593,6 +593,11 @@ class _Context:
     deeper: dict[str, list[str]] = field(default_factory=dict)
 
     @functools.cached_property
+    def named_globs(self) -> list[re.Pattern[str]]:
+        """`_named_globs`, compiled once for the check."""
+        return _named_globs(self)
+
+    @functools.cached_property
     def every_entry(self) -> re.Pattern[str] | None:
         """`Loader.every_entry`, compiled once for the check."""
         return self.loader.every_entry()
@@ -1112,9 +1117,12 @@ def _sort(
     if loader.known_modules is not None and mid not in loader.known_modules:
         found.never.append((path, f"module {mid!r} is not one the loader knows"))
         return
-    if loader.resolution == "register-loadable" and not _starts_as_elf(path, ctx.root):
+    if (loader.resolution == "register-loadable" or _named_file(path, ctx)) and not _starts_as_elf(
+        path, ctx.root
+    ):
         # dlopen refuses a file that is no ELF at all: it takes no id and is no module (a README
-        # among LADSPA plugins named `{name}`, as hosts dlopen every entry).
+        # among LADSPA plugins named `{name}`, as hosts dlopen every entry); nor is one the layout
+        # gives a package by name (a bash tester's Makefile.inc beside the builtins), as in plan.
         return
     found.types.setdefault(mid, parsed)
     if ctx.root.stat(path) is None:  # listed, yet nothing behind it: a dangling link
@@ -2359,6 +2367,11 @@ def _outside_of(ctx: _Context) -> Callable[[str], bool]:
         return not any(p == top or p.startswith(top + "/") for top in tops for p in paths)
 
     return outside
+
+
+def _named_file(path: str, ctx: _Context) -> bool:
+    """Whether the layout gives the file at `path` a package by name (`Loader.named_files`)."""
+    return bool(ctx.loader.named_files) and any(r.match(path.lstrip("/")) for r in ctx.named_globs)
 
 
 def _named_globs(ctx: _Context) -> list[re.Pattern[str]]:

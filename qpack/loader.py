@@ -1232,6 +1232,10 @@ class Loader:
             paths = cast("Iterable[str]", inventory)
             linked = []
         dir_res = [compile_glob(d) for d in (*self.module_dirs(pre), *linked)]
+        # A file that is no ELF at all, which the layout gives a package by name, is none of the
+        # modules (a bash tester's Makefile.inc and loadables.h beside the `{name}` builtins:
+        # three refused modules, an extra each, and check of Debian's own /usr exit 1).
+        named = [compile_glob(expand_prefix(g, pre).lstrip("/")) for g in self.named_files]
         modules: list[Module] = []
         warnings: list[str] = []
         # Where the module directory ends among a path's segments depends only on its parent
@@ -1248,6 +1252,8 @@ class Loader:
             # One search directory inside another (CPython's lib/python3.11, then its
             # lib-dynload): the file is the module of the first whose naming it fits.
             cut = next((c for c in here[1:] if self.parse_in_location("/".join(parts[c:]))), here[0])
+            if elf.get(path) is False and any(r.match(path) for r in named):
+                continue
             verdict = self._look_up(path, "/".join(parts[cut:]), elf.get(path), path in no_elf)
             if isinstance(verdict, Module):
                 modules.append(verdict)

@@ -3022,3 +3022,29 @@ def test_a_naming_typo_with_one_file_where_modules_are_fails_the_check(prefix: P
         CheckError, match=r"named as no module \(.*/lib/one/ui/curses.so\): is \[loader\] naming"
     ):
         check(prefix, loader(tmp_path, typo + '[[loader.search]]\nrelocated = "lib/one"\n'))
+
+
+def test_a_file_no_elf_the_layout_gives_a_package_by_name_is_no_module(prefix: Path, tmp_path: Path) -> None:
+    """A bash tester's loadable builtins, named `{name}` in /usr/lib/bash beside Makefile.inc and
+    loadables.h, which bash-builtins-dev takes by `files`: three modules refused ("not an ELF
+    file"), an extra each in the meta wheel, and check of Debian's own /usr exit 1. A file that
+    is no ELF at all, which the layout gives a package by name, is none of the modules."""
+    tools = prefix / "lib/tools"
+    tools.mkdir()
+    shutil.copy(prefix / "lib/demo/ui/curses.so", tools / "curses")
+    (tools / "Makefile.inc").write_text("CC = cc\n")
+    (tools / "stray.txt").write_text("not named by the layout\n")
+    text = HEAD.replace(
+        'naming = "{type}/{name}.so"\ntypes = ["ui", "block", "audio"]\n', 'naming = "{name}"\n'
+    )
+    text += '[[loader.search]]\nrelocated = "lib/tools"\n'
+    text += '[[package]]\nname = "dev"\nrequired = false\nfiles = ["{prefix}/lib/tools/Makefile.*"]\n'
+    ld = loader(tmp_path, text)
+    rows = {m.module: m for m in check(prefix, ld).modules}
+    assert "Makefile.inc" not in rows
+    assert rows["curses"].loads
+    assert [p.kind for p in rows["stray.txt"].problems] == ["unreadable"]  # named by no rule: judged
+    inventory = scan(prefix.parent, "/usr", cache=False)
+    plan = make_plan(inventory, load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    assert {m.id for m in plan.modules} == {"curses", "stray.txt"}
+    assert plan.owner()["usr/lib/tools/Makefile.inc"] == "dev"
