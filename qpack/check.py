@@ -2208,7 +2208,8 @@ def _naming_near_miss(searched: Sequence[str], rt: Root, ctx: _Context) -> str |
     heads = {p.split("{", 1)[0] for p in ctx.loader.naming.patterns_all() if "/" not in p.split("{", 1)[0]}
     for d in searched:
         names = [n for n in rt.listdir(d) if rt.is_file(posixpath.join(d, n))] if rt.is_dir(d) else []
-        for head in sorted(h for h in heads if len(h) >= 6):
+        # Five letters at least (a monitoring-plugins tester's `chek_{name}` for check_load: exit 1).
+        for head in sorted(h for h in heads if len(h) >= 5):
             if any(n.startswith(head) for n in names):
                 continue
             starts = sorted({n[:k] for n in names for k in (len(head) - 1, len(head), len(head) + 1)})

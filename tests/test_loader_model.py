@@ -2979,6 +2979,11 @@ def test_a_naming_one_letter_off_the_files_fails_a_check_that_finds_no_module(
     far = flat.replace("demo-engin-", "demo-motor-")
     report = check(prefix, loader(tmp_path, far + '[[loader.search]]\nrelocated = "libexec/engines"\n'))
     assert report.modules == ()
+    # A start of five letters (a monitoring-plugins tester's `chek_{name}` for check_load: exit 1).
+    (engines / "demo-engine-simple").rename(engines / "check_load")
+    short = flat.replace("demo-engin-", "chek_")
+    with pytest.raises(CheckError, match=r"start as 'check_', not as the naming's 'chek_'"):
+        check(prefix, loader(tmp_path, short + '[[loader.search]]\nrelocated = "libexec/engines"\n'))
 
 
 def test_one_file_under_two_module_names_is_said_by_each_name(prefix: Path, tmp_path: Path) -> None:
