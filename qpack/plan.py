@@ -2797,6 +2797,9 @@ def _needs_another_version(modules: Iterable[Module], inventory: Inventory, pref
     return out
 
 
+_ANY_PLACEHOLDER = re.compile(r"\{(?:package|module|type|name|dashed-name|dashed-module)\}")
+
+
 def _module_files_of_no_module(
     layout: Layout, inventory: Inventory, modules: Iterable[Module], packages: Iterable[Package], prefix: str
 ) -> list[str]:
@@ -2810,7 +2813,9 @@ def _module_files_of_no_module(
     for key, globs in layout.module_files.items():
         if is_module_glob(key) or key in present:
             continue
-        res = [compile_glob(expand_prefix(g, prefix)) for g in globs]
+        # The placeholders filled in for a module (`{package}`: a module's docs directory) are
+        # any value here: the key's module has no package (a glob with one raised a GlobError).
+        res = [compile_glob(_ANY_PLACEHOLDER.sub("*", expand_prefix(g, prefix))) for g in globs]
         taken = sorted(e.path for e in inventory.files() if any(r.match(e.path) for r in res))
         if taken:
             where = sorted({owner.get(f, "no package") for f in taken})

@@ -1537,3 +1537,20 @@ def test_a_library_linked_through_its_links_and_a_program_are_no_strays_beside_m
     assert [w.partition(":")[0] for w in plan.warnings if "never looks up" in w] == [
         "usr/lib/prog/stray-x.so"
     ]
+
+
+def test_module_files_with_placeholders_of_a_module_the_build_lacks_are_read(tmp_path: Path) -> None:
+    """A [modules.files] key naming no module of the build, whose glob holds `{package}`: the
+    check that its files are not in the build compiled the glob as it was, and the plan ended in
+    a GlobError traceback. Its placeholders match anything there."""
+    head = textwrap.dedent(PROG_LOADER) + '[[package]]\nname = "prog-core"\nrest = true\n'
+    text = head + '[per-module]\nname = "prog-{module}"\n[modules.files]\n'
+    text += '"block-nope" = ["{prefix}/share/doc/{package}/*"]\n'
+    (tmp_path / "layout.toml").write_text(text)
+    plan = make_plan(
+        inventory(*BUILD, "usr/share/doc/prog-block-nope/README"), load_layout(tmp_path / "layout.toml")
+    )
+    assert [w for w in plan.warnings if "block-nope" in w] == [
+        "[modules.files] key 'block-nope' names no module of this build, but its files are: 1 file(s) "
+        "(usr/share/doc/prog-block-nope/README) went to prog-core"
+    ]
