@@ -593,9 +593,12 @@ class _Context:
     deeper: dict[str, list[str]] = field(default_factory=dict)
 
     @functools.cached_property
-    def named_globs(self) -> list[re.Pattern[str]]:
-        """`_named_globs`, compiled once for the check."""
-        return _named_globs(self)
+    def package_globs(self) -> list[re.Pattern[str]]:
+        """`Loader.package_files` compiled as `_named_globs` compiles `named_files`, once a check."""
+        prefixes = dict.fromkeys([self.prefix, self.loader.prefix])
+        return [
+            compile_glob(expand_prefix(g, p).lstrip("/")) for g in self.loader.package_files for p in prefixes
+        ]
 
     @functools.cached_property
     def every_entry(self) -> re.Pattern[str] | None:
@@ -2371,8 +2374,8 @@ def _outside_of(ctx: _Context) -> Callable[[str], bool]:
 
 
 def _named_file(path: str, ctx: _Context) -> bool:
-    """Whether the layout gives the file at `path` a package by name (`Loader.named_files`)."""
-    return bool(ctx.loader.named_files) and any(r.match(path.lstrip("/")) for r in ctx.named_globs)
+    """Whether a [[package]] of the layout gives the file at `path` by name (`Loader.package_files`)."""
+    return bool(ctx.loader.package_files) and any(r.match(path.lstrip("/")) for r in ctx.package_globs)
 
 
 def _named_globs(ctx: _Context) -> list[re.Pattern[str]]:

@@ -590,6 +590,14 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
         named_files=tuple(
             dict.fromkeys(g for g in named if not _PLACEHOLDER.search(g.replace("{prefix}", "")))
         ),
+        package_files=tuple(
+            dict.fromkeys(
+                g
+                for rule in packages
+                for g in rule.files
+                if not _PLACEHOLDER.search(g.replace("{prefix}", ""))
+            )
+        ),
     )
     return Layout(
         name=head.string("name", path.stem) or path.stem,

@@ -849,6 +849,8 @@ class Loader:
     # Globs (`{prefix}` or absolute) of files the layout gives a package by name ([[package]]
     # files, a module's own files): none of them is a module misplaced, to `check` as to `plan`.
     named_files: tuple[str, ...] = ()
+    # Those of them a [[package]]'s `files` gives: a file no ELF there is none of the modules.
+    package_files: tuple[str, ...] = ()
     type_env: Mapping[str, str] = field(default_factory=dict)
     type_env_list: frozenset[str] = frozenset()  # types whose variable holds a ':'-separated list
     type_env_first: frozenset[str] = frozenset()  # types whose variable is searched first, not alone
@@ -1232,10 +1234,10 @@ class Loader:
             paths = cast("Iterable[str]", inventory)
             linked = []
         dir_res = [compile_glob(d) for d in (*self.module_dirs(pre), *linked)]
-        # A file that is no ELF at all, which the layout gives a package by name, is none of the
+        # A file that is no ELF at all, which a [[package]] gives a package by name, is none of the
         # modules (a bash tester's Makefile.inc and loadables.h beside the `{name}` builtins:
         # three refused modules, an extra each, and check of Debian's own /usr exit 1).
-        named = [compile_glob(expand_prefix(g, pre).lstrip("/")) for g in self.named_files]
+        named = [compile_glob(expand_prefix(g, pre).lstrip("/")) for g in self.package_files]
         modules: list[Module] = []
         warnings: list[str] = []
         # Where the module directory ends among a path's segments depends only on its parent
