@@ -125,7 +125,7 @@ def same_loader(a: str, b: str) -> bool:
 def _bare_loader(layout: Layout) -> Loader:
     """A layout's loader without the files its packages name: what two layouts share when one
     extends the other with packages, not another loader."""
-    return dataclasses.replace(layout.loader, named_files=())
+    return dataclasses.replace(layout.loader, named_files=(), package_files=())
 
 
 def derived_of_all(specs: Sequence[str]) -> str | None:
