@@ -204,7 +204,9 @@ class PerModule:
         return self._normalized(_fill(self.name, mtype, name, module_id, "")), "per-module.name"
 
     def _normalized(self, name: str) -> str:
-        return name.lower().replace("_", "-") if self.normalize else name
+        # A run of separators as one, as a wheel's name has it (a PostgreSQL tester's `_int`:
+        # postgresql-15--int in the distro lists, postgresql_15_int as a wheel).
+        return re.sub(r"-{2,}", "-", name.lower().replace("_", "-")) if self.normalize else name
 
 
 @dataclass(frozen=True, kw_only=True)

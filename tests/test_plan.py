@@ -616,6 +616,11 @@ def test_normalize_makes_module_package_names_debian_can_carry(demo_build: Path,
     lay.write_text(text.replace('name = "demo-{module}"', 'name = "demo-{module}"\nnormalize = true'))
     plan = plan_build(build, L.load_layout(lay))
     assert plan.package("demo-ui-curses-ext").modules == ("ui-Curses_Ext",)
+    # A run of separators is one, as in the wheel's name (a PostgreSQL tester's `_int`:
+    # postgresql-15--int in the distro lists, postgresql_15_int as a wheel).
+    from qpack.layout import PerModule
+
+    assert PerModule(name="pg-{module}", normalize=True).package_name("", "_int", "_int")[0] == "pg-int"
     r = run_qpack(
         "split", str(build), "-l", str(lay), "--version", "1", "--format", "tree", "-o", str(tmp_path / "b")
     )
