@@ -2277,13 +2277,24 @@ def _location_lacks_segment(searched: Sequence[str], rt: Root, ctx: _Context) ->
             if not rt.is_dir(there):
                 continue
             named = [f for f in _listing(rt, there, depth) if ctx.loader.parse_in_location(f) is not None]
-            if named:
+            if named and _some_define_an_entry(there, named, ctx):
                 return (
                     f"no module where the loader looks: {d} does not exist, and {there} holds "
                     f"{len(named)} file(s) named as modules are ({', '.join(sorted(named)[:3])}): is a "
                     f"location of the layout missing the segment {sub!r}?"
                 )
     return None
+
+
+def _some_define_an_entry(there: str, named: Sequence[str], ctx: _Context) -> bool:
+    """Whether one of the first few files `named` (relative to `there`) defines an entry symbol
+    of the layout, where every type has one: a directory of another program's modules is no
+    location missing a segment (a Zabbix tester's absent lib/x86_64-linux-gnu/modules, which
+    Debian never creates, blamed on GIO's gio/modules: exit 2 on a clean install)."""
+    entries = ctx.every_entry
+    if entries is None:
+        return True
+    return any(_entries_defined(posixpath.join(there, f), entries, ctx.root) for f in sorted(named)[:5])
 
 
 def _type_dir_slips(locations: Mapping[str, tuple[str, ...]], rt: Root, ctx: _Context) -> list[str]:
