@@ -595,10 +595,7 @@ class _Context:
     @functools.cached_property
     def package_globs(self) -> list[re.Pattern[str]]:
         """`Loader.package_files` compiled as `_named_globs` compiles `named_files`, once a check."""
-        prefixes = dict.fromkeys([self.prefix, self.loader.prefix])
-        return [
-            compile_glob(expand_prefix(g, p).lstrip("/")) for g in self.loader.package_files for p in prefixes
-        ]
+        return _globs_under(self, self.loader.package_files)
 
     @functools.cached_property
     def every_entry(self) -> re.Pattern[str] | None:
@@ -2392,10 +2389,13 @@ def _named_file(path: str, ctx: _Context) -> bool:
 def _named_globs(ctx: _Context) -> list[re.Pattern[str]]:
     """`Loader.named_files` compiled, under the prefix checked and the layout's own (for this
     machine's files outside the prefix), matching paths without their leading '/'."""
+    return _globs_under(ctx, ctx.loader.named_files)
+
+
+def _globs_under(ctx: _Context, globs: Iterable[str]) -> list[re.Pattern[str]]:
+    """`globs` ({prefix} or absolute) compiled under the prefix checked and the layout's own."""
     prefixes = dict.fromkeys([ctx.prefix, ctx.loader.prefix])
-    return [
-        compile_glob(expand_prefix(g, pre).lstrip("/")) for g in ctx.loader.named_files for pre in prefixes
-    ]
+    return [compile_glob(expand_prefix(g, pre).lstrip("/")) for g in globs for pre in prefixes]
 
 
 def _not_named(verdicts: list[ModuleVerdict], ctx: _Context) -> list[ModuleVerdict]:
@@ -3137,9 +3137,13 @@ def _stray_rows(
     linked: tuple[set[str], set[str]] | None = None  # the libraries the program and modules load
     sonames: set[str | None] | None = None  # the loader library's
     entries = ctx.every_entry
+    beside_keys: dict[str, str] = {}  # directory -> its taken files, as a key: built once a call
     for path, reason in found.never:
-        beside = taken.get(posixpath.dirname(path), {})
-        key = (path, repr(sorted(beside.items())))
+        where = posixpath.dirname(path)
+        beside = taken.get(where, {})
+        if where not in beside_keys:
+            beside_keys[where] = repr(sorted(beside.items()))
+        key = (path, beside_keys[where])
         if key not in ctx.not_strays:
             # No module of any name (`_defines_no_entry`): a library the loader would refuse all
             # the same. A split's core holds NetworkManager's libnm-wwan.so, which only the
