@@ -156,15 +156,15 @@ class TypeNameSlip:
     named: tuple[str, ...]
     what: str = "files"  # or "directories": `{name}` in a directory's name (LV2's bundles)
     wanted: str = ""  # the naming's part they miss, where not the end of its `{name}` segment
+    at_start: bool = False  # `ending` is how they start, one letter off the naming's start
 
     def describe(self) -> str:
-        wanted = (
-            self.wanted or next(s for s in self.pattern.split("/") if "{name}" in s).partition("{name}")[2]
-        )
+        segment = next(s for s in self.pattern.split("/") if "{name}" in s).partition("{name}")
+        wanted = self.wanted or (segment[0] if self.at_start else segment[2])
         shown = ", ".join(self.named[:3]) + (
             f" and {len(self.named) - 3} more" if len(self.named) > 3 else ""
         )
-        verb = "are named" if self.wanted else "end in"
+        verb = "are named" if self.wanted else "start as" if self.at_start else "end in"
         return (
             f"no module of type {self.mtype!r}: {self.what} in {self.directory} {verb} {self.ending!r}, not "
             f"the naming's {wanted!r} ({shown}): is the naming {self.pattern!r} mistyped?"
@@ -198,13 +198,15 @@ def type_name_slips(
             for d in present:
                 directory = posixpath.join(d, sub) if sub else d
                 if is_dir(directory):
-                    files = [f for f in files_below(directory, 0) if f.startswith(start)]
-                    listed.append((pattern, directory, start, end, files))
+                    listed.append((pattern, directory, start, end, list(files_below(directory, 0))))
         if not listed or any(
-            len(f) > len(st) + len(en) and f.endswith(en) for _, _, st, en, fs in listed for f in fs
+            len(f) > len(st) + len(en) and f.startswith(st) and f.endswith(en)
+            for _, _, st, en, fs in listed
+            for f in fs
         ):
             continue  # the type's files are named so somewhere, or its naming is not literal enough
-        for pattern, directory, start, end, files in listed:
+        for pattern, directory, start, end, every in listed:
+            files = [f for f in every if f.startswith(start)]
             # Not another pattern's ending (a Bacula layout's `{name}-fd.so` beside
             # `{name}-sd.so`), and two or more alike: one library ending so is no sign
             # (libbacsd.so).
@@ -218,7 +220,38 @@ def type_name_slips(
                 alike = tuple(sorted(f for f, e in endings.items() if e == ending))
                 out.append(TypeNameSlip(mtype, pattern, directory, ending, alike))
                 break
+            if slip := _start_slip(mtype, pattern, directory, start, end, every):
+                out.append(slip)
+                break
     return out
+
+
+def _start_slip(
+    mtype: str, pattern: str, directory: str, start: str, end: str, files: Iterable[str]
+) -> TypeNameSlip | None:
+    """The files of `directory` that end as the naming's `{name}` segment does and start one
+    letter off its literal start, two or more alike: a libvirt tester's
+    `libvirt_storage_backnd_{name}.so` put the ten storage back-ends in the core, exit 0, with a
+    warning a file. Five letters at least, as check's near miss of a naming's start."""
+    if len(start) < 5:
+        return None
+    starts: dict[str, str] = {}
+    for f in files:
+        for cut in (len(start) - 1, len(start) + 1, len(start)):
+            head = f[:cut]
+            if (
+                len(f) > cut + len(end)
+                and f.endswith(end)
+                and head != start
+                and (swapped_letters(head, start) or _one_edit(head, start))
+            ):
+                starts[f] = head
+                break
+    head, count = Counter(starts.values()).most_common(1)[0] if starts else ("", 0)
+    if count < 2:
+        return None
+    alike = tuple(sorted(f for f, h in starts.items() if h == head))
+    return TypeNameSlip(mtype, pattern, directory, head, alike, at_start=True)
 
 
 def _bundle_name_slips(

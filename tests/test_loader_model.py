@@ -2356,6 +2356,41 @@ def test_a_type_named_one_letter_off_its_files_fails_check_and_plan(prefix: Path
     assert {m.module for m in report.modules if m.loads} >= {"block-curl", "block-nfs"}
 
 
+def test_a_type_naming_whose_start_is_one_letter_off_its_files_fails_check_and_plan(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A libvirt tester's `storage-backend/libvirt_storage_backnd_{name}.so`: plan put the ten
+    storage back-ends in the core, exit 0, behind a warning a file. Two or more files of the
+    type's directory starting one letter off the naming's literal start (five letters at least)
+    and ending as it does are a layout error, as an ending one letter off is."""
+    from qpack.fit import fit_findings
+
+    block = prefix / "lib/demo/block"
+    for name in ("curl", "nfs"):
+        (block / f"{name}.so").rename(block / f"demo_block_{name}.so")
+    relocated = '[[loader.search]]\nrelocated = "lib/demo"\n'
+    typo = loader(
+        tmp_path, HEAD + '[loader.by-type.block]\nnaming = "block/demo_blok_{name}.so"\n' + relocated
+    )
+    said = (
+        f"no module of type 'block': files in {prefix}/lib/demo/block start as 'demo_block_', not the "
+        "naming's 'demo_blok_' (demo_block_curl.so, demo_block_nfs.so): is the naming "
+        "'block/demo_blok_{name}.so' mistyped?"
+    )
+    with pytest.raises(CheckError) as e:
+        check(prefix, typo)
+    assert str(e.value) == said
+    problems, _ = fit_findings(scan(prefix.parent, "/usr", cache=False), typo)
+    assert said.replace(f"{prefix}/", "usr/") in problems, problems
+    right = loader(
+        tmp_path, HEAD + '[loader.by-type.block]\nnaming = "block/demo_block_{name}.so"\n' + relocated
+    )
+    assert check(prefix, right).ok
+    # A start shorter than five letters is no sign (`dmo_` is one letter off many a name's start).
+    short = loader(tmp_path, HEAD + '[loader.by-type.block]\nnaming = "block/dmo_{name}.so"\n' + relocated)
+    assert not any("start as" in p for p in fit_findings(scan(prefix.parent, "/usr", cache=False), short)[0])
+
+
 def test_a_bundle_naming_one_letter_off_its_directories_or_file_fails_check_and_plan(
     prefix: Path, tmp_path: Path
 ) -> None:
