@@ -97,7 +97,7 @@ class TypeDirSlip:
     named: tuple[str, ...]  # the files there named as the type's modules, relative to it
 
     def describe(self) -> str:
-        head = self.pattern.partition("/")[0]
+        head = _literal_head(self.pattern)[0]
         shown = ", ".join(self.named[:3]) + (
             f" and {len(self.named) - 3} more" if len(self.named) > 3 else ""
         )
@@ -108,6 +108,19 @@ class TypeDirSlip:
         )
 
 
+def _literal_head(pattern: str) -> tuple[str, str]:
+    """(the directories `pattern` names before its first placeholder or wildcard, the rest):
+    `libgphoto2_port/0.12.1/{name}.so` -> ("libgphoto2_port/0.12.1", "{name}.so"); no head where
+    the first directory has one, or is `.` or `..`."""
+    segments = pattern.split("/")
+    lead: list[str] = []
+    for seg in segments[:-1]:
+        if any(c in seg for c in "{*?[") or seg in ("", ".", ".."):
+            break
+        lead.append(seg)
+    return "/".join(lead), "/".join(segments[len(lead) :])
+
+
 def type_dir_slips(
     naming: Naming,
     locations: Iterable[str],
@@ -115,23 +128,26 @@ def type_dir_slips(
     subdirs: Callable[[str], Iterable[str]],
     files_below: Callable[[str, int], Iterable[str]],
 ) -> list[TypeDirSlip]:
-    """Each type whose naming's first directory (a literal one) is in none of the `locations`
-    that exist, where one of them has a directory beside it named almost so holding files named
-    as the type's modules are (`files_below(dir, depth)`: the files that many levels below it,
-    relative to it). An Audacious tester's `Inptu/{name}.so` put 18 plug-ins in the core; a GIMP
-    tester's `plug-in/{name}/{name}` left 121 plug-ins unjudged, "9 of 9 modules load"."""
+    """Each type whose naming's literal directories (those before its first placeholder) are in
+    none of the `locations` that exist, where one of them has a directory named almost so holding
+    files named as the type's modules are (`files_below(dir, depth)`: the files that many levels
+    below it, relative to it). An Audacious tester's `Inptu/{name}.so` put 18 plug-ins in the
+    core; a GIMP tester's `plug-in/{name}/{name}` left 121 plug-ins unjudged, "9 of 9 modules
+    load"; a libgphoto2 tester's `libgphoto2_port/0.12.2/{name}.so` for 0.12.1 put the six port
+    drivers in the core, and check said "20 of 20 modules load", exit 0."""
     present = [d for d in dict.fromkeys(locations) if is_dir(d)]
     out = []
     for mtype in naming.types:
         for pattern in naming.patterns_of(mtype):
-            head, _, tail = pattern.partition("/")
-            if not tail or not head or "{" in head or "*" in head or head in (".", ".."):
+            head, tail = _literal_head(pattern)
+            if not head:
                 continue
             if any(is_dir(posixpath.join(d, head)) for d in present):
                 continue
             for d in present:
+                # `d` exists: the segment swapped is one of the head's, the rest kept.
                 there = near_directory(posixpath.join(d, head), is_dir, subdirs)
-                if there is None or posixpath.dirname(there) != d.rstrip("/"):
+                if there is None:
                     continue
                 near = Naming(pattern=tail)
                 named = tuple(

@@ -2325,6 +2325,35 @@ def test_a_type_named_in_a_mistyped_directory_fails_the_check(prefix: Path, tmp_
     assert check(prefix, right).ok
 
 
+def test_a_type_named_in_a_mistyped_version_directory_fails_check_and_plan(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A libgphoto2 tester's `libgphoto2_port/0.12.2/{name}.so` for the drivers in 0.12.1: plan
+    put the six port drivers in the core with one warning, exit 0, and check said "20 of 20
+    modules load", exit 0. A directory after the naming's first one, named almost as one that
+    holds the type's modules, is a layout error as the first one is."""
+    from qpack.fit import fit_findings
+
+    block = prefix / "lib/demo/block"
+    (block / "1.0.0").mkdir()
+    for name in ("curl", "nfs"):
+        (block / f"{name}.so").rename(block / f"1.0.0/{name}.so")
+    relocated = '[[loader.search]]\nrelocated = "lib/demo"\n'
+    typo = loader(tmp_path, HEAD + '[loader.by-type.block]\nnaming = "block/1.0.1/{name}.so"\n' + relocated)
+    said = (
+        f"no module of type 'block': {prefix}/lib/demo has no block/1.0.1/, and "
+        f"{prefix}/lib/demo/block/1.0.0 beside it holds 2 file(s) named as its modules are "
+        "(curl.so, nfs.so): is the naming 'block/1.0.1/{name}.so' mistyped?"
+    )
+    with pytest.raises(CheckError) as e:
+        check(prefix, typo)
+    assert str(e.value) == said
+    problems, _ = fit_findings(scan(prefix.parent, "/usr", cache=False), typo)
+    assert said.replace(f"{prefix}/", "usr/") in problems, problems
+    right = loader(tmp_path, HEAD + '[loader.by-type.block]\nnaming = "block/1.0.0/{name}.so"\n' + relocated)
+    assert check(prefix, right).ok
+
+
 def test_a_type_named_one_letter_off_its_files_fails_check_and_plan(prefix: Path, tmp_path: Path) -> None:
     """A Weston tester's `weston/{name}-shel.so` for desktop-shell.so and three more: check said
     the shells were strays and hmi-controller's dependency "not installed", exit 1; plan only
