@@ -327,13 +327,17 @@ class LibraryFinder:
         """For a staged tree judged with this host's libraries: the object's own absolute
         RPATH/RUNPATH directories on the host, last (a Nemo tester's font-manager extension,
         RUNPATH /usr/lib/x86_64-linux-gnu/font-manager, was "missing-library" under --root of a
-        build that lacks that directory, while the host has it)."""
+        build that lacks that directory, while the host has it). Not a directory the tree has:
+        that is the build's own (Samba's and Kerberos's private library directories), and the
+        host's copy, there only where the program is installed, hid a library the build lost
+        ("yes", exit 0, for a module the real program refuses)."""
         if str(self.system.root) == str(self.root.root):
             return None
         for d, tree in self._dirs(requester):
             if (
                 tree is self.root
                 and d.startswith("/")
+                and not self.root.is_dir(d)
                 and (found := self._usable(posixpath.join(d, name), self.system))
             ):
                 return found

@@ -2985,6 +2985,15 @@ def test_a_staged_root_judged_with_host_libraries_follows_an_absolute_runpath_on
     )
     rows = {m.module: m for m in check("/usr", load_layout("demo").loader, root=root).modules}
     assert rows["ui-curses"].loads, rows["ui-curses"].problems
+    # A directory the tree has is the build's own: the host's copy there does not stand in for
+    # the library the build lost (Samba's and Kerberos's testers: a library removed from the
+    # staged tree's private directory, "yes", exit 0, because the host had the program installed).
+    own = root / str(host_dir).lstrip("/")
+    own.mkdir(parents=True)
+    build_extra_library(own, "libother.so.1")
+    rows = {m.module: m for m in check("/usr", load_layout("demo").loader, root=root).modules}
+    assert not rows["ui-curses"].loads
+    assert [p.kind for p in rows["ui-curses"].problems] == ["missing-library"], rows["ui-curses"].problems
 
 
 def test_a_copy_of_the_loader_library_where_modules_are_is_no_stray(prefix: Path, tmp_path: Path) -> None:
