@@ -78,6 +78,7 @@ from qpack.loader import (
     canon_pkgversion,
     naming_slip,
     near_directory,
+    stamp_version_unmatched,
     type_dir_slips,
     type_name_slips,
 )
@@ -591,6 +592,9 @@ class _Context:
     # Location -> files one level below where the loader reads that would be modules one level
     # up (`_one_level_down`): said in a note each location, not failing the check.
     deeper: dict[str, list[str]] = field(default_factory=dict)
+    # The symbol versions each module read needs, by path: whether `[loader.stamp] version`
+    # matches any (`fit.stamp_version_unmatched`).
+    version_needs: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @functools.cached_property
     def package_globs(self) -> list[re.Pattern[str]]:
@@ -1306,6 +1310,7 @@ class _Judge:
             )
         version = self.ctx.loader.stamp_version
         if version is not None:
+            self.ctx.version_needs[path] = tuple(facts.version_needs)
             private = sorted(v for v in facts.version_needs if fnmatch.fnmatchcase(v, version))
             missing_nodes = self.missing_versions(private) if private else []
             if missing_nodes:
@@ -1930,6 +1935,10 @@ def check(
         )
     if (unheld := _stamp_held_nowhere(exes, module_files, ctx)) is not None:
         raise CheckError(unheld)
+    if (
+        unmatched := stamp_version_unmatched(ctx.loader.stamp_version, [*ctx.version_needs.values()])
+    ) is not None:
+        raise CheckError(unmatched)
     if slips := _type_dir_slips(locations, rt, ctx):
         raise CheckError(slips[0])
     elsewhere = _outside_prefix(locations, rt, pre, ctx, found)

@@ -23,7 +23,14 @@ from collections.abc import Sequence
 from qpack.errors import ProblemsError
 from qpack.globs import compile_glob, expand_prefix
 from qpack.inventory import Entry, Inventory, link_end, linked_dirs
-from qpack.loader import Loader, Module, near_directory, type_dir_slips, type_name_slips
+from qpack.loader import (
+    Loader,
+    Module,
+    near_directory,
+    stamp_version_unmatched,
+    type_dir_slips,
+    type_name_slips,
+)
 
 _SHOWN = 3  # directories named in a message before "and N more"
 
@@ -320,6 +327,14 @@ def fit_findings(inventory: Inventory, loader: Loader) -> tuple[list[str], list[
     if found.modules:
         problems += mistyped_type_dirs(loader, inventory)
     stamp, stamp_note = _stamp_findings(inventory, loader)
+    by_path = inventory.by_path()
+    needs = [
+        [v for _, v in e.elf.version_needs]
+        for m in found.modules
+        if (e := by_path.get(m.path)) is not None and e.elf is not None
+    ]
+    if (unmatched := stamp_version_unmatched(loader.stamp_version, needs)) is not None:
+        problems.append(unmatched)
     for problem, note in ((module, module_note), (stamp, stamp_note)):
         problems += [problem] if problem else []
         notes += [note] if note else []

@@ -1189,8 +1189,15 @@ def _read_stamp(t: _Table) -> tuple[str | None, str | None]:
     if stamp is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\*?", stamp):
         t.bad("symbol", f"bad symbol glob {stamp!r}: a C identifier, optionally ending in '*'")
     version = t.string("version")
-    if version is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*\*?", version):
-        t.bad("version", f"bad version node glob {version!r}: e.g. 'PROG_PRIVATE_*'")
+    # `*` anywhere: a Samba tester's build-specific part is inside the name (SAMBA_*_DEBIAN_SAMBA4).
+    if version is not None and (
+        not re.fullmatch(r"[A-Za-z0-9_.*?]+", version) or not re.search(r"[A-Za-z]", version)
+    ):
+        t.bad(
+            "version",
+            f"bad version node glob {version!r}: letters, digits, '_' and '.', with '*' or '?' for any "
+            "part, e.g. 'PROG_PRIVATE_*' or 'SAMBA_*_DEBIAN_SAMBA4'",
+        )
     return stamp, version
 
 

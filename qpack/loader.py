@@ -108,6 +108,25 @@ class TypeDirSlip:
         )
 
 
+# Symbol versions of the toolchain's runtime, which every build's modules need: never the one a
+# mistyped `[loader.stamp] version` meant.
+_RUNTIME_NODES = ("GLIBC_", "GCC_", "GLIBCXX_", "CXXABI_")
+
+
+def stamp_version_unmatched(glob: str | None, needs: Sequence[Sequence[str]]) -> str | None:
+    """Why the layout is wrong, where its `[loader.stamp] version` glob matches no symbol version
+    two modules or more need (`needs`: the nodes each module read needs): a Samba tester's
+    `SABMA_4*` turned the same-build check off in silence, "64 of 64 modules load", exit 0."""
+    if glob is None or len(needs) < 2 or any(fnmatch.fnmatchcase(v, glob) for n in needs for v in n):
+        return None
+    counts = Counter(v for n in needs for v in set(n) if not v.startswith(_RUNTIME_NODES))
+    shown = ", ".join(v for v, _ in counts.most_common(3))
+    return (
+        f"[loader.stamp] version {glob!r} matches no symbol version the {len(needs)} modules read need"
+        f"{f' (they need {shown})' if shown else ''}: is it mistyped, or the layout wrong for this program?"
+    )
+
+
 def _literal_head(pattern: str) -> tuple[str, str]:
     """(the directories `pattern` names before its first placeholder or wildcard, the rest):
     `libgphoto2_port/0.12.1/{name}.so` -> ("libgphoto2_port/0.12.1", "{name}.so"); no head where

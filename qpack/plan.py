@@ -2535,6 +2535,7 @@ def _layout_mistakes(
         *mistyped_locations(loader, inventory, prefix),
         *_module_files_of_no_module(layout, inventory, found.modules, packages, prefix),
         *_needs_another_version(found.modules, inventory, prefix),
+        *_stamp_versions_apart(loader, found.modules, inventory),
         *_type_namings_naming_nothing(loader, found.modules, inventory, prefix),
         *_module_files_naming_nothing(layout, inventory, found.modules, prefix),
         *_modules_without_descriptor(loader, inventory, found.modules),
@@ -2768,6 +2769,34 @@ def _type_namings_naming_nothing(
             f"a naming of their own ({', '.join(sorted(have))}): is it mistyped?"
         )
     return out
+
+
+def _stamp_versions_apart(loader: Loader, modules: Sequence[Module], inventory: Inventory) -> list[str]:
+    """A warning for each module needing only stamp versions (`[loader.stamp] version`) that no
+    other module needs, where two or more share one: a module of another build, which the loader
+    refuses (a Samba tester's fruit.so needing SAMBA_4.17.99_DEBIAN_SAMBA4 beside 63 modules of
+    4.17.12 was split into its own wheel without a word; install then said other-build)."""
+    glob = loader.stamp_version
+    if glob is None:
+        return []
+    by_path = inventory.by_path()
+    nodes = {
+        m.path: {v for _, v in e.elf.version_needs if fnmatch.fnmatchcase(v, glob)}
+        for m in modules
+        if (e := by_path.get(m.path)) is not None and e.elf is not None
+    }
+    counts = Counter(v for held in nodes.values() for v in held)
+    shared = [(v, n) for v, n in counts.most_common() if n >= 2]
+    if not shared:
+        return []
+    common, n = shared[0]
+    return [
+        f"{path}: needs symbol version {', '.join(sorted(held))}, which no other module needs, where {n} "
+        f"modules need {common} ([loader.stamp] version): a module from another build? The loader "
+        "refuses it"
+        for path, held in nodes.items()
+        if held and all(counts[v] == 1 for v in held)
+    ]
 
 
 def _needs_another_version(modules: Iterable[Module], inventory: Inventory, prefix: str) -> list[str]:

@@ -280,3 +280,45 @@ def test_version_node_stamp_agrees_with_the_dynamic_linker(tmp_path: Path) -> No
     rows = {m.module: m for m in check_modules(str(pre), ld, ["same", "other"]).modules}
     assert rows["same"].loads and not rows["other"].loads
     assert [p.kind for p in rows["other"].problems] == ["missing-library"]
+
+
+@pytest.mark.skipif(not have_cc(), reason="no C compiler (cc/gcc) on this machine")
+def test_a_version_stamp_matching_nothing_or_one_module_apart_is_said(tmp_path: Path) -> None:
+    """A Samba tester's `version = "SABMA_4*"`: no module needs a node it matches, and the
+    same-build check was off in silence ("64 of 64 modules load", exit 0; plan exit 0); a module
+    needing a stamp version no other module needs (fruit.so of 4.17.99 beside 63 of 4.17.12) was
+    split without a word; and `SAMBA_*_DEBIAN_SAMBA4`, a glob with `*` inside, was refused."""
+    from qpack.check import CheckError
+    from qpack.fit import fit_findings
+
+    root = tmp_path / "root"
+    build_versioned(root, tmp_path)
+    pre = root / "usr"
+    shutil.copy(pre / "lib/prog/same.so", pre / "lib/prog/same2.so")
+    (tmp_path / "v.toml").write_text(VERSIONED)
+    lay = load_layout(tmp_path / "v.toml")
+    plan = make_plan(lay.loader.scan(root), lay, unclaimed="core")
+    assert [w for w in plan.warnings if "another build" in w] == [
+        "usr/lib/prog/other.so: needs symbol version PROG_PRIVATE_2.0, which no other module needs, "
+        "where 2 modules need PROG_PRIVATE_1.0 ([loader.stamp] version): a module from another build? "
+        "The loader refuses it"
+    ]
+    said = (
+        "[loader.stamp] version 'PROG_PRIVTE_*' matches no symbol version the 3 modules read need "
+        "(they need PROG_PRIVATE_1.0, PROG_PRIVATE_2.0): is it mistyped, or the layout wrong for this "
+        "program?"
+    )
+    (tmp_path / "typo.toml").write_text(VERSIONED.replace("PROG_PRIVATE_*", "PROG_PRIVTE_*"))
+    typo = load_layout(tmp_path / "typo.toml")
+    assert said in fit_findings(typo.loader.scan(root), typo.loader)[0]
+    with pytest.raises(CheckError) as e:
+        check(pre, typo.loader)
+    assert str(e.value) == said
+    # `*` inside the glob: the same verdicts as with it at the end.
+    (tmp_path / "inner.toml").write_text(VERSIONED.replace("PROG_PRIVATE_*", "PROG_*_?.0"))
+    rows = {m.module: m for m in check(pre, load_layout(tmp_path / "inner.toml").loader).modules}
+    assert rows["same"].loads and rows["same2"].loads
+    assert [p.kind for p in rows["other"].problems] == ["other-build"]
+    (tmp_path / "bad.toml").write_text(VERSIONED.replace("PROG_PRIVATE_*", "PROG PRIVATE"))
+    with pytest.raises(LayoutError, match=r"bad version node glob 'PROG PRIVATE': letters, digits"):
+        load_layout(tmp_path / "bad.toml")
