@@ -2072,6 +2072,12 @@ def _keys_naming_nothing(
         for m in r.modules
     ]
     for where, key, effect, keyed in named:
+        # Each literal alternative of a brace glob is a key of its own: a libgphoto2 tester's
+        # "camlib-{sonixx,mars,...}" left sonix to a package of its own, in silence, the glob
+        # matching the others.
+        for alt in _brace_alternatives(key):
+            if alt not in present and alt not in known and (hint := _near_hint(alt, present)):
+                out.append(f"{where} {key!r}: {alt!r} names no module of this build: {effect}{hint}")
         if is_module_glob(key):
             # A glob matching nothing is no slip (a layout serving other builds), unless its
             # literal start is a near miss of the modules' (a Shotwell tester's renames key
@@ -2133,6 +2139,12 @@ def _near_glob(glob: str, present: Sequence[str]) -> str | None:
     starts = sorted({m[:n] for m in present for n in range(len(head) - 1, len(head) + 2)})
     close = difflib.get_close_matches(head, starts, n=1, cutoff=0.85)
     return close[0] + glob[len(head) :] if close else None
+
+
+def _brace_alternatives(key: str) -> list[str]:
+    """The module ids `key` names, where it is one `{a,b}` group and no other wildcard."""
+    m = re.fullmatch(r"([^{}*?\[]*)\{([^{}*?\[]*,[^{}*?\[]*)\}([^{}*?\[]*)", key)
+    return [m[1] + alt + m[3] for alt in m[2].split(",")] if m else []
 
 
 def _near_hint(name: str, present: Iterable[str]) -> str:

@@ -772,6 +772,15 @@ def test_a_misspelt_module_in_renames_package_modules_and_dependency_values_is_s
         "(did you mean 'block-*'?)"
     ]
 
+    # Each literal alternative of a brace glob, as a key of its own (a libgphoto2 tester's
+    # "camlib-{sonixx,mars}" left sonix to a package of its own; the glob matched mars).
+    group = PackageRule(name="prog-uis", kind="group", modules=("ui-{gtkk,opengl}",))
+    plan = make_plan(inventory(*BUILD), layout(PackageRule(name="prog-core", rest=True), group))
+    assert [w for w in plan.warnings if "[[package]]" in w] == [
+        "[[package]] 'prog-uis' `modules` entry 'ui-{gtkk,opengl}': 'ui-gtkk' names no module of "
+        "this build: the package takes nothing by it (did you mean ui-gtk?)"
+    ]
+
     typo = dataclasses.replace(LOADER, dependencies={"ui-gtk": ("ui-opengll",)})
     with pytest.raises(PlanError) as err:
         make_plan(inventory(*BUILD), layout(loader=typo))
