@@ -195,6 +195,10 @@ class CheckReport:
     # No directory the loader searches is inside the prefix (checked on /): the modules judged
     # are this machine's, not the prefix's (a warning says which variable reaches them).
     elsewhere: bool = False
+    # What the check left undone by its own bounds, not the prefix's fault (--verbose shows them):
+    # a libgphoto2 tester's layout, whose only location is the library directory, warned on
+    # every check, a clean /usr too, that 1000 files had been read for an entry symbol.
+    details: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -251,6 +255,7 @@ class CheckReport:
             "modules": [m.to_json() for m in self.modules],
             "summary": self.summary(),
             "warnings": list(self.warnings),
+            "details": list(self.details),
             "cannot_start": dict(self.cannot_start),
         }
 
@@ -592,6 +597,7 @@ class _Context:
     # Location -> files one level below where the loader reads that would be modules one level
     # up (`_one_level_down`): said in a note each location, not failing the check.
     deeper: dict[str, list[str]] = field(default_factory=dict)
+    details: list[str] = field(default_factory=list)  # CheckReport.details
     # The symbol versions each module read needs, by path: whether `[loader.stamp] version`
     # matches any (`fit.stamp_version_unmatched`).
     version_needs: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -611,6 +617,12 @@ def _note(ctx: _Context, note: str) -> None:
     """A note of the check, each once."""
     if note not in ctx.notes:
         ctx.notes.append(note)
+
+
+def _detail(ctx: _Context, detail: str) -> None:
+    """A detail of the check (`CheckReport.details`), each once."""
+    if detail not in ctx.details:
+        ctx.details.append(detail)
 
 
 def _under_root(ctx: _Context) -> str:
@@ -2842,6 +2854,7 @@ class _Rows:
             warnings=tuple(dict.fromkeys([*ctx.notes, *_machine_notes(ctx)])),
             libraries=tuple(sorted(ctx.libraries)),
             cannot_start=dict(self.cannot_start),
+            details=tuple(ctx.details),
         )
 
 
@@ -3231,7 +3244,7 @@ def _entry_defined_where_modules_are(path: str, rel: str, ctx: _Context) -> str 
     if path in ctx.entries_read:
         return ctx.entries_read[path]
     if len(ctx.entries_read) >= _ENTRY_READS:
-        _note(
+        _detail(
             ctx,
             f"{_ENTRY_READS} files where modules would be, named as none, were read for an entry "
             "symbol; the others were not (a shared library directory among the locations?)",

@@ -516,6 +516,8 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         out.warn(w)
     for w in report.warnings:
         out.warn(w)
+    for d in report.details:
+        out.info(d)
     return 0 if report.ok and not skews else 1
 
 

@@ -3131,3 +3131,22 @@ def test_a_file_no_elf_the_layout_gives_a_package_by_name_is_no_module(prefix: P
     plan = make_plan(inventory, load_layout(tmp_path / "layout.toml"), unclaimed="core")
     assert {m.id for m in plan.modules} == {"curses", "stray.txt"}
     assert plan.owner()["usr/lib/tools/Makefile.inc"] == "dev"
+
+
+def test_the_bound_on_entry_reads_is_a_detail_not_a_warning(prefix: Path, tmp_path: Path) -> None:
+    """A libgphoto2 tester's layout, whose one location is the library directory (two types in
+    two directories below it), warned on every check, a clean /usr too: "1000 files where
+    modules would be, named as none, were read for an entry symbol". That is the check's own
+    bound, not the prefix's fault: a detail (--verbose), no warning."""
+    text = HEAD.replace("[loader.stamp]", 'entry = "demo_module_init"\n[loader.stamp]')
+    text = text.replace(
+        'naming = "{type}/{name}.so"\ntypes = ["ui", "block", "audio"]', 'naming = "ui/{name}.so"'
+    )
+    ld = loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n')
+    (prefix / "lib/demo/other").mkdir()
+    for i in range(1001):  # in a directory beside the types', named as no module
+        (prefix / f"lib/demo/other/x{i}.so").write_bytes(b"not ELF")
+    report = check(prefix, ld)
+    said = [d for d in report.details if "were read for an entry symbol" in d]
+    assert said and said[0].startswith("1000 files where modules would be"), report.details
+    assert not [w for w in report.warnings if "were read for an entry symbol" in w], report.warnings
