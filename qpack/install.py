@@ -310,6 +310,11 @@ class DistDir:
                 # meta `gdal` and module type `gdal`): the wheel alone installs the core only,
                 # so the extra is meant (`pip install gdal[gdal]`), which took the meta in silence.
                 named = None
+            elif named is not None and self._extra_of_another(item, named.name):
+                # A wheel named as an extra installing another (a GEGL tester's core `gegl-core`
+                # and module `gegl-core`): the extra, which brings the core it requires too; the
+                # wheel alone took the core and left the module out, exit 0 (plan warns of it).
+                named = None
             if named is not None:
                 roots.append((named, frozenset()))
                 asked.add(norm)
@@ -347,6 +352,18 @@ class DistDir:
                 if req.conditional and req.holds(extras):
                     asked.add(canonicalize_name(req.name))
         return roots, asked
+
+    def _extra_of_another(self, item: str, wheel: str) -> bool:
+        """Whether `item` is an extra of the meta wheel requiring other wheels than `wheel`."""
+        extra = normalize_extra(item)
+        try:
+            meta = self.meta()
+        except InstallError:
+            return False
+        if extra not in meta.extras:
+            return False
+        wants = {canonicalize_name(r.name) for r in meta.requires if r.conditional and r.holds((extra,))}
+        return bool(wants) and wants != {canonicalize_name(wheel)}
 
     def choose(self, wanted: Sequence[str], where: Path) -> list[tuple[WheelInfo, bool]]:
         """The wheels to install for `wanted`, each with whether it was asked for itself; the

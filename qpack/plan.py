@@ -2510,6 +2510,17 @@ def meta_package(
             f"{own}` takes the extra, but `pip install {meta.name}` the meta package alone (pip: "
             f"{meta.name}[{normalize_extra(own)}]); rename the meta package to tell them apart"
         )
+    # A package named as an extra that installs something else (a GEGL tester's core package
+    # `gegl-core` and GEGL's own module `gegl-core`: `install gegl-core` took the core alone,
+    # exit 0, and the program could run no operation).
+    by_name = {normalize_extra(p): p for p in packages if p != meta.name}
+    warnings += [
+        f"package {by_name[normalize_extra(e)]!r} has the name of an extra of the meta package ({e!r}, "
+        f"which installs {', '.join(sorted(extras[e]))}): `qpack install {e}` takes the extra, "
+        f"`pip install {by_name[normalize_extra(e)]}` the package; rename one to tell them apart"
+        for e in sorted(extras)
+        if normalize_extra(e) in by_name and set(extras[e]) != {by_name[normalize_extra(e)]}
+    ]
     requires = meta.requires if meta.requires is not None else layout.required_cores()
     package = Package(
         name=meta.name,

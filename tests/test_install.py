@@ -1248,6 +1248,31 @@ def test_the_meta_packages_name_that_is_also_its_extra_installs_the_extra(
     assert loaded(prefix) == {"ui-curses", "ui-gtk", "ui-opengl"}
 
 
+def test_a_package_named_as_a_module_extra_installs_the_module(demo_build: Path, tmp_path: Path) -> None:
+    """A GEGL tester's core package `gegl-core` beside GEGL's own module `gegl-core` (package
+    `gegl-op-gegl-core`): `install gegl-core` took the core wheel alone, exit 0, and the module
+    the program needs was left out. The plan warns of the clash, and install takes the extra,
+    which brings the core it requires too."""
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    old = '[[package]]\nname = "demo-core"\n'
+    assert old in text
+    layout = tmp_path / "clash.toml"
+    layout.write_text(text.replace(old, '[[package]]\nname = "ui-gtk"\n').replace('"demo-core"', '"ui-gtk"'))
+    r = qpack("plan", str(demo_build), "-l", str(layout))
+    assert r.returncode == 0, r.stderr
+    assert (
+        "warning: package 'ui-gtk' has the name of an extra of the meta package ('ui-gtk', which installs "
+        "demo-ui-gtk): `qpack install ui-gtk` takes the extra, `pip install ui-gtk` the package; rename "
+        "one to tell them apart"
+    ) in r.stderr.splitlines(), r.stderr
+    dist = split(demo_build, tmp_path / "dist", "1.0", layout)
+    prefix = tmp_path / "p"
+    r = qpack("install", str(dist), "-l", str(layout), "--prefix", str(prefix), "ui-gtk")
+    assert r.returncode == 0, r.stderr
+    assert loaded(prefix) == {"ui-gtk", "ui-opengl"}  # ui-gtk needs ui-opengl
+    assert (prefix / "bin/demo").exists()
+
+
 def test_types_sharing_one_list_variable_get_all_their_directories_in_it(
     demo_build: Path, tmp_path: Path
 ) -> None:
