@@ -344,7 +344,8 @@ class DistDir:
                 raise InstallError(
                     f"{', '.join(typed[u] for u in unknown)}: neither an extra of {meta.name} nor a wheel "
                     f"in {where}"
-                    f"{did_you_mean(unknown, [*meta.extras, *self.wheels])} "
+                    # Three edits at most: a LADSPA tester's `nosuchplugin` was offered swh-plugins.
+                    f"{did_you_mean(unknown, [*meta.extras, *self.wheels], max_edits=3)} "
                     f"(extras: {listed})"
                 )
             roots.append((meta, frozenset(extras)))

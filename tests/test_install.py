@@ -467,6 +467,10 @@ def test_a_module_asked_for_by_its_name_alone_is_suggested_with_its_type(
     assert "did you mean" not in capsys.readouterr().err
     assert main(["install", str(demo_dist), "-l", "demo", "--prefix", prefix, "audio_alas"]) == 2
     assert "did you mean audio-alsa?" in capsys.readouterr().err
+    # Nor is a name sharing a long part with one, many edits away (a LADSPA tester's
+    # `nosuchplugin` was offered swh-plugins).
+    assert main(["install", str(demo_dist), "-l", "demo", "--prefix", prefix, "nosuch-curl"]) == 2
+    assert "did you mean" not in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- hostile wheels
