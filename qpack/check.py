@@ -49,7 +49,7 @@ import os
 import posixpath
 import re
 import stat
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -315,14 +315,42 @@ def taken_elsewhere(report: CheckReport, installed: Mapping[str, tuple[str | Non
     load", but not the copy installed (Mesa's tester: the host's /usr/lib/x86_64-linux-gnu/dri
     first; a Kerberos tester's prefix whose core holds preauth/spake.so, where the loader reads
     only the host's plug-in directory, checked clean)."""
-    return list(dict.fromkeys(line for _, line in taken_elsewhere_by_module(report, installed)))
+    return taken_elsewhere_lines(taken_elsewhere_by_module(report, installed))
+
+
+def taken_elsewhere_lines(lines: Sequence[tuple[str, str, tuple[str, str, str] | None]]) -> list[str]:
+    """The warnings of `taken_elsewhere_by_module`'s rows, those alike for many in one line."""
+    # Alike for many (a LADSPA tester's venv checked without --env: 25 warnings, one a plug-in,
+    # buried the advice to set LADSPA_PATH): one line for them, with a few ids.
+    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for module, _, key in lines:
+        if key is not None:
+            groups[key].append(module)
+    out: list[str] = []
+    for module, line, key in lines:
+        if key is None or len(groups[key]) <= _ALIKE_SHOWN:
+            out.append(line)
+        elif groups[key][0] == module:
+            takes, there, mine = key
+            ids = groups[key]
+            shown = ", ".join(ids[:_ALIKE_SHOWN]) + f" and {len(ids) - _ALIKE_SHOWN} more"
+            out.append(
+                f"{len(ids)} modules installed in {mine} ({shown}) are not the copies loaded: {takes} "
+                f"those in {there} and never {'looks' if takes.endswith('takes') else 'look'} in {mine}"
+            )
+    return list(dict.fromkeys(out))
+
+
+_ALIKE_SHOWN = 3  # modules taken elsewhere alike, said one a line; more are said in one
 
 
 def taken_elsewhere_by_module(
     report: CheckReport, installed: Mapping[str, tuple[str | None, str]]
-) -> list[tuple[str, str]]:
-    """(module id, warning) for each program row of `taken_elsewhere`."""
-    out = []
+) -> list[tuple[str, str, tuple[str, str, str] | None]]:
+    """(module id, warning, what makes it alike others) for each program row of
+    `taken_elsewhere`: (the programs, the directory of the file they take, that of the copy
+    installed) where they never look where it was installed, else None."""
+    out: list[tuple[str, str, tuple[str, str, str] | None]] = []
     for v in report.modules:
         mine = installed.get(v.module)
         if mine is None or v.file is None or v.file == mine[0] or not v.executables:
@@ -330,15 +358,18 @@ def taken_elsewhere_by_module(
         if mine[0] is not None and _same_file(report.root, v.file, mine[0]):
             continue  # one file, named through a symlink (a Varnish tester's linked prefix)
         one = len(v.executables) == 1
-        takes = f"{_some_programs(v.executables)} {'takes' if one else 'take'} {v.file}"
+        programs = f"{_some_programs(v.executables)} {'takes' if one else 'take'}"
+        takes = f"{programs} {v.file}"
+        key = None
         if mine[0] is None:  # none of the distribution's files is placed as the module
             line = f"{v.module}: installed by {mine[1]} where the loader does not look, but {takes}"
         else:
-            line = (
-                f"{v.module}: installed as {mine[0]} by {mine[1]}, but {takes} {_passed(report, v, mine[0])}"
-            )
+            passed = _passed(report, v, mine[0])
+            line = f"{v.module}: installed as {mine[0]} by {mine[1]}, but {takes} {passed}"
+            if passed.startswith("and never look"):
+                key = (programs, posixpath.dirname(v.file), posixpath.dirname(mine[0]))
         line += ": the copy installed is not the one loaded"
-        out.append((v.module, line))
+        out.append((v.module, line, key))
     return out
 
 

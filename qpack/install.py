@@ -1426,7 +1426,14 @@ def install(
         )
     env = {**settings, **(env or {})}
     if run_check and (modules or (full_check and done)):
-        from qpack.check import CheckError, check, check_modules, taken_elsewhere_by_module, with_unfound
+        from qpack.check import (
+            CheckError,
+            check,
+            check_modules,
+            taken_elsewhere_by_module,
+            taken_elsewhere_lines,
+            with_unfound,
+        )
 
         try:
             if full_check:
@@ -1452,8 +1459,8 @@ def install(
                 if mid not in installed
             }
             elsewhere = taken_elsewhere_by_module(report, {**unplaced, **installed})
-            warnings += dict.fromkeys(line for _, line in elsewhere)
-            loaded_elsewhere = tuple(sorted({mid for mid, _ in elsewhere}))
+            warnings += taken_elsewhere_lines(elsewhere)
+            loaded_elsewhere = tuple(sorted({mid for mid, _, _ in elsewhere}))
         except CheckError as e:
             warnings.append(f"not checked: {e}")
         except KeyboardInterrupt:

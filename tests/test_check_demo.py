@@ -765,3 +765,21 @@ def test_a_module_named_through_a_symlinked_prefix_is_the_copy_loaded(tmp_path: 
         f"m: installed as {tmp_path}/venvlink/lib/m.so by d 1, but /usr/bin/a, /usr/bin/b take "
         f"{tmp_path}/other/m.so and never look there: the copy installed is not the one loaded"
     ]
+    # Many alike, one line (a LADSPA tester's venv checked without --env: 25 warnings, one a
+    # plug-in, buried the advice to set LADSPA_PATH); three or fewer, one each.
+    names = ["a", "b", "c", "d", "e"]
+    for n in names:
+        (tmp_path / f"venv/lib/{n}.so").write_bytes(b"\x7fELF")
+        (tmp_path / f"other/{n}.so").write_bytes(b"\x7fELF")
+    rows = tuple(
+        ModuleVerdict(module=n, file=str(tmp_path / f"other/{n}.so"), loads=True, executables=("/usr/bin/p",))
+        for n in names
+    )
+    many = CheckReport(prefix=str(tmp_path / "venv"), root="/", layout="x", executables=(), modules=rows)
+    mine = {n: (str(tmp_path / f"venv/lib/{n}.so"), f"d-{n} 1") for n in names}
+    assert taken_elsewhere(many, mine) == [
+        f"5 modules installed in {tmp_path}/venv/lib (a, b, c and 2 more) are not the copies loaded: "
+        f"/usr/bin/p takes those in {tmp_path}/other and never looks in {tmp_path}/venv/lib"
+    ]
+    few = dataclasses.replace(many, modules=rows[:3])
+    assert len(taken_elsewhere(few, mine)) == 3
