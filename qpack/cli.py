@@ -119,15 +119,15 @@ def _warn_all(plan: Plan, out: Out, *, names: bool = True) -> None:
         return
     # A name an output cannot carry: the split refuses it, and the plan said nothing (a
     # Sylpheed tester's module `my plugin.so` made `sylpheed-plugin-my plugin`).
-    from qpack.writers._names import NameFormat, name_problems
+    from qpack.writers._names import NameFormat, name_warnings
 
     splits: tuple[tuple[str, tuple[NameFormat, ...]], ...] = (
         ("tree", ("debian", "rpm")),
         ("wheel", ("wheel",)),
     )
     for fmt, formats in splits:
-        for line in name_problems(plan, formats):
-            out.warn(f"{line}; split --format {fmt} refuses it")
+        for line in name_warnings(plan, formats):
+            out.warn(f"{line}; split --format {fmt} refuses {'them' if line[0].isdigit() else 'it'}")
 
 
 # --------------------------------------------------------------------------- subcommands

@@ -102,6 +102,40 @@ def name_problems(plan: Plan, formats: Collection[NameFormat]) -> list[str]:
     return problems
 
 
+def name_warnings(plan: Plan, formats: Collection[NameFormat]) -> list[str]:
+    """`name_problems` for the plan's warnings: more than three module packages wrong alike in
+    one line (a GEGL tester's ten `*-x86_64-v2` operations: ten long lines, each the same)."""
+    alike: dict[tuple[str, str], list[str]] = {}
+    for p in plan.packages:
+        for fmt in formats:
+            pattern, why = _RULES[fmt]
+            if not pattern.fullmatch(p.name):
+                if p.kind == "module" and p.modules:
+                    normal = pattern.fullmatch(p.name.lower().replace("_", "-")) is not None
+                    alike.setdefault((why, "normalize" if normal else "rename"), []).append(p.name)
+                break
+    grouped = {name for names in alike.values() if len(names) > _ALIKE for name in names}
+    out = [
+        line
+        for line in name_problems(plan, formats)
+        if not any(line.startswith(f"package name {name!r}:") for name in grouped)
+    ]
+    for (why, fix), names in alike.items():
+        if len(names) <= _ALIKE:
+            continue
+        how = (
+            "`normalize = true` in [per-module] lower-cases the names and writes '_' as '-'"
+            if fix == "normalize"
+            else "rename them in [per-module.renames] or exclude them"
+        )
+        shown = ", ".join(repr(n) for n in names[:_ALIKE]) + f" and {len(names) - _ALIKE} more"
+        out.append(f"{len(names)} package names named after their modules, {shown}: {why} ({how})")
+    return out
+
+
+_ALIKE = 3  # names wrong alike said one a line; more in one
+
+
 def _same_wheel_name(plan: Plan) -> list[str]:
     """Two packages whose names are one wheel name once normalized (a NUT tester's groups
     `nut-x_y` and `nut-x-y`: plan said nothing, the wheel split refused them)."""
