@@ -664,6 +664,10 @@ class Naming:
                     or (have and "{" in want[len(have) - 1])
                     or (not have and want[0] in own)
                 )
+                # Any name fits a bare `{name}`: above the type directories that is no sign of a
+                # module (a MATE panel tester's `{type}/{name}` in /usr/lib: cpp, ld-linux.so.2
+                # and 62 more were strays of a clean /usr, exit 1).
+                and re.sub(r"\{[^}]*\}", "", pattern_base)
                 and base.startswith(pattern_base.split("{", 1)[0])
                 and base.endswith(pattern_base.rsplit("}", 1)[-1])
             ):

@@ -3150,3 +3150,21 @@ def test_the_bound_on_entry_reads_is_a_detail_not_a_warning(prefix: Path, tmp_pa
     said = [d for d in report.details if "were read for an entry symbol" in d]
     assert said and said[0].startswith("1000 files where modules would be"), report.details
     assert not [w for w in report.warnings if "were read for an entry symbol" in w], report.warnings
+
+
+def test_a_bare_name_naming_makes_no_stray_of_files_above_the_type_directories(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A MATE panel tester's `{type}/{name}` searched in /usr/lib: cpp, ld-linux.so.2 and 62 more
+    of other packages' files at the top of /usr/lib were `never-looked-up`, exit 1, on a clean
+    system. Any name fits a bare `{name}`: a file above the type directories is no sign of a
+    module there. With an ending (`{type}/{name}.so`), one named so still is (demo's
+    ui-curses.so beside ui/)."""
+    shutil.copy(prefix / "bin/demo", prefix / "lib/demo/cpp")
+    text = HEAD.replace('naming = "{type}/{name}.so"', 'naming = "{type}/{name}"')
+    report = check(prefix, loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n'))
+    assert not [m.file for m in report.modules if m.file and m.file.endswith("/cpp")]
+    shutil.copy(prefix / "lib/demo/ui/curses.so", prefix / "lib/demo/ui-curses.so")
+    report = check(prefix, loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'))
+    strays = [m.file for m in report.modules if any(p.kind == "never-looked-up" for p in m.problems)]
+    assert strays == [f"{prefix}/lib/demo/ui-curses.so"], strays
