@@ -167,6 +167,11 @@ def cmd_uninstall(args: argparse.Namespace, out: Out) -> int:
             ("distribution", "version", "why", "files"),
             [(r.name, r.version, why[r.why], str(r.files)) for r in report.removed],
         )
+        if not out.rich:
+            # The rows alone are bare cells without --header (a BIND tester read "named 9" as a
+            # program and a count): a sentence each on stderr, as install writes.
+            for r in report.removed:
+                out.summary(f"removed {r.name} {r.version} ({why[r.why]}, {r.files} files)")
         for k in report.kept:
             out.summary(k)
         if not report.removed:

@@ -103,6 +103,8 @@ def test_a_dependency_stays_while_another_module_needs_it(
     out = capsys.readouterr()
     assert "demo-ui-opengl 1.0: kept, still needed by demo-block-nfs" in out.err  # piped: below the table
     assert out.out.splitlines() == ["demo-ui-gtk\t1.0\tnamed\t8"]  # stdout: the table's rows only
+    # And a sentence each on stderr: the bare cells read as a program and a count (a BIND tester).
+    assert "removed demo-ui-gtk 1.0 (named, 8 files)" in out.err.splitlines()
     assert (prefix / "lib/demo/ui/opengl.so").is_file()
     assert not (prefix / "lib/demo/ui/gtk.so").exists()
     assert main(["uninstall", "--prefix", str(prefix), "block-nfs"]) == 0
