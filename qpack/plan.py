@@ -1732,7 +1732,9 @@ def _recommends_elsewhere(
     return out
 
 
-def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules, prefix: str) -> list[str]:
+def _entries_elsewhere(
+    loader: Loader, inventory: Inventory, found: FoundModules, prefix: str, excluded: Collection[str] = ()
+) -> list[str]:
     """A warning for each shared object of the build outside the module directories, or in
     them under a name no module has, that defines an entry symbol the layout names (one without
     placeholders): a module installed in the wrong directory or misnamed, which the split would
@@ -1781,6 +1783,8 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
             or e.path in modules
             or e.path in warned
             or e.path in known
+            # Left out of every package: in no wrong place (a Ruby tester's excluded gem copies).
+            or e.path in excluded
             or not (e.name.endswith(".so") or ".so." in e.name)
         ):
             continue
@@ -1805,8 +1809,8 @@ def _entries_elsewhere(loader: Loader, inventory: Inventory, found: FoundModules
         where = ", ".join(d.replace("*", "{pkgversion}") for d in module_dirs)
         out.append(
             f"{said} lies outside the module directories ({where}): a module installed in the wrong "
-            "place? The loader never finds it there (a [[package]] naming it by its path says it "
-            "belongs there)"
+            "place? The loader never finds it there (a [[package]] `files` entry naming its exact path, "
+            "no wildcard, says it belongs there)"
         )
     return out
 
@@ -2535,7 +2539,12 @@ def meta_package(
 
 
 def _layout_mistakes(
-    layout: Layout, inventory: Inventory, found: FoundModules, packages: list[Package], prefix: str
+    layout: Layout,
+    inventory: Inventory,
+    found: FoundModules,
+    packages: list[Package],
+    prefix: str,
+    excluded: Collection[str] = frozenset(),
 ) -> list[str]:
     """The warnings of what a layout likely got wrong about this build: keys naming nothing,
     names close to the build's, modules where the loader never looks."""
@@ -2554,7 +2563,7 @@ def _layout_mistakes(
         *_wheels_dirs_empty(loader, found.modules, prefix),
         *_no_loader_file(loader, inventory, prefix),
         *_program_types_mistyped(loader, inventory, prefix),
-        *_entries_elsewhere(loader, inventory, found, prefix),
+        *_entries_elsewhere(loader, inventory, found, prefix, excluded),
         *mistyped_locations(loader, inventory, prefix),
         *_module_files_of_no_module(layout, inventory, found.modules, packages, prefix),
         *_needs_another_version(found.modules, inventory, prefix),
@@ -2987,7 +2996,7 @@ def make_plan(
     packages, package_problems = build_packages(claims, layout, found.modules, prefix)
     problems += [*package_problems, *_descriptor_nowhere(layout.loader, inventory, found.modules)]
     mistakes = [
-        *_layout_mistakes(layout, inventory, found, packages, prefix),
+        *_layout_mistakes(layout, inventory, found, packages, prefix, {x.path for x in claims.excluded}),
         *_globs_just_off(layout, inventory, claims, found, prefix),
         *_descriptors_without_code(layout.loader, claims, found),
     ]

@@ -508,7 +508,7 @@ def test_a_module_outside_the_module_directories_is_warned_of(
         "warning: usr/lib/gtk.so: defines demo_module_init, the entry the loader calls in a module, but lies "
         "outside the module directories (usr/lib/demo, var/run/demo/{pkgversion}): a module installed "
         "in the wrong place? The loader never finds it there "
-        "(a [[package]] naming it by its path says it belongs there)"
+        "(a [[package]] `files` entry naming its exact path, no wildcard, says it belongs there)"
     ]
     r = qpack("plan", str(demo_build), "-l", str(layout))
     assert "the entry the loader calls" not in r.stderr
@@ -575,7 +575,7 @@ def test_a_copy_of_a_module_named_entry_outside_the_module_directories_is_warned
         "warning: usr/lib/prog/libprog-aes2.so: defines aes_plugin_create, the entry the loader calls in "
         "module 'aes', but lies outside the module directories (usr/lib/prog/plugins): a module installed "
         "in the wrong place? The loader never finds it there "
-        "(a [[package]] naming it by its path says it belongs there)"
+        "(a [[package]] `files` entry naming its exact path, no wildcard, says it belongs there)"
     ]
     (build / "usr/lib/prog/libprog-aes2.so").unlink()
     r = qpack("plan", str(build), "-l", str(layout))

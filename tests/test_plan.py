@@ -448,7 +448,7 @@ def test_a_file_exporting_the_stamp_outside_the_module_directories_is_named(
     assert said.endswith(
         ", the build stamp modules export, but lies outside the module directories (usr/lib/demo, "
         "var/run/demo/{pkgversion}): a module installed in the wrong place? The loader never finds it there "
-        "(a [[package]] naming it by its path says it belongs there)"
+        "(a [[package]] `files` entry naming its exact path, no wildcard, says it belongs there)"
     ), said
     assert "usr/lib/curses-old.so" in plan.package("demo-core").files
     # Named by its path in a [[package]], it is known to belong there (a Totem tester's libpeas
@@ -460,6 +460,11 @@ def test_a_file_exporting_the_stamp_outside_the_module_directories_is_named(
         layout.write_text(text.replace(rest, f"{rest}files = {files}\n", 1))
         plan = plan_build(build, L.load_layout(layout))
         assert any(w.startswith("usr/lib/curses-old.so") for w in plan.warnings) is said, files
+    # Excluded, it is in no package, so in no wrong place (a Ruby tester's gem copies, left out by
+    # an [[exclude]], were warned of on every plan).
+    layout.write_text(text + '\n[[exclude]]\nreason = "old"\nfiles = ["{prefix}/lib/curses-old.so"]\n')
+    plan = plan_build(build, L.load_layout(layout))
+    assert not any(w.startswith("usr/lib/curses-old.so") for w in plan.warnings), plan.warnings
 
 
 def test_a_file_defining_any_module_s_entry_outside_the_module_directories_is_named(
