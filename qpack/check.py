@@ -70,7 +70,16 @@ from qpack.elf import (
 )
 from qpack.errors import QpackError, did_you_mean
 from qpack.globs import WILDCARDS, compile_glob, expand_prefix
-from qpack.ldpaths import NOT_ELF, ElfFile, LibraryFinder, Reads, Root, ld_library_path, read_elf_file
+from qpack.ldpaths import (
+    NOT_ELF,
+    TRUNCATED,
+    ElfFile,
+    LibraryFinder,
+    Reads,
+    Root,
+    ld_library_path,
+    read_elf_file,
+)
 from qpack.loader import (
     Loader,
     Naming,
@@ -1630,7 +1639,7 @@ def _as_loader(
     `candidate` (a file of bindir, looked at because the loader is a library it might link)
     that is no ELF file at all is a script or data: not a program, and not worth a note."""
     if elf.facts is None:
-        if not (candidate and elf.error == NOT_ELF):
+        if not (candidate and elf.error in (NOT_ELF, TRUNCATED)):
             ctx.notes.append(f"{path}: not used as a loader: {elf.error}")
         return None
     return real, elf

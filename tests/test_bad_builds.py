@@ -102,6 +102,11 @@ def test_broken_module_is_reported_not_crashed(
     assert f"usr/lib/demo/block/nfs.so: module unreadable: {expect}" in r.stderr
     pkgs = {p["name"]: p for p in json.loads(r.stdout)["packages"]}
     assert pkgs["demo-block-nfs"]["files"] == ["usr/lib/demo/block/nfs.so"]
+    # check says it as plan does (a Samba re-tester's empty vfs/zero.so: "not an ELF file").
+    if content is not None:
+        r = run_qpack("check", str(build / "usr"), "-l", "demo", "--json")
+        rows = {m["module"]: m for m in json.loads(r.stdout)["modules"]}
+        assert rows["block-nfs"]["problems"][0]["detail"].endswith(f": {expect}"), rows["block-nfs"]
 
 
 def test_non_utf8_file_name(demo_build: Path, tmp_path: Path) -> None:
