@@ -2325,6 +2325,23 @@ def test_a_type_named_in_a_mistyped_directory_fails_the_check(prefix: Path, tmp_
     assert check(prefix, right).ok
 
 
+def assert_naming_slip(prefix: Path, tmp_path: Path, typo: str, right: str, said: str) -> None:
+    """Block's naming `typo` stops check with `said` and plan with the same line (its paths
+    relative to the build); `right` checks clean."""
+    from qpack.fit import fit_findings
+
+    relocated = '[[loader.search]]\nrelocated = "lib/demo"\n'
+    wrong = loader(tmp_path, HEAD + f'[loader.by-type.block]\nnaming = "{typo}"\n' + relocated)
+    with pytest.raises(CheckError) as e:
+        check(prefix, wrong)
+    assert str(e.value) == said
+    problems, _ = fit_findings(scan(prefix.parent, "/usr", cache=False), wrong)
+    assert said.replace(f"{prefix}/", "usr/") in problems, problems
+    assert check(
+        prefix, loader(tmp_path, HEAD + f'[loader.by-type.block]\nnaming = "{right}"\n' + relocated)
+    ).ok
+
+
 def test_a_type_named_in_a_mistyped_version_directory_fails_check_and_plan(
     prefix: Path, tmp_path: Path
 ) -> None:
@@ -2332,26 +2349,16 @@ def test_a_type_named_in_a_mistyped_version_directory_fails_check_and_plan(
     put the six port drivers in the core with one warning, exit 0, and check said "20 of 20
     modules load", exit 0. A directory after the naming's first one, named almost as one that
     holds the type's modules, is a layout error as the first one is."""
-    from qpack.fit import fit_findings
-
     block = prefix / "lib/demo/block"
     (block / "1.0.0").mkdir()
     for name in ("curl", "nfs"):
         (block / f"{name}.so").rename(block / f"1.0.0/{name}.so")
-    relocated = '[[loader.search]]\nrelocated = "lib/demo"\n'
-    typo = loader(tmp_path, HEAD + '[loader.by-type.block]\nnaming = "block/1.0.1/{name}.so"\n' + relocated)
     said = (
         f"no module of type 'block': {prefix}/lib/demo has no block/1.0.1/, and "
         f"{prefix}/lib/demo/block/1.0.0 beside it holds 2 file(s) named as its modules are "
         "(curl.so, nfs.so): is the naming 'block/1.0.1/{name}.so' mistyped?"
     )
-    with pytest.raises(CheckError) as e:
-        check(prefix, typo)
-    assert str(e.value) == said
-    problems, _ = fit_findings(scan(prefix.parent, "/usr", cache=False), typo)
-    assert said.replace(f"{prefix}/", "usr/") in problems, problems
-    right = loader(tmp_path, HEAD + '[loader.by-type.block]\nnaming = "block/1.0.0/{name}.so"\n' + relocated)
-    assert check(prefix, right).ok
+    assert_naming_slip(prefix, tmp_path, "block/1.0.1/{name}.so", "block/1.0.0/{name}.so", said)
 
 
 def test_a_type_named_one_letter_off_its_files_fails_check_and_plan(prefix: Path, tmp_path: Path) -> None:
@@ -2364,20 +2371,11 @@ def test_a_type_named_one_letter_off_its_files_fails_check_and_plan(prefix: Path
     for name in ("curl", "nfs"):
         (block / f"{name}.so").rename(block / f"{name}-block.so")
     relocated = '[[loader.search]]\nrelocated = "lib/demo"\n'
-    typo = loader(tmp_path, HEAD + '[loader.by-type.block]\nnaming = "block/{name}-blok.so"\n' + relocated)
     said = (
         f"no module of type 'block': files in {prefix}/lib/demo/block end in '-block.so', not the naming's "
         "'-blok.so' (curl-block.so, nfs-block.so): is the naming 'block/{name}-blok.so' mistyped?"
     )
-    with pytest.raises(CheckError) as e:
-        check(prefix, typo)
-    assert str(e.value) == said
-    from qpack.fit import fit_findings
-
-    problems, _ = fit_findings(scan(prefix.parent, "/usr", cache=False), typo)
-    assert said.replace(f"{prefix}/", "usr/") in problems, problems
-    right = loader(tmp_path, HEAD + '[loader.by-type.block]\nnaming = "block/{name}-block.so"\n' + relocated)
-    assert check(prefix, right).ok
+    assert_naming_slip(prefix, tmp_path, "block/{name}-blok.so", "block/{name}-block.so", said)
     # Another type's ending one letter off is that type's (a Bacula layout, no `sd` module built).
     both = '[loader.by-type.block]\nnaming = "block/{name}-block.so"\n[loader.by-type.audio]\n'
     both += 'naming = "block/{name}-blocc.so"\n'
@@ -2397,24 +2395,13 @@ def test_a_type_naming_whose_start_is_one_letter_off_its_files_fails_check_and_p
     block = prefix / "lib/demo/block"
     for name in ("curl", "nfs"):
         (block / f"{name}.so").rename(block / f"demo_block_{name}.so")
-    relocated = '[[loader.search]]\nrelocated = "lib/demo"\n'
-    typo = loader(
-        tmp_path, HEAD + '[loader.by-type.block]\nnaming = "block/demo_blok_{name}.so"\n' + relocated
-    )
     said = (
         f"no module of type 'block': files in {prefix}/lib/demo/block start as 'demo_block_', not the "
         "naming's 'demo_blok_' (demo_block_curl.so, demo_block_nfs.so): is the naming "
         "'block/demo_blok_{name}.so' mistyped?"
     )
-    with pytest.raises(CheckError) as e:
-        check(prefix, typo)
-    assert str(e.value) == said
-    problems, _ = fit_findings(scan(prefix.parent, "/usr", cache=False), typo)
-    assert said.replace(f"{prefix}/", "usr/") in problems, problems
-    right = loader(
-        tmp_path, HEAD + '[loader.by-type.block]\nnaming = "block/demo_block_{name}.so"\n' + relocated
-    )
-    assert check(prefix, right).ok
+    assert_naming_slip(prefix, tmp_path, "block/demo_blok_{name}.so", "block/demo_block_{name}.so", said)
+    relocated = '[[loader.search]]\nrelocated = "lib/demo"\n'
     # A start shorter than five letters is no sign (`dmo_` is one letter off many a name's start).
     short = loader(tmp_path, HEAD + '[loader.by-type.block]\nnaming = "block/dmo_{name}.so"\n' + relocated)
     assert not any("start as" in p for p in fit_findings(scan(prefix.parent, "/usr", cache=False), short)[0])
