@@ -3063,7 +3063,10 @@ def _program_needs_placed(
     it does not start (Debian's rsyslog ships rsyslogd and lmnet in one group package): warnings.
     One in no package at all is a problem, added to `problems`: the split's programs cannot
     start (a Wayfire tester's misspelt "default-config-backnd": plan and split exited 0)."""
-    globs = [compile_glob(g) for g in layout.loader.executable_globs(prefix)]
+    # The programs' packages, or the loader library's: a PipeWire tester's layout names no
+    # executable (libpipewire is the loader), and support-support went to a package of its own
+    # that nothing required, without a word; every program of the split failed to start.
+    globs = [compile_glob(g) for g in layout.loader.loader_globs(prefix)]
     holders = {p.name for p in packages if any(g.match(f) for f in p.files for g in globs)}
     requires = {p.name: p.requires for p in packages}
     out = []
@@ -3083,7 +3086,8 @@ def _program_needs_placed(
         if lacking:
             out.append(
                 f"loader.program-needs: module {mid!r} is in package {pkg!r}, which {', '.join(lacking)} "
-                "(holding the programs) does not require: installed without it, they do not start "
+                "(holding the programs or the loader library) does not require: installed without it, "
+                "they do not start "
                 "(put it in that package's modules)"
             )
     return out
