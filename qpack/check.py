@@ -1764,6 +1764,13 @@ def _executable_missing(path: str, ctx: _Context) -> None:
     beside = ctx.root.listdir(directory) if ctx.root.is_dir(directory) else []
     close = difflib.get_close_matches(name, beside, n=1, cutoff=0.8)
     hint = f" (did you mean {posixpath.join(directory, close[0])}?)" if close else ""
+    # At the layout's own prefix, where the prefix checked is another (an fwupd tester's
+    # `check / --root /`: "1 of 1 modules load" beside this note, no word of /usr).
+    pre, own = ctx.prefix.rstrip("/"), ctx.loader.prefix.rstrip("/")
+    if not hint and pre != own and path.startswith(pre + "/"):
+        there = own + path[len(pre) :]
+        if ctx.root.exists(there):
+            hint = f" ({there} is: is the prefix {own or '/'}?)"
     # Only where programs ask for different modules: else the others load every one it would (an
     # Enchant tester read "judged unused" above rows of modules judged loading, by the library).
     only = ctx.loader.program_types or ctx.loader.module_programs
@@ -2770,6 +2777,11 @@ def _some_executable(exes: list[_Exe], rt: Root, pre: str, loader: Loader) -> No
             f"{scripts[0]}: named by the layout's executables, but no ELF program (a script?): name "
             "the program it runs, the one that loads the modules, in [loader] executables"
         )
+    # At the layout's own prefix, where another was given (`check / --root /` for /usr).
+    own = loader.prefix.rstrip("/")
+    named = [*loader.executables, *([loader.library] if loader.library else [])]
+    if own != pre.rstrip("/") and any(_glob_paths(rt, expand_prefix(g, own)) for g in named):
+        shown += f"; they are under {own}: is the prefix {own}?"
     raise CheckError(
         f"{where}: none of the loader's executables is installed there (looked for {shown}); "
         "for modules whose program is installed elsewhere, give --program PATH"

@@ -545,6 +545,26 @@ def test_a_named_executable_missing_beside_another_is_warned_of(demo_build: Path
         "(did you mean "
         + f"{demo_build}/usr/bin/demo-registry?): the modules only it loads are judged unused"
     )
+    # Checked at another prefix than the layout's, where the program is at the layout's: said (an
+    # fwupd tester's `check / --root /`: "1 of 1 modules load", and no word of /usr).
+    from qpack.check import CheckError
+
+    with pytest.raises(
+        CheckError, match=r"\(looked for /bin/demo; they are under /usr: is the prefix /usr\?\)"
+    ):
+        check("/", L.load_layout("demo").loader, root=demo_build)
+    # One of two found there (this machine's /bin -> usr/bin), the other named with the hint.
+    build = copy_build(demo_build, tmp_path / "merged")
+    (build / "bin").symlink_to("usr/bin")
+    (build / "usr/sbin").mkdir()
+    shutil.copy(build / "usr/bin/demo", build / "usr/sbin/demo-helper")
+    two = tmp_path / "two.toml"
+    two.write_text(text.replace(old, 'executables = ["{prefix}/bin/demo", "{prefix}/sbin/demo-helper"]'))
+    notes = [w for w in check("/", L.load_layout(two).loader, root=build).warnings if "not installed" in w]
+    assert notes == [
+        "/sbin/demo-helper: named by the layout's executables, not installed (/usr/sbin/demo-helper is: is "
+        "the prefix /usr?)"
+    ]
 
 
 def test_a_modules_code_behind_its_symlink_is_not_a_module_in_the_wrong_place(
