@@ -173,3 +173,35 @@ def expand_prefix(glob: str, prefix: str) -> str:
     if glob.startswith("{prefix}/"):
         return f"{pre}/{glob[len('{prefix}/') :]}" if pre else glob[len("{prefix}/") :]
     return glob.replace("{prefix}", pre)
+
+
+# --------------------------------------------------------------------------- module id globs
+
+
+def module_glob_regex(glob: str) -> str:
+    # One `*` captured so that renames can reuse it as `{*}`; further `*` and `?` just match.
+    # `{a,b}`: either, as in file globs (an Asterisk tester's `chan_{dahdi,iax2,...}` matched no
+    # module, said only as a package without files).
+    parts = re.split(r"(\*|\?|\{[^{}]*,[^{}]*\})", glob)
+    out, captured = [], False
+    for p in parts:
+        if p == "*":
+            out.append("(.*)" if not captured else ".*")
+            captured = True
+        elif p == "?":
+            out.append(".")
+        elif p.startswith("{") and p.endswith("}") and "," in p:
+            either = (re.escape(a).replace(r"\*", ".*").replace(r"\?", ".") for a in p[1:-1].split(","))
+            out.append("(?:" + "|".join(either) + ")")
+        else:
+            out.append(re.escape(p))
+    return "".join(out)
+
+
+def is_module_glob(key: str) -> bool:
+    """Whether a module key is a glob (`ui-*`, `chan_{dahdi,iax2}`) rather than one module id."""
+    return any(c in key for c in "*?[") or re.search(r"\{[^{}]*,[^{}]*\}", key) is not None
+
+
+def module_glob_matches(glob: str, module_id: str) -> bool:
+    return re.fullmatch(module_glob_regex(glob), module_id) is not None

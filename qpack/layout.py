@@ -26,7 +26,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from qpack.errors import LayoutError
-from qpack.globs import GlobError, compile_glob, expand_prefix, unknown_placeholder
+from qpack.globs import (
+    GlobError,
+    compile_glob,
+    expand_prefix,
+    module_glob_regex,
+    unknown_placeholder,
+)
 from qpack.loader import (
     MAX_DEPTH,
     MODULE_TABLES,
@@ -101,35 +107,6 @@ class PackageRule:
         return tuple(expand_prefix(d, prefix) for d in self.dirs)
 
 
-def _fnmatch_regex(glob: str) -> str:
-    # One `*` captured so that renames can reuse it as `{*}`; further `*` and `?` just match.
-    # `{a,b}`: either, as in file globs (an Asterisk tester's `chan_{dahdi,iax2,...}` matched no
-    # module, said only as a package without files).
-    parts = re.split(r"(\*|\?|\{[^{}]*,[^{}]*\})", glob)
-    out, captured = [], False
-    for p in parts:
-        if p == "*":
-            out.append("(.*)" if not captured else ".*")
-            captured = True
-        elif p == "?":
-            out.append(".")
-        elif p.startswith("{") and p.endswith("}") and "," in p:
-            either = (re.escape(a).replace(r"\*", ".*").replace(r"\?", ".") for a in p[1:-1].split(","))
-            out.append("(?:" + "|".join(either) + ")")
-        else:
-            out.append(re.escape(p))
-    return "".join(out)
-
-
-def is_module_glob(key: str) -> bool:
-    """Whether a module key is a glob (`ui-*`, `chan_{dahdi,iax2}`) rather than one module id."""
-    return any(c in key for c in "*?[") or re.search(r"\{[^{}]*,[^{}]*\}", key) is not None
-
-
-def module_glob_matches(glob: str, module_id: str) -> bool:
-    return re.fullmatch(_fnmatch_regex(glob), module_id) is not None
-
-
 def fill_template(template: str, mtype: str, name: str, module_id: str) -> str:
     """A `[per-module]` template (`summary`) filled in for one module, as `name` is."""
     return _fill(template, mtype, name, module_id, "")
@@ -196,7 +173,7 @@ class PerModule:
     def package_name(self, mtype: str, name: str, module_id: str) -> tuple[str, str]:
         """(package name, the template key that produced it)."""
         for glob, template in self.renames.items():
-            m = re.fullmatch(_fnmatch_regex(glob), module_id)
+            m = re.fullmatch(module_glob_regex(glob), module_id)
             if m:
                 star = m.group(1) if m.groups() else ""
                 filled = _fill(template, mtype, name, module_id, star)

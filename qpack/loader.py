@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
 from qpack.errors import BuildError, swapped_letters
-from qpack.globs import compile_glob, expand_prefix
+from qpack.globs import compile_glob, expand_prefix, is_module_glob, module_glob_matches
 
 if TYPE_CHECKING:  # the inventory (hashing, ELF reading) is imported where a build is read
     from qpack.inventory import Inventory, Progress
@@ -792,11 +792,7 @@ class FoundModules:
 def _matching_all(table: Mapping[str, tuple[str, ...]], module_id: str) -> tuple[str, ...] | None:
     """The values of every key of `table` that is `module_id` or a glob matching it, itself
     included; None when no key matches."""
-    keys = [
-        k
-        for k in table
-        if k == module_id or (any(c in k for c in "*?[") and fnmatch.fnmatchcase(module_id, k))
-    ]
+    keys = [k for k in table if k == module_id or (is_module_glob(k) and module_glob_matches(k, module_id))]
     return tuple(dict.fromkeys(v for k in keys for v in table[k])) if keys else None
 
 
@@ -805,7 +801,9 @@ def _matching(table: Mapping[str, tuple[str, ...]], module_id: str) -> tuple[str
     order, without repeats and without the module itself."""
     out: dict[str, None] = dict.fromkeys(table.get(module_id, ()))
     for key, values in table.items():
-        if key != module_id and any(c in key for c in "*?[") and fnmatch.fnmatchcase(module_id, key):
+        # Brace globs too (a WirePlumber tester's "{si-node,metadata}" matched nothing: the
+        # layout takes them, fnmatch does not).
+        if key != module_id and is_module_glob(key) and module_glob_matches(key, module_id):
             out.update(dict.fromkeys(values))
     out.pop(module_id, None)
     return tuple(out)
@@ -1167,7 +1165,7 @@ class Loader:
         return any(
             (split is not None and split[0] == e)
             if e in self.naming.types
-            else fnmatch.fnmatchcase(module_id, e)
+            else module_glob_matches(e, module_id)
             for e in entries
         )
 

@@ -26,17 +26,15 @@ from qpack.dist_info import normalize_extra
 from qpack.elf import ElfReadError
 from qpack.errors import PlanError
 from qpack.fit import mistyped_locations
-from qpack.globs import WILDCARDS, compile_glob, expand_prefix
+from qpack.globs import WILDCARDS, compile_glob, expand_prefix, is_module_glob, module_glob_matches
 from qpack.inventory import Entry, Inventory, Progress, link_destination, link_end, linked_dirs
 from qpack.layout import (
     Layout,
     PackageRule,
     PinKind,
     fill_template,
-    is_module_glob,
     load_layout,
     module_file_globs,
-    module_glob_matches,
 )
 from qpack.loader import FoundModules, Loader, Module, naming_slip
 from qpack.sonames import provided_sonames

@@ -190,6 +190,24 @@ def test_unclaimed_core_without_a_core_package() -> None:
         make_plan(inventory(*BUILD), lay, unclaimed="core")
 
 
+def test_a_brace_glob_key_of_the_module_tables_matches_its_alternatives() -> None:
+    """A WirePlumber tester's `"{si-node,metadata}" = ["lua-scripting"]` in
+    [modules.dependencies]: the layout took the key, the loader's fnmatch matched nothing, and
+    the wheels required no lua-scripting (check: "loads" with it gone). Every module table takes
+    the brace globs the layout takes."""
+    braces = dataclasses.replace(
+        LOADER,
+        dependencies={"{ui-gtk,block-*}": ("ui-opengl",)},
+        program_types=(("{prefix}/bin/prog", ("{ui-gtk,ui-opengl}",)),),
+    )
+    assert braces.deps_of("ui-gtk") == ("ui-opengl",)
+    assert braces.deps_of("block-curl") == ("ui-opengl",)
+    assert braces.deps_of("ui-opengl") == ()
+    assert braces.asks_for("/usr/bin/prog", "ui-gtk") and not braces.asks_for("/usr/bin/prog", "block-curl")
+    plan = make_plan(inventory(*BUILD), layout(loader=braces))
+    assert "prog-ui-opengl" in plan.package("prog-block-curl").requires
+
+
 def test_missing_and_excluded_dependency_modules() -> None:
     missing = [p for p in BUILD if not p.endswith("ui-opengl.so")]
     with pytest.raises(PlanError) as e:
