@@ -2071,8 +2071,13 @@ def _deeper_notes(ctx: _Context) -> None:
     """A note for each location with files one level below where the loader reads, named as
     its modules are (MariaDB's plugin/sub/disks.so): misplaced, or a loader's dotted names."""
     named = _named_globs(ctx)
+    entries = ctx.every_entry
     for d, all_rels in ctx.deeper.items():
         rels = [r for r in all_rels if not any(g.match(posixpath.join(d, r).lstrip("/")) for g in named)]
+        if entries is not None:
+            # Where every type has an entry, a file defining none is no module misplaced (an SSSD
+            # tester's modules/libsss_autofs.so, autofs's own plug-in, was "misplaced?").
+            rels = [r for r in rels if _entries_defined(posixpath.join(d, r), entries, ctx.root) != ""]
         if not rels:
             continue
         shown = ", ".join(rels[:3]) + (f" and {len(rels) - 3} more" if len(rels) > 3 else "")

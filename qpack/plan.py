@@ -772,6 +772,29 @@ def _strays(
     ]
 
 
+def _deeper_without_entry(never: list[str], inventory: Inventory, loader: Loader) -> list[str]:
+    """`never` less the files deeper than the loader looks that define no entry, where every
+    type has one: another program's plug-in below the location, no module misplaced (an SSSD
+    tester's modules/libsss_autofs.so, autofs's own, was "deeper than the loader looks")."""
+    entries = loader.every_entry()
+    deeper = [w for w in never if "deeper than the loader looks" in w]
+    if entries is None or not deeper:
+        return never
+    from qpack.elf import dynamic_symbols
+
+    quiet = set()
+    for w in deeper:
+        path = w.partition(": in a module directory")[0]
+        try:
+            with open(inventory.source(path), "rb") as f:
+                defined = dynamic_symbols(f)[1]
+        except (OSError, ElfReadError):
+            continue
+        if not any(entries.fullmatch(s) for s in defined):
+            quiet.add(w)
+    return [w for w in never if w not in quiet]
+
+
 def _loader_links(loader: Loader, inventory: Inventory, prefix: str) -> set[str]:
     """The loader's own files (its library, its programs) and the build's symlinks that lead to
     them: a Tcl tester's libtcl8.6.so.0 -> libtcl8.6.so, in a directory its search reads, was
@@ -2984,7 +3007,11 @@ def make_plan(
         # A file the layout names in a [[package]] or [[exclude]] `files` glob is known to it (a
         # syslog-ng tester's loggen plug-ins, another loader's, kept in the module directory).
         named = {c.path for c in claims.claims if _NAMED.match(c.rule)}
-        never = [w for w in never if w.partition(": in a module directory")[0] not in named]
+        never = _deeper_without_entry(
+            [w for w in never if w.partition(": in a module directory")[0] not in named],
+            inventory,
+            layout.loader,
+        )
     warnings = [*inventory.warnings, *never, *copy_warnings, *module_warnings]
     problems += runs_itself
     problems += declared_dir_problems(layout, inventory)

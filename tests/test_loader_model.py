@@ -483,6 +483,23 @@ def test_a_module_below_a_flat_location_is_said_plainly(prefix: Path, tmp_path: 
         "modules are (sub/x.so): never looked up as modules there (misplaced?)"
     ]
     assert not [m for m in report.modules if m.file and "sub/x.so" in m.file]
+    # Where every type has an entry, a file below defining none is no module misplaced (an SSSD
+    # tester's modules/libsss_autofs.so, autofs's plug-in, was "misplaced?").
+    entered = loader(
+        tmp_path,
+        HEAD.replace(
+            'naming = "{type}/{name}.so"\ntypes = ["ui", "block", "audio"]', 'naming = "{name}.so"'
+        ).replace("[loader.stamp]", 'entry = "demo_module_init"\n[loader.stamp]')
+        + '[[loader.search]]\nrelocated = "lib/flat"\n',
+    )
+    build_extra_library(prefix / "lib/flat/sub", "other.so")  # linked by nothing, no entry
+    said = [w for w in check(prefix, entered).warnings if "below where the loader reads" in w]
+    assert len(said) == 1 and "(sub/x.so)" in said[0], said
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")  # entered
+    assert [w.partition(":")[0] for w in plan.warnings if "deeper than the loader looks" in w] == [
+        "usr/lib/flat/sub/x.so"
+    ], plan.warnings
+    (prefix / "lib/flat/sub/other.so").unlink()
     # Named in a [[package]] `files` glob, it is known to the layout: no warning (a syslog-ng
     # tester's loggen plug-ins, another loader's, in syslog-ng's module directory).
     text = (tmp_path / "layout.toml").read_text()
