@@ -318,16 +318,28 @@ def text_rows(
     return rows
 
 
-def taken_elsewhere(report: CheckReport, installed: Mapping[str, tuple[str | None, str]]) -> list[str]:
+def taken_elsewhere(
+    report: CheckReport, installed: Mapping[str, tuple[str | None, str]], ways_in: Mapping[str, str] = {}
+) -> list[str]:
     """A warning for each module of `installed` (module id -> its file as the program sees it,
     and the distribution that installed it) that a program takes from another file: it "will
     load", but not the copy installed (Mesa's tester: the host's /usr/lib/x86_64-linux-gnu/dri
     first; a Kerberos tester's prefix whose core holds preauth/spake.so, where the loader reads
-    only the host's plug-in directory, checked clean)."""
-    return taken_elsewhere_lines(taken_elsewhere_by_module(report, installed))
+    only the host's plug-in directory, checked clean). `ways_in`: a wheels directory -> the
+    setting (`VAR=value`) that has the programs look there."""
+    return taken_elsewhere_lines(taken_elsewhere_by_module(report, installed), ways_in)
 
 
-def taken_elsewhere_lines(lines: Sequence[tuple[str, str, tuple[str, str, str] | None]]) -> list[str]:
+def _unless_set(directory: str, ways_in: Mapping[str, str]) -> str:
+    """' unless VAR=value is set (...)' where a variable has the programs look in `directory`
+    (a uim tester read "never look there" of modules the layout's variable reaches)."""
+    setting = ways_in.get(directory.rstrip("/"))
+    return f" unless {setting} is set (`--env {setting}` checks so)" if setting else ""
+
+
+def taken_elsewhere_lines(
+    lines: Sequence[tuple[str, str, tuple[str, str, str] | None]], ways_in: Mapping[str, str] = {}
+) -> list[str]:
     """The warnings of `taken_elsewhere_by_module`'s rows, those alike for many in one line."""
     # Alike for many (a LADSPA tester's venv checked without --env: 25 warnings, one a plug-in,
     # buried the advice to set LADSPA_PATH): one line for them, with a few ids.
@@ -338,6 +350,8 @@ def taken_elsewhere_lines(lines: Sequence[tuple[str, str, tuple[str, str, str] |
     out: list[str] = []
     for module, line, key in lines:
         if key is None or len(groups[key]) <= _ALIKE_SHOWN:
+            if key is not None and (unless := _unless_set(key[2], ways_in)):
+                line = line.replace(" there: the copy installed", f" there{unless}: the copy installed", 1)
             out.append(line)
         elif groups[key][0] == module:
             takes, there, mine = key
@@ -346,6 +360,7 @@ def taken_elsewhere_lines(lines: Sequence[tuple[str, str, tuple[str, str, str] |
             out.append(
                 f"{len(ids)} modules installed in {mine} ({shown}) are not the copies loaded: {takes} "
                 f"those in {there} and never {'looks' if takes.endswith('takes') else 'look'} in {mine}"
+                f"{_unless_set(mine, ways_in)}"
             )
     return list(dict.fromkeys(out))
 

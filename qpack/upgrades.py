@@ -146,7 +146,7 @@ def checked_skew(
     files = _module_files(installed)
     report = with_unfound(report, files, Path(root), ways_in)
     report = replace(report, warnings=(*report.warnings, *_installed_with_another(installed, layout_ref)))
-    report = replace(report, warnings=(*report.warnings, *taken_elsewhere(report, files)))
+    report = replace(report, warnings=(*report.warnings, *taken_elsewhere(report, files, ways_in)))
     return with_skew(report, skews, files), skews
 
 

@@ -783,3 +783,15 @@ def test_a_module_named_through_a_symlinked_prefix_is_the_copy_loaded(tmp_path: 
     ]
     few = dataclasses.replace(many, modules=rows[:3])
     assert len(taken_elsewhere(few, mine)) == 3
+    # Where a variable has the programs look there, said (a uim tester read "never look there" of
+    # modules the layout's LIBUIM_PLUGIN_LIB_DIR reaches).
+    ways_in = {f"{tmp_path}/venv/lib": f"V={tmp_path}/venv/lib"}
+    said = taken_elsewhere(many, mine, ways_in)
+    assert said[0].endswith(
+        f"never looks in {tmp_path}/venv/lib unless V={tmp_path}/venv/lib is set "
+        f"(`--env V={tmp_path}/venv/lib` checks so)"
+    ), said
+    assert all(
+        f"never looks there unless V={tmp_path}/venv/lib is set" in line
+        for line in taken_elsewhere(few, mine, ways_in)
+    )
