@@ -3180,3 +3180,29 @@ def test_a_bare_name_naming_makes_no_stray_of_files_above_the_type_directories(
     report = check(prefix, loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'))
     strays = [m.file for m in report.modules if any(p.kind == "never-looked-up" for p in m.problems)]
     assert strays == [f"{prefix}/lib/demo/ui-curses.so"], strays
+
+
+def test_a_library_directory_searched_holds_no_strays_but_modules(prefix: Path, tmp_path: Path) -> None:
+    """A Guile tester's layout searches /usr/lib/x86_64-linux-gnu before the extensions directory,
+    as Guile does, with `known` naming its two extensions: check of a healthy /usr called 4,089
+    libraries there modules the loader never looks up, and 1,777 files below them misplaced,
+    exit 1. A library directory every package shares (lib, lib64, lib/<triplet>) holds libraries:
+    only a file defining an entry there is a stray; elsewhere a file named as an unknown module
+    still is one."""
+    for d in ("lib", "lib/own"):
+        (prefix / d).mkdir(exist_ok=True)
+        shutil.copy(prefix / "lib/demo/ui/curses.so", prefix / d / "curses.so")
+        build_extra_library(prefix / d, "other.so")
+        (prefix / d / "sub").mkdir()
+        build_extra_library(prefix / d / "sub", "below.so")
+    text = HEAD.replace(
+        'naming = "{type}/{name}.so"\ntypes = ["ui", "block", "audio"]', 'naming = "{name}.so"'
+    )
+    text += '[modules]\nknown = ["curses"]\n'
+    for d, strays in (("lib", []), ("lib/own", ["other.so"])):
+        report = check(prefix, loader(tmp_path, text + f'[[loader.search]]\nrelocated = "{d}"\n'))
+        assert [m.module for m in report.modules if m.loads] == ["curses"], report.modules
+        found = [Path(m.file or "").name for m in report.modules if not m.loads]
+        assert found == strays, report.modules
+        below = [w for w in report.warnings if "below where the loader reads" in w]
+        assert bool(below) is (d == "lib/own"), report.warnings
