@@ -3267,8 +3267,10 @@ def _stray_rows(
             continue
         if linked is None:
             linked = _linked_libraries(exe, found, judge, ctx)
-        if ctx.root.resolve(path) in linked[0] and (
-            not os.path.islink(ctx.root.host(path)) or posixpath.basename(path) in linked[1]
+        if (
+            path not in found.undescribed  # a module's file all the same (a gThumb tester's libimporter.so)
+            and ctx.root.resolve(path) in linked[0]
+            and (not os.path.islink(ctx.root.host(path)) or posixpath.basename(path) in linked[1])
         ):
             # The program's own library (a darktable tester's libdarktable.so) or its modules'
             # (an SSSD tester's libsss_ldap_common.so, which the ldap, ad and ipa providers link),

@@ -2896,6 +2896,28 @@ def test_a_loader_registering_modules_by_descriptor(prefix: Path, tmp_path: Path
         loader(tmp_path, text.replace('"{name}.plugin"', '"x/{name}.plugin"'))
 
 
+def test_a_module_file_without_its_descriptor_is_a_stray_though_another_module_links_it(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A gThumb tester removed importer.extension: libimporter.so, which photo_importer links,
+    got no row (the modules' own library is no stray), so the install's row said "where the
+    loader does not look" of the directory it is in, and photo_importer that importer "is not
+    installed". A module's file without its descriptor is a stray, linked or not."""
+    text = HEAD.replace('prefix = "/usr"\n', 'prefix = "/usr"\ndescriptor = "{name}.plugin"\n', 1)
+    ld = loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n')
+    ui = prefix / "lib/demo/ui"
+    base = build_extra_library(ui, "base.so")
+    build_extra_module(
+        prefix / "lib/demo", type="ui", name="top", stamp=None, needed=[base], runpath="$ORIGIN"
+    )
+    for so in (prefix / "lib/demo").glob("*/*.so"):
+        so.with_suffix(".plugin").write_text("[Plugin]\n")
+    (ui / "base.plugin").unlink()
+    report = check(prefix, ld)
+    (stray,) = [m for m in report.modules if m.file == f"{ui}/base.so"]
+    assert stray.stray and "no base.plugin beside it" in stray.problems[0].detail, stray
+
+
 def test_a_descriptor_is_beside_the_part_of_the_path_that_names_the_module() -> None:
     """A gedit tester's Python plug-ins are packages, `{name}/__init__.py`, whose keyfiles libpeas
     reads from the location (plugins/charmap.plugin): they were looked for in the package's own
