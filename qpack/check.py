@@ -85,6 +85,7 @@ from qpack.loader import (
     Naming,
     SearchLocation,
     canon_pkgversion,
+    library_dir,
     naming_slip,
     near_directory,
     stamp_version_unmatched,
@@ -407,12 +408,14 @@ def _passed(report: CheckReport, v: ModuleVerdict, file: str) -> str:
         # Wherever it was to be searched (an Evolution tester's deleted plug-in, searched after
         # /usr's through EDS_EXTRA_PREFIXES: "and never looks there").
         return "(the copy installed is gone)"
+    if rt.resolve(file) is None:
+        # Searched or not (a Guile re-tester's link to a lost .so.9 was "never looks there
+        # unless GUILE_EXTENSIONS_PATH is set", with it set).
+        return "(the copy installed is a dangling link)"
     if mine is not None and (taken is None or mine < taken):
         # Searched first and passed over (an LXQt tester's cut-short libmount.so was said to
         # be taken "first" from /usr; a Gwyddion tester's overwritten pixmap.so).
         passes = "passes" if one else "pass"
-        if rt.resolve(file) is None:
-            return "(the copy installed is a dangling link)"
         if not _starts_as_elf(file, rt):
             return f"and {passes} over the copy installed, which is no ELF file"
         return f"and {passes} over the copy installed, which {'it' if one else 'they'} cannot load"
@@ -1169,7 +1172,7 @@ def _sort(
     # A library directory every package shares (a Guile tester's /usr/lib/x86_64-linux-gnu, as
     # Guile searches it): a file there named as no module is a library, unless it defines an
     # entry; 4,089 of them were strays, exit 1, on a healthy system.
-    shared = _library_dir(path[: -len(rel)])
+    shared = library_dir(path[: -len(rel)])
     if parsed is None:
         # Whatever its name (WeeChat loads typing.SO, LADSPA hosts any file): `_not_a_stray`
         # drops it later if it is no ELF file.
@@ -1212,16 +1215,6 @@ def _sort(
             found.duplicates.setdefault(mid, [seen_here[mid]]).append(path)
         seen_here.setdefault(mid, path)
         found.files.setdefault(mid, []).append(path)
-
-
-# A directory of libraries every program shares (the dynamic linker's: lib, lib64, lib/<triplet>).
-_LIBRARY_DIR = re.compile(r"(?:^|/)lib(?:32|64|x32)?(?:/[a-z0-9_]+-linux-[a-z0-9_]+)?/?$")
-
-
-def _library_dir(directory: str) -> bool:
-    """Whether `directory` is a library directory shared by every package (`/usr/lib`,
-    `/usr/lib/x86_64-linux-gnu`): its files named as no module the loader knows are libraries."""
-    return _LIBRARY_DIR.search(directory) is not None
 
 
 def _special_file(path: str, root: Root) -> bool:
@@ -2103,7 +2096,7 @@ def _deeper_notes(ctx: _Context) -> None:
     named = _named_globs(ctx)
     entries = ctx.every_entry
     for d, all_rels in ctx.deeper.items():
-        if _library_dir(d):
+        if library_dir(d):
             continue  # its subdirectories are other programs' (a Guile tester's: 1,777 files)
         rels = [r for r in all_rels if not any(g.match(posixpath.join(d, r).lstrip("/")) for g in named)]
         if entries is not None:

@@ -127,6 +127,16 @@ def stamp_version_unmatched(glob: str | None, needs: Sequence[Sequence[str]]) ->
     )
 
 
+# A directory of libraries every program shares (the dynamic linker's: lib, lib64, lib/<triplet>).
+_LIBRARY_DIR = re.compile(r"(?:^|/)lib(?:32|64|x32)?(?:/[a-z0-9_]+-linux-[a-z0-9_]+)?/?$")
+
+
+def library_dir(directory: str) -> bool:
+    """Whether `directory` is a library directory shared by every package (`/usr/lib`,
+    `/usr/lib/x86_64-linux-gnu`): its files named as no module the loader knows are libraries."""
+    return _LIBRARY_DIR.search(directory) is not None
+
+
 def _literal_head(pattern: str) -> tuple[str, str]:
     """(the directories `pattern` names before its first placeholder or wildcard, the rest):
     `libgphoto2_port/0.12.1/{name}.so` -> ("libgphoto2_port/0.12.1", "{name}.so"); no head where

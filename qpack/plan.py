@@ -36,7 +36,7 @@ from qpack.layout import (
     load_layout,
     module_file_globs,
 )
-from qpack.loader import FoundModules, Loader, Module, naming_slip
+from qpack.loader import FoundModules, Loader, Module, library_dir, naming_slip
 from qpack.sonames import provided_sonames
 
 PackageKind = Literal["core", "module", "group", "meta"]
@@ -773,20 +773,35 @@ def _strays(
 
 
 def _deeper_without_entry(never: list[str], inventory: Inventory, loader: Loader) -> list[str]:
-    """`never` less the files deeper than the loader looks that define no entry, where every
-    type has one: another program's plug-in below the location, no module misplaced (an SSSD
-    tester's modules/libsss_autofs.so, autofs's own, was "deeper than the loader looks")."""
+    """`never` less, where every type has an entry, the files deeper than the loader looks that
+    define none (another program's plug-in below the location, no module misplaced: an SSSD
+    tester's modules/libsss_autofs.so, autofs's own); and less the files of a library directory
+    every package shares that define none, or all of them where a type has no entry (a Guile
+    re-tester's libguile-cairo.so in /usr/lib/x86_64-linux-gnu, which check leaves alone)."""
     entries = loader.every_entry()
-    deeper = [w for w in never if "deeper than the loader looks" in w]
-    if entries is None or not deeper:
+
+    def path_of(w: str) -> str:
+        return w.partition(": in a module directory")[0]
+
+    # The location a file is under: the deepest module directory holding it.
+    dirs = sorted(loader.module_dirs(inventory.prefix), key=len, reverse=True)
+    under = [(d, compile_glob(d + "/**")) for d in dirs]
+
+    def location(path: str) -> str:
+        return next((d for d, g in under if g.match(path)), posixpath.dirname(path))
+
+    shared = {w for w in never if library_dir(location(path_of(w)))}
+    deeper = [w for w in never if "deeper than the loader looks" in w or w in shared]
+    if entries is None:
+        return [w for w in never if w not in shared]
+    if not deeper:
         return never
     from qpack.elf import dynamic_symbols
 
     quiet = set()
     for w in deeper:
-        path = w.partition(": in a module directory")[0]
         try:
-            with open(inventory.source(path), "rb") as f:
+            with open(inventory.source(path_of(w)), "rb") as f:
                 defined = dynamic_symbols(f)[1]
         except (OSError, ElfReadError):
             continue

@@ -795,3 +795,12 @@ def test_a_module_named_through_a_symlinked_prefix_is_the_copy_loaded(tmp_path: 
         f"never looks there unless V={tmp_path}/venv/lib is set" in line
         for line in taken_elsewhere(few, mine, ways_in)
     )
+    # The copy installed a dangling link: said so, searched or not (a Guile re-tester read "never
+    # looks there unless ... is set" with the variable set).
+    (tmp_path / "venv/lib/a.so").unlink()
+    (tmp_path / "venv/lib/a.so").symlink_to("a.so.9")
+    said = taken_elsewhere(few, mine, ways_in)
+    assert said[0].endswith(
+        f"takes {tmp_path}/other/a.so (the copy installed is a dangling link): the copy installed is not the "
+        "one loaded"
+    ), said

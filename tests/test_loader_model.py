@@ -3228,3 +3228,9 @@ def test_a_library_directory_searched_holds_no_strays_but_modules(prefix: Path, 
         assert found == strays, report.modules
         below = [w for w in report.warnings if "below where the loader reads" in w]
         assert bool(below) is (d == "lib/own"), report.warnings
+        # plan says the same of a build (a Guile re-tester's libguile-cairo.so: three warnings).
+        plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
+        said = [w.partition(":")[0] for w in plan.warnings if "in a module directory" in w]
+        assert said == ([f"usr/{d}/other.so", f"usr/{d}/sub/below.so"] if d == "lib/own" else []), (
+            plan.warnings
+        )
