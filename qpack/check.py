@@ -2043,7 +2043,7 @@ def check(
                 f"{judged} module file(s) only"
             )
         ctx.notes.append(mistyped.replace("no module where the loader looks: ", "", 1))
-    _deeper_notes(ctx)
+    _deeper_notes(ctx, locations)
     report = dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
     if (
         nowhere := _entry_defined_nowhere(report, ctx.loader)
@@ -2083,26 +2083,43 @@ def _deeper_only(report: CheckReport, ctx: _Context) -> str | None:
     named as modules lie one level below (`depth` too small, or a location one level short)."""
     if any(m.file and not m.helper for m in report.modules) or not ctx.deeper:
         return None
-    deeper = [posixpath.join(d, rel) for d, rels in ctx.deeper.items() for rel in rels]
+    deeper = [f for rels in _deeper_files(ctx, report.locations).values() for f in rels]
+    if not deeper:
+        return None
     return (
         f"no module found where the loader reads, and files named as modules lie one level deeper "
         f"({_two_and_more(deeper)}): is [loader] depth too small, or a location one level short?"
     )
 
 
-def _deeper_notes(ctx: _Context) -> None:
-    """A note for each location with files one level below where the loader reads, named as
-    its modules are (MariaDB's plugin/sub/disks.so): misplaced, or a loader's dotted names."""
+def _deeper_files(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    """Directory searched -> the paths one level below it named as modules are, that may be
+    modules misplaced: not in a directory the programs did not search (a DSSI tester's empty
+    DSSI_PATH, which replaces the defaults, was told of /usr/lib/dssi's), nor in a library
+    directory (its subdirectories are other programs': a Guile tester's 1,777 files), nor named
+    by the layout, nor defining no entry where every type has one (an SSSD tester's
+    modules/libsss_autofs.so, autofs's own plug-in; a DSSI tester's `<plugin>/<label>_gtk`)."""
     named = _named_globs(ctx)
     entries = ctx.every_entry
+    searched = set(_searched_dirs(locations))
+    out: dict[str, list[str]] = {}
     for d, all_rels in ctx.deeper.items():
-        if library_dir(d):
-            continue  # its subdirectories are other programs' (a Guile tester's: 1,777 files)
-        rels = [r for r in all_rels if not any(g.match(posixpath.join(d, r).lstrip("/")) for g in named)]
+        if d not in searched or library_dir(d):
+            continue
+        paths = [posixpath.join(d, r) for r in all_rels]
+        paths = [p for p in paths if not any(g.match(p.lstrip("/")) for g in named)]
         if entries is not None:
-            # Where every type has an entry, a file defining none is no module misplaced (an SSSD
-            # tester's modules/libsss_autofs.so, autofs's own plug-in, was "misplaced?").
-            rels = [r for r in rels if _entries_defined(posixpath.join(d, r), entries, ctx.root) != ""]
+            paths = [p for p in paths if _entries_defined(p, entries, ctx.root) != ""]
+        if paths:
+            out[d] = paths
+    return out
+
+
+def _deeper_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> None:
+    """A note for each location with files one level below where the loader reads, named as
+    its modules are (MariaDB's plugin/sub/disks.so): misplaced, or a loader's dotted names."""
+    for d, paths in _deeper_files(ctx, locations).items():
+        rels = [p[len(d.rstrip("/")) + 1 :] for p in paths]
         if not rels:
             continue
         shown = ", ".join(rels[:3]) + (f" and {len(rels) - 3} more" if len(rels) > 3 else "")
@@ -3807,5 +3824,5 @@ def check_modules(
         exe_libs, exe_missing = closures[exe.path]
         verdicts = host.judge(exe, finder, exe_libs, verdicts)
         rows.add_program(exe.path, verdicts, not_asked, exe_missing, _needs_unmet(exe, verdicts, ctx))
-    _deeper_notes(ctx)
+    _deeper_notes(ctx, locations)
     return rows.report(rt, pre, layout_name, exes, locations, ctx)

@@ -3234,3 +3234,26 @@ def test_a_library_directory_searched_holds_no_strays_but_modules(prefix: Path, 
         assert said == ([f"usr/{d}/other.so", f"usr/{d}/sub/below.so"] if d == "lib/own" else []), (
             plan.warnings
         )
+
+
+def test_files_below_a_location_not_searched_are_no_sign_of_a_depth_too_small(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A DSSI tester's `--env DSSI_PATH=` (empty: it replaces the defaults, and the programs
+    search nothing): "no module found where the loader reads, and files named as modules lie
+    one level deeper (/usr/lib/dssi/hexter/hexter_gtk ...): is [loader] depth too small", exit 2,
+    of a directory no program searched."""
+    flat = loader(
+        tmp_path,
+        HEAD.replace('naming = "{type}/{name}.so"\ntypes = ["ui", "block", "audio"]', 'naming = "{name}.so"')
+        + '[[loader.search]]\nenv = "V"\nreplaces = true\n[[loader.search]]\nrelocated = "lib/flat"\n',
+    )
+    (prefix / "lib/flat/sub").mkdir(parents=True)
+    shutil.copy(
+        build_extra_module(tmp_path / "b", type="t", name="x", stamp=None), prefix / "lib/flat/sub/x.so"
+    )
+    with pytest.raises(CheckError, match="lie one level deeper"):
+        check(prefix, flat)  # searched: the layout's depth is likely wrong
+    report = check(prefix, flat, env={"V": ""})
+    assert not report.modules
+    assert not [w for w in report.warnings if "below where the loader reads" in w], report.warnings
