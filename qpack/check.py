@@ -515,6 +515,7 @@ def with_unfound(
         and "never looks this file up (" in m.problems[0].detail
     }
     merged: set[str] = set()  # the strays said on the module's row instead
+    moved: dict[str, list[str]] | None = None  # file name -> paths in the prefix, read when needed
     rows = []
     for mid, (file, dist) in sorted(installed.items()):
         if mid in found or file in libraries:
@@ -523,6 +524,12 @@ def with_unfound(
             why = f"installed by {dist}, but none of its files is where the loader looks for it"
         elif not (host / file.lstrip("/")).exists():
             why = f"{file}: installed by {dist}, but the file is gone"
+            if moved is None:
+                moved = _files_by_name(host, report.prefix)
+            if elsewhere := sorted(p for p in moved.get(posixpath.basename(file), []) if p != file):
+                # Moved within the prefix, not gone (a gThumb re-tester's libsearch.so moved to
+                # lib/gthumb/extensions was "gone": a packager would reinstall, not fix the path).
+                why = f"{file}: installed by {dist}, but the file is not there: {elsewhere[0]} is (moved?)"
         elif _searched(report, file) and not _starts_as_elf(file, Root(host)):
             # Where the loader looks, but no ELF file, so passed over (a Gwyddion tester's
             # pixmap.so overwritten with text was called "where the loader does not look").
@@ -558,6 +565,24 @@ def with_unfound(
     ]
     modules = sorted([*kept, *rows], key=lambda m: (m.module, m.file or "", m.executables))
     return dataclasses.replace(report, modules=tuple(modules))
+
+
+_MOVED_WALK = 100_000  # files of a prefix read at most to find a module's file moved in it
+
+
+def _files_by_name(host: Path, prefix: str) -> dict[str, list[str]]:
+    """File name -> the paths (as the program sees them) of the files in `prefix` under `host`,
+    the first `_MOVED_WALK` of them (a prefix as large as /usr is not read whole for this)."""
+    top = host / prefix.lstrip("/")
+    out: dict[str, list[str]] = {}
+    seen = 0
+    for dirpath, _, names in os.walk(top):
+        for n in names:
+            out.setdefault(n, []).append("/" + posixpath.relpath(posixpath.join(dirpath, n), host))
+            seen += 1
+        if seen >= _MOVED_WALK:
+            break
+    return out
 
 
 def _installed_dependencies(verdict: ModuleVerdict, unfound: set[str]) -> ModuleVerdict:

@@ -719,6 +719,16 @@ def test_installed_modules_the_loader_does_not_find_fail_the_check(demo_dist: Pa
             "detail": f"{prefix}/lib/demo/ui/curses.so: installed by demo-ui-curses 1.0, but the file is gone",  # noqa: E501
         }
     ]
+    # Moved within the prefix: said where it is (a gThumb re-tester's libsearch.so, moved to
+    # lib/gthumb/extensions, was "gone").
+    (prefix / "lib/other").mkdir()
+    (tmp_path / "curses.so").rename(prefix / "lib/other/curses.so")
+    r = qpack("check", str(prefix), "-l", "demo", "--json")
+    (row,) = [m for m in json.loads(r.stdout)["modules"] if m["module"] == "ui-curses"]
+    assert row["problems"][0]["detail"] == (
+        f"{prefix}/lib/demo/ui/curses.so: installed by demo-ui-curses 1.0, but the file is not there: "
+        f"{prefix}/lib/other/curses.so is (moved?)"
+    )
 
 
 def test_the_install_counts_modules_not_rows() -> None:
