@@ -1242,6 +1242,40 @@ def _sort(
         found.files.setdefault(mid, []).append(path)
 
 
+# Where a script's interpreter named through env(1) is looked for.
+_ENV_PATH = ("/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/sbin", "/sbin")
+
+
+def _script_verdict(path: str, real: str, st: os.stat_result | None, root: Root) -> _FileVerdict | None:
+    """The verdict of a module that is a script (`#!`), where modules are programs the loader
+    runs: it runs when executable and its interpreter is there (a netdata tester's charts.d and
+    python.d plug-ins, which netdata runs, were "unreadable: not an ELF file", exit 1, on
+    Debian's own install; the monitoring plug-ins' scripts alike). None for no script."""
+    try:
+        with open(root.host(real), "rb") as f:
+            head = f.read(256)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    if st is None or not st.st_mode & 0o111:
+        mode = f" (mode {stat.S_IMODE(st.st_mode):04o})" if st is not None else ""
+        why = f"{path}: a script without the execute bit{mode}: the loader cannot run it"
+        return _FileVerdict((Problem("unreadable", why),))
+    words = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").split()
+    interpreter = words[0] if words else ""
+    if posixpath.basename(interpreter) == "env" and len(words) > 1:
+        name = next((w for w in words[1:] if not w.startswith("-")), "")
+        found = name and any(root.exists(posixpath.join(d, name)) for d in _ENV_PATH)
+        interpreter = name if not found else ""
+    elif interpreter and root.exists(interpreter):
+        interpreter = ""
+    if interpreter:
+        why = f"{path}: its interpreter {interpreter} is not installed: the loader cannot run it"
+        return _FileVerdict((Problem("missing-library", why),))
+    return _FileVerdict(())
+
+
 def _special_file(path: str, root: Root) -> bool:
     """Whether `path` is there, and neither a regular file nor a directory."""
     st = root.stat(path)
@@ -1376,6 +1410,13 @@ class _Judge:
             why = f"{path}: readable by no user (mode {stat.S_IMODE(st.st_mode):04o}): only root can load it"
             return _FileVerdict((Problem("unreadable", why),))
         elf = self.read(real, entry)
+        if (
+            elf.facts is None
+            and elf.error == NOT_ELF
+            and not self.ctx.loader.naming.names_libraries
+            and (script := _script_verdict(path, real, st, self.ctx.root)) is not None
+        ):
+            return script
         if elf.facts is None:
             return _FileVerdict((Problem("unreadable", f"{path}: {elf.error}"),))
         exe = self.exe.elf.facts

@@ -613,6 +613,15 @@ def _code_entry(e: Entry, by_path: Mapping[str, Entry]) -> Entry:
     return end if isinstance(end, Entry) else e
 
 
+def _is_script(e: Entry, inventory: Inventory) -> bool:
+    """Whether the file of `e` starts with `#!`."""
+    try:
+        with open(inventory.source(e.path), "rb") as f:
+            return f.read(2) == b"#!"
+    except OSError:
+        return False
+
+
 def _unreadable(e: Entry) -> str | None:
     """Why a module file is no ELF file the loader could load, or None. The scan says so only
     of a file named like a library; a module named otherwise (PostgreSQL tries the bare name
@@ -864,6 +873,7 @@ def module_problems(
     runner_of: Callable[[str], str | None] | None = None,
     link_entries: Callable[[str], tuple[str, ...]] | None = None,
     own_entry_types: Collection[str] = (),
+    scripts_run: bool = False,
 ) -> tuple[list[str], list[str]]:
     """(problems, warnings) of the modules themselves: installed twice is an error; a module
     the loader cannot read as ELF (but one another module runs: `runner_of`, its file -> that
@@ -877,8 +887,11 @@ def module_problems(
     warnings = [
         f"{m.path}: module unreadable: {err}; the loader cannot load it"
         for m in found.modules
-        if (err := _unreadable(_code_entry(by_path[m.path], by_path)))
+        if (err := _unreadable(code := _code_entry(by_path[m.path], by_path)))
         and (runner_of is None or runner_of(m.path) is None)
+        # A script where modules are programs the loader runs (`scripts_run`): netdata's
+        # python.d.plugin, as check judges it.
+        and not (scripts_run and _is_script(code, inventory))
     ]
     # A runner's glob that takes ELF modules (a ZNC re-tester's "*.so" = "modpython" made every
     # module, modperl.so too, need modpython).
@@ -3001,6 +3014,7 @@ def make_plan(
         layout.loader.runner_of,
         layout.loader.entries_named_by if layout.loader.entry_through_links else None,
         layout.loader.type_entry.keys(),
+        scripts_run=not layout.loader.naming.names_libraries,
     )
     if layout.loader.entry or layout.loader.type_entry:
         module_warnings += undeclared_module_symbols(found, inventory, layout.loader)

@@ -3257,3 +3257,34 @@ def test_files_below_a_location_not_searched_are_no_sign_of_a_depth_too_small(
     report = check(prefix, flat, env={"V": ""})
     assert not report.modules
     assert not [w for w in report.warnings if "below where the loader reads" in w], report.warnings
+
+
+def test_a_module_that_is_a_script_runs_where_modules_are_programs(prefix: Path, tmp_path: Path) -> None:
+    """A netdata tester's charts.d.plugin and python.d.plugin (shell and Python scripts netdata
+    runs) were "unreadable: not an ELF file", exit 1, on Debian's own install (the monitoring
+    plug-ins' scripts too). Where modules are programs, a script runs when it is executable and
+    its interpreter is there; as a library (`{name}.so` only) it is still no module."""
+    ui = prefix / "lib/demo/ui"
+    for name, text, mode in (
+        ("runs", "#!/bin/sh\necho\n", 0o755),
+        ("envsh", "#!/usr/bin/env sh\necho\n", 0o755),
+        ("noexec", "#!/bin/sh\necho\n", 0o644),
+        ("nointerp", "#!/nonexistent/qsh\necho\n", 0o755),
+    ):
+        (ui / name).write_text(text)
+        (ui / name).chmod(mode)
+    text = HEAD.replace('naming = "{type}/{name}.so"', 'naming = ["{type}/{name}.so", "{type}/{name}"]')
+    report = check(prefix, loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n'))
+    rows = {m.module: m for m in report.modules}
+    assert rows["ui-runs"].loads and rows["ui-envsh"].loads, (rows["ui-runs"], rows["ui-envsh"])
+    assert [p.kind for p in rows["ui-noexec"].problems] == ["unreadable"]
+    assert "a script without the execute bit (mode 0644)" in rows["ui-noexec"].problems[0].detail
+    assert [(p.kind, p.detail) for p in rows["ui-nointerp"].problems] == [
+        (
+            "missing-library",
+            f"{ui}/nointerp: its interpreter /nonexistent/qsh is not installed: the loader cannot run it",
+        )
+    ]
+    # plan says nothing of them as not ELF, as check.
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    assert not [w for w in plan.warnings if "not an ELF file" in w], plan.warnings
