@@ -216,7 +216,9 @@ class DistDir:
                     kind, ids = declaration(zf.read(f"{_dist_info(path)}/{PACKAGE_FILE}"))
             except (OSError, zipfile.BadZipFile, KeyError):
                 continue
-            for mid in ids if kind == "module" else ():
+            # A group's wheel declares its modules too (a netdata tester's `install charts.d`,
+            # held by netdata-plugins-bash, was told to name distributions).
+            for mid in ids if kind in ("module", "group") else ():
                 out.setdefault(normalize_extra(mid), name)
         return out
 

@@ -498,6 +498,14 @@ def test_module_ids_without_a_meta_wheel_are_read_from_the_module_wheels(
     # "the split had no [meta]" of a split that had one).
     assert "(the split had no [meta], or its wheel is not there)" in err
     assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "demo-ui-gtk"]) == 0
+    # A module a group package holds, by its id: the group's wheel declares it too (a netdata
+    # tester's `install charts.d`, in netdata-plugins-bash, was told to name distributions).
+    group = tmp_path / "group.toml"
+    group.write_text(head + '\n[[package]]\nname = "demo-audio"\nkind = "group"\nmodules = ["audio-*"]\n')
+    dist = split(demo_build, tmp_path / "gdist", "1.0", group)
+    other = tmp_path / "g"
+    assert main(["install", str(dist), "-l", str(group), "--prefix", str(other), "audio-alsa"]) == 0
+    assert (other / "lib/demo/audio/alsa.so").is_file()
 
 
 def test_install_and_list_judge_with_the_environment_given(
