@@ -1246,11 +1246,15 @@ def _sort(
 _ENV_PATH = ("/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/sbin", "/sbin")
 
 
-def _script_verdict(path: str, real: str, st: os.stat_result | None, root: Root) -> _FileVerdict | None:
+def _script_verdict(
+    path: str, real: str, st: os.stat_result | None, root: Root, system: Root
+) -> _FileVerdict | None:
     """The verdict of a module that is a script (`#!`), where modules are programs the loader
-    runs: it runs when executable and its interpreter is there (a netdata tester's charts.d and
-    python.d plug-ins, which netdata runs, were "unreadable: not an ELF file", exit 1, on
-    Debian's own install; the monitoring plug-ins' scripts alike). None for no script."""
+    runs: it runs when executable and its interpreter is there, in the root or in `system`,
+    where a staged tree takes its system files from (a netdata tester's charts.d and python.d
+    plug-ins, which netdata runs, were "unreadable: not an ELF file", exit 1, on Debian's own
+    install; the monitoring plug-ins' scripts alike; a re-tester's DESTDIR, with no /bin/sh of
+    its own, had every script's interpreter "not installed"). None for no script."""
     try:
         with open(root.host(real), "rb") as f:
             head = f.read(256)
@@ -1264,11 +1268,12 @@ def _script_verdict(path: str, real: str, st: os.stat_result | None, root: Root)
         return _FileVerdict((Problem("unreadable", why),))
     words = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").split()
     interpreter = words[0] if words else ""
+    roots = (root, system) if str(system.root) != str(root.root) else (root,)
     if posixpath.basename(interpreter) == "env" and len(words) > 1:
         name = next((w for w in words[1:] if not w.startswith("-")), "")
-        found = name and any(root.exists(posixpath.join(d, name)) for d in _ENV_PATH)
+        found = name and any(r.exists(posixpath.join(d, name)) for d in _ENV_PATH for r in roots)
         interpreter = name if not found else ""
-    elif interpreter and root.exists(interpreter):
+    elif interpreter and any(r.exists(interpreter) for r in roots):
         interpreter = ""
     if interpreter:
         why = f"{path}: its interpreter {interpreter} is not installed: the loader cannot run it"
@@ -1414,7 +1419,7 @@ class _Judge:
             elf.facts is None
             and elf.error == NOT_ELF
             and not self.ctx.loader.naming.names_libraries
-            and (script := _script_verdict(path, real, st, self.ctx.root)) is not None
+            and (script := _script_verdict(path, real, st, self.ctx.root, self.finder.system)) is not None
         ):
             return script
         if elf.facts is None:

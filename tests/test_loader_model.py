@@ -3285,6 +3285,10 @@ def test_a_module_that_is_a_script_runs_where_modules_are_programs(prefix: Path,
             f"{ui}/nointerp: its interpreter /nonexistent/qsh is not installed: the loader cannot run it",
         )
     ]
+    # In a staged tree with no /bin of its own, the interpreter is the host's, as its libraries
+    # are (a netdata re-tester's DESTDIR: every script's interpreter "not installed").
+    staged = check("/usr", load_layout(tmp_path / "layout.toml").loader, root=prefix.parent)
+    assert {m.module: m.loads for m in staged.modules}["ui-runs"], staged.modules
     # plan says nothing of them as not ELF, as check.
     plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
     assert not [w for w in plan.warnings if "not an ELF file" in w], plan.warnings
