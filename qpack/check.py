@@ -62,6 +62,7 @@ from qpack.elf import (
     dynamic_symbols,
     dynamic_symbols_path,
     elf_file_type,
+    has_interpreter,
     held_stamps,
     held_stamps_pyelftools,
     read_dynamic_facts,
@@ -1242,6 +1243,16 @@ def _sort(
         found.files.setdefault(mid, []).append(path)
 
 
+def _is_program(real: str, root: Root) -> bool:
+    """Whether the ELF file at `real` is a program (it has a dynamic linker to run it), not a
+    library a loader opens with dlopen (LADSPA's `plate_noext`, mode 0644, loads)."""
+    try:
+        with open(root.host(real), "rb") as f:
+            return has_interpreter(cast(BinaryIO, f))
+    except (OSError, ElfReadError):
+        return False
+
+
 # Where a script's interpreter named through env(1) is looked for.
 _ENV_PATH = ("/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/sbin", "/sbin")
 
@@ -1438,6 +1449,19 @@ class _Judge:
                     ),
                 )
             )
+        if (
+            not self.ctx.loader.naming.names_libraries
+            and st is not None
+            and not st.st_mode & 0o111
+            and _is_program(real, self.ctx.root)
+        ):
+            # A program the loader runs, as a script is (a CUPS tester's 0644 filter and a
+            # netdata re-tester's 0644 plug-in were "yes"; exec says "Permission denied").
+            why = (
+                f"{path}: a program without the execute bit (mode {stat.S_IMODE(st.st_mode):04o}): the "
+                "loader cannot run it"
+            )
+            return _FileVerdict((Problem("unreadable", why),))
         problems: list[Problem] = []
         if entry and not facts.defines & set(entry):
             which = entry[0] if len(entry) == 1 else f"any of {', '.join(entry)}"

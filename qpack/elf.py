@@ -422,6 +422,16 @@ def elf_file_type(stream: BinaryIO) -> str:
         return str(ELFFile(stream).header["e_type"])
 
 
+def has_interpreter(stream: BinaryIO) -> bool:
+    """Whether the file is a program the kernel runs through a dynamic linker (a `PT_INTERP`
+    segment), not a library opened with dlopen; from its program headers alone. Raises
+    ElfReadError for a file that is no readable ELF file."""
+    from elftools.elf.elffile import ELFFile
+
+    with pyelftools_errors():
+        return any(seg["p_type"] == "PT_INTERP" for seg in ELFFile(stream).iter_segments())
+
+
 def read_link_facts(stream: BinaryIO, wanted: tuple[str, ...] = ()) -> LinkFacts:
     """`LinkFacts` of an open ELF file; raises ElfReadError for one that is truncated or corrupt."""
     with pyelftools_errors():

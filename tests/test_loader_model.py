@@ -3285,6 +3285,25 @@ def test_a_module_that_is_a_script_runs_where_modules_are_programs(prefix: Path,
             f"{ui}/nointerp: its interpreter /nonexistent/qsh is not installed: the loader cannot run it",
         )
     ]
+    # An ELF program without the execute bit cannot run either (a CUPS tester's 0644 filter and a
+    # netdata re-tester's 0644 plug-in were "yes"); with it, it runs.
+    # A library the loader opens needs none (LADSPA's `plate_noext`, mode 0644, loads).
+    for name, mode in (("elf644", 0o644), ("elf755", 0o755)):
+        shutil.copy(prefix / "bin/demo", ui / name)
+        (ui / name).chmod(mode)
+    shutil.copy(ui / "curses.so", ui / "lib644")
+    (ui / "lib644").chmod(0o644)
+    rows = {m.module: m for m in check(prefix, load_layout(tmp_path / "layout.toml").loader).modules}
+    assert [(p.kind, p.detail) for p in rows["ui-elf644"].problems] == [
+        (
+            "unreadable",
+            f"{ui}/elf644: a program without the execute bit (mode 0644): the loader cannot run it",
+        )
+    ]
+    assert "unreadable" not in [p.kind for p in rows["ui-elf755"].problems]  # it runs (no stamp)
+    assert rows["ui-lib644"].loads, rows["ui-lib644"]
+    for name in ("elf644", "elf755", "lib644"):
+        (ui / name).unlink()
     # In a staged tree with no /bin of its own, the interpreter is the host's, as its libraries
     # are (a netdata re-tester's DESTDIR: every script's interpreter "not installed").
     staged = check("/usr", load_layout(tmp_path / "layout.toml").loader, root=prefix.parent)
