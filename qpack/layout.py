@@ -804,6 +804,15 @@ def _read_helpers(t: _Table) -> tuple[Helper, ...]:
             )
         if absolute is not None and (not absolute.startswith("/") or _odd_segments(absolute)):
             h.bad("absolute", f"must be an absolute directory without '.', '..' or '//', got {absolute!r}")
+        for key, where in (("absolute", absolute), ("relocated", relocated)):
+            if where is not None and where.rstrip("/").rpartition("/")[2] == name:
+                # The helper's own path, not its directory (a CUPS tester's
+                # "/usr/lib/cups/daemon/cups-exec": "missing-helper .../cups-exec/cups-exec").
+                h.bad(
+                    key,
+                    f"names the helper itself ({where!r}); give the directory it is in "
+                    f"({where.rstrip('/').rpartition('/')[0] or '/'!r})",
+                )
         if anchor is not None and (
             relocated is None or anchor.startswith("/") or _odd_segments(anchor) or not anchor
         ):

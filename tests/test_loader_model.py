@@ -1286,6 +1286,13 @@ def test_helper_programs_must_be_where_the_loader_runs_them(prefix: Path, tmp_pa
     assert {m.module: m for m in check(prefix, ld, env=env).modules}["helper:demo-helper"].loads
     env = {"DEMO_HELPER_1": "/nowhere/demo-helper", "DEMO_HELPER": str(helper)}
     assert not {m.module: m for m in check(prefix, ld, env=env).modules}["helper:demo-helper"].loads
+    # The helper's own path given for its directory: a layout error naming the directory (a CUPS
+    # tester's absolute = "/usr/lib/cups/daemon/cups-exec": "missing-helper .../cups-exec/cups-exec").
+    own = HEAD + '[[loader.helpers]]\nname = "cups-exec"\nabsolute = "/usr/lib/cups/daemon/cups-exec"\n'
+    with pytest.raises(
+        LayoutError, match=r"names the helper itself .*give the directory it is in \('/usr/lib/cups/daemon'\)"
+    ):
+        loader(tmp_path, own)
 
 
 def test_a_helper_in_a_module_directory_is_no_stray(prefix: Path, tmp_path: Path) -> None:
