@@ -1277,7 +1277,10 @@ def _script_verdict(
         mode = f" (mode {stat.S_IMODE(st.st_mode):04o})" if st is not None else ""
         why = f"{path}: a script without the execute bit{mode}: the loader cannot run it"
         return _FileVerdict((Problem("unreadable", why),))
-    words = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").split()
+    # As the kernel reads it: the first line, split at spaces and tabs only; a carriage return
+    # is part of the name (a CUPS re-tester's CRLF filter, `#!/bin/sh\r`: "No such file").
+    line = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip(" \t")
+    words = [w for w in re.split(r"[ \t]+", line) if w]
     interpreter = words[0] if words else ""
     roots = (root, system) if str(system.root) != str(root.root) else (root,)
     if posixpath.basename(interpreter) == "env" and len(words) > 1:
@@ -2806,7 +2809,7 @@ def _start(
         if str(rt.root) != "/":
             ctx.notes.append(
                 f"{rt.root} has no /etc/ld.so.cache: libraries are looked up in its own default directories, "
-                "then on this host"
+                "then on this host (script modules' interpreters too)"
             )
     return rt, pre, ctx, system
 

@@ -3277,6 +3277,7 @@ def test_a_module_that_is_a_script_runs_where_modules_are_programs(prefix: Path,
         ("envsh", "#!/usr/bin/env sh\necho\n", 0o755),
         ("noexec", "#!/bin/sh\necho\n", 0o644),
         ("nointerp", "#!/nonexistent/qsh\necho\n", 0o755),
+        ("crlf", "#!/bin/sh\r\necho\r\n", 0o755),  # the interpreter is `/bin/sh\r` (a CUPS re-tester)
     ):
         (ui / name).write_text(text)
         (ui / name).chmod(mode)
@@ -3286,6 +3287,7 @@ def test_a_module_that_is_a_script_runs_where_modules_are_programs(prefix: Path,
     assert rows["ui-runs"].loads and rows["ui-envsh"].loads, (rows["ui-runs"], rows["ui-envsh"])
     assert [p.kind for p in rows["ui-noexec"].problems] == ["unreadable"]
     assert "a script without the execute bit (mode 0644)" in rows["ui-noexec"].problems[0].detail
+    assert [p.kind for p in rows["ui-crlf"].problems] == ["missing-library"], rows["ui-crlf"]
     assert [(p.kind, p.detail) for p in rows["ui-nointerp"].problems] == [
         (
             "missing-library",
