@@ -668,7 +668,7 @@ def _module_libraries(
         if loader.registers_all and e.elf.soname:
             names.add(e.elf.soname)
         users = set().union(*(needed_by.get(n, set()) for n in names)) - {m.path}
-        if users and _lacks_entry(inventory.source(e.path), entry) is not None:
+        if users and _entry_defines(inventory.source(e.path), entry) == frozenset():
             dropped.add(m.path)
     if not dropped:
         return found, set()
@@ -910,6 +910,8 @@ def module_problems(
     stamped: dict[str, tuple[str, ...]] = {}  # module files whose stamp was looked for -> theirs
     entered: dict[str, list[str]] = {}  # entry key -> modules whose entry was looked for
     lacking: dict[str, list[str]] = {}  # ... and is not there
+    asked: dict[str, set[str]] = {}  # entry key -> its literal symbols looked up
+    used: dict[str, set[str]] = {}  # ... those some module defines
     for e in inventory.entries:
         if any(r.match(e.path) for r in exe_res):
             end = _link_end(e, by_path)  # a library is often named by its SONAME link
@@ -952,12 +954,13 @@ def module_problems(
         key = f"[loader.by-type.{m.type}] entry" if m.type in own_entry_types else "[loader] entry"
         if entry:
             entered.setdefault(key, []).append(m.path)
-        if entry and (why := _lacks_entry(inventory.source(e.path), entry)) is not None:
-            lacking.setdefault(key, []).append(m.path)
-            warnings.append(f"{m.path}: module {why}{_NO_ENTRY}")
+        if entry and (defines := _entry_defines(inventory.source(e.path), entry)) is not None:
+            _tally_entry(m.path, key, entry, defines, (asked, used, lacking), warnings)
     nobody, warnings = _entries_nobody_defines(
         entered, lacking, warnings, naming_slip([m.name for m in found.modules])
     )
+    unused, warnings = _entry_alternatives_unused(asked, used, lacking, entered, warnings)
+    nobody += unused
     other, warnings = _stamp_nobody_exports(stamped, held, warnings)
     return [*problems, *nobody, *other], [*warnings, *_same_bytes(found.modules, by_path)]
 
@@ -1194,20 +1197,65 @@ class _BuildLibraries:
         return self.exports[key]
 
 
-def _lacks_entry(path: Path, entry: tuple[str, ...]) -> str | None:
-    """What a module file lacks of its entry symbols (none of `entry` defined, looked up in its
-    symbol hash table as the dynamic linker would), or None (one is defined, or the file cannot
-    be read: said elsewhere). Read only when the layout names an entry."""
+def _entry_defines(path: Path, entry: tuple[str, ...]) -> frozenset[str] | None:
+    """Which of its entry symbols a module file defines, looked up in its symbol hash table as
+    the dynamic linker would; None where it cannot be read (said elsewhere). Read only when the
+    layout names an entry."""
     from qpack.elf import ElfReadError, read_link_facts
 
     try:
         with open(path, "rb") as f:
-            defines = read_link_facts(f, entry).defines
+            return read_link_facts(f, entry).defines & set(entry)
     except (OSError, ElfReadError):
         return None
-    if defines & set(entry):
-        return None
-    return f"does not define {entry[0] if len(entry) == 1 else 'any of ' + ', '.join(entry)}"
+
+
+def _tally_entry(
+    path: str,
+    key: str,
+    entry: tuple[str, ...],
+    defines: frozenset[str],
+    tallies: tuple[dict[str, set[str]], dict[str, set[str]], dict[str, list[str]]],
+    warnings: list[str],
+) -> None:
+    """Counts one module's entry symbols into `tallies` (entry key -> the symbols every module
+    is looked up by, not those a template fills with its name; those defined; modules defining
+    none), with a warning for a module defining none."""
+    asked, used, lacking = tallies
+    asked[key] = asked[key] & set(entry) if key in asked else set(entry)
+    used.setdefault(key, set()).update(defines)
+    if not defines:
+        lacking.setdefault(key, []).append(path)
+        which = entry[0] if len(entry) == 1 else "any of " + ", ".join(entry)
+        warnings.append(f"{path}: module does not define {which}{_NO_ENTRY}")
+
+
+def _entry_alternatives_unused(
+    asked: Mapping[str, set[str]],
+    used: Mapping[str, set[str]],
+    lacking: Mapping[str, list[str]],
+    entered: Mapping[str, list[str]],
+    warnings: list[str],
+) -> tuple[list[str], list[str]]:
+    """(problems, warnings less those they replace): an entry key of several symbols, one of
+    which no module defines, while most modules, two or more, define none of them: that one is
+    mistyped (a SQLite tester's ["sqlite3_extenson_init", "sqlite3_modspatialite_init"]: five
+    warnings, exit 0, for extensions sqlite3 loads; one module defined the other symbol). A few
+    broken modules beside an alternative this build does not use are no sign."""
+    problems = []
+    for key, paths in lacking.items():
+        unused = sorted(asked.get(key, set()) - used.get(key, set()))
+        if len(paths) < 2 or 2 * len(paths) <= len(entered.get(key, ())) or not unused or not used.get(key):
+            continue
+        shown = ", ".join(paths[:2]) + (f" and {len(paths) - 2} more" if len(paths) > 2 else "")
+        problems.append(
+            f"no module of the build defines {unused[0]!r}, a symbol of {key}, and {len(paths)} modules "
+            f"define none of its symbols ({shown}): is {unused[0]!r} mistyped?"
+        )
+        warnings = [
+            w for w in warnings if not (w.partition(": module ")[0] in paths and w.endswith(_NO_ENTRY))
+        ]
+    return problems, warnings
 
 
 def _same_bytes(modules: Iterable[Module], by_path: Mapping[str, Entry]) -> list[str]:

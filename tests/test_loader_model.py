@@ -3320,3 +3320,33 @@ def test_a_module_that_is_a_script_runs_where_modules_are_programs(prefix: Path,
     # plan says nothing of them as not ELF, as check.
     plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
     assert not [w for w in plan.warnings if "not an ELF file" in w], plan.warnings
+
+
+def test_an_entry_alternative_no_module_defines_while_most_define_none_is_mistyped(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A SQLite tester's `entry = ["sqlite3_extenson_init", "sqlite3_modspatialite_init"]`: five
+    of six extensions defined neither (one defined the second), five warnings, exit 0, for
+    extensions sqlite3 loads. An alternative no module defines, while most modules (two or more)
+    define none, is mistyped; a few broken modules beside an alternative the build does not use
+    are only warned of."""
+    demo = prefix / "lib/demo"
+    modules = sorted(demo.glob("*/*.so"))
+    kept = {m: m.read_bytes() for m in modules}
+    for mod in modules[1:]:
+        build_extra_library(mod.parent, mod.name)  # the same name, no entry symbol
+    layout = '[[loader.search]]\nrelocated = "lib/demo"\n[per-module]\nname = "p-{module}"\n'
+    typo = HEAD.replace("[loader.stamp]", 'entry = ["demo_modul_init", "demo_module_init"]\n[loader.stamp]')
+    loader(tmp_path, typo.replace('symbol = "demo_stamp_*"\n', "") + layout)
+    with pytest.raises(PlanError) as e:
+        make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
+    assert [p for p in e.value.problems if "mistyped" in p] == [
+        "no module of the build defines 'demo_modul_init', a symbol of [loader] entry, and 6 modules define "
+        "none of its symbols (usr/lib/demo/audio/pa.so, usr/lib/demo/block/curl.so and 4 more): is "
+        "'demo_modul_init' mistyped?"
+    ], e.value.problems
+    # Two broken of seven: warned of, no layout error.
+    for mod in modules[:-2]:
+        mod.write_bytes(kept[mod])
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
+    assert len([w for w in plan.warnings if "does not define any of" in w]) == 2, plan.warnings
