@@ -874,6 +874,7 @@ def module_problems(
     link_entries: Callable[[str], tuple[str, ...]] | None = None,
     own_entry_types: Collection[str] = (),
     scripts_run: bool = False,
+    skips_unloadable: bool = False,
 ) -> tuple[list[str], list[str]]:
     """(problems, warnings) of the modules themselves: installed twice is an error; a module
     the loader cannot read as ELF (but one another module runs: `runner_of`, its file -> that
@@ -882,8 +883,17 @@ def module_problems(
     globs), and one that defines none of the entry symbols the loader calls (`entries`: module
     id -> them; `link_entries`: for a module that is a link, build path of the file it leads
     to -> the entries that file's name gives, `entry_through_links`) are warnings."""
-    problems = [_twice(mid, paths, found.modules) for mid, paths in found.duplicates.items()]
     by_path = inventory.by_path()
+    problems = [
+        _twice(mid, paths, found.modules)
+        for mid, paths in found.duplicates.items()
+        # A loader passing over a file dlopen refuses takes the other: a copy that is no ELF at
+        # all makes no module twice (a SQLite tester's junk `libsqlite3_mod_csvtable` beside the
+        # .so, which sqlite3 tries second: plan stopped, exit 2).
+        if not skips_unloadable
+        or len([p for p in paths if (e := by_path.get(p)) is None or e.kind != "file" or e.elf is not None])
+        > 1
+    ]
     warnings = [
         f"{m.path}: module unreadable: {err}; the loader cannot load it"
         for m in found.modules
@@ -3063,6 +3073,7 @@ def make_plan(
         layout.loader.entries_named_by if layout.loader.entry_through_links else None,
         layout.loader.type_entry.keys(),
         scripts_run=not layout.loader.naming.names_libraries,
+        skips_unloadable=layout.loader.resolution in ("first-loadable", "register-loadable"),
     )
     if layout.loader.entry or layout.loader.type_entry:
         module_warnings += undeclared_module_symbols(found, inventory, layout.loader)

@@ -3350,3 +3350,20 @@ def test_an_entry_alternative_no_module_defines_while_most_define_none_is_mistyp
         mod.write_bytes(kept[mod])
     plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"))
     assert len([w for w in plan.warnings if "does not define any of" in w]) == 2, plan.warnings
+
+
+def test_a_copy_that_is_no_elf_makes_no_module_twice_for_a_loader_passing_over_it(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A SQLite tester's junk `libsqlite3_mod_csvtable` beside the `.so` that sqlite3 tries after
+    it: plan stopped, "installed twice", exit 2, where the loader passes over the file dlopen
+    refuses. A loader looking up by name keeps the first file, so there it is still an error."""
+    (prefix / "lib/demo/ui/curses").write_text("not ELF\n")
+    naming = 'naming = ["{type}/{name}", "{type}/{name}.so"]'
+    text = HEAD.replace('naming = "{type}/{name}.so"', naming) + '[[loader.search]]\nrelocated = "lib/demo"\n'
+    loader(tmp_path, text.replace('prefix = "/usr"\n', 'prefix = "/usr"\nresolution = "first-loadable"\n', 1))
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    assert "ui-curses" in {m.id for m in plan.modules}
+    loader(tmp_path, text)
+    with pytest.raises(PlanError, match="installed twice"):
+        make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
