@@ -3371,7 +3371,7 @@ def _stray_rows(
             ctx.not_strays[key] = _not_a_stray(path, beside, ctx.root) or (
                 entries is not None and _defines_no_entry(path, entries, ctx.root)
             )
-        if ctx.not_strays[key] or _copy_of_a_module(path, taken, ctx.root):
+        if ctx.not_strays[key]:
             continue
         if linked is None:
             linked = _linked_libraries(exe, found, judge, ctx)
@@ -3551,27 +3551,6 @@ def _elf_type(f: BinaryIO) -> str | None:
         return elf_file_type(f)
     except ElfReadError:
         return None  # cut short or corrupt: judged as it is
-
-
-def _copy_of_a_module(path: str, taken: Mapping[str, Mapping[str, str]], root: Root) -> bool:
-    """Whether the file at `path` has the bytes of a module file the loader takes, in any
-    directory: the code a module's symlink led to, which a wheel holds as a copy (a Tumbler
-    tester's plugins/tumbler-xdg-cache.so, behind cache/tumbler-cache-plugin.so: every install
-    of the split failed the check, exit 1; the plan had put it with its module)."""
-    real = root.resolve(path)
-    if real is None:
-        return False
-    host = root.host(real)
-    try:
-        size = os.path.getsize(host)
-        for files in taken.values():
-            for module_path in files.values():
-                other = root.host(root.resolve(module_path) or module_path)
-                if other != host and os.path.getsize(other) == size and _same_bytes(host, other):
-                    return True
-    except OSError:
-        return False
-    return False
 
 
 def _not_a_stray(path: str, taken: Mapping[str, str], root: Root) -> bool:

@@ -3367,24 +3367,3 @@ def test_a_copy_that_is_no_elf_makes_no_module_twice_for_a_loader_passing_over_i
     loader(tmp_path, text)
     with pytest.raises(PlanError, match="installed twice"):
         make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
-
-
-def test_a_copy_of_a_module_file_under_a_name_no_module_has_is_no_stray(prefix: Path, tmp_path: Path) -> None:
-    """A Tumbler tester's cache/tumbler-cache-plugin.so, a link to tumbler-xdg-cache.so: the
-    plan put the code with its module, and the wheel held both names as copies; check of every
-    install called tumbler-xdg-cache.so a stray defining the entry, exit 1. A file with a module
-    file's bytes is that module's code, wherever it is."""
-    ui = prefix / "lib/demo/ui"
-    for so in (prefix / "lib/demo").glob("*/*.so"):
-        so.rename(so.with_name(f"mod-{so.name}"))
-    shutil.copy(ui / "mod-curses.so", ui / "code.so")
-    text = HEAD.replace('naming = "{type}/{name}.so"', 'naming = "{type}/mod-{name}.so"')
-    text = text.replace("[loader.stamp]", 'entry = "demo_module_init"\n[loader.stamp]')
-    report = check(prefix, loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n'))
-    assert not [m.file for m in report.modules if m.stray], report.modules
-    # Other bytes defining the entry: a stray (a module misnamed).
-    (ui / "code.so").unlink()
-    shutil.copy(ui / "mod-gtk.so", ui / "code.so")
-    (ui / "mod-gtk.so").unlink()
-    report = check(prefix, load_layout(tmp_path / "layout.toml").loader)
-    assert [Path(m.file or "").name for m in report.modules if m.stray] == ["code.so"], report.modules
