@@ -3179,8 +3179,14 @@ def _program_needs_placed(
     # The programs' packages, or the loader library's: a PipeWire tester's layout names no
     # executable (libpipewire is the loader), and support-support went to a package of its own
     # that nothing required, without a word; every program of the split failed to start.
-    globs = [compile_glob(g) for g in layout.loader.loader_globs(prefix)]
-    holders = {p.name for p in packages if any(g.match(f) for f in p.files for g in globs)}
+    # Where no package holds a program, the library's: a Tumbler tester's libtumbler-1-0 was
+    # asked to require the daemon's cache plug-in, which tumbler (holding tumblerd) had.
+    holders: set[str] = set()
+    for named in (layout.loader.executable_globs(prefix), layout.loader.loader_globs(prefix)):
+        globs = [compile_glob(g) for g in named]
+        holders = {p.name for p in packages if any(g.match(f) for f in p.files for g in globs)}
+        if holders:
+            break
     requires = {p.name: p.requires for p in packages}
     out = []
     for mid in layout.loader.program_needs:
@@ -3199,8 +3205,8 @@ def _program_needs_placed(
         if lacking:
             out.append(
                 f"loader.program-needs: module {mid!r} is in package {pkg!r}, which {', '.join(lacking)} "
-                "(holding the programs or the loader library) does not require: installed without it, "
-                "they do not start "
+                "(holding the programs, or the loader library where no package holds one) does not "
+                "require: installed without it, they do not start "
                 "(put it in that package's modules)"
             )
     return out

@@ -155,7 +155,7 @@ def test_a_module_the_program_loads_itself_as_it_starts(prefix: Path, tmp_path: 
     )
     said = (
         "loader.program-needs: module 'ui-curses' is in package 'm-ui-curses', which core (holding "
-        "the programs or the loader library) does not require"
+        "the programs, or the loader library where no package holds one) does not require"
     )
     assert any(w.startswith(said) for w in make_plan(scan(prefix.parent), load_layout(layout)).warnings)
     split = layout.read_text()
@@ -167,6 +167,17 @@ def test_a_module_the_program_loads_itself_as_it_starts(prefix: Path, tmp_path: 
     )
     assert "executables" not in layout.read_text()
     assert any(w.startswith(said) for w in make_plan(scan(prefix.parent), load_layout(layout)).warnings)
+    # Where a package holds the programs, the library's package need not require it (a Tumbler
+    # tester's libtumbler-1-0 was asked to require tumblerd's cache plug-in).
+    both = split.replace(
+        'executables = ["{prefix}/bin/demo"]\n',
+        f'executables = ["{{prefix}}/bin/demo"]\nlibrary = "{{prefix}}/lib/{util}"\n',
+    )
+    lib = (
+        f'[[package]]\nname = "libs"\nfiles = ["{{prefix}}/lib/{util}", "{{prefix}}/lib/libdemo-util.so*"]\n'
+    )
+    layout.write_text(both.replace("rest = true", 'rest = true\nmodules = ["ui-curses"]') + lib)
+    assert not any("program-needs" in w for w in make_plan(scan(prefix.parent), load_layout(layout)).warnings)
     layout.write_text(split.replace("rest = true", 'rest = true\nmodules = ["ui-curses"]'))
     assert not any("program-needs" in w for w in make_plan(scan(prefix.parent), load_layout(layout)).warnings)
     # A group holding the program and the module, as Debian's rsyslog ships rsyslogd and lmnet.
