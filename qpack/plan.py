@@ -1031,16 +1031,19 @@ def _entries_nobody_defines(
     for key, paths in entered.items():
         if len(paths) < 2 or lacking.get(key) != paths:
             continue
-        shown = ", ".join(paths[:2]) + (f" and {len(paths) - 2} more" if len(paths) > 2 else "")
         problems.append(
-            f"no module of the build defines the entry symbol the loader looks up ({shown}): is {key}"
-            f"{slip} mistyped?"
+            f"no module of the build defines the entry symbol the loader looks up ({_some_ids(paths, 2)}): "
+            f"is {key}{slip} mistyped?"
         )
         # Only their entry warnings: one of another machine or build is still said.
-        warnings = [
-            w for w in warnings if not (w.partition(": module ")[0] in paths and w.endswith(_NO_ENTRY))
-        ]
+        warnings = _without_entry_warnings(warnings, paths)
     return problems, warnings
+
+
+def _without_entry_warnings(warnings: list[str], paths: Collection[str]) -> list[str]:
+    """`warnings` less the "does not define the entry" ones of the modules at `paths`, which a
+    layout problem replaces."""
+    return [w for w in warnings if not (w.partition(": module ")[0] in paths and w.endswith(_NO_ENTRY))]
 
 
 # The C++ and unwinding runtime's symbols, which a module may define as loose copies (template
@@ -1257,14 +1260,11 @@ def _entry_alternatives_unused(
         unused = sorted(asked.get(key, set()) - used.get(key, set()))
         if len(paths) < 2 or 2 * len(paths) <= len(entered.get(key, ())) or not unused or not used.get(key):
             continue
-        shown = ", ".join(paths[:2]) + (f" and {len(paths) - 2} more" if len(paths) > 2 else "")
         problems.append(
             f"no module of the build defines {unused[0]!r}, a symbol of {key}, and {len(paths)} modules "
-            f"define none of its symbols ({shown}): is {unused[0]!r} mistyped?"
+            f"define none of its symbols ({_some_ids(paths, 2)}): is {unused[0]!r} mistyped?"
         )
-        warnings = [
-            w for w in warnings if not (w.partition(": module ")[0] in paths and w.endswith(_NO_ENTRY))
-        ]
+        warnings = _without_entry_warnings(warnings, paths)
     return problems, warnings
 
 
