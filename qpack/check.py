@@ -321,7 +321,9 @@ def text_rows(
 
 
 def taken_elsewhere(
-    report: CheckReport, installed: Mapping[str, tuple[str | None, str]], ways_in: Mapping[str, str] = {}
+    report: CheckReport,
+    installed: Mapping[str, tuple[str | None, str]],
+    ways_in: Mapping[str, str] | None = None,
 ) -> list[str]:
     """A warning for each module of `installed` (module id -> its file as the program sees it,
     and the distribution that installed it) that a program takes from another file: it "will
@@ -332,15 +334,15 @@ def taken_elsewhere(
     return taken_elsewhere_lines(taken_elsewhere_by_module(report, installed), ways_in)
 
 
-def _unless_set(directory: str, ways_in: Mapping[str, str]) -> str:
+def _unless_set(directory: str, ways_in: Mapping[str, str] | None) -> str:
     """' unless VAR=value is set (...)' where a variable has the programs look in `directory`
     (a uim tester read "never look there" of modules the layout's variable reaches)."""
-    setting = ways_in.get(directory.rstrip("/"))
+    setting = (ways_in or {}).get(directory.rstrip("/"))
     return f" unless {setting} is set (`--env {setting}` checks so)" if setting else ""
 
 
 def taken_elsewhere_lines(
-    lines: Sequence[tuple[str, str, tuple[str, str, str] | None]], ways_in: Mapping[str, str] = {}
+    lines: Sequence[tuple[str, str, tuple[str, str, str] | None]], ways_in: Mapping[str, str] | None = None
 ) -> list[str]:
     """The warnings of `taken_elsewhere_by_module`'s rows, those alike for many in one line."""
     # Alike for many (a LADSPA tester's venv checked without --env: 25 warnings, one a plug-in,
