@@ -79,6 +79,7 @@ from qpack.ldpaths import (
     Reads,
     Root,
     ld_library_path,
+    missing_phrase,
     read_elf_file,
 )
 from qpack.loader import (
@@ -3012,7 +3013,7 @@ class _Rows:
         find loads no module (`missing`: those libraries), nor one without a module it loads
         itself as it starts (`unmet`: why, `_needs_unmet`)."""
         if missing := list(missing):
-            why = f"{exe} cannot start: the dynamic linker would not find {', '.join(missing)}"
+            why = f"{exe} cannot start: the dynamic linker would not find {missing_phrase(missing)}"
             self.cannot_start[exe] = why
             verdicts = [_not_started(v, why) for v in verdicts]
         elif unmet is not None:

@@ -24,7 +24,7 @@ import os
 import posixpath
 import stat
 import struct
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -251,6 +251,19 @@ def ld_library_path(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(p for p in env.get("LD_LIBRARY_PATH", "").replace(";", ":").split(":") if p)
 
 
+def missing_phrase(missing: Iterable[str]) -> str:
+    """`LibraryFinder.closure`'s missing names (`name (needed by path)`) as one phrase, those one
+    object needs together: an Enlightenment tester's program without EFL got one line of 1,500
+    characters, "(needed by ...)" after each of its libraries."""
+    groups: dict[str, list[str]] = {}
+    for m in missing:
+        name, sep, who = m.partition(" (needed by ")
+        groups.setdefault(who.removesuffix(")") if sep else "", []).append(name)
+    return "; ".join(
+        f"{', '.join(names)} (needed by {who})" if who else ", ".join(names) for who, names in groups.items()
+    )
+
+
 class LibraryFinder:
     """Find libraries by DT_NEEDED name for objects loaded into one executable."""
 
@@ -281,8 +294,9 @@ class LibraryFinder:
         lib64 = ("/lib64", "/usr/lib64") if self.machine[1] == 64 else ()
         return (*dirs, *lib64, "/lib", "/usr/lib")
 
-    def _dirs(self, requester: ElfFile) -> Iterator[tuple[str, Root]]:
-        """(directory, the tree it is in): an object's own paths are in its own tree."""
+    def _dirs(self, requester: ElfFile, env: bool = True) -> Iterator[tuple[str, Root]]:
+        """(directory, the tree it is in): an object's own paths are in its own tree. Without
+        `env`, the run paths alone (not LD_LIBRARY_PATH)."""
         facts = requester.facts
         assert facts is not None
         origin = posixpath.dirname(requester.path)
@@ -292,7 +306,8 @@ class LibraryFinder:
         exe = self.exe.facts
         if exe is not None and not exe.runpath and requester is not self.exe:
             yield from ((_expand(d, posixpath.dirname(self.exe.path)), self.root) for d in exe.rpath)
-        yield from ((d, self.root) for d in self.ld_library_path)
+        if env:
+            yield from ((d, self.root) for d in self.ld_library_path)
         yield from ((_expand(d, origin), own) for d in facts.runpath)
 
     def _usable(self, path: str, root: Root | None = None) -> ElfFile | None:
@@ -336,7 +351,10 @@ class LibraryFinder:
         ("yes", exit 0, for a module the real program refuses)."""
         if str(self.system.root) == str(self.root.root):
             return None
-        for d, tree in self._dirs(requester):
+        # Not LD_LIBRARY_PATH's directories: --env paths are read inside the root, as check warns
+        # (syslog-ng and Evince testers: "no such directory in ROOT", and the libraries of that
+        # host directory found all the same).
+        for d, tree in self._dirs(requester, env=False):
             if (
                 tree is self.root
                 and d.startswith("/")

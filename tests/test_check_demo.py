@@ -387,9 +387,17 @@ def test_a_library_path_given_that_the_root_lacks_is_noted(demo_build: Path, tmp
         f"LD_LIBRARY_PATH: {here}: no such directory in {root} "
         "(paths given with --env are read inside the root)"
     ]
+    # Nor is the host's directory searched behind the warning's back (syslog-ng and Evince
+    # testers: the libraries it held were found, and the verdicts said "load").
+    (root / "usr/lib/libdemo-util.so.1").rename(here / "libdemo-util.so.1")
+    report = check("/usr", load_layout("demo").loader, root=root, env=env)
+    assert list(report.cannot_start) == ["/usr/bin/demo"], report.cannot_start
+    assert "libdemo-util.so.1" in report.cannot_start["/usr/bin/demo"]
     (root / str(here).lstrip("/")).mkdir(parents=True)
+    (here / "libdemo-util.so.1").rename(root / str(here).lstrip("/") / "libdemo-util.so.1")
     report = check("/usr", load_layout("demo").loader, root=root, env=env)
     assert not [w for w in report.warnings if "LD_LIBRARY_PATH" in w]
+    assert not report.cannot_start, report.cannot_start
 
 
 def test_a_prefix_given_as_a_path_inside_the_root_is_told_how_to_say_it(
@@ -551,6 +559,20 @@ def test_check_never_runs_code_from_the_prefix(demo_build: Path, tmp_path: Path)
         rows = {m.module: m for m in report.modules}
         assert "evil" in rows or "ui-evil" in rows
     assert not marker.exists()
+
+
+def test_the_libraries_a_program_lacks_are_said_once_for_each_object_needing_them() -> None:
+    """An Enlightenment tester's program without EFL: "(needed by ...)" after each of 25 names,
+    one line of 1,500 characters."""
+    from qpack.ldpaths import missing_phrase
+
+    missing = ["liba.so.1 (needed by /usr/bin/p)", "libc.so.9 (needed by /usr/lib/libb.so.1)"]
+    missing.insert(1, "libb.so.1 (needed by /usr/bin/p)")
+    assert (
+        missing_phrase(missing)
+        == "liba.so.1, libb.so.1 (needed by /usr/bin/p); libc.so.9 (needed by /usr/lib/libb.so.1)"
+    )
+    assert missing_phrase(["liba.so.1 (needed by /usr/bin/p)"]) == "liba.so.1 (needed by /usr/bin/p)"
 
 
 def test_a_program_that_cannot_start_loads_no_module(demo_build: Path, tmp_path: Path) -> None:
