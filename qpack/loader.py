@@ -77,7 +77,8 @@ def near_directory(
         swapped = [n for n in beside if swapped_letters(name, n)]
         # One letter off a short name too (a SANE tester's `sand` for `sane`, 0.75).
         off = [n for n in beside if len(name) >= 4 and _one_edit(name, n)]
-        for near in [*swapped, *off, *difflib.get_close_matches(name, beside, n=3, cutoff=0.8)]:
+        close = [n for n in difflib.get_close_matches(name, beside, n=3, cutoff=0.8) if _near_core(name, n)]
+        for near in [*swapped, *off, *close]:
             there = posixpath.join(parent, near, *parts[i + 1 :])
             if is_dir(there):
                 return there
@@ -379,6 +380,19 @@ def _ending_near(rest: str, end: str) -> str | None:
         ):
             return tail
     return None
+
+
+def _near_core(a: str, b: str) -> bool:
+    """Whether what differs between `a` and `b`, once the start and end they share are set
+    aside, is a slip of the keys rather than another word: an OBS tester's `obs-plugins`, absent
+    on a machine without OBS, was "mistyped?" for `bfd-plugins` (0.82 by difflib's ratio, all of
+    it the shared `-plugins`)."""
+    import difflib  # only for a location that does not exist
+
+    start = len(posixpath.commonprefix([a, b]))
+    end = len(posixpath.commonprefix([a[start:][::-1], b[start:][::-1]]))
+    x, y = a[start : len(a) - end], b[start : len(b) - end]
+    return max(len(x), len(y)) <= 2 or difflib.SequenceMatcher(None, x, y).ratio() >= 0.5
 
 
 def _one_edit(a: str, b: str) -> bool:
