@@ -2519,6 +2519,14 @@ def test_a_mistyped_location_beside_the_modules_fails_the_check(prefix: Path, tm
         ).warnings
         if "mistyped" in w
     ]
+    # Another word is no slip (an OBS tester's `obs-plugins`, absent on a machine without OBS, was
+    # "mistyped?" for the `bfd-plugins` beside it).
+    shutil.copytree(prefix / "lib/demo", prefix / "lib/bfd-demo-plugins")
+    other = (
+        '[[loader.search]]\nrelocated = "lib/obs-demo-plugins"\n[[loader.search]]\nrelocated = "lib/demo"\n'
+    )
+    assert not [w for w in check(prefix, loader(tmp_path, HEAD + other)).warnings if "mistyped" in w]
+    shutil.rmtree(prefix / "lib/bfd-demo-plugins")
     # As deep as the naming reaches (a Node tester's `{name}/build/Release/{name}.node` and an
     # Enlightenment tester's `{name}/linux-gnu-x86_64-0.25.4/module.so`: exit 0 for both).
     deep = prefix / "lib/emods/clock/linux-gnu/module.so"
