@@ -205,3 +205,10 @@ def is_module_glob(key: str) -> bool:
 
 def module_glob_matches(glob: str, module_id: str) -> bool:
     return re.fullmatch(module_glob_regex(glob), module_id) is not None
+
+
+def module_key_names(key: str, module_id: str) -> bool:
+    """Whether a key of a module table (`[modules.files]`, `[modules.dependencies]`) is
+    `module_id` or a glob matching it, braces included (a WirePlumber tester's
+    "{si-node,metadata}" and a Gutenprint tester's `{print,color}-*`: fnmatch took none)."""
+    return key == module_id or (is_module_glob(key) and module_glob_matches(key, module_id))

@@ -12,7 +12,6 @@ which knows no TOML) and the packaging rules the planner reads.
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import os
 import re
 import stat
@@ -30,7 +29,10 @@ from qpack.globs import (
     GlobError,
     compile_glob,
     expand_prefix,
+    is_module_glob,
+    module_glob_matches,
     module_glob_regex,
+    module_key_names,
     unknown_placeholder,
 )
 from qpack.loader import (
@@ -230,10 +232,7 @@ class Layout:
     def files_of_module(self, module_id: str) -> tuple[str, ...]:
         """The `[modules.files]` globs of `module_id`: those of every key naming it, in order."""
         return tuple(
-            g
-            for key, globs in self.module_files.items()
-            if fnmatch.fnmatchcase(module_id, key)
-            for g in globs
+            g for key, globs in self.module_files.items() if module_key_names(key, module_id) for g in globs
         )
 
     @property
@@ -1190,7 +1189,7 @@ def _read_stamp(t: _Table) -> tuple[str | None, str | None]:
 def _check_module(
     t: _Table, mid: str, key: str, naming: Naming, known: Collection[str] | None, *, glob: bool = False
 ) -> bool:
-    if glob and any(c in mid for c in "*?["):
+    if glob and is_module_glob(mid):
         return _check_module_glob(t, mid, key, naming)
     if not _MODULE_ID.match(mid):
         t.bad(key, f"bad module id {mid!r}")
@@ -1206,14 +1205,19 @@ def _check_module(
 
 def _check_module_glob(t: _Table, mid: str, key: str, naming: Naming) -> bool:
     """A dependency key that is a glob (`storage-backend-*`) gives every module it matches its
-    dependencies; its type prefix must still be a declared type."""
+    dependencies; its type prefix must still be a declared type, or a glob of some (a Gutenprint
+    tester's `*` and `{print,color}-*` for files of every module were refused): a literal prefix
+    no type is, is mistyped."""
     if not re.fullmatch(r"[^\s/]+", mid):
         t.bad(key, f"bad module glob {mid!r}")
         return False
-    if naming.typed and naming.split_id(mid) is None:
-        t.bad(key, f"bad module glob {mid!r}: it must start with one of loader.types")
-        return False
-    return True
+    if not naming.typed or naming.split_id(mid) is not None or mid.startswith("*"):
+        return True
+    head = mid.split(naming.id_separator, 1)[0]
+    if is_module_glob(head) and any(module_glob_matches(head, mtype) for mtype in naming.types):
+        return True
+    t.bad(key, f"bad module glob {mid!r}: it must start with one of loader.types ({', '.join(naming.types)})")
+    return False
 
 
 def _read_known(t: _Table, naming: Naming) -> frozenset[str] | None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
 from qpack.errors import BuildError, swapped_letters
-from qpack.globs import compile_glob, expand_prefix, is_module_glob, module_glob_matches
+from qpack.globs import compile_glob, expand_prefix, module_glob_matches, module_key_names
 
 if TYPE_CHECKING:  # the inventory (hashing, ELF reading) is imported where a build is read
     from qpack.inventory import Inventory, Progress
@@ -816,7 +816,7 @@ class FoundModules:
 def _matching_all(table: Mapping[str, tuple[str, ...]], module_id: str) -> tuple[str, ...] | None:
     """The values of every key of `table` that is `module_id` or a glob matching it, itself
     included; None when no key matches."""
-    keys = [k for k in table if k == module_id or (is_module_glob(k) and module_glob_matches(k, module_id))]
+    keys = [k for k in table if module_key_names(k, module_id)]
     return tuple(dict.fromkeys(v for k in keys for v in table[k])) if keys else None
 
 
@@ -827,7 +827,7 @@ def _matching(table: Mapping[str, tuple[str, ...]], module_id: str) -> tuple[str
     for key, values in table.items():
         # Brace globs too (a WirePlumber tester's "{si-node,metadata}" matched nothing: the
         # layout takes them, fnmatch does not).
-        if key != module_id and is_module_glob(key) and module_glob_matches(key, module_id):
+        if key != module_id and module_key_names(key, module_id):
             out.update(dict.fromkeys(values))
     out.pop(module_id, None)
     return tuple(out)

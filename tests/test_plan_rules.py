@@ -622,6 +622,38 @@ def test_one_modules_own_files_by_module_id(tmp_path: Path) -> None:
     ]
 
 
+def test_modules_files_keys_may_glob_the_type(tmp_path: Path) -> None:
+    """A Gutenprint tester's `"*"` (every module's `.la`) and `{print,color}-*` were refused
+    ("it must start with one of loader.types"), and a key of braces matched no module (fnmatch
+    knows none): the type may be a glob of types too; a literal type none is, is mistyped."""
+    head = textwrap.dedent(PROG_LOADER) + '[[package]]\nname = "prog-core"\nrest = true\n'
+    head += '[per-module]\nname = "prog-{module}"\n[modules.files]\n'
+    (tmp_path / "any.toml").write_text(
+        head
+        + '"*" = ["{prefix}/lib/prog/{module}.la"]\n"{ui,video}-*" = ["{prefix}/share/prog/{name}.rule"]\n'
+    )
+    extra = ("usr/lib/prog/ui-gtk.la", "usr/lib/prog/block-curl.la", "usr/share/prog/gtk.rule")
+    plan = make_plan(
+        inventory(*BUILD, *extra, "usr/share/prog/curl.rule"), load_layout(tmp_path / "any.toml")
+    )
+    assert plan.package("prog-ui-gtk").files == (
+        "usr/lib/prog/ui-gtk.la",
+        "usr/lib/prog/ui-gtk.so",
+        "usr/share/prog/gtk.rule",
+    )
+    assert plan.package("prog-block-curl").files == (
+        "usr/lib/prog/block-curl.la",
+        "usr/lib/prog/block-curl.so",
+    )
+    assert "usr/share/prog/curl.rule" in plan.package("prog-core").files
+    (tmp_path / "typo.toml").write_text(head + '"bloc-*" = ["{prefix}/lib/prog/{module}.la"]\n')
+    with pytest.raises(LayoutError) as e:
+        load_layout(tmp_path / "typo.toml")
+    assert [p.split(": ", 1)[1] for p in e.value.problems] == [
+        "modules.files.bloc-*: bad module glob 'bloc-*': it must start with one of loader.types (ui, block)"
+    ]
+
+
 def test_an_excluded_modules_own_files_are_excluded_with_it() -> None:
     """An nginx tester excluded http_geoip: its modules-available/mod-http-geoip.conf (a
     load_module line for a module not shipped) and its doc went to the core through `rest`,
