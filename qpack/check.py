@@ -467,9 +467,18 @@ def _some_programs(paths: Sequence[str], shown: int = 3) -> str:
 
 
 def _same_file(root: str, a: str, b: str) -> bool:
-    """Whether two paths, as the program sees them under install root `root`, are one file."""
+    """Whether two paths, as the program sees them under install root `root`, are one file; a
+    dangling link is one with itself through a linked directory (a Gambas tester's venv, lib64 ->
+    lib: "installed as lib/gambas3/gb.xml.so, but gbx3 takes lib64/gambas3/gb.xml.so")."""
+    a, b = os.path.join(root, a.lstrip("/")), os.path.join(root, b.lstrip("/"))
     try:
-        return os.path.samefile(os.path.join(root, a.lstrip("/")), os.path.join(root, b.lstrip("/")))
+        return os.path.samefile(a, b)
+    except OSError:
+        pass
+    try:
+        return os.path.basename(a) == os.path.basename(b) and os.path.samefile(
+            os.path.dirname(a), os.path.dirname(b)
+        )
     except OSError:
         return False
 
@@ -1084,6 +1093,37 @@ def _by_descriptor(found: _Found, dirs: list[str], every: Mapping[str, list[str]
         else:
             found.files.pop(mid, None)
         found.dangling.pop(mid, None)
+    _code_gone(found, dirs, ctx)
+
+
+def _code_gone(found: _Found, dirs: list[str], ctx: _Context) -> None:
+    """A descriptor in a searched directory whose module has no file anywhere (an Evince
+    tester's libpsdocument.so removed: Evince still registers the PostScript types its keyfile
+    claims and fails every such document; check said "6 of 6 modules load", exit 0): the module
+    is registered and its file cannot be opened. Not where a file or directory of the module's
+    name beside the descriptor (`foo.py`, `foo/`) may be its code of another kind (libpeas's
+    `Loader=python3` plug-ins)."""
+    loader, root = ctx.loader, ctx.root
+    for d in dirs:
+        for rel in _listing(root, d, loader.naming.depth() + loader.depth):
+            path = posixpath.join(d, rel)
+            for mid in loader.descriptor_modules(posixpath.basename(rel)):
+                files = loader.described_files(path, mid)
+                parsed = loader.naming.split_id(mid)
+                # Of the ids the name may give, the one whose file the naming puts beside it.
+                if not files or parsed is None or loader.parse_in_location(files[0][len(d) + 1 :]) != parsed:
+                    continue
+                if mid in found.files or not root.is_file(path) or any(_lexists(root, f) for f in files):
+                    break
+                own, stems = posixpath.basename(path), (f"{mid}.", f"{parsed[1]}.")
+                if any(
+                    e != own and (e in (mid, parsed[1]) or e.startswith(stems))
+                    for e in root.listdir(posixpath.dirname(path))
+                ):
+                    break
+                found.types.setdefault(mid, parsed)
+                found.files[mid] = [files[0]]
+                break
 
 
 NO_DESCRIPTOR = "the descriptor the loader registers it by"
@@ -1423,10 +1463,21 @@ class _Judge:
     def missing_libraries(self, elf: ElfFile) -> list[str]:
         return list(self.finder.closure(elf, self.exe_libs)[1])
 
+    def _runs_as_root(self) -> bool:
+        """Whether the program is set-user-ID root, so that it reads what only root may (a pppd
+        tester's plug-in of mode 0000 was "only root can load it", in pppd, mode 4754 root)."""
+        st = self.ctx.root.stat(self.exe.real)
+        return st is not None and bool(st.st_mode & stat.S_ISUID) and st.st_uid == 0
+
     def _judge(self, path: str, real: str, entry: tuple[str, ...]) -> _FileVerdict:
         wanted = self.exe.stamps
         st = self.ctx.root.stat(real)
-        if st is not None and not st.st_mode & 0o444 and self.ctx.loader.naming.names_libraries:
+        if (
+            st is not None
+            and not st.st_mode & 0o444
+            and self.ctx.loader.naming.names_libraries
+            and not self._runs_as_root()
+        ):
             # No read permission for anyone: root reads it, and the check ran as root; dlopen in
             # a program run as another user fails (a Wayfire tester's chmod 000 plug-in: "yes").
             why = f"{path}: readable by no user (mode {stat.S_IMODE(st.st_mode):04o}): only root can load it"
@@ -2208,6 +2259,10 @@ def _deeper_files(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> di
         if d not in searched or library_dir(d):
             continue
         paths = [posixpath.join(d, r) for r in all_rels]
+        # Not those another location reads (a Yate tester's lib/yate/server/*.yate, searched
+        # there and loading, were 10 of the 13 "misplaced?" under lib/yate).
+        inner = [s.rstrip("/") + "/" for s in searched if s != d and s.startswith(d.rstrip("/") + "/")]
+        paths = [p for p in paths if not p.startswith(tuple(inner))]
         paths = [p for p in paths if not any(g.match(p.lstrip("/")) for g in named)]
         if entries is not None:
             paths = [p for p in paths if _entries_defined(p, entries, ctx.root) != ""]

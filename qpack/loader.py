@@ -976,6 +976,35 @@ class Loader:
         )
         return posixpath.join(path[: len(path) - len(tail)].rstrip("/"), base)
 
+    def descriptor_modules(self, file_name: str) -> tuple[str, ...]:
+        """The ids of the modules a descriptor named `file_name` may register (the converse of
+        `descriptor_of`'s name): none for no descriptor's name, one of each type where the
+        naming has types the name does not tell (`{name}.plugin` beside `{type}/{name}.so`)."""
+        if self.descriptor is None:
+            return ()
+        pattern, seen = "", set()
+        for part in re.split(r"(\{module\}|\{type\}|\{name\})", self.descriptor):
+            key = part[1:-1] if part in ("{module}", "{type}", "{name}") else None
+            if key is None:
+                pattern += re.escape(part)
+            else:
+                pattern += f"(?P={key})" if key in seen else f"(?P<{key}>[^/]+?)"
+                seen.add(key)
+        m = re.fullmatch(pattern, file_name)
+        if m is None:
+            return ()
+        got = m.groupdict()
+        if got.get("module"):
+            ids = [got["module"]]
+        elif not self.naming.typed:
+            ids = [got["name"]] if got.get("name") else []
+        elif got.get("name"):
+            types = [got["type"]] if got.get("type") else self.naming.types
+            ids = [self.naming.module_id(t, got["name"]) for t in types]
+        else:
+            ids = []
+        return tuple(i for i in ids if self.naming.split_id(i) is not None)
+
     def described_files(self, descriptor: str, module_id: str) -> tuple[str, ...]:
         """The module files a descriptor at `descriptor` registers module `module_id` by, one per
         pattern of its type (the converse of `descriptor_of`)."""

@@ -774,6 +774,11 @@ def test_a_module_named_through_a_symlinked_prefix_is_the_copy_loaded(tmp_path: 
 
     installed = {"m": (str(tmp_path / "venvlink/lib/m.so"), "d 1")}
     assert taken_elsewhere(report(tmp_path / "venv/lib/m.so"), installed) == []
+    # A dangling link too (a Gambas tester's venv, lib64 -> lib: "installed as lib/gambas3/gb.xml.so,
+    # but gbx3 takes lib64/gambas3/gb.xml.so (the copy installed is a dangling link)").
+    (tmp_path / "venv/lib/gone.so").symlink_to("nowhere.so")
+    gone = {"m": (str(tmp_path / "venvlink/lib/gone.so"), "d 1")}
+    assert taken_elsewhere(report(tmp_path / "venv/lib/gone.so"), gone) == []
     assert taken_elsewhere(report(tmp_path / "other/m.so"), installed) == [
         f"m: installed as {tmp_path}/venvlink/lib/m.so by d 1, but /usr/bin/prog takes {tmp_path}/other/m.so "
         "and never looks there: the copy installed is not the one loaded"

@@ -494,6 +494,16 @@ def test_a_module_below_a_flat_location_is_said_plainly(prefix: Path, tmp_path: 
         "modules are (sub/x.so): never looked up as modules there (misplaced?)"
     ]
     assert not [m for m in report.modules if m.file and "sub/x.so" in m.file]
+    # Unless another location reads that directory (a Yate tester's lib/yate/server/*.yate, found
+    # there and loading, were "misplaced?" under lib/yate).
+    inner = loader(
+        tmp_path,
+        HEAD.replace('naming = "{type}/{name}.so"\ntypes = ["ui", "block", "audio"]', 'naming = "{name}.so"')
+        + '[[loader.search]]\nrelocated = "lib/flat"\n[[loader.search]]\nrelocated = "lib/flat/sub"\n',
+    )
+    report = check(prefix, inner)
+    assert not [w for w in report.warnings if "below where the loader reads" in w], report.warnings
+    assert [m.module for m in report.modules if m.file and m.file.endswith("/sub/x.so")] == ["x"]
     # Where every type has an entry, a file below defining none is no module misplaced (an SSSD
     # tester's modules/libsss_autofs.so, autofs's plug-in, was "misplaced?").
     entered = loader(
@@ -2698,6 +2708,11 @@ def test_a_module_no_user_may_read_is_unreadable_even_to_a_check_run_as_root(
         rows["ui-gtk"].problems[0].detail.endswith("readable by no user (mode 0000): only root can load it")
     )
     assert rows["ui-curses"].loads
+    # A program set-user-ID root reads it (a pppd tester's plug-in of mode 0000: pppd is 4754 root).
+    if (prefix / "bin/demo").stat().st_uid == 0:
+        (prefix / "bin/demo").chmod(0o4755)
+        report = check(prefix, loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'))
+        assert {m.module: m for m in report.modules}["ui-gtk"].loads
 
 
 def test_an_optional_per_user_location_without_home_is_passed_over_quietly(
@@ -2920,6 +2935,33 @@ def test_a_loader_registering_modules_by_descriptor(prefix: Path, tmp_path: Path
         check(prefix, loader(tmp_path, text.replace('"{name}.plugin"', '"{name}.plugn"')))
     with pytest.raises(LayoutError, match=r"descriptor: must be a file name .* got 'x/\{name\}.plugin'"):
         loader(tmp_path, text.replace('"{name}.plugin"', '"x/{name}.plugin"'))
+
+
+def test_a_descriptor_whose_code_is_nowhere_is_a_module_that_fails(prefix: Path, tmp_path: Path) -> None:
+    """An Evince tester removed libpsdocument.so and kept psdocument.evince-backend: Evince
+    registers the PostScript types from the keyfile and fails every such document, and check
+    said "6 of 6 modules load", exit 0 (plan warned). Not where code of another kind of the
+    module's name is beside it (libpeas's Python plug-ins: `foo.py`, `foo/`)."""
+    text = HEAD.replace('prefix = "/usr"\n', 'prefix = "/usr"\ndescriptor = "{name}.plugin"\n', 1)
+    ld = loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n')
+    for so in (prefix / "lib/demo").glob("*/*.so"):
+        so.with_suffix(".plugin").write_text("[Plugin]\n")
+    assert check(prefix, ld).ok
+    (prefix / "lib/demo/block/curl.so").unlink()
+    report = check(prefix, ld)
+    assert not report.ok
+    (row,) = [m for m in report.modules if m.module == "block-curl"]
+    assert row.file == f"{prefix}/lib/demo/block/curl.so" and not row.loads
+    assert [p.kind for p in row.problems] == ["unreadable"]
+    assert "not there, while its descriptor" in row.problems[0].detail
+    for other in ("curl.py", "curl"):
+        made = prefix / "lib/demo/block" / other
+        made.mkdir() if other == "curl" else made.write_text("")
+        assert check(prefix, ld).ok, other
+        made.rmdir() if other == "curl" else made.unlink()
+    # A keyfile that is no module's (of no type's directory) is not one.
+    (prefix / "lib/demo/block/curl.plugin").rename(prefix / "lib/demo/curl.plugin")
+    assert check(prefix, ld).ok
 
 
 def test_a_module_file_without_its_descriptor_is_a_stray_though_another_module_links_it(
