@@ -3373,9 +3373,11 @@ def _verdicts(
         if not ok and own[mid]:
             good = next((f for f in files[1:] if not judge.judge(f, mid).problems), None)
             if good is not None:
-                problems.append(
-                    Problem("shadowed", f"{files[0]} is taken first and hides the good copy {good}")
-                )
+                # One the dynamic linker maps and faults on ends the program there (a Dino
+                # tester read "hides the good copy" of a truncated file that kills it).
+                dies = loader.resolution == "first-loadable" and any(map(_mapped_then_faults, own[mid]))
+                hides = ": the program dies of SIGBUS loading it, before it reaches" if dies else " and hides"
+                problems.append(Problem("shadowed", f"{files[0]} is taken first{hides} the good copy {good}"))
         if mid in found.duplicates:
             shown = " and ".join(found.duplicates[mid])
             problems.append(Problem("duplicate", f"{shown} are both module {mid!r} in one search location"))

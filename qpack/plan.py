@@ -875,6 +875,7 @@ def module_problems(
     own_entry_types: Collection[str] = (),
     scripts_run: bool = False,
     skips_unloadable: bool = False,
+    registers: bool = False,
 ) -> tuple[list[str], list[str]]:
     """(problems, warnings) of the modules themselves: installed twice is an error; a module
     the loader cannot read as ELF (but one another module runs: `runner_of`, its file -> that
@@ -885,7 +886,7 @@ def module_problems(
     to -> the entries that file's name gives, `entry_through_links`) are warnings."""
     by_path = inventory.by_path()
     problems = [
-        _twice(mid, paths, found.modules)
+        _twice(mid, paths, found.modules, registers)
         for mid, paths in found.duplicates.items()
         # A loader passing over a file dlopen refuses takes the other: a copy that is no ELF at
         # all makes no module twice (a SQLite tester's junk `libsqlite3_mod_csvtable` beside the
@@ -975,17 +976,24 @@ def module_problems(
     return [*problems, *nobody, *other], [*warnings, *_same_bytes(found.modules, by_path)]
 
 
-def _twice(mid: str, paths: Sequence[str], modules: Iterable[Module]) -> str:
+def _twice(mid: str, paths: Sequence[str], modules: Iterable[Module], registers: bool = False) -> str:
     """The problem of a module id two files give: one module installed twice, or two types
     whose ids meet (a GKrellM tester's types `plugins` and `plugins-gkrellmd`: the client's
-    plugins/gkrellmd-x.so and the server's plugins-gkrellmd/x.so were "installed twice")."""
+    plugins/gkrellmd-x.so and the server's plugins-gkrellmd/x.so were "installed twice"). A
+    loader registering every file reads both (binutils' and Yate's testers: "loads only the
+    first it finds" was false of theirs)."""
     types = sorted({m.type for m in modules if m.path in paths})
     if len(types) > 1:
         return (
             f"module id {mid!r} is given to files of types {' and '.join(repr(t) for t in types)} "
             f"({', '.join(paths)}): their ids meet; rename a type, or set [loader] id-separator"
         )
-    return f"module {mid!r} is installed twice: {', '.join(paths)} (the loader loads only the first it finds)"
+    why = (
+        "the loader reads every one, one module twice"
+        if registers
+        else "the loader loads only the first it finds"
+    )
+    return f"module {mid!r} is installed twice: {', '.join(paths)} ({why})"
 
 
 # How the warning of a module without its entry ends.
@@ -3074,6 +3082,7 @@ def make_plan(
         layout.loader.type_entry.keys(),
         scripts_run=not layout.loader.naming.names_libraries,
         skips_unloadable=layout.loader.resolution in ("first-loadable", "register-loadable"),
+        registers=layout.loader.registers_all,
     )
     if layout.loader.entry or layout.loader.type_entry:
         module_warnings += undeclared_module_symbols(found, inventory, layout.loader)

@@ -1393,6 +1393,12 @@ def test_first_loadable_passes_over_files_dlopen_refuses(prefix: Path, tmp_path:
     rows = {m.module: m for m in check(prefix, ld, env={"PROG_DIR": str(early)}).modules}
     assert not rows["ui-curses"].loads and rows["ui-curses"].file == str(other)
     assert any("a segment runs past the end" in p.detail for p in rows["ui-curses"].problems)
+    # Said as what it does (a Dino tester read "hides the good copy" of a file that kills it).
+    (said,) = [p.detail for p in rows["ui-curses"].problems if p.kind == "shadowed"]
+    assert said == (
+        f"{other} is taken first: the program dies of SIGBUS loading it, before it reaches the good copy "
+        f"{prefix}/lib/demo/ui/curses.so"
+    )
 
 
 def test_first_loadable_stops_at_a_file_dlopen_accepts_without_the_entry(
