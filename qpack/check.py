@@ -3304,7 +3304,7 @@ def _found(
     """The modules found in `dirs`: all of them, or `only` and the modules they need."""
     if only is not None:
         needed = _needed_modules(only, deps_of)
-        everything = find(dirs, ctx, needed | set(ctx.loader.runners.values()))
+        everything = find(dirs, ctx, needed | {r for r in ctx.loader.runners.values() if r})
         runners = {
             r for m in needed if m in everything.files if (r := ctx.loader.runner_of(everything.files[m][0]))
         }

@@ -958,15 +958,16 @@ def _read_type_env(t: _Table) -> dict[str, str]:
 
 
 def _read_runners(t: _Table, naming: Naming, known: frozenset[str] | None) -> dict[str, str]:
-    """`[loader.runners]`: module file-name glob -> the module id that runs such modules."""
+    """`[loader.runners]`: module file-name glob -> the module id that runs such modules, or ""
+    where the program itself reads them (Knot Resolver's Lua modules, GNOME Shell's extensions)."""
     table = t.table("runners")
     out = {}
     for glob, runner in table.data.items():
         if "/" in glob or not glob:
             table.bad(glob, "must be a glob of file names (no '/'): the module files that module runs")
         elif not isinstance(runner, str):
-            table.bad(glob, "must be the module id of the module that runs them")
-        elif _check_module(table, runner, glob, naming, known):
+            table.bad(glob, 'must be the module id of the module that runs them, or "" (the program itself)')
+        elif runner == "" or _check_module(table, runner, glob, naming, known):
             out[glob] = runner
     return out
 

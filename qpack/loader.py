@@ -1013,14 +1013,15 @@ class Loader:
         return tuple(posixpath.join(where, _named_tail(p, name)) for p in self.naming.patterns_of(mtype))
 
     def runner_of(self, path: str) -> str | None:
-        """The module that runs the module file at `path`, or None (a module of its own code)."""
+        """The module that runs the module file at `path`, "" where the program itself reads it
+        (no module to need), or None (a module of its own code)."""
         name = posixpath.basename(path)
         return next((r for glob, r in self.runners.items() if fnmatch.fnmatchcase(name, glob)), None)
 
     def with_runner(self, module_id: str, path: str, needs: tuple[str, ...]) -> tuple[str, ...]:
         """`needs`, what module `module_id` needs, with the module that runs its file at `path`."""
         runner = self.runner_of(path)
-        return needs if runner is None or runner == module_id or runner in needs else (*needs, runner)
+        return needs if not runner or runner == module_id or runner in needs else (*needs, runner)
 
     def with_runners(self, modules: Iterable[tuple[str, str]]) -> Loader:
         """This loader with each of `modules` ((module id, its file)) that a runner runs needing

@@ -909,6 +909,9 @@ def module_problems(
     warnings += [
         f"{m.path}: an ELF module, but [loader] runners has {runner!r} run it; each such module "
         "then needs that one"
+        if runner
+        else f'{m.path}: an ELF module, but [loader] runners has the program itself read it (""): '
+        "no ELF module is judged so"
         for m in found.modules
         if runner_of is not None
         and (runner := runner_of(m.path)) is not None

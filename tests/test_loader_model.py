@@ -2050,6 +2050,38 @@ def test_modules_another_module_runs(prefix: Path, tmp_path: Path) -> None:
     ]
 
 
+def test_modules_the_program_itself_reads(prefix: Path, tmp_path: Path) -> None:
+    """Knot Resolver's Lua modules (kresd runs them itself) and GNOME Shell's extensions (its
+    metadata.json and JavaScript): every one was "unreadable: not an ELF file", in plan and
+    check, "8 of 33 modules load", with no runner module to name. `runners` maps their files to
+    "": present is loaded (not read), and no module is needed for them."""
+    ui = prefix / "lib/demo/ui"
+    (ui / "script.lua").write_text("return {}\n")
+    text = HEAD.replace('naming = "{type}/{name}.so"', 'naming = ["{type}/{name}.so", "{type}/{name}.lua"]')
+    text += '[loader.runners]\n"*.lua" = ""\n[[loader.search]]\nrelocated = "lib/demo"\n'
+    loader(tmp_path, text + '[per-module]\nname = "p-{module}"\n')
+    layout = load_layout(tmp_path / "layout.toml")
+    assert layout.loader.runner_of("lib/demo/ui/script.lua") == ""
+    plan = make_plan(scan(prefix.parent), layout)
+    assert not [w for w in plan.warnings if "ELF" in w], plan.warnings
+    assert plan.package("p-ui-script").requires == plan.package("p-ui-curses").requires
+    report = check(prefix, layout.loader)
+    rows = {m.module: m for m in report.modules}
+    assert rows["ui-script"].loads and rows["ui-script"].problems == () and report.ok
+    # Gone, it is not there to read: a dangling link is still one.
+    (ui / "script.lua").unlink()
+    (ui / "script.lua").symlink_to("nowhere.lua")
+    row = next(m for m in check(prefix, layout.loader).modules if m.module == "ui-script")
+    assert [p.kind for p in row.problems] == ["unreadable"]
+    # A glob taking ELF modules is said.
+    (tmp_path / "elf.toml").write_text((tmp_path / "layout.toml").read_text().replace('"*.lua"', '"*.so"'))
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "elf.toml"))
+    assert [w for w in plan.warnings if "runners" in w][:1] == [
+        "usr/lib/demo/audio/alsa.so: an ELF module, but [loader] runners has the program itself read it "
+        '(""): no ELF module is judged so'
+    ]
+
+
 def test_the_programs_own_library_in_a_search_location_is_no_stray(prefix: Path, tmp_path: Path) -> None:
     """A darktable tester: libdarktable.so, which every program and plug-in links, sits in the
     one search location above the plug-in directories the loader scans; check called it a
