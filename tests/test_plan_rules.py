@@ -541,6 +541,16 @@ def test_per_module_files_may_name_the_module_with_dashes(tmp_path: Path) -> Non
     (tmp_path / "layout.toml").write_text(text)
     with pytest.raises(LayoutError, match=r"unknown placeholder \(known: \{prefix\}, .*\{dashed-name\}"):
         load_layout(tmp_path / "layout.toml")
+    # One naming no module of its own is every module's (a Budgie tester's `*/*/*.plugin`: 28
+    # "claimed twice" lines, none saying why).
+    (tmp_path / "every.toml").write_text(text.replace("{dashed}.conf", "{type}/*.plugin"))
+    with pytest.raises(LayoutError) as e:
+        load_layout(tmp_path / "every.toml")
+    assert [p.split(": ", 1)[1] for p in e.value.problems] == [
+        "per-module.files[0]: '{prefix}/share/prog/{type}/*.plugin' names no {name}, {module} or {package}: "
+        "every module would claim its files (one module's files go in [modules.files], shared ones in a "
+        "[[package]])"
+    ]
 
 
 def test_one_modules_own_files_by_module_id(tmp_path: Path) -> None:
