@@ -664,6 +664,28 @@ def test_modules_files_keys_may_glob_the_type(tmp_path: Path) -> None:
     ]
 
 
+def test_links_of_one_package_into_a_module_that_requires_it_are_one_warning(tmp_path: Path) -> None:
+    """A dracut tester's 17 systemd units of dracut-core, each a link into one module's directory
+    (which requires dracut-core: a cycle), were 17 warnings of three lines each."""
+    text = textwrap.dedent(PROG_LOADER) + '[[package]]\nname = "prog-core"\nrest = true\n'
+    text += '[per-module]\nname = "prog-{module}"\nfiles = ["{prefix}/share/prog/{name}/*"]\n'
+    (tmp_path / "layout.toml").write_text(text)
+    units = [f"usr/share/prog/gtk/{u}.service" for u in "abc"]
+    links = [f"usr/lib/systemd/{u}.service@../../share/prog/gtk/{u}.service" for u in "abc"]
+    plan = make_plan(inventory(*BUILD, *units, *links), load_layout(tmp_path / "layout.toml"))
+    assert [w for w in plan.warnings if "a cycle" in w] == [
+        "3 links of package 'prog-core' (usr/lib/systemd/a.service, usr/lib/systemd/b.service and 1 more) "
+        "lead into package 'prog-ui-gtk', which requires 'prog-core': not required back (a cycle); the "
+        "links dangle without 'prog-ui-gtk'"
+    ]
+    plan = make_plan(inventory(*BUILD, *units, links[0]), load_layout(tmp_path / "layout.toml"))
+    assert [w for w in plan.warnings if "a cycle" in w] == [
+        "usr/lib/systemd/a.service (package 'prog-core') leads to usr/share/prog/gtk/a.service in package "
+        "'prog-ui-gtk', which requires 'prog-core': not required back (a cycle); the link dangles without "
+        "'prog-ui-gtk'"
+    ]
+
+
 def test_an_excluded_modules_own_files_are_excluded_with_it() -> None:
     """An nginx tester excluded http_geoip: its modules-available/mod-http-geoip.conf (a
     load_module line for a module not shipped) and its doc went to the core through `rest`,
