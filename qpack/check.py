@@ -1309,6 +1309,25 @@ def _script_verdict(
     plug-ins, which netdata runs, were "unreadable: not an ELF file", exit 1, on Debian's own
     install; the monitoring plug-ins' scripts alike; a re-tester's DESTDIR, with no /bin/sh of
     its own, had every script's interpreter "not installed"). None for no script."""
+    if (words := _shebang(real, root)) is None:
+        return None
+    if st is None or not st.st_mode & 0o111:
+        mode = f" (mode {stat.S_IMODE(st.st_mode):04o})" if st is not None else ""
+        why = f"{path}: a script without the execute bit{mode}: the loader cannot run it"
+        return _FileVerdict((Problem("unreadable", why),))
+    if _interpreter(words, root, system) is None:
+        named = words[0] if words else ""
+        if posixpath.basename(named) == "env" and len(words) > 1:
+            named = next((w for w in words[1:] if not w.startswith("-")), "")
+        why = f"{path}: its interpreter {named} is not installed: the loader cannot run it"
+        return _FileVerdict((Problem("missing-library", why),))
+    return _FileVerdict(())
+
+
+def _shebang(real: str, root: Root) -> list[str] | None:
+    """The words of a script's `#!` line, as the kernel reads it: the first line, split at spaces
+    and tabs only, a carriage return part of the name (a CUPS re-tester's CRLF filter,
+    `#!/bin/sh\r`: "No such file"); None for no script."""
     try:
         with open(root.host(real), "rb") as f:
             head = f.read(256)
@@ -1316,26 +1335,22 @@ def _script_verdict(
         return None
     if not head.startswith(b"#!"):
         return None
-    if st is None or not st.st_mode & 0o111:
-        mode = f" (mode {stat.S_IMODE(st.st_mode):04o})" if st is not None else ""
-        why = f"{path}: a script without the execute bit{mode}: the loader cannot run it"
-        return _FileVerdict((Problem("unreadable", why),))
-    # As the kernel reads it: the first line, split at spaces and tabs only; a carriage return
-    # is part of the name (a CUPS re-tester's CRLF filter, `#!/bin/sh\r`: "No such file").
     line = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip(" \t")
-    words = [w for w in re.split(r"[ \t]+", line) if w]
-    interpreter = words[0] if words else ""
+    return [w for w in re.split(r"[ \t]+", line) if w]
+
+
+def _interpreter(words: Sequence[str], root: Root, system: Root) -> tuple[str, Root] | None:
+    """The interpreter a `#!` line (`words`) runs (`env NAME`: NAME in PATH), and the tree it is
+    in: the root, else `system`, where a staged tree takes its system files from; None if in
+    neither."""
     roots = (root, system) if str(system.root) != str(root.root) else (root,)
-    if posixpath.basename(interpreter) == "env" and len(words) > 1:
+    first = words[0] if words else ""
+    if posixpath.basename(first) == "env" and len(words) > 1:
         name = next((w for w in words[1:] if not w.startswith("-")), "")
-        found = name and any(r.exists(posixpath.join(d, name)) for d in _ENV_PATH for r in roots)
-        interpreter = name if not found else ""
-    elif interpreter and any(r.exists(interpreter) for r in roots):
-        interpreter = ""
-    if interpreter:
-        why = f"{path}: its interpreter {interpreter} is not installed: the loader cannot run it"
-        return _FileVerdict((Problem("missing-library", why),))
-    return _FileVerdict(())
+        paths = [posixpath.join(d, name) for d in _ENV_PATH] if name else []
+    else:
+        paths = [first] if first else []
+    return next(((p, r) for r in roots for p in paths if r.exists(p)), None)
 
 
 def _special_file(path: str, root: Root) -> bool:
@@ -1885,29 +1900,35 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
             elsewhere.append(f"{posixpath.basename(elf.path)} links {other.path}")
         return lib
 
+    def program(path: str) -> _Exe | None:
+        """The program at `path`, named by the layout's executables."""
+        if (script := _script_program(path, ctx, system, reading)) is not None:
+            return script
+        found = reading.program(path, ctx, False)
+        if found is None:
+            return None
+        # A program named here that links the loader library has the library's stamp, as every
+        # program of bindir linking it has; its own where the library has none.
+        lib = linked(found[1]) if libraries and found[1].facts is not None else None
+        asks_none = loader.types_for(path, prefix) == ()  # program-types: loads none
+        if libraries and lib is None and found[1].facts is not None and not asks_none:
+            # A SASL tester's `executables = ["{prefix}/sbin/*"]` made saslauthd, which never
+            # links libsasl2, a loader of SASL's plugins without a word.
+            _note(
+                ctx,
+                f"{path}: named by the layout's executables but does not link the loader "
+                f"library /{expand_prefix(loader.library or '', prefix).lstrip('/')}: judged "
+                "as loading the modules itself (leave it out of `executables` if it does not)",
+            )
+        held_here = (stamps(libraries[lib], lib) if lib else ()) or stamps(path, found[0])
+        return _Exe(path=path, real=found[0], elf=found[1], stamps=held_here)
+
     for glob in loader.executables:
         pattern = expand_prefix(glob, prefix)
         given = _glob_paths(ctx.root, pattern)
         if not given and not any(c in pattern for c in WILDCARDS):
             _executable_missing(f"/{pattern.lstrip('/')}", ctx)
-        for path in given:
-            found = reading.program(path, ctx, False)
-            if found is not None:
-                # A program named here that links the loader library has the library's stamp,
-                # as every program of bindir linking it has; its own where the library has none.
-                lib = linked(found[1]) if libraries and found[1].facts is not None else None
-                asks_none = loader.types_for(path, prefix) == ()  # program-types: loads none
-                if libraries and lib is None and found[1].facts is not None and not asks_none:
-                    # A SASL tester's `executables = ["{prefix}/sbin/*"]` made saslauthd, which
-                    # never links libsasl2, a loader of SASL's plugins without a word.
-                    _note(
-                        ctx,
-                        f"{path}: named by the layout's executables but does not link the loader "
-                        f"library /{expand_prefix(loader.library or '', prefix).lstrip('/')}: judged "
-                        "as loading the modules itself (leave it out of `executables` if it does not)",
-                    )
-                held_here = (stamps(libraries[lib], lib) if lib else ()) or stamps(path, found[0])
-                exes.append(_Exe(path=path, real=found[0], elf=found[1], stamps=held_here))
+        exes += [exe for path in given if (exe := program(path)) is not None]
     if loader.module_table is not None:
         exes = [_with_table(e, ctx) for e in exes]
     if loader.library is None:
@@ -1927,6 +1948,26 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
     if not exes:
         exes = _library_alone(library_paths, bindir, ctx, reading, stamps, list(dict.fromkeys(elsewhere)))
     return exes
+
+
+def _script_program(path: str, ctx: _Context, system: Root, reading: _Reading) -> _Exe | None:
+    """A program of the layout that is a script (`#!`: dracut, read by bash; Prosody, by lua5.4):
+    the process loading the modules is its interpreter, whose ELF file (in the root, else in
+    `system`) is the program's, while locations relative to the program are the script's. None
+    for no script, or one whose interpreter is nowhere (said where no program is found)."""
+    if not ctx.loader.script_may_load:
+        return None  # a wrapper of the ELF program that loads them (a Valgrind tester's bin/valgrind)
+    real = ctx.root.resolve(path)
+    if real is None or not ctx.root.is_file(real) or (words := _shebang(real, ctx.root)) is None:
+        return None
+    if (where := _interpreter(words, ctx.root, system)) is None:
+        return None
+    interpreter, tree = where
+    found = reading.program(interpreter, dataclasses.replace(ctx, root=tree), False)
+    if found is None:
+        return None
+    elf = found[1] if tree is ctx.root else ElfFile(found[1].path, found[1].facts, None, system=True)
+    return _Exe(path=path, real=real, elf=elf, stamps=())
 
 
 def _executable_missing(path: str, ctx: _Context) -> None:

@@ -1087,6 +1087,20 @@ class Loader:
             parts.append("[A-Za-z0-9_]+".join(re.escape(p) for p in pieces))
         return re.compile("|".join(parts))
 
+    @property
+    def script_may_load(self) -> bool:
+        """Whether a program that is a script (`#!`) may be the modules' loader, its interpreter
+        the process: where no module is a library it would dlopen (dracut's bash and Prosody's
+        lua5.4 read theirs, `runners` ""; Munin's Perl runs its plug-ins as programs); a script
+        beside `.so` modules wraps the ELF program that loads them (a Valgrind tester's
+        bin/valgrind)."""
+        types = self.naming.types or ("",)
+        read = all(
+            self._run_by_runners(t) and all(self.runner_of(p) == "" for p in self.naming.patterns_of(t))
+            for t in types
+        )
+        return read or not self.naming.names_libraries
+
     def _run_by_runners(self, mtype: str) -> bool:
         """Whether every file name of type `mtype` is one a runner runs."""
         patterns = self.naming.patterns_of(mtype)

@@ -1990,7 +1990,12 @@ def _no_loader_file(loader: Loader, inventory: Inventory, prefix: str) -> list[s
         missing = _executables_missing(loader, paths, prefix)
         if missing:
             return missing
-    if matched and loader.library is None and (scripts := _only_scripts(matched, inventory)):
+    if (
+        matched
+        and loader.library is None
+        and not loader.script_may_load  # a script reading or running its modules loads them (dracut)
+        and (scripts := _only_scripts(matched, inventory))
+    ):
         # A Valgrind tester's bin/valgrind, a shell script running valgrind.bin: split went ahead
         # in silence, and check of the install then found no program.
         return [

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,9 @@ from qpack.demo.builder import (
     compute_stamp,
     m32_supported,
 )
+from qpack.inventory import scan
 from qpack.layout import load_layout
+from qpack.plan import make_plan
 
 from .conftest import copy_build, have_cc, run_demo
 
@@ -249,6 +252,55 @@ def test_an_executable_that_is_a_script_is_said_to_be_one(
         f"error: {prefix}/bin/demo: named by the layout's executables, but no ELF program (a script?): "
         "name the program it runs, the one that loads the modules, in [loader] executables"
     ]
+
+
+def test_a_script_that_reads_or_runs_its_modules_is_their_loader(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """dracut (bash sources its modules' module-setup.sh), Prosody (lua5.4 runs its mod_*.lua)
+    and Munin (Perl runs its plug-ins): check stopped, "no ELF program (a script?)", and plan
+    warned on every run, with no other program to name. A script is the loader, its
+    interpreter the process, where no module is a library it would dlopen."""
+    from qpack.cli import main
+
+    prefix = tmp_path / "usr"
+    (prefix / "bin").mkdir(parents=True)
+    (prefix / "bin/prog").write_text(
+        '#!/bin/sh\nfor m in "$(dirname "$0")"/../lib/prog/*.sh; do . "$m"; done\n'
+    )
+    (prefix / "bin/prog").chmod(0o755)
+    (prefix / "lib/prog").mkdir(parents=True)
+    for name in ("one", "two"):
+        (prefix / f"lib/prog/{name}.sh").write_text("true\n")
+    text = textwrap.dedent(
+        """
+        [layout]
+        name = "prog"
+        [loader]
+        executables = ["{prefix}/bin/prog"]
+        naming = "{name}.sh"
+        resolution = "register-all"
+        runners = { "*.sh" = "" }
+        [[loader.search]]
+        relocated = "lib/prog"
+        [[package]]
+        name = "prog"
+        rest = true
+        [per-module]
+        name = "prog-{module}"
+        """
+    )
+    (tmp_path / "prog.toml").write_text(text)
+    assert main(["check", str(prefix), "-l", str(tmp_path / "prog.toml")]) == 0
+    said = capsys.readouterr()
+    assert [line.split("\t")[::2] for line in said.out.splitlines()] == [["one", "yes"], ["two", "yes"]]
+    assert "2 of 2 modules load; 0 problem(s)" in said.err, said.err
+    # Its interpreter nowhere: no program, as before.
+    (prefix / "bin/prog").write_text("#!/nonexistent/sh\n")
+    assert main(["check", str(prefix), "-l", str(tmp_path / "prog.toml")]) == 2
+    assert "no ELF program (a script?)" in capsys.readouterr().err
+    plan = make_plan(scan(tmp_path), load_layout(tmp_path / "prog.toml"))
+    assert not [w for w in plan.warnings if "no ELF program" in w], plan.warnings
 
 
 def test_a_program_installed_elsewhere_judges_modules_of_a_prefix_without_one(
