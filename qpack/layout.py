@@ -184,8 +184,10 @@ class PerModule:
 
     def _normalized(self, name: str) -> str:
         # A run of separators as one, as a wheel's name has it (a PostgreSQL tester's `_int`:
-        # postgresql-15--int in the distro lists, postgresql_15_int as a wheel).
-        return re.sub(r"-{2,}", "-", name.lower().replace("_", "-")) if self.normalize else name
+        # postgresql-15--int in the distro lists, postgresql_15_int as a wheel), and none at
+        # either end (a Munin tester's wildcard plug-in `if_`: munin-plugin-if-, refused by the
+        # wheel split, with 60 renames asked for).
+        return re.sub(r"-{2,}", "-", name.lower().replace("_", "-")).strip("-") if self.normalize else name
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -654,6 +654,10 @@ def test_normalize_makes_module_package_names_debian_can_carry(demo_build: Path,
     from qpack.layout import PerModule
 
     assert PerModule(name="pg-{module}", normalize=True).package_name("", "_int", "_int")[0] == "pg-int"
+    # Nor one at either end (a Munin tester's wildcard plug-in `if_`: munin-plugin-if-).
+    assert PerModule(name="munin-plugin-{module}", normalize=True).package_name("", "if_", "if_")[0] == (
+        "munin-plugin-if"
+    )
     r = run_qpack(
         "split", str(build), "-l", str(lay), "--version", "1", "--format", "tree", "-o", str(tmp_path / "b")
     )
