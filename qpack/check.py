@@ -1324,6 +1324,16 @@ def _script_verdict(
     return _FileVerdict(())
 
 
+def _readable_by(st: os.stat_result) -> str | None:
+    """Who alone may read a file where it is not everyone ("readable by no user", "readable by
+    its owner root only"), else None: a program run as a user cannot open it."""
+    if not st.st_mode & 0o444:
+        return "readable by no user"
+    if not st.st_mode & 0o044 and st.st_uid == 0:
+        return "readable by its owner root only"
+    return None
+
+
 def _shebang(real: str, root: Root) -> list[str] | None:
     """The words of a script's `#!` line, as the kernel reads it: the first line, split at spaces
     and tabs only, a carriage return part of the name (a CUPS re-tester's CRLF filter,
@@ -1489,13 +1499,14 @@ class _Judge:
         st = self.ctx.root.stat(real)
         if (
             st is not None
-            and not st.st_mode & 0o444
             and self.ctx.loader.naming.names_libraries
+            and (who := _readable_by(st)) is not None
             and not self._runs_as_root()
         ):
-            # No read permission for anyone: root reads it, and the check ran as root; dlopen in
-            # a program run as another user fails (a Wayfire tester's chmod 000 plug-in: "yes").
-            why = f"{path}: readable by no user (mode {stat.S_IMODE(st.st_mode):04o}): only root can load it"
+            # Root reads it, and the check ran as root; dlopen in a program run as another user
+            # fails (a Wayfire tester's chmod 000 plug-in: "yes"; a Psi+ tester's 0600 one, owner
+            # root, as `sudo make install` under umask 077 leaves it).
+            why = f"{path}: {who} (mode {stat.S_IMODE(st.st_mode):04o}): only root can load it"
             return _FileVerdict((Problem("unreadable", why),))
         elf = self.read(real, entry)
         if (

@@ -2746,6 +2746,19 @@ def test_a_module_no_user_may_read_is_unreadable_even_to_a_check_run_as_root(
         rows["ui-gtk"].problems[0].detail.endswith("readable by no user (mode 0000): only root can load it")
     )
     assert rows["ui-curses"].loads
+    # Nor one only its owner root reads (a Psi+ tester's 0600 plug-in, as `sudo make install`
+    # under umask 077 leaves it: "32 of 32 modules load").
+    if (prefix / "lib/demo/ui/gtk.so").stat().st_uid == 0:
+        (prefix / "lib/demo/ui/gtk.so").chmod(0o600)
+        report = check(prefix, loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'))
+        (row,) = [m for m in report.modules if m.module == "ui-gtk"]
+        assert row.problems[0].detail.endswith(
+            "readable by its owner root only (mode 0600): only root can load it"
+        )
+        (prefix / "lib/demo/ui/gtk.so").chmod(0o640)  # its group may: judged as any other
+        report = check(prefix, loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'))
+        assert {m.module: m for m in report.modules}["ui-gtk"].loads
+        (prefix / "lib/demo/ui/gtk.so").chmod(0o000)
     # A program set-user-ID root reads it (a pppd tester's plug-in of mode 0000: pppd is 4754 root).
     if (prefix / "bin/demo").stat().st_uid == 0:
         (prefix / "bin/demo").chmod(0o4755)
