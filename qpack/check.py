@@ -656,6 +656,7 @@ class _Exe:
     # does (used only from Python, GI or ctypes): relocated locations are then taken from
     # this directory, the prefix's bindir, as a program installed there would find them.
     program_dir: str | None = None
+    unstartable: str | None = None  # why it cannot start besides its libraries (a script's exec bit)
 
     @property
     def directory(self) -> str:
@@ -1119,7 +1120,7 @@ def _code_gone(found: _Found, dirs: list[str], ctx: _Context) -> None:
                 if any(
                     e != own and (e in (mid, parsed[1]) or e.startswith(stems))
                     for e in root.listdir(posixpath.dirname(path))
-                ):
+                ) or _names_other_code(root, path, (mid, parsed[1])):
                     break
                 found.types.setdefault(mid, parsed)
                 found.files[mid] = [files[0]]
@@ -1145,6 +1146,22 @@ def _files_below(dirs: list[str], ctx: _Context) -> dict[str, list[str]]:
 def _search_order(dirs: Sequence[str], path: str) -> int:
     """The index of the first of `dirs` that `path` is in, at any depth (len(dirs) if none)."""
     return next((i for i, d in enumerate(dirs) if path.startswith(d.rstrip("/") + "/")), len(dirs))
+
+
+def _names_other_code(root: Root, descriptor: str, names: Collection[str]) -> bool:
+    """Whether a keyfile descriptor names code other than its module's own: a `Module=` of
+    another name (an Evince re-tester's PSdocument.evince-backend copy, `Module=psdocument`,
+    was a module whose code is gone), or a `Loader=` other than C (libpeas's Python)."""
+    try:
+        with open(root.host(descriptor), "rb") as f:
+            text = f.read(65536).decode("utf-8", "replace")
+    except OSError:
+        return False
+    keys = {
+        m.group(1): m.group(2).strip() for m in re.finditer(r"(?m)^[ \t]*(Module|Loader)[ \t]*=(.*)$", text)
+    }
+    module = keys.get("Module", "").removesuffix(".so")
+    return bool(module and module not in names) or keys.get("Loader", "c").lower() not in ("c", "")
 
 
 def _no_descriptor(descriptor: str, root: Root) -> str:
@@ -1316,10 +1333,9 @@ def _script_verdict(
         why = f"{path}: a script without the execute bit{mode}: the loader cannot run it"
         return _FileVerdict((Problem("unreadable", why),))
     if _interpreter(words, root, system) is None:
-        named = words[0] if words else ""
-        if posixpath.basename(named) == "env" and len(words) > 1:
-            named = next((w for w in words[1:] if not w.startswith("-")), "")
-        why = f"{path}: its interpreter {named} is not installed: the loader cannot run it"
+        why = (
+            f"{path}: its interpreter {_interpreter_named(words)} is not installed: the loader cannot run it"
+        )
         return _FileVerdict((Problem("missing-library", why),))
     return _FileVerdict(())
 
@@ -1347,6 +1363,14 @@ def _shebang(real: str, root: Root) -> list[str] | None:
         return None
     line = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip(" \t")
     return [w for w in re.split(r"[ \t]+", line) if w]
+
+
+def _interpreter_named(words: Sequence[str]) -> str:
+    """The interpreter a `#!` line names: NAME for `env NAME`."""
+    first = words[0] if words else ""
+    if posixpath.basename(first) == "env" and len(words) > 1:
+        return next((w for w in words[1:] if not w.startswith("-")), "")
+    return first
 
 
 def _interpreter(words: Sequence[str], root: Root, system: Root) -> tuple[str, Root] | None:
@@ -1978,7 +2002,15 @@ def _script_program(path: str, ctx: _Context, system: Root, reading: _Reading) -
     if found is None:
         return None
     elf = found[1] if tree is ctx.root else ElfFile(found[1].path, found[1].facts, None, system=True)
-    return _Exe(path=path, real=real, elf=elf, stamps=())
+    st = ctx.root.stat(real)
+    # Run by its name (systemd's ExecStart, a kernel hook), it needs the execute bit (dracut's
+    # and Prosody's re-testers: "121 of 121 modules load" of a chmod -x loader).
+    unstartable = (
+        f"{path} cannot start: a script without the execute bit (mode {stat.S_IMODE(st.st_mode):04o})"
+        if st is not None and not st.st_mode & 0o111
+        else None
+    )
+    return _Exe(path=path, real=real, elf=elf, stamps=(), unstartable=unstartable)
 
 
 def _executable_missing(path: str, ctx: _Context) -> None:
@@ -2874,7 +2906,10 @@ def _not_started(verdict: ModuleVerdict, why: str, kind: ProblemKind = "missing-
 
 def _needs_unmet(exe: _Exe, verdicts: list[ModuleVerdict], ctx: _Context) -> str | None:
     """Why the program cannot start for want of a module it loads itself as it starts
-    (`program_needs`: rsyslogd's lmnet, without which no configuration starts), or None."""
+    (`program_needs`: rsyslogd's lmnet, without which no configuration starts), or of what a
+    script needs to run (`_Exe.unstartable`), or None."""
+    if exe.unstartable is not None:
+        return exe.unstartable
     for mid in ctx.loader.program_needs:
         if not ctx.loader.asks_for(exe.path, mid, ctx.prefix):
             continue
@@ -3027,6 +3062,18 @@ def _some_executable(exes: list[_Exe], rt: Root, pre: str, loader: Loader) -> No
         for path in _glob_paths(rt, expand_prefix(g, pre))
         if rt.is_file(path) and not _starts_as_elf(path, rt)
     ]
+    if scripts and loader.script_may_load and (words := _shebang(rt.resolve(scripts[0]) or "", rt)):
+        # The script is the loader; its interpreter is missing (a Prosody re-tester's lua5.4,
+        # on neither the root nor the host: "name the program it runs" sent him back to a layout
+        # naming lua5.4).
+        interp = _interpreter_named(words)
+        raise CheckError(
+            f"{scripts[0]}: a script whose interpreter {interp} is installed neither in {rt.root} nor on "
+            "this host: the program cannot start (install it, or give a --root that has it)"
+            if str(rt.root) != "/"
+            else f"{scripts[0]}: a script whose interpreter {interp} is not installed: the program cannot "
+            "start"
+        )
     if scripts:
         raise CheckError(
             f"{scripts[0]}: named by the layout's executables, but no ELF program (a script?): name "

@@ -295,10 +295,20 @@ def test_a_script_that_reads_or_runs_its_modules_is_their_loader(
     said = capsys.readouterr()
     assert [line.split("\t")[::2] for line in said.out.splitlines()] == [["one", "yes"], ["two", "yes"]]
     assert "2 of 2 modules load; 0 problem(s)" in said.err, said.err
-    # Its interpreter nowhere: no program, as before.
+    # Without its execute bit it cannot start (dracut's and Prosody's re-testers: "121 of 121").
+    (prefix / "bin/prog").chmod(0o644)
+    assert main(["check", str(prefix), "-l", str(tmp_path / "prog.toml")]) == 1
+    assert (
+        f"problem: {prefix}/bin/prog cannot start: a script without the execute bit (mode 0644)"
+        in capsys.readouterr().err.splitlines()
+    )
+    # Its interpreter nowhere: said so, not blamed on the layout ("name the program it runs").
     (prefix / "bin/prog").write_text("#!/nonexistent/sh\n")
     assert main(["check", str(prefix), "-l", str(tmp_path / "prog.toml")]) == 2
-    assert "no ELF program (a script?)" in capsys.readouterr().err
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {prefix}/bin/prog: a script whose interpreter /nonexistent/sh is not installed: the program "
+        "cannot start"
+    ]
     plan = make_plan(scan(tmp_path), load_layout(tmp_path / "prog.toml"))
     assert not [w for w in plan.warnings if "no ELF program" in w], plan.warnings
 

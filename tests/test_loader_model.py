@@ -3010,6 +3010,14 @@ def test_a_descriptor_whose_code_is_nowhere_is_a_module_that_fails(prefix: Path,
         made.mkdir() if other == "curl" else made.write_text("")
         assert check(prefix, ld).ok, other
         made.rmdir() if other == "curl" else made.unlink()
+    # Nor where the keyfile names other code (an Evince re-tester's copy PSdocument.evince-backend,
+    # `Module=psdocument`), or another loader (libpeas's `Loader=python3`).
+    (prefix / "lib/demo/block/curl.plugin").write_text("[Plugin]\nModule=nfs\n")
+    assert check(prefix, ld).ok
+    (prefix / "lib/demo/block/curl.plugin").write_text("[Plugin]\nModule=curl\nLoader=python3\n")
+    assert check(prefix, ld).ok
+    (prefix / "lib/demo/block/curl.plugin").write_text("[Plugin]\nModule=curl\nLoader=C\n")
+    assert not check(prefix, ld).ok
     # A keyfile that is no module's (of no type's directory) is not one.
     (prefix / "lib/demo/block/curl.plugin").rename(prefix / "lib/demo/curl.plugin")
     assert check(prefix, ld).ok
