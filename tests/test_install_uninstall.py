@@ -493,6 +493,9 @@ def test_module_ids_without_a_meta_wheel_are_read_from_the_module_wheels(
     assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), "no_such"]) == 2
     err = capsys.readouterr().err
     assert "name distributions (demo-audio-alsa, " in err
+    # A few of them, and how many more (a Munin re-tester's 227 names: one line of 9 KB).
+    names = sorted({w.name.split("-")[0].replace("_", "-") for w in dist.glob("*.whl")})
+    assert len(names) > 5 and err.rstrip().endswith(f"{names[4]} and {len(names) - 5} more)"), (names, err)
     assert err.startswith("error: no_such: no wheel")  # as typed (a ProFTPD tester's auth_otp)
     # Or its meta wheel is not in the directory given (an Audacity tester's lone module wheel:
     # "the split had no [meta]" of a split that had one).
