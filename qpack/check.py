@@ -1470,7 +1470,14 @@ class _Judge:
                 (Problem("unreadable", _unresolved(self.ctx.root, path, self.ctx.loader.registers_all)),)
             )
         if self.ctx.loader.runner_of(path) is not None:
-            return _FileVerdict(())  # run by another module: no ELF file; it loads when that one does
+            # Run by another module, or read by the program: no ELF file; it loads when that one
+            # does, unless a user cannot read it (a GNOME Shell re-tester's metadata.json of mode
+            # 0000: "Permission denied" to the shell, "yes" to a check run as root).
+            st = self.ctx.root.stat(real)
+            if st is not None and (who := _readable_by(st)) is not None and not self._runs_as_root():
+                why = f"{path}: {who} (mode {stat.S_IMODE(st.st_mode):04o}): only root can read it"
+                return _FileVerdict((Problem("unreadable", why),))
+            return _FileVerdict(())
         entry = self.entry(module)
         if entry and self.ctx.loader.entry_through_links:
             entry = (*entry, *self._target_entry(path, real, entry))

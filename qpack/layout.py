@@ -1513,18 +1513,15 @@ def _read_per_module(top: _Table, packages: tuple[PackageRule, ...], naming: Nam
         requires=requires,
         alternatives=alternatives,
         summary=_summary_template(t),
-        files=_per_module_files(t, each=True),
+        files=_per_module_files(t),
         depends=_depends(t),
         normalize=t.boolean("normalize"),
     )
 
 
-def _per_module_files(t: _Table, key: str = "files", each: bool = False) -> tuple[str, ...]:
+def _per_module_files(t: _Table, key: str = "files") -> tuple[str, ...]:
     """The globs of `key` (`[per-module] files`, or one module's in `[modules.files]`), with
-    {prefix} and the module's placeholders; each bad one is reported. With `each` (`[per-module]`,
-    whose globs every module fills in), one naming none of its own placeholders is bad: every
-    module claims its files (a Budgie tester's `*/*/*.plugin` got 28 "claimed twice" lines
-    that did not say why)."""
+    {prefix} and the module's placeholders; each bad one is reported."""
     out = []
     keys = ("{package}", "{module}", "{type}", "{name}", "{dashed-name}", "{dashed-module}")
     known = f"(known: {{prefix}}, {', '.join(keys)})"
@@ -1540,13 +1537,6 @@ def _per_module_files(t: _Table, key: str = "files", each: bool = False) -> tupl
             compile_glob(expanded)
         except GlobError as e:
             t.bad(f"{key}[{i}]", f"bad glob {g!r}: {e}")
-            continue
-        if each and not any(k in g for k in keys if k != "{type}"):
-            t.bad(
-                f"{key}[{i}]",
-                f"{g!r} names no {{name}}, {{module}} or {{package}}: every module would claim its files "
-                "(one module's files go in [modules.files], shared ones in a [[package]])",
-            )
             continue
         out.append(g)
     return tuple(out)

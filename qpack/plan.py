@@ -1749,20 +1749,15 @@ def build_packages(
         problems.append(f"meta package name {layout.meta.name!r} is also the name of another package")
 
     packages: list[Package] = []
+    run_by_none: dict[str, list[str]] = {}  # a runner no package holds -> the modules it runs
     for name in names:
         rule = rules.get(name)
         kind: PackageKind = rule.kind if rule else "module"
         mods = sorted(set(modules_of.get(name, [])))
         req = _base_requires(layout, rule, kind)
-        for mid in mods:
-            for dep in (d for d in layout.loader.deps_of(mid) if d not in unclaimed):
-                if dep not in present or dep not in module_pkg:
-                    problems.append(
-                        f"module {mid!r} (package {name!r}) needs module {dep!r}, "
-                        f"which {_not_packaged(layout.loader, dep, present - {mid})}: it would never load"
-                    )
-                elif module_pkg[dep] != name and module_pkg[dep] not in req:
-                    req.append(module_pkg[dep])
+        _dependency_requirements(
+            layout, name, mods, (present, unclaimed, module_pkg), req, problems, run_by_none
+        )
         recommends = [
             module_pkg[r]
             for r in _recommended(layout, rule, mods, module_pkg)
@@ -1795,6 +1790,14 @@ def build_packages(
             problems.append(
                 f"{cl.path}: claimed by {cl.rule}, for package {cl.package!r}, which is never made"
             )
+    # Once for each runner (a GNOME Shell re-tester's "metadata.json" = "gjs": 15 lines, one a
+    # module, none naming the key).
+    problems += [
+        f"[loader] runners names module {dep!r} as the runner of {_some_ids(sorted(mids))}, and it "
+        f'{_not_packaged(layout.loader, dep, present)}: they would never load ("" says the program '
+        "itself reads their files)"
+        for dep, mids in run_by_none.items()
+    ]
     return packages, problems
 
 
@@ -2242,6 +2245,55 @@ def _keys_naming_nothing(
                 f"every module it names ({_some_ids(matched)})"
             )
     return out
+
+
+def _per_module_globs_of_all(
+    layout: Layout, module_at: Mapping[str, Module], claim_problems: list[str]
+) -> list[str]:
+    """`claim_problems`, with the problem of a `[per-module] files` glob naming none of a
+    module's own placeholders, where two or more modules fill it in alike and so claim the same
+    files, said once in place of the "claimed twice" it makes of each (a Budgie tester's
+    `*/*/*.plugin`: 28 such lines, none saying why)."""
+    if layout.per_module is None or len({m.id for m in module_at.values()}) < 2:
+        return claim_problems
+    own = ("{package}", "{module}", "{name}", "{dashed-name}", "{dashed-module}")
+    shared = [
+        f"per-module.files[{i}]: {g!r} names no {{name}}, {{module}} or {{package}}: every module claims "
+        "its files (one module's files go in [modules.files], shared ones in a [[package]])"
+        for i, g in enumerate(layout.per_module.files)
+        if not any(k in g for k in own)
+    ]
+    return (
+        [*shared, *(p for p in claim_problems if ": claimed twice: " not in p)] if shared else claim_problems
+    )
+
+
+def _dependency_requirements(
+    layout: Layout,
+    name: str,
+    mods: Sequence[str],
+    known: tuple[Collection[str], Collection[str], Mapping[str, str]],
+    req: list[str],
+    problems: list[str],
+    run_by_none: dict[str, list[str]],
+) -> None:
+    """Package `name`'s requirements from its modules' dependencies (added to `req`), and the
+    problem of each dependency no package holds: one for each runner (`run_by_none`), said
+    once by the caller. `known`: the modules of the build, those no rule claimed, and each
+    module's package."""
+    present, unclaimed, module_pkg = known
+    runners = set(layout.loader.runners.values())
+    for mid in mods:
+        for dep in (d for d in layout.loader.deps_of(mid) if d not in unclaimed):
+            if dep not in present and dep in runners:
+                run_by_none.setdefault(dep, []).append(mid)
+            elif dep not in present or dep not in module_pkg:
+                problems.append(
+                    f"module {mid!r} (package {name!r}) needs module {dep!r}, "
+                    f"which {_not_packaged(layout.loader, dep, set(present) - {mid})}: it would never load"
+                )
+            elif module_pkg[dep] != name and module_pkg[dep] not in req:
+                req.append(module_pkg[dep])
 
 
 def _not_packaged(loader: Loader, mid: str, present: Collection[str]) -> str:
@@ -3136,7 +3188,7 @@ def make_plan(
     warnings = [*inventory.warnings, *never, *copy_warnings, *module_warnings]
     problems += runs_itself
     problems += declared_dir_problems(layout, inventory)
-    problems += claim_problems
+    problems += _per_module_globs_of_all(layout, module_at, claim_problems)
     problems += apply_unclaimed(claims, unclaimed, layout, module_at, unclaimed_core, warnings)
 
     packages, package_problems = build_packages(claims, layout, found.modules, prefix)

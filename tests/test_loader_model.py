@@ -2039,6 +2039,18 @@ def test_modules_another_module_runs(prefix: Path, tmp_path: Path) -> None:
         "loader.runners: '*.py' names module 'ui-pyrun' as the runner of its own file "
         "usr/lib/demo/ui/pyrun.py: a runner is a module of its own code that runs the others"
     ]
+    # A runner the build lacks: one line, naming the key (a GNOME Shell re-tester's "gjs": one
+    # line per extension, none naming it).
+    (ui / "other.py").write_text("print('run by ui-curses')\n")
+    (tmp_path / "none.toml").write_text(
+        (tmp_path / "layout.toml").read_text().replace('"*.py" = "ui-curses"', '"*.py" = "ui-gjs"')
+    )
+    with pytest.raises(PlanError) as err:
+        make_plan(scan(prefix.parent), load_layout(tmp_path / "none.toml"))
+    assert [p for p in err.value.problems if "ui-gjs" in p] == [
+        "[loader] runners names module 'ui-gjs' as the runner of ui-eval, ui-other, ui-pyrun, and it is not "
+        'in this build: they would never load ("" says the program itself reads their files)'
+    ]
     # A glob with a directory, or a runner no type names: one line each.
     bad = HEAD + '[loader.runners]\n"x/*.py" = "ui-curses"\n"*.pm" = "perl-mod"\n'
     with pytest.raises(LayoutError) as e:
@@ -2068,6 +2080,10 @@ def test_modules_the_program_itself_reads(prefix: Path, tmp_path: Path) -> None:
     report = check(prefix, layout.loader)
     rows = {m.module: m for m in report.modules}
     assert rows["ui-script"].loads and rows["ui-script"].problems == () and report.ok
+    # One no user may read fails as a module file does (a GNOME Shell re-tester's metadata.json).
+    (ui / "script.lua").chmod(0o000)
+    row = next(m for m in check(prefix, layout.loader).modules if m.module == "ui-script")
+    assert [p.detail.rpartition(": ")[2] for p in row.problems] == ["only root can read it"], row.problems
     # Gone, it is not there to read: a dangling link is still one.
     (ui / "script.lua").unlink()
     (ui / "script.lua").symlink_to("nowhere.lua")

@@ -542,13 +542,14 @@ def test_per_module_files_may_name_the_module_with_dashes(tmp_path: Path) -> Non
     with pytest.raises(LayoutError, match=r"unknown placeholder \(known: \{prefix\}, .*\{dashed-name\}"):
         load_layout(tmp_path / "layout.toml")
     # One naming no module of its own is every module's (a Budgie tester's `*/*/*.plugin`: 28
-    # "claimed twice" lines, none saying why).
+    # "claimed twice" lines, none saying why): said once, for two modules or more.
     (tmp_path / "every.toml").write_text(text.replace("{dashed}.conf", "{type}/*.plugin"))
-    with pytest.raises(LayoutError) as e:
-        load_layout(tmp_path / "every.toml")
-    assert [p.split(": ", 1)[1] for p in e.value.problems] == [
+    plugins = ("usr/share/prog/ui/a.plugin", "usr/share/prog/ui/b.plugin")
+    with pytest.raises(PlanError) as e:
+        make_plan(inventory(*BUILD, *plugins), load_layout(tmp_path / "every.toml"))
+    assert e.value.problems == [
         "per-module.files[0]: '{prefix}/share/prog/{type}/*.plugin' names no {name}, {module} or {package}: "
-        "every module would claim its files (one module's files go in [modules.files], shared ones in a "
+        "every module claims its files (one module's files go in [modules.files], shared ones in a "
         "[[package]])"
     ]
 
