@@ -2166,9 +2166,14 @@ def _helper_rows(exe: _Exe, finder: LibraryFinder, ctx: _Context) -> list[Module
             path = posixpath.join(helper.absolute or "", helper.name)
         st = ctx.root.stat(path)
         ok = st is not None and stat.S_ISREG(st.st_mode) and bool(st.st_mode & 0o111)
-        problems = (
-            () if ok else (Problem("missing-helper", f"{path}: the loader runs {helper.name} from here"),)
-        )
+        # There but not runnable is said so (a sudo tester read "runs ... from here" of a file
+        # of mode 0644 that was there).
+        why = f"{path}: the loader runs {helper.name} from here"
+        if st is not None and not ok:
+            lacks = "without the execute bit" if stat.S_ISREG(st.st_mode) else "not a regular file"
+            mode = stat.S_IMODE(st.st_mode)
+            why = f"{path}: there, but {lacks} (mode {mode:04o}): the loader runs it from here"
+        problems = () if ok else (Problem("missing-helper", why),)
         rows.append(
             ModuleVerdict(module=f"{HELPER_ROW}{helper.name}", file=path, loads=ok, problems=problems)
         )

@@ -1288,6 +1288,13 @@ def test_helper_programs_must_be_where_the_loader_runs_them(prefix: Path, tmp_pa
     helper = prefix / "libexec/demo/demo-helper"
     helper.parent.mkdir(parents=True)
     helper.write_text("#!/bin/sh\n")
+    # There without its execute bit: said so (a sudo tester read "runs ... from here" of a file
+    # that was there, mode 0644).
+    helper.chmod(0o644)
+    (row,) = [m for m in check(prefix, ld).modules if m.module == "helper:demo-helper"]
+    assert [p.detail for p in row.problems] == [
+        f"{helper}: there, but without the execute bit (mode 0644): the loader runs it from here"
+    ]
     helper.chmod(0o755)
     rows = {m.module: m for m in check(prefix, ld).modules}
     assert rows["helper:demo-helper"].loads
