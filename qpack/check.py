@@ -2292,6 +2292,7 @@ def check(
             )
         ctx.notes.append(mistyped.replace("no module where the loader looks: ", "", 1))
     _deeper_notes(ctx, locations)
+    _beside_notes(ctx, locations)
     report = dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
     if (
         nowhere := _entry_defined_nowhere(report, ctx.loader)
@@ -2380,6 +2381,52 @@ def _deeper_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> No
             f"{d}: {len(rels)} file(s) one directory level below where the loader reads, named as its "
             f"modules are ({shown}): never looked up as modules there (misplaced?)",
         )
+
+
+_BESIDE_READS = 200  # files read for an entry symbol beside the locations, at most, a check
+
+
+def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> None:
+    """A note for each location with files beside it, in its parent directory or in a directory
+    next to it, that define a module's entry under a name of the naming: misplaced modules the
+    loader never finds, as plan says of a build (Eggdrop's, Marble's, mediastreamer2's plug-in
+    moved one level up, Psi+'s into `plugin/` beside `plugins/`: "N of N modules load", exit 0,
+    from six testers). Not in a library directory (every program's), nor named by the layout;
+    only where every module type has an entry, and `_BESIDE_READS` files read at most."""
+    entries = ctx.every_entry
+    if entries is None:
+        return
+    searched = _searched_dirs(locations)
+    named = _named_globs(ctx)
+    reads = _BESIDE_READS
+    for d in searched:
+        parent = posixpath.dirname(d.rstrip("/"))
+        if library_dir(d) or library_dir(parent) or parent in searched or not ctx.root.is_dir(d):
+            continue
+        here = [posixpath.join(parent, e) for e in ctx.root.listdir(parent)]
+        nearby = [p for p in here if p != d.rstrip("/") and p not in searched and ctx.root.is_dir(p)]
+        candidates = [p for p in here if not ctx.root.is_dir(p)]
+        candidates += [posixpath.join(s, e) for s in nearby for e in ctx.root.listdir(s)]
+        found = []
+        for path in candidates:
+            if reads <= 0:
+                break
+            if (
+                ctx.loader.parse_in_location(posixpath.basename(path)) is None
+                or any(g.match(path.lstrip("/")) for g in named)
+                or ctx.root.is_dir(path)
+            ):
+                continue
+            reads -= 1
+            if defined := _entries_defined(path, entries, ctx.root):
+                found.append(f"{path[len(parent) + 1 :]} ({defined})")
+        if found:
+            shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+            _note(
+                ctx,
+                f"{parent}: {len(found)} file(s) beside {d}, where the loader looks, define a module's "
+                f"entry ({shown}): never looked up there (misplaced?)",
+            )
 
 
 def _two_and_more(paths: Sequence[str]) -> str:

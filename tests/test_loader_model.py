@@ -544,6 +544,30 @@ def test_a_module_below_a_flat_location_is_said_plainly(prefix: Path, tmp_path: 
     assert "usr/lib/flat/sub/x.so" in plan.package("m-one").files
 
 
+def test_a_module_beside_the_location_is_said(prefix: Path, tmp_path: Path) -> None:
+    """Eggdrop's, Marble's and mediastreamer2's testers moved a plug-in one level up, a Psi+
+    tester into `plugin/` beside `plugins/`: "N of N modules load", exit 0, where plan warned of
+    the same file in a build. A note names each file beside a location that defines an entry."""
+    text = HEAD.replace(
+        'naming = "{type}/{name}.so"\ntypes = ["ui", "block", "audio"]', 'naming = "{name}.so"'
+    )
+    text = text.replace("[loader.stamp]", 'entry = "demo_module_init"\n[loader.stamp]')
+    ld = loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/flat/plugins"\n')
+    flat = prefix / "lib/flat"
+    (flat / "plugins").mkdir(parents=True)
+    (flat / "plugin").mkdir()
+    module = prefix / "lib/demo/ui/curses.so"
+    for where in ("plugins/one.so", "two.so", "plugin/three.so"):
+        shutil.copy(module, flat / where)
+    build_extra_library(flat, "libother.so")  # no entry: a library of its own
+    report = check(prefix, ld)
+    assert [w for w in report.warnings if "misplaced" in w] == [
+        f"{flat}: 2 file(s) beside {flat}/plugins, where the loader looks, define a module's entry "
+        "(two.so (demo_module_init), plugin/three.so (demo_module_init)): never looked up there (misplaced?)"
+    ]
+    assert [m.module for m in report.modules] == ["one"]
+
+
 def test_the_directories_searched_are_named_in_search_order(prefix: Path, tmp_path: Path) -> None:
     """A Thunar tester read "(it searches /usr/lib/thunarx-3, /usr/lib/x86_64-linux-gnu/thunarx-3)"
     of a loader searching the multiarch directory first: the names were sorted."""
