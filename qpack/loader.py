@@ -166,6 +166,7 @@ def type_dir_slips(
     load"; a libgphoto2 tester's `libgphoto2_port/0.12.2/{name}.so` for 0.12.1 put the six port
     drivers in the core, and check said "20 of 20 modules load", exit 0."""
     present = [d for d in dict.fromkeys(locations) if is_dir(d)]
+    heads = {_literal_head(p)[0] for t in naming.types for p in naming.patterns_of(t)}
     out = []
     for mtype in naming.types:
         for pattern in naming.patterns_of(mtype):
@@ -177,7 +178,9 @@ def type_dir_slips(
             for d in present:
                 # `d` exists: the segment swapped is one of the head's, the rest kept.
                 there = near_directory(posixpath.join(d, head), is_dir, subdirs)
-                if there is None:
+                # Another type's own directory is none of this one's slips (a Vim tester's
+                # runtime with plugin/ alone: "is the naming 'ftplugin/{name}.vim' mistyped?").
+                if there is None or there[len(d.rstrip("/")) + 1 :] in heads - {head}:
                     continue
                 near = Naming(pattern=tail)
                 named = tuple(

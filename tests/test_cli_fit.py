@@ -413,6 +413,11 @@ def test_a_type_named_in_a_mistyped_directory_beside_its_modules_stops_the_plan(
     # Named right, the same layout plans.
     layout.write_text(typed.replace("blokc/", "block/"))
     assert qpack("plan", str(demo_build), "-l", str(layout)).returncode == 0
+    # Another type's own directory is no slip of this one's (a Vim tester's runtime holding
+    # plugin/ alone: "is the naming 'ftplugin/{name}.vim' mistyped?", of plugin's files).
+    layout.write_text(typed.replace("blokc/", "uii/"))
+    r = qpack("plan", str(demo_build), "-l", str(layout))
+    assert "is the naming 'uii/{name}.so' mistyped?" not in r.stderr, r.stderr
 
 
 def test_no_module_known_among_files_named_as_modules_names_known(
