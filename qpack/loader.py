@@ -1197,19 +1197,24 @@ class Loader:
         return tuple(ways)
 
     def _default_entries(self, index: int) -> tuple[str, ...]:
-        """The entry a listed variable (the search location at `index`) names the location after
-        it by, where it replaces that one once set: `/usr/share` for XDG_DATA_DIRS with `under =
-        "eog/plugins"` before `/usr/share/eog/plugins`. None where that is not an absolute
-        location spelled so."""
+        """The entries a listed variable (the search location at `index`) names the locations
+        after it by, where it replaces them once set: `/usr/share` for XDG_DATA_DIRS with `under
+        = "eog/plugins"` before `/usr/share/eog/plugins` (`replaces = "next"`); each absolute one
+        after it with `replaces = true` (a Zathura tester's ZATHURA_PLUGINS_PATH and a GNOME
+        Shell re-tester's XDG_DATA_DIRS: the advice set alone hid the system's modules, and the
+        shell its /usr/share). None for a location not spelled so."""
         loc = self.search[index]
-        if not (loc.path_list and loc.replaces_next and index + 1 < len(self.search)):
+        if not (loc.path_list and (loc.replaces_next or loc.replaces_rest)):
             return ()
-        after = self.search[index + 1]
         tail = "/" + loc.subdir.strip("/") if loc.subdir else ""
-        if after.kind != "absolute" or "{" in after.value or not after.value.rstrip("/").endswith(tail):
-            return ()
-        entry = after.value.rstrip("/")[: len(after.value.rstrip("/")) - len(tail)]
-        return (entry,) if entry.startswith("/") else ()
+        out = []
+        for after in self.search[index + 1 : index + 2 if loc.replaces_next else None]:
+            value = after.value.rstrip("/")
+            if after.kind != "absolute" or "{" in value or not value.endswith(tail):
+                continue
+            if (entry := value[: len(value) - len(tail)]).startswith("/"):
+                out.append(entry)
+        return tuple(dict.fromkeys(out))
 
     @property
     def variables(self) -> tuple[str, ...]:

@@ -3177,6 +3177,15 @@ def test_a_listed_variable_set_for_wheels_keeps_the_default_it_replaces(tmp_path
     assert other.wheel_settings("/v", {}, lambda d: True) == {"XDG_DATA_DIRS": "/v/lib/demo-data"}
     alone = loader(tmp_path, text.replace('replaces = "next"\n', ""))
     assert alone.wheel_settings("/v", {}, lambda d: True) == {"XDG_DATA_DIRS": "/v/lib/demo-data"}
+    # Replacing every one after it, each such default, in order (a GNOME Shell re-tester's
+    # XDG_DATA_DIRS before /usr/local/share and /usr/share; a Zathura tester's plug-in path).
+    every = text.replace('replaces = "next"', "replaces = true") + (
+        '[[loader.search]]\nabsolute = "/opt/demo"\n'
+        '[[loader.search]]\nabsolute = "/usr/local/share/demo/plugins"\n'
+    )
+    assert loader(tmp_path, every).wheel_settings("/v", {}, lambda d: True) == {
+        "XDG_DATA_DIRS": "/v/lib/demo-data:/usr/share:/usr/local/share"
+    }
 
 
 def test_a_staged_root_judged_with_host_libraries_follows_an_absolute_runpath_on_the_host(
