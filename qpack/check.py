@@ -3355,7 +3355,11 @@ def _take_first_loadable(
     loader_open_driver_lib and FreeRADIUS look the symbol up after the first dlopen that
     succeeds, and fail there); a `register-loadable` one passes over it too (GStreamer
     blacklists a file that is no plugin, and another file may take the name)."""
-    refused = _DLOPEN_FAILURES | ({"no-entry"} if loader.resolution == "register-loadable" else set())
+    # A register-loadable loader refuses one of another build as one without the entry (a
+    # Zathura re-tester's stale libps.so first in the path: "shadowed", where zathura says
+    # "needs to be rebuilt" and registers the next copy).
+    registers = loader.resolution == "register-loadable"
+    refused = _DLOPEN_FAILURES | ({"no-entry", "other-build"} if registers else set())
     # GStreamer (register-loadable) loads in its plug-in scanner, which may die and be replaced;
     # a first-loadable loader dlopens in the program itself.
     in_process = loader.resolution == "first-loadable"

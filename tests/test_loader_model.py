@@ -1455,6 +1455,12 @@ def test_first_loadable_stops_at_a_file_dlopen_accepts_without_the_entry(
     text = text.replace('resolution = "first-loadable"', 'resolution = "register-loadable"')
     rows = {m.module: m for m in check(prefix, loader(tmp_path, text), env={"PROG_DIR": str(early)}).modules}
     assert rows["ui-curses"].loads and rows["ui-curses"].file == f"{prefix}/lib/demo/ui/curses.so"
+    # And over one of another build (a Zathura re-tester's stale libps.so first in the path:
+    # "shadowed", where zathura says "needs to be rebuilt" and registers the next copy).
+    (early / "ui/curses.so").unlink()
+    build_extra_module(early, type="ui", name="curses", stamp="0" * 40)
+    rows = {m.module: m for m in check(prefix, loader(tmp_path, text), env={"PROG_DIR": str(early)}).modules}
+    assert rows["ui-curses"].loads and rows["ui-curses"].file == f"{prefix}/lib/demo/ui/curses.so"
 
 
 OPENED: list[list[str]] = []  # while a check here records: the paths this process opened
