@@ -1116,11 +1116,17 @@ def _code_gone(found: _Found, dirs: list[str], ctx: _Context) -> None:
                     continue
                 if mid in found.files or not root.is_file(path) or any(_lexists(root, f) for f in files):
                     break
+                # Code of another kind beside it, where the naming names ELF modules; where it
+                # names scripts (`{name}.py`), the file it names is the code.
+                elf = loader.naming.names_libraries
                 own, stems = posixpath.basename(path), (f"{mid}.", f"{parsed[1]}.")
-                if any(
-                    e != own and (e in (mid, parsed[1]) or e.startswith(stems))
-                    for e in root.listdir(posixpath.dirname(path))
-                ) or _names_other_code(root, path, (mid, parsed[1])):
+                if (
+                    elf
+                    and any(
+                        e != own and (e in (mid, parsed[1]) or e.startswith(stems))
+                        for e in root.listdir(posixpath.dirname(path))
+                    )
+                ) or _names_other_code(root, path, (mid, parsed[1]), elf):
                     break
                 found.types.setdefault(mid, parsed)
                 found.files[mid] = [files[0]]
@@ -1148,10 +1154,12 @@ def _search_order(dirs: Sequence[str], path: str) -> int:
     return next((i for i, d in enumerate(dirs) if path.startswith(d.rstrip("/") + "/")), len(dirs))
 
 
-def _names_other_code(root: Root, descriptor: str, names: Collection[str]) -> bool:
+def _names_other_code(root: Root, descriptor: str, names: Collection[str], elf: bool = True) -> bool:
     """Whether a keyfile descriptor names code other than its module's own: a `Module=` of
     another name (an Evince re-tester's PSdocument.evince-backend copy, `Module=psdocument`,
-    was a module whose code is gone), or a `Loader=` other than C (libpeas's Python)."""
+    was a module whose code is gone), or, where the naming names ELF modules (`elf`), a
+    `Loader=` other than C (libpeas's Python; where the naming names `{name}.py`, that file is
+    the code: a Liferea tester's pane.py removed passed, "9 of 9 modules load")."""
     try:
         with open(root.host(descriptor), "rb") as f:
             text = f.read(65536).decode("utf-8", "replace")
@@ -1161,7 +1169,8 @@ def _names_other_code(root: Root, descriptor: str, names: Collection[str]) -> bo
         m.group(1): m.group(2).strip() for m in re.finditer(r"(?m)^[ \t]*(Module|Loader)[ \t]*=(.*)$", text)
     }
     module = keys.get("Module", "").removesuffix(".so")
-    return bool(module and module not in names) or keys.get("Loader", "c").lower() not in ("c", "")
+    other_loader = elf and keys.get("Loader", "c").lower() not in ("c", "")
+    return bool(module and module not in names) or other_loader
 
 
 def _no_descriptor(descriptor: str, root: Root) -> str:

@@ -3071,6 +3071,17 @@ def test_a_descriptor_whose_code_is_nowhere_is_a_module_that_fails(prefix: Path,
     assert check(prefix, ld).ok
     (prefix / "lib/demo/block/curl.plugin").write_text("[Plugin]\nModule=curl\nLoader=C\n")
     assert not check(prefix, ld).ok
+    # Where the naming names the scripts themselves, the file it names is the code, whatever the
+    # keyfile's loader (a Liferea tester's pane.py removed: "9 of 9 modules load").
+    py = text.replace('naming = "{type}/{name}.so"', 'naming = "{type}/{name}.py"')
+    py_ld = loader(
+        tmp_path, py + '[loader.runners]\n"*.py" = ""\n[[loader.search]]\nrelocated = "lib/demo"\n'
+    )
+    (prefix / "lib/demo/block/curl.plugin").write_text("[Plugin]\nModule=curl\nLoader=python3\n")
+    (prefix / "lib/demo/block/curl.ui").write_text("<interface/>\n")
+    (row,) = [m for m in check(prefix, py_ld).modules if m.module == "block-curl"]
+    assert not row.loads and "not there, while its descriptor" in row.problems[0].detail, row
+    (prefix / "lib/demo/block/curl.ui").unlink()
     # A keyfile that is no module's (of no type's directory) is not one.
     (prefix / "lib/demo/block/curl.plugin").rename(prefix / "lib/demo/curl.plugin")
     assert check(prefix, ld).ok
