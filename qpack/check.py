@@ -698,6 +698,8 @@ class _Context:
     # The symbol versions each module read needs, by path: whether `[loader.stamp] version`
     # matches any (`fit.stamp_version_unmatched`).
     version_needs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Dangling links where the loader looks, which it passes over (`skip_dangling`).
+    dangling_skipped: dict[str, None] = field(default_factory=dict)
 
     @functools.cached_property
     def package_globs(self) -> list[re.Pattern[str]]:
@@ -1297,6 +1299,9 @@ def _sort(
         # dlopen refuses a file that is no ELF at all: it takes no id and is no module (a README
         # among LADSPA plugins named `{name}`, as hosts dlopen every entry); nor is one the layout
         # gives a package by name (a bash tester's Makefile.inc beside the builtins), as in plan.
+        return
+    if ctx.root.stat(path) is None and loader.skip_dangling:
+        ctx.dangling_skipped.setdefault(path, None)  # said in a note, not a module
         return
     found.types.setdefault(mid, parsed)
     if ctx.root.stat(path) is None:  # listed, yet nothing behind it: a dangling link
@@ -2401,7 +2406,12 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> No
     loader never finds, as plan says of a build (Eggdrop's, Marble's, mediastreamer2's plug-in
     moved one level up, Psi+'s into `plugin/` beside `plugins/`: "N of N modules load", exit 0,
     from six testers). Not in a library directory (every program's), nor named by the layout;
-    only where every module type has an entry, and `_BESIDE_READS` files read at most."""
+    only where every module type has an entry, and `_BESIDE_READS` files read at most. First, the
+    dangling links the loader passes over where it looks (`skip_dangling`)."""
+    if skipped := list(ctx.dangling_skipped):
+        # Here too, as the other notes of files where the loader looks (`skip_dangling`).
+        shown = ", ".join(skipped[:3]) + (f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
+        _note(ctx, f"{len(skipped)} dangling link(s) where the loader looks, which it passes over ({shown})")
     entries = ctx.every_entry
     if entries is None:
         return

@@ -601,7 +601,7 @@ _LOADER_KEYS = {
     "prefix", "executables", "bindir", "naming", "types", "search", "stamp",
     "resolution", "depth", "skip-hidden", "relocatable", "bundle", "library", "helpers", "by-type",
     "module-table", "program-types", "program-needs", "entry", "id-separator", "runners",
-    "entry-through-links", "descriptor",
+    "entry-through-links", "descriptor", "skip-dangling",
 }  # fmt: skip
 
 
@@ -650,6 +650,7 @@ def _read_loader(top: _Table) -> Loader:
         resolution=resolution,  # type: ignore[arg-type]
         depth=depth,
         skip_hidden=t.boolean("skip-hidden"),
+        skip_dangling=t.boolean("skip-dangling"),
         entry_through_links=t.boolean("entry-through-links"),
         relocatable=t.boolean("relocatable", default=True),
         bundle=bundle,

@@ -883,6 +883,9 @@ class Loader:
       levels the naming itself has, as in `{type}/{name}.so`);
     - `skip_hidden`: a file or directory whose name starts with '.' is never looked at (WeeChat
       reads its plugin directories so): no module, and no stray;
+    - `skip_dangling`: a symlink leading nowhere is never looked at (Qt's directory listings
+      leave them out: Krita, Marble, Qmmp, Qt Creator; Zathura and Inkscape take regular files
+      only): no module, said in a note;
     - `entry_through_links`: a module file that is a symlink may define the entry of the module
       its target's file name is instead (uWSGI looks `python311_plugin` up again in
       `python3_plugin.so -> python311_plugin.so`, Debian's alternatives link);
@@ -938,6 +941,7 @@ class Loader:
     resolution: Resolution = "first-found"
     depth: int = 0
     skip_hidden: bool = False
+    skip_dangling: bool = False
     entry_through_links: bool = False
     relocatable: bool = True
     bundle: str | None = None

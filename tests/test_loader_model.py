@@ -544,6 +544,22 @@ def test_a_module_below_a_flat_location_is_said_plainly(prefix: Path, tmp_path: 
     assert "usr/lib/flat/sub/x.so" in plan.package("m-one").files
 
 
+def test_a_loader_that_skips_dangling_links_has_no_module_in_one(prefix: Path, tmp_path: Path) -> None:
+    """Qt's directory listings leave dangling links out (Krita, Marble, Qmmp, Qt Creator), and
+    Zathura and Inkscape take regular files only: a dangling plug-in link was `unreadable`, exit
+    1, for a loader that never sees it. `skip-dangling = true` says so: a note, no module."""
+    text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'
+    (prefix / "lib/demo/ui/ghost.so").symlink_to("nowhere.so")
+    rows = {m.module: m for m in check(prefix, loader(tmp_path, text)).modules}
+    assert [p.kind for p in rows["ui-ghost"].problems] == ["unreadable"]
+    skips = text.replace('prefix = "/usr"\n', 'prefix = "/usr"\nskip-dangling = true\n', 1)
+    report = check(prefix, loader(tmp_path, skips))
+    assert report.ok and "ui-ghost" not in {m.module for m in report.modules}
+    assert [w for w in report.warnings if "dangling" in w] == [
+        f"1 dangling link(s) where the loader looks, which it passes over ({prefix}/lib/demo/ui/ghost.so)"
+    ]
+
+
 def test_a_module_beside_the_location_is_said(prefix: Path, tmp_path: Path) -> None:
     """Eggdrop's, Marble's and mediastreamer2's testers moved a plug-in one level up, a Psi+
     tester into `plugin/` beside `plugins/`: "N of N modules load", exit 0, where plan warned of
