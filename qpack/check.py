@@ -2306,7 +2306,7 @@ def check(
             )
         ctx.notes.append(mistyped.replace("no module where the loader looks: ", "", 1))
     _deeper_notes(ctx, locations)
-    _beside_notes(ctx, locations)
+    _beside_notes(ctx, locations, module_files)
     report = dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
     if (
         nowhere := _entry_defined_nowhere(report, ctx.loader)
@@ -2400,14 +2400,17 @@ def _deeper_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> No
 _BESIDE_READS = 200  # files read for an entry symbol beside the locations, at most, a check
 
 
-def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> None:
+def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]], modules: Sequence[str]) -> None:
     """A note for each location with files beside it, in its parent directory or in a directory
     next to it, that define a module's entry under a name of the naming: misplaced modules the
     loader never finds, as plan says of a build (Eggdrop's, Marble's, mediastreamer2's plug-in
     moved one level up, Psi+'s into `plugin/` beside `plugins/`: "N of N modules load", exit 0,
     from six testers). Not in a library directory (every program's), nor named by the layout;
-    only where every module type has an entry, and `_BESIDE_READS` files read at most. First, the
-    dangling links the loader passes over where it looks (`skip_dangling`)."""
+    only where every module type has an entry, and `_BESIDE_READS` files read at most; nor the
+    directory a location is through a link (Eggdrop's modules -> modules-1.8.4: its 15 loaded
+    modules were "misplaced?"), nor a copy of a module found (`modules`, its files: a spare
+    copy, or a backup directory of them, is no module lost). First, the dangling links the
+    loader passes over where it looks (`skip_dangling`)."""
     if skipped := list(ctx.dangling_skipped):
         # Here too, as the other notes of files where the loader looks (`skip_dangling`).
         shown = ", ".join(skipped[:3]) + (f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
@@ -2416,6 +2419,8 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> No
     if entries is None:
         return
     searched = _searched_dirs(locations)
+    real_searched = {ctx.root.resolve(s) for s in searched} - {None}
+    names = {posixpath.basename(m) for m in modules}
     named = _named_globs(ctx)
     reads = _BESIDE_READS
     for d in searched:
@@ -2423,7 +2428,14 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> No
         if library_dir(d) or library_dir(parent) or parent in searched or not ctx.root.is_dir(d):
             continue
         here = [posixpath.join(parent, e) for e in ctx.root.listdir(parent)]
-        nearby = [p for p in here if p != d.rstrip("/") and p not in searched and ctx.root.is_dir(p)]
+        nearby = [
+            p
+            for p in here
+            if p != d.rstrip("/")
+            and p not in searched
+            and ctx.root.is_dir(p)
+            and ctx.root.resolve(p) not in real_searched
+        ]
         candidates = [p for p in here if not ctx.root.is_dir(p)]
         candidates += [posixpath.join(s, e) for s in nearby for e in ctx.root.listdir(s)]
         found = []
@@ -2432,6 +2444,7 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> No
                 break
             if (
                 ctx.loader.parse_in_location(posixpath.basename(path)) is None
+                or posixpath.basename(path) in names
                 or any(g.match(path.lstrip("/")) for g in named)
                 or ctx.root.is_dir(path)
             ):

@@ -582,6 +582,16 @@ def test_a_module_beside_the_location_is_said(prefix: Path, tmp_path: Path) -> N
         "(two.so (demo_module_init), plugin/three.so (demo_module_init)): never looked up there (misplaced?)"
     ]
     assert [m.module for m in report.modules] == ["one"]
+    # Not the location itself through a link, nor a copy of a module found (an Eggdrop re-tester's
+    # modules -> modules-1.8.4: its 15 loaded modules were "misplaced?"; a spare notes.so above).
+    (flat / "two.so").unlink()
+    shutil.rmtree(flat / "plugin")
+    (flat / "plugins").rename(flat / "plugins-1.0")
+    (flat / "plugins").symlink_to("plugins-1.0")
+    shutil.copy(module, flat / "one.so")
+    report = check(prefix, ld)
+    assert [m.module for m in report.modules] == ["one"]
+    assert not [w for w in report.warnings if "misplaced" in w], report.warnings
 
 
 def test_the_directories_searched_are_named_in_search_order(prefix: Path, tmp_path: Path) -> None:
