@@ -1091,6 +1091,12 @@ def _by_descriptor(found: _Found, dirs: list[str], every: Mapping[str, list[str]
             elif _lexists(root, path):
                 found.never.append((path, f"{_no_descriptor(descriptor or '', root)}, {NO_DESCRIPTOR}"))
                 found.undescribed[path] = mid
+        # One descriptor registers its module once: a spelling of the naming that is not there
+        # is no file claimed where another spelling beside the same descriptor is (a Liferea
+        # re-tester's naming ["{name}/__init__.py", "{name}.py"]: every plug-in "not there;
+        # shadowed" by its own pane.py).
+        there = {loader.descriptor_of(p, mid) for p in registered if _lexists(root, p)}
+        registered = [p for p in registered if _lexists(root, p) or loader.descriptor_of(p, mid) not in there]
         if registered:
             found.files[mid] = registered
         else:
@@ -1119,16 +1125,15 @@ def _code_gone(found: _Found, dirs: list[str], ctx: _Context) -> None:
                 if mid in found.files or not root.is_file(path) or any(_lexists(root, f) for f in files):
                     break
                 # Code of another kind beside it, where the naming names ELF modules; where it
-                # names scripts (`{name}.py`), the file it names is the code.
+                # names scripts (`{name}.py`), the file it names is the code, but a package
+                # directory of the module's name, or its compiled `.pyc`, is code still (a
+                # Liferea re-tester's pane/__init__.py for pane.py).
                 elf = loader.naming.names_libraries
                 own, stems = posixpath.basename(path), (f"{mid}.", f"{parsed[1]}.")
-                if (
-                    elf
-                    and any(
-                        e != own and (e in (mid, parsed[1]) or e.startswith(stems))
-                        for e in root.listdir(posixpath.dirname(path))
-                    )
-                ) or _names_other_code(root, path, (mid, parsed[1]), elf):
+                beside = [e for e in root.listdir(posixpath.dirname(path)) if e != own]
+                other = [e for e in beside if e in (mid, parsed[1]) or (elf and e.startswith(stems))]
+                other += [e for e in beside if e in (f"{mid}.pyc", f"{parsed[1]}.pyc")]
+                if other or _names_other_code(root, path, (mid, parsed[1]), elf):
                     break
                 found.types.setdefault(mid, parsed)
                 found.files[mid] = [files[0]]
@@ -2405,7 +2410,8 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]], modul
     next to it, that define a module's entry under a name of the naming: misplaced modules the
     loader never finds, as plan says of a build (Eggdrop's, Marble's, mediastreamer2's plug-in
     moved one level up, Psi+'s into `plugin/` beside `plugins/`: "N of N modules load", exit 0,
-    from six testers). Not in a library directory (every program's), nor named by the layout;
+    from six testers). Not the files of a library directory (every program's; the directories
+    in it, yes), nor named by the layout;
     only where every module type has an entry, and `_BESIDE_READS` files read at most; nor the
     directory a location is through a link (Eggdrop's modules -> modules-1.8.4: its 15 loaded
     modules were "misplaced?"), nor a copy of a module found (`modules`, its files: a spare
@@ -2425,9 +2431,12 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]], modul
     reads = _BESIDE_READS
     for d in searched:
         parent = posixpath.dirname(d.rstrip("/"))
-        if library_dir(d) or library_dir(parent) or parent in searched or not ctx.root.is_dir(d):
+        if library_dir(d) or parent in searched or not ctx.root.is_dir(d):
             continue
         here = [posixpath.join(parent, e) for e in ctx.root.listdir(parent)]
+        # In a library directory, the directories next to the location only (a Krita re-tester's
+        # kritaplugin/ beside lib/<triplet>/kritaplugins), not its every library.
+        shared = library_dir(parent)
         nearby = [
             p
             for p in here
@@ -2436,7 +2445,7 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]], modul
             and ctx.root.is_dir(p)
             and ctx.root.resolve(p) not in real_searched
         ]
-        candidates = [p for p in here if not ctx.root.is_dir(p)]
+        candidates = [] if shared else [p for p in here if not ctx.root.is_dir(p)]
         candidates += [posixpath.join(s, e) for s in nearby for e in ctx.root.listdir(s)]
         found = []
         for path in candidates:

@@ -1353,6 +1353,7 @@ class Loader:
         scanned = sys.modules.get("qpack.inventory")
         elf: Mapping[str, bool] = {}  # ELF or not, where the scan read it
         no_elf: set[str] = set()  # named as a library, and read as no ELF file at all
+        dangling: set[str] = set()  # links to nothing in the build, which `skip_dangling` passes over
         if scanned is not None and isinstance(inventory, scanned.Inventory):
             pre = inventory.prefix if prefix is None else prefix
             paths: Iterable[str] = (e.path for e in inventory.files())
@@ -1375,6 +1376,16 @@ class Loader:
                 end = scanned.link_end(link, by_link)
                 if end is not None and end in elf:
                     elf[link] = elf[end]
+            # No module, as check says (a Qmmp re-tester's plan made one of a link to nothing
+            # the loader passes over, and its wheel split failed).
+            there = {e.path for e in inventory.entries} if self.skip_dangling else set()
+            dangling = {
+                link
+                for link, target in by_link.items()
+                if self.skip_dangling
+                and not target.startswith("/")
+                and (scanned.link_end(link, by_link) or "") not in there
+            }
             # A search directory that is a symlink to a directory of the build is searched
             # there (nginx's usr/share/nginx/modules -> ../../lib/nginx/modules), as check,
             # following it on disk, searches it.
@@ -1404,7 +1415,7 @@ class Loader:
             # One search directory inside another (CPython's lib/python3.11, then its
             # lib-dynload): the file is the module of the first whose naming it fits.
             cut = next((c for c in here[1:] if self.parse_in_location("/".join(parts[c:]))), here[0])
-            if elf.get(path) is False and any(r.match(path) for r in named):
+            if (elf.get(path) is False and any(r.match(path) for r in named)) or path in dangling:
                 continue
             verdict = self._look_up(path, "/".join(parts[cut:]), elf.get(path), path in no_elf)
             if isinstance(verdict, Module):

@@ -558,6 +558,10 @@ def test_a_loader_that_skips_dangling_links_has_no_module_in_one(prefix: Path, t
     assert [w for w in report.warnings if "dangling" in w] == [
         f"1 dangling link(s) where the loader looks, which it passes over ({prefix}/lib/demo/ui/ghost.so)"
     ]
+    # Nor a module of the plan (a Qmmp re-tester's plan made one, and its wheel split failed).
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    assert "ui-ghost" not in {m for p in plan.packages for m in p.modules}
+    assert "usr/lib/demo/ui/ghost.so" in plan.package("core").files
 
 
 def test_a_module_beside_the_location_is_said(prefix: Path, tmp_path: Path) -> None:
@@ -592,6 +596,19 @@ def test_a_module_beside_the_location_is_said(prefix: Path, tmp_path: Path) -> N
     report = check(prefix, ld)
     assert [m.module for m in report.modules] == ["one"]
     assert not [w for w in report.warnings if "misplaced" in w], report.warnings
+    # In a library directory, the directories next to the location (a Krita re-tester's
+    # lib/<triplet>/kritaplugin/ beside kritaplugins/), not its files.
+    triplet = prefix / "lib/x86_64-linux-gnu"
+    (triplet / "kplugins").mkdir(parents=True)
+    (triplet / "kplugin").mkdir()
+    shutil.copy(module, triplet / "kplugins/one.so")
+    shutil.copy(module, triplet / "kplugin/four.so")
+    shutil.copy(module, triplet / "five.so")
+    in_lib = loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/x86_64-linux-gnu/kplugins"\n')
+    assert [w for w in check(prefix, in_lib).warnings if "misplaced" in w] == [
+        f"{triplet}: 1 file(s) beside {triplet}/kplugins, where the loader looks, define a module's entry "
+        "(kplugin/four.so (demo_module_init)): never looked up there (misplaced?)"
+    ]
 
 
 def test_the_directories_searched_are_named_in_search_order(prefix: Path, tmp_path: Path) -> None:
