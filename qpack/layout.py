@@ -1137,7 +1137,11 @@ def _read_dir_location(loc: _Table, kind: SearchKind) -> SearchLocation | None:
     value = loc.string(kind)
     if value is None:
         return None
-    if kind == "relocated" and (value.startswith("/") or _odd_segments(value) or not value):
+    if any(c in value for c in "*?["):
+        # One directory a location: plan matched `lib/*/kritaplugins` as a glob, and check looked
+        # for a directory of that name (a Krita re-tester: "/usr/lib/kritaplugins does not exist").
+        loc.bad(kind, f"{value!r}: no wildcards: a location is one directory (give one for each)")
+    elif kind == "relocated" and (value.startswith("/") or _odd_segments(value) or not value):
         loc.bad(
             "relocated",
             f"must be a directory relative to the prefix, without '.', '..' or '//', got {value!r}",

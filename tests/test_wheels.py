@@ -1278,6 +1278,10 @@ def test_wheels_for_a_variable_that_names_install_prefixes(
         "relocated: must be a directory relative to the prefix, without '.', '..' or '//'"
         in capsys.readouterr().err
     )
+    # No wildcards (a Krita re-tester's lib/*/kritaplugins: plan matched it, check did not).
+    starred = demo_layout(tmp_path / "star.toml", ('relocated = "lib/demo"', 'relocated = "lib/*/demo"'))
+    assert main([*args[:3], str(starred), *args[4:], "-o", str(tmp_path / "s")]) == 2
+    assert "relocated: 'lib/*/demo': no wildcards: a location is one directory" in capsys.readouterr().err
 
 
 def test_wheels_for_types_found_only_through_their_own_variables(
