@@ -1130,8 +1130,19 @@ def _code_gone(found: _Found, dirs: list[str], ctx: _Context) -> None:
                 # Liferea re-tester's pane/__init__.py for pane.py).
                 elf = loader.naming.names_libraries
                 own, stems = posixpath.basename(path), (f"{mid}.", f"{parsed[1]}.")
-                beside = [e for e in root.listdir(posixpath.dirname(path)) if e != own]
-                other = [e for e in beside if e in (mid, parsed[1]) or (elf and e.startswith(stems))]
+                where = posixpath.dirname(path)
+                beside = [e for e in root.listdir(where) if e != own]
+                # An ELF file is no code of another kind but a misnamed module (a GNOME Builder
+                # tester's wrongname.so beside wrongname.plugin: only the stray was said).
+                other = [
+                    e
+                    for e in beside
+                    if (e in (mid, parsed[1]) or (elf and e.startswith(stems)))
+                    and not (
+                        root.is_file(posixpath.join(where, e))
+                        and _starts_as_elf(posixpath.join(where, e), root)
+                    )
+                ]
                 other += [e for e in beside if e in (f"{mid}.pyc", f"{parsed[1]}.pyc")]
                 if other or _names_other_code(root, path, (mid, parsed[1]), elf):
                     break

@@ -3106,6 +3106,11 @@ def test_a_descriptor_whose_code_is_nowhere_is_a_module_that_fails(prefix: Path,
         made.mkdir() if other == "curl" else made.write_text("")
         assert check(prefix, ld).ok, other
         made.rmdir() if other == "curl" else made.unlink()
+    # An ELF file of its name is a module misnamed, not code of another kind (a GNOME Builder
+    # tester's wrongname.so beside wrongname.plugin: only the stray was said).
+    shutil.copy(prefix / "lib/demo/block/nfs.so", prefix / "lib/demo/block/curl.so.bak")
+    assert {m.module for m in check(prefix, ld).modules if not m.loads} >= {"block-curl"}
+    (prefix / "lib/demo/block/curl.so.bak").unlink()
     # Nor where the keyfile names other code (an Evince re-tester's copy PSdocument.evince-backend,
     # `Module=psdocument`), or another loader (libpeas's `Loader=python3`).
     (prefix / "lib/demo/block/curl.plugin").write_text("[Plugin]\nModule=nfs\n")
