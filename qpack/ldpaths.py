@@ -259,8 +259,13 @@ def missing_phrase(missing: Iterable[str]) -> str:
     for m in missing:
         name, sep, who = m.partition(" (needed by ")
         groups.setdefault(who.removesuffix(")") if sep else "", []).append(name)
+
+    def some(names: list[str]) -> str:
+        # Eight, and how many more (a digiKam tester's 45 names: 2 KB on each command's line).
+        return ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+
     return "; ".join(
-        f"{', '.join(names)} (needed by {who})" if who else ", ".join(names) for who, names in groups.items()
+        f"{some(names)} (needed by {who})" if who else some(names) for who, names in groups.items()
     )
 
 

@@ -635,6 +635,12 @@ def test_the_libraries_a_program_lacks_are_said_once_for_each_object_needing_the
         == "liba.so.1, libb.so.1 (needed by /usr/bin/p); libc.so.9 (needed by /usr/lib/libb.so.1)"
     )
     assert missing_phrase(["liba.so.1 (needed by /usr/bin/p)"]) == "liba.so.1 (needed by /usr/bin/p)"
+    # Eight of one object's, and how many more (a digiKam tester's 45: 2 KB a line).
+    many = [f"lib{i}.so (needed by /usr/bin/p)" for i in range(11)]
+    assert missing_phrase(many) == (
+        "lib0.so, lib1.so, lib2.so, lib3.so, lib4.so, lib5.so, lib6.so, lib7.so and 3 more "
+        "(needed by /usr/bin/p)"
+    )
 
 
 def test_a_program_that_cannot_start_loads_no_module(demo_build: Path, tmp_path: Path) -> None:
