@@ -1069,10 +1069,12 @@ def _by_descriptor(found: _Found, dirs: list[str], every: Mapping[str, list[str]
         if parsed is None:
             continue
         found.types.setdefault(mid, parsed)
+        # A descriptor of one name for every module (LV2's manifest.ttl) tells no module's file.
         described = [
             f
             for p in below.get(posixpath.basename(loader.descriptor_of("/", mid) or ""), [])
             for f in loader.described_files(p, mid)
+            if not loader.descriptor_literal
         ]
         # In search order: the files the naming names in each directory, and those found below
         # it (libpeas reads one level of subdirectories: `depth`), by the directory they are in.

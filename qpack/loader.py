@@ -977,11 +977,22 @@ class Loader:
             return None
         mtype, name = self.naming.split_id(module_id) or ("", module_id)
         base = self.descriptor.replace("{module}", module_id).replace("{type}", mtype).replace("{name}", name)
+        if self.descriptor_literal:
+            # One name for every module: in the module's own directory, beside its file (an LV2
+            # tester's manifest.ttl in each bundle, looked for above `{name}.lv2/`).
+            return posixpath.join(posixpath.dirname(path), base)
         tail = next(
             (t for p in self.naming.patterns_of(mtype) if path.endswith("/" + (t := _named_tail(p, name)))),
             posixpath.basename(path),
         )
         return posixpath.join(path[: len(path) - len(tail)].rstrip("/"), base)
+
+    @property
+    def descriptor_literal(self) -> bool:
+        """Whether the descriptor's name holds no placeholder (LV2's `manifest.ttl`)."""
+        return self.descriptor is not None and not any(
+            k in self.descriptor for k in ("{module}", "{type}", "{name}")
+        )
 
     def descriptor_modules(self, file_name: str) -> tuple[str, ...]:
         """The ids of the modules a descriptor named `file_name` may register (the converse of
@@ -1017,6 +1028,11 @@ class Loader:
         pattern of its type (the converse of `descriptor_of`)."""
         mtype, name = self.naming.split_id(module_id) or ("", module_id)
         where = posixpath.dirname(descriptor)
+        if self.descriptor_literal:
+            return tuple(
+                posixpath.join(where, p.rpartition("/")[2].replace("{name}", name))
+                for p in self.naming.patterns_of(mtype)
+            )
         return tuple(posixpath.join(where, _named_tail(p, name)) for p in self.naming.patterns_of(mtype))
 
     def runner_of(self, path: str) -> str | None:

@@ -3135,6 +3135,30 @@ def test_a_descriptor_whose_code_is_nowhere_is_a_module_that_fails(prefix: Path,
     assert check(prefix, ld).ok
 
 
+def test_a_descriptor_of_one_name_is_in_each_modules_own_directory(prefix: Path, tmp_path: Path) -> None:
+    """An LV2 tester's `descriptor = "manifest.ttl"` with `{name}.lv2/plugin-linux.so`: it was
+    looked for beside the bundle directory, one file for all, and scan warned of 94 bundles,
+    each with its manifest.ttl, that "it never loads them"."""
+    text = HEAD.replace(
+        'naming = "{type}/{name}.so"\ntypes = ["ui", "block", "audio"]', 'naming = "{name}.lv2/plugin.so"'
+    )
+    text = text.replace(
+        'prefix = "/usr"\n', 'prefix = "/usr"\ndescriptor = "manifest.ttl"\nresolution = "register-all"\n', 1
+    )
+    ld = loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/bundles"\n')
+    for bundle in ("a.lv2", "b.lv2"):
+        (prefix / "lib/bundles" / bundle).mkdir(parents=True)
+        shutil.copy(prefix / "lib/demo/ui/curses.so", prefix / "lib/bundles" / bundle / "plugin.so")
+    (prefix / "lib/bundles/a.lv2/manifest.ttl").write_text("# a\n")
+    assert ld.descriptor_of("/usr/lib/bundles/a.lv2/plugin.so", "a") == "/usr/lib/bundles/a.lv2/manifest.ttl"
+    report = check(prefix, ld)
+    rows = {m.module: m for m in report.modules}
+    assert rows["a"].loads and not rows["a"].stray
+    assert rows["b"].stray and "no manifest.ttl beside it" in rows["b"].problems[0].detail
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    assert not [w for w in plan.warnings if "a.lv2" in w and "descriptor" in w], plan.warnings
+
+
 def test_a_module_file_without_its_descriptor_is_a_stray_though_another_module_links_it(
     prefix: Path, tmp_path: Path
 ) -> None:
