@@ -1118,7 +1118,8 @@ def _code_gone(found: _Found, dirs: list[str], ctx: _Context) -> None:
     for d in dirs:
         for rel in _listing(root, d, loader.naming.depth() + loader.depth):
             path = posixpath.join(d, rel)
-            for mid in loader.descriptor_modules(posixpath.basename(rel)):
+            ids = loader.descriptor_modules(posixpath.basename(rel)) or loader.literal_descriptor_modules(rel)
+            for mid in ids:
                 files = loader.described_files(path, mid)
                 parsed = loader.naming.split_id(mid)
                 # Of the ids the name may give, the one whose file the naming puts beside it.

@@ -987,6 +987,20 @@ class Loader:
         )
         return posixpath.join(path[: len(path) - len(tail)].rstrip("/"), base)
 
+    def literal_descriptor_modules(self, rel: str) -> tuple[str, ...]:
+        """The ids of the modules whose directory holds a descriptor of one name at `rel` (under a
+        location): those whose naming puts their file in that directory (LV2's bundles,
+        `{name}.lv2/manifest.ttl` of `{name}.lv2/plugin-linux.so`)."""
+        if not self.descriptor_literal or posixpath.basename(rel) != self.descriptor:
+            return ()
+        out = []
+        for mtype in self.naming.types or ("",):
+            for pattern in self.naming.patterns_of(mtype):
+                head = pattern.rpartition("/")[0]
+                if "{name}" in head and (got := Naming(pattern=f"{head}/{self.descriptor}").parse(rel)):
+                    out.append(self.naming.module_id(mtype, got[1]))
+        return tuple(dict.fromkeys(out))
+
     @property
     def descriptor_literal(self) -> bool:
         """Whether the descriptor's name holds no placeholder (LV2's `manifest.ttl`)."""
