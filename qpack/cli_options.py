@@ -150,10 +150,15 @@ def installed_prefix(prefix: str, root: str | None) -> str:
         raise QpackError("the installed prefix is empty (an unset variable?); give a directory")
     if root and not os.path.isabs(prefix):
         # An Open MPI tester's `--prefix P3 --root /`, run from their own directory, installed
-        # into /P3: under --root a prefix is the program's path, which is never relative.
+        # into /P3: under --root a prefix is the program's path, which is never relative. One
+        # naming a directory inside the root is said without it (a GIMP tester's `check build/usr
+        # --root build` was asked "/build/usr?").
+        given, top = os.path.abspath(prefix), os.path.abspath(root)
+        inside = given.startswith(top.rstrip("/") + "/") and top != "/"
+        guess = "/" + os.path.relpath(given, top) if inside else posixpath.normpath("/" + prefix)
         raise QpackError(
             f"prefix {prefix!r}: with --root, give the prefix as the program sees it, an absolute "
-            f"path ({posixpath.normpath('/' + prefix)}?)"
+            f"path ({guess}?)"
         )
     return prefix if os.path.isabs(prefix) else os.path.abspath(prefix)
 

@@ -1159,6 +1159,17 @@ def test_a_relative_prefix_under_a_root_is_refused_by_every_prefix_command(
         ], args
         assert list(root.iterdir()) == [], args
         assert sorted(p.name for p in tmp_path.iterdir()) == ["root"], args
+    # A path to a directory inside the root, said without it (a GIMP tester's `check build/usr
+    # --root build` was asked "/build/usr?").
+    (root / "usr").mkdir()
+    r = subprocess.run(
+        [sys.executable, "-m", "qpack", "check", "root/usr", "-l", "demo", "--root", "root"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert r.returncode == 2 and r.stderr.rstrip().endswith("an absolute path (/usr?)"), r.stderr
 
 
 def test_wheels_of_another_layout_are_refused_not_recorded_under_it(demo_dist: Path, tmp_path: Path) -> None:
