@@ -187,7 +187,11 @@ class PerModule:
         # postgresql-15--int in the distro lists, postgresql_15_int as a wheel), and none at
         # either end (a Munin tester's wildcard plug-in `if_`: munin-plugin-if-, refused by the
         # wheel split, with 60 renames asked for).
-        return re.sub(r"-{2,}", "-", name.lower().replace("_", "-")).strip("-") if self.normalize else name
+        # Any other character Debian's names refuse as '-' too (GNOME Shell's and Cinnamon's
+        # uuids, `menu@cinnamon.org`: 36 names a plan, each to be renamed by hand).
+        if not self.normalize:
+            return name
+        return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9+.-]", "-", name.lower())).strip("-")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -658,6 +658,10 @@ def test_normalize_makes_module_package_names_debian_can_carry(demo_build: Path,
     assert PerModule(name="munin-plugin-{module}", normalize=True).package_name("", "if_", "if_")[0] == (
         "munin-plugin-if"
     )
+    # Nor an '@' (GNOME Shell's and Cinnamon's uuids).
+    assert PerModule(name="x-{module}", normalize=True).package_name(
+        "", "Menu@cinnamon.org", "Menu@cinnamon.org"
+    )[0] == ("x-menu-cinnamon.org")
     r = run_qpack(
         "split", str(build), "-l", str(lay), "--version", "1", "--format", "tree", "-o", str(tmp_path / "b")
     )
