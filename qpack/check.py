@@ -1319,11 +1319,12 @@ def _sort(
         # among LADSPA plugins named `{name}`, as hosts dlopen every entry); nor is one the layout
         # gives a package by name (a bash tester's Makefile.inc beside the builtins), as in plan.
         return
-    if ctx.root.stat(path) is None and loader.skip_dangling:
+    dangling = ctx.root.stat(path) is None  # listed, yet nothing behind it
+    if dangling and loader.skip_dangling:
         ctx.dangling_skipped.setdefault(path, None)  # said in a note, not a module
         return
     found.types.setdefault(mid, parsed)
-    if ctx.root.stat(path) is None:  # listed, yet nothing behind it: a dangling link
+    if dangling:
         found.dangling.setdefault(mid, path)
     if not loader.registers_all:
         wanted.add(mid)
@@ -1411,12 +1412,11 @@ def _interpreter(words: Sequence[str], root: Root, system: Root) -> tuple[str, R
     in: the root, else `system`, where a staged tree takes its system files from; None if in
     neither."""
     roots = (root, system) if str(system.root) != str(root.root) else (root,)
-    first = words[0] if words else ""
-    if posixpath.basename(first) == "env" and len(words) > 1:
-        name = next((w for w in words[1:] if not w.startswith("-")), "")
-        paths = [posixpath.join(d, name) for d in _ENV_PATH] if name else []
-    else:
-        paths = [first] if first else []
+    named = _interpreter_named(words)
+    if not named:
+        return None
+    # `env NAME` looks NAME up in PATH; any other first word is the interpreter's path.
+    paths = [named] if words and named == words[0] else [posixpath.join(d, named) for d in _ENV_PATH]
     return next(((p, r) for r in roots for p in paths if r.exists(p)), None)
 
 
