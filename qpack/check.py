@@ -68,6 +68,7 @@ from qpack.elf import (
     read_dynamic_facts,
     read_link_facts,
     stamp_regex,
+    stamp_value,
 )
 from qpack.errors import QpackError, did_you_mean
 from qpack.globs import WILDCARDS, compile_glob, expand_prefix
@@ -1538,8 +1539,42 @@ class _Judge:
         return tuple(e for e in self.ctx.loader.entries_named_by(real) if e not in entry)
 
     def wanted(self, entry: tuple[str, ...]) -> tuple[str, ...]:
-        """The symbol names looked up in a module: the stamps, and the entry symbols."""
+        """The symbol names looked up in a module: the stamps (a value stamp's symbol), and the
+        entry symbols."""
+        loader = self.ctx.loader
+        if loader.stamp_value is not None and loader.stamp_symbol is not None:
+            return (loader.stamp_symbol, *entry) if self.exe.stamps else entry
         return (*self.exe.stamps, *entry)
+
+    def _stamp_refused(self, path: str, real: str, facts: LinkFacts, held: tuple[str, ...]) -> str | None:
+        """Why the program refuses a module for its build stamp (it does not export the one the
+        program holds; or, compared by value as pppd's `pppd_version` is, "Plugin ... is for
+        pppd version 2.4.8, this is 2.4.9", the string its symbol holds is none the program
+        holds); None where the stamp is right, or the program holds none to compare."""
+        symbol = self.ctx.loader.stamp_symbol
+        if symbol is None or not held:
+            return None
+        another = "a module from another build"
+        if self.ctx.loader.stamp_value is None:
+            good = bool(facts.defines & set(held))
+            return (
+                None
+                if good
+                else f"{path}: does not export {held[0]}, the stamp the program asks for: {another}"
+            )
+        value = None
+        if symbol in facts.defines:
+            try:
+                with open(self.ctx.root.host(real), "rb") as f:
+                    value = stamp_value(cast(BinaryIO, f), symbol)
+            except (OSError, ElfReadError):
+                pass
+        if value is None:
+            how = "holds no string" if symbol in facts.defines else "is not defined"
+            return f"{path}: its {symbol} {how}, the stamp the program compares: {another}"
+        if value in held:
+            return None
+        return f"{path}: its {symbol} is {value!r}, which the program does not hold: {another} or release"
 
     # What the lazy judge of an install's check (`_LazyJudge`) reads differently.
     def read(self, real: str, entry: tuple[str, ...] = ()) -> ElfFile:
@@ -1617,14 +1652,8 @@ class _Judge:
                     "no-entry", f"{path}: does not define {which}, which the loader looks up: it is refused"
                 )
             )
-        if self.ctx.loader.stamp_symbol is not None and wanted and not facts.defines & set(wanted):
-            problems.append(
-                Problem(
-                    "other-build",
-                    f"{path}: does not export {wanted[0]}, the stamp the program asks for: "
-                    "a module from another build",
-                )
-            )
+        if (refused := self._stamp_refused(path, real, facts, wanted)) is not None:
+            problems.append(Problem("other-build", refused))
         version = self.ctx.loader.stamp_version
         if version is not None:
             self.ctx.version_needs[path] = tuple(facts.version_needs)
@@ -1687,7 +1716,7 @@ class _Judge:
 
 def _stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
     """The stamp names a loader file (a program, or the loader's library) holds."""
-    glob = ctx.loader.stamp_symbol
+    glob = ctx.loader.stamp_spec
     if glob is None or ctx.loader.types_for(path, ctx.prefix) == ():  # a program that loads no module
         return ()
     try:
@@ -1696,7 +1725,7 @@ def _stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
     except (OSError, ElfReadError):
         stamps = ()
     if not stamps:
-        ctx.notes.append(f"{path}: holds no {glob} stamp name: same-build checks skipped for it")
+        ctx.notes.append(f"{path}: holds no {_stamp_named(ctx.loader)}: same-build checks skipped for it")
     return stamps
 
 
@@ -2540,6 +2569,13 @@ def _entry_defined_nowhere(report: CheckReport, loader: Loader) -> str | None:
     return None
 
 
+def _stamp_named(loader: Loader) -> str:
+    """The stamp a loader file holds, as a note says it: a name, or a value stamp's string."""
+    if loader.stamp_value is not None:
+        return f"string {loader.stamp_value!r} (the {loader.stamp_symbol} value modules carry)"
+    return f"{loader.stamp_symbol} stamp name"
+
+
 def _stamp_held_nowhere(exes: Sequence[_Exe], module_files: Sequence[str], ctx: _Context) -> str | None:
     """Why the layout is wrong, where its stamp is held by no loader file and exported by no
     module found: a libvisual tester's typo in the stamp's name, which plan refused, passed the
@@ -2548,8 +2584,12 @@ def _stamp_held_nowhere(exes: Sequence[_Exe], module_files: Sequence[str], ctx: 
     glob = ctx.loader.stamp_symbol
     if glob is None or not exes or not module_files or any(e.stamps for e in exes):
         return None
+    # A value stamp's symbol is one name; its string, which no loader file holds, is told apart
+    # from the layout's mistake by a module defining the symbol at all.
     stamp = stamp_regex(glob)
     files = list(dict.fromkeys(module_files))
+    if ctx.loader.stamp_value is not None:
+        return _value_held_nowhere(exes, files, ctx)
     for path in files[:_STAMP_READS]:
         real = ctx.root.resolve(path)
         try:
@@ -2564,6 +2604,33 @@ def _stamp_held_nowhere(exes: Sequence[_Exe], module_files: Sequence[str], ctx: 
         f"the layout demands the build stamp {glob}, but neither the loader ({names}) nor any of the "
         f"{min(len(files), _STAMP_READS)} module(s) read holds one: is [loader.stamp] symbol mistyped, "
         "or the layout wrong for this program?"
+    )
+
+
+def _value_held_nowhere(exes: Sequence[_Exe], files: list[str], ctx: _Context) -> str:
+    """`_stamp_held_nowhere` for a stamp compared by value: no loader file holds a string the
+    value glob matches, so no module could pass; the modules' own strings (a few read) tell the
+    layout's glob mistyped from a program of another release."""
+    symbol, like = ctx.loader.stamp_symbol, ctx.loader.stamp_value
+    values: list[str] = []
+    for path in files[:_STAMP_READS]:
+        try:
+            with open(ctx.root.host(ctx.root.resolve(path) or path), "rb") as f:
+                value = stamp_value(cast(BinaryIO, f), str(symbol))
+        except (OSError, ElfReadError):
+            continue
+        if value is not None and value not in values:
+            values.append(value)
+    names = ", ".join(dict.fromkeys(e.path for e in exes[:3])) + (" and more" if len(exes) > 3 else "")
+    theirs = (
+        f"the modules' {symbol} is {', '.join(repr(v) for v in values[:3])}"
+        if values
+        else f"none of the {min(len(files), _STAMP_READS)} module(s) read defines {symbol} as a string"
+    )
+    return (
+        f"the layout demands the build stamp {symbol}, a string like {like!r}, but no loader file ({names}) "
+        f"holds such a string, and {theirs}: is [loader.stamp] value wrong for this program, or are the "
+        "program and its modules of two releases?"
     )
 
 
@@ -4104,7 +4171,7 @@ class _LazyJudge(_Judge):
 
 def _light_stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
     """As `_stamps`, through pyelftools."""
-    glob = ctx.loader.stamp_symbol
+    glob = ctx.loader.stamp_spec
     if glob is None or ctx.loader.types_for(path, ctx.prefix) == ():  # a program that loads no module
         return ()
     try:
@@ -4113,7 +4180,7 @@ def _light_stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
     except (OSError, ElfReadError):
         stamps = ()
     if not stamps:
-        ctx.notes.append(f"{path}: holds no {glob} stamp name: same-build checks skipped for it")
+        ctx.notes.append(f"{path}: holds no {_stamp_named(ctx.loader)}: same-build checks skipped for it")
     return stamps
 
 

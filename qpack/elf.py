@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from elftools.elf.dynamic import DynamicSegment
     from elftools.elf.elffile import ELFFile
     from elftools.elf.hash import ELFHashTable, GNUHashTable
+    from elftools.elf.sections import SymbolTableSection
     from elftools.elf.segments import Segment
 
 ELF_MAGIC = b"\x7fELF"
@@ -94,9 +95,54 @@ class ElfInfo:
 
 
 def stamp_regex(stamp_glob: str) -> re.Pattern[bytes]:
-    """`qemu_stamp_*` -> a byte regex for the whole identifier."""
+    """`qemu_stamp_*` -> a byte regex for the whole identifier; a value stamp's spec
+    (`pppd_version=[0-9]*`) -> one finding each string its glob matches, in data, as a C string
+    or the end of one (a compiler keeps one copy of "2.4.9" inside "/usr/lib/pppd/2.4.9")."""
+    if (value := value_stamp(stamp_glob)) is not None:
+        return value[1]
     head = re.escape(stamp_glob.rstrip("*").encode())
     return re.compile(head + (rb"[A-Za-z0-9_]+" if stamp_glob.endswith("*") else rb"(?![A-Za-z0-9_])"))
+
+
+# The longest string a value stamp is read as, in a module and in an executable's data.
+VALUE_MAX = 128
+_PRINTABLE = rb"[\x20-\x7e]"
+
+
+def value_stamp(spec: str | None) -> tuple[str, re.Pattern[bytes]] | None:
+    """(symbol, regex of the held strings) of a value stamp's spec, `SYMBOL=GLOB`
+    (`Loader.stamp_spec`): the data symbol each module defines, a C string, and a glob of the
+    strings its program holds; None for a symbol glob."""
+    if not spec or "=" not in spec:
+        return None
+    symbol, glob = spec.split("=", 1)
+    pattern = b""
+    for part in re.findall(r"\[[^\]]+\]|.", glob, re.S):
+        if part == "*":
+            pattern += _PRINTABLE + b"{0,%d}" % VALUE_MAX
+        elif part == "?":
+            pattern += _PRINTABLE
+        elif part.startswith("[") and len(part) > 2:
+            body = part[1:-1]
+            negate = body[0] in "!^"
+            body = body[1:] if negate else body
+            # Only printable ASCII is a value; a negated class stays inside it.
+            cls = re.sub(rb"[\\\]^]", lambda m: b"\\" + m.group(), body.encode())
+            pattern += (rb"(?![" + cls + rb"])" + _PRINTABLE) if negate else (rb"[" + cls + rb"]")
+        else:
+            pattern += re.escape(part.encode())
+    # Every position is tried (a lookahead matches nothing), so a string is found where another
+    # ends in it; the NUL after it ends the C string.
+    return symbol, re.compile(rb"(?=(" + pattern + rb")\x00)")
+
+
+def c_string(raw: bytes) -> str | None:
+    """A value stamp read from a module's data: the bytes before the first NUL, printable ASCII
+    and not empty; None for anything else (a pointer, zeros, binary data)."""
+    text = raw.split(b"\0", 1)[0]
+    if not text or len(text) > VALUE_MAX or not re.fullmatch(_PRINTABLE + b"+", text):
+        return None
+    return text.decode("ascii")
 
 
 def _scan_section(stream: BinaryIO, offset: int, size: int, regex: re.Pattern[bytes]) -> set[str]:
@@ -110,9 +156,11 @@ def _scan_section(stream: BinaryIO, offset: int, size: int, regex: re.Pattern[by
             break
         buf = tail + data
         for m in regex.finditer(buf):
+            if regex.groups:  # a value stamp's: its string, which a NUL in the buffer ends
+                found.add(m.group(1).decode("ascii"))
             # A match touching the end of the buffer may continue in the next chunk; the overlap
             # re-reads it whole there.
-            if m.end() < len(buf) or pos + len(data) >= size:
+            elif m.end() < len(buf) or pos + len(data) >= size:
                 found.add(m.group().decode("ascii"))
         tail = buf[-overlap:]
         pos += len(data)
@@ -191,7 +239,10 @@ def _read_elf_lief(stream: BinaryIO, stamp_glob: str | None, scan_strings: bool)
         with_symbols = lief.ELF.parse(cast("io.IOBase", stream), _parser_config(dynamic_symbols=True))
         if with_symbols is None:
             raise ElfReadError("truncated or corrupt ELF file (no ELF header)")
-        exported = _lief_stamps(with_symbols, stamp_re)
+        value = value_stamp(stamp_glob)
+        exported = (
+            _lief_stamps(with_symbols, stamp_re) if value is None else _lief_value(with_symbols, value[0])
+        )
     held: set[str] = set()
     if scan_strings and stamp_re is not None:
         for sec in binary.sections:
@@ -253,6 +304,19 @@ def _lief_stamps(binary: lief.ELF.Binary, stamp_re: re.Pattern[bytes]) -> set[st
         if name and sym.shndx != 0 and stamp_re.fullmatch(name.encode()):  # 0: SHN_UNDEF
             exported.add(name)
     return exported
+
+
+def _lief_value(binary: lief.ELF.Binary, symbol: str) -> set[str]:
+    """A value stamp: the C string the module's data symbol holds (none where it defines no
+    such symbol, or its bytes are no string: a pointer, or zeros in .bss)."""
+    sym = binary.get_dynamic_symbol(symbol) if binary.has_section(".dynsym") else None
+    if sym is None or sym.shndx == 0:  # 0: SHN_UNDEF
+        return set()
+    try:
+        raw = bytes(binary.get_content_from_virtual_address(sym.value, sym.size or VALUE_MAX))
+    except (RuntimeError, ValueError, TypeError):
+        return set()
+    return {text} if (text := c_string(raw)) is not None else set()
 
 
 def _lief_build_id(binary: lief.ELF.Binary, little_endian: bool) -> str | None:
@@ -359,6 +423,9 @@ def _read_elf_pyelftools(stream: BinaryIO, stamp_glob: str | None, scan_strings:
                     build_id = note["n_desc"]
         elif isinstance(sec, SymbolTableSection) and sec.name == ".dynsym" and not interp and stamp_re:
             # As read_elf: symbols only for a stamp, never a program's.
+            if (value := value_stamp(stamp_glob)) is not None:
+                exported |= _pyelftools_value(elf, sec, value[0])
+                continue
             for sym in sec.iter_symbols():
                 if sym.name and sym["st_shndx"] != "SHN_UNDEF" and stamp_re.fullmatch(sym.name.encode()):
                     exported.add(sym.name)
@@ -385,6 +452,38 @@ def _read_elf_pyelftools(stream: BinaryIO, stamp_glob: str | None, scan_strings:
         gnu_hash="DT_GNU_HASH" in tags,
         sysv_hash="DT_HASH" in tags,
     )
+
+
+def _pyelftools_value(elf: ELFFile, dynsym: SymbolTableSection, symbol: str) -> set[str]:
+    """`_lief_value` through pyelftools: the bytes at the symbol's address in its section."""
+    syms = [s for s in dynsym.get_symbol_by_name(symbol) or [] if isinstance(s["st_shndx"], int)]
+    if not syms:
+        return set()
+    sym = syms[0]
+    sec = elf.get_section(sym["st_shndx"])
+    if sec["sh_type"] == "SHT_NOBITS":
+        return set()
+    start = sym["st_value"] - sec["sh_addr"]
+    if not 0 <= start < sec["sh_size"]:
+        return set()
+    elf.stream.seek(sec["sh_offset"] + start)
+    raw = elf.stream.read(min(sym["st_size"] or VALUE_MAX, sec["sh_size"] - start))
+    return {text} if (text := c_string(raw)) is not None else set()
+
+
+def stamp_value(stream: BinaryIO, symbol: str) -> str | None:
+    """The C string a module's data symbol holds, a value stamp (`value_stamp`), through
+    pyelftools; None where the file defines no such symbol or it holds no string. Raises
+    ElfReadError for a truncated or corrupt file."""
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
+
+    with pyelftools_errors():
+        elf = ELFFile(stream)
+        dynsym = elf.get_section_by_name(".dynsym")
+        if not isinstance(dynsym, SymbolTableSection):
+            return None
+        return next(iter(_pyelftools_value(elf, dynsym, symbol)), None)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

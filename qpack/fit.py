@@ -309,7 +309,8 @@ def _stamp_findings(inventory: Inventory, loader: Loader) -> tuple[str | None, s
         f" and {len(holders) - _SHOWN} more" if len(holders) > _SHOWN else ""
     )
     return (
-        f"the layout demands the build stamp {loader.stamp_symbol}, but no {what} it names holds one "
+        f"the layout demands the build stamp {loader.stamp_symbol}, but no {what} it names holds "
+        f"{'one' if loader.stamp_value is None else f'a string like {loader.stamp_value!r}'} "
         f"({names}): is the layout wrong for this build?"
     ), None
 

@@ -55,7 +55,7 @@ from packaging.version import Version
 from qpack._threads import map_on_threads
 from qpack._unzip import read_entry
 from qpack.dist_info import PACKAGE_FILE, RECOMMENDED_EXTRA, declaration, normalize_extra, optional_core
-from qpack.elf import ElfReadError, held_stamps_pyelftools, read_elf_pyelftools, read_link_facts
+from qpack.elf import ElfReadError, held_stamps_pyelftools, read_elf_pyelftools, read_link_facts, stamp_value
 from qpack.errors import QpackError, did_you_mean
 from qpack.installed import (
     QPACK_FILE,
@@ -1028,15 +1028,19 @@ def _held(jobs: Sequence[_Job], host: Path, loader: Loader, glob: str) -> dict[s
 
 def _stamps(jobs: Sequence[_Job], host: Path, loader: Loader, warnings: list[str]) -> None:
     """Each module file exports the stamp every installed (or now installed) executable holds."""
-    glob = loader.stamp_symbol
+    glob = loader.stamp_spec
     modules = [j for j in jobs if j.roles is not None and j.roles.modules]
     if glob is None or not modules:
         return
     held = _held(jobs, host, loader, glob)
+    value = loader.stamp_symbol if loader.stamp_value is not None else None
     if not held:
-        warnings.append(f"no installed executable holds a {glob} stamp name: module stamps not checked")
+        what = f"{glob} stamp name" if value is None else f"string like {loader.stamp_value!r} ({value})"
+        warnings.append(f"no installed executable holds a {what}: module stamps not checked")
         return
     names = tuple(sorted({s for stamps in held.values() for s in stamps}))
+    if value is not None:
+        names = (value,)  # looked up; its string is read where it is defined
     for j in modules:
         assert j.roles is not None
         what = f"{j.wheel.name} {j.wheel.info.version}"
@@ -1057,7 +1061,19 @@ def _stamps(jobs: Sequence[_Job], host: Path, loader: Loader, warnings: list[str
                 # modules' own library, libpurple's libjabber.so): its stamp is never asked for;
                 # the check after installing says what it is.
                 continue
+            if value is not None:
+                exported = (
+                    {v}
+                    if value in exported and (v := stamp_value(io.BytesIO(data), value)) is not None
+                    else set()
+                )
             for exe, stamps in sorted(held.items()):
+                if value is not None and not exported & set(stamps):
+                    has = f"{value} {next(iter(exported))!r}" if exported else f"no {value} string"
+                    raise InstallError(
+                        f"{what}: module {mid} holds {has}, which {exe} does not hold: a module of "
+                        "another release or build"
+                    )
                 if not exported & set(stamps):
                     # Refused: name the stamps it does export (its dynamic symbols walked).
                     info = read_elf_pyelftools(io.BytesIO(data), glob)

@@ -646,7 +646,8 @@ def _read_loader(top: _Table) -> Loader:
         search=_read_search(t),
         naming=naming,
         stamp_symbol=stamp[0],
-        stamp_version=stamp[1],
+        stamp_value=stamp[1],
+        stamp_version=stamp[2],
         dependencies=_read_dependencies(modules, "dependencies", naming, known),
         recommends=_read_dependencies(modules, "recommends", naming, known),
         module_programs=_read_module_programs(modules, naming, known, prefix),
@@ -1179,12 +1180,32 @@ def _read_dir_location(loc: _Table, kind: SearchKind) -> SearchLocation | None:
     )
 
 
-def _read_stamp(t: _Table) -> tuple[str | None, str | None]:
-    """(symbol glob, version node glob) of `[loader.stamp]`."""
-    t.allow({"symbol", "version"})
+def _read_stamp(t: _Table) -> tuple[str | None, str | None, str | None]:
+    """(symbol glob, value glob, version node glob) of `[loader.stamp]`."""
+    t.allow({"symbol", "value", "version"})
     stamp = t.string("symbol")
+    value = t.string("value")
+    if value is not None:
+        # Compared by value (pppd's `pppd_version`, WeeChat's `weechat_plugin_api_version`):
+        # the symbol is one, and its string is found in the program by the glob's first
+        # character, which a wildcard would make every position of its data.
+        if stamp is None:
+            t.bad("value", "needs `symbol`: the data symbol each module defines, whose string it is")
+        elif not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", stamp):
+            t.bad("symbol", f"bad symbol {stamp!r}: with `value`, one C identifier, no '*'")
+        if not re.fullmatch(r"[\x20-\x7e]{1,128}", value) or value[0] in "*?":
+            t.bad(
+                "value",
+                f"bad value glob {value!r}: printable ASCII starting with a character or a [class], "
+                "with '*' and '?' after it, e.g. '2.4.*' or '20[0-9][0-9]*'",
+            )
+        return stamp, value, _read_stamp_version(t)
     if stamp is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\*?", stamp):
         t.bad("symbol", f"bad symbol glob {stamp!r}: a C identifier, optionally ending in '*'")
+    return stamp, None, _read_stamp_version(t)
+
+
+def _read_stamp_version(t: _Table) -> str | None:
     version = t.string("version")
     # `*` anywhere: a Samba tester's build-specific part is inside the name (SAMBA_*_DEBIAN_SAMBA4).
     if version is not None and (
@@ -1195,7 +1216,7 @@ def _read_stamp(t: _Table) -> tuple[str | None, str | None]:
             f"bad version node glob {version!r}: letters, digits, '_' and '.', with '*' or '?' for any "
             "part, e.g. 'PROG_PRIVATE_*' or 'SAMBA_*_DEBIAN_SAMBA4'",
         )
-    return stamp, version
+    return version
 
 
 def _check_module(

@@ -861,6 +861,9 @@ class Loader:
     - `naming`: module file names inside a module directory;
     - `stamp_symbol`: the symbol glob each module exports and each executable holds the exact
       name of (QEMU's `qemu_stamp_<hex>`), or None when the loader checks no build stamp;
+    - `stamp_value`: with it, `stamp_symbol` names a data symbol each module defines, a C string
+      (pppd's `pppd_version`, WeeChat's `weechat_plugin_api_version`) the program compares with
+      its own: a glob of that string's shape, to find the program's among its data;
     - `stamp_version`: a glob of private symbol version nodes (`PROG_PRIVATE_*`) that modules
       need and only the same build's program or library defines: a same-build check without an
       exported stamp;
@@ -932,6 +935,7 @@ class Loader:
     search: tuple[SearchLocation, ...]
     naming: Naming
     stamp_symbol: str | None = None
+    stamp_value: str | None = None
     stamp_version: str | None = None
     dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     recommends: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -1299,6 +1303,22 @@ class Loader:
         pre = self.prefix if prefix is None else prefix
         return tuple(expand_prefix(g, pre) for g in self.executables)
 
+    @property
+    def stamp_spec(self) -> str | None:
+        """What the scan and the ELF readers look for: the stamp symbol's glob, or for a stamp
+        compared by value `SYMBOL=GLOB` (`elf.value_stamp`)."""
+        if self.stamp_symbol is None or self.stamp_value is None:
+            return self.stamp_symbol
+        return f"{self.stamp_symbol}={self.stamp_value}"
+
+    def stamp_said(self, stamps: Iterable[str]) -> str:
+        """Stamps as a message says them: names, or a value stamp's strings quoted."""
+        stamps = list(stamps)
+        if self.stamp_value is None:
+            return ", ".join(stamps)
+        shown = ", ".join(repr(s) for s in stamps[:3])
+        return shown + (f" and {len(stamps) - 3} more" if len(stamps) > 3 else "")
+
     def loader_globs(self, prefix: str | None = None) -> tuple[str, ...]:
         """The executables' globs and the loader library's: the files that make a package the
         core (a framework's core may hold no program at all, only the library)."""
@@ -1369,7 +1389,7 @@ class Loader:
         return scan(
             root,
             pre,
-            stamp_glob=self.stamp_symbol,
+            stamp_glob=self.stamp_spec,
             executables=self.loader_globs(pre),  # the library holds the stamp name too (VLC)
             progress=progress,
             jobs=jobs,

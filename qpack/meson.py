@@ -702,7 +702,7 @@ def scan_meson(
         raise BuildError(
             f"--prefix {prefix}: the meson build {builddir} was configured with prefix {meson_prefix}"
         )
-    stamp_glob = loader.stamp_symbol if loader else None
+    stamp_glob = loader.stamp_spec if loader else None
     exe_res = [compile_glob(g) for g in (loader.executable_globs(meson_prefix) if loader else ())]
 
     entries: list[Entry] = []

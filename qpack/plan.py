@@ -876,6 +876,7 @@ def module_problems(
     scripts_run: bool = False,
     skips_unloadable: bool = False,
     registers: bool = False,
+    value_symbol: str | None = None,
 ) -> tuple[list[str], list[str]]:
     """(problems, warnings) of the modules themselves: installed twice is an error; a module
     the loader cannot read as ELF (but one another module runs: `runner_of`, its file -> that
@@ -956,11 +957,7 @@ def module_problems(
             if not held & set(e.elf.stamps_exported):
                 # Caught by install and check; a split should not ship it unsaid (a tester's VLC
                 # build held a plugin of VLC 2.2).
-                exported = ", ".join(e.elf.stamps_exported) or "no stamp"
-                holds = ", ".join(sorted(held))
-                warnings.append(
-                    f"{m.path}: module exports {exported}, but the loader's files hold {holds}{_OTHER}"
-                )
+                warnings.append(_stamp_unheld(m.path, e.elf.stamps_exported, held, value_symbol))
         entry = entries(m.id) if entries is not None and e.elf is not None else ()
         if entry and linked and link_entries is not None:
             entry = (*entry, *(s for s in link_entries(e.path) if s not in entry))
@@ -1019,8 +1016,10 @@ def _stamp_nobody_exports(
     shown = _some_ids(paths, 2)
     theirs = sorted({s for exported in stamped.values() for s in exported})
     exported = ", ".join(theirs[:3]) + (" and more" if len(theirs) > 3 else "") if theirs else "none"
+    holds = sorted(held)
+    holds_said = ", ".join(holds[:3]) + (f" and {len(holds) - 3} more" if len(holds) > 3 else "")
     problem = (
-        f"no module of the build exports a stamp the loader's files hold ({', '.join(sorted(held))}); "
+        f"no module of the build exports a stamp the loader's files hold ({holds_said}); "
         f"the modules ({shown}) export {exported}: are the programs and the modules of two builds?"
     )
     return [problem], [
@@ -1316,6 +1315,21 @@ def _same_bytes(modules: Iterable[Module], by_path: Mapping[str, Entry]) -> list
 
 def _symlinks(n: int) -> str:
     return "symlinks" if n > 1 else "a symlink"
+
+
+def _stamp_unheld(path: str, exported: tuple[str, ...], held: set[str], value_symbol: str | None) -> str:
+    """The warning for a module whose build stamp no loader file holds (`value_symbol`: the
+    symbol of a stamp compared by value)."""
+    if value_symbol is not None:
+        # The strings like the value the loader's files hold are many; the module's is the news.
+        if not exported:
+            return f"{path}: module holds no {value_symbol} string, the stamp the loader compares{_OTHER}"
+        theirs = f"{value_symbol} is {exported[0]!r}"
+        return f"{path}: module's {theirs}, which the loader's files do not hold{_OTHER}"
+    return (
+        f"{path}: module exports {', '.join(exported) or 'no stamp'}, but the loader's files hold "
+        f"{', '.join(sorted(held))}{_OTHER}"
+    )
 
 
 def _link_end(e: Entry, by_path: Mapping[str, Entry]) -> Entry | str:
@@ -1911,7 +1925,11 @@ def _entries_elsewhere(
             continue
         said = _entry_defined(e, inventory, fixed, own, any_entry)
         if said is None and stamp and elf.stamps_exported:
-            said = f"{e.path}: exports {elf.stamps_exported[0]}, the build stamp modules export, but"
+            said = (
+                f"{e.path}: exports {elf.stamps_exported[0]}, the build stamp modules export, but"
+                if loader.stamp_value is None
+                else f"{e.path}: defines {loader.stamp_symbol}, the build stamp modules carry, but"
+            )
         if said is None:
             continue
         if any(r.match(e.path) for r in dirs):
@@ -3159,6 +3177,7 @@ def make_plan(
         scripts_run=not layout.loader.naming.names_libraries,
         skips_unloadable=layout.loader.resolution in ("first-loadable", "register-loadable"),
         registers=layout.loader.registers_all,
+        value_symbol=layout.loader.stamp_symbol if layout.loader.stamp_value is not None else None,
     )
     if layout.loader.entry or layout.loader.type_entry:
         module_warnings += undeclared_module_symbols(found, inventory, layout.loader)
