@@ -91,6 +91,7 @@ from qpack.loader import (
     library_dir,
     naming_slip,
     near_directory,
+    other_version,
     stamp_version_unmatched,
     type_dir_slips,
     type_name_slips,
@@ -2464,6 +2465,7 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]], modul
         # Here too, as the other notes of files where the loader looks (`skip_dangling`).
         shown = ", ".join(skipped[:3]) + (f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
         _note(ctx, f"{len(skipped)} dangling link(s) where the loader looks, which it passes over ({shown})")
+    _other_version_notes(ctx, locations)
     entries = ctx.every_entry
     if entries is None:
         return
@@ -2485,6 +2487,7 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]], modul
             for p in here
             if p != d.rstrip("/")
             and p not in searched
+            and not other_version(posixpath.basename(p), posixpath.basename(d.rstrip("/")))  # noted before
             and ctx.root.is_dir(p)
             and ctx.root.resolve(p) not in real_searched
         ]
@@ -2511,6 +2514,29 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]], modul
                 f"{parent}: {len(found)} file(s) beside {d}, where the loader looks, define a module's "
                 f"entry ({shown}): never looked up there (misplaced?)",
             )
+
+
+def _other_version_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> None:
+    """A note for each directory beside a location named as it is but for its version's digits
+    that holds files named as modules (SoapySDR's `modules0.7` beside `modules0.8`): another
+    release's, never read, as plan warns of a build."""
+    searched = _searched_dirs(locations)
+    for d in searched:
+        parent, _, name = d.rstrip("/").rpartition("/")
+        if not re.search(r"\d", name) or not ctx.root.is_dir(parent or "/"):
+            continue
+        for sibling in ctx.root.listdir(parent or "/"):
+            there = posixpath.join(parent or "/", sibling)
+            if not other_version(sibling, name) or there in searched or not ctx.root.is_dir(there):
+                continue
+            named = sorted(f for f in ctx.root.listdir(there) if ctx.loader.parse_in_location(f) is not None)
+            if named:
+                shown = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+                _note(
+                    ctx,
+                    f"{there}: {len(named)} file(s) named as modules ({shown}) in a directory of another "
+                    f"version than {d}, where the loader looks: never looked up (of another release?)",
+                )
 
 
 def _two_and_more(paths: Sequence[str]) -> str:

@@ -56,6 +56,16 @@ def _named_tail(pattern: str, name: str) -> str:
     return "/".join(parts[k:]).replace("{name}", name)
 
 
+def other_version(name: str, location: str) -> bool:
+    """Whether directory `name` is `location`'s name with other version digits (`modules0.7`
+    for `modules0.8`, `2.4.8` for `2.4.9`): another release's module directory."""
+    return (
+        name != location
+        and bool(re.search(r"\d", location))
+        and re.sub(r"\d+", "0", name) == re.sub(r"\d+", "0", location)
+    )
+
+
 def near_directory(
     path: str, is_dir: Callable[[str], bool], subdirs: Callable[[str], Iterable[str]]
 ) -> str | None:
@@ -1444,6 +1454,7 @@ class Loader:
             pre = self.prefix if prefix is None else prefix
             paths = cast("Iterable[str]", inventory)
             linked = []
+        paths = list(paths)
         dir_res = [compile_glob(d) for d in (*self.module_dirs(pre), *linked)]
         # A file that is no ELF at all, which a [[package]] gives a package by name, is none of the
         # modules (a bash tester's Makefile.inc and loadables.h beside the `{name}` builtins:
@@ -1474,6 +1485,7 @@ class Loader:
                 warnings.append(verdict)
         if self.known_modules is not None:
             warnings = self._known_hints(warnings, {m.id for m in modules})
+        warnings += self._other_versions(paths, pre)
         ids: dict[str, list[str]] = {}
         for m in modules:
             ids.setdefault(m.id, []).append(m.path)
@@ -1482,6 +1494,34 @@ class Loader:
             never_looked_up=tuple(warnings),
             duplicates={mid: tuple(p) for mid, p in sorted(ids.items()) if len(p) > 1},
         )
+
+    def _other_versions(self, paths: list[str], prefix: str) -> list[str]:
+        """Warnings for files named as modules in a directory beside a location, named as it is
+        but for its version's digits (SoapySDR's `modules0.7` beside `modules0.8`, pppd's
+        `2.4.8` beside `2.4.9`): another release's directory, which the loader never reads (a
+        SoapySDR tester's plug-in moved there went to the core package in silence)."""
+        dirs = [d for d in self.module_dirs(prefix) if not any(c in d for c in "*?[{")]
+        versioned: dict[str, list[str]] = {}  # parent -> the location names in it with a digit
+        for d in dirs:
+            parent, _, name = d.rpartition("/")
+            if re.search(r"\d", name):
+                versioned.setdefault(parent, []).append(name)
+        if not versioned:
+            return []
+        searched = set(dirs)
+        out = []
+        for path in paths:
+            head, _, base = path.rpartition("/")
+            parent, _, name = head.rpartition("/")
+            if parent not in versioned or head in searched:
+                continue
+            beside = [n for n in versioned[parent] if other_version(name, n)]
+            if beside and self.parse_in_location(base) is not None:
+                out.append(
+                    f"{path}: in a module directory of another version ({name}, beside {beside[0]}, which "
+                    "the loader searches): never looked up (a module of another release?)"
+                )
+        return out
 
     @staticmethod
     def _module_dir_ends(parts: list[str], dir_res: list[re.Pattern[str]]) -> tuple[int, ...]:

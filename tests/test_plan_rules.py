@@ -1646,3 +1646,29 @@ def test_module_files_with_placeholders_of_a_module_the_build_lacks_are_read(tmp
         "[modules.files] key 'block-nope' names no module of this build, but its files are: 1 file(s) "
         "(usr/share/doc/prog-block-nope/README) went to prog-core"
     ]
+
+
+def test_modules_in_another_versions_directory_beside_a_location_are_warned_of() -> None:
+    """SoapySDR reads lib/.../SoapySDR/modules0.8 only: a tester's plug-in moved to modules0.7
+    went into the core package in silence. pppd's 2.4.8 beside 2.4.9 is the same shape; a
+    directory of another name (`extras`) or a location without digits is not."""
+    versioned = Loader(
+        executables=("{prefix}/bin/prog",),
+        search=(SearchLocation("relocated", "lib/prog/modules0.8"),),
+        naming=Naming("{name}.so"),
+    )
+    build = inventory(
+        "usr/bin/prog",
+        "usr/lib/prog/modules0.8/rtl.so",
+        "usr/lib/prog/modules0.7/redpitaya.so",
+        "usr/lib/prog/modules0.7/README",
+        "usr/lib/prog/extras/hackrf.so",
+    )
+    plan = make_plan(build, layout(loader=versioned))
+    (warned,) = [w for w in plan.warnings if "another version" in w]
+    assert warned.startswith("usr/lib/prog/modules0.7/redpitaya.so: in a module directory of another version")
+    assert "beside modules0.8, which the loader searches" in warned
+    assert not any("hackrf" in w or "README" in w for w in plan.warnings), plan.warnings
+    plain = dataclasses.replace(versioned, search=(SearchLocation("relocated", "lib/prog/modules"),))
+    renamed = inventory("usr/bin/prog", "usr/lib/prog/modules/rtl.so", "usr/lib/prog/modules1/old.so")
+    assert not [w for w in make_plan(renamed, layout(loader=plain)).warnings if "another version" in w]

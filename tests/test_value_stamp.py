@@ -242,3 +242,29 @@ def test_bad_value_stamps_name_the_key(stamp: str, key: str, tmp_path: Path) -> 
     with pytest.raises(LayoutError, match="stamp") as e:
         load_layout(path)
     assert key in str(e.value)
+
+
+def test_check_notes_modules_in_another_releases_directory(trees: tuple[Path, Path], tmp_path: Path) -> None:
+    """A location named by its release (pppd's lib/pppd/2.4.9): a module left in 2.4.8 beside
+    it is never read, and check says so once, not also as a module misplaced beside it."""
+    new, _ = trees
+    root = tmp_path / "tree"
+    shutil.copytree(new, root, symlinks=True)
+    lay = tmp_path / "versioned.toml"
+    lay.write_text(
+        LAYOUT.replace('relocated = "lib/vprog"', 'relocated = "lib/vprog/1.4"').replace(
+            "VALUE", "[0-9].[0-9]*"
+        )
+    )
+    (root / "usr/lib/vprog/1.4").mkdir()
+    (root / "usr/lib/vprog/1.3").mkdir()
+    (root / "usr/lib/vprog/alpha.so").rename(root / "usr/lib/vprog/1.4/alpha.so")
+    (root / "usr/lib/vprog/beta.so").rename(root / "usr/lib/vprog/1.3/beta.so")
+    r = run_qpack("check", "/usr", "-l", str(lay), "--root", str(root), "-v")
+    assert r.returncode == 0, r.stdout + r.stderr
+    said = [line for line in r.stderr.splitlines() if "beta.so" in line]
+    assert len(said) == 1, r.stderr
+    assert (
+        "/usr/lib/vprog/1.3: 1 file(s) named as modules (beta.so) in a directory of another version"
+        in said[0]
+    )
