@@ -605,7 +605,7 @@ _LOADER_KEYS = {
     "prefix", "executables", "bindir", "naming", "types", "search", "stamp",
     "resolution", "depth", "skip-hidden", "relocatable", "bundle", "library", "helpers", "by-type",
     "module-table", "program-types", "program-needs", "entry", "id-separator", "runners",
-    "entry-through-links", "descriptor", "skip-dangling",
+    "entry-through-links", "descriptor", "skip-dangling", "binding",
 }  # fmt: skip
 
 
@@ -656,6 +656,7 @@ def _read_loader(top: _Table) -> Loader:
         depth=depth,
         skip_hidden=t.boolean("skip-hidden"),
         skip_dangling=t.boolean("skip-dangling"),
+        binding=_read_binding(t),
         entry_through_links=t.boolean("entry-through-links"),
         relocatable=t.boolean("relocatable", default=True),
         bundle=bundle,
@@ -1178,6 +1179,15 @@ def _read_dir_location(loc: _Table, kind: SearchKind) -> SearchLocation | None:
     return SearchLocation(
         kind, value, loc.boolean("optional"), anchor=anchor, replaces_rest=loc.boolean("replaces")
     )
+
+
+def _read_binding(t: _Table) -> Literal["now", "lazy"]:
+    """`[loader] binding`: how the loader opens modules, dlopen's RTLD_NOW or RTLD_LAZY."""
+    binding = t.string("binding", "now") or "now"
+    if binding not in ("now", "lazy"):
+        t.bad("binding", f'must be "now" (RTLD_NOW) or "lazy" (RTLD_LAZY), got {binding!r}')
+        return "now"
+    return "lazy" if binding == "lazy" else "now"
 
 
 def _read_stamp(t: _Table) -> tuple[str | None, str | None, str | None]:

@@ -896,6 +896,9 @@ class Loader:
       levels the naming itself has, as in `{type}/{name}.so`);
     - `skip_hidden`: a file or directory whose name starts with '.' is never looked at (WeeChat
       reads its plugin directories so): no module, and no stray;
+    - `binding`: how the loader opens modules, dlopen's RTLD_NOW (the default) or RTLD_LAZY (the
+      X server): lazily, a call into another module is bound when first made, so a module
+      calling one it does not declare still loads;
     - `skip_dangling`: a symlink leading nowhere is never looked at (Qt's directory listings
       leave them out: Krita, Marble, Qmmp, Qt Creator; Zathura and Inkscape take regular files
       only): no module, said in a note;
@@ -956,6 +959,7 @@ class Loader:
     depth: int = 0
     skip_hidden: bool = False
     skip_dangling: bool = False
+    binding: Literal["now", "lazy"] = "now"
     entry_through_links: bool = False
     relocatable: bool = True
     bundle: str | None = None

@@ -382,6 +382,64 @@ def test_a_module_using_another_modules_symbols_without_the_dependency_is_said(
     assert not [w for w in plan.warnings if " uses " in w], plan.warnings
 
 
+def test_a_lazy_loader_is_warned_only_of_symbols_bound_as_a_module_loads(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """An X server tester: Xorg opens drivers with RTLD_LAZY, and vesa calls int10's VBE
+    functions only after loading int10 itself; the plan asked for six dependencies that are
+    none, which check (rightly) did not. With `binding = "lazy"` a call into another module is
+    no dependency; data it reads (or a function's address) is bound as it loads, and still is.
+    The premise is held to the real dynamic linker first (ctypes, with both modes)."""
+    import subprocess
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "auth.c").write_text(
+        "int demo_module_init(void) { return 0; }\nint auth_backend_set(int x) { return x; }\n"
+        "int auth_level = 3;\n"
+    )
+    (src / "ldap.c").write_text(
+        "int auth_backend_set(int);\nint demo_module_init(void) { return 0; }\n"
+        "int ldap_bind(void) { return auth_backend_set(1); }\n"
+    )
+    (src / "krb.c").write_text(
+        "extern int auth_level;\nint demo_module_init(void) { return 0; }\n"
+        "int krb_level(void) { return auth_level; }\n"
+    )
+    block = prefix / "lib/demo/block"
+    for name in ("auth", "ldap", "krb"):
+        out = block / f"{name}.so"
+        subprocess.run(
+            ["cc", "-shared", "-fPIC", "-Wl,-z,lazy", "-o", str(out), str(src / f"{name}.c")], check=True
+        )
+
+    def dlopen(name: str, mode: int) -> str:
+        """What the real dynamic linker says opening the module alone, in a process of its own."""
+        code = "import ctypes, sys\ntry: ctypes.CDLL(sys.argv[1], mode=int(sys.argv[2]))\n"
+        code += "except OSError as e: print(e)"
+        run = [sys.executable, "-c", code, str(block / f"{name}.so"), str(mode)]
+        return subprocess.run(run, capture_output=True, text=True, check=True).stdout
+
+    assert dlopen("ldap", os.RTLD_LAZY) == ""  # loads alone: the call is bound when made
+    assert "undefined symbol: auth_backend_set" in dlopen("ldap", os.RTLD_NOW)
+    assert "undefined symbol: auth_level" in dlopen("krb", os.RTLD_LAZY)
+    text = HEAD.replace("[loader.stamp]", 'entry = "demo_module_init"\n[loader.stamp]')
+    text += '[[loader.search]]\nrelocated = "lib/demo"\n[per-module]\nname = "p-{module}"\n'
+    loader(tmp_path, text)
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    eager = sorted(w.split(" uses ")[0] for w in plan.warnings if " uses " in w)
+    assert eager == ["module 'block-krb'", "module 'block-ldap'", "module 'ui-gtk'"], plan.warnings
+    loader(tmp_path, text.replace("[loader]\n", '[loader]\nbinding = "lazy"\n', 1))
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    # ui-gtk calls ui-opengl's demo_opengl_context: a call too.
+    assert [w.split(",")[0] for w in plan.warnings if " uses " in w] == [
+        "module 'block-krb' uses auth_level"
+    ], plan.warnings
+    (tmp_path / "layout.toml").write_text(text.replace("[loader]\n", '[loader]\nbinding = "later"\n', 1))
+    with pytest.raises(LayoutError, match=r"binding.*\"now\" \(RTLD_NOW\) or \"lazy\""):
+        load_layout(tmp_path / "layout.toml")
+
+
 def test_a_symbol_a_system_library_the_module_links_defines_needs_no_other_module(
     prefix: Path, tmp_path: Path
 ) -> None:
