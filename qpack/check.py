@@ -702,6 +702,9 @@ class _Context:
     version_needs: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Dangling links where the loader looks, which it passes over (`skip_dangling`).
     dangling_skipped: dict[str, None] = field(default_factory=dict)
+    # Module files read for a stamp compared by value -> whether each defines its symbol: none
+    # of two or more is the layout's typo (`_value_symbol_nowhere`).
+    value_defined: dict[str, bool] = field(default_factory=dict)
 
     @functools.cached_property
     def package_globs(self) -> list[re.Pattern[str]]:
@@ -1563,6 +1566,9 @@ class _Judge:
                 if good
                 else f"{path}: does not export {held[0]}, the stamp the program asks for: {another}"
             )
+        self.ctx.value_defined[path] = symbol in facts.defines
+        if symbol not in facts.defines and self.ctx.loader.stamp_optional:
+            return None  # pppd: "Warning: plugin ... has no version information", and loads it
         value = None
         if symbol in facts.defines:
             try:
@@ -2359,6 +2365,7 @@ def check(
     report = dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
     if (
         nowhere := _entry_defined_nowhere(report, ctx.loader)
+        or _value_symbol_nowhere(ctx)
         or _descriptor_nowhere(report, ctx)
         or _deeper_only(report, ctx)
         or _named_otherwise(report, installed_modules)
@@ -2542,6 +2549,19 @@ def _other_version_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]
 def _two_and_more(paths: Sequence[str]) -> str:
     """The first two of `paths`, then how many more, for a one-line layout error."""
     return ", ".join(paths[:2]) + (f" and {len(paths) - 2} more" if len(paths) > 2 else "")
+
+
+def _value_symbol_nowhere(ctx: _Context) -> str | None:
+    """Why the layout is wrong, where no module read (two or more) defines the symbol of a stamp
+    compared by value: `[loader.stamp] symbol` mistyped (a pppd tester's `pppd_versoin` made
+    all 14 plug-ins "of another build", exit 1)."""
+    read = ctx.value_defined
+    if len(read) < 2 or any(read.values()):
+        return None
+    return (
+        f"no module found defines {ctx.loader.stamp_symbol}, the stamp the layout compares by value "
+        f"({_two_and_more(sorted(read))}): is [loader.stamp] symbol mistyped?"
+    )
 
 
 def _descriptor_nowhere(report: CheckReport, ctx: _Context) -> str | None:

@@ -107,6 +107,10 @@ def stamp_regex(stamp_glob: str) -> re.Pattern[bytes]:
 # The longest string a value stamp is read as, in a module and in an executable's data.
 VALUE_MAX = 128
 _PRINTABLE = rb"[\x20-\x7e]"
+# What a value glob's `*` and `?` stand for: no space, so that "[0-9].[0-9]*" is no end of a
+# sentence ("... (default)/1.3)", which a pppd tester's glob matched); a space the glob writes
+# is matched.
+_WORD = rb"[\x21-\x7e]"
 
 
 def value_stamp(spec: str | None) -> tuple[str, re.Pattern[bytes]] | None:
@@ -119,16 +123,16 @@ def value_stamp(spec: str | None) -> tuple[str, re.Pattern[bytes]] | None:
     pattern = b""
     for part in re.findall(r"\[[^\]]+\]|.", glob, re.S):
         if part == "*":
-            pattern += _PRINTABLE + b"{0,%d}" % VALUE_MAX
+            pattern += _WORD + b"{0,%d}" % VALUE_MAX
         elif part == "?":
-            pattern += _PRINTABLE
+            pattern += _WORD
         elif part.startswith("[") and len(part) > 2:
             body = part[1:-1]
             negate = body[0] in "!^"
             body = body[1:] if negate else body
-            # Only printable ASCII is a value; a negated class stays inside it.
+            # Only printable ASCII is a value; a negated class stays inside `*`'s characters.
             cls = re.sub(rb"[\\\]^]", lambda m: b"\\" + m.group(), body.encode())
-            pattern += (rb"(?![" + cls + rb"])" + _PRINTABLE) if negate else (rb"[" + cls + rb"]")
+            pattern += (rb"(?![" + cls + rb"])" + _WORD) if negate else (rb"[" + cls + rb"]")
         else:
             pattern += re.escape(part.encode())
     # Every position is tried (a lookahead matches nothing), so a string is found where another

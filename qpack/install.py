@@ -1061,27 +1061,33 @@ def _stamps(jobs: Sequence[_Job], host: Path, loader: Loader, warnings: list[str
                 # modules' own library, libpurple's libjabber.so): its stamp is never asked for;
                 # the check after installing says what it is.
                 continue
-            if value is not None:
-                exported = (
-                    {v}
-                    if value in exported and (v := stamp_value(io.BytesIO(data), value)) is not None
-                    else set()
-                )
-            for exe, stamps in sorted(held.items()):
-                if value is not None and not exported & set(stamps):
-                    has = f"{value} {next(iter(exported))!r}" if exported else f"no {value} string"
-                    raise InstallError(
-                        f"{what}: module {mid} holds {has}, which {exe} does not hold: a module of "
-                        "another release or build"
-                    )
-                if not exported & set(stamps):
-                    # Refused: name the stamps it does export (its dynamic symbols walked).
-                    info = read_elf_pyelftools(io.BytesIO(data), glob)
-                    has = ", ".join(info.stamps_exported) or "no stamp"
-                    raise InstallError(
-                        f"{what}: module {mid} exports {has}, but {exe} holds {stamps[0]}: "
-                        "a module of another build"
-                    )
+            if (why := _stamp_refused(data, exported, held, loader)) is not None:
+                raise InstallError(f"{what}: module {mid} {why}")
+
+
+def _stamp_refused(
+    data: bytes, defined: set[str], held: dict[str, tuple[str, ...]], loader: Loader
+) -> str | None:
+    """Why a module (`data`, defining those of the stamp names looked up) is of another build
+    than an executable that holds `held` stamps, or None."""
+    value = loader.stamp_symbol if loader.stamp_value is not None else None
+    exported = defined
+    if value is not None:
+        if value not in defined and loader.stamp_optional:
+            return None  # no stamp, which the loader lets pass (pppd warns)
+        string = stamp_value(io.BytesIO(data), value) if value in defined else None
+        exported = {string} if string is not None else set()
+    for exe, stamps in sorted(held.items()):
+        if exported & set(stamps):
+            continue
+        if value is not None:
+            has = f"{value} {next(iter(exported))!r}" if exported else f"no {value} string"
+            return f"holds {has}, which {exe} does not hold: a module of another release or build"
+        # Refused: name the stamps it does export (its dynamic symbols walked).
+        info = read_elf_pyelftools(io.BytesIO(data), loader.stamp_spec)
+        has = ", ".join(info.stamps_exported) or "no stamp"
+        return f"exports {has}, but {exe} holds {stamps[0]}: a module of another build"
+    return None
 
 
 # --------------------------------------------------------------------------- the API

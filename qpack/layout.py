@@ -647,6 +647,7 @@ def _read_loader(top: _Table) -> Loader:
         naming=naming,
         stamp_symbol=stamp[0],
         stamp_value=stamp[1],
+        stamp_optional=stamp[3],
         stamp_version=stamp[2],
         dependencies=_read_dependencies(modules, "dependencies", naming, known),
         recommends=_read_dependencies(modules, "recommends", naming, known),
@@ -1190,11 +1191,24 @@ def _read_binding(t: _Table) -> Literal["now", "lazy"]:
     return "lazy" if binding == "lazy" else "now"
 
 
-def _read_stamp(t: _Table) -> tuple[str | None, str | None, str | None]:
-    """(symbol glob, value glob, version node glob) of `[loader.stamp]`."""
-    t.allow({"symbol", "value", "version"})
+def _read_stamp(t: _Table) -> tuple[str | None, str | None, str | None, bool]:
+    """(symbol glob, value glob, version node glob, optional) of `[loader.stamp]`."""
+    t.allow({"symbol", "value", "version", "optional"})
     stamp = t.string("symbol")
     value = t.string("value")
+    optional = t.boolean("optional")
+    if optional and value is None:
+        # A module without a stamp name is read as one of another build: which stamp names it
+        # does export is not read where it is judged.
+        t.bad(
+            "optional", "only with `value`: a module may go without the symbol of a stamp compared by value"
+        )
+    read = _read_stamp_symbols(t, stamp, value)
+    return read[0], read[1], _read_stamp_version(t), optional
+
+
+def _read_stamp_symbols(t: _Table, stamp: str | None, value: str | None) -> tuple[str | None, str | None]:
+    """(symbol glob, value glob) of `[loader.stamp]`, each checked."""
     if value is not None:
         # Compared by value (pppd's `pppd_version`, WeeChat's `weechat_plugin_api_version`):
         # the symbol is one, and its string is found in the program by the glob's first
@@ -1209,10 +1223,10 @@ def _read_stamp(t: _Table) -> tuple[str | None, str | None, str | None]:
                 f"bad value glob {value!r}: printable ASCII starting with a character or a [class], "
                 "with '*' and '?' after it, e.g. '2.4.*' or '20[0-9][0-9]*'",
             )
-        return stamp, value, _read_stamp_version(t)
+        return stamp, value
     if stamp is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\*?", stamp):
         t.bad("symbol", f"bad symbol glob {stamp!r}: a C identifier, optionally ending in '*'")
-    return stamp, None, _read_stamp_version(t)
+    return stamp, None
 
 
 def _read_stamp_version(t: _Table) -> str | None:

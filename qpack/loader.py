@@ -874,6 +874,8 @@ class Loader:
     - `stamp_value`: with it, `stamp_symbol` names a data symbol each module defines, a C string
       (pppd's `pppd_version`, WeeChat's `weechat_plugin_api_version`) the program compares with
       its own: a glob of that string's shape, to find the program's among its data;
+    - `stamp_optional`: a module without the stamp symbol loads (pppd only warns of a plug-in
+      "with no version information"); one with another stamp is still refused;
     - `stamp_version`: a glob of private symbol version nodes (`PROG_PRIVATE_*`) that modules
       need and only the same build's program or library defines: a same-build check without an
       exported stamp;
@@ -949,6 +951,7 @@ class Loader:
     naming: Naming
     stamp_symbol: str | None = None
     stamp_value: str | None = None
+    stamp_optional: bool = False
     stamp_version: str | None = None
     dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     recommends: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

@@ -877,6 +877,7 @@ def module_problems(
     skips_unloadable: bool = False,
     registers: bool = False,
     value_symbol: str | None = None,
+    stamp_optional: bool = False,
 ) -> tuple[list[str], list[str]]:
     """(problems, warnings) of the modules themselves: installed twice is an error; a module
     the loader cannot read as ELF (but one another module runs: `runner_of`, its file -> that
@@ -954,7 +955,7 @@ def module_problems(
             )
         elif e.elf is not None and held:
             stamped[m.path] = e.elf.stamps_exported
-            if not held & set(e.elf.stamps_exported):
+            if not held & set(e.elf.stamps_exported) and not (stamp_optional and not e.elf.stamps_exported):
                 # Caught by install and check; a split should not ship it unsaid (a tester's VLC
                 # build held a plugin of VLC 2.2).
                 warnings.append(_stamp_unheld(m.path, e.elf.stamps_exported, held, value_symbol))
@@ -972,7 +973,7 @@ def module_problems(
     )
     unused, warnings = _entry_alternatives_unused(asked, used, lacking, entered, warnings)
     nobody += unused
-    other, warnings = _stamp_nobody_exports(stamped, held, warnings)
+    other, warnings = _stamp_nobody_exports(stamped, held, warnings, value_symbol)
     return [*problems, *nobody, *other], [*warnings, *_same_bytes(found.modules, by_path)]
 
 
@@ -1004,7 +1005,10 @@ _OTHER = ": a module of another build; the loader refuses it"  # how a module of
 
 
 def _stamp_nobody_exports(
-    stamped: Mapping[str, tuple[str, ...]], held: set[str], warnings: list[str]
+    stamped: Mapping[str, tuple[str, ...]],
+    held: set[str],
+    warnings: list[str],
+    value_symbol: str | None = None,
 ) -> tuple[list[str], list[str]]:
     """(problems, warnings less those they replace): where no module exports a stamp the
     loader's files hold, the programs and the modules are of two builds, and a split of them
@@ -1015,6 +1019,21 @@ def _stamp_nobody_exports(
     paths = list(stamped)
     shown = _some_ids(paths, 2)
     theirs = sorted({s for exported in stamped.values() for s in exported})
+    if value_symbol is not None:
+        # The strings like the value the loader's files hold are many: the modules' are the news
+        # (a pppd tester's mistyped `pppd_versoin` was told of "1.0/1.1/1.2 (default)/1.3").
+        if not theirs and len(paths) < 2:
+            return [], warnings
+        problem = (
+            f"no module of the build defines {value_symbol} ({shown}): is [loader.stamp] symbol mistyped?"
+            if not theirs
+            else f"no module's {value_symbol} is a string the loader's files hold (the modules' ({shown}): "
+            f"{', '.join(repr(t) for t in theirs[:3])}): are the programs and the modules of two releases, "
+            "or is [loader.stamp] value wrong for this program?"
+        )
+        return [problem], [
+            w for w in warnings if not (w.partition(": module")[0] in stamped and w.endswith(_OTHER))
+        ]
     exported = ", ".join(theirs[:3]) + (" and more" if len(theirs) > 3 else "") if theirs else "none"
     holds = sorted(held)
     holds_said = ", ".join(holds[:3]) + (f" and {len(holds) - 3} more" if len(holds) > 3 else "")
@@ -3184,6 +3203,7 @@ def make_plan(
         skips_unloadable=layout.loader.resolution in ("first-loadable", "register-loadable"),
         registers=layout.loader.registers_all,
         value_symbol=layout.loader.stamp_symbol if layout.loader.stamp_value is not None else None,
+        stamp_optional=layout.loader.stamp_optional,
     )
     if layout.loader.entry or layout.loader.type_entry:
         module_warnings += undeclared_module_symbols(found, inventory, layout.loader)

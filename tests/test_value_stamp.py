@@ -38,14 +38,19 @@ int main(int argc, char **argv) {
     exe[n] = 0;
     const char *bindir = dirname(exe);
     int bad = 0;
+    if (argc == 1) puts("Maximum TLS version (1.0/1.1/1.2 (default)/1.3)");
     for (int i = 1; i < argc; i++) {
         char path[8192];
         snprintf(path, sizeof path, "%s/../lib/vprog/%s.so", bindir, argv[i]);
         void *h = dlopen(path, RTLD_NOW);
         if (!h) { printf("%s: not found\n", argv[i]); bad = 1; continue; }
         const char *v = dlsym(h, "vprog_version");
-        if (!v || strcmp(v, where + 15) != 0) {
-            printf("%s: refused (version %s)\n", argv[i], v ? v : "none");
+        if (!v) {  /* as pppd: "Warning: plugin ... has no version information" */
+            printf("%s: loaded (no version information)\n", argv[i]);
+            continue;
+        }
+        if (strcmp(v, where + 15) != 0) {
+            printf("%s: refused (version %s)\n", argv[i], v);
             bad = 1;
             continue;
         }
@@ -58,6 +63,7 @@ int main(int argc, char **argv) {
 # One module's string in .rodata, the other's in .data (pppd's `char pppd_version[]`).
 MODULE_CONST = "const char vprog_version[] = VPROG_VERSION; int vprog_init(void) { return 0; }\n"
 MODULE_DATA = "char vprog_version[] = VPROG_VERSION; int vprog_init(void) { return 0; }\n"
+MODULE_NONE = "int vprog_init(void) { return 0; }\n"  # no version information
 
 LAYOUT = """
 [layout]
@@ -122,6 +128,7 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     version for both, so that only the stamp tells them apart."""
     base = tmp_path_factory.mktemp("vprog")
     new = build(base / "new", "1.4.2", {"alpha": MODULE_CONST, "beta": MODULE_DATA})
+    build(base / "none", "1.4.2", {"delta": MODULE_NONE, "zeta": MODULE_CONST})
     old = build(base / "old", "1.4.1", {"gamma": MODULE_DATA})
     return new, old
 
@@ -160,6 +167,8 @@ def test_readers_agree_on_the_value_and_the_held_strings(trees: tuple[Path, Path
     with open(new / "usr/bin/vprog", "rb") as f:
         assert held_stamps_pyelftools(f, spec) == held
     assert "1.4.2" in held and "1.4.1" not in held
+    # `*` stops at a space: no end of a sentence is a version (a pppd tester's glob matched one).
+    assert not [h for h in held if " " in h], held
     values = {}
     for path in files[1:]:
         with open(path, "rb") as f:
@@ -211,7 +220,7 @@ def test_a_value_glob_the_program_never_holds_is_the_layouts_mistake(
 def test_install_refuses_a_module_of_another_release(trees: tuple[Path, Path], tmp_path: Path) -> None:
     new, old = trees
     lay = layout(tmp_path)
-    for name, tree in (("new", new), ("old", old)):
+    for name, tree in (("new", new), ("old", old), ("none", new.parent / "none")):
         out = str(tmp_path / name)
         r = run_qpack("split", str(tree), "-l", str(lay), "--version", "1.0", "--format", "wheel", "-o", out)
         assert r.returncode == 0, r.stderr
@@ -224,6 +233,17 @@ def test_install_refuses_a_module_of_another_release(trees: tuple[Path, Path], t
     assert r.returncode != 0
     assert "holds vprog_version '1.4.1', which" in r.stderr and "another release" in r.stderr, r.stderr
     assert not (venv / "lib/vprog/gamma.so").exists()  # nothing half-written
+    # One without the symbol: refused, unless the stamp is optional (pppd loads it).
+    r = run_qpack("install", str(tmp_path / "none"), "-l", str(lay), "--prefix", str(venv), "delta")
+    assert r.returncode != 0 and "holds no vprog_version string" in r.stderr, r.stderr
+    lenient = tmp_path / "optional.toml"
+    lenient.write_text(lay.read_text().replace('value = "', 'optional = true\nvalue = "'))
+    r = run_qpack("install", str(tmp_path / "none"), "-l", str(lenient), "--prefix", str(venv), "delta")
+    assert r.returncode == 0, r.stderr
+    assert real_run(venv / "bin/vprog", "alpha", "delta") == {
+        "alpha": "loaded",
+        "delta": "loaded (no version information)",
+    }
 
 
 @pytest.mark.parametrize(
@@ -233,6 +253,7 @@ def test_install_refuses_a_module_of_another_release(trees: tuple[Path, Path], t
         ('symbol = "vprog_*"\nvalue = "1.*"', "one C identifier"),
         ('symbol = "vprog_version"\nvalue = "*.1"', "bad value glob"),
         ('symbol = "vprog_version"\nvalue = ""', "bad value glob"),
+        ('symbol = "vprog_*"\noptional = true', "only with `value`"),
     ],
 )
 def test_bad_value_stamps_name_the_key(stamp: str, key: str, tmp_path: Path) -> None:
@@ -268,3 +289,52 @@ def test_check_notes_modules_in_another_releases_directory(trees: tuple[Path, Pa
         "/usr/lib/vprog/1.3: 1 file(s) named as modules (beta.so) in a directory of another version"
         in said[0]
     )
+
+
+def test_a_module_without_the_symbol_loads_where_the_stamp_is_optional(
+    trees: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """pppd loads a plug-in that defines no `pppd_version` ("has no version information"); a
+    pppd tester's was refused by check and warned of by plan. `optional = true` says so; one
+    with another string is still refused."""
+    new, _ = trees
+    root = mixed(trees, tmp_path)
+    none = new.parent / "none/usr/lib/vprog"
+    shutil.copy2(none / "delta.so", root / "usr/lib/vprog/delta.so")
+    assert real_run(root / "usr/bin/vprog", "delta", "gamma") == {
+        "delta": "loaded (no version information)",
+        "gamma": "refused (version 1.4.1)",
+    }
+    strict, lenient = layout(tmp_path), tmp_path / "optional.toml"
+    lenient.write_text(strict.read_text().replace('value = "', 'optional = true\nvalue = "'))
+    verdicts = {}
+    for lay in (strict, lenient):
+        r = run_qpack("check", "/usr", "-l", str(lay), "--root", str(root))
+        assert r.returncode == 1, r.stderr
+        verdicts[lay.stem] = {line.split("\t")[0]: line.split("\t")[2] for line in r.stdout.splitlines()}
+    assert verdicts["vprog"]["delta"] == "no" and verdicts["optional"]["delta"] == "yes", verdicts
+    assert verdicts["vprog"]["gamma"] == verdicts["optional"]["gamma"] == "no"
+    r = run_qpack("plan", str(root), "-l", str(lenient))
+    assert "delta" not in r.stderr and "gamma.so: module's vprog_version is '1.4.1'" in r.stderr, r.stderr
+    r = run_qpack("plan", str(root), "-l", str(strict))
+    assert "delta.so: module holds no vprog_version string" in r.stderr, r.stderr
+
+
+def test_a_mistyped_value_symbol_is_the_layouts_mistake(trees: tuple[Path, Path], tmp_path: Path) -> None:
+    """A pppd tester's `pppd_versoin`: check called all 14 plug-ins "of another build", exit 1,
+    and plan listed the strings pppd holds. No module defining the symbol is a layout error,
+    optional or not."""
+    for optional in ("", "optional = true\n"):
+        lay = tmp_path / "typo.toml"
+        lay.write_text(
+            LAYOUT.replace('symbol = "vprog_version"', 'symbol = "vprog_versoin"')
+            .replace("VALUE", "[0-9].[0-9]*")
+            .replace('value = "', optional + 'value = "')
+        )
+        r = run_qpack("check", "/usr", "-l", str(lay), "--root", str(trees[0]))
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert "no module found defines vprog_versoin" in r.stderr and "symbol mistyped?" in r.stderr
+        r = run_qpack("plan", str(trees[0]), "-l", str(lay))
+        assert r.returncode == 2, r.stderr
+        assert "no module of the build defines vprog_versoin" in r.stderr, r.stderr
+        assert "1.4.2" not in r.stderr, r.stderr
