@@ -3538,7 +3538,24 @@ def _take_first_loadable(
                 if i:
                     found.files[mid] = [path, *files[:i], *files[i + 1 :]]
                     own[mid] = problems
+                    _passed_over_note(files[:i], path, mid, judge, refused)
                 break
+
+
+def _passed_over_note(
+    before: Sequence[str], taken: str, mid: str, judge: _Judge, refused: Collection[str]
+) -> None:
+    """A note naming the copies of a module the loader tries and refuses before the one it
+    takes: the module loads, and the loader complains of them each time it runs (a WeeChat
+    tester's stale user copy of xfer.so, "API mismatch", passed over for the system's; only
+    `--json`'s `copies` named it)."""
+    for path in before:
+        kinds = sorted({p.kind for p in judge.judge(path, mid).problems if p.kind in refused})
+        _note(
+            judge.ctx,
+            f"{path}: refused ({', '.join(kinds)}) and passed over for {taken}, a later copy of module "
+            f"{mid!r}: remove or replace it",
+        )
 
 
 def _drop_module_libraries(

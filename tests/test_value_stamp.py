@@ -338,3 +338,29 @@ def test_a_mistyped_value_symbol_is_the_layouts_mistake(trees: tuple[Path, Path]
         assert r.returncode == 2, r.stderr
         assert "no module of the build defines vprog_versoin" in r.stderr, r.stderr
         assert "1.4.2" not in r.stderr, r.stderr
+
+
+def test_a_refused_copy_the_loader_passes_over_is_named(trees: tuple[Path, Path], tmp_path: Path) -> None:
+    """A WeeChat tester's stale user copy of xfer.so ("API mismatch" at every start), searched
+    before the system's, which loads: the row said "yes" and only `--json`'s copies named the
+    stale one. A loader that passes over what it refuses loads the module; check names the copy."""
+    new, old = trees
+    root = tmp_path / "tree"
+    shutil.copytree(new, root, symlinks=True)
+    (root / "opt/vprog").mkdir(parents=True)
+    shutil.copy2(old / "usr/lib/vprog/gamma.so", root / "opt/vprog/alpha.so")
+    lay = tmp_path / "registers.toml"
+    text = LAYOUT.replace("VALUE", "[0-9].[0-9]*").replace(
+        '[[loader.search]]\nrelocated = "lib/vprog"',
+        '[[loader.search]]\nabsolute = "/opt/vprog"\n[[loader.search]]\nrelocated = "lib/vprog"',
+    )
+    lay.write_text(
+        text.replace('entry = "vprog_init"', 'entry = "vprog_init"\nresolution = "register-loadable"')
+    )
+    r = run_qpack("check", "/usr", "-l", str(lay), "--root", str(root))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "alpha\t/usr/lib/vprog/alpha.so\tyes" in r.stdout, r.stdout
+    assert (
+        "/opt/vprog/alpha.so: refused (other-build) and passed over for /usr/lib/vprog/alpha.so, a later "
+        "copy of module 'alpha'" in r.stderr
+    ), r.stderr
