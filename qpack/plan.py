@@ -959,7 +959,7 @@ def module_problems(
                 # Caught by install and check; a split should not ship it unsaid (a tester's VLC
                 # build held a plugin of VLC 2.2).
                 warnings.append(_stamp_unheld(m.path, e.elf.stamps_exported, held, value_symbol))
-        entry = entries(m.id) if entries is not None and e.elf is not None else ()
+        own = entry = entries(m.id) if entries is not None and e.elf is not None else ()
         if entry and linked and link_entries is not None:
             entry = (*entry, *(s for s in link_entries(e.path) if s not in entry))
         # By the entry templates the module is looked up with: its type's own, or [loader]'s.
@@ -968,6 +968,7 @@ def module_problems(
             entered.setdefault(key, []).append(m.path)
         if entry and (defines := _entry_defines(inventory.source(e.path), entry)) is not None:
             _tally_entry(m.path, key, entry, defines, (asked, used, lacking), warnings)
+            warnings += _through_target_only(m.path, defines, own) if linked else []
     nobody, warnings = _entries_nobody_defines(
         entered, lacking, warnings, naming_slip([m.name for m in found.modules])
     )
@@ -1243,6 +1244,21 @@ class _BuildLibraries:
                 except (OSError, ElfReadError):
                     pass
         return self.exports[key]
+
+
+def _through_target_only(path: str, defines: frozenset[str], own: tuple[str, ...]) -> list[str]:
+    """The warning for a symlink module that defines only its target's entry, not its own
+    name's: found through the link's target name (uWSGI's python3_plugin.so ->
+    python311_plugin.so), while a wheel holds a copy under the link's name, whose own entry it
+    lacks (an xtables tester's libxt_DNAT.so, loading in the tree, was refused once installed
+    from wheels)."""
+    if not defines or defines & set(own):
+        return []
+    return [
+        f"{path}: a symlink module found through its target's entry ({', '.join(sorted(defines))}); a "
+        f"wheel holds it as a copy, which does not define {own[0]}: installed from wheels, the loader "
+        "refuses it"
+    ]
 
 
 def _entry_defines(path: Path, entry: tuple[str, ...]) -> frozenset[str] | None:

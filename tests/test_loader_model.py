@@ -2469,6 +2469,13 @@ def test_an_entry_looked_up_again_under_a_links_target_name(prefix: Path, tmp_pa
     # The plan reads the build alike (the tester's plan warned of such a link too).
     plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
     assert [w.split(":")[0] for w in plan.warnings if "looks up" in w] == ["usr/lib/plugins/copy_plugin.so"]
+    # ... and says that a wheel's copy of the link, as `copy_plugin.so` is here, is refused (an
+    # xtables tester's libxt_DNAT.so loaded in the tree and not once installed from wheels).
+    assert [w for w in plan.warnings if "found through its target's entry" in w] == [
+        "usr/lib/plugins/py3_plugin.so: a symlink module found through its target's entry (py311_plugin); "
+        "a wheel holds it as a copy, which does not define py3_plugin: installed from wheels, the loader "
+        "refuses it"
+    ]
     verdicts("")
     plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
     assert sorted(w.split(":")[0] for w in plan.warnings if "looks up" in w) == [
