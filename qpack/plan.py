@@ -657,6 +657,8 @@ def _module_libraries(
             for n in e.elf.needed:
                 needed_by.setdefault(n, set()).add(m.path)
     dropped: set[str] = set()
+    # File name -> the build files names so lead to, where a SONAME may count (below).
+    reached = _reached_by_name(inventory, by_path) if loader.registers_all else {}
     for m in found.modules:
         e = code.get(m.path)
         if e is None or e.elf is None or not (entry := loader.entry_symbols(m.id)):
@@ -664,8 +666,11 @@ def _module_libraries(
         names = {posixpath.basename(m.path), e.name}
         # By its SONAME too where the loader registers every file: a loader looking modules up
         # by name finds a copy of the library under a module's name (the demo's curses.so made a
-        # copy of libdemo-util.so.1) as that module, and it refuses it.
-        if loader.registers_all and e.elf.soname:
+        # copy of libdemo-util.so.1) as that module, and it refuses it. Only where a file of
+        # that name leads to it: the dynamic linker finds a library by file name (a GNOME
+        # Software tester's copy of libgnomesoftware.so.19 among the plug-ins, which they link
+        # from the program's, went to the core in silence, where check said `no-entry`).
+        if e.elf.soname and e.path in reached.get(e.elf.soname, ()):
             names.add(e.elf.soname)
         users = set().union(*(needed_by.get(n, set()) for n in names)) - {m.path}
         if users and _entry_defines(inventory.source(e.path), entry) == frozenset():
@@ -679,6 +684,18 @@ def _module_libraries(
     return FoundModules(
         modules=kept, never_looked_up=found.never_looked_up, duplicates=duplicates
     ), dropped | set(also)
+
+
+def _reached_by_name(inventory: Inventory, by_path: Mapping[str, Entry]) -> dict[str, set[str]]:
+    """File name -> the regular files of the build that a file or link of that name is or leads
+    to: what the dynamic linker may open for a DT_NEEDED name."""
+    out: dict[str, set[str]] = {}
+    for e in inventory.entries:
+        if e.kind in ("file", "symlink"):
+            end = _code_entry(e, by_path)
+            if end.kind == "file":
+                out.setdefault(e.name, set()).add(end.path)
+    return out
 
 
 def _named_copies(found: FoundModules, layout: Layout, prefix: str) -> tuple[FoundModules, list[str]]:

@@ -1868,6 +1868,14 @@ def test_a_library_the_modules_link_beside_them_is_no_module(
     assert plan.owner()["usr/lib/demo/ui/helper.so"] == "core"
     assert not [w for w in plan.warnings if "helper.so" in w]
     assert [w for w in plan.warnings if "lonely.so" in w]
+    # A copy of it under another name, whose SONAME the modules need but which no file of that
+    # name leads to: no library of theirs, a module refused, as check says (a GNOME Software
+    # tester's copy of libgnomesoftware.so.19 among the plug-ins went to the core in silence).
+    shutil.copy(helper, prefix / "lib/demo/ui/copy.so")
+    copied = make_plan(scan(prefix.parent, "/usr", cache=False), load_layout(tmp_path / "layout.toml"))
+    assert "ui-copy" in {m.id for m in copied.modules}
+    assert [w for w in copied.warnings if "copy.so" in w and "demo_module_init" in w], copied.warnings
+    (prefix / "lib/demo/ui/copy.so").unlink()
     # Installed from wheels (a Pidgin tester's second round): the core's helper.so is no module
     # "installed where the loader does not look", for install's check nor for list; nor is its
     # lack of the build's stamp a reason to refuse the install (no entry: never asked for one).
