@@ -953,10 +953,14 @@ def _versions(jobs: Sequence[_Job], state: InstalledSet, loader: Loader | None, 
     its own (`requires = []`: irssi-plugin-xmpp 0.54, built apart from Irssi 1.4.3) and keeps its
     own version; where the layout has a stamp, `_stamps` still judges its build."""
     if loader is not None:
+        # Only a distribution a qpack wheel made, or `qpack install` wrote, is a core: a layout
+        # whose executables are `{prefix}/bin/*` (GIO's: every program that links libgio) matches
+        # a venv's bin/pip, which a GIO tester's install took for the core (exit 2).
         cores = {
             name: (d.version, "installed")
             for name, d in state.dists.items()
-            if roles(d.files, loader, state.prefix).executables
+            if (d.declared_kind is not None or d.layout is not None)
+            and roles(d.files, loader, state.prefix).executables
         }
         for j in jobs:  # an installed core stays what a module is judged against
             if j.roles is not None and j.roles.executables and j.wheel.name not in cores:

@@ -413,6 +413,28 @@ def test_never_overwrites_a_file_another_distribution_owns(
     assert snapshot(with_curses) == before
 
 
+def test_another_distributions_program_the_executables_glob_matches_is_no_core(
+    demo_dist_v2: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A GIO tester's `executables = ["{prefix}/bin/*"]` (every program that links libgio)
+    matched a venv's bin/pip: install took pip 23.2.1 for the installed core ("does not match
+    the installed pip 23.2.1"), exit 2. A distribution no qpack wheel made is no core."""
+    prefix = tmp_path / "prefix"
+    tool = make_wheel(
+        tmp_path / "tool-1.0-py3-none-any.whl", "tool", {"tool-1.0.data/scripts/tool": b"#!/bin/sh\n"}
+    )
+    install_wheels([tool], prefix)
+    assert (prefix / "bin/tool").exists()
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout = tmp_path / "any.toml"
+    layout.write_text(text.replace('executables = ["{prefix}/bin/demo"]', 'executables = ["{prefix}/bin/*"]'))
+    code = main(["install", str(demo_dist_v2), "-l", str(layout), "--prefix", str(prefix), "ui-curses"])
+    err = capsys.readouterr().err
+    assert "does not match the installed tool" not in err, err
+    assert code == 0, err
+    assert loaded(prefix) == {"ui-curses"}
+
+
 def test_a_program_that_cannot_start_is_said_once_by_install_list_and_report(
     demo_build: Path, demo_dist: Path, with_curses: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
