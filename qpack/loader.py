@@ -1265,9 +1265,13 @@ class Loader:
         out = []
         for after in self.search[index + 1 : index + 2 if loc.replaces_next else None]:
             value = after.value.rstrip("/")
+            # A user's own directory as the shell names it (a Vamp tester's VAMP_PATH advice
+            # left out $HOME/vamp and $HOME/.vamp, hiding the user's plug-ins).
+            if value.startswith("{home}/") and "{" not in value[len("{home}") :]:
+                value = "$HOME" + value[len("{home}") :]
             if after.kind != "absolute" or "{" in value or not value.endswith(tail):
                 continue
-            if (entry := value[: len(value) - len(tail)]).startswith("/"):
+            if (entry := value[: len(value) - len(tail)]).startswith(("/", "$HOME/")):
                 out.append(entry)
         return tuple(dict.fromkeys(out))
 

@@ -2956,6 +2956,28 @@ def test_an_optional_per_user_location_without_home_is_passed_over_quietly(
     assert f"{home}/.demo" in next(iter(report.locations.values()))
 
 
+def test_a_users_own_directory_stays_in_a_replacing_variables_advice(prefix: Path, tmp_path: Path) -> None:
+    """A Vamp tester: VAMP_PATH replaces `$HOME/vamp:$HOME/.vamp:/usr/local/lib/vamp:/usr/lib/vamp`,
+    and install's advice set it to the venv's directory and the two system ones, hiding the
+    user's plug-ins. The advice keeps `$HOME/...`, which check reads as the HOME given, and
+    passes over without a note where none is (install's own check)."""
+    text = HEAD + '[[loader.search]]\nenv = "DEMO_PATH"\nlist = true\nreplaces = true\nwheels = "lib/demo"\n'
+    text += '[[loader.search]]\nabsolute = "{home}/.demo"\noptional = true\n'
+    text += '[[loader.search]]\nabsolute = "/nonexistent/demo"\n'
+    ld = loader(tmp_path, text)
+    (way,) = ld.wheel_ways()
+    assert way.setting("/venv") == ("DEMO_PATH", "/venv/lib/demo:$HOME/.demo:/nonexistent/demo")
+    value = f"{prefix}/lib/demo:$HOME/.demo"
+    report = check(prefix, ld, env={"DEMO_PATH": value})
+    assert not [w for w in report.warnings if "$HOME" in w or "HOME" in w], report.warnings
+    assert all(m.loads for m in report.modules)
+    home = tmp_path / "home"
+    (home / ".demo/ui").mkdir(parents=True)
+    shutil.copy(prefix / "lib/demo/ui/gtk.so", home / ".demo/ui/gtk.so")
+    report = check(prefix, ld, env={"DEMO_PATH": value, "HOME": str(home)})
+    assert {m.module: m.copies for m in report.modules}["ui-gtk"] == (f"{home}/.demo/ui/gtk.so",)
+
+
 def test_variables_each_reaching_their_own_modules_are_all_offered(prefix: Path, tmp_path: Path) -> None:
     """An R tester's layout reaches its wheels' packages through R_LIBS and R_LIBS_SITE, each
     to half of them: check offered "--env R_LIBS=... or --env R_LIBS_SITE=...". Both are."""
