@@ -1333,6 +1333,7 @@ def _sort(
         # dlopen refuses a file that is no ELF at all: it takes no id and is no module (a README
         # among LADSPA plugins named `{name}`, as hosts dlopen every entry); nor is one the layout
         # gives a package by name (a bash tester's Makefile.inc beside the builtins), as in plan.
+        _note_tried_no_elf(path, ctx)
         return
     dangling = ctx.root.stat(path) is None  # listed, yet nothing behind it
     if dangling and loader.skip_dangling:
@@ -1350,6 +1351,16 @@ def _sort(
             found.duplicates.setdefault(mid, [seen_here[mid]]).append(path)
         seen_here.setdefault(mid, path)
         found.files.setdefault(mid, []).append(path)
+
+
+def _note_tried_no_elf(path: str, ctx: _Context) -> None:
+    """A note for a file named as a library module that is no ELF file, which a loader trying
+    every file fails to open, and says so each time it runs (a Vamp tester's notes.so, "Unable
+    to load library ... file too short", was in no row and no note); not one the layout names."""
+    if ctx.loader.naming.names_libraries and not _named_file(path, ctx) and ctx.root.is_file(path):
+        _note(
+            ctx, f"{path}: named as a module and no ELF file: the loader tries it, fails and passes over it"
+        )
 
 
 def _is_program(real: str, root: Root) -> bool:

@@ -2978,6 +2978,28 @@ def test_a_users_own_directory_stays_in_a_replacing_variables_advice(prefix: Pat
     assert {m.module: m.copies for m in report.modules}["ui-gtk"] == (f"{home}/.demo/ui/gtk.so",)
 
 
+def test_a_file_named_as_a_module_that_is_no_elf_is_noted_where_every_file_is_tried(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A Vamp tester's notes.so, a text file among the plug-ins: the host tries every `*.so`
+    and prints "Unable to load library ... file too short" each run; check said nothing of it
+    (no module: dlopen refuses it). It is noted; a file the layout names is not."""
+    text = HEAD.replace(
+        'types = ["ui", "block", "audio"]',
+        'types = ["ui", "block", "audio"]\nresolution = "register-loadable"',
+    )
+    (prefix / "lib/demo/ui/notes.so").write_text("not a library\n")
+    report = check(prefix, loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/demo"\n'))
+    assert "ui-notes" not in {m.module for m in report.modules}
+    assert (
+        f"{prefix}/lib/demo/ui/notes.so: named as a module and no ELF file: the loader tries it, fails and "
+        "passes over it" in report.warnings
+    ), report.warnings
+    named = text + '[[loader.search]]\nrelocated = "lib/demo"\n[[package]]\nname = "notes"\n'
+    named += 'files = ["{prefix}/lib/demo/ui/notes.so"]\n'
+    assert not [w for w in check(prefix, loader(tmp_path, named)).warnings if "notes.so" in w]
+
+
 def test_variables_each_reaching_their_own_modules_are_all_offered(prefix: Path, tmp_path: Path) -> None:
     """An R tester's layout reaches its wheels' packages through R_LIBS and R_LIBS_SITE, each
     to half of them: check offered "--env R_LIBS=... or --env R_LIBS_SITE=...". Both are."""
