@@ -2494,6 +2494,7 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]], modul
         shown = ", ".join(skipped[:3]) + (f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
         _note(ctx, f"{len(skipped)} dangling link(s) where the loader looks, which it passes over ({shown})")
     _other_version_notes(ctx, locations)
+    _twin_notes(ctx, locations)
     entries = ctx.every_entry
     if entries is None:
         return
@@ -2564,6 +2565,64 @@ def _other_version_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]
                     ctx,
                     f"{there}: {len(named)} file(s) named as modules ({shown}) in a directory of another "
                     f"version than {d}, where the loader looks: never looked up (of another release?)",
+                )
+
+
+# A multiarch directory's name (x86_64-linux-gnu, aarch64-linux-gnu, arm-linux-gnueabihf).
+_TRIPLET = re.compile(r"[a-z0-9_]+-[a-z0-9_]+-[a-z0-9_]+")
+
+
+def _twin_dirs(d: str, ctx: _Context) -> list[str]:
+    """The directories a location `<P>/lib/<rest>` has a multiarch twin in, `<P>/lib/<triplet>/<rest>`
+    (and the other way round), that exist."""
+    parts = d.rstrip("/").split("/")
+    if "lib" not in parts:
+        return []
+    i = len(parts) - 1 - parts[::-1].index("lib")
+    lib, rest = "/".join(parts[: i + 1]) or "/", parts[i + 1 :]
+    if not rest:
+        return []
+    if _TRIPLET.fullmatch(rest[0]):
+        twins = [posixpath.join(lib, *rest[1:])] if rest[1:] else []
+    else:
+        triplets = [t for t in ctx.root.listdir(lib) if _TRIPLET.fullmatch(t)] if ctx.root.is_dir(lib) else []
+        twins = [posixpath.join(lib, t, *rest) for t in sorted(triplets)]
+    return [t for t in twins if ctx.root.is_dir(t)]
+
+
+def _named_files_in(d: str, ctx: _Context) -> list[str]:
+    """The files in `d`, and one level down (a naming `{type}/{name}.so`), named as modules, as
+    paths relative to it."""
+    out = []
+    for e in ctx.root.listdir(d):
+        path = posixpath.join(d, e)
+        below = [f"{e}/{f}" for f in ctx.root.listdir(path)] if ctx.root.is_dir(path) else [e]
+        out += [
+            r
+            for r in below
+            if ctx.loader.parse_in_location(r) is not None and ctx.root.is_file(posixpath.join(d, r))
+        ]
+    return sorted(out)
+
+
+def _twin_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> None:
+    """A note for each multiarch twin of a location (`/usr/lib/x86_64-linux-gnu/vamp` for
+    `/usr/lib/vamp`) that holds files named as modules and is not searched: installed in the
+    wrong place, as plan warns of a build (a Vamp tester: Debian's vamp-examples ships its
+    plug-in where the 2.10 host never looks; check said "1 of 1 modules load")."""
+    searched = set(_searched_dirs(locations))
+    real = {ctx.root.resolve(s) for s in searched}
+    for d in sorted(searched):
+        for twin in _twin_dirs(d, ctx):
+            if twin in searched or ctx.root.resolve(twin) in real:
+                continue
+            named = _named_files_in(twin, ctx)
+            if named:
+                shown = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+                _note(
+                    ctx,
+                    f"{twin}: {len(named)} file(s) named as modules ({shown}) in the multiarch twin of {d}, "
+                    "where the loader looks: never looked up (installed in the wrong place?)",
                 )
 
 

@@ -3000,6 +3000,25 @@ def test_a_file_named_as_a_module_that_is_no_elf_is_noted_where_every_file_is_tr
     assert not [w for w in check(prefix, loader(tmp_path, named)).warnings if "notes.so" in w]
 
 
+def test_modules_in_a_locations_multiarch_twin_are_noted(prefix: Path, tmp_path: Path) -> None:
+    """A Vamp tester: Debian's vamp-examples puts its plug-in in usr/lib/x86_64-linux-gnu/vamp,
+    where the 2.10 host (searching /usr/lib/vamp) never looks; plan warned, check said "1 of 1
+    modules load" and nothing else. A location's multiarch twin holding files named as modules
+    is noted (and the other way round); one the loader searches too is not."""
+    twin = prefix / "lib/x86_64-linux-gnu/demo/ui"
+    twin.mkdir(parents=True)
+    shutil.copy(prefix / "lib/demo/ui/gtk.so", twin / "extra.so")
+    (twin / "README").write_text("not a module\n")
+    text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'
+    said = [w for w in check(prefix, loader(tmp_path, text)).warnings if "multiarch twin" in w]
+    assert said == [
+        f"{prefix}/lib/x86_64-linux-gnu/demo: 1 file(s) named as modules (ui/extra.so) in the multiarch twin "
+        f"of {prefix}/lib/demo, where the loader looks: never looked up (installed in the wrong place?)"
+    ]
+    both = text + '[[loader.search]]\nrelocated = "lib/x86_64-linux-gnu/demo"\n'
+    assert not [w for w in check(prefix, loader(tmp_path, both)).warnings if "multiarch twin" in w]
+
+
 def test_variables_each_reaching_their_own_modules_are_all_offered(prefix: Path, tmp_path: Path) -> None:
     """An R tester's layout reaches its wheels' packages through R_LIBS and R_LIBS_SITE, each
     to half of them: check offered "--env R_LIBS=... or --env R_LIBS_SITE=...". Both are."""
