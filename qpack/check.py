@@ -865,16 +865,6 @@ def _absolute_entries(variable: str, value: str, listed: bool, ctx: _Context) ->
     is a list of none (GST_PLUGIN_SYSTEM_PATH=""), not said. An absolute one that is no
     directory (in the root checked) is searched, and said to hold nothing."""
     entries = value.split(":") if listed else [value]
-    # `$HOME/...`, as install's advice writes a user's own directories (Vamp's $HOME/vamp): the
-    # HOME given, else passed over as a `{home}` location with no HOME is.
-    home = ctx.env.get("HOME", "").rstrip("/")
-    entries = [
-        (home + e[len("$HOME") :] if home.startswith("/") else "") if e.startswith("$HOME/") else e
-        for e in entries
-    ]
-    entries = [
-        e for e, raw in zip(entries, value.split(":") if listed else [value], strict=True) if e or not raw
-    ]
     for e in entries:
         if not e and listed and not value:
             continue

@@ -261,7 +261,7 @@ def list_installed(
         "(give --env to check otherwise)"
         for var, value in settings.items()
     ]
-    env = {**settings, **(env or {})}
+    env = {**loader.as_checked(settings, env or {}), **(env or {})}
     report = None
     try:
         from qpack.upgrades import checked_skew

@@ -1275,6 +1275,23 @@ class Loader:
                 out.append(entry)
         return tuple(dict.fromkeys(out))
 
+    @staticmethod
+    def as_checked(settings: Mapping[str, str], env: Mapping[str, str]) -> dict[str, str]:
+        """`wheel_settings` as the program sees them once a shell has set them: `$HOME/...`
+        entries (a user's own directories a replacing list keeps) as the HOME `env` gives, and
+        left out without one, as a `{home}` location with no HOME is. The loader itself expands
+        nothing (a Vamp re-tester: `VAMP_PATH='$HOME/.vamp'` finds nothing), so only the advice
+        is read so."""
+        home = env.get("HOME", "").rstrip("/")
+        out = {}
+        for var, value in settings.items():
+            entries = [
+                (home + e[len("$HOME") :] if home.startswith("/") else None) if e.startswith("$HOME/") else e
+                for e in value.split(":")
+            ]
+            out[var] = ":".join(e for e in entries if e is not None)
+        return out
+
     @property
     def variables(self) -> tuple[str, ...]:
         """Every environment variable this loader reads: its search locations', its types' own
