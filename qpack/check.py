@@ -1519,14 +1519,7 @@ class _Judge:
                 (Problem("unreadable", _unresolved(self.ctx.root, path, self.ctx.loader.registers_all)),)
             )
         if self.ctx.loader.runner_of(path) is not None:
-            # Run by another module, or read by the program: no ELF file; it loads when that one
-            # does, unless a user cannot read it (a GNOME Shell re-tester's metadata.json of mode
-            # 0000: "Permission denied" to the shell, "yes" to a check run as root).
-            st = self.ctx.root.stat(real)
-            if st is not None and (who := _readable_by(st)) is not None and not self._runs_as_root():
-                why = f"{path}: {who} (mode {stat.S_IMODE(st.st_mode):04o}): only root can read it"
-                return _FileVerdict((Problem("unreadable", why),))
-            return _FileVerdict(())
+            return self._run_or_read(path, real)
         entry = self.entry(module)
         if entry and self.ctx.loader.entry_through_links:
             entry = (*entry, *self._target_entry(path, real, entry))
@@ -1544,6 +1537,21 @@ class _Judge:
 
     def entry(self, module: str) -> tuple[str, ...]:
         return self.ctx.loader.entry_symbols(module)
+
+    def _run_or_read(self, path: str, real: str) -> _FileVerdict:
+        """A module file another module runs, or the program reads: no ELF file; it loads when
+        that one does, unless a user cannot read it (a GNOME Shell re-tester's metadata.json of
+        mode 0000: "Permission denied" to the shell, "yes" to a check run as root), or the
+        program would read nothing from it."""
+        st = self.ctx.root.stat(real)
+        if st is not None and (who := _readable_by(st)) is not None and not self._runs_as_root():
+            why = f"{path}: {who} (mode {stat.S_IMODE(st.st_mode):04o}): only root can read it"
+            return _FileVerdict((Problem("unreadable", why),))
+        if st is not None and st.st_size == 0 and self.ctx.loader.runner_of(path) == "":
+            # Data the program reads itself, of nothing: a download that failed (a Tesseract
+            # tester's empty eng.traineddata: "Failed loading language", where check said yes).
+            return _FileVerdict((Problem("unreadable", f"{path}: an empty file: the program reads nothing"),))
+        return _FileVerdict(())
 
     def _target_entry(self, path: str, real: str, entry: tuple[str, ...]) -> tuple[str, ...]:
         """The entry symbols of the module named by the file a symlinked module file leads to

@@ -2230,6 +2230,12 @@ def test_modules_the_program_itself_reads(prefix: Path, tmp_path: Path) -> None:
     (ui / "script.lua").chmod(0o000)
     row = next(m for m in check(prefix, layout.loader).modules if m.module == "ui-script")
     assert [p.detail.rpartition(": ")[2] for p in row.problems] == ["only root can read it"], row.problems
+    # Empty, it holds nothing to read (a Tesseract tester's eng.traineddata of 0 bytes: "Failed
+    # loading language"; check said it loads).
+    (ui / "script.lua").chmod(0o644)
+    (ui / "script.lua").write_text("")
+    row = next(m for m in check(prefix, layout.loader).modules if m.module == "ui-script")
+    assert [p.detail for p in row.problems] == [f"{ui}/script.lua: an empty file: the program reads nothing"]
     # Gone, it is not there to read: a dangling link is still one.
     (ui / "script.lua").unlink()
     (ui / "script.lua").symlink_to("nowhere.lua")
