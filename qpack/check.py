@@ -2818,7 +2818,7 @@ def _none_found(locations: Mapping[str, tuple[str, ...]], rt: Root, pre: str, ct
         if var not in ctx.env
     ]
     hint = f"; {'; '.join(dict.fromkeys(ways))}" if ways else ""
-    if (mistyped := _location_error(searched, rt, ctx)) is not None:
+    if (mistyped := _location_error(searched, rt, ctx, set(_fixed_dirs(locations, ctx)))) is not None:
         raise CheckError(mistyped)
     shown = [_dangling_shown(d, rt) for d in searched]
     ctx.notes.append(f"no module where the loader looks ({', '.join(shown) or 'nowhere'}){hint}")
@@ -2843,14 +2843,20 @@ def _searched_dirs(locations: Mapping[str, tuple[str, ...]]) -> list[str]:
     return list(dict.fromkeys(d for dirs in locations.values() for d in dirs))
 
 
-def _location_error(searched: Sequence[str], rt: Root, ctx: _Context) -> str | None:
+def _location_error(
+    searched: Sequence[str], rt: Root, ctx: _Context, own: Collection[str] | None = None
+) -> str | None:
     """Why no module was found, where a location or the naming is plainly mistyped. An
     `optional` location may well be missing: no sign of a slip (a SANE tester's /usr/lib/sane
-    was said to lack the segment x86_64-linux-gnu, where `.../sand` was the typo)."""
+    was said to lack the segment x86_64-linux-gnu, where `.../sand` was the typo); nor is a
+    directory a variable's value gives (`own`: the layout's own, where known), whose missing
+    segment is the user's, not the layout's (a GTK tester's GTK_EXE_PREFIX=<venv>, whose
+    lib/gtk-3.0 GTK reads without the multiarch part: exit 2, "a location of the layout
+    missing the segment 'x86_64-linux-gnu'?")."""
     optional = {
         posixpath.normpath(loc.value) for loc in ctx.loader.search if loc.kind == "absolute" and loc.optional
     }
-    required = [d for d in searched if d not in optional]
+    required = [d for d in searched if d not in optional and (own is None or d in own)]
     return (
         _mistyped_location(searched, rt, ctx)
         or _location_too_deep(required, rt, ctx)

@@ -3031,6 +3031,23 @@ def test_modules_in_a_locations_multiarch_twin_are_noted(prefix: Path, tmp_path:
     assert not [w for w in check(prefix, loader(tmp_path, both)).warnings if "multiarch twin" in w]
 
 
+def test_a_segment_missing_from_a_variables_value_is_no_layout_error(prefix: Path, tmp_path: Path) -> None:
+    """A GTK tester's GTK_EXE_PREFIX=<venv>: GTK reads <venv>/lib/gtk-3.0, without the
+    multiarch part the venv's modules are under, and finds none; check stopped, exit 2, asking
+    whether "a location of the layout" lacks the segment x86_64-linux-gnu. The variable's value
+    is the user's: the modules are not found, said in a note."""
+    alt = prefix
+    (alt / "lib/x86_64-linux-gnu/gtkmods/ui").mkdir(parents=True)
+    shutil.copy(prefix / "lib/demo/ui/gtk.so", alt / "lib/x86_64-linux-gnu/gtkmods/ui/gtk.so")
+    text = HEAD + '[[loader.search]]\nenv = "DEMO_PFX"\nunder = "lib/gtkmods"\nreplaces = true\n'
+    text += '[[loader.search]]\nabsolute = "/nonexistent/demo"\n'
+    report = check(prefix, loader(tmp_path, text), env={"DEMO_PFX": str(alt)})
+    assert report.modules == ()
+    assert [w for w in report.warnings if w.startswith("no module where the loader looks")], report.warnings
+    # Where they are is said too: the directory's multiarch twin.
+    assert [w for w in report.warnings if "multiarch twin" in w], report.warnings
+
+
 def test_variables_each_reaching_their_own_modules_are_all_offered(prefix: Path, tmp_path: Path) -> None:
     """An R tester's layout reaches its wheels' packages through R_LIBS and R_LIBS_SITE, each
     to half of them: check offered "--env R_LIBS=... or --env R_LIBS_SITE=...". Both are."""
