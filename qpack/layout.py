@@ -605,7 +605,7 @@ _LOADER_KEYS = {
     "prefix", "executables", "bindir", "naming", "types", "search", "stamp",
     "resolution", "depth", "skip-hidden", "relocatable", "bundle", "library", "helpers", "by-type",
     "module-table", "program-types", "program-needs", "entry", "id-separator", "runners",
-    "entry-through-links", "descriptor", "skip-dangling", "binding",
+    "entry-through-links", "descriptor", "skip-dangling", "skip-links", "binding",
 }  # fmt: skip
 
 
@@ -657,6 +657,7 @@ def _read_loader(top: _Table) -> Loader:
         depth=depth,
         skip_hidden=t.boolean("skip-hidden"),
         skip_dangling=t.boolean("skip-dangling"),
+        skip_links=t.boolean("skip-links"),
         binding=_read_binding(t),
         entry_through_links=t.boolean("entry-through-links"),
         relocatable=t.boolean("relocatable", default=True),

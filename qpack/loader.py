@@ -901,6 +901,8 @@ class Loader:
     - `binding`: how the loader opens modules, dlopen's RTLD_NOW (the default) or RTLD_LAZY (the
       X server): lazily, a call into another module is bound when first made, so a module
       calling one it does not declare still loads;
+    - `skip_links`: no symlink is looked at, the loader takes regular files only (Babeltrace's
+      directory walk, Shotwell); `skip_dangling` for links leading nowhere alone;
     - `skip_dangling`: a symlink leading nowhere is never looked at (Qt's directory listings
       leave them out: Krita, Marble, Qmmp, Qt Creator; Zathura and Inkscape take regular files
       only): no module, said in a note;
@@ -962,6 +964,7 @@ class Loader:
     depth: int = 0
     skip_hidden: bool = False
     skip_dangling: bool = False
+    skip_links: bool = False
     binding: Literal["now", "lazy"] = "now"
     entry_through_links: bool = False
     relocatable: bool = True
@@ -1470,9 +1473,12 @@ class Loader:
             dangling = {
                 link
                 for link, target in by_link.items()
-                if self.skip_dangling
-                and not target.startswith("/")
-                and (scanned.link_end(link, by_link) or "") not in there
+                if self.skip_links
+                or (
+                    self.skip_dangling
+                    and not target.startswith("/")
+                    and (scanned.link_end(link, by_link) or "") not in there
+                )
             }
             # A search directory that is a symlink to a directory of the build is searched
             # there (nginx's usr/share/nginx/modules -> ../../lib/nginx/modules), as check,

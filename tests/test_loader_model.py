@@ -622,6 +622,25 @@ def test_a_loader_that_skips_dangling_links_has_no_module_in_one(prefix: Path, t
     assert "usr/lib/demo/ui/ghost.so" in plan.package("core").files
 
 
+def test_a_loader_that_takes_regular_files_only_has_no_module_in_a_link(prefix: Path, tmp_path: Path) -> None:
+    """Babeltrace's directory walk takes regular files only: a tester's plug-in moved out and
+    symlinked back into the plug-in directory was "yes" (and its file "misplaced?"), where
+    `babeltrace2 list-plugins` never sees it. `skip-links = true` says so: no module, a note."""
+    text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'
+    (prefix / "lib/demo/ui/gtk.so").rename(prefix / "lib/gtk-real.so")
+    (prefix / "lib/demo/ui/gtk.so").symlink_to("../../gtk-real.so")
+    rows = {m.module: m for m in check(prefix, loader(tmp_path, text)).modules}
+    assert rows["ui-gtk"].loads
+    skips = text.replace('prefix = "/usr"\n', 'prefix = "/usr"\nskip-links = true\n', 1)
+    report = check(prefix, loader(tmp_path, skips))
+    assert "ui-gtk" not in {m.module for m in report.modules}
+    assert f"1 symlink(s) where the loader looks, which it passes over ({prefix}/lib/demo/ui/gtk.so)" in (
+        report.warnings
+    ), report.warnings
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    assert "ui-gtk" not in {m for p in plan.packages for m in p.modules}
+
+
 def test_a_module_beside_the_location_is_said(prefix: Path, tmp_path: Path) -> None:
     """Eggdrop's, Marble's and mediastreamer2's testers moved a plug-in one level up, a Psi+
     tester into `plugin/` beside `plugins/`: "N of N modules load", exit 0, where plan warned of
