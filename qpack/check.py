@@ -88,6 +88,7 @@ from qpack.loader import (
     Naming,
     SearchLocation,
     canon_pkgversion,
+    is_slip,
     library_dir,
     naming_slip,
     near_directory,
@@ -3424,7 +3425,11 @@ def _library_named_nowhere(library: str, rt: Root) -> str:
     import difflib  # only for a library named by no file
 
     directory, name = posixpath.split(library)
-    close = difflib.get_close_matches(name, rt.listdir(directory), n=1, cutoff=0.8)
+    # A slip, not another library sharing `lib` and `.so.1` (a libdbi tester's libdbi.so.1 was
+    # offered libdw.so.1, elfutils').
+    close = [
+        n for n in difflib.get_close_matches(name, rt.listdir(directory), n=3, cutoff=0.8) if is_slip(name, n)
+    ]
     near = f"; {posixpath.join(directory, close[0])} is there: is its name mistyped?" if close else ""
     return f"[loader] library {library}: no such file in the prefix{near}"
 

@@ -408,6 +408,12 @@ def _near_core(a: str, b: str) -> bool:
     return max(len(x), len(y)) <= 2 or difflib.SequenceMatcher(None, x, y).ratio() >= 0.5
 
 
+def is_slip(a: str, b: str) -> bool:
+    """Whether `a` and `b` differ as a typing slip does: one letter changed, added or left
+    out, or two swapped."""
+    return swapped_letters(a, b) or _one_edit(a, b)
+
+
 def _one_edit(a: str, b: str) -> bool:
     """Whether `a` and `b` differ by one letter changed, added or left out."""
     if len(a) == len(b):

@@ -3520,6 +3520,12 @@ def test_a_copy_of_the_loader_library_where_modules_are_is_no_stray(prefix: Path
         f"[loader] library {prefix}/lib/{util.name}9: no such file in the prefix; {prefix}/lib/{util.name} "
         "is there: is its name mistyped?"
     ], said
+    # Another library alike in its `lib` and `.so.1` is no slip (a libdbi tester's libdbi.so.1
+    # was offered libdw.so.1).
+    other = util.name.replace("util", "utl2")
+    unlike = loader(tmp_path, text.replace(util.name, other) + '[[loader.search]]\nrelocated = "lib/demo"\n')
+    said = [w for w in check(prefix, unlike).warnings if "[loader] library" in w]
+    assert said == [f"[loader] library {prefix}/lib/{other}: no such file in the prefix"], said
     # With no executable named, the layout's library mistyped stops the check: the file beside it
     # is named (a p11-kit tester's libp11-kit.so.1 for .so.0).
     alone = text.replace('executables = ["{prefix}/bin/demo"]\n', "").replace(util.name, util.name + "9")
