@@ -875,7 +875,12 @@ def _absolute_entries(variable: str, value: str, listed: bool, ctx: _Context) ->
                 "or by the bare file name there)"
             )
         elif not e.startswith("/"):
-            note = f"${variable}: {e!r} is relative to the program's working directory: not searched"
+            # Searched all the same (a GTK re-tester's GTK_PATH=rel: GTK opened rel/3.0.0/...),
+            # where a check cannot follow.
+            note = (
+                f"${variable}: {e!r} is relative: the program searches it from its working directory, "
+                "which a check does not know (not judged)"
+            )
         elif not ctx.root.is_dir(e):
             # Read inside the root with --root (rsyslog's tester gave host paths there, and
             # neither variable had any effect, unsaid).

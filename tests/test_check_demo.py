@@ -218,7 +218,10 @@ def test_check_follows_path_lists_and_replacing_variables(demo_build: Path, tmp_
     relative = os.path.relpath(extra, "/")
     rel = check(prefix, loader, env={"DEMO_PLUGIN_PATH": relative, "DEMO_PLUGIN_SYSTEM_PATH": ""})
     assert not any(m.loads for m in rel.modules)
-    note = f"$DEMO_PLUGIN_PATH: {relative!r} is relative to the program's working directory: not searched"
+    note = (
+        f"$DEMO_PLUGIN_PATH: {relative!r} is relative: the program searches it from its working "
+        "directory, which a check does not know (not judged)"
+    )
     assert note in rel.warnings
     # An empty entry is not searched either, and said so (SANE opens /libsane-pnm.so.1 for the
     # empty first entry of LD_LIBRARY_PATH=:/opt/good); a list set to nothing is a list of none.
