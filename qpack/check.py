@@ -981,6 +981,13 @@ def _find_in(
     `pkg/mod.so` for a dotted name (a CPython tester's dist-packages/samba/*.so), which the
     naming cannot say."""
     loader = ctx.loader
+    if loader.skip_links and os.path.islink(ctx.root.host(d.rstrip("/"))):
+        # Its walk takes no link, the directory it starts from neither (a Babeltrace re-tester's
+        # plugins -> plugins-2.0: "No plugins found", where check said 4 of 4 load).
+        _note(
+            ctx, f"{d}: a symlink, which the loader does not walk (it takes no link): nothing is found there"
+        )
+        return
     below = depth + 1 if loader.naming.owns_location() else depth
     seen_here: dict[str, str] = {}
     for rel in _listing(ctx.root, d, below):
@@ -1035,8 +1042,8 @@ def _find(dirs: list[str], ctx: _Context, wanted: set[str]) -> _Found:
             if parsed is None:
                 continue
             for path in _candidates(dirs, every, naming, *parsed, first=parsed[0] in first):
-                # The loader's access(F_OK): the file exists (links followed).
-                if ctx.root.exists(path):
+                # The loader's access(F_OK): the file exists (links followed, unless it takes none).
+                if ctx.root.exists(path) and not (loader.skip_links and os.path.islink(ctx.root.host(path))):
                     found.files.setdefault(mid, []).append(path)
     for mid, path in found.dangling.items():
         # A module whose only file is a dangling link (a PHP tester's exif.so -> /nonexistent):

@@ -1489,7 +1489,7 @@ class Loader:
             # A search directory that is a symlink to a directory of the build is searched
             # there (nginx's usr/share/nginx/modules -> ../../lib/nginx/modules), as check,
             # following it on disk, searches it.
-            linked = scanned.linked_dirs(inventory, self.module_dirs(pre))
+            linked = [] if self.skip_links else scanned.linked_dirs(inventory, self.module_dirs(pre))
         else:
             pre = self.prefix if prefix is None else prefix
             paths = cast("Iterable[str]", inventory)

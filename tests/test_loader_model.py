@@ -639,6 +639,20 @@ def test_a_loader_that_takes_regular_files_only_has_no_module_in_a_link(prefix: 
     ), report.warnings
     plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
     assert "ui-gtk" not in {m for p in plan.packages for m in p.modules}
+    # Nor the location itself, a link (a Babeltrace re-tester's plugins -> plugins-2.0: "No
+    # plugins found", where check said 4 of 4 load).
+    (prefix / "lib/demo").rename(prefix / "lib/demo-2.0")
+    (prefix / "lib/demo").symlink_to("demo-2.0")
+    assert {m.module for m in check(prefix, loader(tmp_path, text)).modules} >= {"ui-curses", "ui-gtk"}
+    report = check(prefix, loader(tmp_path, skips))
+    assert report.modules == ()
+    said = (
+        f"{prefix}/lib/demo: a symlink, which the loader does not walk (it takes no link): nothing is found "
+    )
+    said += "there"
+    assert said in report.warnings, report.warnings
+    plan = make_plan(scan(prefix.parent), load_layout(tmp_path / "layout.toml"), unclaimed="core")
+    assert plan.modules == ()
 
 
 def test_a_module_beside_the_location_is_said(prefix: Path, tmp_path: Path) -> None:
