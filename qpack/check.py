@@ -2439,9 +2439,12 @@ def _deeper_only(report: CheckReport, ctx: _Context) -> str | None:
     deeper = [f for rels in _deeper_files(ctx, report.locations).values() for f in rels]
     if not deeper:
         return None
+    # `depth` is for a loader taking every file; one looking a name up reads no deeper (an Emacs
+    # tester raised it to 1 and was told the files are named as no module).
+    depth = "is [loader] depth too small, or " if ctx.loader.registers_all else "is "
     return (
         f"no module found where the loader reads, and files named as modules lie one level deeper "
-        f"({_two_and_more(deeper)}): is [loader] depth too small, or a location one level short?"
+        f"({_two_and_more(deeper)}): {depth}a location one level short?"
     )
 
 

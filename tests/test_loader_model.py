@@ -863,6 +863,11 @@ def test_register_all_scans_to_a_depth_and_finds_untyped_modules(prefix: Path, t
     shallow = loader(tmp_path, text.replace("depth = 1", "depth = 0"))
     with pytest.raises(CheckError, match=r"files named as modules lie one level deeper .*a/one.so\): is "):
         check(prefix, shallow)
+    # A loader looking a name up reads no deeper whatever its `depth`: not offered (an Emacs
+    # tester raised it and was told next that the files are named as no module).
+    by_name = loader(tmp_path, text.replace('resolution = "register-all"\n    depth = 1\n', ""))
+    with pytest.raises(CheckError, match=r"lie one level deeper .*\): is a location one level short\?$"):
+        check(prefix, by_name)
     # GStreamer recurses 10 levels below each location (gst_registry_scan_path_level): a layout
     # can say so (the limit was 8, below the real loader's, as a GStreamer tester found).
     ten = prefix / "lib/plugins" / "/".join("123456789")
