@@ -2575,13 +2575,12 @@ def _other_version_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]
             there = posixpath.join(parent or "/", sibling)
             if not other_version(sibling, name) or there in searched or not ctx.root.is_dir(there):
                 continue
-            named = sorted(f for f in ctx.root.listdir(there) if ctx.loader.parse_in_location(f) is not None)
-            if named:
-                shown = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+            if named := _named_files_in(there, ctx):
                 _note(
                     ctx,
-                    f"{there}: {len(named)} file(s) named as modules ({shown}) in a directory of another "
-                    f"version than {d}, where the loader looks: never looked up (of another release?)",
+                    f"{there}: {len(named)} file(s) named as modules ({_three_and_more(named)}) in a "
+                    f"directory of another version than {d}, where the loader looks: never looked up (of "
+                    "another release?)",
                 )
 
 
@@ -2633,14 +2632,18 @@ def _twin_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> None
         for twin in _twin_dirs(d, ctx):
             if twin in searched or ctx.root.resolve(twin) in real:
                 continue
-            named = _named_files_in(twin, ctx)
-            if named:
-                shown = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+            if named := _named_files_in(twin, ctx):
                 _note(
                     ctx,
-                    f"{twin}: {len(named)} file(s) named as modules ({shown}) in the multiarch twin of {d}, "
-                    "where the loader looks: never looked up (installed in the wrong place?)",
+                    f"{twin}: {len(named)} file(s) named as modules ({_three_and_more(named)}) in the "
+                    f"multiarch twin of {d}, where the loader looks: never looked up (installed in the wrong "
+                    "place?)",
                 )
+
+
+def _three_and_more(items: Sequence[str]) -> str:
+    """The first three of `items`, then how many more, for a note."""
+    return ", ".join(items[:3]) + (f" and {len(items) - 3} more" if len(items) > 3 else "")
 
 
 def _two_and_more(paths: Sequence[str]) -> str:
