@@ -1358,14 +1358,6 @@ class Loader:
             return self.stamp_symbol
         return f"{self.stamp_symbol}={self.stamp_value}"
 
-    def stamp_said(self, stamps: Iterable[str]) -> str:
-        """Stamps as a message says them: names, or a value stamp's strings quoted."""
-        stamps = list(stamps)
-        if self.stamp_value is None:
-            return ", ".join(stamps)
-        shown = ", ".join(repr(s) for s in stamps[:3])
-        return shown + (f" and {len(stamps) - 3} more" if len(stamps) > 3 else "")
-
     def loader_globs(self, prefix: str | None = None) -> tuple[str, ...]:
         """The executables' globs and the loader library's: the files that make a package the
         core (a framework's core may hold no program at all, only the library)."""
