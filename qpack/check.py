@@ -2584,8 +2584,9 @@ def _other_version_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]
                 )
 
 
-# A multiarch directory's name (x86_64-linux-gnu, aarch64-linux-gnu, arm-linux-gnueabihf).
-_TRIPLET = re.compile(r"[a-z0-9_]+-[a-z0-9_]+-[a-z0-9_]+")
+# A multiarch directory's name (x86_64-linux-gnu, aarch64-linux-gnu, arm-linux-gnueabihf,
+# x86_64-kfreebsd-gnu, i386-gnu): not any name of three words (evolution-data-server).
+_TRIPLET = re.compile(r"[a-z0-9_]+-(?:linux-|kfreebsd-)?gnu[a-z0-9_]*")
 
 
 def _twin_dirs(d: str, ctx: _Context) -> list[str]:

@@ -3068,6 +3068,13 @@ def test_modules_in_a_locations_multiarch_twin_are_noted(prefix: Path, tmp_path:
     ]
     both = text + '[[loader.search]]\nrelocated = "lib/x86_64-linux-gnu/demo"\n'
     assert not [w for w in check(prefix, loader(tmp_path, both)).warnings if "multiarch twin" in w]
+    # A location's name of three words is no triplet (an evolution-data-server tester's module in
+    # lib/x86_64-linux-gnu/evolution-data-server was said nothing of).
+    shutil.copytree(prefix / "lib/demo", prefix / "lib/demo-data-set")
+    shutil.move(prefix / "lib/x86_64-linux-gnu/demo", prefix / "lib/x86_64-linux-gnu/demo-data-set")
+    words = HEAD + '[[loader.search]]\nrelocated = "lib/demo-data-set"\n'
+    said = [w for w in check(prefix, loader(tmp_path, words)).warnings if "multiarch twin" in w]
+    assert [w.partition(":")[0] for w in said] == [f"{prefix}/lib/x86_64-linux-gnu/demo-data-set"], said
 
 
 def test_a_segment_missing_from_a_variables_value_is_no_layout_error(prefix: Path, tmp_path: Path) -> None:
