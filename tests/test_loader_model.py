@@ -23,7 +23,7 @@ from qpack.check import CheckError, check, check_modules, taken_elsewhere, with_
 from qpack.demo.builder import build_extra_library, build_extra_module, compute_stamp
 from qpack.errors import LayoutError, PlanError
 from qpack.inventory import scan
-from qpack.layout import load_layout
+from qpack.layout import Layout, load_layout
 from qpack.loader import Loader, SearchLocation
 from qpack.plan import make_plan
 
@@ -2176,6 +2176,17 @@ def _alone(directory: Path, keep: str) -> Iterator[None]:
         aside.rmdir()
 
 
+def _runner_layout(tmp_path: Path, suffix: str, runner: str) -> Layout:
+    """The demo's layout (tmp_path/layout.toml) with modules also named `{type}/{name}.SUFFIX`,
+    which `runner` runs ("": the program reads them itself), one package each."""
+    text = HEAD.replace(
+        'naming = "{type}/{name}.so"', f'naming = ["{{type}}/{{name}}.so", "{{type}}/{{name}}.{suffix}"]'
+    )
+    text += f'[loader.runners]\n"*.{suffix}" = "{runner}"\n[[loader.search]]\nrelocated = "lib/demo"\n'
+    loader(tmp_path, text + '[per-module]\nname = "p-{module}"\n')
+    return load_layout(tmp_path / "layout.toml")
+
+
 def test_modules_another_module_runs(prefix: Path, tmp_path: Path) -> None:
     """A ZNC tester: pyeval.py and perleval.pm are modules ZNC looks up by name in its own
     module directories and hands to modpython.so and modperl.so. Named as modules, each was
@@ -2184,10 +2195,7 @@ def test_modules_another_module_runs(prefix: Path, tmp_path: Path) -> None:
     ELF file, and its module needs its runner (the plan's package requirement included)."""
     ui = prefix / "lib/demo/ui"
     (ui / "eval.py").write_text("print('run by ui-curses')\n")
-    text = HEAD.replace('naming = "{type}/{name}.so"', 'naming = ["{type}/{name}.so", "{type}/{name}.py"]')
-    text += '[loader.runners]\n"*.py" = "ui-curses"\n[[loader.search]]\nrelocated = "lib/demo"\n'
-    loader(tmp_path, text + '[per-module]\nname = "p-{module}"\n')
-    layout = load_layout(tmp_path / "layout.toml")
+    layout = _runner_layout(tmp_path, "py", "ui-curses")
     assert layout.loader.runner_of("lib/demo/ui/eval.py") == "ui-curses"
     plan = make_plan(scan(prefix.parent), layout)
     assert not [w for w in plan.warnings if "ELF" in w], plan.warnings
@@ -2253,10 +2261,7 @@ def test_modules_the_program_itself_reads(prefix: Path, tmp_path: Path) -> None:
     "": present is loaded (not read), and no module is needed for them."""
     ui = prefix / "lib/demo/ui"
     (ui / "script.lua").write_text("return {}\n")
-    text = HEAD.replace('naming = "{type}/{name}.so"', 'naming = ["{type}/{name}.so", "{type}/{name}.lua"]')
-    text += '[loader.runners]\n"*.lua" = ""\n[[loader.search]]\nrelocated = "lib/demo"\n'
-    loader(tmp_path, text + '[per-module]\nname = "p-{module}"\n')
-    layout = load_layout(tmp_path / "layout.toml")
+    layout = _runner_layout(tmp_path, "lua", "")
     assert layout.loader.runner_of("lib/demo/ui/script.lua") == ""
     plan = make_plan(scan(prefix.parent), layout)
     assert not [w for w in plan.warnings if "ELF" in w], plan.warnings
