@@ -4107,6 +4107,14 @@ def _not_a_stray(path: str, taken: Mapping[str, str], root: Root) -> bool:
             released = (
                 stem is not None and name.startswith(stem) and _RELEASE_SUFFIX.fullmatch(name[len(stem) :])
             )
+            # Or the name without the release the module's own name carries (an apr-util tester's
+            # apr_dbd_sqlite3.so -> apr_dbd_sqlite3-1.so, the module: exit 1 on a clean install).
+            bare = name.removesuffix(".so") if name.endswith(".so") else None
+            released = released or (
+                bare is not None
+                and module_name.startswith(bare)
+                and _RELEASE_SUFFIX.fullmatch(module_name[len(bare) :])
+            )
             if versioned or released:
                 other = root.host(root.resolve(module_path) or module_path)
                 if os.path.getsize(host) == os.path.getsize(other) and _same_bytes(host, other):

@@ -360,6 +360,37 @@ def test_program_types_follow_the_prefix_checked(
     assert rows["--prefix"]["ui-curses"] == (True, [])
 
 
+def test_a_link_without_the_release_the_module_name_carries_is_no_stray(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """apr-util's drivers are named with a release (apr_dbd_sqlite3-1.so), and Debian ships a
+    link without it beside each (apr_dbd_sqlite3.so): a copy in a wheel, the same bytes, which
+    `check` called never looked up on every install (exit 1). Other bytes under that name
+    still are a stray."""
+    build = copy_build(demo_build, tmp_path)
+    for module in sorted(build.glob("usr/lib/demo/*/*.so")):
+        module.rename(module.with_name(f"{module.stem}-1.so"))
+        module.symlink_to(f"{module.stem}-1.so")
+    ui, block = build / "usr/lib/demo/ui", build / "usr/lib/demo/block"
+    (block / "curl.so").unlink()
+    shutil.copy2(ui / "gtk-1.so", block / "curl.so")  # other bytes than the module curl-1.so
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    naming = 'naming = "{type}/{name}.so"\n'
+    assert naming in text
+    layout = tmp_path / "released.toml"
+    layout.write_text(text.replace(naming, 'naming = "{type}/{name}-1.so"\n', 1))
+    dist = split(build, tmp_path / "dist", "1.0", layout)
+    prefix = tmp_path / "p"
+    installing = ["ui-curses", "ui-gtk", "block-curl"]
+    assert main(["install", str(dist), "-l", str(layout), "--prefix", str(prefix), *installing]) in (0, 1)
+    assert (prefix / "lib/demo/ui/gtk.so").read_bytes() == (prefix / "lib/demo/ui/gtk-1.so").read_bytes()
+    capsys.readouterr()
+    assert main(["check", str(prefix), "-l", str(layout), "--json"]) == 1
+    rows = json.loads(capsys.readouterr().out)["modules"]
+    strays = [m["file"] for m in rows if any(p["kind"] == "never-looked-up" for p in m["problems"])]
+    assert strays == [f"{prefix}/lib/demo/block/curl.so"]
+
+
 def test_list_fails_where_check_fails_on_a_file_the_loader_never_looks_up(
     demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
