@@ -1964,6 +1964,14 @@ def _entries_elsewhere(
     named = (expand_prefix(g, prefix) for g in loader.named_files)
     known = {g for g in named if not any(c in g for c in WILDCARDS)}
     linked = _linked_names(inventory)
+    # The loader library itself defines what may read as an entry (an apr-util tester's
+    # libaprutil-1.so.0.6.3 "defines apr_crypto_get_driver", apr_crypto_{name}_driver's shape:
+    # a misplaced module?), named by its file or a link to it.
+    if loader.library is not None:
+        lib_glob = compile_glob(expand_prefix(loader.library, prefix).lstrip("/"))
+        by_link = {e.path: e.target or "" for e in inventory.entries if e.kind == "symlink"}
+        ends = (link_end(e.path, by_link) for e in inventory.entries if lib_glob.match(e.path))
+        known |= {end for end in ends if end is not None}
     out = []
     for e in inventory.files():
         elf = e.elf
