@@ -57,6 +57,7 @@ from typing import BinaryIO, Literal, cast
 
 from qpack.elf import (
     ELF_MAGIC,
+    RELOCATABLE,
     ElfReadError,
     LinkFacts,
     dynamic_symbols,
@@ -1661,17 +1662,8 @@ class _Judge:
         exe = self.exe.elf.facts
         assert exe is not None
         facts = elf.facts
-        if (facts.machine, facts.elf_class) != (exe.machine, exe.elf_class):
-            return _FileVerdict(
-                (
-                    Problem(
-                        "machine",
-                        # The program is the row's (a row lists every program judging alike).
-                        f"{path}: {facts.machine} {facts.elf_class}-bit, but the program is "
-                        f"{exe.machine} {exe.elf_class}-bit",
-                    ),
-                )
-            )
+        if (unfit := _unfit(path, facts, exe)) is not None:
+            return _FileVerdict((unfit,))
         if (
             not self.ctx.loader.naming.names_libraries
             and st is not None
@@ -4149,6 +4141,20 @@ def _same_bytes(a: Path | str, b: Path | str) -> bool:
 # regular file there), not read, and its own libraries are not followed. Libraries inside the
 # prefix (which the install may have just written) are read and followed. `check` stays the
 # whole-prefix check, reading every library.
+
+
+def _unfit(path: str, facts: LinkFacts, exe: LinkFacts) -> Problem | None:
+    """Why the program's dynamic linker cannot map the module at all, or None."""
+    if facts.elf_type == "ET_REL":  # as pyelftools reads it (the install's check); LIEF raises
+        return Problem("unreadable", f"{path}: {RELOCATABLE}")
+    if (facts.machine, facts.elf_class) != (exe.machine, exe.elf_class):
+        # The program is the row's (a row lists every program judging alike).
+        return Problem(
+            "machine",
+            f"{path}: {facts.machine} {facts.elf_class}-bit, but the program is "
+            f"{exe.machine} {exe.elf_class}-bit",
+        )
+    return None
 
 
 class _FactsCache:

@@ -854,6 +854,14 @@ def dynamic_symbols_path(path: str | Path) -> tuple[frozenset[str], frozenset[st
     return frozenset(undefined), frozenset(defined)
 
 
+# Why a relocatable object is no module: glibc's dlopen refuses one with these words. A kernel
+# tester's 4,022 .ko files were each "truncated or corrupt" (they have no segment to load).
+RELOCATABLE = (
+    "a relocatable object (ET_REL, as .o files and kernel modules are), which the dynamic linker never "
+    'loads (dlopen: "only ET_DYN and ET_EXEC can be loaded")'
+)
+
+
 def read_link_facts_path(path: str | Path, wanted: tuple[str, ...] = ()) -> LinkFacts:
     """`LinkFacts` of the ELF file at `path`, read with LIEF (a maintained C++ ELF library,
     about 25 times faster than pyelftools on a small module: `check` reads every module of a
@@ -867,6 +875,8 @@ def read_link_facts_path(path: str | Path, wanted: tuple[str, ...] = ()) -> Link
     header = binary.header
     loadable = (lief.ELF.Segment.TYPE.LOAD, lief.ELF.Segment.TYPE.DYNAMIC)
     loads = [seg for seg in binary.segments if seg.type in loadable]
+    if not loads and header.file_type == lief.ELF.Header.FILE_TYPE.REL:
+        raise ElfReadError(RELOCATABLE)
     if (not loads or _segments_dropped(binary)) and (whole := _read_whole_pyelftools(path, wanted)):
         # LIEF drops the segments of a file whose machine does not fit its class (an Open MPI
         # tester's 64-bit component patched to EM_386), not only of one cut short: said to be

@@ -484,6 +484,26 @@ def test_a_prefix_given_as_a_path_inside_the_root_is_told_how_to_say_it(
     assert str(e.value) == f"{root}/elsewhere: no such directory (the installed prefix to check)"
 
 
+def test_a_relocatable_object_is_said_to_be_one(demo_build: Path, tmp_path: Path) -> None:
+    """A kernel tester's 4,022 .ko files (relocatable objects, which no dynamic linker loads)
+    were each "truncated or corrupt ELF file" in check: a user would look for disk damage. The
+    whole check (LIEF) and an install's (pyelftools) say what the file is, in the same words."""
+    root = copy_build(demo_build, tmp_path)
+    gtk = root / "usr/lib/demo/ui/gtk.so"
+    src = tmp_path / "gtk.c"
+    src.write_text("int demo_module_init(void) { return 0; }\n")
+    gtk.unlink()
+    subprocess.run(["cc", "-c", "-fPIC", "-o", str(gtk), str(src)], check=True)
+    loader = load_layout("demo").loader
+    said = (
+        "/usr/lib/demo/ui/gtk.so: a relocatable object (ET_REL, as .o files and kernel modules are), "
+        'which the dynamic linker never loads (dlopen: "only ET_DYN and ET_EXEC can be loaded")'
+    )
+    for report in (check("/usr", loader, root=root), check_modules("/usr", loader, ["ui-gtk"], root=root)):
+        (verdict,) = [m for m in report.modules if m.module == "ui-gtk"]
+        assert (verdict.loads, verdict.problems[0]) == (False, Problem("unreadable", said))
+
+
 @pytest.mark.parametrize("layout", ["demo", "demo-registry"])
 def test_a_module_whose_only_file_is_a_dangling_link_does_not_load(
     demo_build: Path, tmp_path: Path, layout: str
