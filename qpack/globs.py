@@ -198,13 +198,27 @@ def module_glob_regex(glob: str) -> str:
     return "".join(out)
 
 
+_BRACES = re.compile(r"\{[^{}]*,[^{}]*\}")
+
+
 def is_module_glob(key: str) -> bool:
     """Whether a module key is a glob (`ui-*`, `chan_{dahdi,iax2}`) rather than one module id."""
-    return any(c in key for c in "*?[") or re.search(r"\{[^{}]*,[^{}]*\}", key) is not None
+    return any(c in key for c in "*?[") or ("{" in key and _BRACES.search(key) is not None)
+
+
+# Compiled once per glob, however many: a kernel tester's layout named 965 module ids in one
+# package's `modules` and 2,946 `[modules.dependencies]` keys, past the 512 patterns `re`
+# keeps, so each of 3.3 million matches compiled its pattern again (a 4,022-module plan: 93 s).
+@lru_cache(maxsize=1 << 15)
+def _module_glob_pattern(glob: str) -> re.Pattern[str]:
+    return re.compile(module_glob_regex(glob))
 
 
 def module_glob_matches(glob: str, module_id: str) -> bool:
-    return re.fullmatch(module_glob_regex(glob), module_id) is not None
+    """Whether module key `glob` (an id, or a glob of ids) names `module_id`."""
+    if not is_module_glob(glob):
+        return glob == module_id  # an id names itself alone, and most keys are ids
+    return _module_glob_pattern(glob).fullmatch(module_id) is not None
 
 
 def module_key_names(key: str, module_id: str) -> bool:
