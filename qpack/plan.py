@@ -2280,6 +2280,7 @@ def _keys_naming_nothing(
     glob that matches nothing."""
 
     present = sorted({m.id for m in modules})
+    is_present = set(present).__contains__  # a list's `in` made this quadratic in the keys
     names = {p.name for p in packages}
     known = loader.known_modules or frozenset()
     out = []
@@ -2315,7 +2316,7 @@ def _keys_naming_nothing(
         # "camlib-{sonixx,mars,...}" left sonix to a package of its own, in silence, the glob
         # matching the others.
         for alt in _brace_alternatives(key):
-            if alt not in present and alt not in known and (hint := _near_hint(alt, present)):
+            if not is_present(alt) and alt not in known and (hint := _near_hint(alt, present)):
                 out.append(f"{where} {key!r}: {alt!r} names no module of this build: {effect}{hint}")
         if is_module_glob(key):
             # A glob matching nothing is no slip (a layout serving other builds), unless its
@@ -2326,7 +2327,7 @@ def _keys_naming_nothing(
                     f"{where} {key!r} matches no module of this build: {effect} (did you mean {near!r}?)"
                 )
             continue
-        if key in present or key in known:
+        if is_present(key) or key in known:
             continue
         said = f"{where} {key!r} names no module of this build: {effect}"
         if key in names:
