@@ -41,6 +41,8 @@ The baselines (each named in "details"):
 Every qpack run starts with an empty scan cache (`QPACK_CACHE_DIR` set to a new directory), so
 each figure is what a first scan of the build costs; scan_vs_sha256sum_warm is the same pair
 with the cache filled by one scan before (what `plan`, `split` and `check` after a scan get).
+plan_tables_scaling is plan_scaling through a layout whose module tables grow with the build:
+a `[modules.dependencies]` key for every module and a package naming a quarter of them by id.
 
 Only qpack's command line is used: `python -m qpack` with this interpreter, so the qpack measured
 is the one it imports (from the current directory first; run elsewhere, with PYTHONPATH, to
@@ -98,6 +100,11 @@ TARGETS = {
 # Figures with the scan cache warm (qpack.scan_cache); every other qpack run starts with an
 # empty cache, so the figures above are a first scan of the build.
 WARM = {"scan_vs_sha256sum_warm": "<= 0.5 (the same, a second scan of the unchanged build)"}
+# plan_scaling again with a layout whose tables grow with the build: a dependency key for every
+# module and a package naming a quarter of the modules by id (a kernel tester's 4,022 modules
+# with 2,946 dependency keys and 965 ids in one package took a plan 93 s, each module matched
+# against every key: what plan_scaling's layout, with no table, never showed).
+TABLES = {"plan_tables_scaling": "16x the modules within 20x the time (a key per module)"}
 
 # Runs one command in this fresh process and reports its wall time and peak RSS: RUSAGE_CHILDREN
 # is the maximum over the children waited for, and this wrapper has only this one.
@@ -610,7 +617,7 @@ class Bench:
     def run(self) -> dict[str, object]:
         self.prepare()
         state = {"start": machine_state(self.fresh("inode-probe"))}
-        for key in [*TARGETS, *WARM]:
+        for key in [*TARGETS, *WARM, *TABLES]:
             self.result[key] = None
         self.guarded("cli_start_ms", self.cli_start)
         self.guarded("scan_vs_sha256sum", self.scan_vs_sha256sum)
@@ -621,6 +628,7 @@ class Bench:
         self.guarded("install_vs_pip", self.install_vs_pip)
         self.guarded("check_1000", self.check_1000)
         self.guarded("plan_scaling", self.plan_scaling)
+        self.guarded("plan_tables_scaling", lambda: self.plan_scaling(tables=True))
         state["end"] = machine_state(self.fresh("inode-probe"))
         shutil.rmtree(self.work, ignore_errors=True)
         self.result["machine"] = machine()
@@ -824,20 +832,29 @@ class Bench:
         data: dict[str, list[dict[str, Any]]] = json.loads(r.stdout)
         return data
 
-    def plan_scaling(self) -> dict[str, float]:
+    def plan_scaling(self, tables: bool = False) -> dict[str, float]:
+        """`qpack plan` of the tiny builds; with `tables`, through a layout whose module tables
+        grow with the build (`tables_layout`)."""
+        key = "plan_tables_scaling" if tables else "plan_scaling"
         counts = sorted(self.args.plan_counts)
+        layouts = {n: self.tables_layout(n) if tables else self.layout for n in counts}
         times: dict[int, list[float]] = {n: [] for n in counts}
         for i in range(self.repeat):
             for n in counts:
-                log(f"plan_scaling {n} modules {i + 1}/{self.repeat}")
-                cmd = qpack("plan", str(self.tiny[n]), "-l", self.layout, "--json")
+                log(f"{key} {n} modules {i + 1}/{self.repeat}")
+                cmd = qpack("plan", str(self.tiny[n]), "-l", layouts[n], "--json")
                 times[n].append(measure(cmd).seconds)
         lo, hi = counts[0], counts[-1]
         ratios = [h / low for h, low in zip(times[hi], times[lo], strict=True)]
         result: dict[str, float] = {str(n): round(median(times[n]), 3) for n in counts}
         result[f"ratio_{short(hi)}_{short(lo)}"] = round(median(ratios), 2)
         d: dict[str, object] = {
-            "command": "qpack plan BUILD -l LAYOUT --json (tiny gcc-built modules, each with distinct bytes)",
+            "command": "qpack plan BUILD -l LAYOUT --json (tiny gcc-built modules, each with distinct bytes)"
+            + (
+                ": LAYOUT with a dependency key per module and a package naming a quarter by id"
+                if tables
+                else ""
+            ),
             "seconds": {str(n): [round(x, 3) for x in times[n]] for n in counts},
             "ratios": [round(x, 2) for x in ratios],
         }
@@ -846,8 +863,21 @@ class Bench:
                 "quick mode: smaller counts with the same 16x span; start-up weighs more at these"
                 " counts, so the ratio understates the growth: the full run gives the figure"
             )
-        self.details["plan_scaling"] = d
+        self.details[key] = d
         return result
+
+    def tables_layout(self, n: int) -> str:
+        """The bench layout, with a `[modules.dependencies]` key for each module of the n-module
+        build but the first eight (each needing one of those eight) and a group package naming
+        every fourth of them by id."""
+        ids = module_ids(n, "m")
+        picked = ", ".join(f'"{m}"' for m in ids[8::4])
+        lines = [LAYOUT.read_text(), "", "[[package]]", 'name = "benchprog-picked"', 'kind = "group"']
+        lines += [f"modules = [{picked}]", "", "[modules.dependencies]"]
+        lines += [f'"{m}" = ["{ids[i % 8]}"]' for i, m in enumerate(ids) if i >= 8]
+        path = self.work / f"tables-{n}.toml"
+        path.write_text("\n".join(lines) + "\n")
+        return str(path)
 
     # -- verdicts
 
@@ -882,8 +912,9 @@ class Bench:
             "peak_rss_mb": met("peak_rss_mb", rss),
             "cli_start_ms": met("cli_start_ms", lambda v: f(v) < 150),
             "scan_vs_sha256sum_warm": met("scan_vs_sha256sum_warm", lambda v: f(v) <= 0.5),
+            "plan_tables_scaling": met("plan_tables_scaling", scaling),
         }
-        wanted = {**TARGETS, **WARM}
+        wanted = {**TARGETS, **WARM, **TABLES}
         out: dict[str, dict[str, object]] = {k: {"target": wanted[k], "met": verdicts[k]} for k in wanted}
         v = r.get("peak_rss_mb")
         if isinstance(v, dict):
@@ -1014,7 +1045,7 @@ def report(result: dict[str, object]) -> Iterator[str]:
     assert isinstance(build, dict)
     size = "quick" if result["quick"] else "full"
     yield f"build: {build['full']['files']} files, {build['full']['mb']} MB ({size})"
-    for key in [*TARGETS, *WARM]:
+    for key in [*TARGETS, *WARM, *TABLES]:
         v = result.get(key)
         t = targets[key]
         mark = {True: "met", False: "MISSED", None: "-"}[t["met"]]
@@ -1032,7 +1063,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="a 60 MB build and smaller plan counts")
     ap.add_argument("--repeat", type=int, default=3, help="pairs per comparison (default 3)")
     ap.add_argument("--out", type=Path, default=HERE / "out", help="builds and scratch (default bench/out)")
-    ap.add_argument("--only", nargs="+", choices=[*TARGETS, *WARM], help="run only these measurements")
+    ap.add_argument(
+        "--only", nargs="+", choices=[*TARGETS, *WARM, *TABLES], help="run only these measurements"
+    )
     ap.add_argument("--plan-counts", type=int, nargs=3, metavar="N", help="module counts for plan_scaling")
     args = ap.parse_args(argv)
     if args.repeat < 3:
