@@ -27,12 +27,12 @@ from typing import Any, Literal
 from qpack.errors import LayoutError
 from qpack.globs import (
     GlobError,
+    ModuleKeys,
     compile_glob,
     expand_prefix,
     is_module_glob,
     module_glob_matches,
-    module_glob_regex,
-    module_key_names,
+    module_glob_pattern,
     unknown_placeholder,
 )
 from qpack.loader import (
@@ -175,7 +175,7 @@ class PerModule:
     def package_name(self, mtype: str, name: str, module_id: str) -> tuple[str, str]:
         """(package name, the template key that produced it)."""
         for glob, template in self.renames.items():
-            m = re.fullmatch(module_glob_regex(glob), module_id)
+            m = module_glob_pattern(glob).fullmatch(module_id)
             if m:
                 star = m.group(1) if m.groups() else ""
                 filled = _fill(template, mtype, name, module_id, star)
@@ -237,9 +237,11 @@ class Layout:
 
     def files_of_module(self, module_id: str) -> tuple[str, ...]:
         """The `[modules.files]` globs of `module_id`: those of every key naming it, in order."""
-        return tuple(
-            g for key, globs in self.module_files.items() if module_key_names(key, module_id) for g in globs
-        )
+        return tuple(g for key in self._module_file_keys.naming(module_id) for g in self.module_files[key])
+
+    @cached_property
+    def _module_file_keys(self) -> ModuleKeys:
+        return ModuleKeys(self.module_files)
 
     @property
     def prefix(self) -> str:

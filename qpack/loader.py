@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
 from qpack.errors import BuildError, swapped_letters
-from qpack.globs import compile_glob, expand_prefix, is_module_glob, module_glob_matches
+from qpack.globs import ModuleKeys, compile_glob, expand_prefix, module_glob_matches
 
 if TYPE_CHECKING:  # the inventory (hashing, ELF reading) is imported where a build is read
     from qpack.inventory import Inventory, Progress
@@ -832,42 +832,27 @@ class FoundModules:
     duplicates: Mapping[str, tuple[str, ...]]
 
 
-class _ModuleKeys:
-    """The keys of a module table (`[modules.dependencies]`: module id or glob of ids -> values),
-    indexed once: an id key is looked up, and only the glob keys are matched. A kernel tester's
-    2,946 dependency keys, each matched against each of 4,022 modules twice, took a plan
-    23.7 million matches."""
+def _matching_all(
+    table: Mapping[str, tuple[str, ...]], keys: ModuleKeys, module_id: str
+) -> tuple[str, ...] | None:
+    """The values of every key of `table` (indexed as `keys`) that is `module_id` or a glob
+    matching it, itself included; None when no key matches."""
+    named = keys.naming(module_id)
+    return tuple(dict.fromkeys(v for k in named for v in table[k])) if named else None
 
-    def __init__(self, table: Mapping[str, tuple[str, ...]]) -> None:
-        self.table = table
-        self.order = {k: i for i, k in enumerate(table)}
-        self.globs = tuple(k for k in table if is_module_glob(k))
 
-    def naming(self, module_id: str) -> list[str]:
-        """The keys that are `module_id` or a glob matching it, in key order."""
-        keys = [k for k in self.globs if module_glob_matches(k, module_id)]
-        if module_id in self.table and module_id not in keys:
-            keys.append(module_id)
-            keys.sort(key=self.order.__getitem__)
-        return keys
-
-    def matching_all(self, module_id: str) -> tuple[str, ...] | None:
-        """The values of every key that is `module_id` or a glob matching it, itself included;
-        None when no key matches."""
-        keys = self.naming(module_id)
-        return tuple(dict.fromkeys(v for k in keys for v in self.table[k])) if keys else None
-
-    def matching(self, module_id: str) -> tuple[str, ...]:
-        """The values of every key that is `module_id` or a glob matching it, the module's own
-        key first, then in key order, without repeats and without the module itself."""
-        out: dict[str, None] = dict.fromkeys(self.table.get(module_id, ()))
-        for key in self.naming(module_id):
-            # Brace globs too (a WirePlumber tester's "{si-node,metadata}" matched nothing: the
-            # layout takes them, fnmatch does not).
-            if key != module_id:
-                out.update(dict.fromkeys(self.table[key]))
-        out.pop(module_id, None)
-        return tuple(out)
+def _matching(table: Mapping[str, tuple[str, ...]], keys: ModuleKeys, module_id: str) -> tuple[str, ...]:
+    """The values of every key of `table` (indexed as `keys`) that is `module_id` or a glob
+    matching it, the module's own key first, then in key order, without repeats and without the
+    module itself."""
+    out: dict[str, None] = dict.fromkeys(table.get(module_id, ()))
+    for key in keys.naming(module_id):
+        # Brace globs too (a WirePlumber tester's "{si-node,metadata}" matched nothing: the
+        # layout takes them, fnmatch does not).
+        if key != module_id:
+            out.update(dict.fromkeys(table[key]))
+    out.pop(module_id, None)
+    return tuple(out)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -1332,7 +1317,7 @@ class Loader:
         ever asks for module `module_id`: its type, or a glob of module ids, is among the
         program's `program_types`, or the program has none."""
         pre = self.prefix if prefix is None else prefix
-        only = self._program_keys.matching_all(module_id)
+        only = _matching_all(self.module_programs, self._program_keys, module_id)
         if only is not None and not any(
             compile_glob(expand_prefix(g, pre)).fullmatch(program.lstrip("/")) for g in only
         ):
@@ -1359,22 +1344,22 @@ class Loader:
 
     # Indexed once per loader (a frozen dataclass: cached_property writes past its __setattr__).
     @cached_property
-    def _dependency_keys(self) -> _ModuleKeys:
-        return _ModuleKeys(self.dependencies)
+    def _dependency_keys(self) -> ModuleKeys:
+        return ModuleKeys(self.dependencies)
 
     @cached_property
-    def _recommend_keys(self) -> _ModuleKeys:
-        return _ModuleKeys(self.recommends)
+    def _recommend_keys(self) -> ModuleKeys:
+        return ModuleKeys(self.recommends)
 
     @cached_property
-    def _program_keys(self) -> _ModuleKeys:
-        return _ModuleKeys(self.module_programs)
+    def _program_keys(self) -> ModuleKeys:
+        return ModuleKeys(self.module_programs)
 
     def deps_of(self, module_id: str) -> tuple[str, ...]:
-        return self._dependency_keys.matching(module_id)
+        return _matching(self.dependencies, self._dependency_keys, module_id)
 
     def recommends_of(self, module_id: str) -> tuple[str, ...]:
-        return self._recommend_keys.matching(module_id)
+        return _matching(self.recommends, self._recommend_keys, module_id)
 
     def executable_globs(self, prefix: str | None = None) -> tuple[str, ...]:
         """Build-root-relative globs of the executables, for a build staged at `prefix`."""

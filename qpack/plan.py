@@ -27,7 +27,14 @@ from qpack.dist_info import normalize_extra
 from qpack.elf import ElfReadError
 from qpack.errors import PlanError
 from qpack.fit import mistyped_locations
-from qpack.globs import WILDCARDS, compile_glob, expand_prefix, is_module_glob, module_glob_matches
+from qpack.globs import (
+    WILDCARDS,
+    ModuleKeys,
+    compile_glob,
+    expand_prefix,
+    is_module_glob,
+    module_glob_matches,
+)
 from qpack.inventory import Entry, Inventory, Progress, link_destination, link_end, linked_dirs
 from qpack.layout import (
     Layout,
@@ -431,35 +438,13 @@ class Rule:
         """Why this rule claims a file by its module or install tag (not its path), or None."""
         if tag is not None and tag in self.tags:
             return f"tags {tag!r}"
-        if module is not None and (glob := self._module_keys.first(module.id)) is not None:
-            return f"modules {glob!r}"
+        if module is not None and (named := self._module_keys.naming(module.id)):
+            return f"modules {named[0]!r}"
         return None
 
     @cached_property
-    def _module_keys(self) -> _FirstKey:
-        return _FirstKey(self.modules)
-
-
-class _FirstKey:
-    """Module ids and globs of ids, indexed once: which is the first to name a module. A
-    kernel tester's package named 965 module ids, each matched against each of 4,022 modules."""
-
-    def __init__(self, keys: Sequence[str]) -> None:
-        self.keys = keys
-        self.ids: dict[str, int] = {}
-        for i, k in enumerate(keys):
-            if not is_module_glob(k):
-                self.ids.setdefault(k, i)
-        self.globs = [(i, k) for i, k in enumerate(keys) if is_module_glob(k)]
-
-    def first(self, module_id: str) -> str | None:
-        at = self.ids.get(module_id)
-        for i, glob in self.globs:
-            if at is not None and i > at:
-                break
-            if module_glob_matches(glob, module_id):
-                return glob
-        return self.keys[at] if at is not None else None
+    def _module_keys(self) -> ModuleKeys:
+        return ModuleKeys(self.modules)
 
 
 def _literal_start(pattern: re.Pattern[str]) -> tuple[str, bool]:
