@@ -1315,6 +1315,8 @@ def _sort(
             found.never.append(
                 (path, "named as modules are with an empty name, which qpack takes as no module")
                 if naming.names_nothing(rel)
+                else (path, f"it skips names matching {glob!r}, skip-names")
+                if (glob := loader.skipped_name(rel)) is not None
                 else (path, f"modules are named {naming.describe()}")
             )
         elif (entry := _entry_defined_where_modules_are(path, rel, ctx)) is not None:

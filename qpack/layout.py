@@ -607,7 +607,7 @@ _LOADER_KEYS = {
     "prefix", "executables", "bindir", "naming", "types", "search", "stamp",
     "resolution", "depth", "skip-hidden", "relocatable", "bundle", "library", "helpers", "by-type",
     "module-table", "program-types", "program-needs", "entry", "id-separator", "runners",
-    "entry-through-links", "descriptor", "skip-dangling", "skip-links", "binding",
+    "entry-through-links", "descriptor", "skip-dangling", "skip-links", "binding", "skip-names",
 }  # fmt: skip
 
 
@@ -658,6 +658,7 @@ def _read_loader(top: _Table) -> Loader:
         resolution=resolution,  # type: ignore[arg-type]
         depth=depth,
         skip_hidden=t.boolean("skip-hidden"),
+        skip_names=t.strings("skip-names") or (),
         skip_dangling=t.boolean("skip-dangling"),
         skip_links=t.boolean("skip-links"),
         binding=_read_binding(t),

@@ -907,6 +907,8 @@ class Loader:
       levels the naming itself has, as in `{type}/{name}.so`);
     - `skip_hidden`: a file or directory whose name starts with '.' is never looked at (WeeChat
       reads its plugin directories so): no module, and no stray;
+    - `skip_names`: file-name globs the loader passes over (ConnMan, BlueZ and oFono skip
+      `lib*`): no module, and a stray where it is a shared object, told why;
     - `binding`: how the loader opens modules, dlopen's RTLD_NOW (the default) or RTLD_LAZY (the
       X server): lazily, a call into another module is bound when first made, so a module
       calling one it does not declare still loads;
@@ -972,6 +974,7 @@ class Loader:
     resolution: Resolution = "first-found"
     depth: int = 0
     skip_hidden: bool = False
+    skip_names: tuple[str, ...] = ()
     skip_dangling: bool = False
     skip_links: bool = False
     binding: Literal["now", "lazy"] = "now"
@@ -1193,6 +1196,8 @@ class Loader:
         plugins in subdirectories)."""
         if self.skip_hidden and (rel.startswith(".") or "/." in rel):
             return None
+        if self.skipped_name(rel) is not None:
+            return None
         parsed = self.naming.parse(rel)
         if parsed is None and self.registers_all and self.depth:
             parts = rel.split("/")
@@ -1201,11 +1206,20 @@ class Loader:
                 parsed = self.naming.parse("/".join(parts[extra:]))
         return parsed
 
+    def skipped_name(self, rel: str) -> str | None:
+        """The `skip_names` glob the file name at `rel` matches, or None."""
+        base = posixpath.basename(rel)
+        return next((g for g in self.skip_names if fnmatch.fnmatchcase(base, g)), None)
+
     def could_be_module(self, rel: str) -> bool:
         """Whether a file at `rel` under a search location that is no module (`parse_in_location`)
-        is where a module of another name would be (`Naming.could_name`, deeper for `depth`)."""
+        is where a module of another name would be (`Naming.could_name`, deeper for `depth`), or
+        is one by its name but for `skip_names` (a ConnMan tester's libextra.so, skipped by the
+        loader, was judged loading)."""
         if self.skip_hidden and (rel.startswith(".") or "/." in rel):
             return False
+        if self.skipped_name(rel) is not None:
+            return self.naming.parse(rel) is not None
         if self.naming.could_name(rel) or self.naming.names_nothing(rel):
             return True
         if self.registers_all and self.depth:
@@ -1643,6 +1657,8 @@ class Loader:
                 f"{path}: in a module directory, named as modules are with an empty name, which qpack "
                 "takes as no module (a module id cannot be empty; the loader may load it)"
             )
+        if (glob := self.skipped_name(rel)) is not None and self.could_be_module(rel):
+            return f"{path}: in a module directory, but the loader skips names matching {glob!r} (skip-names)"
         if self.could_be_module(rel):
             return (
                 f"{path}: in a module directory, but the loader never looks up this name "

@@ -484,6 +484,38 @@ def test_a_prefix_given_as_a_path_inside_the_root_is_told_how_to_say_it(
     assert str(e.value) == f"{root}/elsewhere: no such directory (the installed prefix to check)"
 
 
+def test_names_the_loader_skips_are_no_modules(demo_build: Path, tmp_path: Path) -> None:
+    """ConnMan (and BlueZ, oFono) skip plug-in files whose names start with "lib": a ConnMan
+    tester's libextra.so, a copy of a plug-in, was judged loading. With `skip-names` it is no
+    module: plan and check say the loader skips it, and why."""
+    root = copy_build(demo_build, tmp_path)
+    ui = root / "usr/lib/demo/ui"
+    shutil.copy2(ui / "gtk.so", ui / "libextra.so")
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    naming = 'naming = "{type}/{name}.so"\n'
+    assert naming in text
+    layout = tmp_path / "skips.toml"
+    layout.write_text(text.replace(naming, naming + 'skip-names = ["lib*"]\n', 1))
+    plan = make_plan(scan(root), load_layout(layout))
+    assert "ui-libextra" not in {m.id for m in plan.modules}
+    assert (
+        "usr/lib/demo/ui/libextra.so: in a module directory, but the loader skips names matching 'lib*' "
+        "(skip-names)"
+    ) in plan.warnings
+    report = check("/usr", load_layout(layout).loader, root=root)
+    (row,) = [m for m in report.modules if m.file == "/usr/lib/demo/ui/libextra.so"]
+    assert (row.loads, row.problems) == (
+        False,
+        (
+            Problem(
+                "never-looked-up",
+                "/usr/lib/demo/ui/libextra.so: the loader never looks this file up (it skips names "
+                "matching 'lib*', skip-names)",
+            ),
+        ),
+    )
+
+
 def test_a_relocatable_object_is_said_to_be_one(demo_build: Path, tmp_path: Path) -> None:
     """A kernel tester's 4,022 .ko files (relocatable objects, which no dynamic linker loads)
     were each "truncated or corrupt ELF file" in check: a user would look for disk damage. The
