@@ -1780,7 +1780,9 @@ class _HostLibraries:
         self.libs: dict[str, ElfFile] = {}  # name the programs need it by -> the library
         self._imports: dict[tuple[bool, str], frozenset[str]] = {}
         self._exports: dict[tuple[bool, str], frozenset[str]] = {}
+        self._undefined: dict[tuple[bool, str], frozenset[str]] = {}
         self._definers: dict[str, list[str]] | None = None  # symbol -> the names in `libs` defining it
+        self.programs = [(exe, finder) for exe, finder, _ in programs]
         if len(programs) < 2:
             return
         names = [closure for _, _, closure in programs]
@@ -1799,6 +1801,7 @@ class _HostLibraries:
         self, exe: _Exe, finder: LibraryFinder, closure: set[str], verdicts: list[ModuleVerdict]
     ) -> list[ModuleVerdict]:
         """`verdicts` with each module the program cannot bind refused (`missing-symbol`)."""
+        verdicts = self._other_programs_api(exe, finder, closure, verdicts)
         lacking = {name: lib for name, lib in self.libs.items() if name not in closure}
         if lacking:
             # A library another module of the program links may be there first, and visible
@@ -1818,6 +1821,69 @@ class _HostLibraries:
                 )
             out.append(v)
         return out
+
+    def _other_programs_api(
+        self, exe: _Exe, finder: LibraryFinder, closure: set[str], verdicts: list[ModuleVerdict]
+    ) -> list[ModuleVerdict]:
+        """`verdicts` with each module refused that binds, as it is loaded, a symbol another
+        program exports and this one lacks, where that program loads none of the types this one
+        does: a module built for it, put where this one looks (a ConnMan tester's wireguard.so,
+        connman-vpnd's, in connmand's plug-in directory: it binds vpn_register, which connmand
+        does not export, and dlopen refuses it). Programs sharing a type are passed over: their
+        modules of that type bind what both export, and reading every program's exports would
+        cost every check of QEMU's emulators and tools."""
+        mine = self.ctx.loader.types_for(exe.path, self.ctx.prefix)
+        if mine is None:
+            return verdicts
+        others = []
+        for other, _ in self.programs:
+            theirs = self.ctx.loader.types_for(other.path, self.ctx.prefix)
+            if other.real != exe.real and theirs is not None and not set(theirs) & set(mine):
+                others.append(other)
+        if not others:
+            return verdicts
+        out = []
+        for v in verdicts:
+            why = self._binds_other_api(exe, finder, closure, v, others) if v.loads and v.file else None
+            if why is not None:
+                v = dataclasses.replace(
+                    v, loads=False, problems=(*v.problems, Problem("missing-symbol", why))
+                )
+            out.append(v)
+        return out
+
+    def _binds_other_api(
+        self, exe: _Exe, finder: LibraryFinder, closure: set[str], v: ModuleVerdict, others: list[_Exe]
+    ) -> str | None:
+        assert v.file is not None
+        real = self.ctx.root.resolve(v.file)
+        if real is None:
+            return None
+        module = finder.reads.elf_file(self.ctx.root, real)
+        if module.facts is None:
+            return None
+        # What the module binds as it is loaded: every undefined symbol under RTLD_NOW, only its
+        # load-time relocations' under RTLD_LAZY (the file's own BIND_NOW flag counts there).
+        needs = self._symbols(module, imports=self.ctx.loader.binding == "lazy", undefined=True)
+        hits = {s: o for o in reversed(others) for s in needs & self._symbols(o.elf)}
+        if not hits:
+            return None
+        # Unless this program, a library it loads or one the module loads defines it.
+        own = [
+            exe.elf,
+            *_loaded_objects(exe.elf, finder).values(),
+            *_loaded_objects(module, finder).values(),
+        ]
+        hits = {s: o for s, o in hits.items() if not any(s in self._symbols(obj) for obj in own)}
+        if not hits:
+            return None
+        sym, other = min(hits.items())
+        more = f" (and {len(hits) - 1} more of its symbols)" if len(hits) > 1 else ""
+        return (
+            f"{v.file}: binds {sym}{more} as it is loaded, which {other.path} exports and nothing "
+            f"{exe.path} or the module loads defines: the dynamic linker refuses the module (one "
+            f"built for {other.path}?)"
+        )
 
     def _unbound(
         self,
@@ -1885,12 +1951,14 @@ class _HostLibraries:
         module = finder.reads.elf_file(self.ctx.root, real)
         return finder.closure(module, closure)[0] - closure if module.facts is not None else set()
 
-    def _symbols(self, obj: ElfFile, imports: bool = False) -> frozenset[str]:
-        """The load-time imports (`imports`) or the exports of the file `obj` (its path
-        resolved inside the root, or among the system libraries), read once; none for a file
-        that cannot be read."""
+    def _symbols(self, obj: ElfFile, imports: bool = False, undefined: bool = False) -> frozenset[str]:
+        """The load-time imports (`imports`), the undefined symbols (`undefined`: those bound
+        under RTLD_NOW) or the exports of the file `obj` (its path resolved inside the root, or
+        among the system libraries), read once; none for a file that cannot be read."""
         from qpack.elf import load_time_imports
 
+        if undefined and not imports:
+            return self._undefined_symbols(obj)
         memo = self._imports if imports else self._exports
         # Keyed by the path as read, not its host path: a check of glibc's gconv modules for the
         # 2,600 programs of a Debian /usr asks 4.7 million times (a gconv tester: 11 minutes).
@@ -1908,6 +1976,16 @@ class _HostLibraries:
             except (OSError, ElfReadError):
                 memo[key] = frozenset()
         return memo[key]
+
+    def _undefined_symbols(self, obj: ElfFile) -> frozenset[str]:
+        key = (obj.system, obj.path)
+        if key not in self._undefined:
+            host = (self.system if obj.system else self.ctx.root).host(obj.path)
+            try:
+                self._undefined[key] = dynamic_symbols_path(host)[0]
+            except (OSError, ElfReadError):
+                self._undefined[key] = frozenset()
+        return self._undefined[key]
 
 
 def _layout_programs(

@@ -156,3 +156,67 @@ def test_a_library_another_module_of_the_program_links_is_not_taken_as_lacking(p
     _, found = verdicts(prefix, "all.toml")
     assert found[("linked", f"{prefix}/bin/without")]["loads"] is real(prefix, "without", "linked") is True
     assert all(v["loads"] for (m, _), v in found.items() if m in ("data", "lazy", "linked"))
+
+
+TWO_PROGRAMS = """
+[layout]
+name = "two"
+[loader]
+prefix = "/usr"
+executables = ["{prefix}/bin/connd", "{prefix}/bin/vpnd"]
+naming = "{type}/{name}.so"
+types = ["plugin", "vpn"]
+[[loader.search]]
+relocated = "lib/plug"
+[loader.program-types]
+"{prefix}/bin/connd" = ["plugin"]
+"{prefix}/bin/vpnd" = ["vpn"]
+[[package]]
+name = "two-core"
+rest = true
+"""
+
+
+def test_a_module_built_for_another_program_is_refused_where_it_lies(tmp_path: Path) -> None:
+    """ConnMan's connman-vpnd exports vpn_register to its VPN plug-ins; connmand does not. A
+    ConnMan tester's wireguard.so copied into connmand's plug-in directory was judged loading:
+    dlopen(RTLD_NOW) refuses it there ("undefined symbol: vpn_register"). The programs load
+    different types, so each one's modules may bind what only it exports."""
+    if not have_cc():
+        pytest.skip("no C compiler (cc/gcc) on this machine: the programs are built here")
+    usr = tmp_path / "usr"
+    bindir, plug = usr / "bin", usr / "lib/plug"
+    for d in (bindir, plug / "plugin", plug / "vpn"):
+        d.mkdir(parents=True)
+    now = PROGRAM.replace("RTLD_LAZY", "RTLD_NOW")
+    _cc(tmp_path, bindir / "connd", now + "int conn_register(void) { return 1; }\n", "-rdynamic", "-ldl")
+    _cc(tmp_path, bindir / "vpnd", now + "int vpn_register(void) { return 2; }\n", "-rdynamic", "-ldl")
+    wg = "extern int vpn_register(void); int init(void) { return vpn_register(); }"
+    _cc(tmp_path, plug / "vpn/wg.so", wg, "-shared", "-fPIC")
+    shutil.copy2(plug / "vpn/wg.so", plug / "plugin/wg.so")
+    ok = "extern int conn_register(void); int init(void) { return conn_register(); }"
+    _cc(tmp_path, plug / "plugin/ok.so", ok, "-shared", "-fPIC")
+    layout = tmp_path / "two.toml"
+    layout.write_text(textwrap.dedent(TWO_PROGRAMS))
+    r = run_qpack("check", str(usr), "-l", str(layout), "--json")
+    assert r.returncode == 1, r.stderr
+    rows = {m["module"]: m for m in json.loads(r.stdout)["modules"]}
+
+    def real(program: str, module: str) -> bool:
+        ran = subprocess.run(
+            [str(bindir / program), str(plug / module)],
+            capture_output=True, text=True, check=False, timeout=60, env={"PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+        return ran.returncode == 0
+
+    assert (rows["plugin-wg"]["loads"], real("connd", "plugin/wg.so")) == (False, False)
+    assert (rows["plugin-ok"]["loads"], real("connd", "plugin/ok.so")) == (True, True)
+    assert (rows["vpn-wg"]["loads"], real("vpnd", "vpn/wg.so")) == (True, True)
+    assert rows["plugin-wg"]["problems"] == [
+        {
+            "kind": "missing-symbol",
+            "detail": f"{plug}/plugin/wg.so: binds vpn_register as it is loaded, which {bindir}/vpnd "
+            f"exports and nothing {bindir}/connd or the module loads defines: the dynamic linker "
+            f"refuses the module (one built for {bindir}/vpnd?)",
+        }
+    ]
