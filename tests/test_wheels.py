@@ -707,6 +707,23 @@ def test_a_module_under_an_absolute_location_is_refused_naming_that_location(
         "which no install prefix moves, and in {prefix}/demo, which is not where the build has it; a wheel "
         "cannot place it"
     ) in capsys.readouterr().err
+    # A location with `{pkgversion}` (a kernel tester's /lib/modules/{pkgversion}): every module
+    # was "reached through a symlinked search directory of the build", and none was.
+    build = copy_build(demo_build, tmp_path / "versioned")
+    (build / "usr/lib/demo").rename(build / "usr/lib/demo-2.1")
+    versioned = (
+        '[[loader.search]]\nrelocated = "lib/demo"\n',
+        '[[loader.search]]\nabsolute = "/usr/lib/demo-{pkgversion}"\n',
+    )
+    layout = demo_layout(tmp_path / "versioned.toml", versioned)
+    args = ["split", str(build), "-l", str(layout), "--version", "1", "--format", "wheel"]
+    assert main([*args, "-o", str(tmp_path / "w3")]) == 2
+    err = capsys.readouterr().err
+    assert "symlinked" not in err, err
+    assert (
+        "module 'audio-alsa' (usr/lib/demo-2.1/audio/alsa.so): the loader looks for it only in the absolute "
+        "/usr/lib/demo-2.1 (and where $DEMO_MODULE_DIR points"
+    ) in err, err
 
 
 def test_modules_behind_a_symlinked_search_directory_are_split_into_trees_not_wheels(
@@ -1033,7 +1050,7 @@ def test_a_helper_run_from_an_absolute_directory_is_refused_in_a_wheel(
 
     from .conftest import copy_build
 
-    build = copy_build(demo_build, tmp_path)
+    build = copy_build(demo_build, tmp_path / "versioned")
     helper = build / "usr/libexec/demo/demo-helper"
     helper.parent.mkdir(parents=True)
     helper.write_text("#!/bin/sh\n")
@@ -1081,7 +1098,7 @@ def test_a_script_running_the_program_by_its_absolute_path_is_said(
 
     from .conftest import copy_build
 
-    build = copy_build(demo_build, tmp_path)
+    build = copy_build(demo_build, tmp_path / "versioned")
     scripts = {
         "demo-curses": '#!/bin/sh\nexec /usr/bin/demo ui-curses "$@"\n',
         "demo-any": '#!/bin/sh\nexec demo "$@"  # found on PATH, the venv\'s\n',
@@ -1133,7 +1150,7 @@ def test_a_module_file_naming_its_code_by_absolute_path_is_said(
 
     from .conftest import copy_build
 
-    build = copy_build(demo_build, tmp_path)
+    build = copy_build(demo_build, tmp_path / "versioned")
     share = build / "usr/share/demo"
     share.mkdir(parents=True, exist_ok=True)
     (share / "curl.json").write_text('{"library_path": "/usr/lib/demo/block/curl.so"}\n')
@@ -1163,7 +1180,7 @@ def test_a_file_installed_under_a_name_the_venv_holds_is_said(
 
     from .conftest import copy_build
 
-    build = copy_build(demo_build, tmp_path)
+    build = copy_build(demo_build, tmp_path / "versioned")
     for name in ("python3", "pip", "pythonista"):
         shutil.copy2(build / "usr/bin/demo", build / "usr/bin" / name)
     args = ["split", str(build), "-l", "demo", "--version", "1", "--format", "wheel"]

@@ -247,11 +247,24 @@ def _location_of(loader: Loader, path: str, tops: Sequence[str]) -> str | None:
     )
 
 
+def _filled(location: str, path: str) -> str | None:
+    """An absolute location as the build's path `path` fills its `{pkgversion}` (a kernel
+    tester's `/lib/modules/{pkgversion}`: every module was "reached through a symlinked search
+    directory", none was), or None where it holds another placeholder or `path` is not under it."""
+    if "{" not in location:
+        return location
+    if "{" in location.replace("{pkgversion}", ""):
+        return None
+    pattern = re.escape(location).replace(re.escape("{pkgversion}"), "[^/]+")
+    found = re.match(pattern + "/", path)
+    return found.group(0)[:-1] if found else None
+
+
 def _absolute_problem(loader: Loader, m: Module, where: Placed) -> list[str]:
     """A module under an absolute search location, which no install prefix moves: found only
     where an env location's `wheels` directory holds it."""
-    fixed = [loc.value.strip("/") for loc in loader.search if loc.kind == "absolute" and "{" not in loc.value]
-    d = _location_of(loader, m.path, fixed)
+    fixed = [_filled(loc.value.strip("/"), m.path) for loc in loader.search if loc.kind == "absolute"]
+    d = _location_of(loader, m.path, [f for f in fixed if f is not None])
     if d is None:
         # Under no location: in a variable's `wheels` directory, or in a directory the build
         # links a search directory to (nginx's share/nginx/modules -> ../../lib/nginx/modules),
