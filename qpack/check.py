@@ -2126,7 +2126,11 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
             return None
         # A program named here that links the loader library has the library's stamp, as every
         # program of bindir linking it has; its own where the library has none.
-        lib = linked(found[1]) if libraries and found[1].facts is not None else None
+        lib = (
+            (linked(found[1]) or _unfound(found[1], libraries, lib_names, ctx, reading, system))
+            if libraries and found[1].facts is not None
+            else None
+        )
         asks_none = loader.types_for(path, prefix) == ()  # program-types: loads none
         if libraries and lib is None and found[1].facts is not None and not asks_none:
             # A SASL tester's `executables = ["{prefix}/sbin/*"]` made saslauthd, which never
@@ -2158,13 +2162,33 @@ def _executables(loader: Loader, prefix: str, ctx: _Context, system: Root, readi
             continue  # each program once, by its resolved path (bin/demo-run -> demo)
         if found[1].facts is None or found[1].facts.elf_type not in ("ET_DYN", "ET_EXEC"):
             continue
-        lib = linked(found[1])
+        lib = linked(found[1]) or _unfound(found[1], libraries, lib_names, ctx, reading, system)
         if lib is not None:
             named.add(found[0])
             exes.append(_Exe(path=path, real=found[0], elf=found[1], stamps=stamps(libraries[lib], lib)))
     if not exes:
         exes = _library_alone(library_paths, bindir, ctx, reading, stamps, list(dict.fromkeys(elsewhere)))
     return exes
+
+
+def _unfound(
+    elf: ElfFile,
+    libraries: Mapping[str, str],
+    lib_names: set[str],
+    ctx: _Context,
+    reading: _Reading,
+    system: Root,
+) -> str | None:
+    """The prefix's loader library (real path, of `libraries`), where the program needs it by
+    name and the dynamic linker finds no copy (an apr-util re-tester's htdbm without
+    LD_LIBRARY_PATH: "no program links it", where the program cannot start), else None."""
+    facts = elf.facts
+    if not libraries or facts is None or not set(facts.needed) & lib_names:
+        return None
+    missing = reading.finder(ctx, elf, system).closure(elf, set())[1]
+    if not any(m.partition(" (needed by ")[0] in lib_names for m in missing):
+        return None
+    return next(iter(libraries))
 
 
 def _script_program(path: str, ctx: _Context, system: Root, reading: _Reading) -> _Exe | None:

@@ -439,6 +439,28 @@ def test_a_staged_root_without_ld_so_cache_finds_its_own_system_libraries(
     assert [p.kind for p in row.problems] == ["missing-library"]
 
 
+def test_a_program_that_cannot_find_the_loader_library_is_said_not_to_start(
+    demo_build: Path, tmp_path: Path
+) -> None:
+    """An apr-util re-tester's htdbm needs libaprutil-1.so.0 and found no copy (no
+    LD_LIBRARY_PATH): check said "no program links it" and judged the library alone. The
+    program links it by name: it cannot start, said as for any library it cannot find."""
+    root = copy_build(demo_build, tmp_path)
+    private = root / "usr/lib/private"
+    private.mkdir()
+    (root / "usr/lib/libdemo-util.so.1").rename(private / "libdemo-util.so.1")
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    exe = 'executables = ["{prefix}/bin/demo"]'
+    assert exe in text
+    layout = tmp_path / "library.toml"
+    layout.write_text(text.replace(exe, 'library = "{prefix}/lib/private/libdemo-util.so.1"'))
+    report = check("/usr", load_layout(layout).loader, root=root)
+    assert not [w for w in report.warnings if "no program in" in w], report.warnings
+    assert "/usr/bin/demo" in report.cannot_start, report.cannot_start
+    assert "libdemo-util.so.1" in report.cannot_start["/usr/bin/demo"]
+    assert not any(m.loads for m in report.modules)
+
+
 def test_a_library_path_given_that_the_root_lacks_is_noted(demo_build: Path, tmp_path: Path) -> None:
     """A PowerDNS tester gave `--root R1 --env LD_LIBRARY_PATH=<a directory of this host>`: it
     is read inside the root, where it did not exist, and the verdict stayed "cannot start"
