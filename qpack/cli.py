@@ -502,8 +502,13 @@ def cmd_check(args: argparse.Namespace, out: Out) -> int:
         some = f" ({s['some']} more for some of their programs only)" if s["some"] else ""
         # None of them the prefix's: said on the line a CI log shows (an Evolution tester read
         # "73 of 73 modules load" of a venv whose own modules were never judged).
+        # Unless the rows are the prefix's own modules, not found (an apr-util tester's venv,
+        # its drivers all `not-found`, read "0 of 5 modules load (this machine's ...)").
+        pre = report.prefix.rstrip("/") + "/"
+        theirs = any(m.file is not None and not m.file.startswith(pre) for m in report.modules)
         whose = (
-            " (this machine's: no directory searched is in the prefix)"
+            (" (this machine's" if theirs else " (none where the loader looks")
+            + ": no directory searched is in the prefix)"
             if report.elsewhere and s["modules"]
             else ""
         )

@@ -298,6 +298,20 @@ def test_list_of_a_core_alone_says_nothing_of_where_modules_would_be_judged(
         "1 of 1 modules load (this machine's: no directory searched is in the prefix); 0 problem(s)"
         in capsys.readouterr().err.splitlines()
     )
+    # The prefix's own modules, not where the loader looks, are not this machine's (an apr-util
+    # tester's venv: "0 of 5 modules load (this machine's: ...)", every row the venv's).
+    with_module = tmp_path / "p2"
+    install_wheels([next(demo_dist.glob(f"demo_{n}-*.whl")) for n in ("core", "ui_curses")], with_module)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["check", str(with_module), "-l", str(absolute_layout(tmp_path, str(empty)))]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert any(
+        line.startswith(
+            "0 of 1 modules load (none where the loader looks: no directory searched is in the prefix)"
+        )
+        for line in lines
+    ), lines
     layout = absolute_layout(tmp_path)
     assert main(["list", "--prefix", str(prefix), "-l", str(layout), "--json"]) == 0
     out = capsys.readouterr()
