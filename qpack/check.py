@@ -1802,6 +1802,8 @@ class _HostLibraries:
     ) -> list[ModuleVerdict]:
         """`verdicts` with each module the program cannot bind refused (`missing-symbol`)."""
         verdicts = self._other_programs_api(exe, finder, closure, verdicts)
+        if self.ctx.loader.unresolved_refused:
+            verdicts = self._defined_nowhere(exe, finder, verdicts)
         lacking = {name: lib for name, lib in self.libs.items() if name not in closure}
         if lacking:
             # A library another module of the program links may be there first, and visible
@@ -1851,6 +1853,63 @@ class _HostLibraries:
                 )
             out.append(v)
         return out
+
+    def _defined_nowhere(
+        self, exe: _Exe, finder: LibraryFinder, verdicts: list[ModuleVerdict]
+    ) -> list[ModuleVerdict]:
+        """`verdicts` with each module refused that binds, as it is loaded, a symbol that
+        nothing defines: not the program, the libraries loaded with it, the module's own, nor
+        any module file found for the program with its libraries (an `RTLD_GLOBAL` loader's
+        earlier modules). Only where the layout says so (`unresolved = "refused"`): a Mosquitto
+        tester's plug-in built for a newer broker, and apr-util's and ConnMan's, were judged
+        loading; dlopen refuses them ("undefined symbol")."""
+        root = self.ctx.root
+        world = frozenset().union(
+            *(self._symbols(o) for o in (exe.elf, *_loaded_objects(exe.elf, finder).values()))
+        )
+        every: frozenset[str] | None = None
+        out = []
+        for v in verdicts:
+            real = root.resolve(v.file) if v.loads and v.file else None
+            module = finder.reads.elf_file(root, real) if real is not None else None
+            if module is None or module.facts is None:
+                out.append(v)
+                continue
+            needs = self._symbols(module, imports=self.ctx.loader.binding == "lazy", undefined=True)
+            left = set(needs - world)
+            if left:
+                own = _loaded_objects(module, finder).values()
+                left = {s for s in left if not any(s in self._symbols(o) for o in own)}
+            if left:
+                if every is None:
+                    every = self._every_module_export(verdicts, finder)
+                left -= every
+            if left:
+                sym = min(left)
+                more = f" (and {len(left) - 1} more of its symbols)" if len(left) > 1 else ""
+                why = (
+                    f"{v.file}: binds {sym}{more} as it is loaded, which nothing defines: not "
+                    f"{exe.path}, the libraries loaded with it, the module's own, nor any module "
+                    '(unresolved = "refused"): the dynamic linker refuses it (built for another release?)'
+                )
+                v = dataclasses.replace(
+                    v, loads=False, problems=(*v.problems, Problem("missing-symbol", why))
+                )
+            out.append(v)
+        return out
+
+    def _every_module_export(self, verdicts: list[ModuleVerdict], finder: LibraryFinder) -> frozenset[str]:
+        """What every module file of `verdicts` and the libraries each loads export."""
+        out: set[str] = set()
+        for v in verdicts:
+            real = self.ctx.root.resolve(v.file) if v.file else None
+            module = finder.reads.elf_file(self.ctx.root, real) if real is not None else None
+            if module is None or module.facts is None:
+                continue
+            out |= self._symbols(module)
+            for obj in _loaded_objects(module, finder).values():
+                out |= self._symbols(obj)
+        return frozenset(out)
 
     def _binds_other_api(
         self, exe: _Exe, finder: LibraryFinder, closure: set[str], v: ModuleVerdict, others: list[_Exe]

@@ -608,6 +608,7 @@ _LOADER_KEYS = {
     "resolution", "depth", "skip-hidden", "relocatable", "bundle", "library", "helpers", "by-type",
     "module-table", "program-types", "program-needs", "entry", "id-separator", "runners",
     "entry-through-links", "descriptor", "skip-dangling", "skip-links", "binding", "skip-names",
+    "unresolved",
 }  # fmt: skip
 
 
@@ -662,6 +663,7 @@ def _read_loader(top: _Table) -> Loader:
         skip_dangling=t.boolean("skip-dangling"),
         skip_links=t.boolean("skip-links"),
         binding=_read_binding(t),
+        unresolved_refused=_read_unresolved(t),
         entry_through_links=t.boolean("entry-through-links"),
         relocatable=t.boolean("relocatable", default=True),
         bundle=bundle,
@@ -1193,6 +1195,16 @@ def _read_binding(t: _Table) -> Literal["now", "lazy"]:
         t.bad("binding", f'must be "now" (RTLD_NOW) or "lazy" (RTLD_LAZY), got {binding!r}')
         return "now"
     return "lazy" if binding == "lazy" else "now"
+
+
+def _read_unresolved(t: _Table) -> bool:
+    """`[loader] unresolved`: "refused" where nothing but the program, its libraries and the
+    modules (with theirs) can define what a module binds, so check may call a symbol none of
+    them defines a failure; "unknown" (the default) where the process may hold more."""
+    value = t.string("unresolved", "unknown") or "unknown"
+    if value not in ("refused", "unknown"):
+        t.bad("unresolved", f'must be "refused" or "unknown", got {value!r}')
+    return value == "refused"
 
 
 def _read_stamp(t: _Table) -> tuple[str | None, str | None, str | None, bool]:

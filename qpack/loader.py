@@ -907,6 +907,10 @@ class Loader:
       levels the naming itself has, as in `{type}/{name}.so`);
     - `skip_hidden`: a file or directory whose name starts with '.' is never looked at (WeeChat
       reads its plugin directories so): no module, and no stray;
+    - `unresolved_refused`: every symbol a module binds as it is loaded comes from the program,
+      the libraries loaded with it, the module's own or another module found, so a symbol none
+      of them defines is one the dynamic linker cannot bind (a plug-in built for another
+      release); off by default, a process may hold objects qpack does not see;
     - `skip_names`: file-name globs the loader passes over (ConnMan, BlueZ and oFono skip
       `lib*`): no module, and a stray where it is a shared object, told why;
     - `binding`: how the loader opens modules, dlopen's RTLD_NOW (the default) or RTLD_LAZY (the
@@ -978,6 +982,7 @@ class Loader:
     skip_dangling: bool = False
     skip_links: bool = False
     binding: Literal["now", "lazy"] = "now"
+    unresolved_refused: bool = False
     entry_through_links: bool = False
     relocatable: bool = True
     bundle: str | None = None

@@ -220,3 +220,75 @@ def test_a_module_built_for_another_program_is_refused_where_it_lies(tmp_path: P
             f"refuses the module (one built for {bindir}/vpnd?)",
         }
     ]
+
+
+ONE_PROGRAM = """
+[layout]
+name = "one"
+[loader]
+prefix = "/usr"
+executables = ["{prefix}/bin/host"]
+naming = "{name}.so"
+unresolved = "refused"
+[[loader.search]]
+relocated = "lib/plug"
+[[package]]
+name = "one-core"
+rest = true
+"""
+
+
+def test_a_symbol_nothing_defines_refuses_the_module_where_the_layout_says_so(tmp_path: Path) -> None:
+    """A Mosquitto tester's plug-in built for a newer broker binds a symbol nothing defines, and
+    dlopen(RTLD_NOW) refuses it; check said it loads (apr-util's and ConnMan's testers too).
+    With `unresolved = "refused"`, a module binding a symbol that neither the program, its
+    libraries, the module's own nor any module found defines is `missing-symbol`; a symbol
+    another module defines (an RTLD_GLOBAL loader's earlier module) is not."""
+    if not have_cc():
+        pytest.skip("no C compiler (cc/gcc) on this machine: the programs are built here")
+    usr = tmp_path / "usr"
+    bindir, plug = usr / "bin", usr / "lib/plug"
+    for d in (bindir, plug):
+        d.mkdir(parents=True)
+    host = PROGRAM.replace("RTLD_LAZY", "RTLD_NOW | RTLD_GLOBAL") + "int host_api(void) { return 1; }\n"
+    _cc(tmp_path, bindir / "host", host, "-rdynamic", "-ldl")
+    sources = {
+        "good": '#include <stdio.h>\nint host_api(void);\nint init(void) { puts("x"); return host_api(); }',
+        "newer": "extern int host_api_v2(void); int init(void) { return host_api_v2(); }",
+        "base": "int base_api(void) { return 4; }",
+        "extra": "extern int base_api(void); int init(void) { return base_api(); }",
+    }
+    for name, source in sources.items():
+        _cc(tmp_path, plug / f"{name}.so", source, "-shared", "-fPIC")
+    layout = tmp_path / "one.toml"
+    layout.write_text(textwrap.dedent(ONE_PROGRAM))
+    r = run_qpack("check", str(usr), "-l", str(layout), "--json")
+    assert r.returncode == 1, r.stderr
+    rows = {m["module"]: m for m in json.loads(r.stdout)["modules"]}
+    assert {m: rows[m]["loads"] for m in sources} == {
+        "good": True,
+        "newer": False,
+        "base": True,
+        "extra": True,
+    }
+    assert rows["newer"]["problems"] == [
+        {
+            "kind": "missing-symbol",
+            "detail": f"{plug}/newer.so: binds host_api_v2 as it is loaded, which nothing defines: not "
+            f"{bindir}/host, the libraries loaded with it, the module's own, nor any module "
+            '(unresolved = "refused"): the dynamic linker refuses it (built for another release?)',
+        }
+    ]
+
+    def real(module: str) -> bool:
+        ran = subprocess.run(
+            [str(bindir / "host"), str(plug / f"{module}.so")],
+            capture_output=True, text=True, check=False, timeout=60, env={"PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+        return ran.returncode == 0
+
+    assert (real("good"), real("newer")) == (True, False)
+    # Without the key, as before: qpack cannot know what else the process holds.
+    layout.write_text(textwrap.dedent(ONE_PROGRAM).replace('unresolved = "refused"\n', ""))
+    r = run_qpack("check", str(usr), "-l", str(layout), "--json")
+    assert r.returncode == 0, r.stdout
