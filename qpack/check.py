@@ -1890,7 +1890,8 @@ class _HostLibraries:
                 why = (
                     f"{v.file}: binds {sym}{more} as it is loaded, which nothing defines: not "
                     f"{exe.path}, the libraries loaded with it, the module's own, nor any module "
-                    '(unresolved = "refused"): the dynamic linker refuses it (built for another release?)'
+                    '(unresolved = "refused"): the dynamic linker refuses it '
+                    "(a module it needs missing, or one built for another release?)"
                 )
                 v = dataclasses.replace(
                     v, loads=False, problems=(*v.problems, Problem("missing-symbol", why))

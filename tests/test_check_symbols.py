@@ -276,7 +276,8 @@ def test_a_symbol_nothing_defines_refuses_the_module_where_the_layout_says_so(tm
             "kind": "missing-symbol",
             "detail": f"{plug}/newer.so: binds host_api_v2 as it is loaded, which nothing defines: not "
             f"{bindir}/host, the libraries loaded with it, the module's own, nor any module "
-            '(unresolved = "refused"): the dynamic linker refuses it (built for another release?)',
+            '(unresolved = "refused"): the dynamic linker refuses it '
+            "(a module it needs missing, or one built for another release?)",
         }
     ]
 
