@@ -1864,38 +1864,46 @@ class _HostLibraries:
         tester's plug-in built for a newer broker, and apr-util's and ConnMan's, were judged
         loading; dlopen refuses them ("undefined symbol")."""
         root = self.ctx.root
-        world = frozenset().union(
-            *(self._symbols(o) for o in (exe.elf, *_loaded_objects(exe.elf, finder).values()))
-        )
+        if finder.closure(exe.elf, set())[1]:
+            return verdicts  # the program cannot start: said once, not as each module's symbols
+        program = (exe.elf, *_loaded_objects(exe.elf, finder).values())
+        world = frozenset().union(*(self._symbols(o) for o in program))
+        there = {o.path for o in program}
         every: frozenset[str] | None = None
         out = []
         for v in verdicts:
             real = root.resolve(v.file) if v.loads and v.file else None
             module = finder.reads.elf_file(root, real) if real is not None else None
-            if module is None or module.facts is None:
+            # A module whose own libraries are missing lacks their symbols for that reason (a
+            # udisks re-tester's btrfs module without libgudev: "built for another release?").
+            if module is None or module.facts is None or finder.closure(module, set())[1]:
                 out.append(v)
                 continue
-            needs = self._symbols(module, imports=self.ctx.loader.binding == "lazy", undefined=True)
-            left = set(needs - world)
-            if left:
-                own = _loaded_objects(module, finder).values()
-                left = {s for s in left if not any(s in self._symbols(o) for o in own)}
-            if left:
-                if every is None:
-                    every = self._every_module_export(verdicts, finder)
-                left -= every
-            if left:
-                sym = min(left)
-                more = f" (and {len(left) - 1} more of its symbols)" if len(left) > 1 else ""
-                why = (
-                    f"{v.file}: binds {sym}{more} as it is loaded, which nothing defines: not "
-                    f"{exe.path}, the libraries loaded with it, the module's own, nor any module "
-                    '(unresolved = "refused"): the dynamic linker refuses it '
-                    "(a module it needs missing, or one built for another release?)"
-                )
-                v = dataclasses.replace(
-                    v, loads=False, problems=(*v.problems, Problem("missing-symbol", why))
-                )
+            own = list(_loaded_objects(module, finder).values())
+            mine = world.union(self._symbols(module), *(self._symbols(o) for o in own))
+            # The module, and each library it brings that the program does not load: dlopen
+            # binds them all (a Mosquitto re-tester's plug-in linking a stale helper library).
+            for obj in (module, *(o for o in own if o.path not in there)):
+                needs = self._symbols(obj, imports=self.ctx.loader.binding == "lazy", undefined=True)
+                left = set(needs - mine)
+                if left:
+                    if every is None:
+                        every = self._every_module_export(verdicts, finder)
+                    left -= every
+                if left:
+                    sym = min(left)
+                    more = f" (and {len(left) - 1} more of its symbols)" if len(left) > 1 else ""
+                    who = v.file if obj is module else f"{obj.path} (needed by {v.file})"
+                    why = (
+                        f"{who}: binds {sym}{more} as it is loaded, which nothing defines: not "
+                        f"{exe.path}, the libraries loaded with it, the module's own, nor any module "
+                        '(unresolved = "refused"): the dynamic linker refuses it '
+                        "(a module it needs missing, or one built for another release?)"
+                    )
+                    v = dataclasses.replace(
+                        v, loads=False, problems=(*v.problems, Problem("missing-symbol", why))
+                    )
+                    break
             out.append(v)
         return out
 

@@ -260,6 +260,15 @@ def test_a_symbol_nothing_defines_refuses_the_module_where_the_layout_says_so(tm
     }
     for name, source in sources.items():
         _cc(tmp_path, plug / f"{name}.so", source, "-shared", "-fPIC")
+    # A library the module brings, itself binding what nothing defines (a Mosquitto re-tester's
+    # stale helper library: "libdep.so.1: undefined symbol: nothere_sym").
+    lib = usr / "lib"
+    stale = "extern int nothere_sym; int libdep_fn(void) { return nothere_sym; }"
+    _cc(tmp_path, lib / "libdep.so.1", stale, "-shared", "-fPIC", "-Wl,-soname,libdep.so.1")
+    (lib / "libdep.so").symlink_to("libdep.so.1")
+    user = "extern int libdep_fn(void); int init(void) { return libdep_fn(); }"
+    _cc(tmp_path, plug / "depuser.so", user, "-shared", "-fPIC", f"-L{lib}", "-ldep", "-Wl,-rpath,$ORIGIN/..")
+    (lib / "libdep.so").unlink()
     layout = tmp_path / "one.toml"
     layout.write_text(textwrap.dedent(ONE_PROGRAM))
     r = run_qpack("check", str(usr), "-l", str(layout), "--json")
@@ -271,6 +280,10 @@ def test_a_symbol_nothing_defines_refuses_the_module_where_the_layout_says_so(tm
         "base": True,
         "extra": True,
     }
+    assert not rows["depuser"]["loads"]
+    assert rows["depuser"]["problems"][0]["detail"].startswith(
+        f"{lib}/libdep.so.1 (needed by {plug}/depuser.so): binds nothere_sym as it is loaded, which nothing "
+    )
     assert rows["newer"]["problems"] == [
         {
             "kind": "missing-symbol",
@@ -288,7 +301,7 @@ def test_a_symbol_nothing_defines_refuses_the_module_where_the_layout_says_so(tm
         )  # fmt: skip
         return ran.returncode == 0
 
-    assert (real("good"), real("newer")) == (True, False)
+    assert (real("good"), real("newer"), real("depuser")) == (True, False, False)
     # Without the key, as before: qpack cannot know what else the process holds.
     layout.write_text(textwrap.dedent(ONE_PROGRAM).replace('unresolved = "refused"\n', ""))
     r = run_qpack("check", str(usr), "-l", str(layout), "--json")
