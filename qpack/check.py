@@ -1764,6 +1764,20 @@ def _stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
     return stamps
 
 
+def _refused(
+    verdicts: list[ModuleVerdict], why_of: Callable[[ModuleVerdict], str | None]
+) -> list[ModuleVerdict]:
+    """`verdicts`, each module judged loading that `why_of` says the dynamic linker cannot bind
+    refused (`missing-symbol`, with that reason)."""
+    out = []
+    for v in verdicts:
+        why = why_of(v) if v.loads and v.file else None
+        if why is not None:
+            v = dataclasses.replace(v, loads=False, problems=(*v.problems, Problem("missing-symbol", why)))
+        out.append(v)
+    return out
+
+
 class _HostLibraries:
     """The prefix's libraries some of the programs load and others do not (strongSwan's
     libcharon: charon links it, pki does not), and whether a module a program finds needs one of
@@ -1814,15 +1828,7 @@ class _HostLibraries:
             lacking = {name: lib for name, lib in lacking.items() if name not in brought}
         if not lacking:
             return verdicts
-        out = []
-        for v in verdicts:
-            why = self._unbound(exe, finder, closure, v, lacking) if v.loads and v.file else None
-            if why is not None:
-                v = dataclasses.replace(
-                    v, loads=False, problems=(*v.problems, Problem("missing-symbol", why))
-                )
-            out.append(v)
-        return out
+        return _refused(verdicts, lambda v: self._unbound(exe, finder, closure, v, lacking))
 
     def _other_programs_api(
         self, exe: _Exe, finder: LibraryFinder, closure: set[str], verdicts: list[ModuleVerdict]
@@ -1844,15 +1850,7 @@ class _HostLibraries:
                 others.append(other)
         if not others:
             return verdicts
-        out = []
-        for v in verdicts:
-            why = self._binds_other_api(exe, finder, closure, v, others) if v.loads and v.file else None
-            if why is not None:
-                v = dataclasses.replace(
-                    v, loads=False, problems=(*v.problems, Problem("missing-symbol", why))
-                )
-            out.append(v)
-        return out
+        return _refused(verdicts, lambda v: self._binds_other_api(exe, finder, closure, v, others))
 
     def _defined_nowhere(
         self, exe: _Exe, finder: LibraryFinder, verdicts: list[ModuleVerdict]
@@ -1869,16 +1867,15 @@ class _HostLibraries:
         program = (exe.elf, *_loaded_objects(exe.elf, finder).values())
         world = frozenset().union(*(self._symbols(o) for o in program))
         there = {o.path for o in program}
-        every: frozenset[str] | None = None
-        out = []
-        for v in verdicts:
-            real = root.resolve(v.file) if v.loads and v.file else None
+        every: list[frozenset[str]] = []  # what every module found exports: read once, if needed
+
+        def why(v: ModuleVerdict) -> str | None:
+            real = root.resolve(v.file) if v.file else None
             module = finder.reads.elf_file(root, real) if real is not None else None
             # A module whose own libraries are missing lacks their symbols for that reason (a
             # udisks re-tester's btrfs module without libgudev: "built for another release?").
             if module is None or module.facts is None or finder.closure(module, set())[1]:
-                out.append(v)
-                continue
+                return None
             own = list(_loaded_objects(module, finder).values())
             mine = world.union(self._symbols(module), *(self._symbols(o) for o in own))
             # The module, and each library it brings that the program does not load: dlopen
@@ -1887,25 +1884,21 @@ class _HostLibraries:
                 needs = self._symbols(obj, imports=self.ctx.loader.binding == "lazy", undefined=True)
                 left = set(needs - mine)
                 if left:
-                    if every is None:
-                        every = self._every_module_export(verdicts, finder)
-                    left -= every
+                    every[:] = every or [self._every_module_export(verdicts, finder)]
+                    left -= every[0]
                 if left:
                     sym = min(left)
                     more = f" (and {len(left) - 1} more of its symbols)" if len(left) > 1 else ""
                     who = v.file if obj is module else f"{obj.path} (needed by {v.file})"
-                    why = (
+                    return (
                         f"{who}: binds {sym}{more} as it is loaded, which nothing defines: not "
                         f"{exe.path}, the libraries loaded with it, the module's own, nor any module "
                         '(unresolved = "refused"): the dynamic linker refuses it '
                         "(a module it needs missing, or one built for another release?)"
                     )
-                    v = dataclasses.replace(
-                        v, loads=False, problems=(*v.problems, Problem("missing-symbol", why))
-                    )
-                    break
-            out.append(v)
-        return out
+            return None
+
+        return _refused(verdicts, why)
 
     def _every_module_export(self, verdicts: list[ModuleVerdict], finder: LibraryFinder) -> frozenset[str]:
         """What every module file of `verdicts` and the libraries each loads export."""
