@@ -53,7 +53,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Literal, cast
+from typing import BinaryIO, Literal, TypeVar, cast
 
 from qpack.elf import (
     ELF_MAGIC,
@@ -1764,6 +1764,9 @@ def _stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
     return stamps
 
 
+_T = TypeVar("_T")  # where a symbol was found: a program or a library
+
+
 def _refused(
     verdicts: list[ModuleVerdict], why_of: Callable[[ModuleVerdict], str | None]
 ) -> list[ModuleVerdict]:
@@ -1930,12 +1933,7 @@ class _HostLibraries:
         if not hits:
             return None
         # Unless this program, a library it loads or one the module loads defines it.
-        own = [
-            exe.elf,
-            *_loaded_objects(exe.elf, finder).values(),
-            *_loaded_objects(module, finder).values(),
-        ]
-        hits = {s: o for s, o in hits.items() if not any(s in self._symbols(obj) for obj in own)}
+        hits = self._defined_by_neither(hits, exe, module, finder)
         if not hits:
             return None
         sym, other = min(hits.items())
@@ -1945,6 +1943,18 @@ class _HostLibraries:
             f"{exe.path} or the module loads defines: the dynamic linker refuses the module (one "
             f"built for {other.path}?)"
         )
+
+    def _defined_by_neither(
+        self, hits: Mapping[str, _T], exe: _Exe, module: ElfFile, finder: LibraryFinder
+    ) -> dict[str, _T]:
+        """`hits` (symbol -> where it was found), less the symbols the program, a library it
+        loads or one the module loads defines."""
+        objects = [
+            exe.elf,
+            *_loaded_objects(exe.elf, finder).values(),
+            *_loaded_objects(module, finder).values(),
+        ]
+        return {s: o for s, o in hits.items() if not any(s in self._symbols(obj) for obj in objects)}
 
     def _unbound(
         self,
@@ -1980,12 +1990,7 @@ class _HostLibraries:
             # The program's objects, and the module's own libraries: an Enchant tester's
             # hunspell provider binds _Unwind_Resume from the libgcc_s it links, not only from
             # the libunwind that some programs load (exit 1 on a healthy system).
-            mine = [
-                exe.elf,
-                *_loaded_objects(exe.elf, finder).values(),
-                *_loaded_objects(module, finder).values(),
-            ]
-            hits = {s: lib for s, lib in hits.items() if not any(s in self._symbols(o) for o in mine)}
+            hits = self._defined_by_neither(hits, exe, module, finder)
         if not hits:
             return None
         sym, lib = min(hits.items())
