@@ -3748,7 +3748,13 @@ class _Resolver:
             problems = list(self.own[cur])
             for dep in self.deps_of(cur):
                 if dep not in self.files:
-                    hint = _installed_near(dep, [m for m in self.files if m != cur])
+                    # A module of the missing one's family (rlm_eap_md5 of rlm_eap) names it on
+                    # purpose: no near miss of it is a slip (a FreeRADIUS tester's rlm_pap).
+                    hint = (
+                        ""
+                        if cur.startswith(dep)
+                        else _installed_near(dep, [m for m in self.files if m != cur])
+                    )
                     problems.append(
                         Problem("dependency", f"needs module {dep!r}, which is not installed{hint}")
                     )

@@ -699,7 +699,7 @@ class Naming:
                     # Modules are libraries: a program beside them is none (a Bacula tester's
                     # bsmtp and bdirjson in the plug-in directory, `{name}-{type}.so`).
                     continue
-                if base.startswith(pattern_base.split("{", 1)[0]):
+                if self._starts_as(pattern_base, base):
                     return True
             elif (
                 (
@@ -721,6 +721,22 @@ class Naming:
                 # jsonlite/libs/jsonlite.so: R fails, plan and check said nothing).
                 return True
         return False
+
+    def _starts_as(self, pattern_base: str, base: str) -> bool:
+        """Whether a file name starts as the pattern's file names do. Where the name starts
+        with the module type (FreeRADIUS's `{type}_{name}.so`), that is with a declared type,
+        or in the pattern's shape (a module of a type the layout does not declare): the server's
+        libfreeradius-eap.so, or a libz.so.1 an admin put in its libdir, start as no module does
+        (a FreeRADIUS tester's: strays, exit 1, where the loader never looks at them)."""
+        head, _, rest = pattern_base.partition("{")
+        if not base.startswith(head):
+            return False
+        if not (rest.startswith("type}") and self.types):
+            return True
+        after = base[len(head) :]
+        return any(after.startswith(t) for t in self.types) or bool(
+            _any_placeholder(pattern_base).match(base)
+        )
 
     def _declared_dirs(self, have: Sequence[str], want: Sequence[str]) -> bool:
         """Whether each directory of `have` that a pattern's `{type}` segment in `want` matches
@@ -1156,7 +1172,14 @@ class Loader:
         ALSA tester's `conf` type, whose entries its configuration names, has `entry = []`; a
         pcm plug-in moved out of the plug-in directory was then split without a word)."""
         types = types or self.naming.types or ("",)
-        templates = {t for ty in types for t in self.entries_for(ty)}
+        # `{type}` and `{module}` filled with each type: FreeRADIUS's entry `{module}` is
+        # `rlm_<name>`, not any C name (its libfreeradius-eap.so, which defines T_PRF, was a
+        # module's file named otherwise, a stray, exit 1).
+        templates = {
+            t.replace("{module}", self.naming.module_id(ty, "{name}")).replace("{type}", ty) if ty else t
+            for ty in types
+            for t in self.entries_for(ty)
+        }
         if not templates:
             return None
         parts = []
