@@ -1408,6 +1408,50 @@ def _script_verdict(
     return _FileVerdict(())
 
 
+_PARSED_AT_MOST = 16 << 20  # bytes of a descriptor parsed for its syntax; a larger one is not
+
+
+def _malformed(host: Path | str) -> str | None:
+    """Why a descriptor the program parses itself, named `.xml` or `.json` (IBus's components,
+    GNOME Shell's metadata.json), is no document of its kind: "not well-formed XML (line 3,
+    column 0: no element found)"; None for a good one, another kind of file, or one too large to
+    read here. Syntax only: expat without a DTD or external entity read, `json` in memory."""
+    kind = posixpath.splitext(str(host))[1].lower()
+    if kind not in (".xml", ".json"):
+        return None
+    try:
+        with open(host, "rb") as f:
+            if os.fstat(f.fileno()).st_size > _PARSED_AT_MOST:
+                return None
+            return _json_error(f.read()) if kind == ".json" else _xml_error(f)
+    except (OSError, RecursionError):
+        return None
+
+
+def _json_error(data: bytes) -> str | None:
+    import json
+
+    try:
+        json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        return f"not JSON: not UTF-8 (at byte {e.start})"
+    except json.JSONDecodeError as e:
+        return f"not JSON (line {e.lineno}, column {e.colno}: {e.msg})"
+    return None
+
+
+def _xml_error(f: BinaryIO) -> str | None:
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate()
+    try:
+        parser.ParseFile(f)
+    except expat.ExpatError as e:
+        why = expat.errors.messages[e.code]
+        return f"not well-formed XML (line {e.lineno}, column {e.offset}: {why})"
+    return None
+
+
 def _readable_by(st: os.stat_result) -> str | None:
     """Who alone may read a file where it is not everyone ("readable by no user", "readable by
     its owner root only"), else None: a program run as a user cannot open it."""
@@ -1569,6 +1613,14 @@ class _Judge:
             # Data the program reads itself, of nothing: a download that failed (a Tesseract
             # tester's empty eng.traineddata: "Failed loading language", where check said yes).
             return _FileVerdict((Problem("unreadable", f"{path}: an empty file: the program reads nothing"),))
+        if (
+            st is not None
+            and self.ctx.loader.runner_of(path) == ""
+            and (bad := _malformed(self.ctx.root.host(real)))
+        ):
+            # A descriptor the program parses (an IBus tester's component XML cut short: IBus
+            # logs "Parse ... failed: Document ended unexpectedly" and leaves the engine out).
+            return _FileVerdict((Problem("unreadable", f"{path}: {bad}: the program cannot read it"),))
         return _FileVerdict(())
 
     def _target_entry(self, path: str, real: str, entry: tuple[str, ...]) -> tuple[str, ...]:

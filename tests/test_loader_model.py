@@ -2293,6 +2293,43 @@ def test_modules_the_program_itself_reads(prefix: Path, tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("suffix", "good", "bad", "why"),
+    [
+        (
+            "xml",
+            '<?xml version="1.0"?>\n<component>\n  <exec>/usr/libexec/e</exec>\n</component>\n',
+            '<?xml version="1.0"?>\n<component>\n  <exec>/usr/lib',
+            "not well-formed XML (line 3, column ",
+        ),
+        (
+            "json",
+            '{"uuid": "x@y", "shell-version": ["44"]}\n',
+            '{"uuid": "x@y",\n "shell-version": [44,}\n',
+            "not JSON",
+        ),
+    ],
+)
+def test_a_descriptor_the_program_cannot_parse_is_unreadable(
+    prefix: Path, tmp_path: Path, suffix: str, good: str, bad: str, why: str
+) -> None:
+    """An IBus tester's component XML cut short: IBus logs "Parse .../libpinyin.xml failed:
+    Document ended unexpectedly" and leaves the engine out, where check said it loads. A
+    descriptor the program reads itself (runner ""), named `.xml` or `.json`, is parsed for its
+    syntax (GNOME Shell's metadata.json alike); any other file the program reads is not."""
+    ui = prefix / "lib/demo/ui"
+    (ui / f"engine.{suffix}").write_text(good)
+    layout = _runner_layout(tmp_path, suffix, "")
+    row = next(m for m in check(prefix, layout.loader).modules if m.module == "ui-engine")
+    assert row.loads and row.problems == (), row.problems
+    (ui / f"engine.{suffix}").write_text(bad)
+    row = next(m for m in check(prefix, layout.loader).modules if m.module == "ui-engine")
+    assert not row.loads
+    assert [p.kind for p in row.problems] == ["unreadable"]
+    assert row.problems[0].detail.startswith(f"{ui}/engine.{suffix}: {why}"), row.problems
+    assert row.problems[0].detail.endswith(": the program cannot read it")
+
+
 def test_the_programs_own_library_in_a_search_location_is_no_stray(prefix: Path, tmp_path: Path) -> None:
     """A darktable tester: libdarktable.so, which every program and plug-in links, sits in the
     one search location above the plug-in directories the loader scans; check called it a
