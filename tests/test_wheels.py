@@ -1156,7 +1156,22 @@ def test_a_module_file_naming_its_code_by_absolute_path_is_said(
     (share / "curl.json").write_text('{"library_path": "/usr/lib/demo/block/curl.so"}\n')
     # A longer path beginning with a module's is not it; a relative one is the wheel's own.
     (share / "nfs.json").write_text('{"a": "/usr/lib/demo/block/nfs.so.old", "b": "lib/demo/block/nfs.so"}\n')
-    files = '[modules.files]\n"block-*" = ["{prefix}/share/demo/{name}.json"]\n\n[modules.dependencies]'
+    # A script is code as well (an IBus tester's anthy.xml naming its shell-script engine); a
+    # file without the execute bit, or no `#!`, is not.
+    libexec = build / "usr/libexec/demo"
+    libexec.mkdir(parents=True)
+    (libexec / "nfs-engine").write_text("#!/bin/sh\nexec true\n")
+    (libexec / "nfs-engine").chmod(0o755)
+    (libexec / "curl-engine").write_text("#!/bin/sh\nexec true\n")
+    (libexec / "curl-engine").chmod(0o644)
+    (share / "nfs.xml").write_text(
+        "<component><exec>/usr/libexec/demo/nfs-engine --ibus</exec></component>\n"
+    )
+    (share / "curl.xml").write_text("<component><exec>/usr/libexec/demo/curl-engine</exec></component>\n")
+    files = (
+        '[modules.files]\n"block-*" = ["{prefix}/share/demo/{name}.json", "{prefix}/share/demo/{name}.xml", '
+        '"{prefix}/libexec/demo/{name}-engine"]\n\n[modules.dependencies]'
+    )
     layout = demo_layout(tmp_path / "files.toml", ("[modules.dependencies]", files))
     args = ["split", str(build), "-l", str(layout), "--version", "1", "--format", "wheel"]
     assert main([*args, "-o", str(tmp_path / "w")]) == 0
@@ -1164,11 +1179,14 @@ def test_a_module_file_naming_its_code_by_absolute_path_is_said(
     assert [line for line in err.splitlines() if "by its absolute path" in line] == [
         "warning: usr/share/demo/curl.json (in demo-block-curl): names /usr/lib/demo/block/curl.so by "
         "its absolute path: installed from a wheel, it leads the loader to the system's copy (or none), "
-        "not the wheel's"
+        "not the wheel's",
+        "warning: usr/share/demo/nfs.xml (in demo-block-nfs): names /usr/libexec/demo/nfs-engine by "
+        "its absolute path: installed from a wheel, it leads the loader to the system's copy (or none), "
+        "not the wheel's",
     ], err
     # And "placed for the loader" says it is not so for those (a Vulkan re-tester).
     placed = [line for line in err.splitlines() if "placed for the loader" in line]
-    assert placed and placed[0].endswith("; but 1 module package file(s) name code by absolute path (above)")
+    assert placed and placed[0].endswith("; but 2 module package file(s) name code by absolute path (above)")
 
 
 def test_a_file_installed_under_a_name_the_venv_holds_is_said(

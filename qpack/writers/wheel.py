@@ -733,8 +733,20 @@ def _module_files_naming_code(plan: Plan, payloads: _Payloads) -> list[str]:
         and (entry := by_inventory.get(path)) is not None
         and entry.kind == "file"
     ]
-    code = sorted((p for p in payloads.elf if p in payloads.placed), key=len, reverse=True)
-    if not texts or not code:
+    if not texts:
+        return []
+    # Scripts are code too (an IBus tester's anthy.xml runs /usr/libexec/ibus-engine-anthy, a
+    # shell script its wheel carries: not said, where hangul.xml's ELF engine was).
+    scripts = [
+        path
+        for path, entry in by_inventory.items()
+        if path in payloads.placed
+        and path not in payloads.elf
+        and entry.executable
+        and _is_script(plan, path)
+    ]
+    code = sorted([*(p for p in payloads.elf if p in payloads.placed), *scripts], key=len, reverse=True)
+    if not code:
         return []
     # Longest first, so that /usr/lib/x.so.1 is not reported as /usr/lib/x.so.
     named_re = re.compile(
@@ -755,6 +767,15 @@ def _module_files_naming_code(plan: Plan, payloads: _Payloads) -> list[str]:
                 "not the wheel's"
             )
     return notes
+
+
+def _is_script(plan: Plan, path: str) -> bool:
+    """Whether the build's file at `path` starts with `#!`."""
+    try:
+        with plan.inventory.source(path).open("rb") as f:
+            return f.read(2) == b"#!"
+    except OSError:
+        return False
 
 
 def _configured_prefix(head: bytes, prefix: str) -> str | None:
