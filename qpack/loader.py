@@ -1281,6 +1281,17 @@ class Loader:
                 out[variable] = value
         return out
 
+    @property
+    def wheels_place_nothing(self) -> bool:
+        """Whether no wheel can hold a module where the loader looks: it searches absolute
+        directories only (Dovecot's compiled-in ones), with no variable's `wheels` directory and
+        no bundle, so `split --format wheel` refuses every module."""
+        return (
+            self.bundle is None
+            and not self.wheel_ways()
+            and all(loc.kind == "absolute" for loc in self.search)
+        )
+
     def wheel_ways(self) -> tuple[WheelWay, ...]:
         """The variables that lead a program installed from wheels to its modules: each env
         location's with a `wheels` directory, then each type's own with one."""

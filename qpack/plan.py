@@ -905,6 +905,7 @@ def module_problems(
     registers: bool = False,
     value_symbol: str | None = None,
     stamp_optional: bool = False,
+    wheels: bool = True,
 ) -> tuple[list[str], list[str]]:
     """(problems, warnings) of the modules themselves: installed twice is an error; a module
     the loader cannot read as ELF (but one another module runs: `runner_of`, its file -> that
@@ -912,7 +913,8 @@ def module_problems(
     another machine than the loader's files (`executables`: its executables and library
     globs), and one that defines none of the entry symbols the loader calls (`entries`: module
     id -> them; `link_entries`: for a module that is a link, build path of the file it leads
-    to -> the entries that file's name gives, `entry_through_links`) are warnings."""
+    to -> the entries that file's name gives, `entry_through_links`) are warnings; and, where
+    `wheels` may hold modules, modules of one file's bytes."""
     by_path = inventory.by_path()
     problems = [
         _twice(mid, paths, found.modules, registers)
@@ -1002,7 +1004,9 @@ def module_problems(
     unused, warnings = _entry_alternatives_unused(asked, used, lacking, entered, warnings)
     nobody += unused
     other, warnings = _stamp_nobody_exports(stamped, held, warnings, value_symbol)
-    return [*problems, *nobody, *other], [*warnings, *_same_bytes(found.modules, by_path)]
+    # Of what wheels make of them: noise where no wheel can hold a module (a Dovecot tester:
+    # three such warnings on every plan, for a loader whose wheel split is refused).
+    return [*problems, *nobody, *other], [*warnings, *(_same_bytes(found.modules, by_path) if wheels else ())]
 
 
 def _twice(mid: str, paths: Sequence[str], modules: Iterable[Module], registers: bool = False) -> str:
@@ -3256,6 +3260,7 @@ def make_plan(
         registers=layout.loader.registers_all,
         value_symbol=layout.loader.stamp_symbol if layout.loader.stamp_value is not None else None,
         stamp_optional=layout.loader.stamp_optional,
+        wheels=not layout.loader.wheels_place_nothing,
     )
     if layout.loader.entry or layout.loader.type_entry:
         module_warnings += undeclared_module_symbols(found, inventory, layout.loader)

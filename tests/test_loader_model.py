@@ -1634,6 +1634,12 @@ def test_hard_links_are_read_once_and_their_modules_said_to_be_one_file(prefix: 
     assert any(
         w.startswith("modules ui-curses, ui-gtk are one file's bytes (2 files of ") for w in warnings
     ), warnings
+    # Not where no wheel can hold a module: a loader of absolute directories only (a Dovecot
+    # tester: three such warnings on every plan, for a split to wheels that is refused).
+    fixed = dataclasses.replace(layout.loader, search=(SearchLocation("absolute", "/usr/lib/demo"),))
+    assert fixed.wheels_place_nothing and not layout.loader.wheels_place_nothing
+    warnings = make_plan(inventory, dataclasses.replace(layout, loader=fixed)).warnings
+    assert not [w for w in warnings if "one file's bytes" in w], warnings
     # Modules that are links to such files count by those files (a VDPAU tester's drivers, SONAME
     # links to hard links of Mesa's one file: no word, 296 MB of wheels).
     for name in ("curses", "gtk"):
