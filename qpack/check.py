@@ -63,6 +63,7 @@ from qpack.elf import (
     dynamic_symbols,
     dynamic_symbols_path,
     elf_file_type,
+    elf_machine,
     has_interpreter,
     held_stamps,
     held_stamps_pyelftools,
@@ -4392,6 +4393,7 @@ class _FactsCache:
         self.files: dict[tuple[str, str, tuple[str, ...] | None], ElfFile] = {}
         self.candidates: dict[tuple[str, str], ElfFile | None] = {}
         self.system: dict[tuple[str, str], str | None] = {}
+        self.machines: dict[tuple[str, str], tuple[str, int] | None] = {}
         self.unread: set[str] = set()  # the system libraries confirmed by path only
         self.reads = Reads()  # each system tree's ld.so.cache, parsed once for all executables
 
@@ -4412,6 +4414,18 @@ class _FactsCache:
             ok = real is not None and root.is_file(real)
             self.candidates[key] = self.library(root, real) if ok and real is not None else None
         return self.candidates[key]
+
+    def machine(self, root: Root, path: str) -> tuple[str, int] | None:
+        """(machine, ELF class) of the regular file at the resolved `path`, from its header
+        alone; None for one that is no readable ELF file. Read once a run."""
+        key = (str(root.root), path)
+        if key not in self.machines:
+            try:
+                with open(root.host(path), "rb") as f:
+                    self.machines[key] = elf_machine(cast(BinaryIO, f))
+            except (OSError, ElfReadError):
+                self.machines[key] = None
+        return self.machines[key]
 
     def system_path(self, root: Root, path: str) -> str | None:
         """The resolved path of the regular file at `path`, None when there is none; not read."""
@@ -4491,6 +4505,12 @@ class _CachedFinder(LibraryFinder):
             if real is None:
                 return None
             if not _inside(real, self.prefix):
+                # Of the program's machine all the same: ld.so.cache may list another first (an
+                # ulogd tester's install took x32's /usr/libx32/libc.so.6 for ulogd's libc, and
+                # every glibc symbol its plug-ins bind was "defined nowhere", under unresolved =
+                # "refused"; check, reading the candidates, went on to the x86-64 one).
+                if self.facts_cache.machine(root, real) != self.machine:
+                    return None
                 return self._unread(real)
         found = self.facts_cache.candidate(root, path)
         if (

@@ -525,6 +525,16 @@ def elf_file_type(stream: BinaryIO) -> str:
         return str(ELFFile(stream).header["e_type"])
 
 
+def elf_machine(stream: BinaryIO) -> tuple[str, int]:
+    """The file's (`e_machine`, ELF class), as `LinkFacts` has them, from its ELF header alone,
+    through pyelftools. Raises ElfReadError for a file that is no readable ELF file."""
+    from elftools.elf.elffile import ELFFile
+
+    with pyelftools_errors():
+        elf = ELFFile(stream)
+        return str(elf["e_machine"]), elf.elfclass
+
+
 def has_interpreter(stream: BinaryIO) -> bool:
     """Whether the file is a program the kernel runs through a dynamic linker (a `PT_INTERP`
     segment), not a library opened with dlopen; from its program headers alone. Raises

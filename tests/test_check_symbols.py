@@ -296,3 +296,72 @@ def test_a_symbol_nothing_defines_refuses_the_module_where_the_layout_says_so(tm
     layout.write_text(textwrap.dedent(ONE_PROGRAM).replace('unresolved = "refused"\n', ""))
     r = run_qpack("check", str(usr), "-l", str(layout), "--json")
     assert r.returncode == 0, r.stdout
+
+
+def _other_machines_libc() -> bool:
+    """Whether this machine's ld.so.cache lists a libc.so.6 of another machine (x32's, from
+    gcc-multilib) as well as the x86-64 one."""
+    try:
+        out = subprocess.run(
+            ["ldconfig", "-p"], capture_output=True, text=True, check=False, timeout=30
+        ).stdout
+    except OSError:
+        return False
+    kinds = {line.split("(", 1)[1].split(")")[0] for line in out.splitlines() if "libc.so.6 (" in line}
+    return len(kinds) > 1
+
+
+def test_install_reads_the_programs_libc_not_another_machines(tmp_path: Path) -> None:
+    """An ulogd tester's install: 16 of its plug-ins were "missing-symbol ... binds __sprintf_chk,
+    which nothing defines" under unresolved = "refused", exit 1, where check of the same prefix
+    said they load. Install's check takes a system library by its path (not read), and took
+    the first libc.so.6 ld.so.cache lists, x32's /libx32/libc.so.6: no symbol of it counted."""
+    if not have_cc():
+        pytest.skip("no C compiler (cc/gcc) on this machine: the programs are built here")
+    if not _other_machines_libc():
+        pytest.skip("this machine's ld.so.cache lists one machine's libc.so.6 only (libc6-x32 not installed)")
+    from .conftest import make_venv
+
+    usr = tmp_path / "build/usr"
+    bindir, plug = usr / "bin", usr / "lib/plug"
+    for d in (bindir, plug):
+        d.mkdir(parents=True)
+    host = PROGRAM.replace("RTLD_LAZY", "RTLD_NOW | RTLD_GLOBAL") + "int host_api(void) { return 1; }\n"
+    _cc(tmp_path, bindir / "host", host, "-rdynamic", "-ldl")
+    sources = {
+        # libc's own, bound as it is loaded: puts, and __errno_location through errno.
+        "good": "#include <stdio.h>\n#include <errno.h>\nint host_api(void);\n"
+        'int init(void) { puts("x"); return errno + host_api(); }',
+        "newer": "extern int host_api_v2(void); int init(void) { return host_api_v2(); }",
+    }
+    for name, source in sources.items():
+        _cc(tmp_path, plug / f"{name}.so", source, "-shared", "-fPIC")
+    layout = tmp_path / "one.toml"
+    layout.write_text(textwrap.dedent(ONE_PROGRAM) + '[per-module]\nname = "one-{module}"\n')
+    dist = tmp_path / "dist"
+    r = run_qpack(
+        "split",
+        str(tmp_path / "build"),
+        "-l",
+        str(layout),
+        "--version",
+        "1",
+        "--format",
+        "wheel",
+        "-o",
+        str(dist),
+    )
+    assert r.returncode == 0, r.stderr
+    venv = tmp_path / "venv"
+    make_venv(venv)
+    r = run_qpack("install", str(dist), "-l", str(layout), "--prefix", str(venv), "good", "newer", "--json")
+    assert r.returncode == 1, r.stderr
+    rows = {m["module"]: m for m in json.loads(r.stdout)["check"]}
+    assert rows["good"]["loads"], rows["good"]["problems"]
+    assert [p["kind"] for p in rows["newer"]["problems"]] == ["missing-symbol"]
+    # As check says it.
+    r = run_qpack("check", str(venv), "-l", str(layout), "--json")
+    assert {m["module"]: m["loads"] for m in json.loads(r.stdout)["modules"]} == {
+        "good": True,
+        "newer": False,
+    }
