@@ -705,6 +705,10 @@ class _Context:
     version_needs: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Dangling links where the loader looks, which it passes over (`skip_dangling`).
     dangling_skipped: dict[str, None] = field(default_factory=dict)
+    # ELF files named as modules where the loader never looks, no copy of a module found (one
+    # level below a location, beside it defining an entry, in its multiarch twin) -> where:
+    # `never-looked-up` rows (`_misplaced_rows`), as a misnamed file where it looks is.
+    misplaced: dict[str, str] = field(default_factory=dict)
     # Module files read for a stamp compared by value -> whether each defines its symbol: none
     # of two or more is the layout's typo (`_value_symbol_nowhere`).
     value_defined: dict[str, bool] = field(default_factory=dict)
@@ -2609,7 +2613,7 @@ def check(
                 f"{judged} module file(s) only"
             )
         ctx.notes.append(mistyped.replace("no module where the loader looks: ", "", 1))
-    _deeper_notes(ctx, locations)
+    _deeper_notes(ctx, locations, module_files)
     _beside_notes(ctx, locations, module_files)
     report = dataclasses.replace(rows.report(rt, pre, layout_name, exes, locations, ctx), elsewhere=elsewhere)
     if (
@@ -2649,7 +2653,7 @@ def _named_otherwise(report: CheckReport, installed: Collection[str] = ()) -> st
 def _deeper_only(report: CheckReport, ctx: _Context) -> str | None:
     """Why the layout is wrong, where no module was found where the loader reads and files
     named as modules lie one level below (`depth` too small, or a location one level short)."""
-    if any(m.file and not m.helper for m in report.modules) or not ctx.deeper:
+    if any(m.file and not m.helper and not m.stray for m in report.modules) or not ctx.deeper:
         return None
     deeper = [f for rels in _deeper_files(ctx, report.locations).values() for f in rels]
     if not deeper:
@@ -2690,10 +2694,18 @@ def _deeper_files(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> di
     return out
 
 
-def _deeper_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> None:
-    """A note for each location with files one level below where the loader reads, named as
-    its modules are (MariaDB's plugin/sub/disks.so): misplaced, or a loader's dotted names."""
-    for d, paths in _deeper_files(ctx, locations).items():
+def _deeper_notes(
+    ctx: _Context, locations: Mapping[str, tuple[str, ...]], modules: Sequence[str] = ()
+) -> None:
+    """For each location with files one level below where the loader reads, named as its
+    modules are (MariaDB's plugin/sub/disks.so), a note; for a loader that registers every file
+    to its depth (rofi's: a plug-in moved to a sub/ it never reads), the ELF files, no copy of a
+    module found (`modules`, its files), are modules it never finds (`_misplace`). Not for one
+    looking names up: Python's and Lua's take `pkg/mod.so` for a dotted name, which the naming
+    cannot say."""
+    for d, found in _deeper_files(ctx, locations).items():
+        where = f"one directory level below {d}, where the loader reads: misplaced?"
+        paths = _misplace(ctx, found, modules, where) if ctx.loader.registers_all else found
         rels = [p[len(d.rstrip("/")) + 1 :] for p in paths]
         if not rels:
             continue
@@ -2703,6 +2715,36 @@ def _deeper_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> No
             f"{d}: {len(rels)} file(s) one directory level below where the loader reads, named as its "
             f"modules are ({shown}): never looked up as modules there (misplaced?)",
         )
+
+
+def _misplace(ctx: _Context, paths: Sequence[str], modules: Sequence[str], where: str) -> list[str]:
+    """The files of `paths` that are left for a note: those no ELF file (a README, a dangling
+    link, an object file) or a copy of a module found (`modules`, its files: a spare copy, a
+    backup directory, is no module lost). The others are modules the loader never finds
+    (`ctx.misplaced`, with `where`): a rofi, a Shotwell and an ulogd tester's plug-in moved
+    out of the directory was "N of N modules load", exit 0, where a misnamed one failed."""
+    names = {posixpath.basename(m) for m in modules}
+    left = []
+    for path in paths:
+        if posixpath.basename(path) in names or _not_a_stray(path, {}, ctx.root):
+            left.append(path)
+        else:
+            ctx.misplaced.setdefault(path, where)
+    return left
+
+
+def _misplaced_rows(ctx: _Context, ids: Collection[str], exes: Sequence[str]) -> list[ModuleVerdict]:
+    """A `never-looked-up` row for each misplaced module file (`_misplace`), named as the stray
+    rows are: by its stem, or its file name where the stem is a module's id."""
+    out = []
+    for path, where in sorted(ctx.misplaced.items()):
+        stem = posixpath.basename(path).split(".so")[0]
+        name = posixpath.basename(path) if stem in ids else stem
+        problem = Problem("never-looked-up", f"{path}: the loader never looks this file up ({where})")
+        out.append(
+            ModuleVerdict(module=name, file=path, loads=False, problems=(problem,), executables=tuple(exes))
+        )
+    return out
 
 
 _BESIDE_READS = 200  # files read for an entry symbol beside the locations, at most, a check
@@ -2726,7 +2768,7 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]], modul
         what = "symlink(s)" if ctx.loader.skip_links else "dangling link(s)"
         _note(ctx, f"{len(skipped)} {what} where the loader looks, which it passes over ({shown})")
     _other_version_notes(ctx, locations)
-    _twin_notes(ctx, locations)
+    _twin_notes(ctx, locations, modules)
     entries = ctx.every_entry
     if entries is None:
         return
@@ -2767,6 +2809,11 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]], modul
                 continue
             reads -= 1
             if defined := _entries_defined(path, entries, ctx.root):
+                where = (
+                    f"beside {d}, where the loader looks; it defines {defined}, a module's entry: misplaced?"
+                )
+                if not _misplace(ctx, [path], modules, where):
+                    continue
                 found.append(f"{path[len(parent) + 1 :]} ({defined})")
         if found:
             shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
@@ -2837,7 +2884,7 @@ def _named_files_in(d: str, ctx: _Context) -> list[str]:
     return sorted(out)
 
 
-def _twin_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> None:
+def _twin_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]], modules: Sequence[str] = ()) -> None:
     """A note for each multiarch twin of a location (`/usr/lib/x86_64-linux-gnu/vamp` for
     `/usr/lib/vamp`) that holds files named as modules and is not searched: installed in the
     wrong place, as plan warns of a build (a Vamp tester: Debian's vamp-examples ships its
@@ -2848,7 +2895,11 @@ def _twin_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> None
         for twin in _twin_dirs(d, ctx):
             if twin in searched or ctx.root.resolve(twin) in real:
                 continue
-            if named := _named_files_in(twin, ctx):
+            where = f"in the multiarch twin of {d}, where the loader looks: installed in the wrong place?"
+            lost = _misplace(
+                ctx, [posixpath.join(twin, r) for r in _named_files_in(twin, ctx)], modules, where
+            )
+            if named := [p[len(twin) + 1 :] for p in lost]:
                 _note(
                     ctx,
                     f"{twin}: {len(named)} file(s) named as modules ({_three_and_more(named)}) in the "
@@ -3750,6 +3801,7 @@ class _Rows:
         # do not ask for it (qemu-system-x86_64 and accel-tcg-i386, which qemu-system-i386 loads).
         used = {m.module for m in rows if m.loads}
         rows = [m for m in rows if not (m.unused and m.module in used)]
+        rows += _misplaced_rows(ctx, {m.module for m in rows}, [e.path for e in exes])
         modules = sorted(rows, key=lambda m: (m.module, m.file or "", m.executables))
         return CheckReport(
             prefix=pre,
@@ -4691,6 +4743,7 @@ def check_modules(
     host = _HostLibraries(
         [*((exe, finder, closures[exe.path][0]) for exe, finder in finders), *others], ctx, system
     )
+    found: list[str] = []  # the module files judged: their copies one level down are no loss
     for exe, finder in finders:
         dirs = search_dirs(exe, finder, ctx)
         locations[exe.path] = tuple(dirs)
@@ -4701,6 +4754,7 @@ def check_modules(
         )
         exe_libs, exe_missing = closures[exe.path]
         verdicts = host.judge(exe, finder, exe_libs, verdicts)
+        found += [v.file for v in verdicts if v.file is not None and not v.helper and not v.stray]
         rows.add_program(exe.path, verdicts, not_asked, exe_missing, _needs_unmet(exe, verdicts, ctx))
-    _deeper_notes(ctx, locations)
+    _deeper_notes(ctx, locations, found)
     return rows.report(rt, pre, layout_name, exes, locations, ctx)

@@ -545,13 +545,44 @@ def test_a_module_below_a_flat_location_is_said_plainly(prefix: Path, tmp_path: 
         "the files directly in the location; modules are named '{name}.so')"
     ], plan.warnings
     # check says it too, of an installed prefix (a MariaDB tester's plugin/sub/disks.so: "3 of 3
-    # modules load", exit 0, where plan warned of the same file in a build).
+    # modules load", exit 0, where plan warned of the same file in a build): a note, where the
+    # loader looks names up (Python's and Lua's take `pkg/mod.so` for a dotted name).
     report = check(prefix, flat)
     assert [w for w in report.warnings if "below where the loader reads" in w] == [
         f"{prefix}/lib/flat: 1 file(s) one directory level below where the loader reads, named as its "
         "modules are (sub/x.so): never looked up as modules there (misplaced?)"
     ]
     assert not [m for m in report.modules if m.file and "sub/x.so" in m.file]
+    # Where it registers every file it reads, a module it never finds fails the check, as a
+    # misnamed one does (a rofi tester's plug-in moved to sub/: "1 of 1 modules load", exit 0).
+    flat_all = loader(
+        tmp_path,
+        HEAD.replace(
+            'naming = "{type}/{name}.so"\ntypes = ["ui", "block", "audio"]',
+            'naming = "{name}.so"\nresolution = "register-all"',
+        )
+        + '[[loader.search]]\nrelocated = "lib/flat"\n',
+    )
+    report = check(prefix, flat_all)
+    assert not [w for w in report.warnings if "below where the loader reads" in w], report.warnings
+    rows = [m for m in report.modules if m.file and "sub/x.so" in m.file]
+    assert [(m.module, m.loads, [p.kind for p in m.problems]) for m in rows] == [
+        ("x", False, ["never-looked-up"])
+    ]
+    assert rows[0].problems[0].detail == (
+        f"{prefix}/lib/flat/sub/x.so: the loader never looks this file up (one directory level below "
+        f"{prefix}/lib/flat, where the loader reads: misplaced?)"
+    )
+    assert not report.ok and report.summary()["modules"] == 1
+    # A copy of a module found is no module lost: a note.
+    shutil.copy(built, prefix / "lib/flat/sub/one.so")
+    report = check(prefix, flat_all)
+    assert [m.file for m in report.modules if m.stray] == [f"{prefix}/lib/flat/sub/x.so"]
+    assert [w for w in report.warnings if "below where the loader reads" in w] == [
+        f"{prefix}/lib/flat: 1 file(s) one directory level below where the loader reads, named as its "
+        "modules are (sub/one.so): never looked up as modules there (misplaced?)"
+    ]
+    (prefix / "lib/flat/sub/one.so").unlink()
     # Unless another location reads that directory (a Yate tester's lib/yate/server/*.yate, found
     # there and loading, were "misplaced?" under lib/yate).
     inner = loader(
@@ -658,7 +689,9 @@ def test_a_loader_that_takes_regular_files_only_has_no_module_in_a_link(prefix: 
 def test_a_module_beside_the_location_is_said(prefix: Path, tmp_path: Path) -> None:
     """Eggdrop's, Marble's and mediastreamer2's testers moved a plug-in one level up, a Psi+
     tester into `plugin/` beside `plugins/`: "N of N modules load", exit 0, where plan warned of
-    the same file in a build. A note names each file beside a location that defines an entry."""
+    the same file in a build. Each file beside a location that defines an entry is a module the
+    loader never looks up, as a misnamed one is (a rofi and a Shotwell tester: still exit 0 with
+    a note)."""
     text = HEAD.replace(
         'naming = "{type}/{name}.so"\ntypes = ["ui", "block", "audio"]', 'naming = "{name}.so"'
     )
@@ -672,11 +705,15 @@ def test_a_module_beside_the_location_is_said(prefix: Path, tmp_path: Path) -> N
         shutil.copy(module, flat / where)
     build_extra_library(flat, "libother.so")  # no entry: a library of its own
     report = check(prefix, ld)
-    assert [w for w in report.warnings if "misplaced" in w] == [
-        f"{flat}: 2 file(s) beside {flat}/plugins, where the loader looks, define a module's entry "
-        "(two.so (demo_module_init), plugin/three.so (demo_module_init)): never looked up there (misplaced?)"
+    assert not [w for w in report.warnings if "misplaced" in w], report.warnings
+    assert [(m.module, m.loads) for m in report.modules] == [("one", True), ("three", False), ("two", False)]
+    assert [p.detail for m in report.modules for p in m.problems] == [
+        f"{flat}/plugin/three.so: the loader never looks this file up (beside {flat}/plugins, where the "
+        "loader looks; it defines demo_module_init, a module's entry: misplaced?)",
+        f"{flat}/two.so: the loader never looks this file up (beside {flat}/plugins, where the loader "
+        "looks; it defines demo_module_init, a module's entry: misplaced?)",
     ]
-    assert [m.module for m in report.modules] == ["one"]
+    assert not report.ok and report.summary()["modules"] == 1
     # Not the location itself through a link, nor a copy of a module found (an Eggdrop re-tester's
     # modules -> modules-1.8.4: its 15 loaded modules were "misplaced?"; a spare notes.so above).
     (flat / "two.so").unlink()
@@ -696,10 +733,7 @@ def test_a_module_beside_the_location_is_said(prefix: Path, tmp_path: Path) -> N
     shutil.copy(module, triplet / "kplugin/four.so")
     shutil.copy(module, triplet / "five.so")
     in_lib = loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/x86_64-linux-gnu/kplugins"\n')
-    assert [w for w in check(prefix, in_lib).warnings if "misplaced" in w] == [
-        f"{triplet}: 1 file(s) beside {triplet}/kplugins, where the loader looks, define a module's entry "
-        "(kplugin/four.so (demo_module_init)): never looked up there (misplaced?)"
-    ]
+    assert [m.file for m in check(prefix, in_lib).modules if m.stray] == [f"{triplet}/kplugin/four.so"]
 
 
 def test_the_directories_searched_are_named_in_search_order(prefix: Path, tmp_path: Path) -> None:
@@ -850,14 +884,14 @@ def test_register_all_scans_to_a_depth_and_finds_untyped_modules(prefix: Path, t
     build_extra_module(prefix / "lib/plugins", type="a", name="one", stamp=None)  # lib/plugins/a/one.so
     build_extra_module(prefix / "lib/plugins/deep", type="b", name="two", stamp=None)  # two levels down
     report = check(prefix, ld)
-    assert files(report.modules) == {"one": f"{prefix}/lib/plugins/a/one.so"}
+    found = [m for m in report.modules if not m.stray]
+    assert files(found) == {"one": f"{prefix}/lib/plugins/a/one.so"}
     # Module `one`, named by the file's last segment, and it loads (it was "never-looked-up").
-    assert [(m.module, m.loads, m.problems) for m in report.modules] == [("one", True, ())]
+    assert [(m.module, m.loads, m.problems) for m in found] == [("one", True, ())]
     # A level below the depth the loader reads, likely misplaced, as plan says (a MariaDB
-    # tester's plugin/sub/disks.so was said nothing of): a note.
-    assert [w for w in report.warnings if "below where the loader reads" in w] == [
-        f"{prefix}/lib/plugins: 1 file(s) one directory level below where the loader reads, named as its "
-        "modules are (deep/b/two.so): never looked up as modules there (misplaced?)"
+    # tester's plugin/sub/disks.so was said nothing of): a module the loader never finds.
+    assert [(m.module, m.file) for m in report.modules if m.stray] == [
+        ("two", f"{prefix}/lib/plugins/deep/b/two.so")
     ]
     # Nothing where it reads, modules one level deeper: the layout is wrong, as plan says.
     shallow = loader(tmp_path, text.replace("depth = 1", "depth = 0"))
@@ -874,7 +908,8 @@ def test_register_all_scans_to_a_depth_and_finds_untyped_modules(prefix: Path, t
     build_extra_module(ten, type="c", name="ten", stamp=None)  # ten levels below lib/plugins
     deep = loader(tmp_path, text.replace("depth = 1", "depth = 10"))
     assert files(check(prefix, deep).modules)["ten"] == f"{ten}/c/ten.so"
-    assert "ten" not in files(check(prefix, loader(tmp_path, text.replace("depth = 1", "depth = 9"))).modules)
+    nine = check(prefix, loader(tmp_path, text.replace("depth = 1", "depth = 9"))).modules
+    assert "ten" not in files(m for m in nine if not m.stray)
 
 
 def test_a_stray_file_named_like_a_module_is_no_module_of_that_id(prefix: Path, tmp_path: Path) -> None:
@@ -3103,26 +3138,39 @@ def test_modules_in_a_locations_multiarch_twin_are_noted(prefix: Path, tmp_path:
     """A Vamp tester: Debian's vamp-examples puts its plug-in in usr/lib/x86_64-linux-gnu/vamp,
     where the 2.10 host (searching /usr/lib/vamp) never looks; plan warned, check said "1 of 1
     modules load" and nothing else. A location's multiarch twin holding files named as modules
-    is noted (and the other way round); one the loader searches too is not."""
+    is said (and the other way round): each ELF one, no copy of a module found, is a module the
+    loader never looks up; one the loader searches too is not."""
     twin = prefix / "lib/x86_64-linux-gnu/demo/ui"
     twin.mkdir(parents=True)
     shutil.copy(prefix / "lib/demo/ui/gtk.so", twin / "extra.so")
     (twin / "README").write_text("not a module\n")
     text = HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n'
+    report = check(prefix, loader(tmp_path, text))
+    assert [p.detail for m in report.modules if m.stray for p in m.problems] == [
+        f"{twin}/extra.so: the loader never looks this file up (in the multiarch twin of {prefix}/lib/demo, "
+        "where the loader looks: installed in the wrong place?)"
+    ]
+    assert not report.ok and not [w for w in report.warnings if "multiarch twin" in w]
+    # A copy of a module found there is no module lost: a note.
+    shutil.copy(prefix / "lib/demo/ui/gtk.so", twin / "gtk.so")
     said = [w for w in check(prefix, loader(tmp_path, text)).warnings if "multiarch twin" in w]
     assert said == [
-        f"{prefix}/lib/x86_64-linux-gnu/demo: 1 file(s) named as modules (ui/extra.so) in the multiarch twin "
+        f"{prefix}/lib/x86_64-linux-gnu/demo: 1 file(s) named as modules (ui/gtk.so) in the multiarch twin "
         f"of {prefix}/lib/demo, where the loader looks: never looked up (installed in the wrong place?)"
     ]
+    (twin / "gtk.so").unlink()
     both = text + '[[loader.search]]\nrelocated = "lib/x86_64-linux-gnu/demo"\n'
-    assert not [w for w in check(prefix, loader(tmp_path, both)).warnings if "multiarch twin" in w]
+    report = check(prefix, loader(tmp_path, both))
+    assert report.ok and not [w for w in report.warnings if "multiarch twin" in w]
     # A location's name of three words is no triplet (an evolution-data-server tester's module in
     # lib/x86_64-linux-gnu/evolution-data-server was said nothing of).
     shutil.copytree(prefix / "lib/demo", prefix / "lib/demo-data-set")
     shutil.move(prefix / "lib/x86_64-linux-gnu/demo", prefix / "lib/x86_64-linux-gnu/demo-data-set")
     words = HEAD + '[[loader.search]]\nrelocated = "lib/demo-data-set"\n'
-    said = [w for w in check(prefix, loader(tmp_path, words)).warnings if "multiarch twin" in w]
-    assert [w.partition(":")[0] for w in said] == [f"{prefix}/lib/x86_64-linux-gnu/demo-data-set"], said
+    report = check(prefix, loader(tmp_path, words))
+    assert [m.file for m in report.modules if m.stray] == [
+        f"{prefix}/lib/x86_64-linux-gnu/demo-data-set/ui/extra.so"
+    ]
 
 
 def test_a_segment_missing_from_a_variables_value_is_no_layout_error(prefix: Path, tmp_path: Path) -> None:
@@ -3136,10 +3184,10 @@ def test_a_segment_missing_from_a_variables_value_is_no_layout_error(prefix: Pat
     text = HEAD + '[[loader.search]]\nenv = "DEMO_PFX"\nunder = "lib/gtkmods"\nreplaces = true\n'
     text += '[[loader.search]]\nabsolute = "/nonexistent/demo"\n'
     report = check(prefix, loader(tmp_path, text), env={"DEMO_PFX": str(alt)})
-    assert report.modules == ()
     assert [w for w in report.warnings if w.startswith("no module where the loader looks")], report.warnings
-    # Where they are is said too: the directory's multiarch twin.
-    assert [w for w in report.warnings if "multiarch twin" in w], report.warnings
+    # Where they are is said too: the directory's multiarch twin, a module the loader never finds.
+    assert [(m.module, m.stray) for m in report.modules] == [("gtk", True)]
+    assert "in the multiarch twin of" in report.modules[0].problems[0].detail and not report.ok
 
 
 def test_variables_each_reaching_their_own_modules_are_all_offered(prefix: Path, tmp_path: Path) -> None:
