@@ -705,6 +705,8 @@ class _Context:
     version_needs: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Dangling links where the loader looks, which it passes over (`skip_dangling`).
     dangling_skipped: dict[str, None] = field(default_factory=dict)
+    # Hidden files named as modules where a `skip_hidden` loader looks, which it skips.
+    hidden_skipped: dict[str, None] = field(default_factory=dict)
     # ELF files named as modules where the loader never looks, no copy of a module found (one
     # level below a location, beside it defining an entry, in its multiarch twin) -> where:
     # `never-looked-up` rows (`_misplaced_rows`), as a misnamed file where it looks is.
@@ -1296,7 +1298,7 @@ def _candidates(
     return [*theirs, *searched] if first else theirs
 
 
-def _sort(
+def _sort(  # noqa: PLR0912 - a branch per kind of file the loader meets where it looks
     found: _Found,
     path: str,
     rel: str,
@@ -1313,6 +1315,11 @@ def _sort(
     # Guile searches it): a file there named as no module is a library, unless it defines an
     # entry; 4,089 of them were strays, exit 1, on a healthy system.
     shared = library_dir(path[: -len(rel)])
+    if parsed is None and _hidden_module(rel, loader):
+        # Said in a note, as the links it passes over are (a Shotwell tester's editor leftover
+        # `.libshotwell-transitions.so` went unsaid).
+        ctx.hidden_skipped.setdefault(path, None)
+        return
     if parsed is None:
         # Whatever its name (WeeChat loads typing.SO, LADSPA hosts any file): `_not_a_stray`
         # drops it later if it is no ELF file.
@@ -2717,6 +2724,14 @@ def _deeper_notes(
         )
 
 
+def _hidden_module(rel: str, loader: Loader) -> bool:
+    """Whether a file a `skip_hidden` loader skips is named as a module but for its leading '.'."""
+    head, _, base = rel.rpartition("/")
+    if not (loader.skip_hidden and base.startswith(".")) or "/." in f"/{head}":
+        return False
+    return loader.parse_in_location(posixpath.join(head, base[1:]) if head else base[1:]) is not None
+
+
 def _misplace(ctx: _Context, paths: Sequence[str], modules: Sequence[str], where: str) -> list[str]:
     """The files of `paths` that are left for a note: those no ELF file (a README, a dangling
     link, an object file) or a copy of a module found (`modules`, its files: a spare copy, a
@@ -2767,6 +2782,12 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]], modul
         shown = ", ".join(skipped[:3]) + (f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
         what = "symlink(s)" if ctx.loader.skip_links else "dangling link(s)"
         _note(ctx, f"{len(skipped)} {what} where the loader looks, which it passes over ({shown})")
+    if hidden := list(ctx.hidden_skipped):
+        _note(
+            ctx,
+            f"{len(hidden)} hidden file(s) named as modules where the loader looks, which it skips "
+            f"(skip-hidden: {_three_and_more(hidden)})",
+        )
     _other_version_notes(ctx, locations)
     _twin_notes(ctx, locations, modules)
     entries = ctx.every_entry

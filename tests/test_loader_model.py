@@ -136,6 +136,12 @@ def test_a_loader_that_skips_hidden_files(prefix: Path, tmp_path: Path) -> None:
         prefix, loader(tmp_path, text.replace("resolution", "skip-hidden = true\n    resolution"))
     )
     assert [(m.module, m.loads, m.problems) for m in skipping.modules] == [("fifo", True, ())]
+    # Said in a note, as the links a loader passes over are (a Shotwell tester's editor leftover
+    # `.libshotwell-transitions.so` went unsaid); not the files of a hidden directory.
+    assert [w for w in skipping.warnings if "hidden" in w] == [
+        f"1 hidden file(s) named as modules where the loader looks, which it skips (skip-hidden: "
+        f"{prefix}/lib/plugins/.fifo.so)"
+    ]
 
 
 def test_a_module_the_program_loads_itself_as_it_starts(prefix: Path, tmp_path: Path) -> None:
