@@ -48,6 +48,14 @@ def have_cc() -> bool:
     return any(shutil.which(c) for c in (os.environ.get("CC") or "cc", "cc", "gcc"))
 
 
+def compile_c(work: Path, out: Path, source: str, *args: str) -> None:
+    """`out` built from the C `source` (written beside it in `work`) by the system compiler."""
+    src = work / f"{out.name}.c"
+    src.write_text(source)
+    cc = os.environ.get("CC") or shutil.which("cc") or "gcc"
+    subprocess.run([cc, "-o", str(out), str(src), *args], check=True, capture_output=True, timeout=120)
+
+
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A staged install tree of the demo program (prefix /usr). Treat it as read-only."""

@@ -9,7 +9,6 @@ modules, each run through the real dlopen (RTLD_LAZY, as strongSwan's plug-in lo
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import textwrap
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import compile_c as _cc
 from .conftest import have_cc, run_qpack
 
 PROGRAM = r"""
@@ -64,13 +64,6 @@ MODULES = {
         ["-L{lib}", "-lown", "-Wl,-rpath,$ORIGIN/..", "-Wl,--enable-new-dtags"],
     ),
 }
-
-
-def _cc(tmp: Path, out: Path, source: str, *args: str) -> None:
-    src = tmp / f"{out.name}.c"
-    src.write_text(source)
-    cc = os.environ.get("CC") or shutil.which("cc") or "gcc"
-    subprocess.run([cc, "-o", str(out), str(src), *args], check=True, capture_output=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -231,6 +224,17 @@ rest = true
 """
 
 
+def _host(tmp_path: Path, usr: Path) -> tuple[Path, Path]:
+    """(bin, lib/plug) of `usr`, with bin/host, a program loading a module RTLD_NOW | RTLD_GLOBAL
+    and exporting host_api."""
+    bindir, plug = usr / "bin", usr / "lib/plug"
+    for d in (bindir, plug):
+        d.mkdir(parents=True)
+    host = PROGRAM.replace("RTLD_LAZY", "RTLD_NOW | RTLD_GLOBAL") + "int host_api(void) { return 1; }\n"
+    _cc(tmp_path, bindir / "host", host, "-rdynamic", "-ldl")
+    return bindir, plug
+
+
 def test_a_symbol_nothing_defines_refuses_the_module_where_the_layout_says_so(tmp_path: Path) -> None:
     """A Mosquitto tester's plug-in built for a newer broker binds a symbol nothing defines, and
     dlopen(RTLD_NOW) refuses it; check said it loads (apr-util's and ConnMan's testers too).
@@ -240,11 +244,7 @@ def test_a_symbol_nothing_defines_refuses_the_module_where_the_layout_says_so(tm
     if not have_cc():
         pytest.skip("no C compiler (cc/gcc) on this machine: the programs are built here")
     usr = tmp_path / "usr"
-    bindir, plug = usr / "bin", usr / "lib/plug"
-    for d in (bindir, plug):
-        d.mkdir(parents=True)
-    host = PROGRAM.replace("RTLD_LAZY", "RTLD_NOW | RTLD_GLOBAL") + "int host_api(void) { return 1; }\n"
-    _cc(tmp_path, bindir / "host", host, "-rdynamic", "-ldl")
+    bindir, plug = _host(tmp_path, usr)
     sources = {
         "good": '#include <stdio.h>\nint host_api(void);\nint init(void) { puts("x"); return host_api(); }',
         "newer": "extern int host_api_v2(void); int init(void) { return host_api_v2(); }",
@@ -323,11 +323,7 @@ def test_install_reads_the_programs_libc_not_another_machines(tmp_path: Path) ->
     from .conftest import make_venv
 
     usr = tmp_path / "build/usr"
-    bindir, plug = usr / "bin", usr / "lib/plug"
-    for d in (bindir, plug):
-        d.mkdir(parents=True)
-    host = PROGRAM.replace("RTLD_LAZY", "RTLD_NOW | RTLD_GLOBAL") + "int host_api(void) { return 1; }\n"
-    _cc(tmp_path, bindir / "host", host, "-rdynamic", "-ldl")
+    _, plug = _host(tmp_path, usr)
     sources = {
         # libc's own, bound as it is loaded: puts, and __errno_location through errno.
         "good": "#include <stdio.h>\n#include <errno.h>\nint host_api(void);\n"

@@ -11,13 +11,12 @@ Built here with the system compiler, checked with `--root`, as a staged tree is.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from .conftest import compile_c as _cc
 from .conftest import have_cc, run_qpack
 
 LAYOUT = """
@@ -42,13 +41,6 @@ rest = true
 """
 
 LIBDIR = "usr/lib/fr"
-
-
-def _cc(tmp: Path, out: Path, source: str, *args: str) -> None:
-    src = tmp / f"{out.name}.c"
-    src.write_text(source)
-    cc = os.environ.get("CC") or shutil.which("cc") or "gcc"
-    subprocess.run([cc, "-o", str(out), str(src), *args], check=True, capture_output=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
