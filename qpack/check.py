@@ -2631,7 +2631,49 @@ def check(
         or _named_otherwise(report, installed_modules)
     ) is not None:
         raise CheckError(nowhere)
-    return report
+    return _staged_tree_note(report, rt, pre, ctx.loader)
+
+
+_NOT_FOUND = re.compile(r"would not find (.+)")
+_LIBRARY_NAME = re.compile(r"[\w.+-]+\.so(?:\.[\w.]+)?")
+
+
+def _staged_tree_note(report: CheckReport, rt: Root, pre: str, loader: Loader) -> CheckReport:
+    """`report` with a note where libraries the dynamic linker would not find are in the prefix's
+    own library directories, which it does not search: a staged tree checked as a prefix (a
+    QGIS tester's `check build/usr`: "would not find libqgis_gui.so.3.22.16", which is in
+    build/usr/lib; the programs' RUNPATHs name /usr/lib). Checked as installed, `--root`."""
+    if str(rt.root) != "/" or pre == "/":
+        return report
+    said = [p.detail for m in report.modules for p in m.problems if p.kind == "missing-library"]
+    names = {
+        name
+        for detail in [*said, *report.cannot_start.values()]
+        if (found := _NOT_FOUND.search(detail))
+        for name in _LIBRARY_NAME.findall(found.group(1))
+    }
+    lib = posixpath.join(pre, "lib")
+    dirs = [lib, posixpath.join(pre, "lib64")]
+    dirs += (
+        [posixpath.join(lib, d) for d in rt.listdir(lib) if d.endswith("-linux-gnu")]
+        if rt.is_dir(lib)
+        else []
+    )
+    here = sorted(n for n in names if any(rt.is_file(posixpath.join(d, n)) for d in dirs))
+    if not here:
+        return report
+    inside = loader.prefix.rstrip("/")
+    how = (
+        f"qpack check {inside} --root {pre[: -len(inside)]}"
+        if inside and pre.endswith(inside) and pre != inside
+        else "qpack check <the installed prefix> --root <the staging root>"
+    )
+    note = (
+        f"{_three_and_more(here)}, which the dynamic linker would not find, "
+        f"{'is' if len(here) == 1 else 'are'} in {pre}'s own library directories, which it does not "
+        f"search: is {pre} a staged tree? Check it as installed: {how}"
+    )
+    return dataclasses.replace(report, warnings=(*report.warnings, note))
 
 
 def _named_otherwise(report: CheckReport, installed: Collection[str] = ()) -> str | None:
