@@ -2631,7 +2631,23 @@ def check(
         or _named_otherwise(report, installed_modules)
     ) is not None:
         raise CheckError(nowhere)
-    return _staged_tree_note(report, rt, pre, ctx.loader)
+    return _own_files_note(_staged_tree_note(report, rt, pre, ctx.loader), rt, pre, ctx.loader)
+
+
+def _own_files_note(report: CheckReport, rt: Root, pre: str, loader: Loader) -> CheckReport:
+    """`report` with a note for each module found whose own files ([modules.files], one file
+    each) are not in the prefix: an IBus tester's engine program gone beside its component XML,
+    an Inkscape tester's extension script: "yes", where the program cannot run the module. A
+    note, not a problem: a module's documentation may be left out (dpkg's path-exclude)."""
+    notes = []
+    for mid in dict.fromkeys(m.module for m in report.modules if m.file and not m.stray and not m.helper):
+        gone = [p for p in loader.own_file_paths(mid, pre) if not rt.exists(p)]
+        if gone:
+            notes.append(
+                f"module {mid}: its own file(s) {_three_and_more(gone)} ([modules.files]) not in the "
+                "prefix: it may not work without them"
+            )
+    return dataclasses.replace(report, warnings=(*report.warnings, *notes)) if notes else report
 
 
 _NOT_FOUND = re.compile(r"would not find (.+)")

@@ -573,6 +573,7 @@ def _validate(data: dict[str, Any], path: Path, extends: tuple[Path, ...]) -> La
     ]
     loader = dataclasses.replace(
         loader,
+        own_files=module_files,
         named_files=tuple(
             dict.fromkeys(g for g in named if not _PLACEHOLDER.search(g.replace("{prefix}", "")))
         ),

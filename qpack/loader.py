@@ -988,6 +988,9 @@ class Loader:
     stamp_version: str | None = None
     dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     recommends: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # [modules.files]: module id (or glob) -> the globs of that module's own other files, which
+    # its package carries (an IBus component's engine program, an Inkscape extension's script).
+    own_files: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # module id (or glob) -> the only programs (globs) that load it ([modules.programs]).
     module_programs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     known_modules: frozenset[str] | None = None
@@ -1407,6 +1410,33 @@ class Loader:
     @cached_property
     def _program_keys(self) -> ModuleKeys:
         return ModuleKeys(self.module_programs)
+
+    @cached_property
+    def _own_file_keys(self) -> ModuleKeys:
+        return ModuleKeys(self.own_files)
+
+    def own_file_paths(self, module_id: str, prefix: str) -> tuple[str, ...]:
+        """The paths of a module's own files ([modules.files]) that name one file under the
+        prefix: `{prefix}/...` filled in for the module, with no wildcard and no `{package}`
+        (which only the plan knows)."""
+        split = self.naming.split_id(module_id) or ("", module_id)
+        fill = {
+            "{module}": module_id,
+            "{type}": split[0],
+            "{name}": split[1],
+            "{dashed-name}": split[1].replace("_", "-"),
+            "{dashed-module}": module_id.replace("_", "-"),
+        }
+        out = []
+        for template in _matching(self.own_files, self._own_file_keys, module_id):
+            if not template.startswith("{prefix}/") or "{package}" in template:
+                continue
+            for key, value in fill.items():
+                template = template.replace(key, value)
+            path = "/" + expand_prefix(template, prefix)
+            if not any(c in path for c in "*?[]{},"):
+                out.append(path)
+        return tuple(dict.fromkeys(out))
 
     def deps_of(self, module_id: str) -> tuple[str, ...]:
         return _matching(self.dependencies, self._dependency_keys, module_id)

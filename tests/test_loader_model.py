@@ -2377,6 +2377,29 @@ def test_a_descriptor_the_program_cannot_parse_is_unreadable(
     assert row.problems[0].detail.endswith(": the program cannot read it")
 
 
+def test_a_modules_own_file_missing_from_the_prefix_is_said(prefix: Path, tmp_path: Path) -> None:
+    """An IBus tester removed an engine program, an Inkscape tester an extension's script: each
+    module's own file ([modules.files]); check said "yes" and nothing else, where the program
+    cannot run the module. A note names them (not a problem: documentation may be left out);
+    globs and `{package}` name no one file, and are not looked for."""
+    share = prefix / "share/demo"
+    share.mkdir(parents=True, exist_ok=True)
+    (share / "curses.engine").write_text("#!/bin/sh\n")
+    files = (
+        '[modules.files]\n"ui-*" = ["{prefix}/share/demo/{name}.engine", "{prefix}/share/doc/{name}/*", '
+        '"{prefix}/share/{package}.txt"]\n'
+    )
+    ld = loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n' + files)
+    assert ld.own_file_paths("ui-curses", str(prefix)) == (f"{prefix}/share/demo/curses.engine",)
+    report = check(prefix, ld)
+    assert [w for w in report.warnings if "own file" in w] == [
+        f"module ui-{name}: its own file(s) {prefix}/share/demo/{name}.engine ([modules.files]) not in the "
+        "prefix: it may not work without them"
+        for name in ("gtk", "opengl")
+    ]
+    assert report.ok
+
+
 def test_the_programs_own_library_in_a_search_location_is_no_stray(prefix: Path, tmp_path: Path) -> None:
     """A darktable tester: libdarktable.so, which every program and plug-in links, sits in the
     one search location above the plug-in directories the loader scans; check called it a
