@@ -1425,16 +1425,20 @@ _PARSED_AT_MOST = 16 << 20  # bytes of a descriptor parsed for its syntax; a lar
 
 def _malformed(host: Path | str) -> str | None:
     """Why a descriptor the program parses itself, named `.xml` or `.json` (IBus's components,
-    GNOME Shell's metadata.json), is no document of its kind: "not well-formed XML (line 3,
+    GNOME Shell's metadata.json) or starting with an XML declaration (Inkscape's `.inx`), is no
+    document of its kind: "not well-formed XML (line 3,
     column 0: no element found)"; None for a good one, another kind of file, or one too large to
     read here. Syntax only: expat without a DTD or external entity read, `json` in memory."""
     kind = posixpath.splitext(str(host))[1].lower()
-    if kind not in (".xml", ".json"):
-        return None
     try:
         with open(host, "rb") as f:
             if os.fstat(f.fileno()).st_size > _PARSED_AT_MOST:
                 return None
+            if kind not in (".xml", ".json"):
+                # Or XML by its declaration, whatever its name (an Inkscape tester's `.inx`).
+                if not f.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<?xml"):
+                    return None
+                f.seek(0)
             return _json_error(f.read()) if kind == ".json" else _xml_error(f)
     except (OSError, RecursionError):
         return None
