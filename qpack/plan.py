@@ -922,9 +922,16 @@ def module_problems(
         # A loader passing over a file dlopen refuses takes the other: a copy that is no ELF at
         # all makes no module twice (a SQLite tester's junk `libsqlite3_mod_csvtable` beside the
         # .so, which sqlite3 tries second: plan stopped, exit 2).
-        if not skips_unloadable
-        or len([p for p in paths if (e := by_path.get(p)) is None or e.kind != "file" or e.elf is not None])
-        > 1
+        # A link to nothing is no copy (an OCaml tester's dangling dllzarith.so before the real
+        # one: "installed twice ... the loader loads only the first it finds"; check passes over it).
+        if len([p for p in paths if not _dangling(p, by_path)]) > 1
+        and (
+            not skips_unloadable
+            or len(
+                [p for p in paths if (e := by_path.get(p)) is None or e.kind != "file" or e.elf is not None]
+            )
+            > 1
+        )
     ]
     warnings = [
         f"{m.path}: module unreadable: {err}; the loader cannot load it"
@@ -1420,6 +1427,15 @@ def _link_end(e: Entry, by_path: Mapping[str, Entry]) -> Entry | str:
         seen.add(dest)
         e = nxt
     return e
+
+
+def _dangling(path: str, by_path: Mapping[str, Entry]) -> bool:
+    """Whether the build's `path` is a symlink leading nowhere in it: to no entry, or round."""
+    e = by_path.get(path)
+    if e is None or e.kind != "symlink":
+        return False
+    end = _link_end(e, by_path)
+    return isinstance(end, str) and (end == "loop" or end.endswith("which is not in the build"))
 
 
 def _link_problem(e: Entry, by_path: Mapping[str, Entry]) -> str | None:

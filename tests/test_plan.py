@@ -291,6 +291,15 @@ def test_module_installed_twice(demo_build: Path, tmp_path: Path) -> None:
         PlanError, match=r"installed twice: .* \(the loader reads every one, one module twice\)"
     ):
         plan_of(build, lay)
+    # A link to nothing is no copy (an OCaml tester's dangling dllzarith.so before the real one:
+    # "installed twice", where check passes over it); said as a link to nothing.
+    (build / "usr/lib/demo2/ui/gtk.so").unlink()
+    (build / "usr/lib/demo2/ui/gtk.so").symlink_to("nowhere.so")
+    plan = plan_of(build, lay)
+    assert [w for w in plan.warnings if "demo2/ui/gtk.so" in w] == [
+        "usr/lib/demo2/ui/gtk.so: module is a symlink to 'nowhere.so', which is not in the build; the loader "
+        "cannot load it from this build (and a wheel cannot hold it: a wheel split fails)"
+    ], plan.warnings
 
 
 def test_directory_ownership(demo_build: Path) -> None:
