@@ -2794,6 +2794,14 @@ def _hidden_module(rel: str, loader: Loader) -> bool:
     return loader.parse_in_location(posixpath.join(head, base[1:]) if head else base[1:]) is not None
 
 
+def _named_alike(a: str, b: str) -> bool:
+    """Whether two directory names are one's variant of the other (kritaplugin, kritaplugins;
+    rofi, rofi-plugins): one starts with the other, or they differ in a letter or two."""
+    import difflib
+
+    return a.startswith(b) or b.startswith(a) or difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
+
+
 def _misplace(ctx: _Context, paths: Sequence[str], modules: Sequence[str], where: str) -> list[str]:
     """The files of `paths` that are left for a note: those no ELF file (a README, a dangling
     link, an object file) or a copy of a module found (`modules`, its files: a spare copy, a
@@ -2803,7 +2811,10 @@ def _misplace(ctx: _Context, paths: Sequence[str], modules: Sequence[str], where
     names = {posixpath.basename(m) for m in modules}
     left = []
     for path in paths:
-        if posixpath.basename(path) in names or _not_a_stray(path, {}, ctx.root):
+        # A file the program reads itself, or a module runs, is one too (a re-tester's IBus
+        # component moved to component/sub/: IBus does not recurse; a note only, exit 0).
+        read = ctx.loader.runner_of(path) is not None and ctx.root.is_file(path)
+        if posixpath.basename(path) in names or (not read and _not_a_stray(path, {}, ctx.root)):
             left.append(path)
         else:
             ctx.misplaced.setdefault(path, where)
@@ -2811,12 +2822,14 @@ def _misplace(ctx: _Context, paths: Sequence[str], modules: Sequence[str], where
 
 
 def _misplaced_rows(ctx: _Context, ids: Collection[str], exes: Sequence[str]) -> list[ModuleVerdict]:
-    """A `never-looked-up` row for each misplaced module file (`_misplace`), named as the stray
-    rows are: by its stem, or its file name where the stem is a module's id."""
+    """A `never-looked-up` row for each misplaced module file (`_misplace`): named as the module
+    its file name gives (else its stem), or by its file name where that is a module's id."""
     out = []
     for path, where in sorted(ctx.misplaced.items()):
-        stem = posixpath.basename(path).split(".so")[0]
-        name = posixpath.basename(path) if stem in ids else stem
+        base = posixpath.basename(path)
+        parsed = ctx.loader.parse_in_location(base)
+        stem = ctx.loader.naming.module_id(*parsed) if parsed is not None else base.split(".so")[0]
+        name = base if stem in ids else stem
         problem = Problem("never-looked-up", f"{path}: the loader never looks this file up ({where})")
         out.append(
             ModuleVerdict(module=name, file=path, loads=False, problems=(problem,), executables=tuple(exes))
@@ -2866,12 +2879,15 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]], modul
             continue
         here = [posixpath.join(parent, e) for e in ctx.root.listdir(parent)]
         # In a library directory, the directories next to the location only (a Krita re-tester's
-        # kritaplugin/ beside lib/<triplet>/kritaplugins), not its every library.
+        # kritaplugin/ beside lib/<triplet>/kritaplugins), not its every library; and of those,
+        # the ones named like it: every other program's (a re-tester's otherapp/filter.so,
+        # defining rofi's entry `mode`, was a rofi plug-in misplaced, exit 1).
         shared = library_dir(parent)
         nearby = [
             p
             for p in here
             if p != d.rstrip("/")
+            and (not shared or _named_alike(posixpath.basename(p), posixpath.basename(d.rstrip("/"))))
             and p not in searched
             and not other_version(posixpath.basename(p), posixpath.basename(d.rstrip("/")))  # noted before
             and ctx.root.is_dir(p)

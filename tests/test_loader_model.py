@@ -738,6 +738,10 @@ def test_a_module_beside_the_location_is_said(prefix: Path, tmp_path: Path) -> N
     shutil.copy(module, triplet / "kplugins/one.so")
     shutil.copy(module, triplet / "kplugin/four.so")
     shutil.copy(module, triplet / "five.so")
+    # Nor another program's directory there (a re-tester's otherapp/filter.so, defining rofi's
+    # entry `mode`, a common word, was a rofi plug-in misplaced, exit 1).
+    (triplet / "otherapp").mkdir()
+    shutil.copy(module, triplet / "otherapp/six.so")
     in_lib = loader(tmp_path, text + '[[loader.search]]\nrelocated = "lib/x86_64-linux-gnu/kplugins"\n')
     assert [m.file for m in check(prefix, in_lib).modules if m.stray] == [f"{triplet}/kplugin/four.so"]
 
@@ -2410,6 +2414,34 @@ def test_a_modules_own_file_missing_from_the_prefix_is_said(prefix: Path, tmp_pa
         for name in ("gtk", "opengl")
     ]
     assert report.ok
+
+
+def test_a_descriptor_below_where_a_registering_loader_reads_is_misplaced(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A re-tester moved an IBus component into component/sub/, which IBus never reads: a note
+    only, exit 0, where an ELF plug-in moved so fails the check. A file the program reads itself
+    (runner "") is a module file as well."""
+    text = """
+    [loader]
+    prefix = "/usr"
+    executables = ["{prefix}/bin/demo"]
+    naming = "{name}.xml"
+    resolution = "register-all"
+    runners = { "*.xml" = "" }
+    [[loader.search]]
+    relocated = "share/components"
+    """
+    comp = prefix / "share/components"
+    (comp / "sub").mkdir(parents=True)
+    (comp / "simple.xml").write_text("<component/>\n")
+    (comp / "sub/m17n.xml").write_text("<component/>\n")
+    report = check(prefix, loader(tmp_path, text))
+    assert [(m.module, m.loads, [p.kind for p in m.problems]) for m in report.modules] == [
+        ("m17n", False, ["never-looked-up"]),
+        ("simple", True, []),
+    ]
+    assert not report.ok
 
 
 def test_the_programs_own_library_in_a_search_location_is_no_stray(prefix: Path, tmp_path: Path) -> None:
