@@ -2502,17 +2502,13 @@ def library_requirements(
         every[pn].append(q)
     reach_every = _Reach(every)
     kept = {name: list(reqs) for name, reqs in base.items()}
+    cycles: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     for pn, q, path, soname, provider in needs:
         if pn in reach_every(q) and q not in base[pn]:
-            problems.append(
-                f"{path} (package {pn!r}) links {soname} from package {q!r}, which requires "
-                f"{pn!r}: requiring it would make a cycle (put {provider} in {pn!r} "
-                # An LV2 tester's calfjackhost, linking the calf plug-in's calf.so, belonged in
-                # the plug-in's package: the library's move was the only remedy said.
-                f"or a package both require, or, if it belongs with the library, {path} in {q!r})"
-            )
+            cycles.setdefault((pn, q), []).append((path, soname, provider))
         elif q not in kept[pn]:
             kept[pn].append(q)
+    problems += [_cycle_problem(pn, q, links) for (pn, q), links in cycles.items()]
     reach = _Reach(kept)
     requires = {name: list(reqs) for name, reqs in base.items()}
     added: list[LibraryRequirement] = []
@@ -2525,6 +2521,29 @@ def library_requirements(
         added.append(LibraryRequirement(pn, q, path, soname, provider))
     out = [replace(p, requires=tuple(requires[p.name])) for p in packages]
     return out, added, problems
+
+
+def _cycle_problem(pn: str, q: str, links: list[tuple[str, str, str]]) -> str:
+    """The problem of package `pn` linking libraries of `q`, which requires `pn`: `links`, each
+    (file, soname, the library's path). One line a pair of packages (a BIND tester's 62 lines,
+    one per program and library, for five libraries put in the wrong one of two packages)."""
+    path, soname, provider = links[0]
+    if len(links) == 1:
+        return (
+            f"{path} (package {pn!r}) links {soname} from package {q!r}, which requires "
+            f"{pn!r}: requiring it would make a cycle (put {provider} in {pn!r} "
+            # An LV2 tester's calfjackhost, linking the calf plug-in's calf.so, belonged in the
+            # plug-in's package: the library's move was the only remedy said.
+            f"or a package both require, or, if it belongs with the library, {path} in {q!r})"
+        )
+    files = list(dict.fromkeys(p for p, _, _ in links))
+    libraries = list(dict.fromkeys(lib for _, _, lib in links))
+    return (
+        f"{len(files)} file(s) of package {pn!r} ({_some_ids(files, 2)}) link {len(libraries)} "
+        f"librar{'y' if len(libraries) == 1 else 'ies'} of package {q!r} ({_some_ids(libraries, 3)}), "
+        f"which requires {pn!r}: requiring it would make a cycle (put those libraries in {pn!r} or a "
+        f"package both require, or, if they belong with the libraries, those files in {q!r})"
+    )
 
 
 def _library_needs(

@@ -16,7 +16,7 @@ from qpack import layout as L
 from qpack.errors import PlanError
 from qpack.plan import plan_build
 
-from .conftest import copy_build, run_qpack
+from .conftest import compile_c, copy_build, have_cc, run_qpack
 
 DEMO_MODULES = {"ui-curses", "ui-gtk", "ui-opengl", "block-curl", "block-nfs", "audio-alsa", "audio-pa"}
 
@@ -805,3 +805,53 @@ def test_an_exclusion_that_excludes_nothing_is_named(demo_build: Path, tmp_path:
     plan = plan_of(demo_build, lay)
     assert not any("excludes nothing" in w for w in plan.warnings), plan.warnings
     assert [x.path for x in plan.excluded] == ["usr/share/demo/banner.txt"]
+
+
+def test_a_requirement_cycle_is_one_error_a_pair_of_packages(tmp_path: Path) -> None:
+    """A BIND tester put five libraries in the wrong one of two packages that link each other:
+    62 error lines, one per program and library, each advising a fix. One line a pair now."""
+    if not have_cc():
+        pytest.skip("no C compiler (cc/gcc) on this machine: the programs are built here")
+    usr = tmp_path / "build/usr"
+    (usr / "bin").mkdir(parents=True)
+    (usr / "lib/prog").mkdir(parents=True)
+    lib = usr / "lib"
+    for name in ("x", "y"):
+        compile_c(tmp_path, lib / f"lib{name}.so.1", f"int {name}_fn(void) {{ return 1; }}",
+                  "-shared", "-fPIC", f"-Wl,-soname,lib{name}.so.1")  # fmt: skip
+        (lib / f"lib{name}.so").symlink_to(f"lib{name}.so.1")
+    main = "int x_fn(void); int y_fn(void); int main(void) { return x_fn() + y_fn(); }"
+    for program in ("one", "two", "three"):
+        compile_c(tmp_path, usr / "bin" / program, main, f"-L{lib}", "-lx", "-ly")
+    for name in ("x", "y"):
+        (lib / f"lib{name}.so").unlink()
+    layout = tmp_path / "cycle.toml"
+    layout.write_text(
+        textwrap.dedent(
+            """
+            [layout]
+            name = "cycle"
+            [loader]
+            prefix = "/usr"
+            executables = ["{prefix}/bin/one"]
+            naming = "{name}.so"
+            [[loader.search]]
+            relocated = "lib/prog"
+            [[package]]
+            name = "prog"
+            rest = true
+            [[package]]
+            name = "prog-libs"
+            kind = "group"
+            files = ["{prefix}/lib/lib*.so.1"]
+            """
+        )
+    )
+    with pytest.raises(PlanError) as e:
+        plan_of(tmp_path / "build", layout)
+    assert [p for p in e.value.problems if "cycle" in p] == [
+        "3 file(s) of package 'prog' (usr/bin/one, usr/bin/three and 1 more) link 2 libraries of "
+        "package 'prog-libs' (usr/lib/libx.so.1, usr/lib/liby.so.1), which requires 'prog': requiring it "
+        "would make a cycle (put those libraries in 'prog' or a package both require, or, if they belong "
+        "with the libraries, those files in 'prog-libs')"
+    ]
