@@ -2635,7 +2635,85 @@ def check(
         or _named_otherwise(report, installed_modules)
     ) is not None:
         raise CheckError(nowhere)
-    return _own_files_note(_staged_tree_note(report, rt, pre, ctx.loader), rt, pre, ctx.loader)
+    return _files_named(report, rt, pre, ctx.loader)
+
+
+def _files_named(report: CheckReport, rt: Root, pre: str, loader: Loader) -> CheckReport:
+    """`report` judged for the files its modules name beyond their own: the programs a
+    descriptor runs (`_descriptor_programs`), the libraries a staged tree holds where none
+    looks (`_staged_tree_note`), and the modules' own files ([modules.files], `_own_files_note`)."""
+    report = _descriptor_programs(report, rt, pre, loader)
+    return _own_files_note(_staged_tree_note(report, rt, pre, loader), rt, pre, loader)
+
+
+_DESCRIPTOR_READ = 1 << 20  # bytes of a descriptor read for the programs it names, at most
+
+
+def _descriptor_programs(report: CheckReport, rt: Root, pre: str, loader: Loader) -> CheckReport:
+    """`report` with `missing-helper` for each descriptor module (a file the program reads
+    itself, `runners` "") naming one of its own files ([modules.files]) that is not there: by
+    absolute path as the layout's prefix has it (an IBus component's `<exec>`, auditd's
+    `path =`; from a venv, the system's copy, which a wheel install does not bring), or by file
+    name (an Inkscape extension's script, beside it). The program runs, or loads, that file: an
+    IBus, an Inkscape and an auditd tester's modules were "yes" with their program gone."""
+    texts: dict[str, str | None] = {}
+    rows = []
+    for m in report.modules:
+        if not m.file or m.stray or m.helper or loader.runner_of(m.file) != "":
+            rows.append(m)
+            continue
+        if m.file not in texts:
+            texts[m.file] = _descriptor_text(rt, m.file)
+        text = texts[m.file]
+        found = []
+        if text is not None:
+            here = loader.own_file_paths(m.module, pre)
+            built = loader.own_file_paths(m.module, loader.prefix)
+            found = [
+                why
+                for installed, configured in zip(here, built, strict=False)
+                if (why := _named_gone(m.file, text, installed, configured, rt)) is not None
+            ]
+        if found:
+            m = dataclasses.replace(
+                m, loads=False, problems=(*m.problems, *(Problem("missing-helper", f) for f in found))
+            )
+        rows.append(m)
+    return dataclasses.replace(report, modules=tuple(rows))
+
+
+def _named_gone(descriptor: str, text: str, installed: str, configured: str, rt: Root) -> str | None:
+    """Why the program cannot run a module's own file its descriptor names (`text`): by the
+    absolute path the layout's prefix gives it (`configured`), or by its file name, beside it
+    (`installed`, in the prefix checked); None where it is there, or not named."""
+    if configured in text:
+        if rt.exists(configured):
+            return None
+        # From a venv, the system's path: a wheel installed the prefix's copy, not that one.
+        copy = f" (the prefix's copy, {installed}, is not the one named)" if installed != configured else ""
+        return (
+            f"{descriptor}: names {configured}, one of its own files, which is not there{copy}: the "
+            "program cannot run it"
+        )
+    base = posixpath.basename(installed)
+    if re.search(r"(?<![\w.-])" + re.escape(base) + r"(?![\w.-])", text) and not rt.exists(installed):
+        return (
+            f"{descriptor}: names {base}, one of its own files ({installed}), which is not there: the "
+            "program cannot run it"
+        )
+    return None
+
+
+def _descriptor_text(rt: Root, path: str) -> str | None:
+    """The first `_DESCRIPTOR_READ` bytes of the file at `path` as text, or None."""
+    real = rt.resolve(path)
+    if real is None:
+        return None
+    try:
+        with open(rt.host(real), "rb") as f:
+            return f.read(_DESCRIPTOR_READ).decode("utf-8", "replace")
+    except OSError:
+        return None
 
 
 def _own_files_note(report: CheckReport, rt: Root, pre: str, loader: Loader) -> CheckReport:
@@ -2644,8 +2722,11 @@ def _own_files_note(report: CheckReport, rt: Root, pre: str, loader: Loader) -> 
     an Inkscape tester's extension script: "yes", where the program cannot run the module. A
     note, not a problem: a module's documentation may be left out (dpkg's path-exclude)."""
     notes = []
+    said = {p.detail for m in report.modules for p in m.problems if p.kind == "missing-helper"}
     for mid in dict.fromkeys(m.module for m in report.modules if m.file and not m.stray and not m.helper):
-        gone = [p for p in loader.own_file_paths(mid, pre) if not rt.exists(p)]
+        gone = [
+            p for p in loader.own_file_paths(mid, pre) if not rt.exists(p) and not any(p in d for d in said)
+        ]
         if gone:
             notes.append(
                 f"module {mid}: its own file(s) {_three_and_more(gone)} ([modules.files]) not in the "
@@ -4856,4 +4937,4 @@ def check_modules(
         found += [v.file for v in verdicts if v.file is not None and not v.helper and not v.stray]
         rows.add_program(exe.path, verdicts, not_asked, exe_missing, _needs_unmet(exe, verdicts, ctx))
     _deeper_notes(ctx, locations, found)
-    return rows.report(rt, pre, layout_name, exes, locations, ctx)
+    return _descriptor_programs(rows.report(rt, pre, layout_name, exes, locations, ctx), rt, pre, loader)

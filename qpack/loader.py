@@ -857,6 +857,14 @@ def _matching_all(
     return tuple(dict.fromkeys(v for k in named for v in table[k])) if named else None
 
 
+def _braces_expanded(glob: str) -> list[str]:
+    """`a{b,c}d{e,f}` as the names it stands for, each `{...,...}` group in turn."""
+    m = re.search(r"\{([^{}]*,[^{}]*)\}", glob)
+    if m is None:
+        return [glob]
+    return [x for alt in m[1].split(",") for x in _braces_expanded(glob[: m.start()] + alt + glob[m.end() :])]
+
+
 def _matching(table: Mapping[str, tuple[str, ...]], keys: ModuleKeys, module_id: str) -> tuple[str, ...]:
     """The values of every key of `table` (indexed as `keys`) that is `module_id` or a glob
     matching it, the module's own key first, then in key order, without repeats and without the
@@ -1433,9 +1441,10 @@ class Loader:
                 continue
             for key, value in fill.items():
                 template = template.replace(key, value)
-            path = "/" + expand_prefix(template, prefix)
-            if not any(c in path for c in "*?[]{},"):
-                out.append(path)
+            # Each `{a,b}` is one file each (IBus's `ibus-{engine,setup}-hangul`).
+            for path in _braces_expanded("/" + expand_prefix(template, prefix)):
+                if not any(c in path for c in "*?[]{},"):
+                    out.append(path)
         return tuple(dict.fromkeys(out))
 
     def deps_of(self, module_id: str) -> tuple[str, ...]:

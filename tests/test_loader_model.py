@@ -2444,6 +2444,86 @@ def test_a_descriptor_below_where_a_registering_loader_reads_is_misplaced(
     assert not report.ok
 
 
+def test_a_descriptor_naming_its_program_gone_is_missing_helper(prefix: Path, tmp_path: Path) -> None:
+    """An IBus tester's component whose engine program was gone, an auditd tester's plug-in
+    conf whose program was, an Inkscape tester's extension without its script: each "yes". A
+    descriptor (a file the program reads itself) naming one of its own files ([modules.files])
+    by the layout's absolute path, or by file name, that is not there is `missing-helper`; one
+    it does not name (its documentation) is a note."""
+    comp, libexec = prefix / "share/components", prefix / "libexec"
+    comp.mkdir(parents=True)
+    libexec.mkdir(exist_ok=True)
+    (comp / "simple.xml").write_text(
+        f"<component><exec>{prefix}/libexec/engine-simple --ibus</exec></component>\n"
+    )
+    (comp / "script.xml").write_text("<component><command>script-run.py</command></component>\n")
+    (comp / "docs.xml").write_text("<component/>\n")
+    (libexec / "engine-simple").write_text("#!/bin/sh\n")
+    (comp / "script-run.py").write_text("print()\n")
+    text = f"""
+    [loader]
+    prefix = "{prefix}"
+    executables = ["{{prefix}}/bin/demo"]
+    naming = "{{name}}.xml"
+    resolution = "register-all"
+    runners = {{ "*.xml" = "" }}
+    [[loader.search]]
+    relocated = "share/components"
+    [modules.files]
+    "simple" = ["{{prefix}}/libexec/engine-{{name}}"]
+    "script" = ["{{prefix}}/share/components/{{name}}-run.py"]
+    "docs" = ["{{prefix}}/share/doc/{{name}}.txt"]
+    """
+    ld = loader(tmp_path, text)
+    report = check(prefix, ld)
+    assert [(m.module, m.loads) for m in report.modules] == [
+        ("docs", True),
+        ("script", True),
+        ("simple", True),
+    ]
+    assert [w for w in report.warnings if "own file" in w] == [
+        f"module docs: its own file(s) {prefix}/share/doc/docs.txt ([modules.files]) not in the prefix: it "
+        "may not work without them"
+    ]
+    (libexec / "engine-simple").unlink()
+    (comp / "script-run.py").unlink()
+    report = check(prefix, ld)
+    assert [(m.module, [p.detail for p in m.problems]) for m in report.modules if not m.loads] == [
+        (
+            "script",
+            [
+                f"{comp}/script.xml: names script-run.py, one of its own files ({comp}/script-run.py), which "
+                "is not there: the program cannot run it"
+            ],
+        ),
+        (
+            "simple",
+            [
+                f"{comp}/simple.xml: names {prefix}/libexec/engine-simple, one of its own files, which is "
+                "not there: the program cannot run it"
+            ],
+        ),
+    ]
+    assert not [w for w in report.warnings if "own file" in w and "docs" not in w]
+    # Installed elsewhere (a venv), the descriptor still names the layout's prefix: the system's
+    # copy runs, or none (an IBus re-tester: "7 of 7 will load", the engines all missing).
+    venv = tmp_path / "venv"
+    shutil.copytree(prefix, venv / "usr", symlinks=True)
+    (venv / "usr/libexec/engine-simple").write_text("#!/bin/sh\n")
+    (venv / "usr/share/components/script-run.py").write_text("print()\n")
+    report = check(venv / "usr", ld)
+    assert [(m.module, m.loads) for m in report.modules] == [
+        ("docs", True),
+        ("script", True),
+        ("simple", False),
+    ]
+    (detail,) = [p.detail for m in report.modules for p in m.problems]
+    assert detail.endswith(
+        f"names {prefix}/libexec/engine-simple, one of its own files, which is not there (the prefix's copy, "
+        f"{venv}/usr/libexec/engine-simple, is not the one named): the program cannot run it"
+    )
+
+
 def test_the_programs_own_library_in_a_search_location_is_no_stray(prefix: Path, tmp_path: Path) -> None:
     """A darktable tester: libdarktable.so, which every program and plug-in links, sits in the
     one search location above the plug-in directories the loader scans; check called it a
