@@ -1736,7 +1736,12 @@ class Loader:
                 "takes as no module (a module id cannot be empty; the loader may load it)"
             )
         if (glob := self.skipped_name(rel)) is not None and self.could_be_module(rel):
-            return f"{path}: in a module directory, but the loader skips names matching {glob!r} (skip-names)"
+            # A file that is no module at all is named in a [[package]] `files` glob, which says so
+            # (a sudo tester's sudo_noexec.so, a library preloaded into commands, kept the warning).
+            return (
+                f"{path}: in a module directory, but the loader skips names matching {glob!r} (skip-names; "
+                "if it is no module, name it in a [[package]] `files` glob)"
+            )
         if self.could_be_module(rel):
             return (
                 f"{path}: in a module directory, but the loader never looks up this name "

@@ -522,7 +522,7 @@ def test_names_the_loader_skips_are_no_modules(demo_build: Path, tmp_path: Path)
     assert "ui-libextra" not in {m.id for m in plan.modules}
     assert (
         "usr/lib/demo/ui/libextra.so: in a module directory, but the loader skips names matching 'lib*' "
-        "(skip-names)"
+        "(skip-names; if it is no module, name it in a [[package]] `files` glob)"
     ) in plan.warnings
     report = check("/usr", load_layout(layout).loader, root=root)
     (row,) = [m for m in report.modules if m.file == "/usr/lib/demo/ui/libextra.so"]
