@@ -696,6 +696,8 @@ def test_a_module_under_an_absolute_location_is_refused_naming_that_location(
         "location's `wheels` key names the directory it is to point to), which no install prefix "
         "moves; a wheel cannot place it"
     ) in err
+    # And what serves such a loader (a libvisual and a BIND tester were not told).
+    assert err.rstrip().endswith("only in distro packages: split with --format tree"), err
     # A relocated location too, which does not hold it (a libvips tester's
     # {prefix}/x86_64-linux-gnu/vips-modules-8.14 for lib/x86_64-linux-gnu/...): named as well.
     absolute = '[[loader.search]]\nabsolute = "/usr/lib/demo"\n'

@@ -626,7 +626,14 @@ def _verify_placement(plan: Plan, placement: Placement, payloads: _Payloads) -> 
     problems = verify(plan.layout.loader, placement, plan.modules, payloads.placed, exes, program_there)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise WheelError(f"layout {plan.layout.name!r}: {problems[0]}{more}")
+        # Where no module can be placed, what can be done (a libvisual and a BIND tester: refused,
+        # and not told the tree split serves such a loader).
+        tree = (
+            "; this loader's modules stay where it looks only in distro packages: split with --format tree"
+            if all(p.startswith("module ") and "no install prefix moves" in p for p in problems)
+            else ""
+        )
+        raise WheelError(f"layout {plan.layout.name!r}: {problems[0]}{more}{tree}")
 
 
 # How much of a script is read for the absolute paths it runs: a wrapper's exec line is near
