@@ -2683,10 +2683,12 @@ def _descriptor_programs(report: CheckReport, rt: Root, pre: str, loader: Loader
 
 
 def _named_gone(descriptor: str, text: str, installed: str, configured: str, rt: Root) -> str | None:
-    """Why the program cannot run a module's own file its descriptor names (`text`): by the
-    absolute path the layout's prefix gives it (`configured`), or by its file name, beside it
-    (`installed`, in the prefix checked); None where it is there, or not named."""
-    if configured in text:
+    """Why the program cannot run a module's own file its descriptor names (`text`, comments
+    left out): by the absolute path the layout's prefix gives it (`configured`), or by its file
+    name alone, beside the descriptor or where the layout puts it (`installed`, in the prefix
+    checked); None where it is there, or not named. Whole names only: `/sbin/audisp-syslog2`
+    names no `/sbin/audisp-syslog`, nor `/usr/libexec/ibus-setup-hangul` a `/usr/bin` one."""
+    if re.search(r"(?<![\w.-])" + re.escape(configured) + r"(?![\w.-])", text):
         if rt.exists(configured):
             return None
         # From a venv, the system's path: a wheel installed the prefix's copy, not that one.
@@ -2696,24 +2698,35 @@ def _named_gone(descriptor: str, text: str, installed: str, configured: str, rt:
             "program cannot run it"
         )
     base = posixpath.basename(installed)
-    if re.search(r"(?<![\w.-])" + re.escape(base) + r"(?![\w.-])", text) and not rt.exists(installed):
-        return (
-            f"{descriptor}: names {base}, one of its own files ({installed}), which is not there: the "
-            "program cannot run it"
-        )
-    return None
+    if not re.search(r"(?<![\w./-])" + re.escape(base) + r"(?![\w.-])", text):
+        return None
+    # Beside the descriptor, where a program reading it looks first (an Inkscape re-tester's
+    # other/clipart/import_web_image.py, beside its .inx, was "not there", exit 1).
+    if rt.exists(installed) or rt.exists(posixpath.join(posixpath.dirname(descriptor), base)):
+        return None
+    return (
+        f"{descriptor}: names {base}, one of its own files ({installed}), which is not there: the "
+        "program cannot run it"
+    )
+
+
+_COMMENTS = re.compile(r"(?s:<!--.*?-->)|^[ \t]*[#;][^\n]*$", re.M)
 
 
 def _descriptor_text(rt: Root, path: str) -> str | None:
-    """The first `_DESCRIPTOR_READ` bytes of the file at `path` as text, or None."""
+    """The first `_DESCRIPTOR_READ` bytes of the file at `path` as text, comments left out, or
+    None."""
     real = rt.resolve(path)
     if real is None:
         return None
     try:
         with open(rt.host(real), "rb") as f:
-            return f.read(_DESCRIPTOR_READ).decode("utf-8", "replace")
+            text = f.read(_DESCRIPTOR_READ).decode("utf-8", "replace")
     except OSError:
         return None
+    # Not what the program skips: XML comments, and `#` or `;` lines of a key file (a re-tester's
+    # `#path = /sbin/audisp-remote` above the path auditd runs).
+    return _COMMENTS.sub("", text)
 
 
 def _own_files_note(report: CheckReport, rt: Root, pre: str, loader: Loader) -> CheckReport:

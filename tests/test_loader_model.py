@@ -2524,6 +2524,52 @@ def test_a_descriptor_naming_its_program_gone_is_missing_helper(prefix: Path, tm
     )
 
 
+def test_a_descriptor_names_its_files_by_whole_name_outside_comments(prefix: Path, tmp_path: Path) -> None:
+    """A re-tester's false failures of the rule above: a longer name (`/sbin/audisp-syslog2`
+    for a gone /sbin/audisp-syslog), a file name inside another path (`/usr/libexec/ibus-
+    setup-hangul` for a gone /usr/bin link of that name), a comment (`#path = ...`, `<!-- -->`),
+    and an Inkscape script beside its `.inx`, where the layout's glob put it elsewhere: none is
+    a program gone."""
+    comp = prefix / "share/components"
+    (comp / "sub").mkdir(parents=True)
+    (prefix / "libexec").mkdir(exist_ok=True)
+    (prefix / "libexec/engine-simple2").write_text("#!/bin/sh\n")
+    (prefix / "libexec/tool-simple").write_text("#!/bin/sh\n")
+    (comp / "simple.xml").write_text(
+        f"<component><exec>{prefix}/libexec/engine-simple2 --ibus</exec>\n"
+        f"<!-- <exec>{prefix}/libexec/engine-simple</exec> -->\n"
+        f"#path = {prefix}/libexec/engine-simple\n"
+        f"<setup>{prefix}/libexec/tool-simple</setup></component>\n"
+    )
+    (comp / "sub/script.xml").write_text("<component><command>script-run.py</command></component>\n")
+    (comp / "sub/script-run.py").write_text("print()\n")
+    text = f"""
+    [loader]
+    prefix = "{prefix}"
+    executables = ["{{prefix}}/bin/demo"]
+    naming = "{{name}}.xml"
+    resolution = "register-all"
+    depth = 1
+    runners = {{ "*.xml" = "" }}
+    [[loader.search]]
+    relocated = "share/components"
+    [modules.files]
+    "simple" = ["{{prefix}}/libexec/engine-{{name}}", "{{prefix}}/bin/tool-{{name}}"]
+    "script" = ["{{prefix}}/share/scripts/{{name}}-run.py"]
+    """
+    report = check(prefix, loader(tmp_path, text))
+    assert [(m.module, m.loads, m.problems) for m in report.modules] == [
+        ("script", True, ()),
+        ("simple", True, ()),
+    ]
+    # Named plainly and gone, it is (the control).
+    (comp / "sub/script-run.py").unlink()
+    report = check(prefix, loader(tmp_path, text))
+    assert [(m.module, [p.kind for p in m.problems]) for m in report.modules if not m.loads] == [
+        ("script", ["missing-helper"])
+    ]
+
+
 def test_the_programs_own_library_in_a_search_location_is_no_stray(prefix: Path, tmp_path: Path) -> None:
     """A darktable tester: libdarktable.so, which every program and plug-in links, sits in the
     one search location above the plug-in directories the loader scans; check called it a
