@@ -2735,11 +2735,16 @@ def _own_files_note(report: CheckReport, rt: Root, pre: str, loader: Loader) -> 
     an Inkscape tester's extension script: "yes", where the program cannot run the module. A
     note, not a problem: a module's documentation may be left out (dpkg's path-exclude)."""
     notes = []
-    said = {p.detail for m in report.modules for p in m.problems if p.kind == "missing-helper"}
-    for mid in dict.fromkeys(m.module for m in report.modules if m.file and not m.stray and not m.helper):
-        gone = [
-            p for p in loader.own_file_paths(mid, pre) if not rt.exists(p) and not any(p in d for d in said)
-        ]
+    # Not a descriptor module's (runners ""): those its descriptor names are judged
+    # (`_descriptor_programs`), and one it does not name is no sign (an Inkscape sweep's layout
+    # gave every extension a `{name}.py` 34 of them do not run: 34 notes on a clean tree).
+    found = (
+        m.module
+        for m in report.modules
+        if m.file and not m.stray and not m.helper and loader.runner_of(m.file) != ""
+    )
+    for mid in dict.fromkeys(found):
+        gone = [p for p in loader.own_file_paths(mid, pre) if not rt.exists(p)]
         if gone:
             notes.append(
                 f"module {mid}: its own file(s) {_three_and_more(gone)} ([modules.files]) not in the "
@@ -2760,11 +2765,14 @@ def _staged_tree_note(report: CheckReport, rt: Root, pre: str, loader: Loader) -
     if str(rt.root) != "/" or pre == "/":
         return report
     said = [p.detail for m in report.modules for p in m.problems if p.kind == "missing-library"]
+    # The names before each "(needed by ...)", not the file needing them (a sweep's venv: a
+    # module missing libcjson was taken for a library in the venv's lib/).
     names = {
         name
         for detail in [*said, *report.cannot_start.values()]
         if (found := _NOT_FOUND.search(detail))
-        for name in _LIBRARY_NAME.findall(found.group(1))
+        for group in found.group(1).split("; ")
+        for name in _LIBRARY_NAME.findall(group.split(" (needed by ", 1)[0])
     }
     lib = posixpath.join(pre, "lib")
     dirs = [lib, posixpath.join(pre, "lib64")]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from . import mini_program
-from .conftest import have_cc, run_qpack
+from .conftest import compile_c, have_cc, run_qpack
 
 
 def test_a_staged_tree_checked_as_a_prefix_is_told_to_use_root(tmp_path: Path) -> None:
@@ -31,3 +31,30 @@ def test_a_staged_tree_checked_as_a_prefix_is_told_to_use_root(tmp_path: Path) -
     # As it says: the program starts, and no such note.
     r = run_qpack("check", "/usr", "--root", str(tree), "-l", str(layout))
     assert "cannot start" not in r.stdout + r.stderr and "staged tree" not in r.stderr, r.stdout + r.stderr
+
+
+def test_a_module_needing_a_library_nowhere_is_no_staged_tree(tmp_path: Path) -> None:
+    """A sweep's venv: a module in the prefix's lib/ missing libcjson.so.1 read "mosquitto_dynamic_
+    security.so, which the dynamic linker would not find, is in the venv's own library
+    directories: a staged tree?", the file needing the library taken for the one missing."""
+    if not have_cc():
+        pytest.skip("no C compiler (cc/gcc) on this machine: the program is built here")
+    usr = tmp_path / "prefix"
+    (usr / "bin").mkdir(parents=True)
+    (usr / "lib").mkdir()
+    compile_c(tmp_path, usr / "bin/prog", "int main(void) { return 0; }")
+    compile_c(tmp_path, usr / "lib/libgone.so.1", "int gone(void) { return 1; }",
+              "-shared", "-fPIC", "-Wl,-soname,libgone.so.1")  # fmt: skip
+    compile_c(tmp_path, usr / "lib/mod_a.so", "int gone(void); int a(void) { return gone(); }",
+              "-shared", "-fPIC", str(usr / "lib/libgone.so.1"))  # fmt: skip
+    (usr / "lib/libgone.so.1").unlink()
+    layout = tmp_path / "mod.toml"
+    layout.write_text(
+        '[layout]\nname = "mod"\n[loader]\nprefix = "/usr"\nexecutables = ["{prefix}/bin/prog"]\n'
+        'naming = "mod_{name}.so"\n[[loader.search]]\nrelocated = "lib"\n'
+        '[[package]]\nname = "core"\nrest = true\n'
+    )
+    r = run_qpack("check", str(usr), "-l", str(layout))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "would not find libgone.so.1 (needed by" in r.stdout + r.stderr
+    assert "staged tree" not in r.stderr, r.stderr

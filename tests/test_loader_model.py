@@ -2449,7 +2449,7 @@ def test_a_descriptor_naming_its_program_gone_is_missing_helper(prefix: Path, tm
     conf whose program was, an Inkscape tester's extension without its script: each "yes". A
     descriptor (a file the program reads itself) naming one of its own files ([modules.files])
     by the layout's absolute path, or by file name, that is not there is `missing-helper`; one
-    it does not name (its documentation) is a note."""
+    it does not name (its documentation) is nothing to say."""
     comp, libexec = prefix / "share/components", prefix / "libexec"
     comp.mkdir(parents=True)
     libexec.mkdir(exist_ok=True)
@@ -2481,10 +2481,9 @@ def test_a_descriptor_naming_its_program_gone_is_missing_helper(prefix: Path, tm
         ("script", True),
         ("simple", True),
     ]
-    assert [w for w in report.warnings if "own file" in w] == [
-        f"module docs: its own file(s) {prefix}/share/doc/docs.txt ([modules.files]) not in the prefix: it "
-        "may not work without them"
-    ]
+    # One the descriptor does not name is no sign (an Inkscape sweep: a layout's `{name}.py` for
+    # every extension, which 34 of them do not run, made 34 notes on a clean tree).
+    assert not [w for w in report.warnings if "own file" in w], report.warnings
     (libexec / "engine-simple").unlink()
     (comp / "script-run.py").unlink()
     report = check(prefix, ld)
