@@ -2738,13 +2738,19 @@ def _own_files_note(report: CheckReport, rt: Root, pre: str, loader: Loader) -> 
     # Not a descriptor module's (runners ""): those its descriptor names are judged
     # (`_descriptor_programs`), and one it does not name is no sign (an Inkscape sweep's layout
     # gave every extension a `{name}.py` 34 of them do not run: 34 notes on a clean tree).
+    # Nor of a module that fails anyway, nor where one of its own files is there: a layout may
+    # list alternative places (a sweep's Vamp layout: the .cat or the .n3 beside either of two
+    # plug-in directories; one was there).
     found = (
         m.module
         for m in report.modules
-        if m.file and not m.stray and not m.helper and loader.runner_of(m.file) != ""
+        if m.file and m.loads and not m.stray and not m.helper and loader.runner_of(m.file) != ""
     )
     for mid in dict.fromkeys(found):
-        gone = [p for p in loader.own_file_paths(mid, pre) if not rt.exists(p)]
+        paths = loader.own_file_paths(mid, pre)
+        gone = [p for p in paths if not rt.exists(p)]
+        if len(gone) < len(paths):
+            continue
         if gone:
             notes.append(
                 f"module {mid}: its own file(s) {_three_and_more(gone)} ([modules.files]) not in the "
@@ -2762,8 +2768,8 @@ def _staged_tree_note(report: CheckReport, rt: Root, pre: str, loader: Loader) -
     own library directories, which it does not search: a staged tree checked as a prefix (a
     QGIS tester's `check build/usr`: "would not find libqgis_gui.so.3.22.16", which is in
     build/usr/lib; the programs' RUNPATHs name /usr/lib). Checked as installed, `--root`."""
-    if str(rt.root) != "/" or pre == "/":
-        return report
+    if str(rt.root) != "/" or pre == "/" or rt.exists(posixpath.join(pre, "pyvenv.cfg")):
+        return report  # a venv is an install, not a staged tree (a sweep's tesseract venv)
     said = [p.detail for m in report.modules for p in m.problems if p.kind == "missing-library"]
     # The names before each "(needed by ...)", not the file needing them (a sweep's venv: a
     # module missing libcjson was taken for a library in the venv's lib/).
@@ -2911,8 +2917,13 @@ def _misplace(ctx: _Context, paths: Sequence[str], modules: Sequence[str], where
     (`ctx.misplaced`, with `where`): a rofi, a Shotwell and an ulogd tester's plug-in moved
     out of the directory was "N of N modules load", exit 0, where a misnamed one failed."""
     names = {posixpath.basename(m) for m in modules}
+    # The file a module found is a link to is that module (a sweep's GIO modules/libgiognutls.so
+    # -> ../libgioreal.so: the target, beside the location, was a module "never looked up").
+    targets = {ctx.root.resolve(m) for m in modules} - {None}
     left = []
     for path in paths:
+        if ctx.root.resolve(path) in targets:
+            continue
         # A file the program reads itself, or a module runs, is one too (a re-tester's IBus
         # component moved to component/sub/: IBus does not recurse; a note only, exit 0).
         read = ctx.loader.runner_of(path) is not None and ctx.root.is_file(path)

@@ -28,6 +28,12 @@ def test_a_staged_tree_checked_as_a_prefix_is_told_to_use_root(tmp_path: Path) -
         f"library directories, which it does not search: is {tree}/usr a staged tree? Check it as "
         f"installed: qpack check /usr --root {tree}\n"
     ) in r.stderr
+    # Not of a venv, which is an install (a sweep's tesseract venv was asked whether it was
+    # a staged tree).
+    (tree / "usr/pyvenv.cfg").write_text("home = /usr/bin\n")
+    r = run_qpack("check", str(tree / "usr"), "-l", str(layout))
+    assert r.returncode == 1 and "own library directories" not in r.stderr, r.stderr
+    (tree / "usr/pyvenv.cfg").unlink()
     # As it says: the program starts, and no such note.
     r = run_qpack("check", "/usr", "--root", str(tree), "-l", str(layout))
     assert "cannot start" not in r.stdout + r.stderr and "staged tree" not in r.stderr, r.stdout + r.stderr

@@ -707,19 +707,27 @@ def test_a_module_beside_the_location_is_said(prefix: Path, tmp_path: Path) -> N
     (flat / "plugins").mkdir(parents=True)
     (flat / "plugin").mkdir()
     module = prefix / "lib/demo/ui/curses.so"
-    for where in ("plugins/one.so", "two.so", "plugin/three.so"):
+    for where in ("plugins/one.so", "two.so", "plugin/three.so", "real.so"):
         shutil.copy(module, flat / where)
+    # A module that is a link to a file beside the location: that file is the module, no other
+    # one misplaced (a sweep's GIO modules/libgiognutls.so -> ../libgioreal.so).
+    (flat / "plugins/linked.so").symlink_to("../real.so")
     build_extra_library(flat, "libother.so")  # no entry: a library of its own
     report = check(prefix, ld)
     assert not [w for w in report.warnings if "misplaced" in w], report.warnings
-    assert [(m.module, m.loads) for m in report.modules] == [("one", True), ("three", False), ("two", False)]
+    assert [(m.module, m.loads) for m in report.modules] == [
+        ("linked", True),
+        ("one", True),
+        ("three", False),
+        ("two", False),
+    ]
     assert [p.detail for m in report.modules for p in m.problems] == [
         f"{flat}/plugin/three.so: the loader never looks this file up (beside {flat}/plugins, where the "
         "loader looks; it defines demo_module_init, a module's entry: misplaced?)",
         f"{flat}/two.so: the loader never looks this file up (beside {flat}/plugins, where the loader "
         "looks; it defines demo_module_init, a module's entry: misplaced?)",
     ]
-    assert not report.ok and report.summary()["modules"] == 1
+    assert not report.ok and report.summary()["modules"] == 2
     # Not the location itself through a link, nor a copy of a module found (an Eggdrop re-tester's
     # modules -> modules-1.8.4: its 15 loaded modules were "misplaced?"; a spare notes.so above).
     (flat / "two.so").unlink()
@@ -2403,15 +2411,20 @@ def test_a_modules_own_file_missing_from_the_prefix_is_said(prefix: Path, tmp_pa
     (share / "curses.engine").write_text("#!/bin/sh\n")
     files = (
         '[modules.files]\n"ui-*" = ["{prefix}/share/demo/{name}.engine", "{prefix}/share/doc/{name}/*", '
-        '"{prefix}/share/{package}.txt"]\n'
+        '"{prefix}/share/{package}.txt", "{prefix}/share/demo/{name}.alt"]\n'
     )
+    # One of a module's own files there is enough: a layout may list alternative places (a
+    # sweep's Vamp layout: a .cat or a .n3, beside either of two plug-in directories).
+    (share / "opengl.alt").write_text("x\n")
     ld = loader(tmp_path, HEAD + '[[loader.search]]\nrelocated = "lib/demo"\n' + files)
-    assert ld.own_file_paths("ui-curses", str(prefix)) == (f"{prefix}/share/demo/curses.engine",)
+    assert ld.own_file_paths("ui-curses", str(prefix)) == (
+        f"{prefix}/share/demo/curses.engine",
+        f"{prefix}/share/demo/curses.alt",
+    )
     report = check(prefix, ld)
     assert [w for w in report.warnings if "own file" in w] == [
-        f"module ui-{name}: its own file(s) {prefix}/share/demo/{name}.engine ([modules.files]) not in the "
-        "prefix: it may not work without them"
-        for name in ("gtk", "opengl")
+        f"module ui-gtk: its own file(s) {prefix}/share/demo/gtk.engine, {prefix}/share/demo/gtk.alt "
+        "([modules.files]) not in the prefix: it may not work without them"
     ]
     assert report.ok
 
