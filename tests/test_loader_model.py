@@ -731,6 +731,8 @@ def test_a_module_beside_the_location_is_said(prefix: Path, tmp_path: Path) -> N
     # Not the location itself through a link, nor a copy of a module found (an Eggdrop re-tester's
     # modules -> modules-1.8.4: its 15 loaded modules were "misplaced?"; a spare notes.so above).
     (flat / "two.so").unlink()
+    (flat / "plugins/linked.so").unlink()
+    (flat / "real.so").unlink()
     shutil.rmtree(flat / "plugin")
     (flat / "plugins").rename(flat / "plugins-1.0")
     (flat / "plugins").symlink_to("plugins-1.0")
