@@ -2459,6 +2459,16 @@ def test_a_descriptor_below_where_a_registering_loader_reads_is_misplaced(
     assert not report.ok
 
 
+def _components_layout(prefix: Path, own_files: str, depth: int = 0) -> str:
+    """A layout of components read as data (`{name}.xml`, runners "") in share/components,
+    registered all, the prefix the one checked, with `own_files` as its [modules.files]."""
+    return (
+        f'[loader]\nprefix = "{prefix}"\nexecutables = ["{{prefix}}/bin/demo"]\nnaming = "{{name}}.xml"\n'
+        f'resolution = "register-all"\ndepth = {depth}\nrunners = {{ "*.xml" = "" }}\n'
+        '[[loader.search]]\nrelocated = "share/components"\n[modules.files]\n' + own_files
+    )
+
+
 def test_a_descriptor_naming_its_program_gone_is_missing_helper(prefix: Path, tmp_path: Path) -> None:
     """An IBus tester's component whose engine program was gone, an auditd tester's plug-in
     conf whose program was, an Inkscape tester's extension without its script: each "yes". A
@@ -2475,20 +2485,12 @@ def test_a_descriptor_naming_its_program_gone_is_missing_helper(prefix: Path, tm
     (comp / "docs.xml").write_text("<component/>\n")
     (libexec / "engine-simple").write_text("#!/bin/sh\n")
     (comp / "script-run.py").write_text("print()\n")
-    text = f"""
-    [loader]
-    prefix = "{prefix}"
-    executables = ["{{prefix}}/bin/demo"]
-    naming = "{{name}}.xml"
-    resolution = "register-all"
-    runners = {{ "*.xml" = "" }}
-    [[loader.search]]
-    relocated = "share/components"
-    [modules.files]
-    "simple" = ["{{prefix}}/libexec/engine-{{name}}"]
-    "script" = ["{{prefix}}/share/components/{{name}}-run.py"]
-    "docs" = ["{{prefix}}/share/doc/{{name}}.txt"]
-    """
+    text = _components_layout(
+        prefix,
+        '"simple" = ["{prefix}/libexec/engine-{name}"]\n'
+        '"script" = ["{prefix}/share/components/{name}-run.py"]\n'
+        '"docs" = ["{prefix}/share/doc/{name}.txt"]\n',
+    )
     ld = loader(tmp_path, text)
     report = check(prefix, ld)
     assert [(m.module, m.loads) for m in report.modules] == [
@@ -2557,20 +2559,12 @@ def test_a_descriptor_names_its_files_by_whole_name_outside_comments(prefix: Pat
     )
     (comp / "sub/script.xml").write_text("<component><command>script-run.py</command></component>\n")
     (comp / "sub/script-run.py").write_text("print()\n")
-    text = f"""
-    [loader]
-    prefix = "{prefix}"
-    executables = ["{{prefix}}/bin/demo"]
-    naming = "{{name}}.xml"
-    resolution = "register-all"
-    depth = 1
-    runners = {{ "*.xml" = "" }}
-    [[loader.search]]
-    relocated = "share/components"
-    [modules.files]
-    "simple" = ["{{prefix}}/libexec/engine-{{name}}", "{{prefix}}/bin/tool-{{name}}"]
-    "script" = ["{{prefix}}/share/scripts/{{name}}-run.py"]
-    """
+    text = _components_layout(
+        prefix,
+        '"simple" = ["{prefix}/libexec/engine-{name}", "{prefix}/bin/tool-{name}"]\n'
+        '"script" = ["{prefix}/share/scripts/{name}-run.py"]\n',
+        depth=1,
+    )
     report = check(prefix, loader(tmp_path, text))
     assert [(m.module, m.loads, m.problems) for m in report.modules] == [
         ("script", True, ()),
