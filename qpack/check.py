@@ -4769,11 +4769,13 @@ class _CachedFinder(LibraryFinder):
             if real is None:
                 return None
             if not _inside(real, self.prefix):
-                # Of the program's machine all the same: ld.so.cache may list another first (an
-                # ulogd tester's install took x32's /usr/libx32/libc.so.6 for ulogd's libc, and
-                # every glibc symbol its plug-ins bind was "defined nowhere", under unresolved =
-                # "refused"; check, reading the candidates, went on to the x86-64 one).
-                if self.facts_cache.machine(root, real) != self.machine:
+                # Of the program's machine all the same: ld.so.cache lists others too (an ulogd
+                # tester's install took x32's /usr/libx32/libc.so.6 for ulogd's libc, and every
+                # glibc symbol its plug-ins bind was "defined nowhere", under unresolved =
+                # "refused"). The cache's entries are this machine's where its flags are known
+                # (as ld.so takes them); another path's ELF header is read.
+                listed = self.cache_filtered and path in self.cache.get(posixpath.basename(path), ())
+                if not listed and self.facts_cache.machine(root, real) != self.machine:
                     return None
                 return self._unread(real)
         found = self.facts_cache.candidate(root, path)

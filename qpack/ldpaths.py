@@ -44,6 +44,34 @@ _MULTIARCH = {
 }
 
 
+# The flags of an ld.so.cache entry the dynamic linker of each (machine, class) takes, and no
+# other (glibc's dl-cache.h: FLAG_ELF_LIBC6 with the ABI's FLAG_*_LIB64, FLAG_X8664_LIBX32 ...;
+# `_dl_cache_check_flags`): a multilib host lists x32's and i386's libc.so.6 beside x86-64's.
+# Machines with more than one ABI of one class (ARM's hard and soft float) are not listed.
+_CACHE_FLAGS = {
+    ("EM_X86_64", 64): 0x0303,
+    ("EM_X86_64", 32): 0x0803,
+    ("EM_386", 32): 0x0003,
+    ("EM_AARCH64", 64): 0x0A03,
+    ("EM_PPC64", 64): 0x0503,
+    ("EM_S390", 64): 0x0403,
+    ("EM_RISCV", 64): 0x1003,
+}
+
+
+_HOST_MACHINES = {"x86_64": "EM_X86_64", "aarch64": "EM_AARCH64", "i686": "EM_386", "i386": "EM_386",
+                  "ppc64le": "EM_PPC64", "s390x": "EM_S390", "riscv64": "EM_RISCV"}  # fmt: skip
+
+
+def host_cache_flags() -> int | None:
+    """The ld.so.cache flags of this machine's own libraries (its Python's machine and word
+    size), or None where they are not known."""
+    import platform
+
+    machine = _HOST_MACHINES.get(platform.machine())
+    return _CACHE_FLAGS.get((machine, 8 * struct.calcsize("P"))) if machine else None
+
+
 class Root:
     """A filesystem tree seen from inside, as a program installed there would see it."""
 
@@ -181,7 +209,7 @@ class Reads:
 
     def __init__(self) -> None:
         self._files: dict[tuple[str, str, tuple[str, ...]], ElfFile] = {}
-        self._ld_so_caches: dict[str, dict[str, list[str]]] = {}
+        self._ld_so_caches: dict[tuple[str, tuple[str, int] | None], dict[str, list[str]]] = {}
 
     def elf_file(self, root: Root, path: str, wanted: tuple[str, ...] = ()) -> ElfFile:
         """`read_elf_file(root, path, wanted)`, once."""
@@ -191,15 +219,16 @@ class Reads:
             found = self._files[key] = read_elf_file(root, path, wanted)
         return found
 
-    def ld_so_cache(self, system: Root) -> dict[str, list[str]]:
-        """The system tree's /etc/ld.so.cache, parsed once (empty when it has none)."""
-        key = str(system.root)
+    def ld_so_cache(self, system: Root, machine: tuple[str, int] | None = None) -> dict[str, list[str]]:
+        """The system tree's /etc/ld.so.cache, parsed once a machine (empty when it has none):
+        the entries the dynamic linker of `machine` takes, where its flags are known."""
+        key = (str(system.root), machine if machine in _CACHE_FLAGS else None)
         if key not in self._ld_so_caches:
             try:
                 data = system.host("/etc/ld.so.cache").read_bytes()
             except OSError:
                 data = b""
-            self._ld_so_caches[key] = parse_ld_so_cache(data)
+            self._ld_so_caches[key] = parse_ld_so_cache(data, _CACHE_FLAGS.get(key[1]) if key[1] else None)
         return self._ld_so_caches[key]
 
 
@@ -209,9 +238,10 @@ _CACHE_NEW = b"glibc-ld.so.cache1.1"
 _CACHE_OLD = b"ld.so-1.7.0"
 
 
-def parse_ld_so_cache(data: bytes) -> dict[str, list[str]]:
+def parse_ld_so_cache(data: bytes, flags: int | None = None) -> dict[str, list[str]]:
     """soname -> library paths, in the cache's order, from the bytes of `/etc/ld.so.cache`
-    (glibc's format 1.1, alone or after the old libc5 table). Unreadable data gives {}."""
+    (glibc's format 1.1, alone or after the old libc5 table): with `flags`, only the entries
+    of those flags (one machine's, `_CACHE_FLAGS`). Unreadable data gives {}."""
     start = 0
     if data.startswith(_CACHE_OLD):
         (nlibs,) = struct.unpack_from("<I", data, len(_CACHE_OLD) + 1)
@@ -223,7 +253,9 @@ def parse_ld_so_cache(data: bytes) -> dict[str, list[str]]:
         entries = start + 48
         out: dict[str, list[str]] = {}
         for i in range(nlibs):
-            _flags, key, value = struct.unpack_from("<iII", data, entries + i * 24)
+            entry_flags, key, value = struct.unpack_from("<iII", data, entries + i * 24)
+            if flags is not None and entry_flags != flags:
+                continue
             # String offsets count from the start of the new-format header.
             name, path = _cstr(data, start + key), _cstr(data, start + value)
             out.setdefault(name, []).append(path)
@@ -291,7 +323,13 @@ class LibraryFinder:
 
     @property
     def cache(self) -> dict[str, list[str]]:
-        return self.reads.ld_so_cache(self.system)
+        """ld.so.cache's entries for this program's machine, as its dynamic linker takes them."""
+        return self.reads.ld_so_cache(self.system, self.machine)
+
+    @property
+    def cache_filtered(self) -> bool:
+        """Whether `cache` holds this machine's entries alone (its flags are known)."""
+        return self.machine in _CACHE_FLAGS
 
     def default_dirs(self) -> tuple[str, ...]:
         triplet = _MULTIARCH.get(self.machine)

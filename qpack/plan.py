@@ -1265,11 +1265,12 @@ class _BuildLibraries:
 
     def _system_exports(self, name: str) -> frozenset[str]:
         from qpack.elf import ElfReadError, dynamic_symbols
-        from qpack.ldpaths import parse_ld_so_cache
+        from qpack.ldpaths import host_cache_flags, parse_ld_so_cache
 
         if self._cache is None:
             try:
-                self._cache = parse_ld_so_cache(Path("/etc/ld.so.cache").read_bytes())
+                # This machine's entries: its x32 and i386 libc.so.6 are listed too.
+                self._cache = parse_ld_so_cache(Path("/etc/ld.so.cache").read_bytes(), host_cache_flags())
             except OSError:
                 self._cache = {}
         key = f"system:{name}"

@@ -361,3 +361,25 @@ def test_install_reads_the_programs_libc_not_another_machines(tmp_path: Path) ->
         "good": True,
         "newer": False,
     }
+
+
+def test_ld_so_cache_is_read_for_one_machine_as_ld_so_reads_it() -> None:
+    """ld.so takes only the cache entries of its own ABI's flags; a multilib host lists x32's
+    and i386's libc.so.6 too, and the first one listed is x32's here."""
+    from elftools.elf.elffile import ELFFile
+
+    from qpack.ldpaths import host_cache_flags, parse_ld_so_cache
+
+    import platform
+
+    if platform.machine() != "x86_64" or not _other_machines_libc():
+        pytest.skip(
+            "not an x86-64 host whose ld.so.cache lists other ABIs' libc.so.6 (libc6-x32, libc6-i386)"
+        )
+    data = Path("/etc/ld.so.cache").read_bytes()
+    every = parse_ld_so_cache(data)["libc.so.6"]
+    mine = parse_ld_so_cache(data, host_cache_flags())["libc.so.6"]
+    assert len(every) > 1 and len(mine) == 1 and mine[0] in every
+    with open(mine[0], "rb") as f:
+        elf = ELFFile(f)
+        assert (elf["e_machine"], elf.elfclass) == ("EM_X86_64", 64)
