@@ -366,11 +366,11 @@ def test_install_reads_the_programs_libc_not_another_machines(tmp_path: Path) ->
 def test_ld_so_cache_is_read_for_one_machine_as_ld_so_reads_it() -> None:
     """ld.so takes only the cache entries of its own ABI's flags; a multilib host lists x32's
     and i386's libc.so.6 too, and the first one listed is x32's here."""
+    import platform
+
     from elftools.elf.elffile import ELFFile
 
     from qpack.ldpaths import host_cache_flags, parse_ld_so_cache
-
-    import platform
 
     if platform.machine() != "x86_64" or not _other_machines_libc():
         pytest.skip(
