@@ -1173,7 +1173,10 @@ def _code_gone(found: _Found, dirs: list[str], ctx: _Context) -> None:
                     )
                 ]
                 other += [e for e in beside if e in (f"{mid}.pyc", f"{parsed[1]}.pyc")]
-                if other or _names_other_code(root, path, (mid, parsed[1]), elf):
+                # `Module=` may give the file's stem as well (a Gnote tester's `Module=libtodo` for
+                # libtodo.so: its deletion passed, every descriptor taken as naming other code).
+                stem = posixpath.basename(files[0]).split(".so")[0]
+                if other or _names_other_code(root, path, (mid, parsed[1], stem), elf):
                     break
                 found.types.setdefault(mid, parsed)
                 found.files[mid] = [files[0]]
@@ -3571,13 +3574,30 @@ def _not_named(verdicts: list[ModuleVerdict], ctx: _Context) -> list[ModuleVerdi
     plan says nothing of them, nor does check now. An Emacs tester's venv got 124 problems for
     /usr's preloaded .eln files, which `files` gives the core: the glob was matched under the
     venv alone."""
-    if not ctx.loader.named_files or not any(v.stray for v in verdicts):
+    if not ctx.loader.named_files:
         return verdicts
     named = _named_globs(ctx)
+    # And, where the loader passes over a file without its entry (register-loadable), one a
+    # [[package]] names that defines none: that package's file, no module (a Mumble tester's
+    # libmumble.so, the overlay library beside the plug-ins, was `no-entry`, exit 1, on a clean
+    # install; Mumble opens it, finds no entry and unloads it silently).
+    passed_over = ctx.loader.resolution == "register-loadable"
     return [
         v
         for v in verdicts
-        if not (v.stray and v.file is not None and any(r.match(v.file.lstrip("/")) for r in named))
+        if not (
+            v.file is not None
+            and (
+                v.stray
+                or (
+                    passed_over
+                    and {p.kind for p in v.problems} & {"no-entry"}
+                    and {p.kind for p in v.problems} <= {"no-entry", "other-build"}
+                    and _named_file(v.file, ctx)
+                )
+            )
+            and any(r.match(v.file.lstrip("/")) for r in named)
+        )
     ]
 
 

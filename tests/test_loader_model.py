@@ -2578,6 +2578,28 @@ def test_a_descriptor_names_its_files_by_whole_name_outside_comments(prefix: Pat
     ]
 
 
+def test_a_library_the_layout_names_among_register_loadable_modules_is_no_module(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """A Mumble tester's clean install failed: libmumble.so, the overlay library beside the
+    plug-ins, which Mumble opens, finds no entry in and unloads silently, was `no-entry`, exit 1,
+    though the layout gives it to the core by name. Under `register-loadable`, such a file is
+    that package's, no module; one the layout does not name is still `no-entry` (a plug-in
+    built without its entry looks the same)."""
+    build_extra_library(prefix / "lib/demo/ui", "helper.so")  # no entry
+    text = HEAD.replace(
+        "[loader.stamp]", 'entry = "demo_module_init"\nresolution = "register-loadable"\n[loader.stamp]'
+    )
+    text += '[[loader.search]]\nrelocated = "lib/demo"\n'
+    report = check(prefix, loader(tmp_path, text))
+    assert [(m.module, [p.kind for p in m.problems]) for m in report.modules if not m.loads] == [
+        ("ui-helper", ["no-entry", "other-build"])
+    ]
+    named = text + '[[package]]\nname = "helpers"\nfiles = ["{prefix}/lib/demo/ui/helper.so"]\n'
+    report = check(prefix, loader(tmp_path, named))
+    assert report.ok and "ui-helper" not in {m.module for m in report.modules}, report.modules
+
+
 def test_the_programs_own_library_in_a_search_location_is_no_stray(prefix: Path, tmp_path: Path) -> None:
     """A darktable tester: libdarktable.so, which every program and plug-in links, sits in the
     one search location above the plug-in directories the loader scans; check called it a
@@ -3647,6 +3669,19 @@ def test_a_descriptor_whose_code_is_nowhere_is_a_module_that_fails(prefix: Path,
     # A keyfile that is no module's (of no type's directory) is not one.
     (prefix / "lib/demo/block/curl.plugin").rename(prefix / "lib/demo/curl.plugin")
     assert check(prefix, ld).ok
+    # `Module=` giving the file's stem is the module's own code (a Gnote tester's `Module=libtodo`
+    # for libtodo.so: the file removed passed, the descriptor taken as naming other code).
+    lib = loader(
+        tmp_path,
+        text.replace('"{type}/{name}.so"', '"{type}/lib{name}.so"')
+        + '[[loader.search]]\nrelocated = "lib/demo"\n',
+    )
+    (prefix / "lib/demo/block/nfs.so").rename(prefix / "lib/demo/block/libnfs.so")
+    (prefix / "lib/demo/block/nfs.plugin").write_text("[Plugin]\nModule=libnfs\n")
+    assert "block-nfs" in {m.module for m in check(prefix, lib).modules if m.loads}
+    (prefix / "lib/demo/block/libnfs.so").unlink()
+    (row,) = [m for m in check(prefix, lib).modules if m.module == "block-nfs"]
+    assert not row.loads and "not there, while its descriptor" in row.problems[0].detail, row
 
 
 def test_a_descriptor_of_one_name_is_in_each_modules_own_directory(prefix: Path, tmp_path: Path) -> None:
