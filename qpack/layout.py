@@ -18,7 +18,7 @@ import stat
 import string
 import tomllib
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -45,6 +45,7 @@ from qpack.loader import (
     Naming,
     SearchKind,
     SearchLocation,
+    module_file_globs,
 )
 
 SHIPPED_DIR = Path(__file__).parent / "layouts"
@@ -125,28 +126,6 @@ def _fill(template: str, mtype: str, name: str, module_id: str, star: str) -> st
         .replace("{name}", name)
         .replace("{*}", star)
     )
-
-
-def module_file_globs(
-    templates: Iterable[str], package: str, mtype: str, name: str, module_id: str
-) -> tuple[str, ...]:
-    """`[per-module] files` or `[modules.files]` globs filled in for one module in `package`."""
-    # {dashed-name}: the name with `_` as `-`, as Debian spells it in file names (nginx's
-    # module http_geoip ships modules-available/mod-http-geoip.conf).
-    fill = {
-        "{package}": package,
-        "{module}": module_id,
-        "{type}": mtype,
-        "{name}": name,
-        "{dashed-name}": name.replace("_", "-"),
-        "{dashed-module}": module_id.replace("_", "-"),
-    }
-    out = []
-    for g in templates:
-        for key, value in fill.items():
-            g = g.replace(key, value)
-        out.append(g)
-    return tuple(out)
 
 
 @dataclass(frozen=True, kw_only=True)

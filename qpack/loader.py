@@ -857,6 +857,28 @@ def _matching_all(
     return tuple(dict.fromkeys(v for k in named for v in table[k])) if named else None
 
 
+def module_file_globs(
+    templates: Iterable[str], package: str, mtype: str, name: str, module_id: str
+) -> tuple[str, ...]:
+    """`[per-module] files` or `[modules.files]` globs filled in for one module in `package`."""
+    # {dashed-name}: the name with `_` as `-`, as Debian spells it in file names (nginx's
+    # module http_geoip ships modules-available/mod-http-geoip.conf).
+    fill = {
+        "{package}": package,
+        "{module}": module_id,
+        "{type}": mtype,
+        "{name}": name,
+        "{dashed-name}": name.replace("_", "-"),
+        "{dashed-module}": module_id.replace("_", "-"),
+    }
+    out = []
+    for g in templates:
+        for key, value in fill.items():
+            g = g.replace(key, value)
+        out.append(g)
+    return tuple(out)
+
+
 def _braces_expanded(glob: str) -> list[str]:
     """`a{b,c}d{e,f}` as the names it stands for, each `{...,...}` group in turn."""
     m = re.search(r"\{([^{}]*,[^{}]*)\}", glob)
@@ -1427,20 +1449,14 @@ class Loader:
         """The paths of a module's own files ([modules.files]) that name one file under the
         prefix: `{prefix}/...` filled in for the module, with no wildcard and no `{package}`
         (which only the plan knows)."""
-        split = self.naming.split_id(module_id) or ("", module_id)
-        fill = {
-            "{module}": module_id,
-            "{type}": split[0],
-            "{name}": split[1],
-            "{dashed-name}": split[1].replace("_", "-"),
-            "{dashed-module}": module_id.replace("_", "-"),
-        }
+        mtype, name = self.naming.split_id(module_id) or ("", module_id)
+        templates = [
+            t
+            for t in _matching(self.own_files, self._own_file_keys, module_id)
+            if t.startswith("{prefix}/") and "{package}" not in t
+        ]
         out = []
-        for template in _matching(self.own_files, self._own_file_keys, module_id):
-            if not template.startswith("{prefix}/") or "{package}" in template:
-                continue
-            for key, value in fill.items():
-                template = template.replace(key, value)
+        for template in module_file_globs(templates, "", mtype, name, module_id):
             # Each `{a,b}` is one file each (IBus's `ibus-{engine,setup}-hangul`).
             for path in _braces_expanded("/" + expand_prefix(template, prefix)):
                 if not any(c in path for c in "*?[]{},"):

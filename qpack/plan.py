@@ -42,9 +42,8 @@ from qpack.layout import (
     PinKind,
     fill_template,
     load_layout,
-    module_file_globs,
 )
-from qpack.loader import FoundModules, Loader, Module, library_dir, naming_slip
+from qpack.loader import FoundModules, Loader, Module, library_dir, module_file_globs, naming_slip
 from qpack.sonames import provided_sonames
 
 PackageKind = Literal["core", "module", "group", "meta"]
