@@ -53,7 +53,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Literal, TypeVar, cast
+from typing import BinaryIO, Literal, TypeVar, cast, get_args
 
 from qpack.elf import (
     ELF_MAGIC,
@@ -121,23 +121,7 @@ ProblemKind = Literal[
     "version",  # not the loader's: qpack.upgrades, from the installed distributions' metadata
     "not-found",  # likewise: with_unfound, from what was installed
 ]
-PROBLEM_KINDS: tuple[ProblemKind, ...] = (
-    "other-build",
-    "shadowed",
-    "dependency",
-    "missing-library",
-    "machine",
-    "unreadable",
-    "never-looked-up",
-    "no-entry",
-    "unused",
-    "not-searched",
-    "duplicate",
-    "missing-helper",
-    "missing-symbol",
-    "version",
-    "not-found",
-)
+PROBLEM_KINDS: tuple[ProblemKind, ...] = get_args(ProblemKind)
 
 
 class CheckError(QpackError):

@@ -20,7 +20,7 @@ import contextlib
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, BinaryIO, cast
 # has every fact from the scan cache) imports neither, and only one of them is needed by most.
 if TYPE_CHECKING:
     import lief
-    from elftools.elf.dynamic import DynamicSegment
+    from elftools.elf.dynamic import DynamicSegment, DynamicTag
     from elftools.elf.elffile import ELFFile
     from elftools.elf.hash import ELFHashTable, GNUHashTable
     from elftools.elf.sections import SymbolTableSection
@@ -626,20 +626,11 @@ def _dynamic_tags(elf: ELFFile) -> tuple[str | None, list[str], list[str], list[
     """(SONAME, NEEDED, DT_RPATH entries, DT_RUNPATH entries)."""
     from elftools.elf.dynamic import DynamicSection
 
-    soname: str | None = None
-    needed: list[str] = []
-    paths: dict[str, list[str]] = {"DT_RPATH": [], "DT_RUNPATH": []}
     dynamic = elf.get_section_by_name(".dynamic")
-    if isinstance(dynamic, DynamicSection):
-        for tag in dynamic.iter_tags():
-            kind = tag.entry.d_tag
-            if kind == "DT_SONAME":
-                soname = getattr(tag, "soname", None)
-            elif kind == "DT_NEEDED":
-                needed.append(str(getattr(tag, "needed", "")))
-            elif kind in paths:
-                paths[kind].extend(p for p in str(getattr(tag, kind[3:].lower())).split(":") if p)
-    return soname, needed, paths["DT_RPATH"], paths["DT_RUNPATH"]
+    if not isinstance(dynamic, DynamicSection):
+        return None, [], [], []
+    soname, needed, rpath, runpath, _ = _tags(dynamic.iter_tags())
+    return soname, needed, rpath, runpath
 
 
 def _defined(elf: ELFFile, wanted: tuple[str, ...]) -> frozenset[str]:
@@ -731,11 +722,17 @@ def _segment_tags(
     dynamic: DynamicSegment,
 ) -> tuple[str | None, list[str], list[str], list[str], dict[str, int]]:
     """(SONAME, NEEDED, DT_RPATH, DT_RUNPATH, hash table addresses by tag) of a dynamic segment."""
+    return _tags(dynamic.iter_tags())
+
+
+def _tags(tags: Iterable[DynamicTag]) -> tuple[str | None, list[str], list[str], list[str], dict[str, int]]:
+    """(SONAME, NEEDED, DT_RPATH, DT_RUNPATH, hash table addresses by tag) of the entries of a
+    dynamic section or segment."""
     soname: str | None = None
     needed: list[str] = []
     paths: dict[str, list[str]] = {"DT_RPATH": [], "DT_RUNPATH": []}
     hashes: dict[str, int] = {}
-    for tag in dynamic.iter_tags():
+    for tag in tags:
         kind = tag.entry.d_tag
         if kind == "DT_SONAME":
             soname = getattr(tag, "soname", None)
