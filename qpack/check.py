@@ -95,6 +95,7 @@ from qpack.loader import (
     naming_slip,
     near_directory,
     other_version,
+    other_version_dir,
     stamp_version_unmatched,
     type_dir_slips,
     type_name_slips,
@@ -1735,14 +1736,21 @@ class _Judge:
             )
             return _FileVerdict((Problem("unreadable", why),))
         problems: list[Problem] = []
+        refused = self._stamp_refused(path, real, facts, wanted)
         if entry and not facts.defines & set(entry):
             which = entry[0] if len(entry) == 1 else f"any of {', '.join(entry)}"
+            # An entry that is the build stamp itself (Zathura's zathura_plugin_4_5) is one
+            # fact, said once: a Zathura tester's helper library was "from another build" too.
+            also = ""
+            if refused is not None and self.ctx.loader.stamp_value is None and set(entry) <= set(wanted):
+                refused, also = None, " (the build stamp the program asks for too)"
             problems.append(
                 Problem(
-                    "no-entry", f"{path}: does not define {which}, which the loader looks up: it is refused"
+                    "no-entry",
+                    f"{path}: does not define {which}, which the loader looks up{also}: it is refused",
                 )
             )
-        if (refused := self._stamp_refused(path, real, facts, wanted)) is not None:
+        if refused is not None:
             problems.append(Problem("other-build", refused))
         version = self.ctx.loader.stamp_version
         if version is not None:
@@ -2907,9 +2915,16 @@ def _misplace(ctx: _Context, paths: Sequence[str], modules: Sequence[str], where
     # The file a module found is a link to is that module (a sweep's GIO modules/libgiognutls.so
     # -> ../libgioreal.so: the target, beside the location, was a module "never looked up").
     targets = {ctx.root.resolve(m) for m in modules} - {None}
+    inside = ctx.prefix.rstrip("/") + "/"
     left = []
     for path in paths:
         if ctx.root.resolve(path) in targets:
+            continue
+        if not path.startswith(inside):
+            # Not the prefix's: the directories beside one a variable names are the user's own
+            # (a Zathura tester's /opt/old beside ZATHURA_PLUGINS_PATH=/opt/plugins failed the
+            # check of /usr, where every module loaded). A note only.
+            left.append(path)
             continue
         # A file the program reads itself, or a module runs, is one too (a re-tester's IBus
         # component moved to component/sub/: IBus does not recurse; a note only, exit 0).
@@ -3024,25 +3039,36 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]], modul
 
 
 def _other_version_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]) -> None:
-    """A note for each directory beside a location named as it is but for its version's digits
-    that holds files named as modules (SoapySDR's `modules0.7` beside `modules0.8`): another
+    """A note for each directory named as a location is but for the version digits of one of
+    its segments that holds files named as modules (SoapySDR's `modules0.7` beside `modules0.8`;
+    libproxy's `libproxy/0.4.17/modules` beside `0.4.18/modules`, where a libproxy tester's
+    module left by a lagging plug-in package was "1 of 1 modules load", nothing said): another
     release's, never read, as plan warns of a build."""
     searched = _searched_dirs(locations)
+    noted: set[str] = set()
     for d in searched:
-        parent, _, name = d.rstrip("/").rpartition("/")
-        if not re.search(r"\d", name) or not ctx.root.is_dir(parent or "/"):
-            continue
-        for sibling in ctx.root.listdir(parent or "/"):
-            there = posixpath.join(parent or "/", sibling)
-            if not other_version(sibling, name) or there in searched or not ctx.root.is_dir(there):
+        parts = d.rstrip("/").split("/")
+        for i in range(len(parts) - 1, 0, -1):
+            name, parent = parts[i], "/".join(parts[:i]) or "/"
+            if not re.search(r"\d", name) or not ctx.root.is_dir(parent):
                 continue
-            if named := _named_files_in(there, ctx):
-                _note(
-                    ctx,
-                    f"{there}: {len(named)} file(s) named as modules ({_three_and_more(named)}) in a "
-                    f"directory of another version than {d}, where the loader looks: never looked up (of "
-                    "another release?)",
-                )
+            for sibling in ctx.root.listdir(parent):
+                there = "/".join([*parts[:i], sibling, *parts[i + 1 :]])
+                if (
+                    there in noted
+                    or not other_version_dir(there, d)
+                    or there in searched
+                    or not ctx.root.is_dir(there)
+                ):
+                    continue
+                noted.add(there)
+                if named := _named_files_in(there, ctx):
+                    _note(
+                        ctx,
+                        f"{there}: {len(named)} file(s) named as modules ({_three_and_more(named)}) in a "
+                        f"directory of another version than {d}, where the loader looks: never looked up "
+                        "(of another release?)",
+                    )
 
 
 # A multiarch directory's name (x86_64-linux-gnu, aarch64-linux-gnu, arm-linux-gnueabihf,

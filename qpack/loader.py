@@ -66,6 +66,26 @@ def other_version(name: str, location: str) -> bool:
     )
 
 
+# A segment whose digits name an ABI, not a release (lib32 beside lib64).
+_ABI_SEGMENT = re.compile(r"lib(?:32|64|x32)")
+
+
+def other_version_dir(path: str, location: str) -> bool:
+    """Whether directory `path` is `location` with other version digits in one or more of its
+    segments: `modules0.7` for `modules0.8`, and libproxy's `libproxy/0.4.17/modules` for
+    `libproxy/0.4.18/modules` (a libproxy tester's module left there by a lagging plug-in
+    package: "1 of 1 modules load", nothing said)."""
+    a, b = path.rstrip("/").split("/"), location.rstrip("/").split("/")
+    return (
+        len(a) == len(b)
+        and a != b
+        and all(
+            x == y or (other_version(x, y) and not _ABI_SEGMENT.fullmatch(y))
+            for x, y in zip(a, b, strict=True)
+        )
+    )
+
+
 def near_directory(
     path: str, is_dir: Callable[[str], bool], subdirs: Callable[[str], Iterable[str]]
 ) -> str | None:
@@ -1652,30 +1672,33 @@ class Loader:
         )
 
     def _other_versions(self, paths: list[str], prefix: str) -> list[str]:
-        """Warnings for files named as modules in a directory beside a location, named as it is
-        but for its version's digits (SoapySDR's `modules0.7` beside `modules0.8`, pppd's
-        `2.4.8` beside `2.4.9`): another release's directory, which the loader never reads (a
-        SoapySDR tester's plug-in moved there went to the core package in silence)."""
+        """Warnings for files named as modules in a directory named as a location is but for its
+        version's digits (`other_version_dir`: SoapySDR's `modules0.7` beside `modules0.8`,
+        pppd's `2.4.8` beside `2.4.9`, libproxy's `0.4.17/modules`): another release's
+        directory, which the loader never reads (a SoapySDR tester's plug-in moved there went
+        to the core package in silence)."""
         dirs = [d for d in self.module_dirs(prefix) if not any(c in d for c in "*?[{")]
-        versioned: dict[str, list[str]] = {}  # parent -> the location names in it with a digit
+        by_shape: dict[str, list[str]] = {}  # a location with its digits as 0 -> the locations
         for d in dirs:
-            parent, _, name = d.rpartition("/")
-            if re.search(r"\d", name):
-                versioned.setdefault(parent, []).append(name)
-        if not versioned:
+            if re.search(r"\d", d):
+                by_shape.setdefault(re.sub(r"\d+", "0", d), []).append(d)
+        if not by_shape:
             return []
         searched = set(dirs)
         out = []
         for path in paths:
             head, _, base = path.rpartition("/")
-            parent, _, name = head.rpartition("/")
-            if parent not in versioned or head in searched:
+            if head in searched or (shaped := by_shape.get(re.sub(r"\d+", "0", head))) is None:
                 continue
-            beside = [n for n in versioned[parent] if other_version(name, n)]
+            beside = [d for d in shaped if other_version_dir(head, d)]
             if beside and self.parse_in_location(base) is not None:
+                # From the first segment that differs: `0.4.17/modules, beside 0.4.18/modules`.
+                a, b = head.split("/"), beside[0].split("/")
+                k = next(i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y)
                 out.append(
-                    f"{path}: in a module directory of another version ({name}, beside {beside[0]}, which "
-                    "the loader searches): never looked up (a module of another release?)"
+                    f"{path}: in a module directory of another version ({'/'.join(a[k:])}, beside "
+                    f"{'/'.join(b[k:])}, which the loader searches): never looked up (a module of another "
+                    "release?)"
                 )
         return out
 

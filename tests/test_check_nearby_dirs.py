@@ -1,0 +1,155 @@
+"""Verdicts on modules near where the loader looks, and on an entry that is the build stamp, from
+the testers of Zathura 0.5 and libproxy 0.4.18 (loaders taking every `.so` of their directories;
+Zathura's directories from ZATHURA_PLUGINS_PATH, libproxy's versioned `0.4.18/modules`).
+
+Built here with the system compiler, checked with `--root`, as a staged tree is.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .conftest import compile_c as _cc
+from .conftest import have_cc, run_qpack
+
+LAYOUT = """
+[layout]
+name = "viewer"
+[loader]
+prefix = "/usr"
+executables = ["{prefix}/bin/viewer"]
+naming = "lib{name}.so"
+resolution = "register-loadable"
+entry = "viewer_plugin_4_5"
+relocatable = false
+[[loader.search]]
+env = "VIEWER_PLUGINS_PATH"
+list = true
+replaces = true
+[[loader.search]]
+absolute = "/usr/lib/viewer/0.5/plugins"
+[loader.stamp]
+symbol = "viewer_plugin_*"
+[[package]]
+name = "viewer"
+rest = true
+[per-module]
+name = "viewer-{module}"
+"""
+
+PLUGINS = "usr/lib/viewer/0.5/plugins"
+SO = ("-shared", "-fPIC")
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not have_cc():
+        pytest.skip("no C compiler (cc/gcc) on this machine: the modules are built here")
+    tmp = tmp_path_factory.mktemp("viewer")
+    root = tmp / "root"
+    (root / PLUGINS).mkdir(parents=True)
+    (root / "usr/bin").mkdir(parents=True)
+    # The program holds the name it asks every plug-in for: its entry and its build stamp.
+    _cc(
+        tmp,
+        root / "usr/bin/viewer",
+        'const char *want = "viewer_plugin_4_5";\nint main(void) { return *want == 0; }',
+    )
+    for name in ("pdf", "ps"):
+        _cc(tmp, root / PLUGINS / f"lib{name}.so", "int viewer_plugin_4_5 = 1;", *SO)
+    (tmp / "viewer.toml").write_text(LAYOUT)
+    return root
+
+
+def _copy(tree: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "root"
+    shutil.copytree(tree, root, symlinks=True)
+    shutil.copy(tree.parent / "viewer.toml", tmp_path / "viewer.toml")
+    return root
+
+
+def _check(root: Path, *args: str) -> tuple[int, dict]:
+    r = run_qpack(
+        "check", "/usr", "--root", str(root), "-l", str(root.parent / "viewer.toml"), "--json", *args
+    )
+    assert r.returncode in (0, 1), r.stderr
+    return r.returncode, json.loads(r.stdout)
+
+
+def _kinds(report: dict, file_name: str) -> list[str]:
+    (row,) = [m for m in report["modules"] if m["file"].rsplit("/", 1)[-1] == file_name]
+    return [p["kind"] for p in row["problems"]]
+
+
+def test_the_staged_tree_loads(tree: Path) -> None:
+    rc, report = _check(tree)
+    assert rc == 0, report["modules"]
+    assert sorted(m["module"] for m in report["modules"] if m["loads"]) == ["pdf", "ps"]
+
+
+def test_an_entry_that_is_the_build_stamp_is_missed_once(tree: Path, tmp_path: Path) -> None:
+    """A plug-in of another API (viewer_plugin_4_6) and a helper library defining neither: the
+    entry is the stamp, so "does not define it" is one problem, not a second "other-build" (a
+    Zathura tester: the helper library was called "a module from another build")."""
+    root = _copy(tree, tmp_path)
+    _cc(tmp_path, root / PLUGINS / "libstale.so", "int viewer_plugin_4_6 = 1;", *SO)
+    _cc(tmp_path, root / PLUGINS / "libhelper.so", "int helper(void) { return 1; }", *SO)
+    rc, report = _check(root)
+    assert rc == 1
+    for name in ("libstale.so", "libhelper.so"):
+        assert _kinds(report, name) == ["no-entry"], report["modules"]
+    (row,) = [m for m in report["modules"] if m["file"].endswith("libstale.so")]
+    assert "(the build stamp the program asks for too)" in row["problems"][0]["detail"]
+
+
+def test_a_plugin_beside_the_directory_a_variable_names_is_a_note(tree: Path, tmp_path: Path) -> None:
+    """VIEWER_PLUGINS_PATH=/opt/plugins: /opt/old, beside it, is the user's (an old copy kept),
+    not the checked prefix's; a note, exit 0 (a Zathura tester's check of /usr failed on it)."""
+    root = _copy(tree, tmp_path)
+    (root / "opt/plugins").mkdir(parents=True)
+    (root / "opt/old").mkdir(parents=True)
+    shutil.move(root / PLUGINS / "libps.so", root / "opt/plugins/libps.so")
+    shutil.move(root / PLUGINS / "libpdf.so", root / "opt/old/libpdf.so")
+    rc, report = _check(root, "--env", "VIEWER_PLUGINS_PATH=/opt/plugins")
+    assert rc == 0, report["modules"]
+    assert [m["module"] for m in report["modules"]] == ["ps"]
+    assert any("old/libpdf.so" in n and "misplaced?" in n for n in report["warnings"]), report["warnings"]
+
+
+def test_a_plugin_beside_the_location_in_the_prefix_is_still_lost(tree: Path, tmp_path: Path) -> None:
+    """The same file beside the compiled-in location, inside the prefix checked: a module the
+    loader never finds, a failure as before."""
+    root = _copy(tree, tmp_path)
+    (root / "usr/lib/viewer/0.5/old").mkdir()
+    shutil.move(root / PLUGINS / "libpdf.so", root / "usr/lib/viewer/0.5/old/libpdf.so")
+    rc, report = _check(root)
+    assert rc == 1
+    assert _kinds(report, "libpdf.so") == ["never-looked-up"]
+
+
+def test_a_plugin_in_another_releases_directory_is_noted(tree: Path, tmp_path: Path) -> None:
+    """`0.4/plugins` beside the searched `0.5/plugins` (the version in a parent's name, as
+    libproxy's `0.4.17/modules`): check notes it, plan warns of it (a libproxy tester's module
+    left there was "1 of 1 modules load", nothing said)."""
+    root = _copy(tree, tmp_path)
+    (root / "usr/lib/viewer/0.4/plugins").mkdir(parents=True)
+    shutil.move(root / PLUGINS / "libpdf.so", root / "usr/lib/viewer/0.4/plugins/libpdf.so")
+    rc, report = _check(root)
+    assert rc == 0, report["modules"]
+    assert any(
+        n.startswith(
+            "/usr/lib/viewer/0.4/plugins: 1 file(s) named as modules (libpdf.so) in a directory of "
+            "another version than /usr/lib/viewer/0.5/plugins"
+        )
+        for n in report["warnings"]
+    ), report["warnings"]
+    r = run_qpack("plan", str(root), "-l", str(tmp_path / "viewer.toml"))
+    assert r.returncode == 0, r.stderr
+    assert (
+        "usr/lib/viewer/0.4/plugins/libpdf.so: in a module directory of another version (0.4/plugins, "
+        "beside 0.5/plugins, which the loader searches)"
+    ) in r.stderr
