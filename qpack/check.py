@@ -53,7 +53,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Literal, TypeVar, cast, get_args
+from typing import BinaryIO, Literal, TypeVar, get_args
 
 from qpack.elf import (
     ELF_MAGIC,
@@ -83,6 +83,7 @@ from qpack.ldpaths import (
     Root,
     ld_library_path,
     missing_phrase,
+    open_regular,
     read_elf_file,
 )
 from qpack.loader import (
@@ -1196,7 +1197,7 @@ def _names_other_code(root: Root, descriptor: str, names: Collection[str], elf: 
     `Loader=` other than C (libpeas's Python; where the naming names `{name}.py`, that file is
     the code: a Liferea tester's pane.py removed passed, "9 of 9 modules load")."""
     try:
-        with open(root.host(descriptor), "rb") as f:
+        with open_regular(root.host(descriptor)) as f:
             text = f.read(65536).decode("utf-8", "replace")
     except OSError:
         return False
@@ -1375,8 +1376,8 @@ def _is_program(real: str, root: Root) -> bool:
     """Whether the ELF file at `real` is a program (it has a dynamic linker to run it), not a
     library a loader opens with dlopen (LADSPA's `plate_noext`, mode 0644, loads)."""
     try:
-        with open(root.host(real), "rb") as f:
-            return has_interpreter(cast(BinaryIO, f))
+        with open_regular(root.host(real)) as f:
+            return has_interpreter(f)
     except (OSError, ElfReadError):
         return False
 
@@ -1419,7 +1420,7 @@ def _malformed(host: Path | str) -> str | None:
     read here. Syntax only: expat without a DTD or external entity read, `json` in memory."""
     kind = posixpath.splitext(str(host))[1].lower()
     try:
-        with open(host, "rb") as f:
+        with open_regular(host) as f:
             if os.fstat(f.fileno()).st_size > _PARSED_AT_MOST:
                 return None
             if kind not in (".xml", ".json"):
@@ -1436,11 +1437,16 @@ def _json_error(data: bytes) -> str | None:
     import json
 
     try:
-        json.loads(data.decode("utf-8"))
+        value = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as e:
         return f"not JSON: not UTF-8 (at byte {e.start})"
     except json.JSONDecodeError as e:
         return f"not JSON (line {e.lineno}, column {e.colno}: {e.msg})"
+    if not isinstance(value, dict):
+        # Every descriptor's is an object of keys (a Cockpit tester's `[1,2,3]` manifest was
+        # "yes"; the bridge: "Not a JSON object", and skips it).
+        kinds = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+        return f"not a JSON object (the document is {kinds.get(type(value), 'null')})"
     return None
 
 
@@ -1471,7 +1477,7 @@ def _shebang(real: str, root: Root) -> list[str] | None:
     and tabs only, a carriage return part of the name (a CUPS re-tester's CRLF filter,
     `#!/bin/sh\r`: "No such file"); None for no script."""
     try:
-        with open(root.host(real), "rb") as f:
+        with open_regular(root.host(real)) as f:
             head = f.read(256)
     except OSError:
         return None
@@ -1613,6 +1619,14 @@ class _Judge:
         if st is not None and (who := _readable_by(st)) is not None and not self._runs_as_root():
             why = f"{path}: {who} (mode {stat.S_IMODE(st.st_mode):04o}): only root can read it"
             return _FileVerdict((Problem("unreadable", why),))
+        if st is not None and not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+            # A FIFO named as a descriptor: the program's read blocks for ever, waiting for a
+            # writer (a Cockpit tester's manifest.json: the bridge hangs; check did too).
+            why = (
+                f"{path}: not a regular file (a FIFO, socket or device): reading it blocks the "
+                "program or fails"
+            )
+            return _FileVerdict((Problem("unreadable", why),))
         if st is not None and st.st_size == 0 and self.ctx.loader.runner_of(path) == "":
             # Data the program reads itself, of nothing: a download that failed (a Tesseract
             # tester's empty eng.traineddata: "Failed loading language", where check said yes).
@@ -1665,8 +1679,8 @@ class _Judge:
         value = None
         if symbol in facts.defines:
             try:
-                with open(self.ctx.root.host(real), "rb") as f:
-                    value = stamp_value(cast(BinaryIO, f), symbol)
+                with open_regular(self.ctx.root.host(real)) as f:
+                    value = stamp_value(f, symbol)
             except (OSError, ElfReadError):
                 pass
         if value is None:
@@ -1818,7 +1832,7 @@ def _stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
     if glob is None or ctx.loader.types_for(path, ctx.prefix) == ():  # a program that loads no module
         return ()
     try:
-        with open(ctx.root.host(real), "rb") as f:
+        with open_regular(ctx.root.host(real)) as f:
             stamps = held_stamps(f, glob)
     except (OSError, ElfReadError):
         stamps = ()
@@ -2096,7 +2110,7 @@ class _HostLibraries:
             host = (self.system if obj.system else self.ctx.root).host(obj.path)
             try:
                 if imports:
-                    with open(host, "rb") as f:
+                    with open_regular(host) as f:
                         memo[key] = load_time_imports(f)
                 else:
                     # Through LIEF: the exports of every library the modules load (libcrypto's
@@ -2715,7 +2729,7 @@ def _descriptor_text(rt: Root, path: str) -> str | None:
     if real is None:
         return None
     try:
-        with open(rt.host(real), "rb") as f:
+        with open_regular(rt.host(real)) as f:
             text = f.read(_DESCRIPTOR_READ).decode("utf-8", "replace")
     except OSError:
         return None
@@ -3231,8 +3245,8 @@ def _stamp_held_nowhere(exes: Sequence[_Exe], module_files: Sequence[str], ctx: 
     for path in files[:_STAMP_READS]:
         real = ctx.root.resolve(path)
         try:
-            with open(ctx.root.host(real or path), "rb") as f:
-                _, defined = dynamic_symbols(cast(BinaryIO, f))
+            with open_regular(ctx.root.host(real or path)) as f:
+                _, defined = dynamic_symbols(f)
         except (OSError, ElfReadError):
             continue
         if any(stamp.fullmatch(name.encode()) for name in defined):
@@ -3253,8 +3267,8 @@ def _value_held_nowhere(exes: Sequence[_Exe], files: list[str], ctx: _Context) -
     values: list[str] = []
     for path in files[:_STAMP_READS]:
         try:
-            with open(ctx.root.host(ctx.root.resolve(path) or path), "rb") as f:
-                value = stamp_value(cast(BinaryIO, f), str(symbol))
+            with open_regular(ctx.root.host(ctx.root.resolve(path) or path)) as f:
+                value = stamp_value(f, str(symbol))
         except (OSError, ElfReadError):
             continue
         if value is not None and value not in values:
@@ -4517,7 +4531,7 @@ def _entries_defined(path: str, entries: re.Pattern[str], root: Root) -> str | N
     if real is None:
         return None
     try:
-        with open(root.host(real), "rb") as f:
+        with open_regular(root.host(real)) as f:
             if f.read(4) != ELF_MAGIC:
                 return None
         # Through LIEF: up to 1,000 files are read here, most of them libraries of a directory
@@ -4573,7 +4587,7 @@ def _starts_as_elf(path: str, root: Root) -> bool:
     if real is None:
         return True
     try:
-        with open(root.host(real), "rb") as f:
+        with open_regular(root.host(real)) as f:
             return f.read(4) == ELF_MAGIC
     except OSError:
         return True
@@ -4603,7 +4617,7 @@ def _not_a_stray(path: str, taken: Mapping[str, str], root: Root) -> bool:
         # it blocks HexChat, which opens every *.so of its directory (a HexChat tester).
         if not stat.S_ISREG(os.stat(host).st_mode):
             return False
-        with open(host, "rb") as f:
+        with open_regular(host) as f:
             # A relocatable object is nothing a loader opens or runs either (a GCC tester's
             # crtbegin.o and 12 more beside cc1: 13 `never-looked-up` problems on a working /usr).
             if f.read(4) != ELF_MAGIC or (f.seek(0) == 0 and _elf_type(f) == "ET_REL"):
@@ -4640,7 +4654,7 @@ def _not_a_stray(path: str, taken: Mapping[str, str], root: Root) -> bool:
 
 
 def _same_bytes(a: Path | str, b: Path | str) -> bool:
-    with open(a, "rb") as fa, open(b, "rb") as fb:
+    with open_regular(a) as fa, open_regular(b) as fb:
         while True:
             x, y = fa.read(1 << 20), fb.read(1 << 20)
             if x != y:
@@ -4715,8 +4729,8 @@ class _FactsCache:
         key = (str(root.root), path)
         if key not in self.machines:
             try:
-                with open(root.host(path), "rb") as f:
-                    self.machines[key] = elf_machine(cast(BinaryIO, f))
+                with open_regular(root.host(path)) as f:
+                    self.machines[key] = elf_machine(f)
             except (OSError, ElfReadError):
                 self.machines[key] = None
         return self.machines[key]
@@ -4907,8 +4921,8 @@ def _light_stamps(path: str, real: str, ctx: _Context) -> tuple[str, ...]:
     if glob is None or ctx.loader.types_for(path, ctx.prefix) == ():  # a program that loads no module
         return ()
     try:
-        with open(ctx.root.host(real), "rb") as f:
-            stamps = held_stamps_pyelftools(cast(BinaryIO, f), glob)
+        with open_regular(ctx.root.host(real)) as f:
+            stamps = held_stamps_pyelftools(f, glob)
     except (OSError, ElfReadError):
         stamps = ()
     if not stamps:

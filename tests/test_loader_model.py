@@ -2376,6 +2376,10 @@ def test_modules_the_program_itself_reads(prefix: Path, tmp_path: Path) -> None:
             '<?xml version="1.0" encoding="UTF-8"?>\n<inkscape-extension><id>x</id>\n',
             "not well-formed XML (line 3, column ",
         ),
+        # JSON, but no object of keys (a Cockpit tester's `[1,2,3]` manifest.json: the bridge
+        # says "Not a JSON object" and skips it; check said it loads).
+        ("json", '{"name": "x"}\n', "[1, 2, 3]\n", "not a JSON object (the document is an array)"),
+        ("json", '{"name": "x"}\n', "null\n", "not a JSON object (the document is null)"),
         # Another file the program reads is not parsed, whatever it holds.
         ("lua", "return {}\n", "return {\n", None),
     ],
@@ -2401,6 +2405,26 @@ def test_a_descriptor_the_program_cannot_parse_is_unreadable(
     assert [p.kind for p in row.problems] == ["unreadable"]
     assert row.problems[0].detail.startswith(f"{ui}/engine.{suffix}: {why}"), row.problems
     assert row.problems[0].detail.endswith(": the program cannot read it")
+
+
+def test_a_fifo_named_as_a_descriptor_is_unreadable_and_never_opened(prefix: Path, tmp_path: Path) -> None:
+    """A Cockpit tester's FIFO named manifest.json hung `check` for ever (its read waited for a
+    writer; the bridge hangs on it as well). It is judged from its type, never read: run in a
+    child with a time limit, so that a hang fails the test rather than stopping the run."""
+    (prefix / "lib/demo/ui").joinpath("engine.json").unlink(missing_ok=True)
+    os.mkfifo(prefix / "lib/demo/ui/engine.json")
+    _runner_layout(tmp_path, "json", "")
+    code = (
+        "import sys\nfrom qpack.check import check\nfrom qpack.layout import load_layout\n"
+        f"layout = load_layout({str(tmp_path / 'layout.toml')!r})\n"
+        f"rows = [m for m in check({str(prefix)!r}, layout.loader).modules if m.module == 'ui-engine']\n"
+        "print(rows[0].problems[0].kind, rows[0].problems[0].detail)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(
+        f"unreadable {prefix}/lib/demo/ui/engine.json: not a regular file (a FIFO, socket or device)"
+    ), r.stdout
 
 
 def test_a_modules_own_file_missing_from_the_prefix_is_said(prefix: Path, tmp_path: Path) -> None:
