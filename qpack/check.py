@@ -4539,7 +4539,11 @@ def _entries_defined(path: str, entries: re.Pattern[str], root: Root) -> str | N
         _, defined = dynamic_symbols_path(root.host(real))
     except (OSError, ElfReadError):
         return None
-    return next((name for name in sorted(defined) if entries.fullmatch(name)), "")
+    matching = sorted(name for name in defined if entries.fullmatch(name))
+    # The one named as the file is, of several (a SoX tester's misnamed sox_fmt_xi.so defines
+    # lsx_xi_format_fn and lsx_sndfile_format_fn: quoting the second misled).
+    words = set(re.split(r"[^0-9A-Za-z]+", posixpath.basename(path)))
+    return max(matching, key=lambda name: len(words & set(name.split("_"))), default="")
 
 
 def _linked_libraries(exe: _Exe, found: _Found, judge: _Judge, ctx: _Context) -> tuple[set[str], set[str]]:

@@ -153,3 +153,42 @@ def test_a_plugin_in_another_releases_directory_is_noted(tree: Path, tmp_path: P
         "usr/lib/viewer/0.4/plugins/libpdf.so: in a module directory of another version (0.4/plugins, "
         "beside 0.5/plugins, which the loader searches)"
     ) in r.stderr
+
+
+SOX_LAYOUT = """
+[layout]
+name = "snd"
+[loader]
+prefix = "/usr"
+executables = ["{prefix}/bin/snd"]
+naming = "libsnd_fmt_{name}.so"
+resolution = "register-loadable"
+entry = "lsx_{name}_format_fn"
+relocatable = false
+[[loader.search]]
+absolute = "/usr/lib/snd"
+[[package]]
+name = "snd"
+rest = true
+"""
+
+
+def test_a_misnamed_module_is_said_by_the_entry_named_as_its_file(tmp_path: Path) -> None:
+    """SoX's plug-ins built on libsndfile define their own entry and lsx_sndfile_format_fn: a
+    SoX tester's misnamed sox_fmt_xi.so was said to define lsx_sndfile_format_fn, the first in
+    order, where lsx_xi_format_fn says which module it is."""
+    if not have_cc():
+        pytest.skip("no C compiler (cc/gcc) on this machine: the modules are built here")
+    root = tmp_path / "root"
+    (root / "usr/lib/snd").mkdir(parents=True)
+    (root / "usr/bin").mkdir(parents=True)
+    _cc(tmp_path, root / "usr/bin/snd", "int main(void) { return 0; }")
+    _cc(tmp_path, root / "usr/lib/snd/libsnd_fmt_wav.so", "int lsx_wav_format_fn(void) { return 1; }", *SO)
+    two = "int lsx_xi_format_fn(void) { return 1; }\nint lsx_sndfile_format_fn(void) { return 2; }"
+    _cc(tmp_path, root / "usr/lib/snd/snd_fmt_xi.so", two, *SO)
+    (tmp_path / "snd.toml").write_text(SOX_LAYOUT)
+    r = run_qpack("check", "/usr", "--root", str(root), "-l", str(tmp_path / "snd.toml"), "--json")
+    assert r.returncode == 1, r.stderr
+    (row,) = [m for m in json.loads(r.stdout)["modules"] if m["file"].endswith("snd_fmt_xi.so")]
+    assert [p["kind"] for p in row["problems"]] == ["never-looked-up"]
+    assert "it defines lsx_xi_format_fn, a module's entry" in row["problems"][0]["detail"], row
