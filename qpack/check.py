@@ -697,6 +697,7 @@ class _Context:
     # level below a location, beside it defining an entry, in its multiarch twin) -> where:
     # `never-looked-up` rows (`_misplaced_rows`), as a misnamed file where it looks is.
     misplaced: dict[str, str] = field(default_factory=dict)
+    misplaced_as: dict[str, str] = field(default_factory=dict)  # such a file -> the module it would be
     # Module files read for a stamp compared by value -> whether each defines its symbol: none
     # of two or more is the layout's typo (`_value_symbol_nowhere`).
     value_defined: dict[str, bool] = field(default_factory=dict)
@@ -1287,7 +1288,21 @@ def _candidates(
     return [*theirs, *searched] if first else theirs
 
 
-def _sort(  # noqa: PLR0912 - a branch per kind of file the loader meets where it looks
+def _slip_of_name(path: str, rel: str, ctx: _Context) -> bool:
+    """Whether the file at `path` is named almost as a descriptor naming's file (`named_almost`);
+    where the right name is not there, it is recorded as a module never looked up (a Cockpit
+    tester's manifest.jsn: the bridge skips the package, and check said nothing)."""
+    naming = ctx.loader.naming
+    if (fixed := naming.named_almost(rel)) is None:
+        return False
+    meant = ctx.loader.parse_in_location(posixpath.join(posixpath.dirname(rel), fixed))
+    if meant is not None and not _lexists(ctx.root, posixpath.join(posixpath.dirname(path), fixed)):
+        ctx.misplaced.setdefault(path, f"named almost as {fixed!r}, the name the loader reads: a slip?")
+        ctx.misplaced_as[path] = naming.module_id(*meant)
+    return True
+
+
+def _sort(  # noqa: PLR0911, PLR0912 - a branch per kind of file the loader meets where it looks
     found: _Found,
     path: str,
     rel: str,
@@ -1308,6 +1323,8 @@ def _sort(  # noqa: PLR0912 - a branch per kind of file the loader meets where i
         # Said in a note, as the links it passes over are (a Shotwell tester's editor leftover
         # `.libshotwell-transitions.so` went unsaid).
         ctx.hidden_skipped.setdefault(path, None)
+        return
+    if parsed is None and _slip_of_name(path, rel, ctx):
         return
     if parsed is None:
         # Whatever its name (WeeChat loads typing.SO, LADSPA hosts any file): `_not_a_stray`
@@ -2958,6 +2975,7 @@ def _misplaced_rows(ctx: _Context, ids: Collection[str], exes: Sequence[str]) ->
         base = posixpath.basename(path)
         parsed = ctx.loader.parse_in_location(base)
         stem = ctx.loader.naming.module_id(*parsed) if parsed is not None else base.split(".so")[0]
+        stem = ctx.misplaced_as.get(path, stem)
         name = base if stem in ids else stem
         problem = Problem("never-looked-up", f"{path}: the loader never looks this file up ({where})")
         out.append(

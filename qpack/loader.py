@@ -798,6 +798,32 @@ class Naming:
         """Every pattern a module type is named by."""
         return self._every_pattern()
 
+    def fixed_names(self) -> frozenset[str]:
+        """The file names patterns end in that hold no placeholder (`{name}/manifest.json`)."""
+        return frozenset(b for p in self._every_pattern() if "{" not in (b := p.rpartition("/")[2]))
+
+    def named_almost(self, relpath: str) -> str | None:
+        """The fixed file name a pattern ends in (Cockpit's `{name}/manifest.json`) that the file
+        at `relpath`, where that pattern puts it, is a slip of: the same but for case, or for a
+        letter or two at the same length or one off (`Manifest.json`, `manifest.jsn`; not a
+        `manifest.json.bak`, a copy kept). None for any other file. A Cockpit tester's
+        misnamed manifests were left in the core package, and check said nothing."""
+        import difflib  # only for a file no pattern names, under a naming with a fixed file name
+
+        directory, _, base = relpath.rpartition("/")
+        for pattern in self._every_pattern():
+            pattern_dir, _, fixed = pattern.rpartition("/")
+            if "{" in fixed or base.startswith(fixed) or not pattern_dir or not directory:
+                continue  # the name itself, or a copy kept beside it (`.bak`, `~`, `.dpkg-old`)
+            if not _any_placeholder(pattern_dir).match(directory):
+                continue
+            near = (
+                abs(len(base) - len(fixed)) <= 1 and difflib.SequenceMatcher(None, base, fixed).ratio() >= 0.9
+            )
+            if base.lower() == fixed.lower() or near:
+                return fixed
+        return None
+
     @property
     def names_libraries(self) -> bool:
         """Whether every pattern names a shared library (`.so`, `.so.N`): modules that are
@@ -1739,9 +1765,11 @@ class Loader:
                 f"{path}: in a module directory, but the loader never looks up this name (module {mid!r}"
                 + _NOT_KNOWN
             )
-        if no_elf or not (elf or rel.endswith(".so") or ".so." in rel):
-            # Read and no ELF file at all (a libcamera tester's ipa_vimc.so.sign, a signature):
-            # no module of any name, as check judges it; one cut short still is a stray.
+        # Read and no ELF file at all (a libcamera tester's ipa_vimc.so.sign, a signature): no
+        # module of any name, as check judges it; one cut short still is a stray. Unless named as
+        # a descriptor naming's file is (Cockpit's manifest.json), or almost (`named_almost`).
+        descriptor = rel.rpartition("/")[2] in naming.fixed_names() or naming.named_almost(rel) is not None
+        if not descriptor and (no_elf or not (elf or rel.endswith(".so") or ".so." in rel)):
             return None
         return self._never_looked_up(path, rel)
 
@@ -1769,6 +1797,11 @@ class Loader:
     def _never_looked_up(self, path: str, rel: str) -> str | None:
         """Why the loader never looks up a file at `rel` that looks like a module, or None."""
         naming = self.naming
+        if (fixed := naming.named_almost(rel)) is not None:
+            return (
+                f"{path}: in a module directory, named almost as {fixed!r}, the name the loader reads "
+                f"(modules are named {naming.describe()}): never looked up (a slip of the name?)"
+            )
         if self.naming.names_nothing(rel):
             return (
                 f"{path}: in a module directory, named as modules are with an empty name, which qpack "

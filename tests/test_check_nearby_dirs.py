@@ -192,3 +192,63 @@ def test_a_misnamed_module_is_said_by_the_entry_named_as_its_file(tmp_path: Path
     (row,) = [m for m in json.loads(r.stdout)["modules"] if m["file"].endswith("snd_fmt_xi.so")]
     assert [p["kind"] for p in row["problems"]] == ["never-looked-up"]
     assert "it defines lsx_xi_format_fn, a module's entry" in row["problems"][0]["detail"], row
+
+
+DASH_LAYOUT = """
+[layout]
+name = "dash"
+[loader]
+prefix = "/usr"
+executables = ["{prefix}/bin/dash-bridge"]
+naming = "{name}/manifest.json"
+resolution = "register-all"
+relocatable = false
+[loader.runners]
+"manifest.json" = ""
+[[loader.search]]
+absolute = "/usr/share/dash"
+[[package]]
+name = "dash"
+rest = true
+[per-module]
+name = "dash-{module}"
+"""
+
+
+def test_a_descriptor_named_almost_so_is_said(tmp_path: Path) -> None:
+    """Cockpit's bridge takes each directory holding a manifest.json; a Cockpit tester's
+    `tuned/manifest.jsn` and `users/Manifest.json` went to the core package in silence, and
+    check said nothing, where the bridge lists neither. A copy kept beside the right name, or
+    under the name with a suffix, is nothing to say; one a level too deep, plan says too."""
+    if not have_cc():
+        pytest.skip("no C compiler (cc/gcc) on this machine: the program is built here")
+    root = tmp_path / "root"
+    share = root / "usr/share/dash"
+    (root / "usr/bin").mkdir(parents=True)
+    _cc(tmp_path, root / "usr/bin/dash-bridge", "int main(void) { return 0; }")
+    files = {
+        "good/manifest.json": "{}",
+        "slip/manifest.jsn": "{}",
+        "spare/manifest.json": "{}",
+        "spare/Manifest.json": "{}",
+        "kept/manifest.json.bak": "{}",
+        "vendor/deep/manifest.json": "{}",
+    }
+    for rel, text in files.items():
+        (share / rel).parent.mkdir(parents=True, exist_ok=True)
+        (share / rel).write_text(text + "\n")
+    (tmp_path / "dash.toml").write_text(DASH_LAYOUT)
+    r = run_qpack("plan", str(root), "-l", str(tmp_path / "dash.toml"))
+    assert r.returncode == 0, r.stderr
+    warned = [w for w in r.stderr.splitlines() if w.startswith("warning: usr/share/dash/")]
+    assert [w.split(":")[1].strip() for w in warned] == [
+        "usr/share/dash/slip/manifest.jsn",
+        "usr/share/dash/spare/Manifest.json",  # the plan reads no file: a slip or a spare, said
+        "usr/share/dash/vendor/deep/manifest.json",
+    ], r.stderr
+    assert "named almost as 'manifest.json', the name the loader reads" in warned[0]
+    r = run_qpack("check", "/usr", "--root", str(root), "-l", str(tmp_path / "dash.toml"), "--json")
+    assert r.returncode == 1, r.stderr
+    failing = {m["module"]: m for m in json.loads(r.stdout)["modules"] if not m["loads"]}
+    assert sorted(failing) == ["slip"], failing
+    assert [p["kind"] for p in failing["slip"]["problems"]] == ["never-looked-up"]
