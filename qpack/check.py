@@ -4155,6 +4155,10 @@ def _installed_near(dep: str, installed: list[str]) -> str:
 
     # Nearer than plan's "did you mean": a module not installed is no slip, and `audio-nope` is
     # not ui-opengl.
+    if cased := [m for m in sorted(installed) if m.lower() == dep.lower()]:
+        # The loader's names are the layout's; a file named in another case is the slip (a
+        # typelib tester's atk-1.0.typelib for Atk-1.0, which the loader refuses by name).
+        return f" ({cased[0]} is installed, named in another case: is its file misnamed?)"
     near = [m for m in sorted(installed) if swapped_letters(dep, m)]
     near = near or difflib.get_close_matches(dep, sorted(installed), n=1, cutoff=0.85)
     return f" ({near[0]} is installed: is the layout's dependency mistyped?)" if near else ""

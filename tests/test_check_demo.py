@@ -976,3 +976,28 @@ def test_a_module_named_through_a_symlinked_prefix_is_the_copy_loaded(tmp_path: 
         f"takes {tmp_path}/other/a.so (the copy installed is a dangling link): the copy installed is not the "
         "one loaded"
     ), said
+
+
+def test_a_dependency_installed_in_another_case_asks_about_the_file(
+    demo_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typelib tester's atk-1.0.typelib for the Atk-1.0 that Gtk-3.0 needs: the hint asked
+    whether the layout's dependency was mistyped, where the file is misnamed (the loader asks
+    for the layout's name, and refuses the other)."""
+    from qpack.cli import main
+
+    from .conftest import copy_build
+
+    root = copy_build(demo_build, tmp_path)
+    ui = root / "usr/lib/demo/ui"
+    (ui / "opengl.so").rename(ui / "OpenGL.so")
+    text = (Path(__file__).parent.parent / "qpack/layouts/demo.toml").read_text()
+    layout = tmp_path / "any-name.toml"  # modules of any name: no `known` list
+    layout.write_text("\n".join(line for line in text.splitlines() if not line.startswith("known = ")))
+    assert main(["check", "/usr", "-l", str(layout), "--root", str(root), "--json"]) == 1
+    rows = {m["module"]: m["problems"] for m in json.loads(capsys.readouterr().out)["modules"]}
+    assert {
+        "kind": "dependency",
+        "detail": "needs module 'ui-opengl', which is not installed (ui-OpenGL is installed, named in "
+        "another case: is its file misnamed?)",
+    } in rows["ui-gtk"], rows["ui-gtk"]
