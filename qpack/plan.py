@@ -1035,8 +1035,10 @@ def _twice(mid: str, paths: Sequence[str], modules: Iterable[Module], registers:
     return f"module {mid!r} is installed twice: {', '.join(paths)} ({why})"
 
 
-# How the warning of a module without its entry ends.
-_NO_ENTRY = ", which the loader looks up; the loader refuses it"
+# How the warning of a module without its entry ends; with how to say that the file is no
+# module (an Erlang tester: Debian's otp_test_engine.so, an OpenSSL engine beside the NIFs, kept
+# its warning when a [[package]] named it, and skip-names was found only in the README).
+_NO_ENTRY = ", which the loader looks up; the loader refuses it (if it is no module: skip-names)"
 
 
 _OTHER = ": a module of another build; the loader refuses it"  # how a module of another build ends

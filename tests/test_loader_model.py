@@ -2108,7 +2108,7 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
     warnings = make_plan(inventory, load_layout(tmp_path / "layout.toml"), unclaimed="core").warnings
     assert [w for w in warnings if "does not define" in w] == [
         "usr/lib/demo/ui/curses.so: module does not define demo_module_init, which the loader looks up; "
-        "the loader refuses it"
+        "the loader refuses it (if it is no module: skip-names)"
     ]
     # A type's own entry that none of its modules defines, beside a right [loader] one (a
     # GKrellM tester's `gkrellm_init_plugn`: 13 warnings, exit 0).
@@ -2146,7 +2146,7 @@ def test_an_entry_symbol_the_module_lacks_is_refused(prefix: Path, tmp_path: Pat
         make_plan(inventory, load_layout(tmp_path / "layout.toml"), unclaimed="core")
     assert [w for w in e.value.warnings if "does not define" in w] == [
         "usr/lib/demo/ui/curses.so: module does not define demo_module_init, which the loader looks up; "
-        "the loader refuses it"
+        "the loader refuses it (if it is no module: skip-names)"
     ]
     with pytest.raises(LayoutError, match=r"entry: must be a C symbol name"):
         loader(
