@@ -3020,6 +3020,7 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]], modul
     names = {posixpath.basename(m) for m in modules}
     named = _named_globs(ctx)
     reads = _BESIDE_READS
+    seen: set[str] = set()  # each file once, beside two locations of one parent (a sweep's A:B)
     for d in searched:
         parent = posixpath.dirname(d.rstrip("/"))
         if library_dir(d) or parent in searched or not ctx.root.is_dir(d):
@@ -3047,13 +3048,15 @@ def _beside_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]], modul
             if reads <= 0:
                 break
             if (
-                ctx.loader.parse_in_location(posixpath.basename(path)) is None
+                path in seen
+                or ctx.loader.parse_in_location(posixpath.basename(path)) is None
                 or posixpath.basename(path) in names
                 or any(g.match(path.lstrip("/")) for g in named)
                 or ctx.root.is_dir(path)
             ):
                 continue
             reads -= 1
+            seen.add(path)
             if defined := _entries_defined(path, entries, ctx.root):
                 where = (
                     f"beside {d}, where the loader looks; it defines {defined}, a module's entry: misplaced?"
@@ -3078,9 +3081,16 @@ def _other_version_notes(ctx: _Context, locations: Mapping[str, tuple[str, ...]]
     release's, never read, as plan warns of a build."""
     searched = _searched_dirs(locations)
     noted: set[str] = set()
+    # Only the segments below the prefix checked: above it, digits name other trees, not releases
+    # (a sweep's venv in /tmp/h133-mosquitto was told of /tmp/h135-mosquitto's, "of another
+    # release?"); a location outside the prefix is the user's own, as `_misplace` says.
+    top = len(ctx.prefix.rstrip("/").split("/"))
+    inside = ctx.prefix.rstrip("/") + "/"
     for d in searched:
         parts = d.rstrip("/").split("/")
-        for i in range(len(parts) - 1, 0, -1):
+        if not d.startswith(inside):
+            continue
+        for i in range(len(parts) - 1, top - 1, -1):
             name, parent = parts[i], "/".join(parts[:i]) or "/"
             if not re.search(r"\d", name) or not ctx.root.is_dir(parent):
                 continue
@@ -3821,9 +3831,11 @@ def _start(
                 "(paths given with --env are read inside the root)"
             )
     system = rt
-    if not rt.exists("/etc/ld.so.cache"):
+    cache = rt.stat("/etc/ld.so.cache")
+    if cache is None or not stat.S_ISREG(cache.st_mode):
         # A staged tree (DESTDIR), not a system root: its system libraries are this host's
-        # (its own default directories are searched first: ldpaths.LibraryFinder).
+        # (its own default directories are searched first: ldpaths.LibraryFinder). A cache
+        # that is no file (a sweep's FIFO) is none.
         system = root_type("/")
         if str(rt.root) != "/":
             ctx.notes.append(

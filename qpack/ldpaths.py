@@ -244,7 +244,9 @@ class Reads:
         key = (str(system.root), machine if machine in _CACHE_FLAGS else None)
         if key not in self._ld_so_caches:
             try:
-                data = system.host("/etc/ld.so.cache").read_bytes()
+                # Not blocking on a FIFO there (a sweep's staged tree hung check on one).
+                with open_regular(system.host("/etc/ld.so.cache")) as f:
+                    data = f.read()
             except OSError:
                 data = b""
             self._ld_so_caches[key] = parse_ld_so_cache(data, _CACHE_FLAGS.get(key[1]) if key[1] else None)

@@ -86,6 +86,18 @@ def other_version_dir(path: str, location: str) -> bool:
     )
 
 
+def _other_version_warning(path: str, head: str, location: str) -> str:
+    """The plan's warning of a module file under `head`, a directory of another version than
+    `location`, each shown from the first segment that differs (`0.4.17/modules, beside
+    0.4.18/modules`)."""
+    a, b = head.split("/"), location.split("/")
+    k = next(i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y)
+    return (
+        f"{path}: in a module directory of another version ({'/'.join(a[k:])}, beside {'/'.join(b[k:])}, "
+        "which the loader searches): never looked up (a module of another release?)"
+    )
+
+
 def near_directory(
     path: str, is_dir: Callable[[str], bool], subdirs: Callable[[str], Iterable[str]]
 ) -> str | None:
@@ -1712,20 +1724,21 @@ class Loader:
             return []
         searched = set(dirs)
         out = []
+        depth = self.naming.depth()
         for path in paths:
-            head, _, base = path.rpartition("/")
-            if head in searched or (shaped := by_shape.get(re.sub(r"\d+", "0", head))) is None:
-                continue
-            beside = [d for d in shaped if other_version_dir(head, d)]
-            if beside and self.parse_in_location(base) is not None:
-                # From the first segment that differs: `0.4.17/modules, beside 0.4.18/modules`.
-                a, b = head.split("/"), beside[0].split("/")
-                k = next(i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y)
-                out.append(
-                    f"{path}: in a module directory of another version ({'/'.join(a[k:])}, beside "
-                    f"{'/'.join(b[k:])}, which the loader searches): never looked up (a module of another "
-                    "release?)"
-                )
+            parts, shapes = path.split("/"), re.sub(r"\d+", "0", path).split("/")
+            # The file's directory, or one above it as deep as the naming reaches (libvisual's
+            # `libvisual-0.5/actor/x.so` beside the location `libvisual-0.4`, `{type}/{name}.so`).
+            for up in range(1, min(depth + 1, len(parts) - 1) + 1):
+                head = "/".join(parts[:-up])
+                if head in searched:
+                    break
+                if (shaped := by_shape.get("/".join(shapes[:-up]))) is None:
+                    continue
+                beside = [d for d in shaped if other_version_dir(head, d)]
+                if beside and self.parse_in_location("/".join(parts[-up:])) is not None:
+                    out.append(_other_version_warning(path, head, beside[0]))
+                    break
         return out
 
     @staticmethod

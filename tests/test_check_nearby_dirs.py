@@ -252,3 +252,63 @@ def test_a_descriptor_named_almost_so_is_said(tmp_path: Path) -> None:
     failing = {m["module"]: m for m in json.loads(r.stdout)["modules"] if not m["loads"]}
     assert sorted(failing) == ["slip"], failing
     assert [p["kind"] for p in failing["slip"]["problems"]] == ["never-looked-up"]
+
+
+def test_no_release_is_guessed_above_the_prefix(tree: Path, tmp_path: Path) -> None:
+    """A prefix checked in place (a venv's): its siblings are other trees, whatever digits their
+    names hold (a sweep's venv in /tmp/h133-mosquitto was told of /tmp/h135-mosquitto's modules,
+    "of another release?")."""
+    for name in ("proj1", "proj2"):
+        shutil.copytree(tree / "usr", tmp_path / name, symlinks=True)
+        (tmp_path / name / "plugins").mkdir()
+        shutil.move(
+            tmp_path / name / "lib/viewer/0.5/plugins/libpdf.so", tmp_path / name / "plugins/libpdf.so"
+        )
+    shutil.copy(tree.parent / "viewer.toml", tmp_path / "viewer.toml")
+    env = f"VIEWER_PLUGINS_PATH={tmp_path}/proj1/plugins"
+    r = run_qpack(
+        "check", str(tmp_path / "proj1"), "-l", str(tmp_path / "viewer.toml"), "--env", env, "--json"
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    report = json.loads(r.stdout)
+    assert [m["module"] for m in report["modules"]] == ["pdf"]
+    assert not [w for w in report["warnings"] if "proj2" in w], report["warnings"]
+
+
+def test_a_file_beside_two_locations_is_noted_once(tree: Path, tmp_path: Path) -> None:
+    """VIEWER_PLUGINS_PATH=/opt/first:/opt/later: a plug-in in /opt/old is beside both; it was
+    noted twice, once a location (a sweep of a Zathura tester's trees)."""
+    root = _copy(tree, tmp_path)
+    for d in ("opt/first", "opt/later", "opt/old"):
+        (root / d).mkdir(parents=True)
+    shutil.move(root / PLUGINS / "libps.so", root / "opt/later/libps.so")
+    shutil.move(root / PLUGINS / "libpdf.so", root / "opt/old/libpdf.so")
+    rc, report = _check(root, "--env", "VIEWER_PLUGINS_PATH=/opt/first:/opt/later")
+    assert rc == 0, report["modules"]
+    assert len([w for w in report["warnings"] if "old/libpdf.so" in w]) == 1, report["warnings"]
+
+
+def test_a_fifo_as_the_trees_ld_so_cache_is_never_opened(tree: Path, tmp_path: Path) -> None:
+    """A sweep's staged tree with a FIFO at etc/ld.so.cache hung check for ever (read whole, as
+    a file). Run in a child with a time limit, so that a hang fails the test."""
+    import os
+    import subprocess
+    import sys
+
+    root = _copy(tree, tmp_path)
+    (root / "etc").mkdir()
+    os.mkfifo(root / "etc/ld.so.cache")
+    cmd = [
+        sys.executable,
+        "-m",
+        "qpack",
+        "check",
+        "/usr",
+        "--root",
+        str(root),
+        "-l",
+        str(tmp_path / "viewer.toml"),
+    ]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "has no /etc/ld.so.cache" in r.stderr, r.stderr  # taken as none: the host's libraries

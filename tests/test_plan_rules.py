@@ -1672,3 +1672,35 @@ def test_modules_in_another_versions_directory_beside_a_location_are_warned_of()
     plain = dataclasses.replace(versioned, search=(SearchLocation("relocated", "lib/prog/modules"),))
     renamed = inventory("usr/bin/prog", "usr/lib/prog/modules/rtl.so", "usr/lib/prog/modules1/old.so")
     assert not [w for w in make_plan(renamed, layout(loader=plain)).warnings if "another version" in w]
+
+
+def test_modules_in_another_versions_directory_are_warned_of_as_deep_as_the_naming() -> None:
+    """libvisual reads `libvisual-0.4/{type}/{name}.so`: a plug-in in `libvisual-0.5/actor/` was
+    "outside the module directories" in plan, where check said "of another version"; the
+    directory compared is the one the naming starts from, and any segment's version counts
+    (libproxy's `0.4.17/modules` beside `0.4.18/modules`)."""
+    typed = Loader(
+        executables=("{prefix}/bin/prog",),
+        search=(SearchLocation("relocated", "lib/libvisual-0.4"),),
+        naming=Naming("{type}/{name}.so", types=("actor", "input")),
+    )
+    build = inventory(
+        "usr/bin/prog",
+        "usr/lib/libvisual-0.4/actor/jess.so",
+        "usr/lib/libvisual-0.5/actor/oinksie.so",
+    )
+    plan = make_plan(build, layout(loader=typed), unclaimed="core")
+    assert [w for w in plan.warnings if "another version" in w] == [
+        "usr/lib/libvisual-0.5/actor/oinksie.so: in a module directory of another version (libvisual-0.5, "
+        "beside libvisual-0.4, which the loader searches): never looked up (a module of another release?)"
+    ]
+    nested = dataclasses.replace(typed, search=(SearchLocation("relocated", "lib/proxy/0.4.18/modules"),))
+    nested = dataclasses.replace(nested, naming=Naming("{name}.so"))
+    build = inventory(
+        "usr/bin/prog", "usr/lib/proxy/0.4.18/modules/a.so", "usr/lib/proxy/0.4.17/modules/b.so"
+    )
+    plan = make_plan(build, layout(loader=nested), unclaimed="core")
+    assert [w for w in plan.warnings if "another version" in w] == [
+        "usr/lib/proxy/0.4.17/modules/b.so: in a module directory of another version (0.4.17/modules, "
+        "beside 0.4.18/modules, which the loader searches): never looked up (a module of another release?)"
+    ]
