@@ -1457,7 +1457,17 @@ def module_code(found: FoundModules, by_path: Mapping[str, Entry]) -> dict[str, 
     out: dict[str, Module] = {}
     by_module_path = {m.path: m for m in found.modules}
     missing: dict[str, Module] = {}  # a path a module's link names that the build lacks
-    for m in found.modules:
+    links = {p for p, e in by_path.items() if e.kind == "symlink"}
+
+    # A module linking its code straight first: its code is its own, and one reaching it through
+    # that module's file is a link to that module (a glvnd tester's libGLX_indirect.so.0 ->
+    # libGLX_mesa.so.0 -> libGLX_mesa.so.0.0.0: the code went to glx-indirect, by name order,
+    # and glx-mesa's package required it).
+    def straight(m: Module) -> bool:
+        e = by_path.get(m.path)
+        return e is not None and e.kind == "symlink" and link_destination(e.path, e.target or "") not in links
+
+    for m in sorted(found.modules, key=lambda m: not straight(m)):
         e = by_path.get(m.path)
         if e is None or e.kind != "symlink":
             continue

@@ -376,6 +376,26 @@ def test_the_code_behind_a_module_symlink_goes_with_the_module(demo_build: Path,
     assert plan.package("demo-ui-gtk").files == ("usr/lib/demo/ui/gtk.so",)
 
 
+def test_the_code_two_module_links_reach_goes_to_the_one_linking_it_straight(
+    demo_build: Path, tmp_path: Path
+) -> None:
+    """glvnd's libGLX_indirect.so.0 -> libGLX_mesa.so.0 -> libGLX_mesa.so.0.0.0: the code went
+    to glx-indirect, first by name, and glx-mesa's package required glx-indirect's. The module
+    linking the code straight owns it; the other is a link to that module."""
+    build = copy_build(demo_build, tmp_path)
+    ui = build / "usr/lib/demo/ui"
+    (ui / "gtk.so").rename(ui / "gtk.so.1")
+    (ui / "gtk.so").symlink_to("gtk.so.1")
+    (ui / "agtk.so").symlink_to("gtk.so")
+    text = Path(L.load_layout("demo").path).read_text()
+    layout = tmp_path / "any-name.toml"  # modules of any name: no `known` list
+    layout.write_text("\n".join(line for line in text.splitlines() if not line.startswith("known = ")))
+    plan = plan_build(build, L.load_layout(layout), unclaimed="core")
+    assert set(plan.package("demo-ui-gtk").files) == {"usr/lib/demo/ui/gtk.so", "usr/lib/demo/ui/gtk.so.1"}
+    assert plan.package("demo-ui-agtk").files == ("usr/lib/demo/ui/agtk.so",)
+    assert "demo-ui-gtk" in plan.package("demo-ui-agtk").requires
+
+
 def test_the_other_names_of_a_modules_code_go_with_it(demo_build: Path, tmp_path: Path) -> None:
     """SASL's plugins are libraries: libplain.so -> libplain.so.2.0.25, and the SONAME link
     libplain.so.2 -> libplain.so.2.0.25 beside them. The SONAME link went to the core (the
