@@ -1552,7 +1552,27 @@ def _unresolved(root: Root, path: str, scans: bool) -> str:
     if _loops(root, path):
         # A BitlBee tester's a.so -> b.so -> a.so, called dangling (plan said a loop).
         return f"{path}: a symlink loop (to {target}): {fate}"
+    if (end := _missing_end(root, path)) is not None and posixpath.basename(end) != posixpath.basename(
+        target
+    ):
+        # Through links that are there, to one that is not: the missing one is named (a glvnd
+        # tester's libGLX_indirect.so.0 -> libGLX_mesa.so.0 -> libGLX_mesa.so.0.0.0, gone).
+        return f"{path}: a dangling link (to {target}, whose chain ends at {end}, which is not there): {fate}"
     return f"{path}: a dangling link (to {target}): {fate}"
+
+
+def _missing_end(root: Root, path: str) -> str | None:
+    """The path a chain of symlinks from `path` leads to that does not exist, followed inside
+    the root (40 links at most, as the kernel does); None where it ends elsewhere."""
+    current = path
+    for _ in range(40):
+        try:
+            target = os.readlink(root.host(current))
+        except OSError:
+            return current if not os.path.lexists(root.host(current)) else None
+        base = "/" if target.startswith("/") else posixpath.dirname(current)
+        current = posixpath.normpath(posixpath.join(base, target))
+    return None
 
 
 def _loops(root: Root, path: str) -> bool:
@@ -4240,11 +4260,14 @@ def _drop_module_libraries(
     which libxmpp.so needs through its RUNPATH, made Debian's own Pidgin fail the check; Dia's
     libdia.so, which every plug-in links), and one looking modules up by name is never asked
     for it (glibc's gconv libJIS.so, which EUC-JP.so links)."""
-    # Without the entry, its stamp (a library has none) is never asked for either.
+    # Without the entry, its stamp (a library has none) is never asked for either; nor is a
+    # library a module links less a library when one of its own is missing (an LMMS tester's
+    # libZynAddSubFxCore.so without libfftw3f: a module refused, where zynaddsubfx fails).
     lacking = {
         mid
         for mid, problems in own.items()
-        if "no-entry" in (kinds := {p.kind for p in problems}) and kinds <= {"no-entry", "other-build"}
+        if "no-entry" in (kinds := {p.kind for p in problems})
+        and kinds <= {"no-entry", "other-build", "missing-library"}
     }
     if not lacking:
         return

@@ -312,3 +312,40 @@ def test_a_fifo_as_the_trees_ld_so_cache_is_never_opened(tree: Path, tmp_path: P
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "has no /etc/ld.so.cache" in r.stderr, r.stderr  # taken as none: the host's libraries
+
+
+def test_a_library_a_plugin_links_stays_a_library_with_one_of_its_own_missing(
+    tree: Path, tmp_path: Path
+) -> None:
+    """LMMS's libzynaddsubfx.so links libZynAddSubFxCore.so beside it, which needs libfftw3f:
+    without fftw, the core library became a module refused for its entry (a row of its own,
+    exit counted twice), where only zynaddsubfx fails, for the library missing."""
+    root = _copy(tree, tmp_path)
+    lib = root / PLUGINS
+    _cc(tmp_path, tmp_path / "libfftw.so", "int fft(void) { return 1; }", *SO, "-Wl,-soname,libfftw.so.3")
+    core = "extern int fft(void); int zyn_core(void) { return fft(); }"
+    _cc(tmp_path, lib / "libzyncore.so", core, *SO, "-L", str(tmp_path), "-l:libfftw.so")
+    plugin = "extern int zyn_core(void); int viewer_plugin_4_5 = 1; int run(void) { return zyn_core(); }"
+    link = ["-L", str(lib), "-l:libzyncore.so", "-Wl,-rpath,$ORIGIN"]
+    _cc(tmp_path, lib / "libzyn.so", plugin, *SO, *link)
+    rc, report = _check(root)
+    assert rc == 1
+    rows = {m["file"].rsplit("/", 1)[-1]: [p["kind"] for p in m["problems"]] for m in report["modules"]}
+    assert rows == {"libpdf.so": [], "libps.so": [], "libzyn.so": ["missing-library"]}, rows
+
+
+def test_a_dangling_chain_names_the_file_missing_at_its_end(tree: Path, tmp_path: Path) -> None:
+    """glvnd's libGLX_indirect.so.0 -> libGLX_mesa.so.0 -> libGLX_mesa.so.0.0.0, the last gone:
+    the row said "a dangling link (to libGLX_mesa.so.0)", a link that is there."""
+    root = _copy(tree, tmp_path)
+    (root / PLUGINS / "libpdf.so").unlink()
+    (root / PLUGINS / "libpdf.so").symlink_to("libpdf.so.1")
+    (root / PLUGINS / "libpdf.so.1").symlink_to("libpdf.so.1.0")
+    rc, report = _check(root)
+    assert rc == 1
+    (row,) = [m for m in report["modules"] if m["file"].endswith("/libpdf.so")]
+    assert [p["kind"] for p in row["problems"]] == ["unreadable"]
+    assert (
+        f"a dangling link (to libpdf.so.1, whose chain ends at /{PLUGINS}/libpdf.so.1.0, which is not there)"
+        in row["problems"][0]["detail"]
+    ), row
