@@ -135,6 +135,29 @@ def test_rpmbuild_builds_every_package_of_the_demo_split(demo_build: Path, tmp_p
     assert "libc.so.6()(64bit)" in core["rpm_requires"] and "rtld(GNU_HASH)" in core["rpm_requires"]
 
 
+def test_rpmbuild_packages_a_file_named_with_a_backslash(demo_build: Path, tmp_path: Path) -> None:
+    """systemd's units are named with escapes (system-systemd\\x2dcryptsetup.slice): a systemd
+    tester's tree split was refused for the backslash, where rpmbuild takes the name as written
+    (and does not find it written `\\\\x2d`); with a space too, quoted."""
+    build = tmp_path / "build"
+    shutil.copytree(demo_build, build, symlinks=True)
+    (build / "usr/share/demo").mkdir(parents=True, exist_ok=True)
+    names = ["system-systemd\\x2dcryptsetup.slice", "a b\\x2d.slice"]
+    for name in names:
+        (build / "usr/share/demo" / name).write_text("unit\n")
+    out = tmp_path / "out"
+    r = run_qpack("split", str(build), "-l", "demo", "--version", "1.0-1", "--format", "tree", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    built, rb = rpmbuild(out, build, tmp_path)
+    assert rb.returncode == 0, rb.stderr[-3000:]
+    check_rpms(out, built)
+    listed = subprocess.run(
+        ["rpm", "-qlp", *map(str, built.values())], capture_output=True, text=True, check=True
+    ).stdout
+    for name in names:
+        assert f"/usr/share/demo/{name}" in listed.splitlines(), listed
+
+
 @pytest.mark.qemu
 @pytest.mark.parametrize("layout", ["qemu-debian", "qemu"])
 def test_rpmbuild_builds_every_package_of_the_qemu_split(

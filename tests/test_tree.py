@@ -401,12 +401,13 @@ def test_rpm_files_escaping() -> None:
     assert rpm_files_line("usr/a b.txt") == '"/usr/a b.txt"'
     assert rpm_files_line("usr/share/x", directory=True) == "%dir /usr/share/x"
     assert rpm_files_line("usr/my dir", directory=True) == '%dir "/usr/my dir"'
+    # As it is (tests/test_rpm_lists.py builds one with the real rpmbuild).
+    assert rpm_files_line("usr/back\\slash") == "/usr/back\\slash"
     for bad in (
         "usr/star*.txt",
         "usr/q?",
         "usr/[1]",
         "usr/{a}",
-        "usr/back\\slash",
         'usr/quo"te',
         "usr/tab\tx",
         "usr/100%.txt",
