@@ -1454,7 +1454,7 @@ def install(
             f"the loader finds the modules installed in {inside_prefix(value, pre)} only through ${var}: "
             f"set {var}={value} where the program runs (checked as if set)"
         )
-    env = {**loader.as_checked(settings, env or {}), **(env or {})}
+    env = {**loader.as_checked(settings, env or {}, lambda d: host_path(rt, d).is_dir()), **(env or {})}
     if run_check and (modules or (full_check and done)):
         from qpack.check import (
             CheckError,

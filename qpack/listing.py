@@ -261,7 +261,7 @@ def list_installed(
         "(give --env to check otherwise)"
         for var, value in settings.items()
     ]
-    env = {**loader.as_checked(settings, env or {}), **(env or {})}
+    env = {**loader.as_checked(settings, env or {}, lambda d: host_path(rt, d).is_dir()), **(env or {})}
     report = None
     try:
         from qpack.upgrades import checked_skew

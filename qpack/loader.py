@@ -1432,12 +1432,16 @@ class Loader:
         return tuple(dict.fromkeys(out))
 
     @staticmethod
-    def as_checked(settings: Mapping[str, str], env: Mapping[str, str]) -> dict[str, str]:
+    def as_checked(
+        settings: Mapping[str, str], env: Mapping[str, str], exists: Callable[[str], bool] | None = None
+    ) -> dict[str, str]:
         """`wheel_settings` as the program sees them once a shell has set them: `$HOME/...`
         entries (a user's own directories a replacing list keeps) as the HOME `env` gives, and
         left out without one, as a `{home}` location with no HOME is. The loader itself expands
         nothing (a Vamp re-tester: `VAMP_PATH='$HOME/.vamp'` finds nothing), so only the advice
-        is read so."""
+        is read so. With `exists`, the entries that name no directory are left out too: they
+        add nothing to the check, and qpack wrote them into the advice itself (a DSSI tester's
+        `list` of a venv warned three times that the system's default directories were none)."""
         home = env.get("HOME", "").rstrip("/")
         out = {}
         for var, value in settings.items():
@@ -1445,7 +1449,7 @@ class Loader:
                 (home + e[len("$HOME") :] if home.startswith("/") else None) if e.startswith("$HOME/") else e
                 for e in value.split(":")
             ]
-            out[var] = ":".join(e for e in entries if e is not None)
+            out[var] = ":".join(e for e in entries if e is not None and (exists is None or exists(e)))
         return out
 
     @property

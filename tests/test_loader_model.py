@@ -3855,6 +3855,19 @@ def test_a_listed_variable_set_for_wheels_keeps_the_default_it_replaces(tmp_path
     }
 
 
+def test_the_defaults_kept_in_the_advice_are_checked_only_where_they_are(tmp_path: Path) -> None:
+    """A DSSI tester's `list` of a venv was checked as if DSSI_PATH=<venv>/lib/dssi:/usr/local/lib/dssi:
+    ...: the defaults the advice keeps, none on this machine, were each "no directory: nothing
+    found there", three warnings about a value qpack wrote. The check leaves them out; the
+    advice keeps them (another machine may have them)."""
+    settings = {"DSSI_PATH": "/v/lib/dssi:/usr/local/lib/dssi:/usr/lib/dssi:$HOME/.dssi"}
+    there = {"/v/lib/dssi", "/usr/lib/dssi", "/home/u/.dssi"}
+    assert Loader.as_checked(settings, {"HOME": "/home/u"}, lambda d: d in there) == {
+        "DSSI_PATH": "/v/lib/dssi:/usr/lib/dssi:/home/u/.dssi"
+    }
+    assert Loader.as_checked(settings, {}) == {"DSSI_PATH": "/v/lib/dssi:/usr/local/lib/dssi:/usr/lib/dssi"}
+
+
 def test_a_staged_root_judged_with_host_libraries_follows_an_absolute_runpath_on_the_host(
     demo_build: Path, tmp_path: Path
 ) -> None:
