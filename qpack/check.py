@@ -4277,33 +4277,45 @@ def _drop_module_libraries(
         if mid not in lacking and (real := ctx.root.resolve(files[0])) is not None:
             facts = judge.read(real).facts
             needed.update(facts.needed if facts is not None else ())
-    for mid in sorted(lacking):
-        path = found.files[mid][0]
-        real = ctx.root.resolve(path)
-        facts = judge.read(real).facts if real is not None else None
-        names = {posixpath.basename(path), *([facts.soname] if facts is not None and facts.soname else [])}
-        if names & needed and loaded is None:
-            loaded = _modules_load(found, lacking, judge, ctx)
-        # The file they load, not a copy under a name they link (a Wireshark tester's
-        # libwsutil.so.14 copied in as epan/noentry.so, while the plug-ins load lib/'s: no row);
-        # or a wheel's copy of it beside it, its other name (a Pidgin tester's venv:
-        # libjabber.so, a copy of the libjabber.so.0 libxmpp.so loads, was `no-entry`, exit 1).
-        # Or the library by its own file name where the modules load none of that name, theirs
-        # gone (a gconv re-tester removed the prefix's libJIS.so: /usr's, searched later, was a
-        # module refused, exit 1; EUC-JP.so's row says its library is missing).
-        base = posixpath.basename(path)
-        gone = (
-            loaded is not None and base in needed and not any(posixpath.basename(x) == base for x in loaded)
-        )
-        if (
-            names & needed
-            and loaded is not None
-            and (real in loaded or _copy_beside(real, loaded, ctx) or gone)
-        ):
-            del found.files[mid]
-            del own[mid]
-            found.duplicates.pop(mid, None)
-            ctx.libraries.add(path)
+    # Until none is left: a library dropped is linked by the modules too, and so is what it links
+    # (FreeCAD's libDriver.so, which libSMESH.so links, which Fem.so links: once libSMESH.so
+    # lacking a library of its own was dropped as one, libDriver.so became a module refused).
+    left = sorted(lacking)
+    while left:
+        dropped = []
+        for mid in left:
+            path = found.files[mid][0]
+            real = ctx.root.resolve(path)
+            facts = judge.read(real).facts if real is not None else None
+            names = {
+                posixpath.basename(path),
+                *([facts.soname] if facts is not None and facts.soname else []),
+            }
+            if names & needed and loaded is None:
+                loaded = _modules_load(found, lacking, judge, ctx)
+            if loaded is not None and names & needed and _their_library(path, real, needed, loaded, ctx):
+                del found.files[mid]
+                del own[mid]
+                found.duplicates.pop(mid, None)
+                ctx.libraries.add(path)
+                dropped.append(mid)
+                needed.update(facts.needed if facts is not None else ())
+        left = [m for m in left if m not in dropped] if dropped else []
+
+
+def _their_library(path: str, real: str | None, needed: set[str], loaded: set[str], ctx: _Context) -> bool:
+    """Whether the file at `path`, named as a library the modules link (`needed`), is the one
+    they load (`loaded`, real paths)."""
+    # The file they load, not a copy under a name they link (a Wireshark tester's
+    # libwsutil.so.14 copied in as epan/noentry.so, while the plug-ins load lib/'s: no row);
+    # or a wheel's copy of it beside it, its other name (a Pidgin tester's venv:
+    # libjabber.so, a copy of the libjabber.so.0 libxmpp.so loads, was `no-entry`, exit 1).
+    # Or the library by its own file name where the modules load none of that name, theirs
+    # gone (a gconv re-tester removed the prefix's libJIS.so: /usr's, searched later, was a
+    # module refused, exit 1; EUC-JP.so's row says its library is missing).
+    base = posixpath.basename(path)
+    gone = base in needed and not any(posixpath.basename(x) == base for x in loaded)
+    return real in loaded or _copy_beside(real, loaded, ctx) or gone
 
 
 def _copy_beside(real: str | None, loaded: set[str], ctx: _Context) -> bool:

@@ -323,8 +323,14 @@ def test_a_library_a_plugin_links_stays_a_library_with_one_of_its_own_missing(
     root = _copy(tree, tmp_path)
     lib = root / PLUGINS
     _cc(tmp_path, tmp_path / "libfftw.so", "int fft(void) { return 1; }", *SO, "-Wl,-soname,libfftw.so.3")
-    core = "extern int fft(void); int zyn_core(void) { return fft(); }"
-    _cc(tmp_path, lib / "libzyncore.so", core, *SO, "-L", str(tmp_path), "-l:libfftw.so")
+    # And what that library links beside it, in turn (FreeCAD's libDriver.so, which libSMESH.so
+    # links, which Fem.so links: a module refused once libSMESH.so was taken as a library).
+    _cc(tmp_path, lib / "libzynbase.so", "int zyn_base(void) { return 2; }", *SO)
+    core = (
+        "extern int fft(void); extern int zyn_base(void); int zyn_core(void) { return fft() + zyn_base(); }"
+    )
+    base = ["-L", str(lib), "-l:libzynbase.so", "-Wl,-rpath,$ORIGIN"]
+    _cc(tmp_path, lib / "libzyncore.so", core, *SO, "-L", str(tmp_path), "-l:libfftw.so", *base)
     plugin = "extern int zyn_core(void); int viewer_plugin_4_5 = 1; int run(void) { return zyn_core(); }"
     link = ["-L", str(lib), "-l:libzyncore.so", "-Wl,-rpath,$ORIGIN"]
     _cc(tmp_path, lib / "libzyn.so", plugin, *SO, *link)
