@@ -1370,28 +1370,51 @@ def _same_bytes(modules: Iterable[Module], by_path: Mapping[str, Entry]) -> list
         e = _code_entry(by_path[m.path], by_path)
         if e.kind == "file" and e.sha256 is not None and e.size:
             alike.setdefault((e.sha256, e.size), []).append(m)
-    out = []
-    for (_, size), same in sorted(alike.items(), key=lambda kv: sorted(m.id for m in kv[1])):
-        if len(same) > 1:
-            # By their files where one module is there twice (a speech-dispatcher tester's
-            # sd_dummy in two directories read "modules dummy, dummy").
-            ids = sorted(m.id for m in same)
-            twice = len(set(ids)) < len(ids)
-            names = sorted(m.path for m in same) if twice else ids
-            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-            # A module that is a symlink to another one is no copy (a GTK tester's
-            # libcanberra-gtk-module.so -> libcanberra-gtk3-module.so read "hard links or copies").
-            links = sum(by_path[m.path].kind == "symlink" for m in same)
-            how = (
-                f"{len(same)} names of {size} bytes, {links} of them {_symlinks(links)}"
-                if links
-                else f"{len(same)} files of {size} bytes: hard links or copies"
-            )
-            out.append(
-                f"{'module files' if twice else 'modules'} {shown} are one file's bytes ({how}): wheels and "
-                f"installs from them hold each as a copy ({len(same) * size} bytes)"
-            )
+    sets = [
+        (size, same) for (_, size), same in sorted(alike.items(), key=lambda kv: sorted(m.id for m in kv[1]))
+    ]
+    sets = [(size, same) for size, same in sets if len(same) > 1]
+    # Small files are said in one line where there are many (a terminfo tester's 676 aliases,
+    # a pkgconf tester's .pc files of 542 bytes: a warning each buried any other).
+    small = [(size, same) for size, same in sets if len(same) * size < _SMALL_COPIES]
+    if len(small) <= 2:
+        small = []
+    said_together = {id(same) for _, same in small}
+    out = [_same_bytes_warning(size, same, by_path) for size, same in sets if id(same) not in said_together]
+    if small:
+        shown = "; ".join(", ".join(sorted(m.id for m in same)) for _, same in small[:2])
+        out.append(
+            f"{len(small)} sets of small modules are one file's bytes ({shown} and {len(small) - 2} more "
+            f"sets): wheels and installs from them hold each as a copy "
+            f"({sum(len(same) * size for size, same in small)} bytes in all)"
+        )
     return out
+
+
+# Below this many bytes as copies, a set of modules of one file's bytes is said with the others.
+_SMALL_COPIES = 64 * 1024
+
+
+def _same_bytes_warning(size: int, same: list[Module], by_path: Mapping[str, Entry]) -> str:
+    """The warning for one set of module files with the same bytes."""
+    # By their files where one module is there twice (a speech-dispatcher tester's sd_dummy in
+    # two directories read "modules dummy, dummy").
+    ids = sorted(m.id for m in same)
+    twice = len(set(ids)) < len(ids)
+    names = sorted(m.path for m in same) if twice else ids
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    # A module that is a symlink to another one is no copy (a GTK tester's
+    # libcanberra-gtk-module.so -> libcanberra-gtk3-module.so read "hard links or copies").
+    links = sum(by_path[m.path].kind == "symlink" for m in same)
+    how = (
+        f"{len(same)} names of {size} bytes, {links} of them {_symlinks(links)}"
+        if links
+        else f"{len(same)} files of {size} bytes: hard links or copies"
+    )
+    return (
+        f"{'module files' if twice else 'modules'} {shown} are one file's bytes ({how}): wheels and "
+        f"installs from them hold each as a copy ({len(same) * size} bytes)"
+    )
 
 
 def _symlinks(n: int) -> str:

@@ -1704,3 +1704,36 @@ def test_modules_in_another_versions_directory_are_warned_of_as_deep_as_the_nami
         "usr/lib/proxy/0.4.17/modules/b.so: in a module directory of another version (0.4.17/modules, "
         "beside 0.4.18/modules, which the loader searches): never looked up (a module of another release?)"
     ]
+
+
+def test_many_small_sets_of_one_files_bytes_are_said_in_one_line() -> None:
+    """A terminfo tester's plan gave 676 warnings, one per set of aliases (a few hundred bytes
+    each), a pkgconf tester's one per .pc file: small sets, more than two, are one line; big
+    ones, and two or fewer, are each said as before."""
+    loader = Loader(
+        executables=("{prefix}/bin/prog",),
+        search=(SearchLocation("relocated", "lib/prog"),),
+        naming=Naming("{name}.so"),
+    )
+
+    def build(sets: int, size: int) -> Inventory:
+        inv = inventory("usr/bin/prog", *(f"usr/lib/prog/m{i}{c}.so" for i in range(sets) for c in "ab"))
+        entries = [
+            dataclasses.replace(e, sha256=f"{int(e.path[-5]) + 1:064x}", size=size)
+            if e.path.endswith(".so")
+            else e
+            for e in inv.entries
+        ]
+        return dataclasses.replace(inv, entries=tuple(entries))
+
+    warned = [w for w in make_plan(build(4, 100), layout(loader=loader)).warnings if "one file's bytes" in w]
+    assert warned == [
+        "4 sets of small modules are one file's bytes (m0a, m0b; m1a, m1b and 2 more sets): wheels and "
+        "installs from them hold each as a copy (800 bytes in all)"
+    ]
+    warned = [w for w in make_plan(build(2, 100), layout(loader=loader)).warnings if "one file's bytes" in w]
+    assert [w.split(" are ")[0] for w in warned] == ["modules m0a, m0b", "modules m1a, m1b"]
+    warned = [
+        w for w in make_plan(build(4, 1 << 20), layout(loader=loader)).warnings if "one file's bytes" in w
+    ]
+    assert len(warned) == 4, warned
