@@ -3986,9 +3986,9 @@ def _some_executable(exes: list[_Exe], rt: Root, pre: str, loader: Loader) -> No
             "the program it runs, the one that loads the modules, in [loader] executables"
         )
     # At the layout's own prefix, where another was given (`check / --root /` for /usr).
-    own = loader.prefix.rstrip("/")
+    own = loader.prefix.rstrip("/") or "/"  # "/" whole (a terminfo tester read "under : is the prefix ?")
     named = [*loader.executables, *([loader.library] if loader.library else [])]
-    if own != pre.rstrip("/") and any(_glob_paths(rt, expand_prefix(g, own)) for g in named):
+    if own != (pre.rstrip("/") or "/") and any(_glob_paths(rt, expand_prefix(g, own)) for g in named):
         shown += f"; they are under {own}: is the prefix {own}?"
     raise CheckError(
         f"{where}: none of the loader's executables is installed there (looked for {shown}); "

@@ -463,6 +463,12 @@ class _Table:
             if unknown_placeholder(expanded):
                 self.bad(where, f"bad glob {g!r}: unknown placeholder (only {{prefix}} is known)")
                 continue
+            if re.search(r"\{prefix\}[^/]", g):
+                # With prefix "/", {prefix}usr read as /usr, and a venv's prefix as <venv>usr (a
+                # terminfo tester's install looked for <venv>usr/bin/*).
+                fixed = re.sub(r"\{prefix\}(?=[^/])", "{prefix}/", g)
+                self.bad(where, f"bad glob {g!r}: {{prefix}} is a directory: write {fixed!r}")
+                continue
             try:
                 compile_glob(expanded)
             except GlobError as e:

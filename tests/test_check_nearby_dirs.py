@@ -355,3 +355,16 @@ def test_a_dangling_chain_names_the_file_missing_at_its_end(tree: Path, tmp_path
         f"a dangling link (to libpdf.so.1, whose chain ends at /{PLUGINS}/libpdf.so.1.0, which is not there)"
         in row["problems"][0]["detail"]
     ), row
+
+
+def test_a_layout_of_prefix_slash_checked_at_usr_says_so_whole(tree: Path, tmp_path: Path) -> None:
+    """A terminfo tester's layout of prefix "/" (its files in /lib and /usr), checked at /usr:
+    the hint read "they are under : is the prefix ?"."""
+    text = LAYOUT.replace('prefix = "/usr"', 'prefix = "/"').replace(
+        'executables = ["{prefix}/bin/viewer"]', 'executables = ["{prefix}/usr/bin/viewer"]'
+    )
+    assert 'prefix = "/"' in text and "{prefix}/usr/bin/viewer" in text
+    (tmp_path / "slash.toml").write_text(text)
+    r = run_qpack("check", "/usr", "--root", str(tree), "-l", str(tmp_path / "slash.toml"))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "; they are under /: is the prefix /?" in r.stderr, r.stderr

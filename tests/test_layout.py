@@ -131,6 +131,12 @@ def test_all_three_search_kinds_and_pkgversion() -> None:
             "loader.executables[0]",
             "placeholder",
         ),
+        # A terminfo tester's prefix "/" read {prefix}usr as /usr; a venv's as <venv>usr.
+        (
+            ('executables = ["{prefix}/bin/prog"]', 'executables = ["{prefix}usr/bin/prog"]'),
+            "loader.executables[0]",
+            "{prefix} is a directory: write '{prefix}/usr/bin/prog'",
+        ),
         (('name = "prog-{module}"', 'name = "prog-{modul}"'), "per-module.name", "unknown placeholder"),
         (('name = "prog-{module}"', 'name = "prog/{module}"'), "per-module.name", "'/' or '..'"),
         (('name = "prog-{module}"', 'name = "prog..{module}"'), "per-module.name", "'/' or '..'"),
