@@ -864,12 +864,21 @@ def _naming_pattern(t: _Table, key: str, pattern: str, types: tuple[str, ...]) -
 
 def _read_naming(t: _Table) -> Naming:
     types = t.strings("types") or ()
+    # The layout's own shape for the hint below (a terminfo tester's `{type}/{name}` was offered
+    # `A/{name}.so`, and the type `a` it already had).
+    raw_naming = t.data.get("naming")
+    spelled = (
+        [raw_naming] if isinstance(raw_naming, str) else raw_naming if isinstance(raw_naming, list) else []
+    )
+    shape = next((p for p in spelled if isinstance(p, str) and "{type}" in p), "{type}/{name}.so")
     for i, ty in enumerate(types):
         if not _TYPE_NAME.match(ty):
             # A directory the loader spells otherwise (Audacious's Input/) is a type's own
             # pattern: say how, rather than leave an Audacious tester to find it.
+            own = ty.lower() if ty.lower() not in types else f"{ty.lower()}-upper"
             hint = (
-                f'; for a directory spelled {ty!r}, [loader.by-type.{ty.lower()}] naming = "{ty}/{{name}}.so"'
+                f"; for a directory spelled {ty!r}, [loader.by-type.{own}] naming = "
+                f'"{shape.replace("{type}", ty)}"'
                 if _TYPE_NAME.match(ty.lower())
                 else ""
             )

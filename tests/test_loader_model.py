@@ -982,6 +982,15 @@ def test_a_stray_above_types_own_directories_is_one_as_above_type_directories(
         "loader.types[0]: bad module type 'Ui': lowercase letters, digits, '_' and '-'; for a directory "
         "spelled 'Ui', [loader.by-type.ui] naming = \"Ui/{name}.so\""
     ) in str(e.value)
+    # In the layout's own shape, under a type name it does not have yet (a terminfo tester's
+    # `A/` beside `a/`, naming `{type}/{name}`, was offered `[loader.by-type.a]` and `.so`).
+    terminfo = HEAD.replace('types = ["ui", "block", "audio"]', 'types = ["ui", "block", "audio", "A"]')
+    with pytest.raises(LayoutError) as e:
+        loader(tmp_path, terminfo.replace('naming = "{type}/{name}.so"', 'naming = "{type}/{name}"'))
+    assert "for a directory spelled 'A', [loader.by-type.a] naming = \"A/{name}\"" in str(e.value)
+    with pytest.raises(LayoutError) as e:
+        loader(tmp_path, terminfo.replace('"audio", "A"', '"audio", "a", "A"'))
+    assert "for a directory spelled 'A', [loader.by-type.a-upper] naming = \"A/{name}.so\"" in str(e.value)
     # A type listed twice is named (an Open MPI tester's "btl", twice among 40 frameworks).
     with pytest.raises(LayoutError) as e:
         loader(tmp_path, HEAD.replace('types = ["ui", "block", "audio"]', 'types = ["ui", "block", "ui"]'))
